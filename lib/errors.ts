@@ -1,0 +1,240 @@
+/**
+ * The one error hierarchy of bftp: every error a user can meet has a code
+ * (an {@linkcode ErrorCode}) and maps to exactly one process exit code
+ * (the table in {@linkcode EXIT_CODES}, documented in README.md).
+ *
+ * Codes that travel over the wire in BFTP error replies are the
+ * {@linkcode RemoteErrorCode}s; the client turns them back into a
+ * {@linkcode RemoteError} with the same code.
+ *
+ * @example Mapping an error to its exit code
+ * ```ts
+ * import { BftpError, exitCodeOf } from "./errors.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const err = new BftpError("NOT_FOUND", 'Cannot open "a.txt": not found');
+ * deepEqual(err.exitCode, 10);
+ * deepEqual(exitCodeOf(new Error("bug")), 1);
+ * ```
+ *
+ * @module
+ */
+
+/** Error codes a BFTP server may send in an error reply. */
+export type RemoteErrorCode =
+  | "NOT_FOUND"
+  | "EXISTS"
+  | "BAD_PATH"
+  | "IS_DIR"
+  | "NOT_DIR"
+  | "NOT_EMPTY"
+  | "NOT_REGULAR"
+  | "DENIED"
+  | "BUSY"
+  | "NO_SPACE"
+  | "BAD_REQUEST"
+  | "INTEGRITY"
+  | "SERVER";
+
+/** Every error code bftp knows. */
+export type ErrorCode =
+  | RemoteErrorCode
+  | "INTERNAL"
+  | "USAGE"
+  | "LOCAL_IO"
+  | "CONNECTION"
+  | "PROTOCOL"
+  | "TIMEOUT";
+
+/**
+ * The exit code of each error code. Several error codes can share an exit
+ * code; an error code never has two.
+ */
+export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = Object.freeze({
+  INTERNAL: 1,
+  USAGE: 2,
+  LOCAL_IO: 3,
+  CONNECTION: 4,
+  PROTOCOL: 5,
+  INTEGRITY: 6,
+  TIMEOUT: 7,
+  NOT_FOUND: 10,
+  EXISTS: 11,
+  BAD_PATH: 12,
+  NOT_REGULAR: 12,
+  IS_DIR: 13,
+  NOT_DIR: 13,
+  NOT_EMPTY: 14,
+  DENIED: 15,
+  BUSY: 16,
+  NO_SPACE: 17,
+  BAD_REQUEST: 18,
+  SERVER: 18,
+});
+
+const REMOTE_CODES: ReadonlySet<string> = new Set<RemoteErrorCode>([
+  "NOT_FOUND",
+  "EXISTS",
+  "BAD_PATH",
+  "IS_DIR",
+  "NOT_DIR",
+  "NOT_EMPTY",
+  "NOT_REGULAR",
+  "DENIED",
+  "BUSY",
+  "NO_SPACE",
+  "BAD_REQUEST",
+  "INTEGRITY",
+  "SERVER",
+]);
+
+/**
+ * Tells whether a string is one of the error codes a server may send.
+ *
+ * @param code The string to test.
+ * @returns `true` when `code` is a {@linkcode RemoteErrorCode}.
+ *
+ * @example
+ * ```ts
+ * import { isRemoteErrorCode } from "./errors.ts";
+ * import { ok } from "node:assert/strict";
+ *
+ * ok(isRemoteErrorCode("NOT_FOUND"));
+ * ok(!isRemoteErrorCode("USAGE"));
+ * ```
+ */
+export function isRemoteErrorCode(code: string): code is RemoteErrorCode {
+  return REMOTE_CODES.has(code);
+}
+
+/** The root of every error bftp raises on purpose. */
+export class BftpError extends Error {
+  /** What went wrong, as a stable code. */
+  readonly code: ErrorCode;
+
+  /**
+   * Makes an error with a code.
+   *
+   * @param code The error's code.
+   * @param message One sentence-case line, no trailing period, values quoted.
+   * @param options The standard `cause`.
+   */
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "BftpError";
+    this.code = code;
+  }
+
+  /** The process exit code for this error. */
+  get exitCode(): number {
+    return EXIT_CODES[this.code];
+  }
+}
+
+/** A bad command line: the CLI prints the message and exits 2. */
+export class UsageError extends BftpError {
+  /** @param message What is wrong with the command line. */
+  constructor(message: string) {
+    super("USAGE", message);
+    this.name = "UsageError";
+  }
+}
+
+/** The peer broke the protocol: a malformed, oversize or unexpected message. */
+export class ProtocolError extends BftpError {
+  /**
+   * @param message What was wrong.
+   * @param options The standard `cause`.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super("PROTOCOL", message, options);
+    this.name = "ProtocolError";
+  }
+}
+
+/** The connection could not be made, or was lost. */
+export class ConnectionError extends BftpError {
+  /**
+   * @param message What happened.
+   * @param options The standard `cause`.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super("CONNECTION", message, options);
+    this.name = "ConnectionError";
+  }
+}
+
+/** The stream ended before the announced end of a message. */
+export class UnexpectedEofError extends ConnectionError {
+  /**
+   * @param message What was being read when the stream ended.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "UnexpectedEofError";
+  }
+}
+
+/** What arrived is not what was sent: a hash mismatch or a wrong length. */
+export class IntegrityError extends BftpError {
+  /** @param message What did not match. */
+  constructor(message: string) {
+    super("INTEGRITY", message);
+    this.name = "IntegrityError";
+  }
+}
+
+/** An operation took longer than allowed. */
+export class TimeoutError extends BftpError {
+  /** @param message What timed out. */
+  constructor(message: string) {
+    super("TIMEOUT", message);
+    this.name = "TimeoutError";
+  }
+}
+
+/** A local file could not be read or written. */
+export class LocalIoError extends BftpError {
+  /**
+   * @param message What failed, with the path quoted.
+   * @param options The standard `cause`.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super("LOCAL_IO", message, options);
+    this.name = "LocalIoError";
+  }
+}
+
+/** A typed error reply from a BFTP server, or raised by the server's root. */
+export class RemoteError extends BftpError {
+  /** The code, one a server may send. */
+  declare readonly code: RemoteErrorCode;
+
+  /**
+   * @param code The remote error code.
+   * @param message The server's message.
+   */
+  constructor(code: RemoteErrorCode, message: string) {
+    super(code, message);
+    this.name = "RemoteError";
+  }
+}
+
+/**
+ * The exit code for any thrown value: a {@linkcode BftpError}'s own, 1 for
+ * anything else (a bug).
+ *
+ * @param err The thrown value.
+ * @returns The process exit code.
+ *
+ * @example
+ * ```ts
+ * import { exitCodeOf, UsageError } from "./errors.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(exitCodeOf(new UsageError("Unknown flag \"-x\"")), 2);
+ * ```
+ */
+export function exitCodeOf(err: unknown): number {
+  return err instanceof BftpError ? err.exitCode : EXIT_CODES.INTERNAL;
+}

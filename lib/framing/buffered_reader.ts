@@ -1,0 +1,172 @@
+/**
+ * A read buffer in front of a byte stream, so that delimited messages are
+ * found without reading one byte per call, and the bytes after a delimiter
+ * stay available to the next reader of the same stream.
+ *
+ * @module
+ */
+
+import { ProtocolError, UnexpectedEofError } from "../errors.ts";
+import type { ByteReader } from "./types.ts";
+
+/** Options for {@linkcode BufferedReader}. */
+export interface BufferedReaderOptions {
+  /**
+   * The initial size of the read buffer, in bytes. It grows only as far as a
+   * caller's `maxBytes` allows.
+   *
+   * @default {65536}
+   */
+  bufferSize?: number;
+}
+
+/**
+ * Buffers a {@linkcode ByteReader}. Large reads into a caller's buffer go
+ * straight to the source once the buffer is drained, so bulk transfers
+ * through it pay no extra copy.
+ *
+ * @example
+ * ```ts
+ * import { BufferedReader } from "./buffered_reader.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const file = await Deno.open(import.meta.filename!);
+ * try {
+ *   const reader = new BufferedReader(file);
+ *   const line = await reader.readUntil(new TextEncoder().encode("\n"), 1024);
+ *   deepEqual(new TextDecoder().decode(line!), "/**");
+ * } finally {
+ *   file.close();
+ * }
+ * ```
+ */
+export class BufferedReader implements ByteReader {
+  #source: ByteReader;
+  #buf: Uint8Array;
+  #start = 0;
+  #end = 0;
+  #eof = false;
+
+  /**
+   * @param source The stream to buffer.
+   * @param options Buffer size.
+   */
+  constructor(source: ByteReader, options: BufferedReaderOptions = {}) {
+    this.#source = source;
+    this.#buf = new Uint8Array(options.bufferSize ?? 65536);
+  }
+
+  /** How many bytes are buffered and not yet consumed. */
+  get buffered(): number {
+    return this.#end - this.#start;
+  }
+
+  /**
+   * Reads up to `p.byteLength` bytes: buffered bytes first; when none are
+   * buffered and `p` is at least as large as the buffer, directly from the
+   * source.
+   *
+   * @param p Where to put the bytes.
+   * @returns The count read, or `null` at end of stream.
+   */
+  async read(p: Uint8Array): Promise<number | null> {
+    if (p.byteLength === 0) return 0;
+    if (this.#start === this.#end) {
+      if (this.#eof) return null;
+      if (p.byteLength >= this.#buf.byteLength) {
+        const n = await this.#source.read(p);
+        if (n === null) this.#eof = true;
+        return n;
+      }
+      if (!(await this.#fill())) return null;
+    }
+    const n = Math.min(p.byteLength, this.#end - this.#start);
+    p.set(this.#buf.subarray(this.#start, this.#start + n));
+    this.#start += n;
+    return n;
+  }
+
+  /**
+   * Reads up to and including the next `delimiter`, and returns the bytes
+   * before it (the delimiter is consumed, not returned).
+   *
+   * @param delimiter One or more bytes that end a message.
+   * @param maxBytes The longest message allowed, delimiter excluded.
+   * @returns The message, or `null` when the stream ends cleanly before any
+   * byte of a new message.
+   * @throws {ProtocolError} When more than `maxBytes` arrive with no delimiter.
+   * @throws {UnexpectedEofError} When the stream ends inside a message.
+   */
+  async readUntil(delimiter: Uint8Array, maxBytes: number): Promise<Uint8Array | null> {
+    if (delimiter.byteLength === 0) throw new RangeError("The delimiter is empty");
+    let scanned = 0;
+    while (true) {
+      const idx = indexOf(this.#buf, delimiter, this.#start + scanned, this.#end);
+      if (idx >= 0) {
+        const msgLen = idx - this.#start;
+        if (msgLen > maxBytes) throw tooLong(maxBytes);
+        const msg = this.#buf.slice(this.#start, idx);
+        this.#start = idx + delimiter.byteLength;
+        return msg;
+      }
+      const pending = this.#end - this.#start;
+      if (pending >= maxBytes + delimiter.byteLength) throw tooLong(maxBytes);
+      scanned = Math.max(0, pending - delimiter.byteLength + 1);
+      if (!(await this.#fill(maxBytes + delimiter.byteLength))) {
+        if (this.#end === this.#start) return null;
+        throw new UnexpectedEofError(
+          `Connection closed inside a delimited message after ${this.#end - this.#start} bytes`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Compacts the buffer and reads more into it, growing it when full but
+   * never beyond `limit` bytes.
+   *
+   * @returns `false` at end of stream.
+   */
+  async #fill(limit = this.#buf.byteLength): Promise<boolean> {
+    if (this.#eof) return false;
+    if (this.#start > 0) {
+      this.#buf.copyWithin(0, this.#start, this.#end);
+      this.#end -= this.#start;
+      this.#start = 0;
+    }
+    if (this.#end === this.#buf.byteLength) {
+      const size = Math.min(Math.max(this.#buf.byteLength * 2, 1024), Math.max(limit + 1, 1));
+      if (size <= this.#buf.byteLength) throw tooLong(limit);
+      const grown = new Uint8Array(size);
+      grown.set(this.#buf.subarray(0, this.#end));
+      this.#buf = grown;
+    }
+    const n = await this.#source.read(this.#buf.subarray(this.#end));
+    if (n === null) {
+      this.#eof = true;
+      return false;
+    }
+    this.#end += n;
+    return true;
+  }
+}
+
+function tooLong(maxBytes: number): ProtocolError {
+  return new ProtocolError(`Message longer than the limit of ${maxBytes} bytes`);
+}
+
+function indexOf(haystack: Uint8Array, needle: Uint8Array, from: number, to: number): number {
+  const first = needle[0]!;
+  const view = haystack.subarray(0, to - needle.byteLength + 1);
+  for (let i = view.indexOf(first, from); i >= 0; i = view.indexOf(first, i + 1)) {
+    let match = true;
+    for (let j = 1; j < needle.byteLength; j++) {
+      if (haystack[i + j] !== needle[j]) {
+        match = false;
+        break;
+      }
+    }
+    if (match) return i;
+  }
+  return -1;
+}
