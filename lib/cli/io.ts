@@ -1,0 +1,72 @@
+/**
+ * The console as the CLI modules see it: streams and terminal flags handed
+ * in by `main.ts`, so that only `main.ts` touches the real console and
+ * every command can be run in a test with captured streams.
+ *
+ * @module
+ */
+
+import type { ByteReader, ByteWriter } from "../framing/types.ts";
+import { writeAll } from "../framing/write_all.ts";
+
+/** The console and environment a command runs with. */
+export interface CliIo {
+  /** Standard input. */
+  stdin: ByteReader;
+  /** Standard output: results and data only. */
+  stdout: ByteWriter;
+  /** Standard error: logs, progress and error lines. */
+  stderr: ByteWriter;
+  /** Whether stdin is a terminal. */
+  stdinIsTerminal: boolean;
+  /** Whether stderr is a terminal (progress is shown only then). */
+  stderrIsTerminal: boolean;
+  /** Reads an environment variable. */
+  env(name: string): string | undefined;
+  /** Aborted when the process is asked to stop (SIGINT, SIGTERM). */
+  signal: AbortSignal;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Writes a line of text (a newline is added) to a stream of the console.
+ *
+ * @param out `io.stdout` or `io.stderr`.
+ * @param text The line, without its newline.
+ *
+ * @example
+ * ```ts
+ * import { writeLine } from "./io.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * let text = "";
+ * const out = { write: (p: Uint8Array) => (text += new TextDecoder().decode(p), Promise.resolve(p.byteLength)) };
+ * await writeLine(out, "hello");
+ * deepEqual(text, "hello\n");
+ * ```
+ */
+export async function writeLine(out: ByteWriter, text: string): Promise<void> {
+  await writeAll(out, encoder.encode(text + "\n"));
+}
+
+/**
+ * Writes text as is (no newline added).
+ *
+ * @param out `io.stdout` or `io.stderr`.
+ * @param text The text.
+ *
+ * @example
+ * ```ts
+ * import { writeText } from "./io.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * let text = "";
+ * const out = { write: (p: Uint8Array) => (text += new TextDecoder().decode(p), Promise.resolve(p.byteLength)) };
+ * await writeText(out, "a");
+ * deepEqual(text, "a");
+ * ```
+ */
+export async function writeText(out: ByteWriter, text: string): Promise<void> {
+  await writeAll(out, encoder.encode(text));
+}

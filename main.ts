@@ -1,0 +1,95 @@
+// deno-lint-ignore-file no-console
+/**
+ * The bftp entry point: routes the subcommand into `lib/`, and is the only
+ * place that prints to the console or exits.
+ *
+ * @module
+ */
+
+import { BftpError, exitCodeOf, UsageError } from "./lib/errors.ts";
+import { findCommand, mainHelp } from "./lib/cli/mod.ts";
+import type { CliIo } from "./lib/cli/io.ts";
+import { VERSION } from "./lib/version.ts";
+
+function syncWriter(file: typeof Deno.stdout) {
+  return { write: (p: Uint8Array) => Promise.resolve(file.writeSync(p)) };
+}
+
+function makeIo(signal: AbortSignal): CliIo {
+  return {
+    stdin: Deno.stdin,
+    stdout: syncWriter(Deno.stdout),
+    stderr: syncWriter(Deno.stderr),
+    stdinIsTerminal: Deno.stdin.isTerminal(),
+    stderrIsTerminal: Deno.stderr.isTerminal(),
+    env: (name) => Deno.env.get(name),
+    signal,
+  };
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, " ").trim();
+}
+
+/** Runs bftp with `args` and returns the exit code. */
+async function main(args: string[]): Promise<number> {
+  const [name, ...rest] = args;
+  if (name === undefined) {
+    console.error(mainHelp());
+    return 2;
+  }
+  if (name === "--help" || name === "-h" || name === "help") {
+    const topic = name === "help" ? rest[0] : undefined;
+    const cmd = topic === undefined ? undefined : findCommand(topic);
+    console.log(cmd ? cmd.help : mainHelp());
+    return 0;
+  }
+  if (name === "--version" || name === "-V" || name === "version") {
+    console.log(`bftp ${VERSION} (deno ${Deno.version.deno})`);
+    return 0;
+  }
+  const command = findCommand(name);
+  if (!command) {
+    throw new UsageError(`Unknown command "${name}" (see "bftp --help")`);
+  }
+  const dashDash = rest.indexOf("--");
+  const flags = dashDash < 0 ? rest : rest.slice(0, dashDash);
+  if (flags.includes("--help") || flags.includes("-h")) {
+    console.log(command.help);
+    return 0;
+  }
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  for (const s of signals) Deno.addSignalListener(s, stop);
+  try {
+    return await command.run(rest, makeIo(controller.signal));
+  } catch (e) {
+    if (e instanceof UsageError) {
+      throw new UsageError(`${e.message} (see "bftp ${name} --help")`);
+    }
+    throw e;
+  } finally {
+    for (const s of signals) Deno.removeSignalListener(s, stop);
+  }
+}
+
+if (import.meta.main) {
+  let code: number;
+  try {
+    code = await main(Deno.args);
+  } catch (e) {
+    code = exitCodeOf(e);
+    if (e instanceof BftpError) {
+      console.error(`bftp: ${oneLine(e.message)}`);
+    } else if (e instanceof Deno.errors.BrokenPipe) {
+      code = 3;
+      console.error("bftp: Cannot write to the output: broken pipe");
+    } else {
+      const message = e instanceof Error ? e.message : String(e);
+      console.error(`bftp: Internal error: ${oneLine(message)}`);
+      if (Deno.env.get("BFTP_DEBUG")) console.error(e);
+    }
+  }
+  Deno.exit(code);
+}
