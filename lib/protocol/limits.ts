@@ -1,0 +1,26 @@
+/**
+ * The protocol's fixed strings and size limits, shared by client and server.
+ *
+ * @module
+ */
+
+/** The line a client opens a session with (a delimited message). */
+export const HELLO_LINE = "BFTP/1";
+
+/** The longest handshake line accepted. */
+export const MAX_HELLO_BYTES = 64;
+
+/** The largest request frame a server accepts. */
+export const MAX_REQUEST_BYTES = 64 * 1024;
+
+/** The largest reply frame a client accepts (a LIST of a big folder). */
+export const MAX_REPLY_BYTES = 64 * 1024 * 1024;
+
+/** The longest path, in UTF-8 bytes, a server accepts. */
+export const MAX_PATH_BYTES = 4096;
+
+/** The longest single name, in UTF-8 bytes. */
+export const MAX_NAME_BYTES = 255;
+
+/** The largest chunk in a body of unknown size. */
+export const MAX_CHUNK_BYTES = 16 * 1024 * 1024;

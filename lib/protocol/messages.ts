@@ -1,0 +1,193 @@
+/**
+ * BFTP messages: the typed requests a client sends and the replies a server
+ * answers with, and their validation. Each travels as UTF-8 JSON in one
+ * size-header frame (see docs/PROTOCOL.md).
+ *
+ * @module
+ */
+
+import { isRemoteErrorCode, ProtocolError, type RemoteErrorCode } from "../errors.ts";
+
+/** The kinds of directory entry a server reports. */
+export type EntryType = "file" | "dir" | "link" | "other";
+
+/** One file or folder, as STAT and LIST report it. */
+export interface Entry {
+  /** The entry's name (no path). */
+  name: string;
+  /** What it is. */
+  type: EntryType;
+  /** Size in bytes (0 for folders). */
+  size: number;
+  /** Last modification, milliseconds since the epoch, or `null` if unknown. */
+  mtime: number | null;
+  /** Permission bits, or `null` if unknown. */
+  mode: number | null;
+}
+
+/** Every request, discriminated by `op`. */
+export type Request =
+  | { op: "PWD" }
+  | { op: "CD"; path: string }
+  | { op: "LIST"; path: string }
+  | { op: "STAT"; path: string }
+  | { op: "GET"; path: string }
+  | { op: "PUT"; path: string; size: number | null; overwrite: boolean }
+  | { op: "DELETE"; path: string }
+  | { op: "MKDIR"; path: string; parents: boolean }
+  | { op: "RMDIR"; path: string }
+  | { op: "RENAME"; from: string; to: string }
+  | { op: "HASH"; path: string }
+  | { op: "QUIT" };
+
+/** The request operations. */
+export type Op = Request["op"];
+
+/** A success reply; its other fields depend on the request. */
+export interface OkReply {
+  /** Always `true`. */
+  ok: true;
+  [field: string]: unknown;
+}
+
+/** An error reply. */
+export interface ErrorReply {
+  /** Always `false`. */
+  ok: false;
+  /** What went wrong. */
+  code: RemoteErrorCode;
+  /** One line for a human. */
+  message: string;
+}
+
+/** Any reply. */
+export type Reply = OkReply | ErrorReply;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Encodes a message as UTF-8 JSON bytes.
+ *
+ * @param message A request or a reply.
+ * @returns The bytes of one frame's payload.
+ *
+ * @example
+ * ```ts
+ * import { encodeMessage } from "./messages.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(new TextDecoder().decode(encodeMessage({ op: "PWD" })), '{"op":"PWD"}');
+ * ```
+ */
+export function encodeMessage(message: Request | Reply): Uint8Array {
+  return encoder.encode(JSON.stringify(message));
+}
+
+function parseObject(bytes: Uint8Array, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(bytes));
+  } catch {
+    throw new ProtocolError(`Malformed ${what}: not UTF-8 JSON`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new ProtocolError(`Malformed ${what}: not a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function str(obj: Record<string, unknown>, key: string): string {
+  const v = obj[key];
+  if (typeof v !== "string") {
+    throw new ProtocolError(`Malformed request: "${key}" must be a string`);
+  }
+  return v;
+}
+
+function bool(obj: Record<string, unknown>, key: string, fallback: boolean): boolean {
+  const v = obj[key];
+  if (v === undefined) return fallback;
+  if (typeof v !== "boolean") {
+    throw new ProtocolError(`Malformed request: "${key}" must be true or false`);
+  }
+  return v;
+}
+
+/**
+ * Decodes and validates a request. Unknown fields are ignored; a missing or
+ * mistyped field, or an unknown `op`, is a protocol error that the server
+ * answers with BAD_REQUEST.
+ *
+ * @param bytes One frame's payload.
+ * @returns The typed request.
+ * @throws {ProtocolError} When the payload is not a valid request.
+ *
+ * @example
+ * ```ts
+ * import { decodeRequest } from "./messages.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const req = decodeRequest(new TextEncoder().encode('{"op":"GET","path":"a.txt"}'));
+ * deepEqual(req, { op: "GET", path: "a.txt" });
+ * ```
+ */
+export function decodeRequest(bytes: Uint8Array): Request {
+  const o = parseObject(bytes, "request");
+  const op = o.op;
+  switch (op) {
+    case "PWD":
+    case "QUIT":
+      return { op };
+    case "CD":
+    case "LIST":
+    case "STAT":
+    case "GET":
+    case "DELETE":
+    case "RMDIR":
+    case "HASH":
+      return { op, path: str(o, "path") };
+    case "PUT": {
+      const size = o.size ?? null;
+      if (size !== null && (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0)) {
+        throw new ProtocolError(`Malformed request: "size" must be a non-negative integer or null`);
+      }
+      return { op, path: str(o, "path"), size, overwrite: bool(o, "overwrite", true) };
+    }
+    case "MKDIR":
+      return { op, path: str(o, "path"), parents: bool(o, "parents", false) };
+    case "RENAME":
+      return { op, from: str(o, "from"), to: str(o, "to") };
+    default:
+      throw new ProtocolError(
+        `Unknown request "${String(op).slice(0, 32).replace(/[^\x20-\x7e]/g, "?")}"`,
+      );
+  }
+}
+
+/**
+ * Decodes and validates a reply.
+ *
+ * @param bytes One frame's payload.
+ * @returns The reply.
+ * @throws {ProtocolError} When the payload is not a valid reply.
+ *
+ * @example
+ * ```ts
+ * import { decodeReply } from "./messages.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const reply = decodeReply(new TextEncoder().encode('{"ok":false,"code":"NOT_FOUND","message":"No"}'));
+ * deepEqual(reply.ok, false);
+ * ```
+ */
+export function decodeReply(bytes: Uint8Array): Reply {
+  const o = parseObject(bytes, "reply");
+  if (o.ok === true) return o as OkReply;
+  if (o.ok === false) {
+    const code = typeof o.code === "string" && isRemoteErrorCode(o.code) ? o.code : "SERVER";
+    const message = typeof o.message === "string" ? o.message : "Unknown error";
+    return { ok: false, code, message: message.replace(/[\x00-\x1f\x7f]/g, " ").slice(0, 1000) };
+  }
+  throw new ProtocolError(`Malformed reply: "ok" must be true or false`);
+}

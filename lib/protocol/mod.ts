@@ -1,0 +1,19 @@
+/**
+ * BFTP, the protocol: typed messages, their JSON encoding, the channel they
+ * travel on, the handshake, and the limits. The full specification is
+ * docs/PROTOCOL.md.
+ *
+ * @example
+ * ```ts
+ * import { decodeRequest, encodeMessage } from "./mod.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(decodeRequest(encodeMessage({ op: "QUIT" })), { op: "QUIT" });
+ * ```
+ *
+ * @module
+ */
+
+export * from "./messages.ts";
+export * from "./limits.ts";
+export * from "./channel.ts";

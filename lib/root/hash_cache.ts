@@ -1,0 +1,91 @@
+/**
+ * Remembers the SHA-256 of files the server has already hashed, keyed by
+ * device, inode, size and modification time (as rsync's quick check does),
+ * so a file served again is not hashed again.
+ *
+ * @module
+ */
+
+/** Options for {@linkcode HashCache}. */
+export interface HashCacheOptions {
+  /**
+   * How many files to remember; the least recently used are forgotten.
+   *
+   * @default {10000}
+   */
+  capacity?: number;
+}
+
+/**
+ * The cache key of a file's current content, or `null` when the platform
+ * gives no inode or time to key on.
+ *
+ * @param info The file's `stat`.
+ * @returns The key.
+ *
+ * @example
+ * ```ts
+ * import { contentKey } from "./hash_cache.ts";
+ * import { ok } from "node:assert/strict";
+ *
+ * ok(contentKey(Deno.statSync(import.meta.filename!)) !== "");
+ * ```
+ */
+export function contentKey(info: Deno.FileInfo): string | null {
+  if (info.ino === null || info.mtime === null) return null;
+  // Millisecond mtime alone is coarse; ctime (changed by any write) narrows it.
+  return `${info.dev}:${info.ino}:${info.size}:${info.mtime.getTime()}:${info.ctime?.getTime()}`;
+}
+
+/**
+ * A bounded least-recently-used map from {@linkcode contentKey} to hash.
+ *
+ * @example
+ * ```ts
+ * import { HashCache } from "./hash_cache.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const cache = new HashCache({ capacity: 1 });
+ * cache.set("a", "1");
+ * cache.set("b", "2");
+ * deepEqual(cache.get("a"), undefined);
+ * deepEqual(cache.get("b"), "2");
+ * ```
+ */
+export class HashCache {
+  #map = new Map<string, string>();
+  #capacity: number;
+
+  /** @param options The capacity. */
+  constructor(options: HashCacheOptions = {}) {
+    this.#capacity = options.capacity ?? 10000;
+  }
+
+  /**
+   * @param key A content key.
+   * @returns The remembered hash, if any.
+   */
+  get(key: string | null): string | undefined {
+    if (key === null) return undefined;
+    const v = this.#map.get(key);
+    if (v !== undefined) {
+      this.#map.delete(key);
+      this.#map.set(key, v);
+    }
+    return v;
+  }
+
+  /**
+   * @param key A content key.
+   * @param sha256 The file's hash.
+   */
+  set(key: string | null, sha256: string): void {
+    if (key === null) return;
+    this.#map.delete(key);
+    this.#map.set(key, sha256);
+    if (this.#map.size > this.#capacity) {
+      const oldest = this.#map.keys().next().value;
+      if (oldest !== undefined) this.#map.delete(oldest);
+    }
+  }
+}

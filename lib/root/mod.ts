@@ -1,0 +1,18 @@
+/**
+ * The served root: virtual paths, confinement, atomic uploads and the hash
+ * cache. The only module that turns a client's path into a host path.
+ *
+ * @example
+ * ```ts
+ * import { resolveVirtual } from "./mod.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(resolveVirtual("/", "a//b/"), "/a/b");
+ * ```
+ *
+ * @module
+ */
+
+export * from "./paths.ts";
+export * from "./hash_cache.ts";
+export * from "./served_root.ts";

@@ -1,0 +1,114 @@
+/**
+ * Virtual paths: the only paths a BFTP client can name. A virtual path is
+ * resolved lexically against the session's folder into a normalized
+ * absolute form (`/a/b`) that can never climb above the served root, and
+ * anything suspicious in it is refused before the file system sees it.
+ *
+ * @module
+ */
+
+import { RemoteError } from "../errors.ts";
+import { MAX_NAME_BYTES, MAX_PATH_BYTES } from "../protocol/limits.ts";
+
+/** Names that start with this are bftp's own temporary files: hidden and untouchable. */
+export const TEMP_PREFIX = ".bftp-tmp-";
+
+const encoder = new TextEncoder();
+
+/**
+ * Quotes a client-given path for an error message, with control
+ * characters made visible.
+ *
+ * @param path The path as the client sent it.
+ * @returns The path in double quotes, at most 200 characters.
+ *
+ * @example
+ * ```ts
+ * import { quotePath } from "./paths.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(quotePath("a\nb"), '"a\\x0ab"');
+ * ```
+ */
+export function quotePath(path: string): string {
+  const shown = path.length > 200 ? path.slice(0, 200) + "..." : path;
+  return `"${
+    shown.replace(
+      /[\x00-\x1f\x7f"\\]/g,
+      (c) =>
+        c === '"'
+          ? '\\"'
+          : c === "\\"
+          ? "\\\\"
+          : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+    )
+  }"`;
+}
+
+function refuse(path: string, why: string): RemoteError {
+  return new RemoteError("BAD_PATH", `Refused path ${quotePath(path)}: ${why}`);
+}
+
+/**
+ * Resolves a client's path against the session folder.
+ *
+ * Refused (BAD_PATH): NUL and control characters, backslashes, a drive
+ * letter (`C:`), names over 255 bytes, paths over 4096 bytes, `..` that
+ * climbs above the root, and bftp's temporary names.
+ *
+ * @param cwd The session's folder, a normalized virtual path (`/` or `/a/b`).
+ * @param path The path the client sent: absolute (from the served root) or relative to `cwd`.
+ * @returns The normalized virtual path.
+ * @throws {RemoteError} BAD_PATH when the path is refused.
+ *
+ * @example
+ * ```ts
+ * import { resolveVirtual } from "./paths.ts";
+ * import { deepEqual, throws } from "node:assert/strict";
+ *
+ * deepEqual(resolveVirtual("/docs", "../a/./b.txt"), "/a/b.txt");
+ * deepEqual(resolveVirtual("/docs", "/"), "/");
+ * throws(() => resolveVirtual("/", "../etc/passwd"));
+ * ```
+ */
+export function resolveVirtual(cwd: string, path: string): string {
+  if (encoder.encode(path).byteLength > MAX_PATH_BYTES) {
+    throw refuse(path, `longer than ${MAX_PATH_BYTES} bytes`);
+  }
+  if (/[\x00-\x1f\x7f]/.test(path)) throw refuse(path, "control characters are not allowed");
+  if (path.includes("\\")) throw refuse(path, "backslashes are not allowed");
+  const parts = path.startsWith("/") ? [] : cwd.split("/").filter((p) => p !== "");
+  for (const name of path.split("/")) {
+    if (name === "" || name === ".") continue;
+    if (name === "..") {
+      if (parts.length === 0) throw refuse(path, "it leads outside the served root");
+      parts.pop();
+      continue;
+    }
+    if (/^[A-Za-z]:/.test(name)) throw refuse(path, "drive letters are not allowed");
+    if (encoder.encode(name).byteLength > MAX_NAME_BYTES) {
+      throw refuse(path, `a name is longer than ${MAX_NAME_BYTES} bytes`);
+    }
+    if (name.startsWith(TEMP_PREFIX)) throw refuse(path, "the name is reserved for bftp");
+    parts.push(name);
+  }
+  return "/" + parts.join("/");
+}
+
+/**
+ * The last name of a virtual path (`""` for the root).
+ *
+ * @param vpath A normalized virtual path.
+ * @returns The last component.
+ *
+ * @example
+ * ```ts
+ * import { baseName } from "./paths.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(baseName("/a/b.txt"), "b.txt");
+ * ```
+ */
+export function baseName(vpath: string): string {
+  return vpath.slice(vpath.lastIndexOf("/") + 1);
+}
