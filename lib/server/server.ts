@@ -177,6 +177,7 @@ export function startServer(options: ServerOptions): BftpServer {
           continue;
         }
         const remote = peer(conn.remoteAddr);
+        conn.setNoDelay(true);
         if (sessions.size >= maxConnections) {
           void refuseBusy(conn, remote);
           continue;

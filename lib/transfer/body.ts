@@ -202,6 +202,7 @@ export async function receiveBody(
   const buf = new Uint8Array(options.bufferSize ?? DEFAULT_BUFFER);
   const maxSize = options.maxSize ?? Number.MAX_SAFE_INTEGER;
   const what = options.label ? `"${options.label}"` : "the body";
+  const expected = options.expectedSize ?? null;
   let sinkError: unknown = null;
   let total = 0;
 
@@ -246,9 +247,9 @@ export async function receiveBody(
     if (size > maxSize) {
       throw new ProtocolError(`Body of ${size} bytes is over the limit of ${maxSize} bytes`);
     }
-    if (options.expectedSize != null && size !== options.expectedSize) {
+    if (expected !== null && size !== options.expectedSize) {
       throw new ProtocolError(
-        `Size mismatch for ${what}: announced ${options.expectedSize} bytes, body has ${size}`,
+        `Size mismatch for ${what}: announced ${expected} bytes, body has ${size}`,
       );
     }
     await streamBytes(size);
@@ -258,9 +259,9 @@ export async function receiveBody(
   ).toLowerCase();
   const sha256 = hash.digest("hex");
   if (sinkError !== null) throw sinkError;
-  if (options.expectedSize != null && total !== options.expectedSize) {
+  if (expected !== null && total !== options.expectedSize) {
     throw new IntegrityError(
-      `Size mismatch for ${what}: expected ${options.expectedSize} bytes, got ${total}`,
+      `Size mismatch for ${what}: expected ${expected} bytes, got ${total}`,
     );
   }
   if (trailer !== sha256) {

@@ -1,0 +1,83 @@
+/**
+ * `bftp get`: downloads a file (or, with `-r`, a folder tree) to a local
+ * path or to stdout, verified by SHA-256 and written atomically.
+ *
+ * @module
+ */
+
+import { basename, join } from "node:path";
+import { downloadFile, downloadTree, safeLocalName } from "../client/local.ts";
+import { UsageError } from "../errors.ts";
+import { parseFlags } from "./args.ts";
+import type { Command } from "./command.ts";
+import type { CliIo } from "./io.ts";
+import { openSession, progressFor } from "./session.ts";
+
+const HELP = `Usage: bftp get URL [DEST] [options]
+
+Downloads the file at URL. DEST is a file or an existing folder (default: the
+remote name in the current folder); "-" writes to stdout. The file arrives in a
+temporary file and is renamed to DEST only after its SHA-256 checks out; a
+failed check or a cut connection leaves no DEST and exits non-zero.
+
+Options:
+  -r, --recursive   download a whole folder tree
+  -q, --quiet       no progress line
+
+Examples:
+  bftp get bftp://127.0.0.1:2121/docs/report.pdf
+  bftp get bftp://127.0.0.1:2121/backup.tar - | tar x
+  bftp get -r bftp://127.0.0.1:2121/photos ./photos`;
+
+async function isDir(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+/** The `get` subcommand. */
+export const getCommand: Command = {
+  name: "get",
+  summary: "download a file or folder (-r); DEST - is stdout",
+  help: HELP,
+  async run(args: string[], io: CliIo): Promise<number> {
+    const { values, positionals } = parseFlags(args, {
+      recursive: { type: "boolean", short: "r" },
+      quiet: { type: "boolean", short: "q" },
+    });
+    const [urlText, destArg, extra] = positionals;
+    if (urlText === undefined) throw new UsageError("Missing URL");
+    if (extra !== undefined) throw new UsageError(`Too many arguments: "${extra}"`);
+    const recursive = values.recursive === true;
+    if (recursive && destArg === "-") throw new UsageError("Cannot write a folder tree to stdout");
+    const session = await openSession(urlText, io);
+    try {
+      const { client, url } = session;
+      const progress = progressFor(io, values.quiet === true);
+      if (destArg === "-") {
+        await client.get(url.path, io.stdout);
+        return 0;
+      }
+      const name = basename(url.path);
+      const entry = await client.stat(url.path);
+      if (entry.type === "dir") {
+        if (!recursive) throw new UsageError(`"${url.path}" is a folder: use -r`);
+        let dest = destArg ?? (name === "" ? "." : name);
+        if (destArg !== undefined && name !== "" && (await isDir(destArg))) {
+          dest = join(destArg, safeLocalName(name));
+        }
+        await downloadTree(client, url.path, dest, { progress });
+        return 0;
+      }
+      let dest = destArg ?? safeLocalName(name);
+      if (await isDir(dest)) dest = join(dest, safeLocalName(name));
+      await downloadFile(client, url.path, dest, { progress });
+      return 0;
+    } finally {
+      await session.close();
+    }
+  },
+};

@@ -1,0 +1,54 @@
+/**
+ * `bftp ls`: lists a remote folder (or describes one file).
+ *
+ * @module
+ */
+
+import { RemoteError, UsageError } from "../errors.ts";
+import type { Entry } from "../protocol/messages.ts";
+import { parseFlags } from "./args.ts";
+import type { Command } from "./command.ts";
+import { formatListing } from "./format.ts";
+import { type CliIo, writeLine } from "./io.ts";
+import { openSession } from "./session.ts";
+
+/** The `ls` subcommand. */
+export const lsCommand: Command = {
+  name: "ls",
+  summary: "list a remote folder (-l long, --json)",
+  help: `Usage: bftp ls URL [-l] [--json]
+
+Lists the folder at URL, one name per line (folders end in "/"). A URL that
+names a file lists just that file.
+
+Options:
+  -l, --long   mode, size, modification time (UTC) and name
+  --json       a JSON array of {name, type, size, mtime, mode}
+
+Example:
+  bftp ls -l bftp://127.0.0.1:2121/docs`,
+  async run(args: string[], io: CliIo): Promise<number> {
+    const { values, positionals } = parseFlags(args, {
+      long: { type: "boolean", short: "l" },
+      json: { type: "boolean" },
+    });
+    if (positionals.length !== 1) throw new UsageError("Expected exactly one URL");
+    const session = await openSession(positionals[0]!, io);
+    try {
+      let entries: Entry[];
+      try {
+        entries = await session.client.list(session.url.path);
+      } catch (e) {
+        if (!(e instanceof RemoteError && e.code === "NOT_DIR")) throw e;
+        entries = [await session.client.stat(session.url.path)];
+      }
+      const text = values.json === true
+        ? JSON.stringify(entries)
+        : formatListing(entries, values.long === true);
+      if (text !== "") await writeLine(io.stdout, text);
+      return 0;
+    } finally {
+      await session.close();
+    }
+  },
+};

@@ -1,0 +1,36 @@
+/**
+ * `bftp rm`: removes remote files.
+ *
+ * @module
+ */
+
+import { UsageError } from "../errors.ts";
+import { parseFlags } from "./args.ts";
+import type { Command } from "./command.ts";
+import type { CliIo } from "./io.ts";
+import { openSession } from "./session.ts";
+
+/** The `rm` subcommand. */
+export const rmCommand: Command = {
+  name: "rm",
+  summary: "remove remote files",
+  help: `Usage: bftp rm URL...
+
+Removes each file (not folders: see rmdir). Stops at the first error.
+
+Example:
+  bftp rm bftp://127.0.0.1:2121/old.log`,
+  async run(args: string[], io: CliIo): Promise<number> {
+    const { positionals } = parseFlags(args, {});
+    if (positionals.length === 0) throw new UsageError("Missing URL");
+    for (const urlText of positionals) {
+      const session = await openSession(urlText, io);
+      try {
+        await session.client.delete(session.url.path);
+      } finally {
+        await session.close();
+      }
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,261 @@
+/**
+ * The client's side of the disk: downloads land in a temporary file beside
+ * the destination and are renamed only once verified; uploads read local
+ * files and folder trees. Names that come from the server are checked
+ * before they are used: the client writes only under the destination it
+ * was given.
+ *
+ * @module
+ */
+
+import { basename, dirname, join } from "node:path";
+import { LocalIoError, ProtocolError } from "../errors.ts";
+import type { BodyResult } from "../transfer/body.ts";
+import type { BftpClient, TransferOptions } from "./client.ts";
+
+/** The infix of a download's temporary file name. */
+export const LOCAL_TEMP_INFIX = ".bftp-tmp-";
+
+/** Options for {@linkcode downloadFile} and the other local transfers. */
+export interface LocalTransferOptions {
+  /** Makes progress callbacks for one file (its label and size). */
+  progress?: ((label: string, size: number | null) => TransferOptions) | undefined;
+  /** Told about each file as it is done. */
+  onFile?: ((remote: string, local: string, result: BodyResult) => void) | undefined;
+}
+
+function localError(action: string, path: string, e: unknown): LocalIoError {
+  const why = e instanceof Deno.errors.NotFound
+    ? "not found"
+    : e instanceof Deno.errors.PermissionDenied
+    ? "permission denied"
+    : e instanceof Deno.errors.IsADirectory
+    ? "is a folder"
+    : e instanceof Deno.errors.NotADirectory
+    ? "a part of the path is not a folder"
+    : e instanceof Error
+    ? e.message.replace(/ \(os error \d+\).*$/, "")
+    : String(e);
+  return new LocalIoError(`Cannot ${action} "${path}": ${why}`, { cause: e });
+}
+
+/**
+ * Checks a single name the server sent (from a LIST) before it becomes a
+ * local file name.
+ *
+ * @param name The name.
+ * @returns The name, unchanged.
+ * @throws {ProtocolError} When it is empty, `.` or `..`, or holds a slash,
+ * a backslash, a drive letter or a control character.
+ *
+ * @example
+ * ```ts
+ * import { safeLocalName } from "./local.ts";
+ * import { deepEqual, throws } from "node:assert/strict";
+ *
+ * deepEqual(safeLocalName("a.txt"), "a.txt");
+ * throws(() => safeLocalName("../evil"));
+ * ```
+ */
+export function safeLocalName(name: string): string {
+  if (
+    name === "" || name === "." || name === ".." || /[\/\\\x00-\x1f\x7f]/.test(name) ||
+    /^[A-Za-z]:/.test(name)
+  ) {
+    throw new ProtocolError(
+      `Refused a name from the server: "${name.replace(/[\x00-\x1f\x7f]/g, "?").slice(0, 100)}"`,
+    );
+  }
+  return name;
+}
+
+/**
+ * Downloads one remote file to `dest`, atomically: into a temporary file in
+ * the same folder, renamed over `dest` only when the whole body has arrived
+ * and its hash checked out. On any failure no `dest` is created and an
+ * existing one is left as it was.
+ *
+ * @param client A connected client.
+ * @param remote The remote path.
+ * @param dest The local file to create or replace.
+ * @param options Progress and per-file callbacks.
+ * @returns Size and verified hash.
+ */
+export async function downloadFile(
+  client: BftpClient,
+  remote: string,
+  dest: string,
+  options: LocalTransferOptions = {},
+): Promise<BodyResult> {
+  const temp = join(dirname(dest), `.${basename(dest)}${LOCAL_TEMP_INFIX}${crypto.randomUUID()}`);
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(temp, { write: true, createNew: true, mode: 0o644 });
+  } catch (e) {
+    throw localError("write", dest, e);
+  }
+  let done = false;
+  try {
+    let transfer: TransferOptions = {};
+    const result = await client.get(remote, {
+      write: (p) => {
+        try {
+          return Promise.resolve(file.writeSync(p));
+        } catch (e) {
+          return Promise.reject(localError("write", dest, e));
+        }
+      },
+    }, {
+      onStart: (size) => {
+        transfer = options.progress?.(basename(dest), size) ?? {};
+        transfer.onStart?.(size);
+      },
+      onProgress: (n) => transfer.onProgress?.(n),
+    });
+    file.close();
+    try {
+      await Deno.rename(temp, dest);
+    } catch (e) {
+      throw localError("write", dest, e);
+    }
+    done = true;
+    options.onFile?.(remote, dest, result);
+    return result;
+  } finally {
+    if (!done) {
+      try {
+        file.close();
+      } catch {
+        // Already closed before the rename failed.
+      }
+      await Deno.remove(temp).catch(() => {});
+    }
+  }
+}
+
+/**
+ * Uploads one local file.
+ *
+ * @param client A connected client.
+ * @param source The local file.
+ * @param remote The remote path.
+ * @param options Progress and per-file callbacks.
+ * @returns Size and hash, as the server confirmed them.
+ */
+export async function uploadFile(
+  client: BftpClient,
+  source: string,
+  remote: string,
+  options: LocalTransferOptions = {},
+): Promise<BodyResult> {
+  let file: Deno.FsFile;
+  let size: number;
+  try {
+    file = await Deno.open(source, { read: true });
+  } catch (e) {
+    throw localError("read", source, e);
+  }
+  try {
+    try {
+      const info = await file.stat();
+      if (info.isDirectory) throw new Deno.errors.IsADirectory();
+      size = info.size;
+    } catch (e) {
+      throw localError("read", source, e);
+    }
+    const transfer = options.progress?.(basename(source), size) ?? {};
+    const result = await client.put(remote, file, { size, ...transfer });
+    options.onFile?.(remote, source, result);
+    return result;
+  } finally {
+    file.close();
+  }
+}
+
+function joinRemote(dir: string, name: string): string {
+  return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
+}
+
+/**
+ * Downloads a remote folder tree into `dest` (created if missing). Every
+ * name from the server is checked with {@linkcode safeLocalName}; symlinks
+ * and special files on the server are skipped.
+ *
+ * @param client A connected client.
+ * @param remote The remote folder.
+ * @param dest The local folder.
+ * @param options Progress and per-file callbacks.
+ * @returns How many files and bytes arrived.
+ */
+export async function downloadTree(
+  client: BftpClient,
+  remote: string,
+  dest: string,
+  options: LocalTransferOptions = {},
+): Promise<{ files: number; bytes: number }> {
+  const totals = { files: 0, bytes: 0 };
+  const walk = async (rdir: string, ldir: string) => {
+    try {
+      await Deno.mkdir(ldir, { recursive: true });
+    } catch (e) {
+      throw localError("create folder", ldir, e);
+    }
+    for (const entry of await client.list(rdir)) {
+      const name = safeLocalName(entry.name);
+      const r = joinRemote(rdir, name);
+      const l = join(ldir, name);
+      if (entry.type === "dir") {
+        await walk(r, l);
+      } else if (entry.type === "file") {
+        const result = await downloadFile(client, r, l, options);
+        totals.files++;
+        totals.bytes += result.size;
+      }
+    }
+  };
+  await walk(remote, dest);
+  return totals;
+}
+
+/**
+ * Uploads a local folder tree into the remote folder `remote` (created if
+ * missing). Symlinks to files are followed; symlinked folders are not
+ * entered (no loops).
+ *
+ * @param client A connected client.
+ * @param source The local folder.
+ * @param remote The remote folder.
+ * @param options Progress and per-file callbacks.
+ * @returns How many files and bytes were sent.
+ */
+export async function uploadTree(
+  client: BftpClient,
+  source: string,
+  remote: string,
+  options: LocalTransferOptions = {},
+): Promise<{ files: number; bytes: number }> {
+  const totals = { files: 0, bytes: 0 };
+  const walk = async (ldir: string, rdir: string) => {
+    await client.mkdir(rdir, true);
+    let entries: Deno.DirEntry[];
+    try {
+      entries = await Array.fromAsync(Deno.readDir(ldir));
+    } catch (e) {
+      throw localError("read folder", ldir, e);
+    }
+    entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    for (const d of entries) {
+      const l = join(ldir, d.name);
+      const r = joinRemote(rdir, d.name);
+      if (d.isDirectory) {
+        await walk(l, r);
+      } else if (d.isFile || (d.isSymlink && (await Deno.stat(l).catch(() => null))?.isFile)) {
+        const result = await uploadFile(client, l, r, options);
+        totals.files++;
+        totals.bytes += result.size;
+      }
+    }
+  };
+  await walk(source, remote);
+  return totals;
+}
