@@ -44,7 +44,8 @@ export type ErrorCode =
   | "LOCAL_IO"
   | "CONNECTION"
   | "PROTOCOL"
-  | "TIMEOUT";
+  | "TIMEOUT"
+  | "HTTP_STATUS";
 
 /**
  * The exit code of each error code. Several error codes can share an exit
@@ -70,6 +71,7 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = Object.freeze({
   NO_SPACE: 17,
   BAD_REQUEST: 18,
   SERVER: 18,
+  HTTP_STATUS: 22,
 });
 
 const REMOTE_CODES: ReadonlySet<string> = new Set<RemoteErrorCode>([

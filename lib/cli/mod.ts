@@ -14,12 +14,15 @@
  */
 
 import type { Command } from "./command.ts";
+import { httpGetCommand } from "./http_get.ts";
 
 export type { Command } from "./command.ts";
 export type { CliIo } from "./io.ts";
 
 /** Every subcommand, in help order. */
-export const COMMANDS: readonly Command[] = [];
+export const COMMANDS: readonly Command[] = [
+  httpGetCommand,
+];
 
 /**
  * Finds a subcommand by name.
@@ -68,6 +71,7 @@ export function mainHelp(): string {
     "URLs look like bftp://HOST[:PORT]/PATH (default port 2121).",
     "Exit codes: 0 ok, 2 usage, 3 local file, 4 connection, 5 protocol, 6 integrity,",
     "7 timeout, 10 not found, 11 exists, 12 refused path, 13 wrong type, 14 not empty,",
-    "15 denied, 16 busy, 17 no space, 18 server error, 1 internal error.",
+    "15 denied, 16 busy, 17 no space, 18 server error, 22 HTTP error status (4xx, 5xx),",
+    "1 internal error.",
   ].join("\n");
 }
