@@ -49,8 +49,10 @@ export function parseFlags(args: string[], flags: Record<string, FlagSpec>): Par
     return { values: parsed.values, positionals: parsed.positionals };
   } catch (e) {
     if (e instanceof TypeError) {
+      // node:util quotes values with single quotes; bftp's messages use double quotes.
       throw new UsageError(
-        e.message.replace(/\. To specify a positional.*$/s, "").replace(/\.$/, ""),
+        e.message.replace(/\. To specify a positional.*$/s, "").replace(/\.$/, "")
+          .replace(/'([^']*)'/g, '"$1"'),
       );
     }
     throw e;

@@ -7,7 +7,7 @@
 
 import { basename, join } from "node:path";
 import { downloadFile, downloadTree, safeLocalName } from "../client/local.ts";
-import { UsageError } from "../errors.ts";
+import { LocalIoError, UsageError } from "../errors.ts";
 import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
@@ -38,6 +38,33 @@ async function isDir(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * Stdout as a download's sink. A failed write (the reader of a pipe went
+ * away, as with `| head`) is a local error, and it ends the download at once
+ * through `abandon` instead of receiving the rest of the body for nothing.
+ */
+function stdoutSink(io: CliIo, abandon: () => void) {
+  let failure: LocalIoError | null = null;
+  return {
+    get failure() {
+      return failure;
+    },
+    write: async (p: Uint8Array): Promise<number> => {
+      if (failure) throw failure;
+      try {
+        return await io.stdout.write(p);
+      } catch (e) {
+        if (!(e instanceof Deno.errors.BrokenPipe || e instanceof Deno.errors.ConnectionReset)) {
+          throw e;
+        }
+        failure = new LocalIoError("Cannot write to the output: broken pipe", { cause: e });
+        abandon();
+        throw failure;
+      }
+    },
+  };
+}
+
 /** The `get` subcommand. */
 export const getCommand: Command = {
   name: "get",
@@ -58,7 +85,12 @@ export const getCommand: Command = {
       const { client, url } = session;
       const progress = progressFor(io, values.quiet === true);
       if (destArg === "-") {
-        await client.get(url.path, io.stdout);
+        const sink = stdoutSink(io, () => client.close());
+        try {
+          await client.get(url.path, sink);
+        } catch (e) {
+          throw sink.failure ?? e;
+        }
         return 0;
       }
       const name = basename(url.path);

@@ -100,6 +100,11 @@ export async function runSession(stream: SessionStream, options: SessionOptions)
           // The stream is out of step (a body cut short, a malformed body): end the session.
           outcome = e.code;
           throw e;
+        } else if (isDisconnect(e)) {
+          // The client went away in the middle of a request (a reset while a body was being
+          // sent to it): not a server fault, and there is no one left to answer.
+          outcome = "CONNECTION";
+          throw e;
         } else {
           outcome = "SERVER";
           log(`${remote} internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);

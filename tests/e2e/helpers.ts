@@ -1,9 +1,14 @@
 /**
  * Shared helpers of the end-to-end tests: run the real bftp entry point as a
- * child process and collect what it printed and its exit code.
+ * child process and collect what it printed and its exit code, start
+ * `bftp serve` on a free port, and work with temporary folders and files.
  *
  * @module
  */
+
+import { equal, ok } from "node:assert/strict";
+import { createHash, randomFillSync } from "node:crypto";
+import { join } from "node:path";
 
 /** The program the end-to-end tests run: `$BFTP_BIN`, or this checkout's `scripts/bftp`. */
 export const BFTP_BIN: string = Deno.env.get("BFTP_BIN") ??
@@ -74,4 +79,338 @@ export async function runBftp(
     stdoutBytes: stdout,
     stderr: decoder.decode(stderr),
   };
+}
+
+/** Options for {@linkcode spawnBftp}. */
+export interface SpawnBftpOptions {
+  /** Pipe stdin (the caller writes and closes it); otherwise stdin is empty. */
+  pipeStdin?: boolean;
+  /** The child's working folder. */
+  cwd?: string;
+}
+
+/**
+ * Starts bftp with stdout and stderr piped, for tests that stream through it
+ * or kill it. The caller must read or cancel both outputs and await `status`.
+ *
+ * @param args The command line after `bftp`.
+ * @param options Stdin and working folder.
+ * @returns The running child.
+ */
+export function spawnBftp(args: string[], options: SpawnBftpOptions = {}): Deno.ChildProcess {
+  return new Deno.Command(BFTP_BIN, {
+    args,
+    stdin: options.pipeStdin ? "piped" : "null",
+    stdout: "piped",
+    stderr: "piped",
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+  }).spawn();
+}
+
+/**
+ * Reads a stream of bytes to its end as UTF-8 text.
+ *
+ * @param stream The stream (a child's stdout or stderr).
+ * @returns The text.
+ */
+export async function readText(stream: ReadableStream<Uint8Array>): Promise<string> {
+  return await new Response(stream).text();
+}
+
+/**
+ * Checks the shape every failed bftp run must have: the exit code, exactly
+ * one line on stderr starting "bftp: " (no stack trace), nothing on stdout.
+ *
+ * @param result The run.
+ * @param code The expected exit code.
+ * @param message A pattern the error line must match.
+ */
+export function assertFailure(result: RunBftpResult, code: number, message?: RegExp): void {
+  const context = `exit ${result.code}, stderr: ${JSON.stringify(result.stderr)}`;
+  equal(result.code, code, context);
+  equal(result.stdoutBytes.byteLength, 0, `stdout should be empty, ${context}`);
+  const lines = result.stderr.split("\n");
+  equal(lines.length, 2, `one line on stderr, ${context}`);
+  equal(lines[1], "", context);
+  ok(lines[0]!.startsWith("bftp: "), context);
+  ok(!/^\s+at /m.test(result.stderr), `no stack trace, ${context}`);
+  if (message) ok(message.test(lines[0]!), `${message} should match ${context}`);
+}
+
+/**
+ * Waits until `check` returns true, polling.
+ *
+ * @param check The condition.
+ * @param what What is awaited, for the error.
+ * @param timeoutMs How long to wait.
+ */
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** A running `bftp serve`. */
+export interface ServeHandle extends AsyncDisposable {
+  /** `bftp://HOST:PORT` as the server printed it (no trailing slash). */
+  url: string;
+  /** The server process. */
+  process: Deno.ChildProcess;
+  /** Everything the server has logged on stderr so far. */
+  stderrText(): string;
+  /** The log lines (after the "serving" line) that match `pattern`. */
+  logLines(pattern?: RegExp): string[];
+  /** Waits until at least `count` log lines match `pattern`. */
+  waitForLog(pattern: RegExp, count?: number): Promise<void>;
+  /** Sends SIGTERM, waits for the exit, and asserts it exited 0 (safe to call twice). */
+  stop(): Promise<void>;
+  /** Kills the server with SIGKILL (a crash) and waits for it to exit. */
+  crash(): Promise<void>;
+}
+
+/**
+ * Starts `bftp serve ROOT --port 0 ...extraArgs` and waits for its
+ * "listening on bftp://HOST:PORT" line.
+ *
+ * @param root The folder to serve.
+ * @param extraArgs More flags (`--read-only`...).
+ * @returns The running server; `await using` stops it.
+ */
+export async function startServe(root: string, extraArgs: string[] = []): Promise<ServeHandle> {
+  const process = new Deno.Command(BFTP_BIN, {
+    args: ["serve", root, "--port", "0", ...extraArgs],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let stderr = "";
+  const stderrDone = (async () => {
+    for await (const text of process.stderr.pipeThrough(new TextDecoderStream())) stderr += text;
+  })();
+  let stdout = "";
+  let announced: (url: string | null) => void = () => {};
+  const listening = new Promise<string | null>((resolve) => announced = resolve);
+  const stdoutDone = (async () => {
+    for await (const text of process.stdout.pipeThrough(new TextDecoderStream())) {
+      stdout += text;
+      const m = /^listening on (bftp:\/\/\S+)\n/m.exec(stdout);
+      if (m) announced(m[1]!);
+    }
+    announced(null);
+  })();
+  const timer = setTimeout(() => announced(null), 15_000);
+  const url = await listening;
+  clearTimeout(timer);
+  let stopped: Promise<Deno.CommandStatus> | undefined;
+  const end = (signal: Deno.Signal) => {
+    stopped ??= (async () => {
+      try {
+        process.kill(signal);
+      } catch (e) {
+        if (!(e instanceof TypeError)) throw e; // it has exited already
+      }
+      const status = await process.status;
+      await Promise.all([stderrDone, stdoutDone]);
+      return status;
+    })();
+    return stopped;
+  };
+  const stop = async () => {
+    const status = await end("SIGTERM");
+    equal(status.signal, null, `bftp serve was killed by ${status.signal}; stderr: ${stderr}`);
+    equal(status.code, 0, `bftp serve exited ${status.code}; stderr: ${stderr}`);
+  };
+  const crash = async () => {
+    const status = await end("SIGKILL");
+    equal(status.signal, "SIGKILL");
+  };
+  if (url === null) {
+    await stop().catch(() => {});
+    throw new Error(`bftp serve did not start; stdout: ${stdout}; stderr: ${stderr}`);
+  }
+  const logLines = (pattern?: RegExp) => {
+    const lines = stderr.split("\n").filter((l) => l !== "");
+    const after = lines.slice(lines.findIndex((l) => / serving /.test(l)) + 1);
+    return pattern ? after.filter((l) => pattern.test(l)) : after;
+  };
+  return {
+    url,
+    process,
+    stderrText: () => stderr,
+    logLines,
+    waitForLog: (pattern, count = 1) =>
+      waitFor(() => logLines(pattern).length >= count, `log lines matching ${pattern}`),
+    stop,
+    crash,
+    [Symbol.asyncDispose]: stop,
+  };
+}
+
+/** A temporary folder removed (with everything in it) on dispose. */
+export interface TempDir extends AsyncDisposable {
+  /** Its path. */
+  path: string;
+  /** A path inside it. */
+  join(...parts: string[]): string;
+}
+
+/**
+ * Makes a temporary folder for a test; `await using` removes it.
+ *
+ * @returns The folder.
+ */
+export async function tempDir(): Promise<TempDir> {
+  const path = await Deno.makeTempDir({ prefix: "bftp-e2e-" });
+  return {
+    path,
+    join: (...parts) => join(path, ...parts),
+    [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }),
+  };
+}
+
+/**
+ * Hashes a file with SHA-256, reading it in 1 MiB pieces.
+ *
+ * @param path The file.
+ * @returns Lowercase hex.
+ */
+export async function sha256File(path: string): Promise<string> {
+  using file = await Deno.open(path);
+  const hash = createHash("sha256");
+  const buf = new Uint8Array(1 << 20);
+  while (true) {
+    const n = await file.read(buf);
+    if (n === null) break;
+    hash.update(buf.subarray(0, n));
+  }
+  return hash.digest("hex");
+}
+
+/**
+ * Hashes everything a stream yields with SHA-256.
+ *
+ * @param stream The stream.
+ * @returns Lowercase hex and the byte count.
+ */
+export async function sha256Stream(
+  stream: ReadableStream<Uint8Array>,
+): Promise<{ sha256: string; size: number }> {
+  const hash = createHash("sha256");
+  let size = 0;
+  for await (const chunk of stream) {
+    hash.update(chunk);
+    size += chunk.byteLength;
+  }
+  return { sha256: hash.digest("hex"), size };
+}
+
+/**
+ * Writes `size` random bytes to a new file, generated in 4 MiB pieces.
+ *
+ * @param path The file.
+ * @param size How many bytes.
+ * @returns The SHA-256 of what was written.
+ */
+export async function writeRandomFile(path: string, size: number): Promise<string> {
+  using file = await Deno.open(path, { write: true, createNew: true });
+  const hash = createHash("sha256");
+  const buf = new Uint8Array(Math.min(size, 4 << 20));
+  let left = size;
+  while (left > 0) {
+    const piece = buf.subarray(0, Math.min(buf.byteLength, left));
+    randomFillSync(piece);
+    hash.update(piece);
+    let written = 0;
+    while (written < piece.byteLength) written += file.writeSync(piece.subarray(written));
+    left -= piece.byteLength;
+  }
+  return hash.digest("hex");
+}
+
+/**
+ * Random bytes.
+ *
+ * @param size How many.
+ * @returns The bytes.
+ */
+export function randomBytes(size: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  randomFillSync(bytes);
+  return bytes;
+}
+
+/**
+ * Reads a folder tree into a map from relative path to its contents: the
+ * bytes of each file, `"dir"` for each folder. Symlinks are reported as
+ * `"link"`.
+ *
+ * @param root The folder.
+ * @returns The map, with paths in sorted order.
+ */
+export async function readTree(root: string): Promise<Map<string, Uint8Array | string>> {
+  const out = new Map<string, Uint8Array | string>();
+  const walk = async (dir: string, prefix: string) => {
+    const entries = await Array.fromAsync(Deno.readDir(dir));
+    entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    for (const e of entries) {
+      const rel = prefix + e.name;
+      if (e.isDirectory) {
+        out.set(rel, "dir");
+        await walk(join(dir, e.name), rel + "/");
+      } else if (e.isFile) {
+        out.set(rel, await Deno.readFile(join(dir, e.name)));
+      } else {
+        out.set(rel, "link");
+      }
+    }
+  };
+  await walk(root, "");
+  return out;
+}
+
+/**
+ * Names in a folder, sorted.
+ *
+ * @param dir The folder.
+ * @returns Its entries' names.
+ */
+export async function listNames(dir: string): Promise<string[]> {
+  return (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort();
+}
+
+/**
+ * Finds bftp temporary files (names containing ".bftp-tmp-") anywhere under
+ * a folder.
+ *
+ * @param root The folder.
+ * @returns Their paths relative to `root`.
+ */
+export async function findTemporaries(root: string): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (dir: string, prefix: string) => {
+    for await (const e of Deno.readDir(dir)) {
+      if (e.name.includes(".bftp-tmp-")) found.push(prefix + e.name);
+      if (e.isDirectory) await walk(join(dir, e.name), prefix + e.name + "/");
+    }
+  };
+  await walk(root, "");
+  return found.sort();
+}
+
+/**
+ * A port on 127.0.0.1 with nothing listening (it was free a moment ago).
+ *
+ * @returns The port.
+ */
+export function closedPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = listener.addr.port;
+  listener.close();
+  return port;
 }
