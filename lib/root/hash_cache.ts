@@ -1,6 +1,7 @@
 /**
  * Remembers the SHA-256 of files the server has already hashed, keyed by
- * device, inode, size and modification time (as rsync's quick check does),
+ * device, inode, size, modification time and change time (rsync's quick
+ * check, plus ctime),
  * so a file served again is not hashed again.
  *
  * @module

@@ -74,6 +74,13 @@ function entryOf(name: string, info: Deno.FileInfo): Entry {
   };
 }
 
+/** Flushes a folder's entries (a rename) to disk; a no-op where folders cannot be opened. */
+async function syncFolder(dir: string): Promise<void> {
+  if (Deno.build.os === "windows") return;
+  using folder = await Deno.open(dir, { read: true });
+  await folder.sync();
+}
+
 /**
  * Turns a file-system error into a typed remote error about `vpath`, or
  * rethrows it when it is not one we expect.
@@ -406,6 +413,7 @@ export class ServedRoot {
           if (this.#fsync) await file.syncData();
           close();
           await Deno.rename(temp, host);
+          if (this.#fsync) await syncFolder(parent);
           this.#hashes.set(contentKey(await Deno.stat(host)), sha256);
         } catch (e) {
           close();

@@ -128,7 +128,8 @@ export function startServer(options: ServerOptions): BftpServer {
   const refuseBusy = async (conn: Deno.Conn, remote: string) => {
     log(`${remote} refused: BUSY (${sessions.size} connections)`);
     try {
-      const message = `Server busy: ${maxConnections} connections already, try again later`;
+      const message =
+        `Server busy: the limit of ${maxConnections} connection(s) is reached, try again later`;
       await writeAll(conn, encodeSized(encodeMessage({ ok: false, code: "BUSY", message })));
       await conn.closeWrite();
       // Let the client's hello arrive, so closing does not reset the connection

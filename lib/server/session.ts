@@ -65,6 +65,8 @@ export async function runSession(stream: SessionStream, options: SessionOptions)
   const { root, remote, log } = options;
   const channel = new Channel(stream);
   let cwd = "/";
+  /** Set while a body is on the wire: an error then cannot be answered in band. */
+  let inBody = false;
   try {
     const hello = await channel.serverReadHello();
     if (!hello) return;
@@ -86,6 +88,7 @@ export async function runSession(stream: SessionStream, options: SessionOptions)
       }
       if (req === null) return;
       const started = performance.now();
+      inBody = false;
       let outcome = "ok";
       let bytes = -1;
       try {
@@ -104,6 +107,12 @@ export async function runSession(stream: SessionStream, options: SessionOptions)
           // The client went away in the middle of a request (a reset while a body was being
           // sent to it): not a server fault, and there is no one left to answer.
           outcome = "CONNECTION";
+          throw e;
+        } else if (inBody) {
+          // A body was half sent or half read: the stream is out of step, so an error
+          // frame would be taken for body bytes. Close instead; the client sees a cut.
+          outcome = "SERVER";
+          log(`${remote} internal error in a body: ${e instanceof Error ? e.message : String(e)}`);
           throw e;
         } else {
           outcome = "SERVER";
@@ -164,11 +173,13 @@ export async function runSession(stream: SessionStream, options: SessionOptions)
         const opened = await root.openRead(vpath);
         try {
           await reply({ size: opened.size, mtime: opened.mtime });
+          inBody = true;
           const sent = await sendBody(stream, opened.file, {
             size: opened.size,
             sha256: opened.sha256,
             label: vpath,
           });
+          inBody = false;
           if (opened.sha256 === undefined) opened.remember(sent.sha256);
           return sent.size;
         } finally {
@@ -181,10 +192,13 @@ export async function runSession(stream: SessionStream, options: SessionOptions)
         let committed = false;
         try {
           await reply({ ready: true });
+          inBody = true;
           const got = await receiveBody(channel.reader, upload.sink, {
             expectedSize: req.size,
             label: vpath,
           });
+          // receiveBody read the whole body even when the sink failed: back in step.
+          inBody = false;
           await upload.commit(got.sha256);
           committed = true;
           await reply({ size: got.size, sha256: got.sha256 });

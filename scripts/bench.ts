@@ -1,0 +1,261 @@
+// deno-lint-ignore-file no-console
+/**
+ * The benchmark: moves one file over loopback with bftp (GET and PUT) and,
+ * in the same run, with the peer tools, and writes the medians to
+ * docs/BENCHMARKS.md. Run it with `scripts/bench`.
+ *
+ * Environment: BENCH_SIZE_MIB (default 1024), BENCH_RUNS (default 3),
+ * BENCH_DIR (default a new temporary folder), BENCH_OUT (default
+ * docs/BENCHMARKS.md; "-" prints only).
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+
+const repo = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const bftp = Deno.env.get("BFTP_BIN") ?? `${repo}/scripts/bftp`;
+const sizeMiB = Number(Deno.env.get("BENCH_SIZE_MIB") ?? 1024);
+const runs = Number(Deno.env.get("BENCH_RUNS") ?? 3);
+const outPath = Deno.env.get("BENCH_OUT") ?? `${repo}/docs/BENCHMARKS.md`;
+const bytes = sizeMiB * 1024 * 1024;
+
+/** One measured run of a client process. */
+interface Sample {
+  seconds: number;
+  rssKiB: number;
+  cpuSeconds: number;
+  serverRssKiB?: number;
+}
+
+/** Runs `cmd` under /usr/bin/time; returns wall time, peak RSS and CPU of that process. */
+async function timed(cmd: string[], options: { stdin?: string; stdout?: string } = {}) {
+  const timeFile = await Deno.makeTempFile();
+  try {
+    const shell = [
+      `exec /usr/bin/time -f "%e %M %U %S" -o ${timeFile}`,
+      ...cmd.map((c) => `'${c.replace(/'/g, "'\\''")}'`),
+      options.stdin ? `< '${options.stdin}'` : "",
+      `> '${options.stdout ?? "/dev/null"}'`,
+    ].join(" ");
+    const started = performance.now();
+    const out = await new Deno.Command("bash", { args: ["-c", shell], stderr: "piped" }).output();
+    const wall = (performance.now() - started) / 1000;
+    if (!out.success) {
+      throw new Error(`${cmd.join(" ")} failed: ${new TextDecoder().decode(out.stderr).trim()}`);
+    }
+    const [, rss, user, sys] = (await Deno.readTextFile(timeFile)).trim().split(/\s+/).map(Number);
+    return { seconds: wall, rssKiB: rss ?? 0, cpuSeconds: (user ?? 0) + (sys ?? 0) };
+  } finally {
+    await Deno.remove(timeFile);
+  }
+}
+
+async function freePort(): Promise<number> {
+  using l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  return l.addr.port;
+}
+
+async function waitForPort(port: number): Promise<void> {
+  // Probing would consume a one-shot listener (nc -l), so look at the socket table instead.
+  for (let i = 0; i < 200; i++) {
+    const ss = await new Deno.Command("ss", { args: ["-ltnH", `sport = :${port}`] }).output();
+    if (new TextDecoder().decode(ss.stdout).trim() !== "") return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`Nothing listens on port ${port}`);
+}
+
+function peakRssKiB(pid: number): number {
+  try {
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** A bftp server over `root`, with its child pid for RSS readings. */
+async function startBftp(root: string, extra: string[] = []) {
+  const child = new Deno.Command(bftp, {
+    args: ["serve", root, "--port", "0", "-q", ...extra],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = child.stdout.getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("bftp serve exited");
+    text += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  await child.stdout.cancel();
+  const url = /listening on (\S+)/.exec(text)![1]!;
+  // The deno process is the child of the scripts/bftp exec, so its pid is the child's.
+  return {
+    url,
+    pid: child.pid,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await child.status;
+    },
+  };
+}
+
+async function sha256File(path: string): Promise<string> {
+  const h = createHash("sha256");
+  using f = await Deno.open(path);
+  const buf = new Uint8Array(1 << 20);
+  while (true) {
+    const n = await f.read(buf);
+    if (n === null) break;
+    h.update(buf.subarray(0, n));
+  }
+  return h.digest("hex");
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+async function main() {
+  const dir = Deno.env.get("BENCH_DIR") ?? await Deno.makeTempDir({ prefix: "bftp-bench-" });
+  const root = `${dir}/root`;
+  await Deno.mkdir(root, { recursive: true });
+  const src = `${dir}/source.bin`;
+  if ((await Deno.stat(src).catch(() => null))?.size !== bytes) {
+    console.error(`bench: writing ${sizeMiB} MiB of random data to ${src}`);
+    const f = await Deno.open(src, { write: true, create: true, truncate: true });
+    const chunk = new Uint8Array(1 << 20);
+    for (let i = 0; i < sizeMiB; i++) {
+      crypto.getRandomValues(chunk.subarray(0, 65536));
+      for (let o = 65536; o < chunk.length; o += 65536) chunk.copyWithin(o, 0, 65536);
+      chunk[0] = i & 0xff;
+      chunk[1] = i >> 8;
+      f.writeSync(chunk);
+    }
+    f.close();
+  }
+  const served = `${root}/file.bin`;
+  await Deno.copyFile(src, served);
+  const srcHash = await sha256File(src);
+
+  const results = new Map<string, Sample[]>();
+  const add = (name: string, s: Sample) => {
+    results.set(name, [...(results.get(name) ?? []), s]);
+    console.error(
+      `bench: ${name}: ${(bytes / s.seconds / 1e6).toFixed(0)} MB/s, ${
+        (s.rssKiB / 1024).toFixed(0)
+      } MB peak RSS`,
+    );
+  };
+
+  for (let run = 1; run <= runs; run++) {
+    console.error(`bench: run ${run} of ${runs}`);
+    // nc: the sender serves the file, the timed receiver writes to /dev/null.
+    {
+      const port = await freePort();
+      const sender = new Deno.Command("bash", {
+        args: ["-c", `exec nc -N -l 127.0.0.1 ${port} < '${src}'`],
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      await waitForPort(port);
+      add("nc (receiver to /dev/null)", await timed(["nc", "127.0.0.1", String(port)]));
+      await sender.status;
+    }
+    // bftp GET, cold: a fresh server, which hashes the file while it sends it.
+    {
+      const server = await startBftp(root);
+      add("bftp get (cold: server hashes while sending)", {
+        ...await timed([bftp, "get", "-q", `${server.url}/file.bin`, "-"]),
+        serverRssKiB: peakRssKiB(server.pid),
+      });
+      // bftp GET, warm: the same server remembers the hash (inode, size, mtime unchanged).
+      add("bftp get (warm: hash remembered)", {
+        ...await timed([bftp, "get", "-q", `${server.url}/file.bin`, "-"]),
+        serverRssKiB: peakRssKiB(server.pid),
+      });
+      await server.stop();
+    }
+    // nc as an upload: the receiver writes the file to disk.
+    {
+      const port = await freePort();
+      const target = `${root}/nc-upload.bin`;
+      const receiver = new Deno.Command("bash", {
+        args: ["-c", `exec nc -l 127.0.0.1 ${port} > '${target}'`],
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      await waitForPort(port);
+      const started = performance.now();
+      const sent = await timed(["nc", "-N", "127.0.0.1", String(port)], { stdin: src });
+      await receiver.status;
+      add("nc upload (receiver writes to disk)", {
+        ...sent,
+        seconds: (performance.now() - started) / 1000,
+      });
+      await Deno.remove(target);
+    }
+    // bftp PUT: the server writes to disk, checks the hash, renames (with and without fsync).
+    for (const fsync of [false, true]) {
+      const server = await startBftp(root, fsync ? [] : ["--no-fsync"]);
+      const name = fsync ? "bftp put (server fsyncs before rename)" : "bftp put (--no-fsync)";
+      add(name, {
+        ...await timed([bftp, "put", "-q", src, `${server.url}/upload.bin`]),
+        serverRssKiB: peakRssKiB(server.pid),
+      });
+      await server.stop();
+      if (run === 1 && !fsync && (await sha256File(`${root}/upload.bin`)) !== srcHash) {
+        throw new Error("bftp put: the uploaded file differs from the source");
+      }
+      await Deno.remove(`${root}/upload.bin`);
+    }
+  }
+
+  const ncGet = median(results.get("nc (receiver to /dev/null)")!.map((s) => s.seconds));
+  const ncPut = median(results.get("nc upload (receiver writes to disk)")!.map((s) => s.seconds));
+  const rows = [...results.entries()].map(([name, samples]) => {
+    const secs = median(samples.map((s) => s.seconds));
+    const base = name.includes("put") || name.includes("upload") ? ncPut : ncGet;
+    const srv = samples.map((s) => s.serverRssKiB ?? 0);
+    return `| ${name} | ${(bytes / secs / 1e6).toFixed(0)} | ${(base / secs).toFixed(2)} | ${
+      (median(samples.map((s) => s.rssKiB)) / 1024).toFixed(0)
+    } | ${Math.max(...srv) > 0 ? (Math.max(...srv) / 1024).toFixed(0) : "-"} | ${
+      median(samples.map((s) => s.cpuSeconds)).toFixed(2)
+    } |`;
+  });
+  const cpu = (await Deno.readTextFile("/proc/cpuinfo")).match(/model name\s*:\s*(.*)/)?.[1];
+  const report = [
+    `## ${sizeMiB} MiB over loopback, median of ${runs} runs (${new Date().toISOString().slice(0, 10)})`,
+    "",
+    `Machine: ${navigator.hardwareConcurrency} cores (${cpu ?? "unknown CPU"}), Deno ${Deno.version.deno}.`,
+    "Times are whole processes, start-up included. Ratio: the nc time over this row's time,",
+    "against nc to /dev/null for downloads and nc writing to disk for uploads (1.00 = as fast as nc).",
+    "",
+    "| transfer | MB/s | ratio to nc | client peak RSS (MB) | server peak RSS (MB) | client CPU s |",
+    "|---|---|---|---|---|---|",
+    ...rows,
+    "",
+    "Commands (PORT and URL are the ones of the run):",
+    "```sh",
+    "nc -N -l 127.0.0.1 PORT < source.bin & nc 127.0.0.1 PORT > /dev/null",
+    "bftp serve root --port 0 -q & bftp get -q URL/file.bin - > /dev/null",
+    "nc -l 127.0.0.1 PORT > root/nc-upload.bin & nc -N 127.0.0.1 PORT < source.bin",
+    "bftp serve root --port 0 -q [--no-fsync] & bftp put -q source.bin URL/upload.bin",
+    "```",
+    "",
+  ].join("\n");
+  console.log(report);
+  if (outPath !== "-") {
+    const header = "# Benchmarks\n\nWritten by `scripts/bench`; rerun it to refresh.\n\n";
+    await Deno.writeTextFile(outPath, header + report);
+    console.error(`bench: wrote ${outPath}`);
+  }
+  if (!Deno.env.get("BENCH_DIR")) await Deno.remove(dir, { recursive: true });
+}
+
+if (import.meta.main) await main();
