@@ -157,7 +157,11 @@ function tooLong(maxBytes: number): ProtocolError {
 
 function indexOf(haystack: Uint8Array, needle: Uint8Array, from: number, to: number): number {
   const first = needle[0]!;
-  const view = haystack.subarray(0, to - needle.byteLength + 1);
+  // The last index a whole needle can start at; below `from`, there is no room (and a
+  // negative end would make subarray count from the back, into stale bytes).
+  const last = to - needle.byteLength;
+  if (last < from) return -1;
+  const view = haystack.subarray(0, last + 1);
   for (let i = view.indexOf(first, from); i >= 0; i = view.indexOf(first, i + 1)) {
     let match = true;
     for (let j = 1; j < needle.byteLength; j++) {

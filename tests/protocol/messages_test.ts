@@ -1,0 +1,142 @@
+import { deepEqual, equal, ok, throws } from "node:assert/strict";
+import {
+  decodeReply,
+  decodeRequest,
+  encodeMessage,
+  type Request,
+} from "../../lib/protocol/messages.ts";
+import { ProtocolError } from "../../lib/errors.ts";
+
+const encoder = new TextEncoder();
+const json = (text: string) => encoder.encode(text);
+
+/** One of every request, with unusual but legal values. */
+const EVERY_REQUEST: Request[] = [
+  { op: "PWD" },
+  { op: "CD", path: "../docs" },
+  { op: "LIST", path: "/" },
+  { op: "STAT", path: "ünïcødé €.txt" },
+  { op: "GET", path: "a b/c.txt" },
+  { op: "PUT", path: "up.bin", size: 0, overwrite: false },
+  { op: "PUT", path: "/big.bin", size: Number.MAX_SAFE_INTEGER, overwrite: true },
+  { op: "PUT", path: "stream", size: null, overwrite: true },
+  { op: "DELETE", path: "x" },
+  { op: "MKDIR", path: "a/b/c", parents: true },
+  { op: "MKDIR", path: "d", parents: false },
+  { op: "RMDIR", path: "d" },
+  { op: "RENAME", from: "a", to: 'b/"quoted"' },
+  { op: "HASH", path: "h" },
+  { op: "QUIT" },
+];
+
+Deno.test("protocol: decodeRequest() round-trips every request", () => {
+  const ops = new Set<string>();
+  for (const req of EVERY_REQUEST) {
+    deepEqual(decodeRequest(encodeMessage(req)), req);
+    ops.add(req.op);
+  }
+  equal(ops.size, 12);
+});
+
+Deno.test("protocol: decodeRequest() fills defaults and ignores unknown fields", () => {
+  deepEqual(decodeRequest(json('{"op":"PUT","path":"a"}')), {
+    op: "PUT",
+    path: "a",
+    size: null,
+    overwrite: true,
+  });
+  deepEqual(decodeRequest(json('{"op":"MKDIR","path":"a"}')), {
+    op: "MKDIR",
+    path: "a",
+    parents: false,
+  });
+  deepEqual(decodeRequest(json('{"op":"GET","path":"a","extra":[1,2]}')), { op: "GET", path: "a" });
+  deepEqual(decodeRequest(json('{"op":"PWD","path":"ignored"}')), { op: "PWD" });
+});
+
+Deno.test("protocol: decodeRequest() rejects malformed JSON and non-objects", () => {
+  const cases: (string | Uint8Array)[] = [
+    "",
+    "{",
+    '{"op":"PWD"',
+    "not json",
+    "[]",
+    '["PWD"]',
+    "null",
+    "42",
+    '"PWD"',
+    "true",
+    new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]), // not UTF-8
+  ];
+  for (const c of cases) {
+    throws(
+      () => decodeRequest(typeof c === "string" ? json(c) : c),
+      (e) => e instanceof ProtocolError && e.message.startsWith("Malformed request"),
+      String(c),
+    );
+  }
+});
+
+Deno.test("protocol: decodeRequest() rejects wrong types and an unknown op", () => {
+  const cases = [
+    '{"op":"GET"}',
+    '{"op":"GET","path":1}',
+    '{"op":"GET","path":null}',
+    '{"op":"CD","path":["a"]}',
+    '{"op":"RENAME","from":"a"}',
+    '{"op":"RENAME","from":"a","to":2}',
+    '{"op":"PUT","path":"a","size":-1}',
+    '{"op":"PUT","path":"a","size":1.5}',
+    '{"op":"PUT","path":"a","size":"3"}',
+    '{"op":"PUT","path":"a","size":9007199254740992}',
+    '{"op":"PUT","path":"a","size":1,"overwrite":"yes"}',
+    '{"op":"MKDIR","path":"a","parents":1}',
+    '{"op":"FORMAT","path":"/"}',
+    '{"op":"get","path":"a"}',
+    '{"op":1}',
+    '{"path":"a"}',
+    "{}",
+  ];
+  for (const c of cases) {
+    throws(() => decodeRequest(json(c)), ProtocolError, c);
+  }
+  throws(
+    () => decodeRequest(json('{"op":"X\\u001b[31m"}')),
+    (e) => e instanceof ProtocolError && e.message === 'Unknown request "X?[31m"',
+  );
+});
+
+Deno.test("protocol: decodeReply() keeps success fields and types error replies", () => {
+  deepEqual(decodeReply(json('{"ok":true,"cwd":"/a"}')), { ok: true, cwd: "/a" });
+  deepEqual(decodeReply(json('{"ok":false,"code":"NOT_FOUND","message":"No"}')), {
+    ok: false,
+    code: "NOT_FOUND",
+    message: "No",
+  });
+  // An unknown code becomes SERVER; control characters in a message are made harmless.
+  deepEqual(decodeReply(json('{"ok":false,"code":"WAT","message":"a\\u001b[2Jb\\nc"}')), {
+    ok: false,
+    code: "SERVER",
+    message: "a [2Jb c",
+  });
+  const long = decodeReply(json(`{"ok":false,"code":"DENIED","message":"${"x".repeat(5000)}"}`));
+  ok(!long.ok && long.message.length === 1000);
+  deepEqual(decodeReply(json('{"ok":false}')), {
+    ok: false,
+    code: "SERVER",
+    message: "Unknown error",
+  });
+});
+
+Deno.test("protocol: decodeReply() rejects a reply without a boolean ok", () => {
+  for (const c of ['{"ok":"true"}', "{}", "[]", "nope", '{"ok":1}']) {
+    throws(() => decodeReply(json(c)), ProtocolError, c);
+  }
+});
+
+Deno.test("protocol: encodeMessage() is compact UTF-8 JSON", () => {
+  deepEqual(
+    new TextDecoder().decode(encodeMessage({ op: "STAT", path: "é" })),
+    '{"op":"STAT","path":"é"}',
+  );
+});
