@@ -51,7 +51,7 @@ async function timed(cmd: string[], options: { stdin?: string; stdout?: string }
   }
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   using l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   return l.addr.port;
 }
@@ -157,7 +157,7 @@ async function main() {
     console.error(`bench: run ${run} of ${runs}`);
     // nc: the sender serves the file, the timed receiver writes to /dev/null.
     {
-      const port = await freePort();
+      const port = freePort();
       const sender = new Deno.Command("bash", {
         args: ["-c", `exec nc -N -l 127.0.0.1 ${port} < '${src}'`],
         stdout: "null",
@@ -183,7 +183,7 @@ async function main() {
     }
     // nc as an upload: the receiver writes the file to disk.
     {
-      const port = await freePort();
+      const port = freePort();
       const target = `${root}/nc-upload.bin`;
       const receiver = new Deno.Command("bash", {
         args: ["-c", `exec nc -l 127.0.0.1 ${port} > '${target}'`],

@@ -14,6 +14,16 @@
  */
 
 import type { Command } from "./command.ts";
+import { serveCommand } from "./serve.ts";
+import { getCommand } from "./get.ts";
+import { putCommand } from "./put.ts";
+import { lsCommand } from "./ls.ts";
+import { statCommand } from "./stat.ts";
+import { hashCommand } from "./hash.ts";
+import { rmCommand } from "./rm.ts";
+import { mkdirCommand } from "./mkdir.ts";
+import { rmdirCommand } from "./rmdir.ts";
+import { mvCommand } from "./mv.ts";
 import { httpGetCommand } from "./http_get.ts";
 
 export type { Command } from "./command.ts";
@@ -21,6 +31,16 @@ export type { CliIo } from "./io.ts";
 
 /** Every subcommand, in help order. */
 export const COMMANDS: readonly Command[] = [
+  serveCommand,
+  getCommand,
+  putCommand,
+  lsCommand,
+  statCommand,
+  hashCommand,
+  rmCommand,
+  mkdirCommand,
+  rmdirCommand,
+  mvCommand,
   httpGetCommand,
 ];
 
