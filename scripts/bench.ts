@@ -230,9 +230,13 @@ async function main() {
   });
   const cpu = (await Deno.readTextFile("/proc/cpuinfo")).match(/model name\s*:\s*(.*)/)?.[1];
   const report = [
-    `## ${sizeMiB} MiB over loopback, median of ${runs} runs (${new Date().toISOString().slice(0, 10)})`,
+    `## ${sizeMiB} MiB over loopback, median of ${runs} runs (${
+      new Date().toISOString().slice(0, 10)
+    })`,
     "",
-    `Machine: ${navigator.hardwareConcurrency} cores (${cpu ?? "unknown CPU"}), Deno ${Deno.version.deno}.`,
+    `Machine: ${navigator.hardwareConcurrency} cores (${
+      cpu ?? "unknown CPU"
+    }), Deno ${Deno.version.deno}.`,
     "Times are whole processes, start-up included. Ratio: the nc time over this row's time,",
     "against nc to /dev/null for downloads and nc writing to disk for uploads (1.00 = as fast as nc).",
     "",
