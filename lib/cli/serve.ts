@@ -10,7 +10,8 @@ import { formatHostPort } from "../client/url.ts";
 import { intFlag, numberFlag, parseFlags, portFlag, stringFlag } from "./args.ts";
 import type { Command } from "./command.ts";
 import { type CliIo, writeLine } from "./io.ts";
-import { UsageError } from "../errors.ts";
+import { ConnectionError, UsageError } from "../errors.ts";
+import { startServerPool } from "../server/pool.ts";
 
 const HELP = `Usage: bftp serve [ROOT] [options]
 
@@ -24,6 +25,7 @@ Options:
   --read-only            refuse PUT, DELETE, MKDIR, RMDIR and RENAME
   --max-connections N    sessions at once; more get a BUSY answer (default 1000)
   --idle-timeout S       drop a client silent for S seconds, 0 never (default 300)
+  --workers N            serve with N Web Workers sharing the port, one per core (default 1)
   --no-fsync             do not flush uploads to disk before renaming them into place
   -q, --quiet            no per-request log lines
 
@@ -43,6 +45,7 @@ export const serveCommand: Command = {
       "max-connections": { type: "string" },
       "idle-timeout": { type: "string" },
       "no-fsync": { type: "boolean" },
+      workers: { type: "string" },
       quiet: { type: "boolean", short: "q" },
     });
     if (positionals.length > 1) throw new UsageError(`Too many arguments: "${positionals[1]}"`);
@@ -56,19 +59,49 @@ export const serveCommand: Command = {
     };
     const cleaned = await root.cleanTemporaries();
     if (cleaned > 0) log(`removed ${cleaned} temporary file(s) left by interrupted uploads`);
-    const server = startServer({
-      root,
-      hostname: stringFlag(values, "host") ?? "127.0.0.1",
-      port: portFlag(values, "port", 2121),
+    const workers = intFlag(values, "workers", 1);
+    if (workers < 1) throw new UsageError(`Invalid value "${workers}" for --workers: at least 1`);
+    const hostname = stringFlag(values, "host") ?? "127.0.0.1";
+    const port = portFlag(values, "port", 2121);
+    const settings = {
+      hostname,
+      port,
       maxConnections: intFlag(values, "max-connections", 1000),
       idleTimeout: numberFlag(values, "idle-timeout", 300),
       log: quiet ? () => {} : log,
-    });
+    };
+    let server: { addr: Deno.NetAddr; close(): Promise<void> };
+    try {
+      server = workers === 1 ? startServer({ root, ...settings }) : await startServerPool({
+        rootPath: root.hostPath,
+        workers,
+        readOnly: root.readOnly,
+        fsync: values["no-fsync"] !== true,
+        ...settings,
+      });
+    } catch (e) {
+      if (e instanceof Deno.errors.AddrInUse) {
+        throw new ConnectionError(
+          `Cannot listen on "${formatHostPort(hostname, port)}": address already in use`,
+        );
+      }
+      if (e instanceof Deno.errors.AddrNotAvailable || e instanceof Deno.errors.PermissionDenied) {
+        throw new ConnectionError(
+          `Cannot listen on "${formatHostPort(hostname, port)}": ${e.message}`,
+        );
+      }
+      throw e;
+    }
     await writeLine(
       io.stdout,
       `listening on bftp://${formatHostPort(server.addr.hostname, server.addr.port)}`,
     );
-    if (!quiet) log(`serving ${root.hostPath}${root.readOnly ? " (read-only)" : ""}`);
+    if (!quiet) {
+      log(
+        `serving ${root.hostPath}${root.readOnly ? " (read-only)" : ""}` +
+          (workers > 1 ? ` with ${workers} workers` : ""),
+      );
+    }
     await new Promise<void>((resolve) => {
       if (io.signal.aborted) resolve();
       io.signal.addEventListener("abort", () => resolve(), { once: true });

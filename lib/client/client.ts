@@ -123,6 +123,11 @@ export class BftpClient {
     }
   }
 
+  /** The local port of the connection (how the server's log names this client). */
+  get localPort(): number {
+    return (this.#conn.localAddr as Deno.NetAddr).port;
+  }
+
   /** Runs `fn` and marks the session unusable if the stream broke in it. */
   async #guard<T>(fn: () => Promise<T>): Promise<T> {
     if (this.#closed || this.#broken) {

@@ -44,11 +44,26 @@ export interface ServerOptions {
    */
   idleTimeout?: number;
   /**
+   * Decides whether a new connection may have a session, and is told when
+   * that session ends. Workers of one server share one so the limit holds
+   * across all of them; the default counts this server's sessions against
+   * `maxConnections`.
+   */
+  admission?: Admission;
+  /**
    * Listen with SO_REUSEPORT, so several workers can share the port.
    *
    * @default {false}
    */
   reusePort?: boolean;
+}
+
+/** A connection counter shared by the servers that enforce one limit together. */
+export interface Admission {
+  /** Takes a place for a new session; `false` when the limit is reached. */
+  tryAcquire(): boolean;
+  /** Gives a place back when a session ends. */
+  release(): void;
 }
 
 /** A running server. */
@@ -115,6 +130,11 @@ export function startServer(options: ServerOptions): BftpServer {
     ...(options.reusePort ? { reusePort: true } : {}),
   });
   const sessions = new Map<Deno.Conn, Promise<void>>();
+  const refusing = new Set<Promise<void>>();
+  const admission: Admission = options.admission ?? {
+    tryAcquire: () => sessions.size < maxConnections,
+    release: () => {},
+  };
   let closing = false;
 
   const closeConn = (conn: Deno.Conn) => {
@@ -126,7 +146,7 @@ export function startServer(options: ServerOptions): BftpServer {
   };
 
   const refuseBusy = async (conn: Deno.Conn, remote: string) => {
-    log(`${remote} refused: BUSY (${sessions.size} connections)`);
+    log(`${remote} refused: BUSY (limit of ${maxConnections} connections)`);
     try {
       const message =
         `Server busy: the limit of ${maxConnections} connection(s) is reached, try again later`;
@@ -179,11 +199,20 @@ export function startServer(options: ServerOptions): BftpServer {
         }
         const remote = peer(conn.remoteAddr);
         conn.setNoDelay(true);
-        if (sessions.size >= maxConnections) {
-          void refuseBusy(conn, remote);
+        if (!admission.tryAcquire()) {
+          if (refusing.size >= 64) {
+            // A flood: answering each one politely would itself exhaust descriptors.
+            closeConn(conn);
+            continue;
+          }
+          const refused = refuseBusy(conn, remote).finally(() => refusing.delete(refused));
+          refusing.add(refused);
           continue;
         }
-        const done = serveOne(conn).finally(() => sessions.delete(conn));
+        const done = serveOne(conn).finally(() => {
+          sessions.delete(conn);
+          admission.release();
+        });
         sessions.set(conn, done);
       }
     } catch (e) {
@@ -204,7 +233,9 @@ export function startServer(options: ServerOptions): BftpServer {
         if (!(e instanceof Deno.errors.BadResource)) throw e;
       }
       for (const conn of sessions.keys()) closeConn(conn);
-      finished = accepting.then(() => Promise.all(sessions.values())).then(() => {});
+      finished = accepting
+        .then(() => Promise.all([...sessions.values(), ...refusing]))
+        .then(() => {});
     }
     return finished;
   };

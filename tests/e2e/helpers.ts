@@ -182,9 +182,17 @@ export interface ServeHandle extends AsyncDisposable {
  * @param extraArgs More flags (`--read-only`...).
  * @returns The running server; `await using` stops it.
  */
+/**
+ * Flags added to every `serve` the e2e tests start, from BFTP_TEST_SERVE_ARGS
+ * (`scripts/test` runs the transfer tests again with "--workers 2").
+ */
+export const SERVE_EXTRA_ARGS: string[] = (Deno.env.get("BFTP_TEST_SERVE_ARGS") ?? "")
+  .split(/\s+/)
+  .filter((a) => a !== "");
+
 export async function startServe(root: string, extraArgs: string[] = []): Promise<ServeHandle> {
   const process = new Deno.Command(BFTP_BIN, {
-    args: ["serve", root, "--port", "0", ...extraArgs],
+    args: ["serve", root, "--port", "0", ...SERVE_EXTRA_ARGS, ...extraArgs],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -1,0 +1,198 @@
+/**
+ * Serving on every core: a pool of Web Workers that each run a BFTP server
+ * on the same port with SO_REUSEPORT. The kernel hands each new connection
+ * to one worker; the workers share one connection count (in a
+ * `SharedArrayBuffer`) so `maxConnections` holds over the whole pool. A
+ * worker that dies is replaced; its own clients see their connection
+ * close, the others never notice.
+ *
+ * @module
+ */
+
+import type { WorkerEvent } from "./worker_messages.ts";
+
+/** Options for {@linkcode startServerPool}. */
+export interface ServerPoolOptions {
+  /** The served folder (host path). */
+  rootPath: string;
+  /** How many workers. */
+  workers: number;
+  /**
+   * Refuse changes.
+   *
+   * @default {false}
+   */
+  readOnly?: boolean;
+  /**
+   * Flush uploads before renaming them into place.
+   *
+   * @default {true}
+   */
+  fsync?: boolean;
+  /**
+   * The address to listen on.
+   *
+   * @default {"127.0.0.1"}
+   */
+  hostname?: string;
+  /**
+   * The port; 0 picks a free one.
+   *
+   * @default {2121}
+   */
+  port?: number;
+  /**
+   * Sessions at once over all workers.
+   *
+   * @default {1000}
+   */
+  maxConnections?: number;
+  /**
+   * Seconds before a silent client is dropped; 0 never.
+   *
+   * @default {300}
+   */
+  idleTimeout?: number;
+  /**
+   * Receives the workers' log lines, in the same form as a single server's,
+   * with the index of the worker that wrote it (none for the pool's own lines).
+   */
+  log?: (line: string, worker?: number) => void;
+}
+
+/** A running pool. */
+export interface ServerPool {
+  /** The address every worker listens on. */
+  readonly addr: Deno.NetAddr;
+  /** How many workers have been replaced since the start. */
+  readonly replaced: number;
+  /** Sessions open now over all workers. */
+  readonly connections: number;
+  /**
+   * Test hook: makes worker `index` die of an uncaught error, as a bug
+   * would, so that its replacement can be observed.
+   */
+  crashWorker(index: number): void;
+  /** Stops every worker and resolves when all have stopped. */
+  close(): Promise<void>;
+}
+
+const WORKER_URL = new URL("./serve_worker.ts", import.meta.url).href;
+
+/**
+ * Starts a pool of serving workers.
+ *
+ * @param options The folder, the address and the number of workers.
+ * @returns The running pool, once every worker listens.
+ *
+ * @example
+ * ```ts
+ * import { startServerPool } from "./pool.ts";
+ * import { ok } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const pool = await startServerPool({ rootPath: dir, workers: 2, port: 0 });
+ * ok(pool.addr.port > 0);
+ * await pool.close();
+ * await Deno.remove(dir);
+ * ```
+ */
+export async function startServerPool(options: ServerPoolOptions): Promise<ServerPool> {
+  const log = options.log ?? (() => {});
+  const hostname = options.hostname ?? "127.0.0.1";
+  // Holding the port with SO_REUSEPORT until the workers have it: learns a free port
+  // for port 0, and reports "address in use" here, before any worker starts.
+  const probe = Deno.listen({ hostname, port: options.port ?? 2121, reusePort: true });
+  const addr = probe.addr;
+  const counters = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * (1 + options.workers));
+  const counts = new Int32Array(counters);
+  const workers: (Worker | undefined)[] = new Array(options.workers).fill(undefined);
+  let closing = false;
+  let replaced = 0;
+
+  const spawn = (index: number): Promise<void> => {
+    const worker = new Worker(WORKER_URL, { type: "module", name: `bftp-serve-${index}` });
+    workers[index] = worker;
+    const ready = Promise.withResolvers<void>();
+    worker.onmessage = (e: MessageEvent<WorkerEvent>) => {
+      const event = e.data;
+      if (event.type === "log") log(event.line, index);
+      else if (event.type === "ready") ready.resolve();
+      else if (event.type === "failed") ready.reject(new Error(event.message));
+    };
+    worker.onerror = (e: ErrorEvent) => {
+      e.preventDefault();
+      worker.terminate();
+      // The dead worker's sessions are gone with it: give their places back.
+      Atomics.sub(counts, 0, Atomics.exchange(counts, 1 + index, 0));
+      ready.reject(new Error(e.message));
+      if (closing || workers[index] !== worker) return;
+      replaced++;
+      log(`worker ${index} died (${e.message}); starting a new one`);
+      spawn(index).catch((err) => log(`worker ${index} could not restart: ${err.message}`));
+    };
+    worker.postMessage({
+      type: "start",
+      index,
+      rootPath: options.rootPath,
+      readOnly: options.readOnly ?? false,
+      fsync: options.fsync ?? true,
+      hostname,
+      port: addr.port,
+      idleTimeout: options.idleTimeout ?? 300,
+      maxConnections: options.maxConnections ?? 1000,
+      counters,
+    });
+    return ready.promise;
+  };
+
+  const stopAll = async () => {
+    closing = true;
+    await Promise.all(workers.map(async (worker) => {
+      if (!worker) return;
+      const stopped = new Promise<void>((resolve) => {
+        const previous = worker.onmessage;
+        worker.onmessage = (e: MessageEvent<WorkerEvent>) => {
+          if (e.data.type === "stopped") resolve();
+          else previous?.call(worker, e);
+        };
+        worker.onerror = (e) => {
+          e.preventDefault();
+          resolve();
+        };
+      });
+      worker.postMessage({ type: "stop" });
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([stopped, new Promise((r) => timer = setTimeout(r, 5000))]);
+      clearTimeout(timer);
+      worker.terminate();
+    }));
+  };
+
+  try {
+    await Promise.all(workers.map((_, i) => spawn(i)));
+  } catch (e) {
+    await stopAll();
+    throw e;
+  } finally {
+    probe.close();
+  }
+
+  let closed: Promise<void> | undefined;
+  return {
+    addr,
+    get replaced() {
+      return replaced;
+    },
+    get connections() {
+      return Atomics.load(counts, 0);
+    },
+    crashWorker(index: number) {
+      workers[index]?.postMessage({ type: "crash" });
+    },
+    close() {
+      closed ??= stopAll();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * A serving worker: runs one BFTP server on the port shared by the pool
+ * (SO_REUSEPORT), so the kernel spreads connections over the workers. Its
+ * log lines go to the main thread, which alone writes to the console.
+ *
+ * Loaded by URL from `pool.ts`; a compiled binary must include it
+ * (`deno compile --include lib/server/serve_worker.ts`).
+ *
+ * @module
+ */
+
+/// <reference lib="deno.worker" />
+
+import { ServedRoot } from "../root/served_root.ts";
+import { type BftpServer, startServer } from "./server.ts";
+import type { ControlMessage, StartMessage, WorkerEvent } from "./worker_messages.ts";
+
+const post = (event: WorkerEvent) => self.postMessage(event);
+let server: BftpServer | undefined;
+
+self.onmessage = async (e: MessageEvent<StartMessage | ControlMessage>) => {
+  const msg = e.data;
+  if (msg.type === "start") {
+    try {
+      const root = await ServedRoot.open(msg.rootPath, {
+        readOnly: msg.readOnly,
+        fsync: msg.fsync,
+      });
+      const counters = new Int32Array(msg.counters);
+      const mine = 1 + msg.index;
+      server = startServer({
+        root,
+        hostname: msg.hostname,
+        port: msg.port,
+        reusePort: true,
+        idleTimeout: msg.idleTimeout,
+        maxConnections: msg.maxConnections,
+        admission: {
+          tryAcquire: () => {
+            if (Atomics.add(counters, 0, 1) >= msg.maxConnections) {
+              Atomics.sub(counters, 0, 1);
+              return false;
+            }
+            Atomics.add(counters, mine, 1);
+            return true;
+          },
+          release: () => {
+            Atomics.sub(counters, mine, 1);
+            Atomics.sub(counters, 0, 1);
+          },
+        },
+        log: (line) => post({ type: "log", line }),
+      });
+      post({ type: "ready" });
+    } catch (err) {
+      post({ type: "failed", message: err instanceof Error ? err.message : String(err) });
+    }
+  } else if (msg.type === "stop") {
+    await server?.close();
+    post({ type: "stopped" });
+    self.close();
+  } else if (msg.type === "crash") {
+    // Test hook: an uncaught error, as a bug would raise, kills this worker.
+    setTimeout(() => {
+      throw new Error("Worker crashed on purpose");
+    }, 0);
+  }
+};

@@ -1,0 +1,171 @@
+import { deepEqual, equal, ok, rejects } from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { BftpClient } from "../../lib/client/client.ts";
+import { RemoteError } from "../../lib/errors.ts";
+import { startServerPool } from "../../lib/server/pool.ts";
+
+function reader(bytes: Uint8Array) {
+  let offset = 0;
+  return {
+    read(p: Uint8Array): Promise<number | null> {
+      if (offset >= bytes.byteLength) return Promise.resolve(null);
+      const n = Math.min(p.byteLength, bytes.byteLength - offset);
+      p.set(bytes.subarray(offset, offset + n));
+      offset += n;
+      return Promise.resolve(n);
+    },
+  };
+}
+
+function collector() {
+  const chunks: Uint8Array[] = [];
+  return {
+    chunks,
+    write(p: Uint8Array): Promise<number> {
+      chunks.push(p.slice());
+      return Promise.resolve(p.byteLength);
+    },
+    hash(): string {
+      const h = createHash("sha256");
+      for (const c of chunks) h.update(c);
+      return h.digest("hex");
+    },
+  };
+}
+
+async function waitFor(check: () => boolean, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+Deno.test("server: a pool of 2 workers serves 40 clients, and both workers take some", async () => {
+  const dir = await Deno.makeTempDir();
+  const served = new Map<number, number>();
+  const pool = await startServerPool({
+    rootPath: dir,
+    workers: 2,
+    port: 0,
+    log: (line, worker) => {
+      if (worker !== undefined && / PUT /.test(line)) {
+        served.set(worker, (served.get(worker) ?? 0) + 1);
+      }
+    },
+  });
+  try {
+    const results = await Promise.all(Array.from({ length: 40 }, async (_, i) => {
+      const body = crypto.getRandomValues(new Uint8Array(1000 + i * 97));
+      const client = await BftpClient.connect({ hostname: "127.0.0.1", port: pool.addr.port });
+      try {
+        await client.put(`/f${i}.bin`, reader(body), { size: body.byteLength });
+        const sink = collector();
+        const got = await client.get(`/f${i}.bin`, sink);
+        return got.sha256 === createHash("sha256").update(body).digest("hex") &&
+          sink.hash() === got.sha256;
+      } finally {
+        await client.quit();
+      }
+    }));
+    deepEqual(results.filter((r) => !r).length, 0);
+    await waitFor(() => [...served.values()].reduce((a, b) => a + b, 0) === 40, "40 PUT lines");
+    ok((served.get(0) ?? 0) > 0, `worker 0 served ${served.get(0) ?? 0}`);
+    ok((served.get(1) ?? 0) > 0, `worker 1 served ${served.get(1) ?? 0}`);
+  } finally {
+    await pool.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("server: a pool replaces a crashed worker, and the other worker's clients never notice", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/a.txt`, "abc");
+  const byPort = new Map<number, number>();
+  const pool = await startServerPool({
+    rootPath: dir,
+    workers: 2,
+    port: 0,
+    log: (line, worker) => {
+      const port = /127\.0\.0\.1:(\d+) /.exec(line)?.[1];
+      if (port && worker !== undefined) byPort.set(Number(port), worker);
+    },
+  });
+  const clients: BftpClient[] = [];
+  try {
+    // Open sessions until both workers hold at least one.
+    for (let i = 0; i < 40 && new Set(byPort.values()).size < 2; i++) {
+      const client = await BftpClient.connect({ hostname: "127.0.0.1", port: pool.addr.port });
+      clients.push(client);
+      await client.pwd();
+    }
+    await waitFor(() => new Set(byPort.values()).size === 2, "sessions on both workers");
+    const workerOf = (c: BftpClient) => byPort.get(c.localPort)!;
+    pool.crashWorker(0);
+    await waitFor(() => pool.replaced === 1, "the replacement");
+    for (const client of clients) {
+      if (workerOf(client) === 1) {
+        deepEqual(await client.pwd(), "/");
+      } else {
+        await rejects(client.pwd());
+      }
+    }
+    // New clients are served, by the new worker too in time.
+    for (let i = 0; i < 10; i++) {
+      const client = await BftpClient.connect({ hostname: "127.0.0.1", port: pool.addr.port });
+      const sink = collector();
+      await client.get("/a.txt", sink);
+      equal(new TextDecoder().decode(sink.chunks[0]), "abc");
+      await client.quit();
+    }
+  } finally {
+    for (const c of clients) c.close();
+    await pool.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("server: a pool enforces one connection limit over all its workers", async () => {
+  const dir = await Deno.makeTempDir();
+  const pool = await startServerPool({ rootPath: dir, workers: 2, port: 0, maxConnections: 3 });
+  const clients: BftpClient[] = [];
+  try {
+    for (let i = 0; i < 3; i++) {
+      clients.push(await BftpClient.connect({ hostname: "127.0.0.1", port: pool.addr.port }));
+    }
+    equal(pool.connections, 3);
+    const started = performance.now();
+    const err = await BftpClient.connect({ hostname: "127.0.0.1", port: pool.addr.port })
+      .then(() => null, (e) => e);
+    ok(err instanceof RemoteError && err.code === "BUSY", String(err));
+    ok(performance.now() - started < 1000, "BUSY comes at once");
+    // The sessions already open go on, and a place freed is taken again.
+    deepEqual(await clients[0]!.pwd(), "/");
+    await clients.pop()!.quit();
+    await waitFor(() => pool.connections === 2, "the freed place");
+    const again = await BftpClient.connect({ hostname: "127.0.0.1", port: pool.addr.port });
+    clients.push(again);
+    deepEqual(await again.pwd(), "/");
+  } finally {
+    for (const c of clients) c.close();
+    await pool.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("server: a pool drops a client that stays silent past the idle timeout", async () => {
+  const dir = await Deno.makeTempDir();
+  const pool = await startServerPool({ rootPath: dir, workers: 2, port: 0, idleTimeout: 0.5 });
+  try {
+    using silent = await Deno.connect({ hostname: "127.0.0.1", port: pool.addr.port });
+    const started = performance.now();
+    const n = await silent.read(new Uint8Array(16));
+    equal(n, null);
+    const waited = performance.now() - started;
+    ok(waited >= 400 && waited < 5000, `dropped after ${waited.toFixed(0)} ms`);
+    await waitFor(() => pool.connections === 0, "the released place");
+  } finally {
+    await pool.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
