@@ -34,6 +34,7 @@ export type RemoteErrorCode =
   | "NO_SPACE"
   | "BAD_REQUEST"
   | "INTEGRITY"
+  | "CHANGED"
   | "SERVER";
 
 /** Every error code bftp knows. */
@@ -45,6 +46,7 @@ export type ErrorCode =
   | "CONNECTION"
   | "PROTOCOL"
   | "TIMEOUT"
+  | "TLS"
   | "HTTP_STATUS";
 
 /**
@@ -59,6 +61,8 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = Object.freeze({
   PROTOCOL: 5,
   INTEGRITY: 6,
   TIMEOUT: 7,
+  TLS: 8,
+  CHANGED: 9,
   NOT_FOUND: 10,
   EXISTS: 11,
   BAD_PATH: 12,
@@ -87,6 +91,7 @@ const REMOTE_CODES: ReadonlySet<string> = new Set<RemoteErrorCode>([
   "NO_SPACE",
   "BAD_REQUEST",
   "INTEGRITY",
+  "CHANGED",
   "SERVER",
 ]);
 
@@ -192,6 +197,22 @@ export class TimeoutError extends BftpError {
   constructor(message: string) {
     super("TIMEOUT", message);
     this.name = "TimeoutError";
+  }
+}
+
+/**
+ * A TLS connection could not be made safely: the server's certificate is
+ * not trusted or does not match the pinned fingerprint, the peer does not
+ * speak TLS, or the server's own certificate or key cannot be used.
+ */
+export class TlsError extends BftpError {
+  /**
+   * @param message What failed, and what to do about it.
+   * @param options The standard `cause`.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super("TLS", message, options);
+    this.name = "TlsError";
   }
 }
 
