@@ -47,6 +47,7 @@ export type ErrorCode =
   | "PROTOCOL"
   | "TIMEOUT"
   | "TLS"
+  | "THRESHOLD"
   | "HTTP_STATUS";
 
 /**
@@ -75,6 +76,7 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = Object.freeze({
   NO_SPACE: 17,
   BAD_REQUEST: 18,
   SERVER: 18,
+  THRESHOLD: 19,
   HTTP_STATUS: 22,
 });
 
