@@ -57,10 +57,18 @@ const isSize = (v: unknown): v is number =>
   typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 const isHash = (v: unknown): v is string => typeof v === "string" && /^[0-9a-f]{64}$/.test(v);
 
+const ENTRY_TYPES: ReadonlySet<unknown> = new Set(["file", "dir", "link", "other"]);
+/** A time a Date can hold (±8.64e15 ms), or null: anything else would crash a formatter. */
+const isTime = (v: unknown): v is number | null =>
+  v === null || (typeof v === "number" && Number.isSafeInteger(v) && Math.abs(v) <= 8.64e15);
+const isMode = (v: unknown): v is number | null =>
+  v === null || (typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 0o7777);
+
 function isEntry(v: unknown): v is Entry {
   if (typeof v !== "object" || v === null) return false;
   const e = v as Record<string, unknown>;
-  return typeof e.name === "string" && typeof e.type === "string" && isSize(e.size);
+  return typeof e.name === "string" && ENTRY_TYPES.has(e.type) && isSize(e.size) &&
+    isTime(e.mtime) && isMode(e.mode);
 }
 
 const isEntries = (v: unknown): v is Entry[] => Array.isArray(v) && v.every(isEntry);
@@ -261,6 +269,10 @@ export class BftpClient {
       try {
         return await receiveBody(this.#channel.reader, sink, {
           expectedSize: size,
+          // Never more than the reply announced, even in a chunked body; a local write
+          // failure ends the download at once (the session is closed after it anyway).
+          maxSize: size,
+          stopOnSinkError: true,
           label: path,
           onProgress: options.onProgress,
         });

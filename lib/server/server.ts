@@ -44,6 +44,14 @@ export interface ServerOptions {
    */
   idleTimeout?: number;
   /**
+   * Seconds a client has to send the whole of its hello line or of a request
+   * frame, from its first byte: a client that drips a request one byte at a
+   * time (which keeps resetting the idle timeout) is dropped. 0 disables it.
+   *
+   * @default {30}
+   */
+  requestTimeout?: number;
+  /**
    * Decides whether a new connection may have a session, and is told when
    * that session ends. Workers of one server share one so the limit holds
    * across all of them; the default counts this server's sessions against
@@ -183,6 +191,11 @@ export function startServer(options: ServerOptions): BftpServer {
         root: options.root,
         remote,
         log,
+        requestTimeout: options.requestTimeout ?? 30,
+        drop: (why) => {
+          log(`${remote} dropped: ${why}`);
+          closeConn(conn);
+        },
       });
     } finally {
       clearInterval(timer);

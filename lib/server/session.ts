@@ -24,6 +24,18 @@ export interface SessionOptions {
   remote: string;
   /** Receives one line per request. */
   log: (line: string) => void;
+  /**
+   * Seconds a client has to send the whole of its hello line, or of a
+   * request frame, counted from the first byte of it that the session reads.
+   * A client that drips a request slower than that (a "slowloris") is
+   * dropped through `drop`, even though each byte resets the idle timeout.
+   * 0 disables the deadline.
+   *
+   * @default {0}
+   */
+  requestTimeout?: number;
+  /** Ends the connection at once (the server closes it), with the reason for the log. */
+  drop?: (why: string) => void;
 }
 
 /** What {@linkcode runSession} needs of a connection. */
@@ -63,12 +75,39 @@ function describe(req: Request): string {
  */
 export async function runSession(stream: SessionStream, options: SessionOptions): Promise<void> {
   const { root, remote, log } = options;
-  const channel = new Channel(stream);
+  const deadlineMs = (options.requestTimeout ?? 0) * 1000;
+  /** Set while the session waits for a hello or a request: the deadline runs from its first byte. */
+  let awaiting = false;
+  let deadline: ReturnType<typeof setTimeout> | undefined;
+  const channel = new Channel({
+    read: async (p: Uint8Array) => {
+      const n = await stream.read(p);
+      if (awaiting && deadline === undefined && deadlineMs > 0 && n !== null && n > 0) {
+        deadline = setTimeout(
+          () => options.drop?.(`request not complete ${deadlineMs / 1000}s after its first byte`),
+          deadlineMs,
+        );
+      }
+      return n;
+    },
+    write: (p: Uint8Array) => stream.write(p),
+  });
+  /** Runs one read of a hello or a request under the request deadline. */
+  const underDeadline = async <T>(read: () => Promise<T>): Promise<T> => {
+    awaiting = true;
+    try {
+      return await read();
+    } finally {
+      awaiting = false;
+      clearTimeout(deadline);
+      deadline = undefined;
+    }
+  };
   let cwd = "/";
   /** Set while a body is on the wire: an error then cannot be answered in band. */
   let inBody = false;
   try {
-    const hello = await channel.serverReadHello();
+    const hello = await underDeadline(() => channel.serverReadHello());
     if (!hello) return;
     await channel.send({
       ok: true,
@@ -79,7 +118,7 @@ export async function runSession(stream: SessionStream, options: SessionOptions)
     while (true) {
       let req: Request | null;
       try {
-        req = await channel.receiveRequest();
+        req = await underDeadline(() => channel.receiveRequest());
       } catch (e) {
         if (!(e instanceof BadRequestError)) throw e;
         log(`${remote} BAD_REQUEST ${e.message}`);

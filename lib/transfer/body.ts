@@ -155,13 +155,24 @@ export interface ReceiveBodyOptions {
   onProgress?: ((bytes: number) => void) | undefined;
   /** What is being received, for error messages. */
   label?: string;
+  /**
+   * Throw the sink's error at once instead of reading the rest of the body
+   * first. The stream is then out of step, so the caller must close it (a
+   * client does after any failure in a body; a full disk should not make it
+   * download the rest of a file for nothing).
+   *
+   * @default {false}
+   */
+  stopOnSinkError?: boolean;
 }
 
 /**
  * Receives a body from `reader` into `sink`, hashing as it goes, and checks
  * the trailer hash. When the sink fails (disk full), the rest of the body is
  * still read and discarded, so the stream stays in step; the sink's error is
- * thrown at the end.
+ * thrown at the end (or at once, with `stopOnSinkError`). The sink never
+ * receives more than `expectedSize` bytes: a chunked body that goes beyond
+ * it is read to its end without being written, then refused.
  *
  * @param reader The connection, buffered.
  * @param sink The file or stdout.
@@ -205,6 +216,10 @@ export async function receiveBody(
   const expected = options.expectedSize ?? null;
   let sinkError: unknown = null;
   let total = 0;
+  const failSink = (e: unknown) => {
+    if (options.stopOnSinkError) throw e;
+    sinkError = e;
+  };
 
   const streamBytes = async (count: number) => {
     let left = count;
@@ -221,7 +236,7 @@ export async function receiveBody(
         try {
           await writeAll(sink, chunk);
         } catch (e) {
-          sinkError = e;
+          failSink(e);
         }
       }
       left -= n;
@@ -239,6 +254,13 @@ export async function receiveBody(
       if (n === 0) break;
       if (total + n > maxSize) {
         throw new ProtocolError(`Body of ${what} is over the limit of ${maxSize} bytes`);
+      }
+      if (expected !== null && total + n > expected && sinkError === null) {
+        failSink(
+          new IntegrityError(
+            `Size mismatch for ${what}: expected ${expected} bytes, got more`,
+          ),
+        );
       }
       await streamBytes(n);
     }
