@@ -27,8 +27,9 @@ function makeIo(signal: AbortSignal): CliIo {
   };
 }
 
+/** One line, with no control character a terminal would act on (a server's text can be hostile). */
 function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, " ").trim();
+  return text.replace(/\s*\n\s*/g, " ").trim().replace(/[\x00-\x1f\x7f-\x9f]/g, "?");
 }
 
 /** Runs bftp with `args` and returns the exit code. */

@@ -22,6 +22,63 @@ function modeString(entry: Entry): string {
   return t + s;
 }
 
+/**
+ * Characters a terminal may act on instead of showing: C0 and C1 controls
+ * (ESC starts escape sequences; U+009B is an 8-bit CSI), DEL, and the
+ * bidirectional overrides that make a name read differently from its bytes.
+ */
+const UNSAFE_FOR_TERMINAL = /[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Makes a name from the server safe to show on a terminal: every control
+ * character (and bidirectional override) is written as a visible escape,
+ * `\xHH` or `\u{HHHH}`, and a backslash as `\\`, so two different names
+ * never look the same.
+ *
+ * @param text A name or path.
+ * @returns The text, with nothing a terminal would interpret.
+ *
+ * @example
+ * ```ts
+ * import { visible } from "./format.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(visible("\x1b]0;evil\x07.txt"), "\\x1b]0;evil\\x07.txt");
+ * deepEqual(visible("plain.txt"), "plain.txt");
+ * ```
+ */
+export function visible(text: string): string {
+  return text.replace(/\\/g, "\\\\").replace(UNSAFE_FOR_TERMINAL, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u{${code.toString(16)}}`;
+  });
+}
+
+/**
+ * JSON for a terminal: `JSON.stringify` escapes C0 controls but leaves DEL,
+ * C1 controls and bidirectional overrides as they are; this escapes them
+ * too, as `\uHHHH`, which JSON reads back as the same string.
+ *
+ * @param value What to encode.
+ * @returns One line of JSON.
+ *
+ * @example
+ * ```ts
+ * import { terminalJson } from "./format.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const text = terminalJson({ name: "a\u009bb" });
+ * deepEqual(text, '{"name":"a\\u009bb"}');
+ * deepEqual(JSON.parse(text).name, "a\u009bb");
+ * ```
+ */
+export function terminalJson(value: unknown): string {
+  return JSON.stringify(value).replace(
+    UNSAFE_FOR_TERMINAL,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
 function time(ms: number | null): string {
   if (ms === null) return "-".padEnd(16);
   return new Date(ms).toISOString().slice(0, 16).replace("T", " ");
@@ -29,6 +86,7 @@ function time(ms: number | null): string {
 
 /**
  * Formats a listing: one name per line (folders end in `/`), or long lines.
+ * Names are shown through {@linkcode visible}.
  *
  * @param entries The entries.
  * @param long `ls -l` form: mode, size, time, name.
@@ -45,7 +103,7 @@ function time(ms: number | null): string {
  * ```
  */
 export function formatListing(entries: Entry[], long: boolean): string {
-  const name = (e: Entry) => e.type === "dir" ? `${e.name}/` : e.name;
+  const name = (e: Entry) => e.type === "dir" ? `${visible(e.name)}/` : visible(e.name);
   if (!long) return entries.map(name).join("\n");
   const width = Math.max(0, ...entries.map((e) => String(e.size).length));
   return entries.map((e) =>
@@ -71,7 +129,7 @@ export function formatListing(entries: Entry[], long: boolean): string {
  */
 export function formatStat(path: string, entry: Entry): string {
   return [
-    `path: ${path}`,
+    `path: ${visible(path)}`,
     `type: ${entry.type}`,
     `size: ${entry.size}`,
     `mtime: ${entry.mtime === null ? "-" : new Date(entry.mtime).toISOString()}`,

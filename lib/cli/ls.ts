@@ -8,7 +8,7 @@ import { RemoteError, UsageError } from "../errors.ts";
 import type { Entry } from "../protocol/messages.ts";
 import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
-import { formatListing } from "./format.ts";
+import { formatListing, terminalJson } from "./format.ts";
 import { type CliIo, writeLine } from "./io.ts";
 import { openSession } from "./session.ts";
 
@@ -43,7 +43,7 @@ Example:
         entries = [await session.client.stat(session.url.path)];
       }
       const text = values.json === true
-        ? JSON.stringify(entries)
+        ? terminalJson(entries)
         : formatListing(entries, values.long === true);
       if (text !== "") await writeLine(io.stdout, text);
       return 0;

@@ -7,7 +7,7 @@
 import { UsageError } from "../errors.ts";
 import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
-import { formatStat } from "./format.ts";
+import { formatStat, terminalJson } from "./format.ts";
 import { type CliIo, writeLine } from "./io.ts";
 import { openSession } from "./session.ts";
 
@@ -33,7 +33,7 @@ Example:
       const entry = await session.client.stat(session.url.path);
       await writeLine(
         io.stdout,
-        values.json === true ? JSON.stringify(entry) : formatStat(session.url.path, entry),
+        values.json === true ? terminalJson(entry) : formatStat(session.url.path, entry),
       );
       return 0;
     } finally {

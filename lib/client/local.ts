@@ -59,14 +59,104 @@ function localError(action: string, path: string, e: unknown): LocalIoError {
  */
 export function safeLocalName(name: string): string {
   if (
-    name === "" || name === "." || name === ".." || /[\/\\\x00-\x1f\x7f]/.test(name) ||
-    /^[A-Za-z]:/.test(name)
+    name === "" || name === "." || name === ".." || /[\/\\\x00-\x1f\x7f-\x9f]/.test(name) ||
+    /^[A-Za-z]:/.test(name) || TEMP_NAME.test(name)
   ) {
     throw new ProtocolError(
-      `Refused a name from the server: "${name.replace(/[\x00-\x1f\x7f]/g, "?").slice(0, 100)}"`,
+      `Refused a name from the server: "${
+        name.replace(/[\x00-\x1f\x7f-\x9f]/g, "?").slice(0, 100)
+      }"`,
     );
   }
   return name;
+}
+
+/** A download's temporary file: `.NAME.bftp-tmp-UUID`. */
+const TEMP_NAME = /^\..+\.bftp-tmp-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Removes the temporary files that downloads into `dir` left when they were
+ * killed (SIGKILL, a power cut): a running download holds an exclusive lock
+ * on its temporary file, so a file that can be locked has no owner left.
+ *
+ * @param dir The local folder.
+ * @param name Only the temporaries of this destination name; all when absent.
+ * @returns How many were removed.
+ *
+ * @example
+ * ```ts
+ * import { removeStaleDownloads } from "./local.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/.a.txt.bftp-tmp-${crypto.randomUUID()}`, "half");
+ * deepEqual(await removeStaleDownloads(dir, "a.txt"), 1);
+ * deepEqual([...Deno.readDirSync(dir)].length, 0);
+ * await Deno.remove(dir);
+ * ```
+ */
+export async function removeStaleDownloads(dir: string, name?: string): Promise<number> {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(dir));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied) return 0;
+    throw e;
+  }
+  const prefix = name === undefined ? "." : `.${name}${LOCAL_TEMP_INFIX}`;
+  let removed = 0;
+  for (const d of entries) {
+    if (!d.isFile || !d.name.startsWith(prefix) || !TEMP_NAME.test(d.name)) continue;
+    const path = join(dir, d.name);
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, { read: true });
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied) continue;
+      throw e;
+    }
+    try {
+      if (await file.tryLock(true)) {
+        await Deno.remove(path);
+        removed++;
+      }
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    } finally {
+      file.close();
+    }
+  }
+  return removed;
+}
+
+/**
+ * Creates a download's temporary file beside `dest`, locked for as long as
+ * it stays open (see {@linkcode removeStaleDownloads}).
+ */
+async function createTemporary(dest: string): Promise<{ temp: string; file: Deno.FsFile }> {
+  for (let attempt = 1;; attempt++) {
+    const temp = join(
+      dirname(dest),
+      `.${basename(dest)}${LOCAL_TEMP_INFIX}${crypto.randomUUID()}`,
+    );
+    const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o644 });
+    try {
+      await file.lock(true);
+      // Between the open and the lock another download's clean-up may have found it
+      // unlocked and removed it: then start again with a new name.
+      const mine = await file.stat();
+      const there = await Deno.lstat(temp).catch((e) => {
+        if (e instanceof Deno.errors.NotFound) return null;
+        throw e;
+      });
+      if (there !== null && there.ino === mine.ino && there.dev === mine.dev) return { temp, file };
+    } catch (e) {
+      file.close();
+      throw e;
+    }
+    file.close();
+    if (attempt >= 3) throw new Deno.errors.NotFound("The temporary file keeps disappearing");
+  }
 }
 
 /**
@@ -81,16 +171,27 @@ export function safeLocalName(name: string): string {
  * @param options Progress and per-file callbacks.
  * @returns Size and verified hash.
  */
-export async function downloadFile(
+export function downloadFile(
   client: BftpClient,
   remote: string,
   dest: string,
   options: LocalTransferOptions = {},
 ): Promise<BodyResult> {
-  const temp = join(dirname(dest), `.${basename(dest)}${LOCAL_TEMP_INFIX}${crypto.randomUUID()}`);
+  return downloadOne(client, remote, dest, options, true);
+}
+
+async function downloadOne(
+  client: BftpClient,
+  remote: string,
+  dest: string,
+  options: LocalTransferOptions,
+  cleanFirst: boolean,
+): Promise<BodyResult> {
+  let temp: string;
   let file: Deno.FsFile;
   try {
-    file = await Deno.open(temp, { write: true, createNew: true, mode: 0o644 });
+    if (cleanFirst) await removeStaleDownloads(dirname(dest), basename(dest));
+    ({ temp, file } = await createTemporary(dest));
   } catch (e) {
     throw localError("write", dest, e);
   }
@@ -112,13 +213,16 @@ export async function downloadFile(
       },
       onProgress: (n) => transfer.onProgress?.(n),
     });
-    file.close();
     try {
+      // Renamed while still open (and locked), so no clean-up can take it for a dead one's;
+      // Windows cannot rename an open file.
+      if (Deno.build.os === "windows") file.close();
       await Deno.rename(temp, dest);
     } catch (e) {
       throw localError("write", dest, e);
     }
     done = true;
+    file.close();
     options.onFile?.(remote, dest, result);
     return result;
   } finally {
@@ -195,19 +299,22 @@ export async function downloadTree(
 ): Promise<{ files: number; bytes: number }> {
   const totals = { files: 0, bytes: 0 };
   const walk = async (rdir: string, ldir: string) => {
+    const entries = await client.list(rdir);
+    // Every name is checked before any is used: a hostile listing creates nothing.
+    for (const entry of entries) safeLocalName(entry.name);
     try {
       await Deno.mkdir(ldir, { recursive: true });
     } catch (e) {
       throw localError("create folder", ldir, e);
     }
-    for (const entry of await client.list(rdir)) {
-      const name = safeLocalName(entry.name);
-      const r = joinRemote(rdir, name);
-      const l = join(ldir, name);
+    await removeStaleDownloads(ldir);
+    for (const entry of entries) {
+      const r = joinRemote(rdir, entry.name);
+      const l = join(ldir, entry.name);
       if (entry.type === "dir") {
         await walk(r, l);
       } else if (entry.type === "file") {
-        const result = await downloadFile(client, r, l, options);
+        const result = await downloadOne(client, r, l, options, false);
         totals.files++;
         totals.bytes += result.size;
       }
