@@ -24,6 +24,9 @@ import { rmCommand } from "./rm.ts";
 import { mkdirCommand } from "./mkdir.ts";
 import { rmdirCommand } from "./rmdir.ts";
 import { mvCommand } from "./mv.ts";
+import { shellCommand } from "./shell.ts";
+import { sendCommand } from "./send.ts";
+import { recvCommand } from "./recv.ts";
 import { httpGetCommand } from "./http_get.ts";
 
 export type { Command } from "./command.ts";
@@ -41,6 +44,9 @@ export const COMMANDS: readonly Command[] = [
   mkdirCommand,
   rmdirCommand,
   mvCommand,
+  shellCommand,
+  sendCommand,
+  recvCommand,
   httpGetCommand,
 ];
 

@@ -1,0 +1,165 @@
+/**
+ * What `bftp send` and `bftp recv` share: their command line (`[FILE|-]`
+ * and either `--listen PORT [--host H]` or `HOST:PORT`), opening the one
+ * connection either way round, and the progress line.
+ *
+ * @module
+ */
+
+import { UsageError } from "../errors.ts";
+import { formatHostPort } from "../client/url.ts";
+import { parsePipeAddress, type PipeAddress } from "../pipe/address.ts";
+import { acceptOne } from "../pipe/listen_once.ts";
+import { connectWithRetry } from "../pipe/connect_retry.ts";
+import { Progress } from "../transfer/progress.ts";
+import { numberFlag, parseFlags, portFlag, stringFlag } from "./args.ts";
+import { type CliIo, writeLine } from "./io.ts";
+
+/** Which way round the connection is made. */
+export type PipeEnd =
+  | { listen: true; hostname: string; port: number; timeout: number }
+  | { listen: false; address: PipeAddress; timeout: number };
+
+/** A parsed `send`/`recv` command line. */
+export interface PipeArgs {
+  /** The file, or `-` for stdin/stdout. */
+  file: string;
+  /** How to connect. */
+  end: PipeEnd;
+  /** `-q` was given. */
+  quiet: boolean;
+}
+
+function looksLikeAddress(text: string): boolean {
+  try {
+    parsePipeAddress(text);
+    return true;
+  } catch (e) {
+    if (e instanceof UsageError) return false;
+    throw e;
+  }
+}
+
+/** The seconds the connecting end keeps trying when `--timeout` is not given. */
+export const DEFAULT_CONNECT_TIMEOUT = 10;
+
+/**
+ * Parses the arguments of `send` or `recv`.
+ *
+ * @param args The arguments after the subcommand name.
+ * @returns File, end and flags.
+ * @throws {UsageError} On a malformed command line.
+ *
+ * @example
+ * ```ts
+ * import { parsePipeArgs } from "./pipe_end.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(parsePipeArgs(["127.0.0.1:9000"]).file, "-");
+ * deepEqual(parsePipeArgs(["a.tar", "--listen", "0"]).end.listen, true);
+ * ```
+ */
+export function parsePipeArgs(args: string[]): PipeArgs {
+  const { values, positionals } = parseFlags(args, {
+    listen: { type: "string", short: "l" },
+    host: { type: "string" },
+    timeout: { type: "string" },
+    quiet: { type: "boolean", short: "q" },
+  });
+  const quiet = values.quiet === true;
+  if (stringFlag(values, "listen") !== undefined) {
+    if (positionals.length > 1) {
+      throw new UsageError(
+        `Too many arguments: "${positionals[1]}" (with --listen, give only FILE)`,
+      );
+    }
+    return {
+      file: positionals[0] ?? "-",
+      end: {
+        listen: true,
+        hostname: stringFlag(values, "host") ?? "127.0.0.1",
+        port: portFlag(values, "listen", 0),
+        timeout: numberFlag(values, "timeout", 0),
+      },
+      quiet,
+    };
+  }
+  if (stringFlag(values, "host") !== undefined) {
+    throw new UsageError("--host goes with --listen; to connect, give HOST:PORT");
+  }
+  if (positionals.length === 0) throw new UsageError("Missing HOST:PORT or --listen PORT");
+  if (positionals.length > 2) throw new UsageError(`Too many arguments: "${positionals[2]}"`);
+  let [file, addressText] = positionals.length === 2
+    ? positionals as [string, string]
+    : ["-", positionals[0]!];
+  // HOST:PORT FILE is accepted too, when only the first one is an address.
+  if (!looksLikeAddress(addressText) && looksLikeAddress(file)) {
+    [file, addressText] = [addressText, file];
+  }
+  return {
+    file,
+    end: {
+      listen: false,
+      address: parsePipeAddress(addressText),
+      timeout: numberFlag(values, "timeout", DEFAULT_CONNECT_TIMEOUT),
+    },
+    quiet,
+  };
+}
+
+/**
+ * Opens the pipe's one connection. The listening end prints
+ * `listening on tcp://HOST:PORT` on stderr (stdout may carry the data).
+ *
+ * @param end Which way round.
+ * @param io The console: stderr, and the abort signal.
+ * @returns The connection.
+ */
+export async function openPipeEnd(end: PipeEnd, io: CliIo): Promise<Deno.TcpConn> {
+  if (end.listen) {
+    return await acceptOne({
+      hostname: end.hostname,
+      port: end.port,
+      timeout: end.timeout,
+      signal: io.signal,
+      onListening: (addr) =>
+        writeLine(io.stderr, `listening on tcp://${formatHostPort(addr.hostname, addr.port)}`),
+    });
+  }
+  return await connectWithRetry({
+    hostname: end.address.hostname,
+    port: end.address.port,
+    timeout: end.timeout,
+    signal: io.signal,
+  });
+}
+
+/**
+ * A progress callback for one pipe transfer: a line on stderr when it is a
+ * terminal and `-q` is off.
+ *
+ * @param io The console.
+ * @param quiet `-q` was given.
+ * @param label What moves.
+ * @param size The total, or `null` when unknown.
+ * @returns The per-chunk callback and a `done` to end the line.
+ *
+ * @example
+ * ```ts
+ * import { pipeProgress } from "./pipe_end.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const io = { stderrIsTerminal: false } as Parameters<typeof pipeProgress>[0];
+ * deepEqual(pipeProgress(io, false, "stdin", null).onProgress, undefined);
+ * ```
+ */
+export function pipeProgress(
+  io: CliIo,
+  quiet: boolean,
+  label: string,
+  size: number | null,
+): { onProgress: ((n: number) => void) | undefined; done: () => void } {
+  if (quiet || !io.stderrIsTerminal) return { onProgress: undefined, done: () => {} };
+  const progress = new Progress({ label, total: size, out: io.stderr });
+  return { onProgress: (n) => progress.add(n), done: () => progress.done() };
+}

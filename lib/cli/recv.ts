@@ -1,0 +1,149 @@
+/**
+ * `bftp recv`: receives what one `bftp send` streams over a one-shot TCP
+ * pipe, into a file (kept only when its SHA-256 checks out) or stdout.
+ *
+ * @module
+ */
+
+import { basename, dirname, join } from "node:path";
+import { LOCAL_TEMP_INFIX } from "../client/local.ts";
+import { ConnectionError, LocalIoError } from "../errors.ts";
+import type { ByteWriter } from "../framing/types.ts";
+import { receivePipe } from "../pipe/pipe.ts";
+import type { Command } from "./command.ts";
+import type { CliIo } from "./io.ts";
+import { openPipeEnd, parsePipeArgs, pipeProgress } from "./pipe_end.ts";
+
+const HELP = `Usage: bftp recv [FILE|-] --listen PORT [--host H] [options]
+       bftp recv [FILE|-] HOST:PORT [options]
+
+Receives one stream from "bftp send" into FILE (default "-": stdout). One end
+listens, the other connects, either way round. FILE is written as a
+temporary file beside it and renamed into place only when the SHA-256
+checks out: on any failure there is no FILE (an existing one is left as it
+was). To stdout the bytes stream as they come; a failure is then told by
+the exit code.
+
+Exit codes: 0 received and verified, 4 the stream was cut or the connection
+failed, 5 the peer is not a bftp sender, 6 the SHA-256 (or the size) does
+not match, 3 FILE cannot be written, 7 timed out.
+
+Options:
+  -l, --listen PORT   listen on PORT (0 picks a free one) for exactly one
+                      connection; prints "listening on tcp://HOST:PORT" on stderr
+  --host H            the address to listen on (default 127.0.0.1; 0.0.0.0 or
+                      :: to accept other machines)
+  --timeout S         connecting: keep retrying a refused connection for S
+                      seconds, so either end can start first (default 10;
+                      0 tries once). Listening: wait at most S seconds for
+                      the peer (default 0: as long as it takes)
+  -q, --quiet         no progress line
+
+Examples:
+  bftp recv 192.0.2.7:9000 | tar x           # from: tar c dir | bftp send --listen 9000
+  bftp recv --listen 9000 backup.img         # from: bftp send backup.img HOST:9000
+
+The wire format is in docs/PIPE.md.`;
+
+function writeError(path: string, e: unknown): LocalIoError {
+  const why = e instanceof Deno.errors.NotFound
+    ? "its folder does not exist"
+    : e instanceof Deno.errors.PermissionDenied
+    ? "permission denied"
+    : e instanceof Deno.errors.IsADirectory
+    ? "is a folder"
+    : e instanceof Error
+    ? e.message.replace(/ \(os error \d+\).*$/, "")
+    : String(e);
+  return new LocalIoError(`Cannot write "${path}": ${why}`, { cause: e });
+}
+
+/** Opens the temporary file beside `dest`. */
+async function openTemp(dest: string): Promise<{ file: Deno.FsFile; path: string }> {
+  try {
+    if ((await Deno.stat(dest)).isDirectory) throw new Deno.errors.IsADirectory();
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw writeError(dest, e);
+  }
+  const path = join(dirname(dest), `.${basename(dest)}${LOCAL_TEMP_INFIX}${crypto.randomUUID()}`);
+  try {
+    return { file: await Deno.open(path, { write: true, createNew: true, mode: 0o644 }), path };
+  } catch (e) {
+    throw writeError(dest, e);
+  }
+}
+
+/** The `recv` subcommand. */
+export const recvCommand: Command = {
+  name: "recv",
+  summary: "receive from send over a one-shot TCP pipe, to a file or stdout",
+  help: HELP,
+  async run(args: string[], io: CliIo): Promise<number> {
+    const { file, end, quiet } = parsePipeArgs(args);
+    // Fail on an unwritable FILE before the sender starts streaming.
+    const temp = file === "-" ? undefined : await openTemp(file);
+    let kept = false;
+    try {
+      using conn = await openPipeEnd(end, io);
+      // A failed sink (full disk, closed stdout) stops the transfer at once.
+      let sinkError: unknown = undefined;
+      const sinkFailed = (e: unknown) => {
+        sinkError ??= e;
+        conn.close();
+        return Promise.reject(e);
+      };
+      const sink: ByteWriter = temp === undefined
+        ? {
+          write: (p) => {
+            try {
+              return io.stdout.write(p).catch(sinkFailed);
+            } catch (e) {
+              // The console's writer may throw before it returns a promise.
+              return sinkFailed(e);
+            }
+          },
+        }
+        : {
+          write: (p) => {
+            try {
+              return Promise.resolve(temp.file.writeSync(p));
+            } catch (e) {
+              return sinkFailed(writeError(file, e));
+            }
+          },
+        };
+      const stop = () => conn.close();
+      io.signal.addEventListener("abort", stop);
+      const progress = pipeProgress(io, quiet, file === "-" ? "stdout" : basename(file), null);
+      try {
+        await receivePipe(conn, sink, { onProgress: progress.onProgress });
+        progress.done();
+      } catch (e) {
+        if (sinkError !== undefined) throw sinkError;
+        if (io.signal.aborted) throw new ConnectionError("Interrupted", { cause: e });
+        throw e;
+      } finally {
+        io.signal.removeEventListener("abort", stop);
+      }
+      if (temp !== undefined) {
+        temp.file.close();
+        try {
+          await Deno.rename(temp.path, file);
+        } catch (e) {
+          throw writeError(file, e);
+        }
+        kept = true;
+      }
+      return 0;
+    } finally {
+      if (temp !== undefined && !kept) {
+        try {
+          temp.file.close();
+        } catch {
+          // Already closed before the rename failed.
+        }
+        await Deno.remove(temp.path).catch(() => {});
+      }
+    }
+  },
+};

@@ -1,0 +1,96 @@
+/**
+ * `bftp send`: streams one file, or stdin, to a `bftp recv` at the other
+ * end of a one-shot TCP pipe, with a SHA-256 the receiver checks.
+ *
+ * @module
+ */
+
+import { basename } from "node:path";
+import { ConnectionError, LocalIoError } from "../errors.ts";
+import type { ByteReader } from "../framing/types.ts";
+import { sendPipe } from "../pipe/pipe.ts";
+import type { Command } from "./command.ts";
+import type { CliIo } from "./io.ts";
+import { openPipeEnd, parsePipeArgs, pipeProgress } from "./pipe_end.ts";
+
+const HELP = `Usage: bftp send [FILE|-] --listen PORT [--host H] [options]
+       bftp send [FILE|-] HOST:PORT [options]
+
+Sends FILE (default "-": stdin) to one "bftp recv". One end listens, the
+other connects, either way round. A regular file goes with its size, a
+stream (stdin, a FIFO) in chunks; either way the SHA-256 follows, and the
+receiver fails (exit 6) when it does not match or (exit 4) when the stream
+is cut. Nothing comes back: send exits 0 once everything is sent.
+
+Options:
+  -l, --listen PORT   listen on PORT (0 picks a free one) for exactly one
+                      connection; prints "listening on tcp://HOST:PORT" on stderr
+  --host H            the address to listen on (default 127.0.0.1; 0.0.0.0 or
+                      :: to accept other machines)
+  --timeout S         connecting: keep retrying a refused connection for S
+                      seconds, so either end can start first (default 10;
+                      0 tries once). Listening: wait at most S seconds for
+                      the peer (default 0: as long as it takes)
+  -q, --quiet         no progress line
+
+Examples:
+  tar c dir | bftp send --listen 9000        # then: bftp recv HOST:9000 | tar x
+  bftp send backup.img 192.0.2.7:9000        # to: bftp recv --listen 9000 backup.img
+
+The wire format is in docs/PIPE.md.`;
+
+/** The `send` subcommand. */
+export const sendCommand: Command = {
+  name: "send",
+  summary: "send a file or stdin over a one-shot TCP pipe (to recv)",
+  help: HELP,
+  async run(args: string[], io: CliIo): Promise<number> {
+    const { file, end, quiet } = parsePipeArgs(args);
+    let source: ByteReader = io.stdin;
+    let size: number | null = null;
+    let opened: Deno.FsFile | undefined;
+    if (file !== "-") {
+      try {
+        opened = await Deno.open(file, { read: true });
+        const info = await opened.stat();
+        if (info.isDirectory) throw new Deno.errors.IsADirectory();
+        // A FIFO or a device has no size to announce: it goes chunked.
+        size = info.isFile ? info.size : null;
+      } catch (e) {
+        opened?.close();
+        const why = e instanceof Deno.errors.NotFound
+          ? "not found"
+          : e instanceof Deno.errors.PermissionDenied
+          ? "permission denied"
+          : e instanceof Deno.errors.IsADirectory
+          ? 'is a folder (send a tar stream: "tar c DIR | bftp send ...")'
+          : null;
+        if (why === null) throw e;
+        throw new LocalIoError(`Cannot read "${file}": ${why}`, { cause: e });
+      }
+      source = opened;
+    }
+    try {
+      using conn = await openPipeEnd(end, io);
+      const stop = () => conn.close();
+      io.signal.addEventListener("abort", stop);
+      try {
+        const progress = pipeProgress(io, quiet, file === "-" ? "stdin" : basename(file), size);
+        await sendPipe(conn, source, {
+          size,
+          onProgress: progress.onProgress,
+          label: file === "-" ? "stdin" : file,
+        });
+        progress.done();
+      } catch (e) {
+        if (io.signal.aborted) throw new ConnectionError("Interrupted", { cause: e });
+        throw e;
+      } finally {
+        io.signal.removeEventListener("abort", stop);
+      }
+      return 0;
+    } finally {
+      opened?.close();
+    }
+  },
+};

@@ -1,0 +1,388 @@
+/**
+ * The commands of `bftp shell`: each runs one request (or a few) on the
+ * shell's one session and prints as the matching one-shot command does.
+ * Remote paths are relative to the session's current folder on the server;
+ * local paths to the folder bftp was started in.
+ *
+ * @module
+ */
+
+import { basename, join, posix } from "node:path";
+import type { BftpClient, TransferOptions } from "../client/client.ts";
+import {
+  downloadFile,
+  downloadTree,
+  safeLocalName,
+  uploadFile,
+  uploadTree,
+} from "../client/local.ts";
+import { LocalIoError, RemoteError, UsageError } from "../errors.ts";
+import type { Entry } from "../protocol/messages.ts";
+import { parseFlags } from "./args.ts";
+import { formatListing, formatStat } from "./format.ts";
+import { type CliIo, writeLine } from "./io.ts";
+
+/** What a shell command works with. */
+export interface ShellContext {
+  /** The shell's one session. */
+  client: BftpClient;
+  /** The console. */
+  io: CliIo;
+  /** Makes progress callbacks per file, or `undefined` for none. */
+  progress: ((label: string, size: number | null) => TransferOptions) | undefined;
+  /** The session's current folder on the server, as last reported by it. */
+  cwd: string;
+  /** Set by `quit` and `exit` to end the shell after the command. */
+  quit: boolean;
+}
+
+/** One command of the shell. */
+export interface ShellCommand {
+  /** The name, as typed. */
+  name: string;
+  /** Other names it answers to. */
+  aliases: readonly string[];
+  /** The usage line, e.g. `get [-r] REMOTE [LOCAL|-]`. */
+  usage: string;
+  /** One line for `help`. */
+  summary: string;
+  /**
+   * Runs the command. Errors are thrown, not printed.
+   *
+   * @param ctx The shell's session and console.
+   * @param args The words after the command name.
+   */
+  run(ctx: ShellContext, args: string[]): Promise<void>;
+}
+
+async function localKind(path: string): Promise<"dir" | "file" | null> {
+  try {
+    return (await Deno.stat(path)).isDirectory ? "dir" : "file";
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    if (e instanceof Deno.errors.PermissionDenied) {
+      throw new LocalIoError(`Cannot read "${path}": permission denied`, { cause: e });
+    }
+    throw e;
+  }
+}
+
+/** Whether `path` names an existing remote folder (any error: no). */
+async function isRemoteDir(client: BftpClient, path: string): Promise<boolean> {
+  try {
+    return (await client.stat(path)).type === "dir";
+  } catch (e) {
+    if (e instanceof RemoteError) return false;
+    throw e;
+  }
+}
+
+function remoteName(path: string): string {
+  return posix.basename(path);
+}
+
+function exactly(args: string[], min: number, max: number, what: string): void {
+  if (args.length < min) throw new UsageError(`Missing ${what}`);
+  if (args.length > max) throw new UsageError(`Too many arguments: "${args[max]}"`);
+}
+
+const ls: ShellCommand = {
+  name: "ls",
+  aliases: ["dir"],
+  usage: "ls [-l] [--json] [PATH]",
+  summary: "list a folder (default: the current one); -l long form",
+  async run(ctx, args) {
+    const { values, positionals } = parseFlags(args, {
+      long: { type: "boolean", short: "l" },
+      json: { type: "boolean" },
+    });
+    exactly(positionals, 0, 1, "PATH");
+    const path = positionals[0] ?? ".";
+    let entries: Entry[];
+    try {
+      entries = await ctx.client.list(path);
+    } catch (e) {
+      if (!(e instanceof RemoteError && e.code === "NOT_DIR")) throw e;
+      entries = [await ctx.client.stat(path)];
+    }
+    const text = values.json === true
+      ? JSON.stringify(entries)
+      : formatListing(entries, values.long === true);
+    if (text !== "") await writeLine(ctx.io.stdout, text);
+  },
+};
+
+const cd: ShellCommand = {
+  name: "cd",
+  aliases: [],
+  usage: "cd [PATH]",
+  summary: "change the current folder on the server (default: /)",
+  async run(ctx, args) {
+    const { positionals } = parseFlags(args, {});
+    exactly(positionals, 0, 1, "PATH");
+    ctx.cwd = await ctx.client.cd(positionals[0] ?? "/");
+  },
+};
+
+const pwd: ShellCommand = {
+  name: "pwd",
+  aliases: [],
+  usage: "pwd",
+  summary: "print the current folder on the server",
+  async run(ctx, args) {
+    const { positionals } = parseFlags(args, {});
+    exactly(positionals, 0, 0, "");
+    ctx.cwd = await ctx.client.pwd();
+    await writeLine(ctx.io.stdout, ctx.cwd);
+  },
+};
+
+const get: ShellCommand = {
+  name: "get",
+  aliases: [],
+  usage: "get [-r] REMOTE [LOCAL|-]",
+  summary: "download a file (or a folder with -r); LOCAL - is stdout",
+  async run(ctx, args) {
+    const { values, positionals } = parseFlags(args, {
+      recursive: { type: "boolean", short: "r" },
+    });
+    exactly(positionals, 1, 2, "REMOTE");
+    const [remote, local] = positionals as [string, string | undefined];
+    const recursive = values.recursive === true;
+    const options = { progress: ctx.progress };
+    if (local === "-") {
+      if (recursive) throw new UsageError("Cannot write a folder tree to stdout");
+      await ctx.client.get(remote, ctx.io.stdout);
+      return;
+    }
+    const entry = await ctx.client.stat(remote);
+    const name = remoteName(remote);
+    if (entry.type === "dir") {
+      if (!recursive) throw new UsageError(`"${remote}" is a folder: use get -r`);
+      const unnamed = name === "" || name === "." || name === "..";
+      let dest = local ?? (unnamed ? "." : safeLocalName(name));
+      if (local !== undefined && !unnamed && (await localKind(local)) === "dir") {
+        dest = join(local, safeLocalName(name));
+      }
+      await downloadTree(ctx.client, remote, dest, options);
+      return;
+    }
+    let dest = local ?? safeLocalName(name);
+    if ((await localKind(dest)) === "dir") dest = join(dest, safeLocalName(name));
+    await downloadFile(ctx.client, remote, dest, options);
+  },
+};
+
+const put: ShellCommand = {
+  name: "put",
+  aliases: [],
+  usage: "put [-r] LOCAL [REMOTE]",
+  summary: "upload a file (or a folder with -r); into REMOTE if it is a folder",
+  async run(ctx, args) {
+    const { values, positionals } = parseFlags(args, {
+      recursive: { type: "boolean", short: "r" },
+    });
+    exactly(positionals, 1, 2, "LOCAL");
+    const [local, remote] = positionals as [string, string | undefined];
+    if (local === "-") {
+      throw new UsageError(
+        'Cannot upload stdin from the shell: stdin carries the commands (use "bftp put - URL")',
+      );
+    }
+    const kind = await localKind(local);
+    if (kind === null) throw new LocalIoError(`Cannot read "${local}": not found`);
+    if (kind === "dir" && values.recursive !== true) {
+      throw new UsageError(`"${local}" is a folder: use put -r`);
+    }
+    const name = basename(local.replace(/[\/\\]+$/, "")) || "root";
+    let target = remote ?? name;
+    if (remote !== undefined && (remote.endsWith("/") || (await isRemoteDir(ctx.client, remote)))) {
+      target = posix.join(remote, name);
+    }
+    const options = { progress: ctx.progress };
+    if (kind === "dir") {
+      await uploadTree(ctx.client, local, target, options);
+    } else {
+      await uploadFile(ctx.client, local, target, options);
+    }
+  },
+};
+
+const rm: ShellCommand = {
+  name: "rm",
+  aliases: ["delete"],
+  usage: "rm PATH...",
+  summary: "remove files (stops at the first error)",
+  async run(ctx, args) {
+    const { positionals } = parseFlags(args, {});
+    exactly(positionals, 1, Infinity, "PATH");
+    for (const path of positionals) await ctx.client.delete(path);
+  },
+};
+
+const mkdir: ShellCommand = {
+  name: "mkdir",
+  aliases: [],
+  usage: "mkdir [-p] PATH...",
+  summary: "make folders; -p makes parents and accepts existing ones",
+  async run(ctx, args) {
+    const { values, positionals } = parseFlags(args, {
+      parents: { type: "boolean", short: "p" },
+    });
+    exactly(positionals, 1, Infinity, "PATH");
+    for (const path of positionals) await ctx.client.mkdir(path, values.parents === true);
+  },
+};
+
+const rmdir: ShellCommand = {
+  name: "rmdir",
+  aliases: [],
+  usage: "rmdir PATH...",
+  summary: "remove empty folders",
+  async run(ctx, args) {
+    const { positionals } = parseFlags(args, {});
+    exactly(positionals, 1, Infinity, "PATH");
+    for (const path of positionals) await ctx.client.rmdir(path);
+  },
+};
+
+const mv: ShellCommand = {
+  name: "mv",
+  aliases: ["rename"],
+  usage: "mv FROM TO",
+  summary: "rename or move; into TO if it is a folder",
+  async run(ctx, args) {
+    const { positionals } = parseFlags(args, {});
+    exactly(positionals, 2, 2, "FROM or TO");
+    const [from, to] = positionals as [string, string];
+    let target = to;
+    if (to.endsWith("/") || (await isRemoteDir(ctx.client, to))) {
+      target = posix.join(to, remoteName(from.replace(/\/+$/, "")));
+    }
+    await ctx.client.rename(from, target);
+  },
+};
+
+const stat: ShellCommand = {
+  name: "stat",
+  aliases: [],
+  usage: "stat [--json] PATH",
+  summary: "describe a file or folder",
+  async run(ctx, args) {
+    const { values, positionals } = parseFlags(args, { json: { type: "boolean" } });
+    exactly(positionals, 1, 1, "PATH");
+    const path = positionals[0]!;
+    const entry = await ctx.client.stat(path);
+    await writeLine(
+      ctx.io.stdout,
+      values.json === true ? JSON.stringify(entry) : formatStat(path, entry),
+    );
+  },
+};
+
+const hash: ShellCommand = {
+  name: "hash",
+  aliases: [],
+  usage: "hash PATH...",
+  summary: 'print "SHA256  PATH" per file, as sha256sum does',
+  async run(ctx, args) {
+    const { positionals } = parseFlags(args, {});
+    exactly(positionals, 1, Infinity, "PATH");
+    for (const path of positionals) {
+      const { sha256 } = await ctx.client.hash(path);
+      await writeLine(ctx.io.stdout, `${sha256}  ${path}`);
+    }
+  },
+};
+
+const help: ShellCommand = {
+  name: "help",
+  aliases: ["?"],
+  usage: "help [COMMAND]",
+  summary: "list the commands, or describe one",
+  async run(ctx, args) {
+    const { positionals } = parseFlags(args, {});
+    exactly(positionals, 0, 1, "COMMAND");
+    const topic = positionals[0];
+    if (topic !== undefined) {
+      const command = findShellCommand(topic);
+      if (!command) throw new UsageError(`Unknown command "${topic}"`);
+      await writeLine(ctx.io.stdout, shellCommandHelp(command));
+      return;
+    }
+    const width = Math.max(...SHELL_COMMANDS.map((c) => c.usage.length));
+    await writeLine(
+      ctx.io.stdout,
+      SHELL_COMMANDS.map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`).join("\n"),
+    );
+  },
+};
+
+const quit: ShellCommand = {
+  name: "quit",
+  aliases: ["exit", "bye"],
+  usage: "quit",
+  summary: "end the session (so does end of input)",
+  run(ctx, args) {
+    const { positionals } = parseFlags(args, {});
+    exactly(positionals, 0, 0, "");
+    ctx.quit = true;
+    return Promise.resolve();
+  },
+};
+
+/** Every shell command, in `help` order. */
+export const SHELL_COMMANDS: readonly ShellCommand[] = [
+  ls,
+  cd,
+  pwd,
+  get,
+  put,
+  rm,
+  mkdir,
+  rmdir,
+  mv,
+  stat,
+  hash,
+  help,
+  quit,
+];
+
+/**
+ * Finds a shell command by name or alias.
+ *
+ * @param name What the user typed.
+ * @returns The command, or `undefined`.
+ *
+ * @example
+ * ```ts
+ * import { findShellCommand } from "./shell_commands.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(findShellCommand("exit")?.name, "quit");
+ * deepEqual(findShellCommand("nope"), undefined);
+ * ```
+ */
+export function findShellCommand(name: string): ShellCommand | undefined {
+  return SHELL_COMMANDS.find((c) => c.name === name || c.aliases.includes(name));
+}
+
+/**
+ * The text of `help COMMAND` (and of `COMMAND --help`).
+ *
+ * @param command The command.
+ * @returns Its usage line, summary and aliases.
+ *
+ * @example
+ * ```ts
+ * import { findShellCommand, shellCommandHelp } from "./shell_commands.ts";
+ * import { ok } from "node:assert/strict";
+ *
+ * ok(shellCommandHelp(findShellCommand("get")!).startsWith("Usage: get"));
+ * ```
+ */
+export function shellCommandHelp(command: ShellCommand): string {
+  const lines = [`Usage: ${command.usage}`, "", `${command.summary}.`];
+  if (command.aliases.length > 0) lines.push(`Also: ${command.aliases.join(", ")}.`);
+  return lines.join("\n");
+}

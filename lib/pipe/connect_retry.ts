@@ -1,0 +1,99 @@
+/**
+ * The connecting end of a pipe: connect, and while nothing listens yet
+ * (connection refused), try again every 100 ms until a deadline, so that
+ * either end of a pipe can be started first.
+ *
+ * @module
+ */
+
+import { ConnectionError } from "../errors.ts";
+import { connectTcp } from "../client/connect.ts";
+import { formatHostPort } from "../client/url.ts";
+
+/** Options for {@linkcode connectWithRetry}. */
+export interface ConnectWithRetryOptions {
+  /** Host name or address. */
+  hostname: string;
+  /** Port. */
+  port: number;
+  /**
+   * Seconds to keep trying; 0 tries once.
+   *
+   * @default {10}
+   */
+  timeout?: number;
+  /**
+   * Milliseconds between tries.
+   *
+   * @default {100}
+   */
+  retryDelayMs?: number;
+  /** Stops the tries (Ctrl-C). */
+  signal?: AbortSignal | undefined;
+}
+
+function isRefused(e: unknown): boolean {
+  return e instanceof ConnectionError && e.cause instanceof Deno.errors.ConnectionRefused;
+}
+
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done);
+  });
+}
+
+/**
+ * Connects over TCP, retrying while the connection is refused.
+ *
+ * @param options Where, for how long, how often.
+ * @returns The connection.
+ * @throws {ConnectionError} When still refused at the deadline, the host is
+ * unknown, or the tries are aborted.
+ * @throws {TimeoutError} When one try hangs past the deadline.
+ *
+ * @example
+ * ```ts
+ * import { connectWithRetry } from "./connect_retry.ts";
+ * import { rejects } from "node:assert/strict";
+ *
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const port = listener.addr.port;
+ * listener.close();
+ * await rejects(connectWithRetry({ hostname: "127.0.0.1", port, timeout: 0.3 }), /refused/);
+ * ```
+ */
+export async function connectWithRetry(options: ConnectWithRetryOptions): Promise<Deno.TcpConn> {
+  const timeout = options.timeout ?? 10;
+  const delay = options.retryDelayMs ?? 100;
+  const deadline = performance.now() + timeout * 1000;
+  const where = formatHostPort(options.hostname, options.port);
+  while (true) {
+    if (options.signal?.aborted) throw new ConnectionError(`Interrupted connecting to "${where}"`);
+    const left = (deadline - performance.now()) / 1000;
+    try {
+      return await connectTcp({
+        hostname: options.hostname,
+        port: options.port,
+        // connectTcp takes 0 as "no limit": a try never gets less than 10 ms.
+        timeout: timeout === 0 ? 0 : Math.max(left, 0.01),
+      });
+    } catch (e) {
+      if (!isRefused(e)) throw e;
+      if (performance.now() + delay >= deadline) {
+        throw new ConnectionError(
+          timeout === 0
+            ? `Cannot connect to "${where}": connection refused`
+            : `Cannot connect to "${where}": connection refused for ${timeout}s`,
+          { cause: (e as ConnectionError).cause },
+        );
+      }
+      await pause(delay, options.signal);
+    }
+  }
+}

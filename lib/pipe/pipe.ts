@@ -1,0 +1,186 @@
+/**
+ * The one-shot pipe's wire format: the sender writes the preamble line
+ * `BFTP-PIPE/1\n` (so a wrong peer is caught at once), then one body in the
+ * encoding of BFTP's transfers: sized for a regular file, chunked for a
+ * stream, always followed by the SHA-256 the receiver checks. Nothing flows
+ * back; the receiver stops reading once the hash has been checked.
+ *
+ * ```
+ * BFTP-PIPE/1\n [16 hex size][bytes][64 hex sha256]
+ * BFTP-PIPE/1\n ffffffffffffffff ([8 hex n][n bytes])... 00000000 [64 hex sha256]
+ * ```
+ *
+ * @module
+ */
+
+import { ConnectionError, ProtocolError, UnexpectedEofError } from "../errors.ts";
+import { BufferedReader } from "../framing/buffered_reader.ts";
+import { encodeDelimited, readDelimited } from "../framing/delimited.ts";
+import type { ByteReader, ByteWriter } from "../framing/types.ts";
+import { writeAll } from "../framing/write_all.ts";
+import { type BodyResult, receiveBody, sendBody } from "../transfer/body.ts";
+
+/** The line that opens a pipe stream (sent with a `\n` after it). */
+export const PIPE_PREAMBLE = "BFTP-PIPE/1";
+
+/** The longest first line a receiver reads before it gives up on the peer. */
+const MAX_PREAMBLE_BYTES = 64;
+
+/** Options for {@linkcode sendPipe}. */
+export interface SendPipeOptions {
+  /** The exact size of `source` (a regular file), or `null` to stream it chunked until it ends. */
+  size: number | null;
+  /** Called with each chunk's length after it is sent. */
+  onProgress?: ((bytes: number) => void) | undefined;
+  /**
+   * What is being sent, for error messages.
+   *
+   * @default {"the body"}
+   */
+  label?: string;
+}
+
+/** Options for {@linkcode receivePipe}. */
+export interface ReceivePipeOptions {
+  /** Called with each chunk's length after it is written to the sink. */
+  onProgress?: ((bytes: number) => void) | undefined;
+  /**
+   * The largest body accepted.
+   *
+   * @default {Number.MAX_SAFE_INTEGER}
+   */
+  maxSize?: number;
+}
+
+/** Turns the socket's own failures into {@linkcode ConnectionError}s; leaves any other error alone. */
+function connectionFailure(e: unknown): unknown {
+  if (e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) {
+    return new ConnectionError("Connection closed", { cause: e });
+  }
+  if (
+    e instanceof Deno.errors.ConnectionReset || e instanceof Deno.errors.BrokenPipe ||
+    e instanceof Deno.errors.ConnectionAborted || e instanceof Deno.errors.NotConnected
+  ) {
+    return new ConnectionError("Connection lost: the peer closed it", { cause: e });
+  }
+  return e;
+}
+
+/** The connection's reads, with its failures as {@linkcode ConnectionError}s. */
+function guardedReader(conn: ByteReader): ByteReader {
+  return { read: (p) => conn.read(p).catch((e) => Promise.reject(connectionFailure(e))) };
+}
+
+/** The connection's writes, with its failures as {@linkcode ConnectionError}s. */
+function guardedWriter(conn: ByteWriter): ByteWriter {
+  return { write: (p) => conn.write(p).catch((e) => Promise.reject(connectionFailure(e))) };
+}
+
+/**
+ * Sends `source` down a pipe connection: the preamble, then the body and
+ * its SHA-256.
+ *
+ * @param conn The connection (only written to).
+ * @param source The file or stdin.
+ * @param options The size (or `null`: chunked), progress.
+ * @returns The size and hash sent.
+ * @throws {ConnectionError} When the connection breaks.
+ * @throws {LocalIoError} When a sized source ends early.
+ *
+ * @example
+ * ```ts
+ * import { receivePipe, sendPipe } from "./pipe.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const wire: number[] = [];
+ * const conn = { write: (p: Uint8Array) => (wire.push(...p), Promise.resolve(p.byteLength)) };
+ * let given = false;
+ * const source = { read: (p: Uint8Array) => given ? Promise.resolve(null) : (given = true, p.set([7, 8]), Promise.resolve(2)) };
+ * const sent = await sendPipe(conn, source, { size: 2 });
+ *
+ * let read = false;
+ * const back = { read: (p: Uint8Array) => read ? Promise.resolve(null) : (read = true, p.set(wire), Promise.resolve(wire.length)) };
+ * const got: number[] = [];
+ * const sink = { write: (p: Uint8Array) => (got.push(...p), Promise.resolve(p.byteLength)) };
+ * const received = await receivePipe(back, sink);
+ * deepEqual(got, [7, 8]);
+ * deepEqual(received.sha256, sent.sha256);
+ * ```
+ */
+export async function sendPipe(
+  conn: ByteWriter,
+  source: ByteReader,
+  options: SendPipeOptions,
+): Promise<BodyResult> {
+  const out = guardedWriter(conn);
+  await writeAll(out, encodeDelimited(PIPE_PREAMBLE));
+  return await sendBody(out, source, {
+    size: options.size,
+    onProgress: options.onProgress,
+    ...(options.label === undefined ? {} : { label: options.label }),
+  });
+}
+
+function printable(bytes: Uint8Array): string {
+  return new TextDecoder().decode(bytes.subarray(0, 32)).replace(/[^\x20-\x7e]/g, "?");
+}
+
+/**
+ * Receives a pipe stream into `sink`: checks the preamble, streams the body
+ * into the sink while hashing it, and checks the SHA-256 at the end. The
+ * sink has then seen every byte; on a failure it may have seen a part, so a
+ * caller writing a file writes a temporary one and keeps it only on success.
+ *
+ * @param conn The connection (only read from).
+ * @param sink The file or stdout.
+ * @param options Progress and the size limit.
+ * @returns The size and the verified hash.
+ * @throws {ProtocolError} When the peer is not a bftp pipe sender, or the framing is broken.
+ * @throws {IntegrityError} When the bytes do not hash to the sender's SHA-256.
+ * @throws {ConnectionError} When the stream is cut ({@linkcode UnexpectedEofError}) or breaks.
+ *
+ * @example
+ * ```ts
+ * import { receivePipe } from "./pipe.ts";
+ * import { rejects } from "node:assert/strict";
+ *
+ * const wire = new TextEncoder().encode("HTTP/1.1 200 OK\r\n\r\n");
+ * let read = false;
+ * const conn = { read: (p: Uint8Array) => read ? Promise.resolve(null) : (read = true, p.set(wire), Promise.resolve(wire.length)) };
+ * const sink = { write: (p: Uint8Array) => Promise.resolve(p.byteLength) };
+ * await rejects(receivePipe(conn, sink), /Not a bftp pipe stream/);
+ * ```
+ */
+export async function receivePipe(
+  conn: ByteReader,
+  sink: ByteWriter,
+  options: ReceivePipeOptions = {},
+): Promise<BodyResult> {
+  const reader = new BufferedReader(guardedReader(conn));
+  let line: Uint8Array | null;
+  try {
+    line = await readDelimited(reader, { maxBytes: MAX_PREAMBLE_BYTES });
+  } catch (e) {
+    if (e instanceof UnexpectedEofError || e instanceof ProtocolError) {
+      throw new ProtocolError(
+        `Not a bftp pipe stream: the peer did not start with "${PIPE_PREAMBLE}"`,
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+  if (line === null) {
+    throw new UnexpectedEofError("The peer closed the connection before sending anything");
+  }
+  const text = new TextDecoder().decode(line).replace(/\r$/, "");
+  if (text !== PIPE_PREAMBLE) {
+    throw new ProtocolError(
+      `Not a bftp pipe stream: it starts with "${printable(line)}", not "${PIPE_PREAMBLE}"`,
+    );
+  }
+  return await receiveBody(reader, sink, {
+    onProgress: options.onProgress,
+    label: "the pipe stream",
+    ...(options.maxSize === undefined ? {} : { maxSize: options.maxSize }),
+  });
+}

@@ -1,0 +1,244 @@
+// End-to-end: `bftp shell`, scripted through stdin against a real `bftp serve`.
+
+import { deepEqual, equal, ok } from "node:assert/strict";
+import {
+  findTemporaries,
+  listNames,
+  randomBytes,
+  readText,
+  runBftp,
+  sha256File,
+  spawnBftp,
+  startServe,
+  tempDir,
+  waitFor,
+  writeRandomFile,
+} from "./helpers.ts";
+import { startFakeBftpServer } from "./fake_bftp_server.ts";
+
+Deno.test("e2e: bftp shell runs the scripted example from a pipe", async () => {
+  await using root = await tempDir();
+  await Deno.mkdir(root.join("docs"));
+  await Deno.writeTextFile(root.join("docs", "readme.txt"), "hello\n");
+  await Deno.mkdir(root.join("docs", "img"));
+  await using server = await startServe(root.path);
+
+  const result = await runBftp(["shell", `${server.url}/`], { stdin: "cd docs\npwd\nls\n" });
+  equal(result.code, 0, result.stderr);
+  // No prompt and no greeting when stdin is not a terminal.
+  equal(result.stderr, "");
+  equal(result.stdout, "/docs\nimg/\nreadme.txt\n");
+});
+
+Deno.test("e2e: bftp shell runs every command on one session, and an error does not stop the script", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  await Deno.mkdir(root.join("docs"));
+  await Deno.writeTextFile(root.join("docs", "readme.txt"), "hello\n");
+  const bigHash = await writeRandomFile(local.join("big file.bin"), 3 * 1024 * 1024 + 7);
+  await Deno.writeTextFile(local.join("it's here.txt"), "quoted\n");
+  await using server = await startServe(root.path);
+
+  const script = [
+    "# a comment, then a blank line",
+    "",
+    "pwd",
+    "cd docs",
+    "pwd",
+    "ls",
+    `put "big file.bin"`,
+    `put "it's here.txt" 'note "1".txt'`,
+    "ls -l",
+    `stat "big file.bin"`,
+    `hash big\\ file.bin 'note "1".txt'`,
+    `get "big file.bin" "copy of big.bin"`,
+    "get readme.txt -",
+    `mkdir -p "new dir/sub dir"`,
+    "rm no-such-file.txt",
+    `rmdir "new dir/sub dir"`,
+    `mv "note \\"1\\".txt" "new dir"`,
+    `ls "new dir"`,
+    `mv "new dir/note \\"1\\".txt" renamed.txt`,
+    "cd ..",
+    "pwd",
+    "ls docs",
+    "rm docs/renamed.txt",
+    `rmdir "docs/new dir"`,
+    "ls docs",
+  ].join("\n") + "\n";
+  const result = await runBftp(["shell", server.url], { stdin: script, cwd: local.path });
+
+  // The failed rm is the only failure: its exit code (10, not found) is the shell's.
+  equal(result.code, 10, result.stderr);
+  const errors = result.stderr.split("\n").filter((l) => l !== "");
+  equal(errors.length, 1, result.stderr);
+  ok(/^bftp: .*no-such-file\.txt.*not found/i.test(errors[0]!), errors[0]);
+
+  const out = result.stdout.split("\n");
+  let at = 0;
+  const next = () => out[at++];
+  equal(next(), "/");
+  equal(next(), "/docs");
+  equal(next(), "readme.txt");
+  // ls -l: three files, long form.
+  const long = [next()!, next()!, next()!];
+  ok(long[0]!.startsWith("-rw-") && long[0]!.endsWith("  big file.bin"), long[0]);
+  ok(long[0]!.includes(String(3 * 1024 * 1024 + 7)), long[0]);
+  ok(long[1]!.endsWith(`  note "1".txt`), long[1]);
+  ok(long[2]!.endsWith("  readme.txt"), long[2]);
+  equal(next(), "path: big file.bin");
+  equal(next(), "type: file");
+  equal(next(), `size: ${3 * 1024 * 1024 + 7}`);
+  ok(next()!.startsWith("mtime: "));
+  ok(next()!.startsWith("mode: "));
+  equal(next(), `${bigHash}  big file.bin`);
+  const noteHash = await sha256File(local.join("it's here.txt"));
+  equal(next(), `${noteHash}  note "1".txt`);
+  equal(next(), "hello"); // get readme.txt -
+  equal(next(), `note "1".txt`); // ls "new dir"
+  equal(next(), "/"); // pwd after cd ..
+  equal(next(), "big file.bin"); // ls docs
+  equal(next(), "new dir/");
+  equal(next(), "readme.txt");
+  equal(next(), "renamed.txt");
+  equal(next(), "big file.bin"); // the last ls docs
+  equal(next(), "readme.txt");
+  equal(next(), "");
+  equal(at, out.length);
+
+  // What the session did, seen on disk.
+  equal(await sha256File(root.join("docs", "big file.bin")), bigHash);
+  equal(await sha256File(local.join("copy of big.bin")), bigHash);
+  deepEqual(await listNames(root.join("docs")), ["big file.bin", "readme.txt"]);
+  deepEqual(await findTemporaries(root.path), []);
+  deepEqual(await findTemporaries(local.path), []);
+  // One session for the whole script: every request came from one client port, one QUIT.
+  const clients = new Set(server.logLines().map((l) => l.split(" ")[1]));
+  equal(clients.size, 1, server.stderrText());
+  equal(server.logLines(/ QUIT /).length, 1, server.stderrText());
+});
+
+Deno.test("e2e: bftp shell exits with the code of the last command that failed", async () => {
+  await using root = await tempDir();
+  await using server = await startServe(root.path);
+
+  const notFoundThenUsage = await runBftp(["shell", server.url], {
+    stdin: "stat missing\nbogus-command\npwd\n",
+  });
+  equal(notFoundThenUsage.code, 2, notFoundThenUsage.stderr);
+  equal(notFoundThenUsage.stdout, "/\n");
+  const lines = notFoundThenUsage.stderr.trimEnd().split("\n");
+  equal(lines.length, 2, notFoundThenUsage.stderr);
+  ok(/not found/.test(lines[0]!), lines[0]);
+  ok(/Unknown command "bogus-command"/.test(lines[1]!), lines[1]);
+
+  const usageThenNotFound = await runBftp(["shell", server.url], {
+    stdin: "ls -z\nrmdir missing\nmkdir ok\n",
+  });
+  equal(usageThenNotFound.code, 10, usageThenNotFound.stderr);
+  equal((await Deno.stat(root.join("ok"))).isDirectory, true);
+
+  const allGood = await runBftp(["shell", server.url], { stdin: "mkdir a\nrmdir a\npwd" });
+  equal(allGood.code, 0, allGood.stderr);
+  // The last line needs no newline.
+  equal(allGood.stdout, "/\n");
+});
+
+Deno.test("e2e: bftp shell refuses put - and quoting mistakes, and goes on", async () => {
+  await using root = await tempDir();
+  await using server = await startServe(root.path);
+  const result = await runBftp(["shell", server.url], {
+    stdin: `put - x.txt\nls "unclosed\nmkdir "a b"\nls\n`,
+  });
+  equal(result.code, 2, result.stderr);
+  const errors = result.stderr.trimEnd().split("\n");
+  equal(errors.length, 2, result.stderr);
+  ok(/^bftp: Cannot upload stdin from the shell/.test(errors[0]!), errors[0]);
+  ok(/^bftp: Unclosed " quote/.test(errors[1]!), errors[1]);
+  equal(result.stdout, "a b/\n");
+  deepEqual(await listNames(root.path), ["a b"]);
+});
+
+Deno.test("e2e: bftp shell starts in the URL's folder, stops at quit, and helps", async () => {
+  await using root = await tempDir();
+  await Deno.mkdir(root.join("a"));
+  await Deno.mkdir(root.join("a", "b"));
+  await using server = await startServe(root.path);
+
+  const result = await runBftp(["shell", `${server.url}/a/b`], {
+    stdin: "pwd\ncd ..\npwd\nhelp get\nget --help\nquit\npwd\n",
+  });
+  equal(result.code, 0, result.stderr);
+  const [first, second, ...rest] = result.stdout.split("\n");
+  equal(first, "/a/b");
+  equal(second, "/a");
+  ok(rest[0]!.startsWith("Usage: get [-r] REMOTE [LOCAL|-]"), rest[0]);
+  // Nothing after quit ran: only one "/a" line was printed by pwd.
+  equal(result.stdout.split("\n").filter((l) => l.startsWith("/")).length, 2);
+
+  const help = await runBftp(["shell", server.url], { stdin: "help\n" });
+  for (
+    const name of ["ls", "cd", "pwd", "get", "put", "rm", "mkdir", "rmdir", "mv", "stat", "hash"]
+  ) {
+    ok(new RegExp(`^  ${name}\\b`, "m").test(help.stdout), `${name} in ${help.stdout}`);
+  }
+
+  const missing = await runBftp(["shell", `${server.url}/nope`], { stdin: "pwd\n" });
+  equal(missing.code, 10, missing.stderr);
+  equal(missing.stdout, "");
+  ok(/^bftp: .*not found/.test(missing.stderr), missing.stderr);
+
+  const usage = await runBftp(["shell"], { stdin: "" });
+  equal(usage.code, 2);
+});
+
+Deno.test("e2e: bftp shell stops with exit 4 when the server goes away mid-session", async () => {
+  await using root = await tempDir();
+  const server = await startServe(root.path);
+  const child = spawnBftp(["shell", server.url], { pipeStdin: true });
+  const stderr = readText(child.stderr);
+  let stdout = "";
+  const stdoutDone = (async () => {
+    for await (const text of child.stdout.pipeThrough(new TextDecoderStream())) stdout += text;
+  })();
+  const writer = child.stdin.getWriter();
+  try {
+    await writer.write(new TextEncoder().encode("pwd\n"));
+    await waitFor(() => stdout === "/\n", "the first pwd");
+    await server.crash();
+    await writer.write(new TextEncoder().encode("ls\npwd\nmkdir x\n"));
+    await writer.close();
+  } finally {
+    await writer.close().catch(() => {});
+  }
+  const status = await child.status;
+  await stdoutDone;
+  const errors = await stderr;
+  equal(status.code, 4, errors);
+  // The commands after the lost connection did not run.
+  equal(stdout, "/\n");
+  ok(/lost/i.test(errors), errors);
+  equal(errors.trimEnd().split("\n").length, 2, errors);
+});
+
+Deno.test("e2e: bftp shell stops with exit 4 after a corrupted or cut download, leaving no file", async () => {
+  for (const fault of ["bad-hash", "cut"] as const) {
+    await using local = await tempDir();
+    await using server = startFakeBftpServer(randomBytes(256 * 1024), fault);
+    const result = await runBftp(["shell", server.url], {
+      stdin: "get a.bin\nget a.bin again.bin\n",
+      cwd: local.path,
+    });
+    equal(result.code, 4, `${fault}: ${result.stderr}`);
+    const lines = result.stderr.trimEnd().split("\n");
+    equal(lines.length, 2, result.stderr);
+    ok(
+      fault === "bad-hash" ? /Checksum mismatch/.test(lines[0]!) : /closed/i.test(lines[0]!),
+      lines[0],
+    );
+    ok(/lost/.test(lines[1]!), lines[1]);
+    // The second get never ran; the first left nothing behind.
+    equal(server.requests.filter((r) => r.startsWith("GET")).length, 1, server.requests.join());
+    deepEqual(await listNames(local.path), []);
+  }
+});
