@@ -1,8 +1,10 @@
 // deno-lint-ignore-file no-console
 /**
  * The benchmark: moves one file over loopback with bftp (GET and PUT) and,
- * in the same run, with the peer tools, and writes the medians to
- * docs/BENCHMARKS.md. Run it with `scripts/bench`.
+ * in the same run, with the peer tools (nc, socat, the seed's Python file
+ * server at 4 KiB and 64 KiB chunks, curl against python3 -m http.server),
+ * and writes the medians to docs/BENCHMARKS.md with a bar chart beside it
+ * (docs/benchmarks.svg). Run it with `scripts/bench`.
  *
  * Environment: BENCH_SIZE_MIB (default 1024), BENCH_RUNS (default 3),
  * BENCH_DIR (default a new temporary folder), BENCH_OUT (default
@@ -12,6 +14,8 @@
  */
 
 import { createHash } from "node:crypto";
+import { dirname } from "node:path";
+import { barChart } from "../lib/check/svg_chart.ts";
 
 const repo = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const bftp = Deno.env.get("BFTP_BIN") ?? `${repo}/scripts/bftp`;
@@ -19,6 +23,7 @@ const sizeMiB = Number(Deno.env.get("BENCH_SIZE_MIB") ?? 1024);
 const runs = Number(Deno.env.get("BENCH_RUNS") ?? 3);
 const outPath = Deno.env.get("BENCH_OUT") ?? `${repo}/docs/BENCHMARKS.md`;
 const bytes = sizeMiB * 1024 * 1024;
+const seedPeer = `${repo}/scripts/peers/seed_file_server.py`;
 
 /** One measured run of a client process. */
 interface Sample {
@@ -103,6 +108,51 @@ async function startBftp(root: string, extra: string[] = []) {
   };
 }
 
+/** The seed's Python file server over `root`, sending in `chunk`-byte pieces. */
+async function startSeedServer(root: string, chunk: number) {
+  const child = new Deno.Command("python3", {
+    args: [seedPeer, "serve", root, "--port", "0", "--chunk", String(chunk)],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = child.stdout.getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("seed_file_server.py exited");
+    text += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  await child.stdout.cancel();
+  return {
+    port: Number(/listening on (\d+)/.exec(text)![1]),
+    pid: child.pid,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await child.status;
+    },
+  };
+}
+
+/** `python3 -m http.server` over `root` on a free port. */
+async function startHttpServer(root: string) {
+  const port = freePort();
+  const child = new Deno.Command("python3", {
+    args: ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", root],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  await waitForPort(port);
+  return {
+    port,
+    pid: child.pid,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await child.status;
+    },
+  };
+}
+
 async function sha256File(path: string): Promise<string> {
   const h = createHash("sha256");
   using f = await Deno.open(path);
@@ -143,6 +193,18 @@ async function main() {
   await Deno.copyFile(src, served);
   const srcHash = await sha256File(src);
 
+  // The seed's server is our own port of it: make sure it moves the bytes right.
+  {
+    const peer = await startSeedServer(root, 65536);
+    const copy = `${dir}/seed-copy.bin`;
+    await timed(["python3", seedPeer, "get", "127.0.0.1", String(peer.port), "file.bin", copy]);
+    await peer.stop();
+    if ((await sha256File(copy)) !== srcHash) {
+      throw new Error("seed_file_server.py: the copy differs from the source");
+    }
+    await Deno.remove(copy);
+  }
+
   const results = new Map<string, Sample[]>();
   const add = (name: string, s: Sample) => {
     results.set(name, [...(results.get(name) ?? []), s]);
@@ -166,6 +228,58 @@ async function main() {
       await waitForPort(port);
       add("nc (receiver to /dev/null)", await timed(["nc", "127.0.0.1", String(port)]));
       await sender.status;
+    }
+    // socat with 128 KiB buffers, the same way round.
+    {
+      const port = freePort();
+      const sender = new Deno.Command("bash", {
+        args: [
+          "-c",
+          `exec socat -b 131072 -u 'OPEN:${src}' TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr`,
+        ],
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      await waitForPort(port);
+      add(
+        "socat -b 131072 (receiver to /dev/null)",
+        await timed(["socat", "-b", "131072", "-u", `TCP:127.0.0.1:${port}`, "STDOUT"]),
+      );
+      await sender.status;
+    }
+    // The seed's Python file server (v2), ported to Python 3: 4 KiB chunks as in the seed, then 64 KiB.
+    for (const chunk of [4096, 65536]) {
+      const peer = await startSeedServer(root, chunk);
+      add(`seed Python file server, ${chunk / 1024} KiB chunks (to /dev/null)`, {
+        ...await timed([
+          "python3",
+          seedPeer,
+          "get",
+          "127.0.0.1",
+          String(peer.port),
+          "file.bin",
+          "/dev/null",
+          "--chunk",
+          String(chunk),
+        ]),
+        serverRssKiB: peakRssKiB(peer.pid),
+      });
+      await peer.stop();
+    }
+    // curl against python3 -m http.server.
+    {
+      const http = await startHttpServer(root);
+      add("curl from python3 -m http.server (to /dev/null)", {
+        ...await timed([
+          "curl",
+          "-sS",
+          "-o",
+          "/dev/null",
+          `http://127.0.0.1:${http.port}/file.bin`,
+        ]),
+        serverRssKiB: peakRssKiB(http.pid),
+      });
+      await http.stop();
     }
     // bftp GET, cold: a fresh server, which hashes the file while it sends it.
     {
@@ -229,16 +343,29 @@ async function main() {
     } |`;
   });
   const cpu = (await Deno.readTextFile("/proc/cpuinfo")).match(/model name\s*:\s*(.*)/)?.[1];
+  const machine = `${navigator.hardwareConcurrency} cores (${
+    cpu ?? "unknown CPU"
+  }), Deno ${Deno.version.deno}`;
+  const chart = barChart({
+    title: `${sizeMiB} MiB over loopback: MB/s, median of ${runs} run(s)`,
+    subtitle: `${machine}; ${new Date().toISOString().slice(0, 10)}; higher is better`,
+    unit: "MB/s",
+    bars: [...results.entries()].map(([name, samples]) => ({
+      label: name,
+      value: bytes / median(samples.map((s) => s.seconds)) / 1e6,
+      color: name.startsWith("bftp") ? "#4e79a7" : "#b0b0b0",
+    })),
+  });
   const report = [
     `## ${sizeMiB} MiB over loopback, median of ${runs} runs (${
       new Date().toISOString().slice(0, 10)
     })`,
     "",
-    `Machine: ${navigator.hardwareConcurrency} cores (${
-      cpu ?? "unknown CPU"
-    }), Deno ${Deno.version.deno}.`,
+    `Machine: ${machine}.`,
     "Times are whole processes, start-up included. Ratio: the nc time over this row's time,",
     "against nc to /dev/null for downloads and nc writing to disk for uploads (1.00 = as fast as nc).",
+    "",
+    "![MB/s of each transfer, as in the table](benchmarks.svg)",
     "",
     "| transfer | MB/s | ratio to nc | client peak RSS (MB) | server peak RSS (MB) | client CPU s |",
     "|---|---|---|---|---|---|",
@@ -247,6 +374,13 @@ async function main() {
     "Commands (PORT and URL are the ones of the run):",
     "```sh",
     "nc -N -l 127.0.0.1 PORT < source.bin & nc 127.0.0.1 PORT > /dev/null",
+    "socat -b 131072 -u OPEN:source.bin TCP-LISTEN:PORT,bind=127.0.0.1,reuseaddr &",
+    "  socat -b 131072 -u TCP:127.0.0.1:PORT STDOUT > /dev/null",
+    "python3 scripts/peers/seed_file_server.py serve root --port 0 --chunk 4096 &",
+    "  python3 scripts/peers/seed_file_server.py get 127.0.0.1 PORT file.bin /dev/null --chunk 4096",
+    "  (and again with --chunk 65536 on both sides)",
+    "python3 -m http.server PORT --bind 127.0.0.1 --directory root &",
+    "  curl -sS -o /dev/null http://127.0.0.1:PORT/file.bin",
     "bftp serve root --port 0 -q & bftp get -q URL/file.bin - > /dev/null",
     "nc -l 127.0.0.1 PORT > root/nc-upload.bin & nc -N 127.0.0.1 PORT < source.bin",
     "bftp serve root --port 0 -q [--no-fsync] & bftp put -q source.bin URL/upload.bin",
@@ -257,7 +391,9 @@ async function main() {
   if (outPath !== "-") {
     const header = "# Benchmarks\n\nWritten by `scripts/bench`; rerun it to refresh.\n\n";
     await Deno.writeTextFile(outPath, header + report);
-    console.error(`bench: wrote ${outPath}`);
+    const svgPath = `${dirname(outPath)}/benchmarks.svg`;
+    await Deno.writeTextFile(svgPath, chart + "\n");
+    console.error(`bench: wrote ${outPath} and ${svgPath}`);
   }
   if (!Deno.env.get("BENCH_DIR")) await Deno.remove(dir, { recursive: true });
 }

@@ -28,6 +28,7 @@ import { shellCommand } from "./shell.ts";
 import { sendCommand } from "./send.ts";
 import { recvCommand } from "./recv.ts";
 import { httpGetCommand } from "./http_get.ts";
+import { checkCommand } from "./check.ts";
 
 export type { Command } from "./command.ts";
 export type { CliIo } from "./io.ts";
@@ -48,6 +49,7 @@ export const COMMANDS: readonly Command[] = [
   sendCommand,
   recvCommand,
   httpGetCommand,
+  checkCommand,
 ];
 
 /**

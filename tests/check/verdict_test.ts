@@ -1,0 +1,188 @@
+import { deepEqual, equal, ok } from "node:assert/strict";
+import type { CheckFile, IterationRecord, Outcome } from "../../lib/check/types.ts";
+import {
+  DEFAULT_THRESHOLDS,
+  judgeCpu,
+  judgeLeak,
+  judgeSpeed,
+  judgeUniformity,
+  summarizeDirection,
+} from "../../lib/check/verdict.ts";
+
+const MiB = 1048576;
+const SHA = "a".repeat(64);
+
+function fileOf(size: number): CheckFile {
+  return { name: `${size}.bin`, path: `/tmp/${size}.bin`, size, sha256: SHA, origin: "generated" };
+}
+
+/** Fabricated records: one per speed, with the given memory series and outcomes. */
+function records(
+  file: CheckFile,
+  speeds: readonly number[],
+  rss: readonly number[] = speeds.map(() => 50 * MiB),
+  outcomes: readonly Outcome[] = speeds.map(() => "ok"),
+  serverRss: readonly number[] | null = null,
+): IterationRecord[] {
+  return speeds.map((mbps, i) => {
+    const seconds = mbps > 0 ? file.size / (mbps * 1e6) : 0.001;
+    return {
+      file: file.name,
+      direction: "get",
+      iteration: i + 1,
+      bytes: outcomes[i] === "error" ? 0 : file.size,
+      seconds,
+      mbps: outcomes[i] === "ok" && file.size > 0 ? mbps : null,
+      outcome: outcomes[i]!,
+      error: outcomes[i] === "ok" ? null : "fabricated",
+      expectedSha256: SHA,
+      actualSha256: outcomes[i] === "mismatch" ? "b".repeat(64) : SHA,
+      storedSha256: null,
+      clientCpu: { user: seconds * 0.3, system: seconds * 0.2 },
+      serverCpu: serverRss === null ? null : { user: seconds * 0.1, system: seconds * 0.1 },
+      clientRss: rss[i]!,
+      clientRssPeak: rss[i]! + MiB,
+      serverRss: serverRss?.[i] ?? null,
+      serverRssPeak: serverRss === null ? null : serverRss[i]! + 2 * MiB,
+    };
+  });
+}
+
+Deno.test("check/verdict: judgeUniformity() passes steady speeds and fails scattered ones", () => {
+  equal(judgeUniformity([700, 705, 695, 702, 698], DEFAULT_THRESHOLDS).status, "pass");
+  const scattered = judgeUniformity([100, 700, 150, 690, 120], DEFAULT_THRESHOLDS);
+  equal(scattered.status, "fail");
+  ok(/CV \d+\.\d%/.test(scattered.detail), scattered.detail);
+  // Exactly at the limit passes.
+  equal(judgeUniformity([1, 3], { maxCv: Math.SQRT2 / 2, minSamplesForCv: 2 }).status, "pass");
+});
+
+Deno.test("check/verdict: judgeUniformity() needs enough samples and a non-zero mean", () => {
+  equal(judgeUniformity([], DEFAULT_THRESHOLDS).status, "n/a");
+  equal(judgeUniformity([500], DEFAULT_THRESHOLDS).status, "n/a");
+  equal(judgeUniformity([500, 10], DEFAULT_THRESHOLDS).status, "n/a", "2 < 3 samples");
+  equal(judgeUniformity([0, 0, 0], DEFAULT_THRESHOLDS).status, "n/a");
+});
+
+Deno.test("check/verdict: judgeLeak() flags steady growth after warm-up, not a warm-up jump", () => {
+  const flat = [40, 60, 61, 60, 61, 60, 61, 60].map((x) => x * MiB);
+  const r = judgeLeak(flat, 2, DEFAULT_THRESHOLDS);
+  equal(r.verdict.status, "pass", r.verdict.detail);
+  ok(Math.abs(r.slope!) < 0.2 * MiB);
+  // Without the warm-up cut, the 40 -> 60 MiB jump of the first iterations looks like a leak.
+  equal(
+    judgeLeak(flat, 0, { ...DEFAULT_THRESHOLDS, maxLeakPerIteration: MiB }).verdict.status,
+    "fail",
+  );
+  const leaking = Array.from({ length: 20 }, (_, i) => 50 * MiB + i * 2 * MiB + (i % 2) * MiB);
+  const l = judgeLeak(leaking, 2, DEFAULT_THRESHOLDS);
+  equal(l.verdict.status, "fail");
+  ok(l.slope! > 1.9 * MiB && l.slope! < 2.1 * MiB, String(l.slope));
+  const shrinking = Array.from({ length: 10 }, (_, i) => 90 * MiB - i * MiB);
+  equal(judgeLeak(shrinking, 2, DEFAULT_THRESHOLDS).verdict.status, "pass");
+});
+
+Deno.test("check/verdict: judgeLeak() with one iteration, or fewer samples than needed, is n/a", () => {
+  const one = judgeLeak([50 * MiB], 2, DEFAULT_THRESHOLDS);
+  deepEqual([one.slope, one.verdict.status], [null, "n/a"]);
+  const four = judgeLeak([1, 2, 3, 4].map((x) => x * 10 * MiB), 0, DEFAULT_THRESHOLDS);
+  equal(four.verdict.status, "n/a", "4 < 5 samples: even a steep slope is not judged");
+  equal(four.slope, 10 * MiB, "but the slope is still reported");
+});
+
+Deno.test("check/verdict: judgeSpeed() and judgeCpu() apply only where set", () => {
+  const t = { ...DEFAULT_THRESHOLDS, minMbps: 200 };
+  equal(judgeSpeed(150, 64 * MiB, t).status, "fail");
+  equal(judgeSpeed(250, 64 * MiB, t).status, "pass");
+  equal(judgeSpeed(0.5, 1024, t).status, "n/a", "small files measure round trips");
+  equal(judgeSpeed(null, 64 * MiB, t).status, "n/a");
+  equal(judgeSpeed(1, 64 * MiB, { ...t, minMbps: 0 }).status, "n/a");
+  equal(judgeCpu({ client: 0.9, server: 1.6 }, { maxCpuShare: 1.5 }).status, "fail");
+  equal(judgeCpu({ client: 0.9, server: null }, { maxCpuShare: 1.5 }).status, "pass");
+  equal(judgeCpu({ client: 9, server: 9 }, { maxCpuShare: 0 }).status, "n/a");
+});
+
+Deno.test("check/verdict: summarizeDirection() of a clean run passes with the right figures", () => {
+  const file = fileOf(64 * MiB);
+  const speeds = [300, 650, 700, 690, 710, 705, 695];
+  const s = summarizeDirection(file, "get", records(file, speeds), 2, DEFAULT_THRESHOLDS);
+  equal(s.passed, true, JSON.stringify(s.verdicts));
+  deepEqual([s.iterations, s.warmup, s.mismatches, s.errors], [7, 2, 0, 0]);
+  deepEqual(s.mbps?.median, 700, "median of the 5 samples after warm-up");
+  deepEqual([s.mbps?.min, s.mbps?.max], [690, 710], "the slow first iteration is left out");
+  ok(Math.abs(s.clientCpu.share! - 0.5) < 1e-9);
+  equal(s.serverCpu, null);
+  equal(s.serverMemory, null);
+  equal(s.verdicts.serverLeak.status, "n/a");
+  deepEqual([s.clientMemory.start, s.clientMemory.peak, s.clientMemory.end], [
+    50 * MiB,
+    51 * MiB,
+    50 * MiB,
+  ]);
+});
+
+Deno.test("check/verdict: summarizeDirection() fails identity on a mismatch or an error", () => {
+  const file = fileOf(MiB);
+  const outcomes: Outcome[] = ["ok", "ok", "mismatch", "ok", "error", "ok"];
+  const s = summarizeDirection(
+    file,
+    "get",
+    records(file, [500, 500, 500, 500, 500, 500], undefined, outcomes),
+    2,
+    DEFAULT_THRESHOLDS,
+  );
+  equal(s.passed, false);
+  deepEqual([s.mismatches, s.errors], [1, 1]);
+  equal(s.verdicts.identity.status, "fail");
+  equal(s.mbps?.count, 2, "only successful transfers after warm-up count for speed");
+});
+
+Deno.test("check/verdict: summarizeDirection() judges the server's memory with its own limit", () => {
+  const file = fileOf(MiB);
+  const n = 10;
+  const speeds = Array.from({ length: n }, () => 400);
+  const client = speeds.map(() => 50 * MiB);
+  const growing = speeds.map((_, i) => 60 * MiB + i * 2 * MiB);
+  const s = summarizeDirection(file, "put", records(file, speeds, client, undefined, growing), 2, {
+    ...DEFAULT_THRESHOLDS,
+  });
+  equal(s.verdicts.serverLeak.status, "pass", "2 MiB/it is under the server's 4 MiB default");
+  const strict = summarizeDirection(
+    file,
+    "put",
+    records(file, speeds, client, undefined, growing),
+    2,
+    { ...DEFAULT_THRESHOLDS, maxServerLeakPerIteration: MiB },
+  );
+  equal(strict.verdicts.serverLeak.status, "fail");
+  equal(strict.verdicts.clientLeak.status, "pass");
+  equal(strict.passed, false);
+  ok(strict.serverCpu !== null && strict.serverMemory !== null);
+});
+
+Deno.test("check/verdict: summarizeDirection() of one iteration judges identity only", () => {
+  const file = fileOf(MiB);
+  const s = summarizeDirection(file, "get", records(file, [400]), 2, DEFAULT_THRESHOLDS);
+  equal(s.warmup, 0, "the warm-up is clamped so that the one iteration counts");
+  equal(s.mbps?.median, 400);
+  equal(s.mbps?.cv, null);
+  deepEqual(
+    [s.verdicts.identity.status, s.verdicts.uniformity.status, s.verdicts.clientLeak.status],
+    ["pass", "n/a", "n/a"],
+  );
+  equal(s.passed, true);
+});
+
+Deno.test("check/verdict: summarizeDirection() of a zero-byte file has no speed to judge", () => {
+  const file = fileOf(0);
+  const s = summarizeDirection(file, "put", records(file, [0, 0, 0, 0, 0]), 2, DEFAULT_THRESHOLDS);
+  equal(s.mbps, null);
+  deepEqual([s.verdicts.uniformity.status, s.verdicts.speed.status], ["n/a", "n/a"]);
+  equal(s.verdicts.identity.status, "pass");
+  equal(s.passed, true);
+});
+
+Deno.test("check/verdict: summarizeDirection() with no records at all fails", () => {
+  const s = summarizeDirection(fileOf(1024), "get", [], 2, DEFAULT_THRESHOLDS);
+  deepEqual([s.iterations, s.passed, s.verdicts.identity.status], [0, false, "fail"]);
+});
