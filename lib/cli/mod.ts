@@ -28,6 +28,8 @@ import { shellCommand } from "./shell.ts";
 import { sendCommand } from "./send.ts";
 import { recvCommand } from "./recv.ts";
 import { httpGetCommand } from "./http_get.ts";
+import { echoServerCommand } from "./echo_server.ts";
+import { echoCommand } from "./echo.ts";
 import { checkCommand } from "./check.ts";
 
 export type { Command } from "./command.ts";
@@ -49,6 +51,8 @@ export const COMMANDS: readonly Command[] = [
   sendCommand,
   recvCommand,
   httpGetCommand,
+  echoServerCommand,
+  echoCommand,
   checkCommand,
 ];
 

@@ -1,0 +1,240 @@
+/**
+ * The echo client: connect to an echo server and exchange one message at a
+ * time, reading back exactly as many bytes as were sent. Sending and
+ * reading run at the same time, so a message larger than the socket
+ * buffers cannot deadlock against a server that echoes as it reads.
+ *
+ * @module
+ */
+
+import { ConnectionError, TimeoutError } from "../errors.ts";
+import { readFull, writeAll } from "../framing/mod.ts";
+import { formatHostPort, type HostPort } from "./host_port.ts";
+
+/** Options for {@linkcode EchoClient.connect}. */
+export interface EchoClientOptions {
+  /**
+   * How long to wait for the connection and for each whole reply, in
+   * milliseconds.
+   *
+   * @default {10000}
+   */
+  timeout?: number;
+}
+
+/**
+ * One connection to an echo server.
+ *
+ * @example
+ * ```ts
+ * import { EchoClient } from "./client.ts";
+ * import { startEchoServer } from "./server.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * await using server = await startEchoServer({ port: 0, workers: 1 });
+ * using client = await EchoClient.connect(server.addr);
+ * const reply = await client.roundTrip(new TextEncoder().encode("hello\n"));
+ * deepEqual(new TextDecoder().decode(reply), "hello\n");
+ * ```
+ */
+export class EchoClient implements Disposable {
+  #conn: Deno.TcpConn;
+  #where: string;
+  #timeout: number;
+  #closed = false;
+
+  private constructor(conn: Deno.TcpConn, where: string, timeout: number) {
+    this.#conn = conn;
+    this.#where = where;
+    this.#timeout = timeout;
+  }
+
+  /**
+   * Connects to an echo server.
+   *
+   * @param addr The server's host and port.
+   * @param options The timeout.
+   * @returns The connected client.
+   * @throws {ConnectionError} When the connection is refused or fails.
+   * @throws {TimeoutError} When connecting takes longer than the timeout.
+   */
+  static async connect(addr: HostPort, options: EchoClientOptions = {}): Promise<EchoClient> {
+    const timeout = options.timeout ?? 10000;
+    const conn = await connectTcp(addr, timeout);
+    return new EchoClient(conn, formatHostPort(addr), timeout);
+  }
+
+  /**
+   * Sends a message and reads back as many bytes as were sent.
+   *
+   * @param message The bytes to send.
+   * @returns The reply, the same length as `message` (its content is the
+   * server's; compare it to know whether it echoed faithfully).
+   * @throws {ConnectionError} When the server closes or resets the
+   * connection before the whole reply.
+   * @throws {TimeoutError} When the reply takes longer than the timeout.
+   */
+  async roundTrip(message: Uint8Array): Promise<Uint8Array> {
+    const reply = new Uint8Array(message.byteLength);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      this.close();
+    }, this.#timeout);
+    try {
+      await exchange(this.#conn, message, reply, () => this.close());
+    } catch (e) {
+      if (timedOut) {
+        throw new TimeoutError(
+          `No full reply from "${this.#where}" within ${this.#timeout / 1000} s`,
+        );
+      }
+      throw connectionError(e, this.#where);
+    } finally {
+      clearTimeout(timer);
+    }
+    return reply;
+  }
+
+  /** Closes the connection (again is a no-op). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#conn.close();
+  }
+
+  /** Closes the connection, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/**
+ * Opens a TCP connection with a time limit, with TCP_NODELAY set.
+ *
+ * @param addr Where to connect.
+ * @param timeout The limit in milliseconds.
+ * @returns The connection.
+ * @throws {ConnectionError} When the connection is refused or fails.
+ * @throws {TimeoutError} When it takes longer than `timeout`.
+ *
+ * @example
+ * ```ts
+ * import { connectTcp } from "./client.ts";
+ * import { ok } from "node:assert/strict";
+ *
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * using conn = await connectTcp({ hostname: "127.0.0.1", port: listener.addr.port }, 1000);
+ * ok(conn.remoteAddr.port === listener.addr.port);
+ * ```
+ */
+export async function connectTcp(addr: HostPort, timeout: number): Promise<Deno.TcpConn> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeout);
+  let conn: Deno.TcpConn;
+  try {
+    conn = await Deno.connect({
+      hostname: addr.hostname,
+      port: addr.port,
+      signal: controller.signal,
+    });
+  } catch (e) {
+    const where = formatHostPort(addr);
+    if (controller.signal.aborted) {
+      throw new TimeoutError(`Cannot connect to "${where}": no answer within ${timeout / 1000} s`);
+    }
+    if (e instanceof Deno.errors.ConnectionRefused) {
+      throw new ConnectionError(`Cannot connect to "${where}": connection refused`, { cause: e });
+    }
+    if (e instanceof Error && !(e instanceof TypeError)) {
+      throw new ConnectionError(`Cannot connect to "${where}": ${e.message}`, { cause: e });
+    }
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+  conn.setNoDelay(true);
+  return conn;
+}
+
+/**
+ * Writes `message` and, at the same time, reads exactly `reply.byteLength`
+ * bytes into `reply`. When the read fails, `abort` is called (it should
+ * close the connection, which ends a write stuck on a full socket) before
+ * the read's error is thrown.
+ *
+ * @param conn The connection.
+ * @param message The bytes to send.
+ * @param reply Where the reply goes; filled completely on success.
+ * @param abort Closes the connection.
+ * @throws {ConnectionError} When the stream ends before the reply is whole;
+ * Deno's connection errors pass through (see {@linkcode connectionError}).
+ *
+ * @example
+ * ```ts
+ * import { exchange } from "./client.ts";
+ * import { echoConnection } from "./echo_connection.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * const peer = await listener.accept();
+ * const served = echoConnection(peer).finally(() => peer.close());
+ * const reply = new Uint8Array(3);
+ * await exchange(conn, new Uint8Array([7, 8, 9]), reply, () => conn.close());
+ * deepEqual([...reply], [7, 8, 9]);
+ * conn.close();
+ * await served;
+ * ```
+ */
+export async function exchange(
+  conn: Deno.Conn,
+  message: Uint8Array,
+  reply: Uint8Array,
+  abort: () => void,
+): Promise<void> {
+  const writing = writeAll(conn, message);
+  // Awaited below; this only keeps an early failure from being unhandled.
+  writing.catch(() => {});
+  try {
+    await readFull(conn, reply, "echo reply");
+  } catch (e) {
+    abort();
+    await writing.catch(() => {});
+    throw e;
+  }
+  await writing;
+}
+
+/**
+ * Turns the errors of a lost connection into a {@linkcode ConnectionError}
+ * naming the server; anything else is returned as is.
+ *
+ * @param e The thrown value.
+ * @param where The server, as `HOST:PORT`.
+ * @returns The error to throw.
+ *
+ * @example
+ * ```ts
+ * import { connectionError } from "./client.ts";
+ * import { ConnectionError } from "../errors.ts";
+ * import { ok } from "node:assert/strict";
+ *
+ * ok(connectionError(new Deno.errors.ConnectionReset("x"), "h:1") instanceof ConnectionError);
+ * ```
+ */
+export function connectionError(e: unknown, where: string): unknown {
+  if (e instanceof ConnectionError) {
+    return new ConnectionError(`${e.message} (server "${where}")`, { cause: e });
+  }
+  if (
+    e instanceof Deno.errors.ConnectionReset || e instanceof Deno.errors.BrokenPipe ||
+    e instanceof Deno.errors.ConnectionAborted || e instanceof Deno.errors.NotConnected
+  ) {
+    return new ConnectionError(`Connection to "${where}" lost: ${e.message}`, { cause: e });
+  }
+  if (e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) {
+    return new ConnectionError(`Connection to "${where}" closed`, { cause: e });
+  }
+  return e;
+}
