@@ -42,7 +42,9 @@ function delimiterBytes(options: DelimitedOptions): Uint8Array {
  * @param message The message, as bytes or text (UTF-8).
  * @param options The delimiter.
  * @returns The message followed by the delimiter.
- * @throws {RangeError} When the message itself contains the delimiter.
+ * @throws {RangeError} When the message itself contains the delimiter, or
+ * ends with the start of a delimiter that overlaps itself (with `"aba"`, the
+ * message `"ab"` would be read back as `""`).
  *
  * @example
  * ```ts
@@ -58,12 +60,13 @@ export function encodeDelimited(
 ): Uint8Array {
   const bytes = typeof message === "string" ? encoder.encode(message) : message;
   const delim = delimiterBytes(options);
-  if (contains(bytes, delim)) {
-    throw new RangeError("Cannot encode a delimited message that contains its delimiter");
-  }
   const out = new Uint8Array(bytes.byteLength + delim.byteLength);
   out.set(bytes);
   out.set(delim, bytes.byteLength);
+  // A reader ends the message at the first delimiter: it must be the one appended.
+  if (contains(out.subarray(0, out.byteLength - 1), delim)) {
+    throw new RangeError("Cannot encode a delimited message that contains its delimiter");
+  }
   return out;
 }
 

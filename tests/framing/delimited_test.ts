@@ -175,5 +175,10 @@ Deno.test("framing: encodeDelimited() refuses a message that contains its delimi
   throws(() => encodeDelimited("a\nb"), RangeError);
   throws(() => encodeDelimited("x--y", { delimiter: "--" }), RangeError);
   deepEqual(encodeDelimited("x-y", { delimiter: "--" }), encoder.encode("x-y--"));
+  // Found by the property tests: a message that ends with the start of a self-overlapping
+  // delimiter would be read back cut short ("x-" + "--" reads as "x", then "-").
+  throws(() => encodeDelimited("x-", { delimiter: "--" }), RangeError);
+  throws(() => encodeDelimited("ab", { delimiter: "aba" }), RangeError);
+  deepEqual(encodeDelimited("ba", { delimiter: "aba" }), encoder.encode("baaba"));
   deepEqual(encodeDelimited(new Uint8Array([1, 2])), new Uint8Array([1, 2, 10]));
 });
