@@ -11,7 +11,7 @@ import { LocalIoError, UsageError } from "../errors.ts";
 import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
-import { openSession, progressFor } from "./session.ts";
+import { CONNECTION_FLAGS, CONNECTION_HELP, openSession, progressFor } from "./session.ts";
 
 const HELP = `Usage: bftp get URL [DEST] [options]
 
@@ -22,11 +22,19 @@ failed check or a cut connection leaves no DEST and exits non-zero.
 
 Options:
   -r, --recursive   download a whole folder tree
+  --resume          continue a cut download: what has arrived is kept in
+                    ".DEST.bftp-partial" (and ".DEST.bftp-partial.json") beside DEST, and
+                    the next "get --resume" fetches only the rest, of the same version
+                    of the file (exit 9 and a fresh start if it changed meanwhile),
+                    then checks the whole file's SHA-256
   -q, --quiet       no progress line
+
+${CONNECTION_HELP}
 
 Examples:
   bftp get bftp://127.0.0.1:2121/docs/report.pdf
   bftp get bftp://127.0.0.1:2121/backup.tar - | tar x
+  bftp get --resume bftps://files.example.org/big.iso --fingerprint AB:CD:...
   bftp get -r bftp://127.0.0.1:2121/photos ./photos`;
 
 async function isDir(path: string): Promise<boolean> {
@@ -72,7 +80,9 @@ export const getCommand: Command = {
   help: HELP,
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseFlags(args, {
+      ...CONNECTION_FLAGS,
       recursive: { type: "boolean", short: "r" },
+      resume: { type: "boolean" },
       quiet: { type: "boolean", short: "q" },
     });
     const [urlText, destArg, extra] = positionals;
@@ -80,7 +90,9 @@ export const getCommand: Command = {
     if (extra !== undefined) throw new UsageError(`Too many arguments: "${extra}"`);
     const recursive = values.recursive === true;
     if (recursive && destArg === "-") throw new UsageError("Cannot write a folder tree to stdout");
-    const session = await openSession(urlText, io);
+    const resume = values.resume === true;
+    if (resume && destArg === "-") throw new UsageError("Cannot resume a download to stdout");
+    const session = await openSession(urlText, io, values);
     try {
       const { client, url } = session;
       const progress = progressFor(io, values.quiet === true);
@@ -101,12 +113,12 @@ export const getCommand: Command = {
         if (destArg !== undefined && name !== "" && (await isDir(destArg))) {
           dest = join(destArg, safeLocalName(name));
         }
-        await downloadTree(client, url.path, dest, { progress });
+        await downloadTree(client, url.path, dest, { progress, resume });
         return 0;
       }
       let dest = destArg ?? safeLocalName(name);
       if (await isDir(dest)) dest = join(dest, safeLocalName(name));
-      await downloadFile(client, url.path, dest, { progress });
+      await downloadFile(client, url.path, dest, { progress, resume });
       return 0;
     } finally {
       await session.close();

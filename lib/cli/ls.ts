@@ -10,7 +10,7 @@ import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
 import { formatListing, terminalJson } from "./format.ts";
 import { type CliIo, writeLine } from "./io.ts";
-import { openSession } from "./session.ts";
+import { CONNECTION_FLAGS, CONNECTION_HELP, openSession } from "./session.ts";
 
 /** The `ls` subcommand. */
 export const lsCommand: Command = {
@@ -25,15 +25,18 @@ Options:
   -l, --long   mode, size, modification time (UTC) and name
   --json       a JSON array of {name, type, size, mtime, mode}
 
+${CONNECTION_HELP}
+
 Example:
   bftp ls -l bftp://127.0.0.1:2121/docs`,
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseFlags(args, {
+      ...CONNECTION_FLAGS,
       long: { type: "boolean", short: "l" },
       json: { type: "boolean" },
     });
     if (positionals.length !== 1) throw new UsageError("Expected exactly one URL");
-    const session = await openSession(positionals[0]!, io);
+    const session = await openSession(positionals[0]!, io, values);
     try {
       let entries: Entry[];
       try {

@@ -8,7 +8,7 @@ import { UsageError } from "../errors.ts";
 import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
-import { openSession } from "./session.ts";
+import { CONNECTION_FLAGS, CONNECTION_HELP, openSession } from "./session.ts";
 
 /** The `mkdir` subcommand. */
 export const mkdirCommand: Command = {
@@ -21,14 +21,17 @@ Makes the folder at URL.
 Options:
   -p, --parents   make missing parents too; no error if it exists
 
+${CONNECTION_HELP}
+
 Example:
   bftp mkdir -p bftp://127.0.0.1:2121/a/b/c`,
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseFlags(args, {
+      ...CONNECTION_FLAGS,
       parents: { type: "boolean", short: "p" },
     });
     if (positionals.length !== 1) throw new UsageError("Expected exactly one URL");
-    const session = await openSession(positionals[0]!, io);
+    const session = await openSession(positionals[0]!, io, values);
     try {
       await session.client.mkdir(session.url.path, values.parents === true);
       return 0;

@@ -11,7 +11,7 @@ import { LocalIoError, UsageError } from "../errors.ts";
 import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
-import { openSession, progressFor } from "./session.ts";
+import { CONNECTION_FLAGS, CONNECTION_HELP, openSession, progressFor } from "./session.ts";
 
 const HELP = `Usage: bftp put SRC URL [options]
 
@@ -21,7 +21,12 @@ renames it over the target only after the SHA-256 checks out.
 
 Options:
   -r, --recursive   upload a whole folder tree
+  --resume          make the upload resumable: if it is cut, the server keeps what
+                    arrived (hidden, for 24 hours), and the same command continues from
+                    there; SRC is hashed first, and a changed SRC starts over
   -q, --quiet       no progress line
+
+${CONNECTION_HELP}
 
 Examples:
   bftp put report.pdf bftp://127.0.0.1:2121/docs/
@@ -35,10 +40,14 @@ export const putCommand: Command = {
   help: HELP,
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseFlags(args, {
+      ...CONNECTION_FLAGS,
       recursive: { type: "boolean", short: "r" },
+      resume: { type: "boolean" },
       quiet: { type: "boolean", short: "q" },
     });
     const [src, urlText, extra] = positionals;
+    const resume = values.resume === true;
+    if (resume && src === "-") throw new UsageError("Cannot resume an upload from stdin");
     if (src === undefined || urlText === undefined) throw new UsageError("Missing SRC or URL");
     if (extra !== undefined) throw new UsageError(`Too many arguments: "${extra}"`);
     let srcIsDir = false;
@@ -55,7 +64,7 @@ export const putCommand: Command = {
         throw new UsageError(`"${src}" is a folder: use -r`);
       }
     }
-    const session = await openSession(urlText, io);
+    const session = await openSession(urlText, io, values);
     try {
       const { client, url } = session;
       const progress = progressFor(io, values.quiet === true);
@@ -70,9 +79,9 @@ export const putCommand: Command = {
       const name = basename(src.replace(/[\/\\]+$/, "")) || "root";
       const target = url.path.endsWith("/") ? url.path + name : url.path;
       if (srcIsDir) {
-        await uploadTree(client, src, target, { progress });
+        await uploadTree(client, src, target, { progress, resume });
       } else {
-        await uploadFile(client, src, target, { progress });
+        await uploadFile(client, src, target, { progress, resume });
       }
       return 0;
     } finally {

@@ -8,7 +8,7 @@ import { UsageError } from "../errors.ts";
 import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
-import { openSession } from "./session.ts";
+import { CONNECTION_FLAGS, CONNECTION_HELP, openSession } from "./session.ts";
 
 /** The `rm` subcommand. */
 export const rmCommand: Command = {
@@ -18,13 +18,15 @@ export const rmCommand: Command = {
 
 Removes each file (not folders: see rmdir). Stops at the first error.
 
+${CONNECTION_HELP}
+
 Example:
   bftp rm bftp://127.0.0.1:2121/old.log`,
   async run(args: string[], io: CliIo): Promise<number> {
-    const { positionals } = parseFlags(args, {});
+    const { values, positionals } = parseFlags(args, { ...CONNECTION_FLAGS });
     if (positionals.length === 0) throw new UsageError("Missing URL");
     for (const urlText of positionals) {
-      const session = await openSession(urlText, io);
+      const session = await openSession(urlText, io, values);
       try {
         await session.client.delete(session.url.path);
       } finally {

@@ -1,54 +1,132 @@
 /**
- * `bftp serve`: serves a folder over BFTP until SIGINT or SIGTERM.
+ * `bftp serve`: serves a folder over BFTP (or BFTP over TLS) until SIGINT
+ * or SIGTERM.
  *
  * @module
  */
 
 import { ServedRoot } from "../root/served_root.ts";
+import { RESUME_EXPIRY_HOURS } from "../root/paths.ts";
 import { startServer } from "../server/server.ts";
-import { formatHostPort } from "../client/url.ts";
-import { intFlag, numberFlag, parseFlags, portFlag, stringFlag } from "./args.ts";
+import { formatHostPort } from "../transport/address.ts";
+import { loadServerTls } from "../transport/tls_files.ts";
+import { TokenSet } from "../server/auth.ts";
+import {
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  DEFAULT_IDLE_TIMEOUT,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_PER_CLIENT,
+} from "../server/limits.ts";
+import { intFlag, numberFlag, type ParsedFlags, parseFlags, portFlag, stringFlag } from "./args.ts";
 import type { Command } from "./command.ts";
 import { type CliIo, writeLine } from "./io.ts";
-import { ConnectionError, UsageError } from "../errors.ts";
+import { ConnectionError, LocalIoError, UsageError } from "../errors.ts";
 import { startServerPool } from "../server/pool.ts";
 
 const HELP = `Usage: bftp serve [ROOT] [options]
 
 Serves the folder ROOT (default: the current folder) over BFTP. Prints
-"listening on bftp://HOST:PORT" on stdout once ready, then one log line per
-request on stderr. Stops cleanly on Ctrl-C (SIGINT) or SIGTERM.
+"listening on bftp://HOST:PORT" (bftps:// with TLS) on stdout once ready, then
+one log line per request on stderr. Stops cleanly on Ctrl-C (SIGINT) or SIGTERM.
 
 Options:
-  --host H               address to listen on (default 127.0.0.1; 0.0.0.0 or :: for all)
-  --port P               port (default 2121; 0 picks a free one)
-  --read-only            refuse PUT, DELETE, MKDIR, RMDIR and RENAME
-  --max-connections N    sessions at once; more get a BUSY answer (default 1000)
-  --idle-timeout S       drop a client silent for S seconds, 0 never (default 300)
-  --workers N            serve with N Web Workers sharing the port, one per core (default 1)
-  --no-fsync             do not flush uploads to disk before renaming them into place
-  -q, --quiet            no per-request log lines
+  --host H                address to listen on (default 127.0.0.1; 0.0.0.0 or :: for all)
+  --port P                port (default 2121; 0 picks a free one)
+  --read-only             refuse PUT, DELETE, MKDIR, RMDIR and RENAME
+  --tls-cert FILE         serve BFTP over TLS (bftps://) with this certificate chain (PEM);
+                          prints "fingerprint sha256 AB:CD:..." on stderr for clients to pin
+  --tls-key FILE          the certificate's private key (PEM)
+  --token T               require this access token (read-write); BFTP_TOKEN does the same
+                          and keeps the token out of the process list
+  --token-file F          require one of the tokens in F: lines "rw TOKEN" or "ro TOKEN"
+                          (read-only); "#" starts a comment
+  --max-connections N     sessions at once; more get a BUSY answer (default ${DEFAULT_MAX_CONNECTIONS})
+  --max-per-client N      sessions at once from one address, 0 no limit (default ${DEFAULT_MAX_PER_CLIENT})
+  --handshake-timeout S   drop a connection that has not finished TLS, hello and token
+                          within S seconds, 0 never (default ${DEFAULT_HANDSHAKE_TIMEOUT})
+  --idle-timeout S        drop a client silent for S seconds, 0 never (default ${DEFAULT_IDLE_TIMEOUT})
+  --workers N             serve with N Web Workers sharing the port, one per core (default 1)
+  --no-fsync              do not flush uploads to disk before renaming them into place
+  -q, --quiet             no per-request log lines
 
-Example:
-  bftp serve ./public --port 2121`;
+Interrupted "bftp put --resume" uploads are kept for ${RESUME_EXPIRY_HOURS} hours after their last byte.
+See docs/SECURITY.md for every limit and its default.
+
+Examples:
+  bftp serve ./public --port 2121
+  BFTP_TOKEN=s3cret bftp serve ./public --tls-cert cert.pem --tls-key key.pem`;
+
+/** The tokens the command line and the environment give, if any. */
+async function readTokens(
+  values: ParsedFlags["values"],
+  io: CliIo,
+): Promise<TokenSet | undefined> {
+  const token = stringFlag(values, "token") ?? io.env("BFTP_TOKEN");
+  const file = stringFlag(values, "token-file");
+  let tokens: TokenSet | undefined;
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(file);
+    } catch (e) {
+      const why = e instanceof Deno.errors.NotFound
+        ? "not found"
+        : e instanceof Deno.errors.PermissionDenied
+        ? "permission denied"
+        : e instanceof Error
+        ? e.message
+        : String(e);
+      throw new LocalIoError(`Cannot read the token file "${file}": ${why}`, { cause: e });
+    }
+    tokens = TokenSet.parse(text, file);
+  }
+  if (token !== undefined && token !== "") {
+    tokens ??= new TokenSet();
+    tokens.add(token, "rw");
+  }
+  return tokens;
+}
 
 /** The `serve` subcommand. */
 export const serveCommand: Command = {
   name: "serve",
-  summary: "serve a folder over BFTP",
+  summary: "serve a folder over BFTP (bftps:// with --tls-cert)",
   help: HELP,
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseFlags(args, {
       host: { type: "string" },
       port: { type: "string" },
       "read-only": { type: "boolean" },
+      "tls-cert": { type: "string" },
+      "tls-key": { type: "string" },
+      token: { type: "string" },
+      "token-file": { type: "string" },
       "max-connections": { type: "string" },
+      "max-per-client": { type: "string" },
+      "handshake-timeout": { type: "string" },
       "idle-timeout": { type: "string" },
       "no-fsync": { type: "boolean" },
       workers: { type: "string" },
       quiet: { type: "boolean", short: "q" },
     });
     if (positionals.length > 1) throw new UsageError(`Too many arguments: "${positionals[1]}"`);
+    const certPath = stringFlag(values, "tls-cert");
+    const keyPath = stringFlag(values, "tls-key");
+    if ((certPath === undefined) !== (keyPath === undefined)) {
+      throw new UsageError("--tls-cert and --tls-key go together");
+    }
+    const workers = intFlag(values, "workers", 1);
+    if (workers < 1) throw new UsageError(`Invalid value "${workers}" for --workers: at least 1`);
+    const maxConnections = intFlag(values, "max-connections", DEFAULT_MAX_CONNECTIONS);
+    const maxPerClient = intFlag(values, "max-per-client", DEFAULT_MAX_PER_CLIENT);
+    const handshakeTimeout = numberFlag(values, "handshake-timeout", DEFAULT_HANDSHAKE_TIMEOUT);
+    const idleTimeout = numberFlag(values, "idle-timeout", DEFAULT_IDLE_TIMEOUT);
+    const hostname = stringFlag(values, "host") ?? "127.0.0.1";
+    const port = portFlag(values, "port", 2121);
+    const tls = certPath !== undefined && keyPath !== undefined
+      ? await loadServerTls(certPath, keyPath)
+      : undefined;
+    const tokens = await readTokens(values, io);
     const root = await ServedRoot.open(positionals[0] ?? ".", {
       readOnly: values["read-only"] === true,
       fsync: values["no-fsync"] !== true,
@@ -59,15 +137,15 @@ export const serveCommand: Command = {
     };
     const cleaned = await root.cleanTemporaries();
     if (cleaned > 0) log(`removed ${cleaned} temporary file(s) left by interrupted uploads`);
-    const workers = intFlag(values, "workers", 1);
-    if (workers < 1) throw new UsageError(`Invalid value "${workers}" for --workers: at least 1`);
-    const hostname = stringFlag(values, "host") ?? "127.0.0.1";
-    const port = portFlag(values, "port", 2121);
     const settings = {
       hostname,
       port,
-      maxConnections: intFlag(values, "max-connections", 1000),
-      idleTimeout: numberFlag(values, "idle-timeout", 300),
+      maxConnections,
+      maxPerClient,
+      handshakeTimeout,
+      idleTimeout,
+      tls: tls === undefined ? undefined : { cert: tls.cert, key: tls.key },
+      tokens,
       log: quiet ? () => {} : log,
     };
     let server: { addr: Deno.NetAddr; close(): Promise<void> };
@@ -92,14 +170,22 @@ export const serveCommand: Command = {
       }
       throw e;
     }
+    if (tls !== undefined) {
+      // Like an SSH host key: clients pin it with --fingerprint.
+      await writeLine(io.stderr, `fingerprint sha256 ${tls.fingerprint}`);
+    }
     await writeLine(
       io.stdout,
-      `listening on bftp://${formatHostPort(server.addr.hostname, server.addr.port)}`,
+      `listening on ${tls === undefined ? "bftp" : "bftps"}://${
+        formatHostPort(server.addr.hostname, server.addr.port)
+      }`,
     );
     if (!quiet) {
       log(
         `serving ${root.hostPath}${root.readOnly ? " (read-only)" : ""}` +
-          (workers > 1 ? ` with ${workers} workers` : ""),
+          (workers > 1 ? ` with ${workers} workers` : "") +
+          (tls === undefined ? "" : " over TLS") +
+          (tokens === undefined ? "" : `, ${tokens.size} access token(s) required`),
       );
     }
     await new Promise<void>((resolve) => {

@@ -1,16 +1,84 @@
 /**
- * What the client subcommands share: opening a session from a URL (closed
- * when the user presses Ctrl-C), and progress lines that appear only on a
- * terminal and not with `-q`.
+ * What the client subcommands share: the connection flags (TLS trust and
+ * the access token), opening a session from a URL (closed when the user
+ * presses Ctrl-C), and progress lines that appear only on a terminal and
+ * not with `-q`.
  *
  * @module
  */
 
 import { BftpClient } from "../client/client.ts";
-import type { TransferOptions } from "../client/client.ts";
+import type { ClientOptions, TransferOptions } from "../client/client.ts";
 import { type BftpUrl, parseBftpUrl } from "../client/url.ts";
+import { UsageError } from "../errors.ts";
 import { Progress } from "../transfer/progress.ts";
+import { parseFingerprint } from "../transport/fingerprint.ts";
+import { loadCaCerts } from "../transport/tls_files.ts";
+import { type FlagSpec, type ParsedFlags, stringFlag } from "./args.ts";
 import type { CliIo } from "./io.ts";
+
+/** The flags of every command that talks to a BFTP server: TLS trust and the token. */
+export const CONNECTION_FLAGS: Readonly<Record<string, FlagSpec>> = Object.freeze({
+  cacert: { type: "string" },
+  fingerprint: { type: "string" },
+  token: { type: "string" },
+});
+
+/** The help lines for {@linkcode CONNECTION_FLAGS}. */
+export const CONNECTION_HELP = `Connection options:
+  --cacert FILE       bftps://: trust a server certificate signed by FILE (PEM: a CA,
+                      or the server's own self-signed certificate)
+  --fingerprint HEX   bftps://: trust exactly the certificate with this SHA-256
+                      fingerprint, as "bftp serve" prints it (colons optional)
+  --token T           the access token, if the server requires one; better: set
+                      BFTP_TOKEN, which keeps it out of the process list
+  A bftps:// URL without --cacert or --fingerprint trusts the usual root CAs.`;
+
+/**
+ * Reads the connection flags (and `BFTP_TOKEN`) into client options.
+ *
+ * @param url The server's URL: `--cacert` and `--fingerprint` need `bftps://`.
+ * @param values The parsed flags, with {@linkcode CONNECTION_FLAGS} among them.
+ * @param io The environment.
+ * @returns The TLS trust and the token.
+ * @throws {UsageError} On a TLS flag with a `bftp://` URL, or a malformed fingerprint.
+ *
+ * @example
+ * ```ts
+ * import { connectionOptions } from "./session.ts";
+ * import { parseBftpUrl } from "../client/url.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const io = { env: (n: string) => n === "BFTP_TOKEN" ? "t0k" : undefined } as Parameters<typeof connectionOptions>[2];
+ * const opts = await connectionOptions(parseBftpUrl("bftps://h/"), { fingerprint: "ab".repeat(32) }, io);
+ * deepEqual(opts.token, "t0k");
+ * deepEqual(opts.tls?.fingerprint?.slice(0, 5), "AB:AB");
+ * ```
+ */
+export async function connectionOptions(
+  url: BftpUrl,
+  values: ParsedFlags["values"],
+  io: Pick<CliIo, "env">,
+): Promise<Pick<ClientOptions, "tls" | "token">> {
+  const cacert = stringFlag(values, "cacert");
+  const fingerprint = stringFlag(values, "fingerprint");
+  if ((cacert !== undefined || fingerprint !== undefined) && !url.secure) {
+    throw new UsageError("--cacert and --fingerprint are for bftps:// URLs");
+  }
+  if (cacert !== undefined && fingerprint !== undefined) {
+    throw new UsageError("Give --cacert or --fingerprint, not both");
+  }
+  const token = stringFlag(values, "token") ?? io.env("BFTP_TOKEN");
+  return {
+    tls: url.secure
+      ? {
+        caCerts: cacert === undefined ? undefined : await loadCaCerts(cacert),
+        fingerprint: fingerprint === undefined ? undefined : parseFingerprint(fingerprint),
+      }
+      : undefined,
+    token: token === "" ? undefined : token,
+  };
+}
 
 /** An open session and the URL it came from. */
 export interface Session {
@@ -26,8 +94,9 @@ export interface Session {
  * Connects to the server a URL names. Ctrl-C closes the connection, so a
  * transfer in flight fails and cleans up after itself.
  *
- * @param urlText The `bftp://` URL.
- * @param io The console (its abort signal).
+ * @param urlText The `bftp://` or `bftps://` URL.
+ * @param io The console (its abort signal, and `BFTP_TOKEN`).
+ * @param values The command's parsed flags, for {@linkcode CONNECTION_FLAGS}.
  * @returns The session.
  *
  * @example
@@ -39,9 +108,17 @@ export interface Session {
  * await rejects(openSession("http://x/", io), /Invalid URL/);
  * ```
  */
-export async function openSession(urlText: string, io: CliIo): Promise<Session> {
+export async function openSession(
+  urlText: string,
+  io: CliIo,
+  values: ParsedFlags["values"] = {},
+): Promise<Session> {
   const url = parseBftpUrl(urlText);
-  const client = await BftpClient.connect({ hostname: url.hostname, port: url.port });
+  const client = await BftpClient.connect({
+    hostname: url.hostname,
+    port: url.port,
+    ...(await connectionOptions(url, values, io)),
+  });
   const onAbort = () => client.close();
   io.signal.addEventListener("abort", onAbort);
   return {

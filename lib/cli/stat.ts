@@ -9,7 +9,7 @@ import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
 import { formatStat, terminalJson } from "./format.ts";
 import { type CliIo, writeLine } from "./io.ts";
-import { openSession } from "./session.ts";
+import { CONNECTION_FLAGS, CONNECTION_HELP, openSession } from "./session.ts";
 
 /** The `stat` subcommand. */
 export const statCommand: Command = {
@@ -23,12 +23,17 @@ URL. Exits 10 when it does not exist, so scripts can test for a file.
 Options:
   --json   one JSON object {name, type, size, mtime, mode}
 
+${CONNECTION_HELP}
+
 Example:
   bftp stat bftp://127.0.0.1:2121/docs/report.pdf`,
   async run(args: string[], io: CliIo): Promise<number> {
-    const { values, positionals } = parseFlags(args, { json: { type: "boolean" } });
+    const { values, positionals } = parseFlags(args, {
+      json: { type: "boolean" },
+      ...CONNECTION_FLAGS,
+    });
     if (positionals.length !== 1) throw new UsageError("Expected exactly one URL");
-    const session = await openSession(positionals[0]!, io);
+    const session = await openSession(positionals[0]!, io, values);
     try {
       const entry = await session.client.stat(session.url.path);
       await writeLine(

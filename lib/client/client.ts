@@ -1,16 +1,19 @@
 /**
- * The BFTP client: one persistent session, one request at a time, each
- * answered with a typed result or a thrown {@linkcode RemoteError}.
+ * The BFTP client: one persistent session (over TCP or TLS, with a token
+ * when the server asks for one), one request at a time, each answered with
+ * a typed result or a thrown {@linkcode RemoteError}.
  *
  * @module
  */
 
-import { ConnectionError, ProtocolError } from "../errors.ts";
+import type { Hash } from "node:crypto";
+import { ConnectionError, ProtocolError, RemoteError } from "../errors.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import { Channel } from "../protocol/channel.ts";
-import type { Entry, OkReply, Request } from "../protocol/messages.ts";
+import type { Entry, FileVersion, OkReply, Request } from "../protocol/messages.ts";
 import { type BodyResult, receiveBody, sendBody } from "../transfer/body.ts";
-import { connectTcp } from "./connect.ts";
+import { connectTransport } from "../transport/connect.ts";
+import type { ClientTlsOptions, TransportConn } from "../transport/types.ts";
 
 /** Options for {@linkcode BftpClient.connect}. */
 export interface ClientOptions {
@@ -24,6 +27,37 @@ export interface ClientOptions {
    * @default {30}
    */
   connectTimeout?: number;
+  /** Speak TLS (a `bftps://` URL), trusting the server as these options say; absent: plain TCP. */
+  tls?: ClientTlsOptions | undefined;
+  /** The access token, sent (AUTH) only when the server asks for one. */
+  token?: string | undefined;
+}
+
+/** What a GET's reply said about the file. */
+export interface GetReply {
+  /** The whole file's size. */
+  size: number;
+  /** Its modification time (ms since the epoch), or `null`. */
+  mtime: number | null;
+  /** Where the body starts: the requested offset, or 0 when the server sends it all. */
+  offset: number;
+  /** The whole file's SHA-256, when the server told it. */
+  sha256: string | undefined;
+}
+
+/** Options for {@linkcode BftpClient.get}. */
+export interface GetOptions extends TransferOptions {
+  /**
+   * Continue a download: ask for the bytes from `offset` on, of the file
+   * version `expect` (the server refuses with CHANGED when the file is no
+   * longer that version). `hash` is a SHA-256 already fed with the `offset`
+   * bytes the caller has: the body's trailer, the whole file's hash, is
+   * checked against it. When the server answers from offset 0 instead, a
+   * fresh hash is used and `onReply` tells the caller to start over.
+   */
+  resume?: { offset: number; expect: FileVersion; hash: Hash } | undefined;
+  /** Told what the reply said, before the body's first byte goes to the sink. */
+  onReply?: ((reply: GetReply) => void | Promise<void>) | undefined;
 }
 
 /** Options for {@linkcode BftpClient.get} and {@linkcode BftpClient.put}. */
@@ -44,6 +78,13 @@ export interface PutOptions extends TransferOptions {
    * @default {true}
    */
   overwrite?: boolean;
+  /**
+   * Make the upload resumable: `sha256` is the whole source's hash (it
+   * names the upload on the server with the path and size); the server
+   * answers how many bytes it has from an earlier attempt, `seek` moves the
+   * source there, and only the rest is sent. Needs a known `size`.
+   */
+  resume?: { sha256: string; seek(offset: number): Promise<void> } | undefined;
 }
 
 function field<T>(reply: OkReply, key: string, check: (v: unknown) => v is T): T {
@@ -96,35 +137,54 @@ const isEntries = (v: unknown): v is Entry[] => Array.isArray(v) && v.every(isEn
  * ```
  */
 export class BftpClient {
-  #conn: Deno.Conn;
+  #conn: TransportConn;
   #channel: Channel;
   #closed = false;
   #broken = false;
-  /** What the server said in its hello (`server`, `readOnly`). */
+  /** What the server said in its hello (`server`, `readOnly`, `auth`). */
   readonly hello: OkReply;
+  /** Whether this session may only read: the server's setting or a read-only token. */
+  readonly readOnly: boolean;
 
-  private constructor(conn: Deno.Conn, channel: Channel, hello: OkReply) {
+  private constructor(conn: TransportConn, channel: Channel, hello: OkReply, readOnly: boolean) {
     this.#conn = conn;
     this.#channel = channel;
     this.hello = hello;
+    this.readOnly = readOnly;
   }
 
   /**
-   * Connects and opens a session.
+   * Connects and opens a session: TLS first when asked, the hello, then
+   * the token when the server requires one.
    *
-   * @param options The server's address.
+   * @param options The server's address, TLS trust and token.
    * @returns The client.
+   * @throws {RemoteError} DENIED when the server requires a token and none
+   * was given, or the token is wrong.
    */
   static async connect(options: ClientOptions): Promise<BftpClient> {
-    const conn = await connectTcp({
+    const conn = await connectTransport({
       hostname: options.hostname,
       port: options.port,
       timeout: options.connectTimeout ?? 30,
+      tls: options.tls,
     });
     try {
       const channel = new Channel(conn);
       const hello = await channel.clientHandshake();
-      return new BftpClient(conn, channel, hello);
+      let readOnly = hello.readOnly === true;
+      if (hello.auth === "token") {
+        if (options.token === undefined) {
+          throw new RemoteError(
+            "DENIED",
+            "The server requires an access token: give --token or set BFTP_TOKEN",
+          );
+        }
+        await channel.send({ op: "AUTH", token: options.token });
+        const reply = await channel.expectOk();
+        readOnly = reply.readOnly === true;
+      }
+      return new BftpClient(conn, channel, hello, readOnly);
     } catch (e) {
       conn.close();
       throw e;
@@ -252,29 +312,55 @@ export class BftpClient {
   }
 
   /**
-   * Downloads a file into `sink`, verifying its SHA-256 as it arrives.
+   * Downloads a file into `sink`, verifying its SHA-256 as it arrives; or,
+   * with `resume`, the rest of it, verifying the whole file's SHA-256.
    *
    * @param path The remote file.
-   * @param sink Where the bytes go.
-   * @param options Progress callbacks.
-   * @returns Size and verified hash.
+   * @param sink Where the bytes go (from the reply's offset on).
+   * @param options Progress callbacks, resume.
+   * @returns The size of the body and the verified hash (of the whole file).
    * @throws {IntegrityError} When the hash does not match.
+   * @throws {RemoteError} CHANGED when resuming a file that is no longer the expected version.
    */
-  async get(path: string, sink: ByteWriter, options: TransferOptions = {}): Promise<BodyResult> {
+  async get(path: string, sink: ByteWriter, options: GetOptions = {}): Promise<BodyResult> {
     return await this.#guard(async () => {
-      await this.#channel.send({ op: "GET", path });
+      const resume = options.resume;
+      await this.#channel.send(
+        resume ? { op: "GET", path, offset: resume.offset, expect: resume.expect } : {
+          op: "GET",
+          path,
+        },
+      );
       const reply = await this.#channel.expectOk();
       const size = field(reply, "size", isSize);
-      options.onStart?.(size);
+      const offset = reply.offset === undefined ? 0 : field(reply, "offset", isSize);
+      if (offset !== 0 && offset !== resume?.offset) {
+        this.#broken = true;
+        throw new ProtocolError(`Malformed reply: offset ${offset} was not asked for`);
+      }
+      if (offset > size) {
+        this.#broken = true;
+        throw new ProtocolError(`Malformed reply: offset ${offset} is beyond the size ${size}`);
+      }
+      const mtime = reply.mtime;
+      const got: GetReply = {
+        size,
+        mtime: typeof mtime === "number" && Number.isSafeInteger(mtime) ? mtime : null,
+        offset,
+        sha256: isHash(reply.sha256) ? reply.sha256 : undefined,
+      };
       try {
+        await options.onReply?.(got);
+        options.onStart?.(size - offset);
         return await receiveBody(this.#channel.reader, sink, {
-          expectedSize: size,
+          expectedSize: size - offset,
           // Never more than the reply announced, even in a chunked body; a local write
           // failure ends the download at once (the session is closed after it anyway).
-          maxSize: size,
+          maxSize: size - offset,
           stopOnSinkError: true,
           label: path,
           onProgress: options.onProgress,
+          hash: offset > 0 ? resume?.hash : undefined,
         });
       } catch (e) {
         // Whatever failed mid-body, the stream is no longer in step.
@@ -294,19 +380,31 @@ export class BftpClient {
    * @returns Size and hash, as the server confirmed them.
    */
   async put(path: string, source: ByteReader, options: PutOptions): Promise<BodyResult> {
+    const resume = options.resume;
+    if (resume && options.size === null) {
+      throw new TypeError("A resumable upload needs a known size");
+    }
     return await this.#guard(async () => {
       await this.#channel.send({
         op: "PUT",
         path,
         size: options.size,
         overwrite: options.overwrite ?? true,
+        ...(resume ? { resume: true, sha256: resume.sha256 } as const : {}),
       });
-      await this.#channel.expectOk();
-      options.onStart?.(options.size);
+      const ready = await this.#channel.expectOk();
+      const offset = ready.offset === undefined || !resume ? 0 : field(ready, "offset", isSize);
       let sent: BodyResult;
       try {
+        if (offset > (options.size ?? 0)) {
+          throw new ProtocolError(`Malformed reply: offset ${offset} is beyond the size`);
+        }
+        if (resume) await resume.seek(offset);
+        options.onStart?.(options.size === null ? null : options.size - offset);
+        // Resumed: the trailer is the whole file's hash, which the request named already.
         sent = await sendBody(this.#conn, source, {
-          size: options.size,
+          size: options.size === null ? null : options.size - offset,
+          sha256: offset > 0 ? resume?.sha256 : undefined,
           label: path,
           onProgress: options.onProgress,
         });
@@ -316,7 +414,7 @@ export class BftpClient {
       }
       const reply = await this.#channel.expectOk();
       const sha256 = field(reply, "sha256", isHash);
-      if (sha256 !== sent.sha256) {
+      if (sha256 !== sent.sha256 || (resume && sha256 !== resume.sha256)) {
         throw new ProtocolError(`Server confirmed hash ${sha256}, but ${sent.sha256} was sent`);
       }
       return { size: field(reply, "size", isSize), sha256 };

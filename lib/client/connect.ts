@@ -1,78 +1,16 @@
 /**
- * Opening a TCP connection with errors a user can read: refused, unknown
- * host, timed out.
- *
- * @module
- */
-
-import { ConnectionError, TimeoutError } from "../errors.ts";
-import { formatHostPort } from "./url.ts";
-
-/** Options for {@linkcode connectTcp}. */
-export interface ConnectTcpOptions {
-  /** Host name or address. */
-  hostname: string;
-  /** Port. */
-  port: number;
-  /**
-   * Seconds to wait for the connection; 0 waits as long as the system does.
-   *
-   * @default {30}
-   */
-  timeout?: number;
-}
-
-/**
- * Connects over TCP.
- *
- * @param options Where, and how long to wait.
- * @returns The connection.
- * @throws {ConnectionError} When refused or the host is unknown.
- * @throws {TimeoutError} When it takes longer than `timeout`.
+ * Opening a TCP connection: kept here for the modules that import it from
+ * the client; it lives in `lib/transport/`, with TLS.
  *
  * @example
  * ```ts
  * import { connectTcp } from "./connect.ts";
- * import { rejects } from "node:assert/strict";
+ * import { ok } from "node:assert/strict";
  *
- * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
- * const port = listener.addr.port;
- * listener.close();
- * await rejects(connectTcp({ hostname: "127.0.0.1", port }), /refused/);
+ * ok(typeof connectTcp === "function");
  * ```
+ *
+ * @module
  */
-export async function connectTcp(options: ConnectTcpOptions): Promise<Deno.TcpConn> {
-  const where = formatHostPort(options.hostname, options.port);
-  const timeout = options.timeout ?? 30;
-  const controller = new AbortController();
-  const timer = timeout > 0 ? setTimeout(() => controller.abort(), timeout * 1000) : undefined;
-  try {
-    const conn = await Deno.connect({
-      hostname: options.hostname,
-      port: options.port,
-      signal: controller.signal,
-    });
-    // Requests and replies are small frames: do not let Nagle hold them back.
-    conn.setNoDelay(true);
-    return conn;
-  } catch (e) {
-    if (controller.signal.aborted) {
-      throw new TimeoutError(`Cannot connect to "${where}": timed out after ${timeout}s`);
-    }
-    if (e instanceof Deno.errors.ConnectionRefused) {
-      throw new ConnectionError(`Cannot connect to "${where}": connection refused`, { cause: e });
-    }
-    if (e instanceof Error && /lookup|resolve|dns|name or service/i.test(e.message)) {
-      throw new ConnectionError(`Cannot connect to "${where}": unknown host`, { cause: e });
-    }
-    if (e instanceof Deno.errors.NetworkUnreachable || e instanceof Deno.errors.AddrNotAvailable) {
-      throw new ConnectionError(`Cannot connect to "${where}": network unreachable`, { cause: e });
-    }
-    if (e instanceof Deno.errors.TimedOut) {
-      throw new TimeoutError(`Cannot connect to "${where}": timed out`);
-    }
-    throw e;
-  } finally {
-    clearTimeout(timer);
-  }
-}
+
+export { connectTcp, type ConnectTcpOptions } from "../transport/tcp.ts";

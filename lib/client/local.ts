@@ -12,6 +12,7 @@ import { basename, dirname, join } from "node:path";
 import { LocalIoError, ProtocolError } from "../errors.ts";
 import type { BodyResult } from "../transfer/body.ts";
 import type { BftpClient, TransferOptions } from "./client.ts";
+import { discardPartial, downloadResumable, resumableSource } from "./resume.ts";
 
 /** The infix of a download's temporary file name. */
 export const LOCAL_TEMP_INFIX = ".bftp-tmp-";
@@ -22,6 +23,13 @@ export interface LocalTransferOptions {
   progress?: ((label: string, size: number | null) => TransferOptions) | undefined;
   /** Told about each file as it is done. */
   onFile?: ((remote: string, local: string, result: BodyResult) => void) | undefined;
+  /**
+   * Resumable transfers (see `resume.ts`): a download continues the partial
+   * file a cut one left; an upload continues what the server kept.
+   *
+   * @default {false}
+   */
+  resume?: boolean | undefined;
 }
 
 function localError(action: string, path: string, e: unknown): LocalIoError {
@@ -187,6 +195,7 @@ async function downloadOne(
   options: LocalTransferOptions,
   cleanFirst: boolean,
 ): Promise<BodyResult> {
+  if (options.resume) return await downloadResumable(client, remote, dest, options);
   let temp: string;
   let file: Deno.FsFile;
   try {
@@ -223,6 +232,8 @@ async function downloadOne(
     }
     done = true;
     file.close();
+    // A partial file left by an earlier "get --resume" is stale now.
+    await discardPartial(dest).catch(() => {});
     options.onFile?.(remote, dest, result);
     return result;
   } finally {
@@ -267,8 +278,9 @@ export async function uploadFile(
     } catch (e) {
       throw localError("read", source, e);
     }
+    const resume = options.resume ? await resumableSource(file, size, source) : undefined;
     const transfer = options.progress?.(basename(source), size) ?? {};
-    const result = await client.put(remote, file, { size, ...transfer });
+    const result = await client.put(remote, file, { size, ...transfer, resume });
     options.onFile?.(remote, source, result);
     return result;
   } finally {

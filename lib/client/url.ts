@@ -1,7 +1,7 @@
 /**
- * BFTP URLs: `bftp://HOST[:PORT]/PATH`. The path is taken literally (no
- * percent-decoding), as scp takes its paths, and is absolute in the served
- * root.
+ * BFTP URLs: `bftp://HOST[:PORT]/PATH`, and `bftps://` for BFTP over TLS.
+ * The path is taken literally (no percent-decoding), as scp takes its
+ * paths, and is absolute in the served root.
  *
  * @module
  */
@@ -19,6 +19,8 @@ export interface BftpUrl {
   port: number;
   /** Absolute path in the served root, `/` when none was given. */
   path: string;
+  /** `bftps://`: TLS from the first byte, never plain TCP. */
+  secure: boolean;
 }
 
 /**
@@ -26,49 +28,40 @@ export interface BftpUrl {
  *
  * @param text What the user typed.
  * @returns Host, port and path.
- * @throws {UsageError} When it is not a `bftp://` URL.
+ * @throws {UsageError} When it is not a `bftp://` or `bftps://` URL.
  *
  * @example
  * ```ts
  * import { parseBftpUrl } from "./url.ts";
  * import { deepEqual } from "node:assert/strict";
  *
- * deepEqual(parseBftpUrl("bftp://[::1]:9000/docs/a.txt"), { hostname: "::1", port: 9000, path: "/docs/a.txt" });
+ * deepEqual(parseBftpUrl("bftp://[::1]:9000/docs/a.txt"), {
+ *   hostname: "::1",
+ *   port: 9000,
+ *   path: "/docs/a.txt",
+ *   secure: false,
+ * });
  * deepEqual(parseBftpUrl("bftp://example.org").port, 2121);
+ * deepEqual(parseBftpUrl("bftps://example.org/a").secure, true);
  * ```
  */
 export function parseBftpUrl(text: string): BftpUrl {
-  const m = /^bftp:\/\/(\[[0-9A-Fa-f:.]+(?:%[\w.]+)?\]|[^\/:\[\]@]+)(?::(\d{1,5}))?(\/.*)?$/s.exec(
-    text,
-  );
+  const m = /^bftp(s?):\/\/(\[[0-9A-Fa-f:.]+(?:%[\w.]+)?\]|[^\/:\[\]@]+)(?::(\d{1,5}))?(\/.*)?$/s
+    .exec(
+      text,
+    );
   if (!m) {
-    throw new UsageError(`Invalid URL "${text}": expected bftp://HOST[:PORT]/PATH`);
+    throw new UsageError(`Invalid URL "${text}": expected bftp://HOST[:PORT]/PATH or bftps://...`);
   }
-  const host = m[1]!;
-  const port = m[2] === undefined ? DEFAULT_PORT : Number(m[2]);
+  const host = m[2]!;
+  const port = m[3] === undefined ? DEFAULT_PORT : Number(m[3]);
   if (port < 1 || port > 65535) throw new UsageError(`Invalid port in URL "${text}"`);
   return {
     hostname: host.startsWith("[") ? host.slice(1, -1) : host,
     port,
-    path: m[3] ?? "/",
+    path: m[4] ?? "/",
+    secure: m[1] === "s",
   };
 }
 
-/**
- * Formats a host and port as `HOST:PORT`, bracketing IPv6 addresses.
- *
- * @param hostname Host name or address.
- * @param port Port.
- * @returns The address for messages and URLs.
- *
- * @example
- * ```ts
- * import { formatHostPort } from "./url.ts";
- * import { deepEqual } from "node:assert/strict";
- *
- * deepEqual(formatHostPort("::1", 80), "[::1]:80");
- * ```
- */
-export function formatHostPort(hostname: string, port: number): string {
-  return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
-}
+export { formatHostPort } from "../transport/address.ts";

@@ -119,7 +119,25 @@ export class Channel {
    */
   async clientHandshake(): Promise<OkReply> {
     await writeAll(this.writer, encodeDelimited(HELLO_LINE));
-    const reply = await this.expectOk();
+    let reply: OkReply;
+    try {
+      reply = await this.expectOk();
+    } catch (e) {
+      // A TLS server answers a plain hello with an alert, or hangs up: say so.
+      const hint = "if it serves TLS, use a bftps:// URL";
+      if (e instanceof ConnectionError) {
+        throw new ConnectionError(
+          `The server closed the connection without answering the BFTP hello (${hint})`,
+          { cause: e },
+        );
+      }
+      if (e instanceof ProtocolError) {
+        throw new ProtocolError(`The server did not answer the BFTP hello (${hint})`, {
+          cause: e,
+        });
+      }
+      throw e;
+    }
     if (reply.version !== 1) {
       throw new ProtocolError(`Unsupported protocol version "${String(reply.version)}"`);
     }

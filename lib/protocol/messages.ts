@@ -25,14 +25,61 @@ export interface Entry {
   mode: number | null;
 }
 
+/**
+ * The version of a file a resumed GET continues: the request carries what
+ * the client was given when it started, and the server refuses with
+ * `CHANGED` when the file is no longer that version.
+ */
+export interface FileVersion {
+  /** The file's size in bytes. */
+  size: number;
+  /** Its modification time (ms since the epoch), or `null` when unknown. */
+  mtime: number | null;
+  /** Its SHA-256, lowercase hex, when the client was told it. */
+  sha256?: string;
+}
+
+/** A GET request: the whole file, or (with `offset`) its bytes from there on. */
+export interface GetRequest {
+  /** Always `"GET"`. */
+  op: "GET";
+  /** The file. */
+  path: string;
+  /** Send the bytes from this offset on (a resumed download); absent: 0. */
+  offset?: number;
+  /** Refuse with `CHANGED` unless the file is still this version. */
+  expect?: FileVersion;
+}
+
+/** A PUT request. */
+export interface PutRequest {
+  /** Always `"PUT"`. */
+  op: "PUT";
+  /** The file to create or replace. */
+  path: string;
+  /** The body's size, or `null` when unknown (a stream). */
+  size: number | null;
+  /** Replace an existing file. */
+  overwrite: boolean;
+  /**
+   * Resumable: the server keeps what arrived if the upload is cut, and
+   * continues it from there when the same upload is asked again. Needs
+   * `size` and `sha256`.
+   */
+  resume?: true;
+  /** The SHA-256 of the whole file, lowercase hex (required with `resume`). */
+  sha256?: string;
+}
+
 /** Every request, discriminated by `op`. */
 export type Request =
+  | { op: "AUTH"; token: string }
   | { op: "PWD" }
   | { op: "CD"; path: string }
   | { op: "LIST"; path: string }
   | { op: "STAT"; path: string }
-  | { op: "GET"; path: string }
-  | { op: "PUT"; path: string; size: number | null; overwrite: boolean }
+  | GetRequest
+  | PutRequest
   | { op: "DELETE"; path: string }
   | { op: "MKDIR"; path: string; parents: boolean }
   | { op: "RMDIR"; path: string }
@@ -105,6 +152,36 @@ function str(obj: Record<string, unknown>, key: string): string {
   return v;
 }
 
+function size(obj: Record<string, unknown>, key: string): number {
+  const v = obj[key];
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) {
+    throw new ProtocolError(`Malformed request: "${key}" must be a non-negative integer`);
+  }
+  return v;
+}
+
+function sha256Field(obj: Record<string, unknown>, key: string): string {
+  const v = obj[key];
+  if (typeof v !== "string" || !/^[0-9a-fA-F]{64}$/.test(v)) {
+    throw new ProtocolError(`Malformed request: "${key}" must be 64 hex digits`);
+  }
+  return v.toLowerCase();
+}
+
+function fileVersion(v: unknown): FileVersion {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) {
+    throw new ProtocolError(`Malformed request: "expect" must be an object`);
+  }
+  const o = v as Record<string, unknown>;
+  const mtime = o.mtime ?? null;
+  if (mtime !== null && (typeof mtime !== "number" || !Number.isSafeInteger(mtime))) {
+    throw new ProtocolError(`Malformed request: "expect.mtime" must be an integer or null`);
+  }
+  const version: FileVersion = { size: size(o, "size"), mtime };
+  if (o.sha256 !== undefined) version.sha256 = sha256Field(o, "sha256");
+  return version;
+}
+
 function bool(obj: Record<string, unknown>, key: string, fallback: boolean): boolean {
   const v = obj[key];
   if (v === undefined) return fallback;
@@ -139,10 +216,17 @@ export function decodeRequest(bytes: Uint8Array): Request {
     case "PWD":
     case "QUIT":
       return { op };
+    case "AUTH":
+      return { op, token: str(o, "token") };
+    case "GET": {
+      const req: GetRequest = { op, path: str(o, "path") };
+      if (o.offset !== undefined) req.offset = size(o, "offset");
+      if (o.expect !== undefined) req.expect = fileVersion(o.expect);
+      return req;
+    }
     case "CD":
     case "LIST":
     case "STAT":
-    case "GET":
     case "DELETE":
     case "RMDIR":
     case "HASH":
@@ -152,7 +236,20 @@ export function decodeRequest(bytes: Uint8Array): Request {
       if (size !== null && (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0)) {
         throw new ProtocolError(`Malformed request: "size" must be a non-negative integer or null`);
       }
-      return { op, path: str(o, "path"), size, overwrite: bool(o, "overwrite", true) };
+      const req: PutRequest = {
+        op,
+        path: str(o, "path"),
+        size,
+        overwrite: bool(o, "overwrite", true),
+      };
+      if (bool(o, "resume", false)) {
+        if (size === null) {
+          throw new ProtocolError(`Malformed request: a resumable PUT needs a "size"`);
+        }
+        req.resume = true;
+      }
+      if (o.sha256 !== undefined || req.resume) req.sha256 = sha256Field(o, "sha256");
+      return req;
     }
     case "MKDIR":
       return { op, path: str(o, "path"), parents: bool(o, "parents", false) };

@@ -13,6 +13,16 @@ import { MAX_NAME_BYTES, MAX_PATH_BYTES } from "../protocol/limits.ts";
 /** Names that start with this are bftp's own temporary files: hidden and untouchable. */
 export const TEMP_PREFIX = ".bftp-tmp-";
 
+/**
+ * The prefix of an interrupted resumable upload's file, kept beside its
+ * target for a later resume: `.bftp-tmp-resume-<SHA-256 of the target path,
+ * size and content hash>.part`.
+ */
+export const RESUME_PREFIX = `${TEMP_PREFIX}resume-`;
+
+/** Hours an interrupted resumable upload is kept, counted from its last byte. */
+export const RESUME_EXPIRY_HOURS = 24;
+
 const encoder = new TextEncoder();
 
 /**

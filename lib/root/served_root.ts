@@ -9,13 +9,14 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
 import { dirname, join, sep } from "node:path";
 import { RemoteError } from "../errors.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import type { Entry, EntryType } from "../protocol/messages.ts";
 import { contentKey, HashCache } from "./hash_cache.ts";
-import { baseName, quotePath, TEMP_PREFIX } from "./paths.ts";
+import { hashPrefix } from "../transfer/body.ts";
+import { baseName, quotePath, RESUME_EXPIRY_HOURS, RESUME_PREFIX, TEMP_PREFIX } from "./paths.ts";
 
 /** Options for {@linkcode ServedRoot.open}. */
 export interface ServedRootOptions {
@@ -31,6 +32,12 @@ export interface ServedRootOptions {
    * @default {true}
    */
   fsync?: boolean;
+  /**
+   * Hours an interrupted resumable upload is kept after its last byte.
+   *
+   * @default {24}
+   */
+  resumeExpiryHours?: number;
 }
 
 /** A file opened for reading by {@linkcode ServedRoot.openRead}. */
@@ -55,6 +62,20 @@ export interface Upload {
   commit(sha256: string): Promise<void>;
   /** Removes the temporary file; the target is untouched. */
   abort(): Promise<void>;
+}
+
+/**
+ * A resumable upload: its bytes go to a file named after the target, the
+ * size and the content hash, which outlives a cut connection so that the
+ * same upload, asked again, continues where it stopped.
+ */
+export interface ResumableUpload extends Upload {
+  /** Bytes already received by earlier attempts: the body continues from here. */
+  offset: number;
+  /** A SHA-256 already fed with those bytes. */
+  hash: Hash;
+  /** Closes the file and keeps it for a later resume (the connection broke). */
+  keep(): Promise<void>;
 }
 
 function typeOf(info: Deno.FileInfo): EntryType {
@@ -139,12 +160,14 @@ export class ServedRoot {
   #root: string;
   #readOnly: boolean;
   #fsync: boolean;
+  #resumeExpiryMs: number;
   #hashes = new HashCache();
 
   private constructor(realRoot: string, options: ServedRootOptions) {
     this.#root = realRoot;
     this.#readOnly = options.readOnly ?? false;
     this.#fsync = options.fsync ?? true;
+    this.#resumeExpiryMs = (options.resumeExpiryHours ?? RESUME_EXPIRY_HOURS) * 3600_000;
   }
 
   /**
@@ -353,20 +376,15 @@ export class ServedRoot {
     }
   }
 
-  /**
-   * Starts an upload: checks the target, and creates a temporary file beside it.
-   *
-   * @param vpath A normalized virtual path of the target file.
-   * @param overwrite Whether an existing file may be replaced.
-   * @returns The upload.
-   */
-  async beginUpload(vpath: string, overwrite: boolean): Promise<Upload> {
+  /** Checks an upload's target; returns its host path and folder. */
+  async #uploadTarget(
+    vpath: string,
+    overwrite: boolean,
+  ): Promise<{ host: string; parent: string }> {
     this.#writable(vpath);
     if (vpath === "/") throw new RemoteError("IS_DIR", `${quotePath(vpath)} is a folder`);
     const host = await this.#confine(vpath, false);
     const parent = dirname(host);
-    let file: Deno.FsFile;
-    let temp: string;
     try {
       const parentInfo = await Deno.stat(parent).catch((e) => {
         if (e instanceof Deno.errors.NotFound) {
@@ -385,11 +403,15 @@ export class ServedRoot {
       if (existing && !overwrite) {
         throw new RemoteError("EXISTS", `${quotePath(vpath)} already exists`);
       }
-      temp = join(parent, `${TEMP_PREFIX}${crypto.randomUUID()}.part`);
-      file = await Deno.open(temp, { write: true, createNew: true, mode: 0o644 });
     } catch (e) {
       throw fsError(e, vpath);
     }
+    return { host, parent };
+  }
+
+  /** The upload's sink, commit and abort over an open temporary file. */
+  #uploadOf(file: Deno.FsFile, temp: string, host: string, vpath: string): Upload {
+    const parent = dirname(host);
     let closed = false;
     const close = () => {
       if (!closed) {
@@ -426,6 +448,111 @@ export class ServedRoot {
         await Deno.remove(temp).catch(() => {});
       },
     };
+  }
+
+  /**
+   * Starts an upload: checks the target, and creates a temporary file beside it.
+   *
+   * @param vpath A normalized virtual path of the target file.
+   * @param overwrite Whether an existing file may be replaced.
+   * @returns The upload.
+   */
+  async beginUpload(vpath: string, overwrite: boolean): Promise<Upload> {
+    const { host, parent } = await this.#uploadTarget(vpath, overwrite);
+    const temp = join(parent, `${TEMP_PREFIX}${crypto.randomUUID()}.part`);
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(temp, { write: true, createNew: true, mode: 0o644 });
+    } catch (e) {
+      throw fsError(e, vpath);
+    }
+    return this.#uploadOf(file, temp, host, vpath);
+  }
+
+  /**
+   * Starts or continues a resumable upload. Its bytes go to
+   * `.bftp-tmp-resume-<key>.part` beside the target, where the key is the
+   * SHA-256 of the target's path, the size and the whole content's SHA-256:
+   * the same upload asked again finds what earlier attempts left, and a
+   * different content (another size or hash) never continues it. A file
+   * left longer than the expiry time, or longer than `size`, starts over.
+   *
+   * @param vpath A normalized virtual path of the target file.
+   * @param size The whole file's size.
+   * @param sha256 The whole file's SHA-256, lowercase hex.
+   * @param overwrite Whether an existing file may be replaced.
+   * @returns The upload, with the offset to continue from.
+   * @throws {RemoteError} BUSY when another session is uploading the same content now.
+   */
+  async beginResumableUpload(
+    vpath: string,
+    size: number,
+    sha256: string,
+    overwrite: boolean,
+  ): Promise<ResumableUpload> {
+    const { host, parent } = await this.#uploadTarget(vpath, overwrite);
+    await this.#removeExpiredResumes(parent);
+    const key = createHash("sha256").update(`${vpath}\n${size}\n${sha256}`).digest("hex");
+    const temp = join(parent, `${RESUME_PREFIX}${key}.part`);
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(temp, { read: true, write: true, create: true, mode: 0o644 });
+    } catch (e) {
+      throw fsError(e, vpath);
+    }
+    try {
+      if (!(await file.tryLock(true))) {
+        throw new RemoteError("BUSY", `An upload to ${quotePath(vpath)} is in progress already`);
+      }
+      const info = await file.stat();
+      let offset = info.size;
+      if (offset > size || this.#expired(info)) {
+        await file.truncate(0);
+        offset = 0;
+      }
+      const prefix = await hashPrefix(file, offset);
+      if (prefix.bytes < offset) {
+        await file.truncate(prefix.bytes);
+        offset = prefix.bytes;
+      }
+      const upload = this.#uploadOf(file, temp, host, vpath);
+      return {
+        ...upload,
+        offset,
+        hash: prefix.hash,
+        keep: () => {
+          try {
+            file.close();
+          } catch (e) {
+            if (!(e instanceof Deno.errors.BadResource)) throw e;
+          }
+          return Promise.resolve();
+        },
+      };
+    } catch (e) {
+      file.close();
+      throw fsError(e, vpath);
+    }
+  }
+
+  #expired(info: Deno.FileInfo): boolean {
+    return info.mtime !== null && Date.now() - info.mtime.getTime() > this.#resumeExpiryMs;
+  }
+
+  /** Removes the expired resumable uploads of one folder. */
+  async #removeExpiredResumes(dir: string): Promise<void> {
+    try {
+      for await (const d of Deno.readDir(dir)) {
+        if (!d.isFile || !d.name.startsWith(RESUME_PREFIX)) continue;
+        const p = join(dir, d.name);
+        const info = await Deno.lstat(p).catch(() => null);
+        if (info && this.#expired(info)) await Deno.remove(p).catch(() => {});
+      }
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied)) {
+        throw e;
+      }
+    }
   }
 
   /**
@@ -522,7 +649,8 @@ export class ServedRoot {
 
   /**
    * Removes temporary files left by uploads that never finished (a crash),
-   * anywhere under the root. Symlinks are not followed.
+   * anywhere under the root. Symlinks are not followed. Interrupted
+   * resumable uploads are kept until they expire.
    *
    * @returns How many were removed.
    */
@@ -540,6 +668,10 @@ export class ServedRoot {
       for (const d of entries) {
         const p = join(dir, d.name);
         if (d.isFile && d.name.startsWith(TEMP_PREFIX)) {
+          if (d.name.startsWith(RESUME_PREFIX)) {
+            const info = await Deno.lstat(p).catch(() => null);
+            if (info === null || !this.#expired(info)) continue;
+          }
           await Deno.remove(p).then(() => removed++, () => {});
         } else if (d.isDirectory && !d.isSymlink) {
           await walk(p, depth + 1);

@@ -1,6 +1,6 @@
 /**
- * The BFTP server: sessions, the listener, and the pool of workers that
- * serves on every core.
+ * The BFTP server: sessions, access tokens, connection limits, the
+ * listener (plain or TLS), and the pool of workers that serves on every core.
  *
  * @example
  * ```ts
@@ -18,6 +18,9 @@
  * @module
  */
 
+export * from "./limits.ts";
+export * from "./auth.ts";
+export * from "./admission.ts";
 export * from "./session.ts";
 export * from "./server.ts";
 export * from "./pool.ts";

@@ -9,7 +9,18 @@
  * @module
  */
 
-import type { WorkerEvent } from "./worker_messages.ts";
+import type { ServerTlsOptions } from "../transport/types.ts";
+import { releaseWorker, sharedAdmissionBytes, sharedSessions } from "./admission.ts";
+import type { TokenSet } from "./auth.ts";
+import {
+  DEFAULT_AUTH_DELAY_MS,
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  DEFAULT_IDLE_TIMEOUT,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_PER_CLIENT,
+} from "./limits.ts";
+import { RESUME_EXPIRY_HOURS } from "../root/paths.ts";
+import type { StartMessage, WorkerEvent } from "./worker_messages.ts";
 
 /** Options for {@linkcode startServerPool}. */
 export interface ServerPoolOptions {
@@ -48,11 +59,39 @@ export interface ServerPoolOptions {
    */
   maxConnections?: number;
   /**
+   * Sessions at once from one client address, over all workers; 0: no limit.
+   *
+   * @default {32}
+   */
+  maxPerClient?: number;
+  /**
    * Seconds before a silent client is dropped; 0 never.
    *
    * @default {300}
    */
   idleTimeout?: number;
+  /**
+   * Seconds a new connection has for its handshake; 0 never.
+   *
+   * @default {10}
+   */
+  handshakeTimeout?: number;
+  /** Speak TLS with this identity; absent: plain TCP. */
+  tls?: ServerTlsOptions | undefined;
+  /** Require one of these tokens. */
+  tokens?: TokenSet | undefined;
+  /**
+   * Milliseconds before a wrong token is answered.
+   *
+   * @default {1000}
+   */
+  authDelay?: number;
+  /**
+   * Hours an interrupted resumable upload is kept.
+   *
+   * @default {24}
+   */
+  resumeExpiryHours?: number;
   /**
    * Receives the workers' log lines, in the same form as a single server's,
    * with the index of the worker that wrote it (none for the pool's own lines).
@@ -104,8 +143,7 @@ export async function startServerPool(options: ServerPoolOptions): Promise<Serve
   // for port 0, and reports "address in use" here, before any worker starts.
   const probe = Deno.listen({ hostname, port: options.port ?? 2121, reusePort: true });
   const addr = probe.addr;
-  const counters = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * (1 + options.workers));
-  const counts = new Int32Array(counters);
+  const counters = new SharedArrayBuffer(sharedAdmissionBytes(options.workers));
   const workers: (Worker | undefined)[] = new Array(options.workers).fill(undefined);
   let closing = false;
   let replaced = 0;
@@ -124,25 +162,33 @@ export async function startServerPool(options: ServerPoolOptions): Promise<Serve
       e.preventDefault();
       worker.terminate();
       // The dead worker's sessions are gone with it: give their places back.
-      Atomics.sub(counts, 0, Atomics.exchange(counts, 1 + index, 0));
+      releaseWorker(counters, options.workers, index);
       ready.reject(new Error(e.message));
       if (closing || workers[index] !== worker) return;
       replaced++;
       log(`worker ${index} died (${e.message}); starting a new one`);
       spawn(index).catch((err) => log(`worker ${index} could not restart: ${err.message}`));
     };
-    worker.postMessage({
+    const start: StartMessage = {
       type: "start",
       index,
+      workers: options.workers,
       rootPath: options.rootPath,
       readOnly: options.readOnly ?? false,
       fsync: options.fsync ?? true,
       hostname,
       port: addr.port,
-      idleTimeout: options.idleTimeout ?? 300,
-      maxConnections: options.maxConnections ?? 1000,
+      idleTimeout: options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT,
+      handshakeTimeout: options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
+      maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+      maxPerClient: options.maxPerClient ?? DEFAULT_MAX_PER_CLIENT,
+      authDelay: options.authDelay ?? DEFAULT_AUTH_DELAY_MS,
+      resumeExpiryHours: options.resumeExpiryHours ?? RESUME_EXPIRY_HOURS,
+      tls: options.tls,
+      tokens: options.tokens?.toDigests(),
       counters,
-    });
+    };
+    worker.postMessage(start);
     return ready.promise;
   };
 
@@ -185,7 +231,7 @@ export async function startServerPool(options: ServerPoolOptions): Promise<Serve
       return replaced;
     },
     get connections() {
-      return Atomics.load(counts, 0);
+      return sharedSessions(counters);
     },
     crashWorker(index: number) {
       workers[index]?.postMessage({ type: "crash" });

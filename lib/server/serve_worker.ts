@@ -12,6 +12,8 @@
 /// <reference lib="deno.worker" />
 
 import { ServedRoot } from "../root/served_root.ts";
+import { sharedAdmission } from "./admission.ts";
+import { TokenSet } from "./auth.ts";
 import { type BftpServer, startServer } from "./server.ts";
 import type { ControlMessage, StartMessage, WorkerEvent } from "./worker_messages.ts";
 
@@ -25,30 +27,22 @@ self.onmessage = async (e: MessageEvent<StartMessage | ControlMessage>) => {
       const root = await ServedRoot.open(msg.rootPath, {
         readOnly: msg.readOnly,
         fsync: msg.fsync,
+        resumeExpiryHours: msg.resumeExpiryHours,
       });
-      const counters = new Int32Array(msg.counters);
-      const mine = 1 + msg.index;
+      const limits = { maxConnections: msg.maxConnections, maxPerClient: msg.maxPerClient };
       server = startServer({
         root,
         hostname: msg.hostname,
         port: msg.port,
         reusePort: true,
         idleTimeout: msg.idleTimeout,
+        handshakeTimeout: msg.handshakeTimeout,
         maxConnections: msg.maxConnections,
-        admission: {
-          tryAcquire: () => {
-            if (Atomics.add(counters, 0, 1) >= msg.maxConnections) {
-              Atomics.sub(counters, 0, 1);
-              return false;
-            }
-            Atomics.add(counters, mine, 1);
-            return true;
-          },
-          release: () => {
-            Atomics.sub(counters, mine, 1);
-            Atomics.sub(counters, 0, 1);
-          },
-        },
+        maxPerClient: msg.maxPerClient,
+        tls: msg.tls,
+        tokens: msg.tokens === undefined ? undefined : TokenSet.fromDigests(msg.tokens),
+        authDelay: msg.authDelay,
+        admission: sharedAdmission(msg.counters, msg.workers, msg.index, limits),
         log: (line) => post({ type: "log", line }),
       });
       post({ type: "ready" });

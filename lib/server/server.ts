@@ -1,7 +1,7 @@
 /**
- * The BFTP listener: accepts connections, runs a session for each one at
- * the same time, enforces the connection limit and the idle timeout, and
- * stops cleanly.
+ * The BFTP listener: accepts connections (plain or TLS), runs a session for
+ * each one at the same time, enforces the connection limits, the handshake
+ * timeout and the idle timeout, and stops cleanly.
  *
  * @module
  */
@@ -10,6 +10,18 @@ import { encodeSized } from "../framing/size_header.ts";
 import { writeAll } from "../framing/write_all.ts";
 import { encodeMessage } from "../protocol/messages.ts";
 import type { ServedRoot } from "../root/served_root.ts";
+import { clientHost } from "../transport/address.ts";
+import { listenTransport } from "../transport/listen.ts";
+import type { ServerTlsOptions } from "../transport/types.ts";
+import { type Admission, localAdmission } from "./admission.ts";
+import type { TokenSet } from "./auth.ts";
+import {
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  DEFAULT_IDLE_TIMEOUT,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_PER_CLIENT,
+  MAX_REFUSING,
+} from "./limits.ts";
 import { runSession } from "./session.ts";
 
 /** Options for {@linkcode startServer}. */
@@ -52,10 +64,35 @@ export interface ServerOptions {
    */
   requestTimeout?: number;
   /**
+   * The most sessions at once from one client address (BUSY beyond it); 0
+   * for no limit.
+   *
+   * @default {32}
+   */
+  maxPerClient?: number;
+  /**
+   * Seconds a new connection has to complete its handshake (TLS, the hello
+   * line, and AUTH when tokens are required) before it is dropped; 0
+   * disables the timeout.
+   *
+   * @default {10}
+   */
+  handshakeTimeout?: number;
+  /** Speak TLS with this certificate and key; absent: plain TCP. */
+  tls?: ServerTlsOptions | undefined;
+  /** Require one of these tokens (the AUTH request) before any other request. */
+  tokens?: TokenSet | undefined;
+  /**
+   * Milliseconds to wait before answering a wrong token.
+   *
+   * @default {1000}
+   */
+  authDelay?: number;
+  /**
    * Decides whether a new connection may have a session, and is told when
-   * that session ends. Workers of one server share one so the limit holds
+   * that session ends. Workers of one server share one so the limits hold
    * across all of them; the default counts this server's sessions against
-   * `maxConnections`.
+   * `maxConnections` and `maxPerClient`.
    */
   admission?: Admission;
   /**
@@ -64,14 +101,6 @@ export interface ServerOptions {
    * @default {false}
    */
   reusePort?: boolean;
-}
-
-/** A connection counter shared by the servers that enforce one limit together. */
-export interface Admission {
-  /** Takes a place for a new session; `false` when the limit is reached. */
-  tryAcquire(): boolean;
-  /** Gives a place back when a session ends. */
-  release(): void;
 }
 
 /** A running server. */
@@ -130,19 +159,20 @@ function watched(conn: Deno.Conn, touch: () => void) {
  */
 export function startServer(options: ServerOptions): BftpServer {
   const log = options.log ?? (() => {});
-  const maxConnections = options.maxConnections ?? 1000;
-  const idleMs = (options.idleTimeout ?? 300) * 1000;
-  const listener = Deno.listen({
+  const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  const maxPerClient = options.maxPerClient ?? DEFAULT_MAX_PER_CLIENT;
+  const idleMs = (options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT) * 1000;
+  const handshakeMs = (options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT) * 1000;
+  const listener = listenTransport({
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? 2121,
-    ...(options.reusePort ? { reusePort: true } : {}),
+    reusePort: options.reusePort ?? false,
+    tls: options.tls,
   });
   const sessions = new Map<Deno.Conn, Promise<void>>();
   const refusing = new Set<Promise<void>>();
-  const admission: Admission = options.admission ?? {
-    tryAcquire: () => sessions.size < maxConnections,
-    release: () => {},
-  };
+  const admission: Admission = options.admission ??
+    localAdmission({ maxConnections, maxPerClient });
   let closing = false;
 
   const closeConn = (conn: Deno.Conn) => {
@@ -153,32 +183,48 @@ export function startServer(options: ServerOptions): BftpServer {
     }
   };
 
-  const refuseBusy = async (conn: Deno.Conn, remote: string) => {
-    log(`${remote} refused: BUSY (limit of ${maxConnections} connections)`);
+  const refuseBusy = async (conn: Deno.Conn, remote: string, why: "full" | "client-full") => {
+    const message = why === "full"
+      ? `Server busy: the limit of ${maxConnections} connection(s) is reached, try again later`
+      : `Server busy: the limit of ${maxPerClient} connection(s) from one address is reached, ` +
+        `try again later`;
+    log(
+      `${remote} refused: BUSY (limit of ${
+        why === "full" ? `${maxConnections} connections` : `${maxPerClient} per client address`
+      })`,
+    );
+    const deadline = setTimeout(() => closeConn(conn), 1000 + handshakeMs);
     try {
-      const message =
-        `Server busy: the limit of ${maxConnections} connection(s) is reached, try again later`;
       await writeAll(conn, encodeSized(encodeMessage({ ok: false, code: "BUSY", message })));
       await conn.closeWrite();
       // Let the client's hello arrive, so closing does not reset the connection
       // before it has read the answer.
+      clearTimeout(deadline);
+      const drain = setTimeout(() => closeConn(conn), 1000);
       const buf = new Uint8Array(256);
-      const deadline = setTimeout(() => closeConn(conn), 1000);
       try {
         while ((await conn.read(buf)) !== null) { /* discard */ }
       } finally {
-        clearTimeout(deadline);
+        clearTimeout(drain);
       }
     } catch { // the client is gone: nothing to tell it
     } finally {
+      clearTimeout(deadline);
       closeConn(conn);
     }
   };
 
-  const serveOne = async (conn: Deno.Conn) => {
-    const remote = peer(conn.remoteAddr);
+  const serveOne = async (conn: Deno.Conn, remote: string) => {
     let last = Date.now();
-    const timer = idleMs > 0
+    let ready = false;
+    const handshakeTimer = handshakeMs > 0
+      ? setTimeout(() => {
+        if (ready) return;
+        log(`${remote} dropped: no complete handshake within ${handshakeMs / 1000}s`);
+        closeConn(conn);
+      }, handshakeMs)
+      : undefined;
+    const idleTimer = idleMs > 0
       ? setInterval(() => {
         if (Date.now() - last > idleMs) {
           log(`${remote} dropped: idle for ${idleMs / 1000}s`);
@@ -187,6 +233,16 @@ export function startServer(options: ServerOptions): BftpServer {
       }, Math.min(1000, idleMs))
       : undefined;
     try {
+      if (options.tls !== undefined) {
+        try {
+          await (conn as Deno.TlsConn).handshake();
+        } catch (e) {
+          if (!closing) {
+            log(`${remote} TLS handshake failed: ${e instanceof Error ? e.message : String(e)}`);
+          }
+          return;
+        }
+      }
       await runSession(watched(conn, () => last = Date.now()), {
         root: options.root,
         remote,
@@ -196,9 +252,17 @@ export function startServer(options: ServerOptions): BftpServer {
           log(`${remote} dropped: ${why}`);
           closeConn(conn);
         },
+        tokens: options.tokens,
+        ...(options.authDelay === undefined ? {} : { authDelay: options.authDelay }),
+        onReady: () => {
+          ready = true;
+          last = Date.now();
+          clearTimeout(handshakeTimer);
+        },
       });
     } finally {
-      clearInterval(timer);
+      clearTimeout(handshakeTimer);
+      clearInterval(idleTimer);
       closeConn(conn);
     }
   };
@@ -211,20 +275,24 @@ export function startServer(options: ServerOptions): BftpServer {
           continue;
         }
         const remote = peer(conn.remoteAddr);
-        conn.setNoDelay(true);
-        if (!admission.tryAcquire()) {
-          if (refusing.size >= 64) {
+        const host = clientHost(conn.remoteAddr);
+        (conn as Deno.TcpConn).setNoDelay?.(true);
+        const admitted = admission.tryAcquire(host);
+        if (admitted !== "ok") {
+          if (refusing.size >= MAX_REFUSING) {
             // A flood: answering each one politely would itself exhaust descriptors.
             closeConn(conn);
             continue;
           }
-          const refused = refuseBusy(conn, remote).finally(() => refusing.delete(refused));
+          const refused = refuseBusy(conn, remote, admitted).finally(() =>
+            refusing.delete(refused)
+          );
           refusing.add(refused);
           continue;
         }
-        const done = serveOne(conn).finally(() => {
+        const done = serveOne(conn, remote).finally(() => {
           sessions.delete(conn);
-          admission.release();
+          admission.release(host);
         });
         sessions.set(conn, done);
       }

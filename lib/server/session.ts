@@ -1,8 +1,8 @@
 /**
- * One client's session on a BFTP server: the handshake, then requests
- * answered one at a time, with the session's own current folder. An error
- * in a request is answered and the session goes on; only a broken stream
- * ends it.
+ * One client's session on a BFTP server: the handshake (with a token when
+ * the server requires one), then requests answered one at a time, with the
+ * session's own current folder. An error in a request is answered and the
+ * session goes on; only a broken stream ends it.
  *
  * @module
  */
@@ -10,10 +10,13 @@
 import { BftpError, ConnectionError, ProtocolError, RemoteError } from "../errors.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import { BadRequestError, Channel } from "../protocol/channel.ts";
-import type { OkReply, Request } from "../protocol/messages.ts";
+import type { FileVersion, OkReply, PutRequest, Request } from "../protocol/messages.ts";
 import { quotePath, resolveVirtual } from "../root/paths.ts";
 import type { ServedRoot } from "../root/served_root.ts";
-import { receiveBody, sendBody } from "../transfer/body.ts";
+import type { Hash } from "node:crypto";
+import { hashPrefix, receiveBody, sendBody } from "../transfer/body.ts";
+import type { TokenSet } from "./auth.ts";
+import { DEFAULT_AUTH_DELAY_MS, MAX_AUTH_FAILURES } from "./limits.ts";
 import { VERSION } from "../version.ts";
 
 /** Options for {@linkcode runSession}. */
@@ -36,6 +39,34 @@ export interface SessionOptions {
   requestTimeout?: number;
   /** Ends the connection at once (the server closes it), with the reason for the log. */
   drop?: (why: string) => void;
+  /**
+   * The tokens that open the session: when given, every request but AUTH
+   * and QUIT is refused with DENIED until an AUTH carries one of them.
+   */
+  tokens?: TokenSet | undefined;
+  /**
+   * Milliseconds to wait before answering a wrong token.
+   *
+   * @default {1000}
+   */
+  authDelay?: number;
+  /**
+   * Told once the handshake is complete: after the hello, or after a good
+   * AUTH when tokens are required.
+   */
+  onReady?: () => void;
+}
+
+/** Whether a file is still the version a resumed GET expects. */
+function sameVersion(
+  expect: FileVersion,
+  size: number,
+  mtime: number | null,
+  sha256: string | undefined,
+): boolean {
+  return expect.size === size &&
+    (expect.mtime === null || mtime === null || expect.mtime === mtime) &&
+    (expect.sha256 === undefined || sha256 === undefined || expect.sha256 === sha256);
 }
 
 /** What {@linkcode runSession} needs of a connection. */
@@ -45,9 +76,14 @@ function describe(req: Request): string {
   switch (req.op) {
     case "PWD":
     case "QUIT":
+    case "AUTH": // never the token
       return req.op;
     case "RENAME":
       return `RENAME ${quotePath(req.from)} ${quotePath(req.to)}`;
+    case "GET":
+      return `GET ${quotePath(req.path)}${req.offset ? ` from ${req.offset}` : ""}`;
+    case "PUT":
+      return `PUT ${quotePath(req.path)}${req.resume ? " (resumable)" : ""}`;
     default:
       return `${req.op} ${quotePath(req.path)}`;
   }
@@ -106,6 +142,11 @@ export async function runSession(stream: SessionStream, options: SessionOptions)
   let cwd = "/";
   /** Set while a body is on the wire: an error then cannot be answered in band. */
   let inBody = false;
+  const tokens = options.tokens;
+  let authenticated = tokens === undefined;
+  /** Read-only for this session: the server's setting, or a read-only token. */
+  let readOnly = root.readOnly;
+  let wrongTokens = 0;
   try {
     const hello = await underDeadline(() => channel.serverReadHello());
     if (!hello) return;
@@ -114,7 +155,9 @@ export async function runSession(stream: SessionStream, options: SessionOptions)
       version: 1,
       server: `bftp ${VERSION}`,
       readOnly: root.readOnly,
+      ...(tokens === undefined ? {} : { auth: "token" }),
     });
+    if (authenticated) options.onReady?.();
     while (true) {
       let req: Request | null;
       try {
@@ -126,6 +169,38 @@ export async function runSession(stream: SessionStream, options: SessionOptions)
         continue;
       }
       if (req === null) return;
+      if (!authenticated && req.op !== "QUIT") {
+        if (req.op !== "AUTH") {
+          log(`${remote} ${describe(req)} DENIED (no token yet)`);
+          await channel.send({
+            ok: false,
+            code: "DENIED",
+            message: "This server requires a token: send AUTH first",
+          });
+          continue;
+        }
+        const access = tokens!.check(req.token);
+        if (access !== null) {
+          authenticated = true;
+          readOnly ||= access === "ro";
+          log(`${remote} AUTH ok (${access === "ro" ? "read-only" : "read-write"})`);
+          options.onReady?.();
+          await reply({ readOnly });
+          continue;
+        }
+        wrongTokens++;
+        // Slows down guessing; the constant-time check already hides how close a guess was.
+        await new Promise((resolve) =>
+          setTimeout(resolve, options.authDelay ?? DEFAULT_AUTH_DELAY_MS)
+        );
+        log(`${remote} AUTH DENIED (wrong token, ${wrongTokens} of ${MAX_AUTH_FAILURES})`);
+        await channel.send({ ok: false, code: "DENIED", message: "Wrong token" });
+        if (wrongTokens >= MAX_AUTH_FAILURES) {
+          log(`${remote} closed after ${MAX_AUTH_FAILURES} wrong tokens`);
+          return;
+        }
+        continue;
+      }
       const started = performance.now();
       inBody = false;
       let outcome = "ok";
@@ -176,9 +251,20 @@ export async function runSession(stream: SessionStream, options: SessionOptions)
     await channel.send({ ...fields, ok: true } as OkReply);
   }
 
+  /** Refuses a change when this session's token is read-only. */
+  function writable(vpath: string): string {
+    if (readOnly && !root.readOnly) {
+      throw new RemoteError("DENIED", `Cannot change ${quotePath(vpath)}: the token is read-only`);
+    }
+    return vpath;
+  }
+
   /** Handles one request; returns the body bytes moved, if any. */
   async function handle(req: Request): Promise<number | void> {
     switch (req.op) {
+      case "AUTH":
+        // Already in (or no token needed): nothing changes.
+        return reply({ readOnly });
       case "PWD":
         return reply({ cwd });
       case "QUIT":
@@ -199,34 +285,71 @@ export async function runSession(stream: SessionStream, options: SessionOptions)
       case "HASH":
         return reply(await root.hash(resolveVirtual(cwd, req.path)));
       case "DELETE":
-        return root.remove(resolveVirtual(cwd, req.path)).then(() => reply({}));
+        return root.remove(writable(resolveVirtual(cwd, req.path))).then(() => reply({}));
       case "MKDIR":
-        return root.mkdir(resolveVirtual(cwd, req.path), req.parents).then(() => reply({}));
+        return root.mkdir(writable(resolveVirtual(cwd, req.path)), req.parents).then(() =>
+          reply({})
+        );
       case "RMDIR":
-        return root.rmdir(resolveVirtual(cwd, req.path)).then(() => reply({}));
+        return root.rmdir(writable(resolveVirtual(cwd, req.path))).then(() => reply({}));
       case "RENAME":
-        return root.rename(resolveVirtual(cwd, req.from), resolveVirtual(cwd, req.to))
-          .then(() => reply({}));
+        return root.rename(
+          writable(resolveVirtual(cwd, req.from)),
+          writable(resolveVirtual(cwd, req.to)),
+        ).then(() => reply({}));
       case "GET": {
         const vpath = resolveVirtual(cwd, req.path);
         const opened = await root.openRead(vpath);
         try {
-          await reply({ size: opened.size, mtime: opened.mtime });
+          const { size, mtime, sha256 } = opened;
+          const offset = req.offset ?? 0;
+          if (req.expect && !sameVersion(req.expect, size, mtime, sha256)) {
+            throw new RemoteError(
+              "CHANGED",
+              `${quotePath(vpath)} has changed: it is not the version being resumed`,
+            );
+          }
+          if (offset > size) {
+            throw new RemoteError(
+              "BAD_REQUEST",
+              `Offset ${offset} is beyond the end of ${quotePath(vpath)} (${size} bytes)`,
+            );
+          }
+          // A resumed GET's trailer is the whole file's hash: known, or fed with the
+          // bytes before the offset here (they are read once, and not sent).
+          let hash: Hash | undefined;
+          if (offset > 0 && sha256 !== undefined) {
+            await opened.file.seek(offset, Deno.SeekMode.Start);
+          } else if (offset > 0) {
+            const prefix = await hashPrefix(opened.file, offset);
+            if (prefix.bytes < offset) {
+              throw new RemoteError("CHANGED", `${quotePath(vpath)} has changed: it shrank`);
+            }
+            hash = prefix.hash;
+          }
+          await reply({
+            size,
+            mtime,
+            ...(offset > 0 ? { offset } : {}),
+            ...(sha256 === undefined ? {} : { sha256 }),
+          });
           inBody = true;
           const sent = await sendBody(stream, opened.file, {
-            size: opened.size,
-            sha256: opened.sha256,
+            size: size - offset,
+            sha256,
+            hash,
             label: vpath,
           });
           inBody = false;
-          if (opened.sha256 === undefined) opened.remember(sent.sha256);
+          if (sha256 === undefined) opened.remember(sent.sha256);
           return sent.size;
         } finally {
           opened.file.close();
         }
       }
       case "PUT": {
-        const vpath = resolveVirtual(cwd, req.path);
+        const vpath = writable(resolveVirtual(cwd, req.path));
+        if (req.resume) return await putResumable(vpath, req);
         const upload = await root.beginUpload(vpath, req.overwrite);
         let committed = false;
         try {
@@ -252,6 +375,54 @@ export async function runSession(stream: SessionStream, options: SessionOptions)
           if (!committed) await upload.abort();
         }
       }
+    }
+  }
+
+  /**
+   * A resumable PUT: continues what earlier attempts left; if the stream
+   * breaks, what arrived is kept for the next attempt. The body's trailer,
+   * and the request's `sha256`, are the whole file's hash.
+   */
+  async function putResumable(vpath: string, req: PutRequest): Promise<number> {
+    const size = req.size!;
+    const upload = await root.beginResumableUpload(vpath, size, req.sha256!, req.overwrite);
+    let outcome: "kept" | "discarded" | "committed" = "kept";
+    try {
+      if (upload.offset > 0) {
+        log(`${remote} PUT ${quotePath(vpath)} resuming at ${upload.offset} of ${size} bytes`);
+      }
+      await reply({ ready: true, offset: upload.offset });
+      inBody = true;
+      const got = await receiveBody(channel.reader, upload.sink, {
+        expectedSize: size - upload.offset,
+        label: vpath,
+        hash: upload.hash,
+      });
+      inBody = false;
+      if (got.sha256 !== req.sha256) {
+        throw new RemoteError(
+          "INTEGRITY",
+          `Checksum mismatch for ${quotePath(vpath)}: announced ${req.sha256}, ` +
+            `the bytes hash to ${got.sha256}`,
+        );
+      }
+      await upload.commit(got.sha256);
+      outcome = "committed";
+      await reply({ size, sha256: got.sha256, offset: upload.offset });
+      return got.size;
+    } catch (e) {
+      // What arrived is worth keeping only when the stream broke; a refused or corrupt
+      // upload starts over.
+      if (e instanceof RemoteError || (e instanceof BftpError && e.code === "INTEGRITY")) {
+        outcome = "discarded";
+      }
+      if (e instanceof BftpError && e.code === "INTEGRITY") {
+        throw new RemoteError("INTEGRITY", e.message);
+      }
+      throw e;
+    } finally {
+      if (outcome === "kept") await upload.keep();
+      else if (outcome === "discarded") await upload.abort();
     }
   }
 }

@@ -4,6 +4,9 @@
  * @module
  */
 
+import type { Access } from "./auth.ts";
+import type { ServerTlsOptions } from "../transport/types.ts";
+
 /** Main thread to worker: start serving. */
 export interface StartMessage {
   /** Always `"start"`. */
@@ -24,7 +27,21 @@ export interface StartMessage {
   idleTimeout: number;
   /** The connection limit over all workers. */
   maxConnections: number;
-  /** `[0]` open sessions over all workers, `[1 + index]` this worker's own. */
+  /** The limit per client address over all workers. */
+  maxPerClient: number;
+  /** How many workers share the counters. */
+  workers: number;
+  /** Seconds a new connection has for its handshake. */
+  handshakeTimeout: number;
+  /** Milliseconds before a wrong token is answered. */
+  authDelay: number;
+  /** Hours an interrupted resumable upload is kept. */
+  resumeExpiryHours: number;
+  /** The TLS identity, if serving TLS. */
+  tls: ServerTlsOptions | undefined;
+  /** The accepted tokens as digests, if tokens are required. */
+  tokens: { digest: Uint8Array; access: Access }[] | undefined;
+  /** The shared connection counters (see `admission.ts`). */
   counters: SharedArrayBuffer;
 }
 

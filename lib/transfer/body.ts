@@ -7,10 +7,14 @@
  * Sized:   `[16 hex size][size bytes][64 hex sha256]`
  * Chunked: `ffffffffffffffff` then `[8 hex n][n bytes]`... `00000000` `[64 hex sha256]`
  *
+ * A resumed transfer sends only the bytes from an offset; its trailer is the
+ * SHA-256 of the whole file, so both sides start from a hash already fed
+ * with the bytes before the offset (the `hash` option).
+ *
  * @module
  */
 
-import { createHash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
 import { IntegrityError, LocalIoError, ProtocolError, UnexpectedEofError } from "../errors.ts";
 import type { BufferedReader } from "../framing/buffered_reader.ts";
 import { readFixed } from "../framing/fixed.ts";
@@ -30,7 +34,12 @@ import { MAX_CHUNK_BYTES } from "../protocol/limits.ts";
 export const CHUNKED_MARKER = "ffffffffffffffff";
 /** Length of the SHA-256 trailer: 64 hex digits. */
 export const HASH_TRAILER_LENGTH = 64;
-const DEFAULT_BUFFER = 1 << 20;
+/**
+ * The buffer a body moves through, on each side: at most this many bytes of
+ * one transfer are held in memory at a time.
+ */
+export const BODY_BUFFER_BYTES = 1 << 20;
+const DEFAULT_BUFFER = BODY_BUFFER_BYTES;
 const encoder = new TextEncoder();
 
 /** What a body transfer moved. */
@@ -45,8 +54,14 @@ export interface BodyResult {
 export interface SendBodyOptions {
   /** The exact number of bytes to send, or `null` to send chunked until `source` ends. */
   size: number | null;
-  /** The body's known SHA-256; when given, the sender does not hash. */
+  /** The body's known SHA-256 (the whole file's, when resuming); when given, the sender does not hash. */
   sha256?: string | undefined;
+  /**
+   * A SHA-256 already fed with the bytes before this body (a resumed
+   * transfer): the trailer is then the hash of those bytes and the body's.
+   * Ignored when `sha256` is given.
+   */
+  hash?: Hash | undefined;
   /**
    * Read buffer size.
    *
@@ -65,7 +80,7 @@ export interface SendBodyOptions {
  * @param writer The connection.
  * @param source The file or stdin.
  * @param options The size (or `null` for chunked) and a known hash.
- * @returns The size sent and the hash sent.
+ * @returns The size of the body sent and the hash sent (of the whole file, with `hash`).
  * @throws {LocalIoError} When a sized source ends early: the stream is then
  * broken mid-body and the connection must be closed.
  *
@@ -94,7 +109,7 @@ export async function sendBody(
   source: ByteReader,
   options: SendBodyOptions,
 ): Promise<BodyResult> {
-  const hash = options.sha256 === undefined ? createHash("sha256") : null;
+  const hash = options.sha256 === undefined ? options.hash ?? createHash("sha256") : null;
   const buf = new Uint8Array(options.bufferSize ?? DEFAULT_BUFFER);
   let sent = 0;
   if (options.size !== null) {
@@ -164,6 +179,11 @@ export interface ReceiveBodyOptions {
    * @default {false}
    */
   stopOnSinkError?: boolean;
+  /**
+   * A SHA-256 already fed with the bytes before this body (a resumed
+   * transfer): the trailer must then be the hash of those bytes and the body's.
+   */
+  hash?: Hash | undefined;
 }
 
 /**
@@ -177,7 +197,7 @@ export interface ReceiveBodyOptions {
  * @param reader The connection, buffered.
  * @param sink The file or stdout.
  * @param options Expected size and limits.
- * @returns The size and hash received (both verified).
+ * @returns The size of the body and the hash (of the whole file, with `hash`), both verified.
  * @throws {IntegrityError} When the hash does not match, or the size is not the expected one.
  * @throws {UnexpectedEofError} When the stream ends inside the body.
  * @throws {ProtocolError} When the framing is malformed or over the limit.
@@ -209,7 +229,7 @@ export async function receiveBody(
   sink: ByteWriter,
   options: ReceiveBodyOptions = {},
 ): Promise<BodyResult> {
-  const hash = createHash("sha256");
+  const hash = options.hash ?? createHash("sha256");
   const buf = new Uint8Array(options.bufferSize ?? DEFAULT_BUFFER);
   const maxSize = options.maxSize ?? Number.MAX_SAFE_INTEGER;
   const what = options.label ? `"${options.label}"` : "the body";
@@ -294,4 +314,51 @@ export async function receiveBody(
     );
   }
   return { size: total, sha256 };
+}
+
+/**
+ * Feeds the first `count` bytes of `source` to a SHA-256: the part of a file
+ * before a resumed transfer's offset. The source is left just after them.
+ *
+ * @param source A file at its start.
+ * @param count How many bytes to hash.
+ * @param hash The hash to feed; a new one when absent.
+ * @returns The hash (not yet digested) and how many bytes it got, fewer
+ * than `count` when the source ended first.
+ *
+ * @example
+ * ```ts
+ * import { hashPrefix } from "./body.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const data = new TextEncoder().encode("hi!");
+ * let at = 0;
+ * const source = {
+ *   read(p: Uint8Array) {
+ *     if (at === data.length) return Promise.resolve(null);
+ *     const n = Math.min(p.length, data.length - at);
+ *     p.set(data.subarray(at, at + n));
+ *     at += n;
+ *     return Promise.resolve(n);
+ *   },
+ * };
+ * const { hash, bytes } = await hashPrefix(source, 2);
+ * deepEqual(bytes, 2);
+ * deepEqual(hash.digest("hex").slice(0, 8), "8f434346");
+ * ```
+ */
+export async function hashPrefix(
+  source: ByteReader,
+  count: number,
+  hash: Hash = createHash("sha256"),
+): Promise<{ hash: Hash; bytes: number }> {
+  const buf = new Uint8Array(Math.min(DEFAULT_BUFFER, Math.max(count, 1)));
+  let bytes = 0;
+  while (bytes < count) {
+    const n = await source.read(buf.subarray(0, Math.min(buf.byteLength, count - bytes)));
+    if (n === null) break;
+    hash.update(buf.subarray(0, n));
+    bytes += n;
+  }
+  return { hash, bytes };
 }

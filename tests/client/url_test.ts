@@ -7,14 +7,27 @@ Deno.test("client: parseBftpUrl() reads host, port and path", () => {
     hostname: "127.0.0.1",
     port: 9000,
     path: "/a/b.txt",
+    secure: false,
   });
   deepEqual(parseBftpUrl("bftp://files.example.org"), {
     hostname: "files.example.org",
     port: DEFAULT_PORT,
     path: "/",
+    secure: false,
   });
   equal(DEFAULT_PORT, 2121);
-  deepEqual(parseBftpUrl("bftp://[::1]/x"), { hostname: "::1", port: 2121, path: "/x" });
+  deepEqual(parseBftpUrl("bftp://[::1]/x"), {
+    hostname: "::1",
+    port: 2121,
+    path: "/x",
+    secure: false,
+  });
+  deepEqual(parseBftpUrl("bftps://[::1]:9/x"), {
+    hostname: "::1",
+    port: 9,
+    path: "/x",
+    secure: true,
+  });
   deepEqual(parseBftpUrl("bftp://[fe80::1%eth0]:1/").hostname, "fe80::1%eth0");
   equal(parseBftpUrl("bftp://h:65535/").port, 65535);
   equal(parseBftpUrl("bftp://h/folder/").path, "/folder/");

@@ -48,6 +48,8 @@ Deno.test("server: a pool of 2 workers serves 40 clients, and both workers take 
     rootPath: dir,
     workers: 2,
     port: 0,
+    // 40 clients from one address: over the default per-client limit.
+    maxPerClient: 0,
     log: (line, worker) => {
       if (worker !== undefined && / PUT /.test(line)) {
         served.set(worker, (served.get(worker) ?? 0) + 1);
@@ -86,6 +88,8 @@ Deno.test("server: a pool replaces a crashed worker, and the other worker's clie
     rootPath: dir,
     workers: 2,
     port: 0,
+    // 40 clients from one address: over the default per-client limit.
+    maxPerClient: 0,
     log: (line, worker) => {
       const port = /127\.0\.0\.1:(\d+) /.exec(line)?.[1];
       if (port && worker !== undefined) byPort.set(Number(port), worker);

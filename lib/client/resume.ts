@@ -1,0 +1,272 @@
+/**
+ * Resumable transfers on the client's side. A resumable download keeps
+ * what has arrived in `.NAME.bftp-partial` beside the destination, with
+ * the version of the remote file it came from in `.NAME.bftp-partial.json`;
+ * the next `get --resume` asks for the rest of that same version (the
+ * server refuses with CHANGED if the file changed) and checks the whole
+ * file's SHA-256 before renaming the partial file into place. A resumable
+ * upload names itself to the server by the source's SHA-256.
+ *
+ * @module
+ */
+
+import { basename, dirname, join } from "node:path";
+import { BftpError, IntegrityError, LocalIoError, RemoteError } from "../errors.ts";
+import type { FileVersion } from "../protocol/messages.ts";
+import { type BodyResult, hashPrefix } from "../transfer/body.ts";
+import type { BftpClient, PutOptions, TransferOptions } from "./client.ts";
+import type { LocalTransferOptions } from "./local.ts";
+
+/** The suffix of a resumable download's partial file: `.NAME.bftp-partial`. */
+export const PARTIAL_SUFFIX = ".bftp-partial";
+
+/** What `.NAME.bftp-partial.json` holds: the remote file the partial file is part of. */
+export interface PartialState {
+  /** The remote path. */
+  path: string;
+  /** The remote file's version when the download started. */
+  version: FileVersion;
+}
+
+/**
+ * Where a resumable download into `dest` keeps its partial file and state.
+ *
+ * @param dest The destination file.
+ * @returns The partial file and its state file, beside `dest`.
+ *
+ * @example
+ * ```ts
+ * import { partialPaths } from "./resume.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(partialPaths("dl/a.iso"), {
+ *   partial: "dl/.a.iso.bftp-partial",
+ *   state: "dl/.a.iso.bftp-partial.json",
+ * });
+ * ```
+ */
+export function partialPaths(dest: string): { partial: string; state: string } {
+  const partial = join(dirname(dest), `.${basename(dest)}${PARTIAL_SUFFIX}`);
+  return { partial, state: `${partial}.json` };
+}
+
+function ioError(action: string, path: string, e: unknown): LocalIoError {
+  if (e instanceof BftpError) throw e;
+  const why = e instanceof Deno.errors.NotFound
+    ? "not found"
+    : e instanceof Deno.errors.PermissionDenied
+    ? "permission denied"
+    : e instanceof Deno.errors.IsADirectory
+    ? "is a folder"
+    : e instanceof Error
+    ? e.message.replace(/ \(os error \d+\).*$/, "")
+    : String(e);
+  return new LocalIoError(`Cannot ${action} "${path}": ${why}`, { cause: e });
+}
+
+async function readState(path: string): Promise<PartialState | null> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw ioError("read", path, e);
+  }
+  try {
+    const o = JSON.parse(text) as Record<string, unknown>;
+    const v = o.version as Record<string, unknown> | undefined;
+    if (
+      typeof o.path !== "string" || typeof v !== "object" || v === null ||
+      typeof v.size !== "number" || !Number.isSafeInteger(v.size) || v.size < 0 ||
+      !(v.mtime === null || typeof v.mtime === "number")
+    ) {
+      return null;
+    }
+    const version: FileVersion = { size: v.size, mtime: v.mtime as number | null };
+    if (typeof v.sha256 === "string" && /^[0-9a-f]{64}$/.test(v.sha256)) version.sha256 = v.sha256;
+    return { path: o.path, version };
+  } catch {
+    return null; // Unreadable: start over.
+  }
+}
+
+/**
+ * Removes a resumable download's partial file and state, if any (after a
+ * plain download has replaced the destination, or when they are stale).
+ *
+ * @param dest The destination file.
+ *
+ * @example
+ * ```ts
+ * import { discardPartial, partialPaths } from "./resume.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const { partial } = partialPaths(`${dir}/a`);
+ * await Deno.writeTextFile(partial, "half");
+ * await discardPartial(`${dir}/a`);
+ * deepEqual([...Deno.readDirSync(dir)].length, 0);
+ * await Deno.remove(dir);
+ * ```
+ */
+export async function discardPartial(dest: string): Promise<void> {
+  const { partial, state } = partialPaths(dest);
+  for (const p of [partial, state]) {
+    await Deno.remove(p).catch((e) => {
+      if (!(e instanceof Deno.errors.NotFound)) throw ioError("remove", p, e);
+    });
+  }
+}
+
+/**
+ * Downloads one remote file to `dest`, resumably: continues the partial
+ * file a cut download left (when it is part of the same remote path and
+ * version), verifies the whole file's SHA-256, and only then renames it to
+ * `dest`. On a cut or any local failure the partial file and its state
+ * stay for the next attempt; on an integrity failure, or when the remote
+ * file changed, they are removed.
+ *
+ * @param client A connected client.
+ * @param remote The remote path.
+ * @param dest The local file to create or replace.
+ * @param options Progress and per-file callbacks.
+ * @returns The whole file's size and verified hash.
+ * @throws {BftpError} CHANGED (exit 9) when the remote file is no longer the
+ * version the partial file came from.
+ */
+export async function downloadResumable(
+  client: BftpClient,
+  remote: string,
+  dest: string,
+  options: LocalTransferOptions = {},
+): Promise<BodyResult> {
+  const { partial, state: statePath } = partialPaths(dest);
+  const state = await readState(statePath);
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(partial, { read: true, write: true, create: true, mode: 0o644 });
+  } catch (e) {
+    throw ioError("write", partial, e);
+  }
+  let keep = true;
+  let closed = false;
+  const close = () => {
+    if (!closed) {
+      closed = true;
+      file.close();
+    }
+  };
+  try {
+    if (!(await file.tryLock(true))) {
+      throw new LocalIoError(`Cannot write "${dest}": another download into it is running`);
+    }
+    let offset = 0;
+    const have = (await file.stat()).size;
+    if (state !== null && state.path === remote && have <= state.version.size) offset = have;
+    const prefix = await hashPrefix(file, offset);
+    offset = prefix.bytes;
+    await file.truncate(offset);
+    await file.seek(offset, Deno.SeekMode.Start);
+    let transfer: TransferOptions = {};
+    let body: BodyResult;
+    try {
+      body = await client.get(remote, {
+        write: (p) => {
+          try {
+            return Promise.resolve(file.writeSync(p));
+          } catch (e) {
+            return Promise.reject(ioError("write", dest, e));
+          }
+        },
+      }, {
+        resume: offset > 0 && state !== null
+          ? { offset, expect: state.version, hash: prefix.hash }
+          : undefined,
+        onReply: async (reply) => {
+          if (reply.offset === 0 && offset > 0) {
+            // The server sends the whole file: start over.
+            await file.truncate(0);
+            await file.seek(0, Deno.SeekMode.Start);
+          }
+          const version: FileVersion = { size: reply.size, mtime: reply.mtime };
+          const sha256 = reply.sha256 ?? (reply.offset > 0 ? state?.version.sha256 : undefined);
+          if (sha256 !== undefined) version.sha256 = sha256;
+          try {
+            await Deno.writeTextFile(statePath, JSON.stringify({ path: remote, version }) + "\n");
+          } catch (e) {
+            throw ioError("write", statePath, e);
+          }
+          transfer = options.progress?.(basename(dest), reply.size - reply.offset) ?? {};
+        },
+        onStart: (size) => transfer.onStart?.(size),
+        onProgress: (n) => transfer.onProgress?.(n),
+      });
+    } catch (e) {
+      if (e instanceof RemoteError && e.code === "CHANGED") {
+        keep = false;
+        throw new BftpError(
+          "CHANGED",
+          `Cannot resume "${dest}": "${remote}" changed on the server since the download ` +
+            `started; the partial download was discarded, run the command again to get the ` +
+            `new version`,
+        );
+      }
+      if (e instanceof IntegrityError) keep = false;
+      throw e;
+    }
+    const size = (await file.stat()).size;
+    close();
+    try {
+      await Deno.rename(partial, dest);
+    } catch (e) {
+      throw ioError("write", dest, e);
+    }
+    keep = false;
+    const result = { size, sha256: body.sha256 };
+    options.onFile?.(remote, dest, result);
+    return result;
+  } finally {
+    close();
+    if (!keep) await discardPartial(dest).catch(() => {});
+  }
+}
+
+/**
+ * Prepares a local file for a resumable upload: hashes it whole (the
+ * upload's name on the server) and rewinds it.
+ *
+ * @param file The open source file, at its start.
+ * @param size Its size.
+ * @param path Its path, for error messages.
+ * @returns The `resume` option of {@linkcode BftpClient.put}.
+ *
+ * @example
+ * ```ts
+ * import { resumableSource } from "./resume.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const path = await Deno.makeTempFile();
+ * await Deno.writeTextFile(path, "hello");
+ * using file = await Deno.open(path);
+ * const resume = await resumableSource(file, 5, path);
+ * deepEqual(resume.sha256.slice(0, 8), "2cf24dba");
+ * await Deno.remove(path);
+ * ```
+ */
+export async function resumableSource(
+  file: Deno.FsFile,
+  size: number,
+  path: string,
+): Promise<NonNullable<PutOptions["resume"]>> {
+  const { hash, bytes } = await hashPrefix(file, size);
+  if (bytes !== size) {
+    throw new LocalIoError(`Cannot read "${path}": it changed while being read`);
+  }
+  await file.seek(0, Deno.SeekMode.Start);
+  return {
+    sha256: hash.digest("hex"),
+    seek: async (offset) => {
+      await file.seek(offset, Deno.SeekMode.Start);
+    },
+  };
+}

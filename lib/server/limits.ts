@@ -1,0 +1,30 @@
+/**
+ * The server's default limits: what `bftp serve` uses unless told
+ * otherwise, documented in docs/SECURITY.md (a test compares the two).
+ *
+ * @module
+ */
+
+/** Sessions at once over the whole server (`--max-connections`). */
+export const DEFAULT_MAX_CONNECTIONS = 1000;
+
+/** Sessions at once from one client address (`--max-per-client`). */
+export const DEFAULT_MAX_PER_CLIENT = 32;
+
+/**
+ * Seconds a new connection has to finish its handshake: TLS, the hello line
+ * and, when tokens are required, a successful AUTH (`--handshake-timeout`).
+ */
+export const DEFAULT_HANDSHAKE_TIMEOUT = 10;
+
+/** Seconds a client may stay silent, between requests or inside a body (`--idle-timeout`). */
+export const DEFAULT_IDLE_TIMEOUT = 300;
+
+/** Milliseconds the server waits before it answers a wrong token. */
+export const DEFAULT_AUTH_DELAY_MS = 1000;
+
+/** Wrong tokens on one connection before the server closes it. */
+export const MAX_AUTH_FAILURES = 3;
+
+/** Clients at once that are being told BUSY; beyond that, new ones are closed without a word. */
+export const MAX_REFUSING = 64;

@@ -1,0 +1,221 @@
+/**
+ * Opening a client connection, plain or TLS, with errors a user can act on.
+ * A TLS connection is TLS from its first byte: whatever fails, nothing is
+ * ever sent in the clear instead (no downgrade).
+ *
+ * Trust, in this order: a pinned fingerprint (the certificate must be
+ * exactly that one, as SSH pins a host key; names and signers are not
+ * checked); else the given CA certificates; else the default roots.
+ *
+ * @module
+ */
+
+import { isIP } from "node:net";
+import * as tls from "node:tls";
+import { ConnectionError, TimeoutError, TlsError } from "../errors.ts";
+import { formatHostPort } from "./address.ts";
+import { certificateFingerprint } from "./fingerprint.ts";
+import { NodeTlsConn } from "./node_tls_conn.ts";
+import { connectTcp } from "./tcp.ts";
+import type { ClientTlsOptions, TransportConn } from "./types.ts";
+
+/** Options for {@linkcode connectTransport}. */
+export interface ConnectOptions {
+  /** Host name or address. */
+  hostname: string;
+  /** Port. */
+  port: number;
+  /**
+   * Seconds to wait for the connection and the TLS handshake; 0 waits as
+   * long as the system does.
+   *
+   * @default {30}
+   */
+  timeout?: number;
+  /** Speak TLS, trusting the server as these options say; absent: plain TCP. */
+  tls?: ClientTlsOptions | undefined;
+}
+
+const HINT = "give --cacert FILE, or pin the certificate with --fingerprint HEX " +
+  "(bftp serve prints it when it starts)";
+
+function reasonOf(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).replace(/ \(os error \d+\)$/, "");
+}
+
+/** The error for a TLS failure that is not about trust: most often, the peer does not speak TLS. */
+function handshakeError(where: string, e: unknown): TlsError {
+  return new TlsError(
+    `TLS handshake with "${where}" failed: ${reasonOf(e)} (is it a bftps server, ` +
+      `started with --tls-cert?)`,
+    { cause: e },
+  );
+}
+
+/** Puts the TLS libraries' certificate errors in words. */
+function certificateProblem(e: unknown): string {
+  const reason = reasonOf(e);
+  const code = String((e as { code?: unknown }).code ?? "");
+  if (/UnknownIssuer|UNABLE_TO_(GET_ISSUER|VERIFY)/.test(reason + code)) {
+    return "it is not signed by a trusted authority";
+  }
+  if (/CaUsedAsEndEntity|SELF_SIGNED/.test(reason + code)) return "it is self-signed";
+  if (/NotValidForName|ALTNAME/.test(reason + code)) return "it is not valid for this host name";
+  if (/Expired|CERT_HAS_EXPIRED/.test(reason + code)) return "it has expired";
+  if (/NotValidYet|CERT_NOT_YET_VALID/.test(reason + code)) return "it is not valid yet";
+  return reason;
+}
+
+function untrusted(where: string, e: unknown): TlsError {
+  return new TlsError(
+    `Cannot verify the certificate of "${where}": ${certificateProblem(e)}; ${HINT}`,
+    { cause: e },
+  );
+}
+
+/** TLS over a `node:tls` socket: for pinning, and for a CA list Deno's TLS refuses. */
+async function connectNodeTls(
+  options: ConnectOptions,
+  trust: { ca: string[] } | { fingerprint: string },
+): Promise<TransportConn> {
+  const where = formatHostPort(options.hostname, options.port);
+  const timeout = options.timeout ?? 30;
+  const socket = tls.connect({
+    host: options.hostname,
+    port: options.port,
+    ...(isIP(options.hostname) ? {} : { servername: options.hostname }),
+    ...("ca" in trust ? { ca: trust.ca } : { rejectUnauthorized: false }),
+  });
+  let timedOut = false;
+  const timer = timeout > 0
+    ? setTimeout(() => {
+      timedOut = true;
+      socket.destroy();
+    }, timeout * 1000)
+    : undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once("secureConnect", () => resolve());
+      socket.once("error", reject);
+      socket.once("close", () => reject(new Error("connection closed during the handshake")));
+    });
+  } catch (e) {
+    socket.destroy();
+    if (timedOut) {
+      throw new TimeoutError(`Cannot connect to "${where}": timed out after ${timeout}s`);
+    }
+    const code = (e as { code?: unknown }).code;
+    if (code === "ECONNREFUSED") {
+      throw new ConnectionError(`Cannot connect to "${where}": connection refused`, { cause: e });
+    }
+    if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
+      throw new ConnectionError(`Cannot connect to "${where}": unknown host`, { cause: e });
+    }
+    if (typeof code === "string" && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(code)) {
+      throw untrusted(where, e);
+    }
+    throw handshakeError(where, e);
+  } finally {
+    clearTimeout(timer);
+  }
+  socket.removeAllListeners("error");
+  socket.removeAllListeners("close");
+  if ("fingerprint" in trust) {
+    const raw = socket.getPeerCertificate()?.raw;
+    const actual = raw ? certificateFingerprint(new Uint8Array(raw)) : "none";
+    if (actual !== trust.fingerprint) {
+      socket.destroy();
+      throw new TlsError(
+        `The certificate of "${where}" has the fingerprint ${actual}, not the pinned ` +
+          `${trust.fingerprint}: refusing to talk to it`,
+      );
+    }
+  }
+  socket.setNoDelay(true);
+  return new NodeTlsConn(socket);
+}
+
+/** TLS with Deno's own stack (the faster one), trusting `caCerts` or the default roots. */
+async function connectDenoTls(options: ConnectOptions, caCerts: string[] | undefined) {
+  const where = formatHostPort(options.hostname, options.port);
+  const timeout = options.timeout ?? 30;
+  const started = Date.now();
+  const tcp = await connectTcp({ hostname: options.hostname, port: options.port, timeout });
+  let conn: Deno.TlsConn;
+  try {
+    conn = await Deno.startTls(tcp, {
+      hostname: options.hostname,
+      ...(caCerts ? { caCerts } : {}),
+    });
+  } catch (e) {
+    tcp.close();
+    throw handshakeError(where, e);
+  }
+  let timedOut = false;
+  const left = timeout * 1000 - (Date.now() - started);
+  const timer = timeout > 0
+    ? setTimeout(() => {
+      timedOut = true;
+      conn.close();
+    }, Math.max(left, 1))
+    : undefined;
+  try {
+    await conn.handshake();
+    return conn;
+  } catch (e) {
+    try {
+      conn.close();
+    } catch (closeError) {
+      if (!(closeError instanceof Deno.errors.BadResource)) throw closeError;
+    }
+    if (timedOut) throw new TimeoutError(`Cannot connect to "${where}": TLS handshake timed out`);
+    // A self-signed certificate made by a plain `openssl req -x509` is marked as a CA,
+    // which Deno's TLS refuses as a server's certificate; node:tls accepts it.
+    if (caCerts && /CaUsedAsEndEntity/.test(reasonOf(e))) {
+      return await connectNodeTls(options, { ca: caCerts });
+    }
+    if (/invalid peer certificate|certificate/i.test(reasonOf(e))) throw untrusted(where, e);
+    throw handshakeError(where, e);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Connects to a server, over TLS when `options.tls` is given.
+ *
+ * @param options Where, how long to wait, and how to trust a TLS server.
+ * @returns The connection, with TCP_NODELAY set and the TLS handshake done.
+ * @throws {ConnectionError} When refused or the host is unknown.
+ * @throws {TimeoutError} When it takes longer than `timeout`.
+ * @throws {TlsError} When the certificate is not trusted, the fingerprint
+ * differs, or the peer does not speak TLS.
+ *
+ * @example
+ * ```ts
+ * import { connectTransport } from "./connect.ts";
+ * import { rejects } from "node:assert/strict";
+ *
+ * // A plain TCP server that closes at once is not a TLS server.
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const accepting = listener.accept().then((c) => c.close());
+ * await rejects(
+ *   connectTransport({ hostname: "127.0.0.1", port: listener.addr.port, tls: {} }),
+ *   /TLS handshake/,
+ * );
+ * await accepting;
+ * ```
+ */
+export async function connectTransport(options: ConnectOptions): Promise<TransportConn> {
+  if (options.tls === undefined) {
+    return await connectTcp({
+      hostname: options.hostname,
+      port: options.port,
+      timeout: options.timeout ?? 30,
+    });
+  }
+  if (options.tls.fingerprint !== undefined) {
+    return await connectNodeTls(options, { fingerprint: options.tls.fingerprint });
+  }
+  return await connectDenoTls(options, options.tls.caCerts);
+}

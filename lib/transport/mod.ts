@@ -1,0 +1,24 @@
+/**
+ * Transports: plain TCP and TLS connections for the server, the client, the
+ * pipe and the echo tools, certificate fingerprints, and the TLS files.
+ *
+ * @example
+ * ```ts
+ * import { formatHostPort, parseFingerprint } from "./mod.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(formatHostPort("::1", 2121), "[::1]:2121");
+ * deepEqual(parseFingerprint("ab".repeat(32)).length, 95);
+ * ```
+ *
+ * @module
+ */
+
+export * from "./types.ts";
+export * from "./address.ts";
+export * from "./tcp.ts";
+export * from "./fingerprint.ts";
+export * from "./node_tls_conn.ts";
+export * from "./connect.ts";
+export * from "./listen.ts";
+export * from "./tls_files.ts";

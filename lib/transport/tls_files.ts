@@ -1,0 +1,90 @@
+/**
+ * Reading TLS material from files given on the command line: a server's
+ * certificate and key (with the fingerprint clients can pin), and the CA
+ * certificates a client trusts.
+ *
+ * @module
+ */
+
+import { LocalIoError, TlsError } from "../errors.ts";
+import { certificateFingerprint } from "./fingerprint.ts";
+import type { ServerTlsOptions } from "./types.ts";
+
+async function readPem(path: string, what: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    const why = e instanceof Deno.errors.NotFound
+      ? "not found"
+      : e instanceof Deno.errors.PermissionDenied
+      ? "permission denied"
+      : e instanceof Deno.errors.IsADirectory
+      ? "is a folder"
+      : e instanceof Error
+      ? e.message
+      : String(e);
+    throw new LocalIoError(`Cannot read the ${what} "${path}": ${why}`, { cause: e });
+  }
+}
+
+/** A server's TLS identity, read from files. */
+export interface LoadedServerTls extends ServerTlsOptions {
+  /** The SHA-256 fingerprint of the server's certificate, `AB:CD:...`. */
+  fingerprint: string;
+}
+
+/**
+ * Reads a server's certificate chain and private key (PEM files).
+ *
+ * @param certPath The certificate chain, server's certificate first.
+ * @param keyPath The private key.
+ * @returns The PEM texts and the certificate's fingerprint.
+ * @throws {LocalIoError} When a file cannot be read.
+ * @throws {TlsError} When a file holds no certificate or no key.
+ *
+ * @example
+ * ```ts
+ * import { loadServerTls } from "./tls_files.ts";
+ * import { rejects } from "node:assert/strict";
+ *
+ * await rejects(loadServerTls("/nonexistent/cert.pem", "/nonexistent/key.pem"), /not found/);
+ * ```
+ */
+export async function loadServerTls(certPath: string, keyPath: string): Promise<LoadedServerTls> {
+  const cert = await readPem(certPath, "TLS certificate");
+  const key = await readPem(keyPath, "TLS key");
+  let fingerprint: string;
+  try {
+    fingerprint = certificateFingerprint(cert);
+  } catch (e) {
+    throw new TlsError(`No PEM certificate in "${certPath}"`, { cause: e });
+  }
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key)) {
+    throw new TlsError(`No PEM private key in "${keyPath}"`);
+  }
+  return { cert, key, fingerprint };
+}
+
+/**
+ * Reads the certificates a client trusts (PEM; a CA, or the server's own).
+ *
+ * @param path The PEM file.
+ * @returns The file's text, for `caCerts`.
+ * @throws {LocalIoError} When it cannot be read.
+ * @throws {TlsError} When it holds no certificate.
+ *
+ * @example
+ * ```ts
+ * import { loadCaCerts } from "./tls_files.ts";
+ * import { rejects } from "node:assert/strict";
+ *
+ * await rejects(loadCaCerts("/nonexistent/ca.pem"), /not found/);
+ * ```
+ */
+export async function loadCaCerts(path: string): Promise<string[]> {
+  const pem = await readPem(path, "CA certificate");
+  if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
+    throw new TlsError(`No PEM certificate in "${path}"`);
+  }
+  return [pem];
+}
