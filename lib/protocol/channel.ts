@@ -139,7 +139,8 @@ export class Channel {
       throw e;
     }
     if (reply.version !== 1) {
-      throw new ProtocolError(`Unsupported protocol version "${String(reply.version)}"`);
+      const shown = String(reply.version).slice(0, 32).replace(/[^\x20-\x7e]/g, "?");
+      throw new ProtocolError(`Unsupported protocol version "${shown}"`);
     }
     return reply;
   }

@@ -1,10 +1,14 @@
 /**
- * A tiny, deliberately broken BFTP server for the end-to-end tests: it speaks
+ * Tiny, deliberately broken BFTP servers for the client tests: they speak
  * the handshake and the request frames, written by hand from the wire format
- * (not with bftp's own code), and serves one file whose body is sent wrong.
+ * (not with bftp's own code). {@linkcode startFakeBftpServer} serves one file
+ * whose body is sent wrong; {@linkcode startScriptedBftpServer} answers each
+ * request with whatever bytes a test scripts, to play a hostile server.
  *
  * @module
  */
+
+import { createHash } from "node:crypto";
 
 /** How the fake server spoils a GET. */
 export type FakeFault =
@@ -162,6 +166,133 @@ export function startFakeBftpServer(content: Uint8Array, fault: FakeFault): Fake
   let closed: Promise<void> | undefined;
   const close = () => {
     closed ??= (async () => {
+      listener.close();
+      await accepting;
+      await Promise.all([...sessions]);
+    })();
+    return closed;
+  };
+  return {
+    url: `bftp://127.0.0.1:${listener.addr.port}`,
+    requests,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** A request as the scripted server received it. */
+export interface ScriptedRequest {
+  /** The operation. */
+  op: string;
+  /** The path, when the request has one. */
+  path?: string;
+  [field: string]: unknown;
+}
+
+/** What a script does after answering: go on, hang up, or go silent until the server closes. */
+export type ScriptAfter = void | "close" | "stall";
+
+/** Answers one request: writes whatever bytes it likes through `send`. */
+export type Script = (
+  req: ScriptedRequest,
+  send: (bytes: Uint8Array) => Promise<void>,
+) => Promise<ScriptAfter> | ScriptAfter;
+
+/**
+ * The SHA-256 of bytes, as lowercase hex.
+ *
+ * @param data The bytes.
+ * @returns 64 hex digits.
+ */
+export function sha256Hex(data: Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+/**
+ * A number as fixed-width lowercase hex ASCII, as BFTP size headers are.
+ *
+ * @param n The number (a bigint for sizes past 2^53).
+ * @param width The digits.
+ * @returns The bytes.
+ */
+export function hexBytes(n: number | bigint, width: number): Uint8Array {
+  return encoder.encode(n.toString(16).padStart(width, "0"));
+}
+
+/**
+ * Starts a server on 127.0.0.1 that answers the hello with `hello` (a
+ * well-formed version 1 hello by default) and every request with `script`.
+ * QUIT is answered `{"ok":true}` unless the script handles it.
+ *
+ * @param script The answers.
+ * @param hello The hello frame's bytes.
+ * @returns The server.
+ */
+export function startScriptedBftpServer(
+  script: Script,
+  hello: Uint8Array = frame({ ok: true, version: 1, server: "hostile 0", readOnly: false }),
+): FakeBftpServer {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const requests: string[] = [];
+  const sessions = new Set<Promise<void>>();
+  let closing = false;
+
+  const session = async (conn: Deno.Conn) => {
+    const reader = new WireReader(conn);
+    if ((await reader.line()) !== "BFTP/1") return;
+    await writeAll(conn, hello);
+    while (true) {
+      const header = await reader.exactly(8);
+      if (header === null) return;
+      const body = await reader.exactly(parseInt(new TextDecoder().decode(header), 16));
+      if (body === null) return;
+      const req = JSON.parse(new TextDecoder().decode(body)) as ScriptedRequest;
+      requests.push(`${req.op} ${req.path ?? ""}`.trim());
+      const after = await script(req, (bytes) => writeAll(conn, bytes));
+      if (after === "close") return;
+      if (after === "stall") {
+        while (!closing) await new Promise((resolve) => setTimeout(resolve, 20));
+        return;
+      }
+      if (req.op === "QUIT") {
+        await writeAll(conn, frame({ ok: true }));
+        return;
+      }
+    }
+  };
+
+  const accepting = (async () => {
+    try {
+      for await (const conn of listener) {
+        const done: Promise<void> = session(conn)
+          .catch((e) => {
+            // The client hangs up first when it refuses what it got: that is the point.
+            if (
+              !(e instanceof Deno.errors.ConnectionReset || e instanceof Deno.errors.BrokenPipe ||
+                e instanceof Deno.errors.BadResource)
+            ) {
+              throw e;
+            }
+          })
+          .finally(() => {
+            try {
+              conn.close();
+            } catch (e) {
+              if (!(e instanceof Deno.errors.BadResource)) throw e;
+            }
+            sessions.delete(done);
+          });
+        sessions.add(done);
+      }
+    } catch (e) {
+      if (!(e instanceof Deno.errors.BadResource)) throw e;
+    }
+  })();
+
+  let closed: Promise<void> | undefined;
+  const close = () => {
+    closed ??= (async () => {
+      closing = true;
       listener.close();
       await accepting;
       await Promise.all([...sessions]);
