@@ -1,0 +1,174 @@
+// End-to-end: a full disk, on either side. The test mounts a 4 MiB tmpfs (it
+// must run as root; otherwise, or when mount is not allowed here, the tests are
+// skipped and their names say why). An upload that does not fit fails with a
+// clear NO_SPACE error (exit 17), removes its temporary file, leaves the old
+// file intact, and the session and the server go on; a download that does not
+// fit fails with LOCAL_IO (exit 3) at once, and leaves DEST as it was.
+
+import { deepEqual, equal, ok, rejects } from "node:assert/strict";
+import { BftpClient } from "../../lib/client/client.ts";
+import { RemoteError } from "../../lib/errors.ts";
+import { MemoryReader } from "../framing/helpers.ts";
+import { frame, hexBytes, startScriptedBftpServer } from "./fake_bftp_server.ts";
+import {
+  assertFailure,
+  findTemporaries,
+  listNames,
+  randomBytes,
+  runBftp,
+  sha256File,
+  startServe,
+  tempDir,
+  writeRandomFile,
+} from "./helpers.ts";
+
+const TMPFS_SIZE = "4m";
+
+async function mount(dir: string, size = TMPFS_SIZE): Promise<void> {
+  const out = await new Deno.Command("mount", {
+    args: ["-t", "tmpfs", "-o", `size=${size},mode=0755`, "tmpfs", dir],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr).trim());
+}
+
+async function umount(dir: string): Promise<void> {
+  const out = await new Deno.Command("umount", { args: [dir], stderr: "piped" }).output();
+  if (!out.success) {
+    // Busy (a process still holds a file): detach it now, it goes when released.
+    await new Deno.Command("umount", { args: ["-l", dir], stderr: "null" }).output();
+  }
+}
+
+/** Why the tests cannot run here, or `null` when a tmpfs can be mounted. */
+async function whyNoTmpfs(): Promise<string | null> {
+  if (Deno.build.os !== "linux") return "needs Linux";
+  if (Deno.uid() !== 0) return "needs root to mount a tmpfs";
+  const probe = await Deno.makeTempDir({ prefix: "bftp-tmpfs-probe-" });
+  try {
+    await mount(probe, "64k");
+    await umount(probe);
+    return null;
+  } catch (e) {
+    return `cannot mount a tmpfs here: ${e instanceof Error ? e.message : String(e)}`;
+  } finally {
+    await Deno.remove(probe);
+  }
+}
+
+const skip = await whyNoTmpfs();
+const skipped = skip === null ? "" : ` (skipped: ${skip})`;
+
+/** A temporary folder with a fresh 4 MiB tmpfs mounted on it; disposing unmounts it. */
+async function smallDisk(): Promise<{ path: string } & AsyncDisposable> {
+  const path = await Deno.makeTempDir({ prefix: "bftp-small-disk-" });
+  await mount(path);
+  return {
+    path,
+    async [Symbol.asyncDispose]() {
+      await umount(path);
+      await Deno.remove(path, { recursive: true });
+    },
+  };
+}
+
+async function freeBytes(dir: string): Promise<number> {
+  const out = await new Deno.Command("df", { args: ["-B1", "--output=avail", dir] }).output();
+  return Number(new TextDecoder().decode(out.stdout).trim().split("\n").pop());
+}
+
+Deno.test({
+  name:
+    `e2e: an upload into a full 4 MiB disk fails with NO_SPACE, removes its temporary, keeps the old file${skipped}`,
+  ignore: skip !== null,
+  async fn() {
+    await using disk = await smallDisk();
+    await using local = await tempDir();
+    const oldHash = await writeRandomFile(`${disk.path}/old.bin`, 1 << 20);
+    await writeRandomFile(local.join("big.bin"), 8 << 20);
+    const freeBefore = await freeBytes(disk.path);
+    await using server = await startServe(disk.path);
+
+    // A file of known size, over an existing file and to a new name, and a stream from stdin.
+    for (const name of ["old.bin", "new.bin"]) {
+      const result = await runBftp(["put", "-q", local.join("big.bin"), `${server.url}/${name}`]);
+      assertFailure(result, 17, /No space left on the server for "\/[a-z]+\.bin"/);
+    }
+    const streamed = await runBftp(["put", "-q", "-", `${server.url}/old.bin`], {
+      stdin: randomBytes(8 << 20),
+    });
+    assertFailure(streamed, 17, /No space left on the server/);
+
+    deepEqual(await listNames(disk.path), ["old.bin"]);
+    deepEqual(await findTemporaries(disk.path), []);
+    equal(await sha256File(`${disk.path}/old.bin`), oldHash);
+    // The space the temporaries took is free again.
+    equal(await freeBytes(disk.path), freeBefore);
+    await server.waitForLog(/ PUT "\/old\.bin" NO_SPACE /, 2);
+
+    // The session goes on after NO_SPACE (the body was read to its end), and the server too.
+    const port = Number(server.url.split(":").pop());
+    using client = await BftpClient.connect({ hostname: "127.0.0.1", port });
+    const big = randomBytes(6 << 20);
+    await rejects(
+      client.put("/new.bin", new MemoryReader(big, [1 << 20]), { size: big.byteLength }),
+      (e) => e instanceof RemoteError && e.code === "NO_SPACE",
+    );
+    equal(await client.pwd(), "/");
+    const small = randomBytes(100_000);
+    await client.put("/small.bin", new MemoryReader(small), { size: small.byteLength });
+    deepEqual(await Deno.readFile(`${disk.path}/small.bin`), small);
+    const get = await runBftp(["get", "-q", `${server.url}/old.bin`, local.join("old.bin")]);
+    equal(get.code, 0, get.stderr);
+    equal(await sha256File(local.join("old.bin")), oldHash);
+    ok(!server.stderrText().includes("internal error"), server.stderrText());
+  },
+});
+
+Deno.test({
+  name:
+    `e2e: a download into a full 4 MiB disk fails with LOCAL_IO at once and leaves DEST as it was${skipped}`,
+  ignore: skip !== null,
+  async fn() {
+    await using disk = await smallDisk();
+    await using root = await tempDir();
+    await writeRandomFile(root.join("big.bin"), 8 << 20);
+    await using server = await startServe(root.path);
+    const dest = `${disk.path}/big.bin`;
+    assertFailure(await runBftp(["get", "-q", `${server.url}/big.bin`, dest]), 3, /No space left/);
+    deepEqual(await listNames(disk.path), []);
+    await Deno.writeTextFile(dest, "old");
+    assertFailure(await runBftp(["get", "-q", `${server.url}/big.bin`, dest]), 3, /No space left/);
+    equal(await Deno.readTextFile(dest), "old");
+    deepEqual(await listNames(disk.path), ["big.bin"]);
+
+    // A hostile server announcing 2^53 - 1 bytes and sending for as long as it is read: the
+    // client stops at the first failed write instead of draining the rest.
+    let sent = 0;
+    await using hostile = startScriptedBftpServer(async (req, send) => {
+      if (req.op === "STAT") {
+        const entry = { name: "x", type: "file", size: 1, mtime: 0, mode: 0o644 };
+        await send(frame({ ok: true, entry }));
+      } else if (req.op === "GET") {
+        const size = Number.MAX_SAFE_INTEGER;
+        await send(frame({ ok: true, size, mtime: 0 }));
+        await send(hexBytes(size, 16));
+        const chunk = new Uint8Array(1 << 20);
+        while (sent < 1 << 30) {
+          await send(chunk);
+          sent += chunk.byteLength;
+        }
+        return "close";
+      }
+      return undefined;
+    });
+    const started = performance.now();
+    assertFailure(await runBftp(["get", "-q", `${hostile.url}/x`, `${disk.path}/x`]), 3);
+    const seconds = (performance.now() - started) / 1000;
+    await hostile.close();
+    ok(sent < 64 << 20, `the client read ${sent} bytes after its disk was full`);
+    ok(seconds < 10, `${seconds} s`);
+    deepEqual(await listNames(disk.path), ["big.bin"]);
+  },
+});
