@@ -433,10 +433,15 @@ export class ServedRoot {
       commit: async (sha256) => {
         try {
           if (this.#fsync) await file.syncData();
-          close();
+          // Renamed while still open, so the stat below is of this upload's file even when
+          // another upload replaces the target at once: a stat of the path could be theirs,
+          // and would tie this hash to their bytes. (Windows cannot rename an open file:
+          // nothing is remembered there.)
+          if (Deno.build.os === "windows") close();
           await Deno.rename(temp, host);
           if (this.#fsync) await syncFolder(parent);
-          this.#hashes.set(contentKey(await Deno.stat(host)), sha256);
+          if (!closed) this.#hashes.set(contentKey(await file.stat()), sha256);
+          close();
         } catch (e) {
           close();
           await Deno.remove(temp).catch(() => {});
