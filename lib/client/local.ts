@@ -295,7 +295,9 @@ function joinRemote(dir: string, name: string): string {
 /**
  * Downloads a remote folder tree into `dest` (created if missing). Every
  * name from the server is checked with {@linkcode safeLocalName}; symlinks
- * and special files on the server are skipped.
+ * and special files on the server are skipped; a local symbolic link in
+ * `dest` where a remote folder should go is refused, never followed (files
+ * replace a link in their place rather than write through it).
  *
  * @param client A connected client.
  * @param remote The remote folder.
@@ -324,6 +326,15 @@ export async function downloadTree(
       const r = joinRemote(rdir, entry.name);
       const l = join(ldir, entry.name);
       if (entry.type === "dir") {
+        // A symbolic link already in DEST under a remote folder's name would lead the files
+        // of that folder wherever it points: never follow one (the top DEST is the user's).
+        const there = await Deno.lstat(l).catch((e) => {
+          if (e instanceof Deno.errors.NotFound) return null;
+          throw localError("create folder", l, e);
+        });
+        if (there?.isSymlink) {
+          throw new LocalIoError(`Cannot write into "${l}": it is a symbolic link`);
+        }
         await walk(r, l);
       } else if (entry.type === "file") {
         const result = await downloadOne(client, r, l, options, false);

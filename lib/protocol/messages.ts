@@ -284,7 +284,11 @@ export function decodeReply(bytes: Uint8Array): Reply {
   if (o.ok === false) {
     const code = typeof o.code === "string" && isRemoteErrorCode(o.code) ? o.code : "SERVER";
     const message = typeof o.message === "string" ? o.message : "Unknown error";
-    return { ok: false, code, message: message.replace(/[\x00-\x1f\x7f]/g, " ").slice(0, 1000) };
+    return {
+      ok: false,
+      code,
+      message: message.replace(/[\x00-\x1f\x7f-\x9f]/g, " ").slice(0, 1000),
+    };
   }
   throw new ProtocolError(`Malformed reply: "ok" must be true or false`);
 }

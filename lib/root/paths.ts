@@ -26,8 +26,9 @@ export const RESUME_EXPIRY_HOURS = 24;
 const encoder = new TextEncoder();
 
 /**
- * Quotes a client-given path for an error message, with control
- * characters made visible.
+ * Quotes a client-given path for an error message or a log line, with
+ * control characters (C0, DEL and C1, which a terminal may act on) made
+ * visible.
  *
  * @param path The path as the client sent it.
  * @returns The path in double quotes, at most 200 characters.
@@ -38,13 +39,14 @@ const encoder = new TextEncoder();
  * import { deepEqual } from "node:assert/strict";
  *
  * deepEqual(quotePath("a\nb"), '"a\\x0ab"');
+ * deepEqual(quotePath("\x1b[2J\x9b"), '"\\x1b[2J\\x9b"');
  * ```
  */
 export function quotePath(path: string): string {
   const shown = path.length > 200 ? path.slice(0, 200) + "..." : path;
   return `"${
     shown.replace(
-      /[\x00-\x1f\x7f"\\]/g,
+      /[\x00-\x1f\x7f-\x9f"\\]/g,
       (c) =>
         c === '"'
           ? '\\"'
