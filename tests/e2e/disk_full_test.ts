@@ -9,6 +9,7 @@ import { deepEqual, equal, ok, rejects } from "node:assert/strict";
 import { BftpClient } from "../../lib/client/client.ts";
 import { RemoteError } from "../../lib/errors.ts";
 import { MemoryReader } from "../framing/helpers.ts";
+import { recordFigures } from "../proof_figures.ts";
 import { frame, hexBytes, startScriptedBftpServer } from "./fake_bftp_server.ts";
 import {
   assertFailure,
@@ -104,7 +105,8 @@ Deno.test({
     deepEqual(await findTemporaries(disk.path), []);
     equal(await sha256File(`${disk.path}/old.bin`), oldHash);
     // The space the temporaries took is free again.
-    equal(await freeBytes(disk.path), freeBefore);
+    const freeAfter = await freeBytes(disk.path);
+    equal(freeAfter, freeBefore);
     await server.waitForLog(/ PUT "\/old\.bin" NO_SPACE /, 2);
 
     // The session goes on after NO_SPACE (the body was read to its end), and the server too.
@@ -123,6 +125,13 @@ Deno.test({
     equal(get.code, 0, get.stderr);
     equal(await sha256File(local.join("old.bin")), oldHash);
     ok(!server.stderrText().includes("internal error"), server.stderrText());
+    await recordFigures("disk full, upload", {
+      diskBytes: 4 << 20,
+      refusedUploads: 4,
+      freeBytesBefore: freeBefore,
+      freeBytesAfter: freeAfter,
+      temporariesLeft: 0,
+    });
   },
 });
 
@@ -170,5 +179,10 @@ Deno.test({
     ok(sent < 64 << 20, `the client read ${sent} bytes after its disk was full`);
     ok(seconds < 10, `${seconds} s`);
     deepEqual(await listNames(disk.path), ["big.bin"]);
+    await recordFigures("disk full, download", {
+      diskBytes: 4 << 20,
+      endlessSenderBytesSentBeforeTheClientStopped: sent,
+      clientSeconds: Number(seconds.toFixed(2)),
+    });
   },
 });
