@@ -12,7 +12,7 @@ import { encodeMessage } from "../protocol/messages.ts";
 import type { ServedRoot } from "../root/served_root.ts";
 import { clientHost } from "../transport/address.ts";
 import { listenTransport } from "../transport/listen.ts";
-import type { ServerTlsOptions } from "../transport/types.ts";
+import type { ServerTlsOptions, TransportConn } from "../transport/types.ts";
 import { type Admission, localAdmission } from "./admission.ts";
 import type { TokenSet } from "./auth.ts";
 import {
@@ -123,7 +123,7 @@ function peer(addr: Deno.Addr): string {
 }
 
 /** A connection whose reads and writes mark it as active. */
-function watched(conn: Deno.Conn, touch: () => void) {
+function watched(conn: TransportConn, touch: () => void) {
   return {
     read: async (p: Uint8Array) => {
       const n = await conn.read(p);
@@ -169,13 +169,13 @@ export function startServer(options: ServerOptions): BftpServer {
     reusePort: options.reusePort ?? false,
     tls: options.tls,
   });
-  const sessions = new Map<Deno.Conn, Promise<void>>();
+  const sessions = new Map<TransportConn, Promise<void>>();
   const refusing = new Set<Promise<void>>();
   const admission: Admission = options.admission ??
     localAdmission({ maxConnections, maxPerClient });
   let closing = false;
 
-  const closeConn = (conn: Deno.Conn) => {
+  const closeConn = (conn: TransportConn) => {
     try {
       conn.close();
     } catch (e) {
@@ -183,7 +183,11 @@ export function startServer(options: ServerOptions): BftpServer {
     }
   };
 
-  const refuseBusy = async (conn: Deno.Conn, remote: string, why: "full" | "client-full") => {
+  const refuseBusy = async (
+    conn: TransportConn,
+    remote: string,
+    why: "full" | "client-full",
+  ) => {
     const message = why === "full"
       ? `Server busy: the limit of ${maxConnections} connection(s) is reached, try again later`
       : `Server busy: the limit of ${maxPerClient} connection(s) from one address is reached, ` +
@@ -214,7 +218,7 @@ export function startServer(options: ServerOptions): BftpServer {
     }
   };
 
-  const serveOne = async (conn: Deno.Conn, remote: string) => {
+  const serveOne = async (conn: TransportConn, remote: string) => {
     let last = Date.now();
     let ready = false;
     const handshakeTimer = handshakeMs > 0
@@ -233,9 +237,9 @@ export function startServer(options: ServerOptions): BftpServer {
       }, Math.min(1000, idleMs))
       : undefined;
     try {
-      if (options.tls !== undefined) {
+      if (conn.handshake !== undefined) {
         try {
-          await (conn as Deno.TlsConn).handshake();
+          await conn.handshake();
         } catch (e) {
           if (!closing) {
             log(`${remote} TLS handshake failed: ${e instanceof Error ? e.message : String(e)}`);
@@ -276,7 +280,7 @@ export function startServer(options: ServerOptions): BftpServer {
         }
         const remote = peer(conn.remoteAddr);
         const host = clientHost(conn.remoteAddr);
-        (conn as Deno.TcpConn).setNoDelay?.(true);
+        if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
         const admitted = admission.tryAcquire(host);
         if (admitted !== "ok") {
           if (refusing.size >= MAX_REFUSING) {

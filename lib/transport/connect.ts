@@ -56,7 +56,9 @@ function handshakeError(where: string, e: unknown): TlsError {
 function certificateProblem(e: unknown): string {
   const reason = reasonOf(e);
   const code = String((e as { code?: unknown }).code ?? "");
-  if (/UnknownIssuer|UNABLE_TO_(GET_ISSUER|VERIFY)/.test(reason + code)) {
+  if (
+    /UnknownIssuer|BadSignature|UNABLE_TO_(GET_ISSUER|VERIFY)|CERT_SIGNATURE/.test(reason + code)
+  ) {
     return "it is not signed by a trusted authority";
   }
   if (/CaUsedAsEndEntity|SELF_SIGNED/.test(reason + code)) return "it is self-signed";
@@ -135,8 +137,39 @@ async function connectNodeTls(
   return new NodeTlsConn(socket);
 }
 
+/**
+ * Deno's TLS reports a peer that closed without a TLS close_notify as an
+ * UnexpectedEof error. For BFTP, whose own framing tells a cut message from
+ * a whole one, that is an end of stream like any other.
+ */
+function eofTolerant(conn: Deno.TlsConn): TransportConn {
+  return {
+    read: async (p) => {
+      try {
+        return await conn.read(p);
+      } catch (e) {
+        if (e instanceof Deno.errors.UnexpectedEof) return null;
+        throw e;
+      }
+    },
+    write: (p) => conn.write(p),
+    closeWrite: () => conn.closeWrite(),
+    close: () => conn.close(),
+    get localAddr() {
+      return conn.localAddr;
+    },
+    get remoteAddr() {
+      return conn.remoteAddr;
+    },
+    [Symbol.dispose]: () => conn.close(),
+  };
+}
+
 /** TLS with Deno's own stack (the faster one), trusting `caCerts` or the default roots. */
-async function connectDenoTls(options: ConnectOptions, caCerts: string[] | undefined) {
+async function connectDenoTls(
+  options: ConnectOptions,
+  caCerts: string[] | undefined,
+): Promise<TransportConn> {
   const where = formatHostPort(options.hostname, options.port);
   const timeout = options.timeout ?? 30;
   const started = Date.now();
@@ -161,7 +194,7 @@ async function connectDenoTls(options: ConnectOptions, caCerts: string[] | undef
     : undefined;
   try {
     await conn.handshake();
-    return conn;
+    return eofTolerant(conn);
   } catch (e) {
     try {
       conn.close();

@@ -1,13 +1,21 @@
 /**
- * Opening a server's listener, plain or TLS. A TLS listener hands out
- * connections whose handshake happens on first use; the server runs it
- * under its handshake timeout.
+ * Opening a server's listener, plain or TLS. Both accept TCP with Deno's
+ * own listener (SO_REUSEPORT for the worker pool included); a TLS
+ * connection then runs `node:tls` over the accepted socket, with its
+ * handshake still to be done: the server awaits it under its handshake
+ * timeout, and closing the connection closes the socket at once, whatever
+ * state the handshake is in. (Deno's `listenTls` cannot do that: its
+ * connections finish their handshake before they close, so a client that
+ * connects and stays silent would keep its socket open.)
  *
  * @module
  */
 
+import { createSecureContext, type SecureContext, TLSSocket } from "node:tls";
 import { TlsError } from "../errors.ts";
-import type { ServerTlsOptions } from "./types.ts";
+import { duplexOf } from "./conn_duplex.ts";
+import { NodeTlsConn } from "./node_tls_conn.ts";
+import type { ServerTlsOptions, TransportConn, TransportListener } from "./types.ts";
 
 /** Options for {@linkcode listenTransport}. */
 export interface ListenOptions {
@@ -23,6 +31,54 @@ export interface ListenOptions {
   reusePort?: boolean;
   /** Speak TLS with this certificate and key; absent: plain TCP. */
   tls?: ServerTlsOptions | undefined;
+}
+
+/** TLS over the connections a TCP listener accepts. */
+class TlsListener implements TransportListener {
+  #tcp: Deno.TcpListener;
+  #context: SecureContext;
+
+  constructor(tcp: Deno.TcpListener, context: SecureContext) {
+    this.#tcp = tcp;
+    this.#context = context;
+  }
+
+  get addr(): Deno.NetAddr {
+    return this.#tcp.addr;
+  }
+
+  async accept(): Promise<TransportConn> {
+    const tcp = await this.#tcp.accept();
+    tcp.setNoDelay(true);
+    const socket = new TLSSocket(duplexOf(tcp) as never, {
+      isServer: true,
+      secureContext: this.#context,
+    });
+    return new NodeTlsConn(socket, {
+      secure: false,
+      localAddr: tcp.localAddr,
+      remoteAddr: tcp.remoteAddr,
+    });
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<TransportConn> {
+    while (true) {
+      try {
+        yield await this.accept();
+      } catch (e) {
+        if (e instanceof Deno.errors.BadResource) return;
+        throw e;
+      }
+    }
+  }
+
+  close(): void {
+    this.#tcp.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
 }
 
 /**
@@ -41,21 +97,22 @@ export interface ListenOptions {
  * ok(listener.addr.port > 0);
  * ```
  */
-export function listenTransport(options: ListenOptions): Deno.Listener<Deno.Conn, Deno.NetAddr> {
-  const address = {
+export function listenTransport(options: ListenOptions): TransportListener {
+  let context: SecureContext | undefined;
+  if (options.tls !== undefined) {
+    try {
+      context = createSecureContext({ cert: options.tls.cert, key: options.tls.key });
+    } catch (e) {
+      throw new TlsError(
+        `Cannot use the TLS certificate and key: ${e instanceof Error ? e.message : String(e)}`,
+        { cause: e },
+      );
+    }
+  }
+  const tcp = Deno.listen({
     hostname: options.hostname,
     port: options.port,
     ...(options.reusePort ? { reusePort: true } : {}),
-  };
-  if (options.tls === undefined) return Deno.listen(address);
-  try {
-    return Deno.listenTls({ ...address, cert: options.tls.cert, key: options.tls.key });
-  } catch (e) {
-    if (e instanceof Deno.errors.AddrInUse || e instanceof Deno.errors.AddrNotAvailable) throw e;
-    if (e instanceof Deno.errors.PermissionDenied) throw e;
-    throw new TlsError(
-      `Cannot use the TLS certificate and key: ${e instanceof Error ? e.message : String(e)}`,
-      { cause: e },
-    );
-  }
+  });
+  return context === undefined ? tcp : new TlsListener(tcp, context);
 }

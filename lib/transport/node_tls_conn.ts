@@ -1,9 +1,11 @@
 /**
  * A `node:tls` socket seen as a {@linkcode TransportConn}: `read` and
- * `write` with the same contract as `Deno.Conn`. bftp needs `node:tls` on
- * the client only to pin a certificate by its fingerprint (Deno's own TLS
- * does not show the peer's certificate), and to trust a self-signed
- * certificate that is marked as a CA.
+ * `write` with the same contract as `Deno.Conn`. bftp uses `node:tls` on
+ * the client to pin a certificate by its fingerprint (Deno's own TLS does
+ * not show the peer's certificate) and to trust a self-signed certificate
+ * that is marked as a CA; and on the server, where a connection must be
+ * closable during its handshake (Deno's TLS server finishes a handshake
+ * before it closes, so a silent client would hold its socket forever).
  *
  * @module
  */
@@ -15,9 +17,29 @@ import type { TransportConn } from "./types.ts";
 /** Bytes buffered from the socket before it is paused. */
 const HIGH_WATER = 4 << 20;
 
-function lost(e: unknown): ConnectionError {
+/** The error a read or write reports: Deno's own kinds where there is one. */
+function lost(e: unknown): Error {
+  if (e instanceof Deno.errors.ConnectionReset || e instanceof Deno.errors.BrokenPipe) return e;
+  const code = (e as { code?: unknown } | null)?.code;
   const message = e instanceof Error ? e.message : String(e);
+  if (code === "ECONNRESET") return new Deno.errors.ConnectionReset(message);
+  if (code === "EPIPE") return new Deno.errors.BrokenPipe(message);
   return new ConnectionError(`Connection lost: ${message}`, { cause: e });
+}
+
+/** Options for {@linkcode NodeTlsConn}. */
+export interface NodeTlsConnOptions {
+  /**
+   * The handshake is done already (a client socket after `secureConnect`);
+   * otherwise it is awaited (a server socket wrapping an accepted one).
+   *
+   * @default {true}
+   */
+  secure?: boolean;
+  /** This end's address, when the socket does not know it (a wrapped stream). */
+  localAddr?: Deno.NetAddr;
+  /** The peer's address, when the socket does not know it. */
+  remoteAddr?: Deno.NetAddr;
 }
 
 /**
@@ -37,13 +59,30 @@ export class NodeTlsConn implements TransportConn {
   #buffered = 0;
   #ended = false;
   #closed = false;
-  #error: ConnectionError | null = null;
+  #error: Error | null = null;
   #wake: (() => void) | null = null;
   #paused = false;
+  #secure: Promise<void>;
+  #localAddr: Deno.NetAddr | undefined;
+  #remoteAddr: Deno.NetAddr | undefined;
 
-  /** @param socket A socket whose `secureConnect` has happened. */
-  constructor(socket: TLSSocket) {
+  /**
+   * @param socket A TLS socket.
+   * @param options Whether its handshake is done, and the addresses.
+   */
+  constructor(socket: TLSSocket, options: NodeTlsConnOptions = {}) {
     this.#socket = socket;
+    this.#localAddr = options.localAddr;
+    this.#remoteAddr = options.remoteAddr;
+    this.#secure = options.secure === false
+      ? new Promise<void>((resolve, reject) => {
+        socket.once("secure", () => resolve());
+        socket.once("error", (e: unknown) => reject(e));
+        socket.once("close", () => reject(new ConnectionError("Connection closed")));
+      })
+      : Promise.resolve();
+    // Nobody may be waiting on the handshake: its failure is reported by read() too.
+    this.#secure.catch(() => {});
     socket.on("data", (chunk: Uint8Array) => {
       this.#chunks.push(chunk);
       this.#buffered += chunk.byteLength;
@@ -73,8 +112,19 @@ export class NodeTlsConn implements TransportConn {
     wake?.();
   }
 
+  /**
+   * Waits for the TLS handshake to be done.
+   *
+   * @returns When it is done.
+   * @throws When it failed, or the connection was closed first.
+   */
+  handshake(): Promise<void> {
+    return this.#secure;
+  }
+
   /** This end's address. */
   get localAddr(): Deno.NetAddr {
+    if (this.#localAddr) return this.#localAddr;
     return {
       transport: "tcp",
       hostname: this.#socket.localAddress ?? "",
@@ -84,6 +134,7 @@ export class NodeTlsConn implements TransportConn {
 
   /** The peer's address. */
   get remoteAddr(): Deno.NetAddr {
+    if (this.#remoteAddr) return this.#remoteAddr;
     return {
       transport: "tcp",
       hostname: this.#socket.remoteAddress ?? "",
@@ -99,7 +150,7 @@ export class NodeTlsConn implements TransportConn {
    */
   async read(p: Uint8Array): Promise<number | null> {
     while (this.#chunks.length === 0) {
-      if (this.#closed) throw new ConnectionError("Connection closed");
+      if (this.#closed) throw new Deno.errors.BadResource("Connection closed");
       if (this.#error) throw this.#error;
       if (this.#ended) return null;
       await new Promise<void>((resolve) => this.#wake = resolve);
@@ -122,31 +173,21 @@ export class NodeTlsConn implements TransportConn {
   }
 
   /**
-   * Writes all of `p` (copied: the caller may reuse its buffer at once),
-   * waiting while the socket's buffer is full.
+   * Writes all of `p`, and resolves once TLS has encrypted it and handed it
+   * to the socket below: the caller may then reuse its buffer, or close.
    *
    * @param p The bytes.
    * @returns `p.byteLength`.
    */
-  async write(p: Uint8Array): Promise<number> {
-    if (this.#closed) throw new ConnectionError("Connection closed");
-    if (this.#error) throw this.#error;
-    const flushed = this.#socket.write(p.slice());
-    if (!flushed) {
-      await new Promise<void>((resolve, reject) => {
-        const done = () => {
-          this.#socket.off("drain", done);
-          this.#socket.off("close", done);
-          if (this.#error) reject(this.#error);
-          else if (this.#closed || this.#socket.destroyed) {
-            reject(new ConnectionError("Connection closed"));
-          } else resolve();
-        };
-        this.#socket.on("drain", done);
-        this.#socket.on("close", done);
+  write(p: Uint8Array): Promise<number> {
+    if (this.#closed) return Promise.reject(new Deno.errors.BadResource("Connection closed"));
+    if (this.#error) return Promise.reject(this.#error);
+    return new Promise((resolve, reject) => {
+      this.#socket.write(p, (e?: Error | null) => {
+        if (e) reject(this.#closed ? new Deno.errors.BadResource("Connection closed") : lost(e));
+        else resolve(p.byteLength);
       });
-    }
-    return p.byteLength;
+    });
   }
 
   /** Ends the sending side. */

@@ -20,6 +20,23 @@ export interface TransportConn extends ByteReader, ByteWriter, Disposable {
   closeWrite(): Promise<void>;
   /** Closes both sides at once (a pending read or write fails). */
   close(): void;
+  /** A TLS connection's handshake, when it is still to be done (a server's accepted one). */
+  handshake?(): Promise<unknown>;
+}
+
+/** A listener, plain or TLS: what the server accepts connections from. */
+export interface TransportListener extends AsyncIterable<TransportConn>, Disposable {
+  /** The address it listens on (the real port when 0 was asked). */
+  readonly addr: Deno.NetAddr;
+  /**
+   * Waits for the next connection.
+   *
+   * @returns The connection (for TLS: its handshake still to be done).
+   * @throws {Deno.errors.BadResource} Once the listener is closed.
+   */
+  accept(): Promise<TransportConn>;
+  /** Stops listening. */
+  close(): void;
 }
 
 /** How a client trusts a TLS server. */

@@ -8,7 +8,7 @@
  */
 
 import { equal, ok } from "node:assert/strict";
-import { BftpClient } from "../../lib/client/client.ts";
+import { BftpClient, type ClientOptions } from "../../lib/client/client.ts";
 import { RemoteError, type RemoteErrorCode } from "../../lib/errors.ts";
 import { BufferedReader } from "../../lib/framing/buffered_reader.ts";
 import { encodeDelimited } from "../../lib/framing/delimited.ts";
@@ -22,7 +22,7 @@ import {
   type Request,
 } from "../../lib/protocol/messages.ts";
 import { ServedRoot } from "../../lib/root/served_root.ts";
-import { type BftpServer, startServer } from "../../lib/server/server.ts";
+import { type BftpServer, type ServerOptions, startServer } from "../../lib/server/server.ts";
 
 /** Options for {@linkcode startTestServer}. */
 export interface TestServerOptions {
@@ -45,6 +45,12 @@ export interface TestServerOptions {
    * @default {1000}
    */
   maxConnections?: number;
+  /**
+   * More server options (TLS, tokens, limits).
+   *
+   * @default {{}}
+   */
+  server?: Omit<ServerOptions, "root" | "log"> | undefined;
 }
 
 /** A running server over a temporary folder. */
@@ -61,8 +67,8 @@ export interface TestServer extends AsyncDisposable {
   port: number;
   /** The server's log lines. */
   log: string[];
-  /** Opens a real client session. */
-  connect(): Promise<BftpClient>;
+  /** Opens a real client session (TLS and token as `options` say). */
+  connect(options?: Partial<ClientOptions>): Promise<BftpClient>;
   /** Opens a raw session (hello done). */
   raw(): Promise<RawSession>;
   /** Waits until the server has this many sessions open. */
@@ -130,6 +136,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     port: 0,
     log: (line) => log.push(line),
     maxConnections: options.maxConnections ?? 1000,
+    ...options.server,
   });
   const port = server.addr.port;
   return {
@@ -139,7 +146,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     server,
     port,
     log,
-    connect: () => BftpClient.connect({ hostname: "127.0.0.1", port }),
+    connect: (more = {}) => BftpClient.connect({ hostname: "127.0.0.1", port, ...more }),
     raw: () => RawSession.open(port),
     waitForConnections: (n) =>
       waitUntil(() => server.connections === n, `${n} open sessions (${server.connections} now)`),
