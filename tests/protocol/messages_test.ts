@@ -27,6 +27,15 @@ const EVERY_REQUEST: Request[] = [
   { op: "RENAME", from: "a", to: 'b/"quoted"' },
   { op: "HASH", path: "h" },
   { op: "QUIT" },
+  { op: "AUTH", token: "s3cr3t-token" },
+  { op: "GET", path: "big.iso", offset: 1_048_576, expect: { size: 4_000_000, mtime: 17e11 } },
+  {
+    op: "GET",
+    path: "big.iso",
+    offset: 0,
+    expect: { size: 1, mtime: null, sha256: "ab".repeat(32) },
+  },
+  { op: "PUT", path: "r.bin", size: 10, overwrite: true, resume: true, sha256: "0f".repeat(32) },
 ];
 
 Deno.test("protocol: decodeRequest() round-trips every request", () => {
@@ -35,7 +44,7 @@ Deno.test("protocol: decodeRequest() round-trips every request", () => {
     deepEqual(decodeRequest(encodeMessage(req)), req);
     ops.add(req.op);
   }
-  equal(ops.size, 12);
+  equal(ops.size, 13);
 });
 
 Deno.test("protocol: decodeRequest() fills defaults and ignores unknown fields", () => {
@@ -139,4 +148,44 @@ Deno.test("protocol: encodeMessage() is compact UTF-8 JSON", () => {
     new TextDecoder().decode(encodeMessage({ op: "STAT", path: "é" })),
     '{"op":"STAT","path":"é"}',
   );
+});
+
+Deno.test("protocol: the resume and AUTH fields are checked", () => {
+  const hash = "Ab".repeat(32);
+  // Hashes are taken in either case and kept in lowercase.
+  deepEqual(
+    decodeRequest(json(`{"op":"PUT","path":"a","size":3,"resume":true,"sha256":"${hash}"}`)),
+    { op: "PUT", path: "a", size: 3, overwrite: true, resume: true, sha256: hash.toLowerCase() },
+  );
+  deepEqual(decodeRequest(json('{"op":"PUT","path":"a","size":3,"resume":false}')), {
+    op: "PUT",
+    path: "a",
+    size: 3,
+    overwrite: true,
+  });
+  deepEqual(decodeRequest(json('{"op":"GET","path":"a","offset":0}')), {
+    op: "GET",
+    path: "a",
+    offset: 0,
+  });
+  for (
+    const c of [
+      '{"op":"AUTH"}',
+      '{"op":"AUTH","token":5}',
+      '{"op":"GET","path":"a","offset":-1}',
+      '{"op":"GET","path":"a","offset":"5"}',
+      '{"op":"GET","path":"a","offset":1.5}',
+      '{"op":"GET","path":"a","expect":5}',
+      '{"op":"GET","path":"a","expect":{"mtime":1}}',
+      '{"op":"GET","path":"a","expect":{"size":1,"mtime":"x"}}',
+      '{"op":"GET","path":"a","expect":{"size":1,"mtime":1,"sha256":"abc"}}',
+      // A resumable upload needs its size and its whole hash.
+      '{"op":"PUT","path":"a","resume":true,"sha256":"' + hash + '"}',
+      '{"op":"PUT","path":"a","size":3,"resume":true}',
+      '{"op":"PUT","path":"a","size":3,"resume":"yes","sha256":"' + hash + '"}',
+      '{"op":"PUT","path":"a","size":3,"resume":true,"sha256":"' + hash.slice(1) + 'g"}',
+    ]
+  ) {
+    throws(() => decodeRequest(json(c)), ProtocolError, c);
+  }
 });
