@@ -15,6 +15,11 @@ export interface HashCacheOptions {
    * @default {10000}
    */
   capacity?: number;
+  /**
+   * Told of every hash {@linkcode HashCache.set} remembers (not of those
+   * {@linkcode HashCache.learn}s), so a pool of workers can share them.
+   */
+  onSet?: ((key: string, sha256: string) => void) | undefined;
 }
 
 /**
@@ -56,10 +61,12 @@ export function contentKey(info: Deno.FileInfo): string | null {
 export class HashCache {
   #map = new Map<string, string>();
   #capacity: number;
+  #onSet: ((key: string, sha256: string) => void) | undefined;
 
-  /** @param options The capacity. */
+  /** @param options The capacity, and who to tell of new hashes. */
   constructor(options: HashCacheOptions = {}) {
     this.#capacity = options.capacity ?? 10000;
+    this.#onSet = options.onSet;
   }
 
   /**
@@ -82,6 +89,18 @@ export class HashCache {
    */
   set(key: string | null, sha256: string): void {
     if (key === null) return;
+    this.learn(key, sha256);
+    this.#onSet?.(key, sha256);
+  }
+
+  /**
+   * Remembers a hash learnt from elsewhere (another worker), without
+   * telling `onSet`.
+   *
+   * @param key A content key.
+   * @param sha256 The file's hash.
+   */
+  learn(key: string, sha256: string): void {
     this.#map.delete(key);
     this.#map.set(key, sha256);
     if (this.#map.size > this.#capacity) {

@@ -38,6 +38,13 @@ export interface ServedRootOptions {
    * @default {24}
    */
   resumeExpiryHours?: number;
+  /**
+   * The cache of known file hashes; workers of one pool pass one that
+   * shares what it learns with the others.
+   *
+   * @default {new HashCache()}
+   */
+  hashCache?: HashCache;
 }
 
 /** A file opened for reading by {@linkcode ServedRoot.openRead}. */
@@ -161,10 +168,11 @@ export class ServedRoot {
   #readOnly: boolean;
   #fsync: boolean;
   #resumeExpiryMs: number;
-  #hashes = new HashCache();
+  #hashes: HashCache;
 
   private constructor(realRoot: string, options: ServedRootOptions) {
     this.#root = realRoot;
+    this.#hashes = options.hashCache ?? new HashCache();
     this.#readOnly = options.readOnly ?? false;
     this.#fsync = options.fsync ?? true;
     this.#resumeExpiryMs = (options.resumeExpiryHours ?? RESUME_EXPIRY_HOURS) * 3600_000;

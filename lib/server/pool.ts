@@ -155,7 +155,10 @@ export async function startServerPool(options: ServerPoolOptions): Promise<Serve
     worker.onmessage = (e: MessageEvent<WorkerEvent>) => {
       const event = e.data;
       if (event.type === "log") log(event.line, index);
-      else if (event.type === "ready") ready.resolve();
+      else if (event.type === "hash") {
+        // Share what one worker hashed, so no other worker hashes the same file again.
+        for (const other of workers) if (other && other !== worker) other.postMessage(event);
+      } else if (event.type === "ready") ready.resolve();
       else if (event.type === "failed") ready.reject(new Error(event.message));
     };
     worker.onerror = (e: ErrorEvent) => {

@@ -15,19 +15,26 @@ import { ServedRoot } from "../root/served_root.ts";
 import { sharedAdmission } from "./admission.ts";
 import { TokenSet } from "./auth.ts";
 import { type BftpServer, startServer } from "./server.ts";
-import type { ControlMessage, StartMessage, WorkerEvent } from "./worker_messages.ts";
+import type { ControlMessage, HashMessage, StartMessage, WorkerEvent } from "./worker_messages.ts";
+import { HashCache } from "../root/hash_cache.ts";
 
 const post = (event: WorkerEvent) => self.postMessage(event);
 let server: BftpServer | undefined;
 
-self.onmessage = async (e: MessageEvent<StartMessage | ControlMessage>) => {
+// Hashes this worker computes go to the pool, which passes them to the other workers.
+const hashes = new HashCache({ onSet: (key, sha256) => post({ type: "hash", key, sha256 }) });
+
+self.onmessage = async (e: MessageEvent<StartMessage | ControlMessage | HashMessage>) => {
   const msg = e.data;
-  if (msg.type === "start") {
+  if (msg.type === "hash") {
+    hashes.learn(msg.key, msg.sha256);
+  } else if (msg.type === "start") {
     try {
       const root = await ServedRoot.open(msg.rootPath, {
         readOnly: msg.readOnly,
         fsync: msg.fsync,
         resumeExpiryHours: msg.resumeExpiryHours,
+        hashCache: hashes,
       });
       const limits = { maxConnections: msg.maxConnections, maxPerClient: msg.maxPerClient };
       server = startServer({

@@ -51,8 +51,19 @@ export interface ControlMessage {
   type: "stop" | "crash";
 }
 
+/** Either way: a file hash one worker computed, for the others' caches. */
+export interface HashMessage {
+  /** Always `"hash"`. */
+  type: "hash";
+  /** The file's content key (see `lib/root/hash_cache.ts`). */
+  key: string;
+  /** Its SHA-256. */
+  sha256: string;
+}
+
 /** Worker to main thread. */
 export type WorkerEvent =
+  | HashMessage
   | { type: "ready" }
   | { type: "log"; line: string }
   | { type: "stopped" }
