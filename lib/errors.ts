@@ -263,3 +263,61 @@ export class RemoteError extends BftpError {
 export function exitCodeOf(err: unknown): number {
   return err instanceof BftpError ? err.exitCode : EXIT_CODES.INTERNAL;
 }
+
+/** Options for {@linkcode localIoError}. */
+export interface LocalIoErrorOptions {
+  /**
+   * The words for a missing file.
+   *
+   * @default {"not found"}
+   */
+  notFound?: string;
+  /**
+   * The words for a folder where a file was expected.
+   *
+   * @default {"is a folder"}
+   */
+  isFolder?: string;
+}
+
+/**
+ * Turns a failed local file operation into a {@linkcode LocalIoError} with a
+ * short reason: `Cannot write "out.bin": permission denied`. A
+ * {@linkcode BftpError} passes through unchanged.
+ *
+ * @param action What was being done: "read", "write", "create folder"...
+ * @param path The local path, as the user gave it.
+ * @param cause What the file system threw.
+ * @param options Words for the common cases.
+ * @returns The error to throw.
+ *
+ * @example
+ * ```ts
+ * import { localIoError } from "./errors.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const err = localIoError("read", "a.txt", new Deno.errors.NotFound("x"));
+ * deepEqual(err.message, 'Cannot read "a.txt": not found');
+ * deepEqual(err.exitCode, 3);
+ * ```
+ */
+export function localIoError(
+  action: string,
+  path: string,
+  cause: unknown,
+  options: LocalIoErrorOptions = {},
+): BftpError {
+  if (cause instanceof BftpError) return cause;
+  const why = cause instanceof Deno.errors.NotFound
+    ? options.notFound ?? "not found"
+    : cause instanceof Deno.errors.PermissionDenied
+    ? "permission denied"
+    : cause instanceof Deno.errors.IsADirectory
+    ? options.isFolder ?? "is a folder"
+    : cause instanceof Deno.errors.NotADirectory
+    ? "a part of the path is not a folder"
+    : cause instanceof Error
+    ? cause.message.replace(/ \(os error \d+\).*$/s, "")
+    : String(cause);
+  return new LocalIoError(`Cannot ${action} "${path}": ${why}`, { cause });
+}

@@ -8,24 +8,11 @@
 
 import { createHash, randomFillSync } from "node:crypto";
 import { basename, join } from "node:path";
-import { LocalIoError } from "../errors.ts";
+import { LocalIoError, localIoError } from "../errors.ts";
 import { sizeName } from "./sizes.ts";
 import type { CheckFile } from "./types.ts";
 
 const PIECE = 1 << 20;
-
-function localError(action: string, path: string, e: unknown): LocalIoError {
-  const why = e instanceof Deno.errors.NotFound
-    ? "not found"
-    : e instanceof Deno.errors.PermissionDenied
-    ? "permission denied"
-    : e instanceof Deno.errors.IsADirectory
-    ? "is a folder"
-    : e instanceof Error
-    ? e.message.replace(/ \(os error \d+\).*$/, "")
-    : String(e);
-  return new LocalIoError(`Cannot ${action} "${path}": ${why}`, { cause: e });
-}
 
 /**
  * Hashes a local file with SHA-256, reading it in 1 MiB pieces.
@@ -54,7 +41,7 @@ export async function hashLocalFile(path: string): Promise<{ size: number; sha25
   try {
     file = await Deno.open(path, { read: true });
   } catch (e) {
-    throw localError("read", path, e);
+    throw localIoError("read", path, e);
   }
   try {
     const hash = createHash("sha256");
@@ -68,7 +55,7 @@ export async function hashLocalFile(path: string): Promise<{ size: number; sha25
     }
     return { size, sha256: hash.digest("hex") };
   } catch (e) {
-    throw localError("read", path, e);
+    throw localIoError("read", path, e);
   } finally {
     file.close();
   }
@@ -103,7 +90,7 @@ export async function generateFile(dir: string, size: number): Promise<CheckFile
   try {
     file = await Deno.open(path, { write: true, create: true, truncate: true });
   } catch (e) {
-    throw localError("write", path, e);
+    throw localIoError("write", path, e);
   }
   const hash = createHash("sha256");
   try {
@@ -116,7 +103,7 @@ export async function generateFile(dir: string, size: number): Promise<CheckFile
       left -= piece.byteLength;
     }
   } catch (e) {
-    throw localError("write", path, e);
+    throw localIoError("write", path, e);
   } finally {
     file.close();
   }
@@ -144,7 +131,7 @@ export async function userFile(path: string): Promise<CheckFile> {
   try {
     info = await Deno.stat(path);
   } catch (e) {
-    throw localError("read", path, e);
+    throw localIoError("read", path, e);
   }
   if (!info.isFile) throw new LocalIoError(`Cannot check "${path}": not a regular file`);
   const { size, sha256 } = await hashLocalFile(path);

@@ -7,7 +7,7 @@
 
 import { basename, dirname, join } from "node:path";
 import { LOCAL_TEMP_INFIX } from "../client/local.ts";
-import { ConnectionError, LocalIoError } from "../errors.ts";
+import { ConnectionError, localIoError } from "../errors.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import { receivePipe } from "../pipe/pipe.ts";
 import type { Command } from "./command.ts";
@@ -45,31 +45,20 @@ Examples:
 
 The wire format is in docs/PIPE.md.`;
 
-function writeError(path: string, e: unknown): LocalIoError {
-  const why = e instanceof Deno.errors.NotFound
-    ? "its folder does not exist"
-    : e instanceof Deno.errors.PermissionDenied
-    ? "permission denied"
-    : e instanceof Deno.errors.IsADirectory
-    ? "is a folder"
-    : e instanceof Error
-    ? e.message.replace(/ \(os error \d+\).*$/, "")
-    : String(e);
-  return new LocalIoError(`Cannot write "${path}": ${why}`, { cause: e });
-}
-
 /** Opens the temporary file beside `dest`. */
 async function openTemp(dest: string): Promise<{ file: Deno.FsFile; path: string }> {
   try {
     if ((await Deno.stat(dest)).isDirectory) throw new Deno.errors.IsADirectory();
   } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw writeError(dest, e);
+    if (!(e instanceof Deno.errors.NotFound)) {
+      throw localIoError("write", dest, e, { notFound: "its folder does not exist" });
+    }
   }
   const path = join(dirname(dest), `.${basename(dest)}${LOCAL_TEMP_INFIX}${crypto.randomUUID()}`);
   try {
     return { file: await Deno.open(path, { write: true, createNew: true, mode: 0o644 }), path };
   } catch (e) {
-    throw writeError(dest, e);
+    throw localIoError("write", dest, e, { notFound: "its folder does not exist" });
   }
 }
 
@@ -108,7 +97,9 @@ export const recvCommand: Command = {
             try {
               return Promise.resolve(temp.file.writeSync(p));
             } catch (e) {
-              return sinkFailed(writeError(file, e));
+              return sinkFailed(
+                localIoError("write", file, e, { notFound: "its folder does not exist" }),
+              );
             }
           },
         };
@@ -130,7 +121,7 @@ export const recvCommand: Command = {
         try {
           await Deno.rename(temp.path, file);
         } catch (e) {
-          throw writeError(file, e);
+          throw localIoError("write", file, e, { notFound: "its folder does not exist" });
         }
         kept = true;
       }

@@ -9,7 +9,7 @@
  */
 
 import { basename, dirname, join } from "node:path";
-import { LocalIoError, ProtocolError } from "../errors.ts";
+import { LocalIoError, localIoError, ProtocolError } from "../errors.ts";
 import type { BodyResult } from "../transfer/body.ts";
 import type { BftpClient, TransferOptions } from "./client.ts";
 import { discardPartial, downloadResumable, resumableSource } from "./resume.ts";
@@ -30,21 +30,6 @@ export interface LocalTransferOptions {
    * @default {false}
    */
   resume?: boolean | undefined;
-}
-
-function localError(action: string, path: string, e: unknown): LocalIoError {
-  const why = e instanceof Deno.errors.NotFound
-    ? "not found"
-    : e instanceof Deno.errors.PermissionDenied
-    ? "permission denied"
-    : e instanceof Deno.errors.IsADirectory
-    ? "is a folder"
-    : e instanceof Deno.errors.NotADirectory
-    ? "a part of the path is not a folder"
-    : e instanceof Error
-    ? e.message.replace(/ \(os error \d+\).*$/, "")
-    : String(e);
-  return new LocalIoError(`Cannot ${action} "${path}": ${why}`, { cause: e });
 }
 
 /**
@@ -202,7 +187,7 @@ async function downloadOne(
     if (cleanFirst) await removeStaleDownloads(dirname(dest), basename(dest));
     ({ temp, file } = await createTemporary(dest));
   } catch (e) {
-    throw localError("write", dest, e);
+    throw localIoError("write", dest, e);
   }
   let done = false;
   try {
@@ -212,7 +197,7 @@ async function downloadOne(
         try {
           return Promise.resolve(file.writeSync(p));
         } catch (e) {
-          return Promise.reject(localError("write", dest, e));
+          return Promise.reject(localIoError("write", dest, e));
         }
       },
     }, {
@@ -228,7 +213,7 @@ async function downloadOne(
       if (Deno.build.os === "windows") file.close();
       await Deno.rename(temp, dest);
     } catch (e) {
-      throw localError("write", dest, e);
+      throw localIoError("write", dest, e);
     }
     done = true;
     file.close();
@@ -268,7 +253,7 @@ export async function uploadFile(
   try {
     file = await Deno.open(source, { read: true });
   } catch (e) {
-    throw localError("read", source, e);
+    throw localIoError("read", source, e);
   }
   try {
     try {
@@ -276,7 +261,7 @@ export async function uploadFile(
       if (info.isDirectory) throw new Deno.errors.IsADirectory();
       size = info.size;
     } catch (e) {
-      throw localError("read", source, e);
+      throw localIoError("read", source, e);
     }
     const resume = options.resume ? await resumableSource(file, size, source) : undefined;
     const transfer = options.progress?.(basename(source), size) ?? {};
@@ -319,7 +304,7 @@ export async function downloadTree(
     try {
       await Deno.mkdir(ldir, { recursive: true });
     } catch (e) {
-      throw localError("create folder", ldir, e);
+      throw localIoError("create folder", ldir, e);
     }
     await removeStaleDownloads(ldir);
     for (const entry of entries) {
@@ -330,7 +315,7 @@ export async function downloadTree(
         // of that folder wherever it points: never follow one (the top DEST is the user's).
         const there = await Deno.lstat(l).catch((e) => {
           if (e instanceof Deno.errors.NotFound) return null;
-          throw localError("create folder", l, e);
+          throw localIoError("create folder", l, e);
         });
         if (there?.isSymlink) {
           throw new LocalIoError(`Cannot write into "${l}": it is a symbolic link`);
@@ -371,7 +356,7 @@ export async function uploadTree(
     try {
       entries = await Array.fromAsync(Deno.readDir(ldir));
     } catch (e) {
-      throw localError("read folder", ldir, e);
+      throw localIoError("read folder", ldir, e);
     }
     entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
     for (const d of entries) {

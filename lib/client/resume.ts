@@ -11,7 +11,7 @@
  */
 
 import { basename, dirname, join } from "node:path";
-import { BftpError, IntegrityError, LocalIoError, RemoteError } from "../errors.ts";
+import { BftpError, IntegrityError, LocalIoError, localIoError, RemoteError } from "../errors.ts";
 import type { FileVersion } from "../protocol/messages.ts";
 import { type BodyResult, hashPrefix } from "../transfer/body.ts";
 import type { BftpClient, PutOptions, TransferOptions } from "./client.ts";
@@ -50,27 +50,13 @@ export function partialPaths(dest: string): { partial: string; state: string } {
   return { partial, state: `${partial}.json` };
 }
 
-function ioError(action: string, path: string, e: unknown): LocalIoError {
-  if (e instanceof BftpError) throw e;
-  const why = e instanceof Deno.errors.NotFound
-    ? "not found"
-    : e instanceof Deno.errors.PermissionDenied
-    ? "permission denied"
-    : e instanceof Deno.errors.IsADirectory
-    ? "is a folder"
-    : e instanceof Error
-    ? e.message.replace(/ \(os error \d+\).*$/, "")
-    : String(e);
-  return new LocalIoError(`Cannot ${action} "${path}": ${why}`, { cause: e });
-}
-
 async function readState(path: string): Promise<PartialState | null> {
   let text: string;
   try {
     text = await Deno.readTextFile(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return null;
-    throw ioError("read", path, e);
+    throw localIoError("read", path, e);
   }
   try {
     const o = JSON.parse(text) as Record<string, unknown>;
@@ -113,7 +99,7 @@ export async function discardPartial(dest: string): Promise<void> {
   const { partial, state } = partialPaths(dest);
   for (const p of [partial, state]) {
     await Deno.remove(p).catch((e) => {
-      if (!(e instanceof Deno.errors.NotFound)) throw ioError("remove", p, e);
+      if (!(e instanceof Deno.errors.NotFound)) throw localIoError("remove", p, e);
     });
   }
 }
@@ -146,7 +132,7 @@ export async function downloadResumable(
   try {
     file = await Deno.open(partial, { read: true, write: true, create: true, mode: 0o644 });
   } catch (e) {
-    throw ioError("write", partial, e);
+    throw localIoError("write", partial, e);
   }
   let keep = true;
   let closed = false;
@@ -175,7 +161,7 @@ export async function downloadResumable(
           try {
             return Promise.resolve(file.writeSync(p));
           } catch (e) {
-            return Promise.reject(ioError("write", dest, e));
+            return Promise.reject(localIoError("write", dest, e));
           }
         },
       }, {
@@ -194,7 +180,7 @@ export async function downloadResumable(
           try {
             await Deno.writeTextFile(statePath, JSON.stringify({ path: remote, version }) + "\n");
           } catch (e) {
-            throw ioError("write", statePath, e);
+            throw localIoError("write", statePath, e);
           }
           transfer = options.progress?.(basename(dest), reply.size - reply.offset) ?? {};
         },
@@ -219,7 +205,7 @@ export async function downloadResumable(
     try {
       await Deno.rename(partial, dest);
     } catch (e) {
-      throw ioError("write", dest, e);
+      throw localIoError("write", dest, e);
     }
     keep = false;
     const result = { size, sha256: body.sha256 };

@@ -8,7 +8,7 @@
  */
 
 import { basename, dirname, join } from "node:path";
-import { LocalIoError } from "../errors.ts";
+import { localIoError } from "../errors.ts";
 import type { ByteWriter } from "../framing/types.ts";
 
 /**
@@ -112,19 +112,8 @@ export class OutputFile implements ByteWriter {
 }
 
 function localError(path: string, e: unknown): unknown {
-  const why = e instanceof Deno.errors.NotFound
-    ? "no such folder"
-    : e instanceof Deno.errors.PermissionDenied
-    ? "permission denied"
-    : e instanceof Deno.errors.IsADirectory
-    ? "is a folder"
-    : e instanceof Deno.errors.NotADirectory
-    ? "a part of the path is not a folder"
-    : undefined;
-  if (why !== undefined) return new LocalIoError(`Cannot write "${path}": ${why}`, { cause: e });
-  if (e instanceof Error && "code" in e) {
-    const message = e.message.replace(/ \(os error \d+\).*$/, "");
-    return new LocalIoError(`Cannot write "${path}": ${message}`, { cause: e });
-  }
-  return e;
+  // File-system errors become one line; anything else (a bug) passes through.
+  const fsError = e instanceof Error &&
+    ("code" in e || Object.values(Deno.errors).some((c) => e instanceof c));
+  return fsError ? localIoError("write", path, e, { notFound: "no such folder" }) : e;
 }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { LocalIoError, TlsError } from "../errors.ts";
+import { localIoError, TlsError } from "../errors.ts";
 import { certificateFingerprint } from "./fingerprint.ts";
 import type { ServerTlsOptions } from "./types.ts";
 
@@ -14,16 +14,7 @@ async function readPem(path: string, what: string): Promise<string> {
   try {
     return await Deno.readTextFile(path);
   } catch (e) {
-    const why = e instanceof Deno.errors.NotFound
-      ? "not found"
-      : e instanceof Deno.errors.PermissionDenied
-      ? "permission denied"
-      : e instanceof Deno.errors.IsADirectory
-      ? "is a folder"
-      : e instanceof Error
-      ? e.message
-      : String(e);
-    throw new LocalIoError(`Cannot read the ${what} "${path}": ${why}`, { cause: e });
+    throw localIoError(`read the ${what}`, path, e);
   }
 }
 
