@@ -102,8 +102,9 @@ export function mainHelp(): string {
     "",
     "URLs look like bftp://HOST[:PORT]/PATH (default port 2121).",
     "Exit codes: 0 ok, 2 usage, 3 local file, 4 connection, 5 protocol, 6 integrity,",
-    "7 timeout, 10 not found, 11 exists, 12 refused path, 13 wrong type, 14 not empty,",
-    "15 denied, 16 busy, 17 no space, 18 server error, 22 HTTP error status (4xx, 5xx),",
+    "7 timeout, 8 TLS, 9 changed since a resume began, 10 not found, 11 exists,",
+    "12 refused path, 13 wrong type, 14 not empty, 15 denied, 16 busy, 17 no space,",
+    "18 server error, 19 check threshold crossed, 22 HTTP error status (4xx, 5xx),",
     "1 internal error.",
   ].join("\n");
 }
