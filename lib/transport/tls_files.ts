@@ -6,6 +6,7 @@
  * @module
  */
 
+import { createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
 import { localIoError, TlsError } from "../errors.ts";
 import { certificateFingerprint } from "./fingerprint.ts";
 import type { ServerTlsOptions } from "./types.ts";
@@ -31,7 +32,8 @@ export interface LoadedServerTls extends ServerTlsOptions {
  * @param keyPath The private key.
  * @returns The PEM texts and the certificate's fingerprint.
  * @throws {LocalIoError} When a file cannot be read.
- * @throws {TlsError} When a file holds no certificate or no key.
+ * @throws {TlsError} When a file holds no certificate or no key, or the key
+ * is not the certificate's.
  *
  * @example
  * ```ts
@@ -52,6 +54,25 @@ export async function loadServerTls(certPath: string, keyPath: string): Promise<
   }
   if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key)) {
     throw new TlsError(`No PEM private key in "${keyPath}"`);
+  }
+  let matches: boolean;
+  try {
+    const spki = { type: "spki", format: "der" } as const;
+    const ofCert = new X509Certificate(cert).publicKey.export(spki);
+    const ofKey = createPublicKey(createPrivateKey(key)).export(spki);
+    matches = Buffer.compare(ofCert, ofKey) === 0;
+  } catch (e) {
+    throw new TlsError(
+      `Cannot use the TLS certificate "${certPath}" and key "${keyPath}": ${
+        e instanceof Error ? e.message : String(e)
+      }`,
+      { cause: e },
+    );
+  }
+  if (!matches) {
+    throw new TlsError(
+      `Cannot use the TLS certificate and key: "${keyPath}" is not the key of "${certPath}"`,
+    );
   }
   return { cert, key, fingerprint };
 }

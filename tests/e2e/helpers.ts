@@ -176,10 +176,11 @@ export interface ServeHandle extends AsyncDisposable {
 
 /**
  * Starts `bftp serve ROOT --port 0 ...extraArgs` and waits for its
- * "listening on bftp://HOST:PORT" line.
+ * "listening on bftp://HOST:PORT" line (bftps:// with TLS).
  *
  * @param root The folder to serve.
  * @param extraArgs More flags (`--read-only`...).
+ * @param options Environment variables for the server (`BFTP_TOKEN`...).
  * @returns The running server; `await using` stops it.
  */
 /**
@@ -190,12 +191,17 @@ export const SERVE_EXTRA_ARGS: string[] = (Deno.env.get("BFTP_TEST_SERVE_ARGS") 
   .split(/\s+/)
   .filter((a) => a !== "");
 
-export async function startServe(root: string, extraArgs: string[] = []): Promise<ServeHandle> {
+export async function startServe(
+  root: string,
+  extraArgs: string[] = [],
+  options: { env?: Record<string, string> } = {},
+): Promise<ServeHandle> {
   const process = new Deno.Command(BFTP_BIN, {
     args: ["serve", root, "--port", "0", ...SERVE_EXTRA_ARGS, ...extraArgs],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
+    ...(options.env === undefined ? {} : { env: options.env }),
   }).spawn();
   let stderr = "";
   const stderrDone = (async () => {
@@ -207,7 +213,7 @@ export async function startServe(root: string, extraArgs: string[] = []): Promis
   const stdoutDone = (async () => {
     for await (const text of process.stdout.pipeThrough(new TextDecoderStream())) {
       stdout += text;
-      const m = /^listening on (bftp:\/\/\S+)\n/m.exec(stdout);
+      const m = /^listening on (bftps?:\/\/\S+)\n/m.exec(stdout);
       if (m) announced(m[1]!);
     }
     announced(null);

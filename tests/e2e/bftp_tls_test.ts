@@ -1,0 +1,174 @@
+/**
+ * End-to-end: `bftp serve --tls-cert/--tls-key` and bftps:// clients that
+ * trust it with --cacert or a pinned --fingerprint; no downgrade either way.
+ *
+ * @module
+ */
+
+import { equal, ok } from "node:assert/strict";
+import { selfSigned, type TestCert } from "../transport/certs.ts";
+import {
+  assertFailure,
+  runBftp,
+  sha256File,
+  startServe,
+  tempDir,
+  writeRandomFile,
+} from "./helpers.ts";
+
+async function tlsServe(root: string, cert: TestCert, extra: string[] = []) {
+  return await startServe(root, ["--tls-cert", cert.certPath, "--tls-key", cert.keyPath, ...extra]);
+}
+
+Deno.test("e2e: bftp serve over TLS prints its fingerprint, as openssl computes it", async () => {
+  await using dir = await tempDir();
+  const cert = await selfSigned(dir.path);
+  await Deno.mkdir(dir.join("root"));
+  await using server = await tlsServe(dir.join("root"), cert);
+  ok(server.url.startsWith("bftps://127.0.0.1:"), server.url);
+  ok(server.stderrText().includes(`fingerprint sha256 ${cert.fingerprint}\n`), server.stderrText());
+});
+
+Deno.test("e2e: get and put over bftps:// with --cacert, and with --fingerprint in any form", async () => {
+  await using dir = await tempDir();
+  const cert = await selfSigned(dir.path);
+  await Deno.mkdir(dir.join("root"));
+  const hash = await writeRandomFile(dir.join("root", "data.bin"), 3_000_000);
+  await using server = await tlsServe(dir.join("root"), cert);
+  const pins = [
+    cert.fingerprint,
+    cert.fingerprint.toLowerCase(),
+    cert.fingerprint.replaceAll(":", ""),
+    cert.fingerprint.replaceAll(":", "").toLowerCase(),
+  ];
+  const trusts = [["--cacert", cert.certPath], ...pins.map((p) => ["--fingerprint", p])];
+  for (const [i, trust] of trusts.entries()) {
+    const got = await runBftp([
+      "get",
+      `${server.url}/data.bin`,
+      dir.join(`got${i}.bin`),
+      ...trust!,
+    ]);
+    equal(got.code, 0, got.stderr);
+    equal(await sha256File(dir.join(`got${i}.bin`)), hash);
+  }
+  const put = await runBftp([
+    "put",
+    dir.join("got0.bin"),
+    `${server.url}/up.bin`,
+    "--fingerprint",
+    pins[2]!,
+  ]);
+  equal(put.code, 0, put.stderr);
+  equal(await sha256File(dir.join("root", "up.bin")), hash);
+  const ls = await runBftp(["ls", `${server.url}/`, "--cacert", cert.certPath]);
+  equal(ls.code, 0, ls.stderr);
+  equal(ls.stdout, "data.bin\nup.bin\n");
+});
+
+Deno.test("e2e: a wrong fingerprint, or no trust at all, is refused with exit 8", async () => {
+  await using dir = await tempDir();
+  const cert = await selfSigned(dir.path, "server");
+  const other = await selfSigned(dir.path, "other");
+  await Deno.mkdir(dir.join("root"));
+  await Deno.writeTextFile(dir.join("root", "a.txt"), "secret");
+  await using server = await tlsServe(dir.join("root"), cert);
+  const wrong = await runBftp([
+    "get",
+    `${server.url}/a.txt`,
+    "-",
+    "--fingerprint",
+    other.fingerprint,
+  ]);
+  assertFailure(wrong, 8, /fingerprint/);
+  ok(wrong.stderr.includes(cert.fingerprint) && wrong.stderr.includes(other.fingerprint));
+  const untrusted = await runBftp(["get", `${server.url}/a.txt`, "-"]);
+  assertFailure(untrusted, 8, /self-signed.*--fingerprint/);
+  const wrongCa = await runBftp(["get", `${server.url}/a.txt`, "-", "--cacert", other.certPath]);
+  assertFailure(wrongCa, 8, /Cannot verify the certificate/);
+  const badPin = await runBftp(["get", `${server.url}/a.txt`, "-", "--fingerprint", "12:34"]);
+  assertFailure(badPin, 2, /Invalid fingerprint/);
+});
+
+Deno.test("e2e: no downgrade: bftps:// to a plain server fails, and bftp:// to a TLS server fails clearly", async () => {
+  await using dir = await tempDir();
+  const cert = await selfSigned(dir.path);
+  await Deno.mkdir(dir.join("root"));
+  await Deno.writeTextFile(dir.join("root", "a.txt"), "hello");
+  await using plain = await startServe(dir.join("root"));
+  const secureUrl = plain.url.replace("bftp://", "bftps://");
+  for (const trust of [[], ["--fingerprint", cert.fingerprint], ["--cacert", cert.certPath]]) {
+    const r = await runBftp(["get", `${secureUrl}/a.txt`, "-", ...trust]);
+    assertFailure(r, 8, /TLS handshake/);
+  }
+  // The plain server never served a request: no GET in its log.
+  equal(plain.logLines(/ GET /).length, 0);
+  await using secure = await tlsServe(dir.join("root"), cert);
+  const r = await runBftp(["get", `${secure.url.replace("bftps://", "bftp://")}/a.txt`, "-"]);
+  assertFailure(r, 4, /use a bftps:\/\/ URL/);
+  const flags = await runBftp(["get", `${plain.url}/a.txt`, "-", "--cacert", cert.certPath]);
+  assertFailure(flags, 2, /bftps:\/\//);
+});
+
+Deno.test("e2e: bftp serve --workers 2 serves TLS on every worker", async () => {
+  await using dir = await tempDir();
+  const cert = await selfSigned(dir.path);
+  await Deno.mkdir(dir.join("root"));
+  const hash = await writeRandomFile(dir.join("root", "w.bin"), 200_000);
+  await using server = await tlsServe(dir.join("root"), cert, ["--workers", "2"]);
+  const runs = await Promise.all(Array.from({ length: 6 }, (_, i) =>
+    runBftp([
+      "get",
+      `${server.url}/w.bin`,
+      dir.join(`w${i}.bin`),
+      "--fingerprint",
+      cert.fingerprint,
+    ])));
+  for (const [i, r] of runs.entries()) {
+    equal(r.code, 0, r.stderr);
+    equal(await sha256File(dir.join(`w${i}.bin`)), hash);
+  }
+  ok(server.stderrText().includes(`fingerprint sha256 ${cert.fingerprint}`));
+});
+
+Deno.test("e2e: bftp serve refuses a missing or unusable certificate", async () => {
+  await using dir = await tempDir();
+  const cert = await selfSigned(dir.path);
+  await Deno.writeTextFile(dir.join("junk.pem"), "not a certificate\n");
+  const missing = await runBftp([
+    "serve",
+    dir.path,
+    "--port",
+    "0",
+    "--tls-cert",
+    dir.join("nope.pem"),
+    "--tls-key",
+    cert.keyPath,
+  ]);
+  assertFailure(missing, 3, /Cannot read the TLS certificate/);
+  const junk = await runBftp([
+    "serve",
+    dir.path,
+    "--port",
+    "0",
+    "--tls-cert",
+    dir.join("junk.pem"),
+    "--tls-key",
+    cert.keyPath,
+  ]);
+  assertFailure(junk, 8, /No PEM certificate/);
+  const half = await runBftp(["serve", dir.path, "--port", "0", "--tls-cert", cert.certPath]);
+  assertFailure(half, 2, /--tls-cert and --tls-key go together/);
+  const other = await selfSigned(dir.path, "other");
+  const mismatch = await runBftp([
+    "serve",
+    dir.path,
+    "--port",
+    "0",
+    "--tls-cert",
+    cert.certPath,
+    "--tls-key",
+    other.keyPath,
+  ]);
+  assertFailure(mismatch, 8, /Cannot use the TLS certificate and key/);
+});
