@@ -13,6 +13,7 @@ import {
   sha256File,
   startServe,
   tempDir,
+  waitFor,
   writeRandomFile,
 } from "./helpers.ts";
 
@@ -26,7 +27,10 @@ Deno.test("e2e: bftp serve over TLS prints its fingerprint, as openssl computes 
   await Deno.mkdir(dir.join("root"));
   await using server = await tlsServe(dir.join("root"), cert);
   ok(server.url.startsWith("bftps://127.0.0.1:"), server.url);
-  ok(server.stderrText().includes(`fingerprint sha256 ${cert.fingerprint}\n`), server.stderrText());
+  await waitFor(
+    () => server.stderrText().includes(`fingerprint sha256 ${cert.fingerprint}\n`),
+    "the fingerprint line",
+  );
 });
 
 Deno.test("e2e: get and put over bftps:// with --cacert, and with --fingerprint in any form", async () => {
@@ -128,7 +132,10 @@ Deno.test("e2e: bftp serve --workers 2 serves TLS on every worker", async () => 
     equal(r.code, 0, r.stderr);
     equal(await sha256File(dir.join(`w${i}.bin`)), hash);
   }
-  ok(server.stderrText().includes(`fingerprint sha256 ${cert.fingerprint}`));
+  await waitFor(
+    () => server.stderrText().includes(`fingerprint sha256 ${cert.fingerprint}`),
+    "the fingerprint line",
+  );
 });
 
 Deno.test("e2e: bftp serve refuses a missing or unusable certificate", async () => {

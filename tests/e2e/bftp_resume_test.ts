@@ -1,0 +1,239 @@
+/**
+ * End-to-end: `bftp get --resume` and `bftp put --resume`. A cut transfer
+ * is made by a fake peer that stops halfway (a fake server for downloads, a
+ * raw client for uploads), then the real commands continue it.
+ *
+ * @module
+ */
+
+import { deepEqual, equal, ok } from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { BufferedReader } from "../../lib/framing/buffered_reader.ts";
+import { encodeDelimited } from "../../lib/framing/delimited.ts";
+import { readSized, writeSized } from "../../lib/framing/size_header.ts";
+import { writeAll } from "../../lib/framing/write_all.ts";
+import { decodeReply, encodeMessage } from "../../lib/protocol/messages.ts";
+import {
+  assertFailure,
+  findTemporaries,
+  listNames,
+  randomBytes,
+  runBftp,
+  sha256File,
+  startServe,
+  tempDir,
+} from "./helpers.ts";
+
+const encoder = new TextEncoder();
+const hex = (n: number, width: number) => n.toString(16).padStart(width, "0");
+const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
+/** 2026-01-01T00:00:00Z, in seconds. */
+const MTIME = 1767225600;
+
+/**
+ * A fake server that answers one session's GET with the file's true size
+ * and time, then sends only the first `cut` bytes of the body and hangs up.
+ */
+function cuttingServer(data: Uint8Array, cut: number) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const served = (async () => {
+    const conn = await listener.accept();
+    try {
+      const reader = new BufferedReader(conn);
+      await reader.readUntil(new Uint8Array([10]), 64);
+      await writeSized(
+        conn,
+        encodeMessage({ ok: true, version: 1, server: "fake", readOnly: false }),
+      );
+      while (true) {
+        const frame = await readSized(reader, { maxBytes: 65536 });
+        if (frame === null) return;
+        const req = JSON.parse(new TextDecoder().decode(frame));
+        if (req.op === "GET") {
+          await writeSized(
+            conn,
+            encodeMessage({ ok: true, size: data.byteLength, mtime: MTIME * 1000 }),
+          );
+          await writeAll(conn, encoder.encode(hex(data.byteLength, 16)));
+          await writeAll(conn, data.subarray(0, cut));
+          return;
+        }
+        // STAT, for the client's check that the URL is a file.
+        await writeSized(
+          conn,
+          encodeMessage({
+            ok: true,
+            entry: {
+              name: "big.bin",
+              type: "file",
+              size: data.byteLength,
+              mtime: MTIME * 1000,
+              mode: 420,
+            },
+          }),
+        );
+      }
+    } finally {
+      conn.close();
+    }
+  })();
+  return {
+    url: `bftp://127.0.0.1:${listener.addr.port}`,
+    async [Symbol.asyncDispose]() {
+      listener.close();
+      await served;
+    },
+  };
+}
+
+Deno.test("e2e: get --resume continues a cut download and checks the whole file", async () => {
+  await using dir = await tempDir();
+  await Deno.mkdir(dir.join("root"));
+  const data = randomBytes(6_000_000);
+  await Deno.writeFile(dir.join("root", "big.bin"), data);
+  await Deno.utime(dir.join("root", "big.bin"), MTIME, MTIME);
+  const CUT = 2_500_000;
+  {
+    await using fake = cuttingServer(data, CUT);
+    const cut = await runBftp(["get", "--resume", `${fake.url}/big.bin`, dir.join("big.bin")]);
+    assertFailure(cut, 4, /Connection closed/);
+  }
+  // The part that arrived is kept beside DEST, with its state; there is no DEST yet.
+  deepEqual(await listNames(dir.path), [
+    ".big.bin.bftp-partial",
+    ".big.bin.bftp-partial.json",
+    "root",
+  ]);
+  equal((await Deno.stat(dir.join(".big.bin.bftp-partial"))).size, CUT);
+  await using server = await startServe(dir.join("root"));
+  const resumed = await runBftp(["get", "--resume", `${server.url}/big.bin`, dir.join("big.bin")]);
+  equal(resumed.code, 0, resumed.stderr);
+  equal(await sha256File(dir.join("big.bin")), sha256(data));
+  deepEqual(await listNames(dir.path), ["big.bin", "root"]);
+  // Only the rest was sent.
+  await server.waitForLog(new RegExp(`GET "/big.bin" from ${CUT} ok ${6_000_000 - CUT}B`));
+});
+
+Deno.test("e2e: get --resume of a file that changed meanwhile is refused with exit 9, then starts afresh", async () => {
+  await using dir = await tempDir();
+  await Deno.mkdir(dir.join("root"));
+  const data = randomBytes(1_000_000);
+  {
+    await using fake = cuttingServer(data, 400_000);
+    const cut = await runBftp(["get", "--resume", `${fake.url}/big.bin`, dir.join("out.bin")]);
+    equal(cut.code, 4, cut.stderr);
+  }
+  // On the real server the file is another version (same name, other size and time).
+  const changed = randomBytes(1_000_001);
+  await Deno.writeFile(dir.join("root", "big.bin"), changed);
+  await using server = await startServe(dir.join("root"));
+  const refused = await runBftp(["get", "--resume", `${server.url}/big.bin`, dir.join("out.bin")]);
+  assertFailure(refused, 9, /changed on the server/);
+  deepEqual(await listNames(dir.path), ["root"]);
+  await server.waitForLog(/GET "\/big.bin" from 400000 CHANGED/);
+  const again = await runBftp(["get", "--resume", `${server.url}/big.bin`, dir.join("out.bin")]);
+  equal(again.code, 0, again.stderr);
+  equal(await sha256File(dir.join("out.bin")), sha256(changed));
+});
+
+Deno.test("e2e: get without --resume leaves nothing behind when cut; --resume is not for stdout", async () => {
+  await using dir = await tempDir();
+  const data = randomBytes(500_000);
+  {
+    await using fake = cuttingServer(data, 100_000);
+    const cut = await runBftp(["get", `${fake.url}/big.bin`, dir.join("x.bin")]);
+    equal(cut.code, 4, cut.stderr);
+  }
+  deepEqual(await listNames(dir.path), []);
+  assertFailure(
+    await runBftp(["get", "--resume", "bftp://127.0.0.1:1/x", "-"]),
+    2,
+    /Cannot resume a download to stdout/,
+  );
+});
+
+/** Starts a resumable PUT like `bftp put --resume` would, sends `part` bytes of it, hangs up. */
+async function cutUpload(url: string, path: string, data: Uint8Array, part: number) {
+  const port = Number(/:(\d+)$/.exec(url)![1]);
+  using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const reader = new BufferedReader(conn);
+  const receive = async () => decodeReply((await readSized(reader, { maxBytes: 65536 }))!);
+  await writeAll(conn, encodeDelimited("BFTP/1"));
+  ok((await receive()).ok);
+  await writeSized(
+    conn,
+    encodeMessage({
+      op: "PUT",
+      path,
+      size: data.byteLength,
+      overwrite: true,
+      resume: true,
+      sha256: sha256(data),
+    }),
+  );
+  const ready = await receive();
+  ok(ready.ok);
+  equal(ready.offset, 0);
+  await writeAll(conn, encoder.encode(hex(data.byteLength, 16)));
+  await writeAll(conn, data.subarray(0, part));
+}
+
+Deno.test("e2e: put --resume continues an upload that was cut, from what the server kept", async () => {
+  await using dir = await tempDir();
+  await Deno.mkdir(dir.join("root"));
+  const data = randomBytes(5_000_000);
+  await Deno.writeFile(dir.join("src.bin"), data);
+  await using server = await startServe(dir.join("root"));
+  await cutUpload(server.url, "/up.bin", data, 3_000_000);
+  await server.waitForLog(/PUT "\/up.bin" \(resumable\) CONNECTION/);
+  // Hidden from LIST, kept on disk.
+  const ls = await runBftp(["ls", `${server.url}/`]);
+  equal(ls.stdout, "");
+  equal((await findTemporaries(dir.join("root"))).length, 1);
+  const resumed = await runBftp(["put", "--resume", dir.join("src.bin"), `${server.url}/up.bin`]);
+  equal(resumed.code, 0, resumed.stderr);
+  equal(await sha256File(dir.join("root", "up.bin")), sha256(data));
+  deepEqual(await findTemporaries(dir.join("root")), []);
+  await server.waitForLog(/PUT "\/up.bin" resuming at 3000000 of 5000000 bytes/);
+  await server.waitForLog(/PUT "\/up.bin" \(resumable\) ok 2000000B/);
+});
+
+Deno.test("e2e: put --resume of a changed source starts over instead of continuing", async () => {
+  await using dir = await tempDir();
+  await Deno.mkdir(dir.join("root"));
+  const first = randomBytes(2_000_000);
+  await using server = await startServe(dir.join("root"));
+  await cutUpload(server.url, "/doc.bin", first, 1_500_000);
+  await server.waitForLog(/PUT "\/doc.bin" \(resumable\) CONNECTION/);
+  // The source changed since (same size, other bytes): nothing of the cut upload is used.
+  const second = randomBytes(2_000_000);
+  await Deno.writeFile(dir.join("src.bin"), second);
+  const put = await runBftp(["put", "--resume", dir.join("src.bin"), `${server.url}/doc.bin`]);
+  equal(put.code, 0, put.stderr);
+  equal(await sha256File(dir.join("root", "doc.bin")), sha256(second));
+  await server.waitForLog(/PUT "\/doc.bin" \(resumable\) ok 2000000B/);
+  equal(server.logLines(/resuming at/).length, 0);
+  assertFailure(
+    await runBftp(["put", "--resume", "-", `${server.url}/x`], { stdin: "x" }),
+    2,
+    /Cannot resume an upload from stdin/,
+  );
+});
+
+Deno.test("e2e: a resumable upload survives a server restart", async () => {
+  await using dir = await tempDir();
+  await Deno.mkdir(dir.join("root"));
+  const data = randomBytes(3_000_000);
+  await Deno.writeFile(dir.join("src.bin"), data);
+  {
+    await using server = await startServe(dir.join("root"));
+    await cutUpload(server.url, "/r.bin", data, 1_000_000);
+    await server.waitForLog(/PUT "\/r.bin" \(resumable\) CONNECTION/);
+  }
+  // A fresh resumable upload is not one of the "temporaries left by a crash".
+  await using server = await startServe(dir.join("root"));
+  const put = await runBftp(["put", "--resume", dir.join("src.bin"), `${server.url}/r.bin`]);
+  equal(put.code, 0, put.stderr);
+  equal(await sha256File(dir.join("root", "r.bin")), sha256(data));
+  await server.waitForLog(/PUT "\/r.bin" resuming at 1000000 of 3000000 bytes/);
+});
