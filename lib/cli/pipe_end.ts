@@ -1,7 +1,8 @@
 /**
  * What `bftp send` and `bftp recv` share: their command line (`[FILE|-]`
- * and either `--listen PORT [--host H]` or `HOST:PORT`), opening the one
- * connection either way round, and the progress line.
+ * and either `--listen PORT [--host H]` or `HOST:PORT`, with TLS on
+ * request), opening the one connection either way round, and the progress
+ * line.
  *
  * @module
  */
@@ -12,13 +13,40 @@ import { parsePipeAddress, type PipeAddress } from "../pipe/address.ts";
 import { acceptOne } from "../pipe/listen_once.ts";
 import { connectWithRetry } from "../pipe/connect_retry.ts";
 import { Progress } from "../transfer/progress.ts";
+import { parseFingerprint } from "../transport/fingerprint.ts";
+import { loadCaCerts, loadServerTls } from "../transport/tls_files.ts";
+import type { ClientTlsOptions, TransportConn } from "../transport/types.ts";
 import { numberFlag, parseFlags, portFlag, stringFlag } from "./args.ts";
 import { type CliIo, writeLine } from "./io.ts";
 
-/** Which way round the connection is made. */
+/** Which way round the connection is made, and TLS: the listening end is the TLS server. */
 export type PipeEnd =
-  | { listen: true; hostname: string; port: number; timeout: number }
-  | { listen: false; address: PipeAddress; timeout: number };
+  | {
+    listen: true;
+    hostname: string;
+    port: number;
+    timeout: number;
+    /** TLS: the certificate and key files. */
+    tls?: { cert: string; key: string } | undefined;
+  }
+  | {
+    listen: false;
+    address: PipeAddress;
+    timeout: number;
+    /** TLS: how to trust the listening end (a CA file, a pinned fingerprint, or neither). */
+    tls?: { cacert?: string | undefined; fingerprint?: string | undefined } | undefined;
+  };
+
+/** The help lines of the TLS flags, for `send` and `recv`. */
+export const PIPE_TLS_HELP = `TLS (the listening end is the server, the connecting end the client):
+  --tls-cert F        listening: speak TLS with this certificate (PEM); prints
+                      "fingerprint sha256 AB:CD:..." on stderr for the peer to pin
+  --tls-key F         listening: the certificate's private key (PEM)
+  --tls               connecting: speak TLS, trusting the usual root CAs
+  --cacert F          connecting: speak TLS, trusting certificates signed by F
+  --fingerprint HEX   connecting: speak TLS, trusting exactly the certificate with
+                      this SHA-256 fingerprint (colons optional)
+  A TLS end never falls back to plain TCP.`;
 
 /** A parsed `send`/`recv` command line. */
 export interface PipeArgs {
@@ -65,9 +93,31 @@ export function parsePipeArgs(args: string[]): PipeArgs {
     host: { type: "string" },
     timeout: { type: "string" },
     quiet: { type: "boolean", short: "q" },
+    "tls-cert": { type: "string" },
+    "tls-key": { type: "string" },
+    tls: { type: "boolean" },
+    cacert: { type: "string" },
+    fingerprint: { type: "string" },
   });
   const quiet = values.quiet === true;
+  const cert = stringFlag(values, "tls-cert");
+  const key = stringFlag(values, "tls-key");
+  const cacert = stringFlag(values, "cacert");
+  const fingerprint = stringFlag(values, "fingerprint");
+  const clientTls = values.tls === true || cacert !== undefined || fingerprint !== undefined;
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new UsageError("--tls-cert and --tls-key go together");
+  }
+  if (cacert !== undefined && fingerprint !== undefined) {
+    throw new UsageError("Give --cacert or --fingerprint, not both");
+  }
+  if (fingerprint !== undefined) parseFingerprint(fingerprint);
   if (stringFlag(values, "listen") !== undefined) {
+    if (clientTls) {
+      throw new UsageError(
+        "--tls, --cacert and --fingerprint are for the connecting end; listen with --tls-cert",
+      );
+    }
     if (positionals.length > 1) {
       throw new UsageError(
         `Too many arguments: "${positionals[1]}" (with --listen, give only FILE)`,
@@ -80,9 +130,13 @@ export function parsePipeArgs(args: string[]): PipeArgs {
         hostname: stringFlag(values, "host") ?? "127.0.0.1",
         port: portFlag(values, "listen", 0),
         timeout: numberFlag(values, "timeout", 0),
+        tls: cert !== undefined && key !== undefined ? { cert, key } : undefined,
       },
       quiet,
     };
+  }
+  if (cert !== undefined) {
+    throw new UsageError("--tls-cert and --tls-key are for the listening end (--listen)");
   }
   if (stringFlag(values, "host") !== undefined) {
     throw new UsageError("--host goes with --listen; to connect, give HOST:PORT");
@@ -102,6 +156,7 @@ export function parsePipeArgs(args: string[]): PipeArgs {
       listen: false,
       address: parsePipeAddress(addressText),
       timeout: numberFlag(values, "timeout", DEFAULT_CONNECT_TIMEOUT),
+      tls: clientTls ? { cacert, fingerprint } : undefined,
     },
     quiet,
   };
@@ -109,28 +164,48 @@ export function parsePipeArgs(args: string[]): PipeArgs {
 
 /**
  * Opens the pipe's one connection. The listening end prints
- * `listening on tcp://HOST:PORT` on stderr (stdout may carry the data).
+ * `listening on tcp://HOST:PORT` (`tls://` with TLS, after the
+ * certificate's fingerprint) on stderr (stdout may carry the data).
  *
  * @param end Which way round.
  * @param io The console: stderr, and the abort signal.
- * @returns The connection.
+ * @returns The connection (TLS done, when asked).
  */
-export async function openPipeEnd(end: PipeEnd, io: CliIo): Promise<Deno.TcpConn> {
+export async function openPipeEnd(end: PipeEnd, io: CliIo): Promise<TransportConn> {
   if (end.listen) {
+    const tls = end.tls === undefined ? undefined : await loadServerTls(end.tls.cert, end.tls.key);
     return await acceptOne({
       hostname: end.hostname,
       port: end.port,
       timeout: end.timeout,
       signal: io.signal,
-      onListening: (addr) =>
-        writeLine(io.stderr, `listening on tcp://${formatHostPort(addr.hostname, addr.port)}`),
+      tls: tls === undefined ? undefined : { cert: tls.cert, key: tls.key },
+      onListening: async (addr) => {
+        if (tls !== undefined) await writeLine(io.stderr, `fingerprint sha256 ${tls.fingerprint}`);
+        await writeLine(
+          io.stderr,
+          `listening on ${tls === undefined ? "tcp" : "tls"}://${
+            formatHostPort(addr.hostname, addr.port)
+          }`,
+        );
+      },
     });
+  }
+  let tls: ClientTlsOptions | undefined;
+  if (end.tls !== undefined) {
+    tls = {
+      caCerts: end.tls.cacert === undefined ? undefined : await loadCaCerts(end.tls.cacert),
+      fingerprint: end.tls.fingerprint === undefined
+        ? undefined
+        : parseFingerprint(end.tls.fingerprint),
+    };
   }
   return await connectWithRetry({
     hostname: end.address.hostname,
     port: end.address.port,
     timeout: end.timeout,
     signal: io.signal,
+    tls,
   });
 }
 

@@ -12,7 +12,7 @@ import type { ByteWriter } from "../framing/types.ts";
 import { receivePipe } from "../pipe/pipe.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
-import { openPipeEnd, parsePipeArgs, pipeProgress } from "./pipe_end.ts";
+import { openPipeEnd, parsePipeArgs, PIPE_TLS_HELP, pipeProgress } from "./pipe_end.ts";
 
 const HELP = `Usage: bftp recv [FILE|-] --listen PORT [--host H] [options]
        bftp recv [FILE|-] HOST:PORT [options]
@@ -38,6 +38,8 @@ Options:
                       0 tries once). Listening: wait at most S seconds for
                       the peer (default 0: as long as it takes)
   -q, --quiet         no progress line
+
+${PIPE_TLS_HELP}
 
 Examples:
   bftp recv 192.0.2.7:9000 | tar x           # from: tar c dir | bftp send --listen 9000

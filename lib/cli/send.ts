@@ -11,7 +11,7 @@ import type { ByteReader } from "../framing/types.ts";
 import { sendPipe } from "../pipe/pipe.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
-import { openPipeEnd, parsePipeArgs, pipeProgress } from "./pipe_end.ts";
+import { openPipeEnd, parsePipeArgs, PIPE_TLS_HELP, pipeProgress } from "./pipe_end.ts";
 
 const HELP = `Usage: bftp send [FILE|-] --listen PORT [--host H] [options]
        bftp send [FILE|-] HOST:PORT [options]
@@ -32,6 +32,8 @@ Options:
                       0 tries once). Listening: wait at most S seconds for
                       the peer (default 0: as long as it takes)
   -q, --quiet         no progress line
+
+${PIPE_TLS_HELP}
 
 Examples:
   tar c dir | bftp send --listen 9000        # then: bftp recv HOST:9000 | tar x

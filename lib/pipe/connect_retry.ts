@@ -7,8 +7,9 @@
  */
 
 import { ConnectionError } from "../errors.ts";
-import { connectTcp } from "../client/connect.ts";
 import { formatHostPort } from "../client/url.ts";
+import { connectTransport } from "../transport/connect.ts";
+import type { ClientTlsOptions, TransportConn } from "../transport/types.ts";
 
 /** Options for {@linkcode connectWithRetry}. */
 export interface ConnectWithRetryOptions {
@@ -30,6 +31,8 @@ export interface ConnectWithRetryOptions {
   retryDelayMs?: number;
   /** Stops the tries (Ctrl-C). */
   signal?: AbortSignal | undefined;
+  /** Speak TLS, trusting the peer as these options say; absent: plain TCP. */
+  tls?: ClientTlsOptions | undefined;
 }
 
 function isRefused(e: unknown): boolean {
@@ -49,7 +52,8 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
 }
 
 /**
- * Connects over TCP, retrying while the connection is refused.
+ * Connects over TCP (and TLS, when asked), retrying while the connection
+ * is refused. A TLS connection never falls back to plain TCP.
  *
  * @param options Where, for how long, how often.
  * @returns The connection.
@@ -68,7 +72,7 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
  * await rejects(connectWithRetry({ hostname: "127.0.0.1", port, timeout: 0.3 }), /refused/);
  * ```
  */
-export async function connectWithRetry(options: ConnectWithRetryOptions): Promise<Deno.TcpConn> {
+export async function connectWithRetry(options: ConnectWithRetryOptions): Promise<TransportConn> {
   const timeout = options.timeout ?? 10;
   const delay = options.retryDelayMs ?? 100;
   const deadline = performance.now() + timeout * 1000;
@@ -77,11 +81,12 @@ export async function connectWithRetry(options: ConnectWithRetryOptions): Promis
     if (options.signal?.aborted) throw new ConnectionError(`Interrupted connecting to "${where}"`);
     const left = (deadline - performance.now()) / 1000;
     try {
-      return await connectTcp({
+      return await connectTransport({
         hostname: options.hostname,
         port: options.port,
-        // connectTcp takes 0 as "no limit": a try never gets less than 10 ms.
+        // 0 is "no limit": a try never gets less than 10 ms.
         timeout: timeout === 0 ? 0 : Math.max(left, 0.01),
+        tls: options.tls,
       });
     } catch (e) {
       if (!isRefused(e)) throw e;

@@ -1,12 +1,14 @@
 /**
  * The listening end of a pipe: listen, say where, take exactly one
- * connection, stop listening.
+ * connection (over TLS when given a certificate), stop listening.
  *
  * @module
  */
 
-import { ConnectionError, TimeoutError } from "../errors.ts";
+import { ConnectionError, TimeoutError, TlsError } from "../errors.ts";
 import { formatHostPort } from "../client/url.ts";
+import { serverTls } from "../transport/listen.ts";
+import type { ServerTlsOptions, TransportConn } from "../transport/types.ts";
 
 /** Options for {@linkcode acceptOne}. */
 export interface AcceptOneOptions {
@@ -28,6 +30,17 @@ export interface AcceptOneOptions {
   timeout?: number;
   /** Stops the wait (Ctrl-C). */
   signal?: AbortSignal | undefined;
+  /**
+   * Speak TLS with this certificate and key: the peer must complete a TLS
+   * handshake, within `handshakeTimeout`.
+   */
+  tls?: ServerTlsOptions | undefined;
+  /**
+   * Seconds the peer has for its TLS handshake.
+   *
+   * @default {10}
+   */
+  handshakeTimeout?: number;
 }
 
 function listenError(where: string, e: unknown): unknown {
@@ -48,9 +61,10 @@ function listenError(where: string, e: unknown): unknown {
  * closed again before this returns, whatever happens.
  *
  * @param options Address, timeout and abort signal.
- * @returns The one connection.
+ * @returns The one connection (TLS done, with `tls`).
  * @throws {ConnectionError} When the port cannot be opened, or the wait is aborted.
  * @throws {TimeoutError} When no peer came within `timeout`.
+ * @throws {TlsError} When the peer's TLS handshake fails or takes too long.
  *
  * @example
  * ```ts
@@ -66,7 +80,7 @@ function listenError(where: string, e: unknown): unknown {
  * client.close();
  * ```
  */
-export async function acceptOne(options: AcceptOneOptions): Promise<Deno.TcpConn> {
+export async function acceptOne(options: AcceptOneOptions): Promise<TransportConn> {
   const hostname = options.hostname ?? "127.0.0.1";
   const where = formatHostPort(hostname, options.port);
   let listener: Deno.TcpListener;
@@ -98,7 +112,9 @@ export async function acceptOne(options: AcceptOneOptions): Promise<Deno.TcpConn
     }
     const conn = await listener.accept();
     conn.setNoDelay(true);
-    return conn;
+    if (options.tls === undefined) return conn;
+    close();
+    return await handshake(serverTls(conn, options.tls), options.handshakeTimeout ?? 10, signal);
   } catch (e) {
     if (timedOut) {
       throw new TimeoutError(`No connection on "${actual}" within ${timeout}s`);
@@ -111,5 +127,35 @@ export async function acceptOne(options: AcceptOneOptions): Promise<Deno.TcpConn
     clearTimeout(timer);
     signal?.removeEventListener("abort", close);
     close();
+  }
+}
+
+/** Waits for a server-side TLS handshake; closes the connection if it fails or takes too long. */
+async function handshake(
+  conn: TransportConn,
+  seconds: number,
+  signal: AbortSignal | undefined,
+): Promise<TransportConn> {
+  let timedOut = false;
+  const stop = () => conn.close();
+  const timer = setTimeout(() => {
+    timedOut = true;
+    conn.close();
+  }, seconds * 1000);
+  signal?.addEventListener("abort", stop);
+  try {
+    await conn.handshake?.();
+    return conn;
+  } catch (e) {
+    conn.close();
+    if (timedOut) throw new TlsError(`The peer did not complete its TLS handshake in ${seconds}s`);
+    if (signal?.aborted) throw new ConnectionError("Interrupted during the TLS handshake");
+    throw new TlsError(
+      `TLS handshake with the peer failed: ${e instanceof Error ? e.message : String(e)}`,
+      { cause: e },
+    );
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", stop);
   }
 }

@@ -5,7 +5,12 @@
  *
  * Trust, in this order: a pinned fingerprint (the certificate must be
  * exactly that one, as SSH pins a host key; names and signers are not
- * checked); else the given CA certificates; else the default roots.
+ * checked); else the given CA certificates; else the default roots. The
+ * first two go through `node:tls` (which shows the peer's certificate, and
+ * accepts a self-signed certificate marked as a CA, as a plain
+ * `openssl req -x509` makes it, where Deno's TLS refuses it); the default
+ * roots through Deno's own TLS, which is faster. Either way one connection
+ * is made: a one-shot pipe listener takes only one.
  *
  * @module
  */
@@ -46,8 +51,8 @@ function reasonOf(e: unknown): string {
 /** The error for a TLS failure that is not about trust: most often, the peer does not speak TLS. */
 function handshakeError(where: string, e: unknown): TlsError {
   return new TlsError(
-    `TLS handshake with "${where}" failed: ${reasonOf(e)} (is it a bftps server, ` +
-      `started with --tls-cert?)`,
+    `TLS handshake with "${where}" failed: ${reasonOf(e)} (does it speak TLS? ` +
+      `a bftps server is started with --tls-cert)`,
     { cause: e },
   );
 }
@@ -75,7 +80,7 @@ function untrusted(where: string, e: unknown): TlsError {
   );
 }
 
-/** TLS over a `node:tls` socket: for pinning, and for a CA list Deno's TLS refuses. */
+/** TLS over a `node:tls` socket: for pinning, and for CA certificates. */
 async function connectNodeTls(
   options: ConnectOptions,
   trust: { ca: string[] } | { fingerprint: string },
@@ -108,7 +113,10 @@ async function connectNodeTls(
     }
     const code = (e as { code?: unknown }).code;
     if (code === "ECONNREFUSED") {
-      throw new ConnectionError(`Cannot connect to "${where}": connection refused`, { cause: e });
+      // The same cause as a refused Deno.connect, which callers that retry look for.
+      throw new ConnectionError(`Cannot connect to "${where}": connection refused`, {
+        cause: new Deno.errors.ConnectionRefused(String((e as Error).message)),
+      });
     }
     if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
       throw new ConnectionError(`Cannot connect to "${where}": unknown host`, { cause: e });
@@ -165,21 +173,15 @@ function eofTolerant(conn: Deno.TlsConn): TransportConn {
   };
 }
 
-/** TLS with Deno's own stack (the faster one), trusting `caCerts` or the default roots. */
-async function connectDenoTls(
-  options: ConnectOptions,
-  caCerts: string[] | undefined,
-): Promise<TransportConn> {
+/** TLS with Deno's own stack (the faster one), trusting the default roots. */
+async function connectDenoTls(options: ConnectOptions): Promise<TransportConn> {
   const where = formatHostPort(options.hostname, options.port);
   const timeout = options.timeout ?? 30;
   const started = Date.now();
   const tcp = await connectTcp({ hostname: options.hostname, port: options.port, timeout });
   let conn: Deno.TlsConn;
   try {
-    conn = await Deno.startTls(tcp, {
-      hostname: options.hostname,
-      ...(caCerts ? { caCerts } : {}),
-    });
+    conn = await Deno.startTls(tcp, { hostname: options.hostname });
   } catch (e) {
     tcp.close();
     throw handshakeError(where, e);
@@ -202,11 +204,6 @@ async function connectDenoTls(
       if (!(closeError instanceof Deno.errors.BadResource)) throw closeError;
     }
     if (timedOut) throw new TimeoutError(`Cannot connect to "${where}": TLS handshake timed out`);
-    // A self-signed certificate made by a plain `openssl req -x509` is marked as a CA,
-    // which Deno's TLS refuses as a server's certificate; node:tls accepts it.
-    if (caCerts && /CaUsedAsEndEntity/.test(reasonOf(e))) {
-      return await connectNodeTls(options, { ca: caCerts });
-    }
     if (/invalid peer certificate|certificate/i.test(reasonOf(e))) throw untrusted(where, e);
     throw handshakeError(where, e);
   } finally {
@@ -250,5 +247,8 @@ export async function connectTransport(options: ConnectOptions): Promise<Transpo
   if (options.tls.fingerprint !== undefined) {
     return await connectNodeTls(options, { fingerprint: options.tls.fingerprint });
   }
-  return await connectDenoTls(options, options.tls.caCerts);
+  if (options.tls.caCerts !== undefined) {
+    return await connectNodeTls(options, { ca: options.tls.caCerts });
+  }
+  return await connectDenoTls(options);
 }

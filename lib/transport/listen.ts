@@ -33,6 +33,51 @@ export interface ListenOptions {
   tls?: ServerTlsOptions | undefined;
 }
 
+/**
+ * Starts the server side of TLS over a TCP connection accepted by hand (a
+ * one-shot pipe); its handshake is still to be done (`handshake()`).
+ *
+ * @param tcp The accepted connection; the result owns it.
+ * @param tls The certificate and key, or a secure context made from them.
+ * @returns The TLS connection.
+ * @throws {TlsError} When the certificate or key cannot be used.
+ *
+ * @example
+ * ```ts
+ * import { serverTls } from "./listen.ts";
+ * import { throws } from "node:assert/strict";
+ *
+ * throws(() => serverTls({} as Deno.TcpConn, { cert: "junk", key: "junk" }), /Cannot use/);
+ * ```
+ */
+export function serverTls(
+  tcp: Deno.TcpConn,
+  tls: ServerTlsOptions | SecureContext,
+): TransportConn {
+  const context = "cert" in tls && typeof tls.cert === "string" ? secureContext(tls) : tls;
+  tcp.setNoDelay(true);
+  const socket = new TLSSocket(duplexOf(tcp) as never, {
+    isServer: true,
+    secureContext: context as SecureContext,
+  });
+  return new NodeTlsConn(socket, {
+    secure: false,
+    localAddr: tcp.localAddr,
+    remoteAddr: tcp.remoteAddr,
+  });
+}
+
+function secureContext(tls: ServerTlsOptions): SecureContext {
+  try {
+    return createSecureContext({ cert: tls.cert, key: tls.key });
+  } catch (e) {
+    throw new TlsError(
+      `Cannot use the TLS certificate and key: ${e instanceof Error ? e.message : String(e)}`,
+      { cause: e },
+    );
+  }
+}
+
 /** TLS over the connections a TCP listener accepts. */
 class TlsListener implements TransportListener {
   #tcp: Deno.TcpListener;
@@ -48,17 +93,7 @@ class TlsListener implements TransportListener {
   }
 
   async accept(): Promise<TransportConn> {
-    const tcp = await this.#tcp.accept();
-    tcp.setNoDelay(true);
-    const socket = new TLSSocket(duplexOf(tcp) as never, {
-      isServer: true,
-      secureContext: this.#context,
-    });
-    return new NodeTlsConn(socket, {
-      secure: false,
-      localAddr: tcp.localAddr,
-      remoteAddr: tcp.remoteAddr,
-    });
+    return serverTls(await this.#tcp.accept(), this.#context);
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<TransportConn> {
@@ -98,17 +133,7 @@ class TlsListener implements TransportListener {
  * ```
  */
 export function listenTransport(options: ListenOptions): TransportListener {
-  let context: SecureContext | undefined;
-  if (options.tls !== undefined) {
-    try {
-      context = createSecureContext({ cert: options.tls.cert, key: options.tls.key });
-    } catch (e) {
-      throw new TlsError(
-        `Cannot use the TLS certificate and key: ${e instanceof Error ? e.message : String(e)}`,
-        { cause: e },
-      );
-    }
-  }
+  const context = options.tls === undefined ? undefined : secureContext(options.tls);
   const tcp = Deno.listen({
     hostname: options.hostname,
     port: options.port,

@@ -13,9 +13,9 @@ import type { ByteReader, ByteWriter } from "../framing/types.ts";
  */
 export interface TransportConn extends ByteReader, ByteWriter, Disposable {
   /** This end's address. */
-  readonly localAddr: Deno.Addr;
+  readonly localAddr: Deno.NetAddr;
   /** The peer's address. */
-  readonly remoteAddr: Deno.Addr;
+  readonly remoteAddr: Deno.NetAddr;
   /** Ends the sending side; reading goes on. */
   closeWrite(): Promise<void>;
   /** Closes both sides at once (a pending read or write fails). */

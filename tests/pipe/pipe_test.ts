@@ -10,9 +10,10 @@ import { writeAll } from "../../lib/framing/write_all.ts";
 import type { ByteReader, ByteWriter } from "../../lib/framing/types.ts";
 import { acceptOne } from "../../lib/pipe/listen_once.ts";
 import { PIPE_PREAMBLE, receivePipe, sendPipe } from "../../lib/pipe/pipe.ts";
+import type { TransportConn } from "../../lib/transport/types.ts";
 
 /** Two ends of a real TCP connection on 127.0.0.1. */
-async function tcpPair(): Promise<{ sender: Deno.TcpConn; receiver: Deno.TcpConn }> {
+async function tcpPair(): Promise<{ sender: Deno.TcpConn; receiver: TransportConn }> {
   let port = 0;
   const accepted = acceptOne({ port: 0, onListening: (addr) => void (port = addr.port) });
   const sender = await Deno.connect({ hostname: "127.0.0.1", port });
