@@ -14,7 +14,10 @@ import { connectionBudget } from "../echo/file_limit.ts";
 import { type HostPort, parseHostPort } from "../echo/host_port.ts";
 import { runEchoLoad } from "../echo/load.ts";
 import { formatLoadResult } from "../echo/report.ts";
-import { intFlag, numberFlag, parseFlags } from "./args.ts";
+import { intFlag, numberFlag, type ParsedFlags, parseFlags, stringFlag } from "./args.ts";
+import { parseFingerprint } from "../transport/fingerprint.ts";
+import { loadCaCerts } from "../transport/tls_files.ts";
+import type { ClientTlsOptions } from "../transport/types.ts";
 import type { Command } from "./command.ts";
 import { type CliIo, writeLine } from "./io.ts";
 
@@ -23,8 +26,8 @@ const MAX_LINE = 16 * 1024 * 1024;
 /** The most memory a load run may hold in messages (each connection holds two). */
 const MAX_LOAD_BUFFERS = 1024 * 1024 * 1024;
 
-const HELP = `Usage: bftp echo HOST:PORT [MESSAGE...]
-       bftp echo HOST:PORT --connections C --count N [--size BYTES] [--json]
+const HELP = `Usage: bftp echo HOST:PORT [MESSAGE...] [TLS options]
+       bftp echo HOST:PORT --connections C --count N [--size BYTES] [--json] [TLS options]
 
 Talks to an echo server (bftp echo-server, or any other). Sends each MESSAGE
 followed by a newline, or each line of stdin when no MESSAGE is given, and
@@ -40,6 +43,12 @@ Options:
   --size BYTES       bytes per message (load mode; default 64)
   --json             print the load result as one JSON object
   --timeout S        seconds to wait for a connection or a reply (default 10)
+
+TLS (to "bftp echo-server --tls-cert"; never falls back to plain TCP):
+  --tls              speak TLS, trusting the usual root CAs
+  --cacert F         speak TLS, trusting certificates signed by F (PEM)
+  --fingerprint HEX  speak TLS, trusting exactly the certificate with this SHA-256
+                     fingerprint, as the server prints it (colons optional)
 
 Examples:
   bftp echo 127.0.0.1:2525 hello world
@@ -58,6 +67,9 @@ export const echoCommand: Command = {
       size: { type: "string" },
       json: { type: "boolean" },
       timeout: { type: "string" },
+      tls: { type: "boolean" },
+      cacert: { type: "string" },
+      fingerprint: { type: "string" },
     });
     const [target, ...messages] = positionals;
     if (target === undefined) throw new UsageError("Missing HOST:PORT");
@@ -65,6 +77,7 @@ export const echoCommand: Command = {
     if (addr.port === 0) throw new UsageError(`Invalid address "${target}": port 0`);
     const timeout = numberFlag(values, "timeout", 10) * 1000;
     if (timeout <= 0) throw new UsageError(`Invalid value "0" for --timeout: expected above 0`);
+    const tls = await echoTls(values);
     const load = values.connections !== undefined || values.count !== undefined;
     if (!load) {
       for (const flag of ["size", "json"]) {
@@ -72,7 +85,7 @@ export const echoCommand: Command = {
           throw new UsageError(`--${flag} needs load mode (--connections or --count)`);
         }
       }
-      await sendMessages(addr, messages, timeout, io);
+      await sendMessages(addr, messages, timeout, io, tls);
       return 0;
     }
     if (messages.length > 0) {
@@ -98,12 +111,27 @@ export const echoCommand: Command = {
       size,
       timeout,
       signal: io.signal,
+      tls,
     });
     if (values.json === true) await writeLine(io.stdout, JSON.stringify(result));
     else for (const line of formatLoadResult(result)) await writeLine(io.stdout, line);
     return 0;
   },
 };
+
+/** The TLS flags: how to trust the server, or `undefined` for plain TCP. */
+async function echoTls(values: ParsedFlags["values"]): Promise<ClientTlsOptions | undefined> {
+  const cacert = stringFlag(values, "cacert");
+  const fingerprint = stringFlag(values, "fingerprint");
+  if (cacert !== undefined && fingerprint !== undefined) {
+    throw new UsageError("Give --cacert or --fingerprint, not both");
+  }
+  if (values.tls !== true && cacert === undefined && fingerprint === undefined) return undefined;
+  return {
+    caCerts: cacert === undefined ? undefined : await loadCaCerts(cacert),
+    fingerprint: fingerprint === undefined ? undefined : parseFingerprint(fingerprint),
+  };
+}
 
 function positive(value: number, name: string): number {
   if (value < 1) throw new UsageError(`Invalid value "${value}" for --${name}: expected 1 or more`);
@@ -116,8 +144,9 @@ async function sendMessages(
   messages: string[],
   timeout: number,
   io: CliIo,
+  tls: ClientTlsOptions | undefined,
 ): Promise<void> {
-  using client = await EchoClient.connect(addr, { timeout });
+  using client = await EchoClient.connect(addr, { timeout, tls });
   const onAbort = () => client.close();
   io.signal.addEventListener("abort", onAbort, { once: true });
   try {

@@ -12,12 +12,14 @@ import { formatHostPort } from "../echo/host_port.ts";
 import { formatWorkerStats } from "../echo/report.ts";
 import { type EchoServerEvent, startEchoServer } from "../echo/server.ts";
 import { intFlag, parseFlags, portFlag, stringFlag } from "./args.ts";
+import { loadServerTls } from "../transport/tls_files.ts";
 import type { Command } from "./command.ts";
 import { type CliIo, writeLine } from "./io.ts";
 
 const MAX_WORKERS = 256;
 
 const HELP = `Usage: bftp echo-server [--host H] [--port P] [--workers N] [--max-connections M]
+                        [--tls-cert F --tls-key F]
 
 Echoes every byte back on each connection, exactly as received, for as long
 as the client keeps it open. Connections are served by N Web Workers (threads)
@@ -32,6 +34,9 @@ Options:
   --workers N            worker threads (default: the number of CPUs, ${navigator.hardwareConcurrency} here)
   --max-connections M    connections open at once, over all workers; more wait
                          to be accepted (default: the open-file limit less 64)
+  --tls-cert F           speak TLS with this certificate (PEM): prints "fingerprint
+                         sha256 AB:CD:..." on stderr and "listening on tls://..."
+  --tls-key F            the certificate's private key (PEM)
 
 Signals: SIGUSR1 prints how many connections and bytes each worker served
 (on stderr); SIGINT (Ctrl-C) or SIGTERM stops the server and prints the same.
@@ -52,7 +57,14 @@ export const echoServerCommand: Command = {
       port: { type: "string" },
       workers: { type: "string" },
       "max-connections": { type: "string" },
+      "tls-cert": { type: "string" },
+      "tls-key": { type: "string" },
     });
+    const certPath = stringFlag(values, "tls-cert");
+    const keyPath = stringFlag(values, "tls-key");
+    if ((certPath === undefined) !== (keyPath === undefined)) {
+      throw new UsageError("--tls-cert and --tls-key go together");
+    }
     if (positionals.length > 0) throw new UsageError(`Unexpected argument "${positionals[0]}"`);
     const workers = intFlag(values, "workers", Math.max(1, navigator.hardwareConcurrency));
     if (workers < 1 || workers > MAX_WORKERS) {
@@ -77,7 +89,11 @@ export const echoServerCommand: Command = {
       });
     };
 
+    const tls = certPath !== undefined && keyPath !== undefined
+      ? await loadServerTls(certPath, keyPath)
+      : undefined;
     const server = await startEchoServer({
+      tls: tls === undefined ? undefined : { cert: tls.cert, key: tls.key },
       hostname: stringFlag(values, "host") ?? "127.0.0.1",
       port: portFlag(values, "port", 2525),
       workers,
@@ -98,7 +114,11 @@ export const echoServerCommand: Command = {
     try {
       if (unix) Deno.addSignalListener("SIGUSR1", printStats);
       if (unix && hooks) Deno.addSignalListener("SIGUSR2", crashOne);
-      await writeLine(io.stdout, `listening on tcp://${formatHostPort(server.addr)}`);
+      if (tls !== undefined) await writeLine(io.stderr, `fingerprint sha256 ${tls.fingerprint}`);
+      await writeLine(
+        io.stdout,
+        `listening on ${tls === undefined ? "tcp" : "tls"}://${formatHostPort(server.addr)}`,
+      );
       await new Promise<void>((resolve) => {
         if (io.signal.aborted) resolve();
         io.signal.addEventListener("abort", () => resolve(), { once: true });

@@ -9,6 +9,9 @@
 
 import { ConnectionError, TimeoutError } from "../errors.ts";
 import { readFull, writeAll } from "../framing/mod.ts";
+import type { ByteReader, ByteWriter } from "../framing/types.ts";
+import { connectTransport } from "../transport/connect.ts";
+import type { ClientTlsOptions, TransportConn } from "../transport/types.ts";
 import { formatHostPort, type HostPort } from "./host_port.ts";
 
 /** Options for {@linkcode EchoClient.connect}. */
@@ -20,6 +23,8 @@ export interface EchoClientOptions {
    * @default {10000}
    */
   timeout?: number;
+  /** Speak TLS, trusting the server as these options say; absent: plain TCP. */
+  tls?: ClientTlsOptions | undefined;
 }
 
 /**
@@ -38,12 +43,12 @@ export interface EchoClientOptions {
  * ```
  */
 export class EchoClient implements Disposable {
-  #conn: Deno.TcpConn;
+  #conn: TransportConn;
   #where: string;
   #timeout: number;
   #closed = false;
 
-  private constructor(conn: Deno.TcpConn, where: string, timeout: number) {
+  private constructor(conn: TransportConn, where: string, timeout: number) {
     this.#conn = conn;
     this.#where = where;
     this.#timeout = timeout;
@@ -53,14 +58,15 @@ export class EchoClient implements Disposable {
    * Connects to an echo server.
    *
    * @param addr The server's host and port.
-   * @param options The timeout.
+   * @param options The timeout, and TLS.
    * @returns The connected client.
    * @throws {ConnectionError} When the connection is refused or fails.
    * @throws {TimeoutError} When connecting takes longer than the timeout.
+   * @throws {TlsError} When the TLS handshake or the server's certificate fails.
    */
   static async connect(addr: HostPort, options: EchoClientOptions = {}): Promise<EchoClient> {
     const timeout = options.timeout ?? 10000;
-    const conn = await connectTcp(addr, timeout);
+    const conn = await connectEcho(addr, timeout, options.tls);
     return new EchoClient(conn, formatHostPort(addr), timeout);
   }
 
@@ -158,6 +164,40 @@ export async function connectTcp(addr: HostPort, timeout: number): Promise<Deno.
 }
 
 /**
+ * Connects to an echo server: plain TCP with {@linkcode connectTcp}, or
+ * TLS (never falling back to plain TCP).
+ *
+ * @param addr Where to connect.
+ * @param timeout The limit in milliseconds, TLS handshake included.
+ * @param tls How to trust the server; absent: plain TCP.
+ * @returns The connection.
+ *
+ * @example
+ * ```ts
+ * import { connectEcho } from "./client.ts";
+ * import { rejects } from "node:assert/strict";
+ *
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const accepting = listener.accept().then((c) => c.close());
+ * await rejects(connectEcho({ hostname: "127.0.0.1", port: listener.addr.port }, 1000, {}));
+ * await accepting;
+ * ```
+ */
+export async function connectEcho(
+  addr: HostPort,
+  timeout: number,
+  tls?: ClientTlsOptions,
+): Promise<TransportConn> {
+  if (tls === undefined) return await connectTcp(addr, timeout);
+  return await connectTransport({
+    hostname: addr.hostname,
+    port: addr.port,
+    timeout: timeout / 1000,
+    tls,
+  });
+}
+
+/**
  * Writes `message` and, at the same time, reads exactly `reply.byteLength`
  * bytes into `reply`. When the read fails, `abort` is called (it should
  * close the connection, which ends a write stuck on a full socket) before
@@ -188,7 +228,7 @@ export async function connectTcp(addr: HostPort, timeout: number): Promise<Deno.
  * ```
  */
 export async function exchange(
-  conn: Deno.Conn,
+  conn: ByteReader & ByteWriter,
   message: Uint8Array,
   reply: Uint8Array,
   abort: () => void,

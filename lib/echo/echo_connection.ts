@@ -10,6 +10,7 @@
 
 import { ConnectionError } from "../errors.ts";
 import { copyUntilClose } from "../framing/mod.ts";
+import type { ByteReader, ByteWriter } from "../framing/types.ts";
 
 /** Options for {@linkcode echoConnection}. */
 export interface EchoConnectionOptions {
@@ -53,7 +54,7 @@ export interface EchoConnectionOptions {
  * ```
  */
 export async function echoConnection(
-  conn: Deno.Conn,
+  conn: ByteReader & ByteWriter,
   options: EchoConnectionOptions = {},
 ): Promise<number> {
   const onChunk = options.onChunk;

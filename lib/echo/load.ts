@@ -7,7 +7,8 @@
  */
 
 import { ConnectionError, IntegrityError, TimeoutError } from "../errors.ts";
-import { connectionError, connectTcp, exchange } from "./client.ts";
+import { connectEcho, connectionError, exchange } from "./client.ts";
+import type { ClientTlsOptions, TransportConn } from "../transport/types.ts";
 import { connectionBudget } from "./file_limit.ts";
 import { formatHostPort, type HostPort } from "./host_port.ts";
 import { LatencyHistogram } from "./latency_histogram.ts";
@@ -42,6 +43,8 @@ export interface EchoLoadOptions {
   timeout?: number;
   /** Stops the run: the connections are closed and a {@linkcode ConnectionError} thrown. */
   signal?: AbortSignal;
+  /** Speak TLS, trusting the server as these options say; absent: plain TCP. */
+  tls?: ClientTlsOptions | undefined;
 }
 
 /** What a load run measured. */
@@ -116,7 +119,7 @@ export async function runEchoLoad(
       `Too many connections: ${connections} (the open-file limit allows ${budget})`,
     );
   }
-  const run = new LoadRun(addr, connections, timeout);
+  const run = new LoadRun(addr, connections, timeout, options.tls);
   return await run.execute(count, size, options.signal);
 }
 
@@ -124,7 +127,8 @@ export async function runEchoLoad(
 class LoadRun {
   #addr: HostPort;
   #where: string;
-  #conns: (Deno.TcpConn | undefined)[];
+  #conns: (TransportConn | undefined)[];
+  #tls: ClientTlsOptions | undefined;
   #payloads: (Uint8Array<ArrayBuffer> | undefined)[];
   #closed: boolean[];
   #startedAt: Float64Array;
@@ -132,8 +136,14 @@ class LoadRun {
   #failure: unknown = undefined;
   #failed = false;
 
-  constructor(addr: HostPort, connections: number, timeout: number) {
+  constructor(
+    addr: HostPort,
+    connections: number,
+    timeout: number,
+    tls: ClientTlsOptions | undefined,
+  ) {
     this.#addr = addr;
+    this.#tls = tls;
     this.#where = formatHostPort(addr);
     this.#conns = new Array(connections).fill(undefined);
     this.#payloads = new Array(connections).fill(undefined);
@@ -194,7 +204,7 @@ class LoadRun {
     if (this.#failed) return;
     this.#startedAt[i] = performance.now();
     try {
-      const conn = await connectTcp(this.#addr, this.#timeout);
+      const conn = await connectEcho(this.#addr, this.#timeout, this.#tls);
       if (this.#failed) conn.close();
       else this.#conns[i] = conn;
     } catch (e) {

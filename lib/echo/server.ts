@@ -12,6 +12,7 @@
  * @module
  */
 
+import type { ServerTlsOptions } from "../transport/types.ts";
 import { ConnectionError } from "../errors.ts";
 import { connectionBudget } from "./file_limit.ts";
 import { EchoCounters, type EchoCounts } from "./counters.ts";
@@ -59,6 +60,8 @@ export interface EchoServerOptions {
    * @default {4096}
    */
   tcpBacklog?: number;
+  /** Speak TLS with this certificate and key; absent: plain TCP. */
+  tls?: ServerTlsOptions | undefined;
   /**
    * How long a worker may take to start listening, in milliseconds.
    *
@@ -130,6 +133,7 @@ interface Slot {
 }
 
 interface ResolvedOptions {
+  tls: ServerTlsOptions | undefined;
   workers: number;
   maxConnections: number;
   bufferSize: number;
@@ -314,6 +318,7 @@ export class EchoServer {
       bufferSize: this.#options.bufferSize,
       tcpBacklog: this.#options.tcpBacklog,
       counters: counters.buffer,
+      tls: this.#options.tls,
     });
     return slot;
   }
@@ -438,6 +443,7 @@ export function startEchoServer(options: EchoServerOptions = {}): Promise<EchoSe
 
 function resolveOptions(options: EchoServerOptions): ResolvedOptions {
   const resolved: ResolvedOptions = {
+    tls: options.tls,
     workers: options.workers ?? Math.max(1, navigator.hardwareConcurrency),
     maxConnections: options.maxConnections ?? connectionBudget(),
     bufferSize: options.bufferSize ?? 16384,

@@ -9,9 +9,16 @@
  * @module
  */
 
+import { createSecureContext, type SecureContext } from "node:tls";
+import { TlsError } from "../errors.ts";
+import { serverTls } from "../transport/listen.ts";
+import type { TransportConn } from "../transport/types.ts";
 import { EchoCounters } from "./counters.ts";
 import { echoConnection, isDisconnect } from "./echo_connection.ts";
 import type { StartCommand, WorkerCommand, WorkerReport } from "./worker_messages.ts";
+
+/** Milliseconds a TLS client has for its handshake. */
+const TLS_HANDSHAKE_MS = 10_000;
 
 /**
  * Serves echo connections on behalf of the main thread. Commands come in
@@ -49,7 +56,7 @@ import type { StartCommand, WorkerCommand, WorkerReport } from "./worker_message
 export class EchoWorker {
   #report: (report: WorkerReport) => void;
   #listener: Deno.TcpListener | undefined;
-  #conns = new Set<Deno.Conn>();
+  #conns = new Set<TransportConn>();
   #serving = new Set<Promise<void>>();
   #accepting: Promise<void> | undefined;
   #slotFreed: (() => void) | undefined;
@@ -110,6 +117,11 @@ export class EchoWorker {
 
   async #acceptLoop(listener: Deno.TcpListener, command: StartCommand): Promise<void> {
     const counters = new EchoCounters(command.counters);
+    let tls: SecureContext | undefined;
+    if (command.tls !== undefined) {
+      // Made once, for every connection of this worker.
+      tls = createSecureContext({ cert: command.tls.cert, key: command.tls.key });
+    }
     while (!this.#stopping) {
       if (this.#conns.size >= command.maxConnections) {
         // At the cap, stop accepting: new clients wait in the listen queue
@@ -131,17 +143,38 @@ export class EchoWorker {
         conn.close();
         return;
       }
-      const task = this.#serve(conn, counters, command.bufferSize);
+      conn.setNoDelay(true);
+      let served: TransportConn = conn;
+      if (tls !== undefined) {
+        try {
+          served = serverTls(conn, tls);
+        } catch (e) {
+          conn.close();
+          if (e instanceof TlsError) continue;
+          throw e;
+        }
+      }
+      const task = this.#serve(served, counters, command.bufferSize);
       this.#serving.add(task);
       void task.finally(() => this.#serving.delete(task));
     }
   }
 
-  async #serve(conn: Deno.TcpConn, counters: EchoCounters, bufferSize: number): Promise<void> {
+  async #serve(conn: TransportConn, counters: EchoCounters, bufferSize: number): Promise<void> {
     this.#conns.add(conn);
     counters.opened();
     try {
-      conn.setNoDelay(true);
+      if (conn.handshake !== undefined) {
+        // A TLS client has 10 s for its handshake; one that fails it is simply closed.
+        const timer = setTimeout(() => conn.close(), TLS_HANDSHAKE_MS);
+        try {
+          await conn.handshake();
+        } catch {
+          return;
+        } finally {
+          clearTimeout(timer);
+        }
+      }
       await echoConnection(conn, { bufferSize, onChunk: (n) => counters.echoed(n) });
     } catch (e) {
       if (!isDisconnect(e)) throw e;

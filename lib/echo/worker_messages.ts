@@ -16,6 +16,8 @@
  * @module
  */
 
+import type { ServerTlsOptions } from "../transport/types.ts";
+
 /** Tells a new worker where to listen and how to count. */
 export interface StartCommand {
   type: "start";
@@ -33,6 +35,8 @@ export interface StartCommand {
   tcpBacklog: number;
   /** The worker's {@linkcode EchoCounters} memory. */
   counters: SharedArrayBuffer;
+  /** Speak TLS with this certificate and key (each client then has 10 s for its handshake). */
+  tls?: ServerTlsOptions | undefined;
 }
 
 /** Asks a worker to close its listener and connections, then report `stopped`. */
