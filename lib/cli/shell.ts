@@ -15,7 +15,7 @@ import { formatHostPort } from "../client/url.ts";
 import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
 import { type CliIo, writeLine, writeText } from "./io.ts";
-import { openSession, progressFor } from "./session.ts";
+import { CONNECTION_FLAGS, CONNECTION_HELP, openSession, progressFor } from "./session.ts";
 import { findShellCommand, shellCommandHelp, type ShellContext } from "./shell_commands.ts";
 import { splitCommandLine } from "./shell_parse.ts";
 
@@ -46,7 +46,9 @@ succeeded, else the exit code of the last command that failed; 4 at once
 when the connection is lost (the rest of the script is not run).
 
 Options:
-  -q, --quiet   no progress lines`;
+  -q, --quiet   no progress lines
+
+${CONNECTION_HELP}`;
 
 function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, " ").trim();
@@ -116,11 +118,12 @@ export const shellCommand: Command = {
   help: HELP,
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseFlags(args, {
+      ...CONNECTION_FLAGS,
       quiet: { type: "boolean", short: "q" },
     });
     if (positionals.length !== 1) throw new UsageError("Expected exactly one URL");
     const interactive = io.stdinIsTerminal;
-    const session = await openSession(positionals[0]!, io);
+    const session = await openSession(positionals[0]!, io, values);
     try {
       const { client, url } = session;
       const ctx: ShellContext = {

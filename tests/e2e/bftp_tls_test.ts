@@ -179,3 +179,21 @@ Deno.test("e2e: bftp serve refuses a missing or unusable certificate", async () 
   ]);
   assertFailure(mismatch, 8, /Cannot use the TLS certificate and key/);
 });
+
+Deno.test("e2e: bftp shell over bftps:// with a pinned fingerprint and a token", async () => {
+  await using dir = await tempDir();
+  const cert = await selfSigned(dir.path);
+  await Deno.mkdir(dir.join("root"));
+  await Deno.writeTextFile(dir.join("root", "a.txt"), "A");
+  await using server = await startServe(
+    dir.join("root"),
+    ["--tls-cert", cert.certPath, "--tls-key", cert.keyPath],
+    { env: { BFTP_TOKEN: "shell-token" } },
+  );
+  const r = await runBftp(["shell", `${server.url}/`, "--fingerprint", cert.fingerprint], {
+    stdin: "pwd\nls\n",
+    env: { BFTP_TOKEN: "shell-token" },
+  });
+  equal(r.code, 0, r.stderr);
+  equal(r.stdout, "/\na.txt\n");
+});
