@@ -9,7 +9,7 @@
 
 import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ConnectionError } from "../errors.ts";
+import { ConnectionError, UsageError } from "../errors.ts";
 import { formatHostPort, parseBftpUrl } from "../client/url.ts";
 import { ServedRoot } from "../root/served_root.ts";
 import { startServer } from "../server/server.ts";
@@ -250,6 +250,10 @@ export async function startInProcessServer(
  */
 export function remoteTarget(url: string): CheckTarget {
   const parsed = parseBftpUrl(url);
+  if (parsed.secure) {
+    // Connecting in the clear to a bftps:// URL would be a silent downgrade.
+    throw new UsageError(`bftp check speaks plain BFTP only: give a bftp:// URL, not "${url}"`);
+  }
   return {
     hostname: parsed.hostname,
     port: parsed.port,
