@@ -42,12 +42,18 @@ export interface ListenOptions {
  * @returns The TLS connection.
  * @throws {TlsError} When the certificate or key cannot be used.
  *
- * @example
+ * @example A peer that does not speak TLS fails the handshake
  * ```ts
  * import { serverTls } from "./listen.ts";
- * import { throws } from "node:assert/strict";
+ * import { rejects } from "node:assert/strict";
  *
- * throws(() => serverTls({} as Deno.TcpConn, { cert: "junk", key: "junk" }), /Cannot use/);
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * const conn = serverTls(await listener.accept(), { cert: "junk", key: "junk" });
+ * await client.write(new TextEncoder().encode("BFTP/1\n"));
+ * await rejects(conn.handshake!());
+ * conn.close();
+ * client.close();
  * ```
  */
 export function serverTls(
