@@ -61,7 +61,7 @@ Exit codes: 0 a 2xx answer (or 3xx without -L), 22 a 4xx or 5xx answer,
 /** The `http-get` subcommand. */
 export const httpGetCommand: Command = {
   name: "http-get",
-  summary: "Download an http:// or https:// URL (like a simple curl -o)",
+  summary: "download an http:// or https:// URL (like a simple curl -o)",
   help: HELP,
   run,
 };
