@@ -13,6 +13,7 @@ import { Channel } from "../protocol/channel.ts";
 import type { Entry, FileVersion, OkReply, Request } from "../protocol/messages.ts";
 import { type BodyResult, receiveBody, sendBody } from "../transfer/body.ts";
 import { connectTransport } from "../transport/connect.ts";
+import { closeQuietly } from "../transport/close.ts";
 import type { ClientTlsOptions, TransportConn } from "../transport/types.ts";
 
 /** Options for {@linkcode BftpClient.connect}. */
@@ -438,11 +439,7 @@ export class BftpClient {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    try {
-      this.#conn.close();
-    } catch (e) {
-      if (!(e instanceof Deno.errors.BadResource)) throw e;
-    }
+    closeQuietly(this.#conn);
   }
 
   /** Closes the connection. */

@@ -11,6 +11,7 @@
 import { ConnectionError } from "../errors.ts";
 import { copyUntilClose } from "../framing/mod.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
+import { isDisconnect as isPeerGone } from "../transport/close.ts";
 
 /** Options for {@linkcode echoConnection}. */
 export interface EchoConnectionOptions {
@@ -81,11 +82,5 @@ export async function echoConnection(
  * ```
  */
 export function isDisconnect(e: unknown): boolean {
-  return e instanceof Deno.errors.ConnectionReset ||
-    e instanceof Deno.errors.ConnectionAborted ||
-    e instanceof Deno.errors.BrokenPipe ||
-    e instanceof Deno.errors.NotConnected ||
-    e instanceof Deno.errors.BadResource ||
-    e instanceof Deno.errors.Interrupted ||
-    e instanceof ConnectionError;
+  return isPeerGone(e) || e instanceof ConnectionError;
 }

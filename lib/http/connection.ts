@@ -9,6 +9,7 @@
 
 import { ConnectionError, TimeoutError } from "../errors.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
+import { closeQuietly } from "../transport/close.ts";
 import type { HttpTarget } from "./url.ts";
 
 /** Options for {@linkcode HttpConnection.open}. */
@@ -114,11 +115,7 @@ export class HttpConnection implements ByteReader, ByteWriter, Disposable {
       if (stop.reason !== undefined) return;
       stop.reason = reason;
       controller.abort();
-      try {
-        conn?.close();
-      } catch (e) {
-        if (!(e instanceof Deno.errors.BadResource)) throw e;
-      }
+      closeQuietly(conn);
     };
     const onAbort = () => halt("abort");
     const timer = new IdleTimer(timeout, () => halt("timeout"));
@@ -157,11 +154,7 @@ export class HttpConnection implements ByteReader, ByteWriter, Disposable {
       return new HttpConnection(conn, target, timer, stop, signal, onAbort);
     } catch (e) {
       cleanUp();
-      try {
-        conn?.close();
-      } catch (closeError) {
-        if (!(closeError instanceof Deno.errors.BadResource)) throw closeError;
-      }
+      closeQuietly(conn);
       throw e;
     }
   }
@@ -230,11 +223,7 @@ export class HttpConnection implements ByteReader, ByteWriter, Disposable {
     this.#timer.stop();
     this.#signal?.removeEventListener("abort", this.#onAbort);
     if (this.#stop.reason !== undefined) return;
-    try {
-      this.#conn.close();
-    } catch (e) {
-      if (!(e instanceof Deno.errors.BadResource)) throw e;
-    }
+    closeQuietly(this.#conn);
   }
 
   /** Same as {@linkcode HttpConnection.close}, for `using`. */

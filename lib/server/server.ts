@@ -11,6 +11,7 @@ import { writeAll } from "../framing/write_all.ts";
 import { encodeMessage } from "../protocol/messages.ts";
 import type { ServedRoot } from "../root/served_root.ts";
 import { clientHost } from "../transport/address.ts";
+import { closeQuietly } from "../transport/close.ts";
 import { listenTransport } from "../transport/listen.ts";
 import type { ServerTlsOptions, TransportConn } from "../transport/types.ts";
 import { type Admission, localAdmission } from "./admission.ts";
@@ -175,13 +176,7 @@ export function startServer(options: ServerOptions): BftpServer {
     localAdmission({ maxConnections, maxPerClient });
   let closing = false;
 
-  const closeConn = (conn: TransportConn) => {
-    try {
-      conn.close();
-    } catch (e) {
-      if (!(e instanceof Deno.errors.BadResource)) throw e;
-    }
-  };
+  const closeConn = (conn: TransportConn) => closeQuietly(conn);
 
   const refuseBusy = async (
     conn: TransportConn,
@@ -312,11 +307,7 @@ export function startServer(options: ServerOptions): BftpServer {
   const close = () => {
     if (!finished) {
       closing = true;
-      try {
-        listener.close();
-      } catch (e) {
-        if (!(e instanceof Deno.errors.BadResource)) throw e;
-      }
+      closeQuietly(listener);
       for (const conn of sessions.keys()) closeConn(conn);
       finished = accepting
         .then(() => Promise.all([...sessions.values(), ...refusing]))

@@ -13,6 +13,7 @@ import { BadRequestError, Channel } from "../protocol/channel.ts";
 import type { FileVersion, OkReply, PutRequest, Request } from "../protocol/messages.ts";
 import { quotePath, resolveVirtual } from "../root/paths.ts";
 import type { ServedRoot } from "../root/served_root.ts";
+import { isDisconnect } from "../transport/close.ts";
 import type { Hash } from "node:crypto";
 import { hashPrefix, receiveBody, sendBody } from "../transfer/body.ts";
 import type { TokenSet } from "./auth.ts";
@@ -425,14 +426,4 @@ export async function runSession(stream: SessionStream, options: SessionOptions)
       else if (outcome === "discarded") await upload.abort();
     }
   }
-}
-
-function isDisconnect(e: unknown): boolean {
-  return e instanceof Deno.errors.ConnectionReset ||
-    e instanceof Deno.errors.BrokenPipe ||
-    e instanceof Deno.errors.ConnectionAborted ||
-    e instanceof Deno.errors.NotConnected ||
-    e instanceof Deno.errors.BadResource ||
-    e instanceof Deno.errors.Interrupted ||
-    e instanceof Deno.errors.UnexpectedEof;
 }

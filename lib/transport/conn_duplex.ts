@@ -8,6 +8,7 @@
 
 import { Duplex } from "node:stream";
 import { writeAll } from "../framing/write_all.ts";
+import { closeQuietly } from "./close.ts";
 
 /** The most bytes read from the socket in one go. */
 const READ_BYTES = 256 * 1024;
@@ -41,11 +42,7 @@ export function duplexOf(conn: Deno.Conn): Duplex {
   const close = () => {
     if (closed) return;
     closed = true;
-    try {
-      conn.close();
-    } catch (e) {
-      if (!(e instanceof Deno.errors.BadResource)) throw e;
-    }
+    closeQuietly(conn);
   };
   return new Duplex({
     read() {

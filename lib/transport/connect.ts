@@ -19,6 +19,7 @@ import { isIP } from "node:net";
 import * as tls from "node:tls";
 import { ConnectionError, TimeoutError, TlsError } from "../errors.ts";
 import { formatHostPort } from "./address.ts";
+import { closeQuietly } from "./close.ts";
 import { certificateFingerprint } from "./fingerprint.ts";
 import { NodeTlsConn } from "./node_tls_conn.ts";
 import { connectTcp } from "./tcp.ts";
@@ -198,11 +199,7 @@ async function connectDenoTls(options: ConnectOptions): Promise<TransportConn> {
     await conn.handshake();
     return eofTolerant(conn);
   } catch (e) {
-    try {
-      conn.close();
-    } catch (closeError) {
-      if (!(closeError instanceof Deno.errors.BadResource)) throw closeError;
-    }
+    closeQuietly(conn);
     if (timedOut) throw new TimeoutError(`Cannot connect to "${where}": TLS handshake timed out`);
     if (/invalid peer certificate|certificate/i.test(reasonOf(e))) throw untrusted(where, e);
     throw handshakeError(where, e);

@@ -22,3 +22,4 @@ export * from "./node_tls_conn.ts";
 export * from "./connect.ts";
 export * from "./listen.ts";
 export * from "./tls_files.ts";
+export * from "./close.ts";
