@@ -15,6 +15,7 @@
  */
 
 import { createHash, type Hash } from "node:crypto";
+import { createStreamHash, type StreamHash } from "./stream_hash.ts";
 import { IntegrityError, LocalIoError, ProtocolError, UnexpectedEofError } from "../errors.ts";
 import type { BufferedReader } from "../framing/buffered_reader.ts";
 import { readFixed } from "../framing/fixed.ts";
@@ -109,7 +110,22 @@ export async function sendBody(
   source: ByteReader,
   options: SendBodyOptions,
 ): Promise<BodyResult> {
-  const hash = options.sha256 === undefined ? options.hash ?? createHash("sha256") : null;
+  const hash = options.sha256 === undefined
+    ? createStreamHash({ size: options.size, hash: options.hash })
+    : null;
+  try {
+    return await sendHashed(writer, source, options, hash);
+  } finally {
+    hash?.close();
+  }
+}
+
+async function sendHashed(
+  writer: ByteWriter,
+  source: ByteReader,
+  options: SendBodyOptions,
+  hash: StreamHash | null,
+): Promise<BodyResult> {
   const buf = new Uint8Array(options.bufferSize ?? DEFAULT_BUFFER);
   let sent = 0;
   if (options.size !== null) {
@@ -124,8 +140,9 @@ export async function sendBody(
         );
       }
       const chunk = buf.subarray(0, n);
-      hash?.update(chunk);
+      const hashing = hash?.update(chunk);
       await writeAll(writer, chunk);
+      if (hashing) await hashing;
       sent += n;
       options.onProgress?.(n);
     }
@@ -138,14 +155,15 @@ export async function sendBody(
       if (n === null) break;
       if (n === 0) continue;
       buf.set(encodeSizeHeader(n));
-      hash?.update(room.subarray(0, n));
+      const hashing = hash?.update(room.subarray(0, n));
       await writeAll(writer, buf.subarray(0, SIZE_HEADER_LENGTH + n));
+      if (hashing) await hashing;
       sent += n;
       options.onProgress?.(n);
     }
     await writeAll(writer, encodeSizeHeader(0));
   }
-  const sha256 = options.sha256 ?? hash!.digest("hex");
+  const sha256 = options.sha256 ?? await hash!.digest();
   await writeAll(writer, encoder.encode(sha256));
   return { size: sent, sha256 };
 }
@@ -229,7 +247,27 @@ export async function receiveBody(
   sink: ByteWriter,
   options: ReceiveBodyOptions = {},
 ): Promise<BodyResult> {
-  const hash = options.hash ?? createHash("sha256");
+  // Made once the header tells the size: a large sized body is hashed on a thread.
+  let hash: StreamHash | null = null;
+  try {
+    return await receiveHashed(
+      reader,
+      sink,
+      options,
+      (size) => hash = createStreamHash({ size, hash: options.hash }),
+    );
+  } finally {
+    (hash as StreamHash | null)?.close();
+  }
+}
+
+async function receiveHashed(
+  reader: BufferedReader,
+  sink: ByteWriter,
+  options: ReceiveBodyOptions,
+  startHash: (size: number | null) => StreamHash,
+): Promise<BodyResult> {
+  let hash: StreamHash | undefined;
   const buf = new Uint8Array(options.bufferSize ?? DEFAULT_BUFFER);
   const maxSize = options.maxSize ?? Number.MAX_SAFE_INTEGER;
   const what = options.label ? `"${options.label}"` : "the body";
@@ -251,7 +289,7 @@ export async function receiveBody(
         );
       }
       const chunk = buf.subarray(0, n);
-      hash.update(chunk);
+      const hashing = hash!.update(chunk);
       if (sinkError === null) {
         try {
           await writeAll(sink, chunk);
@@ -259,6 +297,7 @@ export async function receiveBody(
           failSink(e);
         }
       }
+      if (hashing) await hashing;
       left -= n;
       total += n;
       options.onProgress?.(n);
@@ -268,6 +307,7 @@ export async function receiveBody(
   const header = await readFull(reader, new Uint8Array(WIDE_SIZE_HEADER_LENGTH), "body header");
   const headerText = new TextDecoder().decode(header);
   if (headerText === CHUNKED_MARKER) {
+    hash = startHash(null);
     while (true) {
       const n = await readSizeHeader(reader, { maxBytes: MAX_CHUNK_BYTES });
       if (n === null) throw new UnexpectedEofError(`Connection closed inside ${what}`);
@@ -294,12 +334,13 @@ export async function receiveBody(
         `Size mismatch for ${what}: announced ${expected} bytes, body has ${size}`,
       );
     }
+    hash = startHash(size);
     await streamBytes(size);
   }
   const trailer = new TextDecoder().decode(
     await readFixed(reader, HASH_TRAILER_LENGTH, { padByte: 0 }),
   ).toLowerCase();
-  const sha256 = hash.digest("hex");
+  const sha256 = await hash.digest();
   if (sinkError !== null) throw sinkError;
   if (expected !== null && total !== options.expectedSize) {
     throw new IntegrityError(
