@@ -88,6 +88,12 @@ export interface PutOptions extends TransferOptions {
   resume?: { sha256: string; seek(offset: number): Promise<void> } | undefined;
 }
 
+/**
+ * Bodies from this size up are hashed on a second thread: a client moves one
+ * file at a time, and its hash then runs beside its reads and writes.
+ */
+const HASH_THREAD_FROM = 32 << 20;
+
 function field<T>(reply: OkReply, key: string, check: (v: unknown) => v is T): T {
   const v = reply[key];
   if (!check(v)) throw new ProtocolError(`Malformed reply: "${key}" is missing or invalid`);
@@ -362,6 +368,7 @@ export class BftpClient {
           label: path,
           onProgress: options.onProgress,
           hash: offset > 0 ? resume?.hash : undefined,
+          hashThreadFrom: HASH_THREAD_FROM,
         });
       } catch (e) {
         // Whatever failed mid-body, the stream is no longer in step.
@@ -408,6 +415,7 @@ export class BftpClient {
           sha256: offset > 0 ? resume?.sha256 : undefined,
           label: path,
           onProgress: options.onProgress,
+          hashThreadFrom: HASH_THREAD_FROM,
         });
       } catch (e) {
         this.#broken = true;

@@ -117,6 +117,8 @@ export async function sendPipe(
   return await sendBody(out, source, {
     size: options.size,
     onProgress: options.onProgress,
+    // One stream per process: a large one is hashed on a second thread.
+    hashThreadFrom: 32 << 20,
     ...(options.label === undefined ? {} : { label: options.label }),
   });
 }
@@ -181,6 +183,7 @@ export async function receivePipe(
   return await receiveBody(reader, sink, {
     onProgress: options.onProgress,
     label: "the pipe stream",
+    hashThreadFrom: 32 << 20,
     ...(options.maxSize === undefined ? {} : { maxSize: options.maxSize }),
   });
 }

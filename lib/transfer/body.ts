@@ -73,6 +73,12 @@ export interface SendBodyOptions {
   onProgress?: ((bytes: number) => void) | undefined;
   /** What is being sent, for error messages. */
   label?: string;
+  /**
+   * The smallest body hashed on a second thread (see `stream_hash.ts`).
+   *
+   * @default {Infinity}
+   */
+  hashThreadFrom?: number | undefined;
 }
 
 /**
@@ -111,7 +117,11 @@ export async function sendBody(
   options: SendBodyOptions,
 ): Promise<BodyResult> {
   const hash = options.sha256 === undefined
-    ? createStreamHash({ size: options.size, hash: options.hash })
+    ? createStreamHash({
+      size: options.size,
+      hash: options.hash,
+      ...(options.hashThreadFrom === undefined ? {} : { threadFrom: options.hashThreadFrom }),
+    })
     : null;
   try {
     return await sendHashed(writer, source, options, hash);
@@ -189,6 +199,12 @@ export interface ReceiveBodyOptions {
   /** What is being received, for error messages. */
   label?: string;
   /**
+   * The smallest body hashed on a second thread (see `stream_hash.ts`).
+   *
+   * @default {Infinity}
+   */
+  hashThreadFrom?: number | undefined;
+  /**
    * Throw the sink's error at once instead of reading the rest of the body
    * first. The stream is then out of step, so the caller must close it (a
    * client does after any failure in a body; a full disk should not make it
@@ -254,7 +270,12 @@ export async function receiveBody(
       reader,
       sink,
       options,
-      (size) => hash = createStreamHash({ size, hash: options.hash }),
+      (size) =>
+        hash = createStreamHash({
+          size,
+          hash: options.hash,
+          ...(options.hashThreadFrom === undefined ? {} : { threadFrom: options.hashThreadFrom }),
+        }),
     );
   } finally {
     (hash as StreamHash | null)?.close();

@@ -30,9 +30,12 @@ export interface StreamHashOptions {
   /** A hash already fed with earlier bytes (a resumed transfer): hashed in line. */
   hash?: Hash | undefined;
   /**
-   * The smallest body hashed on a thread.
+   * The smallest body hashed on a thread; `Infinity` never uses one. A
+   * client moving one large file gains from the thread; a server with many
+   * sessions, or many clients on one machine, would only add threads to
+   * busy cores, so they hash in line.
    *
-   * @default {33554432}
+   * @default {Infinity}
    */
   threadFrom?: number;
 }
@@ -165,7 +168,7 @@ class ThreadedHash implements StreamHash {
  * ```
  */
 export function createStreamHash(options: StreamHashOptions): StreamHash {
-  const threadFrom = options.threadFrom ?? 32 << 20;
+  const threadFrom = options.threadFrom ?? Infinity;
   if (
     options.hash === undefined && options.size !== null && options.size >= threadFrom &&
     threads < MAX_THREADS
