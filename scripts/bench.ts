@@ -13,6 +13,7 @@
  * @module
  */
 
+import { startServerProcess } from "./bench_lib.ts";
 import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import { barChart } from "../lib/check/svg_chart.ts";
@@ -80,58 +81,24 @@ function peakRssKiB(pid: number): number {
   }
 }
 
-/** A bftp server over `root`, with its child pid for RSS readings. */
+/** A bftp server over `root`, with its pid for RSS readings (scripts/bftp execs deno). */
 async function startBftp(root: string, extra: string[] = []) {
-  const child = new Deno.Command(bftp, {
-    args: ["serve", root, "--port", "0", "-q", ...extra],
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const reader = child.stdout.getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("bftp serve exited");
-    text += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  await child.stdout.cancel();
-  const url = /listening on (\S+)/.exec(text)![1]!;
-  // The deno process is the child of the scripts/bftp exec, so its pid is the child's.
-  return {
-    url,
-    pid: child.pid,
-    stop: async () => {
-      child.kill("SIGTERM");
-      await child.status;
-    },
-  };
+  const server = await startServerProcess(
+    bftp,
+    ["serve", root, "--port", "0", "-q", ...extra],
+    /^listening on /,
+  );
+  return { ...server, url: /listening on (\S+)/.exec(server.line)![1]! };
 }
 
 /** The seed's Python file server over `root`, sending in `chunk`-byte pieces. */
 async function startSeedServer(root: string, chunk: number) {
-  const child = new Deno.Command("python3", {
-    args: [seedPeer, "serve", root, "--port", "0", "--chunk", String(chunk)],
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const reader = child.stdout.getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("seed_file_server.py exited");
-    text += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  await child.stdout.cancel();
-  return {
-    port: Number(/listening on (\d+)/.exec(text)![1]),
-    pid: child.pid,
-    stop: async () => {
-      child.kill("SIGTERM");
-      await child.status;
-    },
-  };
+  const server = await startServerProcess(
+    "python3",
+    [seedPeer, "serve", root, "--port", "0", "--chunk", String(chunk)],
+    /listening on \d+/,
+  );
+  return { ...server, port: Number(/listening on (\d+)/.exec(server.line)![1]) };
 }
 
 /** `python3 -m http.server` over `root` on a free port. */

@@ -11,6 +11,8 @@
  * @module
  */
 
+import { startServerProcess } from "./bench_lib.ts";
+
 const repo = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const bftp = Deno.env.get("BFTP_BIN") ?? `${repo}/scripts/bftp`;
 const parallel = Number(Deno.env.get("BENCH_PARALLEL") ?? 8);
@@ -31,28 +33,12 @@ function childrenCpu(): number {
 }
 
 async function startServer(root: string, workers: number) {
-  const child = new Deno.Command(bftp, {
-    args: ["serve", root, "--port", "0", "-q", "--workers", String(workers)],
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const reader = child.stdout.getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("bftp serve exited");
-    text += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  await child.stdout.cancel();
-  return {
-    url: /listening on (\S+)/.exec(text)![1]!,
-    pid: child.pid,
-    stop: async () => {
-      child.kill("SIGTERM");
-      await child.status;
-    },
-  };
+  const server = await startServerProcess(
+    bftp,
+    ["serve", root, "--port", "0", "-q", "--workers", String(workers)],
+    /^listening on /,
+  );
+  return { ...server, url: /listening on (\S+)/.exec(server.line)![1]! };
 }
 
 async function parallelGets(url: string): Promise<number> {
