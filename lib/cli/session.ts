@@ -7,14 +7,14 @@
  * @module
  */
 
-import { BftpClient } from "../client/client.ts";
+import { BftpClient, DEFAULT_STALL_TIMEOUT } from "../client/client.ts";
 import type { ClientOptions, TransferOptions } from "../client/client.ts";
 import { type BftpUrl, parseBftpUrl } from "../client/url.ts";
 import { UsageError } from "../errors.ts";
 import { Progress } from "../transfer/progress.ts";
 import { parseFingerprint } from "../transport/fingerprint.ts";
 import { loadCaCerts } from "../transport/tls_files.ts";
-import { type FlagSpec, type ParsedFlags, stringFlag } from "./args.ts";
+import { type FlagSpec, numberFlag, type ParsedFlags, stringFlag } from "./args.ts";
 import type { CliIo } from "./io.ts";
 
 /** The flags of every command that talks to a BFTP server: TLS trust and the token. */
@@ -22,6 +22,7 @@ export const CONNECTION_FLAGS: Readonly<Record<string, FlagSpec>> = Object.freez
   cacert: { type: "string" },
   fingerprint: { type: "string" },
   token: { type: "string" },
+  timeout: { type: "string" },
 });
 
 /** The help lines for {@linkcode CONNECTION_FLAGS}. */
@@ -32,6 +33,8 @@ export const CONNECTION_HELP = `Connection options:
                       fingerprint, as "bftp serve" prints it (colons optional)
   --token T           the access token, if the server requires one; better: set
                       BFTP_TOKEN, which keeps it out of the process list
+  --timeout S         give up when a request moves no byte for S seconds
+                      (a stalled server; default 300, 0 waits for ever)
   A bftps:// URL without --cacert or --fingerprint trusts the usual root CAs.`;
 
 /**
@@ -59,7 +62,7 @@ export async function connectionOptions(
   url: BftpUrl,
   values: ParsedFlags["values"],
   io: Pick<CliIo, "env">,
-): Promise<Pick<ClientOptions, "tls" | "token">> {
+): Promise<Pick<ClientOptions, "tls" | "token" | "stallTimeout">> {
   const cacert = stringFlag(values, "cacert");
   const fingerprint = stringFlag(values, "fingerprint");
   if ((cacert !== undefined || fingerprint !== undefined) && !url.secure) {
@@ -77,6 +80,7 @@ export async function connectionOptions(
       }
       : undefined,
     token: token === "" ? undefined : token,
+    stallTimeout: numberFlag(values, "timeout", DEFAULT_STALL_TIMEOUT),
   };
 }
 

@@ -7,7 +7,7 @@
  */
 
 import type { Hash } from "node:crypto";
-import { ConnectionError, ProtocolError, RemoteError } from "../errors.ts";
+import { ConnectionError, ProtocolError, RemoteError, TimeoutError } from "../errors.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import { Channel } from "../protocol/channel.ts";
 import type { Entry, FileVersion, OkReply, Request } from "../protocol/messages.ts";
@@ -32,6 +32,13 @@ export interface ClientOptions {
   tls?: ClientTlsOptions | undefined;
   /** The access token, sent (AUTH) only when the server asks for one. */
   token?: string | undefined;
+  /**
+   * Seconds a request may go without a byte moving either way before the
+   * client gives up with a timeout (a stalled server); 0 waits for ever.
+   *
+   * @default {300}
+   */
+  stallTimeout?: number | undefined;
 }
 
 /** What a GET's reply said about the file. */
@@ -94,6 +101,65 @@ export interface PutOptions extends TransferOptions {
  */
 const HASH_THREAD_FROM = 32 << 20;
 
+/** Seconds a request may stall before the client gives up. */
+export const DEFAULT_STALL_TIMEOUT = 300;
+
+/**
+ * Watches a connection for progress while a request is in flight: when no
+ * byte has moved either way for `timeout` seconds, it closes the connection
+ * and the request fails with a {@linkcode TimeoutError}.
+ */
+class StallWatch {
+  /** The connection, with every read and write marking progress. */
+  readonly stream: ByteReader & ByteWriter;
+  #conn: TransportConn;
+  #timeout: number;
+  #last = 0;
+  #stalled = false;
+
+  constructor(conn: TransportConn, timeout: number) {
+    this.#conn = conn;
+    this.#timeout = timeout;
+    this.stream = {
+      read: async (p) => {
+        const n = await conn.read(p);
+        this.#last = Date.now();
+        return n;
+      },
+      write: async (p) => {
+        const n = await conn.write(p);
+        this.#last = Date.now();
+        return n;
+      },
+    };
+  }
+
+  /** Runs `fn` with the watch on. */
+  async during<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#timeout <= 0) return await fn();
+    this.#last = Date.now();
+    const limitMs = this.#timeout * 1000;
+    const timer = setInterval(() => {
+      if (Date.now() - this.#last > limitMs) {
+        this.#stalled = true;
+        closeQuietly(this.#conn);
+      }
+    }, Math.min(1000, limitMs));
+    try {
+      return await fn();
+    } catch (e) {
+      if (this.#stalled) {
+        throw new TimeoutError(
+          `The server sent nothing for ${this.#timeout} s: giving up (see --timeout)`,
+        );
+      }
+      throw e;
+    } finally {
+      clearInterval(timer);
+    }
+  }
+}
+
 function field<T>(reply: OkReply, key: string, check: (v: unknown) => v is T): T {
   const v = reply[key];
   if (!check(v)) throw new ProtocolError(`Malformed reply: "${key}" is missing or invalid`);
@@ -145,6 +211,7 @@ const isEntries = (v: unknown): v is Entry[] => Array.isArray(v) && v.every(isEn
  */
 export class BftpClient {
   #conn: TransportConn;
+  #watch: StallWatch;
   #channel: Channel;
   #closed = false;
   #broken = false;
@@ -153,8 +220,15 @@ export class BftpClient {
   /** Whether this session may only read: the server's setting or a read-only token. */
   readonly readOnly: boolean;
 
-  private constructor(conn: TransportConn, channel: Channel, hello: OkReply, readOnly: boolean) {
+  private constructor(
+    conn: TransportConn,
+    channel: Channel,
+    hello: OkReply,
+    readOnly: boolean,
+    watch: StallWatch,
+  ) {
     this.#conn = conn;
+    this.#watch = watch;
     this.#channel = channel;
     this.hello = hello;
     this.readOnly = readOnly;
@@ -176,9 +250,10 @@ export class BftpClient {
       timeout: options.connectTimeout ?? 30,
       tls: options.tls,
     });
+    const watch = new StallWatch(conn, options.stallTimeout ?? DEFAULT_STALL_TIMEOUT);
     try {
-      const channel = new Channel(conn);
-      const hello = await channel.clientHandshake();
+      const channel = new Channel(watch.stream);
+      const hello = await watch.during(() => channel.clientHandshake());
       let readOnly = hello.readOnly === true;
       if (hello.auth === "token") {
         if (options.token === undefined) {
@@ -187,11 +262,13 @@ export class BftpClient {
             "The server requires an access token: give --token or set BFTP_TOKEN",
           );
         }
-        await channel.send({ op: "AUTH", token: options.token });
-        const reply = await channel.expectOk();
+        const reply = await watch.during(async () => {
+          await channel.send({ op: "AUTH", token: options.token! });
+          return await channel.expectOk();
+        });
         readOnly = reply.readOnly === true;
       }
-      return new BftpClient(conn, channel, hello, readOnly);
+      return new BftpClient(conn, channel, hello, readOnly, watch);
     } catch (e) {
       conn.close();
       throw e;
@@ -209,8 +286,9 @@ export class BftpClient {
       throw new ConnectionError("The session is closed");
     }
     try {
-      return await fn();
+      return await this.#watch.during(fn);
     } catch (e) {
+      if (e instanceof TimeoutError) this.#broken = true;
       if (e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) {
         this.#broken = true;
         throw new ConnectionError("Connection closed", { cause: e });
@@ -410,7 +488,7 @@ export class BftpClient {
         if (resume) await resume.seek(offset);
         options.onStart?.(options.size === null ? null : options.size - offset);
         // Resumed: the trailer is the whole file's hash, which the request named already.
-        sent = await sendBody(this.#conn, source, {
+        sent = await sendBody(this.#watch.stream, source, {
           size: options.size === null ? null : options.size - offset,
           sha256: offset > 0 ? resume?.sha256 : undefined,
           label: path,
