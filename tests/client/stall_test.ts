@@ -1,13 +1,14 @@
 import { deepEqual, ok, rejects } from "node:assert/strict";
 import { BftpClient } from "../../lib/client/client.ts";
+import { parseBftpUrl } from "../../lib/client/url.ts";
 import { TimeoutError } from "../../lib/errors.ts";
-import { stallingServer } from "./stalling_server.ts";
+import { stallMidBody, startScriptedBftpServer } from "../e2e/fake_bftp_server.ts";
 
 Deno.test("client: a server that stalls mid-body makes get() fail with a timeout", async () => {
-  const server = stallingServer();
+  await using server = startScriptedBftpServer(stallMidBody);
   const client = await BftpClient.connect({
     hostname: "127.0.0.1",
-    port: server.port,
+    port: parseBftpUrl(server.url).port,
     stallTimeout: 0.5,
   });
   try {
@@ -22,6 +23,5 @@ Deno.test("client: a server that stalls mid-body makes get() fail with a timeout
     deepEqual(received, 10);
   } finally {
     client.close();
-    await server.close();
   }
 });
