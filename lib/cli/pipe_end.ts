@@ -48,6 +48,20 @@ export const PIPE_TLS_HELP = `TLS (the listening end is the server, the connecti
                       this SHA-256 fingerprint (colons optional)
   A TLS end never falls back to plain TCP.`;
 
+/** The options `send` and `recv` share, for their help texts. */
+export const PIPE_OPTIONS_HELP = `Options:
+  -l, --listen PORT   listen on PORT (0 picks a free one) for exactly one
+                      connection; prints "listening on tcp://HOST:PORT" on stderr
+  --host H            the address to listen on (default 127.0.0.1; 0.0.0.0 or
+                      :: to accept other machines)
+  --timeout S         connecting: keep retrying a refused connection for S
+                      seconds, so either end can start first (default 10;
+                      0 tries once). Listening: wait at most S seconds for
+                      the peer (default 0: as long as it takes)
+  -q, --quiet         no progress line
+
+${PIPE_TLS_HELP}`;
+
 /** A parsed `send`/`recv` command line. */
 export interface PipeArgs {
   /** The file, or `-` for stdin/stdout. */

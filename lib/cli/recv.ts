@@ -12,7 +12,7 @@ import type { ByteWriter } from "../framing/types.ts";
 import { receivePipe } from "../pipe/pipe.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
-import { openPipeEnd, parsePipeArgs, PIPE_TLS_HELP, pipeProgress } from "./pipe_end.ts";
+import { openPipeEnd, parsePipeArgs, PIPE_OPTIONS_HELP, pipeProgress } from "./pipe_end.ts";
 
 const HELP = `Usage: bftp recv [FILE|-] --listen PORT [--host H] [options]
        bftp recv [FILE|-] HOST:PORT [options]
@@ -28,18 +28,7 @@ Exit codes: 0 received and verified, 4 the stream was cut or the connection
 failed, 5 the peer is not a bftp sender, 6 the SHA-256 (or the size) does
 not match, 3 FILE cannot be written, 7 timed out.
 
-Options:
-  -l, --listen PORT   listen on PORT (0 picks a free one) for exactly one
-                      connection; prints "listening on tcp://HOST:PORT" on stderr
-  --host H            the address to listen on (default 127.0.0.1; 0.0.0.0 or
-                      :: to accept other machines)
-  --timeout S         connecting: keep retrying a refused connection for S
-                      seconds, so either end can start first (default 10;
-                      0 tries once). Listening: wait at most S seconds for
-                      the peer (default 0: as long as it takes)
-  -q, --quiet         no progress line
-
-${PIPE_TLS_HELP}
+${PIPE_OPTIONS_HELP}
 
 Examples:
   bftp recv 192.0.2.7:9000 | tar x           # from: tar c dir | bftp send --listen 9000

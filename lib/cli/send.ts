@@ -11,7 +11,7 @@ import type { ByteReader } from "../framing/types.ts";
 import { sendPipe } from "../pipe/pipe.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
-import { openPipeEnd, parsePipeArgs, PIPE_TLS_HELP, pipeProgress } from "./pipe_end.ts";
+import { openPipeEnd, parsePipeArgs, PIPE_OPTIONS_HELP, pipeProgress } from "./pipe_end.ts";
 
 const HELP = `Usage: bftp send [FILE|-] --listen PORT [--host H] [options]
        bftp send [FILE|-] HOST:PORT [options]
@@ -22,18 +22,7 @@ stream (stdin, a FIFO) in chunks; either way the SHA-256 follows, and the
 receiver fails (exit 6) when it does not match or (exit 4) when the stream
 is cut. Nothing comes back: send exits 0 once everything is sent.
 
-Options:
-  -l, --listen PORT   listen on PORT (0 picks a free one) for exactly one
-                      connection; prints "listening on tcp://HOST:PORT" on stderr
-  --host H            the address to listen on (default 127.0.0.1; 0.0.0.0 or
-                      :: to accept other machines)
-  --timeout S         connecting: keep retrying a refused connection for S
-                      seconds, so either end can start first (default 10;
-                      0 tries once). Listening: wait at most S seconds for
-                      the peer (default 0: as long as it takes)
-  -q, --quiet         no progress line
-
-${PIPE_TLS_HELP}
+${PIPE_OPTIONS_HELP}
 
 Examples:
   tar c dir | bftp send --listen 9000        # then: bftp recv HOST:9000 | tar x
