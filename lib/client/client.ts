@@ -12,6 +12,7 @@ import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import { Channel } from "../protocol/channel.ts";
 import type { Entry, FileVersion, OkReply, Request } from "../protocol/messages.ts";
 import { type BodyResult, receiveBody, sendBody } from "../transfer/body.ts";
+import { ONE_TRANSFER_THREAD_FROM } from "../transfer/stream_hash.ts";
 import { connectTransport } from "../transport/connect.ts";
 import { closeQuietly } from "../transport/close.ts";
 import type { ClientTlsOptions, TransportConn } from "../transport/types.ts";
@@ -94,12 +95,6 @@ export interface PutOptions extends TransferOptions {
    */
   resume?: { sha256: string; seek(offset: number): Promise<void> } | undefined;
 }
-
-/**
- * Bodies from this size up are hashed on a second thread: a client moves one
- * file at a time, and its hash then runs beside its reads and writes.
- */
-const HASH_THREAD_FROM = 32 << 20;
 
 /** Seconds a request may stall before the client gives up. */
 export const DEFAULT_STALL_TIMEOUT = 300;
@@ -446,7 +441,7 @@ export class BftpClient {
           label: path,
           onProgress: options.onProgress,
           hash: offset > 0 ? resume?.hash : undefined,
-          hashThreadFrom: HASH_THREAD_FROM,
+          hashThreadFrom: ONE_TRANSFER_THREAD_FROM,
         });
       } catch (e) {
         // Whatever failed mid-body, the stream is no longer in step.
@@ -493,7 +488,7 @@ export class BftpClient {
           sha256: offset > 0 ? resume?.sha256 : undefined,
           label: path,
           onProgress: options.onProgress,
-          hashThreadFrom: HASH_THREAD_FROM,
+          hashThreadFrom: ONE_TRANSFER_THREAD_FROM,
         });
       } catch (e) {
         this.#broken = true;

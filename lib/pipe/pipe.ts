@@ -19,6 +19,7 @@ import { encodeDelimited, readDelimited } from "../framing/delimited.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import { writeAll } from "../framing/write_all.ts";
 import { type BodyResult, receiveBody, sendBody } from "../transfer/body.ts";
+import { ONE_TRANSFER_THREAD_FROM } from "../transfer/stream_hash.ts";
 
 /** The line that opens a pipe stream (sent with a `\n` after it). */
 export const PIPE_PREAMBLE = "BFTP-PIPE/1";
@@ -117,8 +118,7 @@ export async function sendPipe(
   return await sendBody(out, source, {
     size: options.size,
     onProgress: options.onProgress,
-    // One stream per process: a large one is hashed on a second thread.
-    hashThreadFrom: 32 << 20,
+    hashThreadFrom: ONE_TRANSFER_THREAD_FROM,
     ...(options.label === undefined ? {} : { label: options.label }),
   });
 }
@@ -183,7 +183,7 @@ export async function receivePipe(
   return await receiveBody(reader, sink, {
     onProgress: options.onProgress,
     label: "the pipe stream",
-    hashThreadFrom: 32 << 20,
+    hashThreadFrom: ONE_TRANSFER_THREAD_FROM,
     ...(options.maxSize === undefined ? {} : { maxSize: options.maxSize }),
   });
 }

@@ -40,6 +40,12 @@ export interface StreamHashOptions {
   threadFrom?: number;
 }
 
+/**
+ * The `threadFrom` for a process that moves one body at a time (the client,
+ * send/recv): from this size up the hash runs beside its reads and writes.
+ */
+export const ONE_TRANSFER_THREAD_FROM = 32 << 20;
+
 const SLICE = 1 << 20;
 const SLICES = 8;
 const MAX_THREADS = Math.max(2, navigator.hardwareConcurrency);

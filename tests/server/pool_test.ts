@@ -3,42 +3,12 @@ import { createHash } from "node:crypto";
 import { BftpClient } from "../../lib/client/client.ts";
 import { RemoteError } from "../../lib/errors.ts";
 import { startServerPool } from "../../lib/server/pool.ts";
+import { MemoryReader, MemoryWriter } from "../framing/helpers.ts";
+import { waitUntil } from "./helpers.ts";
 
-function reader(bytes: Uint8Array) {
-  let offset = 0;
-  return {
-    read(p: Uint8Array): Promise<number | null> {
-      if (offset >= bytes.byteLength) return Promise.resolve(null);
-      const n = Math.min(p.byteLength, bytes.byteLength - offset);
-      p.set(bytes.subarray(offset, offset + n));
-      offset += n;
-      return Promise.resolve(n);
-    },
-  };
-}
-
-function collector() {
-  const chunks: Uint8Array[] = [];
-  return {
-    chunks,
-    write(p: Uint8Array): Promise<number> {
-      chunks.push(p.slice());
-      return Promise.resolve(p.byteLength);
-    },
-    hash(): string {
-      const h = createHash("sha256");
-      for (const c of chunks) h.update(c);
-      return h.digest("hex");
-    },
-  };
-}
-
-async function waitFor(check: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** A client of the pool. */
+function connect(port: number): Promise<BftpClient> {
+  return BftpClient.connect({ hostname: "127.0.0.1", port });
 }
 
 Deno.test("server: a pool of 2 workers serves 40 clients, and both workers take some", async () => {
@@ -59,19 +29,19 @@ Deno.test("server: a pool of 2 workers serves 40 clients, and both workers take 
   try {
     const results = await Promise.all(Array.from({ length: 40 }, async (_, i) => {
       const body = crypto.getRandomValues(new Uint8Array(1000 + i * 97));
-      const client = await BftpClient.connect({ hostname: "127.0.0.1", port: pool.addr.port });
+      const client = await connect(pool.addr.port);
       try {
-        await client.put(`/f${i}.bin`, reader(body), { size: body.byteLength });
-        const sink = collector();
+        await client.put(`/f${i}.bin`, new MemoryReader(body), { size: body.byteLength });
+        const sink = new MemoryWriter();
         const got = await client.get(`/f${i}.bin`, sink);
         return got.sha256 === createHash("sha256").update(body).digest("hex") &&
-          sink.hash() === got.sha256;
+          createHash("sha256").update(sink.bytes).digest("hex") === got.sha256;
       } finally {
         await client.quit();
       }
     }));
     deepEqual(results.filter((r) => !r).length, 0);
-    await waitFor(() => [...served.values()].reduce((a, b) => a + b, 0) === 40, "40 PUT lines");
+    await waitUntil(() => [...served.values()].reduce((a, b) => a + b, 0) === 40, "40 PUT lines");
     ok((served.get(0) ?? 0) > 0, `worker 0 served ${served.get(0) ?? 0}`);
     ok((served.get(1) ?? 0) > 0, `worker 1 served ${served.get(1) ?? 0}`);
   } finally {
@@ -99,14 +69,14 @@ Deno.test("server: a pool replaces a crashed worker, and the other worker's clie
   try {
     // Open sessions until both workers hold at least one.
     for (let i = 0; i < 40 && new Set(byPort.values()).size < 2; i++) {
-      const client = await BftpClient.connect({ hostname: "127.0.0.1", port: pool.addr.port });
+      const client = await connect(pool.addr.port);
       clients.push(client);
       await client.pwd();
     }
-    await waitFor(() => new Set(byPort.values()).size === 2, "sessions on both workers");
+    await waitUntil(() => new Set(byPort.values()).size === 2, "sessions on both workers");
     const workerOf = (c: BftpClient) => byPort.get(c.localPort)!;
     pool.crashWorker(0);
-    await waitFor(() => pool.replaced === 1, "the replacement");
+    await waitUntil(() => pool.replaced === 1, "the replacement");
     for (const client of clients) {
       if (workerOf(client) === 1) {
         deepEqual(await client.pwd(), "/");
@@ -116,10 +86,10 @@ Deno.test("server: a pool replaces a crashed worker, and the other worker's clie
     }
     // New clients are served, by the new worker too in time.
     for (let i = 0; i < 10; i++) {
-      const client = await BftpClient.connect({ hostname: "127.0.0.1", port: pool.addr.port });
-      const sink = collector();
+      const client = await connect(pool.addr.port);
+      const sink = new MemoryWriter();
       await client.get("/a.txt", sink);
-      equal(new TextDecoder().decode(sink.chunks[0]), "abc");
+      equal(new TextDecoder().decode(sink.bytes), "abc");
       await client.quit();
     }
   } finally {
@@ -135,19 +105,19 @@ Deno.test("server: a pool enforces one connection limit over all its workers", a
   const clients: BftpClient[] = [];
   try {
     for (let i = 0; i < 3; i++) {
-      clients.push(await BftpClient.connect({ hostname: "127.0.0.1", port: pool.addr.port }));
+      clients.push(await connect(pool.addr.port));
     }
     equal(pool.connections, 3);
     const started = performance.now();
-    const err = await BftpClient.connect({ hostname: "127.0.0.1", port: pool.addr.port })
+    const err = await connect(pool.addr.port)
       .then(() => null, (e) => e);
     ok(err instanceof RemoteError && err.code === "BUSY", String(err));
     ok(performance.now() - started < 1000, "BUSY comes at once");
     // The sessions already open go on, and a place freed is taken again.
     deepEqual(await clients[0]!.pwd(), "/");
     await clients.pop()!.quit();
-    await waitFor(() => pool.connections === 2, "the freed place");
-    const again = await BftpClient.connect({ hostname: "127.0.0.1", port: pool.addr.port });
+    await waitUntil(() => pool.connections === 2, "the freed place");
+    const again = await connect(pool.addr.port);
     clients.push(again);
     deepEqual(await again.pwd(), "/");
   } finally {
@@ -167,7 +137,7 @@ Deno.test("server: a pool drops a client that stays silent past the idle timeout
     equal(n, null);
     const waited = performance.now() - started;
     ok(waited >= 400 && waited < 5000, `dropped after ${waited.toFixed(0)} ms`);
-    await waitFor(() => pool.connections === 0, "the released place");
+    await waitUntil(() => pool.connections === 0, "the released place");
   } finally {
     await pool.close();
     await Deno.remove(dir, { recursive: true });
