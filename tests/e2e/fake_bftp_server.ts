@@ -311,10 +311,13 @@ export function startScriptedBftpServer(
  * A script that answers a GET of 1,000 bytes, sends 10 of them, and then
  * goes silent with the connection open (for the client's stall timeout).
  */
-export const stallMidBody: Script = async (req, send) => {
+export async function stallMidBody(
+  req: ScriptedRequest,
+  send: (bytes: Uint8Array) => Promise<void>,
+): Promise<ScriptAfter> {
   if (req.op !== "GET") return;
   await send(frame({ ok: true, size: 1000, mtime: 0 }));
   await send(hexBytes(1000, 16));
   await send(new Uint8Array(10));
   return "stall";
-};
+}
