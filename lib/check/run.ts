@@ -259,7 +259,11 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckReport> {
 
   let client: BftpClient | null = null;
   const connect = async () => {
-    client ??= await BftpClient.connect({ hostname: target.hostname, port: target.port });
+    client ??= await BftpClient.connect({
+      hostname: target.hostname,
+      port: target.port,
+      ...target.connection,
+    });
     return client;
   };
   const hangUp = () => {

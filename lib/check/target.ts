@@ -10,6 +10,7 @@
 import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConnectionError, UsageError } from "../errors.ts";
+import type { ClientOptions } from "../client/client.ts";
 import { formatHostPort, parseBftpUrl } from "../client/url.ts";
 import { ServedRoot } from "../root/served_root.ts";
 import { startServer } from "../server/server.ts";
@@ -21,6 +22,8 @@ export interface CheckTarget {
   hostname: string;
   /** The server's port. */
   port: number;
+  /** How to connect beyond host and port: TLS trust, token, stall timeout. */
+  connection: TargetConnection;
   /** The remote folder in which the check makes (and removes) its scratch folder. */
   basePath: string;
   /**
@@ -40,6 +43,13 @@ export interface CheckTarget {
   close(): Promise<void>;
 }
 
+/**
+ * The client options a check connects with, besides host and port: TLS
+ * trust (present exactly for a `bftps://` target), the access token and the
+ * stall timeout.
+ */
+export type TargetConnection = Pick<ClientOptions, "tls" | "token" | "stallTimeout">;
+
 /** Options for {@linkcode spawnEmbeddedServer} and {@linkcode startInProcessServer}. */
 export interface EmbeddedServerOptions {
   /**
@@ -55,6 +65,17 @@ export interface EmbeddedServerOptions {
    * @default {30}
    */
   startTimeout?: number;
+  /**
+   * Seconds a request may go without a byte moving before the client gives
+   * up (the client's `stallTimeout`).
+   *
+   * @default {300}
+   */
+  stallTimeout?: number;
+}
+
+function embeddedConnection(options: EmbeddedServerOptions): TargetConnection {
+  return options.stallTimeout === undefined ? {} : { stallTimeout: options.stallTimeout };
 }
 
 /**
@@ -180,6 +201,7 @@ export async function spawnEmbeddedServer(
   return {
     hostname,
     port,
+    connection: embeddedConnection(options),
     basePath: "/",
     localRoot: await Deno.realPath(root),
     description: `embedded: ${exe} child process ${pid} on ${formatHostPort(hostname, port)}`,
@@ -218,6 +240,7 @@ export async function startInProcessServer(
   return {
     hostname: server.addr.hostname,
     port: server.addr.port,
+    connection: embeddedConnection(options),
     basePath: "/",
     localRoot: root.hostPath,
     description: `embedded: in this process on ${
@@ -233,11 +256,14 @@ export async function startInProcessServer(
 
 /**
  * A server named by a URL: the check works in a scratch folder under the
- * URL's path.
+ * URL's path. A `bftps://` URL is checked over TLS, never in the clear.
  *
- * @param url `bftp://HOST[:PORT]/PATH`.
+ * @param url `bftp://HOST[:PORT]/PATH` or `bftps://…`.
+ * @param connection TLS trust (for `bftps://`: absent trusts the usual root
+ *   CAs), the access token, the stall timeout.
  * @returns The target (nothing to close).
- * @throws {UsageError} When the URL is not a BFTP URL.
+ * @throws {UsageError} When the URL is not a BFTP URL, or TLS trust is given
+ *   for a plain `bftp://` one.
  *
  * @example
  * ```ts
@@ -246,20 +272,24 @@ export async function startInProcessServer(
  *
  * const t = remoteTarget("bftp://127.0.0.1:9000/tmp");
  * deepEqual([t.hostname, t.port, t.basePath, t.localRoot], ["127.0.0.1", 9000, "/tmp", null]);
+ * deepEqual(remoteTarget("bftps://127.0.0.1/").connection.tls, {});
  * ```
  */
-export function remoteTarget(url: string): CheckTarget {
+export function remoteTarget(url: string, connection: TargetConnection = {}): CheckTarget {
   const parsed = parseBftpUrl(url);
-  if (parsed.secure) {
-    // Connecting in the clear to a bftps:// URL would be a silent downgrade.
-    throw new UsageError(`bftp check speaks plain BFTP only: give a bftp:// URL, not "${url}"`);
+  if (!parsed.secure && connection.tls !== undefined) {
+    throw new UsageError(`TLS options need a bftps:// URL, not "${url}"`);
   }
   return {
     hostname: parsed.hostname,
     port: parsed.port,
+    // A bftps:// URL always gets TLS options, so the client never falls back to plain TCP.
+    connection: parsed.secure ? { ...connection, tls: connection.tls ?? {} } : connection,
     basePath: parsed.path,
     localRoot: null,
-    description: `bftp://${formatHostPort(parsed.hostname, parsed.port)}${parsed.path}`,
+    description: `${parsed.secure ? "bftps" : "bftp"}://${
+      formatHostPort(parsed.hostname, parsed.port)
+    }${parsed.path}`,
     sample: () => null,
     close: () => Promise.resolve(),
   };

@@ -27,8 +27,11 @@ import {
   uniqueNames,
   userFile,
 } from "../check/mod.ts";
+import { DEFAULT_STALL_TIMEOUT } from "../client/client.ts";
+import { parseBftpUrl } from "../client/url.ts";
 import { formatBytes } from "../transfer/progress.ts";
 import { intFlag, numberFlag, parseFlags, stringFlag, stringsFlag } from "./args.ts";
+import { CONNECTION_FLAGS, CONNECTION_HELP, connectionOptions } from "./session.ts";
 import type { Command } from "./command.ts";
 import { type CliIo, writeText } from "./io.ts";
 
@@ -42,8 +45,9 @@ exits 0 only when every copy was identical and no threshold was crossed.
 
 Without URL, bftp starts its own server (bftp serve, in a child process, on a
 free loopback port, over a temporary folder) and tests the whole stack; the
-server's CPU and memory are then measured too. With URL (bftp://HOST[:PORT]/DIR)
-it works in a scratch folder under DIR on that server and removes it afterwards.
+server's CPU and memory are then measured too. With URL (bftp://HOST[:PORT]/DIR,
+or bftps:// for a TLS server) it works in a scratch folder under DIR on that
+server and removes it afterwards.
 
 Files:
   --sizes LIST          generated files of random content (default 1KiB,1MiB,64MiB;
@@ -75,13 +79,17 @@ Server and output:
   --html FILE           write a self-contained HTML report with charts
   -q, --quiet           no progress line
 
+${CONNECTION_HELP}
+  With no URL only --timeout applies.
+
 Exit codes: 0 passed; 6 a copy differed or a transfer failed; 19 a threshold was
 crossed; 130 interrupted; others as for every bftp command.
 
 Examples:
   bftp check
   bftp check --sizes 1KiB,16MiB --iterations 50 --html report.html
-  bftp check bftp://files.example:2121/tmp --file ./backup.tar --json check.json`;
+  bftp check bftp://files.example:2121/tmp --file ./backup.tar --json check.json
+  BFTP_TOKEN=s3cret bftp check bftps://files.example/tmp --fingerprint AB:CD:...`;
 
 /** Reads `0.5` or `50%` as 0.5. */
 function fractionFlag(values: Record<string, unknown>, name: string, fallback: number): number {
@@ -181,6 +189,7 @@ export const checkCommand: Command = {
       json: { type: "string" },
       html: { type: "string" },
       quiet: { type: "boolean", short: "q" },
+      ...CONNECTION_FLAGS,
     });
     if (positionals.length > 1) throw new UsageError(`Too many arguments: "${positionals[1]}"`);
     const url = positionals[0];
@@ -210,6 +219,14 @@ export const checkCommand: Command = {
     if (url !== undefined && (values["in-process"] || values["no-fsync"])) {
       throw new UsageError("--in-process and --no-fsync are for the embedded server (no URL)");
     }
+    if (url === undefined) {
+      const given = ["cacert", "fingerprint", "token"].find((n) => values[n] !== undefined);
+      if (given) throw new UsageError(`--${given} is for a server given by URL`);
+    }
+    const connection = url === undefined
+      ? undefined
+      : await connectionOptions(parseBftpUrl(url), values, io);
+    const stallTimeout = numberFlag(values, "timeout", DEFAULT_STALL_TIMEOUT);
     const jsonPath = stringFlag(values, "json");
     const htmlPath = stringFlag(values, "html");
     const showProgress = io.stderrIsTerminal && values.quiet !== true;
@@ -222,9 +239,9 @@ export const checkCommand: Command = {
       const files: CheckFile[] = [];
       for (const path of paths) files.push(await userFile(path));
       for (const size of sizes) files.push(await generateFile(workDir, size));
-      const embedded = { fsync: values["no-fsync"] !== true };
+      const embedded = { fsync: values["no-fsync"] !== true, stallTimeout };
       target = url !== undefined
-        ? remoteTarget(url)
+        ? remoteTarget(url, connection)
         : values["in-process"]
         ? await startInProcessServer(embedded)
         : await spawnEmbeddedServer(embedded);

@@ -1,5 +1,6 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { assertFailure, runBftp, tempDir } from "./helpers.ts";
+import { selfSigned } from "../transport/certs.ts";
+import { assertFailure, listNames, runBftp, startServe, tempDir } from "./helpers.ts";
 
 const REPORT_FIELDS = [
   "failures",
@@ -138,5 +139,47 @@ Deno.test("e2e check: a server that cannot be reached exits 4", async () => {
     await runBftp(["check", `bftp://127.0.0.1:${port}/`, "--sizes", "1KiB", "--iterations", "1"]),
     4,
     /connection refused/,
+  );
+});
+
+Deno.test("e2e check: a TLS server with a token is checked over bftps://, trusted by --cacert", async () => {
+  await using dir = await tempDir();
+  const cert = await selfSigned(dir.path);
+  await Deno.mkdir(dir.join("root"));
+  const token = "check-e2e-token-0c4f";
+  await using server = await startServe(dir.join("root"), [
+    "--tls-cert",
+    cert.certPath,
+    "--tls-key",
+    cert.keyPath,
+  ], { env: { BFTP_TOKEN: token } });
+  const url = `${server.url}/`;
+  ok(url.startsWith("bftps://"), url);
+  const args = ["check", url, "--sizes", "4KiB", "--iterations", "2", "--warmup", "0"];
+
+  const passed = await runBftp([...args, "--cacert", cert.certPath, "--json", dir.join("r.json")], {
+    env: { BFTP_TOKEN: token },
+  });
+  equal(passed.code, 0, passed.stderr);
+  const report = JSON.parse(await Deno.readTextFile(dir.join("r.json")));
+  equal(report.passed, true);
+  equal(report.iterations.length, 4);
+  ok(report.target.description.startsWith("bftps://127.0.0.1:"), report.target.description);
+  // The scratch folder is gone from the server's root.
+  deepEqual(await listNames(dir.join("root")), []);
+
+  // Pinned by fingerprint, token by flag.
+  const pinned = await runBftp([...args, "--fingerprint", cert.fingerprint, "--token", token]);
+  equal(pinned.code, 0, pinned.stderr);
+  // Not trusted: a certificate error, exit 8. Trusted but no token: exit 15.
+  assertFailure(await runBftp(args, { env: { BFTP_TOKEN: token } }), 8);
+  assertFailure(await runBftp([...args, "--cacert", cert.certPath]), 15, /access token/);
+  // TLS trust for a plain URL, or any connection flag without a URL, is a usage error.
+  const plain = url.replace("bftps://", "bftp://");
+  assertFailure(await runBftp([...args.slice(0, 1), plain, "--cacert", cert.certPath]), 2);
+  assertFailure(
+    await runBftp(["check", "--token", token]),
+    2,
+    /--token is for a server given by URL/,
   );
 });
