@@ -280,7 +280,9 @@ Deno.test("server: a full server answers BUSY at once, and its sessions go on", 
     times.sort((a, b) => a - b);
     const median = times[10]!;
     const max = times[19]!;
-    ok(max < 500, `BUSY took up to ${max} ms`);
+    // "At once": far below the 10 s handshake timeout that a queued client would
+    // wait out (a loose bound, so a loaded machine does not fail it).
+    ok(max < 2000, `BUSY took up to ${max} ms`);
     for (const s of sessions) equal(await s.pwd(), "/");
     await recordFigures("busy", {
       maxConnections: 3,
