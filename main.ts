@@ -8,7 +8,7 @@
 
 import { BftpError, exitCodeOf, UsageError } from "./lib/errors.ts";
 import { findCommand, mainHelp } from "./lib/cli/mod.ts";
-import type { CliIo } from "./lib/cli/io.ts";
+import { type CliIo, errorLine } from "./lib/cli/io.ts";
 import { VERSION } from "./lib/version.ts";
 
 function syncWriter(file: typeof Deno.stdout) {
@@ -25,11 +25,6 @@ function makeIo(signal: AbortSignal): CliIo {
     env: (name) => Deno.env.get(name),
     signal,
   };
-}
-
-/** One line, with no control character a terminal would act on (a server's text can be hostile). */
-function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, " ").trim().replace(/[\x00-\x1f\x7f-\x9f]/g, "?");
 }
 
 /** Runs bftp with `args` and returns the exit code. */
@@ -82,13 +77,13 @@ if (import.meta.main) {
   } catch (e) {
     code = exitCodeOf(e);
     if (e instanceof BftpError) {
-      console.error(`bftp: ${oneLine(e.message)}`);
+      console.error(errorLine(e.message));
     } else if (e instanceof Deno.errors.BrokenPipe) {
       code = 3;
       console.error("bftp: Cannot write to the output: broken pipe");
     } else {
       const message = e instanceof Error ? e.message : String(e);
-      console.error(`bftp: Internal error: ${oneLine(message)}`);
+      console.error(errorLine(`Internal error: ${message}`));
       if (Deno.env.get("BFTP_DEBUG")) console.error(e);
     }
   }

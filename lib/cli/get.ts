@@ -11,14 +11,21 @@ import { LocalIoError, UsageError } from "../errors.ts";
 import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
-import { CONNECTION_FLAGS, CONNECTION_HELP, openSession, progressFor } from "./session.ts";
+import { CONNECTION_FLAGS, CONNECTION_HELP, progressFor } from "./session.ts";
+import { eachSource, SessionPool } from "./sources.ts";
 
 const HELP = `Usage: bftp get URL [DEST] [options]
+       bftp get URL... [DIR | -] [options]
 
 Downloads the file at URL. DEST is a file or an existing folder (default: the
 remote name in the current folder); "-" writes to stdout. The file arrives in a
 temporary file and is renamed to DEST only after its SHA-256 checks out; a
 failed check or a cut connection leaves no DEST and exits non-zero.
+
+With several URLs (as with cp and scp) each lands in DIR, an existing folder
+(default: the current one), or all go to stdout in turn with "-". URLs on the
+same server share one session. A URL that fails is reported and the others go
+on; the exit code is then that of the last failure.
 
 Options:
   -r, --recursive   download a whole folder tree
@@ -35,7 +42,8 @@ Examples:
   bftp get bftp://127.0.0.1:2121/docs/report.pdf
   bftp get bftp://127.0.0.1:2121/backup.tar - | tar x
   bftp get --resume bftps://files.example.org/big.iso --fingerprint AB:CD:...
-  bftp get -r bftp://127.0.0.1:2121/photos ./photos`;
+  bftp get -r bftp://127.0.0.1:2121/photos ./photos
+  bftp get bftp://127.0.0.1:2121/a.txt bftp://127.0.0.1:2121/b.txt ./inbox`;
 
 async function isDir(path: string): Promise<boolean> {
   try {
@@ -73,10 +81,13 @@ function stdoutSink(io: CliIo, abandon: () => void) {
   };
 }
 
+/** A positional that is a URL rather than a local DEST. */
+const isUrl = (s: string) => /^bftps?:\/\//i.test(s);
+
 /** The `get` subcommand. */
 export const getCommand: Command = {
   name: "get",
-  summary: "download a file or folder (-r); DEST - is stdout",
+  summary: "download files or a folder (-r); DEST - is stdout",
   help: HELP,
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseFlags(args, {
@@ -85,43 +96,49 @@ export const getCommand: Command = {
       resume: { type: "boolean" },
       quiet: { type: "boolean", short: "q" },
     });
-    const [urlText, destArg, extra] = positionals;
-    if (urlText === undefined) throw new UsageError("Missing URL");
-    if (extra !== undefined) throw new UsageError(`Too many arguments: "${extra}"`);
+    if (positionals.length === 0) throw new UsageError("Missing URL");
+    const last = positionals.at(-1)!;
+    const [urls, destArg] = positionals.length > 1 && !isUrl(last)
+      ? [positionals.slice(0, -1), last]
+      : [positionals, undefined];
     const recursive = values.recursive === true;
     if (recursive && destArg === "-") throw new UsageError("Cannot write a folder tree to stdout");
     const resume = values.resume === true;
     if (resume && destArg === "-") throw new UsageError("Cannot resume a download to stdout");
-    const session = await openSession(urlText, io, values);
+    if (urls.length > 1 && destArg !== undefined && destArg !== "-" && !(await isDir(destArg))) {
+      throw new UsageError(`"${destArg}" is not a folder: with several URLs DEST must be one`);
+    }
+    const sessions = new SessionPool(io, values);
+    const progress = progressFor(io, values.quiet === true);
     try {
-      const { client, url } = session;
-      const progress = progressFor(io, values.quiet === true);
-      if (destArg === "-") {
-        const sink = stdoutSink(io, () => client.close());
-        try {
-          await client.get(url.path, sink);
-        } catch (e) {
-          throw sink.failure ?? e;
+      return await eachSource(urls, io, async (urlText) => {
+        const { client, url } = await sessions.open(urlText);
+        if (destArg === "-") {
+          const sink = stdoutSink(io, () => client.close());
+          try {
+            await client.get(url.path, sink);
+          } catch (e) {
+            throw sink.failure ?? e;
+          }
+          return;
         }
-        return 0;
-      }
-      const name = basename(url.path);
-      const entry = await client.stat(url.path);
-      if (entry.type === "dir") {
-        if (!recursive) throw new UsageError(`"${url.path}" is a folder: use -r`);
-        let dest = destArg ?? (name === "" ? "." : name);
-        if (destArg !== undefined && name !== "" && (await isDir(destArg))) {
-          dest = join(destArg, safeLocalName(name));
+        const name = basename(url.path);
+        const entry = await client.stat(url.path);
+        if (entry.type === "dir") {
+          if (!recursive) throw new UsageError(`"${url.path}" is a folder: use -r`);
+          let dest = destArg ?? (name === "" ? "." : name);
+          if (destArg !== undefined && name !== "" && (await isDir(destArg))) {
+            dest = join(destArg, safeLocalName(name));
+          }
+          await downloadTree(client, url.path, dest, { progress, resume });
+          return;
         }
-        await downloadTree(client, url.path, dest, { progress, resume });
-        return 0;
-      }
-      let dest = destArg ?? safeLocalName(name);
-      if (await isDir(dest)) dest = join(dest, safeLocalName(name));
-      await downloadFile(client, url.path, dest, { progress, resume });
-      return 0;
+        let dest = destArg ?? safeLocalName(name);
+        if (await isDir(dest)) dest = join(dest, safeLocalName(name));
+        await downloadFile(client, url.path, dest, { progress, resume });
+      });
     } finally {
-      await session.close();
+      await sessions.close();
     }
   },
 };

@@ -70,3 +70,22 @@ export async function writeLine(out: ByteWriter, text: string): Promise<void> {
 export async function writeText(out: ByteWriter, text: string): Promise<void> {
   await writeAll(out, encoder.encode(text));
 }
+
+/**
+ * An error message as one line of `bftp: …` output: newlines folded, and no
+ * control character a terminal would act on (a server's text can be hostile).
+ *
+ * @param message The error's message.
+ * @returns The line, without its newline.
+ *
+ * @example
+ * ```ts
+ * import { errorLine } from "./io.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(errorLine("Not found:\n  \x1b[31m\"a\""), 'bftp: Not found: ?[31m"a"');
+ * ```
+ */
+export function errorLine(message: string): string {
+  return `bftp: ${message.replace(/\s*\n\s*/g, " ").trim().replace(/[\x00-\x1f\x7f-\x9f]/g, "?")}`;
+}

@@ -7,17 +7,25 @@
 
 import { basename } from "node:path";
 import { uploadFile, uploadTree } from "../client/local.ts";
-import { LocalIoError, UsageError } from "../errors.ts";
+import type { BftpClient } from "../client/client.ts";
+import { LocalIoError, RemoteError, UsageError } from "../errors.ts";
 import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
-import { CONNECTION_FLAGS, CONNECTION_HELP, openSession, progressFor } from "./session.ts";
+import { CONNECTION_FLAGS, CONNECTION_HELP, progressFor } from "./session.ts";
+import { eachSource, SessionPool } from "./sources.ts";
 
 const HELP = `Usage: bftp put SRC URL [options]
+       bftp put SRC... URL [options]
 
-Uploads the local file SRC to URL; "-" reads stdin. A URL ending in "/" puts
-into that folder under SRC's name. The server writes a temporary file and
-renames it over the target only after the SHA-256 checks out.
+Uploads the local file SRC to URL; "-" reads stdin. A URL ending in "/", or
+naming a folder that exists on the server, puts into that folder under SRC's
+name. The server writes a temporary file and renames it over the target only
+after the SHA-256 checks out.
+
+With several SRC (as with cp and scp) the URL must be a folder on the server;
+each SRC goes into it under its own name, over one session. A SRC that fails is
+reported and the others go on; the exit code is then that of the last failure.
 
 Options:
   -r, --recursive   upload a whole folder tree
@@ -31,12 +39,35 @@ ${CONNECTION_HELP}
 Examples:
   bftp put report.pdf bftp://127.0.0.1:2121/docs/
   tar c photos | bftp put - bftp://127.0.0.1:2121/photos.tar
-  bftp put -r ./photos bftp://127.0.0.1:2121/photos`;
+  bftp put -r ./photos bftp://127.0.0.1:2121/photos
+  bftp put *.log bftp://127.0.0.1:2121/logs/`;
+
+/** Whether the local SRC is a folder; a missing one is a local error. */
+async function isLocalDir(src: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(src)).isDirectory;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new LocalIoError(`Cannot read "${src}": not found`);
+    }
+    throw e;
+  }
+}
+
+/** Whether the remote path is an existing folder. */
+async function isRemoteDir(client: BftpClient, path: string): Promise<boolean> {
+  try {
+    return (await client.stat(path)).type === "dir";
+  } catch (e) {
+    if (e instanceof RemoteError && e.code === "NOT_FOUND") return false;
+    throw e;
+  }
+}
 
 /** The `put` subcommand. */
 export const putCommand: Command = {
   name: "put",
-  summary: "upload a file, stdin (-) or folder (-r)",
+  summary: "upload files, stdin (-) or a folder (-r)",
   help: HELP,
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseFlags(args, {
@@ -45,47 +76,60 @@ export const putCommand: Command = {
       resume: { type: "boolean" },
       quiet: { type: "boolean", short: "q" },
     });
-    const [src, urlText, extra] = positionals;
+    if (positionals.length < 2) throw new UsageError("Missing SRC or URL");
+    const srcs = positionals.slice(0, -1);
+    const urlText = positionals.at(-1)!;
     const resume = values.resume === true;
-    if (resume && src === "-") throw new UsageError("Cannot resume an upload from stdin");
-    if (src === undefined || urlText === undefined) throw new UsageError("Missing SRC or URL");
-    if (extra !== undefined) throw new UsageError(`Too many arguments: "${extra}"`);
-    let srcIsDir = false;
-    if (src !== "-") {
-      try {
-        srcIsDir = (await Deno.stat(src)).isDirectory;
-      } catch (e) {
-        if (e instanceof Deno.errors.NotFound) {
-          throw new LocalIoError(`Cannot read "${src}": not found`);
-        }
-        throw e;
-      }
-      if (srcIsDir && values.recursive !== true) {
-        throw new UsageError(`"${src}" is a folder: use -r`);
-      }
+    if (srcs.includes("-")) {
+      if (srcs.length > 1) throw new UsageError('Stdin ("-") can only be the one SRC');
+      if (resume) throw new UsageError("Cannot resume an upload from stdin");
     }
-    const session = await openSession(urlText, io, values);
+    const sessions = new SessionPool(io, values);
+    const progress = progressFor(io, values.quiet === true);
     try {
-      const { client, url } = session;
-      const progress = progressFor(io, values.quiet === true);
-      if (src === "-") {
-        if (url.path.endsWith("/")) {
-          throw new UsageError("Uploading stdin needs a file name in the URL");
+      // With several SRC the URL must name a folder on the server: known before any upload.
+      let sharedFolder: string | null = null;
+      if (srcs.length > 1) {
+        const { client, url } = await sessions.open(urlText);
+        sharedFolder = url.path.endsWith("/") || (await isRemoteDir(client, url.path))
+          ? url.path.replace(/\/?$/, "/")
+          : null;
+        if (sharedFolder === null) {
+          throw new UsageError(
+            `"${url.path}" is not a folder on the server: with several SRC the URL must name one`,
+          );
         }
-        const transfer = progress?.("stdin", null) ?? {};
-        await client.put(url.path, io.stdin, { size: null, ...transfer });
-        return 0;
       }
-      const name = basename(src.replace(/[\/\\]+$/, "")) || "root";
-      const target = url.path.endsWith("/") ? url.path + name : url.path;
-      if (srcIsDir) {
-        await uploadTree(client, src, target, { progress, resume });
-      } else {
-        await uploadFile(client, src, target, { progress, resume });
-      }
-      return 0;
+      return await eachSource(srcs, io, async (src) => {
+        const srcIsDir = src !== "-" && (await isLocalDir(src));
+        if (srcIsDir && values.recursive !== true) {
+          throw new UsageError(`"${src}" is a folder: use -r`);
+        }
+        const { client, url } = await sessions.open(urlText);
+        if (src === "-") {
+          if (url.path.endsWith("/")) {
+            throw new UsageError("Uploading stdin needs a file name in the URL");
+          }
+          const transfer = progress?.("stdin", null) ?? {};
+          await client.put(url.path, io.stdin, { size: null, ...transfer });
+          return;
+        }
+        const name = basename(src.replace(/[\/\\]+$/, "")) || "root";
+        // One tree goes to the URL's path itself unless it ends in "/"; one file
+        // also goes into a folder that exists there (as with cp and scp).
+        let folder = sharedFolder ?? (url.path.endsWith("/") ? url.path : null);
+        if (folder === null && !srcIsDir && (await isRemoteDir(client, url.path))) {
+          folder = `${url.path}/`;
+        }
+        const target = folder === null ? url.path : folder + name;
+        if (srcIsDir) {
+          await uploadTree(client, src, target, { progress, resume });
+        } else {
+          await uploadFile(client, src, target, { progress, resume });
+        }
+      });
     } finally {
-      await session.close();
+      await sessions.close();
     }
   },
 };

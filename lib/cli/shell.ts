@@ -14,7 +14,7 @@ import type { BftpClient } from "../client/client.ts";
 import { formatHostPort } from "../client/url.ts";
 import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
-import { type CliIo, writeLine, writeText } from "./io.ts";
+import { type CliIo, errorLine, writeLine, writeText } from "./io.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP, openSession, progressFor } from "./session.ts";
 import { findShellCommand, shellCommandHelp, type ShellContext } from "./shell_commands.ts";
 import { splitCommandLine } from "./shell_parse.ts";
@@ -49,10 +49,6 @@ Options:
   -q, --quiet   no progress lines
 
 ${CONNECTION_HELP}`;
-
-function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, " ").trim();
-}
 
 /** Reads the next line; the last line may lack its newline. `null` at end of input. */
 async function nextLine(reader: BufferedReader): Promise<string | null> {
@@ -163,7 +159,7 @@ export const shellCommand: Command = {
             if (words.length > 0) await runLine(ctx, words);
           } catch (e) {
             if (!(e instanceof BftpError)) throw e;
-            await writeLine(io.stderr, `bftp: ${oneLine(e.message)}`);
+            await writeLine(io.stderr, errorLine(e.message));
             exitCode = e.exitCode;
             if (io.signal.aborted) throw new ConnectionError("Interrupted: the session is closed");
             if (

@@ -275,6 +275,14 @@ export class BftpClient {
     return (this.#conn.localAddr as Deno.NetAddr).port;
   }
 
+  /**
+   * Whether requests can still go on this session: not closed, and no
+   * transfer has broken the stream (a cut, a timeout, a protocol error).
+   */
+  get usable(): boolean {
+    return !this.#closed && !this.#broken;
+  }
+
   /** Runs `fn` and marks the session unusable if the stream broke in it. */
   async #guard<T>(fn: () => Promise<T>): Promise<T> {
     if (this.#closed || this.#broken) {

@@ -1,0 +1,129 @@
+/**
+ * Several sources in one command, as `cp` and `scp` take them:
+ * `bftp get URL… DIR` and `bftp put SRC… URL`. URLs on the same server share
+ * one session, and a source that fails is reported on stderr while the
+ * others go on; the command then exits with the last failure's code.
+ *
+ * @module
+ */
+
+import type { BftpClient } from "../client/client.ts";
+import { type BftpUrl, parseBftpUrl } from "../client/url.ts";
+import { BftpError } from "../errors.ts";
+import type { ParsedFlags } from "./args.ts";
+import { type CliIo, errorLine, writeLine } from "./io.ts";
+import { openSession, type Session } from "./session.ts";
+
+/**
+ * Open sessions by server: the first URL naming a server connects, later
+ * ones reuse that session. Close it once, at the end.
+ *
+ * @example
+ * ```ts
+ * import { SessionPool } from "./sources.ts";
+ * import { rejects } from "node:assert/strict";
+ *
+ * const io = { signal: new AbortController().signal } as ConstructorParameters<typeof SessionPool>[0];
+ * const pool = new SessionPool(io);
+ * await rejects(pool.open("http://x/"), /Invalid URL/);
+ * await pool.close();
+ * ```
+ */
+export class SessionPool {
+  #io: CliIo;
+  #values: ParsedFlags["values"];
+  #sessions = new Map<string, Promise<Session>>();
+
+  /**
+   * @param io The console (abort signal, `BFTP_TOKEN`).
+   * @param values The command's parsed flags (the connection flags among them).
+   */
+  constructor(io: CliIo, values: ParsedFlags["values"] = {}) {
+    this.#io = io;
+    this.#values = values;
+  }
+
+  /**
+   * The session for the server that `urlText` names, opened on first use
+   * (and again after a failure broke it).
+   *
+   * @param urlText A `bftp://` or `bftps://` URL.
+   * @returns The client and the parsed URL.
+   */
+  async open(urlText: string): Promise<{ client: BftpClient; url: BftpUrl }> {
+    const url = parseBftpUrl(urlText);
+    const key = `${url.secure}|${url.hostname.toLowerCase()}|${url.port}`;
+    let session = this.#sessions.get(key);
+    if (session !== undefined && !(await session.catch(() => null))?.client.usable) {
+      this.#sessions.delete(key);
+      await (await session.catch(() => null))?.close().catch(() => {});
+      session = undefined;
+    }
+    if (session === undefined) {
+      session = openSession(urlText, this.#io, this.#values);
+      this.#sessions.set(key, session);
+    }
+    return { client: (await session).client, url };
+  }
+
+  /** Quits every session that opened. */
+  async close(): Promise<void> {
+    const sessions = [...this.#sessions.values()];
+    this.#sessions.clear();
+    for (const s of await Promise.allSettled(sessions)) {
+      if (s.status === "fulfilled") await s.value.close();
+    }
+  }
+}
+
+/**
+ * Runs `run` for each source. With one source an error ends the command as
+ * usual; with several, a {@linkcode BftpError} is written to stderr as
+ * `bftp: …` and the next source goes on (unless the user interrupted).
+ *
+ * @param sources The sources, in order.
+ * @param io The console.
+ * @param run Moves one source.
+ * @returns 0, or the exit code of the last source that failed.
+ *
+ * @example
+ * ```ts
+ * import { eachSource } from "./sources.ts";
+ * import { RemoteError } from "../errors.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * let err = "";
+ * const io = {
+ *   signal: new AbortController().signal,
+ *   stderr: { write: (p: Uint8Array) => (err += new TextDecoder().decode(p), Promise.resolve(p.byteLength)) },
+ * } as unknown as Parameters<typeof eachSource>[1];
+ * const done: string[] = [];
+ * const code = await eachSource(["a", "b", "c"], io, (s) => {
+ *   if (s === "b") throw new RemoteError("NOT_FOUND", 'Cannot open "b": not found');
+ *   done.push(s);
+ *   return Promise.resolve();
+ * });
+ * deepEqual([code, done, err], [10, ["a", "c"], 'bftp: Cannot open "b": not found\n']);
+ * ```
+ */
+export async function eachSource<T>(
+  sources: readonly T[],
+  io: Pick<CliIo, "signal" | "stderr">,
+  run: (source: T) => Promise<void>,
+): Promise<number> {
+  if (sources.length === 1) {
+    await run(sources[0]!);
+    return 0;
+  }
+  let code = 0;
+  for (const source of sources) {
+    try {
+      await run(source);
+    } catch (e) {
+      if (!(e instanceof BftpError) || io.signal.aborted) throw e;
+      await writeLine(io.stderr, errorLine(e.message));
+      code = e.exitCode;
+    }
+  }
+  return code;
+}

@@ -1,0 +1,147 @@
+// End-to-end: several sources in one `bftp get` or `bftp put`, as with cp and scp.
+
+import { deepEqual, equal, ok } from "node:assert/strict";
+import {
+  assertFailure,
+  findTemporaries,
+  listNames,
+  randomBytes,
+  runBftp,
+  startServe,
+  tempDir,
+} from "./helpers.ts";
+
+function ok0(result: { code: number; stderr: string }): void {
+  equal(result.code, 0, result.stderr);
+  equal(result.stderr, "");
+}
+
+/** The client ports that sent requests, from the server's log lines. */
+function clientsOf(lines: string[]): Set<string> {
+  return new Set(lines.map((l) => l.split(" ")[1]!));
+}
+
+Deno.test("e2e: bftp get URL URL... DIR downloads each into DIR over one session", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  const a = randomBytes(200_000);
+  const b = randomBytes(3);
+  await Deno.mkdir(root.join("sub"));
+  await Deno.writeFile(root.join("a.bin"), a);
+  await Deno.writeFile(root.join("sub", "b.txt"), b);
+  await using server = await startServe(root.path);
+  await Deno.mkdir(local.join("inbox"));
+
+  ok0(
+    await runBftp(["get", `${server.url}/a.bin`, `${server.url}/sub/b.txt`, local.join("inbox")]),
+  );
+  deepEqual(await Deno.readFile(local.join("inbox", "a.bin")), a);
+  deepEqual(await Deno.readFile(local.join("inbox", "b.txt")), b);
+  await server.waitForLog(/ GET "\/sub\/b\.txt" ok /);
+  equal(clientsOf(server.logLines(/ GET "\/(a\.bin|sub\/b\.txt)" ok /)).size, 1, "one session");
+
+  // No DEST: the current folder. "-": each to stdout in turn.
+  await Deno.mkdir(local.join("cwd"));
+  ok0(
+    await runBftp(["get", `${server.url}/a.bin`, `${server.url}/sub/b.txt`], {
+      cwd: local.join("cwd"),
+    }),
+  );
+  deepEqual(await listNames(local.join("cwd")), ["a.bin", "b.txt"]);
+  const cat = await runBftp(["get", `${server.url}/sub/b.txt`, `${server.url}/a.bin`, "-"]);
+  ok0(cat);
+  deepEqual(cat.stdoutBytes, new Uint8Array([...b, ...a]));
+});
+
+Deno.test("e2e: bftp get with several URLs reports a failing one, fetches the rest, and exits with its code", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  await Deno.writeTextFile(root.join("a.txt"), "aaa");
+  await Deno.writeTextFile(root.join("c.txt"), "ccc");
+  await using server = await startServe(root.path);
+
+  const run = await runBftp([
+    "get",
+    `${server.url}/a.txt`,
+    `${server.url}/missing.txt`,
+    `${server.url}/c.txt`,
+    local.path,
+  ]);
+  equal(run.code, 10, run.stderr);
+  const lines = run.stderr.trim().split("\n");
+  equal(lines.length, 1, run.stderr);
+  ok(/^bftp: .*"\/missing\.txt".*not found/i.test(lines[0]!), lines[0]);
+  deepEqual(await listNames(local.path), ["a.txt", "c.txt"]);
+  deepEqual(await findTemporaries(local.path), []);
+
+  // DEST must be a folder when several URLs are given.
+  assertFailure(
+    await runBftp(["get", `${server.url}/a.txt`, `${server.url}/c.txt`, local.join("nope")]),
+    2,
+    /is not a folder/,
+  );
+});
+
+Deno.test("e2e: bftp put SRC SRC... URL uploads each into the folder, over one session", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  const one = randomBytes(150_000);
+  await Deno.writeFile(local.join("one.bin"), one);
+  await Deno.writeTextFile(local.join("two.txt"), "two");
+  await Deno.mkdir(local.join("tree", "deep"), { recursive: true });
+  await Deno.writeTextFile(local.join("tree", "deep", "leaf.txt"), "leaf");
+  await Deno.mkdir(root.join("in"));
+  await using server = await startServe(root.path);
+
+  // A URL without the trailing "/" that names an existing folder.
+  ok0(await runBftp(["put", local.join("one.bin"), local.join("two.txt"), `${server.url}/in`]));
+  deepEqual(await Deno.readFile(root.join("in", "one.bin")), one);
+  equal(await Deno.readTextFile(root.join("in", "two.txt")), "two");
+  await server.waitForLog(/ PUT "\/in\/two\.txt" ok /);
+  equal(clientsOf(server.logLines(/ PUT "\/in\/(one\.bin|two\.txt)" ok /)).size, 1, "one session");
+
+  // With -r, files and folders mix; each lands under its own name.
+  ok0(await runBftp(["put", "-r", local.join("tree"), local.join("two.txt"), `${server.url}/r/`]));
+  equal(await Deno.readTextFile(root.join("r", "tree", "deep", "leaf.txt")), "leaf");
+  equal(await Deno.readTextFile(root.join("r", "two.txt")), "two");
+
+  // One file to a URL naming an existing folder goes into it, as with cp and scp.
+  await Deno.writeTextFile(local.join("solo.txt"), "solo");
+  ok0(await runBftp(["put", local.join("solo.txt"), `${server.url}/in`]));
+  equal(await Deno.readTextFile(root.join("in", "solo.txt")), "solo");
+});
+
+Deno.test("e2e: bftp put with several SRC reports a missing one, sends the rest, and refuses a non-folder URL", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  await Deno.writeTextFile(local.join("a.txt"), "a");
+  await Deno.writeTextFile(local.join("c.txt"), "c");
+  await Deno.writeTextFile(root.join("file.txt"), "not a folder");
+  await using server = await startServe(root.path);
+
+  const run = await runBftp([
+    "put",
+    local.join("a.txt"),
+    local.join("missing.txt"),
+    local.join("c.txt"),
+    `${server.url}/`,
+  ]);
+  equal(run.code, 3, run.stderr);
+  ok(/^bftp: Cannot read ".*missing\.txt": not found\n$/.test(run.stderr), run.stderr);
+  deepEqual(await listNames(root.path), ["a.txt", "c.txt", "file.txt"]);
+
+  for (const target of ["file.txt", "absent"]) {
+    assertFailure(
+      await runBftp(["put", local.join("a.txt"), local.join("c.txt"), `${server.url}/${target}`]),
+      2,
+      /is not a folder on the server/,
+    );
+  }
+  assertFailure(
+    await runBftp(["put", "-", local.join("a.txt"), `${server.url}/`]),
+    2,
+    /can only be the one SRC/,
+  );
+  equal(await Deno.readTextFile(root.join("file.txt")), "not a folder");
+  deepEqual(await findTemporaries(root.path), []);
+});
