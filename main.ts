@@ -9,6 +9,7 @@
 import { BftpError, exitCodeOf, UsageError } from "./lib/errors.ts";
 import { findCommand, mainHelp } from "./lib/cli/mod.ts";
 import { type CliIo, errorLine } from "./lib/cli/io.ts";
+import { ThreadedStdinReader } from "./lib/transfer/stdin_reader.ts";
 import { VERSION } from "./lib/version.ts";
 
 function syncWriter(file: typeof Deno.stdout) {
@@ -16,11 +17,13 @@ function syncWriter(file: typeof Deno.stdout) {
 }
 
 function makeIo(signal: AbortSignal): CliIo {
+  const stdinIsTerminal = Deno.stdin.isTerminal();
   return {
-    stdin: Deno.stdin,
+    // A pipe or file is read ahead on a thread (started by the first read); a terminal as it is.
+    stdin: stdinIsTerminal ? Deno.stdin : new ThreadedStdinReader(),
     stdout: syncWriter(Deno.stdout),
     stderr: syncWriter(Deno.stderr),
-    stdinIsTerminal: Deno.stdin.isTerminal(),
+    stdinIsTerminal,
     stderrIsTerminal: Deno.stderr.isTerminal(),
     env: (name) => Deno.env.get(name),
     signal,

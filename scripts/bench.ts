@@ -281,6 +281,30 @@ async function main() {
       });
       await Deno.remove(target);
     }
+    // Pipelines: the sender listens and reads stdin from cat, the timed receiver writes to /dev/null.
+    for (const tool of ["nc", "bftp"] as const) {
+      const port = freePort();
+      const sendCmd = tool === "nc"
+        ? `cat '${src}' | exec nc -N -l 127.0.0.1 ${port}`
+        : `cat '${src}' | exec '${bftp}' send - --listen ${port} -q`;
+      const sender = new Deno.Command("bash", {
+        args: ["-c", sendCmd],
+        stdout: "null",
+        stderr: "null",
+      }).spawn();
+      await waitForPort(port);
+      const recvCmd = tool === "nc"
+        ? ["nc", "127.0.0.1", String(port)]
+        : [bftp, "recv", `127.0.0.1:${port}`, "-q"];
+      add(
+        tool === "nc"
+          ? "pipe: cat | nc -l, nc to /dev/null"
+          : "pipe: cat | bftp send (chunked), bftp recv to /dev/null",
+        await timed(recvCmd),
+      );
+      const status = await sender.status;
+      if (!status.success) throw new Error(`${tool} sender failed (exit ${status.code})`);
+    }
     // bftp PUT: the server writes to disk, checks the hash, renames (with and without fsync).
     for (const fsync of [false, true]) {
       const server = await startBftp(root, fsync ? [] : ["--no-fsync"]);
@@ -299,9 +323,16 @@ async function main() {
 
   const ncGet = median(results.get("nc (receiver to /dev/null)")!.map((s) => s.seconds));
   const ncPut = median(results.get("nc upload (receiver writes to disk)")!.map((s) => s.seconds));
+  const ncPipe = median(
+    results.get("pipe: cat | nc -l, nc to /dev/null")!.map((s) => s.seconds),
+  );
   const rows = [...results.entries()].map(([name, samples]) => {
     const secs = median(samples.map((s) => s.seconds));
-    const base = name.includes("put") || name.includes("upload") ? ncPut : ncGet;
+    const base = name.startsWith("pipe:")
+      ? ncPipe
+      : name.includes("put") || name.includes("upload")
+      ? ncPut
+      : ncGet;
     const srv = samples.map((s) => s.serverRssKiB ?? 0);
     return `| ${name} | ${(bytes / secs / 1e6).toFixed(0)} | ${(base / secs).toFixed(2)} | ${
       (median(samples.map((s) => s.rssKiB)) / 1024).toFixed(0)
@@ -330,7 +361,8 @@ async function main() {
     "",
     `Machine: ${machine}.`,
     "Times are whole processes, start-up included. Ratio: the nc time over this row's time,",
-    "against nc to /dev/null for downloads and nc writing to disk for uploads (1.00 = as fast as nc).",
+    "against nc to /dev/null for downloads, nc writing to disk for uploads, and cat | nc for the",
+    "pipelines (1.00 = as fast as nc).",
     "",
     "![MB/s of each transfer, as in the table](benchmarks.svg)",
     "",
@@ -351,6 +383,8 @@ async function main() {
     "bftp serve root --port 0 -q & bftp get -q URL/file.bin - > /dev/null",
     "nc -l 127.0.0.1 PORT > root/nc-upload.bin & nc -N 127.0.0.1 PORT < source.bin",
     "bftp serve root --port 0 -q [--no-fsync] & bftp put -q source.bin URL/upload.bin",
+    "cat source.bin | nc -N -l 127.0.0.1 PORT & nc 127.0.0.1 PORT > /dev/null",
+    "cat source.bin | bftp send - --listen PORT -q & bftp recv 127.0.0.1:PORT -q > /dev/null",
     "```",
     "",
   ].join("\n");

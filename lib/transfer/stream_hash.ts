@@ -176,8 +176,9 @@ class ThreadedHash implements StreamHash {
 export function createStreamHash(options: StreamHashOptions): StreamHash {
   const threadFrom = options.threadFrom ?? Infinity;
   if (
-    options.hash === undefined && options.size !== null && options.size >= threadFrom &&
-    threads < MAX_THREADS
+    options.hash === undefined && threads < MAX_THREADS &&
+    // A stream of unknown size (stdin) may be large: it gets the thread whenever one may be used.
+    (options.size === null ? threadFrom < Infinity : options.size >= threadFrom)
   ) {
     return new ThreadedHash();
   }
