@@ -105,6 +105,37 @@ export async function discardPartial(dest: string): Promise<void> {
 }
 
 /**
+ * Removes what a resumable download of `dest` kept, if anything, without
+ * waiting on the I/O pool (called once per file of a tree); failures are
+ * ignored: a stale partial file is only looked at by a later `--resume`,
+ * which checks it.
+ *
+ * @param dest The destination file.
+ *
+ * @example
+ * ```ts
+ * import { discardPartialSync, partialPaths } from "./resume.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(partialPaths(`${dir}/a`).state, "{}");
+ * discardPartialSync(`${dir}/a`);
+ * deepEqual([...Deno.readDirSync(dir)].length, 0);
+ * await Deno.remove(dir);
+ * ```
+ */
+export function discardPartialSync(dest: string): void {
+  const { partial, state } = partialPaths(dest);
+  for (const p of [partial, state]) {
+    try {
+      Deno.removeSync(p);
+    } catch {
+      // Not there (the usual case), or not removable: either way nothing to do now.
+    }
+  }
+}
+
+/**
  * Downloads one remote file to `dest`, resumably: continues the partial
  * file a cut download left (when it is part of the same remote path and
  * version), verifies the whole file's SHA-256, and only then renames it to

@@ -34,6 +34,7 @@
 
 export * from "./types.ts";
 export * from "./write_all.ts";
+export * from "./corked_writer.ts";
 export * from "./read_exact.ts";
 export * from "./buffered_reader.ts";
 export * from "./fixed.ts";

@@ -8,6 +8,7 @@
  */
 
 import { BftpError, ConnectionError, ProtocolError, RemoteError } from "../errors.ts";
+import { CorkedWriter } from "../framing/corked_writer.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import { BadRequestError, Channel } from "../protocol/channel.ts";
 import type { FileVersion, OkReply, PutRequest, Request } from "../protocol/messages.ts";
@@ -116,8 +117,11 @@ export async function runSession(stream: SessionStream, options: SessionOptions)
   /** Set while the session waits for a hello or a request: the deadline runs from its first byte. */
   let awaiting = false;
   let deadline: ReturnType<typeof setTimeout> | undefined;
+  // The pieces of an answer go out in one write; whatever is held is sent before every read.
+  const out = new CorkedWriter(stream);
   const channel = new Channel({
     read: async (p: Uint8Array) => {
+      await out.flush();
       const n = await stream.read(p);
       if (awaiting && deadline === undefined && deadlineMs > 0 && n !== null && n > 0) {
         deadline = setTimeout(
@@ -127,7 +131,7 @@ export async function runSession(stream: SessionStream, options: SessionOptions)
       }
       return n;
     },
-    write: (p: Uint8Array) => stream.write(p),
+    write: (p: Uint8Array) => out.write(p),
   });
   /** Runs one read of a hello or a request under the request deadline. */
   const underDeadline = async <T>(read: () => Promise<T>): Promise<T> => {
@@ -246,6 +250,11 @@ export async function runSession(stream: SessionStream, options: SessionOptions)
       return;
     }
     log(`${remote} session ended by an internal error: ${e instanceof Error ? e.message : e}`);
+  } finally {
+    // The last answer (QUIT's, the third wrong token's) may still be held.
+    await out.flush().catch((e) => {
+      if (!isDisconnect(e) && !(e instanceof ConnectionError)) throw e;
+    });
   }
 
   async function reply(fields: Record<string, unknown>): Promise<void> {
@@ -335,7 +344,7 @@ export async function runSession(stream: SessionStream, options: SessionOptions)
             ...(sha256 === undefined ? {} : { sha256 }),
           });
           inBody = true;
-          const sent = await sendBody(stream, opened.file, {
+          const sent = await sendBody(out, opened.file, {
             size: size - offset,
             sha256,
             hash,

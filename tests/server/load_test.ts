@@ -320,8 +320,14 @@ Deno.test({
       await client.quit();
     }
     await waitUntil(() => srv.server.connections === 0, "the warm-up session to end");
-    await sleep(50);
-    const before = openFds();
+    // The count settles a moment after the warm-up (sockets close late on a loaded machine).
+    let before = openFds();
+    for (let i = 0; i < 40; i++) {
+      await sleep(50);
+      const now = openFds();
+      if (now === before) break;
+      before = now;
+    }
     const hello = encoder.encode("BFTP/1\n");
     const kinds = [
       "connect, close",
@@ -386,11 +392,12 @@ Deno.test({
     await waitUntil(() => srv.server.connections === 0, "every aborted session to end", 15_000);
     // The runtime may close a socket a moment after the session ends: wait for the count.
     let after = openFds();
-    for (let i = 0; i < 100 && after !== before; i++) {
+    for (let i = 0; i < 100 && after > before; i++) {
       await sleep(50);
       after = openFds();
     }
-    equal(after, before, `file descriptors: ${before} before, ${after} after`);
+    // Not one more than before (fewer is no leak: something of the warm-up closed late).
+    ok(after <= before, `file descriptors: ${before} before, ${after} after`);
     equal([...counts.values()].reduce((a, b) => a + b, 0), ABORTED);
     deepEqual(await hostTree(srv.root), ["w.bin"]);
     ok(!srv.log.some((l) => /internal error/.test(l)), srv.log.find((l) => /internal/.test(l)));

@@ -1,0 +1,91 @@
+/**
+ * Coalescing small writes: {@linkcode CorkedWriter} gathers the pieces of
+ * an answer (a reply frame, a size header, a small body, its hash) into one
+ * buffer and sends them in one write when the owner flushes, as TCP_CORK
+ * would; a piece too large for the buffer goes straight through.
+ *
+ * @module
+ */
+
+import type { ByteWriter } from "./types.ts";
+import { writeAll } from "./write_all.ts";
+
+/** Options for {@linkcode CorkedWriter}. */
+export interface CorkedWriterOptions {
+  /**
+   * The buffer size: pieces are gathered up to this many bytes.
+   *
+   * @default {65536}
+   */
+  capacity?: number;
+}
+
+/**
+ * A writer that holds small writes until {@linkcode CorkedWriter.flush}.
+ * Its owner must flush before it waits for the peer (before every read),
+ * or the peer never sees the answer it waits for.
+ *
+ * @example
+ * ```ts
+ * import { CorkedWriter } from "./corked_writer.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const writes: number[][] = [];
+ * const out = { write: (p: Uint8Array) => (writes.push([...p]), Promise.resolve(p.byteLength)) };
+ * const corked = new CorkedWriter(out, { capacity: 4 });
+ * await corked.write(new Uint8Array([1, 2]));
+ * await corked.write(new Uint8Array([3]));
+ * deepEqual(writes, []);
+ * await corked.write(new Uint8Array([4, 5, 6, 7, 8])); // too large: flushes, then goes through
+ * await corked.flush();
+ * deepEqual(writes, [[1, 2, 3], [4, 5, 6, 7, 8]]);
+ * ```
+ */
+export class CorkedWriter implements ByteWriter {
+  #out: ByteWriter;
+  #buf: Uint8Array;
+  #fill = 0;
+
+  /**
+   * @param out Where the bytes go.
+   * @param options The buffer size.
+   */
+  constructor(out: ByteWriter, options: CorkedWriterOptions = {}) {
+    this.#out = out;
+    this.#buf = new Uint8Array(options.capacity ?? 65536);
+  }
+
+  /** Bytes held, not yet written. */
+  get buffered(): number {
+    return this.#fill;
+  }
+
+  /**
+   * Takes all of `p`: into the buffer when it fits, else after a flush,
+   * straight through (or into the emptied buffer when it fits there).
+   *
+   * @param p The bytes; the caller may reuse it once this settles.
+   * @returns `p.byteLength`.
+   */
+  async write(p: Uint8Array): Promise<number> {
+    if (this.#fill + p.byteLength > this.#buf.byteLength) {
+      await this.flush();
+      if (p.byteLength > this.#buf.byteLength) {
+        await writeAll(this.#out, p);
+        return p.byteLength;
+      }
+    }
+    this.#buf.set(p, this.#fill);
+    this.#fill += p.byteLength;
+    return p.byteLength;
+  }
+
+  /** Writes whatever is held. */
+  async flush(): Promise<void> {
+    if (this.#fill === 0) return;
+    const n = this.#fill;
+    // Emptied first: a failed write does not leave the bytes to be sent again.
+    this.#fill = 0;
+    await writeAll(this.#out, this.#buf.subarray(0, n));
+  }
+}

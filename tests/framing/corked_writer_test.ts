@@ -1,0 +1,51 @@
+import { deepEqual, equal, rejects } from "node:assert/strict";
+import { CorkedWriter } from "../../lib/framing/corked_writer.ts";
+
+function recorder() {
+  const writes: number[][] = [];
+  return {
+    writes,
+    out: { write: (p: Uint8Array) => (writes.push([...p]), Promise.resolve(p.byteLength)) },
+  };
+}
+
+Deno.test("framing: CorkedWriter sends small pieces as one write on flush, in order", async () => {
+  const { writes, out } = recorder();
+  const corked = new CorkedWriter(out, { capacity: 8 });
+  for (const piece of [[1], [2, 3], [4, 5, 6]]) await corked.write(new Uint8Array(piece));
+  equal(corked.buffered, 6);
+  deepEqual(writes, []);
+  await corked.flush();
+  await corked.flush(); // nothing left: no empty write
+  deepEqual(writes, [[1, 2, 3, 4, 5, 6]]);
+});
+
+Deno.test("framing: CorkedWriter flushes what it holds before a piece that does not fit", async () => {
+  const { writes, out } = recorder();
+  const corked = new CorkedWriter(out, { capacity: 4 });
+  await corked.write(new Uint8Array([1, 2, 3]));
+  await corked.write(new Uint8Array([4, 5])); // fits an emptied buffer: held
+  await corked.write(new Uint8Array([6, 7, 8, 9, 10])); // larger than the buffer: straight through
+  await corked.flush();
+  deepEqual(writes, [[1, 2, 3], [4, 5], [6, 7, 8, 9, 10]]);
+});
+
+Deno.test("framing: CorkedWriter does not lose bytes to partial writes, and drops what a failed flush held", async () => {
+  const got: number[] = [];
+  let fail = false;
+  const out = {
+    write: (p: Uint8Array) => {
+      if (fail) return Promise.reject(new Deno.errors.BrokenPipe("gone"));
+      got.push(p[0]!); // one byte per call
+      return Promise.resolve(1);
+    },
+  };
+  const corked = new CorkedWriter(out, { capacity: 16 });
+  await corked.write(new Uint8Array([1, 2, 3]));
+  await corked.flush();
+  deepEqual(got, [1, 2, 3]);
+  await corked.write(new Uint8Array([4]));
+  fail = true;
+  await rejects(corked.flush(), Deno.errors.BrokenPipe);
+  equal(corked.buffered, 0);
+});
