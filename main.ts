@@ -64,6 +64,10 @@ async function main(args: string[]): Promise<number> {
   try {
     return await command.run(rest, makeIo(controller.signal));
   } catch (e) {
+    // Ctrl-C cut the transfer (and it cleaned up after itself): say so, not what the cut looked like.
+    if (controller.signal.aborted && !(e instanceof UsageError)) {
+      throw new BftpError("INTERRUPTED", "Interrupted");
+    }
     if (e instanceof UsageError) {
       throw new UsageError(`${e.message} (see "bftp ${name} --help")`);
     }

@@ -48,7 +48,8 @@ export type ErrorCode =
   | "TIMEOUT"
   | "TLS"
   | "THRESHOLD"
-  | "HTTP_STATUS";
+  | "HTTP_STATUS"
+  | "INTERRUPTED";
 
 /**
  * The exit code of each error code. Several error codes can share an exit
@@ -78,6 +79,8 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = Object.freeze({
   SERVER: 18,
   THRESHOLD: 19,
   HTTP_STATUS: 22,
+  // As a shell reports a command ended by SIGINT: 128 + 2.
+  INTERRUPTED: 130,
 });
 
 const REMOTE_CODES: ReadonlySet<string> = new Set<RemoteErrorCode>([
@@ -280,6 +283,11 @@ export interface LocalIoErrorOptions {
   isFolder?: string;
 }
 
+/** "No space left" -> "no space left", as a reason reads mid-sentence. */
+function lowerFirst(text: string): string {
+  return text.replace(/^[A-Z](?![A-Z])/, (c) => c.toLowerCase());
+}
+
 /**
  * Turns a failed local file operation into a {@linkcode LocalIoError} with a
  * short reason: `Cannot write "out.bin": permission denied`. A
@@ -317,7 +325,7 @@ export function localIoError(
     : cause instanceof Deno.errors.NotADirectory
     ? "a part of the path is not a folder"
     : cause instanceof Error
-    ? cause.message.replace(/ \(os error \d+\).*$/s, "")
+    ? lowerFirst(cause.message.replace(/ \(os error \d+\).*$/s, ""))
     : String(cause);
   return new LocalIoError(`Cannot ${action} "${path}": ${why}`, { cause });
 }

@@ -7,11 +7,11 @@
 
 import { basename, join } from "node:path";
 import { downloadFile, downloadTree, safeLocalName } from "../client/local.ts";
-import { LocalIoError, UsageError } from "../errors.ts";
+import { type BftpError, LocalIoError, localIoError, UsageError } from "../errors.ts";
 import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
-import { CONNECTION_FLAGS, CONNECTION_HELP, progressFor } from "./session.ts";
+import { CONNECTION_FLAGS, CONNECTION_HELP, progressFor, skipNotice } from "./session.ts";
 import { eachSource, SessionPool } from "./sources.ts";
 
 const HELP = `Usage: bftp get URL [DEST] [options]
@@ -50,7 +50,7 @@ async function isDir(path: string): Promise<boolean> {
     return (await Deno.stat(path)).isDirectory;
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
+    throw localIoError("write", path, e);
   }
 }
 
@@ -60,7 +60,7 @@ async function isDir(path: string): Promise<boolean> {
  * through `abandon` instead of receiving the rest of the body for nothing.
  */
 function stdoutSink(io: CliIo, abandon: () => void) {
-  let failure: LocalIoError | null = null;
+  let failure: BftpError | null = null;
   return {
     get failure() {
       return failure;
@@ -70,10 +70,12 @@ function stdoutSink(io: CliIo, abandon: () => void) {
       try {
         return await io.stdout.write(p);
       } catch (e) {
-        if (!(e instanceof Deno.errors.BrokenPipe || e instanceof Deno.errors.ConnectionReset)) {
-          throw e;
-        }
-        failure = new LocalIoError("Cannot write to the output: broken pipe", { cause: e });
+        const broken = e instanceof Deno.errors.BrokenPipe ||
+          e instanceof Deno.errors.ConnectionReset;
+        // Stdout is the user's: any failure to write there (a full disk, a closed pipe) is local.
+        failure = broken
+          ? new LocalIoError("Cannot write to the output: broken pipe", { cause: e })
+          : localIoError("write to", "stdout", e);
         abandon();
         throw failure;
       }
@@ -130,7 +132,11 @@ export const getCommand: Command = {
           if (destArg !== undefined && name !== "" && (await isDir(destArg))) {
             dest = join(destArg, safeLocalName(name));
           }
-          await downloadTree(client, url.path, dest, { progress, resume });
+          await downloadTree(client, url.path, dest, {
+            progress,
+            resume,
+            onSkip: skipNotice(io),
+          });
           return;
         }
         let dest = destArg ?? safeLocalName(name);

@@ -105,6 +105,6 @@ export function mainHelp(): string {
     "7 timeout, 8 TLS, 9 changed since a resume began, 10 not found, 11 exists,",
     "12 refused path, 13 wrong type, 14 not empty, 15 denied, 16 busy, 17 no space,",
     "18 server error, 19 check threshold crossed, 22 HTTP error status (4xx, 5xx),",
-    "1 internal error.",
+    "130 interrupted, 1 internal error.",
   ].join("\n");
 }

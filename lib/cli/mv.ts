@@ -19,15 +19,19 @@ export const mvCommand: Command = {
 
 Renames the file or folder at URL. NEWPATH is absolute in the served root
 ("/archive/a.txt"), relative to URL's folder ("b.txt"), or a bftp:// URL on
-the same server. An existing file at NEWPATH is replaced, as mv does.
+the same server. As with mv, a NEWPATH that ends in "/" or names an existing
+folder moves URL into that folder under its own name, and an existing file at
+NEWPATH is replaced.
 
 ${CONNECTION_HELP}
 
-Example:
-  bftp mv bftp://127.0.0.1:2121/draft.txt final.txt`,
+Examples:
+  bftp mv bftp://127.0.0.1:2121/draft.txt final.txt
+  bftp mv bftp://127.0.0.1:2121/final.txt /archive/`,
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseFlags(args, { ...CONNECTION_FLAGS });
     if (positionals.length !== 2) throw new UsageError("Expected URL and NEWPATH");
+    if (positionals[1] === "") throw new UsageError("NEWPATH is empty");
     const session = await openSession(positionals[0]!, io, values);
     try {
       const from = session.url.path;
@@ -43,6 +47,10 @@ Example:
         to = target.path;
       } else if (!to.startsWith("/")) {
         to = from.slice(0, from.replace(/\/+$/, "").lastIndexOf("/") + 1) + to;
+      }
+      const name = from.replace(/\/+$/, "").slice(from.replace(/\/+$/, "").lastIndexOf("/") + 1);
+      if (to.endsWith("/") || (await session.client.isFolder(to))) {
+        to = `${to.replace(/\/+$/, "")}/${name}`;
       }
       await session.client.rename(from, to);
       return 0;

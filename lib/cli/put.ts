@@ -7,12 +7,11 @@
 
 import { basename } from "node:path";
 import { uploadFile, uploadTree } from "../client/local.ts";
-import type { BftpClient } from "../client/client.ts";
-import { LocalIoError, RemoteError, UsageError } from "../errors.ts";
+import { localIoError, UsageError } from "../errors.ts";
 import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
-import { CONNECTION_FLAGS, CONNECTION_HELP, progressFor } from "./session.ts";
+import { CONNECTION_FLAGS, CONNECTION_HELP, progressFor, skipNotice } from "./session.ts";
 import { eachSource, SessionPool } from "./sources.ts";
 
 const HELP = `Usage: bftp put SRC URL [options]
@@ -47,20 +46,7 @@ async function isLocalDir(src: string): Promise<boolean> {
   try {
     return (await Deno.stat(src)).isDirectory;
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
-      throw new LocalIoError(`Cannot read "${src}": not found`);
-    }
-    throw e;
-  }
-}
-
-/** Whether the remote path is an existing folder. */
-async function isRemoteDir(client: BftpClient, path: string): Promise<boolean> {
-  try {
-    return (await client.stat(path)).type === "dir";
-  } catch (e) {
-    if (e instanceof RemoteError && e.code === "NOT_FOUND") return false;
-    throw e;
+    throw localIoError("read", src, e);
   }
 }
 
@@ -91,7 +77,7 @@ export const putCommand: Command = {
       let sharedFolder: string | null = null;
       if (srcs.length > 1) {
         const { client, url } = await sessions.open(urlText);
-        sharedFolder = url.path.endsWith("/") || (await isRemoteDir(client, url.path))
+        sharedFolder = url.path.endsWith("/") || (await client.isFolder(url.path))
           ? url.path.replace(/\/?$/, "/")
           : null;
         if (sharedFolder === null) {
@@ -118,12 +104,12 @@ export const putCommand: Command = {
         // One tree goes to the URL's path itself unless it ends in "/"; one file
         // also goes into a folder that exists there (as with cp and scp).
         let folder = sharedFolder ?? (url.path.endsWith("/") ? url.path : null);
-        if (folder === null && !srcIsDir && (await isRemoteDir(client, url.path))) {
+        if (folder === null && !srcIsDir && (await client.isFolder(url.path))) {
           folder = `${url.path}/`;
         }
         const target = folder === null ? url.path : folder + name;
         if (srcIsDir) {
-          await uploadTree(client, src, target, { progress, resume });
+          await uploadTree(client, src, target, { progress, resume, onSkip: skipNotice(io) });
         } else {
           await uploadFile(client, src, target, { progress, resume });
         }

@@ -7,6 +7,7 @@
 
 import { basename, dirname, join } from "node:path";
 import { LOCAL_TEMP_INFIX } from "../client/local.ts";
+import { sideStem } from "../client/side_names.ts";
 import { ConnectionError, localIoError } from "../errors.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import { receivePipe } from "../pipe/pipe.ts";
@@ -45,7 +46,10 @@ async function openTemp(dest: string): Promise<{ file: Deno.FsFile; path: string
       throw localIoError("write", dest, e, { notFound: "its folder does not exist" });
     }
   }
-  const path = join(dirname(dest), `.${basename(dest)}${LOCAL_TEMP_INFIX}${crypto.randomUUID()}`);
+  const path = join(
+    dirname(dest),
+    `${sideStem(basename(dest))}${LOCAL_TEMP_INFIX}${crypto.randomUUID()}`,
+  );
   try {
     return { file: await Deno.open(path, { write: true, createNew: true, mode: 0o644 }), path };
   } catch (e) {

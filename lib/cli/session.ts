@@ -15,7 +15,7 @@ import { Progress } from "../transfer/progress.ts";
 import { parseFingerprint } from "../transport/fingerprint.ts";
 import { loadCaCerts } from "../transport/tls_files.ts";
 import { type FlagSpec, numberFlag, type ParsedFlags, stringFlag } from "./args.ts";
-import type { CliIo } from "./io.ts";
+import { type CliIo, errorLine, writeLine } from "./io.ts";
 
 /** The flags of every command that talks to a BFTP server: TLS trust and the token. */
 export const CONNECTION_FLAGS: Readonly<Record<string, FlagSpec>> = Object.freeze({
@@ -171,4 +171,27 @@ export function progressFor(
       },
     };
   };
+}
+
+/**
+ * Reports an entry that a tree transfer (`-r`) leaves out, as one
+ * `bftp: Skipping …` line on stderr (rsync's "skipping non-regular file");
+ * the transfer goes on and still succeeds.
+ *
+ * @param io The console.
+ * @returns The `onSkip` callback for the tree transfer.
+ *
+ * @example
+ * ```ts
+ * import { skipNotice } from "./session.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * let err = "";
+ * const io = { stderr: { write: (p: Uint8Array) => (err += new TextDecoder().decode(p), Promise.resolve(p.byteLength)) } };
+ * skipNotice(io)("dir/fifo", "not a regular file");
+ * deepEqual(err, 'bftp: Skipping "dir/fifo": not a regular file\n');
+ * ```
+ */
+export function skipNotice(io: Pick<CliIo, "stderr">): (path: string, why: string) => void {
+  return (path, why) => void writeLine(io.stderr, errorLine(`Skipping "${path}": ${why}`));
 }

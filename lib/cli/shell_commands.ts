@@ -19,6 +19,7 @@ import {
 import { LocalIoError, RemoteError, UsageError } from "../errors.ts";
 import type { Entry } from "../protocol/messages.ts";
 import { parseFlags } from "./args.ts";
+import { skipNotice } from "./session.ts";
 import { formatListing, formatStat } from "./format.ts";
 import { type CliIo, writeLine } from "./io.ts";
 
@@ -63,16 +64,6 @@ async function localKind(path: string): Promise<"dir" | "file" | null> {
     if (e instanceof Deno.errors.PermissionDenied) {
       throw new LocalIoError(`Cannot read "${path}": permission denied`, { cause: e });
     }
-    throw e;
-  }
-}
-
-/** Whether `path` names an existing remote folder (any error: no). */
-async function isRemoteDir(client: BftpClient, path: string): Promise<boolean> {
-  try {
-    return (await client.stat(path)).type === "dir";
-  } catch (e) {
-    if (e instanceof RemoteError) return false;
     throw e;
   }
 }
@@ -149,7 +140,7 @@ const get: ShellCommand = {
     exactly(positionals, 1, 2, "REMOTE");
     const [remote, local] = positionals as [string, string | undefined];
     const recursive = values.recursive === true;
-    const options = { progress: ctx.progress };
+    const options = { progress: ctx.progress, onSkip: skipNotice(ctx.io) };
     if (local === "-") {
       if (recursive) throw new UsageError("Cannot write a folder tree to stdout");
       await ctx.client.get(remote, ctx.io.stdout);
@@ -196,10 +187,10 @@ const put: ShellCommand = {
     }
     const name = basename(local.replace(/[\/\\]+$/, "")) || "root";
     let target = remote ?? name;
-    if (remote !== undefined && (remote.endsWith("/") || (await isRemoteDir(ctx.client, remote)))) {
+    if (remote !== undefined && (remote.endsWith("/") || (await ctx.client.isFolder(remote)))) {
       target = posix.join(remote, name);
     }
-    const options = { progress: ctx.progress };
+    const options = { progress: ctx.progress, onSkip: skipNotice(ctx.io) };
     if (kind === "dir") {
       await uploadTree(ctx.client, local, target, options);
     } else {
@@ -256,7 +247,7 @@ const mv: ShellCommand = {
     exactly(positionals, 2, 2, "FROM or TO");
     const [from, to] = positionals as [string, string];
     let target = to;
-    if (to.endsWith("/") || (await isRemoteDir(ctx.client, to))) {
+    if (to.endsWith("/") || (await ctx.client.isFolder(to))) {
       target = posix.join(to, remoteName(from.replace(/\/+$/, "")));
     }
     await ctx.client.rename(from, target);

@@ -7,9 +7,10 @@
  */
 
 import type { Hash } from "node:crypto";
-import { ConnectionError, ProtocolError, RemoteError, TimeoutError } from "../errors.ts";
+import { BftpError, ConnectionError, ProtocolError, RemoteError, TimeoutError } from "../errors.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import { Channel } from "../protocol/channel.ts";
+import { MAX_PATH_BYTES } from "../protocol/limits.ts";
 import type { Entry, FileVersion, OkReply, Request } from "../protocol/messages.ts";
 import { type BodyResult, receiveBody, sendBody } from "../transfer/body.ts";
 import { ONE_TRANSFER_THREAD_FROM } from "../transfer/stream_hash.ts";
@@ -40,6 +41,24 @@ export interface ClientOptions {
    * @default {300}
    */
   stallTimeout?: number | undefined;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Refuses, before anything is sent, a path longer than any server takes
+ * (a request that large would be dropped with the connection, not answered).
+ */
+function refuseLongPaths(req: Record<string, unknown>): void {
+  for (const key of ["path", "from", "to"]) {
+    const value = req[key];
+    if (typeof value === "string" && encoder.encode(value).byteLength > MAX_PATH_BYTES) {
+      throw new BftpError(
+        "BAD_PATH",
+        `Refused path "${value.slice(0, 40)}...": longer than ${MAX_PATH_BYTES} bytes`,
+      );
+    }
+  }
 }
 
 /** What a GET's reply said about the file. */
@@ -239,13 +258,16 @@ export class BftpClient {
    * was given, or the token is wrong.
    */
   static async connect(options: ClientOptions): Promise<BftpClient> {
+    const stall = options.stallTimeout ?? DEFAULT_STALL_TIMEOUT;
+    const connectTimeout = options.connectTimeout ?? 30;
     const conn = await connectTransport({
       hostname: options.hostname,
       port: options.port,
-      timeout: options.connectTimeout ?? 30,
+      // A TLS handshake that stalls is a stall too.
+      timeout: stall > 0 ? Math.min(connectTimeout, stall) : connectTimeout,
       tls: options.tls,
     });
-    const watch = new StallWatch(conn, options.stallTimeout ?? DEFAULT_STALL_TIMEOUT);
+    const watch = new StallWatch(conn, stall);
     try {
       const channel = new Channel(watch.stream);
       const hello = await watch.during(() => channel.clientHandshake());
@@ -265,7 +287,8 @@ export class BftpClient {
       }
       return new BftpClient(conn, channel, hello, readOnly, watch);
     } catch (e) {
-      conn.close();
+      // Closed already when the watch gave up on a silent server.
+      closeQuietly(conn);
       throw e;
     }
   }
@@ -309,6 +332,7 @@ export class BftpClient {
   }
 
   async #request(req: Request): Promise<OkReply> {
+    refuseLongPaths(req as unknown as Record<string, unknown>);
     return await this.#guard(async () => {
       await this.#channel.send(req);
       return await this.#channel.expectOk();
@@ -338,6 +362,21 @@ export class BftpClient {
    */
   async list(path: string): Promise<Entry[]> {
     return field(await this.#request({ op: "LIST", path }), "entries", isEntries);
+  }
+
+  /**
+   * Tells whether `path` is an existing folder (a STAT; NOT_FOUND is `false`).
+   *
+   * @param path The path.
+   * @returns `true` for a folder; `false` for a file or nothing there.
+   */
+  async isFolder(path: string): Promise<boolean> {
+    try {
+      return (await this.stat(path)).type === "dir";
+    } catch (e) {
+      if (e instanceof RemoteError && e.code === "NOT_FOUND") return false;
+      throw e;
+    }
   }
 
   /**
@@ -411,6 +450,7 @@ export class BftpClient {
    * @throws {RemoteError} CHANGED when resuming a file that is no longer the expected version.
    */
   async get(path: string, sink: ByteWriter, options: GetOptions = {}): Promise<BodyResult> {
+    refuseLongPaths({ op: "GET", path });
     return await this.#guard(async () => {
       const resume = options.resume;
       await this.#channel.send(
@@ -473,6 +513,7 @@ export class BftpClient {
     if (resume && options.size === null) {
       throw new TypeError("A resumable upload needs a known size");
     }
+    refuseLongPaths({ op: "PUT", path, size: options.size });
     return await this.#guard(async () => {
       await this.#channel.send({
         op: "PUT",

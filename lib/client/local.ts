@@ -9,9 +9,10 @@
  */
 
 import { basename, dirname, join } from "node:path";
-import { LocalIoError, localIoError, ProtocolError } from "../errors.ts";
+import { LocalIoError, localIoError, ProtocolError, UsageError } from "../errors.ts";
 import type { BodyResult } from "../transfer/body.ts";
 import type { BftpClient, TransferOptions } from "./client.ts";
+import { sideStem } from "./side_names.ts";
 import { discardPartialSync, downloadResumable, resumableSource } from "./resume.ts";
 
 /** The infix of a download's temporary file name. */
@@ -30,6 +31,12 @@ export interface LocalTransferOptions {
    * @default {false}
    */
   resume?: boolean | undefined;
+  /**
+   * Told about each entry of a tree that is left out (a FIFO, a device, a
+   * link to a folder or to nothing; on the server, whatever is not a plain
+   * file or folder), with why, as rsync says "skipping non-regular file".
+   */
+  onSkip?: ((path: string, why: string) => void) | undefined;
 }
 
 /**
@@ -96,7 +103,7 @@ export async function removeStaleDownloads(dir: string, name?: string): Promise<
     if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied) return 0;
     throw e;
   }
-  const prefix = name === undefined ? "." : `.${name}${LOCAL_TEMP_INFIX}`;
+  const prefix = name === undefined ? "." : `${sideStem(name)}${LOCAL_TEMP_INFIX}`;
   let removed = 0;
   for (const d of entries) {
     if (!d.isFile || !d.name.startsWith(prefix) || !TEMP_NAME.test(d.name)) continue;
@@ -132,7 +139,7 @@ function createTemporary(dest: string): { temp: string; file: Deno.FsFile } {
   for (let attempt = 1;; attempt++) {
     const temp = join(
       dirname(dest),
-      `.${basename(dest)}${LOCAL_TEMP_INFIX}${crypto.randomUUID()}`,
+      `${sideStem(basename(dest))}${LOCAL_TEMP_INFIX}${crypto.randomUUID()}`,
     );
     const file = Deno.openSync(temp, { write: true, createNew: true, mode: 0o644 });
     try {
@@ -158,10 +165,96 @@ function createTemporary(dest: string): { temp: string; file: Deno.FsFile } {
 }
 
 /**
+ * Where a download the user named should go, as `cp` and `curl -o` see it:
+ * through a symbolic link to its target, and into (not over) a device, a
+ * FIFO or a socket, which is written in place.
+ *
+ * @param dest The destination the user gave.
+ * @returns The path to replace atomically, or the special file to write into.
+ * @throws {LocalIoError} For a link that leads nowhere.
+ */
+async function resolveDestination(
+  dest: string,
+): Promise<{ path: string; special: boolean }> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.lstat(dest);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return { path: dest, special: false };
+    throw localIoError("write", dest, e);
+  }
+  let path = dest;
+  if (info.isSymlink) {
+    try {
+      path = await Deno.realPath(dest);
+      info = await Deno.stat(path);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) {
+        throw new LocalIoError(
+          `Cannot write "${dest}": it is a symbolic link to something that does not exist`,
+        );
+      }
+      throw localIoError("write", dest, e);
+    }
+  }
+  return { path, special: !info.isFile && !info.isDirectory };
+}
+
+/** The permission bits of an existing regular file at `path`, or `null`. */
+function modeOf(path: string): number | null {
+  try {
+    const info = Deno.lstatSync(path);
+    return info.isFile && info.mode !== null ? info.mode & 0o7777 : null;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return null;
+    throw e;
+  }
+}
+
+/** Streams a download into a device, FIFO or socket, in place (no temporary can stand in). */
+async function downloadInto(
+  client: BftpClient,
+  remote: string,
+  path: string,
+  options: LocalTransferOptions,
+): Promise<BodyResult> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { write: true });
+  } catch (e) {
+    throw localIoError("write", path, e);
+  }
+  try {
+    let transfer: TransferOptions = {};
+    const result = await client.get(remote, {
+      write: async (p) => {
+        try {
+          return await file.write(p);
+        } catch (e) {
+          throw localIoError("write", path, e);
+        }
+      },
+    }, {
+      onStart: (size) => {
+        transfer = options.progress?.(basename(path), size) ?? {};
+        transfer.onStart?.(size);
+      },
+      onProgress: (n) => transfer.onProgress?.(n),
+    });
+    options.onFile?.(remote, path, result);
+    return result;
+  } finally {
+    file.close();
+  }
+}
+
+/**
  * Downloads one remote file to `dest`, atomically: into a temporary file in
  * the same folder, renamed over `dest` only when the whole body has arrived
  * and its hash checked out. On any failure no `dest` is created and an
- * existing one is left as it was.
+ * existing one is left as it was. As with `cp`, a symbolic link `dest` is
+ * followed (its target is replaced, the link stays), and a device, FIFO or
+ * socket `dest` (`/dev/null`) is written into, not replaced.
  *
  * @param client A connected client.
  * @param remote The remote path.
@@ -169,13 +262,20 @@ function createTemporary(dest: string): { temp: string; file: Deno.FsFile } {
  * @param options Progress and per-file callbacks.
  * @returns Size and verified hash.
  */
-export function downloadFile(
+export async function downloadFile(
   client: BftpClient,
   remote: string,
   dest: string,
   options: LocalTransferOptions = {},
 ): Promise<BodyResult> {
-  return downloadOne(client, remote, dest, options, true);
+  const target = await resolveDestination(dest);
+  if (target.special) {
+    if (options.resume) {
+      throw new UsageError(`Cannot resume into "${dest}": it is not a regular file`);
+    }
+    return await downloadInto(client, remote, target.path, options);
+  }
+  return await downloadOne(client, remote, target.path, options, true);
 }
 
 async function downloadOne(
@@ -188,8 +288,10 @@ async function downloadOne(
   if (options.resume) return await downloadResumable(client, remote, dest, options);
   let temp: string;
   let file: Deno.FsFile;
+  let keepMode: number | null;
   try {
     if (cleanFirst) await removeStaleDownloads(dirname(dest), basename(dest));
+    keepMode = modeOf(dest);
     ({ temp, file } = createTemporary(dest));
   } catch (e) {
     throw localIoError("write", dest, e);
@@ -216,6 +318,8 @@ async function downloadOne(
       // Renamed while still open (and locked), so no clean-up can take it for a dead one's;
       // Windows cannot rename an open file.
       if (Deno.build.os === "windows") file.close();
+      // A replaced file keeps its permissions: a private file stays private.
+      else if (keepMode !== null) Deno.chmodSync(temp, keepMode);
       Deno.renameSync(temp, dest);
     } catch (e) {
       throw localIoError("write", dest, e);
@@ -254,7 +358,7 @@ export async function uploadFile(
   options: LocalTransferOptions = {},
 ): Promise<BodyResult> {
   let file: Deno.FsFile;
-  let size: number;
+  let size: number | null;
   try {
     file = await Deno.open(source, { read: true });
   } catch (e) {
@@ -264,11 +368,17 @@ export async function uploadFile(
     try {
       const info = await file.stat();
       if (info.isDirectory) throw new Deno.errors.IsADirectory();
-      size = info.size;
+      // A FIFO or a device (`<(cmd)`, /dev/stdin) has no size: it streams, as stdin does.
+      size = info.isFile ? info.size : null;
     } catch (e) {
       throw localIoError("read", source, e);
     }
-    const resume = options.resume ? await resumableSource(file, size, source) : undefined;
+    if (size === null && options.resume) {
+      throw new UsageError(`Cannot resume an upload from "${source}": it is not a regular file`);
+    }
+    const resume = options.resume && size !== null
+      ? await resumableSource(file, size, source)
+      : undefined;
     const transfer = options.progress?.(basename(source), size) ?? {};
     const result = await client.put(remote, file, { size, ...transfer, resume });
     options.onFile?.(remote, source, result);
@@ -330,6 +440,8 @@ export async function downloadTree(
         const result = await downloadOne(client, r, l, options, false);
         totals.files++;
         totals.bytes += result.size;
+      } else {
+        options.onSkip?.(r, "not a regular file or folder");
       }
     }
   };
@@ -369,10 +481,22 @@ export async function uploadTree(
       const r = joinRemote(rdir, d.name);
       if (d.isDirectory) {
         await walk(l, r);
-      } else if (d.isFile || (d.isSymlink && (await Deno.stat(l).catch(() => null))?.isFile)) {
+        continue;
+      }
+      const target = d.isSymlink ? await Deno.stat(l).catch(() => null) : null;
+      if (d.isFile || target?.isFile) {
         const result = await uploadFile(client, l, r, options);
         totals.files++;
         totals.bytes += result.size;
+      } else {
+        options.onSkip?.(
+          l,
+          !d.isSymlink
+            ? "not a regular file"
+            : target === null
+            ? "a symbolic link to nothing"
+            : "a symbolic link to a folder",
+        );
       }
     }
   };

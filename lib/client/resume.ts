@@ -10,6 +10,7 @@
  * @module
  */
 
+import { sideStem } from "./side_names.ts";
 import { basename, dirname, join } from "node:path";
 import { BftpError, IntegrityError, LocalIoError, localIoError, RemoteError } from "../errors.ts";
 import type { FileVersion } from "../protocol/messages.ts";
@@ -46,7 +47,7 @@ export interface PartialState {
  * ```
  */
 export function partialPaths(dest: string): { partial: string; state: string } {
-  const partial = join(dirname(dest), `.${basename(dest)}${PARTIAL_SUFFIX}`);
+  const partial = join(dirname(dest), `${sideStem(basename(dest))}${PARTIAL_SUFFIX}`);
   return { partial, state: `${partial}.json` };
 }
 

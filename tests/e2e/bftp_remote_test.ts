@@ -159,13 +159,14 @@ Deno.test("e2e: bftp mv renames with a relative, absolute or URL NEWPATH", async
   // A folder moves with its contents.
   ok0(await runBftp(["mv", `${server.url}/dir`, "/archive/dir2"]));
   equal(await Deno.readTextFile(root.join("archive", "dir2", "d.txt")), "A");
-  // An existing file is replaced; an existing folder is not.
+  // An existing file is replaced; an existing folder takes the file in, as mv does.
   ok0(await runBftp(["mv", `${server.url}/other.txt`, "archive/dir2/d.txt"]));
   equal(await Deno.readTextFile(root.join("archive", "dir2", "d.txt")), "O");
-  assertFailure(await runBftp(["mv", `${server.url}/archive/dir2/d.txt`, "/archive"]), 11);
+  ok0(await runBftp(["mv", `${server.url}/archive/dir2/d.txt`, "/archive"]));
+  equal(await Deno.readTextFile(root.join("archive", "d.txt")), "O");
   assertFailure(await runBftp(["mv", `${server.url}/nope`, "x"]), 10);
   assertFailure(await runBftp(["mv", `${server.url}/archive`, "/archive/dir2/in"]), 12);
   assertFailure(await runBftp(["mv", `${server.url}/archive`, "bftp://127.0.0.1:1/x"]), 2);
   deepEqual(await listNames(root.path), ["archive"]);
-  deepEqual(await listNames(root.join("archive")), ["dir2"]);
+  deepEqual(await listNames(root.join("archive")), ["d.txt", "dir2"]);
 });

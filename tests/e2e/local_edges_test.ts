@@ -1,0 +1,209 @@
+// End-to-end: what a user's local side can throw at get and put (found by a user audit):
+// special files and links as DEST or SRC, long names, permissions, bad local paths, Ctrl-C,
+// a silent server before its hello, oversize paths, and what -r leaves out.
+
+import { deepEqual, equal, ok } from "node:assert/strict";
+import {
+  assertFailure,
+  BFTP_BIN,
+  findTemporaries,
+  readText,
+  runBftp,
+  spawnBftp,
+  startServe,
+  tempDir,
+  waitFor,
+} from "./helpers.ts";
+
+function ok0(result: { code: number; stderr: string }): void {
+  equal(result.code, 0, result.stderr);
+}
+
+async function mkfifo(path: string): Promise<void> {
+  const made = await new Deno.Command("mkfifo", { args: [path] }).output();
+  equal(made.code, 0, "mkfifo");
+}
+
+Deno.test("e2e: get writes through a symbolic link DEST and into a FIFO, replacing neither", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  await Deno.writeTextFile(root.join("hello.txt"), "hello\n");
+  await using server = await startServe(root.path);
+
+  await Deno.writeTextFile(local.join("target.txt"), "old");
+  await Deno.symlink("target.txt", local.join("link.txt"));
+  ok0(await runBftp(["get", `${server.url}/hello.txt`, local.join("link.txt")]));
+  ok((await Deno.lstat(local.join("link.txt"))).isSymlink, "the link is still a link");
+  equal(await Deno.readTextFile(local.join("target.txt")), "hello\n");
+
+  await mkfifo(local.join("fifo"));
+  const reading = Deno.readTextFile(local.join("fifo"));
+  ok0(await runBftp(["get", `${server.url}/hello.txt`, local.join("fifo")]));
+  equal(await reading, "hello\n");
+  ok((await Deno.lstat(local.join("fifo"))).isFifo, "the FIFO is still a FIFO");
+
+  await Deno.symlink("nowhere", local.join("dangling"));
+  assertFailure(
+    await runBftp(["get", `${server.url}/hello.txt`, local.join("dangling")]),
+    3,
+    /symbolic link to something that does not exist/,
+  );
+  deepEqual(await findTemporaries(local.path), []);
+});
+
+Deno.test("e2e: put streams a FIFO or a process substitution instead of sending it empty", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  await using server = await startServe(root.path);
+  await mkfifo(local.join("fifo"));
+  const writing = Deno.writeTextFile(local.join("fifo"), "through a fifo\n");
+  ok0(await runBftp(["put", local.join("fifo"), `${server.url}/fifo.txt`]));
+  await writing;
+  equal(await Deno.readTextFile(root.join("fifo.txt")), "through a fifo\n");
+
+  const bash = await new Deno.Command("bash", {
+    args: [
+      "-c",
+      `'${BFTP_BIN}' put <(echo procsub) ${server.url}/ps.txt`,
+    ],
+  }).output();
+  equal(bash.code, 0, new TextDecoder().decode(bash.stderr));
+  equal(await Deno.readTextFile(root.join("ps.txt")), "procsub\n");
+});
+
+Deno.test("e2e: a file with a 255-byte name downloads (its temporary name stays short)", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  const name = "L".repeat(250) + ".txt";
+  await Deno.writeTextFile(root.join(name), "long");
+  await using server = await startServe(root.path);
+  ok0(await runBftp(["get", `${server.url}/${name}`], { cwd: local.path }));
+  equal(await Deno.readTextFile(local.join(name)), "long");
+  ok0(await runBftp(["get", "--resume", `${server.url}/${name}`, local.join(name)]));
+  deepEqual(await findTemporaries(local.path), []);
+});
+
+Deno.test("e2e: a replaced local file keeps its permissions", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  await Deno.writeTextFile(root.join("new.txt"), "new");
+  await using server = await startServe(root.path);
+  await Deno.writeTextFile(local.join("private.txt"), "old");
+  await Deno.chmod(local.join("private.txt"), 0o600);
+  ok0(await runBftp(["get", `${server.url}/new.txt`, local.join("private.txt")]));
+  equal(await Deno.readTextFile(local.join("private.txt")), "new");
+  equal((await Deno.stat(local.join("private.txt"))).mode! & 0o777, 0o600);
+});
+
+Deno.test("e2e: bad local paths are local errors (exit 3), not internal ones", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  await Deno.writeTextFile(root.join("a.txt"), "a");
+  await Deno.writeTextFile(local.join("file"), "f");
+  await using server = await startServe(root.path);
+  assertFailure(
+    await runBftp(["put", local.join("file", "x"), `${server.url}/`]),
+    3,
+    /a part of the path is not a folder/,
+  );
+  assertFailure(
+    await runBftp(["get", `${server.url}/a.txt`, local.join("file", "x")]),
+    3,
+    /a part of the path is not a folder/,
+  );
+  assertFailure(
+    await runBftp(["put", local.join("n".repeat(300)), `${server.url}/`]),
+    3,
+    /file name too long/i,
+  );
+});
+
+Deno.test("e2e: a path over the protocol's limit is refused before it is sent (exit 12)", async () => {
+  await using root = await tempDir();
+  await using server = await startServe(root.path);
+  assertFailure(
+    await runBftp(["ls", `${server.url}/${"x".repeat(70_000)}`]),
+    12,
+    /longer than 4096 bytes/,
+  );
+  // The server never saw it: no oversize message in its log.
+  ok(!/over the limit/.test(server.stderrText()), server.stderrText());
+});
+
+Deno.test("e2e: --timeout also covers a server that accepts and never says hello (exit 7)", async () => {
+  using silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of silent) held.push(conn);
+  })();
+  try {
+    const started = performance.now();
+    assertFailure(
+      await runBftp(["ls", "--timeout", "1", `bftp://127.0.0.1:${silent.addr.port}/`]),
+      7,
+      /sent nothing for 1 s/,
+    );
+    ok(performance.now() - started < 20_000);
+  } finally {
+    silent.close();
+    await accepting.catch(() => {});
+    for (const c of held) c.close();
+  }
+});
+
+Deno.test("e2e: Ctrl-C during an upload exits 130, says so, and leaves nothing", async () => {
+  await using root = await tempDir();
+  await using server = await startServe(root.path);
+  const child = spawnBftp(["put", "-", `${server.url}/big.bin`], { pipeStdin: true });
+  const stderr = readText(child.stderr);
+  const stdout = readText(child.stdout);
+  const writer = child.stdin.getWriter();
+  await writer.write(new Uint8Array(4 << 20));
+  await waitFor(
+    async () => (await findTemporaries(root.path)).length > 0,
+    "the upload to be in flight",
+  );
+  child.kill("SIGINT");
+  await writer.close().catch(() => {});
+  const status = await child.status;
+  equal(status.code, 130);
+  equal(await stderr, "bftp: Interrupted\n");
+  equal(await stdout, "");
+  await waitFor(async () => (await findTemporaries(root.path)).length === 0, "no temporary");
+  deepEqual([...Deno.readDirSync(root.path)], []);
+});
+
+Deno.test("e2e: put -r and get -r name each entry they leave out, and still succeed", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  await Deno.mkdir(local.join("tree"));
+  await Deno.writeTextFile(local.join("tree", "real.txt"), "real");
+  await Deno.symlink("../nowhere", local.join("tree", "dangling"));
+  await mkfifo(local.join("tree", "fifo"));
+  await using server = await startServe(root.path);
+  const put = await runBftp(["put", "-r", local.join("tree"), `${server.url}/tree`]);
+  equal(put.code, 0, put.stderr);
+  deepEqual(put.stderr.trim().split("\n").sort(), [
+    `bftp: Skipping "${local.join("tree", "dangling")}": a symbolic link to nothing`,
+    `bftp: Skipping "${local.join("tree", "fifo")}": not a regular file`,
+  ]);
+  deepEqual([...Deno.readDirSync(root.join("tree"))].map((e) => e.name), ["real.txt"]);
+
+  await mkfifo(root.join("tree", "server-fifo"));
+  const get = await runBftp(["get", "-r", `${server.url}/tree`, local.join("copy")]);
+  equal(get.code, 0, get.stderr);
+  equal(get.stderr, 'bftp: Skipping "/tree/server-fifo": not a regular file or folder\n');
+  equal(await Deno.readTextFile(local.join("copy", "real.txt")), "real");
+});
+
+Deno.test("e2e: mv refuses an empty NEWPATH and moves into a folder as mv does", async () => {
+  await using root = await tempDir();
+  await Deno.writeTextFile(root.join("a.txt"), "a");
+  await Deno.mkdir(root.join("docs"));
+  await using server = await startServe(root.path);
+  assertFailure(await runBftp(["mv", `${server.url}/a.txt`, ""]), 2, /NEWPATH is empty/);
+  ok0(await runBftp(["mv", `${server.url}/a.txt`, "/docs"]));
+  equal(await Deno.readTextFile(root.join("docs", "a.txt")), "a");
+  ok0(await runBftp(["mv", `${server.url}/docs/a.txt`, "/"]));
+  equal(await Deno.readTextFile(root.join("a.txt")), "a");
+});
