@@ -37,9 +37,9 @@ Options:
                           prints "fingerprint sha256 AB:CD:..." on stderr for clients to pin
   --tls-key FILE          the certificate's private key (PEM)
   --token T               require this access token (read-write); BFTP_TOKEN does the same
-                          and keeps the token out of the process list
+                          and keeps the token out of the process list; an empty one is refused
   --token-file F          require one of the tokens in F: lines "rw TOKEN" or "ro TOKEN"
-                          (read-only); "#" starts a comment
+                          (read-only); "#" starts a comment; a file without a token is refused
   --max-connections N     sessions at once; more get a BUSY answer (default ${DEFAULT_MAX_CONNECTIONS})
   --max-per-client N      sessions at once from one address, 0 no limit (default ${DEFAULT_MAX_PER_CLIENT})
   --handshake-timeout S   drop a connection that has not finished TLS, hello and token
@@ -56,13 +56,29 @@ Examples:
   bftp serve ./public --port 2121
   BFTP_TOKEN=s3cret bftp serve ./public --tls-cert cert.pem --tls-key key.pem`;
 
-/** The tokens the command line and the environment give, if any. */
+/**
+ * The tokens the command line and the environment give, if any. An empty
+ * `--token`, `--token-file` or `BFTP_TOKEN` is refused: it is what
+ * `--token "$TOKEN"` gives when the variable is unset, and serving without
+ * a token check is then surely not what was meant.
+ */
 async function readTokens(
   values: ParsedFlags["values"],
   io: CliIo,
 ): Promise<TokenSet | undefined> {
-  const token = stringFlag(values, "token") ?? io.env("BFTP_TOKEN");
+  const flag = stringFlag(values, "token");
+  if (flag === "") {
+    throw new UsageError('Invalid value "" for --token: the token must not be empty');
+  }
+  const env = io.env("BFTP_TOKEN");
+  if (flag === undefined && env === "") {
+    throw new UsageError("BFTP_TOKEN is set but empty: give a token or unset it");
+  }
+  const token = flag ?? env;
   const file = stringFlag(values, "token-file");
+  if (file === "") {
+    throw new UsageError('Invalid value "" for --token-file: the file name must not be empty');
+  }
   let tokens: TokenSet | undefined;
   if (file !== undefined) {
     let text: string;
@@ -80,7 +96,7 @@ async function readTokens(
     }
     tokens = TokenSet.parse(text, file);
   }
-  if (token !== undefined && token !== "") {
+  if (token !== undefined) {
     tokens ??= new TokenSet();
     tokens.add(token, "rw");
   }

@@ -1,6 +1,7 @@
 /**
- * The served root: virtual paths, confinement, atomic uploads and the hash
- * cache. The only module that turns a client's path into a host path.
+ * The served root: virtual paths, confinement, atomic uploads, their
+ * temporary files and the hash cache. The only module that turns a
+ * client's path into a host path.
  *
  * @example
  * ```ts
@@ -16,3 +17,4 @@
 export * from "./paths.ts";
 export * from "./hash_cache.ts";
 export * from "./served_root.ts";
+export * from "./temporaries.ts";

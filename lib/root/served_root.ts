@@ -16,7 +16,15 @@ import type { ByteWriter } from "../framing/types.ts";
 import type { Entry, EntryType } from "../protocol/messages.ts";
 import { contentKey, HashCache } from "./hash_cache.ts";
 import { hashPrefix } from "../transfer/body.ts";
-import { baseName, quotePath, RESUME_EXPIRY_HOURS, RESUME_PREFIX, TEMP_PREFIX } from "./paths.ts";
+import { baseName, quotePath, RESUME_EXPIRY_HOURS, TEMP_PREFIX } from "./paths.ts";
+import {
+  createUploadTemporary,
+  openResumeTemporary,
+  removeUnowned,
+  RESUME_TEMP_NAME,
+  resumeTemporaryName,
+  UPLOAD_TEMP_NAME,
+} from "./temporaries.ts";
 
 /** Options for {@linkcode ServedRoot.open}. */
 export interface ServedRootOptions {
@@ -100,6 +108,38 @@ function entryOf(name: string, info: Deno.FileInfo): Entry {
     mtime: info.mtime?.getTime() ?? null,
     mode: info.mode === null ? null : info.mode & 0o7777,
   };
+}
+
+/** The permission bits a new upload's file is created with. */
+const NEW_FILE_MODE = 0o644;
+
+/**
+ * The permission bits an upload's temporary file is created with: the
+ * default for a new file; for one that replaces a file, no more for group
+ * and others than that file gives them (its exact bits are set at commit).
+ */
+function temporaryMode(replaced: number | null): number {
+  return replaced === null ? NEW_FILE_MODE : replaced | 0o600;
+}
+
+/**
+ * The permission bits (read, write, execute for owner, group, others; not
+ * set-user-ID and the like) of a regular file, or `null` for anything else,
+ * nothing, or on Windows.
+ */
+function permissionBits(info: Deno.FileInfo | null): number | null {
+  if (Deno.build.os === "windows" || !info?.isFile || info.mode === null) return null;
+  return info.mode & 0o777;
+}
+
+/** The {@linkcode permissionBits} of the file at `host` now. */
+async function permissionsOf(host: string): Promise<number | null> {
+  return permissionBits(
+    await Deno.lstat(host).catch((e) => {
+      if (e instanceof Deno.errors.NotFound) return null;
+      throw e;
+    }),
+  );
 }
 
 /** Flushes a folder's entries (a rename) to disk; a no-op where folders cannot be opened. */
@@ -384,11 +424,14 @@ export class ServedRoot {
     }
   }
 
-  /** Checks an upload's target; returns its host path and folder. */
+  /**
+   * Checks an upload's target; returns its host path, its folder, and the
+   * permission bits of the regular file it would replace (`null`: none).
+   */
   async #uploadTarget(
     vpath: string,
     overwrite: boolean,
-  ): Promise<{ host: string; parent: string }> {
+  ): Promise<{ host: string; parent: string; replaced: number | null }> {
     this.#writable(vpath);
     if (vpath === "/") throw new RemoteError("IS_DIR", `${quotePath(vpath)} is a folder`);
     const host = await this.#confine(vpath, false);
@@ -411,13 +454,17 @@ export class ServedRoot {
       if (existing && !overwrite) {
         throw new RemoteError("EXISTS", `${quotePath(vpath)} already exists`);
       }
+      return { host, parent, replaced: permissionBits(existing) };
     } catch (e) {
       throw fsError(e, vpath);
     }
-    return { host, parent };
   }
 
-  /** The upload's sink, commit and abort over an open temporary file. */
+  /**
+   * The upload's sink, commit and abort over an open, locked temporary file.
+   * The file stays open (so locked: see `temporaries.ts`) until it is renamed
+   * into place or removed.
+   */
   #uploadOf(file: Deno.FsFile, temp: string, host: string, vpath: string): Upload {
     const parent = dirname(host);
     let closed = false;
@@ -426,6 +473,13 @@ export class ServedRoot {
         closed = true;
         file.close();
       }
+    };
+    // Removed while still open and locked, so no clean-up takes it for a leftover meanwhile.
+    // (Windows cannot remove an open file: closed first there.)
+    const discard = async () => {
+      if (Deno.build.os === "windows") close();
+      await Deno.remove(temp).catch(() => {});
+      close();
     };
     return {
       // Synchronous writes: the fast path measured here (async FsFile.write costs ~100 us a call).
@@ -441,6 +495,9 @@ export class ServedRoot {
       commit: async (sha256) => {
         try {
           if (this.#fsync) await file.syncData();
+          // A file that replaces another keeps its permission bits: a private file stays private.
+          const replaced = await permissionsOf(host);
+          if (replaced !== null) await Deno.chmod(temp, replaced);
           // Renamed while still open, so the stat below is of this upload's file even when
           // another upload replaces the target at once: a stat of the path could be theirs,
           // and would tie this hash to their bytes. (Windows cannot rename an open file:
@@ -451,15 +508,11 @@ export class ServedRoot {
           if (!closed) this.#hashes.set(contentKey(await file.stat()), sha256);
           close();
         } catch (e) {
-          close();
-          await Deno.remove(temp).catch(() => {});
+          await discard();
           throw fsError(e, vpath);
         }
       },
-      abort: async () => {
-        close();
-        await Deno.remove(temp).catch(() => {});
-      },
+      abort: discard,
     };
   }
 
@@ -471,15 +524,14 @@ export class ServedRoot {
    * @returns The upload.
    */
   async beginUpload(vpath: string, overwrite: boolean): Promise<Upload> {
-    const { host, parent } = await this.#uploadTarget(vpath, overwrite);
-    const temp = join(parent, `${TEMP_PREFIX}${crypto.randomUUID()}.part`);
-    let file: Deno.FsFile;
+    const { host, parent, replaced } = await this.#uploadTarget(vpath, overwrite);
+    let created: { temp: string; file: Deno.FsFile };
     try {
-      file = await Deno.open(temp, { write: true, createNew: true, mode: 0o644 });
+      created = await createUploadTemporary(parent, temporaryMode(replaced));
     } catch (e) {
       throw fsError(e, vpath);
     }
-    return this.#uploadOf(file, temp, host, vpath);
+    return this.#uploadOf(created.file, created.temp, host, vpath);
   }
 
   /**
@@ -503,20 +555,20 @@ export class ServedRoot {
     sha256: string,
     overwrite: boolean,
   ): Promise<ResumableUpload> {
-    const { host, parent } = await this.#uploadTarget(vpath, overwrite);
+    const { host, parent, replaced } = await this.#uploadTarget(vpath, overwrite);
     await this.#removeExpiredResumes(parent);
     const key = createHash("sha256").update(`${vpath}\n${size}\n${sha256}`).digest("hex");
-    const temp = join(parent, `${RESUME_PREFIX}${key}.part`);
-    let file: Deno.FsFile;
+    const temp = join(parent, resumeTemporaryName(key));
+    let file: Deno.FsFile | null;
     try {
-      file = await Deno.open(temp, { read: true, write: true, create: true, mode: 0o644 });
+      file = await openResumeTemporary(temp, temporaryMode(replaced));
     } catch (e) {
       throw fsError(e, vpath);
     }
+    if (file === null) {
+      throw new RemoteError("BUSY", `An upload to ${quotePath(vpath)} is in progress already`);
+    }
     try {
-      if (!(await file.tryLock(true))) {
-        throw new RemoteError("BUSY", `An upload to ${quotePath(vpath)} is in progress already`);
-      }
       const info = await file.stat();
       let offset = info.size;
       if (offset > size || this.#expired(info)) {
@@ -552,14 +604,14 @@ export class ServedRoot {
     return info.mtime !== null && Date.now() - info.mtime.getTime() > this.#resumeExpiryMs;
   }
 
-  /** Removes the expired resumable uploads of one folder. */
+  /** Removes the expired resumable uploads of one folder that no upload holds. */
   async #removeExpiredResumes(dir: string): Promise<void> {
     try {
       for await (const d of Deno.readDir(dir)) {
-        if (!d.isFile || !d.name.startsWith(RESUME_PREFIX)) continue;
+        if (!d.isFile || !RESUME_TEMP_NAME.test(d.name)) continue;
         const p = join(dir, d.name);
         const info = await Deno.lstat(p).catch(() => null);
-        if (info && this.#expired(info)) await Deno.remove(p).catch(() => {});
+        if (info && this.#expired(info)) await removeUnowned(p, (i) => this.#expired(i));
       }
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied)) {
@@ -662,8 +714,12 @@ export class ServedRoot {
 
   /**
    * Removes temporary files left by uploads that never finished (a crash),
-   * anywhere under the root. Symlinks are not followed. Interrupted
-   * resumable uploads are kept until they expire.
+   * anywhere under the root. Symlinks are not followed. Only files named
+   * exactly as the server names them (`.bftp-tmp-<UUID>.part`,
+   * `.bftp-tmp-resume-<SHA-256>.part`) and that no process holds locked are
+   * removed: another server's upload in progress on the same folder stays,
+   * and so does a user's file that merely starts with `.bftp-tmp-`.
+   * Interrupted resumable uploads are kept until they expire.
    *
    * @returns How many were removed.
    */
@@ -680,12 +736,12 @@ export class ServedRoot {
       }
       for (const d of entries) {
         const p = join(dir, d.name);
-        if (d.isFile && d.name.startsWith(TEMP_PREFIX)) {
-          if (d.name.startsWith(RESUME_PREFIX)) {
-            const info = await Deno.lstat(p).catch(() => null);
-            if (info === null || !this.#expired(info)) continue;
-          }
-          await Deno.remove(p).then(() => removed++, () => {});
+        if (d.isFile && UPLOAD_TEMP_NAME.test(d.name)) {
+          if (await removeUnowned(p)) removed++;
+        } else if (d.isFile && RESUME_TEMP_NAME.test(d.name)) {
+          const info = await Deno.lstat(p).catch(() => null);
+          if (info === null || !this.#expired(info)) continue;
+          if (await removeUnowned(p, (i) => this.#expired(i))) removed++;
         } else if (d.isDirectory && !d.isSymlink) {
           await walk(p, depth + 1);
         }

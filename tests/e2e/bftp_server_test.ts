@@ -130,19 +130,79 @@ Deno.test("e2e: a server killed mid-upload leaves a temporary that a restart rem
     await first.crash();
   }
   equal((await findTemporaries(root.path)).length, 1);
-  // Leftovers elsewhere in the tree go too; look-alike names stay.
+  // Leftovers elsewhere in the tree go too; look-alike names stay (a user's own files).
   await Deno.mkdir(root.join("sub", "deeper"), { recursive: true });
-  await Deno.writeTextFile(root.join(".bftp-tmp-x.part"), "left");
-  await Deno.writeTextFile(root.join("sub", "deeper", ".bftp-tmp-y.part"), "left");
+  await Deno.writeTextFile(root.join(`.bftp-tmp-${crypto.randomUUID()}.part`), "left");
+  await Deno.writeTextFile(
+    root.join("sub", "deeper", `.bftp-tmp-${crypto.randomUUID()}.part`),
+    "left",
+  );
   await Deno.writeTextFile(root.join("sub", "keep.part"), "keep");
   await Deno.writeTextFile(root.join(".bftp-tmpnot"), "keep");
+  await Deno.writeTextFile(root.join(".bftp-tmp-mine.part"), "mine");
 
   await using second = await startServe(root.path);
-  deepEqual(await findTemporaries(root.path), []);
-  deepEqual(await listNames(root.path), [".bftp-tmpnot", "sub"]);
+  deepEqual(await findTemporaries(root.path), [".bftp-tmp-mine.part"]);
+  deepEqual(await listNames(root.path), [".bftp-tmp-mine.part", ".bftp-tmpnot", "sub"]);
+  equal(await Deno.readTextFile(root.join(".bftp-tmp-mine.part")), "mine");
   deepEqual(await listNames(root.join("sub")), ["deeper", "keep.part"]);
   deepEqual(await listNames(root.join("sub", "deeper")), []);
   ok(/removed 3 temporary file/.test(second.stderrText()), second.stderrText());
+});
+
+Deno.test("e2e: a second bftp serve on the same folder leaves the first one's upload in progress alone", async () => {
+  await using root = await tempDir();
+  await using first = await startServe(root.path);
+  const upload = await startStalledUpload(`${first.url}/big.bin`, root.path);
+  const [temporary] = await findTemporaries(root.path);
+  // A second server on the same folder (say, one plain and one TLS) cleans up as it starts.
+  await using second = await startServe(root.path);
+  deepEqual(await findTemporaries(root.path), [temporary]);
+  ok(!/removed \d+ temporary file/.test(second.stderrText()), second.stderrText());
+  // The first server's upload goes on and lands.
+  const rest = randomBytes(1 << 20);
+  await upload.writer.write(rest);
+  await upload.writer.close();
+  const [status, , stderr] = await Promise.all([upload.child.status, upload.stdout, upload.stderr]);
+  equal(status.code, 0, stderr);
+  equal((await Deno.stat(root.join("big.bin"))).size, (4 << 20) + (1 << 20));
+  deepEqual(await findTemporaries(root.path), []);
+});
+
+Deno.test({
+  name: "e2e: put over an existing file keeps its permissions, with or without --resume",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    await using root = await tempDir();
+    await using local = await tempDir();
+    const modeOf = async (path: string) => (await Deno.stat(path)).mode! & 0o7777;
+    for (const name of ["hello.txt", "resumed.txt"]) {
+      await Deno.writeTextFile(root.join(name), "private");
+      await Deno.chmod(root.join(name), 0o600);
+    }
+    await Deno.writeTextFile(local.join("one.txt"), "one");
+    await Deno.writeTextFile(root.join("probe"), "", { mode: 0o644 });
+    const defaultMode = await modeOf(root.join("probe"));
+    await Deno.remove(root.join("probe"));
+    await using server = await startServe(root.path);
+    for (
+      const args of [
+        ["put", local.join("one.txt"), `${server.url}/hello.txt`],
+        ["put", "--resume", local.join("one.txt"), `${server.url}/resumed.txt`],
+        ["put", local.join("one.txt"), `${server.url}/new.txt`],
+      ]
+    ) {
+      const r = await runBftp(args);
+      equal(r.code, 0, r.stderr);
+    }
+    for (const name of ["hello.txt", "resumed.txt", "new.txt"]) {
+      equal(await Deno.readTextFile(root.join(name)), "one");
+    }
+    equal(await modeOf(root.join("hello.txt")), 0o600);
+    equal(await modeOf(root.join("resumed.txt")), 0o600);
+    await server.waitForLog(/ PUT "\/resumed\.txt" \(resumable\) ok /);
+    equal(await modeOf(root.join("new.txt")), defaultMode);
+  },
 });
 
 Deno.test("e2e: a client killed mid-download does not upset the server", async () => {

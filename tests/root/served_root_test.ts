@@ -1,4 +1,5 @@
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
+import { basename } from "node:path";
 import { RemoteError } from "../../lib/errors.ts";
 import { writeAll } from "../../lib/framing/write_all.ts";
 import { ServedRoot } from "../../lib/root/served_root.ts";
@@ -16,32 +17,92 @@ async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
 Deno.test("root: cleanTemporaries() removes leftover uploads everywhere under the root, and only those", async () => {
   await withTempDir(async (base) => {
     const root = `${base}/root`;
+    const uuid = () => crypto.randomUUID();
+    const [top, a, deep] = [`.bftp-tmp-${uuid()}.part`, `.bftp-tmp-${uuid()}.part`, uuid()];
     await writeLayout(root, {
-      ".bftp-tmp-1234.part": "left by a crash",
-      "a/.bftp-tmp-5678.part": "another",
-      "a/b/c/.bftp-tmp-deep.part": "deep",
+      [top]: "left by a crash",
+      [`a/${a}`]: "another",
+      [`a/b/c/.bftp-tmp-${deep}.part`]: "deep",
       "a/keep.txt": "keep",
-      "a/.bftp-tmp-dir/": "", // a folder with the prefix is not an upload: left alone
+      [`a/.bftp-tmp-${uuid()}.part/`]: "", // a folder with the name is not an upload: left alone
       "x.bftp-tmp-y": "not a prefix",
       ".NAME.bftp-tmp-uuid": "a client's download temporary: not the server's",
+      // A user's own files that merely start like the server's: not its names, never removed.
+      ".bftp-tmp-mine.part": "mine",
+      [`.bftp-tmp-${uuid().toUpperCase()}.part`]: "mine",
+      [`.bftp-tmp-${uuid()}.part.bak`]: "mine",
+      ".bftp-tmp-resume-mine.part": "mine",
     });
     // A symlinked folder outside the root holds a look-alike: it is not followed.
-    await writeLayout(`${base}/outside`, { ".bftp-tmp-out.part": "outside" });
+    await writeLayout(`${base}/outside`, { [`.bftp-tmp-${uuid()}.part`]: "outside" });
     await Deno.symlink(`${base}/outside`, `${root}/link`);
+    const userFiles = (await hostTree(root)).filter((p) =>
+      p.startsWith(".bftp-tmp-") && p !== top && !p.endsWith("/")
+    );
+    equal(userFiles.length, 4);
+    const dayAgo = new Date(Date.now() - 25 * 3600_000);
+    await Deno.utime(`${root}/.bftp-tmp-resume-mine.part`, dayAgo, dayAgo);
     const served = await ServedRoot.open(root);
     equal(await served.cleanTemporaries(), 3);
-    deepEqual(await hostTree(root), [
-      ".NAME.bftp-tmp-uuid",
-      "a/",
-      "a/.bftp-tmp-dir/",
-      "a/b/",
-      "a/b/c/",
-      "a/keep.txt",
-      "link",
-      "x.bftp-tmp-y",
-    ]);
-    deepEqual(await hostTree(`${base}/outside`), [".bftp-tmp-out.part"]);
+    const left = await hostTree(root);
+    ok(!left.includes(top) && !left.includes(`a/${a}`), left.join(", "));
+    ok(!left.some((p) => p.includes(deep)), left.join(", "));
+    for (const p of userFiles) ok(left.includes(p), `${p} was removed`);
+    ok(left.includes("x.bftp-tmp-y") && left.includes(".NAME.bftp-tmp-uuid"));
+    ok(left.includes("a/keep.txt") && left.some((p) => p.startsWith("a/.bftp-tmp-")));
+    equal((await hostTree(`${base}/outside`)).length, 1);
     equal(await served.cleanTemporaries(), 0);
+  });
+});
+
+Deno.test("root: cleanTemporaries() leaves a temporary held locked by an upload in progress", async () => {
+  await withTempDir(async (root) => {
+    const held = `${root}/.bftp-tmp-${crypto.randomUUID()}.part`;
+    const loose = `${root}/.bftp-tmp-${crypto.randomUUID()}.part`;
+    const heldResume = `${root}/.bftp-tmp-resume-${"c".repeat(64)}.part`;
+    for (const p of [held, loose, heldResume]) await Deno.writeTextFile(p, "partial");
+    const dayAgo = new Date(Date.now() - 25 * 3600_000);
+    await Deno.utime(heldResume, dayAgo, dayAgo);
+    // The lock a server takes on the upload it writes (another open file: flock conflicts).
+    using a = await Deno.open(held, { write: true });
+    await a.lock(true);
+    using b = await Deno.open(heldResume, { write: true });
+    await b.lock(true);
+    const served = await ServedRoot.open(root);
+    equal(await served.cleanTemporaries(), 1);
+    deepEqual(await hostTree(root), [basename(held), basename(heldResume)].sort());
+  });
+});
+
+Deno.test("root: an upload in progress survives another root's cleanTemporaries() on the same folder and lands", async () => {
+  await withTempDir(async (root) => {
+    const first = await ServedRoot.open(root, { fsync: false });
+    const upload = await first.beginUpload("/t.txt", true);
+    await writeAll(upload.sink, new TextEncoder().encode("all of it"));
+    const second = await ServedRoot.open(root);
+    equal(await second.cleanTemporaries(), 0);
+    equal((await hostTree(root)).length, 1);
+    await upload.commit("f".repeat(64));
+    deepEqual(await hostTree(root), ["t.txt"]);
+    equal(await Deno.readTextFile(`${root}/t.txt`), "all of it");
+    // Once it is over, nothing is left to lock.
+    equal(await second.cleanTemporaries(), 0);
+  });
+});
+
+Deno.test("root: a resumable upload in progress survives a clean-up that finds it expired", async () => {
+  await withTempDir(async (root) => {
+    const served = await ServedRoot.open(root, { fsync: false, resumeExpiryHours: 0 });
+    const upload = await served.beginResumableUpload("/r.bin", 4, "a".repeat(64), true);
+    await writeAll(upload.sink, new Uint8Array(2));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    equal(await served.cleanTemporaries(), 0);
+    equal((await hostTree(root)).length, 1);
+    await upload.keep();
+    // Kept and no longer held: an expired one goes.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    equal(await served.cleanTemporaries(), 1);
+    deepEqual(await hostTree(root), []);
   });
 });
 
@@ -91,4 +152,70 @@ Deno.test("root: ServedRoot.open() refuses a missing folder or a file", async ()
       (e) => e instanceof RemoteError && e.code === "NOT_DIR",
     );
   });
+});
+
+/** The permission bits of a file. */
+async function modeOf(path: string): Promise<number> {
+  return (await Deno.stat(path)).mode! & 0o7777;
+}
+
+Deno.test({
+  name:
+    "root: an upload that replaces a file keeps its permission bits; a new file gets the default",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    await withTempDir(async (root) => {
+      // What a new file got before: 0644 less the umask.
+      await Deno.writeTextFile(`${root}/probe`, "", { mode: 0o644 });
+      const defaultMode = await modeOf(`${root}/probe`);
+      await Deno.remove(`${root}/probe`);
+      const modes: [string, number][] = [["private.txt", 0o600], ["shared.sh", 0o750], [
+        "odd",
+        0o4604,
+      ]];
+      for (const [name, mode] of modes) {
+        await Deno.writeTextFile(`${root}/${name}`, "old");
+        await Deno.chmod(`${root}/${name}`, mode);
+      }
+      const served = await ServedRoot.open(root, { fsync: false });
+      for (const name of ["private.txt", "shared.sh", "odd", "new.txt"]) {
+        const upload = await served.beginUpload(`/${name}`, true);
+        await writeAll(upload.sink, new TextEncoder().encode("new"));
+        if (name === "private.txt") {
+          // While it is written, the temporary gives others no more than the old file did.
+          const temp = (await hostTree(root)).find((p) => p.startsWith(".bftp-tmp-"))!;
+          equal((await modeOf(`${root}/${temp}`)) & 0o077, 0);
+        }
+        await upload.commit("f".repeat(64));
+        equal(await Deno.readTextFile(`${root}/${name}`), "new");
+      }
+      equal(await modeOf(`${root}/private.txt`), 0o600);
+      equal(await modeOf(`${root}/shared.sh`), 0o750);
+      equal(await modeOf(`${root}/odd`), 0o604, "set-user-ID is not carried over");
+      equal(await modeOf(`${root}/new.txt`), defaultMode);
+    });
+  },
+});
+
+Deno.test({
+  name: "root: a resumable upload that replaces a file keeps its permission bits",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    await withTempDir(async (root) => {
+      await Deno.writeTextFile(`${root}/r.bin`, "old");
+      await Deno.chmod(`${root}/r.bin`, 0o640);
+      const served = await ServedRoot.open(root, { fsync: false });
+      const first = await served.beginResumableUpload("/r.bin", 4, "b".repeat(64), true);
+      await writeAll(first.sink, new Uint8Array(2));
+      await first.keep();
+      const part = (await hostTree(root)).find((p) => p.startsWith(".bftp-tmp-resume-"))!;
+      equal((await modeOf(`${root}/${part}`)) & 0o077, 0o040);
+      const again = await served.beginResumableUpload("/r.bin", 4, "b".repeat(64), true);
+      equal(again.offset, 2);
+      await writeAll(again.sink, new Uint8Array(2));
+      await again.commit("b".repeat(64));
+      deepEqual(await hostTree(root), ["r.bin"]);
+      equal(await modeOf(`${root}/r.bin`), 0o640);
+    });
+  },
 });

@@ -1,0 +1,79 @@
+/**
+ * End-to-end: what `bftp serve` refuses on its command line and in its
+ * environment before it serves anything: an empty `--token` (what
+ * `--token "$TOKEN"` gives when the variable is unset), an empty
+ * `BFTP_TOKEN`, an empty `--token-file` name, and a token file without a
+ * token. Each is a usage error (exit 2) with one line on stderr, and no
+ * server starts without the token check that was asked for.
+ *
+ * @module
+ */
+
+import { equal } from "node:assert/strict";
+import { assertFailure, runBftp, startServe, tempDir, waitFor } from "./helpers.ts";
+
+Deno.test("e2e: serve refuses an empty --token with exit 2", async () => {
+  await using dir = await tempDir();
+  for (const args of [["--token", ""], ["--token="]]) {
+    assertFailure(
+      await runBftp(["serve", dir.path, "--port", "0", ...args]),
+      2,
+      /^bftp: Invalid value "" for --token: the token must not be empty/,
+    );
+  }
+  // A blank one was refused before, and still is.
+  assertFailure(
+    await runBftp(["serve", dir.path, "--port", "0", "--token", " "]),
+    2,
+    /must be non-empty/,
+  );
+});
+
+Deno.test("e2e: serve refuses BFTP_TOKEN set but empty with exit 2", async () => {
+  await using dir = await tempDir();
+  await Deno.writeTextFile(dir.join("tokens"), "rw file-token-0123456789\n");
+  for (const extra of [[], ["--token-file", dir.join("tokens")]]) {
+    assertFailure(
+      await runBftp(["serve", dir.path, "--port", "0", ...extra], { env: { BFTP_TOKEN: "" } }),
+      2,
+      /^bftp: BFTP_TOKEN is set but empty: give a token or unset it/,
+    );
+  }
+  // A --token given on the command line is the one used: BFTP_TOKEN is not read then.
+  await using server = await startServe(dir.path, ["--token", "flag-token-0123456789"], {
+    env: { BFTP_TOKEN: "" },
+  });
+  await waitFor(() => /1 access token\(s\) required/.test(server.stderrText()), "the serving line");
+  assertFailure(await runBftp(["ls", `${server.url}/`]), 15);
+  const ls = await runBftp(["ls", `${server.url}/`, "--token", "flag-token-0123456789"]);
+  equal(ls.code, 0, ls.stderr);
+});
+
+Deno.test("e2e: serve refuses an empty --token-file name and a token file without a token", async () => {
+  await using dir = await tempDir();
+  assertFailure(
+    await runBftp(["serve", dir.path, "--port", "0", "--token-file", ""]),
+    2,
+    /^bftp: Invalid value "" for --token-file: the file name must not be empty/,
+  );
+  // Blank lines, lines of spaces and comments are skipped; with nothing else there is no token.
+  for (const text of ["", "\n\n", "  \n\t\n", "# rw commented-out\n\n", "\r\n\r\n"]) {
+    await Deno.writeTextFile(dir.join("tokens"), text);
+    assertFailure(
+      await runBftp(["serve", dir.path, "--port", "0", "--token-file", dir.join("tokens")]),
+      2,
+      /^bftp: No token in the token file/,
+    );
+  }
+  // A kind with an empty token is a malformed line, not an empty token.
+  await Deno.writeTextFile(dir.join("tokens"), "rw \nro\t\n");
+  assertFailure(
+    await runBftp(["serve", dir.path, "--port", "0", "--token-file", dir.join("tokens")]),
+    2,
+    /^bftp: Invalid line 1 in the token file/,
+  );
+  // Blank lines around real tokens are fine.
+  await Deno.writeTextFile(dir.join("tokens"), "\n\nrw file-token-0123456789\n\n");
+  await using server = await startServe(dir.path, ["--token-file", dir.join("tokens")]);
+  await waitFor(() => /1 access token\(s\) required/.test(server.stderrText()), "the serving line");
+});
