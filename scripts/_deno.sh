@@ -3,7 +3,7 @@
 # Uses one on PATH when it is 2.x; otherwise installs the pinned `deno`
 # package from the npm registry into .deno/ (git-ignored) on first use.
 DENO_VERSION=2.9.6
-BFTP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BFTP_ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
 bftp_find_deno() {
   if [ -n "${DENO:-}" ] && [ -x "$DENO" ]; then return 0; fi
   local on_path

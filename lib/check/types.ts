@@ -188,8 +188,8 @@ export interface Thresholds {
    */
   minMbps: number;
   /**
-   * Files smaller than this are not held to `minMbps`: their transfers
-   * measure round trips, not throughput.
+   * Files smaller than this are not held to `minMbps` nor `maxCv`: their
+   * transfers measure round trips and scheduling noise, not throughput.
    *
    * @default {1048576}
    */

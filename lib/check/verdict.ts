@@ -281,6 +281,9 @@ export function summarizeDirection(
     identity,
     uniformity: file.size === 0
       ? na("an empty file has no speed")
+      : file.size < thresholds.minMbpsFileSize
+      // A small file's time is a few round trips and scheduling noise: its CV says nothing.
+      ? na(`files under ${formatBytes(thresholds.minMbpsFileSize)} measure round trips`)
       : judgeUniformity(speeds, thresholds),
     speed: file.size === 0
       ? na("an empty file has no speed")

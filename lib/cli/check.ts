@@ -7,7 +7,8 @@
  * @module
  */
 
-import { BftpError, IntegrityError, LocalIoError, UsageError } from "../errors.ts";
+import { dirname } from "node:path";
+import { BftpError, IntegrityError, LocalIoError, localIoError, UsageError } from "../errors.ts";
 import {
   type CheckFile,
   type CheckProgress,
@@ -120,6 +121,25 @@ function progressLine(io: CliIo) {
   };
 }
 
+/** Fails unless `path` can be a report file: its folder exists, and it is not a folder itself. */
+async function checkReportPath(path: string): Promise<void> {
+  const folder = dirname(path);
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(folder);
+  } catch (e) {
+    throw localIoError("write", path, e, { notFound: "folder not found" });
+  }
+  if (!info.isDirectory) {
+    throw new LocalIoError(`Cannot write "${path}": "${folder}" is not a folder`);
+  }
+  const there = await Deno.stat(path).catch((e) => {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw localIoError("write", path, e);
+  });
+  if (there?.isDirectory) throw new LocalIoError(`Cannot write "${path}": is a folder`);
+}
+
 async function writeReportFile(path: string, text: string): Promise<void> {
   try {
     await Deno.writeTextFile(path, text);
@@ -229,6 +249,8 @@ export const checkCommand: Command = {
     const stallTimeout = numberFlag(values, "timeout", DEFAULT_STALL_TIMEOUT);
     const jsonPath = stringFlag(values, "json");
     const htmlPath = stringFlag(values, "html");
+    // A report that cannot be written is found out now, not after the whole run.
+    for (const path of [jsonPath, htmlPath]) if (path !== undefined) await checkReportPath(path);
     const showProgress = io.stderrIsTerminal && values.quiet !== true;
 
     const workDir = await Deno.makeTempDir({ prefix: "bftp-check-" });
@@ -266,7 +288,7 @@ export const checkCommand: Command = {
       await writeReportFile(jsonPath, JSON.stringify(report, null, 2) + "\n");
     }
     if (htmlPath !== undefined) await writeReportFile(htmlPath, renderHtmlReport(report));
-    if (report.interrupted) return 130;
+    if (report.interrupted) throw new BftpError("INTERRUPTED", "Interrupted");
     if (!report.passed) throw failureOf(report);
     return 0;
   },

@@ -6,7 +6,7 @@
  */
 
 import { basename } from "node:path";
-import { ConnectionError, LocalIoError } from "../errors.ts";
+import { ConnectionError, localIoError } from "../errors.ts";
 import type { ByteReader } from "../framing/types.ts";
 import { sendPipe } from "../pipe/pipe.ts";
 import type { Command } from "./command.ts";
@@ -49,15 +49,9 @@ export const sendCommand: Command = {
         size = info.isFile ? info.size : null;
       } catch (e) {
         opened?.close();
-        const why = e instanceof Deno.errors.NotFound
-          ? "not found"
-          : e instanceof Deno.errors.PermissionDenied
-          ? "permission denied"
-          : e instanceof Deno.errors.IsADirectory
-          ? 'is a folder (send a tar stream: "tar c DIR | bftp send ...")'
-          : null;
-        if (why === null) throw e;
-        throw new LocalIoError(`Cannot read "${file}": ${why}`, { cause: e });
+        throw localIoError("read", file, e, {
+          isFolder: 'is a folder (send a tar stream: "tar c DIR | bftp send ...")',
+        });
       }
       source = opened;
     }

@@ -12,6 +12,7 @@
  * @module
  */
 
+import { listenError } from "../transport/listen.ts";
 import type { ServerTlsOptions } from "../transport/types.ts";
 import { ConnectionError } from "../errors.ts";
 import { connectionBudget } from "./file_limit.ts";
@@ -470,17 +471,7 @@ function probeAddress(wanted: HostPort): HostPort {
   try {
     probe = Deno.listen({ hostname: wanted.hostname, port: wanted.port });
   } catch (e) {
-    const where = formatHostPort(wanted);
-    if (e instanceof Deno.errors.AddrInUse) {
-      throw new ConnectionError(`Cannot listen on "${where}": address in use`, { cause: e });
-    }
-    if (
-      e instanceof Deno.errors.AddrNotAvailable || e instanceof Deno.errors.PermissionDenied ||
-      e instanceof Deno.errors.NotFound
-    ) {
-      throw new ConnectionError(`Cannot listen on "${where}": ${e.message}`, { cause: e });
-    }
-    throw e;
+    throw listenError(formatHostPort(wanted), e);
   }
   const addr = { hostname: probe.addr.hostname, port: probe.addr.port };
   probe.close();

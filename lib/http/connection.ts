@@ -7,7 +7,9 @@
  * @module
  */
 
-import { ConnectionError, TimeoutError } from "../errors.ts";
+import { ConnectionError, TimeoutError, TlsError } from "../errors.ts";
+import { startClientTls } from "../transport/connect.ts";
+import type { TransportConn } from "../transport/types.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import { closeQuietly } from "../transport/close.ts";
 import type { HttpTarget } from "./url.ts";
@@ -67,7 +69,7 @@ const MAX_TIMER_MS = 2147483647;
  * ```
  */
 export class HttpConnection implements ByteReader, ByteWriter, Disposable {
-  #conn: Deno.Conn | Deno.TlsConn;
+  #conn: Deno.Conn | Deno.TlsConn | TransportConn;
   #target: HttpTarget;
   #timer: IdleTimer;
   #stop: { reason: Stop | undefined };
@@ -76,7 +78,7 @@ export class HttpConnection implements ByteReader, ByteWriter, Disposable {
   #closed = false;
 
   private constructor(
-    conn: Deno.Conn | Deno.TlsConn,
+    conn: Deno.Conn | Deno.TlsConn | TransportConn,
     target: HttpTarget,
     timer: IdleTimer,
     stop: { reason: Stop | undefined },
@@ -110,7 +112,8 @@ export class HttpConnection implements ByteReader, ByteWriter, Disposable {
     const signal = options.signal;
     const stop: { reason: Stop | undefined } = { reason: undefined };
     const controller = new AbortController();
-    let conn: Deno.TcpConn | Deno.TlsConn | undefined;
+    let conn: Deno.TcpConn | Deno.TlsConn | TransportConn | undefined;
+    let tcp: Deno.TcpConn;
     const halt = (reason: Stop) => {
       if (stop.reason !== undefined) return;
       stop.reason = reason;
@@ -128,7 +131,7 @@ export class HttpConnection implements ByteReader, ByteWriter, Disposable {
       if (signal?.aborted) halt("abort");
       timer.begin();
       try {
-        conn = await Deno.connect({
+        conn = tcp = await Deno.connect({
           hostname: target.hostname,
           port: target.port,
           signal: controller.signal,
@@ -138,14 +141,21 @@ export class HttpConnection implements ByteReader, ByteWriter, Disposable {
       }
       if (stop.reason !== undefined) throw stopped(stop.reason, target, timeout);
       if (target.scheme === "https") {
-        const tcp: Deno.TcpConn = conn;
         try {
-          const tls = await Deno.startTls(tcp, {
-            hostname: target.hostname,
-            caCerts: [...(options.caCerts ?? [])],
-          });
-          conn = tls;
-          await tls.handshake();
+          if (options.caCerts?.length) {
+            // node:tls, as curl would: it takes a self-signed certificate made as a CA
+            // (openssl req -x509) as the server's own, where Deno's TLS refuses it.
+            conn = await startClientTls(tcp, {
+              hostname: target.hostname,
+              caCerts: [...options.caCerts],
+              where: target.authority,
+              hint: "give --cacert FILE with the certificate that signed it",
+            });
+          } else {
+            const tls = await Deno.startTls(tcp, { hostname: target.hostname });
+            conn = tls;
+            await tls.handshake();
+          }
         } catch (e) {
           throw stopped(stop.reason, target, timeout, e) ?? tlsError(target, e);
         }
@@ -272,12 +282,21 @@ function connectError(target: HttpTarget, e: unknown): unknown {
 }
 
 function tlsError(target: HttpTarget, e: unknown): unknown {
+  if (e instanceof TlsError) return e;
+  if (e instanceof Deno.errors.InvalidData && /certificate/i.test(e.message)) {
+    return new TlsError(
+      `Cannot verify the certificate of "${target.authority}": ${
+        e.message.replace(/^invalid peer certificate: /, "")
+      }; give --cacert FILE with the certificate that signed it`,
+      { cause: e },
+    );
+  }
   if (
     e instanceof Deno.errors.InvalidData || e instanceof Deno.errors.UnexpectedEof ||
     e instanceof Deno.errors.ConnectionReset || e instanceof Deno.errors.BrokenPipe ||
     e instanceof Deno.errors.ConnectionAborted
   ) {
-    return new ConnectionError(`TLS handshake with "${target.authority}" failed: ${e.message}`, {
+    return new TlsError(`TLS handshake with "${target.authority}" failed: ${e.message}`, {
       cause: e,
     });
   }

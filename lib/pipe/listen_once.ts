@@ -7,7 +7,7 @@
 
 import { ConnectionError, TimeoutError, TlsError } from "../errors.ts";
 import { formatHostPort } from "../client/url.ts";
-import { serverTls } from "../transport/listen.ts";
+import { listenError, serverTls } from "../transport/listen.ts";
 import type { ServerTlsOptions, TransportConn } from "../transport/types.ts";
 
 /** Options for {@linkcode acceptOne}. */
@@ -41,19 +41,6 @@ export interface AcceptOneOptions {
    * @default {10}
    */
   handshakeTimeout?: number;
-}
-
-function listenError(where: string, e: unknown): unknown {
-  const why = e instanceof Deno.errors.AddrInUse
-    ? "the address is in use"
-    : e instanceof Deno.errors.PermissionDenied
-    ? "permission denied"
-    : e instanceof Deno.errors.AddrNotAvailable
-    ? "the address is not available here"
-    : null;
-  return why === null
-    ? e
-    : new ConnectionError(`Cannot listen on "${where}": ${why}`, { cause: e });
 }
 
 /**

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { ConnectionError, ProtocolError, UnexpectedEofError } from "../errors.ts";
+import { ConnectionError, ProtocolError, TimeoutError, UnexpectedEofError } from "../errors.ts";
 import { BufferedReader } from "../framing/buffered_reader.ts";
 import { encodeDelimited, readDelimited } from "../framing/delimited.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
@@ -26,6 +26,9 @@ export const PIPE_PREAMBLE = "BFTP-PIPE/1";
 
 /** The longest first line a receiver reads before it gives up on the peer. */
 const MAX_PREAMBLE_BYTES = 64;
+
+/** Seconds a receiver waits for the sender's first line, unless told otherwise. */
+export const DEFAULT_PREAMBLE_TIMEOUT = 30;
 
 /** Options for {@linkcode sendPipe}. */
 export interface SendPipeOptions {
@@ -51,6 +54,15 @@ export interface ReceivePipeOptions {
    * @default {Number.MAX_SAFE_INTEGER}
    */
   maxSize?: number;
+  /**
+   * Seconds to wait for the sender's first line: a peer that accepts and
+   * says nothing (not a bftp sender at all) fails with a timeout instead of
+   * hanging; 0 waits for ever. The body after it may pause for as long as
+   * the sender's own input does.
+   *
+   * @default {30}
+   */
+  preambleTimeout?: number;
 }
 
 /** Turns the socket's own failures into {@linkcode ConnectionError}s; leaves any other error alone. */
@@ -160,8 +172,24 @@ export async function receivePipe(
 ): Promise<BodyResult> {
   const reader = new BufferedReader(guardedReader(conn));
   let line: Uint8Array | null;
+  const waitSeconds = options.preambleTimeout ?? DEFAULT_PREAMBLE_TIMEOUT;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    line = await readDelimited(reader, { maxBytes: MAX_PREAMBLE_BYTES });
+    const reading = readDelimited(reader, { maxBytes: MAX_PREAMBLE_BYTES });
+    // Left pending when the wait ends first; the caller's closing the connection ends it.
+    reading.catch(() => {});
+    line = waitSeconds <= 0 ? await reading : await Promise.race([
+      reading,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() =>
+          reject(
+            new TimeoutError(
+              `The peer sent nothing for ${waitSeconds} s: it is not a bftp sender ` +
+                `(expected "${PIPE_PREAMBLE}")`,
+            ),
+          ), waitSeconds * 1000);
+      }),
+    ]);
   } catch (e) {
     if (e instanceof UnexpectedEofError || e instanceof ProtocolError) {
       throw new ProtocolError(
@@ -170,6 +198,8 @@ export async function receivePipe(
       );
     }
     throw e;
+  } finally {
+    clearTimeout(timer);
   }
   if (line === null) {
     throw new UnexpectedEofError("The peer closed the connection before sending anything");

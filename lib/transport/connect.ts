@@ -20,6 +20,7 @@ import * as tls from "node:tls";
 import { ConnectionError, TimeoutError, TlsError } from "../errors.ts";
 import { formatHostPort } from "./address.ts";
 import { closeQuietly } from "./close.ts";
+import { duplexOf } from "./conn_duplex.ts";
 import { certificateFingerprint } from "./fingerprint.ts";
 import { NodeTlsConn } from "./node_tls_conn.ts";
 import { connectTcp } from "./tcp.ts";
@@ -74,11 +75,95 @@ function certificateProblem(e: unknown): string {
   return reason;
 }
 
-function untrusted(where: string, e: unknown): TlsError {
+function untrusted(where: string, e: unknown, hint: string = HINT): TlsError {
   return new TlsError(
-    `Cannot verify the certificate of "${where}": ${certificateProblem(e)}; ${HINT}`,
+    `Cannot verify the certificate of "${where}": ${certificateProblem(e)}; ${hint}`,
     { cause: e },
   );
+}
+
+/** Waits for a `node:tls` client socket's handshake; rejects on an error or an early close. */
+function secureConnected(socket: tls.TLSSocket): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    socket.once("secureConnect", () => resolve());
+    socket.once("error", reject);
+    socket.once("close", () => reject(new Error("connection closed during the handshake")));
+  });
+}
+
+/** Whether a `node:tls` error code is about the certificate (trust), not the connection. */
+function isCertificateCode(code: unknown): boolean {
+  return typeof code === "string" && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(code);
+}
+
+/** Options for {@linkcode startClientTls}. */
+export interface StartClientTlsOptions {
+  /** The server's name or address, checked against its certificate. */
+  hostname: string;
+  /** The certificates to trust (PEM): a CA, or the server's own self-signed one. */
+  caCerts: string[];
+  /** How messages name the server: `host:port`. */
+  where: string;
+  /**
+   * What to tell a user whose server is not trusted.
+   *
+   * @default {"give --cacert FILE, or pin the certificate with --fingerprint HEX …"}
+   */
+  hint?: string;
+}
+
+/**
+ * Starts the client side of TLS over a TCP connection made by hand,
+ * trusting `caCerts`, with `node:tls`: unlike Deno's own TLS it accepts a
+ * self-signed certificate marked as a CA (as `openssl req -x509` makes it)
+ * as the server's own, as curl and OpenSSL do.
+ *
+ * @param tcp The connected socket; the result owns it.
+ * @param options The name to check, the certificates to trust, words for errors.
+ * @returns The connection, handshake done.
+ * @throws {TlsError} When the certificate is not trusted, or the peer does not speak TLS.
+ *
+ * @example A peer that is not TLS fails the handshake
+ * ```ts
+ * import { startClientTls } from "./connect.ts";
+ * import { rejects } from "node:assert/strict";
+ *
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const tcp = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * const peer = await listener.accept();
+ * peer.close();
+ * await rejects(
+ *   startClientTls(tcp, { hostname: "127.0.0.1", caCerts: [], where: "127.0.0.1" }),
+ *   /TLS handshake/,
+ * );
+ * ```
+ */
+export async function startClientTls(
+  tcp: Deno.TcpConn,
+  options: StartClientTlsOptions,
+): Promise<TransportConn> {
+  const socket = tls.connect({
+    socket: duplexOf(tcp) as never,
+    host: options.hostname,
+    ...(isIP(options.hostname) ? {} : { servername: options.hostname }),
+    ca: options.caCerts,
+  });
+  try {
+    await secureConnected(socket);
+  } catch (e) {
+    socket.destroy();
+    closeQuietly(tcp);
+    const code = (e as { code?: unknown }).code;
+    if (isCertificateCode(code)) {
+      throw untrusted(options.where, e, options.hint);
+    }
+    throw new TlsError(`TLS handshake with "${options.where}" failed: ${reasonOf(e)}`, {
+      cause: e,
+    });
+  }
+  socket.removeAllListeners("error");
+  socket.removeAllListeners("close");
+  return new NodeTlsConn(socket, { localAddr: tcp.localAddr, remoteAddr: tcp.remoteAddr });
 }
 
 /** TLS over a `node:tls` socket: for pinning, and for CA certificates. */
@@ -102,11 +187,7 @@ async function connectNodeTls(
     }, timeout * 1000)
     : undefined;
   try {
-    await new Promise<void>((resolve, reject) => {
-      socket.once("secureConnect", () => resolve());
-      socket.once("error", reject);
-      socket.once("close", () => reject(new Error("connection closed during the handshake")));
-    });
+    await secureConnected(socket);
   } catch (e) {
     socket.destroy();
     if (timedOut) {
@@ -122,7 +203,7 @@ async function connectNodeTls(
     if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
       throw new ConnectionError(`Cannot connect to "${where}": unknown host`, { cause: e });
     }
-    if (typeof code === "string" && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(code)) {
+    if (isCertificateCode(code)) {
       throw untrusted(where, e);
     }
     throw handshakeError(where, e);

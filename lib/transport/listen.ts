@@ -12,10 +12,50 @@
  */
 
 import { createSecureContext, type SecureContext, TLSSocket } from "node:tls";
-import { TlsError } from "../errors.ts";
+import { ConnectionError, TlsError } from "../errors.ts";
+import { formatHostPort } from "./address.ts";
 import { duplexOf } from "./conn_duplex.ts";
 import { NodeTlsConn } from "./node_tls_conn.ts";
 import type { ServerTlsOptions, TransportConn, TransportListener } from "./types.ts";
+
+/** Whether `e` says that a host name does not resolve. */
+function isLookupFailure(e: unknown): boolean {
+  return e instanceof Error && !(e instanceof Deno.errors.AddrInUse) &&
+    /lookup address|name or service not known|nodename nor servname|no such host/i.test(e.message);
+}
+
+/**
+ * Words a failure to listen for a user: address in use, permission denied
+ * (a port under 1024), an address this machine does not have, or a host
+ * name that does not resolve. Anything else is returned as it is.
+ *
+ * @param where The address asked for, `host:port`.
+ * @param e What `Deno.listen` threw.
+ * @returns A {@linkcode ConnectionError} (exit 4), or `e`.
+ *
+ * @example
+ * ```ts
+ * import { listenError } from "./listen.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const e = listenError("nosuch.invalid:9", new Error("failed to lookup address information"));
+ * deepEqual((e as Error).message, 'Cannot listen on "nosuch.invalid:9": unknown host');
+ * ```
+ */
+export function listenError(where: string, e: unknown): unknown {
+  const why = e instanceof Deno.errors.AddrInUse
+    ? "address in use"
+    : e instanceof Deno.errors.PermissionDenied
+    ? "permission denied"
+    : e instanceof Deno.errors.AddrNotAvailable
+    ? "the address is not available here"
+    : isLookupFailure(e)
+    ? "unknown host"
+    : null;
+  return why === null
+    ? e
+    : new ConnectionError(`Cannot listen on "${where}": ${why}`, { cause: e });
+}
 
 /** Options for {@linkcode listenTransport}. */
 export interface ListenOptions {
@@ -140,10 +180,19 @@ class TlsListener implements TransportListener {
  */
 export function listenTransport(options: ListenOptions): TransportListener {
   const context = options.tls === undefined ? undefined : secureContext(options.tls);
-  const tcp = Deno.listen({
-    hostname: options.hostname,
-    port: options.port,
-    ...(options.reusePort ? { reusePort: true } : {}),
-  });
+  let tcp: Deno.TcpListener;
+  try {
+    tcp = Deno.listen({
+      hostname: options.hostname,
+      port: options.port,
+      ...(options.reusePort ? { reusePort: true } : {}),
+    });
+  } catch (e) {
+    // "Address in use" stays as Deno reports it: callers word it with their own hints.
+    if (isLookupFailure(e)) {
+      throw listenError(formatHostPort(options.hostname, options.port), e);
+    }
+    throw e;
+  }
   return context === undefined ? tcp : new TlsListener(tcp, context);
 }

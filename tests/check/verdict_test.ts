@@ -121,6 +121,21 @@ Deno.test("check/verdict: summarizeDirection() of a clean run passes with the ri
   ]);
 });
 
+Deno.test("check/verdict: summarizeDirection() holds only files of 1 MiB or more to uniformity", () => {
+  const scattered = [100, 20, 300, 15, 250, 40, 400];
+  const small = summarizeDirection(fileOf(1024), "put", records(fileOf(1024), scattered), 2, {
+    ...DEFAULT_THRESHOLDS,
+  });
+  equal(small.verdicts.uniformity.status, "n/a");
+  equal(small.passed, true, JSON.stringify(small.verdicts));
+  ok((small.mbps?.cv ?? 0) > 0.5, "the CV is still reported");
+  const big = summarizeDirection(fileOf(MiB), "put", records(fileOf(MiB), scattered), 2, {
+    ...DEFAULT_THRESHOLDS,
+  });
+  equal(big.verdicts.uniformity.status, "fail");
+  equal(big.passed, false);
+});
+
 Deno.test("check/verdict: summarizeDirection() fails identity on a mismatch or an error", () => {
   const file = fileOf(MiB);
   const outcomes: Outcome[] = ["ok", "ok", "mismatch", "ok", "error", "ok"];

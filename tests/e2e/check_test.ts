@@ -131,6 +131,16 @@ Deno.test("e2e check: bad flags are usage errors (exit 2)", async () => {
   assertFailure(await runBftp(["check", "--max-cv", "wide"]), 2, /--max-cv/);
 });
 
+Deno.test("e2e check: a report path that cannot be written fails before the run (exit 3)", async () => {
+  await using dir = await tempDir();
+  for (const flag of ["--json", "--html"]) {
+    const run = await runBftp(["check", "--sizes", "4KiB", flag, dir.join("nodir", "r")]);
+    assertFailure(run, 3, /folder not found/);
+  }
+  assertFailure(await runBftp(["check", "--json", dir.path]), 3, /is a folder/);
+  deepEqual(await listNames(dir.path), []);
+});
+
 Deno.test("e2e check: a server that cannot be reached exits 4", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = listener.addr.port;

@@ -260,10 +260,29 @@ Deno.test("e2e: http-get trusts a self-signed HTTPS server only with --cacert", 
     const untrusted = await runBftp(["http-get", url, "-o", `${dir}/out/q`]);
     failed(
       untrusted,
-      4,
-      new RegExp(`TLS handshake with "127\\.0\\.0\\.1:${server.port}" failed: .*certificate`),
+      8,
+      new RegExp(`Cannot verify the certificate of "127\\.0\\.0\\.1:${server.port}"`),
     );
     deepEqual(await names(`${dir}/out`), ["p"]);
+  });
+});
+
+Deno.test("e2e: http-get trusts openssl's default self-signed certificate (marked as a CA) with --cacert, as curl does", async () => {
+  await withDir(async (dir) => {
+    await Deno.mkdir(`${dir}/www`);
+    const cert = await makeSelfSigned(dir, { markedAsCa: true });
+    await Deno.writeTextFile(`${dir}/www/page.txt`, "hello\n");
+    await using server = await startOpensslServer(`${dir}/www`, cert);
+    const url = server.url("https", "/page.txt");
+    const curl = await new Deno.Command("curl", {
+      args: ["-sS", "--cacert", cert.certFile, url],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    deepEqual(new TextDecoder().decode(curl.stdout), "hello\n", "curl takes it");
+    const got = await runBftp(["http-get", "--cacert", cert.certFile, url]);
+    deepEqual([got.code, got.stdout], [0, "hello\n"], got.stderr);
+    failed(await runBftp(["http-get", url]), 8, /Cannot verify the certificate/);
   });
 });
 

@@ -129,9 +129,13 @@ export interface SelfSigned {
  * Makes a self-signed certificate with `openssl req`.
  *
  * @param dir Where to write `cert.pem` and `key.pem`.
+ * @param options `markedAsCa`: leave openssl's default (CA:TRUE) instead of CA:FALSE.
  * @returns The two paths.
  */
-export async function makeSelfSigned(dir: string): Promise<SelfSigned> {
+export async function makeSelfSigned(
+  dir: string,
+  options: { markedAsCa?: boolean } = {},
+): Promise<SelfSigned> {
   const certFile = `${dir}/cert.pem`;
   const keyFile = `${dir}/key.pem`;
   const { code, stderr } = await new Deno.Command("openssl", {
@@ -149,8 +153,8 @@ export async function makeSelfSigned(dir: string): Promise<SelfSigned> {
       "/CN=127.0.0.1",
       "-addext",
       "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost",
-      "-addext",
-      "basicConstraints=critical,CA:FALSE",
+      // openssl's own default marks a self-signed certificate as a CA.
+      ...(options.markedAsCa ? [] : ["-addext", "basicConstraints=critical,CA:FALSE"]),
       "-keyout",
       keyFile,
       "-out",

@@ -4,6 +4,7 @@ import {
   ConnectionError,
   IntegrityError,
   ProtocolError,
+  TimeoutError,
   UnexpectedEofError,
 } from "../../lib/errors.ts";
 import { writeAll } from "../../lib/framing/write_all.ts";
@@ -224,5 +225,24 @@ Deno.test("pipe: sendPipe() turns a receiver that went away into a ConnectionErr
     );
   } finally {
     sender.close();
+  }
+});
+
+Deno.test("pipe: receivePipe() gives up on a peer that connects and never sends its first line", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const silent = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  const conn = await listener.accept();
+  try {
+    const started = performance.now();
+    const sink = { write: (p: Uint8Array) => Promise.resolve(p.byteLength) };
+    await rejects(receivePipe(conn, sink, { preambleTimeout: 0.3 }), (e: unknown) => {
+      ok(e instanceof TimeoutError, String(e));
+      ok(/sent nothing for 0.3 s: it is not a bftp sender/.test(e.message), e.message);
+      return true;
+    });
+    ok(performance.now() - started >= 250);
+  } finally {
+    conn.close();
+    silent.close();
   }
 });
