@@ -49,6 +49,16 @@ export function parseFlags(args: string[], flags: Record<string, FlagSpec>): Par
     return { values: parsed.values, positionals: parsed.positionals };
   } catch (e) {
     if (e instanceof TypeError) {
+      // "--timeout -1": node:util takes -1 for a flag and says so at length.
+      const ambiguous = /^Option '(--?[\w-]+)[^']*' argument is ambiguous/.exec(e.message);
+      if (ambiguous) {
+        const flag = ambiguous[1]!;
+        const value = args[args.indexOf(flag) + 1] ?? "";
+        throw new UsageError(
+          `Invalid value "${value}" for ${flag}` +
+            (/^-\d/.test(value) ? ": it cannot be negative" : ` (write ${flag}=${value})`),
+        );
+      }
       // node:util quotes values with single quotes; bftp's messages use double quotes.
       throw new UsageError(
         e.message.replace(/\. To specify a positional.*$/s, "").replace(/\.$/, "")

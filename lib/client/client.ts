@@ -10,8 +10,14 @@ import type { Hash } from "node:crypto";
 import { BftpError, ConnectionError, ProtocolError, RemoteError, TimeoutError } from "../errors.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import { Channel } from "../protocol/channel.ts";
-import { MAX_PATH_BYTES } from "../protocol/limits.ts";
-import type { Entry, FileVersion, OkReply, Request } from "../protocol/messages.ts";
+import { MAX_PATH_BYTES, MAX_REQUEST_BYTES } from "../protocol/limits.ts";
+import {
+  encodeMessage,
+  type Entry,
+  type FileVersion,
+  type OkReply,
+  type Request,
+} from "../protocol/messages.ts";
 import { type BodyResult, receiveBody, sendBody } from "../transfer/body.ts";
 import { ONE_TRANSFER_THREAD_FROM } from "../transfer/stream_hash.ts";
 import { connectTransport } from "../transport/connect.ts";
@@ -43,22 +49,20 @@ export interface ClientOptions {
   stallTimeout?: number | undefined;
 }
 
-const encoder = new TextEncoder();
-
 /**
- * Refuses, before anything is sent, a path longer than any server takes
- * (a request that large would be dropped with the connection, not answered).
+ * Refuses, before anything is sent, a request too large for any server to
+ * read (a very long path): the server would drop the connection rather than
+ * answer it. Paths up to that size go, and the server judges them.
  */
-function refuseLongPaths(req: Record<string, unknown>): void {
-  for (const key of ["path", "from", "to"]) {
-    const value = req[key];
-    if (typeof value === "string" && encoder.encode(value).byteLength > MAX_PATH_BYTES) {
-      throw new BftpError(
-        "BAD_PATH",
-        `Refused path "${value.slice(0, 40)}...": longer than ${MAX_PATH_BYTES} bytes`,
-      );
-    }
-  }
+function refuseLongPaths(req: Request): void {
+  const bytes = encodeMessage(req).byteLength;
+  if (bytes <= MAX_REQUEST_BYTES) return;
+  const path = Object.values(req).find((v): v is string => typeof v === "string" && v.length > 64);
+  throw new BftpError(
+    "BAD_PATH",
+    `Refused path "${(path ?? "").slice(0, 40)}...": the request would be ${bytes} bytes, ` +
+      `over the protocol's ${MAX_REQUEST_BYTES} (a path has at most ${MAX_PATH_BYTES})`,
+  );
 }
 
 /** What a GET's reply said about the file. */
@@ -332,7 +336,7 @@ export class BftpClient {
   }
 
   async #request(req: Request): Promise<OkReply> {
-    refuseLongPaths(req as unknown as Record<string, unknown>);
+    refuseLongPaths(req);
     return await this.#guard(async () => {
       await this.#channel.send(req);
       return await this.#channel.expectOk();
@@ -513,7 +517,7 @@ export class BftpClient {
     if (resume && options.size === null) {
       throw new TypeError("A resumable upload needs a known size");
     }
-    refuseLongPaths({ op: "PUT", path, size: options.size });
+    refuseLongPaths({ op: "PUT", path, size: options.size, overwrite: true });
     return await this.#guard(async () => {
       await this.#channel.send({
         op: "PUT",

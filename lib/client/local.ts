@@ -165,39 +165,27 @@ function createTemporary(dest: string): { temp: string; file: Deno.FsFile } {
 }
 
 /**
- * Where a download the user named should go, as `cp` and `curl -o` see it:
- * through a symbolic link to its target, and into (not over) a device, a
- * FIFO or a socket, which is written in place.
+ * Where a download the user named should go. A FIFO, a device or a socket
+ * (`/dev/null`; `/dev/stdout`, whatever it leads to) is written into,
+ * in place, since it cannot be replaced; anything else, a symbolic link to
+ * a regular file included, is replaced atomically: a link planted where a
+ * download lands never redirects it onto another file.
  *
  * @param dest The destination the user gave.
- * @returns The path to replace atomically, or the special file to write into.
- * @throws {LocalIoError} For a link that leads nowhere.
+ * @returns Whether `dest` is such a special file.
  */
-async function resolveDestination(
-  dest: string,
-): Promise<{ path: string; special: boolean }> {
+async function isSpecialDestination(dest: string): Promise<boolean> {
   let info: Deno.FileInfo;
   try {
-    info = await Deno.lstat(dest);
+    info = await Deno.stat(dest);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return { path: dest, special: false };
+    // Nothing there, or a link to nothing: a new file takes its place.
+    if (e instanceof Deno.errors.NotFound) return false;
     throw localIoError("write", dest, e);
   }
-  let path = dest;
-  if (info.isSymlink) {
-    try {
-      path = await Deno.realPath(dest);
-      info = await Deno.stat(path);
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) {
-        throw new LocalIoError(
-          `Cannot write "${dest}": it is a symbolic link to something that does not exist`,
-        );
-      }
-      throw localIoError("write", dest, e);
-    }
-  }
-  return { path, special: !info.isFile && !info.isDirectory };
+  // /dev/stdout and its kin lead through /proc to whatever the descriptor is, a file too.
+  if (/^\/dev\/(stdout|stderr|fd\/)/.test(dest)) return true;
+  return !info.isFile && !info.isDirectory;
 }
 
 /** The permission bits of an existing regular file at `path`, or `null`. */
@@ -252,9 +240,9 @@ async function downloadInto(
  * Downloads one remote file to `dest`, atomically: into a temporary file in
  * the same folder, renamed over `dest` only when the whole body has arrived
  * and its hash checked out. On any failure no `dest` is created and an
- * existing one is left as it was. As with `cp`, a symbolic link `dest` is
- * followed (its target is replaced, the link stays), and a device, FIFO or
- * socket `dest` (`/dev/null`) is written into, not replaced.
+ * existing one is left as it was. A symbolic link at `dest` is replaced,
+ * never written through; a FIFO, device or socket `dest` (`/dev/null`,
+ * `/dev/stdout`) is written into, in place.
  *
  * @param client A connected client.
  * @param remote The remote path.
@@ -268,14 +256,13 @@ export async function downloadFile(
   dest: string,
   options: LocalTransferOptions = {},
 ): Promise<BodyResult> {
-  const target = await resolveDestination(dest);
-  if (target.special) {
+  if (await isSpecialDestination(dest)) {
     if (options.resume) {
       throw new UsageError(`Cannot resume into "${dest}": it is not a regular file`);
     }
-    return await downloadInto(client, remote, target.path, options);
+    return await downloadInto(client, remote, dest, options);
   }
-  return await downloadOne(client, remote, target.path, options, true);
+  return await downloadOne(client, remote, dest, options, true);
 }
 
 async function downloadOne(

@@ -9,6 +9,8 @@
  * @module
  */
 
+import { formatHostPort } from "../transport/address.ts";
+import { listenError } from "../transport/listen.ts";
 import type { ServerTlsOptions } from "../transport/types.ts";
 import { releaseWorker, sharedAdmissionBytes, sharedSessions } from "./admission.ts";
 import type { TokenSet } from "./auth.ts";
@@ -141,7 +143,14 @@ export async function startServerPool(options: ServerPoolOptions): Promise<Serve
   const hostname = options.hostname ?? "127.0.0.1";
   // Holding the port with SO_REUSEPORT until the workers have it: learns a free port
   // for port 0, and reports "address in use" here, before any worker starts.
-  const probe = Deno.listen({ hostname, port: options.port ?? 2121, reusePort: true });
+  let probe: Deno.TcpListener;
+  try {
+    probe = Deno.listen({ hostname, port: options.port ?? 2121, reusePort: true });
+  } catch (e) {
+    // An unknown host is worded here; "address in use" goes up as Deno says it, as for one worker.
+    if (e instanceof Deno.errors.AddrInUse) throw e;
+    throw listenError(formatHostPort(hostname, options.port ?? 2121), e);
+  }
   const addr = probe.addr;
   const counters = new SharedArrayBuffer(sharedAdmissionBytes(options.workers));
   const workers: (Worker | undefined)[] = new Array(options.workers).fill(undefined);

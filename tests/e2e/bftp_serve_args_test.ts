@@ -77,3 +77,23 @@ Deno.test("e2e: serve refuses an empty --token-file name and a token file withou
   await using server = await startServe(dir.path, ["--token-file", dir.join("tokens")]);
   await waitFor(() => /1 access token\(s\) required/.test(server.stderrText()), "the serving line");
 });
+
+Deno.test("e2e: listening on a host name that does not resolve is exit 4, for every listening command", async () => {
+  await using dir = await tempDir();
+  const host = ["--host", "nosuch.invalid"];
+  for (
+    const args of [
+      ["serve", dir.path, "--port", "0", ...host],
+      ["serve", dir.path, "--port", "0", "--workers", "2", ...host],
+      ["echo-server", "--port", "0", "--workers", "1", ...host],
+      ["recv", "--listen", "0", ...host],
+      ["send", "--listen", "0", ...host],
+    ]
+  ) {
+    assertFailure(
+      await runBftp(args, { stdin: "" }),
+      4,
+      /^bftp: Cannot listen on "nosuch\.invalid:0": unknown host/,
+    );
+  }
+});

@@ -1,0 +1,21 @@
+import { throws } from "node:assert/strict";
+import { parseFlags } from "../../lib/cli/args.ts";
+import { UsageError } from "../../lib/errors.ts";
+
+Deno.test("cli: parseFlags() words a negative number given to a flag in one short line", () => {
+  throws(
+    () => parseFlags(["--timeout", "-1", "x"], { timeout: { type: "string" } }),
+    (e: unknown) =>
+      e instanceof UsageError &&
+      e.message === 'Invalid value "-1" for --timeout: it cannot be negative',
+  );
+  throws(
+    () => parseFlags(["-H", "-x: y"], { header: { type: "string", short: "H" } }),
+    (e: unknown) =>
+      e instanceof UsageError && e.message === 'Invalid value "-x: y" for -H (write -H=-x: y)',
+  );
+  throws(
+    () => parseFlags(["--nope"], {}),
+    (e: unknown) => e instanceof UsageError && /^Unknown option "--nope"$/.test(e.message),
+  );
+});
