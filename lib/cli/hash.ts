@@ -9,7 +9,8 @@ import { UsageError } from "../errors.ts";
 import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
 import { type CliIo, writeLine } from "./io.ts";
-import { CONNECTION_FLAGS, CONNECTION_HELP, openSession } from "./session.ts";
+import { CONNECTION_FLAGS, CONNECTION_HELP } from "./session.ts";
+import { forEachUrl } from "./sources.ts";
 
 /** The `hash` subcommand. */
 export const hashCommand: Command = {
@@ -18,8 +19,10 @@ export const hashCommand: Command = {
   help: `Usage: bftp hash URL...
 
 Prints "HEX  NAME" for each file, as sha256sum does, so the output can be
-checked against local copies with "sha256sum -c". The server computes the hash
-(and remembers it while the file is unchanged).
+checked against local copies with "sha256sum -c" (NAME is the file's name, as
+"bftp get" saves it). The server computes the hash (and remembers it while the
+file is unchanged). As with sha256sum, a URL that fails is reported and the
+others go on; the exit code is then the last failure's.
 
 ${CONNECTION_HELP}
 
@@ -29,15 +32,9 @@ Example:
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseFlags(args, { ...CONNECTION_FLAGS });
     if (positionals.length === 0) throw new UsageError("Missing URL");
-    for (const urlText of positionals) {
-      const session = await openSession(urlText, io, values);
-      try {
-        const { sha256 } = await session.client.hash(session.url.path);
-        await writeLine(io.stdout, `${sha256}  ${basename(session.url.path)}`);
-      } finally {
-        await session.close();
-      }
-    }
-    return 0;
+    return await forEachUrl(positionals, io, values, async (client, url) => {
+      const { sha256 } = await client.hash(url.path);
+      await writeLine(io.stdout, `${sha256}  ${basename(url.path)}`);
+    });
   },
 };

@@ -8,15 +8,17 @@ import { UsageError } from "../errors.ts";
 import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
-import { CONNECTION_FLAGS, CONNECTION_HELP, openSession } from "./session.ts";
+import { CONNECTION_FLAGS, CONNECTION_HELP } from "./session.ts";
+import { forEachUrl } from "./sources.ts";
 
 /** The `mkdir` subcommand. */
 export const mkdirCommand: Command = {
   name: "mkdir",
   summary: "make a remote folder (-p with parents)",
-  help: `Usage: bftp mkdir URL [-p]
+  help: `Usage: bftp mkdir URL... [-p]
 
-Makes the folder at URL.
+Makes the folder at each URL, in order. With several URLs, one that fails is
+reported and the others go on; the exit code is then the last failure's.
 
 Options:
   -p, --parents   make missing parents too; no error if it exists
@@ -30,13 +32,12 @@ Example:
       ...CONNECTION_FLAGS,
       parents: { type: "boolean", short: "p" },
     });
-    if (positionals.length !== 1) throw new UsageError("Expected exactly one URL");
-    const session = await openSession(positionals[0]!, io, values);
-    try {
-      await session.client.mkdir(session.url.path, values.parents === true);
-      return 0;
-    } finally {
-      await session.close();
-    }
+    if (positionals.length === 0) throw new UsageError("Missing URL");
+    return await forEachUrl(
+      positionals,
+      io,
+      values,
+      (client, url) => client.mkdir(url.path, values.parents === true),
+    );
   },
 };

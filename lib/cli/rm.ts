@@ -8,7 +8,8 @@ import { UsageError } from "../errors.ts";
 import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
-import { CONNECTION_FLAGS, CONNECTION_HELP, openSession } from "./session.ts";
+import { CONNECTION_FLAGS, CONNECTION_HELP } from "./session.ts";
+import { forEachUrl } from "./sources.ts";
 
 /** The `rm` subcommand. */
 export const rmCommand: Command = {
@@ -16,7 +17,8 @@ export const rmCommand: Command = {
   summary: "remove remote files",
   help: `Usage: bftp rm URL...
 
-Removes each file (not folders: see rmdir). Stops at the first error.
+Removes each file (not folders: see rmdir). With several URLs, one that fails
+is reported and the others go on; the exit code is then the last failure's.
 
 ${CONNECTION_HELP}
 
@@ -25,14 +27,6 @@ Example:
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseFlags(args, { ...CONNECTION_FLAGS });
     if (positionals.length === 0) throw new UsageError("Missing URL");
-    for (const urlText of positionals) {
-      const session = await openSession(urlText, io, values);
-      try {
-        await session.client.delete(session.url.path);
-      } finally {
-        await session.close();
-      }
-    }
-    return 0;
+    return await forEachUrl(positionals, io, values, (client, url) => client.delete(url.path));
   },
 };

@@ -127,3 +127,41 @@ export async function eachSource<T>(
   }
   return code;
 }
+
+/**
+ * Runs `run` for each URL over pooled sessions (one per server), with
+ * {@linkcode eachSource}'s rules: one URL fails as usual; with several, a
+ * failed one is reported and the rest go on. The sessions are closed at
+ * the end.
+ *
+ * @param urls The `bftp://` URLs, in order.
+ * @param io The console.
+ * @param values The command's parsed flags (the connection flags among them).
+ * @param run The work on one URL.
+ * @returns 0, or the exit code of the last URL that failed.
+ *
+ * @example
+ * ```ts
+ * import { forEachUrl } from "./sources.ts";
+ * import { rejects } from "node:assert/strict";
+ *
+ * const io = { signal: new AbortController().signal } as Parameters<typeof forEachUrl>[1];
+ * await rejects(forEachUrl(["http://x/"], io, {}, () => Promise.resolve()), /Invalid URL/);
+ * ```
+ */
+export async function forEachUrl(
+  urls: readonly string[],
+  io: CliIo,
+  values: ParsedFlags["values"],
+  run: (client: BftpClient, url: BftpUrl) => Promise<void>,
+): Promise<number> {
+  const sessions = new SessionPool(io, values);
+  try {
+    return await eachSource(urls, io, async (urlText) => {
+      const { client, url } = await sessions.open(urlText);
+      await run(client, url);
+    });
+  } finally {
+    await sessions.close();
+  }
+}

@@ -145,3 +145,33 @@ Deno.test("e2e: bftp put with several SRC reports a missing one, sends the rest,
   equal(await Deno.readTextFile(root.join("file.txt")), "not a folder");
   deepEqual(await findTemporaries(root.path), []);
 });
+
+Deno.test("e2e: hash, rm, mkdir and rmdir take several URLs, report a failing one and go on", async () => {
+  await using root = await tempDir();
+  await Deno.writeTextFile(root.join("a.txt"), "a");
+  await Deno.writeTextFile(root.join("c.txt"), "c");
+  await using server = await startServe(root.path);
+  const u = (p: string) => `${server.url}/${p}`;
+
+  const hash = await runBftp(["hash", u("a.txt"), u("missing.txt"), u("c.txt")]);
+  equal(hash.code, 10, hash.stderr);
+  deepEqual(hash.stdout.split("\n").filter((l) => l).map((l) => l.split("  ")[1]), [
+    "a.txt",
+    "c.txt",
+  ]);
+  ok(/^bftp: .*"\/missing\.txt".*\n$/.test(hash.stderr), hash.stderr);
+
+  ok0(await runBftp(["mkdir", u("x"), u("y"), u("z")]));
+  deepEqual(await listNames(root.path), ["a.txt", "c.txt", "x", "y", "z"]);
+  const rmdir = await runBftp(["rmdir", u("x"), u("a.txt"), u("z")]);
+  equal(rmdir.code, 13, rmdir.stderr);
+  deepEqual(await listNames(root.path), ["a.txt", "c.txt", "y"]);
+
+  const rm = await runBftp(["rm", u("a.txt"), u("y"), u("c.txt")]);
+  equal(rm.code, 13, rm.stderr);
+  equal(rm.stderr.trim().split("\n").length, 1, rm.stderr);
+  deepEqual(await listNames(root.path), ["y"]);
+  // One session served every URL of a command.
+  await server.waitForLog(/ DELETE "\/c\.txt" ok /);
+  equal(clientsOf(server.logLines(/ DELETE "/)).size, 1, "one session for rm");
+});
