@@ -34,6 +34,8 @@ Options:
                     the next "get --resume" fetches only the rest, of the same version
                     of the file (exit 9 and a fresh start if it changed meanwhile),
                     then checks the whole file's SHA-256
+  -p, --preserve    give each file the server's modification time and permission
+                    bits, as scp -p does
   -q, --quiet       no progress line
 
 ${CONNECTION_HELP}
@@ -96,6 +98,7 @@ export const getCommand: Command = {
       ...CONNECTION_FLAGS,
       recursive: { type: "boolean", short: "r" },
       resume: { type: "boolean" },
+      preserve: { type: "boolean", short: "p" },
       quiet: { type: "boolean", short: "q" },
     });
     if (positionals.length === 0) throw new UsageError("Missing URL");
@@ -106,6 +109,7 @@ export const getCommand: Command = {
     const recursive = values.recursive === true;
     if (recursive && destArg === "-") throw new UsageError("Cannot write a folder tree to stdout");
     const resume = values.resume === true;
+    const preserve = values.preserve === true;
     if (resume && destArg === "-") throw new UsageError("Cannot resume a download to stdout");
     if (urls.length > 1 && destArg !== undefined && destArg !== "-" && !(await isDir(destArg))) {
       throw new UsageError(`"${destArg}" is not a folder: with several URLs DEST must be one`);
@@ -135,13 +139,14 @@ export const getCommand: Command = {
           await downloadTree(client, url.path, dest, {
             progress,
             resume,
+            preserve,
             onSkip: skipNotice(io),
           });
           return;
         }
         let dest = destArg ?? safeLocalName(name);
         if (await isDir(dest)) dest = join(dest, safeLocalName(name));
-        await downloadFile(client, url.path, dest, { progress, resume });
+        await downloadFile(client, url.path, dest, { progress, resume, preserve });
       });
     } finally {
       await sessions.close();

@@ -31,6 +31,8 @@ Options:
   --resume          make the upload resumable: if it is cut, the server keeps what
                     arrived (hidden, for 24 hours), and the same command continues from
                     there; SRC is hashed first, and a changed SRC starts over
+  -p, --preserve    ask the server to give each file the local modification time
+                    and permission bits, as scp -p does
   -q, --quiet       no progress line
 
 ${CONNECTION_HELP}
@@ -60,12 +62,14 @@ export const putCommand: Command = {
       ...CONNECTION_FLAGS,
       recursive: { type: "boolean", short: "r" },
       resume: { type: "boolean" },
+      preserve: { type: "boolean", short: "p" },
       quiet: { type: "boolean", short: "q" },
     });
     if (positionals.length < 2) throw new UsageError("Missing SRC or URL");
     const srcs = positionals.slice(0, -1);
     const urlText = positionals.at(-1)!;
     const resume = values.resume === true;
+    const preserve = values.preserve === true;
     if (srcs.includes("-")) {
       if (srcs.length > 1) throw new UsageError('Stdin ("-") can only be the one SRC');
       if (resume) throw new UsageError("Cannot resume an upload from stdin");
@@ -109,9 +113,14 @@ export const putCommand: Command = {
         }
         const target = folder === null ? url.path : folder + name;
         if (srcIsDir) {
-          await uploadTree(client, src, target, { progress, resume, onSkip: skipNotice(io) });
+          await uploadTree(client, src, target, {
+            progress,
+            resume,
+            preserve,
+            onSkip: skipNotice(io),
+          });
         } else {
-          await uploadFile(client, src, target, { progress, resume });
+          await uploadFile(client, src, target, { progress, resume, preserve });
         }
       });
     } finally {

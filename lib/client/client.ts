@@ -75,6 +75,8 @@ export interface GetReply {
   offset: number;
   /** The whole file's SHA-256, when the server told it. */
   sha256: string | undefined;
+  /** Its permission bits (0 to 0o777), when the server told them. */
+  mode: number | null;
 }
 
 /** Options for {@linkcode BftpClient.get}. */
@@ -117,6 +119,10 @@ export interface PutOptions extends TransferOptions {
    * source there, and only the rest is sent. Needs a known `size`.
    */
   resume?: { sha256: string; seek(offset: number): Promise<void> } | undefined;
+  /** Ask the server to give the file this modification time (ms since the epoch): `put -p`. */
+  mtime?: number | undefined;
+  /** Ask the server to give the file these permission bits: `put -p`. */
+  mode?: number | undefined;
 }
 
 /** Seconds a request may stall before the client gives up. */
@@ -480,6 +486,7 @@ export class BftpClient {
         mtime: typeof mtime === "number" && Number.isSafeInteger(mtime) ? mtime : null,
         offset,
         sha256: isHash(reply.sha256) ? reply.sha256 : undefined,
+        mode: typeof reply.mode === "number" && isMode(reply.mode) ? reply.mode & 0o777 : null,
       };
       try {
         await options.onReply?.(got);
@@ -525,6 +532,8 @@ export class BftpClient {
         size: options.size,
         overwrite: options.overwrite ?? true,
         ...(resume ? { resume: true, sha256: resume.sha256 } as const : {}),
+        ...(options.mtime === undefined ? {} : { mtime: options.mtime }),
+        ...(options.mode === undefined ? {} : { mode: options.mode }),
       });
       const ready = await this.#channel.expectOk();
       const offset = ready.offset === undefined || !resume ? 0 : field(ready, "offset", isSize);

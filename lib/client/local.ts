@@ -11,7 +11,8 @@
 import { basename, dirname, join } from "node:path";
 import { LocalIoError, localIoError, ProtocolError, UsageError } from "../errors.ts";
 import type { BodyResult } from "../transfer/body.ts";
-import type { BftpClient, TransferOptions } from "./client.ts";
+import type { BftpClient, GetReply, TransferOptions } from "./client.ts";
+import { applyServerAttributes } from "./attributes.ts";
 import { sideStem } from "./side_names.ts";
 import { discardPartialSync, downloadResumable, resumableSource } from "./resume.ts";
 
@@ -37,6 +38,14 @@ export interface LocalTransferOptions {
    * file or folder), with why, as rsync says "skipping non-regular file".
    */
   onSkip?: ((path: string, why: string) => void) | undefined;
+  /**
+   * Keep the source's modification time and permission bits (`-p`, as with
+   * scp): a download takes the server's, an upload asks the server to set
+   * the local file's.
+   *
+   * @default {false}
+   */
+  preserve?: boolean | undefined;
 }
 
 /**
@@ -286,6 +295,7 @@ async function downloadOne(
   let done = false;
   try {
     let transfer: TransferOptions = {};
+    let reply: GetReply | undefined;
     const result = await client.get(remote, {
       write: (p) => {
         try {
@@ -295,6 +305,9 @@ async function downloadOne(
         }
       },
     }, {
+      onReply: (r) => {
+        reply = r;
+      },
       onStart: (size) => {
         transfer = options.progress?.(basename(dest), size) ?? {};
         transfer.onStart?.(size);
@@ -307,6 +320,7 @@ async function downloadOne(
       if (Deno.build.os === "windows") file.close();
       // A replaced file keeps its permissions: a private file stays private.
       else if (keepMode !== null) Deno.chmodSync(temp, keepMode);
+      if (options.preserve && reply !== undefined) applyServerAttributes(temp, reply);
       Deno.renameSync(temp, dest);
     } catch (e) {
       throw localIoError("write", dest, e);
@@ -346,6 +360,7 @@ export async function uploadFile(
 ): Promise<BodyResult> {
   let file: Deno.FsFile;
   let size: number | null;
+  const attributes: { mtime?: number; mode?: number } = {};
   try {
     file = await Deno.open(source, { read: true });
   } catch (e) {
@@ -357,6 +372,10 @@ export async function uploadFile(
       if (info.isDirectory) throw new Deno.errors.IsADirectory();
       // A FIFO or a device (`<(cmd)`, /dev/stdin) has no size: it streams, as stdin does.
       size = info.isFile ? info.size : null;
+      if (options.preserve) {
+        if (info.mtime !== null) attributes.mtime = info.mtime.getTime();
+        if (info.mode !== null && Deno.build.os !== "windows") attributes.mode = info.mode & 0o777;
+      }
     } catch (e) {
       throw localIoError("read", source, e);
     }
@@ -367,7 +386,7 @@ export async function uploadFile(
       ? await resumableSource(file, size, source)
       : undefined;
     const transfer = options.progress?.(basename(source), size) ?? {};
-    const result = await client.put(remote, file, { size, ...transfer, resume });
+    const result = await client.put(remote, file, { size, ...transfer, resume, ...attributes });
     options.onFile?.(remote, source, result);
     return result;
   } finally {

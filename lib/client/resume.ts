@@ -10,6 +10,7 @@
  * @module
  */
 
+import { applyServerAttributes } from "./attributes.ts";
 import { sideStem } from "./side_names.ts";
 import { basename, dirname, join } from "node:path";
 import { BftpError, IntegrityError, LocalIoError, localIoError, RemoteError } from "../errors.ts";
@@ -186,6 +187,7 @@ export async function downloadResumable(
     await file.truncate(offset);
     await file.seek(offset, Deno.SeekMode.Start);
     let transfer: TransferOptions = {};
+    let attributes: { mtime: number | null; mode: number | null } | undefined;
     let body: BodyResult;
     try {
       body = await client.get(remote, {
@@ -206,6 +208,7 @@ export async function downloadResumable(
             await file.truncate(0);
             await file.seek(0, Deno.SeekMode.Start);
           }
+          attributes = { mtime: reply.mtime, mode: reply.mode };
           const version: FileVersion = { size: reply.size, mtime: reply.mtime };
           const sha256 = reply.sha256 ?? (reply.offset > 0 ? state?.version.sha256 : undefined);
           if (sha256 !== undefined) version.sha256 = sha256;
@@ -235,6 +238,7 @@ export async function downloadResumable(
     const size = (await file.stat()).size;
     close();
     try {
+      if (options.preserve && attributes !== undefined) applyServerAttributes(partial, attributes);
       await Deno.rename(partial, dest);
     } catch (e) {
       throw localIoError("write", dest, e);

@@ -69,6 +69,10 @@ export interface PutRequest {
   resume?: true;
   /** The SHA-256 of the whole file, lowercase hex (required with `resume`). */
   sha256?: string;
+  /** Give the stored file this modification time (ms since the epoch): `put -p`. */
+  mtime?: number;
+  /** Give the stored file these permission bits (0 to 0o777): `put -p`. */
+  mode?: number;
 }
 
 /** Every request, discriminated by `op`. */
@@ -249,6 +253,24 @@ export function decodeRequest(bytes: Uint8Array): Request {
         req.resume = true;
       }
       if (o.sha256 !== undefined || req.resume) req.sha256 = sha256Field(o, "sha256");
+      if (o.mtime !== undefined) {
+        // A time a Date can hold (±8.64e15 ms).
+        if (
+          typeof o.mtime !== "number" || !Number.isSafeInteger(o.mtime) ||
+          Math.abs(o.mtime) > 8.64e15
+        ) {
+          throw new ProtocolError(`Malformed request: "mtime" must be an integer time in ms`);
+        }
+        req.mtime = o.mtime;
+      }
+      if (o.mode !== undefined) {
+        if (
+          typeof o.mode !== "number" || !Number.isInteger(o.mode) || o.mode < 0 || o.mode > 0o777
+        ) {
+          throw new ProtocolError(`Malformed request: "mode" must be an integer from 0 to 511`);
+        }
+        req.mode = o.mode;
+      }
       return req;
     }
     case "MKDIR":

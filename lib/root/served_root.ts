@@ -63,18 +63,32 @@ export interface OpenedFile {
   size: number;
   /** Its modification time (ms since the epoch), or `null`. */
   mtime: number | null;
+  /** Its permission bits (0 to 0o777), or `null` where there are none. */
+  mode: number | null;
   /** Its SHA-256 when already known. */
   sha256: string | undefined;
   /** Remembers the hash computed while serving it. */
   remember(sha256: string): void;
 }
 
+/** What an upload may ask the stored file to keep from its source (`put -p`). */
+export interface FileAttributes {
+  /** The modification time, ms since the epoch. */
+  mtime?: number | undefined;
+  /** The permission bits, 0 to 0o777. */
+  mode?: number | undefined;
+}
+
 /** An upload in progress: bytes go to a temporary file beside the target. */
 export interface Upload {
   /** Where the body's bytes go. */
   sink: ByteWriter;
-  /** Flushes, renames the temporary file over the target, and remembers the hash. */
-  commit(sha256: string): Promise<void>;
+  /**
+   * Flushes, renames the temporary file over the target, and remembers the
+   * hash. `attributes` (from `put -p`) set the file's modification time and
+   * permission bits first.
+   */
+  commit(sha256: string, attributes?: FileAttributes): Promise<void>;
   /** Removes the temporary file; the target is untouched. */
   abort(): Promise<void>;
 }
@@ -388,6 +402,7 @@ export class ServedRoot {
         file,
         size: info.size,
         mtime: info.mtime?.getTime() ?? null,
+        mode: permissionBits(info),
         sha256: this.#hashes.get(key),
         remember: (sha256) => this.#hashes.set(key, sha256),
       };
@@ -492,12 +507,17 @@ export class ServedRoot {
           }
         },
       },
-      commit: async (sha256) => {
+      commit: async (sha256, attributes = {}) => {
         try {
           if (this.#fsync) await file.syncData();
           // A file that replaces another keeps its permission bits: a private file stays private.
+          // Bits the client asked for (put -p) win.
           const replaced = await permissionsOf(host);
-          if (replaced !== null) await Deno.chmod(temp, replaced);
+          const mode = attributes.mode ?? replaced;
+          if (mode !== null) await Deno.chmod(temp, mode);
+          if (attributes.mtime !== undefined) {
+            await Deno.utime(temp, new Date(), new Date(attributes.mtime));
+          }
           // Renamed while still open, so the stat below is of this upload's file even when
           // another upload replaces the target at once: a stat of the path could be theirs,
           // and would tie this hash to their bytes. (Windows cannot rename an open file:

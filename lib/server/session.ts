@@ -311,7 +311,7 @@ export async function runSession(stream: SessionStream, options: SessionOptions)
         const vpath = resolveVirtual(cwd, req.path);
         const opened = await root.openRead(vpath);
         try {
-          const { size, mtime, sha256 } = opened;
+          const { size, mtime, mode, sha256 } = opened;
           const offset = req.offset ?? 0;
           if (req.expect && !sameVersion(req.expect, size, mtime, sha256)) {
             throw new RemoteError(
@@ -340,6 +340,7 @@ export async function runSession(stream: SessionStream, options: SessionOptions)
           await reply({
             size,
             mtime,
+            ...(mode === null ? {} : { mode }),
             ...(offset > 0 ? { offset } : {}),
             ...(sha256 === undefined ? {} : { sha256 }),
           });
@@ -371,7 +372,7 @@ export async function runSession(stream: SessionStream, options: SessionOptions)
           });
           // receiveBody read the whole body even when the sink failed: back in step.
           inBody = false;
-          await upload.commit(got.sha256);
+          await upload.commit(got.sha256, { mtime: req.mtime, mode: req.mode });
           committed = true;
           await reply({ size: got.size, sha256: got.sha256 });
           return got.size;
@@ -416,7 +417,7 @@ export async function runSession(stream: SessionStream, options: SessionOptions)
             `the bytes hash to ${got.sha256}`,
         );
       }
-      await upload.commit(got.sha256);
+      await upload.commit(got.sha256, { mtime: req.mtime, mode: req.mode });
       outcome = "committed";
       await reply({ size, sha256: got.sha256, offset: upload.offset });
       return got.size;

@@ -122,8 +122,9 @@ Deno.test("protocol doc: the worked example replays byte for byte against a real
   const messages = parseHexBlock(fencedBlock(doc, "bftp-example"));
   const dir = await Deno.makeTempDir();
   try {
-    // The example's folder: hello.txt, "hello", modified 2026-01-01T00:00:00Z.
+    // The example's folder: hello.txt, "hello", mode 0644, modified 2026-01-01T00:00:00Z.
     await Deno.writeTextFile(`${dir}/hello.txt`, "hello");
+    await Deno.chmod(`${dir}/hello.txt`, 0o644);
     await Deno.utime(`${dir}/hello.txt`, 1767225600, 1767225600);
     const server = startServer({ root: await ServedRoot.open(dir), port: 0 });
     try {

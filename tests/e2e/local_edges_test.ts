@@ -206,3 +206,38 @@ Deno.test("e2e: mv refuses an empty NEWPATH and moves into a folder as mv does",
   ok0(await runBftp(["mv", `${server.url}/docs/a.txt`, "/"]));
   equal(await Deno.readTextFile(root.join("a.txt")), "a");
 });
+
+Deno.test("e2e: -p keeps modification times and permission bits both ways, as scp -p does", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  const when = new Date("2020-01-02T03:04:05Z");
+  const info = async (path: string) => {
+    const i = await Deno.stat(path);
+    return [i.mtime?.getTime(), i.mode! & 0o777];
+  };
+  await Deno.writeTextFile(local.join("up.txt"), "up");
+  await Deno.chmod(local.join("up.txt"), 0o640);
+  await Deno.utime(local.join("up.txt"), when, when);
+  await Deno.mkdir(root.join("tree"));
+  await Deno.writeTextFile(root.join("tree", "down.txt"), "down");
+  await Deno.chmod(root.join("tree", "down.txt"), 0o600);
+  await Deno.utime(root.join("tree", "down.txt"), when, when);
+  await using server = await startServe(root.path);
+
+  ok0(await runBftp(["put", "-p", local.join("up.txt"), `${server.url}/`]));
+  deepEqual(await info(root.join("up.txt")), [when.getTime(), 0o640]);
+  ok0(await runBftp(["put", "-p", "--resume", local.join("up.txt"), `${server.url}/up2.txt`]));
+  deepEqual(await info(root.join("up2.txt")), [when.getTime(), 0o640]);
+  // Without -p the file is new, as before.
+  ok0(await runBftp(["put", local.join("up.txt"), `${server.url}/plain.txt`]));
+  ok((await Deno.stat(root.join("plain.txt"))).mtime!.getTime() > when.getTime());
+
+  ok0(await runBftp(["get", "-p", `${server.url}/tree/down.txt`, local.join("down.txt")]));
+  deepEqual(await info(local.join("down.txt")), [when.getTime(), 0o600]);
+  ok0(await runBftp(["get", "-p", "-r", `${server.url}/tree`, local.join("copy")]));
+  deepEqual(await info(local.join("copy", "down.txt")), [when.getTime(), 0o600]);
+  ok0(
+    await runBftp(["get", "-p", "--resume", `${server.url}/tree/down.txt`, local.join("r.txt")]),
+  );
+  deepEqual(await info(local.join("r.txt")), [when.getTime(), 0o600]);
+});

@@ -99,6 +99,12 @@ Deno.test("protocol: decodeRequest() rejects wrong types and an unknown op", () 
     '{"op":"PUT","path":"a","size":"3"}',
     '{"op":"PUT","path":"a","size":9007199254740992}',
     '{"op":"PUT","path":"a","size":1,"overwrite":"yes"}',
+    '{"op":"PUT","path":"a","size":1,"mtime":"yesterday"}',
+    '{"op":"PUT","path":"a","size":1,"mtime":1.5}',
+    '{"op":"PUT","path":"a","size":1,"mtime":9e15}',
+    '{"op":"PUT","path":"a","size":1,"mode":512}',
+    '{"op":"PUT","path":"a","size":1,"mode":-1}',
+    '{"op":"PUT","path":"a","size":1,"mode":"0644"}',
     '{"op":"MKDIR","path":"a","parents":1}',
     '{"op":"FORMAT","path":"/"}',
     '{"op":"get","path":"a"}',
@@ -188,4 +194,11 @@ Deno.test("protocol: the resume and AUTH fields are checked", () => {
   ) {
     throws(() => decodeRequest(json(c)), ProtocolError, c);
   }
+});
+
+Deno.test("protocol: decodeRequest() keeps a PUT's mtime and mode (put -p)", () => {
+  deepEqual(
+    decodeRequest(json('{"op":"PUT","path":"a","size":1,"mtime":-86400000,"mode":420}')),
+    { op: "PUT", path: "a", size: 1, overwrite: true, mtime: -86400000, mode: 0o644 },
+  );
 });
