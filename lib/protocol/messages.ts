@@ -279,7 +279,11 @@ export function decodeRequest(bytes: Uint8Array): Request {
       return { op, from: str(o, "from"), to: str(o, "to") };
     default:
       throw new ProtocolError(
-        `Unknown request "${String(op).slice(0, 32).replace(/[^\x20-\x7e]/g, "?")}"`,
+        // Not String(op): an object op such as {"toString": false} would make it throw.
+        `Unknown request "${
+          (typeof op === "string" ? op : JSON.stringify(op) ?? typeof op).slice(0, 32)
+            .replace(/[^\x20-\x7e]/g, "?")
+        }"`,
       );
   }
 }

@@ -301,7 +301,7 @@ export class ServedRoot {
    * `follow`: the target itself is followed if it is a symlink (reads);
    * otherwise only its parent folder is (the target is the link itself).
    */
-  async #confine(vpath: string, follow: boolean): Promise<string> {
+  #confine(vpath: string, follow: boolean): string {
     const host = this.#host(vpath);
     if (vpath === "/") return host;
     const escape = () =>
@@ -331,7 +331,7 @@ export class ServedRoot {
    * @returns The entry.
    */
   async stat(vpath: string): Promise<Entry> {
-    const host = await this.#confine(vpath, true);
+    const host = this.#confine(vpath, true);
     try {
       return entryOf(vpath === "/" ? "/" : baseName(vpath), await Deno.stat(host));
     } catch (e) {
@@ -348,7 +348,7 @@ export class ServedRoot {
    * @returns The entries.
    */
   async list(vpath: string): Promise<Entry[]> {
-    const host = await this.#confine(vpath, true);
+    const host = this.#confine(vpath, true);
     const entries: Entry[] = [];
     try {
       const info = await Deno.stat(host);
@@ -385,8 +385,17 @@ export class ServedRoot {
    * @param vpath A normalized virtual path.
    * @returns The open file and what is known of it.
    */
-  async openRead(vpath: string): Promise<OpenedFile> {
-    const host = await this.#confine(vpath, true);
+  openRead(vpath: string): Promise<OpenedFile> {
+    try {
+      return Promise.resolve(this.#openRead(vpath));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** {@linkcode ServedRoot.openRead}, done synchronously (see #realOrAncestor). */
+  #openRead(vpath: string): OpenedFile {
+    const host = this.#confine(vpath, true);
     let file: Deno.FsFile;
     try {
       // Synchronous, as in #realOrAncestor. The stat comes first: opening a FIFO would block.
@@ -456,7 +465,7 @@ export class ServedRoot {
   ): Promise<{ host: string; parent: string; replaced: number | null }> {
     this.#writable(vpath);
     if (vpath === "/") throw new RemoteError("IS_DIR", `${quotePath(vpath)} is a folder`);
-    const host = await this.#confine(vpath, false);
+    const host = this.#confine(vpath, false);
     const parent = dirname(host);
     try {
       const parentInfo = await Deno.stat(parent).catch((e) => {
@@ -654,7 +663,7 @@ export class ServedRoot {
    */
   async remove(vpath: string): Promise<void> {
     this.#writable(vpath);
-    const host = await this.#confine(vpath, false);
+    const host = this.#confine(vpath, false);
     try {
       if (vpath === "/" || (await Deno.lstat(host)).isDirectory) {
         throw new RemoteError("IS_DIR", `${quotePath(vpath)} is a folder: use rmdir`);
@@ -677,7 +686,7 @@ export class ServedRoot {
       if (parents) return;
       throw new RemoteError("EXISTS", `${quotePath(vpath)} already exists`);
     }
-    const host = await this.#confine(vpath, false);
+    const host = this.#confine(vpath, false);
     try {
       if (parents) {
         const existing = await Deno.stat(host).catch(() => null);
@@ -699,7 +708,7 @@ export class ServedRoot {
   async rmdir(vpath: string): Promise<void> {
     this.#writable(vpath);
     if (vpath === "/") throw new RemoteError("DENIED", "Cannot remove the served root");
-    const host = await this.#confine(vpath, false);
+    const host = this.#confine(vpath, false);
     try {
       if (!(await Deno.lstat(host)).isDirectory) {
         throw new RemoteError("NOT_DIR", `${quotePath(vpath)} is not a folder`);
@@ -723,8 +732,8 @@ export class ServedRoot {
     if (to === from || to.startsWith(from + "/")) {
       throw new RemoteError("BAD_PATH", `Cannot move ${quotePath(from)} into itself`);
     }
-    const src = await this.#confine(from, false);
-    const dst = await this.#confine(to, false);
+    const src = this.#confine(from, false);
+    const dst = this.#confine(to, false);
     try {
       await Deno.lstat(src);
     } catch (e) {

@@ -107,6 +107,9 @@ Deno.test("protocol: decodeRequest() rejects wrong types and an unknown op", () 
     '{"op":"PUT","path":"a","size":1,"mode":"0644"}',
     '{"op":"MKDIR","path":"a","parents":1}',
     '{"op":"FORMAT","path":"/"}',
+    // Found by the property test: an object op whose toString is not a function.
+    '{"op":{"toString":false},"path":""}',
+    '{"op":["GET"],"path":"a"}',
     '{"op":"get","path":"a"}',
     '{"op":1}',
     '{"path":"a"}',
