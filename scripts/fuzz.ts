@@ -186,18 +186,38 @@ async function repro(spec: string, timeoutMs: number): Promise<number> {
   }
 }
 
+const USAGE = `Usage: scripts/fuzz [--runs N] [--seed S] [--timeout MS] [--hang MS] [--only NAME]
+                    [--repro HEX]
+  --runs N       inputs per decoder (default 20000)
+  --seed S       the random seed (default: a new one, printed)
+  --timeout MS   the longest a decoder may take on one input (default 2000)
+  --hang MS      the watchdog for a hung decoder (default 10000)
+  --only NAME    fuzz only the decoders whose name contains NAME
+  --repro HEX    run one input (hex bytes, as a violation prints it) and show the answer`;
+
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      runs: { type: "string", default: "20000" },
-      seed: { type: "string" },
-      timeout: { type: "string", default: "2000" },
-      hang: { type: "string", default: "10000" },
-      only: { type: "string" },
-      repro: { type: "string" },
-    },
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: Deno.args,
+      options: {
+        runs: { type: "string", default: "20000" },
+        seed: { type: "string" },
+        timeout: { type: "string", default: "2000" },
+        hang: { type: "string", default: "10000" },
+        only: { type: "string" },
+        repro: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (e) {
+    console.error(`fuzz: ${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
   const runs = Number(values.runs);
   const seed = values.seed === undefined ? (Math.random() * 2 ** 31) | 0 : Number(values.seed);
   const timeoutMs = Number(values.timeout);
