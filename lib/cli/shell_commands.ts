@@ -131,16 +131,21 @@ const pwd: ShellCommand = {
 const get: ShellCommand = {
   name: "get",
   aliases: [],
-  usage: "get [-r] REMOTE [LOCAL|-]",
-  summary: "download a file (or a folder with -r); LOCAL - is stdout",
+  usage: "get [-r] [-p] REMOTE [LOCAL|-]",
+  summary: "download a file (or a folder with -r); LOCAL - is stdout; -p keeps times and modes",
   async run(ctx, args) {
     const { values, positionals } = parseFlags(args, {
       recursive: { type: "boolean", short: "r" },
+      preserve: { type: "boolean", short: "p" },
     });
     exactly(positionals, 1, 2, "REMOTE");
     const [remote, local] = positionals as [string, string | undefined];
     const recursive = values.recursive === true;
-    const options = { progress: ctx.progress, onSkip: skipNotice(ctx.io) };
+    const options = {
+      progress: ctx.progress,
+      onSkip: skipNotice(ctx.io),
+      preserve: values.preserve === true,
+    };
     if (local === "-") {
       if (recursive) throw new UsageError("Cannot write a folder tree to stdout");
       await ctx.client.get(remote, ctx.io.stdout);
@@ -167,11 +172,12 @@ const get: ShellCommand = {
 const put: ShellCommand = {
   name: "put",
   aliases: [],
-  usage: "put [-r] LOCAL [REMOTE]",
-  summary: "upload a file (or a folder with -r); into REMOTE if it is a folder",
+  usage: "put [-r] [-p] LOCAL [REMOTE]",
+  summary: "upload a file (or a folder with -r); into REMOTE if it is a folder; -p keeps times",
   async run(ctx, args) {
     const { values, positionals } = parseFlags(args, {
       recursive: { type: "boolean", short: "r" },
+      preserve: { type: "boolean", short: "p" },
     });
     exactly(positionals, 1, 2, "LOCAL");
     const [local, remote] = positionals as [string, string | undefined];
@@ -190,7 +196,11 @@ const put: ShellCommand = {
     if (remote !== undefined && (remote.endsWith("/") || (await ctx.client.isFolder(remote)))) {
       target = posix.join(remote, name);
     }
-    const options = { progress: ctx.progress, onSkip: skipNotice(ctx.io) };
+    const options = {
+      progress: ctx.progress,
+      onSkip: skipNotice(ctx.io),
+      preserve: values.preserve === true,
+    };
     if (kind === "dir") {
       await uploadTree(ctx.client, local, target, options);
     } else {

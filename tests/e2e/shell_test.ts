@@ -172,7 +172,7 @@ Deno.test("e2e: bftp shell starts in the URL's folder, stops at quit, and helps"
   const [first, second, ...rest] = result.stdout.split("\n");
   equal(first, "/a/b");
   equal(second, "/a");
-  ok(rest[0]!.startsWith("Usage: get [-r] REMOTE [LOCAL|-]"), rest[0]);
+  ok(rest[0]!.startsWith("Usage: get [-r] [-p] REMOTE [LOCAL|-]"), rest[0]);
   // Nothing after quit ran: only one "/a" line was printed by pwd.
   equal(result.stdout.split("\n").filter((l) => l.startsWith("/")).length, 2);
 
@@ -240,5 +240,23 @@ Deno.test("e2e: bftp shell stops with exit 4 after a corrupted or cut download, 
     // The second get never ran; the first left nothing behind.
     equal(server.requests.filter((r) => r.startsWith("GET")).length, 1, server.requests.join());
     deepEqual(await listNames(local.path), []);
+  }
+});
+
+Deno.test("e2e: bftp shell get -p and put -p keep times and permission bits", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  const when = new Date("2021-06-07T08:09:10Z");
+  await Deno.writeTextFile(local.join("up.txt"), "up");
+  await Deno.chmod(local.join("up.txt"), 0o600);
+  await Deno.utime(local.join("up.txt"), when, when);
+  await using server = await startServe(root.path);
+  const run = await runBftp(["shell", server.url], {
+    stdin: `put -p ${local.join("up.txt")} kept.txt\nget -p kept.txt ${local.join("back.txt")}\n`,
+  });
+  equal(run.code, 0, run.stderr);
+  for (const path of [root.join("kept.txt"), local.join("back.txt")]) {
+    const info = await Deno.stat(path);
+    deepEqual([info.mtime?.getTime(), info.mode! & 0o777], [when.getTime(), 0o600], path);
   }
 });
