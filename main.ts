@@ -30,6 +30,9 @@ function makeIo(signal: AbortSignal): CliIo {
   };
 }
 
+/** How long a command may take to stop after Ctrl-C before the process ends anyway. */
+const INTERRUPT_GRACE_MS = 5000;
+
 /** Runs bftp with `args` and returns the exit code. */
 async function main(args: string[]): Promise<number> {
   const [name, ...rest] = args;
@@ -58,7 +61,18 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   const controller = new AbortController();
-  const stop = () => controller.abort();
+  // The first Ctrl-C (or SIGTERM) asks the command to stop and clean up. Some waits cannot be
+  // cut from here (opening a FIFO nobody opens from the other end): a second signal, or the
+  // command still running after a grace period, ends the process.
+  const stopNow = () => {
+    console.error("bftp: Interrupted");
+    Deno.exit(130);
+  };
+  const stop = () => {
+    if (controller.signal.aborted) stopNow();
+    controller.abort();
+    Deno.unrefTimer(setTimeout(stopNow, INTERRUPT_GRACE_MS));
+  };
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   for (const s of signals) Deno.addSignalListener(s, stop);
   try {

@@ -91,6 +91,33 @@ export function stringFlag(values: ParsedFlags["values"], name: string): string 
 }
 
 /**
+ * Reads `--host`: the address to listen on.
+ *
+ * @param values Parsed values.
+ * @param fallback The default address.
+ * @returns The host.
+ * @throws {UsageError} When it is empty.
+ *
+ * @example
+ * ```ts
+ * import { hostFlag } from "./args.ts";
+ * import { deepEqual, throws } from "node:assert/strict";
+ *
+ * deepEqual(hostFlag({}, "127.0.0.1"), "127.0.0.1");
+ * deepEqual(hostFlag({ host: "::" }, "127.0.0.1"), "::");
+ * throws(() => hostFlag({ host: "" }, "127.0.0.1"), /--host/);
+ * ```
+ */
+export function hostFlag(values: ParsedFlags["values"], fallback: string): string {
+  const host = stringFlag(values, "host");
+  if (host === undefined) return fallback;
+  if (host.trim() === "") {
+    throw new UsageError('Invalid value "" for --host: give an address or a host name');
+  }
+  return host;
+}
+
+/**
  * Reads a string flag given any number of times.
  *
  * @param values Parsed values.

@@ -138,6 +138,15 @@ async function checkReportPath(path: string): Promise<void> {
     throw localIoError("write", path, e);
   });
   if (there?.isDirectory) throw new LocalIoError(`Cannot write "${path}": is a folder`);
+  // Opening it is the only sure test (a read-only folder, /proc): an existing file is opened
+  // without truncating it, a new one is made and removed again.
+  try {
+    const file = await Deno.open(path, { write: true, create: there === null });
+    file.close();
+    if (there === null) await Deno.remove(path);
+  } catch (e) {
+    throw localIoError("write", path, e);
+  }
 }
 
 async function writeReportFile(path: string, text: string): Promise<void> {

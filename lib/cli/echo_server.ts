@@ -11,7 +11,7 @@ import { connectionBudget } from "../echo/file_limit.ts";
 import { formatHostPort } from "../echo/host_port.ts";
 import { formatWorkerStats } from "../echo/report.ts";
 import { type EchoServerEvent, startEchoServer } from "../echo/server.ts";
-import { intFlag, parseFlags, portFlag, stringFlag } from "./args.ts";
+import { hostFlag, intFlag, parseFlags, portFlag, stringFlag } from "./args.ts";
 import { loadServerTls } from "../transport/tls_files.ts";
 import type { Command } from "./command.ts";
 import { type CliIo, writeLine } from "./io.ts";
@@ -94,7 +94,7 @@ export const echoServerCommand: Command = {
       : undefined;
     const server = await startEchoServer({
       tls: tls === undefined ? undefined : { cert: tls.cert, key: tls.key },
-      hostname: stringFlag(values, "host") ?? "127.0.0.1",
+      hostname: hostFlag(values, "127.0.0.1"),
       port: portFlag(values, "port", 2525),
       workers,
       maxConnections,

@@ -115,6 +115,7 @@ export const getCommand: Command = {
       throw new UsageError(`"${destArg}" is not a folder: with several URLs DEST must be one`);
     }
     const sessions = new SessionPool(io, values);
+    const written = new Set<string>();
     const progress = progressFor(io, values.quiet === true);
     try {
       return await eachSource(urls, io, async (urlText) => {
@@ -146,6 +147,11 @@ export const getCommand: Command = {
         }
         let dest = destArg ?? safeLocalName(name);
         if (await isDir(dest)) dest = join(dest, safeLocalName(name));
+        // As cp: a file this command has just written is not overwritten by the next URL.
+        if (written.has(dest)) {
+          throw new UsageError(`Will not overwrite "${dest}", just written, with "${urlText}"`);
+        }
+        written.add(dest);
         await downloadFile(client, url.path, dest, { progress, resume, preserve });
       });
     } finally {

@@ -16,7 +16,7 @@ import { Progress } from "../transfer/progress.ts";
 import { parseFingerprint } from "../transport/fingerprint.ts";
 import { loadCaCerts, loadServerTls } from "../transport/tls_files.ts";
 import type { ClientTlsOptions, TransportConn } from "../transport/types.ts";
-import { numberFlag, parseFlags, portFlag, stringFlag } from "./args.ts";
+import { hostFlag, numberFlag, parseFlags, portFlag, stringFlag } from "./args.ts";
 import { type CliIo, writeLine } from "./io.ts";
 
 /** Which way round the connection is made, and TLS: the listening end is the TLS server. */
@@ -141,7 +141,7 @@ export function parsePipeArgs(args: string[]): PipeArgs {
       file: positionals[0] ?? "-",
       end: {
         listen: true,
-        hostname: stringFlag(values, "host") ?? "127.0.0.1",
+        hostname: hostFlag(values, "127.0.0.1"),
         port: portFlag(values, "listen", 0),
         timeout: numberFlag(values, "timeout", 0),
         tls: cert !== undefined && key !== undefined ? { cert, key } : undefined,

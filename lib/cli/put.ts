@@ -81,7 +81,7 @@ export const putCommand: Command = {
       let sharedFolder: string | null = null;
       if (srcs.length > 1) {
         const { client, url } = await sessions.open(urlText);
-        sharedFolder = url.path.endsWith("/") || (await client.isFolder(url.path))
+        sharedFolder = url.path === "/" || (await client.isFolder(url.path))
           ? url.path.replace(/\/?$/, "/")
           : null;
         if (sharedFolder === null) {

@@ -6,7 +6,7 @@
  */
 
 import { basename, dirname, join } from "node:path";
-import { LOCAL_TEMP_INFIX } from "../client/local.ts";
+import { isSpecialDestination, LOCAL_TEMP_INFIX } from "../client/local.ts";
 import { sideStem } from "../client/side_names.ts";
 import { ConnectionError, localIoError } from "../errors.ts";
 import type { ByteWriter } from "../framing/types.ts";
@@ -38,7 +38,17 @@ Examples:
 The wire format is in docs/PIPE.md.`;
 
 /** Opens the temporary file beside `dest`. */
-async function openTemp(dest: string): Promise<{ file: Deno.FsFile; path: string }> {
+async function openTemp(
+  dest: string,
+): Promise<{ file: Deno.FsFile; path: string; inPlace: boolean }> {
+  // A FIFO or a device (/dev/null, /dev/stdout) is written into; it cannot be replaced.
+  if (await isSpecialDestination(dest)) {
+    try {
+      return { file: await Deno.open(dest, { write: true }), path: dest, inPlace: true };
+    } catch (e) {
+      throw localIoError("write", dest, e);
+    }
+  }
   try {
     if ((await Deno.stat(dest)).isDirectory) throw new Deno.errors.IsADirectory();
   } catch (e) {
@@ -51,7 +61,11 @@ async function openTemp(dest: string): Promise<{ file: Deno.FsFile; path: string
     `${sideStem(basename(dest))}${LOCAL_TEMP_INFIX}${crypto.randomUUID()}`,
   );
   try {
-    return { file: await Deno.open(path, { write: true, createNew: true, mode: 0o644 }), path };
+    return {
+      file: await Deno.open(path, { write: true, createNew: true, mode: 0o644 }),
+      path,
+      inPlace: false,
+    };
   } catch (e) {
     throw localIoError("write", dest, e, { notFound: "its folder does not exist" });
   }
@@ -90,7 +104,11 @@ export const recvCommand: Command = {
         : {
           write: (p) => {
             try {
-              return Promise.resolve(temp.file.writeSync(p));
+              // A FIFO's reader sets the pace: wait for it without blocking the event loop
+              // (Ctrl-C must still be heard). A file takes the fast synchronous write.
+              return temp.inPlace
+                ? temp.file.write(p).catch((e) => sinkFailed(localIoError("write", file, e)))
+                : Promise.resolve(temp.file.writeSync(p));
             } catch (e) {
               return sinkFailed(
                 localIoError("write", file, e, { notFound: "its folder does not exist" }),
@@ -111,7 +129,10 @@ export const recvCommand: Command = {
       } finally {
         io.signal.removeEventListener("abort", stop);
       }
-      if (temp !== undefined) {
+      if (temp?.inPlace) {
+        temp.file.close();
+        kept = true;
+      } else if (temp !== undefined) {
         temp.file.close();
         try {
           await Deno.rename(temp.path, file);
@@ -128,7 +149,7 @@ export const recvCommand: Command = {
         } catch {
           // Already closed before the rename failed.
         }
-        await Deno.remove(temp.path).catch(() => {});
+        if (!temp.inPlace) await Deno.remove(temp.path).catch(() => {});
       }
     }
   },

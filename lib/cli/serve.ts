@@ -17,7 +17,15 @@ import {
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_PER_CLIENT,
 } from "../server/limits.ts";
-import { intFlag, numberFlag, type ParsedFlags, parseFlags, portFlag, stringFlag } from "./args.ts";
+import {
+  hostFlag,
+  intFlag,
+  numberFlag,
+  type ParsedFlags,
+  parseFlags,
+  portFlag,
+  stringFlag,
+} from "./args.ts";
 import type { Command } from "./command.ts";
 import { type CliIo, writeLine } from "./io.ts";
 import { ConnectionError, LocalIoError, UsageError } from "../errors.ts";
@@ -134,10 +142,14 @@ export const serveCommand: Command = {
     const workers = intFlag(values, "workers", 1);
     if (workers < 1) throw new UsageError(`Invalid value "${workers}" for --workers: at least 1`);
     const maxConnections = intFlag(values, "max-connections", DEFAULT_MAX_CONNECTIONS);
+    if (maxConnections < 1) {
+      // 0 would refuse every client (unlike --max-per-client 0, "no limit per address").
+      throw new UsageError(`Invalid value "${maxConnections}" for --max-connections: at least 1`);
+    }
     const maxPerClient = intFlag(values, "max-per-client", DEFAULT_MAX_PER_CLIENT);
     const handshakeTimeout = numberFlag(values, "handshake-timeout", DEFAULT_HANDSHAKE_TIMEOUT);
     const idleTimeout = numberFlag(values, "idle-timeout", DEFAULT_IDLE_TIMEOUT);
-    const hostname = stringFlag(values, "host") ?? "127.0.0.1";
+    const hostname = hostFlag(values, "127.0.0.1");
     const port = portFlag(values, "port", 2121);
     const tls = certPath !== undefined && keyPath !== undefined
       ? await loadServerTls(certPath, keyPath)

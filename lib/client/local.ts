@@ -182,8 +182,17 @@ function createTemporary(dest: string): { temp: string; file: Deno.FsFile } {
  *
  * @param dest The destination the user gave.
  * @returns Whether `dest` is such a special file.
+ *
+ * @example
+ * ```ts
+ * import { isSpecialDestination } from "./local.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(await isSpecialDestination("/dev/null"), true);
+ * deepEqual(await isSpecialDestination("/nonexistent/new.bin"), false);
+ * ```
  */
-async function isSpecialDestination(dest: string): Promise<boolean> {
+export async function isSpecialDestination(dest: string): Promise<boolean> {
   let info: Deno.FileInfo;
   try {
     info = await Deno.stat(dest);

@@ -97,3 +97,22 @@ Deno.test("e2e: listening on a host name that does not resolve is exit 4, for ev
     );
   }
 });
+
+Deno.test("e2e: an empty --host and serve --max-connections 0 are usage errors (exit 2)", async () => {
+  await using dir = await tempDir();
+  for (
+    const args of [
+      ["serve", dir.path, "--port", "0", "--host="],
+      ["echo-server", "--port", "0", "--host="],
+      ["recv", "--listen", "0", "--host="],
+      ["send", "--listen", "0", "--host="],
+    ]
+  ) {
+    assertFailure(await runBftp(args, { stdin: "" }), 2, /Invalid value "" for --host/);
+  }
+  assertFailure(
+    await runBftp(["serve", dir.path, "--port", "0", "--max-connections", "0"]),
+    2,
+    /--max-connections: at least 1/,
+  );
+});

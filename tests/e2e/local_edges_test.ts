@@ -6,6 +6,7 @@ import { deepEqual, equal, ok } from "node:assert/strict";
 import {
   assertFailure,
   BFTP_BIN,
+  closedPort,
   findTemporaries,
   readText,
   runBftp,
@@ -240,4 +241,39 @@ Deno.test("e2e: -p keeps modification times and permission bits both ways, as sc
     await runBftp(["get", "-p", "--resume", `${server.url}/tree/down.txt`, local.join("r.txt")]),
   );
   deepEqual(await info(local.join("r.txt")), [when.getTime(), 0o600]);
+});
+
+Deno.test("e2e: recv writes into a FIFO DEST instead of replacing it", async () => {
+  await using local = await tempDir();
+  await mkfifo(local.join("fifo"));
+  const port = closedPort();
+  const reading = Deno.readTextFile(local.join("fifo"));
+  const receiving = runBftp(["recv", "--listen", String(port), "-q", local.join("fifo")]);
+  // The sender retries a refused connection until the receiver listens.
+  ok0(await runBftp(["send", `127.0.0.1:${port}`, "-q"], { stdin: "through the pipe\n" }));
+  const received = await receiving;
+  equal(received.code, 0, received.stderr);
+  equal(received.stdout, "");
+  equal(await reading, "through the pipe\n");
+  ok((await Deno.lstat(local.join("fifo"))).isFifo, "the FIFO is still a FIFO");
+});
+
+Deno.test("e2e: Ctrl-C while a FIFO waits for its other end still ends the command (exit 130)", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  await Deno.writeTextFile(root.join("a.txt"), "a");
+  await mkfifo(local.join("nobody-reads"));
+  await using server = await startServe(root.path);
+  const child = spawnBftp(["get", `${server.url}/a.txt`, local.join("nobody-reads")]);
+  const stderr = readText(child.stderr);
+  const stdout = readText(child.stdout);
+  // Give it time to reach the blocking open of the FIFO.
+  await new Promise((r) => setTimeout(r, 1500));
+  const started = performance.now();
+  child.kill("SIGINT");
+  const status = await child.status;
+  equal(status.code, 130);
+  equal(await stderr, "bftp: Interrupted\n");
+  equal(await stdout, "");
+  ok(performance.now() - started < 15_000);
 });

@@ -100,7 +100,9 @@ Deno.test("e2e: bftp put SRC SRC... URL uploads each into the folder, over one s
   await server.waitForLog(/ PUT "\/in\/two\.txt" ok /);
   equal(clientsOf(server.logLines(/ PUT "\/in\/(one\.bin|two\.txt)" ok /)).size, 1, "one session");
 
-  // With -r, files and folders mix; each lands under its own name.
+  // With -r, files and folders mix; each lands under its own name (in a folder that exists,
+  // as cp and scp want it).
+  ok0(await runBftp(["mkdir", `${server.url}/r`]));
   ok0(await runBftp(["put", "-r", local.join("tree"), local.join("two.txt"), `${server.url}/r/`]));
   equal(await Deno.readTextFile(root.join("r", "tree", "deep", "leaf.txt")), "leaf");
   equal(await Deno.readTextFile(root.join("r", "two.txt")), "two");
@@ -174,4 +176,32 @@ Deno.test("e2e: hash, rm, mkdir and rmdir take several URLs, report a failing on
   // One session served every URL of a command.
   await server.waitForLog(/ DELETE "\/c\.txt" ok /);
   equal(clientsOf(server.logLines(/ DELETE "/)).size, 1, "one session for rm");
+});
+
+Deno.test("e2e: several sources: a missing remote folder and a name written twice are refused", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  await Deno.mkdir(root.join("sub"));
+  await Deno.writeTextFile(root.join("a.txt"), "top");
+  await Deno.writeTextFile(root.join("sub", "a.txt"), "sub");
+  await Deno.writeTextFile(local.join("x.txt"), "x");
+  await Deno.writeTextFile(local.join("y.txt"), "y");
+  await using server = await startServe(root.path);
+
+  assertFailure(
+    await runBftp(["put", local.join("x.txt"), local.join("y.txt"), `${server.url}/missing/`]),
+    2,
+    /is not a folder on the server/,
+  );
+  deepEqual(await listNames(root.path), ["a.txt", "sub"]);
+
+  await Deno.mkdir(local.join("in"));
+  const twice = await runBftp([
+    "get",
+    `${server.url}/a.txt`,
+    `${server.url}/sub/a.txt`,
+    local.join("in"),
+  ]);
+  assertFailure(twice, 2, /Will not overwrite ".*a\.txt", just written/);
+  equal(await Deno.readTextFile(local.join("in", "a.txt")), "top");
 });
