@@ -284,6 +284,8 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckReport> {
       const dest = join(workDir, `get-${index + 1}-${file.name.replace(/[\/\\]/g, "_")}`);
       for (let i = 1; i <= iterations && !signal?.aborted; i++) {
         const put = await transfer(file, "put", i, remote, null);
+        // A transfer cut by the interruption did not fail: it is left out of the report.
+        if (signal?.aborted && put.outcome === "error") break;
         records.push(put);
         options.onProgress?.({
           file,
@@ -296,6 +298,7 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckReport> {
         const get = put.outcome === "error"
           ? skipped(file, i, "Not run: the PUT of this iteration failed")
           : await transfer(file, "get", i, remote, dest);
+        if (signal?.aborted && get.outcome === "error") break;
         records.push(get);
         options.onProgress?.({
           file,

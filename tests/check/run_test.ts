@@ -117,6 +117,36 @@ Deno.test("check/run: runCheck() records an unreadable source as an error and go
   });
 });
 
+Deno.test("check/run: a transfer cut by the interruption is left out, not counted as a failure", async () => {
+  await withWorkDir(async (dir) => {
+    const target = await startInProcessServer({ fsync: false });
+    try {
+      const controller = new AbortController();
+      const file = await generateFile(dir, 16 * 1024 * 1024);
+      const report = await runCheck({
+        target,
+        files: [file],
+        workDir: dir,
+        iterations: 5,
+        signal: controller.signal,
+        onProgress: (p) => {
+          // Lands while the next PUT is in flight (or just after it, which is fine too).
+          if (p.record.iteration === 1 && p.record.direction === "get") {
+            setTimeout(() => controller.abort(), 5);
+          }
+        },
+      });
+      equal(report.interrupted, true);
+      deepEqual(report.failures, []);
+      ok(report.iterations.length >= 2);
+      ok(report.iterations.every((r) => r.outcome === "ok"), JSON.stringify(report.iterations));
+      for (const s of report.summaries) equal(s.verdicts.identity.status, "pass");
+    } finally {
+      await target.close();
+    }
+  });
+});
+
 Deno.test("check/run: runCheck() stops early when aborted and says so", async () => {
   await withWorkDir(async (dir) => {
     const target = await startInProcessServer({ fsync: false });
