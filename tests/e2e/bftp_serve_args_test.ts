@@ -116,3 +116,19 @@ Deno.test("e2e: an empty --host and serve --max-connections 0 are usage errors (
     /--max-connections: at least 1/,
   );
 });
+
+Deno.test("e2e: a second serve --workers 2 on a port that another one holds is refused (exit 4), not joined", async () => {
+  await using dir = await tempDir();
+  await using first = await startServe(dir.path, ["--workers", "2"]);
+  const port = /:(\d+)$/.exec(first.url)![1]!;
+  for (const workers of ["2", "1"]) {
+    assertFailure(
+      await runBftp(["serve", dir.path, "--port", port, "--workers", workers]),
+      4,
+      /address (already )?in use/,
+    );
+  }
+  // The first one still serves.
+  const pwd = await runBftp(["shell", first.url], { stdin: "pwd\n" });
+  equal(pwd.stdout, "/\n", pwd.stderr);
+});
