@@ -138,6 +138,27 @@ export function discardPartialSync(dest: string): void {
 }
 
 /**
+ * The version a resumed download asks for: the one its partial file came
+ * from, or, when the remote file has the same size and only a new
+ * modification time (a `touch`, a copy that kept the content), the new one,
+ * if the server's SHA-256 of it is still the one recorded: the content is
+ * what matters, as rsync's checksums see it.
+ */
+async function touchedButSame(
+  client: BftpClient,
+  remote: string,
+  version: FileVersion,
+): Promise<FileVersion> {
+  if (version.sha256 === undefined) return version;
+  const now = await client.stat(remote);
+  if (now.type !== "file" || now.size !== version.size || now.mtime === version.mtime) {
+    return version;
+  }
+  const { sha256 } = await client.hash(remote);
+  return sha256 === version.sha256 ? { ...version, mtime: now.mtime } : version;
+}
+
+/**
  * Downloads one remote file to `dest`, resumably: continues the partial
  * file a cut download left (when it is part of the same remote path and
  * version), verifies the whole file's SHA-256, and only then renames it to
@@ -189,6 +210,9 @@ export async function downloadResumable(
     let transfer: TransferOptions = {};
     let attributes: { mtime: number | null; mode: number | null } | undefined;
     let body: BodyResult;
+    const expect = offset > 0 && state !== null
+      ? await touchedButSame(client, remote, state.version)
+      : undefined;
     try {
       body = await client.get(remote, {
         write: (p) => {
@@ -199,9 +223,7 @@ export async function downloadResumable(
           }
         },
       }, {
-        resume: offset > 0 && state !== null
-          ? { offset, expect: state.version, hash: prefix.hash }
-          : undefined,
+        resume: expect === undefined ? undefined : { offset, expect, hash: prefix.hash },
         onReply: async (reply) => {
           if (reply.offset === 0 && offset > 0) {
             // The server sends the whole file: start over.

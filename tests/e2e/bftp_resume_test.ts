@@ -34,7 +34,7 @@ const MTIME = 1767225600;
  * A fake server that answers one session's GET with the file's true size
  * and time, then sends only the first `cut` bytes of the body and hangs up.
  */
-function cuttingServer(data: Uint8Array, cut: number) {
+function cuttingServer(data: Uint8Array, cut: number, options: { withHash?: boolean } = {}) {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const served = (async () => {
     const conn = await listener.accept();
@@ -52,7 +52,12 @@ function cuttingServer(data: Uint8Array, cut: number) {
         if (req.op === "GET") {
           await writeSized(
             conn,
-            encodeMessage({ ok: true, size: data.byteLength, mtime: MTIME * 1000 }),
+            encodeMessage({
+              ok: true,
+              size: data.byteLength,
+              mtime: MTIME * 1000,
+              ...(options.withHash ? { sha256: sha256(data) } : {}),
+            }),
           );
           await writeAll(conn, encoder.encode(hex(data.byteLength, 16)));
           await writeAll(conn, data.subarray(0, cut));
@@ -112,6 +117,38 @@ Deno.test("e2e: get --resume continues a cut download and checks the whole file"
   deepEqual(await listNames(dir.path), ["big.bin", "root"]);
   // Only the rest was sent.
   await server.waitForLog(new RegExp(`GET "/big.bin" from ${CUT} ok ${6_000_000 - CUT}B`));
+});
+
+Deno.test("e2e: get --resume goes on after a mere touch of the remote file (same SHA-256), not after a change", async () => {
+  await using dir = await tempDir();
+  await Deno.mkdir(dir.join("root"));
+  const data = randomBytes(2_000_000);
+  const CUT = 700_000;
+  for (const dest of ["touched.bin", "changed.bin"]) {
+    await using fake = cuttingServer(data, CUT, { withHash: true });
+    const cut = await runBftp(["get", "--resume", `${fake.url}/big.bin`, dir.join(dest)]);
+    equal(cut.code, 4, cut.stderr);
+  }
+  // The real server has the same bytes with a new time (a touch).
+  await Deno.writeFile(dir.join("root", "big.bin"), data);
+  await using server = await startServe(dir.join("root"));
+  const resumed = await runBftp([
+    "get",
+    "--resume",
+    `${server.url}/big.bin`,
+    dir.join("touched.bin"),
+  ]);
+  equal(resumed.code, 0, resumed.stderr);
+  equal(await sha256File(dir.join("touched.bin")), sha256(data));
+  await server.waitForLog(new RegExp(`GET "/big.bin" from ${CUT} ok ${2_000_000 - CUT}B`));
+  // Same size, other bytes: refused as before.
+  const other = randomBytes(2_000_000);
+  await Deno.writeFile(dir.join("root", "big.bin"), other);
+  assertFailure(
+    await runBftp(["get", "--resume", `${server.url}/big.bin`, dir.join("changed.bin")]),
+    9,
+    /changed on the server/,
+  );
 });
 
 Deno.test("e2e: get --resume of a file that changed meanwhile is refused with exit 9, then starts afresh", async () => {
