@@ -267,8 +267,9 @@ Deno.test("e2e: Ctrl-C while a FIFO waits for its other end still ends the comma
   const child = spawnBftp(["get", `${server.url}/a.txt`, local.join("nobody-reads")]);
   const stderr = readText(child.stderr);
   const stdout = readText(child.stdout);
-  // Give it time to reach the blocking open of the FIFO.
-  await new Promise((r) => setTimeout(r, 1500));
+  // Its STAT has been answered (so its Ctrl-C handler is in place); then it opens the FIFO.
+  await server.waitForLog(/ STAT "\/a\.txt" ok /);
+  await new Promise((r) => setTimeout(r, 300));
   const started = performance.now();
   child.kill("SIGINT");
   const status = await child.status;
