@@ -4,6 +4,7 @@
  * @module
  */
 
+import { removeTree } from "../client/remove_tree.ts";
 import { UsageError } from "../errors.ts";
 import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
@@ -14,19 +15,32 @@ import { forEachUrl } from "./sources.ts";
 /** The `rm` subcommand. */
 export const rmCommand: Command = {
   name: "rm",
-  summary: "remove remote files",
-  help: `Usage: bftp rm URL...
+  summary: "remove remote files (-r: folders with everything in them)",
+  help: `Usage: bftp rm [-r] URL...
 
-Removes each file (not folders: see rmdir). With several URLs, one that fails
-is reported and the others go on; the exit code is then the last failure's.
+Removes each file (not folders: see rmdir, or -r). With several URLs, one that
+fails is reported and the others go on; the exit code is then the last
+failure's.
+
+Options:
+  -r, --recursive   remove folders and everything in them (links are removed,
+                    never followed); the served root itself is refused
 
 ${CONNECTION_HELP}
 
-Example:
-  bftp rm bftp://127.0.0.1:2121/old.log`,
+Examples:
+  bftp rm bftp://127.0.0.1:2121/old.log
+  bftp rm -r bftp://127.0.0.1:2121/old-builds`,
   async run(args: string[], io: CliIo): Promise<number> {
-    const { values, positionals } = parseFlags(args, { ...CONNECTION_FLAGS });
+    const { values, positionals } = parseFlags(args, {
+      ...CONNECTION_FLAGS,
+      recursive: { type: "boolean", short: "r" },
+    });
     if (positionals.length === 0) throw new UsageError("Missing URL");
-    return await forEachUrl(positionals, io, values, (client, url) => client.delete(url.path));
+    const recursive = values.recursive === true;
+    return await forEachUrl(positionals, io, values, async (client, url) => {
+      if (recursive) await removeTree(client, url.path);
+      else await client.delete(url.path);
+    });
   },
 };

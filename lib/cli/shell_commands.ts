@@ -18,6 +18,7 @@ import {
 } from "../client/local.ts";
 import { LocalIoError, RemoteError, UsageError } from "../errors.ts";
 import type { Entry } from "../protocol/messages.ts";
+import { removeTree } from "../client/remove_tree.ts";
 import { parseFlags } from "./args.ts";
 import { skipNotice } from "./session.ts";
 import { formatListing, formatStat } from "./format.ts";
@@ -212,12 +213,17 @@ const put: ShellCommand = {
 const rm: ShellCommand = {
   name: "rm",
   aliases: ["delete"],
-  usage: "rm PATH...",
-  summary: "remove files (stops at the first error)",
+  usage: "rm [-r] PATH...",
+  summary: "remove files, or folders with everything in them with -r (stops at the first error)",
   async run(ctx, args) {
-    const { positionals } = parseFlags(args, {});
+    const { values, positionals } = parseFlags(args, {
+      recursive: { type: "boolean", short: "r" },
+    });
     exactly(positionals, 1, Infinity, "PATH");
-    for (const path of positionals) await ctx.client.delete(path);
+    for (const path of positionals) {
+      if (values.recursive === true) await removeTree(ctx.client, path);
+      else await ctx.client.delete(path);
+    }
   },
 };
 

@@ -205,3 +205,27 @@ Deno.test("e2e: several sources: a missing remote folder and a name written twic
   assertFailure(twice, 2, /Will not overwrite ".*a\.txt", just written/);
   equal(await Deno.readTextFile(local.join("in", "a.txt")), "top");
 });
+
+Deno.test("e2e: rm -r removes folders with everything in them, never follows a link, and refuses the root", async () => {
+  await using root = await tempDir();
+  await using outside = await tempDir();
+  await Deno.writeTextFile(outside.join("keep.txt"), "keep");
+  await Deno.mkdir(root.join("tree", "deep", "deeper"), { recursive: true });
+  await Deno.writeTextFile(root.join("tree", "a.txt"), "a");
+  await Deno.writeTextFile(root.join("tree", "deep", "deeper", "b.txt"), "b");
+  await Deno.symlink(outside.path, root.join("tree", "link-out"));
+  await Deno.writeTextFile(root.join("file.txt"), "f");
+  await Deno.writeTextFile(root.join("stays.txt"), "s");
+  await using server = await startServe(root.path);
+
+  ok0(await runBftp(["rm", "-r", `${server.url}/tree`, `${server.url}/file.txt`]));
+  deepEqual(await listNames(root.path), ["stays.txt"]);
+  equal(await Deno.readTextFile(outside.join("keep.txt")), "keep", "the link was not followed");
+  for (const url of [`${server.url}/`, `${server.url}/stays.txt/..`]) {
+    assertFailure(await runBftp(["rm", "-r", url]), 2, /Refusing to remove the served root/);
+  }
+  assertFailure(await runBftp(["rm", "-r", `${server.url}/missing`]), 10);
+  deepEqual(await listNames(root.path), ["stays.txt"]);
+  const shell = await runBftp(["shell", server.url], { stdin: "mkdir x\nmkdir x/y\nrm -r x\nls\n" });
+  equal(shell.stdout, "stays.txt\n", shell.stderr);
+});

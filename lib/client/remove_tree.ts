@@ -1,0 +1,80 @@
+/**
+ * `rm -r` on the client: removes a remote folder with everything in it,
+ * with the protocol's own requests (LIST, DELETE, RMDIR), deepest first.
+ *
+ * @module
+ */
+
+import { UsageError } from "../errors.ts";
+import type { BftpClient } from "./client.ts";
+
+/** What {@linkcode removeTree} removed. */
+export interface RemovedTree {
+  /** Files, links and other non-folders. */
+  files: number;
+  /** Folders, the top one included. */
+  folders: number;
+}
+
+function joinRemote(dir: string, name: string): string {
+  return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
+}
+
+/**
+ * Removes `path` and, when it is a folder, everything under it. A link is
+ * removed itself, never followed. The served root itself is refused, as
+ * `rm -r /` is by `rm --preserve-root`.
+ *
+ * @param client A connected client.
+ * @param path The remote file or folder.
+ * @returns How many files and folders were removed.
+ * @throws {UsageError} For the served root.
+ * @throws {RemoteError} From the server (NOT_FOUND, DENIED...): what was
+ *   removed before stays removed.
+ *
+ * @example
+ * ```ts
+ * import { removeTree } from "./remove_tree.ts";
+ * import { BftpClient } from "./client.ts";
+ * import { ServedRoot } from "../root/served_root.ts";
+ * import { startServer } from "../server/server.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/a/b`, { recursive: true });
+ * await Deno.writeTextFile(`${dir}/a/b/c.txt`, "c");
+ * const server = startServer({ root: await ServedRoot.open(dir), port: 0 });
+ * const client = await BftpClient.connect({ hostname: "127.0.0.1", port: server.addr.port });
+ * deepEqual(await removeTree(client, "/a"), { files: 1, folders: 2 });
+ * await client.quit();
+ * await server.close();
+ * deepEqual([...Deno.readDirSync(dir)], []);
+ * await Deno.remove(dir);
+ * ```
+ */
+export async function removeTree(client: BftpClient, path: string): Promise<RemovedTree> {
+  const top = await client.stat(path);
+  // The server names the root "/" whatever way the path leads there ("/", "a/..").
+  if (top.name === "/") throw new UsageError("Refusing to remove the served root");
+  const removed: RemovedTree = { files: 0, folders: 0 };
+  const walk = async (dir: string) => {
+    for (const entry of await client.list(dir)) {
+      const child = joinRemote(dir, entry.name);
+      if (entry.type === "dir") {
+        await walk(child);
+      } else {
+        await client.delete(child);
+        removed.files++;
+      }
+    }
+    await client.rmdir(dir);
+    removed.folders++;
+  };
+  if (top.type === "dir") {
+    await walk(path);
+  } else {
+    await client.delete(path);
+    removed.files++;
+  }
+  return removed;
+}
