@@ -226,6 +226,8 @@ Deno.test("e2e: rm -r removes folders with everything in them, never follows a l
   }
   assertFailure(await runBftp(["rm", "-r", `${server.url}/missing`]), 10);
   deepEqual(await listNames(root.path), ["stays.txt"]);
-  const shell = await runBftp(["shell", server.url], { stdin: "mkdir x\nmkdir x/y\nrm -r x\nls\n" });
+  const shell = await runBftp(["shell", server.url], {
+    stdin: "mkdir x\nmkdir x/y\nrm -r x\nls\n",
+  });
   equal(shell.stdout, "stays.txt\n", shell.stderr);
 });
