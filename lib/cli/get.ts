@@ -6,6 +6,7 @@
  */
 
 import { basename, join } from "node:path";
+import { expandRemoteGlob } from "../client/glob.ts";
 import { downloadFile, downloadTree, safeLocalName } from "../client/local.ts";
 import { type BftpError, LocalIoError, localIoError, UsageError } from "../errors.ts";
 import { parseFlags } from "./args.ts";
@@ -23,7 +24,9 @@ temporary file and is renamed to DEST only after its SHA-256 checks out; a
 failed check or a cut connection leaves no DEST and exits non-zero.
 
 With several URLs (as with cp and scp) each lands in DIR, an existing folder
-(default: the current one), or all go to stdout in turn with "-". URLs on the
+(default: the current one), or all go to stdout in turn with "-". A URL whose
+last part has wildcards (*, ?, [abc]; quote it from the shell) stands for the
+names that match in its folder, as scp host:'logs/*.gz' does. URLs on the
 same server share one session. A URL that fails is reported and the others go
 on; the exit code is then that of the last failure.
 
@@ -45,7 +48,8 @@ Examples:
   bftp get bftp://127.0.0.1:2121/backup.tar - | tar x
   bftp get --resume bftps://files.example.org/big.iso --fingerprint AB:CD:...
   bftp get -r bftp://127.0.0.1:2121/photos ./photos
-  bftp get bftp://127.0.0.1:2121/a.txt bftp://127.0.0.1:2121/b.txt ./inbox`;
+  bftp get bftp://127.0.0.1:2121/a.txt bftp://127.0.0.1:2121/b.txt ./inbox
+  bftp get 'bftp://127.0.0.1:2121/logs/*.gz' ./logs`;
 
 async function isDir(path: string): Promise<boolean> {
   try {
@@ -111,14 +115,22 @@ export const getCommand: Command = {
     const resume = values.resume === true;
     const preserve = values.preserve === true;
     if (resume && destArg === "-") throw new UsageError("Cannot resume a download to stdout");
-    if (urls.length > 1 && destArg !== undefined && destArg !== "-" && !(await isDir(destArg))) {
-      throw new UsageError(`"${destArg}" is not a folder: with several URLs DEST must be one`);
-    }
     const sessions = new SessionPool(io, values);
     const written = new Set<string>();
     const progress = progressFor(io, values.quiet === true);
     try {
-      return await eachSource(urls, io, async (urlText) => {
+      // Remote wildcards ('URL/logs/*.gz'), as scp takes them.
+      const sources: string[] = [];
+      for (const urlText of urls) {
+        const { client, url } = await sessions.open(urlText);
+        sources.push(...await expandRemoteGlob(client, urlText, url.path));
+      }
+      if (
+        sources.length > 1 && destArg !== undefined && destArg !== "-" && !(await isDir(destArg))
+      ) {
+        throw new UsageError(`"${destArg}" is not a folder: with several URLs DEST must be one`);
+      }
+      return await eachSource(sources, io, async (urlText) => {
         const { client, url } = await sessions.open(urlText);
         if (destArg === "-") {
           const sink = stdoutSink(io, () => client.close());

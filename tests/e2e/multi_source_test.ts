@@ -231,3 +231,26 @@ Deno.test("e2e: rm -r removes folders with everything in them, never follows a l
   });
   equal(shell.stdout, "stays.txt\n", shell.stderr);
 });
+
+Deno.test("e2e: get takes remote wildcards as scp does, and a file of that very name first", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  await Deno.mkdir(root.join("logs"));
+  for (const name of ["a.log", "b.log", "c.txt", ".hidden.log"]) {
+    await Deno.writeTextFile(root.join("logs", name), name);
+  }
+  await using server = await startServe(root.path);
+
+  await Deno.mkdir(local.join("got"));
+  ok0(await runBftp(["get", `${server.url}/logs/*.log`, local.join("got")]));
+  deepEqual(await listNames(local.join("got")), ["a.log", "b.log"]);
+  const cat = await runBftp(["get", `${server.url}/logs/[bc].*`, "-"]);
+  ok0(cat);
+  equal(cat.stdout, "b.logc.txt");
+  // No match: reported as not found, exit 10.
+  assertFailure(await runBftp(["get", `${server.url}/logs/*.zip`, "-"]), 10, /not found/);
+  // A file literally named "*.log" is that file.
+  await Deno.writeTextFile(root.join("logs", "*.log"), "literal");
+  const literal = await runBftp(["get", `${server.url}/logs/*.log`, "-"]);
+  equal(literal.stdout, "literal", literal.stderr);
+});
