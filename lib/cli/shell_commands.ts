@@ -12,12 +12,14 @@ import type { BftpClient, TransferOptions } from "../client/client.ts";
 import {
   downloadFile,
   downloadTree,
+  type LocalTransferOptions,
   safeLocalName,
   uploadFile,
   uploadTree,
 } from "../client/local.ts";
 import { LocalIoError, RemoteError, UsageError } from "../errors.ts";
 import type { Entry } from "../protocol/messages.ts";
+import { expandRemoteGlob } from "../client/glob.ts";
 import { removeTree } from "../client/remove_tree.ts";
 import { parseFlags } from "./args.ts";
 import { skipNotice } from "./session.ts";
@@ -140,35 +142,52 @@ const get: ShellCommand = {
       preserve: { type: "boolean", short: "p" },
     });
     exactly(positionals, 1, 2, "REMOTE");
-    const [remote, local] = positionals as [string, string | undefined];
+    const [pattern, local] = positionals as [string, string | undefined];
     const recursive = values.recursive === true;
     const options = {
       progress: ctx.progress,
       onSkip: skipNotice(ctx.io),
       preserve: values.preserve === true,
     };
-    if (local === "-") {
-      if (recursive) throw new UsageError("Cannot write a folder tree to stdout");
-      await ctx.client.get(remote, ctx.io.stdout);
-      return;
-    }
-    const entry = await ctx.client.stat(remote);
-    const name = remoteName(remote);
-    if (entry.type === "dir") {
-      if (!recursive) throw new UsageError(`"${remote}" is a folder: use get -r`);
-      const unnamed = name === "" || name === "." || name === "..";
-      let dest = local ?? (unnamed ? "." : safeLocalName(name));
-      if (local !== undefined && !unnamed && (await localKind(local)) === "dir") {
-        dest = join(local, safeLocalName(name));
+    const remotes = await expandRemoteGlob(ctx.client, pattern, pattern);
+    if (remotes.length > 1 && local !== undefined && local !== "-") {
+      if ((await localKind(local)) !== "dir") {
+        throw new UsageError(`"${local}" is not a folder: "${pattern}" names several files`);
       }
-      await downloadTree(ctx.client, remote, dest, options);
-      return;
     }
-    let dest = local ?? safeLocalName(name);
-    if ((await localKind(dest)) === "dir") dest = join(dest, safeLocalName(name));
-    await downloadFile(ctx.client, remote, dest, options);
+    for (const remote of remotes) await getOne(ctx, remote, local, recursive, options);
   },
 };
+
+/** One `get` of the shell, after wildcards. */
+async function getOne(
+  ctx: ShellContext,
+  remote: string,
+  local: string | undefined,
+  recursive: boolean,
+  options: LocalTransferOptions,
+): Promise<void> {
+  if (local === "-") {
+    if (recursive) throw new UsageError("Cannot write a folder tree to stdout");
+    await ctx.client.get(remote, ctx.io.stdout);
+    return;
+  }
+  const entry = await ctx.client.stat(remote);
+  const name = remoteName(remote);
+  if (entry.type === "dir") {
+    if (!recursive) throw new UsageError(`"${remote}" is a folder: use get -r`);
+    const unnamed = name === "" || name === "." || name === "..";
+    let dest = local ?? (unnamed ? "." : safeLocalName(name));
+    if (local !== undefined && !unnamed && (await localKind(local)) === "dir") {
+      dest = join(local, safeLocalName(name));
+    }
+    await downloadTree(ctx.client, remote, dest, options);
+    return;
+  }
+  let dest = local ?? safeLocalName(name);
+  if ((await localKind(dest)) === "dir") dest = join(dest, safeLocalName(name));
+  await downloadFile(ctx.client, remote, dest, options);
+}
 
 const put: ShellCommand = {
   name: "put",
@@ -220,9 +239,11 @@ const rm: ShellCommand = {
       recursive: { type: "boolean", short: "r" },
     });
     exactly(positionals, 1, Infinity, "PATH");
-    for (const path of positionals) {
-      if (values.recursive === true) await removeTree(ctx.client, path);
-      else await ctx.client.delete(path);
+    for (const pattern of positionals) {
+      for (const path of await expandRemoteGlob(ctx.client, pattern, pattern)) {
+        if (values.recursive === true) await removeTree(ctx.client, path);
+        else await ctx.client.delete(path);
+      }
     }
   },
 };

@@ -61,8 +61,8 @@ export function globToRegExp(pattern: string): RegExp {
  * "not found".
  *
  * @param client A session with the URL's server.
- * @param urlText The URL as given.
- * @param path Its path.
+ * @param urlText The URL as given (or, in the shell, the path itself).
+ * @param path Its path: absolute, or relative to the session's current folder.
  * @returns The URLs to fetch.
  *
  * @example
@@ -100,7 +100,8 @@ export async function expandRemoteGlob(
   } catch (e) {
     if (!(e instanceof RemoteError && e.code === "NOT_FOUND")) throw e;
   }
-  const folder = path.slice(0, cut + 1) || "/";
+  // A relative path (the shell's) lists the session's current folder.
+  const folder = cut < 0 ? "." : path.slice(0, cut + 1) || "/";
   const re = globToRegExp(pattern);
   const names = (await client.list(folder)).map((entry) => entry.name).filter((n) => re.test(n))
     .sort();

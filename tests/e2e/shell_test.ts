@@ -260,3 +260,29 @@ Deno.test("e2e: bftp shell get -p and put -p keep times and permission bits", as
     deepEqual([info.mtime?.getTime(), info.mode! & 0o777], [when.getTime(), 0o600], path);
   }
 });
+
+Deno.test("e2e: bftp shell get and rm take wildcards, relative to the current folder", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  await Deno.mkdir(root.join("logs"));
+  for (const name of ["a.log", "b.log", "keep.txt"]) {
+    await Deno.writeTextFile(root.join("logs", name), name);
+  }
+  await using server = await startServe(root.path);
+  await Deno.mkdir(local.join("in"));
+  const run = await runBftp(["shell", server.url], {
+    stdin: `cd logs\nget *.log ${local.join("in")}\nrm *.log\nls\n`,
+  });
+  equal(run.code, 0, run.stderr);
+  equal(run.stdout, "keep.txt\n");
+  deepEqual(await listNames(local.join("in")), ["a.log", "b.log"]);
+  // One match goes where it is asked, even to a file; several into a file are refused.
+  await Deno.writeTextFile(root.join("logs", "c.log"), "c");
+  await Deno.writeTextFile(root.join("logs", "d.log"), "d");
+  const more = await runBftp(["shell", server.url], {
+    stdin: `get logs/*.txt ${local.join("one.txt")}\nget logs/*.log ${local.join("one.txt")}\n`,
+  });
+  equal(more.code, 2, more.stderr);
+  ok(/is not a folder: "logs\/\*\.log" names several files/.test(more.stderr), more.stderr);
+  equal(await Deno.readTextFile(local.join("one.txt")), "keep.txt");
+});
