@@ -11,6 +11,7 @@ import { sideStem } from "../client/side_names.ts";
 import { ConnectionError, localIoError } from "../errors.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import { receivePipe } from "../pipe/pipe.ts";
+import { closeQuietly } from "../transport/close.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
 import { openPipeEnd, parsePipeArgs, PIPE_OPTIONS_HELP, pipeProgress } from "./pipe_end.ts";
@@ -129,26 +130,22 @@ export const recvCommand: Command = {
       } finally {
         io.signal.removeEventListener("abort", stop);
       }
-      if (temp?.inPlace) {
+      if (temp !== undefined) {
         temp.file.close();
-        kept = true;
-      } else if (temp !== undefined) {
-        temp.file.close();
-        try {
-          await Deno.rename(temp.path, file);
-        } catch (e) {
-          throw localIoError("write", file, e, { notFound: "its folder does not exist" });
+        if (!temp.inPlace) {
+          try {
+            await Deno.rename(temp.path, file);
+          } catch (e) {
+            throw localIoError("write", file, e, { notFound: "its folder does not exist" });
+          }
         }
         kept = true;
       }
       return 0;
     } finally {
       if (temp !== undefined && !kept) {
-        try {
-          temp.file.close();
-        } catch {
-          // Already closed before the rename failed.
-        }
+        // Already closed when the rename failed.
+        closeQuietly(temp.file);
         if (!temp.inPlace) await Deno.remove(temp.path).catch(() => {});
       }
     }

@@ -15,6 +15,8 @@ import { readExact, readFull } from "./read_exact.ts";
 import type { ByteReader, ByteWriter } from "./types.ts";
 import { writeAll } from "./write_all.ts";
 
+const encoder = new TextEncoder();
+
 /** Length of the narrow (seed) header: 8 hex digits. */
 export const SIZE_HEADER_LENGTH = 8;
 /** Length of the wide header: 16 hex digits. */
@@ -65,7 +67,7 @@ export function encodeSizeHeader(size: number, options: SizeHeaderOptions = {}):
   if (!Number.isSafeInteger(size) || size < 0 || size > max) {
     throw new RangeError(`Cannot encode size ${size} in a ${width}-digit header`);
   }
-  return new TextEncoder().encode(size.toString(16).padStart(width, "0"));
+  return encoder.encode(size.toString(16).padStart(width, "0"));
 }
 
 /**

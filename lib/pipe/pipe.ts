@@ -131,7 +131,7 @@ export async function sendPipe(
     size: options.size,
     onProgress: options.onProgress,
     hashThreadFrom: ONE_TRANSFER_THREAD_FROM,
-    ...(options.label === undefined ? {} : { label: options.label }),
+    label: options.label,
   });
 }
 
@@ -214,6 +214,6 @@ export async function receivePipe(
     onProgress: options.onProgress,
     label: "the pipe stream",
     hashThreadFrom: ONE_TRANSFER_THREAD_FROM,
-    ...(options.maxSize === undefined ? {} : { maxSize: options.maxSize }),
+    maxSize: options.maxSize,
   });
 }

@@ -42,6 +42,7 @@ export const HASH_TRAILER_LENGTH = 64;
 export const BODY_BUFFER_BYTES = 1 << 20;
 const DEFAULT_BUFFER = BODY_BUFFER_BYTES;
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 /** What a body transfer moved. */
 export interface BodyResult {
@@ -72,7 +73,7 @@ export interface SendBodyOptions {
   /** Called with each chunk's length after it is sent. */
   onProgress?: ((bytes: number) => void) | undefined;
   /** What is being sent, for error messages. */
-  label?: string;
+  label?: string | undefined;
   /**
    * The smallest body hashed on a second thread (see `stream_hash.ts`).
    *
@@ -120,7 +121,7 @@ export async function sendBody(
     ? createStreamHash({
       size: options.size,
       hash: options.hash,
-      ...(options.hashThreadFrom === undefined ? {} : { threadFrom: options.hashThreadFrom }),
+      threadFrom: options.hashThreadFrom,
     })
     : null;
   try {
@@ -187,7 +188,7 @@ export interface ReceiveBodyOptions {
    *
    * @default {Number.MAX_SAFE_INTEGER}
    */
-  maxSize?: number;
+  maxSize?: number | undefined;
   /**
    * Read buffer size.
    *
@@ -197,7 +198,7 @@ export interface ReceiveBodyOptions {
   /** Called with each chunk's length after it is written. */
   onProgress?: ((bytes: number) => void) | undefined;
   /** What is being received, for error messages. */
-  label?: string;
+  label?: string | undefined;
   /**
    * The smallest body hashed on a second thread (see `stream_hash.ts`).
    *
@@ -263,119 +264,96 @@ export async function receiveBody(
   sink: ByteWriter,
   options: ReceiveBodyOptions = {},
 ): Promise<BodyResult> {
-  // Made once the header tells the size: a large sized body is hashed on a thread.
-  let hash: StreamHash | null = null;
-  try {
-    return await receiveHashed(
-      reader,
-      sink,
-      options,
-      (size) =>
-        hash = createStreamHash({
-          size,
-          hash: options.hash,
-          ...(options.hashThreadFrom === undefined ? {} : { threadFrom: options.hashThreadFrom }),
-        }),
-    );
-  } finally {
-    (hash as StreamHash | null)?.close();
-  }
-}
-
-async function receiveHashed(
-  reader: BufferedReader,
-  sink: ByteWriter,
-  options: ReceiveBodyOptions,
-  startHash: (size: number | null) => StreamHash,
-): Promise<BodyResult> {
-  let hash: StreamHash | undefined;
-  const buf = new Uint8Array(options.bufferSize ?? DEFAULT_BUFFER);
   const maxSize = options.maxSize ?? Number.MAX_SAFE_INTEGER;
   const what = options.label ? `"${options.label}"` : "the body";
   const expected = options.expectedSize ?? null;
-  let sinkError: unknown = null;
-  let total = 0;
-  const failSink = (e: unknown) => {
-    if (options.stopOnSinkError) throw e;
-    sinkError = e;
-  };
-
-  const streamBytes = async (count: number) => {
-    let left = count;
-    while (left > 0) {
-      const n = await reader.read(buf.subarray(0, Math.min(buf.byteLength, left)));
-      if (n === null) {
-        throw new UnexpectedEofError(
-          `Connection closed after ${total} bytes of ${what}`,
-        );
-      }
-      const chunk = buf.subarray(0, n);
-      const hashing = hash!.update(chunk);
-      if (sinkError === null) {
-        try {
-          await writeAll(sink, chunk);
-        } catch (e) {
-          failSink(e);
-        }
-      }
-      if (hashing) await hashing;
-      left -= n;
-      total += n;
-      options.onProgress?.(n);
-    }
-  };
-
   const header = await readFull(reader, new Uint8Array(WIDE_SIZE_HEADER_LENGTH), "body header");
-  const headerText = new TextDecoder().decode(header);
-  if (headerText === CHUNKED_MARKER) {
-    hash = startHash(null);
-    while (true) {
-      const n = await readSizeHeader(reader, { maxBytes: MAX_CHUNK_BYTES });
-      if (n === null) throw new UnexpectedEofError(`Connection closed inside ${what}`);
-      if (n === 0) break;
-      if (total + n > maxSize) {
-        throw new ProtocolError(`Body of ${what} is over the limit of ${maxSize} bytes`);
+  // `null`: chunked, the size known only at the end.
+  const size = decoder.decode(header) === CHUNKED_MARKER ? null : decodeSizeHeader(header);
+  if (size !== null && size > maxSize) {
+    throw new ProtocolError(`Body of ${size} bytes is over the limit of ${maxSize} bytes`);
+  }
+  if (size !== null && expected !== null && size !== expected) {
+    throw new ProtocolError(
+      `Size mismatch for ${what}: announced ${expected} bytes, body has ${size}`,
+    );
+  }
+  // Made once the header tells the size: a large sized body is hashed on a thread.
+  const hash = createStreamHash({ size, hash: options.hash, threadFrom: options.hashThreadFrom });
+  try {
+    const buf = new Uint8Array(options.bufferSize ?? DEFAULT_BUFFER);
+    let sinkError: unknown = null;
+    let total = 0;
+    const failSink = (e: unknown) => {
+      if (options.stopOnSinkError) throw e;
+      sinkError = e;
+    };
+
+    const streamBytes = async (count: number) => {
+      let left = count;
+      while (left > 0) {
+        const n = await reader.read(buf.subarray(0, Math.min(buf.byteLength, left)));
+        if (n === null) {
+          throw new UnexpectedEofError(
+            `Connection closed after ${total} bytes of ${what}`,
+          );
+        }
+        const chunk = buf.subarray(0, n);
+        const hashing = hash.update(chunk);
+        if (sinkError === null) {
+          try {
+            await writeAll(sink, chunk);
+          } catch (e) {
+            failSink(e);
+          }
+        }
+        if (hashing) await hashing;
+        left -= n;
+        total += n;
+        options.onProgress?.(n);
       }
-      if (expected !== null && total + n > expected && sinkError === null) {
-        failSink(
-          new IntegrityError(
-            `Size mismatch for ${what}: expected ${expected} bytes, got more`,
-          ),
-        );
+    };
+
+    if (size !== null) await streamBytes(size);
+    else {
+      while (true) {
+        const n = await readSizeHeader(reader, { maxBytes: MAX_CHUNK_BYTES });
+        if (n === null) throw new UnexpectedEofError(`Connection closed inside ${what}`);
+        if (n === 0) break;
+        if (total + n > maxSize) {
+          throw new ProtocolError(`Body of ${what} is over the limit of ${maxSize} bytes`);
+        }
+        if (expected !== null && total + n > expected && sinkError === null) {
+          failSink(
+            new IntegrityError(
+              `Size mismatch for ${what}: expected ${expected} bytes, got more`,
+            ),
+          );
+        }
+        await streamBytes(n);
       }
-      await streamBytes(n);
     }
-  } else {
-    const size = decodeSizeHeader(header);
-    if (size > maxSize) {
-      throw new ProtocolError(`Body of ${size} bytes is over the limit of ${maxSize} bytes`);
-    }
-    if (expected !== null && size !== options.expectedSize) {
-      throw new ProtocolError(
-        `Size mismatch for ${what}: announced ${expected} bytes, body has ${size}`,
+    const trailer = decoder.decode(
+      await readFixed(reader, HASH_TRAILER_LENGTH, { padByte: 0 }),
+    ).toLowerCase();
+    const sha256 = await hash.digest();
+    if (sinkError !== null) throw sinkError;
+    if (expected !== null && total !== expected) {
+      throw new IntegrityError(
+        `Size mismatch for ${what}: expected ${expected} bytes, got ${total}`,
       );
     }
-    hash = startHash(size);
-    await streamBytes(size);
+    if (trailer !== sha256) {
+      throw new IntegrityError(
+        `Checksum mismatch for ${what}: sender says ${
+          trailer.replace(/[^0-9a-f]/g, "?")
+        }, received bytes hash to ${sha256}`,
+      );
+    }
+    return { size: total, sha256 };
+  } finally {
+    hash.close();
   }
-  const trailer = new TextDecoder().decode(
-    await readFixed(reader, HASH_TRAILER_LENGTH, { padByte: 0 }),
-  ).toLowerCase();
-  const sha256 = await hash.digest();
-  if (sinkError !== null) throw sinkError;
-  if (expected !== null && total !== options.expectedSize) {
-    throw new IntegrityError(
-      `Size mismatch for ${what}: expected ${expected} bytes, got ${total}`,
-    );
-  }
-  if (trailer !== sha256) {
-    throw new IntegrityError(
-      `Checksum mismatch for ${what}: sender says ${
-        trailer.replace(/[^0-9a-f]/g, "?")
-      }, received bytes hash to ${sha256}`,
-    );
-  }
-  return { size: total, sha256 };
 }
 
 /**

@@ -37,7 +37,7 @@ export interface StreamHashOptions {
    *
    * @default {Infinity}
    */
-  threadFrom?: number;
+  threadFrom?: number | undefined;
 }
 
 /**
