@@ -82,13 +82,29 @@ function untrusted(where: string, e: unknown, hint: string = HINT): TlsError {
   );
 }
 
-/** Waits for a `node:tls` client socket's handshake; rejects on an error or an early close. */
-function secureConnected(socket: tls.TLSSocket): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    socket.once("secureConnect", () => resolve());
-    socket.once("error", reject);
-    socket.once("close", () => reject(new Error("connection closed during the handshake")));
-  });
+/** What `node:tls` checks the certificate against: the host, and its SNI name unless it is an address. */
+function peerName(hostname: string): { host: string; servername?: string } {
+  return isIP(hostname) ? { host: hostname } : { host: hostname, servername: hostname };
+}
+
+/**
+ * Waits for a `node:tls` client socket's handshake, then drops the
+ * listeners it waited with; on an error or an early close, destroys the
+ * socket and rejects.
+ */
+async function handshaken(socket: tls.TLSSocket): Promise<void> {
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once("secureConnect", () => resolve());
+      socket.once("error", reject);
+      socket.once("close", () => reject(new Error("connection closed during the handshake")));
+    });
+  } catch (e) {
+    socket.destroy();
+    throw e;
+  }
+  socket.removeAllListeners("error");
+  socket.removeAllListeners("close");
 }
 
 /** Whether a `node:tls` error code is about the certificate (trust), not the connection. */
@@ -144,14 +160,12 @@ export async function startClientTls(
 ): Promise<TransportConn> {
   const socket = tls.connect({
     socket: duplexOf(tcp) as never,
-    host: options.hostname,
-    ...(isIP(options.hostname) ? {} : { servername: options.hostname }),
+    ...peerName(options.hostname),
     ca: options.caCerts,
   });
   try {
-    await secureConnected(socket);
+    await handshaken(socket);
   } catch (e) {
-    socket.destroy();
     closeQuietly(tcp);
     const code = (e as { code?: unknown }).code;
     if (isCertificateCode(code)) {
@@ -161,8 +175,6 @@ export async function startClientTls(
       cause: e,
     });
   }
-  socket.removeAllListeners("error");
-  socket.removeAllListeners("close");
   return new NodeTlsConn(socket, { localAddr: tcp.localAddr, remoteAddr: tcp.remoteAddr });
 }
 
@@ -174,9 +186,8 @@ async function connectNodeTls(
   const where = formatHostPort(options.hostname, options.port);
   const timeout = options.timeout ?? 30;
   const socket = tls.connect({
-    host: options.hostname,
+    ...peerName(options.hostname),
     port: options.port,
-    ...(isIP(options.hostname) ? {} : { servername: options.hostname }),
     ...("ca" in trust ? { ca: trust.ca } : { rejectUnauthorized: false }),
   });
   let timedOut = false;
@@ -187,9 +198,8 @@ async function connectNodeTls(
     }, timeout * 1000)
     : undefined;
   try {
-    await secureConnected(socket);
+    await handshaken(socket);
   } catch (e) {
-    socket.destroy();
     if (timedOut) {
       throw new TimeoutError(`Cannot connect to "${where}": timed out after ${timeout}s`);
     }
@@ -210,8 +220,6 @@ async function connectNodeTls(
   } finally {
     clearTimeout(timer);
   }
-  socket.removeAllListeners("error");
-  socket.removeAllListeners("close");
   if ("fingerprint" in trust) {
     const raw = socket.getPeerCertificate()?.raw;
     const actual = raw ? certificateFingerprint(new Uint8Array(raw)) : "none";

@@ -28,7 +28,6 @@ export interface FakeBftpServer extends AsyncDisposable {
 }
 
 const encoder = new TextEncoder();
-const hex = (n: number, width: number) => n.toString(16).padStart(width, "0");
 
 /** Reads exact byte counts and lines from a connection. */
 class WireReader {
@@ -85,99 +84,9 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
 export function frame(message: Record<string, unknown>): Uint8Array {
   const json = encoder.encode(JSON.stringify(message));
   const out = new Uint8Array(8 + json.byteLength);
-  out.set(encoder.encode(hex(json.byteLength, 8)));
+  out.set(hexBytes(json.byteLength, 8));
   out.set(json, 8);
   return out;
-}
-
-/**
- * Starts a fake server on 127.0.0.1 that answers STAT and GET for any path
- * with `content`, spoiling the GET body as `fault` says.
- *
- * @param content The file's bytes.
- * @param fault How the body goes wrong.
- * @returns The server.
- */
-export function startFakeBftpServer(content: Uint8Array, fault: FakeFault): FakeBftpServer {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const requests: string[] = [];
-  const sessions = new Set<Promise<void>>();
-
-  const session = async (conn: Deno.Conn) => {
-    const reader = new WireReader(conn);
-    if ((await reader.line()) !== "BFTP/1") return;
-    await writeAll(
-      conn,
-      frame({ ok: true, version: 1, server: "fake 0", readOnly: true }),
-    );
-    while (true) {
-      const header = await reader.exactly(8);
-      if (header === null) return;
-      const size = parseInt(new TextDecoder().decode(header), 16);
-      const body = await reader.exactly(size);
-      if (body === null) return;
-      const req = JSON.parse(new TextDecoder().decode(body)) as { op: string; path?: string };
-      requests.push(`${req.op} ${req.path ?? ""}`.trim());
-      const name = (req.path ?? "").split("/").pop() ?? "";
-      if (req.op === "QUIT") {
-        await writeAll(conn, frame({ ok: true }));
-        return;
-      } else if (req.op === "STAT") {
-        const entry = { name, type: "file", size: content.byteLength, mtime: 0, mode: 0o644 };
-        await writeAll(conn, frame({ ok: true, entry }));
-      } else if (req.op === "GET") {
-        await writeAll(conn, frame({ ok: true, size: content.byteLength, mtime: 0 }));
-        await writeAll(conn, encoder.encode(hex(content.byteLength, 16)));
-        if (fault === "cut") {
-          await writeAll(conn, content.subarray(0, content.byteLength >> 1));
-          return;
-        }
-        await writeAll(conn, content);
-        await writeAll(conn, encoder.encode("0".repeat(64)));
-      } else {
-        await writeAll(conn, frame({ ok: false, code: "DENIED", message: "Fake server" }));
-      }
-    }
-  };
-
-  const accepting = (async () => {
-    try {
-      for await (const conn of listener) {
-        const done: Promise<void> = session(conn)
-          .catch((e) => {
-            // The client may hang up first; anything else is a test failure.
-            if (
-              !(e instanceof Deno.errors.ConnectionReset || e instanceof Deno.errors.BrokenPipe)
-            ) {
-              throw e;
-            }
-          })
-          .finally(() => {
-            conn.close();
-            sessions.delete(done);
-          });
-        sessions.add(done);
-      }
-    } catch (e) {
-      if (!(e instanceof Deno.errors.BadResource)) throw e;
-    }
-  })();
-
-  let closed: Promise<void> | undefined;
-  const close = () => {
-    closed ??= (async () => {
-      listener.close();
-      await accepting;
-      await Promise.all([...sessions]);
-    })();
-    return closed;
-  };
-  return {
-    url: `bftp://127.0.0.1:${listener.addr.port}`,
-    requests,
-    close,
-    [Symbol.asyncDispose]: close,
-  };
 }
 
 /** A request as the scripted server received it. */
@@ -320,4 +229,41 @@ export async function stallMidBody(
   await send(hexBytes(1000, 16));
   await send(new Uint8Array(10));
   return "stall";
+}
+
+/**
+ * Starts a fake server on 127.0.0.1 that answers STAT and GET for any path
+ * with `content`, spoiling the GET body as `fault` says: a
+ * {@linkcode startScriptedBftpServer} with a read-only hello.
+ *
+ * @param content The file's bytes.
+ * @param fault How the body goes wrong.
+ * @returns The server.
+ */
+export function startFakeBftpServer(content: Uint8Array, fault: FakeFault): FakeBftpServer {
+  const script: Script = async (req, send) => {
+    // QUIT is left to the scripted server, which answers it and hangs up.
+    if (req.op === "QUIT") return;
+    if (req.op === "STAT") {
+      const name = (req.path ?? "").split("/").pop() ?? "";
+      const entry = { name, type: "file", size: content.byteLength, mtime: 0, mode: 0o644 };
+      await send(frame({ ok: true, entry }));
+    } else if (req.op === "GET") {
+      await send(frame({ ok: true, size: content.byteLength, mtime: 0 }));
+      await send(hexBytes(content.byteLength, 16));
+      if (fault === "cut") {
+        await send(content.subarray(0, content.byteLength >> 1));
+        return "close";
+      }
+      await send(content);
+      await send(encoder.encode("0".repeat(64)));
+    } else {
+      await send(frame({ ok: false, code: "DENIED", message: "Fake server" }));
+    }
+    return;
+  };
+  return startScriptedBftpServer(
+    script,
+    frame({ ok: true, version: 1, server: "fake 0", readOnly: true }),
+  );
 }

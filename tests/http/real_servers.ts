@@ -7,6 +7,8 @@
  * @module
  */
 
+import { selfSigned } from "../transport/certs.ts";
+
 /** A server child process and where it listens. */
 export class ChildServer implements AsyncDisposable {
   /** The port it listens on. */
@@ -126,9 +128,10 @@ export interface SelfSigned {
 }
 
 /**
- * Makes a self-signed certificate with `openssl req`.
+ * Makes a self-signed certificate with `openssl req`, through
+ * {@linkcode selfSigned}.
  *
- * @param dir Where to write `cert.pem` and `key.pem`.
+ * @param dir Where to write the certificate and its key.
  * @param options `markedAsCa`: leave openssl's default (CA:TRUE) instead of CA:FALSE.
  * @returns The two paths.
  */
@@ -136,36 +139,9 @@ export async function makeSelfSigned(
   dir: string,
   options: { markedAsCa?: boolean } = {},
 ): Promise<SelfSigned> {
-  const certFile = `${dir}/cert.pem`;
-  const keyFile = `${dir}/key.pem`;
-  const { code, stderr } = await new Deno.Command("openssl", {
-    args: [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-days",
-      "1",
-      "-subj",
-      "/CN=127.0.0.1",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost",
-      // openssl's own default marks a self-signed certificate as a CA.
-      ...(options.markedAsCa ? [] : ["-addext", "basicConstraints=critical,CA:FALSE"]),
-      "-keyout",
-      keyFile,
-      "-out",
-      certFile,
-    ],
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (code !== 0) throw new Error(`openssl req failed: ${new TextDecoder().decode(stderr)}`);
-  return { certFile, keyFile };
+  // openssl's own default marks a self-signed certificate as a CA.
+  const cert = await selfSigned(dir, "server", { ca: options.markedAsCa === true });
+  return { certFile: cert.certPath, keyFile: cert.keyPath };
 }
 
 /**
