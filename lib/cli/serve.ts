@@ -28,7 +28,7 @@ import {
 } from "./args.ts";
 import type { Command } from "./command.ts";
 import { type CliIo, writeLine } from "./io.ts";
-import { ConnectionError, LocalIoError, UsageError } from "../errors.ts";
+import { ConnectionError, localIoError, UsageError } from "../errors.ts";
 import { startServerPool } from "../server/pool.ts";
 
 const HELP = `Usage: bftp serve [ROOT] [options]
@@ -93,14 +93,7 @@ async function readTokens(
     try {
       text = await Deno.readTextFile(file);
     } catch (e) {
-      const why = e instanceof Deno.errors.NotFound
-        ? "not found"
-        : e instanceof Deno.errors.PermissionDenied
-        ? "permission denied"
-        : e instanceof Error
-        ? e.message
-        : String(e);
-      throw new LocalIoError(`Cannot read the token file "${file}": ${why}`, { cause: e });
+      throw localIoError("read the token file", file, e);
     }
     tokens = TokenSet.parse(text, file);
   }

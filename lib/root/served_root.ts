@@ -146,14 +146,12 @@ function permissionBits(info: Deno.FileInfo | null): number | null {
   return info.mode & 0o777;
 }
 
-/** The {@linkcode permissionBits} of the file at `host` now. */
-async function permissionsOf(host: string): Promise<number | null> {
-  return permissionBits(
-    await Deno.lstat(host).catch((e) => {
-      if (e instanceof Deno.errors.NotFound) return null;
-      throw e;
-    }),
-  );
+/** What is at `host` (a symlink itself, not its target), or `null` for nothing. */
+function lstatOrNull(host: string): Promise<Deno.FileInfo | null> {
+  return Deno.lstat(host).catch((e) => {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  });
 }
 
 /** Flushes a folder's entries (a rename) to disk; a no-op where folders cannot be opened. */
@@ -438,18 +436,10 @@ export class ServedRoot {
     const opened = await this.openRead(vpath);
     try {
       if (opened.sha256 !== undefined) return { size: opened.size, sha256: opened.sha256 };
-      const h = createHash("sha256");
-      const buf = new Uint8Array(1 << 20);
-      let left = opened.size;
-      while (left > 0) {
-        const n = await opened.file.read(buf.subarray(0, Math.min(buf.byteLength, left)));
-        if (n === null) break;
-        h.update(buf.subarray(0, n));
-        left -= n;
-      }
-      const sha256 = h.digest("hex");
-      if (left === 0) opened.remember(sha256);
-      return { size: opened.size - left, sha256 };
+      const { hash, bytes } = await hashPrefix(opened.file, opened.size);
+      const sha256 = hash.digest("hex");
+      if (bytes === opened.size) opened.remember(sha256);
+      return { size: bytes, sha256 };
     } finally {
       opened.file.close();
     }
@@ -477,10 +467,7 @@ export class ServedRoot {
       if (!parentInfo.isDirectory) {
         throw new RemoteError("NOT_DIR", `${quotePath(vpath)}: a part of the path is not a folder`);
       }
-      const existing = await Deno.lstat(host).catch((e) => {
-        if (e instanceof Deno.errors.NotFound) return null;
-        throw e;
-      });
+      const existing = await lstatOrNull(host);
       if (existing?.isDirectory) throw new RemoteError("IS_DIR", `${quotePath(vpath)} is a folder`);
       if (existing && !overwrite) {
         throw new RemoteError("EXISTS", `${quotePath(vpath)} already exists`);
@@ -528,7 +515,7 @@ export class ServedRoot {
           if (this.#fsync) await file.syncData();
           // A file that replaces another keeps its permission bits: a private file stays private.
           // Bits the client asked for (put -p) win.
-          const replaced = await permissionsOf(host);
+          const replaced = permissionBits(await lstatOrNull(host));
           const mode = attributes.mode ?? replaced;
           if (mode !== null) await Deno.chmod(temp, mode);
           if (attributes.mtime !== undefined) {
@@ -640,14 +627,23 @@ export class ServedRoot {
     return info.mtime !== null && Date.now() - info.mtime.getTime() > this.#resumeExpiryMs;
   }
 
+  /**
+   * Removes a kept resumable part that has expired and that no upload holds.
+   * The cheap stat comes first: a part still within its time is not opened.
+   */
+  async #removeIfExpired(path: string): Promise<boolean> {
+    const info = await Deno.lstat(path).catch(() => null);
+    return info !== null && this.#expired(info) &&
+      await removeUnowned(path, (i) => this.#expired(i));
+  }
+
   /** Removes the expired resumable uploads of one folder that no upload holds. */
   async #removeExpiredResumes(dir: string): Promise<void> {
     try {
       for await (const d of Deno.readDir(dir)) {
-        if (!d.isFile || !RESUME_TEMP_NAME.test(d.name)) continue;
-        const p = join(dir, d.name);
-        const info = await Deno.lstat(p).catch(() => null);
-        if (info && this.#expired(info)) await removeUnowned(p, (i) => this.#expired(i));
+        if (d.isFile && RESUME_TEMP_NAME.test(d.name)) {
+          await this.#removeIfExpired(join(dir, d.name));
+        }
       }
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied)) {
@@ -775,9 +771,7 @@ export class ServedRoot {
         if (d.isFile && UPLOAD_TEMP_NAME.test(d.name)) {
           if (await removeUnowned(p)) removed++;
         } else if (d.isFile && RESUME_TEMP_NAME.test(d.name)) {
-          const info = await Deno.lstat(p).catch(() => null);
-          if (info === null || !this.#expired(info)) continue;
-          if (await removeUnowned(p, (i) => this.#expired(i))) removed++;
+          if (await this.#removeIfExpired(p)) removed++;
         } else if (d.isDirectory && !d.isSymlink) {
           await walk(p, depth + 1);
         }

@@ -175,25 +175,19 @@ export async function removeUnowned(
   path: string,
   when: (info: Deno.FileInfo) => boolean = () => true,
 ): Promise<boolean> {
-  let file: Deno.FsFile;
+  let file: Deno.FsFile | undefined;
   try {
     file = await Deno.open(path, { read: true });
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied) {
-      return false;
-    }
-    throw e;
-  }
-  try {
     if (!(await file.tryLock(true)) || !when(await file.stat())) return false;
     await Deno.remove(path);
     return true;
   } catch (e) {
+    // Gone already, or not ours to remove.
     if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied) {
       return false;
     }
     throw e;
   } finally {
-    file.close();
+    file?.close();
   }
 }

@@ -10,7 +10,7 @@ import { encodeSized } from "../framing/size_header.ts";
 import { writeAll } from "../framing/write_all.ts";
 import { encodeMessage } from "../protocol/messages.ts";
 import type { ServedRoot } from "../root/served_root.ts";
-import { clientHost } from "../transport/address.ts";
+import { clientHost, formatHostPort } from "../transport/address.ts";
 import { closeQuietly } from "../transport/close.ts";
 import { listenTransport } from "../transport/listen.ts";
 import type { ServerTlsOptions, TransportConn } from "../transport/types.ts";
@@ -116,11 +116,10 @@ export interface BftpServer {
   readonly finished: Promise<void>;
 }
 
+/** A peer's `HOST:PORT` for the log, or the transport name for non-IP addresses. */
 function peer(addr: Deno.Addr): string {
   if (addr.transport !== "tcp" && addr.transport !== "udp") return addr.transport;
-  return addr.hostname.includes(":")
-    ? `[${addr.hostname}]:${addr.port}`
-    : `${addr.hostname}:${addr.port}`;
+  return formatHostPort(addr.hostname, addr.port);
 }
 
 /** A connection whose reads and writes mark it as active. */
@@ -176,8 +175,6 @@ export function startServer(options: ServerOptions): BftpServer {
     localAdmission({ maxConnections, maxPerClient });
   let closing = false;
 
-  const closeConn = (conn: TransportConn) => closeQuietly(conn);
-
   const refuseBusy = async (
     conn: TransportConn,
     remote: string,
@@ -192,14 +189,14 @@ export function startServer(options: ServerOptions): BftpServer {
         why === "full" ? `${maxConnections} connections` : `${maxPerClient} per client address`
       })`,
     );
-    const deadline = setTimeout(() => closeConn(conn), 1000 + handshakeMs);
+    const deadline = setTimeout(() => closeQuietly(conn), 1000 + handshakeMs);
     try {
       await writeAll(conn, encodeSized(encodeMessage({ ok: false, code: "BUSY", message })));
       await conn.closeWrite();
       // Let the client's hello arrive, so closing does not reset the connection
       // before it has read the answer.
       clearTimeout(deadline);
-      const drain = setTimeout(() => closeConn(conn), 1000);
+      const drain = setTimeout(() => closeQuietly(conn), 1000);
       const buf = new Uint8Array(256);
       try {
         while ((await conn.read(buf)) !== null) { /* discard */ }
@@ -209,7 +206,7 @@ export function startServer(options: ServerOptions): BftpServer {
     } catch { // the client is gone: nothing to tell it
     } finally {
       clearTimeout(deadline);
-      closeConn(conn);
+      closeQuietly(conn);
     }
   };
 
@@ -220,14 +217,14 @@ export function startServer(options: ServerOptions): BftpServer {
       ? setTimeout(() => {
         if (ready) return;
         log(`${remote} dropped: no complete handshake within ${handshakeMs / 1000}s`);
-        closeConn(conn);
+        closeQuietly(conn);
       }, handshakeMs)
       : undefined;
     const idleTimer = idleMs > 0
       ? setInterval(() => {
         if (Date.now() - last > idleMs) {
           log(`${remote} dropped: idle for ${idleMs / 1000}s`);
-          closeConn(conn);
+          closeQuietly(conn);
         }
       }, Math.min(1000, idleMs))
       : undefined;
@@ -249,7 +246,7 @@ export function startServer(options: ServerOptions): BftpServer {
         requestTimeout: options.requestTimeout ?? 30,
         drop: (why) => {
           log(`${remote} dropped: ${why}`);
-          closeConn(conn);
+          closeQuietly(conn);
         },
         tokens: options.tokens,
         ...(options.authDelay === undefined ? {} : { authDelay: options.authDelay }),
@@ -262,7 +259,7 @@ export function startServer(options: ServerOptions): BftpServer {
     } finally {
       clearTimeout(handshakeTimer);
       clearInterval(idleTimer);
-      closeConn(conn);
+      closeQuietly(conn);
     }
   };
 
@@ -270,7 +267,7 @@ export function startServer(options: ServerOptions): BftpServer {
     try {
       for await (const conn of listener) {
         if (closing) {
-          closeConn(conn);
+          closeQuietly(conn);
           continue;
         }
         const remote = peer(conn.remoteAddr);
@@ -280,7 +277,7 @@ export function startServer(options: ServerOptions): BftpServer {
         if (admitted !== "ok") {
           if (refusing.size >= MAX_REFUSING) {
             // A flood: answering each one politely would itself exhaust descriptors.
-            closeConn(conn);
+            closeQuietly(conn);
             continue;
           }
           const refused = refuseBusy(conn, remote, admitted).finally(() =>
@@ -308,7 +305,7 @@ export function startServer(options: ServerOptions): BftpServer {
     if (!finished) {
       closing = true;
       closeQuietly(listener);
-      for (const conn of sessions.keys()) closeConn(conn);
+      for (const conn of sessions.keys()) closeQuietly(conn);
       finished = accepting
         .then(() => Promise.all([...sessions.values(), ...refusing]))
         .then(() => {});

@@ -71,6 +71,17 @@ function sameVersion(
     (expect.sha256 === undefined || sha256 === undefined || expect.sha256 === sha256);
 }
 
+/**
+ * An error of an upload's body, as the session answers it: an integrity
+ * failure consumed the whole body, so it becomes an answer (INTEGRITY) and
+ * the session goes on; anything else is unchanged.
+ */
+function answerable(e: unknown): unknown {
+  return e instanceof BftpError && e.code === "INTEGRITY"
+    ? new RemoteError("INTEGRITY", e.message)
+    : e;
+}
+
 /** What {@linkcode runSession} needs of a connection. */
 export type SessionStream = ByteReader & ByteWriter;
 
@@ -377,11 +388,7 @@ export async function runSession(stream: SessionStream, options: SessionOptions)
           await reply({ size: got.size, sha256: got.sha256 });
           return got.size;
         } catch (e) {
-          // An integrity failure consumed the whole body: the session can go on.
-          if (e instanceof BftpError && e.code === "INTEGRITY") {
-            throw new RemoteError("INTEGRITY", e.message);
-          }
-          throw e;
+          throw answerable(e);
         } finally {
           if (!committed) await upload.abort();
         }
@@ -422,15 +429,11 @@ export async function runSession(stream: SessionStream, options: SessionOptions)
       await reply({ size, sha256: got.sha256, offset: upload.offset });
       return got.size;
     } catch (e) {
+      const err = answerable(e);
       // What arrived is worth keeping only when the stream broke; a refused or corrupt
       // upload starts over.
-      if (e instanceof RemoteError || (e instanceof BftpError && e.code === "INTEGRITY")) {
-        outcome = "discarded";
-      }
-      if (e instanceof BftpError && e.code === "INTEGRITY") {
-        throw new RemoteError("INTEGRITY", e.message);
-      }
-      throw e;
+      if (err instanceof RemoteError) outcome = "discarded";
+      throw err;
     } finally {
       if (outcome === "kept") await upload.keep();
       else if (outcome === "discarded") await upload.abort();
