@@ -10,6 +10,7 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { BftpClient } from "../client/client.ts";
+import { joinRemote } from "../client/url.ts";
 import { BftpError, IntegrityError } from "../errors.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import { VERSION } from "../version.ts";
@@ -89,10 +90,6 @@ export interface RunCheckOptions {
   onProgress?: (progress: CheckProgress) => void;
   /** Stops the run: the transfer in flight is cut and the report covers what was done. */
   signal?: AbortSignal;
-}
-
-function joinRemote(dir: string, name: string): string {
-  return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
 }
 
 function messageOf(e: unknown): string {

@@ -5,13 +5,13 @@
  * @module
  */
 
-import { basename, join } from "node:path";
 import { expandRemoteGlob } from "../client/glob.ts";
-import { downloadFile, downloadTree, safeLocalName } from "../client/local.ts";
+import { downloadFile, downloadTree } from "../client/local.ts";
 import { type BftpError, LocalIoError, localIoError, UsageError } from "../errors.ts";
 import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
+import { downloadDestination, localKind } from "./local_paths.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP, progressFor, skipNotice } from "./session.ts";
 import { eachSource, SessionPool } from "./sources.ts";
 
@@ -50,15 +50,6 @@ Examples:
   bftp get -r bftp://127.0.0.1:2121/photos ./photos
   bftp get bftp://127.0.0.1:2121/a.txt bftp://127.0.0.1:2121/b.txt ./inbox
   bftp get 'bftp://127.0.0.1:2121/logs/*.gz' ./logs`;
-
-async function isDir(path: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(path)).isDirectory;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw localIoError("write", path, e);
-  }
-}
 
 /**
  * Stdout as a download's sink. A failed write (the reader of a pipe went
@@ -126,7 +117,8 @@ export const getCommand: Command = {
         sources.push(...await expandRemoteGlob(client, urlText, url.path));
       }
       if (
-        sources.length > 1 && destArg !== undefined && destArg !== "-" && !(await isDir(destArg))
+        sources.length > 1 && destArg !== undefined && destArg !== "-" &&
+        (await localKind(destArg, "write")) !== "dir"
       ) {
         throw new UsageError(`"${destArg}" is not a folder: with several URLs DEST must be one`);
       }
@@ -141,15 +133,10 @@ export const getCommand: Command = {
           }
           return;
         }
-        const name = basename(url.path);
         const entry = await client.stat(url.path);
         if (entry.type === "dir") {
           if (!recursive) throw new UsageError(`"${url.path}" is a folder: use -r`);
-          let dest = destArg ?? (name === "" ? "." : name);
-          if (destArg !== undefined && name !== "" && (await isDir(destArg))) {
-            dest = join(destArg, safeLocalName(name));
-          }
-          await downloadTree(client, url.path, dest, {
+          await downloadTree(client, url.path, await downloadDestination(url.path, destArg, true), {
             progress,
             resume,
             preserve,
@@ -157,8 +144,7 @@ export const getCommand: Command = {
           });
           return;
         }
-        let dest = destArg ?? safeLocalName(name);
-        if (await isDir(dest)) dest = join(dest, safeLocalName(name));
+        const dest = await downloadDestination(url.path, destArg, false);
         // As cp: a file this command has just written is not overwritten by the next URL.
         if (written.has(dest)) {
           throw new UsageError(`Will not overwrite "${dest}", just written, with "${urlText}"`);

@@ -5,12 +5,12 @@
  * @module
  */
 
-import { basename } from "node:path";
 import { uploadFile, uploadTree } from "../client/local.ts";
-import { localIoError, UsageError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
 import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
+import { localSourceKind, uploadName } from "./local_paths.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP, progressFor, skipNotice } from "./session.ts";
 import { eachSource, SessionPool } from "./sources.ts";
 
@@ -42,15 +42,6 @@ Examples:
   tar c photos | bftp put - bftp://127.0.0.1:2121/photos.tar
   bftp put -r ./photos bftp://127.0.0.1:2121/photos
   bftp put *.log bftp://127.0.0.1:2121/logs/`;
-
-/** Whether the local SRC is a folder; a missing one is a local error. */
-async function isLocalDir(src: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(src)).isDirectory;
-  } catch (e) {
-    throw localIoError("read", src, e);
-  }
-}
 
 /** The `put` subcommand. */
 export const putCommand: Command = {
@@ -91,7 +82,7 @@ export const putCommand: Command = {
         }
       }
       return await eachSource(srcs, io, async (src) => {
-        const srcIsDir = src !== "-" && (await isLocalDir(src));
+        const srcIsDir = src !== "-" && (await localSourceKind(src)) === "dir";
         if (srcIsDir && values.recursive !== true) {
           throw new UsageError(`"${src}" is a folder: use -r`);
         }
@@ -104,7 +95,7 @@ export const putCommand: Command = {
           await client.put(url.path, io.stdin, { size: null, ...transfer });
           return;
         }
-        const name = basename(src.replace(/[\/\\]+$/, "")) || "root";
+        const name = uploadName(src);
         // One tree goes to the URL's path itself unless it ends in "/"; one file
         // also goes into a folder that exists there (as with cp and scp).
         let folder = sharedFolder ?? (url.path.endsWith("/") ? url.path : null);

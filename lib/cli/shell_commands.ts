@@ -7,17 +7,16 @@
  * @module
  */
 
-import { basename, join, posix } from "node:path";
+import { posix } from "node:path";
 import type { BftpClient, TransferOptions } from "../client/client.ts";
 import {
   downloadFile,
   downloadTree,
   type LocalTransferOptions,
-  safeLocalName,
   uploadFile,
   uploadTree,
 } from "../client/local.ts";
-import { LocalIoError, RemoteError, UsageError } from "../errors.ts";
+import { RemoteError, UsageError } from "../errors.ts";
 import type { Entry } from "../protocol/messages.ts";
 import { expandRemoteGlob } from "../client/glob.ts";
 import { removeTree } from "../client/remove_tree.ts";
@@ -25,6 +24,7 @@ import { parseFlags } from "./args.ts";
 import { skipNotice } from "./session.ts";
 import { formatListing, formatStat } from "./format.ts";
 import { type CliIo, writeLine } from "./io.ts";
+import { downloadDestination, localKind, localSourceKind, uploadName } from "./local_paths.ts";
 
 /** What a shell command works with. */
 export interface ShellContext {
@@ -57,22 +57,6 @@ export interface ShellCommand {
    * @param args The words after the command name.
    */
   run(ctx: ShellContext, args: string[]): Promise<void>;
-}
-
-async function localKind(path: string): Promise<"dir" | "file" | null> {
-  try {
-    return (await Deno.stat(path)).isDirectory ? "dir" : "file";
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    if (e instanceof Deno.errors.PermissionDenied) {
-      throw new LocalIoError(`Cannot read "${path}": permission denied`, { cause: e });
-    }
-    throw e;
-  }
-}
-
-function remoteName(path: string): string {
-  return posix.basename(path);
 }
 
 function exactly(args: string[], min: number, max: number, what: string): void {
@@ -151,7 +135,7 @@ const get: ShellCommand = {
     };
     const remotes = await expandRemoteGlob(ctx.client, pattern, pattern);
     if (remotes.length > 1 && local !== undefined && local !== "-") {
-      if ((await localKind(local)) !== "dir") {
+      if ((await localKind(local, "write")) !== "dir") {
         throw new UsageError(`"${local}" is not a folder: "${pattern}" names several files`);
       }
     }
@@ -173,20 +157,12 @@ async function getOne(
     return;
   }
   const entry = await ctx.client.stat(remote);
-  const name = remoteName(remote);
   if (entry.type === "dir") {
     if (!recursive) throw new UsageError(`"${remote}" is a folder: use get -r`);
-    const unnamed = name === "" || name === "." || name === "..";
-    let dest = local ?? (unnamed ? "." : safeLocalName(name));
-    if (local !== undefined && !unnamed && (await localKind(local)) === "dir") {
-      dest = join(local, safeLocalName(name));
-    }
-    await downloadTree(ctx.client, remote, dest, options);
+    await downloadTree(ctx.client, remote, await downloadDestination(remote, local, true), options);
     return;
   }
-  let dest = local ?? safeLocalName(name);
-  if ((await localKind(dest)) === "dir") dest = join(dest, safeLocalName(name));
-  await downloadFile(ctx.client, remote, dest, options);
+  await downloadFile(ctx.client, remote, await downloadDestination(remote, local, false), options);
 }
 
 const put: ShellCommand = {
@@ -206,12 +182,11 @@ const put: ShellCommand = {
         'Cannot upload stdin from the shell: stdin carries the commands (use "bftp put - URL")',
       );
     }
-    const kind = await localKind(local);
-    if (kind === null) throw new LocalIoError(`Cannot read "${local}": not found`);
+    const kind = await localSourceKind(local);
     if (kind === "dir" && values.recursive !== true) {
       throw new UsageError(`"${local}" is a folder: use put -r`);
     }
-    const name = basename(local.replace(/[\/\\]+$/, "")) || "root";
+    const name = uploadName(local);
     let target = remote ?? name;
     if (remote !== undefined && (remote.endsWith("/") || (await ctx.client.isFolder(remote)))) {
       target = posix.join(remote, name);
@@ -285,7 +260,7 @@ const mv: ShellCommand = {
     const [from, to] = positionals as [string, string];
     let target = to;
     if (to.endsWith("/") || (await ctx.client.isFolder(to))) {
-      target = posix.join(to, remoteName(from.replace(/\/+$/, "")));
+      target = posix.join(to, posix.basename(from.replace(/\/+$/, "")));
     }
     await ctx.client.rename(from, target);
   },

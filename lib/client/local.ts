@@ -14,6 +14,7 @@ import type { BodyResult } from "../transfer/body.ts";
 import type { BftpClient, GetReply, TransferOptions } from "./client.ts";
 import { applyServerAttributes } from "./attributes.ts";
 import { sideStem } from "./side_names.ts";
+import { joinRemote } from "./url.ts";
 import { discardPartialSync, downloadResumable, resumableSource } from "./resume.ts";
 
 /** The infix of a download's temporary file name. */
@@ -401,10 +402,6 @@ export async function uploadFile(
   } finally {
     file.close();
   }
-}
-
-function joinRemote(dir: string, name: string): string {
-  return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
 }
 
 /**

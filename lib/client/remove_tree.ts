@@ -7,6 +7,7 @@
 
 import { UsageError } from "../errors.ts";
 import type { BftpClient } from "./client.ts";
+import { joinRemote } from "./url.ts";
 
 /** What {@linkcode removeTree} removed. */
 export interface RemovedTree {
@@ -14,10 +15,6 @@ export interface RemovedTree {
   files: number;
   /** Folders, the top one included. */
   folders: number;
-}
-
-function joinRemote(dir: string, name: string): string {
-  return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
 }
 
 /**

@@ -64,4 +64,24 @@ export function parseBftpUrl(text: string): BftpUrl {
   };
 }
 
+/**
+ * Joins a remote folder and a name in it, with one slash between them.
+ *
+ * @param dir The remote folder (`/` for the root).
+ * @param name A name in it.
+ * @returns The remote path.
+ *
+ * @example
+ * ```ts
+ * import { joinRemote } from "./url.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(joinRemote("/", "a.txt"), "/a.txt");
+ * deepEqual(joinRemote("/docs", "a.txt"), "/docs/a.txt");
+ * ```
+ */
+export function joinRemote(dir: string, name: string): string {
+  return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
+}
+
 export { formatHostPort } from "../transport/address.ts";

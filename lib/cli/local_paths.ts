@@ -1,0 +1,121 @@
+/**
+ * The local side of `get` and `put`, shared by the one-shot commands and
+ * `bftp shell`: what a local path is, where a download lands (cp's rules:
+ * into a folder that exists, under the remote name), and the name an upload
+ * takes.
+ *
+ * @module
+ */
+
+import { basename, join, posix } from "node:path";
+import { safeLocalName } from "../client/local.ts";
+import { LocalIoError, localIoError } from "../errors.ts";
+
+/**
+ * What is at a local path, following links.
+ *
+ * @param path The local path.
+ * @param action What the caller means to do there, for the error (`"read"`, `"write"`).
+ * @returns `"dir"`, `"file"` (anything else that is there), or `null` when nothing is.
+ * @throws {LocalIoError} When the path cannot be looked at (permission denied...).
+ *
+ * @example
+ * ```ts
+ * import { localKind } from "./local_paths.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(await localKind("/", "read"), "dir");
+ * deepEqual(await localKind("/nonexistent/x", "write"), null);
+ * ```
+ */
+export async function localKind(path: string, action: string): Promise<"dir" | "file" | null> {
+  try {
+    return (await Deno.stat(path)).isDirectory ? "dir" : "file";
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw localIoError(action, path, e);
+  }
+}
+
+/**
+ * What an upload's local SRC is, which must exist.
+ *
+ * @param src The local file or folder.
+ * @returns `"dir"` or `"file"`.
+ * @throws {LocalIoError} When nothing is there, or it cannot be looked at.
+ *
+ * @example
+ * ```ts
+ * import { localSourceKind } from "./local_paths.ts";
+ * import { deepEqual, rejects } from "node:assert/strict";
+ *
+ * deepEqual(await localSourceKind("/"), "dir");
+ * await rejects(localSourceKind("/nonexistent/x"), /Cannot read "\/nonexistent\/x": not found/);
+ * ```
+ */
+export async function localSourceKind(src: string): Promise<"dir" | "file"> {
+  const kind = await localKind(src, "read");
+  if (kind === null) throw new LocalIoError(`Cannot read "${src}": not found`);
+  return kind;
+}
+
+/**
+ * Where a download of `remote` lands, as with cp and scp. A file goes to
+ * LOCAL, or into it when it is a folder, under the remote name (the remote
+ * name in the current folder without LOCAL). A folder tree goes to LOCAL
+ * itself when that is not a folder yet, and into it otherwise; one that has
+ * no name of its own (`/`, `.`, `..`) goes to LOCAL itself, or the current
+ * folder.
+ *
+ * @param remote The remote path.
+ * @param local The local destination the user gave, if any.
+ * @param tree The remote path is a folder (`-r`).
+ * @returns The local file or folder to write.
+ * @throws {ProtocolError} When the remote name is not fit for a local file.
+ * @throws {LocalIoError} When LOCAL cannot be looked at.
+ *
+ * @example
+ * ```ts
+ * import { downloadDestination } from "./local_paths.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * deepEqual(await downloadDestination("/docs/a.txt", undefined, false), "a.txt");
+ * deepEqual(await downloadDestination("/docs/a.txt", dir, false), `${dir}/a.txt`);
+ * deepEqual(await downloadDestination("/docs", `${dir}/new`, true), `${dir}/new`);
+ * deepEqual(await downloadDestination("/docs", dir, true), `${dir}/docs`);
+ * deepEqual(await downloadDestination("/", undefined, true), ".");
+ * await Deno.remove(dir);
+ * ```
+ */
+export async function downloadDestination(
+  remote: string,
+  local: string | undefined,
+  tree: boolean,
+): Promise<string> {
+  const name = posix.basename(remote);
+  if (tree && (name === "" || name === "." || name === "..")) return local ?? ".";
+  const dest = local ?? safeLocalName(name);
+  if (tree && local === undefined) return dest;
+  return (await localKind(dest, "write")) === "dir" ? join(dest, safeLocalName(name)) : dest;
+}
+
+/**
+ * The name an upload of a local path takes on the server: its last part
+ * (trailing slashes aside), or `root` for `/`.
+ *
+ * @param src The local file or folder.
+ * @returns The name.
+ *
+ * @example
+ * ```ts
+ * import { uploadName } from "./local_paths.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(uploadName("photos/2024/"), "2024");
+ * deepEqual(uploadName("/"), "root");
+ * ```
+ */
+export function uploadName(src: string): string {
+  return basename(src.replace(/[\/\\]+$/, "")) || "root";
+}
