@@ -1,11 +1,15 @@
 /**
  * Remembers the SHA-256 of files the server has already hashed, keyed by
- * device, inode, size, modification time and change time (rsync's quick
- * check, plus ctime),
- * so a file served again is not hashed again.
+ * device, inode, size, and modification and change times to the
+ * nanosecond (rsync's quick check, plus ctime, which every write moves and
+ * no user can set back), so a file served again is not hashed again. A hash
+ * is remembered only for a file that had settled when it was read
+ * ({@linkcode settled}).
  *
  * @module
  */
+
+import type { FsStat } from "./tree_backend.ts";
 
 /** Options for {@linkcode HashCache}. */
 export interface HashCacheOptions {
@@ -24,9 +28,9 @@ export interface HashCacheOptions {
 
 /**
  * The cache key of a file's current content, or `null` when the platform
- * gives no inode or time to key on.
+ * gives no inode or times to key on.
  *
- * @param info The file's `stat`.
+ * @param stat The file's {@linkcode FsStat}.
  * @returns The key.
  *
  * @example
@@ -34,13 +38,58 @@ export interface HashCacheOptions {
  * import { contentKey } from "./hash_cache.ts";
  * import { ok } from "node:assert/strict";
  *
- * ok(contentKey(Deno.statSync(import.meta.filename!)) !== "");
+ * const key = contentKey({
+ *   type: "file", size: 2, mode: 0o644, dev: "8:1", ino: 12n, mtimeNs: 1n, ctimeNs: 2n,
+ * });
+ * ok(key !== null);
  * ```
  */
-export function contentKey(info: Deno.FileInfo): string | null {
-  if (info.ino === null || info.mtime === null) return null;
-  // Millisecond mtime alone is coarse; ctime (changed by any write) narrows it.
-  return `${info.dev}:${info.ino}:${info.size}:${info.mtime.getTime()}:${info.ctime?.getTime()}`;
+export function contentKey(stat: FsStat): string | null {
+  if (stat.ino === null || stat.mtimeNs === null || stat.ctimeNs === null) return null;
+  return `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
+}
+
+/**
+ * How long after its last change a file's hash may be remembered, in ms,
+ * when its change time has a fraction of a second: more than the lag of
+ * the clock the kernel stamps files with (one timer tick, 1-10 ms).
+ */
+export const SETTLE_FINE_MS = 50;
+
+/** The same, when the change time is a whole second (a file system that stamps seconds, FAT's two). */
+export const SETTLE_COARSE_MS = 2500;
+
+/**
+ * Whether a hash read from a file opened at `openedAt` may be remembered
+ * under the key of `stat` (taken when it was opened): only when the file's
+ * last change is older than the opening by more than the file system's
+ * timestamp granularity. A file changed in the same instant as it is read
+ * ("racily clean", in Git's words) could be changed again, after the read,
+ * without its change time moving: its hash is not remembered, and the next
+ * request hashes it again.
+ *
+ * @param stat The file when it was opened.
+ * @param openedAt When it was opened, ms since the epoch.
+ * @returns Whether its hash may be remembered.
+ *
+ * @example
+ * ```ts
+ * import { settled } from "./hash_cache.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const stat = {
+ *   type: "file" as const, size: 2, mode: 0o644, dev: "8:1", ino: 12n, mtimeNs: 0n,
+ *   ctimeNs: 1_000_000_123n,
+ * };
+ * deepEqual(settled(stat, 1_010), false); // changed 10 ms before: too close
+ * deepEqual(settled(stat, 2_000), true);
+ * ```
+ */
+export function settled(stat: FsStat, openedAt: number): boolean {
+  if (stat.ctimeNs === null) return false;
+  const coarse = stat.ctimeNs % 1_000_000_000n === 0n;
+  const margin = BigInt(coarse ? SETTLE_COARSE_MS : SETTLE_FINE_MS) * 1_000_000n;
+  return stat.ctimeNs < BigInt(Math.floor(openedAt)) * 1_000_000n - margin;
 }
 
 /**

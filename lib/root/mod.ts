@@ -18,3 +18,7 @@ export * from "./paths.ts";
 export * from "./hash_cache.ts";
 export * from "./served_root.ts";
 export * from "./temporaries.ts";
+export * from "./beneath.ts";
+export * from "./fd_backend.ts";
+export * from "./libc.ts";
+export * from "./tree_backend.ts";

@@ -1,7 +1,15 @@
 /**
  * The served folder: the single place where a client's (virtual) paths
- * become host paths, are confined to the root (symlinks included), and where
- * files are read, written atomically, listed, renamed and removed.
+ * become files and folders beneath the root, and where files are read,
+ * written atomically, listed, renamed and removed.
+ *
+ * Every operation resolves its path beneath the root with the operation
+ * itself ({@linkcode Beneath}: one name at a time from an open folder, links
+ * followed only while they stay inside), then acts relative to the folder
+ * it found (`openat`, `renameat`, `unlinkat`, `mkdirat` on Linux): a folder
+ * swapped for a link to the outside at any moment is refused, never
+ * followed. Elsewhere the same rules are checked by path just before each
+ * call (see docs/SECURITY.md).
  *
  * Error messages name virtual paths only: the host path of the root is
  * never shown to a client.
@@ -10,21 +18,24 @@
  */
 
 import { createHash, type Hash } from "node:crypto";
-import { dirname, join, sep } from "node:path";
 import { RemoteError } from "../errors.ts";
 import type { ByteWriter } from "../framing/types.ts";
-import type { Entry, EntryType } from "../protocol/messages.ts";
-import { contentKey, HashCache } from "./hash_cache.ts";
+import type { Entry } from "../protocol/messages.ts";
+import { Beneath, OutsideRoot, type Resolved, TooDeep } from "./beneath.ts";
+import { openBackend } from "./fd_backend.ts";
+import { contentKey, HashCache, settled } from "./hash_cache.ts";
 import { hashPrefix } from "../transfer/body.ts";
 import { baseName, quotePath, RESUME_EXPIRY_HOURS, TEMP_PREFIX } from "./paths.ts";
 import {
   createUploadTemporary,
+  type LockedTemporary,
   openResumeTemporary,
   removeUnowned,
   RESUME_TEMP_NAME,
   resumeTemporaryName,
   UPLOAD_TEMP_NAME,
 } from "./temporaries.ts";
+import type { FsStat, Ref, TreeBackend } from "./tree_backend.ts";
 
 /** Options for {@linkcode ServedRoot.open}. */
 export interface ServedRootOptions {
@@ -67,8 +78,15 @@ export interface OpenedFile {
   mode: number | null;
   /** Its SHA-256 when already known. */
   sha256: string | undefined;
-  /** Remembers the hash computed while serving it. */
+  /** Remembers the hash computed while serving it (if the file had settled when opened). */
   remember(sha256: string): void;
+  /**
+   * Whether the file is still the version it was when opened (same size
+   * and times): a remembered `sha256` vouches for the bytes read only then.
+   */
+  unchanged(): boolean;
+  /** Closes the file. */
+  close(): void;
 }
 
 /** What an upload may ask the stored file to keep from its source (`put -p`). */
@@ -84,11 +102,12 @@ export interface Upload {
   /** Where the body's bytes go. */
   sink: ByteWriter;
   /**
-   * Flushes, renames the temporary file over the target, and remembers the
-   * hash. `attributes` (from `put -p`) set the file's modification time and
-   * permission bits first.
+   * Flushes and renames the temporary file over the target. `attributes`
+   * (from `put -p`) set the file's modification time and permission bits
+   * first. (Its hash is not remembered: a file that new has not settled,
+   * see `hash_cache.ts`.)
    */
-  commit(sha256: string, attributes?: FileAttributes): Promise<void>;
+  commit(attributes?: FileAttributes): Promise<void>;
   /** Removes the temporary file; the target is untouched. */
   abort(): Promise<void>;
 }
@@ -107,25 +126,26 @@ export interface ResumableUpload extends Upload {
   keep(): Promise<void>;
 }
 
-function typeOf(info: Deno.FileInfo): EntryType {
-  if (info.isFile) return "file";
-  if (info.isDirectory) return "dir";
-  if (info.isSymlink) return "link";
-  return "other";
-}
-
-function entryOf(name: string, info: Deno.FileInfo): Entry {
+function entryOf(name: string, stat: FsStat): Entry {
   return {
     name,
-    type: typeOf(info),
-    size: info.isFile ? info.size : 0,
-    mtime: info.mtime?.getTime() ?? null,
-    mode: info.mode === null ? null : info.mode & 0o7777,
+    type: stat.type,
+    size: stat.type === "file" ? stat.size : 0,
+    mtime: stat.mtimeNs === null ? null : Number(stat.mtimeNs / 1_000_000n),
+    mode: stat.mode,
   };
 }
 
 /** The permission bits a new upload's file is created with. */
 const NEW_FILE_MODE = 0o644;
+
+/** The longest host path the system takes, with its terminating NUL (Linux's `PATH_MAX`). */
+const HOST_PATH_MAX = 4096;
+
+const encoder = new TextEncoder();
+
+/** Folder levels the start-up clean-up descends at most. */
+const MAX_CLEAN_DEPTH = 64;
 
 /**
  * The permission bits an upload's temporary file is created with: the
@@ -141,24 +161,23 @@ function temporaryMode(replaced: number | null): number {
  * set-user-ID and the like) of a regular file, or `null` for anything else,
  * nothing, or on Windows.
  */
-function permissionBits(info: Deno.FileInfo | null): number | null {
-  if (Deno.build.os === "windows" || !info?.isFile || info.mode === null) return null;
-  return info.mode & 0o777;
+function permissionBits(stat: FsStat | null): number | null {
+  if (Deno.build.os === "windows" || stat?.type !== "file" || stat.mode === null) return null;
+  return stat.mode & 0o777;
 }
 
-/** What is at `host` (a symlink itself, not its target), or `null` for nothing. */
-function lstatOrNull(host: string): Promise<Deno.FileInfo | null> {
-  return Deno.lstat(host).catch((e) => {
+/** What is at `name` in `dir` (a link itself), or `null` for nothing. */
+function statOrNull(fs: TreeBackend, dir: Ref, name: string): FsStat | null {
+  try {
+    return fs.statAt(dir, name);
+  } catch (e) {
     if (e instanceof Deno.errors.NotFound) return null;
     throw e;
-  });
+  }
 }
 
-/** Flushes a folder's entries (a rename) to disk; a no-op where folders cannot be opened. */
-async function syncFolder(dir: string): Promise<void> {
-  if (Deno.build.os === "windows") return;
-  using folder = await Deno.open(dir, { read: true });
-  await folder.sync();
+function splitPath(vpath: string): string[] {
+  return vpath.split("/").filter(Boolean);
 }
 
 /**
@@ -168,6 +187,12 @@ async function syncFolder(dir: string): Promise<void> {
 function fsError(e: unknown, vpath: string): RemoteError {
   const p = quotePath(vpath);
   if (e instanceof RemoteError) return e;
+  if (e instanceof OutsideRoot) {
+    return new RemoteError("BAD_PATH", `Refused path ${p}: it leads outside the served root`);
+  }
+  if (e instanceof TooDeep) {
+    return new RemoteError("BAD_PATH", `Refused path ${p}: ${e.message.toLowerCase()}`);
+  }
   if (e instanceof Deno.errors.NotFound) return new RemoteError("NOT_FOUND", `${p} not found`);
   if (e instanceof Deno.errors.AlreadyExists) {
     return new RemoteError("EXISTS", `${p} already exists`);
@@ -196,6 +221,15 @@ function fsError(e: unknown, vpath: string): RemoteError {
   throw e;
 }
 
+/** Runs `fn`, turning a file-system error into a remote error about `vpath`. */
+function about<T>(vpath: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw fsError(e, vpath);
+  }
+}
+
 /**
  * A folder served to clients.
  *
@@ -217,6 +251,8 @@ function fsError(e: unknown, vpath: string): RemoteError {
  */
 export class ServedRoot {
   #root: string;
+  #fs: TreeBackend;
+  #beneath: Beneath;
   #readOnly: boolean;
   #fsync: boolean;
   #resumeExpiryMs: number;
@@ -224,6 +260,8 @@ export class ServedRoot {
 
   private constructor(realRoot: string, options: ServedRootOptions) {
     this.#root = realRoot;
+    this.#fs = openBackend(realRoot);
+    this.#beneath = new Beneath(this.#fs, realRoot);
     this.#hashes = options.hashCache ?? new HashCache();
     this.#readOnly = options.readOnly ?? false;
     this.#fsync = options.fsync ?? true;
@@ -264,56 +302,36 @@ export class ServedRoot {
     return this.#root;
   }
 
-  #host(vpath: string): string {
-    return vpath === "/" ? this.#root : join(this.#root, ...vpath.split("/").filter(Boolean));
-  }
-
-  #inside(real: string): boolean {
-    return real === this.#root ||
-      real.startsWith(this.#root.endsWith(sep) ? this.#root : this.#root + sep);
+  /**
+   * Whether every operation is confined atomically (descriptor-relative
+   * calls: Linux), rather than checked by path just before it.
+   */
+  get atomicConfinement(): boolean {
+    return this.#fs.atomic;
   }
 
   /**
-   * The real path of `host`, or of its nearest existing ancestor.
-   * Synchronous, as nginx resolves and opens files in its event loop: on a
-   * local disk each call takes microseconds, where an asynchronous one hops
-   * to Deno's I/O pool and back, which dominated a session of many small
-   * requests.
+   * Resolves `vpath` beneath the root: with `follow`, opens what it names
+   * (following links that stay inside); otherwise finds the folder that
+   * holds its last name.
    */
-  #realOrAncestor(host: string): string {
-    let p = host;
-    while (true) {
-      try {
-        return Deno.realPathSync(p);
-      } catch (e) {
-        if (!(e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory)) throw e;
-        const up = dirname(p);
-        if (up === p) throw e;
-        p = up;
-      }
-    }
+  #resolve(vpath: string, follow: boolean): Resolved {
+    this.#checkLength(vpath);
+    return about(vpath, () => this.#beneath.resolve(splitPath(vpath), follow));
   }
 
   /**
-   * Maps a virtual path to a host path that is confined to the root.
-   * `follow`: the target itself is followed if it is a symlink (reads);
-   * otherwise only its parent folder is (the target is the link itself).
+   * Refuses a path whose host path would be longer than the system takes
+   * (`PATH_MAX`): one name at a time, a tree could be built deeper than any
+   * other program could then reach.
    */
-  #confine(vpath: string, follow: boolean): string {
-    const host = this.#host(vpath);
-    if (vpath === "/") return host;
-    const escape = () =>
-      new RemoteError(
+  #checkLength(vpath: string): void {
+    if (encoder.encode(this.#root).length + encoder.encode(vpath).length >= HOST_PATH_MAX) {
+      throw new RemoteError(
         "BAD_PATH",
-        `Refused path ${quotePath(vpath)}: it leads outside the served root`,
+        `Refused path ${quotePath(vpath)}: name too long for the server`,
       );
-    try {
-      if (!this.#inside(this.#realOrAncestor(dirname(host)))) throw escape();
-      if (follow && !this.#inside(this.#realOrAncestor(host))) throw escape();
-    } catch (e) {
-      throw fsError(e, vpath);
     }
-    return host;
   }
 
   #writable(vpath: string): void {
@@ -328,13 +346,11 @@ export class ServedRoot {
    * @param vpath A normalized virtual path.
    * @returns The entry.
    */
-  async stat(vpath: string): Promise<Entry> {
-    const host = this.#confine(vpath, true);
-    try {
-      return entryOf(vpath === "/" ? "/" : baseName(vpath), await Deno.stat(host));
-    } catch (e) {
-      throw fsError(e, vpath);
-    }
+  stat(vpath: string): Promise<Entry> {
+    return promised(() => {
+      using found = this.#resolve(vpath, true);
+      return entryOf(vpath === "/" ? "/" : baseName(vpath), found.target!.stat);
+    });
   }
 
   /**
@@ -345,35 +361,40 @@ export class ServedRoot {
    * @param vpath A normalized virtual path to a folder.
    * @returns The entries.
    */
-  async list(vpath: string): Promise<Entry[]> {
-    const host = this.#confine(vpath, true);
+  list(vpath: string): Promise<Entry[]> {
+    return promised(() => this.#list(vpath));
+  }
+
+  #list(vpath: string): Entry[] {
+    using found = this.#resolve(vpath, true);
+    const folder = found.target!;
+    if (folder.stat.type !== "dir") {
+      throw new RemoteError("NOT_DIR", `${quotePath(vpath)} is not a folder`);
+    }
     const entries: Entry[] = [];
-    try {
-      const info = await Deno.stat(host);
-      if (!info.isDirectory) {
-        throw new RemoteError("NOT_DIR", `${quotePath(vpath)} is not a folder`);
-      }
-      for await (const d of Deno.readDir(host)) {
-        if (d.name.startsWith(TEMP_PREFIX)) continue;
-        const child = join(host, d.name);
-        let info: Deno.FileInfo;
-        try {
-          info = await Deno.lstat(child);
-          if (info.isSymlink) {
-            const real = await Deno.realPath(child).catch(() => null);
-            if (real !== null && this.#inside(real)) info = await Deno.stat(child);
-          }
-        } catch (e) {
-          // Removed while we listed it: leave it out.
-          if (e instanceof Deno.errors.NotFound) continue;
-          throw e;
-        }
-        entries.push(entryOf(d.name, info));
-      }
-    } catch (e) {
-      throw fsError(e, vpath);
+    for (const name of about(vpath, () => this.#fs.readDir(folder.ref))) {
+      if (name.startsWith(TEMP_PREFIX)) continue;
+      // Removed while we listed it: left out.
+      const stat = about(vpath, () => statOrNull(this.#fs, folder.ref, name));
+      if (stat !== null) entries.push(entryOf(name, this.#linkTarget(stat, name, found)));
     }
     return entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  }
+
+  /** What a listed link leads to when that is inside the root; the link itself otherwise. */
+  #linkTarget(stat: FsStat, name: string, folder: Resolved): FsStat {
+    if (stat.type !== "link") return stat;
+    try {
+      using target = this.#beneath.resolve([name], true, folder.stack);
+      return target.target!.stat;
+    } catch (e) {
+      if (
+        e instanceof OutsideRoot || e instanceof Deno.errors.NotFound ||
+        e instanceof Deno.errors.FilesystemLoop || e instanceof Deno.errors.NotADirectory ||
+        e instanceof Deno.errors.PermissionDenied
+      ) return stat;
+      throw e;
+    }
   }
 
   /**
@@ -384,46 +405,41 @@ export class ServedRoot {
    * @returns The open file and what is known of it.
    */
   openRead(vpath: string): Promise<OpenedFile> {
-    try {
-      return Promise.resolve(this.#openRead(vpath));
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    return promised(() => this.#openRead(vpath));
   }
 
-  /** {@linkcode ServedRoot.openRead}, done synchronously (see #realOrAncestor). */
+  /**
+   * {@linkcode ServedRoot.openRead}, done synchronously, as nginx opens
+   * files in its event loop: on a local disk each call takes microseconds,
+   * where an asynchronous one hops to Deno's I/O pool and back.
+   */
   #openRead(vpath: string): OpenedFile {
-    const host = this.#confine(vpath, true);
-    let file: Deno.FsFile;
-    try {
-      // Synchronous, as in #realOrAncestor. The stat comes first: opening a FIFO would block.
-      const before = Deno.statSync(host);
-      if (before.isDirectory) throw new RemoteError("IS_DIR", `${quotePath(vpath)} is a folder`);
-      if (!before.isFile) {
-        throw new RemoteError("NOT_REGULAR", `Refused ${quotePath(vpath)}: not a regular file`);
-      }
-      file = Deno.openSync(host, { read: true });
-    } catch (e) {
-      throw fsError(e, vpath);
+    const openedAt = Date.now();
+    using found = this.#resolve(vpath, true);
+    const { ref, stat } = found.target!;
+    if (stat.type === "dir") throw new RemoteError("IS_DIR", `${quotePath(vpath)} is a folder`);
+    if (stat.type !== "file") {
+      throw new RemoteError("NOT_REGULAR", `Refused ${quotePath(vpath)}: not a regular file`);
     }
-    try {
-      const info = file.statSync();
-      if (!info.isFile) {
-        throw new RemoteError("NOT_REGULAR", `Refused ${quotePath(vpath)}: not a regular file`);
-      }
-      const key = contentKey(info);
-      return {
-        file,
-        size: info.size,
-        mtime: info.mtime?.getTime() ?? null,
-        mode: permissionBits(info),
-        sha256: this.#hashes.get(key),
-        remember: (sha256) => this.#hashes.set(key, sha256),
-      };
-    } catch (e) {
-      file.close();
-      throw fsError(e, vpath);
-    }
+    // The descriptor names the very file checked above: it is opened, not its name again.
+    const file = about(vpath, () => this.#fs.openFile(ref));
+    const kept = found.keep(ref);
+    const key = contentKey(stat);
+    return {
+      file,
+      size: stat.size,
+      mtime: stat.mtimeNs === null ? null : Number(stat.mtimeNs / 1_000_000n),
+      mode: permissionBits(stat),
+      sha256: this.#hashes.get(key),
+      remember: (sha256) => {
+        if (settled(stat, openedAt)) this.#hashes.set(key, sha256);
+      },
+      unchanged: () => key !== null && contentKey(this.#fs.stat(kept)) === key,
+      close: () => {
+        file.close();
+        this.#fs.release(kept);
+      },
+    };
   }
 
   /**
@@ -438,104 +454,113 @@ export class ServedRoot {
       if (opened.sha256 !== undefined) return { size: opened.size, sha256: opened.sha256 };
       const { hash, bytes } = await hashPrefix(opened.file, opened.size);
       const sha256 = hash.digest("hex");
-      if (bytes === opened.size) opened.remember(sha256);
+      if (bytes === opened.size && opened.unchanged()) opened.remember(sha256);
       return { size: bytes, sha256 };
     } finally {
-      opened.file.close();
+      opened.close();
     }
   }
 
   /**
-   * Checks an upload's target; returns its host path, its folder, and the
+   * Checks an upload's target: resolves its folder, and finds the
    * permission bits of the regular file it would replace (`null`: none).
    */
-  async #uploadTarget(
-    vpath: string,
-    overwrite: boolean,
-  ): Promise<{ host: string; parent: string; replaced: number | null }> {
+  #uploadTarget(vpath: string, overwrite: boolean): { at: Resolved; replaced: number | null } {
     this.#writable(vpath);
     if (vpath === "/") throw new RemoteError("IS_DIR", `${quotePath(vpath)} is a folder`);
-    const host = this.#confine(vpath, false);
-    const parent = dirname(host);
+    this.#checkLength(vpath);
+    let at: Resolved;
     try {
-      const parentInfo = await Deno.stat(parent).catch((e) => {
-        if (e instanceof Deno.errors.NotFound) {
-          throw new RemoteError("NOT_FOUND", `Folder of ${quotePath(vpath)} does not exist`);
-        }
-        throw e;
-      });
-      if (!parentInfo.isDirectory) {
-        throw new RemoteError("NOT_DIR", `${quotePath(vpath)}: a part of the path is not a folder`);
+      at = this.#beneath.resolve(splitPath(vpath), false);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) {
+        throw new RemoteError("NOT_FOUND", `Folder of ${quotePath(vpath)} does not exist`);
       }
-      const existing = await lstatOrNull(host);
-      if (existing?.isDirectory) throw new RemoteError("IS_DIR", `${quotePath(vpath)} is a folder`);
+      throw fsError(e, vpath);
+    }
+    try {
+      const existing = about(vpath, () => statOrNull(this.#fs, at.dir, at.name));
+      if (existing?.type === "dir") {
+        throw new RemoteError("IS_DIR", `${quotePath(vpath)} is a folder`);
+      }
       if (existing && !overwrite) {
         throw new RemoteError("EXISTS", `${quotePath(vpath)} already exists`);
       }
-      return { host, parent, replaced: permissionBits(existing) };
+      return { at, replaced: permissionBits(existing) };
     } catch (e) {
-      throw fsError(e, vpath);
+      at[Symbol.dispose]();
+      throw e;
     }
   }
 
   /**
-   * The upload's sink, commit and abort over an open, locked temporary file.
-   * The file stays open (so locked: see `temporaries.ts`) until it is renamed
-   * into place or removed.
+   * The upload's sink, commit and abort over an open, locked temporary file
+   * in the target's folder `at`. The file stays open (so locked: see
+   * `temporaries.ts`) until it is renamed into place or removed; `release`
+   * closes it and the folder, and keeps the file (a cut resumable upload).
    */
-  #uploadOf(file: Deno.FsFile, temp: string, host: string, vpath: string): Upload {
-    const parent = dirname(host);
-    let closed = false;
-    const close = () => {
-      if (!closed) {
-        closed = true;
-        file.close();
+  #uploadOf(temp: LockedTemporary, at: Resolved, vpath: string): Upload & { release(): void } {
+    const fs = this.#fs;
+    let fileOpen = true;
+    let released = false;
+    const closeFile = () => {
+      if (fileOpen) {
+        fileOpen = false;
+        temp.file.close();
+      }
+    };
+    const release = () => {
+      closeFile();
+      if (!released) {
+        released = true;
+        fs.release(temp.ref);
+        at[Symbol.dispose]();
       }
     };
     // Removed while still open and locked, so no clean-up takes it for a leftover meanwhile.
     // (Windows cannot remove an open file: closed first there.)
-    const discard = async () => {
-      if (Deno.build.os === "windows") close();
-      await Deno.remove(temp).catch(() => {});
-      close();
+    const discard = () => {
+      if (Deno.build.os === "windows") closeFile();
+      try {
+        fs.unlinkAt(at.dir, temp.name, false);
+      } catch (e) {
+        if (!(e instanceof Error)) throw e;
+      }
+      release();
+      return Promise.resolve();
     };
     return {
       // Synchronous writes: the fast path measured here (async FsFile.write costs ~100 us a call).
       sink: {
         write: (p) => {
           try {
-            return Promise.resolve(file.writeSync(p));
+            return Promise.resolve(temp.file.writeSync(p));
           } catch (e) {
             return Promise.reject(fsError(e, vpath));
           }
         },
       },
-      commit: async (sha256, attributes = {}) => {
+      commit: async (attributes = {}) => {
         try {
-          if (this.#fsync) await file.syncData();
+          if (this.#fsync) await temp.file.syncData();
           // A file that replaces another keeps its permission bits: a private file stays private.
           // Bits the client asked for (put -p) win.
-          const replaced = permissionBits(await lstatOrNull(host));
-          const mode = attributes.mode ?? replaced;
-          if (mode !== null) await Deno.chmod(temp, mode);
+          const mode = attributes.mode ?? permissionBits(statOrNull(fs, at.dir, at.name));
+          if (mode !== null) fs.chmodAt(at.dir, temp.name, mode);
           if (attributes.mtime !== undefined) {
-            await Deno.utime(temp, new Date(), new Date(attributes.mtime));
+            temp.file.utimeSync(new Date(), new Date(attributes.mtime));
           }
-          // Renamed while still open, so the stat below is of this upload's file even when
-          // another upload replaces the target at once: a stat of the path could be theirs,
-          // and would tie this hash to their bytes. (Windows cannot rename an open file:
-          // nothing is remembered there.)
-          if (Deno.build.os === "windows") close();
-          await Deno.rename(temp, host);
-          if (this.#fsync) await syncFolder(parent);
-          if (!closed) this.#hashes.set(contentKey(await file.stat()), sha256);
-          close();
+          if (Deno.build.os === "windows") closeFile();
+          fs.renameAt(at.dir, temp.name, at.dir, at.name);
+          if (this.#fsync) await fs.syncDir(at.dir);
+          release();
         } catch (e) {
           await discard();
           throw fsError(e, vpath);
         }
       },
       abort: discard,
+      release,
     };
   }
 
@@ -546,15 +571,18 @@ export class ServedRoot {
    * @param overwrite Whether an existing file may be replaced.
    * @returns The upload.
    */
-  async beginUpload(vpath: string, overwrite: boolean): Promise<Upload> {
-    const { host, parent, replaced } = await this.#uploadTarget(vpath, overwrite);
-    let created: { temp: string; file: Deno.FsFile };
-    try {
-      created = await createUploadTemporary(parent, temporaryMode(replaced));
-    } catch (e) {
-      throw fsError(e, vpath);
-    }
-    return this.#uploadOf(created.file, created.temp, host, vpath);
+  beginUpload(vpath: string, overwrite: boolean): Promise<Upload> {
+    return promised(() => {
+      const { at, replaced } = this.#uploadTarget(vpath, overwrite);
+      let temp: LockedTemporary;
+      try {
+        temp = createUploadTemporary(this.#fs, at.dir, temporaryMode(replaced));
+      } catch (e) {
+        at[Symbol.dispose]();
+        throw fsError(e, vpath);
+      }
+      return this.#uploadOf(temp, at, vpath);
+    });
   }
 
   /**
@@ -578,77 +606,63 @@ export class ServedRoot {
     sha256: string,
     overwrite: boolean,
   ): Promise<ResumableUpload> {
-    const { host, parent, replaced } = await this.#uploadTarget(vpath, overwrite);
-    await this.#removeExpiredResumes(parent);
-    const key = createHash("sha256").update(`${vpath}\n${size}\n${sha256}`).digest("hex");
-    const temp = join(parent, resumeTemporaryName(key));
-    let file: Deno.FsFile | null;
+    const { at, replaced } = this.#uploadTarget(vpath, overwrite);
+    let upload: (Upload & { release(): void }) | undefined;
     try {
-      file = await openResumeTemporary(temp, temporaryMode(replaced));
-    } catch (e) {
-      throw fsError(e, vpath);
-    }
-    if (file === null) {
-      throw new RemoteError("BUSY", `An upload to ${quotePath(vpath)} is in progress already`);
-    }
-    try {
-      const info = await file.stat();
-      let offset = info.size;
-      if (offset > size || this.#expired(info)) {
-        await file.truncate(0);
+      this.#removeExpiredResumes(at.dir);
+      const key = createHash("sha256").update(`${vpath}\n${size}\n${sha256}`).digest("hex");
+      const temp = about(
+        vpath,
+        () =>
+          openResumeTemporary(this.#fs, at.dir, resumeTemporaryName(key), temporaryMode(replaced)),
+      );
+      if (temp === null) {
+        throw new RemoteError("BUSY", `An upload to ${quotePath(vpath)} is in progress already`);
+      }
+      upload = this.#uploadOf(temp, at, vpath);
+      let offset = this.#fs.stat(temp.ref).size;
+      if (offset > size || this.#expired(this.#fs.stat(temp.ref))) {
+        temp.file.truncateSync(0);
         offset = 0;
       }
-      const prefix = await hashPrefix(file, offset);
+      const prefix = await hashPrefix(temp.file, offset);
       if (prefix.bytes < offset) {
-        await file.truncate(prefix.bytes);
+        temp.file.truncateSync(prefix.bytes);
         offset = prefix.bytes;
       }
-      const upload = this.#uploadOf(file, temp, host, vpath);
+      const release = upload.release;
       return {
         ...upload,
         offset,
         hash: prefix.hash,
-        keep: () => {
-          try {
-            file.close();
-          } catch (e) {
-            if (!(e instanceof Deno.errors.BadResource)) throw e;
-          }
-          return Promise.resolve();
-        },
+        keep: () => Promise.resolve(release()),
       };
     } catch (e) {
-      file.close();
+      if (upload) upload.release();
+      else at[Symbol.dispose]();
       throw fsError(e, vpath);
     }
   }
 
-  #expired(info: Deno.FileInfo): boolean {
-    return info.mtime !== null && Date.now() - info.mtime.getTime() > this.#resumeExpiryMs;
+  #expired(stat: FsStat): boolean {
+    return stat.mtimeNs !== null &&
+      Date.now() - Number(stat.mtimeNs / 1_000_000n) > this.#resumeExpiryMs;
   }
 
   /**
    * Removes a kept resumable part that has expired and that no upload holds.
    * The cheap stat comes first: a part still within its time is not opened.
    */
-  async #removeIfExpired(path: string): Promise<boolean> {
-    const info = await Deno.lstat(path).catch(() => null);
-    return info !== null && this.#expired(info) &&
-      await removeUnowned(path, (i) => this.#expired(i));
+  #removeIfExpired(dir: Ref, name: string): boolean {
+    const stat = statOrNull(this.#fs, dir, name);
+    return stat?.type === "file" && this.#expired(stat) &&
+      removeUnowned(this.#fs, dir, name, (s) => this.#expired(s));
   }
 
   /** Removes the expired resumable uploads of one folder that no upload holds. */
-  async #removeExpiredResumes(dir: string): Promise<void> {
-    try {
-      for await (const d of Deno.readDir(dir)) {
-        if (d.isFile && RESUME_TEMP_NAME.test(d.name)) {
-          await this.#removeIfExpired(join(dir, d.name));
-        }
-      }
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied)) {
-        throw e;
-      }
+  #removeExpiredResumes(dir: Ref): void {
+    for (const name of this.#fs.readDir(dir)) {
+      if (RESUME_TEMP_NAME.test(name)) this.#removeIfExpired(dir, name);
     }
   }
 
@@ -657,17 +671,19 @@ export class ServedRoot {
    *
    * @param vpath A normalized virtual path.
    */
-  async remove(vpath: string): Promise<void> {
-    this.#writable(vpath);
-    const host = this.#confine(vpath, false);
-    try {
-      if (vpath === "/" || (await Deno.lstat(host)).isDirectory) {
-        throw new RemoteError("IS_DIR", `${quotePath(vpath)} is a folder: use rmdir`);
+  remove(vpath: string): Promise<void> {
+    return promised(() => {
+      this.#writable(vpath);
+      const isDir = () => new RemoteError("IS_DIR", `${quotePath(vpath)} is a folder: use rmdir`);
+      if (vpath === "/") throw isDir();
+      using at = this.#resolve(vpath, false);
+      try {
+        this.#fs.unlinkAt(at.dir, at.name, false);
+      } catch (e) {
+        if (e instanceof Deno.errors.IsADirectory) throw isDir();
+        throw fsError(e, vpath);
       }
-      await Deno.remove(host);
-    } catch (e) {
-      throw fsError(e, vpath);
-    }
+    });
   }
 
   /**
@@ -676,23 +692,51 @@ export class ServedRoot {
    * @param vpath A normalized virtual path.
    * @param parents Make missing parents too, and accept an existing folder.
    */
-  async mkdir(vpath: string, parents: boolean): Promise<void> {
-    this.#writable(vpath);
-    if (vpath === "/") {
-      if (parents) return;
-      throw new RemoteError("EXISTS", `${quotePath(vpath)} already exists`);
-    }
-    const host = this.#confine(vpath, false);
-    try {
-      if (parents) {
-        const existing = await Deno.stat(host).catch(() => null);
-        if (existing && !existing.isDirectory) {
-          throw new RemoteError("EXISTS", `${quotePath(vpath)} already exists and is not a folder`);
-        }
+  mkdir(vpath: string, parents: boolean): Promise<void> {
+    return promised(() => {
+      this.#writable(vpath);
+      if (vpath === "/") {
+        if (parents) return;
+        throw new RemoteError("EXISTS", `${quotePath(vpath)} already exists`);
       }
-      await Deno.mkdir(host, { recursive: parents });
-    } catch (e) {
-      throw fsError(e, vpath);
+      if (!parents) {
+        using at = this.#resolve(vpath, false);
+        return about(vpath, () => this.#fs.mkdirAt(at.dir, at.name));
+      }
+      this.#checkLength(vpath);
+      about(vpath, () => this.#mkdirParents(splitPath(vpath), vpath));
+    });
+  }
+
+  /** `mkdir -p`: one walk down, each missing folder made from the one above it. */
+  #mkdirParents(parts: string[], vpath: string): void {
+    const held: Resolved[] = [];
+    try {
+      let stack: readonly Ref[] = [this.#fs.root];
+      for (const [i, name] of parts.entries()) {
+        const step = () => this.#beneath.resolve([name], true, stack);
+        let found: Resolved;
+        try {
+          found = step();
+        } catch (e) {
+          if (!(e instanceof Deno.errors.NotFound)) throw e;
+          try {
+            this.#fs.mkdirAt(stack[stack.length - 1]!, name);
+          } catch (e) {
+            if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+          }
+          found = step();
+        }
+        held.push(found);
+        if (found.target!.stat.type !== "dir") {
+          throw i === parts.length - 1
+            ? new RemoteError("EXISTS", `${quotePath(vpath)} already exists and is not a folder`)
+            : new Deno.errors.NotADirectory("A part of the path is not a folder");
+        }
+        stack = found.stack;
+      }
+    } finally {
+      for (const found of held) found[Symbol.dispose]();
     }
   }
 
@@ -701,52 +745,58 @@ export class ServedRoot {
    *
    * @param vpath A normalized virtual path.
    */
-  async rmdir(vpath: string): Promise<void> {
-    this.#writable(vpath);
-    if (vpath === "/") throw new RemoteError("DENIED", "Cannot remove the served root");
-    const host = this.#confine(vpath, false);
-    try {
-      if (!(await Deno.lstat(host)).isDirectory) {
-        throw new RemoteError("NOT_DIR", `${quotePath(vpath)} is not a folder`);
+  rmdir(vpath: string): Promise<void> {
+    return promised(() => {
+      this.#writable(vpath);
+      if (vpath === "/") throw new RemoteError("DENIED", "Cannot remove the served root");
+      using at = this.#resolve(vpath, false);
+      try {
+        this.#fs.unlinkAt(at.dir, at.name, true);
+      } catch (e) {
+        if (e instanceof Deno.errors.NotADirectory) {
+          throw new RemoteError("NOT_DIR", `${quotePath(vpath)} is not a folder`);
+        }
+        throw fsError(e, vpath);
       }
-      await Deno.remove(host);
-    } catch (e) {
-      throw fsError(e, vpath);
-    }
+    });
   }
 
   /**
    * Renames or moves a file or folder within the root. An existing file at
-   * `to` is replaced, as `mv` does; an existing folder is not.
+   * `to` is replaced, as `mv` does; an existing folder is not, and a folder
+   * does not replace a file.
    *
    * @param from A normalized virtual path.
    * @param to A normalized virtual path.
    */
-  async rename(from: string, to: string): Promise<void> {
-    this.#writable(from);
-    if (from === "/" || to === "/") throw new RemoteError("DENIED", "Cannot move the served root");
-    if (to === from || to.startsWith(from + "/")) {
-      throw new RemoteError("BAD_PATH", `Cannot move ${quotePath(from)} into itself`);
-    }
-    const src = this.#confine(from, false);
-    const dst = this.#confine(to, false);
-    try {
-      await Deno.lstat(src);
-    } catch (e) {
-      throw fsError(e, from);
-    }
-    try {
-      const target = await Deno.lstat(dst).catch(() => null);
-      if (target?.isDirectory) throw new RemoteError("EXISTS", `${quotePath(to)} already exists`);
-      await Deno.rename(src, dst);
-    } catch (e) {
-      throw fsError(e, to);
-    }
+  rename(from: string, to: string): Promise<void> {
+    return promised(() => {
+      this.#writable(from);
+      if (from === "/" || to === "/") {
+        throw new RemoteError("DENIED", "Cannot move the served root");
+      }
+      if (to === from || to.startsWith(from + "/")) {
+        throw new RemoteError("BAD_PATH", `Cannot move ${quotePath(from)} into itself`);
+      }
+      using src = this.#resolve(from, false);
+      using dst = this.#resolve(to, false);
+      const moved = about(from, () => this.#fs.statAt(src.dir, src.name));
+      about(to, () => {
+        const target = statOrNull(this.#fs, dst.dir, dst.name);
+        if (target?.type === "dir") {
+          throw new RemoteError("EXISTS", `${quotePath(to)} already exists`);
+        }
+        if (target !== null && moved.type === "dir") {
+          throw new RemoteError("EXISTS", `${quotePath(to)} already exists and is not a folder`);
+        }
+        this.#fs.renameAt(src.dir, src.name, dst.dir, dst.name);
+      });
+    });
   }
 
   /**
    * Removes temporary files left by uploads that never finished (a crash),
-   * anywhere under the root. Symlinks are not followed. Only files named
+   * anywhere under the root. Links are not followed. Only files named
    * exactly as the server names them (`.bftp-tmp-<UUID>.part`,
    * `.bftp-tmp-resume-<SHA-256>.part`) and that no process holds locked are
    * removed: another server's upload in progress on the same folder stays,
@@ -755,29 +805,54 @@ export class ServedRoot {
    *
    * @returns How many were removed.
    */
-  async cleanTemporaries(): Promise<number> {
+  cleanTemporaries(): Promise<number> {
+    return promised(() => this.#clean(this.#fs.root, 0));
+  }
+
+  #clean(dir: Ref, depth: number): number {
+    if (depth > MAX_CLEAN_DEPTH) return 0;
     let removed = 0;
-    const walk = async (dir: string, depth: number): Promise<void> => {
-      if (depth > 64) return;
-      let entries: Deno.DirEntry[];
-      try {
-        entries = await Array.fromAsync(Deno.readDir(dir));
-      } catch (e) {
-        if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied) return;
-        throw e;
+    let names: string[];
+    try {
+      names = this.#fs.readDir(dir);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied) return 0;
+      throw e;
+    }
+    for (const name of names) {
+      if (UPLOAD_TEMP_NAME.test(name)) {
+        if (removeUnowned(this.#fs, dir, name)) removed++;
+      } else if (RESUME_TEMP_NAME.test(name)) {
+        if (this.#removeIfExpired(dir, name)) removed++;
+      } else if (statOrNull(this.#fs, dir, name)?.type === "dir") {
+        removed += this.#cleanBelow(dir, name, depth);
       }
-      for (const d of entries) {
-        const p = join(dir, d.name);
-        if (d.isFile && UPLOAD_TEMP_NAME.test(d.name)) {
-          if (await removeUnowned(p)) removed++;
-        } else if (d.isFile && RESUME_TEMP_NAME.test(d.name)) {
-          if (await this.#removeIfExpired(p)) removed++;
-        } else if (d.isDirectory && !d.isSymlink) {
-          await walk(p, depth + 1);
-        }
-      }
-    };
-    await walk(this.#root, 0);
+    }
     return removed;
+  }
+
+  /** Cleans the folder `name` in `dir`, opened without following a link swapped in meanwhile. */
+  #cleanBelow(dir: Ref, name: string, depth: number): number {
+    let sub: Ref;
+    try {
+      sub = this.#fs.openNoFollow(dir, name);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied) return 0;
+      throw e;
+    }
+    try {
+      return this.#fs.stat(sub).type === "dir" ? this.#clean(sub, depth + 1) : 0;
+    } finally {
+      this.#fs.release(sub);
+    }
+  }
+}
+
+/** Runs `fn` now; its result or error as a promise. */
+function promised<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (e) {
+    return Promise.reject(e);
   }
 }

@@ -14,8 +14,8 @@
  * @module
  */
 
-import { join } from "node:path";
 import { RESUME_PREFIX, TEMP_PREFIX } from "./paths.ts";
+import type { CreatedFile, FsStat, Ref, TreeBackend } from "./tree_backend.ts";
 
 /** An upload's temporary file: `.bftp-tmp-<random UUID>.part`, as {@linkcode createUploadTemporary} names it. */
 export const UPLOAD_TEMP_NAME: RegExp =
@@ -42,43 +42,61 @@ export function resumeTemporaryName(key: string): string {
   return `${RESUME_PREFIX}${key}.part`;
 }
 
-/** Whether the open `file` is still the one at `path` (a clean-up may have removed it). */
-async function stillThere(file: Deno.FsFile, path: string): Promise<boolean> {
-  const mine = await file.stat();
-  const there = await Deno.lstat(path).catch((e) => {
-    if (e instanceof Deno.errors.NotFound) return null;
+/** Whether `created` is still the file named `name` in `dir` (a clean-up may have removed it). */
+function stillThere(fs: TreeBackend, dir: Ref, name: string, created: CreatedFile): boolean {
+  const mine = fs.stat(created.ref);
+  let there: FsStat;
+  try {
+    there = fs.statAt(dir, name);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
     throw e;
-  });
-  return there !== null && there.ino === mine.ino && there.dev === mine.dev;
+  }
+  return there.ino === mine.ino && there.dev === mine.dev;
+}
+
+/** Closes a created file and its reference. */
+function closeCreated(fs: TreeBackend, created: CreatedFile): void {
+  created.file.close();
+  fs.release(created.ref);
 }
 
 /**
- * Opens a file with `open` and locks it, again until the locked file is the
- * one at its path (a clean-up may remove it between the open and the lock).
- * A lock someone else holds means: with `busy` "retry", open another;
- * with "give up", `null`.
+ * Creates or opens `name()` in `dir` with `create` and locks it, again until
+ * the locked file is the one under its name (a clean-up may remove it
+ * between the open and the lock). A lock someone else holds means: with
+ * `busy` "retry", open another; with "give up", `null`.
  */
-async function openLocked(
-  open: () => Promise<{ path: string; file: Deno.FsFile }>,
+function openLocked(
+  fs: TreeBackend,
+  dir: Ref,
+  name: () => string,
+  create: (name: string) => CreatedFile,
   busy: "retry" | "give up",
-): Promise<{ path: string; file: Deno.FsFile } | null> {
+): { name: string; created: CreatedFile } | null {
   for (let attempt = 1;; attempt++) {
-    const opened = await open();
-    const { path, file } = opened;
+    const chosen = name();
+    const created = create(chosen);
     try {
-      if (await file.tryLock(true)) {
-        if (await stillThere(file, path)) return opened;
+      if (created.file.tryLockSync(true)) {
+        if (stillThere(fs, dir, chosen, created)) return { name: chosen, created };
       } else if (busy === "give up") {
-        file.close();
+        closeCreated(fs, created);
         return null;
       }
     } catch (e) {
-      file.close();
+      closeCreated(fs, created);
       throw e;
     }
-    file.close();
+    closeCreated(fs, created);
     if (attempt >= 3) throw new Deno.errors.NotFound("The temporary file keeps disappearing");
   }
+}
+
+/** A server temporary file, open and locked. */
+export interface LockedTemporary extends CreatedFile {
+  /** Its name in its folder. */
+  name: string;
 }
 
 /**
@@ -86,75 +104,93 @@ async function openLocked(
  * lasts as long as the file stays open, and tells every server's clean-up
  * ({@linkcode removeUnowned}) that it is in use.
  *
+ * @param fs The served root's backend.
  * @param dir The target's folder.
  * @param mode The permission bits it is created with (before the umask).
- * @returns Its path and the open file, for writing; the caller closes it.
+ * @returns Its name, the open file (for writing) and a reference to it; the
+ * caller closes both.
  *
  * @example
  * ```ts
  * import { createUploadTemporary, removeUnowned } from "./temporaries.ts";
+ * import { openBackend } from "./fd_backend.ts";
  * import { deepEqual } from "node:assert/strict";
  *
- * const dir = await Deno.makeTempDir();
- * const { temp, file } = await createUploadTemporary(dir, 0o644);
- * deepEqual(await removeUnowned(temp), false); // locked: in use
- * file.close();
- * deepEqual(await removeUnowned(temp), true); // unlocked: nobody's
+ * const dir = await Deno.realPath(await Deno.makeTempDir());
+ * const fs = openBackend(dir);
+ * const temp = createUploadTemporary(fs, fs.root, 0o644);
+ * deepEqual(removeUnowned(fs, fs.root, temp.name), false); // locked: in use
+ * temp.file.close();
+ * fs.release(temp.ref);
+ * deepEqual(removeUnowned(fs, fs.root, temp.name), true); // unlocked: nobody's
  * await Deno.remove(dir);
  * ```
  */
-export async function createUploadTemporary(
-  dir: string,
-  mode: number,
-): Promise<{ temp: string; file: Deno.FsFile }> {
+export function createUploadTemporary(fs: TreeBackend, dir: Ref, mode: number): LockedTemporary {
   // A fresh name each time: one that another server's clean-up holds (it found it unlocked
   // between our open and our lock) is about to be removed.
-  const { path, file } = (await openLocked(async () => {
-    const path = join(dir, `${TEMP_PREFIX}${crypto.randomUUID()}.part`);
-    return { path, file: await Deno.open(path, { write: true, createNew: true, mode }) };
-  }, "retry"))!;
-  return { temp: path, file };
+  const { name, created } = openLocked(
+    fs,
+    dir,
+    () => `${TEMP_PREFIX}${crypto.randomUUID()}.part`,
+    (name) => fs.createFile(dir, name, mode, true),
+    "retry",
+  )!;
+  return { name, ...created };
 }
 
 /**
  * Opens (or creates) a resumable upload's kept part and locks it.
  *
- * @param path Its path (named by {@linkcode resumeTemporaryName}).
+ * @param fs The served root's backend.
+ * @param dir The target's folder.
+ * @param name Its name (made by {@linkcode resumeTemporaryName}).
  * @param mode The permission bits it is created with, when it is new.
  * @returns The open, locked file, or `null` when another upload holds it now.
  *
  * @example
  * ```ts
  * import { openResumeTemporary, resumeTemporaryName } from "./temporaries.ts";
+ * import { openBackend } from "./fd_backend.ts";
  * import { deepEqual, ok } from "node:assert/strict";
  *
- * const dir = await Deno.makeTempDir();
- * const path = `${dir}/${resumeTemporaryName("0".repeat(64))}`;
- * const file = await openResumeTemporary(path, 0o644);
- * ok(file !== null);
- * deepEqual(await openResumeTemporary(path, 0o644), null); // busy
- * file.close();
+ * const dir = await Deno.realPath(await Deno.makeTempDir());
+ * const fs = openBackend(dir);
+ * const name = resumeTemporaryName("0".repeat(64));
+ * const temp = openResumeTemporary(fs, fs.root, name, 0o644);
+ * ok(temp !== null);
+ * deepEqual(openResumeTemporary(fs, fs.root, name, 0o644), null); // busy
+ * temp.file.close();
+ * fs.release(temp.ref);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function openResumeTemporary(
-  path: string,
+export function openResumeTemporary(
+  fs: TreeBackend,
+  dir: Ref,
+  name: string,
   mode: number,
-): Promise<Deno.FsFile | null> {
-  const opened = await openLocked(async () => ({
-    path,
-    file: await Deno.open(path, { read: true, write: true, create: true, mode }),
-  }), "give up");
-  return opened?.file ?? null;
+): LockedTemporary | null {
+  const opened = openLocked(
+    fs,
+    dir,
+    () => name,
+    (name) => fs.createFile(dir, name, mode, false),
+    "give up",
+  );
+  return opened === null ? null : { name, ...opened.created };
 }
 
 /**
  * Removes a server temporary file if no process holds it: one that can be
  * locked at once was left by a server that is gone (killed, a power cut).
  * One in use by any server, this one or another on the same folder, stays.
+ * A link of that name is never followed (it is not a file the server made).
  *
- * @param path The file (its name already checked against
- * {@linkcode UPLOAD_TEMP_NAME} or {@linkcode RESUME_TEMP_NAME}).
+ * @param fs The served root's backend.
+ * @param dir Its folder.
+ * @param name Its name (already checked against {@linkcode UPLOAD_TEMP_NAME}
+ * or {@linkcode RESUME_TEMP_NAME}).
  * @param when A further condition, checked once the file is locked (a kept
  * resumable part: that it has expired).
  * @returns Whether it was removed.
@@ -162,24 +198,32 @@ export async function openResumeTemporary(
  * @example
  * ```ts
  * import { removeUnowned } from "./temporaries.ts";
+ * import { openBackend } from "./fd_backend.ts";
  * import { deepEqual } from "node:assert/strict";
  *
- * const dir = await Deno.makeTempDir();
- * const path = `${dir}/.bftp-tmp-${crypto.randomUUID()}.part`;
- * await Deno.writeTextFile(path, "left by a crash");
- * deepEqual(await removeUnowned(path), true);
+ * const dir = await Deno.realPath(await Deno.makeTempDir());
+ * const name = `.bftp-tmp-${crypto.randomUUID()}.part`;
+ * await Deno.writeTextFile(`${dir}/${name}`, "left by a crash");
+ * deepEqual(removeUnowned(openBackend(dir), undefined, name), true);
  * await Deno.remove(dir);
  * ```
  */
-export async function removeUnowned(
-  path: string,
-  when: (info: Deno.FileInfo) => boolean = () => true,
-): Promise<boolean> {
+export function removeUnowned(
+  fs: TreeBackend,
+  dir: Ref | undefined,
+  name: string,
+  when: (stat: FsStat) => boolean = () => true,
+): boolean {
+  const folder = dir ?? fs.root;
+  let ref: Ref | undefined;
   let file: Deno.FsFile | undefined;
   try {
-    file = await Deno.open(path, { read: true });
-    if (!(await file.tryLock(true)) || !when(await file.stat())) return false;
-    await Deno.remove(path);
+    ref = fs.openNoFollow(folder, name);
+    const stat = fs.stat(ref);
+    if (stat.type !== "file") return false;
+    file = fs.openFile(ref);
+    if (!file.tryLockSync(true) || !when(fs.stat(ref))) return false;
+    fs.unlinkAt(folder, name, false);
     return true;
   } catch (e) {
     // Gone already, or not ours to remove.
@@ -189,5 +233,6 @@ export async function removeUnowned(
     throw e;
   } finally {
     file?.close();
+    if (ref !== undefined) fs.release(ref);
   }
 }

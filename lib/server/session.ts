@@ -7,7 +7,13 @@
  * @module
  */
 
-import { BftpError, ConnectionError, ProtocolError, RemoteError } from "../errors.ts";
+import {
+  BftpError,
+  ConnectionError,
+  IntegrityError,
+  ProtocolError,
+  RemoteError,
+} from "../errors.ts";
 import { CorkedWriter } from "../framing/corked_writer.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import { BadRequestError, Channel } from "../protocol/channel.ts";
@@ -361,12 +367,19 @@ export async function runSession(stream: SessionStream, options: SessionOptions)
             sha256,
             hash,
             label: vpath,
+            // A remembered hash vouches only for the version it was made of: a file rewritten
+            // in place while it was read would get a trailer that does not match its bytes.
+            beforeTrailer: sha256 === undefined ? undefined : () => {
+              if (!opened.unchanged()) {
+                throw new IntegrityError(`${quotePath(vpath)} changed while it was sent`);
+              }
+            },
           });
           inBody = false;
           if (sha256 === undefined) opened.remember(sent.sha256);
           return sent.size;
         } finally {
-          opened.file.close();
+          opened.close();
         }
       }
       case "PUT": {
@@ -383,7 +396,7 @@ export async function runSession(stream: SessionStream, options: SessionOptions)
           });
           // receiveBody read the whole body even when the sink failed: back in step.
           inBody = false;
-          await upload.commit(got.sha256, { mtime: req.mtime, mode: req.mode });
+          await upload.commit({ mtime: req.mtime, mode: req.mode });
           committed = true;
           await reply({ size: got.size, sha256: got.sha256 });
           return got.size;
@@ -424,7 +437,7 @@ export async function runSession(stream: SessionStream, options: SessionOptions)
             `the bytes hash to ${got.sha256}`,
         );
       }
-      await upload.commit(got.sha256, { mtime: req.mtime, mode: req.mode });
+      await upload.commit({ mtime: req.mtime, mode: req.mode });
       outcome = "committed";
       await reply({ size, sha256: got.sha256, offset: upload.offset });
       return got.size;

@@ -75,6 +75,12 @@ export interface SendBodyOptions {
   /** What is being sent, for error messages. */
   label?: string | undefined;
   /**
+   * Called after the last byte is sent and before a given `sha256` is
+   * written as the trailer; throwing there breaks the body (the connection
+   * must then be closed), so no trailer vouches for bytes it was not made of.
+   */
+  beforeTrailer?: (() => void) | undefined;
+  /**
    * The smallest body hashed on a second thread (see `stream_hash.ts`).
    *
    * @default {Infinity}
@@ -174,6 +180,7 @@ async function sendHashed(
     }
     await writeAll(writer, encodeSizeHeader(0));
   }
+  if (options.sha256 !== undefined) options.beforeTrailer?.();
   const sha256 = options.sha256 ?? await hash!.digest();
   await writeAll(writer, encoder.encode(sha256));
   return { size: sent, sha256 };

@@ -1,5 +1,14 @@
 import { deepEqual } from "node:assert/strict";
-import { contentKey, HashCache } from "../../lib/root/hash_cache.ts";
+import { ok } from "node:assert/strict";
+import {
+  contentKey,
+  HashCache,
+  SETTLE_COARSE_MS,
+  SETTLE_FINE_MS,
+  settled,
+} from "../../lib/root/hash_cache.ts";
+import { FdBackend, openBackend } from "../../lib/root/fd_backend.ts";
+import { tempDir } from "../e2e/helpers.ts";
 
 Deno.test("root: HashCache.set() tells onSet, learn() does not", () => {
   const told: [string, string][] = [];
@@ -20,16 +29,41 @@ Deno.test("root: HashCache forgets the least recently used beyond its capacity",
   deepEqual([cache.get("a"), cache.get("b"), cache.get("c")], ["1", undefined, "3"]);
 });
 
-Deno.test("root: contentKey() changes when a file is rewritten in place", async () => {
-  const file = await Deno.makeTempFile();
-  try {
-    await Deno.writeTextFile(file, "one");
-    const before = contentKey(await Deno.stat(file));
-    await new Promise((r) => setTimeout(r, 10));
-    await Deno.writeTextFile(file, "two");
-    const after = contentKey(await Deno.stat(file));
-    deepEqual(before === after, false);
-  } finally {
-    await Deno.remove(file);
-  }
+Deno.test("root: contentKey() changes when a file is rewritten in place, even with its time put back", async () => {
+  await using tmp = await tempDir();
+  const dir = await Deno.realPath(tmp.path);
+  const fs = openBackend(dir);
+  await Deno.writeTextFile(`${dir}/f`, "one");
+  const mtime = new Date("2020-01-01T00:00:00Z");
+  await Deno.utime(`${dir}/f`, mtime, mtime);
+  const before = contentKey(fs.statAt(fs.root, "f"));
+  await Deno.writeTextFile(`${dir}/f`, "two");
+  await Deno.utime(`${dir}/f`, mtime, mtime);
+  const after = contentKey(fs.statAt(fs.root, "f"));
+  ok(before !== null);
+  deepEqual(before === after, false);
+  if (fs instanceof FdBackend) fs.close();
+});
+
+Deno.test("root: settled() keeps a file changed in the same instant as it was read out of the cache", () => {
+  const stat = (ctimeNs: bigint) => ({
+    type: "file" as const,
+    size: 1,
+    mode: 0o644,
+    dev: "1:2",
+    ino: 3n,
+    mtimeNs: 0n,
+    ctimeNs,
+  });
+  const at = 1_700_000_000_000;
+  const ns = (ms: number) => BigInt(ms) * 1_000_000n + 123n;
+  deepEqual(settled(stat(ns(at)), at), false);
+  deepEqual(settled(stat(ns(at + 5)), at), false, "changed after the opening");
+  deepEqual(settled(stat(ns(at - SETTLE_FINE_MS + 1)), at), false);
+  deepEqual(settled(stat(ns(at - SETTLE_FINE_MS - 1)), at), true);
+  // A change time of whole seconds: a file system that stamps seconds needs more.
+  const whole = BigInt(at - 1000) * 1_000_000n;
+  deepEqual(settled(stat(whole), at), false);
+  deepEqual(settled(stat(whole), at + SETTLE_COARSE_MS), true);
+  deepEqual(settled({ ...stat(0n), ctimeNs: null }, at), false);
 });

@@ -204,3 +204,17 @@ export async function run(client: BftpClient, verb: Verb, path: string): Promise
       return "";
   }
 }
+
+/**
+ * Empties the served root and builds it again. The folder itself stays:
+ * the server holds it open, as it was when it started.
+ *
+ * @param root The served folder.
+ * @param base The folder that holds it.
+ */
+export async function rebuildRoot(root: string, base: string): Promise<void> {
+  for (const entry of [...Deno.readDirSync(root)]) {
+    await Deno.remove(`${root}/${entry.name}`, { recursive: true });
+  }
+  await buildRoot(root, base);
+}

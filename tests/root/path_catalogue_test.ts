@@ -17,6 +17,7 @@ import {
   buildOutside,
   buildRoot,
   FOLLOWING,
+  rebuildRoot,
   run,
   SECRET,
   SECRET_HASH,
@@ -467,9 +468,7 @@ Deno.test("root: a catalogue of 390 hostile paths x 12 verbs: 0 escapes, 0 crash
         if (rootNow.includes(".bftp-tmp-")) failures.push(`${where}: left a temporary file`);
         if (rootNow !== rootBefore) {
           rebuilds++;
-          await Deno.remove(srv.root, { recursive: true });
-          await Deno.mkdir(srv.root);
-          await buildRoot(srv.root, srv.base);
+          await rebuildRoot(srv.root, srv.base);
           rootBefore = await snapshot(srv.root);
         }
       }

@@ -1,9 +1,14 @@
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { basename } from "node:path";
 import { RemoteError } from "../../lib/errors.ts";
 import { writeAll } from "../../lib/framing/write_all.ts";
+import { SETTLE_FINE_MS } from "../../lib/root/hash_cache.ts";
 import { ServedRoot } from "../../lib/root/served_root.ts";
 import { hostTree, writeLayout } from "../server/helpers.ts";
+
+const sha256Hex = (data: string) => createHash("sha256").update(data).digest("hex");
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "bftp-root-" }));
@@ -82,7 +87,7 @@ Deno.test("root: an upload in progress survives another root's cleanTemporaries(
     const second = await ServedRoot.open(root);
     equal(await second.cleanTemporaries(), 0);
     equal((await hostTree(root)).length, 1);
-    await upload.commit("f".repeat(64));
+    await upload.commit();
     deepEqual(await hostTree(root), ["t.txt"]);
     equal(await Deno.readTextFile(`${root}/t.txt`), "all of it");
     // Once it is over, nothing is left to lock.
@@ -124,7 +129,7 @@ Deno.test("root: an aborted upload leaves the target as it was and no temporary"
   });
 });
 
-Deno.test("root: a committed upload replaces the target atomically and remembers its hash", async () => {
+Deno.test("root: a committed upload replaces the target atomically", async () => {
   await withTempDir(async (root) => {
     await Deno.writeTextFile(`${root}/t.txt`, "original");
     const served = await ServedRoot.open(root);
@@ -132,11 +137,14 @@ Deno.test("root: a committed upload replaces the target atomically and remembers
     await writeAll(upload.sink, new TextEncoder().encode("replaced"));
     // Until the commit, readers still see the old file.
     equal(await Deno.readTextFile(`${root}/t.txt`), "original");
-    await upload.commit("f".repeat(64));
+    await upload.commit();
     equal(await Deno.readTextFile(`${root}/t.txt`), "replaced");
     deepEqual(await hostTree(root), ["t.txt"]);
-    // The hash given at commit is the one served from then on (no re-read).
-    deepEqual(await served.hash("/t.txt"), { size: 8, sha256: "f".repeat(64) });
+    // A file that new has not settled: its hash is made from its bytes, not remembered.
+    const opened = await served.openRead("/t.txt");
+    equal(opened.sha256, undefined);
+    opened.close();
+    deepEqual(await served.hash("/t.txt"), { size: 8, sha256: sha256Hex("replaced") });
   });
 });
 
@@ -186,7 +194,7 @@ Deno.test({
           const temp = (await hostTree(root)).find((p) => p.startsWith(".bftp-tmp-"))!;
           equal((await modeOf(`${root}/${temp}`)) & 0o077, 0);
         }
-        await upload.commit("f".repeat(64));
+        await upload.commit();
         equal(await Deno.readTextFile(`${root}/${name}`), "new");
       }
       equal(await modeOf(`${root}/private.txt`), 0o600);
@@ -213,9 +221,42 @@ Deno.test({
       const again = await served.beginResumableUpload("/r.bin", 4, "b".repeat(64), true);
       equal(again.offset, 2);
       await writeAll(again.sink, new Uint8Array(2));
-      await again.commit("b".repeat(64));
+      await again.commit();
       deepEqual(await hostTree(root), ["r.bin"]);
       equal(await modeOf(`${root}/r.bin`), 0o640);
     });
   },
+});
+
+Deno.test("root: the hash cache answers for a settled file, and never a stale hash after in-place rewrites with the time put back", async () => {
+  await withTempDir(async (root) => {
+    const served = await ServedRoot.open(root);
+    const files = 120;
+    const old = new Date("2024-05-01T12:00:00Z");
+    // Each file: version A, settled past the margin, hashed (and remembered); then rewritten in
+    // place at a random moment within the next second, to the same size, its time put back
+    // (touch -r, cp -p, rsync --inplace -t do this), and hashed again.
+    const stale = await Promise.all(Array.from({ length: files }, async (_, i) => {
+      const path = `${root}/f${i}.bin`;
+      const a = `version A of ${String(i).padStart(4, "0")}`;
+      const b = `version B of ${String(i).padStart(4, "0")}`;
+      await Deno.writeTextFile(path, a);
+      await Deno.utime(path, old, old);
+      await delay(SETTLE_FINE_MS * 2);
+      equal((await served.hash(`/f${i}.bin`)).sha256, sha256Hex(a));
+      const cached = await served.openRead(`/f${i}.bin`);
+      const remembered = cached.sha256;
+      cached.close();
+      await delay(Math.random() * 1000);
+      using file = await Deno.open(path, { write: true });
+      await file.write(new TextEncoder().encode(b));
+      await Deno.utime(path, old, old);
+      const after = await served.hash(`/f${i}.bin`);
+      return { remembered, stale: after.sha256 !== sha256Hex(b) };
+    }));
+    // Settled files were answered from the cache (else this test would prove nothing)...
+    ok(stale.filter((s) => s.remembered !== undefined).length > files / 2);
+    // ...and no answer after a rewrite was the old hash.
+    deepEqual(stale.filter((s) => s.stale).length, 0);
+  });
 });

@@ -1,5 +1,4 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { basename } from "node:path";
 import {
   createUploadTemporary,
   openResumeTemporary,
@@ -8,6 +7,8 @@ import {
   resumeTemporaryName,
   UPLOAD_TEMP_NAME,
 } from "../../lib/root/temporaries.ts";
+import { FdBackend } from "../../lib/root/fd_backend.ts";
+import { PathBackend, type TreeBackend } from "../../lib/root/tree_backend.ts";
 import { tempDir } from "../e2e/helpers.ts";
 
 Deno.test("root: the temporary-name patterns take the server's own names and nothing else", () => {
@@ -30,55 +31,99 @@ Deno.test("root: the temporary-name patterns take the server's own names and not
   }
 });
 
+/** The served root's two backends over one folder: descriptors (Linux) and host paths. */
+function backends(dir: string): [string, TreeBackend][] {
+  const fd = FdBackend.open(dir);
+  return [["path", new PathBackend(dir)], ...(fd ? [["fd", fd] as [string, TreeBackend]] : [])];
+}
+
+function closeBackend(fs: TreeBackend): void {
+  if (fs instanceof FdBackend) fs.close();
+}
+
 Deno.test("root: createUploadTemporary() makes a new, locked file with a server name", async () => {
-  {
-    await using tmp = await tempDir();
-    const dir = tmp.path;
-    const { temp, file } = await createUploadTemporary(dir, 0o644);
-    const other = await createUploadTemporary(dir, 0o644);
+  await using tmp = await tempDir();
+  const dir = await Deno.realPath(tmp.path);
+  for (const [kind, fs] of backends(dir)) {
+    const temp = createUploadTemporary(fs, fs.root, 0o644);
+    const other = createUploadTemporary(fs, fs.root, 0o644);
     try {
-      ok(UPLOAD_TEMP_NAME.test(basename(temp)), temp);
-      ok(temp !== other.temp);
+      ok(UPLOAD_TEMP_NAME.test(temp.name), temp.name);
+      ok(temp.name !== other.name, kind);
       // Another open of it cannot lock it while the upload holds it.
-      using probe = await Deno.open(temp, { read: true });
-      equal(await probe.tryLock(true), false);
+      using probe = await Deno.open(`${dir}/${temp.name}`, { read: true });
+      equal(await probe.tryLock(true), false, kind);
     } finally {
-      file.close();
-      other.file.close();
+      for (const t of [temp, other]) {
+        t.file.close();
+        fs.release(t.ref);
+      }
+      closeBackend(fs);
     }
   }
 });
 
 Deno.test("root: openResumeTemporary() continues a kept part, and answers null while another holds it", async () => {
-  {
-    await using tmp = await tempDir();
-    const path = `${tmp.path}/${resumeTemporaryName("d".repeat(64))}`;
-    const first = await openResumeTemporary(path, 0o644);
+  await using tmp = await tempDir();
+  const dir = await Deno.realPath(tmp.path);
+  for (const [kind, fs] of backends(dir)) {
+    const name = resumeTemporaryName(kind === "fd" ? "d".repeat(64) : "e".repeat(64));
+    const first = openResumeTemporary(fs, fs.root, name, 0o644);
     ok(first !== null);
-    await first.write(new TextEncoder().encode("kept"));
-    equal(await openResumeTemporary(path, 0o644), null);
-    first.close();
-    const again = await openResumeTemporary(path, 0o644);
+    await first.file.write(new TextEncoder().encode("kept"));
+    equal(openResumeTemporary(fs, fs.root, name, 0o644), null, kind);
+    first.file.close();
+    fs.release(first.ref);
+    const again = openResumeTemporary(fs, fs.root, name, 0o644);
     ok(again !== null);
-    equal((await again.stat()).size, 4);
-    again.close();
+    equal((await again.file.stat()).size, 4, kind);
+    again.file.close();
+    fs.release(again.ref);
+    closeBackend(fs);
+  }
+});
+
+Deno.test("root: openResumeTemporary() refuses a link planted under its name", async () => {
+  await using tmp = await tempDir();
+  const dir = await Deno.realPath(tmp.path);
+  await Deno.writeTextFile(`${dir}/victim`, "keep me");
+  const name = resumeTemporaryName("f".repeat(64));
+  await Deno.symlink(`${dir}/victim`, `${dir}/${name}`);
+  for (const [kind, fs] of backends(dir)) {
+    let threw = false;
+    try {
+      openResumeTemporary(fs, fs.root, name, 0o644);
+    } catch (e) {
+      threw = e instanceof Deno.errors.FilesystemLoop;
+    }
+    ok(threw, kind);
+    equal(await Deno.readTextFile(`${dir}/victim`), "keep me");
+    closeBackend(fs);
   }
 });
 
 Deno.test("root: removeUnowned() removes an unlocked file only, and checks its condition under the lock", async () => {
-  {
-    await using tmp = await tempDir();
-    const dir = tmp.path;
-    const path = `${dir}/.bftp-tmp-${crypto.randomUUID()}.part`;
+  await using tmp = await tempDir();
+  const dir = await Deno.realPath(tmp.path);
+  for (const [kind, fs] of backends(dir)) {
+    const name = `.bftp-tmp-${crypto.randomUUID()}.part`;
+    const path = `${dir}/${name}`;
     await Deno.writeTextFile(path, "left");
     {
       using holder = await Deno.open(path, { write: true });
       await holder.lock(true);
-      equal(await removeUnowned(path), false);
+      equal(removeUnowned(fs, fs.root, name), false, kind);
     }
-    equal(await removeUnowned(path, (info) => info.size > 100), false);
-    equal(await removeUnowned(path, (info) => info.size === 4), true);
+    equal(removeUnowned(fs, fs.root, name, (stat) => stat.size > 100), false);
+    equal(removeUnowned(fs, fs.root, name, (stat) => stat.size === 4), true);
     deepEqual([...Deno.readDirSync(dir)], []);
-    equal(await removeUnowned(path), false, "already gone");
+    equal(removeUnowned(fs, fs.root, name), false, "already gone");
+    // A link of a temporary's name is not the server's: never followed, never removed.
+    await Deno.writeTextFile(`${dir}/target`, "x");
+    await Deno.symlink(`${dir}/target`, path);
+    equal(removeUnowned(fs, fs.root, name), false, kind);
+    await Deno.remove(path);
+    await Deno.remove(`${dir}/target`);
+    closeBackend(fs);
   }
 });

@@ -1,0 +1,159 @@
+/**
+ * The Linux backend of the served root: every reference is an open
+ * descriptor (`O_PATH`), every call is relative to a folder's descriptor
+ * and never follows a final link (`openat` with `O_NOFOLLOW`, `renameat`,
+ * `unlinkat`, `mkdirat`, `statx` with `AT_SYMLINK_NOFOLLOW`). A folder
+ * swapped for a link after it was opened changes nothing: the descriptor
+ * still names the folder that was there.
+ *
+ * Deno cannot adopt a raw descriptor, but on Linux opening
+ * `/proc/self/fd/N` opens the very file descriptor N refers to (not a path
+ * that could have changed): that is how a file found this way becomes a
+ * `Deno.FsFile`.
+ *
+ * @module
+ */
+
+import { AT, Libc, O } from "./libc.ts";
+import {
+  type CreatedFile,
+  type FsStat,
+  PathBackend,
+  type Ref,
+  type TreeBackend,
+} from "./tree_backend.ts";
+
+const PATH_FLAGS = O.O_PATH | O.O_NOFOLLOW | O.O_CLOEXEC;
+
+function fd(ref: Ref): number {
+  if (typeof ref !== "number") throw new TypeError(`Not a descriptor: "${ref}"`);
+  return ref;
+}
+
+function proc(ref: Ref): string {
+  return `/proc/self/fd/${fd(ref)}`;
+}
+
+/**
+ * Descriptor-relative calls through libc (Linux only).
+ *
+ * @example
+ * ```ts
+ * import { FdBackend } from "./fd_backend.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dir = await Deno.realPath(await Deno.makeTempDir());
+ * const fs = FdBackend.open(dir);
+ * if (fs !== null) {
+ *   fs.mkdirAt(fs.root, "sub");
+ *   deepEqual(fs.statAt(fs.root, "sub").type, "dir");
+ *   fs.close();
+ * }
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class FdBackend implements TreeBackend {
+  readonly root: number;
+  readonly atomic = true;
+  #libc: Libc;
+
+  private constructor(libc: Libc, root: number) {
+    this.#libc = libc;
+    this.root = root;
+  }
+
+  /**
+   * Opens the served folder, or gives `null` where descriptors cannot be
+   * used (not Linux, no FFI permission, no `/proc`).
+   *
+   * @param realRoot The folder's real path.
+   * @returns The backend, or `null`.
+   */
+  static open(realRoot: string): FdBackend | null {
+    const libc = Libc.load();
+    if (libc === null) return null;
+    const root = libc.openat(-100, realRoot, O.O_PATH | O.O_DIRECTORY | O.O_CLOEXEC);
+    try {
+      Deno.statSync(proc(root));
+    } catch (e) {
+      libc.close(root);
+      if (e instanceof Deno.errors.NotFound) return null;
+      throw e;
+    }
+    return new FdBackend(libc, root);
+  }
+
+  /** Closes the root's descriptor. */
+  close(): void {
+    this.#libc.close(this.root);
+  }
+
+  openNoFollow(dir: Ref, name: string): Ref {
+    return this.#libc.openat(fd(dir), name, PATH_FLAGS);
+  }
+  stat(ref: Ref): FsStat {
+    return this.#libc.statx(fd(ref), "", AT.SYMLINK_NOFOLLOW);
+  }
+  statAt(dir: Ref, name: string): FsStat {
+    return this.#libc.statx(fd(dir), name, AT.SYMLINK_NOFOLLOW);
+  }
+  readlink(ref: Ref): string {
+    return this.#libc.readlink(fd(ref));
+  }
+  release(ref: Ref): void {
+    if (ref !== this.root) this.#libc.close(fd(ref));
+  }
+  openFile(ref: Ref): Deno.FsFile {
+    return Deno.openSync(proc(ref), { read: true });
+  }
+  readDir(ref: Ref): string[] {
+    return Array.from(Deno.readDirSync(proc(ref)), (d) => d.name);
+  }
+  createFile(dir: Ref, name: string, mode: number, exclusive: boolean): CreatedFile {
+    const flags = O.O_RDWR | O.O_CREAT | O.O_NOFOLLOW | O.O_CLOEXEC | (exclusive ? O.O_EXCL : 0);
+    const raw = this.#libc.openat(fd(dir), name, flags, mode);
+    try {
+      return { file: Deno.openSync(proc(raw), { read: true, write: true }), ref: raw };
+    } catch (e) {
+      this.#libc.close(raw);
+      throw e;
+    }
+  }
+  chmodAt(dir: Ref, name: string, mode: number): void {
+    this.#libc.fchmodat(fd(dir), name, mode);
+  }
+  renameAt(fromDir: Ref, from: string, toDir: Ref, to: string): void {
+    this.#libc.renameat(fd(fromDir), from, fd(toDir), to);
+  }
+  unlinkAt(dir: Ref, name: string, folder: boolean): void {
+    this.#libc.unlinkat(fd(dir), name, folder ? AT.REMOVEDIR : 0);
+  }
+  mkdirAt(dir: Ref, name: string): void {
+    this.#libc.mkdirat(fd(dir), name, 0o777);
+  }
+  async syncDir(ref: Ref): Promise<void> {
+    using folder = await Deno.open(proc(ref), { read: true });
+    await folder.sync();
+  }
+}
+
+/**
+ * The backend for a served folder: descriptors where they work (Linux, with
+ * FFI allowed), host paths elsewhere.
+ *
+ * @param realRoot The folder's real path.
+ * @returns The backend.
+ *
+ * @example
+ * ```ts
+ * import { openBackend } from "./fd_backend.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dir = await Deno.realPath(await Deno.makeTempDir());
+ * deepEqual(openBackend(dir).atomic, Deno.build.os === "linux");
+ * await Deno.remove(dir);
+ * ```
+ */
+export function openBackend(realRoot: string): TreeBackend {
+  return FdBackend.open(realRoot) ?? new PathBackend(realRoot);
+}

@@ -1,0 +1,334 @@
+/**
+ * The few libc calls that resolve and change paths relative to an open
+ * folder (`openat`, `renameat`, `unlinkat`, `mkdirat`, `fchmodat`,
+ * `readlinkat`, `statx`), reached through `Deno.dlopen` on Linux. Deno has
+ * no descriptor-relative file calls of its own; these are what confining a
+ * path beneath the served root atomically needs.
+ *
+ * Failures are thrown as Deno's own error classes (`Deno.errors.NotFound`
+ * for `ENOENT`, ...) or as an `Error` with the errno's `code` (`"ENOSPC"`),
+ * so callers map them as they map any file-system error.
+ *
+ * @module
+ */
+
+/** Flags of `openat(2)` and friends, for the machine's architecture. */
+export interface OpenFlags {
+  readonly O_RDONLY: number;
+  readonly O_WRONLY: number;
+  readonly O_RDWR: number;
+  readonly O_CREAT: number;
+  readonly O_EXCL: number;
+  readonly O_NONBLOCK: number;
+  readonly O_DIRECTORY: number;
+  readonly O_NOFOLLOW: number;
+  readonly O_CLOEXEC: number;
+  readonly O_PATH: number;
+}
+
+const GENERIC = {
+  O_RDONLY: 0,
+  O_WRONLY: 0o1,
+  O_RDWR: 0o2,
+  O_CREAT: 0o100,
+  O_EXCL: 0o200,
+  O_NONBLOCK: 0o4000,
+  O_CLOEXEC: 0o2000000,
+  O_PATH: 0o10000000,
+};
+
+/** `openat` flags: x86_64 and the "generic" layout differ only in two. */
+export const O: OpenFlags = Deno.build.arch === "aarch64"
+  ? { ...GENERIC, O_DIRECTORY: 0o40000, O_NOFOLLOW: 0o100000 }
+  : { ...GENERIC, O_DIRECTORY: 0o200000, O_NOFOLLOW: 0o400000 };
+
+/** `AT_*` flags (the same on every Linux architecture). */
+export const AT = {
+  SYMLINK_NOFOLLOW: 0x100,
+  REMOVEDIR: 0x200,
+  EMPTY_PATH: 0x1000,
+} as const;
+
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
+
+/** What `statx` tells of a file, with times to the nanosecond. */
+export interface StatX {
+  /** `file`, `dir`, `link` or `other` (FIFO, device, socket). */
+  type: "file" | "dir" | "link" | "other";
+  /** Size in bytes. */
+  size: number;
+  /** Permission and special bits (`mode & 0o7777`). */
+  mode: number;
+  /** Device: `major:minor`. */
+  dev: string;
+  /** Inode number. */
+  ino: bigint;
+  /** Modification time, ns since the epoch. */
+  mtimeNs: bigint;
+  /** Change time (any write or attribute change), ns since the epoch. */
+  ctimeNs: bigint;
+}
+
+const SYMBOLS = {
+  openat: { parameters: ["i32", "buffer", "i32", "u32"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+  renameat: { parameters: ["i32", "buffer", "i32", "buffer"], result: "i32" },
+  unlinkat: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  mkdirat: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  fchmodat: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
+  readlinkat: { parameters: ["i32", "buffer", "buffer", "usize"], result: "isize" },
+  statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
+} as const;
+
+type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+
+const ERRNO_NAMES: Record<number, string> = {
+  1: "EPERM",
+  2: "ENOENT",
+  9: "EBADF",
+  13: "EACCES",
+  16: "EBUSY",
+  17: "EEXIST",
+  18: "EXDEV",
+  20: "ENOTDIR",
+  21: "EISDIR",
+  22: "EINVAL",
+  24: "EMFILE",
+  28: "ENOSPC",
+  30: "EROFS",
+  31: "EMLINK",
+  36: "ENAMETOOLONG",
+  39: "ENOTEMPTY",
+  40: "ELOOP",
+  122: "EDQUOT",
+};
+
+/** A libc error as the Deno error class for it, or an `Error` carrying its `code`. */
+function errnoError(call: string, errno: number): Error {
+  const code = ERRNO_NAMES[errno] ?? `errno ${errno}`;
+  const message = `${call}: ${code}`;
+  const classes: Record<string, new (message: string) => Error> = {
+    ENOENT: Deno.errors.NotFound,
+    EEXIST: Deno.errors.AlreadyExists,
+    EACCES: Deno.errors.PermissionDenied,
+    EPERM: Deno.errors.PermissionDenied,
+    ENOTDIR: Deno.errors.NotADirectory,
+    EISDIR: Deno.errors.IsADirectory,
+    ELOOP: Deno.errors.FilesystemLoop,
+    EBUSY: Deno.errors.Busy,
+  };
+  const Class = classes[code];
+  const error = Class ? new Class(message) : new Error(message);
+  Object.defineProperty(error, "code", { value: code, enumerable: true });
+  return error;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A NUL-terminated C string. */
+function cString(s: string): Uint8Array<ArrayBuffer> {
+  const bytes = new Uint8Array(encoder.encode(s).length + 1);
+  encoder.encodeInto(s, bytes);
+  return bytes;
+}
+
+function typeOf(mode: number): StatX["type"] {
+  switch (mode & S_IFMT) {
+    case S_IFREG:
+      return "file";
+    case S_IFDIR:
+      return "dir";
+    case S_IFLNK:
+      return "link";
+    default:
+      return "other";
+  }
+}
+
+/** Reads a `struct statx_timestamp` (i64 seconds, u32 ns) as ns. */
+function timestamp(view: DataView, at: number): bigint {
+  return view.getBigInt64(at, true) * 1_000_000_000n + BigInt(view.getUint32(at + 8, true));
+}
+
+const STATX_BASIC_STATS = 0x7ff;
+
+/**
+ * libc's descriptor-relative calls. One per process (or worker), opened on
+ * first use; {@linkcode Libc.load} gives `null` where there is no Linux libc
+ * to open (another OS, or no FFI permission).
+ *
+ * @example
+ * ```ts
+ * import { AT, Libc, O } from "./libc.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const libc = Libc.load();
+ * if (libc !== null) {
+ *   const dir = await Deno.makeTempDir();
+ *   const fd = libc.openat(-100, dir, O.O_PATH | O.O_DIRECTORY | O.O_CLOEXEC);
+ *   libc.mkdirat(fd, "sub", 0o755);
+ *   deepEqual(libc.statx(fd, "sub", AT.SYMLINK_NOFOLLOW).type, "dir");
+ *   libc.unlinkat(fd, "sub", AT.REMOVEDIR);
+ *   libc.close(fd);
+ *   await Deno.remove(dir);
+ * }
+ * ```
+ */
+export class Libc {
+  static #loaded: Libc | null | undefined;
+  #lib: Lib;
+  #statBuffer = new Uint8Array(256);
+  #linkBuffer = new Uint8Array(4096);
+
+  private constructor(lib: Lib) {
+    this.#lib = lib;
+  }
+
+  /**
+   * The process's libc, or `null` where it cannot be used (not Linux, or
+   * no FFI permission).
+   *
+   * @returns The bindings, or `null`.
+   */
+  static load(): Libc | null {
+    if (Libc.#loaded !== undefined) return Libc.#loaded;
+    Libc.#loaded = null;
+    if (Deno.build.os !== "linux") return null;
+    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return null;
+    for (const name of ["libc.so.6", "libc.so"]) {
+      try {
+        Libc.#loaded = new Libc(Deno.dlopen(name, SYMBOLS).symbols);
+        break;
+      } catch (e) {
+        if (!(e instanceof Error)) throw e;
+      }
+    }
+    return Libc.#loaded;
+  }
+
+  #errno(): number {
+    const p = this.#lib.__errno_location();
+    return p === null ? 0 : new Deno.UnsafePointerView(p).getInt32();
+  }
+
+  #check(call: string, result: number): number {
+    if (result < 0) throw errnoError(call, this.#errno());
+    return result;
+  }
+
+  /**
+   * `openat(dirfd, path, flags, mode)`.
+   *
+   * @param dirfd A folder's descriptor, or -100 (`AT_FDCWD`).
+   * @param path The path (a single name, for confinement).
+   * @param flags `O_*` flags ({@linkcode O}).
+   * @param mode Permission bits for a created file.
+   * @returns The new descriptor.
+   */
+  openat(dirfd: number, path: string, flags: number, mode = 0): number {
+    return this.#check("openat", this.#lib.openat(dirfd, cString(path), flags, mode));
+  }
+
+  /**
+   * `close(fd)`; errors are ignored (the descriptor is gone either way).
+   *
+   * @param fd The descriptor.
+   */
+  close(fd: number): void {
+    this.#lib.close(fd);
+  }
+
+  /**
+   * `renameat(olddirfd, oldname, newdirfd, newname)`.
+   *
+   * @param fromDir The source's folder.
+   * @param from The source's name.
+   * @param toDir The target's folder.
+   * @param to The target's name.
+   */
+  renameat(fromDir: number, from: string, toDir: number, to: string): void {
+    this.#check("renameat", this.#lib.renameat(fromDir, cString(from), toDir, cString(to)));
+  }
+
+  /**
+   * `unlinkat(dirfd, name, flags)`.
+   *
+   * @param dirfd The folder.
+   * @param name The entry.
+   * @param flags 0 for a file, `AT.REMOVEDIR` for an empty folder.
+   */
+  unlinkat(dirfd: number, name: string, flags: number): void {
+    this.#check("unlinkat", this.#lib.unlinkat(dirfd, cString(name), flags));
+  }
+
+  /**
+   * `mkdirat(dirfd, name, mode)`.
+   *
+   * @param dirfd The folder.
+   * @param name The new folder's name.
+   * @param mode Its permission bits (before the umask).
+   */
+  mkdirat(dirfd: number, name: string, mode: number): void {
+    this.#check("mkdirat", this.#lib.mkdirat(dirfd, cString(name), mode));
+  }
+
+  /**
+   * `fchmodat(dirfd, name, mode, 0)` (follows a final link: call it on
+   * names the server made itself).
+   *
+   * @param dirfd The folder.
+   * @param name The entry.
+   * @param mode The permission bits.
+   */
+  fchmodat(dirfd: number, name: string, mode: number): void {
+    this.#check("fchmodat", this.#lib.fchmodat(dirfd, cString(name), mode, 0));
+  }
+
+  /**
+   * The target of the symbolic link `fd` (opened with `O_PATH | O_NOFOLLOW`).
+   *
+   * @param fd The link's descriptor.
+   * @returns Its target, as stored.
+   */
+  readlink(fd: number): string {
+    const n = Number(
+      this.#lib.readlinkat(fd, cString(""), this.#linkBuffer, BigInt(this.#linkBuffer.length)),
+    );
+    this.#check("readlinkat", n);
+    if (n >= this.#linkBuffer.length) throw errnoError("readlinkat", 36);
+    return decoder.decode(this.#linkBuffer.subarray(0, n));
+  }
+
+  /**
+   * `statx(dirfd, name, flags)`: of `name` in `dirfd`, or with `name` empty
+   * of `dirfd` itself.
+   *
+   * @param dirfd The folder (or the file itself, with `name` "").
+   * @param name The entry, or "".
+   * @param flags `AT.SYMLINK_NOFOLLOW` to describe a link itself.
+   * @returns What it is.
+   */
+  statx(dirfd: number, name: string, flags: number): StatX {
+    const at = name === "" ? flags | AT.EMPTY_PATH : flags;
+    this.#check(
+      "statx",
+      this.#lib.statx(dirfd, cString(name), at, STATX_BASIC_STATS, this.#statBuffer),
+    );
+    const view = new DataView(this.#statBuffer.buffer);
+    const mode = view.getUint16(28, true);
+    return {
+      type: typeOf(mode),
+      size: Number(view.getBigUint64(40, true)),
+      mode: mode & 0o7777,
+      dev: `${view.getUint32(136, true)}:${view.getUint32(140, true)}`,
+      ino: view.getBigUint64(32, true),
+      ctimeNs: timestamp(view, 96),
+      mtimeNs: timestamp(view, 112),
+    };
+  }
+}

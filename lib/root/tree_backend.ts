@@ -1,0 +1,186 @@
+/**
+ * The file-system calls the served root is made of, relative to an open
+ * reference to a folder: the seam between confinement ({@linkcode Beneath}
+ * in `beneath.ts`) and the operating system. Two backends implement it:
+ * descriptors on Linux (`fd_backend.ts`: every call is atomic with its
+ * confinement), and host paths elsewhere ({@linkcode PathBackend}: the same
+ * rules, checked before each call, so a concurrent rename can race them).
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+
+/** A file or folder beneath the root: a descriptor (Linux) or a host path. */
+export type Ref = number | string;
+
+/** What is known of a file, a folder or a link (never followed). */
+export interface FsStat {
+  /** `file`, `dir`, `link`, or `other` (FIFO, device, socket). */
+  type: "file" | "dir" | "link" | "other";
+  /** Size in bytes. */
+  size: number;
+  /** Permission and special bits (`mode & 0o7777`), or `null` (Windows). */
+  mode: number | null;
+  /** The device, or `null`. */
+  dev: string | null;
+  /** The inode, or `null` where there is none. */
+  ino: bigint | null;
+  /** Modification time, ns since the epoch, or `null`. */
+  mtimeNs: bigint | null;
+  /** Change time, ns since the epoch (ms precision on some platforms), or `null`. */
+  ctimeNs: bigint | null;
+}
+
+/** A file created beneath the root, open for reading and writing. */
+export interface CreatedFile {
+  /** The open file. */
+  file: Deno.FsFile;
+  /** A reference to the same file, for {@linkcode TreeBackend.stat}; released by the caller. */
+  ref: Ref;
+}
+
+/**
+ * The calls, each relative to an open folder `dir` and one `name` in it
+ * (never a path with `/`), that never follow a final symbolic link unless
+ * they say so.
+ */
+export interface TreeBackend {
+  /** The served root itself, open for the process's lifetime. */
+  readonly root: Ref;
+  /** Whether each call is atomic with its confinement (descriptors). */
+  readonly atomic: boolean;
+  /** Opens `name` in `dir` without following it (a link opens as the link). */
+  openNoFollow(dir: Ref, name: string): Ref;
+  /** Describes what `ref` is (a link as itself). */
+  stat(ref: Ref): FsStat;
+  /** Describes `name` in `dir` (a link as itself). */
+  statAt(dir: Ref, name: string): FsStat;
+  /** The target of the link `ref`. */
+  readlink(ref: Ref): string;
+  /** Closes a reference (never the root). */
+  release(ref: Ref): void;
+  /** Opens the regular file `ref` for reading. */
+  openFile(ref: Ref): Deno.FsFile;
+  /** The names in folder `ref`. */
+  readDir(ref: Ref): string[];
+  /** Creates (or with `exclusive` false, opens) `name` in `dir` for reading and writing; a link there is refused. */
+  createFile(dir: Ref, name: string, mode: number, exclusive: boolean): CreatedFile;
+  /** Sets the permission bits of `name` in `dir` (a file the server made). */
+  chmodAt(dir: Ref, name: string, mode: number): void;
+  /** Renames `from` in `fromDir` to `to` in `toDir`, replacing a file there. */
+  renameAt(fromDir: Ref, from: string, toDir: Ref, to: string): void;
+  /** Removes `name` in `dir`: a file or link, or with `folder` an empty folder. */
+  unlinkAt(dir: Ref, name: string, folder: boolean): void;
+  /** Makes the folder `name` in `dir`. */
+  mkdirAt(dir: Ref, name: string): void;
+  /** Flushes folder `ref`'s entries (a rename) to disk. */
+  syncDir(ref: Ref): Promise<void>;
+}
+
+function statOf(info: Deno.FileInfo): FsStat {
+  const ns = (d: Date | null) => d === null ? null : BigInt(d.getTime()) * 1_000_000n;
+  return {
+    type: info.isSymlink ? "link" : info.isFile ? "file" : info.isDirectory ? "dir" : "other",
+    size: info.size,
+    mode: info.mode === null ? null : info.mode & 0o7777,
+    dev: info.dev === null ? null : String(info.dev),
+    ino: info.ino === null ? null : BigInt(info.ino),
+    mtimeNs: ns(info.mtime),
+    ctimeNs: ns(info.ctime),
+  };
+}
+
+function isLink(path: string): boolean {
+  try {
+    return Deno.lstatSync(path).isSymlink;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+/**
+ * The portable backend: references are host paths, and each call names
+ * its path again. Confinement rules are the same as with descriptors, but
+ * checked before the call, not with it: a folder swapped for a link between
+ * the check and the call is followed. Used where there is no Linux libc.
+ *
+ * @example
+ * ```ts
+ * import { PathBackend } from "./tree_backend.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dir = await Deno.realPath(await Deno.makeTempDir());
+ * const fs = new PathBackend(dir);
+ * fs.mkdirAt(fs.root, "sub");
+ * deepEqual(fs.statAt(fs.root, "sub").type, "dir");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class PathBackend implements TreeBackend {
+  readonly root: string;
+  readonly atomic = false;
+
+  /** @param root The served folder's real path. */
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  openNoFollow(dir: Ref, name: string): Ref {
+    const path = join(String(dir), name);
+    Deno.lstatSync(path);
+    return path;
+  }
+  stat(ref: Ref): FsStat {
+    return statOf(Deno.lstatSync(String(ref)));
+  }
+  statAt(dir: Ref, name: string): FsStat {
+    return statOf(Deno.lstatSync(join(String(dir), name)));
+  }
+  readlink(ref: Ref): string {
+    return Deno.readLinkSync(String(ref));
+  }
+  release(_ref: Ref): void {}
+  openFile(ref: Ref): Deno.FsFile {
+    return Deno.openSync(String(ref), { read: true });
+  }
+  readDir(ref: Ref): string[] {
+    return Array.from(Deno.readDirSync(String(ref)), (d) => d.name);
+  }
+  createFile(dir: Ref, name: string, mode: number, exclusive: boolean): CreatedFile {
+    const path = join(String(dir), name);
+    if (!exclusive && isLink(path)) {
+      throw new Deno.errors.FilesystemLoop(`A link is in the way: ${name}`);
+    }
+    const file = Deno.openSync(path, {
+      read: true,
+      write: true,
+      createNew: exclusive,
+      create: !exclusive,
+      mode,
+    });
+    return { file, ref: path };
+  }
+  chmodAt(dir: Ref, name: string, mode: number): void {
+    if (Deno.build.os !== "windows") Deno.chmodSync(join(String(dir), name), mode);
+  }
+  renameAt(fromDir: Ref, from: string, toDir: Ref, to: string): void {
+    Deno.renameSync(join(String(fromDir), from), join(String(toDir), to));
+  }
+  unlinkAt(dir: Ref, name: string, folder: boolean): void {
+    const path = join(String(dir), name);
+    const info = Deno.lstatSync(path);
+    if (folder && !info.isDirectory) throw new Deno.errors.NotADirectory(name);
+    if (!folder && info.isDirectory) throw new Deno.errors.IsADirectory(name);
+    Deno.removeSync(path);
+  }
+  mkdirAt(dir: Ref, name: string): void {
+    Deno.mkdirSync(join(String(dir), name));
+  }
+  async syncDir(ref: Ref): Promise<void> {
+    if (Deno.build.os === "windows") return;
+    using folder = await Deno.open(String(ref), { read: true });
+    await folder.sync();
+  }
+}
