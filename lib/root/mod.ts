@@ -22,3 +22,4 @@ export * from "./beneath.ts";
 export * from "./fd_backend.ts";
 export * from "./libc.ts";
 export * from "./tree_backend.ts";
+export * from "./uploads.ts";

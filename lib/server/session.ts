@@ -369,8 +369,8 @@ export async function runSession(stream: SessionStream, options: SessionOptions)
             label: vpath,
             // A remembered hash vouches only for the version it was made of: a file rewritten
             // in place while it was read would get a trailer that does not match its bytes.
-            beforeTrailer: sha256 === undefined ? undefined : () => {
-              if (!opened.unchanged()) {
+            beforeTrailer: sha256 === undefined ? undefined : async () => {
+              if (!(await opened.stillMatches(sha256))) {
                 throw new IntegrityError(`${quotePath(vpath)} changed while it was sent`);
               }
             },

@@ -79,7 +79,7 @@ export interface SendBodyOptions {
    * written as the trailer; throwing there breaks the body (the connection
    * must then be closed), so no trailer vouches for bytes it was not made of.
    */
-  beforeTrailer?: (() => void) | undefined;
+  beforeTrailer?: (() => void | Promise<void>) | undefined;
   /**
    * The smallest body hashed on a second thread (see `stream_hash.ts`).
    *
@@ -180,7 +180,7 @@ async function sendHashed(
     }
     await writeAll(writer, encodeSizeHeader(0));
   }
-  if (options.sha256 !== undefined) options.beforeTrailer?.();
+  if (options.sha256 !== undefined) await options.beforeTrailer?.();
   const sha256 = options.sha256 ?? await hash!.digest();
   await writeAll(writer, encoder.encode(sha256));
   return { size: sent, sha256 };

@@ -129,7 +129,8 @@ export async function buildRoot(root: string, base: string): Promise<void> {
 
 /**
  * Everything under `dir`, with contents, modes, times and link targets, to
- * compare before and after. FIFOs are noted, never opened.
+ * compare before and after. Folders carry their change time too, so an entry
+ * made and removed again shows. FIFOs are noted, never opened.
  *
  * @param dir The folder.
  * @param skip A path under it to leave out (the root, when snapshotting the outside).
@@ -146,7 +147,7 @@ export async function snapshot(dir: string, skip?: string): Promise<string> {
       if (info.isSymlink) lines.push(`${p} -> ${await Deno.readLink(p)}`);
       else if (info.isFifo) lines.push(`${p} fifo ${info.mode}`);
       else if (info.isDirectory) {
-        lines.push(`${p}/ ${info.mode}`);
+        lines.push(`${p}/ ${info.mode} ${info.mtime?.getTime()} ${info.ctime?.getTime()}`);
         await walk(p);
       } else lines.push(`${p} ${info.mode} ${info.mtime?.getTime()} ${await Deno.readTextFile(p)}`);
     }

@@ -9,6 +9,7 @@ import type { BftpClient } from "../../lib/client/client.ts";
 import { RemoteError } from "../../lib/errors.ts";
 import { MemoryReader, MemoryWriter } from "../framing/helpers.ts";
 import { startTestServer, writeLayout } from "../server/helpers.ts";
+import { snapshot } from "./hostile_root.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -36,27 +37,6 @@ if n % 2 and libc.renameat2(-100, a, -100, b, 2) != 0:
     raise OSError(ctypes.get_errno(), "renameat2")
 print(n)
 `;
-
-/** Everything under `dir` with folder times (an entry made and removed again shows). */
-async function snapshot(dir: string, skip: string): Promise<string> {
-  const lines: string[] = [];
-  const walk = async (d: string) => {
-    const names = (await Array.fromAsync(Deno.readDir(d))).map((e) => e.name).sort();
-    for (const name of names) {
-      const p = `${d}/${name}`;
-      if (p === skip) continue;
-      const info = await Deno.lstat(p);
-      const times = `${info.mode} ${info.mtime?.getTime()} ${info.ctime?.getTime()}`;
-      if (info.isSymlink) lines.push(`${p} -> ${await Deno.readLink(p)}`);
-      else if (info.isDirectory) {
-        lines.push(`${p}/ ${times}`);
-        await walk(p);
-      } else lines.push(`${p} ${times} ${await Deno.readTextFile(p)}`);
-    }
-  };
-  await walk(dir);
-  return lines.join("\n");
-}
 
 /** The same files inside (under `/d/<rel>`) and outside, with different contents. */
 function layout(text: string): Record<string, string> {

@@ -21,6 +21,7 @@ import {
   type Reply,
   type Request,
 } from "../../lib/protocol/messages.ts";
+import { SETTLE_FINE_MS } from "../../lib/root/hash_cache.ts";
 import { ServedRoot } from "../../lib/root/served_root.ts";
 import { type BftpServer, type ServerOptions, startServer } from "../../lib/server/server.ts";
 
@@ -114,6 +115,16 @@ export async function waitUntil(
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   throw new Error(`Timed out waiting for ${what}`);
+}
+
+/**
+ * Waits until files written just now have settled: the server's hash cache
+ * remembers a hash only for a file whose times are older than the read by
+ * {@linkcode SETTLE_FINE_MS} (see `hash_cache.ts`), so a test that expects
+ * an answer from the cache waits this long after writing.
+ */
+export function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, SETTLE_FINE_MS + 20));
 }
 
 /**

@@ -4,8 +4,9 @@ import { encodeSizeHeader } from "../../lib/framing/size_header.ts";
 import { RESUME_PREFIX } from "../../lib/root/paths.ts";
 import { ServedRoot } from "../../lib/root/served_root.ts";
 import { receiveBody } from "../../lib/transfer/body.ts";
+import { UnexpectedEofError } from "../../lib/errors.ts";
 import { MemoryWriter, randomBytes, seededRandom } from "../framing/helpers.ts";
-import { hostTree, type RawSession, startTestServer, waitUntil } from "./helpers.ts";
+import { hostTree, type RawSession, settle, startTestServer, waitUntil } from "./helpers.ts";
 
 const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
 const encoder = new TextEncoder();
@@ -24,6 +25,7 @@ Deno.test("server: GET with an offset sends the rest, with the whole file's hash
   const data = randomBytes(seededRandom(11), 300_000);
   await using srv = await startTestServer({ files: { "big.bin": data } });
   using raw = await srv.raw();
+  await settle();
   // The first resumed GET hashes the first bytes as it goes, and remembers the whole hash;
   // the next ones are answered from the cache, and say the hash in their reply.
   for (const [i, offset] of [100_000, 1, 299_999, 300_000].entries()) {
@@ -42,6 +44,8 @@ Deno.test("server: GET with an offset sends the rest, with the whole file's hash
 Deno.test("server: a resumed GET of a changed file is refused with CHANGED, before any body", async () => {
   await using srv = await startTestServer({ files: { "f.txt": "version one" } });
   using raw = await srv.raw();
+  // Settled, so that the first GET's hash is remembered and a different one is known to differ.
+  await settle();
   const first = await raw.request({ op: "GET", path: "f.txt" });
   ok(first.ok);
   await readBody(raw, 11, new Uint8Array());
@@ -232,4 +236,34 @@ Deno.test("server: an expired partial upload is not continued", async () => {
   const { offset } = await finishUpload(raw, "e.bin", data);
   equal(offset, 0);
   equal(sha256(await Deno.readFile(`${srv.root}/e.bin`)), sha256(data));
+});
+
+Deno.test("server: a cached GET of a file rewritten in place while sent never ends with a trailer that does not match", async () => {
+  const data = randomBytes(seededRandom(12), 16 << 20);
+  await using srv = await startTestServer({ files: { "big.bin": data } });
+  const path = `${srv.root}/big.bin`;
+  const { mtime } = await Deno.stat(path);
+  await settle();
+  using raw = await srv.raw();
+  // The first GET teaches the cache the file's hash; the second is answered from it.
+  const first = await raw.request({ op: "GET", path: "big.bin" });
+  ok(first.ok);
+  await readBody(raw, data.byteLength, new Uint8Array());
+  const second = await raw.request({ op: "GET", path: "big.bin" });
+  equal(second.ok && second.sha256, sha256(data));
+  // While the server is held by the unread socket, the file is rewritten in place with its
+  // size and time put back: the cached hash no longer vouches for what is sent.
+  const changed = data.map((b) => b ^ 0xff);
+  using file = await Deno.open(path, { write: true });
+  await file.write(changed);
+  await Deno.utime(path, new Date(), mtime!);
+  let outcome: string;
+  try {
+    const body = await readBody(raw, data.byteLength, new Uint8Array());
+    outcome = body.sha256 === sha256(body.bytes) ? "consistent" : "mismatch";
+  } catch (e) {
+    outcome = e instanceof UnexpectedEofError ? "closed" : `threw ${String(e)}`;
+  }
+  // The server hashed the file again, found another content, and closed before the trailer.
+  equal(outcome, "closed");
 });

@@ -1,0 +1,213 @@
+/**
+ * The served root's namespace operations: remove a file, make and remove
+ * folders, rename. Each resolves its path beneath the root and then acts
+ * relative to the folder it found (`unlinkat`, `mkdirat`, `renameat` on
+ * Linux), so a folder swapped for an outward link meanwhile is never
+ * followed.
+ *
+ * @module
+ */
+
+import { RemoteError } from "../errors.ts";
+import type { Entry } from "../protocol/messages.ts";
+import { type Beneath, OutsideRoot, type Resolved } from "./beneath.ts";
+import { about, fsError, statOrNull } from "./fs_errors.ts";
+import { quotePath, TEMP_PREFIX } from "./paths.ts";
+import type { FsStat, Ref, TreeBackend } from "./tree_backend.ts";
+
+/** A served tree and how to resolve a virtual path beneath its root. */
+export interface Confined {
+  /** The served tree. */
+  fs: TreeBackend;
+  /** The resolver over it. */
+  beneath: Beneath;
+  /**
+   * Resolves `vpath` beneath the root: with `follow`, opens what it names;
+   * otherwise finds the folder that holds its last name.
+   */
+  resolve(vpath: string, follow: boolean): Resolved;
+}
+
+/**
+ * A protocol entry for `name`, from what is known of it.
+ *
+ * @example
+ * ```ts
+ * import { entryOf } from "./namespace.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const stat = { type: "file", size: 3, mode: 0o644, dev: null, ino: null, mtimeNs: 1_500_000n, ctimeNs: null } as const;
+ * equal(entryOf("a", stat).mtime, 1);
+ * ```
+ */
+export function entryOf(name: string, stat: FsStat): Entry {
+  return {
+    name,
+    type: stat.type,
+    size: stat.type === "file" ? stat.size : 0,
+    mtime: stat.mtimeNs === null ? null : Number(stat.mtimeNs / 1_000_000n),
+    mode: stat.mode,
+  };
+}
+
+/**
+ * Lists a folder, sorted by name. bftp's temporary files are left out; a
+ * symlink is shown as its target when that is inside the root, and as
+ * `link` otherwise.
+ *
+ * @param c The tree.
+ * @param vpath A normalized virtual path to a folder.
+ * @returns The entries.
+ */
+export function listFolder(c: Confined, vpath: string): Entry[] {
+  using found = c.resolve(vpath, true);
+  const folder = found.target!;
+  if (folder.stat.type !== "dir") {
+    throw new RemoteError("NOT_DIR", `${quotePath(vpath)} is not a folder`);
+  }
+  const entries: Entry[] = [];
+  for (const name of about(vpath, () => c.fs.readDir(folder.ref))) {
+    if (name.startsWith(TEMP_PREFIX)) continue;
+    // Removed while we listed it: left out.
+    const stat = about(vpath, () => statOrNull(c.fs, folder.ref, name));
+    if (stat !== null) entries.push(entryOf(name, linkTarget(c, stat, name, found)));
+  }
+  return entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+}
+
+/** What a listed link leads to when that is inside the root; the link itself otherwise. */
+function linkTarget(c: Confined, stat: FsStat, name: string, folder: Resolved): FsStat {
+  if (stat.type !== "link") return stat;
+  try {
+    using target = c.beneath.resolve([name], true, folder.stack);
+    return target.target!.stat;
+  } catch (e) {
+    if (
+      e instanceof OutsideRoot || e instanceof Deno.errors.NotFound ||
+      e instanceof Deno.errors.FilesystemLoop || e instanceof Deno.errors.NotADirectory ||
+      e instanceof Deno.errors.PermissionDenied
+    ) return stat;
+    throw e;
+  }
+}
+
+/** The names of a normalized virtual path. */
+export function splitPath(vpath: string): string[] {
+  return vpath.split("/").filter(Boolean);
+}
+
+/**
+ * Removes a file (not a folder; a symlink itself, not its target).
+ *
+ * @param c The tree.
+ * @param vpath A normalized virtual path.
+ */
+export function removeFile(c: Confined, vpath: string): void {
+  const isDir = () => new RemoteError("IS_DIR", `${quotePath(vpath)} is a folder: use rmdir`);
+  if (vpath === "/") throw isDir();
+  using at = c.resolve(vpath, false);
+  try {
+    c.fs.unlinkAt(at.dir, at.name, false);
+  } catch (e) {
+    if (e instanceof Deno.errors.IsADirectory) throw isDir();
+    throw fsError(e, vpath);
+  }
+}
+
+/**
+ * Makes a folder; with `parents`, missing parents too, and an existing
+ * folder is accepted.
+ *
+ * @param c The tree.
+ * @param vpath A normalized virtual path.
+ * @param parents As `mkdir -p`.
+ */
+export function makeFolder(c: Confined, vpath: string, parents: boolean): void {
+  if (vpath === "/") {
+    if (parents) return;
+    throw new RemoteError("EXISTS", `${quotePath(vpath)} already exists`);
+  }
+  if (!parents) {
+    using at = c.resolve(vpath, false);
+    return about(vpath, () => c.fs.mkdirAt(at.dir, at.name));
+  }
+  about(vpath, () => makeParents(c, splitPath(vpath), vpath));
+}
+
+/** `mkdir -p`: one walk down, each missing folder made from the one above it. */
+function makeParents(c: Confined, parts: string[], vpath: string): void {
+  const held: Resolved[] = [];
+  try {
+    let stack: readonly Ref[] = [c.fs.root];
+    for (const [i, name] of parts.entries()) {
+      const step = () => c.beneath.resolve([name], true, stack);
+      let found: Resolved;
+      try {
+        found = step();
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+        try {
+          c.fs.mkdirAt(stack[stack.length - 1]!, name);
+        } catch (e) {
+          if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+        }
+        found = step();
+      }
+      held.push(found);
+      if (found.target!.stat.type !== "dir") {
+        throw i === parts.length - 1
+          ? new RemoteError("EXISTS", `${quotePath(vpath)} already exists and is not a folder`)
+          : new Deno.errors.NotADirectory("A part of the path is not a folder");
+      }
+      stack = found.stack;
+    }
+  } finally {
+    for (const found of held) found[Symbol.dispose]();
+  }
+}
+
+/**
+ * Removes an empty folder (never the root).
+ *
+ * @param c The tree.
+ * @param vpath A normalized virtual path.
+ */
+export function removeFolder(c: Confined, vpath: string): void {
+  if (vpath === "/") throw new RemoteError("DENIED", "Cannot remove the served root");
+  using at = c.resolve(vpath, false);
+  try {
+    c.fs.unlinkAt(at.dir, at.name, true);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotADirectory) {
+      throw new RemoteError("NOT_DIR", `${quotePath(vpath)} is not a folder`);
+    }
+    throw fsError(e, vpath);
+  }
+}
+
+/**
+ * Renames or moves a file or folder within the root. An existing file at
+ * `to` is replaced, as `mv` does; an existing folder is not, and a folder
+ * does not replace a file.
+ *
+ * @param c The tree.
+ * @param from A normalized virtual path.
+ * @param to A normalized virtual path.
+ */
+export function move(c: Confined, from: string, to: string): void {
+  if (from === "/" || to === "/") throw new RemoteError("DENIED", "Cannot move the served root");
+  if (to === from || to.startsWith(from + "/")) {
+    throw new RemoteError("BAD_PATH", `Cannot move ${quotePath(from)} into itself`);
+  }
+  using src = c.resolve(from, false);
+  using dst = c.resolve(to, false);
+  const moved = about(from, () => c.fs.statAt(src.dir, src.name));
+  about(to, () => {
+    const target = statOrNull(c.fs, dst.dir, dst.name);
+    if (target?.type === "dir") throw new RemoteError("EXISTS", `${quotePath(to)} already exists`);
+    if (target !== null && moved.type === "dir") {
+      throw new RemoteError("EXISTS", `${quotePath(to)} already exists and is not a folder`);
+    }
+    c.fs.renameAt(src.dir, src.name, dst.dir, dst.name);
+  });
+}

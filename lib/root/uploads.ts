@@ -1,0 +1,227 @@
+/**
+ * Uploads into the served root: bytes go to a locked temporary file beside
+ * the target, created in the target's folder as resolved beneath the root;
+ * a commit renames it over the target within that same folder, so an
+ * upload lands whole or not at all, and never outside the root.
+ *
+ * @module
+ */
+
+import { createHash, type Hash } from "node:crypto";
+import { RemoteError } from "../errors.ts";
+import type { ByteWriter } from "../framing/types.ts";
+import { hashPrefix } from "../transfer/body.ts";
+import type { Resolved } from "./beneath.ts";
+import { isExpired, removeExpiredResumes } from "./cleanup.ts";
+import { about, fsError, permissionBits, statOrNull } from "./fs_errors.ts";
+import { quotePath } from "./paths.ts";
+import {
+  createUploadTemporary,
+  type LockedTemporary,
+  openResumeTemporary,
+  resumeTemporaryName,
+} from "./temporaries.ts";
+import type { TreeBackend } from "./tree_backend.ts";
+
+/** What an upload may ask the stored file to keep from its source (`put -p`). */
+export interface FileAttributes {
+  /** The modification time, ms since the epoch. */
+  mtime?: number | undefined;
+  /** The permission bits, 0 to 0o777. */
+  mode?: number | undefined;
+}
+
+/** An upload in progress: bytes go to a temporary file beside the target. */
+export interface Upload {
+  /** Where the body's bytes go. */
+  sink: ByteWriter;
+  /**
+   * Flushes and renames the temporary file over the target. `attributes`
+   * (from `put -p`) set the file's modification time and permission bits
+   * first. (Its hash is not remembered: a file that new has not settled,
+   * see `hash_cache.ts`.)
+   */
+  commit(attributes?: FileAttributes): Promise<void>;
+  /** Removes the temporary file; the target is untouched. */
+  abort(): Promise<void>;
+}
+
+/**
+ * A resumable upload: its bytes go to a file named after the target, the
+ * size and the content hash, which outlives a cut connection so that the
+ * same upload, asked again, continues where it stopped.
+ */
+export interface ResumableUpload extends Upload {
+  /** Bytes already received by earlier attempts: the body continues from here. */
+  offset: number;
+  /** A SHA-256 already fed with those bytes. */
+  hash: Hash;
+  /** Closes the file and keeps it for a later resume (the connection broke). */
+  keep(): Promise<void>;
+}
+
+/** Where an upload goes, and how it lands. */
+export interface UploadTarget {
+  /** The served tree. */
+  fs: TreeBackend;
+  /** The target's folder and name, resolved beneath the root; the upload owns it. */
+  at: Resolved;
+  /** The target's virtual path, for messages. */
+  vpath: string;
+  /** The permission bits of the regular file it replaces, or `null` for none. */
+  replaced: number | null;
+  /** Flush the file and its folder before and after the rename. */
+  fsync: boolean;
+}
+
+/** The permission bits a new upload's file is created with. */
+const NEW_FILE_MODE = 0o644;
+
+/**
+ * The permission bits an upload's temporary file is created with: the
+ * default for a new file; for one that replaces a file, no more for group
+ * and others than that file gives them (its exact bits are set at commit).
+ */
+function temporaryMode(replaced: number | null): number {
+  return replaced === null ? NEW_FILE_MODE : replaced | 0o600;
+}
+
+/**
+ * Starts an upload to `target`: creates a temporary file beside it.
+ *
+ * @param target Where it goes (its `at` is disposed of when the upload ends).
+ * @returns The upload.
+ */
+export function startUpload(target: UploadTarget): Upload {
+  let temp: LockedTemporary;
+  try {
+    temp = createUploadTemporary(target.fs, target.at.dir, temporaryMode(target.replaced));
+  } catch (e) {
+    target.at[Symbol.dispose]();
+    throw fsError(e, target.vpath);
+  }
+  return uploadOf(temp, target);
+}
+
+/**
+ * Starts or continues a resumable upload to `target`. Its bytes go to
+ * `.bftp-tmp-resume-<key>.part` beside the target, where the key is the
+ * SHA-256 of the target's path, the size and the whole content's SHA-256.
+ * A part left longer than `expiryMs`, or longer than `size`, starts over.
+ *
+ * @param target Where it goes (its `at` is disposed of when the upload ends).
+ * @param size The whole file's size.
+ * @param sha256 The whole file's SHA-256, lowercase hex.
+ * @param expiryMs How long a part is kept after its last byte.
+ * @returns The upload, with the offset to continue from.
+ * @throws {RemoteError} BUSY when another session is uploading the same content now.
+ */
+export async function startResumableUpload(
+  target: UploadTarget,
+  size: number,
+  sha256: string,
+  expiryMs: number,
+): Promise<ResumableUpload> {
+  const { fs, at, vpath } = target;
+  let upload: (Upload & { release(): void }) | undefined;
+  try {
+    removeExpiredResumes(fs, at.dir, expiryMs);
+    const key = createHash("sha256").update(`${vpath}\n${size}\n${sha256}`).digest("hex");
+    const mode = temporaryMode(target.replaced);
+    const temp = about(
+      vpath,
+      () => openResumeTemporary(fs, at.dir, resumeTemporaryName(key), mode),
+    );
+    if (temp === null) {
+      throw new RemoteError("BUSY", `An upload to ${quotePath(vpath)} is in progress already`);
+    }
+    upload = uploadOf(temp, target);
+    let offset = fs.stat(temp.ref).size;
+    if (offset > size || isExpired(fs.stat(temp.ref), expiryMs)) {
+      temp.file.truncateSync(0);
+      offset = 0;
+    }
+    const prefix = await hashPrefix(temp.file, offset);
+    if (prefix.bytes < offset) {
+      temp.file.truncateSync(prefix.bytes);
+      offset = prefix.bytes;
+    }
+    const release = upload.release;
+    return { ...upload, offset, hash: prefix.hash, keep: () => Promise.resolve(release()) };
+  } catch (e) {
+    if (upload) upload.release();
+    else at[Symbol.dispose]();
+    throw fsError(e, vpath);
+  }
+}
+
+/**
+ * The upload's sink, commit and abort over an open, locked temporary file
+ * in the target's folder. The file stays open (so locked: see
+ * `temporaries.ts`) until it is renamed into place or removed; `release`
+ * closes it and the folder, and keeps the file (a cut resumable upload).
+ */
+function uploadOf(temp: LockedTemporary, target: UploadTarget): Upload & { release(): void } {
+  const { fs, at, vpath } = target;
+  let fileOpen = true;
+  let released = false;
+  const closeFile = () => {
+    if (fileOpen) {
+      fileOpen = false;
+      temp.file.close();
+    }
+  };
+  const release = () => {
+    closeFile();
+    if (!released) {
+      released = true;
+      fs.release(temp.ref);
+      at[Symbol.dispose]();
+    }
+  };
+  // Removed while still open and locked, so no clean-up takes it for a leftover meanwhile.
+  // (Windows cannot remove an open file: closed first there.)
+  const discard = () => {
+    if (Deno.build.os === "windows") closeFile();
+    try {
+      fs.unlinkAt(at.dir, temp.name, false);
+    } catch (e) {
+      if (!(e instanceof Error)) throw e;
+    }
+    release();
+    return Promise.resolve();
+  };
+  const commit = async (attributes: FileAttributes = {}) => {
+    try {
+      if (target.fsync) await temp.file.syncData();
+      // A file that replaces another keeps its permission bits: a private file stays private.
+      // Bits the client asked for (put -p) win.
+      const mode = attributes.mode ?? permissionBits(statOrNull(fs, at.dir, at.name));
+      if (mode !== null) fs.chmodAt(at.dir, temp.name, mode);
+      if (attributes.mtime !== undefined) {
+        temp.file.utimeSync(new Date(), new Date(attributes.mtime));
+      }
+      if (Deno.build.os === "windows") closeFile();
+      fs.renameAt(at.dir, temp.name, at.dir, at.name);
+      if (target.fsync) await fs.syncDir(at.dir);
+      release();
+    } catch (e) {
+      await discard();
+      throw fsError(e, vpath);
+    }
+  };
+  return { sink: syncSink(temp.file, vpath), commit, abort: discard, release };
+}
+
+/** Synchronous writes: the fast path measured here (async FsFile.write costs ~100 us a call). */
+function syncSink(file: Deno.FsFile, vpath: string): ByteWriter {
+  return {
+    write: (p) => {
+      try {
+        return Promise.resolve(file.writeSync(p));
+      } catch (e) {
+        return Promise.reject(fsError(e, vpath));
+      }
+    },
+  };
+}
