@@ -11,7 +11,7 @@ import { UnexpectedEofError, UsageError } from "../errors.ts";
 import { BufferedReader, readDelimited, readUntilClose, writeAll } from "../framing/mod.ts";
 import { EchoClient } from "../echo/client.ts";
 import { connectionBudget } from "../echo/file_limit.ts";
-import { type HostPort, parseHostPort } from "../echo/host_port.ts";
+import { type HostPort, parseHostPort } from "../transport/address.ts";
 import { runEchoLoad } from "../echo/load.ts";
 import { formatLoadResult } from "../echo/report.ts";
 import { intFlag, numberFlag, type ParsedFlags, parseFlags, stringFlag } from "./args.ts";
@@ -74,7 +74,6 @@ export const echoCommand: Command = {
     const [target, ...messages] = positionals;
     if (target === undefined) throw new UsageError("Missing HOST:PORT");
     const addr = parseHostPort(target);
-    if (addr.port === 0) throw new UsageError(`Invalid address "${target}": port 0`);
     const timeout = numberFlag(values, "timeout", 10) * 1000;
     if (timeout <= 0) throw new UsageError(`Invalid value "0" for --timeout: expected above 0`);
     const tls = await echoTls(values);

@@ -8,7 +8,7 @@
 
 import { UsageError } from "../errors.ts";
 import { connectionBudget } from "../echo/file_limit.ts";
-import { formatHostPort } from "../echo/host_port.ts";
+import { formatHostPort } from "../transport/address.ts";
 import { formatWorkerStats } from "../echo/report.ts";
 import { type EchoServerEvent, startEchoServer } from "../echo/server.ts";
 import { hostFlag, intFlag, parseFlags, portFlag, stringFlag } from "./args.ts";
@@ -117,7 +117,9 @@ export const echoServerCommand: Command = {
       if (tls !== undefined) await writeLine(io.stderr, `fingerprint sha256 ${tls.fingerprint}`);
       await writeLine(
         io.stdout,
-        `listening on ${tls === undefined ? "tcp" : "tls"}://${formatHostPort(server.addr)}`,
+        `listening on ${tls === undefined ? "tcp" : "tls"}://${
+          formatHostPort(server.addr.hostname, server.addr.port)
+        }`,
       );
       await new Promise<void>((resolve) => {
         if (io.signal.aborted) resolve();

@@ -8,8 +8,7 @@
  */
 
 import { UsageError } from "../errors.ts";
-import { formatHostPort } from "../client/url.ts";
-import { parsePipeAddress, type PipeAddress } from "../pipe/address.ts";
+import { formatHostPort, type HostPort, parseHostPort } from "../transport/address.ts";
 import { acceptOne } from "../pipe/listen_once.ts";
 import { connectWithRetry } from "../pipe/connect_retry.ts";
 import { Progress } from "../transfer/progress.ts";
@@ -31,7 +30,7 @@ export type PipeEnd =
   }
   | {
     listen: false;
-    address: PipeAddress;
+    address: HostPort;
     timeout: number;
     /** TLS: how to trust the listening end (a CA file, a pinned fingerprint, or neither). */
     tls?: { cacert?: string | undefined; fingerprint?: string | undefined } | undefined;
@@ -74,7 +73,7 @@ export interface PipeArgs {
 
 function looksLikeAddress(text: string): boolean {
   try {
-    parsePipeAddress(text);
+    parseHostPort(text);
     return true;
   } catch (e) {
     if (e instanceof UsageError) return false;
@@ -168,7 +167,7 @@ export function parsePipeArgs(args: string[]): PipeArgs {
     file,
     end: {
       listen: false,
-      address: parsePipeAddress(addressText),
+      address: parseHostPort(addressText),
       timeout: numberFlag(values, "timeout", DEFAULT_CONNECT_TIMEOUT),
       tls: clientTls ? { cacert, fingerprint } : undefined,
     },

@@ -12,7 +12,7 @@ import { readFull, writeAll } from "../framing/mod.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import { connectTransport } from "../transport/connect.ts";
 import type { ClientTlsOptions, TransportConn } from "../transport/types.ts";
-import { formatHostPort, type HostPort } from "./host_port.ts";
+import { formatHostPort, type HostPort } from "../transport/address.ts";
 
 /** Options for {@linkcode EchoClient.connect}. */
 export interface EchoClientOptions {
@@ -67,7 +67,7 @@ export class EchoClient implements Disposable {
   static async connect(addr: HostPort, options: EchoClientOptions = {}): Promise<EchoClient> {
     const timeout = options.timeout ?? 10000;
     const conn = await connectEcho(addr, timeout, options.tls);
-    return new EchoClient(conn, formatHostPort(addr), timeout);
+    return new EchoClient(conn, formatHostPort(addr.hostname, addr.port), timeout);
   }
 
   /**
@@ -145,7 +145,7 @@ export async function connectTcp(addr: HostPort, timeout: number): Promise<Deno.
       signal: controller.signal,
     });
   } catch (e) {
-    const where = formatHostPort(addr);
+    const where = formatHostPort(addr.hostname, addr.port);
     if (controller.signal.aborted) {
       throw new TimeoutError(`Cannot connect to "${where}": no answer within ${timeout / 1000} s`);
     }

@@ -10,7 +10,7 @@ import { ConnectionError, IntegrityError, TimeoutError } from "../errors.ts";
 import { connectEcho, connectionError, exchange } from "./client.ts";
 import type { ClientTlsOptions, TransportConn } from "../transport/types.ts";
 import { connectionBudget } from "./file_limit.ts";
-import { formatHostPort, type HostPort } from "./host_port.ts";
+import { formatHostPort, type HostPort } from "../transport/address.ts";
 import { LatencyHistogram } from "./latency_histogram.ts";
 
 /** Options for {@linkcode runEchoLoad}. */
@@ -144,7 +144,7 @@ class LoadRun {
   ) {
     this.#addr = addr;
     this.#tls = tls;
-    this.#where = formatHostPort(addr);
+    this.#where = formatHostPort(addr.hostname, addr.port);
     this.#conns = new Array(connections).fill(undefined);
     this.#payloads = new Array(connections).fill(undefined);
     this.#closed = new Array(connections).fill(false);

@@ -17,7 +17,7 @@ import type { ServerTlsOptions } from "../transport/types.ts";
 import { ConnectionError } from "../errors.ts";
 import { connectionBudget } from "./file_limit.ts";
 import { EchoCounters, type EchoCounts } from "./counters.ts";
-import { formatHostPort, type HostPort } from "./host_port.ts";
+import { formatHostPort, type HostPort } from "../transport/address.ts";
 import type { WorkerReport } from "./worker_messages.ts";
 
 /** Options for {@linkcode startEchoServer}. */
@@ -201,7 +201,9 @@ export class EchoServer {
     if (failed) {
       await server.close();
       const why = failed.reason instanceof Error ? failed.reason.message : String(failed.reason);
-      throw new ConnectionError(`Cannot listen on "${formatHostPort(addr)}": ${why}`);
+      throw new ConnectionError(
+        `Cannot listen on "${formatHostPort(addr.hostname, addr.port)}": ${why}`,
+      );
     }
     return server;
   }
@@ -471,7 +473,7 @@ function probeAddress(wanted: HostPort): HostPort {
   try {
     probe = Deno.listen({ hostname: wanted.hostname, port: wanted.port });
   } catch (e) {
-    throw listenError(formatHostPort(wanted), e);
+    throw listenError(formatHostPort(wanted.hostname, wanted.port), e);
   }
   const addr = { hostname: probe.addr.hostname, port: probe.addr.port };
   probe.close();

@@ -7,7 +7,7 @@
  */
 
 import { ConnectionError } from "../errors.ts";
-import { formatHostPort } from "../client/url.ts";
+import { formatHostPort } from "../transport/address.ts";
 import { connectTransport } from "../transport/connect.ts";
 import type { ClientTlsOptions, TransportConn } from "../transport/types.ts";
 

@@ -6,7 +6,7 @@
  */
 
 import { ConnectionError, TimeoutError, TlsError } from "../errors.ts";
-import { formatHostPort } from "../client/url.ts";
+import { formatHostPort } from "../transport/address.ts";
 import { listenError, serverTls } from "../transport/listen.ts";
 import type { ServerTlsOptions, TransportConn } from "../transport/types.ts";
 

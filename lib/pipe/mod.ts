@@ -6,17 +6,15 @@
  *
  * @example
  * ```ts
- * import { PIPE_PREAMBLE, parsePipeAddress } from "./mod.ts";
+ * import { PIPE_PREAMBLE } from "./mod.ts";
  * import { deepEqual } from "node:assert/strict";
  *
  * deepEqual(PIPE_PREAMBLE, "BFTP-PIPE/1");
- * deepEqual(parsePipeAddress("localhost:9000").port, 9000);
  * ```
  *
  * @module
  */
 
 export * from "./pipe.ts";
-export * from "./address.ts";
 export * from "./listen_once.ts";
 export * from "./connect_retry.ts";

@@ -1,9 +1,51 @@
 /**
  * Network addresses as people read them: `HOST:PORT` with IPv6 in brackets,
- * and a client's address reduced to the host that a per-client limit counts.
+ * parsed from what a user typed and formatted for messages, and a client's
+ * address reduced to the host that a per-client limit counts.
  *
  * @module
  */
+
+import { UsageError } from "../errors.ts";
+
+/** A host and a port to connect to. */
+export interface HostPort {
+  /** Host name or IP address (IPv6 without brackets, with its zone if any). */
+  hostname: string;
+  /** Port, 1 to 65535. */
+  port: number;
+}
+
+/**
+ * Parses `HOST:PORT` as the pipe and echo commands take it: `127.0.0.1:9000`,
+ * `[::1]:9000`, `example.org:9000`; an IPv6 address is written in brackets.
+ *
+ * @param text What the user typed.
+ * @returns Host and port.
+ * @throws {UsageError} When it is not `HOST:PORT` with a port of 1 to 65535.
+ *
+ * @example
+ * ```ts
+ * import { parseHostPort } from "./address.ts";
+ * import { deepEqual, throws } from "node:assert/strict";
+ *
+ * deepEqual(parseHostPort("127.0.0.1:9000"), { hostname: "127.0.0.1", port: 9000 });
+ * deepEqual(parseHostPort("[::1]:9000"), { hostname: "::1", port: 9000 });
+ * throws(() => parseHostPort("9000"), /HOST:PORT/);
+ * ```
+ */
+export function parseHostPort(text: string): HostPort {
+  const m = /^(?:\[([0-9A-Fa-f:.]+(?:%[\w.]+)?)\]|([^\s:\/\[\]@]+)):(\d{1,5})$/.exec(text);
+  const hostname = m?.[1] ?? m?.[2];
+  const port = Number(m?.[3]);
+  if (hostname === undefined) {
+    throw new UsageError(`Invalid address "${text}": expected HOST:PORT`);
+  }
+  if (!(port >= 1 && port <= 65535)) {
+    throw new UsageError(`Invalid port in "${text}": expected 1 to 65535`);
+  }
+  return { hostname, port };
+}
 
 /**
  * Formats a host and port as `HOST:PORT`, bracketing IPv6 addresses.
