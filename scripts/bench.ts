@@ -1,7 +1,7 @@
 // deno-lint-ignore-file no-console
 /**
  * The benchmark: moves one file over loopback with bftp (GET and PUT) and,
- * in the same run, with the peer tools (nc, socat, the seed's Python file
+ * in the same run, with the peer tools (nc, socat, the course's Python file
  * server at 4 KiB and 64 KiB chunks, curl against python3 -m http.server),
  * and writes the medians to docs/BENCHMARKS.md with a bar chart beside it
  * (docs/benchmarks.svg). Run it with `scripts/bench`.
@@ -91,7 +91,7 @@ async function startBftp(root: string, extra: string[] = []) {
   return { ...server, url: /listening on (\S+)/.exec(server.line)![1]! };
 }
 
-/** The seed's Python file server over `root`, sending in `chunk`-byte pieces. */
+/** The course's Python file server over `root`, sending in `chunk`-byte pieces. */
 async function startSeedServer(root: string, chunk: number) {
   const server = await startServerProcess(
     "python3",
@@ -160,7 +160,7 @@ async function main() {
   await Deno.copyFile(src, served);
   const srcHash = await sha256File(src);
 
-  // The seed's server is our own port of it: make sure it moves the bytes right.
+  // The course's server is our own port of it: make sure it moves the bytes right.
   {
     const peer = await startSeedServer(root, 65536);
     const copy = `${dir}/seed-copy.bin`;
@@ -214,7 +214,7 @@ async function main() {
       );
       await sender.status;
     }
-    // The seed's Python file server (v2), ported to Python 3: 4 KiB chunks as in the seed, then 64 KiB.
+    // The course's Python file server (v2), ported to Python 3: 4 KiB chunks as in the course, then 64 KiB.
     for (const chunk of [4096, 65536]) {
       const peer = await startSeedServer(root, chunk);
       add(`seed Python file server, ${chunk / 1024} KiB chunks (to /dev/null)`, {

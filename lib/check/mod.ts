@@ -1,5 +1,5 @@
 /**
- * `bftp check`, the quality check of the seed made a command: move files of
+ * `bftp check`, a transfer quality check as a command: move files of
  * several sizes to a BFTP server and back many times, and check that every
  * copy is identical, that the speed is reasonable and uniform, that CPU use
  * is sane and that memory does not grow.

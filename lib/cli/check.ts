@@ -1,5 +1,5 @@
 /**
- * `bftp check`: the seed's quality-check plan as a command. Moves files of
+ * `bftp check`: a transfer quality-check plan as a command. Moves files of
  * several sizes to a BFTP server and back many times, checks every copy by
  * SHA-256, measures speed, CPU and memory, and exits 0 only when every copy
  * was identical and no threshold was crossed.

@@ -1,6 +1,6 @@
 /**
  * Delimited messages: a message ends at an agreed delimiter, by default a
- * newline (the seed's second mode). Reading is buffered, never one byte per
+ * newline (line framing). Reading is buffered, never one byte per
  * read, and bounded by a caller-given maximum.
  *
  * @module

@@ -1,6 +1,6 @@
 /**
  * Fixed-length messages: every message is exactly N bytes, padded when
- * shorter (the seed's first mode, "always 40 bytes").
+ * shorter (fixed-length framing: "always 40 bytes").
  *
  * @module
  */

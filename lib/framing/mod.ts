@@ -1,6 +1,6 @@
 /**
- * Framing: the four ways to delimit messages on a byte stream, as the seed
- * teaches them, and the safe send/receive they are built on. Everything in
+ * Framing: the four ways to delimit messages on a byte stream (fixed
+ * length, delimiter, size header, end by close), and the safe send/receive they are built on. Everything in
  * bftp that talks on a socket goes through this module.
  *
  * - fixed length, padded: {@linkcode encodeFixed}, {@linkcode readFixed}

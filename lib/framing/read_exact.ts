@@ -1,7 +1,7 @@
 /**
  * Safe receive of a known number of bytes: {@linkcode readFull} and
- * {@linkcode readExact} loop over short reads, as the seed's
- * `recv_fixed_size` does, and fail clearly on an early end of stream.
+ * {@linkcode readExact} loop over short reads (a `recv` may return fewer
+ * bytes than asked), and fail clearly on an early end of stream.
  *
  * @module
  */

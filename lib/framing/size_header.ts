@@ -1,7 +1,6 @@
 /**
  * Size-header messages: a fixed-width hexadecimal length, then that many
- * bytes (the seed's third mode, `send_size`/`recv_size`). The narrow header
- * is the seed's 8 hex digits (up to 4 GiB - 1); the wide one is 16 hex
+ * bytes (length-prefix framing). The narrow header is 8 hex digits (up to 4 GiB - 1); the wide one is 16 hex
  * digits, for bodies of 4 GiB and more.
  *
  * A reader always checks the announced size against a caller-given maximum
@@ -17,7 +16,7 @@ import { writeAll } from "./write_all.ts";
 
 const encoder = new TextEncoder();
 
-/** Length of the narrow (seed) header: 8 hex digits. */
+/** Length of the narrow header: 8 hex digits. */
 export const SIZE_HEADER_LENGTH = 8;
 /** Length of the wide header: 16 hex digits. */
 export const WIDE_SIZE_HEADER_LENGTH = 16;
@@ -27,7 +26,7 @@ export const MAX_NARROW_SIZE = 0xffff_ffff;
 /** Options shared by the size-header functions. */
 export interface SizeHeaderOptions {
   /**
-   * Use the 16-digit header instead of the seed's 8 digits.
+   * Use the 16-digit header instead of the narrow 8 digits.
    *
    * @default {false}
    */

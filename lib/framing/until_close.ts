@@ -1,6 +1,6 @@
 /**
  * End-by-close messages: the message is everything until the peer closes
- * its side (the seed's fourth mode, `recv_to_file`). Bounded by a
+ * its side (read until end of file). Bounded by a
  * caller-given maximum when held in memory; streamed otherwise.
  *
  * @module

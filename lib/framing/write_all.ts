@@ -1,6 +1,6 @@
 /**
  * Safe send: {@linkcode writeAll} writes every byte of a buffer, looping over
- * partial writes, as the seed's `safe_send` does.
+ * partial writes (a `send` may take fewer bytes than given).
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * One HTTP GET on our own sockets, as the seed's WWW client does it (an
+ * One HTTP GET on our own sockets, as a hand-written WWW client does it (an
  * HTTP/1.0 request, the answer drained to a writer), made dependable: the
  * status and headers parsed, the body's framing honoured, redirects
  * followed on request, and every failure a bftp error.

@@ -1,6 +1,5 @@
 /**
- * HTTP on our own sockets: a dependable HTTP/1.0 GET client (the seed's WWW
- * client), with the URL, request, response head and body handling it is
+ * HTTP on our own sockets: a dependable HTTP/1.0 GET client, with the URL, request, response head and body handling it is
  * built from.
  *
  * - {@linkcode httpGet}: one GET, redirects on request, the body to a writer

@@ -13,7 +13,8 @@ import type { ByteWriter } from "../framing/types.ts";
 
 /**
  * A file being written atomically. Writes are synchronous under the hood
- * (an async `FsFile.write` per chunk costs far more, see MEASURED.md).
+ * (an async `FsFile.write` of a 64 KiB chunk costs about 100 us, measured on
+ * a 2-core Linux VM with Deno 2.9; a synchronous one a small part of that).
  *
  * @example
  * ```ts

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""The seed's Python file server and client (v2), ported to Python 3.
+"""The course's Python file server and client (v2), ported to Python 3.
 
-A benchmark peer for scripts/bench, not part of bftp. It keeps the seed's
+A benchmark peer for scripts/bench, not part of bftp. It keeps the course's
 design: one file per connection; the client sends the file's name, the server
-answers with the seed's 8-hex-digit size header (send_size) and then the
+answers with the course's 8-hex-digit size header (send_size) and then the
 file in fixed chunks (send_file with sendall), and the client receives
 exactly that many bytes (recv_fixed_size_to_file). The chunk size is the
 seed's 4096 bytes unless --chunk says otherwise (64 KiB for the second row).
@@ -21,7 +21,7 @@ import sys
 
 
 def recv_fixed_size(sock, size, bufsize=4096):
-    """Receives exactly `size` bytes (the seed's recv_fixed_size)."""
+    """Receives exactly `size` bytes (the course's recv_fixed_size)."""
     parts = []
     got = 0
     while got < size:
@@ -34,7 +34,7 @@ def recv_fixed_size(sock, size, bufsize=4096):
 
 
 def recv_line(sock, limit=255):
-    """Receives the file name, ended by a newline (the seed read up to 255 bytes)."""
+    """Receives the file name, ended by a newline (the course's version read up to 255 bytes)."""
     data = b""
     while not data.endswith(b"\n"):
         chunk = sock.recv(1)
@@ -47,7 +47,7 @@ def recv_line(sock, limit=255):
 
 
 def send_file(sock, path, bufsize):
-    """Sends the size header, then the file in chunks of `bufsize` (the seed's send_file)."""
+    """Sends the size header, then the file in chunks of `bufsize` (the course's send_file)."""
     size = os.path.getsize(path)
     sock.sendall(b"%08x" % size)
     with open(path, "rb") as f:
@@ -60,7 +60,7 @@ def send_file(sock, path, bufsize):
 
 
 def recv_fixed_size_to_file(sock, size, path, bufsize):
-    """Receives exactly `size` bytes into `path` (the seed's recv_fixed_size_to_file)."""
+    """Receives exactly `size` bytes into `path` (the course's recv_fixed_size_to_file)."""
     got = 0
     with open(path, "wb") as f:
         while got < size:
