@@ -1,6 +1,6 @@
 /**
- * HTTP on our own sockets: a dependable HTTP/1.0 GET client, with the URL, request, response head and body handling it is
- * built from.
+ * HTTP on our own sockets: a dependable HTTP/1.0 GET client, with the URL,
+ * request, response head and body handling it is built from.
  *
  * - {@linkcode httpGet}: one GET, redirects on request, the body to a writer
  * - {@linkcode parseHttpUrl}, {@linkcode resolveLocation}: targets
