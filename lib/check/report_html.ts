@@ -45,10 +45,10 @@ h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8p
 p.verdict { font-size: 15px; margin: 6px 0 12px; } p.verdict.partial { border-left: 4px solid #ffca28; padding-left: 8px; }
 .wide { overflow-x: auto; }
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
-th, td { padding: 4px 6px; border-bottom: 1px solid #e5e5e5; text-align: right; white-space: nowrap; }
+th, td { padding: 4px 5px; border-bottom: 1px solid #e5e5e5; text-align: right; white-space: nowrap; }
 th { background: #fafafa; font-weight: 600; vertical-align: bottom; } td.l, th.l { text-align: left; }
-td.f { max-width: 14em; white-space: normal; overflow-wrap: anywhere; }
-td.v { text-align: left; font-size: 12px; white-space: normal; min-width: 15em; }
+td.f { min-width: 8em; max-width: 16em; white-space: normal; overflow-wrap: anywhere; }
+td.v { text-align: left; font-size: 12px; white-space: normal; min-width: 11em; }
 td.v span, .legend span { display: inline-block; margin: 1px 2px; padding: 0 5px; border-radius: 3px; }
 .legend { font-size: 12px; margin: 6px 0; }
 .charts { display: flex; flex-wrap: wrap; gap: ${CHART_GAP}px; }
@@ -201,9 +201,9 @@ function summaryTable(report: CheckReport): string[] {
   return [
     '<h2>Summary</h2><div class="wide"><table><thead><tr>',
     '<th class="l">file</th><th>size</th><th class="l">dir</th><th>runs</th><th>bad</th>',
-    "<th>errors</th><th>MB/s<br>median</th><th>min</th><th>max</th><th>CV</th>",
+    "<th>err</th><th>MB/s<br>median</th><th>min</th><th>max</th><th>CV</th>",
     "<th>CPU<br>client</th><th>CPU<br>server</th>",
-    "<th>client RSS MiB<br>start/peak/end, trend</th><th>server RSS MiB<br>start/peak/end, trend</th>",
+    "<th>client RSS MiB<br>start/peak/end<br>trend</th><th>server RSS MiB<br>start/peak/end<br>trend</th>",
     '<th class="l">verdicts</th></tr></thead><tbody>',
     ...report.summaries.map(summaryRow),
     "</tbody></table></div>",
