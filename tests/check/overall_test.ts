@@ -10,7 +10,7 @@ const verdictLine = (text: string) => text.split("\n").find((l) => l.startsWith(
 /** The report as a `--json` reader sees it. */
 const asJson = (r: CheckReport) => JSON.parse(JSON.stringify(r));
 
-Deno.test("check/report: a PASS whose memory checks had too few samples says not measured, in text, HTML and JSON", () => {
+Deno.test("check/overall: a PASS whose memory checks had too few samples says not measured, in text, HTML and JSON", () => {
   // 5 iterations, 2 of warm-up: 3 samples, enough for the CV (3), not for the memory trend (5).
   const report = fabricatedReport({ sizes: [1024, MiB], iterations: 5, warmup: 2 });
   const expected = "PASS (20 transfers, every copy identical, no measured threshold crossed; " +
@@ -47,7 +47,7 @@ Deno.test("check/report: a PASS whose memory checks had too few samples says not
   ok(html.includes('title="not measured: 3 samples after warm-up, need 5">client mem<'));
 });
 
-Deno.test("check/report: a fully measured PASS says no threshold crossed and lists nothing unmeasured", () => {
+Deno.test("check/overall: a fully measured PASS says no threshold crossed and lists nothing unmeasured", () => {
   const report = fabricatedReport({ sizes: [1024, MiB], iterations: 8, warmup: 2 });
   const text = formatTextReport(report);
   equal(
@@ -59,7 +59,7 @@ Deno.test("check/report: a fully measured PASS says no threshold crossed and lis
   ok(renderHtmlReport(report).includes('<p class="verdict">PASS (32 transfers'));
 });
 
-Deno.test("check/report: what was measured on some files only is named file by file", () => {
+Deno.test("check/overall: what was measured on some files only is named file by file", () => {
   // 2 samples after warm-up: the CV of the files of 1 MiB or more is not measured; the 1 KiB file is exempt.
   const report = fabricatedReport({ sizes: [1024, MiB, 4 * MiB], iterations: 4, warmup: 2 });
   equal(
@@ -71,7 +71,7 @@ Deno.test("check/report: what was measured on some files only is named file by f
   equal(report.summaries[0]!.verdicts.uniformity.status, "n/a", "exempt, not unmeasured");
 });
 
-Deno.test("check/report: a server that cannot be sampled leaves its memory not measured", () => {
+Deno.test("check/overall: a server that cannot be sampled leaves its memory not measured", () => {
   const report = fabricatedReport({ sizes: [MiB], iterations: 8, serverMeasured: false });
   equal(report.passed, true);
   equal(
@@ -82,7 +82,7 @@ Deno.test("check/report: a server that cannot be sampled leaves its memory not m
   ok(formatTextReport(report).includes("pass (not measured: server memory)"));
 });
 
-Deno.test("check/report: a FAIL also says what was not measured", () => {
+Deno.test("check/overall: a FAIL also says what was not measured", () => {
   const report = fabricatedReport({
     sizes: [MiB],
     iterations: 3,
@@ -93,5 +93,38 @@ Deno.test("check/report: a FAIL also says what was not measured", () => {
     verdictLine(formatTextReport(report)),
     "Verdict: FAIL (2 mismatch(es) or error(s), 0 threshold(s) crossed; uniformity not " +
       "measured: 1 sample after warm-up, need 3; memory not measured: 1 sample after warm-up, need 5)",
+  );
+});
+
+Deno.test("check/overall: the thresholds line says files under 1 MiB are exempt from the CV limit, as the verdict applies it", () => {
+  const sentence = "CV of MB/s at most 50%, over at least 3 samples after warm-up; files under " +
+    "1.0 MiB (1,048,576 bytes) are exempt";
+  ok(describeThresholds(DEFAULT_THRESHOLDS).startsWith(sentence));
+  // The rule as summarizeDirection applies it: 1 byte under 1 MiB is exempt, 1 MiB is held to it.
+  const scattered = [100, 20, 300, 15, 250, 40, 400];
+  const report = fabricatedReport({
+    sizes: [MiB - 1, MiB],
+    iterations: scattered.length,
+    speed: (i) => scattered[i]!,
+  });
+  deepEqual(report.summaries.map((s) => s.verdicts.uniformity.status), [
+    "n/a",
+    "n/a",
+    "fail",
+    "fail",
+  ]);
+  equal(
+    report.summaries[0]!.verdicts.uniformity.detail,
+    "files under 1.0 MiB measure round trips",
+  );
+  ok(formatTextReport(report).includes(`\nThresholds: ${sentence}`));
+  ok(renderHtmlReport(report).includes(`<dt>Thresholds</dt><dd>${sentence}`));
+  // A custom size limit is told as it is.
+  ok(
+    describeThresholds({ ...DEFAULT_THRESHOLDS, minMbpsFileSize: 4096, maxCv: 0.25 })
+      .startsWith(
+        "CV of MB/s at most 25%, over at least 3 samples after warm-up; files under " +
+          "4.0 KiB (4,096 bytes) are exempt",
+      ),
   );
 });
