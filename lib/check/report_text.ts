@@ -61,7 +61,7 @@ const num = (x: number | null | undefined) =>
 export function memoryCell(m: MemorySummary | null): string {
   if (m === null) return "-";
   const trend = m.slopePerIteration === null
-    ? "n/a"
+    ? "-"
     : `${m.slopePerIteration < 0 ? "-" : "+"}${
       formatBytes(Math.round(Math.abs(m.slopePerIteration)))
     }/it`;

@@ -87,20 +87,16 @@ export interface LineChartOptions {
  * ```
  */
 export function escapeXml(text: string): string {
-  return text.replace(
-    /[&<>"']/g,
-    (c) =>
-      c === "&"
-        ? "&amp;"
-        : c === "<"
-        ? "&lt;"
-        : c === ">"
-        ? "&gt;"
-        : c === '"'
-        ? "&quot;"
-        : "&#39;",
-  );
+  return text.replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!);
 }
+
+const XML_ESCAPES: Readonly<Record<string, string>> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+};
 
 /**
  * A "nice" axis step (1, 2 or 5 times a power of ten) that divides `max`
