@@ -9,7 +9,7 @@
  * - the files: {@linkcode generateFile}, {@linkcode userFile}
  * - the loop: {@linkcode runCheck}
  * - the numbers and the verdict: {@linkcode summarize}, {@linkcode linearSlope},
- *   {@linkcode summarizeDirection}, {@linkcode DEFAULT_THRESHOLDS}
+ *   {@linkcode summarizeDirection}, {@linkcode DEFAULT_THRESHOLDS}, {@linkcode overallVerdict}
  * - the reports: {@linkcode formatTextReport}, {@linkcode renderHtmlReport}, and the
  *   {@linkcode CheckReport} itself as JSON
  *
@@ -31,6 +31,7 @@ export * from "./process_sample.ts";
 export * from "./files.ts";
 export * from "./target.ts";
 export * from "./verdict.ts";
+export * from "./overall.ts";
 export * from "./run.ts";
 export * from "./svg_chart.ts";
 export * from "./report_text.ts";

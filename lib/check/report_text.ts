@@ -7,7 +7,8 @@
  */
 
 import { formatBytes } from "../transfer/progress.ts";
-import type { CheckReport, DirectionSummary, MemorySummary, Verdict } from "./types.ts";
+import { CHECK_NAMES, describeThresholds } from "./overall.ts";
+import type { CheckName, CheckReport, DirectionSummary, MemorySummary, Verdict } from "./types.ts";
 
 /**
  * Lays out rows as columns: the first `leftColumns` columns aligned left,
@@ -60,26 +61,44 @@ const num = (x: number | null | undefined) =>
 export function memoryCell(m: MemorySummary | null): string {
   if (m === null) return "-";
   const trend = m.slopePerIteration === null
-    ? "n/a"
+    ? "-"
     : `${m.slopePerIteration < 0 ? "-" : "+"}${
       formatBytes(Math.round(Math.abs(m.slopePerIteration)))
     }/it`;
   return `${mib(m.start)}/${mib(m.peak)}/${mib(m.end)}  ${trend}`;
 }
 
-const VERDICT_NAMES: Readonly<Record<keyof DirectionSummary["verdicts"], string>> = {
-  identity: "identity",
-  uniformity: "uniformity",
-  speed: "speed",
-  cpu: "CPU",
-  clientLeak: "client memory",
-  serverLeak: "server memory",
-};
+function withStatus(s: DirectionSummary, status: Verdict["status"]): [string, Verdict][] {
+  return (Object.entries(s.verdicts) as [CheckName, Verdict][])
+    .filter(([, v]) => v.status === status)
+    .map(([k, v]) => [CHECK_NAMES[k], v]);
+}
 
-function failing(s: DirectionSummary): [string, Verdict][] {
-  return (Object.entries(s.verdicts) as [keyof typeof VERDICT_NAMES, Verdict][])
-    .filter(([, v]) => v.status === "fail")
-    .map(([k, v]) => [VERDICT_NAMES[k], v]);
+const failing = (s: DirectionSummary) => withStatus(s, "fail");
+
+/**
+ * The verdict cell of a summary row: `pass`, `pass (not measured: memory)`,
+ * or `FAIL: ` and what failed.
+ *
+ * @param s The summary.
+ * @returns The cell's text.
+ *
+ * @example
+ * ```ts
+ * import { verdictCell } from "./report_text.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const v = (status: "pass" | "not measured") => ({ status, detail: "" });
+ * const verdicts = { identity: v("pass"), clientLeak: v("not measured"), serverLeak: v("not measured") };
+ * deepEqual(verdictCell({ verdicts } as unknown as Parameters<typeof verdictCell>[0]), "pass (not measured: memory)");
+ * ```
+ */
+export function verdictCell(s: DirectionSummary): string {
+  const bad = failing(s);
+  if (bad.length) return `FAIL: ${bad.map(([name]) => name).join(", ")}`;
+  const missing = withStatus(s, "not measured").map(([name]) => name).join(", ")
+    .replace("client memory, server memory", "memory");
+  return missing ? `pass (not measured: ${missing})` : "pass";
 }
 
 /**
@@ -91,16 +110,19 @@ function failing(s: DirectionSummary): [string, Verdict][] {
  * @example
  * ```ts
  * import { formatTextReport } from "./report_text.ts";
+ * import { overallVerdict } from "./overall.ts";
+ * import { DEFAULT_THRESHOLDS } from "./verdict.ts";
  * import { ok } from "node:assert/strict";
  *
  * const report = {
- *   format: 1, tool: "bftp 0", startedAt: "", finishedAt: "", interrupted: false, passed: true,
+ *   format: 2, tool: "bftp 0", startedAt: "", finishedAt: "", interrupted: false, passed: true,
  *   machine: { os: "linux", arch: "x86_64", cpus: 2, cpuModel: null, deno: "2" },
  *   target: { description: "test", embedded: true, serverMeasured: false },
- *   settings: { iterations: 0, warmup: 0, getSink: "file", thresholds: {} },
+ *   settings: { iterations: 0, warmup: 0, getSink: "file", thresholds: DEFAULT_THRESHOLDS },
  *   files: [], iterations: [], summaries: [], failures: [],
+ *   verdict: overallVerdict({ interrupted: false, transfers: 0, failures: 0, summaries: [] }),
  * } as unknown as Parameters<typeof formatTextReport>[0];
- * ok(formatTextReport(report).includes("PASS"));
+ * ok(formatTextReport(report).includes("Verdict: PASS (0 transfers"));
  * ```
  */
 export function formatTextReport(report: CheckReport): string {
@@ -117,6 +139,7 @@ export function formatTextReport(report: CheckReport): string {
         settings.getSink === "file" ? "written to a local file" : "hashed and dropped"
       }.`,
   );
+  out.push(`Thresholds: ${describeThresholds(settings.thresholds)}.`);
   out.push("");
   const speedRows = [[
     "file",
@@ -142,7 +165,6 @@ export function formatTextReport(report: CheckReport): string {
     "trend",
   ]];
   for (const s of summaries) {
-    const bad = failing(s);
     speedRows.push([
       s.file,
       formatBytes(s.size),
@@ -154,7 +176,7 @@ export function formatTextReport(report: CheckReport): string {
       num(s.mbps?.min),
       num(s.mbps?.max),
       s.mbps?.cv === null || s.mbps === null ? "-" : pct(s.mbps.cv),
-      bad.length ? `FAIL: ${bad.map(([name]) => name).join(", ")}` : "pass",
+      verdictCell(s),
     ]);
     costRows.push([
       s.file,
@@ -204,17 +226,6 @@ export function formatTextReport(report: CheckReport): string {
     out.push(...crossed);
   }
   out.push("");
-  if (report.interrupted) out.push("Verdict: INTERRUPTED (the figures cover what ran)");
-  else if (report.passed) {
-    out.push(
-      `Verdict: PASS (${report.iterations.length} transfers, every copy identical, ` +
-        "no threshold crossed)",
-    );
-  } else {
-    out.push(
-      `Verdict: FAIL (${report.failures.length} mismatch(es) or error(s), ` +
-        `${crossed.length} threshold(s) crossed)`,
-    );
-  }
+  out.push(`Verdict: ${report.verdict.text}`);
   return out.join("\n") + "\n";
 }

@@ -15,6 +15,7 @@ import { BftpError, IntegrityError } from "../errors.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import { VERSION } from "../version.ts";
 import { hashLocalFile } from "./files.ts";
+import { buildReport } from "./overall.ts";
 import { collectGarbage, type ProcessSample, sampleSelf } from "./process_sample.ts";
 import type { CheckTarget } from "./target.ts";
 import type {
@@ -22,11 +23,10 @@ import type {
   CheckReport,
   CpuSeconds,
   Direction,
-  Failure,
   IterationRecord,
   Thresholds,
 } from "./types.ts";
-import { DEFAULT_THRESHOLDS, summarizeDirection } from "./verdict.ts";
+import { DEFAULT_THRESHOLDS } from "./verdict.ts";
 
 /** Told after each transfer, for a progress line. */
 export interface CheckProgress {
@@ -319,29 +319,7 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckReport> {
     await cleanUp();
   }
 
-  const summaries = files.flatMap((file) =>
-    (["put", "get"] as const).map((direction) =>
-      summarizeDirection(
-        file,
-        direction,
-        records.filter((r) => r.file === file.name && r.direction === direction),
-        warmup,
-        thresholds,
-      )
-    )
-  );
-  const failures: Failure[] = records.filter((r) => r.outcome !== "ok").map((r) => ({
-    file: r.file,
-    direction: r.direction,
-    iteration: r.iteration,
-    outcome: r.outcome as Failure["outcome"],
-    expectedSha256: r.expectedSha256,
-    actualSha256: r.actualSha256,
-    message: r.error ?? "",
-  }));
-  const interrupted = signal?.aborted ?? false;
-  return {
-    format: 1,
+  return buildReport({
     tool: `bftp ${VERSION}`,
     startedAt,
     finishedAt: new Date().toISOString(),
@@ -354,11 +332,8 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckReport> {
     settings: { iterations, warmup, getSink, thresholds },
     files: [...files],
     iterations: records,
-    summaries,
-    failures,
-    interrupted,
-    passed: !interrupted && failures.length === 0 && summaries.every((s) => s.passed),
-  };
+    interrupted: signal?.aborted ?? false,
+  });
 
   /** Removes the scratch folder and whatever is left in it; best effort. */
   async function cleanUp(): Promise<void> {

@@ -87,20 +87,16 @@ export interface LineChartOptions {
  * ```
  */
 export function escapeXml(text: string): string {
-  return text.replace(
-    /[&<>"']/g,
-    (c) =>
-      c === "&"
-        ? "&amp;"
-        : c === "<"
-        ? "&lt;"
-        : c === ">"
-        ? "&gt;"
-        : c === '"'
-        ? "&quot;"
-        : "&#39;",
-  );
+  return text.replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!);
 }
+
+const XML_ESCAPES: Readonly<Record<string, string>> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+};
 
 /**
  * A "nice" axis step (1, 2 or 5 times a power of ten) that divides `max`
@@ -187,8 +183,14 @@ export function lineChart(options: LineChartOptions): string {
   const yAt = (v: number) => top + plotH - (v / yMax) * plotH;
   const f = (v: number) => v.toFixed(1);
   const parts: string[] = [open(width, height, options.standalone ?? false, options.title)];
+  // About 7.4 px a character of the bold title: a title too long for the chart is cut, and
+  // the legend, when the title would run into it, goes on a second line.
+  const fits = Math.floor((width - right - left) / 7.4);
+  const title = options.title.length > fits
+    ? `${options.title.slice(0, fits - 1)}\u2026`
+    : options.title;
   parts.push(
-    `<text x="${left}" y="16" font-size="13" font-weight="bold">${escapeXml(options.title)}</text>`,
+    `<text x="${left}" y="16" font-size="13" font-weight="bold">${escapeXml(title)}</text>`,
   );
   const shade = Math.min(options.shadeUntil ?? 0, n);
   if (shade > 0) {
@@ -271,6 +273,8 @@ export function lineChart(options: LineChartOptions): string {
     );
   }
   let lx = width - right;
+  const legendW = options.series.reduce((sum, s) => sum + 26 + s.name.length * 6.5, 0);
+  const ly = left + title.length * 7.4 + 12 > width - right - legendW ? 28 : 12;
   const legend: string[] = [];
   for (const s of [...options.series].reverse()) {
     const w = 26 + s.name.length * 6.5;
@@ -279,8 +283,8 @@ export function lineChart(options: LineChartOptions): string {
     legend.push(
       `<line x1="${f(lx)}" x2="${
         f(lx + 18)
-      }" y1="12" y2="12" stroke="${s.color}" stroke-width="2"${dash}/>`,
-      `<text x="${f(lx + 22)}" y="16" fill="#333">${escapeXml(s.name)}</text>`,
+      }" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2"${dash}/>`,
+      `<text x="${f(lx + 22)}" y="${ly + 4}" fill="#333">${escapeXml(s.name)}</text>`,
     );
   }
   parts.push(...legend, "</svg>");

@@ -79,15 +79,53 @@ export interface IterationRecord {
   serverRssPeak: number | null;
 }
 
-/** The state of one check on a file and direction. */
-export type VerdictStatus = "pass" | "fail" | "n/a";
+/**
+ * The state of one check on a file and direction.
+ *
+ * - `"pass"`: measured, and within its limit;
+ * - `"fail"`: measured, and over its limit;
+ * - `"not measured"`: the check applies but there was nothing to judge it on
+ *   (too few samples after warm-up, a server process that cannot be sampled,
+ *   no successful transfer): a pass says nothing about it;
+ * - `"n/a"`: the check does not apply by rule (a file under the size limit,
+ *   an empty file, a limit turned off).
+ */
+export type VerdictStatus = "pass" | "fail" | "not measured" | "n/a";
 
 /** One judged property, such as uniformity or the client's memory trend. */
 export interface Verdict {
-  /** Pass, fail, or not applicable (too few samples, nothing to measure). */
+  /** Pass, fail, not measured, or not applicable. */
   status: VerdictStatus;
-  /** One line saying why. */
+  /** One line saying why: the figure and its limit, or the reason it was not measured. */
   detail: string;
+}
+
+/** The name of one of the six checks of a file and direction. */
+export type CheckName = keyof DirectionSummary["verdicts"];
+
+/** A check that applied but could not be judged, for the overall verdict. */
+export interface NotMeasured {
+  /** The file's name. */
+  file: string;
+  /** PUT or GET. */
+  direction: Direction;
+  /** Which check. */
+  check: CheckName;
+  /** Why, such as `3 samples after warm-up, need 5`. */
+  reason: string;
+}
+
+/** The verdict of the whole run. */
+export interface OverallVerdict {
+  /** Passed, failed, or stopped early. */
+  status: "pass" | "fail" | "interrupted";
+  /**
+   * The verdict in one line, as the reports print it, such as
+   * `PASS (18 transfers, every copy identical; memory not measured: 1 sample after warm-up, need 5)`.
+   */
+  text: string;
+  /** Every check that applied but was not measured, file by file. */
+  notMeasured: NotMeasured[];
 }
 
 /** Resident memory over the iterations of one file and direction. */
@@ -151,7 +189,7 @@ export interface DirectionSummary {
     clientLeak: Verdict;
     serverLeak: Verdict;
   };
-  /** Whether every verdict passed or was not applicable. */
+  /** Whether no verdict failed (each passed, was not measured, or does not apply). */
   passed: boolean;
 }
 
@@ -235,8 +273,8 @@ export interface Failure {
 
 /** The whole result of a check, as `--json` writes it. */
 export interface CheckReport {
-  /** The report format's version. */
-  format: 1;
+  /** The report format's version (2 added `verdict` and the "not measured" status). */
+  format: 2;
   /** Which bftp made it. */
   tool: string;
   /** When the run started and ended, ISO 8601. */
@@ -266,4 +304,6 @@ export interface CheckReport {
   interrupted: boolean;
   /** Whether everything passed. */
   passed: boolean;
+  /** The overall verdict, with what was not measured. */
+  verdict: OverallVerdict;
 }

@@ -35,6 +35,11 @@ export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
 const pass = (detail: string): Verdict => ({ status: "pass", detail });
 const fail = (detail: string): Verdict => ({ status: "fail", detail });
 const na = (detail: string): Verdict => ({ status: "n/a", detail });
+const unmeasured = (detail: string): Verdict => ({ status: "not measured", detail });
+
+/** The reason for too few samples, such as `3 samples after warm-up, need 5`. */
+const fewSamples = (count: number, needed: number) =>
+  `${count} sample${count === 1 ? "" : "s"} after warm-up, need ${needed}`;
 
 const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
 
@@ -44,7 +49,7 @@ const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
  *
  * @param mbps The speeds after warm-up.
  * @param thresholds `maxCv` and `minSamplesForCv`.
- * @returns Pass, fail, or n/a for too few samples (or speeds of 0).
+ * @returns Pass, fail, or not measured for too few samples (or speeds of 0).
  *
  * @example
  * ```ts
@@ -53,7 +58,7 @@ const percent = (x: number) => `${(x * 100).toFixed(1)}%`;
  *
  * deepEqual(judgeUniformity([100, 101, 99], DEFAULT_THRESHOLDS).status, "pass");
  * deepEqual(judgeUniformity([10, 100, 1000], DEFAULT_THRESHOLDS).status, "fail");
- * deepEqual(judgeUniformity([100], DEFAULT_THRESHOLDS).status, "n/a");
+ * deepEqual(judgeUniformity([100], DEFAULT_THRESHOLDS).status, "not measured");
  * ```
  */
 export function judgeUniformity(
@@ -62,11 +67,9 @@ export function judgeUniformity(
 ): Verdict {
   const s = summarize(mbps);
   if (s === null || s.count < thresholds.minSamplesForCv) {
-    return na(
-      `${s?.count ?? 0} sample(s) after warm-up, ${thresholds.minSamplesForCv} needed`,
-    );
+    return unmeasured(fewSamples(s?.count ?? 0, thresholds.minSamplesForCv));
   }
-  if (s.cv === null) return na("no speed to compare (mean of 0)");
+  if (s.cv === null) return unmeasured("no speed to compare (mean of 0)");
   const text = `CV ${percent(s.cv)} (limit ${percent(thresholds.maxCv)})`;
   return s.cv <= thresholds.maxCv ? pass(text) : fail(text);
 }
@@ -90,7 +93,7 @@ export function judgeUniformity(
  * const leaking = Array.from({ length: 10 }, (_, i) => 50 * MiB + i * 4 * MiB);
  * deepEqual(judgeLeak(leaking, 2, DEFAULT_THRESHOLDS).verdict.status, "fail");
  * deepEqual(judgeLeak(leaking, 2, DEFAULT_THRESHOLDS).slope, 4 * MiB);
- * deepEqual(judgeLeak([50 * MiB, 50 * MiB], 0, DEFAULT_THRESHOLDS).verdict.status, "n/a");
+ * deepEqual(judgeLeak([50 * MiB, 50 * MiB], 0, DEFAULT_THRESHOLDS).verdict.detail, "2 samples after warm-up, need 5");
  * ```
  */
 export function judgeLeak(
@@ -103,9 +106,7 @@ export function judgeLeak(
   if (slope === null || series.length < limits.minSamplesForLeak) {
     return {
       slope,
-      verdict: na(
-        `${series.length} sample(s) after warm-up, ${limits.minSamplesForLeak} needed`,
-      ),
+      verdict: unmeasured(fewSamples(series.length, limits.minSamplesForLeak)),
     };
   }
   const text = `${signedBytes(slope)}/iteration (limit ${formatBytes(limits.maxLeakPerIteration)})`;
@@ -144,7 +145,7 @@ export function judgeSpeed(
   if (size < thresholds.minMbpsFileSize) {
     return na(`files under ${formatBytes(thresholds.minMbpsFileSize)} measure round trips`);
   }
-  if (medianMbps === null) return na("no successful transfer to measure");
+  if (medianMbps === null) return unmeasured("no successful transfer to measure");
   const text = `median ${medianMbps.toFixed(1)} MB/s (minimum ${thresholds.minMbps} MB/s)`;
   return medianMbps >= thresholds.minMbps ? pass(text) : fail(text);
 }
@@ -264,7 +265,7 @@ export function summarizeDirection(
         peak: 0,
         end: 0,
         slopePerIteration: null,
-        leak: na("no transfers"),
+        leak: unmeasured("no transfers"),
       };
   const serverMemory = memorySummary(
     records,
@@ -290,7 +291,8 @@ export function summarizeDirection(
       : judgeSpeed(mbps?.median ?? null, file.size, thresholds),
     cpu: judgeCpu({ client: clientCpu.share, server: serverCpu?.share ?? null }, thresholds),
     clientLeak: clientMemory.leak,
-    serverLeak: serverMemory?.leak ?? na("server not measured"),
+    serverLeak: serverMemory?.leak ??
+      unmeasured("the server's process cannot be sampled (a remote or in-process server)"),
   };
   return {
     file: file.name,

@@ -59,8 +59,8 @@ Files:
   --discard             hash GET bodies and drop them (default: write them to a local file)
 
 Thresholds (crossing one fails the check):
-  --max-cv X            coefficient of variation of MB/s after warm-up, as 0.5 or 50%
-                        (default ${DEFAULT_THRESHOLDS.maxCv * 100}%)
+  --max-cv X            coefficient of variation of MB/s after warm-up, as 0.5 or 50%,
+                        for files of 1 MiB or more (default ${DEFAULT_THRESHOLDS.maxCv * 100}%)
   --max-leak SIZE       client memory growth per iteration after warm-up (default ${
   formatBytes(DEFAULT_THRESHOLDS.maxLeakPerIteration).replace(".0 ", "")
 })
@@ -71,6 +71,8 @@ Thresholds (crossing one fails the check):
   --min-mbps N          lowest median MB/s for files of 1 MiB or more; 0 = none (default ${DEFAULT_THRESHOLDS.minMbps})
   --max-cpu X           highest CPU share of wall time, client or server, as 1.5 or 150%
                         (default: none)
+  A check with too few samples after warm-up (${DEFAULT_THRESHOLDS.minSamplesForLeak} for memory, ${DEFAULT_THRESHOLDS.minSamplesForCv} for the CV) is
+  reported "not measured", with the reason, and the verdict line says so.
 
 Server and output:
   --in-process          run the embedded server in this process (faster to start; its

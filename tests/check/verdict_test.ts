@@ -1,5 +1,6 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import type { CheckFile, IterationRecord, Outcome } from "../../lib/check/types.ts";
+import { fabricatedRecords, fileOf, MiB } from "./report_data.ts";
 import {
   DEFAULT_THRESHOLDS,
   judgeCpu,
@@ -9,42 +10,18 @@ import {
   summarizeDirection,
 } from "../../lib/check/verdict.ts";
 
-const MiB = 1048576;
-const SHA = "a".repeat(64);
-
-function fileOf(size: number): CheckFile {
-  return { name: `${size}.bin`, path: `/tmp/${size}.bin`, size, sha256: SHA, origin: "generated" };
-}
-
-/** Fabricated records: one per speed, with the given memory series and outcomes. */
+/** Fabricated GET records: one per speed, with the given memory series and outcomes. */
 function records(
   file: CheckFile,
   speeds: readonly number[],
-  rss: readonly number[] = speeds.map(() => 50 * MiB),
-  outcomes: readonly Outcome[] = speeds.map(() => "ok"),
+  rss?: readonly number[],
+  outcomes?: readonly Outcome[],
   serverRss: readonly number[] | null = null,
 ): IterationRecord[] {
-  return speeds.map((mbps, i) => {
-    const seconds = mbps > 0 ? file.size / (mbps * 1e6) : 0.001;
-    return {
-      file: file.name,
-      direction: "get",
-      iteration: i + 1,
-      bytes: outcomes[i] === "error" ? 0 : file.size,
-      seconds,
-      mbps: outcomes[i] === "ok" && file.size > 0 ? mbps : null,
-      outcome: outcomes[i]!,
-      error: outcomes[i] === "ok" ? null : "fabricated",
-      expectedSha256: SHA,
-      actualSha256: outcomes[i] === "mismatch" ? "b".repeat(64) : SHA,
-      storedSha256: null,
-      clientCpu: { user: seconds * 0.3, system: seconds * 0.2 },
-      serverCpu: serverRss === null ? null : { user: seconds * 0.1, system: seconds * 0.1 },
-      clientRss: rss[i]!,
-      clientRssPeak: rss[i]! + MiB,
-      serverRss: serverRss?.[i] ?? null,
-      serverRssPeak: serverRss === null ? null : serverRss[i]! + 2 * MiB,
-    };
+  return fabricatedRecords(file, speeds, {
+    ...(rss ? { rss } : {}),
+    ...(outcomes ? { outcomes } : {}),
+    serverRss,
   });
 }
 
@@ -58,10 +35,11 @@ Deno.test("check/verdict: judgeUniformity() passes steady speeds and fails scatt
 });
 
 Deno.test("check/verdict: judgeUniformity() needs enough samples and a non-zero mean", () => {
-  equal(judgeUniformity([], DEFAULT_THRESHOLDS).status, "n/a");
-  equal(judgeUniformity([500], DEFAULT_THRESHOLDS).status, "n/a");
-  equal(judgeUniformity([500, 10], DEFAULT_THRESHOLDS).status, "n/a", "2 < 3 samples");
-  equal(judgeUniformity([0, 0, 0], DEFAULT_THRESHOLDS).status, "n/a");
+  equal(judgeUniformity([], DEFAULT_THRESHOLDS).status, "not measured");
+  equal(judgeUniformity([500], DEFAULT_THRESHOLDS).status, "not measured");
+  equal(judgeUniformity([500, 10], DEFAULT_THRESHOLDS).status, "not measured", "2 < 3 samples");
+  equal(judgeUniformity([500], DEFAULT_THRESHOLDS).detail, "1 sample after warm-up, need 3");
+  equal(judgeUniformity([0, 0, 0], DEFAULT_THRESHOLDS).status, "not measured");
 });
 
 Deno.test("check/verdict: judgeLeak() flags steady growth after warm-up, not a warm-up jump", () => {
@@ -82,12 +60,14 @@ Deno.test("check/verdict: judgeLeak() flags steady growth after warm-up, not a w
   equal(judgeLeak(shrinking, 2, DEFAULT_THRESHOLDS).verdict.status, "pass");
 });
 
-Deno.test("check/verdict: judgeLeak() with one iteration, or fewer samples than needed, is n/a", () => {
+Deno.test("check/verdict: judgeLeak() with one iteration, or fewer samples than needed, is not measured", () => {
   const one = judgeLeak([50 * MiB], 2, DEFAULT_THRESHOLDS);
-  deepEqual([one.slope, one.verdict.status], [null, "n/a"]);
+  deepEqual([one.slope, one.verdict.status], [null, "not measured"]);
   const four = judgeLeak([1, 2, 3, 4].map((x) => x * 10 * MiB), 0, DEFAULT_THRESHOLDS);
-  equal(four.verdict.status, "n/a", "4 < 5 samples: even a steep slope is not judged");
+  equal(four.verdict.status, "not measured", "4 < 5 samples: even a steep slope is not judged");
   equal(four.slope, 10 * MiB, "but the slope is still reported");
+  equal(four.verdict.detail, "4 samples after warm-up, need 5");
+  equal(one.verdict.detail, "0 samples after warm-up, need 5");
 });
 
 Deno.test("check/verdict: judgeSpeed() and judgeCpu() apply only where set", () => {
@@ -95,8 +75,8 @@ Deno.test("check/verdict: judgeSpeed() and judgeCpu() apply only where set", () 
   equal(judgeSpeed(150, 64 * MiB, t).status, "fail");
   equal(judgeSpeed(250, 64 * MiB, t).status, "pass");
   equal(judgeSpeed(0.5, 1024, t).status, "n/a", "small files measure round trips");
-  equal(judgeSpeed(null, 64 * MiB, t).status, "n/a");
-  equal(judgeSpeed(1, 64 * MiB, { ...t, minMbps: 0 }).status, "n/a");
+  equal(judgeSpeed(null, 64 * MiB, t).status, "not measured");
+  equal(judgeSpeed(1, 64 * MiB, { ...t, minMbps: 0 }).status, "n/a", "a limit turned off");
   equal(judgeCpu({ client: 0.9, server: 1.6 }, { maxCpuShare: 1.5 }).status, "fail");
   equal(judgeCpu({ client: 0.9, server: null }, { maxCpuShare: 1.5 }).status, "pass");
   equal(judgeCpu({ client: 9, server: 9 }, { maxCpuShare: 0 }).status, "n/a");
@@ -113,7 +93,7 @@ Deno.test("check/verdict: summarizeDirection() of a clean run passes with the ri
   ok(Math.abs(s.clientCpu.share! - 0.5) < 1e-9);
   equal(s.serverCpu, null);
   equal(s.serverMemory, null);
-  equal(s.verdicts.serverLeak.status, "n/a");
+  equal(s.verdicts.serverLeak.status, "not measured");
   deepEqual([s.clientMemory.start, s.clientMemory.peak, s.clientMemory.end], [
     50 * MiB,
     51 * MiB,
@@ -183,7 +163,7 @@ Deno.test("check/verdict: summarizeDirection() of one iteration judges identity 
   equal(s.mbps?.cv, null);
   deepEqual(
     [s.verdicts.identity.status, s.verdicts.uniformity.status, s.verdicts.clientLeak.status],
-    ["pass", "n/a", "n/a"],
+    ["pass", "not measured", "not measured"],
   );
   equal(s.passed, true);
 });

@@ -16,6 +16,7 @@ const REPORT_FIELDS = [
   "summaries",
   "target",
   "tool",
+  "verdict",
 ];
 const ITERATION_FIELDS = [
   "actualSha256",
@@ -75,10 +76,18 @@ Deno.test("e2e check: bftp check against its embedded server passes, with JSON a
   ok(/embedded: \S+ child process \d+/.test(result.stdout), result.stdout);
   ok(/^64KiB\.bin +64\.0 KiB +GET +3 +0 +0 /m.test(result.stdout), result.stdout);
   ok(/Verdict: PASS \(12 transfers/.test(result.stdout), result.stdout);
+  // 3 iterations, 2 of warm-up: 1 sample, too few for the memory trend (5), and the PASS says so.
+  const notMeasured = "memory not measured: 1 sample after warm-up, need 5";
+  ok(result.stdout.includes(`; ${notMeasured})`), result.stdout);
+  ok(!result.stdout.includes("no threshold crossed"), result.stdout);
 
   const report = JSON.parse(await Deno.readTextFile(dir.join("out.json")));
   deepEqual(keys(report), REPORT_FIELDS);
+  equal(report.format, 2);
   equal(report.passed, true);
+  equal(report.verdict.status, "pass");
+  ok(report.verdict.text.includes(notMeasured), report.verdict.text);
+  equal(report.verdict.notMeasured.length, 8, "client and server memory, 2 files x 2 directions");
   equal(report.target.serverMeasured, true, "the child server's CPU and memory are measured");
   equal(report.iterations.length, 12);
   for (const it of report.iterations) {
@@ -117,6 +126,7 @@ Deno.test("e2e check: bftp check against its embedded server passes, with JSON a
   ok(!/<script|<link|<img|<iframe|src=|@import|url\(/i.test(html), "nothing loaded from outside");
   equal(html.match(/<svg/g)?.length, 3, "a speed chart per file and the memory chart");
   ok(html.includes("64KiB.bin: speed per iteration"));
+  ok(html.includes(notMeasured) && html.includes('<p class="legend">'));
   // The scratch files and the server's folder are gone; only the reports are left.
   deepEqual((await Array.fromAsync(Deno.readDir(dir.path))).map((e) => e.name).sort(), [
     "out.html",
