@@ -239,7 +239,7 @@ Deno.test("protocol: decodeRequest() refuses what JSON.parse lets through, with 
     ['{"op":"AUTH","token":"t\\udc00"}', "has a lone surrogate (U+DC00)"],
     ['{"op":"PWD","x":[[1]]}', "nested deeper than 2 levels"],
     ['{"op":"GET","path":"a","expect":{"size":1,"mtime":1,"x":{}}}', "nested deeper than 2 levels"],
-    [new Uint8Array([0xef, 0xbb, 0xbf, ...json('{"op":"PWD"}')]), "byte order mark"],
+    [new Uint8Array([0xef, 0xbb, 0xbf, ...json('{"op":"PWD"}')]), "starts with a byte order mark"],
   ];
   for (const [c, message] of cases) {
     throws(
