@@ -157,7 +157,10 @@ export class Channel {
       line = await readDelimited(this.reader, { maxBytes: MAX_HELLO_BYTES });
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
-      line = new Uint8Array();
+      // Over MAX_HELLO_BYTES without a line feed: what arrived is still buffered, so the
+      // answer can quote its start as it quotes a whole line.
+      line = new Uint8Array(Math.min(this.reader.buffered, MAX_HELLO_BYTES));
+      line = line.subarray(0, (await this.reader.read(line)) ?? 0);
     }
     if (line === null) return null;
     const text = new TextDecoder().decode(line).replace(/\r$/, "");

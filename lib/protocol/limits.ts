@@ -24,3 +24,16 @@ export const MAX_NAME_BYTES = 255;
 
 /** The largest chunk in a body of unknown size. */
 export const MAX_CHUNK_BYTES = 16 * 1024 * 1024;
+
+/**
+ * How deep a request nests: the request object, and the objects or arrays
+ * in its fields (GET's `expect`). Deeper requests are refused (BAD_REQUEST).
+ */
+export const MAX_REQUEST_DEPTH = 2;
+
+/**
+ * The largest time, in ms from the epoch either way, that a request may
+ * carry (PUT's `mtime`, GET's `expect.mtime`): the range of a JavaScript
+ * `Date`, ±100,000,000 days from 1970.
+ */
+export const MAX_TIME_MS = 8.64e15;

@@ -7,6 +7,8 @@
  */
 
 import { isRemoteErrorCode, ProtocolError, type RemoteErrorCode } from "../errors.ts";
+import { MAX_REQUEST_DEPTH, MAX_TIME_MS } from "./limits.ts";
+import { parseStrictJson, StrictJsonError } from "./strict_json.ts";
 
 /** The kinds of directory entry a server reports. */
 export type EntryType = "file" | "dir" | "link" | "other";
@@ -115,7 +117,8 @@ export interface ErrorReply {
 export type Reply = OkReply | ErrorReply;
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM keeps a byte order mark in the text, where the request check refuses it.
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
  * Encodes a message as UTF-8 JSON bytes.
@@ -135,11 +138,16 @@ export function encodeMessage(message: Request | Reply): Uint8Array {
   return encoder.encode(JSON.stringify(message));
 }
 
-function parseObject(bytes: Uint8Array, what: string): Record<string, unknown> {
+/** Parses a payload; a request strictly (see strict_json.ts), a reply as JSON.parse does. */
+function parseObject(bytes: Uint8Array, what: "request" | "reply"): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(decoder.decode(bytes));
-  } catch {
+    const text = decoder.decode(bytes);
+    value = what === "request"
+      ? parseStrictJson(text, { maxDepth: MAX_REQUEST_DEPTH })
+      : JSON.parse(text);
+  } catch (e) {
+    if (e instanceof StrictJsonError) throw new ProtocolError(`Malformed ${what}: it ${e.message}`);
     throw new ProtocolError(`Malformed ${what}: not UTF-8 JSON`);
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
@@ -177,13 +185,21 @@ function fileVersion(v: unknown): FileVersion {
     throw new ProtocolError(`Malformed request: "expect" must be an object`);
   }
   const o = v as Record<string, unknown>;
-  const mtime = o.mtime ?? null;
-  if (mtime !== null && (typeof mtime !== "number" || !Number.isSafeInteger(mtime))) {
-    throw new ProtocolError(`Malformed request: "expect.mtime" must be an integer or null`);
+  // Required: a missing time is not "any time" (null says that, explicitly).
+  const mtime = o.mtime;
+  if (mtime !== null && !isTime(mtime)) {
+    throw new ProtocolError(
+      `Malformed request: "expect.mtime" must be an integer time in ms or null`,
+    );
   }
   const version: FileVersion = { size: size(o, "size"), mtime };
   if (o.sha256 !== undefined) version.sha256 = sha256Field(o, "sha256");
   return version;
+}
+
+/** An integer time in ms that a Date can hold: at most {@linkcode MAX_TIME_MS} either way. */
+function isTime(v: unknown): v is number {
+  return typeof v === "number" && Number.isInteger(v) && Math.abs(v) <= MAX_TIME_MS;
 }
 
 function bool(obj: Record<string, unknown>, key: string, fallback: boolean): boolean {
@@ -254,12 +270,10 @@ export function decodeRequest(bytes: Uint8Array): Request {
       }
       if (o.sha256 !== undefined || req.resume) req.sha256 = sha256Field(o, "sha256");
       if (o.mtime !== undefined) {
-        // A time a Date can hold (±8.64e15 ms).
-        if (
-          typeof o.mtime !== "number" || !Number.isSafeInteger(o.mtime) ||
-          Math.abs(o.mtime) > 8.64e15
-        ) {
-          throw new ProtocolError(`Malformed request: "mtime" must be an integer time in ms`);
+        if (!isTime(o.mtime)) {
+          throw new ProtocolError(
+            `Malformed request: "mtime" must be an integer time in ms, at most ${MAX_TIME_MS} either way`,
+          );
         }
         req.mtime = o.mtime;
       }

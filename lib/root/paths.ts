@@ -64,7 +64,8 @@ function refuse(path: string, why: string): RemoteError {
 /**
  * Resolves a client's path against the session folder.
  *
- * Refused (BAD_PATH): NUL and control characters, backslashes, a drive
+ * Refused (BAD_PATH): NUL and control characters, backslashes, lone UTF-16
+ * surrogates (a request decoded from the wire cannot hold one), a drive
  * letter (`C:`), names over 255 bytes, paths over 4096 bytes, `..` that
  * climbs above the root, and bftp's temporary names.
  *
@@ -89,6 +90,8 @@ export function resolveVirtual(cwd: string, path: string): string {
   }
   if (/[\x00-\x1f\x7f]/.test(path)) throw refuse(path, "control characters are not allowed");
   if (path.includes("\\")) throw refuse(path, "backslashes are not allowed");
+  // A lone surrogate has no UTF-8 form: it would become U+FFFD, and two paths one file.
+  if (!path.isWellFormed()) throw refuse(path, "it holds a lone UTF-16 surrogate");
   const parts = path.startsWith("/") ? [] : cwd.split("/").filter((p) => p !== "");
   for (const name of path.split("/")) {
     if (name === "" || name === ".") continue;

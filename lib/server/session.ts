@@ -290,7 +290,14 @@ export async function runSession(stream: SessionStream, options: SessionOptions)
   async function handle(req: Request): Promise<number | void> {
     switch (req.op) {
       case "AUTH":
-        // Already in (or no token needed): nothing changes.
+        // A session's access is set once, by its first good token: a second AUTH is refused
+        // (so a read-only session stays read-only). Without tokens it changes nothing.
+        if (tokens !== undefined) {
+          throw new RemoteError(
+            "BAD_REQUEST",
+            "Already authenticated: the session keeps the access of its first token",
+          );
+        }
         return reply({ readOnly });
       case "PWD":
         return reply({ cwd });

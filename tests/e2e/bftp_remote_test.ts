@@ -170,3 +170,18 @@ Deno.test("e2e: bftp mv renames with a relative, absolute or URL NEWPATH", async
   deepEqual(await listNames(root.path), ["archive"]);
   deepEqual(await listNames(root.join("archive")), ["d.txt", "dir2"]);
 });
+
+Deno.test("e2e: bftp mv of a folder onto an existing file is EXISTS (exit 11), and both stay", async () => {
+  await using root = await tempDir();
+  await Deno.mkdir(root.join("dir"));
+  await Deno.writeTextFile(root.join("dir", "in.txt"), "I");
+  await Deno.writeTextFile(root.join("file.txt"), "F");
+  await using server = await startServe(root.path);
+  assertFailure(
+    await runBftp(["mv", `${server.url}/dir`, "/file.txt"]),
+    11,
+    /"\/file\.txt" already exists and is not a folder/,
+  );
+  equal(await Deno.readTextFile(root.join("file.txt")), "F");
+  equal(await Deno.readTextFile(root.join("dir", "in.txt")), "I");
+});

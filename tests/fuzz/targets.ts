@@ -39,7 +39,8 @@ import { BufferedReader } from "../../lib/framing/buffered_reader.ts";
 import { readDelimited } from "../../lib/framing/delimited.ts";
 import { readSized, readSizeHeader } from "../../lib/framing/size_header.ts";
 import type { ByteReader } from "../../lib/framing/types.ts";
-import { MAX_CHUNK_BYTES } from "../../lib/protocol/limits.ts";
+import { MAX_CHUNK_BYTES, MAX_REQUEST_DEPTH } from "../../lib/protocol/limits.ts";
+import { parseStrictJson } from "../../lib/protocol/strict_json.ts";
 import {
   decodeReply,
   decodeRequest,
@@ -272,10 +273,11 @@ const OPS = [
 ];
 const PATH_OPS = new Set(["CD", "LIST", "STAT", "GET", "DELETE", "RMDIR", "HASH"]);
 
+// Well-formed strings only: a lone surrogate makes a request invalid (BAD_REQUEST).
 const pathArb = fc.oneof(
   fc.string({ maxLength: 30 }),
-  fc.string({ unit: "binary", maxLength: 20 }),
-  fc.constantFrom("", "/", "..", "../x", "a\0b", "\ud800", "a\udfffb", "\x1b]0;x\x07", "C:\\x"),
+  fc.string({ unit: "binary", maxLength: 20 }).filter((p) => p.isWellFormed()),
+  fc.constantFrom("", "/", "..", "../x", "a\0b", "\x1b]0;x\x07", "C:\\x"),
 );
 
 /** Every valid request. */
@@ -338,6 +340,10 @@ const SPECIAL_PAYLOADS = [
   '{"op":"PUT","path":"a","size":-0}',
   '{"op":"PUT","path":"a","size":9007199254740993}',
   '{"ok":true,"ok":false}',
+  '{"op":"PWD","__proto__":{}}',
+  '{"op":"CD","path":"\\ud800"}',
+  '{"op":"CD","path":"\\udc00\\ud800"}',
+  '{"op":"PWD","x":[[1]]}',
   "\ufeff{}",
   "[".repeat(20000) + "]".repeat(20000),
   '{"a":'.repeat(5000) + "1" + "}".repeat(5000),
@@ -359,11 +365,17 @@ function messageBytesArb<T extends object>(valid: fc.Arbitrary<T>): fc.Arbitrary
   );
 }
 
-/** Parses a payload as the spec says: UTF-8 (strict) JSON holding an object; `null` otherwise. */
-function parseObject(bytes: Uint8Array): Record<string, unknown> | null {
+/**
+ * Parses a payload as the spec says: UTF-8 (strict) JSON holding an object, with no BOM, no
+ * duplicate or `__proto__` key, no lone surrogate, nested at most MAX_REQUEST_DEPTH levels;
+ * `null` otherwise; a reply (not `strict`) as JSON.parse takes it. (The strictness is lib's own: tests/protocol/strict_json_test.ts checks it.)
+ */
+function parseObject(bytes: Uint8Array, strict: boolean): Record<string, unknown> | null {
   let v: unknown;
   try {
-    v = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    // A byte order mark is not JSON, in a request or a reply.
+    const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+    v = strict ? parseStrictJson(text, { maxDepth: MAX_REQUEST_DEPTH }) : JSON.parse(text);
   } catch {
     return null;
   }
@@ -374,7 +386,7 @@ function parseObject(bytes: Uint8Array): Record<string, unknown> | null {
 
 /** The request a payload must decode to, per docs/PROTOCOL.md, or `null` for BAD_REQUEST. */
 function referenceRequest(bytes: Uint8Array): Request | null {
-  const o = parseObject(bytes);
+  const o = parseObject(bytes, true);
   if (o === null || typeof o.op !== "string" || !OPS.includes(o.op)) return null;
   const op = o.op;
   const isStr = (k: string) => typeof o[k] === "string";
@@ -442,7 +454,7 @@ const replyArb: fc.Arbitrary<Reply> = fc.oneof(
 
 /** The reply a payload must decode to, per docs/PROTOCOL.md, or `null` for a protocol error. */
 function referenceReply(bytes: Uint8Array): Reply | null {
-  const o = parseObject(bytes);
+  const o = parseObject(bytes, false);
   if (o === null || typeof o.ok !== "boolean") return null;
   if (o.ok) return o as Reply;
   const code = typeof o.code === "string" && isRemoteErrorCode(o.code) ? o.code : "SERVER";

@@ -140,3 +140,21 @@ Deno.test("protocol: clientHandshake() refuses a server refusal or another versi
     );
   }
 });
+
+Deno.test("protocol: a hello over 64 bytes without a line feed is quoted like a line: its first 32 characters, escaped", async () => {
+  for (
+    const [hello, quoted] of [
+      ["GET /" + "x".repeat(100), "GET /" + "x".repeat(27)],
+      ["\x1b[2J".repeat(30), "?[2J".repeat(8)],
+    ]
+  ) {
+    using pair = await socketPair();
+    await writeAll(pair.client, encoder.encode(hello));
+    equal(await new Channel(pair.server).serverReadHello(), false);
+    const reply = decodeReply((await readSized(pair.client, { maxBytes: 4096 }))!);
+    equal(
+      !reply.ok && reply.message,
+      `Unsupported protocol "${quoted}": this server speaks "BFTP/1"`,
+    );
+  }
+});

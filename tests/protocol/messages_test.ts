@@ -6,6 +6,7 @@ import {
   type Request,
 } from "../../lib/protocol/messages.ts";
 import { ProtocolError } from "../../lib/errors.ts";
+import { MAX_TIME_MS } from "../../lib/protocol/limits.ts";
 
 const encoder = new TextEncoder();
 const json = (text: string) => encoder.encode(text);
@@ -186,6 +187,9 @@ Deno.test("protocol: the resume and AUTH fields are checked", () => {
       '{"op":"GET","path":"a","offset":1.5}',
       '{"op":"GET","path":"a","expect":5}',
       '{"op":"GET","path":"a","expect":{"mtime":1}}',
+      // expect.mtime is required (null says "unknown"), and a time a Date holds.
+      '{"op":"GET","path":"a","expect":{"size":1}}',
+      `{"op":"GET","path":"a","expect":{"size":1,"mtime":${MAX_TIME_MS + 1}}}`,
       '{"op":"GET","path":"a","expect":{"size":1,"mtime":"x"}}',
       '{"op":"GET","path":"a","expect":{"size":1,"mtime":1,"sha256":"abc"}}',
       // A resumable upload needs its size and its whole hash.
@@ -204,4 +208,46 @@ Deno.test("protocol: decodeRequest() keeps a PUT's mtime and mode (put -p)", () 
     decodeRequest(json('{"op":"PUT","path":"a","size":1,"mtime":-86400000,"mode":420}')),
     { op: "PUT", path: "a", size: 1, overwrite: true, mtime: -86400000, mode: 0o644 },
   );
+});
+
+Deno.test("protocol: a PUT's mtime and expect.mtime are integers within MAX_TIME_MS either way", () => {
+  for (const mtime of [-1, 0, MAX_TIME_MS, -MAX_TIME_MS]) {
+    const put = decodeRequest(json(`{"op":"PUT","path":"a","size":1,"mtime":${mtime}}`));
+    deepEqual(put.op === "PUT" && put.mtime, mtime);
+    const get = decodeRequest(json(`{"op":"GET","path":"a","expect":{"size":1,"mtime":${mtime}}}`));
+    deepEqual(get.op === "GET" && get.expect?.mtime, mtime);
+  }
+  deepEqual(
+    decodeRequest(json('{"op":"GET","path":"a","expect":{"size":1,"mtime":null}}')),
+    { op: "GET", path: "a", expect: { size: 1, mtime: null } },
+  );
+  for (const mtime of [MAX_TIME_MS + 1, -MAX_TIME_MS - 1, 1e20, -1e20, 0.5]) {
+    throws(
+      () => decodeRequest(json(`{"op":"PUT","path":"a","size":1,"mtime":${mtime}}`)),
+      (e) => e instanceof ProtocolError && e.message.includes(`at most ${MAX_TIME_MS}`),
+      String(mtime),
+    );
+  }
+});
+
+Deno.test("protocol: decodeRequest() refuses what JSON.parse lets through, with a clear message", () => {
+  const cases: [string | Uint8Array, string][] = [
+    ['{"op":"GET","path":"a","path":"b"}', 'has the key "path" twice'],
+    ['{"op":"DELETE","op":"STAT","path":"a"}', 'has the key "op" twice'],
+    ['{"op":"PWD","__proto__":{"ok":1}}', 'has a key named "__proto__"'],
+    ['{"op":"CD","path":"\\ud800"}', "has a lone surrogate (U+D800)"],
+    ['{"op":"AUTH","token":"t\\udc00"}', "has a lone surrogate (U+DC00)"],
+    ['{"op":"PWD","x":[[1]]}', "nested deeper than 2 levels"],
+    ['{"op":"GET","path":"a","expect":{"size":1,"mtime":1,"x":{}}}', "nested deeper than 2 levels"],
+    [new Uint8Array([0xef, 0xbb, 0xbf, ...json('{"op":"PWD"}')]), "starts with a byte order mark"],
+  ];
+  for (const [c, message] of cases) {
+    throws(
+      () => decodeRequest(typeof c === "string" ? json(c) : c),
+      (e) => e instanceof ProtocolError && e.message.startsWith(`Malformed request: it ${message}`),
+      String(c),
+    );
+  }
+  // A lone surrogate would become U+FFFD in UTF-8: two different requests, one file.
+  deepEqual(decodeRequest(json('{"op":"CD","path":"\\ufffd"}')), { op: "CD", path: "\ufffd" });
 });

@@ -36,10 +36,21 @@ import {
  * - absent: inside the root, under a folder that does not exist: NOT_FOUND
  *   (MKDIR -p may make it, inside);
  * - confined: an odd but legal name: success or a typed error, as long as it stays inside;
+ * - malformed: a string JSON carries but no file name can (a lone UTF-16 surrogate, which
+ *   UTF-8 would turn into U+FFFD): the request is refused, BAD_REQUEST, for every verb;
  * - dir / file / fifo: a symlink or path inside that reaches a folder, a file or a FIFO: the
  *   reads that fit succeed, and GET and HASH of a FIFO say NOT_REGULAR without blocking.
  */
-type Expect = "refused" | "through" | "escape" | "absent" | "confined" | "dir" | "file" | "fifo";
+type Expect =
+  | "refused"
+  | "through"
+  | "escape"
+  | "absent"
+  | "confined"
+  | "malformed"
+  | "dir"
+  | "file"
+  | "fifo";
 
 interface Case {
   group: string;
@@ -176,13 +187,14 @@ function catalogue(srv: TestServer): Case[] {
     " ../x",
     "..;/x",
     "..%00/x",
-    "\ud800",
-    "a\udfffb",
     "\ud83d\ude00",
     ".\u0307.",
     "e\u0301",
     "\u00e9",
   );
+
+  // Lone surrogates: once two different paths that both named one "\ufffd" file.
+  add("surrogate", "malformed", "\ud800", "a\udfffb");
 
   // NUL and every C0 control character, and DEL, in the middle of a name; and the ones that
   // would forge a log line or drive a terminal.
@@ -353,6 +365,8 @@ function expected(expect: Expect, verb: Verb): string | string[] | null {
       return verb === "MKDIR -p" ? ["ok", "NOT_FOUND"] : "NOT_FOUND";
     case "confined":
       return null;
+    case "malformed":
+      return "BAD_REQUEST";
     case "dir":
       return verb === "CD" || verb === "LIST" || verb === "STAT"
         ? "ok"
@@ -428,7 +442,8 @@ Deno.test("root: a catalogue of 390 hostile paths x 12 verbs: 0 escapes, 0 crash
           if (e instanceof RemoteError) {
             code = e.code;
             seen = e.message;
-            if (!TYPED.has(e.code)) failures.push(`${where}: untyped ${e.code}: ${e.message}`);
+            const typed = TYPED.has(e.code) || (expect === "malformed" && e.code === "BAD_REQUEST");
+            if (!typed) failures.push(`${where}: untyped ${e.code}: ${e.message}`);
           } else {
             // Not a typed answer: a hang, a broken stream, a bug. Count it and go on afresh.
             crashes++;

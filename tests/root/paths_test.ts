@@ -53,3 +53,18 @@ Deno.test("root: quotePath() makes control characters visible and bounds the len
   equal(baseName("/"), "");
   equal(baseName("/a/b"), "b");
 });
+
+Deno.test("root: resolveVirtual() refuses a lone surrogate, which UTF-8 would turn into U+FFFD", () => {
+  for (const path of ["\ud800", "a\udfffb", "d/\udc00\ud800", "x\ud83d"]) {
+    throws(
+      () => resolveVirtual("/", path),
+      (e) =>
+        e instanceof RemoteError && e.code === "BAD_PATH" &&
+        /lone UTF-16 surrogate/.test(e.message),
+      JSON.stringify(path),
+    );
+  }
+  // A whole pair is one character, and U+FFFD itself is a legal name.
+  equal(resolveVirtual("/", "\ud83d\ude00"), "/\ud83d\ude00");
+  equal(resolveVirtual("/", "\ufffd"), "/\ufffd");
+});

@@ -153,3 +153,17 @@ Deno.test("server: a server without tokens says no auth, and accepts a needless 
   using client = await srv.connect({ token: "anything" });
   equal(await client.pwd(), "/");
 });
+
+Deno.test("server: a second AUTH is BAD_REQUEST, and a read-only session stays read-only", async () => {
+  await using srv = await startTestServer({ server: { tokens: tokens(), authDelay: 10 } });
+  using raw = await srv.raw();
+  deepEqual(await raw.request({ op: "AUTH", token: RO_TOKEN }), { ok: true, readOnly: true });
+  for (const token of [TOKEN, RO_TOKEN, "not-a-token"]) {
+    const again = await raw.request({ op: "AUTH", token });
+    equal(!again.ok && again.code, "BAD_REQUEST", token);
+    ok(!again.ok && /Already authenticated/.test(again.message));
+  }
+  const put = await raw.request({ op: "PUT", path: "x.txt", size: 0, overwrite: true });
+  equal(!put.ok && put.code, "DENIED", "still read-only");
+  deepEqual(await raw.request({ op: "PWD" }), { ok: true, cwd: "/" });
+});

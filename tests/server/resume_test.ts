@@ -1,4 +1,4 @@
-import { deepEqual, equal, ok } from "node:assert/strict";
+import { deepEqual, equal, ok, rejects } from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { encodeSizeHeader } from "../../lib/framing/size_header.ts";
 import { RESUME_PREFIX } from "../../lib/root/paths.ts";
@@ -266,4 +266,62 @@ Deno.test("server: a cached GET of a file rewritten in place while sent never en
   }
   // The server hashed the file again, found another content, and closed before the trailer.
   equal(outcome, "closed");
+});
+
+/** Asks to resume `data` at `path` and returns the offset of the `ready` reply. */
+async function askResume(raw: RawSession, path: string, data: Uint8Array): Promise<number> {
+  const ready = await raw.request({
+    op: "PUT",
+    path,
+    size: data.byteLength,
+    overwrite: true,
+    resume: true,
+    sha256: sha256(data),
+  });
+  ok(ready.ok, JSON.stringify(ready));
+  return ready.offset as number;
+}
+
+Deno.test("server: a resumed PUT's body carries size - offset bytes: sized with that header, or chunked", async () => {
+  const data = randomBytes(seededRandom(61), 90_000);
+  await using srv = await startTestServer();
+  const partialSize = async () => {
+    const name = (await hostTree(srv.root)).find((n) => n.startsWith(RESUME_PREFIX));
+    return name === undefined ? -1 : (await Deno.stat(`${srv.root}/${name}`)).size;
+  };
+  await cutUpload(await srv.raw(), "r.bin", data, 30_000);
+  await waitUntil(async () => (await partialSize()) === 30_000, "the partial upload");
+  await srv.waitForConnections(0);
+
+  // A sized header of `size` (not size - offset) is a broken body: the server closes, and
+  // keeps what it had for the next attempt.
+  {
+    using raw = await srv.raw();
+    equal(await askResume(raw, "r.bin", data), 30_000);
+    await raw.write(encodeSizeHeader(data.byteLength, { wide: true }));
+    await raw.write(data.subarray(30_000));
+    await raw.write(encoder.encode(sha256(data)));
+    await rejects(() => raw.receive(), /closed the connection/);
+  }
+  await srv.waitForConnections(0);
+  equal(await partialSize(), 30_000);
+
+  // A chunked body of the bytes from the offset, with the whole file's hash: stored.
+  using raw = await srv.raw();
+  equal(await askResume(raw, "r.bin", data), 30_000);
+  const rest = data.subarray(30_000);
+  await raw.write(encoder.encode("ffffffffffffffff"));
+  for (const piece of [rest.subarray(0, 25_000), rest.subarray(25_000)]) {
+    await raw.write(encodeSizeHeader(piece.byteLength));
+    await raw.write(piece);
+  }
+  await raw.write(encoder.encode("00000000" + sha256(data)));
+  deepEqual(await raw.receive(), {
+    ok: true,
+    size: 90_000,
+    sha256: sha256(data),
+    offset: 30_000,
+  });
+  equal(sha256(await Deno.readFile(`${srv.root}/r.bin`)), sha256(data));
+  deepEqual(await hostTree(srv.root), ["r.bin"]);
 });

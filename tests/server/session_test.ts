@@ -483,3 +483,27 @@ Deno.test("server: a client that vanishes before its reply is not logged as an i
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("server: requests JSON.parse would take but a strict reader refuses are BAD_REQUEST, and the session goes on", async () => {
+  await using srv = await startTestServer({ files: { "a.txt": "A", "b.txt": "B" } });
+  using raw = await srv.raw();
+  const payloads = [
+    // Which file? The server does not pick the last "path" as JSON.parse would.
+    '{"op":"DELETE","path":"a.txt","path":"b.txt"}',
+    '{"op":"DELETE","path":"a.txt","__proto__":{}}',
+    '\ufeff{"op":"DELETE","path":"a.txt"}',
+    '{"op":"DELETE","path":"a.txt","x":[[[]]]}',
+    '{"op":"PUT","path":"\\ud800","size":0}',
+    '{"op":"GET","path":"a.txt","offset":1,"expect":{"size":1}}',
+  ];
+  for (const text of payloads) {
+    const reply = await raw.request(new TextEncoder().encode(text));
+    equal(!reply.ok && reply.code, "BAD_REQUEST", text);
+    ok(!reply.ok && reply.message.startsWith("Malformed request"), text);
+  }
+  deepEqual(
+    (await raw.request({ op: "LIST", path: "/" })).ok &&
+      (await Array.fromAsync(Deno.readDir(srv.root), (e) => e.name)).sort(),
+    ["a.txt", "b.txt"],
+  );
+});
