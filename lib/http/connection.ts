@@ -12,6 +12,7 @@ import { startClientTls } from "../transport/connect.ts";
 import type { TransportConn } from "../transport/types.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import { closeQuietly } from "../transport/close.ts";
+import { connectError } from "../transport/tcp.ts";
 import type { HttpTarget } from "./url.ts";
 
 /** Options for {@linkcode HttpConnection.open}. */
@@ -137,7 +138,7 @@ export class HttpConnection implements ByteReader, ByteWriter, Disposable {
           signal: controller.signal,
         });
       } catch (e) {
-        throw stopped(stop.reason, target, timeout, e) ?? connectError(target, e);
+        throw stopped(stop.reason, target, timeout, e) ?? connectError(target.authority, e);
       }
       if (stop.reason !== undefined) throw stopped(stop.reason, target, timeout);
       if (target.scheme === "https") {
@@ -259,26 +260,6 @@ function stopped(
     );
   }
   return undefined;
-}
-
-function connectError(target: HttpTarget, e: unknown): unknown {
-  const where = `"${target.authority}"`;
-  if (e instanceof Deno.errors.ConnectionRefused) {
-    return new ConnectionError(`Connection to ${where} refused`, { cause: e });
-  }
-  if (
-    e instanceof Deno.errors.NetworkUnreachable || e instanceof Deno.errors.AddrNotAvailable ||
-    e instanceof Deno.errors.TimedOut || e instanceof Deno.errors.ConnectionReset ||
-    e instanceof Deno.errors.ConnectionAborted
-  ) {
-    return new ConnectionError(`Cannot connect to ${where}: ${e.message}`, { cause: e });
-  }
-  if (e instanceof Error && /lookup address|name resolution|resolve/i.test(e.message)) {
-    return new ConnectionError(`Cannot resolve host "${target.hostname}": ${e.message}`, {
-      cause: e,
-    });
-  }
-  return e;
 }
 
 function tlsError(target: HttpTarget, e: unknown): unknown {

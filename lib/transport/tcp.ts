@@ -59,20 +59,45 @@ export async function connectTcp(options: ConnectTcpOptions): Promise<Deno.TcpCo
     if (controller.signal.aborted) {
       throw new TimeoutError(`Cannot connect to "${where}": timed out after ${timeout}s`);
     }
-    if (e instanceof Deno.errors.ConnectionRefused) {
-      throw new ConnectionError(`Cannot connect to "${where}": connection refused`, { cause: e });
-    }
-    if (e instanceof Error && /lookup|resolve|dns|name or service/i.test(e.message)) {
-      throw new ConnectionError(`Cannot connect to "${where}": unknown host`, { cause: e });
-    }
-    if (e instanceof Deno.errors.NetworkUnreachable || e instanceof Deno.errors.AddrNotAvailable) {
-      throw new ConnectionError(`Cannot connect to "${where}": network unreachable`, { cause: e });
-    }
-    if (e instanceof Deno.errors.TimedOut) {
-      throw new TimeoutError(`Cannot connect to "${where}": timed out`);
-    }
-    throw e;
+    throw connectError(where, e);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The one wording for a failed connect, TCP or the TCP under TLS, for
+ * every client (BFTP, the pipe, HTTP, echo): `Cannot connect to "WHERE":
+ * connection refused` (or unknown host, network unreachable, timed out).
+ * Errors that are not about connecting pass through unchanged.
+ *
+ * @param where The address as the user wrote it (`host:port`).
+ * @param e What `Deno.connect` threw.
+ * @returns The error to throw.
+ *
+ * @example
+ * ```ts
+ * import { connectError } from "./tcp.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const e = connectError("h:1", new Deno.errors.ConnectionRefused("refused")) as Error;
+ * equal(e.message, 'Cannot connect to "h:1": connection refused');
+ * ```
+ */
+export function connectError(where: string, e: unknown): unknown {
+  const say = (what: string) => `Cannot connect to "${where}": ${what}`;
+  if (e instanceof Deno.errors.ConnectionRefused) {
+    return new ConnectionError(say("connection refused"), { cause: e });
+  }
+  if (e instanceof Error && /lookup|resolve|dns|name or service/i.test(e.message)) {
+    return new ConnectionError(say("unknown host"), { cause: e });
+  }
+  if (e instanceof Deno.errors.NetworkUnreachable || e instanceof Deno.errors.AddrNotAvailable) {
+    return new ConnectionError(say("network unreachable"), { cause: e });
+  }
+  if (e instanceof Deno.errors.TimedOut) return new TimeoutError(say("timed out"));
+  if (e instanceof Deno.errors.ConnectionReset || e instanceof Deno.errors.ConnectionAborted) {
+    return new ConnectionError(say("the connection was reset"), { cause: e });
+  }
+  return e;
 }
