@@ -1,5 +1,6 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { BFTP_BIN, runBftp } from "./helpers.ts";
+import { requirePeers } from "../peers.ts";
 
 const decoder = new TextDecoder();
 
@@ -95,6 +96,7 @@ function totalConnections(stderr: string): number {
 }
 
 Deno.test("e2e: echo-server serves nc, socat and bftp echo, and reports every worker on SIGUSR1 and at exit", async () => {
+  requirePeers("nc", "socat");
   const server = await startServer(["--workers", "2"]);
   try {
     const port = String(server.port);

@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { ScriptedServer } from "../http/scripted_server.ts";
 import { makeSelfSigned, startOpensslServer, startPythonServer } from "../http/real_servers.ts";
 import { runBftp, type RunBftpResult } from "./helpers.ts";
+import { requirePeers } from "../peers.ts";
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir();
@@ -274,6 +275,7 @@ Deno.test("e2e: http-get trusts openssl's default self-signed certificate (marke
     await Deno.writeTextFile(`${dir}/www/page.txt`, "hello\n");
     await using server = await startOpensslServer(`${dir}/www`, cert);
     const url = server.url("https", "/page.txt");
+    requirePeers("curl");
     const curl = await new Deno.Command("curl", {
       args: ["-sS", "--cacert", cert.certFile, url],
       stdout: "piped",

@@ -16,6 +16,7 @@ import {
   waitFor,
   writeRandomFile,
 } from "./helpers.ts";
+import { requirePeers } from "../peers.ts";
 
 const MiB = 1024 * 1024;
 
@@ -318,6 +319,7 @@ Deno.test("e2e: a sender killed mid-stream makes recv exit 4 and leaves no FILE"
 
 /** Captures what `bftp send FILE --listen 0` puts on the wire, with nc as the receiver. */
 async function captureWithNc(file: string): Promise<Uint8Array> {
+  requirePeers("nc");
   const sender = bftp(["send", file, "--listen", "0"]);
   const port = await sender.port().catch((e) => (sender.kill(), Promise.reject(e)));
   const [sent, nc] = await both(sender, () => start("nc", ["127.0.0.1", String(port)]));
@@ -328,6 +330,7 @@ async function captureWithNc(file: string): Promise<Uint8Array> {
 
 /** Feeds raw bytes with nc to `bftp recv --listen 0 FILE`. */
 async function feedWithNc(bytes: Uint8Array, file: string) {
+  requirePeers("nc");
   const receiver = bftp(["recv", "--listen", "0", file]);
   const port = await receiver.port().catch((e) => (receiver.kill(), Promise.reject(e)));
   const [received] = await both(receiver, () => {

@@ -8,6 +8,7 @@
  */
 
 import { selfSigned } from "../transport/certs.ts";
+import { requirePeers } from "../peers.ts";
 
 /** A server child process and where it listens. */
 export class ChildServer implements AsyncDisposable {
@@ -111,6 +112,7 @@ export class ChildServer implements AsyncDisposable {
  * @returns The running server.
  */
 export function startPythonServer(dir: string, bind = "127.0.0.1"): Promise<ChildServer> {
+  requirePeers("python3");
   return ChildServer.start(
     "python3",
     ["-u", "-m", "http.server", "0", "--bind", bind, "--directory", dir],
@@ -153,6 +155,7 @@ export async function makeSelfSigned(
  * @returns The running server.
  */
 export function startOpensslServer(dir: string, cert: SelfSigned): Promise<ChildServer> {
+  requirePeers("openssl");
   return ChildServer.start(
     "openssl",
     ["s_server", "-WWW", "-accept", "0", "-cert", cert.certFile, "-key", cert.keyFile],

@@ -37,6 +37,7 @@ if n % 2 and libc.renameat2(-100, a, -100, b, 2) != 0:
     raise OSError(ctypes.get_errno(), "renameat2")
 print(n)
 `;
+import { requirePeers } from "../peers.ts";
 
 /** The same files inside (under `/d/<rel>`) and outside, with different contents. */
 function layout(text: string): Record<string, string> {
@@ -141,6 +142,7 @@ for (
     const before = await snapshot(base, srv.root);
     const clients = await Promise.all(Array.from({ length: CLIENTS }, () => srv.connect()));
     try {
+      requirePeers("python3");
       const racer = new Deno.Command("python3", {
         args: ["-c", RACER, `${srv.root}/d`, `${srv.root}/l`, String(RACE_SECONDS)],
         stdout: "piped",

@@ -9,6 +9,7 @@
  */
 
 import { join } from "node:path";
+import { requirePeers } from "../peers.ts";
 
 /** A certificate and its key on disk. */
 export interface TestCert {
@@ -25,6 +26,7 @@ export interface TestCert {
 }
 
 async function openssl(args: string[]): Promise<string> {
+  requirePeers("openssl");
   const out = await new Deno.Command("openssl", { args, stdout: "piped", stderr: "piped" })
     .output();
   if (!out.success) {
