@@ -17,7 +17,7 @@
  * @module
  */
 
-import { RemoteError } from "../errors.ts";
+import { LocalIoError, RemoteError } from "../errors.ts";
 import type { Entry } from "../protocol/messages.ts";
 import { hashPrefix } from "../transfer/body.ts";
 import { Beneath, type Resolved } from "./beneath.ts";
@@ -155,7 +155,8 @@ export class ServedRoot {
    * @param dir The folder.
    * @param options Read-only, fsync.
    * @returns The served root.
-   * @throws {RemoteError} NOT_FOUND or NOT_DIR when `dir` is not a folder.
+   * @throws {LocalIoError} when `dir` is missing or not a folder (a local
+   * mistake: exit 3, not a remote not-found).
    */
   static async open(dir: string, options: ServedRootOptions = {}): Promise<ServedRoot> {
     let real: string;
@@ -163,12 +164,13 @@ export class ServedRoot {
       real = await Deno.realPath(dir);
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) {
-        throw new RemoteError("NOT_FOUND", `Cannot serve ${quotePath(dir)}: not found`);
+        const q = quotePath(dir);
+        throw new LocalIoError(`Cannot serve ${q}: no such folder (create it with: mkdir -p ${q})`);
       }
       throw e;
     }
     if (!(await Deno.stat(real)).isDirectory) {
-      throw new RemoteError("NOT_DIR", `Cannot serve ${quotePath(dir)}: not a folder`);
+      throw new LocalIoError(`Cannot serve ${quotePath(dir)}: not a folder`);
     }
     return new ServedRoot(real, options);
   }

@@ -132,3 +132,18 @@ Deno.test("e2e: a second serve --workers 2 on a port that another one holds is r
   const pwd = await runBftp(["shell", first.url], { stdin: "pwd\n" });
   equal(pwd.stdout, "/\n", pwd.stderr);
 });
+
+Deno.test("e2e: serve of a missing folder or a file is a local error (exit 3) that says how to make it", async () => {
+  await using dir = await tempDir();
+  await Deno.writeTextFile(dir.join("f"), "");
+  assertFailure(
+    await runBftp(["serve", dir.join("missing"), "--port", "0"]),
+    3,
+    /^bftp: Cannot serve ".*missing": no such folder \(create it with: mkdir -p /,
+  );
+  assertFailure(
+    await runBftp(["serve", dir.join("f"), "--port", "0"]),
+    3,
+    /^bftp: Cannot serve ".*f": not a folder$/,
+  );
+});

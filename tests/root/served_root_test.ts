@@ -1,7 +1,7 @@
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { basename } from "node:path";
-import { RemoteError } from "../../lib/errors.ts";
+import { LocalIoError } from "../../lib/errors.ts";
 import { writeAll } from "../../lib/framing/write_all.ts";
 import { SETTLE_FINE_MS } from "../../lib/root/hash_cache.ts";
 import { ServedRoot } from "../../lib/root/served_root.ts";
@@ -153,11 +153,11 @@ Deno.test("root: ServedRoot.open() refuses a missing folder or a file", async ()
     await Deno.writeTextFile(`${dir}/f`, "");
     await rejects(
       ServedRoot.open(`${dir}/missing`),
-      (e) => e instanceof RemoteError && e.code === "NOT_FOUND",
+      (e) => e instanceof LocalIoError && e.exitCode === 3,
     );
     await rejects(
       ServedRoot.open(`${dir}/f`),
-      (e) => e instanceof RemoteError && e.code === "NOT_DIR",
+      (e) => e instanceof LocalIoError && /not a folder/.test(e.message),
     );
   });
 });
