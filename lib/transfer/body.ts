@@ -314,7 +314,7 @@ export async function receiveBody(
   try {
     // Sized to the body; a chunked body's grows with its chunks, up to the limit.
     const limit = options.bufferSize ?? DEFAULT_BUFFER;
-    let buf = new Uint8Array(bodyBufferSize(size, limit));
+    let buf = new Uint8Array(size === null ? 1 : bodyBufferSize(size, limit));
     let sinkError: unknown = null;
     let total = 0;
     const failSink = (e: unknown) => {
