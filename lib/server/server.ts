@@ -24,6 +24,10 @@ import {
   MAX_REFUSING,
 } from "./limits.ts";
 import { runSession } from "./session.ts";
+import { trimMemory } from "../root/libc.ts";
+
+/** Milliseconds without a session before the server gives free memory back. */
+const TRIM_AFTER_IDLE_MS = 2000;
 
 /** Options for {@linkcode startServer}. */
 export interface ServerOptions {
@@ -174,6 +178,17 @@ export function startServer(options: ServerOptions): BftpServer {
   const admission: Admission = options.admission ??
     localAdmission({ maxConnections, maxPerClient });
   let closing = false;
+  /** Set while the server has no session: gives memory back once the load has gone. */
+  let trimTimer: ReturnType<typeof setTimeout> | undefined;
+  const whenIdle = () => {
+    clearTimeout(trimTimer);
+    trimTimer = undefined;
+    if (sessions.size > 0 || closing) return;
+    trimTimer = setTimeout(() => {
+      trimTimer = undefined;
+      if (sessions.size === 0) trimMemory();
+    }, TRIM_AFTER_IDLE_MS);
+  };
 
   const refuseBusy = async (
     conn: TransportConn,
@@ -286,9 +301,11 @@ export function startServer(options: ServerOptions): BftpServer {
           refusing.add(refused);
           continue;
         }
+        clearTimeout(trimTimer);
         const done = serveOne(conn, remote).finally(() => {
           sessions.delete(conn);
           admission.release(host);
+          whenIdle();
         });
         sessions.set(conn, done);
       }
@@ -304,6 +321,7 @@ export function startServer(options: ServerOptions): BftpServer {
   const close = () => {
     if (!finished) {
       closing = true;
+      clearTimeout(trimTimer);
       closeQuietly(listener);
       for (const conn of sessions.keys()) closeQuietly(conn);
       finished = accepting
