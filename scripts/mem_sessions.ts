@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console
 /**
  * Memory per session of the real `bftp serve`: opens N idle sessions, then
  * N sessions doing small GETs, and reads the server's RSS from
