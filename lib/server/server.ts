@@ -190,15 +190,24 @@ export function startServer(options: ServerOptions): BftpServer {
     }, TRIM_AFTER_IDLE_MS);
   };
 
+  // Encoded once: a refusal costs one write of a few bytes.
+  const busyFrame = (message: string) =>
+    encodeSized(encodeMessage({ ok: false, code: "BUSY", message }));
+  const busyFrames = {
+    "full": busyFrame(
+      `Server busy: the limit of ${maxConnections} connection(s) is reached, try again later`,
+    ),
+    "client-full": busyFrame(
+      `Server busy: the limit of ${maxPerClient} connection(s) from one address is reached, ` +
+        `try again later`,
+    ),
+  };
+
   const refuseBusy = async (
     conn: TransportConn,
     remote: string,
     why: "full" | "client-full",
   ) => {
-    const message = why === "full"
-      ? `Server busy: the limit of ${maxConnections} connection(s) is reached, try again later`
-      : `Server busy: the limit of ${maxPerClient} connection(s) from one address is reached, ` +
-        `try again later`;
     log(
       `${remote} refused: BUSY (limit of ${
         why === "full" ? `${maxConnections} connections` : `${maxPerClient} per client address`
@@ -206,7 +215,7 @@ export function startServer(options: ServerOptions): BftpServer {
     );
     const deadline = setTimeout(() => closeQuietly(conn), 1000 + handshakeMs);
     try {
-      await writeAll(conn, encodeSized(encodeMessage({ ok: false, code: "BUSY", message })));
+      await writeAll(conn, busyFrames[why]);
       await conn.closeWrite();
       // Let the client's hello arrive, so closing does not reset the connection
       // before it has read the answer.
