@@ -24,6 +24,7 @@ import {
   MAX_REFUSING,
 } from "./limits.ts";
 import { runSession } from "./session.ts";
+import { SourcePenalties } from "./penalties.ts";
 import { trimMemory } from "../root/libc.ts";
 
 /** Milliseconds without a session before the server gives free memory back. */
@@ -100,6 +101,13 @@ export interface ServerOptions {
    * `maxConnections` and `maxPerClient`.
    */
   admission?: Admission;
+  /**
+   * Counts wrong tokens by client address and refuses an address that sent
+   * too many (see `penalties.ts`).
+   *
+   * @default {new SourcePenalties()}
+   */
+  penalties?: SourcePenalties;
   /**
    * Listen with SO_REUSEPORT, so several workers can share the port.
    *
@@ -178,6 +186,7 @@ export function startServer(options: ServerOptions): BftpServer {
   const admission: Admission = options.admission ??
     localAdmission({ maxConnections, maxPerClient });
   let closing = false;
+  const penalties = options.penalties ?? new SourcePenalties();
   /** Set while the server has no session: gives memory back once the load has gone. */
   let trimTimer: ReturnType<typeof setTimeout> | undefined;
   const whenIdle = () => {
@@ -203,19 +212,28 @@ export function startServer(options: ServerOptions): BftpServer {
     ),
   };
 
+  const penaltyFrame = (ms: number) =>
+    encodeSized(encodeMessage({
+      ok: false,
+      code: "DENIED",
+      message: `Too many wrong tokens from this address: try again in ${Math.ceil(ms / 1000)} s`,
+    }));
+
   const refuseBusy = async (
     conn: TransportConn,
     remote: string,
-    why: "full" | "client-full",
+    why: "full" | "client-full" | number,
   ) => {
     log(
-      `${remote} refused: BUSY (limit of ${
-        why === "full" ? `${maxConnections} connections` : `${maxPerClient} per client address`
-      })`,
+      typeof why === "number"
+        ? `${remote} refused: DENIED (too many wrong tokens from this address)`
+        : `${remote} refused: BUSY (limit of ${
+          why === "full" ? `${maxConnections} connections` : `${maxPerClient} per client address`
+        })`,
     );
     const deadline = setTimeout(() => closeQuietly(conn), 1000 + handshakeMs);
     try {
-      await writeAll(conn, busyFrames[why]);
+      await writeAll(conn, typeof why === "number" ? penaltyFrame(why) : busyFrames[why]);
       await conn.closeWrite();
       // Let the client's hello arrive, so closing does not reset the connection
       // before it has read the answer.
@@ -234,7 +252,7 @@ export function startServer(options: ServerOptions): BftpServer {
     }
   };
 
-  const serveOne = async (conn: TransportConn, remote: string) => {
+  const serveOne = async (conn: TransportConn, remote: string, host: string) => {
     let last = Date.now();
     let ready = false;
     const handshakeTimer = handshakeMs > 0
@@ -273,6 +291,7 @@ export function startServer(options: ServerOptions): BftpServer {
           closeQuietly(conn);
         },
         tokens: options.tokens,
+        onWrongToken: () => penalties.strike(host),
         ...(options.authDelay === undefined ? {} : { authDelay: options.authDelay }),
         onReady: () => {
           ready = true;
@@ -297,7 +316,8 @@ export function startServer(options: ServerOptions): BftpServer {
         const remote = peer(conn.remoteAddr);
         const host = clientHost(conn.remoteAddr);
         if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
-        const admitted = admission.tryAcquire(host);
+        const penalised = options.tokens === undefined ? 0 : penalties.refusedFor(host);
+        const admitted = penalised > 0 ? penalised : admission.tryAcquire(host);
         if (admitted !== "ok") {
           if (refusing.size >= MAX_REFUSING) {
             // A flood: answering each one politely would itself exhaust descriptors.
@@ -311,7 +331,7 @@ export function startServer(options: ServerOptions): BftpServer {
           continue;
         }
         clearTimeout(trimTimer);
-        const done = serveOne(conn, remote).finally(() => {
+        const done = serveOne(conn, remote, host).finally(() => {
           sessions.delete(conn);
           admission.release(host);
           whenIdle();
