@@ -26,5 +26,8 @@ export const DEFAULT_AUTH_DELAY_MS = 1000;
 /** Wrong tokens on one connection before the server closes it. */
 export const MAX_AUTH_FAILURES = 3;
 
-/** Clients at once that are being told BUSY; beyond that, new ones are closed without a word. */
-export const MAX_REFUSING = 64;
+/**
+ * Clients at once that are being told BUSY (each holds a descriptor for at
+ * most about a second); beyond that, new ones are closed without a word.
+ */
+export const MAX_REFUSING = 1024;

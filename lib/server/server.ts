@@ -24,6 +24,11 @@ import {
   MAX_REFUSING,
 } from "./limits.ts";
 import { runSession } from "./session.ts";
+import { SourcePenalties } from "./penalties.ts";
+import { trimMemory } from "../root/libc.ts";
+
+/** Milliseconds without a session before the server gives free memory back. */
+const TRIM_AFTER_IDLE_MS = 2000;
 
 /** Options for {@linkcode startServer}. */
 export interface ServerOptions {
@@ -96,6 +101,13 @@ export interface ServerOptions {
    * `maxConnections` and `maxPerClient`.
    */
   admission?: Admission;
+  /**
+   * Counts wrong tokens by client address and refuses an address that sent
+   * too many (see `penalties.ts`).
+   *
+   * @default {new SourcePenalties()}
+   */
+  penalties?: SourcePenalties;
   /**
    * Listen with SO_REUSEPORT, so several workers can share the port.
    *
@@ -174,24 +186,54 @@ export function startServer(options: ServerOptions): BftpServer {
   const admission: Admission = options.admission ??
     localAdmission({ maxConnections, maxPerClient });
   let closing = false;
+  const penalties = options.penalties ?? new SourcePenalties();
+  /** Set while the server has no session: gives memory back once the load has gone. */
+  let trimTimer: ReturnType<typeof setTimeout> | undefined;
+  const whenIdle = () => {
+    clearTimeout(trimTimer);
+    trimTimer = undefined;
+    if (sessions.size > 0 || closing) return;
+    trimTimer = setTimeout(() => {
+      trimTimer = undefined;
+      if (sessions.size === 0) trimMemory();
+    }, TRIM_AFTER_IDLE_MS);
+  };
+
+  // Encoded once: a refusal costs one write of a few bytes.
+  const busyFrame = (message: string) =>
+    encodeSized(encodeMessage({ ok: false, code: "BUSY", message }));
+  const busyFrames = {
+    "full": busyFrame(
+      `Server busy: the limit of ${maxConnections} connection(s) is reached, try again later`,
+    ),
+    "client-full": busyFrame(
+      `Server busy: the limit of ${maxPerClient} connection(s) from one address is reached, ` +
+        `try again later`,
+    ),
+  };
+
+  const penaltyFrame = (ms: number) =>
+    encodeSized(encodeMessage({
+      ok: false,
+      code: "DENIED",
+      message: `Too many wrong tokens from this address: try again in ${Math.ceil(ms / 1000)} s`,
+    }));
 
   const refuseBusy = async (
     conn: TransportConn,
     remote: string,
-    why: "full" | "client-full",
+    why: "full" | "client-full" | number,
   ) => {
-    const message = why === "full"
-      ? `Server busy: the limit of ${maxConnections} connection(s) is reached, try again later`
-      : `Server busy: the limit of ${maxPerClient} connection(s) from one address is reached, ` +
-        `try again later`;
     log(
-      `${remote} refused: BUSY (limit of ${
-        why === "full" ? `${maxConnections} connections` : `${maxPerClient} per client address`
-      })`,
+      typeof why === "number"
+        ? `${remote} refused: DENIED (too many wrong tokens from this address)`
+        : `${remote} refused: BUSY (limit of ${
+          why === "full" ? `${maxConnections} connections` : `${maxPerClient} per client address`
+        })`,
     );
     const deadline = setTimeout(() => closeQuietly(conn), 1000 + handshakeMs);
     try {
-      await writeAll(conn, encodeSized(encodeMessage({ ok: false, code: "BUSY", message })));
+      await writeAll(conn, typeof why === "number" ? penaltyFrame(why) : busyFrames[why]);
       await conn.closeWrite();
       // Let the client's hello arrive, so closing does not reset the connection
       // before it has read the answer.
@@ -210,7 +252,7 @@ export function startServer(options: ServerOptions): BftpServer {
     }
   };
 
-  const serveOne = async (conn: TransportConn, remote: string) => {
+  const serveOne = async (conn: TransportConn, remote: string, host: string) => {
     let last = Date.now();
     let ready = false;
     const handshakeTimer = handshakeMs > 0
@@ -249,6 +291,7 @@ export function startServer(options: ServerOptions): BftpServer {
           closeQuietly(conn);
         },
         tokens: options.tokens,
+        onWrongToken: () => penalties.strike(host),
         ...(options.authDelay === undefined ? {} : { authDelay: options.authDelay }),
         onReady: () => {
           ready = true;
@@ -273,7 +316,8 @@ export function startServer(options: ServerOptions): BftpServer {
         const remote = peer(conn.remoteAddr);
         const host = clientHost(conn.remoteAddr);
         if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
-        const admitted = admission.tryAcquire(host);
+        const penalised = options.tokens === undefined ? 0 : penalties.refusedFor(host);
+        const admitted = penalised > 0 ? penalised : admission.tryAcquire(host);
         if (admitted !== "ok") {
           if (refusing.size >= MAX_REFUSING) {
             // A flood: answering each one politely would itself exhaust descriptors.
@@ -286,9 +330,11 @@ export function startServer(options: ServerOptions): BftpServer {
           refusing.add(refused);
           continue;
         }
-        const done = serveOne(conn, remote).finally(() => {
+        clearTimeout(trimTimer);
+        const done = serveOne(conn, remote, host).finally(() => {
           sessions.delete(conn);
           admission.release(host);
+          whenIdle();
         });
         sessions.set(conn, done);
       }
@@ -304,6 +350,7 @@ export function startServer(options: ServerOptions): BftpServer {
   const close = () => {
     if (!finished) {
       closing = true;
+      clearTimeout(trimTimer);
       closeQuietly(listener);
       for (const conn of sessions.keys()) closeQuietly(conn);
       finished = accepting

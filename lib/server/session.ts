@@ -63,6 +63,8 @@ export interface SessionOptions {
    * AUTH when tokens are required.
    */
   onReady?: () => void;
+  /** Told of each wrong token (the server counts them by address). */
+  onWrongToken?: () => void;
 }
 
 /** Whether a file is still the version a resumed GET expects. */
@@ -211,6 +213,7 @@ export async function runSession(stream: SessionStream, options: SessionOptions)
           continue;
         }
         wrongTokens++;
+        options.onWrongToken?.();
         // Slows down guessing; the constant-time check already hides how close a guess was.
         await new Promise((resolve) =>
           setTimeout(resolve, options.authDelay ?? DEFAULT_AUTH_DELAY_MS)

@@ -41,6 +41,30 @@ export const HASH_TRAILER_LENGTH = 64;
  */
 export const BODY_BUFFER_BYTES = 1 << 20;
 const DEFAULT_BUFFER = BODY_BUFFER_BYTES;
+
+/**
+ * The buffer a body of `size` bytes moves through: no larger than the body
+ * (a 1 KiB GET holds 1 KiB, not 1 MiB) and at most `limit`. A chunked body
+ * (`null`) gets `limit`.
+ *
+ * @param size The body's size, or `null` when chunked.
+ * @param limit The largest buffer.
+ * @returns The buffer's size in bytes, at least 1.
+ *
+ * @example
+ * ```ts
+ * import { bodyBufferSize } from "./body.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(bodyBufferSize(1024), 1024);
+ * deepEqual(bodyBufferSize(0), 1);
+ * deepEqual(bodyBufferSize(10 << 20), 1 << 20);
+ * deepEqual(bodyBufferSize(null), 1 << 20);
+ * ```
+ */
+export function bodyBufferSize(size: number | null, limit: number = DEFAULT_BUFFER): number {
+  return size === null ? limit : Math.max(1, Math.min(size, limit));
+}
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -143,7 +167,7 @@ async function sendHashed(
   options: SendBodyOptions,
   hash: StreamHash | null,
 ): Promise<BodyResult> {
-  const buf = new Uint8Array(options.bufferSize ?? DEFAULT_BUFFER);
+  const buf = new Uint8Array(bodyBufferSize(options.size, options.bufferSize));
   let sent = 0;
   if (options.size !== null) {
     const size = options.size;
@@ -288,7 +312,9 @@ export async function receiveBody(
   // Made once the header tells the size: a large sized body is hashed on a thread.
   const hash = createStreamHash({ size, hash: options.hash, threadFrom: options.hashThreadFrom });
   try {
-    const buf = new Uint8Array(options.bufferSize ?? DEFAULT_BUFFER);
+    // Sized to the body; a chunked body's grows with its chunks, up to the limit.
+    const limit = options.bufferSize ?? DEFAULT_BUFFER;
+    let buf = new Uint8Array(size === null ? 1 : bodyBufferSize(size, limit));
     let sinkError: unknown = null;
     let total = 0;
     const failSink = (e: unknown) => {
@@ -327,6 +353,9 @@ export async function receiveBody(
         const n = await readSizeHeader(reader, { maxBytes: MAX_CHUNK_BYTES });
         if (n === null) throw new UnexpectedEofError(`Connection closed inside ${what}`);
         if (n === 0) break;
+        if (n > buf.byteLength && buf.byteLength < limit) {
+          buf = new Uint8Array(bodyBufferSize(n, limit));
+        }
         if (total + n > maxSize) {
           throw new ProtocolError(`Body of ${what} is over the limit of ${maxSize} bytes`);
         }
@@ -399,7 +428,7 @@ export async function hashPrefix(
   count: number,
   hash: Hash = createHash("sha256"),
 ): Promise<{ hash: Hash; bytes: number }> {
-  const buf = new Uint8Array(Math.min(DEFAULT_BUFFER, Math.max(count, 1)));
+  const buf = new Uint8Array(bodyBufferSize(count));
   let bytes = 0;
   while (bytes < count) {
     const n = await source.read(buf.subarray(0, Math.min(buf.byteLength, count - bytes)));

@@ -414,3 +414,26 @@ Deno.test({
     });
   },
 });
+
+Deno.test("server: 200 connections at once over the limit each get BUSY, none a silent close", async () => {
+  await using srv = await startLoadServer({ maxConnections: 1, maxPerClient: 0 });
+  const session = await BftpClient.connect({ hostname: "127.0.0.1", port: srv.port });
+  try {
+    await waitUntil(() => srv.server.connections === 1, "1 session");
+    const conns = await Promise.all(Array.from({ length: 200 }, () => connect(srv.port)));
+    const codes = await Promise.all(conns.map(async (conn) => {
+      try {
+        await writeAll(conn, encoder.encode("BFTP/1\n"));
+        return (await readReply(conn)).code;
+      } catch (e) {
+        return `no answer: ${e instanceof Error ? e.message : e}`;
+      } finally {
+        closeQuietly(conn);
+      }
+    }));
+    deepEqual(codes.filter((c) => c !== "BUSY"), []);
+    equal(await session.pwd(), "/");
+  } finally {
+    session.close();
+  }
+});

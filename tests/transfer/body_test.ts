@@ -247,3 +247,45 @@ Deno.test("transfer: sendBody() sends a known hash without hashing, and the rece
     IntegrityError,
   );
 });
+
+Deno.test("transfer: a small body is sent and received through a buffer of its size, not 1 MiB", async () => {
+  const data = new Uint8Array(1024).fill(7);
+  let readBuffer = 0;
+  let given = false;
+  const source = {
+    read(p: Uint8Array) {
+      readBuffer = Math.max(readBuffer, p.buffer.byteLength);
+      if (given) return Promise.resolve(null);
+      given = true;
+      p.set(data);
+      return Promise.resolve(data.byteLength);
+    },
+  };
+  const wire: Uint8Array[] = [];
+  const writer = {
+    write: (p: Uint8Array) => (wire.push(p.slice()), Promise.resolve(p.byteLength)),
+  };
+  await sendBody(writer, source, { size: data.byteLength });
+  ok(readBuffer <= data.byteLength, `the sender read into a buffer of ${readBuffer} bytes`);
+
+  const bytes = new Uint8Array(wire.reduce((n, p) => n + p.byteLength, 0));
+  wire.reduce((at, p) => (bytes.set(p, at), at + p.byteLength), 0);
+  let sent = false;
+  const reader = new BufferedReader(
+    {
+      read: (p: Uint8Array) =>
+        sent ? Promise.resolve(null) : (sent = true, p.set(bytes), Promise.resolve(bytes.length)),
+    },
+    { bufferSize: bytes.byteLength },
+  );
+  let writeBuffer = 0;
+  const sink = {
+    write: (p: Uint8Array) => {
+      writeBuffer = Math.max(writeBuffer, p.buffer.byteLength);
+      return Promise.resolve(p.byteLength);
+    },
+  };
+  const got = await receiveBody(reader, sink, { expectedSize: data.byteLength });
+  equal(got.size, data.byteLength);
+  ok(writeBuffer <= data.byteLength, `the receiver wrote from a buffer of ${writeBuffer} bytes`);
+});
