@@ -127,7 +127,8 @@ export class Channel {
       const hint = "if it serves TLS, use a bftps:// URL";
       if (e instanceof ConnectionError) {
         throw new ConnectionError(
-          `The server closed the connection without answering the BFTP hello (${hint})`,
+          "The server closed the connection without answering the BFTP hello " +
+            "(it may be full, or not a BFTP server)",
           { cause: e },
         );
       }
