@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { ok } from "node:assert/strict";
 import { join } from "node:path";
 import { assertFailure, runBftp, tempDir } from "./helpers.ts";
 
@@ -58,3 +59,35 @@ for (const mode of ["reset", "close"] as const) {
     });
   });
 }
+
+const TLS_PEER = `
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+print(s.getsockname()[1], flush=True)
+while True:
+    c, _ = s.accept()
+    c.recv(64)
+    c.sendall(bytes([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46]))
+    c.close()
+`;
+
+Deno.test("a server that answers the hello with a TLS record gets the bftps hint", async () => {
+  const child = new Deno.Command("python3", {
+    args: ["-c", TLS_PEER],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  try {
+    const { value } = await reader.read();
+    const result = await runBftp(["get", `bftp://127.0.0.1:${value!.trim()}/f`, "-"]);
+    ok(result.code === 4 || result.code === 5, result.stderr);
+    ok(/it speaks TLS: use a bftps:\/\/ URL/.test(result.stderr), result.stderr);
+  } finally {
+    child.kill();
+    await reader.cancel();
+    await child.status;
+  }
+});
