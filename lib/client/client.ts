@@ -211,6 +211,22 @@ function isEntry(v: unknown): v is Entry {
 
 const isEntries = (v: unknown): v is Entry[] => Array.isArray(v) && v.every(isEntry);
 
+/** A reset, a broken pipe or a cut stream during the hello or AUTH: a {@link ConnectionError} (exit 4). */
+function handshakeLoss(e: unknown): unknown {
+  if (
+    e instanceof Deno.errors.ConnectionReset || e instanceof Deno.errors.BrokenPipe ||
+    e instanceof Deno.errors.ConnectionAborted || e instanceof Deno.errors.UnexpectedEof
+  ) {
+    return new ConnectionError(
+      `The server reset the connection during the BFTP hello: ${
+        e.message.replace(/ \(os error \d+\)$/, "")
+      }`,
+      { cause: e },
+    );
+  }
+  return e;
+}
+
 /**
  * A session with a BFTP server.
  *
@@ -299,7 +315,7 @@ export class BftpClient {
     } catch (e) {
       // Closed already when the watch gave up on a silent server.
       closeQuietly(conn);
-      throw e;
+      throw handshakeLoss(e);
     }
   }
 

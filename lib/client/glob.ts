@@ -8,6 +8,7 @@
 
 import type { BftpClient } from "./client.ts";
 import { RemoteError } from "../errors.ts";
+import { safeLocalName } from "./local.ts";
 
 /** Whether a name holds a wildcard. */
 const WILD = /[*?[]/;
@@ -105,6 +106,8 @@ export async function expandRemoteGlob(
   const re = globToRegExp(pattern);
   const names = (await client.list(folder)).map((entry) => entry.name).filter((n) => re.test(n))
     .sort();
+  // A matched name becomes a local file name: a hostile one ("sub/../x", "/etc/x") is refused.
+  for (const name of names) safeLocalName(name);
   const stem = urlText.slice(0, urlText.length - pattern.length);
   return names.length === 0 ? [urlText] : names.map((name) => stem + name);
 }

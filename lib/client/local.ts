@@ -424,11 +424,21 @@ export async function downloadTree(
   options: LocalTransferOptions = {},
 ): Promise<{ files: number; bytes: number }> {
   const totals = { files: 0, bytes: 0 };
-  const walk = async (rdir: string, ldir: string) => {
+  // Folders this download made, so that a refused tree leaves none of them empty behind.
+  const made: string[] = [];
+  const walk = async (rdir: string, ldir: string, depth: number) => {
+    if (depth > MAX_TREE_DEPTH) {
+      throw new ProtocolError(
+        `Refused a folder tree deeper than ${MAX_TREE_DEPTH} levels from the server: "${
+          escapeShort(rdir)
+        }"`,
+      );
+    }
     const entries = await client.list(rdir);
     // Every name is checked before any is used: a hostile listing creates nothing.
     for (const entry of entries) safeLocalName(entry.name);
     try {
+      if (!(await Deno.lstat(ldir).then(() => true, () => false))) made.push(ldir);
       await Deno.mkdir(ldir, { recursive: true });
     } catch (e) {
       throw localIoError("create folder", ldir, e);
@@ -447,7 +457,7 @@ export async function downloadTree(
         if (there?.isSymlink) {
           throw new LocalIoError(`Cannot write into "${l}": it is a symbolic link`);
         }
-        await walk(r, l);
+        await walk(r, l, depth + 1);
       } else if (entry.type === "file") {
         const result = await downloadOne(client, r, l, options, false);
         totals.files++;
@@ -457,8 +467,23 @@ export async function downloadTree(
       }
     }
   };
-  await walk(remote, dest);
+  try {
+    await walk(remote, dest, 0);
+  } catch (e) {
+    // Only empty folders go: a non-recursive remove leaves any that hold a file.
+    for (const dir of made.reverse()) await Deno.remove(dir).catch(() => {});
+    throw e;
+  }
   return totals;
+}
+
+/** How deep `get -r` goes before it refuses the tree (an endlessly nested folder). */
+export const MAX_TREE_DEPTH = 128;
+
+/** A remote path for a message: control characters as `?`, cut to 60 characters with its end kept. */
+function escapeShort(path: string): string {
+  const clean = path.replace(/[\x00-\x1f\x7f-\x9f]/g, "?");
+  return clean.length > 60 ? `...${clean.slice(-57)}` : clean;
 }
 
 /**

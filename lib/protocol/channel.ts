@@ -119,12 +119,31 @@ export class Channel {
    */
   async clientHandshake(): Promise<OkReply> {
     await writeAll(this.writer, encodeDelimited(HELLO_LINE));
+    // The first bytes the server sends, kept to tell a TLS server from others.
+    const first: number[] = [];
+    const recorder: ByteReader = {
+      read: async (p) => {
+        const n = await this.reader.read(p);
+        if (n !== null) first.push(...p.subarray(0, Math.min(n, 2 - first.length)));
+        return n;
+      },
+    };
     let reply: OkReply;
     try {
-      reply = await this.expectOk();
+      const bytes = await readSized(recorder, { maxBytes: MAX_REPLY_BYTES });
+      if (bytes === null) throw new ConnectionError("Connection closed by the server");
+      const answer = decodeReply(bytes);
+      if (!answer.ok) throw new RemoteError(answer.code, answer.message);
+      reply = answer;
     } catch (e) {
-      // A TLS server answers a plain hello with an alert, or hangs up: say so.
-      const hint = "if it serves TLS, use a bftps:// URL";
+      if (e instanceof RemoteError) throw e;
+      // A TLS record opens with its type (20 to 23) and major version 3.
+      const tls = first.length === 2 && first[0]! >= 0x14 && first[0]! <= 0x17 && first[1] === 3;
+      const hint = tls
+        ? "it speaks TLS: use a bftps:// URL"
+        : first.length === 0
+        ? "it may be full, or not a BFTP server"
+        : "it is not a BFTP server";
       if (e instanceof ConnectionError) {
         throw new ConnectionError(
           `The server closed the connection without answering the BFTP hello (${hint})`,

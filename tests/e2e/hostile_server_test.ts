@@ -99,3 +99,31 @@ Deno.test("e2e: bftp ls exits 5 on an entry whose time or type would break the o
     assertFailure(await runBftp(["ls", "-l", `${server.url}/`]), 5, /Malformed reply/);
   }
 });
+
+Deno.test("e2e: a wildcard get exits 5 on a path-like name from the server and creates nothing", async () => {
+  await using local = await tempDir();
+  for (const name of ["sub/../../x", "/etc/x", "a/b", "a\\b"]) {
+    const list = listScript([name]);
+    await using server = startScriptedBftpServer(async (req, send) => {
+      if (req.op === "STAT" && String(req.path).includes("*")) {
+        await send(frame({ ok: false, code: "NOT_FOUND", message: "No such file" }));
+      } else await list(req, send);
+    });
+    const result = await runBftp(["get", "-q", `${server.url}/*`, local.path]);
+    assertFailure(result, 5, /Refused a name from the server/);
+    deepEqual(await listNames(local.path), [], JSON.stringify(name));
+  }
+});
+
+Deno.test("e2e: get -r stops an endlessly nested folder at 128 levels, short line, nothing left", async () => {
+  await using local = await tempDir();
+  await using server = startScriptedBftpServer(async (req, send) => {
+    const d = { name: "d", type: "dir", size: 0, mtime: 0, mode: 0o755 };
+    if (req.op === "STAT") await send(frame({ ok: true, entry: d }));
+    else if (req.op === "LIST") await send(frame({ ok: true, entries: [d] }));
+  });
+  const result = await runBftp(["get", "-r", "-q", `${server.url}/d`, local.join("dest")]);
+  assertFailure(result, 5, /deeper than 128 levels/);
+  ok(result.stderr.length < 200, result.stderr);
+  deepEqual(await listNames(local.path), []);
+});
