@@ -105,7 +105,9 @@ function time(ms: number | null): string {
 export function formatListing(entries: Entry[], long: boolean): string {
   const name = (e: Entry) => e.type === "dir" ? `${visible(e.name)}/` : visible(e.name);
   if (!long) return entries.map(name).join("\n");
-  const width = Math.max(0, ...entries.map((e) => String(e.size).length));
+  // A loop, not Math.max(...): a spread over 150,000 entries exceeds the argument limit.
+  let width = 0;
+  for (const e of entries) width = Math.max(width, String(e.size).length);
   return entries.map((e) =>
     `${modeString(e)}  ${String(e.size).padStart(width)}  ${time(e.mtime)}  ${name(e)}`
   ).join("\n");

@@ -114,7 +114,7 @@ export const getCommand: Command = {
       const sources: string[] = [];
       for (const urlText of urls) {
         const { client, url } = await sessions.open(urlText);
-        sources.push(...await expandRemoteGlob(client, urlText, url.path));
+        for (const s of await expandRemoteGlob(client, urlText, url.path)) sources.push(s);
       }
       if (
         sources.length > 1 && destArg !== undefined && destArg !== "-" &&
