@@ -6,6 +6,7 @@
  */
 
 import type { Entry } from "../protocol/messages.ts";
+import { formatBytes } from "../transfer/progress.ts";
 
 function modeString(entry: Entry): string {
   const t = entry.type === "dir"
@@ -100,16 +101,19 @@ function time(ms: number | null): string {
  * const entry = { name: "docs", type: "dir" as const, size: 0, mtime: 0, mode: 0o755 };
  * deepEqual(formatListing([entry], false), "docs/");
  * deepEqual(formatListing([entry], true), "drwxr-xr-x  0  1970-01-01 00:00  docs/");
+ * const big = { name: "a.bin", type: "file" as const, size: 1536, mtime: 0, mode: 0o644 };
+ * deepEqual(formatListing([big], true, true), "-rw-r--r--  1.5 KiB  1970-01-01 00:00  a.bin");
  * ```
  */
-export function formatListing(entries: Entry[], long: boolean): string {
+export function formatListing(entries: Entry[], long: boolean, human = false): string {
   const name = (e: Entry) => e.type === "dir" ? `${visible(e.name)}/` : visible(e.name);
   if (!long) return entries.map(name).join("\n");
+  const size = (e: Entry) => human ? formatBytes(e.size) : String(e.size);
   // A loop, not Math.max(...): a spread over 150,000 entries exceeds the argument limit.
   let width = 0;
-  for (const e of entries) width = Math.max(width, String(e.size).length);
+  for (const e of entries) width = Math.max(width, size(e).length);
   return entries.map((e) =>
-    `${modeString(e)}  ${String(e.size).padStart(width)}  ${time(e.mtime)}  ${name(e)}`
+    `${modeString(e)}  ${size(e).padStart(width)}  ${time(e.mtime)}  ${name(e)}`
   ).join("\n");
 }
 

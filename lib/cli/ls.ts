@@ -16,13 +16,16 @@ import { CONNECTION_FLAGS, CONNECTION_HELP, openSession } from "./session.ts";
 export const lsCommand: Command = {
   name: "ls",
   summary: "list a remote folder (-l long, --json)",
-  help: `Usage: bftp ls URL [-l] [--json]
+  help: `Usage: bftp ls URL [-l] [-h] [--json]
 
 Lists the folder at URL, one name per line (folders end in "/"). A URL that
 names a file lists just that file.
 
 Options:
   -l, --long   mode, size, modification time (UTC) and name
+  -h, --human-readable
+               sizes in KiB, MiB, GiB with -l (in a group: "ls -lh";
+               "-h" on its own is this help)
   --json       a JSON array of {name, type, size, mtime, mode}
 
 ${CONNECTION_HELP}
@@ -33,6 +36,7 @@ Example:
     const { values, positionals } = parseFlags(args, {
       ...CONNECTION_FLAGS,
       long: { type: "boolean", short: "l" },
+      "human-readable": { type: "boolean", short: "h" },
       json: { type: "boolean" },
     });
     if (positionals.length !== 1) throw new UsageError("Expected exactly one URL");
@@ -47,7 +51,7 @@ Example:
       }
       const text = values.json === true
         ? terminalJson(entries)
-        : formatListing(entries, values.long === true);
+        : formatListing(entries, values.long === true, values["human-readable"] === true);
       if (text !== "") await writeLine(io.stdout, text);
       return 0;
     } finally {
