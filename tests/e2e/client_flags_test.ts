@@ -25,3 +25,30 @@ Deno.test("e2e: get -o FILE is the same as giving FILE (curl's habit)", async ()
   );
   ok(!Deno.readDirSync(local.path).some((e) => e.name === "x" || e.name === "y"));
 });
+
+Deno.test("e2e: put -r DIR into an existing remote folder nests, as get -r does", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  Deno.mkdirSync(local.join("site", "css"), { recursive: true });
+  Deno.writeTextFileSync(local.join("site", "index.html"), "<p>hi</p>");
+  Deno.writeTextFileSync(local.join("site", "css", "a.css"), "p{}");
+  Deno.mkdirSync(root.join("www"));
+  await using server = await startServe(root.path);
+  const into = await runBftp(["put", "-q", "-r", local.join("site"), `${server.url}/www`]);
+  equal(into.code, 0, into.stderr);
+  equal(Deno.readTextFileSync(root.join("www", "site", "index.html")), "<p>hi</p>");
+  equal(Deno.readTextFileSync(root.join("www", "site", "css", "a.css")), "p{}");
+  // A trailing slash on SRC changes nothing (as get -r into a local folder).
+  const slash = await runBftp(["put", "-q", "-r", local.join("site") + "/", `${server.url}/www/`]);
+  equal(slash.code, 0, slash.stderr);
+  deepEqual(Deno.readDirSync(root.join("www")).map((e) => e.name).toArray(), ["site"]);
+  // A path that does not exist yet becomes the tree itself.
+  const fresh = await runBftp(["put", "-q", "-r", local.join("site"), `${server.url}/new`]);
+  equal(fresh.code, 0, fresh.stderr);
+  equal(Deno.readTextFileSync(root.join("new", "index.html")), "<p>hi</p>");
+  // get -r nests the same way into an existing local folder.
+  Deno.mkdirSync(local.join("back"));
+  const back = await runBftp(["get", "-q", "-r", `${server.url}/new`, local.join("back")]);
+  equal(back.code, 0, back.stderr);
+  equal(Deno.readTextFileSync(local.join("back", "new", "index.html")), "<p>hi</p>");
+});
