@@ -80,6 +80,38 @@ export function terminalJson(value: unknown): string {
   );
 }
 
+/** An entry as `--json` gives it: the wire's fields, and the same time and mode for people. */
+export interface JsonEntry extends Entry {
+  /** `mtime` (milliseconds since the epoch) as ISO-8601 in UTC, or `null` if unknown. */
+  mtimeIso: string | null;
+  /** `mode` in octal (`"0644"`), or `null` if unknown. */
+  modeOctal: string | null;
+}
+
+/**
+ * An entry for `--json`: `mtime` stays milliseconds since the epoch and
+ * `mode` a number, with `mtimeIso` and `modeOctal` beside them.
+ *
+ * @param entry The entry.
+ * @returns The entry with the two readable fields.
+ *
+ * @example
+ * ```ts
+ * import { jsonEntry } from "./format.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const e = jsonEntry({ name: "a", type: "file", size: 1, mtime: 1500, mode: 0o644 });
+ * deepEqual([e.mtimeIso, e.modeOctal], ["1970-01-01T00:00:01.500Z", "0644"]);
+ * ```
+ */
+export function jsonEntry(entry: Entry): JsonEntry {
+  return {
+    ...entry,
+    mtimeIso: entry.mtime === null ? null : new Date(entry.mtime).toISOString(),
+    modeOctal: entry.mode === null ? null : entry.mode.toString(8).padStart(4, "0"),
+  };
+}
+
 function time(ms: number | null): string {
   if (ms === null) return "-".padEnd(16);
   return new Date(ms).toISOString().slice(0, 16).replace("T", " ");

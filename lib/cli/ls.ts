@@ -8,7 +8,7 @@ import { RemoteError, UsageError } from "../errors.ts";
 import type { Entry } from "../protocol/messages.ts";
 import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
-import { formatListing, terminalJson } from "./format.ts";
+import { formatListing, jsonEntry, terminalJson } from "./format.ts";
 import { type CliIo, writeLine } from "./io.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP, openSession } from "./session.ts";
 
@@ -26,7 +26,9 @@ Options:
   -h, --human-readable
                sizes in KiB, MiB, GiB with -l (in a group: "ls -lh";
                "-h" on its own is this help)
-  --json       a JSON array of {name, type, size, mtime, mode}
+  --json       a JSON array of {name, type, size, mtime, mode, mtimeIso, modeOctal}:
+               mtime in milliseconds since the epoch, mode a number; mtimeIso
+               the same time in ISO-8601 UTC, modeOctal the mode as "0644"
 
 ${CONNECTION_HELP}
 
@@ -50,7 +52,7 @@ Example:
         entries = [await session.client.stat(session.url.path)];
       }
       const text = values.json === true
-        ? terminalJson(entries)
+        ? terminalJson(entries.map(jsonEntry))
         : formatListing(entries, values.long === true, values["human-readable"] === true);
       if (text !== "") await writeLine(io.stdout, text);
       return 0;

@@ -36,3 +36,25 @@ Deno.test("e2e: ls -lh gives human sizes; no letter of a group is dropped", asyn
   // get has no -h of its own: "-qh" is refused, not taken as "-q" alone.
   assertFailure(await runBftp(["get", "-qh", `${server.url}/a.bin`]), 2, /"-h" in "-qh"/);
 });
+
+Deno.test("e2e: ls --json and stat --json give times in ISO-8601 and modes in octal too", async () => {
+  await using root = await tempDir();
+  Deno.writeTextFileSync(root.join("a.txt"), "hi");
+  Deno.chmodSync(root.join("a.txt"), 0o640);
+  Deno.utimeSync(
+    root.join("a.txt"),
+    new Date("2024-05-06T07:08:09Z"),
+    new Date("2024-05-06T07:08:09Z"),
+  );
+  await using server = await startServe(root.path);
+  const ls = await runBftp(["ls", "--json", `${server.url}/`]);
+  equal(ls.code, 0, ls.stderr);
+  const stat = await runBftp(["stat", "--json", `${server.url}/a.txt`]);
+  equal(stat.code, 0, stat.stderr);
+  for (const entry of [JSON.parse(ls.stdout)[0], JSON.parse(stat.stdout)]) {
+    equal(entry.mtime, Date.parse("2024-05-06T07:08:09Z"));
+    equal(entry.mtimeIso, "2024-05-06T07:08:09.000Z");
+    equal(entry.mode, 0o640);
+    equal(entry.modeOctal, "0640");
+  }
+});
