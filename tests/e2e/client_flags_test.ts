@@ -52,3 +52,24 @@ Deno.test("e2e: put -r DIR into an existing remote folder nests, as get -r does"
   equal(back.code, 0, back.stderr);
   equal(Deno.readTextFileSync(local.join("back", "new", "index.html")), "<p>hi</p>");
 });
+
+Deno.test("e2e: -v shows each message sent and received on stderr, escaped, token hidden", async () => {
+  const token = "e2e-verbose-token-5b1f";
+  await using root = await tempDir();
+  Deno.writeTextFileSync(root.join("a\x1b[2Jb.txt"), "hi");
+  await using server = await startServe(root.path, [], { env: { BFTP_TOKEN: token } });
+  const result = await runBftp(["ls", "-v", `${server.url}/`], { env: { BFTP_TOKEN: token } });
+  equal(result.code, 0, result.stderr);
+  const lines = result.stderr.trimEnd().split("\n");
+  equal(lines[0], '> "BFTP/1"');
+  ok(/^< \{"ok":true,/.test(lines[1]!), lines[1]);
+  equal(lines[2], '> {"op":"AUTH","token":"***"}');
+  ok(lines.includes('> {"op":"LIST","path":"/"}'), result.stderr);
+  ok(lines.some((l) => l.startsWith("< ") && l.includes("a\\u001b[2Jb.txt")), result.stderr);
+  ok(lines.every((l) => /^[<>] /.test(l)), result.stderr);
+  ok(!result.stderr.includes(token), "the token is shown");
+  ok(!result.stderr.includes("\x1b"), "a raw escape reached stderr");
+  // Without -v, stderr stays quiet.
+  const quiet = await runBftp(["ls", `${server.url}/`], { env: { BFTP_TOKEN: token } });
+  equal(quiet.stderr, "");
+});
