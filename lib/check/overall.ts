@@ -106,7 +106,7 @@ export function describeNotMeasured(
   const merged: { names: string[]; reason: string; places: NotMeasured[] }[] = [];
   for (const g of groups.values()) {
     const twin = merged.find((m) => m.reason === g.reason && placesKey(m) === placesKey(g));
-    if (twin) twin.names.push(...g.names);
+    if (twin) twin.names = twin.names.concat(g.names);
     else merged.push(g);
   }
   return merged.map((g) => {

@@ -187,9 +187,9 @@ export function formatTextReport(report: CheckReport): string {
       ...(s.serverMemory === null ? ["-", "-"] : memoryCell(s.serverMemory).split("  ")),
     ]);
   }
-  out.push(...formatTable(speedRows, 3));
+  for (const line of formatTable(speedRows, 3)) out.push(line);
   out.push("");
-  out.push(...formatTable(costRows, 2));
+  for (const line of formatTable(costRows, 2)) out.push(line);
   out.push(
     "CPU: user + system seconds over wall seconds of the transfers (100% = one core busy).",
   );
@@ -223,7 +223,7 @@ export function formatTextReport(report: CheckReport): string {
   if (crossed.length) {
     out.push("");
     out.push("Thresholds crossed:");
-    out.push(...crossed);
+    for (const line of crossed) out.push(line);
   }
   out.push("");
   out.push(`Verdict: ${report.verdict.text}`);

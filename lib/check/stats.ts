@@ -179,8 +179,8 @@ export function summarize(xs: readonly number[]): SeriesSummary | null {
   return {
     count: xs.length,
     median: median(xs)!,
-    min: Math.min(...xs),
-    max: Math.max(...xs),
+    min: xs.reduce((a, b) => Math.min(a, b)),
+    max: xs.reduce((a, b) => Math.max(a, b)),
     mean: mean(xs)!,
     stddev: stddev(xs)!,
     cv: coefficientOfVariation(xs),

@@ -174,9 +174,9 @@ export function lineChart(options: LineChartOptions): string {
   const bottom = 44;
   const plotW = width - left - right;
   const plotH = height - top - bottom;
-  const n = Math.max(1, ...options.series.map((s) => s.values.length));
+  const n = options.series.reduce((a, s) => Math.max(a, s.values.length), 1);
   const all = options.series.flatMap((s) => s.values.filter((v): v is number => v !== null));
-  const maxValue = Math.max(0, ...all);
+  const maxValue = all.reduce((a, b) => Math.max(a, b), 0);
   const step = niceStep(maxValue > 0 ? maxValue : 1, 5);
   const yMax = Math.max(step, Math.ceil((maxValue * 1.05) / step) * step);
   const xAt = (x: number) => n === 1 ? left + plotW / 2 : left + ((x - 1) / (n - 1)) * plotW;

@@ -215,7 +215,7 @@ function memorySummary(
   const { slope, verdict } = judgeLeak(series, warmup, limits);
   return {
     start: series[0]!,
-    peak: Math.max(...series, ...peaks.map((p) => p ?? 0)),
+    peak: [...series, ...peaks.map((p) => p ?? 0)].reduce((a, b) => Math.max(a, b)),
     end: series[series.length - 1]!,
     slopePerIteration: slope,
     leak: verdict,

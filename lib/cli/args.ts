@@ -21,7 +21,9 @@ export interface ParsedFlags {
 
 /**
  * Parses a subcommand's arguments strictly: unknown flags and missing values
- * are usage errors. Every command also gets `--help`/`-h`.
+ * are usage errors. Every command also gets `--help`/`-h`. A command may give
+ * `-h` its own meaning (`ls -lh`); `-h` on its own is still help (main.ts).
+ * Otherwise `h` inside a group (`-qh`) is a usage error, never silently dropped.
  *
  * @param args The arguments after the subcommand name.
  * @param flags The flags the command accepts.
@@ -39,14 +41,15 @@ export interface ParsedFlags {
  * ```
  */
 export function parseFlags(args: string[], flags: Record<string, FlagSpec>): ParsedFlags {
+  const ownH = Object.values(flags).some((f) => f.short === "h");
+  let parsed;
   try {
-    const parsed = nodeParseArgs({
+    parsed = nodeParseArgs({
       args,
-      options: { help: { type: "boolean", short: "h" }, ...flags },
+      options: { help: ownH ? { type: "boolean" } : { type: "boolean", short: "h" }, ...flags },
       allowPositionals: true,
       strict: true,
     });
-    return { values: parsed.values, positionals: parsed.positionals };
   } catch (e) {
     if (e instanceof TypeError) {
       // "--timeout -1": node:util takes -1 for a flag and says so at length.
@@ -67,6 +70,11 @@ export function parseFlags(args: string[], flags: Record<string, FlagSpec>): Par
     }
     throw e;
   }
+  if (parsed.values.help === true && !args.includes("-h") && !args.includes("--help")) {
+    const group = args.find((a) => /^-[^-]/.test(a) && a.includes("h")) ?? "-h";
+    throw new UsageError(`Unknown option "-h" in "${group}" (-h alone is help)`);
+  }
+  return { values: parsed.values, positionals: parsed.positionals };
 }
 
 /**

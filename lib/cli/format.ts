@@ -6,6 +6,7 @@
  */
 
 import type { Entry } from "../protocol/messages.ts";
+import { formatBytes } from "../transfer/progress.ts";
 
 function modeString(entry: Entry): string {
   const t = entry.type === "dir"
@@ -79,6 +80,38 @@ export function terminalJson(value: unknown): string {
   );
 }
 
+/** An entry as `--json` gives it: the wire's fields, and the same time and mode for people. */
+export interface JsonEntry extends Entry {
+  /** `mtime` (milliseconds since the epoch) as ISO-8601 in UTC, or `null` if unknown. */
+  mtimeIso: string | null;
+  /** `mode` in octal (`"0644"`), or `null` if unknown. */
+  modeOctal: string | null;
+}
+
+/**
+ * An entry for `--json`: `mtime` stays milliseconds since the epoch and
+ * `mode` a number, with `mtimeIso` and `modeOctal` beside them.
+ *
+ * @param entry The entry.
+ * @returns The entry with the two readable fields.
+ *
+ * @example
+ * ```ts
+ * import { jsonEntry } from "./format.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const e = jsonEntry({ name: "a", type: "file", size: 1, mtime: 1500, mode: 0o644 });
+ * deepEqual([e.mtimeIso, e.modeOctal], ["1970-01-01T00:00:01.500Z", "0644"]);
+ * ```
+ */
+export function jsonEntry(entry: Entry): JsonEntry {
+  return {
+    ...entry,
+    mtimeIso: entry.mtime === null ? null : new Date(entry.mtime).toISOString(),
+    modeOctal: entry.mode === null ? null : entry.mode.toString(8).padStart(4, "0"),
+  };
+}
+
 function time(ms: number | null): string {
   if (ms === null) return "-".padEnd(16);
   return new Date(ms).toISOString().slice(0, 16).replace("T", " ");
@@ -100,14 +133,19 @@ function time(ms: number | null): string {
  * const entry = { name: "docs", type: "dir" as const, size: 0, mtime: 0, mode: 0o755 };
  * deepEqual(formatListing([entry], false), "docs/");
  * deepEqual(formatListing([entry], true), "drwxr-xr-x  0  1970-01-01 00:00  docs/");
+ * const big = { name: "a.bin", type: "file" as const, size: 1536, mtime: 0, mode: 0o644 };
+ * deepEqual(formatListing([big], true, true), "-rw-r--r--  1.5 KiB  1970-01-01 00:00  a.bin");
  * ```
  */
-export function formatListing(entries: Entry[], long: boolean): string {
+export function formatListing(entries: Entry[], long: boolean, human = false): string {
   const name = (e: Entry) => e.type === "dir" ? `${visible(e.name)}/` : visible(e.name);
   if (!long) return entries.map(name).join("\n");
-  const width = Math.max(0, ...entries.map((e) => String(e.size).length));
+  const size = (e: Entry) => human ? formatBytes(e.size) : String(e.size);
+  // A loop, not Math.max(...): a spread over 150,000 entries exceeds the argument limit.
+  let width = 0;
+  for (const e of entries) width = Math.max(width, size(e).length);
   return entries.map((e) =>
-    `${modeString(e)}  ${String(e.size).padStart(width)}  ${time(e.mtime)}  ${name(e)}`
+    `${modeString(e)}  ${size(e).padStart(width)}  ${time(e.mtime)}  ${name(e)}`
   ).join("\n");
 }
 

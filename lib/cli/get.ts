@@ -8,14 +8,14 @@
 import { expandRemoteGlob } from "../client/glob.ts";
 import { downloadFile, downloadTree } from "../client/local.ts";
 import { type BftpError, LocalIoError, localIoError, UsageError } from "../errors.ts";
-import { parseFlags } from "./args.ts";
+import { parseFlags, stringFlag } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
 import { downloadDestination, localKind } from "./local_paths.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP, progressFor, skipNotice } from "./session.ts";
 import { eachSource, SessionPool } from "./sources.ts";
 
-const HELP = `Usage: bftp get URL [DEST] [options]
+const HELP = `Usage: bftp get URL [DEST | -o DEST] [options]
        bftp get URL... [DIR | -] [options]
 
 Downloads the file at URL. DEST is a file or an existing folder (default: the
@@ -40,6 +40,7 @@ Options:
   -p, --preserve    give each file the server's modification time and permission
                     bits, as scp -p does
   -q, --quiet       no progress line
+  -o, --output DEST the same as giving DEST (curl's habit): a file, a folder or "-"
 
 ${CONNECTION_HELP}
 
@@ -95,12 +96,18 @@ export const getCommand: Command = {
       resume: { type: "boolean" },
       preserve: { type: "boolean", short: "p" },
       quiet: { type: "boolean", short: "q" },
+      output: { type: "string", short: "o" },
     });
     if (positionals.length === 0) throw new UsageError("Missing URL");
     const last = positionals.at(-1)!;
-    const [urls, destArg] = positionals.length > 1 && !isUrl(last)
+    const [urls, given] = positionals.length > 1 && !isUrl(last)
       ? [positionals.slice(0, -1), last]
       : [positionals, undefined];
+    const output = stringFlag(values, "output");
+    if (output !== undefined && given !== undefined) {
+      throw new UsageError(`Give the destination once: -o "${output}" or "${given}"`);
+    }
+    const destArg = output ?? given;
     const recursive = values.recursive === true;
     if (recursive && destArg === "-") throw new UsageError("Cannot write a folder tree to stdout");
     const resume = values.resume === true;
@@ -114,7 +121,7 @@ export const getCommand: Command = {
       const sources: string[] = [];
       for (const urlText of urls) {
         const { client, url } = await sessions.open(urlText);
-        sources.push(...await expandRemoteGlob(client, urlText, url.path));
+        for (const s of await expandRemoteGlob(client, urlText, url.path)) sources.push(s);
       }
       if (
         sources.length > 1 && destArg !== undefined && destArg !== "-" &&

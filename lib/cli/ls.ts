@@ -8,7 +8,7 @@ import { RemoteError, UsageError } from "../errors.ts";
 import type { Entry } from "../protocol/messages.ts";
 import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
-import { formatListing, terminalJson } from "./format.ts";
+import { formatListing, jsonEntry, terminalJson } from "./format.ts";
 import { type CliIo, writeLine } from "./io.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP, openSession } from "./session.ts";
 
@@ -16,14 +16,19 @@ import { CONNECTION_FLAGS, CONNECTION_HELP, openSession } from "./session.ts";
 export const lsCommand: Command = {
   name: "ls",
   summary: "list a remote folder (-l long, --json)",
-  help: `Usage: bftp ls URL [-l] [--json]
+  help: `Usage: bftp ls URL [-l] [-h] [--json]
 
 Lists the folder at URL, one name per line (folders end in "/"). A URL that
 names a file lists just that file.
 
 Options:
   -l, --long   mode, size, modification time (UTC) and name
-  --json       a JSON array of {name, type, size, mtime, mode}
+  -h, --human-readable
+               sizes in KiB, MiB, GiB with -l (in a group: "ls -lh";
+               "-h" on its own is this help)
+  --json       a JSON array of {name, type, size, mtime, mode, mtimeIso, modeOctal}:
+               mtime in milliseconds since the epoch, mode a number; mtimeIso
+               the same time in ISO-8601 UTC, modeOctal the mode as "0644"
 
 ${CONNECTION_HELP}
 
@@ -33,6 +38,7 @@ Example:
     const { values, positionals } = parseFlags(args, {
       ...CONNECTION_FLAGS,
       long: { type: "boolean", short: "l" },
+      "human-readable": { type: "boolean", short: "h" },
       json: { type: "boolean" },
     });
     if (positionals.length !== 1) throw new UsageError("Expected exactly one URL");
@@ -46,8 +52,8 @@ Example:
         entries = [await session.client.stat(session.url.path)];
       }
       const text = values.json === true
-        ? terminalJson(entries)
-        : formatListing(entries, values.long === true);
+        ? terminalJson(entries.map(jsonEntry))
+        : formatListing(entries, values.long === true, values["human-readable"] === true);
       if (text !== "") await writeLine(io.stdout, text);
       return 0;
     } finally {

@@ -19,7 +19,8 @@ const HELP = `Usage: bftp put SRC URL [options]
 
 Uploads the local file SRC to URL; "-" reads stdin. A URL ending in "/", or
 naming a folder that exists on the server, puts into that folder under SRC's
-name. The server writes a temporary file and renames it over the target only
+name: "put -r site URL/www" makes www/site when www exists (as cp -r, scp -r
+and get -r do; a trailing "/" on SRC changes nothing), and www itself when not. The server writes a temporary file and renames it over the target only
 after the SHA-256 checks out.
 
 With several SRC (as with cp and scp) the URL must be a folder on the server;
@@ -96,10 +97,10 @@ export const putCommand: Command = {
           return;
         }
         const name = uploadName(src);
-        // One tree goes to the URL's path itself unless it ends in "/"; one file
-        // also goes into a folder that exists there (as with cp and scp).
+        // A file or a tree goes into the URL's folder when it ends in "/" or names a
+        // folder that exists (as cp -r, scp -r and get -r nest); else to the path itself.
         let folder = sharedFolder ?? (url.path.endsWith("/") ? url.path : null);
-        if (folder === null && !srcIsDir && (await client.isFolder(url.path))) {
+        if (folder === null && (await client.isFolder(url.path))) {
           folder = `${url.path}/`;
         }
         const target = folder === null ? url.path : folder + name;

@@ -16,6 +16,7 @@ import { parseFingerprint } from "../transport/fingerprint.ts";
 import { loadCaCerts } from "../transport/tls_files.ts";
 import { type FlagSpec, numberFlag, type ParsedFlags, stringFlag } from "./args.ts";
 import { type CliIo, errorLine, writeLine } from "./io.ts";
+import { verboseObserver } from "./verbose.ts";
 
 /** The flags of every command that talks to a BFTP server: TLS trust and the token. */
 export const CONNECTION_FLAGS: Readonly<Record<string, FlagSpec>> = Object.freeze({
@@ -23,6 +24,7 @@ export const CONNECTION_FLAGS: Readonly<Record<string, FlagSpec>> = Object.freez
   fingerprint: { type: "string" },
   token: { type: "string" },
   timeout: { type: "string" },
+  verbose: { type: "boolean", short: "v" },
 });
 
 /** The help lines for {@linkcode CONNECTION_FLAGS}. */
@@ -35,6 +37,8 @@ export const CONNECTION_HELP = `Connection options:
                       BFTP_TOKEN, which keeps it out of the process list
   --timeout S         give up when a request moves no byte for S seconds
                       (a stalled server; default 300, 0 waits for ever)
+  -v, --verbose       each BFTP message sent (>) and received (<), one line each
+                      on stderr (the token shown as ***)
   A bftps:// URL without --cacert or --fingerprint trusts the usual root CAs.`;
 
 /**
@@ -61,8 +65,8 @@ export const CONNECTION_HELP = `Connection options:
 export async function connectionOptions(
   url: BftpUrl,
   values: ParsedFlags["values"],
-  io: Pick<CliIo, "env">,
-): Promise<Pick<ClientOptions, "tls" | "token" | "stallTimeout">> {
+  io: Pick<CliIo, "env" | "stderr">,
+): Promise<Pick<ClientOptions, "tls" | "token" | "stallTimeout" | "onMessage">> {
   const cacert = stringFlag(values, "cacert");
   const fingerprint = stringFlag(values, "fingerprint");
   if ((cacert !== undefined || fingerprint !== undefined) && !url.secure) {
@@ -81,6 +85,7 @@ export async function connectionOptions(
       : undefined,
     token: token === "" ? undefined : token,
     stallTimeout: numberFlag(values, "timeout", DEFAULT_STALL_TIMEOUT),
+    onMessage: values.verbose === true ? verboseObserver(io.stderr) : undefined,
   };
 }
 

@@ -7,7 +7,7 @@
 import { UsageError } from "../errors.ts";
 import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
-import { formatStat, terminalJson } from "./format.ts";
+import { formatStat, jsonEntry, terminalJson } from "./format.ts";
 import { type CliIo, writeLine } from "./io.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP, openSession } from "./session.ts";
 
@@ -21,7 +21,8 @@ Prints the type, size, modification time and mode of the file or folder at
 URL. Exits 10 when it does not exist, so scripts can test for a file.
 
 Options:
-  --json   one JSON object {name, type, size, mtime, mode}
+  --json   one JSON object {name, type, size, mtime, mode, mtimeIso, modeOctal}
+           (mtime: milliseconds since the epoch; mtimeIso: ISO-8601 UTC; modeOctal: "0644")
 
 ${CONNECTION_HELP}
 
@@ -38,7 +39,7 @@ Example:
       const entry = await session.client.stat(session.url.path);
       await writeLine(
         io.stdout,
-        values.json === true ? terminalJson(entry) : formatStat(session.url.path, entry),
+        values.json === true ? terminalJson(jsonEntry(entry)) : formatStat(session.url.path, entry),
       );
       return 0;
     } finally {

@@ -9,7 +9,7 @@
 import type { Hash } from "node:crypto";
 import { BftpError, ConnectionError, ProtocolError, RemoteError, TimeoutError } from "../errors.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
-import { Channel } from "../protocol/channel.ts";
+import { Channel, type MessageObserver } from "../protocol/channel.ts";
 import { MAX_PATH_BYTES, MAX_REQUEST_BYTES } from "../protocol/limits.ts";
 import {
   encodeMessage,
@@ -47,6 +47,8 @@ export interface ClientOptions {
    * @default {300}
    */
   stallTimeout?: number | undefined;
+  /** Called with each message sent and received (`bftp -v`); bodies are not messages. */
+  onMessage?: MessageObserver | undefined;
 }
 
 /**
@@ -295,7 +297,7 @@ export class BftpClient {
     });
     const watch = new StallWatch(conn, stall);
     try {
-      const channel = new Channel(watch.stream);
+      const channel = new Channel(watch.stream, options.onMessage);
       const hello = await watch.during(() => channel.clientHandshake());
       let readOnly = hello.readOnly === true;
       if (hello.auth === "token") {

@@ -47,16 +47,31 @@ export class BadRequestError extends ProtocolError {
  * ok(new TextDecoder().decode(sent[0]).endsWith('{"op":"PWD"}'));
  * ```
  */
+/**
+ * Sees each message a {@linkcode Channel} sends (`"send"`) or receives
+ * (`"receive"`): a request or reply, or the client's hello line as text.
+ */
+export type MessageObserver = (
+  direction: "send" | "receive",
+  message: Request | Reply | string,
+) => void;
+
 export class Channel {
   /** The buffered read side, for bodies that follow a frame. */
   readonly reader: BufferedReader;
   /** The write side. */
   readonly writer: ByteWriter;
 
-  /** @param stream A connected stream. */
-  constructor(stream: ByteReader & ByteWriter) {
+  readonly #onMessage: MessageObserver | undefined;
+
+  /**
+   * @param stream A connected stream.
+   * @param onMessage Called with each message sent and received (`bftp -v`).
+   */
+  constructor(stream: ByteReader & ByteWriter, onMessage?: MessageObserver) {
     this.reader = new BufferedReader(stream);
     this.writer = stream;
+    this.#onMessage = onMessage;
   }
 
   /**
@@ -65,6 +80,7 @@ export class Channel {
    * @param message The message.
    */
   async send(message: Request | Reply): Promise<void> {
+    this.#onMessage?.("send", message);
     await writeSized(this.writer, encodeMessage(message));
   }
 
@@ -95,7 +111,9 @@ export class Channel {
   async receiveReply(): Promise<Reply> {
     const bytes = await readSized(this.reader, { maxBytes: MAX_REPLY_BYTES });
     if (bytes === null) throw new ConnectionError("Connection closed by the server");
-    return decodeReply(bytes);
+    const reply = decodeReply(bytes);
+    this.#onMessage?.("receive", reply);
+    return reply;
   }
 
   /**
@@ -118,6 +136,7 @@ export class Channel {
    * @throws {RemoteError} When the server refuses (BUSY, DENIED...).
    */
   async clientHandshake(): Promise<OkReply> {
+    this.#onMessage?.("send", HELLO_LINE);
     await writeAll(this.writer, encodeDelimited(HELLO_LINE));
     // The first bytes the server sends, kept to tell a TLS server from others.
     const first: number[] = [];

@@ -186,7 +186,7 @@ export class Beneath {
             stack.length = 1;
           }
           // An empty remainder (a link to the root, or to "."): its last name is the folder.
-          todo.push(...(next.length === 0 ? ["."] : next).reverse());
+          for (const part of (next.length === 0 ? ["."] : next).reverse()) todo.push(part);
           continue;
         }
         if (stat.type === "dir") {

@@ -1,4 +1,4 @@
-import { throws } from "node:assert/strict";
+import { deepEqual, throws } from "node:assert/strict";
 import { parseFlags } from "../../lib/cli/args.ts";
 import { UsageError } from "../../lib/errors.ts";
 
@@ -18,4 +18,23 @@ Deno.test("cli: parseFlags() words a negative number given to a flag in one shor
     () => parseFlags(["--nope"], {}),
     (e: unknown) => e instanceof UsageError && /^Unknown option "--nope"$/.test(e.message),
   );
+});
+
+Deno.test("cli: parseFlags() never drops a letter of a short-flag group", () => {
+  const quiet = { quiet: { type: "boolean", short: "q" } } as const;
+  throws(
+    () => parseFlags(["-qh", "x"], quiet),
+    (e: unknown) => e instanceof UsageError && e.message.includes('"-h" in "-qh"'),
+  );
+  throws(
+    () => parseFlags(["-qz", "x"], quiet),
+    (e: unknown) => e instanceof UsageError && e.message.includes('"-z"'),
+  );
+  // A command that gives -h a meaning of its own gets it in a group.
+  const ls = {
+    long: { type: "boolean", short: "l" },
+    human: { type: "boolean", short: "h" },
+  } as const;
+  const { values } = parseFlags(["-lh", "x"], ls);
+  deepEqual([values.long, values.human, values.help], [true, true, undefined]);
 });
