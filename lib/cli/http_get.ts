@@ -13,7 +13,7 @@ import { OutputFile } from "../http/output_file.ts";
 import { parseHeaderField } from "../http/request.ts";
 import type { HeaderField } from "../http/response.ts";
 import { type HttpTarget, parseHttpUrl } from "../http/url.ts";
-import { Progress } from "../transfer/progress.ts";
+import { Progress } from "./progress.ts";
 import { intFlag, numberFlag, parseFlags, stringFlag, stringsFlag } from "./args.ts";
 import type { Command } from "./command.ts";
 import { type CliIo, writeText } from "./io.ts";

@@ -11,7 +11,7 @@ import { BftpClient, DEFAULT_STALL_TIMEOUT } from "../client/client.ts";
 import type { ClientOptions, TransferOptions } from "../client/client.ts";
 import { type BftpUrl, parseBftpUrl } from "../client/url.ts";
 import { UsageError } from "../errors.ts";
-import { Progress } from "../transfer/progress.ts";
+import { Progress } from "./progress.ts";
 import { parseFingerprint } from "../transport/fingerprint.ts";
 import { loadCaCerts } from "../transport/tls_files.ts";
 import { type FlagSpec, numberFlag, type ParsedFlags, stringFlag } from "./args.ts";
