@@ -102,6 +102,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
             label: outPath === undefined || outPath === "-" ? labelOf(from) : basename(outPath),
             total: framing.kind === "length" ? framing.length : null,
             out: io.stderr,
+            columns: io.stderrColumns,
           });
         }
       },

@@ -248,6 +248,6 @@ export function pipeProgress(
   size: number | null,
 ): { onProgress: ((n: number) => void) | undefined; done: () => void } {
   if (quiet || !io.stderrIsTerminal) return { onProgress: undefined, done: () => {} };
-  const progress = new Progress({ label, total: size, out: io.stderr });
+  const progress = new Progress({ label, total: size, out: io.stderr, columns: io.stderrColumns });
   return { onProgress: (n) => progress.add(n), done: () => progress.done() };
 }

@@ -32,7 +32,7 @@ export interface ProgressOptions {
    *
    * @default {() => 80}
    */
-  columns?: () => number;
+  columns?: (() => number) | undefined;
   /**
    * Bytes already there before this transfer (a resumed download): the
    * line counts from here and says `resuming at N` first.

@@ -155,11 +155,17 @@ export async function openSession(
 export function progressFor(
   io: CliIo,
   quiet: boolean,
-): ((label: string, size: number | null) => TransferOptions) | undefined {
+): ((label: string, size: number | null, offset?: number) => TransferOptions) | undefined {
   if (quiet || !io.stderrIsTerminal) return undefined;
-  return (label, size) => {
-    const progress = new Progress({ label, total: size, out: io.stderr });
-    let moved = 0;
+  return (label, size, offset = 0) => {
+    const progress = new Progress({
+      label,
+      total: size,
+      out: io.stderr,
+      offset,
+      columns: io.stderrColumns,
+    });
+    let moved = offset;
     return {
       onProgress: (n) => {
         moved += n;
