@@ -73,7 +73,8 @@ async function main(args: string[]): Promise<number> {
   // cut from here (opening a FIFO nobody opens from the other end): a second signal, or the
   // command still running after a grace period, ends the process.
   const stopNow = () => {
-    if (endProgressLines()) console.error();
+    const progressLine = endProgressLines();
+    if (progressLine !== "") console.error(progressLine);
     console.error("bftp: Interrupted");
     Deno.exit(130);
   };
@@ -107,7 +108,8 @@ if (import.meta.main) {
   } catch (e) {
     code = exitCodeOf(e);
     // An error starts a line of its own, not the end of a progress line.
-    if (endProgressLines()) console.error();
+    const progressLine = endProgressLines();
+    if (progressLine !== "") console.error(progressLine);
     if (e instanceof BftpError) {
       console.error(errorLine(e.message));
     } else if (e instanceof Deno.errors.BrokenPipe) {

@@ -64,13 +64,13 @@ export interface ProgressFigures {
 }
 
 /**
- * Lays the figures out in `columns - 1` columns (the last one is left
- * free so the terminal never wraps): the name is cut first, then the time,
- * then the rate.
+ * Lays the figures out in `columns - 3` columns (the last one is left
+ * free so the terminal never wraps, and two more for the `^C` a terminal
+ * echoes on Ctrl-C): the name is cut first, then the time, then the rate.
  *
  * @param f The figures.
  * @param columns The terminal's width.
- * @returns The line, at most `columns - 1` columns wide.
+ * @returns The line, at most `columns - 3` columns wide.
  *
  * @example
  * ```ts
@@ -79,11 +79,11 @@ export interface ProgressFigures {
  *
  * const f = { name: "a-rather-long-name.bin", amount: "1.0 MiB", rate: "1.0 MiB/s", time: "ETA 0:01" };
  * deepEqual(fitLine(f, 80), "a-rather-long-name.bin  1.0 MiB  1.0 MiB/s  ETA 0:01");
- * deepEqual(fitLine(f, 40), "a-r…e.bin  1.0 MiB  1.0 MiB/s  ETA 0:01");
+ * deepEqual(fitLine(f, 42), "a-r…e.bin  1.0 MiB  1.0 MiB/s  ETA 0:01");
  * ```
  */
 export function fitLine(f: ProgressFigures, columns: number): string {
-  const room = Math.max(columns - 1, 1);
+  const room = Math.max(columns - 3, 1);
   const parts = [f.amount, f.rate, f.time].filter((p) => p !== "");
   while (parts.length > 0) {
     const figures = parts.join("  ");
@@ -104,21 +104,26 @@ const active = new Set<Progress>();
  * Ends any progress line still being drawn, so the next message starts on
  * a line of its own (an error, or `Interrupted` after Ctrl-C).
  *
- * @returns Whether a line was open (then a newline is due on stderr).
+ * @returns What to print, with a newline, on stderr before the message:
+ * the open line drawn again (over an echoed `^C`), or `""` when no line
+ * is open.
  *
  * @example
  * ```ts
  * import { endProgressLines } from "./progress.ts";
  * import { deepEqual } from "node:assert/strict";
  *
- * deepEqual(endProgressLines(), false);
+ * deepEqual(endProgressLines(), "");
  * ```
  */
-export function endProgressLines(): boolean {
-  const open = [...active].some((p) => p.drawn);
-  for (const p of active) p.stop();
+export function endProgressLines(): string {
+  let last = "";
+  for (const p of active) {
+    if (p.drawn) last = `\r\x1b[K${p.lastLine}`;
+    p.stop();
+  }
   active.clear();
-  return open;
+  return last;
 }
 
 /**
@@ -149,6 +154,8 @@ export class Progress {
   #name: string;
   /** Whether a line has been drawn and not yet ended. */
   drawn = false;
+  /** The line last drawn. */
+  lastLine = "";
 
   /** @param options Label, total and destination. */
   constructor(options: ProgressOptions) {
@@ -217,6 +224,7 @@ export class Progress {
     };
     const line = fitLine(figures, this.#options.columns?.() ?? 80);
     this.drawn = !final;
+    this.lastLine = line;
     this.#write(`\r\x1b[K${line}${final ? "\n" : ""}`);
   }
 

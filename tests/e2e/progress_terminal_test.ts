@@ -36,3 +36,17 @@ Deno.test("e2e terminal: get URL - shows progress on stderr, marks a stall, and 
   ok(shown[1]!.startsWith("bftp: The server sent nothing"), shown[1]);
   deepEqual((await Deno.stat(dir.join("out.bin"))).size, 10);
 });
+
+Deno.test("e2e terminal: Ctrl-C ends the progress line before 'Interrupted'", async () => {
+  await using server = startScriptedBftpServer(stallMidBody);
+  await using dir = await tempDir();
+  const r = await runInTerminal(
+    ["get", "--timeout", "30", `${server.url}/${LONG}`, "-"],
+    { columns: 50, stdoutFile: dir.join("out.bin"), type: { afterMs: 1500, keys: "C-c" } },
+  );
+  deepEqual(r.code, 130, r.lines.join("\n"));
+  const shown = r.lines.filter((l) => l !== "");
+  deepEqual(shown.length, 2, shown.join("\n"));
+  ok(shown[0]!.includes("0 B / 1000 B"), shown[0]);
+  deepEqual(shown[1], "bftp: Interrupted");
+});

@@ -24,6 +24,8 @@ export interface RunInTerminalOptions {
   rows?: number;
   /** The working folder. */
   cwd?: string;
+  /** Keys typed into the terminal (tmux `send-keys` names, e.g. `C-c`) after `afterMs`. */
+  type?: { afterMs: number; keys: string };
   /** A file that receives stdout instead of the terminal (stderr stays on it). */
   stdoutFile?: string;
   /**
@@ -75,7 +77,8 @@ export async function runInTerminal(
   const redirect = options.stdoutFile === undefined ? "" : ` > ${quote(options.stdoutFile)}`;
   const command = [BFTP_BIN, ...args].map(quote).join(" ") + redirect;
   const cd = options.cwd === undefined ? "" : `cd ${quote(options.cwd)} && `;
-  const script = `${cd}${command}; echo ${EXIT_MARK}$?; sleep 60`;
+  // The shell survives a Ctrl-C typed for bftp, to report its exit code.
+  const script = `trap : INT; ${cd}${command}; echo ${EXIT_MARK}$?; sleep 60`;
   const deadline = Date.now() + (options.timeoutMs ?? 20_000);
   try {
     await tmux(socket, [
@@ -89,7 +92,12 @@ export async function runInTerminal(
       "-c",
       script,
     ]);
+    let typeAt = options.type === undefined ? Infinity : Date.now() + options.type.afterMs;
     while (true) {
+      if (Date.now() >= typeAt) {
+        await tmux(socket, ["send-keys", options.type!.keys]);
+        typeAt = Infinity;
+      }
       const screen = await tmux(socket, ["capture-pane", "-p"]);
       const lines = screen.split("\n").map((l) => l.trimEnd());
       const at = lines.findIndex((l) => l.startsWith(EXIT_MARK));
