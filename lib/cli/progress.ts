@@ -55,7 +55,7 @@ function formatDuration(seconds: number): string {
 export interface ProgressFigures {
   /** The label, escaped. */
   name: string;
-  /** Bytes so far, and total and percentage, e.g. `1.0 MiB / 2.0 MiB 50%`. */
+  /** Bytes so far, and total and percentage, e.g. `1.0 MiB / 2.0 MiB (50%)`. */
   amount: string;
   /** The recent rate, or `- stalled -`. */
   rate: string;
@@ -208,7 +208,7 @@ export class Progress {
     let amount = formatBytes(this.#bytes);
     if (total !== null) {
       const pct = total === 0 ? 100 : Math.floor((this.#bytes / total) * 100);
-      amount += ` / ${formatBytes(total)} ${pct}%`;
+      amount += ` / ${formatBytes(total)} (${pct}%)`;
     }
     const stalled = !final && this.#meter.stalled(now);
     const time = final

@@ -85,5 +85,5 @@ Deno.test("Progress of a resumed download says where it resumes and counts the w
   p.add(1024);
   p.done();
   ok(out.text.startsWith("resuming at 2.0 KiB\n"), out.text);
-  ok(out.text.includes("3.0 KiB / 4.0 KiB 75%"), out.text);
+  ok(out.text.includes("3.0 KiB / 4.0 KiB (75%)"), out.text);
 });

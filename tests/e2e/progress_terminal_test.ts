@@ -18,7 +18,7 @@ Deno.test("e2e terminal: at 50 columns a long-named download leaves exactly one 
   deepEqual(r.code, 0, r.lines.join("\n"));
   const shown = r.lines.filter((l) => l !== "");
   deepEqual(shown.length, 1, shown.join("\n"));
-  ok(shown[0]!.includes("…") && shown[0]!.includes("64.0 MiB / 64.0 MiB 100%"), shown[0]);
+  ok(shown[0]!.includes("…") && shown[0]!.includes("64.0 MiB / 64.0 MiB (100%)"), shown[0]);
 });
 
 Deno.test("e2e terminal: get URL - shows progress on stderr, marks a stall, and the error starts a line of its own", async () => {
