@@ -1,5 +1,5 @@
 import { deepEqual, ok } from "node:assert/strict";
-import { fitLine, Progress } from "../../lib/cli/progress.ts";
+import { endProgressLines, fitLine, Progress } from "../../lib/cli/progress.ts";
 import { RateMeter } from "../../lib/cli/rate_meter.ts";
 import { displayWidth, fitWidth } from "../../lib/cli/text_width.ts";
 
@@ -86,4 +86,16 @@ Deno.test("Progress of a resumed download says where it resumes and counts the w
   p.done();
   ok(out.text.startsWith("resuming at 2.0 KiB\n"), out.text);
   ok(out.text.includes("3.0 KiB / 4.0 KiB (75%)"), out.text);
+});
+
+Deno.test("endProgressLines gives the open line back once and stops its redraws", async () => {
+  const out = capture();
+  const p = new Progress({ label: "cut.bin", total: 100, out, intervalMs: 0 });
+  p.add(10);
+  const line = endProgressLines();
+  ok(line.startsWith("\r\x1b[Kcut.bin  10 B / 100 B (10%)"), line);
+  deepEqual(endProgressLines(), "");
+  const before = out.text;
+  await new Promise((resolve) => setTimeout(resolve, 1300));
+  deepEqual(out.text, before, "no redraw after the line was ended");
 });
