@@ -9,6 +9,7 @@
 import { BftpError, exitCodeOf, UsageError } from "./lib/errors.ts";
 import { findCommand, mainHelp } from "./lib/cli/mod.ts";
 import { type CliIo, errorLine } from "./lib/cli/io.ts";
+import { endProgressLines } from "./lib/cli/progress.ts";
 import { ThreadedStdinReader } from "./lib/transfer/stdin_reader.ts";
 import { VERSION } from "./lib/version.ts";
 
@@ -25,6 +26,13 @@ function makeIo(signal: AbortSignal): CliIo {
     stderr: syncWriter(Deno.stderr),
     stdinIsTerminal,
     stderrIsTerminal: Deno.stderr.isTerminal(),
+    stderrColumns: () => {
+      try {
+        return Deno.consoleSize().columns;
+      } catch {
+        return 80;
+      }
+    },
     env: (name) => Deno.env.get(name),
     signal,
   };
@@ -65,6 +73,8 @@ async function main(args: string[]): Promise<number> {
   // cut from here (opening a FIFO nobody opens from the other end): a second signal, or the
   // command still running after a grace period, ends the process.
   const stopNow = () => {
+    const progressLine = endProgressLines();
+    if (progressLine !== "") console.error(progressLine);
     console.error("bftp: Interrupted");
     Deno.exit(130);
   };
@@ -97,6 +107,9 @@ if (import.meta.main) {
     code = await main(Deno.args);
   } catch (e) {
     code = exitCodeOf(e);
+    // An error starts a line of its own, not the end of a progress line.
+    const progressLine = endProgressLines();
+    if (progressLine !== "") console.error(progressLine);
     if (e instanceof BftpError) {
       console.error(errorLine(e.message));
     } else if (e instanceof Deno.errors.BrokenPipe) {

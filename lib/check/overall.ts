@@ -8,7 +8,7 @@
  * @module
  */
 
-import { formatBytes } from "../transfer/progress.ts";
+import { formatBytes } from "../bytes.ts";
 import type {
   CheckName,
   CheckReport,

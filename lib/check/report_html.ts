@@ -7,7 +7,7 @@
  * @module
  */
 
-import { formatBytes } from "../transfer/progress.ts";
+import { formatBytes } from "../bytes.ts";
 import { memoryCell } from "./report_text.ts";
 import { escapeXml as esc, lineChart } from "./svg_chart.ts";
 import { describeThresholds } from "./overall.ts";

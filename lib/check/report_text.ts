@@ -6,7 +6,7 @@
  * @module
  */
 
-import { formatBytes } from "../transfer/progress.ts";
+import { formatBytes } from "../bytes.ts";
 import { CHECK_NAMES, describeThresholds } from "./overall.ts";
 import type { CheckName, CheckReport, DirectionSummary, MemorySummary, Verdict } from "./types.ts";
 

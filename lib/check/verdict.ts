@@ -7,7 +7,7 @@
  * @module
  */
 
-import { formatBytes } from "../transfer/progress.ts";
+import { formatBytes } from "../bytes.ts";
 import { linearSlope, summarize } from "./stats.ts";
 import type {
   CheckFile,

@@ -30,7 +30,7 @@ import {
 } from "../check/mod.ts";
 import { DEFAULT_STALL_TIMEOUT } from "../client/client.ts";
 import { parseBftpUrl } from "../client/url.ts";
-import { formatBytes } from "../transfer/progress.ts";
+import { formatBytes } from "../bytes.ts";
 import { intFlag, numberFlag, parseFlags, stringFlag, stringsFlag } from "./args.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP, connectionOptions } from "./session.ts";
 import type { Command } from "./command.ts";

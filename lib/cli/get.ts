@@ -5,6 +5,8 @@
  * @module
  */
 
+import { posix } from "node:path";
+import type { TransferOptions } from "../client/client.ts";
 import { expandRemoteGlob } from "../client/glob.ts";
 import { downloadFile, downloadTree } from "../client/local.ts";
 import { type BftpError, LocalIoError, localIoError, UsageError } from "../errors.ts";
@@ -133,8 +135,16 @@ export const getCommand: Command = {
         const { client, url } = await sessions.open(urlText);
         if (destArg === "-") {
           const sink = stdoutSink(io, () => client.close());
+          // As curl: progress on stderr while the data goes to stdout.
+          let transfer: TransferOptions = {};
           try {
-            await client.get(url.path, sink);
+            await client.get(url.path, sink, {
+              onStart: (size) => {
+                transfer = progress?.(posix.basename(url.path), size) ?? {};
+                transfer.onStart?.(size);
+              },
+              onProgress: (n) => transfer.onProgress?.(n),
+            });
           } catch (e) {
             throw sink.failure ?? e;
           }

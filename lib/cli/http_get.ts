@@ -13,10 +13,10 @@ import { OutputFile } from "../http/output_file.ts";
 import { parseHeaderField } from "../http/request.ts";
 import type { HeaderField } from "../http/response.ts";
 import { type HttpTarget, parseHttpUrl } from "../http/url.ts";
-import { Progress } from "../transfer/progress.ts";
+import { endProgressLines, Progress } from "./progress.ts";
 import { intFlag, numberFlag, parseFlags, stringFlag, stringsFlag } from "./args.ts";
 import type { Command } from "./command.ts";
-import { type CliIo, writeText } from "./io.ts";
+import { type CliIo, writeLine } from "./io.ts";
 
 const FLAGS = {
   output: { type: "string", short: "o" },
@@ -102,6 +102,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
             label: outPath === undefined || outPath === "-" ? labelOf(from) : basename(outPath),
             total: framing.kind === "length" ? framing.length : null,
             out: io.stderr,
+            columns: io.stderrColumns,
           });
         }
       },
@@ -110,7 +111,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
     progress?.done();
     await out?.commit();
   } catch (e) {
-    if (progress) await writeText(io.stderr, "\n");
+    const progressLine = endProgressLines();
+    if (progressLine !== "") await writeLine(io.stderr, progressLine);
     await out?.discard();
     throw e;
   }

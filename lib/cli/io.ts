@@ -21,6 +21,8 @@ export interface CliIo {
   stdinIsTerminal: boolean;
   /** Whether stderr is a terminal (progress is shown only then). */
   stderrIsTerminal: boolean;
+  /** The terminal's width in columns, asked at each progress redraw (80 when absent). */
+  stderrColumns?: (() => number) | undefined;
   /** Reads an environment variable. */
   env(name: string): string | undefined;
   /** Aborted when the process is asked to stop (SIGINT, SIGTERM). */

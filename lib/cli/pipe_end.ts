@@ -11,7 +11,7 @@ import { UsageError } from "../errors.ts";
 import { formatHostPort, type HostPort, parseHostPort } from "../transport/address.ts";
 import { acceptOne } from "../pipe/listen_once.ts";
 import { connectWithRetry } from "../pipe/connect_retry.ts";
-import { Progress } from "../transfer/progress.ts";
+import { Progress } from "./progress.ts";
 import { parseFingerprint } from "../transport/fingerprint.ts";
 import { loadCaCerts, loadServerTls } from "../transport/tls_files.ts";
 import type { ClientTlsOptions, TransportConn } from "../transport/types.ts";
@@ -248,6 +248,6 @@ export function pipeProgress(
   size: number | null,
 ): { onProgress: ((n: number) => void) | undefined; done: () => void } {
   if (quiet || !io.stderrIsTerminal) return { onProgress: undefined, done: () => {} };
-  const progress = new Progress({ label, total: size, out: io.stderr });
+  const progress = new Progress({ label, total: size, out: io.stderr, columns: io.stderrColumns });
   return { onProgress: (n) => progress.add(n), done: () => progress.done() };
 }

@@ -11,7 +11,7 @@ import { BftpClient, DEFAULT_STALL_TIMEOUT } from "../client/client.ts";
 import type { ClientOptions, TransferOptions } from "../client/client.ts";
 import { type BftpUrl, parseBftpUrl } from "../client/url.ts";
 import { UsageError } from "../errors.ts";
-import { Progress } from "../transfer/progress.ts";
+import { Progress } from "./progress.ts";
 import { parseFingerprint } from "../transport/fingerprint.ts";
 import { loadCaCerts } from "../transport/tls_files.ts";
 import { type FlagSpec, numberFlag, type ParsedFlags, stringFlag } from "./args.ts";
@@ -160,11 +160,17 @@ export async function openSession(
 export function progressFor(
   io: CliIo,
   quiet: boolean,
-): ((label: string, size: number | null) => TransferOptions) | undefined {
+): ((label: string, size: number | null, offset?: number) => TransferOptions) | undefined {
   if (quiet || !io.stderrIsTerminal) return undefined;
-  return (label, size) => {
-    const progress = new Progress({ label, total: size, out: io.stderr });
-    let moved = 0;
+  return (label, size, offset = 0) => {
+    const progress = new Progress({
+      label,
+      total: size,
+      out: io.stderr,
+      offset,
+      columns: io.stderrColumns,
+    });
+    let moved = offset;
     return {
       onProgress: (n) => {
         moved += n;

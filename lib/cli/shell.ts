@@ -15,6 +15,7 @@ import { formatHostPort } from "../client/url.ts";
 import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
 import { type CliIo, errorLine, writeLine, writeText } from "./io.ts";
+import { endProgressLines } from "./progress.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP, openSession, progressFor } from "./session.ts";
 import { findShellCommand, shellCommandHelp, type ShellContext } from "./shell_commands.ts";
 import { splitCommandLine } from "./shell_parse.ts";
@@ -159,6 +160,9 @@ export const shellCommand: Command = {
             if (words.length > 0) await runLine(ctx, words);
           } catch (e) {
             if (!(e instanceof BftpError)) throw e;
+            // A failed transfer's progress line stops and ends before the message.
+            const progressLine = endProgressLines();
+            if (progressLine !== "") await writeLine(io.stderr, progressLine);
             await writeLine(io.stderr, errorLine(e.message));
             exitCode = e.exitCode;
             if (io.signal.aborted) throw new ConnectionError("Interrupted: the session is closed");

@@ -22,8 +22,11 @@ export const LOCAL_TEMP_INFIX = ".bftp-tmp-";
 
 /** Options for {@linkcode downloadFile} and the other local transfers. */
 export interface LocalTransferOptions {
-  /** Makes progress callbacks for one file (its label and size). */
-  progress?: ((label: string, size: number | null) => TransferOptions) | undefined;
+  /**
+   * Makes progress callbacks for one file (its label, its whole size, and
+   * for a resumed download the offset it resumes at).
+   */
+  progress?: ((label: string, size: number | null, offset?: number) => TransferOptions) | undefined;
   /** Told about each file as it is done. */
   onFile?: ((remote: string, local: string, result: BodyResult) => void) | undefined;
   /**

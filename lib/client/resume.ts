@@ -239,7 +239,7 @@ export async function downloadResumable(
           } catch (e) {
             throw localIoError("write", statePath, e);
           }
-          transfer = options.progress?.(basename(dest), reply.size - reply.offset) ?? {};
+          transfer = options.progress?.(basename(dest), reply.size, reply.offset) ?? {};
         },
         onStart: (size) => transfer.onStart?.(size),
         onProgress: (n) => transfer.onProgress?.(n),

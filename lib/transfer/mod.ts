@@ -1,17 +1,16 @@
 /**
  * Moving bodies: the streamed, hashed body encoding shared by BFTP and the
- * one-shot pipe, and the progress line.
+ * one-shot pipe.
  *
  * @example
  * ```ts
- * import { formatBytes } from "./mod.ts";
- * import { deepEqual } from "node:assert/strict";
+ * import { HASH_TRAILER_LENGTH } from "./mod.ts";
+ * import { ok } from "node:assert/strict";
  *
- * deepEqual(formatBytes(1048576), "1.0 MiB");
+ * ok(HASH_TRAILER_LENGTH === 64);
  * ```
  *
  * @module
  */
 
 export * from "./body.ts";
-export * from "./progress.ts";

@@ -13,6 +13,7 @@ import { encodeDelimited } from "../../lib/framing/delimited.ts";
 import { readSized, writeSized } from "../../lib/framing/size_header.ts";
 import { writeAll } from "../../lib/framing/write_all.ts";
 import { decodeReply, encodeMessage } from "../../lib/protocol/messages.ts";
+import { runInTerminal } from "./terminal.ts";
 import {
   assertFailure,
   findTemporaries,
@@ -117,6 +118,25 @@ Deno.test("e2e: get --resume continues a cut download and checks the whole file"
   deepEqual(await listNames(dir.path), ["big.bin", "root"]);
   // Only the rest was sent.
   await server.waitForLog(new RegExp(`GET "/big.bin" from ${CUT} ok ${6_000_000 - CUT}B`));
+});
+
+Deno.test("e2e terminal: a resumed download says where it resumes and shows the whole file", async () => {
+  await using dir = await tempDir();
+  await Deno.mkdir(dir.join("root"));
+  const data = randomBytes(6_000_000);
+  await Deno.writeFile(dir.join("root", "big.bin"), data);
+  await Deno.utime(dir.join("root", "big.bin"), MTIME, MTIME);
+  {
+    await using fake = cuttingServer(data, 2_500_000);
+    equal((await runBftp(["get", "--resume", `${fake.url}/big.bin`, dir.join("big.bin")])).code, 4);
+  }
+  await using server = await startServe(dir.join("root"));
+  const r = await runInTerminal(["get", "--resume", `${server.url}/big.bin`, dir.join("big.bin")]);
+  equal(r.code, 0, r.lines.join("\n"));
+  const shown = r.lines.filter((l) => l !== "");
+  deepEqual(shown.length, 2, shown.join("\n"));
+  deepEqual(shown[0], "resuming at 2.4 MiB");
+  ok(shown[1]!.startsWith("big.bin  5.7 MiB / 5.7 MiB (100%)"), shown[1]);
 });
 
 Deno.test("e2e: get --resume goes on after a mere touch of the remote file (same SHA-256), not after a change", async () => {

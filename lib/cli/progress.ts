@@ -1,0 +1,235 @@
+/**
+ * A progress line for long transfers (bytes, recent rate, ETA), redrawn in
+ * place on a terminal at most a few times a second. The line is fitted to
+ * the terminal's width (a long name is cut in the middle, as scp does) so
+ * it never wraps, and a name from a peer is escaped before it is shown.
+ *
+ * @module
+ */
+
+import type { ByteWriter } from "../framing/types.ts";
+import { formatBytes } from "../bytes.ts";
+import { visible } from "./format.ts";
+import { RateMeter } from "./rate_meter.ts";
+import { displayWidth, fitWidth } from "./text_width.ts";
+
+/** Options for {@linkcode Progress}. */
+export interface ProgressOptions {
+  /** What is moving, shown first on the line (escaped before it is shown). */
+  label: string;
+  /** The total size of the whole file, or `null` when unknown. */
+  total: number | null;
+  /** Where the line goes (stderr). */
+  out: ByteWriter;
+  /**
+   * Milliseconds between redraws.
+   *
+   * @default {200}
+   */
+  intervalMs?: number;
+  /**
+   * The terminal's width in columns, asked at each redraw.
+   *
+   * @default {() => 80}
+   */
+  columns?: (() => number) | undefined;
+  /**
+   * Bytes already there before this transfer (a resumed download): the
+   * line counts from here and says `resuming at N` first.
+   *
+   * @default {0}
+   */
+  offset?: number;
+}
+
+function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return "--:--";
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const r = String(s % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${r}` : `${m}:${r}`;
+}
+
+/** What one redraw shows, before it is fitted to the width. */
+export interface ProgressFigures {
+  /** The label, escaped. */
+  name: string;
+  /** Bytes so far, and total and percentage, e.g. `1.0 MiB / 2.0 MiB (50%)`. */
+  amount: string;
+  /** The recent rate, or `- stalled -`. */
+  rate: string;
+  /** `ETA 0:12` while moving, `in 0:12` at the end, or empty. */
+  time: string;
+}
+
+/**
+ * Lays the figures out in `columns - 3` columns (the last one is left
+ * free so the terminal never wraps, and two more for the `^C` a terminal
+ * echoes on Ctrl-C): the name is cut first, then the time, then the rate.
+ *
+ * @param f The figures.
+ * @param columns The terminal's width.
+ * @returns The line, at most `columns - 3` columns wide.
+ *
+ * @example
+ * ```ts
+ * import { fitLine } from "./progress.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const f = { name: "a-rather-long-name.bin", amount: "1.0 MiB", rate: "1.0 MiB/s", time: "ETA 0:01" };
+ * deepEqual(fitLine(f, 80), "a-rather-long-name.bin  1.0 MiB  1.0 MiB/s  ETA 0:01");
+ * deepEqual(fitLine(f, 42), "a-r…e.bin  1.0 MiB  1.0 MiB/s  ETA 0:01");
+ * ```
+ */
+export function fitLine(f: ProgressFigures, columns: number): string {
+  const room = Math.max(columns - 3, 1);
+  const parts = [f.amount, f.rate, f.time].filter((p) => p !== "");
+  while (parts.length > 0) {
+    const figures = parts.join("  ");
+    const nameRoom = room - displayWidth(figures) - 2;
+    if (nameRoom >= Math.min(8, displayWidth(f.name))) {
+      return `${fitWidth(f.name, nameRoom)}  ${figures}`;
+    }
+    if (parts.length === 1) return fitWidth(figures, room);
+    parts.pop();
+  }
+  return fitWidth(f.name, room);
+}
+
+/** Progress lines on the screen now, ended by {@linkcode endProgressLines}. */
+const active = new Set<Progress>();
+
+/**
+ * Ends any progress line still being drawn, so the next message starts on
+ * a line of its own (an error, or `Interrupted` after Ctrl-C).
+ *
+ * @returns What to print, with a newline, on stderr before the message:
+ * the open line drawn again (over an echoed `^C`), or `""` when no line
+ * is open.
+ *
+ * @example
+ * ```ts
+ * import { endProgressLines } from "./progress.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(endProgressLines(), "");
+ * ```
+ */
+export function endProgressLines(): string {
+  let last = "";
+  for (const p of active) {
+    if (p.drawn) last = `\r\x1b[K${p.lastLine}`;
+    p.stop();
+  }
+  active.clear();
+  return last;
+}
+
+/**
+ * A progress line. Call {@linkcode Progress.add} per chunk and
+ * {@linkcode Progress.done} at the end.
+ *
+ * @example
+ * ```ts
+ * import { Progress } from "./progress.ts";
+ * import { ok } from "node:assert/strict";
+ *
+ * let text = "";
+ * const out = { write: (p: Uint8Array) => (text += new TextDecoder().decode(p), Promise.resolve(p.byteLength)) };
+ * const progress = new Progress({ label: "a.bin", total: 2048, out, intervalMs: 0 });
+ * progress.add(1024);
+ * progress.done();
+ * ok(text.includes("a.bin"));
+ * ```
+ */
+export class Progress {
+  #options: ProgressOptions;
+  #bytes: number;
+  #start = performance.now();
+  #lastDraw = -Infinity;
+  #meter = new RateMeter();
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #encoder = new TextEncoder();
+  #name: string;
+  /** Whether a line has been drawn and not yet ended. */
+  drawn = false;
+  /** The line last drawn. */
+  lastLine = "";
+
+  /** @param options Label, total and destination. */
+  constructor(options: ProgressOptions) {
+    this.#options = options;
+    this.#bytes = options.offset ?? 0;
+    this.#name = visible(options.label);
+    this.#meter.record(this.#start, this.#bytes);
+    if (this.#bytes > 0) this.#write(`resuming at ${formatBytes(this.#bytes)}\n`);
+    active.add(this);
+  }
+
+  /**
+   * Counts more bytes and redraws if enough time has passed.
+   *
+   * @param n Bytes just moved.
+   */
+  add(n: number): void {
+    this.#bytes += n;
+    const now = performance.now();
+    this.#meter.record(now, this.#bytes);
+    if (now - this.#lastDraw >= (this.#options.intervalMs ?? 200)) this.#draw(now, false);
+    // Redraw while nothing arrives, so a stall shows.
+    if (this.#timer === undefined) {
+      const timer = setInterval(() => this.#draw(performance.now(), false), 1000);
+      Deno.unrefTimer(timer);
+      this.#timer = timer;
+    }
+  }
+
+  /** Draws the final line and ends it with a newline. */
+  done(): void {
+    if (!active.has(this)) return;
+    this.#draw(performance.now(), true);
+    this.stop();
+  }
+
+  /** Stops redrawing, without drawing again. */
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    active.delete(this);
+  }
+
+  #draw(now: number, final: boolean): void {
+    this.#lastDraw = now;
+    const elapsed = Math.max((now - this.#start) / 1000, 1e-3);
+    const { total } = this.#options;
+    const offset = this.#options.offset ?? 0;
+    const rate = final ? (this.#bytes - offset) / elapsed : this.#meter.rate(now);
+    let amount = formatBytes(this.#bytes);
+    if (total !== null) {
+      const pct = total === 0 ? 100 : Math.floor((this.#bytes / total) * 100);
+      amount += ` / ${formatBytes(total)} (${pct}%)`;
+    }
+    const stalled = !final && this.#meter.stalled(now);
+    const time = final
+      ? `in ${formatDuration(elapsed)}`
+      : total !== null && !stalled
+      ? `ETA ${formatDuration(rate > 0 ? (total - this.#bytes) / rate : Infinity)}`
+      : "";
+    const figures = {
+      name: this.#name,
+      amount,
+      rate: stalled ? "- stalled -" : `${formatBytes(Math.round(rate))}/s`,
+      time,
+    };
+    const line = fitLine(figures, this.#options.columns?.() ?? 80);
+    this.drawn = !final;
+    this.lastLine = line;
+    this.#write(`\r\x1b[K${line}${final ? "\n" : ""}`);
+  }
+
+  #write(text: string): void {
+    // Fire and forget: progress must never slow the transfer down.
+    this.#options.out.write(this.#encoder.encode(text)).catch(() => {});
+  }
+}
