@@ -25,6 +25,13 @@ export interface CliIo {
   env(name: string): string | undefined;
   /** Aborted when the process is asked to stop (SIGINT, SIGTERM). */
   signal: AbortSignal;
+  /** Switches stdin's raw mode; present only when stdin is a terminal. */
+  setRaw?: (raw: boolean) => void;
+  /**
+   * Sends Ctrl-C to `handler` instead of stopping the command (`null` undoes
+   * it): how `bftp shell` stops one transfer and keeps the session.
+   */
+  trapInterrupt?: (handler: (() => void) | null) => void;
 }
 
 const encoder = new TextEncoder();
