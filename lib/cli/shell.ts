@@ -182,11 +182,13 @@ async function runTyped(state: ShellState, line: string): Promise<void> {
     ctx.io.trapInterrupt?.(null);
   }
   if (!cut) return;
+  // The progress line (and the terminal's ^C) end here.
+  if (ctx.io.stderrIsTerminal) await writeLine(ctx.io.stderr, "");
   await state.session.close();
   state.session = await state.open();
   ctx.client = state.session.client;
   ctx.cwd = await ctx.client.cd(ctx.cwd);
-  throw new BftpError("INTERRUPTED", "Interrupted: the command is stopped, the session goes on");
+  throw new BftpError("INTERRUPTED", "Interrupted (the session goes on)");
 }
 
 /** Where Tab completion looks: the commands, and folders on the server and here. */

@@ -1,0 +1,135 @@
+/**
+ * A real terminal for the end-to-end tests: runs a command in a detached
+ * tmux session of a fixed size (its own tmux server, so nothing is shared
+ * with the user's), types keys into it, reads the screen, and waits for
+ * the command's exit code. Every wait is bounded; disposing kills the
+ * tmux server and everything in it.
+ *
+ * @module
+ */
+
+import { BFTP_BIN } from "./helpers.ts";
+
+/** Options for {@linkcode startTerminal}. */
+export interface TerminalOptions {
+  /**
+   * Columns.
+   *
+   * @default {100}
+   */
+  width?: number;
+  /**
+   * Rows.
+   *
+   * @default {30}
+   */
+  height?: number;
+  /** The command's working folder. */
+  cwd?: string;
+}
+
+/** A command running in a terminal. */
+export interface Terminal extends AsyncDisposable {
+  /** Types text as it is (no key names). */
+  type(text: string): Promise<void>;
+  /** Presses keys by tmux name: `Enter`, `Up`, `Tab`, `C-c`, `BSpace`... */
+  press(...keys: string[]): Promise<void>;
+  /** The screen's text, one line per row, trailing blanks dropped. */
+  screen(): Promise<string>;
+  /**
+   * Waits until the screen matches.
+   *
+   * @returns The screen.
+   */
+  waitForScreen(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Waits for the command to end and gives its exit code. */
+  exitCode(timeoutMs?: number): Promise<number>;
+}
+
+async function tmux(socket: string, args: string[]): Promise<string> {
+  const out = await new Deno.Command("tmux", {
+    args: ["-L", socket, "-f", "/dev/null", ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(`tmux ${args[0]} failed: ${new TextDecoder().decode(out.stderr)}`);
+  }
+  return new TextDecoder().decode(out.stdout);
+}
+
+function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Starts `bftp ARGS` in a new terminal.
+ *
+ * @param args The command line after `bftp`.
+ * @param options The terminal's size and working folder.
+ * @returns The terminal.
+ */
+export async function startTerminal(
+  args: string[],
+  options: TerminalOptions = {},
+): Promise<Terminal> {
+  const socket = `bftp-test-${crypto.randomUUID()}`;
+  const status = await Deno.makeTempFile({ prefix: "bftp-term-status-" });
+  const command = [BFTP_BIN, ...args].map(shellQuote).join(" ");
+  // The exit code goes to a file; the pane stays open after it so the screen can still be read.
+  // The wrapper outlives a Ctrl-C meant for the command (a handled signal is not inherited).
+  const script = `trap : INT; ${command}; echo $? > ${shellQuote(status)}; exec sleep 600`;
+  await tmux(socket, [
+    "new-session",
+    "-d",
+    "-x",
+    String(options.width ?? 100),
+    "-y",
+    String(options.height ?? 30),
+    ...(options.cwd === undefined ? [] : ["-c", options.cwd]),
+    "-e",
+    "NO_COLOR=1",
+    "sh",
+    "-c",
+    script,
+  ]);
+  const screen = async () =>
+    (await tmux(socket, ["capture-pane", "-p", "-t", "0"])).replace(/[ \t]+$/gm, "").trimEnd();
+  const dispose = async () => {
+    try {
+      await tmux(socket, ["kill-server"]);
+    } catch {
+      // Already gone.
+    }
+    await Deno.remove(status).catch(() => {});
+  };
+  return {
+    type: async (text) => void await tmux(socket, ["send-keys", "-t", "0", "-l", "--", text]),
+    press: async (...keys) => void await tmux(socket, ["send-keys", "-t", "0", ...keys]),
+    screen,
+    async waitForScreen(pattern, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (true) {
+        const text = await screen();
+        if (pattern.test(text)) return text;
+        if (Date.now() > deadline) {
+          throw new Error(`Timed out waiting for ${pattern} on the screen:\n${text}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+    async exitCode(timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (true) {
+        const text = (await Deno.readTextFile(status)).trim();
+        if (text !== "") return Number(text);
+        if (Date.now() > deadline) {
+          throw new Error(`Timed out waiting for the command to end:\n${await screen()}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+    [Symbol.asyncDispose]: dispose,
+  };
+}
