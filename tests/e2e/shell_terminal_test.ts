@@ -123,3 +123,19 @@ Deno.test("e2e: bftp shell on a terminal: Ctrl-C clears the line, and stops a tr
   equal(await term.exitCode(), 0, await term.screen());
   equal((await listNames(local.path)).length, 0);
 });
+
+Deno.test("e2e: bftp shell on a terminal exits 0 at quit or Ctrl-D after a failed command", async () => {
+  await using root = await tempDir();
+  await using server = await startServe(root.path);
+  for (const end of ["quit", "C-d"]) {
+    await using term = await startTerminal(["shell", server.url]);
+    await term.waitForScreen(/^bftp:\/>$/m);
+    await term.type("bogus\n");
+    await term.waitForScreen(/Unknown command "bogus"[^]*>$/);
+    await term.type("stat missing\n");
+    await term.waitForScreen(/not found[^]*>$/);
+    if (end === "quit") await term.type("quit\n");
+    else await term.press("C-d");
+    equal(await term.exitCode(), 0, await term.screen());
+  }
+});
