@@ -7,25 +7,12 @@
  */
 
 import { join } from "node:path";
-import { LocalIoError, UsageError } from "../errors.ts";
+import { LocalIoError, localIoError, UsageError } from "../errors.ts";
 import type { Entry } from "../protocol/messages.ts";
 import { parseFlags } from "./args.ts";
 import { formatListing } from "./format.ts";
 import { type CliIo, writeLine } from "./io.ts";
 import type { ShellCommand } from "./shell_commands.ts";
-
-function localError(what: string, path: string, e: unknown): LocalIoError {
-  const why = e instanceof Deno.errors.NotFound
-    ? "not found"
-    : e instanceof Deno.errors.NotADirectory
-    ? "not a folder"
-    : e instanceof Deno.errors.PermissionDenied
-    ? "permission denied"
-    : e instanceof Error
-    ? e.message
-    : String(e);
-  return new LocalIoError(`Cannot ${what} "${path}": ${why}`, { cause: e });
-}
 
 /**
  * Lists a local folder as entries (links are not followed); a file lists as itself.
@@ -46,7 +33,7 @@ export async function listLocal(path: string): Promise<Entry[]> {
   try {
     info = await Deno.lstat(path);
   } catch (e) {
-    throw localError("list", path, e);
+    throw localIoError("list", path, e);
   }
   if (!info.isDirectory) return [toEntry(path, info)];
   const entries: Entry[] = [];
@@ -55,9 +42,13 @@ export async function listLocal(path: string): Promise<Entry[]> {
       entries.push(toEntry(d.name, await Deno.lstat(join(path, d.name))));
     }
   } catch (e) {
-    throw localError("list", path, e);
+    throw localIoError("list", path, e);
   }
   return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function atMost(positionals: string[], max: number): void {
+  if (positionals.length > max) throw new UsageError(`Too many arguments: "${positionals[max]}"`);
 }
 
 function toEntry(name: string, info: Deno.FileInfo): Entry {
@@ -78,12 +69,12 @@ export const lcd: ShellCommand = {
   summary: "change the local folder (default: your home folder)",
   run(ctx, args) {
     const { positionals } = parseFlags(args, {});
-    if (positionals.length > 1) throw new UsageError(`Too many arguments: "${positionals[1]}"`);
+    atMost(positionals, 1);
     const path = positionals[0] ?? ctx.io.env("HOME") ?? "/";
     try {
       Deno.chdir(path);
     } catch (e) {
-      throw localError("change to", path, e);
+      throw localIoError("change to", path, e);
     }
     return Promise.resolve();
   },
@@ -97,7 +88,7 @@ export const lpwd: ShellCommand = {
   summary: "print the local folder",
   async run(ctx, args) {
     const { positionals } = parseFlags(args, {});
-    if (positionals.length > 0) throw new UsageError(`Too many arguments: "${positionals[0]}"`);
+    atMost(positionals, 0);
     await writeLine(ctx.io.stdout, Deno.cwd());
   },
 };
@@ -110,7 +101,7 @@ export const lls: ShellCommand = {
   summary: "list a local folder (default: the current one); -l long form",
   async run(ctx, args) {
     const { values, positionals } = parseFlags(args, { long: { type: "boolean", short: "l" } });
-    if (positionals.length > 1) throw new UsageError(`Too many arguments: "${positionals[1]}"`);
+    atMost(positionals, 1);
     const text = formatListing(await listLocal(positionals[0] ?? "."), values.long === true);
     if (text !== "") await writeLine(ctx.io.stdout, text);
   },
@@ -144,7 +135,7 @@ export async function runLocalCommand(io: CliIo, command: string): Promise<void>
       stderr: "inherit",
     }).spawn().status;
   } catch (e) {
-    throw localError("run", "sh", e);
+    throw localIoError("run", "sh", e);
   }
   if (!status.success) {
     throw new LocalIoError(`The command ended with exit code ${status.code}`);
