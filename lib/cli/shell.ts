@@ -202,6 +202,15 @@ function completionSources(ctx: ShellContext): CompletionSources {
   };
 }
 
+/** The terminal's width, or 80 when it cannot be told. */
+function terminalColumns(): number {
+  try {
+    return Deno.consoleSize().columns || 80;
+  } catch {
+    return 80;
+  }
+}
+
 /** The shell on a terminal: edited lines; exit 0 at the end unless the connection is lost. */
 async function interactive(state: ShellState): Promise<number> {
   const { ctx } = state;
@@ -217,7 +226,12 @@ async function interactive(state: ShellState): Promise<number> {
       `Type "help" for the commands, "quit" or Ctrl-D to end.`,
   );
   const editor = new LineEditor();
-  const term = { stdin: io.stdin, stderr: io.stderr, setRaw: io.setRaw ?? (() => {}) };
+  const term = {
+    stdin: io.stdin,
+    stderr: io.stderr,
+    setRaw: io.setRaw ?? (() => {}),
+    columns: terminalColumns,
+  };
   const completion = completionSources(ctx);
   while (!ctx.quit) {
     const prompt = `bftp:${visible(ctx.cwd)}> `;

@@ -20,6 +20,8 @@ export interface LineTerminal {
   stderr: ByteWriter;
   /** Switches the terminal's raw mode on or off. */
   setRaw(raw: boolean): void;
+  /** The terminal's width in columns (80 when absent). */
+  columns?: () => number;
 }
 
 /** What the line is read with. */
@@ -59,7 +61,8 @@ export async function readEditedLine(
   const keys = new KeyDecoder();
   const buf = new Uint8Array(4096);
   let tabs = 0;
-  const draw = () => redraw(term, prompt, editor);
+  const view = new LineView(term, prompt);
+  const draw = () => view.draw(editor);
   let stop = () => {};
   const stopped = new Promise<null>((resolve) => stop = () => resolve(null));
   options.signal?.addEventListener("abort", stop, { once: true });
@@ -72,9 +75,8 @@ export async function readEditedLine(
         : await Promise.race([term.stdin.read(buf), stopped]);
       if (options.signal?.aborted) return null;
       if (n === null) {
-        if (editor.text !== "") return editor.submit();
-        await writeText(term.stderr, "\r\n");
-        return null;
+        await view.leave("");
+        return editor.text !== "" ? editor.submit() : null;
       }
       for (const key of keys.push(buf.subarray(0, n))) {
         const result: EditResult = editor.apply(key);
@@ -84,22 +86,22 @@ export async function readEditedLine(
             await draw();
             break;
           case "submit":
-            await writeText(term.stderr, "\r\n");
+            await view.leave("");
             return editor.submit();
           case "eof":
-            await writeText(term.stderr, "\r\n");
+            await view.leave("");
             return null;
           case "interrupt":
-            await writeText(term.stderr, "^C\r\n");
+            await view.leave("^C");
             editor.reset();
             await draw();
             break;
           case "clear":
-            await writeText(term.stderr, "\x1b[H\x1b[2J");
+            await view.leave("\x1b[H\x1b[2J", "");
             await draw();
             break;
           case "complete":
-            await complete(term, options, tabs >= 2);
+            await complete(view, options, tabs >= 2);
             break;
         }
       }
@@ -110,21 +112,71 @@ export async function readEditedLine(
   }
 }
 
-/** Draws the prompt and the line, and puts the cursor where it is in the line. */
-async function redraw(term: LineTerminal, prompt: string, editor: LineEditor): Promise<void> {
-  const back = editor.afterCursor > 0 ? `\x1b[${editor.afterCursor}D` : "";
-  await writeText(term.stderr, `\r${prompt}${editor.text}\x1b[K${back}`);
+const up = (rows: number) => (rows > 0 ? `\x1b[${rows}A` : "");
+const down = (rows: number) => (rows > 0 ? `\x1b[${rows}B` : "");
+
+/**
+ * The prompt and the line on the screen, over as many rows as they need
+ * when they are wider than the terminal; redrawn in place.
+ */
+class LineView {
+  readonly term: LineTerminal;
+  readonly #prompt: string;
+  readonly #promptLength: number;
+  /** The cursor's row and the last row of the line, counted from the prompt's row. */
+  #row = 0;
+  #lastRow = 0;
+  /** The column where the line ends. */
+  #endColumn = 0;
+
+  constructor(term: LineTerminal, prompt: string) {
+    this.term = term;
+    this.#prompt = prompt;
+    this.#promptLength = Array.from(prompt).length;
+  }
+
+  /** Draws the prompt and the line, and puts the cursor where it is in the line. */
+  async draw(editor: LineEditor): Promise<void> {
+    const width = Math.max(1, this.term.columns?.() ?? 80);
+    const end = this.#promptLength + Array.from(editor.text).length;
+    const at = this.#promptLength + Array.from(editor.beforeCursor).length;
+    let out = `${up(this.#row)}\r${this.#prompt}${editor.text}\x1b[J`;
+    // A line that fills its last row leaves the cursor there, waiting to wrap: go to the next row.
+    if (end > 0 && end % width === 0) out += "\r\n";
+    this.#lastRow = Math.floor(end / width);
+    this.#endColumn = end % width;
+    this.#row = Math.floor(at / width);
+    const column = at % width;
+    out += `${up(this.#lastRow - this.#row)}\r${column > 0 ? `\x1b[${column}C` : ""}`;
+    await writeText(this.term.stderr, out);
+  }
+
+  /**
+   * Goes below the line, writing `text` at its end, then `after` (a new line by default).
+   *
+   * @param text What to show after the line (`^C`), or a sequence.
+   * @param after What ends it.
+   */
+  async leave(text: string, after = "\r\n"): Promise<void> {
+    const right = this.#endColumn > 0 ? `\x1b[${this.#endColumn}C` : "";
+    await writeText(
+      this.term.stderr,
+      `${down(this.#lastRow - this.#row)}\r${right}${text}${after}`,
+    );
+    this.#row = 0;
+    this.#lastRow = 0;
+  }
 }
 
 /**
  * Tab: completes the word at the cursor as far as every candidate agrees;
  * on a second Tab with nothing more to add, lists the candidates.
  */
-async function complete(term: LineTerminal, options: ReadLineOptions, list: boolean) {
+async function complete(view: LineView, options: ReadLineOptions, list: boolean) {
   const { editor } = options;
   const { typed, candidates } = await completeWord(editor.beforeCursor, options.completion);
   if (candidates.length === 0) {
-    await writeText(term.stderr, "\x07");
+    await writeText(view.term.stderr, "\x07");
     return;
   }
   const common = commonPrefix(candidates);
@@ -138,10 +190,10 @@ async function complete(term: LineTerminal, options: ReadLineOptions, list: bool
     editor.insert(replacement);
   } else if (list) {
     const names = candidates.map((c) => visible(c.slice(c.lastIndexOf("/", c.length - 2) + 1)));
-    await writeText(term.stderr, `\r\n${names.join("  ")}\r\n`);
+    await view.leave("", `\r\n${names.join("  ")}\r\n`);
   } else {
-    await writeText(term.stderr, "\x07");
+    await writeText(view.term.stderr, "\x07");
     return;
   }
-  await redraw(term, options.prompt, editor);
+  await view.draw(editor);
 }

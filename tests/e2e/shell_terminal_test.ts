@@ -139,3 +139,24 @@ Deno.test("e2e: bftp shell on a terminal exits 0 at quit or Ctrl-D after a faile
     equal(await term.exitCode(), 0, await term.screen());
   }
 });
+
+Deno.test("e2e: bftp shell on a narrow terminal edits a line longer than a row in place", async () => {
+  await using root = await tempDir();
+  const name = "a-very-long-file-name-for-wrapping.txt";
+  await Deno.writeTextFile(root.join(name), "four");
+  await using server = await startServe(root.path);
+  await using term = await startTerminal(["shell", server.url], { width: 30 });
+  await term.waitForScreen(/^bftp:\/>$/m);
+  // 8 + 43 characters: two rows. Editing at the start redraws both without a second prompt.
+  await term.type(`stat ${name}`);
+  await term.press("Home");
+  await term.type("x");
+  await term.waitForScreen(/^bftp:\/> xstat a-very-long-file\n-name-for-wrapping\.txt$/m);
+  await term.press("C-a", "DC", "End", "Left", "Right", "Enter");
+  const screen = await term.waitForScreen(/^size: 4$/m);
+  const typed = screen.slice(0, screen.indexOf("path:"));
+  equal(typed.split("\n").filter((l) => l.startsWith("bftp:/>")).length, 1, screen);
+  ok(screen.includes(`bftp:/> stat a-very-long-file-\nname-for-wrapping.txt\n`), screen);
+  await term.press("C-d");
+  equal(await term.exitCode(), 0, await term.screen());
+});
