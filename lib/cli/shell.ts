@@ -32,6 +32,7 @@ import {
 import { type CompletionSources } from "./completion.ts";
 import { visible } from "./format.ts";
 import { LineEditor } from "./line_editor.ts";
+import { appendHistory, historyPath, loadHistory } from "./history.ts";
 import { listLocal, runLocalCommand } from "./shell_local.ts";
 import { readEditedLine } from "./shell_terminal.ts";
 import type { Entry } from "../protocol/messages.ts";
@@ -225,7 +226,8 @@ async function interactive(state: ShellState): Promise<number> {
     }${server}. ` +
       `Type "help" for the commands, "quit" or Ctrl-D to end.`,
   );
-  const editor = new LineEditor();
+  const historyFile = historyPath(io.env);
+  const editor = new LineEditor(historyFile === undefined ? [] : await loadHistory(historyFile));
   const term = {
     stdin: io.stdin,
     stderr: io.stderr,
@@ -235,9 +237,13 @@ async function interactive(state: ShellState): Promise<number> {
   const completion = completionSources(ctx);
   while (!ctx.quit) {
     const prompt = `bftp:${visible(ctx.cwd)}> `;
+    const known = editor.history.length;
     const line = await readEditedLine(term, { prompt, editor, completion, signal: io.signal });
     if (io.signal.aborted) throw new ConnectionError("Interrupted: the session is closed");
     if (line === null) break;
+    if (historyFile !== undefined && editor.history.length > known) {
+      await appendHistory(historyFile, line);
+    }
     try {
       await runTyped(state, line);
     } catch (e) {

@@ -160,3 +160,29 @@ Deno.test("e2e: bftp shell on a narrow terminal edits a line longer than a row i
   await term.press("C-d");
   equal(await term.exitCode(), 0, await term.screen());
 });
+
+Deno.test("e2e: bftp shell keeps its history in $HOME/.bftp_history, for the next session's Up", async () => {
+  await using root = await tempDir();
+  await using home = await tempDir();
+  await using server = await startServe(root.path);
+  {
+    await using term = await startTerminal(["shell", server.url], { home: home.path });
+    await term.waitForScreen(/^bftp:\/>$/m);
+    await term.type("mkdir kept\n");
+    await term.waitForScreen(/> mkdir kept\nbftp:\/>$/);
+    await term.type("quit\n");
+    equal(await term.exitCode(), 0, await term.screen());
+  }
+  equal(await Deno.readTextFile(home.join(".bftp_history")), "mkdir kept\nquit\n");
+  equal((await Deno.stat(home.join(".bftp_history"))).mode! & 0o777, 0o600);
+  await using term = await startTerminal(["shell", server.url], { home: home.path });
+  await term.waitForScreen(/^bftp:\/>$/m);
+  await term.press("Up", "Up");
+  await term.waitForScreen(/^bftp:\/> mkdir kept$/m);
+  await term.press("C-u");
+  await term.type("ls\n");
+  await term.waitForScreen(/^kept\/$/m);
+  await term.press("C-d");
+  equal(await term.exitCode(), 0, await term.screen());
+  equal(await Deno.readTextFile(home.join(".bftp_history")), "mkdir kept\nquit\nls\n");
+});

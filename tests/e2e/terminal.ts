@@ -26,6 +26,12 @@ export interface TerminalOptions {
   height?: number;
   /** The command's working folder. */
   cwd?: string;
+  /**
+   * The home folder (for the shell's history file).
+   *
+   * @default {a new empty folder, removed at the end}
+   */
+  home?: string;
 }
 
 /** A command running in a terminal. */
@@ -76,6 +82,9 @@ export async function startTerminal(
 ): Promise<Terminal> {
   const socket = `bftp-test-${crypto.randomUUID()}`;
   const status = await Deno.makeTempFile({ prefix: "bftp-term-status-" });
+  // Never the user's own home: what the command keeps there stays in the test.
+  const ownHome = options.home === undefined ? await Deno.makeTempDir() : undefined;
+  const home = options.home ?? ownHome!;
   const command = [BFTP_BIN, ...args].map(shellQuote).join(" ");
   // The exit code goes to a file; the pane stays open after it so the screen can still be read.
   // The wrapper outlives a Ctrl-C meant for the command (a handled signal is not inherited).
@@ -90,6 +99,8 @@ export async function startTerminal(
     ...(options.cwd === undefined ? [] : ["-c", options.cwd]),
     "-e",
     "NO_COLOR=1",
+    "-e",
+    `HOME=${home}`,
     "sh",
     "-c",
     script,
@@ -103,6 +114,7 @@ export async function startTerminal(
       // Already gone.
     }
     await Deno.remove(status).catch(() => {});
+    if (ownHome !== undefined) await Deno.remove(ownHome, { recursive: true });
   };
   return {
     type: async (text) => void await tmux(socket, ["send-keys", "-t", "0", "-l", "--", text]),
