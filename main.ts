@@ -16,7 +16,10 @@ function syncWriter(file: typeof Deno.stdout) {
   return { write: (p: Uint8Array) => Promise.resolve(file.writeSync(p)) };
 }
 
-function makeIo(signal: AbortSignal, trapInterrupt: (handler: (() => void) | null) => void): CliIo {
+function makeIo(
+  signal: AbortSignal,
+  trapInterrupt: (handler: (() => boolean) | null) => void,
+): CliIo {
   const stdinIsTerminal = Deno.stdin.isTerminal();
   return {
     ...(stdinIsTerminal ? { setRaw: (raw: boolean) => Deno.stdin.setRaw(raw) } : {}),
@@ -77,8 +80,10 @@ async function main(args: string[]): Promise<number> {
   };
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   // A command may take Ctrl-C for itself (the shell, during a transfer); SIGTERM always stops.
-  let trap: (() => void) | null = null;
-  const interrupt = () => trap === null ? stop() : trap();
+  let trap: (() => boolean) | null = null;
+  const interrupt = () => {
+    if (trap === null || !trap()) stop();
+  };
   const listenerOf = (s: Deno.Signal) => s === "SIGINT" ? interrupt : stop;
   for (const s of signals) Deno.addSignalListener(s, listenerOf(s));
   try {

@@ -29,9 +29,10 @@ export interface CliIo {
   setRaw?: (raw: boolean) => void;
   /**
    * Sends Ctrl-C to `handler` instead of stopping the command (`null` undoes
-   * it): how `bftp shell` stops one transfer and keeps the session.
+   * it): how `bftp shell` stops one transfer and keeps the session. When the
+   * handler returns `false`, Ctrl-C stops the command as usual after all.
    */
-  trapInterrupt?: (handler: (() => void) | null) => void;
+  trapInterrupt?: (handler: (() => boolean) | null) => void;
 }
 
 const encoder = new TextEncoder();

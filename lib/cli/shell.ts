@@ -171,9 +171,12 @@ async function runTyped(state: ShellState, line: string): Promise<void> {
   // A local command gets Ctrl-C itself, from the terminal.
   const local = line.trimStart().startsWith("!");
   ctx.io.trapInterrupt?.(() => {
-    if (local || cut) return;
+    if (local) return true;
+    // A second Ctrl-C, when the first did not end the command, ends the shell.
+    if (cut) return false;
     cut = true;
     ctx.client.close();
+    return true;
   });
   try {
     await runLine(ctx, line);
@@ -293,18 +296,19 @@ export const shellCommand: Command = {
     });
     if (positionals.length !== 1) throw new UsageError("Expected exactly one URL");
     const open = () => openSession(positionals[0]!, io, values);
-    const state: ShellState = { session: await open(), open, ctx: undefined! };
+    const session = await open();
+    const ctx: ShellContext = {
+      client: session.client,
+      io,
+      progress: progressFor(io, values.quiet === true),
+      cwd: "/",
+      quit: false,
+    };
+    const state: ShellState = { session, open, ctx };
     try {
-      const { client, url } = state.session;
-      state.ctx = {
-        client,
-        io,
-        progress: progressFor(io, values.quiet === true),
-        // A session starts at the root: only another folder needs a CD.
-        cwd: url.path === "/" ? "/" : await client.cd(url.path),
-        quit: false,
-      };
-      return io.stdinIsTerminal ? await interactive(state) : await scripted(state.ctx);
+      // A session starts at the root: only another folder needs a CD.
+      if (session.url.path !== "/") ctx.cwd = await ctx.client.cd(session.url.path);
+      return io.stdinIsTerminal ? await interactive(state) : await scripted(ctx);
     } finally {
       await state.session.close();
     }
