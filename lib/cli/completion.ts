@@ -38,6 +38,9 @@ export interface Completion {
 /** The commands whose arguments (or first argument) are local paths. */
 const LOCAL_FIRST = new Set(["lcd", "lls", "put"]);
 
+/** The commands that take only folders. */
+const FOLDERS_ONLY = new Set(["cd", "lcd", "mkdir", "rmdir"]);
+
 /**
  * Finds what the word before the cursor may complete to.
  *
@@ -89,8 +92,9 @@ export async function completeWord(
     return { typed, candidates: [] };
   }
   const candidates = entries
+    .filter((e) => e.name.startsWith(prefix) && (e.dir || !FOLDERS_ONLY.has(command)))
     // A name a terminal would act on is not typed into the line.
-    .filter((e) => e.name.startsWith(prefix) && visible(e.name) === e.name.replace(/\\/g, "\\\\"))
+    .filter((e) => visible(e.name) === e.name.replace(/\\/g, "\\\\"))
     .map((e) => dir + e.name + (e.dir ? "/" : ""))
     .sort();
   return { typed, candidates };

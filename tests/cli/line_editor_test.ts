@@ -105,7 +105,9 @@ Deno.test("completeWord: commands first, then remote or local names; escaped wor
   deepEqual((await completeWord("put h", sources)).candidates, ["here.txt"]);
   deepEqual((await completeWord("put here.txt s", sources)).candidates, ["sub/"]);
   deepEqual((await completeWord("lls h", sources)).candidates, ["here.txt"]);
-  deepEqual(asked, ["remote sub/", "remote ", "local ", "remote ", "local "]);
+  // cd and rmdir take folders only.
+  deepEqual((await completeWord("cd ", sources)).candidates, ["sub/"]);
+  deepEqual(asked, ["remote sub/", "remote ", "local ", "remote ", "local ", "remote "]);
   equal((await completeWord("get my\\ f", sources)).typed, "my\\ f");
   equal(commonPrefix(["abc", "abd", "ab"]), "ab");
   deepEqual(splitCommandLine(`get ${escapeWord(`it's "a" \\ #1`)}`), ["get", `it's "a" \\ #1`]);
