@@ -34,7 +34,7 @@ import { visible } from "./format.ts";
 import { LineEditor } from "./line_editor.ts";
 import { appendHistory, historyPath, loadHistory } from "./history.ts";
 import { listLocal, runLocalCommand } from "./shell_local.ts";
-import { readEditedLine } from "./shell_terminal.ts";
+import { readEditedLine, TerminalKeys } from "./shell_terminal.ts";
 import type { Entry } from "../protocol/messages.ts";
 import { splitCommandLine } from "./shell_parse.ts";
 
@@ -238,10 +238,17 @@ async function interactive(state: ShellState): Promise<number> {
     columns: terminalColumns,
   };
   const completion = completionSources(ctx);
+  const keys = new TerminalKeys();
   while (!ctx.quit) {
     const prompt = `bftp:${visible(ctx.cwd)}> `;
     const known = editor.history.length;
-    const line = await readEditedLine(term, { prompt, editor, completion, signal: io.signal });
+    const line = await readEditedLine(term, {
+      prompt,
+      editor,
+      completion,
+      keys,
+      signal: io.signal,
+    });
     if (io.signal.aborted) throw new ConnectionError("Interrupted: the session is closed");
     if (line === null) break;
     if (historyFile !== undefined && editor.history.length > known) {

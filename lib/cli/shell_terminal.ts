@@ -8,7 +8,7 @@
 
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import { writeText } from "./io.ts";
-import { type EditResult, KeyDecoder, LineEditor } from "./line_editor.ts";
+import { type EditResult, type Key, KeyDecoder, type LineEditor } from "./line_editor.ts";
 import { commonPrefix, completeWord, type CompletionSources, escapeWord } from "./completion.ts";
 import { visible } from "./format.ts";
 
@@ -32,8 +32,21 @@ export interface ReadLineOptions {
   editor: LineEditor;
   /** Where Tab completion looks. */
   completion: CompletionSources;
+  /** The keys read and not used yet, kept from line to line. */
+  keys: TerminalKeys;
   /** Ends the wait for a key (the line reads as `null`). */
   signal?: AbortSignal;
+}
+
+/**
+ * The keys read from a terminal and not used yet: what follows the Enter
+ * of a paste of several lines waits for the next prompt.
+ */
+export class TerminalKeys {
+  /** Turns bytes into keys. */
+  readonly decoder: KeyDecoder = new KeyDecoder();
+  /** Keys decoded and not used yet, oldest first. */
+  readonly queue: Key[] = [];
 }
 
 /**
@@ -45,71 +58,94 @@ export interface ReadLineOptions {
  *
  * @example
  * ```ts ignore
- * import { readEditedLine } from "./shell_terminal.ts";
+ * import { readEditedLine, TerminalKeys } from "./shell_terminal.ts";
  * import { LineEditor } from "./line_editor.ts";
  *
  * const term = { stdin: Deno.stdin, stderr: Deno.stderr, setRaw: (raw: boolean) => Deno.stdin.setRaw(raw) };
  * const completion = { commands: [], remote: () => Promise.resolve([]), local: () => Promise.resolve([]) };
- * const line = await readEditedLine(term, { prompt: "> ", editor: new LineEditor(), completion });
+ * const line = await readEditedLine(term, {
+ *   prompt: "> ",
+ *   editor: new LineEditor(),
+ *   completion,
+ *   keys: new TerminalKeys(),
+ * });
  * ```
  */
 export async function readEditedLine(
   term: LineTerminal,
   options: ReadLineOptions,
 ): Promise<string | null> {
-  const { editor, prompt } = options;
-  const keys = new KeyDecoder();
+  const { editor, prompt, keys } = options;
   const buf = new Uint8Array(4096);
   let tabs = 0;
   const view = new LineView(term, prompt);
-  const draw = () => view.draw(editor);
   let stop = () => {};
   const stopped = new Promise<null>((resolve) => stop = () => resolve(null));
   options.signal?.addEventListener("abort", stop, { once: true });
   term.setRaw(true);
   try {
-    await draw();
+    await view.draw(editor);
     while (true) {
-      const n = options.signal?.aborted
-        ? null
-        : await Promise.race([term.stdin.read(buf), stopped]);
-      if (options.signal?.aborted) return null;
-      if (n === null) {
-        await view.leave("");
-        return editor.text !== "" ? editor.submit() : null;
-      }
-      for (const key of keys.push(buf.subarray(0, n))) {
-        const result: EditResult = editor.apply(key);
-        tabs = result === "complete" ? tabs + 1 : 0;
-        switch (result) {
-          case "redraw":
-            await draw();
-            break;
-          case "submit":
-            await view.leave("");
-            return editor.submit();
-          case "eof":
-            await view.leave("");
-            return null;
-          case "interrupt":
-            await view.leave("^C");
-            editor.reset();
-            await draw();
-            break;
-          case "clear":
-            await view.leave("\x1b[H\x1b[2J", "");
-            await draw();
-            break;
-          case "complete":
-            await complete(view, options, tabs >= 2);
-            break;
+      const key = keys.queue.shift();
+      if (key === undefined) {
+        const n = options.signal?.aborted
+          ? null
+          : await Promise.race([term.stdin.read(buf), stopped]);
+        if (options.signal?.aborted) return null;
+        if (n === null) {
+          await view.leave("");
+          return editor.text !== "" ? editor.submit() : null;
         }
+        keys.queue.push(...keys.decoder.push(buf.subarray(0, n)));
+        continue;
       }
+      const result = editor.apply(key);
+      tabs = result === "complete" ? tabs + 1 : 0;
+      const line = await act(view, options, result, tabs >= 2);
+      if (line !== undefined) return line;
     }
   } finally {
     term.setRaw(false);
     options.signal?.removeEventListener("abort", stop);
   }
+}
+
+/**
+ * Does what a key asks on the screen.
+ *
+ * @returns The line at Enter, `null` at the end of input, `undefined` to go on.
+ */
+async function act(
+  view: LineView,
+  options: ReadLineOptions,
+  result: EditResult,
+  secondTab: boolean,
+): Promise<string | null | undefined> {
+  const { editor } = options;
+  switch (result) {
+    case "redraw":
+      await view.draw(editor);
+      break;
+    case "submit":
+      await view.leave("");
+      return editor.submit();
+    case "eof":
+      await view.leave("");
+      return null;
+    case "interrupt":
+      await view.leave("^C");
+      editor.reset();
+      await view.draw(editor);
+      break;
+    case "clear":
+      await view.leave("\x1b[H\x1b[2J", "");
+      await view.draw(editor);
+      break;
+    case "complete":
+      await complete(view, options, secondTab);
+      break;
+  }
+  return undefined;
 }
 
 const up = (rows: number) => (rows > 0 ? `\x1b[${rows}A` : "");

@@ -186,3 +186,16 @@ Deno.test("e2e: bftp shell keeps its history in $HOME/.bftp_history, for the nex
   equal(await term.exitCode(), 0, await term.screen());
   equal(await Deno.readTextFile(home.join(".bftp_history")), "mkdir kept\nquit\nls\n");
 });
+
+Deno.test("e2e: bftp shell on a terminal runs every line of a paste, in order", async () => {
+  await using root = await tempDir();
+  await using server = await startServe(root.path);
+  await using term = await startTerminal(["shell", server.url]);
+  await term.waitForScreen(/^bftp:\/>$/m);
+  // One write: the lines after the first arrive with it and wait for their prompt.
+  await term.type("mkdir a\nmkdir b\nls\n");
+  const screen = await term.waitForScreen(/^a\/\nb\/\nbftp:\/>$/m);
+  ok(/> mkdir a\n.*> mkdir b\n.*> ls\n/.test(screen), screen);
+  await term.press("C-d");
+  equal(await term.exitCode(), 0, await term.screen());
+});
