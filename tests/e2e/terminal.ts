@@ -8,6 +8,7 @@
  * @module
  */
 
+import { join } from "node:path";
 import { BFTP_BIN } from "./helpers.ts";
 
 /** Options for {@linkcode startTerminal}. */
@@ -54,7 +55,7 @@ export interface Terminal extends AsyncDisposable {
 
 async function tmux(socket: string, args: string[]): Promise<string> {
   const out = await new Deno.Command("tmux", {
-    args: ["-L", socket, "-f", "/dev/null", ...args],
+    args: ["-S", socket, "-f", "/dev/null", ...args],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -80,11 +81,14 @@ export async function startTerminal(
   args: string[],
   options: TerminalOptions = {},
 ): Promise<Terminal> {
-  const socket = `bftp-test-${crypto.randomUUID()}`;
-  const status = await Deno.makeTempFile({ prefix: "bftp-term-status-" });
+  // The tmux server's socket and the exit code live in a folder of the test's own.
+  const dir = await Deno.makeTempDir({ prefix: "bftp-term-" });
+  const socket = join(dir, "tmux.sock");
+  const status = join(dir, "status");
+  await Deno.writeTextFile(status, "");
   // Never the user's own home: what the command keeps there stays in the test.
-  const ownHome = options.home === undefined ? await Deno.makeTempDir() : undefined;
-  const home = options.home ?? ownHome!;
+  const home = options.home ?? join(dir, "home");
+  if (options.home === undefined) await Deno.mkdir(home);
   const command = [BFTP_BIN, ...args].map(shellQuote).join(" ");
   // The exit code goes to a file; the pane stays open after it so the screen can still be read.
   // The wrapper outlives a Ctrl-C meant for the command (a handled signal is not inherited).
@@ -113,8 +117,7 @@ export async function startTerminal(
     } catch {
       // Already gone.
     }
-    await Deno.remove(status).catch(() => {});
-    if (ownHome !== undefined) await Deno.remove(ownHome, { recursive: true });
+    await Deno.remove(dir, { recursive: true });
   };
   return {
     type: async (text) => void await tmux(socket, ["send-keys", "-t", "0", "-l", "--", text]),
