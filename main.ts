@@ -17,9 +17,14 @@ function syncWriter(file: typeof Deno.stdout) {
   return { write: (p: Uint8Array) => Promise.resolve(file.writeSync(p)) };
 }
 
-function makeIo(signal: AbortSignal): CliIo {
+function makeIo(
+  signal: AbortSignal,
+  trapInterrupt: (handler: (() => boolean) | null) => void,
+): CliIo {
   const stdinIsTerminal = Deno.stdin.isTerminal();
   return {
+    ...(stdinIsTerminal ? { setRaw: (raw: boolean) => Deno.stdin.setRaw(raw) } : {}),
+    trapInterrupt,
     // A pipe or file is read ahead on a thread (started by the first read); a terminal as it is.
     stdin: stdinIsTerminal ? Deno.stdin : new ThreadedStdinReader(),
     stdout: syncWriter(Deno.stdout),
@@ -84,9 +89,15 @@ async function main(args: string[]): Promise<number> {
     Deno.unrefTimer(setTimeout(stopNow, INTERRUPT_GRACE_MS));
   };
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-  for (const s of signals) Deno.addSignalListener(s, stop);
+  // A command may take Ctrl-C for itself (the shell, during a transfer); SIGTERM always stops.
+  let trap: (() => boolean) | null = null;
+  const interrupt = () => {
+    if (trap === null || !trap()) stop();
+  };
+  const listenerOf = (s: Deno.Signal) => s === "SIGINT" ? interrupt : stop;
+  for (const s of signals) Deno.addSignalListener(s, listenerOf(s));
   try {
-    return await command.run(rest, makeIo(controller.signal));
+    return await command.run(rest, makeIo(controller.signal, (handler) => trap = handler));
   } catch (e) {
     // Ctrl-C cut the transfer (and it cleaned up after itself): say so, not what the cut looked like.
     if (controller.signal.aborted && !(e instanceof UsageError)) {
@@ -97,7 +108,7 @@ async function main(args: string[]): Promise<number> {
     }
     throw e;
   } finally {
-    for (const s of signals) Deno.removeSignalListener(s, stop);
+    for (const s of signals) Deno.removeSignalListener(s, listenerOf(s));
   }
 }
 

@@ -6,7 +6,7 @@
  */
 
 import type { Entry } from "../protocol/messages.ts";
-import { formatBytes } from "../transfer/progress.ts";
+import { formatBytes } from "../bytes.ts";
 
 function modeString(entry: Entry): string {
   const t = entry.type === "dir"

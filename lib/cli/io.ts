@@ -27,6 +27,14 @@ export interface CliIo {
   env(name: string): string | undefined;
   /** Aborted when the process is asked to stop (SIGINT, SIGTERM). */
   signal: AbortSignal;
+  /** Switches stdin's raw mode; present only when stdin is a terminal. */
+  setRaw?: (raw: boolean) => void;
+  /**
+   * Sends Ctrl-C to `handler` instead of stopping the command (`null` undoes
+   * it): how `bftp shell` stops one transfer and keeps the session. When the
+   * handler returns `false`, Ctrl-C stops the command as usual after all.
+   */
+  trapInterrupt?: (handler: (() => boolean) | null) => void;
 }
 
 const encoder = new TextEncoder();

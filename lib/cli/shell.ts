@@ -14,10 +14,29 @@ import type { BftpClient } from "../client/client.ts";
 import { formatHostPort } from "../client/url.ts";
 import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
-import { type CliIo, errorLine, writeLine, writeText } from "./io.ts";
+import { type CliIo, errorLine, writeLine } from "./io.ts";
 import { endProgressLines } from "./progress.ts";
-import { CONNECTION_FLAGS, CONNECTION_HELP, openSession, progressFor } from "./session.ts";
-import { findShellCommand, shellCommandHelp, type ShellContext } from "./shell_commands.ts";
+import {
+  CONNECTION_FLAGS,
+  CONNECTION_HELP,
+  openSession,
+  progressFor,
+  type Session,
+} from "./session.ts";
+import {
+  findShellCommand,
+  SHELL_COMMANDS,
+  shellCommandHelp,
+  shellCommandList,
+  type ShellContext,
+} from "./shell_commands.ts";
+import { type CompletionSources } from "./completion.ts";
+import { visible } from "./format.ts";
+import { LineEditor } from "./line_editor.ts";
+import { appendHistory, historyPath, loadHistory } from "./history.ts";
+import { listLocal, runLocalCommand } from "./shell_local.ts";
+import { readEditedLine, TerminalKeys } from "./shell_terminal.ts";
+import type { Entry } from "../protocol/messages.ts";
 import { splitCommandLine } from "./shell_parse.ts";
 
 /** The longest command line accepted, in bytes. */
@@ -28,21 +47,26 @@ const HELP = `Usage: bftp shell URL [-q]
 Opens one session with the server at URL, starts in URL's folder, and runs
 commands typed on stdin, one per line, on that same session:
 
-  ls [-l] [--json] [PATH]     cd [PATH]        pwd
-  get [-r] REMOTE [LOCAL|-]   put [-r] LOCAL [REMOTE]
-  rm PATH...   mkdir [-p] PATH...   rmdir PATH...   mv FROM TO
-  stat [--json] PATH          hash PATH...     help [COMMAND]   quit
+${shellCommandList()}
 
 Remote paths are relative to the current folder on the server (cd changes
-it); local paths to the folder bftp runs in. Quote names with spaces ("a b",
-'a b' or a\\ b); # starts a comment. "put -" is refused: stdin carries the
-commands. On a terminal there is a prompt on stderr; from a pipe, the lines
-are a script:
+it); local paths to the local folder (lcd changes it). Quote names with
+spaces ("a b", 'a b' or a\\ b); # starts a comment. "put -" is refused:
+stdin carries the commands.
+
+On a terminal there is a prompt on stderr, with line editing (arrows,
+Home/End, Ctrl-A/E/U/K/W), a history (Up/Down) and Tab completion of
+commands and remote names (Tab twice lists them). Ctrl-C clears the line,
+or stops the command running (a transfer is cut and cleaned up; the
+session goes on). The shell ends at "quit" or Ctrl-D, with exit code 0
+unless the connection was lost (4).
+
+From a pipe, the lines are a script:
 
   printf 'cd docs\\npwd\\nls\\n' | bftp shell bftp://127.0.0.1:2121/
 
 A failed command prints "bftp: MESSAGE" on stderr and the shell goes on.
-The shell ends at "quit" or end of input. Exit code: 0 when every command
+A script ends at "quit" or end of input. Exit code: 0 when every command
 succeeded, else the exit code of the last command that failed; 4 at once
 when the connection is lost (the rest of the script is not run).
 
@@ -88,7 +112,13 @@ async function stillConnected(client: BftpClient): Promise<boolean> {
   }
 }
 
-async function runLine(ctx: ShellContext, words: string[]): Promise<void> {
+async function runLine(ctx: ShellContext, line: string): Promise<void> {
+  if (line.trimStart().startsWith("!")) {
+    await runLocalCommand(ctx.io, line.trimStart().slice(1));
+    return;
+  }
+  const words = splitCommandLine(line);
+  if (words.length === 0) return;
   const [name, ...args] = words as [string, ...string[]];
   const command = findShellCommand(name);
   if (!command) throw new UsageError(`Unknown command "${name}" (type "help")`);
@@ -108,6 +138,163 @@ async function runLine(ctx: ShellContext, words: string[]): Promise<void> {
   }
 }
 
+/** The shell's session, which Ctrl-C during a command replaces with a new one. */
+interface ShellState {
+  ctx: ShellContext;
+  session: Session;
+  /** Opens a new session with the same server and options. */
+  open(): Promise<Session>;
+}
+
+/**
+ * Prints a failed command's error line.
+ *
+ * @returns Whether the connection is lost (the shell must stop).
+ */
+async function report(ctx: ShellContext, e: unknown): Promise<boolean> {
+  if (!(e instanceof BftpError)) throw e;
+  // A failed transfer's progress line stops and ends before the message.
+  const progressLine = endProgressLines();
+  if (progressLine !== "") await writeLine(ctx.io.stderr, progressLine);
+  await writeLine(ctx.io.stderr, errorLine(e.message));
+  if (ctx.io.signal.aborted) throw new ConnectionError("Interrupted: the session is closed");
+  if (e instanceof RemoteError || e instanceof UsageError) return false;
+  if (await stillConnected(ctx.client)) return false;
+  await writeLine(ctx.io.stderr, "bftp: The connection to the server is lost: stopping");
+  return true;
+}
+
+/**
+ * Runs one typed line with Ctrl-C routed to it: Ctrl-C closes the
+ * connection (a transfer cannot be cut otherwise, and cleans up after
+ * itself), and a new session is opened in the same folder.
+ */
+async function runTyped(state: ShellState, line: string): Promise<void> {
+  const { ctx } = state;
+  let cut = false;
+  // A local command gets Ctrl-C itself, from the terminal.
+  const local = line.trimStart().startsWith("!");
+  ctx.io.trapInterrupt?.(() => {
+    if (local) return true;
+    // A second Ctrl-C, when the first did not end the command, ends the shell.
+    if (cut) return false;
+    cut = true;
+    ctx.client.close();
+    return true;
+  });
+  try {
+    await runLine(ctx, line);
+  } catch (e) {
+    if (!cut) throw e;
+  } finally {
+    ctx.io.trapInterrupt?.(null);
+  }
+  if (!cut) return;
+  // The progress line (and the terminal's ^C) end here.
+  if (ctx.io.stderrIsTerminal) await writeLine(ctx.io.stderr, "");
+  await state.session.close();
+  state.session = await state.open();
+  ctx.client = state.session.client;
+  ctx.cwd = await ctx.client.cd(ctx.cwd);
+  throw new BftpError("INTERRUPTED", "Interrupted (the session goes on)");
+}
+
+/** Where Tab completion looks: the commands, and folders on the server and here. */
+function completionSources(ctx: ShellContext): CompletionSources {
+  const toNames = (entries: Entry[]) =>
+    entries.map((e) => ({ name: e.name, dir: e.type === "dir" }));
+  return {
+    commands: SHELL_COMMANDS.map((c) => c.name),
+    remote: async (dir) => toNames(await ctx.client.list(dir === "" ? "." : dir)),
+    local: async (dir) => toNames(await listLocal(dir === "" ? "." : dir)),
+  };
+}
+
+/** The terminal's width, or 80 when it cannot be told. */
+function terminalColumns(): number {
+  try {
+    return Deno.consoleSize().columns || 80;
+  } catch {
+    return 80;
+  }
+}
+
+/** The shell on a terminal: edited lines; exit 0 at the end unless the connection is lost. */
+async function interactive(state: ShellState): Promise<number> {
+  const { ctx } = state;
+  const { io } = ctx;
+  const server = typeof ctx.client.hello.server === "string"
+    ? ` (${visible(ctx.client.hello.server)})`
+    : "";
+  await writeLine(
+    io.stderr,
+    `Connected to ${
+      formatHostPort(state.session.url.hostname, state.session.url.port)
+    }${server}. ` +
+      `Type "help" for the commands, "quit" or Ctrl-D to end.`,
+  );
+  const historyFile = historyPath(io.env);
+  const editor = new LineEditor(historyFile === undefined ? [] : await loadHistory(historyFile));
+  const term = {
+    stdin: io.stdin,
+    stderr: io.stderr,
+    setRaw: io.setRaw ?? (() => {}),
+    columns: terminalColumns,
+  };
+  const completion = completionSources(ctx);
+  const keys = new TerminalKeys();
+  while (!ctx.quit) {
+    const prompt = `bftp:${visible(ctx.cwd)}> `;
+    const known = editor.history.length;
+    const line = await readEditedLine(term, {
+      prompt,
+      editor,
+      completion,
+      keys,
+      signal: io.signal,
+    });
+    if (io.signal.aborted) throw new ConnectionError("Interrupted: the session is closed");
+    if (line === null) break;
+    if (historyFile !== undefined && editor.history.length > known) {
+      await appendHistory(historyFile, line);
+    }
+    try {
+      await runTyped(state, line);
+    } catch (e) {
+      if (await report(ctx, e)) return EXIT_CODES.CONNECTION;
+    }
+  }
+  return 0;
+}
+
+/** The shell from a pipe: a script; the exit code of the last command that failed. */
+async function scripted(ctx: ShellContext): Promise<number> {
+  const { io } = ctx;
+  const reader = new BufferedReader(io.stdin);
+  let interrupted: () => void = () => {};
+  const interruption = new Promise<null>((resolve) => {
+    interrupted = () => resolve(null);
+    io.signal.addEventListener("abort", interrupted, { once: true });
+  });
+  let exitCode = 0;
+  try {
+    while (!ctx.quit) {
+      const line = await Promise.race([nextLine(reader), interruption]);
+      if (io.signal.aborted) throw new ConnectionError("Interrupted: the session is closed");
+      if (line === null) break;
+      try {
+        await runLine(ctx, line);
+      } catch (e) {
+        if (await report(ctx, e)) return EXIT_CODES.CONNECTION;
+        exitCode = (e as BftpError).exitCode;
+      }
+    }
+  } finally {
+    io.signal.removeEventListener("abort", interrupted);
+  }
+  return exitCode;
+}
+
 /** The `shell` subcommand. */
 export const shellCommand: Command = {
   name: "shell",
@@ -119,68 +306,22 @@ export const shellCommand: Command = {
       quiet: { type: "boolean", short: "q" },
     });
     if (positionals.length !== 1) throw new UsageError("Expected exactly one URL");
-    const interactive = io.stdinIsTerminal;
-    const session = await openSession(positionals[0]!, io, values);
+    const open = () => openSession(positionals[0]!, io, values);
+    const session = await open();
+    const ctx: ShellContext = {
+      client: session.client,
+      io,
+      progress: progressFor(io, values.quiet === true),
+      cwd: "/",
+      quit: false,
+    };
+    const state: ShellState = { session, open, ctx };
     try {
-      const { client, url } = session;
-      const ctx: ShellContext = {
-        client,
-        io,
-        progress: progressFor(io, values.quiet === true),
-        // A session starts at the root: only another folder needs a CD.
-        cwd: url.path === "/" ? "/" : await client.cd(url.path),
-        quit: false,
-      };
-      if (interactive) {
-        const server = typeof client.hello.server === "string" ? ` (${client.hello.server})` : "";
-        await writeLine(
-          io.stderr,
-          `Connected to ${formatHostPort(url.hostname, url.port)}${server}. Type "help" for ` +
-            `the commands, "quit" or Ctrl-D to end.`,
-        );
-      }
-      const reader = new BufferedReader(io.stdin);
-      let interrupted: () => void = () => {};
-      const interruption = new Promise<null>((resolve) => {
-        interrupted = () => resolve(null);
-        io.signal.addEventListener("abort", interrupted, { once: true });
-      });
-      let exitCode = 0;
-      try {
-        while (!ctx.quit) {
-          if (interactive) await writeText(io.stderr, `bftp:${ctx.cwd}> `);
-          const line = await Promise.race([nextLine(reader), interruption]);
-          if (io.signal.aborted) throw new ConnectionError("Interrupted: the session is closed");
-          if (line === null) {
-            if (interactive) await writeText(io.stderr, "\n");
-            break;
-          }
-          try {
-            const words = splitCommandLine(line);
-            if (words.length > 0) await runLine(ctx, words);
-          } catch (e) {
-            if (!(e instanceof BftpError)) throw e;
-            // A failed transfer's progress line stops and ends before the message.
-            const progressLine = endProgressLines();
-            if (progressLine !== "") await writeLine(io.stderr, progressLine);
-            await writeLine(io.stderr, errorLine(e.message));
-            exitCode = e.exitCode;
-            if (io.signal.aborted) throw new ConnectionError("Interrupted: the session is closed");
-            if (
-              !(e instanceof RemoteError || e instanceof UsageError) &&
-              !(await stillConnected(client))
-            ) {
-              await writeLine(io.stderr, "bftp: The connection to the server is lost: stopping");
-              return EXIT_CODES.CONNECTION;
-            }
-          }
-        }
-      } finally {
-        io.signal.removeEventListener("abort", interrupted);
-      }
-      return exitCode;
+      // A session starts at the root: only another folder needs a CD.
+      if (session.url.path !== "/") ctx.cwd = await ctx.client.cd(session.url.path);
+      return io.stdinIsTerminal ? await interactive(state) : await scripted(ctx);
     } finally {
-      await session.close();
+      await state.session.close();
     }
   },
 };

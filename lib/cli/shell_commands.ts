@@ -22,9 +22,10 @@ import { expandRemoteGlob } from "../client/glob.ts";
 import { removeTree } from "../client/remove_tree.ts";
 import { parseFlags } from "./args.ts";
 import { skipNotice } from "./session.ts";
-import { formatListing, formatStat } from "./format.ts";
+import { formatListing, formatStat, visible } from "./format.ts";
 import { type CliIo, writeLine } from "./io.ts";
 import { downloadDestination, localKind, localSourceKind, uploadName } from "./local_paths.ts";
+import { lcd, lls, lpwd } from "./shell_local.ts";
 
 /** What a shell command works with. */
 export interface ShellContext {
@@ -111,7 +112,7 @@ const pwd: ShellCommand = {
     const { positionals } = parseFlags(args, {});
     exactly(positionals, 0, 0, "");
     ctx.cwd = await ctx.client.pwd();
-    await writeLine(ctx.io.stdout, ctx.cwd);
+    await writeLine(ctx.io.stdout, visible(ctx.cwd));
   },
 };
 
@@ -313,11 +314,7 @@ const help: ShellCommand = {
       await writeLine(ctx.io.stdout, shellCommandHelp(command));
       return;
     }
-    const width = Math.max(...SHELL_COMMANDS.map((c) => c.usage.length));
-    await writeLine(
-      ctx.io.stdout,
-      SHELL_COMMANDS.map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`).join("\n"),
-    );
+    await writeLine(ctx.io.stdout, shellCommandList());
   },
 };
 
@@ -347,9 +344,34 @@ export const SHELL_COMMANDS: readonly ShellCommand[] = [
   mv,
   stat,
   hash,
+  lcd,
+  lpwd,
+  lls,
   help,
   quit,
 ];
+
+/**
+ * The list `help` prints (and `bftp shell --help` too): one line per command.
+ *
+ * @returns `  USAGE  SUMMARY` lines, without a trailing newline.
+ *
+ * @example
+ * ```ts
+ * import { shellCommandList } from "./shell_commands.ts";
+ * import { ok } from "node:assert/strict";
+ *
+ * ok(shellCommandList().includes("  lcd [PATH]"));
+ * ```
+ */
+export function shellCommandList(): string {
+  const rows = [
+    ...SHELL_COMMANDS.map((c) => [c.usage, c.summary] as const),
+    ["!COMMAND", "run COMMAND on this machine with sh -c"] as const,
+  ];
+  const width = Math.max(...rows.map(([usage]) => usage.length));
+  return rows.map(([usage, summary]) => `  ${usage.padEnd(width)}  ${summary}`).join("\n");
+}
 
 /**
  * Finds a shell command by name or alias.

@@ -286,3 +286,40 @@ Deno.test("e2e: bftp shell get and rm take wildcards, relative to the current fo
   ok(/is not a folder: "logs\/\*\.log" names several files/.test(more.stderr), more.stderr);
   equal(await Deno.readTextFile(local.join("one.txt")), "keep.txt");
 });
+
+Deno.test("e2e: bftp shell lcd, lpwd, lls and !COMMAND work on this machine", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  await Deno.mkdir(local.join("out"));
+  await Deno.writeTextFile(local.join("out", "mine.txt"), "mine");
+  await Deno.writeTextFile(root.join("theirs.txt"), "theirs");
+  await using server = await startServe(root.path);
+  const result = await runBftp(["shell", server.url], {
+    stdin: "lcd out\nlpwd\nlls\nget theirs.txt\nlls -l\n!echo from sh; ls\n!\nlcd nope\n",
+    cwd: local.path,
+  });
+  const lines = result.stdout.split("\n");
+  equal(lines[0], await Deno.realPath(local.join("out")), result.stdout);
+  equal(lines[1], "mine.txt");
+  ok(/^-rw.* 4 .* mine\.txt$/.test(lines[2]!), lines[2]);
+  ok(/^-rw.* 6 .* theirs\.txt$/.test(lines[3]!), lines[3]);
+  deepEqual(lines.slice(4), ["from sh", "mine.txt", "theirs.txt", ""]);
+  // "!" alone is refused; a missing folder is a local error (3), the last one.
+  const errors = result.stderr.trimEnd().split("\n");
+  equal(errors.length, 2, result.stderr);
+  ok(/^bftp: Give a command after "!"/.test(errors[0]!), errors[0]);
+  ok(/^bftp: Cannot change to "nope": not found$/.test(errors[1]!), errors[1]);
+  equal(result.code, 3, result.stderr);
+});
+
+Deno.test("e2e: bftp shell --help lists what help lists in the shell", async () => {
+  await using root = await tempDir();
+  await using server = await startServe(root.path);
+  const inside = await runBftp(["shell", server.url], { stdin: "help\n" });
+  const outside = await runBftp(["shell", "--help"]);
+  equal(outside.code, 0);
+  ok(outside.stdout.includes(inside.stdout), `${outside.stdout}\n---\n${inside.stdout}`);
+  for (const name of ["lcd", "lls", "lpwd", "!COMMAND", "quit"]) {
+    ok(new RegExp(`^  ${name.replace("!", "\\!")}\\b`, "m").test(inside.stdout), name);
+  }
+});

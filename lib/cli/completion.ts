@@ -1,0 +1,152 @@
+/**
+ * Tab completion for `bftp shell`: the first word completes to a command
+ * name, the others to names in a folder on the server (or, for `lcd`, `lls`
+ * and the source of `put`, a local folder), listed when Tab is pressed.
+ *
+ * @module
+ */
+
+import { splitCommandLine } from "./shell_parse.ts";
+import { visible } from "./format.ts";
+
+/** A name in a folder, for completion. */
+export interface CompletionEntry {
+  /** The name. */
+  name: string;
+  /** Whether it is a folder (completed with a trailing `/`). */
+  dir: boolean;
+}
+
+/** Where completions come from. */
+export interface CompletionSources {
+  /** The command names. */
+  commands: readonly string[];
+  /** Lists a folder on the server (`""` is the current one). */
+  remote(dir: string): Promise<CompletionEntry[]>;
+  /** Lists a local folder (`""` is the current one). */
+  local(dir: string): Promise<CompletionEntry[]>;
+}
+
+/** The completions of the word at the cursor. */
+export interface Completion {
+  /** The word at the cursor, as typed (escapes and all). */
+  typed: string;
+  /** The whole words it may become, unescaped; folders end in `/`. */
+  candidates: string[];
+}
+
+/** The commands whose arguments (or first argument) are local paths. */
+const LOCAL_FIRST = new Set(["lcd", "lls", "put"]);
+
+/** The commands that take only folders. */
+const FOLDERS_ONLY = new Set(["cd", "lcd", "mkdir", "rmdir"]);
+
+/**
+ * Finds what the word before the cursor may complete to.
+ *
+ * @param before The line up to the cursor.
+ * @param sources The command names and the folder listings.
+ * @returns The word as typed and its candidates (none when listing fails).
+ *
+ * @example
+ * ```ts
+ * import { completeWord } from "./completion.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const sources = {
+ *   commands: ["get", "put", "pwd"],
+ *   remote: () => Promise.resolve([{ name: "docs", dir: true }, { name: "a.txt", dir: false }]),
+ *   local: () => Promise.resolve([]),
+ * };
+ * deepEqual(await completeWord("p", sources), { typed: "p", candidates: ["put", "pwd"] });
+ * deepEqual(await completeWord("get d", sources), { typed: "d", candidates: ["docs/"] });
+ * ```
+ */
+export async function completeWord(
+  before: string,
+  sources: CompletionSources,
+): Promise<Completion> {
+  const start = wordStart(before);
+  const typed = before.slice(start);
+  let earlier: string[];
+  let word: string;
+  try {
+    earlier = splitCommandLine(before.slice(0, start));
+    word = typed === "" ? "" : splitCommandLine(typed)[0] ?? "";
+  } catch {
+    return { typed, candidates: [] };
+  }
+  if (earlier.length === 0) {
+    return { typed, candidates: sources.commands.filter((c) => c.startsWith(word)) };
+  }
+  const positionals = earlier.slice(1).filter((w) => !w.startsWith("-"));
+  const command = earlier[0]!;
+  const local = LOCAL_FIRST.has(command) && (command !== "put" || positionals.length === 0);
+  const slash = word.lastIndexOf("/");
+  const dir = word.slice(0, slash + 1);
+  const prefix = word.slice(slash + 1);
+  let entries: CompletionEntry[];
+  try {
+    entries = await (local ? sources.local(dir) : sources.remote(dir));
+  } catch {
+    return { typed, candidates: [] };
+  }
+  const candidates = entries
+    .filter((e) => e.name.startsWith(prefix) && (e.dir || !FOLDERS_ONLY.has(command)))
+    // A name a terminal would act on is not typed into the line.
+    .filter((e) => visible(e.name) === e.name.replace(/\\/g, "\\\\"))
+    .map((e) => dir + e.name + (e.dir ? "/" : ""))
+    .sort();
+  return { typed, candidates };
+}
+
+/** Where the word at the end of `before` starts: after the last unescaped blank. */
+function wordStart(before: string): number {
+  let start = 0;
+  for (let i = 0; i < before.length; i++) {
+    if (before[i] === "\\") i++;
+    else if (before[i] === " " || before[i] === "\t") start = i + 1;
+  }
+  return start;
+}
+
+/**
+ * The longest prefix every word shares.
+ *
+ * @param words The words (at least one).
+ * @returns Their common prefix.
+ *
+ * @example
+ * ```ts
+ * import { commonPrefix } from "./completion.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(commonPrefix(["report-1.txt", "report-2.txt"]), "report-");
+ * ```
+ */
+export function commonPrefix(words: readonly string[]): string {
+  let prefix = words[0] ?? "";
+  for (const w of words) {
+    while (!w.startsWith(prefix)) prefix = prefix.slice(0, -1);
+  }
+  return prefix;
+}
+
+/**
+ * A word as it is typed on a command line: blanks, quotes, `#` and
+ * backslashes escaped with a backslash.
+ *
+ * @param word The word.
+ * @returns The escaped word.
+ *
+ * @example
+ * ```ts
+ * import { escapeWord } from "./completion.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(escapeWord("my file.txt"), "my\\ file.txt");
+ * ```
+ */
+export function escapeWord(word: string): string {
+  return word.replace(/[\s'"\\#]/g, "\\$&");
+}

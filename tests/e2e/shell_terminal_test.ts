@@ -1,0 +1,201 @@
+// End-to-end: `bftp shell` on a real terminal (tmux): line editing, history,
+// Tab completion, Ctrl-C, the exit code, and a hostile server's strings.
+
+import { equal, ok } from "node:assert/strict";
+import { listNames, startServe, tempDir } from "./helpers.ts";
+import { frame, stallMidBody, startScriptedBftpServer } from "./fake_bftp_server.ts";
+import { startTerminal } from "./terminal.ts";
+
+Deno.test("e2e: bftp shell on a terminal: Up recalls history, keys edit, quit after a typo exits 0", async () => {
+  await using root = await tempDir();
+  await Deno.mkdir(root.join("docs"));
+  await using server = await startServe(root.path);
+  await using term = await startTerminal(["shell", server.url]);
+  await term.waitForScreen(/^bftp:\/>$/m);
+  await term.type("pwdd");
+  await term.press("Enter");
+  await term.waitForScreen(/Unknown command "pwdd"/);
+  await term.type("cd docs");
+  await term.press("Enter");
+  await term.waitForScreen(/^bftp:\/docs>$/m);
+  // Up twice: back to the typo; Backspace fixes it.
+  await term.press("Up", "Up");
+  await term.waitForScreen(/bftp:\/docs> pwdd$/);
+  await term.press("BSpace", "Enter");
+  let screen = await term.waitForScreen(/^\/docs$/m);
+  // Left, Home, Ctrl-E, Ctrl-U, Ctrl-W and Delete edit in place.
+  await term.type("xx ls");
+  await term.press("Home", "DC", "DC", "DC", "End", "Left", "Left", "C-k");
+  screen = await term.waitForScreen(/docs>$/);
+  await term.type("ls nope junk");
+  await term.press("C-w", "C-w", "C-a", "C-e");
+  await term.type("..");
+  await term.press("Enter");
+  screen = await term.waitForScreen(/^docs\/$/m);
+  ok(!/\[A|\?\[/.test(screen), screen);
+  await term.type("quit");
+  await term.press("Enter");
+  equal(await term.exitCode(), 0, await term.screen());
+});
+
+Deno.test("e2e: bftp shell on a terminal: Tab completes commands and remote names", async () => {
+  await using root = await tempDir();
+  await Deno.mkdir(root.join("docs"));
+  for (const name of ["readme.txt", "report-1.txt", "report-2.txt", "my file.txt"]) {
+    await Deno.writeTextFile(root.join("docs", name), name);
+  }
+  await using server = await startServe(root.path);
+  await using term = await startTerminal(["shell", server.url]);
+  await term.waitForScreen(/^bftp:\/>$/m);
+  // A unique command completes with a blank after it.
+  await term.type("pw");
+  await term.press("Tab");
+  await term.type("-h");
+  await term.waitForScreen(/> pwd -h$/);
+  await term.press("Enter");
+  await term.waitForScreen(/^Usage: pwd$/m);
+  await term.type("cd do");
+  await term.press("Tab");
+  await term.waitForScreen(/> cd docs\/$/);
+  await term.press("Enter");
+  await term.waitForScreen(/^bftp:\/docs>$/m);
+  await term.type("stat rep");
+  await term.press("Tab");
+  await term.waitForScreen(/> stat report-$/);
+  await term.press("Tab", "Tab");
+  await term.waitForScreen(/^report-1\.txt {2}report-2\.txt$/m);
+  await term.press("C-u");
+  await term.type("stat my");
+  await term.press("Tab");
+  await term.waitForScreen(/> stat my\\ file\.txt$/);
+  await term.press("Enter");
+  const screen = await term.waitForScreen(/^size: 11$/m);
+  ok(/^path: my file\.txt$/m.test(screen), screen);
+  await term.press("C-d");
+  equal(await term.exitCode(), 0, await term.screen());
+});
+
+Deno.test("e2e: bftp shell on a terminal: Ctrl-C clears the line, and stops a transfer but not the session", async () => {
+  await using local = await tempDir();
+  const hostile = "\x1b]0;pwned\x07\x1b[2J";
+  let sessions = 0;
+  await using server = startScriptedBftpServer(
+    async (req, send) => {
+      if (req.op === "STAT") {
+        const entry = { name: "a.bin", type: "file", size: 1000, mtime: 0, mode: 0o644 };
+        await send(frame({ ok: true, entry }));
+      } else if (req.op === "CD" || req.op === "PWD") {
+        await send(frame({ ok: true, cwd: `/evil${hostile}` }));
+      } else if (req.op !== "QUIT") {
+        return stallMidBody(req, send);
+      }
+    },
+    frame({ ok: true, version: 1, server: `bad ${hostile}`, readOnly: false }),
+  );
+  const counting = server.requests;
+  await using term = await startTerminal(["shell", `${server.url}/evil`], {
+    cwd: local.path,
+    width: 120,
+  });
+  // The server's strings are shown escaped: the screen was neither cleared nor retitled.
+  let screen = await term.waitForScreen(/bftp:\/evil\\x1b\]0;pwned\\x07\\x1b\[2J>$/);
+  ok(screen.includes("(bad \\x1b]0;pwned\\x07\\x1b[2J)"), screen);
+  await term.type("half typed");
+  await term.press("C-c");
+  screen = await term.waitForScreen(/half typed\^C\n.*2J>$/);
+  await term.type("pwd");
+  await term.press("Enter");
+  await term.waitForScreen(/^\/evil\\x1b\]0;pwned\\x07\\x1b\[2J$/m);
+  await term.type("get a.bin");
+  await term.press("Enter");
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  equal(counting.filter((r) => r.startsWith("GET")).length, 1, counting.join());
+  await term.press("C-c");
+  screen = await term.waitForScreen(/\^C\nbftp: Interrupted \(the session goes on\)\n.*2J>$/);
+  // A new session, back in the same folder.
+  sessions = counting.filter((r) => r.startsWith("CD")).length;
+  equal(sessions, 2, counting.join());
+  await term.type("pwd");
+  await term.press("Enter");
+  screen = await term.waitForScreen(/bftp: Interrupted[^]*\n\/evil.*2J\n.*2J>$/);
+  await term.type("quit");
+  await term.press("Enter");
+  equal(await term.exitCode(), 0, await term.screen());
+  equal((await listNames(local.path)).length, 0);
+});
+
+Deno.test("e2e: bftp shell on a terminal exits 0 at quit or Ctrl-D after a failed command", async () => {
+  await using root = await tempDir();
+  await using server = await startServe(root.path);
+  for (const end of ["quit", "C-d"]) {
+    await using term = await startTerminal(["shell", server.url]);
+    await term.waitForScreen(/^bftp:\/>$/m);
+    await term.type("bogus\n");
+    await term.waitForScreen(/Unknown command "bogus"[^]*>$/);
+    await term.type("stat missing\n");
+    await term.waitForScreen(/not found[^]*>$/);
+    if (end === "quit") await term.type("quit\n");
+    else await term.press("C-d");
+    equal(await term.exitCode(), 0, await term.screen());
+  }
+});
+
+Deno.test("e2e: bftp shell on a narrow terminal edits a line longer than a row in place", async () => {
+  await using root = await tempDir();
+  const name = "a-very-long-file-name-for-wrapping.txt";
+  await Deno.writeTextFile(root.join(name), "four");
+  await using server = await startServe(root.path);
+  await using term = await startTerminal(["shell", server.url], { width: 30 });
+  await term.waitForScreen(/^bftp:\/>$/m);
+  // 8 + 43 characters: two rows. Editing at the start redraws both without a second prompt.
+  await term.type(`stat ${name}`);
+  await term.press("Home");
+  await term.type("x");
+  await term.waitForScreen(/^bftp:\/> xstat a-very-long-file\n-name-for-wrapping\.txt$/m);
+  await term.press("C-a", "DC", "End", "Left", "Right", "Enter");
+  const screen = await term.waitForScreen(/^size: 4$/m);
+  const typed = screen.slice(0, screen.indexOf("path:"));
+  equal(typed.split("\n").filter((l) => l.startsWith("bftp:/>")).length, 1, screen);
+  ok(screen.includes(`bftp:/> stat a-very-long-file-\nname-for-wrapping.txt\n`), screen);
+  await term.press("C-d");
+  equal(await term.exitCode(), 0, await term.screen());
+});
+
+Deno.test("e2e: bftp shell keeps its history in $HOME/.bftp_history, for the next session's Up", async () => {
+  await using root = await tempDir();
+  await using home = await tempDir();
+  await using server = await startServe(root.path);
+  {
+    await using term = await startTerminal(["shell", server.url], { home: home.path });
+    await term.waitForScreen(/^bftp:\/>$/m);
+    await term.type("mkdir kept\n");
+    await term.waitForScreen(/> mkdir kept\nbftp:\/>$/);
+    await term.type("quit\n");
+    equal(await term.exitCode(), 0, await term.screen());
+  }
+  equal(await Deno.readTextFile(home.join(".bftp_history")), "mkdir kept\nquit\n");
+  equal((await Deno.stat(home.join(".bftp_history"))).mode! & 0o777, 0o600);
+  await using term = await startTerminal(["shell", server.url], { home: home.path });
+  await term.waitForScreen(/^bftp:\/>$/m);
+  await term.press("Up", "Up");
+  await term.waitForScreen(/^bftp:\/> mkdir kept$/m);
+  await term.press("C-u");
+  await term.type("ls\n");
+  await term.waitForScreen(/^kept\/$/m);
+  await term.press("C-d");
+  equal(await term.exitCode(), 0, await term.screen());
+  equal(await Deno.readTextFile(home.join(".bftp_history")), "mkdir kept\nquit\nls\n");
+});
+
+Deno.test("e2e: bftp shell on a terminal runs every line of a paste, in order", async () => {
+  await using root = await tempDir();
+  await using server = await startServe(root.path);
+  await using term = await startTerminal(["shell", server.url]);
+  await term.waitForScreen(/^bftp:\/>$/m);
+  // One write: the lines after the first arrive with it and wait for their prompt.
+  await term.type("mkdir a\nmkdir b\nls\n");
+  const screen = await term.waitForScreen(/^a\/\nb\/\nbftp:\/>$/m);
+  ok(/> mkdir a\n.*> mkdir b\n.*> ls\n/.test(screen), screen);
+  await term.press("C-d");
+  equal(await term.exitCode(), 0, await term.screen());
+});
