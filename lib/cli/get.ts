@@ -9,7 +9,13 @@ import { posix } from "node:path";
 import type { TransferOptions } from "../client/client.ts";
 import { expandRemoteGlob } from "../client/glob.ts";
 import { downloadFile, downloadTree } from "../client/local.ts";
-import { type BftpError, LocalIoError, localIoError, UsageError } from "../errors.ts";
+import {
+  type BftpError,
+  LocalIoError,
+  localIoError,
+  UnexpectedEofError,
+  UsageError,
+} from "../errors.ts";
 import { parseFlags, stringFlag } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
@@ -167,10 +173,20 @@ export const getCommand: Command = {
           throw new UsageError(`Will not overwrite "${dest}", just written, with "${urlText}"`);
         }
         written.add(dest);
-        await downloadFile(client, url.path, dest, { progress, resume, preserve });
+        await downloadFile(client, url.path, dest, { progress, resume, preserve }).catch((e) => {
+          throw resume ? e : withResumeHint(e);
+        });
       });
     } finally {
       await sessions.close();
     }
   },
 };
+
+/** A download cut without `--resume` says how to keep what arrives next time. */
+function withResumeHint(e: unknown): unknown {
+  if (!(e instanceof UnexpectedEofError)) return e;
+  return new UnexpectedEofError(
+    `${e.message}; nothing was kept: "get --resume" keeps what arrives and continues from there`,
+  );
+}

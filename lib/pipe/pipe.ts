@@ -39,7 +39,7 @@ export interface SendPipeOptions {
   /**
    * What is being sent, for error messages.
    *
-   * @default {"the body"}
+   * @default {"the data"}
    */
   label?: string;
 }
@@ -212,7 +212,6 @@ export async function receivePipe(
   }
   return await receiveBody(reader, sink, {
     onProgress: options.onProgress,
-    label: "the pipe stream",
     hashThreadFrom: ONE_TRANSFER_THREAD_FROM,
     maxSize: options.maxSize,
   });

@@ -29,6 +29,7 @@ import {
 import { readFull } from "../framing/read_exact.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import { writeAll } from "../framing/write_all.ts";
+import { formatBytes } from "../bytes.ts";
 import { MAX_CHUNK_BYTES } from "../protocol/limits.ts";
 
 /** The size header that announces a chunked body. */
@@ -296,9 +297,13 @@ export async function receiveBody(
   options: ReceiveBodyOptions = {},
 ): Promise<BodyResult> {
   const maxSize = options.maxSize ?? Number.MAX_SAFE_INTEGER;
-  const what = options.label ? `"${options.label}"` : "the body";
+  const what = options.label ? `"${options.label}"` : "the data";
   const expected = options.expectedSize ?? null;
-  const header = await readFull(reader, new Uint8Array(WIDE_SIZE_HEADER_LENGTH), "body header");
+  const header = await readFull(reader, new Uint8Array(WIDE_SIZE_HEADER_LENGTH), "body header")
+    .catch((e) => {
+      if (!(e instanceof UnexpectedEofError)) throw e;
+      throw new UnexpectedEofError(`Connection closed before the size of ${what} arrived`);
+    });
   // `null`: chunked, the size known only at the end.
   const size = decoder.decode(header) === CHUNKED_MARKER ? null : decodeSizeHeader(header);
   if (size !== null && size > maxSize) {
@@ -327,8 +332,10 @@ export async function receiveBody(
       while (left > 0) {
         const n = await reader.read(buf.subarray(0, Math.min(buf.byteLength, left)));
         if (n === null) {
+          // In the user's words: how much of how much arrived.
+          const of = size === null ? "" : ` of ${formatBytes(size)}`;
           throw new UnexpectedEofError(
-            `Connection closed after ${total} bytes of ${what}`,
+            `Connection closed after ${formatBytes(total)}${of} of ${what}`,
           );
         }
         const chunk = buf.subarray(0, n);
@@ -369,9 +376,13 @@ export async function receiveBody(
         await streamBytes(n);
       }
     }
-    const trailer = decoder.decode(
-      await readFixed(reader, HASH_TRAILER_LENGTH, { padByte: 0 }),
-    ).toLowerCase();
+    const trailerBytes = await readFixed(reader, HASH_TRAILER_LENGTH, { padByte: 0 }).catch((e) => {
+      if (!(e instanceof UnexpectedEofError)) throw e;
+      throw new UnexpectedEofError(
+        `Connection closed after all ${formatBytes(total)} of ${what}, before its checksum`,
+      );
+    });
+    const trailer = decoder.decode(trailerBytes).toLowerCase();
     const sha256 = await hash.digest();
     if (sinkError !== null) throw sinkError;
     if (expected !== null && total !== expected) {

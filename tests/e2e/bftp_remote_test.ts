@@ -113,7 +113,11 @@ Deno.test("e2e: bftp rm removes files but not folders", async () => {
   deepEqual(await listNames(root.path), ["b", "c", "d"]);
   ok0(await runBftp(["rm", `${server.url}/b`, `${server.url}/c`]));
   deepEqual(await listNames(root.path), ["d"]);
-  assertFailure(await runBftp(["rm", `${server.url}/d`]), 13, /folder/);
+  assertFailure(
+    await runBftp(["rm", `${server.url}/d`]),
+    13,
+    /^bftp: "\/d" is a folder: use rm -r \(or rmdir\)$/m,
+  );
   assertFailure(await runBftp(["rm", `${server.url}/a`]), 10, /not found/);
   deepEqual(await listNames(root.path), ["d"]);
 });

@@ -361,9 +361,27 @@ Deno.test("e2e: bftp recv checks a stream nc replays: intact it passes, one flip
   equal(bad.code, 6, bad.stderr);
   ok(/^bftp: Checksum mismatch/m.test(bad.stderr), bad.stderr);
 
-  // A truncated replay is a cut stream.
-  const cut = await feedWithNc(wire.subarray(0, MiB), dir.join("cut.bin"));
+  // A truncated replay is a cut stream, told in the user's words wherever it is cut.
+  const cut = await feedWithNc(wire.subarray(0, 12 + 16 + MiB), dir.join("cut.bin"));
   equal(cut.code, 4, cut.stderr);
+  ok(
+    /^bftp: Connection closed after 1\.0 MiB of 2\.0 MiB of the data$/m.test(cut.stderr),
+    cut.stderr,
+  );
+  const noSize = await feedWithNc(wire.subarray(0, 20), dir.join("cut.bin"));
+  equal(noSize.code, 4, noSize.stderr);
+  ok(
+    /^bftp: Connection closed before the size of the data arrived$/m.test(noSize.stderr),
+    noSize.stderr,
+  );
+  const noSum = await feedWithNc(wire.subarray(0, wire.byteLength - 10), dir.join("cut.bin"));
+  equal(noSum.code, 4, noSum.stderr);
+  ok(
+    /^bftp: Connection closed after all 2\.0 MiB of the data, before its checksum$/m.test(
+      noSum.stderr,
+    ),
+    noSum.stderr,
+  );
 
   // Something that is not a bftp sender at all.
   const wrong = await feedWithNc(new TextEncoder().encode("hello there\n"), dir.join("wrong.bin"));
