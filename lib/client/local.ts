@@ -14,6 +14,7 @@ import type { BodyResult } from "../transfer/body.ts";
 import type { BftpClient, GetReply, TransferOptions } from "./client.ts";
 import { applyServerAttributes } from "./attributes.ts";
 import { sideStem } from "./side_names.ts";
+import { checkTreeDepth } from "./tree_depth.ts";
 import { joinRemote } from "./url.ts";
 import { discardPartialSync, downloadResumable, resumableSource } from "./resume.ts";
 
@@ -430,13 +431,7 @@ export async function downloadTree(
   // Folders this download made, so that a refused tree leaves none of them empty behind.
   const made: string[] = [];
   const walk = async (rdir: string, ldir: string, depth: number) => {
-    if (depth > MAX_TREE_DEPTH) {
-      throw new ProtocolError(
-        `Refused a folder tree deeper than ${MAX_TREE_DEPTH} levels from the server: "${
-          escapeShort(rdir)
-        }"`,
-      );
-    }
+    checkTreeDepth(depth, rdir);
     const entries = await client.list(rdir);
     // Every name is checked before any is used: a hostile listing creates nothing.
     for (const entry of entries) safeLocalName(entry.name);
@@ -478,15 +473,6 @@ export async function downloadTree(
     throw e;
   }
   return totals;
-}
-
-/** How deep `get -r` goes before it refuses the tree (an endlessly nested folder). */
-export const MAX_TREE_DEPTH = 128;
-
-/** A remote path for a message: control characters as `?`, cut to 60 characters with its end kept. */
-function escapeShort(path: string): string {
-  const clean = path.replace(/[\x00-\x1f\x7f-\x9f]/g, "?");
-  return clean.length > 60 ? `...${clean.slice(-57)}` : clean;
 }
 
 /**

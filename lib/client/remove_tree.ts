@@ -5,8 +5,9 @@
  * @module
  */
 
-import { UsageError } from "../errors.ts";
+import { ProtocolError, UsageError } from "../errors.ts";
 import type { BftpClient } from "./client.ts";
+import { checkTreeDepth, visibleShort } from "./tree_depth.ts";
 import { joinRemote } from "./url.ts";
 
 /** What {@linkcode removeTree} removed. */
@@ -54,11 +55,19 @@ export async function removeTree(client: BftpClient, path: string): Promise<Remo
   // The server names the root "/" whatever way the path leads there ("/", "a/..").
   if (top.name === "/") throw new UsageError("Refusing to remove the served root");
   const removed: RemovedTree = { files: 0, folders: 0 };
-  const walk = async (dir: string) => {
-    for (const entry of await client.list(dir)) {
+  const walk = async (dir: string, depth: number) => {
+    checkTreeDepth(depth, dir);
+    const entries = await client.list(dir);
+    // A name that is not one path component would lead the removal elsewhere.
+    for (const { name } of entries) {
+      if (name === "" || name === "." || name === ".." || name.includes("/")) {
+        throw new ProtocolError(`Refused a name from the server: "${visibleShort(name)}"`);
+      }
+    }
+    for (const entry of entries) {
       const child = joinRemote(dir, entry.name);
       if (entry.type === "dir") {
-        await walk(child);
+        await walk(child, depth + 1);
       } else {
         await client.delete(child);
         removed.files++;
@@ -68,7 +77,7 @@ export async function removeTree(client: BftpClient, path: string): Promise<Remo
     removed.folders++;
   };
   if (top.type === "dir") {
-    await walk(path);
+    await walk(path, 0);
   } else {
     await client.delete(path);
     removed.files++;

@@ -127,3 +127,33 @@ Deno.test("e2e: get -r stops an endlessly nested folder at 128 levels, short lin
   ok(result.stderr.length < 200, result.stderr);
   deepEqual(await listNames(local.path), []);
 });
+
+Deno.test("e2e: rm -r stops an endlessly nested folder at 128 levels and refuses path-like names", async () => {
+  {
+    let lists = 0;
+    await using server = startScriptedBftpServer(async (req, send) => {
+      const d = { name: "d", type: "dir", size: 0, mtime: 0, mode: 0o755 };
+      if (req.op === "STAT") await send(frame({ ok: true, entry: d }));
+      else if (req.op === "LIST") lists++, await send(frame({ ok: true, entries: [d] }));
+    });
+    const result = await runBftp(["rm", "-r", `${server.url}/d`]);
+    assertFailure(result, 5, /deeper than 128 levels/);
+    ok(result.stderr.length < 200, result.stderr);
+    equal(lists, 129);
+  }
+  for (const name of ["..", "../x", "a/b"]) {
+    const removed: string[] = [];
+    await using server = startScriptedBftpServer(async (req, send) => {
+      const entry = { name, type: "file", size: 0, mtime: 0, mode: 0o644 };
+      if (req.op === "STAT") {
+        await send(frame({ ok: true, entry: { ...entry, name: "d", type: "dir" } }));
+      } else if (req.op === "LIST") await send(frame({ ok: true, entries: [entry] }));
+      else if (req.op === "DELETE" || req.op === "RMDIR") {
+        removed.push(String(req.path));
+        await send(frame({ ok: true }));
+      }
+    });
+    assertFailure(await runBftp(["rm", "-r", `${server.url}/d`]), 5, /Refused a name/);
+    deepEqual(removed, [], name);
+  }
+});
