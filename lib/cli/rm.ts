@@ -4,8 +4,8 @@
  * @module
  */
 
-import { removeTree } from "../client/remove_tree.ts";
-import { RemoteError, UsageError } from "../errors.ts";
+import { removePath } from "../client/remove_tree.ts";
+import { UsageError } from "../errors.ts";
 import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
@@ -39,13 +39,7 @@ Examples:
     if (positionals.length === 0) throw new UsageError("Missing URL");
     const recursive = values.recursive === true;
     return await forEachUrl(positionals, io, values, async (client, url) => {
-      if (recursive) await removeTree(client, url.path);
-      else {
-        await client.delete(url.path).catch((e) => {
-          if (!(e instanceof RemoteError && e.code === "IS_DIR")) throw e;
-          throw new RemoteError("IS_DIR", `"${url.path}" is a folder: use rm -r (or rmdir)`);
-        });
-      }
+      await removePath(client, url.path, recursive);
     });
   },
 };

@@ -191,7 +191,8 @@ async function runTyped(state: ShellState, line: string): Promise<void> {
   }
   if (!cut) return;
   // The progress line (and the terminal's ^C) end here.
-  if (ctx.io.stderrIsTerminal) await writeLine(ctx.io.stderr, "");
+  const progressLine = endProgressLines();
+  if (ctx.io.stderrIsTerminal) await writeLine(ctx.io.stderr, progressLine);
   await state.session.close();
   state.session = await state.open();
   ctx.client = state.session.client;

@@ -19,7 +19,7 @@ import {
 import { RemoteError, UsageError } from "../errors.ts";
 import type { Entry } from "../protocol/messages.ts";
 import { expandRemoteGlob } from "../client/glob.ts";
-import { removeTree } from "../client/remove_tree.ts";
+import { removePath } from "../client/remove_tree.ts";
 import { parseFlags } from "./args.ts";
 import { skipNotice } from "./session.ts";
 import { formatListing, formatStat, visible } from "./format.ts";
@@ -217,8 +217,7 @@ const rm: ShellCommand = {
     exactly(positionals, 1, Infinity, "PATH");
     for (const pattern of positionals) {
       for (const path of await expandRemoteGlob(ctx.client, pattern, pattern)) {
-        if (values.recursive === true) await removeTree(ctx.client, path);
-        else await ctx.client.delete(path);
+        await removePath(ctx.client, path, values.recursive === true);
       }
     }
   },

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ProtocolError, UsageError } from "../errors.ts";
+import { ProtocolError, RemoteError, UsageError } from "../errors.ts";
 import type { BftpClient } from "./client.ts";
 import { checkTreeDepth, visibleShort } from "./tree_depth.ts";
 import { joinRemote } from "./url.ts";
@@ -83,4 +83,48 @@ export async function removeTree(client: BftpClient, path: string): Promise<Remo
     removed.files++;
   }
   return removed;
+}
+
+/**
+ * `rm` of one path, as the command line and the shell both do it: with
+ * `recursive`, {@linkcode removeTree}; without, a DELETE whose refusal of
+ * a folder says to use `rm -r`.
+ *
+ * @param client A connected client.
+ * @param path The remote path.
+ * @param recursive Whether folders go with everything in them.
+ * @throws {RemoteError} IS_DIR for a folder without `recursive`, and the server's others.
+ *
+ * @example
+ * ```ts
+ * import { removePath } from "./remove_tree.ts";
+ * import { BftpClient } from "./client.ts";
+ * import { ServedRoot } from "../root/served_root.ts";
+ * import { startServer } from "../server/server.ts";
+ * import { rejects } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/a`);
+ * const server = startServer({ root: await ServedRoot.open(dir), port: 0 });
+ * const client = await BftpClient.connect({ hostname: "127.0.0.1", port: server.addr.port });
+ * await rejects(removePath(client, "/a", false), /use rm -r/);
+ * await removePath(client, "/a", true);
+ * await client.quit();
+ * await server.close();
+ * await Deno.remove(dir);
+ * ```
+ */
+export async function removePath(
+  client: BftpClient,
+  path: string,
+  recursive: boolean,
+): Promise<void> {
+  if (recursive) {
+    await removeTree(client, path);
+    return;
+  }
+  await client.delete(path).catch((e) => {
+    if (!(e instanceof RemoteError && e.code === "IS_DIR")) throw e;
+    throw new RemoteError("IS_DIR", `"${path}" is a folder: use rm -r (or rmdir)`);
+  });
 }

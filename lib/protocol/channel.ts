@@ -143,7 +143,7 @@ export class Channel {
     const recorder: ByteReader = {
       read: async (p) => {
         const n = await this.reader.read(p);
-        if (n !== null) first.push(...p.subarray(0, Math.min(n, 2 - first.length)));
+        for (let i = 0; n !== null && i < n && first.length < 2; i++) first.push(p[i]!);
         return n;
       },
     };
@@ -152,6 +152,7 @@ export class Channel {
       const bytes = await readSized(recorder, { maxBytes: MAX_REPLY_BYTES });
       if (bytes === null) throw new ConnectionError("Connection closed by the server");
       const answer = decodeReply(bytes);
+      this.#onMessage?.("receive", answer);
       if (!answer.ok) throw new RemoteError(answer.code, answer.message);
       reply = answer;
     } catch (e) {

@@ -111,7 +111,10 @@ Deno.test("e2e: bftp shell on a terminal: Ctrl-C clears the line, and stops a tr
   await new Promise((resolve) => setTimeout(resolve, 300));
   equal(counting.filter((r) => r.startsWith("GET")).length, 1, counting.join());
   await term.press("C-c");
-  screen = await term.waitForScreen(/\^C\nbftp: Interrupted \(the session goes on\)\n.*2J>$/);
+  // The progress line is drawn once more over the ^C, and the message starts a line of its own.
+  screen = await term.waitForScreen(
+    /2J> get a\.bin\na\.bin [^\n^]*\nbftp: Interrupted \(the session goes on\)\n.*2J>$/,
+  );
   // A new session, back in the same folder.
   sessions = counting.filter((r) => r.startsWith("CD")).length;
   equal(sessions, 2, counting.join());
