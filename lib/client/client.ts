@@ -18,6 +18,15 @@ import {
   type OkReply,
   type Request,
 } from "../protocol/messages.ts";
+import {
+  checkCwdReply,
+  checkGetReply,
+  checkHashReply,
+  checkListReply,
+  checkPutReadyReply,
+  checkStatReply,
+  type GetReply,
+} from "../protocol/replies.ts";
 import { type BodyResult, receiveBody, sendBody } from "../transfer/body.ts";
 import { ONE_TRANSFER_THREAD_FROM } from "../transfer/stream_hash.ts";
 import { connectTransport } from "../transport/connect.ts";
@@ -65,20 +74,6 @@ function refuseLongPaths(req: Request): void {
     `Refused path "${(path ?? "").slice(0, 40)}...": the request would be ${bytes} bytes, ` +
       `over the protocol's ${MAX_REQUEST_BYTES} (a path has at most ${MAX_PATH_BYTES})`,
   );
-}
-
-/** What a GET's reply said about the file. */
-export interface GetReply {
-  /** The whole file's size. */
-  size: number;
-  /** Its modification time (ms since the epoch), or `null`. */
-  mtime: number | null;
-  /** Where the body starts: the requested offset, or 0 when the server sends it all. */
-  offset: number;
-  /** The whole file's SHA-256, when the server told it. */
-  sha256: string | undefined;
-  /** Its permission bits (0 to 0o777), when the server told them. */
-  mode: number | null;
 }
 
 /** Options for {@linkcode BftpClient.get}. */
@@ -185,33 +180,6 @@ class StallWatch {
     }
   }
 }
-
-function field<T>(reply: OkReply, key: string, check: (v: unknown) => v is T): T {
-  const v = reply[key];
-  if (!check(v)) throw new ProtocolError(`Malformed reply: "${key}" is missing or invalid`);
-  return v;
-}
-
-const isString = (v: unknown): v is string => typeof v === "string";
-const isSize = (v: unknown): v is number =>
-  typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
-const isHash = (v: unknown): v is string => typeof v === "string" && /^[0-9a-f]{64}$/.test(v);
-
-const ENTRY_TYPES: ReadonlySet<unknown> = new Set(["file", "dir", "link", "other"]);
-/** A time a Date can hold (±8.64e15 ms), or null: anything else would crash a formatter. */
-const isTime = (v: unknown): v is number | null =>
-  v === null || (typeof v === "number" && Number.isSafeInteger(v) && Math.abs(v) <= 8.64e15);
-const isMode = (v: unknown): v is number | null =>
-  v === null || (typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 0o7777);
-
-function isEntry(v: unknown): v is Entry {
-  if (typeof v !== "object" || v === null) return false;
-  const e = v as Record<string, unknown>;
-  return typeof e.name === "string" && ENTRY_TYPES.has(e.type) && isSize(e.size) &&
-    isTime(e.mtime) && isMode(e.mode);
-}
-
-const isEntries = (v: unknown): v is Entry[] => Array.isArray(v) && v.every(isEntry);
 
 /** A reset, a broken pipe or a cut stream during the hello or AUTH: a {@link ConnectionError} (exit 4). */
 function handshakeLoss(e: unknown): unknown {
@@ -369,7 +337,7 @@ export class BftpClient {
 
   /** @returns The session's current folder. */
   async pwd(): Promise<string> {
-    return field(await this.#request({ op: "PWD" }), "cwd", isString);
+    return checkCwdReply(await this.#request({ op: "PWD" })).cwd;
   }
 
   /**
@@ -379,7 +347,7 @@ export class BftpClient {
    * @returns The new current folder.
    */
   async cd(path: string): Promise<string> {
-    return field(await this.#request({ op: "CD", path }), "cwd", isString);
+    return checkCwdReply(await this.#request({ op: "CD", path })).cwd;
   }
 
   /**
@@ -389,7 +357,7 @@ export class BftpClient {
    * @returns Its entries, sorted by name.
    */
   async list(path: string): Promise<Entry[]> {
-    return field(await this.#request({ op: "LIST", path }), "entries", isEntries);
+    return checkListReply(await this.#request({ op: "LIST", path })).entries;
   }
 
   /**
@@ -414,7 +382,7 @@ export class BftpClient {
    * @returns The entry.
    */
   async stat(path: string): Promise<Entry> {
-    return field(await this.#request({ op: "STAT", path }), "entry", isEntry);
+    return checkStatReply(await this.#request({ op: "STAT", path })).entry;
   }
 
   /**
@@ -424,8 +392,8 @@ export class BftpClient {
    * @returns Size and hash.
    */
   async hash(path: string): Promise<BodyResult> {
-    const reply = await this.#request({ op: "HASH", path });
-    return { size: field(reply, "size", isSize), sha256: field(reply, "sha256", isHash) };
+    const { size, sha256 } = checkHashReply(await this.#request({ op: "HASH", path }));
+    return { size, sha256 };
   }
 
   /**
@@ -488,24 +456,18 @@ export class BftpClient {
         },
       );
       const reply = await this.#channel.expectOk();
-      const size = field(reply, "size", isSize);
-      const offset = reply.offset === undefined ? 0 : field(reply, "offset", isSize);
-      if (offset !== 0 && offset !== resume?.offset) {
+      let got: GetReply;
+      try {
+        got = checkGetReply(reply);
+        if (got.offset !== 0 && got.offset !== resume?.offset) {
+          throw new ProtocolError(`Malformed reply: offset ${got.offset} was not asked for`);
+        }
+      } catch (e) {
+        // The body that follows cannot be read in step.
         this.#broken = true;
-        throw new ProtocolError(`Malformed reply: offset ${offset} was not asked for`);
+        throw e;
       }
-      if (offset > size) {
-        this.#broken = true;
-        throw new ProtocolError(`Malformed reply: offset ${offset} is beyond the size ${size}`);
-      }
-      const mtime = reply.mtime;
-      const got: GetReply = {
-        size,
-        mtime: typeof mtime === "number" && Number.isSafeInteger(mtime) ? mtime : null,
-        offset,
-        sha256: isHash(reply.sha256) ? reply.sha256 : undefined,
-        mode: typeof reply.mode === "number" && isMode(reply.mode) ? reply.mode & 0o777 : null,
-      };
+      const { size, offset } = got;
       try {
         await options.onReply?.(got);
         options.onStart?.(size - offset);
@@ -554,12 +516,9 @@ export class BftpClient {
         ...(options.mode === undefined ? {} : { mode: options.mode }),
       });
       const ready = await this.#channel.expectOk();
-      const offset = ready.offset === undefined || !resume ? 0 : field(ready, "offset", isSize);
       let sent: BodyResult;
       try {
-        if (offset > (options.size ?? 0)) {
-          throw new ProtocolError(`Malformed reply: offset ${offset} is beyond the size`);
-        }
+        const offset = resume ? checkPutReadyReply(ready, options.size).offset ?? 0 : 0;
         if (resume) await resume.seek(offset);
         options.onStart?.(options.size === null ? null : options.size - offset);
         // Resumed: the trailer is the whole file's hash, which the request named already.
@@ -574,12 +533,11 @@ export class BftpClient {
         this.#broken = true;
         throw e;
       }
-      const reply = await this.#channel.expectOk();
-      const sha256 = field(reply, "sha256", isHash);
+      const { size, sha256 } = checkHashReply(await this.#channel.expectOk());
       if (sha256 !== sent.sha256 || (resume && sha256 !== resume.sha256)) {
         throw new ProtocolError(`Server confirmed hash ${sha256}, but ${sent.sha256} was sent`);
       }
-      return { size: field(reply, "size", isSize), sha256 };
+      return { size, sha256 };
     });
   }
 

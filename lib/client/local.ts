@@ -11,7 +11,8 @@
 import { basename, dirname, join } from "node:path";
 import { LocalIoError, localIoError, ProtocolError, UsageError } from "../errors.ts";
 import type { BodyResult } from "../transfer/body.ts";
-import type { BftpClient, GetReply, TransferOptions } from "./client.ts";
+import type { BftpClient, TransferOptions } from "./client.ts";
+import type { GetReply } from "../protocol/replies.ts";
 import { applyServerAttributes } from "./attributes.ts";
 import { sideStem } from "./side_names.ts";
 import { checkTreeDepth } from "./tree_depth.ts";

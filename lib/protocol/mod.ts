@@ -1,5 +1,6 @@
 /**
- * BFTP, the protocol: typed messages, their JSON encoding, the channel they
+ * BFTP, the protocol: typed requests and replies (each reply with its check,
+ * replies.ts), their JSON encoding, the channel they
  * travel on, the handshake, and the limits. The full specification is
  * docs/PROTOCOL.md.
  *
@@ -17,3 +18,4 @@
 export * from "./messages.ts";
 export * from "./limits.ts";
 export * from "./channel.ts";
+export * from "./replies.ts";

@@ -18,6 +18,7 @@ import { CorkedWriter } from "../framing/corked_writer.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import { BadRequestError, Channel } from "../protocol/channel.ts";
 import type { FileVersion, OkReply, PutRequest, Request } from "../protocol/messages.ts";
+import type { ReplyFields } from "../protocol/replies.ts";
 import { quotePath, resolveVirtual } from "../root/paths.ts";
 import type { ServedRoot } from "../root/served_root.ts";
 import { isDisconnect } from "../transport/close.ts";
@@ -277,7 +278,7 @@ export async function runSession(stream: SessionStream, options: SessionOptions)
     });
   }
 
-  async function reply(fields: Record<string, unknown>): Promise<void> {
+  async function reply(fields: ReplyFields): Promise<void> {
     await channel.send({ ...fields, ok: true } as OkReply);
   }
 

@@ -1,0 +1,251 @@
+/**
+ * BFTP's success replies, one type per request, and their checks: the
+ * server writes each reply as its type, and the client reads each through
+ * its check, so a reply field is added in one place (here) plus its
+ * handler. A reply that fails its check is a {@linkcode ProtocolError}
+ * ("Malformed reply"): a hostile or broken server cannot put a value the
+ * client would crash on (a time a Date cannot hold, a mode past 0o7777)
+ * into its hands. docs/PROTOCOL.md lists the same fields.
+ *
+ * @module
+ */
+
+import { ProtocolError } from "../errors.ts";
+import { MAX_TIME_MS } from "./limits.ts";
+import type { Entry, OkReply } from "./messages.ts";
+
+/** PWD's and CD's reply. */
+export interface CwdReply {
+  /** The session's current folder, absolute. */
+  cwd: string;
+}
+
+/** LIST's reply. */
+export interface ListReply {
+  /** The folder's entries, sorted by name. */
+  entries: Entry[];
+}
+
+/** STAT's reply. */
+export interface StatReply {
+  /** The file or folder. */
+  entry: Entry;
+}
+
+/** HASH's reply, and the reply that ends a PUT (`offset` there when it was resumed). */
+export interface HashReply {
+  /** The file's size in bytes. */
+  size: number;
+  /** Its SHA-256, lowercase hex. */
+  sha256: string;
+  /** A resumed PUT: where the body it received began. */
+  offset?: number;
+}
+
+/** GET's reply, before the body. */
+export interface GetReply {
+  /** The whole file's size. */
+  size: number;
+  /** Its modification time (ms since the epoch), or `null`. */
+  mtime: number | null;
+  /** Where the body starts: the requested offset, or 0 when the server sends it all. */
+  offset: number;
+  /** The whole file's SHA-256, when the server told it. */
+  sha256: string | undefined;
+  /** Its permission bits (0 to 0o777), when the server told them. */
+  mode: number | null;
+}
+
+/** PUT's first reply: send the body (from `offset`, for a resumed upload). */
+export interface PutReadyReply {
+  /** Always `true`. */
+  ready: true;
+  /** A resumed upload: the bytes the server already has. */
+  offset?: number;
+}
+
+/** AUTH's reply. */
+export interface AuthReply {
+  /** Whether this session may only read. */
+  readOnly: boolean;
+}
+
+/** The fields of any success reply a session sends after the hello. */
+export type ReplyFields =
+  | CwdReply
+  | ListReply
+  | StatReply
+  | HashReply
+  | Omit<GetReply, "offset" | "sha256" | "mode"> & {
+    offset?: number;
+    sha256?: string;
+    mode?: number;
+  }
+  | PutReadyReply
+  | AuthReply
+  | Record<string, never>;
+
+function field<T>(reply: OkReply, key: string, check: (v: unknown) => v is T): T {
+  const v = reply[key];
+  if (!check(v)) throw new ProtocolError(`Malformed reply: "${key}" is missing or invalid`);
+  return v;
+}
+
+const isString = (v: unknown): v is string => typeof v === "string";
+const isSize = (v: unknown): v is number =>
+  typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+const isHash = (v: unknown): v is string => typeof v === "string" && /^[0-9a-f]{64}$/.test(v);
+const ENTRY_TYPES: ReadonlySet<unknown> = new Set(["file", "dir", "link", "other"]);
+/** A time a Date can hold, or null: anything else would crash a formatter. */
+const isTime = (v: unknown): v is number | null =>
+  v === null || (typeof v === "number" && Number.isSafeInteger(v) && Math.abs(v) <= MAX_TIME_MS);
+const isMode = (v: unknown): v is number | null =>
+  v === null || (typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 0o7777);
+
+function isEntry(v: unknown): v is Entry {
+  if (typeof v !== "object" || v === null) return false;
+  const e = v as Record<string, unknown>;
+  return typeof e.name === "string" && ENTRY_TYPES.has(e.type) && isSize(e.size) &&
+    isTime(e.mtime) && isMode(e.mode);
+}
+
+/**
+ * Checks PWD's or CD's reply.
+ *
+ * @param reply The success reply.
+ * @returns The current folder.
+ * @throws {ProtocolError} When `cwd` is missing or not a string.
+ *
+ * @example
+ * ```ts
+ * import { checkCwdReply } from "./replies.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(checkCwdReply({ ok: true, cwd: "/a" }), { cwd: "/a" });
+ * ```
+ */
+export function checkCwdReply(reply: OkReply): CwdReply {
+  return { cwd: field(reply, "cwd", isString) };
+}
+
+/**
+ * Checks LIST's reply.
+ *
+ * @param reply The success reply.
+ * @returns The entries.
+ * @throws {ProtocolError} When an entry is malformed.
+ *
+ * @example
+ * ```ts
+ * import { checkListReply } from "./replies.ts";
+ * import { throws } from "node:assert/strict";
+ *
+ * const entry = { name: "a", type: "file", size: 1, mtime: 1e300, mode: 0o644 };
+ * throws(() => checkListReply({ ok: true, entries: [entry] }), /Malformed reply/);
+ * ```
+ */
+export function checkListReply(reply: OkReply): ListReply {
+  const isEntries = (v: unknown): v is Entry[] => Array.isArray(v) && v.every(isEntry);
+  return { entries: field(reply, "entries", isEntries) };
+}
+
+/**
+ * Checks STAT's reply.
+ *
+ * @param reply The success reply.
+ * @returns The entry.
+ * @throws {ProtocolError} When the entry is malformed.
+ *
+ * @example
+ * ```ts
+ * import { checkStatReply } from "./replies.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const entry = { name: "a", type: "dir", size: 0, mtime: null, mode: 0o755 };
+ * equal(checkStatReply({ ok: true, entry }).entry.type, "dir");
+ * ```
+ */
+export function checkStatReply(reply: OkReply): StatReply {
+  return { entry: field(reply, "entry", isEntry) };
+}
+
+/**
+ * Checks HASH's reply, or the reply that ends a PUT.
+ *
+ * @param reply The success reply.
+ * @returns Size and hash.
+ * @throws {ProtocolError} When either is missing or malformed.
+ *
+ * @example
+ * ```ts
+ * import { checkHashReply } from "./replies.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(checkHashReply({ ok: true, size: 0, sha256: "e3".padEnd(64, "0") }).size, 0);
+ * ```
+ */
+export function checkHashReply(reply: OkReply): HashReply {
+  return { size: field(reply, "size", isSize), sha256: field(reply, "sha256", isHash) };
+}
+
+/**
+ * Checks GET's reply. Optional fields that are malformed are dropped
+ * (`mtime`, `sha256` and `mode` are advice); `size` and `offset` must hold.
+ *
+ * @param reply The success reply.
+ * @returns What it says of the file and where the body starts.
+ * @throws {ProtocolError} For a missing size, a bad offset or one past the size.
+ *
+ * @example
+ * ```ts
+ * import { checkGetReply } from "./replies.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(checkGetReply({ ok: true, size: 3, mtime: 5, mode: 0o644 }), {
+ *   size: 3,
+ *   mtime: 5,
+ *   offset: 0,
+ *   sha256: undefined,
+ *   mode: 0o644,
+ * });
+ * ```
+ */
+export function checkGetReply(reply: OkReply): GetReply {
+  const size = field(reply, "size", isSize);
+  const offset = reply.offset === undefined ? 0 : field(reply, "offset", isSize);
+  if (offset > size) {
+    throw new ProtocolError(`Malformed reply: offset ${offset} is beyond the size ${size}`);
+  }
+  const { mtime, mode } = reply;
+  return {
+    size,
+    mtime: typeof mtime === "number" && Number.isSafeInteger(mtime) ? mtime : null,
+    offset,
+    sha256: isHash(reply.sha256) ? reply.sha256 : undefined,
+    mode: typeof mode === "number" && isMode(mode) ? mode & 0o777 : null,
+  };
+}
+
+/**
+ * Checks PUT's first reply.
+ *
+ * @param reply The success reply.
+ * @param size The size the request announced (`null`: a stream).
+ * @returns Where the body starts (0 unless the upload is resumed).
+ * @throws {ProtocolError} For a malformed offset or one past the size.
+ *
+ * @example
+ * ```ts
+ * import { checkPutReadyReply } from "./replies.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(checkPutReadyReply({ ok: true, ready: true, offset: 2 }, 5), { ready: true, offset: 2 });
+ * ```
+ */
+export function checkPutReadyReply(reply: OkReply, size: number | null): PutReadyReply {
+  const offset = reply.offset === undefined ? 0 : field(reply, "offset", isSize);
+  if (offset > (size ?? 0)) {
+    throw new ProtocolError(`Malformed reply: offset ${offset} is beyond the size`);
+  }
+  return { ready: true, offset };
+}
