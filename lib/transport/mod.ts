@@ -1,6 +1,7 @@
 /**
  * Transports: plain TCP and TLS connections for the server, the client, the
- * pipe and the echo tools, certificate fingerprints, and the TLS files.
+ * pipe and the echo tools, certificate fingerprints, the TLS files, and a
+ * client's TLS trust from its `--cacert`/`--fingerprint`/`--tls` flags.
  *
  * @example
  * ```ts
@@ -22,4 +23,5 @@ export * from "./node_tls_conn.ts";
 export * from "./connect.ts";
 export * from "./listen.ts";
 export * from "./tls_files.ts";
+export * from "./client_tls_flags.ts";
 export * from "./close.ts";
