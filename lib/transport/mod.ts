@@ -1,7 +1,8 @@
 /**
  * Transports: plain TCP and TLS connections for the server, the client, the
  * pipe and the echo tools, certificate fingerprints, the TLS files, and a
- * client's TLS trust from its `--cacert`/`--fingerprint`/`--tls` flags.
+ * client's TLS trust from its `--cacert`/`--fingerprint`/`--tls` flags, and
+ * the one inactivity watchdog every connection uses.
  *
  * @example
  * ```ts
@@ -25,3 +26,4 @@ export * from "./listen.ts";
 export * from "./tls_files.ts";
 export * from "./client_tls_flags.ts";
 export * from "./close.ts";
+export * from "./watchdog.ts";
