@@ -2,7 +2,8 @@
  * Transports: plain TCP and TLS connections for the server, the client, the
  * pipe and the echo tools, certificate fingerprints, the TLS files, and a
  * client's TLS trust from its `--cacert`/`--fingerprint`/`--tls` flags, and
- * the one inactivity watchdog every connection uses.
+ * the one inactivity watchdog every connection uses, and the port a
+ * SO_REUSEPORT worker pool (`serve --workers`, `echo-server`) reserves.
  *
  * @example
  * ```ts
@@ -27,3 +28,4 @@ export * from "./tls_files.ts";
 export * from "./client_tls_flags.ts";
 export * from "./close.ts";
 export * from "./watchdog.ts";
+export * from "./reuse_port.ts";
