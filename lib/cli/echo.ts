@@ -15,8 +15,7 @@ import { type HostPort, parseHostPort } from "../transport/address.ts";
 import { runEchoLoad } from "../echo/load.ts";
 import { formatLoadResult } from "../echo/report.ts";
 import { intFlag, numberFlag, type ParsedFlags, parseFlags, stringFlag } from "./args.ts";
-import { parseFingerprint } from "../transport/fingerprint.ts";
-import { loadCaCerts } from "../transport/tls_files.ts";
+import { clientTlsFromFlags } from "../transport/client_tls_flags.ts";
 import type { ClientTlsOptions } from "../transport/types.ts";
 import type { Command } from "./command.ts";
 import { type CliIo, writeLine } from "./io.ts";
@@ -119,17 +118,12 @@ export const echoCommand: Command = {
 };
 
 /** The TLS flags: how to trust the server, or `undefined` for plain TCP. */
-async function echoTls(values: ParsedFlags["values"]): Promise<ClientTlsOptions | undefined> {
-  const cacert = stringFlag(values, "cacert");
-  const fingerprint = stringFlag(values, "fingerprint");
-  if (cacert !== undefined && fingerprint !== undefined) {
-    throw new UsageError("Give --cacert or --fingerprint, not both");
-  }
-  if (values.tls !== true && cacert === undefined && fingerprint === undefined) return undefined;
-  return {
-    caCerts: cacert === undefined ? undefined : await loadCaCerts(cacert),
-    fingerprint: fingerprint === undefined ? undefined : parseFingerprint(fingerprint),
-  };
+function echoTls(values: ParsedFlags["values"]): Promise<ClientTlsOptions | undefined> {
+  return clientTlsFromFlags({
+    cacert: stringFlag(values, "cacert"),
+    fingerprint: stringFlag(values, "fingerprint"),
+    tls: values.tls === true,
+  });
 }
 
 function positive(value: number, name: string): number {

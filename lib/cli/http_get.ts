@@ -6,13 +6,14 @@
  */
 
 import { basename } from "node:path";
-import { LocalIoError, UsageError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
 import { writeAll } from "../framing/write_all.ts";
 import { httpGet } from "../http/get.ts";
 import { OutputFile } from "../http/output_file.ts";
 import { parseHeaderField } from "../http/request.ts";
 import type { HeaderField } from "../http/response.ts";
 import { type HttpTarget, parseHttpUrl } from "../http/url.ts";
+import { clientTlsFromFlags } from "../transport/client_tls_flags.ts";
 import { endProgressLines, Progress } from "./progress.ts";
 import { intFlag, numberFlag, parseFlags, stringFlag, stringsFlag } from "./args.ts";
 import type { Command } from "./command.ts";
@@ -77,7 +78,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const maxRedirects = intFlag(values, "max-redirs", 10);
   const timeout = numberFlag(values, "timeout", 30) * 1000;
   const cacert = stringFlag(values, "cacert");
-  const caCerts = cacert === undefined ? [] : [await readCaCert(cacert)];
+  const caCerts = (await clientTlsFromFlags({ cacert }))?.caCerts ?? [];
   const include = values.include === true;
   const outPath = stringFlag(values, "output");
   const showProgress = io.stderrIsTerminal && values.quiet !== true;
@@ -126,25 +127,6 @@ function usage<T>(parse: () => T): T {
     if (e instanceof TypeError) throw new UsageError(e.message);
     throw e;
   }
-}
-
-async function readCaCert(path: string): Promise<string> {
-  let pem: string;
-  try {
-    pem = await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
-      throw new LocalIoError(`Cannot read "${path}": not found`, { cause: e });
-    }
-    if (e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.IsADirectory) {
-      throw new LocalIoError(`Cannot read "${path}": ${e.message}`, { cause: e });
-    }
-    throw e;
-  }
-  if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
-    throw new UsageError(`No PEM certificate in "${path}"`);
-  }
-  return pem;
 }
 
 function labelOf(target: HttpTarget): string {

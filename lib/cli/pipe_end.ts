@@ -12,9 +12,9 @@ import { formatHostPort, type HostPort, parseHostPort } from "../transport/addre
 import { acceptOne } from "../pipe/listen_once.ts";
 import { connectWithRetry } from "../pipe/connect_retry.ts";
 import { Progress } from "./progress.ts";
-import { parseFingerprint } from "../transport/fingerprint.ts";
-import { loadCaCerts, loadServerTls } from "../transport/tls_files.ts";
-import type { ClientTlsOptions, TransportConn } from "../transport/types.ts";
+import { checkClientTlsFlags, clientTlsFromFlags } from "../transport/client_tls_flags.ts";
+import { loadServerTls } from "../transport/tls_files.ts";
+import type { TransportConn } from "../transport/types.ts";
 import { hostFlag, numberFlag, parseFlags, portFlag, stringFlag } from "./args.ts";
 import { type CliIo, writeLine } from "./io.ts";
 
@@ -117,14 +117,10 @@ export function parsePipeArgs(args: string[]): PipeArgs {
   const key = stringFlag(values, "tls-key");
   const cacert = stringFlag(values, "cacert");
   const fingerprint = stringFlag(values, "fingerprint");
-  const clientTls = values.tls === true || cacert !== undefined || fingerprint !== undefined;
   if ((cert === undefined) !== (key === undefined)) {
     throw new UsageError("--tls-cert and --tls-key go together");
   }
-  if (cacert !== undefined && fingerprint !== undefined) {
-    throw new UsageError("Give --cacert or --fingerprint, not both");
-  }
-  if (fingerprint !== undefined) parseFingerprint(fingerprint);
+  const clientTls = checkClientTlsFlags({ cacert, fingerprint, tls: values.tls === true });
   if (stringFlag(values, "listen") !== undefined) {
     if (clientTls) {
       throw new UsageError(
@@ -204,15 +200,9 @@ export async function openPipeEnd(end: PipeEnd, io: CliIo): Promise<TransportCon
       },
     });
   }
-  let tls: ClientTlsOptions | undefined;
-  if (end.tls !== undefined) {
-    tls = {
-      caCerts: end.tls.cacert === undefined ? undefined : await loadCaCerts(end.tls.cacert),
-      fingerprint: end.tls.fingerprint === undefined
-        ? undefined
-        : parseFingerprint(end.tls.fingerprint),
-    };
-  }
+  const tls = end.tls === undefined
+    ? undefined
+    : await clientTlsFromFlags({ ...end.tls, tls: true });
   return await connectWithRetry({
     hostname: end.address.hostname,
     port: end.address.port,

@@ -12,8 +12,7 @@ import type { ClientOptions, TransferOptions } from "../client/client.ts";
 import { type BftpUrl, parseBftpUrl } from "../client/url.ts";
 import { UsageError } from "../errors.ts";
 import { Progress } from "./progress.ts";
-import { parseFingerprint } from "../transport/fingerprint.ts";
-import { loadCaCerts } from "../transport/tls_files.ts";
+import { clientTlsFromFlags } from "../transport/client_tls_flags.ts";
 import { type FlagSpec, numberFlag, type ParsedFlags, stringFlag } from "./args.ts";
 import { type CliIo, errorLine, writeLine } from "./io.ts";
 import { verboseObserver } from "./verbose.ts";
@@ -72,17 +71,9 @@ export async function connectionOptions(
   if ((cacert !== undefined || fingerprint !== undefined) && !url.secure) {
     throw new UsageError("--cacert and --fingerprint are for bftps:// URLs");
   }
-  if (cacert !== undefined && fingerprint !== undefined) {
-    throw new UsageError("Give --cacert or --fingerprint, not both");
-  }
   const token = stringFlag(values, "token") ?? io.env("BFTP_TOKEN");
   return {
-    tls: url.secure
-      ? {
-        caCerts: cacert === undefined ? undefined : await loadCaCerts(cacert),
-        fingerprint: fingerprint === undefined ? undefined : parseFingerprint(fingerprint),
-      }
-      : undefined,
+    tls: url.secure ? await clientTlsFromFlags({ cacert, fingerprint, tls: true }) : undefined,
     token: token === "" ? undefined : token,
     stallTimeout: numberFlag(values, "timeout", DEFAULT_STALL_TIMEOUT),
     onMessage: values.verbose === true ? verboseObserver(io.stderr) : undefined,

@@ -11,7 +11,7 @@ import { EXIT_CODES, UnexpectedEofError } from "../errors.ts";
 import { BufferedReader } from "../framing/buffered_reader.ts";
 import { readDelimited } from "../framing/delimited.ts";
 import type { BftpClient } from "../client/client.ts";
-import { formatHostPort } from "../client/url.ts";
+import { formatHostPort } from "../transport/address.ts";
 import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
 import { type CliIo, errorLine, writeLine } from "./io.ts";

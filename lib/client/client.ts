@@ -32,6 +32,7 @@ import { ONE_TRANSFER_THREAD_FROM } from "../transfer/stream_hash.ts";
 import { connectTransport } from "../transport/connect.ts";
 import { closeQuietly } from "../transport/close.ts";
 import type { ClientTlsOptions, TransportConn } from "../transport/types.ts";
+import { Watchdog } from "../transport/watchdog.ts";
 
 /** Options for {@linkcode BftpClient.connect}. */
 export interface ClientOptions {
@@ -133,50 +134,30 @@ export const DEFAULT_STALL_TIMEOUT = 300;
 class StallWatch {
   /** The connection, with every read and write marking progress. */
   readonly stream: ByteReader & ByteWriter;
-  #conn: TransportConn;
+  #dog: Watchdog;
   #timeout: number;
-  #last = 0;
-  #stalled = false;
 
   constructor(conn: TransportConn, timeout: number) {
-    this.#conn = conn;
     this.#timeout = timeout;
-    this.stream = {
-      read: async (p) => {
-        const n = await conn.read(p);
-        this.#last = Date.now();
-        return n;
-      },
-      write: async (p) => {
-        const n = await conn.write(p);
-        this.#last = Date.now();
-        return n;
-      },
-    };
+    this.#dog = new Watchdog(timeout * 1000, () => closeQuietly(conn));
+    this.stream = this.#dog.watch(conn);
   }
 
   /** Runs `fn` with the watch on. */
   async during<T>(fn: () => Promise<T>): Promise<T> {
     if (this.#timeout <= 0) return await fn();
-    this.#last = Date.now();
-    const limitMs = this.#timeout * 1000;
-    const timer = setInterval(() => {
-      if (Date.now() - this.#last > limitMs) {
-        this.#stalled = true;
-        closeQuietly(this.#conn);
-      }
-    }, Math.min(1000, limitMs));
+    this.#dog.start();
     try {
       return await fn();
     } catch (e) {
-      if (this.#stalled) {
+      if (this.#dog.expired) {
         throw new TimeoutError(
           `The server sent nothing for ${this.#timeout} s: giving up (see --timeout)`,
         );
       }
       throw e;
     } finally {
-      clearInterval(timer);
+      this.#dog.stop();
     }
   }
 }

@@ -13,6 +13,5 @@
  */
 
 export * from "./url.ts";
-export * from "./connect.ts";
 export * from "./client.ts";
 export * from "./local.ts";

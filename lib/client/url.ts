@@ -83,5 +83,3 @@ export function parseBftpUrl(text: string): BftpUrl {
 export function joinRemote(dir: string, name: string): string {
   return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
 }
-
-export { formatHostPort } from "../transport/address.ts";

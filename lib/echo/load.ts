@@ -12,6 +12,7 @@ import type { ClientTlsOptions, TransportConn } from "../transport/types.ts";
 import { connectionBudget } from "./file_limit.ts";
 import { formatHostPort, type HostPort } from "../transport/address.ts";
 import { LatencyHistogram } from "./latency_histogram.ts";
+import { Watchdog } from "../transport/watchdog.ts";
 
 /** Options for {@linkcode runEchoLoad}. */
 export interface EchoLoadOptions {
@@ -131,7 +132,8 @@ class LoadRun {
   #tls: ClientTlsOptions | undefined;
   #payloads: (Uint8Array<ArrayBuffer> | undefined)[];
   #closed: boolean[];
-  #startedAt: Float64Array;
+  /** One per connection: a connect or round trip that takes longer than the timeout fails the run. */
+  #dogs: Watchdog[];
   #timeout: number;
   #failure: unknown = undefined;
   #failed = false;
@@ -148,15 +150,17 @@ class LoadRun {
     this.#conns = new Array(connections).fill(undefined);
     this.#payloads = new Array(connections).fill(undefined);
     this.#closed = new Array(connections).fill(false);
-    this.#startedAt = new Float64Array(connections);
     this.#timeout = timeout;
+    this.#dogs = this.#conns.map((_, i) =>
+      new Watchdog(timeout, () => this.#fail(this.#timedOut(i)), { whilePending: true })
+    );
   }
 
   async execute(count: number, size: number, signal?: AbortSignal): Promise<EchoLoadResult> {
     const onAbort = () =>
       this.#fail(new ConnectionError(`Interrupted: load run against "${this.#where}" stopped`));
     signal?.addEventListener("abort", onAbort);
-    const watchdog = setInterval(() => this.#watch(), Math.min(250, this.#timeout));
+    for (const dog of this.#dogs) dog.start();
     try {
       if (signal?.aborted) onAbort();
       const setupStart = performance.now();
@@ -188,7 +192,7 @@ class LoadRun {
         maxMs: all.max,
       };
     } finally {
-      clearInterval(watchdog);
+      for (const dog of this.#dogs) dog.stop();
       signal?.removeEventListener("abort", onAbort);
       for (let i = 0; i < this.#conns.length; i++) this.#close(i);
     }
@@ -202,7 +206,7 @@ class LoadRun {
 
   async #open(i: number): Promise<void> {
     if (this.#failed) return;
-    this.#startedAt[i] = performance.now();
+    this.#dogs[i]!.begin();
     try {
       const conn = await connectEcho(this.#addr, this.#timeout, this.#tls);
       if (this.#failed) conn.close();
@@ -210,7 +214,7 @@ class LoadRun {
     } catch (e) {
       this.#fail(e);
     } finally {
-      this.#startedAt[i] = 0;
+      this.#dogs[i]!.end();
     }
   }
 
@@ -223,14 +227,15 @@ class LoadRun {
     const payload = this.#payloads[i] ??= randomBytes(size);
     const stamp = new DataView(payload.buffer);
     const reply = new Uint8Array(size);
+    const dog = this.#dogs[i]!;
     try {
       for (let trip = from; trip < from + count && !this.#failed; trip++) {
         if (size >= 4) stamp.setInt32(0, trip);
         const t0 = performance.now();
-        this.#startedAt[i] = t0;
+        dog.begin();
         await exchange(conn, payload, reply, () => this.#close(i));
         if (trip >= 0) h.record(performance.now() - t0);
-        this.#startedAt[i] = 0;
+        dog.end();
         const at = firstDifference(payload, reply);
         if (at >= 0) {
           const which = trip < 0 ? "The first reply" : `Reply ${trip + 1}`;
@@ -244,21 +249,10 @@ class LoadRun {
     }
   }
 
-  #watch(): void {
-    const now = performance.now();
-    for (let i = 0; i < this.#startedAt.length; i++) {
-      const t = this.#startedAt[i]!;
-      if (t > 0 && now - t > this.#timeout) {
-        this.#fail(
-          new TimeoutError(
-            `No reply from "${this.#where}" on connection ${i + 1} within ${
-              this.#timeout / 1000
-            } s`,
-          ),
-        );
-        return;
-      }
-    }
+  #timedOut(i: number): TimeoutError {
+    return new TimeoutError(
+      `No reply from "${this.#where}" on connection ${i + 1} within ${this.#timeout / 1000} s`,
+    );
   }
 
   /** Records the first failure and closes every connection to end the run. */

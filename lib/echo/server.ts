@@ -13,6 +13,7 @@
  */
 
 import { listenError } from "../transport/listen.ts";
+import { reservePort } from "../transport/reuse_port.ts";
 import type { ServerTlsOptions } from "../transport/types.ts";
 import { ConnectionError } from "../errors.ts";
 import { connectionBudget } from "./file_limit.ts";
@@ -464,18 +465,12 @@ function resolveOptions(options: EchoServerOptions): ResolvedOptions {
   return resolved;
 }
 
-/**
- * Listens once without `SO_REUSEPORT`, which fails if anyone (even another
- * SO_REUSEPORT server) holds the address, and learns the real port.
- */
+/** Learns the real port, and that no one (not even another SO_REUSEPORT group) holds it. */
 function probeAddress(wanted: HostPort): HostPort {
-  let probe: Deno.TcpListener;
   try {
-    probe = Deno.listen({ hostname: wanted.hostname, port: wanted.port });
+    using held = reservePort(wanted.hostname, wanted.port);
+    return { hostname: held.addr.hostname, port: held.addr.port };
   } catch (e) {
     throw listenError(formatHostPort(wanted.hostname, wanted.port), e);
   }
-  const addr = { hostname: probe.addr.hostname, port: probe.addr.port };
-  probe.close();
-  return addr;
 }

@@ -13,6 +13,7 @@ import type { TransportConn } from "../transport/types.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import { closeQuietly } from "../transport/close.ts";
 import { connectError } from "../transport/tcp.ts";
+import { Watchdog } from "../transport/watchdog.ts";
 import type { HttpTarget } from "./url.ts";
 
 /** Options for {@linkcode HttpConnection.open}. */
@@ -43,9 +44,6 @@ export interface HttpConnectionOptions {
 
 type Stop = "timeout" | "abort";
 
-/** The longest delay `setTimeout` takes as is; a longer wait is rescheduled. */
-const MAX_TIMER_MS = 2147483647;
-
 /**
  * A connected socket to an HTTP server: a {@linkcode ByteReader} and
  * {@linkcode ByteWriter} whose failures are bftp errors. Over TLS, a server
@@ -72,7 +70,7 @@ const MAX_TIMER_MS = 2147483647;
 export class HttpConnection implements ByteReader, ByteWriter, Disposable {
   #conn: Deno.Conn | Deno.TlsConn | TransportConn;
   #target: HttpTarget;
-  #timer: IdleTimer;
+  #timer: Watchdog;
   #stop: { reason: Stop | undefined };
   #signal: AbortSignal | undefined;
   #onAbort: () => void;
@@ -81,7 +79,7 @@ export class HttpConnection implements ByteReader, ByteWriter, Disposable {
   private constructor(
     conn: Deno.Conn | Deno.TlsConn | TransportConn,
     target: HttpTarget,
-    timer: IdleTimer,
+    timer: Watchdog,
     stop: { reason: Stop | undefined },
     signal: AbortSignal | undefined,
     onAbort: () => void,
@@ -122,7 +120,10 @@ export class HttpConnection implements ByteReader, ByteWriter, Disposable {
       closeQuietly(conn);
     };
     const onAbort = () => halt("abort");
-    const timer = new IdleTimer(timeout, () => halt("timeout"));
+    // Time counts only while a connect, read or write is pending, so a slow
+    // local writer between reads never trips it.
+    const timer = new Watchdog(timeout, () => halt("timeout"), { whilePending: true });
+    timer.start();
     signal?.addEventListener("abort", onAbort, { once: true });
     const cleanUp = () => {
       timer.stop();
@@ -282,55 +283,4 @@ function tlsError(target: HttpTarget, e: unknown): unknown {
     });
   }
   return e;
-}
-
-/**
- * Fires once the connection has waited `ms` for the server: time counts
- * only while a connect, read or write is pending, so a slow local writer
- * between reads never trips it. One timer, rescheduled lazily, not one per
- * read.
- */
-class IdleTimer {
-  readonly ms: number;
-  #onExpire: () => void;
-  #pending = 0;
-  #since = 0;
-  #id: ReturnType<typeof setTimeout> | undefined;
-  #stopped = false;
-
-  constructor(ms: number, onExpire: () => void) {
-    this.ms = ms;
-    this.#onExpire = onExpire;
-  }
-
-  begin(): void {
-    this.#pending++;
-    this.#since = performance.now();
-    if (this.ms > 0 && this.#id === undefined && !this.#stopped) this.#schedule(this.ms);
-  }
-
-  end(): void {
-    this.#pending--;
-    this.#since = performance.now();
-  }
-
-  stop(): void {
-    this.#stopped = true;
-    if (this.#id !== undefined) clearTimeout(this.#id);
-    this.#id = undefined;
-  }
-
-  #schedule(delay: number): void {
-    this.#id = setTimeout(() => {
-      this.#id = undefined;
-      if (this.#stopped || this.#pending === 0) return;
-      const idle = performance.now() - this.#since;
-      if (idle >= this.ms) {
-        this.#stopped = true;
-        this.#onExpire();
-      } else {
-        this.#schedule(this.ms - idle);
-      }
-    }, Math.min(delay, MAX_TIMER_MS));
-  }
 }

@@ -9,8 +9,7 @@
  * @module
  */
 
-import { formatHostPort } from "../transport/address.ts";
-import { listenError } from "../transport/listen.ts";
+import { reservePort } from "../transport/reuse_port.ts";
 import type { ServerTlsOptions } from "../transport/types.ts";
 import { releaseWorker, sharedAdmissionBytes, sharedSessions } from "./admission.ts";
 import type { TokenSet } from "./auth.ts";
@@ -141,24 +140,8 @@ const WORKER_URL = new URL("./serve_worker.ts", import.meta.url).href;
 export async function startServerPool(options: ServerPoolOptions): Promise<ServerPool> {
   const log = options.log ?? (() => {});
   const hostname = options.hostname ?? "127.0.0.1";
-  // First a plain listener, which shares its port with no one: it reports "address in use"
-  // even when another SO_REUSEPORT group (another `serve --workers`, of the same user) holds the
-  // port, which a reuse-port socket would silently join; and for port 0 it learns a port that is
-  // really free (the kernel may give a reuse-port socket a port such a group already has).
-  // Then the port is held with SO_REUSEPORT until the workers have it.
-  const listenOn = (port: number, reusePort: boolean) => {
-    try {
-      return Deno.listen({ hostname, port, ...(reusePort ? { reusePort } : {}) });
-    } catch (e) {
-      // An unknown host is worded here; "address in use" goes up as Deno says it, as for one worker.
-      if (e instanceof Deno.errors.AddrInUse) throw e;
-      throw listenError(formatHostPort(hostname, port), e);
-    }
-  };
-  const plain = listenOn(options.port ?? 2121, false);
-  const port = plain.addr.port;
-  plain.close();
-  const probe = listenOn(port, true);
+  // Held until every worker listens on it (see reuse_port.ts).
+  using probe = reservePort(hostname, options.port ?? 2121);
   const addr = probe.addr;
   const counters = new SharedArrayBuffer(sharedAdmissionBytes(options.workers));
   const workers: (Worker | undefined)[] = new Array(options.workers).fill(undefined);
@@ -241,7 +224,7 @@ export async function startServerPool(options: ServerPoolOptions): Promise<Serve
     await stopAll();
     throw e;
   } finally {
-    probe.close();
+    probe.release();
   }
 
   let closed: Promise<void> | undefined;

@@ -14,6 +14,7 @@ import { clientHost, formatHostPort } from "../transport/address.ts";
 import { closeQuietly } from "../transport/close.ts";
 import { listenTransport } from "../transport/listen.ts";
 import type { ServerTlsOptions, TransportConn } from "../transport/types.ts";
+import { Watchdog } from "../transport/watchdog.ts";
 import { type Admission, localAdmission } from "./admission.ts";
 import type { TokenSet } from "./auth.ts";
 import {
@@ -134,22 +135,6 @@ function peer(addr: Deno.Addr): string {
   return formatHostPort(addr.hostname, addr.port);
 }
 
-/** A connection whose reads and writes mark it as active. */
-function watched(conn: TransportConn, touch: () => void) {
-  return {
-    read: async (p: Uint8Array) => {
-      const n = await conn.read(p);
-      touch();
-      return n;
-    },
-    write: async (p: Uint8Array) => {
-      const n = await conn.write(p);
-      touch();
-      return n;
-    },
-  };
-}
-
 /**
  * Starts a BFTP server.
  *
@@ -253,7 +238,6 @@ export function startServer(options: ServerOptions): BftpServer {
   };
 
   const serveOne = async (conn: TransportConn, remote: string, host: string) => {
-    let last = Date.now();
     let ready = false;
     const handshakeTimer = handshakeMs > 0
       ? setTimeout(() => {
@@ -262,14 +246,11 @@ export function startServer(options: ServerOptions): BftpServer {
         closeQuietly(conn);
       }, handshakeMs)
       : undefined;
-    const idleTimer = idleMs > 0
-      ? setInterval(() => {
-        if (Date.now() - last > idleMs) {
-          log(`${remote} dropped: idle for ${idleMs / 1000}s`);
-          closeQuietly(conn);
-        }
-      }, Math.min(1000, idleMs))
-      : undefined;
+    const idle = new Watchdog(idleMs, () => {
+      log(`${remote} dropped: idle for ${idleMs / 1000}s`);
+      closeQuietly(conn);
+    });
+    idle.start();
     try {
       if (conn.handshake !== undefined) {
         try {
@@ -281,7 +262,7 @@ export function startServer(options: ServerOptions): BftpServer {
           return;
         }
       }
-      await runSession(watched(conn, () => last = Date.now()), {
+      await runSession(idle.watch(conn), {
         root: options.root,
         remote,
         log,
@@ -295,13 +276,13 @@ export function startServer(options: ServerOptions): BftpServer {
         ...(options.authDelay === undefined ? {} : { authDelay: options.authDelay }),
         onReady: () => {
           ready = true;
-          last = Date.now();
+          idle.touch();
           clearTimeout(handshakeTimer);
         },
       });
     } finally {
       clearTimeout(handshakeTimer);
-      clearInterval(idleTimer);
+      idle.stop();
       closeQuietly(conn);
     }
   };

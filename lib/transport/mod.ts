@@ -1,6 +1,9 @@
 /**
  * Transports: plain TCP and TLS connections for the server, the client, the
- * pipe and the echo tools, certificate fingerprints, and the TLS files.
+ * pipe and the echo tools, certificate fingerprints, the TLS files, and a
+ * client's TLS trust from its `--cacert`/`--fingerprint`/`--tls` flags, and
+ * the one inactivity watchdog every connection uses, and the port a
+ * SO_REUSEPORT worker pool (`serve --workers`, `echo-server`) reserves.
  *
  * @example
  * ```ts
@@ -22,4 +25,7 @@ export * from "./node_tls_conn.ts";
 export * from "./connect.ts";
 export * from "./listen.ts";
 export * from "./tls_files.ts";
+export * from "./client_tls_flags.ts";
 export * from "./close.ts";
+export * from "./watchdog.ts";
+export * from "./reuse_port.ts";

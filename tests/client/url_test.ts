@@ -1,5 +1,6 @@
 import { deepEqual, equal, throws } from "node:assert/strict";
-import { DEFAULT_PORT, formatHostPort, parseBftpUrl } from "../../lib/client/url.ts";
+import { DEFAULT_PORT, parseBftpUrl } from "../../lib/client/url.ts";
+import { formatHostPort } from "../../lib/transport/address.ts";
 import { UsageError } from "../../lib/errors.ts";
 
 Deno.test("client: parseBftpUrl() reads host, port and path", () => {

@@ -294,3 +294,20 @@ Deno.test("e2e: http-get exits 2 on a bad command line", async () => {
   failed(await runBftp(["http-get", "-H", "no colon", "http://127.0.0.1:1/"]), 2, /Invalid header/);
   failed(await runBftp(["http-get", "--max-redirs", "x", "http://127.0.0.1:1/"]), 2, /max-redirs/);
 });
+
+Deno.test("e2e: http-get's --cacert follows the one TLS-flag rule: unreadable exits 3, no certificate exits 8", async () => {
+  await withDir(async (dir) => {
+    const junk = `${dir}/junk.pem`;
+    await Deno.writeTextFile(junk, "not a certificate\n");
+    failed(
+      await runBftp(["http-get", "--cacert", `${dir}/none.pem`, "http://127.0.0.1:1/"]),
+      3,
+      /not found/,
+    );
+    failed(
+      await runBftp(["http-get", "--cacert", junk, "http://127.0.0.1:1/"]),
+      8,
+      /No PEM certificate/,
+    );
+  });
+});
