@@ -56,7 +56,7 @@ Examples:
   bftp http-get -i 'http://[::1]:8080/'
 
 Exit codes: 0 a 2xx answer (or 3xx without -L), 22 a 4xx or 5xx answer,
-4 refused, DNS or TLS failure, 5 malformed response or too many redirects,
+4 refused or DNS failure, 8 TLS failure, 5 malformed response or too many redirects,
 6 body cut short, 7 timeout, 3 local file error, 2 usage.`;
 
 /** The `http-get` subcommand. */
