@@ -1,5 +1,4 @@
 import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { BftpClient } from "../../lib/client/client.ts";
 import {
   downloadFile,
@@ -19,9 +18,9 @@ import { writeAll } from "../../lib/framing/write_all.ts";
 import { Channel } from "../../lib/protocol/channel.ts";
 import type { Request } from "../../lib/protocol/messages.ts";
 import { hostTree, startTestServer } from "../server/helpers.ts";
+import { sha256 } from "../helpers.ts";
 
 const encoder = new TextEncoder();
-const sha256 = (data: Uint8Array | string) => createHash("sha256").update(data).digest("hex");
 
 /**
  * A tiny BFTP server that answers one connection with a script, over a real

@@ -7,7 +7,6 @@
  */
 
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { BufferedReader } from "../../lib/framing/buffered_reader.ts";
 import { encodeDelimited } from "../../lib/framing/delimited.ts";
 import { readSized, writeSized } from "../../lib/framing/size_header.ts";
@@ -24,10 +23,10 @@ import {
   startServe,
   tempDir,
 } from "./helpers.ts";
+import { sha256 } from "../helpers.ts";
 
 const encoder = new TextEncoder();
 const hex = (n: number, width: number) => n.toString(16).padStart(width, "0");
-const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
 /** 2026-01-01T00:00:00Z, in seconds. */
 const MTIME = 1767225600;
 

@@ -8,8 +8,6 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
-
 /** How the fake server spoils a GET. */
 export type FakeFault =
   /** The body arrives whole, but its SHA-256 trailer does not match it. */
@@ -106,16 +104,6 @@ export type Script = (
   req: ScriptedRequest,
   send: (bytes: Uint8Array) => Promise<void>,
 ) => Promise<ScriptAfter> | ScriptAfter;
-
-/**
- * The SHA-256 of bytes, as lowercase hex.
- *
- * @param data The bytes.
- * @returns 64 hex digits.
- */
-export function sha256Hex(data: Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
-}
 
 /**
  * A number as fixed-width lowercase hex ASCII, as BFTP size headers are.

@@ -10,6 +10,8 @@ import { equal, ok } from "node:assert/strict";
 import { createHash, randomFillSync } from "node:crypto";
 import { join } from "node:path";
 
+export { sha256, sha256File, sha256Stream } from "../helpers.ts";
+
 /** The program the end-to-end tests run: `$BFTP_BIN`, or this checkout's `scripts/bftp`. */
 export const BFTP_BIN: string = Deno.env.get("BFTP_BIN") ??
   new URL("../../scripts/bftp", import.meta.url).pathname;
@@ -286,42 +288,6 @@ export async function tempDir(): Promise<TempDir> {
     join: (...parts) => join(path, ...parts),
     [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }),
   };
-}
-
-/**
- * Hashes a file with SHA-256, reading it in 1 MiB pieces.
- *
- * @param path The file.
- * @returns Lowercase hex.
- */
-export async function sha256File(path: string): Promise<string> {
-  using file = await Deno.open(path);
-  const hash = createHash("sha256");
-  const buf = new Uint8Array(1 << 20);
-  while (true) {
-    const n = await file.read(buf);
-    if (n === null) break;
-    hash.update(buf.subarray(0, n));
-  }
-  return hash.digest("hex");
-}
-
-/**
- * Hashes everything a stream yields with SHA-256.
- *
- * @param stream The stream.
- * @returns Lowercase hex and the byte count.
- */
-export async function sha256Stream(
-  stream: ReadableStream<Uint8Array>,
-): Promise<{ sha256: string; size: number }> {
-  const hash = createHash("sha256");
-  let size = 0;
-  for await (const chunk of stream) {
-    hash.update(chunk);
-    size += chunk.byteLength;
-  }
-  return { sha256: hash.digest("hex"), size };
 }
 
 /**

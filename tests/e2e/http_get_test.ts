@@ -1,9 +1,9 @@
 import { deepEqual, ok } from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { ScriptedServer } from "../http/scripted_server.ts";
 import { makeSelfSigned, startOpensslServer, startPythonServer } from "../http/real_servers.ts";
 import { runBftp, type RunBftpResult } from "./helpers.ts";
 import { requirePeers } from "../peers.ts";
+import { sha256File } from "../helpers.ts";
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir();
@@ -16,16 +16,6 @@ async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
 
 async function names(dir: string): Promise<string[]> {
   return (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort();
-}
-
-async function sha256File(path: string): Promise<string> {
-  using file = await Deno.open(path);
-  const hash = createHash("sha256");
-  const buf = new Uint8Array(1 << 20);
-  for (let n = await file.read(buf); n !== null; n = await file.read(buf)) {
-    hash.update(buf.subarray(0, n));
-  }
-  return hash.digest("hex");
 }
 
 /** Checks a failure: the exit code, nothing on stdout, one `bftp:` line on stderr. */

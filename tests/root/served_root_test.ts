@@ -1,13 +1,12 @@
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { basename } from "node:path";
 import { LocalIoError } from "../../lib/errors.ts";
 import { writeAll } from "../../lib/framing/write_all.ts";
 import { SETTLE_FINE_MS } from "../../lib/root/hash_cache.ts";
 import { ServedRoot } from "../../lib/root/served_root.ts";
+import { sha256 } from "../helpers.ts";
 import { hostTree, writeLayout } from "../server/helpers.ts";
 
-const sha256Hex = (data: string) => createHash("sha256").update(data).digest("hex");
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -144,7 +143,7 @@ Deno.test("root: a committed upload replaces the target atomically", async () =>
     const opened = await served.openRead("/t.txt");
     equal(opened.sha256, undefined);
     opened.close();
-    deepEqual(await served.hash("/t.txt"), { size: 8, sha256: sha256Hex("replaced") });
+    deepEqual(await served.hash("/t.txt"), { size: 8, sha256: sha256("replaced") });
   });
 });
 
@@ -243,7 +242,7 @@ Deno.test("root: the hash cache answers for a settled file, and never a stale ha
       await Deno.writeTextFile(path, a);
       await Deno.utime(path, old, old);
       await delay(SETTLE_FINE_MS * 2);
-      equal((await served.hash(`/f${i}.bin`)).sha256, sha256Hex(a));
+      equal((await served.hash(`/f${i}.bin`)).sha256, sha256(a));
       const cached = await served.openRead(`/f${i}.bin`);
       const remembered = cached.sha256;
       cached.close();
@@ -252,7 +251,7 @@ Deno.test("root: the hash cache answers for a settled file, and never a stale ha
       await file.write(new TextEncoder().encode(b));
       await Deno.utime(path, old, old);
       const after = await served.hash(`/f${i}.bin`);
-      return { remembered, stale: after.sha256 !== sha256Hex(b) };
+      return { remembered, stale: after.sha256 !== sha256(b) };
     }));
     // Settled files were answered from the cache (else this test would prove nothing)...
     ok(stale.filter((s) => s.remembered !== undefined).length > files / 2);

@@ -7,8 +7,8 @@ import { receiveBody } from "../../lib/transfer/body.ts";
 import { UnexpectedEofError } from "../../lib/errors.ts";
 import { MemoryWriter, randomBytes, seededRandom } from "../framing/helpers.ts";
 import { hostTree, type RawSession, settle, startTestServer, waitUntil } from "./helpers.ts";
+import { sha256 } from "../helpers.ts";
 
-const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
 const encoder = new TextEncoder();
 
 /** Reads a GET body from a raw session, checking its trailer against the hash of `prefix` + body. */

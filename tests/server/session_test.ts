@@ -1,5 +1,4 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { encodeSized, encodeSizeHeader } from "../../lib/framing/size_header.ts";
 import { encodeDelimited } from "../../lib/framing/delimited.ts";
 import { encodeMessage } from "../../lib/protocol/messages.ts";
@@ -13,9 +12,9 @@ import {
   seededRandom,
 } from "../framing/helpers.ts";
 import { expectRemoteError, hostTree, startTestServer, waitUntil } from "./helpers.ts";
+import { sha256 } from "../helpers.ts";
 
 const encoder = new TextEncoder();
-const sha256 = (data: Uint8Array | string) => createHash("sha256").update(data).digest("hex");
 
 const LAYOUT = {
   "a.txt": "alpha",
