@@ -1,11 +1,12 @@
 /**
  * Helpers every kind of test shares: SHA-256 of bytes, of a file and of a
- * stream, as the protocol spells it (lowercase hex).
+ * stream, as the protocol spells it (lowercase hex), and temporary folders.
  *
  * @module
  */
 
 import { createHash } from "node:crypto";
+import { join } from "node:path";
 
 /**
  * Hashes bytes or text (as UTF-8) with SHA-256.
@@ -51,4 +52,39 @@ export async function sha256Stream(
     size += chunk.byteLength;
   }
   return { sha256: hash.digest("hex"), size };
+}
+
+/** A temporary folder removed (with everything in it) on dispose. */
+export interface TempDir extends AsyncDisposable {
+  /** Its path, with no symbolic link in it. */
+  path: string;
+  /** A path inside it. */
+  join(...parts: string[]): string;
+}
+
+/** Options for {@linkcode tempDir}. */
+export interface TempDirOptions {
+  /**
+   * The start of the folder's name.
+   *
+   * @default {"bftp-test-"}
+   */
+  prefix?: string;
+}
+
+/**
+ * Makes a temporary folder for a test; `await using` removes it.
+ *
+ * @param options The name's prefix.
+ * @returns The folder.
+ */
+export async function tempDir(options: TempDirOptions = {}): Promise<TempDir> {
+  const path = await Deno.realPath(
+    await Deno.makeTempDir({ prefix: options.prefix ?? "bftp-test-" }),
+  );
+  return {
+    path,
+    join: (...parts) => join(path, ...parts),
+    [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }),
+  };
 }

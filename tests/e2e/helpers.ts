@@ -10,7 +10,7 @@ import { equal, ok } from "node:assert/strict";
 import { createHash, randomFillSync } from "node:crypto";
 import { join } from "node:path";
 
-export { sha256, sha256File, sha256Stream } from "../helpers.ts";
+export { sha256, sha256File, sha256Stream, type TempDir, tempDir } from "../helpers.ts";
 
 /** The program the end-to-end tests run: `$BFTP_BIN`, or this checkout's `scripts/bftp`. */
 export const BFTP_BIN: string = Deno.env.get("BFTP_BIN") ??
@@ -265,28 +265,6 @@ export async function startServe(
     stop,
     crash,
     [Symbol.asyncDispose]: stop,
-  };
-}
-
-/** A temporary folder removed (with everything in it) on dispose. */
-export interface TempDir extends AsyncDisposable {
-  /** Its path. */
-  path: string;
-  /** A path inside it. */
-  join(...parts: string[]): string;
-}
-
-/**
- * Makes a temporary folder for a test; `await using` removes it.
- *
- * @returns The folder.
- */
-export async function tempDir(): Promise<TempDir> {
-  const path = await Deno.makeTempDir({ prefix: "bftp-e2e-" });
-  return {
-    path,
-    join: (...parts) => join(path, ...parts),
-    [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }),
   };
 }
 
