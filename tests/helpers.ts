@@ -1,6 +1,7 @@
 /**
  * Helpers every kind of test shares: SHA-256 of bytes, of a file and of a
- * stream, as the protocol spells it (lowercase hex), and temporary folders.
+ * stream, as the protocol spells it (lowercase hex); temporary folders; waiting
+ * for a condition.
  *
  * @module
  */
@@ -87,4 +88,23 @@ export async function tempDir(options: TempDirOptions = {}): Promise<TempDir> {
     join: (...parts) => join(path, ...parts),
     [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }),
   };
+}
+
+/**
+ * Waits until `check` returns true, polling every 10 ms.
+ *
+ * @param check The condition.
+ * @param what What is awaited, for the error.
+ * @param timeoutMs How long to wait before throwing.
+ */
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }

@@ -9,8 +9,9 @@
 import { equal, ok } from "node:assert/strict";
 import { createHash, randomFillSync } from "node:crypto";
 import { join } from "node:path";
+import { waitFor } from "../helpers.ts";
 
-export { sha256, sha256File, sha256Stream, type TempDir, tempDir } from "../helpers.ts";
+export { sha256, sha256File, sha256Stream, type TempDir, tempDir, waitFor } from "../helpers.ts";
 
 /** The program the end-to-end tests run: `$BFTP_BIN`, or this checkout's `scripts/bftp`. */
 export const BFTP_BIN: string = Deno.env.get("BFTP_BIN") ??
@@ -137,25 +138,6 @@ export function assertFailure(result: RunBftpResult, code: number, message?: Reg
   ok(lines[0]!.startsWith("bftp: "), context);
   ok(!/^\s+at /m.test(result.stderr), `no stack trace, ${context}`);
   if (message) ok(message.test(lines[0]!), `${message} should match ${context}`);
-}
-
-/**
- * Waits until `check` returns true, polling.
- *
- * @param check The condition.
- * @param what What is awaited, for the error.
- * @param timeoutMs How long to wait.
- */
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** A running `bftp serve`. */

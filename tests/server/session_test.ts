@@ -11,8 +11,8 @@ import {
   randomBytes,
   seededRandom,
 } from "../framing/helpers.ts";
-import { expectRemoteError, hostTree, startTestServer, waitUntil } from "./helpers.ts";
-import { sha256 } from "../helpers.ts";
+import { expectRemoteError, hostTree, startTestServer } from "./helpers.ts";
+import { sha256, waitFor } from "../helpers.ts";
 
 const encoder = new TextEncoder();
 
@@ -258,7 +258,7 @@ for (const sized of [true, false]) {
           await raw.write(new Uint8Array(500).fill(0x41));
         }
         // The server has begun the upload: its temporary file exists now.
-        await waitUntil(
+        await waitFor(
           async () => (await hostTree(srv.root)).some((p) => p.includes(".bftp-tmp-")),
           "the temporary file",
         );
