@@ -7,60 +7,31 @@ import {
   uploadFile,
   uploadTree,
 } from "../../lib/client/local.ts";
-import {
-  ConnectionError,
-  IntegrityError,
-  ProtocolError,
-  UnexpectedEofError,
-} from "../../lib/errors.ts";
+import { IntegrityError, ProtocolError, UnexpectedEofError } from "../../lib/errors.ts";
 import { encodeSizeHeader } from "../../lib/framing/size_header.ts";
-import { writeAll } from "../../lib/framing/write_all.ts";
-import { Channel } from "../../lib/protocol/channel.ts";
-import type { Request } from "../../lib/protocol/messages.ts";
 import { hostTree, startTestServer } from "../server/helpers.ts";
+import { frame, type Script, startScriptedBftpServer } from "../e2e/fake_bftp_server.ts";
 import { sha256, tempDir } from "../helpers.ts";
 
 const encoder = new TextEncoder();
 
 /**
- * A tiny BFTP server that answers one connection with a script, over a real
- * socket; the script may end the connection by returning "hang up".
+ * Connects a client to a scripted fake server and runs `fn` with it. The
+ * fake answers QUIT itself; `script` answers every other request.
  */
 async function fakeServer(
-  answer: (channel: Channel, req: Request) => Promise<void | "hang up">,
+  script: Script,
   fn: (client: BftpClient) => Promise<void>,
 ): Promise<void> {
-  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const serving = (async () => {
-    using conn = await listener.accept();
-    const channel = new Channel(conn);
-    if (!(await channel.serverReadHello())) return;
-    await channel.send({ ok: true, version: 1, server: "fake", readOnly: false });
-    while (true) {
-      let req: Request | null;
-      try {
-        req = await channel.receiveRequest();
-      } catch (e) {
-        if (e instanceof ConnectionError) return; // the client hung up mid-frame
-        throw e;
-      }
-      if (req === null) return;
-      if (req.op === "QUIT") {
-        await channel.send({ ok: true });
-        return;
-      }
-      if ((await answer(channel, req)) === "hang up") return;
-    }
-  })();
+  await using fake = startScriptedBftpServer(
+    (req, send) => req.op === "QUIT" ? undefined : script(req, send),
+    frame({ ok: true, version: 1, server: "fake", readOnly: false }),
+  );
+  const client = await BftpClient.connect({ hostname: "127.0.0.1", port: fake.port });
   try {
-    const client = await BftpClient.connect({ hostname: "127.0.0.1", port: listener.addr.port });
-    try {
-      await fn(client);
-    } finally {
-      client.close();
-    }
+    await fn(client);
   } finally {
-    await serving;
+    client.close();
   }
 }
 
@@ -98,11 +69,11 @@ Deno.test("client: downloadFile() leaves no DEST when the hash does not match", 
   await using tmp = await tempDir();
   const dir = tmp.path;
   await Deno.writeTextFile(`${dir}/existing.txt`, "keep me");
-  const sentWrong = async (channel: Channel, req: Request) => {
+  const sentWrong: Script = async (req, send) => {
     equal(req.op, "GET");
-    await channel.send({ ok: true, size: 5, mtime: null });
-    await writeAll(channel.writer, encodeSizeHeader(5, { wide: true }));
-    await writeAll(channel.writer, encoder.encode("hello" + sha256("HELLO")));
+    await send(frame({ ok: true, size: 5, mtime: null }));
+    await send(encodeSizeHeader(5, { wide: true }));
+    await send(encoder.encode("hello" + sha256("HELLO")));
   };
   for (const dest of [`${dir}/new.txt`, `${dir}/existing.txt`]) {
     await fakeServer(sentWrong, async (client) => {
@@ -117,11 +88,11 @@ Deno.test("client: downloadFile() leaves no DEST when the hash does not match", 
 Deno.test("client: downloadFile() leaves no DEST when the body is cut short", async () => {
   await using tmp = await tempDir();
   const dir = tmp.path;
-  await fakeServer(async (channel) => {
-    await channel.send({ ok: true, size: 1000, mtime: null });
-    await writeAll(channel.writer, encodeSizeHeader(1000, { wide: true }));
-    await writeAll(channel.writer, new Uint8Array(400));
-    return "hang up";
+  await fakeServer(async (_req, send) => {
+    await send(frame({ ok: true, size: 1000, mtime: null }));
+    await send(encodeSizeHeader(1000, { wide: true }));
+    await send(new Uint8Array(400));
+    return "close" as const;
   }, async (client) => {
     await rejects(downloadFile(client, "/big", `${dir}/big`), UnexpectedEofError);
   });
@@ -134,15 +105,15 @@ Deno.test("client: downloadTree() refuses a hostile name from the server and wri
   const dest = `${dir}/dest`;
   for (const name of ["../evil", "..", "/abs", "a\\..\\b", "C:evil"]) {
     let gets = 0;
-    await fakeServer(async (channel, req) => {
+    await fakeServer(async (req, send) => {
       if (req.op === "LIST") {
-        await channel.send({
+        await send(frame({
           ok: true,
           entries: [{ name, type: "file", size: 1, mtime: null, mode: 0o644 }],
-        });
+        }));
       } else {
         gets++;
-        await channel.send({ ok: false, code: "NOT_FOUND", message: "no" });
+        await send(frame({ ok: false, code: "NOT_FOUND", message: "no" }));
       }
     }, async (client) => {
       await rejects(downloadTree(client, "/", dest), ProtocolError, name);

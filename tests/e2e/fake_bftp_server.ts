@@ -19,6 +19,8 @@ export type FakeFault =
 export interface FakeBftpServer extends AsyncDisposable {
   /** `bftp://127.0.0.1:PORT`. */
   url: string;
+  /** Its port on 127.0.0.1. */
+  port: number;
   /** The requests received, as `OP path`. */
   requests: string[];
   /** Stops listening and waits for every connection to end. */
@@ -198,6 +200,7 @@ export function startScriptedBftpServer(
   };
   return {
     url: `bftp://127.0.0.1:${listener.addr.port}`,
+    port: listener.addr.port,
     requests,
     close,
     [Symbol.asyncDispose]: close,
