@@ -1,5 +1,4 @@
 import { equal, ok, rejects } from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { generateFile } from "../../lib/check/files.ts";
 import { runCheck } from "../../lib/check/run.ts";
 import { remoteTarget } from "../../lib/check/target.ts";
@@ -7,7 +6,7 @@ import { checkCommand } from "../../lib/cli/check.ts";
 import type { CliIo } from "../../lib/cli/io.ts";
 import { IntegrityError } from "../../lib/errors.ts";
 import { startFaultyServer } from "./faulty_server.ts";
-import { tempDir } from "../helpers.ts";
+import { sha256, tempDir } from "../helpers.ts";
 
 function captureIo(): { io: CliIo; stdout: () => string } {
   let out = "";
@@ -45,7 +44,7 @@ Deno.test("check/faults: a GET body with one byte flipped (and a matching traile
   equal(f.expectedSha256, file.sha256);
   const flipped = await Deno.readFile(file.path);
   flipped[flipped.byteLength >> 1]! ^= 0x01;
-  equal(f.actualSha256, createHash("sha256").update(flipped).digest("hex"));
+  equal(f.actualSha256, sha256(flipped));
   ok(f.message.includes(file.sha256) && f.message.includes(f.actualSha256!), f.message);
   const gets = report.summaries.find((s) => s.direction === "get")!;
   equal(gets.mismatches, 1);

@@ -1,10 +1,9 @@
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { BftpClient } from "../../lib/client/client.ts";
 import { RemoteError } from "../../lib/errors.ts";
 import { startServerPool } from "../../lib/server/pool.ts";
 import { MemoryReader, MemoryWriter } from "../framing/helpers.ts";
-import { waitFor } from "../helpers.ts";
+import { sha256, waitFor } from "../helpers.ts";
 
 /** A client of the pool. */
 function connect(port: number): Promise<BftpClient> {
@@ -34,8 +33,8 @@ Deno.test("server: a pool of 2 workers serves 40 clients, and both workers take 
         await client.put(`/f${i}.bin`, new MemoryReader(body), { size: body.byteLength });
         const sink = new MemoryWriter();
         const got = await client.get(`/f${i}.bin`, sink);
-        return got.sha256 === createHash("sha256").update(body).digest("hex") &&
-          createHash("sha256").update(sink.bytes).digest("hex") === got.sha256;
+        return got.sha256 === sha256(body) &&
+          sha256(sink.bytes) === got.sha256;
       } finally {
         await client.quit();
       }
