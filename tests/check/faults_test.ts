@@ -1,5 +1,4 @@
 import { equal, ok, rejects } from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { generateFile } from "../../lib/check/files.ts";
 import { runCheck } from "../../lib/check/run.ts";
 import { remoteTarget } from "../../lib/check/target.ts";
@@ -7,15 +6,7 @@ import { checkCommand } from "../../lib/cli/check.ts";
 import type { CliIo } from "../../lib/cli/io.ts";
 import { IntegrityError } from "../../lib/errors.ts";
 import { startFaultyServer } from "./faulty_server.ts";
-
-async function withWorkDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "bftp-check-test-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { sha256, tempDir } from "../helpers.ts";
 
 function captureIo(): { io: CliIo; stdout: () => string } {
   let out = "";
@@ -36,29 +27,29 @@ function captureIo(): { io: CliIo; stdout: () => string } {
 }
 
 Deno.test("check/faults: a GET body with one byte flipped (and a matching trailer) is a mismatch", async () => {
-  await withWorkDir(async (dir) => {
-    await using server = startFaultyServer({ fault: "flip", spoilGet: 2 });
-    const file = await generateFile(dir, 64 * 1024);
-    const report = await runCheck({
-      target: remoteTarget(`bftp://127.0.0.1:${server.port}/`),
-      files: [file],
-      workDir: dir,
-      iterations: 3,
-    });
-    equal(report.passed, false);
-    equal(report.failures.length, 1, JSON.stringify(report.failures));
-    const f = report.failures[0]!;
-    equal(`${f.file} ${f.direction} ${f.iteration} ${f.outcome}`, "64KiB.bin get 2 mismatch");
-    equal(f.expectedSha256, file.sha256);
-    const flipped = await Deno.readFile(file.path);
-    flipped[flipped.byteLength >> 1]! ^= 0x01;
-    equal(f.actualSha256, createHash("sha256").update(flipped).digest("hex"));
-    ok(f.message.includes(file.sha256) && f.message.includes(f.actualSha256!), f.message);
-    const gets = report.summaries.find((s) => s.direction === "get")!;
-    equal(gets.mismatches, 1);
-    equal(gets.verdicts.identity.status, "fail");
-    equal(report.summaries.find((s) => s.direction === "put")!.passed, true);
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  await using server = startFaultyServer({ fault: "flip", spoilGet: 2 });
+  const file = await generateFile(dir, 64 * 1024);
+  const report = await runCheck({
+    target: remoteTarget(`bftp://127.0.0.1:${server.port}/`),
+    files: [file],
+    workDir: dir,
+    iterations: 3,
   });
+  equal(report.passed, false);
+  equal(report.failures.length, 1, JSON.stringify(report.failures));
+  const f = report.failures[0]!;
+  equal(`${f.file} ${f.direction} ${f.iteration} ${f.outcome}`, "64KiB.bin get 2 mismatch");
+  equal(f.expectedSha256, file.sha256);
+  const flipped = await Deno.readFile(file.path);
+  flipped[flipped.byteLength >> 1]! ^= 0x01;
+  equal(f.actualSha256, sha256(flipped));
+  ok(f.message.includes(file.sha256) && f.message.includes(f.actualSha256!), f.message);
+  const gets = report.summaries.find((s) => s.direction === "get")!;
+  equal(gets.mismatches, 1);
+  equal(gets.verdicts.identity.status, "fail");
+  equal(report.summaries.find((s) => s.direction === "put")!.passed, true);
 });
 
 Deno.test("check/faults: bftp check exits 6 and names the file, iteration and both hashes", async () => {
@@ -86,42 +77,42 @@ Deno.test("check/faults: bftp check exits 6 and names the file, iteration and bo
 });
 
 Deno.test("check/faults: a GET body one byte short (size and trailer agreeing) is a mismatch", async () => {
-  await withWorkDir(async (dir) => {
-    await using server = startFaultyServer({ fault: "short", spoilGet: 1 });
-    const file = await generateFile(dir, 8 * 1024);
-    const report = await runCheck({
-      target: remoteTarget(`bftp://127.0.0.1:${server.port}/`),
-      files: [file],
-      workDir: dir,
-      iterations: 2,
-    });
-    equal(report.failures.length, 1, JSON.stringify(report.failures));
-    const f = report.failures[0]!;
-    equal(`${f.file} ${f.direction} ${f.iteration} ${f.outcome}`, "8KiB.bin get 1 mismatch");
-    ok(f.message.startsWith(`${8 * 1024 - 1} bytes arrived`), f.message);
-    equal(report.iterations.find((r) => r.direction === "get" && r.iteration === 1)!.bytes, 8191);
-    equal(report.passed, false);
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  await using server = startFaultyServer({ fault: "short", spoilGet: 1 });
+  const file = await generateFile(dir, 8 * 1024);
+  const report = await runCheck({
+    target: remoteTarget(`bftp://127.0.0.1:${server.port}/`),
+    files: [file],
+    workDir: dir,
+    iterations: 2,
   });
+  equal(report.failures.length, 1, JSON.stringify(report.failures));
+  const f = report.failures[0]!;
+  equal(`${f.file} ${f.direction} ${f.iteration} ${f.outcome}`, "8KiB.bin get 1 mismatch");
+  ok(f.message.startsWith(`${8 * 1024 - 1} bytes arrived`), f.message);
+  equal(report.iterations.find((r) => r.direction === "get" && r.iteration === 1)!.bytes, 8191);
+  equal(report.passed, false);
 });
 
 Deno.test("check/faults: a GET cut halfway is an error, and the run goes on over a new session", async () => {
-  await withWorkDir(async (dir) => {
-    await using server = startFaultyServer({ fault: "cut", spoilGet: 1 });
-    const file = await generateFile(dir, 256 * 1024);
-    const report = await runCheck({
-      target: remoteTarget(`bftp://127.0.0.1:${server.port}/`),
-      files: [file],
-      workDir: dir,
-      iterations: 3,
-    });
-    equal(report.failures.length, 1, JSON.stringify(report.failures));
-    const f = report.failures[0]!;
-    equal(`${f.file} ${f.direction} ${f.iteration} ${f.outcome}`, "256KiB.bin get 1 error");
-    ok(/closed/i.test(f.message), f.message);
-    equal(server.gets, 3, "iterations 2 and 3 ran after the cut");
-    ok(
-      report.iterations.filter((r) => r.iteration > 1).every((r) => r.outcome === "ok"),
-      "later iterations pass",
-    );
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  await using server = startFaultyServer({ fault: "cut", spoilGet: 1 });
+  const file = await generateFile(dir, 256 * 1024);
+  const report = await runCheck({
+    target: remoteTarget(`bftp://127.0.0.1:${server.port}/`),
+    files: [file],
+    workDir: dir,
+    iterations: 3,
   });
+  equal(report.failures.length, 1, JSON.stringify(report.failures));
+  const f = report.failures[0]!;
+  equal(`${f.file} ${f.direction} ${f.iteration} ${f.outcome}`, "256KiB.bin get 1 error");
+  ok(/closed/i.test(f.message), f.message);
+  equal(server.gets, 3, "iterations 2 and 3 ran after the cut");
+  ok(
+    report.iterations.filter((r) => r.iteration > 1).every((r) => r.outcome === "ok"),
+    "later iterations pass",
+  );
 });

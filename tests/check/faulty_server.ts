@@ -10,11 +10,11 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
 import { BftpError } from "../../lib/errors.ts";
 import { writeAll } from "../../lib/framing/write_all.ts";
 import { Channel } from "../../lib/protocol/channel.ts";
 import { receiveBody } from "../../lib/transfer/body.ts";
+import { sha256 } from "../helpers.ts";
 
 /** How the chosen GET goes wrong. */
 export type GetFault =
@@ -44,7 +44,6 @@ export interface FaultyServer extends AsyncDisposable {
 }
 
 const encoder = new TextEncoder();
-const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 /**
  * Starts the faulty server on 127.0.0.1, port 0.

@@ -3,6 +3,7 @@ import { ConnectionError } from "../../lib/errors.ts";
 import { httpGetCommand } from "../../lib/cli/http_get.ts";
 import type { CliIo } from "../../lib/cli/io.ts";
 import { ScriptedServer } from "../http/scripted_server.ts";
+import { tempDir } from "../helpers.ts";
 
 /** A console with captured streams. */
 function fakeIo(stderrIsTerminal: boolean, signal = new AbortController().signal) {
@@ -20,15 +21,6 @@ function fakeIo(stderrIsTerminal: boolean, signal = new AbortController().signal
   return { io, out };
 }
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 const MiB = 1048576;
 
 Deno.test("cli: http-get shows progress on a terminal stderr, not with -q", async () => {
@@ -36,26 +28,26 @@ Deno.test("cli: http-get shows progress on a terminal stderr, not with -q", asyn
     await ctx.send(`HTTP/1.0 200 OK\r\nContent-Length: ${MiB}\r\n\r\n`);
     await ctx.send(new Uint8Array(MiB));
   });
-  await withDir(async (dir) => {
-    const shown = fakeIo(true);
-    deepEqual(
-      await httpGetCommand.run([server.url("/big.bin"), "-o", `${dir}/big.bin`], shown.io),
-      0,
-    );
-    ok(shown.out.stderr.includes("big.bin  1.0 MiB / 1.0 MiB (100%)"), shown.out.stderr);
-    ok(shown.out.stderr.endsWith("\n"));
-    deepEqual((await Deno.stat(`${dir}/big.bin`)).size, MiB);
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  const shown = fakeIo(true);
+  deepEqual(
+    await httpGetCommand.run([server.url("/big.bin"), "-o", `${dir}/big.bin`], shown.io),
+    0,
+  );
+  ok(shown.out.stderr.includes("big.bin  1.0 MiB / 1.0 MiB (100%)"), shown.out.stderr);
+  ok(shown.out.stderr.endsWith("\n"));
+  deepEqual((await Deno.stat(`${dir}/big.bin`)).size, MiB);
 
-    const quiet = fakeIo(true);
-    deepEqual(
-      await httpGetCommand.run(["-q", server.url("/big.bin"), "-o", `${dir}/q`], quiet.io),
-      0,
-    );
-    deepEqual(quiet.out.stderr, "");
-    const piped = fakeIo(false);
-    deepEqual(await httpGetCommand.run([server.url("/big.bin")], piped.io), 0);
-    deepEqual([piped.out.stderr, piped.out.stdout.length], ["", MiB]);
-  });
+  const quiet = fakeIo(true);
+  deepEqual(
+    await httpGetCommand.run(["-q", server.url("/big.bin"), "-o", `${dir}/q`], quiet.io),
+    0,
+  );
+  deepEqual(quiet.out.stderr, "");
+  const piped = fakeIo(false);
+  deepEqual(await httpGetCommand.run([server.url("/big.bin")], piped.io), 0);
+  deepEqual([piped.out.stderr, piped.out.stdout.length], ["", MiB]);
 });
 
 Deno.test("cli: http-get -o - writes to stdout, -H headers reach the server", async () => {
@@ -73,14 +65,14 @@ Deno.test("cli: http-get interrupted by its signal leaves no FILE", async () => 
     await ctx.send(`HTTP/1.0 200 OK\r\nContent-Length: ${MiB}\r\n\r\npartial`);
     await ctx.closing;
   });
-  await withDir(async (dir) => {
-    const controller = new AbortController();
-    const { io } = fakeIo(false, controller.signal);
-    setTimeout(() => controller.abort(), 100);
-    await rejects(
-      httpGetCommand.run([server.url("/"), "-o", `${dir}/f`, "--timeout", "0"], io),
-      (e: unknown) => e instanceof ConnectionError && e.message.startsWith("Interrupted"),
-    );
-    deepEqual(await Array.fromAsync(Deno.readDir(dir)), []);
-  });
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  const controller = new AbortController();
+  const { io } = fakeIo(false, controller.signal);
+  setTimeout(() => controller.abort(), 100);
+  await rejects(
+    httpGetCommand.run([server.url("/"), "-o", `${dir}/f`, "--timeout", "0"], io),
+    (e: unknown) => e instanceof ConnectionError && e.message.startsWith("Interrupted"),
+  );
+  deepEqual(await Array.fromAsync(Deno.readDir(dir)), []);
 });

@@ -16,14 +16,9 @@ import {
   ProtocolError,
   RemoteError,
 } from "../../lib/errors.ts";
-import {
-  frame,
-  hexBytes,
-  type Script,
-  type ScriptedRequest,
-  sha256Hex,
-} from "../e2e/fake_bftp_server.ts";
+import { frame, hexBytes, type Script, type ScriptedRequest } from "../e2e/fake_bftp_server.ts";
 import { concat } from "../framing/helpers.ts";
+import { sha256 } from "../helpers.ts";
 
 const encoder = new TextEncoder();
 
@@ -50,7 +45,7 @@ export interface HostileScenario {
 
 const ok = (fields: Record<string, unknown>) => frame({ ok: true, ...fields });
 const sized = (n: number | bigint) => hexBytes(n, 16);
-const trailer = (data: Uint8Array) => encoder.encode(sha256Hex(data));
+const trailer = (data: Uint8Array) => encoder.encode(sha256(data));
 const chunk = (data: Uint8Array) => concat(hexBytes(data.byteLength, 8), data);
 const CHUNKED = encoder.encode("ffffffffffffffff");
 const END = encoder.encode("00000000");

@@ -1,5 +1,4 @@
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
-import { createHash } from "node:crypto";
 import type { BftpClient } from "../../lib/client/client.ts";
 import { downloadFile, uploadFile } from "../../lib/client/local.ts";
 import { downloadResumable, partialPaths } from "../../lib/client/resume.ts";
@@ -7,8 +6,8 @@ import { BftpError, IntegrityError } from "../../lib/errors.ts";
 import { RESUME_PREFIX } from "../../lib/root/paths.ts";
 import { randomBytes, seededRandom } from "../framing/helpers.ts";
 import { hostTree, startTestServer } from "../server/helpers.ts";
+import { sha256 } from "../helpers.ts";
 
-const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
 const SIZE = 3_000_000;
 
 /** Progress callbacks that cut the connection once `after` bytes have moved. */

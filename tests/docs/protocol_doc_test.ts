@@ -6,7 +6,6 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { EXIT_CODES, isRemoteErrorCode } from "../../lib/errors.ts";
 import { readFull } from "../../lib/framing/read_exact.ts";
@@ -14,6 +13,7 @@ import { writeAll } from "../../lib/framing/write_all.ts";
 import * as limits from "../../lib/protocol/limits.ts";
 import { ServedRoot } from "../../lib/root/served_root.ts";
 import { startServer } from "../../lib/server/server.ts";
+import { sha256 } from "../helpers.ts";
 
 const DOC = new URL("../../docs/PROTOCOL.md", import.meta.url);
 const encoder = new TextEncoder();
@@ -114,7 +114,7 @@ Deno.test("protocol doc: the two renderings of the worked example are the same b
   ok(body, "no 5-byte body in the example");
   const text = decoder.decode(body.bytes);
   equal(text.slice(0, 16), "0000000000000005");
-  equal(text.slice(21), createHash("sha256").update(text.slice(16, 21)).digest("hex"));
+  equal(text.slice(21), sha256(text.slice(16, 21)));
 });
 
 Deno.test("protocol doc: the worked example replays byte for byte against a real server", async () => {

@@ -1,15 +1,13 @@
 // End-to-end: the remote file commands ls, stat, hash, rm, mkdir, rmdir, mv.
 
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { assertFailure, listNames, runBftp, startServe, tempDir } from "./helpers.ts";
+import { sha256 } from "../helpers.ts";
 
 function ok0(result: { code: number; stderr: string }): void {
   equal(result.code, 0, result.stderr);
   equal(result.stderr, "");
 }
-
-const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
 Deno.test("e2e: bftp ls lists a folder plain, long and as JSON", async () => {
   await using root = await tempDir();

@@ -7,13 +7,13 @@
  */
 
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { BufferedReader } from "../../lib/framing/buffered_reader.ts";
 import { encodeDelimited } from "../../lib/framing/delimited.ts";
 import { readSized, writeSized } from "../../lib/framing/size_header.ts";
 import { writeAll } from "../../lib/framing/write_all.ts";
 import { decodeReply, encodeMessage } from "../../lib/protocol/messages.ts";
 import { runInTerminal } from "./terminal.ts";
+import { frame, hexBytes, startScriptedBftpServer } from "./fake_bftp_server.ts";
 import {
   assertFailure,
   findTemporaries,
@@ -24,10 +24,10 @@ import {
   startServe,
   tempDir,
 } from "./helpers.ts";
+import { sha256 } from "../helpers.ts";
 
 const encoder = new TextEncoder();
 const hex = (n: number, width: number) => n.toString(16).padStart(width, "0");
-const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
 /** 2026-01-01T00:00:00Z, in seconds. */
 const MTIME = 1767225600;
 
@@ -36,60 +36,33 @@ const MTIME = 1767225600;
  * and time, then sends only the first `cut` bytes of the body and hangs up.
  */
 function cuttingServer(data: Uint8Array, cut: number, options: { withHash?: boolean } = {}) {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const served = (async () => {
-    const conn = await listener.accept();
-    try {
-      const reader = new BufferedReader(conn);
-      await reader.readUntil(new Uint8Array([10]), 64);
-      await writeSized(
-        conn,
-        encodeMessage({ ok: true, version: 1, server: "fake", readOnly: false }),
-      );
-      while (true) {
-        const frame = await readSized(reader, { maxBytes: 65536 });
-        if (frame === null) return;
-        const req = JSON.parse(new TextDecoder().decode(frame));
-        if (req.op === "GET") {
-          await writeSized(
-            conn,
-            encodeMessage({
-              ok: true,
-              size: data.byteLength,
-              mtime: MTIME * 1000,
-              ...(options.withHash ? { sha256: sha256(data) } : {}),
-            }),
-          );
-          await writeAll(conn, encoder.encode(hex(data.byteLength, 16)));
-          await writeAll(conn, data.subarray(0, cut));
-          return;
-        }
-        // STAT, for the client's check that the URL is a file.
-        await writeSized(
-          conn,
-          encodeMessage({
-            ok: true,
-            entry: {
-              name: "big.bin",
-              type: "file",
-              size: data.byteLength,
-              mtime: MTIME * 1000,
-              mode: 420,
-            },
-          }),
-        );
+  return startScriptedBftpServer(
+    async (req, send) => {
+      if (req.op === "GET") {
+        await send(frame({
+          ok: true,
+          size: data.byteLength,
+          mtime: MTIME * 1000,
+          ...(options.withHash ? { sha256: sha256(data) } : {}),
+        }));
+        await send(hexBytes(data.byteLength, 16));
+        await send(data.subarray(0, cut));
+        return "close";
       }
-    } finally {
-      conn.close();
-    }
-  })();
-  return {
-    url: `bftp://127.0.0.1:${listener.addr.port}`,
-    async [Symbol.asyncDispose]() {
-      listener.close();
-      await served;
+      if (req.op === "QUIT") return;
+      // STAT, for the client's check that the URL is a file.
+      const entry = {
+        name: "big.bin",
+        type: "file",
+        size: data.byteLength,
+        mtime: MTIME * 1000,
+        mode: 420,
+      };
+      await send(frame({ ok: true, entry }));
+      return;
     },
-  };
+    frame({ ok: true, version: 1, server: "fake", readOnly: false }),
+  );
 }
 
 Deno.test("e2e: get --resume continues a cut download and checks the whole file", async () => {

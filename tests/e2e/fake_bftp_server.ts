@@ -8,8 +8,6 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
-
 /** How the fake server spoils a GET. */
 export type FakeFault =
   /** The body arrives whole, but its SHA-256 trailer does not match it. */
@@ -21,6 +19,8 @@ export type FakeFault =
 export interface FakeBftpServer extends AsyncDisposable {
   /** `bftp://127.0.0.1:PORT`. */
   url: string;
+  /** Its port on 127.0.0.1. */
+  port: number;
   /** The requests received, as `OP path`. */
   requests: string[];
   /** Stops listening and waits for every connection to end. */
@@ -106,16 +106,6 @@ export type Script = (
   req: ScriptedRequest,
   send: (bytes: Uint8Array) => Promise<void>,
 ) => Promise<ScriptAfter> | ScriptAfter;
-
-/**
- * The SHA-256 of bytes, as lowercase hex.
- *
- * @param data The bytes.
- * @returns 64 hex digits.
- */
-export function sha256Hex(data: Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
-}
 
 /**
  * A number as fixed-width lowercase hex ASCII, as BFTP size headers are.
@@ -210,6 +200,7 @@ export function startScriptedBftpServer(
   };
   return {
     url: `bftp://127.0.0.1:${listener.addr.port}`,
+    port: listener.addr.port,
     requests,
     close,
     [Symbol.asyncDispose]: close,

@@ -9,6 +9,9 @@
 import { equal, ok } from "node:assert/strict";
 import { createHash, randomFillSync } from "node:crypto";
 import { join } from "node:path";
+import { waitFor } from "../helpers.ts";
+
+export { sha256, sha256File, sha256Stream, type TempDir, tempDir, waitFor } from "../helpers.ts";
 
 /** The program the end-to-end tests run: `$BFTP_BIN`, or this checkout's `scripts/bftp`. */
 export const BFTP_BIN: string = Deno.env.get("BFTP_BIN") ??
@@ -137,25 +140,6 @@ export function assertFailure(result: RunBftpResult, code: number, message?: Reg
   if (message) ok(message.test(lines[0]!), `${message} should match ${context}`);
 }
 
-/**
- * Waits until `check` returns true, polling.
- *
- * @param check The condition.
- * @param what What is awaited, for the error.
- * @param timeoutMs How long to wait.
- */
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** A running `bftp serve`. */
 export interface ServeHandle extends AsyncDisposable {
   /** `bftp://HOST:PORT` as the server printed it (no trailing slash). */
@@ -264,64 +248,6 @@ export async function startServe(
     crash,
     [Symbol.asyncDispose]: stop,
   };
-}
-
-/** A temporary folder removed (with everything in it) on dispose. */
-export interface TempDir extends AsyncDisposable {
-  /** Its path. */
-  path: string;
-  /** A path inside it. */
-  join(...parts: string[]): string;
-}
-
-/**
- * Makes a temporary folder for a test; `await using` removes it.
- *
- * @returns The folder.
- */
-export async function tempDir(): Promise<TempDir> {
-  const path = await Deno.makeTempDir({ prefix: "bftp-e2e-" });
-  return {
-    path,
-    join: (...parts) => join(path, ...parts),
-    [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }),
-  };
-}
-
-/**
- * Hashes a file with SHA-256, reading it in 1 MiB pieces.
- *
- * @param path The file.
- * @returns Lowercase hex.
- */
-export async function sha256File(path: string): Promise<string> {
-  using file = await Deno.open(path);
-  const hash = createHash("sha256");
-  const buf = new Uint8Array(1 << 20);
-  while (true) {
-    const n = await file.read(buf);
-    if (n === null) break;
-    hash.update(buf.subarray(0, n));
-  }
-  return hash.digest("hex");
-}
-
-/**
- * Hashes everything a stream yields with SHA-256.
- *
- * @param stream The stream.
- * @returns Lowercase hex and the byte count.
- */
-export async function sha256Stream(
-  stream: ReadableStream<Uint8Array>,
-): Promise<{ sha256: string; size: number }> {
-  const hash = createHash("sha256");
-  let size = 0;
-  for await (const chunk of stream) {
-    hash.update(chunk);
-    size += chunk.byteLength;
-  }
-  return { sha256: hash.digest("hex"), size };
 }
 
 /**

@@ -1,31 +1,12 @@
 import { deepEqual, ok } from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { ScriptedServer } from "../http/scripted_server.ts";
 import { makeSelfSigned, startOpensslServer, startPythonServer } from "../http/real_servers.ts";
 import { runBftp, type RunBftpResult } from "./helpers.ts";
 import { requirePeers } from "../peers.ts";
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { sha256File, tempDir } from "../helpers.ts";
 
 async function names(dir: string): Promise<string[]> {
   return (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort();
-}
-
-async function sha256File(path: string): Promise<string> {
-  using file = await Deno.open(path);
-  const hash = createHash("sha256");
-  const buf = new Uint8Array(1 << 20);
-  for (let n = await file.read(buf); n !== null; n = await file.read(buf)) {
-    hash.update(buf.subarray(0, n));
-  }
-  return hash.digest("hex");
 }
 
 /** Checks a failure: the exit code, nothing on stdout, one `bftp:` line on stderr. */
@@ -39,84 +20,84 @@ function failed(result: RunBftpResult, code: number, message: RegExp): void {
 }
 
 Deno.test("e2e: http-get downloads 100 MiB from http.server byte-identical", async () => {
-  await withDir(async (dir) => {
-    await Deno.mkdir(`${dir}/www`);
-    await Deno.mkdir(`${dir}/out`);
-    const source = `${dir}/www/big.bin`;
-    {
-      // 100 MiB: one random MiB, each copy stamped with its index, so a
-      // reordered, repeated or missing MiB changes the hash.
-      using file = await Deno.open(source, { write: true, create: true });
-      const block = new Uint8Array(1 << 20);
-      for (let i = 0; i < block.byteLength; i += 65536) {
-        crypto.getRandomValues(block.subarray(i, i + 65536));
-      }
-      for (let i = 0; i < 100; i++) {
-        new DataView(block.buffer).setUint32(0, i);
-        file.writeSync(block);
-      }
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  await Deno.mkdir(`${dir}/www`);
+  await Deno.mkdir(`${dir}/out`);
+  const source = `${dir}/www/big.bin`;
+  {
+    // 100 MiB: one random MiB, each copy stamped with its index, so a
+    // reordered, repeated or missing MiB changes the hash.
+    using file = await Deno.open(source, { write: true, create: true });
+    const block = new Uint8Array(1 << 20);
+    for (let i = 0; i < block.byteLength; i += 65536) {
+      crypto.getRandomValues(block.subarray(i, i + 65536));
     }
-    await using server = await startPythonServer(`${dir}/www`);
-    const started = performance.now();
-    const result = await runBftp([
-      "http-get",
-      server.url("http", "/big.bin"),
-      "-o",
-      `${dir}/out/big.bin`,
-    ]);
-    const seconds = (performance.now() - started) / 1000;
-    deepEqual(result.code, 0, result.stderr);
-    deepEqual(result.stdout, "");
-    deepEqual(result.stderr, "", "no progress when stderr is not a terminal");
-    deepEqual(await names(`${dir}/out`), ["big.bin"]);
-    deepEqual((await Deno.stat(`${dir}/out/big.bin`)).size, 100 * 1048576);
-    deepEqual(await sha256File(`${dir}/out/big.bin`), await sha256File(source));
-    ok(seconds < 60, `took ${seconds} s`);
-  });
+    for (let i = 0; i < 100; i++) {
+      new DataView(block.buffer).setUint32(0, i);
+      file.writeSync(block);
+    }
+  }
+  await using server = await startPythonServer(`${dir}/www`);
+  const started = performance.now();
+  const result = await runBftp([
+    "http-get",
+    server.url("http", "/big.bin"),
+    "-o",
+    `${dir}/out/big.bin`,
+  ]);
+  const seconds = (performance.now() - started) / 1000;
+  deepEqual(result.code, 0, result.stderr);
+  deepEqual(result.stdout, "");
+  deepEqual(result.stderr, "", "no progress when stderr is not a terminal");
+  deepEqual(await names(`${dir}/out`), ["big.bin"]);
+  deepEqual((await Deno.stat(`${dir}/out/big.bin`)).size, 100 * 1048576);
+  deepEqual(await sha256File(`${dir}/out/big.bin`), await sha256File(source));
+  ok(seconds < 60, `took ${seconds} s`);
 });
 
 Deno.test("e2e: http-get fetches a deep path with a query string to a file and to stdout", async () => {
-  await withDir(async (dir) => {
-    const deep = `${dir}/www/~jbell/CourseNotes/OperatingSystems`;
-    await Deno.mkdir(deep, { recursive: true });
-    await Deno.writeTextFile(`${deep}/index.html`, "<h1>Operating Systems</h1>\n");
-    await using server = await startPythonServer(`${dir}/www`);
-    const url = server.url(
-      "http",
-      "/~jbell/CourseNotes/OperatingSystems/index.html?q=python+socket",
-    );
-    const toFile = await runBftp(["http-get", url, "-o", `${dir}/index.html`]);
-    deepEqual(toFile.code, 0, toFile.stderr);
-    deepEqual(await Deno.readTextFile(`${dir}/index.html`), "<h1>Operating Systems</h1>\n");
-    const toStdout = await runBftp(["http-get", url]);
-    deepEqual([toStdout.code, toStdout.stdout], [0, "<h1>Operating Systems</h1>\n"]);
-    const withHead = await runBftp(["http-get", "-i", url]);
-    deepEqual(withHead.code, 0, withHead.stderr);
-    ok(withHead.stdout.startsWith("HTTP/1.0 200 OK\r\n"), withHead.stdout);
-    ok(withHead.stdout.includes("\r\nContent-Length: 27\r\n"), withHead.stdout);
-    ok(withHead.stdout.endsWith("\r\n\r\n<h1>Operating Systems</h1>\n"), withHead.stdout);
-  });
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  const deep = `${dir}/www/~jbell/CourseNotes/OperatingSystems`;
+  await Deno.mkdir(deep, { recursive: true });
+  await Deno.writeTextFile(`${deep}/index.html`, "<h1>Operating Systems</h1>\n");
+  await using server = await startPythonServer(`${dir}/www`);
+  const url = server.url(
+    "http",
+    "/~jbell/CourseNotes/OperatingSystems/index.html?q=python+socket",
+  );
+  const toFile = await runBftp(["http-get", url, "-o", `${dir}/index.html`]);
+  deepEqual(toFile.code, 0, toFile.stderr);
+  deepEqual(await Deno.readTextFile(`${dir}/index.html`), "<h1>Operating Systems</h1>\n");
+  const toStdout = await runBftp(["http-get", url]);
+  deepEqual([toStdout.code, toStdout.stdout], [0, "<h1>Operating Systems</h1>\n"]);
+  const withHead = await runBftp(["http-get", "-i", url]);
+  deepEqual(withHead.code, 0, withHead.stderr);
+  ok(withHead.stdout.startsWith("HTTP/1.0 200 OK\r\n"), withHead.stdout);
+  ok(withHead.stdout.includes("\r\nContent-Length: 27\r\n"), withHead.stdout);
+  ok(withHead.stdout.endsWith("\r\n\r\n<h1>Operating Systems</h1>\n"), withHead.stdout);
 });
 
 Deno.test("e2e: http-get exits 22 on a 404 and leaves no FILE", async () => {
-  await withDir(async (dir) => {
-    await Deno.mkdir(`${dir}/www`);
-    await Deno.mkdir(`${dir}/out`);
-    await using server = await startPythonServer(`${dir}/www`);
-    const url = server.url("http", "/nope.txt");
-    const result = await runBftp(["http-get", url, "-o", `${dir}/out/nope.txt`]);
-    failed(result, 22, new RegExp(`Server returned HTTP 404 "File not found" for "${url}"`));
-    deepEqual(await names(`${dir}/out`), []);
-  });
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  await Deno.mkdir(`${dir}/www`);
+  await Deno.mkdir(`${dir}/out`);
+  await using server = await startPythonServer(`${dir}/www`);
+  const url = server.url("http", "/nope.txt");
+  const result = await runBftp(["http-get", url, "-o", `${dir}/out/nope.txt`]);
+  failed(result, 22, new RegExp(`Server returned HTTP 404 "File not found" for "${url}"`));
+  deepEqual(await names(`${dir}/out`), []);
 });
 
 Deno.test("e2e: http-get reaches an IPv6 literal URL", async () => {
-  await withDir(async (dir) => {
-    await Deno.writeTextFile(`${dir}/v6.txt`, "six");
-    await using server = await startPythonServer(dir, "::1");
-    const result = await runBftp(["http-get", server.url("http", "/v6.txt", "[::1]")]);
-    deepEqual([result.code, result.stdout], [0, "six"]);
-  });
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  await Deno.writeTextFile(`${dir}/v6.txt`, "six");
+  await using server = await startPythonServer(dir, "::1");
+  const result = await runBftp(["http-get", server.url("http", "/v6.txt", "[::1]")]);
+  deepEqual([result.code, result.stdout], [0, "six"]);
 });
 
 Deno.test("e2e: http-get -L follows relative and absolute redirects", async () => {
@@ -130,13 +111,15 @@ Deno.test("e2e: http-get -L follows relative and absolute redirects", async () =
       await ctx.send(`HTTP/1.0 302 Found\r\nLocation: ${final.url("/end")}\r\n\r\n`);
     }
   });
-  await withDir(async (dir) => {
+  {
+    await using tmp = await tempDir();
+    const dir = tmp.path;
     const result = await runBftp(["http-get", "-L", start.url("/a/start"), "-o", `${dir}/f`]);
     deepEqual(result.code, 0, result.stderr);
     deepEqual(await Deno.readTextFile(`${dir}/f`), "arrive");
     deepEqual(start.requests.map((r) => r.path), ["/a/start", "/a/next?step=2"]);
     deepEqual(final.requests.map((r) => r.path), ["/end"]);
-  });
+  }
   // Without -L the redirect itself is the answer: exit 0, its body written.
   const plain = await runBftp(["http-get", "-i", start.url("/a/start")]);
   deepEqual(plain.code, 0, plain.stderr);
@@ -161,13 +144,13 @@ Deno.test("e2e: http-get writes a chunked body", async () => {
     for (let i = 0; i < 50; i++) await ctx.send(`400\r\n${String(i % 10).repeat(1024)}\r\n`);
     await ctx.send("0\r\n\r\n");
   });
-  await withDir(async (dir) => {
-    const result = await runBftp(["http-get", server.url("/c"), "-o", `${dir}/c.txt`]);
-    deepEqual(result.code, 0, result.stderr);
-    const text = await Deno.readTextFile(`${dir}/c.txt`);
-    deepEqual(text.length, 50 * 1024);
-    deepEqual(text.slice(1023, 1025), "01");
-  });
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  const result = await runBftp(["http-get", server.url("/c"), "-o", `${dir}/c.txt`]);
+  deepEqual(result.code, 0, result.stderr);
+  const text = await Deno.readTextFile(`${dir}/c.txt`);
+  deepEqual(text.length, 50 * 1024);
+  deepEqual(text.slice(1023, 1025), "01");
 });
 
 Deno.test("e2e: http-get exits 6 on a body cut short and leaves no FILE", async () => {
@@ -178,15 +161,15 @@ Deno.test("e2e: http-get exits 6 on a body cut short and leaves no FILE", async 
       await ctx.send("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nonly half");
     }
   });
-  await withDir(async (dir) => {
-    await Deno.writeTextFile(`${dir}/existing`, "keep me");
-    const short = await runBftp(["http-get", server.url("/length"), "-o", `${dir}/length`]);
-    failed(short, 6, /cut short: 40000 of 100000 bytes arrived/);
-    const chunk = await runBftp(["http-get", server.url("/chunk"), "-o", `${dir}/existing`]);
-    failed(chunk, 6, /chunked response body was cut short/);
-    deepEqual(await names(dir), ["existing"]);
-    deepEqual(await Deno.readTextFile(`${dir}/existing`), "keep me");
-  });
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  await Deno.writeTextFile(`${dir}/existing`, "keep me");
+  const short = await runBftp(["http-get", server.url("/length"), "-o", `${dir}/length`]);
+  failed(short, 6, /cut short: 40000 of 100000 bytes arrived/);
+  const chunk = await runBftp(["http-get", server.url("/chunk"), "-o", `${dir}/existing`]);
+  failed(chunk, 6, /chunked response body was cut short/);
+  deepEqual(await names(dir), ["existing"]);
+  deepEqual(await Deno.readTextFile(`${dir}/existing`), "keep me");
 });
 
 Deno.test("e2e: http-get exits 5 on headers over 64 KiB and on a malformed answer", async () => {
@@ -207,21 +190,21 @@ Deno.test("e2e: http-get exits 7 when the server never answers", async () => {
   await using server = new ScriptedServer(async (_req, ctx) => {
     await ctx.closing;
   });
-  await withDir(async (dir) => {
-    const started = performance.now();
-    const result = await runBftp([
-      "http-get",
-      "--timeout",
-      "0.5",
-      server.url("/"),
-      "-o",
-      `${dir}/x`,
-    ]);
-    const ms = performance.now() - started;
-    failed(result, 7, /No progress from "127\.0\.0\.1:\d+" for 0\.5 s/);
-    ok(ms >= 500 && ms < 20000, `${ms} ms`);
-    deepEqual(await names(dir), []);
-  });
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  const started = performance.now();
+  const result = await runBftp([
+    "http-get",
+    "--timeout",
+    "0.5",
+    server.url("/"),
+    "-o",
+    `${dir}/x`,
+  ]);
+  const ms = performance.now() - started;
+  failed(result, 7, /No progress from "127\.0\.0\.1:\d+" for 0\.5 s/);
+  ok(ms >= 500 && ms < 20000, `${ms} ms`);
+  deepEqual(await names(dir), []);
 });
 
 Deno.test("e2e: http-get exits 4 on a refused connection and an unknown host", async () => {
@@ -233,59 +216,59 @@ Deno.test("e2e: http-get exits 4 on a refused connection and an unknown host", a
 });
 
 Deno.test("e2e: http-get trusts a self-signed HTTPS server only with --cacert", async () => {
-  await withDir(async (dir) => {
-    await Deno.mkdir(`${dir}/www`);
-    await Deno.mkdir(`${dir}/out`);
-    const cert = await makeSelfSigned(dir);
-    const page = "secret page\n".repeat(5000);
-    await Deno.writeTextFile(`${dir}/www/page.txt`, page);
-    await using server = await startOpensslServer(`${dir}/www`, cert);
-    const url = server.url("https", "/page.txt");
-    const trusted = await runBftp([
-      "http-get",
-      "--cacert",
-      cert.certFile,
-      url,
-      "-o",
-      `${dir}/out/p`,
-    ]);
-    deepEqual(trusted.code, 0, trusted.stderr);
-    deepEqual(await Deno.readTextFile(`${dir}/out/p`), page);
-    const v6 = await runBftp([
-      "http-get",
-      "--cacert",
-      cert.certFile,
-      server.url("https", "/page.txt", "[::1]"),
-    ]);
-    deepEqual([v6.code, v6.stdout === page], [0, true], v6.stderr);
-    const untrusted = await runBftp(["http-get", url, "-o", `${dir}/out/q`]);
-    failed(
-      untrusted,
-      8,
-      new RegExp(`Cannot verify the certificate of "127\\.0\\.0\\.1:${server.port}"`),
-    );
-    deepEqual(await names(`${dir}/out`), ["p"]);
-  });
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  await Deno.mkdir(`${dir}/www`);
+  await Deno.mkdir(`${dir}/out`);
+  const cert = await makeSelfSigned(dir);
+  const page = "secret page\n".repeat(5000);
+  await Deno.writeTextFile(`${dir}/www/page.txt`, page);
+  await using server = await startOpensslServer(`${dir}/www`, cert);
+  const url = server.url("https", "/page.txt");
+  const trusted = await runBftp([
+    "http-get",
+    "--cacert",
+    cert.certFile,
+    url,
+    "-o",
+    `${dir}/out/p`,
+  ]);
+  deepEqual(trusted.code, 0, trusted.stderr);
+  deepEqual(await Deno.readTextFile(`${dir}/out/p`), page);
+  const v6 = await runBftp([
+    "http-get",
+    "--cacert",
+    cert.certFile,
+    server.url("https", "/page.txt", "[::1]"),
+  ]);
+  deepEqual([v6.code, v6.stdout === page], [0, true], v6.stderr);
+  const untrusted = await runBftp(["http-get", url, "-o", `${dir}/out/q`]);
+  failed(
+    untrusted,
+    8,
+    new RegExp(`Cannot verify the certificate of "127\\.0\\.0\\.1:${server.port}"`),
+  );
+  deepEqual(await names(`${dir}/out`), ["p"]);
 });
 
 Deno.test("e2e: http-get trusts openssl's default self-signed certificate (marked as a CA) with --cacert, as curl does", async () => {
-  await withDir(async (dir) => {
-    await Deno.mkdir(`${dir}/www`);
-    const cert = await makeSelfSigned(dir, { markedAsCa: true });
-    await Deno.writeTextFile(`${dir}/www/page.txt`, "hello\n");
-    await using server = await startOpensslServer(`${dir}/www`, cert);
-    const url = server.url("https", "/page.txt");
-    requirePeers("curl");
-    const curl = await new Deno.Command("curl", {
-      args: ["-sS", "--cacert", cert.certFile, url],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    deepEqual(new TextDecoder().decode(curl.stdout), "hello\n", "curl takes it");
-    const got = await runBftp(["http-get", "--cacert", cert.certFile, url]);
-    deepEqual([got.code, got.stdout], [0, "hello\n"], got.stderr);
-    failed(await runBftp(["http-get", url]), 8, /Cannot verify the certificate/);
-  });
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  await Deno.mkdir(`${dir}/www`);
+  const cert = await makeSelfSigned(dir, { markedAsCa: true });
+  await Deno.writeTextFile(`${dir}/www/page.txt`, "hello\n");
+  await using server = await startOpensslServer(`${dir}/www`, cert);
+  const url = server.url("https", "/page.txt");
+  requirePeers("curl");
+  const curl = await new Deno.Command("curl", {
+    args: ["-sS", "--cacert", cert.certFile, url],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  deepEqual(new TextDecoder().decode(curl.stdout), "hello\n", "curl takes it");
+  const got = await runBftp(["http-get", "--cacert", cert.certFile, url]);
+  deepEqual([got.code, got.stdout], [0, "hello\n"], got.stderr);
+  failed(await runBftp(["http-get", url]), 8, /Cannot verify the certificate/);
 });
 
 Deno.test("e2e: http-get exits 2 on a bad command line", async () => {

@@ -2,7 +2,6 @@
 // stdin/stdout, tar pipelines, cut streams, and nc as a foreign peer.
 
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { createHash } from "node:crypto";
 import {
   BFTP_BIN,
   closedPort,
@@ -17,6 +16,7 @@ import {
   writeRandomFile,
 } from "./helpers.ts";
 import { requirePeers } from "../peers.ts";
+import { sha256 } from "../helpers.ts";
 
 const MiB = 1024 * 1024;
 
@@ -112,8 +112,6 @@ function start(
 
 const bftp = (args: string[], options: Parameters<typeof start>[2] = {}) =>
   start(BFTP_BIN, args, options);
-
-const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 /** Runs both ends; whatever happens, neither is left running. */
 async function both(a: Running, b: () => Running) {

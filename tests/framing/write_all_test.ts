@@ -1,9 +1,9 @@
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { writeAll } from "../../lib/framing/write_all.ts";
 import { readUntilClose } from "../../lib/framing/until_close.ts";
 import { ConnectionError } from "../../lib/errors.ts";
 import { MemoryWriter, randomBytes, seededRandom, socketPair } from "./helpers.ts";
+import { sha256 } from "../helpers.ts";
 
 Deno.test("framing: writeAll() loops over partial writes of random sizes", async () => {
   for (const seed of [1, 2, 3]) {
@@ -36,7 +36,7 @@ Deno.test("framing: writeAll() delivers a buffer larger than the socket buffers 
   const got = await reading;
   equal(got.byteLength, data.byteLength);
   deepEqual(
-    createHash("sha256").update(got).digest("hex"),
-    createHash("sha256").update(data).digest("hex"),
+    sha256(got),
+    sha256(data),
   );
 });

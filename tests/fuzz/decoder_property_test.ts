@@ -6,7 +6,6 @@
 
 import { deepEqual, equal, ok } from "node:assert/strict";
 import fc from "fast-check";
-import { createHash } from "node:crypto";
 import { BufferedReader } from "../../lib/framing/buffered_reader.ts";
 import { encodeDelimited, readDelimited } from "../../lib/framing/delimited.ts";
 import { encodeSized, readSized } from "../../lib/framing/size_header.ts";
@@ -14,6 +13,7 @@ import { decodeReply, decodeRequest, encodeMessage } from "../../lib/protocol/me
 import { receiveBody, sendBody } from "../../lib/transfer/body.ts";
 import { concat, MemoryReader, MemoryWriter } from "../framing/helpers.ts";
 import { type FuzzTarget, type Outcome, requestArb, runWithTimeout, TARGETS } from "./targets.ts";
+import { sha256 } from "../helpers.ts";
 
 /** Random and mutated inputs per decoder in the normal suite (6 decoders). */
 const RUNS_PER_TARGET = 700;
@@ -137,7 +137,7 @@ Deno.test("fuzz: sendBody() then receiveBody() round-trips sized and chunked bod
         deepEqual(sink.bytes, payload);
         deepEqual(result, {
           size: payload.byteLength,
-          sha256: createHash("sha256").update(payload).digest("hex"),
+          sha256: sha256(payload),
         });
       },
     ),

@@ -25,7 +25,6 @@
  */
 
 import fc from "fast-check";
-import { createHash } from "node:crypto";
 import { isDeepStrictEqual } from "node:util";
 import {
   BftpError,
@@ -50,10 +49,10 @@ import {
 } from "../../lib/protocol/messages.ts";
 import { receiveBody } from "../../lib/transfer/body.ts";
 import { concat, MemoryReader } from "../framing/helpers.ts";
+import { sha256 } from "../helpers.ts";
 
 const encoder = new TextEncoder();
 const enc = (text: string) => encoder.encode(text);
-const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
 
 /** A broken invariant: the fuzzer reports it with the input that caused it. */
 export class Violation extends Error {

@@ -1,5 +1,4 @@
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
-import { createHash } from "node:crypto";
 import {
   ConnectionError,
   IntegrityError,
@@ -12,6 +11,7 @@ import type { ByteReader, ByteWriter } from "../../lib/framing/types.ts";
 import { acceptOne } from "../../lib/pipe/listen_once.ts";
 import { PIPE_PREAMBLE, receivePipe, sendPipe } from "../../lib/pipe/pipe.ts";
 import type { TransportConn } from "../../lib/transport/types.ts";
+import { sha256 } from "../helpers.ts";
 
 /** Two ends of a real TCP connection on 127.0.0.1. */
 async function tcpPair(): Promise<{ sender: Deno.TcpConn; receiver: TransportConn }> {
@@ -61,10 +61,6 @@ function collector(): ByteWriter & { bytes(): Uint8Array } {
       return out;
     },
   };
-}
-
-function sha256(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
 }
 
 /** The bytes a real sender puts on the wire for `data`. */

@@ -17,16 +17,11 @@
 
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { RemoteError } from "../../lib/errors.ts";
-import {
-  frame,
-  hexBytes,
-  type Script,
-  sha256Hex,
-  startScriptedBftpServer,
-} from "../e2e/fake_bftp_server.ts";
+import { frame, hexBytes, type Script, startScriptedBftpServer } from "../e2e/fake_bftp_server.ts";
 import { assertFailure, readTree, runBftp, startServe, tempDir } from "../e2e/helpers.ts";
 import { concat, MemoryReader, MemoryWriter } from "../framing/helpers.ts";
 import { startTestServer } from "../server/helpers.ts";
+import { sha256 } from "../helpers.ts";
 
 const encoder = new TextEncoder();
 const CONTENT = encoder.encode("the requested file\n");
@@ -70,7 +65,7 @@ function treeServer(
           frame({ ok: true, size: node.byteLength, mtime: 0 }),
           hexBytes(node.byteLength, 16),
           node,
-          encoder.encode(sha256Hex(node)),
+          encoder.encode(sha256(node)),
         ),
       );
     } else if (req.op !== "QUIT") {

@@ -10,11 +10,11 @@
  */
 
 import { equal } from "node:assert/strict";
-import { createHash } from "node:crypto";
 import type { BftpClient } from "../../lib/client/client.ts";
 import type { RemoteErrorCode } from "../../lib/errors.ts";
 import { MemoryReader, MemoryWriter } from "../framing/helpers.ts";
 import { writeLayout } from "../server/helpers.ts";
+import { sha256 } from "../helpers.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -56,7 +56,7 @@ export const TYPED: ReadonlySet<RemoteErrorCode> = new Set<RemoteErrorCode>([
 /** Text that must never reach a client: it is only in files outside the root. */
 export const SECRET = `TOP-SECRET-${crypto.randomUUID()}`;
 /** The secret file's SHA-256, which a HASH through an escape would show. */
-export const SECRET_HASH: string = createHash("sha256").update(SECRET).digest("hex");
+export const SECRET_HASH: string = sha256(SECRET);
 /** What the PUTs upload. */
 export const PAYLOAD = `PAYLOAD-${crypto.randomUUID()}`;
 

@@ -4,7 +4,6 @@
 // outside may be created, changed, renamed or removed, for an absolute link, a relative one
 // and a link to `/`.
 import { equal, ok } from "node:assert/strict";
-import { createHash } from "node:crypto";
 import type { BftpClient } from "../../lib/client/client.ts";
 import { RemoteError } from "../../lib/errors.ts";
 import { MemoryReader, MemoryWriter } from "../framing/helpers.ts";
@@ -13,7 +12,6 @@ import { snapshot } from "./hostile_root.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const sha256 = (data: Uint8Array | string) => createHash("sha256").update(data).digest("hex");
 
 /** Seconds each kind of link is raced. */
 const RACE_SECONDS = 3;
@@ -38,6 +36,7 @@ if n % 2 and libc.renameat2(-100, a, -100, b, 2) != 0:
 print(n)
 `;
 import { requirePeers } from "../peers.ts";
+import { sha256 } from "../helpers.ts";
 
 /** The same files inside (under `/d/<rel>`) and outside, with different contents. */
 function layout(text: string): Record<string, string> {

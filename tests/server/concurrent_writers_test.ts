@@ -6,7 +6,6 @@
 // agree with the bytes on disk (the hash cache never answers for a replaced file).
 
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { RemoteError } from "../../lib/errors.ts";
 import {
   MemoryReader,
@@ -17,10 +16,10 @@ import {
 } from "../framing/helpers.ts";
 import { recordFigures } from "../proof_figures.ts";
 import { hostTree, startTestServer } from "./helpers.ts";
+import { sha256 } from "../helpers.ts";
 
 const ROUNDS = 40;
 const WRITERS = 6;
-const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
 
 Deno.test(`server: ${WRITERS} clients PUT the same name at once, ${ROUNDS} rounds: the file is exactly one upload every time`, async () => {
   await using srv = await startTestServer({ files: { "shared/": "" } });

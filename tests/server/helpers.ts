@@ -8,6 +8,7 @@
  */
 
 import { equal, ok } from "node:assert/strict";
+import { waitFor } from "../helpers.ts";
 import { BftpClient, type ClientOptions } from "../../lib/client/client.ts";
 import { RemoteError, type RemoteErrorCode } from "../../lib/errors.ts";
 import { BufferedReader } from "../../lib/framing/buffered_reader.ts";
@@ -99,25 +100,6 @@ export async function writeLayout(
 }
 
 /**
- * Waits, in bounded steps, until `check` holds.
- *
- * @param check The condition.
- * @param what What is awaited, for the failure message.
- * @param timeoutMs How long at most.
- */
-export async function waitUntil(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 5000,
-): Promise<void> {
-  for (let waited = 0; waited <= timeoutMs; waited += 5) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  throw new Error(`Timed out waiting for ${what}`);
-}
-
-/**
  * Waits until files written just now have settled: the server's hash cache
  * remembers a hash only for a file whose times are older than the read by
  * {@linkcode SETTLE_FINE_MS} (see `hash_cache.ts`), so a test that expects
@@ -160,7 +142,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     connect: (more = {}) => BftpClient.connect({ hostname: "127.0.0.1", port, ...more }),
     raw: () => RawSession.open(port),
     waitForConnections: (n) =>
-      waitUntil(() => server.connections === n, `${n} open sessions (${server.connections} now)`),
+      waitFor(() => server.connections === n, `${n} open sessions (${server.connections} now)`),
     async [Symbol.asyncDispose]() {
       try {
         await server.close();

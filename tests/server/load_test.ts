@@ -15,7 +15,8 @@ import { ServedRoot } from "../../lib/root/served_root.ts";
 import { type BftpServer, type ServerOptions, startServer } from "../../lib/server/server.ts";
 import { closeQuietly, MemoryReader, MemoryWriter } from "../framing/helpers.ts";
 import { recordFigures } from "../proof_figures.ts";
-import { hostTree, waitUntil } from "./helpers.ts";
+import { hostTree } from "./helpers.ts";
+import { waitFor } from "../helpers.ts";
 
 const encoder = new TextEncoder();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -238,7 +239,7 @@ Deno.test("server: drip-feeding, idle and silent clients and a stalled upload ar
   );
   equal(srv.log.filter((l) => /dropped: idle for 1.5s/.test(l)).length, 3);
   // The stalled upload's temporary file went with it.
-  await waitUntil(
+  await waitFor(
     async () => !(await hostTree(srv.root)).some((p) => p.includes(".bftp-tmp-")),
     "no temporary",
   );
@@ -262,7 +263,7 @@ Deno.test("server: a full server answers BUSY at once, and its sessions go on", 
     [0, 1, 2].map(() => BftpClient.connect({ hostname: "127.0.0.1", port: srv.port })),
   );
   try {
-    await waitUntil(() => srv.server.connections === 3, "3 sessions");
+    await waitFor(() => srv.server.connections === 3, "3 sessions");
     const times: number[] = [];
     for (let i = 0; i < 20; i++) {
       const start = performance.now();
@@ -319,7 +320,7 @@ Deno.test({
       await client.get("/w.bin", new MemoryWriter());
       await client.quit();
     }
-    await waitUntil(() => srv.server.connections === 0, "the warm-up session to end");
+    await waitFor(() => srv.server.connections === 0, "the warm-up session to end");
     // The count settles a moment after the warm-up (sockets close late on a loaded machine).
     let before = openFds();
     for (let i = 0; i < 40; i++) {
@@ -389,7 +390,7 @@ Deno.test({
       peakSessions = Math.max(peakSessions, srv.server.connections);
     }
     const seconds = (performance.now() - started) / 1000;
-    await waitUntil(() => srv.server.connections === 0, "every aborted session to end", 15_000);
+    await waitFor(() => srv.server.connections === 0, "every aborted session to end", 15_000);
     // The runtime may close a socket a moment after the session ends: wait for the count.
     let after = openFds();
     for (let i = 0; i < 100 && after > before; i++) {
@@ -419,7 +420,7 @@ Deno.test("server: 200 connections at once over the limit each get BUSY, none a 
   await using srv = await startLoadServer({ maxConnections: 1, maxPerClient: 0 });
   const session = await BftpClient.connect({ hostname: "127.0.0.1", port: srv.port });
   try {
-    await waitUntil(() => srv.server.connections === 1, "1 session");
+    await waitFor(() => srv.server.connections === 1, "1 session");
     const conns = await Promise.all(Array.from({ length: 200 }, () => connect(srv.port)));
     const codes = await Promise.all(conns.map(async (conn) => {
       try {

@@ -1,10 +1,9 @@
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { BftpClient } from "../../lib/client/client.ts";
 import { RemoteError } from "../../lib/errors.ts";
 import { startServerPool } from "../../lib/server/pool.ts";
 import { MemoryReader, MemoryWriter } from "../framing/helpers.ts";
-import { waitUntil } from "./helpers.ts";
+import { sha256, waitFor } from "../helpers.ts";
 
 /** A client of the pool. */
 function connect(port: number): Promise<BftpClient> {
@@ -34,14 +33,14 @@ Deno.test("server: a pool of 2 workers serves 40 clients, and both workers take 
         await client.put(`/f${i}.bin`, new MemoryReader(body), { size: body.byteLength });
         const sink = new MemoryWriter();
         const got = await client.get(`/f${i}.bin`, sink);
-        return got.sha256 === createHash("sha256").update(body).digest("hex") &&
-          createHash("sha256").update(sink.bytes).digest("hex") === got.sha256;
+        return got.sha256 === sha256(body) &&
+          sha256(sink.bytes) === got.sha256;
       } finally {
         await client.quit();
       }
     }));
     deepEqual(results.filter((r) => !r).length, 0);
-    await waitUntil(() => [...served.values()].reduce((a, b) => a + b, 0) === 40, "40 PUT lines");
+    await waitFor(() => [...served.values()].reduce((a, b) => a + b, 0) === 40, "40 PUT lines");
     ok((served.get(0) ?? 0) > 0, `worker 0 served ${served.get(0) ?? 0}`);
     ok((served.get(1) ?? 0) > 0, `worker 1 served ${served.get(1) ?? 0}`);
   } finally {
@@ -73,10 +72,10 @@ Deno.test("server: a pool replaces a crashed worker, and the other worker's clie
       clients.push(client);
       await client.pwd();
     }
-    await waitUntil(() => new Set(byPort.values()).size === 2, "sessions on both workers");
+    await waitFor(() => new Set(byPort.values()).size === 2, "sessions on both workers");
     const workerOf = (c: BftpClient) => byPort.get(c.localPort)!;
     pool.crashWorker(0);
-    await waitUntil(() => pool.replaced === 1, "the replacement");
+    await waitFor(() => pool.replaced === 1, "the replacement");
     for (const client of clients) {
       if (workerOf(client) === 1) {
         deepEqual(await client.pwd(), "/");
@@ -116,7 +115,7 @@ Deno.test("server: a pool enforces one connection limit over all its workers", a
     // The sessions already open go on, and a place freed is taken again.
     deepEqual(await clients[0]!.pwd(), "/");
     await clients.pop()!.quit();
-    await waitUntil(() => pool.connections === 2, "the freed place");
+    await waitFor(() => pool.connections === 2, "the freed place");
     const again = await connect(pool.addr.port);
     clients.push(again);
     deepEqual(await again.pwd(), "/");
@@ -137,7 +136,7 @@ Deno.test("server: a pool drops a client that stays silent past the idle timeout
     equal(n, null);
     const waited = performance.now() - started;
     ok(waited >= 400 && waited < 5000, `dropped after ${waited.toFixed(0)} ms`);
-    await waitUntil(() => pool.connections === 0, "the released place");
+    await waitFor(() => pool.connections === 0, "the released place");
   } finally {
     await pool.close();
     await Deno.remove(dir, { recursive: true });

@@ -6,9 +6,9 @@ import { ServedRoot } from "../../lib/root/served_root.ts";
 import { receiveBody } from "../../lib/transfer/body.ts";
 import { UnexpectedEofError } from "../../lib/errors.ts";
 import { MemoryWriter, randomBytes, seededRandom } from "../framing/helpers.ts";
-import { hostTree, type RawSession, settle, startTestServer, waitUntil } from "./helpers.ts";
+import { hostTree, type RawSession, settle, startTestServer } from "./helpers.ts";
+import { sha256, waitFor } from "../helpers.ts";
 
-const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
 const encoder = new TextEncoder();
 
 /** Reads a GET body from a raw session, checking its trailer against the hash of `prefix` + body. */
@@ -114,7 +114,7 @@ Deno.test("server: a cut resumable PUT is kept hidden and continued from where i
   await cutUpload(await srv.raw(), "d/up.bin", data, 200_000);
   // The partial file: beside the target, named after path, size and hash, and hidden.
   let partial = "";
-  await waitUntil(async () => {
+  await waitFor(async () => {
     const names = (await hostTree(`${srv.root}/d`)).filter((n) => n.startsWith(RESUME_PREFIX));
     partial = names[0] ?? "";
     return partial !== "" && (await Deno.stat(`${srv.root}/d/${partial}`)).size === 200_000;
@@ -138,7 +138,7 @@ Deno.test("server: a resumable PUT of other content never continues another's pa
   const b = randomBytes(seededRandom(32), 100_000);
   await using srv = await startTestServer();
   await cutUpload(await srv.raw(), "same.bin", a, 60_000);
-  await waitUntil(
+  await waitFor(
     async () => (await hostTree(srv.root)).some((n) => n.startsWith(RESUME_PREFIX)),
     "the partial upload",
   );
@@ -225,7 +225,7 @@ Deno.test("server: an expired partial upload is not continued", async () => {
   await using srv = await startTestServer();
   await cutUpload(await srv.raw(), "e.bin", data, 30_000);
   let partial = "";
-  await waitUntil(async () => {
+  await waitFor(async () => {
     partial = (await hostTree(srv.root)).find((n) => n.startsWith(RESUME_PREFIX)) ?? "";
     return partial !== "" && (await Deno.stat(`${srv.root}/${partial}`)).size === 30_000;
   }, "the partial upload");
@@ -290,7 +290,7 @@ Deno.test("server: a resumed PUT's body carries size - offset bytes: sized with 
     return name === undefined ? -1 : (await Deno.stat(`${srv.root}/${name}`)).size;
   };
   await cutUpload(await srv.raw(), "r.bin", data, 30_000);
-  await waitUntil(async () => (await partialSize()) === 30_000, "the partial upload");
+  await waitFor(async () => (await partialSize()) === 30_000, "the partial upload");
   await srv.waitForConnections(0);
 
   // A sized header of `size` (not size - offset) is a broken body: the server closes, and

@@ -1,11 +1,9 @@
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { BftpClient } from "../../lib/client/client.ts";
 import { RemoteError } from "../../lib/errors.ts";
 import { MemoryReader, MemoryWriter, randomBytes, seededRandom } from "../framing/helpers.ts";
 import { hostTree, startTestServer } from "./helpers.ts";
-
-const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
+import { sha256 } from "../helpers.ts";
 
 Deno.test("server: concurrent sessions each move their own files", async () => {
   await using srv = await startTestServer({ files: { "shared/": "" } });

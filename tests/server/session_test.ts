@@ -1,5 +1,4 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { encodeSized, encodeSizeHeader } from "../../lib/framing/size_header.ts";
 import { encodeDelimited } from "../../lib/framing/delimited.ts";
 import { encodeMessage } from "../../lib/protocol/messages.ts";
@@ -12,10 +11,10 @@ import {
   randomBytes,
   seededRandom,
 } from "../framing/helpers.ts";
-import { expectRemoteError, hostTree, startTestServer, waitUntil } from "./helpers.ts";
+import { expectRemoteError, hostTree, startTestServer } from "./helpers.ts";
+import { sha256, waitFor } from "../helpers.ts";
 
 const encoder = new TextEncoder();
-const sha256 = (data: Uint8Array | string) => createHash("sha256").update(data).digest("hex");
 
 const LAYOUT = {
   "a.txt": "alpha",
@@ -259,7 +258,7 @@ for (const sized of [true, false]) {
           await raw.write(new Uint8Array(500).fill(0x41));
         }
         // The server has begun the upload: its temporary file exists now.
-        await waitUntil(
+        await waitFor(
           async () => (await hostTree(srv.root)).some((p) => p.includes(".bftp-tmp-")),
           "the temporary file",
         );

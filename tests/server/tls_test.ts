@@ -1,5 +1,4 @@
 import { equal, ok, rejects } from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { BftpClient } from "../../lib/client/client.ts";
 import { ConnectionError, TlsError } from "../../lib/errors.ts";
 import { TokenSet } from "../../lib/server/auth.ts";
@@ -8,8 +7,7 @@ import { parseFingerprint } from "../../lib/transport/fingerprint.ts";
 import { MemoryReader, MemoryWriter, randomBytes, seededRandom } from "../framing/helpers.ts";
 import { selfSigned } from "../transport/certs.ts";
 import { startTestServer } from "./helpers.ts";
-
-const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
+import { sha256 } from "../helpers.ts";
 
 Deno.test("server: a TLS server moves files both ways for pinned and CA-trusting clients", async () => {
   const certDir = await Deno.makeTempDir();

@@ -1,5 +1,4 @@
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { BufferedReader } from "../../lib/framing/buffered_reader.ts";
 import { readDelimited } from "../../lib/framing/delimited.ts";
 import { CHUNKED_MARKER, receiveBody, sendBody } from "../../lib/transfer/body.ts";
@@ -19,9 +18,9 @@ import {
   randomBytes,
   seededRandom,
 } from "../framing/helpers.ts";
+import { sha256 } from "../helpers.ts";
 
 const encoder = new TextEncoder();
-const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
 
 /** The wire form of `data` as sendBody writes it (reads split by `readSizes`). */
 async function encodeBody(

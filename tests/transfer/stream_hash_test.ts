@@ -1,6 +1,6 @@
 import { deepEqual, rejects } from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { createStreamHash } from "../../lib/transfer/stream_hash.ts";
+import { sha256 } from "../helpers.ts";
 
 function randomBytes(n: number): Uint8Array {
   const out = new Uint8Array(n);
@@ -10,7 +10,7 @@ function randomBytes(n: number): Uint8Array {
 
 Deno.test("transfer: createStreamHash() on a thread gives the same digest as in line, any chunking", async () => {
   const data = randomBytes(5 * 1024 * 1024 + 123);
-  const expected = createHash("sha256").update(data).digest("hex");
+  const expected = sha256(data);
   // Chunks of odd sizes, some larger than the thread's 1 MiB slices; the buffer is
   // overwritten after each update settles, as the transfer loops do.
   const sizes = [1, 4095, 65536, 3 << 20, 777, 1 << 20];
