@@ -279,7 +279,9 @@ Deno.test("e2e: http-get exits 2 on a bad command line", async () => {
 });
 
 Deno.test("e2e: http-get's --cacert follows the one TLS-flag rule: unreadable exits 3, no certificate exits 8", async () => {
-  await withDir(async (dir) => {
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  {
     const junk = `${dir}/junk.pem`;
     await Deno.writeTextFile(junk, "not a certificate\n");
     failed(
@@ -292,5 +294,5 @@ Deno.test("e2e: http-get's --cacert follows the one TLS-flag rule: unreadable ex
       8,
       /No PEM certificate/,
     );
-  });
+  }
 });
