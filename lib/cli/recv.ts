@@ -6,8 +6,7 @@
  */
 
 import { basename, dirname, join } from "node:path";
-import { isSpecialDestination, LOCAL_TEMP_INFIX } from "../client/local.ts";
-import { sideStem } from "../client/side_names.ts";
+import { isSpecialDestination, LOCAL_TEMP_INFIX, sideStem } from "../local_file/mod.ts";
 import { ConnectionError, localIoError } from "../errors.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import { receivePipe } from "../pipe/pipe.ts";
