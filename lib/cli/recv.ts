@@ -5,8 +5,8 @@
  * @module
  */
 
-import { basename, dirname, join } from "node:path";
-import { isSpecialDestination, LOCAL_TEMP_INFIX, sideStem } from "../local_file/mod.ts";
+import { basename } from "node:path";
+import { AtomicFile, isSpecialDestination } from "../local_file/mod.ts";
 import { ConnectionError, localIoError } from "../errors.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import { receivePipe } from "../pipe/pipe.ts";
@@ -37,14 +37,17 @@ Examples:
 
 The wire format is in docs/PIPE.md.`;
 
-/** Opens the temporary file beside `dest`. */
-async function openTemp(
-  dest: string,
-): Promise<{ file: Deno.FsFile; path: string; inPlace: boolean }> {
+const NO_FOLDER = { notFound: "its folder does not exist" };
+
+/** Where FILE is written: in place (a FIFO, a device), or atomically. */
+type Output = { inPlace: true; file: Deno.FsFile } | { inPlace: false; file: AtomicFile };
+
+/** Opens FILE in place, or the temporary file beside it. */
+async function openOutput(dest: string): Promise<Output> {
   // A FIFO or a device (/dev/null, /dev/stdout) is written into; it cannot be replaced.
   if (await isSpecialDestination(dest)) {
     try {
-      return { file: await Deno.open(dest, { write: true }), path: dest, inPlace: true };
+      return { file: await Deno.open(dest, { write: true }), inPlace: true };
     } catch (e) {
       throw localIoError("write", dest, e);
     }
@@ -52,23 +55,9 @@ async function openTemp(
   try {
     if ((await Deno.stat(dest)).isDirectory) throw new Deno.errors.IsADirectory();
   } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) {
-      throw localIoError("write", dest, e, { notFound: "its folder does not exist" });
-    }
+    if (!(e instanceof Deno.errors.NotFound)) throw localIoError("write", dest, e, NO_FOLDER);
   }
-  const path = join(
-    dirname(dest),
-    `${sideStem(basename(dest))}${LOCAL_TEMP_INFIX}${crypto.randomUUID()}`,
-  );
-  try {
-    return {
-      file: await Deno.open(path, { write: true, createNew: true, mode: 0o644 }),
-      path,
-      inPlace: false,
-    };
-  } catch (e) {
-    throw localIoError("write", dest, e, { notFound: "its folder does not exist" });
-  }
+  return { file: await AtomicFile.create(dest, NO_FOLDER), inPlace: false };
 }
 
 /** The `recv` subcommand. */
@@ -79,7 +68,7 @@ export const recvCommand: Command = {
   async run(args: string[], io: CliIo): Promise<number> {
     const { file, end, quiet } = parsePipeArgs(args);
     // Fail on an unwritable FILE before the sender starts streaming.
-    const temp = file === "-" ? undefined : await openTemp(file);
+    const temp = file === "-" ? undefined : await openOutput(file);
     let kept = false;
     try {
       using conn = await openPipeEnd(end, io);
@@ -102,19 +91,12 @@ export const recvCommand: Command = {
           },
         }
         : {
-          write: (p) => {
-            try {
-              // A FIFO's reader sets the pace: wait for it without blocking the event loop
-              // (Ctrl-C must still be heard). A file takes the fast synchronous write.
-              return temp.inPlace
-                ? temp.file.write(p).catch((e) => sinkFailed(localIoError("write", file, e)))
-                : Promise.resolve(temp.file.writeSync(p));
-            } catch (e) {
-              return sinkFailed(
-                localIoError("write", file, e, { notFound: "its folder does not exist" }),
-              );
-            }
-          },
+          // A FIFO's reader sets the pace: wait for it without blocking the event loop
+          // (Ctrl-C must still be heard). A file takes the fast synchronous write.
+          write: (p) =>
+            temp.inPlace
+              ? temp.file.write(p).catch((e) => sinkFailed(localIoError("write", file, e)))
+              : temp.file.write(p).catch(sinkFailed),
         };
       const stop = () => conn.close();
       io.signal.addEventListener("abort", stop);
@@ -129,23 +111,14 @@ export const recvCommand: Command = {
       } finally {
         io.signal.removeEventListener("abort", stop);
       }
-      if (temp !== undefined) {
-        temp.file.close();
-        if (!temp.inPlace) {
-          try {
-            await Deno.rename(temp.path, file);
-          } catch (e) {
-            throw localIoError("write", file, e, { notFound: "its folder does not exist" });
-          }
-        }
-        kept = true;
-      }
+      if (temp?.inPlace) temp.file.close();
+      else await temp?.file.commit();
+      kept = true;
       return 0;
     } finally {
       if (temp !== undefined && !kept) {
-        // Already closed when the rename failed.
-        closeQuietly(temp.file);
-        if (!temp.inPlace) await Deno.remove(temp.path).catch(() => {});
+        if (temp.inPlace) closeQuietly(temp.file);
+        else await temp.file.discard().catch(() => {});
       }
     }
   },
