@@ -6,11 +6,10 @@
  */
 
 import { basename } from "node:path";
-import { AtomicFile, isSpecialDestination } from "../local_file/mod.ts";
+import { isSpecialDestination, type LocalOutput, openOutput } from "../local_file/mod.ts";
 import { ConnectionError, localIoError } from "../errors.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import { receivePipe } from "../pipe/pipe.ts";
-import { closeQuietly } from "../transport/close.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
 import { openPipeEnd, parsePipeArgs, PIPE_OPTIONS_HELP, pipeProgress } from "./pipe_end.ts";
@@ -39,25 +38,16 @@ The wire format is in docs/PIPE.md.`;
 
 const NO_FOLDER = { notFound: "its folder does not exist" };
 
-/** Where FILE is written: in place (a FIFO, a device), or atomically. */
-type Output = { inPlace: true; file: Deno.FsFile } | { inPlace: false; file: AtomicFile };
-
-/** Opens FILE in place, or the temporary file beside it. */
-async function openOutput(dest: string): Promise<Output> {
-  // A FIFO or a device (/dev/null, /dev/stdout) is written into; it cannot be replaced.
-  if (await isSpecialDestination(dest)) {
+/** Opens FILE: in place (a FIFO, a device), or the temporary file beside it. */
+async function openFile(dest: string): Promise<LocalOutput> {
+  if (!(await isSpecialDestination(dest))) {
     try {
-      return { file: await Deno.open(dest, { write: true }), inPlace: true };
+      if ((await Deno.stat(dest)).isDirectory) throw new Deno.errors.IsADirectory();
     } catch (e) {
-      throw localIoError("write", dest, e);
+      if (!(e instanceof Deno.errors.NotFound)) throw localIoError("write", dest, e, NO_FOLDER);
     }
   }
-  try {
-    if ((await Deno.stat(dest)).isDirectory) throw new Deno.errors.IsADirectory();
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw localIoError("write", dest, e, NO_FOLDER);
-  }
-  return { file: await AtomicFile.create(dest, NO_FOLDER), inPlace: false };
+  return await openOutput(dest, NO_FOLDER);
 }
 
 /** The `recv` subcommand. */
@@ -68,7 +58,7 @@ export const recvCommand: Command = {
   async run(args: string[], io: CliIo): Promise<number> {
     const { file, end, quiet } = parsePipeArgs(args);
     // Fail on an unwritable FILE before the sender starts streaming.
-    const temp = file === "-" ? undefined : await openOutput(file);
+    const temp = file === "-" ? undefined : await openFile(file);
     let kept = false;
     try {
       using conn = await openPipeEnd(end, io);
@@ -90,14 +80,9 @@ export const recvCommand: Command = {
             }
           },
         }
-        : {
-          // A FIFO's reader sets the pace: wait for it without blocking the event loop
-          // (Ctrl-C must still be heard). A file takes the fast synchronous write.
-          write: (p) =>
-            temp.inPlace
-              ? temp.file.write(p).catch((e) => sinkFailed(localIoError("write", file, e)))
-              : temp.file.write(p).catch(sinkFailed),
-        };
+        // A FIFO's reader sets the pace (an in-place write waits for it); a file takes the fast
+        // synchronous write.
+        : { write: (p) => temp.write(p).catch(sinkFailed) };
       const stop = () => conn.close();
       io.signal.addEventListener("abort", stop);
       const progress = pipeProgress(io, quiet, file === "-" ? "stdout" : basename(file), null);
@@ -111,14 +96,12 @@ export const recvCommand: Command = {
       } finally {
         io.signal.removeEventListener("abort", stop);
       }
-      if (temp?.inPlace) temp.file.close();
-      else await temp?.file.commit();
+      await temp?.commit();
       kept = true;
       return 0;
     } finally {
       if (temp !== undefined && !kept) {
-        if (temp.inPlace) closeQuietly(temp.file);
-        else await temp.file.discard().catch(() => {});
+        await temp.discard().catch(() => {});
       }
     }
   },

@@ -17,6 +17,7 @@ import { checkTreeDepth } from "./tree_depth.ts";
 import { joinRemote } from "./url.ts";
 import {
   AtomicFile,
+  InPlaceFile,
   isLocalTemporaryName,
   isSpecialDestination,
   removeStaleTemporaries,
@@ -94,23 +95,10 @@ async function downloadInto(
   path: string,
   options: LocalTransferOptions,
 ): Promise<BodyResult> {
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(path, { write: true });
-  } catch (e) {
-    throw localIoError("write", path, e);
-  }
+  const file = await InPlaceFile.open(path);
   try {
     let transfer: TransferOptions = {};
-    const result = await client.get(remote, {
-      write: async (p) => {
-        try {
-          return await file.write(p);
-        } catch (e) {
-          throw localIoError("write", path, e);
-        }
-      },
-    }, {
+    const result = await client.get(remote, file, {
       onStart: (size) => {
         transfer = options.progress?.(basename(path), size) ?? {};
         transfer.onStart?.(size);
@@ -120,7 +108,7 @@ async function downloadInto(
     options.onFile?.(remote, path, result);
     return result;
   } finally {
-    file.close();
+    await file.commit();
   }
 }
 

@@ -6,7 +6,8 @@
  * - {@linkcode AtomicFile}: a temporary beside DEST (`.NAME.bftp-tmp-<UUID>`),
  *   locked while written, keeping a replaced file's mode, never writing
  *   through a planted link, renamed into place on commit
- * - {@linkcode isSpecialDestination}: a FIFO or a device is written in place
+ * - {@linkcode openOutput}: a FIFO or a device is written in place
+ *   ({@linkcode InPlaceFile}), anything else atomically
  * - {@linkcode removeStaleTemporaries}: removes temporaries nobody holds
  * - {@linkcode sideStem}: the hidden name beside DEST, within 255 bytes
  * - {@linkcode openLocked}: create, lock, and check the file is still there
@@ -19,4 +20,5 @@
 
 export * from "./atomic_file.ts";
 export * from "./lock.ts";
+export * from "./output.ts";
 export * from "./side_names.ts";
