@@ -18,8 +18,8 @@ import { joinRemote } from "./url.ts";
 import {
   AtomicFile,
   InPlaceFile,
-  isLocalTemporaryName,
   isSpecialDestination,
+  LOCAL_TEMP_NAME,
   removeStaleTemporaries,
 } from "../local_file/mod.ts";
 import { discardPartialSync, downloadResumable, resumableSource } from "./resume.ts";
@@ -77,7 +77,7 @@ export interface LocalTransferOptions {
 export function safeLocalName(name: string): string {
   if (
     name === "" || name === "." || name === ".." || /[\/\\\x00-\x1f\x7f-\x9f]/.test(name) ||
-    /^[A-Za-z]:/.test(name) || isLocalTemporaryName(name)
+    /^[A-Za-z]:/.test(name) || LOCAL_TEMP_NAME.test(name)
   ) {
     throw new ProtocolError(
       `Refused a name from the server: "${
