@@ -5,13 +5,11 @@
  * @module
  */
 
-import { basename, dirname, join } from "node:path";
-import { isSpecialDestination, LOCAL_TEMP_INFIX } from "../client/local.ts";
-import { sideStem } from "../client/side_names.ts";
+import { basename } from "node:path";
+import { isSpecialDestination, type LocalOutput, openOutput } from "../local_file/mod.ts";
 import { ConnectionError, localIoError } from "../errors.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import { receivePipe } from "../pipe/pipe.ts";
-import { closeQuietly } from "../transport/close.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
 import { openPipeEnd, parsePipeArgs, PIPE_OPTIONS_HELP, pipeProgress } from "./pipe_end.ts";
@@ -38,38 +36,18 @@ Examples:
 
 The wire format is in docs/PIPE.md.`;
 
-/** Opens the temporary file beside `dest`. */
-async function openTemp(
-  dest: string,
-): Promise<{ file: Deno.FsFile; path: string; inPlace: boolean }> {
-  // A FIFO or a device (/dev/null, /dev/stdout) is written into; it cannot be replaced.
-  if (await isSpecialDestination(dest)) {
+const NO_FOLDER = { notFound: "its folder does not exist" };
+
+/** Opens FILE: in place (a FIFO, a device), or the temporary file beside it. */
+async function openFile(dest: string): Promise<LocalOutput> {
+  if (!(await isSpecialDestination(dest))) {
     try {
-      return { file: await Deno.open(dest, { write: true }), path: dest, inPlace: true };
+      if ((await Deno.stat(dest)).isDirectory) throw new Deno.errors.IsADirectory();
     } catch (e) {
-      throw localIoError("write", dest, e);
+      if (!(e instanceof Deno.errors.NotFound)) throw localIoError("write", dest, e, NO_FOLDER);
     }
   }
-  try {
-    if ((await Deno.stat(dest)).isDirectory) throw new Deno.errors.IsADirectory();
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) {
-      throw localIoError("write", dest, e, { notFound: "its folder does not exist" });
-    }
-  }
-  const path = join(
-    dirname(dest),
-    `${sideStem(basename(dest))}${LOCAL_TEMP_INFIX}${crypto.randomUUID()}`,
-  );
-  try {
-    return {
-      file: await Deno.open(path, { write: true, createNew: true, mode: 0o644 }),
-      path,
-      inPlace: false,
-    };
-  } catch (e) {
-    throw localIoError("write", dest, e, { notFound: "its folder does not exist" });
-  }
+  return await openOutput(dest, NO_FOLDER);
 }
 
 /** The `recv` subcommand. */
@@ -80,7 +58,7 @@ export const recvCommand: Command = {
   async run(args: string[], io: CliIo): Promise<number> {
     const { file, end, quiet } = parsePipeArgs(args);
     // Fail on an unwritable FILE before the sender starts streaming.
-    const temp = file === "-" ? undefined : await openTemp(file);
+    const temp = file === "-" ? undefined : await openFile(file);
     let kept = false;
     try {
       using conn = await openPipeEnd(end, io);
@@ -102,21 +80,9 @@ export const recvCommand: Command = {
             }
           },
         }
-        : {
-          write: (p) => {
-            try {
-              // A FIFO's reader sets the pace: wait for it without blocking the event loop
-              // (Ctrl-C must still be heard). A file takes the fast synchronous write.
-              return temp.inPlace
-                ? temp.file.write(p).catch((e) => sinkFailed(localIoError("write", file, e)))
-                : Promise.resolve(temp.file.writeSync(p));
-            } catch (e) {
-              return sinkFailed(
-                localIoError("write", file, e, { notFound: "its folder does not exist" }),
-              );
-            }
-          },
-        };
+        // A FIFO's reader sets the pace (an in-place write waits for it); a file takes the fast
+        // synchronous write.
+        : { write: (p) => temp.write(p).catch(sinkFailed) };
       const stop = () => conn.close();
       io.signal.addEventListener("abort", stop);
       const progress = pipeProgress(io, quiet, file === "-" ? "stdout" : basename(file), null);
@@ -130,23 +96,12 @@ export const recvCommand: Command = {
       } finally {
         io.signal.removeEventListener("abort", stop);
       }
-      if (temp !== undefined) {
-        temp.file.close();
-        if (!temp.inPlace) {
-          try {
-            await Deno.rename(temp.path, file);
-          } catch (e) {
-            throw localIoError("write", file, e, { notFound: "its folder does not exist" });
-          }
-        }
-        kept = true;
-      }
+      await temp?.commit();
+      kept = true;
       return 0;
     } finally {
       if (temp !== undefined && !kept) {
-        // Already closed when the rename failed.
-        closeQuietly(temp.file);
-        if (!temp.inPlace) await Deno.remove(temp.path).catch(() => {});
+        await temp.discard().catch(() => {});
       }
     }
   },

@@ -14,13 +14,16 @@ import type { BodyResult } from "../transfer/body.ts";
 import type { BftpClient, TransferOptions } from "./client.ts";
 import type { GetReply } from "../protocol/replies.ts";
 import { applyServerAttributes } from "./attributes.ts";
-import { sideStem } from "./side_names.ts";
 import { checkTreeDepth } from "./tree_depth.ts";
 import { joinRemote } from "./url.ts";
+import {
+  AtomicFile,
+  InPlaceFile,
+  isSpecialDestination,
+  LOCAL_TEMP_NAME,
+  removeStaleTemporaries,
+} from "../local_file/mod.ts";
 import { discardPartialSync, downloadResumable, resumableSource } from "./resume.ts";
-
-/** The infix of a download's temporary file name. */
-export const LOCAL_TEMP_INFIX = ".bftp-tmp-";
 
 /** Options for {@linkcode downloadFile} and the other local transfers. */
 export interface LocalTransferOptions {
@@ -75,7 +78,7 @@ export interface LocalTransferOptions {
 export function safeLocalName(name: string): string {
   if (
     name === "" || name === "." || name === ".." || /[\/\\\x00-\x1f\x7f-\x9f]/.test(name) ||
-    /^[A-Za-z]:/.test(name) || TEMP_NAME.test(name)
+    /^[A-Za-z]:/.test(name) || LOCAL_TEMP_NAME.test(name)
   ) {
     throw new ProtocolError(
       `Refused a name from the server: "${
@@ -86,143 +89,6 @@ export function safeLocalName(name: string): string {
   return name;
 }
 
-/** A download's temporary file: `.NAME.bftp-tmp-UUID`. */
-const TEMP_NAME = /^\..+\.bftp-tmp-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-/**
- * Removes the temporary files that downloads into `dir` left when they were
- * killed (SIGKILL, a power cut): a running download holds an exclusive lock
- * on its temporary file, so a file that can be locked has no owner left.
- *
- * @param dir The local folder.
- * @param name Only the temporaries of this destination name; all when absent.
- * @returns How many were removed.
- *
- * @example
- * ```ts
- * import { removeStaleDownloads } from "./local.ts";
- * import { deepEqual } from "node:assert/strict";
- *
- * const dir = await Deno.makeTempDir();
- * await Deno.writeTextFile(`${dir}/.a.txt.bftp-tmp-${crypto.randomUUID()}`, "half");
- * deepEqual(await removeStaleDownloads(dir, "a.txt"), 1);
- * deepEqual([...Deno.readDirSync(dir)].length, 0);
- * await Deno.remove(dir);
- * ```
- */
-export async function removeStaleDownloads(dir: string, name?: string): Promise<number> {
-  let entries: Deno.DirEntry[];
-  try {
-    entries = await Array.fromAsync(Deno.readDir(dir));
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied) return 0;
-    throw e;
-  }
-  const prefix = name === undefined ? "." : `${sideStem(name)}${LOCAL_TEMP_INFIX}`;
-  let removed = 0;
-  for (const d of entries) {
-    if (!d.isFile || !d.name.startsWith(prefix) || !TEMP_NAME.test(d.name)) continue;
-    const path = join(dir, d.name);
-    let file: Deno.FsFile;
-    try {
-      file = await Deno.open(path, { read: true });
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied) continue;
-      throw e;
-    }
-    try {
-      if (await file.tryLock(true)) {
-        await Deno.remove(path);
-        removed++;
-      }
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    } finally {
-      file.close();
-    }
-  }
-  return removed;
-}
-
-/**
- * Creates a download's temporary file beside `dest`, locked for as long as
- * it stays open (see {@linkcode removeStaleDownloads}).
- */
-function createTemporary(dest: string): { temp: string; file: Deno.FsFile } {
-  // Synchronous calls: each is a few microseconds on a local disk, where Deno's asynchronous
-  // ones hop to its I/O pool and back, which dominates a tree of many small files.
-  for (let attempt = 1;; attempt++) {
-    const temp = join(
-      dirname(dest),
-      `${sideStem(basename(dest))}${LOCAL_TEMP_INFIX}${crypto.randomUUID()}`,
-    );
-    const file = Deno.openSync(temp, { write: true, createNew: true, mode: 0o644 });
-    try {
-      // A fresh file nobody else holds: the lock is granted at once.
-      file.lockSync(true);
-      // Between the open and the lock another download's clean-up may have found it
-      // unlocked and removed it: then start again with a new name.
-      const mine = file.statSync();
-      let there: Deno.FileInfo | null = null;
-      try {
-        there = Deno.lstatSync(temp);
-      } catch (e) {
-        if (!(e instanceof Deno.errors.NotFound)) throw e;
-      }
-      if (there !== null && there.ino === mine.ino && there.dev === mine.dev) return { temp, file };
-    } catch (e) {
-      file.close();
-      throw e;
-    }
-    file.close();
-    if (attempt >= 3) throw new Deno.errors.NotFound("The temporary file keeps disappearing");
-  }
-}
-
-/**
- * Where a download the user named should go. A FIFO, a device or a socket
- * (`/dev/null`; `/dev/stdout`, whatever it leads to) is written into,
- * in place, since it cannot be replaced; anything else, a symbolic link to
- * a regular file included, is replaced atomically: a link planted where a
- * download lands never redirects it onto another file.
- *
- * @param dest The destination the user gave.
- * @returns Whether `dest` is such a special file.
- *
- * @example
- * ```ts
- * import { isSpecialDestination } from "./local.ts";
- * import { deepEqual } from "node:assert/strict";
- *
- * deepEqual(await isSpecialDestination("/dev/null"), true);
- * deepEqual(await isSpecialDestination("/nonexistent/new.bin"), false);
- * ```
- */
-export async function isSpecialDestination(dest: string): Promise<boolean> {
-  let info: Deno.FileInfo;
-  try {
-    info = await Deno.stat(dest);
-  } catch (e) {
-    // Nothing there, or a link to nothing: a new file takes its place.
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw localIoError("write", dest, e);
-  }
-  // /dev/stdout and its kin lead through /proc to whatever the descriptor is, a file too.
-  if (/^\/dev\/(stdout|stderr|fd\/)/.test(dest)) return true;
-  return !info.isFile && !info.isDirectory;
-}
-
-/** The permission bits of an existing regular file at `path`, or `null`. */
-function modeOf(path: string): number | null {
-  try {
-    const info = Deno.lstatSync(path);
-    return info.isFile && info.mode !== null ? info.mode & 0o7777 : null;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return null;
-    throw e;
-  }
-}
-
 /** Streams a download into a device, FIFO or socket, in place (no temporary can stand in). */
 async function downloadInto(
   client: BftpClient,
@@ -230,23 +96,10 @@ async function downloadInto(
   path: string,
   options: LocalTransferOptions,
 ): Promise<BodyResult> {
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(path, { write: true });
-  } catch (e) {
-    throw localIoError("write", path, e);
-  }
+  const file = await InPlaceFile.open(path);
   try {
     let transfer: TransferOptions = {};
-    const result = await client.get(remote, {
-      write: async (p) => {
-        try {
-          return await file.write(p);
-        } catch (e) {
-          throw localIoError("write", path, e);
-        }
-      },
-    }, {
+    const result = await client.get(remote, file, {
       onStart: (size) => {
         transfer = options.progress?.(basename(path), size) ?? {};
         transfer.onStart?.(size);
@@ -256,7 +109,7 @@ async function downloadInto(
     options.onFile?.(remote, path, result);
     return result;
   } finally {
-    file.close();
+    await file.commit();
   }
 }
 
@@ -297,29 +150,19 @@ async function downloadOne(
   cleanFirst: boolean,
 ): Promise<BodyResult> {
   if (options.resume) return await downloadResumable(client, remote, dest, options);
-  let temp: string;
-  let file: Deno.FsFile;
-  let keepMode: number | null;
-  try {
-    if (cleanFirst) await removeStaleDownloads(dirname(dest), basename(dest));
-    keepMode = modeOf(dest);
-    ({ temp, file } = createTemporary(dest));
-  } catch (e) {
-    throw localIoError("write", dest, e);
+  if (cleanFirst) {
+    try {
+      await removeStaleTemporaries(dirname(dest), basename(dest));
+    } catch (e) {
+      throw localIoError("write", dest, e);
+    }
   }
+  const out = await AtomicFile.create(dest);
   let done = false;
   try {
     let transfer: TransferOptions = {};
     let reply: GetReply | undefined;
-    const result = await client.get(remote, {
-      write: (p) => {
-        try {
-          return Promise.resolve(file.writeSync(p));
-        } catch (e) {
-          return Promise.reject(localIoError("write", dest, e));
-        }
-      },
-    }, {
+    const result = await client.get(remote, out, {
       onReply: (r) => {
         reply = r;
       },
@@ -329,32 +172,16 @@ async function downloadOne(
       },
       onProgress: (n) => transfer.onProgress?.(n),
     });
-    try {
-      // Renamed while still open (and locked), so no clean-up can take it for a dead one's;
-      // Windows cannot rename an open file.
-      if (Deno.build.os === "windows") file.close();
-      // A replaced file keeps its permissions: a private file stays private.
-      else if (keepMode !== null) Deno.chmodSync(temp, keepMode);
+    await out.commit((temp) => {
       if (options.preserve && reply !== undefined) applyServerAttributes(temp, reply);
-      Deno.renameSync(temp, dest);
-    } catch (e) {
-      throw localIoError("write", dest, e);
-    }
+    });
     done = true;
-    file.close();
     // A partial file left by an earlier "get --resume" is stale now.
     discardPartialSync(dest);
     options.onFile?.(remote, dest, result);
     return result;
   } finally {
-    if (!done) {
-      try {
-        file.close();
-      } catch {
-        // Already closed before the rename failed.
-      }
-      await Deno.remove(temp).catch(() => {});
-    }
+    if (!done) await out.discard().catch(() => {});
   }
 }
 
@@ -442,7 +269,7 @@ export async function downloadTree(
     } catch (e) {
       throw localIoError("create folder", ldir, e);
     }
-    await removeStaleDownloads(ldir);
+    await removeStaleTemporaries(ldir);
     for (const entry of entries) {
       const r = joinRemote(rdir, entry.name);
       const l = join(ldir, entry.name);

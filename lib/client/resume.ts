@@ -11,7 +11,7 @@
  */
 
 import { applyServerAttributes } from "./attributes.ts";
-import { sideStem } from "./side_names.ts";
+import { sideStem } from "../local_file/side_names.ts";
 import { basename, dirname, join } from "node:path";
 import { BftpError, IntegrityError, LocalIoError, localIoError, RemoteError } from "../errors.ts";
 import type { FileVersion } from "../protocol/messages.ts";

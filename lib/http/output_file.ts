@@ -1,20 +1,19 @@
 /**
- * The destination of `-o FILE`: a temporary file beside FILE (same folder,
- * hidden name `.FILE.bftp-<random>.tmp`), renamed over FILE only when the
+ * The destination of `-o FILE`: FILE written atomically through
+ * `local_file/` (a temporary beside FILE, renamed over it only when the
  * download succeeded and removed on any failure, so that FILE is either the
- * whole body or untouched.
+ * whole body or untouched); a FIFO or a device is written in place.
  *
  * @module
  */
 
-import { basename, dirname, join } from "node:path";
-import { localIoError } from "../errors.ts";
-import type { ByteWriter } from "../framing/types.ts";
+import { type LocalOutput, openOutput } from "../local_file/mod.ts";
+
+/** An output being written: see `local_file/`'s {@linkcode LocalOutput}. */
+export type OutputFile = LocalOutput;
 
 /**
- * A file being written atomically. Writes are synchronous under the hood
- * (an async `FsFile.write` of a 64 KiB chunk costs about 100 us, measured on
- * a 2-core Linux VM with Deno 2.9; a synchronous one a small part of that).
+ * Opens `-o FILE`.
  *
  * @example
  * ```ts
@@ -32,89 +31,14 @@ import type { ByteWriter } from "../framing/types.ts";
  * }
  * ```
  */
-export class OutputFile implements ByteWriter {
-  /** The final path. */
-  readonly path: string;
-  /** The temporary file's path. */
-  readonly tempPath: string;
-  #file: Deno.FsFile;
-  #open = true;
-
-  private constructor(path: string, tempPath: string, file: Deno.FsFile) {
-    this.path = path;
-    this.tempPath = tempPath;
-    this.#file = file;
-  }
-
+export const OutputFile = {
   /**
-   * Creates the temporary file beside `path`.
+   * Opens FILE: the temporary file beside it, or FILE itself when it is a
+   * FIFO or a device.
    *
    * @param path The file to create or replace at the end.
    * @returns The open output.
    * @throws {LocalIoError} When the folder is missing or not writable.
    */
-  static async create(path: string): Promise<OutputFile> {
-    const random = crypto.getRandomValues(new Uint8Array(6));
-    const suffix = Array.from(random, (b) => b.toString(16).padStart(2, "0")).join("");
-    const tempPath = join(dirname(path), `.${basename(path)}.bftp-${suffix}.tmp`);
-    try {
-      const file = await Deno.open(tempPath, { write: true, createNew: true, mode: 0o644 });
-      return new OutputFile(path, tempPath, file);
-    } catch (e) {
-      throw localError(path, e);
-    }
-  }
-
-  /**
-   * Writes to the temporary file.
-   *
-   * @param p The bytes.
-   * @returns How many were written.
-   * @throws {LocalIoError} When the disk refuses them.
-   */
-  write(p: Uint8Array): Promise<number> {
-    try {
-      return Promise.resolve(this.#file.writeSync(p));
-    } catch (e) {
-      return Promise.reject(localError(this.path, e));
-    }
-  }
-
-  /**
-   * Closes the temporary file and renames it to the final path.
-   *
-   * @throws {LocalIoError} When the rename fails (the temporary file is then removed).
-   */
-  async commit(): Promise<void> {
-    this.#close();
-    try {
-      await Deno.rename(this.tempPath, this.path);
-    } catch (e) {
-      await this.discard();
-      throw localError(this.path, e);
-    }
-  }
-
-  /** Closes and removes the temporary file; the final path is left as it was. */
-  async discard(): Promise<void> {
-    this.#close();
-    try {
-      await Deno.remove(this.tempPath);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
-  }
-
-  #close(): void {
-    if (!this.#open) return;
-    this.#open = false;
-    this.#file.close();
-  }
-}
-
-function localError(path: string, e: unknown): unknown {
-  // File-system errors become one line; anything else (a bug) passes through.
-  const fsError = e instanceof Error &&
-    ("code" in e || Object.values(Deno.errors).some((c) => e instanceof c));
-  return fsError ? localIoError("write", path, e, { notFound: "no such folder" }) : e;
-}
+  create: (path: string): Promise<OutputFile> => openOutput(path, { notFound: "no such folder" }),
+};

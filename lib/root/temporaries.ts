@@ -11,9 +11,14 @@
  * it. A file with any other name, even one starting with `.bftp-tmp-`, is not
  * the server's and is never removed.
  *
+ * The lock rule is the one every bftp temporary follows (`local_file/lock.ts`,
+ * shared with the client's downloads); here files are opened through the
+ * backend's descriptor-based calls beneath the root, never by path.
+ *
  * @module
  */
 
+import { openLocked, sameFile } from "../local_file/lock.ts";
 import { RESUME_PREFIX, TEMP_PREFIX } from "./paths.ts";
 import type { CreatedFile, FsStat, Ref, TreeBackend } from "./tree_backend.ts";
 
@@ -44,53 +49,37 @@ export function resumeTemporaryName(key: string): string {
 
 /** Whether `created` is still the file named `name` in `dir` (a clean-up may have removed it). */
 function stillThere(fs: TreeBackend, dir: Ref, name: string, created: CreatedFile): boolean {
-  const mine = fs.stat(created.ref);
-  let there: FsStat;
   try {
-    there = fs.statAt(dir, name);
+    return sameFile(fs.statAt(dir, name), fs.stat(created.ref));
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return false;
     throw e;
   }
-  return there.ino === mine.ino && there.dev === mine.dev;
-}
-
-/** Closes a created file and its reference. */
-function closeCreated(fs: TreeBackend, created: CreatedFile): void {
-  created.file.close();
-  fs.release(created.ref);
 }
 
 /**
- * Creates or opens `name()` in `dir` with `create` and locks it, again until
- * the locked file is the one under its name (a clean-up may remove it
- * between the open and the lock). A lock someone else holds means: with
- * `busy` "retry", open another; with "give up", `null`.
+ * Creates or opens `name()` in `dir` with `create` and locks it, by the
+ * rule every bftp temporary follows (`local_file/lock.ts`), through the
+ * backend's descriptor-based calls beneath the root.
  */
-function openLocked(
+function openLockedAt(
   fs: TreeBackend,
   dir: Ref,
   name: () => string,
   create: (name: string) => CreatedFile,
   busy: "retry" | "give up",
-): { name: string; created: CreatedFile } | null {
-  for (let attempt = 1;; attempt++) {
-    const chosen = name();
-    const created = create(chosen);
-    try {
-      if (created.file.tryLockSync(true)) {
-        if (stillThere(fs, dir, chosen, created)) return { name: chosen, created };
-      } else if (busy === "give up") {
-        closeCreated(fs, created);
-        return null;
-      }
-    } catch (e) {
-      closeCreated(fs, created);
-      throw e;
-    }
-    closeCreated(fs, created);
-    if (attempt >= 3) throw new Deno.errors.NotFound("The temporary file keeps disappearing");
-  }
+): { name: string; opened: CreatedFile } | null {
+  return openLocked({
+    name,
+    create,
+    file: (created) => created.file,
+    isStill: (created, chosen) => stillThere(fs, dir, chosen, created),
+    close: (created) => {
+      created.file.close();
+      fs.release(created.ref);
+    },
+    busy,
+  });
 }
 
 /** A server temporary file, open and locked. */
@@ -129,14 +118,14 @@ export interface LockedTemporary extends CreatedFile {
 export function createUploadTemporary(fs: TreeBackend, dir: Ref, mode: number): LockedTemporary {
   // A fresh name each time: one that another server's clean-up holds (it found it unlocked
   // between our open and our lock) is about to be removed.
-  const { name, created } = openLocked(
+  const { name, opened } = openLockedAt(
     fs,
     dir,
     () => `${TEMP_PREFIX}${crypto.randomUUID()}.part`,
     (name) => fs.createFile(dir, name, mode, true),
     "retry",
   )!;
-  return { name, ...created };
+  return { name, ...opened };
 }
 
 /**
@@ -171,14 +160,14 @@ export function openResumeTemporary(
   name: string,
   mode: number,
 ): LockedTemporary | null {
-  const opened = openLocked(
+  const opened = openLockedAt(
     fs,
     dir,
     () => name,
     (name) => fs.createFile(dir, name, mode, false),
     "give up",
   );
-  return opened === null ? null : { name, ...opened.created };
+  return opened === null ? null : { name, ...opened.opened };
 }
 
 /**

@@ -11,7 +11,7 @@ Deno.test("http: OutputFile writes beside FILE under a hidden name, then renames
   await using tmp = await tempDir();
   const dir = tmp.path;
   const out = await OutputFile.create(`${dir}/page.html`);
-  ok(/^\.page\.html\.bftp-[0-9a-f]{12}\.tmp$/.test(out.tempPath.slice(dir.length + 1)));
+  ok(/^\.page\.html\.bftp-tmp-[0-9a-f-]{36}$/.test(out.tempPath.slice(dir.length + 1)));
   await out.write(new TextEncoder().encode("<p>hi</p>"));
   deepEqual(await names(dir), [out.tempPath.slice(dir.length + 1)]);
   await out.commit();
@@ -43,4 +43,16 @@ Deno.test("http: OutputFile reports a missing folder and a FILE that is a folder
   const out = await OutputFile.create(`${dir}/sub`);
   await rejects(out.commit(), LocalIoError);
   deepEqual(await names(dir), ["sub"]);
+});
+
+Deno.test("http: OutputFile writes a device such as /dev/null in place", async () => {
+  const out = await OutputFile.create("/dev/null");
+  try {
+    deepEqual(out.tempPath, "/dev/null");
+    await out.write(new TextEncoder().encode("gone"));
+    await out.commit();
+  } finally {
+    await out.discard();
+  }
+  ok(Deno.statSync("/dev/null").isCharDevice);
 });

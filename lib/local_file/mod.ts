@@ -1,0 +1,24 @@
+/**
+ * Local files written atomically, one set of rules for every writer of a
+ * local file (`get`, `recv`, `http-get -o`) and the lock rule the server's
+ * uploads share:
+ *
+ * - {@linkcode AtomicFile}: a temporary beside DEST (`.NAME.bftp-tmp-<UUID>`),
+ *   locked while written, keeping a replaced file's mode, never writing
+ *   through a planted link, renamed into place on commit
+ * - {@linkcode openOutput}: a FIFO or a device is written in place
+ *   ({@linkcode InPlaceFile}), anything else atomically
+ * - {@linkcode removeStaleTemporaries}: removes temporaries nobody holds
+ * - {@linkcode sideStem}: the hidden name beside DEST, within 255 bytes
+ * - {@linkcode openLocked}: create, lock, and check the file is still there
+ *
+ * It imports nothing above `errors.ts` and `framing/types.ts`: `cli/`,
+ * `client/`, `http/` and `root/` may all use it.
+ *
+ * @module
+ */
+
+export * from "./atomic_file.ts";
+export * from "./lock.ts";
+export * from "./output.ts";
+export * from "./side_names.ts";
