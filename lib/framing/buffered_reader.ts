@@ -43,6 +43,10 @@ export interface BufferedReaderOptions {
 export class BufferedReader implements ByteReader {
   #source: ByteReader;
   #buf: Uint8Array;
+  /** The buffer's full size: it starts at 4 KiB and doubles up to this while reads fill it. */
+  #size: number;
+  /** Whether the last read from the source filled the buffer (the stream is fast). */
+  #lastFull = false;
   #start = 0;
   #end = 0;
   #eof = false;
@@ -53,7 +57,9 @@ export class BufferedReader implements ByteReader {
    */
   constructor(source: ByteReader, options: BufferedReaderOptions = {}) {
     this.#source = source;
-    this.#buf = new Uint8Array(options.bufferSize ?? 65536);
+    this.#size = options.bufferSize ?? 65536;
+    // An idle connection holds 4 KiB, not the full size (many idle sessions on a server).
+    this.#buf = new Uint8Array(Math.min(this.#size, INITIAL_BYTES));
   }
 
   /** How many bytes are buffered and not yet consumed. */
@@ -77,6 +83,11 @@ export class BufferedReader implements ByteReader {
         const n = await this.#source.read(p);
         if (n === null) this.#eof = true;
         return n;
+      }
+      // Empty, so nothing to copy: a buffer the stream keeps filling doubles.
+      if (this.#lastFull && this.#buf.byteLength < this.#size) {
+        this.#buf = new Uint8Array(Math.min(this.#buf.byteLength * 2, this.#size));
+        this.#start = this.#end = 0;
       }
       if (!(await this.#fill())) return null;
     }
@@ -147,9 +158,13 @@ export class BufferedReader implements ByteReader {
       return false;
     }
     this.#end += n;
+    this.#lastFull = this.#end === this.#buf.byteLength;
     return true;
   }
 }
+
+/** A new reader's buffer, before a fast stream grows it. */
+const INITIAL_BYTES = 4096;
 
 function tooLong(maxBytes: number): ProtocolError {
   return new ProtocolError(`Message longer than the limit of ${maxBytes} bytes`);

@@ -43,7 +43,9 @@ export interface CorkedWriterOptions {
  */
 export class CorkedWriter implements ByteWriter {
   #out: ByteWriter;
-  #buf: Uint8Array;
+  /** Grown on demand up to `#capacity`: an idle connection holds little. */
+  #buf = new Uint8Array(0);
+  #capacity: number;
   #fill = 0;
 
   /**
@@ -52,7 +54,7 @@ export class CorkedWriter implements ByteWriter {
    */
   constructor(out: ByteWriter, options: CorkedWriterOptions = {}) {
     this.#out = out;
-    this.#buf = new Uint8Array(options.capacity ?? 65536);
+    this.#capacity = options.capacity ?? 65536;
   }
 
   /** Bytes held, not yet written. */
@@ -68,12 +70,18 @@ export class CorkedWriter implements ByteWriter {
    * @returns `p.byteLength`.
    */
   async write(p: Uint8Array): Promise<number> {
-    if (this.#fill + p.byteLength > this.#buf.byteLength) {
+    if (this.#fill + p.byteLength > this.#capacity) {
       await this.flush();
-      if (p.byteLength > this.#buf.byteLength) {
+      if (p.byteLength > this.#capacity) {
         await writeAll(this.#out, p);
         return p.byteLength;
       }
+    }
+    if (this.#fill + p.byteLength > this.#buf.byteLength) {
+      const size = Math.max(this.#buf.byteLength * 2, this.#fill + p.byteLength, 4096);
+      const grown = new Uint8Array(Math.min(size, this.#capacity));
+      grown.set(this.#buf.subarray(0, this.#fill));
+      this.#buf = grown;
     }
     this.#buf.set(p, this.#fill);
     this.#fill += p.byteLength;

@@ -1,4 +1,4 @@
-import { deepEqual, equal, rejects } from "node:assert/strict";
+import { deepEqual, equal, ok, rejects } from "node:assert/strict";
 import { CorkedWriter } from "../../lib/framing/corked_writer.ts";
 
 function recorder() {
@@ -48,4 +48,21 @@ Deno.test("framing: CorkedWriter does not lose bytes to partial writes, and drop
   fail = true;
   await rejects(corked.flush(), Deno.errors.BrokenPipe);
   equal(corked.buffered, 0);
+});
+
+Deno.test("framing: CorkedWriter holds no more memory than its writes needed", async () => {
+  const sizes: number[] = [];
+  const out = {
+    write: (p: Uint8Array) => (sizes.push(p.buffer.byteLength), Promise.resolve(p.byteLength)),
+  };
+  const corked = new CorkedWriter(out);
+  await corked.write(new Uint8Array(100));
+  await corked.flush();
+  // A small reply goes out of a 4 KiB buffer, not of the full 64 KiB.
+  deepEqual(sizes, [4096]);
+  await corked.write(new Uint8Array(20_000));
+  await corked.write(new Uint8Array(20_000));
+  await corked.flush();
+  equal(sizes.length, 2);
+  ok(sizes[1]! >= 40_000 && sizes[1]! <= 65536, String(sizes[1]));
 });
