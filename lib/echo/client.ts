@@ -116,56 +116,9 @@ export class EchoClient implements Disposable {
 }
 
 /**
- * Opens a TCP connection with a time limit, with TCP_NODELAY set.
- *
- * @param addr Where to connect.
- * @param timeout The limit in milliseconds.
- * @returns The connection.
- * @throws {ConnectionError} When the connection is refused or fails.
- * @throws {TimeoutError} When it takes longer than `timeout`.
- *
- * @example
- * ```ts
- * import { connectTcp } from "./client.ts";
- * import { ok } from "node:assert/strict";
- *
- * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
- * using conn = await connectTcp({ hostname: "127.0.0.1", port: listener.addr.port }, 1000);
- * ok(conn.remoteAddr.port === listener.addr.port);
- * ```
- */
-export async function connectTcp(addr: HostPort, timeout: number): Promise<Deno.TcpConn> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeout);
-  let conn: Deno.TcpConn;
-  try {
-    conn = await Deno.connect({
-      hostname: addr.hostname,
-      port: addr.port,
-      signal: controller.signal,
-    });
-  } catch (e) {
-    const where = formatHostPort(addr.hostname, addr.port);
-    if (controller.signal.aborted) {
-      throw new TimeoutError(`Cannot connect to "${where}": no answer within ${timeout / 1000} s`);
-    }
-    if (e instanceof Deno.errors.ConnectionRefused) {
-      throw new ConnectionError(`Cannot connect to "${where}": connection refused`, { cause: e });
-    }
-    if (e instanceof Error && !(e instanceof TypeError)) {
-      throw new ConnectionError(`Cannot connect to "${where}": ${e.message}`, { cause: e });
-    }
-    throw e;
-  } finally {
-    clearTimeout(timer);
-  }
-  conn.setNoDelay(true);
-  return conn;
-}
-
-/**
- * Connects to an echo server: plain TCP with {@linkcode connectTcp}, or
- * TLS (never falling back to plain TCP).
+ * Connects to an echo server: plain TCP (TCP_NODELAY set), or TLS (never
+ * falling back to plain TCP), with the one connect wording of
+ * `lib/transport/` (`Cannot connect to "HOST:PORT": connection refused`).
  *
  * @param addr Where to connect.
  * @param timeout The limit in milliseconds, TLS handshake included.
@@ -188,7 +141,6 @@ export async function connectEcho(
   timeout: number,
   tls?: ClientTlsOptions,
 ): Promise<TransportConn> {
-  if (tls === undefined) return await connectTcp(addr, timeout);
   return await connectTransport({
     hostname: addr.hostname,
     port: addr.port,
