@@ -14,6 +14,9 @@
 
 import { listenError } from "../transport/listen.ts";
 import { reservePort } from "../transport/reuse_port.ts";
+import { WorkerPool, type WorkerPoolOptions, type WorkerState } from "../transport/worker_pool.ts";
+
+export type { WorkerState };
 import type { ServerTlsOptions } from "../transport/types.ts";
 import { ConnectionError } from "../errors.ts";
 import { connectionBudget } from "./file_limit.ts";
@@ -108,9 +111,6 @@ export type EchoServerEvent =
     message: string;
   };
 
-/** Where a worker is in its life. */
-export type WorkerState = "starting" | "running" | "dead" | "stopped";
-
 /** One worker's counters and state. */
 export interface WorkerStats extends EchoCounts {
   /** The worker's number: 1 to N for the first ones, then counting on. */
@@ -121,17 +121,6 @@ export interface WorkerStats extends EchoCounts {
   diedOf?: string;
   /** The number of the worker that took its place, when one did. */
   replacedBy?: number;
-}
-
-interface Slot {
-  id: number;
-  worker: Worker;
-  counters: EchoCounters;
-  state: WorkerState;
-  diedOf?: string;
-  replacedBy?: number;
-  listening: PromiseWithResolvers<void>;
-  stopped: PromiseWithResolvers<void>;
 }
 
 interface ResolvedOptions {
@@ -165,22 +154,24 @@ interface ResolvedOptions {
  */
 export class EchoServer {
   #addr: HostPort;
-  #options: ResolvedOptions;
-  #slots: Slot[] = [];
-  #nextId = 1;
-  #closing = false;
-  #replacing = new Set<Promise<void>>();
-  #wakeRestart = new Set<() => void>();
+  #pool: WorkerPool<WorkerReport>;
+  #counters: Map<number, EchoCounters>;
 
   /**
    * Use {@linkcode startEchoServer}.
    *
    * @param addr The address every worker listens on (a real port).
-   * @param options The resolved options.
+   * @param pool The running workers.
+   * @param counters Each worker's counters, by number.
    */
-  private constructor(addr: HostPort, options: ResolvedOptions) {
+  private constructor(
+    addr: HostPort,
+    pool: WorkerPool<WorkerReport>,
+    counters: Map<number, EchoCounters>,
+  ) {
     this.#addr = addr;
-    this.#options = options;
+    this.#pool = pool;
+    this.#counters = counters;
   }
 
   /**
@@ -195,18 +186,17 @@ export class EchoServer {
       hostname: options.hostname ?? "127.0.0.1",
       port: options.port ?? 2525,
     });
-    const server = new EchoServer(addr, resolved);
-    const slots = Array.from({ length: resolved.workers }, () => server.#spawn());
-    const results = await Promise.allSettled(slots.map((s) => s.listening.promise));
-    const failed = results.find((r) => r.status === "rejected");
-    if (failed) {
-      await server.close();
-      const why = failed.reason instanceof Error ? failed.reason.message : String(failed.reason);
+    const counters = new Map<number, EchoCounters>();
+    let pool: WorkerPool<WorkerReport>;
+    try {
+      pool = await WorkerPool.start(poolOptions(addr, resolved, counters));
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
       throw new ConnectionError(
         `Cannot listen on "${formatHostPort(addr.hostname, addr.port)}": ${why}`,
       );
     }
-    return server;
+    return new EchoServer(addr, pool, counters);
   }
 
   /** The address the workers listen on, with the real port. */
@@ -220,8 +210,8 @@ export class EchoServer {
    * @returns One entry per worker that has listened.
    */
   stats(): WorkerStats[] {
-    return this.#slots.map((s) => {
-      const counts = s.counters.read();
+    return this.#pool.workers.map((s) => {
+      const counts = this.#counters.get(s.id)!.read();
       const live = s.state === "running" || s.state === "starting";
       return {
         id: s.id,
@@ -240,8 +230,8 @@ export class EchoServer {
    *
    * @returns When no replacement is pending.
    */
-  async settled(): Promise<void> {
-    while (this.#replacing.size > 0) await Promise.all(this.#replacing);
+  settled(): Promise<void> {
+    return this.#pool.settled();
   }
 
   /**
@@ -257,11 +247,11 @@ export class EchoServer {
    * @throws {RangeError} When no running worker has that number.
    */
   killWorker(id: number, how: "crash" | "terminate" = "crash"): Promise<void> {
-    const slot = this.#slots.find((s) => s.id === id && s.state === "running");
+    const slot = this.#pool.workers.find((s) => s.id === id && s.state === "running");
     if (!slot) throw new RangeError(`No running worker ${id}`);
-    if (how === "crash") slot.worker.postMessage({ type: "crash" });
-    else this.#died(slot, "Terminated on purpose (test hook)");
-    return slot.stopped.promise;
+    if (how === "terminate") return this.#pool.kill(slot, "Terminated on purpose (test hook)");
+    slot.worker.postMessage({ type: "crash" });
+    return this.#pool.ended(slot);
   }
 
   /**
@@ -270,144 +260,60 @@ export class EchoServer {
    *
    * @returns When every worker has ended.
    */
-  async close(): Promise<void> {
-    this.#closing = true;
-    for (const wake of this.#wakeRestart) wake();
-    const live = this.#slots.filter((s) => s.state === "running" || s.state === "starting");
-    await Promise.all(live.map((s) => this.#stop(s)));
-    await this.settled();
+  close(): Promise<void> {
+    return this.#pool.close();
   }
 
   /** Closes the server, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
 
-  #spawn(): Slot {
-    const id = this.#nextId++;
-    const worker = new Worker(new URL("./echo_worker.ts", import.meta.url).href, {
-      type: "module",
-    });
-    const counters = new EchoCounters();
-    const slot: Slot = {
-      id,
-      worker,
-      counters,
-      state: "starting",
-      listening: Promise.withResolvers<void>(),
-      stopped: Promise.withResolvers<void>(),
-    };
-    // Handled by whoever waits for it; never an unhandled rejection.
-    slot.listening.promise.catch(() => {});
-    this.#slots.push(slot);
-    const timer = setTimeout(() => {
-      if (slot.state === "starting") this.#died(slot, "the worker did not start in time");
-    }, this.#options.startTimeout);
-    void slot.listening.promise.finally(() => clearTimeout(timer)).catch(() => {});
-    worker.onmessage = (event: MessageEvent<WorkerReport>) => this.#onReport(slot, event.data);
-    worker.onerror = (event) => {
-      event.preventDefault();
-      this.#died(slot, event.message);
-    };
-    worker.onmessageerror = () => this.#died(slot, "a message from the worker was unreadable");
-    worker.postMessage({
-      type: "start",
-      id,
-      hostname: this.#addr.hostname,
-      port: this.#addr.port,
-      maxConnections: Math.max(
-        1,
-        Math.floor(this.#options.maxConnections / this.#options.workers),
-      ),
-      bufferSize: this.#options.bufferSize,
-      tcpBacklog: this.#options.tcpBacklog,
-      counters: counters.buffer,
-      tls: this.#options.tls,
-    });
-    return slot;
-  }
-
-  #onReport(slot: Slot, report: WorkerReport): void {
-    switch (report.type) {
-      case "listening":
-        if (slot.state === "starting") {
-          slot.state = "running";
-          slot.listening.resolve();
-        }
-        break;
-      case "failed":
-        this.#died(slot, describeListenError(report.name, report.message));
-        break;
-      case "fatal":
-        this.#died(slot, report.message);
-        break;
-      case "stopped":
-        slot.stopped.resolve();
-        break;
-    }
-  }
-
-  /** Marks a worker dead, ends its thread, and starts its replacement. */
-  #died(slot: Slot, message: string): void {
-    if (slot.state === "dead" || slot.state === "stopped") return;
-    const wasRunning = slot.state === "running";
-    slot.state = "dead";
-    slot.diedOf = message;
-    slot.worker.terminate();
-    slot.stopped.resolve();
-    slot.listening.reject(new Error(message));
-    if (!wasRunning) return;
-    this.#options.onEvent({ type: "died", id: slot.id, message });
-    if (this.#closing) return;
-    const task = this.#replace(slot);
-    this.#replacing.add(task);
-    void task.finally(() => this.#replacing.delete(task));
-  }
-
-  async #replace(dead: Slot): Promise<void> {
-    while (!this.#closing) {
-      const slot = this.#spawn();
-      try {
-        await slot.listening.promise;
-        dead.replacedBy = slot.id;
-        this.#options.onEvent({ type: "replaced", id: dead.id, by: slot.id });
-        return;
-      } catch (e) {
-        // A replacement that never listened leaves no trace in the stats.
-        this.#slots.splice(this.#slots.indexOf(slot), 1);
-        if (this.#closing) return;
-        const message = e instanceof Error ? e.message : String(e);
-        this.#options.onEvent({ type: "restart-failed", id: dead.id, message });
-        await this.#pause(this.#options.restartDelay);
+/** The pool's side of an echo server: the worker script, its start message and its events. */
+function poolOptions(
+  addr: HostPort,
+  options: ResolvedOptions,
+  counters: Map<number, EchoCounters>,
+): WorkerPoolOptions<WorkerReport> {
+  const onEvent = options.onEvent;
+  return {
+    url: new URL("./echo_worker.ts", import.meta.url).href,
+    size: options.workers,
+    startTimeout: options.startTimeout,
+    restartDelay: options.restartDelay,
+    stopGrace: 2000,
+    startMessage: (slot) => {
+      const mine = new EchoCounters();
+      counters.set(slot.id, mine);
+      return {
+        type: "start",
+        id: slot.id,
+        hostname: addr.hostname,
+        port: addr.port,
+        maxConnections: Math.max(1, Math.floor(options.maxConnections / options.workers)),
+        bufferSize: options.bufferSize,
+        tcpBacklog: options.tcpBacklog,
+        counters: mine.buffer,
+        tls: options.tls,
+      };
+    },
+    signal: (report) => {
+      switch (report.type) {
+        case "listening":
+          return { type: "ready" };
+        case "failed":
+          return { type: "failed", message: describeListenError(report.name, report.message) };
+        case "fatal":
+          return { type: "failed", message: report.message };
+        case "stopped":
+          return { type: "stopped" };
       }
-    }
-  }
-
-  async #pause(ms: number): Promise<void> {
-    const { promise, resolve } = Promise.withResolvers<void>();
-    const timer = setTimeout(resolve, ms);
-    this.#wakeRestart.add(resolve);
-    try {
-      await promise;
-    } finally {
-      clearTimeout(timer);
-      this.#wakeRestart.delete(resolve);
-    }
-  }
-
-  async #stop(slot: Slot): Promise<void> {
-    if (slot.state === "running") {
-      slot.worker.postMessage({ type: "stop" });
-      const { promise, resolve } = Promise.withResolvers<void>();
-      const timer = setTimeout(resolve, 2000);
-      await Promise.race([slot.stopped.promise, promise]);
-      clearTimeout(timer);
-    }
-    if (slot.state === "dead") return;
-    slot.state = "stopped";
-    slot.worker.terminate();
-    slot.listening.reject(new Error("the server is closing"));
-  }
+    },
+    onDied: (slot, message) => onEvent({ type: "died", id: slot.id, message }),
+    onReplaced: (dead, by) => onEvent({ type: "replaced", id: dead.id, by: by.id }),
+    onRestartFailed: (dead, message) => onEvent({ type: "restart-failed", id: dead.id, message }),
+  };
 }
 
 function describeListenError(name: string, message: string): string {
