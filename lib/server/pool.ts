@@ -10,6 +10,7 @@
  */
 
 import { reservePort } from "../transport/reuse_port.ts";
+import { WorkerPool, type WorkerPoolOptions } from "../transport/worker_pool.ts";
 import type { ServerTlsOptions } from "../transport/types.ts";
 import { releaseWorker, sharedAdmissionBytes, sharedSessions } from "./admission.ts";
 import type { TokenSet } from "./auth.ts";
@@ -138,98 +139,22 @@ const WORKER_URL = new URL("./serve_worker.ts", import.meta.url).href;
  * ```
  */
 export async function startServerPool(options: ServerPoolOptions): Promise<ServerPool> {
-  const log = options.log ?? (() => {});
   const hostname = options.hostname ?? "127.0.0.1";
   // Held until every worker listens on it (see reuse_port.ts).
   using probe = reservePort(hostname, options.port ?? 2121);
-  const addr = probe.addr;
   const counters = new SharedArrayBuffer(sharedAdmissionBytes(options.workers));
-  const workers: (Worker | undefined)[] = new Array(options.workers).fill(undefined);
-  let closing = false;
   let replaced = 0;
-
-  const spawn = (index: number): Promise<void> => {
-    const worker = new Worker(WORKER_URL, { type: "module", name: `bftp-serve-${index}` });
-    workers[index] = worker;
-    const ready = Promise.withResolvers<void>();
-    worker.onmessage = (e: MessageEvent<WorkerEvent>) => {
-      const event = e.data;
-      if (event.type === "log") log(event.line, index);
-      else if (event.type === "hash") {
-        // Share what one worker hashed, so no other worker hashes the same file again.
-        for (const other of workers) if (other && other !== worker) other.postMessage(event);
-      } else if (event.type === "ready") ready.resolve();
-      else if (event.type === "failed") ready.reject(new Error(event.message));
-    };
-    worker.onerror = (e: ErrorEvent) => {
-      e.preventDefault();
-      worker.terminate();
-      // The dead worker's sessions are gone with it: give their places back.
-      releaseWorker(counters, options.workers, index);
-      ready.reject(new Error(e.message));
-      if (closing || workers[index] !== worker) return;
-      replaced++;
-      log(`worker ${index} died (${e.message}); starting a new one`);
-      spawn(index).catch((err) => log(`worker ${index} could not restart: ${err.message}`));
-    };
-    const start: StartMessage = {
-      type: "start",
-      index,
-      workers: options.workers,
-      rootPath: options.rootPath,
-      readOnly: options.readOnly ?? false,
-      fsync: options.fsync ?? true,
-      hostname,
-      port: addr.port,
-      idleTimeout: options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT,
-      handshakeTimeout: options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
-      maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
-      maxPerClient: options.maxPerClient ?? DEFAULT_MAX_PER_CLIENT,
-      authDelay: options.authDelay ?? DEFAULT_AUTH_DELAY_MS,
-      resumeExpiryHours: options.resumeExpiryHours ?? RESUME_EXPIRY_HOURS,
-      tls: options.tls,
-      tokens: options.tokens?.toDigests(),
-      counters,
-    };
-    worker.postMessage(start);
-    return ready.promise;
-  };
-
-  const stopAll = async () => {
-    closing = true;
-    await Promise.all(workers.map(async (worker) => {
-      if (!worker) return;
-      const stopped = new Promise<void>((resolve) => {
-        const previous = worker.onmessage;
-        worker.onmessage = (e: MessageEvent<WorkerEvent>) => {
-          if (e.data.type === "stopped") resolve();
-          else previous?.call(worker, e);
-        };
-        worker.onerror = (e) => {
-          e.preventDefault();
-          resolve();
-        };
-      });
-      worker.postMessage({ type: "stop" });
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([stopped, new Promise((r) => timer = setTimeout(r, 5000))]);
-      clearTimeout(timer);
-      worker.terminate();
-    }));
-  };
-
-  try {
-    await Promise.all(workers.map((_, i) => spawn(i)));
-  } catch (e) {
-    await stopAll();
-    throw e;
-  } finally {
-    probe.release();
-  }
-
-  let closed: Promise<void> | undefined;
+  const pool = await WorkerPool.start<WorkerEvent>({
+    ...poolEvents(options, counters, () => replaced++),
+    url: WORKER_URL,
+    size: options.workers,
+    name: (slot) => `bftp-serve-${slot.index}`,
+    startTimeout: 0,
+    stopGrace: 5000,
+    startMessage: (slot) => startMessage(options, slot.index, probe.addr.port, counters),
+  }).finally(() => probe.release());
   return {
-    addr,
+    addr: probe.addr,
     get replaced() {
       return replaced;
     },
@@ -237,11 +162,72 @@ export async function startServerPool(options: ServerPoolOptions): Promise<Serve
       return sharedSessions(counters);
     },
     crashWorker(index: number) {
-      workers[index]?.postMessage({ type: "crash" });
+      const live = pool.workers.find((s) => s.index === index && s.state === "running");
+      live?.worker.postMessage({ type: "crash" });
     },
-    close() {
-      closed ??= stopAll();
-      return closed;
+    close: () => pool.close(),
+  };
+}
+
+/** How the pool reads a serving worker's events, and what it logs. */
+function poolEvents(
+  options: ServerPoolOptions,
+  counters: SharedArrayBuffer,
+  countReplaced: () => void,
+): Pick<
+  WorkerPoolOptions<WorkerEvent>,
+  "signal" | "onMessage" | "onDied" | "onRestartFailed"
+> {
+  const log = options.log ?? (() => {});
+  return {
+    signal: (event) => {
+      if (event.type === "ready" || event.type === "stopped") return { type: event.type };
+      if (event.type === "failed") return { type: "failed", message: event.message };
+      return undefined;
     },
+    onMessage: (slot, event, workers) => {
+      if (event.type === "log") log(event.line, slot.index);
+      else if (event.type === "hash") {
+        // Share what one worker hashed, so no other worker hashes the same file again.
+        for (const other of workers) {
+          if (other !== slot && other.state === "running") other.worker.postMessage(event);
+        }
+      }
+    },
+    onDied: (slot, message, closing) => {
+      // The dead worker's sessions are gone with it: give their places back.
+      releaseWorker(counters, options.workers, slot.index);
+      if (closing) return;
+      countReplaced();
+      log(`worker ${slot.index} died (${message}); starting a new one`);
+    },
+    onRestartFailed: (dead, message) => log(`worker ${dead.index} could not restart: ${message}`),
+  };
+}
+
+function startMessage(
+  options: ServerPoolOptions,
+  index: number,
+  port: number,
+  counters: SharedArrayBuffer,
+): StartMessage {
+  return {
+    type: "start",
+    index,
+    workers: options.workers,
+    rootPath: options.rootPath,
+    readOnly: options.readOnly ?? false,
+    fsync: options.fsync ?? true,
+    hostname: options.hostname ?? "127.0.0.1",
+    port,
+    idleTimeout: options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT,
+    handshakeTimeout: options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
+    maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+    maxPerClient: options.maxPerClient ?? DEFAULT_MAX_PER_CLIENT,
+    authDelay: options.authDelay ?? DEFAULT_AUTH_DELAY_MS,
+    resumeExpiryHours: options.resumeExpiryHours ?? RESUME_EXPIRY_HOURS,
+    tls: options.tls,
+    tokens: options.tokens?.toDigests(),
+    counters,
   };
 }

@@ -45,8 +45,8 @@ export interface WorkerPoolOptions<M> {
   startMessage: (slot: PoolWorker) => unknown;
   /** Reads a worker's message. */
   signal: (message: M) => WorkerSignal;
-  /** Receives the messages that are not signals. */
-  onMessage?: (slot: PoolWorker, message: M) => void;
+  /** Receives the messages that are not signals, with every worker of the pool. */
+  onMessage?: (slot: PoolWorker, message: M, workers: readonly PoolWorker[]) => void;
   /** A running worker died (its thread is ended); `closing` when the pool is stopping. */
   onDied?: (slot: PoolWorker, message: string, closing: boolean) => void;
   /** A replacement listens in place of a dead worker. */
@@ -211,7 +211,7 @@ export class WorkerPool<M> {
 
   #onMessage(slot: Slot, message: M): void {
     const signal = this.#options.signal(message);
-    if (signal === undefined) this.#options.onMessage?.(slot, message);
+    if (signal === undefined) this.#options.onMessage?.(slot, message, this.#slots);
     else if (signal.type === "ready" && slot.state === "starting") {
       slot.state = "running";
       slot.ready.resolve();
