@@ -2,8 +2,9 @@
  * Transports: plain TCP and TLS connections for the server, the client, the
  * pipe and the echo tools, certificate fingerprints, the TLS files, and a
  * client's TLS trust from its `--cacert`/`--fingerprint`/`--tls` flags, and
- * the one inactivity watchdog every connection uses, and the port a
- * SO_REUSEPORT worker pool (`serve --workers`, `echo-server`) reserves.
+ * the one inactivity watchdog every connection uses, and the one
+ * SO_REUSEPORT worker pool (`serve --workers`, `echo-server`) with the port
+ * it reserves.
  *
  * @example
  * ```ts
@@ -29,3 +30,4 @@ export * from "./client_tls_flags.ts";
 export * from "./close.ts";
 export * from "./watchdog.ts";
 export * from "./reuse_port.ts";
+export * from "./worker_pool.ts";
