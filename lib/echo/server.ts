@@ -4,7 +4,8 @@
  * connection to one of them and they serve in parallel on all cores. The
  * main thread never touches a client connection: it learns a free port,
  * starts the workers, reads their counters from shared memory, and replaces
- * a worker that dies.
+ * a worker that dies, through the pool `serve --workers` uses too
+ * (`lib/transport/worker_pool.ts`).
  *
  * The worker script is `echo_worker.ts`, loaded by URL; a compiled binary
  * needs it passed to `deno compile --include` (see docs/THREADS.md).

@@ -4,7 +4,8 @@
  * to one worker; the workers share one connection count (in a
  * `SharedArrayBuffer`) so `maxConnections` holds over the whole pool. A
  * worker that dies is replaced; its own clients see their connection
- * close, the others never notice.
+ * close, the others never notice. Starting, replacing and stopping are the
+ * shared pool's (`lib/transport/worker_pool.ts`, also `echo-server`'s).
  *
  * @module
  */
