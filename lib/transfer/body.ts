@@ -14,7 +14,7 @@
  * @module
  */
 
-import { createHash, type Hash } from "node:crypto";
+import type { Hash } from "node:crypto";
 import { createStreamHash, type StreamHash } from "./stream_hash.ts";
 import { IntegrityError, LocalIoError, ProtocolError, UnexpectedEofError } from "../errors.ts";
 import type { BufferedReader } from "../framing/buffered_reader.ts";
@@ -401,51 +401,4 @@ export async function receiveBody(
   } finally {
     hash.close();
   }
-}
-
-/**
- * Feeds the first `count` bytes of `source` to a SHA-256: the part of a file
- * before a resumed transfer's offset. The source is left just after them.
- *
- * @param source A file at its start.
- * @param count How many bytes to hash.
- * @param hash The hash to feed; a new one when absent.
- * @returns The hash (not yet digested) and how many bytes it got, fewer
- * than `count` when the source ended first.
- *
- * @example
- * ```ts
- * import { hashPrefix } from "./body.ts";
- * import { deepEqual } from "node:assert/strict";
- *
- * const data = new TextEncoder().encode("hi!");
- * let at = 0;
- * const source = {
- *   read(p: Uint8Array) {
- *     if (at === data.length) return Promise.resolve(null);
- *     const n = Math.min(p.length, data.length - at);
- *     p.set(data.subarray(at, at + n));
- *     at += n;
- *     return Promise.resolve(n);
- *   },
- * };
- * const { hash, bytes } = await hashPrefix(source, 2);
- * deepEqual(bytes, 2);
- * deepEqual(hash.digest("hex").slice(0, 8), "8f434346");
- * ```
- */
-export async function hashPrefix(
-  source: ByteReader,
-  count: number,
-  hash: Hash = createHash("sha256"),
-): Promise<{ hash: Hash; bytes: number }> {
-  const buf = new Uint8Array(bodyBufferSize(count));
-  let bytes = 0;
-  while (bytes < count) {
-    const n = await source.read(buf.subarray(0, Math.min(buf.byteLength, count - bytes)));
-    if (n === null) break;
-    hash.update(buf.subarray(0, n));
-    bytes += n;
-  }
-  return { hash, bytes };
 }
