@@ -14,6 +14,7 @@
  * @module
  */
 
+export * from "./entry.ts";
 export * from "./paths.ts";
 export * from "./hash_cache.ts";
 export * from "./served_root.ts";

@@ -18,7 +18,7 @@
  */
 
 import { LocalIoError, RemoteError } from "../errors.ts";
-import type { Entry } from "../protocol/messages.ts";
+import type { Entry } from "./entry.ts";
 import { hashPrefix } from "../file_hash.ts";
 import { Beneath, type Resolved } from "./beneath.ts";
 import { cleanTemporaries } from "./cleanup.ts";
