@@ -15,7 +15,8 @@ import { sideStem } from "../local_file/side_names.ts";
 import { basename, dirname, join } from "node:path";
 import { BftpError, IntegrityError, LocalIoError, localIoError, RemoteError } from "../errors.ts";
 import type { FileVersion } from "../protocol/messages.ts";
-import { type BodyResult, hashPrefix } from "../transfer/body.ts";
+import { hashPrefix } from "../file_hash.ts";
+import type { BodyResult } from "../transfer/body.ts";
 import type { BftpClient, PutOptions, TransferOptions } from "./client.ts";
 import type { LocalTransferOptions } from "./local.ts";
 

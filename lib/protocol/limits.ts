@@ -16,11 +16,8 @@ export const MAX_REQUEST_BYTES = 64 * 1024;
 /** The largest reply frame a client accepts (a LIST of a big folder). */
 export const MAX_REPLY_BYTES = 64 * 1024 * 1024;
 
-/** The longest path, in UTF-8 bytes, a server accepts. */
-export const MAX_PATH_BYTES = 4096;
-
-/** The longest single name, in UTF-8 bytes. */
-export const MAX_NAME_BYTES = 255;
+// The host's file-system rules (NAME_MAX, PATH_MAX), defined with the served folder.
+export { MAX_NAME_BYTES, MAX_PATH_BYTES } from "../root/entry.ts";
 
 /** The largest chunk in a body of unknown size. */
 export const MAX_CHUNK_BYTES = 16 * 1024 * 1024;

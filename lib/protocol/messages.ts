@@ -10,22 +10,8 @@ import { isRemoteErrorCode, ProtocolError, type RemoteErrorCode } from "../error
 import { MAX_REQUEST_DEPTH, MAX_TIME_MS } from "./limits.ts";
 import { parseStrictJson, StrictJsonError } from "./strict_json.ts";
 
-/** The kinds of directory entry a server reports. */
-export type EntryType = "file" | "dir" | "link" | "other";
-
-/** One file or folder, as STAT and LIST report it. */
-export interface Entry {
-  /** The entry's name (no path). */
-  name: string;
-  /** What it is. */
-  type: EntryType;
-  /** Size in bytes (0 for folders). */
-  size: number;
-  /** Last modification, milliseconds since the epoch, or `null` if unknown. */
-  mtime: number | null;
-  /** Permission bits, or `null` if unknown. */
-  mode: number | null;
-}
+// The served folder defines what an entry is (see lib/root/entry.ts); the wire carries it as is.
+export type { Entry, EntryType } from "../root/entry.ts";
 
 /**
  * The version of a file a resumed GET continues: the request carries what

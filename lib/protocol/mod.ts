@@ -1,7 +1,9 @@
 /**
  * BFTP, the protocol: typed requests and replies (each reply with its check,
  * replies.ts), their JSON encoding, the channel they
- * travel on, the handshake, and the limits. The full specification is
+ * travel on, the handshake, the limits, and the body wire format (size
+ * header, chunks, SHA-256 trailer: body_format.ts) that `transfer/` streams
+ * through. The full specification is
  * docs/PROTOCOL.md.
  *
  * @example
@@ -19,3 +21,4 @@ export * from "./messages.ts";
 export * from "./limits.ts";
 export * from "./channel.ts";
 export * from "./replies.ts";
+export * from "./body_format.ts";

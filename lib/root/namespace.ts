@@ -9,7 +9,7 @@
  */
 
 import { RemoteError } from "../errors.ts";
-import type { Entry } from "../protocol/messages.ts";
+import type { Entry } from "./entry.ts";
 import { type Beneath, OutsideRoot, type Resolved } from "./beneath.ts";
 import { about, fsError, statOrNull } from "./fs_errors.ts";
 import { quotePath, TEMP_PREFIX } from "./paths.ts";

@@ -8,7 +8,7 @@
  */
 
 import { RemoteError } from "../errors.ts";
-import { MAX_NAME_BYTES, MAX_PATH_BYTES } from "../protocol/limits.ts";
+import { MAX_NAME_BYTES, MAX_PATH_BYTES } from "./entry.ts";
 
 /** Names that start with this are bftp's own temporary files: hidden and untouchable. */
 export const TEMP_PREFIX = ".bftp-tmp-";

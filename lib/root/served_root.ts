@@ -18,8 +18,8 @@
  */
 
 import { LocalIoError, RemoteError } from "../errors.ts";
-import type { Entry } from "../protocol/messages.ts";
-import { hashPrefix } from "../transfer/body.ts";
+import type { Entry } from "./entry.ts";
+import { hashPrefix } from "../file_hash.ts";
 import { Beneath, type Resolved } from "./beneath.ts";
 import { cleanTemporaries } from "./cleanup.ts";
 import { openBackend } from "./fd_backend.ts";

@@ -10,7 +10,7 @@
 import { createHash, type Hash } from "node:crypto";
 import { RemoteError } from "../errors.ts";
 import type { ByteWriter } from "../framing/types.ts";
-import { hashPrefix } from "../transfer/body.ts";
+import { hashPrefix } from "../file_hash.ts";
 import type { Resolved } from "./beneath.ts";
 import { isExpired, removeExpiredResumes } from "./cleanup.ts";
 import { about, fsError, permissionBits, statOrNull } from "./fs_errors.ts";

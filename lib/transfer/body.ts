@@ -1,11 +1,9 @@
 /**
- * File bodies on the wire: a 16-hex-digit size header (or the chunked
- * marker for a body of unknown size), the bytes, then the SHA-256 of the
- * bytes as 64 hex digits. Hashing happens while streaming, in the same pass,
- * through one reused buffer.
- *
- * Sized:   `[16 hex size][size bytes][64 hex sha256]`
- * Chunked: `ffffffffffffffff` then `[8 hex n][n bytes]`... `00000000` `[64 hex sha256]`
+ * Streaming file bodies: a body's bytes move between a file and the
+ * connection through one reused buffer, hashed in the same pass. The bytes
+ * on the wire (size header or chunked marker, chunk headers, the SHA-256
+ * trailer) and their limit are the protocol's, in
+ * `lib/protocol/body_format.ts`; this module only streams through them.
  *
  * A resumed transfer sends only the bytes from an offset; its trailer is the
  * SHA-256 of the whole file, so both sides start from a hash already fed
@@ -14,28 +12,25 @@
  * @module
  */
 
-import { createHash, type Hash } from "node:crypto";
+import type { Hash } from "node:crypto";
 import { createStreamHash, type StreamHash } from "./stream_hash.ts";
 import { IntegrityError, LocalIoError, ProtocolError, UnexpectedEofError } from "../errors.ts";
 import type { BufferedReader } from "../framing/buffered_reader.ts";
-import { readFixed } from "../framing/fixed.ts";
-import {
-  decodeSizeHeader,
-  encodeSizeHeader,
-  readSizeHeader,
-  SIZE_HEADER_LENGTH,
-  WIDE_SIZE_HEADER_LENGTH,
-} from "../framing/size_header.ts";
-import { readFull } from "../framing/read_exact.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import { writeAll } from "../framing/write_all.ts";
 import { formatBytes } from "../bytes.ts";
-import { MAX_CHUNK_BYTES } from "../protocol/limits.ts";
+import {
+  CHUNK_HEADER_LENGTH,
+  encodeBodyHeader,
+  encodeChunkHeader,
+  encodeTrailer,
+  readBodyHeader,
+  readChunkHeader,
+  readTrailer,
+} from "../protocol/body_format.ts";
 
-/** The size header that announces a chunked body. */
-export const CHUNKED_MARKER = "ffffffffffffffff";
-/** Length of the SHA-256 trailer: 64 hex digits. */
-export const HASH_TRAILER_LENGTH = 64;
+// The two constants a body's user needs (tests build wire bytes with them), without a second import.
+export { CHUNKED_MARKER, HASH_TRAILER_LENGTH } from "../protocol/body_format.ts";
 /**
  * The buffer a body moves through, on each side: at most this many bytes of
  * one transfer are held in memory at a time.
@@ -66,8 +61,6 @@ const DEFAULT_BUFFER = BODY_BUFFER_BYTES;
 export function bodyBufferSize(size: number | null, limit: number = DEFAULT_BUFFER): number {
   return size === null ? limit : Math.max(1, Math.min(size, limit));
 }
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /** What a body transfer moved. */
 export interface BodyResult {
@@ -172,7 +165,7 @@ async function sendHashed(
   let sent = 0;
   if (options.size !== null) {
     const size = options.size;
-    await writeAll(writer, encodeSizeHeader(size, { wide: true }));
+    await writeAll(writer, encodeBodyHeader(size));
     while (sent < size) {
       const n = await source.read(buf.subarray(0, Math.min(buf.byteLength, size - sent)));
       if (n === null) {
@@ -189,25 +182,25 @@ async function sendHashed(
       options.onProgress?.(n);
     }
   } else {
-    await writeAll(writer, encoder.encode(CHUNKED_MARKER));
+    await writeAll(writer, encodeBodyHeader(null));
     // The chunk's header goes in front of its bytes, in the same buffer: one write per chunk.
-    const room = buf.subarray(SIZE_HEADER_LENGTH);
+    const room = buf.subarray(CHUNK_HEADER_LENGTH);
     while (true) {
       const n = await source.read(room);
       if (n === null) break;
       if (n === 0) continue;
-      buf.set(encodeSizeHeader(n));
+      buf.set(encodeChunkHeader(n));
       const hashing = hash?.update(room.subarray(0, n));
-      await writeAll(writer, buf.subarray(0, SIZE_HEADER_LENGTH + n));
+      await writeAll(writer, buf.subarray(0, CHUNK_HEADER_LENGTH + n));
       if (hashing) await hashing;
       sent += n;
       options.onProgress?.(n);
     }
-    await writeAll(writer, encodeSizeHeader(0));
+    await writeAll(writer, encodeChunkHeader(0));
   }
   if (options.sha256 !== undefined) await options.beforeTrailer?.();
   const sha256 = options.sha256 ?? await hash!.digest();
-  await writeAll(writer, encoder.encode(sha256));
+  await writeAll(writer, encodeTrailer(sha256));
   return { size: sent, sha256 };
 }
 
@@ -299,13 +292,11 @@ export async function receiveBody(
   const maxSize = options.maxSize ?? Number.MAX_SAFE_INTEGER;
   const what = options.label ? `"${options.label}"` : "the data";
   const expected = options.expectedSize ?? null;
-  const header = await readFull(reader, new Uint8Array(WIDE_SIZE_HEADER_LENGTH), "body header")
-    .catch((e) => {
-      if (!(e instanceof UnexpectedEofError)) throw e;
-      throw new UnexpectedEofError(`Connection closed before the size of ${what} arrived`);
-    });
   // `null`: chunked, the size known only at the end.
-  const size = decoder.decode(header) === CHUNKED_MARKER ? null : decodeSizeHeader(header);
+  const size = await readBodyHeader(reader).catch((e) => {
+    if (!(e instanceof UnexpectedEofError)) throw e;
+    throw new UnexpectedEofError(`Connection closed before the size of ${what} arrived`);
+  });
   if (size !== null && size > maxSize) {
     throw new ProtocolError(`Body of ${size} bytes is over the limit of ${maxSize} bytes`);
   }
@@ -357,7 +348,7 @@ export async function receiveBody(
     if (size !== null) await streamBytes(size);
     else {
       while (true) {
-        const n = await readSizeHeader(reader, { maxBytes: MAX_CHUNK_BYTES });
+        const n = await readChunkHeader(reader);
         if (n === null) throw new UnexpectedEofError(`Connection closed inside ${what}`);
         if (n === 0) break;
         if (n > buf.byteLength && buf.byteLength < limit) {
@@ -376,13 +367,12 @@ export async function receiveBody(
         await streamBytes(n);
       }
     }
-    const trailerBytes = await readFixed(reader, HASH_TRAILER_LENGTH, { padByte: 0 }).catch((e) => {
+    const trailer = await readTrailer(reader).catch((e) => {
       if (!(e instanceof UnexpectedEofError)) throw e;
       throw new UnexpectedEofError(
         `Connection closed after all ${formatBytes(total)} of ${what}, before its checksum`,
       );
     });
-    const trailer = decoder.decode(trailerBytes).toLowerCase();
     const sha256 = await hash.digest();
     if (sinkError !== null) throw sinkError;
     if (expected !== null && total !== expected) {
@@ -401,51 +391,4 @@ export async function receiveBody(
   } finally {
     hash.close();
   }
-}
-
-/**
- * Feeds the first `count` bytes of `source` to a SHA-256: the part of a file
- * before a resumed transfer's offset. The source is left just after them.
- *
- * @param source A file at its start.
- * @param count How many bytes to hash.
- * @param hash The hash to feed; a new one when absent.
- * @returns The hash (not yet digested) and how many bytes it got, fewer
- * than `count` when the source ended first.
- *
- * @example
- * ```ts
- * import { hashPrefix } from "./body.ts";
- * import { deepEqual } from "node:assert/strict";
- *
- * const data = new TextEncoder().encode("hi!");
- * let at = 0;
- * const source = {
- *   read(p: Uint8Array) {
- *     if (at === data.length) return Promise.resolve(null);
- *     const n = Math.min(p.length, data.length - at);
- *     p.set(data.subarray(at, at + n));
- *     at += n;
- *     return Promise.resolve(n);
- *   },
- * };
- * const { hash, bytes } = await hashPrefix(source, 2);
- * deepEqual(bytes, 2);
- * deepEqual(hash.digest("hex").slice(0, 8), "8f434346");
- * ```
- */
-export async function hashPrefix(
-  source: ByteReader,
-  count: number,
-  hash: Hash = createHash("sha256"),
-): Promise<{ hash: Hash; bytes: number }> {
-  const buf = new Uint8Array(bodyBufferSize(count));
-  let bytes = 0;
-  while (bytes < count) {
-    const n = await source.read(buf.subarray(0, Math.min(buf.byteLength, count - bytes)));
-    if (n === null) break;
-    hash.update(buf.subarray(0, n));
-    bytes += n;
-  }
-  return { hash, bytes };
 }

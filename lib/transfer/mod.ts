@@ -1,6 +1,7 @@
 /**
- * Moving bodies: the streamed, hashed body encoding shared by BFTP and the
- * one-shot pipe.
+ * Moving bodies: streaming a body, hashed in the same pass, for BFTP and
+ * the one-shot pipe. The bytes on the wire (size header, chunks, trailer)
+ * are the protocol's, in `lib/protocol/body_format.ts`.
  *
  * @example
  * ```ts

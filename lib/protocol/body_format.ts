@@ -1,0 +1,191 @@
+/**
+ * The body wire format: how a file's bytes travel after a GET's reply or
+ * a PUT's request, and after a pipe's handshake. This module owns the
+ * bytes on the wire (the size header, the chunk headers, the end of the
+ * chunks, the SHA-256 trailer) and their limit; `lib/transfer/body.ts`
+ * streams a body through these encoders and decoders, hashing as it goes.
+ *
+ * Sized:   `[16 hex size][size bytes][64 hex sha256]`
+ * Chunked: `ffffffffffffffff` then `[8 hex n][n bytes]`... `00000000` `[64 hex sha256]`
+ *
+ * A body does not travel through the `Channel`'s messages (channel.ts): it is
+ * streamed on the channel's `reader` and `writer` by `transfer/`, which sits
+ * above the protocol (it hashes and moves files), so the channel cannot call
+ * it without importing upward.
+ *
+ * @example
+ * ```ts
+ * import { decodeBodyHeader, encodeBodyHeader } from "./body_format.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(decodeBodyHeader(encodeBodyHeader(5)), 5);
+ * deepEqual(decodeBodyHeader(encodeBodyHeader(null)), null);
+ * ```
+ *
+ * @module
+ */
+
+import { readFixed } from "../framing/fixed.ts";
+import {
+  decodeSizeHeader,
+  encodeSizeHeader,
+  readSizeHeader,
+  SIZE_HEADER_LENGTH,
+  WIDE_SIZE_HEADER_LENGTH,
+} from "../framing/size_header.ts";
+import { readFull } from "../framing/read_exact.ts";
+import type { ByteReader } from "../framing/types.ts";
+import { MAX_CHUNK_BYTES } from "./limits.ts";
+
+/** The size header that announces a chunked body. */
+export const CHUNKED_MARKER = "ffffffffffffffff";
+/** Length of a body's size header (or of the chunked marker): 16 hex digits. */
+export const BODY_HEADER_LENGTH = WIDE_SIZE_HEADER_LENGTH;
+/** Length of a chunk's header in a chunked body: 8 hex digits. */
+export const CHUNK_HEADER_LENGTH = SIZE_HEADER_LENGTH;
+/** Length of the SHA-256 trailer: 64 hex digits. */
+export const HASH_TRAILER_LENGTH = 64;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * Encodes a body's header: its size, or the chunked marker.
+ *
+ * @param size The body's size, or `null` for a chunked body.
+ * @returns The 16 header bytes.
+ *
+ * @example
+ * ```ts
+ * import { encodeBodyHeader } from "./body_format.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(new TextDecoder().decode(encodeBodyHeader(20)), "0000000000000014");
+ * ```
+ */
+export function encodeBodyHeader(size: number | null): Uint8Array {
+  return size === null ? encoder.encode(CHUNKED_MARKER) : encodeSizeHeader(size, { wide: true });
+}
+
+/**
+ * Decodes a body's header.
+ *
+ * @param header The 16 header bytes.
+ * @returns The body's size, or `null` for a chunked body.
+ * @throws {ProtocolError} When the header is not hex or not a safe integer.
+ *
+ * @example
+ * ```ts
+ * import { decodeBodyHeader } from "./body_format.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(decodeBodyHeader(new TextEncoder().encode("ffffffffffffffff")), null);
+ * ```
+ */
+export function decodeBodyHeader(header: Uint8Array): number | null {
+  return decoder.decode(header) === CHUNKED_MARKER ? null : decodeSizeHeader(header);
+}
+
+/**
+ * Reads a body's header.
+ *
+ * @param reader The connection.
+ * @returns The body's size, or `null` for a chunked body.
+ * @throws {UnexpectedEofError} When the stream ends before the 16 bytes.
+ * @throws {ProtocolError} When the header is not hex or not a safe integer.
+ *
+ * @example
+ * ```ts
+ * import { readBodyHeader } from "./body_format.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const bytes = new TextEncoder().encode("0000000000000010");
+ * const reader = { read: (p: Uint8Array) => (p.set(bytes), Promise.resolve(16)) };
+ * deepEqual(await readBodyHeader(reader), 16);
+ * ```
+ */
+export async function readBodyHeader(reader: ByteReader): Promise<number | null> {
+  const header = await readFull(reader, new Uint8Array(BODY_HEADER_LENGTH), "body header");
+  return decodeBodyHeader(header);
+}
+
+/**
+ * Encodes a chunk's header; a header of 0 ends the chunks.
+ *
+ * @param size The chunk's length in bytes, at most {@linkcode MAX_CHUNK_BYTES} on receipt.
+ * @returns The 8 header bytes.
+ *
+ * @example
+ * ```ts
+ * import { encodeChunkHeader } from "./body_format.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(new TextDecoder().decode(encodeChunkHeader(0)), "00000000");
+ * ```
+ */
+export function encodeChunkHeader(size: number): Uint8Array {
+  return encodeSizeHeader(size);
+}
+
+/**
+ * Reads a chunk's header.
+ *
+ * @param reader The connection.
+ * @returns The chunk's length (0 at the end of the chunks), or `null` at a
+ * clean end of stream.
+ * @throws {ProtocolError} When the header is malformed or the chunk is over
+ * {@linkcode MAX_CHUNK_BYTES}.
+ *
+ * @example
+ * ```ts
+ * import { readChunkHeader } from "./body_format.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const bytes = new TextEncoder().encode("00000003");
+ * const reader = { read: (p: Uint8Array) => (p.set(bytes), Promise.resolve(8)) };
+ * deepEqual(await readChunkHeader(reader), 3);
+ * ```
+ */
+export function readChunkHeader(reader: ByteReader): Promise<number | null> {
+  return readSizeHeader(reader, { maxBytes: MAX_CHUNK_BYTES });
+}
+
+/**
+ * Encodes the trailer: the body's SHA-256 as lowercase hex.
+ *
+ * @param sha256 The hash, 64 hex digits.
+ * @returns The trailer's bytes.
+ *
+ * @example
+ * ```ts
+ * import { encodeTrailer, HASH_TRAILER_LENGTH } from "./body_format.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(encodeTrailer("0".repeat(64)).byteLength, HASH_TRAILER_LENGTH);
+ * ```
+ */
+export function encodeTrailer(sha256: string): Uint8Array {
+  return encoder.encode(sha256);
+}
+
+/**
+ * Reads the trailer after a body's last byte.
+ *
+ * @param reader The connection.
+ * @returns The SHA-256 the sender gave, lowercased (not checked to be hex).
+ * @throws {UnexpectedEofError} When the stream ends first.
+ *
+ * @example
+ * ```ts
+ * import { readTrailer } from "./body_format.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const bytes = new TextEncoder().encode("AB".repeat(32));
+ * const reader = { read: (p: Uint8Array) => (p.set(bytes), Promise.resolve(64)) };
+ * deepEqual(await readTrailer(reader), "ab".repeat(32));
+ * ```
+ */
+export async function readTrailer(reader: ByteReader): Promise<string> {
+  const bytes = await readFixed(reader, HASH_TRAILER_LENGTH, { padByte: 0 });
+  return decoder.decode(bytes).toLowerCase();
+}
