@@ -17,7 +17,7 @@ import { BftpError, IntegrityError, LocalIoError, localIoError, RemoteError } fr
 import type { FileVersion } from "../protocol/messages.ts";
 import { type BodyResult, hashPrefix } from "../transfer/body.ts";
 import type { BftpClient, PutOptions, TransferOptions } from "./client.ts";
-import type { LocalTransferOptions } from "./local.ts";
+import type { LocalTransferOptions } from "./local_options.ts";
 
 /** The suffix of a resumable download's partial file: `.NAME.bftp-partial`. */
 export const PARTIAL_SUFFIX = ".bftp-partial";
