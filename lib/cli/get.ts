@@ -8,6 +8,7 @@
 import { posix } from "node:path";
 import type { BftpClient, TransferOptions } from "../client/client.ts";
 import { expandRemoteGlob } from "../client/glob.ts";
+import type { BftpUrl } from "../client/url.ts";
 import { type BftpError, LocalIoError, localIoError, UsageError } from "../errors.ts";
 import { parseFlags, stringFlag } from "./args.ts";
 import type { Command } from "./command.ts";
@@ -143,17 +144,23 @@ export const getCommand: Command = {
     checkGetDestination(destArg, rules);
     const sessions = new SessionPool(io, values);
     try {
-      // Remote wildcards ('URL/logs/*.gz'), as scp takes them.
-      const sources: string[] = [];
+      // Remote wildcards ('URL/logs/*.gz'), as scp takes them: each URL parsed once.
+      const sources: { url: BftpUrl; text: string }[] = [];
       for (const urlText of urls) {
         const { client, url } = await sessions.open(urlText);
-        for (const s of await expandRemoteGlob(client, urlText, url.path)) sources.push(s);
+        const prefix = urlText.slice(0, urlText.length - url.path.length);
+        for (const path of await expandRemoteGlob(client, url.path)) {
+          sources.push({
+            url: { ...url, path },
+            text: path === url.path ? urlText : prefix + path,
+          });
+        }
       }
       await checkSeveralInto(sources.length, destArg, "with several URLs DEST must be one");
-      return await eachSource(sources, io, async (urlText) => {
-        const { client, url } = await sessions.open(urlText);
+      return await eachSource(sources, io, async (source) => {
+        const { client, url } = await sessions.open(source.url);
         if (destArg === "-") return await getToStdout(client, url.path, io, rules.progress);
-        await getToLocal(client, url.path, destArg, rules, urlText);
+        await getToLocal(client, url.path, destArg, rules, source.text);
       });
     } finally {
       await sessions.close();

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { BftpUrl } from "../client/url.ts";
 import { UsageError } from "../errors.ts";
 import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
@@ -71,11 +72,18 @@ export const putCommand: Command = {
       if (rules.resume) throw new UsageError("Cannot resume an upload from stdin");
     }
     const sessions = new SessionPool(io, values);
+    // The URL is parsed at its first use (after the local checks), and then kept.
+    let parsed: BftpUrl | undefined;
+    const open = async () => {
+      const session = await sessions.open(parsed ?? urlText);
+      parsed = session.url;
+      return session;
+    };
     try {
       // With several SRC the URL must name a folder on the server: known before any upload.
       let sharedFolder: string | null = null;
       if (srcs.length > 1) {
-        const { client, url } = await sessions.open(urlText);
+        const { client, url } = await open();
         sharedFolder = url.path === "/" || (await client.isFolder(url.path))
           ? url.path.replace(/\/?$/, "/")
           : null;
@@ -87,7 +95,7 @@ export const putCommand: Command = {
       }
       return await eachSource(srcs, io, async (src) => {
         const kind = src === "-" ? null : await putSourceKind(src, rules);
-        const { client, url } = await sessions.open(urlText);
+        const { client, url } = await open();
         if (kind === null) {
           if (url.path.endsWith("/")) {
             throw new UsageError("Uploading stdin needs a file name in the URL");

@@ -131,7 +131,7 @@ const get: ShellCommand = {
       written: new Set<string>(),
     };
     checkGetDestination(local, rules);
-    const remotes = await expandRemoteGlob(ctx.client, pattern, pattern);
+    const remotes = await expandRemoteGlob(ctx.client, pattern);
     await checkSeveralInto(remotes.length, local, `"${pattern}" names several files`);
     for (const remote of remotes) {
       if (local === "-") await ctx.client.get(remote, ctx.io.stdout);
@@ -180,7 +180,7 @@ const rm: ShellCommand = {
     });
     exactly(positionals, 1, Infinity, "PATH");
     for (const pattern of positionals) {
-      for (const path of await expandRemoteGlob(ctx.client, pattern, pattern)) {
+      for (const path of await expandRemoteGlob(ctx.client, pattern)) {
         await removePath(ctx.client, path, values.recursive === true);
       }
     }
