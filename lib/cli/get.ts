@@ -6,20 +6,14 @@
  */
 
 import { posix } from "node:path";
-import type { TransferOptions } from "../client/client.ts";
+import type { BftpClient, TransferOptions } from "../client/client.ts";
 import { expandRemoteGlob } from "../client/glob.ts";
-import { downloadFile, downloadTree } from "../client/local.ts";
-import {
-  type BftpError,
-  LocalIoError,
-  localIoError,
-  UnexpectedEofError,
-  UsageError,
-} from "../errors.ts";
+import type { BftpUrl } from "../client/url.ts";
+import { type BftpError, LocalIoError, localIoError, UsageError } from "../errors.ts";
 import { parseFlags, stringFlag } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
-import { downloadDestination, localKind } from "./local_paths.ts";
+import { checkGetDestination, checkSeveralInto, type GetRules, getToLocal } from "./get_rules.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP, progressFor, skipNotice } from "./session.ts";
 import { eachSource, SessionPool } from "./sources.ts";
 
@@ -89,6 +83,28 @@ function stdoutSink(io: CliIo, abandon: () => void) {
   };
 }
 
+/** Downloads one remote file to stdout, with progress on stderr as curl does. */
+async function getToStdout(
+  client: BftpClient,
+  remote: string,
+  io: CliIo,
+  progress: GetRules["progress"],
+): Promise<void> {
+  const sink = stdoutSink(io, () => client.close());
+  let transfer: TransferOptions = {};
+  try {
+    await client.get(remote, sink, {
+      onStart: (size) => {
+        transfer = progress?.(posix.basename(remote), size) ?? {};
+        transfer.onStart?.(size);
+      },
+      onProgress: (n) => transfer.onProgress?.(n),
+    });
+  } catch (e) {
+    throw sink.failure ?? e;
+  }
+}
+
 /** A positional that is a URL rather than a local DEST. */
 const isUrl = (s: string) => /^bftps?:\/\//i.test(s);
 
@@ -116,77 +132,38 @@ export const getCommand: Command = {
       throw new UsageError(`Give the destination once: -o "${output}" or "${given}"`);
     }
     const destArg = output ?? given;
-    const recursive = values.recursive === true;
-    if (recursive && destArg === "-") throw new UsageError("Cannot write a folder tree to stdout");
-    const resume = values.resume === true;
-    const preserve = values.preserve === true;
-    if (resume && destArg === "-") throw new UsageError("Cannot resume a download to stdout");
+    const rules: GetRules = {
+      recursive: values.recursive === true,
+      resume: values.resume === true,
+      resumeHint: true,
+      preserve: values.preserve === true,
+      progress: progressFor(io, values.quiet === true),
+      onSkip: skipNotice(io),
+      written: new Set<string>(),
+    };
+    checkGetDestination(destArg, rules);
     const sessions = new SessionPool(io, values);
-    const written = new Set<string>();
-    const progress = progressFor(io, values.quiet === true);
     try {
-      // Remote wildcards ('URL/logs/*.gz'), as scp takes them.
-      const sources: string[] = [];
+      // Remote wildcards ('URL/logs/*.gz'), as scp takes them: each URL parsed once.
+      const sources: { url: BftpUrl; text: string }[] = [];
       for (const urlText of urls) {
         const { client, url } = await sessions.open(urlText);
-        for (const s of await expandRemoteGlob(client, urlText, url.path)) sources.push(s);
-      }
-      if (
-        sources.length > 1 && destArg !== undefined && destArg !== "-" &&
-        (await localKind(destArg, "write")) !== "dir"
-      ) {
-        throw new UsageError(`"${destArg}" is not a folder: with several URLs DEST must be one`);
-      }
-      return await eachSource(sources, io, async (urlText) => {
-        const { client, url } = await sessions.open(urlText);
-        if (destArg === "-") {
-          const sink = stdoutSink(io, () => client.close());
-          // As curl: progress on stderr while the data goes to stdout.
-          let transfer: TransferOptions = {};
-          try {
-            await client.get(url.path, sink, {
-              onStart: (size) => {
-                transfer = progress?.(posix.basename(url.path), size) ?? {};
-                transfer.onStart?.(size);
-              },
-              onProgress: (n) => transfer.onProgress?.(n),
-            });
-          } catch (e) {
-            throw sink.failure ?? e;
-          }
-          return;
-        }
-        const entry = await client.stat(url.path);
-        if (entry.type === "dir") {
-          if (!recursive) throw new UsageError(`"${url.path}" is a folder: use -r`);
-          await downloadTree(client, url.path, await downloadDestination(url.path, destArg, true), {
-            progress,
-            resume,
-            preserve,
-            onSkip: skipNotice(io),
+        const prefix = urlText.slice(0, urlText.length - url.path.length);
+        for (const path of await expandRemoteGlob(client, url.path)) {
+          sources.push({
+            url: { ...url, path },
+            text: path === url.path ? urlText : prefix + path,
           });
-          return;
         }
-        const dest = await downloadDestination(url.path, destArg, false);
-        // As cp: a file this command has just written is not overwritten by the next URL.
-        if (written.has(dest)) {
-          throw new UsageError(`Will not overwrite "${dest}", just written, with "${urlText}"`);
-        }
-        written.add(dest);
-        await downloadFile(client, url.path, dest, { progress, resume, preserve }).catch((e) => {
-          throw resume ? e : withResumeHint(e);
-        });
+      }
+      await checkSeveralInto(sources.length, destArg, "with several URLs DEST must be one");
+      return await eachSource(sources, io, async (source) => {
+        const { client, url } = await sessions.open(source.url);
+        if (destArg === "-") return await getToStdout(client, url.path, io, rules.progress);
+        await getToLocal(client, url.path, destArg, rules, source.text);
       });
     } finally {
       await sessions.close();
     }
   },
 };
-
-/** A download cut without `--resume` says how to keep what arrives next time. */
-function withResumeHint(e: unknown): unknown {
-  if (!(e instanceof UnexpectedEofError)) return e;
-  return new UnexpectedEofError(
-    `${e.message}; nothing was kept: "get --resume" keeps what arrives and continues from there`,
-  );
-}

@@ -5,12 +5,12 @@
  * @module
  */
 
-import { uploadFile, uploadTree } from "../client/local.ts";
+import type { BftpUrl } from "../client/url.ts";
 import { UsageError } from "../errors.ts";
 import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
-import { localSourceKind, uploadName } from "./local_paths.ts";
+import { putFromLocal, type PutRules, putSourceKind } from "./put_rules.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP, progressFor, skipNotice } from "./session.ts";
 import { eachSource, SessionPool } from "./sources.ts";
 
@@ -60,19 +60,30 @@ export const putCommand: Command = {
     if (positionals.length < 2) throw new UsageError("Missing SRC or URL");
     const srcs = positionals.slice(0, -1);
     const urlText = positionals.at(-1)!;
-    const resume = values.resume === true;
-    const preserve = values.preserve === true;
+    const rules: PutRules = {
+      recursive: values.recursive === true,
+      resume: values.resume === true,
+      preserve: values.preserve === true,
+      progress: progressFor(io, values.quiet === true),
+      onSkip: skipNotice(io),
+    };
     if (srcs.includes("-")) {
       if (srcs.length > 1) throw new UsageError('Stdin ("-") can only be the one SRC');
-      if (resume) throw new UsageError("Cannot resume an upload from stdin");
+      if (rules.resume) throw new UsageError("Cannot resume an upload from stdin");
     }
     const sessions = new SessionPool(io, values);
-    const progress = progressFor(io, values.quiet === true);
+    // The URL is parsed at its first use (after the local checks), and then kept.
+    let parsed: BftpUrl | undefined;
+    const open = async () => {
+      const session = await sessions.open(parsed ?? urlText);
+      parsed = session.url;
+      return session;
+    };
     try {
       // With several SRC the URL must name a folder on the server: known before any upload.
       let sharedFolder: string | null = null;
       if (srcs.length > 1) {
-        const { client, url } = await sessions.open(urlText);
+        const { client, url } = await open();
         sharedFolder = url.path === "/" || (await client.isFolder(url.path))
           ? url.path.replace(/\/?$/, "/")
           : null;
@@ -83,37 +94,17 @@ export const putCommand: Command = {
         }
       }
       return await eachSource(srcs, io, async (src) => {
-        const srcIsDir = src !== "-" && (await localSourceKind(src)) === "dir";
-        if (srcIsDir && values.recursive !== true) {
-          throw new UsageError(`"${src}" is a folder: use -r`);
-        }
-        const { client, url } = await sessions.open(urlText);
-        if (src === "-") {
+        const kind = src === "-" ? null : await putSourceKind(src, rules);
+        const { client, url } = await open();
+        if (kind === null) {
           if (url.path.endsWith("/")) {
             throw new UsageError("Uploading stdin needs a file name in the URL");
           }
-          const transfer = progress?.("stdin", null) ?? {};
+          const transfer = rules.progress?.("stdin", null) ?? {};
           await client.put(url.path, io.stdin, { size: null, ...transfer });
           return;
         }
-        const name = uploadName(src);
-        // A file or a tree goes into the URL's folder when it ends in "/" or names a
-        // folder that exists (as cp -r, scp -r and get -r nest); else to the path itself.
-        let folder = sharedFolder ?? (url.path.endsWith("/") ? url.path : null);
-        if (folder === null && (await client.isFolder(url.path))) {
-          folder = `${url.path}/`;
-        }
-        const target = folder === null ? url.path : folder + name;
-        if (srcIsDir) {
-          await uploadTree(client, src, target, {
-            progress,
-            resume,
-            preserve,
-            onSkip: skipNotice(io),
-          });
-        } else {
-          await uploadFile(client, src, target, { progress, resume, preserve });
-        }
+        await putFromLocal(client, src, kind, sharedFolder ?? url.path, rules);
       });
     } finally {
       await sessions.close();

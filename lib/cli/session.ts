@@ -94,7 +94,7 @@ export interface Session {
  * Connects to the server a URL names. Ctrl-C closes the connection, so a
  * transfer in flight fails and cleans up after itself.
  *
- * @param urlText The `bftp://` or `bftps://` URL.
+ * @param target The `bftp://` or `bftps://` URL, as text or already parsed.
  * @param io The console (its abort signal, and `BFTP_TOKEN`).
  * @param values The command's parsed flags, for {@linkcode CONNECTION_FLAGS}.
  * @returns The session.
@@ -109,11 +109,11 @@ export interface Session {
  * ```
  */
 export async function openSession(
-  urlText: string,
+  target: string | BftpUrl,
   io: CliIo,
   values: ParsedFlags["values"] = {},
 ): Promise<Session> {
-  const url = parseBftpUrl(urlText);
+  const url = typeof target === "string" ? parseBftpUrl(target) : target;
   const client = await BftpClient.connect({
     hostname: url.hostname,
     port: url.port,

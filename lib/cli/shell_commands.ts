@@ -9,13 +9,6 @@
 
 import { posix } from "node:path";
 import type { BftpClient, TransferOptions } from "../client/client.ts";
-import {
-  downloadFile,
-  downloadTree,
-  type LocalTransferOptions,
-  uploadFile,
-  uploadTree,
-} from "../client/local.ts";
 import { RemoteError, UsageError } from "../errors.ts";
 import type { Entry } from "../protocol/messages.ts";
 import { expandRemoteGlob } from "../client/glob.ts";
@@ -24,7 +17,8 @@ import { parseFlags } from "./args.ts";
 import { skipNotice } from "./session.ts";
 import { formatListing, formatStat, visible } from "./format.ts";
 import { type CliIo, writeLine } from "./io.ts";
-import { downloadDestination, localKind, localSourceKind, uploadName } from "./local_paths.ts";
+import { checkGetDestination, checkSeveralInto, type GetRules, getToLocal } from "./get_rules.ts";
+import { putFromLocal, type PutRules, putSourceKind } from "./put_rules.ts";
 import { lcd, lls, lpwd } from "./shell_local.ts";
 
 /** What a shell command works with. */
@@ -128,43 +122,23 @@ const get: ShellCommand = {
     });
     exactly(positionals, 1, 2, "REMOTE");
     const [pattern, local] = positionals as [string, string | undefined];
-    const recursive = values.recursive === true;
-    const options = {
+    const rules: GetRules = {
+      recursive: values.recursive === true,
+      recursiveFlag: "get -r",
+      preserve: values.preserve === true,
       progress: ctx.progress,
       onSkip: skipNotice(ctx.io),
-      preserve: values.preserve === true,
+      written: new Set<string>(),
     };
-    const remotes = await expandRemoteGlob(ctx.client, pattern, pattern);
-    if (remotes.length > 1 && local !== undefined && local !== "-") {
-      if ((await localKind(local, "write")) !== "dir") {
-        throw new UsageError(`"${local}" is not a folder: "${pattern}" names several files`);
-      }
+    checkGetDestination(local, rules);
+    const remotes = await expandRemoteGlob(ctx.client, pattern);
+    await checkSeveralInto(remotes.length, local, `"${pattern}" names several files`);
+    for (const remote of remotes) {
+      if (local === "-") await ctx.client.get(remote, ctx.io.stdout);
+      else await getToLocal(ctx.client, remote, local, rules);
     }
-    for (const remote of remotes) await getOne(ctx, remote, local, recursive, options);
   },
 };
-
-/** One `get` of the shell, after wildcards. */
-async function getOne(
-  ctx: ShellContext,
-  remote: string,
-  local: string | undefined,
-  recursive: boolean,
-  options: LocalTransferOptions,
-): Promise<void> {
-  if (local === "-") {
-    if (recursive) throw new UsageError("Cannot write a folder tree to stdout");
-    await ctx.client.get(remote, ctx.io.stdout);
-    return;
-  }
-  const entry = await ctx.client.stat(remote);
-  if (entry.type === "dir") {
-    if (!recursive) throw new UsageError(`"${remote}" is a folder: use get -r`);
-    await downloadTree(ctx.client, remote, await downloadDestination(remote, local, true), options);
-    return;
-  }
-  await downloadFile(ctx.client, remote, await downloadDestination(remote, local, false), options);
-}
 
 const put: ShellCommand = {
   name: "put",
@@ -183,25 +157,15 @@ const put: ShellCommand = {
         'Cannot upload stdin from the shell: stdin carries the commands (use "bftp put - URL")',
       );
     }
-    const kind = await localSourceKind(local);
-    if (kind === "dir" && values.recursive !== true) {
-      throw new UsageError(`"${local}" is a folder: use put -r`);
-    }
-    const name = uploadName(local);
-    let target = remote ?? name;
-    if (remote !== undefined && (remote.endsWith("/") || (await ctx.client.isFolder(remote)))) {
-      target = posix.join(remote, name);
-    }
-    const options = {
+    const rules: PutRules = {
+      recursive: values.recursive === true,
+      recursiveFlag: "put -r",
+      preserve: values.preserve === true,
       progress: ctx.progress,
       onSkip: skipNotice(ctx.io),
-      preserve: values.preserve === true,
     };
-    if (kind === "dir") {
-      await uploadTree(ctx.client, local, target, options);
-    } else {
-      await uploadFile(ctx.client, local, target, options);
-    }
+    const kind = await putSourceKind(local, rules);
+    await putFromLocal(ctx.client, local, kind, remote, rules);
   },
 };
 
@@ -216,7 +180,7 @@ const rm: ShellCommand = {
     });
     exactly(positionals, 1, Infinity, "PATH");
     for (const pattern of positionals) {
-      for (const path of await expandRemoteGlob(ctx.client, pattern, pattern)) {
+      for (const path of await expandRemoteGlob(ctx.client, pattern)) {
         await removePath(ctx.client, path, values.recursive === true);
       }
     }

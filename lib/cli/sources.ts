@@ -44,14 +44,14 @@ export class SessionPool {
   }
 
   /**
-   * The session for the server that `urlText` names, opened on first use
+   * The session for the server that a URL names, opened on first use
    * (and again after a failure broke it).
    *
-   * @param urlText A `bftp://` or `bftps://` URL.
+   * @param target A `bftp://` or `bftps://` URL, as text or already parsed.
    * @returns The client and the parsed URL.
    */
-  async open(urlText: string): Promise<{ client: BftpClient; url: BftpUrl }> {
-    const url = parseBftpUrl(urlText);
+  async open(target: string | BftpUrl): Promise<{ client: BftpClient; url: BftpUrl }> {
+    const url = typeof target === "string" ? parseBftpUrl(target) : target;
     const key = `${url.secure}|${url.hostname.toLowerCase()}|${url.port}`;
     let session = this.#sessions.get(key);
     if (session !== undefined && !(await session.catch(() => null))?.client.usable) {
@@ -60,7 +60,7 @@ export class SessionPool {
       session = undefined;
     }
     if (session === undefined) {
-      session = openSession(urlText, this.#io, this.#values);
+      session = openSession(url, this.#io, this.#values);
       this.#sessions.set(key, session);
     }
     return { client: (await session).client, url };

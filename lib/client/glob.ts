@@ -56,15 +56,15 @@ export function globToRegExp(pattern: string): RegExp {
 }
 
 /**
- * The names a wildcard URL stands for, as whole URLs in name order; the URL
- * itself when its last part has no wildcard, or a file of that very name
- * exists. No match leaves the URL as it is, so that fetching it reports
- * "not found".
+ * The paths a wildcard path stands for, in name order; the path itself
+ * when its last part has no wildcard, or a file of that very name exists.
+ * No match leaves the path as it is, so that fetching it reports "not
+ * found".
  *
- * @param client A session with the URL's server.
- * @param urlText The URL as given (or, in the shell, the path itself).
- * @param path Its path: absolute, or relative to the session's current folder.
- * @returns The URLs to fetch.
+ * @param client A session with the path's server.
+ * @param path The path (a URL's, or the shell's): absolute, or relative to
+ *   the session's current folder.
+ * @returns The paths to fetch.
  *
  * @example
  * ```ts
@@ -78,10 +78,7 @@ export function globToRegExp(pattern: string): RegExp {
  * for (const name of ["a.log", "b.log", "c.txt"]) await Deno.writeTextFile(`${dir}/${name}`, "x");
  * const server = startServer({ root: await ServedRoot.open(dir), port: 0 });
  * const client = await BftpClient.connect({ hostname: "127.0.0.1", port: server.addr.port });
- * deepEqual(await expandRemoteGlob(client, "bftp://h/*.log", "/*.log"), [
- *   "bftp://h/a.log",
- *   "bftp://h/b.log",
- * ]);
+ * deepEqual(await expandRemoteGlob(client, "/*.log"), ["/a.log", "/b.log"]);
  * await client.quit();
  * await server.close();
  * await Deno.remove(dir, { recursive: true });
@@ -89,15 +86,14 @@ export function globToRegExp(pattern: string): RegExp {
  */
 export async function expandRemoteGlob(
   client: BftpClient,
-  urlText: string,
   path: string,
 ): Promise<string[]> {
   const cut = path.lastIndexOf("/");
   const pattern = path.slice(cut + 1);
-  if (!WILD.test(pattern)) return [urlText];
+  if (!WILD.test(pattern)) return [path];
   try {
     await client.stat(path);
-    return [urlText];
+    return [path];
   } catch (e) {
     if (!(e instanceof RemoteError && e.code === "NOT_FOUND")) throw e;
   }
@@ -108,6 +104,6 @@ export async function expandRemoteGlob(
     .sort();
   // A matched name becomes a local file name: a hostile one ("sub/../x", "/etc/x") is refused.
   for (const name of names) safeLocalName(name);
-  const stem = urlText.slice(0, urlText.length - pattern.length);
-  return names.length === 0 ? [urlText] : names.map((name) => stem + name);
+  const stem = path.slice(0, cut + 1);
+  return names.length === 0 ? [path] : names.map((name) => stem + name);
 }

@@ -18,7 +18,7 @@ import type { FileVersion } from "../protocol/messages.ts";
 import { hashPrefix } from "../file_hash.ts";
 import type { BodyResult } from "../transfer/body.ts";
 import type { BftpClient, PutOptions, TransferOptions } from "./client.ts";
-import type { LocalTransferOptions } from "./local.ts";
+import type { LocalTransferOptions } from "./local_options.ts";
 
 /** The suffix of a resumable download's partial file: `.NAME.bftp-partial`. */
 export const PARTIAL_SUFFIX = ".bftp-partial";

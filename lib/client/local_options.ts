@@ -1,0 +1,42 @@
+/**
+ * The options of the client's local transfers (`local.ts`, `resume.ts`):
+ * progress, per-file and skip callbacks, resuming and preserving. Its own
+ * module so that both can use it without importing each other.
+ *
+ * @module
+ */
+
+import type { BodyResult } from "../transfer/body.ts";
+import type { TransferOptions } from "./client.ts";
+
+/** Options for `downloadFile` (`local.ts`) and the other local transfers. */
+export interface LocalTransferOptions {
+  /**
+   * Makes progress callbacks for one file (its label, its whole size, and
+   * for a resumed download the offset it resumes at).
+   */
+  progress?: ((label: string, size: number | null, offset?: number) => TransferOptions) | undefined;
+  /** Told about each file as it is done. */
+  onFile?: ((remote: string, local: string, result: BodyResult) => void) | undefined;
+  /**
+   * Resumable transfers (see `resume.ts`): a download continues the partial
+   * file a cut one left; an upload continues what the server kept.
+   *
+   * @default {false}
+   */
+  resume?: boolean | undefined;
+  /**
+   * Told about each entry of a tree that is left out (a FIFO, a device, a
+   * link to a folder or to nothing; on the server, whatever is not a plain
+   * file or folder), with why, as rsync says "skipping non-regular file".
+   */
+  onSkip?: ((path: string, why: string) => void) | undefined;
+  /**
+   * Keep the source's modification time and permission bits (`-p`, as with
+   * scp): a download takes the server's, an upload asks the server to set
+   * the local file's.
+   *
+   * @default {false}
+   */
+  preserve?: boolean | undefined;
+}
