@@ -22,6 +22,8 @@ import { VERSION } from "../version.ts";
 import { handleGet } from "./get_handler.ts";
 import type { HandlerContext } from "./handler_context.ts";
 import { handlePut } from "./put_handler.ts";
+import { RequestDeadline } from "./request_deadline.ts";
+import { describeRequest } from "./describe_request.ts";
 
 /** Options for {@linkcode runSession}. */
 export interface SessionOptions {
@@ -66,23 +68,6 @@ export interface SessionOptions {
 /** What {@linkcode runSession} needs of a connection. */
 export type SessionStream = ByteReader & ByteWriter;
 
-function describe(req: Request): string {
-  switch (req.op) {
-    case "PWD":
-    case "QUIT":
-    case "AUTH": // never the token
-      return req.op;
-    case "RENAME":
-      return `RENAME ${quotePath(req.from)} ${quotePath(req.to)}`;
-    case "GET":
-      return `GET ${quotePath(req.path)}${req.offset ? ` from ${req.offset}` : ""}`;
-    case "PUT":
-      return `PUT ${quotePath(req.path)}${req.resume ? " (resumable)" : ""}`;
-    default:
-      return `${req.op} ${quotePath(req.path)}`;
-  }
-}
-
 /**
  * Serves one connection until the client quits or the stream breaks.
  * Never throws for anything the client does.
@@ -121,10 +106,7 @@ class ServerSession {
   /** The pieces of an answer go out in one write; whatever is held is sent before every read. */
   readonly #out: CorkedWriter;
   readonly #channel: Channel;
-  readonly #deadlineMs: number;
-  /** Set while the session waits for a hello or a request: the deadline runs from its first byte. */
-  #awaiting = false;
-  #deadline: ReturnType<typeof setTimeout> | undefined;
+  readonly #deadline: RequestDeadline;
   #cwd = "/";
   /** Set while a body is on the wire: an error then cannot be answered in band. */
   #inBody = false;
@@ -137,7 +119,7 @@ class ServerSession {
     this.#options = options;
     this.#root = options.root;
     this.#stream = stream;
-    this.#deadlineMs = (options.requestTimeout ?? 0) * 1000;
+    this.#deadline = new RequestDeadline(options.requestTimeout ?? 0, (why) => options.drop?.(why));
     this.#out = new CorkedWriter(stream);
     this.#channel = new Channel({
       read: (p: Uint8Array) => this.#read(p),
@@ -171,35 +153,17 @@ class ServerSession {
     this.#options.log(`${this.#options.remote} ${line}`);
   }
 
-  /** Reads from the stream, after sending what is held; the first byte of a request starts its deadline. */
+  /** Reads from the stream, after sending what is held. */
   async #read(p: Uint8Array): Promise<number | null> {
     await this.#out.flush();
     const n = await this.#stream.read(p);
-    const ms = this.#deadlineMs;
-    if (this.#awaiting && this.#deadline === undefined && ms > 0 && n !== null && n > 0) {
-      this.#deadline = setTimeout(
-        () => this.#options.drop?.(`request not complete ${ms / 1000}s after its first byte`),
-        ms,
-      );
-    }
+    this.#deadline.sawBytes(n);
     return n;
-  }
-
-  /** Runs one read of a hello or a request under the request deadline. */
-  async #underDeadline<T>(read: () => Promise<T>): Promise<T> {
-    this.#awaiting = true;
-    try {
-      return await read();
-    } finally {
-      this.#awaiting = false;
-      clearTimeout(this.#deadline);
-      this.#deadline = undefined;
-    }
   }
 
   /** Reads the hello and answers it; false when the client left first. */
   async #handshake(): Promise<boolean> {
-    const hello = await this.#underDeadline(() => this.#channel.serverReadHello());
+    const hello = await this.#deadline.during(() => this.#channel.serverReadHello());
     if (!hello) return false;
     await this.#channel.send({
       ok: true,
@@ -216,7 +180,7 @@ class ServerSession {
   async #next(): Promise<boolean> {
     let req: Request | null;
     try {
-      req = await this.#underDeadline(() => this.#channel.receiveRequest());
+      req = await this.#deadline.during(() => this.#channel.receiveRequest());
     } catch (e) {
       if (!(e instanceof BadRequestError)) throw e;
       this.#log(`BAD_REQUEST ${e.message}`);
@@ -231,7 +195,7 @@ class ServerSession {
   /** Answers a request before a good token: only AUTH is heard. */
   async #beforeAuth(req: Request): Promise<boolean> {
     if (req.op !== "AUTH") {
-      this.#log(`${describe(req)} DENIED (no token yet)`);
+      this.#log(`${describeRequest(req)} DENIED (no token yet)`);
       await this.#channel.send({
         ok: false,
         code: "DENIED",
@@ -276,7 +240,7 @@ class ServerSession {
       return true;
     } finally {
       const ms = (performance.now() - started).toFixed(1);
-      this.#log(`${describe(req)} ${outcome}${bytes >= 0 ? ` ${bytes}B` : ""} ${ms}ms`);
+      this.#log(`${describeRequest(req)} ${outcome}${bytes >= 0 ? ` ${bytes}B` : ""} ${ms}ms`);
     }
   }
 
