@@ -6,14 +6,11 @@
  * @module
  */
 
-import { encodeSized } from "../framing/size_header.ts";
-import { writeAll } from "../framing/write_all.ts";
-import { encodeMessage } from "../protocol/messages.ts";
 import type { ServedRoot } from "../root/served_root.ts";
 import { clientHost, formatHostPort } from "../transport/address.ts";
 import { closeQuietly } from "../transport/close.ts";
 import { listenTransport } from "../transport/listen.ts";
-import type { ServerTlsOptions, TransportConn } from "../transport/types.ts";
+import type { ServerTlsOptions, TransportConn, TransportListener } from "../transport/types.ts";
 import { Watchdog } from "../transport/watchdog.ts";
 import { type Admission, localAdmission } from "./admission.ts";
 import type { TokenSet } from "./auth.ts";
@@ -26,6 +23,7 @@ import {
 } from "./limits.ts";
 import { runSession } from "./session.ts";
 import { SourcePenalties } from "./penalties.ts";
+import { Refuser } from "./refusal.ts";
 import { trimMemory } from "../root/libc.ts";
 
 /** Milliseconds without a session before the server gives free memory back. */
@@ -155,89 +153,133 @@ function peer(addr: Deno.Addr): string {
  * ```
  */
 export function startServer(options: ServerOptions): BftpServer {
-  const log = options.log ?? (() => {});
-  const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
-  const maxPerClient = options.maxPerClient ?? DEFAULT_MAX_PER_CLIENT;
-  const idleMs = (options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT) * 1000;
-  const handshakeMs = (options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT) * 1000;
-  const listener = listenTransport({
-    hostname: options.hostname ?? "127.0.0.1",
-    port: options.port ?? 2121,
-    reusePort: options.reusePort ?? false,
-    tls: options.tls,
-  });
-  const sessions = new Map<TransportConn, Promise<void>>();
-  const refusing = new Set<Promise<void>>();
-  const admission: Admission = options.admission ??
-    localAdmission({ maxConnections, maxPerClient });
-  let closing = false;
-  const penalties = options.penalties ?? new SourcePenalties();
+  return new Server(options);
+}
+
+/** A listener and its sessions: what {@linkcode startServer} returns. */
+class Server implements BftpServer {
+  readonly #options: ServerOptions;
+  readonly #log: (line: string) => void;
+  readonly #idleMs: number;
+  readonly #handshakeMs: number;
+  readonly #listener: TransportListener;
+  readonly #sessions = new Map<TransportConn, Promise<void>>();
+  readonly #refusing = new Set<Promise<void>>();
+  readonly #admission: Admission;
+  readonly #penalties: SourcePenalties;
+  readonly #refuser: Refuser;
+  readonly #accepting: Promise<void>;
+  #closing = false;
+  #finished: Promise<void> | undefined;
   /** Set while the server has no session: gives memory back once the load has gone. */
-  let trimTimer: ReturnType<typeof setTimeout> | undefined;
-  const whenIdle = () => {
-    clearTimeout(trimTimer);
-    trimTimer = undefined;
-    if (sessions.size > 0 || closing) return;
-    trimTimer = setTimeout(() => {
-      trimTimer = undefined;
-      if (sessions.size === 0) trimMemory();
-    }, TRIM_AFTER_IDLE_MS);
-  };
+  #trimTimer: ReturnType<typeof setTimeout> | undefined;
 
-  // Encoded once: a refusal costs one write of a few bytes.
-  const busyFrame = (message: string) =>
-    encodeSized(encodeMessage({ ok: false, code: "BUSY", message }));
-  const busyFrames = {
-    "full": busyFrame(
-      `Server busy: the limit of ${maxConnections} connection(s) is reached, try again later`,
-    ),
-    "client-full": busyFrame(
-      `Server busy: the limit of ${maxPerClient} connection(s) from one address is reached, ` +
-        `try again later`,
-    ),
-  };
+  constructor(options: ServerOptions) {
+    this.#options = options;
+    const log = options.log ?? (() => {});
+    this.#log = log;
+    const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    const maxPerClient = options.maxPerClient ?? DEFAULT_MAX_PER_CLIENT;
+    this.#idleMs = (options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT) * 1000;
+    this.#handshakeMs = (options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT) * 1000;
+    this.#listener = listenTransport({
+      hostname: options.hostname ?? "127.0.0.1",
+      port: options.port ?? 2121,
+      reusePort: options.reusePort ?? false,
+      tls: options.tls,
+    });
+    this.#admission = options.admission ?? localAdmission({ maxConnections, maxPerClient });
+    this.#penalties = options.penalties ?? new SourcePenalties();
+    this.#refuser = new Refuser({
+      maxConnections,
+      maxPerClient,
+      handshakeMs: this.#handshakeMs,
+      log,
+    });
+    this.#accepting = this.#acceptLoop();
+  }
 
-  const penaltyFrame = (ms: number) =>
-    encodeSized(encodeMessage({
-      ok: false,
-      code: "DENIED",
-      message: `Too many wrong tokens from this address: try again in ${Math.ceil(ms / 1000)} s`,
-    }));
+  get addr(): Deno.NetAddr {
+    return this.#listener.addr;
+  }
 
-  const refuseBusy = async (
-    conn: TransportConn,
-    remote: string,
-    why: "full" | "client-full" | number,
-  ) => {
-    log(
-      typeof why === "number"
-        ? `${remote} refused: DENIED (too many wrong tokens from this address)`
-        : `${remote} refused: BUSY (limit of ${
-          why === "full" ? `${maxConnections} connections` : `${maxPerClient} per client address`
-        })`,
-    );
-    const deadline = setTimeout(() => closeQuietly(conn), 1000 + handshakeMs);
-    try {
-      await writeAll(conn, typeof why === "number" ? penaltyFrame(why) : busyFrames[why]);
-      await conn.closeWrite();
-      // Let the client's hello arrive, so closing does not reset the connection
-      // before it has read the answer.
-      clearTimeout(deadline);
-      const drain = setTimeout(() => closeQuietly(conn), 1000);
-      const buf = new Uint8Array(256);
-      try {
-        while ((await conn.read(buf)) !== null) { /* discard */ }
-      } finally {
-        clearTimeout(drain);
-      }
-    } catch { // the client is gone: nothing to tell it
-    } finally {
-      clearTimeout(deadline);
-      closeQuietly(conn);
+  get connections(): number {
+    return this.#sessions.size;
+  }
+
+  get finished(): Promise<void> {
+    return this.#accepting.then(() => this.close());
+  }
+
+  close(): Promise<void> {
+    if (!this.#finished) {
+      this.#closing = true;
+      clearTimeout(this.#trimTimer);
+      closeQuietly(this.#listener);
+      for (const conn of this.#sessions.keys()) closeQuietly(conn);
+      this.#finished = this.#accepting
+        .then(() => Promise.all([...this.#sessions.values(), ...this.#refusing]))
+        .then(() => {});
     }
-  };
+    return this.#finished;
+  }
 
-  const serveOne = async (conn: TransportConn, remote: string, host: string) => {
+  #whenIdle(): void {
+    clearTimeout(this.#trimTimer);
+    this.#trimTimer = undefined;
+    if (this.#sessions.size > 0 || this.#closing) return;
+    this.#trimTimer = setTimeout(() => {
+      this.#trimTimer = undefined;
+      if (this.#sessions.size === 0) trimMemory();
+    }, TRIM_AFTER_IDLE_MS);
+  }
+
+  async #acceptLoop(): Promise<void> {
+    try {
+      for await (const conn of this.#listener) {
+        if (this.#closing) closeQuietly(conn);
+        else this.#admit(conn);
+      }
+    } catch (e) {
+      if (!(e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted)) {
+        throw e;
+      }
+    }
+  }
+
+  /** Starts a session for an accepted connection, or refuses it. */
+  #admit(conn: TransportConn): void {
+    const remote = peer(conn.remoteAddr);
+    const host = clientHost(conn.remoteAddr);
+    if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
+    const penalised = this.#options.tokens === undefined ? 0 : this.#penalties.refusedFor(host);
+    const admitted = penalised > 0 ? penalised : this.#admission.tryAcquire(host);
+    if (admitted !== "ok") {
+      if (this.#refusing.size >= MAX_REFUSING) {
+        // A flood: answering each one politely would itself exhaust descriptors.
+        closeQuietly(conn);
+        return;
+      }
+      const refused = this.#refuser.refuse(conn, remote, admitted).finally(() =>
+        this.#refusing.delete(refused)
+      );
+      this.#refusing.add(refused);
+      return;
+    }
+    clearTimeout(this.#trimTimer);
+    const done = this.#serveOne(conn, remote, host).finally(() => {
+      this.#sessions.delete(conn);
+      this.#admission.release(host);
+      this.#whenIdle();
+    });
+    this.#sessions.set(conn, done);
+  }
+
+  /** Runs one session under the handshake and idle timeouts. */
+  async #serveOne(conn: TransportConn, remote: string, host: string): Promise<void> {
+    const log = this.#log;
+    const handshakeMs = this.#handshakeMs;
+    const idleMs = this.#idleMs;
     let ready = false;
     const handshakeTimer = handshakeMs > 0
       ? setTimeout(() => {
@@ -252,16 +294,8 @@ export function startServer(options: ServerOptions): BftpServer {
     });
     idle.start();
     try {
-      if (conn.handshake !== undefined) {
-        try {
-          await conn.handshake();
-        } catch (e) {
-          if (!closing) {
-            log(`${remote} TLS handshake failed: ${e instanceof Error ? e.message : String(e)}`);
-          }
-          return;
-        }
-      }
+      if (!(await this.#tlsHandshake(conn, remote))) return;
+      const options = this.#options;
       await runSession(idle.watch(conn), {
         root: options.root,
         remote,
@@ -272,7 +306,7 @@ export function startServer(options: ServerOptions): BftpServer {
           closeQuietly(conn);
         },
         tokens: options.tokens,
-        onWrongToken: () => penalties.strike(host),
+        onWrongToken: () => this.#penalties.strike(host),
         ...(options.authDelay === undefined ? {} : { authDelay: options.authDelay }),
         onReady: () => {
           ready = true;
@@ -285,70 +319,19 @@ export function startServer(options: ServerOptions): BftpServer {
       idle.stop();
       closeQuietly(conn);
     }
-  };
+  }
 
-  const acceptLoop = async () => {
+  /** Completes a TLS connection's handshake; false (logged) when it fails. */
+  async #tlsHandshake(conn: TransportConn, remote: string): Promise<boolean> {
+    if (conn.handshake === undefined) return true;
     try {
-      for await (const conn of listener) {
-        if (closing) {
-          closeQuietly(conn);
-          continue;
-        }
-        const remote = peer(conn.remoteAddr);
-        const host = clientHost(conn.remoteAddr);
-        if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
-        const penalised = options.tokens === undefined ? 0 : penalties.refusedFor(host);
-        const admitted = penalised > 0 ? penalised : admission.tryAcquire(host);
-        if (admitted !== "ok") {
-          if (refusing.size >= MAX_REFUSING) {
-            // A flood: answering each one politely would itself exhaust descriptors.
-            closeQuietly(conn);
-            continue;
-          }
-          const refused = refuseBusy(conn, remote, admitted).finally(() =>
-            refusing.delete(refused)
-          );
-          refusing.add(refused);
-          continue;
-        }
-        clearTimeout(trimTimer);
-        const done = serveOne(conn, remote, host).finally(() => {
-          sessions.delete(conn);
-          admission.release(host);
-          whenIdle();
-        });
-        sessions.set(conn, done);
-      }
+      await conn.handshake();
+      return true;
     } catch (e) {
-      if (!(e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted)) {
-        throw e;
+      if (!this.#closing) {
+        this.#log(`${remote} TLS handshake failed: ${e instanceof Error ? e.message : String(e)}`);
       }
+      return false;
     }
-  };
-  const accepting = acceptLoop();
-
-  let finished: Promise<void> | undefined;
-  const close = () => {
-    if (!finished) {
-      closing = true;
-      clearTimeout(trimTimer);
-      closeQuietly(listener);
-      for (const conn of sessions.keys()) closeQuietly(conn);
-      finished = accepting
-        .then(() => Promise.all([...sessions.values(), ...refusing]))
-        .then(() => {});
-    }
-    return finished;
-  };
-
-  return {
-    addr: listener.addr,
-    get connections() {
-      return sessions.size;
-    },
-    close,
-    get finished() {
-      return accepting.then(() => close());
-    },
-  };
+  }
 }

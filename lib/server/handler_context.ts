@@ -1,0 +1,29 @@
+/**
+ * What a request handler that moves a body (GET, PUT) needs of its session:
+ * the served folder, the two directions of the stream, the way to answer,
+ * and the mark that a body is on the wire (an error then cannot be answered
+ * in band, so the session closes instead).
+ *
+ * @module
+ */
+
+import type { BufferedReader } from "../framing/buffered_reader.ts";
+import type { ByteWriter } from "../framing/types.ts";
+import type { ReplyFields } from "../protocol/replies.ts";
+import type { ServedRoot } from "../root/served_root.ts";
+
+/** A session as seen by the handlers of GET and PUT. */
+export interface HandlerContext {
+  /** The served folder. */
+  readonly root: ServedRoot;
+  /** Reads the request's body (PUT). */
+  readonly reader: BufferedReader;
+  /** Writes the answer's body (GET). */
+  readonly writer: ByteWriter;
+  /** Sends a success reply with these fields. */
+  reply(fields: ReplyFields): Promise<void>;
+  /** Receives one line for the log, prefixed with the client's address. */
+  log(line: string): void;
+  /** Marks whether a body is on the wire. */
+  setInBody(inBody: boolean): void;
+}

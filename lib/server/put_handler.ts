@@ -1,0 +1,114 @@
+/**
+ * The server's side of PUT: a plain upload, written beside its target and
+ * renamed over it once whole, or a resumable one, which keeps what arrived
+ * when the stream breaks so that the next attempt continues from there.
+ *
+ * @module
+ */
+
+import { BftpError, RemoteError } from "../errors.ts";
+import type { PutRequest } from "../protocol/messages.ts";
+import { quotePath } from "../root/paths.ts";
+import { receiveBody } from "../transfer/body.ts";
+import type { HandlerContext } from "./handler_context.ts";
+
+/**
+ * An error of an upload's body, as the session answers it: an integrity
+ * failure consumed the whole body, so it becomes an answer (INTEGRITY) and
+ * the session goes on; anything else is unchanged.
+ */
+function answerable(e: unknown): unknown {
+  return e instanceof BftpError && e.code === "INTEGRITY"
+    ? new RemoteError("INTEGRITY", e.message)
+    : e;
+}
+
+/**
+ * Answers a PUT to `vpath` (already resolved, and checked writable) and
+ * receives its body.
+ *
+ * @param context The session.
+ * @param vpath The file, as a virtual path.
+ * @param req The request.
+ * @returns The body bytes received.
+ *
+ * @example
+ * ```ts ignore
+ * const got = await handlePut(context, "/a.txt", { op: "PUT", path: "a.txt", size: 5, overwrite: false });
+ * ```
+ */
+export async function handlePut(
+  context: HandlerContext,
+  vpath: string,
+  req: PutRequest,
+): Promise<number> {
+  if (req.resume) return await putResumable(context, vpath, req);
+  const upload = await context.root.beginUpload(vpath, req.overwrite);
+  let committed = false;
+  try {
+    await context.reply({ ready: true });
+    context.setInBody(true);
+    const got = await receiveBody(context.reader, upload.sink, {
+      expectedSize: req.size,
+      label: vpath,
+    });
+    // receiveBody read the whole body even when the sink failed: back in step.
+    context.setInBody(false);
+    await upload.commit({ mtime: req.mtime, mode: req.mode });
+    committed = true;
+    await context.reply({ size: got.size, sha256: got.sha256 });
+    return got.size;
+  } catch (e) {
+    throw answerable(e);
+  } finally {
+    if (!committed) await upload.abort();
+  }
+}
+
+/**
+ * A resumable PUT: continues what earlier attempts left; if the stream
+ * breaks, what arrived is kept for the next attempt. The body's trailer,
+ * and the request's `sha256`, are the whole file's hash.
+ */
+async function putResumable(
+  context: HandlerContext,
+  vpath: string,
+  req: PutRequest,
+): Promise<number> {
+  const size = req.size!;
+  const upload = await context.root.beginResumableUpload(vpath, size, req.sha256!, req.overwrite);
+  let outcome: "kept" | "discarded" | "committed" = "kept";
+  try {
+    if (upload.offset > 0) {
+      context.log(`PUT ${quotePath(vpath)} resuming at ${upload.offset} of ${size} bytes`);
+    }
+    await context.reply({ ready: true, offset: upload.offset });
+    context.setInBody(true);
+    const got = await receiveBody(context.reader, upload.sink, {
+      expectedSize: size - upload.offset,
+      label: vpath,
+      hash: upload.hash,
+    });
+    context.setInBody(false);
+    if (got.sha256 !== req.sha256) {
+      throw new RemoteError(
+        "INTEGRITY",
+        `Checksum mismatch for ${quotePath(vpath)}: announced ${req.sha256}, ` +
+          `the bytes hash to ${got.sha256}`,
+      );
+    }
+    await upload.commit({ mtime: req.mtime, mode: req.mode });
+    outcome = "committed";
+    await context.reply({ size, sha256: got.sha256, offset: upload.offset });
+    return got.size;
+  } catch (e) {
+    const err = answerable(e);
+    // What arrived is worth keeping only when the stream broke; a refused or corrupt
+    // upload starts over.
+    if (err instanceof RemoteError) outcome = "discarded";
+    throw err;
+  } finally {
+    if (outcome === "kept") await upload.keep();
+    else if (outcome === "discarded") await upload.abort();
+  }
+}
