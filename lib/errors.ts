@@ -324,8 +324,25 @@ export function localIoError(
     ? options.isFolder ?? "is a folder"
     : cause instanceof Deno.errors.NotADirectory
     ? "a part of the path is not a folder"
-    : cause instanceof Error
-    ? lowerFirst(cause.message.replace(/ \(os error \d+\).*$/s, ""))
-    : String(cause);
+    : lowerFirst(systemReason(cause));
   return new LocalIoError(`Cannot ${action} "${path}": ${why}`, { cause });
+}
+
+/**
+ * What a system error says, without Deno's ` (os error N)` suffix: the
+ * one wording of a cause for every message that quotes one.
+ *
+ * @param e What was thrown.
+ * @returns Its message, trimmed.
+ *
+ * @example
+ * ```ts
+ * import { systemReason } from "./errors.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(systemReason(new Error("Connection reset by peer (os error 104)")), "Connection reset by peer");
+ * ```
+ */
+export function systemReason(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).replace(/ \(os error \d+\).*$/s, "");
 }

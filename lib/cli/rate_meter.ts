@@ -21,6 +21,9 @@ export interface RateMeterOptions {
   stallMs?: number;
 }
 
+/** The finest step between kept samples, in milliseconds. */
+const SAMPLE_STEP_MS = 100;
+
 /**
  * Measures a recent rate from `(time, total bytes)` samples.
  *
@@ -58,6 +61,14 @@ export class RateMeter {
   record(t: number, bytes: number): void {
     const last = this.#samples.at(-1);
     if (last === undefined || bytes > last.bytes) this.#lastMove = t;
+    // Called per chunk: within one resolution step the newest sample is updated in place, so
+    // the window holds a few dozen samples however fast the chunks come.
+    const before = this.#samples.at(-2);
+    if (last !== undefined && before !== undefined && t - before.t < SAMPLE_STEP_MS) {
+      last.t = t;
+      last.bytes = bytes;
+      return;
+    }
     this.#samples.push({ t, bytes });
     // Keep one sample at or before the window's start, so the window stays full.
     while (this.#samples.length > 2 && this.#samples[1]!.t <= t - this.#windowMs) {

@@ -7,7 +7,14 @@
  */
 
 import type { Hash } from "node:crypto";
-import { BftpError, ConnectionError, ProtocolError, RemoteError, TimeoutError } from "../errors.ts";
+import {
+  BftpError,
+  ConnectionError,
+  ProtocolError,
+  RemoteError,
+  systemReason,
+  TimeoutError,
+} from "../errors.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import { Channel, type MessageObserver } from "../protocol/channel.ts";
 import { MAX_PATH_BYTES, MAX_REQUEST_BYTES } from "../protocol/limits.ts";
@@ -169,9 +176,7 @@ function handshakeLoss(e: unknown): unknown {
     e instanceof Deno.errors.ConnectionAborted || e instanceof Deno.errors.UnexpectedEof
   ) {
     return new ConnectionError(
-      `The server reset the connection during the BFTP hello: ${
-        e.message.replace(/ \(os error \d+\)$/, "")
-      }`,
+      `The server reset the connection during the BFTP hello: ${systemReason(e)}`,
       { cause: e },
     );
   }

@@ -17,7 +17,7 @@
 
 import { isIP } from "node:net";
 import * as tls from "node:tls";
-import { ConnectionError, TimeoutError, TlsError } from "../errors.ts";
+import { ConnectionError, systemReason, TimeoutError, TlsError } from "../errors.ts";
 import { formatHostPort } from "./address.ts";
 import { closeQuietly } from "./close.ts";
 import { duplexOf } from "./conn_duplex.ts";
@@ -46,14 +46,10 @@ export interface ConnectOptions {
 const HINT = "give --cacert FILE, or pin the certificate with --fingerprint HEX " +
   "(bftp serve prints it when it starts)";
 
-function reasonOf(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).replace(/ \(os error \d+\)$/, "");
-}
-
 /** The error for a TLS failure that is not about trust: most often, the peer does not speak TLS. */
 function handshakeError(where: string, e: unknown): TlsError {
   return new TlsError(
-    `TLS handshake with "${where}" failed: ${reasonOf(e)} (does it speak TLS? ` +
+    `TLS handshake with "${where}" failed: ${systemReason(e)} (does it speak TLS? ` +
       `a bftps server is started with --tls-cert)`,
     { cause: e },
   );
@@ -61,7 +57,7 @@ function handshakeError(where: string, e: unknown): TlsError {
 
 /** Puts the TLS libraries' certificate errors in words. */
 function certificateProblem(e: unknown): string {
-  const reason = reasonOf(e);
+  const reason = systemReason(e);
   const code = String((e as { code?: unknown }).code ?? "");
   if (
     /UnknownIssuer|BadSignature|UNABLE_TO_(GET_ISSUER|VERIFY)|CERT_SIGNATURE/.test(reason + code)
@@ -171,7 +167,7 @@ export async function startClientTls(
     if (isCertificateCode(code)) {
       throw untrusted(options.where, e, options.hint);
     }
-    throw new TlsError(`TLS handshake with "${options.where}" failed: ${reasonOf(e)}`, {
+    throw new TlsError(`TLS handshake with "${options.where}" failed: ${systemReason(e)}`, {
       cause: e,
     });
   }
@@ -290,7 +286,7 @@ async function connectDenoTls(options: ConnectOptions): Promise<TransportConn> {
   } catch (e) {
     closeQuietly(conn);
     if (timedOut) throw new TimeoutError(`Cannot connect to "${where}": TLS handshake timed out`);
-    if (/invalid peer certificate|certificate/i.test(reasonOf(e))) throw untrusted(where, e);
+    if (/invalid peer certificate|certificate/i.test(systemReason(e))) throw untrusted(where, e);
     throw handshakeError(where, e);
   } finally {
     clearTimeout(timer);
