@@ -16,6 +16,7 @@ import {
   TimeoutError,
 } from "../errors.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
+import { WriteBehind } from "../framing/write_behind.ts";
 import { Channel, type MessageObserver } from "../protocol/channel.ts";
 import { MAX_PATH_BYTES, MAX_REQUEST_BYTES } from "../protocol/limits.ts";
 import {
@@ -23,6 +24,7 @@ import {
   type Entry,
   type FileVersion,
   type OkReply,
+  type PutRequest,
   type Request,
 } from "../protocol/messages.ts";
 import {
@@ -40,6 +42,7 @@ import { connectTransport } from "../transport/connect.ts";
 import { closeQuietly } from "../transport/close.ts";
 import type { ClientTlsOptions, TransportConn } from "../transport/types.ts";
 import { Watchdog } from "../transport/watchdog.ts";
+import { type Release, Turns } from "./turns.ts";
 
 /** Options for {@linkcode BftpClient.connect}. */
 export interface ClientOptions {
@@ -130,6 +133,13 @@ export interface PutOptions extends TransferOptions {
   mode?: number | undefined;
 }
 
+/**
+ * The largest upload sent eagerly (the body right behind the request, no
+ * `ready` awaited): past it, a refusal would waste the body's bytes, and
+ * one round trip is small beside the transfer.
+ */
+export const EAGER_PUT_MAX = 8 * 1024 * 1024;
+
 /** Seconds a request may stall before the client gives up. */
 export const DEFAULT_STALL_TIMEOUT = 300;
 
@@ -150,10 +160,13 @@ class StallWatch {
     this.stream = this.#dog.watch(conn);
   }
 
-  /** Runs `fn` with the watch on. */
+  /** Requests in flight: the watch is on while there is one. */
+  #active = 0;
+
+  /** Runs `fn` with the watch on (several may run at once: requests in flight). */
   async during<T>(fn: () => Promise<T>): Promise<T> {
     if (this.#timeout <= 0) return await fn();
-    this.#dog.start();
+    if (this.#active++ === 0) this.#dog.start();
     try {
       return await fn();
     } catch (e) {
@@ -164,7 +177,7 @@ class StallWatch {
       }
       throw e;
     } finally {
-      this.#dog.stop();
+      if (--this.#active === 0) this.#dog.stop();
     }
   }
 }
@@ -209,8 +222,17 @@ export class BftpClient {
   #conn: TransportConn;
   #watch: StallWatch;
   #channel: Channel;
+  /** The write side: requests and bodies, sent from behind. */
+  #out: WriteBehind;
   #closed = false;
   #broken = false;
+  /** The protocol version the server answered with: 2 pipelines requests. */
+  #version: number;
+  /** Turns to send and to read, taken in request order (see {@linkcode Turns}). */
+  #sendTurns = new Turns();
+  #recvTurns = new Turns();
+  /** The next request's id (version 2). */
+  #nextId = 1;
   /** What the server said in its hello (`server`, `readOnly`, `auth`). */
   readonly hello: OkReply;
   /** Whether this session may only read: the server's setting or a read-only token. */
@@ -219,6 +241,7 @@ export class BftpClient {
   private constructor(
     conn: TransportConn,
     channel: Channel,
+    out: WriteBehind,
     hello: OkReply,
     readOnly: boolean,
     watch: StallWatch,
@@ -226,8 +249,10 @@ export class BftpClient {
     this.#conn = conn;
     this.#watch = watch;
     this.#channel = channel;
+    this.#out = out;
     this.hello = hello;
     this.readOnly = readOnly;
+    this.#version = hello.version === 2 ? 2 : 1;
   }
 
   /**
@@ -251,7 +276,12 @@ export class BftpClient {
     });
     const watch = new StallWatch(conn, stall);
     try {
-      const channel = new Channel(watch.stream, options.onMessage);
+      // Requests and small bodies are written from behind: many in flight, few system calls.
+      const out = new WriteBehind(watch.stream);
+      const channel = new Channel(
+        { read: (p) => watch.stream.read(p), write: (p) => out.write(p) },
+        options.onMessage,
+      );
       const hello = await watch.during(() => channel.clientHandshake());
       let readOnly = hello.readOnly === true;
       if (hello.auth === "token") {
@@ -267,7 +297,7 @@ export class BftpClient {
         });
         readOnly = reply.readOnly === true;
       }
-      return new BftpClient(conn, channel, hello, readOnly, watch);
+      return new BftpClient(conn, channel, out, hello, readOnly, watch);
     } catch (e) {
       // Closed already when the watch gave up on a silent server.
       closeQuietly(conn);
@@ -314,11 +344,89 @@ export class BftpClient {
   }
 
   async #request(req: Request): Promise<OkReply> {
+    return await this.#exchange(req, (reply) => Promise.resolve(reply));
+  }
+
+  /**
+   * One request and its answer. With a version 2 server it is pipelined:
+   * it goes out as soon as the requests made before it have gone out, and
+   * its reply is read once theirs have been, so many may be in flight. With
+   * a version 1 server it waits for the session to be idle.
+   *
+   * @param req The request.
+   * @param answer Reads what follows a success reply (a GET's body), in turn.
+   * @param body Sends what follows the request (an eager PUT's body), in turn.
+   */
+  async #exchange<T>(
+    req: Request,
+    answer: (reply: OkReply) => Promise<T>,
+    body?: () => Promise<void>,
+  ): Promise<T> {
     refuseLongPaths(req);
-    return await this.#guard(async () => {
-      await this.#channel.send(req);
-      return await this.#channel.expectOk();
+    if (this.#version < 2) {
+      return await this.#exclusive(async () => {
+        await this.#channel.send(req);
+        if (body) await this.#inStep(body);
+        return await answer(await this.#channel.expectOk());
+      });
+    }
+    const id = this.#nextId++;
+    const sendTurn = this.#sendTurns.take();
+    const recvTurn = this.#recvTurns.take();
+    await this.#inTurn(sendTurn, async () => {
+      await this.#channel.send({ ...req, id });
+      if (body) await this.#inStep(body);
+    }).catch(async (e) => {
+      // Never sent whole: the stream is out of step, and this request has no reply to read.
+      this.#broken = true;
+      (await recvTurn)();
+      throw e;
     });
+    return await this.#inTurn(recvTurn, async () => {
+      const reply = await this.#channel.receiveReply();
+      if (reply.id !== id) {
+        this.#broken = true;
+        throw new ProtocolError(
+          `Malformed reply: it answers request ${
+            JSON.stringify(reply.id ?? null).slice(0, 24)
+          }, not ${id} (replies out of order)`,
+        );
+      }
+      if (!reply.ok) throw new RemoteError(reply.code, reply.message);
+      return await answer(reply);
+    });
+  }
+
+  /** Runs `fn` when `turn` starts, with the stall watch on, and ends the turn. */
+  async #inTurn<T>(turn: Promise<Release>, fn: () => Promise<T>): Promise<T> {
+    const release = await turn;
+    try {
+      return await this.#guard(fn);
+    } finally {
+      release();
+    }
+  }
+
+  /** Runs `fn` alone on the session: once every request before it is answered, before any after it goes out. */
+  async #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const sendTurn = this.#sendTurns.take();
+    const recvTurn = this.#recvTurns.take();
+    const releaseSend = await sendTurn;
+    try {
+      return await this.#inTurn(recvTurn, fn);
+    } finally {
+      releaseSend();
+    }
+  }
+
+  /** Runs `fn`, which moves a body: if it fails, the stream is out of step. */
+  async #inStep<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      this.#broken = true;
+      throw e;
+    }
   }
 
   /** @returns The session's current folder. */
@@ -432,29 +540,19 @@ export class BftpClient {
    * @throws {RemoteError} CHANGED when resuming a file that is no longer the expected version.
    */
   async get(path: string, sink: ByteWriter, options: GetOptions = {}): Promise<BodyResult> {
-    refuseLongPaths({ op: "GET", path });
-    return await this.#guard(async () => {
-      const resume = options.resume;
-      await this.#channel.send(
-        resume ? { op: "GET", path, offset: resume.offset, expect: resume.expect } : {
-          op: "GET",
-          path,
-        },
-      );
-      const reply = await this.#channel.expectOk();
-      let got: GetReply;
-      try {
-        got = checkGetReply(reply);
-        if (got.offset !== 0 && got.offset !== resume?.offset) {
-          throw new ProtocolError(`Malformed reply: offset ${got.offset} was not asked for`);
-        }
-      } catch (e) {
-        // The body that follows cannot be read in step.
+    const resume = options.resume;
+    const req: Request = resume
+      ? { op: "GET", path, offset: resume.offset, expect: resume.expect }
+      : { op: "GET", path };
+    return await this.#exchange(req, async (reply) => {
+      // Whatever fails from here on, the body that follows cannot be read in step.
+      const got = await this.#inStep(() => Promise.resolve(checkGetReply(reply)));
+      if (got.offset !== 0 && got.offset !== resume?.offset) {
         this.#broken = true;
-        throw e;
+        throw new ProtocolError(`Malformed reply: offset ${got.offset} was not asked for`);
       }
       const { size, offset } = got;
-      try {
+      return await this.#inStep(async () => {
         await options.onReply?.(got);
         options.onStart?.(size - offset);
         return await receiveBody(this.#channel.reader, sink, {
@@ -468,11 +566,7 @@ export class BftpClient {
           hash: offset > 0 ? resume?.hash : undefined,
           hashThreadFrom: ONE_TRANSFER_THREAD_FROM,
         });
-      } catch (e) {
-        // Whatever failed mid-body, the stream is no longer in step.
-        this.#broken = true;
-        throw e;
-      }
+      });
     });
   }
 
@@ -490,40 +584,49 @@ export class BftpClient {
     if (resume && options.size === null) {
       throw new TypeError("A resumable upload needs a known size");
     }
-    refuseLongPaths({ op: "PUT", path, size: options.size, overwrite: true });
-    return await this.#guard(async () => {
-      await this.#channel.send({
-        op: "PUT",
-        path,
-        size: options.size,
-        overwrite: options.overwrite ?? true,
-        ...(resume ? { resume: true, sha256: resume.sha256 } as const : {}),
-        ...(options.mtime === undefined ? {} : { mtime: options.mtime }),
-        ...(options.mode === undefined ? {} : { mode: options.mode }),
+    const req: PutRequest = {
+      op: "PUT",
+      path,
+      size: options.size,
+      overwrite: options.overwrite ?? true,
+      ...(resume ? { resume: true, sha256: resume.sha256 } as const : {}),
+      ...(options.mtime === undefined ? {} : { mtime: options.mtime }),
+      ...(options.mode === undefined ? {} : { mode: options.mode }),
+    };
+    let sent: BodyResult | undefined;
+    const send = async (offset: number) => {
+      options.onStart?.(options.size === null ? null : options.size - offset);
+      // Resumed: the trailer is the whole file's hash, which the request named already.
+      sent = await sendBody(this.#out, source, {
+        size: options.size === null ? null : options.size - offset,
+        sha256: offset > 0 ? resume?.sha256 : undefined,
+        label: path,
+        onProgress: options.onProgress,
+        hashThreadFrom: ONE_TRANSFER_THREAD_FROM,
       });
-      const ready = await this.#channel.expectOk();
-      let sent: BodyResult;
-      try {
-        const offset = resume ? checkPutReadyReply(ready, options.size).offset ?? 0 : 0;
-        if (resume) await resume.seek(offset);
-        options.onStart?.(options.size === null ? null : options.size - offset);
-        // Resumed: the trailer is the whole file's hash, which the request named already.
-        sent = await sendBody(this.#watch.stream, source, {
-          size: options.size === null ? null : options.size - offset,
-          sha256: offset > 0 ? resume?.sha256 : undefined,
-          label: path,
-          onProgress: options.onProgress,
-          hashThreadFrom: ONE_TRANSFER_THREAD_FROM,
-        });
-      } catch (e) {
-        this.#broken = true;
-        throw e;
-      }
-      const { size, sha256 } = checkHashReply(await this.#channel.expectOk());
-      if (sha256 !== sent.sha256 || (resume && sha256 !== resume.sha256)) {
-        throw new ProtocolError(`Server confirmed hash ${sha256}, but ${sent.sha256} was sent`);
+    };
+    const confirm = (reply: OkReply): BodyResult => {
+      const { size, sha256 } = checkHashReply(reply);
+      if (sha256 !== sent?.sha256 || (resume && sha256 !== resume.sha256)) {
+        throw new ProtocolError(`Server confirmed hash ${sha256}, but ${sent?.sha256} was sent`);
       }
       return { size, sha256 };
+    };
+    if (this.#version >= 2 && !resume && options.size !== null && options.size <= EAGER_PUT_MAX) {
+      // Pipelined: the body follows the request at once, and one reply comes after it.
+      return await this.#exchange({ ...req, eager: true }, (r) => Promise.resolve(confirm(r)), () =>
+        send(0));
+    }
+    refuseLongPaths(req);
+    return await this.#exclusive(async () => {
+      await this.#channel.send(req);
+      const ready = await this.#channel.expectOk();
+      await this.#inStep(async () => {
+        const offset = resume ? checkPutReadyReply(ready, options.size).offset ?? 0 : 0;
+        if (resume) await resume.seek(offset);
+        await send(offset);
+      });
+      return confirm(await this.#channel.expectOk());
     });
   }
 

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { TaskWindow } from "./window.ts";
 import { basename, dirname, join } from "node:path";
 import { LocalIoError, localIoError, ProtocolError, UsageError } from "../errors.ts";
 import type { BodyResult } from "../transfer/body.ts";
@@ -256,17 +257,23 @@ export async function downloadTree(
         }
         await walk(r, l, depth + 1);
       } else if (entry.type === "file") {
-        const result = await downloadOne(client, r, l, options, false);
-        totals.files++;
-        totals.bytes += result.size;
+        // Pipelined: up to a window of downloads in flight on the one session.
+        await window.add(async () => {
+          const result = await downloadOne(client, r, l, options, false);
+          totals.files++;
+          totals.bytes += result.size;
+        });
       } else {
         options.onSkip?.(r, "not a regular file or folder");
       }
     }
   };
+  const window = new TaskWindow({ limit: options.window });
   try {
     await walk(remote, dest, 0);
+    await window.drain();
   } catch (e) {
+    await window.settle();
     // Only empty folders go: a non-recursive remove leaves any that hold a file.
     for (const dir of made.reverse()) await Deno.remove(dir).catch(() => {});
     throw e;
@@ -293,7 +300,8 @@ export async function uploadTree(
 ): Promise<{ files: number; bytes: number }> {
   const totals = { files: 0, bytes: 0 };
   const walk = async (ldir: string, rdir: string) => {
-    await client.mkdir(rdir, true);
+    // Not awaited alone: the uploads into it are requested after it, so the server makes it first.
+    await window.add(() => client.mkdir(rdir, true));
     let entries: Deno.DirEntry[];
     try {
       entries = await Array.fromAsync(Deno.readDir(ldir));
@@ -310,9 +318,12 @@ export async function uploadTree(
       }
       const target = d.isSymlink ? await Deno.stat(l).catch(() => null) : null;
       if (d.isFile || target?.isFile) {
-        const result = await uploadFile(client, l, r, options);
-        totals.files++;
-        totals.bytes += result.size;
+        // Pipelined: up to a window of uploads in flight on the one session.
+        await window.add(async () => {
+          const result = await uploadFile(client, l, r, options);
+          totals.files++;
+          totals.bytes += result.size;
+        });
       } else {
         options.onSkip?.(
           l,
@@ -325,6 +336,12 @@ export async function uploadTree(
       }
     }
   };
-  await walk(source, remote);
+  const window = new TaskWindow({ limit: options.window });
+  try {
+    await walk(source, remote);
+  } finally {
+    await window.settle();
+  }
+  await window.drain();
   return totals;
 }

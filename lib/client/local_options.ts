@@ -39,4 +39,11 @@ export interface LocalTransferOptions {
    * @default {false}
    */
   preserve?: boolean | undefined;
+  /**
+   * How many files of a tree are in flight at once on the session (a
+   * version 2 server pipelines them; a version 1 server takes one at a time).
+   *
+   * @default {32}
+   */
+  window?: number | undefined;
 }

@@ -11,24 +11,42 @@ import { encodeDelimited, readDelimited } from "../framing/delimited.ts";
 import { readSized, writeSized } from "../framing/size_header.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import { writeAll } from "../framing/write_all.ts";
-import { HELLO_LINE, MAX_HELLO_BYTES, MAX_REPLY_BYTES, MAX_REQUEST_BYTES } from "./limits.ts";
 import {
-  decodeReply,
-  decodeRequest,
-  encodeMessage,
-  type OkReply,
-  type Reply,
-  type Request,
-} from "./messages.ts";
+  type ChecksumName,
+  CHECKSUMS,
+  HELLO_LINE,
+  MAX_HELLO_BYTES,
+  MAX_REPLY_BYTES,
+  MAX_REQUEST_BYTES,
+  type ProtocolVersion,
+} from "./limits.ts";
+import { decodeReply, encodeMessage, type OkReply, type Reply, type Request } from "./messages.ts";
+import { BadRequestError, decodeRequestFrame } from "./request_frame.ts";
 
-/** Thrown by {@linkcode Channel.receiveRequest} for a frame that was read whole but is not a valid request: the session can go on. */
-export class BadRequestError extends ProtocolError {
-  /** @param message What is wrong with the request. */
-  constructor(message: string) {
-    super(message);
-    this.name = "BadRequestError";
-  }
+export { BadRequestError } from "./request_frame.ts";
+
+/** A request as the client sends it: with an `id` in version 2. */
+export type OutgoingRequest = Request & { id?: number };
+
+/** What the server's side of the hello settled. */
+export interface HelloAccepted {
+  /** The version the client asked for (1 or 2). */
+  version: ProtocolVersion;
+  /** The body checksum: the client's first choice that this side speaks (`sha256` for version 1). */
+  checksum: ChecksumName;
 }
+
+/** A refused hello from a server of version 1 only, said as such; any other refusal as it is. */
+function olderServer(e: RemoteError): Error {
+  if (e.code !== "BAD_REQUEST" || !e.message.endsWith('this server speaks "BFTP/1"')) return e;
+  return new ProtocolError(
+    `The server speaks only "BFTP/1", an older version of the protocol; this client speaks ` +
+      `"${HELLO_LINE}" (upgrade the server)`,
+  );
+}
+
+/** What the hello line of a version 2 client may look like: `BFTP/2`, or `BFTP/2 NAME,NAME...`. */
+const HELLO_V2 = /^BFTP\/2(?: ([a-z0-9-]{1,16}(?:,[a-z0-9-]{1,16}){0,7}))?$/;
 
 /**
  * One end of a BFTP session over a stream.
@@ -63,6 +81,8 @@ export class Channel {
   readonly writer: ByteWriter;
 
   readonly #onMessage: MessageObserver | undefined;
+  /** The id of the request being answered (server side), echoed in each reply. */
+  #replyTo: number | undefined;
 
   /**
    * @param stream A connected stream.
@@ -79,9 +99,13 @@ export class Channel {
    *
    * @param message The message.
    */
-  async send(message: Request | Reply): Promise<void> {
-    this.#onMessage?.("send", message);
-    await writeSized(this.writer, encodeMessage(message));
+  async send(message: OutgoingRequest | Reply): Promise<void> {
+    // A reply echoes the id of the request it answers (version 2).
+    const sent = "ok" in message && this.#replyTo !== undefined
+      ? { ...message, id: this.#replyTo }
+      : message;
+    this.#onMessage?.("send", sent);
+    await writeSized(this.writer, encodeMessage(sent));
   }
 
   /**
@@ -92,12 +116,15 @@ export class Channel {
    * @throws {ProtocolError} When the framing itself is broken (close the session).
    */
   async receiveRequest(): Promise<Request | null> {
+    this.#replyTo = undefined;
     const bytes = await readSized(this.reader, { maxBytes: MAX_REQUEST_BYTES });
     if (bytes === null) return null;
     try {
-      return decodeRequest(bytes);
+      const { request, id } = decodeRequestFrame(bytes);
+      this.#replyTo = id;
+      return request;
     } catch (e) {
-      if (e instanceof ProtocolError) throw new BadRequestError(e.message);
+      if (e instanceof BadRequestError) this.#replyTo = e.id;
       throw e;
     }
   }
@@ -136,8 +163,9 @@ export class Channel {
    * @throws {RemoteError} When the server refuses (BUSY, DENIED...).
    */
   async clientHandshake(): Promise<OkReply> {
-    this.#onMessage?.("send", HELLO_LINE);
-    await writeAll(this.writer, encodeDelimited(HELLO_LINE));
+    const line = `${HELLO_LINE} ${CHECKSUMS.join(",")}`;
+    this.#onMessage?.("send", line);
+    await writeAll(this.writer, encodeDelimited(line));
     // The first bytes the server sends, kept to tell a TLS server from others.
     const first: number[] = [];
     const recorder: ByteReader = {
@@ -156,7 +184,7 @@ export class Channel {
       if (!answer.ok) throw new RemoteError(answer.code, answer.message);
       reply = answer;
     } catch (e) {
-      if (e instanceof RemoteError) throw e;
+      if (e instanceof RemoteError) throw olderServer(e);
       // A TLS record opens with its type (20 to 23) and major version 3.
       const tls = first.length === 2 && first[0]! >= 0x14 && first[0]! <= 0x17 && first[1] === 3;
       const hint = tls
@@ -177,9 +205,14 @@ export class Channel {
       }
       throw e;
     }
-    if (reply.version !== 1) {
+    // A server may answer version 1 (strictly one request at a time): the client goes on so.
+    if (reply.version !== 1 && reply.version !== 2) {
       const shown = String(reply.version).slice(0, 32).replace(/[^\x20-\x7e]/g, "?");
       throw new ProtocolError(`Unsupported protocol version "${shown}"`);
+    }
+    if (reply.version === 2 && !CHECKSUMS.includes(reply.checksum as ChecksumName)) {
+      const shown = String(reply.checksum).slice(0, 32).replace(/[^\x20-\x7e]/g, "?");
+      throw new ProtocolError(`The server chose a checksum that was not offered: "${shown}"`);
     }
     return reply;
   }
@@ -187,10 +220,11 @@ export class Channel {
   /**
    * Reads the client's hello line on the server side.
    *
-   * @returns `true` for a BFTP/1 client, `false` for anything else (a
-   * BAD_REQUEST reply has then been sent), `null` if it closed at once.
+   * @returns The version and checksum settled, `false` for a line this side
+   * does not speak (a BAD_REQUEST reply has then been sent), `null` if the
+   * client closed at once.
    */
-  async serverReadHello(): Promise<boolean | null> {
+  async serverReadHello(): Promise<HelloAccepted | false | null> {
     let line: Uint8Array | null;
     try {
       line = await readDelimited(this.reader, { maxBytes: MAX_HELLO_BYTES });
@@ -203,14 +237,28 @@ export class Channel {
     }
     if (line === null) return null;
     const text = new TextDecoder().decode(line).replace(/\r$/, "");
-    if (text === HELLO_LINE) return true;
-    await this.send({
-      ok: false,
-      code: "BAD_REQUEST",
-      message: `Unsupported protocol "${
-        text.slice(0, 32).replace(/[^\x20-\x7e]/g, "?")
-      }": this server speaks "${HELLO_LINE}"`,
-    });
-    return false;
+    const quoted = text.slice(0, 32).replace(/[^\x20-\x7e]/g, "?");
+    if (text === "BFTP/1") return { version: 1, checksum: "sha256" };
+    const v2 = HELLO_V2.exec(text);
+    if (v2 === null) {
+      await this.#refuseHello(
+        `Unsupported protocol "${quoted}": this server speaks "${HELLO_LINE}" and "BFTP/1"`,
+      );
+      return false;
+    }
+    const offered = v2[1]?.split(",") ?? ["sha256"];
+    const checksum = offered.find((c): c is ChecksumName => CHECKSUMS.includes(c as ChecksumName));
+    if (checksum === undefined) {
+      await this.#refuseHello(
+        `No checksum in common: the client offers "${offered.join(",")}", ` +
+          `this server speaks "${CHECKSUMS.join(",")}"`,
+      );
+      return false;
+    }
+    return { version: 2, checksum };
+  }
+
+  async #refuseHello(message: string): Promise<void> {
+    await this.send({ ok: false, code: "BAD_REQUEST", message });
   }
 }

@@ -4,8 +4,23 @@
  * @module
  */
 
-/** The line a client opens a session with (a delimited message). */
-export const HELLO_LINE = "BFTP/1";
+/** The protocol versions this implementation speaks: 2 adds pipelining (request ids, eager PUT). */
+export type ProtocolVersion = 1 | 2;
+
+/** The newest protocol version, which the client asks for. */
+export const PROTOCOL_VERSION: ProtocolVersion = 2;
+
+/** The line a client opens a session with (a delimited message), for the newest version. */
+export const HELLO_LINE = "BFTP/2";
+
+/** The body checksums this implementation speaks, in its order of preference. */
+export const CHECKSUMS = ["sha256"] as const;
+
+/** A body checksum's name, as the hello line and its reply write it. */
+export type ChecksumName = typeof CHECKSUMS[number];
+
+/** The largest request id (the largest integer a JSON number holds exactly). */
+export const MAX_REQUEST_ID = Number.MAX_SAFE_INTEGER;
 
 /** The longest handshake line accepted. */
 export const MAX_HELLO_BYTES = 64;

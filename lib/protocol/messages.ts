@@ -61,6 +61,12 @@ export interface PutRequest {
   mtime?: number;
   /** Give the stored file these permission bits (0 to 0o777): `put -p`. */
   mode?: number;
+  /**
+   * The body follows the request at once, without waiting for a `ready`
+   * reply (version 2, pipelining); the server then answers once, after the
+   * body, and reads and discards the body of a PUT it refuses.
+   */
+  eager?: true;
 }
 
 /** Every request, discriminated by `op`. */
@@ -97,6 +103,8 @@ export interface ErrorReply {
   code: RemoteErrorCode;
   /** One line for a human. */
   message: string;
+  /** The request's `id`, echoed (version 2); whatever the server sent, unchecked. */
+  id?: unknown;
 }
 
 /** Any reply. */
@@ -216,7 +224,45 @@ function bool(obj: Record<string, unknown>, key: string, fallback: boolean): boo
  * ```
  */
 export function decodeRequest(bytes: Uint8Array): Request {
-  const o = parseObject(bytes, "request");
+  return requestFromObject(parseRequestObject(bytes));
+}
+
+/**
+ * Parses a request frame's payload as strict JSON and insists on an object;
+ * {@linkcode requestFromObject} then validates it.
+ *
+ * @param bytes One frame's payload.
+ * @returns The object.
+ * @throws {ProtocolError} When it is not UTF-8, strict JSON, or an object.
+ *
+ * @example
+ * ```ts
+ * import { parseRequestObject } from "./messages.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(parseRequestObject(new TextEncoder().encode('{"op":"PWD","id":7}')), { op: "PWD", id: 7 });
+ * ```
+ */
+export function parseRequestObject(bytes: Uint8Array): Record<string, unknown> {
+  return parseObject(bytes, "request");
+}
+
+/**
+ * Validates a parsed request object (see {@linkcode decodeRequest}).
+ *
+ * @param o The object.
+ * @returns The typed request, without fields it does not know (such as `id`).
+ * @throws {ProtocolError} When it is not a valid request.
+ *
+ * @example
+ * ```ts
+ * import { requestFromObject } from "./messages.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(requestFromObject({ op: "STAT", path: "a", id: 3 }), { op: "STAT", path: "a" });
+ * ```
+ */
+export function requestFromObject(o: Record<string, unknown>): Request {
   const op = o.op;
   switch (op) {
     case "PWD":
@@ -262,6 +308,12 @@ export function decodeRequest(bytes: Uint8Array): Request {
           );
         }
         req.mtime = o.mtime;
+      }
+      if (bool(o, "eager", false)) {
+        if (req.resume) {
+          throw new ProtocolError(`Malformed request: a resumable PUT cannot be "eager"`);
+        }
+        req.eager = true;
       }
       if (o.mode !== undefined) {
         if (
@@ -314,6 +366,7 @@ export function decodeReply(bytes: Uint8Array): Reply {
       ok: false,
       code,
       message: message.replace(/[\x00-\x1f\x7f-\x9f]/g, " ").slice(0, 1000),
+      ...(o.id === undefined ? {} : { id: o.id }),
     };
   }
   throw new ProtocolError(`Malformed reply: "ok" must be true or false`);

@@ -9,6 +9,7 @@
 
 import type { BufferedReader } from "../framing/buffered_reader.ts";
 import type { ByteWriter } from "../framing/types.ts";
+import type { ProtocolVersion } from "../protocol/limits.ts";
 import type { ReplyFields } from "../protocol/replies.ts";
 import type { ServedRoot } from "../root/served_root.ts";
 
@@ -26,4 +27,6 @@ export interface HandlerContext {
   log(line: string): void;
   /** Marks whether a body is on the wire. */
   setInBody(inBody: boolean): void;
+  /** The protocol version of the session (2: an eager PUT gets no `ready` reply). */
+  readonly version: ProtocolVersion;
 }

@@ -6,7 +6,9 @@
  * @module
  */
 
-import { BftpError, RemoteError } from "../errors.ts";
+import { BftpError, IntegrityError, RemoteError } from "../errors.ts";
+import type { BufferedReader } from "../framing/buffered_reader.ts";
+import type { ByteWriter } from "../framing/types.ts";
 import type { PutRequest } from "../protocol/messages.ts";
 import { quotePath } from "../root/paths.ts";
 import { receiveBody } from "../transfer/body.ts";
@@ -46,7 +48,8 @@ export async function handlePut(
   const upload = await context.root.beginUpload(vpath, req.overwrite);
   let committed = false;
   try {
-    await context.reply({ ready: true });
+    // An eager PUT's body is on its way already: no `ready` to wait for.
+    if (!req.eager) await context.reply({ ready: true });
     context.setInBody(true);
     const got = await receiveBody(context.reader, upload.sink, {
       expectedSize: req.size,
@@ -64,6 +67,49 @@ export async function handlePut(
     if (!committed) await upload.abort();
   }
 }
+
+/**
+ * Reads past a PUT body that will not be stored (an eager PUT that was
+ * refused before its body): sized or chunked, whatever `size` said. Its
+ * trailer is not checked: the answer is the refusal.
+ *
+ * @param reader The session's read side, at the body's first byte.
+ * @param size The request's `size`, when known (a sized body must match it).
+ * @throws {ProtocolError} When the body is broken: the stream is out of step.
+ *
+ * @example
+ * ```ts
+ * import { discardBody } from "./put_handler.ts";
+ * import { BufferedReader } from "../framing/buffered_reader.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const bytes = new TextEncoder().encode("0000000000000002hi" + "0".repeat(64) + "next");
+ * let at = 0;
+ * const reader = new BufferedReader({
+ *   read: (p: Uint8Array) => {
+ *     const n = Math.min(p.length, bytes.length - at);
+ *     p.set(bytes.subarray(at, at + n));
+ *     at += n;
+ *     return Promise.resolve(n === 0 ? null : n);
+ *   },
+ * });
+ * await discardBody(reader, 2);
+ * const rest = new Uint8Array(4);
+ * equal(await reader.read(rest), 4);
+ * equal(new TextDecoder().decode(rest), "next");
+ * ```
+ */
+export async function discardBody(reader: BufferedReader, size: number | null): Promise<void> {
+  try {
+    await receiveBody(reader, DISCARD, { expectedSize: size, label: "a refused upload" });
+  } catch (e) {
+    // Read whole, but its trailer does not match: no matter, nothing is stored.
+    if (!(e instanceof IntegrityError)) throw e;
+  }
+}
+
+/** A sink that drops what it is given. */
+const DISCARD: ByteWriter = { write: (p: Uint8Array) => Promise.resolve(p.byteLength) };
 
 /**
  * A resumable PUT: continues what earlier attempts left; if the stream

@@ -10,7 +10,7 @@
 import { BftpError, ConnectionError, ProtocolError, RemoteError } from "../errors.ts";
 import { CorkedWriter } from "../framing/corked_writer.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
-import { BadRequestError, Channel } from "../protocol/channel.ts";
+import { BadRequestError, Channel, type HelloAccepted } from "../protocol/channel.ts";
 import type { GetRequest, OkReply, PutRequest, Request } from "../protocol/messages.ts";
 import type { ReplyFields } from "../protocol/replies.ts";
 import { quotePath, resolveVirtual } from "../root/paths.ts";
@@ -21,7 +21,7 @@ import { DEFAULT_AUTH_DELAY_MS, MAX_AUTH_FAILURES } from "./limits.ts";
 import { VERSION } from "../version.ts";
 import { handleGet } from "./get_handler.ts";
 import type { HandlerContext } from "./handler_context.ts";
-import { handlePut } from "./put_handler.ts";
+import { discardBody, handlePut } from "./put_handler.ts";
 import { RequestDeadline } from "./request_deadline.ts";
 import { describeRequest } from "./describe_request.ts";
 
@@ -114,6 +114,13 @@ class ServerSession {
   /** Read-only for this session: the server's setting, or a read-only token. */
   #readOnly: boolean;
   #wrongTokens = 0;
+  /** What the hello settled: the version (2: requests may be pipelined) and the checksum. */
+  #hello: HelloAccepted = { version: 1, checksum: "sha256" };
+  /**
+   * Set while an eager PUT's body is still unread: an answer given before it
+   * (a refusal) waits until the body has been read past, to stay in step.
+   */
+  #bodyPending: { size: number | null } | undefined;
 
   constructor(stream: SessionStream, options: SessionOptions) {
     this.#options = options;
@@ -165,9 +172,11 @@ class ServerSession {
   async #handshake(): Promise<boolean> {
     const hello = await this.#deadline.during(() => this.#channel.serverReadHello());
     if (!hello) return false;
+    this.#hello = hello;
     await this.#channel.send({
       ok: true,
-      version: 1,
+      version: hello.version,
+      ...(hello.version >= 2 ? { checksum: hello.checksum } : {}),
       server: `bftp ${VERSION}`,
       readOnly: this.#root.readOnly,
       ...(this.#options.tokens === undefined ? {} : { auth: "token" }),
@@ -184,6 +193,8 @@ class ServerSession {
     } catch (e) {
       if (!(e instanceof BadRequestError)) throw e;
       this.#log(`BAD_REQUEST ${e.message}`);
+      // An eager PUT's body follows even a request that is refused: read past it first.
+      if (e.bodyFollows) await this.#discardPendingBody({ size: null });
       await this.#channel.send({ ok: false, code: "BAD_REQUEST", message: e.message });
       return true;
     }
@@ -228,6 +239,7 @@ class ServerSession {
   async #serve(req: Request): Promise<boolean> {
     const started = performance.now();
     this.#inBody = false;
+    this.#bodyPending = req.op === "PUT" && req.eager ? { size: req.size } : undefined;
     let outcome = "ok";
     let bytes = -1;
     try {
@@ -252,6 +264,9 @@ class ServerSession {
 
   /** Answers a failed request, or rethrows when the stream is out of step or gone. */
   async #answer(e: unknown): Promise<void> {
+    const answerable = e instanceof RemoteError ||
+      !(e instanceof BftpError || isDisconnect(e) || this.#inBody);
+    if (answerable && this.#bodyPending) await this.#discardPendingBody(this.#bodyPending);
     if (e instanceof RemoteError) {
       await this.#channel.send({ ok: false, code: e.code, message: e.message });
     } else if (e instanceof BftpError || isDisconnect(e)) {
@@ -267,6 +282,14 @@ class ServerSession {
       this.#log(`internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
       await this.#channel.send({ ok: false, code: "SERVER", message: "Internal server error" });
     }
+  }
+
+  /** Reads past the body of an eager PUT that is answered without it (a refusal). */
+  async #discardPendingBody(pending: { size: number | null }): Promise<void> {
+    this.#bodyPending = undefined;
+    this.#inBody = true;
+    await discardBody(this.#channel.reader, pending.size);
+    this.#inBody = false;
   }
 
   async #reply(fields: ReplyFields): Promise<void> {
@@ -394,7 +417,10 @@ class ServerSession {
       log: (line) => this.#log(line),
       setInBody: (inBody) => {
         this.#inBody = inBody;
+        // The handler reads the body itself from here on.
+        if (inBody) this.#bodyPending = undefined;
       },
+      version: this.#hello.version,
     };
   }
 }

@@ -75,18 +75,43 @@ Deno.test("protocol: Channel.receiveReply() reports a closed server as Connectio
   await rejects(new Channel(pair.client).receiveReply(), ConnectionError);
 });
 
-Deno.test("protocol: handshake accepts a BFTP/1 client", async () => {
+Deno.test("protocol: handshake settles version 2 and the checksum, and accepts a BFTP/1 client", async () => {
   using pair = await socketPair();
   const client = new Channel(pair.client);
   const server = new Channel(pair.server);
   const serverSide = (async () => {
     const accepted = await server.serverReadHello();
-    await server.send({ ok: true, version: 1, server: "bftp test", readOnly: false });
+    await server.send({
+      ok: true,
+      version: 2,
+      checksum: "sha256",
+      server: "bftp test",
+      readOnly: false,
+    });
     return accepted;
   })();
   const hello = await client.clientHandshake();
-  equal(await serverSide, true);
-  deepEqual(hello, { ok: true, version: 1, server: "bftp test", readOnly: false });
+  deepEqual(await serverSide, { version: 2, checksum: "sha256" });
+  deepEqual(hello, {
+    ok: true,
+    version: 2,
+    checksum: "sha256",
+    server: "bftp test",
+    readOnly: false,
+  });
+  {
+    using old = await socketPair();
+    await writeAll(old.client, encoder.encode("BFTP/1\n"));
+    deepEqual(await new Channel(old.server).serverReadHello(), { version: 1, checksum: "sha256" });
+  }
+  {
+    // The client's first choice that the server speaks; no list at all is sha256.
+    using pair2 = await socketPair();
+    await writeAll(pair2.client, encoder.encode("BFTP/2 xxh9,sha256\nBFTP/2\n"));
+    const ch = new Channel(pair2.server);
+    deepEqual(await ch.serverReadHello(), { version: 2, checksum: "sha256" });
+    deepEqual(await ch.serverReadHello(), { version: 2, checksum: "sha256" });
+  }
   // The session goes on after the handshake.
   await client.send({ op: "PWD" });
   deepEqual(await server.receiveRequest(), { op: "PWD" });
@@ -95,12 +120,19 @@ Deno.test("protocol: handshake accepts a BFTP/1 client", async () => {
 Deno.test("protocol: handshake accepts a CRLF hello line", async () => {
   using pair = await socketPair();
   await writeAll(pair.client, encoder.encode("BFTP/1\r\n"));
-  equal(await new Channel(pair.server).serverReadHello(), true);
+  deepEqual(await new Channel(pair.server).serverReadHello(), { version: 1, checksum: "sha256" });
 });
 
 Deno.test("protocol: handshake refuses another protocol with BAD_REQUEST", async () => {
   for (
-    const hello of ["BFTP/2\n", "GET / HTTP/1.1\r\n", "\x1b[31mBFTP/1\n", "B".repeat(200) + "\n"]
+    const hello of [
+      "BFTP/3\n",
+      "BFTP/2 \n",
+      "BFTP/2 SHA256\n",
+      "GET / HTTP/1.1\r\n",
+      "\x1b[31mBFTP/1\n",
+      "B".repeat(200) + "\n",
+    ]
   ) {
     using pair = await socketPair();
     await writeAll(pair.client, encoder.encode(hello));
@@ -108,9 +140,20 @@ Deno.test("protocol: handshake refuses another protocol with BAD_REQUEST", async
     const reply = decodeReply((await readSized(pair.client, { maxBytes: 4096 }))!);
     ok(!reply.ok);
     equal(reply.code, "BAD_REQUEST");
-    ok(reply.message.includes('this server speaks "BFTP/1"'), reply.message);
+    ok(reply.message.includes('this server speaks "BFTP/2" and "BFTP/1"'), reply.message);
     ok(!/[\x00-\x1f]/.test(reply.message), reply.message);
   }
+});
+
+Deno.test("protocol: a hello whose checksums the server does not speak is refused, naming both lists", async () => {
+  using pair = await socketPair();
+  await writeAll(pair.client, encoder.encode("BFTP/2 xxh3-128,md5\n"));
+  equal(await new Channel(pair.server).serverReadHello(), false);
+  const reply = decodeReply((await readSized(pair.client, { maxBytes: 4096 }))!);
+  equal(
+    !reply.ok && reply.message,
+    'No checksum in common: the client offers "xxh3-128,md5", this server speaks "sha256"',
+  );
 });
 
 Deno.test("protocol: handshake sees a client that closes at once", async () => {
@@ -133,10 +176,34 @@ Deno.test("protocol: clientHandshake() refuses a server refusal or another versi
   }
   {
     using pair = await socketPair();
-    await writeSized(pair.server, encoder.encode('{"ok":true,"version":2}'));
+    await writeSized(pair.server, encoder.encode('{"ok":true,"version":3}'));
     await rejects(
       new Channel(pair.client).clientHandshake(),
-      (e) => e instanceof ProtocolError && /version "2"/.test(e.message),
+      (e) => e instanceof ProtocolError && /version "3"/.test(e.message),
+    );
+  }
+  {
+    using pair = await socketPair();
+    await writeSized(pair.server, encoder.encode('{"ok":true,"version":2,"checksum":"md5"}'));
+    await rejects(
+      new Channel(pair.client).clientHandshake(),
+      (e) => e instanceof ProtocolError && /not offered: "md5"/.test(e.message),
+    );
+  }
+  {
+    // A server of version 1 only refuses the BFTP/2 hello: said as such, in one line.
+    using pair = await socketPair();
+    await writeSized(
+      pair.server,
+      encodeMessage({
+        ok: false,
+        code: "BAD_REQUEST",
+        message: 'Unsupported protocol "BFTP/2 sha256": this server speaks "BFTP/1"',
+      }),
+    );
+    await rejects(
+      new Channel(pair.client).clientHandshake(),
+      (e) => e instanceof ProtocolError && /speaks only "BFTP\/1"/.test(e.message),
     );
   }
 });
@@ -154,7 +221,7 @@ Deno.test("protocol: a hello over 64 bytes without a line feed is quoted like a 
     const reply = decodeReply((await readSized(pair.client, { maxBytes: 4096 }))!);
     equal(
       !reply.ok && reply.message,
-      `Unsupported protocol "${quoted}": this server speaks "BFTP/1"`,
+      `Unsupported protocol "${quoted}": this server speaks "BFTP/2" and "BFTP/1"`,
     );
   }
 });

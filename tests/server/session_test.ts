@@ -32,7 +32,8 @@ async function mkfifo(path: string): Promise<void> {
 Deno.test("server: the hello tells the version, the server and read-only, never the host path", async () => {
   await using srv = await startTestServer();
   using client = await srv.connect();
-  equal(client.hello.version, 1);
+  equal(client.hello.version, 2);
+  equal(client.hello.checksum, "sha256");
   equal(client.hello.readOnly, false);
   ok(String(client.hello.server).startsWith("bftp "));
   ok(!JSON.stringify(client.hello).includes(srv.root));
