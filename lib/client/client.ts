@@ -614,8 +614,11 @@ export class BftpClient {
     };
     if (this.#version >= 2 && !resume && options.size !== null && options.size <= EAGER_PUT_MAX) {
       // Pipelined: the body follows the request at once, and one reply comes after it.
-      return await this.#exchange({ ...req, eager: true }, (r) => Promise.resolve(confirm(r)), () =>
-        send(0));
+      return await this.#exchange(
+        { ...req, eager: true },
+        (r) => Promise.resolve(confirm(r)),
+        () => send(0),
+      );
     }
     refuseLongPaths(req);
     return await this.#exclusive(async () => {

@@ -24,7 +24,7 @@ import {
   LOCAL_TEMP_NAME,
   removeStaleTemporaries,
 } from "../local_file/mod.ts";
-import { discardPartialSync, downloadResumable, resumableSource } from "./resume.ts";
+import { discardPartialSync, downloadResumable, partialPaths, resumableSource } from "./resume.ts";
 import type { LocalTransferOptions } from "./local_options.ts";
 
 export type { LocalTransferOptions } from "./local_options.ts";
@@ -114,12 +114,17 @@ export async function downloadFile(
   return await downloadOne(client, remote, dest, options, true);
 }
 
+/**
+ * Downloads one file atomically. `present`, the names in DEST's folder from
+ * a listing just made (a tree), spares a look for what is not there.
+ */
 async function downloadOne(
   client: BftpClient,
   remote: string,
   dest: string,
   options: LocalTransferOptions,
   cleanFirst: boolean,
+  present?: ReadonlySet<string>,
 ): Promise<BodyResult> {
   if (options.resume) return await downloadResumable(client, remote, dest, options);
   if (cleanFirst) {
@@ -129,7 +134,10 @@ async function downloadOne(
       throw localIoError("write", dest, e);
     }
   }
-  const out = await AtomicFile.create(dest);
+  const name = basename(dest);
+  const out = await AtomicFile.create(dest, {
+    absent: present !== undefined && !present.has(name),
+  });
   let done = false;
   try {
     let transfer: TransferOptions = {};
@@ -149,7 +157,10 @@ async function downloadOne(
     });
     done = true;
     // A partial file left by an earlier "get --resume" is stale now.
-    discardPartialSync(dest);
+    const { partial, state } = partialPaths(dest);
+    if (present === undefined || present.has(basename(partial)) || present.has(basename(state))) {
+      discardPartialSync(dest);
+    }
     options.onFile?.(remote, dest, result);
     return result;
   } finally {
@@ -242,6 +253,7 @@ export async function downloadTree(
       throw localIoError("create folder", ldir, e);
     }
     await removeStaleTemporaries(ldir);
+    const present = new Set(await Array.fromAsync(Deno.readDir(ldir), (d) => d.name));
     for (const entry of entries) {
       const r = joinRemote(rdir, entry.name);
       const l = join(ldir, entry.name);
@@ -259,7 +271,7 @@ export async function downloadTree(
       } else if (entry.type === "file") {
         // Pipelined: up to a window of downloads in flight on the one session.
         await window.add(async () => {
-          const result = await downloadOne(client, r, l, options, false);
+          const result = await downloadOne(client, r, l, options, false, present);
           totals.files++;
           totals.bytes += result.size;
         });

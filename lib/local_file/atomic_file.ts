@@ -149,6 +149,14 @@ export interface AtomicFileOptions {
    * @default {"not found"}
    */
   notFound?: string | undefined;
+  /**
+   * The caller has just seen that nothing is at `path` (a folder listing
+   * made for a tree of many files): the look for a replaced file's
+   * permission bits is skipped, a failed `lstat` that costs an exception.
+   *
+   * @default {false}
+   */
+  absent?: boolean | undefined;
 }
 
 /** The permission bits of an existing regular file at `path`, or `null`. */
@@ -239,7 +247,7 @@ export class AtomicFile implements ByteWriter {
    */
   static create(path: string, options: AtomicFileOptions = {}): Promise<AtomicFile> {
     try {
-      const keepMode = modeOf(path);
+      const keepMode = options.absent ? null : modeOf(path);
       return Promise.resolve(
         new AtomicFile(path, createTemporary(path), keepMode, options.notFound),
       );

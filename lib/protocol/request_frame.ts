@@ -40,6 +40,19 @@ export class BadRequestError extends ProtocolError {
   }
 }
 
+/** The payload read as plain JSON, if it is a JSON object at all. */
+function looseObject(bytes: Uint8Array): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+      ? value as Record<string, unknown>
+      : undefined;
+  } catch (e) {
+    if (e instanceof SyntaxError) return undefined;
+    throw e;
+  }
+}
+
 /** Whether `v` is a valid request id: an integer from 0 to 2^53 - 1. */
 function isRequestId(v: unknown): v is number {
   return typeof v === "number" && Number.isSafeInteger(v) && v >= 0 && v <= MAX_REQUEST_ID;
@@ -66,8 +79,12 @@ export function decodeRequestFrame(bytes: Uint8Array): RequestFrame {
   try {
     o = parseRequestObject(bytes);
   } catch (e) {
-    if (e instanceof ProtocolError) throw new BadRequestError(e.message);
-    throw e;
+    if (!(e instanceof ProtocolError)) throw e;
+    // Refused as not strict (a duplicate key, a lone surrogate...), yet maybe JSON that
+    // says which request it is: the answer echoes its id, and reads past its body.
+    const loose = looseObject(bytes);
+    const id = isRequestId(loose?.id) ? loose.id : undefined;
+    throw new BadRequestError(e.message, id, loose?.op === "PUT" && loose.eager === true);
   }
   const bodyFollows = o.op === "PUT" && o.eager === true;
   if (o.id !== undefined && !isRequestId(o.id)) {

@@ -61,10 +61,11 @@ Deno.test("e2e: -v shows each message sent and received on stderr, escaped, toke
   const result = await runBftp(["ls", "-v", `${server.url}/`], { env: { BFTP_TOKEN: token } });
   equal(result.code, 0, result.stderr);
   const lines = result.stderr.trimEnd().split("\n");
-  equal(lines[0], '> "BFTP/1"');
+  equal(lines[0], '> "BFTP/2 sha256"');
   ok(/^< \{"ok":true,/.test(lines[1]!), lines[1]);
   equal(lines[2], '> {"op":"AUTH","token":"***"}');
-  ok(lines.includes('> {"op":"LIST","path":"/"}'), result.stderr);
+  // Version 2: each request carries its id, and its reply echoes it.
+  ok(lines.some((l) => /^> \{"op":"LIST","path":"\/","id":\d+\}$/.test(l)), result.stderr);
   ok(lines.some((l) => l.startsWith("< ") && l.includes("a\\u001b[2Jb.txt")), result.stderr);
   ok(lines.every((l) => /^[<>] /.test(l)), result.stderr);
   ok(!result.stderr.includes(token), "the token is shown");
