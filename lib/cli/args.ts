@@ -1,6 +1,9 @@
 /**
  * Flag parsing for the subcommands, on `node:util` parseArgs, with every
- * parse failure turned into a {@linkcode UsageError} (exit code 2).
+ * parse failure turned into a {@linkcode UsageError} (exit code 2). A
+ * command declares its flags once, `as const` or inline; the values come
+ * back typed from that declaration, so `values.recursive` is a
+ * `boolean | undefined` and a misspelt flag name does not compile.
  *
  * @module
  */
@@ -11,10 +14,33 @@ import { UsageError } from "../errors.ts";
 /** One flag's definition, as `node:util` parseArgs takes it. */
 export type FlagSpec = NonNullable<ParseArgsConfig["options"]>[string];
 
+/** A command's flags by long name. */
+export type Flags = Readonly<Record<string, FlagSpec>>;
+
+/** What one flag parses to: a string or a boolean, an array of them with `multiple: true`. */
+export type FlagValue<S extends FlagSpec> = S extends { type: "boolean" }
+  ? S extends { multiple: true } ? boolean[] : boolean
+  : S extends { multiple: true } ? string[]
+  : string;
+
+type MultipleKeys<F extends Flags> = {
+  [K in keyof F]: F[K] extends { multiple: true } ? K : never;
+}[keyof F];
+
+/**
+ * The parsed values of the flags `F`, by long name: a flag not given is
+ * absent, except that a `multiple` flag is always an array (empty when not
+ * given). `help` is there for every command.
+ */
+export type FlagValues<F extends Flags> =
+  & { -readonly [K in MultipleKeys<F>]: FlagValue<F[K]> }
+  & { -readonly [K in Exclude<keyof F, MultipleKeys<F>>]?: FlagValue<F[K]> }
+  & { help?: boolean };
+
 /** The result of {@linkcode parseFlags}. */
-export interface ParsedFlags {
-  /** Flag values by long name. */
-  values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+export interface ParsedFlags<F extends Flags = Flags> {
+  /** Flag values by long name, typed from the flags' declaration. */
+  values: FlagValues<F>;
   /** Positional arguments. */
   positionals: string[];
 }
@@ -27,7 +53,7 @@ export interface ParsedFlags {
  *
  * @param args The arguments after the subcommand name.
  * @param flags The flags the command accepts.
- * @returns Values and positionals.
+ * @returns Values, typed from `flags`, and positionals.
  * @throws {UsageError} On anything parseArgs rejects.
  *
  * @example
@@ -35,73 +61,68 @@ export interface ParsedFlags {
  * import { parseFlags } from "./args.ts";
  * import { deepEqual } from "node:assert/strict";
  *
- * const { values, positionals } = parseFlags(["-q", "x"], { quiet: { type: "boolean", short: "q" } });
- * deepEqual(values.quiet, true);
+ * const { values, positionals } = parseFlags(["-q", "x", "-H", "A: 1"], {
+ *   quiet: { type: "boolean", short: "q" },
+ *   output: { type: "string", short: "o" },
+ *   header: { type: "string", short: "H", multiple: true },
+ * });
+ * const quiet: boolean | undefined = values.quiet;
+ * const output: string | undefined = values.output;
+ * const headers: string[] = values.header;
+ * deepEqual([quiet, output, headers], [true, undefined, ["A: 1"]]);
  * deepEqual(positionals, ["x"]);
  * ```
  */
-export function parseFlags(args: string[], flags: Record<string, FlagSpec>): ParsedFlags {
+export function parseFlags<const F extends Flags>(args: string[], flags: F): ParsedFlags<F> {
   const ownH = Object.values(flags).some((f) => f.short === "h");
+  const help: FlagSpec = ownH ? { type: "boolean" } : { type: "boolean", short: "h" };
+  const options: Record<string, FlagSpec> = { help, ...flags };
   let parsed;
   try {
     parsed = nodeParseArgs({
       args,
-      options: { help: ownH ? { type: "boolean" } : { type: "boolean", short: "h" }, ...flags },
+      options,
       allowPositionals: true,
       strict: true,
     });
   } catch (e) {
-    if (e instanceof TypeError) {
-      // "--timeout -1": node:util takes -1 for a flag and says so at length.
-      const ambiguous = /^Option '(--?[\w-]+)[^']*' argument is ambiguous/.exec(e.message);
-      if (ambiguous) {
-        const flag = ambiguous[1]!;
-        const value = args[args.indexOf(flag) + 1] ?? "";
-        throw new UsageError(
-          `Invalid value "${value}" for ${flag}` +
-            (/^-\d/.test(value) ? ": it cannot be negative" : ` (write ${flag}=${value})`),
-        );
-      }
-      // node:util quotes values with single quotes; bftp's messages use double quotes.
-      throw new UsageError(
-        e.message.replace(/\. To specify a positional.*$/s, "").replace(/\.$/, "")
-          .replace(/'([^']*)'/g, '"$1"'),
-      );
-    }
+    if (e instanceof TypeError) throw usageError(e, args);
     throw e;
   }
   if (parsed.values.help === true && !args.includes("-h") && !args.includes("--help")) {
     const group = args.find((a) => /^-[^-]/.test(a) && a.includes("h")) ?? "-h";
     throw new UsageError(`Unknown option "-h" in "${group}" (-h alone is help)`);
   }
-  return { values: parsed.values, positionals: parsed.positionals };
+  const values: Record<string, unknown> = parsed.values;
+  for (const [name, spec] of Object.entries(flags)) {
+    if (spec.multiple === true) values[name] ??= [];
+  }
+  return { values: values as FlagValues<F>, positionals: parsed.positionals };
+}
+
+/** parseArgs' TypeError in bftp's words. */
+function usageError(e: TypeError, args: string[]): UsageError {
+  // "--timeout -1": node:util takes -1 for a flag and says so at length.
+  const ambiguous = /^Option '(--?[\w-]+)[^']*' argument is ambiguous/.exec(e.message);
+  if (ambiguous) {
+    const flag = ambiguous[1]!;
+    const value = args[args.indexOf(flag) + 1] ?? "";
+    return new UsageError(
+      `Invalid value "${value}" for ${flag}` +
+        (/^-\d/.test(value) ? ": it cannot be negative" : ` (write ${flag}=${value})`),
+    );
+  }
+  // node:util quotes values with single quotes; bftp's messages use double quotes.
+  return new UsageError(
+    e.message.replace(/\. To specify a positional.*$/s, "").replace(/\.$/, "")
+      .replace(/'([^']*)'/g, '"$1"'),
+  );
 }
 
 /**
- * Reads a string flag.
+ * Checks `--host`: the address to listen on.
  *
- * @param values Parsed values.
- * @param name The flag's long name.
- * @returns The value, or `undefined` when not given.
- *
- * @example
- * ```ts
- * import { stringFlag } from "./args.ts";
- * import { deepEqual } from "node:assert/strict";
- *
- * deepEqual(stringFlag({ host: "::1" }, "host"), "::1");
- * ```
- */
-export function stringFlag(values: ParsedFlags["values"], name: string): string | undefined {
-  const v = values[name];
-  if (Array.isArray(v)) return v.length ? String(v[v.length - 1]) : undefined;
-  return typeof v === "string" ? v : undefined;
-}
-
-/**
- * Reads `--host`: the address to listen on.
- *
- * @param values Parsed values.
+ * @param value The flag's value, if given.
  * @param fallback The default address.
  * @returns The host.
  * @throws {UsageError} When it is empty.
@@ -111,46 +132,24 @@ export function stringFlag(values: ParsedFlags["values"], name: string): string 
  * import { hostFlag } from "./args.ts";
  * import { deepEqual, throws } from "node:assert/strict";
  *
- * deepEqual(hostFlag({}, "127.0.0.1"), "127.0.0.1");
- * deepEqual(hostFlag({ host: "::" }, "127.0.0.1"), "::");
- * throws(() => hostFlag({ host: "" }, "127.0.0.1"), /--host/);
+ * deepEqual(hostFlag(undefined, "127.0.0.1"), "127.0.0.1");
+ * deepEqual(hostFlag("::", "127.0.0.1"), "::");
+ * throws(() => hostFlag("", "127.0.0.1"), /--host/);
  * ```
  */
-export function hostFlag(values: ParsedFlags["values"], fallback: string): string {
-  const host = stringFlag(values, "host");
-  if (host === undefined) return fallback;
-  if (host.trim() === "") {
+export function hostFlag(value: string | undefined, fallback: string): string {
+  if (value === undefined) return fallback;
+  if (value.trim() === "") {
     throw new UsageError('Invalid value "" for --host: give an address or a host name');
   }
-  return host;
-}
-
-/**
- * Reads a string flag given any number of times.
- *
- * @param values Parsed values.
- * @param name The flag's long name (declared with `multiple: true`).
- * @returns Every value given, in order.
- *
- * @example
- * ```ts
- * import { stringsFlag } from "./args.ts";
- * import { deepEqual } from "node:assert/strict";
- *
- * deepEqual(stringsFlag({ header: ["A: 1", "B: 2"] }, "header"), ["A: 1", "B: 2"]);
- * ```
- */
-export function stringsFlag(values: ParsedFlags["values"], name: string): string[] {
-  const v = values[name];
-  if (Array.isArray(v)) return v.map(String);
-  return typeof v === "string" ? [v] : [];
+  return value;
 }
 
 /**
  * Reads a non-negative integer flag.
  *
- * @param values Parsed values.
- * @param name The flag's long name.
+ * @param value The flag's value, if given.
+ * @param name The flag's long name, for the message.
  * @param fallback The value when the flag is absent.
  * @returns The number.
  * @throws {UsageError} When the value is not a non-negative integer.
@@ -158,27 +157,27 @@ export function stringsFlag(values: ParsedFlags["values"], name: string): string
  * @example
  * ```ts
  * import { intFlag } from "./args.ts";
- * import { deepEqual } from "node:assert/strict";
+ * import { deepEqual, throws } from "node:assert/strict";
  *
- * deepEqual(intFlag({ port: "2121" }, "port", 0), 2121);
- * deepEqual(intFlag({}, "port", 7), 7);
+ * deepEqual(intFlag("2121", "port", 0), 2121);
+ * deepEqual(intFlag(undefined, "port", 7), 7);
+ * throws(() => intFlag("1.5", "count", 0), /"1.5" for --count: expected a whole number/);
  * ```
  */
-export function intFlag(values: ParsedFlags["values"], name: string, fallback: number): number {
-  const v = stringFlag(values, name);
-  if (v === undefined) return fallback;
-  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) {
-    throw new UsageError(`Invalid value "${v}" for --${name}: expected a whole number`);
+export function intFlag(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new UsageError(`Invalid value "${value}" for --${name}: expected a whole number`);
   }
-  return Number(v);
+  return Number(value);
 }
 
 /**
  * Reads a non-negative number flag (decimals allowed), such as a timeout in
  * seconds.
  *
- * @param values Parsed values.
- * @param name The flag's long name.
+ * @param value The flag's value, if given.
+ * @param name The flag's long name, for the message.
  * @param fallback The value when the flag is absent.
  * @returns The number.
  * @throws {UsageError} When the value is not a non-negative number.
@@ -188,15 +187,15 @@ export function intFlag(values: ParsedFlags["values"], name: string, fallback: n
  * import { numberFlag } from "./args.ts";
  * import { deepEqual } from "node:assert/strict";
  *
- * deepEqual(numberFlag({ timeout: "1.5" }, "timeout", 0), 1.5);
+ * deepEqual(numberFlag("1.5", "timeout", 0), 1.5);
+ * deepEqual(numberFlag(undefined, "timeout", 30), 30);
  * ```
  */
-export function numberFlag(values: ParsedFlags["values"], name: string, fallback: number): number {
-  const v = stringFlag(values, name);
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (v.trim() === "" || !Number.isFinite(n) || n < 0) {
-    throw new UsageError(`Invalid value "${v}" for --${name}: expected a non-negative number`);
+export function numberFlag(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0) {
+    throw new UsageError(`Invalid value "${value}" for --${name}: expected a non-negative number`);
   }
   return n;
 }
@@ -204,8 +203,8 @@ export function numberFlag(values: ParsedFlags["values"], name: string, fallback
 /**
  * Reads a port flag (0 to 65535).
  *
- * @param values Parsed values.
- * @param name The flag's long name.
+ * @param value The flag's value, if given.
+ * @param name The flag's long name, for the message.
  * @param fallback The port when the flag is absent.
  * @returns The port.
  * @throws {UsageError} When the value is not a port number.
@@ -215,11 +214,12 @@ export function numberFlag(values: ParsedFlags["values"], name: string, fallback
  * import { portFlag } from "./args.ts";
  * import { deepEqual } from "node:assert/strict";
  *
- * deepEqual(portFlag({ port: "0" }, "port", 2121), 0);
+ * deepEqual(portFlag("0", "port", 2121), 0);
+ * deepEqual(portFlag(undefined, "port", 2121), 2121);
  * ```
  */
-export function portFlag(values: ParsedFlags["values"], name: string, fallback: number): number {
-  const port = intFlag(values, name, fallback);
+export function portFlag(value: string | undefined, name: string, fallback: number): number {
+  const port = intFlag(value, name, fallback);
   if (port > 65535) throw new UsageError(`Invalid port "${port}": expected 0 to 65535`);
   return port;
 }

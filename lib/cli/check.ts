@@ -31,10 +31,32 @@ import {
 import { DEFAULT_STALL_TIMEOUT } from "../client/client.ts";
 import { parseBftpUrl } from "../client/url.ts";
 import { formatBytes } from "../bytes.ts";
-import { intFlag, numberFlag, parseFlags, stringFlag, stringsFlag } from "./args.ts";
+import { type FlagValues, intFlag, numberFlag, parseFlags } from "./args.ts";
+import { QUIET_FLAG } from "./common_flags.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP, connectionOptions } from "./session.ts";
 import type { Command } from "./command.ts";
 import { type CliIo, writeText } from "./io.ts";
+
+const FLAGS = {
+  sizes: { type: "string" },
+  file: { type: "string", multiple: true },
+  iterations: { type: "string" },
+  warmup: { type: "string" },
+  discard: { type: "boolean" },
+  "max-cv": { type: "string" },
+  "max-leak": { type: "string" },
+  "max-server-leak": { type: "string" },
+  "min-mbps": { type: "string" },
+  "max-cpu": { type: "string" },
+  "in-process": { type: "boolean" },
+  "no-fsync": { type: "boolean" },
+  json: { type: "string" },
+  html: { type: "string" },
+  ...QUIET_FLAG,
+  ...CONNECTION_FLAGS,
+} as const;
+
+type CheckFlags = FlagValues<typeof FLAGS>;
 
 const HELP = `Usage: bftp check [URL] [options]
 
@@ -95,8 +117,7 @@ Examples:
   BFTP_TOKEN=s3cret bftp check bftps://files.example/tmp --fingerprint AB:CD:...`;
 
 /** Reads `0.5` or `50%` as 0.5. */
-function fractionFlag(values: Record<string, unknown>, name: string, fallback: number): number {
-  const v = stringFlag(values as Parameters<typeof stringFlag>[0], name);
+function fractionFlag(v: string | undefined, name: string, fallback: number): number {
   if (v === undefined) return fallback;
   const m = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(v);
   if (!m) {
@@ -198,71 +219,63 @@ function failureOf(report: CheckReport): BftpError {
   );
 }
 
+/** The thresholds, the defaults changed by the flags given. */
+function thresholdsOf(values: CheckFlags): Thresholds {
+  const leak = (v: string | undefined, fallback: number) =>
+    v === undefined ? fallback : parseSize(v);
+  return {
+    ...DEFAULT_THRESHOLDS,
+    maxCv: fractionFlag(values["max-cv"], "max-cv", DEFAULT_THRESHOLDS.maxCv),
+    maxLeakPerIteration: leak(values["max-leak"], DEFAULT_THRESHOLDS.maxLeakPerIteration),
+    maxServerLeakPerIteration: leak(
+      values["max-server-leak"],
+      DEFAULT_THRESHOLDS.maxServerLeakPerIteration,
+    ),
+    minMbps: numberFlag(values["min-mbps"], "min-mbps", DEFAULT_THRESHOLDS.minMbps),
+    maxCpuShare: fractionFlag(values["max-cpu"], "max-cpu", DEFAULT_THRESHOLDS.maxCpuShare),
+  };
+}
+
+/** The flags that go only with a URL, or only without one. */
+function checkTargetFlags(values: CheckFlags, url: string | undefined): void {
+  if (url !== undefined && (values["in-process"] || values["no-fsync"])) {
+    throw new UsageError("--in-process and --no-fsync are for the embedded server (no URL)");
+  }
+  if (url === undefined) {
+    const given = (["cacert", "fingerprint", "token"] as const).find((n) =>
+      values[n] !== undefined
+    );
+    if (given) throw new UsageError(`--${given} is for a server given by URL`);
+  }
+}
+
 /** The `check` subcommand. */
 export const checkCommand: Command = {
   name: "check",
   summary: "quality check: many round trips, identical copies, speed, CPU, memory",
   help: HELP,
   async run(args: string[], io: CliIo): Promise<number> {
-    const { values, positionals } = parseFlags(args, {
-      sizes: { type: "string" },
-      file: { type: "string", multiple: true },
-      iterations: { type: "string" },
-      warmup: { type: "string" },
-      discard: { type: "boolean" },
-      "max-cv": { type: "string" },
-      "max-leak": { type: "string" },
-      "max-server-leak": { type: "string" },
-      "min-mbps": { type: "string" },
-      "max-cpu": { type: "string" },
-      "in-process": { type: "boolean" },
-      "no-fsync": { type: "boolean" },
-      json: { type: "string" },
-      html: { type: "string" },
-      quiet: { type: "boolean", short: "q" },
-      ...CONNECTION_FLAGS,
-    });
+    const { values, positionals } = parseFlags(args, FLAGS);
     if (positionals.length > 1) throw new UsageError(`Too many arguments: "${positionals[1]}"`);
     const url = positionals[0];
-    const sizes = parseSizeList(stringFlag(values, "sizes") ?? "1KiB,1MiB,64MiB");
-    const paths = stringsFlag(values, "file");
+    const sizes = parseSizeList(values.sizes ?? "1KiB,1MiB,64MiB");
+    const paths = values.file;
     if (sizes.length === 0 && paths.length === 0) {
       throw new UsageError("Nothing to check: give --sizes or --file");
     }
-    const iterations = intFlag(values, "iterations", 20);
+    const iterations = intFlag(values.iterations, "iterations", 20);
     if (iterations < 1) throw new UsageError('Invalid value "0" for --iterations: at least 1');
-    const warmup = intFlag(values, "warmup", 2);
-    const leakFlag = (name: string, fallback: number) => {
-      const v = stringFlag(values, name);
-      return v === undefined ? fallback : parseSize(v);
-    };
-    const thresholds: Thresholds = {
-      ...DEFAULT_THRESHOLDS,
-      maxCv: fractionFlag(values, "max-cv", DEFAULT_THRESHOLDS.maxCv),
-      maxLeakPerIteration: leakFlag("max-leak", DEFAULT_THRESHOLDS.maxLeakPerIteration),
-      maxServerLeakPerIteration: leakFlag(
-        "max-server-leak",
-        DEFAULT_THRESHOLDS.maxServerLeakPerIteration,
-      ),
-      minMbps: numberFlag(values, "min-mbps", DEFAULT_THRESHOLDS.minMbps),
-      maxCpuShare: fractionFlag(values, "max-cpu", DEFAULT_THRESHOLDS.maxCpuShare),
-    };
-    if (url !== undefined && (values["in-process"] || values["no-fsync"])) {
-      throw new UsageError("--in-process and --no-fsync are for the embedded server (no URL)");
-    }
-    if (url === undefined) {
-      const given = ["cacert", "fingerprint", "token"].find((n) => values[n] !== undefined);
-      if (given) throw new UsageError(`--${given} is for a server given by URL`);
-    }
+    const warmup = intFlag(values.warmup, "warmup", 2);
+    const thresholds = thresholdsOf(values);
+    checkTargetFlags(values, url);
     const connection = url === undefined
       ? undefined
       : await connectionOptions(parseBftpUrl(url), values, io);
-    const stallTimeout = numberFlag(values, "timeout", DEFAULT_STALL_TIMEOUT);
-    const jsonPath = stringFlag(values, "json");
-    const htmlPath = stringFlag(values, "html");
+    const stallTimeout = numberFlag(values.timeout, "timeout", DEFAULT_STALL_TIMEOUT);
+    const { json: jsonPath, html: htmlPath } = values;
     // A report that cannot be written is found out now, not after the whole run.
     for (const path of [jsonPath, htmlPath]) if (path !== undefined) await checkReportPath(path);
-    const showProgress = io.stderrIsTerminal && values.quiet !== true;
+    const showProgress = io.stderrIsTerminal && !values.quiet;
 
     const workDir = await Deno.makeTempDir({ prefix: "bftp-check-" });
     let target: CheckTarget | null = null;
@@ -272,7 +285,7 @@ export const checkCommand: Command = {
       const files: CheckFile[] = [];
       for (const path of paths) files.push(await userFile(path));
       for (const size of sizes) files.push(await generateFile(workDir, size));
-      const embedded = { fsync: values["no-fsync"] !== true, stallTimeout };
+      const embedded = { fsync: !values["no-fsync"], stallTimeout };
       target = url !== undefined
         ? remoteTarget(url, connection)
         : values["in-process"]

@@ -14,7 +14,8 @@ import { connectionBudget } from "../echo/file_limit.ts";
 import { type HostPort, parseHostPort } from "../transport/address.ts";
 import { runEchoLoad } from "../echo/load.ts";
 import { formatLoadResult } from "../echo/report.ts";
-import { intFlag, numberFlag, type ParsedFlags, parseFlags, stringFlag } from "./args.ts";
+import { intFlag, numberFlag, parseFlags } from "./args.ts";
+import { CLIENT_TLS_FLAGS, TIMEOUT_FLAG } from "./common_flags.ts";
 import { clientTlsFromFlags } from "../transport/client_tls_flags.ts";
 import type { ClientTlsOptions } from "../transport/types.ts";
 import type { Command } from "./command.ts";
@@ -65,20 +66,18 @@ export const echoCommand: Command = {
       count: { type: "string" },
       size: { type: "string" },
       json: { type: "boolean" },
-      timeout: { type: "string" },
-      tls: { type: "boolean" },
-      cacert: { type: "string" },
-      fingerprint: { type: "string" },
+      ...TIMEOUT_FLAG,
+      ...CLIENT_TLS_FLAGS,
     });
     const [target, ...messages] = positionals;
     if (target === undefined) throw new UsageError("Missing HOST:PORT");
     const addr = parseHostPort(target);
-    const timeout = numberFlag(values, "timeout", 10) * 1000;
+    const timeout = numberFlag(values.timeout, "timeout", 10) * 1000;
     if (timeout <= 0) throw new UsageError(`Invalid value "0" for --timeout: expected above 0`);
-    const tls = await echoTls(values);
+    const tls = await clientTlsFromFlags(values);
     const load = values.connections !== undefined || values.count !== undefined;
     if (!load) {
-      for (const flag of ["size", "json"]) {
+      for (const flag of ["size", "json"] as const) {
         if (values[flag] !== undefined) {
           throw new UsageError(`--${flag} needs load mode (--connections or --count)`);
         }
@@ -89,9 +88,9 @@ export const echoCommand: Command = {
     if (messages.length > 0) {
       throw new UsageError(`Unexpected argument "${messages[0]}": load mode sends random bytes`);
     }
-    const connections = positive(intFlag(values, "connections", 10), "connections");
-    const count = positive(intFlag(values, "count", 1000), "count");
-    const size = positive(intFlag(values, "size", 64), "size");
+    const connections = positive(intFlag(values.connections, "connections", 10), "connections");
+    const count = positive(intFlag(values.count, "count", 1000), "count");
+    const size = positive(intFlag(values.size, "size", 64), "size");
     const budget = connectionBudget();
     if (connections > budget) {
       throw new UsageError(
@@ -111,20 +110,11 @@ export const echoCommand: Command = {
       signal: io.signal,
       tls,
     });
-    if (values.json === true) await writeLine(io.stdout, JSON.stringify(result));
+    if (values.json) await writeLine(io.stdout, JSON.stringify(result));
     else for (const line of formatLoadResult(result)) await writeLine(io.stdout, line);
     return 0;
   },
 };
-
-/** The TLS flags: how to trust the server, or `undefined` for plain TCP. */
-function echoTls(values: ParsedFlags["values"]): Promise<ClientTlsOptions | undefined> {
-  return clientTlsFromFlags({
-    cacert: stringFlag(values, "cacert"),
-    fingerprint: stringFlag(values, "fingerprint"),
-    tls: values.tls === true,
-  });
-}
 
 function positive(value: number, name: string): number {
   if (value < 1) throw new UsageError(`Invalid value "${value}" for --${name}: expected 1 or more`);

@@ -11,7 +11,8 @@ import { connectionBudget } from "../echo/file_limit.ts";
 import { formatHostPort } from "../transport/address.ts";
 import { formatWorkerStats } from "../echo/report.ts";
 import { type EchoServerEvent, startEchoServer } from "../echo/server.ts";
-import { hostFlag, intFlag, parseFlags, portFlag, stringFlag } from "./args.ts";
+import { hostFlag, intFlag, parseFlags, portFlag } from "./args.ts";
+import { LISTEN_FLAGS, SERVER_TLS_FLAGS, serverTlsFlags } from "./common_flags.ts";
 import { loadServerTls } from "../transport/tls_files.ts";
 import type { Command } from "./command.ts";
 import { type CliIo, writeLine } from "./io.ts";
@@ -53,27 +54,21 @@ export const echoServerCommand: Command = {
   help: HELP,
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseFlags(args, {
-      host: { type: "string" },
-      port: { type: "string" },
+      ...LISTEN_FLAGS,
       workers: { type: "string" },
       "max-connections": { type: "string" },
-      "tls-cert": { type: "string" },
-      "tls-key": { type: "string" },
+      ...SERVER_TLS_FLAGS,
     });
-    const certPath = stringFlag(values, "tls-cert");
-    const keyPath = stringFlag(values, "tls-key");
-    if ((certPath === undefined) !== (keyPath === undefined)) {
-      throw new UsageError("--tls-cert and --tls-key go together");
-    }
+    const tlsFiles = serverTlsFlags(values);
     if (positionals.length > 0) throw new UsageError(`Unexpected argument "${positionals[0]}"`);
-    const workers = intFlag(values, "workers", Math.max(1, navigator.hardwareConcurrency));
+    const workers = intFlag(values.workers, "workers", Math.max(1, navigator.hardwareConcurrency));
     if (workers < 1 || workers > MAX_WORKERS) {
       throw new UsageError(
         `Invalid value "${workers}" for --workers: expected 1 to ${MAX_WORKERS}`,
       );
     }
     const budget = connectionBudget();
-    const maxConnections = intFlag(values, "max-connections", budget);
+    const maxConnections = intFlag(values["max-connections"], "max-connections", budget);
     if (maxConnections < workers || maxConnections > budget) {
       throw new UsageError(
         `Invalid value "${maxConnections}" for --max-connections: expected ${workers} to ${budget}` +
@@ -89,13 +84,11 @@ export const echoServerCommand: Command = {
       });
     };
 
-    const tls = certPath !== undefined && keyPath !== undefined
-      ? await loadServerTls(certPath, keyPath)
-      : undefined;
+    const tls = tlsFiles && await loadServerTls(tlsFiles.cert, tlsFiles.key);
     const server = await startEchoServer({
       tls: tls === undefined ? undefined : { cert: tls.cert, key: tls.key },
-      hostname: hostFlag(values, "127.0.0.1"),
-      port: portFlag(values, "port", 2525),
+      hostname: hostFlag(values.host, "127.0.0.1"),
+      port: portFlag(values.port, "port", 2525),
       workers,
       maxConnections,
       onEvent: (event) => log([describeEvent(event)]),

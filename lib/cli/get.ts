@@ -10,7 +10,8 @@ import type { BftpClient, TransferOptions } from "../client/client.ts";
 import { expandRemoteGlob } from "../client/glob.ts";
 import type { BftpUrl } from "../client/url.ts";
 import { type BftpError, LocalIoError, localIoError, UsageError } from "../errors.ts";
-import { parseFlags, stringFlag } from "./args.ts";
+import { parseFlags } from "./args.ts";
+import { QUIET_FLAG } from "./common_flags.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
 import { checkGetDestination, checkSeveralInto, type GetRules, getToLocal } from "./get_rules.ts";
@@ -119,7 +120,7 @@ export const getCommand: Command = {
       recursive: { type: "boolean", short: "r" },
       resume: { type: "boolean" },
       preserve: { type: "boolean", short: "p" },
-      quiet: { type: "boolean", short: "q" },
+      ...QUIET_FLAG,
       output: { type: "string", short: "o" },
     });
     if (positionals.length === 0) throw new UsageError("Missing URL");
@@ -127,17 +128,17 @@ export const getCommand: Command = {
     const [urls, given] = positionals.length > 1 && !isUrl(last)
       ? [positionals.slice(0, -1), last]
       : [positionals, undefined];
-    const output = stringFlag(values, "output");
+    const output = values.output;
     if (output !== undefined && given !== undefined) {
       throw new UsageError(`Give the destination once: -o "${output}" or "${given}"`);
     }
     const destArg = output ?? given;
     const rules: GetRules = {
-      recursive: values.recursive === true,
-      resume: values.resume === true,
+      recursive: values.recursive ?? false,
+      resume: values.resume ?? false,
       resumeHint: true,
-      preserve: values.preserve === true,
-      progress: progressFor(io, values.quiet === true),
+      preserve: values.preserve ?? false,
+      progress: progressFor(io, values.quiet ?? false),
       onSkip: skipNotice(io),
       written: new Set<string>(),
     };

@@ -15,7 +15,8 @@ import type { HeaderField } from "../http/response.ts";
 import { type HttpTarget, parseHttpUrl } from "../http/url.ts";
 import { clientTlsFromFlags } from "../transport/client_tls_flags.ts";
 import { endProgressLines, Progress } from "./progress.ts";
-import { intFlag, numberFlag, parseFlags, stringFlag, stringsFlag } from "./args.ts";
+import { intFlag, numberFlag, parseFlags } from "./args.ts";
+import { QUIET_FLAG, TIMEOUT_FLAG, TLS_TRUST_FLAGS } from "./common_flags.ts";
 import type { Command } from "./command.ts";
 import { type CliIo, writeLine } from "./io.ts";
 
@@ -24,10 +25,10 @@ const FLAGS = {
   include: { type: "boolean", short: "i" },
   location: { type: "boolean", short: "L" },
   "max-redirs": { type: "string" },
-  timeout: { type: "string" },
-  cacert: { type: "string" },
+  ...TIMEOUT_FLAG,
+  cacert: TLS_TRUST_FLAGS.cacert,
   header: { type: "string", short: "H", multiple: true },
-  quiet: { type: "boolean", short: "q" },
+  ...QUIET_FLAG,
 } as const;
 
 const HELP = `bftp http-get - download a URL over HTTP or HTTPS (HTTP/1.0 GET)
@@ -72,16 +73,13 @@ async function run(args: string[], io: CliIo): Promise<number> {
   if (positionals.length === 0) throw new UsageError("Missing URL");
   if (positionals.length > 1) throw new UsageError(`Unexpected argument "${positionals[1]}"`);
   const target = usage(() => parseHttpUrl(positionals[0]!));
-  const headers: HeaderField[] = stringsFlag(values, "header").map((h) =>
-    usage(() => parseHeaderField(h))
-  );
-  const maxRedirects = intFlag(values, "max-redirs", 10);
-  const timeout = numberFlag(values, "timeout", 30) * 1000;
-  const cacert = stringFlag(values, "cacert");
-  const caCerts = (await clientTlsFromFlags({ cacert }))?.caCerts ?? [];
-  const include = values.include === true;
-  const outPath = stringFlag(values, "output");
-  const showProgress = io.stderrIsTerminal && values.quiet !== true;
+  const headers: HeaderField[] = values.header.map((h) => usage(() => parseHeaderField(h)));
+  const maxRedirects = intFlag(values["max-redirs"], "max-redirs", 10);
+  const timeout = numberFlag(values.timeout, "timeout", 30) * 1000;
+  const caCerts = (await clientTlsFromFlags({ cacert: values.cacert }))?.caCerts ?? [];
+  const include = values.include ?? false;
+  const outPath = values.output;
+  const showProgress = io.stderrIsTerminal && !values.quiet;
 
   const out = outPath === undefined || outPath === "-"
     ? undefined
@@ -90,7 +88,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   let progress: Progress | undefined;
   try {
     await httpGet(target, sink, {
-      followRedirects: values.location === true,
+      followRedirects: values.location ?? false,
       maxRedirects,
       headers,
       timeout,

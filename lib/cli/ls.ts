@@ -51,9 +51,9 @@ Example:
         if (!(e instanceof RemoteError && e.code === "NOT_DIR")) throw e;
         entries = [await session.client.stat(session.url.path)];
       }
-      const text = values.json === true
+      const text = values.json
         ? terminalJson(entries.map(jsonEntry))
-        : formatListing(entries, values.long === true, values["human-readable"] === true);
+        : formatListing(entries, values.long ?? false, values["human-readable"] ?? false);
       if (text !== "") await writeLine(io.stdout, text);
       return 0;
     } finally {

@@ -37,7 +37,7 @@ Example:
       positionals,
       io,
       values,
-      (client, url) => client.mkdir(url.path, values.parents === true),
+      (client, url) => client.mkdir(url.path, values.parents ?? false),
     );
   },
 };

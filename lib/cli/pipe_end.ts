@@ -15,7 +15,14 @@ import { Progress } from "./progress.ts";
 import { checkClientTlsFlags, clientTlsFromFlags } from "../transport/client_tls_flags.ts";
 import { loadServerTls } from "../transport/tls_files.ts";
 import type { TransportConn } from "../transport/types.ts";
-import { hostFlag, numberFlag, parseFlags, portFlag, stringFlag } from "./args.ts";
+import { hostFlag, numberFlag, parseFlags, portFlag } from "./args.ts";
+import {
+  CLIENT_TLS_FLAGS,
+  QUIET_FLAG,
+  SERVER_TLS_FLAGS,
+  serverTlsFlags,
+  TIMEOUT_FLAG,
+} from "./common_flags.ts";
 import { type CliIo, writeLine } from "./io.ts";
 
 /** Which way round the connection is made, and TLS: the listening end is the TLS server. */
@@ -104,24 +111,16 @@ export function parsePipeArgs(args: string[]): PipeArgs {
   const { values, positionals } = parseFlags(args, {
     listen: { type: "string", short: "l" },
     host: { type: "string" },
-    timeout: { type: "string" },
-    quiet: { type: "boolean", short: "q" },
-    "tls-cert": { type: "string" },
-    "tls-key": { type: "string" },
-    tls: { type: "boolean" },
-    cacert: { type: "string" },
-    fingerprint: { type: "string" },
+    ...TIMEOUT_FLAG,
+    ...QUIET_FLAG,
+    ...SERVER_TLS_FLAGS,
+    ...CLIENT_TLS_FLAGS,
   });
-  const quiet = values.quiet === true;
-  const cert = stringFlag(values, "tls-cert");
-  const key = stringFlag(values, "tls-key");
-  const cacert = stringFlag(values, "cacert");
-  const fingerprint = stringFlag(values, "fingerprint");
-  if ((cert === undefined) !== (key === undefined)) {
-    throw new UsageError("--tls-cert and --tls-key go together");
-  }
-  const clientTls = checkClientTlsFlags({ cacert, fingerprint, tls: values.tls === true });
-  if (stringFlag(values, "listen") !== undefined) {
+  const quiet = values.quiet ?? false;
+  const { cacert, fingerprint } = values;
+  const serverTls = serverTlsFlags(values);
+  const clientTls = checkClientTlsFlags(values);
+  if (values.listen !== undefined) {
     if (clientTls) {
       throw new UsageError(
         "--tls, --cacert and --fingerprint are for the connecting end; listen with --tls-cert",
@@ -136,18 +135,18 @@ export function parsePipeArgs(args: string[]): PipeArgs {
       file: positionals[0] ?? "-",
       end: {
         listen: true,
-        hostname: hostFlag(values, "127.0.0.1"),
-        port: portFlag(values, "listen", 0),
-        timeout: numberFlag(values, "timeout", 0),
-        tls: cert !== undefined && key !== undefined ? { cert, key } : undefined,
+        hostname: hostFlag(values.host, "127.0.0.1"),
+        port: portFlag(values.listen, "listen", 0),
+        timeout: numberFlag(values.timeout, "timeout", 0),
+        tls: serverTls,
       },
       quiet,
     };
   }
-  if (cert !== undefined) {
+  if (serverTls !== undefined) {
     throw new UsageError("--tls-cert and --tls-key are for the listening end (--listen)");
   }
-  if (stringFlag(values, "host") !== undefined) {
+  if (values.host !== undefined) {
     throw new UsageError("--host goes with --listen; to connect, give HOST:PORT");
   }
   if (positionals.length === 0) throw new UsageError("Missing HOST:PORT or --listen PORT");
@@ -164,7 +163,7 @@ export function parsePipeArgs(args: string[]): PipeArgs {
     end: {
       listen: false,
       address: parseHostPort(addressText),
-      timeout: numberFlag(values, "timeout", DEFAULT_CONNECT_TIMEOUT),
+      timeout: numberFlag(values.timeout, "timeout", DEFAULT_CONNECT_TIMEOUT),
       tls: clientTls ? { cacert, fingerprint } : undefined,
     },
     quiet,

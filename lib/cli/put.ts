@@ -8,6 +8,7 @@
 import type { BftpUrl } from "../client/url.ts";
 import { UsageError } from "../errors.ts";
 import { parseFlags } from "./args.ts";
+import { QUIET_FLAG } from "./common_flags.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
 import { putFromLocal, type PutRules, putSourceKind } from "./put_rules.ts";
@@ -55,16 +56,16 @@ export const putCommand: Command = {
       recursive: { type: "boolean", short: "r" },
       resume: { type: "boolean" },
       preserve: { type: "boolean", short: "p" },
-      quiet: { type: "boolean", short: "q" },
+      ...QUIET_FLAG,
     });
     if (positionals.length < 2) throw new UsageError("Missing SRC or URL");
     const srcs = positionals.slice(0, -1);
     const urlText = positionals.at(-1)!;
     const rules: PutRules = {
-      recursive: values.recursive === true,
-      resume: values.resume === true,
-      preserve: values.preserve === true,
-      progress: progressFor(io, values.quiet === true),
+      recursive: values.recursive ?? false,
+      resume: values.resume ?? false,
+      preserve: values.preserve ?? false,
+      progress: progressFor(io, values.quiet ?? false),
       onSkip: skipNotice(io),
     };
     if (srcs.includes("-")) {

@@ -37,7 +37,7 @@ Examples:
       recursive: { type: "boolean", short: "r" },
     });
     if (positionals.length === 0) throw new UsageError("Missing URL");
-    const recursive = values.recursive === true;
+    const recursive = values.recursive ?? false;
     return await forEachUrl(positionals, io, values, async (client, url) => {
       await removePath(client, url.path, recursive);
     });

@@ -17,19 +17,29 @@ import {
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_PER_CLIENT,
 } from "../server/limits.ts";
-import {
-  hostFlag,
-  intFlag,
-  numberFlag,
-  type ParsedFlags,
-  parseFlags,
-  portFlag,
-  stringFlag,
-} from "./args.ts";
+import { type FlagValues, hostFlag, intFlag, numberFlag, parseFlags, portFlag } from "./args.ts";
+import { LISTEN_FLAGS, QUIET_FLAG, SERVER_TLS_FLAGS, serverTlsFlags } from "./common_flags.ts";
 import type { Command } from "./command.ts";
 import { type CliIo, writeLine } from "./io.ts";
 import { ConnectionError, localIoError, UsageError } from "../errors.ts";
 import { startServerPool } from "../server/pool.ts";
+
+const FLAGS = {
+  ...LISTEN_FLAGS,
+  "read-only": { type: "boolean" },
+  ...SERVER_TLS_FLAGS,
+  token: { type: "string" },
+  "token-file": { type: "string" },
+  "max-connections": { type: "string" },
+  "max-per-client": { type: "string" },
+  "handshake-timeout": { type: "string" },
+  "idle-timeout": { type: "string" },
+  "no-fsync": { type: "boolean" },
+  workers: { type: "string" },
+  ...QUIET_FLAG,
+} as const;
+
+type ServeFlags = FlagValues<typeof FLAGS>;
 
 const HELP = `Usage: bftp serve [ROOT] [options]
 
@@ -70,11 +80,8 @@ Examples:
  * `--token "$TOKEN"` gives when the variable is unset, and serving without
  * a token check is then surely not what was meant.
  */
-async function readTokens(
-  values: ParsedFlags["values"],
-  io: CliIo,
-): Promise<TokenSet | undefined> {
-  const flag = stringFlag(values, "token");
+async function readTokens(values: ServeFlags, io: CliIo): Promise<TokenSet | undefined> {
+  const flag = values.token;
   if (flag === "") {
     throw new UsageError('Invalid value "" for --token: the token must not be empty');
   }
@@ -83,7 +90,7 @@ async function readTokens(
     throw new UsageError("BFTP_TOKEN is set but empty: give a token or unset it");
   }
   const token = flag ?? env;
-  const file = stringFlag(values, "token-file");
+  const file = values["token-file"];
   if (file === "") {
     throw new UsageError('Invalid value "" for --token-file: the file name must not be empty');
   }
@@ -104,67 +111,60 @@ async function readTokens(
   return tokens;
 }
 
+/** The listener's address and limits, and the number of workers, from the flags. */
+function listenerSettings(values: ServeFlags) {
+  const workers = intFlag(values.workers, "workers", 1);
+  if (workers < 1) throw new UsageError(`Invalid value "${workers}" for --workers: at least 1`);
+  const maxConnections = intFlag(
+    values["max-connections"],
+    "max-connections",
+    DEFAULT_MAX_CONNECTIONS,
+  );
+  if (maxConnections < 1) {
+    // 0 would refuse every client (unlike --max-per-client 0, "no limit per address").
+    throw new UsageError(`Invalid value "${maxConnections}" for --max-connections: at least 1`);
+  }
+  return {
+    workers,
+    maxConnections,
+    maxPerClient: intFlag(values["max-per-client"], "max-per-client", DEFAULT_MAX_PER_CLIENT),
+    handshakeTimeout: numberFlag(
+      values["handshake-timeout"],
+      "handshake-timeout",
+      DEFAULT_HANDSHAKE_TIMEOUT,
+    ),
+    idleTimeout: numberFlag(values["idle-timeout"], "idle-timeout", DEFAULT_IDLE_TIMEOUT),
+    hostname: hostFlag(values.host, "127.0.0.1"),
+    port: portFlag(values.port, "port", 2121),
+  };
+}
+
 /** The `serve` subcommand. */
 export const serveCommand: Command = {
   name: "serve",
   summary: "serve a folder over BFTP (bftps:// with --tls-cert)",
   help: HELP,
   async run(args: string[], io: CliIo): Promise<number> {
-    const { values, positionals } = parseFlags(args, {
-      host: { type: "string" },
-      port: { type: "string" },
-      "read-only": { type: "boolean" },
-      "tls-cert": { type: "string" },
-      "tls-key": { type: "string" },
-      token: { type: "string" },
-      "token-file": { type: "string" },
-      "max-connections": { type: "string" },
-      "max-per-client": { type: "string" },
-      "handshake-timeout": { type: "string" },
-      "idle-timeout": { type: "string" },
-      "no-fsync": { type: "boolean" },
-      workers: { type: "string" },
-      quiet: { type: "boolean", short: "q" },
-    });
+    const { values, positionals } = parseFlags(args, FLAGS);
     if (positionals.length > 1) throw new UsageError(`Too many arguments: "${positionals[1]}"`);
-    const certPath = stringFlag(values, "tls-cert");
-    const keyPath = stringFlag(values, "tls-key");
-    if ((certPath === undefined) !== (keyPath === undefined)) {
-      throw new UsageError("--tls-cert and --tls-key go together");
-    }
-    const workers = intFlag(values, "workers", 1);
-    if (workers < 1) throw new UsageError(`Invalid value "${workers}" for --workers: at least 1`);
-    const maxConnections = intFlag(values, "max-connections", DEFAULT_MAX_CONNECTIONS);
-    if (maxConnections < 1) {
-      // 0 would refuse every client (unlike --max-per-client 0, "no limit per address").
-      throw new UsageError(`Invalid value "${maxConnections}" for --max-connections: at least 1`);
-    }
-    const maxPerClient = intFlag(values, "max-per-client", DEFAULT_MAX_PER_CLIENT);
-    const handshakeTimeout = numberFlag(values, "handshake-timeout", DEFAULT_HANDSHAKE_TIMEOUT);
-    const idleTimeout = numberFlag(values, "idle-timeout", DEFAULT_IDLE_TIMEOUT);
-    const hostname = hostFlag(values, "127.0.0.1");
-    const port = portFlag(values, "port", 2121);
-    const tls = certPath !== undefined && keyPath !== undefined
-      ? await loadServerTls(certPath, keyPath)
-      : undefined;
+    const tlsFiles = serverTlsFlags(values);
+    const { workers, ...listener } = listenerSettings(values);
+    const { hostname, port } = listener;
+    const tls = tlsFiles && await loadServerTls(tlsFiles.cert, tlsFiles.key);
     const tokens = await readTokens(values, io);
+    const fsync = !values["no-fsync"];
     const root = await ServedRoot.open(positionals[0] ?? ".", {
-      readOnly: values["read-only"] === true,
-      fsync: values["no-fsync"] !== true,
+      readOnly: values["read-only"] ?? false,
+      fsync,
     });
-    const quiet = values.quiet === true;
+    const quiet = values.quiet ?? false;
     const log = (line: string) => {
       void writeLine(io.stderr, `${new Date().toISOString()} ${line}`);
     };
     const cleaned = await root.cleanTemporaries();
     if (cleaned > 0) log(`removed ${cleaned} temporary file(s) left by interrupted uploads`);
     const settings = {
-      hostname,
-      port,
-      maxConnections,
-      maxPerClient,
-      handshakeTimeout,
-      idleTimeout,
+      ...listener,
       tls: tls === undefined ? undefined : { cert: tls.cert, key: tls.key },
       tokens,
       log: quiet ? () => {} : log,
@@ -175,7 +175,7 @@ export const serveCommand: Command = {
         rootPath: root.hostPath,
         workers,
         readOnly: root.readOnly,
-        fsync: values["no-fsync"] !== true,
+        fsync,
         ...settings,
       });
     } catch (e) {

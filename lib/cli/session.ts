@@ -13,18 +13,23 @@ import { type BftpUrl, parseBftpUrl } from "../client/url.ts";
 import { UsageError } from "../errors.ts";
 import { Progress } from "./progress.ts";
 import { clientTlsFromFlags } from "../transport/client_tls_flags.ts";
-import { type FlagSpec, numberFlag, type ParsedFlags, stringFlag } from "./args.ts";
+import { type FlagValues, numberFlag } from "./args.ts";
+import { TIMEOUT_FLAG, TLS_TRUST_FLAGS } from "./common_flags.ts";
 import { type CliIo, errorLine, writeLine } from "./io.ts";
 import { verboseObserver } from "./verbose.ts";
 
 /** The flags of every command that talks to a BFTP server: TLS trust and the token. */
-export const CONNECTION_FLAGS: Readonly<Record<string, FlagSpec>> = Object.freeze({
-  cacert: { type: "string" },
-  fingerprint: { type: "string" },
-  token: { type: "string" },
-  timeout: { type: "string" },
-  verbose: { type: "boolean", short: "v" },
-});
+export const CONNECTION_FLAGS = Object.freeze(
+  {
+    ...TLS_TRUST_FLAGS,
+    token: { type: "string" },
+    ...TIMEOUT_FLAG,
+    verbose: { type: "boolean", short: "v" },
+  } as const,
+);
+
+/** The values of {@linkcode CONNECTION_FLAGS}, as a command's parsed flags hold them. */
+export type ConnectionFlagValues = FlagValues<typeof CONNECTION_FLAGS>;
 
 /** The help lines for {@linkcode CONNECTION_FLAGS}. */
 export const CONNECTION_HELP = `Connection options:
@@ -63,20 +68,19 @@ export const CONNECTION_HELP = `Connection options:
  */
 export async function connectionOptions(
   url: BftpUrl,
-  values: ParsedFlags["values"],
+  values: ConnectionFlagValues,
   io: Pick<CliIo, "env" | "stderr">,
 ): Promise<Pick<ClientOptions, "tls" | "token" | "stallTimeout" | "onMessage">> {
-  const cacert = stringFlag(values, "cacert");
-  const fingerprint = stringFlag(values, "fingerprint");
+  const { cacert, fingerprint } = values;
   if ((cacert !== undefined || fingerprint !== undefined) && !url.secure) {
     throw new UsageError("--cacert and --fingerprint are for bftps:// URLs");
   }
-  const token = stringFlag(values, "token") ?? io.env("BFTP_TOKEN");
+  const token = values.token ?? io.env("BFTP_TOKEN");
   return {
     tls: url.secure ? await clientTlsFromFlags({ cacert, fingerprint, tls: true }) : undefined,
     token: token === "" ? undefined : token,
-    stallTimeout: numberFlag(values, "timeout", DEFAULT_STALL_TIMEOUT),
-    onMessage: values.verbose === true ? verboseObserver(io.stderr) : undefined,
+    stallTimeout: numberFlag(values.timeout, "timeout", DEFAULT_STALL_TIMEOUT),
+    onMessage: values.verbose ? verboseObserver(io.stderr) : undefined,
   };
 }
 
@@ -111,7 +115,7 @@ export interface Session {
 export async function openSession(
   target: string | BftpUrl,
   io: CliIo,
-  values: ParsedFlags["values"] = {},
+  values: ConnectionFlagValues = {},
 ): Promise<Session> {
   const url = typeof target === "string" ? parseBftpUrl(target) : target;
   const client = await BftpClient.connect({

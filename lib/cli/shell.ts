@@ -13,6 +13,7 @@ import { readDelimited } from "../framing/delimited.ts";
 import type { BftpClient } from "../client/client.ts";
 import { formatHostPort } from "../transport/address.ts";
 import { parseFlags } from "./args.ts";
+import { QUIET_FLAG } from "./common_flags.ts";
 import type { Command } from "./command.ts";
 import { type CliIo, errorLine, writeLine } from "./io.ts";
 import { endProgressLines } from "./progress.ts";
@@ -304,7 +305,7 @@ export const shellCommand: Command = {
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseFlags(args, {
       ...CONNECTION_FLAGS,
-      quiet: { type: "boolean", short: "q" },
+      ...QUIET_FLAG,
     });
     if (positionals.length !== 1) throw new UsageError("Expected exactly one URL");
     const open = () => openSession(positionals[0]!, io, values);
@@ -312,7 +313,7 @@ export const shellCommand: Command = {
     const ctx: ShellContext = {
       client: session.client,
       io,
-      progress: progressFor(io, values.quiet === true),
+      progress: progressFor(io, values.quiet ?? false),
       cwd: "/",
       quit: false,
     };

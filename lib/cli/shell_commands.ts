@@ -78,9 +78,9 @@ const ls: ShellCommand = {
       if (!(e instanceof RemoteError && e.code === "NOT_DIR")) throw e;
       entries = [await ctx.client.stat(path)];
     }
-    const text = values.json === true
+    const text = values.json
       ? JSON.stringify(entries)
-      : formatListing(entries, values.long === true);
+      : formatListing(entries, values.long ?? false);
     if (text !== "") await writeLine(ctx.io.stdout, text);
   },
 };
@@ -123,9 +123,9 @@ const get: ShellCommand = {
     exactly(positionals, 1, 2, "REMOTE");
     const [pattern, local] = positionals as [string, string | undefined];
     const rules: GetRules = {
-      recursive: values.recursive === true,
+      recursive: values.recursive ?? false,
       recursiveFlag: "get -r",
-      preserve: values.preserve === true,
+      preserve: values.preserve ?? false,
       progress: ctx.progress,
       onSkip: skipNotice(ctx.io),
       written: new Set<string>(),
@@ -158,9 +158,9 @@ const put: ShellCommand = {
       );
     }
     const rules: PutRules = {
-      recursive: values.recursive === true,
+      recursive: values.recursive ?? false,
       recursiveFlag: "put -r",
-      preserve: values.preserve === true,
+      preserve: values.preserve ?? false,
       progress: ctx.progress,
       onSkip: skipNotice(ctx.io),
     };
@@ -181,7 +181,7 @@ const rm: ShellCommand = {
     exactly(positionals, 1, Infinity, "PATH");
     for (const pattern of positionals) {
       for (const path of await expandRemoteGlob(ctx.client, pattern)) {
-        await removePath(ctx.client, path, values.recursive === true);
+        await removePath(ctx.client, path, values.recursive ?? false);
       }
     }
   },
@@ -197,7 +197,7 @@ const mkdir: ShellCommand = {
       parents: { type: "boolean", short: "p" },
     });
     exactly(positionals, 1, Infinity, "PATH");
-    for (const path of positionals) await ctx.client.mkdir(path, values.parents === true);
+    for (const path of positionals) await ctx.client.mkdir(path, values.parents ?? false);
   },
 };
 
@@ -242,7 +242,7 @@ const stat: ShellCommand = {
     const entry = await ctx.client.stat(path);
     await writeLine(
       ctx.io.stdout,
-      values.json === true ? JSON.stringify(entry) : formatStat(path, entry),
+      values.json ? JSON.stringify(entry) : formatStat(path, entry),
     );
   },
 };

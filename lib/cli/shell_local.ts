@@ -102,7 +102,7 @@ export const lls: ShellCommand = {
   async run(ctx, args) {
     const { values, positionals } = parseFlags(args, { long: { type: "boolean", short: "l" } });
     atMost(positionals, 1);
-    const text = formatListing(await listLocal(positionals[0] ?? "."), values.long === true);
+    const text = formatListing(await listLocal(positionals[0] ?? "."), values.long ?? false);
     if (text !== "") await writeLine(ctx.io.stdout, text);
   },
 };

@@ -10,9 +10,8 @@
 import type { BftpClient } from "../client/client.ts";
 import { type BftpUrl, parseBftpUrl } from "../client/url.ts";
 import { BftpError } from "../errors.ts";
-import type { ParsedFlags } from "./args.ts";
 import { type CliIo, errorLine, writeLine } from "./io.ts";
-import { openSession, type Session } from "./session.ts";
+import { type ConnectionFlagValues, openSession, type Session } from "./session.ts";
 
 /**
  * Open sessions by server: the first URL naming a server connects, later
@@ -31,14 +30,14 @@ import { openSession, type Session } from "./session.ts";
  */
 export class SessionPool {
   #io: CliIo;
-  #values: ParsedFlags["values"];
+  #values: ConnectionFlagValues;
   #sessions = new Map<string, Promise<Session>>();
 
   /**
    * @param io The console (abort signal, `BFTP_TOKEN`).
    * @param values The command's parsed flags (the connection flags among them).
    */
-  constructor(io: CliIo, values: ParsedFlags["values"] = {}) {
+  constructor(io: CliIo, values: ConnectionFlagValues = {}) {
     this.#io = io;
     this.#values = values;
   }
@@ -152,7 +151,7 @@ export async function eachSource<T>(
 export async function forEachUrl(
   urls: readonly string[],
   io: CliIo,
-  values: ParsedFlags["values"],
+  values: ConnectionFlagValues,
   run: (client: BftpClient, url: BftpUrl) => Promise<void>,
 ): Promise<number> {
   const sessions = new SessionPool(io, values);

@@ -39,7 +39,7 @@ Example:
       const entry = await session.client.stat(session.url.path);
       await writeLine(
         io.stdout,
-        values.json === true ? terminalJson(jsonEntry(entry)) : formatStat(session.url.path, entry),
+        values.json ? terminalJson(jsonEntry(entry)) : formatStat(session.url.path, entry),
       );
       return 0;
     } finally {

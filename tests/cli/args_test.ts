@@ -38,3 +38,23 @@ Deno.test("cli: parseFlags() never drops a letter of a short-flag group", () => 
   const { values } = parseFlags(["-lh", "x"], ls);
   deepEqual([values.long, values.human, values.help], [true, true, undefined]);
 });
+
+Deno.test("cli: parseFlags() types the values from the flags' declaration", () => {
+  const { values } = parseFlags(["-r", "--cacert", "ca.pem", "-H", "A: 1", "-H", "B: 2"], {
+    recursive: { type: "boolean", short: "r" },
+    cacert: { type: "string" },
+    header: { type: "string", short: "H", multiple: true },
+    file: { type: "string", multiple: true },
+  });
+  const recursive: boolean | undefined = values.recursive;
+  const cacert: string | undefined = values.cacert;
+  const headers: string[] = values.header;
+  // A multiple flag not given is an empty array, not undefined.
+  const files: string[] = values.file;
+  deepEqual([recursive, cacert, headers, files], [true, "ca.pem", ["A: 1", "B: 2"], []]);
+  // @ts-expect-error: a flag that was not declared is a compile error, not undefined.
+  deepEqual(values.recursve, undefined);
+  // @ts-expect-error: a string flag is not a boolean.
+  const wrong: boolean | undefined = values.cacert;
+  deepEqual(wrong, "ca.pem");
+});

@@ -13,7 +13,7 @@ import { writeAll } from "../../lib/framing/write_all.ts";
 import * as limits from "../../lib/protocol/limits.ts";
 import { ServedRoot } from "../../lib/root/served_root.ts";
 import { startServer } from "../../lib/server/server.ts";
-import { sha256 } from "../helpers.ts";
+import { sha256, tempDir } from "../helpers.ts";
 
 const DOC = new URL("../../docs/PROTOCOL.md", import.meta.url);
 const encoder = new TextEncoder();
@@ -120,42 +120,39 @@ Deno.test("protocol doc: the two renderings of the worked example are the same b
 Deno.test("protocol doc: the worked example replays byte for byte against a real server", async () => {
   const doc = await Deno.readTextFile(DOC);
   const messages = parseHexBlock(fencedBlock(doc, "bftp-example"));
-  const dir = await Deno.makeTempDir();
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  // The example's folder: hello.txt, "hello", mode 0644, modified 2026-01-01T00:00:00Z.
+  await Deno.writeTextFile(`${dir}/hello.txt`, "hello");
+  await Deno.chmod(`${dir}/hello.txt`, 0o644);
+  await Deno.utime(`${dir}/hello.txt`, 1767225600, 1767225600);
+  const server = startServer({ root: await ServedRoot.open(dir), port: 0 });
   try {
-    // The example's folder: hello.txt, "hello", mode 0644, modified 2026-01-01T00:00:00Z.
-    await Deno.writeTextFile(`${dir}/hello.txt`, "hello");
-    await Deno.chmod(`${dir}/hello.txt`, 0o644);
-    await Deno.utime(`${dir}/hello.txt`, 1767225600, 1767225600);
-    const server = startServer({ root: await ServedRoot.open(dir), port: 0 });
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
     try {
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
-      try {
-        // Consecutive messages of one side form one turn: the client's are sent, then
-        // exactly the server's next bytes are read and compared.
-        for (let i = 0; i < messages.length;) {
-          const from = messages[i]!.from;
-          const turn: Uint8Array[] = [];
-          for (; i < messages.length && messages[i]!.from === from; i++) {
-            turn.push(messages[i]!.bytes);
-          }
-          const expected = concat(turn);
-          if (from === "C") {
-            await writeAll(conn, expected);
-          } else {
-            const got = await readFull(conn, new Uint8Array(expected.byteLength), "server's turn");
-            equal(show(got), show(expected));
-          }
+      // Consecutive messages of one side form one turn: the client's are sent, then
+      // exactly the server's next bytes are read and compared.
+      for (let i = 0; i < messages.length;) {
+        const from = messages[i]!.from;
+        const turn: Uint8Array[] = [];
+        for (; i < messages.length && messages[i]!.from === from; i++) {
+          turn.push(messages[i]!.bytes);
         }
-        // After QUIT's reply the server hangs up: nothing more arrives.
-        equal(await conn.read(new Uint8Array(1)), null);
-      } finally {
-        conn.close();
+        const expected = concat(turn);
+        if (from === "C") {
+          await writeAll(conn, expected);
+        } else {
+          const got = await readFull(conn, new Uint8Array(expected.byteLength), "server's turn");
+          equal(show(got), show(expected));
+        }
       }
+      // After QUIT's reply the server hangs up: nothing more arrives.
+      equal(await conn.read(new Uint8Array(1)), null);
     } finally {
-      await server.close();
+      conn.close();
     }
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await server.close();
   }
 });
 

@@ -3,7 +3,7 @@
 import { equal, ok } from "node:assert/strict";
 import { COMMANDS } from "../../lib/cli/mod.ts";
 import { VERSION } from "../../lib/version.ts";
-import { assertFailure, BFTP_BIN, runBftp } from "./helpers.ts";
+import { assertFailure, BFTP_BIN, runBftp, tempDir } from "./helpers.ts";
 
 const BFTP_COMMANDS = ["serve", "get", "put", "ls", "stat", "hash", "rm", "mkdir", "rmdir", "mv"];
 
@@ -69,13 +69,10 @@ Deno.test("e2e: an unknown or incomplete flag exits 2 with one line on stderr", 
 });
 
 Deno.test("e2e: bftp runs through a symbolic link to it (one in ~/bin, say)", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    await Deno.symlink(BFTP_BIN, `${dir}/bftp`);
-    const out = await new Deno.Command(`${dir}/bftp`, { args: ["--version"] }).output();
-    equal(out.code, 0, new TextDecoder().decode(out.stderr));
-    ok(new TextDecoder().decode(out.stdout).startsWith(`bftp ${VERSION}`));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  await Deno.symlink(BFTP_BIN, `${dir}/bftp`);
+  const out = await new Deno.Command(`${dir}/bftp`, { args: ["--version"] }).output();
+  equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  ok(new TextDecoder().decode(out.stdout).startsWith(`bftp ${VERSION}`));
 });

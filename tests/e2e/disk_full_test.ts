@@ -46,15 +46,13 @@ async function umount(dir: string): Promise<void> {
 async function whyNoTmpfs(): Promise<string | null> {
   if (Deno.build.os !== "linux") return "needs Linux";
   if (Deno.uid() !== 0) return "needs root to mount a tmpfs";
-  const probe = await Deno.makeTempDir({ prefix: "bftp-tmpfs-probe-" });
+  await using probe = await tempDir({ prefix: "bftp-tmpfs-probe-" });
   try {
-    await mount(probe, "64k");
-    await umount(probe);
+    await mount(probe.path, "64k");
+    await umount(probe.path);
     return null;
   } catch (e) {
     return `cannot mount a tmpfs here: ${e instanceof Error ? e.message : String(e)}`;
-  } finally {
-    await Deno.remove(probe);
   }
 }
 
@@ -63,13 +61,13 @@ const skipped = skip === null ? "" : ` (skipped: ${skip})`;
 
 /** A temporary folder with a fresh 4 MiB tmpfs mounted on it; disposing unmounts it. */
 async function smallDisk(): Promise<{ path: string } & AsyncDisposable> {
-  const path = await Deno.makeTempDir({ prefix: "bftp-small-disk-" });
-  await mount(path);
+  const dir = await tempDir({ prefix: "bftp-small-disk-" });
+  await mount(dir.path);
   return {
-    path,
+    path: dir.path,
     async [Symbol.asyncDispose]() {
-      await umount(path);
-      await Deno.remove(path, { recursive: true });
+      await umount(dir.path);
+      await dir[Symbol.asyncDispose]();
     },
   };
 }

@@ -9,7 +9,7 @@
  */
 
 import { join } from "node:path";
-import { BFTP_BIN } from "./helpers.ts";
+import { BFTP_BIN, tempDir } from "./helpers.ts";
 
 /** Options for {@linkcode startTerminal}. */
 export interface TerminalOptions {
@@ -84,7 +84,8 @@ export async function startTerminal(
   options: TerminalOptions = {},
 ): Promise<Terminal> {
   // The tmux server's socket and the exit code live in a folder of the test's own.
-  const dir = await Deno.makeTempDir({ prefix: "bftp-term-" });
+  const tmp = await tempDir({ prefix: "bftp-term-" });
+  const dir = tmp.path;
   const socket = join(dir, "tmux.sock");
   const status = join(dir, "status");
   await Deno.writeTextFile(status, "");
@@ -120,7 +121,7 @@ export async function startTerminal(
     } catch {
       // Already gone.
     }
-    await Deno.remove(dir, { recursive: true });
+    await tmp[Symbol.asyncDispose]();
   };
   return {
     type: async (text) => void await tmux(socket, ["send-keys", "-t", "0", "-l", "--", text]),

@@ -3,6 +3,7 @@ import { ConnectionError, TimeoutError, TlsError } from "../../lib/errors.ts";
 import { HttpConnection } from "../../lib/http/connection.ts";
 import { parseHttpUrl } from "../../lib/http/url.ts";
 import { makeSelfSigned, startOpensslServer } from "./real_servers.ts";
+import { tempDir } from "../helpers.ts";
 
 /** A port with nothing listening: bound, then released. */
 function closedPort(): number {
@@ -96,28 +97,25 @@ Deno.test("http: HttpConnection is closed by its abort signal", async () => {
 });
 
 Deno.test("http: HttpConnection.open() verifies TLS against --cacert, fails without it", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const cert = await makeSelfSigned(dir);
-    await using server = await startOpensslServer(dir, cert);
-    const target = parseHttpUrl(server.url("https", "/"));
-    await rejects(HttpConnection.open(target, { timeout: 10000 }), (e: unknown) => {
-      ok(e instanceof TlsError, String(e));
-      ok(
-        e.message.startsWith(`Cannot verify the certificate of "127.0.0.1:${server.port}"`),
-        e.message,
-      );
-      return true;
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  const cert = await makeSelfSigned(dir);
+  await using server = await startOpensslServer(dir, cert);
+  const target = parseHttpUrl(server.url("https", "/"));
+  await rejects(HttpConnection.open(target, { timeout: 10000 }), (e: unknown) => {
+    ok(e instanceof TlsError, String(e));
+    ok(
+      e.message.startsWith(`Cannot verify the certificate of "127.0.0.1:${server.port}"`),
+      e.message,
+    );
+    return true;
+  });
+  const pem = await Deno.readTextFile(cert.certFile);
+  for (const host of ["127.0.0.1", "[::1]", "localhost"]) {
+    using conn = await HttpConnection.open(parseHttpUrl(server.url("https", "/", host)), {
+      caCerts: [pem],
+      timeout: 10000,
     });
-    const pem = await Deno.readTextFile(cert.certFile);
-    for (const host of ["127.0.0.1", "[::1]", "localhost"]) {
-      using conn = await HttpConnection.open(parseHttpUrl(server.url("https", "/", host)), {
-        caCerts: [pem],
-        timeout: 10000,
-      });
-      ok(conn instanceof HttpConnection);
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
+    ok(conn instanceof HttpConnection);
   }
 });

@@ -4,6 +4,7 @@ import { httpGet, type HttpResponseInfo } from "../../lib/http/get.ts";
 import { HttpStatusError } from "../../lib/http/status_error.ts";
 import { ScriptedServer } from "./scripted_server.ts";
 import { startPythonServer } from "./real_servers.ts";
+import { tempDir } from "../helpers.ts";
 
 /** A sink that keeps everything written to it. */
 function memorySink() {
@@ -21,19 +22,16 @@ async function withPython(
   fn: (base: string, dir: string) => Promise<void>,
   bind = "127.0.0.1",
 ): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    for (const [path, text] of Object.entries(files)) {
-      const full = `${dir}/${path}`;
-      await Deno.mkdir(full.slice(0, full.lastIndexOf("/")), { recursive: true });
-      await Deno.writeTextFile(full, text);
-    }
-    await using server = await startPythonServer(dir, bind);
-    const host = bind.includes(":") ? `[${bind}]` : bind;
-    await fn(server.url("http", "", host), dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  for (const [path, text] of Object.entries(files)) {
+    const full = `${dir}/${path}`;
+    await Deno.mkdir(full.slice(0, full.lastIndexOf("/")), { recursive: true });
+    await Deno.writeTextFile(full, text);
   }
+  await using server = await startPythonServer(dir, bind);
+  const host = bind.includes(":") ? `[${bind}]` : bind;
+  await fn(server.url("http", "", host), dir);
 }
 
 Deno.test("http: httpGet() fetches a deep path with a query string from http.server", async () => {

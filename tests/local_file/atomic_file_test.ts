@@ -1,45 +1,40 @@
 import { deepEqual, ok } from "node:assert/strict";
 import { AtomicFile, removeStaleTemporaries } from "../../lib/local_file/mod.ts";
+import { tempDir } from "../helpers.ts";
 
 async function names(dir: string): Promise<string[]> {
   return (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort();
 }
 
 Deno.test("local_file: a clean-up removes unowned temporaries, old http names too, not a held one", async () => {
-  const dir = await Deno.makeTempDir();
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  await Deno.writeTextFile(`${dir}/.a.txt.bftp-tmp-${crypto.randomUUID()}`, "left");
+  await Deno.writeTextFile(`${dir}/.a.txt.bftp-0123456789ab.tmp`, "left by http-get");
+  await Deno.writeTextFile(`${dir}/.a.txt.bftp-notours`, "kept");
+  const held = await AtomicFile.create(`${dir}/a.txt`);
   try {
-    await Deno.writeTextFile(`${dir}/.a.txt.bftp-tmp-${crypto.randomUUID()}`, "left");
-    await Deno.writeTextFile(`${dir}/.a.txt.bftp-0123456789ab.tmp`, "left by http-get");
-    await Deno.writeTextFile(`${dir}/.a.txt.bftp-notours`, "kept");
-    const held = await AtomicFile.create(`${dir}/a.txt`);
-    try {
-      deepEqual(await removeStaleTemporaries(dir, "a.txt"), 2);
-      deepEqual(await names(dir), [".a.txt.bftp-notours", held.tempPath.slice(dir.length + 1)]);
-    } finally {
-      await held.discard();
-    }
+    deepEqual(await removeStaleTemporaries(dir, "a.txt"), 2);
+    deepEqual(await names(dir), [".a.txt.bftp-notours", held.tempPath.slice(dir.length + 1)]);
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await held.discard();
   }
 });
 
 Deno.test("local_file: a replaced file keeps its mode; a planted link is replaced, not followed", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    await Deno.writeTextFile(`${dir}/private`, "old");
-    await Deno.chmod(`${dir}/private`, 0o600);
-    const out = await AtomicFile.create(`${dir}/private`);
-    await out.write(new TextEncoder().encode("new"));
-    await out.commit();
-    deepEqual((await Deno.stat(`${dir}/private`)).mode! & 0o777, 0o600);
-    await Deno.writeTextFile(`${dir}/target`, "untouched");
-    await Deno.symlink(`${dir}/target`, `${dir}/link`);
-    const viaLink = await AtomicFile.create(`${dir}/link`);
-    await viaLink.write(new TextEncoder().encode("mine"));
-    await viaLink.commit();
-    deepEqual(await Deno.readTextFile(`${dir}/target`), "untouched");
-    ok((await Deno.lstat(`${dir}/link`)).isFile);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  await Deno.writeTextFile(`${dir}/private`, "old");
+  await Deno.chmod(`${dir}/private`, 0o600);
+  const out = await AtomicFile.create(`${dir}/private`);
+  await out.write(new TextEncoder().encode("new"));
+  await out.commit();
+  deepEqual((await Deno.stat(`${dir}/private`)).mode! & 0o777, 0o600);
+  await Deno.writeTextFile(`${dir}/target`, "untouched");
+  await Deno.symlink(`${dir}/target`, `${dir}/link`);
+  const viaLink = await AtomicFile.create(`${dir}/link`);
+  await viaLink.write(new TextEncoder().encode("mine"));
+  await viaLink.commit();
+  deepEqual(await Deno.readTextFile(`${dir}/target`), "untouched");
+  ok((await Deno.lstat(`${dir}/link`)).isFile);
 });

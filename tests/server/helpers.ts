@@ -8,7 +8,7 @@
  */
 
 import { equal, ok } from "node:assert/strict";
-import { waitFor } from "../helpers.ts";
+import { tempDir, waitFor } from "../helpers.ts";
 import { BftpClient, type ClientOptions } from "../../lib/client/client.ts";
 import { RemoteError, type RemoteErrorCode } from "../../lib/errors.ts";
 import { BufferedReader } from "../../lib/framing/buffered_reader.ts";
@@ -117,7 +117,8 @@ export function settle(): Promise<void> {
  * @returns The running server.
  */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const base = await Deno.realPath(await Deno.makeTempDir({ prefix: "bftp-test-" }));
+  const dir = await tempDir();
+  const base = dir.path;
   const root = `${base}/root`;
   await Deno.mkdir(root);
   await writeLayout(root, options.files ?? {});
@@ -147,7 +148,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       try {
         await server.close();
       } finally {
-        await Deno.remove(base, { recursive: true });
+        await dir[Symbol.asyncDispose]();
       }
     },
   };

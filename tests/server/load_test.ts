@@ -16,7 +16,7 @@ import { type BftpServer, type ServerOptions, startServer } from "../../lib/serv
 import { closeQuietly, MemoryReader, MemoryWriter } from "../framing/helpers.ts";
 import { recordFigures } from "../proof_figures.ts";
 import { hostTree } from "./helpers.ts";
-import { waitFor } from "../helpers.ts";
+import { tempDir, waitFor } from "../helpers.ts";
 
 const encoder = new TextEncoder();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -29,7 +29,8 @@ interface LoadServer extends AsyncDisposable {
 }
 
 async function startLoadServer(options: Omit<ServerOptions, "root">): Promise<LoadServer> {
-  const root = await Deno.makeTempDir({ prefix: "bftp-load-" });
+  const dir = await tempDir({ prefix: "bftp-load-" });
+  const root = dir.path;
   const log: string[] = [];
   const server = startServer({
     root: await ServedRoot.open(root, { fsync: false }),
@@ -45,7 +46,7 @@ async function startLoadServer(options: Omit<ServerOptions, "root">): Promise<Lo
     log,
     async [Symbol.asyncDispose]() {
       await server.close();
-      await Deno.remove(root, { recursive: true });
+      await dir[Symbol.asyncDispose]();
     },
   };
 }

@@ -9,6 +9,7 @@ import { ServedRoot } from "../../lib/root/served_root.ts";
 import { TokenSet } from "../../lib/server/auth.ts";
 import { SourcePenalties } from "../../lib/server/penalties.ts";
 import { startServer } from "../../lib/server/server.ts";
+import { tempDir } from "../helpers.ts";
 
 const encoder = new TextEncoder();
 
@@ -38,11 +39,11 @@ async function tryTokens(hostname: string, port: number, tokens: string[]): Prom
 }
 
 Deno.test("server: an address that sends too many wrong tokens is refused, another is not", async () => {
-  const dir = await Deno.makeTempDir();
+  await using tmp = await tempDir();
   const tokens = new TokenSet();
   tokens.add("right", "rw");
   const server = startServer({
-    root: await ServedRoot.open(dir),
+    root: await ServedRoot.open(tmp.path),
     hostname: "::",
     port: 0,
     tokens,
@@ -63,6 +64,5 @@ Deno.test("server: an address that sends too many wrong tokens is refused, anoth
     await other.quit();
   } finally {
     await server.close();
-    await Deno.remove(dir, { recursive: true });
   }
 });

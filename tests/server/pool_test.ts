@@ -3,7 +3,7 @@ import { BftpClient } from "../../lib/client/client.ts";
 import { RemoteError } from "../../lib/errors.ts";
 import { startServerPool } from "../../lib/server/pool.ts";
 import { MemoryReader, MemoryWriter } from "../framing/helpers.ts";
-import { sha256, waitFor } from "../helpers.ts";
+import { sha256, tempDir, waitFor } from "../helpers.ts";
 
 /** A client of the pool. */
 function connect(port: number): Promise<BftpClient> {
@@ -11,10 +11,10 @@ function connect(port: number): Promise<BftpClient> {
 }
 
 Deno.test("server: a pool of 2 workers serves 40 clients, and both workers take some", async () => {
-  const dir = await Deno.makeTempDir();
+  await using tmp = await tempDir();
   const served = new Map<number, number>();
   const pool = await startServerPool({
-    rootPath: dir,
+    rootPath: tmp.path,
     workers: 2,
     port: 0,
     // 40 clients from one address: over the default per-client limit.
@@ -45,12 +45,12 @@ Deno.test("server: a pool of 2 workers serves 40 clients, and both workers take 
     ok((served.get(1) ?? 0) > 0, `worker 1 served ${served.get(1) ?? 0}`);
   } finally {
     await pool.close();
-    await Deno.remove(dir, { recursive: true });
   }
 });
 
 Deno.test("server: a pool replaces a crashed worker, and the other worker's clients never notice", async () => {
-  const dir = await Deno.makeTempDir();
+  await using tmp = await tempDir();
+  const dir = tmp.path;
   await Deno.writeTextFile(`${dir}/a.txt`, "abc");
   const byPort = new Map<number, number>();
   const pool = await startServerPool({
@@ -94,13 +94,17 @@ Deno.test("server: a pool replaces a crashed worker, and the other worker's clie
   } finally {
     for (const c of clients) c.close();
     await pool.close();
-    await Deno.remove(dir, { recursive: true });
   }
 });
 
 Deno.test("server: a pool enforces one connection limit over all its workers", async () => {
-  const dir = await Deno.makeTempDir();
-  const pool = await startServerPool({ rootPath: dir, workers: 2, port: 0, maxConnections: 3 });
+  await using tmp = await tempDir();
+  const pool = await startServerPool({
+    rootPath: tmp.path,
+    workers: 2,
+    port: 0,
+    maxConnections: 3,
+  });
   const clients: BftpClient[] = [];
   try {
     for (let i = 0; i < 3; i++) {
@@ -122,13 +126,12 @@ Deno.test("server: a pool enforces one connection limit over all its workers", a
   } finally {
     for (const c of clients) c.close();
     await pool.close();
-    await Deno.remove(dir, { recursive: true });
   }
 });
 
 Deno.test("server: a pool drops a client that stays silent past the idle timeout", async () => {
-  const dir = await Deno.makeTempDir();
-  const pool = await startServerPool({ rootPath: dir, workers: 2, port: 0, idleTimeout: 0.5 });
+  await using tmp = await tempDir();
+  const pool = await startServerPool({ rootPath: tmp.path, workers: 2, port: 0, idleTimeout: 0.5 });
   try {
     using silent = await Deno.connect({ hostname: "127.0.0.1", port: pool.addr.port });
     const started = performance.now();
@@ -139,6 +142,5 @@ Deno.test("server: a pool drops a client that stays silent past the idle timeout
     await waitFor(() => pool.connections === 0, "the released place");
   } finally {
     await pool.close();
-    await Deno.remove(dir, { recursive: true });
   }
 });

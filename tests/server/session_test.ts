@@ -12,7 +12,7 @@ import {
   seededRandom,
 } from "../framing/helpers.ts";
 import { expectRemoteError, hostTree, startTestServer } from "./helpers.ts";
-import { sha256, waitFor } from "../helpers.ts";
+import { sha256, tempDir, waitFor } from "../helpers.ts";
 
 const encoder = new TextEncoder();
 
@@ -458,30 +458,26 @@ Deno.test("server: a client that disconnects mid-download ends only its own sess
 });
 
 Deno.test("server: a client that vanishes before its reply is not logged as an internal error", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    const root = await ServedRoot.open(dir);
-    const input = new MemoryReader(
-      concat(encodeDelimited("BFTP/1"), encodeSized(encodeMessage({ op: "PWD" }))),
-    );
-    let writes = 0;
-    const stream = {
-      read: (p: Uint8Array) => input.read(p),
-      // The peer is gone before any reply reaches it.
-      write: () => {
-        writes++;
-        return Promise.reject(new Deno.errors.BrokenPipe("Broken pipe (os error 32)"));
-      },
-    };
-    const log: string[] = [];
-    await runSession(stream, { root, remote: "peer", log: (line) => log.push(line) });
-    // The hello and PWD replies go out together, in one write, when the session next reads.
-    equal(writes, 1, "one write attempt, and no SERVER error reply after it");
-    ok(!log.some((l) => l.includes("internal error")), log.join("\n"));
-    ok(log.some((l) => l.startsWith("peer PWD")), log.join("\n"));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using tmp = await tempDir();
+  const root = await ServedRoot.open(tmp.path);
+  const input = new MemoryReader(
+    concat(encodeDelimited("BFTP/1"), encodeSized(encodeMessage({ op: "PWD" }))),
+  );
+  let writes = 0;
+  const stream = {
+    read: (p: Uint8Array) => input.read(p),
+    // The peer is gone before any reply reaches it.
+    write: () => {
+      writes++;
+      return Promise.reject(new Deno.errors.BrokenPipe("Broken pipe (os error 32)"));
+    },
+  };
+  const log: string[] = [];
+  await runSession(stream, { root, remote: "peer", log: (line) => log.push(line) });
+  // The hello and PWD replies go out together, in one write, when the session next reads.
+  equal(writes, 1, "one write attempt, and no SERVER error reply after it");
+  ok(!log.some((l) => l.includes("internal error")), log.join("\n"));
+  ok(log.some((l) => l.startsWith("peer PWD")), log.join("\n"));
 });
 
 Deno.test("server: requests JSON.parse would take but a strict reader refuses are BAD_REQUEST, and the session goes on", async () => {

@@ -7,6 +7,7 @@ import { parseFingerprint } from "../../lib/transport/fingerprint.ts";
 import { listenTransport } from "../../lib/transport/listen.ts";
 import type { ClientTlsOptions, TransportConn } from "../../lib/transport/types.ts";
 import { caSigned, selfSigned, type TestCert } from "./certs.ts";
+import { tempDir } from "../helpers.ts";
 
 /** A TLS (or plain) server that echoes one message of up to 64 KiB per connection. */
 function echoServer(cert?: TestCert) {
@@ -52,12 +53,8 @@ const connect = (port: number, tls: ClientTlsOptions, hostname = "127.0.0.1") =>
   connectTransport({ hostname, port, tls, timeout: 5 });
 
 async function withCerts(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using tmp = await tempDir();
+  await fn(tmp.path);
 }
 
 Deno.test("transport: TLS with --cacert trusts a self-signed certificate, as openssl req -x509 makes it or not", async () => {

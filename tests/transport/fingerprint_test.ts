@@ -7,19 +7,16 @@ import {
 } from "../../lib/transport/fingerprint.ts";
 import { UsageError } from "../../lib/errors.ts";
 import { selfSigned } from "./certs.ts";
+import { tempDir } from "../helpers.ts";
 
 Deno.test("transport: certificateFingerprint() agrees with openssl x509 -fingerprint -sha256", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    for (const [i, ca] of [true, false].entries()) {
-      const cert = await selfSigned(dir, `c${i}`, { ca });
-      equal(certificateFingerprint(cert.certPem), cert.fingerprint);
-      equal(certificateFingerprint(firstCertificateDer(cert.certPem)), cert.fingerprint);
-      // A chain: the first certificate is the server's own.
-      equal(certificateFingerprint(cert.certPem + "\n" + cert.certPem), cert.fingerprint);
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
+  await using tmp = await tempDir();
+  for (const [i, ca] of [true, false].entries()) {
+    const cert = await selfSigned(tmp.path, `c${i}`, { ca });
+    equal(certificateFingerprint(cert.certPem), cert.fingerprint);
+    equal(certificateFingerprint(firstCertificateDer(cert.certPem)), cert.fingerprint);
+    // A chain: the first certificate is the server's own.
+    equal(certificateFingerprint(cert.certPem + "\n" + cert.certPem), cert.fingerprint);
   }
 });
 

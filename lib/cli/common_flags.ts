@@ -1,0 +1,66 @@
+/**
+ * The flags several commands share, declared once: `-q`, `--timeout`, the
+ * client's TLS trust (`--tls`, `--cacert`, `--fingerprint`), a server's
+ * certificate (`--tls-cert`, `--tls-key`) and its address (`--host`,
+ * `--port`). A command spreads the groups it takes into its own flags, and
+ * `parseFlags` types them like the rest.
+ *
+ * @module
+ */
+
+import { UsageError } from "../errors.ts";
+import type { FlagValues } from "./args.ts";
+
+/** `-q`, `--quiet`: no progress line, no log. */
+export const QUIET_FLAG = Object.freeze({ quiet: { type: "boolean", short: "q" } } as const);
+
+/** `--timeout S`: seconds; each command says what it times. */
+export const TIMEOUT_FLAG = Object.freeze({ timeout: { type: "string" } } as const);
+
+/** `--cacert FILE` and `--fingerprint HEX`: how a client trusts the server's certificate. */
+export const TLS_TRUST_FLAGS = Object.freeze(
+  { cacert: { type: "string" }, fingerprint: { type: "string" } } as const,
+);
+
+/** `--tls` (speak TLS, trusting the usual roots) and {@linkcode TLS_TRUST_FLAGS}. */
+export const CLIENT_TLS_FLAGS = Object.freeze(
+  { tls: { type: "boolean" }, ...TLS_TRUST_FLAGS } as const,
+);
+
+/** `--tls-cert FILE` and `--tls-key FILE`: a listening end's certificate and key. */
+export const SERVER_TLS_FLAGS = Object.freeze(
+  { "tls-cert": { type: "string" }, "tls-key": { type: "string" } } as const,
+);
+
+/** `--host H` and `--port N`: where a server listens. */
+export const LISTEN_FLAGS = Object.freeze(
+  { host: { type: "string" }, port: { type: "string" } } as const,
+);
+
+/**
+ * Reads {@linkcode SERVER_TLS_FLAGS}: both files or neither.
+ *
+ * @param values The parsed flags, with {@linkcode SERVER_TLS_FLAGS} among them.
+ * @returns The certificate and key paths, or `undefined` for no TLS.
+ * @throws {UsageError} When only one of the two is given.
+ *
+ * @example
+ * ```ts
+ * import { serverTlsFlags } from "./common_flags.ts";
+ * import { deepEqual, throws } from "node:assert/strict";
+ *
+ * deepEqual(serverTlsFlags({}), undefined);
+ * deepEqual(serverTlsFlags({ "tls-cert": "c.pem", "tls-key": "k.pem" }), { cert: "c.pem", key: "k.pem" });
+ * throws(() => serverTlsFlags({ "tls-cert": "c.pem" }), /go together/);
+ * ```
+ */
+export function serverTlsFlags(
+  values: FlagValues<typeof SERVER_TLS_FLAGS>,
+): { cert: string; key: string } | undefined {
+  const cert = values["tls-cert"];
+  const key = values["tls-key"];
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new UsageError("--tls-cert and --tls-key go together");
+  }
+  return cert !== undefined && key !== undefined ? { cert, key } : undefined;
+}
