@@ -3,185 +3,27 @@
  * when the server asks for one), one request at a time, each answered with
  * a typed result or a thrown {@linkcode RemoteError}.
  *
+ * `BftpClient` is the API; sending a request and reading its reply is
+ * request_channel.ts's job, the GET and PUT transfers are transfers.ts's.
+ *
  * @module
  */
 
-import type { Hash } from "node:crypto";
-import {
-  BftpError,
-  ConnectionError,
-  ProtocolError,
-  RemoteError,
-  systemReason,
-  TimeoutError,
-} from "../errors.ts";
+import { RemoteError } from "../errors.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
-import { Channel, type MessageObserver } from "../protocol/channel.ts";
-import { MAX_PATH_BYTES, MAX_REQUEST_BYTES } from "../protocol/limits.ts";
-import {
-  encodeMessage,
-  type Entry,
-  type FileVersion,
-  type OkReply,
-  type Request,
-} from "../protocol/messages.ts";
+import type { Entry, OkReply, Request } from "../protocol/messages.ts";
 import {
   checkCwdReply,
-  checkGetReply,
   checkHashReply,
   checkListReply,
-  checkPutReadyReply,
   checkStatReply,
-  type GetReply,
 } from "../protocol/replies.ts";
-import { type BodyResult, receiveBody, sendBody } from "../transfer/body.ts";
-import { ONE_TRANSFER_THREAD_FROM } from "../transfer/stream_hash.ts";
-import { connectTransport } from "../transport/connect.ts";
-import { closeQuietly } from "../transport/close.ts";
-import type { ClientTlsOptions, TransportConn } from "../transport/types.ts";
-import { Watchdog } from "../transport/watchdog.ts";
+import type { BodyResult } from "../transfer/body.ts";
+import { type ClientOptions, RequestChannel } from "./request_channel.ts";
+import { type GetOptions, type PutOptions, runGet, runPut } from "./transfers.ts";
 
-/** Options for {@linkcode BftpClient.connect}. */
-export interface ClientOptions {
-  /** Server host name or address. */
-  hostname: string;
-  /** Server port. */
-  port: number;
-  /**
-   * Seconds to wait for the connection.
-   *
-   * @default {30}
-   */
-  connectTimeout?: number;
-  /** Speak TLS (a `bftps://` URL), trusting the server as these options say; absent: plain TCP. */
-  tls?: ClientTlsOptions | undefined;
-  /** The access token, sent (AUTH) only when the server asks for one. */
-  token?: string | undefined;
-  /**
-   * Seconds a request may go without a byte moving either way before the
-   * client gives up with a timeout (a stalled server); 0 waits for ever.
-   *
-   * @default {300}
-   */
-  stallTimeout?: number | undefined;
-  /** Called with each message sent and received (`bftp -v`); bodies are not messages. */
-  onMessage?: MessageObserver | undefined;
-}
-
-/**
- * Refuses, before anything is sent, a request too large for any server to
- * read (a very long path): the server would drop the connection rather than
- * answer it. Paths up to that size go, and the server judges them.
- */
-function refuseLongPaths(req: Request): void {
-  const bytes = encodeMessage(req).byteLength;
-  if (bytes <= MAX_REQUEST_BYTES) return;
-  const path = Object.values(req).find((v): v is string => typeof v === "string" && v.length > 64);
-  throw new BftpError(
-    "BAD_PATH",
-    `Refused path "${(path ?? "").slice(0, 40)}...": the request would be ${bytes} bytes, ` +
-      `over the protocol's ${MAX_REQUEST_BYTES} (a path has at most ${MAX_PATH_BYTES})`,
-  );
-}
-
-/** Options for {@linkcode BftpClient.get}. */
-export interface GetOptions extends TransferOptions {
-  /**
-   * Continue a download: ask for the bytes from `offset` on, of the file
-   * version `expect` (the server refuses with CHANGED when the file is no
-   * longer that version). `hash` is a SHA-256 already fed with the `offset`
-   * bytes the caller has: the body's trailer, the whole file's hash, is
-   * checked against it. When the server answers from offset 0 instead, a
-   * fresh hash is used and `onReply` tells the caller to start over.
-   */
-  resume?: { offset: number; expect: FileVersion; hash: Hash } | undefined;
-  /** Told what the reply said, before the body's first byte goes to the sink. */
-  onReply?: ((reply: GetReply) => void | Promise<void>) | undefined;
-}
-
-/** Options for {@linkcode BftpClient.get} and {@linkcode BftpClient.put}. */
-export interface TransferOptions {
-  /** Called with each chunk's length as it moves. */
-  onProgress?: ((bytes: number) => void) | undefined;
-  /** Called once the size is known (GET), before the body moves. */
-  onStart?: ((size: number | null) => void) | undefined;
-}
-
-/** Options for {@linkcode BftpClient.put}. */
-export interface PutOptions extends TransferOptions {
-  /** The body's size, or `null` to stream until `source` ends (stdin). */
-  size: number | null;
-  /**
-   * Replace an existing file.
-   *
-   * @default {true}
-   */
-  overwrite?: boolean;
-  /**
-   * Make the upload resumable: `sha256` is the whole source's hash (it
-   * names the upload on the server with the path and size); the server
-   * answers how many bytes it has from an earlier attempt, `seek` moves the
-   * source there, and only the rest is sent. Needs a known `size`.
-   */
-  resume?: { sha256: string; seek(offset: number): Promise<void> } | undefined;
-  /** Ask the server to give the file this modification time (ms since the epoch): `put -p`. */
-  mtime?: number | undefined;
-  /** Ask the server to give the file these permission bits: `put -p`. */
-  mode?: number | undefined;
-}
-
-/** Seconds a request may stall before the client gives up. */
-export const DEFAULT_STALL_TIMEOUT = 300;
-
-/**
- * Watches a connection for progress while a request is in flight: when no
- * byte has moved either way for `timeout` seconds, it closes the connection
- * and the request fails with a {@linkcode TimeoutError}.
- */
-class StallWatch {
-  /** The connection, with every read and write marking progress. */
-  readonly stream: ByteReader & ByteWriter;
-  #dog: Watchdog;
-  #timeout: number;
-
-  constructor(conn: TransportConn, timeout: number) {
-    this.#timeout = timeout;
-    this.#dog = new Watchdog(timeout * 1000, () => closeQuietly(conn));
-    this.stream = this.#dog.watch(conn);
-  }
-
-  /** Runs `fn` with the watch on. */
-  async during<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.#timeout <= 0) return await fn();
-    this.#dog.start();
-    try {
-      return await fn();
-    } catch (e) {
-      if (this.#dog.expired) {
-        throw new TimeoutError(
-          `The server sent nothing for ${this.#timeout} s: giving up (see --timeout)`,
-        );
-      }
-      throw e;
-    } finally {
-      this.#dog.stop();
-    }
-  }
-}
-
-/** A reset, a broken pipe or a cut stream during the hello or AUTH: a {@link ConnectionError} (exit 4). */
-function handshakeLoss(e: unknown): unknown {
-  if (
-    e instanceof Deno.errors.ConnectionReset || e instanceof Deno.errors.BrokenPipe ||
-    e instanceof Deno.errors.ConnectionAborted || e instanceof Deno.errors.UnexpectedEof
-  ) {
-    return new ConnectionError(
-      `The server reset the connection during the BFTP hello: ${systemReason(e)}`,
-      { cause: e },
-    );
-  }
-  return e;
-}
+export { type ClientOptions, DEFAULT_STALL_TIMEOUT } from "./request_channel.ts";
+export type { GetOptions, PutOptions, TransferOptions } from "./transfers.ts";
 
 /**
  * A session with a BFTP server.
@@ -206,28 +48,16 @@ function handshakeLoss(e: unknown): unknown {
  * ```
  */
 export class BftpClient {
-  #conn: TransportConn;
-  #watch: StallWatch;
-  #channel: Channel;
-  #closed = false;
-  #broken = false;
+  #channel: RequestChannel;
   /** What the server said in its hello (`server`, `readOnly`, `auth`). */
   readonly hello: OkReply;
   /** Whether this session may only read: the server's setting or a read-only token. */
   readonly readOnly: boolean;
 
-  private constructor(
-    conn: TransportConn,
-    channel: Channel,
-    hello: OkReply,
-    readOnly: boolean,
-    watch: StallWatch,
-  ) {
-    this.#conn = conn;
-    this.#watch = watch;
+  private constructor(channel: RequestChannel) {
     this.#channel = channel;
-    this.hello = hello;
-    this.readOnly = readOnly;
+    this.hello = channel.hello;
+    this.readOnly = channel.readOnly;
   }
 
   /**
@@ -240,44 +70,12 @@ export class BftpClient {
    * was given, or the token is wrong.
    */
   static async connect(options: ClientOptions): Promise<BftpClient> {
-    const stall = options.stallTimeout ?? DEFAULT_STALL_TIMEOUT;
-    const connectTimeout = options.connectTimeout ?? 30;
-    const conn = await connectTransport({
-      hostname: options.hostname,
-      port: options.port,
-      // A TLS handshake that stalls is a stall too.
-      timeout: stall > 0 ? Math.min(connectTimeout, stall) : connectTimeout,
-      tls: options.tls,
-    });
-    const watch = new StallWatch(conn, stall);
-    try {
-      const channel = new Channel(watch.stream, options.onMessage);
-      const hello = await watch.during(() => channel.clientHandshake());
-      let readOnly = hello.readOnly === true;
-      if (hello.auth === "token") {
-        if (options.token === undefined) {
-          throw new RemoteError(
-            "DENIED",
-            "The server requires an access token: give --token or set BFTP_TOKEN",
-          );
-        }
-        const reply = await watch.during(async () => {
-          await channel.send({ op: "AUTH", token: options.token! });
-          return await channel.expectOk();
-        });
-        readOnly = reply.readOnly === true;
-      }
-      return new BftpClient(conn, channel, hello, readOnly, watch);
-    } catch (e) {
-      // Closed already when the watch gave up on a silent server.
-      closeQuietly(conn);
-      throw handshakeLoss(e);
-    }
+    return new BftpClient(await RequestChannel.open(options));
   }
 
   /** The local port of the connection (how the server's log names this client). */
   get localPort(): number {
-    return (this.#conn.localAddr as Deno.NetAddr).port;
+    return this.#channel.localPort;
   }
 
   /**
@@ -285,40 +83,11 @@ export class BftpClient {
    * transfer has broken the stream (a cut, a timeout, a protocol error).
    */
   get usable(): boolean {
-    return !this.#closed && !this.#broken;
+    return this.#channel.usable;
   }
 
-  /** Runs `fn` and marks the session unusable if the stream broke in it. */
-  async #guard<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.#closed || this.#broken) {
-      throw new ConnectionError("The session is closed");
-    }
-    try {
-      return await this.#watch.during(fn);
-    } catch (e) {
-      if (e instanceof TimeoutError) this.#broken = true;
-      if (e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) {
-        this.#broken = true;
-        throw new ConnectionError("Connection closed", { cause: e });
-      }
-      if (
-        e instanceof Deno.errors.ConnectionReset || e instanceof Deno.errors.BrokenPipe ||
-        e instanceof Deno.errors.ConnectionAborted
-      ) {
-        this.#broken = true;
-        throw new ConnectionError("Connection lost", { cause: e });
-      }
-      if (e instanceof ProtocolError || e instanceof ConnectionError) this.#broken = true;
-      throw e;
-    }
-  }
-
-  async #request(req: Request): Promise<OkReply> {
-    refuseLongPaths(req);
-    return await this.#guard(async () => {
-      await this.#channel.send(req);
-      return await this.#channel.expectOk();
-    });
+  #request(req: Request): Promise<OkReply> {
+    return this.#channel.request(req);
   }
 
   /** @returns The session's current folder. */
@@ -431,49 +200,8 @@ export class BftpClient {
    * @throws {IntegrityError} When the hash does not match.
    * @throws {RemoteError} CHANGED when resuming a file that is no longer the expected version.
    */
-  async get(path: string, sink: ByteWriter, options: GetOptions = {}): Promise<BodyResult> {
-    refuseLongPaths({ op: "GET", path });
-    return await this.#guard(async () => {
-      const resume = options.resume;
-      await this.#channel.send(
-        resume ? { op: "GET", path, offset: resume.offset, expect: resume.expect } : {
-          op: "GET",
-          path,
-        },
-      );
-      const reply = await this.#channel.expectOk();
-      let got: GetReply;
-      try {
-        got = checkGetReply(reply);
-        if (got.offset !== 0 && got.offset !== resume?.offset) {
-          throw new ProtocolError(`Malformed reply: offset ${got.offset} was not asked for`);
-        }
-      } catch (e) {
-        // The body that follows cannot be read in step.
-        this.#broken = true;
-        throw e;
-      }
-      const { size, offset } = got;
-      try {
-        await options.onReply?.(got);
-        options.onStart?.(size - offset);
-        return await receiveBody(this.#channel.reader, sink, {
-          expectedSize: size - offset,
-          // Never more than the reply announced, even in a chunked body; a local write
-          // failure ends the download at once (the session is closed after it anyway).
-          maxSize: size - offset,
-          stopOnSinkError: true,
-          label: path,
-          onProgress: options.onProgress,
-          hash: offset > 0 ? resume?.hash : undefined,
-          hashThreadFrom: ONE_TRANSFER_THREAD_FROM,
-        });
-      } catch (e) {
-        // Whatever failed mid-body, the stream is no longer in step.
-        this.#broken = true;
-        throw e;
-      }
-    });
+  get(path: string, sink: ByteWriter, options: GetOptions = {}): Promise<BodyResult> {
+    return runGet(this.#channel, path, sink, options);
   }
 
   /**
@@ -485,52 +213,14 @@ export class BftpClient {
    * @param options Size (or `null` for a stream), overwrite, progress.
    * @returns Size and hash, as the server confirmed them.
    */
-  async put(path: string, source: ByteReader, options: PutOptions): Promise<BodyResult> {
-    const resume = options.resume;
-    if (resume && options.size === null) {
-      throw new TypeError("A resumable upload needs a known size");
-    }
-    refuseLongPaths({ op: "PUT", path, size: options.size, overwrite: true });
-    return await this.#guard(async () => {
-      await this.#channel.send({
-        op: "PUT",
-        path,
-        size: options.size,
-        overwrite: options.overwrite ?? true,
-        ...(resume ? { resume: true, sha256: resume.sha256 } as const : {}),
-        ...(options.mtime === undefined ? {} : { mtime: options.mtime }),
-        ...(options.mode === undefined ? {} : { mode: options.mode }),
-      });
-      const ready = await this.#channel.expectOk();
-      let sent: BodyResult;
-      try {
-        const offset = resume ? checkPutReadyReply(ready, options.size).offset ?? 0 : 0;
-        if (resume) await resume.seek(offset);
-        options.onStart?.(options.size === null ? null : options.size - offset);
-        // Resumed: the trailer is the whole file's hash, which the request named already.
-        sent = await sendBody(this.#watch.stream, source, {
-          size: options.size === null ? null : options.size - offset,
-          sha256: offset > 0 ? resume?.sha256 : undefined,
-          label: path,
-          onProgress: options.onProgress,
-          hashThreadFrom: ONE_TRANSFER_THREAD_FROM,
-        });
-      } catch (e) {
-        this.#broken = true;
-        throw e;
-      }
-      const { size, sha256 } = checkHashReply(await this.#channel.expectOk());
-      if (sha256 !== sent.sha256 || (resume && sha256 !== resume.sha256)) {
-        throw new ProtocolError(`Server confirmed hash ${sha256}, but ${sent.sha256} was sent`);
-      }
-      return { size, sha256 };
-    });
+  put(path: string, source: ByteReader, options: PutOptions): Promise<BodyResult> {
+    return runPut(this.#channel, path, source, options);
   }
 
   /** Ends the session politely and closes the connection. */
   async quit(): Promise<void> {
-    if (this.#closed) return;
-    if (!this.#broken) {
+    if (this.#channel.closed) return;
+    if (this.#channel.usable) {
       try {
         await this.#request({ op: "QUIT" });
       } catch {
@@ -542,9 +232,7 @@ export class BftpClient {
 
   /** Closes the connection at once (safe to call twice). */
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    closeQuietly(this.#conn);
+    this.#channel.close();
   }
 
   /** Closes the connection. */
