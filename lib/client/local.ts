@@ -60,8 +60,8 @@ export function safeLocalName(name: string): string {
   return name;
 }
 
-/** Streams a download into a device, FIFO or socket, in place (no temporary can stand in). */
-async function downloadInto(
+/** Downloads into a device, FIFO or socket `path`, in place (no temporary can stand in). */
+async function downloadInPlace(
   client: BftpClient,
   remote: string,
   path: string,
@@ -108,12 +108,18 @@ export async function downloadFile(
     if (options.resume) {
       throw new UsageError(`Cannot resume into "${dest}": it is not a regular file`);
     }
-    return await downloadInto(client, remote, dest, options);
+    return await downloadInPlace(client, remote, dest, options);
   }
-  return await downloadOne(client, remote, dest, options, true);
+  return await downloadToRegularFile(client, remote, dest, options, true);
 }
 
-async function downloadOne(
+/**
+ * Downloads to a regular-file (or not yet existing) `dest`: resumably with
+ * `options.resume` (see `resume.ts`), atomically otherwise. `cleanFirst`
+ * removes stale temporaries beside `dest` first (a tree's walk removes
+ * them once per folder instead).
+ */
+async function downloadToRegularFile(
   client: BftpClient,
   remote: string,
   dest: string,
@@ -256,7 +262,7 @@ export async function downloadTree(
         }
         await walk(r, l, depth + 1);
       } else if (entry.type === "file") {
-        const result = await downloadOne(client, r, l, options, false);
+        const result = await downloadToRegularFile(client, r, l, options, false);
         totals.files++;
         totals.bytes += result.size;
       } else {
