@@ -61,8 +61,8 @@ export function safeLocalName(name: string): string {
   return name;
 }
 
-/** Streams a download into a device, FIFO or socket, in place (no temporary can stand in). */
-async function downloadInto(
+/** Downloads into a device, FIFO or socket `path`, in place (no temporary can stand in). */
+async function downloadInPlace(
   client: BftpClient,
   remote: string,
   path: string,
@@ -109,16 +109,19 @@ export async function downloadFile(
     if (options.resume) {
       throw new UsageError(`Cannot resume into "${dest}": it is not a regular file`);
     }
-    return await downloadInto(client, remote, dest, options);
+    return await downloadInPlace(client, remote, dest, options);
   }
-  return await downloadOne(client, remote, dest, options, true);
+  return await downloadToRegularFile(client, remote, dest, options, true);
 }
 
 /**
- * Downloads one file atomically. `present`, the names in DEST's folder from
+ * Downloads to a regular-file (or not yet existing) `dest`: resumably with
+ * `options.resume` (see `resume.ts`), atomically otherwise. `cleanFirst`
+ * removes stale temporaries beside `dest` first (a tree's walk removes
+ * them once per folder instead). `present`, the names in DEST's folder from
  * a listing just made (a tree), spares a look for what is not there.
  */
-async function downloadOne(
+async function downloadToRegularFile(
   client: BftpClient,
   remote: string,
   dest: string,
@@ -271,7 +274,7 @@ export async function downloadTree(
       } else if (entry.type === "file") {
         // Pipelined: up to a window of downloads in flight on the one session.
         await window.add(async () => {
-          const result = await downloadOne(client, r, l, options, false, present);
+          const result = await downloadToRegularFile(client, r, l, options, false, present);
           totals.files++;
           totals.bytes += result.size;
         });

@@ -1,6 +1,12 @@
 /**
  * The BFTP client: URLs, the session, and local downloads and uploads.
  *
+ * - client.ts: `BftpClient`, the session's API (one method per op);
+ * - request_channel.ts: connect, hello and token, then one request at a
+ *   time: send it, read its reply (the one place that does);
+ * - transfers.ts: GET and PUT, their bodies over that channel;
+ * - local.ts, resume.ts, remove_tree.ts, glob.ts: local files and trees.
+ *
  * @example
  * ```ts
  * import { parseBftpUrl } from "./mod.ts";
@@ -14,4 +20,6 @@
 
 export * from "./url.ts";
 export * from "./client.ts";
+export * from "./request_channel.ts";
+export * from "./transfers.ts";
 export * from "./local.ts";

@@ -11,7 +11,7 @@
  */
 
 import { applyServerAttributes } from "./attributes.ts";
-import { sideStem } from "../local_file/side_names.ts";
+import { hiddenStem } from "../local_file/hidden_names.ts";
 import { basename, dirname, join } from "node:path";
 import { BftpError, IntegrityError, LocalIoError, localIoError, RemoteError } from "../errors.ts";
 import type { FileVersion } from "../protocol/messages.ts";
@@ -49,7 +49,7 @@ export interface PartialState {
  * ```
  */
 export function partialPaths(dest: string): { partial: string; state: string } {
-  const partial = join(dirname(dest), `${sideStem(basename(dest))}${PARTIAL_SUFFIX}`);
+  const partial = join(dirname(dest), `${hiddenStem(basename(dest))}${PARTIAL_SUFFIX}`);
   return { partial, state: `${partial}.json` };
 }
 

@@ -1,7 +1,7 @@
 /**
  * A local file written atomically: into a temporary file beside its
  * destination (`.NAME.bftp-tmp-<UUID>`, NAME shortened when long, see
- * `side_names.ts`), locked while it is written, and renamed over the
+ * `hidden_names.ts`), locked while it is written, and renamed over the
  * destination only when the caller commits. A replaced file keeps its
  * permission bits; a symbolic link at the destination is replaced, never
  * written through. Temporaries left by a killed process are recognised by
@@ -15,7 +15,7 @@ import { basename, dirname, join } from "node:path";
 import { localIoError, type LocalIoErrorOptions } from "../errors.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import { openLocked, sameFile } from "./lock.ts";
-import { sideStem } from "./side_names.ts";
+import { hiddenStem } from "./hidden_names.ts";
 
 /** The infix of a local temporary file's name. */
 export const LOCAL_TEMP_INFIX = ".bftp-tmp-";
@@ -109,7 +109,7 @@ export async function removeStaleTemporaries(dir: string, name?: string): Promis
     if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied) return 0;
     throw e;
   }
-  const stem = name === undefined ? "." : `${sideStem(name)}.bftp-`;
+  const stem = name === undefined ? "." : `${hiddenStem(name)}.bftp-`;
   let removed = 0;
   for (const d of entries) {
     if (!d.isFile || !d.name.startsWith(stem) || !isLocalTemporaryName(d.name)) continue;
@@ -174,7 +174,7 @@ function modeOf(path: string): number | null {
 function createTemporary(dest: string): { temp: string; file: Deno.FsFile } {
   // Synchronous calls: each is a few microseconds on a local disk, where Deno's asynchronous
   // ones hop to its I/O pool and back, which dominates a tree of many small files.
-  const stem = join(dirname(dest), `${sideStem(basename(dest))}${LOCAL_TEMP_INFIX}`);
+  const stem = join(dirname(dest), `${hiddenStem(basename(dest))}${LOCAL_TEMP_INFIX}`);
   const { name, opened } = openLocked({
     name: () => `${stem}${crypto.randomUUID()}`,
     create: (temp) => Deno.openSync(temp, { write: true, createNew: true, mode: 0o644 }),

@@ -9,7 +9,7 @@
  * - {@linkcode openOutput}: a FIFO or a device is written in place
  *   ({@linkcode InPlaceFile}), anything else atomically
  * - {@linkcode removeStaleTemporaries}: removes temporaries nobody holds
- * - {@linkcode sideStem}: the hidden name beside DEST, within 255 bytes
+ * - {@linkcode hiddenStem}: the hidden name beside DEST, within 255 bytes
  * - {@linkcode openLocked}: create, lock, and check the file is still there
  *
  * It imports nothing above `errors.ts` and `framing/types.ts`: `cli/`,
@@ -21,4 +21,4 @@
 export * from "./atomic_file.ts";
 export * from "./lock.ts";
 export * from "./output.ts";
-export * from "./side_names.ts";
+export * from "./hidden_names.ts";

@@ -3,6 +3,19 @@
  * temporary files and the hash cache. The only module that turns a
  * client's path into a host path.
  *
+ * `ServedRoot` (served_root.ts) is the one class callers use; behind it,
+ * one module per job:
+ * - confinement: confined.ts (a path's length, its walk beneath the root),
+ *   beneath.ts (one name at a time, links followed only while inside),
+ *   fd_backend.ts, tree_backend.ts and libc.ts (descriptor-relative calls);
+ * - reads: reads.ts (a file opened for reading, its remembered hash),
+ *   hash_cache.ts;
+ * - atomic and resumable uploads: uploads.ts, temporaries.ts;
+ * - namespace operations (list, remove, mkdir, rmdir, rename): namespace.ts;
+ * - clean-up of leftover temporaries: cleanup.ts;
+ * - virtual paths and their limits: paths.ts, entry.ts; file-system errors
+ *   as remote errors: fs_errors.ts.
+ *
  * A leaf layer: it imports nothing from `protocol/` or `transfer/`. What
  * the folder holds (`Entry`) and the host's name and path limits are
  * defined here (entry.ts) and re-exported by the protocol; the hash of a
@@ -23,6 +36,8 @@ export * from "./entry.ts";
 export * from "./paths.ts";
 export * from "./hash_cache.ts";
 export * from "./served_root.ts";
+export * from "./confined.ts";
+export * from "./reads.ts";
 export * from "./temporaries.ts";
 export * from "./beneath.ts";
 export * from "./fd_backend.ts";

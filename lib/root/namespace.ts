@@ -10,23 +10,11 @@
 
 import { RemoteError } from "../errors.ts";
 import type { Entry } from "./entry.ts";
-import { type Beneath, OutsideRoot, type Resolved } from "./beneath.ts";
+import { OutsideRoot, type Resolved } from "./beneath.ts";
+import { type Confined, splitPath } from "./confined.ts";
 import { about, fsError, statOrNull } from "./fs_errors.ts";
 import { quotePath, TEMP_PREFIX } from "./paths.ts";
-import type { FsStat, Ref, TreeBackend } from "./tree_backend.ts";
-
-/** A served tree and how to resolve a virtual path beneath its root. */
-export interface Confined {
-  /** The served tree. */
-  fs: TreeBackend;
-  /** The resolver over it. */
-  beneath: Beneath;
-  /**
-   * Resolves `vpath` beneath the root: with `follow`, opens what it names;
-   * otherwise finds the folder that holds its last name.
-   */
-  resolve(vpath: string, follow: boolean): Resolved;
-}
+import type { FsStat, Ref } from "./tree_backend.ts";
 
 /**
  * A protocol entry for `name`, from what is known of it.
@@ -89,11 +77,6 @@ function linkTarget(c: Confined, stat: FsStat, name: string, folder: Resolved): 
     ) return stat;
     throw e;
   }
-}
-
-/** The names of a normalized virtual path. */
-export function splitPath(vpath: string): string[] {
-  return vpath.split("/").filter(Boolean);
 }
 
 /**

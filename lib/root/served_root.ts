@@ -14,30 +14,25 @@
  * Error messages name virtual paths only: the host path of the root is
  * never shown to a client.
  *
+ * This class is the served root's one door; each job lives in its own
+ * module: confinement (confined.ts, beneath.ts), reads (reads.ts), atomic
+ * and resumable uploads (uploads.ts, temporaries.ts), namespace operations
+ * (namespace.ts) and the clean-up of leftovers (cleanup.ts).
+ *
  * @module
  */
 
 import { LocalIoError, RemoteError } from "../errors.ts";
 import type { Entry } from "./entry.ts";
-import { hashPrefix } from "../file_hash.ts";
-import { Beneath, type Resolved } from "./beneath.ts";
 import { cleanTemporaries } from "./cleanup.ts";
-import { openBackend } from "./fd_backend.ts";
-import {
-  type Confined,
-  entryOf,
-  listFolder,
-  makeFolder,
-  move,
-  removeFile,
-  removeFolder,
-  splitPath,
-} from "./namespace.ts";
-import { about, fsError, permissionBits, promised, statOrNull } from "./fs_errors.ts";
-import { contentKey, HashCache, settled } from "./hash_cache.ts";
+import { Confined } from "./confined.ts";
+import { entryOf, listFolder, makeFolder, move, removeFile, removeFolder } from "./namespace.ts";
+import { promised } from "./fs_errors.ts";
+import { HashCache } from "./hash_cache.ts";
 import { baseName, quotePath, RESUME_EXPIRY_HOURS } from "./paths.ts";
-import type { Ref, TreeBackend } from "./tree_backend.ts";
+import { hashOpened, type OpenedFile, openForReading } from "./reads.ts";
 import {
+  checkUploadTarget,
   type ResumableUpload,
   startResumableUpload,
   startUpload,
@@ -46,6 +41,7 @@ import {
 } from "./uploads.ts";
 
 export type { FileAttributes, ResumableUpload, Upload } from "./uploads.ts";
+export type { OpenedFile } from "./reads.ts";
 
 /** Options for {@linkcode ServedRoot.open}. */
 export interface ServedRootOptions {
@@ -76,41 +72,6 @@ export interface ServedRootOptions {
   hashCache?: HashCache;
 }
 
-/** A file opened for reading by {@linkcode ServedRoot.openRead}. */
-export interface OpenedFile {
-  /** The open file; the caller closes it. */
-  file: Deno.FsFile;
-  /** Its size when opened. */
-  size: number;
-  /** Its modification time (ms since the epoch), or `null`. */
-  mtime: number | null;
-  /** Its permission bits (0 to 0o777), or `null` where there are none. */
-  mode: number | null;
-  /** Its SHA-256 when already known. */
-  sha256: string | undefined;
-  /** Remembers the hash computed while serving it (if the file had settled when opened). */
-  remember(sha256: string): void;
-  /**
-   * Whether the file is still the version it was when opened (same size
-   * and times): a remembered `sha256` vouches for the bytes read only then.
-   */
-  unchanged(): boolean;
-  /**
-   * Whether the remembered `sha256` still vouches for the file's bytes:
-   * unchanged, or, when only its status moved (it was renamed, or unlinked
-   * by an upload replacing it), its whole content read again from the open
-   * file still has that hash and the file stayed still meanwhile.
-   */
-  stillMatches(sha256: string): Promise<boolean>;
-  /** Closes the file. */
-  close(): void;
-}
-
-/** The longest host path the system takes, with its terminating NUL (Linux's `PATH_MAX`). */
-const HOST_PATH_MAX = 4096;
-
-const encoder = new TextEncoder();
-
 /**
  * A folder served to clients.
  *
@@ -131,18 +92,14 @@ const encoder = new TextEncoder();
  * ```
  */
 export class ServedRoot {
-  #root: string;
-  #fs: TreeBackend;
-  #beneath: Beneath;
+  #confined: Confined;
   #readOnly: boolean;
   #fsync: boolean;
   #resumeExpiryMs: number;
   #hashes: HashCache;
 
   private constructor(realRoot: string, options: ServedRootOptions) {
-    this.#root = realRoot;
-    this.#fs = openBackend(realRoot);
-    this.#beneath = new Beneath(this.#fs, realRoot);
+    this.#confined = new Confined(realRoot);
     this.#hashes = options.hashCache ?? new HashCache();
     this.#readOnly = options.readOnly ?? false;
     this.#fsync = options.fsync ?? true;
@@ -182,7 +139,7 @@ export class ServedRoot {
 
   /** The host path, for the server's own log and start-up line only. */
   get hostPath(): string {
-    return this.#root;
+    return this.#confined.hostPath;
   }
 
   /**
@@ -190,36 +147,7 @@ export class ServedRoot {
    * calls: Linux), rather than checked by path just before it.
    */
   get atomicConfinement(): boolean {
-    return this.#fs.atomic;
-  }
-
-  /**
-   * Resolves `vpath` beneath the root: with `follow`, opens what it names
-   * (following links that stay inside); otherwise finds the folder that
-   * holds its last name.
-   */
-  #resolve(vpath: string, follow: boolean): Resolved {
-    this.#checkLength(vpath);
-    return about(vpath, () => this.#beneath.resolve(splitPath(vpath), follow));
-  }
-
-  /** The tree and its resolver, for the namespace operations. */
-  get #confined(): Confined {
-    return { fs: this.#fs, beneath: this.#beneath, resolve: (v, f) => this.#resolve(v, f) };
-  }
-
-  /**
-   * Refuses a path whose host path would be longer than the system takes
-   * (`PATH_MAX`): one name at a time, a tree could be built deeper than any
-   * other program could then reach.
-   */
-  #checkLength(vpath: string): void {
-    if (encoder.encode(this.#root).length + encoder.encode(vpath).length >= HOST_PATH_MAX) {
-      throw new RemoteError(
-        "BAD_PATH",
-        `Refused path ${quotePath(vpath)}: name too long for the server`,
-      );
-    }
+    return this.#confined.fs.atomic;
   }
 
   #writable(vpath: string): void {
@@ -236,7 +164,7 @@ export class ServedRoot {
    */
   stat(vpath: string): Promise<Entry> {
     return promised(() => {
-      using found = this.#resolve(vpath, true);
+      using found = this.#confined.resolve(vpath, true);
       return entryOf(vpath === "/" ? "/" : baseName(vpath), found.target!.stat);
     });
   }
@@ -261,53 +189,7 @@ export class ServedRoot {
    * @returns The open file and what is known of it.
    */
   openRead(vpath: string): Promise<OpenedFile> {
-    return promised(() => this.#openRead(vpath));
-  }
-
-  /**
-   * {@linkcode ServedRoot.openRead}, done synchronously, as nginx opens
-   * files in its event loop: on a local disk each call takes microseconds,
-   * where an asynchronous one hops to Deno's I/O pool and back.
-   */
-  #openRead(vpath: string): OpenedFile {
-    const openedAt = Date.now();
-    using found = this.#resolve(vpath, true);
-    const { ref, stat } = found.target!;
-    if (stat.type === "dir") throw new RemoteError("IS_DIR", `${quotePath(vpath)} is a folder`);
-    if (stat.type !== "file") {
-      throw new RemoteError("NOT_REGULAR", `Refused ${quotePath(vpath)}: not a regular file`);
-    }
-    // The descriptor names the very file checked above: it is opened, not its name again.
-    const file = about(vpath, () => this.#fs.openFile(ref));
-    const kept = found.keep(ref);
-    const key = contentKey(stat);
-    return {
-      file,
-      size: stat.size,
-      mtime: stat.mtimeNs === null ? null : Number(stat.mtimeNs / 1_000_000n),
-      mode: permissionBits(stat),
-      sha256: this.#hashes.get(key),
-      remember: (sha256) => {
-        if (settled(stat, openedAt)) this.#hashes.set(key, sha256);
-      },
-      unchanged: () => key !== null && contentKey(this.#fs.stat(kept)) === key,
-      stillMatches: (sha256) => this.#stillMatches(file, kept, key, sha256),
-      close: () => {
-        file.close();
-        this.#fs.release(kept);
-      },
-    };
-  }
-
-  async #stillMatches(file: Deno.FsFile, ref: Ref, key: string | null, sha256: string) {
-    if (key === null) return false;
-    const before = contentKey(this.#fs.stat(ref));
-    if (before === key) return true;
-    const size = this.#fs.stat(ref).size;
-    await file.seek(0, Deno.SeekMode.Start);
-    const again = await hashPrefix(file, size);
-    return again.bytes === size && again.hash.digest("hex") === sha256 &&
-      contentKey(this.#fs.stat(ref)) === before;
+    return promised(() => openForReading(this.#confined, this.#hashes, vpath));
   }
 
   /**
@@ -319,46 +201,16 @@ export class ServedRoot {
   async hash(vpath: string): Promise<{ size: number; sha256: string }> {
     const opened = await this.openRead(vpath);
     try {
-      if (opened.sha256 !== undefined) return { size: opened.size, sha256: opened.sha256 };
-      const { hash, bytes } = await hashPrefix(opened.file, opened.size);
-      const sha256 = hash.digest("hex");
-      if (bytes === opened.size && opened.unchanged()) opened.remember(sha256);
-      return { size: bytes, sha256 };
+      return await hashOpened(opened);
     } finally {
       opened.close();
     }
   }
 
-  /**
-   * Checks an upload's target: resolves its folder, and finds the
-   * permission bits of the regular file it would replace (`null`: none).
-   */
+  /** Checks an upload's target (see {@linkcode checkUploadTarget}). */
   #uploadTarget(vpath: string, overwrite: boolean): UploadTarget {
     this.#writable(vpath);
-    if (vpath === "/") throw new RemoteError("IS_DIR", `${quotePath(vpath)} is a folder`);
-    this.#checkLength(vpath);
-    let at: Resolved;
-    try {
-      at = this.#beneath.resolve(splitPath(vpath), false);
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) {
-        throw new RemoteError("NOT_FOUND", `Folder of ${quotePath(vpath)} does not exist`);
-      }
-      throw fsError(e, vpath);
-    }
-    try {
-      const existing = about(vpath, () => statOrNull(this.#fs, at.dir, at.name));
-      if (existing?.type === "dir") {
-        throw new RemoteError("IS_DIR", `${quotePath(vpath)} is a folder`);
-      }
-      if (existing && !overwrite) {
-        throw new RemoteError("EXISTS", `${quotePath(vpath)} already exists`);
-      }
-      return { fs: this.#fs, at, vpath, replaced: permissionBits(existing), fsync: this.#fsync };
-    } catch (e) {
-      at[Symbol.dispose]();
-      throw e;
-    }
+    return checkUploadTarget(this.#confined, vpath, overwrite, this.#fsync);
   }
 
   /**
@@ -418,7 +270,7 @@ export class ServedRoot {
   mkdir(vpath: string, parents: boolean): Promise<void> {
     return promised(() => {
       this.#writable(vpath);
-      this.#checkLength(vpath);
+      this.#confined.checkLength(vpath);
       makeFolder(this.#confined, vpath, parents);
     });
   }
@@ -462,6 +314,6 @@ export class ServedRoot {
    * @returns How many were removed.
    */
   cleanTemporaries(): Promise<number> {
-    return promised(() => cleanTemporaries(this.#fs, this.#resumeExpiryMs));
+    return promised(() => cleanTemporaries(this.#confined.fs, this.#resumeExpiryMs));
   }
 }

@@ -13,6 +13,7 @@ import type { ByteWriter } from "../framing/types.ts";
 import { hashPrefix } from "../file_hash.ts";
 import type { Resolved } from "./beneath.ts";
 import { isExpired, removeExpiredResumes } from "./cleanup.ts";
+import { type Confined, splitPath } from "./confined.ts";
 import { about, fsError, permissionBits, statOrNull } from "./fs_errors.ts";
 import { quotePath } from "./paths.ts";
 import {
@@ -72,6 +73,68 @@ export interface UploadTarget {
   replaced: number | null;
   /** Flush the file and its folder before and after the rename. */
   fsync: boolean;
+}
+
+/**
+ * Checks an upload's target: resolves its folder beneath the root, and
+ * finds the permission bits of the regular file it would replace (`null`:
+ * none). The caller has checked that the root is writable.
+ *
+ * @example
+ * ```ts
+ * import { Confined } from "./confined.ts";
+ * import { checkUploadTarget, startUpload } from "./uploads.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const dir = await Deno.realPath(await Deno.makeTempDir());
+ * try {
+ *   const target = checkUploadTarget(new Confined(dir), "/a.txt", false, false);
+ *   equal(target.replaced, null);
+ *   const upload = startUpload(target);
+ *   await upload.sink.write(new TextEncoder().encode("hi"));
+ *   await upload.commit();
+ *   equal(await Deno.readTextFile(`${dir}/a.txt`), "hi");
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ *
+ * @param c The confined tree.
+ * @param vpath A normalized virtual path of the target file.
+ * @param overwrite Whether an existing file may be replaced.
+ * @param fsync Flush the file and its folder around the rename.
+ * @returns The target; its `at` is the caller's to dispose of (an upload started on it does).
+ */
+export function checkUploadTarget(
+  c: Confined,
+  vpath: string,
+  overwrite: boolean,
+  fsync: boolean,
+): UploadTarget {
+  if (vpath === "/") throw new RemoteError("IS_DIR", `${quotePath(vpath)} is a folder`);
+  c.checkLength(vpath);
+  let at: Resolved;
+  try {
+    at = c.beneath.resolve(splitPath(vpath), false);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new RemoteError("NOT_FOUND", `Folder of ${quotePath(vpath)} does not exist`);
+    }
+    throw fsError(e, vpath);
+  }
+  try {
+    const existing = about(vpath, () => statOrNull(c.fs, at.dir, at.name));
+    if (existing?.type === "dir") {
+      throw new RemoteError("IS_DIR", `${quotePath(vpath)} is a folder`);
+    }
+    if (existing && !overwrite) {
+      throw new RemoteError("EXISTS", `${quotePath(vpath)} already exists`);
+    }
+    return { fs: c.fs, at, vpath, replaced: permissionBits(existing), fsync };
+  } catch (e) {
+    at[Symbol.dispose]();
+    throw e;
+  }
 }
 
 /** The permission bits a new upload's file is created with. */

@@ -11,7 +11,12 @@
  */
 
 import { reservePort } from "../transport/reuse_port.ts";
-import { WorkerPool, type WorkerPoolOptions } from "../transport/worker_pool.ts";
+import {
+  type PoolWorker,
+  WorkerPool,
+  type WorkerPoolOptions,
+  type WorkerSignal,
+} from "../transport/worker_pool.ts";
 import type { ServerTlsOptions } from "../transport/types.ts";
 import { releaseWorker, sharedAdmissionBytes, sharedSessions } from "./admission.ts";
 import type { TokenSet } from "./auth.ts";
@@ -139,96 +144,125 @@ const WORKER_URL = new URL("./serve_worker.ts", import.meta.url).href;
  * await Deno.remove(dir);
  * ```
  */
-export async function startServerPool(options: ServerPoolOptions): Promise<ServerPool> {
-  const hostname = options.hostname ?? "127.0.0.1";
-  // Held until every worker listens on it (see reuse_port.ts).
-  using probe = reservePort(hostname, options.port ?? 2121);
-  const counters = new SharedArrayBuffer(sharedAdmissionBytes(options.workers));
-  let replaced = 0;
-  const pool = await WorkerPool.start<WorkerEvent>({
-    ...poolEvents(options, counters, () => replaced++),
-    url: WORKER_URL,
-    size: options.workers,
-    name: (slot) => `bftp-serve-${slot.index}`,
-    startTimeout: 0,
-    stopGrace: 5000,
-    startMessage: (slot) => startMessage(options, slot.index, probe.addr.port, counters),
-  }).finally(() => probe.release());
-  return {
-    addr: probe.addr,
-    get replaced() {
-      return replaced;
-    },
-    get connections() {
-      return sharedSessions(counters);
-    },
-    crashWorker(index: number) {
-      const live = pool.workers.find((s) => s.index === index && s.state === "running");
-      live?.worker.postMessage({ type: "crash" });
-    },
-    close: () => pool.close(),
-  };
+export function startServerPool(options: ServerPoolOptions): Promise<ServerPool> {
+  return ServingPool.start(options);
 }
 
-/** How the pool reads a serving worker's events, and what it logs. */
-function poolEvents(
-  options: ServerPoolOptions,
-  counters: SharedArrayBuffer,
-  countReplaced: () => void,
-): Pick<
-  WorkerPoolOptions<WorkerEvent>,
-  "signal" | "onMessage" | "onDied" | "onRestartFailed"
-> {
-  const log = options.log ?? (() => {});
-  return {
-    signal: (event) => {
-      if (event.type === "ready" || event.type === "stopped") return { type: event.type };
-      if (event.type === "failed") return { type: "failed", message: event.message };
-      return undefined;
-    },
-    onMessage: (slot, event, workers) => {
-      if (event.type === "log") log(event.line, slot.index);
-      else if (event.type === "hash") {
-        // Share what one worker hashed, so no other worker hashes the same file again.
-        for (const other of workers) {
-          if (other !== slot && other.state === "running") other.worker.postMessage(event);
-        }
+/**
+ * The workers, their shared connection count and the pool's log: what
+ * {@linkcode startServerPool} returns. Starting, replacing and stopping
+ * workers are the shared {@linkcode WorkerPool}'s; this class says what a
+ * serving worker is told at its start and how its events are read.
+ */
+class ServingPool implements ServerPool {
+  readonly #options: ServerPoolOptions;
+  readonly #log: (line: string, worker?: number) => void;
+  /** The workers' shared admission counts (see admission.ts). */
+  readonly #counters: SharedArrayBuffer;
+  readonly #addr: Deno.NetAddr;
+  #workers: WorkerPool<WorkerEvent> | undefined;
+  #replaced = 0;
+
+  private constructor(options: ServerPoolOptions, addr: Deno.NetAddr) {
+    this.#options = options;
+    this.#log = options.log ?? (() => {});
+    this.#counters = new SharedArrayBuffer(sharedAdmissionBytes(options.workers));
+    this.#addr = addr;
+  }
+
+  /** Reserves the port, then starts every worker on it; resolves once all listen. */
+  static async start(options: ServerPoolOptions): Promise<ServingPool> {
+    // Held until every worker listens on it (see reuse_port.ts).
+    using probe = reservePort(options.hostname ?? "127.0.0.1", options.port ?? 2121);
+    const pool = new ServingPool(options, probe.addr);
+    pool.#workers = await WorkerPool.start<WorkerEvent>(pool.#poolOptions())
+      .finally(() => probe.release());
+    return pool;
+  }
+
+  get addr(): Deno.NetAddr {
+    return this.#addr;
+  }
+
+  get replaced(): number {
+    return this.#replaced;
+  }
+
+  get connections(): number {
+    return sharedSessions(this.#counters);
+  }
+
+  crashWorker(index: number): void {
+    const live = this.#workers?.workers.find((s) => s.index === index && s.state === "running");
+    live?.worker.postMessage({ type: "crash" });
+  }
+
+  close(): Promise<void> {
+    return this.#workers?.close() ?? Promise.resolve();
+  }
+
+  #poolOptions(): WorkerPoolOptions<WorkerEvent> {
+    return {
+      url: WORKER_URL,
+      size: this.#options.workers,
+      name: (slot) => `bftp-serve-${slot.index}`,
+      startTimeout: 0,
+      stopGrace: 5000,
+      startMessage: (slot) => this.#startMessage(slot.index),
+      signal: (event) => this.#signal(event),
+      onMessage: (slot, event, workers) => this.#onMessage(slot, event, workers),
+      onDied: (slot, message, closing) => this.#onDied(slot, message, closing),
+      onRestartFailed: (dead, message) =>
+        this.#log(`worker ${dead.index} could not restart: ${message}`),
+    };
+  }
+
+  /** What a worker's event means to the pool: it started, stopped or failed to start. */
+  #signal(event: WorkerEvent): WorkerSignal {
+    if (event.type === "ready" || event.type === "stopped") return { type: event.type };
+    if (event.type === "failed") return { type: "failed", message: event.message };
+    return undefined;
+  }
+
+  #onMessage(slot: PoolWorker, event: WorkerEvent, workers: readonly PoolWorker[]): void {
+    if (event.type === "log") this.#log(event.line, slot.index);
+    else if (event.type === "hash") {
+      // Share what one worker hashed, so no other worker hashes the same file again.
+      for (const other of workers) {
+        if (other !== slot && other.state === "running") other.worker.postMessage(event);
       }
-    },
-    onDied: (slot, message, closing) => {
-      // The dead worker's sessions are gone with it: give their places back.
-      releaseWorker(counters, options.workers, slot.index);
-      if (closing) return;
-      countReplaced();
-      log(`worker ${slot.index} died (${message}); starting a new one`);
-    },
-    onRestartFailed: (dead, message) => log(`worker ${dead.index} could not restart: ${message}`),
-  };
-}
+    }
+  }
 
-function startMessage(
-  options: ServerPoolOptions,
-  index: number,
-  port: number,
-  counters: SharedArrayBuffer,
-): StartMessage {
-  return {
-    type: "start",
-    index,
-    workers: options.workers,
-    rootPath: options.rootPath,
-    readOnly: options.readOnly ?? false,
-    fsync: options.fsync ?? true,
-    hostname: options.hostname ?? "127.0.0.1",
-    port,
-    idleTimeout: options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT,
-    handshakeTimeout: options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
-    maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
-    maxPerClient: options.maxPerClient ?? DEFAULT_MAX_PER_CLIENT,
-    authDelay: options.authDelay ?? DEFAULT_AUTH_DELAY_MS,
-    resumeExpiryHours: options.resumeExpiryHours ?? RESUME_EXPIRY_HOURS,
-    tls: options.tls,
-    tokens: options.tokens?.toDigests(),
-    counters,
-  };
+  #onDied(slot: PoolWorker, message: string, closing: boolean): void {
+    // The dead worker's sessions are gone with it: give their places back.
+    releaseWorker(this.#counters, this.#options.workers, slot.index);
+    if (closing) return;
+    this.#replaced++;
+    this.#log(`worker ${slot.index} died (${message}); starting a new one`);
+  }
+
+  /** What worker `index` is told at its start: the pool's options, filled with their defaults. */
+  #startMessage(index: number): StartMessage {
+    const options = this.#options;
+    return {
+      type: "start",
+      index,
+      workers: options.workers,
+      rootPath: options.rootPath,
+      readOnly: options.readOnly ?? false,
+      fsync: options.fsync ?? true,
+      hostname: options.hostname ?? "127.0.0.1",
+      port: this.#addr.port,
+      idleTimeout: options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT,
+      handshakeTimeout: options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
+      maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+      maxPerClient: options.maxPerClient ?? DEFAULT_MAX_PER_CLIENT,
+      authDelay: options.authDelay ?? DEFAULT_AUTH_DELAY_MS,
+      resumeExpiryHours: options.resumeExpiryHours ?? RESUME_EXPIRY_HOURS,
+      tls: options.tls,
+      tokens: options.tokens?.toDigests(),
+      counters: this.#counters,
+    };
+  }
 }

@@ -26,16 +26,16 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
- * import { sideStem } from "./side_names.ts";
+ * import { hiddenStem } from "./hidden_names.ts";
  * import { deepEqual, ok } from "node:assert/strict";
  *
- * deepEqual(sideStem("a.iso"), ".a.iso");
- * const long = sideStem("é".repeat(127)); // 254 bytes
+ * deepEqual(hiddenStem("a.iso"), ".a.iso");
+ * const long = hiddenStem("é".repeat(127)); // 254 bytes
  * ok(new TextEncoder().encode(long).byteLength <= 1 + 120 + 17);
  * ok(long.startsWith(".éé") && /~[0-9a-f]{16}$/.test(long));
  * ```
  */
-export function sideStem(name: string): string {
+export function hiddenStem(name: string): string {
   if (encoder.encode(name).byteLength <= KEEP_BYTES) return `.${name}`;
   let kept = "";
   let bytes = 0;

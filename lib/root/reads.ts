@@ -1,0 +1,158 @@
+/**
+ * Reads from the served root: a regular file opened beneath the root, with
+ * what is known of it (size, times, mode, a remembered SHA-256), and the
+ * checks that say whether a remembered hash still vouches for its bytes.
+ *
+ * @module
+ */
+
+import { RemoteError } from "../errors.ts";
+import { hashPrefix } from "../file_hash.ts";
+import type { Confined } from "./confined.ts";
+import { about, permissionBits } from "./fs_errors.ts";
+import { contentKey, type HashCache, settled } from "./hash_cache.ts";
+import { quotePath } from "./paths.ts";
+import type { Ref } from "./tree_backend.ts";
+
+/** A file opened for reading by `ServedRoot.openRead`. */
+export interface OpenedFile {
+  /** The open file; the caller closes it. */
+  file: Deno.FsFile;
+  /** Its size when opened. */
+  size: number;
+  /** Its modification time (ms since the epoch), or `null`. */
+  mtime: number | null;
+  /** Its permission bits (0 to 0o777), or `null` where there are none. */
+  mode: number | null;
+  /** Its SHA-256 when already known. */
+  sha256: string | undefined;
+  /** Remembers the hash computed while serving it (if the file had settled when opened). */
+  remember(sha256: string): void;
+  /**
+   * Whether the file is still the version it was when opened (same size
+   * and times): a remembered `sha256` vouches for the bytes read only then.
+   */
+  unchanged(): boolean;
+  /**
+   * Whether the remembered `sha256` still vouches for the file's bytes:
+   * unchanged, or, when only its status moved (it was renamed, or unlinked
+   * by an upload replacing it), its whole content read again from the open
+   * file still has that hash and the file stayed still meanwhile.
+   */
+  stillMatches(sha256: string): Promise<boolean>;
+  /** Closes the file. */
+  close(): void;
+}
+
+/**
+ * Opens a regular file beneath the root for reading, synchronously, as
+ * nginx opens files in its event loop: on a local disk each call takes
+ * microseconds, where an asynchronous one hops to Deno's I/O pool and back.
+ * Folders, FIFOs and devices are refused before anything is opened
+ * (opening a FIFO would block).
+ *
+ * @example
+ * ```ts
+ * import { Confined } from "./confined.ts";
+ * import { HashCache } from "./hash_cache.ts";
+ * import { openForReading } from "./reads.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const dir = await Deno.realPath(await Deno.makeTempDir());
+ * try {
+ *   await Deno.writeTextFile(`${dir}/a.txt`, "hi");
+ *   const opened = openForReading(new Confined(dir), new HashCache(), "/a.txt");
+ *   equal(opened.size, 2);
+ *   opened.close();
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ *
+ * @param c The confined tree.
+ * @param hashes The cache of known hashes.
+ * @param vpath A normalized virtual path.
+ * @returns The open file and what is known of it.
+ */
+export function openForReading(c: Confined, hashes: HashCache, vpath: string): OpenedFile {
+  const openedAt = Date.now();
+  using found = c.resolve(vpath, true);
+  const { ref, stat } = found.target!;
+  if (stat.type === "dir") throw new RemoteError("IS_DIR", `${quotePath(vpath)} is a folder`);
+  if (stat.type !== "file") {
+    throw new RemoteError("NOT_REGULAR", `Refused ${quotePath(vpath)}: not a regular file`);
+  }
+  // The descriptor names the very file checked above: it is opened, not its name again.
+  const file = about(vpath, () => c.fs.openFile(ref));
+  const kept = found.keep(ref);
+  const key = contentKey(stat);
+  return {
+    file,
+    size: stat.size,
+    mtime: stat.mtimeNs === null ? null : Number(stat.mtimeNs / 1_000_000n),
+    mode: permissionBits(stat),
+    sha256: hashes.get(key),
+    remember: (sha256) => {
+      if (settled(stat, openedAt)) hashes.set(key, sha256);
+    },
+    unchanged: () => key !== null && contentKey(c.fs.stat(kept)) === key,
+    stillMatches: (sha256) => stillMatches(c, file, kept, key, sha256),
+    close: () => {
+      file.close();
+      c.fs.release(kept);
+    },
+  };
+}
+
+/** {@linkcode OpenedFile.stillMatches} for the file open at `ref`. */
+async function stillMatches(
+  c: Confined,
+  file: Deno.FsFile,
+  ref: Ref,
+  key: string | null,
+  sha256: string,
+): Promise<boolean> {
+  if (key === null) return false;
+  const before = contentKey(c.fs.stat(ref));
+  if (before === key) return true;
+  const size = c.fs.stat(ref).size;
+  await file.seek(0, Deno.SeekMode.Start);
+  const again = await hashPrefix(file, size);
+  return again.bytes === size && again.hash.digest("hex") === sha256 &&
+    contentKey(c.fs.stat(ref)) === before;
+}
+
+/**
+ * The SHA-256 of an opened file: remembered, or computed by reading it
+ * once (and then remembered when the file stayed still meanwhile). The
+ * file is not closed.
+ *
+ * @example
+ * ```ts
+ * import { Confined } from "./confined.ts";
+ * import { HashCache } from "./hash_cache.ts";
+ * import { hashOpened, openForReading } from "./reads.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const dir = await Deno.realPath(await Deno.makeTempDir());
+ * try {
+ *   await Deno.writeTextFile(`${dir}/a.txt`, "");
+ *   const opened = openForReading(new Confined(dir), new HashCache(), "/a.txt");
+ *   const { sha256 } = await hashOpened(opened);
+ *   opened.close();
+ *   equal(sha256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+ * } finally {
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
+ *
+ * @param opened The open file.
+ * @returns Size and hash.
+ */
+export async function hashOpened(opened: OpenedFile): Promise<{ size: number; sha256: string }> {
+  if (opened.sha256 !== undefined) return { size: opened.size, sha256: opened.sha256 };
+  const { hash, bytes } = await hashPrefix(opened.file, opened.size);
+  const sha256 = hash.digest("hex");
+  if (bytes === opened.size && opened.unchanged()) opened.remember(sha256);
+  return { size: bytes, sha256 };
+}
