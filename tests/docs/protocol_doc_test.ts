@@ -108,8 +108,8 @@ Deno.test("protocol doc: the two renderings of the worked example are the same b
   const transcript = parseTranscript(fencedBlock(doc, "bftp-transcript"));
   deepEqual(hex.map((m) => m.from), transcript.map((m) => m.from));
   hex.forEach((m, i) => equal(show(m.bytes), show(transcript[i]!.bytes), `message ${i + 1}`));
-  // The example opens with the hello line and GETs a 5-byte file whose real hash it shows.
-  equal(show(hex[0]!.bytes), `${limits.HELLO_LINE}\\n`);
+  // The example opens with the version 1 hello line and GETs a 5-byte file whose real hash it shows.
+  equal(show(hex[0]!.bytes), "BFTP/1\\n");
   const body = hex.find((m) => m.from === "S" && m.bytes.byteLength === 16 + 5 + 64);
   ok(body, "no 5-byte body in the example");
   const text = decoder.decode(body.bytes);
@@ -119,7 +119,22 @@ Deno.test("protocol doc: the two renderings of the worked example are the same b
 
 Deno.test("protocol doc: the worked example replays byte for byte against a real server", async () => {
   const doc = await Deno.readTextFile(DOC);
-  const messages = parseHexBlock(fencedBlock(doc, "bftp-example"));
+  await replay(parseHexBlock(fencedBlock(doc, "bftp-example")));
+});
+
+Deno.test("protocol doc: the pipelined version 2 example replays byte for byte against a real server", async () => {
+  const doc = await Deno.readTextFile(DOC);
+  const messages = parseTranscript(fencedBlock(doc, "bftp-transcript-2"));
+  equal(show(messages[0]!.bytes), `${limits.HELLO_LINE} sha256\\n`);
+  await replay(messages);
+});
+
+/**
+ * Plays the client's side of `messages` against a real server serving the example's folder:
+ * consecutive messages of one side form one turn (the client's sent in one write), then
+ * exactly the server's next bytes are read and compared.
+ */
+async function replay(messages: Message[]): Promise<void> {
   await using tmp = await tempDir();
   const dir = tmp.path;
   // The example's folder: hello.txt, "hello", mode 0644, modified 2026-01-01T00:00:00Z.
@@ -130,8 +145,6 @@ Deno.test("protocol doc: the worked example replays byte for byte against a real
   try {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
     try {
-      // Consecutive messages of one side form one turn: the client's are sent, then
-      // exactly the server's next bytes are read and compared.
       for (let i = 0; i < messages.length;) {
         const from = messages[i]!.from;
         const turn: Uint8Array[] = [];
@@ -154,7 +167,7 @@ Deno.test("protocol doc: the worked example replays byte for byte against a real
   } finally {
     await server.close();
   }
-});
+}
 
 Deno.test("protocol doc: the error codes table matches EXIT_CODES", async () => {
   const rows = tableRows(await Deno.readTextFile(DOC));
