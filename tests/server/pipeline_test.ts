@@ -1,0 +1,123 @@
+/**
+ * The server's side of pipelining (protocol version 2): requests sent all
+ * at once are answered in order with their ids, an eager PUT's body follows
+ * its request, and a refused eager PUT has its body read and discarded so
+ * that the session stays in step.
+ */
+
+import { deepEqual, equal, ok } from "node:assert/strict";
+import { concat } from "../framing/helpers.ts";
+import { encodeSized } from "../../lib/framing/size_header.ts";
+import { encodeMessage } from "../../lib/protocol/messages.ts";
+import { hostTree, startTestServer } from "./helpers.ts";
+import { sha256 } from "../helpers.ts";
+
+const encoder = new TextEncoder();
+
+/** A sized body of `text` with its SHA-256 trailer. */
+function body(text: string): Uint8Array {
+  return encoder.encode(
+    text.length.toString(16).padStart(16, "0") + text + sha256(text),
+  );
+}
+
+/** A request frame. */
+function frame(req: Record<string, unknown>): Uint8Array {
+  return encodeSized(encodeMessage(req as never));
+}
+
+Deno.test("server: version 2 requests sent at once are answered in order, each with its id", async () => {
+  await using srv = await startTestServer({ files: { "a.txt": "alpha", "d/": "" } });
+  using raw = await srv.raw("BFTP/2 sha256");
+  equal(raw.hello?.ok && raw.hello.version, 2);
+  equal(raw.hello?.ok && raw.hello.checksum, "sha256");
+  await raw.write(concat(
+    frame({ op: "STAT", path: "a.txt", id: 10 }),
+    frame({ op: "STAT", path: "missing", id: 11 }),
+    frame({ op: "MKDIR", path: "d/e", id: 12 }),
+    frame({ op: "PUT", path: "d/e/b.txt", size: 4, overwrite: true, eager: true, id: 13 }),
+    body("beta"),
+    frame({ op: "LIST", path: "d/e", id: 14 }),
+  ));
+  const replies = [];
+  for (let i = 0; i < 5; i++) replies.push(await raw.receive());
+  deepEqual(replies.map((r) => r.id), [10, 11, 12, 13, 14]);
+  deepEqual(replies.map((r) => r.ok), [true, false, true, true, true]);
+  equal(!replies[1]!.ok && replies[1]!.code, "NOT_FOUND");
+  // The eager PUT got no "ready": its one reply is the final one.
+  equal(replies[3]!.ok && replies[3]!.sha256, sha256("beta"));
+  const listed = replies[4]!.ok ? replies[4]!.entries as { name: string }[] : [];
+  deepEqual(listed.map((e) => e.name), ["b.txt"]);
+  equal(await Deno.readTextFile(`${srv.root}/d/e/b.txt`), "beta");
+});
+
+Deno.test("server: a refused eager PUT has its body read past, and the next request is answered", async () => {
+  await using srv = await startTestServer({ files: { "keep.txt": "old" } });
+  using raw = await srv.raw("BFTP/2");
+  const chunked = encoder.encode(
+    "ffffffffffffffff" + "00000003abc" + "00000002de" + "00000000" + sha256("abcde"),
+  );
+  await raw.write(concat(
+    // Refused before the body: the file exists and overwrite is false.
+    frame({ op: "PUT", path: "keep.txt", size: 3, overwrite: false, eager: true, id: 1 }),
+    body("new"),
+    // Refused as malformed (a mode out of range), chunked body: read past all the same.
+    frame({ op: "PUT", path: "x.txt", size: null, mode: 4096, eager: true, id: 2 }),
+    chunked,
+    // eager with resume is malformed: its body is read past too.
+    frame({
+      op: "PUT",
+      path: "y.txt",
+      size: 3,
+      resume: true,
+      sha256: sha256("yyy"),
+      eager: true,
+      id: 3,
+    }),
+    body("yyy"),
+    // A malformed id: refused without one, body read past.
+    frame({ op: "PUT", path: "z.txt", size: 1, eager: true, id: -1 }),
+    body("z"),
+    frame({ op: "PWD", id: 5 }),
+  ));
+  const replies = [];
+  for (let i = 0; i < 5; i++) replies.push(await raw.receive());
+  deepEqual(replies.map((r) => r.ok ? "ok" : r.code), [
+    "EXISTS",
+    "BAD_REQUEST",
+    "BAD_REQUEST",
+    "BAD_REQUEST",
+    "ok",
+  ]);
+  deepEqual(replies.map((r) => r.id), [1, 2, 3, undefined, 5]);
+  equal(replies[4]!.ok && replies[4]!.cwd, "/");
+  equal(await Deno.readTextFile(`${srv.root}/keep.txt`), "old");
+  deepEqual(await hostTree(srv.root), ["keep.txt"]);
+});
+
+Deno.test("server: a request that is JSON but not strict JSON still gets its id echoed", async () => {
+  await using srv = await startTestServer();
+  using raw = await srv.raw("BFTP/2");
+  await raw.send(encoder.encode('{"op":"PWD","op":"PWD","id":7}'));
+  const reply = await raw.receive();
+  equal(!reply.ok && reply.code, "BAD_REQUEST");
+  equal(reply.id, 7);
+  await raw.send(encoder.encode("not json"));
+  const bare = await raw.receive();
+  equal(!bare.ok && bare.code, "BAD_REQUEST");
+  equal(bare.id, undefined);
+});
+
+Deno.test("server: a version 1 session is unchanged: a PUT waits for ready, replies carry no id", async () => {
+  await using srv = await startTestServer();
+  using raw = await srv.raw("BFTP/1");
+  equal(raw.hello?.ok && raw.hello.version, 1);
+  equal(raw.hello?.ok && raw.hello.checksum, undefined);
+  const ready = await raw.request({ op: "PUT", path: "a.txt", size: 2, overwrite: true });
+  deepEqual(ready, { ready: true, ok: true });
+  await raw.write(body("hi"));
+  const done = await raw.receive();
+  ok(done.ok);
+  equal(done.id, undefined);
+  equal(await Deno.readTextFile(`${srv.root}/a.txt`), "hi");
+});
