@@ -9,6 +9,7 @@
  */
 
 import { TaskWindow } from "./window.ts";
+import { fileReader } from "../framing/file_reader.ts";
 import { basename, dirname, join } from "node:path";
 import { LocalIoError, localIoError, ProtocolError, UsageError } from "../errors.ts";
 import type { BodyResult } from "../transfer/body.ts";
@@ -214,7 +215,12 @@ export async function uploadFile(
       ? await resumableSource(file, size, source)
       : undefined;
     const transfer = options.progress?.(basename(source), size) ?? {};
-    const result = await client.put(remote, file, { size, ...transfer, resume, ...attributes });
+    const result = await client.put(remote, resume ? file : fileReader(file, size), {
+      size,
+      ...transfer,
+      resume,
+      ...attributes,
+    });
     options.onFile?.(remote, source, result);
     return result;
   } finally {

@@ -41,3 +41,4 @@ export * from "./fixed.ts";
 export * from "./delimited.ts";
 export * from "./size_header.ts";
 export * from "./until_close.ts";
+export * from "./file_reader.ts";

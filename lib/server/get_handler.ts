@@ -13,6 +13,7 @@ import { quotePath } from "../root/paths.ts";
 import type { OpenedFile } from "../root/served_root.ts";
 import { hashPrefix } from "../file_hash.ts";
 import { sendBody } from "../transfer/body.ts";
+import { fileReader } from "../framing/file_reader.ts";
 import type { HandlerContext } from "./handler_context.ts";
 
 /** Whether a file is still the version a resumed GET expects. */
@@ -97,7 +98,7 @@ export async function handleGet(
       ...(sha256 === undefined ? {} : { sha256 }),
     });
     context.setInBody(true);
-    const sent = await sendBody(context.writer, opened.file, {
+    const sent = await sendBody(context.writer, fileReader(opened.file, size - offset), {
       size: size - offset,
       sha256,
       hash,
