@@ -14,8 +14,8 @@
  *   a {@linkcode TransferMeter}
  * - the numbers and the verdict: {@linkcode summarize}, {@linkcode linearSlope},
  *   {@linkcode summarizeDirection}, {@linkcode DEFAULT_THRESHOLDS}, {@linkcode overallVerdict}
- * - the reports: {@linkcode formatTextReport}, {@linkcode renderHtmlReport}, and the
- *   {@linkcode CheckReport} itself as JSON
+ * - the reports: {@linkcode formatTextReport}, {@linkcode renderHtmlReport} (with charts drawn
+ *   by {@linkcode lineChart}), and the {@linkcode CheckReport} itself as JSON
  *
  * @example Judging a series of speeds
  * ```ts
@@ -40,5 +40,6 @@ export * from "./meter.ts";
 export * from "./measured_transfer.ts";
 export * from "./run.ts";
 export * from "./svg_chart.ts";
+export * from "./line_chart.ts";
 export * from "./report_text.ts";
 export * from "./report_html.ts";
