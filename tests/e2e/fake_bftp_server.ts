@@ -3,7 +3,8 @@
  * the handshake and the request frames, written by hand from the wire format
  * (not with bftp's own code). {@linkcode startFakeBftpServer} serves one file
  * whose body is sent wrong; {@linkcode startScriptedBftpServer} answers each
- * request with whatever bytes a test scripts, to play a hostile server.
+ * request with whatever bytes a test scripts, to play a hostile server, and
+ * lets the script read what the client sends ({@linkcode readSizedBody}).
  *
  * @module
  */
@@ -101,10 +102,22 @@ export interface ScriptedRequest {
 /** What a script does after answering: go on, hang up, or go silent until the server closes. */
 export type ScriptAfter = void | "close" | "stall";
 
-/** Answers one request: writes whatever bytes it likes through `send`. */
+/** Reads what the client sends after a request, such as a PUT's body. */
+export interface ScriptReader {
+  /** Reads exactly `n` bytes; `null` when the client hangs up first. */
+  exactly(n: number): Promise<Uint8Array | null>;
+}
+
+/**
+ * Answers one request: writes whatever bytes it likes through `send`, and
+ * reads what follows the request (a body) through `read`, which the
+ * scripted server always passes (a script called by another script may
+ * not get it).
+ */
 export type Script = (
   req: ScriptedRequest,
   send: (bytes: Uint8Array) => Promise<void>,
+  read?: ScriptReader,
 ) => Promise<ScriptAfter> | ScriptAfter;
 
 /**
@@ -147,7 +160,7 @@ export function startScriptedBftpServer(
       if (body === null) return;
       const req = JSON.parse(new TextDecoder().decode(body)) as ScriptedRequest;
       requests.push(`${req.op} ${req.path ?? ""}`.trim());
-      const after = await script(req, (bytes) => writeAll(conn, bytes));
+      const after = await script(req, (bytes) => writeAll(conn, bytes), reader);
       if (after === "close") return;
       if (after === "stall") {
         while (!closing) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -205,6 +218,27 @@ export function startScriptedBftpServer(
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/**
+ * Reads a sized body as a client sends it after a PUT is accepted: 16 hex
+ * digits of size, the bytes, then the 64 hex digits of their SHA-256.
+ *
+ * @param read The script's reader.
+ * @returns The bytes and the trailer, or `null` when the client hung up first.
+ */
+export async function readSizedBody(
+  read: ScriptReader | undefined,
+): Promise<{ content: Uint8Array; trailer: string } | null> {
+  if (read === undefined) throw new TypeError("No reader: the script was not called by the server");
+  const header = await read.exactly(16);
+  if (header === null) return null;
+  const size = parseInt(new TextDecoder().decode(header), 16);
+  if (!(size < 2 ** 53)) throw new Error("A chunked body: not scripted here");
+  const content = await read.exactly(size);
+  const trailer = content === null ? null : await read.exactly(64);
+  if (content === null || trailer === null) return null;
+  return { content, trailer: new TextDecoder().decode(trailer) };
 }
 
 /**
