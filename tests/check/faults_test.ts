@@ -8,9 +8,10 @@ import { IntegrityError } from "../../lib/errors.ts";
 import {
   type FakeBftpServer,
   frame,
-  hexBytes,
   readSizedBody,
   type Script,
+  type ScriptAfter,
+  sendSizedBody,
   startScriptedBftpServer,
 } from "../e2e/fake_bftp_server.ts";
 import { sha256, tempDir } from "../helpers.ts";
@@ -24,8 +25,6 @@ type GetFault =
   /** The connection is closed halfway through the body. */
   | "cut";
 
-const encoder = new TextEncoder();
-
 /**
  * Answers a GET of `content`, the `fault` done to it: a spoiled body is
  * self-consistent (its announced size and SHA-256 trailer match the bytes
@@ -36,7 +35,7 @@ async function sendGet(
   send: (bytes: Uint8Array) => Promise<void>,
   content: Uint8Array,
   fault: GetFault | null,
-): Promise<"close" | void> {
+): Promise<ScriptAfter> {
   let body = content;
   if (fault === "flip") {
     body = content.slice();
@@ -44,14 +43,7 @@ async function sendGet(
   } else if (fault === "short") {
     body = content.subarray(0, content.byteLength - 1);
   }
-  await send(frame({ ok: true, size: body.byteLength, mtime: 0 }));
-  await send(hexBytes(body.byteLength, 16));
-  if (fault === "cut") {
-    await send(content.subarray(0, content.byteLength >> 1));
-    return "close";
-  }
-  await send(body);
-  await send(encoder.encode(sha256(body)));
+  return await sendSizedBody(send, body, sha256(body), fault === "cut");
 }
 
 /**

@@ -242,6 +242,33 @@ export async function readSizedBody(
 }
 
 /**
+ * Answers a GET with a sized body: the reply, the size header, the bytes,
+ * then `trailer` (a fair server sends their SHA-256); with `cut`, only the
+ * first half of the bytes, and the connection is closed.
+ *
+ * @param send The script's sender.
+ * @param body The bytes.
+ * @param trailer The 64 characters after them.
+ * @param cut Stop halfway through the bytes and hang up.
+ * @returns What the script does next.
+ */
+export async function sendSizedBody(
+  send: (bytes: Uint8Array) => Promise<void>,
+  body: Uint8Array,
+  trailer: string,
+  cut = false,
+): Promise<ScriptAfter> {
+  await send(frame({ ok: true, size: body.byteLength, mtime: 0 }));
+  await send(hexBytes(body.byteLength, 16));
+  if (cut) {
+    await send(body.subarray(0, body.byteLength >> 1));
+    return "close";
+  }
+  await send(body);
+  await send(encoder.encode(trailer));
+}
+
+/**
  * A script that answers a GET of 1,000 bytes, sends 10 of them, and then
  * goes silent with the connection open (for the client's stall timeout).
  */
@@ -274,14 +301,7 @@ export function startFakeBftpServer(content: Uint8Array, fault: FakeFault): Fake
       const entry = { name, type: "file", size: content.byteLength, mtime: 0, mode: 0o644 };
       await send(frame({ ok: true, entry }));
     } else if (req.op === "GET") {
-      await send(frame({ ok: true, size: content.byteLength, mtime: 0 }));
-      await send(hexBytes(content.byteLength, 16));
-      if (fault === "cut") {
-        await send(content.subarray(0, content.byteLength >> 1));
-        return "close";
-      }
-      await send(content);
-      await send(encoder.encode("0".repeat(64)));
+      return await sendSizedBody(send, content, "0".repeat(64), fault === "cut");
     } else {
       await send(frame({ ok: false, code: "DENIED", message: "Fake server" }));
     }
