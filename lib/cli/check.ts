@@ -15,7 +15,6 @@ import {
   type CheckReport,
   type CheckTarget,
   DEFAULT_THRESHOLDS,
-  type EmbeddedServerOptions,
   formatTextReport,
   generateFile,
   parseSize,
@@ -25,7 +24,6 @@ import {
   runCheck,
   spawnEmbeddedServer,
   startInProcessServer,
-  type TargetConnection,
   type Thresholds,
   uniqueNames,
   userFile,
@@ -33,14 +31,7 @@ import {
 import { DEFAULT_STALL_TIMEOUT } from "../client/client.ts";
 import { parseBftpUrl } from "../client/url.ts";
 import { formatBytes } from "../bytes.ts";
-import {
-  intFlag,
-  numberFlag,
-  type ParsedFlags,
-  parseFlags,
-  stringFlag,
-  stringsFlag,
-} from "./args.ts";
+import { intFlag, numberFlag, parseFlags, stringFlag, stringsFlag } from "./args.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP, connectionOptions } from "./session.ts";
 import type { Command } from "./command.ts";
 import { type CliIo, writeText } from "./io.ts";
@@ -207,145 +198,102 @@ function failureOf(report: CheckReport): BftpError {
   );
 }
 
-/** What the command line asks for. */
-interface CheckSettings {
-  url: string | undefined;
-  sizes: number[];
-  paths: string[];
-  iterations: number;
-  warmup: number;
-  thresholds: Thresholds;
-  connection: TargetConnection | undefined;
-  embedded: EmbeddedServerOptions;
-  inProcess: boolean;
-  discard: boolean;
-  jsonPath: string | undefined;
-  htmlPath: string | undefined;
-  showProgress: boolean;
-}
-
-/** The thresholds as the flags set them, the defaults for the others. */
-function thresholdsOf(values: ParsedFlags["values"]): Thresholds {
-  const leakFlag = (name: string, fallback: number) => {
-    const v = stringFlag(values, name);
-    return v === undefined ? fallback : parseSize(v);
-  };
-  return {
-    ...DEFAULT_THRESHOLDS,
-    maxCv: fractionFlag(values, "max-cv", DEFAULT_THRESHOLDS.maxCv),
-    maxLeakPerIteration: leakFlag("max-leak", DEFAULT_THRESHOLDS.maxLeakPerIteration),
-    maxServerLeakPerIteration: leakFlag(
-      "max-server-leak",
-      DEFAULT_THRESHOLDS.maxServerLeakPerIteration,
-    ),
-    minMbps: numberFlag(values, "min-mbps", DEFAULT_THRESHOLDS.minMbps),
-    maxCpuShare: fractionFlag(values, "max-cpu", DEFAULT_THRESHOLDS.maxCpuShare),
-  };
-}
-
-/** Parses and checks the command line. */
-async function readSettings(args: string[], io: CliIo): Promise<CheckSettings> {
-  const { values, positionals } = parseFlags(args, {
-    sizes: { type: "string" },
-    file: { type: "string", multiple: true },
-    iterations: { type: "string" },
-    warmup: { type: "string" },
-    discard: { type: "boolean" },
-    "max-cv": { type: "string" },
-    "max-leak": { type: "string" },
-    "max-server-leak": { type: "string" },
-    "min-mbps": { type: "string" },
-    "max-cpu": { type: "string" },
-    "in-process": { type: "boolean" },
-    "no-fsync": { type: "boolean" },
-    json: { type: "string" },
-    html: { type: "string" },
-    quiet: { type: "boolean", short: "q" },
-    ...CONNECTION_FLAGS,
-  });
-  if (positionals.length > 1) throw new UsageError(`Too many arguments: "${positionals[1]}"`);
-  const url = positionals[0];
-  const sizes = parseSizeList(stringFlag(values, "sizes") ?? "1KiB,1MiB,64MiB");
-  const paths = stringsFlag(values, "file");
-  if (sizes.length === 0 && paths.length === 0) {
-    throw new UsageError("Nothing to check: give --sizes or --file");
-  }
-  const iterations = intFlag(values, "iterations", 20);
-  if (iterations < 1) throw new UsageError('Invalid value "0" for --iterations: at least 1');
-  const warmup = intFlag(values, "warmup", 2);
-  const thresholds = thresholdsOf(values);
-  if (url !== undefined && (values["in-process"] || values["no-fsync"])) {
-    throw new UsageError("--in-process and --no-fsync are for the embedded server (no URL)");
-  }
-  if (url === undefined) {
-    const given = ["cacert", "fingerprint", "token"].find((n) => values[n] !== undefined);
-    if (given) throw new UsageError(`--${given} is for a server given by URL`);
-  }
-  const connection = url === undefined
-    ? undefined
-    : await connectionOptions(parseBftpUrl(url), values, io);
-  const stallTimeout = numberFlag(values, "timeout", DEFAULT_STALL_TIMEOUT);
-  return {
-    url,
-    sizes,
-    paths,
-    iterations,
-    warmup,
-    thresholds,
-    connection,
-    embedded: { fsync: values["no-fsync"] !== true, stallTimeout },
-    inProcess: values["in-process"] === true,
-    discard: values.discard === true,
-    jsonPath: stringFlag(values, "json"),
-    htmlPath: stringFlag(values, "html"),
-    showProgress: io.stderrIsTerminal && values.quiet !== true,
-  };
-}
-
-/** Makes the files, starts or reaches the server, runs the check; cleans up after. */
-async function check(settings: CheckSettings, io: CliIo): Promise<CheckReport> {
-  const { url, embedded } = settings;
-  const workDir = await Deno.makeTempDir({ prefix: "bftp-check-" });
-  let target: CheckTarget | null = null;
-  const progress = progressLine(io);
-  try {
-    const files: CheckFile[] = [];
-    for (const path of settings.paths) files.push(await userFile(path));
-    for (const size of settings.sizes) files.push(await generateFile(workDir, size));
-    target = url !== undefined
-      ? remoteTarget(url, settings.connection)
-      : settings.inProcess
-      ? await startInProcessServer(embedded)
-      : await spawnEmbeddedServer(embedded);
-    return await runCheck({
-      target,
-      files: uniqueNames(files),
-      workDir,
-      iterations: settings.iterations,
-      warmup: settings.warmup,
-      getSink: settings.discard ? "discard" : "file",
-      thresholds: settings.thresholds,
-      signal: io.signal,
-      ...(settings.showProgress ? { onProgress: progress.update } : {}),
-    });
-  } finally {
-    await progress.clear();
-    await target?.close();
-    await Deno.remove(workDir, { recursive: true }).catch(() => {});
-  }
-}
-
 /** The `check` subcommand. */
 export const checkCommand: Command = {
   name: "check",
   summary: "quality check: many round trips, identical copies, speed, CPU, memory",
   help: HELP,
   async run(args: string[], io: CliIo): Promise<number> {
-    const settings = await readSettings(args, io);
-    const { jsonPath, htmlPath } = settings;
+    const { values, positionals } = parseFlags(args, {
+      sizes: { type: "string" },
+      file: { type: "string", multiple: true },
+      iterations: { type: "string" },
+      warmup: { type: "string" },
+      discard: { type: "boolean" },
+      "max-cv": { type: "string" },
+      "max-leak": { type: "string" },
+      "max-server-leak": { type: "string" },
+      "min-mbps": { type: "string" },
+      "max-cpu": { type: "string" },
+      "in-process": { type: "boolean" },
+      "no-fsync": { type: "boolean" },
+      json: { type: "string" },
+      html: { type: "string" },
+      quiet: { type: "boolean", short: "q" },
+      ...CONNECTION_FLAGS,
+    });
+    if (positionals.length > 1) throw new UsageError(`Too many arguments: "${positionals[1]}"`);
+    const url = positionals[0];
+    const sizes = parseSizeList(stringFlag(values, "sizes") ?? "1KiB,1MiB,64MiB");
+    const paths = stringsFlag(values, "file");
+    if (sizes.length === 0 && paths.length === 0) {
+      throw new UsageError("Nothing to check: give --sizes or --file");
+    }
+    const iterations = intFlag(values, "iterations", 20);
+    if (iterations < 1) throw new UsageError('Invalid value "0" for --iterations: at least 1');
+    const warmup = intFlag(values, "warmup", 2);
+    const leakFlag = (name: string, fallback: number) => {
+      const v = stringFlag(values, name);
+      return v === undefined ? fallback : parseSize(v);
+    };
+    const thresholds: Thresholds = {
+      ...DEFAULT_THRESHOLDS,
+      maxCv: fractionFlag(values, "max-cv", DEFAULT_THRESHOLDS.maxCv),
+      maxLeakPerIteration: leakFlag("max-leak", DEFAULT_THRESHOLDS.maxLeakPerIteration),
+      maxServerLeakPerIteration: leakFlag(
+        "max-server-leak",
+        DEFAULT_THRESHOLDS.maxServerLeakPerIteration,
+      ),
+      minMbps: numberFlag(values, "min-mbps", DEFAULT_THRESHOLDS.minMbps),
+      maxCpuShare: fractionFlag(values, "max-cpu", DEFAULT_THRESHOLDS.maxCpuShare),
+    };
+    if (url !== undefined && (values["in-process"] || values["no-fsync"])) {
+      throw new UsageError("--in-process and --no-fsync are for the embedded server (no URL)");
+    }
+    if (url === undefined) {
+      const given = ["cacert", "fingerprint", "token"].find((n) => values[n] !== undefined);
+      if (given) throw new UsageError(`--${given} is for a server given by URL`);
+    }
+    const connection = url === undefined
+      ? undefined
+      : await connectionOptions(parseBftpUrl(url), values, io);
+    const stallTimeout = numberFlag(values, "timeout", DEFAULT_STALL_TIMEOUT);
+    const jsonPath = stringFlag(values, "json");
+    const htmlPath = stringFlag(values, "html");
     // A report that cannot be written is found out now, not after the whole run.
     for (const path of [jsonPath, htmlPath]) if (path !== undefined) await checkReportPath(path);
-    const report = await check(settings, io);
+    const showProgress = io.stderrIsTerminal && values.quiet !== true;
+
+    const workDir = await Deno.makeTempDir({ prefix: "bftp-check-" });
+    let target: CheckTarget | null = null;
+    let report: CheckReport;
+    const progress = progressLine(io);
+    try {
+      const files: CheckFile[] = [];
+      for (const path of paths) files.push(await userFile(path));
+      for (const size of sizes) files.push(await generateFile(workDir, size));
+      const embedded = { fsync: values["no-fsync"] !== true, stallTimeout };
+      target = url !== undefined
+        ? remoteTarget(url, connection)
+        : values["in-process"]
+        ? await startInProcessServer(embedded)
+        : await spawnEmbeddedServer(embedded);
+      report = await runCheck({
+        target,
+        files: uniqueNames(files),
+        workDir,
+        iterations,
+        warmup,
+        getSink: values.discard ? "discard" : "file",
+        thresholds,
+        signal: io.signal,
+        ...(showProgress ? { onProgress: progress.update } : {}),
+      });
+    } finally {
+      await progress.clear();
+      await target?.close();
+      await Deno.remove(workDir, { recursive: true }).catch(() => {});
+    }
     await writeText(io.stdout, formatTextReport(report));
     if (jsonPath !== undefined) {
       await writeReportFile(jsonPath, JSON.stringify(report, null, 2) + "\n");

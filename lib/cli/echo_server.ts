@@ -46,64 +46,41 @@ Examples:
   echo hello | nc -N 127.0.0.1 2525
   bftp echo 127.0.0.1:2525 --connections 50 --count 2000`;
 
-/** What the command line asks for. */
-interface EchoServerSettings {
-  hostname: string;
-  port: number;
-  workers: number;
-  maxConnections: number;
-  /** The certificate and key files, for TLS. */
-  tlsFiles: { cert: string; key: string } | undefined;
-}
-
-/** Parses and checks the command line. */
-function readSettings(args: string[]): EchoServerSettings {
-  const { values, positionals } = parseFlags(args, {
-    host: { type: "string" },
-    port: { type: "string" },
-    workers: { type: "string" },
-    "max-connections": { type: "string" },
-    "tls-cert": { type: "string" },
-    "tls-key": { type: "string" },
-  });
-  const certPath = stringFlag(values, "tls-cert");
-  const keyPath = stringFlag(values, "tls-key");
-  if ((certPath === undefined) !== (keyPath === undefined)) {
-    throw new UsageError("--tls-cert and --tls-key go together");
-  }
-  if (positionals.length > 0) throw new UsageError(`Unexpected argument "${positionals[0]}"`);
-  const workers = intFlag(values, "workers", Math.max(1, navigator.hardwareConcurrency));
-  if (workers < 1 || workers > MAX_WORKERS) {
-    throw new UsageError(
-      `Invalid value "${workers}" for --workers: expected 1 to ${MAX_WORKERS}`,
-    );
-  }
-  const budget = connectionBudget();
-  const maxConnections = intFlag(values, "max-connections", budget);
-  if (maxConnections < workers || maxConnections > budget) {
-    throw new UsageError(
-      `Invalid value "${maxConnections}" for --max-connections: expected ${workers} to ${budget}` +
-        " (at least one per worker, at most the open-file limit less 64)",
-    );
-  }
-  return {
-    hostname: hostFlag(values, "127.0.0.1"),
-    port: portFlag(values, "port", 2525),
-    workers,
-    maxConnections,
-    tlsFiles: certPath !== undefined && keyPath !== undefined
-      ? { cert: certPath, key: keyPath }
-      : undefined,
-  };
-}
-
 /** The `echo-server` subcommand. */
 export const echoServerCommand: Command = {
   name: "echo-server",
   summary: "run a TCP echo server served by N worker threads",
   help: HELP,
   async run(args: string[], io: CliIo): Promise<number> {
-    const { hostname, port, workers, maxConnections, tlsFiles } = readSettings(args);
+    const { values, positionals } = parseFlags(args, {
+      host: { type: "string" },
+      port: { type: "string" },
+      workers: { type: "string" },
+      "max-connections": { type: "string" },
+      "tls-cert": { type: "string" },
+      "tls-key": { type: "string" },
+    });
+    const certPath = stringFlag(values, "tls-cert");
+    const keyPath = stringFlag(values, "tls-key");
+    if ((certPath === undefined) !== (keyPath === undefined)) {
+      throw new UsageError("--tls-cert and --tls-key go together");
+    }
+    if (positionals.length > 0) throw new UsageError(`Unexpected argument "${positionals[0]}"`);
+    const workers = intFlag(values, "workers", Math.max(1, navigator.hardwareConcurrency));
+    if (workers < 1 || workers > MAX_WORKERS) {
+      throw new UsageError(
+        `Invalid value "${workers}" for --workers: expected 1 to ${MAX_WORKERS}`,
+      );
+    }
+    const budget = connectionBudget();
+    const maxConnections = intFlag(values, "max-connections", budget);
+    if (maxConnections < workers || maxConnections > budget) {
+      throw new UsageError(
+        `Invalid value "${maxConnections}" for --max-connections: expected ${workers} to ${budget}` +
+          " (at least one per worker, at most the open-file limit less 64)",
+      );
+    }
+
     // Lines to stderr come from callbacks and signal handlers: keep them in order.
     let pending: Promise<void> = Promise.resolve();
     const log = (lines: string[]) => {
@@ -112,13 +89,13 @@ export const echoServerCommand: Command = {
       });
     };
 
-    const tls = tlsFiles === undefined
-      ? undefined
-      : await loadServerTls(tlsFiles.cert, tlsFiles.key);
+    const tls = certPath !== undefined && keyPath !== undefined
+      ? await loadServerTls(certPath, keyPath)
+      : undefined;
     const server = await startEchoServer({
       tls: tls === undefined ? undefined : { cert: tls.cert, key: tls.key },
-      hostname,
-      port,
+      hostname: hostFlag(values, "127.0.0.1"),
+      port: portFlag(values, "port", 2525),
       workers,
       maxConnections,
       onEvent: (event) => log([describeEvent(event)]),
