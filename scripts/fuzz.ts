@@ -234,12 +234,22 @@ async function main(): Promise<number> {
       `watchdog ${hangMs} ms, ${chosen.length} decoders`,
   );
   const started = performance.now();
+  const results = await fuzzAll(chosen.map(({ i }) => i), { runs, seed, timeoutMs, hangMs });
+  return report(results, started, seed);
+}
+
+/** Fuzzes the decoders (by their index in `TARGETS`), each in a worker; in `TARGETS` order. */
+async function fuzzAll(
+  targets: number[],
+  settings: Omit<Job, "target" | "progress"> & { hangMs: number },
+): Promise<Stats[]> {
+  const { runs, seed, timeoutMs, hangMs } = settings;
   // Two decoders at a time: one per core of the machines this runs on.
-  const queue = [...chosen];
+  const queue = [...targets];
   const results: Stats[] = [];
   await Promise.all([0, 1].map(async () => {
     while (queue.length > 0) {
-      const { i } = queue.shift()!;
+      const i = queue.shift()!;
       const job: Job = {
         target: i,
         runs,
@@ -253,6 +263,11 @@ async function main(): Promise<number> {
   results.sort((a, b) =>
     TARGETS.findIndex((t) => t.name === a.name) - TARGETS.findIndex((t) => t.name === b.name)
   );
+  return results;
+}
+
+/** Prints the table, every hang and violation, and the totals; the exit code. */
+function report(results: Stats[], started: number, seed: number): number {
   const header = [
     "decoder",
     "inputs",

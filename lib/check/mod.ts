@@ -7,11 +7,15 @@
  * - the servers a check runs against: {@linkcode spawnEmbeddedServer},
  *   {@linkcode startInProcessServer}, {@linkcode remoteTarget}
  * - the files: {@linkcode generateFile}, {@linkcode userFile}
- * - the loop: {@linkcode runCheck}
+ * - the loop: {@linkcode runCheck}, which runs an object holding the run's state (its
+ *   session, scratch folder and records) with one method per phase: make the scratch
+ *   folder, check each file (PUT then GET, so many times), clean up, report
+ * - one transfer, measured and checked: {@linkcode measureTransfer}, timed and sampled by
+ *   a {@linkcode TransferMeter}
  * - the numbers and the verdict: {@linkcode summarize}, {@linkcode linearSlope},
  *   {@linkcode summarizeDirection}, {@linkcode DEFAULT_THRESHOLDS}, {@linkcode overallVerdict}
- * - the reports: {@linkcode formatTextReport}, {@linkcode renderHtmlReport}, and the
- *   {@linkcode CheckReport} itself as JSON
+ * - the reports: {@linkcode formatTextReport}, {@linkcode renderHtmlReport} (with charts drawn
+ *   by {@linkcode lineChart}), and the {@linkcode CheckReport} itself as JSON
  *
  * @example Judging a series of speeds
  * ```ts
@@ -32,7 +36,10 @@ export * from "./files.ts";
 export * from "./target.ts";
 export * from "./verdict.ts";
 export * from "./overall.ts";
+export * from "./meter.ts";
+export * from "./measured_transfer.ts";
 export * from "./run.ts";
 export * from "./svg_chart.ts";
+export * from "./line_chart.ts";
 export * from "./report_text.ts";
 export * from "./report_html.ts";

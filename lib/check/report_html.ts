@@ -9,7 +9,8 @@
 
 import { formatBytes } from "../bytes.ts";
 import { memoryCell } from "./report_text.ts";
-import { escapeXml as esc, lineChart } from "./svg_chart.ts";
+import { lineChart } from "./line_chart.ts";
+import { escapeXml as esc } from "./svg_chart.ts";
 import { describeThresholds } from "./overall.ts";
 import type {
   CheckName,

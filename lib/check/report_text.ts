@@ -8,7 +8,14 @@
 
 import { formatBytes } from "../bytes.ts";
 import { CHECK_NAMES, describeThresholds } from "./overall.ts";
-import type { CheckName, CheckReport, DirectionSummary, MemorySummary, Verdict } from "./types.ts";
+import type {
+  CheckName,
+  CheckReport,
+  DirectionSummary,
+  Failure,
+  MemorySummary,
+  Verdict,
+} from "./types.ts";
 
 /**
  * Lays out rows as columns: the first `leftColumns` columns aligned left,
@@ -101,6 +108,81 @@ export function verdictCell(s: DirectionSummary): string {
   return missing ? `pass (not measured: ${missing})` : "pass";
 }
 
+const SPEED_HEADER = [
+  "file",
+  "size",
+  "dir",
+  "runs",
+  "bad",
+  "err",
+  "MB/s med",
+  "min",
+  "max",
+  "CV",
+  "verdict",
+];
+
+/** A summary's row in the table of identity and speed. */
+function speedRow(s: DirectionSummary): string[] {
+  return [
+    s.file,
+    formatBytes(s.size),
+    s.direction.toUpperCase(),
+    String(s.iterations),
+    String(s.mismatches),
+    String(s.errors),
+    num(s.mbps?.median),
+    num(s.mbps?.min),
+    num(s.mbps?.max),
+    s.mbps?.cv === null || s.mbps === null ? "-" : pct(s.mbps.cv),
+    verdictCell(s),
+  ];
+}
+
+const COST_HEADER = [
+  "file",
+  "dir",
+  "CPU client",
+  "CPU server",
+  "client RSS MiB start/peak/end",
+  "trend",
+  "server RSS MiB start/peak/end",
+  "trend",
+];
+
+/** A summary's row in the table of CPU and memory. */
+function costRow(s: DirectionSummary): string[] {
+  return [
+    s.file,
+    s.direction.toUpperCase(),
+    pct(s.clientCpu.share),
+    s.serverCpu === null ? "-" : pct(s.serverCpu.share),
+    ...memoryCell(s.clientMemory).split("  "),
+    ...(s.serverMemory === null ? ["-", "-"] : memoryCell(s.serverMemory).split("  ")),
+  ];
+}
+
+/** The mismatches and errors, the first 20 of them, with both hashes of a mismatch. */
+function failureLines(failures: readonly Failure[]): string[] {
+  if (!failures.length) return [];
+  const out = ["", `Mismatches and errors (${failures.length}):`];
+  const shown = failures.slice(0, 20);
+  for (const f of shown) {
+    out.push(
+      `  "${f.file}" ${f.direction.toUpperCase()} iteration ${f.iteration}: ${f.outcome}: ` +
+        f.message,
+    );
+    if (f.outcome === "mismatch") {
+      out.push(`      expected sha256 ${f.expectedSha256}`);
+      out.push(`      got      sha256 ${f.actualSha256 ?? "(unknown)"}`);
+    }
+  }
+  if (failures.length > shown.length) {
+    out.push(`  ... and ${failures.length - shown.length} more (see --json)`);
+  }
+  return out;
+}
+
 /**
  * Formats a check's report for a terminal.
  *
@@ -127,105 +209,28 @@ export function verdictCell(s: DirectionSummary): string {
  */
 export function formatTextReport(report: CheckReport): string {
   const { settings, summaries } = report;
-  const out: string[] = [];
-  const fileCount = report.files.length;
-  out.push(
-    `bftp check: ${fileCount} file(s) x ${settings.iterations} iteration(s), PUT then GET, ` +
-      `against ${report.target.description}`,
-  );
-  out.push(
+  const sink = settings.getSink === "file" ? "written to a local file" : "hashed and dropped";
+  const out = [
+    `bftp check: ${report.files.length} file(s) x ${settings.iterations} iteration(s), ` +
+    `PUT then GET, against ${report.target.description}`,
     `Statistics leave out the first ${settings.warmup} iteration(s) (warm-up); ` +
-      `GET bodies ${
-        settings.getSink === "file" ? "written to a local file" : "hashed and dropped"
-      }.`,
-  );
-  out.push(`Thresholds: ${describeThresholds(settings.thresholds)}.`);
-  out.push("");
-  const speedRows = [[
-    "file",
-    "size",
-    "dir",
-    "runs",
-    "bad",
-    "err",
-    "MB/s med",
-    "min",
-    "max",
-    "CV",
-    "verdict",
-  ]];
-  const costRows = [[
-    "file",
-    "dir",
-    "CPU client",
-    "CPU server",
-    "client RSS MiB start/peak/end",
-    "trend",
-    "server RSS MiB start/peak/end",
-    "trend",
-  ]];
-  for (const s of summaries) {
-    speedRows.push([
-      s.file,
-      formatBytes(s.size),
-      s.direction.toUpperCase(),
-      String(s.iterations),
-      String(s.mismatches),
-      String(s.errors),
-      num(s.mbps?.median),
-      num(s.mbps?.min),
-      num(s.mbps?.max),
-      s.mbps?.cv === null || s.mbps === null ? "-" : pct(s.mbps.cv),
-      verdictCell(s),
-    ]);
-    costRows.push([
-      s.file,
-      s.direction.toUpperCase(),
-      pct(s.clientCpu.share),
-      s.serverCpu === null ? "-" : pct(s.serverCpu.share),
-      ...memoryCell(s.clientMemory).split("  "),
-      ...(s.serverMemory === null ? ["-", "-"] : memoryCell(s.serverMemory).split("  ")),
-    ]);
-  }
-  for (const line of formatTable(speedRows, 3)) out.push(line);
-  out.push("");
-  for (const line of formatTable(costRows, 2)) out.push(line);
-  out.push(
+    `GET bodies ${sink}.`,
+    `Thresholds: ${describeThresholds(settings.thresholds)}.`,
+    "",
+    ...formatTable([SPEED_HEADER, ...summaries.map(speedRow)], 3),
+    "",
+    ...formatTable([COST_HEADER, ...summaries.map(costRow)], 2),
     "CPU: user + system seconds over wall seconds of the transfers (100% = one core busy).",
-  );
-  out.push(
     "RSS: resident memory after each transfer (the client's after a garbage collection); " +
-      "trend: growth per iteration after warm-up.",
-  );
-  if (report.failures.length) {
-    out.push("");
-    out.push(`Mismatches and errors (${report.failures.length}):`);
-    const shown = report.failures.slice(0, 20);
-    for (const f of shown) {
-      out.push(
-        `  "${f.file}" ${f.direction.toUpperCase()} iteration ${f.iteration}: ${f.outcome}: ` +
-          f.message,
-      );
-      if (f.outcome === "mismatch") {
-        out.push(`      expected sha256 ${f.expectedSha256}`);
-        out.push(`      got      sha256 ${f.actualSha256 ?? "(unknown)"}`);
-      }
-    }
-    if (report.failures.length > shown.length) {
-      out.push(`  ... and ${report.failures.length - shown.length} more (see --json)`);
-    }
-  }
+    "trend: growth per iteration after warm-up.",
+    ...failureLines(report.failures),
+  ];
   const crossed = summaries.flatMap((s) =>
     failing(s).filter(([name]) => name !== "identity").map(([name, v]) =>
       `  "${s.file}" ${s.direction.toUpperCase()} ${name}: ${v.detail}`
     )
   );
-  if (crossed.length) {
-    out.push("");
-    out.push("Thresholds crossed:");
-    for (const line of crossed) out.push(line);
-  }
-  out.push("");
-  out.push(`Verdict: ${report.verdict.text}`);
+  if (crossed.length) out.push("", "Thresholds crossed:", ...crossed);
+  out.push("", `Verdict: ${report.verdict.text}`);
   return out.join("\n") + "\n";
 }

@@ -2,30 +2,26 @@
  * The iteration loop of `bftp check`: each file goes to the server (PUT)
  * and back (GET) a number of times over one session; every transfer is
  * timed, its CPU and memory cost sampled, and what arrived hashed and
- * compared with the source. The result is a {@linkcode CheckReport}.
+ * compared with the source (measured_transfer.ts). The result is a
+ * {@linkcode CheckReport}.
+ *
+ * {@linkcode runCheck} runs a `CheckRun`, an object that holds the run's
+ * state (the session, the scratch folder, the records) with one method per
+ * phase: make the scratch folder, check each file, clean up, report.
  *
  * @module
  */
 
-import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { BftpClient } from "../client/client.ts";
 import { joinRemote } from "../client/url.ts";
-import { BftpError, IntegrityError } from "../errors.ts";
-import type { ByteWriter } from "../framing/types.ts";
+import { BftpError } from "../errors.ts";
 import { VERSION } from "../version.ts";
-import { hashLocalFile } from "./files.ts";
+import { measureTransfer, skippedGet, type TransferContext } from "./measured_transfer.ts";
+import { TransferMeter } from "./meter.ts";
 import { buildReport } from "./overall.ts";
-import { collectGarbage, type ProcessSample, sampleSelf } from "./process_sample.ts";
 import type { CheckTarget } from "./target.ts";
-import type {
-  CheckFile,
-  CheckReport,
-  CpuSeconds,
-  Direction,
-  IterationRecord,
-  Thresholds,
-} from "./types.ts";
+import type { CheckFile, CheckReport, Direction, IterationRecord, Thresholds } from "./types.ts";
 import { DEFAULT_THRESHOLDS } from "./verdict.ts";
 
 /** Told after each transfer, for a progress line. */
@@ -92,112 +88,6 @@ export interface RunCheckOptions {
   signal?: AbortSignal;
 }
 
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
-function cpuDelta(a: ProcessSample | null, b: ProcessSample | null): CpuSeconds | null {
-  if (a === null || b === null) return null;
-  return {
-    user: Math.max(0, b.userSeconds - a.userSeconds),
-    system: Math.max(0, b.systemSeconds - a.systemSeconds),
-  };
-}
-
-/** Samples the client and the server over one transfer: CPU deltas, memory peaks. */
-class Meter {
-  #target: CheckTarget;
-  #interval: number;
-  #last = 0;
-  #client!: ProcessSample;
-  #server!: ProcessSample | null;
-  #started = 0;
-  clientPeak = 0;
-  serverPeak: number | null = null;
-  /** Whether a transfer is being measured (between start and stop). */
-  running = false;
-
-  #collect: boolean;
-
-  constructor(target: CheckTarget, intervalMs: number, collect: boolean) {
-    this.#target = target;
-    this.#interval = intervalMs;
-    this.#collect = collect;
-  }
-
-  start(): void {
-    this.#server = this.#target.sample();
-    this.#client = sampleSelf();
-    this.clientPeak = this.#client.rssBytes;
-    this.serverPeak = this.#server?.rssBytes ?? null;
-    this.#last = performance.now();
-    this.#started = this.#last;
-    this.running = true;
-  }
-
-  /** Called per chunk; samples memory at most once per interval. */
-  tick = (): void => {
-    const now = performance.now();
-    if (now - this.#last < this.#interval) return;
-    this.#last = now;
-    this.clientPeak = Math.max(this.clientPeak, Deno.memoryUsage().rss);
-    const s = this.#target.sample();
-    if (s !== null && this.serverPeak !== null) {
-      this.serverPeak = Math.max(this.serverPeak, s.rssBytes);
-    }
-  };
-
-  stop() {
-    this.running = false;
-    const seconds = (performance.now() - this.#started) / 1000;
-    const server = this.#target.sample();
-    const atEnd = sampleSelf();
-    this.clientPeak = Math.max(this.clientPeak, atEnd.rssBytes);
-    // CPU is taken before the collection, memory after it: live data only.
-    const client = this.#collect && collectGarbage()
-      ? { ...atEnd, rssBytes: Deno.memoryUsage().rss }
-      : atEnd;
-    if (server !== null && this.serverPeak !== null) {
-      this.serverPeak = Math.max(this.serverPeak, server.rssBytes);
-    }
-    return {
-      seconds,
-      clientCpu: cpuDelta(this.#client, atEnd)!,
-      serverCpu: cpuDelta(this.#server, server),
-      clientRss: client.rssBytes,
-      clientRssPeak: this.clientPeak,
-      serverRss: server?.rssBytes ?? null,
-      serverRssPeak: server === null ? null : this.serverPeak,
-    };
-  }
-}
-
-/** A GET sink that hashes what arrives and writes it to a file (or nowhere). */
-function hashingSink(file: Deno.FsFile | null) {
-  const hash = createHash("sha256");
-  let bytes = 0;
-  const sink: ByteWriter = {
-    write: (p) => {
-      hash.update(p);
-      bytes += p.byteLength;
-      if (file === null) return Promise.resolve(p.byteLength);
-      try {
-        // Synchronous writes: async FsFile.write costs about 100 us a call here.
-        return Promise.resolve(file.writeSync(p));
-      } catch (e) {
-        return Promise.reject(e);
-      }
-    },
-  };
-  return {
-    sink,
-    get bytes() {
-      return bytes;
-    },
-    digest: () => hash.digest("hex"),
-  };
-}
-
 function machine(): CheckReport["machine"] {
   let cpuModel: string | null = null;
   try {
@@ -212,6 +102,170 @@ function machine(): CheckReport["machine"] {
     cpuModel,
     deno: Deno.version.deno,
   };
+}
+
+/** One run of a check: its settings, its session and what it recorded so far. */
+class CheckRun implements TransferContext {
+  readonly meter: TransferMeter;
+  readonly getSink: "file" | "discard";
+  readonly signal: AbortSignal | undefined;
+  readonly #options: RunCheckOptions;
+  readonly #target: CheckTarget;
+  readonly #iterations: number;
+  readonly #scratch: string;
+  readonly #records: IterationRecord[] = [];
+  #client: BftpClient | null = null;
+
+  constructor(options: RunCheckOptions) {
+    this.#options = options;
+    this.#target = options.target;
+    this.#iterations = options.iterations ?? 20;
+    this.getSink = options.getSink ?? "file";
+    this.signal = options.signal;
+    this.meter = new TransferMeter({
+      sampleServer: () => this.#target.sample(),
+      intervalMs: options.sampleIntervalMs ?? 25,
+      collectGarbage: options.collectGarbage ?? true,
+    });
+    const name = `bftp-check-${crypto.randomUUID().slice(0, 8)}`;
+    this.#scratch = joinRemote(this.#target.basePath, name);
+  }
+
+  get #aborted(): boolean {
+    return this.signal?.aborted ?? false;
+  }
+
+  /** Runs every file's iterations, then removes the scratch folder; returns the report. */
+  async run(): Promise<CheckReport> {
+    const startedAt = new Date().toISOString();
+    const onAbort = () => this.hangUp();
+    this.signal?.addEventListener("abort", onAbort);
+    try {
+      await (await this.connect()).mkdir(this.#scratch);
+      for (const [index, file] of this.#options.files.entries()) {
+        await this.#checkFile(file, index);
+        if (this.#aborted) break;
+      }
+    } finally {
+      this.signal?.removeEventListener("abort", onAbort);
+      await this.#cleanUp();
+    }
+    return this.#report(startedAt);
+  }
+
+  /** The session, opened again when a failure dropped it. */
+  async connect(): Promise<BftpClient> {
+    this.#client ??= await BftpClient.connect({
+      hostname: this.#target.hostname,
+      port: this.#target.port,
+      ...this.#target.connection,
+    });
+    return this.#client;
+  }
+
+  /** Drops the session. */
+  hangUp(): void {
+    this.#client?.close();
+    this.#client = null;
+  }
+
+  /** The server's copy of `remote` on this machine, when the server is ours. */
+  localPath(remote: string): string | null {
+    const root = this.#target.localRoot;
+    return root === null ? null : join(root, ...remote.split("/"));
+  }
+
+  /** A file's iterations; its remote copy is deleted afterwards. */
+  async #checkFile(file: CheckFile, index: number): Promise<void> {
+    const remote = joinRemote(this.#scratch, file.name);
+    const dest = join(
+      this.#options.workDir,
+      `get-${index + 1}-${file.name.replace(/[\/\\]/g, "_")}`,
+    );
+    for (let i = 1; i <= this.#iterations && !this.#aborted; i++) {
+      if (!(await this.#roundTrip(file, index, i, remote, dest))) break;
+    }
+    await Deno.remove(dest).catch(() => {});
+    if (this.#aborted) return;
+    try {
+      await (await this.connect()).delete(remote);
+    } catch (e) {
+      if (!(e instanceof BftpError)) throw e;
+      this.hangUp();
+    }
+  }
+
+  /** One iteration: a PUT, then a GET of what was put. Returns false when interrupted. */
+  async #roundTrip(
+    file: CheckFile,
+    index: number,
+    iteration: number,
+    remote: string,
+    dest: string,
+  ): Promise<boolean> {
+    const step = (direction: Direction, to: string | null) =>
+      measureTransfer(this, { file, direction, iteration, remote, dest: to });
+    const put = await step("put", null);
+    if (!this.#keep(put, file, index) || this.#aborted) return false;
+    const get = put.outcome === "error"
+      ? skippedGet(file, iteration, "Not run: the PUT of this iteration failed", this.meter)
+      : await step("get", dest);
+    return this.#keep(get, file, index);
+  }
+
+  /**
+   * Records a transfer and tells the progress callback. A transfer cut by the
+   * interruption did not fail: it is left out, and the answer is false.
+   */
+  #keep(record: IterationRecord, file: CheckFile, index: number): boolean {
+    if (this.#aborted && record.outcome === "error") return false;
+    this.#records.push(record);
+    this.#options.onProgress?.({
+      file,
+      fileNumber: index + 1,
+      fileCount: this.#options.files.length,
+      record,
+      iterations: this.#iterations,
+    });
+    return true;
+  }
+
+  /** Removes the scratch folder and whatever is left in it; best effort. */
+  async #cleanUp(): Promise<void> {
+    try {
+      const c = await this.connect();
+      for (const entry of await c.list(this.#scratch)) {
+        if (entry.type === "file") await c.delete(joinRemote(this.#scratch, entry.name));
+      }
+      await c.rmdir(this.#scratch);
+    } catch (e) {
+      if (!(e instanceof BftpError)) throw e;
+    } finally {
+      if (this.#client !== null) await this.#client.quit();
+      this.#client = null;
+    }
+  }
+
+  #report(startedAt: string): CheckReport {
+    const { files } = this.#options;
+    const warmup = this.#options.warmup ?? 2;
+    const thresholds: Thresholds = { ...DEFAULT_THRESHOLDS, ...this.#options.thresholds };
+    return buildReport({
+      tool: `bftp ${VERSION}`,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      machine: machine(),
+      target: {
+        description: this.#target.description,
+        embedded: this.#target.localRoot !== null,
+        serverMeasured: this.#records.some((r) => r.serverCpu !== null),
+      },
+      settings: { iterations: this.#iterations, warmup, getSink: this.getSink, thresholds },
+      files: [...files],
+      iterations: this.#records,
+      interrupted: this.#aborted,
+    });
+  }
 }
 
 /**
@@ -244,230 +298,5 @@ function machine(): CheckReport["machine"] {
  * ```
  */
 export async function runCheck(options: RunCheckOptions): Promise<CheckReport> {
-  const { target, files, workDir, signal } = options;
-  const iterations = options.iterations ?? 20;
-  const warmup = options.warmup ?? 2;
-  const getSink = options.getSink ?? "file";
-  const thresholds: Thresholds = { ...DEFAULT_THRESHOLDS, ...options.thresholds };
-  const collect = options.collectGarbage ?? true;
-  const meter = new Meter(target, options.sampleIntervalMs ?? 25, collect);
-  const startedAt = new Date().toISOString();
-  const records: IterationRecord[] = [];
-
-  let client: BftpClient | null = null;
-  const connect = async () => {
-    client ??= await BftpClient.connect({
-      hostname: target.hostname,
-      port: target.port,
-      ...target.connection,
-    });
-    return client;
-  };
-  const hangUp = () => {
-    client?.close();
-    client = null;
-  };
-  const onAbort = () => hangUp();
-  signal?.addEventListener("abort", onAbort);
-
-  const scratch = joinRemote(target.basePath, `bftp-check-${crypto.randomUUID().slice(0, 8)}`);
-  const localPath = (remote: string) =>
-    target.localRoot === null ? null : join(target.localRoot, ...remote.split("/"));
-
-  try {
-    await (await connect()).mkdir(scratch);
-    for (const [index, file] of files.entries()) {
-      const remote = joinRemote(scratch, file.name);
-      const dest = join(workDir, `get-${index + 1}-${file.name.replace(/[\/\\]/g, "_")}`);
-      for (let i = 1; i <= iterations && !signal?.aborted; i++) {
-        const put = await transfer(file, "put", i, remote, null);
-        // A transfer cut by the interruption did not fail: it is left out of the report.
-        if (signal?.aborted && put.outcome === "error") break;
-        records.push(put);
-        options.onProgress?.({
-          file,
-          fileNumber: index + 1,
-          fileCount: files.length,
-          record: put,
-          iterations,
-        });
-        if (signal?.aborted) break;
-        const get = put.outcome === "error"
-          ? skipped(file, i, "Not run: the PUT of this iteration failed")
-          : await transfer(file, "get", i, remote, dest);
-        if (signal?.aborted && get.outcome === "error") break;
-        records.push(get);
-        options.onProgress?.({
-          file,
-          fileNumber: index + 1,
-          fileCount: files.length,
-          record: get,
-          iterations,
-        });
-      }
-      await Deno.remove(dest).catch(() => {});
-      if (signal?.aborted) break;
-      try {
-        await (await connect()).delete(remote);
-      } catch (e) {
-        if (!(e instanceof BftpError)) throw e;
-        hangUp();
-      }
-    }
-  } finally {
-    signal?.removeEventListener("abort", onAbort);
-    await cleanUp();
-  }
-
-  return buildReport({
-    tool: `bftp ${VERSION}`,
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    machine: machine(),
-    target: {
-      description: target.description,
-      embedded: target.localRoot !== null,
-      serverMeasured: records.some((r) => r.serverCpu !== null),
-    },
-    settings: { iterations, warmup, getSink, thresholds },
-    files: [...files],
-    iterations: records,
-    interrupted: signal?.aborted ?? false,
-  });
-
-  /** Removes the scratch folder and whatever is left in it; best effort. */
-  async function cleanUp(): Promise<void> {
-    try {
-      const c = await connect();
-      for (const entry of await c.list(scratch)) {
-        if (entry.type === "file") await c.delete(joinRemote(scratch, entry.name));
-      }
-      await c.rmdir(scratch);
-    } catch (e) {
-      if (!(e instanceof BftpError)) throw e;
-    } finally {
-      if (client !== null) await client.quit();
-      client = null;
-    }
-  }
-
-  function skipped(file: CheckFile, iteration: number, error: string): IterationRecord {
-    const now = sampleSelf();
-    const server = target.sample();
-    return {
-      file: file.name,
-      direction: "get",
-      iteration,
-      bytes: 0,
-      seconds: 0,
-      mbps: null,
-      outcome: "error",
-      error,
-      expectedSha256: file.sha256,
-      actualSha256: null,
-      storedSha256: null,
-      clientCpu: { user: 0, system: 0 },
-      serverCpu: server === null ? null : { user: 0, system: 0 },
-      clientRss: now.rssBytes,
-      clientRssPeak: now.rssBytes,
-      serverRss: server?.rssBytes ?? null,
-      serverRssPeak: server?.rssBytes ?? null,
-    };
-  }
-
-  /** One PUT or GET, measured and checked. */
-  async function transfer(
-    file: CheckFile,
-    direction: Direction,
-    iteration: number,
-    remote: string,
-    dest: string | null,
-  ): Promise<IterationRecord> {
-    let outcome: IterationRecord["outcome"] = "ok";
-    let error: string | null = null;
-    let actual: string | null = null;
-    let stored: string | null = null;
-    let bytes = 0;
-    let local: Deno.FsFile | null = null;
-    let measured: ReturnType<Meter["stop"]> | null = null;
-    try {
-      const c = await connect();
-      if (direction === "put") {
-        local = await Deno.open(file.path, { read: true });
-        meter.start();
-        const result = await c.put(remote, local, { size: file.size, onProgress: meter.tick });
-        measured = meter.stop();
-        bytes = result.size;
-        actual = result.sha256;
-        // Outside the measured time: what the server has now, from its disk when it is ours.
-        const onDisk = localPath(remote);
-        stored = onDisk === null
-          ? (await c.hash(remote)).sha256
-          : (await hashLocalFile(onDisk)).sha256;
-      } else {
-        local = dest !== null && getSink === "file"
-          ? await Deno.open(dest, { write: true, create: true, truncate: true })
-          : null;
-        const sink = hashingSink(local);
-        meter.start();
-        try {
-          await c.get(remote, sink.sink, { onProgress: meter.tick });
-        } catch (e) {
-          // The client's own check failed: the body arrived whole but not as sent.
-          if (!(e instanceof IntegrityError)) throw e;
-          measured = meter.stop();
-          bytes = sink.bytes;
-          actual = sink.digest();
-          outcome = "mismatch";
-          error = e.message;
-          hangUp();
-        }
-        if (measured === null) {
-          measured = meter.stop();
-          bytes = sink.bytes;
-          actual = sink.digest();
-        }
-      }
-      if (outcome === "ok" && (actual !== file.sha256 || bytes !== file.size)) {
-        outcome = "mismatch";
-        error = `${bytes} bytes arrived with SHA-256 ${actual}, expected ${file.size} bytes ` +
-          `with SHA-256 ${file.sha256}`;
-      } else if (outcome === "ok" && stored !== null && stored !== file.sha256) {
-        outcome = "mismatch";
-        actual = stored;
-        error = `The server stored a file with SHA-256 ${stored}, expected ${file.sha256}`;
-      }
-    } catch (e) {
-      if (
-        !(e instanceof BftpError || e instanceof Deno.errors.NotFound ||
-          e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.ConnectionReset ||
-          e instanceof Deno.errors.BrokenPipe)
-      ) {
-        throw e;
-      }
-      if (measured === null) {
-        if (!meter.running) meter.start();
-        measured = meter.stop();
-      }
-      outcome = "error";
-      error = signal?.aborted ? "Interrupted" : messageOf(e);
-      hangUp();
-    } finally {
-      local?.close();
-    }
-    const m = measured!;
-    return {
-      file: file.name,
-      direction,
-      iteration,
-      bytes,
-      mbps: outcome === "ok" && bytes > 0 && m.seconds > 0 ? bytes / m.seconds / 1e6 : null,
-      outcome,
-      error,
-      expectedSha256: file.sha256,
-      actualSha256: actual,
-      storedSha256: stored,
-      ...m,
-    };
-  }
+  return await new CheckRun(options).run();
 }

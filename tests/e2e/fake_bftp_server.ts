@@ -3,7 +3,8 @@
  * the handshake and the request frames, written by hand from the wire format
  * (not with bftp's own code). {@linkcode startFakeBftpServer} serves one file
  * whose body is sent wrong; {@linkcode startScriptedBftpServer} answers each
- * request with whatever bytes a test scripts, to play a hostile server.
+ * request with whatever bytes a test scripts, to play a hostile server, and
+ * lets the script read what the client sends ({@linkcode readSizedBody}).
  *
  * @module
  */
@@ -101,10 +102,22 @@ export interface ScriptedRequest {
 /** What a script does after answering: go on, hang up, or go silent until the server closes. */
 export type ScriptAfter = void | "close" | "stall";
 
-/** Answers one request: writes whatever bytes it likes through `send`. */
+/** Reads what the client sends after a request, such as a PUT's body. */
+export interface ScriptReader {
+  /** Reads exactly `n` bytes; `null` when the client hangs up first. */
+  exactly(n: number): Promise<Uint8Array | null>;
+}
+
+/**
+ * Answers one request: writes whatever bytes it likes through `send`, and
+ * reads what follows the request (a body) through `read`, which the
+ * scripted server always passes (a script called by another script may
+ * not get it).
+ */
 export type Script = (
   req: ScriptedRequest,
   send: (bytes: Uint8Array) => Promise<void>,
+  read?: ScriptReader,
 ) => Promise<ScriptAfter> | ScriptAfter;
 
 /**
@@ -148,7 +161,7 @@ export function startScriptedBftpServer(
       if (body === null) return;
       const req = JSON.parse(new TextDecoder().decode(body)) as ScriptedRequest;
       requests.push(`${req.op} ${req.path ?? ""}`.trim());
-      const after = await script(req, (bytes) => writeAll(conn, bytes));
+      const after = await script(req, (bytes) => writeAll(conn, bytes), reader);
       if (after === "close") return;
       if (after === "stall") {
         while (!closing) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -209,6 +222,54 @@ export function startScriptedBftpServer(
 }
 
 /**
+ * Reads a sized body as a client sends it after a PUT is accepted: 16 hex
+ * digits of size, the bytes, then the 64 hex digits of their SHA-256.
+ *
+ * @param read The script's reader.
+ * @returns The bytes and the trailer, or `null` when the client hung up first.
+ */
+export async function readSizedBody(
+  read: ScriptReader | undefined,
+): Promise<{ content: Uint8Array; trailer: string } | null> {
+  if (read === undefined) throw new TypeError("No reader: the script was not called by the server");
+  const header = await read.exactly(16);
+  if (header === null) return null;
+  const size = parseInt(new TextDecoder().decode(header), 16);
+  if (!(size < 2 ** 53)) throw new Error("A chunked body: not scripted here");
+  const content = await read.exactly(size);
+  const trailer = content === null ? null : await read.exactly(64);
+  if (content === null || trailer === null) return null;
+  return { content, trailer: new TextDecoder().decode(trailer) };
+}
+
+/**
+ * Answers a GET with a sized body: the reply, the size header, the bytes,
+ * then `trailer` (a fair server sends their SHA-256); with `cut`, only the
+ * first half of the bytes, and the connection is closed.
+ *
+ * @param send The script's sender.
+ * @param body The bytes.
+ * @param trailer The 64 characters after them.
+ * @param cut Stop halfway through the bytes and hang up.
+ * @returns What the script does next.
+ */
+export async function sendSizedBody(
+  send: (bytes: Uint8Array) => Promise<void>,
+  body: Uint8Array,
+  trailer: string,
+  cut = false,
+): Promise<ScriptAfter> {
+  await send(frame({ ok: true, size: body.byteLength, mtime: 0 }));
+  await send(hexBytes(body.byteLength, 16));
+  if (cut) {
+    await send(body.subarray(0, body.byteLength >> 1));
+    return "close";
+  }
+  await send(body);
+  await send(encoder.encode(trailer));
+}
+
+/**
  * A script that answers a GET of 1,000 bytes, sends 10 of them, and then
  * goes silent with the connection open (for the client's stall timeout).
  */
@@ -241,14 +302,7 @@ export function startFakeBftpServer(content: Uint8Array, fault: FakeFault): Fake
       const entry = { name, type: "file", size: content.byteLength, mtime: 0, mode: 0o644 };
       await send(frame({ ok: true, entry }));
     } else if (req.op === "GET") {
-      await send(frame({ ok: true, size: content.byteLength, mtime: 0 }));
-      await send(hexBytes(content.byteLength, 16));
-      if (fault === "cut") {
-        await send(content.subarray(0, content.byteLength >> 1));
-        return "close";
-      }
-      await send(content);
-      await send(encoder.encode("0".repeat(64)));
+      return await sendSizedBody(send, content, "0".repeat(64), fault === "cut");
     } else {
       await send(frame({ ok: false, code: "DENIED", message: "Fake server" }));
     }
