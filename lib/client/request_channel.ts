@@ -143,6 +143,20 @@ function handshakeLoss(e: unknown): unknown {
   return e;
 }
 
+/** A closed or cut connection as a {@link ConnectionError}; anything else as it is. */
+function connectionLoss(e: unknown): unknown {
+  if (e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) {
+    return new ConnectionError("Connection closed", { cause: e });
+  }
+  if (
+    e instanceof Deno.errors.ConnectionReset || e instanceof Deno.errors.BrokenPipe ||
+    e instanceof Deno.errors.ConnectionAborted
+  ) {
+    return new ConnectionError("Connection lost", { cause: e });
+  }
+  return e;
+}
+
 /** The stream around a body, for {@linkcode RequestChannel.withBody}. */
 export interface BodyStream {
   /** Where a reply's body comes from (GET): the buffered reader replies are read from. */
@@ -186,11 +200,14 @@ export class RequestChannel {
   /** The write side: requests and bodies, sent from behind. */
   #out: WriteBehind;
   #closed = false;
-  #broken = false;
+  /** What broke the stream, once something has: every later request fails with it. */
+  #brokenBy: unknown;
+  /** The sequence number of the first request made after the stream broke. */
+  #brokenBefore = 0;
   /** Turns to send and to read, taken in request order (see {@linkcode Turns}). */
   #sendTurns = new Turns();
   #recvTurns = new Turns();
-  /** The next request's id (version 2). */
+  /** The next request's id (version 2), which also numbers requests in version 1. */
   #nextId = 1;
   /** The protocol version the server answered with: 2 pipelines requests. */
   readonly version: 1 | 2;
@@ -281,7 +298,7 @@ export class RequestChannel {
    * transfer has broken the stream (a cut, a timeout, a protocol error).
    */
   get usable(): boolean {
-    return !this.#closed && !this.#broken;
+    return !this.#closed && this.#brokenBy === undefined;
   }
 
   /**
@@ -350,7 +367,7 @@ export class RequestChannel {
       try {
         return await body(reply, stream);
       } catch (e) {
-        if (!bodyOver) this.#broken = true;
+        if (!bodyOver) this.#break(e);
         throw e;
       }
     };
@@ -382,22 +399,23 @@ export class RequestChannel {
     const id = this.#nextId++;
     const sendTurn = this.#sendTurns.take();
     const recvTurn = this.#recvTurns.take();
-    await this.#inTurn(sendTurn, async () => {
+    await this.#inTurn(sendTurn, id, async () => {
       await this.#channel.send({ ...req, id });
       await body?.();
     }).catch(async (e) => {
       // Never sent whole: the stream is out of step, and this request has no reply to read.
-      this.#broken = true;
+      this.#break(e);
       (await recvTurn)();
       throw e;
     });
-    return await this.#inTurn(recvTurn, async () => {
+    return await this.#inTurn(recvTurn, id, async () => {
       const reply = await this.#channel.receiveReply();
       if (reply.id !== id) {
-        this.#broken = true;
         const said = JSON.stringify(reply.id ?? null).slice(0, 24);
-        throw new ProtocolError(
-          `Malformed reply: it answers request ${said}, not ${id} (replies out of order)`,
+        throw this.#break(
+          new ProtocolError(
+            `Malformed reply: it answers request ${said}, not ${id} (replies out of order)`,
+          ),
         );
       }
       if (!reply.ok) throw new RemoteError(reply.code, reply.message);
@@ -405,11 +423,11 @@ export class RequestChannel {
     });
   }
 
-  /** Runs `fn` when `turn` starts, under the guard, and ends the turn. */
-  async #inTurn<T>(turn: Promise<Release>, fn: () => Promise<T>): Promise<T> {
+  /** Runs `fn` of request `seq` when `turn` starts, under the guard, and ends the turn. */
+  async #inTurn<T>(turn: Promise<Release>, seq: number, fn: () => Promise<T>): Promise<T> {
     const release = await turn;
     try {
-      return await this.#guard(fn);
+      return await this.#guard(seq, fn);
     } finally {
       release();
     }
@@ -417,11 +435,12 @@ export class RequestChannel {
 
   /** Runs `fn` alone: once every request before it is answered, before any after it goes out. */
   async #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const seq = this.#nextId++;
     const sendTurn = this.#sendTurns.take();
     const recvTurn = this.#recvTurns.take();
     const releaseSend = await sendTurn;
     try {
-      return await this.#inTurn(recvTurn, fn);
+      return await this.#inTurn(recvTurn, seq, fn);
     } finally {
       releaseSend();
     }
@@ -432,33 +451,36 @@ export class RequestChannel {
     try {
       return await fn();
     } catch (e) {
-      this.#broken = true;
-      throw e;
+      throw this.#break(e);
     }
   }
 
+  /** Marks the stream out of step because of `e` (the first cause is kept); returns `e`. */
+  #break(e: unknown): unknown {
+    if (this.#brokenBy === undefined) {
+      this.#brokenBy = e;
+      this.#brokenBefore = this.#nextId;
+    }
+    return e;
+  }
+
   /** Runs `fn` under the stall watch and marks the session unusable if the stream broke in it. */
-  async #guard<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.#closed || this.#broken) {
+  async #guard<T>(seq: number, fn: () => Promise<T>): Promise<T> {
+    // Requests already made when the stream broke fail with what broke it; later ones, closed.
+    if (this.#brokenBy !== undefined && seq < this.#brokenBefore) throw this.#brokenBy;
+    if (this.#closed || this.#brokenBy !== undefined) {
       throw new ConnectionError("The session is closed");
     }
     try {
       return await this.#watch.during(fn);
     } catch (e) {
-      if (e instanceof TimeoutError) this.#broken = true;
-      if (e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) {
-        this.#broken = true;
-        throw new ConnectionError("Connection closed", { cause: e });
-      }
-      if (
-        e instanceof Deno.errors.ConnectionReset || e instanceof Deno.errors.BrokenPipe ||
-        e instanceof Deno.errors.ConnectionAborted
-      ) {
-        this.#broken = true;
-        throw new ConnectionError("Connection lost", { cause: e });
-      }
-      if (e instanceof ProtocolError || e instanceof ConnectionError) this.#broken = true;
-      throw e;
+      const mapped = connectionLoss(e);
+      // A cause recorded before it was worded (a reset inside a body) is kept as worded.
+      if (this.#brokenBy === e) this.#brokenBy = mapped;
+      const fatal = mapped instanceof TimeoutError || mapped instanceof ProtocolError ||
+        mapped instanceof ConnectionError;
+      if (fatal) this.#break(mapped);
+      throw mapped;
     }
   }
 

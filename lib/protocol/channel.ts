@@ -98,14 +98,18 @@ export class Channel {
    * Sends one request or reply.
    *
    * @param message The message.
+   * @param replyTo The id a reply echoes: by default, the last request's (server side).
    */
-  async send(message: OutgoingRequest | Reply): Promise<void> {
+  async send(message: OutgoingRequest | Reply, replyTo = this.#replyTo): Promise<void> {
     // A reply echoes the id of the request it answers (version 2).
-    const sent = "ok" in message && this.#replyTo !== undefined
-      ? { ...message, id: this.#replyTo }
-      : message;
+    const sent = "ok" in message && replyTo !== undefined ? { ...message, id: replyTo } : message;
     this.#onMessage?.("send", sent);
     await writeSized(this.writer, encodeMessage(sent));
+  }
+
+  /** The id of the request being answered (server side; `undefined` when it had none). */
+  get replyTo(): number | undefined {
+    return this.#replyTo;
   }
 
   /**

@@ -83,8 +83,12 @@ export class FdBackend implements TreeBackend {
     return new FdBackend(libc, root);
   }
 
-  /** Closes the root's descriptor. */
+  #closed = false;
+
+  /** Closes the root's descriptor (once). */
   close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     this.#libc.close(this.root);
   }
 

@@ -33,6 +33,8 @@ import { baseName, quotePath, RESUME_EXPIRY_HOURS } from "./paths.ts";
 import { hashOpened, type OpenedFile, openForReading } from "./reads.ts";
 import {
   checkUploadTarget,
+  commitUploads,
+  type GroupedUpload,
   type ResumableUpload,
   startResumableUpload,
   startUpload,
@@ -40,7 +42,7 @@ import {
   type UploadTarget,
 } from "./uploads.ts";
 
-export type { FileAttributes, ResumableUpload, Upload } from "./uploads.ts";
+export type { FileAttributes, GroupedUpload, ResumableUpload, Upload } from "./uploads.ts";
 export type { OpenedFile } from "./reads.ts";
 
 /** Options for {@linkcode ServedRoot.open}. */
@@ -135,6 +137,31 @@ export class ServedRoot {
   /** Whether changes are refused. */
   get readOnly(): boolean {
     return this.#readOnly;
+  }
+
+  /**
+   * Closes the served root's own descriptor. Only for a server that is done
+   * with the folder (tests serve many); nothing may be asked of it after.
+   */
+  close(): void {
+    this.#confined.fs.close();
+  }
+
+  /** Whether an upload's data and folder are flushed to disk before it is confirmed. */
+  get durable(): boolean {
+    return this.#fsync;
+  }
+
+  /**
+   * Commits uploads whose bodies arrived whole, together (group commit):
+   * each lands as its own `commit` would land it, in order, but the flushes
+   * to disk of the whole group are made in parallel.
+   *
+   * @param group The uploads, in order.
+   * @returns For each, `undefined` when it landed, or its error.
+   */
+  commitUploads(group: GroupedUpload[]): Promise<unknown[]> {
+    return commitUploads(group);
   }
 
   /** The host path, for the server's own log and start-up line only. */

@@ -50,6 +50,8 @@ export interface TreeBackend {
   readonly root: Ref;
   /** Whether each call is atomic with its confinement (descriptors). */
   readonly atomic: boolean;
+  /** Closes the root (a server that stops serving it; safe to call twice). */
+  close(): void;
   /** Opens `name` in `dir` without following it (a link opens as the link). */
   openNoFollow(dir: Ref, name: string): Ref;
   /** Describes what `ref` is (a link as itself). */
@@ -119,6 +121,9 @@ function isLink(path: string): boolean {
  * ```
  */
 export class PathBackend implements TreeBackend {
+  /** Nothing is held open: nothing to close. */
+  close(): void {}
+
   readonly root: string;
   readonly atomic = false;
 

@@ -11,7 +11,7 @@ import type { BufferedReader } from "../framing/buffered_reader.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import type { ProtocolVersion } from "../protocol/limits.ts";
 import type { ReplyFields } from "../protocol/replies.ts";
-import type { ServedRoot } from "../root/served_root.ts";
+import type { FileAttributes, ServedRoot, Upload } from "../root/served_root.ts";
 
 /** A session as seen by the handlers of GET and PUT. */
 export interface HandlerContext {
@@ -29,4 +29,16 @@ export interface HandlerContext {
   setInBody(inBody: boolean): void;
   /** The protocol version of the session (2: an eager PUT gets no `ready` reply). */
   readonly version: ProtocolVersion;
+  /**
+   * Offers a PUT whose body arrived whole to the session's commit group:
+   * when more requests are already waiting, the session commits it later,
+   * with the uploads after it, and answers it then (group commit).
+   *
+   * @returns `true` when the session took it (it commits, answers and logs it); `false`: commit now.
+   */
+  commitLater(
+    upload: Upload,
+    attributes: FileAttributes,
+    reply: { size: number; sha256: string },
+  ): Promise<boolean>;
 }

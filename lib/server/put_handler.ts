@@ -57,9 +57,15 @@ export async function handlePut(
     });
     // receiveBody read the whole body even when the sink failed: back in step.
     context.setInBody(false);
-    await upload.commit({ mtime: req.mtime, mode: req.mode });
+    const attributes = { mtime: req.mtime, mode: req.mode };
+    const reply = { size: got.size, sha256: got.sha256 };
+    if (req.eager && await context.commitLater(upload, attributes, reply)) {
+      committed = true; // the session's now: it commits and answers it with its group
+      return got.size;
+    }
+    await upload.commit(attributes);
     committed = true;
-    await context.reply({ size: got.size, sha256: got.sha256 });
+    await context.reply(reply);
     return got.size;
   } catch (e) {
     throw answerable(e);

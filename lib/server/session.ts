@@ -15,6 +15,7 @@ import type { GetRequest, OkReply, PutRequest, Request } from "../protocol/messa
 import type { ReplyFields } from "../protocol/replies.ts";
 import { quotePath, resolveVirtual } from "../root/paths.ts";
 import type { ServedRoot } from "../root/served_root.ts";
+import { CommitGroup } from "./commit_group.ts";
 import { isDisconnect } from "../transport/close.ts";
 import type { TokenSet } from "./auth.ts";
 import { DEFAULT_AUTH_DELAY_MS, MAX_AUTH_FAILURES } from "./limits.ts";
@@ -121,6 +122,12 @@ class ServerSession {
    * (a refusal) waits until the body has been read past, to stay in step.
    */
   #bodyPending: { size: number | null } | undefined;
+  /** Uploads whose bodies arrived whole, to be committed and answered together (group commit). */
+  readonly #group: CommitGroup;
+  /** Set when the request being served joined the group: it is answered and logged later. */
+  #deferred = false;
+  /** The request being served. */
+  #current: Request | undefined;
 
   constructor(stream: SessionStream, options: SessionOptions) {
     this.#options = options;
@@ -131,6 +138,10 @@ class ServerSession {
     this.#channel = new Channel({
       read: (p: Uint8Array) => this.#read(p),
       write: (p: Uint8Array) => this.#out.write(p),
+    });
+    this.#group = new CommitGroup(options.root, {
+      send: (reply, id) => this.#channel.send(reply, id),
+      log: (line) => this.#log(line),
     });
     this.#authenticated = options.tokens === undefined;
     this.#readOnly = options.root.readOnly;
@@ -149,6 +160,8 @@ class ServerSession {
       }
       this.#log(`session ended by an internal error: ${e instanceof Error ? e.message : e}`);
     } finally {
+      // Uploads waiting for their group's commit when the stream broke: nobody to answer.
+      await this.#group.abort();
       // The last answer (QUIT's, the third wrong token's) may still be held.
       await this.#out.flush().catch((e) => {
         if (!isDisconnect(e) && !(e instanceof ConnectionError)) throw e;
@@ -160,8 +173,9 @@ class ServerSession {
     this.#options.log(`${this.#options.remote} ${line}`);
   }
 
-  /** Reads from the stream, after sending what is held. */
+  /** Reads from the stream, after committing the group and sending what is held. */
   async #read(p: Uint8Array): Promise<number | null> {
+    await this.#group.commit();
     await this.#out.flush();
     const n = await this.#stream.read(p);
     this.#deadline.sawBytes(n);
@@ -195,6 +209,7 @@ class ServerSession {
       this.#log(`BAD_REQUEST ${e.message}`);
       // An eager PUT's body follows even a request that is refused: read past it first.
       if (e.bodyFollows) await this.#discardPendingBody({ size: null });
+      await this.#group.commit();
       await this.#channel.send({ ok: false, code: "BAD_REQUEST", message: e.message });
       return true;
     }
@@ -240,6 +255,10 @@ class ServerSession {
     const started = performance.now();
     this.#inBody = false;
     this.#bodyPending = req.op === "PUT" && req.eager ? { size: req.size } : undefined;
+    this.#deferred = false;
+    this.#current = req;
+    // Answers go out in order: the group's before this request's, unless this one may join it.
+    if (!this.#bodyPending) await this.#group.commit();
     let outcome = "ok";
     let bytes = -1;
     try {
@@ -252,7 +271,9 @@ class ServerSession {
       return true;
     } finally {
       const ms = (performance.now() - started).toFixed(1);
-      this.#log(`${describeRequest(req)} ${outcome}${bytes >= 0 ? ` ${bytes}B` : ""} ${ms}ms`);
+      const line = `${describeRequest(req)} ${outcome}${bytes >= 0 ? ` ${bytes}B` : ""}`;
+      // A request that joined the commit group is logged when the group lands.
+      if (!this.#deferred) this.#log(`${line} ${ms}ms`);
     }
   }
 
@@ -267,6 +288,7 @@ class ServerSession {
     const answerable = e instanceof RemoteError ||
       !(e instanceof BftpError || isDisconnect(e) || this.#inBody);
     if (answerable && this.#bodyPending) await this.#discardPendingBody(this.#bodyPending);
+    if (answerable) await this.#group.commit();
     if (e instanceof RemoteError) {
       await this.#channel.send({ ok: false, code: e.code, message: e.message });
     } else if (e instanceof BftpError || isDisconnect(e)) {
@@ -293,6 +315,8 @@ class ServerSession {
   }
 
   async #reply(fields: ReplyFields): Promise<void> {
+    // Answers keep the order of the requests: the group's go first.
+    await this.#group.commit();
     await this.#channel.send({ ...fields, ok: true } as OkReply);
   }
 
@@ -421,6 +445,16 @@ class ServerSession {
         if (inBody) this.#bodyPending = undefined;
       },
       version: this.#hello.version,
+      commitLater: async (upload, attributes, reply) => {
+        const line = `${describeRequest(this.#current!)} ok ${reply.size}B`;
+        this.#deferred = this.#group.offer({ upload, attributes }, reply, {
+          id: this.#channel.replyTo,
+          line,
+        });
+        // The group is committed when the pipeline pauses: no more request already here.
+        if (this.#deferred && this.#channel.reader.buffered === 0) await this.#group.commit();
+        return this.#deferred;
+      },
     };
   }
 }

@@ -148,6 +148,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       try {
         await server.close();
       } finally {
+        served.close();
         await dir[Symbol.asyncDispose]();
       }
     },

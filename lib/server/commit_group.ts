@@ -1,0 +1,122 @@
+/**
+ * Group commit for pipelined uploads: when a client sends many PUTs at
+ * once, the server takes the uploads whose bodies have arrived into a
+ * group and commits them together when the pipeline pauses (no request
+ * left to read, another kind of request, or the group full), so that their
+ * flushes to disk are made in parallel: a fresh 4 KiB file's fsync costs
+ * about 0.3 ms here, and each upload flushes its data and its folder. Each
+ * upload is answered only once it has landed and been flushed, exactly as
+ * alone, and answers keep the order of the requests.
+ *
+ * @module
+ */
+
+import { RemoteError } from "../errors.ts";
+import type { OkReply, Reply } from "../protocol/messages.ts";
+import type { ReplyFields } from "../protocol/replies.ts";
+import type { GroupedUpload, ServedRoot } from "../root/served_root.ts";
+
+/** The most uploads a session commits together. */
+export const MAX_GROUP = 64;
+
+/** How a {@linkcode CommitGroup} answers and logs. */
+export interface CommitGroupIo {
+  /** Sends a reply that echoes `id`. */
+  send(reply: Reply, id: number | undefined): Promise<void>;
+  /** Writes one line to the server's log. */
+  log(line: string): void;
+}
+
+/** An upload waiting in the group, with what its answer and log line need. */
+interface Pending extends GroupedUpload {
+  reply: ReplyFields;
+  id: number | undefined;
+  line: string;
+  started: number;
+}
+
+/**
+ * One session's commit group.
+ *
+ * @example
+ * ```ts
+ * import { CommitGroup } from "./commit_group.ts";
+ * import { ServedRoot } from "../root/served_root.ts";
+ * import { deepEqual, equal } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const root = await ServedRoot.open(dir);
+ * const sent: unknown[] = [];
+ * const group = new CommitGroup(root, {
+ *   send: (reply, id) => (sent.push({ ...reply, id }), Promise.resolve()),
+ *   log: () => {},
+ * });
+ * const upload = await root.beginUpload("/a.txt", true);
+ * await upload.sink.write(new TextEncoder().encode("hi"));
+ * const reply = { size: 2, sha256: "8f434346648f6b96df89dda901c5176b10a6d83961dd3c1ac88b59b2dc327aa4" };
+ * equal(group.offer({ upload, attributes: {} }, reply, { id: 7, line: "PUT /a.txt ok 2B" }), true);
+ * await group.commit();
+ * deepEqual(sent, [{ ...reply, ok: true, id: 7 }]);
+ * equal(await Deno.readTextFile(`${dir}/a.txt`), "hi");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class CommitGroup {
+  readonly #root: ServedRoot;
+  readonly #io: CommitGroupIo;
+  #pending: Pending[] = [];
+
+  /**
+   * @param root The served folder.
+   * @param io How to answer and log.
+   */
+  constructor(root: ServedRoot, io: CommitGroupIo) {
+    this.#root = root;
+    this.#io = io;
+  }
+
+  /**
+   * Takes an upload whose body arrived whole, to commit and answer later;
+   * refused when the root does not flush to disk (nothing to share) or the
+   * group is full.
+   *
+   * @param upload The upload and its attributes.
+   * @param reply The success reply's fields.
+   * @param request The request's id, echoed in the answer, and its log line as if it succeeds.
+   * @returns Whether the group took it (else the caller commits it now).
+   */
+  offer(
+    upload: GroupedUpload,
+    reply: ReplyFields,
+    request: { id: number | undefined; line: string },
+  ): boolean {
+    if (!this.#root.durable || this.#pending.length >= MAX_GROUP) return false;
+    this.#pending.push({ ...upload, ...request, reply, started: performance.now() });
+    return true;
+  }
+
+  /** Commits the uploads of the group, then answers and logs each, in order. */
+  async commit(): Promise<void> {
+    if (this.#pending.length === 0) return;
+    const group = this.#pending.splice(0);
+    const errors = await this.#root.commitUploads(group);
+    for (const [i, pending] of group.entries()) {
+      const e = errors[i];
+      const ms = (performance.now() - pending.started).toFixed(1);
+      if (e === undefined) {
+        await this.#io.send({ ...pending.reply, ok: true } as OkReply, pending.id);
+        this.#io.log(`${pending.line} ${ms}ms (group of ${group.length})`);
+        continue;
+      }
+      const code = e instanceof RemoteError ? e.code : "SERVER";
+      const message = e instanceof RemoteError ? e.message : "Internal server error";
+      await this.#io.send({ ok: false, code, message }, pending.id);
+      this.#io.log(`${pending.line.replace(/ ok( |$)/, ` ${code}$1`)} ${ms}ms`);
+    }
+  }
+
+  /** Drops the uploads of the group (the stream broke: nobody to answer); the targets stay as they were. */
+  async abort(): Promise<void> {
+    for (const { upload } of this.#pending.splice(0)) await upload.abort();
+  }
+}
