@@ -15,9 +15,7 @@ import { RemoteError } from "../errors.ts";
 import type { OkReply, Reply } from "../protocol/messages.ts";
 import type { ReplyFields } from "../protocol/replies.ts";
 import type { GroupedUpload, ServedRoot } from "../root/served_root.ts";
-
-/** The most uploads a session commits together. */
-export const MAX_GROUP = 64;
+import { MAX_GROUP } from "./limits.ts";
 
 /** How a {@linkcode CommitGroup} answers and logs. */
 export interface CommitGroupIo {

@@ -31,3 +31,6 @@ export const MAX_AUTH_FAILURES = 3;
  * most about a second); beyond that, new ones are closed without a word.
  */
 export const MAX_REFUSING = 1024;
+
+/** The most pipelined uploads a session commits together (group commit, `commit_group.ts`). */
+export const MAX_GROUP = 64;
