@@ -1,9 +1,12 @@
 /**
  * The client's request plumbing: connect (TCP or TLS), the hello and the
- * token, then one request at a time, each sent and its reply read under a
- * stall watch. A failure that leaves the stream out of step (a cut, a
- * timeout, a protocol error, a body that stopped half-way) marks the
- * session unusable.
+ * token, then requests, each sent and its reply read under a stall watch.
+ * With a version 2 server requests are pipelined: each takes a turn to send
+ * and a turn to read when it is made, carries an id that its reply must
+ * echo, and many may be in flight; with a version 1 server they go one at a
+ * time. A failure that leaves the stream out of step (a cut, a timeout, a
+ * protocol error, a reply out of order, a body that stopped half-way) marks
+ * the session unusable, and the requests in flight fail with it.
  *
  * This is the one module that sends requests and reads replies for
  * `BftpClient` (client.ts); the ops and the transfer loops are built on
@@ -12,150 +15,26 @@
  * @module
  */
 
-import {
-  BftpError,
-  ConnectionError,
-  ProtocolError,
-  RemoteError,
-  systemReason,
-  TimeoutError,
-} from "../errors.ts";
+import { ConnectionError, ProtocolError, RemoteError, TimeoutError } from "../errors.ts";
 import type { BufferedReader } from "../framing/buffered_reader.ts";
-import type { ByteReader, ByteWriter } from "../framing/types.ts";
-import { Channel, type MessageObserver } from "../protocol/channel.ts";
-import { MAX_PATH_BYTES, MAX_REQUEST_BYTES } from "../protocol/limits.ts";
-import { encodeMessage, type OkReply, type Request } from "../protocol/messages.ts";
+import type { ByteWriter } from "../framing/types.ts";
+import { Channel } from "../protocol/channel.ts";
+import type { OkReply, Request } from "../protocol/messages.ts";
 import { connectTransport } from "../transport/connect.ts";
 import { closeQuietly } from "../transport/close.ts";
-import type { ClientTlsOptions, TransportConn } from "../transport/types.ts";
-import { Watchdog } from "../transport/watchdog.ts";
+import type { TransportConn } from "../transport/types.ts";
 import { WriteBehind } from "../framing/write_behind.ts";
 import { type Release, Turns } from "./turns.ts";
+import {
+  type ClientOptions,
+  connectionLoss,
+  DEFAULT_STALL_TIMEOUT,
+  handshakeLoss,
+  refuseLongPaths,
+  StallWatch,
+} from "./session_options.ts";
 
-/** Options for `BftpClient.connect` and {@linkcode RequestChannel.open}. */
-export interface ClientOptions {
-  /** Server host name or address. */
-  hostname: string;
-  /** Server port. */
-  port: number;
-  /**
-   * Seconds to wait for the connection.
-   *
-   * @default {30}
-   */
-  connectTimeout?: number;
-  /** Speak TLS (a `bftps://` URL), trusting the server as these options say; absent: plain TCP. */
-  tls?: ClientTlsOptions | undefined;
-  /** The access token, sent (AUTH) only when the server asks for one. */
-  token?: string | undefined;
-  /**
-   * Seconds a request may go without a byte moving either way before the
-   * client gives up with a timeout (a stalled server); 0 waits for ever.
-   *
-   * @default {300}
-   */
-  stallTimeout?: number | undefined;
-  /** Called with each message sent and received (`bftp -v`); bodies are not messages. */
-  onMessage?: MessageObserver | undefined;
-}
-
-/** Seconds a request may stall before the client gives up. */
-export const DEFAULT_STALL_TIMEOUT = 300;
-
-/**
- * Refuses, before anything is sent, a request too large for any server to
- * read (a very long path): the server would drop the connection rather than
- * answer it. Paths up to that size go, and the server judges them.
- *
- * @example
- * ```ts
- * import { refuseLongPaths } from "./request_channel.ts";
- * import { throws } from "node:assert/strict";
- *
- * refuseLongPaths({ op: "STAT", path: "/a" });
- * throws(() => refuseLongPaths({ op: "STAT", path: "/" + "a".repeat(100_000) }));
- * ```
- *
- * @param req The request about to be sent.
- * @throws {BftpError} BAD_PATH when it is too large.
- */
-export function refuseLongPaths(req: Request): void {
-  const bytes = encodeMessage(req).byteLength;
-  if (bytes <= MAX_REQUEST_BYTES) return;
-  const path = Object.values(req).find((v): v is string => typeof v === "string" && v.length > 64);
-  throw new BftpError(
-    "BAD_PATH",
-    `Refused path "${(path ?? "").slice(0, 40)}...": the request would be ${bytes} bytes, ` +
-      `over the protocol's ${MAX_REQUEST_BYTES} (a path has at most ${MAX_PATH_BYTES})`,
-  );
-}
-
-/**
- * Watches a connection for progress while a request is in flight: when no
- * byte has moved either way for `timeout` seconds, it closes the connection
- * and the request fails with a {@linkcode TimeoutError}.
- */
-class StallWatch {
-  /** The connection, with every read and write marking progress. */
-  readonly stream: ByteReader & ByteWriter;
-  #dog: Watchdog;
-  #timeout: number;
-
-  constructor(conn: TransportConn, timeout: number) {
-    this.#timeout = timeout;
-    this.#dog = new Watchdog(timeout * 1000, () => closeQuietly(conn));
-    this.stream = this.#dog.watch(conn);
-  }
-
-  /** Requests in flight: the watch is on while there is one. */
-  #active = 0;
-
-  /** Runs `fn` with the watch on (several may run at once: requests in flight). */
-  async during<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.#timeout <= 0) return await fn();
-    if (this.#active++ === 0) this.#dog.start();
-    try {
-      return await fn();
-    } catch (e) {
-      if (this.#dog.expired) {
-        throw new TimeoutError(
-          `The server sent nothing for ${this.#timeout} s: giving up (see --timeout)`,
-        );
-      }
-      throw e;
-    } finally {
-      if (--this.#active === 0) this.#dog.stop();
-    }
-  }
-}
-
-/** A reset, a broken pipe or a cut stream during the hello or AUTH: a {@link ConnectionError} (exit 4). */
-function handshakeLoss(e: unknown): unknown {
-  if (
-    e instanceof Deno.errors.ConnectionReset || e instanceof Deno.errors.BrokenPipe ||
-    e instanceof Deno.errors.ConnectionAborted || e instanceof Deno.errors.UnexpectedEof
-  ) {
-    return new ConnectionError(
-      `The server reset the connection during the BFTP hello: ${systemReason(e)}`,
-      { cause: e },
-    );
-  }
-  return e;
-}
-
-/** A closed or cut connection as a {@link ConnectionError}; anything else as it is. */
-function connectionLoss(e: unknown): unknown {
-  if (e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) {
-    return new ConnectionError("Connection closed", { cause: e });
-  }
-  if (
-    e instanceof Deno.errors.ConnectionReset || e instanceof Deno.errors.BrokenPipe ||
-    e instanceof Deno.errors.ConnectionAborted
-  ) {
-    return new ConnectionError("Connection lost", { cause: e });
-  }
-  return e;
-}
+export { type ClientOptions, DEFAULT_STALL_TIMEOUT, refuseLongPaths } from "./session_options.ts";
 
 /** The stream around a body, for {@linkcode RequestChannel.withBody}. */
 export interface BodyStream {

@@ -1,0 +1,142 @@
+/**
+ * What a client session is opened with, and how its connection is watched:
+ * the options of `BftpClient.connect`, the stall watch that gives up on a
+ * server that moves no byte, the wording of a lost connection, and the
+ * refusal of a request too large to send.
+ *
+ * @module
+ */
+
+import { BftpError, ConnectionError, systemReason, TimeoutError } from "../errors.ts";
+import type { ByteReader, ByteWriter } from "../framing/types.ts";
+import type { MessageObserver } from "../protocol/channel.ts";
+import { MAX_PATH_BYTES, MAX_REQUEST_BYTES } from "../protocol/limits.ts";
+import { encodeMessage, type Request } from "../protocol/messages.ts";
+import { closeQuietly } from "../transport/close.ts";
+import type { ClientTlsOptions, TransportConn } from "../transport/types.ts";
+import { Watchdog } from "../transport/watchdog.ts";
+
+/** Options for `BftpClient.connect` and `RequestChannel.open`. */
+export interface ClientOptions {
+  /** Server host name or address. */
+  hostname: string;
+  /** Server port. */
+  port: number;
+  /**
+   * Seconds to wait for the connection.
+   *
+   * @default {30}
+   */
+  connectTimeout?: number;
+  /** Speak TLS (a `bftps://` URL), trusting the server as these options say; absent: plain TCP. */
+  tls?: ClientTlsOptions | undefined;
+  /** The access token, sent (AUTH) only when the server asks for one. */
+  token?: string | undefined;
+  /**
+   * Seconds a request may go without a byte moving either way before the
+   * client gives up with a timeout (a stalled server); 0 waits for ever.
+   *
+   * @default {300}
+   */
+  stallTimeout?: number | undefined;
+  /** Called with each message sent and received (`bftp -v`); bodies are not messages. */
+  onMessage?: MessageObserver | undefined;
+}
+
+/** Seconds a request may stall before the client gives up. */
+export const DEFAULT_STALL_TIMEOUT = 300;
+
+/**
+ * Refuses, before anything is sent, a request too large for any server to
+ * read (a very long path): the server would drop the connection rather than
+ * answer it. Paths up to that size go, and the server judges them.
+ *
+ * @example
+ * ```ts
+ * import { refuseLongPaths } from "./request_channel.ts";
+ * import { throws } from "node:assert/strict";
+ *
+ * refuseLongPaths({ op: "STAT", path: "/a" });
+ * throws(() => refuseLongPaths({ op: "STAT", path: "/" + "a".repeat(100_000) }));
+ * ```
+ *
+ * @param req The request about to be sent.
+ * @throws {BftpError} BAD_PATH when it is too large.
+ */
+export function refuseLongPaths(req: Request): void {
+  const bytes = encodeMessage(req).byteLength;
+  if (bytes <= MAX_REQUEST_BYTES) return;
+  const path = Object.values(req).find((v): v is string => typeof v === "string" && v.length > 64);
+  throw new BftpError(
+    "BAD_PATH",
+    `Refused path "${(path ?? "").slice(0, 40)}...": the request would be ${bytes} bytes, ` +
+      `over the protocol's ${MAX_REQUEST_BYTES} (a path has at most ${MAX_PATH_BYTES})`,
+  );
+}
+
+/**
+ * Watches a connection for progress while a request is in flight: when no
+ * byte has moved either way for `timeout` seconds, it closes the connection
+ * and the request fails with a {@linkcode TimeoutError}.
+ */
+export class StallWatch {
+  /** The connection, with every read and write marking progress. */
+  readonly stream: ByteReader & ByteWriter;
+  #dog: Watchdog;
+  #timeout: number;
+
+  constructor(conn: TransportConn, timeout: number) {
+    this.#timeout = timeout;
+    this.#dog = new Watchdog(timeout * 1000, () => closeQuietly(conn));
+    this.stream = this.#dog.watch(conn);
+  }
+
+  /** Requests in flight: the watch is on while there is one. */
+  #active = 0;
+
+  /** Runs `fn` with the watch on (several may run at once: requests in flight). */
+  async during<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#timeout <= 0) return await fn();
+    if (this.#active++ === 0) this.#dog.start();
+    try {
+      return await fn();
+    } catch (e) {
+      if (this.#dog.expired) {
+        throw new TimeoutError(
+          `The server sent nothing for ${this.#timeout} s: giving up (see --timeout)`,
+        );
+      }
+      throw e;
+    } finally {
+      if (--this.#active === 0) this.#dog.stop();
+    }
+  }
+}
+
+/** A reset, a broken pipe or a cut stream during the hello or AUTH: a {@link ConnectionError} (exit 4). */
+export function handshakeLoss(e: unknown): unknown {
+  if (
+    e instanceof Deno.errors.ConnectionReset || e instanceof Deno.errors.BrokenPipe ||
+    e instanceof Deno.errors.ConnectionAborted || e instanceof Deno.errors.UnexpectedEof
+  ) {
+    return new ConnectionError(
+      `The server reset the connection during the BFTP hello: ${systemReason(e)}`,
+      { cause: e },
+    );
+  }
+  return e;
+}
+
+/** A closed or cut connection as a {@link ConnectionError}; anything else as it is. */
+export function connectionLoss(e: unknown): unknown {
+  if (e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) {
+    return new ConnectionError("Connection closed", { cause: e });
+  }
+  if (
+    e instanceof Deno.errors.ConnectionReset || e instanceof Deno.errors.BrokenPipe ||
+    e instanceof Deno.errors.ConnectionAborted
+  ) {
+    return new ConnectionError("Connection lost", { cause: e });
+  }
+  return e;
+}
