@@ -10,7 +10,7 @@ import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
 import { type CliIo, writeLine } from "./io.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP } from "./session.ts";
-import { forEachUrl } from "./sources.ts";
+import { forEachUrlInOrder } from "./sources.ts";
 
 /** The `hash` subcommand. */
 export const hashCommand: Command = {
@@ -32,9 +32,13 @@ Example:
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseFlags(args, { ...CONNECTION_FLAGS });
     if (positionals.length === 0) throw new UsageError("Missing URL");
-    return await forEachUrl(positionals, io, values, async (client, url) => {
-      const { sha256 } = await client.hash(url.path);
-      await writeLine(io.stdout, `${sha256}  ${basename(url.path)}`);
-    });
+    // Pipelined: the hashes of many URLs are asked at once, and printed in order.
+    return await forEachUrlInOrder(
+      positionals,
+      io,
+      values,
+      (client, url) => client.hash(url.path),
+      ({ sha256 }, url) => writeLine(io.stdout, `${sha256}  ${basename(url.path)}`),
+    );
   },
 };

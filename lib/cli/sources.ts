@@ -9,6 +9,7 @@
 
 import type { BftpClient } from "../client/client.ts";
 import { type BftpUrl, parseBftpUrl } from "../client/url.ts";
+import { DEFAULT_WINDOW } from "../client/window.ts";
 import { BftpError } from "../errors.ts";
 import { type CliIo, errorLine, writeLine } from "./io.ts";
 import { type ConnectionFlagValues, openSession, type Session } from "./session.ts";
@@ -161,6 +162,64 @@ export async function forEachUrl(
       await run(client, url);
     });
   } finally {
+    await sessions.close();
+  }
+}
+
+/**
+ * Like {@linkcode forEachUrl}, pipelined: `start` begins the work on each
+ * URL without waiting for the ones before it (up to `window` in flight;
+ * URLs of one server share its session, whose requests then travel
+ * together), and `finish` takes each result in the order of the URLs, so
+ * that output and error lines come out in that order.
+ *
+ * @param urls The `bftp://` URLs, in order.
+ * @param io The console.
+ * @param values The command's parsed flags (the connection flags among them).
+ * @param start Starts the work on one URL (a request).
+ * @param finish Uses its result, in order (prints it).
+ * @param window The most URLs in flight.
+ * @returns 0, or the exit code of the last URL that failed.
+ *
+ * @example
+ * ```ts
+ * import { forEachUrlInOrder } from "./sources.ts";
+ * import { rejects } from "node:assert/strict";
+ *
+ * const io = { signal: new AbortController().signal } as Parameters<typeof forEachUrlInOrder>[1];
+ * const noop = () => Promise.resolve();
+ * await rejects(forEachUrlInOrder(["http://x/"], io, {}, noop, noop), /Invalid URL/);
+ * ```
+ */
+export async function forEachUrlInOrder<R>(
+  urls: readonly string[],
+  io: CliIo,
+  values: ConnectionFlagValues,
+  start: (client: BftpClient, url: BftpUrl) => Promise<R>,
+  finish: (result: R, url: BftpUrl) => Promise<void>,
+  window = DEFAULT_WINDOW,
+): Promise<number> {
+  const sessions = new SessionPool(io, values);
+  const begin = async (urlText: string) => {
+    const { client, url } = await sessions.open(urlText);
+    return { result: await start(client, url), url };
+  };
+  const inFlight: Promise<{ result: R; url: BftpUrl }>[] = [];
+  let started = 0;
+  try {
+    // eachSource takes the URLs in order; each turn starts those that fit in the window
+    // ahead of it, then finishes the oldest, whose URL is this turn's.
+    return await eachSource(urls, io, async () => {
+      while (started < urls.length && inFlight.length < window) {
+        const next = begin(urls[started++]!);
+        next.catch(() => {}); // its failure is reported in its turn
+        inFlight.push(next);
+      }
+      const { result, url } = await inFlight.shift()!;
+      await finish(result, url);
+    });
+  } finally {
+    await Promise.allSettled(inFlight);
     await sessions.close();
   }
 }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { TaskWindow } from "./window.ts";
 import { ProtocolError, RemoteError, UsageError } from "../errors.ts";
 import type { BftpClient } from "./client.ts";
 import { checkTreeDepth, visibleShort } from "./tree_depth.ts";
@@ -65,14 +66,22 @@ export async function removeTree(client: BftpClient, path: string): Promise<Remo
       }
     }
     for (const entry of entries) {
-      const child = joinRemote(dir, entry.name);
-      if (entry.type === "dir") {
-        await walk(child, depth + 1);
-      } else {
-        await client.delete(child);
-        removed.files++;
-      }
+      if (entry.type === "dir") await walk(joinRemote(dir, entry.name), depth + 1);
     }
+    // The folder's files in one pipelined batch (a window in flight), then the folder itself.
+    const window = new TaskWindow();
+    try {
+      for (const entry of entries) {
+        if (entry.type === "dir") continue;
+        await window.add(async () => {
+          await client.delete(joinRemote(dir, entry.name));
+          removed.files++;
+        });
+      }
+    } finally {
+      await window.settle();
+    }
+    await window.drain();
     await client.rmdir(dir);
     removed.folders++;
   };
