@@ -398,12 +398,13 @@ export async function runCheck(options: RunCheckOptions): Promise<CheckReport> {
         const result = await c.put(remote, local, { size: file.size, onProgress: meter.tick });
         measured = meter.stop();
         bytes = result.size;
-        actual = result.sha256;
         // Outside the measured time: what the server has now, from its disk when it is ours.
         const onDisk = localPath(remote);
         stored = onDisk === null
           ? (await c.hash(remote)).sha256
           : (await hashLocalFile(onDisk)).sha256;
+        // The hash the server confirmed is the session's checksum: SHA-256 only in a SHA-256 session.
+        actual = result.checksum === "sha256" ? result.hash : stored;
       } else {
         local = dest !== null && getSink === "file"
           ? await Deno.open(dest, { write: true, create: true, truncate: true })

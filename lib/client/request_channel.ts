@@ -23,7 +23,12 @@ import {
 import type { BufferedReader } from "../framing/buffered_reader.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import { Channel, type MessageObserver } from "../protocol/channel.ts";
-import { MAX_PATH_BYTES, MAX_REQUEST_BYTES } from "../protocol/limits.ts";
+import {
+  type ChecksumName,
+  CHECKSUMS,
+  MAX_PATH_BYTES,
+  MAX_REQUEST_BYTES,
+} from "../protocol/limits.ts";
 import { encodeMessage, type OkReply, type Request } from "../protocol/messages.ts";
 import { connectTransport } from "../transport/connect.ts";
 import { closeQuietly } from "../transport/close.ts";
@@ -57,6 +62,13 @@ export interface ClientOptions {
   stallTimeout?: number | undefined;
   /** Called with each message sent and received (`bftp -v`); bodies are not messages. */
   onMessage?: MessageObserver | undefined;
+  /**
+   * The body checksums to offer, in order of preference (`--checksum`
+   * offers one); the server picks the first it speaks.
+   *
+   * @default {CHECKSUMS}
+   */
+  checksums?: readonly ChecksumName[] | undefined;
 }
 
 /** Seconds a request may stall before the client gives up. */
@@ -196,6 +208,8 @@ export class RequestChannel {
   readonly version: 1 | 2;
   /** What the server said in its hello (`server`, `readOnly`, `auth`). */
   readonly hello: OkReply;
+  /** The session's body checksum: the server's choice (version 2), or SHA-256 (version 1). */
+  readonly checksum: ChecksumName;
   /** Whether this session may only read: the server's setting or a read-only token. */
   readonly readOnly: boolean;
 
@@ -214,6 +228,8 @@ export class RequestChannel {
     this.hello = hello;
     this.readOnly = readOnly;
     this.version = hello.version === 2 ? 2 : 1;
+    // The handshake checked that a version 2 server chose one of the checksums offered.
+    this.checksum = this.version === 2 ? hello.checksum as ChecksumName : "sha256";
   }
 
   /**
@@ -243,7 +259,8 @@ export class RequestChannel {
         { read: (p) => watch.stream.read(p), write: (p) => out.write(p) },
         options.onMessage,
       );
-      const hello = await watch.during(() => channel.clientHandshake());
+      const offer = options.checksums ?? CHECKSUMS;
+      const hello = await watch.during(() => channel.clientHandshake(offer));
       let readOnly = hello.readOnly === true;
       if (hello.auth === "token") {
         if (options.token === undefined) {

@@ -13,8 +13,11 @@ export const PROTOCOL_VERSION: ProtocolVersion = 2;
 /** The line a client opens a session with (a delimited message), for the newest version. */
 export const HELLO_LINE = "BFTP/2";
 
-/** The body checksums this implementation speaks, in its order of preference. */
-export const CHECKSUMS = ["sha256"] as const;
+/**
+ * The body checksums this implementation speaks, in its order of preference:
+ * XXH3-128 keeps up with the wire, SHA-256 stays for those who ask for it.
+ */
+export const CHECKSUMS = ["xxh3-128", "sha256"] as const;
 
 /** A body checksum's name, as the hello line and its reply write it. */
 export type ChecksumName = typeof CHECKSUMS[number];

@@ -9,7 +9,7 @@
 
 import type { BufferedReader } from "../framing/buffered_reader.ts";
 import type { ByteWriter } from "../framing/types.ts";
-import type { ProtocolVersion } from "../protocol/limits.ts";
+import type { ChecksumName, ProtocolVersion } from "../protocol/limits.ts";
 import type { ReplyFields } from "../protocol/replies.ts";
 import type { ServedRoot } from "../root/served_root.ts";
 
@@ -29,4 +29,6 @@ export interface HandlerContext {
   setInBody(inBody: boolean): void;
   /** The protocol version of the session (2: an eager PUT gets no `ready` reply). */
   readonly version: ProtocolVersion;
+  /** The session's body checksum: every trailer is in it. */
+  readonly checksum: ChecksumName;
 }

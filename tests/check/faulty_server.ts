@@ -105,7 +105,7 @@ export function startFaultyServer(options: FaultyServerOptions): FaultyServer {
             at += c.byteLength;
           }
           files.set(req.path, content);
-          await channel.send({ ok: true, size: got.size, sha256: got.sha256 });
+          await channel.send({ ok: true, size: got.size, sha256: got.hash });
           break;
         }
         case "HASH": {

@@ -177,7 +177,7 @@ Deno.test("pipe: receivePipe() throws IntegrityError for one corrupted byte", as
     await rejects(receiveRaw(bad), IntegrityError);
     // The same stream, uncorrupted, goes through.
     const sink = collector();
-    equal((await receiveRaw(wire, sink)).sha256, sha256(data));
+    equal((await receiveRaw(wire, sink)).hash, sha256(data));
   }
 });
 

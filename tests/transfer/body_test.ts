@@ -34,7 +34,7 @@ async function encodeBody(
     bufferSize: 4096,
   });
   equal(result.size, data.byteLength);
-  equal(result.sha256, sha256(data));
+  equal(result.hash, sha256(data));
   return writer.bytes;
 }
 
@@ -239,8 +239,8 @@ Deno.test("transfer: sendBody() sends a known hash without hashing, and the rece
   const data = encoder.encode("known");
   const writer = new MemoryWriter();
   const wrong = "0".repeat(64);
-  const sent = await sendBody(writer, new MemoryReader(data), { size: 5, sha256: wrong });
-  equal(sent.sha256, wrong);
+  const sent = await sendBody(writer, new MemoryReader(data), { size: 5, known: wrong });
+  equal(sent.hash, wrong);
   await rejects(
     receiveBody(new BufferedReader(new MemoryReader(writer.bytes)), new MemoryWriter()),
     IntegrityError,
