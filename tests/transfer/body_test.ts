@@ -62,7 +62,7 @@ for (const sized of [true, false]) {
           return [result, await readDelimited(reader, { delimiter: "R", maxBytes: 10 })] as const;
         });
         const where = `${chunking}, ${length} bytes, seed ${seed}`;
-        deepEqual(result, { size: length, sha256: sha256(data) }, where);
+        deepEqual(result, { size: length, checksum: "sha256", hash: sha256(data) }, where);
         deepEqual(sink.bytes, data, where);
         // The body was consumed exactly: what follows it is still there.
         deepEqual(after, encoder.encode("AFTE"), where);
