@@ -71,8 +71,8 @@ export interface TestServer extends AsyncDisposable {
   log: string[];
   /** Opens a real client session (TLS and token as `options` say). */
   connect(options?: Partial<ClientOptions>): Promise<BftpClient>;
-  /** Opens a raw session (hello done). */
-  raw(): Promise<RawSession>;
+  /** Opens a raw session (hello done: `BFTP/1` unless told otherwise). */
+  raw(hello?: string): Promise<RawSession>;
   /** Waits until the server has this many sessions open. */
   waitForConnections(n: number): Promise<void>;
 }
@@ -141,7 +141,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     port,
     log,
     connect: (more = {}) => BftpClient.connect({ hostname: "127.0.0.1", port, ...more }),
-    raw: () => RawSession.open(port),
+    raw: (hello) => RawSession.open(port, hello),
     waitForConnections: (n) =>
       waitFor(() => server.connections === n, `${n} open sessions (${server.connections} now)`),
     async [Symbol.asyncDispose]() {
@@ -172,13 +172,14 @@ export class RawSession implements Disposable {
    * Connects and does the handshake.
    *
    * @param port The server's port.
+   * @param hello The hello line.
    * @returns The session.
    */
-  static async open(port: number): Promise<RawSession> {
+  static async open(port: number, hello = "BFTP/1"): Promise<RawSession> {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
     const session = new RawSession(conn);
     try {
-      await writeAll(conn, encodeDelimited("BFTP/1"));
+      await writeAll(conn, encodeDelimited(hello));
       session.hello = await session.receive();
       ok(session.hello.ok, "the handshake was refused");
       return session;

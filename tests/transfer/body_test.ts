@@ -18,7 +18,7 @@ import {
   randomBytes,
   seededRandom,
 } from "../framing/helpers.ts";
-import { sha256 } from "../helpers.ts";
+import { hashIn, sha256 } from "../helpers.ts";
 
 const encoder = new TextEncoder();
 
@@ -245,6 +245,35 @@ Deno.test("transfer: sendBody() sends a known hash without hashing, and the rece
     receiveBody(new BufferedReader(new MemoryReader(writer.bytes)), new MemoryWriter()),
     IntegrityError,
   );
+});
+
+Deno.test("transfer: an XXH3-128 body ends with 32 hex digits, and a wrong one is INTEGRITY", async () => {
+  const data = randomBytes(seededRandom(0x33), 100_000);
+  for (const size of [data.byteLength, null]) {
+    const writer = new MemoryWriter();
+    const sent = await sendBody(writer, new MemoryReader(data, [4096]), {
+      size,
+      checksum: "xxh3-128",
+    });
+    const xxh3 = await hashIn("xxh3-128", data);
+    deepEqual(sent, { size: data.byteLength, checksum: "xxh3-128", hash: xxh3 });
+    const wire = writer.bytes;
+    equal(new TextDecoder().decode(wire.subarray(wire.byteLength - 32)), xxh3);
+    // What follows the 32 digits is the next message, read in step.
+    const reader = new BufferedReader(new MemoryReader(concat(wire, encoder.encode("NEXT"))));
+    const got = await receiveBody(reader, new MemoryWriter(), { checksum: "xxh3-128" });
+    deepEqual(got, sent);
+    equal(new TextDecoder().decode((await readDelimited(reader, { delimiter: "T" }))!), "NEX");
+    // One flipped digit of the trailer.
+    const bad = wire.slice();
+    bad[bad.byteLength - 1] = bad[bad.byteLength - 1] === 0x30 ? 0x31 : 0x30;
+    await rejects(
+      receiveBody(new BufferedReader(new MemoryReader(bad)), new MemoryWriter(), {
+        checksum: "xxh3-128",
+      }),
+      (e) => e instanceof IntegrityError && /\(xxh3-128\)/.test(e.message),
+    );
+  }
 });
 
 Deno.test("transfer: a small body is sent and received through a buffer of its size, not 1 MiB", async () => {
