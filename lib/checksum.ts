@@ -13,7 +13,16 @@
 
 import { createHash } from "node:crypto";
 import { createXXHash128, type IHasher } from "hash-wasm";
-import type { ChecksumName } from "./protocol/limits.ts";
+
+/**
+ * The body checksums this implementation speaks, in its order of preference:
+ * XXH3-128 keeps up with the wire, SHA-256 stays for those who ask for it.
+ * The protocol negotiates them by these names (`lib/protocol/limits.ts`).
+ */
+export const CHECKSUMS = ["xxh3-128", "sha256"] as const;
+
+/** A body checksum's name, as the hello line and its reply write it. */
+export type ChecksumName = typeof CHECKSUMS[number];
 
 /** A hash being fed: a body's, or a file's from its start. */
 export interface RunningHash {

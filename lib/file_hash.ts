@@ -9,9 +9,8 @@
  * @module
  */
 
-import { createChecksum, type RunningHash } from "./checksum.ts";
+import { type ChecksumName, createChecksum, type RunningHash } from "./checksum.ts";
 import type { ByteReader } from "./framing/types.ts";
-import type { ChecksumName } from "./protocol/limits.ts";
 
 /** The largest buffer the prefix is read through (the body buffer's size). */
 const PREFIX_BUFFER_BYTES = 1 << 20;

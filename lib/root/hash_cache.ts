@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { ChecksumName } from "../protocol/limits.ts";
+import type { ChecksumName } from "../checksum.ts";
 import type { FsStat } from "./tree_backend.ts";
 
 /** Options for {@linkcode HashCache}. */

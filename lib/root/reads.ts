@@ -8,7 +8,7 @@
 
 import { RemoteError } from "../errors.ts";
 import { hashPrefix } from "../file_hash.ts";
-import type { ChecksumName } from "../protocol/limits.ts";
+import type { ChecksumName } from "../checksum.ts";
 import type { Confined } from "./confined.ts";
 import { about, permissionBits } from "./fs_errors.ts";
 import { contentKey, type HashCache, settled } from "./hash_cache.ts";

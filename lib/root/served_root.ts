@@ -29,7 +29,7 @@ import { Confined } from "./confined.ts";
 import { entryOf, listFolder, makeFolder, move, removeFile, removeFolder } from "./namespace.ts";
 import { promised } from "./fs_errors.ts";
 import { HashCache } from "./hash_cache.ts";
-import type { ChecksumName } from "../protocol/limits.ts";
+import type { ChecksumName } from "../checksum.ts";
 import { baseName, quotePath, RESUME_EXPIRY_HOURS } from "./paths.ts";
 import { hashOpened, type OpenedFile, openForReading } from "./reads.ts";
 import {

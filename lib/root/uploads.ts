@@ -9,7 +9,7 @@
 
 import { createHash } from "node:crypto";
 import type { RunningHash } from "../checksum.ts";
-import type { ChecksumName } from "../protocol/limits.ts";
+import type { ChecksumName } from "../checksum.ts";
 import { RemoteError } from "../errors.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import { hashPrefix } from "../file_hash.ts";

@@ -14,8 +14,7 @@
  * @module
  */
 
-import type { RunningHash } from "../checksum.ts";
-import type { ChecksumName } from "../protocol/limits.ts";
+import type { ChecksumName, RunningHash } from "../checksum.ts";
 import { createStreamHash, type StreamHash } from "./stream_hash.ts";
 import { IntegrityError, LocalIoError, ProtocolError, UnexpectedEofError } from "../errors.ts";
 import type { BufferedReader } from "../framing/buffered_reader.ts";

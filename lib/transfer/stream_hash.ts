@@ -10,8 +10,7 @@
  * @module
  */
 
-import { createChecksum, type RunningHash } from "../checksum.ts";
-import type { ChecksumName } from "../protocol/limits.ts";
+import { type ChecksumName, createChecksum, type RunningHash } from "../checksum.ts";
 
 /** A running hash of a body. */
 export interface StreamHash {
