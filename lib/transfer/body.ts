@@ -414,7 +414,7 @@ export async function receiveBody(
       throw new IntegrityError(
         `Checksum mismatch for ${what}: sender says ${
           trailer.replace(/[^0-9a-f]/g, "?")
-        }, received bytes hash to ${digest} (${checksum})`,
+        }, received bytes hash to ${digest}${checksum === "sha256" ? "" : ` (${checksum})`}`,
       );
     }
     return { size: total, checksum, hash: digest };
