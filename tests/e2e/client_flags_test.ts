@@ -102,7 +102,7 @@ Deno.test("e2e: --checksum offers one body checksum; a server held to sha256 ref
   }
   const bad = await runBftp(["get", "--checksum", "md5", `${server.url}/a.bin`, local.join("x")]);
   assertFailure(bad, 2, /Invalid value "md5" for --checksum: one of "xxh3-128", "sha256"/);
-  await using strict = await startServe(root.path, ["--checksum", "sha256"]);
+  await using strict = await startServe(root.path, ["--checksum", "sha256", "--workers", "2"]);
   const refused = await runBftp([
     "get",
     "--checksum",
@@ -113,7 +113,7 @@ Deno.test("e2e: --checksum offers one body checksum; a server held to sha256 ref
   ok(refused.code !== 0, refused.stderr);
   equal(refused.stderr.trimEnd().split("\n").length, 1, refused.stderr);
   ok(refused.stderr.includes("No checksum in common"), refused.stderr);
-  // The default offer settles sha256 with it.
+  // The default offer settles sha256 with it (and with every worker of the pool).
   const fine = await runBftp(["get", "-q", `${strict.url}/a.bin`, local.join("z.bin")]);
   equal(fine.code, 0, fine.stderr);
   deepEqual(Deno.readFileSync(local.join("z.bin")), content);
