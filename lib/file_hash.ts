@@ -9,19 +9,20 @@
  * @module
  */
 
-import { createHash, type Hash } from "node:crypto";
+import { type ChecksumName, createChecksum, type RunningHash } from "./checksum.ts";
 import type { ByteReader } from "./framing/types.ts";
 
 /** The largest buffer the prefix is read through (the body buffer's size). */
 const PREFIX_BUFFER_BYTES = 1 << 20;
 
 /**
- * Feeds the first `count` bytes of `source` to a SHA-256: the part of a file
- * before a resumed transfer's offset. The source is left just after them.
+ * Feeds the first `count` bytes of `source` to a new hash: the part of a
+ * file before a resumed transfer's offset, or a whole file. The source is
+ * left just after them.
  *
  * @param source A file at its start.
  * @param count How many bytes to hash.
- * @param hash The hash to feed; a new one when absent.
+ * @param checksum The algorithm.
  * @returns The hash (not yet digested) and how many bytes it got, fewer
  * than `count` when the source ended first.
  *
@@ -43,14 +44,15 @@ const PREFIX_BUFFER_BYTES = 1 << 20;
  * };
  * const { hash, bytes } = await hashPrefix(source, 2);
  * deepEqual(bytes, 2);
- * deepEqual(hash.digest("hex").slice(0, 8), "8f434346");
+ * deepEqual(hash.digest().slice(0, 8), "8f434346");
  * ```
  */
 export async function hashPrefix(
   source: ByteReader,
   count: number,
-  hash: Hash = createHash("sha256"),
-): Promise<{ hash: Hash; bytes: number }> {
+  checksum: ChecksumName = "sha256",
+): Promise<{ hash: RunningHash; bytes: number }> {
+  const hash = await createChecksum(checksum);
   const buf = new Uint8Array(Math.max(1, Math.min(count, PREFIX_BUFFER_BYTES)));
   let bytes = 0;
   while (bytes < count) {

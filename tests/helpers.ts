@@ -8,6 +8,22 @@
 
 import { createHash } from "node:crypto";
 import { join } from "node:path";
+import { createChecksum } from "../lib/checksum.ts";
+import type { ChecksumName } from "../lib/protocol/limits.ts";
+
+/**
+ * Hashes bytes or text (as UTF-8) in a body checksum: what a transfer's
+ * result says of them.
+ *
+ * @param checksum The algorithm.
+ * @param data The bytes or text.
+ * @returns Lowercase hex.
+ */
+export async function hashIn(checksum: ChecksumName, data: Uint8Array | string): Promise<string> {
+  const hash = await createChecksum(checksum);
+  hash.update(typeof data === "string" ? new TextEncoder().encode(data) : data);
+  return hash.digest();
+}
 
 /**
  * Hashes bytes or text (as UTF-8) with SHA-256.

@@ -102,12 +102,13 @@ async function put(context: TransferContext, step: TransferStep, attempt: Attemp
   });
   attempt.measured = context.meter.stop();
   attempt.bytes = result.size;
-  attempt.actual = result.sha256;
   // Outside the measured time: what the server has now, from its disk when it is ours.
   const onDisk = context.localPath(step.remote);
   attempt.stored = onDisk === null
     ? (await client.hash(step.remote)).sha256
     : (await hashLocalFile(onDisk)).sha256;
+  // The hash the server confirmed is the session's checksum: SHA-256 only in a SHA-256 session.
+  attempt.actual = result.checksum === "sha256" ? result.hash : attempt.stored;
 }
 
 async function get(context: TransferContext, step: TransferStep, attempt: Attempt) {

@@ -1,14 +1,15 @@
 /**
  * The flags several commands share, declared once: `-q`, `--timeout`, the
  * client's TLS trust (`--tls`, `--cacert`, `--fingerprint`), a server's
- * certificate (`--tls-cert`, `--tls-key`) and its address (`--host`,
- * `--port`). A command spreads the groups it takes into its own flags, and
+ * certificate (`--tls-cert`, `--tls-key`), its address (`--host`,
+ * `--port`) and the body checksum (`--checksum`). A command spreads the groups it takes into its own flags, and
  * `parseFlags` types them like the rest.
  *
  * @module
  */
 
 import { UsageError } from "../errors.ts";
+import { type ChecksumName, CHECKSUMS } from "../protocol/limits.ts";
 import type { FlagValues } from "./args.ts";
 
 /** `-q`, `--quiet`: no progress line, no log. */
@@ -36,6 +37,42 @@ export const SERVER_TLS_FLAGS = Object.freeze(
 export const LISTEN_FLAGS = Object.freeze(
   { host: { type: "string" }, port: { type: "string" } } as const,
 );
+
+/** `--checksum NAME`: the one body checksum a client offers, or a server accepts. */
+export const CHECKSUM_FLAG = Object.freeze({ checksum: { type: "string" } } as const);
+
+/**
+ * Reads {@linkcode CHECKSUM_FLAG}: the checksums to offer or accept.
+ *
+ * @param value The flag's value, if given.
+ * @param allowed The names the command takes.
+ * @returns The one checksum named, or `undefined` (the default list) when the flag is absent.
+ * @throws {UsageError} For a name not in `allowed`.
+ *
+ * @example
+ * ```ts
+ * import { checksumFlag } from "./common_flags.ts";
+ * import { deepEqual, throws } from "node:assert/strict";
+ *
+ * deepEqual(checksumFlag(undefined), undefined);
+ * deepEqual(checksumFlag("sha256"), ["sha256"]);
+ * throws(() => checksumFlag("md5"), /sha256/);
+ * ```
+ */
+export function checksumFlag(
+  value: string | undefined,
+  allowed: readonly ChecksumName[] = CHECKSUMS,
+): ChecksumName[] | undefined {
+  if (value === undefined) return undefined;
+  const name = allowed.find((c) => c === value);
+  if (name === undefined) {
+    const shown = value.slice(0, 32).replace(/[^\x20-\x7e]/g, "?");
+    throw new UsageError(
+      `Invalid value "${shown}" for --checksum: one of ${allowed.map((c) => `"${c}"`).join(", ")}`,
+    );
+  }
+  return [name];
+}
 
 /**
  * Reads {@linkcode SERVER_TLS_FLAGS}: both files or neither.

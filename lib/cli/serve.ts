@@ -18,7 +18,14 @@ import {
   DEFAULT_MAX_PER_CLIENT,
 } from "../server/limits.ts";
 import { type FlagValues, hostFlag, intFlag, numberFlag, parseFlags, portFlag } from "./args.ts";
-import { LISTEN_FLAGS, QUIET_FLAG, SERVER_TLS_FLAGS, serverTlsFlags } from "./common_flags.ts";
+import {
+  CHECKSUM_FLAG,
+  checksumFlag,
+  LISTEN_FLAGS,
+  QUIET_FLAG,
+  SERVER_TLS_FLAGS,
+  serverTlsFlags,
+} from "./common_flags.ts";
 import type { Command } from "./command.ts";
 import { type CliIo, writeLine } from "./io.ts";
 import { ConnectionError, localIoError, UsageError } from "../errors.ts";
@@ -36,6 +43,7 @@ const FLAGS = {
   "idle-timeout": { type: "string" },
   "no-fsync": { type: "boolean" },
   workers: { type: "string" },
+  ...CHECKSUM_FLAG,
   ...QUIET_FLAG,
 } as const;
 
@@ -65,6 +73,8 @@ Options:
   --idle-timeout S        drop a client silent for S seconds, 0 never (default ${DEFAULT_IDLE_TIMEOUT})
   --workers N             serve with N Web Workers sharing the port, one per core (default 1)
   --no-fsync              do not flush uploads to disk before renaming them into place
+  --checksum sha256       check file bodies with SHA-256 only (the default also takes
+                          the faster xxh3-128); a client offering only xxh3-128 is refused
   -q, --quiet             no per-request log lines
 
 Interrupted "bftp put --resume" uploads are kept for ${RESUME_EXPIRY_HOURS} hours after their last byte.
@@ -167,6 +177,7 @@ export const serveCommand: Command = {
       ...listener,
       tls: tls === undefined ? undefined : { cert: tls.cert, key: tls.key },
       tokens,
+      checksums: checksumFlag(values.checksum, ["sha256"]),
       log: quiet ? () => {} : log,
     };
     let server: { addr: Deno.NetAddr; close(): Promise<void> };

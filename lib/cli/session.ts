@@ -14,17 +14,18 @@ import { UsageError } from "../errors.ts";
 import { Progress } from "./progress.ts";
 import { clientTlsFromFlags } from "../transport/client_tls_flags.ts";
 import { type FlagValues, numberFlag } from "./args.ts";
-import { TIMEOUT_FLAG, TLS_TRUST_FLAGS } from "./common_flags.ts";
+import { CHECKSUM_FLAG, checksumFlag, TIMEOUT_FLAG, TLS_TRUST_FLAGS } from "./common_flags.ts";
 import { type CliIo, errorLine, writeLine } from "./io.ts";
 import { verboseObserver } from "./verbose.ts";
 
-/** The flags of every command that talks to a BFTP server: TLS trust and the token. */
+/** The flags of every command that talks to a BFTP server: TLS trust, the token, the checksum. */
 export const CONNECTION_FLAGS = Object.freeze(
   {
     ...TLS_TRUST_FLAGS,
     token: { type: "string" },
     ...TIMEOUT_FLAG,
     verbose: { type: "boolean", short: "v" },
+    ...CHECKSUM_FLAG,
   } as const,
 );
 
@@ -43,6 +44,8 @@ export const CONNECTION_HELP = `Connection options:
                       (a stalled server; default 300, 0 waits for ever)
   -v, --verbose       each BFTP message sent (>) and received (<), one line each
                       on stderr (the token shown as ***)
+  --checksum NAME     check file bodies with only this checksum: xxh3-128 (the
+                      default, fast) or sha256 (see docs/SECURITY.md)
   A bftps:// URL without --cacert or --fingerprint trusts the usual root CAs.`;
 
 /**
@@ -70,7 +73,7 @@ export async function connectionOptions(
   url: BftpUrl,
   values: ConnectionFlagValues,
   io: Pick<CliIo, "env" | "stderr">,
-): Promise<Pick<ClientOptions, "tls" | "token" | "stallTimeout" | "onMessage">> {
+): Promise<Pick<ClientOptions, "tls" | "token" | "stallTimeout" | "onMessage" | "checksums">> {
   const { cacert, fingerprint } = values;
   if ((cacert !== undefined || fingerprint !== undefined) && !url.secure) {
     throw new UsageError("--cacert and --fingerprint are for bftps:// URLs");
@@ -81,6 +84,7 @@ export async function connectionOptions(
     token: token === "" ? undefined : token,
     stallTimeout: numberFlag(values.timeout, "timeout", DEFAULT_STALL_TIMEOUT),
     onMessage: values.verbose ? verboseObserver(io.stderr) : undefined,
+    checksums: checksumFlag(values.checksum),
   };
 }
 

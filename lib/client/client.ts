@@ -11,12 +11,14 @@
 
 import { RemoteError } from "../errors.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
+import type { ChecksumName } from "../protocol/limits.ts";
 import type { Entry, OkReply, Request } from "../protocol/messages.ts";
 import {
   checkCwdReply,
   checkHashReply,
   checkListReply,
   checkStatReply,
+  type HashReply,
 } from "../protocol/replies.ts";
 import type { BodyResult } from "../transfer/body.ts";
 import { type ClientOptions, RequestChannel } from "./request_channel.ts";
@@ -53,11 +55,14 @@ export class BftpClient {
   readonly hello: OkReply;
   /** Whether this session may only read: the server's setting or a read-only token. */
   readonly readOnly: boolean;
+  /** The session's body checksum, which every transfer's trailer is in. */
+  readonly checksum: ChecksumName;
 
   private constructor(channel: RequestChannel) {
     this.#channel = channel;
     this.hello = channel.hello;
     this.readOnly = channel.readOnly;
+    this.checksum = channel.checksum;
   }
 
   /**
@@ -141,12 +146,12 @@ export class BftpClient {
   }
 
   /**
-   * Asks the server for a file's SHA-256.
+   * Asks the server for a file's SHA-256 (whatever the session's checksum).
    *
    * @param path The file.
-   * @returns Size and hash.
+   * @returns Size and SHA-256.
    */
-  async hash(path: string): Promise<BodyResult> {
+  async hash(path: string): Promise<HashReply> {
     const { size, sha256 } = checkHashReply(await this.#request({ op: "HASH", path }));
     return { size, sha256 };
   }

@@ -20,6 +20,7 @@ import type { BufferedReader } from "../framing/buffered_reader.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import { Channel } from "../protocol/channel.ts";
 import type { OkReply, Request } from "../protocol/messages.ts";
+import { type ChecksumName, CHECKSUMS } from "../protocol/limits.ts";
 import { connectTransport } from "../transport/connect.ts";
 import { closeQuietly } from "../transport/close.ts";
 import type { TransportConn } from "../transport/types.ts";
@@ -90,6 +91,8 @@ export class RequestChannel {
   #nextId = 1;
   /** The protocol version the server answered with: 2 pipelines requests. */
   readonly version: 1 | 2;
+  /** The session's body checksum: the server's choice (version 2), or SHA-256 (version 1). */
+  readonly checksum: ChecksumName;
   /** What the server said in its hello (`server`, `readOnly`, `auth`). */
   readonly hello: OkReply;
   /** Whether this session may only read: the server's setting or a read-only token. */
@@ -110,6 +113,8 @@ export class RequestChannel {
     this.hello = hello;
     this.readOnly = readOnly;
     this.version = hello.version === 2 ? 2 : 1;
+    // The handshake checked that a version 2 server chose one of the checksums offered.
+    this.checksum = this.version === 2 ? hello.checksum as ChecksumName : "sha256";
   }
 
   /**
@@ -139,7 +144,8 @@ export class RequestChannel {
         { read: (p) => watch.stream.read(p), write: (p) => out.write(p) },
         options.onMessage,
       );
-      const hello = await watch.during(() => channel.clientHandshake());
+      const offer = options.checksums ?? CHECKSUMS;
+      const hello = await watch.during(() => channel.clientHandshake(offer));
       let readOnly = hello.readOnly === true;
       if (hello.auth === "token") {
         if (options.token === undefined) {

@@ -4,8 +4,9 @@
  * the version of the remote file it came from in `.NAME.bftp-partial.json`;
  * the next `get --resume` asks for the rest of that same version (the
  * server refuses with CHANGED if the file changed) and checks the whole
- * file's SHA-256 before renaming the partial file into place. A resumable
- * upload names itself to the server by the source's SHA-256.
+ * file's hash, in the session's checksum, before renaming the partial file
+ * into place. A resumable upload names itself to the server by the
+ * source's SHA-256, whatever the session's checksum.
  *
  * @module
  */
@@ -162,7 +163,7 @@ async function touchedButSame(
 /**
  * Downloads one remote file to `dest`, resumably: continues the partial
  * file a cut download left (when it is part of the same remote path and
- * version), verifies the whole file's SHA-256, and only then renames it to
+ * version), verifies the whole file's hash, and only then renames it to
  * `dest`. On a cut or any local failure the partial file and its state
  * stay for the next attempt; on an integrity failure, or when the remote
  * file changed, they are removed.
@@ -204,7 +205,7 @@ export async function downloadResumable(
     let offset = 0;
     const have = (await file.stat()).size;
     if (state !== null && state.path === remote && have <= state.version.size) offset = have;
-    const prefix = await hashPrefix(file, offset);
+    const prefix = await hashPrefix(file, offset, client.checksum);
     offset = prefix.bytes;
     await file.truncate(offset);
     await file.seek(offset, Deno.SeekMode.Start);
@@ -267,7 +268,7 @@ export async function downloadResumable(
       throw localIoError("write", dest, e);
     }
     keep = false;
-    const result = { size, sha256: body.sha256 };
+    const result = { size, checksum: body.checksum, hash: body.hash };
     options.onFile?.(remote, dest, result);
     return result;
   } finally {
@@ -309,7 +310,7 @@ export async function resumableSource(
   }
   await file.seek(0, Deno.SeekMode.Start);
   return {
-    sha256: hash.digest("hex"),
+    sha256: hash.digest(),
     seek: async (offset) => {
       await file.seek(offset, Deno.SeekMode.Start);
     },

@@ -10,7 +10,7 @@
 import { BftpError, ConnectionError, systemReason, TimeoutError } from "../errors.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import type { MessageObserver } from "../protocol/channel.ts";
-import { MAX_PATH_BYTES, MAX_REQUEST_BYTES } from "../protocol/limits.ts";
+import { type ChecksumName, MAX_PATH_BYTES, MAX_REQUEST_BYTES } from "../protocol/limits.ts";
 import { encodeMessage, type Request } from "../protocol/messages.ts";
 import { closeQuietly } from "../transport/close.ts";
 import type { ClientTlsOptions, TransportConn } from "../transport/types.ts";
@@ -39,6 +39,13 @@ export interface ClientOptions {
    * @default {300}
    */
   stallTimeout?: number | undefined;
+  /**
+   * The body checksums to offer, in order of preference (`--checksum`
+   * offers one); the server picks the first it speaks.
+   *
+   * @default {CHECKSUMS}
+   */
+  checksums?: readonly ChecksumName[] | undefined;
   /** Called with each message sent and received (`bftp -v`); bodies are not messages. */
   onMessage?: MessageObserver | undefined;
 }

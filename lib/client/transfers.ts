@@ -8,13 +8,15 @@
  * @module
  */
 
-import type { Hash } from "node:crypto";
-import { ProtocolError } from "../errors.ts";
+import type { RunningHash } from "../checksum.ts";
+import { LocalIoError, ProtocolError } from "../errors.ts";
+import { hashPrefix } from "../file_hash.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import type { FileVersion, OkReply, PutRequest, Request } from "../protocol/messages.ts";
+import type { ChecksumName } from "../protocol/limits.ts";
 import {
   checkGetReply,
-  checkHashReply,
+  checkPutDoneReply,
   checkPutReadyReply,
   type GetReply,
 } from "../protocol/replies.ts";
@@ -35,12 +37,13 @@ export interface GetOptions extends TransferOptions {
   /**
    * Continue a download: ask for the bytes from `offset` on, of the file
    * version `expect` (the server refuses with CHANGED when the file is no
-   * longer that version). `hash` is a SHA-256 already fed with the `offset`
-   * bytes the caller has: the body's trailer, the whole file's hash, is
-   * checked against it. When the server answers from offset 0 instead, a
-   * fresh hash is used and `onReply` tells the caller to start over.
+   * longer that version). `hash` is a hash in the session's checksum
+   * already fed with the `offset` bytes the caller has: the body's trailer,
+   * the whole file's hash, is checked against it. When the server answers
+   * from offset 0 instead, a fresh hash is used and `onReply` tells the
+   * caller to start over.
    */
-  resume?: { offset: number; expect: FileVersion; hash: Hash } | undefined;
+  resume?: { offset: number; expect: FileVersion; hash: RunningHash } | undefined;
   /** Told what the reply said, before the body's first byte goes to the sink. */
   onReply?: ((reply: GetReply) => void | Promise<void>) | undefined;
 }
@@ -56,10 +59,11 @@ export interface PutOptions extends TransferOptions {
    */
   overwrite?: boolean;
   /**
-   * Make the upload resumable: `sha256` is the whole source's hash (it
-   * names the upload on the server with the path and size); the server
-   * answers how many bytes it has from an earlier attempt, `seek` moves the
-   * source there, and only the rest is sent. Needs a known `size`.
+   * Make the upload resumable: `sha256` is the whole source's SHA-256 (it
+   * names the upload on the server with the path and size, whatever the
+   * session's checksum); the server answers how many bytes it has from an
+   * earlier attempt, `seek` moves the source there, and only the rest is
+   * sent. Needs a known `size`.
    */
   resume?: { sha256: string; seek(offset: number): Promise<void> } | undefined;
   /** Ask the server to give the file this modification time (ms since the epoch): `put -p`. */
@@ -69,9 +73,9 @@ export interface PutOptions extends TransferOptions {
 }
 
 /**
- * Runs a GET: downloads `path` into `sink`, verifying its SHA-256 as it
- * arrives; or, with `resume`, the rest of it, verifying the whole file's
- * SHA-256.
+ * Runs a GET: downloads `path` into `sink`, verifying its hash (in the
+ * session's checksum) as it arrives; or, with `resume`, the rest of it,
+ * verifying the whole file's hash.
  *
  * @example
  * ```ts
@@ -132,6 +136,7 @@ export async function runGet(
       stopOnSinkError: true,
       label: path,
       onProgress: options.onProgress,
+      checksum: channel.checksum,
       hash: offset > 0 ? resume?.hash : undefined,
       hashThreadFrom: ONE_TRANSFER_THREAD_FROM,
     });
@@ -198,36 +203,61 @@ export async function runPut(
       options.onStart?.(options.size);
       sent = await sendBody(writer, source, {
         size: options.size,
+        checksum: channel.checksum,
         label: path,
         onProgress: options.onProgress,
         hashThreadFrom: ONE_TRANSFER_THREAD_FROM,
       });
     });
-    return confirmed(reply, sent!.sha256, undefined);
+    return confirmed(reply, sent!, undefined);
   }
   return await channel.withBody(req, async (ready, stream) => {
     const offset = resume ? checkPutReadyReply(ready, options.size).offset ?? 0 : 0;
-    if (resume) await resume.seek(offset);
+    const prefix = resume ? await resumeAt(resume, source, offset, channel.checksum) : {};
     options.onStart?.(options.size === null ? null : options.size - offset);
-    // Resumed: the trailer is the whole file's hash, which the request named already.
     const sent = await sendBody(stream.writer, source, {
       size: options.size === null ? null : options.size - offset,
-      sha256: offset > 0 ? resume?.sha256 : undefined,
+      checksum: channel.checksum,
+      ...prefix,
       label: path,
       onProgress: options.onProgress,
       hashThreadFrom: ONE_TRANSFER_THREAD_FROM,
     });
-    return confirmed(await stream.nextReply(), sent.sha256, resume?.sha256);
+    // In a SHA-256 session the hash sent is the one the request announced.
+    const announced = channel.checksum === "sha256" ? resume?.sha256 : undefined;
+    return confirmed(await stream.nextReply(), sent, announced);
   }, true);
 }
 
-/** The final reply of a PUT, checked against the hash that was sent (and, resumed, announced). */
-function confirmed(reply: OkReply, sent: string, announced: string | undefined): BodyResult {
-  const { size, sha256 } = checkHashReply(reply);
-  if (sha256 !== sent || (announced !== undefined && sha256 !== announced)) {
-    throw new ProtocolError(`Server confirmed hash ${sha256}, but ${sent} was sent`);
+/**
+ * Moves a resumable upload's source to `offset`, and says how its trailer,
+ * the whole file's hash, is made: under SHA-256 it is the hash the request
+ * announced (`known`); under another checksum the bytes before the offset
+ * are hashed again on the way there (`hash`).
+ */
+async function resumeAt(
+  resume: NonNullable<PutOptions["resume"]>,
+  source: ByteReader,
+  offset: number,
+  checksum: ChecksumName,
+): Promise<{ known?: string; hash?: RunningHash }> {
+  if (offset === 0 || checksum === "sha256") {
+    await resume.seek(offset);
+    return offset === 0 ? {} : { known: resume.sha256 };
   }
-  return { size, sha256 };
+  await resume.seek(0);
+  const { hash, bytes } = await hashPrefix(source, offset, checksum);
+  if (bytes < offset) throw new LocalIoError("Cannot resume the upload: the source shrank");
+  return { hash };
+}
+
+/** The final reply of a PUT, checked against the hash that was sent (and, resumed, announced). */
+function confirmed(reply: OkReply, sent: BodyResult, announced: string | undefined): BodyResult {
+  const { size, hash } = checkPutDoneReply(reply, sent.checksum);
+  if (hash !== sent.hash || (announced !== undefined && hash !== announced)) {
+    throw new ProtocolError(`Server confirmed hash ${hash}, but ${sent.hash} was sent`);
+  }
+  return { size, checksum: sent.checksum, hash };
 }
 
 /**

@@ -117,7 +117,7 @@ function guardedWriter(conn: ByteWriter): ByteWriter {
  * const sink = { write: (p: Uint8Array) => (got.push(...p), Promise.resolve(p.byteLength)) };
  * const received = await receivePipe(back, sink);
  * deepEqual(got, [7, 8]);
- * deepEqual(received.sha256, sent.sha256);
+ * deepEqual(received.hash, sent.hash);
  * ```
  */
 export async function sendPipe(

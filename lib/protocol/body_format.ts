@@ -2,11 +2,14 @@
  * The body wire format: how a file's bytes travel after a GET's reply or
  * a PUT's request, and after a pipe's handshake. This module owns the
  * bytes on the wire (the size header, the chunk headers, the end of the
- * chunks, the SHA-256 trailer) and their limit; `lib/transfer/body.ts`
+ * chunks, the hash trailer) and their limit; `lib/transfer/body.ts`
  * streams a body through these encoders and decoders, hashing as it goes.
  *
- * Sized:   `[16 hex size][size bytes][64 hex sha256]`
- * Chunked: `ffffffffffffffff` then `[8 hex n][n bytes]`... `00000000` `[64 hex sha256]`
+ * Sized:   `[16 hex size][size bytes][hex hash]`
+ * Chunked: `ffffffffffffffff` then `[8 hex n][n bytes]`... `00000000` `[hex hash]`
+ *
+ * The trailer is the hash in the session's checksum: 64 hex digits for
+ * SHA-256 (version 1, and pipes), 32 for XXH3-128.
  *
  * A body does not travel through the `Channel`'s messages (channel.ts): it is
  * streamed on the channel's `reader` and `writer` by `transfer/`, which sits
@@ -35,7 +38,7 @@ import {
 } from "../framing/size_header.ts";
 import { readFull } from "../framing/read_exact.ts";
 import type { ByteReader } from "../framing/types.ts";
-import { MAX_CHUNK_BYTES } from "./limits.ts";
+import { type ChecksumName, MAX_CHUNK_BYTES } from "./limits.ts";
 
 /** The size header that announces a chunked body. */
 export const CHUNKED_MARKER = "ffffffffffffffff";
@@ -43,8 +46,14 @@ export const CHUNKED_MARKER = "ffffffffffffffff";
 export const BODY_HEADER_LENGTH = WIDE_SIZE_HEADER_LENGTH;
 /** Length of a chunk's header in a chunked body: 8 hex digits. */
 export const CHUNK_HEADER_LENGTH = SIZE_HEADER_LENGTH;
-/** Length of the SHA-256 trailer: 64 hex digits. */
+/** Length of a SHA-256 trailer: 64 hex digits. */
 export const HASH_TRAILER_LENGTH = 64;
+
+/** Length of each checksum's trailer, in hex digits. */
+export const TRAILER_LENGTHS: Readonly<Record<ChecksumName, number>> = {
+  "xxh3-128": 32,
+  sha256: HASH_TRAILER_LENGTH,
+};
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -151,9 +160,9 @@ export function readChunkHeader(reader: ByteReader): Promise<number | null> {
 }
 
 /**
- * Encodes the trailer: the body's SHA-256 as lowercase hex.
+ * Encodes the trailer: the body's hash as lowercase hex.
  *
- * @param sha256 The hash, 64 hex digits.
+ * @param hash The hash, as many hex digits as its checksum's trailer has.
  * @returns The trailer's bytes.
  *
  * @example
@@ -164,15 +173,16 @@ export function readChunkHeader(reader: ByteReader): Promise<number | null> {
  * deepEqual(encodeTrailer("0".repeat(64)).byteLength, HASH_TRAILER_LENGTH);
  * ```
  */
-export function encodeTrailer(sha256: string): Uint8Array {
-  return encoder.encode(sha256);
+export function encodeTrailer(hash: string): Uint8Array {
+  return encoder.encode(hash);
 }
 
 /**
  * Reads the trailer after a body's last byte.
  *
  * @param reader The connection.
- * @returns The SHA-256 the sender gave, lowercased (not checked to be hex).
+ * @param checksum The session's checksum, which sets the trailer's length.
+ * @returns The hash the sender gave, lowercased (not checked to be hex).
  * @throws {UnexpectedEofError} When the stream ends first.
  *
  * @example
@@ -185,7 +195,10 @@ export function encodeTrailer(sha256: string): Uint8Array {
  * deepEqual(await readTrailer(reader), "ab".repeat(32));
  * ```
  */
-export async function readTrailer(reader: ByteReader): Promise<string> {
-  const bytes = await readFixed(reader, HASH_TRAILER_LENGTH, { padByte: 0 });
+export async function readTrailer(
+  reader: ByteReader,
+  checksum: ChecksumName = "sha256",
+): Promise<string> {
+  const bytes = await readFixed(reader, TRAILER_LENGTHS[checksum], { padByte: 0 });
   return decoder.decode(bytes).toLowerCase();
 }

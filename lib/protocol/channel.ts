@@ -163,11 +163,12 @@ export class Channel {
    * Opens a session from the client side: sends the hello line and checks
    * the server's answer.
    *
-   * @returns The server's hello reply (`version`, `server`).
+   * @param checksums The body checksums to offer, in order of preference.
+   * @returns The server's hello reply (`version`, `server`, and `checksum` for version 2).
    * @throws {RemoteError} When the server refuses (BUSY, DENIED...).
    */
-  async clientHandshake(): Promise<OkReply> {
-    const line = `${HELLO_LINE} ${CHECKSUMS.join(",")}`;
+  async clientHandshake(checksums: readonly ChecksumName[] = CHECKSUMS): Promise<OkReply> {
+    const line = `${HELLO_LINE} ${checksums.join(",")}`;
     this.#onMessage?.("send", line);
     await writeAll(this.writer, encodeDelimited(line));
     // The first bytes the server sends, kept to tell a TLS server from others.
@@ -214,7 +215,7 @@ export class Channel {
       const shown = String(reply.version).slice(0, 32).replace(/[^\x20-\x7e]/g, "?");
       throw new ProtocolError(`Unsupported protocol version "${shown}"`);
     }
-    if (reply.version === 2 && !CHECKSUMS.includes(reply.checksum as ChecksumName)) {
+    if (reply.version === 2 && !checksums.includes(reply.checksum as ChecksumName)) {
       const shown = String(reply.checksum).slice(0, 32).replace(/[^\x20-\x7e]/g, "?");
       throw new ProtocolError(`The server chose a checksum that was not offered: "${shown}"`);
     }
@@ -224,11 +225,15 @@ export class Channel {
   /**
    * Reads the client's hello line on the server side.
    *
+   * @param checksums The body checksums this server accepts: the client's
+   * first choice among them is the session's.
    * @returns The version and checksum settled, `false` for a line this side
    * does not speak (a BAD_REQUEST reply has then been sent), `null` if the
    * client closed at once.
    */
-  async serverReadHello(): Promise<HelloAccepted | false | null> {
+  async serverReadHello(
+    checksums: readonly ChecksumName[] = CHECKSUMS,
+  ): Promise<HelloAccepted | false | null> {
     let line: Uint8Array | null;
     try {
       line = await readDelimited(this.reader, { maxBytes: MAX_HELLO_BYTES });
@@ -251,11 +256,11 @@ export class Channel {
       return false;
     }
     const offered = v2[1]?.split(",") ?? ["sha256"];
-    const checksum = offered.find((c): c is ChecksumName => CHECKSUMS.includes(c as ChecksumName));
+    const checksum = offered.find((c): c is ChecksumName => checksums.includes(c as ChecksumName));
     if (checksum === undefined) {
       await this.#refuseHello(
         `No checksum in common: the client offers "${offered.join(",")}", ` +
-          `this server speaks "${CHECKSUMS.join(",")}"`,
+          `this server speaks "${checksums.join(",")}"`,
       );
       return false;
     }

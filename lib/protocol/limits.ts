@@ -13,11 +13,9 @@ export const PROTOCOL_VERSION: ProtocolVersion = 2;
 /** The line a client opens a session with (a delimited message), for the newest version. */
 export const HELLO_LINE = "BFTP/2";
 
-/** The body checksums this implementation speaks, in its order of preference. */
-export const CHECKSUMS = ["sha256"] as const;
-
-/** A body checksum's name, as the hello line and its reply write it. */
-export type ChecksumName = typeof CHECKSUMS[number];
+// The body checksums, in order of preference, and their names as the hello line and its reply
+// write them: defined with their hashes (checksum.ts), which the served root uses too.
+export { type ChecksumName, CHECKSUMS } from "../checksum.ts";
 
 /** The largest request id (the largest integer a JSON number holds exactly). */
 export const MAX_REQUEST_ID = Number.MAX_SAFE_INTEGER;

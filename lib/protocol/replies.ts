@@ -11,7 +11,8 @@
  */
 
 import { ProtocolError } from "../errors.ts";
-import { MAX_TIME_MS } from "./limits.ts";
+import { TRAILER_LENGTHS } from "./body_format.ts";
+import { type ChecksumName, MAX_TIME_MS } from "./limits.ts";
 import type { Entry, OkReply } from "./messages.ts";
 
 /** PWD's and CD's reply. */
@@ -32,7 +33,7 @@ export interface StatReply {
   entry: Entry;
 }
 
-/** HASH's reply, and the reply that ends a PUT (`offset` there when it was resumed). */
+/** HASH's reply, and the reply that ends a PUT in a SHA-256 session (`offset` there when it was resumed). */
 export interface HashReply {
   /** The file's size in bytes. */
   size: number;
@@ -41,6 +42,15 @@ export interface HashReply {
   /** A resumed PUT: where the body it received began. */
   offset?: number;
 }
+
+/**
+ * The reply that ends a PUT: the size stored and the hash it confirms, in
+ * the session's checksum, under that checksum's name (`sha256`, as
+ * {@linkcode HashReply}, or `xxh3-128`).
+ */
+export type PutDoneFields =
+  & { size: number; offset?: number }
+  & ({ sha256: string } | { "xxh3-128": string });
 
 /** GET's reply, before the body. */
 export interface GetReply {
@@ -76,6 +86,7 @@ export type ReplyFields =
   | ListReply
   | StatReply
   | HashReply
+  | PutDoneFields
   | Omit<GetReply, "offset" | "sha256" | "mode"> & {
     offset?: number;
     sha256?: string;
@@ -186,6 +197,61 @@ export function checkStatReply(reply: OkReply): StatReply {
  */
 export function checkHashReply(reply: OkReply): HashReply {
   return { size: field(reply, "size", isSize), sha256: field(reply, "sha256", isHash) };
+}
+
+/**
+ * The fields of the reply that ends a PUT (see {@linkcode PutDoneFields}).
+ *
+ * @param size The size stored.
+ * @param checksum The session's checksum.
+ * @param hash The hash the body's trailer gave, verified.
+ * @param offset A resumed upload: where the body began.
+ * @returns The fields.
+ *
+ * @example
+ * ```ts
+ * import { putDoneFields } from "./replies.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(putDoneFields(2, "xxh3-128", "ab".repeat(16)), { size: 2, "xxh3-128": "ab".repeat(16) });
+ * ```
+ */
+export function putDoneFields(
+  size: number,
+  checksum: ChecksumName,
+  hash: string,
+  offset?: number,
+): PutDoneFields {
+  const named = checksum === "sha256" ? { sha256: hash } : { "xxh3-128": hash };
+  return { size, ...named, ...(offset === undefined ? {} : { offset }) };
+}
+
+/**
+ * Checks the reply that ends a PUT: its size, and its hash under the
+ * session's checksum's name.
+ *
+ * @param reply The success reply.
+ * @param checksum The session's checksum.
+ * @returns Size and hash.
+ * @throws {ProtocolError} When either is missing or malformed.
+ *
+ * @example
+ * ```ts
+ * import { checkPutDoneReply } from "./replies.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const reply = { ok: true as const, size: 0, "xxh3-128": "99aa06d3014798d86001c324468d497f" };
+ * equal(checkPutDoneReply(reply, "xxh3-128").hash, "99aa06d3014798d86001c324468d497f");
+ * ```
+ */
+export function checkPutDoneReply(
+  reply: OkReply,
+  checksum: ChecksumName,
+): { size: number; hash: string } {
+  const digits = TRAILER_LENGTHS[checksum];
+  const isDigest = (v: unknown): v is string =>
+    typeof v === "string" && v.length === digits && /^[0-9a-f]+$/.test(v);
+  return { size: field(reply, "size", isSize), hash: field(reply, checksum, isDigest) };
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
- * Remembers the SHA-256 of files the server has already hashed, keyed by
- * device, inode, size, and modification and change times to the
- * nanosecond (rsync's quick check, plus ctime, which every write moves and
+ * Remembers the hashes of files the server has already hashed (SHA-256 and
+ * XXH3-128 apart: each algorithm's under its own key), keyed by device,
+ * inode, size, and modification and change times to the nanosecond (rsync's quick check, plus ctime, which every write moves and
  * no user can set back), so a file served again is not hashed again. A hash
  * is remembered only for a file that had settled when it was read
  * ({@linkcode settled}).
@@ -9,6 +9,7 @@
  * @module
  */
 
+import type { ChecksumName } from "../checksum.ts";
 import type { FsStat } from "./tree_backend.ts";
 
 /** Options for {@linkcode HashCache}. */
@@ -21,9 +22,10 @@ export interface HashCacheOptions {
   capacity?: number;
   /**
    * Told of every hash {@linkcode HashCache.set} remembers (not of those
-   * {@linkcode HashCache.learn}s), so a pool of workers can share them.
+   * {@linkcode HashCache.learn}s), under its full key (the algorithm's name
+   * and the content key), so a pool of workers can share them.
    */
-  onSet?: ((key: string, sha256: string) => void) | undefined;
+  onSet?: ((key: string, hash: string) => void) | undefined;
 }
 
 /**
@@ -105,12 +107,13 @@ export function settled(stat: FsStat, openedAt: number): boolean {
  * cache.set("b", "2");
  * deepEqual(cache.get("a"), undefined);
  * deepEqual(cache.get("b"), "2");
+ * deepEqual(cache.get("b", "xxh3-128"), undefined);
  * ```
  */
 export class HashCache {
   #map = new Map<string, string>();
   #capacity: number;
-  #onSet: ((key: string, sha256: string) => void) | undefined;
+  #onSet: ((key: string, hash: string) => void) | undefined;
 
   /** @param options The capacity, and who to tell of new hashes. */
   constructor(options: HashCacheOptions = {}) {
@@ -120,38 +123,42 @@ export class HashCache {
 
   /**
    * @param key A content key.
+   * @param checksum The algorithm.
    * @returns The remembered hash, if any.
    */
-  get(key: string | null): string | undefined {
+  get(key: string | null, checksum: ChecksumName = "sha256"): string | undefined {
     if (key === null) return undefined;
-    const v = this.#map.get(key);
+    const full = `${checksum} ${key}`;
+    const v = this.#map.get(full);
     if (v !== undefined) {
-      this.#map.delete(key);
-      this.#map.set(key, v);
+      this.#map.delete(full);
+      this.#map.set(full, v);
     }
     return v;
   }
 
   /**
    * @param key A content key.
-   * @param sha256 The file's hash.
+   * @param hash The file's hash.
+   * @param checksum Its algorithm.
    */
-  set(key: string | null, sha256: string): void {
+  set(key: string | null, hash: string, checksum: ChecksumName = "sha256"): void {
     if (key === null) return;
-    this.learn(key, sha256);
-    this.#onSet?.(key, sha256);
+    const full = `${checksum} ${key}`;
+    this.learn(full, hash);
+    this.#onSet?.(full, hash);
   }
 
   /**
    * Remembers a hash learnt from elsewhere (another worker), without
    * telling `onSet`.
    *
-   * @param key A content key.
-   * @param sha256 The file's hash.
+   * @param full The key `onSet` was told: the algorithm's name, a space, the content key.
+   * @param hash The file's hash.
    */
-  learn(key: string, sha256: string): void {
-    this.#map.delete(key);
-    this.#map.set(key, sha256);
+  learn(full: string, hash: string): void {
+    this.#map.delete(full);
+    this.#map.set(full, hash);
     if (this.#map.size > this.#capacity) {
       const oldest = this.#map.keys().next().value;
       if (oldest !== undefined) this.#map.delete(oldest);

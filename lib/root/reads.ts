@@ -1,6 +1,6 @@
 /**
  * Reads from the served root: a regular file opened beneath the root, with
- * what is known of it (size, times, mode, a remembered SHA-256), and the
+ * what is known of it (size, times, mode, remembered hashes), and the
  * checks that say whether a remembered hash still vouches for its bytes.
  *
  * @module
@@ -8,6 +8,7 @@
 
 import { RemoteError } from "../errors.ts";
 import { hashPrefix } from "../file_hash.ts";
+import type { ChecksumName } from "../checksum.ts";
 import type { Confined } from "./confined.ts";
 import { about, permissionBits } from "./fs_errors.ts";
 import { contentKey, type HashCache, settled } from "./hash_cache.ts";
@@ -26,20 +27,22 @@ export interface OpenedFile {
   mode: number | null;
   /** Its SHA-256 when already known. */
   sha256: string | undefined;
-  /** Remembers the hash computed while serving it (if the file had settled when opened). */
-  remember(sha256: string): void;
+  /** Its hash in `checksum` when already known (`sha256` for SHA-256). */
+  known(checksum: ChecksumName): string | undefined;
+  /** Remembers a hash computed while serving it (if the file had settled when opened). */
+  remember(hash: string, checksum: ChecksumName): void;
   /**
    * Whether the file is still the version it was when opened (same size
-   * and times): a remembered `sha256` vouches for the bytes read only then.
+   * and times): a remembered hash vouches for the bytes read only then.
    */
   unchanged(): boolean;
   /**
-   * Whether the remembered `sha256` still vouches for the file's bytes:
+   * Whether the remembered `hash` still vouches for the file's bytes:
    * unchanged, or, when only its status moved (it was renamed, or unlinked
    * by an upload replacing it), its whole content read again from the open
    * file still has that hash and the file stayed still meanwhile.
    */
-  stillMatches(sha256: string): Promise<boolean>;
+  stillMatches(hash: string, checksum: ChecksumName): Promise<boolean>;
   /** Closes the file. */
   close(): void;
 }
@@ -91,12 +94,13 @@ export function openForReading(c: Confined, hashes: HashCache, vpath: string): O
     size: stat.size,
     mtime: stat.mtimeNs === null ? null : Number(stat.mtimeNs / 1_000_000n),
     mode: permissionBits(stat),
-    sha256: hashes.get(key),
-    remember: (sha256) => {
-      if (settled(stat, openedAt)) hashes.set(key, sha256);
+    sha256: hashes.get(key, "sha256"),
+    known: (checksum) => hashes.get(key, checksum),
+    remember: (hash, checksum) => {
+      if (settled(stat, openedAt)) hashes.set(key, hash, checksum);
     },
     unchanged: () => key !== null && contentKey(c.fs.stat(kept)) === key,
-    stillMatches: (sha256) => stillMatches(c, file, kept, key, sha256),
+    stillMatches: (hash, checksum) => stillMatches(c, file, kept, key, hash, checksum),
     close: () => {
       file.close();
       c.fs.release(kept);
@@ -110,15 +114,16 @@ async function stillMatches(
   file: Deno.FsFile,
   ref: Ref,
   key: string | null,
-  sha256: string,
+  hash: string,
+  checksum: ChecksumName,
 ): Promise<boolean> {
   if (key === null) return false;
   const before = contentKey(c.fs.stat(ref));
   if (before === key) return true;
   const size = c.fs.stat(ref).size;
   await file.seek(0, Deno.SeekMode.Start);
-  const again = await hashPrefix(file, size);
-  return again.bytes === size && again.hash.digest("hex") === sha256 &&
+  const again = await hashPrefix(file, size, checksum);
+  return again.bytes === size && again.hash.digest() === hash &&
     contentKey(c.fs.stat(ref)) === before;
 }
 
@@ -152,7 +157,7 @@ async function stillMatches(
 export async function hashOpened(opened: OpenedFile): Promise<{ size: number; sha256: string }> {
   if (opened.sha256 !== undefined) return { size: opened.size, sha256: opened.sha256 };
   const { hash, bytes } = await hashPrefix(opened.file, opened.size);
-  const sha256 = hash.digest("hex");
-  if (bytes === opened.size && opened.unchanged()) opened.remember(sha256);
+  const sha256 = hash.digest();
+  if (bytes === opened.size && opened.unchanged()) opened.remember(sha256, "sha256");
   return { size: bytes, sha256 };
 }

@@ -29,6 +29,7 @@ import { Confined } from "./confined.ts";
 import { entryOf, listFolder, makeFolder, move, removeFile, removeFolder } from "./namespace.ts";
 import { promised } from "./fs_errors.ts";
 import { HashCache } from "./hash_cache.ts";
+import type { ChecksumName } from "../checksum.ts";
 import { baseName, quotePath, RESUME_EXPIRY_HOURS } from "./paths.ts";
 import { hashOpened, type OpenedFile, openForReading } from "./reads.ts";
 import {
@@ -263,6 +264,7 @@ export class ServedRoot {
    * @param size The whole file's size.
    * @param sha256 The whole file's SHA-256, lowercase hex.
    * @param overwrite Whether an existing file may be replaced.
+   * @param checksum The session's checksum: the upload's `hash` is in it.
    * @returns The upload, with the offset to continue from.
    * @throws {RemoteError} BUSY when another session is uploading the same content now.
    */
@@ -271,9 +273,10 @@ export class ServedRoot {
     size: number,
     sha256: string,
     overwrite: boolean,
+    checksum: ChecksumName = "sha256",
   ): Promise<ResumableUpload> {
     const target = this.#uploadTarget(vpath, overwrite);
-    return startResumableUpload(target, size, sha256, this.#resumeExpiryMs);
+    return startResumableUpload(target, size, sha256, this.#resumeExpiryMs, checksum);
   }
 
   /**

@@ -7,7 +7,9 @@
  * @module
  */
 
-import { createHash, type Hash } from "node:crypto";
+import { createHash } from "node:crypto";
+import type { RunningHash } from "../checksum.ts";
+import type { ChecksumName } from "../checksum.ts";
 import { RemoteError } from "../errors.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import { hashPrefix } from "../file_hash.ts";
@@ -127,8 +129,8 @@ export async function commitUploads(group: GroupedUpload[]): Promise<unknown[]> 
 export interface ResumableUpload extends Upload {
   /** Bytes already received by earlier attempts: the body continues from here. */
   offset: number;
-  /** A SHA-256 already fed with those bytes. */
-  hash: Hash;
+  /** A hash in the session's checksum already fed with those bytes. */
+  hash: RunningHash;
   /** Closes the file and keeps it for a later resume (the connection broke). */
   keep(): Promise<void>;
 }
@@ -248,6 +250,7 @@ export function startUpload(target: UploadTarget): Upload {
  * @param size The whole file's size.
  * @param sha256 The whole file's SHA-256, lowercase hex.
  * @param expiryMs How long a part is kept after its last byte.
+ * @param checksum The session's checksum, which the returned `hash` is in.
  * @returns The upload, with the offset to continue from.
  * @throws {RemoteError} BUSY when another session is uploading the same content now.
  */
@@ -256,6 +259,7 @@ export async function startResumableUpload(
   size: number,
   sha256: string,
   expiryMs: number,
+  checksum: ChecksumName = "sha256",
 ): Promise<ResumableUpload> {
   const { fs, at, vpath } = target;
   let upload: (Upload & { release(): void }) | undefined;
@@ -276,7 +280,7 @@ export async function startResumableUpload(
       temp.file.truncateSync(0);
       offset = 0;
     }
-    const prefix = await hashPrefix(temp.file, offset);
+    const prefix = await hashPrefix(temp.file, offset, checksum);
     if (prefix.bytes < offset) {
       temp.file.truncateSync(prefix.bytes);
       offset = prefix.bytes;

@@ -1,12 +1,12 @@
 /**
  * The server's side of GET: checks a resumed download's version and offset,
- * answers with the file's size and attributes, then sends the body with its
- * hash trailer.
+ * answers with the file's size and attributes (and its SHA-256 when known),
+ * then sends the body with its hash trailer in the session's checksum.
  *
  * @module
  */
 
-import type { Hash } from "node:crypto";
+import type { RunningHash } from "../checksum.ts";
 import { IntegrityError, RemoteError } from "../errors.ts";
 import type { FileVersion, GetRequest } from "../protocol/messages.ts";
 import { quotePath } from "../root/paths.ts";
@@ -31,14 +31,17 @@ function sameVersion(
 /**
  * Refuses a resumed GET whose file is not the expected version or is
  * shorter than the offset; positions the file at the offset and returns
- * the hash of the bytes before it when the file's hash is not known (a
- * resumed GET's trailer is the whole file's hash).
+ * the hash of the bytes before it when the file's hash in the session's
+ * checksum (`known`) is not known (a resumed GET's trailer is the whole
+ * file's hash).
  */
 async function seekToOffset(
   opened: OpenedFile,
   vpath: string,
   req: GetRequest,
-): Promise<Hash | undefined> {
+  known: string | undefined,
+  checksum: HandlerContext["checksum"],
+): Promise<RunningHash | undefined> {
   const { size, mtime, sha256 } = opened;
   const offset = req.offset ?? 0;
   if (req.expect && !sameVersion(req.expect, size, mtime, sha256)) {
@@ -54,12 +57,12 @@ async function seekToOffset(
     );
   }
   if (offset === 0) return undefined;
-  if (sha256 !== undefined) {
+  if (known !== undefined) {
     await opened.file.seek(offset, Deno.SeekMode.Start);
     return undefined;
   }
   // The bytes before the offset are read once here, and not sent.
-  const prefix = await hashPrefix(opened.file, offset);
+  const prefix = await hashPrefix(opened.file, offset, checksum);
   if (prefix.bytes < offset) {
     throw new RemoteError("CHANGED", `${quotePath(vpath)} has changed: it shrank`);
   }
@@ -89,7 +92,10 @@ export async function handleGet(
   try {
     const { size, mtime, mode, sha256 } = opened;
     const offset = req.offset ?? 0;
-    const hash = await seekToOffset(opened, vpath, req);
+    const { checksum } = context;
+    // The trailer's hash, when remembered: the file is then sent without hashing it.
+    const known = opened.known(checksum);
+    const hash = await seekToOffset(opened, vpath, req, known, checksum);
     await context.reply({
       size,
       mtime,
@@ -100,19 +106,20 @@ export async function handleGet(
     context.setInBody(true);
     const sent = await sendBody(context.writer, fileReader(opened.file, size - offset), {
       size: size - offset,
-      sha256,
+      checksum,
+      known,
       hash,
       label: vpath,
       // A remembered hash vouches only for the version it was made of: a file rewritten
       // in place while it was read would get a trailer that does not match its bytes.
-      beforeTrailer: sha256 === undefined ? undefined : async () => {
-        if (!(await opened.stillMatches(sha256))) {
+      beforeTrailer: known === undefined ? undefined : async () => {
+        if (!(await opened.stillMatches(known, checksum))) {
           throw new IntegrityError(`${quotePath(vpath)} changed while it was sent`);
         }
       },
     });
     context.setInBody(false);
-    if (sha256 === undefined) opened.remember(sent.sha256);
+    if (known === undefined) opened.remember(sent.hash, checksum);
     return sent.size;
   } finally {
     opened.close();

@@ -9,8 +9,8 @@
 
 import type { BufferedReader } from "../framing/buffered_reader.ts";
 import type { ByteWriter } from "../framing/types.ts";
-import type { ProtocolVersion } from "../protocol/limits.ts";
-import type { ReplyFields } from "../protocol/replies.ts";
+import type { ChecksumName, ProtocolVersion } from "../protocol/limits.ts";
+import type { PutDoneFields, ReplyFields } from "../protocol/replies.ts";
 import type { FileAttributes, ServedRoot, Upload } from "../root/served_root.ts";
 
 /** A session as seen by the handlers of GET and PUT. */
@@ -39,6 +39,8 @@ export interface HandlerContext {
   commitLater(
     upload: Upload,
     attributes: FileAttributes,
-    reply: { size: number; sha256: string },
+    reply: PutDoneFields,
   ): Promise<boolean>;
+  /** The session's body checksum: every trailer is in it. */
+  readonly checksum: ChecksumName;
 }

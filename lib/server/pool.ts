@@ -28,6 +28,7 @@ import {
   DEFAULT_MAX_PER_CLIENT,
 } from "./limits.ts";
 import { RESUME_EXPIRY_HOURS } from "../root/paths.ts";
+import { type ChecksumName, CHECKSUMS } from "../protocol/limits.ts";
 import type { StartMessage, WorkerEvent } from "./worker_messages.ts";
 
 /** Options for {@linkcode startServerPool}. */
@@ -100,6 +101,12 @@ export interface ServerPoolOptions {
    * @default {24}
    */
   resumeExpiryHours?: number;
+  /**
+   * The body checksums the workers accept.
+   *
+   * @default {CHECKSUMS}
+   */
+  checksums?: readonly ChecksumName[] | undefined;
   /**
    * Receives the workers' log lines, in the same form as a single server's,
    * with the index of the worker that wrote it (none for the pool's own lines).
@@ -262,6 +269,7 @@ class ServingPool implements ServerPool {
       resumeExpiryHours: options.resumeExpiryHours ?? RESUME_EXPIRY_HOURS,
       tls: options.tls,
       tokens: options.tokens?.toDigests(),
+      checksums: [...(options.checksums ?? CHECKSUMS)],
       counters: this.#counters,
     };
   }

@@ -9,7 +9,9 @@
 import { BftpError, IntegrityError, RemoteError } from "../errors.ts";
 import type { BufferedReader } from "../framing/buffered_reader.ts";
 import type { ByteWriter } from "../framing/types.ts";
+import type { ChecksumName } from "../protocol/limits.ts";
 import type { PutRequest } from "../protocol/messages.ts";
+import { putDoneFields } from "../protocol/replies.ts";
 import { quotePath } from "../root/paths.ts";
 import { receiveBody } from "../transfer/body.ts";
 import type { HandlerContext } from "./handler_context.ts";
@@ -53,12 +55,13 @@ export async function handlePut(
     context.setInBody(true);
     const got = await receiveBody(context.reader, upload.sink, {
       expectedSize: req.size,
+      checksum: context.checksum,
       label: vpath,
     });
     // receiveBody read the whole body even when the sink failed: back in step.
     context.setInBody(false);
     const attributes = { mtime: req.mtime, mode: req.mode };
-    const reply = { size: got.size, sha256: got.sha256 };
+    const reply = putDoneFields(got.size, got.checksum, got.hash);
     if (req.eager && await context.commitLater(upload, attributes, reply)) {
       committed = true; // the session's now: it commits and answers it with its group
       return got.size;
@@ -81,6 +84,7 @@ export async function handlePut(
  *
  * @param reader The session's read side, at the body's first byte.
  * @param size The request's `size`, when known (a sized body must match it).
+ * @param checksum The session's checksum (the trailer's length).
  * @throws {ProtocolError} When the body is broken: the stream is out of step.
  *
  * @example
@@ -105,9 +109,17 @@ export async function handlePut(
  * equal(new TextDecoder().decode(rest), "next");
  * ```
  */
-export async function discardBody(reader: BufferedReader, size: number | null): Promise<void> {
+export async function discardBody(
+  reader: BufferedReader,
+  size: number | null,
+  checksum: ChecksumName = "sha256",
+): Promise<void> {
   try {
-    await receiveBody(reader, DISCARD, { expectedSize: size, label: "a refused upload" });
+    await receiveBody(reader, DISCARD, {
+      expectedSize: size,
+      checksum,
+      label: "a refused upload",
+    });
   } catch (e) {
     // Read whole, but its trailer does not match: no matter, nothing is stored.
     if (!(e instanceof IntegrityError)) throw e;
@@ -119,8 +131,11 @@ const DISCARD: ByteWriter = { write: (p: Uint8Array) => Promise.resolve(p.byteLe
 
 /**
  * A resumable PUT: continues what earlier attempts left; if the stream
- * breaks, what arrived is kept for the next attempt. The body's trailer,
- * and the request's `sha256`, are the whole file's hash.
+ * breaks, what arrived is kept for the next attempt. The request's `sha256`
+ * (the whole file's SHA-256) names the upload; the body's trailer is the
+ * whole file's hash in the session's checksum. In a SHA-256 session the two
+ * must agree; in an XXH3-128 one the server has no SHA-256 of the bytes to
+ * hold the name against, and the trailer alone vouches for them.
  */
 async function putResumable(
   context: HandlerContext,
@@ -128,7 +143,14 @@ async function putResumable(
   req: PutRequest,
 ): Promise<number> {
   const size = req.size!;
-  const upload = await context.root.beginResumableUpload(vpath, size, req.sha256!, req.overwrite);
+  const { checksum } = context;
+  const upload = await context.root.beginResumableUpload(
+    vpath,
+    size,
+    req.sha256!,
+    req.overwrite,
+    checksum,
+  );
   let outcome: "kept" | "discarded" | "committed" = "kept";
   try {
     if (upload.offset > 0) {
@@ -142,16 +164,16 @@ async function putResumable(
       hash: upload.hash,
     });
     context.setInBody(false);
-    if (got.sha256 !== req.sha256) {
+    if (checksum === "sha256" && got.hash !== req.sha256) {
       throw new RemoteError(
         "INTEGRITY",
         `Checksum mismatch for ${quotePath(vpath)}: announced ${req.sha256}, ` +
-          `the bytes hash to ${got.sha256}`,
+          `the bytes hash to ${got.hash}`,
       );
     }
     await upload.commit({ mtime: req.mtime, mode: req.mode });
     outcome = "committed";
-    await context.reply({ size, sha256: got.sha256, offset: upload.offset });
+    await context.reply(putDoneFields(size, checksum, got.hash, upload.offset));
     return got.size;
   } catch (e) {
     const err = answerable(e);

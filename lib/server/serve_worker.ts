@@ -22,12 +22,12 @@ const post = (event: WorkerEvent) => self.postMessage(event);
 let server: BftpServer | undefined;
 
 // Hashes this worker computes go to the pool, which passes them to the other workers.
-const hashes = new HashCache({ onSet: (key, sha256) => post({ type: "hash", key, sha256 }) });
+const hashes = new HashCache({ onSet: (key, hash) => post({ type: "hash", key, hash }) });
 
 self.onmessage = async (e: MessageEvent<StartMessage | ControlMessage | HashMessage>) => {
   const msg = e.data;
   if (msg.type === "hash") {
-    hashes.learn(msg.key, msg.sha256);
+    hashes.learn(msg.key, msg.hash);
   } else if (msg.type === "start") {
     try {
       const root = await ServedRoot.open(msg.rootPath, {
@@ -49,6 +49,7 @@ self.onmessage = async (e: MessageEvent<StartMessage | ControlMessage | HashMess
         tls: msg.tls,
         tokens: msg.tokens === undefined ? undefined : TokenSet.fromDigests(msg.tokens),
         authDelay: msg.authDelay,
+        checksums: msg.checksums,
         admission: sharedAdmission(msg.counters, msg.workers, msg.index, limits),
         log: (line) => post({ type: "log", line }),
       });

@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { ChecksumName } from "../protocol/limits.ts";
 import type { ServedRoot } from "../root/served_root.ts";
 import { clientHost, formatHostPort } from "../transport/address.ts";
 import { closeQuietly } from "../transport/close.ts";
@@ -113,6 +114,13 @@ export interface ServerOptions {
    * @default {false}
    */
   reusePort?: boolean;
+  /**
+   * The body checksums this server accepts (`--checksum sha256`: SHA-256
+   * only); a client that offers none of them is refused at its hello.
+   *
+   * @default {CHECKSUMS}
+   */
+  checksums?: readonly ChecksumName[] | undefined;
 }
 
 /** A running server. */
@@ -306,6 +314,7 @@ class Server implements BftpServer {
           closeQuietly(conn);
         },
         tokens: options.tokens,
+        checksums: options.checksums,
         onWrongToken: () => this.#penalties.strike(host),
         ...(options.authDelay === undefined ? {} : { authDelay: options.authDelay }),
         onReady: () => {

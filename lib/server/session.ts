@@ -12,6 +12,7 @@ import { CorkedWriter } from "../framing/corked_writer.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import { BadRequestError, Channel, type HelloAccepted } from "../protocol/channel.ts";
 import type { GetRequest, OkReply, PutRequest, Request } from "../protocol/messages.ts";
+import type { ChecksumName } from "../protocol/limits.ts";
 import type { ReplyFields } from "../protocol/replies.ts";
 import { quotePath, resolveVirtual } from "../root/paths.ts";
 import type { ServedRoot } from "../root/served_root.ts";
@@ -64,6 +65,13 @@ export interface SessionOptions {
   onReady?: () => void;
   /** Told of each wrong token (the server counts them by address). */
   onWrongToken?: () => void;
+  /**
+   * The body checksums this server accepts (`--checksum`): a client that
+   * offers none of them is refused at its hello.
+   *
+   * @default {CHECKSUMS}
+   */
+  checksums?: readonly ChecksumName[] | undefined;
 }
 
 /** What {@linkcode runSession} needs of a connection. */
@@ -184,7 +192,9 @@ class ServerSession {
 
   /** Reads the hello and answers it; false when the client left first. */
   async #handshake(): Promise<boolean> {
-    const hello = await this.#deadline.during(() => this.#channel.serverReadHello());
+    const hello = await this.#deadline.during(() =>
+      this.#channel.serverReadHello(this.#options.checksums)
+    );
     if (!hello) return false;
     this.#hello = hello;
     await this.#channel.send({
@@ -310,7 +320,7 @@ class ServerSession {
   async #discardPendingBody(pending: { size: number | null }): Promise<void> {
     this.#bodyPending = undefined;
     this.#inBody = true;
-    await discardBody(this.#channel.reader, pending.size);
+    await discardBody(this.#channel.reader, pending.size, this.#hello.checksum);
     this.#inBody = false;
   }
 
@@ -455,6 +465,7 @@ class ServerSession {
         if (this.#deferred && this.#channel.reader.buffered === 0) await this.#group.commit();
         return this.#deferred;
       },
+      checksum: this.#hello.checksum,
     };
   }
 }

@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { ChecksumName } from "../protocol/limits.ts";
 import type { Access } from "./auth.ts";
 import type { ServerTlsOptions } from "../transport/types.ts";
 
@@ -41,6 +42,8 @@ export interface StartMessage {
   tls: ServerTlsOptions | undefined;
   /** The accepted tokens as digests, if tokens are required. */
   tokens: { digest: Uint8Array; access: Access }[] | undefined;
+  /** The body checksums accepted. */
+  checksums: ChecksumName[];
   /** The shared connection counters (see `admission.ts`). */
   counters: SharedArrayBuffer;
 }
@@ -55,10 +58,10 @@ export interface ControlMessage {
 export interface HashMessage {
   /** Always `"hash"`. */
   type: "hash";
-  /** The file's content key (see `lib/root/hash_cache.ts`). */
+  /** The hash's full key: the algorithm's name and the file's content key (see `lib/root/hash_cache.ts`). */
   key: string;
-  /** Its SHA-256. */
-  sha256: string;
+  /** The hash. */
+  hash: string;
 }
 
 /** Worker to main thread. */

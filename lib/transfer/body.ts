@@ -1,18 +1,20 @@
 /**
  * Streaming file bodies: a body's bytes move between a file and the
  * connection through one reused buffer, hashed in the same pass. The bytes
- * on the wire (size header or chunked marker, chunk headers, the SHA-256
+ * on the wire (size header or chunked marker, chunk headers, the hash
  * trailer) and their limit are the protocol's, in
  * `lib/protocol/body_format.ts`; this module only streams through them.
+ * The trailer is in the session's checksum (`checksum`: SHA-256 unless
+ * told otherwise).
  *
  * A resumed transfer sends only the bytes from an offset; its trailer is the
- * SHA-256 of the whole file, so both sides start from a hash already fed
- * with the bytes before the offset (the `hash` option).
+ * hash of the whole file, so both sides start from a hash already fed with
+ * the bytes before the offset (the `hash` option).
  *
  * @module
  */
 
-import type { Hash } from "node:crypto";
+import type { ChecksumName, RunningHash } from "../checksum.ts";
 import { createStreamHash, type StreamHash } from "./stream_hash.ts";
 import { IntegrityError, LocalIoError, ProtocolError, UnexpectedEofError } from "../errors.ts";
 import type { BufferedReader } from "../framing/buffered_reader.ts";
@@ -64,24 +66,32 @@ export function bodyBufferSize(size: number | null, limit: number = DEFAULT_BUFF
 
 /** What a body transfer moved. */
 export interface BodyResult {
-  /** Bytes in the body. */
+  /** Bytes in the body (the whole file's, for a resumed download). */
   size: number;
-  /** SHA-256 of the body, lowercase hex. */
-  sha256: string;
+  /** The algorithm of `hash`. */
+  checksum: ChecksumName;
+  /** The body's hash (the whole file's, when resumed), lowercase hex. */
+  hash: string;
 }
 
 /** Options for {@linkcode sendBody}. */
 export interface SendBodyOptions {
   /** The exact number of bytes to send, or `null` to send chunked until `source` ends. */
   size: number | null;
-  /** The body's known SHA-256 (the whole file's, when resuming); when given, the sender does not hash. */
-  sha256?: string | undefined;
   /**
-   * A SHA-256 already fed with the bytes before this body (a resumed
-   * transfer): the trailer is then the hash of those bytes and the body's.
-   * Ignored when `sha256` is given.
+   * The trailer's algorithm (ignored when `hash` is given).
+   *
+   * @default {"sha256"}
    */
-  hash?: Hash | undefined;
+  checksum?: ChecksumName | undefined;
+  /** The body's known hash (the whole file's, when resuming); when given, the sender does not hash. */
+  known?: string | undefined;
+  /**
+   * A hash already fed with the bytes before this body (a resumed
+   * transfer): the trailer is then the hash of those bytes and the body's.
+   * Ignored when `known` is given.
+   */
+  hash?: RunningHash | undefined;
   /**
    * Read buffer size.
    *
@@ -93,7 +103,7 @@ export interface SendBodyOptions {
   /** What is being sent, for error messages. */
   label?: string | undefined;
   /**
-   * Called after the last byte is sent and before a given `sha256` is
+   * Called after the last byte is sent and before a given `known` hash is
    * written as the trailer; throwing there breaks the body (the connection
    * must then be closed), so no trailer vouches for bytes it was not made of.
    */
@@ -141,9 +151,10 @@ export async function sendBody(
   source: ByteReader,
   options: SendBodyOptions,
 ): Promise<BodyResult> {
-  const hash = options.sha256 === undefined
-    ? createStreamHash({
+  const hash = options.known === undefined
+    ? await createStreamHash({
       size: options.size,
+      checksum: options.checksum,
       hash: options.hash,
       threadFrom: options.hashThreadFrom,
     })
@@ -198,10 +209,17 @@ async function sendHashed(
     }
     await writeAll(writer, encodeChunkHeader(0));
   }
-  if (options.sha256 !== undefined) await options.beforeTrailer?.();
-  const sha256 = options.sha256 ?? await hash!.digest();
-  await writeAll(writer, encodeTrailer(sha256));
-  return { size: sent, sha256 };
+  if (options.known !== undefined) await options.beforeTrailer?.();
+  const digest = options.known ?? await hash!.digest();
+  await writeAll(writer, encodeTrailer(digest));
+  return { size: sent, checksum: checksumOf(options), hash: digest };
+}
+
+/** The checksum a body's options settle: the fed hash's, the one named, or SHA-256. */
+function checksumOf(
+  options: { checksum?: ChecksumName | undefined; hash?: RunningHash | undefined },
+) {
+  return options.hash?.checksum ?? options.checksum ?? "sha256";
 }
 
 /** Options for {@linkcode receiveBody}. */
@@ -240,10 +258,16 @@ export interface ReceiveBodyOptions {
    */
   stopOnSinkError?: boolean;
   /**
-   * A SHA-256 already fed with the bytes before this body (a resumed
+   * The trailer's algorithm (ignored when `hash` is given).
+   *
+   * @default {"sha256"}
+   */
+  checksum?: ChecksumName | undefined;
+  /**
+   * A hash already fed with the bytes before this body (a resumed
    * transfer): the trailer must then be the hash of those bytes and the body's.
    */
-  hash?: Hash | undefined;
+  hash?: RunningHash | undefined;
 }
 
 /**
@@ -306,7 +330,13 @@ export async function receiveBody(
     );
   }
   // Made once the header tells the size: a large sized body is hashed on a thread.
-  const hash = createStreamHash({ size, hash: options.hash, threadFrom: options.hashThreadFrom });
+  const checksum = checksumOf(options);
+  const hash = await createStreamHash({
+    size,
+    checksum,
+    hash: options.hash,
+    threadFrom: options.hashThreadFrom,
+  });
   try {
     // Sized to the body; a chunked body's grows with its chunks, up to the limit.
     const limit = options.bufferSize ?? DEFAULT_BUFFER;
@@ -367,27 +397,27 @@ export async function receiveBody(
         await streamBytes(n);
       }
     }
-    const trailer = await readTrailer(reader).catch((e) => {
+    const trailer = await readTrailer(reader, checksum).catch((e) => {
       if (!(e instanceof UnexpectedEofError)) throw e;
       throw new UnexpectedEofError(
         `Connection closed after all ${formatBytes(total)} of ${what}, before its checksum`,
       );
     });
-    const sha256 = await hash.digest();
+    const digest = await hash.digest();
     if (sinkError !== null) throw sinkError;
     if (expected !== null && total !== expected) {
       throw new IntegrityError(
         `Size mismatch for ${what}: expected ${expected} bytes, got ${total}`,
       );
     }
-    if (trailer !== sha256) {
+    if (trailer !== digest) {
       throw new IntegrityError(
         `Checksum mismatch for ${what}: sender says ${
           trailer.replace(/[^0-9a-f]/g, "?")
-        }, received bytes hash to ${sha256}`,
+        }, received bytes hash to ${digest}${checksum === "sha256" ? "" : ` (${checksum})`}`,
       );
     }
-    return { size: total, sha256 };
+    return { size: total, checksum, hash: digest };
   } finally {
     hash.close();
   }

@@ -11,7 +11,7 @@ import { IntegrityError, ProtocolError, UnexpectedEofError } from "../../lib/err
 import { encodeSizeHeader } from "../../lib/framing/size_header.ts";
 import { hostTree, startTestServer } from "../server/helpers.ts";
 import { frame, type Script, startScriptedBftpServer } from "../e2e/fake_bftp_server.ts";
-import { sha256, tempDir } from "../helpers.ts";
+import { hashIn, sha256, tempDir } from "../helpers.ts";
 
 const encoder = new TextEncoder();
 
@@ -147,7 +147,7 @@ Deno.test("client: files and trees round-trip through a real server with no temp
     sha256(new Uint8Array(100_000).fill(7)),
   );
   const one = await uploadFile(client, `${dir}/src/a.txt`, "/single.txt");
-  deepEqual(one, { size: 5, sha256: sha256("alpha") });
+  deepEqual(one, { size: 5, checksum: "xxh3-128", hash: await hashIn("xxh3-128", "alpha") });
   const got = await downloadFile(client, "/single.txt", `${dir}/single.txt`);
   deepEqual(got, one);
   equal(await Deno.readTextFile(`${dir}/single.txt`), "alpha");

@@ -3,10 +3,11 @@ import type { BftpClient } from "../../lib/client/client.ts";
 import { downloadFile, uploadFile } from "../../lib/client/local.ts";
 import { downloadResumable, partialPaths } from "../../lib/client/resume.ts";
 import { BftpError, IntegrityError } from "../../lib/errors.ts";
+import { CHECKSUMS } from "../../lib/protocol/limits.ts";
 import { RESUME_PREFIX } from "../../lib/root/paths.ts";
 import { randomBytes, seededRandom } from "../framing/helpers.ts";
 import { hostTree, startTestServer } from "../server/helpers.ts";
-import { sha256 } from "../helpers.ts";
+import { hashIn, sha256 } from "../helpers.ts";
 
 const SIZE = 3_000_000;
 
@@ -21,35 +22,37 @@ function cutAfter(client: BftpClient, after: number) {
   });
 }
 
-Deno.test("client: a cut resumable download continues where it stopped and checks the whole file", async () => {
-  const data = randomBytes(seededRandom(71), SIZE);
-  await using srv = await startTestServer({ files: { "big.bin": data } });
-  const dest = `${srv.base}/big.bin`;
-  const { partial, state } = partialPaths(dest);
-  const cut = await srv.connect();
-  await rejects(downloadFile(cut, "/big.bin", dest, {
-    resume: true,
-    progress: cutAfter(cut, 1_000_000),
-  }));
-  // What arrived is kept, with the version it belongs to; no DEST yet.
-  const kept = (await Deno.stat(partial)).size;
-  ok(kept >= 1_000_000 && kept < SIZE, `kept ${kept} bytes`);
-  const saved = JSON.parse(await Deno.readTextFile(state));
-  equal(saved.path, "/big.bin");
-  equal(saved.version.size, SIZE);
-  await rejects(Deno.stat(dest), Deno.errors.NotFound);
-  using client = await srv.connect();
-  const result = await downloadFile(client, "/big.bin", dest, { resume: true });
-  deepEqual(result, { size: SIZE, sha256: sha256(data) });
-  equal(sha256(await Deno.readFile(dest)), sha256(data));
-  await rejects(Deno.stat(partial), Deno.errors.NotFound);
-  await rejects(Deno.stat(state), Deno.errors.NotFound);
-  // Only the rest crossed the wire the second time.
-  ok(
-    srv.log.some((l) => l.includes(`GET "/big.bin" from ${kept} ok ${SIZE - kept}B`)),
-    srv.log.join("\n"),
-  );
-});
+for (const checksum of CHECKSUMS) {
+  Deno.test(`client: a cut resumable download continues where it stopped and checks the whole file (${checksum})`, async () => {
+    const data = randomBytes(seededRandom(71), SIZE);
+    await using srv = await startTestServer({ files: { "big.bin": data } });
+    const dest = `${srv.base}/big.bin`;
+    const { partial, state } = partialPaths(dest);
+    const cut = await srv.connect({ checksums: [checksum] });
+    await rejects(downloadFile(cut, "/big.bin", dest, {
+      resume: true,
+      progress: cutAfter(cut, 1_000_000),
+    }));
+    // What arrived is kept, with the version it belongs to; no DEST yet.
+    const kept = (await Deno.stat(partial)).size;
+    ok(kept >= 1_000_000 && kept < SIZE, `kept ${kept} bytes`);
+    const saved = JSON.parse(await Deno.readTextFile(state));
+    equal(saved.path, "/big.bin");
+    equal(saved.version.size, SIZE);
+    await rejects(Deno.stat(dest), Deno.errors.NotFound);
+    using client = await srv.connect({ checksums: [checksum] });
+    const result = await downloadFile(client, "/big.bin", dest, { resume: true });
+    deepEqual(result, { size: SIZE, checksum, hash: await hashIn(checksum, data) });
+    equal(sha256(await Deno.readFile(dest)), sha256(data));
+    await rejects(Deno.stat(partial), Deno.errors.NotFound);
+    await rejects(Deno.stat(state), Deno.errors.NotFound);
+    // Only the rest crossed the wire the second time.
+    ok(
+      srv.log.some((l) => l.includes(`GET "/big.bin" from ${kept} ok ${SIZE - kept}B`)),
+      srv.log.join("\n"),
+    );
+  });
+}
 
 Deno.test("client: resuming a download whose remote file changed is refused, and starts afresh next time", async () => {
   const data = randomBytes(seededRandom(72), SIZE);
@@ -69,7 +72,7 @@ Deno.test("client: resuming a download whose remote file changed is refused, and
   await rejects(Deno.stat(state), Deno.errors.NotFound);
   await rejects(Deno.stat(dest), Deno.errors.NotFound);
   const result = await downloadResumable(client, "/f.bin", dest);
-  equal(result.sha256, sha256(changed));
+  equal(result.hash, await hashIn(result.checksum, changed));
   equal(sha256(await Deno.readFile(dest)), sha256(changed));
 });
 
@@ -106,34 +109,37 @@ Deno.test("client: a plain download removes a stale partial file, and a partial 
     JSON.stringify({ path: "/b.bin", version: { size: 99_999, mtime: null } }),
   );
   using client = await srv.connect();
-  equal((await downloadResumable(client, "/a.bin", dest)).sha256, sha256(data));
+  const result = await downloadResumable(client, "/a.bin", dest);
+  equal(result.hash, await hashIn("xxh3-128", data));
   ok(!srv.log.some((l) => / from /.test(l)), "no resumed GET");
   await Deno.writeFile(partial, data.slice(0, 10));
   await downloadFile(client, "/a.bin", dest);
   await rejects(Deno.stat(partial), Deno.errors.NotFound);
 });
 
-Deno.test("client: a cut resumable upload continues from what the server kept", async () => {
-  const data = randomBytes(seededRandom(76), SIZE);
-  await using srv = await startTestServer();
-  const source = `${srv.base}/src.bin`;
-  await Deno.writeFile(source, data);
-  const cut = await srv.connect();
-  await rejects(uploadFile(cut, source, "/up.bin", {
-    resume: true,
-    progress: cutAfter(cut, 1_000_000),
-  }));
-  await srv.waitForConnections(0);
-  const tree = await hostTree(srv.root);
-  equal(tree.length, 1);
-  ok(tree[0]!.startsWith(RESUME_PREFIX), tree[0]);
-  using client = await srv.connect();
-  const result = await uploadFile(client, source, "/up.bin", { resume: true });
-  deepEqual(result, { size: SIZE, sha256: sha256(data) });
-  equal(sha256(await Deno.readFile(`${srv.root}/up.bin`)), sha256(data));
-  deepEqual(await hostTree(srv.root), ["up.bin"]);
-  ok(
-    srv.log.some((l) => /PUT "\/up.bin" resuming at \d+ of 3000000 bytes/.test(l)),
-    srv.log.join("\n"),
-  );
-});
+for (const checksum of CHECKSUMS) {
+  Deno.test(`client: a cut resumable upload continues from what the server kept (${checksum})`, async () => {
+    const data = randomBytes(seededRandom(76), SIZE);
+    await using srv = await startTestServer();
+    const source = `${srv.base}/src.bin`;
+    await Deno.writeFile(source, data);
+    const cut = await srv.connect({ checksums: [checksum] });
+    await rejects(uploadFile(cut, source, "/up.bin", {
+      resume: true,
+      progress: cutAfter(cut, 1_000_000),
+    }));
+    await srv.waitForConnections(0);
+    const tree = await hostTree(srv.root);
+    equal(tree.length, 1);
+    ok(tree[0]!.startsWith(RESUME_PREFIX), tree[0]);
+    using client = await srv.connect({ checksums: [checksum] });
+    const result = await uploadFile(client, source, "/up.bin", { resume: true });
+    deepEqual(result, { size: SIZE, checksum, hash: await hashIn(checksum, data) });
+    equal(sha256(await Deno.readFile(`${srv.root}/up.bin`)), sha256(data));
+    deepEqual(await hostTree(srv.root), ["up.bin"]);
+    ok(
+      srv.log.some((l) => /PUT "\/up.bin" resuming at \d+ of 3000000 bytes/.test(l)),
+      srv.log.join("\n"),
+    );
+  });
+}

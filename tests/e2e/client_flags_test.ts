@@ -61,7 +61,7 @@ Deno.test("e2e: -v shows each message sent and received on stderr, escaped, toke
   const result = await runBftp(["ls", "-v", `${server.url}/`], { env: { BFTP_TOKEN: token } });
   equal(result.code, 0, result.stderr);
   const lines = result.stderr.trimEnd().split("\n");
-  equal(lines[0], '> "BFTP/2 sha256"');
+  equal(lines[0], '> "BFTP/2 xxh3-128,sha256"');
   ok(/^< \{"ok":true,/.test(lines[1]!), lines[1]);
   equal(lines[2], '> {"op":"AUTH","token":"***"}');
   // Version 2: each request carries its id, and its reply echoes it.
@@ -73,4 +73,50 @@ Deno.test("e2e: -v shows each message sent and received on stderr, escaped, toke
   // Without -v, stderr stays quiet.
   const quiet = await runBftp(["ls", `${server.url}/`], { env: { BFTP_TOKEN: token } });
   equal(quiet.stderr, "");
+});
+
+Deno.test("e2e: --checksum offers one body checksum; a server held to sha256 refuses an xxh3-128-only client in one line", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  const content = randomBytes(300_000);
+  Deno.writeFileSync(root.join("a.bin"), content);
+  await using server = await startServe(root.path);
+  for (const checksum of ["sha256", "xxh3-128"]) {
+    const dest = local.join(`${checksum}.bin`);
+    const got = await runBftp([
+      "get",
+      "-q",
+      "-v",
+      "--checksum",
+      checksum,
+      `${server.url}/a.bin`,
+      dest,
+    ]);
+    equal(got.code, 0, got.stderr);
+    equal(got.stderr.split("\n")[0], `> "BFTP/2 ${checksum}"`);
+    ok(got.stderr.includes(`"checksum":"${checksum}"`), got.stderr);
+    deepEqual(Deno.readFileSync(dest), content);
+    const put = await runBftp(["put", "-q", "--checksum", checksum, dest, `${server.url}/`]);
+    equal(put.code, 0, put.stderr);
+    deepEqual(Deno.readFileSync(root.join(`${checksum}.bin`)), content);
+  }
+  const bad = await runBftp(["get", "--checksum", "md5", `${server.url}/a.bin`, local.join("x")]);
+  assertFailure(bad, 2, /Invalid value "md5" for --checksum: one of "xxh3-128", "sha256"/);
+  await using strict = await startServe(root.path, ["--checksum", "sha256", "--workers", "2"]);
+  const refused = await runBftp([
+    "get",
+    "--checksum",
+    "xxh3-128",
+    `${strict.url}/a.bin`,
+    local.join("y.bin"),
+  ]);
+  ok(refused.code !== 0, refused.stderr);
+  equal(refused.stderr.trimEnd().split("\n").length, 1, refused.stderr);
+  ok(refused.stderr.includes("No checksum in common"), refused.stderr);
+  // The default offer settles sha256 with it (and with every worker of the pool).
+  const fine = await runBftp(["get", "-q", `${strict.url}/a.bin`, local.join("z.bin")]);
+  equal(fine.code, 0, fine.stderr);
+  deepEqual(Deno.readFileSync(local.join("z.bin")), content);
+  const serveBad = await runBftp(["serve", root.path, "--checksum", "xxh3-128"]);
+  assertFailure(serveBad, 2, /Invalid value "xxh3-128" for --checksum: one of "sha256"/);
 });

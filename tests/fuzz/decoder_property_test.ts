@@ -137,7 +137,8 @@ Deno.test("fuzz: sendBody() then receiveBody() round-trips sized and chunked bod
         deepEqual(sink.bytes, payload);
         deepEqual(result, {
           size: payload.byteLength,
-          sha256: sha256(payload),
+          checksum: "sha256",
+          hash: sha256(payload),
         });
       },
     ),

@@ -47,7 +47,7 @@ import {
   type Reply,
   type Request,
 } from "../../lib/protocol/messages.ts";
-import { receiveBody } from "../../lib/transfer/body.ts";
+import { type BodyResult, receiveBody } from "../../lib/transfer/body.ts";
 import { concat, MemoryReader } from "../framing/helpers.ts";
 import { sha256 } from "../helpers.ts";
 
@@ -972,7 +972,7 @@ export const receiveBodyTarget: FuzzTarget<BodyInput> = {
       },
     };
     let ending: BodyEnding;
-    let result: { size: number; sha256: string } | null = null;
+    let result: BodyResult | null = null;
     try {
       // receiveBody reads from a BufferedReader; the recording wrapper stands in for it.
       result = await receiveBody(recording as unknown as BufferedReader, sink, {
@@ -999,7 +999,7 @@ export const receiveBodyTarget: FuzzTarget<BodyInput> = {
     expectSame("ending", ending, want.ending);
     if (result !== null) {
       expectSame("body", got, want.payload);
-      expectSame("result", result, { size: got.byteLength, sha256: sha256(got) });
+      expectSame("result", result, { size: got.byteLength, checksum: "sha256", hash: sha256(got) });
     }
     return {
       outcome: ending,

@@ -112,7 +112,7 @@ Deno.test("pipe: sendPipe()/receivePipe() move a sized file over TCP, verified",
         }
       })(),
     ]);
-    deepEqual(sent, { size: data.byteLength, sha256: sha256(data) });
+    deepEqual(sent, { size: data.byteLength, checksum: "sha256", hash: sha256(data) });
     deepEqual(received, sent);
     ok(sha256(sink.bytes()) === sha256(data));
   } finally {
@@ -147,7 +147,7 @@ Deno.test("pipe: receivePipe() accepts an empty body", async () => {
   const wire = await capture(new Uint8Array(0), 0);
   const sink = collector();
   const result = await receiveRaw(wire, sink);
-  deepEqual(result, { size: 0, sha256: sha256(new Uint8Array(0)) });
+  deepEqual(result, { size: 0, checksum: "sha256", hash: sha256(new Uint8Array(0)) });
   equal(sink.bytes().byteLength, 0);
 });
 
@@ -177,7 +177,7 @@ Deno.test("pipe: receivePipe() throws IntegrityError for one corrupted byte", as
     await rejects(receiveRaw(bad), IntegrityError);
     // The same stream, uncorrupted, goes through.
     const sink = collector();
-    equal((await receiveRaw(wire, sink)).sha256, sha256(data));
+    equal((await receiveRaw(wire, sink)).hash, sha256(data));
   }
 });
 

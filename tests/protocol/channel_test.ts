@@ -84,18 +84,18 @@ Deno.test("protocol: handshake settles version 2 and the checksum, and accepts a
     await server.send({
       ok: true,
       version: 2,
-      checksum: "sha256",
+      checksum: "xxh3-128",
       server: "bftp test",
       readOnly: false,
     });
     return accepted;
   })();
   const hello = await client.clientHandshake();
-  deepEqual(await serverSide, { version: 2, checksum: "sha256" });
+  deepEqual(await serverSide, { version: 2, checksum: "xxh3-128" });
   deepEqual(hello, {
     ok: true,
     version: 2,
-    checksum: "sha256",
+    checksum: "xxh3-128",
     server: "bftp test",
     readOnly: false,
   });
@@ -107,10 +107,15 @@ Deno.test("protocol: handshake settles version 2 and the checksum, and accepts a
   {
     // The client's first choice that the server speaks; no list at all is sha256.
     using pair2 = await socketPair();
-    await writeAll(pair2.client, encoder.encode("BFTP/2 xxh9,sha256\nBFTP/2\n"));
+    await writeAll(
+      pair2.client,
+      encoder.encode("BFTP/2 xxh9,sha256\nBFTP/2\nBFTP/2 sha256,xxh3-128\nBFTP/2 xxh3-128\n"),
+    );
     const ch = new Channel(pair2.server);
     deepEqual(await ch.serverReadHello(), { version: 2, checksum: "sha256" });
     deepEqual(await ch.serverReadHello(), { version: 2, checksum: "sha256" });
+    deepEqual(await ch.serverReadHello(), { version: 2, checksum: "sha256" });
+    deepEqual(await ch.serverReadHello(), { version: 2, checksum: "xxh3-128" });
   }
   // The session goes on after the handshake.
   await client.send({ op: "PWD" });
@@ -147,12 +152,21 @@ Deno.test("protocol: handshake refuses another protocol with BAD_REQUEST", async
 
 Deno.test("protocol: a hello whose checksums the server does not speak is refused, naming both lists", async () => {
   using pair = await socketPair();
-  await writeAll(pair.client, encoder.encode("BFTP/2 xxh3-128,md5\n"));
+  await writeAll(pair.client, encoder.encode("BFTP/2 xxh64,md5\n"));
   equal(await new Channel(pair.server).serverReadHello(), false);
   const reply = decodeReply((await readSized(pair.client, { maxBytes: 4096 }))!);
   equal(
     !reply.ok && reply.message,
-    'No checksum in common: the client offers "xxh3-128,md5", this server speaks "sha256"',
+    'No checksum in common: the client offers "xxh64,md5", this server speaks "xxh3-128,sha256"',
+  );
+  // A server held to SHA-256 (`serve --checksum sha256`) refuses a client offering only XXH3.
+  using pair2 = await socketPair();
+  await writeAll(pair2.client, encoder.encode("BFTP/2 xxh3-128\n"));
+  equal(await new Channel(pair2.server).serverReadHello(["sha256"]), false);
+  const refused = decodeReply((await readSized(pair2.client, { maxBytes: 4096 }))!);
+  equal(
+    !refused.ok && refused.message,
+    'No checksum in common: the client offers "xxh3-128", this server speaks "sha256"',
   );
 });
 

@@ -12,12 +12,24 @@ import { tempDir } from "../e2e/helpers.ts";
 
 Deno.test("root: HashCache.set() tells onSet, learn() does not", () => {
   const told: [string, string][] = [];
-  const cache = new HashCache({ onSet: (key, sha256) => told.push([key, sha256]) });
+  const cache = new HashCache({ onSet: (key, hash) => told.push([key, hash]) });
   cache.set("a", "1");
-  cache.learn("b", "2");
+  cache.learn("sha256 b", "2");
   cache.set(null, "3");
-  deepEqual(told, [["a", "1"]]);
+  deepEqual(told, [["sha256 a", "1"]]);
   deepEqual([cache.get("a"), cache.get("b"), cache.get(null)], ["1", "2", undefined]);
+});
+
+Deno.test("root: HashCache keeps each checksum's hash of a file apart", () => {
+  const told: string[] = [];
+  const cache = new HashCache({ onSet: (key) => told.push(key) });
+  cache.set("k", "s", "sha256");
+  cache.set("k", "x", "xxh3-128");
+  deepEqual([cache.get("k", "sha256"), cache.get("k", "xxh3-128")], ["s", "x"]);
+  // What another worker learns under the key it was told lands under the same checksum.
+  const other = new HashCache();
+  other.learn(told[1]!, "x");
+  deepEqual([other.get("k", "xxh3-128"), other.get("k", "sha256")], ["x", undefined]);
 });
 
 Deno.test("root: HashCache forgets the least recently used beyond its capacity", () => {
@@ -25,7 +37,7 @@ Deno.test("root: HashCache forgets the least recently used beyond its capacity",
   cache.set("a", "1");
   cache.set("b", "2");
   cache.get("a");
-  cache.learn("c", "3");
+  cache.learn("sha256 c", "3");
   deepEqual([cache.get("a"), cache.get("b"), cache.get("c")], ["1", undefined, "3"]);
 });
 

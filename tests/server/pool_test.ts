@@ -3,7 +3,7 @@ import { BftpClient } from "../../lib/client/client.ts";
 import { RemoteError } from "../../lib/errors.ts";
 import { startServerPool } from "../../lib/server/pool.ts";
 import { MemoryReader, MemoryWriter } from "../framing/helpers.ts";
-import { sha256, tempDir, waitFor } from "../helpers.ts";
+import { hashIn, sha256, tempDir, waitFor } from "../helpers.ts";
 
 /** A client of the pool. */
 function connect(port: number): Promise<BftpClient> {
@@ -33,8 +33,8 @@ Deno.test("server: a pool of 2 workers serves 40 clients, and both workers take 
         await client.put(`/f${i}.bin`, new MemoryReader(body), { size: body.byteLength });
         const sink = new MemoryWriter();
         const got = await client.get(`/f${i}.bin`, sink);
-        return got.sha256 === sha256(body) &&
-          sha256(sink.bytes) === got.sha256;
+        return got.hash === await hashIn(got.checksum, body) &&
+          sha256(sink.bytes) === sha256(body);
       } finally {
         await client.quit();
       }

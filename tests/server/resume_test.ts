@@ -1,5 +1,5 @@
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
-import { createHash } from "node:crypto";
+import { createChecksum } from "../../lib/checksum.ts";
 import { encodeSizeHeader } from "../../lib/framing/size_header.ts";
 import { RESUME_PREFIX } from "../../lib/root/paths.ts";
 import { ServedRoot } from "../../lib/root/served_root.ts";
@@ -14,11 +14,11 @@ const encoder = new TextEncoder();
 /** Reads a GET body from a raw session, checking its trailer against the hash of `prefix` + body. */
 async function readBody(raw: RawSession, size: number, prefix: Uint8Array) {
   const sink = new MemoryWriter();
-  const result = await receiveBody(raw.reader, sink, {
-    expectedSize: size,
-    hash: createHash("sha256").update(prefix),
-  });
-  return { bytes: sink.bytes, sha256: result.sha256 };
+  // A raw session says BFTP/1: its trailers are SHA-256.
+  const hash = await createChecksum("sha256");
+  hash.update(prefix);
+  const result = await receiveBody(raw.reader, sink, { expectedSize: size, hash });
+  return { bytes: sink.bytes, sha256: result.hash };
 }
 
 Deno.test("server: GET with an offset sends the rest, with the whole file's hash as the trailer", async () => {

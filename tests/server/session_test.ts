@@ -12,7 +12,10 @@ import {
   seededRandom,
 } from "../framing/helpers.ts";
 import { expectRemoteError, hostTree, startTestServer } from "./helpers.ts";
-import { sha256, tempDir, waitFor } from "../helpers.ts";
+import { hashIn, sha256, tempDir, waitFor } from "../helpers.ts";
+
+/** XXH3-128 of bytes or text: the checksum a default session settles. */
+const xxh3 = (data: Uint8Array | string) => hashIn("xxh3-128", data);
 
 const encoder = new TextEncoder();
 
@@ -33,7 +36,7 @@ Deno.test("server: the hello tells the version, the server and read-only, never 
   await using srv = await startTestServer();
   using client = await srv.connect();
   equal(client.hello.version, 2);
-  equal(client.hello.checksum, "sha256");
+  equal(client.hello.checksum, "xxh3-128");
   equal(client.hello.readOnly, false);
   ok(String(client.hello.server).startsWith("bftp "));
   ok(!JSON.stringify(client.hello).includes(srv.root));
@@ -120,13 +123,17 @@ Deno.test("server: GET sends the bytes with a verified hash, and errors leave th
     onStart: (size) => started = size,
     onProgress: (n) => progressed += n,
   });
-  deepEqual(result, { size: big.byteLength, sha256: sha256(big) });
+  deepEqual(result, { size: big.byteLength, checksum: "xxh3-128", hash: await xxh3(big) });
   deepEqual(sink.bytes, big);
   equal(started, big.byteLength);
   equal(progressed, big.byteLength);
   // Again (the hash is now remembered), and an empty file.
   deepEqual(await client.get("/big.bin", new MemoryWriter()), result);
-  deepEqual(await client.get("zero", new MemoryWriter()), { size: 0, sha256: sha256("") });
+  deepEqual(await client.get("zero", new MemoryWriter()), {
+    size: 0,
+    checksum: "xxh3-128",
+    hash: await xxh3(""),
+  });
   for (
     const [path, code] of [
       ["missing.txt", "NOT_FOUND"],
@@ -169,7 +176,7 @@ Deno.test("server: PUT stores new files, replaces existing ones, and streams unk
   const data = randomBytes(seededRandom(0x907), 200_000);
   deepEqual(
     await client.put("new.bin", new MemoryReader(data, [70_000]), { size: data.byteLength }),
-    { size: data.byteLength, sha256: sha256(data) },
+    { size: data.byteLength, checksum: "xxh3-128", hash: await xxh3(data) },
   );
   deepEqual(await Deno.readFile(`${srv.root}/new.bin`), data);
   // Replacing an existing file (overwrite defaults to true).
@@ -180,7 +187,7 @@ Deno.test("server: PUT stores new files, replaces existing ones, and streams unk
   const got = await client.put("docs/streamed", new MemoryReader(streamed, [1, 999, 20_000]), {
     size: null,
   });
-  deepEqual(got, { size: streamed.byteLength, sha256: sha256(streamed) });
+  deepEqual(got, { size: streamed.byteLength, checksum: "xxh3-128", hash: await xxh3(streamed) });
   deepEqual(await Deno.readFile(`${srv.root}/docs/streamed`), streamed);
   // Empty files, relative to the session's folder.
   await client.cd("empty");

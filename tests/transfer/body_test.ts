@@ -18,7 +18,7 @@ import {
   randomBytes,
   seededRandom,
 } from "../framing/helpers.ts";
-import { sha256 } from "../helpers.ts";
+import { hashIn, sha256 } from "../helpers.ts";
 
 const encoder = new TextEncoder();
 
@@ -34,7 +34,7 @@ async function encodeBody(
     bufferSize: 4096,
   });
   equal(result.size, data.byteLength);
-  equal(result.sha256, sha256(data));
+  equal(result.hash, sha256(data));
   return writer.bytes;
 }
 
@@ -62,7 +62,7 @@ for (const sized of [true, false]) {
           return [result, await readDelimited(reader, { delimiter: "R", maxBytes: 10 })] as const;
         });
         const where = `${chunking}, ${length} bytes, seed ${seed}`;
-        deepEqual(result, { size: length, sha256: sha256(data) }, where);
+        deepEqual(result, { size: length, checksum: "sha256", hash: sha256(data) }, where);
         deepEqual(sink.bytes, data, where);
         // The body was consumed exactly: what follows it is still there.
         deepEqual(after, encoder.encode("AFTE"), where);
@@ -239,12 +239,41 @@ Deno.test("transfer: sendBody() sends a known hash without hashing, and the rece
   const data = encoder.encode("known");
   const writer = new MemoryWriter();
   const wrong = "0".repeat(64);
-  const sent = await sendBody(writer, new MemoryReader(data), { size: 5, sha256: wrong });
-  equal(sent.sha256, wrong);
+  const sent = await sendBody(writer, new MemoryReader(data), { size: 5, known: wrong });
+  equal(sent.hash, wrong);
   await rejects(
     receiveBody(new BufferedReader(new MemoryReader(writer.bytes)), new MemoryWriter()),
     IntegrityError,
   );
+});
+
+Deno.test("transfer: an XXH3-128 body ends with 32 hex digits, and a wrong one is INTEGRITY", async () => {
+  const data = randomBytes(seededRandom(0x33), 100_000);
+  for (const size of [data.byteLength, null]) {
+    const writer = new MemoryWriter();
+    const sent = await sendBody(writer, new MemoryReader(data, [4096]), {
+      size,
+      checksum: "xxh3-128",
+    });
+    const xxh3 = await hashIn("xxh3-128", data);
+    deepEqual(sent, { size: data.byteLength, checksum: "xxh3-128", hash: xxh3 });
+    const wire = writer.bytes;
+    equal(new TextDecoder().decode(wire.subarray(wire.byteLength - 32)), xxh3);
+    // What follows the 32 digits is the next message, read in step.
+    const reader = new BufferedReader(new MemoryReader(concat(wire, encoder.encode("NEXT"))));
+    const got = await receiveBody(reader, new MemoryWriter(), { checksum: "xxh3-128" });
+    deepEqual(got, sent);
+    equal(new TextDecoder().decode((await readDelimited(reader, { delimiter: "T" }))!), "NEX");
+    // One flipped digit of the trailer.
+    const bad = wire.slice();
+    bad[bad.byteLength - 1] = bad[bad.byteLength - 1] === 0x30 ? 0x31 : 0x30;
+    await rejects(
+      receiveBody(new BufferedReader(new MemoryReader(bad)), new MemoryWriter(), {
+        checksum: "xxh3-128",
+      }),
+      (e) => e instanceof IntegrityError && /\(xxh3-128\)/.test(e.message),
+    );
+  }
 });
 
 Deno.test("transfer: a small body is sent and received through a buffer of its size, not 1 MiB", async () => {

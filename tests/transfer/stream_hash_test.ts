@@ -15,7 +15,7 @@ Deno.test("transfer: createStreamHash() on a thread gives the same digest as in 
   // overwritten after each update settles, as the transfer loops do.
   const sizes = [1, 4095, 65536, 3 << 20, 777, 1 << 20];
   for (const threadFrom of [0, Number.MAX_SAFE_INTEGER]) {
-    const hash = createStreamHash({ size: data.byteLength, threadFrom });
+    const hash = await createStreamHash({ size: data.byteLength, threadFrom });
     try {
       const scratch = new Uint8Array(3 << 20);
       let offset = 0;
@@ -35,7 +35,7 @@ Deno.test("transfer: createStreamHash() on a thread gives the same digest as in 
 });
 
 Deno.test("transfer: a threaded hash closed before its digest releases its thread", async () => {
-  const hash = createStreamHash({ size: 1 << 30, threadFrom: 0 });
+  const hash = await createStreamHash({ size: 1 << 30, threadFrom: 0 });
   const pending = hash.update(new Uint8Array(3 << 20));
   if (pending) await pending;
   hash.close();
@@ -44,7 +44,7 @@ Deno.test("transfer: a threaded hash closed before its digest releases its threa
 });
 
 Deno.test("transfer: an empty body hashes to the SHA-256 of nothing on a thread too", async () => {
-  const hash = createStreamHash({ size: 0, threadFrom: 0 });
+  const hash = await createStreamHash({ size: 0, threadFrom: 0 });
   try {
     deepEqual(
       await hash.digest(),
