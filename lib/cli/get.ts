@@ -17,6 +17,7 @@ import type { CliIo } from "./io.ts";
 import { checkGetDestination, checkSeveralInto, type GetRules, getToLocal } from "./get_rules.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP, progressFor, skipNotice } from "./session.ts";
 import { eachSource, SessionPool } from "./sources.ts";
+import { treeProgressFor } from "./tree_progress.ts";
 
 const HELP = `Usage: bftp get URL [DEST | -o DEST] [options]
        bftp get URL... [DIR | -] [options]
@@ -139,6 +140,7 @@ export const getCommand: Command = {
       resumeHint: true,
       preserve: values.preserve ?? false,
       progress: progressFor(io, values.quiet ?? false),
+      treeProgress: treeProgressFor(io, values.quiet ?? false),
       onSkip: skipNotice(io),
       written: new Set<string>(),
     };

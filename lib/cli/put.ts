@@ -14,6 +14,7 @@ import type { CliIo } from "./io.ts";
 import { putFromLocal, type PutRules, putSourceKind } from "./put_rules.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP, progressFor, skipNotice } from "./session.ts";
 import { eachSource, SessionPool } from "./sources.ts";
+import { treeProgressFor } from "./tree_progress.ts";
 
 const HELP = `Usage: bftp put SRC URL [options]
        bftp put SRC... URL [options]
@@ -66,6 +67,7 @@ export const putCommand: Command = {
       resume: values.resume ?? false,
       preserve: values.preserve ?? false,
       progress: progressFor(io, values.quiet ?? false),
+      treeProgress: treeProgressFor(io, values.quiet ?? false),
       onSkip: skipNotice(io),
     };
     if (srcs.includes("-")) {

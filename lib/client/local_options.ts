@@ -1,6 +1,6 @@
 /**
  * The options of the client's local transfers (`local.ts`, `resume.ts`):
- * progress, per-file and skip callbacks, resuming and preserving. Its own
+ * progress, plan, per-file and skip callbacks, resuming and preserving. Its own
  * module so that both can use it without importing each other.
  *
  * @module
@@ -8,6 +8,7 @@
 
 import type { BodyResult } from "../transfer/body.ts";
 import type { TransferOptions } from "./client.ts";
+import type { TreePlan } from "./tree_plan.ts";
 
 /** Options for `downloadFile` (`local.ts`) and the other local transfers. */
 export interface LocalTransferOptions {
@@ -16,6 +17,13 @@ export interface LocalTransferOptions {
    * for a resumed download the offset it resumes at).
    */
   progress?: ((label: string, size: number | null, offset?: number) => TransferOptions) | undefined;
+  /**
+   * Told a tree's plan once its listing pass is done, before any file moves
+   * (`downloadTree`, `uploadTree`): a progress line for the whole tree
+   * starts here. The tree's files then come to `progress` labelled with
+   * their path below the tree's top (`sub/a.txt`), not their name alone.
+   */
+  onPlan?: ((plan: TreePlan) => void) | undefined;
   /** Told about each file as it is done. */
   onFile?: ((remote: string, local: string, result: BodyResult) => void) | undefined;
   /**
