@@ -3,17 +3,9 @@ import type { TreePlan } from "../../lib/client/tree_plan.ts";
 import { fitLine } from "../../lib/cli/progress.ts";
 import { displayWidth } from "../../lib/cli/text_width.ts";
 import { TreeProgress } from "../../lib/cli/tree_progress.ts";
+import { textWriter } from "../helpers.ts";
 
-function capture() {
-  const out = {
-    text: "",
-    write(p: Uint8Array) {
-      out.text += new TextDecoder().decode(p);
-      return Promise.resolve(p.byteLength);
-    },
-  };
-  return out;
-}
+const capture = textWriter;
 
 const HOSTILE = "sub/\x1b]0;owned\x07evil\u202etxt.exe";
 
