@@ -11,11 +11,11 @@
  */
 
 import { join } from "node:path";
-import { localIoError } from "../errors.ts";
+import { localIoError, ProtocolError } from "../errors.ts";
 import type { Entry } from "../protocol/messages.ts";
 import type { BftpClient } from "./client.ts";
 import { safeLocalName } from "./local.ts";
-import { checkTreeDepth } from "./tree_depth.ts";
+import { checkTreeDepth, visibleShort } from "./tree_depth.ts";
 import { joinRemote } from "./url.ts";
 import { TaskWindow } from "./window.ts";
 
@@ -58,6 +58,13 @@ export interface TreePlan {
   skipped: SkippedEntry[];
 }
 
+/**
+ * How many entries a download plan holds at most: the plan is kept whole,
+ * and a hostile server could otherwise answer each LIST with more folders
+ * until the client runs out of memory.
+ */
+export const MAX_TREE_ENTRIES = 2_000_000;
+
 /** Options for {@linkcode planDownload}. */
 export interface PlanDownloadOptions {
   /**
@@ -66,20 +73,32 @@ export interface PlanDownloadOptions {
    * @default {32}
    */
   window?: number | undefined;
+  /**
+   * The most entries (files, folders and others) the tree may hold.
+   *
+   * @default {MAX_TREE_ENTRIES}
+   */
+  maxEntries?: number | undefined;
 }
 
-/** Lists `folders` with up to a window of LIST requests in flight; answers in order. */
+/**
+ * Lists `folders` with up to a window of LIST requests in flight; answers
+ * in order. `check` sees each answer as it arrives, and may refuse it.
+ */
 async function listAll(
   client: BftpClient,
   folders: readonly string[],
   limit: number | undefined,
+  check: (folder: string, entries: Entry[]) => void,
 ): Promise<Entry[][]> {
   const answers: Entry[][] = new Array(folders.length);
   const window = new TaskWindow({ limit });
   try {
     for (const [i, folder] of folders.entries()) {
       await window.add(async () => {
-        answers[i] = await client.list(folder);
+        const entries = await client.list(folder);
+        check(folder, entries);
+        answers[i] = entries;
       });
     }
     await window.drain();
@@ -102,8 +121,9 @@ async function listAll(
  * @param dest The local folder it becomes.
  * @param options The window of LIST requests.
  * @returns The plan.
- * @throws {ProtocolError} On a name that is not one safe local name, or a
- *   tree deeper than `MAX_TREE_DEPTH`: before anything is created.
+ * @throws {ProtocolError} On a name that is not one safe local name, a
+ *   tree deeper than `MAX_TREE_DEPTH` or with more than `maxEntries`
+ *   entries: before anything is created.
  *
  * @example
  * ```ts
@@ -134,13 +154,25 @@ export async function planDownload(
   options: PlanDownloadOptions = {},
 ): Promise<TreePlan> {
   const listings = new Map<string, Entry[]>();
+  const maxEntries = options.maxEntries ?? MAX_TREE_ENTRIES;
+  let count = 0;
+  const check = (folder: string, entries: Entry[]) => {
+    for (const entry of entries) safeLocalName(entry.name);
+    count += entries.length;
+    if (count > maxEntries) {
+      throw new ProtocolError(
+        `Refused a folder tree of more than ${maxEntries} entries from the server: "${
+          visibleShort(folder)
+        }"`,
+      );
+    }
+  };
   let level = [remote];
   for (let depth = 0; level.length > 0; depth++) {
     for (const folder of level) checkTreeDepth(depth, folder);
-    const answers = await listAll(client, level, options.window);
+    const answers = await listAll(client, level, options.window, check);
     const next: string[] = [];
     for (const [i, entries] of answers.entries()) {
-      for (const entry of entries) safeLocalName(entry.name);
       listings.set(level[i]!, entries);
       for (const entry of entries) {
         if (entry.type === "dir") next.push(joinRemote(level[i]!, entry.name));

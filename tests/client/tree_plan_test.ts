@@ -157,6 +157,31 @@ Deno.test("tree plan: a tree deeper than the limit is refused before anything is
   deepEqual(await hostTree(tmp.path), []);
 });
 
+Deno.test("tree plan: a tree with more entries than the limit is refused before anything is created", async () => {
+  await using tmp = await tempDir();
+  // Every folder holds ten more folders, for ever: a plan that would never end.
+  await using server = startScriptedBftpServer(async (req, send) => {
+    if (req.op === "LIST") {
+      const entries = Array.from(
+        { length: 10 },
+        (_, i) => ({ name: `d${i}`, type: "dir", size: 0, mtime: 0, mode: 0o755 }),
+      );
+      await send(frame({ ok: true, entries }));
+    }
+  });
+  using client = await BftpClient.connect({ hostname: "127.0.0.1", port: server.port });
+  await rejects(
+    planDownload(client, "/t", `${tmp.path}/dest`, { maxEntries: 500 }),
+    (e) => e instanceof ProtocolError && /more than 500 entries/.test(e.message),
+  );
+  // The top, its ten folders, and no more than the window's worth of the next level beyond 500.
+  ok(
+    server.requests.filter((r) => r.startsWith("LIST")).length <= 51 + 32,
+    String(server.requests.length),
+  );
+  deepEqual(await hostTree(tmp.path), []);
+});
+
 Deno.test("tree plan: a local symbolic link where a remote folder goes is refused, and the folders made are removed", async () => {
   await using srv = await startTestServer({ files: LAYOUT });
   await using tmp = await tempDir();
