@@ -83,7 +83,7 @@ Deno.test("e2e terminal: get -r shows files and bytes of the whole tree and the 
   });
   await using dir = await tempDir();
   await using terminal = await startTerminal(
-    ["get", "--timeout", "30", "-r", `${server.url}/t`, "dest"],
+    ["get", "--timeout", "4", "-r", `${server.url}/t`, "dest"],
     { width: 100, cwd: dir.path },
   );
   const screen = await terminal.waitForScreen(/stalled/);
@@ -92,4 +92,10 @@ Deno.test("e2e terminal: get -r shows files and bytes of the whole tree and the 
   ok(lines[0]!.startsWith("sub/evil\\u{202e}txt.exe"), lines[0]);
   ok(lines[0]!.includes("0/2 files  10 B / 1000 B (1%)"), lines[0]);
   ok(!screen.includes("\u202e"), screen);
+  // The stall times out: the error starts a line of its own, below the tree's line; no summary.
+  equal(await terminal.exitCode(), 7);
+  const end = (await terminal.screen()).split("\n").filter((l) => l !== "");
+  equal(end.length, 2, end.join("\n"));
+  ok(end[0]!.includes("0/2 files"), end[0]);
+  ok(end[1]!.startsWith("bftp: The server sent nothing"), end[1]);
 });
