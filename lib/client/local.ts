@@ -1,9 +1,10 @@
 /**
  * The client's side of the disk: downloads land in a temporary file beside
  * the destination and are renamed only once verified; uploads read local
- * files and folder trees. Names that come from the server are checked
- * before they are used: the client writes only under the destination it
- * was given.
+ * files. Names that come from the server are checked before they are used
+ * ({@linkcode safeLocalName}): the client writes only under the
+ * destination it was given. Folder trees are in `tree_plan.ts` and
+ * `tree_transfer.ts`, one file at a time through here.
  *
  * @module
  */

@@ -1,5 +1,6 @@
 /**
- * The options of the client's local transfers (`local.ts`, `resume.ts`):
+ * The options of the client's local transfers (`local.ts`, `resume.ts`,
+ * `tree_transfer.ts`):
  * progress, plan, per-file and skip callbacks, resuming and preserving. Its own
  * module so that both can use it without importing each other.
  *
@@ -14,14 +15,15 @@ import type { TreePlan } from "./tree_plan.ts";
 export interface LocalTransferOptions {
   /**
    * Makes progress callbacks for one file (its label, its whole size, and
-   * for a resumed download the offset it resumes at).
+   * for a resumed download the offset it resumes at). A tree's files are
+   * labelled with their path below the tree's top (`sub/a.txt`), and
+   * several are in flight at once.
    */
   progress?: ((label: string, size: number | null, offset?: number) => TransferOptions) | undefined;
   /**
    * Told a tree's plan once its listing pass is done, before any file moves
    * (`downloadTree`, `uploadTree`): a progress line for the whole tree
-   * starts here. The tree's files then come to `progress` labelled with
-   * their path below the tree's top (`sub/a.txt`), not their name alone.
+   * starts here.
    */
   onPlan?: ((plan: TreePlan) => void) | undefined;
   /** Told about each file as it is done. */
