@@ -122,7 +122,7 @@ export async function downloadFile(
  * @param dest The local file to create or replace.
  * @param options Progress and per-file callbacks.
  * @param present The names in `dest`'s folder from a listing just made,
- *   which spares a look for what is not there.
+ *   which spares a look for what is not there (`undefined`: look).
  * @returns Size and verified hash.
  *
  * @example
@@ -149,7 +149,7 @@ export function downloadTreeFile(
   remote: string,
   dest: string,
   options: LocalTransferOptions,
-  present: ReadonlySet<string>,
+  present: ReadonlySet<string> | undefined,
 ): Promise<BodyResult> {
   return downloadToRegularFile(client, remote, dest, options, false, present);
 }

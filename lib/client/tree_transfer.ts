@@ -102,7 +102,7 @@ export async function downloadPlan(
       present.set(resolve(folder.local), await prepareFolder(folder.local, i === 0, made));
     }
     for (const file of plan.files) {
-      const names = present.get(resolve(file.local, "..")) ?? new Set();
+      const names = present.get(resolve(file.local, ".."));
       // Pipelined: up to a window of downloads in flight on the one session.
       await window.add(async () => {
         const result = await downloadTreeFile(
