@@ -45,6 +45,12 @@ export interface ProgressOptions {
    * `3/50 files`).
    */
   count?: (() => string) | undefined;
+  /**
+   * A line of text instead of the figures, asked at each redraw (a tree's
+   * listing pass, before there are bytes to count). Not escaped: no peer's
+   * string may be in it.
+   */
+  text?: (() => string) | undefined;
 }
 
 /**
@@ -246,6 +252,17 @@ export class Progress {
 
   #draw(now: number, final: boolean): void {
     this.#lastDraw = now;
+    const columns = this.#options.columns?.() ?? 80;
+    const text = this.#options.text?.();
+    const line = text === undefined
+      ? fitLine(this.#figures(now, final), columns)
+      : fitWidth(text, Math.max(columns - 3, 1));
+    this.drawn = !final;
+    this.lastLine = line;
+    this.#write(`\r\x1b[K${line}${final ? "\n" : ""}`);
+  }
+
+  #figures(now: number, final: boolean): ProgressFigures {
     const elapsed = Math.max((now - this.#start) / 1000, 1e-3);
     const total = this.#total;
     const offset = this.#options.offset ?? 0;
@@ -262,16 +279,12 @@ export class Progress {
       ? `ETA ${formatDuration(rate > 0 ? Math.max(total - this.#bytes, 0) / rate : Infinity)}`
       : "";
     const count = this.#options.count?.();
-    const figures = {
+    return {
       name: this.#name,
       amount: count === undefined ? amount : `${count}  ${amount}`,
       rate: stalled ? "- stalled -" : `${formatBytes(Math.round(rate))}/s`,
       time,
     };
-    const line = fitLine(figures, this.#options.columns?.() ?? 80);
-    this.drawn = !final;
-    this.lastLine = line;
-    this.#write(`\r\x1b[K${line}${final ? "\n" : ""}`);
   }
 
   #write(text: string): void {

@@ -10,7 +10,7 @@
 
 import type { TransferOptions } from "../client/client.ts";
 import type { LocalTransferOptions } from "../client/local_options.ts";
-import type { TreePlan } from "../client/tree_plan.ts";
+import type { ListingCounts, TreePlan } from "../client/tree_plan.ts";
 import type { TreeTotals } from "../client/tree_transfer.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import { formatBytes } from "../bytes.ts";
@@ -37,8 +37,19 @@ export interface TreeProgressOptions {
   intervalMs?: number;
 }
 
+/** The callbacks a tree transfer takes from a {@linkcode TreeProgress}. */
+export type TreeCallbacks = Pick<
+  LocalTransferOptions,
+  "onListed" | "onPlan" | "progress" | "onFile"
+>;
+
 /** Makes a {@linkcode TreeProgress} for one tree, with its summary's verb. */
 export type TreeProgressStart = (verb: string) => TreeProgress;
+
+/** `1 file`, `2 files`. */
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
 
 /**
  * A summary's time: tenths of a second under a minute, `m:ss` beyond.
@@ -89,6 +100,8 @@ export class TreeProgress {
   #files = 0;
   #done = 0;
   #totalBytes = 0;
+  #listing: Progress | undefined;
+  #counts: ListingCounts = { folders: 0, files: 0, bytes: 0 };
 
   /** @param options The verb and where the line goes. */
   constructor(options: TreeProgressOptions) {
@@ -96,13 +109,16 @@ export class TreeProgress {
   }
 
   /**
-   * The callbacks the tree transfer takes: its plan starts the line, each
-   * file's bytes move it, each file done counts.
+   * The callbacks the tree transfer takes: its listing pass shows how far
+   * it has got, its plan starts the line, each file's bytes move it, each
+   * file done counts.
    *
-   * @returns `onPlan`, `progress` and `onFile` for `downloadTree` or `uploadTree`.
+   * @returns `onListed`, `onPlan`, `progress` and `onFile` for
+   *   `downloadTree` or `uploadTree`.
    */
-  options(): Pick<LocalTransferOptions, "onPlan" | "progress" | "onFile"> {
+  options(): TreeCallbacks {
     return {
+      onListed: (counts) => this.#listed(counts),
       onPlan: (plan) => this.#plan(plan),
       progress: (label, size, offset) => this.#file(label, size, offset ?? 0),
       onFile: () => {
@@ -112,7 +128,29 @@ export class TreeProgress {
     };
   }
 
+  #listed(counts: ListingCounts): void {
+    this.#counts = counts;
+    if (this.#listing === undefined) {
+      this.#listing = new Progress({
+        label: "",
+        total: null,
+        out: this.#options.out,
+        columns: this.#options.columns,
+        text: () => {
+          const { folders, files, bytes } = this.#counts;
+          return `Listing: ${plural(folders, "folder")}, ${plural(files, "file")}, ${
+            formatBytes(bytes)
+          }`;
+        },
+        ...(this.#options.intervalMs === undefined ? {} : { intervalMs: this.#options.intervalMs }),
+      });
+    }
+    this.#listing.add(0);
+  }
+
   #plan(plan: TreePlan): void {
+    // The transfer's line is drawn over the listing's.
+    this.#listing?.stop();
     this.#files = plan.files.length;
     this.#totalBytes = plan.totalBytes;
     for (const file of plan.files) this.#planned.set(file.relative, file.size);
@@ -149,7 +187,7 @@ export class TreeProgress {
    */
   finish(totals: TreeTotals): void {
     const seconds = Math.max((performance.now() - this.#start) / 1000, 1e-3);
-    const files = `${totals.files} file${totals.files === 1 ? "" : "s"}`;
+    const files = plural(totals.files, "file");
     const rate = `${formatBytes(Math.round(totals.bytes / seconds))}/s`;
     const summary = `${this.#options.verb} ${files}, ${formatBytes(totals.bytes)} in ${
       formatElapsed(seconds)
@@ -208,7 +246,7 @@ export async function withTreeProgress(
   verb: string,
   progress: LocalTransferOptions["progress"],
   run: (
-    options: Pick<LocalTransferOptions, "onPlan" | "progress" | "onFile">,
+    options: TreeCallbacks,
   ) => Promise<TreeTotals>,
 ): Promise<TreeTotals> {
   const tree = start?.(verb);

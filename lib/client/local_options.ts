@@ -9,7 +9,7 @@
 
 import type { BodyResult } from "../transfer/body.ts";
 import type { TransferOptions } from "./client.ts";
-import type { TreePlan } from "./tree_plan.ts";
+import type { ListingCounts, TreePlan } from "./tree_plan.ts";
 
 /** Options for `downloadFile` (`local.ts`) and the other local transfers. */
 export interface LocalTransferOptions {
@@ -26,6 +26,8 @@ export interface LocalTransferOptions {
    * starts here.
    */
   onPlan?: ((plan: TreePlan) => void) | undefined;
+  /** Told how far a tree's listing pass has got, after each folder (before `onPlan`). */
+  onListed?: ((counts: ListingCounts) => void) | undefined;
   /** Told about each file as it is done. */
   onFile?: ((remote: string, local: string, result: BodyResult) => void) | undefined;
   /**

@@ -65,8 +65,24 @@ export interface TreePlan {
  */
 export const MAX_TREE_ENTRIES = 2_000_000;
 
+/** How far a listing pass has got. */
+export interface ListingCounts {
+  /** Folders listed. */
+  folders: number;
+  /** Files found. */
+  files: number;
+  /** Their bytes. */
+  bytes: number;
+}
+
+/** Options for {@linkcode planUpload}. */
+export interface PlanUploadOptions {
+  /** Told how far the listing pass has got, after each folder. */
+  onListed?: ((counts: ListingCounts) => void) | undefined;
+}
+
 /** Options for {@linkcode planDownload}. */
-export interface PlanDownloadOptions {
+export interface PlanDownloadOptions extends PlanUploadOptions {
   /**
    * How many LIST requests are in flight at once.
    *
@@ -156,6 +172,7 @@ export async function planDownload(
   const listings = new Map<string, Entry[]>();
   const maxEntries = options.maxEntries ?? MAX_TREE_ENTRIES;
   let count = 0;
+  const listed: ListingCounts = { folders: 0, files: 0, bytes: 0 };
   const check = (folder: string, entries: Entry[]) => {
     for (const entry of entries) safeLocalName(entry.name);
     count += entries.length;
@@ -166,6 +183,13 @@ export async function planDownload(
         }"`,
       );
     }
+    listed.folders++;
+    for (const entry of entries) {
+      if (entry.type !== "file") continue;
+      listed.files++;
+      listed.bytes += entry.size;
+    }
+    options.onListed?.({ ...listed });
   };
   let level = [remote];
   for (let depth = 0; level.length > 0; depth++) {
@@ -238,6 +262,7 @@ async function uploadable(d: Deno.DirEntry, path: string): Promise<number | stri
  *
  * @param source The local folder.
  * @param remote The remote folder it becomes.
+ * @param options Told how far the pass has got.
  * @returns The plan.
  * @throws {LocalIoError} When a folder cannot be read.
  *
@@ -255,7 +280,11 @@ async function uploadable(d: Deno.DirEntry, path: string): Promise<number | stri
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function planUpload(source: string, remote: string): Promise<TreePlan> {
+export async function planUpload(
+  source: string,
+  remote: string,
+  options: PlanUploadOptions = {},
+): Promise<TreePlan> {
   const plan: TreePlan = { files: [], folders: [], totalBytes: 0, skipped: [] };
   const visit = async (folder: PlannedEntry) => {
     plan.folders.push(folder);
@@ -280,6 +309,11 @@ export async function planUpload(source: string, remote: string): Promise<TreePl
         plan.skipped.push({ path: child(d).local, why: kind });
       }
     }
+    options.onListed?.({
+      folders: plan.folders.length,
+      files: plan.files.length,
+      bytes: plan.totalBytes,
+    });
   };
   await visit({ remote, local: source, relative: "" });
   return plan;

@@ -166,7 +166,8 @@ export async function downloadTree(
   dest: string,
   options: LocalTransferOptions = {},
 ): Promise<TreeTotals> {
-  const plan = await planDownload(client, remote, dest, { window: options.window });
+  const { window, onListed } = options;
+  const plan = await planDownload(client, remote, dest, { window, onListed });
   return await downloadPlan(client, plan, options);
 }
 
@@ -259,5 +260,6 @@ export async function uploadTree(
   remote: string,
   options: LocalTransferOptions = {},
 ): Promise<TreeTotals> {
-  return await uploadPlan(client, await planUpload(source, remote), options);
+  const plan = await planUpload(source, remote, { onListed: options.onListed });
+  return await uploadPlan(client, plan, options);
 }

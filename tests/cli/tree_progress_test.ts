@@ -71,6 +71,21 @@ Deno.test("tree progress: a tree that failed in its listing pass draws nothing; 
   ok(/^Downloaded 0 files, 0 B in /.test(draws(out.text).at(-1)!), out.text);
 });
 
+Deno.test("tree progress: the listing pass shows how far it has got, and the plan's line replaces it", () => {
+  const out = capture();
+  const tree = new TreeProgress({ verb: "Downloaded", out, intervalMs: 0, columns: () => 100 });
+  const { onListed, onPlan } = tree.options();
+  onListed!({ folders: 1, files: 1, bytes: 10 });
+  onListed!({ folders: 2, files: 3, bytes: 4000 });
+  deepEqual(draws(out.text), [
+    "Listing: 1 folder, 1 file, 10 B",
+    "Listing: 2 folders, 3 files, 3.9 KiB",
+  ]);
+  onPlan!(plan());
+  ok(draws(out.text).at(-1)!.startsWith("0/3 files  0 B / 3.9 KiB (0%)"), out.text);
+  tree.finish({ files: 0, bytes: 0 });
+});
+
 Deno.test("fitLine without a name shows the figures alone", () => {
   const f = { name: "", amount: "0/3 files  0 B / 1.0 KiB (0%)", rate: "0 B/s", time: "" };
   deepEqual(fitLine(f, 80), "0/3 files  0 B / 1.0 KiB (0%)  0 B/s");

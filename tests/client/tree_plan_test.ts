@@ -26,7 +26,13 @@ Deno.test("tree plan: a download plan lists every file with its size, folders pa
   const fifo = await new Deno.Command("mkfifo", { args: [`${srv.root}/t/fifo`] }).output();
   ok(fifo.success);
   using client = await srv.connect();
-  const plan = await planDownload(client, "/t", "out", { window: 2 });
+  const listed: number[][] = [];
+  const plan = await planDownload(client, "/t", "out", {
+    window: 2,
+    onListed: (c) => listed.push([c.folders, c.files, c.bytes]),
+  });
+  // Level by level: /t, then /t/b and /t/empty, then /t/b/d.
+  deepEqual(listed, [[1, 2, 7], [2, 3, 1007], [3, 3, 1007], [4, 4, 1007]]);
   deepEqual(plan.files, [
     { remote: "/t/a.txt", local: "out/a.txt", relative: "a.txt", size: 5 },
     { remote: "/t/b/c.bin", local: "out/b/c.bin", relative: "b/c.bin", size: 1000 },

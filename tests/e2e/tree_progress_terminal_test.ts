@@ -99,3 +99,36 @@ Deno.test("e2e terminal: get -r shows files and bytes of the whole tree and the 
   ok(end[0]!.includes("0/2 files"), end[0]);
   ok(end[1]!.startsWith("bftp: The server sent nothing"), end[1]);
 });
+
+Deno.test("e2e terminal: get -r shows its listing pass, and an error there starts a line of its own", async () => {
+  // /t lists a file and sub/; the LIST of sub/ is never answered.
+  await using server = startScriptedBftpServer(async (req, send) => {
+    const entry = (name: string, type: string, size: number) => ({
+      name,
+      type,
+      size,
+      mtime: 0,
+      mode: 0o644,
+    });
+    if (req.op === "STAT") {
+      await send(frame({ ok: true, entry: entry("t", "dir", 0) }));
+    } else if (req.op === "LIST" && req.path === "/t") {
+      await send(
+        frame({ ok: true, entries: [entry("a.bin", "file", 2048), entry("sub", "dir", 0)] }),
+      );
+    } else if (req.op === "LIST") {
+      return "stall";
+    }
+    return undefined;
+  });
+  await using dir = await tempDir();
+  const r = await runInTerminal(["get", "--timeout", "3", "-r", `${server.url}/t`, "dest"], {
+    cwd: dir.path,
+  });
+  equal(r.code, 7, r.lines.join("\n"));
+  const shown = r.lines.filter((l) => l !== "");
+  deepEqual(shown[0], "Listing: 1 folder, 1 file, 2.0 KiB");
+  ok(shown[1]!.startsWith("bftp: The server sent nothing"), shown[1]);
+  // Nothing was created: the listing comes first.
+  deepEqual([...Deno.readDirSync(dir.path)], []);
+});
