@@ -15,7 +15,7 @@ import type { TreeTotals } from "../client/tree_transfer.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import { formatBytes } from "../bytes.ts";
 import type { CliIo } from "./io.ts";
-import { formatDuration, Progress } from "./progress.ts";
+import { formatDuration, Progress, type ProgressOptions } from "./progress.ts";
 
 /** Options for {@linkcode TreeProgress}. */
 export interface TreeProgressOptions {
@@ -130,21 +130,14 @@ export class TreeProgress {
 
   #listed(counts: ListingCounts): void {
     this.#counts = counts;
-    if (this.#listing === undefined) {
-      this.#listing = new Progress({
-        label: "",
-        total: null,
-        out: this.#options.out,
-        columns: this.#options.columns,
-        text: () => {
-          const { folders, files, bytes } = this.#counts;
-          return `Listing: ${plural(folders, "folder")}, ${plural(files, "file")}, ${
-            formatBytes(bytes)
-          }`;
-        },
-        ...(this.#options.intervalMs === undefined ? {} : { intervalMs: this.#options.intervalMs }),
-      });
-    }
+    this.#listing ??= this.#newLine(null, {
+      text: () => {
+        const { folders, files, bytes } = this.#counts;
+        return `Listing: ${plural(folders, "folder")}, ${plural(files, "file")}, ${
+          formatBytes(bytes)
+        }`;
+      },
+    });
     this.#listing.add(0);
   }
 
@@ -154,15 +147,23 @@ export class TreeProgress {
     this.#files = plan.files.length;
     this.#totalBytes = plan.totalBytes;
     for (const file of plan.files) this.#planned.set(file.relative, file.size);
-    this.#line = new Progress({
-      label: "",
-      total: plan.totalBytes,
-      out: this.#options.out,
-      columns: this.#options.columns,
+    this.#line = this.#newLine(plan.totalBytes, {
       count: () => `${this.#done}/${this.#files} files`,
-      ...(this.#options.intervalMs === undefined ? {} : { intervalMs: this.#options.intervalMs }),
     });
     this.#line.add(0);
+  }
+
+  /** A line on the terminal, with no name yet. */
+  #newLine(total: number | null, shown: Pick<ProgressOptions, "count" | "text">): Progress {
+    const { out, columns, intervalMs } = this.#options;
+    return new Progress({
+      label: "",
+      total,
+      out,
+      columns,
+      ...shown,
+      ...(intervalMs === undefined ? {} : { intervalMs }),
+    });
   }
 
   #file(label: string, size: number | null, offset: number): TransferOptions {
