@@ -35,7 +35,8 @@ same server share one session. A URL that fails is reported and the others go
 on; the exit code is then that of the last failure.
 
 Options:
-  -r, --recursive   download a whole folder tree
+  -r, --recursive   download a whole folder tree: listed first, then on a terminal one
+                    progress line for the tree and a summary at the end
   --resume          continue a cut download: what has arrived is kept in
                     ".DEST.bftp-partial" (and ".DEST.bftp-partial.json") beside DEST, and
                     the next "get --resume" fetches only the rest, of the same version
@@ -43,7 +44,7 @@ Options:
                     then checks the whole file's SHA-256
   -p, --preserve    give each file the server's modification time and permission
                     bits, as scp -p does
-  -q, --quiet       no progress line
+  -q, --quiet       no progress line, no tree summary
   -o, --output DEST the same as giving DEST (curl's habit): a file, a folder or "-"
 
 ${CONNECTION_HELP}

@@ -30,13 +30,14 @@ each SRC goes into it under its own name, over one session. A SRC that fails is
 reported and the others go on; the exit code is then that of the last failure.
 
 Options:
-  -r, --recursive   upload a whole folder tree
+  -r, --recursive   upload a whole folder tree: listed first, then on a terminal one
+                    progress line for the tree and a summary at the end
   --resume          make the upload resumable: if it is cut, the server keeps what
                     arrived (hidden, for 24 hours), and the same command continues from
                     there; SRC is hashed first, and a changed SRC starts over
   -p, --preserve    ask the server to give each file the local modification time
                     and permission bits, as scp -p does
-  -q, --quiet       no progress line
+  -q, --quiet       no progress line, no tree summary
 
 ${CONNECTION_HELP}
 
