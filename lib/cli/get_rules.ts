@@ -170,9 +170,8 @@ export async function getToLocal(
     await withTreeProgress(
       rules.treeProgress,
       "Downloaded",
-      progress,
-      (shown) =>
-        downloadTree(client, remote, into, { ...shown, resume, preserve, onSkip: rules.onSkip }),
+      { progress, onSkip: rules.onSkip },
+      (shown) => downloadTree(client, remote, into, { ...shown, resume, preserve }),
     );
     return;
   }

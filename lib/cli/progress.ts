@@ -243,6 +243,17 @@ export class Progress {
     this.stop();
   }
 
+  /**
+   * Wipes the line, so that a message can take its place; the next
+   * {@linkcode Progress.add} draws it again.
+   */
+  clear(): void {
+    if (!this.drawn) return;
+    this.drawn = false;
+    this.#lastDraw = -Infinity;
+    this.#write("\r\x1b[K");
+  }
+
   /** Stops redrawing, without drawing again. */
   stop(): void {
     clearInterval(this.#timer);

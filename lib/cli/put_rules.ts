@@ -130,9 +130,8 @@ export async function putFromLocal(
     await withTreeProgress(
       rules.treeProgress,
       "Uploaded",
-      progress,
-      (shown) =>
-        uploadTree(client, src, target, { ...shown, resume, preserve, onSkip: rules.onSkip }),
+      { progress, onSkip: rules.onSkip },
+      (shown) => uploadTree(client, src, target, { ...shown, resume, preserve }),
     );
   } else {
     await uploadFile(client, src, target, { progress, resume, preserve });

@@ -40,7 +40,7 @@ export interface TreeProgressOptions {
 /** The callbacks a tree transfer takes from a {@linkcode TreeProgress}. */
 export type TreeCallbacks = Pick<
   LocalTransferOptions,
-  "onListed" | "onPlan" | "progress" | "onFile"
+  "onListed" | "onPlan" | "progress" | "onFile" | "onSkip"
 >;
 
 /** Makes a {@linkcode TreeProgress} for one tree, with its summary's verb. */
@@ -113,11 +113,17 @@ export class TreeProgress {
    * it has got, its plan starts the line, each file's bytes move it, each
    * file done counts.
    *
-   * @returns `onListed`, `onPlan`, `progress` and `onFile` for
+   * @param onSkip Tells of an entry left out, on a line of its own (the
+   *   listing's line is cleared first, and drawn again after).
+   * @returns `onListed`, `onPlan`, `progress`, `onFile` and `onSkip` for
    *   `downloadTree` or `uploadTree`.
    */
-  options(): TreeCallbacks {
+  options(onSkip?: LocalTransferOptions["onSkip"]): TreeCallbacks {
     return {
+      onSkip: (path, why) => {
+        this.#listing?.clear();
+        onSkip?.(path, why);
+      },
       onListed: (counts) => this.#listed(counts),
       onPlan: (plan) => this.#plan(plan),
       progress: (label, size, offset) => this.#file(label, size, offset ?? 0),
@@ -229,7 +235,8 @@ export function treeProgressFor(io: CliIo, quiet: boolean): TreeProgressStart | 
  *
  * @param start The maker of tree lines, if any.
  * @param verb The summary's verb.
- * @param progress The per-file progress used without a tree line.
+ * @param given The per-file progress (used without a tree line) and the
+ *   notice of each entry left out.
  * @param run The transfer, given the callbacks to pass on.
  * @returns What the transfer moved.
  *
@@ -238,20 +245,18 @@ export function treeProgressFor(io: CliIo, quiet: boolean): TreeProgressStart | 
  * import { withTreeProgress } from "./tree_progress.ts";
  * import { deepEqual } from "node:assert/strict";
  *
- * const totals = await withTreeProgress(undefined, "Uploaded", undefined, () => Promise.resolve({ files: 0, bytes: 0 }));
+ * const totals = await withTreeProgress(undefined, "Uploaded", {}, () => Promise.resolve({ files: 0, bytes: 0 }));
  * deepEqual(totals, { files: 0, bytes: 0 });
  * ```
  */
 export async function withTreeProgress(
   start: TreeProgressStart | undefined,
   verb: string,
-  progress: LocalTransferOptions["progress"],
-  run: (
-    options: TreeCallbacks,
-  ) => Promise<TreeTotals>,
+  given: Pick<LocalTransferOptions, "progress" | "onSkip">,
+  run: (options: TreeCallbacks) => Promise<TreeTotals>,
 ): Promise<TreeTotals> {
   const tree = start?.(verb);
-  const totals = await run(tree?.options() ?? { progress });
+  const totals = await run(tree?.options(given.onSkip) ?? given);
   tree?.finish(totals);
   return totals;
 }

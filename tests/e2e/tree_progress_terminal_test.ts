@@ -6,6 +6,7 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { frame, hexBytes, startScriptedBftpServer } from "./fake_bftp_server.ts";
 import { startServe, tempDir, writeRandomFile } from "./helpers.ts";
+import { sha256 } from "../helpers.ts";
 import { runInTerminal, startTerminal } from "./terminal.ts";
 
 /** Fills `dir` with 3 folders of 10 files of 64 KiB each, and one empty file. */
@@ -63,16 +64,19 @@ Deno.test("e2e terminal: get -r shows files and bytes of the whole tree and the 
     mtime: 0,
     mode: 0o644,
   });
-  // /t holds sub/, which holds NAME (whose body stalls after 10 bytes) and z.txt.
+  // /t holds an empty a.txt and sub/, which holds NAME, whose body stalls after 10 bytes (the one
+  // request in flight then: with two, either could be the first to fail).
   await using server = startScriptedBftpServer(async (req, send) => {
     if (req.op === "STAT") {
       await send(frame({ ok: true, entry: entry("t", "dir", 0) }));
     } else if (req.op === "LIST" && req.path === "/t") {
-      await send(frame({ ok: true, entries: [entry("sub", "dir", 0)] }));
+      await send(frame({ ok: true, entries: [entry("a.txt", "file", 0), entry("sub", "dir", 0)] }));
     } else if (req.op === "LIST") {
-      await send(
-        frame({ ok: true, entries: [entry(NAME, "file", 1000), entry("z.txt", "file", 0)] }),
-      );
+      await send(frame({ ok: true, entries: [entry(NAME, "file", 1000)] }));
+    } else if (req.op === "GET" && req.path === "/t/a.txt") {
+      await send(frame({ ok: true, size: 0, mtime: 0 }));
+      await send(hexBytes(0, 16));
+      await send(new TextEncoder().encode(sha256(new Uint8Array())));
     } else if (req.op === "GET") {
       await send(frame({ ok: true, size: 1000, mtime: 0 }));
       await send(hexBytes(1000, 16));
@@ -90,13 +94,14 @@ Deno.test("e2e terminal: get -r shows files and bytes of the whole tree and the 
   const lines = screen.split("\n").filter((l) => l !== "");
   equal(lines.length, 1, screen);
   ok(lines[0]!.startsWith("sub/evil\\u{202e}txt.exe"), lines[0]);
-  ok(lines[0]!.includes("0/2 files  10 B / 1000 B (1%)"), lines[0]);
+  ok(lines[0]!.includes("1/2 files  10 B / 1000 B (1%)"), lines[0]);
   ok(!screen.includes("\u202e"), screen);
   // The stall times out: the error starts a line of its own, below the tree's line; no summary.
-  equal(await terminal.exitCode(), 7);
+  const code = await terminal.exitCode();
   const end = (await terminal.screen()).split("\n").filter((l) => l !== "");
+  equal(code, 7, end.join("\n"));
   equal(end.length, 2, end.join("\n"));
-  ok(end[0]!.includes("0/2 files"), end[0]);
+  ok(end[0]!.includes("1/2 files"), end[0]);
   ok(end[1]!.startsWith("bftp: The server sent nothing"), end[1]);
 });
 
@@ -131,4 +136,23 @@ Deno.test("e2e terminal: get -r shows its listing pass, and an error there start
   ok(shown[1]!.startsWith("bftp: The server sent nothing"), shown[1]);
   // Nothing was created: the listing comes first.
   deepEqual([...Deno.readDirSync(dir.path)], []);
+});
+
+Deno.test("e2e terminal: put -r tells what it leaves out on lines of their own, then sums up", async () => {
+  await using dir = await tempDir();
+  await Deno.mkdir(dir.join("root"));
+  await Deno.mkdir(dir.join("src", "a"), { recursive: true });
+  await writeRandomFile(dir.join("src", "a", "f.bin"), 4096);
+  const fifo = await new Deno.Command("mkfifo", { args: [dir.join("src", "fifo")] }).output();
+  ok(fifo.success);
+  await using server = await startServe(dir.join("root"));
+  const r = await runInTerminal(["put", "-r", "src", `${server.url}/up`], {
+    columns: 120,
+    cwd: dir.path,
+  });
+  equal(r.code, 0, r.lines.join("\n"));
+  const shown = r.lines.filter((l) => l !== "");
+  deepEqual(shown.length, 2, shown.join("\n"));
+  deepEqual(shown[0], 'bftp: Skipping "src/fifo": not a regular file');
+  ok(/^Uploaded 1 file, 4\.0 KiB in \d+\.\d s \(/.test(shown[1]!), shown[1]);
 });
