@@ -53,17 +53,15 @@ Deno.test("e2e terminal: get -r and put -r leave one summary line and no line pe
   deepEqual([quiet.code, quiet.lines.filter((l) => l !== "")], [0, []]);
 });
 
+/** A LIST or STAT entry, as a scripted server sends it. */
+function entry(name: string, type: string, size: number) {
+  return { name, type, size, mtime: 0, mode: 0o644 };
+}
+
 /** A name with a right-to-left override, which must reach the terminal escaped. */
 const NAME = "evil\u202etxt.exe-with-a-long-name.bin";
 
 Deno.test("e2e terminal: get -r shows files and bytes of the whole tree and the current path, escaped", async () => {
-  const entry = (name: string, type: string, size: number) => ({
-    name,
-    type,
-    size,
-    mtime: 0,
-    mode: 0o644,
-  });
   // /t holds an empty a.txt and sub/, which holds NAME, whose body stalls after 10 bytes (the one
   // request in flight then: with two, either could be the first to fail).
   await using server = startScriptedBftpServer(async (req, send) => {
@@ -108,13 +106,6 @@ Deno.test("e2e terminal: get -r shows files and bytes of the whole tree and the 
 Deno.test("e2e terminal: get -r shows its listing pass, and an error there starts a line of its own", async () => {
   // /t lists a file and sub/; the LIST of sub/ is never answered.
   await using server = startScriptedBftpServer(async (req, send) => {
-    const entry = (name: string, type: string, size: number) => ({
-      name,
-      type,
-      size,
-      mtime: 0,
-      mode: 0o644,
-    });
     if (req.op === "STAT") {
       await send(frame({ ok: true, entry: entry("t", "dir", 0) }));
     } else if (req.op === "LIST" && req.path === "/t") {
