@@ -124,3 +124,20 @@ export async function waitFor(
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/**
+ * A writer that keeps what is written to it as text (a progress line's
+ * output, say).
+ *
+ * @returns The writer; `text` holds everything written so far.
+ */
+export function textWriter(): { text: string; write(p: Uint8Array): Promise<number> } {
+  const out = {
+    text: "",
+    write(p: Uint8Array) {
+      out.text += new TextDecoder().decode(p);
+      return Promise.resolve(p.byteLength);
+    },
+  };
+  return out;
+}

@@ -17,6 +17,7 @@ import type { CliIo } from "./io.ts";
 import { checkGetDestination, checkSeveralInto, type GetRules, getToLocal } from "./get_rules.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP, progressFor, skipNotice } from "./session.ts";
 import { eachSource, SessionPool } from "./sources.ts";
+import { treeProgressFor } from "./tree_progress.ts";
 
 const HELP = `Usage: bftp get URL [DEST | -o DEST] [options]
        bftp get URL... [DIR | -] [options]
@@ -34,7 +35,8 @@ same server share one session. A URL that fails is reported and the others go
 on; the exit code is then that of the last failure.
 
 Options:
-  -r, --recursive   download a whole folder tree
+  -r, --recursive   download a whole folder tree: listed first, then on a terminal one
+                    progress line for the tree and a summary at the end
   --resume          continue a cut download: what has arrived is kept in
                     ".DEST.bftp-partial" (and ".DEST.bftp-partial.json") beside DEST, and
                     the next "get --resume" fetches only the rest, of the same version
@@ -42,7 +44,7 @@ Options:
                     then checks the whole file's SHA-256
   -p, --preserve    give each file the server's modification time and permission
                     bits, as scp -p does
-  -q, --quiet       no progress line
+  -q, --quiet       no progress line, no tree summary
   -o, --output DEST the same as giving DEST (curl's habit): a file, a folder or "-"
 
 ${CONNECTION_HELP}
@@ -139,6 +141,7 @@ export const getCommand: Command = {
       resumeHint: true,
       preserve: values.preserve ?? false,
       progress: progressFor(io, values.quiet ?? false),
+      treeProgress: treeProgressFor(io, values.quiet ?? false),
       onSkip: skipNotice(io),
       written: new Set<string>(),
     };

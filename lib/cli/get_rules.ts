@@ -8,9 +8,11 @@
  */
 
 import type { BftpClient } from "../client/client.ts";
-import { downloadFile, downloadTree, type LocalTransferOptions } from "../client/local.ts";
+import { downloadFile, type LocalTransferOptions } from "../client/local.ts";
+import { downloadTree } from "../client/tree_transfer.ts";
 import { UnexpectedEofError, UsageError } from "../errors.ts";
 import { downloadDestination, localKind } from "./local_paths.ts";
+import { type TreeProgressStart, withTreeProgress } from "./tree_progress.ts";
 
 /** How a `get` downloads each source. */
 export interface GetRules extends Pick<LocalTransferOptions, "progress" | "onSkip"> {
@@ -20,6 +22,11 @@ export interface GetRules extends Pick<LocalTransferOptions, "progress" | "onSki
    * @default {false}
    */
   recursive?: boolean | undefined;
+  /**
+   * One progress line for a whole tree (on a terminal), in place of
+   * `progress`'s line per file; `undefined` for none.
+   */
+  treeProgress?: TreeProgressStart | undefined;
   /**
    * Continue cut downloads (`--resume`).
    *
@@ -160,7 +167,12 @@ export async function getToLocal(
       throw new UsageError(`"${remote}" is a folder: use ${rules.recursiveFlag ?? "-r"}`);
     }
     const into = await downloadDestination(remote, dest, true);
-    await downloadTree(client, remote, into, { progress, resume, preserve, onSkip: rules.onSkip });
+    await withTreeProgress(
+      rules.treeProgress,
+      "Downloaded",
+      { progress, onSkip: rules.onSkip },
+      (shown) => downloadTree(client, remote, into, { ...shown, resume, preserve }),
+    );
     return;
   }
   const file = await downloadDestination(remote, dest, false);

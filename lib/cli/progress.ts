@@ -40,9 +40,35 @@ export interface ProgressOptions {
    * @default {0}
    */
   offset?: number;
+  /**
+   * Figures shown before the bytes, asked at each redraw (a tree's
+   * `3/50 files`).
+   */
+  count?: (() => string) | undefined;
+  /**
+   * A line of text instead of the figures, asked at each redraw (a tree's
+   * listing pass, before there are bytes to count). Not escaped: no peer's
+   * string may be in it.
+   */
+  text?: (() => string) | undefined;
 }
 
-function formatDuration(seconds: number): string {
+/**
+ * Formats a duration as `m:ss` (or `h:mm:ss`).
+ *
+ * @param seconds The duration.
+ * @returns For example `"1:05"`; `"--:--"` when not finite.
+ *
+ * @example
+ * ```ts
+ * import { formatDuration } from "./progress.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(formatDuration(65), "1:05");
+ * deepEqual(formatDuration(3725), "1:02:05");
+ * ```
+ */
+export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return "--:--";
   const s = Math.round(seconds);
   const h = Math.floor(s / 3600);
@@ -85,6 +111,8 @@ export interface ProgressFigures {
 export function fitLine(f: ProgressFigures, columns: number): string {
   const room = Math.max(columns - 3, 1);
   const parts = [f.amount, f.rate, f.time].filter((p) => p !== "");
+  // No name yet (a tree before its first file): the figures alone.
+  if (f.name === "") return fitWidth(parts.join("  "), room);
   while (parts.length > 0) {
     const figures = parts.join("  ");
     const nameRoom = room - displayWidth(figures) - 2;
@@ -146,6 +174,7 @@ export function endProgressLines(): string {
 export class Progress {
   #options: ProgressOptions;
   #bytes: number;
+  #total: number | null;
   #start = performance.now();
   #lastDraw = -Infinity;
   #meter = new RateMeter();
@@ -161,6 +190,7 @@ export class Progress {
   constructor(options: ProgressOptions) {
     this.#options = options;
     this.#bytes = options.offset ?? 0;
+    this.#total = options.total;
     this.#name = visible(options.label);
     this.#meter.record(this.#start, this.#bytes);
     if (this.#bytes > 0) this.#write(`resuming at ${formatBytes(this.#bytes)}\n`);
@@ -185,11 +215,43 @@ export class Progress {
     }
   }
 
+  /** What is moving now, shown first on the line (escaped before it is shown). */
+  set label(text: string) {
+    this.#name = visible(text);
+  }
+
+  /** The total size, when it turns out other than first thought (`null`: unknown). */
+  set total(bytes: number | null) {
+    this.#total = bytes;
+  }
+
+  /**
+   * Stops and puts `summary` in the line's place, ended with a newline.
+   *
+   * @param summary The last word, e.g. `Downloaded 3 files, 1.0 MiB in 0.5 s (2.0 MiB/s)`.
+   */
+  finish(summary: string): void {
+    this.stop();
+    this.drawn = false;
+    this.#write(`\r\x1b[K${summary}\n`);
+  }
+
   /** Draws the final line and ends it with a newline. */
   done(): void {
     if (!active.has(this)) return;
     this.#draw(performance.now(), true);
     this.stop();
+  }
+
+  /**
+   * Wipes the line, so that a message can take its place; the next
+   * {@linkcode Progress.add} draws it again.
+   */
+  clear(): void {
+    if (!this.drawn) return;
+    this.drawn = false;
+    this.#lastDraw = -Infinity;
+    this.#write("\r\x1b[K");
   }
 
   /** Stops redrawing, without drawing again. */
@@ -201,31 +263,39 @@ export class Progress {
 
   #draw(now: number, final: boolean): void {
     this.#lastDraw = now;
+    const columns = this.#options.columns?.() ?? 80;
+    const text = this.#options.text?.();
+    const line = text === undefined
+      ? fitLine(this.#figures(now, final), columns)
+      : fitWidth(text, Math.max(columns - 3, 1));
+    this.drawn = !final;
+    this.lastLine = line;
+    this.#write(`\r\x1b[K${line}${final ? "\n" : ""}`);
+  }
+
+  #figures(now: number, final: boolean): ProgressFigures {
     const elapsed = Math.max((now - this.#start) / 1000, 1e-3);
-    const { total } = this.#options;
+    const total = this.#total;
     const offset = this.#options.offset ?? 0;
     const rate = final ? (this.#bytes - offset) / elapsed : this.#meter.rate(now);
     let amount = formatBytes(this.#bytes);
     if (total !== null) {
-      const pct = total === 0 ? 100 : Math.floor((this.#bytes / total) * 100);
+      const pct = total === 0 ? 100 : Math.min(100, Math.floor((this.#bytes / total) * 100));
       amount += ` / ${formatBytes(total)} (${pct}%)`;
     }
     const stalled = !final && this.#meter.stalled(now);
     const time = final
       ? `in ${formatDuration(elapsed)}`
       : total !== null && !stalled
-      ? `ETA ${formatDuration(rate > 0 ? (total - this.#bytes) / rate : Infinity)}`
+      ? `ETA ${formatDuration(rate > 0 ? Math.max(total - this.#bytes, 0) / rate : Infinity)}`
       : "";
-    const figures = {
+    const count = this.#options.count?.();
+    return {
       name: this.#name,
-      amount,
+      amount: count === undefined ? amount : `${count}  ${amount}`,
       rate: stalled ? "- stalled -" : `${formatBytes(Math.round(rate))}/s`,
       time,
     };
-    const line = fitLine(figures, this.#options.columns?.() ?? 80);
-    this.drawn = !final;
-    this.lastLine = line;
-    this.#write(`\r\x1b[K${line}${final ? "\n" : ""}`);
   }
 
   #write(text: string): void {

@@ -14,6 +14,7 @@ import type { CliIo } from "./io.ts";
 import { putFromLocal, type PutRules, putSourceKind } from "./put_rules.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP, progressFor, skipNotice } from "./session.ts";
 import { eachSource, SessionPool } from "./sources.ts";
+import { treeProgressFor } from "./tree_progress.ts";
 
 const HELP = `Usage: bftp put SRC URL [options]
        bftp put SRC... URL [options]
@@ -29,13 +30,14 @@ each SRC goes into it under its own name, over one session. A SRC that fails is
 reported and the others go on; the exit code is then that of the last failure.
 
 Options:
-  -r, --recursive   upload a whole folder tree
+  -r, --recursive   upload a whole folder tree: listed first, then on a terminal one
+                    progress line for the tree and a summary at the end
   --resume          make the upload resumable: if it is cut, the server keeps what
                     arrived (hidden, for 24 hours), and the same command continues from
                     there; SRC is hashed first, and a changed SRC starts over
   -p, --preserve    ask the server to give each file the local modification time
                     and permission bits, as scp -p does
-  -q, --quiet       no progress line
+  -q, --quiet       no progress line, no tree summary
 
 ${CONNECTION_HELP}
 
@@ -66,6 +68,7 @@ export const putCommand: Command = {
       resume: values.resume ?? false,
       preserve: values.preserve ?? false,
       progress: progressFor(io, values.quiet ?? false),
+      treeProgress: treeProgressFor(io, values.quiet ?? false),
       onSkip: skipNotice(io),
     };
     if (srcs.includes("-")) {

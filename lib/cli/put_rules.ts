@@ -8,10 +8,12 @@
  */
 
 import type { BftpClient } from "../client/client.ts";
-import { type LocalTransferOptions, uploadFile, uploadTree } from "../client/local.ts";
+import { type LocalTransferOptions, uploadFile } from "../client/local.ts";
+import { uploadTree } from "../client/tree_transfer.ts";
 import { joinRemote } from "../client/url.ts";
 import { UsageError } from "../errors.ts";
 import { localSourceKind, uploadName } from "./local_paths.ts";
+import { type TreeProgressStart, withTreeProgress } from "./tree_progress.ts";
 
 /** How a `put` uploads each source. */
 export interface PutRules extends Pick<LocalTransferOptions, "progress" | "onSkip"> {
@@ -21,6 +23,11 @@ export interface PutRules extends Pick<LocalTransferOptions, "progress" | "onSki
    * @default {false}
    */
   recursive?: boolean | undefined;
+  /**
+   * One progress line for a whole tree (on a terminal), in place of
+   * `progress`'s line per file; `undefined` for none.
+   */
+  treeProgress?: TreeProgressStart | undefined;
   /**
    * Make uploads resumable (`--resume`).
    *
@@ -120,7 +127,12 @@ export async function putFromLocal(
   }
   const { progress, resume, preserve } = rules;
   if (kind === "dir") {
-    await uploadTree(client, src, target, { progress, resume, preserve, onSkip: rules.onSkip });
+    await withTreeProgress(
+      rules.treeProgress,
+      "Uploaded",
+      { progress, onSkip: rules.onSkip },
+      (shown) => uploadTree(client, src, target, { ...shown, resume, preserve }),
+    );
   } else {
     await uploadFile(client, src, target, { progress, resume, preserve });
   }

@@ -17,6 +17,7 @@ import { QUIET_FLAG } from "./common_flags.ts";
 import type { Command } from "./command.ts";
 import { type CliIo, errorLine, writeLine } from "./io.ts";
 import { endProgressLines } from "./progress.ts";
+import { treeProgressFor } from "./tree_progress.ts";
 import {
   CONNECTION_FLAGS,
   CONNECTION_HELP,
@@ -314,6 +315,7 @@ export const shellCommand: Command = {
       client: session.client,
       io,
       progress: progressFor(io, values.quiet ?? false),
+      treeProgress: treeProgressFor(io, values.quiet ?? false),
       cwd: "/",
       quit: false,
     };

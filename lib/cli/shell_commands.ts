@@ -20,6 +20,7 @@ import { type CliIo, writeLine } from "./io.ts";
 import { checkGetDestination, checkSeveralInto, type GetRules, getToLocal } from "./get_rules.ts";
 import { putFromLocal, type PutRules, putSourceKind } from "./put_rules.ts";
 import { lcd, lls, lpwd } from "./shell_local.ts";
+import type { TreeProgressStart } from "./tree_progress.ts";
 
 /** What a shell command works with. */
 export interface ShellContext {
@@ -29,6 +30,8 @@ export interface ShellContext {
   io: CliIo;
   /** Makes progress callbacks per file, or `undefined` for none. */
   progress: ((label: string, size: number | null) => TransferOptions) | undefined;
+  /** Makes one progress line per folder tree, or `undefined` for none. */
+  treeProgress: TreeProgressStart | undefined;
   /** The session's current folder on the server, as last reported by it. */
   cwd: string;
   /** Set by `quit` and `exit` to end the shell after the command. */
@@ -127,6 +130,7 @@ const get: ShellCommand = {
       recursiveFlag: "get -r",
       preserve: values.preserve ?? false,
       progress: ctx.progress,
+      treeProgress: ctx.treeProgress,
       onSkip: skipNotice(ctx.io),
       written: new Set<string>(),
     };
@@ -162,6 +166,7 @@ const put: ShellCommand = {
       recursiveFlag: "put -r",
       preserve: values.preserve ?? false,
       progress: ctx.progress,
+      treeProgress: ctx.treeProgress,
       onSkip: skipNotice(ctx.io),
     };
     const kind = await putSourceKind(local, rules);

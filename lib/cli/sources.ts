@@ -12,6 +12,7 @@ import { type BftpUrl, parseBftpUrl } from "../client/url.ts";
 import { DEFAULT_WINDOW } from "../client/window.ts";
 import { BftpError } from "../errors.ts";
 import { type CliIo, errorLine, writeLine } from "./io.ts";
+import { endProgressLines } from "./progress.ts";
 import { type ConnectionFlagValues, openSession, type Session } from "./session.ts";
 
 /**
@@ -121,6 +122,9 @@ export async function eachSource<T>(
       await run(source);
     } catch (e) {
       if (!(e instanceof BftpError) || io.signal.aborted) throw e;
+      // A failed transfer's progress line ends before the message.
+      const progressLine = endProgressLines();
+      if (progressLine !== "") await writeLine(io.stderr, progressLine);
       await writeLine(io.stderr, errorLine(e.message));
       code = e.exitCode;
     }

@@ -1,23 +1,21 @@
 /**
  * The client's side of the disk: downloads land in a temporary file beside
  * the destination and are renamed only once verified; uploads read local
- * files and folder trees. Names that come from the server are checked
- * before they are used: the client writes only under the destination it
- * was given.
+ * files. Names that come from the server are checked before they are used
+ * ({@linkcode safeLocalName}): the client writes only under the
+ * destination it was given. Folder trees are in `tree_plan.ts` and
+ * `tree_transfer.ts`, one file at a time through here.
  *
  * @module
  */
 
-import { TaskWindow } from "./window.ts";
 import { fileReader } from "../framing/file_reader.ts";
-import { basename, dirname, join } from "node:path";
-import { LocalIoError, localIoError, ProtocolError, UsageError } from "../errors.ts";
+import { basename, dirname } from "node:path";
+import { localIoError, ProtocolError, UsageError } from "../errors.ts";
 import type { BodyResult } from "../transfer/body.ts";
 import type { BftpClient, TransferOptions } from "./client.ts";
 import type { GetReply } from "../protocol/replies.ts";
 import { applyServerAttributes } from "./attributes.ts";
-import { checkTreeDepth } from "./tree_depth.ts";
-import { joinRemote } from "./url.ts";
 import {
   AtomicFile,
   InPlaceFile,
@@ -113,6 +111,48 @@ export async function downloadFile(
     return await downloadInPlace(client, remote, dest, options);
   }
   return await downloadToRegularFile(client, remote, dest, options, true);
+}
+
+/**
+ * Downloads one file of a tree (see `tree_transfer.ts`) to a regular-file
+ * (or not yet existing) `dest`, as {@linkcode downloadFile} does, but with
+ * its folder already made and cleaned of stale temporaries.
+ *
+ * @param client A connected client.
+ * @param remote The remote path.
+ * @param dest The local file to create or replace.
+ * @param options Progress and per-file callbacks.
+ * @param present The names in `dest`'s folder from a listing just made,
+ *   which spares a look for what is not there (`undefined`: look).
+ * @returns Size and verified hash.
+ *
+ * @example
+ * ```ts
+ * import { downloadTreeFile } from "./local.ts";
+ * import { BftpClient } from "./client.ts";
+ * import { ServedRoot } from "../root/served_root.ts";
+ * import { startServer } from "../server/server.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/served`);
+ * await Deno.writeTextFile(`${dir}/served/a.txt`, "hi");
+ * const server = startServer({ root: await ServedRoot.open(`${dir}/served`), port: 0 });
+ * const client = await BftpClient.connect({ hostname: "127.0.0.1", port: server.addr.port });
+ * deepEqual((await downloadTreeFile(client, "/a.txt", `${dir}/a.txt`, {}, new Set())).size, 2);
+ * await client.quit();
+ * await server.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export function downloadTreeFile(
+  client: BftpClient,
+  remote: string,
+  dest: string,
+  options: LocalTransferOptions,
+  present: ReadonlySet<string> | undefined,
+): Promise<BodyResult> {
+  return downloadToRegularFile(client, remote, dest, options, false, present);
 }
 
 /**
@@ -226,143 +266,4 @@ export async function uploadFile(
   } finally {
     file.close();
   }
-}
-
-/**
- * Downloads a remote folder tree into `dest` (created if missing). Every
- * name from the server is checked with {@linkcode safeLocalName}; symlinks
- * and special files on the server are skipped; a local symbolic link in
- * `dest` where a remote folder should go is refused, never followed (files
- * replace a link in their place rather than write through it).
- *
- * @param client A connected client.
- * @param remote The remote folder.
- * @param dest The local folder.
- * @param options Progress and per-file callbacks.
- * @returns How many files and bytes arrived.
- */
-export async function downloadTree(
-  client: BftpClient,
-  remote: string,
-  dest: string,
-  options: LocalTransferOptions = {},
-): Promise<{ files: number; bytes: number }> {
-  const totals = { files: 0, bytes: 0 };
-  // Folders this download made, so that a refused tree leaves none of them empty behind.
-  const made: string[] = [];
-  const walk = async (rdir: string, ldir: string, depth: number) => {
-    checkTreeDepth(depth, rdir);
-    const entries = await client.list(rdir);
-    // Every name is checked before any is used: a hostile listing creates nothing.
-    for (const entry of entries) safeLocalName(entry.name);
-    try {
-      if (!(await Deno.lstat(ldir).then(() => true, () => false))) made.push(ldir);
-      await Deno.mkdir(ldir, { recursive: true });
-    } catch (e) {
-      throw localIoError("create folder", ldir, e);
-    }
-    await removeStaleTemporaries(ldir);
-    const present = new Set(await Array.fromAsync(Deno.readDir(ldir), (d) => d.name));
-    for (const entry of entries) {
-      const r = joinRemote(rdir, entry.name);
-      const l = join(ldir, entry.name);
-      if (entry.type === "dir") {
-        // A symbolic link already in DEST under a remote folder's name would lead the files
-        // of that folder wherever it points: never follow one (the top DEST is the user's).
-        const there = await Deno.lstat(l).catch((e) => {
-          if (e instanceof Deno.errors.NotFound) return null;
-          throw localIoError("create folder", l, e);
-        });
-        if (there?.isSymlink) {
-          throw new LocalIoError(`Cannot write into "${l}": it is a symbolic link`);
-        }
-        await walk(r, l, depth + 1);
-      } else if (entry.type === "file") {
-        // Pipelined: up to a window of downloads in flight on the one session.
-        await window.add(async () => {
-          const result = await downloadToRegularFile(client, r, l, options, false, present);
-          totals.files++;
-          totals.bytes += result.size;
-        });
-      } else {
-        options.onSkip?.(r, "not a regular file or folder");
-      }
-    }
-  };
-  const window = new TaskWindow({ limit: options.window });
-  try {
-    await walk(remote, dest, 0);
-    await window.drain();
-  } catch (e) {
-    await window.settle();
-    // Only empty folders go: a non-recursive remove leaves any that hold a file.
-    for (const dir of made.reverse()) await Deno.remove(dir).catch(() => {});
-    throw e;
-  }
-  return totals;
-}
-
-/**
- * Uploads a local folder tree into the remote folder `remote` (created if
- * missing). Symlinks to files are followed; symlinked folders are not
- * entered (no loops).
- *
- * @param client A connected client.
- * @param source The local folder.
- * @param remote The remote folder.
- * @param options Progress and per-file callbacks.
- * @returns How many files and bytes were sent.
- */
-export async function uploadTree(
-  client: BftpClient,
-  source: string,
-  remote: string,
-  options: LocalTransferOptions = {},
-): Promise<{ files: number; bytes: number }> {
-  const totals = { files: 0, bytes: 0 };
-  const walk = async (ldir: string, rdir: string) => {
-    // Not awaited alone: the uploads into it are requested after it, so the server makes it first.
-    await window.add(() => client.mkdir(rdir, true));
-    let entries: Deno.DirEntry[];
-    try {
-      entries = await Array.fromAsync(Deno.readDir(ldir));
-    } catch (e) {
-      throw localIoError("read folder", ldir, e);
-    }
-    entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-    for (const d of entries) {
-      const l = join(ldir, d.name);
-      const r = joinRemote(rdir, d.name);
-      if (d.isDirectory) {
-        await walk(l, r);
-        continue;
-      }
-      const target = d.isSymlink ? await Deno.stat(l).catch(() => null) : null;
-      if (d.isFile || target?.isFile) {
-        // Pipelined: up to a window of uploads in flight on the one session.
-        await window.add(async () => {
-          const result = await uploadFile(client, l, r, options);
-          totals.files++;
-          totals.bytes += result.size;
-        });
-      } else {
-        options.onSkip?.(
-          l,
-          !d.isSymlink
-            ? "not a regular file"
-            : target === null
-            ? "a symbolic link to nothing"
-            : "a symbolic link to a folder",
-        );
-      }
-    }
-  };
-  const window = new TaskWindow({ limit: options.window });
-  try {
-    await walk(source, remote);
-  } finally {
-    await window.settle();
-  }
-  await window.drain();
-  return totals;
 }

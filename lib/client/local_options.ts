@@ -1,6 +1,7 @@
 /**
- * The options of the client's local transfers (`local.ts`, `resume.ts`):
- * progress, per-file and skip callbacks, resuming and preserving. Its own
+ * The options of the client's local transfers (`local.ts`, `resume.ts`,
+ * `tree_transfer.ts`):
+ * progress, plan, per-file and skip callbacks, resuming and preserving. Its own
  * module so that both can use it without importing each other.
  *
  * @module
@@ -8,14 +9,25 @@
 
 import type { BodyResult } from "../transfer/body.ts";
 import type { TransferOptions } from "./client.ts";
+import type { ListingCounts, TreePlan } from "./tree_plan.ts";
 
 /** Options for `downloadFile` (`local.ts`) and the other local transfers. */
 export interface LocalTransferOptions {
   /**
    * Makes progress callbacks for one file (its label, its whole size, and
-   * for a resumed download the offset it resumes at).
+   * for a resumed download the offset it resumes at). A tree's files are
+   * labelled with their path below the tree's top (`sub/a.txt`), and
+   * several are in flight at once.
    */
   progress?: ((label: string, size: number | null, offset?: number) => TransferOptions) | undefined;
+  /**
+   * Told a tree's plan once its listing pass is done, before any file moves
+   * (`downloadTree`, `uploadTree`): a progress line for the whole tree
+   * starts here.
+   */
+  onPlan?: ((plan: TreePlan) => void) | undefined;
+  /** Told how far a tree's listing pass has got, after each folder (before `onPlan`). */
+  onListed?: ((counts: ListingCounts) => void) | undefined;
   /** Told about each file as it is done. */
   onFile?: ((remote: string, local: string, result: BodyResult) => void) | undefined;
   /**

@@ -2,17 +2,9 @@ import { deepEqual, ok } from "node:assert/strict";
 import { endProgressLines, fitLine, Progress } from "../../lib/cli/progress.ts";
 import { RateMeter } from "../../lib/cli/rate_meter.ts";
 import { displayWidth, fitWidth } from "../../lib/cli/text_width.ts";
+import { textWriter } from "../helpers.ts";
 
-function capture() {
-  const out = {
-    text: "",
-    write(p: Uint8Array) {
-      out.text += new TextDecoder().decode(p);
-      return Promise.resolve(p.byteLength);
-    },
-  };
-  return out;
-}
+const capture = textWriter;
 
 Deno.test("displayWidth counts East Asian wide characters as two and combining marks as none", () => {
   deepEqual(displayWidth("ファイル.txt"), 12);

@@ -7,7 +7,8 @@
 
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
 import { BftpClient } from "../../lib/client/client.ts";
-import { downloadFile, downloadTree } from "../../lib/client/local.ts";
+import { downloadFile } from "../../lib/client/local.ts";
+import { downloadTree } from "../../lib/client/tree_transfer.ts";
 import { ProtocolError } from "../../lib/errors.ts";
 import { frame, startScriptedBftpServer } from "../e2e/fake_bftp_server.ts";
 import { listNames, tempDir } from "../e2e/helpers.ts";

@@ -1,12 +1,7 @@
 import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
 import { BftpClient } from "../../lib/client/client.ts";
-import {
-  downloadFile,
-  downloadTree,
-  safeLocalName,
-  uploadFile,
-  uploadTree,
-} from "../../lib/client/local.ts";
+import { downloadFile, safeLocalName, uploadFile } from "../../lib/client/local.ts";
+import { downloadTree, uploadTree } from "../../lib/client/tree_transfer.ts";
 import { IntegrityError, ProtocolError, UnexpectedEofError } from "../../lib/errors.ts";
 import { encodeSizeHeader } from "../../lib/framing/size_header.ts";
 import { hostTree, startTestServer } from "../server/helpers.ts";

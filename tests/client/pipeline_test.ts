@@ -7,7 +7,7 @@
 
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
 import { BftpClient } from "../../lib/client/client.ts";
-import { downloadTree } from "../../lib/client/local.ts";
+import { downloadTree } from "../../lib/client/tree_transfer.ts";
 import { ProtocolError, RemoteError } from "../../lib/errors.ts";
 import { MemoryReader, MemoryWriter } from "../framing/helpers.ts";
 import { hostTree, startTestServer } from "../server/helpers.ts";

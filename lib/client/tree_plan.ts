@@ -1,0 +1,320 @@
+/**
+ * The listing pass of a tree transfer (`get -r`, `put -r`): before any file
+ * moves, the whole tree is walked (LIST on the server, pipelined; `readDir`
+ * on the local disk) into a {@linkcode TreePlan}: the files with their
+ * sizes, the folders, the total and what is left out. Every name from the
+ * server is checked here, so a hostile listing anywhere in the tree is
+ * refused before anything is created. A progress line can then show the
+ * whole tree's figures, and `sync` can compare two plans.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { localIoError, ProtocolError } from "../errors.ts";
+import type { Entry } from "../protocol/messages.ts";
+import type { BftpClient } from "./client.ts";
+import { safeLocalName } from "./local.ts";
+import { checkTreeDepth, visibleShort } from "./tree_depth.ts";
+import { joinRemote } from "./url.ts";
+import { TaskWindow } from "./window.ts";
+
+/** A file or folder of a plan, on both sides. */
+export interface PlannedEntry {
+  /** The path on the server. */
+  remote: string;
+  /** The local path. */
+  local: string;
+  /**
+   * The path below the tree's top, names joined by `/` (`""` for the top
+   * itself): what a progress line shows. Not escaped.
+   */
+  relative: string;
+}
+
+/** A file of a plan. */
+export interface PlannedFile extends PlannedEntry {
+  /** Its size when listed, in bytes. */
+  size: number;
+}
+
+/** An entry the transfer leaves out, and why (`bftp: Skipping …`). */
+export interface SkippedEntry {
+  /** The path, on the side the tree is read from. */
+  path: string;
+  /** Why, e.g. `not a regular file`. */
+  why: string;
+}
+
+/** What a tree transfer will move, from its listing pass. */
+export interface TreePlan {
+  /** The files, in transfer order (folder by folder, names sorted, depth first). */
+  files: PlannedFile[];
+  /** The folders, the top first and each parent before its children. */
+  folders: PlannedEntry[];
+  /** The sum of the files' sizes. */
+  totalBytes: number;
+  /** The entries left out. */
+  skipped: SkippedEntry[];
+}
+
+/**
+ * How many entries a download plan holds at most: the plan is kept whole,
+ * and a hostile server could otherwise answer each LIST with more folders
+ * until the client runs out of memory.
+ */
+export const MAX_TREE_ENTRIES = 2_000_000;
+
+/** How far a listing pass has got. */
+export interface ListingCounts {
+  /** Folders listed. */
+  folders: number;
+  /** Files found. */
+  files: number;
+  /** Their bytes. */
+  bytes: number;
+}
+
+/** Options for {@linkcode planUpload}. */
+export interface PlanUploadOptions {
+  /** Told how far the listing pass has got, after each folder. */
+  onListed?: ((counts: ListingCounts) => void) | undefined;
+}
+
+/** Options for {@linkcode planDownload}. */
+export interface PlanDownloadOptions extends PlanUploadOptions {
+  /**
+   * How many LIST requests are in flight at once.
+   *
+   * @default {32}
+   */
+  window?: number | undefined;
+  /**
+   * The most entries (files, folders and others) the tree may hold.
+   *
+   * @default {MAX_TREE_ENTRIES}
+   */
+  maxEntries?: number | undefined;
+}
+
+/**
+ * Lists `folders` with up to a window of LIST requests in flight; answers
+ * in order. `check` sees each answer as it arrives, and may refuse it.
+ */
+async function listAll(
+  client: BftpClient,
+  folders: readonly string[],
+  limit: number | undefined,
+  check: (folder: string, entries: Entry[]) => void,
+): Promise<Entry[][]> {
+  const answers: Entry[][] = new Array(folders.length);
+  const window = new TaskWindow({ limit });
+  try {
+    for (const [i, folder] of folders.entries()) {
+      await window.add(async () => {
+        const entries = await client.list(folder);
+        check(folder, entries);
+        answers[i] = entries;
+      });
+    }
+    await window.drain();
+  } catch (e) {
+    await window.settle();
+    throw e;
+  }
+  return answers;
+}
+
+/**
+ * Plans a download of the remote folder `remote` into the local `dest`:
+ * lists the tree level by level (each level's folders pipelined), checks
+ * every name with {@linkcode safeLocalName} and the depth with
+ * `checkTreeDepth`, and leaves out what is not a file or a folder (links,
+ * devices). Reads and writes nothing locally.
+ *
+ * @param client A connected client.
+ * @param remote The remote folder.
+ * @param dest The local folder it becomes.
+ * @param options The window of LIST requests.
+ * @returns The plan.
+ * @throws {ProtocolError} On a name that is not one safe local name, a
+ *   tree deeper than `MAX_TREE_DEPTH` or with more than `maxEntries`
+ *   entries: before anything is created.
+ *
+ * @example
+ * ```ts
+ * import { planDownload } from "./tree_plan.ts";
+ * import { BftpClient } from "./client.ts";
+ * import { ServedRoot } from "../root/served_root.ts";
+ * import { startServer } from "../server/server.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/t/sub`, { recursive: true });
+ * await Deno.writeTextFile(`${dir}/t/a.txt`, "hi");
+ * await Deno.writeTextFile(`${dir}/t/sub/b.txt`, "there");
+ * const server = startServer({ root: await ServedRoot.open(dir), port: 0 });
+ * const client = await BftpClient.connect({ hostname: "127.0.0.1", port: server.addr.port });
+ * const plan = await planDownload(client, "/t", "out");
+ * deepEqual(plan.files.map((f) => f.relative), ["a.txt", "sub/b.txt"]);
+ * deepEqual(plan.totalBytes, 7);
+ * await client.quit();
+ * await server.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function planDownload(
+  client: BftpClient,
+  remote: string,
+  dest: string,
+  options: PlanDownloadOptions = {},
+): Promise<TreePlan> {
+  const listings = new Map<string, Entry[]>();
+  const maxEntries = options.maxEntries ?? MAX_TREE_ENTRIES;
+  let count = 0;
+  const listed: ListingCounts = { folders: 0, files: 0, bytes: 0 };
+  const check = (folder: string, entries: Entry[]) => {
+    for (const entry of entries) safeLocalName(entry.name);
+    count += entries.length;
+    if (count > maxEntries) {
+      throw new ProtocolError(
+        `Refused a folder tree of more than ${maxEntries} entries from the server: "${
+          visibleShort(folder)
+        }"`,
+      );
+    }
+    listed.folders++;
+    for (const entry of entries) {
+      if (entry.type !== "file") continue;
+      listed.files++;
+      listed.bytes += entry.size;
+    }
+    options.onListed?.({ ...listed });
+  };
+  let level = [remote];
+  for (let depth = 0; level.length > 0; depth++) {
+    for (const folder of level) checkTreeDepth(depth, folder);
+    const answers = await listAll(client, level, options.window, check);
+    const next: string[] = [];
+    for (const [i, entries] of answers.entries()) {
+      listings.set(level[i]!, entries);
+      for (const entry of entries) {
+        if (entry.type === "dir") next.push(joinRemote(level[i]!, entry.name));
+      }
+    }
+    level = next;
+  }
+  const plan: TreePlan = { files: [], folders: [], totalBytes: 0, skipped: [] };
+  const visit = (folder: PlannedEntry) => {
+    plan.folders.push(folder);
+    for (const entry of listings.get(folder.remote) ?? []) {
+      const child = {
+        remote: joinRemote(folder.remote, entry.name),
+        local: join(folder.local, entry.name),
+        relative: folder.relative === "" ? entry.name : `${folder.relative}/${entry.name}`,
+      };
+      if (entry.type === "dir") {
+        visit(child);
+      } else if (entry.type === "file") {
+        plan.files.push({ ...child, size: entry.size });
+        plan.totalBytes += entry.size;
+      } else {
+        plan.skipped.push({ path: child.remote, why: "not a regular file or folder" });
+      }
+    }
+  };
+  visit({ remote, local: dest, relative: "" });
+  return plan;
+}
+
+/** A local folder's entries, sorted by name. */
+async function readFolder(path: string): Promise<Deno.DirEntry[]> {
+  try {
+    const entries = await Array.fromAsync(Deno.readDir(path));
+    return entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  } catch (e) {
+    throw localIoError("read folder", path, e);
+  }
+}
+
+/** The size of a file a plan takes, or why it is left out. */
+async function uploadable(d: Deno.DirEntry, path: string): Promise<number | string> {
+  let info: Deno.FileInfo | null;
+  try {
+    info = await Deno.stat(path);
+  } catch (e) {
+    if (!d.isSymlink) throw localIoError("read", path, e);
+    info = null;
+  }
+  if (info?.isFile) return info.size;
+  return !d.isSymlink
+    ? "not a regular file"
+    : info === null
+    ? "a symbolic link to nothing"
+    : "a symbolic link to a folder";
+}
+
+/**
+ * Plans an upload of the local folder `source` into the remote folder
+ * `remote`: walks it with `readDir`, names sorted. Symbolic links to files
+ * are followed; links to folders are not entered (no loops) and are left
+ * out, as are FIFOs, devices, sockets and links to nothing.
+ *
+ * @param source The local folder.
+ * @param remote The remote folder it becomes.
+ * @param options Told how far the pass has got.
+ * @returns The plan.
+ * @throws {LocalIoError} When a folder cannot be read.
+ *
+ * @example
+ * ```ts
+ * import { planUpload } from "./tree_plan.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/sub`);
+ * await Deno.writeTextFile(`${dir}/sub/b.txt`, "there");
+ * const plan = await planUpload(dir, "/up");
+ * deepEqual(plan.files.map((f) => [f.remote, f.size]), [["/up/sub/b.txt", 5]]);
+ * deepEqual(plan.folders.map((f) => f.remote), ["/up", "/up/sub"]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function planUpload(
+  source: string,
+  remote: string,
+  options: PlanUploadOptions = {},
+): Promise<TreePlan> {
+  const plan: TreePlan = { files: [], folders: [], totalBytes: 0, skipped: [] };
+  const visit = async (folder: PlannedEntry) => {
+    plan.folders.push(folder);
+    const entries = await readFolder(folder.local);
+    const child = (d: Deno.DirEntry) => ({
+      remote: joinRemote(folder.remote, d.name),
+      local: join(folder.local, d.name),
+      relative: folder.relative === "" ? d.name : `${folder.relative}/${d.name}`,
+    });
+    // The files' sizes are asked at once; the folders are walked after, in order.
+    const kinds = await Promise.all(
+      entries.map((d) => d.isDirectory ? null : uploadable(d, child(d).local)),
+    );
+    for (const [i, d] of entries.entries()) {
+      const kind = kinds[i] ?? null;
+      if (kind === null) {
+        await visit(child(d));
+      } else if (typeof kind === "number") {
+        plan.files.push({ ...child(d), size: kind });
+        plan.totalBytes += kind;
+      } else {
+        plan.skipped.push({ path: child(d).local, why: kind });
+      }
+    }
+    options.onListed?.({
+      folders: plan.folders.length,
+      files: plan.files.length,
+      bytes: plan.totalBytes,
+    });
+  };
+  await visit({ remote, local: source, relative: "" });
+  return plan;
+}

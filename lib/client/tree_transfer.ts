@@ -1,0 +1,265 @@
+/**
+ * Folder trees (`get -r`, `put -r`): a listing pass makes a
+ * {@linkcode TreePlan} (`tree_plan.ts`), then the plan's files move through
+ * a window of transfers in flight on the one session (`window.ts`). Each
+ * file lands as a single file does (`local.ts`): atomically, verified.
+ *
+ * @module
+ */
+
+import { resolve } from "node:path";
+import { LocalIoError, localIoError } from "../errors.ts";
+import { removeStaleTemporaries } from "../local_file/mod.ts";
+import type { BftpClient } from "./client.ts";
+import { downloadTreeFile, uploadFile } from "./local.ts";
+import type { LocalTransferOptions } from "./local_options.ts";
+import { planDownload, type PlannedFile, planUpload, type TreePlan } from "./tree_plan.ts";
+import { TaskWindow } from "./window.ts";
+
+/** How many files and bytes a tree transfer moved. */
+export interface TreeTotals {
+  /** Files. */
+  files: number;
+  /** Bytes. */
+  bytes: number;
+}
+
+/** A file's options: its progress labelled with its path below the tree's top. */
+function fileOptions(options: LocalTransferOptions, file: PlannedFile): LocalTransferOptions {
+  const { progress } = options;
+  if (progress === undefined) return options;
+  return { ...options, progress: (_label, size, offset) => progress(file.relative, size, offset) };
+}
+
+/** Tells the plan's skipped entries and the plan itself, before anything moves. */
+function announce(plan: TreePlan, options: LocalTransferOptions): void {
+  for (const { path, why } of plan.skipped) options.onSkip?.(path, why);
+  options.onPlan?.(plan);
+}
+
+/**
+ * Makes (or checks) one local folder of a download; returns the names in it.
+ * A symbolic link where a remote folder goes is refused, never followed
+ * (the top DEST is the user's, and may be one).
+ */
+async function prepareFolder(path: string, top: boolean, made: string[]): Promise<Set<string>> {
+  const there = await Deno.lstat(path).catch((e) => {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw localIoError("create folder", path, e);
+  });
+  if (!top && there?.isSymlink) {
+    throw new LocalIoError(`Cannot write into "${path}": it is a symbolic link`);
+  }
+  try {
+    await Deno.mkdir(path, { recursive: true });
+  } catch (e) {
+    throw localIoError("create folder", path, e);
+  }
+  if (there === null) {
+    made.push(path);
+    return new Set();
+  }
+  await removeStaleTemporaries(path);
+  return new Set(await Array.fromAsync(Deno.readDir(path), (d) => d.name));
+}
+
+/**
+ * Carries out a download plan (from {@linkcode planDownload}): makes its
+ * folders, then downloads its files with up to a window in flight. On a
+ * failure the folders it made and left empty are removed.
+ *
+ * @param client A connected client.
+ * @param plan The plan.
+ * @param options Progress, plan, per-file and skip callbacks.
+ * @returns How many files and bytes arrived.
+ *
+ * @example
+ * ```ts
+ * import { downloadPlan } from "./tree_transfer.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const plan = { files: [], folders: [{ remote: "/", local: `${dir}/empty`, relative: "" }], totalBytes: 0, skipped: [] };
+ * // No file to fetch: no request is made.
+ * deepEqual(await downloadPlan(null as never, plan), { files: 0, bytes: 0 });
+ * deepEqual((await Deno.stat(`${dir}/empty`)).isDirectory, true);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function downloadPlan(
+  client: BftpClient,
+  plan: TreePlan,
+  options: LocalTransferOptions = {},
+): Promise<TreeTotals> {
+  announce(plan, options);
+  const totals = { files: 0, bytes: 0 };
+  // Folders this download made, so that a refused tree leaves none of them empty behind.
+  const made: string[] = [];
+  const present = new Map<string, ReadonlySet<string>>();
+  const window = new TaskWindow({ limit: options.window });
+  try {
+    for (const [i, folder] of plan.folders.entries()) {
+      present.set(resolve(folder.local), await prepareFolder(folder.local, i === 0, made));
+    }
+    for (const file of plan.files) {
+      const names = present.get(resolve(file.local, ".."));
+      // Pipelined: up to a window of downloads in flight on the one session.
+      await window.add(async () => {
+        const result = await downloadTreeFile(
+          client,
+          file.remote,
+          file.local,
+          fileOptions(options, file),
+          names,
+        );
+        totals.files++;
+        totals.bytes += result.size;
+      });
+    }
+    await window.drain();
+  } catch (e) {
+    await window.settle();
+    // Only empty folders go: a non-recursive remove leaves any that hold a file.
+    for (const dir of made.reverse()) await Deno.remove(dir).catch(() => {});
+    throw e;
+  }
+  return totals;
+}
+
+/**
+ * Downloads a remote folder tree into `dest` (created if missing): plans it
+ * ({@linkcode planDownload}: every name from the server is checked before
+ * anything is created; symlinks and special files on the server are
+ * skipped), then carries the plan out ({@linkcode downloadPlan}: a local
+ * symbolic link in `dest` where a remote folder should go is refused, never
+ * followed; files replace a link in their place rather than write through
+ * it).
+ *
+ * @param client A connected client.
+ * @param remote The remote folder.
+ * @param dest The local folder.
+ * @param options Progress, plan, per-file and skip callbacks.
+ * @returns How many files and bytes arrived.
+ *
+ * @example
+ * ```ts
+ * import { downloadTree } from "./tree_transfer.ts";
+ * import { BftpClient } from "./client.ts";
+ * import { ServedRoot } from "../root/served_root.ts";
+ * import { startServer } from "../server/server.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/served/t`, { recursive: true });
+ * await Deno.writeTextFile(`${dir}/served/t/a.txt`, "hi");
+ * const server = startServer({ root: await ServedRoot.open(`${dir}/served`), port: 0 });
+ * const client = await BftpClient.connect({ hostname: "127.0.0.1", port: server.addr.port });
+ * deepEqual(await downloadTree(client, "/t", `${dir}/out`), { files: 1, bytes: 2 });
+ * await client.quit();
+ * await server.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function downloadTree(
+  client: BftpClient,
+  remote: string,
+  dest: string,
+  options: LocalTransferOptions = {},
+): Promise<TreeTotals> {
+  const { window, onListed } = options;
+  const plan = await planDownload(client, remote, dest, { window, onListed });
+  return await downloadPlan(client, plan, options);
+}
+
+/**
+ * Carries out an upload plan (from {@linkcode planUpload}): asks for its
+ * folders, then uploads its files, with up to a window of requests in
+ * flight (the server takes them in order, so a folder is made before the
+ * files that go into it).
+ *
+ * @param client A connected client.
+ * @param plan The plan.
+ * @param options Progress, plan, per-file and skip callbacks.
+ * @returns How many files and bytes were sent.
+ *
+ * @example
+ * ```ts
+ * import { uploadPlan } from "./tree_transfer.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const plan = { files: [], folders: [], totalBytes: 0, skipped: [] };
+ * deepEqual(await uploadPlan(null as never, plan), { files: 0, bytes: 0 });
+ * ```
+ */
+export async function uploadPlan(
+  client: BftpClient,
+  plan: TreePlan,
+  options: LocalTransferOptions = {},
+): Promise<TreeTotals> {
+  announce(plan, options);
+  const totals = { files: 0, bytes: 0 };
+  const window = new TaskWindow({ limit: options.window });
+  try {
+    for (const folder of plan.folders) await window.add(() => client.mkdir(folder.remote, true));
+    for (const file of plan.files) {
+      // Pipelined: up to a window of uploads in flight on the one session.
+      await window.add(async () => {
+        const result = await uploadFile(
+          client,
+          file.local,
+          file.remote,
+          fileOptions(options, file),
+        );
+        totals.files++;
+        totals.bytes += result.size;
+      });
+    }
+  } finally {
+    await window.settle();
+  }
+  await window.drain();
+  return totals;
+}
+
+/**
+ * Uploads a local folder tree into the remote folder `remote` (created if
+ * missing): plans it ({@linkcode planUpload}: symlinks to files are
+ * followed; symlinked folders are not entered, no loops), then carries the
+ * plan out ({@linkcode uploadPlan}).
+ *
+ * @param client A connected client.
+ * @param source The local folder.
+ * @param remote The remote folder.
+ * @param options Progress, plan, per-file and skip callbacks.
+ * @returns How many files and bytes were sent.
+ *
+ * @example
+ * ```ts
+ * import { uploadTree } from "./tree_transfer.ts";
+ * import { BftpClient } from "./client.ts";
+ * import { ServedRoot } from "../root/served_root.ts";
+ * import { startServer } from "../server/server.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/served`);
+ * await Deno.mkdir(`${dir}/src`);
+ * await Deno.writeTextFile(`${dir}/src/a.txt`, "hi");
+ * const server = startServer({ root: await ServedRoot.open(`${dir}/served`), port: 0 });
+ * const client = await BftpClient.connect({ hostname: "127.0.0.1", port: server.addr.port });
+ * deepEqual(await uploadTree(client, `${dir}/src`, "/up"), { files: 1, bytes: 2 });
+ * deepEqual(await Deno.readTextFile(`${dir}/served/up/a.txt`), "hi");
+ * await client.quit();
+ * await server.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function uploadTree(
+  client: BftpClient,
+  source: string,
+  remote: string,
+  options: LocalTransferOptions = {},
+): Promise<TreeTotals> {
+  const plan = await planUpload(source, remote, { onListed: options.onListed });
+  return await uploadPlan(client, plan, options);
+}

@@ -1,0 +1,201 @@
+// The listing pass of a tree transfer (lib/client/tree_plan.ts): what a plan
+// holds (files with sizes, folders parents first, totals, what is left out),
+// and that a hostile listing anywhere in the tree, or one too deep, is
+// refused before anything is created or fetched.
+
+import { deepEqual, equal, ok, rejects } from "node:assert/strict";
+import { BftpClient } from "../../lib/client/client.ts";
+import { planDownload, planUpload } from "../../lib/client/tree_plan.ts";
+import { downloadTree, uploadPlan } from "../../lib/client/tree_transfer.ts";
+import { MAX_TREE_DEPTH } from "../../lib/client/tree_depth.ts";
+import { ProtocolError } from "../../lib/errors.ts";
+import { frame, type Script, startScriptedBftpServer } from "../e2e/fake_bftp_server.ts";
+import { hostTree, startTestServer, writeLayout } from "../server/helpers.ts";
+import { tempDir } from "../helpers.ts";
+
+const LAYOUT = {
+  "t/a.txt": "alpha",
+  "t/b/c.bin": new Uint8Array(1000),
+  "t/b/d/e.txt": "",
+  "t/empty/": "",
+  "t/z.txt": "zz",
+};
+
+Deno.test("tree plan: a download plan lists every file with its size, folders parents first, and totals", async () => {
+  await using srv = await startTestServer({ files: LAYOUT });
+  const fifo = await new Deno.Command("mkfifo", { args: [`${srv.root}/t/fifo`] }).output();
+  ok(fifo.success);
+  using client = await srv.connect();
+  const listed: number[][] = [];
+  const plan = await planDownload(client, "/t", "out", {
+    window: 2,
+    onListed: (c) => listed.push([c.folders, c.files, c.bytes]),
+  });
+  // Level by level: /t, then /t/b and /t/empty, then /t/b/d.
+  deepEqual(listed, [[1, 2, 7], [2, 3, 1007], [3, 3, 1007], [4, 4, 1007]]);
+  deepEqual(plan.files, [
+    { remote: "/t/a.txt", local: "out/a.txt", relative: "a.txt", size: 5 },
+    { remote: "/t/b/c.bin", local: "out/b/c.bin", relative: "b/c.bin", size: 1000 },
+    { remote: "/t/b/d/e.txt", local: "out/b/d/e.txt", relative: "b/d/e.txt", size: 0 },
+    { remote: "/t/z.txt", local: "out/z.txt", relative: "z.txt", size: 2 },
+  ]);
+  deepEqual(plan.folders.map((f) => [f.remote, f.local, f.relative]), [
+    ["/t", "out", ""],
+    ["/t/b", "out/b", "b"],
+    ["/t/b/d", "out/b/d", "b/d"],
+    ["/t/empty", "out/empty", "empty"],
+  ]);
+  equal(plan.totalBytes, 1007);
+  deepEqual(plan.skipped, [{ path: "/t/fifo", why: "not a regular file or folder" }]);
+});
+
+Deno.test("tree plan: an upload plan follows links to files, leaves out the rest, and uploads as planned", async () => {
+  await using srv = await startTestServer();
+  await using tmp = await tempDir();
+  const src = `${tmp.path}/src`;
+  await writeLayout(
+    tmp.path,
+    Object.fromEntries(
+      Object.entries(LAYOUT).map(([k, v]) => [k.replace(/^t\//, "src/"), v]),
+    ),
+  );
+  await Deno.symlink(`${src}/a.txt`, `${src}/to-file`);
+  await Deno.symlink(`${src}/b`, `${src}/to-folder`);
+  await Deno.symlink(`${src}/nothing`, `${src}/to-nothing`);
+  const fifo = await new Deno.Command("mkfifo", { args: [`${src}/fifo`] }).output();
+  ok(fifo.success);
+  const plan = await planUpload(src, "/up");
+  deepEqual(plan.files.map((f) => [f.relative, f.remote, f.size]), [
+    ["a.txt", "/up/a.txt", 5],
+    ["b/c.bin", "/up/b/c.bin", 1000],
+    ["b/d/e.txt", "/up/b/d/e.txt", 0],
+    ["to-file", "/up/to-file", 5],
+    ["z.txt", "/up/z.txt", 2],
+  ]);
+  deepEqual(plan.folders.map((f) => f.remote), ["/up", "/up/b", "/up/b/d", "/up/empty"]);
+  equal(plan.totalBytes, 1012);
+  deepEqual(plan.skipped, [
+    { path: `${src}/fifo`, why: "not a regular file" },
+    { path: `${src}/to-folder`, why: "a symbolic link to a folder" },
+    { path: `${src}/to-nothing`, why: "a symbolic link to nothing" },
+  ]);
+  // Carried out, the plan makes exactly its folders and files, and tells its skips first.
+  using client = await srv.connect();
+  const told: string[] = [];
+  const totals = await uploadPlan(client, plan, {
+    onSkip: (path) => told.push(`skip ${path.slice(src.length + 1)}`),
+    onPlan: (p) => told.push(`plan ${p.files.length}`),
+    onFile: (remote) => told.push(remote),
+  });
+  deepEqual(totals, { files: 5, bytes: 1012 });
+  deepEqual(told.slice(0, 4), ["skip fifo", "skip to-folder", "skip to-nothing", "plan 5"]);
+  deepEqual(await hostTree(`${srv.root}/up`), [
+    "a.txt",
+    "b/",
+    "b/c.bin",
+    "b/d/",
+    "b/d/e.txt",
+    "empty/",
+    "to-file",
+    "z.txt",
+  ]);
+});
+
+/** A server whose /t holds folders a/ and b/; b/ lists `hostile` beside a fair file. */
+function nestedScript(hostile: string): Script {
+  const entry = (name: string, type: string) => ({ name, type, size: 1, mtime: 0, mode: 0o644 });
+  return async (req, send) => {
+    if (req.op === "LIST" && req.path === "/t") {
+      await send(frame({ ok: true, entries: [entry("a", "dir"), entry("b", "dir")] }));
+    } else if (req.op === "LIST" && req.path === "/t/a") {
+      await send(frame({ ok: true, entries: [entry("fair.txt", "file")] }));
+    } else if (req.op === "LIST") {
+      await send(frame({ ok: true, entries: [entry("fair.txt", "file"), entry(hostile, "file")] }));
+    } else if (req.op !== "QUIT") {
+      await send(frame({ ok: false, code: "DENIED", message: "no" }));
+    }
+  };
+}
+
+Deno.test("tree plan: a hostile name deep in the tree is refused before anything is created or fetched", async () => {
+  await using tmp = await tempDir();
+  for (
+    const name of [
+      "../evil",
+      "..",
+      "a/b",
+      "C:evil",
+      "x\x1b[2J",
+      `.f.bftp-tmp-${crypto.randomUUID()}`,
+    ]
+  ) {
+    await using server = startScriptedBftpServer(nestedScript(name));
+    using client = await BftpClient.connect({ hostname: "127.0.0.1", port: server.port });
+    await rejects(planDownload(client, "/t", `${tmp.path}/dest`), ProtocolError, name);
+    await rejects(downloadTree(client, "/t", `${tmp.path}/dest`), (e) => {
+      ok(e instanceof ProtocolError && /Refused a name from the server/.test(e.message), String(e));
+      ok(!/[\x00-\x1f]/.test(e.message), JSON.stringify(e.message));
+      return true;
+    });
+    // Not DEST, not a/ (whose listing was fair), no GET of a fair file.
+    deepEqual(await hostTree(tmp.path), [], JSON.stringify(name));
+    ok(!server.requests.some((r) => r.startsWith("GET")), server.requests.join(", "));
+  }
+});
+
+Deno.test("tree plan: a tree deeper than the limit is refused before anything is created", async () => {
+  await using tmp = await tempDir();
+  // Every folder holds one more folder, for ever.
+  await using server = startScriptedBftpServer(async (req, send) => {
+    if (req.op === "LIST") {
+      await send(frame({
+        ok: true,
+        entries: [{ name: "d", type: "dir", size: 0, mtime: 0, mode: 0o755 }],
+      }));
+    }
+  });
+  using client = await BftpClient.connect({ hostname: "127.0.0.1", port: server.port });
+  await rejects(
+    downloadTree(client, "/t", `${tmp.path}/dest`),
+    new RegExp(`deeper than ${MAX_TREE_DEPTH} levels`),
+  );
+  equal(server.requests.filter((r) => r.startsWith("LIST")).length, MAX_TREE_DEPTH + 1);
+  deepEqual(await hostTree(tmp.path), []);
+});
+
+Deno.test("tree plan: a tree with more entries than the limit is refused before anything is created", async () => {
+  await using tmp = await tempDir();
+  // Every folder holds ten more folders, for ever: a plan that would never end.
+  await using server = startScriptedBftpServer(async (req, send) => {
+    if (req.op === "LIST") {
+      const entries = Array.from(
+        { length: 10 },
+        (_, i) => ({ name: `d${i}`, type: "dir", size: 0, mtime: 0, mode: 0o755 }),
+      );
+      await send(frame({ ok: true, entries }));
+    }
+  });
+  using client = await BftpClient.connect({ hostname: "127.0.0.1", port: server.port });
+  await rejects(
+    planDownload(client, "/t", `${tmp.path}/dest`, { maxEntries: 500 }),
+    (e) => e instanceof ProtocolError && /more than 500 entries/.test(e.message),
+  );
+  // The top, its ten folders, and no more than the window's worth of the next level beyond 500.
+  ok(
+    server.requests.filter((r) => r.startsWith("LIST")).length <= 51 + 32,
+    String(server.requests.length),
+  );
+  deepEqual(await hostTree(tmp.path), []);
+});
+
+Deno.test("tree plan: a local symbolic link where a remote folder goes is refused, and the folders made are removed", async () => {
+  await using srv = await startTestServer({ files: LAYOUT });
+  await using tmp = await tempDir();
+  await Deno.mkdir(`${tmp.path}/dest`);
+  await Deno.mkdir(`${tmp.path}/elsewhere`);
+  await Deno.symlink(`${tmp.path}/elsewhere`, `${tmp.path}/dest/empty`);
+  using client = await srv.connect();
+  await rejects(downloadTree(client, "/t", `${tmp.path}/dest`), /it is a symbolic link/);
+  // Nothing written through the link, no file fetched, b/ and b/d/ made and removed again.
+  deepEqual(await hostTree(tmp.path), ["dest/", "dest/empty", "elsewhere/"]);
+});
