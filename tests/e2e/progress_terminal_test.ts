@@ -42,7 +42,11 @@ Deno.test("e2e terminal: Ctrl-C ends the progress line before 'Interrupted'", as
   await using dir = await tempDir();
   const r = await runInTerminal(
     ["get", "--timeout", "30", `${server.url}/${LONG}`, "-"],
-    { columns: 50, stdoutFile: dir.join("out.bin"), type: { afterMs: 1500, keys: "C-c" } },
+    {
+      columns: 50,
+      stdoutFile: dir.join("out.bin"),
+      type: { when: /0 B \/ 1000 B/, afterMs: 300, keys: "C-c" },
+    },
   );
   deepEqual(r.code, 130, r.lines.join("\n"));
   const shown = r.lines.filter((l) => l !== "");

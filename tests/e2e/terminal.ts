@@ -169,8 +169,12 @@ export interface RunInTerminalOptions {
   rows?: number;
   /** The working folder. */
   cwd?: string;
-  /** Keys typed into the terminal (tmux `send-keys` names, e.g. `C-c`) after `afterMs`. */
-  type?: { afterMs: number; keys: string };
+  /**
+   * Keys typed into the terminal (tmux `send-keys` names, e.g. `C-c`): once
+   * the screen matches `when` (a loaded machine may take seconds to start
+   * the command), then after `afterMs`.
+   */
+  type?: { afterMs: number; keys: string; when?: RegExp };
   /** A file that receives stdout instead of the terminal (stderr stays on it). */
   stdoutFile?: string;
   /**
@@ -209,6 +213,7 @@ export async function runInTerminal(
     ...(options.stdoutFile === undefined ? {} : { stdoutFile: options.stdoutFile }),
   });
   if (options.type !== undefined) {
+    if (options.type.when) await terminal.waitForScreen(options.type.when, timeoutMs);
     await new Promise((resolve) => setTimeout(resolve, options.type!.afterMs));
     await terminal.press(options.type.keys);
   }
