@@ -12,67 +12,22 @@ import { CorkedWriter } from "../framing/corked_writer.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import { BadRequestError, Channel, type HelloAccepted } from "../protocol/channel.ts";
 import type { GetRequest, OkReply, PutRequest, Request } from "../protocol/messages.ts";
-import type { ChecksumName } from "../protocol/limits.ts";
 import type { ReplyFields } from "../protocol/replies.ts";
 import { quotePath, resolveVirtual } from "../root/paths.ts";
 import type { ServedRoot } from "../root/served_root.ts";
 import { CommitGroup } from "./commit_group.ts";
+import type { SessionOptions } from "./session_options.ts";
+
+export type { SessionOptions } from "./session_options.ts";
 import { isDisconnect } from "../transport/close.ts";
-import type { TokenSet } from "./auth.ts";
 import { DEFAULT_AUTH_DELAY_MS, MAX_AUTH_FAILURES } from "./limits.ts";
 import { VERSION } from "../version.ts";
 import { handleGet } from "./get_handler.ts";
 import type { HandlerContext } from "./handler_context.ts";
 import { discardBody, handlePut } from "./put_handler.ts";
+import { handleNamespace, type NamespaceContext } from "./namespace_handlers.ts";
 import { RequestDeadline } from "./request_deadline.ts";
 import { describeRequest } from "./describe_request.ts";
-
-/** Options for {@linkcode runSession}. */
-export interface SessionOptions {
-  /** The served folder. */
-  root: ServedRoot;
-  /** Who the client is, for the log (`HOST:PORT`). */
-  remote: string;
-  /** Receives one line per request. */
-  log: (line: string) => void;
-  /**
-   * Seconds a client has to send the whole of its hello line, or of a
-   * request frame, counted from the first byte of it that the session reads.
-   * A client that drips a request slower than that (a "slowloris") is
-   * dropped through `drop`, even though each byte resets the idle timeout.
-   * 0 disables the deadline.
-   *
-   * @default {0}
-   */
-  requestTimeout?: number;
-  /** Ends the connection at once (the server closes it), with the reason for the log. */
-  drop?: (why: string) => void;
-  /**
-   * The tokens that open the session: when given, every request but AUTH
-   * and QUIT is refused with DENIED until an AUTH carries one of them.
-   */
-  tokens?: TokenSet | undefined;
-  /**
-   * Milliseconds to wait before answering a wrong token.
-   *
-   * @default {1000}
-   */
-  authDelay?: number;
-  /**
-   * Told once the handshake is complete: after the hello, or after a good
-   * AUTH when tokens are required.
-   */
-  onReady?: () => void;
-  /** Told of each wrong token (the server counts them by address). */
-  onWrongToken?: () => void;
-  /**
-   * The body checksums this server accepts (`--checksum`): a client that
-   * offers none of them is refused at its hello.
-   *
-   * @default {CHECKSUMS}
-   */
-  checksums?: readonly ChecksumName[] | undefined;
-}
 
 /** What {@linkcode runSession} needs of a connection. */
 export type SessionStream = ByteReader & ByteWriter;
@@ -353,27 +308,26 @@ class ServerSession {
         return this.#reply({ cwd: this.#cwd });
       case "QUIT":
         return this.#reply({});
-      case "CD":
-        return this.#cd(req);
-      case "STAT":
-        return this.#stat(req);
-      case "LIST":
-        return this.#list(req);
-      case "HASH":
-        return this.#hash(req);
-      case "DELETE":
-        return this.#delete(req);
-      case "MKDIR":
-        return this.#mkdir(req);
-      case "RMDIR":
-        return this.#rmdir(req);
-      case "RENAME":
-        return this.#rename(req);
       case "GET":
         return this.#get(req);
       case "PUT":
         return this.#put(req);
+      default:
+        return handleNamespace(this.#namespace(), req);
     }
+  }
+
+  /** This session as the namespace requests see it. */
+  #namespace(): NamespaceContext {
+    return {
+      root: this.#root,
+      resolve: (path) => this.#resolve(path),
+      writable: (path) => this.#writable(path),
+      reply: (fields) => this.#reply(fields),
+      setCwd: (cwd) => {
+        this.#cwd = cwd;
+      },
+    };
   }
 
   /**
@@ -389,48 +343,6 @@ class ServerSession {
       );
     }
     await this.#reply({ readOnly: this.#readOnly });
-  }
-
-  async #cd(req: RequestOf<"CD">): Promise<void> {
-    const target = this.#resolve(req.path);
-    const entry = await this.#root.stat(target);
-    if (entry.type !== "dir") {
-      throw new RemoteError("NOT_DIR", `${quotePath(target)} is not a folder`);
-    }
-    this.#cwd = target;
-    await this.#reply({ cwd: target });
-  }
-
-  async #stat(req: RequestOf<"STAT">): Promise<void> {
-    await this.#reply({ entry: await this.#root.stat(this.#resolve(req.path)) });
-  }
-
-  async #list(req: RequestOf<"LIST">): Promise<void> {
-    await this.#reply({ entries: await this.#root.list(this.#resolve(req.path)) });
-  }
-
-  async #hash(req: RequestOf<"HASH">): Promise<void> {
-    await this.#reply(await this.#root.hash(this.#resolve(req.path)));
-  }
-
-  async #delete(req: RequestOf<"DELETE">): Promise<void> {
-    await this.#root.remove(this.#writable(req.path));
-    await this.#reply({});
-  }
-
-  async #mkdir(req: RequestOf<"MKDIR">): Promise<void> {
-    await this.#root.mkdir(this.#writable(req.path), req.parents);
-    await this.#reply({});
-  }
-
-  async #rmdir(req: RequestOf<"RMDIR">): Promise<void> {
-    await this.#root.rmdir(this.#writable(req.path));
-    await this.#reply({});
-  }
-
-  async #rename(req: RequestOf<"RENAME">): Promise<void> {
-    await this.#root.rename(this.#writable(req.from), this.#writable(req.to));
-    await this.#reply({});
   }
 
   async #get(req: GetRequest): Promise<number> {

@@ -1,0 +1,97 @@
+/**
+ * The server's side of the requests on the namespace, each one call to the
+ * served root and one reply: CD, STAT, LIST, HASH, DELETE, MKDIR, RMDIR and
+ * RENAME. (GET and PUT, which move bodies, have modules of their own.)
+ *
+ * @module
+ */
+
+import { RemoteError } from "../errors.ts";
+import type { Request } from "../protocol/messages.ts";
+import type { ReplyFields } from "../protocol/replies.ts";
+import { quotePath } from "../root/paths.ts";
+import type { ServedRoot } from "../root/served_root.ts";
+
+/** A request on the namespace. */
+export type NamespaceRequest = Extract<
+  Request,
+  { op: "CD" | "STAT" | "LIST" | "HASH" | "DELETE" | "MKDIR" | "RMDIR" | "RENAME" }
+>;
+
+/** A session as the namespace requests see it. */
+export interface NamespaceContext {
+  /** The served folder. */
+  readonly root: ServedRoot;
+  /** A request's path, resolved against the session's current folder. */
+  resolve(path: string): string;
+  /** The same, for a change: refused (DENIED) when the session may only read. */
+  writable(path: string): string;
+  /** Sends a success reply with these fields. */
+  reply(fields: ReplyFields): Promise<void>;
+  /** Sets the session's current folder (CD). */
+  setCwd(cwd: string): void;
+}
+
+/**
+ * Answers one request on the namespace; an error is thrown for the session
+ * to answer.
+ *
+ * @param ctx The session.
+ * @param req The request.
+ *
+ * @example
+ * ```ts
+ * import { handleNamespace } from "./namespace_handlers.ts";
+ * import { ServedRoot } from "../root/served_root.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const root = await ServedRoot.open(dir);
+ * const replies: unknown[] = [];
+ * const ctx = {
+ *   root,
+ *   resolve: (p: string) => p,
+ *   writable: (p: string) => p,
+ *   reply: (fields: unknown) => (replies.push(fields), Promise.resolve()),
+ *   setCwd: () => {},
+ * };
+ * await handleNamespace(ctx, { op: "MKDIR", path: "/a", parents: false });
+ * await handleNamespace(ctx, { op: "LIST", path: "/" });
+ * deepEqual((replies[1] as { entries: { name: string }[] }).entries.map((e) => e.name), ["a"]);
+ * root.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function handleNamespace(ctx: NamespaceContext, req: NamespaceRequest): Promise<void> {
+  const { root } = ctx;
+  switch (req.op) {
+    case "CD": {
+      const target = ctx.resolve(req.path);
+      const entry = await root.stat(target);
+      if (entry.type !== "dir") {
+        throw new RemoteError("NOT_DIR", `${quotePath(target)} is not a folder`);
+      }
+      ctx.setCwd(target);
+      return await ctx.reply({ cwd: target });
+    }
+    case "STAT":
+      return await ctx.reply({ entry: await root.stat(ctx.resolve(req.path)) });
+    case "LIST":
+      return await ctx.reply({ entries: await root.list(ctx.resolve(req.path)) });
+    case "HASH":
+      return await ctx.reply(await root.hash(ctx.resolve(req.path)));
+    case "DELETE":
+      await root.remove(ctx.writable(req.path));
+      break;
+    case "MKDIR":
+      await root.mkdir(ctx.writable(req.path), req.parents);
+      break;
+    case "RMDIR":
+      await root.rmdir(ctx.writable(req.path));
+      break;
+    case "RENAME":
+      await root.rename(ctx.writable(req.from), ctx.writable(req.to));
+      break;
+  }
+  await ctx.reply({});
+}
