@@ -88,24 +88,8 @@ export const echoCommand: Command = {
     if (messages.length > 0) {
       throw new UsageError(`Unexpected argument "${messages[0]}": load mode sends random bytes`);
     }
-    const connections = positive(intFlag(values.connections, "connections", 10), "connections");
-    const count = positive(intFlag(values.count, "count", 1000), "count");
-    const size = positive(intFlag(values.size, "size", 64), "size");
-    const budget = connectionBudget();
-    if (connections > budget) {
-      throw new UsageError(
-        `Invalid value "${connections}" for --connections: at most ${budget} (the open-file limit less 64)`,
-      );
-    }
-    if (connections * size * 2 > MAX_LOAD_BUFFERS) {
-      throw new UsageError(
-        `--connections ${connections} with --size ${size} would hold more than 1 GiB of messages`,
-      );
-    }
     const result = await runEchoLoad(addr, {
-      connections,
-      count,
-      size,
+      ...loadShape(values),
       timeout,
       signal: io.signal,
       tls,
@@ -115,6 +99,31 @@ export const echoCommand: Command = {
     return 0;
   },
 };
+
+/** The load's connections, messages and message size, from their flags, each within bounds. */
+function loadShape(
+  values: {
+    connections?: string | undefined;
+    count?: string | undefined;
+    size?: string | undefined;
+  },
+): { connections: number; count: number; size: number } {
+  const connections = positive(intFlag(values.connections, "connections", 10), "connections");
+  const count = positive(intFlag(values.count, "count", 1000), "count");
+  const size = positive(intFlag(values.size, "size", 64), "size");
+  const budget = connectionBudget();
+  if (connections > budget) {
+    throw new UsageError(
+      `Invalid value "${connections}" for --connections: at most ${budget} (the open-file limit less 64)`,
+    );
+  }
+  if (connections * size * 2 > MAX_LOAD_BUFFERS) {
+    throw new UsageError(
+      `--connections ${connections} with --size ${size} would hold more than 1 GiB of messages`,
+    );
+  }
+  return { connections, count, size };
+}
 
 function positive(value: number, name: string): number {
   if (value < 1) throw new UsageError(`Invalid value "${value}" for --${name}: expected 1 or more`);

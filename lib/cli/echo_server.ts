@@ -61,20 +61,7 @@ export const echoServerCommand: Command = {
     });
     const tlsFiles = serverTlsFlags(values);
     if (positionals.length > 0) throw new UsageError(`Unexpected argument "${positionals[0]}"`);
-    const workers = intFlag(values.workers, "workers", Math.max(1, navigator.hardwareConcurrency));
-    if (workers < 1 || workers > MAX_WORKERS) {
-      throw new UsageError(
-        `Invalid value "${workers}" for --workers: expected 1 to ${MAX_WORKERS}`,
-      );
-    }
-    const budget = connectionBudget();
-    const maxConnections = intFlag(values["max-connections"], "max-connections", budget);
-    if (maxConnections < workers || maxConnections > budget) {
-      throw new UsageError(
-        `Invalid value "${maxConnections}" for --max-connections: expected ${workers} to ${budget}` +
-          " (at least one per worker, at most the open-file limit less 64)",
-      );
-    }
+    const { workers, maxConnections } = poolSize(values.workers, values["max-connections"]);
 
     // Lines to stderr come from callbacks and signal handlers: keep them in order.
     let pending: Promise<void> = Promise.resolve();
@@ -128,6 +115,28 @@ export const echoServerCommand: Command = {
     return 0;
   },
 };
+
+/** The pool's workers and its connection limit, from their flags, each within its bounds. */
+function poolSize(
+  workersFlag: string | undefined,
+  maxFlag: string | undefined,
+): { workers: number; maxConnections: number } {
+  const workers = intFlag(workersFlag, "workers", Math.max(1, navigator.hardwareConcurrency));
+  if (workers < 1 || workers > MAX_WORKERS) {
+    throw new UsageError(
+      `Invalid value "${workers}" for --workers: expected 1 to ${MAX_WORKERS}`,
+    );
+  }
+  const budget = connectionBudget();
+  const maxConnections = intFlag(maxFlag, "max-connections", budget);
+  if (maxConnections < workers || maxConnections > budget) {
+    throw new UsageError(
+      `Invalid value "${maxConnections}" for --max-connections: expected ${workers} to ${budget}` +
+        " (at least one per worker, at most the open-file limit less 64)",
+    );
+  }
+  return { workers, maxConnections };
+}
 
 function describeEvent(event: EchoServerEvent): string {
   switch (event.type) {
