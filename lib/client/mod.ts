@@ -2,8 +2,12 @@
  * The BFTP client: URLs, the session, and local downloads and uploads.
  *
  * - client.ts: `BftpClient`, the session's API (one method per op);
- * - request_channel.ts: connect, hello and token, then one request at a
- *   time: send it, read its reply (the one place that does);
+ * - request_channel.ts: connect, hello and token, then requests: send
+ *   them, read their replies (the one place that does); pipelined with a
+ *   version 2 server (turns.ts: send and read turns in request order; ids
+ *   checked), one at a time with a version 1 one; session_options.ts: what
+ *   a session is opened with and its stall watch;
+ * - window.ts: a window of tasks in flight (many files on one session);
  * - transfers.ts: GET and PUT, their bodies over that channel;
  * - local.ts, resume.ts, remove_tree.ts, glob.ts: local files;
  * - tree_plan.ts, tree_transfer.ts: folder trees, a listing pass (the
@@ -27,3 +31,4 @@ export * from "./transfers.ts";
 export * from "./local.ts";
 export * from "./tree_plan.ts";
 export * from "./tree_transfer.ts";
+export * from "./window.ts";

@@ -9,6 +9,9 @@
  *   {@linkcode readSizeHeader}
  * - end by close: {@linkcode readUntilClose}, {@linkcode copyUntilClose}
  * - safe send and receive: {@linkcode writeAll}, {@linkcode readExact}, {@linkcode readFull}
+ * - fewer system calls: {@linkcode CorkedWriter} (an answer's pieces in one write),
+ *   {@linkcode WriteBehind} (a pipelined client's requests gathered from behind),
+ *   {@linkcode fileReader} (small files read without Deno's I/O pool)
  *
  * @example A size-header round trip
  * ```ts
@@ -42,3 +45,4 @@ export * from "./delimited.ts";
 export * from "./size_header.ts";
 export * from "./until_close.ts";
 export * from "./file_reader.ts";
+export * from "./write_behind.ts";

@@ -1,10 +1,10 @@
 /**
  * BFTP, the protocol: typed requests and replies (each reply with its check,
- * replies.ts), their JSON encoding, the channel they
- * travel on, the handshake, the limits, and the body wire format (size
- * header, chunks, SHA-256 trailer: body_format.ts) that `transfer/` streams
- * through. The full specification is
- * docs/PROTOCOL.md.
+ * replies.ts), their JSON encoding, a request frame with the id its answer
+ * echoes (request_frame.ts), the channel they travel on, the hello
+ * (versions 1 and 2, the body checksum settled), the limits, and the body
+ * wire format (size header, chunks, checksum trailer: body_format.ts) that
+ * `transfer/` streams through. The full specification is docs/PROTOCOL.md.
  *
  * @example
  * ```ts
@@ -22,3 +22,4 @@ export * from "./limits.ts";
 export * from "./channel.ts";
 export * from "./replies.ts";
 export * from "./body_format.ts";
+export * from "./request_frame.ts";

@@ -2,6 +2,13 @@
  * The BFTP server: sessions, access tokens, connection limits, the
  * listener (plain or TLS), and the pool of workers that serves on every core.
  *
+ * - server.ts, pool.ts: the listener and the worker pool;
+ * - session.ts: one client's session, one method per request kind, in
+ *   request order (pipelined requests too); session_options.ts;
+ * - get_handler.ts, put_handler.ts, namespace_handlers.ts: the requests;
+ * - commit_group.ts: pipelined uploads committed together (group commit);
+ * - auth.ts, penalties.ts, admission.ts, refusal.ts: who may come in.
+ *
  * @example
  * ```ts
  * import { startServer } from "./mod.ts";
