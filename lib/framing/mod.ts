@@ -46,3 +46,4 @@ export * from "./size_header.ts";
 export * from "./until_close.ts";
 export * from "./file_reader.ts";
 export * from "./write_behind.ts";
+export * from "./concat.ts";

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { concatBytes } from "./concat.ts";
 import { ProtocolError } from "../errors.ts";
 import type { ByteReader, ByteWriter } from "./types.ts";
 import { writeAll } from "./write_all.ts";
@@ -57,13 +58,7 @@ export async function readUntilClose(
     if (total > max) throw new ProtocolError(`Message longer than the limit of ${max} bytes`);
     chunks.push(buf.slice(0, n));
   }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 /** Options for {@linkcode copyUntilClose}. */

@@ -12,6 +12,7 @@
 
 import type { ByteWriter } from "./types.ts";
 import { writeAll } from "./write_all.ts";
+import { concatBytes } from "./concat.ts";
 
 /** Options for {@linkcode WriteBehind}. */
 export interface WriteBehindOptions {
@@ -113,7 +114,7 @@ export class WriteBehind implements ByteWriter {
     try {
       while (this.#pieces.length > 0) {
         const pieces = this.#pieces;
-        const bytes = pieces.length === 1 ? pieces[0]! : concat(pieces, this.#held);
+        const bytes = pieces.length === 1 ? pieces[0]! : concatBytes(pieces);
         this.#pieces = [];
         this.#held = 0;
         await writeAll(this.#out, bytes);
@@ -126,15 +127,4 @@ export class WriteBehind implements ByteWriter {
       this.#running = undefined;
     }
   }
-}
-
-/** The pieces in one buffer of `total` bytes. */
-function concat(pieces: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const piece of pieces) {
-    out.set(piece, at);
-    at += piece.byteLength;
-  }
-  return out;
 }

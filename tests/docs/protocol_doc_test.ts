@@ -6,6 +6,7 @@
  * @module
  */
 
+import { concatBytes } from "../../lib/framing/concat.ts";
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { EXIT_CODES, isRemoteErrorCode } from "../../lib/errors.ts";
 import { readFull } from "../../lib/framing/read_exact.ts";
@@ -33,16 +34,6 @@ function fencedBlock(doc: string, marker: string): string[] {
   const end = lines.findIndex((l, i) => i > start && l.trim() === "```");
   ok(end > start, `the "${marker}" block is not closed`);
   return lines.slice(start + 1, end);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.byteLength;
-  }
-  return out;
 }
 
 /** Shows bytes the way both blocks do, for readable failures. */
@@ -151,7 +142,7 @@ async function replay(messages: Message[]): Promise<void> {
         for (; i < messages.length && messages[i]!.from === from; i++) {
           turn.push(messages[i]!.bytes);
         }
-        const expected = concat(turn);
+        const expected = concatBytes(turn);
         if (from === "C") {
           await writeAll(conn, expected);
         } else {

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { concatBytes } from "../../lib/framing/concat.ts";
 import { writeAll } from "../../lib/framing/write_all.ts";
 import type { ByteReader, ByteWriter } from "../../lib/framing/types.ts";
 
@@ -102,13 +103,7 @@ export function chunkSizes(total: number, chunking: Chunking, rng: Rng, maxChunk
  * @returns One array.
  */
 export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.byteLength;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /**
