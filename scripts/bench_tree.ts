@@ -1,0 +1,378 @@
+// deno-lint-ignore-file no-console
+/**
+ * The many-small-files benchmark: a tree of 4 KiB files (5,000 in 50
+ * folders) pulled and pushed over loopback by `bftp get -r` / `put -r`
+ * against `bftp serve`, and in the same run by an rsync daemon, `tar | nc`,
+ * and `scp -r` / `sftp` against a local sshd (skipped with a note when
+ * sshd cannot start). Every copy is checked byte for byte against the
+ * source; a copy that differs is a failed run, not a number. Prints a
+ * markdown section (files/s, ratio to rsync). Run by `scripts/bench`.
+ *
+ * Environment: BENCH_FILES (default 5000), BENCH_FOLDERS (default 50),
+ * BENCH_RUNS (default 3).
+ *
+ * @module
+ */
+
+import {
+  freePort,
+  machineLine,
+  median,
+  peakRssKiB,
+  startServerProcess,
+  timed,
+  waitForPort,
+} from "./bench_lib.ts";
+import { basename, dirname } from "node:path";
+import { type RunningSshd, startSshd } from "./bench_sshd.ts";
+
+const repo = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const bftp = Deno.env.get("BFTP_BIN") ?? `${repo}/scripts/bftp`;
+const files = Number(Deno.env.get("BENCH_FILES") ?? 5000);
+const folders = Math.min(files, Number(Deno.env.get("BENCH_FOLDERS") ?? 50));
+const runs = Number(Deno.env.get("BENCH_RUNS") ?? 3);
+const FILE_BYTES = 4096;
+
+/** One tool's measured runs, in one direction. */
+interface Row {
+  name: string;
+  direction: "pull" | "push" | "local";
+  seconds: number[];
+  clientRssKiB: number[];
+  serverRssKiB: number[];
+  failures: string[];
+}
+
+/** Writes `files` files of 4 KiB of random bytes into `folders` folders under `root`. */
+async function makeTree(root: string): Promise<void> {
+  const buf = new Uint8Array(FILE_BYTES);
+  for (let d = 0; d < folders; d++) {
+    await Deno.mkdir(`${root}/d${String(d).padStart(3, "0")}`, { recursive: true });
+  }
+  for (let i = 0; i < files; i++) {
+    crypto.getRandomValues(buf);
+    const d = String(i % folders).padStart(3, "0");
+    await Deno.writeFile(`${root}/d${d}/f${String(i).padStart(5, "0")}.bin`, buf);
+  }
+}
+
+/**
+ * Checks that `copy` holds exactly the files and folders of `source`, byte
+ * for byte (no file missing, none extra, no temporary left behind).
+ *
+ * @throws {Error} Naming the first difference.
+ */
+async function sameTree(source: string, copy: string): Promise<void> {
+  const names = async (dir: string) => {
+    const out: Deno.DirEntry[] = [];
+    for await (const e of Deno.readDir(dir)) out.push(e);
+    return out.sort((a, b) => a.name < b.name ? -1 : 1);
+  };
+  const want = await names(source);
+  const got = await names(copy).catch(() => []);
+  const wantNames = want.map((e) => e.name).join("/");
+  if (wantNames !== got.map((e) => e.name).join("/")) {
+    const missing = want.find((e) => !got.some((g) => g.name === e.name));
+    const extra = got.find((g) => !want.some((e) => e.name === g.name));
+    throw new Error(
+      `${copy}: ${missing ? `"${missing.name}" missing` : `"${extra?.name}" not in the source`}`,
+    );
+  }
+  for (const e of want) {
+    const a = `${source}/${e.name}`, b = `${copy}/${e.name}`;
+    if (e.isDirectory) {
+      await sameTree(a, b);
+      continue;
+    }
+    const [x, y] = await Promise.all([Deno.readFile(a), Deno.readFile(b)]);
+    if (x.length !== y.length || !x.every((v, i) => v === y[i])) {
+      throw new Error(`${b} differs from the source`);
+    }
+  }
+}
+
+/** A bftp server over `root` on a free port. */
+async function startBftp(root: string, extra: string[] = []) {
+  const server = await startServerProcess(
+    bftp,
+    ["serve", root, "--port", "0", "-q", ...extra],
+    /^listening on /,
+  );
+  return { ...server, url: /listening on (\S+)/.exec(server.line)![1]! };
+}
+
+/** An rsync daemon on 127.0.0.1 with a read-only module `src` and a writable `out`. */
+async function startRsyncd(dir: string, src: string, out: string) {
+  const port = freePort();
+  const config = `${dir}/rsyncd.conf`;
+  const id = (flag: string) =>
+    new TextDecoder().decode(new Deno.Command("id", { args: [flag] }).outputSync().stdout).trim();
+  await Deno.writeTextFile(
+    config,
+    [
+      "use chroot = no",
+      // As root the daemon would otherwise become nobody, who cannot write here.
+      `uid = ${id("-u")}`,
+      `gid = ${id("-g")}`,
+      `pid file = ${dir}/rsyncd.pid`,
+      `[src]\npath = ${src}\nread only = yes`,
+      `[out]\npath = ${out}\nread only = no`,
+      "",
+    ].join("\n"),
+  );
+  const child = new Deno.Command("rsync", {
+    args: [
+      "--daemon",
+      "--no-detach",
+      `--config=${config}`,
+      `--port=${port}`,
+      "--address=127.0.0.1",
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  await waitForPort(port);
+  return {
+    url: `rsync://127.0.0.1:${port}`,
+    pid: child.pid,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await child.status;
+    },
+  };
+}
+
+/** `tar c | nc` into `nc -l | tar x`: the time until the receiver has unpacked the last file. */
+async function tarNc(src: string, dest: string) {
+  await Deno.mkdir(dest, { recursive: true });
+  const port = freePort();
+  const receiver = new Deno.Command("bash", {
+    args: ["-c", `nc -l 127.0.0.1 ${port} | tar x -C '${dest}'`],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  await waitForPort(port);
+  const started = performance.now();
+  const sent = await timed(["bash", "-c", `tar c -C '${src}' . | nc -N 127.0.0.1 ${port}`]);
+  const status = await receiver.status;
+  if (!status.success) throw new Error(`nc | tar x failed (exit ${status.code})`);
+  return { ...sent, seconds: (performance.now() - started) / 1000 };
+}
+
+/** The rows of one run, each a command to time and the folder its copy lands in. */
+interface Case {
+  name: string;
+  direction: Row["direction"];
+  /** Runs the copy into `dest` (which does not exist yet); returns the measures. */
+  run(dest: string): Promise<{ seconds: number; rssKiB: number; serverRssKiB?: number }>;
+  /** Where the copy is checked: `dest` itself, or a folder the server wrote. */
+  copyOf?(dest: string): string;
+}
+
+function cases(src: string, out: string, rsyncUrl: string, sshd: RunningSshd | null): Case[] {
+  // The server's root is the folder above `src` (whose copies land in `out`, beside it).
+  const bftpPull = async (dest: string) => {
+    const server = await startBftp(dirname(src));
+    try {
+      const t = await timed([bftp, "get", "-r", "-q", `${server.url}/${basename(src)}`, dest]);
+      return { ...t, serverRssKiB: peakRssKiB(server.pid) };
+    } finally {
+      await server.stop();
+    }
+  };
+  // The server's root is a fresh folder per run; the tree lands in its "tree".
+  const bftpPush = (extra: string[]) => async (dest: string) => {
+    await Deno.mkdir(dest);
+    const server = await startBftp(dest, extra);
+    try {
+      const t = await timed([bftp, "put", "-r", "-q", src, `${server.url}/tree`]);
+      return { ...t, serverRssKiB: peakRssKiB(server.pid) };
+    } finally {
+      await server.stop();
+    }
+  };
+  const list: Case[] = [
+    { name: "bftp get -r", direction: "pull", run: bftpPull },
+    {
+      name: "bftp put -r (server fsyncs each file)",
+      direction: "push",
+      run: bftpPush([]),
+      copyOf: (d) => `${d}/tree`,
+    },
+    {
+      name: "bftp put -r (serve --no-fsync)",
+      direction: "push",
+      run: bftpPush(["--no-fsync"]),
+      copyOf: (d) => `${d}/tree`,
+    },
+    {
+      name: "rsync -a from an rsync daemon",
+      direction: "pull",
+      run: (dest) => timed(["rsync", "-a", `${rsyncUrl}/src/`, `${dest}/`]),
+    },
+    {
+      name: "rsync -a to an rsync daemon",
+      direction: "push",
+      // The daemon's module "out" is `out`; `dest` is a fresh folder inside it.
+      run: (dest) =>
+        timed(["rsync", "-a", `${src}/`, `${rsyncUrl}/out/${dest.slice(out.length + 1)}/`]),
+    },
+    { name: "tar c | nc, nc -l | tar x", direction: "pull", run: (dest) => tarNc(src, dest) },
+    {
+      name: "cp -a (local, no network)",
+      direction: "local",
+      run: (dest) => timed(["cp", "-a", src, dest]),
+    },
+  ];
+  if (sshd) {
+    list.push(
+      {
+        name: "scp -r (pull)",
+        direction: "pull",
+        run: (dest) => timed(sshd.scp(`127.0.0.1:${src}`, dest)),
+      },
+      {
+        name: "scp -r (push)",
+        direction: "push",
+        run: (dest) => timed(sshd.scp(src, `127.0.0.1:${dest}`)),
+      },
+      {
+        name: "sftp get -r",
+        direction: "pull",
+        run: (dest) => timed(sshd.sftp(`get -r ${src} ${dest}`)),
+      },
+      {
+        name: "sftp put -r",
+        direction: "push",
+        run: (dest) => timed(sshd.sftp(`put -r ${src} ${dest}`)),
+      },
+    );
+  }
+  return list;
+}
+
+/** `text` for a markdown table cell (its pipes escaped). */
+const cell = (text: string) => text.replaceAll("|", "\\|");
+
+function table(rows: Row[]): string[] {
+  const base = (direction: Row["direction"]) =>
+    rows.find((r) =>
+      r.name.startsWith("rsync") && r.direction === (direction === "push" ? "push" : "pull")
+    );
+  const lines = rows.map((r) => {
+    if (r.seconds.length === 0) {
+      return `| ${
+        cell(r.name)
+      } | ${r.direction} | - | - | - | - | - | - | ${r.failures.length} of ${runs} |`;
+    }
+    const secs = median(r.seconds);
+    const rsync = base(r.direction);
+    const ratio = rsync && rsync.seconds.length > 0 && r.direction !== "local"
+      ? (median(rsync.seconds) / secs).toFixed(2)
+      : "-";
+    const mb = (kib: number[]) =>
+      kib.length > 0 && Math.max(...kib) > 0 ? (Math.max(...kib) / 1024).toFixed(0) : "-";
+    return `| ${cell(r.name)} | ${r.direction} | ${secs.toFixed(2)} | ${
+      Math.min(...r.seconds).toFixed(2)
+    }-${Math.max(...r.seconds).toFixed(2)} | ${
+      Math.round(files / secs).toLocaleString("en-US")
+    } | ${ratio} | ${mb(r.clientRssKiB)} | ${mb(r.serverRssKiB)} | ${
+      r.failures.length === 0 ? "0" : `${r.failures.length} of ${runs}`
+    } |`;
+  });
+  return [
+    "| copy | direction | median s | fastest-slowest s | files/s | ratio to rsync | client peak RSS (MB) | server peak RSS (MB) | failed runs |",
+    "|---|---|---|---|---|---|---|---|---|",
+    ...lines,
+  ];
+}
+
+async function main() {
+  const dir = await Deno.makeTempDir({ prefix: "bftp-bench-tree-" });
+  const src = `${dir}/src`, out = `${dir}/out`;
+  await Deno.mkdir(out);
+  const rsyncd = await startRsyncd(dir, src, out);
+  const sshd = await startSshd(`${dir}/ssh`);
+  try {
+    console.error(`bench-tree: writing ${files} files of 4 KiB in ${folders} folders`);
+    await makeTree(src);
+    const list = cases(src, out, rsyncd.url, sshd.ok ? sshd : null);
+    const rows: Row[] = list.map((c) => ({
+      name: c.name,
+      direction: c.direction,
+      seconds: [],
+      clientRssKiB: [],
+      serverRssKiB: [],
+      failures: [],
+    }));
+    for (let run = 1; run <= runs; run++) {
+      for (const [i, c] of list.entries()) {
+        const row = rows[i]!;
+        // A fresh destination each time, inside the rsync daemon's writable module.
+        const dest = `${out}/r${run}-${i}`;
+        try {
+          const t = await c.run(dest);
+          await sameTree(src, c.copyOf?.(dest) ?? dest);
+          row.seconds.push(t.seconds);
+          row.clientRssKiB.push(t.rssKiB);
+          if (t.serverRssKiB) row.serverRssKiB.push(t.serverRssKiB);
+          console.error(
+            `bench-tree: run ${run}: ${c.name}: ${t.seconds.toFixed(2)} s, ${
+              (files / t.seconds).toFixed(0)
+            } files/s`,
+          );
+        } catch (e) {
+          row.failures.push(e instanceof Error ? e.message : String(e));
+          console.error(`bench-tree: run ${run}: ${c.name} FAILED: ${row.failures.at(-1)}`);
+        }
+        await Deno.remove(dest, { recursive: true }).catch(() => {});
+      }
+    }
+    const failures = rows.flatMap((r) => r.failures.map((f) => `- ${r.name}: ${f.slice(0, 300)}`));
+    console.log([
+      `## ${
+        files.toLocaleString("en-US")
+      } files of 4 KiB in ${folders} folders, median of ${runs} runs (${
+        new Date().toISOString().slice(0, 10)
+      })`,
+      "",
+      `Machine: ${await machineLine()}. Over loopback (127.0.0.1).`,
+      "Pull: the client downloads the tree from a server; push: it uploads the tree to a server. Every copy",
+      "lands in a fresh folder and is compared byte for byte with the source afterwards (outside the",
+      "timing); a copy that differs counts as a failed run, not as a number. Ratio: the rsync daemon's time",
+      "in the same direction over this row's time (above 1.00 = faster than rsync). Times are whole client",
+      "processes, start-up included (bftp: about 0.1 s of Deno start-up); a bftp server is started fresh",
+      "for each run, outside the timing. Creating files on this VM is noisy (the disk is shared, and so are",
+      "the 2 cores): the fastest-slowest column shows the spread, and `cp -a` shows the floor for writing",
+      "the files locally.",
+      "",
+      ...table(rows),
+      "",
+      sshd.ok
+        ? "scp and sftp: OpenSSH's sshd on 127.0.0.1, a host key and a client key made for the run; scp is " +
+          "OpenSSH 9's, which speaks the SFTP protocol underneath."
+        : `scp and sftp: no rows, since sshd could not start here: ${sshd.reason}.`,
+      ...(failures.length > 0 ? ["", "Failed runs:", ...failures] : []),
+      "",
+      "Commands (PORT, URL and the folders are the run's):",
+      "```sh",
+      "bftp serve . -q & bftp get -r -q URL/src dest",
+      "bftp serve dest [--no-fsync] -q & bftp put -r -q src URL/tree",
+      "rsync --daemon --config=rsyncd.conf --port=PORT --address=127.0.0.1  # modules src (read only), out",
+      "rsync -a rsync://127.0.0.1:PORT/src/ dest/ ; rsync -a src/ rsync://127.0.0.1:PORT/out/dest/",
+      "nc -l 127.0.0.1 PORT | tar x -C dest & tar c -C src . | nc -N 127.0.0.1 PORT",
+      "cp -a src dest",
+      "/usr/sbin/sshd -f sshd_config -D  # ListenAddress 127.0.0.1, StrictModes no, keys from ssh-keygen",
+      "scp -r -q 127.0.0.1:src dest ; scp -r -q src 127.0.0.1:dest",
+      "sftp -b - 127.0.0.1 <<< 'get -r src dest' ; sftp -b - 127.0.0.1 <<< 'put -r src dest'",
+      "```",
+      "",
+    ].join("\n"));
+  } finally {
+    await rsyncd.stop();
+    if (sshd.ok) await sshd.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+if (import.meta.main) await main();
