@@ -15,6 +15,7 @@
  */
 
 import {
+  cell,
   freePort,
   machineLine,
   median,
@@ -319,7 +320,7 @@ async function main() {
       ? ncPut
       : ncGet;
     const srv = samples.map((s) => s.serverRssKiB ?? 0);
-    return `| ${name} | ${(bytes / secs / 1e6).toFixed(0)} | ${(base / secs).toFixed(2)} | ${
+    return `| ${cell(name)} | ${(bytes / secs / 1e6).toFixed(0)} | ${(base / secs).toFixed(2)} | ${
       (median(samples.map((s) => s.rssKiB)) / 1024).toFixed(0)
     } | ${Math.max(...srv) > 0 ? (Math.max(...srv) / 1024).toFixed(0) : "-"} | ${
       median(samples.map((s) => s.cpuSeconds)).toFixed(2)

@@ -278,3 +278,21 @@ export async function machineLine(): Promise<string> {
     cpu ?? "unknown CPU"
   }), Deno ${Deno.version.deno}`;
 }
+
+/**
+ * `text` for a markdown table cell: its pipes escaped.
+ *
+ * @param text Any one-line text.
+ * @returns The cell's markdown.
+ *
+ * @example
+ * ```ts
+ * import { cell } from "./bench_lib.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(cell("cat | nc"), "cat \\| nc");
+ * ```
+ */
+export function cell(text: string): string {
+  return text.replaceAll("|", "\\|");
+}

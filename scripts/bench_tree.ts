@@ -15,6 +15,7 @@
  */
 
 import {
+  cell,
   freePort,
   machineLine,
   median,
@@ -250,9 +251,6 @@ function cases(src: string, out: string, rsyncUrl: string, sshd: RunningSshd | n
   }
   return list;
 }
-
-/** `text` for a markdown table cell (its pipes escaped). */
-const cell = (text: string) => text.replaceAll("|", "\\|");
 
 function table(rows: Row[]): string[] {
   const base = (direction: Row["direction"]) =>
