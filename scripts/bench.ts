@@ -170,13 +170,15 @@ async function main() {
   };
 
   // The default checksum, and SHA-256 beside it where the client offers a choice (issue 11).
-  const sums = async (cmd: string) => [
+  const sums = async (...cmds: string[]) => [
     { label: "", args: [] as string[] },
-    ...(await offersChecksum(cmd)) ? [{ label: " --checksum sha256", args: SHA256 }] : [],
+    ...(await Promise.all(cmds.map(offersChecksum))).every(Boolean)
+      ? [{ label: " --checksum sha256", args: SHA256 }]
+      : [],
   ];
   const getSums = await sums("get");
+  const pipeSums = await sums("send", "recv");
   const putSums = await sums("put");
-  const pipeSums = await sums("recv");
   const putCases = [false, true].flatMap((fsync) => putSums.map((sum) => [fsync, sum] as const));
   for (let run = 1; run <= runs; run++) {
     console.error(`bench: run ${run} of ${runs}`);

@@ -260,7 +260,8 @@ export async function timed(cmd: string[], options: TimedOptions = {}): Promise<
 }
 
 /**
- * One line naming the machine: cores, CPU model, Deno version.
+ * One line naming the machine: cores, CPU model, Deno version, and the load
+ * average now (other work on a shared machine slows every row alike, or not).
  *
  * @returns The line.
  *
@@ -276,7 +277,17 @@ export async function machineLine(): Promise<string> {
   const cpu = (await Deno.readTextFile("/proc/cpuinfo")).match(/model name\s*:\s*(.*)/)?.[1];
   return `${navigator.hardwareConcurrency} cores (${
     cpu ?? "unknown CPU"
-  }), Deno ${Deno.version.deno}`;
+  }), Deno ${Deno.version.deno}, load average ${await loadAverage()} when the section ended`;
+}
+
+/** The 1-minute and 5-minute load averages (Linux), as "1.20 / 0.80"; "unknown" elsewhere. */
+async function loadAverage(): Promise<string> {
+  try {
+    const [one, five] = (await Deno.readTextFile("/proc/loadavg")).split(" ");
+    return `${one} (1 min) / ${five} (5 min)`;
+  } catch {
+    return "unknown";
+  }
 }
 
 /**

@@ -9,7 +9,8 @@
  * markdown section (files/s, ratio to rsync). Run by `scripts/bench`.
  *
  * Environment: BENCH_FILES (default 5000), BENCH_FOLDERS (default 50),
- * BENCH_RUNS (default 3).
+ * BENCH_RUNS (default 3), BENCH_TREE_DIR (where the trees go; default the
+ * system's temporary folder).
  *
  * @module
  */
@@ -286,7 +287,14 @@ function table(rows: Row[]): string[] {
 }
 
 async function main() {
-  const dir = await Deno.makeTempDir({ prefix: "bftp-bench-tree-" });
+  const parent = Deno.env.get("BENCH_TREE_DIR");
+  const dir = await Deno.makeTempDir({
+    prefix: "bftp-bench-tree-",
+    ...parent ? { dir: parent } : {},
+  });
+  const fsType = new TextDecoder().decode(
+    (await new Deno.Command("stat", { args: ["-f", "-c", "%T", dir] }).output()).stdout,
+  ).trim();
   const src = `${dir}/src`, out = `${dir}/out`;
   await Deno.mkdir(out);
   const rsyncd = await startRsyncd(dir, src, out);
@@ -342,7 +350,10 @@ async function main() {
       "processes, start-up included (bftp: about 0.1 s of Deno start-up); a bftp server is started fresh",
       "for each run, outside the timing. Creating files on this VM is noisy (the disk is shared, and so are",
       "the 2 cores): the fastest-slowest column shows the spread, and `cp -a` shows the floor for writing",
-      "the files locally.",
+      `the files locally. The trees were in ${
+        dirname(dir)
+      } (file system: ${fsType}; BENCH_TREE_DIR=/dev/shm`,
+      "puts them in memory, which takes the disk out of the comparison).",
       "",
       ...table(rows),
       "",
