@@ -62,9 +62,29 @@ async function makeTree(root: string): Promise<void> {
  * Checks that `copy` holds exactly the files and folders of `source`, byte
  * for byte (no file missing, none extra, no temporary left behind).
  *
+ * @param source The original tree.
+ * @param copy The copy to check.
  * @throws {Error} Naming the first difference.
+ *
+ * @example
+ * ```ts
+ * import { sameTree } from "./bench_tree.ts";
+ * import { rejects } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * for (const side of ["a", "b"]) {
+ *   await Deno.mkdir(`${dir}/${side}/d`, { recursive: true });
+ *   await Deno.writeTextFile(`${dir}/${side}/d/f`, "same");
+ * }
+ * await sameTree(`${dir}/a`, `${dir}/b`);
+ * await Deno.writeTextFile(`${dir}/b/d/f`, "sane");
+ * await rejects(sameTree(`${dir}/a`, `${dir}/b`), /differs/);
+ * await Deno.writeTextFile(`${dir}/b/d/.f.bftp-part`, "");
+ * await rejects(sameTree(`${dir}/a`, `${dir}/b`), /not in the source/);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
-async function sameTree(source: string, copy: string): Promise<void> {
+export async function sameTree(source: string, copy: string): Promise<void> {
   const names = async (dir: string) => {
     const out: Deno.DirEntry[] = [];
     for await (const e of Deno.readDir(dir)) out.push(e);
