@@ -15,11 +15,13 @@
  */
 
 import {
+  BFTP,
   cell,
   freePort,
   machineLine,
   median,
   peakRssKiB,
+  startBftpServer,
   startServerProcess,
   timed,
   type Timing,
@@ -30,7 +32,7 @@ import { dirname } from "node:path";
 import { barChart } from "../lib/check/svg_chart.ts";
 
 const repo = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-const bftp = Deno.env.get("BFTP_BIN") ?? `${repo}/scripts/bftp`;
+const bftp = BFTP;
 const sizeMiB = Number(Deno.env.get("BENCH_SIZE_MIB") ?? 1024);
 const runs = Number(Deno.env.get("BENCH_RUNS") ?? 3);
 const outPath = Deno.env.get("BENCH_OUT") ?? `${repo}/docs/BENCHMARKS.md`;
@@ -72,16 +74,6 @@ function spawnMeasured(shell: string) {
       return kib;
     },
   };
-}
-
-/** A bftp server over `root`, with its pid for RSS readings (scripts/bftp execs deno). */
-async function startBftp(root: string, extra: string[] = []) {
-  const server = await startServerProcess(
-    bftp,
-    ["serve", root, "--port", "0", "-q", ...extra],
-    /^listening on /,
-  );
-  return { ...server, url: /listening on (\S+)/.exec(server.line)![1]! };
 }
 
 /** The course's Python file server over `root`, sending in `chunk`-byte pieces. */
@@ -245,7 +237,7 @@ async function main() {
     // bftp GET, cold: a fresh server, which hashes the file while it sends it;
     // warm: the same server remembers the hash (inode, size, mtime unchanged).
     for (const sum of getSums) {
-      const server = await startBftp(root);
+      const server = await startBftpServer(root);
       for (const pass of ["cold: server hashes while sending", "warm: hash remembered"]) {
         add(`bftp get${sum.label} (${pass})`, {
           ...await timed([bftp, "get", "-q", ...sum.args, `${server.url}/file.bin`, "-"]),
@@ -295,7 +287,7 @@ async function main() {
     }
     // bftp PUT: the server writes to disk, checks the hash, renames (with and without fsync).
     for (const [fsync, sum] of putCases) {
-      const server = await startBftp(root, fsync ? [] : ["--no-fsync"]);
+      const server = await startBftpServer(root, fsync ? [] : ["--no-fsync"]);
       const name = `bftp put${sum.label} (${fsync ? "server fsyncs before rename" : "--no-fsync"})`;
       add(name, {
         ...await timed([bftp, "put", "-q", ...sum.args, src, `${server.url}/upload.bin`]),

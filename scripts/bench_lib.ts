@@ -307,3 +307,64 @@ async function loadAverage(): Promise<string> {
 export function cell(text: string): string {
   return text.replaceAll("|", "\\|");
 }
+
+/** The bftp program the benchmarks run: `$BFTP_BIN`, or this checkout's scripts/bftp. */
+export const BFTP = Deno.env.get("BFTP_BIN") ?? new URL("./bftp", import.meta.url).pathname;
+
+/** A `bftp serve` process started by {@linkcode startBftpServer}. */
+export interface BftpServerProcess extends ServerProcess {
+  /** Its URL, as it printed it (`bftp://127.0.0.1:PORT`). */
+  url: string;
+}
+
+/**
+ * Starts `bftp serve root --port 0 -q` (plus `extra`) and waits until it
+ * listens; its pid is deno's (scripts/bftp execs it), for /proc readings.
+ *
+ * @param root The folder to serve.
+ * @param extra More arguments for `bftp serve`.
+ * @returns The server.
+ *
+ * @example
+ * ```ts
+ * import { startBftpServer } from "./bench_lib.ts";
+ * import { match } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const server = await startBftpServer(dir);
+ * match(server.url, /^bftp:\/\/127\.0\.0\.1:\d+$/);
+ * await server.stop();
+ * await Deno.remove(dir);
+ * ```
+ */
+export async function startBftpServer(
+  root: string,
+  extra: string[] = [],
+): Promise<BftpServerProcess> {
+  const server = await startServerProcess(
+    BFTP,
+    ["serve", root, "--port", "0", "-q", ...extra],
+    /^listening on /,
+  );
+  return { ...server, url: /listening on (\S+)/.exec(server.line)![1]! };
+}
+
+/**
+ * User plus system CPU seconds of a process and all its threads, from
+ * /proc (Linux; USER_HZ 100).
+ *
+ * @param pid The process.
+ * @returns Seconds.
+ *
+ * @example
+ * ```ts
+ * import { cpuSecondsOf } from "./bench_lib.ts";
+ * import { ok } from "node:assert/strict";
+ *
+ * ok(cpuSecondsOf(Deno.pid) >= 0);
+ * ```
+ */
+export function cpuSecondsOf(pid: number): number {
+  const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}

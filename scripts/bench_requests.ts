@@ -16,20 +16,11 @@
 import { BftpClient } from "../lib/client/client.ts";
 import { parseBftpUrl } from "../lib/client/url.ts";
 import { DEFAULT_WINDOW, TaskWindow } from "../lib/client/window.ts";
-import { machineLine, median, percentile, startServerProcess } from "./bench_lib.ts";
+import { cpuSecondsOf, machineLine, median, percentile, startBftpServer } from "./bench_lib.ts";
 import { cpuUsage } from "node:process";
 
-const repo = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-const bftp = Deno.env.get("BFTP_BIN") ?? `${repo}/scripts/bftp`;
 const count = Number(Deno.env.get("BENCH_REQUESTS") ?? 5000);
 const runs = Number(Deno.env.get("BENCH_RUNS") ?? 3);
-const TICKS = 100; // USER_HZ on Linux
-
-/** User+system CPU seconds of a process and all its threads, from /proc. */
-function cpuOf(pid: number): number {
-  const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / TICKS;
-}
 
 /** This process's CPU seconds. */
 function ownCpu(): number {
@@ -56,7 +47,7 @@ async function pass(request: () => Promise<unknown>, window: number, serverPid: 
     await request();
     latenciesMs.push(performance.now() - t0);
   };
-  const cpu0 = cpuOf(serverPid), own0 = ownCpu();
+  const cpu0 = cpuSecondsOf(serverPid), own0 = ownCpu();
   const started = performance.now();
   if (window === 1) {
     for (let i = 0; i < count; i++) await one();
@@ -68,7 +59,12 @@ async function pass(request: () => Promise<unknown>, window: number, serverPid: 
     await tasks.drain();
   }
   const seconds = (performance.now() - started) / 1000;
-  return { seconds, latenciesMs, serverCpu: cpuOf(serverPid) - cpu0, clientCpu: ownCpu() - own0 };
+  return {
+    seconds,
+    latenciesMs,
+    serverCpu: cpuSecondsOf(serverPid) - cpu0,
+    clientCpu: ownCpu() - own0,
+  };
 }
 
 async function main() {
@@ -76,12 +72,8 @@ async function main() {
   const small = new Uint8Array(1024);
   crypto.getRandomValues(small);
   await Deno.writeFile(`${root}/small.bin`, small);
-  const server = await startServerProcess(
-    bftp,
-    ["serve", root, "--port", "0", "-q"],
-    /^listening on /,
-  );
-  const url = parseBftpUrl(/listening on (\S+)/.exec(server.line)![1]!);
+  const server = await startBftpServer(root);
+  const url = parseBftpUrl(server.url);
   const client = await BftpClient.connect({ hostname: url.hostname, port: url.port });
   const discard = { write: (p: Uint8Array) => Promise.resolve(p.length) };
   const ops: { name: string; request: () => Promise<unknown> }[] = [

@@ -16,20 +16,20 @@
  */
 
 import {
+  BFTP,
   cell,
   freePort,
   machineLine,
   median,
   peakRssKiB,
-  startServerProcess,
+  startBftpServer,
   timed,
   waitForPort,
 } from "./bench_lib.ts";
 import { basename, dirname } from "node:path";
 import { type RunningSshd, startSshd } from "./bench_sshd.ts";
 
-const repo = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-const bftp = Deno.env.get("BFTP_BIN") ?? `${repo}/scripts/bftp`;
+const bftp = BFTP;
 const files = Number(Deno.env.get("BENCH_FILES") ?? 5000);
 const folders = Math.min(files, Number(Deno.env.get("BENCH_FOLDERS") ?? 50));
 const runs = Number(Deno.env.get("BENCH_RUNS") ?? 3);
@@ -113,16 +113,6 @@ export async function sameTree(source: string, copy: string): Promise<void> {
   }
 }
 
-/** A bftp server over `root` on a free port. */
-async function startBftp(root: string, extra: string[] = []) {
-  const server = await startServerProcess(
-    bftp,
-    ["serve", root, "--port", "0", "-q", ...extra],
-    /^listening on /,
-  );
-  return { ...server, url: /listening on (\S+)/.exec(server.line)![1]! };
-}
-
 /** An rsync daemon on 127.0.0.1 with a read-only module `src` and a writable `out`. */
 async function startRsyncd(dir: string, src: string, out: string) {
   const port = freePort();
@@ -194,7 +184,7 @@ interface Case {
 function cases(src: string, out: string, rsyncUrl: string, sshd: RunningSshd | null): Case[] {
   // The server's root is the folder above `src` (whose copies land in `out`, beside it).
   const bftpPull = async (dest: string) => {
-    const server = await startBftp(dirname(src));
+    const server = await startBftpServer(dirname(src));
     try {
       const t = await timed([bftp, "get", "-r", "-q", `${server.url}/${basename(src)}`, dest]);
       return { ...t, serverRssKiB: peakRssKiB(server.pid) };
@@ -205,7 +195,7 @@ function cases(src: string, out: string, rsyncUrl: string, sshd: RunningSshd | n
   // The server's root is a fresh folder per run; the tree lands in its "tree".
   const bftpPush = (extra: string[]) => async (dest: string) => {
     await Deno.mkdir(dest);
-    const server = await startBftp(dest, extra);
+    const server = await startBftpServer(dest, extra);
     try {
       const t = await timed([bftp, "put", "-r", "-q", src, `${server.url}/tree`]);
       return { ...t, serverRssKiB: peakRssKiB(server.pid) };
