@@ -18,15 +18,18 @@
 import {
   BFTP,
   cell,
+  cpuSecondsOf,
   freePort,
   machineLine,
   median,
   peakRssKiB,
   startBftpServer,
   timed,
+  type Timing,
   waitForPort,
 } from "./bench_lib.ts";
 import { basename, dirname } from "node:path";
+import { makeTree, sameTree } from "./bench_tree_files.ts";
 import { type RunningSshd, startSshd } from "./bench_sshd.ts";
 
 const bftp = BFTP;
@@ -42,75 +45,9 @@ interface Row {
   seconds: number[];
   clientRssKiB: number[];
   serverRssKiB: number[];
+  clientCpu: number[];
+  serverCpu: number[];
   failures: string[];
-}
-
-/** Writes `files` files of 4 KiB of random bytes into `folders` folders under `root`. */
-async function makeTree(root: string): Promise<void> {
-  const buf = new Uint8Array(FILE_BYTES);
-  for (let d = 0; d < folders; d++) {
-    await Deno.mkdir(`${root}/d${String(d).padStart(3, "0")}`, { recursive: true });
-  }
-  for (let i = 0; i < files; i++) {
-    crypto.getRandomValues(buf);
-    const d = String(i % folders).padStart(3, "0");
-    await Deno.writeFile(`${root}/d${d}/f${String(i).padStart(5, "0")}.bin`, buf);
-  }
-}
-
-/**
- * Checks that `copy` holds exactly the files and folders of `source`, byte
- * for byte (no file missing, none extra, no temporary left behind).
- *
- * @param source The original tree.
- * @param copy The copy to check.
- * @throws {Error} Naming the first difference.
- *
- * @example
- * ```ts
- * import { sameTree } from "./bench_tree.ts";
- * import { rejects } from "node:assert/strict";
- *
- * const dir = await Deno.makeTempDir();
- * for (const side of ["a", "b"]) {
- *   await Deno.mkdir(`${dir}/${side}/d`, { recursive: true });
- *   await Deno.writeTextFile(`${dir}/${side}/d/f`, "same");
- * }
- * await sameTree(`${dir}/a`, `${dir}/b`);
- * await Deno.writeTextFile(`${dir}/b/d/f`, "sane");
- * await rejects(sameTree(`${dir}/a`, `${dir}/b`), /differs/);
- * await Deno.writeTextFile(`${dir}/b/d/.f.bftp-part`, "");
- * await rejects(sameTree(`${dir}/a`, `${dir}/b`), /not in the source/);
- * await Deno.remove(dir, { recursive: true });
- * ```
- */
-export async function sameTree(source: string, copy: string): Promise<void> {
-  const names = async (dir: string) => {
-    const out: Deno.DirEntry[] = [];
-    for await (const e of Deno.readDir(dir)) out.push(e);
-    return out.sort((a, b) => a.name < b.name ? -1 : 1);
-  };
-  const want = await names(source);
-  const got = await names(copy).catch(() => []);
-  const wantNames = want.map((e) => e.name).join("/");
-  if (wantNames !== got.map((e) => e.name).join("/")) {
-    const missing = want.find((e) => !got.some((g) => g.name === e.name));
-    const extra = got.find((g) => !want.some((e) => e.name === g.name));
-    throw new Error(
-      `${copy}: ${missing ? `"${missing.name}" missing` : `"${extra?.name}" not in the source`}`,
-    );
-  }
-  for (const e of want) {
-    const a = `${source}/${e.name}`, b = `${copy}/${e.name}`;
-    if (e.isDirectory) {
-      await sameTree(a, b);
-      continue;
-    }
-    const [x, y] = await Promise.all([Deno.readFile(a), Deno.readFile(b)]);
-    if (x.length !== y.length || !x.every((v, i) => v === y[i])) {
-      throw new Error(`${b} differs from the source`);
-    }
-  }
 }
 
 /** An rsync daemon on 127.0.0.1 with a read-only module `src` and a writable `out`. */
@@ -171,12 +108,29 @@ async function tarNc(src: string, dest: string) {
   return { ...sent, seconds: (performance.now() - started) / 1000 };
 }
 
+/** One copy's measures: the client's (/usr/bin/time) and, for bftp, the server's. */
+interface Measured extends Timing {
+  serverRssKiB?: number;
+  serverCpu?: number;
+}
+
+/** Times `cmd` against `server`, with the server's peak RSS and the CPU it spent meanwhile. */
+async function againstServer(server: { pid: number }, cmd: string[]): Promise<Measured> {
+  const cpu0 = cpuSecondsOf(server.pid);
+  const t = await timed(cmd);
+  return {
+    ...t,
+    serverRssKiB: peakRssKiB(server.pid),
+    serverCpu: cpuSecondsOf(server.pid) - cpu0,
+  };
+}
+
 /** The rows of one run, each a command to time and the folder its copy lands in. */
 interface Case {
   name: string;
   direction: Row["direction"];
   /** Runs the copy into `dest` (which does not exist yet); returns the measures. */
-  run(dest: string): Promise<{ seconds: number; rssKiB: number; serverRssKiB?: number }>;
+  run(dest: string): Promise<Measured>;
   /** Where the copy is checked: `dest` itself, or a folder the server wrote. */
   copyOf?(dest: string): string;
 }
@@ -186,8 +140,14 @@ function cases(src: string, out: string, rsyncUrl: string, sshd: RunningSshd | n
   const bftpPull = async (dest: string) => {
     const server = await startBftpServer(dirname(src));
     try {
-      const t = await timed([bftp, "get", "-r", "-q", `${server.url}/${basename(src)}`, dest]);
-      return { ...t, serverRssKiB: peakRssKiB(server.pid) };
+      return await againstServer(server, [
+        bftp,
+        "get",
+        "-r",
+        "-q",
+        `${server.url}/${basename(src)}`,
+        dest,
+      ]);
     } finally {
       await server.stop();
     }
@@ -197,8 +157,7 @@ function cases(src: string, out: string, rsyncUrl: string, sshd: RunningSshd | n
     await Deno.mkdir(dest);
     const server = await startBftpServer(dest, extra);
     try {
-      const t = await timed([bftp, "put", "-r", "-q", src, `${server.url}/tree`]);
-      return { ...t, serverRssKiB: peakRssKiB(server.pid) };
+      return await againstServer(server, [bftp, "put", "-r", "-q", src, `${server.url}/tree`]);
     } finally {
       await server.stop();
     }
@@ -206,7 +165,7 @@ function cases(src: string, out: string, rsyncUrl: string, sshd: RunningSshd | n
   const list: Case[] = [
     { name: "bftp get -r", direction: "pull", run: bftpPull },
     {
-      name: "bftp put -r (server fsyncs each file)",
+      name: "bftp put -r (server fsyncs before rename)",
       direction: "push",
       run: bftpPush([]),
       copyOf: (d) => `${d}/tree`,
@@ -272,26 +231,27 @@ function table(rows: Row[]): string[] {
     if (r.seconds.length === 0) {
       return `| ${
         cell(r.name)
-      } | ${r.direction} | - | - | - | - | - | - | ${r.failures.length} of ${runs} |`;
+      } | ${r.direction} | - | - | - | - | - | - | - | - | ${r.failures.length} of ${runs} |`;
     }
     const secs = median(r.seconds);
     const rsync = base(r.direction);
     const ratio = rsync && rsync.seconds.length > 0 && r.direction !== "local"
       ? (median(rsync.seconds) / secs).toFixed(2)
       : "-";
+    const us = (cpu: number[]) => cpu.length > 0 ? (median(cpu) / files * 1e6).toFixed(0) : "-";
     const mb = (kib: number[]) =>
       kib.length > 0 && Math.max(...kib) > 0 ? (Math.max(...kib) / 1024).toFixed(0) : "-";
     return `| ${cell(r.name)} | ${r.direction} | ${secs.toFixed(2)} | ${
       Math.min(...r.seconds).toFixed(2)
     }-${Math.max(...r.seconds).toFixed(2)} | ${
       Math.round(files / secs).toLocaleString("en-US")
-    } | ${ratio} | ${mb(r.clientRssKiB)} | ${mb(r.serverRssKiB)} | ${
-      r.failures.length === 0 ? "0" : `${r.failures.length} of ${runs}`
-    } |`;
+    } | ${ratio} | ${us(r.clientCpu)} | ${us(r.serverCpu)} | ${mb(r.clientRssKiB)} | ${
+      mb(r.serverRssKiB)
+    } | ${r.failures.length === 0 ? "0" : `${r.failures.length} of ${runs}`} |`;
   });
   return [
-    "| copy | direction | median s | fastest-slowest s | files/s | ratio to rsync | client peak RSS (MB) | server peak RSS (MB) | failed runs |",
-    "|---|---|---|---|---|---|---|---|---|",
+    "| copy | direction | median s | fastest-slowest s | files/s | ratio to rsync | client CPU µs/file | server CPU µs/file | client peak RSS (MB) | server peak RSS (MB) | failed runs |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
     ...lines,
   ];
 }
@@ -311,7 +271,7 @@ async function main() {
   const sshd = await startSshd(`${dir}/ssh`);
   try {
     console.error(`bench-tree: writing ${files} files of 4 KiB in ${folders} folders`);
-    await makeTree(src);
+    await makeTree(src, files, folders, FILE_BYTES);
     const list = cases(src, out, rsyncd.url, sshd.ok ? sshd : null);
     const rows: Row[] = list.map((c) => ({
       name: c.name,
@@ -319,6 +279,8 @@ async function main() {
       seconds: [],
       clientRssKiB: [],
       serverRssKiB: [],
+      clientCpu: [],
+      serverCpu: [],
       failures: [],
     }));
     for (let run = 1; run <= runs; run++) {
@@ -331,7 +293,9 @@ async function main() {
           await sameTree(src, c.copyOf?.(dest) ?? dest);
           row.seconds.push(t.seconds);
           row.clientRssKiB.push(t.rssKiB);
+          row.clientCpu.push(t.cpuSeconds);
           if (t.serverRssKiB) row.serverRssKiB.push(t.serverRssKiB);
+          if (t.serverCpu !== undefined) row.serverCpu.push(t.serverCpu);
           console.error(
             `bench-tree: run ${run}: ${c.name}: ${t.seconds.toFixed(2)} s, ${
               (files / t.seconds).toFixed(0)
@@ -363,7 +327,9 @@ async function main() {
       `the files locally. The trees were in ${
         dirname(dir)
       } (file system: ${fsType}; BENCH_TREE_DIR=/dev/shm`,
-      "puts them in memory, which takes the disk out of the comparison).",
+      "puts them in memory, which takes the disk out of the comparison). CPU: user+system seconds per",
+      "file, median; the client's from /usr/bin/time (for tar | nc, the sending side only), the bftp",
+      "server's from /proc while the copy ran.",
       "",
       ...table(rows),
       "",
