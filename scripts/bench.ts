@@ -322,7 +322,10 @@ async function main() {
   });
   const machine = await machineLine();
   const sha256Note = getSums.length > 1 || putSums.length > 1 || pipeSums.length > 1
-    ? "Rows marked `--checksum sha256` give the client that flag (the default is XXH3-128)."
+    ? "Rows marked `--checksum sha256` give the client that flag (the default is XXH3-128)" +
+      (pipeSums.length > 1
+        ? "."
+        : "; `send` and `recv` offer no `--checksum`, so the pipe has no such row.")
     : "SHA-256 rows: this bftp's `get --help` offers no `--checksum` yet, so every bftp row uses " +
       "its one checksum; once it does, `scripts/bench` adds `--checksum sha256` rows beside these.";
   const chart = barChart({
