@@ -3,92 +3,77 @@
  * The benchmark: moves one file over loopback with bftp (GET and PUT) and,
  * in the same run, with the peer tools (nc, socat, the course's Python file
  * server at 4 KiB and 64 KiB chunks, curl against python3 -m http.server),
- * and writes the medians to docs/BENCHMARKS.md with a bar chart beside it
- * (docs/benchmarks.svg). Run it with `scripts/bench`.
+ * and prints the medians as a markdown section (scripts/bench puts it in
+ * docs/BENCHMARKS.md), writing the bar chart beside it (docs/benchmarks.svg).
+ * Run it with `scripts/bench`.
  *
  * Environment: BENCH_SIZE_MIB (default 1024), BENCH_RUNS (default 3),
  * BENCH_DIR (default a new temporary folder), BENCH_OUT (default
- * docs/BENCHMARKS.md; "-" prints only).
+ * docs/BENCHMARKS.md: the chart goes beside it; "-" writes no chart).
  *
  * @module
  */
 
-import { startServerProcess } from "./bench_lib.ts";
+import {
+  BFTP,
+  cell,
+  freePort,
+  machineLine,
+  median,
+  peakRssKiB,
+  startBftpServer,
+  startServerProcess,
+  timed,
+  type Timing,
+  waitForPort,
+} from "./bench_lib.ts";
 import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import { barChart } from "../lib/check/svg_chart.ts";
 
 const repo = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-const bftp = Deno.env.get("BFTP_BIN") ?? `${repo}/scripts/bftp`;
+const bftp = BFTP;
 const sizeMiB = Number(Deno.env.get("BENCH_SIZE_MIB") ?? 1024);
 const runs = Number(Deno.env.get("BENCH_RUNS") ?? 3);
 const outPath = Deno.env.get("BENCH_OUT") ?? `${repo}/docs/BENCHMARKS.md`;
 const bytes = sizeMiB * 1024 * 1024;
 const seedPeer = `${repo}/scripts/peers/seed_file_server.py`;
+const SHA256 = ["--checksum", "sha256"];
 
-/** One measured run of a client process. */
-interface Sample {
-  seconds: number;
-  rssKiB: number;
-  cpuSeconds: number;
+/** One measured run of a client process, with the peak RSS of the other side when known. */
+interface Sample extends Timing {
   serverRssKiB?: number;
 }
 
-/** Runs `cmd` under /usr/bin/time; returns wall time, peak RSS and CPU of that process. */
-async function timed(cmd: string[], options: { stdin?: string; stdout?: string } = {}) {
-  const timeFile = await Deno.makeTempFile();
-  try {
-    const shell = [
-      `exec /usr/bin/time -f "%e %M %U %S" -o ${timeFile}`,
-      ...cmd.map((c) => `'${c.replace(/'/g, "'\\''")}'`),
-      options.stdin ? `< '${options.stdin}'` : "",
-      `> '${options.stdout ?? "/dev/null"}'`,
-    ].join(" ");
-    const started = performance.now();
-    const out = await new Deno.Command("bash", { args: ["-c", shell], stderr: "piped" }).output();
-    const wall = (performance.now() - started) / 1000;
-    if (!out.success) {
-      throw new Error(`${cmd.join(" ")} failed: ${new TextDecoder().decode(out.stderr).trim()}`);
-    }
-    const [, rss, user, sys] = (await Deno.readTextFile(timeFile)).trim().split(/\s+/).map(Number);
-    return { seconds: wall, rssKiB: rss ?? 0, cpuSeconds: (user ?? 0) + (sys ?? 0) };
-  } finally {
-    await Deno.remove(timeFile);
-  }
+/**
+ * Whether `bftp CMD --help` offers `--checksum` (issue 11's body checksum
+ * choice): then the bftp rows run again with `--checksum sha256`.
+ */
+async function offersChecksum(cmd: string): Promise<boolean> {
+  const out = await new Deno.Command(bftp, { args: [cmd, "--help"], stderr: "piped" }).output();
+  return new TextDecoder().decode(out.stdout).includes("--checksum");
 }
 
-function freePort(): number {
-  using l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  return l.addr.port;
-}
-
-async function waitForPort(port: number): Promise<void> {
-  // Probing would consume a one-shot listener (nc -l), so look at the socket table instead.
-  for (let i = 0; i < 200; i++) {
-    const ss = await new Deno.Command("ss", { args: ["-ltnH", `sport = :${port}`] }).output();
-    if (new TextDecoder().decode(ss.stdout).trim() !== "") return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`Nothing listens on port ${port}`);
-}
-
-function peakRssKiB(pid: number): number {
-  try {
-    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-    return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  } catch {
-    return 0;
-  }
-}
-
-/** A bftp server over `root`, with its pid for RSS readings (scripts/bftp execs deno). */
-async function startBftp(root: string, extra: string[] = []) {
-  const server = await startServerProcess(
-    bftp,
-    ["serve", root, "--port", "0", "-q", ...extra],
-    /^listening on /,
-  );
-  return { ...server, url: /listening on (\S+)/.exec(server.line)![1]! };
+/**
+ * Spawns `shell` in bash under /usr/bin/time (its last command is the one
+ * measured: `exec` it); `rss()` reads its peak RSS once it has exited.
+ */
+function spawnMeasured(shell: string) {
+  const timeFile = Deno.makeTempFileSync();
+  const child = new Deno.Command("bash", {
+    args: ["-c", shell.replace("TIME", `/usr/bin/time -f %M -o ${timeFile}`)],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  return {
+    status: child.status,
+    rss: async () => {
+      await child.status;
+      const kib = Number((await Deno.readTextFile(timeFile)).trim().split(/\s+/).at(-1));
+      await Deno.remove(timeFile);
+      return kib;
+    },
+  };
 }
 
 /** The course's Python file server over `root`, sending in `chunk`-byte pieces. */
@@ -131,12 +116,6 @@ async function sha256File(path: string): Promise<string> {
   }
   return h.digest("hex");
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 async function main() {
   const dir = Deno.env.get("BENCH_DIR") ?? await Deno.makeTempDir({ prefix: "bftp-bench-" });
@@ -182,19 +161,26 @@ async function main() {
     );
   };
 
+  // The default checksum, and SHA-256 beside it where the client offers a choice (issue 11).
+  const sums = async (...cmds: string[]) => [
+    { label: "", args: [] as string[] },
+    ...(await Promise.all(cmds.map(offersChecksum))).every(Boolean)
+      ? [{ label: " --checksum sha256", args: SHA256 }]
+      : [],
+  ];
+  const getSums = await sums("get");
+  const pipeSums = await sums("send", "recv");
+  const putSums = await sums("put");
+  const putCases = [false, true].flatMap((fsync) => putSums.map((sum) => [fsync, sum] as const));
   for (let run = 1; run <= runs; run++) {
     console.error(`bench: run ${run} of ${runs}`);
     // nc: the sender serves the file, the timed receiver writes to /dev/null.
     {
       const port = freePort();
-      const sender = new Deno.Command("bash", {
-        args: ["-c", `exec nc -N -l 127.0.0.1 ${port} < '${src}'`],
-        stdout: "null",
-        stderr: "null",
-      }).spawn();
+      const sender = spawnMeasured(`exec TIME nc -N -l 127.0.0.1 ${port} < '${src}'`);
       await waitForPort(port);
-      add("nc (receiver to /dev/null)", await timed(["nc", "127.0.0.1", String(port)]));
-      await sender.status;
+      const got = await timed(["nc", "127.0.0.1", String(port)]);
+      add("nc (receiver to /dev/null)", { ...got, serverRssKiB: await sender.rss() });
     }
     // socat with 128 KiB buffers, the same way round.
     {
@@ -248,29 +234,23 @@ async function main() {
       });
       await http.stop();
     }
-    // bftp GET, cold: a fresh server, which hashes the file while it sends it.
-    {
-      const server = await startBftp(root);
-      add("bftp get (cold: server hashes while sending)", {
-        ...await timed([bftp, "get", "-q", `${server.url}/file.bin`, "-"]),
-        serverRssKiB: peakRssKiB(server.pid),
-      });
-      // bftp GET, warm: the same server remembers the hash (inode, size, mtime unchanged).
-      add("bftp get (warm: hash remembered)", {
-        ...await timed([bftp, "get", "-q", `${server.url}/file.bin`, "-"]),
-        serverRssKiB: peakRssKiB(server.pid),
-      });
+    // bftp GET, cold: a fresh server, which hashes the file while it sends it;
+    // warm: the same server remembers the hash (inode, size, mtime unchanged).
+    for (const sum of getSums) {
+      const server = await startBftpServer(root);
+      for (const pass of ["cold: server hashes while sending", "warm: hash remembered"]) {
+        add(`bftp get${sum.label} (${pass})`, {
+          ...await timed([bftp, "get", "-q", ...sum.args, `${server.url}/file.bin`, "-"]),
+          serverRssKiB: peakRssKiB(server.pid),
+        });
+      }
       await server.stop();
     }
     // nc as an upload: the receiver writes the file to disk.
     {
       const port = freePort();
       const target = `${root}/nc-upload.bin`;
-      const receiver = new Deno.Command("bash", {
-        args: ["-c", `exec nc -l 127.0.0.1 ${port} > '${target}'`],
-        stdout: "null",
-        stderr: "null",
-      }).spawn();
+      const receiver = spawnMeasured(`exec TIME nc -l 127.0.0.1 ${port} > '${target}'`);
       await waitForPort(port);
       const started = performance.now();
       const sent = await timed(["nc", "-N", "127.0.0.1", String(port)], { stdin: src });
@@ -278,43 +258,43 @@ async function main() {
       add("nc upload (receiver writes to disk)", {
         ...sent,
         seconds: (performance.now() - started) / 1000,
+        serverRssKiB: await receiver.rss(),
       });
       await Deno.remove(target);
     }
     // Pipelines: the sender listens and reads stdin from cat, the timed receiver writes to /dev/null.
-    for (const tool of ["nc", "bftp"] as const) {
+    for (const tool of ["nc", ...pipeSums.map((sum) => sum.label)]) {
+      const sum = pipeSums.find((x) => x.label === tool);
       const port = freePort();
-      const sendCmd = tool === "nc"
-        ? `cat '${src}' | exec nc -N -l 127.0.0.1 ${port}`
-        : `cat '${src}' | exec '${bftp}' send - --listen ${port} -q`;
-      const sender = new Deno.Command("bash", {
-        args: ["-c", sendCmd],
-        stdout: "null",
-        stderr: "null",
-      }).spawn();
-      await waitForPort(port);
-      const recvCmd = tool === "nc"
-        ? ["nc", "127.0.0.1", String(port)]
-        : [bftp, "recv", `127.0.0.1:${port}`, "-q"];
-      add(
-        tool === "nc"
-          ? "pipe: cat | nc -l, nc to /dev/null"
-          : "pipe: cat | bftp send (chunked), bftp recv to /dev/null",
-        await timed(recvCmd),
+      const sender = spawnMeasured(
+        sum === undefined
+          ? `cat '${src}' | TIME nc -N -l 127.0.0.1 ${port}`
+          : `cat '${src}' | TIME '${bftp}' send - --listen ${port} -q ${sum.args.join(" ")}`,
       );
+      await waitForPort(port);
+      const recvCmd = sum === undefined
+        ? ["nc", "127.0.0.1", String(port)]
+        : [bftp, "recv", `127.0.0.1:${port}`, "-q", ...sum.args];
+      const got = await timed(recvCmd);
       const status = await sender.status;
       if (!status.success) throw new Error(`${tool} sender failed (exit ${status.code})`);
+      add(
+        sum === undefined
+          ? "pipe: cat | nc -l, nc to /dev/null"
+          : `pipe: cat | bftp send${sum.label} (chunked), bftp recv to /dev/null`,
+        { ...got, serverRssKiB: await sender.rss() },
+      );
     }
     // bftp PUT: the server writes to disk, checks the hash, renames (with and without fsync).
-    for (const fsync of [false, true]) {
-      const server = await startBftp(root, fsync ? [] : ["--no-fsync"]);
-      const name = fsync ? "bftp put (server fsyncs before rename)" : "bftp put (--no-fsync)";
+    for (const [fsync, sum] of putCases) {
+      const server = await startBftpServer(root, fsync ? [] : ["--no-fsync"]);
+      const name = `bftp put${sum.label} (${fsync ? "server fsyncs before rename" : "--no-fsync"})`;
       add(name, {
-        ...await timed([bftp, "put", "-q", src, `${server.url}/upload.bin`]),
+        ...await timed([bftp, "put", "-q", ...sum.args, src, `${server.url}/upload.bin`]),
         serverRssKiB: peakRssKiB(server.pid),
       });
       await server.stop();
-      if (run === 1 && !fsync && (await sha256File(`${root}/upload.bin`)) !== srcHash) {
+      if (run === 1 && (await sha256File(`${root}/upload.bin`)) !== srcHash) {
         throw new Error("bftp put: the uploaded file differs from the source");
       }
       await Deno.remove(`${root}/upload.bin`);
@@ -334,16 +314,20 @@ async function main() {
       ? ncPut
       : ncGet;
     const srv = samples.map((s) => s.serverRssKiB ?? 0);
-    return `| ${name} | ${(bytes / secs / 1e6).toFixed(0)} | ${(base / secs).toFixed(2)} | ${
+    return `| ${cell(name)} | ${(bytes / secs / 1e6).toFixed(0)} | ${(base / secs).toFixed(2)} | ${
       (median(samples.map((s) => s.rssKiB)) / 1024).toFixed(0)
     } | ${Math.max(...srv) > 0 ? (Math.max(...srv) / 1024).toFixed(0) : "-"} | ${
       median(samples.map((s) => s.cpuSeconds)).toFixed(2)
     } |`;
   });
-  const cpu = (await Deno.readTextFile("/proc/cpuinfo")).match(/model name\s*:\s*(.*)/)?.[1];
-  const machine = `${navigator.hardwareConcurrency} cores (${
-    cpu ?? "unknown CPU"
-  }), Deno ${Deno.version.deno}`;
+  const machine = await machineLine();
+  const sha256Note = getSums.length > 1 || putSums.length > 1 || pipeSums.length > 1
+    ? "Rows marked `--checksum sha256` give the client that flag (the default is XXH3-128)" +
+      (pipeSums.length > 1
+        ? "."
+        : "; `send` and `recv` offer no `--checksum`, so the pipe has no such row.")
+    : "SHA-256 rows: this bftp's `get --help` offers no `--checksum` yet, so every bftp row uses " +
+      "its one checksum; once it does, `scripts/bench` adds `--checksum sha256` rows beside these.";
   const chart = barChart({
     title: `${sizeMiB} MiB over loopback: MB/s, median of ${runs} run(s)`,
     subtitle: `${machine}; ${new Date().toISOString().slice(0, 10)}; higher is better`,
@@ -362,11 +346,13 @@ async function main() {
     `Machine: ${machine}.`,
     "Times are whole processes, start-up included. Ratio: the nc time over this row's time,",
     "against nc to /dev/null for downloads, nc writing to disk for uploads, and cat | nc for the",
-    "pipelines (1.00 = as fast as nc).",
+    "pipelines (1.00 = as fast as nc). Other side: the bftp server, or the nc/bftp process at",
+    "the other end (the sender of a download or a pipe, the receiver of an upload).",
+    sha256Note,
     "",
     "![MB/s of each transfer, as in the table](benchmarks.svg)",
     "",
-    "| transfer | MB/s | ratio to nc | client peak RSS (MB) | server peak RSS (MB) | client CPU s |",
+    "| transfer | MB/s | ratio to nc | client peak RSS (MB) | other side peak RSS (MB) | client CPU s |",
     "|---|---|---|---|---|---|",
     ...rows,
     "",
@@ -390,11 +376,9 @@ async function main() {
   ].join("\n");
   console.log(report);
   if (outPath !== "-") {
-    const header = "# Benchmarks\n\nWritten by `scripts/bench`; rerun it to refresh.\n\n";
-    await Deno.writeTextFile(outPath, header + report);
     const svgPath = `${dirname(outPath)}/benchmarks.svg`;
     await Deno.writeTextFile(svgPath, chart + "\n");
-    console.error(`bench: wrote ${outPath} and ${svgPath}`);
+    console.error(`bench: wrote ${svgPath}`);
   }
   if (!Deno.env.get("BENCH_DIR")) await Deno.remove(dir, { recursive: true });
 }

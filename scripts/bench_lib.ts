@@ -1,6 +1,7 @@
 /**
  * What the benchmark scripts share: starting a server process and waiting
- * for the line that says it is ready.
+ * for the line that says it is ready, free ports, timing a process under
+ * /usr/bin/time, medians and percentiles, the machine's description.
  *
  * @module
  */
@@ -68,4 +69,302 @@ export async function startServerProcess(
     reader.releaseLock();
     await child.stdout.cancel();
   }
+}
+
+/**
+ * The median of `xs` (the mean of the two middle values for an even count).
+ *
+ * @param xs The values (at least one).
+ * @returns The median.
+ *
+ * @example
+ * ```ts
+ * import { median } from "./bench_lib.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(median([3, 1, 2]), 2);
+ * equal(median([4, 1, 2, 3]), 2.5);
+ * ```
+ */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/**
+ * The value below which `p` percent of `xs` lie (nearest rank).
+ *
+ * @param xs The values (at least one).
+ * @param p The percentile, 0 to 100.
+ * @returns The percentile.
+ *
+ * @example
+ * ```ts
+ * import { percentile } from "./bench_lib.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const xs = Array.from({ length: 100 }, (_, i) => i + 1);
+ * equal(percentile(xs, 50), 50);
+ * equal(percentile(xs, 99), 99);
+ * ```
+ */
+export function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+
+/**
+ * A TCP port free on 127.0.0.1 at the time of asking.
+ *
+ * @returns The port.
+ *
+ * @example
+ * ```ts
+ * import { freePort } from "./bench_lib.ts";
+ * import { ok } from "node:assert/strict";
+ *
+ * ok(freePort() > 0);
+ * ```
+ */
+export function freePort(): number {
+  using l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  return l.addr.port;
+}
+
+/**
+ * Waits until something listens on `port` (looking at the socket table with
+ * `ss`: probing would consume a one-shot listener such as `nc -l`).
+ *
+ * @param port The TCP port.
+ * @param tries How many times to look, 10 ms apart.
+ * @throws {Error} When nothing listens after that.
+ *
+ * @example
+ * ```ts
+ * import { waitForPort } from "./bench_lib.ts";
+ *
+ * using l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * await waitForPort(l.addr.port);
+ * ```
+ */
+export async function waitForPort(port: number, tries = 200): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    const ss = await new Deno.Command("ss", { args: ["-ltnH", `sport = :${port}`] }).output();
+    if (new TextDecoder().decode(ss.stdout).trim() !== "") return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`Nothing listens on port ${port}`);
+}
+
+/**
+ * The peak resident memory of a running process (VmHWM, Linux), 0 when it
+ * has exited.
+ *
+ * @param pid The process.
+ * @returns KiB.
+ *
+ * @example
+ * ```ts
+ * import { peakRssKiB } from "./bench_lib.ts";
+ * import { ok } from "node:assert/strict";
+ *
+ * ok(peakRssKiB(Deno.pid) > 0);
+ * ```
+ */
+export function peakRssKiB(pid: number): number {
+  try {
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** What {@linkcode timed} measured of one process. */
+export interface Timing {
+  /** Wall time, start-up included. */
+  seconds: number;
+  /** Peak resident memory. */
+  rssKiB: number;
+  /** User plus system CPU time. */
+  cpuSeconds: number;
+}
+
+/** Options for {@linkcode timed}. */
+export interface TimedOptions {
+  /** A file for standard input. */
+  stdin?: string;
+  /**
+   * A file for standard output.
+   *
+   * @default {"/dev/null"}
+   */
+  stdout?: string;
+}
+
+/**
+ * Quotes `s` for a POSIX shell.
+ *
+ * @param s Any string.
+ * @returns It in single quotes, its own single quotes escaped.
+ *
+ * @example
+ * ```ts
+ * import { shellQuote } from "./bench_lib.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(shellQuote("it's"), "'it'\\''s'");
+ * ```
+ */
+export function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, "'\\''")}'`;
+}
+
+/**
+ * Runs `cmd` under /usr/bin/time: wall time, peak RSS and CPU of that process.
+ *
+ * @param cmd The program and its arguments.
+ * @param options Standard input and output.
+ * @returns The measures.
+ * @throws {Error} When the command fails (its stderr in the message).
+ *
+ * @example
+ * ```ts
+ * import { timed } from "./bench_lib.ts";
+ * import { ok } from "node:assert/strict";
+ *
+ * ok((await timed(["true"])).seconds >= 0);
+ * ```
+ */
+export async function timed(cmd: string[], options: TimedOptions = {}): Promise<Timing> {
+  const timeFile = await Deno.makeTempFile();
+  try {
+    const shell = [
+      `exec /usr/bin/time -f "%e %M %U %S" -o ${timeFile}`,
+      ...cmd.map(shellQuote),
+      options.stdin ? `< ${shellQuote(options.stdin)}` : "",
+      `> ${shellQuote(options.stdout ?? "/dev/null")}`,
+    ].join(" ");
+    const started = performance.now();
+    const out = await new Deno.Command("bash", { args: ["-c", shell], stderr: "piped" }).output();
+    const wall = (performance.now() - started) / 1000;
+    if (!out.success) {
+      throw new Error(`${cmd.join(" ")} failed: ${new TextDecoder().decode(out.stderr).trim()}`);
+    }
+    const [, rss, user, sys] = (await Deno.readTextFile(timeFile)).trim().split(/\s+/).map(Number);
+    return { seconds: wall, rssKiB: rss ?? 0, cpuSeconds: (user ?? 0) + (sys ?? 0) };
+  } finally {
+    await Deno.remove(timeFile);
+  }
+}
+
+/**
+ * One line naming the machine: cores, CPU model, Deno version, and the load
+ * average now (other work on a shared machine slows every row alike, or not).
+ *
+ * @returns The line.
+ *
+ * @example
+ * ```ts
+ * import { machineLine } from "./bench_lib.ts";
+ * import { match } from "node:assert/strict";
+ *
+ * match(await machineLine(), /cores/);
+ * ```
+ */
+export async function machineLine(): Promise<string> {
+  const cpu = (await Deno.readTextFile("/proc/cpuinfo")).match(/model name\s*:\s*(.*)/)?.[1];
+  return `${navigator.hardwareConcurrency} cores (${
+    cpu ?? "unknown CPU"
+  }), Deno ${Deno.version.deno}, load average ${await loadAverage()} when the section ended`;
+}
+
+/** The 1-minute and 5-minute load averages (Linux), as "1.20 / 0.80"; "unknown" elsewhere. */
+async function loadAverage(): Promise<string> {
+  try {
+    const [one, five] = (await Deno.readTextFile("/proc/loadavg")).split(" ");
+    return `${one} (1 min) / ${five} (5 min)`;
+  } catch {
+    return "unknown";
+  }
+}
+
+/**
+ * `text` for a markdown table cell: its pipes escaped.
+ *
+ * @param text Any one-line text.
+ * @returns The cell's markdown.
+ *
+ * @example
+ * ```ts
+ * import { cell } from "./bench_lib.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(cell("cat | nc"), "cat \\| nc");
+ * ```
+ */
+export function cell(text: string): string {
+  return text.replaceAll("|", "\\|");
+}
+
+/** The bftp program the benchmarks run: `$BFTP_BIN`, or this checkout's scripts/bftp. */
+export const BFTP = Deno.env.get("BFTP_BIN") ?? new URL("./bftp", import.meta.url).pathname;
+
+/** A `bftp serve` process started by {@linkcode startBftpServer}. */
+export interface BftpServerProcess extends ServerProcess {
+  /** Its URL, as it printed it (`bftp://127.0.0.1:PORT`). */
+  url: string;
+}
+
+/**
+ * Starts `bftp serve root --port 0 -q` (plus `extra`) and waits until it
+ * listens; its pid is deno's (scripts/bftp execs it), for /proc readings.
+ *
+ * @param root The folder to serve.
+ * @param extra More arguments for `bftp serve`.
+ * @returns The server.
+ *
+ * @example
+ * ```ts
+ * import { startBftpServer } from "./bench_lib.ts";
+ * import { match } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const server = await startBftpServer(dir);
+ * match(server.url, /^bftp:\/\/127\.0\.0\.1:\d+$/);
+ * await server.stop();
+ * await Deno.remove(dir);
+ * ```
+ */
+export async function startBftpServer(
+  root: string,
+  extra: string[] = [],
+): Promise<BftpServerProcess> {
+  const server = await startServerProcess(
+    BFTP,
+    ["serve", root, "--port", "0", "-q", ...extra],
+    /^listening on /,
+  );
+  return { ...server, url: /listening on (\S+)/.exec(server.line)![1]! };
+}
+
+/**
+ * User plus system CPU seconds of a process and all its threads, from
+ * /proc (Linux; USER_HZ 100).
+ *
+ * @param pid The process.
+ * @returns Seconds.
+ *
+ * @example
+ * ```ts
+ * import { cpuSecondsOf } from "./bench_lib.ts";
+ * import { ok } from "node:assert/strict";
+ *
+ * ok(cpuSecondsOf(Deno.pid) >= 0);
+ * ```
+ */
+export function cpuSecondsOf(pid: number): number {
+  const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }

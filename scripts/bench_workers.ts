@@ -11,7 +11,7 @@
  * @module
  */
 
-import { startServerProcess } from "./bench_lib.ts";
+import { cpuSecondsOf, startServerProcess } from "./bench_lib.ts";
 
 const repo = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const bftp = Deno.env.get("BFTP_BIN") ?? `${repo}/scripts/bftp`;
@@ -19,12 +19,6 @@ const parallel = Number(Deno.env.get("BENCH_PARALLEL") ?? 8);
 const fileMiB = Number(Deno.env.get("BENCH_FILE_MIB") ?? 256);
 const runs = Number(Deno.env.get("BENCH_RUNS") ?? 3);
 const ticks = 100; // USER_HZ on Linux
-
-/** User+system CPU seconds of a process and all its threads, from /proc. */
-function cpuOf(pid: number): number {
-  const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / ticks;
-}
 
 /** CPU seconds of this process's waited-for children (the clients), from /proc/self. */
 function childrenCpu(): number {
@@ -91,11 +85,11 @@ async function main() {
         const server = await startServer(dir, workers);
         for (const pass of ["cold", "warm"]) {
           const row = rows.find((r) => r.workers === workers && r.name === pass)!;
-          const cpu0 = cpuOf(server.pid);
+          const cpu0 = cpuSecondsOf(server.pid);
           const kids0 = childrenCpu();
           const secs = await parallelGets(server.url);
           row.secs.push(secs);
-          row.server.push(cpuOf(server.pid) - cpu0);
+          row.server.push(cpuSecondsOf(server.pid) - cpu0);
           row.clients.push(childrenCpu() - kids0);
           console.error(
             `bench-workers: workers=${workers} ${pass}: ${(total / secs / 1e6).toFixed(0)} MB/s`,

@@ -1,0 +1,363 @@
+// deno-lint-ignore-file no-console
+/**
+ * The many-small-files benchmark: a tree of 4 KiB files (5,000 in 50
+ * folders) pulled and pushed over loopback by `bftp get -r` / `put -r`
+ * against `bftp serve`, and in the same run by an rsync daemon, `tar | nc`,
+ * and `scp -r` / `sftp` against a local sshd (skipped with a note when
+ * sshd cannot start). Every copy is checked byte for byte against the
+ * source; a copy that differs is a failed run, not a number. Prints a
+ * markdown section (files/s, ratio to rsync). Run by `scripts/bench`.
+ *
+ * Environment: BENCH_FILES (default 5000), BENCH_FOLDERS (default 50),
+ * BENCH_RUNS (default 3), BENCH_TREE_DIR (where the trees go; default the
+ * system's temporary folder).
+ *
+ * @module
+ */
+
+import {
+  BFTP,
+  cell,
+  cpuSecondsOf,
+  freePort,
+  machineLine,
+  median,
+  peakRssKiB,
+  startBftpServer,
+  timed,
+  type Timing,
+  waitForPort,
+} from "./bench_lib.ts";
+import { basename, dirname } from "node:path";
+import { makeTree, sameTree } from "./bench_tree_files.ts";
+import { type RunningSshd, startSshd } from "./bench_sshd.ts";
+
+const bftp = BFTP;
+const files = Number(Deno.env.get("BENCH_FILES") ?? 5000);
+const folders = Math.min(files, Number(Deno.env.get("BENCH_FOLDERS") ?? 50));
+const runs = Number(Deno.env.get("BENCH_RUNS") ?? 3);
+const FILE_BYTES = 4096;
+
+/** One tool's measured runs, in one direction. */
+interface Row {
+  name: string;
+  direction: "pull" | "push" | "local";
+  seconds: number[];
+  clientRssKiB: number[];
+  serverRssKiB: number[];
+  clientCpu: number[];
+  serverCpu: number[];
+  failures: string[];
+}
+
+/** An rsync daemon on 127.0.0.1 with a read-only module `src` and a writable `out`. */
+async function startRsyncd(dir: string, src: string, out: string) {
+  const port = freePort();
+  const config = `${dir}/rsyncd.conf`;
+  const id = (flag: string) =>
+    new TextDecoder().decode(new Deno.Command("id", { args: [flag] }).outputSync().stdout).trim();
+  await Deno.writeTextFile(
+    config,
+    [
+      "use chroot = no",
+      // As root the daemon would otherwise become nobody, who cannot write here.
+      `uid = ${id("-u")}`,
+      `gid = ${id("-g")}`,
+      `pid file = ${dir}/rsyncd.pid`,
+      `[src]\npath = ${src}\nread only = yes`,
+      `[out]\npath = ${out}\nread only = no`,
+      "",
+    ].join("\n"),
+  );
+  const child = new Deno.Command("rsync", {
+    args: [
+      "--daemon",
+      "--no-detach",
+      `--config=${config}`,
+      `--port=${port}`,
+      "--address=127.0.0.1",
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  await waitForPort(port);
+  return {
+    url: `rsync://127.0.0.1:${port}`,
+    pid: child.pid,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await child.status;
+    },
+  };
+}
+
+/** `tar c | nc` into `nc -l | tar x`: the time until the receiver has unpacked the last file. */
+async function tarNc(src: string, dest: string) {
+  await Deno.mkdir(dest, { recursive: true });
+  const port = freePort();
+  const receiver = new Deno.Command("bash", {
+    args: ["-c", `nc -l 127.0.0.1 ${port} | tar x -C '${dest}'`],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  await waitForPort(port);
+  const started = performance.now();
+  const sent = await timed(["bash", "-c", `tar c -C '${src}' . | nc -N 127.0.0.1 ${port}`]);
+  const status = await receiver.status;
+  if (!status.success) throw new Error(`nc | tar x failed (exit ${status.code})`);
+  return { ...sent, seconds: (performance.now() - started) / 1000 };
+}
+
+/** One copy's measures: the client's (/usr/bin/time) and, for bftp, the server's. */
+interface Measured extends Timing {
+  serverRssKiB?: number;
+  serverCpu?: number;
+}
+
+/** Times `cmd` against `server`, with the server's peak RSS and the CPU it spent meanwhile. */
+async function againstServer(server: { pid: number }, cmd: string[]): Promise<Measured> {
+  const cpu0 = cpuSecondsOf(server.pid);
+  const t = await timed(cmd);
+  return {
+    ...t,
+    serverRssKiB: peakRssKiB(server.pid),
+    serverCpu: cpuSecondsOf(server.pid) - cpu0,
+  };
+}
+
+/** The rows of one run, each a command to time and the folder its copy lands in. */
+interface Case {
+  name: string;
+  direction: Row["direction"];
+  /** Runs the copy into `dest` (which does not exist yet); returns the measures. */
+  run(dest: string): Promise<Measured>;
+  /** Where the copy is checked: `dest` itself, or a folder the server wrote. */
+  copyOf?(dest: string): string;
+}
+
+function cases(src: string, out: string, rsyncUrl: string, sshd: RunningSshd | null): Case[] {
+  // The server's root is the folder above `src` (whose copies land in `out`, beside it).
+  const bftpPull = async (dest: string) => {
+    const server = await startBftpServer(dirname(src));
+    try {
+      return await againstServer(server, [
+        bftp,
+        "get",
+        "-r",
+        "-q",
+        `${server.url}/${basename(src)}`,
+        dest,
+      ]);
+    } finally {
+      await server.stop();
+    }
+  };
+  // The server's root is a fresh folder per run; the tree lands in its "tree".
+  const bftpPush = (extra: string[]) => async (dest: string) => {
+    await Deno.mkdir(dest);
+    const server = await startBftpServer(dest, extra);
+    try {
+      return await againstServer(server, [bftp, "put", "-r", "-q", src, `${server.url}/tree`]);
+    } finally {
+      await server.stop();
+    }
+  };
+  const list: Case[] = [
+    { name: "bftp get -r", direction: "pull", run: bftpPull },
+    {
+      name: "bftp put -r (server fsyncs before rename)",
+      direction: "push",
+      run: bftpPush([]),
+      copyOf: (d) => `${d}/tree`,
+    },
+    {
+      name: "bftp put -r (serve --no-fsync)",
+      direction: "push",
+      run: bftpPush(["--no-fsync"]),
+      copyOf: (d) => `${d}/tree`,
+    },
+    {
+      name: "rsync -a from an rsync daemon",
+      direction: "pull",
+      run: (dest) => timed(["rsync", "-a", `${rsyncUrl}/src/`, `${dest}/`]),
+    },
+    {
+      name: "rsync -a to an rsync daemon",
+      direction: "push",
+      // The daemon's module "out" is `out`; `dest` is a fresh folder inside it.
+      run: (dest) =>
+        timed(["rsync", "-a", `${src}/`, `${rsyncUrl}/out/${dest.slice(out.length + 1)}/`]),
+    },
+    { name: "tar c | nc, nc -l | tar x", direction: "pull", run: (dest) => tarNc(src, dest) },
+    {
+      name: "cp -a (local, no network)",
+      direction: "local",
+      run: (dest) => timed(["cp", "-a", src, dest]),
+    },
+  ];
+  if (sshd) {
+    list.push(
+      {
+        name: "scp -r (pull)",
+        direction: "pull",
+        run: (dest) => timed(sshd.scp(`127.0.0.1:${src}`, dest)),
+      },
+      {
+        name: "scp -r (push)",
+        direction: "push",
+        run: (dest) => timed(sshd.scp(src, `127.0.0.1:${dest}`)),
+      },
+      {
+        name: "sftp get -r",
+        direction: "pull",
+        run: (dest) => timed(sshd.sftp(`get -r ${src} ${dest}`)),
+      },
+      {
+        name: "sftp put -r",
+        direction: "push",
+        run: (dest) => timed(sshd.sftp(`put -r ${src} ${dest}`)),
+      },
+    );
+  }
+  return list;
+}
+
+function table(rows: Row[]): string[] {
+  const base = (direction: Row["direction"]) =>
+    rows.find((r) =>
+      r.name.startsWith("rsync") && r.direction === (direction === "push" ? "push" : "pull")
+    );
+  const lines = rows.map((r) => {
+    if (r.seconds.length === 0) {
+      return `| ${
+        cell(r.name)
+      } | ${r.direction} | - | - | - | - | - | - | - | - | ${r.failures.length} of ${runs} |`;
+    }
+    const secs = median(r.seconds);
+    const rsync = base(r.direction);
+    const ratio = rsync && rsync.seconds.length > 0 && r.direction !== "local"
+      ? (median(rsync.seconds) / secs).toFixed(2)
+      : "-";
+    const us = (cpu: number[]) => cpu.length > 0 ? (median(cpu) / files * 1e6).toFixed(0) : "-";
+    const mb = (kib: number[]) =>
+      kib.length > 0 && Math.max(...kib) > 0 ? (Math.max(...kib) / 1024).toFixed(0) : "-";
+    return `| ${cell(r.name)} | ${r.direction} | ${secs.toFixed(2)} | ${
+      Math.min(...r.seconds).toFixed(2)
+    }-${Math.max(...r.seconds).toFixed(2)} | ${
+      Math.round(files / secs).toLocaleString("en-US")
+    } | ${ratio} | ${us(r.clientCpu)} | ${us(r.serverCpu)} | ${mb(r.clientRssKiB)} | ${
+      mb(r.serverRssKiB)
+    } | ${r.failures.length === 0 ? "0" : `${r.failures.length} of ${runs}`} |`;
+  });
+  return [
+    "| copy | direction | median s | fastest-slowest s | files/s | ratio to rsync | client CPU µs/file | server CPU µs/file | client peak RSS (MB) | server peak RSS (MB) | failed runs |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
+    ...lines,
+  ];
+}
+
+async function main() {
+  const parent = Deno.env.get("BENCH_TREE_DIR");
+  const dir = await Deno.makeTempDir({
+    prefix: "bftp-bench-tree-",
+    ...parent ? { dir: parent } : {},
+  });
+  const fsType = new TextDecoder().decode(
+    (await new Deno.Command("stat", { args: ["-f", "-c", "%T", dir] }).output()).stdout,
+  ).trim();
+  const src = `${dir}/src`, out = `${dir}/out`;
+  await Deno.mkdir(out);
+  const rsyncd = await startRsyncd(dir, src, out);
+  const sshd = await startSshd(`${dir}/ssh`);
+  try {
+    console.error(`bench-tree: writing ${files} files of 4 KiB in ${folders} folders`);
+    await makeTree(src, files, folders, FILE_BYTES);
+    const list = cases(src, out, rsyncd.url, sshd.ok ? sshd : null);
+    const rows: Row[] = list.map((c) => ({
+      name: c.name,
+      direction: c.direction,
+      seconds: [],
+      clientRssKiB: [],
+      serverRssKiB: [],
+      clientCpu: [],
+      serverCpu: [],
+      failures: [],
+    }));
+    for (let run = 1; run <= runs; run++) {
+      for (const [i, c] of list.entries()) {
+        const row = rows[i]!;
+        // A fresh destination each time, inside the rsync daemon's writable module.
+        const dest = `${out}/r${run}-${i}`;
+        try {
+          const t = await c.run(dest);
+          await sameTree(src, c.copyOf?.(dest) ?? dest);
+          row.seconds.push(t.seconds);
+          row.clientRssKiB.push(t.rssKiB);
+          row.clientCpu.push(t.cpuSeconds);
+          if (t.serverRssKiB) row.serverRssKiB.push(t.serverRssKiB);
+          if (t.serverCpu !== undefined) row.serverCpu.push(t.serverCpu);
+          console.error(
+            `bench-tree: run ${run}: ${c.name}: ${t.seconds.toFixed(2)} s, ${
+              (files / t.seconds).toFixed(0)
+            } files/s`,
+          );
+        } catch (e) {
+          row.failures.push(e instanceof Error ? e.message : String(e));
+          console.error(`bench-tree: run ${run}: ${c.name} FAILED: ${row.failures.at(-1)}`);
+        }
+        await Deno.remove(dest, { recursive: true }).catch(() => {});
+      }
+    }
+    const failures = rows.flatMap((r) => r.failures.map((f) => `- ${r.name}: ${f.slice(0, 300)}`));
+    console.log([
+      `## ${
+        files.toLocaleString("en-US")
+      } files of 4 KiB in ${folders} folders, median of ${runs} runs (${
+        new Date().toISOString().slice(0, 10)
+      })`,
+      "",
+      `Machine: ${await machineLine()}. Over loopback (127.0.0.1).`,
+      "Pull: the client downloads the tree from a server; push: it uploads the tree to a server. Every copy",
+      "lands in a fresh folder and is compared byte for byte with the source afterwards (outside the",
+      "timing); a copy that differs counts as a failed run, not as a number. Ratio: the rsync daemon's time",
+      "in the same direction over this row's time (above 1.00 = faster than rsync). Times are whole client",
+      "processes, start-up included (bftp: about 0.1 s of Deno start-up); a bftp server is started fresh",
+      "for each run, outside the timing. Creating files on this VM is noisy (the disk is shared, and so are",
+      "the 2 cores): the fastest-slowest column shows the spread, and `cp -a` shows the floor for writing",
+      `the files locally. The trees were in ${
+        dirname(dir)
+      } (file system: ${fsType}; BENCH_TREE_DIR=/dev/shm`,
+      "puts them in memory, which takes the disk out of the comparison). CPU: user+system seconds per",
+      "file, median; the client's from /usr/bin/time (for tar | nc, the sending side only), the bftp",
+      "server's from /proc while the copy ran.",
+      "",
+      ...table(rows),
+      "",
+      sshd.ok
+        ? "scp and sftp: OpenSSH's sshd on 127.0.0.1, a host key and a client key made for the run; scp is " +
+          "OpenSSH 9's, which speaks the SFTP protocol underneath."
+        : `scp and sftp: no rows, since sshd could not start here: ${sshd.reason}.`,
+      ...(failures.length > 0 ? ["", "Failed runs:", ...failures] : []),
+      "",
+      "Commands (PORT, URL and the folders are the run's):",
+      "```sh",
+      "bftp serve . -q & bftp get -r -q URL/src dest",
+      "bftp serve dest [--no-fsync] -q & bftp put -r -q src URL/tree",
+      "rsync --daemon --config=rsyncd.conf --port=PORT --address=127.0.0.1  # modules src (read only), out",
+      "rsync -a rsync://127.0.0.1:PORT/src/ dest/ ; rsync -a src/ rsync://127.0.0.1:PORT/out/dest/",
+      "nc -l 127.0.0.1 PORT | tar x -C dest & tar c -C src . | nc -N 127.0.0.1 PORT",
+      "cp -a src dest",
+      "/usr/sbin/sshd -f sshd_config -D  # ListenAddress 127.0.0.1, StrictModes no, keys from ssh-keygen",
+      "scp -r -q 127.0.0.1:src dest ; scp -r -q src 127.0.0.1:dest",
+      "sftp -b - 127.0.0.1 <<< 'get -r src dest' ; sftp -b - 127.0.0.1 <<< 'put -r src dest'",
+      "```",
+      "",
+    ].join("\n"));
+  } finally {
+    await rsyncd.stop();
+    if (sshd.ok) await sshd.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+if (import.meta.main) await main();
