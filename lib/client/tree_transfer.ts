@@ -97,12 +97,14 @@ export async function downloadPlan(
   const made: string[] = [];
   const present = new Map<string, ReadonlySet<string>>();
   const window = new TaskWindow({ limit: options.window });
+  // Resolved against the working folder read once: Deno.cwd() is a system call each time.
+  const cwd = Deno.cwd();
   try {
     for (const [i, folder] of plan.folders.entries()) {
-      present.set(resolve(folder.local), await prepareFolder(folder.local, i === 0, made));
+      present.set(resolve(cwd, folder.local), await prepareFolder(folder.local, i === 0, made));
     }
     for (const file of plan.files) {
-      const names = present.get(resolve(file.local, ".."));
+      const names = present.get(resolve(cwd, file.local, ".."));
       // Pipelined: up to a window of downloads in flight on the one session.
       await window.add(async () => {
         const result = await downloadTreeFile(
