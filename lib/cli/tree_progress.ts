@@ -86,7 +86,7 @@ export function formatElapsed(seconds: number): string {
  * const file = { remote: "/t/a", local: "t/a", relative: "a", size: 10 };
  * onPlan?.({ files: [file], folders: [], totalBytes: 10, skipped: [] });
  * progress?.("a", 10).onProgress?.(10);
- * onFile?.("/t/a", "t/a", { size: 10, sha256: "" });
+ * onFile?.("/t/a", "t/a", { size: 10, checksum: "sha256", hash: "" });
  * tree.finish({ files: 1, bytes: 10 });
  * ok(text.includes("1/1 files"), text);
  * ok(/Downloaded 1 file, 10 B in [\d.]+ s \(.*\/s\)\n$/.test(text), text);
