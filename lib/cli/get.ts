@@ -5,6 +5,7 @@
  * @module
  */
 
+import { DEFAULT_WINDOW } from "../client/window.ts";
 import { posix } from "node:path";
 import type { BftpClient, TransferOptions } from "../client/client.ts";
 import { expandRemoteGlob } from "../client/glob.ts";
@@ -161,11 +162,15 @@ export const getCommand: Command = {
         }
       }
       await checkSeveralInto(sources.length, destArg, "with several URLs DEST must be one");
+      // Several files at once, pipelined, unless a progress line per file is shown or the
+      // bytes go to stdout, one file after another.
+      const shown = rules.progress !== undefined || rules.treeProgress !== undefined;
+      const window = destArg === "-" || shown ? 1 : DEFAULT_WINDOW;
       return await eachSource(sources, io, async (source) => {
         const { client, url } = await sessions.open(source.url);
         if (destArg === "-") return await getToStdout(client, url.path, io, rules.progress);
         await getToLocal(client, url.path, destArg, rules, source.text);
-      });
+      }, window);
     } finally {
       await sessions.close();
     }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { DEFAULT_WINDOW } from "../client/window.ts";
 import type { BftpUrl } from "../client/url.ts";
 import { UsageError } from "../errors.ts";
 import { parseFlags } from "./args.ts";
@@ -97,6 +98,9 @@ export const putCommand: Command = {
           );
         }
       }
+      // Several files at once, pipelined, unless a progress line per file is shown.
+      const shown = rules.progress !== undefined || rules.treeProgress !== undefined;
+      const window = shown || srcs.includes("-") ? 1 : DEFAULT_WINDOW;
       return await eachSource(srcs, io, async (src) => {
         const kind = src === "-" ? null : await putSourceKind(src, rules);
         const { client, url } = await open();
@@ -109,7 +113,7 @@ export const putCommand: Command = {
           return;
         }
         await putFromLocal(client, src, kind, sharedFolder ?? url.path, rules);
-      });
+      }, window);
     } finally {
       await sessions.close();
     }

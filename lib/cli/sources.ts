@@ -81,10 +81,14 @@ export class SessionPool {
  * Runs `run` for each source. With one source an error ends the command as
  * usual; with several, a {@linkcode BftpError} is written to stderr as
  * `bftp: …` and the next source goes on (unless the user interrupted).
+ * With a `window` over 1, that many sources move at once (their requests
+ * pipelined on the sessions they share); their failures are still told in
+ * the sources' order.
  *
  * @param sources The sources, in order.
  * @param io The console.
  * @param run Moves one source.
+ * @param window How many sources move at once.
  * @returns 0, or the exit code of the last source that failed.
  *
  * @example
@@ -111,23 +115,34 @@ export async function eachSource<T>(
   sources: readonly T[],
   io: Pick<CliIo, "signal" | "stderr">,
   run: (source: T) => Promise<void>,
+  window = 1,
 ): Promise<number> {
   if (sources.length === 1) {
     await run(sources[0]!);
     return 0;
   }
   let code = 0;
-  for (const source of sources) {
-    try {
-      await run(source);
-    } catch (e) {
-      if (!(e instanceof BftpError) || io.signal.aborted) throw e;
-      // A failed transfer's progress line ends before the message.
-      const progressLine = endProgressLines();
-      if (progressLine !== "") await writeLine(io.stderr, progressLine);
-      await writeLine(io.stderr, errorLine(e.message));
-      code = e.exitCode;
+  const report = async (e: unknown) => {
+    if (!(e instanceof BftpError) || io.signal.aborted) throw e;
+    // A failed transfer's progress line ends before the message.
+    const progressLine = endProgressLines();
+    if (progressLine !== "") await writeLine(io.stderr, progressLine);
+    await writeLine(io.stderr, errorLine(e.message));
+    code = e.exitCode;
+  };
+  // Up to `window` sources at once (pipelined on their sessions); failures told in order.
+  const inFlight: Promise<{ failed: unknown } | undefined>[] = [];
+  let next = 0;
+  try {
+    while (next < sources.length || inFlight.length > 0) {
+      while (next < sources.length && inFlight.length < Math.max(1, window)) {
+        inFlight.push(run(sources[next++]!).then(() => undefined, (failed) => ({ failed })));
+      }
+      const outcome = await inFlight.shift()!;
+      if (outcome !== undefined) await report(outcome.failed);
     }
+  } finally {
+    await Promise.allSettled(inFlight);
   }
   return code;
 }
