@@ -136,7 +136,10 @@ export async function eachSource<T>(
   try {
     while (next < sources.length || inFlight.length > 0) {
       while (next < sources.length && inFlight.length < Math.max(1, window)) {
-        inFlight.push(run(sources[next++]!).then(() => undefined, (failed) => ({ failed })));
+        const source = sources[next++]!;
+        // Through an async function: a `run` that throws at once fails like one that rejects.
+        const moving = (async () => await run(source))();
+        inFlight.push(moving.then(() => undefined, (failed) => ({ failed })));
       }
       const outcome = await inFlight.shift()!;
       if (outcome !== undefined) await report(outcome.failed);
