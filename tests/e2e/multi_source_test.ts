@@ -254,3 +254,27 @@ Deno.test("e2e: get takes remote wildcards as scp does, and a file of that very 
   const literal = await runBftp(["get", `${server.url}/logs/*.log`, "-"]);
   equal(literal.stdout, "literal", literal.stderr);
 });
+
+Deno.test("e2e: several sources are pipelined: the next files are asked for before the first has arrived", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  const names = Array.from({ length: 20 }, (_, i) => `f${i}.bin`);
+  for (const name of names) await Deno.writeFile(root.join(name), randomBytes(2000));
+  await using server = await startServe(root.path);
+  ok0(await runBftp(["get", ...names.map((n) => `${server.url}/${n}`), local.path]));
+  for (const name of names) {
+    deepEqual(await Deno.readFile(local.join(name)), await Deno.readFile(root.join(name)));
+  }
+  await server.waitForLog(/ GET "\/f19\.bin" ok /);
+  // One at a time, the log would go STAT f0, GET f0, STAT f1...; pipelined, several STATs
+  // arrive before the first GET.
+  const ops = server.logLines(/ (STAT|GET) "\/f\d+\.bin"/).map((l) => / (STAT|GET) /.exec(l)![1]);
+  ok(ops.indexOf("GET") >= 2, ops.join(" "));
+  // And uploads: put SRC... URL, checked the same way on the server's log.
+  await Deno.mkdir(root.join("up"));
+  ok0(await runBftp(["put", ...names.map((n) => local.join(n)), `${server.url}/up/`]));
+  await server.waitForLog(/ PUT "\/up\/f19\.bin" ok /);
+  for (const name of names) {
+    deepEqual(await Deno.readFile(root.join("up", name)), await Deno.readFile(local.join(name)));
+  }
+});
