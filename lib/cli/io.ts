@@ -8,6 +8,7 @@
 
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import { writeAll } from "../framing/write_all.ts";
+import { BftpError } from "../errors.ts";
 
 /** The console and environment a command runs with. */
 export interface CliIo {
@@ -98,4 +99,45 @@ export async function writeText(out: ByteWriter, text: string): Promise<void> {
  */
 export function errorLine(message: string): string {
   return `bftp: ${message.replace(/\s*\n\s*/g, " ").trim().replace(/[\x00-\x1f\x7f-\x9f]/g, "?")}`;
+}
+
+/**
+ * Wraps a stream source (stdin) so that its end is trusted only if no
+ * interrupt comes with it. Ctrl-C signals the whole pipeline at once:
+ * `tar c dir | bftp put -` sees tar's stdin end, cut short, and its own
+ * SIGINT. If the end were read first, a chunked body would close normally
+ * and the receiver would keep a truncated file as whole. At the end, the
+ * source waits a moment for a pending signal; if one came, it fails with
+ * INTERRUPTED instead of ending.
+ *
+ * @param source The stream (stdin).
+ * @param signal The command's abort signal (Ctrl-C, SIGTERM).
+ * @param settleMs How long the end waits for a signal sent with it.
+ * @returns The guarded source.
+ *
+ * @example
+ * ```ts
+ * import { endUnlessInterrupted } from "./io.ts";
+ * import { rejects } from "node:assert/strict";
+ *
+ * const controller = new AbortController();
+ * const empty = { read: () => (controller.abort(), Promise.resolve(null)) };
+ * await rejects(endUnlessInterrupted(empty, controller.signal, 1).read(new Uint8Array(1)), /Interrupted/);
+ * ```
+ */
+export function endUnlessInterrupted(
+  source: ByteReader,
+  signal: AbortSignal,
+  settleMs = 50,
+): ByteReader {
+  return {
+    async read(p: Uint8Array): Promise<number | null> {
+      const n = await source.read(p);
+      if (n !== null) return n;
+      // A signal delivered with the end is handled in a later turn of the event loop.
+      await new Promise((resolve) => setTimeout(resolve, settleMs));
+      if (signal.aborted) throw new BftpError("INTERRUPTED", "Interrupted");
+      return null;
+    },
+  };
 }

@@ -11,7 +11,7 @@ import { UsageError } from "../errors.ts";
 import { parseFlags } from "./args.ts";
 import { QUIET_FLAG } from "./common_flags.ts";
 import type { Command } from "./command.ts";
-import type { CliIo } from "./io.ts";
+import { type CliIo, endUnlessInterrupted } from "./io.ts";
 import { putFromLocal, type PutRules, putSourceKind } from "./put_rules.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP, progressFor, skipNotice } from "./session.ts";
 import { eachSource, SessionPool } from "./sources.ts";
@@ -109,7 +109,8 @@ export const putCommand: Command = {
             throw new UsageError("Uploading stdin needs a file name in the URL");
           }
           const transfer = rules.progress?.("stdin", null) ?? {};
-          await client.put(url.path, io.stdin, { size: null, ...transfer });
+          const stdin = endUnlessInterrupted(io.stdin, io.signal);
+          await client.put(url.path, stdin, { size: null, ...transfer });
           return;
         }
         await putFromLocal(client, src, kind, sharedFolder ?? url.path, rules);

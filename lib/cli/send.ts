@@ -10,7 +10,7 @@ import { ConnectionError, localIoError } from "../errors.ts";
 import type { ByteReader } from "../framing/types.ts";
 import { sendPipe } from "../pipe/pipe.ts";
 import type { Command } from "./command.ts";
-import type { CliIo } from "./io.ts";
+import { type CliIo, endUnlessInterrupted } from "./io.ts";
 import { openPipeEnd, parsePipeArgs, PIPE_OPTIONS_HELP, pipeProgress } from "./pipe_end.ts";
 
 const HELP = `Usage: bftp send [FILE|-] --listen PORT [--host H] [options]
@@ -37,7 +37,7 @@ export const sendCommand: Command = {
   help: HELP,
   async run(args: string[], io: CliIo): Promise<number> {
     const { file, end, quiet } = parsePipeArgs(args);
-    let source: ByteReader = io.stdin;
+    let source: ByteReader = endUnlessInterrupted(io.stdin, io.signal);
     let size: number | null = null;
     let opened: Deno.FsFile | undefined;
     if (file !== "-") {

@@ -173,6 +173,30 @@ Deno.test("e2e: Ctrl-C during an upload exits 130, says so, and leaves nothing",
   deepEqual([...Deno.readDirSync(root.path)], []);
 });
 
+Deno.test("e2e: Ctrl-C that comes with the end of stdin (tar | bftp put -) does not close the body: nothing lands", async () => {
+  await using root = await tempDir();
+  await using server = await startServe(root.path);
+  for (let i = 0; i < 3; i++) {
+    const child = spawnBftp(["put", "-", `${server.url}/cut${i}.tar`], { pipeStdin: true });
+    const output = Promise.all([readText(child.stdout), readText(child.stderr)]);
+    const writer = child.stdin.getWriter();
+    await writer.write(new Uint8Array(1 << 20));
+    await waitFor(
+      async () => (await findTemporaries(root.path)).length > 0,
+      "the upload to be in flight",
+    );
+    // As a terminal's Ctrl-C does to a pipeline: the producer's end and the signal at once,
+    // the end first.
+    await writer.close();
+    child.kill("SIGINT");
+    const status = await child.status;
+    const [, stderr] = await output;
+    equal(status.code, 130, stderr);
+    await waitFor(async () => (await findTemporaries(root.path)).length === 0, "no temporary");
+    deepEqual([...Deno.readDirSync(root.path)], [], `run ${i}`);
+  }
+});
+
 Deno.test("e2e: put -r and get -r name each entry they leave out, and still succeed", async () => {
   await using root = await tempDir();
   await using local = await tempDir();
