@@ -164,8 +164,11 @@ export const getCommand: Command = {
       await checkSeveralInto(sources.length, destArg, "with several URLs DEST must be one");
       // Several files at once, pipelined, unless a progress line per file is shown or the
       // bytes go to stdout, one file after another.
+      // Two sources of one name go one after the other, so that the first one is kept and the
+      // second refused ("just written"), as cp does, whichever answer comes first.
       const shown = rules.progress !== undefined || rules.treeProgress !== undefined;
-      const window = destArg === "-" || shown ? 1 : DEFAULT_WINDOW;
+      const names = new Set(sources.map((s) => posix.basename(s.url.path)));
+      const window = destArg === "-" || shown || names.size < sources.length ? 1 : DEFAULT_WINDOW;
       return await eachSource(sources, io, async (source) => {
         const { client, url } = await sessions.open(source.url);
         if (destArg === "-") return await getToStdout(client, url.path, io, rules.progress);

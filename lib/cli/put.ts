@@ -5,6 +5,7 @@
  * @module
  */
 
+import { basename } from "node:path";
 import { DEFAULT_WINDOW } from "../client/window.ts";
 import type { BftpUrl } from "../client/url.ts";
 import { UsageError } from "../errors.ts";
@@ -99,8 +100,10 @@ export const putCommand: Command = {
         }
       }
       // Several files at once, pipelined, unless a progress line per file is shown.
+      // Two sources of one name go one after the other (the second is refused as cp does).
       const shown = rules.progress !== undefined || rules.treeProgress !== undefined;
-      const window = shown || srcs.includes("-") ? 1 : DEFAULT_WINDOW;
+      const names = new Set(srcs.map((s) => basename(s)));
+      const window = shown || srcs.includes("-") || names.size < srcs.length ? 1 : DEFAULT_WINDOW;
       return await eachSource(srcs, io, async (src) => {
         const kind = src === "-" ? null : await putSourceKind(src, rules);
         const { client, url } = await open();
