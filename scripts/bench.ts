@@ -27,7 +27,7 @@ import {
   type Timing,
   waitForPort,
 } from "./bench_lib.ts";
-import { createHash } from "node:crypto";
+import { hashLocalFile } from "../lib/check/files.ts";
 import { dirname } from "node:path";
 import { barChart } from "../lib/check/svg_chart.ts";
 
@@ -106,15 +106,7 @@ async function startHttpServer(root: string) {
 }
 
 async function sha256File(path: string): Promise<string> {
-  const h = createHash("sha256");
-  using f = await Deno.open(path);
-  const buf = new Uint8Array(1 << 20);
-  while (true) {
-    const n = await f.read(buf);
-    if (n === null) break;
-    h.update(buf.subarray(0, n));
-  }
-  return h.digest("hex");
+  return (await hashLocalFile(path)).sha256;
 }
 
 async function main() {

@@ -173,7 +173,7 @@ export const getCommand: Command = {
         const { client, url } = await sessions.open(source.url);
         if (destArg === "-") return await getToStdout(client, url.path, io, rules.progress);
         await getToLocal(client, url.path, destArg, rules, source.text);
-      }, window);
+      }, { window });
     } finally {
       await sessions.close();
     }

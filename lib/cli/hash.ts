@@ -10,7 +10,8 @@ import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
 import { type CliIo, writeLine } from "./io.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP } from "./session.ts";
-import { forEachUrlInOrder } from "./sources.ts";
+import { forEachUrl } from "./sources.ts";
+import { DEFAULT_WINDOW } from "../client/window.ts";
 
 /** The `hash` subcommand. */
 export const hashCommand: Command = {
@@ -33,12 +34,9 @@ Example:
     const { values, positionals } = parseFlags(args, { ...CONNECTION_FLAGS });
     if (positionals.length === 0) throw new UsageError("Missing URL");
     // Pipelined: the hashes of many URLs are asked at once, and printed in order.
-    return await forEachUrlInOrder(
-      positionals,
-      io,
-      values,
-      (client, url) => client.hash(url.path),
-      ({ sha256 }, url) => writeLine(io.stdout, `${sha256}  ${basename(url.path)}`),
-    );
+    return await forEachUrl(positionals, io, values, (client, url) => client.hash(url.path), {
+      window: DEFAULT_WINDOW,
+      finish: ({ sha256 }, url) => writeLine(io.stdout, `${sha256}  ${basename(url.path)}`),
+    });
   },
 };

@@ -117,7 +117,7 @@ export const putCommand: Command = {
           return;
         }
         await putFromLocal(client, src, kind, sharedFolder ?? url.path, rules);
-      }, window);
+      }, { window });
     } finally {
       await sessions.close();
     }

@@ -9,7 +9,6 @@
 
 import type { BftpClient } from "../client/client.ts";
 import { type BftpUrl, parseBftpUrl } from "../client/url.ts";
-import { DEFAULT_WINDOW } from "../client/window.ts";
 import { BftpError } from "../errors.ts";
 import { type CliIo, errorLine, writeLine } from "./io.ts";
 import { endProgressLines } from "./progress.ts";
@@ -77,18 +76,30 @@ export class SessionPool {
   }
 }
 
+/** How {@linkcode eachSource} and {@linkcode forEachUrl} move several sources. */
+export interface EachSourceOptions<T, R> {
+  /**
+   * How many sources move at once (their requests pipelined on the sessions
+   * they share).
+   *
+   * @default {1}
+   */
+  window?: number;
+  /** Takes each source's result in the sources' order (prints it), after `run`. */
+  finish?: (result: R, source: T) => Promise<void>;
+}
+
 /**
  * Runs `run` for each source. With one source an error ends the command as
  * usual; with several, a {@linkcode BftpError} is written to stderr as
  * `bftp: …` and the next source goes on (unless the user interrupted).
- * With a `window` over 1, that many sources move at once (their requests
- * pipelined on the sessions they share); their failures are still told in
- * the sources' order.
+ * With a `window` over 1, that many sources move at once; their results
+ * (`finish`) and failures are still taken in the sources' order.
  *
  * @param sources The sources, in order.
  * @param io The console.
  * @param run Moves one source.
- * @param window How many sources move at once.
+ * @param options The window, and what to do with each result in order.
  * @returns 0, or the exit code of the last source that failed.
  *
  * @example
@@ -107,18 +118,20 @@ export class SessionPool {
  *   if (s === "b") throw new RemoteError("NOT_FOUND", 'Cannot open "b": not found');
  *   done.push(s);
  *   return Promise.resolve();
- * });
+ * }, { window: 2 });
  * deepEqual([code, done, err], [10, ["a", "c"], 'bftp: Cannot open "b": not found\n']);
  * ```
  */
-export async function eachSource<T>(
+export async function eachSource<T, R = void>(
   sources: readonly T[],
   io: Pick<CliIo, "signal" | "stderr">,
-  run: (source: T) => Promise<void>,
-  window = 1,
+  run: (source: T) => Promise<R>,
+  options: EachSourceOptions<T, R> = {},
 ): Promise<number> {
+  const { finish } = options;
   if (sources.length === 1) {
-    await run(sources[0]!);
+    const result = await run(sources[0]!);
+    await finish?.(result, sources[0]!);
     return 0;
   }
   let code = 0;
@@ -130,19 +143,24 @@ export async function eachSource<T>(
     await writeLine(io.stderr, errorLine(e.message));
     code = e.exitCode;
   };
-  // Up to `window` sources at once (pipelined on their sessions); failures told in order.
-  const inFlight: Promise<{ failed: unknown } | undefined>[] = [];
+  const window = Math.max(1, options.window ?? 1);
+  const inFlight: Promise<{ result: R } | { failed: unknown }>[] = [];
   let next = 0;
   try {
-    while (next < sources.length || inFlight.length > 0) {
-      while (next < sources.length && inFlight.length < Math.max(1, window)) {
+    for (let done = 0; done < sources.length; done++) {
+      while (next < sources.length && inFlight.length < window) {
         const source = sources[next++]!;
         // Through an async function: a `run` that throws at once fails like one that rejects.
         const moving = (async () => await run(source))();
-        inFlight.push(moving.then(() => undefined, (failed) => ({ failed })));
+        inFlight.push(moving.then((result) => ({ result }), (failed) => ({ failed })));
       }
       const outcome = await inFlight.shift()!;
-      if (outcome !== undefined) await report(outcome.failed);
+      try {
+        if ("failed" in outcome) throw outcome.failed;
+        await finish?.(outcome.result, sources[done]!);
+      } catch (e) {
+        await report(e);
+      }
     }
   } finally {
     await Promise.allSettled(inFlight);
@@ -153,13 +171,15 @@ export async function eachSource<T>(
 /**
  * Runs `run` for each URL over pooled sessions (one per server), with
  * {@linkcode eachSource}'s rules: one URL fails as usual; with several, a
- * failed one is reported and the rest go on. The sessions are closed at
- * the end.
+ * failed one is reported and the rest go on; with a `window`, several are
+ * in flight and `finish` takes their results in order. The sessions are
+ * closed at the end.
  *
  * @param urls The `bftp://` URLs, in order.
  * @param io The console.
  * @param values The command's parsed flags (the connection flags among them).
  * @param run The work on one URL.
+ * @param options The window, and what to do with each result in order.
  * @returns 0, or the exit code of the last URL that failed.
  *
  * @example
@@ -171,77 +191,23 @@ export async function eachSource<T>(
  * await rejects(forEachUrl(["http://x/"], io, {}, () => Promise.resolve()), /Invalid URL/);
  * ```
  */
-export async function forEachUrl(
+export async function forEachUrl<R = void>(
   urls: readonly string[],
   io: CliIo,
   values: ConnectionFlagValues,
-  run: (client: BftpClient, url: BftpUrl) => Promise<void>,
+  run: (client: BftpClient, url: BftpUrl) => Promise<R>,
+  options: { window?: number; finish?: (result: R, url: BftpUrl) => Promise<void> } = {},
 ): Promise<number> {
   const sessions = new SessionPool(io, values);
   try {
     return await eachSource(urls, io, async (urlText) => {
       const { client, url } = await sessions.open(urlText);
-      await run(client, url);
+      return { result: await run(client, url), url };
+    }, {
+      window: options.window ?? 1,
+      finish: ({ result, url }) => options.finish?.(result, url) ?? Promise.resolve(),
     });
   } finally {
-    await sessions.close();
-  }
-}
-
-/**
- * Like {@linkcode forEachUrl}, pipelined: `start` begins the work on each
- * URL without waiting for the ones before it (up to `window` in flight;
- * URLs of one server share its session, whose requests then travel
- * together), and `finish` takes each result in the order of the URLs, so
- * that output and error lines come out in that order.
- *
- * @param urls The `bftp://` URLs, in order.
- * @param io The console.
- * @param values The command's parsed flags (the connection flags among them).
- * @param start Starts the work on one URL (a request).
- * @param finish Uses its result, in order (prints it).
- * @param window The most URLs in flight.
- * @returns 0, or the exit code of the last URL that failed.
- *
- * @example
- * ```ts
- * import { forEachUrlInOrder } from "./sources.ts";
- * import { rejects } from "node:assert/strict";
- *
- * const io = { signal: new AbortController().signal } as Parameters<typeof forEachUrlInOrder>[1];
- * const noop = () => Promise.resolve();
- * await rejects(forEachUrlInOrder(["http://x/"], io, {}, noop, noop), /Invalid URL/);
- * ```
- */
-export async function forEachUrlInOrder<R>(
-  urls: readonly string[],
-  io: CliIo,
-  values: ConnectionFlagValues,
-  start: (client: BftpClient, url: BftpUrl) => Promise<R>,
-  finish: (result: R, url: BftpUrl) => Promise<void>,
-  window = DEFAULT_WINDOW,
-): Promise<number> {
-  const sessions = new SessionPool(io, values);
-  const begin = async (urlText: string) => {
-    const { client, url } = await sessions.open(urlText);
-    return { result: await start(client, url), url };
-  };
-  const inFlight: Promise<{ result: R; url: BftpUrl }>[] = [];
-  let started = 0;
-  try {
-    // eachSource takes the URLs in order; each turn starts those that fit in the window
-    // ahead of it, then finishes the oldest, whose URL is this turn's.
-    return await eachSource(urls, io, async () => {
-      while (started < urls.length && inFlight.length < window) {
-        const next = begin(urls[started++]!);
-        next.catch(() => {}); // its failure is reported in its turn
-        inFlight.push(next);
-      }
-      const { result, url } = await inFlight.shift()!;
-      await finish(result, url);
-    });
-  } finally {
-    await Promise.allSettled(inFlight);
     await sessions.close();
   }
 }

@@ -110,7 +110,7 @@ export async function downloadFile(
     }
     return await downloadInPlace(client, remote, dest, options);
   }
-  return await downloadToRegularFile(client, remote, dest, options, true);
+  return await downloadToRegularFile(client, remote, dest, options);
 }
 
 /**
@@ -152,26 +152,25 @@ export function downloadTreeFile(
   options: LocalTransferOptions,
   present: ReadonlySet<string> | undefined,
 ): Promise<BodyResult> {
-  return downloadToRegularFile(client, remote, dest, options, false, present);
+  return downloadToRegularFile(client, remote, dest, options, present);
 }
 
 /**
  * Downloads to a regular-file (or not yet existing) `dest`: resumably with
- * `options.resume` (see `resume.ts`), atomically otherwise. `cleanFirst`
- * removes stale temporaries beside `dest` first (a tree's walk removes
- * them once per folder instead). `present`, the names in DEST's folder from
- * a listing just made (a tree), spares a look for what is not there.
+ * `options.resume` (see `resume.ts`), atomically otherwise. `present`, the
+ * names in DEST's folder from a listing just made (a tree, whose folders
+ * were cleaned of stale temporaries then), spares a look for what is not
+ * there; without it, the stale temporaries beside `dest` are removed first.
  */
 async function downloadToRegularFile(
   client: BftpClient,
   remote: string,
   dest: string,
   options: LocalTransferOptions,
-  cleanFirst: boolean,
   present?: ReadonlySet<string>,
 ): Promise<BodyResult> {
   if (options.resume) return await downloadResumable(client, remote, dest, options);
-  if (cleanFirst) {
+  if (present === undefined) {
     try {
       await removeStaleTemporaries(dirname(dest), basename(dest));
     } catch (e) {

@@ -195,7 +195,6 @@ export class RequestChannel {
    * @throws {RemoteError} When the server refuses it.
    */
   async request(req: Request): Promise<OkReply> {
-    refuseLongPaths(req);
     return await this.#exchange(req, (reply) => Promise.resolve(reply));
   }
 
@@ -213,21 +212,15 @@ export class RequestChannel {
     req: Request,
     send: (writer: ByteWriter) => Promise<void>,
   ): Promise<OkReply> {
-    refuseLongPaths(req);
-    return await this.#exchange(
-      req,
-      (reply) => Promise.resolve(reply),
-      () => this.#inStep(() => send(this.#out)),
-    );
+    return await this.#exchange(req, (reply) => Promise.resolve(reply), () => send(this.#out));
   }
 
   /**
    * Sends a request whose reply is followed by a body, reads the reply,
    * then runs `body` on the stream. Whatever fails in `body` before it asks
    * for the next reply leaves the stream out of step: the session is then
-   * unusable. The caller refuses an over-long request first
-   * ({@linkcode refuseLongPaths}). A GET is pipelined; `exclusive` (a PUT
-   * that waits for `ready`) waits for the session to be idle and holds it.
+   * unusable. A GET is pipelined; `exclusive` (a PUT that waits for
+   * `ready`) waits for the session to be idle and holds it.
    *
    * @param req The request (GET, PUT).
    * @param body Reads or writes the body, given the reply.
@@ -256,28 +249,28 @@ export class RequestChannel {
         throw e;
       }
     };
-    if (!exclusive) return await this.#exchange(req, answer);
-    return await this.#exclusive(async () => {
-      await this.#channel.send(req);
-      return await answer(await this.#channel.expectOk());
-    });
+    return await this.#exchange(req, answer, undefined, exclusive);
   }
 
   /**
    * One request and its answer. With a version 2 server it is pipelined:
    * it goes out once the requests made before it have gone out, and its
    * reply is read once theirs have been, so many may be in flight. With a
-   * version 1 server it waits for the session to be idle.
+   * version 1 server, or `exclusive`, it waits for the session to be idle.
+   * A request too large to send is refused first; a `body` that fails
+   * leaves the stream out of step.
    */
   async #exchange<T>(
     req: Request,
     answer: (reply: OkReply) => Promise<T>,
     body?: () => Promise<void>,
+    exclusive = false,
   ): Promise<T> {
-    if (this.version < 2) {
+    refuseLongPaths(req);
+    if (exclusive || this.version < 2) {
       return await this.#exclusive(async () => {
         await this.#channel.send(req);
-        await body?.();
+        if (body) await this.#inStep(body);
         return await answer(await this.#channel.expectOk());
       });
     }

@@ -71,6 +71,11 @@ export const DEFAULT_STALL_TIMEOUT = 300;
  * @throws {BftpError} BAD_PATH when it is too large.
  */
 export function refuseLongPaths(req: Request): void {
+  // Every request is checked: skip the encoding when its strings cannot reach the limit
+  // (a character takes at most 6 bytes in JSON, as \uXXXX; the rest of a request is small).
+  let chars = 0;
+  for (const v of Object.values(req)) if (typeof v === "string") chars += v.length;
+  if (chars * 6 + 1024 <= MAX_REQUEST_BYTES) return;
   const bytes = encodeMessage(req).byteLength;
   if (bytes <= MAX_REQUEST_BYTES) return;
   const path = Object.values(req).find((v): v is string => typeof v === "string" && v.length > 64);

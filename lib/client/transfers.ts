@@ -22,7 +22,7 @@ import {
 } from "../protocol/replies.ts";
 import { type BodyResult, receiveBody, sendBody } from "../transfer/body.ts";
 import { ONE_TRANSFER_THREAD_FROM } from "../transfer/stream_hash.ts";
-import { refuseLongPaths, type RequestChannel } from "./request_channel.ts";
+import type { RequestChannel } from "./request_channel.ts";
 
 /** Options for `BftpClient.get` and `BftpClient.put`. */
 export interface TransferOptions {
@@ -114,7 +114,6 @@ export async function runGet(
   sink: ByteWriter,
   options: GetOptions = {},
 ): Promise<BodyResult> {
-  refuseLongPaths({ op: "GET", path });
   const resume = options.resume;
   const req: Request = resume
     ? { op: "GET", path, offset: resume.offset, expect: resume.expect }
@@ -186,7 +185,6 @@ export async function runPut(
   if (resume && options.size === null) {
     throw new TypeError("A resumable upload needs a known size");
   }
-  refuseLongPaths({ op: "PUT", path, size: options.size, overwrite: true });
   const req: PutRequest = {
     op: "PUT",
     path,

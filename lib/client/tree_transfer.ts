@@ -9,7 +9,7 @@
 
 import { resolve } from "node:path";
 import { LocalIoError, localIoError } from "../errors.ts";
-import { removeStaleTemporaries } from "../local_file/mod.ts";
+import { sweepFolder } from "../local_file/mod.ts";
 import type { BftpClient } from "./client.ts";
 import { downloadTreeFile, uploadFile } from "./local.ts";
 import type { LocalTransferOptions } from "./local_options.ts";
@@ -59,8 +59,7 @@ async function prepareFolder(path: string, top: boolean, made: string[]): Promis
     made.push(path);
     return new Set();
   }
-  await removeStaleTemporaries(path);
-  return new Set(await Array.fromAsync(Deno.readDir(path), (d) => d.name));
+  return await sweepFolder(path);
 }
 
 /**

@@ -50,11 +50,6 @@ export class TaskWindow {
     this.#limit = Math.max(1, options.limit ?? DEFAULT_WINDOW);
   }
 
-  /** Whether a task has failed (no new task starts then). */
-  get failed(): boolean {
-    return this.#failure !== undefined;
-  }
-
   /**
    * Starts `task` once there is room; returns when it has started.
    *
@@ -82,6 +77,7 @@ export class TaskWindow {
 
   /** Waits for every task in flight, whatever becomes of them (after a failure elsewhere). */
   async settle(): Promise<void> {
-    while (this.#running.size > 0) await Promise.race(this.#running);
+    // The tasks' promises never reject (failures are kept apart): wait for them all at once.
+    while (this.#running.size > 0) await Promise.all(this.#running);
   }
 }

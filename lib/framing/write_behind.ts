@@ -68,11 +68,6 @@ export class WriteBehind implements ByteWriter {
     this.#highWater = options.highWater ?? 1 << 20;
   }
 
-  /** Bytes taken and not yet written. */
-  get buffered(): number {
-    return this.#held;
-  }
-
   /**
    * Takes a copy of `p`, to be sent in order after what came before.
    *

@@ -102,20 +102,55 @@ export async function isSpecialDestination(dest: string): Promise<boolean> {
  * ```
  */
 export async function removeStaleTemporaries(dir: string, name?: string): Promise<number> {
+  return (await sweep(dir, name)).removed;
+}
+
+/**
+ * Removes the stale temporaries of a whole folder, as
+ * {@linkcode removeStaleTemporaries} does, and tells the names left in it:
+ * one reading of the folder for both (a tree's download makes one call per
+ * folder).
+ *
+ * @param dir The local folder.
+ * @returns The names in it after the sweep (none when it cannot be read).
+ *
+ * @example
+ * ```ts
+ * import { sweepFolder } from "./atomic_file.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/.a.txt.bftp-tmp-${crypto.randomUUID()}`, "half");
+ * await Deno.writeTextFile(`${dir}/b.txt`, "b");
+ * deepEqual([...await sweepFolder(dir)], ["b.txt"]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function sweepFolder(dir: string): Promise<Set<string>> {
+  return (await sweep(dir)).left;
+}
+
+/** Reads `dir` once, removes the stale temporaries (of `name`, or all), tells what is left. */
+async function sweep(dir: string, name?: string): Promise<{ removed: number; left: Set<string> }> {
   let entries: Deno.DirEntry[];
   try {
     entries = await Array.fromAsync(Deno.readDir(dir));
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied) return 0;
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied) {
+      return { removed: 0, left: new Set() };
+    }
     throw e;
   }
   const stem = name === undefined ? "." : `${hiddenStem(name)}.bftp-`;
+  const left = new Set<string>();
   let removed = 0;
   for (const d of entries) {
-    if (!d.isFile || !d.name.startsWith(stem) || !isLocalTemporaryName(d.name)) continue;
-    if (await removeIfUnlocked(join(dir, d.name))) removed++;
+    const stale = d.isFile && d.name.startsWith(stem) && isLocalTemporaryName(d.name) &&
+      await removeIfUnlocked(join(dir, d.name));
+    if (stale) removed++;
+    else left.add(d.name);
   }
-  return removed;
+  return { removed, left };
 }
 
 /** Removes the file at `path` if its lock can be taken at once (nobody writes it). */

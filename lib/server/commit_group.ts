@@ -52,7 +52,7 @@ interface Pending extends GroupedUpload {
  * const upload = await root.beginUpload("/a.txt", true);
  * await upload.sink.write(new TextEncoder().encode("hi"));
  * const reply = { size: 2, sha256: "8f434346648f6b96df89dda901c5176b10a6d83961dd3c1ac88b59b2dc327aa4" };
- * equal(group.offer({ upload, attributes: {} }, reply, { id: 7, line: "PUT /a.txt ok 2B" }), true);
+ * equal(group.offer({ upload, attributes: {} }, reply, 7), true);
  * await group.commit();
  * deepEqual(sent, [{ ...reply, ok: true, id: 7 }]);
  * equal(await Deno.readTextFile(`${dir}/a.txt`), "hi");
@@ -80,17 +80,19 @@ export class CommitGroup {
    *
    * @param upload The upload and its attributes.
    * @param reply The success reply's fields.
-   * @param request The request's id, echoed in the answer, and its log line as if it succeeds.
+   * @param id The request's id, echoed in the answer.
    * @returns Whether the group took it (else the caller commits it now).
    */
-  offer(
-    upload: GroupedUpload,
-    reply: ReplyFields,
-    request: { id: number | undefined; line: string },
-  ): boolean {
+  offer(upload: GroupedUpload, reply: ReplyFields, id: number | undefined): boolean {
     if (!this.#root.durable || this.#pending.length >= MAX_GROUP) return false;
-    this.#pending.push({ ...upload, ...request, reply, started: performance.now() });
+    this.#pending.push({ ...upload, id, reply, line: "", started: performance.now() });
     return true;
+  }
+
+  /** Sets the log line of the upload taken last (its request, outcome and size). */
+  describeLast(line: string): void {
+    const last = this.#pending.at(-1);
+    if (last) last.line = line;
   }
 
   /** Commits the uploads of the group, then answers and logs each, in order. */

@@ -31,8 +31,8 @@ export interface HandlerContext {
   readonly version: ProtocolVersion;
   /**
    * Offers a PUT whose body arrived whole to the session's commit group:
-   * when more requests are already waiting, the session commits it later,
-   * with the uploads after it, and answers it then (group commit).
+   * the session commits it later, with the uploads pipelined after it, and
+   * answers it then (group commit).
    *
    * @returns `true` when the session took it (it commits, answers and logs it); `false`: commit now.
    */
@@ -40,7 +40,7 @@ export interface HandlerContext {
     upload: Upload,
     attributes: FileAttributes,
     reply: PutDoneFields,
-  ): Promise<boolean>;
+  ): boolean;
   /** The session's body checksum: every trailer is in it. */
   readonly checksum: ChecksumName;
 }

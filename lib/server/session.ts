@@ -11,7 +11,7 @@ import { BftpError, ConnectionError, ProtocolError, RemoteError } from "../error
 import { CorkedWriter } from "../framing/corked_writer.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import { BadRequestError, Channel, type HelloAccepted } from "../protocol/channel.ts";
-import type { GetRequest, OkReply, PutRequest, Request } from "../protocol/messages.ts";
+import type { GetRequest, OkReply, PutRequest, Reply, Request } from "../protocol/messages.ts";
 import type { ReplyFields } from "../protocol/replies.ts";
 import { quotePath, resolveVirtual } from "../root/paths.ts";
 import type { ServedRoot } from "../root/served_root.ts";
@@ -89,8 +89,6 @@ class ServerSession {
   readonly #group: CommitGroup;
   /** Set when the request being served joined the group: it is answered and logged later. */
   #deferred = false;
-  /** The request being served. */
-  #current: Request | undefined;
 
   constructor(stream: SessionStream, options: SessionOptions) {
     this.#options = options;
@@ -174,8 +172,7 @@ class ServerSession {
       this.#log(`BAD_REQUEST ${e.message}`);
       // An eager PUT's body follows even a request that is refused: read past it first.
       if (e.bodyFollows) await this.#discardPendingBody({ size: null });
-      await this.#group.commit();
-      await this.#channel.send({ ok: false, code: "BAD_REQUEST", message: e.message });
+      await this.#send({ ok: false, code: "BAD_REQUEST", message: e.message });
       return true;
     }
     if (req === null) return false;
@@ -187,7 +184,7 @@ class ServerSession {
   async #beforeAuth(req: Request): Promise<boolean> {
     if (req.op !== "AUTH") {
       this.#log(`${describeRequest(req)} DENIED (no token yet)`);
-      await this.#channel.send({
+      await this.#send({
         ok: false,
         code: "DENIED",
         message: "This server requires a token: send AUTH first",
@@ -209,7 +206,7 @@ class ServerSession {
     const delay = this.#options.authDelay ?? DEFAULT_AUTH_DELAY_MS;
     await new Promise((resolve) => setTimeout(resolve, delay));
     this.#log(`AUTH DENIED (wrong token, ${this.#wrongTokens} of ${MAX_AUTH_FAILURES})`);
-    await this.#channel.send({ ok: false, code: "DENIED", message: "Wrong token" });
+    await this.#send({ ok: false, code: "DENIED", message: "Wrong token" });
     if (this.#wrongTokens < MAX_AUTH_FAILURES) return true;
     this.#log(`closed after ${MAX_AUTH_FAILURES} wrong tokens`);
     return false;
@@ -221,9 +218,9 @@ class ServerSession {
     this.#inBody = false;
     this.#bodyPending = req.op === "PUT" && req.eager ? { size: req.size } : undefined;
     this.#deferred = false;
-    this.#current = req;
-    // Answers go out in order: the group's before this request's, unless this one may join it.
-    if (!this.#bodyPending) await this.#group.commit();
+    // A request sees what the ones before it did: the group lands first, unless this is an
+    // eager PUT that may join it (one that must not replace a file checks what is there now).
+    if (!this.#bodyPending || req.op !== "PUT" || !req.overwrite) await this.#group.commit();
     let outcome = "ok";
     let bytes = -1;
     try {
@@ -238,7 +235,8 @@ class ServerSession {
       const ms = (performance.now() - started).toFixed(1);
       const line = `${describeRequest(req)} ${outcome}${bytes >= 0 ? ` ${bytes}B` : ""}`;
       // A request that joined the commit group is logged when the group lands.
-      if (!this.#deferred) this.#log(`${line} ${ms}ms`);
+      if (this.#deferred) this.#group.describeLast(line);
+      else this.#log(`${line} ${ms}ms`);
     }
   }
 
@@ -253,9 +251,8 @@ class ServerSession {
     const answerable = e instanceof RemoteError ||
       !(e instanceof BftpError || isDisconnect(e) || this.#inBody);
     if (answerable && this.#bodyPending) await this.#discardPendingBody(this.#bodyPending);
-    if (answerable) await this.#group.commit();
     if (e instanceof RemoteError) {
-      await this.#channel.send({ ok: false, code: e.code, message: e.message });
+      await this.#send({ ok: false, code: e.code, message: e.message });
     } else if (e instanceof BftpError || isDisconnect(e)) {
       // The stream is out of step (a body cut short, a malformed body), or the client went
       // away in the middle of a request: there is no one, or no way, to answer.
@@ -267,7 +264,7 @@ class ServerSession {
       throw e;
     } else {
       this.#log(`internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-      await this.#channel.send({ ok: false, code: "SERVER", message: "Internal server error" });
+      await this.#send({ ok: false, code: "SERVER", message: "Internal server error" });
     }
   }
 
@@ -280,9 +277,13 @@ class ServerSession {
   }
 
   async #reply(fields: ReplyFields): Promise<void> {
-    // Answers keep the order of the requests: the group's go first.
+    await this.#send({ ...fields, ok: true } as OkReply);
+  }
+
+  /** Sends an answer; answers keep the order of the requests, so the group's go first. */
+  async #send(reply: Reply): Promise<void> {
     await this.#group.commit();
-    await this.#channel.send({ ...fields, ok: true } as OkReply);
+    await this.#channel.send(reply);
   }
 
   /** A path of a request, resolved against the current folder. */
@@ -367,14 +368,10 @@ class ServerSession {
         if (inBody) this.#bodyPending = undefined;
       },
       version: this.#hello.version,
-      commitLater: async (upload, attributes, reply) => {
-        const line = `${describeRequest(this.#current!)} ok ${reply.size}B`;
-        this.#deferred = this.#group.offer({ upload, attributes }, reply, {
-          id: this.#channel.replyTo,
-          line,
-        });
-        // The group is committed when the pipeline pauses: no more request already here.
-        if (this.#deferred && this.#channel.reader.buffered === 0) await this.#group.commit();
+      // Committed when the pipeline pauses (before the next read that waits: #read), or
+      // before the next answer or a request whose effects must see it.
+      commitLater: (upload, attributes, reply) => {
+        this.#deferred = this.#group.offer({ upload, attributes }, reply, this.#channel.replyTo);
         return this.#deferred;
       },
       checksum: this.#hello.checksum,
