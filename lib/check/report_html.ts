@@ -8,7 +8,7 @@
  */
 
 import { formatBytes } from "../bytes.ts";
-import { memoryCell } from "./report_text.ts";
+import { memoryCell, ms, perRequestLines } from "./report_text.ts";
 import { lineChart } from "./line_chart.ts";
 import { escapeXml as esc } from "./svg_chart.ts";
 import { describeThresholds } from "./overall.ts";
@@ -103,6 +103,7 @@ function summaryRow(s: DirectionSummary): string {
     `<td class="l">${s.direction.toUpperCase()}</td><td>${s.iterations}</td>` +
     `<td>${s.mismatches}</td><td>${s.errors}</td><td>${n(s.mbps?.median)}</td>` +
     `<td>${n(s.mbps?.min)}</td><td>${n(s.mbps?.max)}</td><td>${p(s.mbps?.cv)}</td>` +
+    `<td>${ms(s.milliseconds?.median)}</td>` +
     `<td>${p(s.clientCpu.share)}</td><td>${p(s.serverCpu?.share)}</td>` +
     memoryCells(s.clientMemory) + memoryCells(s.serverMemory) +
     `<td class="v">${verdicts}</td></tr>`;
@@ -202,14 +203,15 @@ function summaryTable(report: CheckReport): string[] {
   return [
     '<h2>Summary</h2><div class="wide"><table><thead><tr>',
     '<th class="l">file</th><th>size</th><th class="l">dir</th><th>runs</th><th>bad</th>',
-    "<th>err</th><th>MB/s<br>median</th><th>min</th><th>max</th><th>CV</th>",
+    "<th>err</th><th>MB/s<br>median</th><th>min</th><th>max</th><th>CV</th><th>ms/req<br>median</th>",
     "<th>CPU<br>client</th><th>CPU<br>server</th>",
     "<th>client RSS MiB<br>start/peak/end<br>trend</th><th>server RSS MiB<br>start/peak/end<br>trend</th>",
     '<th class="l">verdicts</th></tr></thead><tbody>',
     ...report.summaries.map(summaryRow),
     "</tbody></table></div>",
     LEGEND,
-    '<p class="muted">CPU: user + system seconds over the wall seconds of the transfers ' +
+    ...perRequestLines(report).map((line) => `<p>${esc(line)}</p>`),
+    '<p class="muted">ms/req: wall time of one transfer, request to last reply. CPU: user + system seconds over the wall seconds of the transfers ' +
     "(100% = one core busy). RSS: resident memory after each transfer (the client's after a " +
     "garbage collection); trend: least-squares growth per iteration after warm-up.</p>",
   ];

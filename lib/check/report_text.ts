@@ -44,6 +44,22 @@ export function formatTable(rows: readonly (readonly string[])[], leftColumns: n
   );
 }
 
+/**
+ * Milliseconds for a table cell: two decimals under 100, `-` for none.
+ *
+ * @param x The milliseconds.
+ * @returns The cell's text.
+ *
+ * @example
+ * ```ts
+ * import { ms } from "./report_text.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual([ms(0.4321), ms(250.4), ms(null)], ["0.43", "250", "-"]);
+ * ```
+ */
+export const ms = (x: number | null | undefined): string =>
+  x === null || x === undefined ? "-" : x >= 100 ? x.toFixed(0) : x.toFixed(2);
 const mib = (bytes: number) => (bytes / 1048576).toFixed(1);
 const pct = (x: number | null) => x === null ? "-" : `${(x * 100).toFixed(0)}%`;
 const num = (x: number | null | undefined) =>
@@ -119,6 +135,7 @@ const SPEED_HEADER = [
   "min",
   "max",
   "CV",
+  "ms/req",
   "verdict",
 ];
 
@@ -135,6 +152,7 @@ function speedRow(s: DirectionSummary): string[] {
     num(s.mbps?.min),
     num(s.mbps?.max),
     s.mbps?.cv === null || s.mbps === null ? "-" : pct(s.mbps.cv),
+    ms(s.milliseconds?.median),
     verdictCell(s),
   ];
 }
@@ -160,6 +178,46 @@ function costRow(s: DirectionSummary): string[] {
     ...memoryCell(s.clientMemory).split("  "),
     ...(s.serverMemory === null ? ["-", "-"] : memoryCell(s.serverMemory).split("  ")),
   ];
+}
+
+/**
+ * What one request costs, for the files whose times are round trips rather
+ * than throughput (under the speed limit's size): the median milliseconds of
+ * a transfer and the requests a second that makes, one after another.
+ *
+ * @param report The report.
+ * @returns The lines, none when no such file moved.
+ *
+ * @example
+ * ```ts
+ * import { perRequestLines } from "./report_text.ts";
+ * import { DEFAULT_THRESHOLDS } from "./verdict.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const row = (direction: string, median: number) => ({ file: "1KiB.bin", size: 1024, direction, milliseconds: { median } });
+ * const report = {
+ *   settings: { thresholds: DEFAULT_THRESHOLDS },
+ *   summaries: [row("put", 2.5), row("get", 0.5)],
+ * } as unknown as Parameters<typeof perRequestLines>[0];
+ * deepEqual(perRequestLines(report), [
+ *   'Per request (median after warm-up, one after another): "1KiB.bin" PUT 2.50 ms (400/s), GET 0.50 ms (2,000/s).',
+ * ]);
+ * ```
+ */
+export function perRequestLines(report: CheckReport): string[] {
+  const small = report.summaries.filter((s) =>
+    s.size < report.settings.thresholds.minMbpsFileSize && s.milliseconds !== null
+  );
+  const files = [...new Set(small.map((s) => s.file))];
+  if (files.length === 0) return [];
+  const parts = files.map((file) =>
+    `"${file}" ` + small.filter((s) => s.file === file).map((s) => {
+      const median = s.milliseconds!.median;
+      const rate = median > 0 ? Math.round(1000 / median).toLocaleString("en-US") : "-";
+      return `${s.direction.toUpperCase()} ${ms(median)} ms (${rate}/s)`;
+    }).join(", ")
+  );
+  return [`Per request (median after warm-up, one after another): ${parts.join("; ")}.`];
 }
 
 /** The mismatches and errors, the first 20 of them, with both hashes of a mismatch. */
@@ -218,6 +276,8 @@ export function formatTextReport(report: CheckReport): string {
     `Thresholds: ${describeThresholds(settings.thresholds)}.`,
     "",
     ...formatTable([SPEED_HEADER, ...summaries.map(speedRow)], 3),
+    "ms/req: wall time of one transfer, request to last reply (median after warm-up).",
+    ...perRequestLines(report),
     "",
     ...formatTable([COST_HEADER, ...summaries.map(costRow)], 2),
     "CPU: user + system seconds over wall seconds of the transfers (100% = one core busy).",

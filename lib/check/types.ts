@@ -172,6 +172,12 @@ export interface DirectionSummary {
   errors: number;
   /** MB/s of the successful transfers after warm-up; `null` when there are none. */
   mbps: SeriesSummary | null;
+  /**
+   * Wall time of one successful transfer after warm-up, in milliseconds: for
+   * a small file, the cost of one request and its answer (the per-request
+   * figure); `null` when there are none.
+   */
+  milliseconds: SeriesSummary | null;
   /** Client CPU. */
   clientCpu: CpuSummary;
   /** Server CPU, when measured. */

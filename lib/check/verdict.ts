@@ -256,6 +256,9 @@ export function summarizeDirection(
   const errors = records.filter((r) => r.outcome === "error").length;
   const speeds = after.filter((r) => r.outcome === "ok" && r.mbps !== null).map((r) => r.mbps!);
   const mbps = summarize(speeds);
+  const milliseconds = summarize(
+    after.filter((r) => r.outcome === "ok").map((r) => r.seconds * 1000),
+  );
   const clientCpu = cpuSummary(records, (r) => r.clientCpu)!;
   const serverCpu = cpuSummary(records, (r) => r.serverCpu);
   const clientMemory =
@@ -303,6 +306,7 @@ export function summarizeDirection(
     mismatches,
     errors,
     mbps,
+    milliseconds,
     clientCpu,
     serverCpu,
     clientMemory,

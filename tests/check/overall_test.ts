@@ -128,3 +128,20 @@ Deno.test("check/overall: the thresholds line says files under 1 MiB are exempt 
       ),
   );
 });
+
+Deno.test("check/overall: the report says what one request costs, for files that measure round trips", () => {
+  // 1 KiB at 1.024 MB/s is 1 ms a transfer; the 1 MiB file measures throughput and is not named.
+  const report = fabricatedReport({
+    sizes: [1024, MiB],
+    iterations: 4,
+    warmup: 1,
+    speed: () => 1.024,
+  });
+  const line = 'Per request (median after warm-up, one after another): "1024.bin" ' +
+    "PUT 1.00 ms (1,000/s), GET 1.00 ms (1,000/s).";
+  const text = formatTextReport(report);
+  ok(text.includes(`\n${line}\n`), text);
+  ok(/^1024\.bin .* 1\.00 +pass/m.test(text), "the ms/req column");
+  ok(renderHtmlReport(report).includes(`<p>${line.replaceAll('"', "&quot;")}</p>`));
+  equal(asJson(report).summaries[0]!.milliseconds!.median, 1);
+});

@@ -91,6 +91,9 @@ Deno.test("check/verdict: summarizeDirection() of a clean run passes with the ri
   deepEqual(s.mbps?.median, 700, "median of the 5 samples after warm-up");
   deepEqual([s.mbps?.min, s.mbps?.max], [690, 710], "the slow first iteration is left out");
   ok(Math.abs(s.clientCpu.share! - 0.5) < 1e-9);
+  // 64 MiB at 700 MB/s: the median time of one transfer, the per-request figure.
+  ok(Math.abs(s.milliseconds!.median - (64 * MiB) / 700e6 * 1000) < 1e-9);
+  equal(s.milliseconds!.count, 5);
   equal(s.serverCpu, null);
   equal(s.serverMemory, null);
   equal(s.verdicts.serverLeak.status, "not measured");
