@@ -114,7 +114,7 @@ async function stillConnected(client: BftpClient): Promise<boolean> {
   }
 }
 
-async function runLine(ctx: ShellContext, line: string): Promise<void> {
+async function runLine(ctx: ShellContext, line: string): Promise<number | void> {
   if (line.trimStart().startsWith("!")) {
     await runLocalCommand(ctx.io, line.trimStart().slice(1));
     return;
@@ -131,7 +131,7 @@ async function runLine(ctx: ShellContext, line: string): Promise<void> {
     return;
   }
   try {
-    await command.run(ctx, args);
+    return await command.run(ctx, args);
   } catch (e) {
     if (e instanceof UsageError) {
       throw new UsageError(`${e.message} (usage: ${command.usage})`);
@@ -174,6 +174,8 @@ async function report(ctx: ShellContext, e: unknown): Promise<boolean> {
 async function runTyped(state: ShellState, line: string): Promise<void> {
   const { ctx } = state;
   let cut = false;
+  const command = new AbortController();
+  ctx.signal = command.signal;
   // A local command gets Ctrl-C itself, from the terminal.
   const local = line.trimStart().startsWith("!");
   ctx.io.trapInterrupt?.(() => {
@@ -181,6 +183,7 @@ async function runTyped(state: ShellState, line: string): Promise<void> {
     // A second Ctrl-C, when the first did not end the command, ends the shell.
     if (cut) return false;
     cut = true;
+    command.abort();
     ctx.client.close();
     return true;
   });
@@ -286,7 +289,8 @@ async function scripted(ctx: ShellContext): Promise<number> {
       if (io.signal.aborted) throw new ConnectionError("Interrupted: the session is closed");
       if (line === null) break;
       try {
-        await runLine(ctx, line);
+        const code = await runLine(ctx, line);
+        if (code) exitCode = code;
       } catch (e) {
         if (await report(ctx, e)) return EXIT_CODES.CONNECTION;
         exitCode = (e as BftpError).exitCode;
@@ -318,6 +322,7 @@ export const shellCommand: Command = {
       treeProgress: treeProgressFor(io, values.quiet ?? false),
       cwd: "/",
       quit: false,
+      signal: io.signal,
     };
     const state: ShellState = { session, open, ctx };
     try {

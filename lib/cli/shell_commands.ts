@@ -17,6 +17,8 @@ import { parseFlags } from "./args.ts";
 import { skipNotice } from "./session.ts";
 import { formatListing, formatStat, visible } from "./format.ts";
 import { type CliIo, writeLine } from "./io.ts";
+import { eachSource, type EachSourceOptions } from "./sources.ts";
+import { DEFAULT_WINDOW } from "../client/window.ts";
 import { checkGetDestination, checkSeveralInto, type GetRules, getToLocal } from "./get_rules.ts";
 import { putFromLocal, type PutRules, putSourceKind } from "./put_rules.ts";
 import { lcd, lls, lpwd } from "./shell_local.ts";
@@ -36,6 +38,11 @@ export interface ShellContext {
   cwd: string;
   /** Set by `quit` and `exit` to end the shell after the command. */
   quit: boolean;
+  /**
+   * Aborted when the command in progress is interrupted (Ctrl-C): a command
+   * of several files then stops reporting the ones that fail.
+   */
+  signal: AbortSignal;
 }
 
 /** One command of the shell. */
@@ -49,12 +56,37 @@ export interface ShellCommand {
   /** One line for `help`. */
   summary: string;
   /**
-   * Runs the command. Errors are thrown, not printed.
+   * Runs the command. Errors are thrown, not printed; a command of several
+   * files reports each one that fails and returns the last one's exit code.
    *
    * @param ctx The shell's session and console.
    * @param args The words after the command name.
+   * @returns The exit code when failures were reported, else nothing (or 0).
    */
-  run(ctx: ShellContext, args: string[]): Promise<void>;
+  run(ctx: ShellContext, args: string[]): Promise<number | void>;
+}
+
+/**
+ * Runs `run` for several paths of one command on the shell's session,
+ * pipelined (`DEFAULT_WINDOW` at once, unless `window` says otherwise), as
+ * the one-shot commands do: one path fails as usual; of several, each that
+ * fails is reported and the others go on; `finish` takes the results in order.
+ */
+function eachPath<R>(
+  ctx: ShellContext,
+  paths: readonly string[],
+  run: (path: string) => Promise<R>,
+  options: EachSourceOptions<string, R> = {},
+): Promise<number> {
+  const io = { signal: ctx.signal, stderr: ctx.io.stderr };
+  return eachSource(paths, io, run, { window: DEFAULT_WINDOW, ...options });
+}
+
+/** Every match of each pattern, in order (wildcards in the last part). */
+async function expandAll(ctx: ShellContext, patterns: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const pattern of patterns) out.push(...await expandRemoteGlob(ctx.client, pattern));
+  return out;
 }
 
 function exactly(args: string[], min: number, max: number, what: string): void {
@@ -137,10 +169,12 @@ const get: ShellCommand = {
     checkGetDestination(local, rules);
     const remotes = await expandRemoteGlob(ctx.client, pattern);
     await checkSeveralInto(remotes.length, local, `"${pattern}" names several files`);
-    for (const remote of remotes) {
+    // Pipelined unless a progress line per file is shown or the bytes go to stdout.
+    const shown = rules.progress !== undefined || rules.treeProgress !== undefined;
+    return await eachPath(ctx, remotes, async (remote) => {
       if (local === "-") await ctx.client.get(remote, ctx.io.stdout);
       else await getToLocal(ctx.client, remote, local, rules);
-    }
+    }, { window: local === "-" || shown ? 1 : DEFAULT_WINDOW });
   },
 };
 
@@ -178,17 +212,18 @@ const rm: ShellCommand = {
   name: "rm",
   aliases: ["delete"],
   usage: "rm [-r] PATH...",
-  summary: "remove files, or folders with everything in them with -r (stops at the first error)",
+  summary: "remove files, or folders with everything in them with -r",
   async run(ctx, args) {
     const { values, positionals } = parseFlags(args, {
       recursive: { type: "boolean", short: "r" },
     });
     exactly(positionals, 1, Infinity, "PATH");
-    for (const pattern of positionals) {
-      for (const path of await expandRemoteGlob(ctx.client, pattern)) {
-        await removePath(ctx.client, path, values.recursive ?? false);
-      }
-    }
+    const paths = await expandAll(ctx, positionals);
+    return await eachPath(
+      ctx,
+      paths,
+      (path) => removePath(ctx.client, path, values.recursive ?? false),
+    );
   },
 };
 
@@ -202,7 +237,12 @@ const mkdir: ShellCommand = {
       parents: { type: "boolean", short: "p" },
     });
     exactly(positionals, 1, Infinity, "PATH");
-    for (const path of positionals) await ctx.client.mkdir(path, values.parents ?? false);
+    // In order on the session: "mkdir a a/b" makes a before a/b.
+    return await eachPath(
+      ctx,
+      positionals,
+      (path) => ctx.client.mkdir(path, values.parents ?? false),
+    );
   },
 };
 
@@ -214,7 +254,7 @@ const rmdir: ShellCommand = {
   async run(ctx, args) {
     const { positionals } = parseFlags(args, {});
     exactly(positionals, 1, Infinity, "PATH");
-    for (const path of positionals) await ctx.client.rmdir(path);
+    return await eachPath(ctx, positionals, (path) => ctx.client.rmdir(path));
   },
 };
 
@@ -260,10 +300,9 @@ const hash: ShellCommand = {
   async run(ctx, args) {
     const { positionals } = parseFlags(args, {});
     exactly(positionals, 1, Infinity, "PATH");
-    for (const path of positionals) {
-      const { sha256 } = await ctx.client.hash(path);
-      await writeLine(ctx.io.stdout, `${sha256}  ${path}`);
-    }
+    return await eachPath(ctx, positionals, (path) => ctx.client.hash(path), {
+      finish: ({ sha256 }, path) => writeLine(ctx.io.stdout, `${sha256}  ${path}`),
+    });
   },
 };
 

@@ -323,3 +323,45 @@ Deno.test("e2e: bftp shell --help lists what help lists in the shell", async () 
     ok(new RegExp(`^  ${name.replace("!", "\\!")}\\b`, "m").test(inside.stdout), name);
   }
 });
+
+Deno.test("e2e: bftp shell pipelines commands of several paths, in order, and a failing path does not stop the others", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  const names = Array.from({ length: 12 }, (_, i) => `f${i}.bin`);
+  const contents = names.map(() => randomBytes(3000));
+  for (const [i, name] of names.entries()) await Deno.writeFile(root.join(name), contents[i]!);
+  await using server = await startServe(root.path);
+  const run = await runBftp(["shell", server.url], {
+    stdin: [
+      `get f*.bin ${local.path}`,
+      "hash f1.bin missing f0.bin",
+      "mkdir x x/y x/y/z",
+      "rm f2.bin nothing-here f3.bin",
+      "pwd",
+      "",
+    ].join("\n"),
+  });
+  // The last failure's code: not found (10); every other path did its work.
+  equal(run.code, 10, run.stderr);
+  for (const [i, name] of names.entries()) {
+    deepEqual(await Deno.readFile(local.join(name)), contents[i]);
+  }
+  const [h1, h0] = [await sha256File(root.join("f1.bin")), await sha256File(root.join("f0.bin"))];
+  equal(run.stdout, `${h1}  f1.bin\n${h0}  f0.bin\n/\n`);
+  const errors = run.stderr.trimEnd().split("\n");
+  equal(errors.length, 2, run.stderr);
+  ok(/"missing"|missing/.test(errors[0]!) && /not found/.test(errors[0]!), errors[0]);
+  ok(/nothing-here/.test(errors[1]!), errors[1]);
+  equal((await Deno.stat(root.join("x", "y", "z"))).isDirectory, true);
+  const left = await listNames(root.path);
+  deepEqual([left.includes("f2.bin"), left.includes("f3.bin"), left.includes("f4.bin")], [
+    false,
+    false,
+    true,
+  ]);
+  // One at a time, the log would go STAT f0, GET f0, STAT f1...; pipelined, several
+  // requests arrive before the first GET is answered.
+  await server.waitForLog(/ GET "f11\.bin" ok /);
+  const ops = server.logLines(/ (STAT|GET) "f\d+\.bin"/).map((l) => / (STAT|GET) /.exec(l)![1]);
+  ok(ops.indexOf("GET") >= 2, ops.join(" "));
+});
