@@ -10,10 +10,10 @@
  *   at any depth; a pattern with a `/` at its start or inside is anchored
  *   at the folder's top, and a leading `/` is only that anchor
  * - `*` any run of characters but `/`, `?` one character but `/`, `**` any
- *   run including `/` (a `**` that is a whole part of the pattern also
- *   stands for no folder at all), `[abc]`, `[a-z]`, `[!abc]` or `[^abc]`
- *   one character of a set (never `/`), `\` takes the next character as
- *   itself
+ *   run including `/` (at the start or after a `/`, and followed by a
+ *   `/`, it also stands for no folder at all), `[abc]`, `[a-z]`, `[!abc]`
+ *   or `[^abc]` one character of a set (never `/`), `\` takes the next
+ *   character as itself
  * - a trailing `/` matches folders only
  * - an excluded folder excludes everything beneath it
  *
