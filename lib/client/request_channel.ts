@@ -163,6 +163,7 @@ export class RequestChannel {
       return new RequestChannel(conn, channel, out, hello, readOnly, watch);
     } catch (e) {
       // Closed already when the watch gave up on a silent server.
+      watch.close();
       closeQuietly(conn);
       throw handshakeLoss(e);
     }
@@ -366,6 +367,7 @@ export class RequestChannel {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#watch.close();
     closeQuietly(this.#conn);
   }
 }

@@ -99,17 +99,17 @@ export class StallWatch {
 
   constructor(conn: TransportConn, timeout: number) {
     this.#timeout = timeout;
-    this.#dog = new Watchdog(timeout * 1000, () => closeQuietly(conn));
+    // Time counts only while a request is in flight. Between two replies nothing is, for a
+    // moment: stopping and starting a timer each time cost two timer calls a request.
+    this.#dog = new Watchdog(timeout * 1000, () => closeQuietly(conn), { whilePending: true });
     this.stream = this.#dog.watch(conn);
+    if (timeout > 0) this.#dog.start();
   }
-
-  /** Requests in flight: the watch is on while there is one. */
-  #active = 0;
 
   /** Runs `fn` with the watch on (several may run at once: requests in flight). */
   async during<T>(fn: () => Promise<T>): Promise<T> {
     if (this.#timeout <= 0) return await fn();
-    if (this.#active++ === 0) this.#dog.start();
+    this.#dog.begin();
     try {
       return await fn();
     } catch (e) {
@@ -120,8 +120,13 @@ export class StallWatch {
       }
       throw e;
     } finally {
-      if (--this.#active === 0) this.#dog.stop();
+      this.#dog.end();
     }
+  }
+
+  /** Stops watching for good (the connection is closing): no timer is left behind. */
+  close(): void {
+    this.#dog.stop();
   }
 }
 
