@@ -47,7 +47,11 @@ export class OutsideRoot extends Error {
 export class Resolved implements Disposable {
   #fs: TreeBackend;
   #owned: Ref[];
-  /** The folders from the root down to the one holding the last name. */
+  /**
+   * The folders from the root down to the one holding the last name. After
+   * a resolution in one call ({@linkcode TreeBackend.openBeneath}) only the
+   * root and that folder (a parent resolution), or none (a file opened).
+   */
   readonly stack: readonly Ref[];
   /** The last name, when it was not opened (`parent` resolutions); "" otherwise. */
   readonly name: string;
@@ -71,7 +75,9 @@ export class Resolved implements Disposable {
 
   /** The folder holding the last name. */
   get dir(): Ref {
-    return this.stack[this.stack.length - 1]!;
+    const dir = this.stack.at(-1);
+    if (dir === undefined) throw new RangeError("A file resolved in one call has no folder here");
+    return dir;
   }
 
   /**
@@ -148,6 +154,10 @@ export class Beneath {
    * @throws {OutsideRoot} When a link leads out of the root.
    */
   resolve(parts: readonly string[], follow: boolean, from?: readonly Ref[]): Resolved {
+    if (from === undefined) {
+      const resolved = this.#inOneCall(parts, follow);
+      if (resolved !== null) return resolved;
+    }
     const owned: Ref[] = [];
     try {
       return this.#walk(parts, follow, from ?? [this.#fs.root], owned);
@@ -155,6 +165,37 @@ export class Beneath {
       for (const ref of owned) this.#fs.release(ref);
       throw e;
     }
+  }
+
+  /**
+   * The common cases in one system call, where the backend has one: a file
+   * to open, or the folder of a name. A folder to open (its callers walk on
+   * from every folder above it), and anything the call refuses, go name by
+   * name. Three system calls a level fewer: a GET of `d/f` cost about 230 us
+   * of server CPU here, 60 of them in the walk.
+   */
+  #inOneCall(parts: readonly string[], follow: boolean): Resolved | null {
+    const fs = this.#fs;
+    const names = follow ? parts : parts.slice(0, -1);
+    if (
+      fs.openBeneath === undefined || names.length === 0 || names.length > MAX_DEPTH ||
+      parts.some((p) => p === ".." || p === "." || p === "")
+    ) return null;
+    const ref = fs.openBeneath(names.join("/"));
+    if (ref === null) return null;
+    let stat: FsStat;
+    try {
+      stat = fs.stat(ref);
+    } catch (e) {
+      fs.release(ref);
+      throw e;
+    }
+    if (follow && stat.type !== "dir") return new Resolved(fs, [ref], [], "", { ref, stat });
+    if (!follow && stat.type === "dir") {
+      return new Resolved(fs, [ref], [fs.root, ref], parts[parts.length - 1]!, null);
+    }
+    fs.release(ref);
+    return null;
   }
 
   #walk(parts: readonly string[], follow: boolean, from: readonly Ref[], owned: Ref[]): Resolved {

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { AT, Libc, O } from "./libc.ts";
+import { AT, Libc, O, RESOLVE } from "./libc.ts";
 import {
   type CreatedFile,
   type FsStat,
@@ -24,6 +24,8 @@ import {
 } from "./tree_backend.ts";
 
 const PATH_FLAGS = O.O_PATH | O.O_NOFOLLOW | O.O_CLOEXEC;
+/** Nothing out of the root, no magic links: what the name-by-name walk refuses too. */
+const BENEATH = RESOLVE.BENEATH | RESOLVE.NO_MAGICLINKS;
 
 function fd(ref: Ref): number {
   if (typeof ref !== "number") throw new TypeError(`Not a descriptor: "${ref}"`);
@@ -94,6 +96,22 @@ export class FdBackend implements TreeBackend {
 
   openNoFollow(dir: Ref, name: string): Ref {
     return this.#libc.openat(fd(dir), name, PATH_FLAGS);
+  }
+
+  /** Whether `openat2` is there to use (cleared when the kernel has none, or refuses it). */
+  #openat2 = true;
+
+  openBeneath(path: string): Ref | null {
+    if (!this.#openat2) return null;
+    try {
+      return this.#libc.openat2(this.root, path, O.O_PATH | O.O_CLOEXEC, BENEATH);
+    } catch (e) {
+      if (!(e instanceof Error)) throw e;
+      // No openat2 (Linux before 5.6, a seccomp filter): name by name from now on.
+      const code = (e as { code?: string }).code ?? "";
+      if (["ENOSYS", "EPERM", "E2BIG", "EINVAL"].includes(code)) this.#openat2 = false;
+      return null;
+    }
   }
   stat(ref: Ref): FsStat {
     return this.#libc.statx(fd(ref), "", AT.SYMLINK_NOFOLLOW);

@@ -1,7 +1,8 @@
 /**
  * The few libc calls that resolve and change paths relative to an open
  * folder (`openat`, `renameat`, `unlinkat`, `mkdirat`, `fchmodat`,
- * `readlinkat`, `statx`), reached through `Deno.dlopen` on Linux. Deno has
+ * `readlinkat`, `statx`, and `openat2` through `syscall`), reached through
+ * `Deno.dlopen` on Linux. Deno has
  * no descriptor-relative file calls of its own; these are what confining a
  * path beneath the served root atomically needs.
  *
@@ -82,6 +83,18 @@ const SYMBOLS = {
   readlinkat: { parameters: ["i32", "buffer", "buffer", "usize"], result: "isize" },
   statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
+  syscall: { parameters: ["i64", "i32", "buffer", "buffer", "usize"], result: "i64" },
+} as const;
+
+/** `openat2`'s number: one table for every architecture since Linux 5.6. */
+const SYS_OPENAT2 = 437n;
+
+/** `RESOLVE_*` flags of `openat2(2)`. */
+export const RESOLVE = {
+  /** No magic links (`/proc/self/fd/N`, `/proc/PID/root`) on the way. */
+  NO_MAGICLINKS: 0x02,
+  /** Refuse (`EXDEV`) anything that leads out of the folder: `..` above it, absolute links. */
+  BENEATH: 0x08,
 } as const;
 
 type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
@@ -89,6 +102,7 @@ type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 const ERRNO_NAMES: Record<number, string> = {
   1: "EPERM",
   2: "ENOENT",
+  7: "E2BIG",
   9: "EBADF",
   13: "EACCES",
   16: "EBUSY",
@@ -102,6 +116,7 @@ const ERRNO_NAMES: Record<number, string> = {
   30: "EROFS",
   31: "EMLINK",
   36: "ENAMETOOLONG",
+  38: "ENOSYS",
   39: "ENOTEMPTY",
   40: "ELOOP",
   122: "EDQUOT",
@@ -232,6 +247,23 @@ export class Libc {
    */
   openat(dirfd: number, path: string, flags: number, mode = 0): number {
     return this.#check("openat", this.#lib.openat(dirfd, cString(path), flags, mode));
+  }
+
+  /**
+   * `openat2(dirfd, path, {flags, mode: 0, resolve})` (Linux 5.6): the whole
+   * path resolved by the kernel in one call, under the `resolve` rules.
+   *
+   * @param dirfd A folder's descriptor.
+   * @param path A relative path (several names).
+   * @param flags `O_*` flags ({@linkcode O}); nothing that creates.
+   * @param resolve `RESOLVE_*` flags ({@linkcode RESOLVE}).
+   * @returns The new descriptor.
+   */
+  openat2(dirfd: number, path: string, flags: number, resolve: number): number {
+    const how = new BigUint64Array([BigInt(flags), 0n, BigInt(resolve)]);
+    const bytes = new Uint8Array(how.buffer);
+    const fd = this.#lib.syscall(SYS_OPENAT2, dirfd, cString(path), bytes, 24n);
+    return this.#check("openat2", Number(fd));
   }
 
   /**

@@ -54,6 +54,14 @@ export interface TreeBackend {
   close(): void;
   /** Opens `name` in `dir` without following it (a link opens as the link). */
   openNoFollow(dir: Ref, name: string): Ref;
+  /**
+   * Where the system resolves a whole path beneath the root in one atomic
+   * call (Linux's `openat2` with `RESOLVE_BENEATH`): opens `path` (names
+   * joined by `/`, relative to the root), following links that stay
+   * beneath it. `null` when that call refuses (an absolute link, a way out,
+   * a missing name, or no such call): the caller then resolves name by name.
+   */
+  openBeneath?(path: string): Ref | null;
   /** Describes what `ref` is (a link as itself). */
   stat(ref: Ref): FsStat;
   /** Describes `name` in `dir` (a link as itself). */
