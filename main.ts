@@ -55,7 +55,7 @@ async function main(args: string[]): Promise<number> {
   }
   if (name === "--help" || name === "-h" || name === "help") {
     const topic = name === "help" ? rest[0] : undefined;
-    const cmd = topic === undefined ? undefined : findCommand(topic);
+    const cmd = topic === undefined ? undefined : await findCommand(topic);
     console.log(cmd ? cmd.help : mainHelp());
     return 0;
   }
@@ -63,7 +63,7 @@ async function main(args: string[]): Promise<number> {
     console.log(`bftp ${VERSION} (deno ${Deno.version.deno})`);
     return 0;
   }
-  const command = findCommand(name);
+  const command = await findCommand(name);
   if (!command) {
     throw new UsageError(`Unknown command "${name}" (see "bftp --help")`);
   }

@@ -252,7 +252,6 @@ function checkTargetFlags(values: CheckFlags, url: string | undefined): void {
 /** The `check` subcommand. */
 export const checkCommand: Command = {
   name: "check",
-  summary: "quality check: many round trips, identical copies, speed, CPU, memory",
   help: HELP,
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseFlags(args, FLAGS);

@@ -11,8 +11,6 @@ import type { CliIo } from "./io.ts";
 export interface Command {
   /** The subcommand's name, as typed: `get`, `serve` */
   name: string;
-  /** One line for `bftp --help`. */
-  summary: string;
   /** The full text of `bftp NAME --help`: usage line, flags, examples. */
   help: string;
   /**

@@ -58,7 +58,6 @@ Examples:
 /** The `echo` subcommand. */
 export const echoCommand: Command = {
   name: "echo",
-  summary: "send messages to an echo server, or load-test it",
   help: HELP,
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseFlags(args, {

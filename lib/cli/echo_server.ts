@@ -50,7 +50,6 @@ Examples:
 /** The `echo-server` subcommand. */
 export const echoServerCommand: Command = {
   name: "echo-server",
-  summary: "run a TCP echo server served by N worker threads",
   help: HELP,
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseFlags(args, {

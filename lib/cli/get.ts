@@ -115,7 +115,6 @@ const isUrl = (s: string) => /^bftps?:\/\//i.test(s);
 /** The `get` subcommand. */
 export const getCommand: Command = {
   name: "get",
-  summary: "download files or a folder (-r); DEST - is stdout",
   help: HELP,
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseFlags(args, {

@@ -16,7 +16,6 @@ import { DEFAULT_WINDOW } from "../client/window.ts";
 /** The `hash` subcommand. */
 export const hashCommand: Command = {
   name: "hash",
-  summary: "print a remote file's SHA-256 (sha256sum format)",
   help: `Usage: bftp hash URL...
 
 Prints "HEX  NAME" for each file, as sha256sum does, so the output can be

@@ -63,7 +63,6 @@ Exit codes: 0 a 2xx answer (or 3xx without -L), 22 a 4xx or 5xx answer,
 /** The `http-get` subcommand. */
 export const httpGetCommand: Command = {
   name: "http-get",
-  summary: "download an http:// or https:// URL (like a simple curl -o)",
   help: HELP,
   run,
 };

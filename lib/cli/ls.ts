@@ -15,7 +15,6 @@ import { CONNECTION_FLAGS, CONNECTION_HELP, openSession } from "./session.ts";
 /** The `ls` subcommand. */
 export const lsCommand: Command = {
   name: "ls",
-  summary: "list a remote folder (-l long, --json)",
   help: `Usage: bftp ls URL [-l] [-h] [--json]
 
 Lists the folder at URL, one name per line (folders end in "/"). A URL that

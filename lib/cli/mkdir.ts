@@ -14,7 +14,6 @@ import { forEachUrl } from "./sources.ts";
 /** The `mkdir` subcommand. */
 export const mkdirCommand: Command = {
   name: "mkdir",
-  summary: "make a remote folder (-p with parents)",
   help: `Usage: bftp mkdir URL... [-p]
 
 Makes the folder at each URL, in order. With several URLs, one that fails is

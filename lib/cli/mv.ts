@@ -14,7 +14,6 @@ import { CONNECTION_FLAGS, CONNECTION_HELP, openSession } from "./session.ts";
 /** The `mv` subcommand. */
 export const mvCommand: Command = {
   name: "mv",
-  summary: "rename or move a remote file or folder",
   help: `Usage: bftp mv URL NEWPATH
 
 Renames the file or folder at URL. NEWPATH is absolute in the served root

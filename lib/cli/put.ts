@@ -52,7 +52,6 @@ Examples:
 /** The `put` subcommand. */
 export const putCommand: Command = {
   name: "put",
-  summary: "upload files, stdin (-) or a folder (-r)",
   help: HELP,
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseFlags(args, {

@@ -53,7 +53,6 @@ async function openFile(dest: string): Promise<LocalOutput> {
 /** The `recv` subcommand. */
 export const recvCommand: Command = {
   name: "recv",
-  summary: "receive from send over a one-shot TCP pipe, to a file or stdout",
   help: HELP,
   async run(args: string[], io: CliIo): Promise<number> {
     const { file, end, quiet } = parsePipeArgs(args);

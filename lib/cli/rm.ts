@@ -15,7 +15,6 @@ import { forEachUrl } from "./sources.ts";
 /** The `rm` subcommand. */
 export const rmCommand: Command = {
   name: "rm",
-  summary: "remove remote files (-r: folders with everything in them)",
   help: `Usage: bftp rm [-r] URL...
 
 Removes each file (not folders: see rmdir, or -r). With several URLs, one that

@@ -14,7 +14,6 @@ import { forEachUrl } from "./sources.ts";
 /** The `rmdir` subcommand. */
 export const rmdirCommand: Command = {
   name: "rmdir",
-  summary: "remove empty remote folders",
   help: `Usage: bftp rmdir URL...
 
 Removes the folder at each URL, in order; it must be empty (exit 14

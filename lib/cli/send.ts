@@ -33,7 +33,6 @@ The wire format is in docs/PIPE.md.`;
 /** The `send` subcommand. */
 export const sendCommand: Command = {
   name: "send",
-  summary: "send a file or stdin over a one-shot TCP pipe (to recv)",
   help: HELP,
   async run(args: string[], io: CliIo): Promise<number> {
     const { file, end, quiet } = parsePipeArgs(args);

@@ -152,7 +152,6 @@ function listenerSettings(values: ServeFlags) {
 /** The `serve` subcommand. */
 export const serveCommand: Command = {
   name: "serve",
-  summary: "serve a folder over BFTP (bftps:// with --tls-cert)",
   help: HELP,
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseFlags(args, FLAGS);

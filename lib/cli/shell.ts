@@ -305,7 +305,6 @@ async function scripted(ctx: ShellContext): Promise<number> {
 /** The `shell` subcommand. */
 export const shellCommand: Command = {
   name: "shell",
-  summary: "one session, many commands (interactive, or a script on stdin)",
   help: HELP,
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseFlags(args, {

@@ -14,7 +14,6 @@ import { CONNECTION_FLAGS, CONNECTION_HELP, openSession } from "./session.ts";
 /** The `stat` subcommand. */
 export const statCommand: Command = {
   name: "stat",
-  summary: "describe a remote file or folder (--json)",
   help: `Usage: bftp stat URL [--json]
 
 Prints the type, size, modification time and mode of the file or folder at
