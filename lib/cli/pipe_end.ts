@@ -16,7 +16,10 @@ import { checkClientTlsFlags, clientTlsFromFlags } from "../transport/client_tls
 import { loadServerTls } from "../transport/tls_files.ts";
 import type { TransportConn } from "../transport/types.ts";
 import { hostFlag, numberFlag, parseFlags, portFlag } from "./args.ts";
+import type { ChecksumName } from "../checksum.ts";
 import {
+  CHECKSUM_FLAG,
+  checksumFlag,
   CLIENT_TLS_FLAGS,
   QUIET_FLAG,
   SERVER_TLS_FLAGS,
@@ -64,6 +67,9 @@ export const PIPE_OPTIONS_HELP = `Options:
                       seconds, so either end can start first (default 10;
                       0 tries once). Listening: wait at most S seconds for
                       the peer (default 0: as long as it takes)
+  --checksum NAME     the body checksum: xxh3-128 (the default: as fast as the
+                      wire) or sha256 (what bftp before pipe version 2 takes).
+                      send uses it; recv takes only it (by default either)
   -q, --quiet         no progress line
 
 ${PIPE_TLS_HELP}`;
@@ -76,6 +82,8 @@ export interface PipeArgs {
   end: PipeEnd;
   /** `-q` was given. */
   quiet: boolean;
+  /** `--checksum NAME`: the one checksum to send with or take; `undefined` for the defaults. */
+  checksums: ChecksumName[] | undefined;
 }
 
 function looksLikeAddress(text: string): boolean {
@@ -113,10 +121,12 @@ export function parsePipeArgs(args: string[]): PipeArgs {
     host: { type: "string" },
     ...TIMEOUT_FLAG,
     ...QUIET_FLAG,
+    ...CHECKSUM_FLAG,
     ...SERVER_TLS_FLAGS,
     ...CLIENT_TLS_FLAGS,
   });
   const quiet = values.quiet ?? false;
+  const checksums = checksumFlag(values.checksum);
   const { cacert, fingerprint } = values;
   const serverTls = serverTlsFlags(values);
   const clientTls = checkClientTlsFlags(values);
@@ -141,6 +151,7 @@ export function parsePipeArgs(args: string[]): PipeArgs {
         tls: serverTls,
       },
       quiet,
+      checksums,
     };
   }
   if (serverTls !== undefined) {
@@ -167,6 +178,7 @@ export function parsePipeArgs(args: string[]): PipeArgs {
       tls: clientTls ? { cacert, fingerprint } : undefined,
     },
     quiet,
+    checksums,
   };
 }
 

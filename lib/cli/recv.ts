@@ -19,14 +19,14 @@ const HELP = `Usage: bftp recv [FILE|-] --listen PORT [--host H] [options]
 
 Receives one stream from "bftp send" into FILE (default "-": stdout). One end
 listens, the other connects, either way round. FILE is written as a
-temporary file beside it and renamed into place only when the SHA-256
-checks out: on any failure there is no FILE (an existing one is left as it
+temporary file beside it and renamed into place only when the checksum the
+sender chose (XXH3-128 or SHA-256) checks out: on any failure there is no FILE (an existing one is left as it
 was). To stdout the bytes stream as they come; a failure is then told by
 the exit code.
 
 Exit codes: 0 received and verified, 4 the stream was cut or the connection
-failed, 5 the peer is not a bftp sender, 6 the SHA-256 (or the size) does
-not match, 3 FILE cannot be written, 7 timed out.
+failed, 5 the peer is not a bftp sender (or uses a checksum not taken), 6
+the checksum (or the size) does not match, 3 FILE cannot be written, 7 timed out.
 
 ${PIPE_OPTIONS_HELP}
 
@@ -55,7 +55,7 @@ export const recvCommand: Command = {
   name: "recv",
   help: HELP,
   async run(args: string[], io: CliIo): Promise<number> {
-    const { file, end, quiet } = parsePipeArgs(args);
+    const { file, end, quiet, checksums } = parsePipeArgs(args);
     // Fail on an unwritable FILE before the sender starts streaming.
     const temp = file === "-" ? undefined : await openFile(file);
     let kept = false;
@@ -86,7 +86,7 @@ export const recvCommand: Command = {
       io.signal.addEventListener("abort", stop);
       const progress = pipeProgress(io, quiet, file === "-" ? "stdout" : basename(file), null);
       try {
-        await receivePipe(conn, sink, { onProgress: progress.onProgress });
+        await receivePipe(conn, sink, { onProgress: progress.onProgress, checksums });
         progress.done();
       } catch (e) {
         if (sinkError !== undefined) throw sinkError;

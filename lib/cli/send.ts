@@ -18,9 +18,10 @@ const HELP = `Usage: bftp send [FILE|-] --listen PORT [--host H] [options]
 
 Sends FILE (default "-": stdin) to one "bftp recv". One end listens, the
 other connects, either way round. A regular file goes with its size, a
-stream (stdin, a FIFO) in chunks; either way the SHA-256 follows, and the
-receiver fails (exit 6) when it does not match or (exit 4) when the stream
-is cut. Nothing comes back: send exits 0 once everything is sent.
+stream (stdin, a FIFO) in chunks; either way a checksum follows (XXH3-128;
+SHA-256 with --checksum sha256, which a bftp from before pipe version 2 also
+takes), and the receiver fails (exit 6) when it does not match or (exit 4)
+when the stream is cut. Nothing comes back: send exits 0 once everything is sent.
 
 ${PIPE_OPTIONS_HELP}
 
@@ -35,7 +36,7 @@ export const sendCommand: Command = {
   name: "send",
   help: HELP,
   async run(args: string[], io: CliIo): Promise<number> {
-    const { file, end, quiet } = parsePipeArgs(args);
+    const { file, end, quiet, checksums } = parsePipeArgs(args);
     let source: ByteReader = endUnlessInterrupted(io.stdin, io.signal);
     let size: number | null = null;
     let opened: Deno.FsFile | undefined;
@@ -64,6 +65,7 @@ export const sendCommand: Command = {
           size,
           onProgress: progress.onProgress,
           label: file === "-" ? "stdin" : file,
+          checksum: checksums?.[0],
         });
         progress.done();
       } catch (e) {

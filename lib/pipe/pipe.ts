@@ -20,9 +20,85 @@ import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import { writeAll } from "../framing/write_all.ts";
 import { type BodyResult, receiveBody, sendBody } from "../transfer/body.ts";
 import { ONE_TRANSFER_THREAD_FROM } from "../transfer/stream_hash.ts";
+import { type ChecksumName, CHECKSUMS } from "../checksum.ts";
 
-/** The line that opens a pipe stream (sent with a `\n` after it). */
+/**
+ * The line that opens a version 1 pipe stream (sent with a `\n` after it),
+ * whose trailer is a SHA-256. Version 2 names its checksum:
+ * `BFTP-PIPE/2 xxh3-128`; a sender under SHA-256 still opens with this line,
+ * so that older receivers take it.
+ */
 export const PIPE_PREAMBLE = "BFTP-PIPE/1";
+
+/** The checksum a sender uses unless told otherwise: as fast as the wire (see checksum.ts). */
+export const DEFAULT_PIPE_CHECKSUM: ChecksumName = "xxh3-128";
+
+/**
+ * The first line a sender writes for its checksum.
+ *
+ * @param checksum The body checksum.
+ * @returns `BFTP-PIPE/1` for SHA-256, `BFTP-PIPE/2 NAME` for another.
+ *
+ * @example
+ * ```ts
+ * import { pipePreamble } from "./pipe.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual([pipePreamble("sha256"), pipePreamble("xxh3-128")], ["BFTP-PIPE/1", "BFTP-PIPE/2 xxh3-128"]);
+ * ```
+ */
+export function pipePreamble(checksum: ChecksumName): string {
+  return checksum === "sha256" ? PIPE_PREAMBLE : `BFTP-PIPE/2 ${checksum}`;
+}
+
+/**
+ * The checksum a receiver reads from the sender's first line.
+ *
+ * @param line The line, without its line feed.
+ * @param accepted The checksums this receiver takes.
+ * @returns The checksum of the stream.
+ * @throws {ProtocolError} For another program, another version, or a checksum not accepted.
+ *
+ * @example
+ * ```ts
+ * import { pipeChecksum } from "./pipe.ts";
+ * import { deepEqual, throws } from "node:assert/strict";
+ *
+ * deepEqual(pipeChecksum("BFTP-PIPE/1"), "sha256");
+ * deepEqual(pipeChecksum("BFTP-PIPE/2 xxh3-128"), "xxh3-128");
+ * throws(() => pipeChecksum("BFTP-PIPE/2 xxh3-128", ["sha256"]), /only "sha256"/);
+ * throws(() => pipeChecksum("BFTP-PIPE/3 x"), /version 3/);
+ * ```
+ */
+export function pipeChecksum(
+  line: string,
+  accepted: readonly ChecksumName[] = CHECKSUMS,
+): ChecksumName {
+  const match = /^BFTP-PIPE\/(\d{1,6})(?: (\S{1,32}))?$/.exec(line);
+  if (match === null) {
+    throw new ProtocolError(
+      `Not a bftp pipe stream: it starts with "${printable(line)}", not "${PIPE_PREAMBLE}"`,
+    );
+  }
+  const [, version, name] = match;
+  let checksum: string | undefined;
+  if (version === "1" && name === undefined) checksum = "sha256";
+  else if (version === "2" && name !== undefined) checksum = name;
+  else {
+    throw new ProtocolError(
+      `The sender speaks pipe version ${version}; this bftp knows versions 1 and 2 ` +
+        `(first line "${printable(line)}")`,
+    );
+  }
+  const known = accepted.find((c) => c === checksum);
+  if (known === undefined) {
+    throw new ProtocolError(
+      `The sender's checksum is "${printable(checksum)}"; this receiver takes only ` +
+        `${accepted.map((c) => `"${c}"`).join(" or ")} (see --checksum)`,
+    );
+  }
+  return known;
+}
 
 /** The longest first line a receiver reads before it gives up on the peer. */
 const MAX_PREAMBLE_BYTES = 64;
@@ -42,6 +118,12 @@ export interface SendPipeOptions {
    * @default {"the data"}
    */
   label?: string;
+  /**
+   * The body checksum (SHA-256 opens with version 1's line).
+   *
+   * @default {"xxh3-128"}
+   */
+  checksum?: ChecksumName | undefined;
 }
 
 /** Options for {@linkcode receivePipe}. */
@@ -63,6 +145,13 @@ export interface ReceivePipeOptions {
    * @default {30}
    */
   preambleTimeout?: number;
+  /**
+   * The checksums taken from a sender; another one is refused before any
+   * byte reaches the sink.
+   *
+   * @default {CHECKSUMS}
+   */
+  checksums?: readonly ChecksumName[] | undefined;
 }
 
 /** Turns the socket's own failures into {@linkcode ConnectionError}s; leaves any other error alone. */
@@ -126,8 +215,10 @@ export async function sendPipe(
   options: SendPipeOptions,
 ): Promise<BodyResult> {
   const out = guardedWriter(conn);
-  await writeAll(out, encodeDelimited(PIPE_PREAMBLE));
+  const checksum = options.checksum ?? DEFAULT_PIPE_CHECKSUM;
+  await writeAll(out, encodeDelimited(pipePreamble(checksum)));
   return await sendBody(out, source, {
+    checksum,
     size: options.size,
     onProgress: options.onProgress,
     hashThreadFrom: ONE_TRANSFER_THREAD_FROM,
@@ -135,8 +226,8 @@ export async function sendPipe(
   });
 }
 
-function printable(bytes: Uint8Array): string {
-  return new TextDecoder().decode(bytes.subarray(0, 32)).replace(/[^\x20-\x7e]/g, "?");
+function printable(text: string): string {
+  return text.slice(0, 32).replace(/[^\x20-\x7e]/g, "?");
 }
 
 /**
@@ -205,12 +296,9 @@ export async function receivePipe(
     throw new UnexpectedEofError("The peer closed the connection before sending anything");
   }
   const text = new TextDecoder().decode(line).replace(/\r$/, "");
-  if (text !== PIPE_PREAMBLE) {
-    throw new ProtocolError(
-      `Not a bftp pipe stream: it starts with "${printable(line)}", not "${PIPE_PREAMBLE}"`,
-    );
-  }
+  const checksum = pipeChecksum(text, options.checksums);
   return await receiveBody(reader, sink, {
+    checksum,
     onProgress: options.onProgress,
     hashThreadFrom: ONE_TRANSFER_THREAD_FROM,
     maxSize: options.maxSize,

@@ -316,9 +316,9 @@ Deno.test("e2e: a sender killed mid-stream makes recv exit 4 and leaves no FILE"
 });
 
 /** Captures what `bftp send FILE --listen 0` puts on the wire, with nc as the receiver. */
-async function captureWithNc(file: string): Promise<Uint8Array> {
+async function captureWithNc(file: string, ...flags: string[]): Promise<Uint8Array> {
   requirePeers("nc");
-  const sender = bftp(["send", file, "--listen", "0"]);
+  const sender = bftp(["send", file, "--listen", "0", ...flags]);
   const port = await sender.port().catch((e) => (sender.kill(), Promise.reject(e)));
   const [sent, nc] = await both(sender, () => start("nc", ["127.0.0.1", String(port)]));
   equal(sent.code, 0, sent.stderr);
@@ -342,8 +342,15 @@ async function feedWithNc(bytes: Uint8Array, file: string) {
 Deno.test("e2e: bftp recv checks a stream nc replays: intact it passes, one flipped byte exits 6", async () => {
   await using dir = await tempDir();
   const hash = await writeRandomFile(dir.join("data.bin"), 2 * MiB + 3);
-  const wire = await captureWithNc(dir.join("data.bin"));
-  // The documented format: preamble, 16-hex size, the bytes, 64-hex SHA-256.
+  // The default: version 2's line naming XXH3-128, and its 32-hex trailer.
+  const v2 = await captureWithNc(dir.join("data.bin"));
+  equal(new TextDecoder().decode(v2.subarray(0, 21)), "BFTP-PIPE/2 xxh3-128\n");
+  equal(v2.byteLength, 21 + 16 + 2 * MiB + 3 + 32);
+  const v2Replay = await feedWithNc(v2, dir.join("v2.bin"));
+  equal(v2Replay.code, 0, v2Replay.stderr);
+  equal(await sha256File(dir.join("v2.bin")), hash);
+  const wire = await captureWithNc(dir.join("data.bin"), "--checksum", "sha256");
+  // The documented format of version 1: preamble, 16-hex size, the bytes, 64-hex SHA-256.
   const text = new TextDecoder().decode(wire.subarray(0, 28));
   equal(text, `BFTP-PIPE/1\n${(2 * MiB + 3).toString(16).padStart(16, "0")}`);
   equal(wire.byteLength, 12 + 16 + 2 * MiB + 3 + 64);
@@ -386,7 +393,7 @@ Deno.test("e2e: bftp recv checks a stream nc replays: intact it passes, one flip
   equal(wrong.code, 5, wrong.stderr);
   ok(/Not a bftp pipe stream/.test(wrong.stderr), wrong.stderr);
 
-  deepEqual(await listNames(dir.path), ["data.bin", "good.bin"]);
+  deepEqual(await listNames(dir.path), ["data.bin", "good.bin", "v2.bin"]);
 });
 
 Deno.test("e2e: bftp send and recv refuse bad command lines and unusable files", async () => {

@@ -12,6 +12,7 @@ import { acceptOne } from "../../lib/pipe/listen_once.ts";
 import { PIPE_PREAMBLE, receivePipe, sendPipe } from "../../lib/pipe/pipe.ts";
 import type { TransportConn } from "../../lib/transport/types.ts";
 import { sha256 } from "../helpers.ts";
+import { type ChecksumName, createChecksum } from "../../lib/checksum.ts";
 
 /** Two ends of a real TCP connection on 127.0.0.1. */
 async function tcpPair(): Promise<{ sender: Deno.TcpConn; receiver: TransportConn }> {
@@ -63,10 +64,14 @@ function collector(): ByteWriter & { bytes(): Uint8Array } {
   };
 }
 
-/** The bytes a real sender puts on the wire for `data`. */
-async function capture(data: Uint8Array, size: number | null): Promise<Uint8Array> {
+/** The bytes a real sender puts on the wire for `data` (under SHA-256 unless told). */
+async function capture(
+  data: Uint8Array,
+  size: number | null,
+  checksum: ChecksumName = "sha256",
+): Promise<Uint8Array> {
   const wire = collector();
-  await sendPipe(wire, pieces(data, [65536]), { size });
+  await sendPipe(wire, pieces(data, [65536]), { size, checksum });
   return wire.bytes();
 }
 
@@ -99,7 +104,7 @@ Deno.test("pipe: sendPipe()/receivePipe() move a sized file over TCP, verified",
       (async () => {
         using file = await Deno.open(path);
         try {
-          return await sendPipe(sender, file, { size: data.byteLength });
+          return await sendPipe(sender, file, { size: data.byteLength, checksum: "sha256" });
         } finally {
           sender.close();
         }
@@ -126,7 +131,7 @@ Deno.test("pipe: sendPipe()/receivePipe() move a stream of unknown size in chunk
   const sink = collector();
   let progressed = 0;
   const [sent, received] = await Promise.all([
-    sendPipe(sender, pieces(data, [1, 70000, 4096, 1 << 20]), { size: null })
+    sendPipe(sender, pieces(data, [1, 70000, 4096, 1 << 20]), { size: null, checksum: "sha256" })
       .finally(() => sender.close()),
     receivePipe(receiver, sink, { onProgress: (n) => void (progressed += n) })
       .finally(() => receiver.close()),
@@ -191,10 +196,13 @@ Deno.test("pipe: receivePipe() throws IntegrityError for a wrong hash trailer", 
 Deno.test("pipe: receivePipe() throws ProtocolError for a wrong preamble", async () => {
   const good = await capture(new TextEncoder().encode("hello"), 5);
   const wrongVersion = new Uint8Array([
-    ...new TextEncoder().encode("BFTP-PIPE/2"),
+    ...new TextEncoder().encode("BFTP-PIPE/3"),
     ...good.slice(11),
   ]);
-  await rejects(receiveRaw(wrongVersion), ProtocolError);
+  await rejects(
+    receiveRaw(wrongVersion),
+    /speaks pipe version 3; this bftp knows versions 1 and 2/,
+  );
   await rejects(receiveRaw(new TextEncoder().encode("GET / HTTP/1.1\r\n\r\n")), /Not a bftp pipe/);
   // A peer that never sends a newline is given up on after a short line.
   await rejects(receiveRaw(new Uint8Array(4096).fill(0x41)), ProtocolError);
@@ -241,4 +249,48 @@ Deno.test("pipe: receivePipe() gives up on a peer that connects and never sends 
     conn.close();
     silent.close();
   }
+});
+
+Deno.test("pipe: a sender uses XXH3-128 unless told, naming it in version 2's first line; a receiver takes either", async () => {
+  const data = randomBytes(300_000);
+  const xxh3 = await createChecksum("xxh3-128");
+  xxh3.update(data);
+  const expected = xxh3.digest();
+  for (const size of [data.byteLength, null]) {
+    const wire = collector();
+    const sent = await sendPipe(wire, pieces(data, [65536]), { size });
+    deepEqual(sent, { size: data.byteLength, checksum: "xxh3-128", hash: expected });
+    const bytes = wire.bytes();
+    ok(new TextDecoder().decode(bytes.subarray(0, 21)) === "BFTP-PIPE/2 xxh3-128\n");
+    const sink = collector();
+    deepEqual(await receiveRaw(bytes, sink), sent);
+    deepEqual(sink.bytes(), data);
+    // One flipped byte is caught under XXH3 too.
+    const bad = bytes.slice();
+    bad[100_000] = bad[100_000]! ^ 0x40;
+    await rejects(receiveRaw(bad), IntegrityError);
+  }
+  // SHA-256 opens with version 1's line, which a bftp from before version 2 takes.
+  const v1 = await capture(data, data.byteLength, "sha256");
+  equal(new TextDecoder().decode(v1.subarray(0, 12)), `${PIPE_PREAMBLE}\n`);
+});
+
+Deno.test("pipe: a receiver told to take one checksum refuses the other before any byte reaches its sink", async () => {
+  const data = new TextEncoder().encode("hello");
+  const written: number[] = [];
+  const sink: ByteWriter = {
+    write: (p) => (written.push(p.byteLength), Promise.resolve(p.byteLength)),
+  };
+  const { sender, receiver } = await tcpPair();
+  const sending = writeAll(sender, await capture(data, 5, "xxh3-128")).finally(() =>
+    sender.close()
+  );
+  await rejects(
+    receivePipe(receiver, sink, { checksums: ["sha256"] }).finally(() => receiver.close()),
+    /checksum is "xxh3-128"; this receiver takes only "sha256"/,
+  );
+  await sending.catch(() => {});
+  deepEqual(written, []);
+  await rejects(receiveRaw(new TextEncoder().encode("BFTP-PIPE/2 md5\n")), /checksum is "md5"/);
+  await rejects(receiveRaw(new TextEncoder().encode("BFTP-PIPE/2\n")), /version 2/);
 });
