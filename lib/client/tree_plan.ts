@@ -36,6 +36,10 @@ export interface PlannedEntry {
 export interface PlannedFile extends PlannedEntry {
   /** Its size when listed, in bytes. */
   size: number;
+  /** Its modification time when listed (ms since the epoch), if known: what `sync` compares. */
+  mtime?: number | null | undefined;
+  /** Its permission bits when listed, if known. */
+  mode?: number | null | undefined;
 }
 
 /** An entry the transfer leaves out, and why (`bftp: Skipping …`). */
@@ -44,6 +48,8 @@ export interface SkippedEntry {
   path: string;
   /** Why, e.g. `not a regular file`. */
   why: string;
+  /** The path below the tree's top, names joined by `/` (as {@linkcode PlannedEntry}'s). */
+  relative?: string | undefined;
 }
 
 /** What a tree transfer will move, from its listing pass. */
@@ -216,10 +222,14 @@ export async function planDownload(
       if (entry.type === "dir") {
         visit(child);
       } else if (entry.type === "file") {
-        plan.files.push({ ...child, size: entry.size });
+        plan.files.push({ ...child, size: entry.size, mtime: entry.mtime, mode: entry.mode });
         plan.totalBytes += entry.size;
       } else {
-        plan.skipped.push({ path: child.remote, why: "not a regular file or folder" });
+        plan.skipped.push({
+          path: child.remote,
+          why: "not a regular file or folder",
+          relative: child.relative,
+        });
       }
     }
   };
@@ -237,8 +247,11 @@ async function readFolder(path: string): Promise<Deno.DirEntry[]> {
   }
 }
 
-/** The size of a file a plan takes, or why it is left out. */
-async function uploadable(d: Deno.DirEntry, path: string): Promise<number | string> {
+/** What a plan keeps of a local file. */
+type LocalFacts = Pick<PlannedFile, "size" | "mtime" | "mode">;
+
+/** The size (and time and mode) of a file a plan takes, or why it is left out. */
+async function uploadable(d: Deno.DirEntry, path: string): Promise<LocalFacts | string> {
   let info: Deno.FileInfo | null;
   try {
     info = await Deno.stat(path);
@@ -246,7 +259,13 @@ async function uploadable(d: Deno.DirEntry, path: string): Promise<number | stri
     if (!d.isSymlink) throw localIoError("read", path, e);
     info = null;
   }
-  if (info?.isFile) return info.size;
+  if (info?.isFile) {
+    return {
+      size: info.size,
+      mtime: info.mtime?.getTime() ?? null,
+      mode: info.mode === null ? null : info.mode & 0o777,
+    };
+  }
   return !d.isSymlink
     ? "not a regular file"
     : info === null
@@ -302,11 +321,11 @@ export async function planUpload(
       const kind = kinds[i] ?? null;
       if (kind === null) {
         await visit(child(d));
-      } else if (typeof kind === "number") {
-        plan.files.push({ ...child(d), size: kind });
-        plan.totalBytes += kind;
+      } else if (typeof kind !== "string") {
+        plan.files.push({ ...child(d), ...kind });
+        plan.totalBytes += kind.size;
       } else {
-        plan.skipped.push({ path: child(d).local, why: kind });
+        plan.skipped.push({ path: child(d).local, why: kind, relative: child(d).relative });
       }
     }
     options.onListed?.({
