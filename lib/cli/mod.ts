@@ -17,6 +17,7 @@ import type { Command } from "./command.ts";
 import { serveCommand } from "./serve.ts";
 import { getCommand } from "./get.ts";
 import { putCommand } from "./put.ts";
+import { syncCommand } from "./sync.ts";
 import { lsCommand } from "./ls.ts";
 import { statCommand } from "./stat.ts";
 import { hashCommand } from "./hash.ts";
@@ -40,6 +41,7 @@ export const COMMANDS: readonly Command[] = [
   serveCommand,
   getCommand,
   putCommand,
+  syncCommand,
   lsCommand,
   statCommand,
   hashCommand,

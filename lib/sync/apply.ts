@@ -122,7 +122,11 @@ async function removeAll(
 
 /** Whether `relative` lies in one of `folders` (or is one). */
 function under(relative: string, folders: ReadonlySet<string>): boolean {
-  for (let at = relative; at !== ""; at = at.includes("/") ? at.slice(0, at.lastIndexOf("/")) : "") {
+  for (
+    let at = relative;
+    at !== "";
+    at = at.includes("/") ? at.slice(0, at.lastIndexOf("/")) : ""
+  ) {
     if (folders.has(at)) return true;
   }
   return folders.has("");
