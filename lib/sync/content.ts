@@ -29,7 +29,7 @@ import type { SyncPlan } from "./plan.ts";
  *
  * const path = await Deno.makeTempFile();
  * await Deno.writeTextFile(path, "hi!");
- * deepEqual((await localSha256(path)).slice(0, 8), "8f434346");
+ * deepEqual((await localSha256(path)).slice(0, 8), "c0ddd62c");
  * await Deno.remove(path);
  * ```
  */
