@@ -151,8 +151,8 @@ export const syncCommand: Command = {
 export const shellSync: ShellCommand = {
   name: "sync",
   aliases: [],
-  usage: "sync [-n] [--delete] [-c] [--exclude G] [--pull] LOCAL REMOTE",
-  summary: "make REMOTE match LOCAL (with --pull, LOCAL match REMOTE), sending only what changed",
+  usage: "sync [OPTIONS] LOCAL REMOTE",
+  summary: "make REMOTE match LOCAL (--pull: LOCAL match REMOTE); -n, --delete... as bftp sync",
   async run(ctx, args) {
     const parsed = parseFlags(args, { ...SYNC_FLAGS, pull: { type: "boolean" } });
     const { positionals } = parsed;
