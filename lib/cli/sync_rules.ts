@@ -195,6 +195,11 @@ export async function syncTrees(
   const lines = rules.quiet !== true && rules.json !== true;
   try {
     const plan = await makePlan(client, ends, rules, tree);
+    const changing = plan.sends.length + plan.deletes.length + plan.missingFolders.size > 0;
+    if (ends.direction === "push" && client.readOnly && changing && rules.dryRun !== true) {
+      // One refusal rather than one per file.
+      throw new RemoteError("DENIED", "The session is read-only: nothing can be synced into it");
+    }
     const notice = skipNotice(io);
     for (const { path, why } of plan.skipped) {
       tree?.clear();

@@ -18,6 +18,7 @@ import type { PlannedFile } from "../client/tree_plan.ts";
 import { prepareFolder } from "../client/tree_transfer.ts";
 import { TaskWindow } from "../client/window.ts";
 import { BftpError, IntegrityError, localIoError } from "../errors.ts";
+import type { GetReply } from "../protocol/replies.ts";
 import type { SyncDelete, SyncPlan, SyncSend } from "./plan.ts";
 
 /** A change done: a line of the report. */
@@ -161,6 +162,26 @@ async function pushFile(
 }
 
 /**
+ * The size from which a pulled file is checked (a STAT) before it lands:
+ * the server reads a larger one in several pieces, and a writer between
+ * two of them would make the bytes sent a mix of two versions.
+ */
+export const STILL_CHECK_BYTES = 1 << 20;
+
+/** Refuses a pulled file that changed on the server while it was sent. */
+function stillTheSame(client: BftpClient, remote: string) {
+  return async (reply: GetReply) => {
+    if (reply.size < STILL_CHECK_BYTES) return;
+    const now = await client.stat(remote);
+    if (now.size !== reply.size || now.mtime !== reply.mtime) {
+      throw new IntegrityError(
+        `"${remote}" changed on the server while it was sent: sync again to fetch it whole`,
+      );
+    }
+  };
+}
+
+/**
  * Carries out a sync plan: removals, folders, files. The files go with
  * their times and modes kept (`preserve`), each verified and landed
  * atomically; a file that changed while it was sent is reported.
@@ -210,7 +231,7 @@ export async function applySync(
         client,
         file.remote,
         file.local,
-        shown,
+        { ...shown, beforeCommit: stillTheSame(client, file.remote) },
         present.get(resolve(cwd, dirname(file.local))),
       )).size;
     totals.sent++;

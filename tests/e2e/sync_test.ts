@@ -317,3 +317,21 @@ Deno.test("e2e: the shell's sync pushes, and with --pull pulls", async () => {
   equal(summaries.length, 3, result.stdout);
   ok(summaries[2]!.includes("sent 0"), summaries[2]);
 });
+
+Deno.test("e2e: a push to a read-only server is refused once (exit 15); one with nothing to do is fine", async () => {
+  await using served = await tempDir();
+  await using local = await tempDir();
+  await writeFiles(local.join("src"), { "a.txt": "a", "b.txt": "b" });
+  await writeFiles(join(served.path, "dst"), { "a.txt": "a" });
+  await using server = await startServe(served.path, ["--read-only"]);
+  assertFailure(
+    await runBftp(["sync", local.join("src"), `${server.url}/dst`]),
+    15,
+    /read-only/,
+  );
+  await Deno.remove(local.join("src", "b.txt"));
+  const nothing = await runBftp(["sync", local.join("src"), `${server.url}/dst`]);
+  equal(nothing.code, 0, nothing.stderr);
+  // A pull from it works.
+  equal((await runBftp(["sync", "-q", `${server.url}/dst`, local.join("back")])).code, 0);
+});

@@ -124,3 +124,38 @@ Deno.test("--checksum finds a change of content that keeps size and time", async
     await client.quit();
   }
 });
+
+Deno.test("a remote file written to while it is pulled is reported, and nothing lands", async () => {
+  const big = new Uint8Array(8 << 20).fill(1);
+  await using server = await startTestServer({ files: { "s/big": big, "s/small": "s" } });
+  await using dir = await tempDir();
+  const client = await server.connect();
+  try {
+    const source = await planDownload(client, "/s", dir.join("d"));
+    const empty = { files: [], folders: [], totalBytes: 0, skipped: [] };
+    const plan = compareTrees(source, empty, { targetSide: "local" });
+    let written = false;
+    const run = collecting({
+      direction: "pull",
+      window: 1,
+      progress: (label) => ({
+        onProgress: () => {
+          if (label !== "big" || written) return;
+          written = true;
+          const f = Deno.openSync(`${server.root}/s/big`, { write: true });
+          f.seekSync(7 << 20, Deno.SeekMode.Start);
+          f.writeSync(new Uint8Array(4096).fill(2));
+          f.close();
+        },
+      }),
+    });
+    await applySync(client, plan, run.options);
+    ok(written);
+    deepEqual(run.errors.map((e) => e.relative), ["big"]);
+    deepEqual(run.done, ["new small"]);
+    // Nothing under the final name: the file is old (absent) or new, never mixed.
+    deepEqual(await Array.fromAsync(Deno.readDir(dir.join("d")), (e) => e.name), ["small"]);
+  } finally {
+    await client.quit();
+  }
+});
