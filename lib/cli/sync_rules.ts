@@ -104,7 +104,7 @@ async function makePlan(
       throw new UsageError(`"${local}" is not a folder`);
     }
     const there = await remoteFolder(client, remote);
-    source = planUpload(local, remote, { onListed });
+    source = planUpload(local, remote, { onListed }).then(withoutTemps);
     target = there ? planDownload(client, remote, local) : Promise.resolve(EMPTY);
   } else {
     if (!(await remoteFolder(client, remote))) {
@@ -133,7 +133,7 @@ async function makePlan(
   return plan;
 }
 
-/** A local target's plan without bftp's own temporaries (swept, never compared). */
+/** A local tree's plan without bftp's own temporaries (never sent, compared or removed). */
 function withoutTemps(plan: TreePlan): TreePlan {
   const last = (relative: string) => relative.slice(relative.lastIndexOf("/") + 1);
   return {
