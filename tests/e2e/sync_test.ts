@@ -335,3 +335,23 @@ Deno.test("e2e: a push to a read-only server is refused once (exit 15); one with
   // A pull from it works.
   equal((await runBftp(["sync", "-q", `${server.url}/dst`, local.join("back")])).code, 0);
 });
+
+Deno.test("e2e: Ctrl-C stops a sync with exit 130, and a rerun finishes it", async () => {
+  await using served = await tempDir();
+  await using local = await tempDir();
+  await using server = await startServe(served.path);
+  await Deno.mkdir(local.join("src"));
+  for (let i = 0; i < 12; i++) await writeRandomFile(local.join("src", `f${i}.bin`), 4 << 20);
+  const args = ["sync", "-q", local.join("src"), `${server.url}/dst`];
+  const child = spawnBftp(args);
+  const [stdout, stderr] = [readText(child.stdout), readText(child.stderr)];
+  await server.waitForLog(/ PUT /);
+  child.kill("SIGINT");
+  const status = await child.status;
+  equal(status.code, 130, await stderr);
+  ok((await stderr).includes("bftp: Interrupted"), await stderr);
+  equal(await stdout, "");
+  const rerun = await runBftp(args);
+  equal(rerun.code, 0, rerun.stderr);
+  deepEqual(await digest(join(served.path, "dst")), await digest(local.join("src")));
+});
