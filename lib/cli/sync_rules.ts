@@ -142,6 +142,55 @@ function withoutTemps(plan: TreePlan): TreePlan {
   };
 }
 
+/** What a sync did (or, dry, would do), and what failed. */
+interface Outcome {
+  totals: SyncTotals;
+  changes: DoneChange[];
+  failures: { relative: string; error: BftpError }[];
+}
+
+/** Carries a plan out (or, dry, only tells it), telling each change and failure as it comes. */
+async function carryOut(
+  client: BftpClient,
+  plan: SyncPlan,
+  ends: SyncEnds,
+  rules: SyncRules,
+  tell: {
+    tree: TreeProgress | undefined;
+    change: (c: DoneChange) => void;
+    fail: (message: string) => void;
+  },
+): Promise<Outcome> {
+  if (rules.dryRun === true) {
+    const changes = plannedChanges(plan);
+    for (const c of changes) tell.change(c);
+    return { totals: plannedTotals(plan), changes, failures: [] };
+  }
+  const changes: DoneChange[] = [];
+  const failures: Outcome["failures"] = [];
+  const shown = tell.tree?.options();
+  shown?.onPlan?.({
+    files: plan.sends.map((s) => s.file),
+    folders: [],
+    totalBytes: plan.sends.reduce((n, s) => n + s.file.size, 0),
+    skipped: [],
+  });
+  const totals = await applySync(client, plan, {
+    direction: ends.direction,
+    progress: shown?.progress,
+    onFile: shown?.onFile,
+    onChange: (c) => {
+      changes.push(c);
+      tell.change(c);
+    },
+    onError: (relative, error) => {
+      failures.push({ relative, error });
+      tell.fail(error.message);
+    },
+  });
+  return { totals, changes, failures };
+}
+
 /**
  * Runs one sync and prints what it did (see the module's description).
  *
@@ -205,35 +254,13 @@ export async function syncTrees(
       tree?.clear();
       notice(path, why);
     }
-    let totals: SyncTotals;
-    let changes: DoneChange[] = [];
-    const failures: { relative: string; error: BftpError }[] = [];
-    if (rules.dryRun === true) {
-      changes = plannedChanges(plan);
-      totals = plannedTotals(plan);
-      if (lines) { for (const c of changes) print(io.stdout, changeLine(c, visible)); }
-    } else {
-      const shown = tree?.options();
-      shown?.onPlan?.({
-        files: plan.sends.map((s) => s.file),
-        folders: [],
-        totalBytes: plan.sends.reduce((n, s) => n + s.file.size, 0),
-        skipped: [],
-      });
-      totals = await applySync(client, plan, {
-        direction: ends.direction,
-        progress: shown?.progress,
-        onFile: shown?.onFile,
-        onChange: (c) => {
-          changes.push(c);
-          if (lines) print(io.stdout, changeLine(c, visible));
-        },
-        onError: (relative, error) => {
-          failures.push({ relative, error });
-          print(io.stderr, errorLine(error.message));
-        },
-      });
-    }
+    const { totals, changes, failures } = await carryOut(client, plan, ends, rules, {
+      tree,
+      change: (c) => {
+        if (lines) print(io.stdout, changeLine(c, visible));
+      },
+      fail: (message) => print(io.stderr, errorLine(message)),
+    });
     tree?.stop();
     const seconds = (performance.now() - start) / 1000;
     const dry = rules.dryRun === true;
