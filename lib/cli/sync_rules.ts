@@ -97,6 +97,9 @@ async function makePlan(
 ): Promise<SyncPlan> {
   const { local, remote } = ends;
   const onListed = tree?.options().onListed;
+  const given = rules.filter;
+  // Both listings leave out what the filter excludes, and do not look inside such folders.
+  const filter = given === undefined ? undefined : (r: string, f: boolean) => given.includes(r, f);
   let source: Promise<TreePlan>;
   let target: Promise<TreePlan>;
   if (ends.direction === "push") {
@@ -104,16 +107,18 @@ async function makePlan(
       throw new UsageError(`"${local}" is not a folder`);
     }
     const there = await remoteFolder(client, remote);
-    source = planUpload(local, remote, { onListed }).then(withoutTemps);
-    target = there ? planDownload(client, remote, local) : Promise.resolve(EMPTY);
+    source = planUpload(local, remote, { onListed, filter }).then(withoutTemps);
+    target = there ? planDownload(client, remote, local, { filter }) : Promise.resolve(EMPTY);
   } else {
     if (!(await remoteFolder(client, remote))) {
       throw new RemoteError("NOT_FOUND", `"${visible(remote)}" is not on the server`);
     }
     const kind = await localKind(local, "write");
     if (kind === "file") throw new UsageError(`"${local}" is not a folder`);
-    source = planDownload(client, remote, local, { onListed });
-    target = kind === null ? Promise.resolve(EMPTY) : planUpload(local, remote).then(withoutTemps);
+    source = planDownload(client, remote, local, { onListed, filter });
+    target = kind === null
+      ? Promise.resolve(EMPTY)
+      : planUpload(local, remote, { filter }).then(withoutTemps);
   }
   // Both passes run at once; the second is awaited even when the first fails.
   const [mine, theirs] = await Promise.allSettled([source, target]);

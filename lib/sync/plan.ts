@@ -10,7 +10,13 @@
  * @module
  */
 
-import type { PlannedEntry, PlannedFile, SkippedEntry, TreePlan } from "../client/tree_plan.ts";
+import {
+  EXCLUDED,
+  type PlannedEntry,
+  type PlannedFile,
+  type SkippedEntry,
+  type TreePlan,
+} from "../client/tree_plan.ts";
 
 /** Which paths take part, as `PathFilter` (`filter.ts`) decides. */
 export interface SyncFilter {
@@ -138,7 +144,9 @@ function findDeletes(
   };
   for (const f of target.files) consider(f.relative, f[side], f.size);
   for (const s of target.skipped) {
-    if (s.relative !== undefined) consider(s.relative, s.path, 0);
+    // What the listing left out by the filter is kept, folders with all in them.
+    if (s.why === EXCLUDED && s.relative !== undefined) kept.push(s.relative);
+    else if (s.relative !== undefined) consider(s.relative, s.path, 0);
   }
   const folders: SyncDelete[] = [];
   for (const f of target.folders) {
@@ -200,7 +208,9 @@ export function compareTrees(
     ),
     sends: [],
     deletes: [],
-    skipped: source.skipped.filter((s) => s.relative === undefined || taking(s.relative, false)),
+    skipped: source.skipped.filter((s) =>
+      s.why !== EXCLUDED && (s.relative === undefined || taking(s.relative, false))
+    ),
     unsure: [],
   };
   for (const file of source.files) {

@@ -1,7 +1,14 @@
 // The comparison of two tree plans (lib/sync/plan.ts): what is sent, what is
 // removed, what a filter keeps out of both, and the report's lines.
-import { deepEqual } from "node:assert/strict";
-import type { PlannedFile, TreePlan } from "../../lib/client/tree_plan.ts";
+import { deepEqual, ok } from "node:assert/strict";
+import {
+  EXCLUDED,
+  planDownload,
+  type PlannedFile,
+  planUpload,
+  type TreePlan,
+} from "../../lib/client/tree_plan.ts";
+import { startTestServer } from "../server/helpers.ts";
 import { compareTrees, quickDiffers } from "../../lib/sync/plan.ts";
 import { PathFilter } from "../../lib/sync/filter.ts";
 import { changeLine, plannedChanges, plannedTotals } from "../../lib/sync/report.ts";
@@ -134,4 +141,31 @@ Deno.test("the dry run's lines and totals come from the plan", () => {
   const lines = plannedChanges(plan).map((c) => changeLine(c, (s) => s));
   deepEqual(lines, ["- c", "+ a", "* b"]);
   deepEqual(plannedTotals(plan), { sent: 2, new: 1, changed: 1, deleted: 1, bytes: 7, failed: 0 });
+});
+
+Deno.test("a filtered listing does not look inside an excluded folder, on either side", async () => {
+  const files = { "t/a.txt": "a", "t/cache/x": "x", "t/cache/deep/y": "y", "t/old/cache/z": "z" };
+  await using server = await startTestServer({ files });
+  const filter = PathFilter.from([{ kind: "exclude", pattern: "cache/" }]);
+  const include = (relative: string, isFolder: boolean) => filter.includes(relative, isFolder);
+  using client = await server.connect();
+  const remote = await planDownload(client, "/t", "out", { filter: include });
+  deepEqual(remote.files.map((f) => f.relative), ["a.txt"]);
+  deepEqual(remote.skipped.map((s) => [s.relative, s.why]), [
+    ["cache", EXCLUDED],
+    ["old/cache", EXCLUDED],
+  ]);
+  ok(server.log.some((l) => / LIST "\/t\/old"/.test(l)), server.log.join("\n"));
+  deepEqual(server.log.filter((l) => / LIST .*cache/.test(l)), []);
+  const local = await planUpload(`${server.root}/t`, "/t", { filter: include });
+  deepEqual(local.files.map((f) => f.relative), ["a.txt"]);
+  deepEqual(local.skipped.map((s) => s.relative), ["cache", "old/cache"]);
+  // Compared with a source that lacks old/: old/ holds an excluded folder, so it stays; nothing
+  // excluded is announced as skipped.
+  const source = { files: [], folders: [folder("")], totalBytes: 0, skipped: [] };
+  const plan = compareTrees(source, remote, { targetSide: "remote", deleting: true, filter });
+  deepEqual(deletes(plan), ["/t/a.txt"]);
+  const back = compareTrees(remote, tree([]), { targetSide: "local", filter });
+  deepEqual(back.skipped, []);
+  await client.quit();
 });
