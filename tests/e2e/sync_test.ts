@@ -355,3 +355,18 @@ Deno.test("e2e: Ctrl-C stops a sync with exit 130, and a rerun finishes it", asy
   equal(rerun.code, 0, rerun.stderr);
   deepEqual(await digest(join(served.path, "dst")), await digest(local.join("src")));
 });
+
+Deno.test("e2e: one file that fails is reported, the others are sent, and the exit code is its", async () => {
+  await using served = await tempDir();
+  await using local = await tempDir();
+  await using server = await startServe(served.path);
+  await writeFiles(local.join("src"), { "a.txt": "a", "b.txt": "b", "c.txt": "c" });
+  // On the server, b.txt is a folder (with a file in it): the upload over it is refused.
+  await writeFiles(join(served.path, "dst"), { "b.txt/inside": "x" });
+  const report = await syncJson([local.join("src"), `${server.url}/dst`]);
+  equal(report.code, 13, report.stderr);
+  deepEqual(kinds(report), ["new a.txt", "new c.txt"]);
+  deepEqual(report.errors.map((e) => [e.path, e.code]), [["b.txt", "IS_DIR"]]);
+  equal(report.stderr.trimEnd().split("\n").length, 1, report.stderr);
+  equal(await Deno.readTextFile(join(served.path, "dst", "c.txt")), "c");
+});
