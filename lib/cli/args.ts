@@ -43,6 +43,8 @@ export interface ParsedFlags<F extends Flags = Flags> {
   values: FlagValues<F>;
   /** Positional arguments. */
   positionals: string[];
+  /** The flags given, in command-line order (where the order of different flags matters). */
+  order: { name: string; value: string | undefined }[];
 }
 
 /**
@@ -84,6 +86,7 @@ export function parseFlags<const F extends Flags>(args: string[], flags: F): Par
       options,
       allowPositionals: true,
       strict: true,
+      tokens: true,
     });
   } catch (e) {
     if (e instanceof TypeError) throw usageError(e, args);
@@ -97,7 +100,10 @@ export function parseFlags<const F extends Flags>(args: string[], flags: F): Par
   for (const [name, spec] of Object.entries(flags)) {
     if (spec.multiple === true) values[name] ??= [];
   }
-  return { values: values as FlagValues<F>, positionals: parsed.positionals };
+  const order = parsed.tokens.flatMap((t) =>
+    t.kind === "option" ? [{ name: t.name, value: t.value }] : []
+  );
+  return { values: values as FlagValues<F>, positionals: parsed.positionals, order };
 }
 
 /** parseArgs' TypeError in bftp's words. */

@@ -36,7 +36,10 @@ export interface Completion {
 }
 
 /** The commands whose arguments (or first argument) are local paths. */
-const LOCAL_FIRST = new Set(["lcd", "lls", "put"]);
+const LOCAL_FIRST = new Set(["lcd", "lls", "put", "sync"]);
+
+/** Of them, those whose later arguments are remote paths. */
+const THEN_REMOTE = new Set(["put", "sync"]);
 
 /** The commands that take only folders. */
 const FOLDERS_ONLY = new Set(["cd", "lcd", "mkdir", "rmdir"]);
@@ -60,6 +63,9 @@ const FOLDERS_ONLY = new Set(["cd", "lcd", "mkdir", "rmdir"]);
  * };
  * deepEqual(await completeWord("p", sources), { typed: "p", candidates: ["put", "pwd"] });
  * deepEqual(await completeWord("get d", sources), { typed: "d", candidates: ["docs/"] });
+ * // sync's LOCAL is a local path, its REMOTE a remote one.
+ * deepEqual((await completeWord("sync d", sources)).candidates, []);
+ * deepEqual((await completeWord("sync site d", sources)).candidates, ["docs/"]);
  * ```
  */
 export async function completeWord(
@@ -81,7 +87,7 @@ export async function completeWord(
   }
   const positionals = earlier.slice(1).filter((w) => !w.startsWith("-"));
   const command = earlier[0]!;
-  const local = LOCAL_FIRST.has(command) && (command !== "put" || positionals.length === 0);
+  const local = LOCAL_FIRST.has(command) && (!THEN_REMOTE.has(command) || positionals.length === 0);
   const slash = word.lastIndexOf("/");
   const dir = word.slice(0, slash + 1);
   const prefix = word.slice(slash + 1);

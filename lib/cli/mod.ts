@@ -50,6 +50,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./put.ts")).putCommand,
   },
   {
+    name: "sync",
+    summary: "make a folder match another, either way, sending only what changed",
+    load: async () => (await import("./sync.ts")).syncCommand,
+  },
+  {
     name: "ls",
     summary: "list a remote folder (-l long, --json)",
     load: async () => (await import("./ls.ts")).lsCommand,

@@ -22,6 +22,7 @@ import { DEFAULT_WINDOW } from "../client/window.ts";
 import { checkGetDestination, checkSeveralInto, type GetRules, getToLocal } from "./get_rules.ts";
 import { putFromLocal, type PutRules, putSourceKind } from "./put_rules.ts";
 import { lcd, lls, lpwd } from "./shell_local.ts";
+import { shellSync } from "./sync.ts";
 import type { TreeProgressStart } from "./tree_progress.ts";
 
 /** What a shell command works with. */
@@ -345,6 +346,7 @@ export const SHELL_COMMANDS: readonly ShellCommand[] = [
   pwd,
   get,
   put,
+  shellSync,
   rm,
   mkdir,
   rmdir,

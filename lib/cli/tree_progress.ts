@@ -187,6 +187,19 @@ export class TreeProgress {
     return { onProgress: (n) => line.add(n) };
   }
 
+  /** Wipes the line, so that a message can take its place; the next bytes draw it again. */
+  clear(): void {
+    this.#listing?.clear();
+    this.#line?.clear();
+  }
+
+  /** Wipes the line and stops it, with no summary (the caller prints its own). */
+  stop(): void {
+    this.clear();
+    this.#listing?.stop();
+    this.#line?.stop();
+  }
+
   /**
    * Puts the summary in the line's place: files, bytes, time and rate.
    *

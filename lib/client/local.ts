@@ -195,6 +195,7 @@ async function downloadToRegularFile(
       },
       onProgress: (n) => transfer.onProgress?.(n),
     });
+    if (reply !== undefined) await options.beforeCommit?.(reply);
     await out.commit((temp) => {
       if (options.preserve && reply !== undefined) applyServerAttributes(temp, reply);
     });

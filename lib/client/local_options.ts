@@ -9,6 +9,7 @@
 
 import type { BodyResult } from "../transfer/body.ts";
 import type { TransferOptions } from "./client.ts";
+import type { GetReply } from "../protocol/replies.ts";
 import type { ListingCounts, TreePlan } from "./tree_plan.ts";
 
 /** Options for `downloadFile` (`local.ts`) and the other local transfers. */
@@ -28,6 +29,12 @@ export interface LocalTransferOptions {
   onPlan?: ((plan: TreePlan) => void) | undefined;
   /** Told how far a tree's listing pass has got, after each folder (before `onPlan`). */
   onListed?: ((counts: ListingCounts) => void) | undefined;
+  /**
+   * Called once a download's body has arrived and checked out, before it
+   * lands under its name (`sync` asks the server whether the file changed
+   * meanwhile); a throw discards it.
+   */
+  beforeCommit?: ((reply: GetReply) => Promise<void>) | undefined;
   /** Told about each file as it is done. */
   onFile?: ((remote: string, local: string, result: BodyResult) => void) | undefined;
   /**

@@ -36,6 +36,10 @@ export interface PlannedEntry {
 export interface PlannedFile extends PlannedEntry {
   /** Its size when listed, in bytes. */
   size: number;
+  /** Its modification time when listed (ms since the epoch), if known: what `sync` compares. */
+  mtime?: number | null | undefined;
+  /** Its permission bits when listed, if known. */
+  mode?: number | null | undefined;
 }
 
 /** An entry the transfer leaves out, and why (`bftp: Skipping …`). */
@@ -44,6 +48,8 @@ export interface SkippedEntry {
   path: string;
   /** Why, e.g. `not a regular file`. */
   why: string;
+  /** The path below the tree's top, names joined by `/` (as {@linkcode PlannedEntry}'s). */
+  relative?: string | undefined;
 }
 
 /** What a tree transfer will move, from its listing pass. */
@@ -75,10 +81,19 @@ export interface ListingCounts {
   bytes: number;
 }
 
+/** Why an entry a plan's `filter` leaves out is in `skipped` (and not announced). */
+export const EXCLUDED = "excluded";
+
 /** Options for {@linkcode planUpload}. */
 export interface PlanUploadOptions {
   /** Told how far the listing pass has got, after each folder. */
   onListed?: ((counts: ListingCounts) => void) | undefined;
+  /**
+   * Which entries take part, by their path below the top (`sync --exclude`):
+   * one left out goes to `skipped` as {@linkcode EXCLUDED}, and a folder
+   * left out is not read. All take part when absent.
+   */
+  filter?: ((relative: string, isFolder: boolean) => boolean) | undefined;
 }
 
 /** Options for {@linkcode planDownload}. */
@@ -191,15 +206,21 @@ export async function planDownload(
     }
     options.onListed?.({ ...listed });
   };
-  let level = [remote];
+  const { filter } = options;
+  const below = (relative: string, name: string) => relative === "" ? name : `${relative}/${name}`;
+  let level = [{ path: remote, relative: "" }];
   for (let depth = 0; level.length > 0; depth++) {
-    for (const folder of level) checkTreeDepth(depth, folder);
-    const answers = await listAll(client, level, options.window, check);
-    const next: string[] = [];
+    for (const folder of level) checkTreeDepth(depth, folder.path);
+    const paths = level.map((f) => f.path);
+    const answers = await listAll(client, paths, options.window, check);
+    const next: typeof level = [];
     for (const [i, entries] of answers.entries()) {
-      listings.set(level[i]!, entries);
+      const { path, relative } = level[i]!;
+      listings.set(path, entries);
       for (const entry of entries) {
-        if (entry.type === "dir") next.push(joinRemote(level[i]!, entry.name));
+        const child = { path: joinRemote(path, entry.name), relative: below(relative, entry.name) };
+        // A folder left out is not listed.
+        if (entry.type === "dir" && (filter?.(child.relative, true) ?? true)) next.push(child);
       }
     }
     level = next;
@@ -211,15 +232,21 @@ export async function planDownload(
       const child = {
         remote: joinRemote(folder.remote, entry.name),
         local: join(folder.local, entry.name),
-        relative: folder.relative === "" ? entry.name : `${folder.relative}/${entry.name}`,
+        relative: below(folder.relative, entry.name),
       };
-      if (entry.type === "dir") {
+      if (!(filter?.(child.relative, entry.type === "dir") ?? true)) {
+        plan.skipped.push({ path: child.remote, why: EXCLUDED, relative: child.relative });
+      } else if (entry.type === "dir") {
         visit(child);
       } else if (entry.type === "file") {
-        plan.files.push({ ...child, size: entry.size });
+        plan.files.push({ ...child, size: entry.size, mtime: entry.mtime, mode: entry.mode });
         plan.totalBytes += entry.size;
       } else {
-        plan.skipped.push({ path: child.remote, why: "not a regular file or folder" });
+        plan.skipped.push({
+          path: child.remote,
+          why: "not a regular file or folder",
+          relative: child.relative,
+        });
       }
     }
   };
@@ -237,8 +264,11 @@ async function readFolder(path: string): Promise<Deno.DirEntry[]> {
   }
 }
 
-/** The size of a file a plan takes, or why it is left out. */
-async function uploadable(d: Deno.DirEntry, path: string): Promise<number | string> {
+/** What a plan keeps of a local file. */
+type LocalFacts = Pick<PlannedFile, "size" | "mtime" | "mode">;
+
+/** The size (and time and mode) of a file a plan takes, or why it is left out. */
+async function uploadable(d: Deno.DirEntry, path: string): Promise<LocalFacts | string> {
   let info: Deno.FileInfo | null;
   try {
     info = await Deno.stat(path);
@@ -246,7 +276,13 @@ async function uploadable(d: Deno.DirEntry, path: string): Promise<number | stri
     if (!d.isSymlink) throw localIoError("read", path, e);
     info = null;
   }
-  if (info?.isFile) return info.size;
+  if (info?.isFile) {
+    return {
+      size: info.size,
+      mtime: info.mtime?.getTime() ?? null,
+      mode: info.mode === null ? null : info.mode & 0o777,
+    };
+  }
   return !d.isSymlink
     ? "not a regular file"
     : info === null
@@ -288,11 +324,18 @@ export async function planUpload(
   const plan: TreePlan = { files: [], folders: [], totalBytes: 0, skipped: [] };
   const visit = async (folder: PlannedEntry) => {
     plan.folders.push(folder);
-    const entries = await readFolder(folder.local);
+    const all = await readFolder(folder.local);
     const child = (d: Deno.DirEntry) => ({
       remote: joinRemote(folder.remote, d.name),
       local: join(folder.local, d.name),
       relative: folder.relative === "" ? d.name : `${folder.relative}/${d.name}`,
+    });
+    // What the filter leaves out is neither looked at nor walked.
+    const entries = options.filter === undefined ? all : all.filter((d) => {
+      const { relative } = child(d);
+      if (options.filter!(relative, d.isDirectory)) return true;
+      plan.skipped.push({ path: child(d).local, why: EXCLUDED, relative });
+      return false;
     });
     // The files' sizes are asked at once; the folders are walked after, in order.
     const kinds = await Promise.all(
@@ -302,11 +345,11 @@ export async function planUpload(
       const kind = kinds[i] ?? null;
       if (kind === null) {
         await visit(child(d));
-      } else if (typeof kind === "number") {
-        plan.files.push({ ...child(d), size: kind });
-        plan.totalBytes += kind;
+      } else if (typeof kind !== "string") {
+        plan.files.push({ ...child(d), ...kind });
+        plan.totalBytes += kind.size;
       } else {
-        plan.skipped.push({ path: child(d).local, why: kind });
+        plan.skipped.push({ path: child(d).local, why: kind, relative: child(d).relative });
       }
     }
     options.onListed?.({

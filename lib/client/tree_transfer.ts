@@ -38,11 +38,33 @@ function announce(plan: TreePlan, options: LocalTransferOptions): void {
 }
 
 /**
- * Makes (or checks) one local folder of a download; returns the names in it.
- * A symbolic link where a remote folder goes is refused, never followed
- * (the top DEST is the user's, and may be one).
+ * Makes (or checks) one local folder of a download; returns the names in it
+ * (stale temporaries swept). A symbolic link where a remote folder goes is
+ * refused, never followed (the top DEST is the user's, and may be one).
+ *
+ * @param path The local folder.
+ * @param top Whether it is the tree's top (which may be a link).
+ * @param made Where a folder this call creates is noted.
+ * @returns The names in the folder.
+ * @throws {LocalIoError} For a link, or when it cannot be made or read.
+ *
+ * @example
+ * ```ts
+ * import { prepareFolder } from "./tree_transfer.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const made: string[] = [];
+ * deepEqual(await prepareFolder(`${dir}/new`, false, made), new Set());
+ * deepEqual(made, [`${dir}/new`]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
-async function prepareFolder(path: string, top: boolean, made: string[]): Promise<Set<string>> {
+export async function prepareFolder(
+  path: string,
+  top: boolean,
+  made: string[],
+): Promise<Set<string>> {
   const there = await Deno.lstat(path).catch((e) => {
     if (e instanceof Deno.errors.NotFound) return null;
     throw localIoError("create folder", path, e);

@@ -33,7 +33,9 @@ Deno.test("tree plan: a download plan lists every file with its size, folders pa
   });
   // Level by level: /t, then /t/b and /t/empty, then /t/b/d.
   deepEqual(listed, [[1, 2, 7], [2, 3, 1007], [3, 3, 1007], [4, 4, 1007]]);
-  deepEqual(plan.files, [
+  // Each file's time and mode come with it (what sync compares).
+  ok(plan.files.every((f) => typeof f.mtime === "number" && f.mode === 0o644));
+  deepEqual(plan.files.map(({ mtime: _t, mode: _m, ...f }) => f), [
     { remote: "/t/a.txt", local: "out/a.txt", relative: "a.txt", size: 5 },
     { remote: "/t/b/c.bin", local: "out/b/c.bin", relative: "b/c.bin", size: 1000 },
     { remote: "/t/b/d/e.txt", local: "out/b/d/e.txt", relative: "b/d/e.txt", size: 0 },
@@ -46,7 +48,9 @@ Deno.test("tree plan: a download plan lists every file with its size, folders pa
     ["/t/empty", "out/empty", "empty"],
   ]);
   equal(plan.totalBytes, 1007);
-  deepEqual(plan.skipped, [{ path: "/t/fifo", why: "not a regular file or folder" }]);
+  deepEqual(plan.skipped, [
+    { path: "/t/fifo", why: "not a regular file or folder", relative: "fifo" },
+  ]);
 });
 
 Deno.test("tree plan: an upload plan follows links to files, leaves out the rest, and uploads as planned", async () => {
@@ -75,9 +79,9 @@ Deno.test("tree plan: an upload plan follows links to files, leaves out the rest
   deepEqual(plan.folders.map((f) => f.remote), ["/up", "/up/b", "/up/b/d", "/up/empty"]);
   equal(plan.totalBytes, 1012);
   deepEqual(plan.skipped, [
-    { path: `${src}/fifo`, why: "not a regular file" },
-    { path: `${src}/to-folder`, why: "a symbolic link to a folder" },
-    { path: `${src}/to-nothing`, why: "a symbolic link to nothing" },
+    { path: `${src}/fifo`, why: "not a regular file", relative: "fifo" },
+    { path: `${src}/to-folder`, why: "a symbolic link to a folder", relative: "to-folder" },
+    { path: `${src}/to-nothing`, why: "a symbolic link to nothing", relative: "to-nothing" },
   ]);
   // Carried out, the plan makes exactly its folders and files, and tells its skips first.
   using client = await srv.connect();

@@ -1,0 +1,283 @@
+/**
+ * One sync, the same for `bftp sync` and the shell's `sync`: check both
+ * ends, list both trees (at once), compare them, then print the plan (a
+ * dry run) or carry it out, with a line per change, a summary or the JSON
+ * report, and progress on a terminal.
+ *
+ * @module
+ */
+
+import type { BftpClient } from "../client/client.ts";
+import { isLocalTemporaryName } from "../local_file/mod.ts";
+import { planDownload, planUpload, type TreePlan } from "../client/tree_plan.ts";
+import { BftpError, RemoteError, UsageError } from "../errors.ts";
+import { applySync, type DoneChange, type SyncTotals } from "../sync/apply.ts";
+import { settleByContent } from "../sync/content.ts";
+import { compareTrees, type SyncFilter, type SyncPlan } from "../sync/plan.ts";
+import {
+  changeLine,
+  plannedChanges,
+  plannedTotals,
+  summaryLine,
+  syncReport,
+} from "../sync/report.ts";
+import { terminalJson, visible } from "./format.ts";
+import { type CliIo, errorLine, writeLine } from "./io.ts";
+import { localKind, localSourceKind } from "./local_paths.ts";
+import { skipNotice } from "./session.ts";
+import type { TreeProgress, TreeProgressStart } from "./tree_progress.ts";
+
+/** The two ends of a sync. */
+export interface SyncEnds {
+  /** `push`: local to remote; `pull`: remote to local. */
+  direction: "push" | "pull";
+  /** The local folder. */
+  local: string;
+  /** The remote folder. */
+  remote: string;
+}
+
+/** How a sync runs. */
+export interface SyncRules {
+  /**
+   * Change nothing; say what would be done (`-n`).
+   *
+   * @default {false}
+   */
+  dryRun?: boolean | undefined;
+  /**
+   * Remove what the target has and the source lacks (`--delete`).
+   *
+   * @default {false}
+   */
+  deleting?: boolean | undefined;
+  /**
+   * Compare files of one size by content (`-c`).
+   *
+   * @default {false}
+   */
+  checksum?: boolean | undefined;
+  /**
+   * No line per change, no summary (`-q`).
+   *
+   * @default {false}
+   */
+  quiet?: boolean | undefined;
+  /**
+   * Print the JSON report instead of the lines and the summary (`--json`).
+   *
+   * @default {false}
+   */
+  json?: boolean | undefined;
+  /** The paths that take part (`--exclude`, `--include`); all when absent. */
+  filter?: SyncFilter | undefined;
+  /** One progress line for the whole sync (on a terminal), or `undefined` for none. */
+  treeProgress?: TreeProgressStart | undefined;
+}
+
+const EMPTY: TreePlan = { files: [], folders: [], totalBytes: 0, skipped: [] };
+
+/** The remote folder's state: `true` there, `false` missing; anything else refused. */
+async function remoteFolder(client: BftpClient, remote: string): Promise<boolean> {
+  try {
+    if ((await client.stat(remote)).type === "dir") return true;
+  } catch (e) {
+    if (e instanceof RemoteError && e.code === "NOT_FOUND") return false;
+    throw e;
+  }
+  throw new UsageError(`"${visible(remote)}" is not a folder on the server`);
+}
+
+/** Lists both trees at once (the remote one pipelined) and compares them. */
+async function makePlan(
+  client: BftpClient,
+  ends: SyncEnds,
+  rules: SyncRules,
+  tree: TreeProgress | undefined,
+): Promise<SyncPlan> {
+  const { local, remote } = ends;
+  const onListed = tree?.options().onListed;
+  const given = rules.filter;
+  // Both listings leave out what the filter excludes, and do not look inside such folders.
+  const filter = given === undefined ? undefined : (r: string, f: boolean) => given.includes(r, f);
+  let source: Promise<TreePlan>;
+  let target: Promise<TreePlan>;
+  if (ends.direction === "push") {
+    if ((await localSourceKind(local)) !== "dir") {
+      throw new UsageError(`"${local}" is not a folder`);
+    }
+    const there = await remoteFolder(client, remote);
+    source = planUpload(local, remote, { onListed, filter }).then(withoutTemps);
+    target = there ? planDownload(client, remote, local, { filter }) : Promise.resolve(EMPTY);
+  } else {
+    if (!(await remoteFolder(client, remote))) {
+      throw new RemoteError("NOT_FOUND", `"${visible(remote)}" is not on the server`);
+    }
+    const kind = await localKind(local, "write");
+    if (kind === "file") throw new UsageError(`"${local}" is not a folder`);
+    source = planDownload(client, remote, local, { onListed, filter });
+    target = kind === null
+      ? Promise.resolve(EMPTY)
+      : planUpload(local, remote, { filter }).then(withoutTemps);
+  }
+  // Both passes run at once; the second is awaited even when the first fails.
+  const [mine, theirs] = await Promise.allSettled([source, target]);
+  if (mine.status === "rejected") throw mine.reason;
+  if (theirs.status === "rejected") throw theirs.reason;
+  const plan = compareTrees(mine.value, theirs.value, {
+    targetSide: ends.direction === "push" ? "remote" : "local",
+    deleting: rules.deleting,
+    checksum: rules.checksum,
+    filter: rules.filter,
+  });
+  if (rules.checksum) {
+    await settleByContent(client, plan, {
+      sourceSide: ends.direction === "push" ? "local" : "remote",
+    });
+  }
+  return plan;
+}
+
+/** A local tree's plan without bftp's own temporaries (never sent, compared or removed). */
+function withoutTemps(plan: TreePlan): TreePlan {
+  const last = (relative: string) => relative.slice(relative.lastIndexOf("/") + 1);
+  return {
+    ...plan,
+    files: plan.files.filter((f) => !isLocalTemporaryName(last(f.relative))),
+  };
+}
+
+/** What a sync did (or, dry, would do), and what failed. */
+interface Outcome {
+  totals: SyncTotals;
+  changes: DoneChange[];
+  failures: { relative: string; error: BftpError }[];
+}
+
+/** Carries a plan out (or, dry, only tells it), telling each change and failure as it comes. */
+async function carryOut(
+  client: BftpClient,
+  plan: SyncPlan,
+  ends: SyncEnds,
+  rules: SyncRules,
+  tell: {
+    tree: TreeProgress | undefined;
+    change: (c: DoneChange) => void;
+    fail: (message: string) => void;
+  },
+): Promise<Outcome> {
+  if (rules.dryRun === true) {
+    const changes = plannedChanges(plan);
+    for (const c of changes) tell.change(c);
+    return { totals: plannedTotals(plan), changes, failures: [] };
+  }
+  const changes: DoneChange[] = [];
+  const failures: Outcome["failures"] = [];
+  const shown = tell.tree?.options();
+  shown?.onPlan?.({
+    files: plan.sends.map((s) => s.file),
+    folders: [],
+    totalBytes: plan.sends.reduce((n, s) => n + s.file.size, 0),
+    skipped: [],
+  });
+  const totals = await applySync(client, plan, {
+    direction: ends.direction,
+    progress: shown?.progress,
+    onFile: shown?.onFile,
+    onChange: (c) => {
+      changes.push(c);
+      tell.change(c);
+    },
+    onError: (relative, error) => {
+      failures.push({ relative, error });
+      tell.fail(error.message);
+    },
+  });
+  return { totals, changes, failures };
+}
+
+/**
+ * Runs one sync and prints what it did (see the module's description).
+ *
+ * @param client The session with the server.
+ * @param ends The local and remote folders, and which is the source.
+ * @param rules The flags.
+ * @param io The console.
+ * @returns The last entry's failure, if any (each was reported on stderr).
+ * @throws {UsageError} When an end is not a folder.
+ * @throws {ProtocolError} On a hostile listing, before anything changes.
+ *
+ * @example
+ * ```ts
+ * import { syncTrees } from "./sync_rules.ts";
+ * import { BftpClient } from "../client/client.ts";
+ * import { ServedRoot } from "../root/served_root.ts";
+ * import { startServer } from "../server/server.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/served`);
+ * await Deno.mkdir(`${dir}/site`);
+ * await Deno.writeTextFile(`${dir}/site/a.txt`, "hi");
+ * const server = startServer({ root: await ServedRoot.open(`${dir}/served`), port: 0 });
+ * const client = await BftpClient.connect({ hostname: "127.0.0.1", port: server.addr.port });
+ * let out = "";
+ * const write = (p: Uint8Array) => (out += new TextDecoder().decode(p), Promise.resolve(p.byteLength));
+ * const io = { stdout: { write }, stderr: { write } } as unknown as Parameters<typeof syncTrees>[3];
+ * const ends = { direction: "push" as const, local: `${dir}/site`, remote: "/site" };
+ * deepEqual(await syncTrees(client, ends, {}, io), undefined);
+ * deepEqual(await Deno.readTextFile(`${dir}/served/site/a.txt`), "hi");
+ * deepEqual(out.split("\n")[0], "+ a.txt");
+ * await client.quit();
+ * await server.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function syncTrees(
+  client: BftpClient,
+  ends: SyncEnds,
+  rules: SyncRules,
+  io: Pick<CliIo, "stdout" | "stderr">,
+): Promise<BftpError | undefined> {
+  const start = performance.now();
+  const tree = rules.treeProgress?.("Synced");
+  let printing = Promise.resolve();
+  const print = (out: CliIo["stdout"], text: string) => {
+    tree?.clear();
+    printing = printing.then(() => writeLine(out, text));
+  };
+  const lines = rules.quiet !== true && rules.json !== true;
+  try {
+    const plan = await makePlan(client, ends, rules, tree);
+    const changing = plan.sends.length + plan.deletes.length + plan.missingFolders.size > 0;
+    if (ends.direction === "push" && client.readOnly && changing && rules.dryRun !== true) {
+      // One refusal rather than one per file.
+      throw new RemoteError("DENIED", "The session is read-only: nothing can be synced into it");
+    }
+    const notice = skipNotice(io);
+    for (const { path, why } of plan.skipped) {
+      tree?.clear();
+      notice(path, why);
+    }
+    const { totals, changes, failures } = await carryOut(client, plan, ends, rules, {
+      tree,
+      change: (c) => {
+        if (lines) print(io.stdout, changeLine(c, visible));
+      },
+      fail: (message) => print(io.stderr, errorLine(message)),
+    });
+    tree?.stop();
+    const seconds = (performance.now() - start) / 1000;
+    const dry = rules.dryRun === true;
+    if (rules.json === true) {
+      print(io.stdout, terminalJson(syncReport(plan, totals, changes, failures, seconds, dry)));
+    } else if (lines) {
+      print(io.stdout, summaryLine(plan.checked, totals, seconds, dry));
+    }
+    await printing;
+    return failures.at(-1)?.error;
+  } finally {
+    tree?.stop();
+    await printing.catch(() => {});
+  }
+}

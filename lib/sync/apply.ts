@@ -1,0 +1,285 @@
+/**
+ * Carrying out a {@linkcode SyncPlan}: the removals first (`--delete`),
+ * then the folders the target lacks, then the files, with up to a window
+ * of transfers in flight on the one session. Each file goes as `get -r -p`
+ * and `put -r -p` send it (`local.ts`): verified, landed atomically, with
+ * its modification time and permission bits, so that the next sync finds
+ * nothing to do. One failing entry is reported and the others go on; a
+ * broken session stops the whole.
+ *
+ * @module
+ */
+
+import { dirname, resolve } from "node:path";
+import type { BftpClient } from "../client/client.ts";
+import { downloadTreeFile, uploadFile } from "../client/local.ts";
+import type { LocalTransferOptions } from "../client/local_options.ts";
+import type { PlannedFile } from "../client/tree_plan.ts";
+import { prepareFolder } from "../client/tree_transfer.ts";
+import { TaskWindow } from "../client/window.ts";
+import { BftpError, IntegrityError, localIoError } from "../errors.ts";
+import type { GetReply } from "../protocol/replies.ts";
+import type { SyncDelete, SyncPlan, SyncSend } from "./plan.ts";
+
+/** A change done: a line of the report. */
+export interface DoneChange {
+  /** `new`, `changed` or `deleted`. */
+  kind: "new" | "changed" | "deleted";
+  /** The path below the tops. */
+  relative: string;
+  /** A folder (only removals name folders). */
+  folder: boolean;
+  /** Bytes sent, or the size of the file removed. */
+  size: number;
+}
+
+/** What a sync did. */
+export interface SyncTotals {
+  /** Files sent. */
+  sent: number;
+  /** Of them, new. */
+  new: number;
+  /** Of them, changed. */
+  changed: number;
+  /** Files and folders removed. */
+  deleted: number;
+  /** Bytes sent. */
+  bytes: number;
+  /** Entries that failed (each reported through `onError`). */
+  failed: number;
+}
+
+/** Options for {@linkcode applySync}. */
+export interface ApplyOptions extends Pick<LocalTransferOptions, "progress" | "onFile"> {
+  /** `push`: the source is local and the target remote; `pull`: the other way. */
+  direction: "push" | "pull";
+  /**
+   * How many requests are in flight at once.
+   *
+   * @default {32}
+   */
+  window?: number | undefined;
+  /** Told of each change once it is done. */
+  onChange?: ((change: DoneChange) => void) | undefined;
+  /** Told of each entry that failed (the others go on). */
+  onError?: ((relative: string, error: BftpError) => void) | undefined;
+}
+
+/** Runs `tasks` through a window; an entry's own failure is told and the others go on. */
+async function each<T>(
+  client: BftpClient,
+  items: readonly T[],
+  options: ApplyOptions,
+  run: (item: T) => Promise<void>,
+  fail: (item: T, error: BftpError) => void,
+): Promise<void> {
+  const window = new TaskWindow({ limit: options.window });
+  try {
+    for (const item of items) {
+      await window.add(async () => {
+        try {
+          await run(item);
+        } catch (e) {
+          // A broken session (or Ctrl-C, which closes it) ends the sync; anything else is one entry's.
+          if (!(e instanceof BftpError) || !client.usable) throw e;
+          fail(item, e);
+        }
+      });
+    }
+  } finally {
+    await window.settle();
+  }
+  await window.drain();
+}
+
+/** Removes a path on the target: files first (pipelined), then folders, deepest first. */
+async function removeAll(
+  client: BftpClient,
+  deletes: readonly SyncDelete[],
+  options: ApplyOptions,
+  totals: SyncTotals,
+): Promise<void> {
+  const fail = (d: SyncDelete, e: BftpError) => {
+    totals.failed++;
+    options.onError?.(d.relative, e);
+  };
+  const remove = async (d: SyncDelete) => {
+    if (options.direction === "push") {
+      await (d.folder ? client.rmdir(d.path) : client.delete(d.path));
+    } else {
+      // A link is removed itself, never followed; a folder only once empty.
+      await Deno.remove(d.path).catch((e) => {
+        throw localIoError("remove", d.path, e);
+      });
+    }
+    totals.deleted++;
+    options.onChange?.({ kind: "deleted", relative: d.relative, folder: d.folder, size: d.size });
+  };
+  await each(client, deletes.filter((d) => !d.folder), options, remove, fail);
+  // Folders one after another: a child goes before its parent.
+  const folders = deletes.filter((d) => d.folder);
+  await each(client, folders, { ...options, window: 1 }, remove, fail);
+}
+
+/** Whether `relative` lies in one of `folders` (or is one). */
+function under(relative: string, folders: ReadonlySet<string>): boolean {
+  for (
+    let at = relative;
+    at !== "";
+    at = at.includes("/") ? at.slice(0, at.lastIndexOf("/")) : ""
+  ) {
+    if (folders.has(at)) return true;
+  }
+  return folders.has("");
+}
+
+/**
+ * Uploads one file, and checks that it did not change while it was read:
+ * a file written to meanwhile may have gone as a mix of old and new bytes,
+ * so it is reported (the next sync sends it again, its time being newer).
+ */
+async function pushFile(
+  client: BftpClient,
+  file: PlannedFile,
+  options: LocalTransferOptions,
+): Promise<number> {
+  const look = () =>
+    Deno.stat(file.local).catch((e) => {
+      throw localIoError("read", file.local, e);
+    });
+  const before = await look();
+  const result = await uploadFile(client, file.local, file.remote, options);
+  const after = await look();
+  if (
+    after.size !== result.size || before.size !== result.size ||
+    after.mtime?.getTime() !== before.mtime?.getTime()
+  ) {
+    throw new IntegrityError(
+      `"${file.local}" changed while it was sent: sync again to send it whole`,
+    );
+  }
+  return result.size;
+}
+
+/**
+ * The size from which a pulled file is checked (a STAT) before it lands:
+ * the server reads a larger one in several pieces, and a writer between
+ * two of them would make the bytes sent a mix of two versions.
+ */
+export const STILL_CHECK_BYTES = 1 << 20;
+
+/** Refuses a pulled file that changed on the server while it was sent. */
+function stillTheSame(client: BftpClient, remote: string) {
+  return async (reply: GetReply) => {
+    if (reply.size < STILL_CHECK_BYTES) return;
+    const now = await client.stat(remote);
+    if (now.size !== reply.size || now.mtime !== reply.mtime) {
+      throw new IntegrityError(
+        `"${remote}" changed on the server while it was sent: sync again to fetch it whole`,
+      );
+    }
+  };
+}
+
+/**
+ * Carries out a sync plan: removals, folders, files. The files go with
+ * their times and modes kept (`preserve`), each verified and landed
+ * atomically; a file that changed while it was sent is reported.
+ *
+ * @param client The session with the server.
+ * @param plan The plan (from `compareTrees`, its `unsure` settled).
+ * @param options The direction, the window and the callbacks.
+ * @returns What was done.
+ * @throws Whatever breaks the session; one entry's failure goes to `onError`.
+ *
+ * @example
+ * ```ts
+ * import { applySync } from "./apply.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const plan = { checked: 0, folders: [], missingFolders: new Set<string>(), sends: [], deletes: [], skipped: [], unsure: [] };
+ * const totals = await applySync(null as never, plan, { direction: "push" });
+ * deepEqual(totals, { sent: 0, new: 0, changed: 0, deleted: 0, bytes: 0, failed: 0 });
+ * ```
+ */
+export async function applySync(
+  client: BftpClient,
+  plan: SyncPlan,
+  options: ApplyOptions,
+): Promise<SyncTotals> {
+  const totals: SyncTotals = { sent: 0, new: 0, changed: 0, deleted: 0, bytes: 0, failed: 0 };
+  if (plan.deletes.length > 0) await removeAll(client, plan.deletes, options, totals);
+  const broken = new Set<string>();
+  const present = await makeFolders(client, plan, options, (relative, e) => {
+    broken.add(relative);
+    totals.failed++;
+    options.onError?.(relative, e);
+  });
+  const sends = plan.sends.filter((s) => !under(s.file.relative, broken));
+  const cwd = Deno.cwd();
+  const send = async ({ kind, file }: SyncSend) => {
+    const shown: LocalTransferOptions = {
+      preserve: true,
+      onFile: options.onFile,
+      ...(options.progress === undefined ? {} : {
+        progress: (_label, size, offset) => options.progress!(file.relative, size, offset),
+      }),
+    };
+    const size = options.direction === "push"
+      ? await pushFile(client, file, shown)
+      : (await downloadTreeFile(
+        client,
+        file.remote,
+        file.local,
+        { ...shown, beforeCommit: stillTheSame(client, file.remote) },
+        present.get(resolve(cwd, dirname(file.local))),
+      )).size;
+    totals.sent++;
+    totals[kind]++;
+    totals.bytes += size;
+    options.onChange?.({ kind, relative: file.relative, folder: false, size });
+  };
+  await each(client, sends, options, send, (s, e) => {
+    totals.failed++;
+    options.onError?.(s.file.relative, e);
+  });
+  return totals;
+}
+
+/**
+ * Makes the folders the target lacks: on the server with MKDIR (parents
+ * too), locally as `get -r` does (a link where a folder goes is refused).
+ * Locally, the folders that files go into are read (and swept of stale
+ * temporaries) on the way. Returns the names in each local folder read.
+ */
+async function makeFolders(
+  client: BftpClient,
+  plan: SyncPlan,
+  options: ApplyOptions,
+  fail: (relative: string, e: BftpError) => void,
+): Promise<Map<string, ReadonlySet<string>>> {
+  const present = new Map<string, ReadonlySet<string>>();
+  if (options.direction === "push") {
+    const missing = plan.folders.filter((f) => plan.missingFolders.has(f.relative));
+    await each(client, missing, options, (f) => client.mkdir(f.remote, true), (f, e) => {
+      fail(f.relative, e);
+    });
+    return present;
+  }
+  const cwd = Deno.cwd();
+  const filled = new Set(plan.sends.map((s) => resolve(cwd, dirname(s.file.local))));
+  const broken = new Set<string>();
+  for (const [i, folder] of plan.folders.entries()) {
+    const path = resolve(cwd, folder.local);
+    if (!plan.missingFolders.has(folder.relative) && !filled.has(path)) continue;
+    if (under(folder.relative, broken)) continue;
+    try {
+      present.set(path, await prepareFolder(folder.local, i === 0, []));
+    } catch (e) {
+      if (!(e instanceof BftpError)) throw e;
+      broken.add(folder.relative);
+      fail(folder.relative, e);
+    }
+  }
+  return present;
+}

@@ -1,0 +1,232 @@
+/**
+ * What `bftp sync` will do, from two listing passes (`tree_plan.ts`): the
+ * source's plan and the target's, compared path by path below their tops.
+ * A file is sent when the target lacks it or differs in size, modification
+ * time or permission bits (rsync's quick check; with `--checksum`, files of
+ * one size are compared by content instead: see `content.ts`); with
+ * `--delete`, what the target has and the source lacks is removed. A
+ * filter leaves paths out on both sides: neither sent nor deleted.
+ *
+ * @module
+ */
+
+import {
+  EXCLUDED,
+  type PlannedEntry,
+  type PlannedFile,
+  type SkippedEntry,
+  type TreePlan,
+} from "../client/tree_plan.ts";
+
+/** Which paths take part, as `PathFilter` (`filter.ts`) decides. */
+export interface SyncFilter {
+  /** Whether `relative` (names joined by `/`) takes part. */
+  includes(relative: string, isFolder: boolean): boolean;
+}
+
+/** A file to send, and why. */
+export interface SyncSend {
+  /** `new`: the target lacks it; `changed`: the target's differs. */
+  kind: "new" | "changed";
+  /** The source's file (its `local` and `remote` paths both set). */
+  file: PlannedFile;
+}
+
+/** Something on the target to remove (`--delete`). */
+export interface SyncDelete {
+  /** The path below the target's top. */
+  relative: string;
+  /** The path on the target's side (remote or local). */
+  path: string;
+  /** A folder (removed once empty) rather than a file, a link or the like. */
+  folder: boolean;
+  /** Its size, for a file. */
+  size: number;
+}
+
+/** A source file and the target's file of the same path. */
+export interface FilePair {
+  /** The source's. */
+  source: PlannedFile;
+  /** The target's. */
+  target: PlannedFile;
+}
+
+/** What a sync will do. */
+export interface SyncPlan {
+  /** How many source files were compared. */
+  checked: number;
+  /** The source's folders that take part, the top first, parents before children. */
+  folders: PlannedEntry[];
+  /** The relative paths of the folders the target lacks. */
+  missingFolders: Set<string>;
+  /** The files to send, in the source's order. */
+  sends: SyncSend[];
+  /** What to remove: files first, then folders, the deepest first. */
+  deletes: SyncDelete[];
+  /** The source's entries left out (links, FIFOs, devices). */
+  skipped: SkippedEntry[];
+  /** With a content check, the files of one size on both sides, still to compare. */
+  unsure: FilePair[];
+}
+
+/** Options for {@linkcode compareTrees}. */
+export interface CompareOptions {
+  /** Which side the target is on: its paths to remove are `remote` or `local`. */
+  targetSide: "local" | "remote";
+  /**
+   * Remove what the target has and the source lacks.
+   *
+   * @default {false}
+   */
+  deleting?: boolean | undefined;
+  /**
+   * Compare files of one size by content (left in `unsure`), not by time.
+   *
+   * @default {false}
+   */
+  checksum?: boolean | undefined;
+  /** The paths that take part; all when absent. */
+  filter?: SyncFilter | undefined;
+}
+
+/**
+ * Whether two files differ by the quick check: size, modification time
+ * (whole milliseconds) or permission bits, each where both sides know it.
+ *
+ * @param a One file.
+ * @param b The other.
+ * @returns `true` when they differ.
+ *
+ * @example
+ * ```ts
+ * import { quickDiffers } from "./plan.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const f = { remote: "/a", local: "a", relative: "a", size: 2, mtime: 1000, mode: 0o644 };
+ * deepEqual(quickDiffers(f, { ...f }), false);
+ * deepEqual(quickDiffers(f, { ...f, mtime: 2000 }), true);
+ * deepEqual(quickDiffers(f, { ...f, mode: 0o600 }), true);
+ * deepEqual(quickDiffers(f, { ...f, size: 3 }), true);
+ * ```
+ */
+export function quickDiffers(a: PlannedFile, b: PlannedFile): boolean {
+  if (a.size !== b.size) return true;
+  const known = (x: number | null | undefined): x is number => typeof x === "number";
+  if (known(a.mtime) && known(b.mtime) && Math.trunc(a.mtime) !== Math.trunc(b.mtime)) return true;
+  return known(a.mode) && known(b.mode) && (a.mode & 0o777) !== (b.mode & 0o777);
+}
+
+/** How deep a relative path is: `""` 0, `a` 1, `a/b` 2. */
+function depth(relative: string): number {
+  return relative === "" ? 0 : relative.split("/").length;
+}
+
+/** The target's entries that are not the source's, for `--delete`. */
+function findDeletes(
+  source: TreePlan,
+  target: TreePlan,
+  side: "local" | "remote",
+  taking: (relative: string, folder: boolean) => boolean,
+): SyncDelete[] {
+  // What the source has by any kind: a name it skips (a link) keeps the target's.
+  const there = new Set<string>([
+    ...source.files.map((f) => f.relative),
+    ...source.folders.map((f) => f.relative),
+    ...source.skipped.flatMap((s) => s.relative === undefined ? [] : [s.relative]),
+  ]);
+  const files: SyncDelete[] = [];
+  const kept: string[] = [];
+  const consider = (relative: string, path: string, size: number) => {
+    if (there.has(relative)) return;
+    if (taking(relative, false)) files.push({ relative, path, folder: false, size });
+    else kept.push(relative);
+  };
+  for (const f of target.files) consider(f.relative, f[side], f.size);
+  for (const s of target.skipped) {
+    // What the listing left out by the filter is kept, folders with all in them.
+    if (s.why === EXCLUDED && s.relative !== undefined) kept.push(s.relative);
+    else if (s.relative !== undefined) consider(s.relative, s.path, 0);
+  }
+  const folders: SyncDelete[] = [];
+  for (const f of target.folders) {
+    if (f.relative === "" || there.has(f.relative)) continue;
+    if (!taking(f.relative, true)) {
+      kept.push(f.relative);
+      continue;
+    }
+    folders.push({ relative: f.relative, path: f[side], folder: true, size: 0 });
+  }
+  // A folder that holds something kept (left out by the filter) stays, and so do its parents.
+  const holdsKept = (folder: string) => kept.some((k) => k.startsWith(`${folder}/`));
+  const removable = folders.filter((f) => !holdsKept(f.relative));
+  removable.sort((a, b) => depth(b.relative) - depth(a.relative));
+  return [...files, ...removable];
+}
+
+/**
+ * Compares a source's plan with a target's (both from `planDownload` or
+ * `planUpload`, mapped onto the same paths) into a {@linkcode SyncPlan}.
+ * Reads and writes nothing.
+ *
+ * @param source The source's plan.
+ * @param target The target's plan (empty when the target folder is missing).
+ * @param options The target's side, `--delete`, `--checksum` and the filter.
+ * @returns The plan.
+ *
+ * @example
+ * ```ts
+ * import { compareTrees } from "./plan.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const top = { remote: "/t", local: "t", relative: "" };
+ * const file = (relative: string, size: number) =>
+ *   ({ remote: `/t/${relative}`, local: `t/${relative}`, relative, size, mtime: 5, mode: 0o644 });
+ * const source = { files: [file("a", 1), file("b", 2)], folders: [top], totalBytes: 3, skipped: [] };
+ * const target = { files: [file("b", 3), file("c", 4)], folders: [top], totalBytes: 7, skipped: [] };
+ * const plan = compareTrees(source, target, { targetSide: "remote", deleting: true });
+ * deepEqual(plan.sends.map((s) => [s.kind, s.file.relative]), [["new", "a"], ["changed", "b"]]);
+ * deepEqual(plan.deletes.map((d) => d.path), ["/t/c"]);
+ * ```
+ */
+export function compareTrees(
+  source: TreePlan,
+  target: TreePlan,
+  options: CompareOptions,
+): SyncPlan {
+  const filter = options.filter;
+  const taking = (relative: string, folder: boolean) =>
+    relative === "" || filter === undefined || filter.includes(relative, folder);
+  const theirs = new Map(target.files.map((f) => [f.relative, f]));
+  const targetFolders = new Set(target.folders.map((f) => f.relative));
+  const folders = source.folders.filter((f) => taking(f.relative, true));
+  const plan: SyncPlan = {
+    checked: 0,
+    folders,
+    missingFolders: new Set(
+      folders.filter((f) => !targetFolders.has(f.relative)).map((f) => f.relative),
+    ),
+    sends: [],
+    deletes: [],
+    skipped: source.skipped.filter((s) =>
+      s.why !== EXCLUDED && (s.relative === undefined || taking(s.relative, false))
+    ),
+    unsure: [],
+  };
+  for (const file of source.files) {
+    if (!taking(file.relative, false)) continue;
+    plan.checked++;
+    const other = theirs.get(file.relative);
+    if (other === undefined) {
+      plan.sends.push({ kind: "new", file });
+    } else if (options.checksum === true && file.size === other.size) {
+      plan.unsure.push({ source: file, target: other });
+    } else if (options.checksum === true || quickDiffers(file, other)) {
+      plan.sends.push({ kind: "changed", file });
+    }
+  }
+  if (options.deleting === true) {
+    plan.deletes = findDeletes(source, target, options.targetSide, taking);
+  }
+  return plan;
+}

@@ -1,0 +1,372 @@
+// End-to-end: `bftp sync` against a real `bftp serve`, both ways, on real
+// folders: every kind of change, a second run that sends nothing, a dry run
+// that changes nothing, times and modes kept, --delete kept inside the
+// target (and refused on a hostile listing), --checksum, filters, a kill
+// mid-sync then a rerun, the shell's sync.
+import { deepEqual, equal, ok } from "node:assert/strict";
+import { join } from "node:path";
+import {
+  assertFailure,
+  findTemporaries,
+  readText,
+  readTree,
+  runBftp,
+  sha256,
+  spawnBftp,
+  startServe,
+  tempDir,
+  writeRandomFile,
+} from "./helpers.ts";
+import { frame, startScriptedBftpServer } from "./fake_bftp_server.ts";
+import type { SyncReport } from "../../lib/sync/report.ts";
+
+/** Files (path -> content) written under `root`, each with a time in the past. */
+async function writeFiles(root: string, files: Record<string, string>): Promise<void> {
+  for (const [path, content] of Object.entries(files)) {
+    const full = join(root, path);
+    await Deno.mkdir(join(full, ".."), { recursive: true });
+    await Deno.writeTextFile(full, content);
+    await Deno.utime(full, new Date(), new Date(1_600_000_000_000 + content.length * 1000));
+  }
+}
+
+/** A tree as text: each entry's path, content hash (or "dir"), mtime and mode. */
+async function digest(root: string, times = true): Promise<string[]> {
+  const out: string[] = [];
+  for (const [path, content] of await readTree(root)) {
+    if (typeof content === "string") {
+      out.push(`${path} ${content}`);
+      continue;
+    }
+    const info = await Deno.stat(join(root, path));
+    const attrs = times ? ` ${info.mtime?.getTime()} ${(info.mode! & 0o777).toString(8)}` : "";
+    out.push(`${path} ${sha256(content).slice(0, 12)}${attrs}`);
+  }
+  return out;
+}
+
+/** Runs `bftp sync --json ...` and parses its report. */
+async function syncJson(args: string[]): Promise<SyncReport & { code: number; stderr: string }> {
+  const result = await runBftp(["sync", "--json", ...args]);
+  ok(result.stdout !== "", `no JSON; exit ${result.code}; stderr: ${result.stderr}`);
+  return { ...JSON.parse(result.stdout), code: result.code, stderr: result.stderr };
+}
+
+const kinds = (r: SyncReport) =>
+  r.changes.map((c) => `${c.kind} ${c.path}${c.folder ? "/" : ""}`).sort();
+
+const START = {
+  "same.txt": "same",
+  "size.txt": "grows",
+  "time.txt": "touched",
+  "gone.txt": "deleted from the source",
+  "sub/deep/a.txt": "deep",
+  "old/x.txt": "a folder that goes",
+};
+
+for (const direction of ["push", "pull"] as const) {
+  Deno.test(`e2e: sync (${direction}) sends every kind of change, then nothing; --delete removes`, async () => {
+    await using served = await tempDir();
+    await using local = await tempDir();
+    await using server = await startServe(served.path);
+    // The source: a local folder for a push, a folder on the server for a pull.
+    const sourceDir = direction === "push" ? local.join("src") : join(served.path, "src");
+    const targetDir = direction === "push" ? join(served.path, "dst") : local.join("dst");
+    const ends = (src: string, dst: string) =>
+      direction === "push" ? [src, `${server.url}/dst`] : [`${server.url}/src`, dst];
+    const args = ends(local.join("src"), local.join("dst"));
+    await writeFiles(sourceDir, START);
+    await Deno.chmod(join(sourceDir, "same.txt"), 0o600);
+
+    const first = await syncJson(args);
+    equal(first.code, 0, first.stderr);
+    deepEqual([first.checked, first.sent, first.new, first.changed], [6, 6, 6, 0]);
+    // Times and modes kept: the trees are the same, attributes included.
+    deepEqual(await digest(targetDir), await digest(sourceDir));
+
+    const gets = server.logLines(/ (GET|PUT) /).length;
+    const second = await syncJson(args);
+    deepEqual([second.checked, second.sent, second.deleted, second.code], [6, 0, 0, 0]);
+    equal(server.logLines(/ (GET|PUT) /).length, gets, "the second run sends no file body");
+
+    await writeFiles(sourceDir, { "size.txt": "grows longer", "new/n.txt": "new" });
+    await Deno.utime(join(sourceDir, "time.txt"), new Date(), new Date(1_700_000_000_000));
+    await Deno.remove(join(sourceDir, "gone.txt"));
+    await Deno.remove(join(sourceDir, "old"), { recursive: true });
+    const third = await syncJson(args);
+    deepEqual(kinds(third), ["changed size.txt", "changed time.txt", "new new/n.txt"]);
+    // Without --delete nothing is removed.
+    ok(await Deno.stat(join(targetDir, "gone.txt")));
+
+    const fourth = await syncJson(["--delete", ...args]);
+    deepEqual(kinds(fourth), ["deleted gone.txt", "deleted old/", "deleted old/x.txt"]);
+    deepEqual(await digest(targetDir), await digest(sourceDir));
+  });
+}
+
+Deno.test("e2e: sync prints a line per change and a summary; -q prints nothing", async () => {
+  await using served = await tempDir();
+  await using local = await tempDir();
+  await using server = await startServe(served.path);
+  await writeFiles(local.join("src"), { "a b.txt": "a", "d/c.txt": "c" });
+  await writeFiles(join(served.path, "dst"), { "old.txt": "old", "a b.txt": "different" });
+  const result = await runBftp(["sync", "--delete", local.join("src"), `${server.url}/dst`]);
+  equal(result.code, 0, result.stderr);
+  const lines = result.stdout.trimEnd().split("\n");
+  deepEqual(lines.slice(0, -1).sort(), ["* a b.txt", "+ d/c.txt", "- old.txt"]);
+  ok(
+    /^Checked 2 files: sent 2 \(1 new, 1 changed\), deleted 1; 2 B in [\d.]+ s \(.*\/s\)$/.test(
+      lines.at(-1)!,
+    ),
+    lines.at(-1),
+  );
+  equal(result.stderr, "");
+  const quiet = await runBftp(["sync", "-q", local.join("src"), `${server.url}/dst`]);
+  deepEqual([quiet.code, quiet.stdout, quiet.stderr], [0, "", ""]);
+});
+
+Deno.test("e2e: a dry run lists the changes and changes nothing, either way", async () => {
+  await using served = await tempDir();
+  await using local = await tempDir();
+  await using server = await startServe(served.path);
+  await writeFiles(local.join("a"), { "new.txt": "n", "changed.txt": "v2, longer" });
+  await writeFiles(join(served.path, "a"), { "changed.txt": "v1", "extra.txt": "x" });
+  await writeFiles(local.join("b"), { "extra.txt": "x" });
+  for (
+    const [src, dst, tree, lines] of [
+      [local.join("a"), `${server.url}/a`, join(served.path, "a"), [
+        "* changed.txt",
+        "+ new.txt",
+        "- extra.txt",
+      ]],
+      [`${server.url}/a`, local.join("b"), local.join("b"), ["+ changed.txt"]],
+    ] as const
+  ) {
+    const before = await digest(tree);
+    const result = await runBftp(["sync", "-n", "--delete", src, dst]);
+    equal(result.code, 0, result.stderr);
+    const out = result.stdout.trimEnd().split("\n");
+    deepEqual(out.slice(0, -1).sort(), [...lines].sort());
+    ok(/^Dry run, checked 2 files: would send \d/.test(out.at(-1)!), result.stdout);
+    deepEqual(await digest(tree), before);
+  }
+  // A dry run does not create a missing target either.
+  const missing = await runBftp(["sync", "-n", local.join("a"), `${server.url}/none`]);
+  equal(missing.code, 0, missing.stderr);
+  ok(/^\+ new\.txt$/m.test(missing.stdout), missing.stdout);
+  deepEqual(await Array.fromAsync(Deno.readDir(served.path)).then((e) => e.length), 1);
+});
+
+Deno.test("e2e: --delete refuses a hostile listing of the target before removing anything", async () => {
+  await using local = await tempDir();
+  await writeFiles(local.join("src"), { "a.txt": "a" });
+  for (const name of ["../x", "/etc", "a/../../b", ".."]) {
+    const removals: string[] = [];
+    await using server = startScriptedBftpServer(async (req, send) => {
+      const dir = { name: "dst", type: "dir", size: 0, mtime: 0, mode: 0o755 };
+      if (req.op === "STAT") await send(frame({ ok: true, entry: dir }));
+      else if (req.op === "LIST") {
+        const entry = { name, type: "file", size: 1, mtime: 0, mode: 0o644 };
+        await send(frame({ ok: true, entries: [entry] }));
+      } else if (req.op !== "QUIT") {
+        removals.push(`${req.op} ${req.path}`);
+        await send(frame({ ok: false, code: "DENIED", message: "no" }));
+      }
+    });
+    const result = await runBftp(["sync", "--delete", local.join("src"), `${server.url}/dst`]);
+    assertFailure(result, 5, /Refused a name from the server/);
+    deepEqual(removals, [], name);
+  }
+});
+
+Deno.test("e2e: sync refuses to run with two local or two remote ends, or a file for a folder", async () => {
+  await using served = await tempDir();
+  await using local = await tempDir();
+  await using server = await startServe(served.path);
+  await Deno.writeTextFile(join(served.path, "f"), "file");
+  await Deno.mkdir(local.join("src"));
+  assertFailure(await runBftp(["sync", local.path, local.path]), 2, /One of SRC and DST/);
+  assertFailure(
+    await runBftp(["sync", `${server.url}/a`, `${server.url}/b`]),
+    2,
+    /One of SRC and DST/,
+  );
+  assertFailure(
+    await runBftp(["sync", local.join("src"), `${server.url}/f`]),
+    2,
+    /"\/f" is not a folder on the server/,
+  );
+  assertFailure(await runBftp(["sync", `${server.url}/nope`, local.join("x")]), 10);
+});
+
+Deno.test("e2e: sync -c sends a file whose content changed but not its size or time", async () => {
+  await using served = await tempDir();
+  await using local = await tempDir();
+  await using server = await startServe(served.path);
+  await writeFiles(join(served.path, "src"), { "a.txt": "abc", "b.txt": "xyz" });
+  const args = [`${server.url}/src`, local.join("dst")];
+  equal((await runBftp(["sync", "-q", ...args])).code, 0);
+  const path = local.join("dst", "a.txt");
+  const { mtime } = await Deno.stat(path);
+  await Deno.writeTextFile(path, "ABC");
+  await Deno.utime(path, new Date(), mtime!);
+  deepEqual((await syncJson(args)).sent, 0);
+  const checked = await syncJson(["-c", ...args]);
+  deepEqual(kinds(checked), ["changed a.txt"]);
+  equal(await Deno.readTextFile(path), "abc");
+});
+
+Deno.test("e2e: --exclude, --include and --exclude-from leave paths out of sending and deleting", async () => {
+  await using served = await tempDir();
+  await using local = await tempDir();
+  await using server = await startServe(served.path);
+  await writeFiles(local.join("src"), {
+    "a.txt": "a",
+    "a.tmp": "tmp",
+    "keep.tmp": "kept",
+    "cache/c": "c",
+    "logs/l.log": "l",
+  });
+  await writeFiles(join(served.path, "dst"), { "b.tmp": "theirs", "z.txt": "goes" });
+  await Deno.writeTextFile(local.join("rules"), "# logs stay home\nlogs/\n");
+  const report = await syncJson([
+    "--delete",
+    "--include",
+    "keep.tmp",
+    "--exclude",
+    "*.tmp",
+    "--exclude",
+    "cache/",
+    "--exclude-from",
+    local.join("rules"),
+    local.join("src"),
+    `${server.url}/dst`,
+  ]);
+  equal(report.code, 0, report.stderr);
+  deepEqual(kinds(report), ["deleted z.txt", "new a.txt", "new keep.tmp"]);
+  deepEqual([...(await readTree(join(served.path, "dst"))).keys()], ["a.txt", "b.tmp", "keep.tmp"]);
+  assertFailure(
+    await runBftp(["sync", "--exclude", "a[b", local.join("src"), `${server.url}/dst`]),
+    2,
+    /Bad exclude pattern/,
+  );
+});
+
+Deno.test("e2e: sync skips links and FIFOs with a message and sends the rest", async () => {
+  await using served = await tempDir();
+  await using local = await tempDir();
+  await using server = await startServe(served.path);
+  await writeFiles(local.join("src"), { "a.txt": "a", "d/b.txt": "b" });
+  await Deno.symlink(local.join("src", "d"), local.join("src", "link-to-d"));
+  await new Deno.Command("mkfifo", { args: [local.join("src", "fifo")] }).output();
+  const result = await runBftp(["sync", "-q", local.join("src"), `${server.url}/dst`]);
+  equal(result.code, 0, result.stderr);
+  ok(/Skipping ".*fifo": not a regular file/.test(result.stderr), result.stderr);
+  ok(/Skipping ".*link-to-d": a symbolic link to a folder/.test(result.stderr), result.stderr);
+  deepEqual([...(await readTree(join(served.path, "dst"))).keys()], ["a.txt", "d", "d/b.txt"]);
+});
+
+for (const direction of ["push", "pull"] as const) {
+  Deno.test(`e2e: a sync (${direction}) killed midway leaves no half file; a rerun finishes it`, async () => {
+    await using served = await tempDir();
+    await using local = await tempDir();
+    await using server = await startServe(served.path);
+    const sourceDir = direction === "push" ? local.join("src") : join(served.path, "src");
+    const targetDir = direction === "push" ? join(served.path, "dst") : local.join("dst");
+    await Deno.mkdir(sourceDir);
+    const sums = new Map<string, string>();
+    for (let i = 0; i < 12; i++) {
+      const name = `f${String(i).padStart(2, "0")}.bin`;
+      sums.set(name, await writeRandomFile(join(sourceDir, name), 4 << 20));
+    }
+    const args = direction === "push"
+      ? ["sync", "-q", local.join("src"), `${server.url}/dst`]
+      : ["sync", "-q", `${server.url}/src`, local.join("dst")];
+    const child = spawnBftp(args);
+    const [stdout, stderr] = [readText(child.stdout), readText(child.stderr)];
+    // Killed once the first file body is moving.
+    await server.waitForLog(direction === "push" ? / PUT / : / GET /);
+    child.kill("SIGKILL");
+    await child.status;
+    await Promise.all([stdout, stderr]);
+    // Every file under its final name is whole.
+    const landed = await readTree(targetDir).catch(() => new Map<string, Uint8Array | string>());
+    for (const [name, bytes] of landed) {
+      if (sums.has(name)) equal(sha256(bytes), sums.get(name), name);
+    }
+    // The kill came before the end (else this test proves nothing).
+    ok([...landed.keys()].filter((n) => sums.has(n)).length < sums.size, [...landed.keys()].join());
+    const rerun = await runBftp(args);
+    equal(rerun.code, 0, rerun.stderr);
+    deepEqual(await digest(targetDir), await digest(sourceDir));
+    if (direction === "pull") deepEqual(await findTemporaries(targetDir), []);
+  });
+}
+
+Deno.test("e2e: the shell's sync pushes, and with --pull pulls", async () => {
+  await using served = await tempDir();
+  await using local = await tempDir();
+  await using server = await startServe(served.path);
+  await writeFiles(local.join("src"), { "a.txt": "a", "d/b.txt": "b" });
+  const script = "sync src site\nsync --pull back site\nsync src site\n";
+  const result = await runBftp(["shell", server.url], { stdin: script, cwd: local.path });
+  equal(result.code, 0, result.stderr);
+  deepEqual(await digest(join(served.path, "site")), await digest(local.join("src")));
+  deepEqual(await digest(local.join("back")), await digest(local.join("src")));
+  const summaries = result.stdout.split("\n").filter((l) => l.startsWith("Checked"));
+  equal(summaries.length, 3, result.stdout);
+  ok(summaries[2]!.includes("sent 0"), summaries[2]);
+});
+
+Deno.test("e2e: a push to a read-only server is refused once (exit 15); one with nothing to do is fine", async () => {
+  await using served = await tempDir();
+  await using local = await tempDir();
+  await writeFiles(local.join("src"), { "a.txt": "a", "b.txt": "b" });
+  await writeFiles(join(served.path, "dst"), { "a.txt": "a" });
+  await using server = await startServe(served.path, ["--read-only"]);
+  assertFailure(
+    await runBftp(["sync", local.join("src"), `${server.url}/dst`]),
+    15,
+    /read-only/,
+  );
+  await Deno.remove(local.join("src", "b.txt"));
+  const nothing = await runBftp(["sync", local.join("src"), `${server.url}/dst`]);
+  equal(nothing.code, 0, nothing.stderr);
+  // A pull from it works.
+  equal((await runBftp(["sync", "-q", `${server.url}/dst`, local.join("back")])).code, 0);
+});
+
+Deno.test("e2e: Ctrl-C stops a sync with exit 130, and a rerun finishes it", async () => {
+  await using served = await tempDir();
+  await using local = await tempDir();
+  await using server = await startServe(served.path);
+  await Deno.mkdir(local.join("src"));
+  for (let i = 0; i < 12; i++) await writeRandomFile(local.join("src", `f${i}.bin`), 4 << 20);
+  const args = ["sync", "-q", local.join("src"), `${server.url}/dst`];
+  const child = spawnBftp(args);
+  const [stdout, stderr] = [readText(child.stdout), readText(child.stderr)];
+  await server.waitForLog(/ PUT /);
+  child.kill("SIGINT");
+  const status = await child.status;
+  equal(status.code, 130, await stderr);
+  ok((await stderr).includes("bftp: Interrupted"), await stderr);
+  equal(await stdout, "");
+  const rerun = await runBftp(args);
+  equal(rerun.code, 0, rerun.stderr);
+  deepEqual(await digest(join(served.path, "dst")), await digest(local.join("src")));
+});
+
+Deno.test("e2e: one file that fails is reported, the others are sent, and the exit code is its", async () => {
+  await using served = await tempDir();
+  await using local = await tempDir();
+  await using server = await startServe(served.path);
+  await writeFiles(local.join("src"), { "a.txt": "a", "b.txt": "b", "c.txt": "c" });
+  // On the server, b.txt is a folder (with a file in it): the upload over it is refused.
+  await writeFiles(join(served.path, "dst"), { "b.txt/inside": "x" });
+  const report = await syncJson([local.join("src"), `${server.url}/dst`]);
+  equal(report.code, 13, report.stderr);
+  deepEqual(kinds(report), ["new a.txt", "new c.txt"]);
+  deepEqual(report.errors.map((e) => [e.path, e.code]), [["b.txt", "IS_DIR"]]);
+  equal(report.stderr.trimEnd().split("\n").length, 1, report.stderr);
+  equal(await Deno.readTextFile(join(served.path, "dst", "c.txt")), "c");
+});
