@@ -1,0 +1,275 @@
+/**
+ * End-to-end: a client given several heads of one volume
+ * (`bftp://h1,h2/PATH`, `--head`, `BFTP_HEADS`). Two `bftp serve` over the
+ * same folder stand in for two machines over one GlusterFS volume; a head
+ * that is down is a closed port, or a listener that hangs up at once; a
+ * transfer cut mid-body goes through a proxy that stops after so many bytes.
+ *
+ * @module
+ */
+
+import { deepEqual, equal, ok } from "node:assert/strict";
+import {
+  assertFailure,
+  closedPort,
+  findTemporaries,
+  randomBytes,
+  runBftp,
+  sha256File,
+  startServe,
+  tempDir,
+} from "./helpers.ts";
+import { sha256 } from "../helpers.ts";
+
+/** `bftp://127.0.0.1:PORT` of a served URL, as a head: `127.0.0.1:PORT`. */
+const headOf = (url: string) => url.replace(/^bftps?:\/\//, "");
+
+/** A listener that accepts connections and closes them at once, before the hello. */
+function hangingUp(): { head: string } & AsyncDisposable {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepting = (async () => {
+    for await (const conn of listener) conn.close();
+  })();
+  return {
+    head: `127.0.0.1:${listener.addr.port}`,
+    [Symbol.asyncDispose]: async () => {
+      listener.close();
+      await accepting;
+    },
+  };
+}
+
+/**
+ * A proxy in front of a head that forwards the first connection until `limit`
+ * bytes have gone in one direction (`down`: to the client; `up`: to the
+ * server), then cuts both ends: a head lost mid-transfer. With `holdServerMs`
+ * the server's end stays open that long after the client's is cut (a head
+ * that has not noticed yet). Later connections pass whole.
+ */
+function cuttingProxy(
+  target: string,
+  direction: "down" | "up",
+  limit: number,
+  holdServerMs = 0,
+): { head: string; cuts: number } & AsyncDisposable {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const [hostname, port] = [
+    target.slice(0, target.lastIndexOf(":")),
+    Number(target.split(":").at(-1)),
+  ];
+  const state = { head: `127.0.0.1:${listener.addr.port}`, cuts: 0 };
+  const pumps: Promise<void>[] = [];
+  const serve = async (client: Deno.Conn, first: boolean) => {
+    const server = await Deno.connect({ hostname, port });
+    let closing: Promise<void> | undefined;
+    const close = () =>
+      closing ??= (async () => {
+        client.close();
+        if (first && holdServerMs > 0) await new Promise((r) => setTimeout(r, holdServerMs));
+        server.close();
+      })();
+    const pump = async (from: Deno.Conn, to: Deno.Conn, cutAt: number) => {
+      const buf = new Uint8Array(64 * 1024);
+      let moved = 0;
+      try {
+        for (;;) {
+          const n = await from.read(buf);
+          if (n === null) break;
+          const take = Math.min(n, cutAt - moved);
+          let done = 0;
+          while (done < take) done += await to.write(buf.subarray(done, take));
+          moved += take;
+          if (moved >= cutAt) {
+            state.cuts++;
+            break;
+          }
+        }
+      } catch {
+        // The other end closed: the proxy closes too.
+      }
+      await close();
+    };
+    const down = first && direction === "down" ? limit : Infinity;
+    const up = first && direction === "up" ? limit : Infinity;
+    await Promise.all([pump(server, client, down), pump(client, server, up)]);
+  };
+  const accepting = (async () => {
+    let first = true;
+    for await (const conn of listener) {
+      pumps.push(serve(conn, first).catch(() => conn.close()));
+      first = false;
+    }
+  })();
+  return Object.assign(state, {
+    [Symbol.asyncDispose]: async () => {
+      listener.close();
+      await accepting;
+      await Promise.all(pumps);
+    },
+  });
+}
+
+/** Two `bftp serve` over one folder (`dir/root`), the folder holding `name` with `data`. */
+async function twoHeads(dir: { join(...p: string[]): string }, files: Record<string, Uint8Array>) {
+  await Deno.mkdir(dir.join("root"));
+  for (const [name, data] of Object.entries(files)) {
+    await Deno.writeFile(dir.join("root", name), data);
+  }
+  const a = await startServe(dir.join("root"));
+  const b = await startServe(dir.join("root")).catch(async (e) => {
+    await a.stop();
+    throw e;
+  });
+  return { a, b };
+}
+
+Deno.test("e2e heads: a refused first head gives way to the next, silently, and -v says so in one line", async () => {
+  await using dir = await tempDir();
+  const { a, b } = await twoHeads(dir, { "f.txt": new TextEncoder().encode("hello\n") });
+  await using _a = a;
+  await using _b = b;
+  const refused = `127.0.0.1:${closedPort()}`;
+  const url = `bftp://${refused},${headOf(b.url)}/f.txt`;
+  const got = await runBftp(["get", url, dir.join("out.txt")]);
+  equal(got.code, 0, got.stderr);
+  equal(got.stderr, "");
+  equal(await Deno.readTextFile(dir.join("out.txt")), "hello\n");
+  // The same with --head, for ls, with -v: one "*" line for the head that was down.
+  const ls = await runBftp([
+    "ls",
+    "-v",
+    `bftp://${refused}/`,
+    "--head",
+    headOf(a.url),
+  ]);
+  equal(ls.code, 0, ls.stderr);
+  equal(ls.stdout, "f.txt\n");
+  deepEqual(ls.stderr.split("\n").filter((l) => l.startsWith("* ")), [
+    `* Head "${refused}" is down: Cannot connect to "${refused}": connection refused; ` +
+    `trying "${headOf(a.url)}"`,
+  ]);
+  await a.waitForLog(/LIST "\/"/);
+  equal(b.logLines(/LIST/).length, 0);
+});
+
+Deno.test("e2e heads: a head that hangs up before the hello gives way to the next (BFTP_HEADS too)", async () => {
+  await using dir = await tempDir();
+  const { a, b } = await twoHeads(dir, { "f.txt": new TextEncoder().encode("x") });
+  await using _a = a;
+  await using _b = b;
+  await using closing = hangingUp();
+  // BFTP_HEADS names the volume's heads; the URL names one of them.
+  const env = { BFTP_HEADS: `${closing.head},${headOf(b.url)}` };
+  const stat = await runBftp(["stat", `bftp://${closing.head}/f.txt`, "--json"], { env });
+  equal(stat.code, 0, stat.stderr);
+  equal(JSON.parse(stat.stdout).size, 1);
+  await b.waitForLog(/STAT "\/f.txt"/);
+  // A URL naming none of BFTP_HEADS's heads does not use them.
+  const other = `127.0.0.1:${closedPort()}`;
+  assertFailure(
+    await runBftp(["stat", `bftp://${other}/f.txt`], { env }),
+    4,
+    new RegExp(`^bftp: Cannot connect to "${other}": connection refused$`),
+  );
+  // put goes to the next head as well.
+  await Deno.writeTextFile(dir.join("up.txt"), "up");
+  const put = await runBftp([
+    "put",
+    dir.join("up.txt"),
+    `bftp://${closing.head},${headOf(a.url)}/`,
+  ]);
+  equal(put.code, 0, put.stderr);
+  equal(await Deno.readTextFile(dir.join("root", "up.txt")), "up");
+});
+
+Deno.test("e2e heads: every head down is one line naming each, with exit 4", async () => {
+  await using closing = hangingUp();
+  const refused = `127.0.0.1:${closedPort()}`;
+  const result = await runBftp(["ls", `bftp://${refused},${closing.head}/`]);
+  assertFailure(
+    result,
+    4,
+    new RegExp(
+      `^bftp: Cannot connect to any of the 2 heads: "${refused}": connection refused; ` +
+        `"${closing.head}": the server closed the connection without answering the BFTP hello`,
+    ),
+  );
+});
+
+Deno.test("e2e heads: a bad head list is a usage error in one line", async () => {
+  assertFailure(
+    await runBftp(["ls", "bftp://127.0.0.1:1,,127.0.0.1:2/"]),
+    2,
+    /^bftp: Invalid URL "bftp:\/\/127.0.0.1:1,,127.0.0.1:2\/": "" is not HOST\[:PORT\]/,
+  );
+  assertFailure(
+    await runBftp(["ls", "bftp://127.0.0.1:1/", "--head", "::1:2"]),
+    2,
+    /^bftp: Invalid value "::1:2" for --head/,
+  );
+  assertFailure(
+    await runBftp(["ls", "bftp://127.0.0.1:1/"], { env: { BFTP_HEADS: "a:1;b:2" } }),
+    2,
+    /^bftp: Invalid BFTP_HEADS: "a:1;b:2" is not HOST\[:PORT\]/,
+  );
+});
+
+Deno.test("e2e heads: get --resume cut mid-body on one head continues on the other; without --resume it fails", async () => {
+  await using dir = await tempDir();
+  const data = randomBytes(4_000_000);
+  const { a, b } = await twoHeads(dir, { "big.bin": data });
+  await using _a = a;
+  await using _b = b;
+  {
+    await using proxy = cuttingProxy(headOf(a.url), "down", 1_500_000);
+    const url = `bftp://${proxy.head},${headOf(b.url)}/big.bin`;
+    const got = await runBftp(["get", "--resume", "-v", url, dir.join("out.bin")]);
+    equal(got.code, 0, got.stderr);
+    equal(proxy.cuts, 1);
+    ok(
+      got.stderr.split("\n").some((l) =>
+        l.startsWith(`* Cut on head "${proxy.head}": `) && l.endsWith("resuming on the next head")
+      ),
+      got.stderr,
+    );
+  }
+  equal(await sha256File(dir.join("out.bin")), sha256(data));
+  // Head B sent only the rest.
+  await b.waitForLog(/GET "\/big.bin" from \d+/);
+  const from = Number(/from (\d+)/.exec(b.logLines(/GET/)[0]!)![1]);
+  ok(from > 1_000_000 && from < 1_500_000, `resumed from ${from}`);
+  deepEqual((await Array.fromAsync(Deno.readDir(dir.path))).map((e) => e.name).sort(), [
+    "out.bin",
+    "root",
+  ]);
+  // Without --resume a cut is not retried elsewhere: the error, and nothing kept.
+  await using proxy = cuttingProxy(headOf(a.url), "down", 1_500_000);
+  const url = `bftp://${proxy.head},${headOf(b.url)}/big.bin`;
+  const cut = await runBftp(["get", "-q", url, dir.join("cut.bin")]);
+  equal(cut.code, 4, cut.stderr);
+  ok(!(await Array.fromAsync(Deno.readDir(dir.path))).some((e) => e.name.includes("cut.bin")));
+});
+
+for (const holdMs of [0, 1500]) {
+  Deno.test(`e2e heads: put --resume cut mid-body on one head continues on the other${holdMs ? " (once the first head lets go of the upload)" : ""}`, async () => {
+    await using dir = await tempDir();
+    const data = randomBytes(4_000_000);
+    const { a, b } = await twoHeads(dir, {});
+    await using _a = a;
+    await using _b = b;
+    await Deno.writeFile(dir.join("src.bin"), data);
+    {
+      await using proxy = cuttingProxy(headOf(a.url), "up", 1_500_000, holdMs);
+      const url = `bftp://${proxy.head},${headOf(b.url)}/up.bin`;
+      const put = await runBftp(["put", "--resume", dir.join("src.bin"), url]);
+      equal(put.code, 0, put.stderr);
+      equal(proxy.cuts, 1);
+    }
+    equal(await sha256File(dir.join("root", "up.bin")), sha256(data));
+    deepEqual(await findTemporaries(dir.join("root")), []);
+    // Head B took what head A had kept, and only the rest went to it.
+    await b.waitForLog(/PUT "\/up.bin" resuming at \d+ of 4000000 bytes/);
+    const at = Number(/resuming at (\d+)/.exec(b.logLines(/resuming at/)[0]!)![1]);
+    ok(at > 0 && at <= 1_500_000, `resumed at ${at}`);
+  });
+}
