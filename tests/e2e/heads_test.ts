@@ -212,6 +212,12 @@ Deno.test("e2e heads: a bad head list is a usage error in one line", async () =>
     2,
     /^bftp: Invalid BFTP_HEADS: "a:1;b:2" is not HOST\[:PORT\]/,
   );
+  // check measures one server.
+  assertFailure(
+    await runBftp(["check", "bftp://127.0.0.1:1,127.0.0.1:2/"]),
+    2,
+    /^bftp: check measures one server/,
+  );
 });
 
 Deno.test("e2e heads: get --resume cut mid-body on one head continues on the other; without --resume it fails", async () => {
