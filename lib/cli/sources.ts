@@ -61,20 +61,19 @@ export class SessionPool {
     const heads = url.heads.map((h) => `${h.hostname.toLowerCase()}:${h.port}`).join(",");
     const key = `${url.secure}|${heads}`;
     const pending = this.#sessions.get(key);
-    let start = 0;
+    let broken: Session | null = null;
     if (pending !== undefined) {
-      const session = await pending.catch(() => null);
-      if (session?.client.usable) return { client: session.client, url, session };
+      broken = await pending.catch(() => null);
+      if (broken?.client.usable) return { client: broken.client, url, session: broken };
       // Another source has opened a new one meanwhile: that one.
       if (this.#sessions.get(key) !== pending) return await this.open(url);
-      this.#sessions.delete(key);
-      if (session !== null) {
-        start = session.index + 1;
-        await session.close().catch(() => {});
-      }
     }
+    // In the map before any wait, so that the other sources take this one.
+    const start = broken === null ? 0 : broken.index + 1;
     const opening = openSession(url, this.#io, this.#values, { start });
     this.#sessions.set(key, opening);
+    opening.catch(() => {}); // Handled below, after the close: not an unhandled rejection meanwhile.
+    await broken?.close().catch(() => {});
     const session = await opening;
     return { client: session.client, url, session };
   }

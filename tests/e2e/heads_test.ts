@@ -51,13 +51,13 @@ function cuttingProxy(
   direction: "down" | "up",
   limit: number,
   holdServerMs = 0,
-): { head: string; cuts: number } & AsyncDisposable {
+): { head: string; cuts: number; connections: number } & AsyncDisposable {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const [hostname, port] = [
     target.slice(0, target.lastIndexOf(":")),
     Number(target.split(":").at(-1)),
   ];
-  const state = { head: `127.0.0.1:${listener.addr.port}`, cuts: 0 };
+  const state = { head: `127.0.0.1:${listener.addr.port}`, cuts: 0, connections: 0 };
   const pumps: Promise<void>[] = [];
   const serve = async (client: Deno.Conn, first: boolean) => {
     const server = await Deno.connect({ hostname, port });
@@ -96,6 +96,7 @@ function cuttingProxy(
   const accepting = (async () => {
     let first = true;
     for await (const conn of listener) {
+      state.connections++;
       pumps.push(serve(conn, first).catch(() => conn.close()));
       first = false;
     }
@@ -279,3 +280,40 @@ for (const holdMs of [0, 1500]) {
     ok(at > 0 && at <= 1_500_000, `resumed at ${at}`);
   });
 }
+
+Deno.test("e2e heads: several files in flight, cut together, all continue on the other head", async () => {
+  await using dir = await tempDir();
+  // The cut falls in the second body, with the third asked for already (pipelined): both
+  // continue on B.
+  const files = {
+    "a.bin": randomBytes(1_000_000),
+    "b.bin": randomBytes(1_000_000),
+    "c.bin": randomBytes(1_000_000),
+  };
+  const { a, b } = await twoHeads(dir, files);
+  await using _a = a;
+  await using _b = b;
+  await Deno.mkdir(dir.join("into"));
+  {
+    await using proxy = cuttingProxy(headOf(a.url), "down", 1_500_000);
+    const heads = `${proxy.head},${headOf(b.url)}`;
+    const urls = Object.keys(files).map((name) => `bftp://${heads}/${name}`);
+    const got = await runBftp(["get", "--resume", ...urls, dir.join("into")]);
+    equal(got.code, 0, got.stderr);
+    equal(proxy.cuts, 1);
+    // Every source cut went on to B: none came back to A.
+    equal(proxy.connections, 1);
+  }
+  for (const [name, data] of Object.entries(files)) {
+    equal(await sha256File(dir.join("into", name)), sha256(data), name);
+  }
+  deepEqual(
+    await Array.fromAsync(Deno.readDir(dir.join("into")), (e) => e.name).then((n) => n.sort()),
+    ["a.bin", "b.bin", "c.bin"],
+  );
+  // One session on head B took the rest: a file continued where the cut left it, and the
+  // others whole (which are cut depends on the order the bodies came in).
+  await b.waitForLog(/GET "\/[abc].bin" from \d+ ok/);
+  const clients = new Set(b.logLines(/"\/[abc]\.bin"/).map((l) => l.split(" ")[1]));
+  equal(clients.size, 1, b.stderrText());
+});
