@@ -6,15 +6,15 @@
  * ({@linkcode headList}) and the one place that connects with failover
  * ({@linkcode connectHeads}): the heads are tried in the order given (no
  * shuffling, as curl tries a name's addresses), and a head that is down
- * (refused, unreachable, timed out, or the connection lost or the server
- * busy before the session opened) gives way to the next. Whatever fails
- * after that (TLS trust, the token, a protocol error) would fail on every
- * head alike, and is reported at once.
+ * (refused, unreachable, timed out, or the connection lost, also in the TLS
+ * handshake, or the server busy before the session opened) gives way to the
+ * next. Whatever else fails (TLS trust, the token, a protocol error) would
+ * fail on every head alike, and is reported at once.
  *
  * @module
  */
 
-import { BftpError, ConnectionError, RemoteError, TimeoutError } from "../errors.ts";
+import { BftpError, ConnectionError, RemoteError, TimeoutError, TlsError } from "../errors.ts";
 import { formatHostPort, type HostPort } from "../transport/address.ts";
 import { BftpClient, type ClientOptions } from "./client.ts";
 import { type BftpUrl, sameHead } from "./url.ts";
@@ -80,8 +80,8 @@ export function headList(url: Pick<BftpUrl, "heads">, options: HeadListOptions =
 /**
  * Whether an error met while opening a session means the head is down, so
  * that the next one is tried: the connection refused, unreachable, timed
- * out or lost before the session opened, or the server busy (at its
- * connection limit).
+ * out or lost before the session opened (the TLS handshake too), or the
+ * server busy (at its connection limit).
  *
  * @param e What opening the session threw.
  * @returns `true` for a head that is down.
@@ -96,11 +96,28 @@ export function headList(url: Pick<BftpUrl, "heads">, options: HeadListOptions =
  * deepEqual(isHeadDown(new RemoteError("BUSY", "Too many connections")), true);
  * deepEqual(isHeadDown(new RemoteError("DENIED", "Wrong token")), false);
  * deepEqual(isHeadDown(new TlsError("Cannot verify the certificate")), false);
+ * const eof = new Deno.errors.UnexpectedEof("unexpected end of file");
+ * deepEqual(isHeadDown(new TlsError("TLS handshake failed", { cause: eof })), true);
  * ```
  */
 export function isHeadDown(e: unknown): e is BftpError {
   return e instanceof ConnectionError || e instanceof TimeoutError ||
-    (e instanceof RemoteError && e.code === "BUSY");
+    (e instanceof RemoteError && e.code === "BUSY") ||
+    (e instanceof TlsError && hungUpInHandshake(e.cause));
+}
+
+/**
+ * Whether a failed TLS handshake is a connection the server closed or reset
+ * (a head going down, or one that is not TLS): unlike a certificate that is
+ * not trusted, another head may well answer. Trust is still checked there.
+ */
+function hungUpInHandshake(cause: unknown): boolean {
+  if (cause instanceof Deno.errors.UnexpectedEof || cause instanceof Deno.errors.ConnectionReset) {
+    return true;
+  }
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  return code === "ECONNRESET" || code === "EPIPE" ||
+    (cause instanceof Error && cause.message === "connection closed during the handshake");
 }
 
 /** Options for {@linkcode connectHeads}: a session's options, without the address. */

@@ -51,6 +51,12 @@ Deno.test("heads: a head is down when it cannot be reached or is busy, not when 
   ok(isHeadDown(new ConnectionError("Cannot connect")));
   ok(isHeadDown(new RemoteError("BUSY", "Too many connections")));
   ok(!isHeadDown(new TlsError("Cannot verify the certificate")));
+  // A TLS handshake the server hung up on: Deno's TLS, and node:tls.
+  const reset = Object.assign(new Error("socket disconnected"), { code: "ECONNRESET" });
+  ok(isHeadDown(new TlsError("TLS handshake failed", { cause: reset })));
+  ok(isHeadDown(new TlsError("TLS handshake failed", { cause: new Deno.errors.UnexpectedEof() })));
+  const untrusted = Object.assign(new Error("self-signed"), { code: "SELF_SIGNED_CERT_IN_CHAIN" });
+  ok(!isHeadDown(new TlsError("Cannot verify the certificate", { cause: untrusted })));
   ok(!isHeadDown(new RemoteError("DENIED", "Wrong token")));
   ok(!isHeadDown(new Error("bug")));
 });

@@ -20,6 +20,7 @@ import {
   tempDir,
 } from "./helpers.ts";
 import { sha256 } from "../helpers.ts";
+import { selfSigned } from "../transport/certs.ts";
 
 /** `bftp://127.0.0.1:PORT` of a served URL, as a head: `127.0.0.1:PORT`. */
 const headOf = (url: string) => url.replace(/^bftps?:\/\//, "");
@@ -316,4 +317,35 @@ Deno.test("e2e heads: several files in flight, cut together, all continue on the
   await b.waitForLog(/GET "\/[abc].bin" from \d+ ok/);
   const clients = new Set(b.logLines(/"\/[abc]\.bin"/).map((l) => l.split(" ")[1]));
   equal(clients.size, 1, b.stderrText());
+});
+
+Deno.test("e2e heads: bftps:// goes past a head that hangs up in the TLS handshake, not past an untrusted one", async () => {
+  await using dir = await tempDir();
+  const cert = await selfSigned(dir.path);
+  const other = await selfSigned(await Deno.makeTempDir({ dir: dir.path }));
+  await Deno.mkdir(dir.join("root"));
+  await Deno.writeTextFile(dir.join("root", "f.txt"), "tls");
+  const tls = (c: typeof cert) => ["--tls-cert", c.certPath, "--tls-key", c.keyPath];
+  await using good = await startServe(dir.join("root"), tls(cert));
+  await using stranger = await startServe(dir.join("root"), tls(other));
+  await using closing = hangingUp();
+  for (const trust of [["--cacert", cert.certPath], ["--fingerprint", cert.fingerprint], []]) {
+    const url = `bftps://${closing.head},${headOf(good.url)}/f.txt`;
+    const got = await runBftp(["get", url, "-", ...trust]);
+    if (trust.length === 0) {
+      // The usual roots do not trust the test certificate: the second head is reached, and refused.
+      assertFailure(got, 8, /Cannot verify the certificate of "127.0.0.1:\d+"/);
+      continue;
+    }
+    equal(got.code, 0, got.stderr);
+    equal(got.stdout, "tls");
+  }
+  // A head whose certificate is not the trusted one stops the command: trust is not an outage.
+  const url = `bftps://${headOf(stranger.url)},${headOf(good.url)}/f.txt`;
+  assertFailure(
+    await runBftp(["get", url, "-", "--fingerprint", cert.fingerprint]),
+    8,
+    new RegExp(`^bftp: The certificate of "${headOf(stranger.url)}" has the fingerprint`),
+  );
+  equal(good.logLines(/GET/).length, 2);
 });
