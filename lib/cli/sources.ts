@@ -113,6 +113,9 @@ export class SessionPool {
         if (!cut || switches >= session.heads.length - 1) throw e;
         switches++;
         again = true;
+        // The cut transfer's progress line stays as it was; the next one starts below.
+        const progressLine = endProgressLines();
+        if (progressLine !== "") await writeLine(this.#io.stderr, progressLine);
         if (this.#values.verbose) {
           const where = formatHostPort(
             session.heads[session.index]!.hostname,

@@ -21,6 +21,7 @@ import {
 } from "./helpers.ts";
 import { sha256 } from "../helpers.ts";
 import { selfSigned } from "../transport/certs.ts";
+import { runInTerminal } from "./terminal.ts";
 
 /** `bftp://127.0.0.1:PORT` of a served URL, as a head: `127.0.0.1:PORT`. */
 const headOf = (url: string) => url.replace(/^bftps?:\/\//, "");
@@ -348,4 +349,23 @@ Deno.test("e2e heads: bftps:// goes past a head that hangs up in the TLS handsha
     new RegExp(`^bftp: The certificate of "${headOf(stranger.url)}" has the fingerprint`),
   );
   equal(good.logLines(/GET/).length, 2);
+});
+
+Deno.test("e2e heads terminal: a download cut on one head keeps its line, and the next head's says where it resumes", async () => {
+  await using dir = await tempDir();
+  const data = randomBytes(6_000_000);
+  const { a, b } = await twoHeads(dir, { "big.bin": data });
+  await using _a = a;
+  await using _b = b;
+  await using proxy = cuttingProxy(headOf(a.url), "down", 2_600_000);
+  const url = `bftp://${proxy.head},${headOf(b.url)}/big.bin`;
+  const r = await runInTerminal(["get", "--resume", url, dir.join("big.bin")]);
+  equal(r.code, 0, r.lines.join("\n"));
+  const shown = r.lines.filter((l) => l !== "");
+  equal(shown.length, 3, shown.join("\n"));
+  // The cut line as last drawn (it is redrawn a few times a second, the cut may come sooner).
+  ok(/^big\.bin {2}[\d.]+ [KM]iB \/ 5\.7 MiB \(\d+%\)/.test(shown[0]!), shown[0]);
+  ok(/^resuming at 2\.\d MiB$/.test(shown[1]!), shown[1]);
+  ok(shown[2]!.startsWith("big.bin  5.7 MiB / 5.7 MiB (100%)"), shown[2]);
+  equal(await sha256File(dir.join("big.bin")), sha256(data));
 });
