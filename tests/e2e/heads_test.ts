@@ -41,18 +41,36 @@ function hangingUp(): { head: string } & AsyncDisposable {
   };
 }
 
+/** How {@linkcode cuttingProxy} spoils the first connection. */
+interface ProxyFault {
+  /** `down`: the bytes to the client; `up`: those to the server. */
+  direction: "down" | "up";
+  /** How many bytes go that way before the fault. */
+  limit: number;
+  /**
+   * The server's end stays open this long after the client's is cut (a
+   * head that has not noticed yet).
+   *
+   * @default {0}
+   */
+  holdServerMs?: number;
+  /**
+   * Stall instead of cutting: nothing more goes that way, and both ends stay
+   * open until the client gives up (a head that hangs).
+   *
+   * @default {false}
+   */
+  stall?: boolean;
+}
+
 /**
- * A proxy in front of a head that forwards the first connection until `limit`
- * bytes have gone in one direction (`down`: to the client; `up`: to the
- * server), then cuts both ends: a head lost mid-transfer. With `holdServerMs`
- * the server's end stays open that long after the client's is cut (a head
- * that has not noticed yet). Later connections pass whole.
+ * A proxy in front of a head that forwards the first connection until the
+ * fault's limit, then cuts both ends (a head lost mid-transfer) or stalls.
+ * Later connections pass whole.
  */
 function cuttingProxy(
   target: string,
-  direction: "down" | "up",
-  limit: number,
-  holdServerMs = 0,
+  fault: ProxyFault,
 ): { head: string; cuts: number; connections: number } & AsyncDisposable {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const [hostname, port] = [
@@ -64,10 +82,14 @@ function cuttingProxy(
   const serve = async (client: Deno.Conn, first: boolean) => {
     const server = await Deno.connect({ hostname, port });
     let closing: Promise<void> | undefined;
+    let closed = () => {};
+    const ended = new Promise<void>((resolve) => closed = resolve);
     const close = () =>
       closing ??= (async () => {
+        closed();
         client.close();
-        if (first && holdServerMs > 0) await new Promise((r) => setTimeout(r, holdServerMs));
+        const hold = first ? fault.holdServerMs ?? 0 : 0;
+        if (hold > 0) await new Promise((r) => setTimeout(r, hold));
         server.close();
       })();
     const pump = async (from: Deno.Conn, to: Deno.Conn, cutAt: number) => {
@@ -83,6 +105,7 @@ function cuttingProxy(
           moved += take;
           if (moved >= cutAt) {
             state.cuts++;
+            if (fault.stall) await ended;
             break;
           }
         }
@@ -91,8 +114,8 @@ function cuttingProxy(
       }
       await close();
     };
-    const down = first && direction === "down" ? limit : Infinity;
-    const up = first && direction === "up" ? limit : Infinity;
+    const down = first && fault.direction === "down" ? fault.limit : Infinity;
+    const up = first && fault.direction === "up" ? fault.limit : Infinity;
     await Promise.all([pump(server, client, down), pump(client, server, up)]);
   };
   const accepting = (async () => {
@@ -230,7 +253,7 @@ Deno.test("e2e heads: get --resume cut mid-body on one head continues on the oth
   await using _a = a;
   await using _b = b;
   {
-    await using proxy = cuttingProxy(headOf(a.url), "down", 1_500_000);
+    await using proxy = cuttingProxy(headOf(a.url), { direction: "down", limit: 1_500_000 });
     const url = `bftp://${proxy.head},${headOf(b.url)}/big.bin`;
     const got = await runBftp(["get", "--resume", "-v", url, dir.join("out.bin")]);
     equal(got.code, 0, got.stderr);
@@ -252,7 +275,7 @@ Deno.test("e2e heads: get --resume cut mid-body on one head continues on the oth
     "root",
   ]);
   // Without --resume a cut is not retried elsewhere: the error, and nothing kept.
-  await using proxy = cuttingProxy(headOf(a.url), "down", 1_500_000);
+  await using proxy = cuttingProxy(headOf(a.url), { direction: "down", limit: 1_500_000 });
   const url = `bftp://${proxy.head},${headOf(b.url)}/big.bin`;
   const cut = await runBftp(["get", "-q", url, dir.join("cut.bin")]);
   equal(cut.code, 4, cut.stderr);
@@ -268,7 +291,11 @@ for (const holdMs of [0, 1500]) {
     await using _b = b;
     await Deno.writeFile(dir.join("src.bin"), data);
     {
-      await using proxy = cuttingProxy(headOf(a.url), "up", 1_500_000, holdMs);
+      await using proxy = cuttingProxy(headOf(a.url), {
+        direction: "up",
+        limit: 1_500_000,
+        holdServerMs: holdMs,
+      });
       const url = `bftp://${proxy.head},${headOf(b.url)}/up.bin`;
       const put = await runBftp(["put", "--resume", dir.join("src.bin"), url]);
       equal(put.code, 0, put.stderr);
@@ -297,7 +324,7 @@ Deno.test("e2e heads: several files in flight, cut together, all continue on the
   await using _b = b;
   await Deno.mkdir(dir.join("into"));
   {
-    await using proxy = cuttingProxy(headOf(a.url), "down", 1_500_000);
+    await using proxy = cuttingProxy(headOf(a.url), { direction: "down", limit: 1_500_000 });
     const heads = `${proxy.head},${headOf(b.url)}`;
     const urls = Object.keys(files).map((name) => `bftp://${heads}/${name}`);
     const got = await runBftp(["get", "--resume", ...urls, dir.join("into")]);
@@ -357,7 +384,7 @@ Deno.test("e2e heads terminal: a download cut on one head keeps its line, and th
   const { a, b } = await twoHeads(dir, { "big.bin": data });
   await using _a = a;
   await using _b = b;
-  await using proxy = cuttingProxy(headOf(a.url), "down", 2_600_000);
+  await using proxy = cuttingProxy(headOf(a.url), { direction: "down", limit: 2_600_000 });
   const url = `bftp://${proxy.head},${headOf(b.url)}/big.bin`;
   const r = await runInTerminal(["get", "--resume", url, dir.join("big.bin")]);
   equal(r.code, 0, r.lines.join("\n"));
@@ -368,4 +395,64 @@ Deno.test("e2e heads terminal: a download cut on one head keeps its line, and th
   ok(/^resuming at 2\.\d MiB$/.test(shown[1]!), shown[1]);
   ok(shown[2]!.startsWith("big.bin  5.7 MiB / 5.7 MiB (100%)"), shown[2]);
   equal(await sha256File(dir.join("big.bin")), sha256(data));
+});
+
+Deno.test("e2e heads: a head that hangs mid-download is given up after --timeout and the download continues on the next", async () => {
+  await using dir = await tempDir();
+  const data = randomBytes(3_000_000);
+  const { a, b } = await twoHeads(dir, { "big.bin": data });
+  await using _a = a;
+  await using _b = b;
+  {
+    await using proxy = cuttingProxy(headOf(a.url), {
+      direction: "down",
+      limit: 1_000_000,
+      stall: true,
+    });
+    const url = `bftp://${proxy.head},${headOf(b.url)}/big.bin`;
+    const got = await runBftp(["get", "--resume", "--timeout", "1", url, dir.join("out.bin")]);
+    equal(got.code, 0, got.stderr);
+    equal(proxy.cuts, 1);
+  }
+  equal(await sha256File(dir.join("out.bin")), sha256(data));
+  await b.waitForLog(/GET "\/big.bin" from \d+ ok/);
+});
+
+Deno.test("e2e heads: a head that never answers the hello is given up after --timeout", async () => {
+  await using dir = await tempDir();
+  const { a, b } = await twoHeads(dir, { "f.txt": new TextEncoder().encode("x") });
+  await using _a = a;
+  await using _b = b;
+  // Accepts and keeps the connection, silent, until the client leaves.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Promise<void>[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      held.push((async () => {
+        const buf = new Uint8Array(1024);
+        try {
+          while ((await conn.read(buf)) !== null) { /* read, never answer */ }
+        } catch {
+          // The client reset the connection: it has left.
+        }
+        conn.close();
+      })());
+    }
+  })();
+  try {
+    const silent = `127.0.0.1:${listener.addr.port}`;
+    const started = performance.now();
+    const ls = await runBftp(["ls", "-v", "--timeout", "1", `bftp://${silent},${headOf(b.url)}/`]);
+    equal(ls.code, 0, ls.stderr);
+    equal(ls.stdout, "f.txt\n");
+    ok(performance.now() - started < 10_000);
+    ok(
+      ls.stderr.includes(`* Head "${silent}" is down: The server sent nothing for 1 s`),
+      ls.stderr,
+    );
+  } finally {
+    listener.close();
+    await accepting;
+    await Promise.all(held);
+  }
 });
