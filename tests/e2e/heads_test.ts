@@ -22,118 +22,10 @@ import {
 import { sha256 } from "../helpers.ts";
 import { selfSigned } from "../transport/certs.ts";
 import { runInTerminal } from "./terminal.ts";
+import { cuttingProxy, hangingUp, silentHead } from "./faulty_heads.ts";
 
 /** `bftp://127.0.0.1:PORT` of a served URL, as a head: `127.0.0.1:PORT`. */
 const headOf = (url: string) => url.replace(/^bftps?:\/\//, "");
-
-/** A listener that accepts connections and closes them at once, before the hello. */
-function hangingUp(): { head: string } & AsyncDisposable {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const accepting = (async () => {
-    for await (const conn of listener) conn.close();
-  })();
-  return {
-    head: `127.0.0.1:${listener.addr.port}`,
-    [Symbol.asyncDispose]: async () => {
-      listener.close();
-      await accepting;
-    },
-  };
-}
-
-/** How {@linkcode cuttingProxy} spoils the first connection. */
-interface ProxyFault {
-  /** `down`: the bytes to the client; `up`: those to the server. */
-  direction: "down" | "up";
-  /** How many bytes go that way before the fault. */
-  limit: number;
-  /**
-   * The server's end stays open this long after the client's is cut (a
-   * head that has not noticed yet).
-   *
-   * @default {0}
-   */
-  holdServerMs?: number;
-  /**
-   * Stall instead of cutting: nothing more goes that way, and both ends stay
-   * open until the client gives up (a head that hangs).
-   *
-   * @default {false}
-   */
-  stall?: boolean;
-}
-
-/**
- * A proxy in front of a head that forwards the first connection until the
- * fault's limit, then cuts both ends (a head lost mid-transfer) or stalls.
- * Later connections pass whole.
- */
-function cuttingProxy(
-  target: string,
-  fault: ProxyFault,
-): { head: string; cuts: number; connections: number } & AsyncDisposable {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const [hostname, port] = [
-    target.slice(0, target.lastIndexOf(":")),
-    Number(target.split(":").at(-1)),
-  ];
-  const state = { head: `127.0.0.1:${listener.addr.port}`, cuts: 0, connections: 0 };
-  const pumps: Promise<void>[] = [];
-  const serve = async (client: Deno.Conn, first: boolean) => {
-    const server = await Deno.connect({ hostname, port });
-    let closing: Promise<void> | undefined;
-    let closed = () => {};
-    const ended = new Promise<void>((resolve) => closed = resolve);
-    const close = () =>
-      closing ??= (async () => {
-        closed();
-        client.close();
-        const hold = first ? fault.holdServerMs ?? 0 : 0;
-        if (hold > 0) await new Promise((r) => setTimeout(r, hold));
-        server.close();
-      })();
-    const pump = async (from: Deno.Conn, to: Deno.Conn, cutAt: number) => {
-      const buf = new Uint8Array(64 * 1024);
-      let moved = 0;
-      try {
-        for (;;) {
-          const n = await from.read(buf);
-          if (n === null) break;
-          const take = Math.min(n, cutAt - moved);
-          let done = 0;
-          while (done < take) done += await to.write(buf.subarray(done, take));
-          moved += take;
-          if (moved >= cutAt) {
-            state.cuts++;
-            if (fault.stall) await ended;
-            break;
-          }
-        }
-      } catch {
-        // The other end closed: the proxy closes too.
-      }
-      await close();
-    };
-    const down = first && fault.direction === "down" ? fault.limit : Infinity;
-    const up = first && fault.direction === "up" ? fault.limit : Infinity;
-    await Promise.all([pump(server, client, down), pump(client, server, up)]);
-  };
-  const accepting = (async () => {
-    let first = true;
-    for await (const conn of listener) {
-      state.connections++;
-      pumps.push(serve(conn, first).catch(() => conn.close()));
-      first = false;
-    }
-  })();
-  return Object.assign(state, {
-    [Symbol.asyncDispose]: async () => {
-      listener.close();
-      await accepting;
-      await Promise.all(pumps);
-    },
-  });
-}
 
 /** Two `bftp serve` over one folder (`dir/root`), the folder holding `name` with `data`. */
 async function twoHeads(dir: { join(...p: string[]): string }, files: Record<string, Uint8Array>) {
@@ -423,36 +315,20 @@ Deno.test("e2e heads: a head that never answers the hello is given up after --ti
   const { a, b } = await twoHeads(dir, { "f.txt": new TextEncoder().encode("x") });
   await using _a = a;
   await using _b = b;
-  // Accepts and keeps the connection, silent, until the client leaves.
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const held: Promise<void>[] = [];
-  const accepting = (async () => {
-    for await (const conn of listener) {
-      held.push((async () => {
-        const buf = new Uint8Array(1024);
-        try {
-          while ((await conn.read(buf)) !== null) { /* read, never answer */ }
-        } catch {
-          // The client reset the connection: it has left.
-        }
-        conn.close();
-      })());
-    }
-  })();
-  try {
-    const silent = `127.0.0.1:${listener.addr.port}`;
-    const started = performance.now();
-    const ls = await runBftp(["ls", "-v", "--timeout", "1", `bftp://${silent},${headOf(b.url)}/`]);
-    equal(ls.code, 0, ls.stderr);
-    equal(ls.stdout, "f.txt\n");
-    ok(performance.now() - started < 10_000);
-    ok(
-      ls.stderr.includes(`* Head "${silent}" is down: The server sent nothing for 1 s`),
-      ls.stderr,
-    );
-  } finally {
-    listener.close();
-    await accepting;
-    await Promise.all(held);
-  }
+  await using silent = silentHead();
+  const started = performance.now();
+  const ls = await runBftp([
+    "ls",
+    "-v",
+    "--timeout",
+    "1",
+    `bftp://${silent.head},${headOf(b.url)}/`,
+  ]);
+  equal(ls.code, 0, ls.stderr);
+  equal(ls.stdout, "f.txt\n");
+  ok(performance.now() - started < 10_000);
+  ok(
+    ls.stderr.includes(`* Head "${silent.head}" is down: The server sent nothing for 1 s`),
+    ls.stderr,
+  );
 });
