@@ -2,7 +2,14 @@ import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
 import { connectHeads, headList, isHeadDown } from "../../lib/client/heads.ts";
 import { parseBftpUrl, parseHostList } from "../../lib/client/url.ts";
 import { headsFor } from "../../lib/cli/session.ts";
-import { BftpError, ConnectionError, RemoteError, TlsError, UsageError } from "../../lib/errors.ts";
+import {
+  BftpError,
+  ConnectionError,
+  RemoteError,
+  TimeoutError,
+  TlsError,
+  UsageError,
+} from "../../lib/errors.ts";
 import { ServedRoot } from "../../lib/root/served_root.ts";
 import { startServer } from "../../lib/server/server.ts";
 
@@ -131,5 +138,39 @@ Deno.test("heads: every head down is one line naming each head and why, with the
   } finally {
     hangUp.close();
     await hangingUp;
+  }
+});
+
+Deno.test("heads: a head that accepts and never answers the hello is given up within the connect timeout, whatever the stall timeout", async () => {
+  const dir = await Deno.makeTempDir();
+  const server = startServer({ root: await ServedRoot.open(dir), port: 0 });
+  const silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of silent) held.push(conn);
+  })();
+  try {
+    const started = performance.now();
+    const { client, index } = await connectHeads([
+      { hostname: "127.0.0.1", port: silent.addr.port },
+      { hostname: "127.0.0.1", port: server.addr.port },
+    ], {
+      connectTimeout: 1,
+      stallTimeout: 300,
+      onHeadDown: (_head, e) => {
+        ok(e instanceof TimeoutError);
+        equal(e.message, "The server sent no BFTP hello within 1 s: giving up (see --timeout)");
+      },
+    });
+    await client.quit();
+    equal(index, 1);
+    const took = performance.now() - started;
+    ok(took >= 900 && took < 5000, `${took} ms`);
+  } finally {
+    silent.close();
+    await accepting;
+    for (const conn of held) conn.close();
+    await server.close();
+    await Deno.remove(dir);
   }
 });
