@@ -20,6 +20,8 @@ import {
   tempDir,
 } from "./helpers.ts";
 import { sha256 } from "../helpers.ts";
+import { encodeDelimited } from "../../lib/framing/delimited.ts";
+import { writeAll } from "../../lib/framing/write_all.ts";
 import { selfSigned } from "../transport/certs.ts";
 import { runInTerminal } from "./terminal.ts";
 import { cuttingProxy, hangingUp, silentHead } from "./faulty_heads.ts";
@@ -331,4 +333,23 @@ Deno.test("e2e heads: a head that never answers the hello is given up after --ti
     ls.stderr.includes(`* Head "${silent.head}" is down: The server sent nothing for 1 s`),
     ls.stderr,
   );
+});
+
+Deno.test("e2e heads: a head at its connection limit (busy) gives way to the next", async () => {
+  await using dir = await tempDir();
+  await Deno.mkdir(dir.join("root"));
+  await Deno.writeTextFile(dir.join("root", "f.txt"), "x");
+  await using full = await startServe(dir.join("root"), ["--max-connections", "1"]);
+  await using other = await startServe(dir.join("root"));
+  // One session holds the only place: its hello answered, so the server counts it.
+  using holder = await Deno.connect({
+    hostname: "127.0.0.1",
+    port: Number(full.url.split(":").at(-1)),
+  });
+  await writeAll(holder, encodeDelimited("BFTP/1"));
+  ok((await holder.read(new Uint8Array(1024))) !== null);
+  const ls = await runBftp(["ls", "-v", `bftp://${headOf(full.url)},${headOf(other.url)}/`]);
+  equal(ls.code, 0, ls.stderr);
+  equal(ls.stdout, "f.txt\n");
+  ok(ls.stderr.includes(`* Head "${headOf(full.url)}" is down: Server busy: `), ls.stderr);
 });
