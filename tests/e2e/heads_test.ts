@@ -270,6 +270,20 @@ Deno.test("e2e heads: bftps:// goes past a head that hangs up in the TLS handsha
     new RegExp(`^bftp: The certificate of "${headOf(stranger.url)}" has the fingerprint`),
   );
   equal(good.logLines(/GET/).length, 2);
+  // Heads with their own certificates: --cacert takes a file holding each of them.
+  const bundle = dir.join("heads.pem");
+  await Deno.writeTextFile(
+    bundle,
+    (await Deno.readTextFile(other.certPath)) + (await Deno.readTextFile(cert.certPath)),
+  );
+  for (const heads of [[stranger, good], [good, stranger]]) {
+    const refused = `127.0.0.1:${closedPort()}`;
+    const list = [refused, ...heads.map((h) => headOf(h.url))].join(",");
+    const got = await runBftp(["get", `bftps://${list}/f.txt`, "-", "--cacert", bundle]);
+    equal(got.code, 0, got.stderr);
+    equal(got.stdout, "tls");
+  }
+  equal(stranger.logLines(/GET/).length, 1);
 });
 
 Deno.test("e2e heads terminal: a download cut on one head keeps its line, and the next head's says where it resumes", async () => {
