@@ -267,6 +267,9 @@ export const checkCommand: Command = {
     const warmup = intFlag(values.warmup, "warmup", 2);
     const thresholds = thresholdsOf(values);
     checkTargetFlags(values, url);
+    if (values.head.length > 0 || (url !== undefined && parseBftpUrl(url).heads.length > 1)) {
+      throw new UsageError("check measures one server: give one HOST[:PORT], not several heads");
+    }
     const connection = url === undefined
       ? undefined
       : await connectionOptions(parseBftpUrl(url), values, io);

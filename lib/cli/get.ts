@@ -168,11 +168,20 @@ export const getCommand: Command = {
       const shown = rules.progress !== undefined || rules.treeProgress !== undefined;
       const names = new Set(sources.map((s) => posix.basename(s.url.path)));
       const window = destArg === "-" || shown || names.size < sources.length ? 1 : DEFAULT_WINDOW;
-      return await eachSource(sources, io, async (source) => {
-        const { client, url } = await sessions.open(source.url);
-        if (destArg === "-") return await getToStdout(client, url.path, io, rules.progress);
-        await getToLocal(client, url.path, destArg, rules, source.text);
-      }, { window });
+      // A cut resumable download of a file continues on the next head, if any.
+      const continued = rules.resume && !rules.recursive;
+      return await eachSource(
+        sources,
+        io,
+        (source) =>
+          sessions.run(source.url, async (client, url, again) => {
+            if (destArg === "-") return await getToStdout(client, url.path, io, rules.progress);
+            // A continuation is the same download: not a second one into a file just written.
+            const checked = again ? { ...rules, written: undefined } : rules;
+            await getToLocal(client, url.path, destArg, checked, source.text);
+          }, continued),
+        { window },
+      );
     } finally {
       await sessions.close();
     }

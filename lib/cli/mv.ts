@@ -5,7 +5,7 @@
  */
 
 import { UsageError } from "../errors.ts";
-import { parseBftpUrl } from "../client/url.ts";
+import { parseBftpUrl, sameHead } from "../client/url.ts";
 import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
@@ -37,10 +37,9 @@ Examples:
       let to = positionals[1]!;
       if (/^bftps?:\/\//.test(to)) {
         const target = parseBftpUrl(to);
-        if (
-          target.hostname !== session.url.hostname || target.port !== session.url.port ||
-          target.secure !== session.url.secure
-        ) {
+        // A head of the same volume is the same server.
+        const onHeads = target.heads.some((t) => session.heads.some((h) => sameHead(h, t)));
+        if (!onHeads || target.secure !== session.url.secure) {
           throw new UsageError("Cannot move between servers: NEWPATH must be on the same server");
         }
         to = target.path;

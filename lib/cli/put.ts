@@ -105,17 +105,20 @@ export const putCommand: Command = {
       const window = shown || srcs.includes("-") || names.size < srcs.length ? 1 : DEFAULT_WINDOW;
       return await eachSource(srcs, io, async (src) => {
         const kind = src === "-" ? null : await putSourceKind(src, rules);
-        const { client, url } = await open();
-        if (kind === null) {
-          if (url.path.endsWith("/")) {
-            throw new UsageError("Uploading stdin needs a file name in the URL");
+        // A cut resumable upload of a file continues on the next head, if any.
+        return await sessions.run(parsed ?? urlText, async (client, url) => {
+          parsed = url;
+          if (kind === null) {
+            if (url.path.endsWith("/")) {
+              throw new UsageError("Uploading stdin needs a file name in the URL");
+            }
+            const transfer = rules.progress?.("stdin", null) ?? {};
+            const stdin = endUnlessInterrupted(io.stdin, io.signal);
+            await client.put(url.path, stdin, { size: null, ...transfer });
+            return;
           }
-          const transfer = rules.progress?.("stdin", null) ?? {};
-          const stdin = endUnlessInterrupted(io.stdin, io.signal);
-          await client.put(url.path, stdin, { size: null, ...transfer });
-          return;
-        }
-        await putFromLocal(client, src, kind, sharedFolder ?? url.path, rules);
+          await putFromLocal(client, src, kind, sharedFolder ?? url.path, rules);
+        }, rules.resume === true && kind === "file");
       }, { window });
     } finally {
       await sessions.close();

@@ -7,14 +7,17 @@
  * @module
  */
 
-import { BftpClient, DEFAULT_STALL_TIMEOUT } from "../client/client.ts";
+import { type BftpClient, DEFAULT_STALL_TIMEOUT } from "../client/client.ts";
 import type { ClientOptions, TransferOptions } from "../client/client.ts";
-import { type BftpUrl, parseBftpUrl } from "../client/url.ts";
+import { connectHeads, headList, HEADS_ENV } from "../client/heads.ts";
+import { type BftpUrl, parseBftpUrl, parseHostList } from "../client/url.ts";
 import { UsageError } from "../errors.ts";
+import { formatHostPort, type HostPort } from "../transport/address.ts";
 import { Progress } from "./progress.ts";
 import { clientTlsFromFlags } from "../transport/client_tls_flags.ts";
 import { type FlagValues, numberFlag } from "./args.ts";
 import { CHECKSUM_FLAG, checksumFlag, TIMEOUT_FLAG, TLS_TRUST_FLAGS } from "./common_flags.ts";
+import { visible } from "./format.ts";
 import { type CliIo, errorLine, writeLine } from "./io.ts";
 import { verboseObserver } from "./verbose.ts";
 
@@ -26,11 +29,12 @@ export const CONNECTION_FLAGS = Object.freeze(
     ...TIMEOUT_FLAG,
     verbose: { type: "boolean", short: "v" },
     ...CHECKSUM_FLAG,
+    head: { type: "string", multiple: true },
   } as const,
 );
 
 /** The values of {@linkcode CONNECTION_FLAGS}, as a command's parsed flags hold them. */
-export type ConnectionFlagValues = FlagValues<typeof CONNECTION_FLAGS>;
+export type ConnectionFlagValues = Partial<FlagValues<typeof CONNECTION_FLAGS>>;
 
 /** The help lines for {@linkcode CONNECTION_FLAGS}. */
 export const CONNECTION_HELP = `Connection options:
@@ -46,6 +50,10 @@ export const CONNECTION_HELP = `Connection options:
                       on stderr (the token shown as ***)
   --checksum NAME     check file bodies with only this checksum: xxh3-128 (the
                       default, fast) or sha256 (see docs/SECURITY.md)
+  --head HOST[:PORT]  another server of the same volume, tried in turn when the
+                      ones before it are down (repeatable; the URL may list them
+                      too: bftp://h1:9000,h2:9001/PATH; BFTP_HEADS=h1:9000,h2:9001
+                      adds its heads to a URL naming one of them)
   A bftps:// URL without --cacert or --fingerprint trusts the usual root CAs.`;
 
 /**
@@ -88,23 +96,113 @@ export async function connectionOptions(
   };
 }
 
+/**
+ * The heads to try for a URL, in order (see `client/heads.ts`): the URL's
+ * own, then each `--head`, then, when the URL names one of them, those of
+ * `BFTP_HEADS`.
+ *
+ * @param url The parsed URL.
+ * @param values The parsed flags, `--head` among them.
+ * @param io The environment (`BFTP_HEADS`).
+ * @returns The heads, the URL's first head first.
+ * @throws {UsageError} On a `--head` or `BFTP_HEADS` that is not a list of `HOST[:PORT]`.
+ *
+ * @example
+ * ```ts
+ * import { headsFor } from "./session.ts";
+ * import { parseBftpUrl } from "../client/url.ts";
+ * import { deepEqual, throws } from "node:assert/strict";
+ *
+ * const io = { env: (n: string) => n === "BFTP_HEADS" ? "a:1,b:2" : undefined };
+ * const heads = headsFor(parseBftpUrl("bftp://b:2/x"), { head: ["c:3"] }, io);
+ * deepEqual(heads.map((h) => `${h.hostname}:${h.port}`), ["b:2", "c:3", "a:1"]);
+ * throws(() => headsFor(parseBftpUrl("bftp://b:2/x"), { head: ["c:x"] }, io), /--head/);
+ * ```
+ */
+export function headsFor(
+  url: BftpUrl,
+  values: ConnectionFlagValues,
+  io: Pick<CliIo, "env">,
+): HostPort[] {
+  const parse = (text: string, what: string) => {
+    try {
+      return parseHostList(text);
+    } catch (e) {
+      if (!(e instanceof TypeError)) throw e;
+      throw new UsageError(`Invalid ${what}: ${e.message}`);
+    }
+  };
+  const extra = (values.head ?? []).flatMap((h) => parse(h, `value "${h}" for --head`));
+  const env = io.env(HEADS_ENV);
+  const group = env === undefined || env === "" ? [] : parse(env, HEADS_ENV);
+  return headList(url, { extra, group });
+}
+
+/**
+ * What `-v` says of a head that is down, in one line on stderr, as curl's
+ * `*` lines say what it tries.
+ *
+ * @param io The console.
+ * @returns The `onHeadDown` callback of `connectHeads`.
+ *
+ * @example
+ * ```ts
+ * import { headDownNotice } from "./session.ts";
+ * import { ConnectionError } from "../errors.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * let err = "";
+ * const io = { stderr: { write: (p: Uint8Array) => (err += new TextDecoder().decode(p), Promise.resolve(p.byteLength)) } };
+ * headDownNotice(io)({ hostname: "::1", port: 9 }, new ConnectionError("Cannot connect to \"[::1]:9\": connection refused"), { hostname: "h", port: 1 });
+ * deepEqual(err, '* Head "[::1]:9" is down: Cannot connect to "[::1]:9": connection refused; trying "h:1"\n');
+ * ```
+ */
+export function headDownNotice(
+  io: Pick<CliIo, "stderr">,
+): (head: HostPort, error: Error, next: HostPort | undefined) => void {
+  return (head, error, next) => {
+    const then = next === undefined
+      ? "no head left"
+      : `trying "${formatHostPort(next.hostname, next.port)}"`;
+    const where = formatHostPort(head.hostname, head.port);
+    void writeLine(io.stderr, `* Head "${where}" is down: ${visible(error.message)}; ${then}`);
+  };
+}
+
 /** An open session and the URL it came from. */
 export interface Session {
   /** The connected client. */
   client: BftpClient;
   /** The parsed URL. */
   url: BftpUrl;
+  /** The heads the session could be on, in order. */
+  heads: HostPort[];
+  /** The index in `heads` of the head it is on. */
+  index: number;
   /** Quits the session and stops watching for Ctrl-C. */
   close(): Promise<void>;
 }
 
+/** Options for {@linkcode openSession}. */
+export interface OpenSessionOptions {
+  /**
+   * The index of the head to try first (after a session on the one before
+   * it broke); the others follow, coming round.
+   *
+   * @default {0}
+   */
+  start?: number | undefined;
+}
+
 /**
- * Connects to the server a URL names. Ctrl-C closes the connection, so a
- * transfer in flight fails and cleans up after itself.
+ * Connects to the server a URL names: its first head that is up (see
+ * {@linkcode headsFor}). Ctrl-C closes the connection, so a transfer in
+ * flight fails and cleans up after itself.
  *
  * @param target The `bftp://` or `bftps://` URL, as text or already parsed.
- * @param io The console (its abort signal, and `BFTP_TOKEN`).
+ * @param io The console (its abort signal, `BFTP_TOKEN` and `BFTP_HEADS`).
  * @param values The command's parsed flags, for {@linkcode CONNECTION_FLAGS}.
+ * @param options Which head to try first.
  * @returns The session.
  *
  * @example
@@ -120,18 +218,22 @@ export async function openSession(
   target: string | BftpUrl,
   io: CliIo,
   values: ConnectionFlagValues = {},
+  options: OpenSessionOptions = {},
 ): Promise<Session> {
   const url = typeof target === "string" ? parseBftpUrl(target) : target;
-  const client = await BftpClient.connect({
-    hostname: url.hostname,
-    port: url.port,
+  const heads = headsFor(url, values, io);
+  const { client, index } = await connectHeads(heads, {
     ...(await connectionOptions(url, values, io)),
+    start: options.start,
+    onHeadDown: values.verbose ? headDownNotice(io) : undefined,
   });
   const onAbort = () => client.close();
   io.signal.addEventListener("abort", onAbort);
   return {
     client,
     url,
+    heads,
+    index,
     close: async () => {
       io.signal.removeEventListener("abort", onAbort);
       await client.quit();

@@ -9,14 +9,18 @@
 
 import type { BftpClient } from "../client/client.ts";
 import { type BftpUrl, parseBftpUrl } from "../client/url.ts";
-import { BftpError } from "../errors.ts";
+import { BftpError, ConnectionError, RemoteError, TimeoutError } from "../errors.ts";
+import { formatHostPort } from "../transport/address.ts";
+import { visible } from "./format.ts";
 import { type CliIo, errorLine, writeLine } from "./io.ts";
 import { endProgressLines } from "./progress.ts";
 import { type ConnectionFlagValues, openSession, type Session } from "./session.ts";
 
 /**
  * Open sessions by server: the first URL naming a server connects, later
- * ones reuse that session. Close it once, at the end.
+ * ones reuse that session. Close it once, at the end. A session that broke
+ * is opened again on the next head (when the URL has several), and
+ * {@linkcode SessionPool.run} continues a cut resumable transfer there.
  *
  * @example
  * ```ts
@@ -35,7 +39,7 @@ export class SessionPool {
   #sessions = new Map<string, Promise<Session>>();
 
   /**
-   * @param io The console (abort signal, `BFTP_TOKEN`).
+   * @param io The console (abort signal, `BFTP_TOKEN`, `BFTP_HEADS`).
    * @param values The command's parsed flags (the connection flags among them).
    */
   constructor(io: CliIo, values: ConnectionFlagValues = {}) {
@@ -45,25 +49,85 @@ export class SessionPool {
 
   /**
    * The session for the server that a URL names, opened on first use
-   * (and again after a failure broke it).
+   * (and again after a failure broke it, on the next head).
    *
    * @param target A `bftp://` or `bftps://` URL, as text or already parsed.
-   * @returns The client and the parsed URL.
+   * @returns The client, the parsed URL and the session.
    */
-  async open(target: string | BftpUrl): Promise<{ client: BftpClient; url: BftpUrl }> {
+  async open(
+    target: string | BftpUrl,
+  ): Promise<{ client: BftpClient; url: BftpUrl; session: Session }> {
     const url = typeof target === "string" ? parseBftpUrl(target) : target;
-    const key = `${url.secure}|${url.hostname.toLowerCase()}|${url.port}`;
-    let session = this.#sessions.get(key);
-    if (session !== undefined && !(await session.catch(() => null))?.client.usable) {
-      this.#sessions.delete(key);
-      await (await session.catch(() => null))?.close().catch(() => {});
-      session = undefined;
+    const heads = url.heads.map((h) => `${h.hostname.toLowerCase()}:${h.port}`).join(",");
+    const key = `${url.secure}|${heads}`;
+    const pending = this.#sessions.get(key);
+    let broken: Session | null = null;
+    if (pending !== undefined) {
+      broken = await pending.catch(() => null);
+      if (broken?.client.usable) return { client: broken.client, url, session: broken };
+      // Another source has opened a new one meanwhile: that one.
+      if (this.#sessions.get(key) !== pending) return await this.open(url);
     }
-    if (session === undefined) {
-      session = openSession(url, this.#io, this.#values);
-      this.#sessions.set(key, session);
+    // In the map before any wait, so that the other sources take this one.
+    const start = broken === null ? 0 : broken.index + 1;
+    const opening = openSession(url, this.#io, this.#values, { start });
+    this.#sessions.set(key, opening);
+    opening.catch(() => {}); // Handled below, after the close: not an unhandled rejection meanwhile.
+    await broken?.close().catch(() => {});
+    const session = await opening;
+    return { client: session.client, url, session };
+  }
+
+  /**
+   * Runs `fn` on the session for a URL. With `resume`, a transfer cut after
+   * the session opened (the connection lost, or a stall) is continued on
+   * the URL's next head, each head at most once, and an upload the head
+   * before still holds (BUSY, for a moment after the cut) is asked for again.
+   * Otherwise, and with one head, the error ends it as usual.
+   *
+   * @param target A `bftp://` or `bftps://` URL, as text or already parsed.
+   * @param fn The work: `again` is true when it continues a cut attempt.
+   * @param resume Whether the work resumes (`--resume`, not a tree).
+   * @returns What `fn` returns.
+   */
+  async run<R>(
+    target: string | BftpUrl,
+    fn: (client: BftpClient, url: BftpUrl, again: boolean) => Promise<R>,
+    resume = false,
+  ): Promise<R> {
+    let switches = 0;
+    let waits = 0;
+    let again = false;
+    for (;;) {
+      const { client, url, session } = await this.open(target);
+      target = url;
+      try {
+        return await fn(client, url, again);
+      } catch (e) {
+        if (!resume || this.#io.signal.aborted) throw e;
+        if (again && e instanceof RemoteError && e.code === "BUSY" && waits++ < BUSY_WAITS) {
+          await new Promise((r) => setTimeout(r, BUSY_WAIT_MS));
+          continue;
+        }
+        const cut = (e instanceof ConnectionError || e instanceof TimeoutError) && !client.usable;
+        if (!cut || switches >= session.heads.length - 1) throw e;
+        switches++;
+        again = true;
+        // The cut transfer's progress line stays as it was; the next one starts below.
+        const progressLine = endProgressLines();
+        if (progressLine !== "") await writeLine(this.#io.stderr, progressLine);
+        if (this.#values.verbose) {
+          const where = formatHostPort(
+            session.heads[session.index]!.hostname,
+            session.heads[session.index]!.port,
+          );
+          await writeLine(
+            this.#io.stderr,
+            `* Cut on head "${where}": ${visible(e.message)}; resuming on the next head`,
+          );
+        }
+      }
     }
-    return { client: (await session).client, url };
   }
 
   /** Quits every session that opened. */
@@ -75,6 +139,11 @@ export class SessionPool {
     }
   }
 }
+
+/** How often a continued upload asks again while the head before still holds it. */
+const BUSY_WAITS = 20;
+/** Milliseconds between those asks. */
+const BUSY_WAIT_MS = 250;
 
 /** How {@linkcode eachSource} and {@linkcode forEachUrl} move several sources. */
 export interface EachSourceOptions<T, R> {
@@ -200,13 +269,16 @@ export async function forEachUrl<R = void>(
 ): Promise<number> {
   const sessions = new SessionPool(io, values);
   try {
-    return await eachSource(urls, io, async (urlText) => {
-      const { client, url } = await sessions.open(urlText);
-      return { result: await run(client, url), url };
-    }, {
-      window: options.window ?? 1,
-      finish: ({ result, url }) => options.finish?.(result, url) ?? Promise.resolve(),
-    });
+    return await eachSource(
+      urls,
+      io,
+      (urlText) =>
+        sessions.run(urlText, async (client, url) => ({ result: await run(client, url), url })),
+      {
+        window: options.window ?? 1,
+        finish: ({ result, url }) => options.finish?.(result, url) ?? Promise.resolve(),
+      },
+    );
   } finally {
     await sessions.close();
   }

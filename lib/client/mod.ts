@@ -2,6 +2,8 @@
  * The BFTP client: URLs, the session, and local downloads and uploads.
  *
  * - client.ts: `BftpClient`, the session's API (one method per op);
+ * - heads.ts: several servers of one volume, in order, and connecting to
+ *   the first that is up;
  * - request_channel.ts: connect, hello and token, then requests: send
  *   them, read their replies (the one place that does); pipelined with a
  *   version 2 server (turns.ts: send and read turns in request order; ids
@@ -26,6 +28,7 @@
 
 export * from "./url.ts";
 export * from "./client.ts";
+export * from "./heads.ts";
 export * from "./request_channel.ts";
 export * from "./transfers.ts";
 export * from "./local.ts";

@@ -129,14 +129,26 @@ export class RequestChannel {
   static async open(options: ClientOptions): Promise<RequestChannel> {
     const stall = options.stallTimeout ?? DEFAULT_STALL_TIMEOUT;
     const connectTimeout = options.connectTimeout ?? 30;
+    // A TLS handshake that stalls is a stall too.
+    const timeout = stall > 0 ? Math.min(connectTimeout, stall) : connectTimeout;
+    const started = Date.now();
     const conn = await connectTransport({
       hostname: options.hostname,
       port: options.port,
-      // A TLS handshake that stalls is a stall too.
-      timeout: stall > 0 ? Math.min(connectTimeout, stall) : connectTimeout,
+      timeout,
       tls: options.tls,
     });
     const watch = new StallWatch(conn, stall);
+    // The hello and the token are part of connecting: a server that accepts and then says
+    // nothing (a frozen head) is given up on within the same time (the stall watch does it
+    // when the stall timeout is the shorter).
+    let late = false;
+    const deadline = timeout > 0 && timeout !== stall
+      ? setTimeout(() => {
+        late = true;
+        closeQuietly(conn);
+      }, Math.max(timeout * 1000 - (Date.now() - started), 1))
+      : undefined;
     try {
       // Requests and small bodies are written from behind: many in flight, few system calls.
       const out = new WriteBehind(watch.stream);
@@ -165,7 +177,14 @@ export class RequestChannel {
       // Closed already when the watch gave up on a silent server.
       watch.close();
       closeQuietly(conn);
+      if (late && !(e instanceof TimeoutError)) {
+        throw new TimeoutError(
+          `The server sent no BFTP hello within ${timeout} s: giving up (see --timeout)`,
+        );
+      }
       throw handshakeLoss(e);
+    } finally {
+      clearTimeout(deadline);
     }
   }
 

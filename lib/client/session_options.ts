@@ -23,7 +23,8 @@ export interface ClientOptions {
   /** Server port. */
   port: number;
   /**
-   * Seconds to wait for the connection.
+   * Seconds to wait for the session to open: the connection, the TLS
+   * handshake, the hello and the token (less when `stallTimeout` is less).
    *
    * @default {30}
    */
