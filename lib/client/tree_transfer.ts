@@ -7,7 +7,7 @@
  * @module
  */
 
-import { resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { LocalIoError, localIoError } from "../errors.ts";
 import { sweepFolder } from "../local_file/mod.ts";
 import type { BftpClient } from "./client.ts";
@@ -118,14 +118,15 @@ export async function downloadPlan(
   const made: string[] = [];
   const present = new Map<string, ReadonlySet<string>>();
   const window = new TaskWindow({ limit: options.window });
-  // Resolved against the working folder read once: Deno.cwd() is a system call each time.
-  const cwd = Deno.cwd();
   try {
+    // Keyed as a file's `dirname` names its folder: a plan's file paths are `join(folder,
+    // name)`, so no path is resolved per file.
     for (const [i, folder] of plan.folders.entries()) {
-      present.set(resolve(cwd, folder.local), await prepareFolder(folder.local, i === 0, made));
+      const key = dirname(join(folder.local, "name"));
+      present.set(key, await prepareFolder(folder.local, i === 0, made));
     }
     for (const file of plan.files) {
-      const names = present.get(resolve(cwd, file.local, ".."));
+      const names = present.get(dirname(file.local));
       // Pipelined: up to a window of downloads in flight on the one session.
       await window.add(async () => {
         const result = await downloadTreeFile(

@@ -43,6 +43,8 @@ export const DEFAULT_WINDOW = 32;
 export class TaskWindow {
   readonly #limit: number;
   readonly #running = new Set<Promise<void>>();
+  /** Callers of `add` waiting for room, woken one per task that ends. */
+  readonly #waiting: (() => void)[] = [];
   #failure: { error: unknown } | undefined;
 
   /** @param options The limit. */
@@ -57,11 +59,18 @@ export class TaskWindow {
    * @throws The first failure, once there is one: no task starts after it.
    */
   async add(task: () => Promise<void>): Promise<void> {
-    while (this.#running.size >= this.#limit) await Promise.race(this.#running);
+    // A queue, not Promise.race over the tasks in flight: a race adds a reaction to each of
+    // them every time, which a long tree (thousands of files) pays for in time and memory.
+    while (this.#running.size >= this.#limit) {
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    }
     if (this.#failure) throw this.#failure.error;
     const running: Promise<void> = task().catch((error) => {
       this.#failure ??= { error };
-    }).finally(() => this.#running.delete(running));
+    }).finally(() => {
+      this.#running.delete(running);
+      this.#waiting.shift()?.();
+    });
     this.#running.add(running);
   }
 
