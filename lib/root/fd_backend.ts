@@ -119,6 +119,9 @@ export class FdBackend implements TreeBackend {
   statAt(dir: Ref, name: string): FsStat {
     return this.#libc.statx(fd(dir), name, AT.SYMLINK_NOFOLLOW);
   }
+  statAtIfAny(dir: Ref, name: string): FsStat | null {
+    return this.#libc.statxIfAny(fd(dir), name, AT.SYMLINK_NOFOLLOW);
+  }
   readlink(ref: Ref): string {
     return this.#libc.readlink(fd(ref));
   }

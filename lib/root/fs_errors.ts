@@ -121,12 +121,7 @@ export function promised<T>(fn: () => T): Promise<T> {
  * ```
  */
 export function statOrNull(fs: TreeBackend, dir: Ref, name: string): FsStat | null {
-  try {
-    return fs.statAt(dir, name);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
-  }
+  return fs.statAtIfAny(dir, name);
 }
 
 /**

@@ -122,6 +122,8 @@ const ERRNO_NAMES: Record<number, string> = {
   122: "EDQUOT",
 };
 
+const ENOENT = 2;
+
 /** A libc error as the Deno error class for it, or an `Error` carrying its `code`. */
 function errnoError(call: string, errno: number): Error {
   const code = ERRNO_NAMES[errno] ?? `errno ${errno}`;
@@ -346,11 +348,29 @@ export class Libc {
    * @returns What it is.
    */
   statx(dirfd: number, name: string, flags: number): StatX {
+    const found = this.statxIfAny(dirfd, name, flags);
+    if (found === null) throw errnoError("statx", ENOENT);
+    return found;
+  }
+
+  /**
+   * {@linkcode Libc.statx}, with `null` for a name that does not exist: no
+   * error is made (an upload of a new file asks twice; an error with its
+   * stack costs more than the call).
+   *
+   * @param dirfd The folder (or the file itself, with `name` "").
+   * @param name The entry, or "".
+   * @param flags `AT.SYMLINK_NOFOLLOW` to describe a link itself.
+   * @returns What it is, or `null`.
+   */
+  statxIfAny(dirfd: number, name: string, flags: number): StatX | null {
     const at = name === "" ? flags | AT.EMPTY_PATH : flags;
-    this.#check(
-      "statx",
-      this.#lib.statx(dirfd, cString(name), at, STATX_BASIC_STATS, this.#statBuffer),
-    );
+    const result = this.#lib.statx(dirfd, cString(name), at, STATX_BASIC_STATS, this.#statBuffer);
+    if (result < 0) {
+      const errno = this.#errno();
+      if (errno === ENOENT) return null;
+      throw errnoError("statx", errno);
+    }
     const view = new DataView(this.#statBuffer.buffer);
     const mode = view.getUint16(28, true);
     return {

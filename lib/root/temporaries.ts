@@ -49,12 +49,8 @@ export function resumeTemporaryName(key: string): string {
 
 /** Whether `created` is still the file named `name` in `dir` (a clean-up may have removed it). */
 function stillThere(fs: TreeBackend, dir: Ref, name: string, created: CreatedFile): boolean {
-  try {
-    return sameFile(fs.statAt(dir, name), fs.stat(created.ref));
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
+  const named = fs.statAtIfAny(dir, name);
+  return named !== null && sameFile(named, fs.stat(created.ref));
 }
 
 /**

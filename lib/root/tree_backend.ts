@@ -66,6 +66,8 @@ export interface TreeBackend {
   stat(ref: Ref): FsStat;
   /** Describes `name` in `dir` (a link as itself). */
   statAt(dir: Ref, name: string): FsStat;
+  /** Describes `name` in `dir` (a link as itself), or `null` when there is nothing by that name. */
+  statAtIfAny(dir: Ref, name: string): FsStat | null;
   /** The target of the link `ref`. */
   readlink(ref: Ref): string;
   /** Closes a reference (never the root). */
@@ -151,6 +153,15 @@ export class PathBackend implements TreeBackend {
   statAt(dir: Ref, name: string): FsStat {
     return statOf(Deno.lstatSync(join(String(dir), name)));
   }
+  statAtIfAny(dir: Ref, name: string): FsStat | null {
+    try {
+      return this.statAt(dir, name);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return null;
+      throw e;
+    }
+  }
+
   readlink(ref: Ref): string {
     return Deno.readLinkSync(String(ref));
   }
