@@ -30,8 +30,8 @@ import {
   SHELL_COMMANDS,
   shellCommandHelp,
   shellCommandList,
-  type ShellContext,
 } from "./shell_commands.ts";
+import type { ShellContext } from "./shell_command.ts";
 import { type CompletionSources } from "./completion.ts";
 import { visible } from "./format.ts";
 import { LineEditor } from "./line_editor.ts";

@@ -12,7 +12,7 @@ import type { Entry } from "../protocol/messages.ts";
 import { parseFlags } from "./args.ts";
 import { formatListing } from "./format.ts";
 import { type CliIo, writeLine } from "./io.ts";
-import type { ShellCommand } from "./shell_commands.ts";
+import type { ShellCommand } from "./shell_command.ts";
 
 /**
  * Lists a local folder as entries (links are not followed); a file lists as itself.

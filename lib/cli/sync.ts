@@ -13,7 +13,7 @@ import type { Command } from "./command.ts";
 import { QUIET_FLAG } from "./common_flags.ts";
 import type { CliIo } from "./io.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP } from "./session.ts";
-import type { ShellCommand } from "./shell_commands.ts";
+import type { ShellCommand } from "./shell_command.ts";
 import { SessionPool } from "./sources.ts";
 import { type SyncEnds, type SyncRules, syncTrees } from "./sync_rules.ts";
 import { treeProgressFor } from "./tree_progress.ts";

@@ -10,7 +10,8 @@
  *   fd_backend.ts, tree_backend.ts and libc.ts (descriptor-relative calls);
  * - reads: reads.ts (a file opened for reading, its remembered hash),
  *   hash_cache.ts;
- * - atomic and resumable uploads: uploads.ts, temporaries.ts;
+ * - atomic and resumable uploads: uploads.ts, temporaries.ts; several landed
+ *   together: group_commit.ts;
  * - namespace operations (list, remove, mkdir, rmdir, rename): namespace.ts;
  * - clean-up of leftover temporaries: cleanup.ts;
  * - virtual paths and their limits: paths.ts, entry.ts; file-system errors
@@ -44,3 +45,4 @@ export * from "./fd_backend.ts";
 export * from "./libc.ts";
 export * from "./tree_backend.ts";
 export * from "./uploads.ts";
+export * from "./group_commit.ts";

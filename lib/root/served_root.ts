@@ -32,10 +32,9 @@ import { HashCache } from "./hash_cache.ts";
 import type { ChecksumName } from "../checksum.ts";
 import { baseName, quotePath, RESUME_EXPIRY_HOURS } from "./paths.ts";
 import { hashOpened, type OpenedFile, openForReading } from "./reads.ts";
+import { commitUploads, type GroupedUpload } from "./group_commit.ts";
 import {
   checkUploadTarget,
-  commitUploads,
-  type GroupedUpload,
   type ResumableUpload,
   startResumableUpload,
   startUpload,
@@ -43,7 +42,8 @@ import {
   type UploadTarget,
 } from "./uploads.ts";
 
-export type { FileAttributes, GroupedUpload, ResumableUpload, Upload } from "./uploads.ts";
+export type { FileAttributes, ResumableUpload, Upload } from "./uploads.ts";
+export type { GroupedUpload } from "./group_commit.ts";
 export type { OpenedFile } from "./reads.ts";
 
 /** Options for {@linkcode ServedRoot.open}. */

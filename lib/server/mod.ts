@@ -31,4 +31,5 @@ export * from "./admission.ts";
 export * from "./session.ts";
 export * from "./server.ts";
 export * from "./pool.ts";
+export * from "./trim_memory.ts";
 export type * from "./worker_messages.ts";

@@ -25,7 +25,7 @@ import {
 import { runSession } from "./session.ts";
 import { SourcePenalties } from "./penalties.ts";
 import { Refuser } from "./refusal.ts";
-import { trimMemory } from "../root/libc.ts";
+import { trimMemory } from "./trim_memory.ts";
 
 /** Milliseconds without a session before the server gives free memory back. */
 const TRIM_AFTER_IDLE_MS = 2000;

@@ -1,9 +1,10 @@
 import { deepEqual, equal } from "node:assert/strict";
 import { Confined } from "../../lib/root/confined.ts";
-import { checkUploadTarget, commitUploads, startUpload } from "../../lib/root/uploads.ts";
+import { commitUploads } from "../../lib/root/group_commit.ts";
+import { checkUploadTarget, startUpload } from "../../lib/root/uploads.ts";
 import { tempDir } from "../helpers.ts";
 
-Deno.test("root/uploads: a group commit lands every upload in order and flushes each folder once", async () => {
+Deno.test("root/group_commit: a group commit lands every upload in order and flushes each folder once", async () => {
   await using tmp = await tempDir();
   await Deno.mkdir(tmp.join("a"));
   await Deno.mkdir(tmp.join("b"));
