@@ -268,10 +268,11 @@ async function readFolder(path: string): Promise<Deno.DirEntry[]> {
 type LocalFacts = Pick<PlannedFile, "size" | "mtime" | "mode">;
 
 /** The size (and time and mode) of a file a plan takes, or why it is left out. */
-async function uploadable(d: Deno.DirEntry, path: string): Promise<LocalFacts | string> {
+function uploadable(d: Deno.DirEntry, path: string): LocalFacts | string {
   let info: Deno.FileInfo | null;
   try {
-    info = await Deno.stat(path);
+    // Synchronous: an asynchronous stat hops to Deno's I/O pool, per file of the tree.
+    info = Deno.statSync(path);
   } catch (e) {
     if (!d.isSymlink) throw localIoError("read", path, e);
     info = null;
@@ -337,10 +338,8 @@ export async function planUpload(
       plan.skipped.push({ path: child(d).local, why: EXCLUDED, relative });
       return false;
     });
-    // The files' sizes are asked at once; the folders are walked after, in order.
-    const kinds = await Promise.all(
-      entries.map((d) => d.isDirectory ? null : uploadable(d, child(d).local)),
-    );
+    // The files' sizes first; the folders are walked after, in order.
+    const kinds = entries.map((d) => d.isDirectory ? null : uploadable(d, child(d).local));
     for (const [i, d] of entries.entries()) {
       const kind = kinds[i] ?? null;
       if (kind === null) {
