@@ -18,6 +18,7 @@
 import {
   BFTP,
   type BftpServerProcess,
+  childrenCpuSeconds,
   cpuSecondsOf,
   median,
   startBftpServer,
@@ -28,17 +29,26 @@ const clients = Number(Deno.env.get("BENCH_CLUSTER_CLIENTS") ?? 8);
 const fileMiB = Number(Deno.env.get("BENCH_CLUSTER_FILE_MIB") ?? 64);
 const runs = Number(Deno.env.get("BENCH_RUNS") ?? 3);
 
-/** CPU seconds of this process's waited-for children (the clients), from /proc/self. */
-function childrenCpu(): number {
-  const fields = Deno.readTextFileSync(`/proc/self/stat`).split(") ")[1]!.split(" ");
-  return (Number(fields[13]) + Number(fields[14])) / 100;
+/** The processes whose command line matches `pattern` (pgrep -f). */
+async function pidsOf(pattern: string): Promise<number[]> {
+  const out = await new Deno.Command("pgrep", { args: ["-f", pattern] }).output();
+  return new TextDecoder().decode(out.stdout).split("\n").filter((l) => l !== "").map(Number);
 }
 
-/** The GlusterFS processes of `volume`: its brick servers (glusterfsd) and FUSE clients. */
-async function glusterPids(volume: string): Promise<number[]> {
-  const out = await new Deno.Command("pgrep", { args: ["-f", `volfile-id[= /]*${volume}`] })
-    .output();
-  return new TextDecoder().decode(out.stdout).split("\n").filter((l) => l !== "").map(Number);
+/** The GlusterFS processes of `volume`: its FUSE clients and its brick servers. */
+async function glusterPids(volume: string): Promise<Gluster> {
+  return {
+    fuse: await pidsOf(`^glusterfs .*--volfile-id=/${volume} `),
+    bricks: await pidsOf(`^/usr/sbin/glusterfsd .*--volfile-id ${volume}\\.`),
+  };
+}
+
+/** A volume's processes. */
+interface Gluster {
+  /** The FUSE clients (glusterfs), one per mount: on the heads' machines. */
+  fuse: number[];
+  /** The brick servers (glusterfsd): on the storage machines. */
+  bricks: number[];
 }
 
 function cpuOf(pids: number[]): number {
@@ -86,7 +96,8 @@ interface Row {
   op: "PUT" | "GET";
   secs: number[];
   heads: number[];
-  gluster: number[];
+  fuse: number[];
+  bricks: number[];
   clients: number[];
 }
 
@@ -94,7 +105,7 @@ interface Row {
 async function measure(
   heads: BftpServerProcess[],
   sources: string,
-  gluster: number[],
+  gluster: Gluster,
   rows: Row[],
   setup: string,
 ): Promise<void> {
@@ -107,15 +118,17 @@ async function measure(
   for (const [op, argsOf] of passes) {
     let row = rows.find((r) => r.setup === setup && r.op === op);
     if (row === undefined) {
-      row = { setup, op, secs: [], heads: [], gluster: [], clients: [] };
+      row = { setup, op, secs: [], heads: [], fuse: [], bricks: [], clients: [] };
       rows.push(row);
     }
-    const [h0, g0, c0] = [cpuOf(pids), cpuOf(gluster), childrenCpu()];
+    const [h0, f0, b0] = [cpuOf(pids), cpuOf(gluster.fuse), cpuOf(gluster.bricks)];
+    const c0 = childrenCpuSeconds();
     const secs = await together(argsOf);
     row.secs.push(secs);
     row.heads.push(cpuOf(pids) - h0);
-    row.gluster.push(cpuOf(gluster) - g0);
-    row.clients.push(childrenCpu() - c0);
+    row.fuse.push(cpuOf(gluster.fuse) - f0);
+    row.bricks.push(cpuOf(gluster.bricks) - b0);
+    row.clients.push(childrenCpuSeconds() - c0);
     const mbps = clients * fileMiB * 1048576 / secs / 1e6;
     console.error(`bench-cluster: ${setup} ${op}: ${mbps.toFixed(0)} MB/s`);
   }
@@ -126,18 +139,18 @@ function table(rows: Row[]): string {
   return [
     `### ${clients} clients at once, ${fileMiB} MiB files each (median of ${runs})`,
     "",
-    "CPU: user+system seconds during the pass; heads: the bftp serve processes; GlusterFS: the",
-    "volume's two brick servers (glusterfsd) and its FUSE clients (glusterfs); clients: all",
-    `${clients} bftp processes.`,
+    "CPU: user+system seconds during the pass; heads: the bftp serve processes; FUSE: the",
+    "volume's FUSE clients (glusterfs, one per mount, on the heads' machines); bricks: its two",
+    `brick servers (glusterfsd, on the storage machines); clients: all ${clients} bftp processes.`,
     "",
-    "| setup | op | aggregate MB/s | heads CPU s | GlusterFS CPU s | clients CPU s | wall s |",
-    "|---|---|---|---|---|---|---|",
+    "| setup | op | aggregate MB/s | heads CPU s | FUSE CPU s | bricks CPU s | clients CPU s | wall s |",
+    "|---|---|---|---|---|---|---|---|",
     ...rows.map((r) =>
       `| ${r.setup} | ${r.op} | ${(total / median(r.secs) / 1e6).toFixed(0)} | ${
         median(r.heads).toFixed(2)
-      } | ${median(r.gluster).toFixed(2)} | ${median(r.clients).toFixed(2)} | ${
-        median(r.secs).toFixed(2)
-      } |`
+      } | ${median(r.fuse).toFixed(2)} | ${median(r.bricks).toFixed(2)} | ${
+        median(r.clients).toFixed(2)
+      } | ${median(r.secs).toFixed(2)} |`
     ),
     "",
   ].join("\n");
@@ -174,7 +187,7 @@ async function main() {
           await measure(
             heads,
             `${work}/sources`,
-            setup === setups[0]![0] ? [] : gluster,
+            setup === setups[0]![0] ? { fuse: [], bricks: [] } : gluster,
             rows,
             setup,
           );
