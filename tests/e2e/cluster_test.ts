@@ -35,9 +35,24 @@ async function whyNoCluster(): Promise<string | null> {
   } catch {
     return "no /dev/fuse";
   }
-  const env = { BFTP_NO_PEER_INSTALL: "" };
+  const resolves = await new Deno.Command("getent", { args: ["hosts", Deno.hostname()] }).output();
+  if (!resolves.success) return `this machine's host name "${Deno.hostname()}" does not resolve`;
+  // Mounting must be allowed (a container without CAP_SYS_ADMIN has /dev/fuse but cannot mount).
+  const probe = Deno.makeTempDirSync({ prefix: "bftp-mount-probe-" });
+  try {
+    const mount = await new Deno.Command("mount", {
+      args: ["-t", "tmpfs", "-o", "size=64k", "tmpfs", probe],
+      stderr: "piped",
+    }).output();
+    if (!mount.success) {
+      return `cannot mount here: ${new TextDecoder().decode(mount.stderr).trim()}`;
+    }
+    await new Deno.Command("umount", { args: [probe] }).output();
+  } finally {
+    Deno.removeSync(probe);
+  }
   if (Deno.env.get("BFTP_NO_PEER_INSTALL") === "1") {
-    const which = await new Deno.Command("bash", { args: ["-c", "command -v glusterd"], env })
+    const which = await new Deno.Command("bash", { args: ["-c", "command -v glusterd"] })
       .output();
     return which.success ? null : "glusterfs-server is not installed (BFTP_NO_PEER_INSTALL=1)";
   }
