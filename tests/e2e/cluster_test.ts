@@ -8,6 +8,8 @@
 // as skipped.
 
 import { equal, ok } from "node:assert/strict";
+import { BftpClient } from "../../lib/client/client.ts";
+import { MemoryReader, MemoryWriter } from "../framing/helpers.ts";
 import {
   cutResumableUpload,
   findTemporaries,
@@ -141,6 +143,25 @@ test("a file uploaded through head A is downloaded at once through head B, whole
   }
   const log = await Deno.readTextFile(`${dir}/head-a.log`);
   ok(/on a shared volume \(fuse\.glusterfs\), no file hashes remembered/.test(log), log);
+});
+
+test("50 rewrites through head A, each read through head B the same millisecond: never an old byte", async () => {
+  const { a, b } = await heads();
+  const port = (url: string) => Number(url.split(":").pop());
+  // In-process sessions, so no process start-up lets GlusterFS's 1 s caches expire meanwhile.
+  using viaA = await BftpClient.connect({ hostname: "127.0.0.1", port: port(a) });
+  using viaB = await BftpClient.connect({ hostname: "127.0.0.1", port: port(b) });
+  const stale: string[] = [];
+  for (let round = 0; round < 50; round++) {
+    // Same size every other round (only the content and times move), small and big.
+    const data = randomBytes(round % 4 < 2 ? 1000 : 300_000);
+    await viaA.put("/hot.bin", new MemoryReader(data), { size: data.byteLength });
+    const sink = new MemoryWriter();
+    await viaB.get("/hot.bin", sink);
+    const { sha256: hashed } = await viaB.hash("/hot.bin");
+    if (sha256(sink.bytes) !== sha256(data) || hashed !== sha256(data)) stale.push(`${round}`);
+  }
+  equal(stale.length, 0, `rounds where head B answered an old version: ${stale.join(" ")}`);
 });
 
 test("uploads to one path through both heads at once: the file is one whole upload", async () => {
