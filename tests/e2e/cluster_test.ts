@@ -9,6 +9,7 @@
 
 import { equal, ok } from "node:assert/strict";
 import { BftpClient } from "../../lib/client/client.ts";
+import type { ByteReader } from "../../lib/framing/types.ts";
 import { MemoryReader, MemoryWriter } from "../framing/helpers.ts";
 import {
   cutResumableUpload,
@@ -186,6 +187,36 @@ test("uploads to one path through both heads at once: the file is one whole uplo
     }
   }
   equal((await findTemporaries(mountA)).length, 0);
+});
+
+/** A source that gives the first half of `data`, then waits for `gate` before the rest. */
+function gatedReader(data: Uint8Array, gate: Promise<void>): ByteReader {
+  const half = new MemoryReader(data.subarray(0, data.byteLength >> 1));
+  const rest = new MemoryReader(data.subarray(data.byteLength >> 1));
+  return {
+    read: async (p) => (await half.read(p)) ?? (await gate, await rest.read(p)),
+  };
+}
+
+test("put without overwrite through both heads at once is not exclusive across heads (documented): both land, the later whole", async () => {
+  const { a, b, mountA } = await heads();
+  const port = (url: string) => Number(url.split(":").pop());
+  using viaA = await BftpClient.connect({ hostname: "127.0.0.1", port: port(a) });
+  using viaB = await BftpClient.connect({ hostname: "127.0.0.1", port: port(b) });
+  const [x, y] = [randomBytes(2 << 20), randomBytes(2 << 20)];
+  const gate = Promise.withResolvers<void>();
+  // A's upload has passed its "does not exist yet" check once its temporary is there.
+  const first = viaA.put("/exclusive.bin", gatedReader(x, gate.promise), {
+    size: x.byteLength,
+    overwrite: false,
+  });
+  await waitFor(async () => (await findTemporaries(mountA)).length === 1, "A's temporary");
+  await viaB.put("/exclusive.bin", new MemoryReader(y), { size: y.byteLength, overwrite: false });
+  equal(await sha256File(`${mountA}/exclusive.bin`), sha256(y));
+  gate.resolve();
+  // The check and the rename are two steps: A's upload replaces B's (docs/SCALING.md).
+  await first;
+  equal(await sha256File(`${mountA}/exclusive.bin`), sha256(x));
 });
 
 /** Starts `bftp put - URL` and feeds it `first` bytes; the rest comes later. */
