@@ -368,3 +368,22 @@ export function cpuSecondsOf(pid: number): number {
   const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1]!.split(" ");
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
+
+/**
+ * User plus system CPU seconds of this process's children that have been
+ * waited for (the clients a benchmark ran), from /proc/self (Linux).
+ *
+ * @returns Seconds.
+ *
+ * @example
+ * ```ts
+ * import { childrenCpuSeconds } from "./bench_lib.ts";
+ * import { ok } from "node:assert/strict";
+ *
+ * ok(childrenCpuSeconds() >= 0);
+ * ```
+ */
+export function childrenCpuSeconds(): number {
+  const fields = Deno.readTextFileSync(`/proc/self/stat`).split(") ")[1]!.split(" ");
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}

@@ -11,20 +11,13 @@
  * @module
  */
 
-import { cpuSecondsOf, startServerProcess } from "./bench_lib.ts";
+import { childrenCpuSeconds, cpuSecondsOf, startServerProcess } from "./bench_lib.ts";
 
 const repo = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const bftp = Deno.env.get("BFTP_BIN") ?? `${repo}/scripts/bftp`;
 const parallel = Number(Deno.env.get("BENCH_PARALLEL") ?? 8);
 const fileMiB = Number(Deno.env.get("BENCH_FILE_MIB") ?? 256);
 const runs = Number(Deno.env.get("BENCH_RUNS") ?? 3);
-const ticks = 100; // USER_HZ on Linux
-
-/** CPU seconds of this process's waited-for children (the clients), from /proc/self. */
-function childrenCpu(): number {
-  const fields = Deno.readTextFileSync(`/proc/self/stat`).split(") ")[1]!.split(" ");
-  return (Number(fields[13]) + Number(fields[14])) / ticks;
-}
 
 async function startServer(root: string, workers: number) {
   const server = await startServerProcess(
@@ -86,11 +79,11 @@ async function main() {
         for (const pass of ["cold", "warm"]) {
           const row = rows.find((r) => r.workers === workers && r.name === pass)!;
           const cpu0 = cpuSecondsOf(server.pid);
-          const kids0 = childrenCpu();
+          const kids0 = childrenCpuSeconds();
           const secs = await parallelGets(server.url);
           row.secs.push(secs);
           row.server.push(cpuSecondsOf(server.pid) - cpu0);
-          row.clients.push(childrenCpu() - kids0);
+          row.clients.push(childrenCpuSeconds() - kids0);
           console.error(
             `bench-workers: workers=${workers} ${pass}: ${(total / secs / 1e6).toFixed(0)} MB/s`,
           );

@@ -42,6 +42,7 @@ const FLAGS = {
   "handshake-timeout": { type: "string" },
   "idle-timeout": { type: "string" },
   "no-fsync": { type: "boolean" },
+  shared: { type: "boolean" },
   workers: { type: "string" },
   ...CHECKSUM_FLAG,
   ...QUIET_FLAG,
@@ -73,6 +74,9 @@ Options:
   --idle-timeout S        drop a client silent for S seconds, 0 never (default ${DEFAULT_IDLE_TIMEOUT})
   --workers N             serve with N Web Workers sharing the port, one per core (default 1)
   --no-fsync              do not flush uploads to disk before renaming them into place
+  --shared                ROOT is on a volume other machines write to (other bftp heads):
+                          remember no file hashes; found alone for NFS, CephFS, SMB and FUSE
+                          (GlusterFS) mounts (docs/SCALING.md)
   --checksum sha256       check file bodies with SHA-256 only (the default also takes
                           the faster xxh3-128); a client offering only xxh3-128 is refused
   -q, --quiet             no per-request log lines
@@ -165,6 +169,8 @@ export const serveCommand: Command = {
     const root = await ServedRoot.open(positionals[0] ?? ".", {
       readOnly: values["read-only"] ?? false,
       fsync,
+      // Not given: found from the mount table.
+      shared: values.shared || undefined,
     });
     const quiet = values.quiet ?? false;
     const log = (line: string) => {
@@ -186,6 +192,7 @@ export const serveCommand: Command = {
         workers,
         readOnly: root.readOnly,
         fsync,
+        shared: root.sharedVolume !== null,
         ...settings,
       });
     } catch (e) {
@@ -215,6 +222,9 @@ export const serveCommand: Command = {
       log(
         `serving ${root.hostPath}${root.readOnly ? " (read-only)" : ""}` +
           (workers > 1 ? ` with ${workers} workers` : "") +
+          (root.sharedVolume === null
+            ? ""
+            : ` on a shared volume (${root.sharedVolume}), no file hashes remembered`) +
           (tls === undefined ? "" : " over TLS") +
           (tokens === undefined ? "" : `, ${tokens.size} access token(s) required`),
       );

@@ -15,7 +15,8 @@ import type { FsStat } from "./tree_backend.ts";
 /** Options for {@linkcode HashCache}. */
 export interface HashCacheOptions {
   /**
-   * How many files to remember; the least recently used are forgotten.
+   * How many files to remember; the least recently used are forgotten. 0
+   * remembers none (a shared volume's root).
    *
    * @default {10000}
    */
@@ -143,7 +144,7 @@ export class HashCache {
    * @param checksum Its algorithm.
    */
   set(key: string | null, hash: string, checksum: ChecksumName = "sha256"): void {
-    if (key === null) return;
+    if (key === null || this.#capacity === 0) return;
     const full = `${checksum} ${key}`;
     this.learn(full, hash);
     this.#onSet?.(full, hash);
@@ -157,6 +158,7 @@ export class HashCache {
    * @param hash The file's hash.
    */
   learn(full: string, hash: string): void {
+    if (this.#capacity === 0) return;
     this.#map.delete(full);
     this.#map.set(full, hash);
     if (this.#map.size > this.#capacity) {

@@ -37,6 +37,7 @@ export * from "./entry.ts";
 export * from "./paths.ts";
 export * from "./hash_cache.ts";
 export * from "./served_root.ts";
+export * from "./shared_volume.ts";
 export * from "./confined.ts";
 export * from "./reads.ts";
 export * from "./temporaries.ts";

@@ -29,6 +29,7 @@ import { Confined } from "./confined.ts";
 import { entryOf, listFolder, makeFolder, move, removeFile, removeFolder } from "./namespace.ts";
 import { promised } from "./fs_errors.ts";
 import { HashCache } from "./hash_cache.ts";
+import { sharedVolumeType } from "./shared_volume.ts";
 import type { ChecksumName } from "../checksum.ts";
 import { baseName, quotePath, RESUME_EXPIRY_HOURS } from "./paths.ts";
 import { hashOpened, type OpenedFile, openForReading } from "./reads.ts";
@@ -73,6 +74,15 @@ export interface ServedRootOptions {
    * @default {new HashCache()}
    */
   hashCache?: HashCache;
+  /**
+   * Whether the folder is on a volume other machines write to (another bftp
+   * head on GlusterFS, NFS...): no file hash is remembered then, each is
+   * computed from the bytes (`hashCache` is not used). `true` where the
+   * mount table cannot tell (docs/SCALING.md).
+   *
+   * @default {sharedVolumeType(root) !== null}
+   */
+  shared?: boolean | undefined;
 }
 
 /**
@@ -100,10 +110,16 @@ export class ServedRoot {
   #fsync: boolean;
   #resumeExpiryMs: number;
   #hashes: HashCache;
+  #shared: string | null;
 
   private constructor(realRoot: string, options: ServedRootOptions) {
     this.#confined = new Confined(realRoot);
-    this.#hashes = options.hashCache ?? new HashCache();
+    const detected = options.shared === false ? null : sharedVolumeType(realRoot);
+    this.#shared = options.shared === true ? detected ?? "shared" : detected;
+    // On a shared volume a remembered hash could outlive a change made through another head.
+    this.#hashes = this.#shared !== null
+      ? new HashCache({ capacity: 0 })
+      : options.hashCache ?? new HashCache();
     this.#readOnly = options.readOnly ?? false;
     this.#fsync = options.fsync ?? true;
     this.#resumeExpiryMs = (options.resumeExpiryHours ?? RESUME_EXPIRY_HOURS) * 3600_000;
@@ -133,6 +149,15 @@ export class ServedRoot {
       throw new LocalIoError(`Cannot serve ${quotePath(dir)}: not a folder`);
     }
     return new ServedRoot(real, options);
+  }
+
+  /**
+   * The type of the shared volume served (`fuse.glusterfs`, `nfs4`, or
+   * `shared` when asked for), on which no file hash is remembered; `null`
+   * for a local folder.
+   */
+  get sharedVolume(): string | null {
+    return this.#shared;
   }
 
   /** Whether changes are refused. */

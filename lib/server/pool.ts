@@ -50,6 +50,13 @@ export interface ServerPoolOptions {
    */
   fsync?: boolean;
   /**
+   * The folder is on a shared volume: no file hash is remembered
+   * (`ServedRootOptions.shared`).
+   *
+   * @default {detected from the mount table}
+   */
+  shared?: boolean | undefined;
+  /**
    * The address to listen on.
    *
    * @default {"127.0.0.1"}
@@ -259,6 +266,7 @@ class ServingPool implements ServerPool {
       rootPath: options.rootPath,
       readOnly: options.readOnly ?? false,
       fsync: options.fsync ?? true,
+      shared: options.shared,
       hostname: options.hostname ?? "127.0.0.1",
       port: this.#addr.port,
       idleTimeout: options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT,

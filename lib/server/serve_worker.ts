@@ -33,6 +33,7 @@ self.onmessage = async (e: MessageEvent<StartMessage | ControlMessage | HashMess
       const root = await ServedRoot.open(msg.rootPath, {
         readOnly: msg.readOnly,
         fsync: msg.fsync,
+        shared: msg.shared,
         resumeExpiryHours: msg.resumeExpiryHours,
         hashCache: hashes,
       });

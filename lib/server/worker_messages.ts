@@ -20,6 +20,8 @@ export interface StartMessage {
   readOnly: boolean;
   /** Flush uploads before renaming them. */
   fsync: boolean;
+  /** The folder is on a shared volume (`undefined`: detect it). */
+  shared: boolean | undefined;
   /** Address to listen on. */
   hostname: string;
   /** The port every worker shares (SO_REUSEPORT). */

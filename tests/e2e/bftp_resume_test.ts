@@ -7,15 +7,11 @@
  */
 
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { BufferedReader } from "../../lib/framing/buffered_reader.ts";
-import { encodeDelimited } from "../../lib/framing/delimited.ts";
-import { readSized, writeSized } from "../../lib/framing/size_header.ts";
-import { writeAll } from "../../lib/framing/write_all.ts";
-import { decodeReply, encodeMessage } from "../../lib/protocol/messages.ts";
 import { runInTerminal } from "./terminal.ts";
 import { frame, hexBytes, startScriptedBftpServer } from "./fake_bftp_server.ts";
 import {
   assertFailure,
+  cutResumableUpload,
   findTemporaries,
   listNames,
   randomBytes,
@@ -26,8 +22,6 @@ import {
 } from "./helpers.ts";
 import { sha256 } from "../helpers.ts";
 
-const encoder = new TextEncoder();
-const hex = (n: number, width: number) => n.toString(16).padStart(width, "0");
 /** 2026-01-01T00:00:00Z, in seconds. */
 const MTIME = 1767225600;
 
@@ -188,39 +182,13 @@ Deno.test("e2e: get without --resume leaves nothing behind when cut; --resume is
   );
 });
 
-/** Starts a resumable PUT like `bftp put --resume` would, sends `part` bytes of it, hangs up. */
-async function cutUpload(url: string, path: string, data: Uint8Array, part: number) {
-  const port = Number(/:(\d+)$/.exec(url)![1]);
-  using conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  const reader = new BufferedReader(conn);
-  const receive = async () => decodeReply((await readSized(reader, { maxBytes: 65536 }))!);
-  await writeAll(conn, encodeDelimited("BFTP/1"));
-  ok((await receive()).ok);
-  await writeSized(
-    conn,
-    encodeMessage({
-      op: "PUT",
-      path,
-      size: data.byteLength,
-      overwrite: true,
-      resume: true,
-      sha256: sha256(data),
-    }),
-  );
-  const ready = await receive();
-  ok(ready.ok);
-  equal(ready.offset, 0);
-  await writeAll(conn, encoder.encode(hex(data.byteLength, 16)));
-  await writeAll(conn, data.subarray(0, part));
-}
-
 Deno.test("e2e: put --resume continues an upload that was cut, from what the server kept", async () => {
   await using dir = await tempDir();
   await Deno.mkdir(dir.join("root"));
   const data = randomBytes(5_000_000);
   await Deno.writeFile(dir.join("src.bin"), data);
   await using server = await startServe(dir.join("root"));
-  await cutUpload(server.url, "/up.bin", data, 3_000_000);
+  await cutResumableUpload(server.url, "/up.bin", data, 3_000_000);
   await server.waitForLog(/PUT "\/up.bin" \(resumable\) CONNECTION/);
   // Hidden from LIST, kept on disk.
   const ls = await runBftp(["ls", `${server.url}/`]);
@@ -239,7 +207,7 @@ Deno.test("e2e: put --resume of a changed source starts over instead of continui
   await Deno.mkdir(dir.join("root"));
   const first = randomBytes(2_000_000);
   await using server = await startServe(dir.join("root"));
-  await cutUpload(server.url, "/doc.bin", first, 1_500_000);
+  await cutResumableUpload(server.url, "/doc.bin", first, 1_500_000);
   await server.waitForLog(/PUT "\/doc.bin" \(resumable\) CONNECTION/);
   // The source changed since (same size, other bytes): nothing of the cut upload is used.
   const second = randomBytes(2_000_000);
@@ -263,7 +231,7 @@ Deno.test("e2e: a resumable upload survives a server restart", async () => {
   await Deno.writeFile(dir.join("src.bin"), data);
   {
     await using server = await startServe(dir.join("root"));
-    await cutUpload(server.url, "/r.bin", data, 1_000_000);
+    await cutResumableUpload(server.url, "/r.bin", data, 1_000_000);
     await server.waitForLog(/PUT "\/r.bin" \(resumable\) CONNECTION/);
   }
   // A fresh resumable upload is not one of the "temporaries left by a crash".

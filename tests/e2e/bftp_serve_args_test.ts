@@ -10,7 +10,8 @@
  */
 
 import { equal } from "node:assert/strict";
-import { assertFailure, runBftp, startServe, tempDir, waitFor } from "./helpers.ts";
+import { sharedVolumeType } from "../../lib/root/shared_volume.ts";
+import { assertFailure, runBftp, sha256, startServe, tempDir, waitFor } from "./helpers.ts";
 
 Deno.test("e2e: serve refuses an empty --token with exit 2", async () => {
   await using dir = await tempDir();
@@ -146,4 +147,23 @@ Deno.test("e2e: serve of a missing folder or a file is a local error (exit 3) th
     3,
     /^bftp: Cannot serve ".*f": not a folder$/,
   );
+});
+
+Deno.test("e2e: serve --shared says on its serving line that it remembers no hashes, with one worker or two", async () => {
+  await using dir = await tempDir();
+  await Deno.writeTextFile(dir.join("a.txt"), "version A");
+  for (const workers of ["1", "2"]) {
+    await using server = await startServe(dir.path, ["--shared", "--workers", workers]);
+    await waitFor(
+      () => /on a shared volume \(shared\), no file hashes remembered/.test(server.stderrText()),
+      "the serving line",
+    );
+    const hash = await runBftp(["hash", `${server.url}/a.txt`]);
+    equal(hash.stdout, `${sha256("version A")}  a.txt\n`);
+  }
+  // Without the flag, only a folder the mount table shows as shared is one (a local disk here).
+  await using local = await startServe(dir.path);
+  await waitFor(() => / serving /.test(local.stderrText()), "the serving line");
+  const detected = sharedVolumeType(await Deno.realPath(dir.path)) !== null;
+  equal(/shared volume/.test(local.stderrText()), detected);
 });

@@ -10,6 +10,11 @@ import { equal, ok } from "node:assert/strict";
 import { createHash, randomFillSync } from "node:crypto";
 import { join } from "node:path";
 import { waitFor } from "../helpers.ts";
+import { BufferedReader } from "../../lib/framing/buffered_reader.ts";
+import { encodeDelimited } from "../../lib/framing/delimited.ts";
+import { readSized, writeSized } from "../../lib/framing/size_header.ts";
+import { writeAll } from "../../lib/framing/write_all.ts";
+import { decodeReply, encodeMessage } from "../../lib/protocol/messages.ts";
 
 export { sha256, sha256File, sha256Stream, type TempDir, tempDir, waitFor } from "../helpers.ts";
 
@@ -353,4 +358,44 @@ export function closedPort(): number {
   const port = listener.addr.port;
   listener.close();
   return port;
+}
+
+/**
+ * Starts a resumable PUT as `bftp put --resume` would, sends the first
+ * `part` bytes of `data`, and hangs up: a cut upload, whose part the server
+ * keeps for a later resume.
+ *
+ * @param url The server, `bftp://127.0.0.1:PORT`.
+ * @param path The target's path.
+ * @param data The whole file.
+ * @param part How many bytes to send before hanging up.
+ */
+export async function cutResumableUpload(
+  url: string,
+  path: string,
+  data: Uint8Array,
+  part: number,
+): Promise<void> {
+  const port = Number(/:(\d+)$/.exec(url)![1]);
+  using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const reader = new BufferedReader(conn);
+  const receive = async () => decodeReply((await readSized(reader, { maxBytes: 65536 }))!);
+  await writeAll(conn, encodeDelimited("BFTP/1"));
+  ok((await receive()).ok);
+  await writeSized(
+    conn,
+    encodeMessage({
+      op: "PUT",
+      path,
+      size: data.byteLength,
+      overwrite: true,
+      resume: true,
+      sha256: createHash("sha256").update(data).digest("hex"),
+    }),
+  );
+  const ready = await receive();
+  ok(ready.ok);
+  equal(ready.offset, 0);
+  await writeAll(conn, new TextEncoder().encode(data.byteLength.toString(16).padStart(16, "0")));
+  await writeAll(conn, data.subarray(0, part));
 }
