@@ -12,6 +12,7 @@ import { BftpClient } from "../../lib/client/client.ts";
 import type { ByteReader } from "../../lib/framing/types.ts";
 import { MemoryReader, MemoryWriter } from "../framing/helpers.ts";
 import {
+  closedPort,
   cutResumableUpload,
   findTemporaries,
   randomBytes,
@@ -291,6 +292,23 @@ test("a resumable upload cut on head A continues through head B", async () => {
   const log = await Deno.readTextFile(`${dir}/head-b.log`);
   ok(/PUT "\/resumed\.bin" resuming at 3000000 of 5000000 bytes/.test(log), log);
   equal((await findTemporaries(mountB)).length, 0);
+});
+
+test("a client given every head (a host list) goes through head B when head A is down, on the volume", async () => {
+  const { b, mountA } = await heads();
+  await using local = await tempDir();
+  const data = randomBytes(200_000);
+  await Deno.writeFile(local.join("src.bin"), data);
+  // A head that is down (nothing listens on its port) first, then head B.
+  const list = `bftp://127.0.0.1:${closedPort()},${b.replace(/^bftp:\/\//, "")}`;
+  const put = await runBftp(["put", "-q", "-v", local.join("src.bin"), `${list}/listed.bin`]);
+  equal(put.code, 0, put.stderr);
+  ok(/is down: .*trying/.test(put.stderr), put.stderr);
+  // Landed on the volume: the other mount sees it.
+  equal(await sha256File(`${mountA}/listed.bin`), sha256(data));
+  const got = await runBftp(["get", "-q", `${list}/listed.bin`, "-"]);
+  equal(got.code, 0, got.stderr);
+  equal(sha256(got.stdoutBytes), sha256(data));
 });
 
 test("scripts/cluster down stops the heads, unmounts and deletes the volume", async () => {
