@@ -11,7 +11,7 @@
 
 import { fileReader } from "../framing/file_reader.ts";
 import { basename, dirname } from "node:path";
-import { localIoError, ProtocolError, UsageError } from "../errors.ts";
+import { IntegrityError, localIoError, ProtocolError, RemoteError, UsageError } from "../errors.ts";
 import type { BodyResult } from "../transfer/body.ts";
 import type { BftpClient, TransferOptions } from "./client.ts";
 import type { GetReply } from "../protocol/replies.ts";
@@ -224,6 +224,29 @@ async function openSource(source: string): Promise<Deno.FsFile> {
 }
 
 /**
+ * Whether an open regular file is as it was when this was called (size,
+ * modification and change times): one written to while it is uploaded
+ * would land as a mix of old and new bytes, so its trailer is spoiled and
+ * the server keeps nothing.
+ */
+function unchangedSince(
+  file: Deno.FsFile,
+  opened: Deno.FileInfo,
+): { check: () => boolean; changed: boolean } {
+  const stamp = (info: Deno.FileInfo) =>
+    `${info.size} ${info.mtime?.getTime()} ${info.ctime?.getTime()}`;
+  const before = stamp(opened);
+  const state = {
+    changed: false,
+    check: () => {
+      state.changed = stamp(file.statSync()) !== before;
+      return !state.changed;
+    },
+  };
+  return state;
+}
+
+/**
  * Uploads one local file.
  *
  * @param client A connected client.
@@ -240,6 +263,7 @@ export async function uploadFile(
 ): Promise<BodyResult> {
   let file: Deno.FsFile;
   let size: number | null;
+  let opened: Deno.FileInfo;
   const attributes: { mtime?: number; mode?: number } = {};
   try {
     file = await openSource(source);
@@ -248,7 +272,7 @@ export async function uploadFile(
   }
   try {
     try {
-      const info = file.statSync();
+      const info = opened = file.statSync();
       if (info.isDirectory) throw new Deno.errors.IsADirectory();
       // A FIFO or a device (`<(cmd)`, /dev/stdin) has no size: it streams, as stdin does.
       size = info.isFile ? info.size : null;
@@ -266,12 +290,24 @@ export async function uploadFile(
       ? await resumableSource(file, size, source)
       : undefined;
     const transfer = options.progress?.(basename(source), size) ?? {};
-    const result = await client.put(remote, resume ? file : fileReader(file, size), {
-      size,
-      ...transfer,
-      resume,
-      ...attributes,
-    });
+    const intact = size === null ? undefined : unchangedSince(file, opened);
+    let result: BodyResult;
+    try {
+      result = await client.put(remote, resume ? file : fileReader(file, size), {
+        size,
+        ...transfer,
+        resume,
+        ...attributes,
+        sourceIntact: intact?.check,
+      });
+    } catch (e) {
+      if (intact?.changed && e instanceof RemoteError && e.code === "INTEGRITY") {
+        throw new IntegrityError(
+          `"${source}" changed while it was sent: the server kept nothing; send it again`,
+        );
+      }
+      throw e;
+    }
     options.onFile?.(remote, source, result);
     return result;
   } finally {

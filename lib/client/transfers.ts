@@ -70,6 +70,12 @@ export interface PutOptions extends TransferOptions {
   mtime?: number | undefined;
   /** Ask the server to give the file these permission bits: `put -p`. */
   mode?: number | undefined;
+  /**
+   * Asked once the source is read, before the trailer: `false` when it
+   * changed meanwhile; the server then refuses the body (INTEGRITY) and
+   * nothing lands (see `sendBody`).
+   */
+  sourceIntact?: (() => boolean) | undefined;
 }
 
 /**
@@ -205,6 +211,7 @@ export async function runPut(
         label: path,
         onProgress: options.onProgress,
         hashThreadFrom: ONE_TRANSFER_THREAD_FROM,
+        sourceIntact: options.sourceIntact,
       });
     });
     return confirmed(reply, sent!, undefined);
@@ -220,6 +227,7 @@ export async function runPut(
       label: path,
       onProgress: options.onProgress,
       hashThreadFrom: ONE_TRANSFER_THREAD_FROM,
+      sourceIntact: options.sourceIntact,
     });
     // In a SHA-256 session the hash sent is the one the request announced.
     const announced = channel.checksum === "sha256" ? resume?.sha256 : undefined;

@@ -66,6 +66,13 @@ export interface SendBodyOptions {
    */
   beforeTrailer?: (() => void | Promise<void>) | undefined;
   /**
+   * Asked after the last byte is read, before the trailer: `false` when the
+   * source changed while it was read (a file written to meanwhile). The
+   * trailer is then one that cannot match, so the receiver refuses the body
+   * whole (INTEGRITY) and lands nothing, and the stream stays in step.
+   */
+  sourceIntact?: (() => boolean) | undefined;
+  /**
    * The smallest body hashed on a second thread (see `stream_hash.ts`).
    *
    * @default {Infinity}
@@ -168,7 +175,12 @@ async function sendHashed(
   }
   if (options.known !== undefined) await options.beforeTrailer?.();
   const digest = options.known ?? await hash!.digest();
-  await writeAll(writer, encodeTrailer(digest));
+  if (options.sourceIntact?.() === false) {
+    // Every digit changed: no bytes hash to it, so the receiver refuses them all.
+    await writeAll(writer, encodeTrailer(digest.replace(/./g, (c) => c === "0" ? "1" : "0")));
+  } else {
+    await writeAll(writer, encodeTrailer(digest));
+  }
   return { size: sent, checksum: checksumOf(options), hash: digest };
 }
 

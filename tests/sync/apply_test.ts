@@ -1,6 +1,6 @@
 // Carrying out a sync plan (lib/sync/apply.ts) against a real server, in
 // process: one failing file is reported while the others go on; a file
-// written to while it is sent is reported, never passed as whole; the
+// written to while it is sent is reported and never lands (nothing mixed); the
 // content check finds a change that keeps size and time.
 import { deepEqual, equal, ok } from "node:assert/strict";
 import type { BftpClient } from "../../lib/client/client.ts";
@@ -88,6 +88,9 @@ Deno.test("a file written to while it is sent is reported, and sent again next t
     ok(written);
     deepEqual(run.errors.map((e) => e.relative), ["big"]);
     ok(/changed while it was sent/.test(run.errors[0]!.error.message));
+    // Nothing mixed landed: the client spoiled the trailer, the server refused the body whole.
+    equal(await Deno.stat(`${server.root}/t/big`).then(() => true, () => false), false);
+    equal(await Deno.readTextFile(`${server.root}/t/small`), "s");
     // The next run sees a newer time and sends it whole.
     const again = await pushPlan(client, dir.path, "/t");
     deepEqual(again.sends.map((s) => s.file.relative), ["big"]);

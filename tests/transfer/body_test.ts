@@ -317,3 +317,27 @@ Deno.test("transfer: a small body is sent and received through a buffer of its s
   equal(got.size, data.byteLength);
   ok(writeBuffer <= data.byteLength, `the receiver wrote from a buffer of ${writeBuffer} bytes`);
 });
+
+Deno.test("transfer: a source that changed while it was read gets a trailer no bytes match, so nothing is taken", async () => {
+  const data = encoder.encode("some bytes that will be said to have changed");
+  for (const intact of [true, false]) {
+    const out = new MemoryWriter();
+    let asked = 0;
+    await sendBody(out, new MemoryReader(data), {
+      size: data.byteLength,
+      checksum: "xxh3-128",
+      sourceIntact: () => (asked++, intact),
+    });
+    equal(asked, 1, "asked once, after the last byte");
+    const received = receiveBody(
+      new BufferedReader(new MemoryReader(out.bytes)),
+      new MemoryWriter(),
+      {
+        checksum: "xxh3-128",
+      },
+    );
+    if (intact) equal((await received).size, data.byteLength);
+    else {await rejects(received, (e) =>
+        e instanceof IntegrityError && /Checksum mismatch/.test(e.message));}
+  }
+});
