@@ -45,6 +45,7 @@ const SUMMARY_FIELDS = [
   "file",
   "iterations",
   "mbps",
+  "milliseconds",
   "mismatches",
   "passed",
   "serverCpu",
@@ -75,6 +76,12 @@ Deno.test("e2e check: bftp check against its embedded server passes, with JSON a
   ok(/^bftp check: 2 file\(s\) x 3 iteration\(s\)/.test(result.stdout), result.stdout);
   ok(/embedded: \S+ child process \d+/.test(result.stdout), result.stdout);
   ok(/^64KiB\.bin +64\.0 KiB +GET +3 +0 +0 /m.test(result.stdout), result.stdout);
+  // The per-request figure, for the files under 1 MiB.
+  ok(
+    /^Per request \(median after warm-up, one after another\): "1KiB\.bin" PUT [\d.]+ ms \([\d,]+\/s\), GET [\d.]+ ms/m
+      .test(result.stdout),
+    result.stdout,
+  );
   ok(/Verdict: PASS \(12 transfers/.test(result.stdout), result.stdout);
   // 3 iterations, 2 of warm-up: 1 sample, too few for the memory trend (5), and the PASS says so.
   const notMeasured = "memory not measured: 1 sample after warm-up, need 5";
@@ -103,6 +110,7 @@ Deno.test("e2e check: bftp check against its embedded server passes, with JSON a
     deepEqual(keys(s.verdicts), VERDICTS);
     deepEqual(keys(s.clientMemory), ["end", "leak", "peak", "slopePerIteration", "start"]);
     deepEqual(keys(s.mbps), ["count", "cv", "max", "mean", "median", "min", "stddev"]);
+    deepEqual(keys(s.milliseconds), keys(s.mbps));
     equal(s.iterations, 3);
   }
   deepEqual(
