@@ -16,6 +16,7 @@ import type {
   Failure,
   NotMeasured,
   OverallVerdict,
+  RequestProbe,
   Thresholds,
 } from "./types.ts";
 import { summarizeDirection } from "./verdict.ts";
@@ -198,10 +199,12 @@ export function describeThresholds(t: Thresholds): string {
 }
 
 /** What a run knows before it is judged: a {@linkcode CheckReport} without its derived fields. */
-export type ReportInput = Omit<
-  CheckReport,
-  "format" | "summaries" | "failures" | "passed" | "verdict"
->;
+export type ReportInput =
+  & Omit<CheckReport, "format" | "summaries" | "failures" | "passed" | "verdict" | "requests">
+  & {
+    /** What one request cost (none when not probed). */
+    requests?: RequestProbe[] | undefined;
+  };
 
 /**
  * Builds a check's report from its records: a summary and verdicts per file
@@ -257,6 +260,7 @@ export function buildReport(run: ReportInput): CheckReport {
   return {
     format: 2,
     ...run,
+    requests: run.requests ?? [],
     summaries,
     failures,
     passed: verdict.status === "pass",

@@ -254,7 +254,7 @@ function failuresTable(report: CheckReport): string[] {
  *   machine: { os: "linux", arch: "x86_64", cpus: 2, cpuModel: null, deno: "2" },
  *   target: { description: "test", embedded: true, serverMeasured: false },
  *   settings: { iterations: 0, warmup: 0, getSink: "file", thresholds: DEFAULT_THRESHOLDS },
- *   files: [], iterations: [], summaries: [], failures: [],
+ *   files: [], iterations: [], summaries: [], failures: [], requests: [],
  *   verdict: overallVerdict({ interrupted: false, transfers: 0, failures: 0, summaries: [] }),
  * } as unknown as Parameters<typeof renderHtmlReport>[0];
  * const html = renderHtmlReport(report);

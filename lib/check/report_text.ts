@@ -181,43 +181,31 @@ function costRow(s: DirectionSummary): string[] {
 }
 
 /**
- * What one request costs, for the files whose times are round trips rather
- * than throughput (under the speed limit's size): the median milliseconds of
- * a transfer and the requests a second that makes, one after another.
+ * What one request costs inside the session, as the check measured it
+ * apart from the iterations (see `request_probe.ts`).
  *
  * @param report The report.
- * @returns The lines, none when no such file moved.
+ * @returns The lines, none when nothing was probed.
  *
  * @example
  * ```ts
  * import { perRequestLines } from "./report_text.ts";
- * import { DEFAULT_THRESHOLDS } from "./verdict.ts";
  * import { deepEqual } from "node:assert/strict";
  *
- * const row = (direction: string, median: number) => ({ file: "1KiB.bin", size: 1024, direction, milliseconds: { median } });
- * const report = {
- *   settings: { thresholds: DEFAULT_THRESHOLDS },
- *   summaries: [row("put", 2.5), row("get", 0.5)],
- * } as unknown as Parameters<typeof perRequestLines>[0];
+ * const requests = [{ file: "1KiB.bin", requests: 100, medianMs: 0.5, p99Ms: 2, perSecond: 2000, window: 32, pipelinedPerSecond: 9000.4 }];
+ * const report = { requests } as unknown as Parameters<typeof perRequestLines>[0];
  * deepEqual(perRequestLines(report), [
- *   'Per request (median after warm-up, one after another): "1KiB.bin" PUT 2.50 ms (400/s), GET 0.50 ms (2,000/s).',
+ *   'Per request: 100 GETs of "1KiB.bin" one after another, median 0.50 ms, p99 2.00 ms (2,000/s); 32 in flight: 9,000/s.',
  * ]);
  * ```
  */
 export function perRequestLines(report: CheckReport): string[] {
-  const small = report.summaries.filter((s) =>
-    s.size < report.settings.thresholds.minMbpsFileSize && s.milliseconds !== null
+  const count = (x: number) => Math.round(x).toLocaleString("en-US");
+  return report.requests.map((r) =>
+    `Per request: ${r.requests} GETs of "${r.file}" one after another, median ${ms(r.medianMs)} ` +
+    `ms, p99 ${ms(r.p99Ms)} ms (${count(r.perSecond)}/s); ${r.window} in flight: ` +
+    `${count(r.pipelinedPerSecond)}/s.`
   );
-  const files = [...new Set(small.map((s) => s.file))];
-  if (files.length === 0) return [];
-  const parts = files.map((file) =>
-    `"${file}" ` + small.filter((s) => s.file === file).map((s) => {
-      const median = s.milliseconds!.median;
-      const rate = median > 0 ? Math.round(1000 / median).toLocaleString("en-US") : "-";
-      return `${s.direction.toUpperCase()} ${ms(median)} ms (${rate}/s)`;
-    }).join(", ")
-  );
-  return [`Per request (median after warm-up, one after another): ${parts.join("; ")}.`];
 }
 
 /** The mismatches and errors, the first 20 of them, with both hashes of a mismatch. */
@@ -259,7 +247,7 @@ function failureLines(failures: readonly Failure[]): string[] {
  *   machine: { os: "linux", arch: "x86_64", cpus: 2, cpuModel: null, deno: "2" },
  *   target: { description: "test", embedded: true, serverMeasured: false },
  *   settings: { iterations: 0, warmup: 0, getSink: "file", thresholds: DEFAULT_THRESHOLDS },
- *   files: [], iterations: [], summaries: [], failures: [],
+ *   files: [], iterations: [], summaries: [], failures: [], requests: [],
  *   verdict: overallVerdict({ interrupted: false, transfers: 0, failures: 0, summaries: [] }),
  * } as unknown as Parameters<typeof formatTextReport>[0];
  * ok(formatTextReport(report).includes("Verdict: PASS (0 transfers"));
@@ -276,7 +264,8 @@ export function formatTextReport(report: CheckReport): string {
     `Thresholds: ${describeThresholds(settings.thresholds)}.`,
     "",
     ...formatTable([SPEED_HEADER, ...summaries.map(speedRow)], 3),
-    "ms/req: wall time of one transfer, request to last reply (median after warm-up).",
+    "ms/req: wall time of one transfer, request to last reply (median after warm-up; each " +
+    "transfer follows the check's memory reading, a full garbage collection).",
     ...perRequestLines(report),
     "",
     ...formatTable([COST_HEADER, ...summaries.map(costRow)], 2),

@@ -21,7 +21,15 @@ import { measureTransfer, skippedGet, type TransferContext } from "./measured_tr
 import { TransferMeter } from "./meter.ts";
 import { buildReport } from "./overall.ts";
 import type { CheckTarget } from "./target.ts";
-import type { CheckFile, CheckReport, Direction, IterationRecord, Thresholds } from "./types.ts";
+import { PROBE_REQUESTS, probeRequests } from "./request_probe.ts";
+import type {
+  CheckFile,
+  CheckReport,
+  Direction,
+  IterationRecord,
+  RequestProbe,
+  Thresholds,
+} from "./types.ts";
 import { DEFAULT_THRESHOLDS } from "./verdict.ts";
 
 /** Told after each transfer, for a progress line. */
@@ -42,6 +50,13 @@ export interface CheckProgress {
 export interface RunCheckOptions {
   /** The server. */
   target: CheckTarget;
+  /**
+   * GETs in each half of the request probe (see `request_probe.ts`); 0
+   * measures no request apart.
+   *
+   * @default {PROBE_REQUESTS}
+   */
+  probeRequests?: number;
   /** The files to move, with their known hashes. */
   files: readonly CheckFile[];
   /** A local folder for downloads (the check writes one file per source file in it). */
@@ -114,6 +129,7 @@ class CheckRun implements TransferContext {
   readonly #iterations: number;
   readonly #scratch: string;
   readonly #records: IterationRecord[] = [];
+  readonly #probes: RequestProbe[] = [];
   #client: BftpClient | null = null;
 
   constructor(options: RunCheckOptions) {
@@ -188,11 +204,27 @@ class CheckRun implements TransferContext {
     await Deno.remove(dest).catch(() => {});
     if (this.#aborted) return;
     try {
+      const requests = this.#options.probeRequests ?? PROBE_REQUESTS;
+      if (requests > 0 && this.#probes.length === 0 && this.#probed(file)) {
+        const client = await this.connect();
+        this.#probes.push(await probeRequests(client, file.name, remote, { requests }));
+      }
       await (await this.connect()).delete(remote);
     } catch (e) {
       if (!(e instanceof BftpError)) throw e;
       this.hangUp();
     }
+  }
+
+  /**
+   * Whether `file` is the one to measure a request with: under the speed
+   * limit's size (its times are round trips), not empty, and on the server
+   * (its last PUT landed).
+   */
+  #probed(file: CheckFile): boolean {
+    const limit = { ...DEFAULT_THRESHOLDS, ...this.#options.thresholds }.minMbpsFileSize;
+    const puts = this.#records.filter((r) => r.file === file.name && r.direction === "put");
+    return file.size > 0 && file.size < limit && puts.at(-1)?.outcome === "ok";
   }
 
   /** One iteration: a PUT, then a GET of what was put. Returns false when interrupted. */
@@ -263,6 +295,7 @@ class CheckRun implements TransferContext {
       settings: { iterations: this.#iterations, warmup, getSink: this.getSink, thresholds },
       files: [...files],
       iterations: this.#records,
+      requests: this.#probes,
       interrupted: this.#aborted,
     });
   }

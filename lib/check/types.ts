@@ -154,6 +154,24 @@ export interface CpuSummary {
   share: number | null;
 }
 
+/** What one request cost inside the session, measured apart (see `request_probe.ts`). */
+export interface RequestProbe {
+  /** The file fetched (one under 1 MiB). */
+  file: string;
+  /** GETs in each half of the probe. */
+  requests: number;
+  /** One GET after another: the median wall time of one, in milliseconds. */
+  medianMs: number;
+  /** And its 99th percentile. */
+  p99Ms: number;
+  /** One after another, per second (1000 / the median). */
+  perSecond: number;
+  /** Requests in flight in the pipelined half. */
+  window: number;
+  /** With `window` in flight: GETs per second over the whole half. */
+  pipelinedPerSecond: number;
+}
+
 /** Everything about one file in one direction. */
 export interface DirectionSummary {
   /** The file's name. */
@@ -306,6 +324,8 @@ export interface CheckReport {
   summaries: DirectionSummary[];
   /** Every mismatch and error. */
   failures: Failure[];
+  /** What one request cost, per file under 1 MiB (none when such a file failed or was not moved). */
+  requests: RequestProbe[];
   /** Whether the run was stopped early (Ctrl-C). */
   interrupted: boolean;
   /** Whether everything passed. */

@@ -208,6 +208,8 @@ Deno.test("check/faults: a GET cut halfway is an error, and the run goes on over
     files: [file],
     workDir: dir,
     iterations: 3,
+    // The GETs of the iterations only: no request probe after them.
+    probeRequests: 0,
   });
   equal(report.failures.length, 1, JSON.stringify(report.failures));
   const f = report.failures[0]!;

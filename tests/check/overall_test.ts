@@ -129,19 +129,28 @@ Deno.test("check/overall: the thresholds line says files under 1 MiB are exempt 
   );
 });
 
-Deno.test("check/overall: the report says what one request costs, for files that measure round trips", () => {
-  // 1 KiB at 1.024 MB/s is 1 ms a transfer; the 1 MiB file measures throughput and is not named.
-  const report = fabricatedReport({
-    sizes: [1024, MiB],
-    iterations: 4,
-    warmup: 1,
-    speed: () => 1.024,
-  });
-  const line = 'Per request (median after warm-up, one after another): "1024.bin" ' +
-    "PUT 1.00 ms (1,000/s), GET 1.00 ms (1,000/s).";
+Deno.test("check/overall: the report says what one request costs, as probed apart, in text, HTML and JSON", () => {
+  const probe = {
+    file: "1024.bin",
+    requests: 100,
+    medianMs: 0.5,
+    p99Ms: 1.25,
+    perSecond: 2000,
+    window: 32,
+    pipelinedPerSecond: 9000,
+  };
+  const report = {
+    ...fabricatedReport({ sizes: [1024], iterations: 4, warmup: 1 }),
+    requests: [probe],
+  };
+  const line =
+    'Per request: 100 GETs of "1024.bin" one after another, median 0.50 ms, p99 1.25 ms ' +
+    "(2,000/s); 32 in flight: 9,000/s.";
   const text = formatTextReport(report);
   ok(text.includes(`\n${line}\n`), text);
-  ok(/^1024\.bin .* 1\.00 +pass/m.test(text), "the ms/req column");
+  ok(/^1024\.bin .* \d+\.\d\d +pass/m.test(text), "the ms/req column");
   ok(renderHtmlReport(report).includes(`<p>${line.replaceAll('"', "&quot;")}</p>`));
-  equal(asJson(report).summaries[0]!.milliseconds!.median, 1);
+  deepEqual(asJson(report).requests, [probe]);
+  // Nothing probed, nothing said.
+  ok(!formatTextReport(fabricatedReport()).includes("Per request"));
 });

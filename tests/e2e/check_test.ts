@@ -11,6 +11,7 @@ const REPORT_FIELDS = [
   "iterations",
   "machine",
   "passed",
+  "requests",
   "settings",
   "startedAt",
   "summaries",
@@ -78,7 +79,7 @@ Deno.test("e2e check: bftp check against its embedded server passes, with JSON a
   ok(/^64KiB\.bin +64\.0 KiB +GET +3 +0 +0 /m.test(result.stdout), result.stdout);
   // The per-request figure, for the files under 1 MiB.
   ok(
-    /^Per request \(median after warm-up, one after another\): "1KiB\.bin" PUT [\d.]+ ms \([\d,]+\/s\), GET [\d.]+ ms/m
+    /^Per request: 100 GETs of "1KiB\.bin" one after another, median [\d.]+ ms, p99 [\d.]+ ms \([\d,]+\/s\); 32 in flight: [\d,]+\/s\.$/m
       .test(result.stdout),
     result.stdout,
   );
@@ -105,6 +106,12 @@ Deno.test("e2e check: bftp check against its embedded server passes, with JSON a
     ok(it.mbps > 0);
   }
   equal(report.summaries.length, 4);
+  // One probe, of the first file under 1 MiB.
+  deepEqual(report.requests.map((r: { file: string; requests: number }) => [r.file, r.requests]), [[
+    "1KiB.bin",
+    100,
+  ]]);
+  ok(report.requests[0].medianMs > 0 && report.requests[0].pipelinedPerSecond > 0);
   for (const s of report.summaries) {
     deepEqual(keys(s), SUMMARY_FIELDS);
     deepEqual(keys(s.verdicts), VERDICTS);
