@@ -387,3 +387,43 @@ export function childrenCpuSeconds(): number {
   const fields = Deno.readTextFileSync(`/proc/self/stat`).split(") ")[1]!.split(" ");
   return (Number(fields[13]) + Number(fields[14])) / 100;
 }
+
+/** One copy's measures: the client's (/usr/bin/time) and, for a server of ours, the server's. */
+export interface Measured extends Timing {
+  /** The server's peak RSS so far. */
+  serverRssKiB?: number;
+  /** The server's user plus system CPU seconds while the client ran. */
+  serverCpu?: number;
+}
+
+/**
+ * Times `cmd` (as {@linkcode timed} does) against a running server: also
+ * the server's peak RSS and the CPU it spent meanwhile (Linux /proc).
+ *
+ * @param server The server's process.
+ * @param cmd The client program and its arguments.
+ * @param options Standard input and output.
+ * @returns The measures.
+ *
+ * @example
+ * ```ts
+ * import { againstServer } from "./bench_lib.ts";
+ * import { ok } from "node:assert/strict";
+ *
+ * const m = await againstServer({ pid: Deno.pid }, ["true"]);
+ * ok(m.serverCpu !== undefined && m.serverCpu >= 0);
+ * ```
+ */
+export async function againstServer(
+  server: { pid: number },
+  cmd: string[],
+  options: TimedOptions = {},
+): Promise<Measured> {
+  const cpu0 = cpuSecondsOf(server.pid);
+  const t = await timed(cmd, options);
+  return {
+    ...t,
+    serverRssKiB: peakRssKiB(server.pid),
+    serverCpu: cpuSecondsOf(server.pid) - cpu0,
+  };
+}

@@ -16,18 +16,18 @@
  */
 
 import {
+  againstServer,
   BFTP,
   cell,
-  cpuSecondsOf,
   freePort,
   machineLine,
+  type Measured,
   median,
-  peakRssKiB,
   startBftpServer,
   timed,
-  type Timing,
   waitForPort,
 } from "./bench_lib.ts";
+import { startRsyncd } from "./bench_rsyncd.ts";
 import { basename, dirname } from "node:path";
 import { makeTree, sameTree } from "./bench_tree_files.ts";
 import { type RunningSshd, startSshd } from "./bench_sshd.ts";
@@ -50,47 +50,6 @@ interface Row {
   failures: string[];
 }
 
-/** An rsync daemon on 127.0.0.1 with a read-only module `src` and a writable `out`. */
-async function startRsyncd(dir: string, src: string, out: string) {
-  const port = freePort();
-  const config = `${dir}/rsyncd.conf`;
-  const id = (flag: string) =>
-    new TextDecoder().decode(new Deno.Command("id", { args: [flag] }).outputSync().stdout).trim();
-  await Deno.writeTextFile(
-    config,
-    [
-      "use chroot = no",
-      // As root the daemon would otherwise become nobody, who cannot write here.
-      `uid = ${id("-u")}`,
-      `gid = ${id("-g")}`,
-      `pid file = ${dir}/rsyncd.pid`,
-      `[src]\npath = ${src}\nread only = yes`,
-      `[out]\npath = ${out}\nread only = no`,
-      "",
-    ].join("\n"),
-  );
-  const child = new Deno.Command("rsync", {
-    args: [
-      "--daemon",
-      "--no-detach",
-      `--config=${config}`,
-      `--port=${port}`,
-      "--address=127.0.0.1",
-    ],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  await waitForPort(port);
-  return {
-    url: `rsync://127.0.0.1:${port}`,
-    pid: child.pid,
-    stop: async () => {
-      child.kill("SIGTERM");
-      await child.status;
-    },
-  };
-}
-
 /** `tar c | nc` into `nc -l | tar x`: the time until the receiver has unpacked the last file. */
 async function tarNc(src: string, dest: string) {
   await Deno.mkdir(dest, { recursive: true });
@@ -106,23 +65,6 @@ async function tarNc(src: string, dest: string) {
   const status = await receiver.status;
   if (!status.success) throw new Error(`nc | tar x failed (exit ${status.code})`);
   return { ...sent, seconds: (performance.now() - started) / 1000 };
-}
-
-/** One copy's measures: the client's (/usr/bin/time) and, for bftp, the server's. */
-interface Measured extends Timing {
-  serverRssKiB?: number;
-  serverCpu?: number;
-}
-
-/** Times `cmd` against `server`, with the server's peak RSS and the CPU it spent meanwhile. */
-async function againstServer(server: { pid: number }, cmd: string[]): Promise<Measured> {
-  const cpu0 = cpuSecondsOf(server.pid);
-  const t = await timed(cmd);
-  return {
-    ...t,
-    serverRssKiB: peakRssKiB(server.pid),
-    serverCpu: cpuSecondsOf(server.pid) - cpu0,
-  };
 }
 
 /** The rows of one run, each a command to time and the folder its copy lands in. */
