@@ -185,6 +185,30 @@ export class BftpClient {
   }
 
   /**
+   * Whether the server offers a feature its hello names in `features`
+   * (version 2): `"setstat"`, the SETSTAT request.
+   *
+   * @param feature The feature's name.
+   * @returns Whether the hello named it.
+   */
+  supports(feature: string): boolean {
+    const features = this.hello.features;
+    return Array.isArray(features) && features.includes(feature);
+  }
+
+  /**
+   * Sets a remote file's or folder's modification time and permission bits
+   * (SETSTAT; only when {@linkcode BftpClient.supports} says `"setstat"`).
+   * A link there is refused, not followed.
+   *
+   * @param path The file or folder.
+   * @param attributes The time (ms since the epoch) and the bits; either or both.
+   */
+  async setStat(path: string, attributes: { mtime?: number; mode?: number }): Promise<void> {
+    await this.#request({ op: "SETSTAT", path, ...attributes });
+  }
+
+  /**
    * Renames or moves within the served root.
    *
    * @param from The current path.

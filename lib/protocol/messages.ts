@@ -69,6 +69,18 @@ export interface PutRequest {
   eager?: true;
 }
 
+/** SETSTAT: a file's or folder's modification time and permission bits, either or both. */
+export interface SetStatRequest {
+  /** Always "SETSTAT". */
+  op: "SETSTAT";
+  /** The file or folder. */
+  path: string;
+  /** Its new modification time, ms since the epoch. */
+  mtime?: number;
+  /** Its new permission bits, 0 to 0o777. */
+  mode?: number;
+}
+
 /** Every request, discriminated by `op`. */
 export type Request =
   | { op: "AUTH"; token: string }
@@ -82,6 +94,7 @@ export type Request =
   | { op: "MKDIR"; path: string; parents: boolean }
   | { op: "RMDIR"; path: string }
   | { op: "RENAME"; from: string; to: string }
+  | SetStatRequest
   | { op: "HASH"; path: string }
   | { op: "QUIT" };
 
@@ -301,27 +314,19 @@ export function requestFromObject(o: Record<string, unknown>): Request {
         req.resume = true;
       }
       if (o.sha256 !== undefined || req.resume) req.sha256 = sha256Field(o, "sha256");
-      if (o.mtime !== undefined) {
-        if (!isTime(o.mtime)) {
-          throw new ProtocolError(
-            `Malformed request: "mtime" must be an integer time in ms, at most ${MAX_TIME_MS} either way`,
-          );
-        }
-        req.mtime = o.mtime;
-      }
+      Object.assign(req, attributeFields(o));
       if (bool(o, "eager", false)) {
         if (req.resume) {
           throw new ProtocolError(`Malformed request: a resumable PUT cannot be "eager"`);
         }
         req.eager = true;
       }
-      if (o.mode !== undefined) {
-        if (
-          typeof o.mode !== "number" || !Number.isInteger(o.mode) || o.mode < 0 || o.mode > 0o777
-        ) {
-          throw new ProtocolError(`Malformed request: "mode" must be an integer from 0 to 511`);
-        }
-        req.mode = o.mode;
+      return req;
+    }
+    case "SETSTAT": {
+      const req: SetStatRequest = { op, path: str(o, "path"), ...attributeFields(o) };
+      if (req.mtime === undefined && req.mode === undefined) {
+        throw new ProtocolError(`Malformed request: SETSTAT needs "mtime", "mode" or both`);
       }
       return req;
     }
@@ -338,6 +343,26 @@ export function requestFromObject(o: Record<string, unknown>): Request {
         }"`,
       );
   }
+}
+
+/** The `mtime` and `mode` fields of a PUT or a SETSTAT, checked; absent ones left out. */
+function attributeFields(o: Record<string, unknown>): { mtime?: number; mode?: number } {
+  const out: { mtime?: number; mode?: number } = {};
+  if (o.mtime !== undefined) {
+    if (!isTime(o.mtime)) {
+      throw new ProtocolError(
+        `Malformed request: "mtime" must be an integer time in ms, at most ${MAX_TIME_MS} either way`,
+      );
+    }
+    out.mtime = o.mtime;
+  }
+  if (o.mode !== undefined) {
+    if (typeof o.mode !== "number" || !Number.isInteger(o.mode) || o.mode < 0 || o.mode > 0o777) {
+      throw new ProtocolError(`Malformed request: "mode" must be an integer from 0 to 511`);
+    }
+    out.mode = o.mode;
+  }
+  return out;
 }
 
 /**

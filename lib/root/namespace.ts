@@ -14,7 +14,7 @@ import { OutsideRoot, type Resolved } from "./beneath.ts";
 import { type Confined, splitPath } from "./confined.ts";
 import { about, fsError, statOrNull } from "./fs_errors.ts";
 import { quotePath, TEMP_PREFIX } from "./paths.ts";
-import type { FsStat, Ref } from "./tree_backend.ts";
+import type { FsStat, Ref, SetAttributes } from "./tree_backend.ts";
 
 /**
  * A protocol entry for `name`, from what is known of it.
@@ -193,4 +193,28 @@ export function move(c: Confined, from: string, to: string): void {
     }
     c.fs.renameAt(src.dir, src.name, dst.dir, dst.name);
   });
+}
+
+/**
+ * Sets a file's or a folder's modification time and permission bits
+ * (SETSTAT). A symbolic link at the path is refused, never followed, and
+ * so is anything else that is neither; the served root's own are not to be
+ * changed.
+ *
+ * @param c The tree.
+ * @param vpath A normalized virtual path.
+ * @param attributes The time (ms) and bits to set; either or both.
+ */
+export function setAttributes(c: Confined, vpath: string, attributes: SetAttributes): void {
+  if (vpath === "/") {
+    throw new RemoteError(
+      "DENIED",
+      `Refused ${quotePath(vpath)}: the served root is left as it is`,
+    );
+  }
+  using at = c.resolve(vpath, false);
+  const type = about(vpath, () => c.fs.setAttributesAt(at.dir, at.name, attributes));
+  if (type !== "file" && type !== "dir") {
+    throw new RemoteError("NOT_REGULAR", `Refused ${quotePath(vpath)}: not a file or a folder`);
+  }
 }

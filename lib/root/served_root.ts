@@ -26,7 +26,16 @@ import { LocalIoError, RemoteError } from "../errors.ts";
 import type { Entry } from "./entry.ts";
 import { cleanTemporaries } from "./cleanup.ts";
 import { Confined } from "./confined.ts";
-import { entryOf, listFolder, makeFolder, move, removeFile, removeFolder } from "./namespace.ts";
+import {
+  entryOf,
+  listFolder,
+  makeFolder,
+  move,
+  removeFile,
+  removeFolder,
+  setAttributes,
+} from "./namespace.ts";
+import type { SetAttributes } from "./tree_backend.ts";
 import { promised } from "./fs_errors.ts";
 import { HashCache } from "./hash_cache.ts";
 import { sharedVolumeType } from "./shared_volume.ts";
@@ -339,6 +348,20 @@ export class ServedRoot {
     return promised(() => {
       this.#writable(vpath);
       removeFolder(this.#confined, vpath);
+    });
+  }
+
+  /**
+   * Sets a file's or a folder's modification time and permission bits
+   * (SETSTAT); a link at the path is refused, not followed.
+   *
+   * @param vpath A normalized virtual path.
+   * @param attributes The time (ms) and bits; either or both.
+   */
+  setAttributes(vpath: string, attributes: SetAttributes): Promise<void> {
+    return promised(() => {
+      this.#writable(vpath);
+      setAttributes(this.#confined, vpath, attributes);
     });
   }
 

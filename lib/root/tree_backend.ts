@@ -14,6 +14,14 @@ import { join } from "node:path";
 /** A file or folder beneath the root: a descriptor (Linux) or a host path. */
 export type Ref = number | string;
 
+/** What SETSTAT sets: either or both. */
+export interface SetAttributes {
+  /** Modification time, ms since the epoch. */
+  mtime?: number | undefined;
+  /** Permission bits (0 to 0o777). */
+  mode?: number | undefined;
+}
+
 /** What is known of a file, a folder or a link (never followed). */
 export interface FsStat {
   /** `file`, `dir`, `link`, or `other` (FIFO, device, socket). */
@@ -80,6 +88,12 @@ export interface TreeBackend {
   createFile(dir: Ref, name: string, mode: number, exclusive: boolean): CreatedFile;
   /** Sets the permission bits of `name` in `dir` (a file the server made). */
   chmodAt(dir: Ref, name: string, mode: number): void;
+  /**
+   * Sets the modification time and permission bits of `name` in `dir` when
+   * it is a regular file or a folder (a link there is not followed, and
+   * nothing is changed); returns what it found.
+   */
+  setAttributesAt(dir: Ref, name: string, attributes: SetAttributes): FsStat["type"];
   /** Renames `from` in `fromDir` to `to` in `toDir`, replacing a file there. */
   renameAt(fromDir: Ref, from: string, toDir: Ref, to: string): void;
   /** Removes `name` in `dir`: a file or link, or with `folder` an empty folder. */
@@ -188,6 +202,20 @@ export class PathBackend implements TreeBackend {
   }
   chmodAt(dir: Ref, name: string, mode: number): void {
     if (Deno.build.os !== "windows") Deno.chmodSync(join(String(dir), name), mode);
+  }
+  setAttributesAt(dir: Ref, name: string, attributes: SetAttributes): FsStat["type"] {
+    // Checked, then changed by name: a file swapped for a link between the two is followed
+    // (the limit of this backend, see the class).
+    const path = join(String(dir), name);
+    const type = statOf(Deno.lstatSync(path)).type;
+    if (type !== "file" && type !== "dir") return type;
+    if (attributes.mode !== undefined && Deno.build.os !== "windows") {
+      Deno.chmodSync(path, attributes.mode);
+    }
+    if (attributes.mtime !== undefined) {
+      Deno.utimeSync(path, new Date(), new Date(attributes.mtime));
+    }
+    return type;
   }
   renameAt(fromDir: Ref, from: string, toDir: Ref, to: string): void {
     Deno.renameSync(join(String(fromDir), from), join(String(toDir), to));

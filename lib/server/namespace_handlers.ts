@@ -1,7 +1,7 @@
 /**
  * The server's side of the requests on the namespace, each one call to the
- * served root and one reply: CD, STAT, LIST, HASH, DELETE, MKDIR, RMDIR and
- * RENAME. (GET and PUT, which move bodies, have modules of their own.)
+ * served root and one reply: CD, STAT, LIST, HASH, DELETE, MKDIR, RMDIR,
+ * RENAME and SETSTAT. (GET and PUT, which move bodies, have modules of their own.)
  *
  * @module
  */
@@ -15,7 +15,7 @@ import type { ServedRoot } from "../root/served_root.ts";
 /** A request on the namespace. */
 export type NamespaceRequest = Extract<
   Request,
-  { op: "CD" | "STAT" | "LIST" | "HASH" | "DELETE" | "MKDIR" | "RMDIR" | "RENAME" }
+  { op: "CD" | "STAT" | "LIST" | "HASH" | "DELETE" | "MKDIR" | "RMDIR" | "RENAME" | "SETSTAT" }
 >;
 
 /** A session as the namespace requests see it. */
@@ -91,6 +91,9 @@ export async function handleNamespace(ctx: NamespaceContext, req: NamespaceReque
       break;
     case "RENAME":
       await root.rename(ctx.writable(req.from), ctx.writable(req.to));
+      break;
+    case "SETSTAT":
+      await root.setAttributes(ctx.writable(req.path), { mtime: req.mtime, mode: req.mode });
       break;
   }
   await ctx.reply({});

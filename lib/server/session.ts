@@ -29,6 +29,9 @@ import { handleNamespace, type NamespaceContext } from "./namespace_handlers.ts"
 import { RequestDeadline } from "./request_deadline.ts";
 import { describeRequest } from "./describe_request.ts";
 
+/** What a version 2 hello offers beyond the version itself (docs/PROTOCOL.md). */
+const FEATURES = ["setstat"];
+
 /** What {@linkcode runSession} needs of a connection. */
 export type SessionStream = ByteReader & ByteWriter;
 
@@ -153,7 +156,7 @@ class ServerSession {
     await this.#channel.send({
       ok: true,
       version: hello.version,
-      ...(hello.version >= 2 ? { checksum: hello.checksum } : {}),
+      ...(hello.version >= 2 ? { checksum: hello.checksum, features: FEATURES } : {}),
       server: `bftp ${VERSION}`,
       readOnly: this.#root.readOnly,
       ...(this.#options.tokens === undefined ? {} : { auth: "token" }),

@@ -268,6 +268,7 @@ const OPS = [
   "RMDIR",
   "RENAME",
   "HASH",
+  "SETSTAT",
   "QUIT",
 ];
 const PATH_OPS = new Set(["CD", "LIST", "STAT", "GET", "DELETE", "RMDIR", "HASH"]);
@@ -294,6 +295,15 @@ export const requestArb: fc.Arbitrary<Request> = fc.oneof(
   }),
   fc.record({ op: fc.constant("MKDIR" as const), path: pathArb, parents: fc.boolean() }),
   fc.record({ op: fc.constant("RENAME" as const), from: pathArb, to: pathArb }),
+  fc.record(
+    {
+      op: fc.constant("SETSTAT" as const),
+      path: pathArb,
+      mtime: fc.integer({ min: -1e15, max: 1e15 }),
+      mode: fc.integer({ min: 0, max: 0o777 }),
+    },
+    { requiredKeys: ["op", "path"] },
+  ).filter((r) => r.mtime !== undefined || r.mode !== undefined),
 );
 
 const KEYS = [
@@ -395,6 +405,22 @@ function referenceRequest(bytes: Uint8Array): Request | null {
   if (PATH_OPS.has(op)) return isStr("path") ? { op, path: o.path } as Request : null;
   if (op === "RENAME") {
     return isStr("from") && isStr("to") ? { op, from: o.from, to: o.to } as Request : null;
+  }
+  if (op === "SETSTAT") {
+    const mtime = o.mtime, mode = o.mode;
+    const timeOk = mtime === undefined ||
+      (typeof mtime === "number" && Number.isInteger(mtime) && Math.abs(mtime) <= 8.64e15);
+    const modeOk = mode === undefined ||
+      (typeof mode === "number" && Number.isInteger(mode) && mode >= 0 && mode <= 0o777);
+    if (!isStr("path") || !timeOk || !modeOk || (mtime === undefined && mode === undefined)) {
+      return null;
+    }
+    return {
+      op,
+      path: o.path,
+      ...(mtime === undefined ? {} : { mtime }),
+      ...(mode === undefined ? {} : { mode }),
+    } as Request;
   }
   if (op === "MKDIR") {
     const parents = boolOr("parents", false);

@@ -33,6 +33,7 @@ export const VERBS = [
   "RMDIR",
   "RENAME from",
   "RENAME to",
+  "SETSTAT",
 ] as const;
 
 /** One of {@linkcode VERBS}. */
@@ -202,6 +203,9 @@ export async function run(client: BftpClient, verb: Verb, path: string): Promise
       return "";
     case "RENAME to":
       await client.rename("/victim.txt", path);
+      return "";
+    case "SETSTAT":
+      await client.setStat(path, { mtime: 1_000_000_000_000, mode: 0o751 });
       return "";
   }
 }

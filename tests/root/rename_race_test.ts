@@ -110,6 +110,7 @@ async function hammer(
     ["RMDIR", () => client.rmdir(`${dir}/rmd`)],
     ["DELETE", () => client.delete(`${dir}/victim.txt`)],
     ["RENAME", (i) => client.rename(`${dir}/keep.txt`, `${dir}/moved-${id}-${i}.txt`)],
+    ["SETSTAT", (i) => client.setStat(`${dir}/victim.txt`, { mtime: 1e12 + i, mode: 0o640 })],
   ];
   for (let i = 0; !done(); i++) {
     for (const [, op] of ops) {
