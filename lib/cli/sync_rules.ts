@@ -11,6 +11,7 @@ import type { BftpClient } from "../client/client.ts";
 import { isLocalTemporaryName } from "../local_file/mod.ts";
 import { planDownload, planUpload, type TreePlan } from "../client/tree_plan.ts";
 import { BftpError, RemoteError, UsageError } from "../errors.ts";
+import type { Entry } from "../protocol/messages.ts";
 import { applySync, type DoneChange, type SyncTotals } from "../sync/apply.ts";
 import { settleByContent } from "../sync/content.ts";
 import { compareTrees, type SyncFilter, type SyncPlan } from "../sync/plan.ts";
@@ -77,15 +78,25 @@ export interface SyncRules {
 
 const EMPTY: TreePlan = { files: [], folders: [], totalBytes: 0, skipped: [] };
 
-/** The remote folder's state: `true` there, `false` missing; anything else refused. */
-async function remoteFolder(client: BftpClient, remote: string): Promise<boolean> {
+/** The remote folder, or `null` when it is missing; anything else is refused. */
+async function remoteFolder(client: BftpClient, remote: string): Promise<Entry | null> {
+  let entry: Entry;
   try {
-    if ((await client.stat(remote)).type === "dir") return true;
+    entry = await client.stat(remote);
   } catch (e) {
-    if (e instanceof RemoteError && e.code === "NOT_FOUND") return false;
+    if (e instanceof RemoteError && e.code === "NOT_FOUND") return null;
     throw e;
   }
+  if (entry.type === "dir") return entry;
   throw new UsageError(`"${visible(remote)}" is not a folder on the server`);
+}
+
+/** `plan` with its top folder's time set (a listing gives the times of the folders below). */
+function topTime(plan: TreePlan, top: Entry): TreePlan {
+  const [first, ...rest] = plan.folders;
+  return first === undefined
+    ? plan
+    : { ...plan, folders: [{ ...first, mtime: top.mtime }, ...rest] };
 }
 
 /** Lists both trees at once (the remote one pipelined) and compares them. */
@@ -108,14 +119,17 @@ async function makePlan(
     }
     const there = await remoteFolder(client, remote);
     source = planUpload(local, remote, { onListed, filter }).then(withoutTemps);
-    target = there ? planDownload(client, remote, local, { filter }) : Promise.resolve(EMPTY);
+    target = there
+      ? planDownload(client, remote, local, { filter }).then((p) => topTime(p, there))
+      : Promise.resolve(EMPTY);
   } else {
-    if (!(await remoteFolder(client, remote))) {
+    const top = await remoteFolder(client, remote);
+    if (top === null) {
       throw new RemoteError("NOT_FOUND", `"${visible(remote)}" is not on the server`);
     }
     const kind = await localKind(local, "write");
     if (kind === "file") throw new UsageError(`"${local}" is not a folder`);
-    source = planDownload(client, remote, local, { onListed, filter });
+    source = planDownload(client, remote, local, { onListed, filter }).then((p) => topTime(p, top));
     target = kind === null
       ? Promise.resolve(EMPTY)
       : planUpload(local, remote, { filter }).then(withoutTemps);

@@ -30,14 +30,18 @@ export interface PlannedEntry {
    * itself): what a progress line shows. Not escaped.
    */
   relative: string;
+  /**
+   * Its modification time when listed (ms since the epoch), if known: what
+   * `sync` compares for a file, and gives the target's folder once the
+   * folder's files are in.
+   */
+  mtime?: number | null | undefined;
 }
 
 /** A file of a plan. */
 export interface PlannedFile extends PlannedEntry {
   /** Its size when listed, in bytes. */
   size: number;
-  /** Its modification time when listed (ms since the epoch), if known: what `sync` compares. */
-  mtime?: number | null | undefined;
   /** Its permission bits when listed, if known. */
   mode?: number | null | undefined;
 }
@@ -237,7 +241,7 @@ export async function planDownload(
       if (!(filter?.(child.relative, entry.type === "dir") ?? true)) {
         plan.skipped.push({ path: child.remote, why: EXCLUDED, relative: child.relative });
       } else if (entry.type === "dir") {
-        visit(child);
+        visit({ ...child, mtime: entry.mtime });
       } else if (entry.type === "file") {
         plan.files.push({ ...child, size: entry.size, mtime: entry.mtime, mode: entry.mode });
         plan.totalBytes += entry.size;
@@ -261,6 +265,16 @@ async function readFolder(path: string): Promise<Deno.DirEntry[]> {
     return entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   } catch (e) {
     throw localIoError("read folder", path, e);
+  }
+}
+
+/** A local folder's modification time (ms), or `null` when it cannot be read. */
+function folderTime(path: string): number | null {
+  try {
+    return Deno.statSync(path).mtime?.getTime() ?? null;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied) return null;
+    throw e;
   }
 }
 
@@ -324,7 +338,7 @@ export async function planUpload(
 ): Promise<TreePlan> {
   const plan: TreePlan = { files: [], folders: [], totalBytes: 0, skipped: [] };
   const visit = async (folder: PlannedEntry) => {
-    plan.folders.push(folder);
+    plan.folders.push({ ...folder, mtime: folderTime(folder.local) });
     const all = await readFolder(folder.local);
     const child = (d: Deno.DirEntry) => ({
       remote: joinRemote(folder.remote, d.name),

@@ -197,7 +197,7 @@ function stillTheSame(client: BftpClient, remote: string) {
  * import { applySync } from "./apply.ts";
  * import { deepEqual } from "node:assert/strict";
  *
- * const plan = { checked: 0, folders: [], missingFolders: new Set<string>(), sends: [], deletes: [], skipped: [], unsure: [] };
+ * const plan = { checked: 0, folders: [], missingFolders: new Set<string>(), sends: [], deletes: [], skipped: [], unsure: [], staleTimes: new Set<string>() };
  * const totals = await applySync(null as never, plan, { direction: "push" });
  * deepEqual(totals, { sent: 0, new: 0, changed: 0, deleted: 0, bytes: 0, failed: 0 });
  * ```
@@ -243,7 +243,65 @@ export async function applySync(
     totals.failed++;
     options.onError?.(s.file.relative, e);
   });
+  await keepFolderTimes(client, plan, options, (relative, e) => {
+    totals.failed++;
+    options.onError?.(relative, e);
+  });
   return totals;
+}
+
+/** The folder a relative path is in (`""` for the top). */
+function parentOf(relative: string): string {
+  const slash = relative.lastIndexOf("/");
+  return slash < 0 ? "" : relative.slice(0, slash);
+}
+
+/**
+ * Gives the target's folders the source's modification times, as `rsync
+ * -a` does, once the files are in: those whose time differed, and those
+ * this sync changed (a file landed or removed in them, a folder made or
+ * removed in them). Remote folders take SETSTAT, from a server that offers
+ * it (an older one, or a read-only session, keeps its own times); the
+ * served root's own time is left alone.
+ */
+async function keepFolderTimes(
+  client: BftpClient,
+  plan: SyncPlan,
+  options: ApplyOptions,
+  fail: (relative: string, e: BftpError) => void,
+): Promise<void> {
+  const touched = new Set([
+    ...plan.staleTimes,
+    ...plan.sends.map((s) => parentOf(s.file.relative)),
+    ...plan.deletes.map((d) => parentOf(d.relative)),
+    ...[...plan.missingFolders].flatMap((m) => [m, parentOf(m)]),
+  ]);
+  const due = plan.folders.filter((f) => typeof f.mtime === "number" && touched.has(f.relative));
+  if (due.length === 0) return;
+  if (options.direction === "pull") {
+    for (const f of due) {
+      try {
+        Deno.utimeSync(f.local, new Date(), new Date(f.mtime!));
+      } catch (e) {
+        // A folder that failed to be made was reported then.
+        if (!(e instanceof Deno.errors.NotFound)) {
+          fail(f.relative, localIoError("set the time of", f.local, e));
+        }
+      }
+    }
+    return;
+  }
+  if (client.readOnly || !client.supports("setstat")) return;
+  const remote = due.filter((f) => f.remote !== "/");
+  await each(
+    client,
+    remote,
+    options,
+    (f) => client.setStat(f.remote, { mtime: f.mtime! }),
+    (f, e) => {
+      fail(f.relative, e);
+    },
+  );
 }
 
 /**

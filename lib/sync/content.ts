@@ -71,7 +71,7 @@ export interface SettleOptions {
  * import { settleByContent } from "./content.ts";
  * import { deepEqual } from "node:assert/strict";
  *
- * const plan = { checked: 0, folders: [], missingFolders: new Set<string>(), sends: [], deletes: [], skipped: [], unsure: [] };
+ * const plan = { checked: 0, folders: [], missingFolders: new Set<string>(), sends: [], deletes: [], skipped: [], unsure: [], staleTimes: new Set<string>() };
  * await settleByContent(null as never, plan, { sourceSide: "local" });
  * deepEqual(plan.sends, []);
  * ```

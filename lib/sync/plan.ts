@@ -68,6 +68,12 @@ export interface SyncPlan {
   skipped: SkippedEntry[];
   /** With a content check, the files of one size on both sides, still to compare. */
   unsure: FilePair[];
+  /**
+   * The relative paths of the source's folders whose time the target's
+   * folder lacks (a missing folder, or another modification time): after
+   * the files, the target's folders are given the source's times.
+   */
+  staleTimes: Set<string>;
 }
 
 /** Options for {@linkcode compareTrees}. */
@@ -198,7 +204,7 @@ export function compareTrees(
   const taking = (relative: string, folder: boolean) =>
     relative === "" || filter === undefined || filter.includes(relative, folder);
   const theirs = new Map(target.files.map((f) => [f.relative, f]));
-  const targetFolders = new Set(target.folders.map((f) => f.relative));
+  const targetFolders = new Map(target.folders.map((f) => [f.relative, f.mtime]));
   const folders = source.folders.filter((f) => taking(f.relative, true));
   const plan: SyncPlan = {
     checked: 0,
@@ -212,6 +218,12 @@ export function compareTrees(
       s.why !== EXCLUDED && (s.relative === undefined || taking(s.relative, false))
     ),
     unsure: [],
+    staleTimes: new Set(
+      folders.filter((f) =>
+        typeof f.mtime === "number" && targetFolders.get(f.relative) !== f.mtime
+      )
+        .map((f) => f.relative),
+    ),
   };
   for (const file of source.files) {
     if (!taking(file.relative, false)) continue;

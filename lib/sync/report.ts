@@ -48,7 +48,7 @@ export function changeLine(change: DoneChange, escape: (text: string) => string)
  * import { deepEqual } from "node:assert/strict";
  *
  * const file = { remote: "/a", local: "a", relative: "a", size: 2 };
- * const plan = { checked: 1, folders: [], missingFolders: new Set<string>(), sends: [{ kind: "new" as const, file }], deletes: [], skipped: [], unsure: [] };
+ * const plan = { checked: 1, folders: [], missingFolders: new Set<string>(), sends: [{ kind: "new" as const, file }], deletes: [], skipped: [], unsure: [], staleTimes: new Set<string>() };
  * deepEqual(plannedChanges(plan), [{ kind: "new", relative: "a", folder: false, size: 2 }]);
  * ```
  */
@@ -80,7 +80,7 @@ export function plannedChanges(plan: SyncPlan): DoneChange[] {
  * import { plannedTotals } from "./report.ts";
  * import { deepEqual } from "node:assert/strict";
  *
- * const plan = { checked: 0, folders: [], missingFolders: new Set<string>(), sends: [], deletes: [], skipped: [], unsure: [] };
+ * const plan = { checked: 0, folders: [], missingFolders: new Set<string>(), sends: [], deletes: [], skipped: [], unsure: [], staleTimes: new Set<string>() };
  * deepEqual(plannedTotals(plan).sent, 0);
  * ```
  */
@@ -197,7 +197,7 @@ export interface SyncReport {
  * import { syncReport } from "./report.ts";
  * import { deepEqual } from "node:assert/strict";
  *
- * const plan = { checked: 0, folders: [], missingFolders: new Set<string>(), sends: [], deletes: [], skipped: [], unsure: [] };
+ * const plan = { checked: 0, folders: [], missingFolders: new Set<string>(), sends: [], deletes: [], skipped: [], unsure: [], staleTimes: new Set<string>() };
  * const totals = { sent: 0, new: 0, changed: 0, deleted: 0, bytes: 0, failed: 0 };
  * deepEqual(syncReport(plan, totals, [], [], 0.5, false).seconds, 0.5);
  * ```

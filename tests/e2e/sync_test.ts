@@ -370,3 +370,57 @@ Deno.test("e2e: one file that fails is reported, the others are sent, and the ex
   equal(report.stderr.trimEnd().split("\n").length, 1, report.stderr);
   equal(await Deno.readTextFile(join(served.path, "dst", "c.txt")), "c");
 });
+
+for (const direction of ["push", "pull"] as const) {
+  Deno.test(`e2e: sync (${direction}) gives the target's folders the source's times; a rerun touches none`, async () => {
+    await using served = await tempDir();
+    await using local = await tempDir();
+    await using server = await startServe(served.path);
+    const sourceDir = direction === "push" ? local.join("src") : join(served.path, "src");
+    const targetDir = direction === "push" ? join(served.path, "dst") : local.join("dst");
+    const args = direction === "push"
+      ? [local.join("src"), `${server.url}/dst`]
+      : [`${server.url}/src`, local.join("dst")];
+    await writeFiles(sourceDir, { "a.txt": "a", "sub/b.txt": "b", "sub/deep/c.txt": "c" });
+    await Deno.mkdir(join(sourceDir, "empty"));
+    const times: Record<string, number> = {
+      "": 1_500_000_000_000,
+      "sub": 1_500_000_100_000,
+      "sub/deep": 1_500_000_200_000,
+      "empty": 1_500_000_300_000,
+    };
+    const stamp = async () => {
+      for (const [relative, t] of Object.entries(times)) {
+        await Deno.utime(join(sourceDir, relative), new Date(), new Date(t));
+      }
+    };
+    const stat = (relative: string) => Deno.stat(join(targetDir, relative));
+    const targetTimes = async () => {
+      const out: Record<string, number | undefined> = {};
+      for (const relative of Object.keys(times)) {
+        out[relative] = (await stat(relative)).mtime?.getTime();
+      }
+      return out;
+    };
+    await stamp();
+    const first = await syncJson(args);
+    deepEqual([first.code, first.sent], [0, 3], first.stderr);
+    deepEqual(await targetTimes(), times);
+    // A rerun sends nothing and sets no folder's time: their change times stay.
+    const ctimes = await Promise.all(Object.keys(times).map(async (r) => (await stat(r)).ctime));
+    await new Promise((r) => setTimeout(r, 20));
+    const second = await syncJson(args);
+    deepEqual([second.code, second.sent], [0, 0], second.stderr);
+    deepEqual(
+      await Promise.all(Object.keys(times).map(async (r) => (await stat(r)).ctime)),
+      ctimes,
+    );
+    // A file added to a folder: the target's folder ends with the source's time all the same.
+    await writeFiles(sourceDir, { "sub/new.txt": "new" });
+    times["sub"] = 1_500_000_400_000;
+    await stamp();
+    const third = await syncJson(args);
+    deepEqual([third.code, third.sent], [0, 1], third.stderr);
+    deepEqual(await targetTimes(), times);
+  });
+}

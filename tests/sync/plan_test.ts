@@ -169,3 +169,24 @@ Deno.test("a filtered listing does not look inside an excluded folder, on either
   deepEqual(back.skipped, []);
   await client.quit();
 });
+
+Deno.test("folders whose time the target lacks are stale: another time, a missing folder", () => {
+  const timed = (relative: string, mtime: number | null) => ({ ...folder(relative), mtime });
+  const source: TreePlan = {
+    ...tree([]),
+    folders: [
+      timed("", 5),
+      timed("same", 6),
+      timed("other", 7),
+      timed("missing", 8),
+      timed("unknown", null),
+    ],
+  };
+  const target: TreePlan = {
+    ...tree([]),
+    folders: [timed("", 5), timed("same", 6), timed("other", 9), timed("unknown", 1)],
+  };
+  const plan = compareTrees(source, target, { targetSide: "remote" });
+  deepEqual([...plan.staleTimes].sort(), ["missing", "other"]);
+  deepEqual([...plan.missingFolders], ["missing"]);
+});
