@@ -137,12 +137,20 @@ function under(relative: string, folders: ReadonlySet<string>): boolean {
  * Uploads one file, and checks that it did not change while it was read:
  * a file written to meanwhile may have gone as a mix of old and new bytes,
  * so it is reported (the next sync sends it again, its time being newer).
+ * A file whose permission bits alone differ (`modeOnly`) is given them with
+ * SETSTAT instead, where the server offers it: no body, 0 bytes sent.
  */
 async function pushFile(
   client: BftpClient,
   file: PlannedFile,
   options: LocalTransferOptions,
+  modeOnly: boolean,
 ): Promise<number> {
+  if (modeOnly && typeof file.mode === "number" && !client.readOnly && client.supports("setstat")) {
+    // Only the bits differ: they go without the body (as rsync changes them in place).
+    await client.setStat(file.remote, { mode: file.mode });
+    return 0;
+  }
   const look = () =>
     Deno.stat(file.local).catch((e) => {
       throw localIoError("read", file.local, e);
@@ -217,7 +225,7 @@ export async function applySync(
   });
   const sends = plan.sends.filter((s) => !under(s.file.relative, broken));
   const cwd = Deno.cwd();
-  const send = async ({ kind, file }: SyncSend) => {
+  const send = async ({ kind, file, modeOnly }: SyncSend) => {
     const shown: LocalTransferOptions = {
       preserve: true,
       onFile: options.onFile,
@@ -226,7 +234,7 @@ export async function applySync(
       }),
     };
     const size = options.direction === "push"
-      ? await pushFile(client, file, shown)
+      ? await pushFile(client, file, shown, modeOnly === true)
       : (await downloadTreeFile(
         client,
         file.remote,

@@ -30,6 +30,12 @@ export interface SyncSend {
   kind: "new" | "changed";
   /** The source's file (its `local` and `remote` paths both set). */
   file: PlannedFile;
+  /**
+   * The target's file differs in its permission bits only (same size and
+   * time): a push gives it the bits with SETSTAT, where the server offers
+   * it, instead of sending the file again.
+   */
+  modeOnly?: boolean;
 }
 
 /** Something on the target to remove (`--delete`). */
@@ -121,6 +127,12 @@ export function quickDiffers(a: PlannedFile, b: PlannedFile): boolean {
   const known = (x: number | null | undefined): x is number => typeof x === "number";
   if (known(a.mtime) && known(b.mtime) && Math.trunc(a.mtime) !== Math.trunc(b.mtime)) return true;
   return known(a.mode) && known(b.mode) && (a.mode & 0o777) !== (b.mode & 0o777);
+}
+
+/** Whether two files that differ by the quick check differ in their permission bits alone. */
+function modeOnly(a: PlannedFile, b: PlannedFile): boolean {
+  return typeof a.mode === "number" && typeof a.mtime === "number" &&
+    typeof b.mtime === "number" && !quickDiffers(a, { ...b, mode: a.mode });
 }
 
 /** How deep a relative path is: `""` 0, `a` 1, `a/b` 2. */
@@ -234,7 +246,11 @@ export function compareTrees(
     } else if (options.checksum === true && file.size === other.size) {
       plan.unsure.push({ source: file, target: other });
     } else if (options.checksum === true || quickDiffers(file, other)) {
-      plan.sends.push({ kind: "changed", file });
+      plan.sends.push({
+        kind: "changed",
+        file,
+        ...(modeOnly(file, other) ? { modeOnly: true } : {}),
+      });
     }
   }
   if (options.deleting === true) {

@@ -424,3 +424,29 @@ for (const direction of ["push", "pull"] as const) {
     deepEqual(await targetTimes(), times);
   });
 }
+
+Deno.test("e2e: a file whose bits alone changed gets them by SETSTAT on a push, no body; a pull fetches it", async () => {
+  await using served = await tempDir();
+  await using local = await tempDir();
+  await using server = await startServe(served.path);
+  await writeFiles(local.join("src"), { "a.txt": "alpha", "b.txt": "beta" });
+  const push = [local.join("src"), `${server.url}/dst`];
+  deepEqual((await syncJson(push)).sent, 2);
+  const remoteA = join(served.path, "dst", "a.txt");
+  const inode = (await Deno.stat(remoteA)).ino;
+  await Deno.chmod(local.join("src", "a.txt"), 0o600);
+  const pushed = await syncJson(push);
+  deepEqual([pushed.code, pushed.changed, pushed.bytes, kinds(pushed)], [0, 1, 0, [
+    "changed a.txt",
+  ]]);
+  const after = await Deno.stat(remoteA);
+  deepEqual([after.mode! & 0o777, after.ino], [0o600, inode], "the same file, its bits changed");
+  deepEqual(await digest(join(served.path, "dst")), await digest(local.join("src")));
+  // A pull lands the whole file again (the local side is never changed through a link).
+  const pull = [`${server.url}/dst`, local.join("back")];
+  deepEqual((await syncJson(pull)).sent, 2);
+  await Deno.chmod(remoteA, 0o640);
+  const pulled = await syncJson(pull);
+  deepEqual([pulled.code, pulled.changed, pulled.bytes], [0, 1, 5]);
+  equal((await Deno.stat(local.join("back", "a.txt"))).mode! & 0o777, 0o640);
+});

@@ -190,3 +190,18 @@ Deno.test("folders whose time the target lacks are stale: another time, a missin
   deepEqual([...plan.staleTimes].sort(), ["missing", "other"]);
   deepEqual([...plan.missingFolders], ["missing"]);
 });
+
+Deno.test("a file that differs in its bits alone is marked so; one that differs otherwise is not", () => {
+  const source = tree([
+    file("mode", 1, 1000, 0o600),
+    file("both", 2, 1000, 0o600),
+    file("time", 1, 2000),
+  ]);
+  const target = tree([file("mode"), file("both"), file("time")]);
+  const plan = compareTrees(source, target, { targetSide: "remote" });
+  deepEqual(plan.sends.map((s) => [s.file.relative, s.modeOnly === true]), [
+    ["mode", true],
+    ["both", false],
+    ["time", false],
+  ]);
+});
