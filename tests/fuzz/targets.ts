@@ -406,21 +406,21 @@ function referenceRequest(bytes: Uint8Array): Request | null {
   if (op === "RENAME") {
     return isStr("from") && isStr("to") ? { op, from: o.from, to: o.to } as Request : null;
   }
+  // PUT and SETSTAT: an optional time (ms, at most 8.64e15 either way) and permission bits.
+  const mtime = o.mtime, mode = o.mode;
+  const timeOk = mtime === undefined ||
+    (typeof mtime === "number" && Number.isInteger(mtime) && Math.abs(mtime) <= 8.64e15);
+  const modeOk = mode === undefined ||
+    (typeof mode === "number" && Number.isInteger(mode) && mode >= 0 && mode <= 0o777);
+  const attributes = {
+    ...(mtime === undefined ? {} : { mtime }),
+    ...(mode === undefined ? {} : { mode }),
+  };
   if (op === "SETSTAT") {
-    const mtime = o.mtime, mode = o.mode;
-    const timeOk = mtime === undefined ||
-      (typeof mtime === "number" && Number.isInteger(mtime) && Math.abs(mtime) <= 8.64e15);
-    const modeOk = mode === undefined ||
-      (typeof mode === "number" && Number.isInteger(mode) && mode >= 0 && mode <= 0o777);
     if (!isStr("path") || !timeOk || !modeOk || (mtime === undefined && mode === undefined)) {
       return null;
     }
-    return {
-      op,
-      path: o.path,
-      ...(mtime === undefined ? {} : { mtime }),
-      ...(mode === undefined ? {} : { mode }),
-    } as Request;
+    return { op, path: o.path, ...attributes } as Request;
   }
   if (op === "MKDIR") {
     const parents = boolOr("parents", false);
@@ -429,11 +429,11 @@ function referenceRequest(bytes: Uint8Array): Request | null {
   // PUT
   const size = o.size ?? null;
   const overwrite = boolOr("overwrite", true);
-  if (!isStr("path") || overwrite === null) return null;
+  if (!isStr("path") || overwrite === null || !timeOk || !modeOk) return null;
   if (size !== null && !(typeof size === "number" && Number.isSafeInteger(size) && size >= 0)) {
     return null;
   }
-  return { op: "PUT", path: o.path as string, size, overwrite };
+  return { op: "PUT", path: o.path as string, size, overwrite, ...attributes };
 }
 
 /** `decodeRequest()`: a request or a ProtocolError, as the reference decodes it. */
