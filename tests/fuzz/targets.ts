@@ -433,7 +433,7 @@ function referenceRequest(bytes: Uint8Array): Request | null {
   if (size !== null && !(typeof size === "number" && Number.isSafeInteger(size) && size >= 0)) {
     return null;
   }
-  return { op: "PUT", path: o.path as string, size, overwrite, ...attributes };
+  return { op: "PUT", path: o.path as string, size, overwrite, ...attributes } as Request;
 }
 
 /** `decodeRequest()`: a request or a ProtocolError, as the reference decodes it. */
