@@ -427,3 +427,28 @@ export async function againstServer(
     serverCpu: cpuSecondsOf(server.pid) - cpu0,
   };
 }
+
+/**
+ * A new temporary folder for a benchmark's trees: under `$BENCH_TREE_DIR`
+ * when set (`/dev/shm` puts them in memory), else the system's.
+ *
+ * @param name What the folder's name starts with, after `bftp-bench-`.
+ * @returns Its path.
+ *
+ * @example
+ * ```ts
+ * import { treeDir } from "./bench_lib.ts";
+ * import { match } from "node:assert/strict";
+ *
+ * const dir = await treeDir("doc");
+ * match(dir, /bftp-bench-doc-/);
+ * await Deno.remove(dir);
+ * ```
+ */
+export async function treeDir(name: string): Promise<string> {
+  const parent = Deno.env.get("BENCH_TREE_DIR");
+  return await Deno.makeTempDir({
+    prefix: `bftp-bench-${name}-`,
+    ...parent ? { dir: parent } : {},
+  });
+}

@@ -25,6 +25,7 @@ import {
   median,
   startBftpServer,
   timed,
+  treeDir,
 } from "./bench_lib.ts";
 import { startRsyncd } from "./bench_rsyncd.ts";
 import { makeTree } from "./bench_tree_files.ts";
@@ -125,26 +126,23 @@ async function moved(tool: Tool, direction: Direction, stdout: string) {
   return { bytes: Number(match?.[1]?.replaceAll(",", "") ?? NaN) };
 }
 
-/** Where each tool's ends are, for one direction. */
-interface Ends {
-  /** The tool's command for one sync. */
-  command(tool: Tool, serverUrl: string, rsyncUrl: string): string[];
-}
-
-function ends(direction: Direction, work: string, dest: string): Ends {
-  return {
-    command: (tool, serverUrl, rsyncUrl) => {
-      if (tool.startsWith("bftp")) {
-        const remote = direction === "pull" ? `${serverUrl}/work` : `${serverUrl}/dest`;
-        return direction === "pull"
-          ? [BFTP, "sync", "--delete", "--json", remote, dest]
-          : [BFTP, "sync", "--delete", "--json", work, remote];
-      }
-      return direction === "pull"
-        ? ["rsync", "-a", "--delete", "--stats", `${rsyncUrl}/src/`, `${dest}/`]
-        : ["rsync", "-a", "--delete", "--stats", `${work}/`, `${rsyncUrl}/out/dest/`];
-    },
-  };
+/** The command for one sync by `tool`, `direction`: from `work` or into `dest`. */
+function syncCommand(
+  tool: Tool,
+  direction: Direction,
+  ends: { work: string; dest: string; serverUrl: string; rsyncUrl: string },
+): string[] {
+  const { work, dest, serverUrl, rsyncUrl } = ends;
+  if (tool.startsWith("bftp")) {
+    const sync = [BFTP, "sync", "--delete", "--json"];
+    return direction === "pull"
+      ? [...sync, `${serverUrl}/work`, dest]
+      : [...sync, work, `${serverUrl}/dest`];
+  }
+  const rsync = ["rsync", "-a", "--delete", "--stats"];
+  return direction === "pull"
+    ? [...rsync, `${rsyncUrl}/src/`, `${dest}/`]
+    : [...rsync, `${work}/`, `${rsyncUrl}/out/dest/`];
 }
 
 /**
@@ -167,7 +165,12 @@ async function series(
     : undefined;
   const stdout = await Deno.makeTempFile();
   try {
-    const cmd = ends(direction, work, dest).command(tool, server?.url ?? "", rsyncUrl);
+    const cmd = syncCommand(tool, direction, {
+      work,
+      dest,
+      serverUrl: server?.url ?? "",
+      rsyncUrl,
+    });
     for (const step of STEPS) {
       const cell = cells.get(key(tool, direction, step))!;
       if (step === STEPS[2]) await mutate(work);
@@ -226,11 +229,7 @@ function table(cells: Map<string, Cell>): string[] {
 }
 
 async function main() {
-  const parent = Deno.env.get("BENCH_TREE_DIR");
-  const dir = await Deno.makeTempDir({
-    prefix: "bftp-bench-sync-",
-    ...parent ? { dir: parent } : {},
-  });
+  const dir = await treeDir("sync");
   await Deno.mkdir(`${dir}/out`);
   const rsyncd = await startRsyncd(dir, `${dir}/work`, `${dir}/out`);
   const cells = new Map<string, Cell>();

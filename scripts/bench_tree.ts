@@ -25,6 +25,7 @@ import {
   median,
   startBftpServer,
   timed,
+  treeDir,
   waitForPort,
 } from "./bench_lib.ts";
 import { startRsyncd } from "./bench_rsyncd.ts";
@@ -199,11 +200,7 @@ function table(rows: Row[]): string[] {
 }
 
 async function main() {
-  const parent = Deno.env.get("BENCH_TREE_DIR");
-  const dir = await Deno.makeTempDir({
-    prefix: "bftp-bench-tree-",
-    ...parent ? { dir: parent } : {},
-  });
+  const dir = await treeDir("tree");
   const fsType = new TextDecoder().decode(
     (await new Deno.Command("stat", { args: ["-f", "-c", "%T", dir] }).output()).stdout,
   ).trim();

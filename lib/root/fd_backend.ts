@@ -16,11 +16,12 @@
 
 import { AT, Libc, O, RESOLVE } from "./libc.ts";
 import {
+  applyAttributes,
   type CreatedFile,
+  type FileAttributes,
   type FsStat,
   PathBackend,
   type Ref,
-  type SetAttributes,
   type TreeBackend,
 } from "./tree_backend.ts";
 
@@ -148,18 +149,14 @@ export class FdBackend implements TreeBackend {
   chmodAt(dir: Ref, name: string, mode: number): void {
     this.#libc.fchmodat(fd(dir), name, mode);
   }
-  setAttributesAt(dir: Ref, name: string, attributes: SetAttributes): FsStat["type"] {
+  setAttributesAt(dir: Ref, name: string, attributes: FileAttributes): FsStat["type"] {
     // The entry itself, never what a link there points to (O_PATH | O_NOFOLLOW); then changed
     // through its descriptor's /proc name, which reaches that same inode whatever the name
     // means by now.
     const ref = this.openNoFollow(dir, name);
     try {
       const type = this.stat(ref).type;
-      if (type !== "file" && type !== "dir") return type;
-      if (attributes.mode !== undefined) Deno.chmodSync(proc(ref), attributes.mode);
-      if (attributes.mtime !== undefined) {
-        Deno.utimeSync(proc(ref), new Date(), new Date(attributes.mtime));
-      }
+      if (type === "file" || type === "dir") applyAttributes(proc(ref), attributes);
       return type;
     } finally {
       this.release(ref);

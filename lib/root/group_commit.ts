@@ -6,7 +6,8 @@
  * @module
  */
 
-import type { FileAttributes, Upload } from "./uploads.ts";
+import type { Upload } from "./uploads.ts";
+import type { FileAttributes } from "./tree_backend.ts";
 
 /**
  * The steps of an upload's commit. Several uploads committed together

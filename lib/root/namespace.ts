@@ -14,7 +14,7 @@ import { OutsideRoot, type Resolved } from "./beneath.ts";
 import { type Confined, splitPath } from "./confined.ts";
 import { about, fsError, statOrNull } from "./fs_errors.ts";
 import { quotePath, TEMP_PREFIX } from "./paths.ts";
-import type { FsStat, Ref, SetAttributes } from "./tree_backend.ts";
+import type { FileAttributes, FsStat, Ref } from "./tree_backend.ts";
 
 /**
  * A protocol entry for `name`, from what is known of it.
@@ -205,7 +205,7 @@ export function move(c: Confined, from: string, to: string): void {
  * @param vpath A normalized virtual path.
  * @param attributes The time (ms) and bits to set; either or both.
  */
-export function setAttributes(c: Confined, vpath: string, attributes: SetAttributes): void {
+export function setAttributes(c: Confined, vpath: string, attributes: FileAttributes): void {
   if (vpath === "/") {
     throw new RemoteError(
       "DENIED",

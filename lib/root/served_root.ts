@@ -35,7 +35,7 @@ import {
   removeFolder,
   setAttributes,
 } from "./namespace.ts";
-import type { SetAttributes } from "./tree_backend.ts";
+import type { FileAttributes } from "./tree_backend.ts";
 import { promised } from "./fs_errors.ts";
 import { HashCache } from "./hash_cache.ts";
 import { sharedVolumeType } from "./shared_volume.ts";
@@ -52,7 +52,8 @@ import {
   type UploadTarget,
 } from "./uploads.ts";
 
-export type { FileAttributes, ResumableUpload, Upload } from "./uploads.ts";
+export type { ResumableUpload, Upload } from "./uploads.ts";
+export type { FileAttributes } from "./tree_backend.ts";
 export type { GroupedUpload } from "./group_commit.ts";
 export type { OpenedFile } from "./reads.ts";
 
@@ -358,7 +359,7 @@ export class ServedRoot {
    * @param vpath A normalized virtual path.
    * @param attributes The time (ms) and bits; either or both.
    */
-  setAttributes(vpath: string, attributes: SetAttributes): Promise<void> {
+  setAttributes(vpath: string, attributes: FileAttributes): Promise<void> {
     return promised(() => {
       this.#writable(vpath);
       setAttributes(this.#confined, vpath, attributes);

@@ -14,12 +14,26 @@ import { join } from "node:path";
 /** A file or folder beneath the root: a descriptor (Linux) or a host path. */
 export type Ref = number | string;
 
-/** What SETSTAT sets: either or both. */
-export interface SetAttributes {
-  /** Modification time, ms since the epoch. */
+/** A file's modification time and permission bits, as PUT (`put -p`) and SETSTAT set them. */
+export interface FileAttributes {
+  /** The modification time, ms since the epoch. */
   mtime?: number | undefined;
-  /** Permission bits (0 to 0o777). */
+  /** The permission bits, 0 to 0o777. */
   mode?: number | undefined;
+}
+
+/**
+ * Sets `attributes` on what `path` names (a descriptor's `/proc/self/fd`
+ * name, or a host path the caller has checked). The access time becomes now.
+ *
+ * @param path The file or folder.
+ * @param attributes The time and bits; either or both.
+ */
+export function applyAttributes(path: string, attributes: FileAttributes): void {
+  if (attributes.mode !== undefined && Deno.build.os !== "windows") {
+    Deno.chmodSync(path, attributes.mode);
+  }
+  if (attributes.mtime !== undefined) Deno.utimeSync(path, new Date(), new Date(attributes.mtime));
 }
 
 /** What is known of a file, a folder or a link (never followed). */
@@ -93,7 +107,7 @@ export interface TreeBackend {
    * it is a regular file or a folder (a link there is not followed, and
    * nothing is changed); returns what it found.
    */
-  setAttributesAt(dir: Ref, name: string, attributes: SetAttributes): FsStat["type"];
+  setAttributesAt(dir: Ref, name: string, attributes: FileAttributes): FsStat["type"];
   /** Renames `from` in `fromDir` to `to` in `toDir`, replacing a file there. */
   renameAt(fromDir: Ref, from: string, toDir: Ref, to: string): void;
   /** Removes `name` in `dir`: a file or link, or with `folder` an empty folder. */
@@ -203,18 +217,12 @@ export class PathBackend implements TreeBackend {
   chmodAt(dir: Ref, name: string, mode: number): void {
     if (Deno.build.os !== "windows") Deno.chmodSync(join(String(dir), name), mode);
   }
-  setAttributesAt(dir: Ref, name: string, attributes: SetAttributes): FsStat["type"] {
+  setAttributesAt(dir: Ref, name: string, attributes: FileAttributes): FsStat["type"] {
     // Checked, then changed by name: a file swapped for a link between the two is followed
     // (the limit of this backend, see the class).
     const path = join(String(dir), name);
     const type = statOf(Deno.lstatSync(path)).type;
-    if (type !== "file" && type !== "dir") return type;
-    if (attributes.mode !== undefined && Deno.build.os !== "windows") {
-      Deno.chmodSync(path, attributes.mode);
-    }
-    if (attributes.mtime !== undefined) {
-      Deno.utimeSync(path, new Date(), new Date(attributes.mtime));
-    }
+    if (type === "file" || type === "dir") applyAttributes(path, attributes);
     return type;
   }
   renameAt(fromDir: Ref, from: string, toDir: Ref, to: string): void {

@@ -25,15 +25,7 @@ import {
   openResumeTemporary,
   resumeTemporaryName,
 } from "./temporaries.ts";
-import type { TreeBackend } from "./tree_backend.ts";
-
-/** What an upload may ask the stored file to keep from its source (`put -p`). */
-export interface FileAttributes {
-  /** The modification time, ms since the epoch. */
-  mtime?: number | undefined;
-  /** The permission bits, 0 to 0o777. */
-  mode?: number | undefined;
-}
+import type { FileAttributes, TreeBackend } from "./tree_backend.ts";
 
 /** An upload in progress: bytes go to a temporary file beside the target. */
 export interface Upload {

@@ -11,6 +11,7 @@
  */
 
 import { dirname, resolve } from "node:path";
+import { applyServerAttributes } from "../client/attributes.ts";
 import type { BftpClient } from "../client/client.ts";
 import { downloadTreeFile, uploadFile } from "../client/local.ts";
 import type { LocalTransferOptions } from "../client/local_options.ts";
@@ -123,14 +124,16 @@ async function removeAll(
 
 /** Whether `relative` lies in one of `folders` (or is one). */
 function under(relative: string, folders: ReadonlySet<string>): boolean {
-  for (
-    let at = relative;
-    at !== "";
-    at = at.includes("/") ? at.slice(0, at.lastIndexOf("/")) : ""
-  ) {
+  for (let at = relative; at !== ""; at = parentOf(at)) {
     if (folders.has(at)) return true;
   }
   return folders.has("");
+}
+
+/** The folder a relative path is in (`""` for the top). */
+function parentOf(relative: string): string {
+  const slash = relative.lastIndexOf("/");
+  return slash < 0 ? "" : relative.slice(0, slash);
 }
 
 /**
@@ -258,12 +261,6 @@ export async function applySync(
   return totals;
 }
 
-/** The folder a relative path is in (`""` for the top). */
-function parentOf(relative: string): string {
-  const slash = relative.lastIndexOf("/");
-  return slash < 0 ? "" : relative.slice(0, slash);
-}
-
 /**
  * Gives the target's folders the source's modification times, as `rsync
  * -a` does, once the files are in: those whose time differed, and those
@@ -289,7 +286,7 @@ async function keepFolderTimes(
   if (options.direction === "pull") {
     for (const f of due) {
       try {
-        Deno.utimeSync(f.local, new Date(), new Date(f.mtime!));
+        applyServerAttributes(f.local, { mtime: f.mtime!, mode: null });
       } catch (e) {
         // A folder that failed to be made was reported then.
         if (!(e instanceof Deno.errors.NotFound)) {
