@@ -15,11 +15,11 @@ import { IntegrityError, localIoError, ProtocolError, RemoteError, UsageError } 
 import type { BodyResult } from "../transfer/body.ts";
 import type { BftpClient, TransferOptions } from "./client.ts";
 import type { GetReply } from "../protocol/replies.ts";
-import { applyServerAttributes } from "./attributes.ts";
 import {
-  AtomicFile,
   InPlaceFile,
   isSpecialDestination,
+  type Lander,
+  LandingFile,
   LOCAL_TEMP_NAME,
   removeStaleTemporaries,
 } from "../local_file/mod.ts";
@@ -151,8 +151,9 @@ export function downloadTreeFile(
   dest: string,
   options: LocalTransferOptions,
   present: ReadonlySet<string> | undefined,
+  lander?: Lander,
 ): Promise<BodyResult> {
-  return downloadToRegularFile(client, remote, dest, options, present);
+  return downloadToRegularFile(client, remote, dest, options, present, lander);
 }
 
 /**
@@ -168,6 +169,7 @@ async function downloadToRegularFile(
   dest: string,
   options: LocalTransferOptions,
   present?: ReadonlySet<string>,
+  lander?: Lander,
 ): Promise<BodyResult> {
   if (options.resume) return await downloadResumable(client, remote, dest, options);
   if (present === undefined) {
@@ -178,8 +180,9 @@ async function downloadToRegularFile(
     }
   }
   const name = basename(dest);
-  const out = await AtomicFile.create(dest, {
+  const out = await LandingFile.open(dest, {
     absent: present !== undefined && !present.has(name),
+    lander,
   });
   let done = false;
   try {
@@ -196,9 +199,7 @@ async function downloadToRegularFile(
       onProgress: (n) => transfer.onProgress?.(n),
     });
     if (reply !== undefined) await options.beforeCommit?.(reply);
-    await out.commit((temp) => {
-      if (options.preserve && reply !== undefined) applyServerAttributes(temp, reply);
-    });
+    await out.commit(options.preserve && reply !== undefined ? reply : null);
     done = true;
     // A partial file left by an earlier "get --resume" is stale now.
     const { partial, state } = partialPaths(dest);

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { applyServerAttributes } from "./attributes.ts";
+import { applyServerAttributes } from "../local_file/attributes.ts";
 import { hiddenStem } from "../local_file/hidden_names.ts";
 import { basename, dirname, join } from "node:path";
 import { BftpError, IntegrityError, LocalIoError, localIoError, RemoteError } from "../errors.ts";

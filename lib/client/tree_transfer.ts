@@ -15,6 +15,7 @@ import { downloadTreeFile, uploadFile } from "./local.ts";
 import type { LocalTransferOptions } from "./local_options.ts";
 import { planDownload, type PlannedFile, planUpload, type TreePlan } from "./tree_plan.ts";
 import { TaskWindow } from "./window.ts";
+import { Lander } from "../local_file/lander.ts";
 
 /** How many files and bytes a tree transfer moved. */
 export interface TreeTotals {
@@ -118,6 +119,8 @@ export async function downloadPlan(
   const made: string[] = [];
   const present = new Map<string, ReadonlySet<string>>();
   const window = new TaskWindow({ limit: options.window });
+  // Small files land on a second thread, beside this one's protocol work (`lander.ts`).
+  using lander = options.resume ? undefined : Lander.startFor(plan.files);
   try {
     // Keyed as a file's `dirname` names its folder: a plan's file paths are `join(folder,
     // name)`, so no path is resolved per file.
@@ -135,6 +138,7 @@ export async function downloadPlan(
           file.local,
           fileOptions(options, file),
           names,
+          lander,
         );
         totals.files++;
         totals.bytes += result.size;

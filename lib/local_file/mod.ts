@@ -11,8 +11,11 @@
  * - {@linkcode removeStaleTemporaries}: removes temporaries nobody holds
  * - {@linkcode hiddenStem}: the hidden name beside DEST, within 255 bytes
  * - {@linkcode openLocked}: create, lock, and check the file is still there
+ * - {@linkcode LandingFile}: a download's output; with a {@linkcode Lander},
+ *   small bodies are held until verified and landed on a second thread
+ * - {@linkcode applyServerAttributes}: what `-p` keeps of a downloaded file
  *
- * It imports nothing above `errors.ts` and `framing/types.ts`: `cli/`,
+ * It imports nothing above `errors.ts` and `framing/`'s byte helpers: `cli/`,
  * `client/`, `http/` and `root/` may all use it.
  *
  * @module
@@ -22,3 +25,6 @@ export * from "./atomic_file.ts";
 export * from "./lock.ts";
 export * from "./output.ts";
 export * from "./hidden_names.ts";
+export * from "./attributes.ts";
+export * from "./landing_file.ts";
+export * from "./lander.ts";

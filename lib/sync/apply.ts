@@ -11,13 +11,14 @@
  */
 
 import { dirname, resolve } from "node:path";
-import { applyServerAttributes } from "../client/attributes.ts";
+import { applyServerAttributes } from "../local_file/attributes.ts";
 import type { BftpClient } from "../client/client.ts";
 import { downloadTreeFile, uploadFile } from "../client/local.ts";
 import type { LocalTransferOptions } from "../client/local_options.ts";
 import type { PlannedFile } from "../client/tree_plan.ts";
 import { prepareFolder } from "../client/tree_transfer.ts";
 import { TaskWindow } from "../client/window.ts";
+import { Lander } from "../local_file/lander.ts";
 import { BftpError, IntegrityError, localIoError } from "../errors.ts";
 import type { GetReply } from "../protocol/replies.ts";
 import type { SyncDelete, SyncPlan, SyncSend } from "./plan.ts";
@@ -228,6 +229,10 @@ export async function applySync(
   });
   const sends = plan.sends.filter((s) => !under(s.file.relative, broken));
   const cwd = Deno.cwd();
+  // Small files of a pull land on a second thread (`lander.ts`).
+  using lander = options.direction === "pull"
+    ? Lander.startFor(sends.map((s) => s.file))
+    : undefined;
   const send = async ({ kind, file, modeOnly }: SyncSend) => {
     const shown: LocalTransferOptions = {
       preserve: true,
@@ -244,6 +249,7 @@ export async function applySync(
         file.local,
         { ...shown, beforeCommit: stillTheSame(client, file.remote) },
         present.get(resolve(cwd, dirname(file.local))),
+        lander,
       )).size;
     totals.sent++;
     totals[kind]++;

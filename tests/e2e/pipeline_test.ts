@@ -111,6 +111,31 @@ Deno.test("e2e: a client killed in the middle of a pipelined get -r leaves only 
   }
 });
 
+Deno.test("e2e: get -r -p and sync of many small files land them (through the landing thread) whole, with times and modes", async () => {
+  await using root = await tempDir();
+  await using dest = await tempDir();
+  const sources = await writeBatch(root.path);
+  const mtime = new Date(1_600_000_000_000);
+  for (let i = 0; i < FILES; i += 7) {
+    await Deno.chmod(`${root.path}/d${i % 6}/f${i}.bin`, 0o604);
+    await Deno.utime(`${root.path}/d${i % 6}/f${i}.bin`, mtime, mtime);
+  }
+  await using server = await startServe(root.path);
+  const got = await runBftp(["get", "-r", "-p", "-q", `${server.url}/`, dest.join("get")]);
+  equal(got.code, 0, got.stderr);
+  equal(await checkWhole(dest.join("get"), sources), FILES);
+  for (const i of [0, 7, 595]) {
+    const info = await Deno.stat(dest.join(`get/d${i % 6}/f${i}.bin`));
+    equal(info.mode! & 0o777, 0o604, `f${i}'s mode`);
+    equal(info.mtime?.getTime(), mtime.getTime(), `f${i}'s time`);
+  }
+  const synced = await runBftp(["sync", "-q", `${server.url}/`, dest.join("sync")]);
+  equal(synced.code, 0, synced.stderr);
+  equal(await checkWhole(dest.join("sync"), sources), FILES);
+  equal((await Deno.stat(dest.join("sync/d0/f0.bin"))).mtime?.getTime(), mtime.getTime());
+  equal((await findTemporaries(dest.path)).length, 0);
+});
+
 Deno.test("e2e: a client that pipelines GETs and reads nothing does not make the server buffer them", async () => {
   await using root = await tempDir();
   await Deno.writeFile(root.join("big.bin"), randomBytes(1 << 20));

@@ -5,6 +5,14 @@
  * @module
  */
 
+/** What the server said of a file's time and bits (a GET reply, a listing entry). */
+export interface ServerAttributes {
+  /** Modification time, ms since the epoch, or `null`. */
+  mtime: number | null;
+  /** Permission bits, or `null`. */
+  mode: number | null;
+}
+
 /**
  * Gives a downloaded file the modification time and permission bits the
  * server reported (`-p`).
@@ -23,10 +31,7 @@
  * await Deno.remove(path);
  * ```
  */
-export function applyServerAttributes(
-  path: string,
-  reply: { mtime: number | null; mode: number | null },
-): void {
+export function applyServerAttributes(path: string, reply: ServerAttributes): void {
   if (reply.mode !== null && Deno.build.os !== "windows") Deno.chmodSync(path, reply.mode);
   if (reply.mtime !== null) Deno.utimeSync(path, new Date(), new Date(reply.mtime));
 }

@@ -1,0 +1,91 @@
+import { deepEqual, ok, rejects } from "node:assert/strict";
+import { LocalIoError } from "../../lib/errors.ts";
+import { Lander } from "../../lib/local_file/mod.ts";
+import { tempDir } from "../helpers.ts";
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+Deno.test("local_file: a lander lands many bodies, in batches, with -p's time and mode", async () => {
+  await using tmp = await tempDir();
+  using lander = new Lander();
+  const mtime = 1_500_000_000_000;
+  await Promise.all(
+    Array.from({ length: 40 }, (_, i) =>
+      lander.land({
+        path: `${tmp.path}/f${i}`,
+        data: bytes(`body ${i}`),
+        absent: true,
+        mtime,
+        mode: 0o640,
+      })),
+  );
+  const names = (await Array.fromAsync(Deno.readDir(tmp.path))).map((e) => e.name);
+  deepEqual(names.length, 40, "no temporary is left beside them");
+  for (const i of [0, 17, 39]) {
+    deepEqual(await Deno.readTextFile(`${tmp.path}/f${i}`), `body ${i}`);
+    const info = await Deno.stat(`${tmp.path}/f${i}`);
+    deepEqual(info.mtime?.getTime(), mtime);
+    deepEqual(info.mode! & 0o777, 0o640);
+  }
+});
+
+Deno.test("local_file: a lander reports a missing folder as a LocalIoError and goes on", async () => {
+  await using tmp = await tempDir();
+  using lander = new Lander();
+  const bad = lander.land({
+    path: `${tmp.path}/no/such/f`,
+    data: bytes("x"),
+    absent: true,
+    mtime: null,
+    mode: null,
+  });
+  const good = lander.land({
+    path: `${tmp.path}/g`,
+    data: bytes("y"),
+    absent: true,
+    mtime: null,
+    mode: null,
+  });
+  await rejects(bad, (e: unknown) => e instanceof LocalIoError && e.message.includes("no/such"));
+  await good;
+  deepEqual(await Deno.readTextFile(`${tmp.path}/g`), "y");
+});
+
+Deno.test("local_file: a replaced file keeps its mode through a lander; a stopped lander refuses what is pending", async () => {
+  await using tmp = await tempDir();
+  await Deno.writeTextFile(`${tmp.path}/private`, "old");
+  await Deno.chmod(`${tmp.path}/private`, 0o600);
+  const lander = new Lander();
+  try {
+    await lander.land({
+      path: `${tmp.path}/private`,
+      data: bytes("new"),
+      absent: false,
+      mtime: null,
+      mode: null,
+    });
+    deepEqual(await Deno.readTextFile(`${tmp.path}/private`), "new");
+    deepEqual((await Deno.stat(`${tmp.path}/private`)).mode! & 0o777, 0o600);
+  } finally {
+    const pending = lander.land({
+      path: `${tmp.path}/late`,
+      data: bytes("z"),
+      absent: true,
+      mtime: null,
+      mode: null,
+    });
+    lander[Symbol.dispose]();
+    await rejects(pending, LocalIoError);
+  }
+});
+
+Deno.test("local_file: a lander starts only for enough small files", () => {
+  deepEqual(Lander.startFor([{ size: 1 }, { size: 2 }], 3), undefined);
+  deepEqual(
+    Lander.startFor([{ size: 1 }, { size: Lander.MAX_BODY + 1 }, { size: 2 }], 3),
+    undefined,
+  );
+  const lander = Lander.startFor([{ size: 1 }, { size: 2 }, { size: Lander.MAX_BODY }], 3);
+  ok(lander instanceof Lander);
+  lander[Symbol.dispose]();
+});
