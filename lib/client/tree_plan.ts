@@ -10,7 +10,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { normalize } from "node:path";
 import { localIoError, ProtocolError } from "../errors.ts";
 import type { Entry } from "../protocol/messages.ts";
 import type { BftpClient } from "./client.ts";
@@ -235,7 +235,7 @@ export async function planDownload(
     for (const entry of listings.get(folder.remote) ?? []) {
       const child = {
         remote: joinRemote(folder.remote, entry.name),
-        local: join(folder.local, entry.name),
+        local: localChild(folder.local, entry.name),
         relative: below(folder.relative, entry.name),
       };
       if (!(filter?.(child.relative, entry.type === "dir") ?? true)) {
@@ -254,8 +254,17 @@ export async function planDownload(
       }
     }
   };
-  visit({ remote, local: dest, relative: "" });
+  visit({ remote, local: normalize(dest), relative: "" });
   return plan;
+}
+
+/**
+ * A local path below a normalized folder path (a plain join: the names are
+ * single names, checked, and `node:path`'s join, which normalizes again,
+ * cost a tree of 5,000 files about 10 ms).
+ */
+function localChild(folder: string, name: string): string {
+  return folder.endsWith("/") ? folder + name : `${folder}/${name}`;
 }
 
 /** A local folder's entries, sorted by name. */
@@ -342,27 +351,26 @@ export async function planUpload(
     const all = await readFolder(folder.local);
     const child = (d: Deno.DirEntry) => ({
       remote: joinRemote(folder.remote, d.name),
-      local: join(folder.local, d.name),
+      local: localChild(folder.local, d.name),
       relative: folder.relative === "" ? d.name : `${folder.relative}/${d.name}`,
     });
     // What the filter leaves out is neither looked at nor walked.
-    const entries = options.filter === undefined ? all : all.filter((d) => {
-      const { relative } = child(d);
-      if (options.filter!(relative, d.isDirectory)) return true;
-      plan.skipped.push({ path: child(d).local, why: EXCLUDED, relative });
+    const entries = all.map((d) => ({ d, at: child(d) })).filter(({ d, at }) => {
+      if (options.filter?.(at.relative, d.isDirectory) ?? true) return true;
+      plan.skipped.push({ path: at.local, why: EXCLUDED, relative: at.relative });
       return false;
     });
     // The files' sizes first; the folders are walked after, in order.
-    const kinds = entries.map((d) => d.isDirectory ? null : uploadable(d, child(d).local));
-    for (const [i, d] of entries.entries()) {
+    const kinds = entries.map(({ d, at }) => d.isDirectory ? null : uploadable(d, at.local));
+    for (const [i, { at }] of entries.entries()) {
       const kind = kinds[i] ?? null;
       if (kind === null) {
-        await visit(child(d));
+        await visit(at);
       } else if (typeof kind !== "string") {
-        plan.files.push({ ...child(d), ...kind });
+        plan.files.push({ ...at, ...kind });
         plan.totalBytes += kind.size;
       } else {
-        plan.skipped.push({ path: child(d).local, why: kind, relative: child(d).relative });
+        plan.skipped.push({ path: at.local, why: kind, relative: at.relative });
       }
     }
     options.onListed?.({
@@ -371,6 +379,6 @@ export async function planUpload(
       bytes: plan.totalBytes,
     });
   };
-  await visit({ remote, local: source, relative: "" });
+  await visit({ remote, local: normalize(source), relative: "" });
   return plan;
 }

@@ -8,7 +8,7 @@
  */
 
 import { ConnectionError, TimeoutError, TlsError } from "../errors.ts";
-import { startClientTls } from "../transport/connect.ts";
+import { startClientTls } from "../transport/node_tls_connect.ts";
 import type { TransportConn } from "../transport/types.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import { closeQuietly } from "../transport/close.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../checksum.ts";
 
 /** NAME is kept whole up to this many UTF-8 bytes. */
 const KEEP_BYTES = 120;
@@ -45,6 +45,6 @@ export function hiddenStem(name: string): string {
     kept += ch;
     bytes += n;
   }
-  const digest = createHash("sha256").update(name).digest("hex").slice(0, 16);
+  const digest = sha256Hex(name).slice(0, 16);
   return `.${kept}~${digest}`;
 }

@@ -15,7 +15,7 @@
  *   small bodies are held until verified and landed on a second thread
  * - {@linkcode applyServerAttributes}: what `-p` keeps of a downloaded file
  *
- * It imports nothing above `errors.ts` and `framing/`'s byte helpers: `cli/`,
+ * It imports nothing above `errors.ts`, `checksum.ts` and `framing/`'s byte helpers: `cli/`,
  * `client/`, `http/` and `root/` may all use it.
  *
  * @module

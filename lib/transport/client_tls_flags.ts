@@ -12,7 +12,6 @@
 
 import { UsageError } from "../errors.ts";
 import { parseFingerprint } from "./fingerprint.ts";
-import { loadCaCerts } from "./tls_files.ts";
 import type { ClientTlsOptions } from "./types.ts";
 
 /** The TLS flags of a connecting command, as given. */
@@ -84,7 +83,10 @@ export async function clientTlsFromFlags(
 ): Promise<ClientTlsOptions | undefined> {
   if (!checkClientTlsFlags(flags)) return undefined;
   return {
-    caCerts: flags.cacert === undefined ? undefined : await loadCaCerts(flags.cacert),
+    // Loaded only then: tls_files.ts brings node:crypto, about 35 ms of start-up.
+    caCerts: flags.cacert === undefined
+      ? undefined
+      : await (await import("./tls_files.ts")).loadCaCerts(flags.cacert),
     fingerprint: flags.fingerprint === undefined ? undefined : parseFingerprint(flags.fingerprint),
   };
 }

@@ -9,21 +9,18 @@
  * first two go through `node:tls` (which shows the peer's certificate, and
  * accepts a self-signed certificate marked as a CA, as a plain
  * `openssl req -x509` makes it, where Deno's TLS refuses it); the default
- * roots through Deno's own TLS, which is faster. Either way one connection
+ * roots through Deno's own TLS, which is faster (`node_tls_connect.ts`
+ * holds the first two, loaded only then). Either way one connection
  * is made: a one-shot pipe listener takes only one.
  *
  * @module
  */
 
-import { isIP } from "node:net";
-import * as tls from "node:tls";
-import { ConnectionError, systemReason, TimeoutError, TlsError } from "../errors.ts";
+import { systemReason, TimeoutError } from "../errors.ts";
 import { formatHostPort } from "./address.ts";
 import { closeQuietly } from "./close.ts";
-import { duplexOf } from "./conn_duplex.ts";
-import { certificateFingerprint } from "./fingerprint.ts";
-import { NodeTlsConn } from "./node_tls_conn.ts";
 import { connectTcp } from "./tcp.ts";
+import { handshakeError, untrusted } from "./tls_errors.ts";
 import type { ClientTlsOptions, TransportConn } from "./types.ts";
 
 /** Options for {@linkcode connectTransport}. */
@@ -41,194 +38,6 @@ export interface ConnectOptions {
   timeout?: number;
   /** Speak TLS, trusting the server as these options say; absent: plain TCP. */
   tls?: ClientTlsOptions | undefined;
-}
-
-const HINT = "give --cacert FILE, or pin the certificate with --fingerprint HEX " +
-  "(bftp serve prints it when it starts)";
-
-/** The error for a TLS failure that is not about trust: most often, the peer does not speak TLS. */
-function handshakeError(where: string, e: unknown): TlsError {
-  return new TlsError(
-    `TLS handshake with "${where}" failed: ${systemReason(e)} (does it speak TLS? ` +
-      `a bftps server is started with --tls-cert)`,
-    { cause: e },
-  );
-}
-
-/** Puts the TLS libraries' certificate errors in words. */
-function certificateProblem(e: unknown): string {
-  const reason = systemReason(e);
-  const code = String((e as { code?: unknown }).code ?? "");
-  if (
-    /UnknownIssuer|BadSignature|UNABLE_TO_(GET_ISSUER|VERIFY)|CERT_SIGNATURE/.test(reason + code)
-  ) {
-    return "it is not signed by a trusted authority";
-  }
-  if (/CaUsedAsEndEntity|SELF_SIGNED/.test(reason + code)) return "it is self-signed";
-  if (/NotValidForName|ALTNAME/.test(reason + code)) return "it is not valid for this host name";
-  if (/Expired|CERT_HAS_EXPIRED/.test(reason + code)) return "it has expired";
-  if (/NotValidYet|CERT_NOT_YET_VALID/.test(reason + code)) return "it is not valid yet";
-  return reason;
-}
-
-function untrusted(where: string, e: unknown, hint: string = HINT): TlsError {
-  return new TlsError(
-    `Cannot verify the certificate of "${where}": ${certificateProblem(e)}; ${hint}`,
-    { cause: e },
-  );
-}
-
-/** What `node:tls` checks the certificate against: the host, and its SNI name unless it is an address. */
-function peerName(hostname: string): { host: string; servername?: string } {
-  return isIP(hostname) ? { host: hostname } : { host: hostname, servername: hostname };
-}
-
-/**
- * Waits for a `node:tls` client socket's handshake, then drops the
- * listeners it waited with; on an error or an early close, destroys the
- * socket and rejects.
- */
-async function handshaken(socket: tls.TLSSocket): Promise<void> {
-  try {
-    await new Promise<void>((resolve, reject) => {
-      socket.once("secureConnect", () => resolve());
-      socket.once("error", reject);
-      socket.once("close", () => reject(new Error("connection closed during the handshake")));
-    });
-  } catch (e) {
-    socket.destroy();
-    throw e;
-  }
-  socket.removeAllListeners("error");
-  socket.removeAllListeners("close");
-}
-
-/** Whether a `node:tls` error code is about the certificate (trust), not the connection. */
-function isCertificateCode(code: unknown): boolean {
-  return typeof code === "string" && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(code);
-}
-
-/** Options for {@linkcode startClientTls}. */
-export interface StartClientTlsOptions {
-  /** The server's name or address, checked against its certificate. */
-  hostname: string;
-  /** The certificates to trust (PEM): a CA, or the server's own self-signed one. */
-  caCerts: string[];
-  /** How messages name the server: `host:port`. */
-  where: string;
-  /**
-   * What to tell a user whose server is not trusted.
-   *
-   * @default {"give --cacert FILE, or pin the certificate with --fingerprint HEX …"}
-   */
-  hint?: string;
-}
-
-/**
- * Starts the client side of TLS over a TCP connection made by hand,
- * trusting `caCerts`, with `node:tls`: unlike Deno's own TLS it accepts a
- * self-signed certificate marked as a CA (as `openssl req -x509` makes it)
- * as the server's own, as curl and OpenSSL do.
- *
- * @param tcp The connected socket; the result owns it.
- * @param options The name to check, the certificates to trust, words for errors.
- * @returns The connection, handshake done.
- * @throws {TlsError} When the certificate is not trusted, or the peer does not speak TLS.
- *
- * @example A peer that is not TLS fails the handshake
- * ```ts
- * import { startClientTls } from "./connect.ts";
- * import { rejects } from "node:assert/strict";
- *
- * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
- * const tcp = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
- * const peer = await listener.accept();
- * peer.close();
- * await rejects(
- *   startClientTls(tcp, { hostname: "127.0.0.1", caCerts: [], where: "127.0.0.1" }),
- *   /TLS handshake/,
- * );
- * ```
- */
-export async function startClientTls(
-  tcp: Deno.TcpConn,
-  options: StartClientTlsOptions,
-): Promise<TransportConn> {
-  const socket = tls.connect({
-    socket: duplexOf(tcp) as never,
-    ...peerName(options.hostname),
-    ca: options.caCerts,
-  });
-  try {
-    await handshaken(socket);
-  } catch (e) {
-    closeQuietly(tcp);
-    const code = (e as { code?: unknown }).code;
-    if (isCertificateCode(code)) {
-      throw untrusted(options.where, e, options.hint);
-    }
-    throw new TlsError(`TLS handshake with "${options.where}" failed: ${systemReason(e)}`, {
-      cause: e,
-    });
-  }
-  return new NodeTlsConn(socket, { localAddr: tcp.localAddr, remoteAddr: tcp.remoteAddr });
-}
-
-/** TLS over a `node:tls` socket: for pinning, and for CA certificates. */
-async function connectNodeTls(
-  options: ConnectOptions,
-  trust: { ca: string[] } | { fingerprint: string },
-): Promise<TransportConn> {
-  const where = formatHostPort(options.hostname, options.port);
-  const timeout = options.timeout ?? 30;
-  const socket = tls.connect({
-    ...peerName(options.hostname),
-    port: options.port,
-    ...("ca" in trust ? { ca: trust.ca } : { rejectUnauthorized: false }),
-  });
-  let timedOut = false;
-  const timer = timeout > 0
-    ? setTimeout(() => {
-      timedOut = true;
-      socket.destroy();
-    }, timeout * 1000)
-    : undefined;
-  try {
-    await handshaken(socket);
-  } catch (e) {
-    if (timedOut) {
-      throw new TimeoutError(`Cannot connect to "${where}": timed out after ${timeout}s`);
-    }
-    const code = (e as { code?: unknown }).code;
-    if (code === "ECONNREFUSED") {
-      // The same cause as a refused Deno.connect, which callers that retry look for.
-      throw new ConnectionError(`Cannot connect to "${where}": connection refused`, {
-        cause: new Deno.errors.ConnectionRefused(String((e as Error).message)),
-      });
-    }
-    if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
-      throw new ConnectionError(`Cannot connect to "${where}": unknown host`, { cause: e });
-    }
-    if (isCertificateCode(code)) {
-      throw untrusted(where, e);
-    }
-    throw handshakeError(where, e);
-  } finally {
-    clearTimeout(timer);
-  }
-  if ("fingerprint" in trust) {
-    const raw = socket.getPeerCertificate()?.raw;
-    const actual = raw ? certificateFingerprint(new Uint8Array(raw)) : "none";
-    if (actual !== trust.fingerprint) {
-      socket.destroy();
-      throw new TlsError(
-        `The certificate of "${where}" has the fingerprint ${actual}, not the pinned ` +
-          `${trust.fingerprint}: refusing to talk to it`,
-      );
-    }
-  }
-  socket.setNoDelay(true);
-  return new NodeTlsConn(socket);
 }
 
 /**
@@ -326,11 +135,13 @@ export async function connectTransport(options: ConnectOptions): Promise<Transpo
       timeout: options.timeout ?? 30,
     });
   }
-  if (options.tls.fingerprint !== undefined) {
-    return await connectNodeTls(options, { fingerprint: options.tls.fingerprint });
-  }
-  if (options.tls.caCerts !== undefined) {
-    return await connectNodeTls(options, { ca: options.tls.caCerts });
+  const { fingerprint, caCerts } = options.tls;
+  if (fingerprint !== undefined || caCerts !== undefined) {
+    const { connectNodeTls } = await import("./node_tls_connect.ts");
+    return await connectNodeTls(
+      options,
+      fingerprint !== undefined ? { fingerprint } : { ca: caCerts! },
+    );
   }
   return await connectDenoTls(options);
 }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../checksum.ts";
 import { UsageError } from "../errors.ts";
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+?)-----END CERTIFICATE-----/;
@@ -73,7 +73,7 @@ export function formatFingerprint(hex: string): string {
  */
 export function certificateFingerprint(cert: string | Uint8Array): string {
   const der = typeof cert === "string" ? firstCertificateDer(cert) : cert;
-  return formatFingerprint(createHash("sha256").update(der).digest("hex"));
+  return formatFingerprint(sha256Hex(der));
 }
 
 /**

@@ -24,6 +24,8 @@ export * from "./tcp.ts";
 export * from "./fingerprint.ts";
 export * from "./node_tls_conn.ts";
 export * from "./connect.ts";
+export * from "./node_tls_connect.ts";
+export * from "./tls_errors.ts";
 export * from "./listen.ts";
 export * from "./tls_files.ts";
 export * from "./client_tls_flags.ts";

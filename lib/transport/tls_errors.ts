@@ -1,0 +1,77 @@
+/**
+ * The client's TLS failures in words a user can act on, for both of its TLS
+ * stacks (Deno's own, and `node:tls`: `connect.ts`, `node_tls_connect.ts`).
+ *
+ * @module
+ */
+
+import { systemReason, TlsError } from "../errors.ts";
+
+/** What to tell a user whose server is not trusted. */
+export const UNTRUSTED_HINT = "give --cacert FILE, or pin the certificate with --fingerprint HEX " +
+  "(bftp serve prints it when it starts)";
+
+/**
+ * The error for a TLS failure that is not about trust: most often, the
+ * peer does not speak TLS.
+ *
+ * @param where The server, as `host:port`.
+ * @param e What the TLS stack threw.
+ * @returns The error.
+ *
+ * @example
+ * ```ts
+ * import { handshakeError } from "./tls_errors.ts";
+ * import { match } from "node:assert/strict";
+ *
+ * match(handshakeError("h:1", new Error("bad record")).message, /^TLS handshake with "h:1" failed/);
+ * ```
+ */
+export function handshakeError(where: string, e: unknown): TlsError {
+  return new TlsError(
+    `TLS handshake with "${where}" failed: ${systemReason(e)} (does it speak TLS? ` +
+      `a bftps server is started with --tls-cert)`,
+    { cause: e },
+  );
+}
+
+/** Puts the TLS libraries' certificate errors in words. */
+function certificateProblem(e: unknown): string {
+  const reason = systemReason(e);
+  const code = String((e as { code?: unknown }).code ?? "");
+  if (
+    /UnknownIssuer|BadSignature|UNABLE_TO_(GET_ISSUER|VERIFY)|CERT_SIGNATURE/.test(reason + code)
+  ) {
+    return "it is not signed by a trusted authority";
+  }
+  if (/CaUsedAsEndEntity|SELF_SIGNED/.test(reason + code)) return "it is self-signed";
+  if (/NotValidForName|ALTNAME/.test(reason + code)) return "it is not valid for this host name";
+  if (/Expired|CERT_HAS_EXPIRED/.test(reason + code)) return "it has expired";
+  if (/NotValidYet|CERT_NOT_YET_VALID/.test(reason + code)) return "it is not valid yet";
+  return reason;
+}
+
+/**
+ * The error for a server certificate that is not trusted, with why and
+ * what to do.
+ *
+ * @param where The server, as `host:port`.
+ * @param e What the TLS stack threw.
+ * @param hint What to tell the user.
+ * @returns The error.
+ *
+ * @example
+ * ```ts
+ * import { untrusted } from "./tls_errors.ts";
+ * import { match } from "node:assert/strict";
+ *
+ * const e = untrusted("h:1", Object.assign(new Error("x"), { code: "DEPTH_ZERO_SELF_SIGNED_CERT" }));
+ * match(e.message, /it is self-signed; give --cacert FILE/);
+ * ```
+ */
+export function untrusted(where: string, e: unknown, hint: string = UNTRUSTED_HINT): TlsError {
+  return new TlsError(
+    `Cannot verify the certificate of "${where}": ${certificateProblem(e)}; ${hint}`,
+    { cause: e },
+  );
+}
