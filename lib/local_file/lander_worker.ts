@@ -6,6 +6,8 @@
  * @module
  */
 
+/// <reference lib="deno.worker" />
+
 import { applyServerAttributes } from "./attributes.ts";
 import { AtomicFile } from "./atomic_file.ts";
 import { writeAll } from "../framing/write_all.ts";

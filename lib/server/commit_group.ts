@@ -89,6 +89,11 @@ export class CommitGroup {
     return true;
   }
 
+  /** Whether the group is full: commit it before offering more. */
+  get full(): boolean {
+    return this.#pending.length >= MAX_GROUP;
+  }
+
   /** Sets the log line of the upload taken last (its request, outcome and size). */
   describeLast(line: string): void {
     const last = this.#pending.at(-1);

@@ -40,7 +40,7 @@ export interface HandlerContext {
     upload: Upload,
     attributes: FileAttributes,
     reply: PutDoneFields,
-  ): boolean;
+  ): Promise<boolean>;
   /** The session's body checksum: every trailer is in it. */
   readonly checksum: ChecksumName;
 }

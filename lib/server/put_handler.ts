@@ -62,7 +62,7 @@ export async function handlePut(
     context.setInBody(false);
     const attributes = { mtime: req.mtime, mode: req.mode };
     const reply = putDoneFields(got.size, got.checksum, got.hash);
-    if (req.eager && context.commitLater(upload, attributes, reply)) {
+    if (req.eager && await context.commitLater(upload, attributes, reply)) {
       committed = true; // the session's now: it commits and answers it with its group
       return got.size;
     }

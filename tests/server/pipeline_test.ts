@@ -9,8 +9,12 @@ import { deepEqual, equal, ok } from "node:assert/strict";
 import { concat } from "../framing/helpers.ts";
 import { encodeSized } from "../../lib/framing/size_header.ts";
 import { encodeMessage } from "../../lib/protocol/messages.ts";
+import { encodeDelimited } from "../../lib/framing/delimited.ts";
+import { ServedRoot } from "../../lib/root/served_root.ts";
+import { runSession } from "../../lib/server/session.ts";
+import { MemoryReader, MemoryWriter } from "../framing/helpers.ts";
 import { hostTree, startTestServer } from "./helpers.ts";
-import { sha256 } from "../helpers.ts";
+import { sha256, tempDir } from "../helpers.ts";
 
 const encoder = new TextEncoder();
 
@@ -120,4 +124,39 @@ Deno.test("server: a version 1 session is unchanged: a PUT waits for ready, repl
   ok(done.ok);
   equal(done.id, undefined);
   equal(await Deno.readTextFile(`${srv.root}/a.txt`), "hi");
+});
+
+Deno.test("server: uploads pipelined past a full commit group land in the order they were sent", async () => {
+  await using tmp = await tempDir();
+  const root = await ServedRoot.open(tmp.path); // flushes: pipelined uploads are committed in groups
+  const put = (path: string, text: string, id: number) =>
+    concat(
+      frame({ op: "PUT", path, size: text.length, overwrite: true, eager: true, id }),
+      body(text),
+    );
+  // First 70 KB of PWDs: the session's read buffer, which doubles while the stream fills it,
+  // grows from 4 to 64 KiB. Then 65 uploads, all in one fill: the group is full (64) when the
+  // 65th, to the first one's path, arrives.
+  const frames = [encodeDelimited("BFTP/2 sha256")];
+  for (let n = 0, id = 1000; n < 70_000; id++) {
+    n += frames[frames.push(frame({ op: "PWD", id })) - 1]!.byteLength;
+  }
+  frames.push(put("same.txt", "first", 1));
+  for (let i = 2; i <= 64; i++) frames.push(put(`f${i}.txt`, `${i}`, i));
+  frames.push(put("same.txt", "last", 65), frame({ op: "QUIT", id: 66 }));
+  const log: string[] = [];
+  const input = new MemoryReader(concat(...frames));
+  const out = new MemoryWriter();
+  await runSession({
+    read: (p) => input.read(p),
+    write: (p) => out.write(p),
+  }, {
+    root,
+    remote: "peer",
+    log: (line) => log.push(line),
+  });
+  ok(log.some((l) => l.includes("(group of 64)")), log.join("\n"));
+  ok(!log.some((l) => / (SERVER|BAD_REQUEST|INTEGRITY) /.test(l)), log.join("\n"));
+  equal(await Deno.readTextFile(`${tmp.path}/same.txt`), "last");
+  root.close();
 });
