@@ -79,8 +79,7 @@ class Xxh3Hash implements RunningHash {
  */
 export async function createChecksum(checksum: ChecksumName): Promise<RunningHash> {
   if (checksum === "sha256") {
-    const { createHash } = await import("node:crypto");
-    const hash = createHash("sha256");
+    const hash = nodeCrypto().createHash("sha256");
     return {
       checksum,
       update: (chunk) => void hash.update(chunk),
@@ -107,6 +106,10 @@ export async function createChecksum(checksum: ChecksumName): Promise<RunningHas
  * ```
  */
 export function sha256Hex(data: string | Uint8Array): string {
-  const { createHash } = process.getBuiltinModule("node:crypto") as typeof import("node:crypto");
-  return createHash("sha256").update(data).digest("hex");
+  return nodeCrypto().createHash("sha256").update(data).digest("hex");
+}
+
+/** `node:crypto`, loaded on first use (synchronously) rather than at start-up. */
+function nodeCrypto(): typeof import("node:crypto") {
+  return process.getBuiltinModule("node:crypto") as typeof import("node:crypto");
 }

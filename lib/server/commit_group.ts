@@ -52,7 +52,7 @@ interface Pending extends GroupedUpload {
  * const upload = await root.beginUpload("/a.txt", true);
  * await upload.sink.write(new TextEncoder().encode("hi"));
  * const reply = { size: 2, sha256: "8f434346648f6b96df89dda901c5176b10a6d83961dd3c1ac88b59b2dc327aa4" };
- * equal(group.offer({ upload, attributes: {} }, reply, 7), true);
+ * equal(await group.offer({ upload, attributes: {} }, reply, 7), true);
  * await group.commit();
  * deepEqual(sent, [{ ...reply, ok: true, id: 7 }]);
  * equal(await Deno.readTextFile(`${dir}/a.txt`), "hi");
@@ -75,23 +75,24 @@ export class CommitGroup {
 
   /**
    * Takes an upload whose body arrived whole, to commit and answer later;
-   * refused when the root does not flush to disk (nothing to share) or the
-   * group is full.
+   * refused when the root does not flush to disk (nothing to share). A full
+   * group is committed first.
    *
    * @param upload The upload and its attributes.
    * @param reply The success reply's fields.
    * @param id The request's id, echoed in the answer.
    * @returns Whether the group took it (else the caller commits it now).
    */
-  offer(upload: GroupedUpload, reply: ReplyFields, id: number | undefined): boolean {
-    if (!this.#root.durable || this.#pending.length >= MAX_GROUP) return false;
+  async offer(
+    upload: GroupedUpload,
+    reply: ReplyFields,
+    id: number | undefined,
+  ): Promise<boolean> {
+    if (!this.#root.durable) return false;
+    // A full group lands first, so that uploads land in the order they were sent.
+    if (this.#pending.length >= MAX_GROUP) await this.commit();
     this.#pending.push({ ...upload, id, reply, line: "", started: performance.now() });
     return true;
-  }
-
-  /** Whether the group is full: commit it before offering more. */
-  get full(): boolean {
-    return this.#pending.length >= MAX_GROUP;
   }
 
   /** Sets the log line of the upload taken last (its request, outcome and size). */

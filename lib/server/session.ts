@@ -374,10 +374,11 @@ class ServerSession {
       // Committed when the pipeline pauses (before the next read that waits: #read), or
       // before the next answer or a request whose effects must see it.
       commitLater: async (upload, attributes, reply) => {
-        // A full group lands first: an upload committed at once must not overtake the ones
-        // sent before it (two to one path would land in the wrong order).
-        if (this.#group.full) await this.#group.commit();
-        this.#deferred = this.#group.offer({ upload, attributes }, reply, this.#channel.replyTo);
+        this.#deferred = await this.#group.offer(
+          { upload, attributes },
+          reply,
+          this.#channel.replyTo,
+        );
         return this.#deferred;
       },
       checksum: this.#hello.checksum,
