@@ -181,8 +181,10 @@ export class Beneath {
       fs.openBeneath === undefined || names.length === 0 || names.length > MAX_DEPTH ||
       parts.some((p) => p === ".." || p === "." || p === "")
     ) return null;
-    const ref = fs.openBeneath(names.join("/"));
+    // A name's folder is opened as a folder or not at all: no stat to tell.
+    const ref = fs.openBeneath(names.join("/"), !follow);
     if (ref === null) return null;
+    if (!follow) return new Resolved(fs, [ref], [fs.root, ref], parts[parts.length - 1]!, null);
     let stat: FsStat;
     try {
       stat = fs.stat(ref);
@@ -190,10 +192,7 @@ export class Beneath {
       fs.release(ref);
       throw e;
     }
-    if (follow && stat.type !== "dir") return new Resolved(fs, [ref], [], "", { ref, stat });
-    if (!follow && stat.type === "dir") {
-      return new Resolved(fs, [ref], [fs.root, ref], parts[parts.length - 1]!, null);
-    }
+    if (stat.type !== "dir") return new Resolved(fs, [ref], [], "", { ref, stat });
     fs.release(ref);
     return null;
   }

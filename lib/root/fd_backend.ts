@@ -103,10 +103,11 @@ export class FdBackend implements TreeBackend {
   /** Whether `openat2` is there to use (cleared when the kernel has none, or refuses it). */
   #openat2 = true;
 
-  openBeneath(path: string): Ref | null {
+  openBeneath(path: string, folder = false): Ref | null {
     if (!this.#openat2) return null;
+    const flags = O.O_PATH | O.O_CLOEXEC | (folder ? O.O_DIRECTORY : 0);
     try {
-      return this.#libc.openat2(this.root, path, O.O_PATH | O.O_CLOEXEC, BENEATH);
+      return this.#libc.openat2(this.root, path, flags, BENEATH);
     } catch (e) {
       if (!(e instanceof Error)) throw e;
       // No openat2 (Linux before 5.6, a seccomp filter): name by name from now on.

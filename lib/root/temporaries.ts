@@ -47,34 +47,47 @@ export function resumeTemporaryName(key: string): string {
   return `${RESUME_PREFIX}${key}.part`;
 }
 
-/** Whether `created` is still the file named `name` in `dir` (a clean-up may have removed it). */
-function stillThere(fs: TreeBackend, dir: Ref, name: string, created: CreatedFile): boolean {
+/**
+ * Whether `created` is still the file named `name` in `dir` (a clean-up may
+ * have removed it). A `fresh` name (random, created new) is never made again
+ * by anyone, so while it names anything it names that file: one `stat`
+ * instead of two, a fifth of an upload's.
+ */
+function stillThere(
+  fs: TreeBackend,
+  dir: Ref,
+  name: string,
+  created: CreatedFile,
+  fresh: boolean,
+): boolean {
   const named = fs.statAtIfAny(dir, name);
-  return named !== null && sameFile(named, fs.stat(created.ref));
+  return named !== null && (fresh || sameFile(named, fs.stat(created.ref)));
 }
 
 /**
  * Creates or opens `name()` in `dir` with `create` and locks it, by the
  * rule every bftp temporary follows (`local_file/lock.ts`), through the
- * backend's descriptor-based calls beneath the root.
+ * backend's descriptor-based calls beneath the root. A `fresh` name (a
+ * random one, created new) that someone else holds is given up for another;
+ * a `kept` one (a resumable part) is left to its holder.
  */
 function openLockedAt(
   fs: TreeBackend,
   dir: Ref,
   name: () => string,
   create: (name: string) => CreatedFile,
-  busy: "retry" | "give up",
+  kind: "fresh" | "kept",
 ): { name: string; opened: CreatedFile } | null {
   return openLocked({
     name,
     create,
     file: (created) => created.file,
-    isStill: (created, chosen) => stillThere(fs, dir, chosen, created),
+    isStill: (created, chosen) => stillThere(fs, dir, chosen, created, kind === "fresh"),
     close: (created) => {
       created.file.close();
       fs.release(created.ref);
     },
-    busy,
+    busy: kind === "fresh" ? "retry" : "give up",
   });
 }
 
@@ -119,7 +132,7 @@ export function createUploadTemporary(fs: TreeBackend, dir: Ref, mode: number): 
     dir,
     () => `${TEMP_PREFIX}${crypto.randomUUID()}.part`,
     (name) => fs.createFile(dir, name, mode, true),
-    "retry",
+    "fresh",
   )!;
   return { name, ...opened };
 }
@@ -161,7 +174,7 @@ export function openResumeTemporary(
     dir,
     () => name,
     (name) => fs.createFile(dir, name, mode, false),
-    "give up",
+    "kept",
   );
   return opened === null ? null : { name, ...opened.opened };
 }

@@ -82,8 +82,10 @@ export interface TreeBackend {
    * joined by `/`, relative to the root), following links that stay
    * beneath it. `null` when that call refuses (an absolute link, a way out,
    * a missing name, or no such call): the caller then resolves name by name.
+   * With `folder`, only a folder is opened (`O_DIRECTORY`): anything else
+   * gives `null` too.
    */
-  openBeneath?(path: string): Ref | null;
+  openBeneath?(path: string, folder?: boolean): Ref | null;
   /** Describes what `ref` is (a link as itself). */
   stat(ref: Ref): FsStat;
   /** Describes `name` in `dir` (a link as itself). */

@@ -258,9 +258,10 @@ function uploadOf(temp: LockedTemporary, target: UploadTarget): Upload & { relea
       if (target.fsync) await temp.file.syncData();
     },
     place: (attributes) => {
-      // A file that replaces another keeps its permission bits: a private file stays private.
-      // Bits the client asked for (put -p) win.
-      const mode = attributes.mode ?? permissionBits(statOrNull(fs, at.dir, at.name));
+      // A file that replaces another keeps its permission bits: a private file stays private
+      // (the bits found when the upload began: its temporary was made no more open than
+      // them). Bits the client asked for (put -p) win.
+      const mode = attributes.mode ?? target.replaced;
       if (mode !== null) fs.chmodAt(at.dir, temp.name, mode);
       if (attributes.mtime !== undefined) {
         temp.file.utimeSync(new Date(), new Date(attributes.mtime));

@@ -63,6 +63,41 @@ Deno.test("root: createUploadTemporary() makes a new, locked file with a server 
   }
 });
 
+Deno.test("root: createUploadTemporary() starts again when a clean-up removes its file before the lock", async () => {
+  await using tmp = await tempDir();
+  const dir = await Deno.realPath(tmp.path);
+  for (const [kind, fs] of backends(dir)) {
+    // The first file made is removed at once, as another server's clean-up would between
+    // the create and the lock (it found the file unlocked).
+    let removed = 0;
+    const createFile: TreeBackend["createFile"] = (at, name, mode, exclusive) => {
+      const created = fs.createFile(at, name, mode, exclusive);
+      if (removed++ === 0) fs.unlinkAt(at, name, false);
+      return created;
+    };
+    const racing = new Proxy(fs, {
+      get: (target, key) => {
+        if (key === "createFile") return createFile;
+        const value = Reflect.get(target, key);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const temp = createUploadTemporary(racing, fs.root, 0o644);
+    try {
+      equal(removed, 2, kind);
+      // The file it holds is the one under its name, and the only temporary there.
+      deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), [temp.name], kind);
+      const named = Deno.lstatSync(`${dir}/${temp.name}`);
+      equal(named.ino, temp.file.statSync().ino, kind);
+    } finally {
+      temp.file.close();
+      fs.release(temp.ref);
+      closeBackend(fs);
+      await Deno.remove(`${dir}/${temp.name}`);
+    }
+  }
+});
+
 Deno.test("root: openResumeTemporary() continues a kept part, and answers null while another holds it", async () => {
   await using tmp = await tempDir();
   const dir = await Deno.realPath(tmp.path);
