@@ -21,7 +21,7 @@ export interface OpenLockedOptions<T> {
   /** Creates or opens the file of that name. */
   create: (name: string) => T;
   /** The open file of what `create` returned. */
-  file: (opened: T) => Deno.FsFile;
+  file: (opened: T) => { tryLockSync(exclusive?: boolean): boolean };
   /** Whether the file under `name` is still the one opened (same device and inode). */
   isStill: (opened: T, name: string) => boolean;
   /** Closes what `create` returned. */

@@ -14,6 +14,7 @@
  * @module
  */
 
+import { FdFile } from "./fd_file.ts";
 import { AT, Libc, O, RESOLVE } from "./libc.ts";
 import {
   applyAttributes,
@@ -139,13 +140,9 @@ export class FdBackend implements TreeBackend {
   }
   createFile(dir: Ref, name: string, mode: number, exclusive: boolean): CreatedFile {
     const flags = O.O_RDWR | O.O_CREAT | O.O_NOFOLLOW | O.O_CLOEXEC | (exclusive ? O.O_EXCL : 0);
+    // Written through this very descriptor (fd_file.ts), closed when `ref` is released.
     const raw = this.#libc.openat(fd(dir), name, flags, mode);
-    try {
-      return { file: Deno.openSync(proc(raw), { read: true, write: true }), ref: raw };
-    } catch (e) {
-      this.#libc.close(raw);
-      throw e;
-    }
+    return { file: new FdFile(raw), ref: raw };
   }
   chmodAt(dir: Ref, name: string, mode: number): void {
     this.#libc.fchmodat(fd(dir), name, mode);

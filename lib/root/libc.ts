@@ -13,6 +13,8 @@
  * @module
  */
 
+import { errnoError } from "./errno.ts";
+
 /** Flags of `openat(2)` and friends, for the machine's architecture. */
 export interface OpenFlags {
   readonly O_RDONLY: number;
@@ -99,50 +101,7 @@ export const RESOLVE = {
 
 type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 
-const ERRNO_NAMES: Record<number, string> = {
-  1: "EPERM",
-  2: "ENOENT",
-  7: "E2BIG",
-  9: "EBADF",
-  13: "EACCES",
-  16: "EBUSY",
-  17: "EEXIST",
-  18: "EXDEV",
-  20: "ENOTDIR",
-  21: "EISDIR",
-  22: "EINVAL",
-  24: "EMFILE",
-  28: "ENOSPC",
-  30: "EROFS",
-  31: "EMLINK",
-  36: "ENAMETOOLONG",
-  38: "ENOSYS",
-  39: "ENOTEMPTY",
-  40: "ELOOP",
-  122: "EDQUOT",
-};
-
 const ENOENT = 2;
-
-/** A libc error as the Deno error class for it, or an `Error` carrying its `code`. */
-function errnoError(call: string, errno: number): Error {
-  const code = ERRNO_NAMES[errno] ?? `errno ${errno}`;
-  const message = `${call}: ${code}`;
-  const classes: Record<string, new (message: string) => Error> = {
-    ENOENT: Deno.errors.NotFound,
-    EEXIST: Deno.errors.AlreadyExists,
-    EACCES: Deno.errors.PermissionDenied,
-    EPERM: Deno.errors.PermissionDenied,
-    ENOTDIR: Deno.errors.NotADirectory,
-    EISDIR: Deno.errors.IsADirectory,
-    ELOOP: Deno.errors.FilesystemLoop,
-    EBUSY: Deno.errors.Busy,
-  };
-  const Class = classes[code];
-  const error = Class ? new Class(message) : new Error(message);
-  Object.defineProperty(error, "code", { value: code, enumerable: true });
-  return error;
-}
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -54,10 +54,28 @@ export interface FsStat {
   ctimeNs: bigint | null;
 }
 
+/** What an upload does with its open temporary file: Deno's `FsFile` has it all too. */
+export interface TempFile {
+  /** Writes at the file's position; returns how many bytes were written. */
+  writeSync(p: Uint8Array): number;
+  /** Reads at the file's position; `null` at its end. */
+  read(p: Uint8Array): Promise<number | null>;
+  /** Cuts the file to `len` bytes. */
+  truncateSync(len?: number): void;
+  /** Flushes the file's data to disk. */
+  syncData(): Promise<void>;
+  /** Sets the access and modification times. */
+  utimeSync(atime: Date, mtime: Date): void;
+  /** Takes the file's lock if nobody holds it; returns whether it did. */
+  tryLockSync(exclusive?: boolean): boolean;
+  /** Ends the use of the file. */
+  close(): void;
+}
+
 /** A file created beneath the root, open for reading and writing. */
 export interface CreatedFile {
-  /** The open file. */
-  file: Deno.FsFile;
+  /** The open file (with descriptors, a view of `ref` itself: see `fd_file.ts`). */
+  file: TempFile;
   /** A reference to the same file, for {@linkcode TreeBackend.stat}; released by the caller. */
   ref: Ref;
 }

@@ -25,7 +25,7 @@ import {
   openResumeTemporary,
   resumeTemporaryName,
 } from "./temporaries.ts";
-import type { FileAttributes, TreeBackend } from "./tree_backend.ts";
+import type { FileAttributes, TempFile, TreeBackend } from "./tree_backend.ts";
 
 /** An upload in progress: bytes go to a temporary file beside the target. */
 export interface Upload {
@@ -299,7 +299,7 @@ function uploadOf(temp: LockedTemporary, target: UploadTarget): Upload & { relea
 let unidentified = 0;
 
 /** Synchronous writes: the fast path measured here (async FsFile.write costs ~100 us a call). */
-function syncSink(file: Deno.FsFile, vpath: string): ByteWriter {
+function syncSink(file: TempFile, vpath: string): ByteWriter {
   return {
     write: (p) => {
       try {

@@ -1,0 +1,72 @@
+/**
+ * libc's error numbers as errors: the Deno error class for the number where
+ * there is one (`ENOENT` is `Deno.errors.NotFound`), else an `Error`
+ * carrying the number's name as `code` (`"ENOSPC"`), so that callers map
+ * them as they map any file-system error (`fs_errors.ts`).
+ *
+ * @module
+ */
+
+const ERRNO_NAMES: Record<number, string> = {
+  1: "EPERM",
+  2: "ENOENT",
+  4: "EINTR",
+  5: "EIO",
+  7: "E2BIG",
+  9: "EBADF",
+  11: "EAGAIN",
+  13: "EACCES",
+  16: "EBUSY",
+  17: "EEXIST",
+  18: "EXDEV",
+  20: "ENOTDIR",
+  21: "EISDIR",
+  22: "EINVAL",
+  24: "EMFILE",
+  27: "EFBIG",
+  28: "ENOSPC",
+  30: "EROFS",
+  31: "EMLINK",
+  36: "ENAMETOOLONG",
+  38: "ENOSYS",
+  39: "ENOTEMPTY",
+  40: "ELOOP",
+  122: "EDQUOT",
+};
+
+const CLASSES: Record<string, new (message: string) => Error> = {
+  ENOENT: Deno.errors.NotFound,
+  EEXIST: Deno.errors.AlreadyExists,
+  EACCES: Deno.errors.PermissionDenied,
+  EPERM: Deno.errors.PermissionDenied,
+  ENOTDIR: Deno.errors.NotADirectory,
+  EISDIR: Deno.errors.IsADirectory,
+  ELOOP: Deno.errors.FilesystemLoop,
+  EBUSY: Deno.errors.Busy,
+};
+
+/**
+ * A libc error as the Deno error class for it, or an `Error` carrying its
+ * `code`.
+ *
+ * @param call The call that failed (`"openat"`), for the message.
+ * @param errno Its error number.
+ * @returns The error: message `"<call>: <code>"`, property `code`.
+ *
+ * @example
+ * ```ts
+ * import { errnoError } from "./errno.ts";
+ * import { equal, ok } from "node:assert/strict";
+ *
+ * ok(errnoError("openat", 2) instanceof Deno.errors.NotFound);
+ * equal((errnoError("write", 28) as Error & { code: string }).code, "ENOSPC");
+ * ```
+ */
+export function errnoError(call: string, errno: number): Error {
+  const code = ERRNO_NAMES[errno] ?? `errno ${errno}`;
+  const Class = CLASSES[code];
+  const message = `${call}: ${code}`;
+  const error = Class ? new Class(message) : new Error(message);
+  Object.defineProperty(error, "code", { value: code, enumerable: true });
+  return error;
+}

@@ -1,0 +1,87 @@
+import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
+import { FdFile } from "../../lib/root/fd_file.ts";
+import { Libc, O } from "../../lib/root/libc.ts";
+import { tempDir } from "../e2e/helpers.ts";
+
+const libc = Libc.load();
+const linux = libc !== null;
+
+function create(path: string): number {
+  return libc!.openat(-100, path, O.O_RDWR | O.O_CREAT | O.O_EXCL | O.O_CLOEXEC, 0o600);
+}
+
+Deno.test({
+  name: "root: FdFile writes, reads back, cuts and flushes through its own descriptor",
+  ignore: !linux,
+  fn: async () => {
+    await using tmp = await tempDir();
+    const fd = create(`${tmp.path}/a`);
+    const file = new FdFile(fd);
+    try {
+      equal(file.writeSync(new TextEncoder().encode("hello world")), 11);
+      await file.syncData();
+      file.truncateSync(5);
+      equal(await Deno.readTextFile(`${tmp.path}/a`), "hello");
+      // Reads go on from the position the writes left: at the end, so nothing.
+      equal(await file.read(new Uint8Array(8)), null);
+    } finally {
+      file.close();
+      libc!.close(fd);
+    }
+    const again = libc!.openat(-100, `${tmp.path}/a`, O.O_RDWR | O.O_CLOEXEC);
+    const reader = new FdFile(again);
+    try {
+      const buf = new Uint8Array(8);
+      equal(await reader.read(buf), 5);
+      deepEqual(new TextDecoder().decode(buf.subarray(0, 5)), "hello");
+    } finally {
+      reader.close();
+      libc!.close(again);
+    }
+  },
+});
+
+Deno.test({
+  name: "root: FdFile sets times to the millisecond, before 1970 too",
+  ignore: !linux,
+  fn: async () => {
+    await using tmp = await tempDir();
+    const fd = create(`${tmp.path}/t`);
+    const file = new FdFile(fd);
+    try {
+      for (const ms of [1_700_000_000_123, -1_500, 0]) {
+        file.utimeSync(new Date(ms + 7), new Date(ms));
+        const info = Deno.statSync(`${tmp.path}/t`);
+        equal(info.mtime?.getTime(), ms);
+        equal(info.atime?.getTime(), ms + 7);
+      }
+    } finally {
+      file.close();
+      libc!.close(fd);
+    }
+  },
+});
+
+Deno.test({
+  name: "root: FdFile's lock excludes another opening's, and a closed FdFile refuses every call",
+  ignore: !linux,
+  fn: async () => {
+    await using tmp = await tempDir();
+    const fd = create(`${tmp.path}/l`);
+    const file = new FdFile(fd);
+    try {
+      ok(file.tryLockSync(true));
+      using other = Deno.openSync(`${tmp.path}/l`, { read: true });
+      equal(other.tryLockSync(true), false);
+      file.close();
+      throws(() => file.writeSync(new Uint8Array(1)), Deno.errors.BadResource);
+      await rejects(() => file.syncData(), Deno.errors.BadResource);
+      // The lock lasts until the descriptor itself is closed (its creator's release).
+      equal(other.tryLockSync(true), false);
+      libc!.close(fd);
+      equal(other.tryLockSync(true), true);
+    } finally {
+      file.close();
+    }
+  },
+});
