@@ -9,7 +9,6 @@
  * @module
  */
 
-import { fileReader } from "../framing/file_reader.ts";
 import { basename, dirname } from "node:path";
 import { IntegrityError, localIoError, ProtocolError, RemoteError, UsageError } from "../errors.ts";
 import type { BodyResult } from "../transfer/body.ts";
@@ -25,6 +24,7 @@ import {
 } from "../local_file/mod.ts";
 import { discardPartialSync, downloadResumable, partialPaths, resumableSource } from "./resume.ts";
 import type { LocalTransferOptions } from "./local_options.ts";
+import { openSourceFile, type SourceFile } from "./source_file.ts";
 
 export type { LocalTransferOptions } from "./local_options.ts";
 
@@ -214,33 +214,16 @@ async function downloadToRegularFile(
 }
 
 /**
- * Opens a file to upload. A regular file synchronously: Deno's asynchronous
- * open and stat hop to its I/O pool and back, about 50 us each here, which a
- * tree of small files paid per file. Anything else (a FIFO, whose open waits
- * for its writer; a device) asynchronously.
+ * Whether the file being sent is as it was when opened (size, modification
+ * and change times): one written to while it is uploaded would land as a
+ * mix of old and new bytes, so its trailer is spoiled and the server keeps
+ * nothing.
  */
-async function openSource(source: string): Promise<Deno.FsFile> {
-  if (Deno.statSync(source).isFile) return Deno.openSync(source, { read: true });
-  return await Deno.open(source, { read: true });
-}
-
-/**
- * Whether an open regular file is as it was when this was called (size,
- * modification and change times): one written to while it is uploaded
- * would land as a mix of old and new bytes, so its trailer is spoiled and
- * the server keeps nothing.
- */
-function unchangedSince(
-  file: Deno.FsFile,
-  opened: Deno.FileInfo,
-): { check: () => boolean; changed: boolean } {
-  const stamp = (info: Deno.FileInfo) =>
-    `${info.size} ${info.mtime?.getTime()} ${info.ctime?.getTime()}`;
-  const before = stamp(opened);
+function unchangedSince(opened: SourceFile): { check: () => boolean; changed: boolean } {
   const state = {
     changed: false,
     check: () => {
-      state.changed = stamp(file.statSync()) !== before;
+      state.changed = !opened.unchanged();
       return !state.changed;
     },
   };
@@ -262,39 +245,35 @@ export async function uploadFile(
   remote: string,
   options: LocalTransferOptions = {},
 ): Promise<BodyResult> {
-  let file: Deno.FsFile;
+  let opened: SourceFile;
   let size: number | null;
-  let opened: Deno.FileInfo;
   const attributes: { mtime?: number; mode?: number } = {};
   try {
-    file = await openSource(source);
+    opened = await openSourceFile(source, options.resume);
   } catch (e) {
     throw localIoError("read", source, e);
   }
   try {
-    try {
-      const info = opened = file.statSync();
-      if (info.isDirectory) throw new Deno.errors.IsADirectory();
-      // A FIFO or a device (`<(cmd)`, /dev/stdin) has no size: it streams, as stdin does.
-      size = info.isFile ? info.size : null;
-      if (options.preserve) {
-        if (info.mtime !== null) attributes.mtime = info.mtime.getTime();
-        if (info.mode !== null && Deno.build.os !== "windows") attributes.mode = info.mode & 0o777;
-      }
-    } catch (e) {
-      throw localIoError("read", source, e);
+    const { facts } = opened;
+    if (facts.type === "dir") throw localIoError("read", source, new Deno.errors.IsADirectory());
+    // A FIFO or a device (`<(cmd)`, /dev/stdin) has no size: it streams, as stdin does.
+    size = facts.type === "file" ? facts.size : null;
+    if (options.preserve) {
+      if (facts.mtime !== null) attributes.mtime = facts.mtime;
+      if (facts.mode !== null) attributes.mode = facts.mode;
     }
     if (size === null && options.resume) {
       throw new UsageError(`Cannot resume an upload from "${source}": it is not a regular file`);
     }
-    const resume = options.resume && size !== null
+    const file = opened.file;
+    const resume = options.resume && size !== null && file !== null
       ? await resumableSource(file, size, source)
       : undefined;
     const transfer = options.progress?.(basename(source), size) ?? {};
-    const intact = size === null ? undefined : unchangedSince(file, opened);
+    const intact = size === null ? undefined : unchangedSince(opened);
     let result: BodyResult;
     try {
-      result = await client.put(remote, resume ? file : fileReader(file, size), {
+      result = await client.put(remote, resume && file ? file : opened.reader(), {
         size,
         ...transfer,
         resume,
@@ -312,6 +291,6 @@ export async function uploadFile(
     options.onFile?.(remote, source, result);
     return result;
   } finally {
-    file.close();
+    opened.close();
   }
 }

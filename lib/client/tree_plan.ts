@@ -15,6 +15,7 @@ import { localIoError, ProtocolError } from "../errors.ts";
 import type { Entry } from "../protocol/messages.ts";
 import type { BftpClient } from "./client.ts";
 import { safeLocalName } from "./local.ts";
+import { type LocalFacts, localFacts } from "./source_file.ts";
 import { checkTreeDepth, visibleShort } from "./tree_depth.ts";
 import { joinRemote } from "./url.ts";
 import { TaskWindow } from "./window.ts";
@@ -288,28 +289,22 @@ function folderTime(path: string): number | null {
 }
 
 /** What a plan keeps of a local file. */
-type LocalFacts = Pick<PlannedFile, "size" | "mtime" | "mode">;
+type PlannedFacts = Pick<PlannedFile, "size" | "mtime" | "mode">;
 
 /** The size (and time and mode) of a file a plan takes, or why it is left out. */
-function uploadable(d: Deno.DirEntry, path: string): LocalFacts | string {
-  let info: Deno.FileInfo | null;
+function uploadable(d: Deno.DirEntry, path: string): PlannedFacts | string {
+  let facts: LocalFacts | null;
   try {
     // Synchronous: an asynchronous stat hops to Deno's I/O pool, per file of the tree.
-    info = Deno.statSync(path);
+    facts = localFacts(path);
   } catch (e) {
     if (!d.isSymlink) throw localIoError("read", path, e);
-    info = null;
+    facts = null;
   }
-  if (info?.isFile) {
-    return {
-      size: info.size,
-      mtime: info.mtime?.getTime() ?? null,
-      mode: info.mode === null ? null : info.mode & 0o777,
-    };
-  }
+  if (facts?.type === "file") return { size: facts.size, mtime: facts.mtime, mode: facts.mode };
   return !d.isSymlink
     ? "not a regular file"
-    : info === null
+    : facts === null
     ? "a symbolic link to nothing"
     : "a symbolic link to a folder";
 }

@@ -93,10 +93,15 @@ export class FdFile implements TempFile {
     return this.#check("write", this.#lib.write(this.#open(), p, BigInt(p.byteLength)));
   }
 
+  /** Reads at the file's position, synchronously; `null` at its end. */
+  readSync(p: Uint8Array): number | null {
+    const n = this.#check("read", this.#lib.read(this.#open(), p, BigInt(p.byteLength)));
+    return n === 0 && p.byteLength > 0 ? null : n;
+  }
+
   read(p: Uint8Array): Promise<number | null> {
     try {
-      const n = this.#check("read", this.#lib.read(this.#open(), p, BigInt(p.byteLength)));
-      return Promise.resolve(n === 0 && p.byteLength > 0 ? null : n);
+      return Promise.resolve(this.readSync(p));
     } catch (e) {
       return Promise.reject(e);
     }

@@ -1,0 +1,79 @@
+import { deepEqual, equal, ok, throws } from "node:assert/strict";
+import { localFacts, openSourceFile } from "../../lib/client/source_file.ts";
+import { concatBytes } from "../../lib/framing/concat.ts";
+import { SYNC_READ_MAX } from "../../lib/framing/file_reader.ts";
+import { tempDir } from "../e2e/helpers.ts";
+
+async function readAll(reader: { read(p: Uint8Array): Promise<number | null> }): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  for (;;) {
+    const buf = new Uint8Array(64 * 1024);
+    const n = await reader.read(buf);
+    if (n === null) break;
+    chunks.push(buf.subarray(0, n));
+  }
+  return new TextDecoder().decode(concatBytes(chunks));
+}
+
+Deno.test("client: openSourceFile() reads a small file and sees it change", async () => {
+  await using tmp = await tempDir();
+  const path = `${tmp.path}/a.txt`;
+  await Deno.writeTextFile(path, "hello");
+  await Deno.chmod(path, 0o640);
+  await Deno.utime(path, new Date(), new Date(1_600_000_000_123));
+  const source = await openSourceFile(path);
+  try {
+    deepEqual(source.facts, { type: "file", size: 5, mtime: 1_600_000_000_123, mode: 0o640 });
+    equal(await readAll(source.reader()), "hello");
+    ok(source.unchanged());
+    await Deno.writeTextFile(path, "!", { append: true });
+    equal(source.unchanged(), false);
+  } finally {
+    source.close();
+  }
+});
+
+Deno.test("client: openSourceFile() gives Deno's own file when asked, and for a large file", async () => {
+  await using tmp = await tempDir();
+  const small = `${tmp.path}/small`;
+  const large = `${tmp.path}/large`;
+  await Deno.writeTextFile(small, "hi");
+  await Deno.writeFile(large, new Uint8Array(SYNC_READ_MAX + 1).fill(97));
+  for (const [path, seekable] of [[small, true], [large, false]] as const) {
+    const source = await openSourceFile(path, seekable);
+    try {
+      ok(source.file !== null, path);
+      equal((await readAll(source.reader())).length, source.facts.size);
+    } finally {
+      source.close();
+    }
+  }
+});
+
+Deno.test({
+  name: "client: openSourceFile() streams a FIFO without cutting off its writer",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    await using tmp = await tempDir();
+    const path = `${tmp.path}/fifo`;
+    equal((await new Deno.Command("mkfifo", { args: [path] }).output()).code, 0);
+    const writer = new Deno.Command("sh", { args: ["-c", `printf streamed > '${path}'`] }).spawn();
+    const source = await openSourceFile(path);
+    try {
+      equal(source.facts.type, "other");
+      equal(await readAll(source.reader()), "streamed");
+    } finally {
+      source.close();
+    }
+    equal((await writer.status).code, 0);
+  },
+});
+
+Deno.test("client: localFacts() follows links and throws Deno's errors", async () => {
+  await using tmp = await tempDir();
+  await Deno.writeTextFile(`${tmp.path}/f`, "abc");
+  await Deno.symlink(`${tmp.path}/f`, `${tmp.path}/link`);
+  equal(localFacts(`${tmp.path}/link`).size, 3);
+  equal(localFacts(tmp.path).type, "dir");
+  throws(() => localFacts(`${tmp.path}/missing`), Deno.errors.NotFound);
+});
