@@ -22,6 +22,7 @@ import {
   type FileAttributes,
   type FsStat,
   PathBackend,
+  type ReadFile,
   type Ref,
   type TreeBackend,
 } from "./tree_backend.ts";
@@ -132,7 +133,12 @@ export class FdBackend implements TreeBackend {
   release(ref: Ref): void {
     if (ref !== this.root) this.#libc.close(fd(ref));
   }
-  openFile(ref: Ref): Deno.FsFile {
+  openFile(ref: Ref, small = false): ReadFile {
+    // A small file through libc on a descriptor of its own: no Deno file to make, read and
+    // close (about a tenth of a small GET's server CPU here).
+    if (small) {
+      return new FdFile(this.#libc.openat(-100, proc(ref), O.O_RDONLY | O.O_CLOEXEC), true);
+    }
     return Deno.openSync(proc(ref), { read: true });
   }
   readDir(ref: Ref): string[] {

@@ -11,14 +11,16 @@
  */
 
 import { errnoError } from "./errno.ts";
-import type { TempFile } from "./tree_backend.ts";
+import type { ReadFile, TempFile } from "./tree_backend.ts";
 
 const SYMBOLS = {
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   ftruncate: { parameters: ["i32", "i64"], result: "i32" },
+  lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
   futimens: { parameters: ["i32", "buffer"], result: "i32" },
   flock: { parameters: ["i32", "i32"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
   // On a thread of Deno's pool: a flush to disk takes milliseconds.
   fdatasync: { parameters: ["i32"], result: "i32", nonblocking: true },
   __errno_location: { parameters: [], result: "pointer" },
@@ -67,14 +69,19 @@ function load(): Lib {
  * }
  * ```
  */
-export class FdFile implements TempFile {
+export class FdFile implements TempFile, ReadFile {
   readonly #lib: Lib = load();
   readonly #fd: number;
+  readonly #owns: boolean;
   #closed = false;
 
-  /** @param fd A descriptor open for reading and writing, which its creator closes. */
-  constructor(fd: number) {
+  /**
+   * @param fd An open descriptor.
+   * @param owns Whether {@linkcode FdFile.close} closes the descriptor too (else its creator does).
+   */
+  constructor(fd: number, owns = false) {
     this.#fd = fd;
+    this.#owns = owns;
   }
 
   #open(): number {
@@ -134,8 +141,20 @@ export class FdFile implements TempFile {
     }
   }
 
+  seek(offset: number, whence: Deno.SeekMode): Promise<number> {
+    try {
+      return Promise.resolve(
+        this.#check("lseek", this.#lib.lseek(this.#open(), BigInt(offset), whence)),
+      );
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
+    if (this.#owns) this.#lib.close(this.#fd);
   }
 }
 

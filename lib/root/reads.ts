@@ -13,12 +13,13 @@ import type { Confined } from "./confined.ts";
 import { about, permissionBits } from "./fs_errors.ts";
 import { contentKey, type HashCache, settled } from "./hash_cache.ts";
 import { quotePath } from "./paths.ts";
-import type { Ref } from "./tree_backend.ts";
+import type { ReadFile, Ref } from "./tree_backend.ts";
+import { SYNC_READ_MAX } from "../framing/file_reader.ts";
 
 /** A file opened for reading by `ServedRoot.openRead`. */
 export interface OpenedFile {
   /** The open file; the caller closes it. */
-  file: Deno.FsFile;
+  file: ReadFile;
   /** Its size when opened. */
   size: number;
   /** Its modification time (ms since the epoch), or `null`. */
@@ -86,7 +87,7 @@ export function openForReading(c: Confined, hashes: HashCache, vpath: string): O
     throw new RemoteError("NOT_REGULAR", `Refused ${quotePath(vpath)}: not a regular file`);
   }
   // The descriptor names the very file checked above: it is opened, not its name again.
-  const file = about(vpath, () => c.fs.openFile(ref));
+  const file = about(vpath, () => c.fs.openFile(ref, stat.size <= SYNC_READ_MAX));
   const kept = found.keep(ref);
   const key = contentKey(stat);
   return {
@@ -111,7 +112,7 @@ export function openForReading(c: Confined, hashes: HashCache, vpath: string): O
 /** {@linkcode OpenedFile.stillMatches} for the file open at `ref`. */
 async function stillMatches(
   c: Confined,
-  file: Deno.FsFile,
+  file: ReadFile,
   ref: Ref,
   key: string | null,
   hash: string,

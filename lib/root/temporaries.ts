@@ -20,7 +20,7 @@
 
 import { openLocked, sameFile } from "../local_file/lock.ts";
 import { RESUME_PREFIX, TEMP_PREFIX } from "./paths.ts";
-import type { CreatedFile, FsStat, Ref, TreeBackend } from "./tree_backend.ts";
+import type { CreatedFile, FsStat, ReadFile, Ref, TreeBackend } from "./tree_backend.ts";
 
 /** An upload's temporary file: `.bftp-tmp-<random UUID>.part`, as {@linkcode createUploadTemporary} names it. */
 export const UPLOAD_TEMP_NAME: RegExp =
@@ -214,7 +214,7 @@ export function removeUnowned(
 ): boolean {
   const folder = dir ?? fs.root;
   let ref: Ref | undefined;
-  let file: Deno.FsFile | undefined;
+  let file: ReadFile | undefined;
   try {
     ref = fs.openNoFollow(folder, name);
     const stat = fs.stat(ref);

@@ -72,6 +72,20 @@ export interface TempFile {
   close(): void;
 }
 
+/** A file opened for reading: Deno's `FsFile` has all this too. */
+export interface ReadFile {
+  /** Reads at the file's position; `null` at its end. */
+  read(p: Uint8Array): Promise<number | null>;
+  /** Reads at the file's position, synchronously; `null` at its end. */
+  readSync(p: Uint8Array): number | null;
+  /** Moves the file's position; returns the new one. */
+  seek(offset: number, whence: Deno.SeekMode): Promise<number>;
+  /** Takes the file's lock if nobody holds it; returns whether it did. */
+  tryLockSync(exclusive?: boolean): boolean;
+  /** Closes it. */
+  close(): void;
+}
+
 /** A file created beneath the root, open for reading and writing. */
 export interface CreatedFile {
   /** The open file (with descriptors, a view of `ref` itself: see `fd_file.ts`). */
@@ -114,8 +128,12 @@ export interface TreeBackend {
   readlink(ref: Ref): string;
   /** Closes a reference (never the root). */
   release(ref: Ref): void;
-  /** Opens the regular file `ref` for reading. */
-  openFile(ref: Ref): Deno.FsFile;
+  /**
+   * Opens the regular file `ref` for reading. A `small` one (read through
+   * synchronously, see `framing/file_reader.ts`) may be opened without
+   * Deno's own file.
+   */
+  openFile(ref: Ref, small?: boolean): ReadFile;
   /** The names in folder `ref`. */
   readDir(ref: Ref): string[];
   /** Creates (or with `exclusive` false, opens) `name` in `dir` for reading and writing; a link there is refused. */
@@ -214,7 +232,7 @@ export class PathBackend implements TreeBackend {
     return Deno.readLinkSync(String(ref));
   }
   release(_ref: Ref): void {}
-  openFile(ref: Ref): Deno.FsFile {
+  openFile(ref: Ref): ReadFile {
     return Deno.openSync(String(ref), { read: true });
   }
   readDir(ref: Ref): string[] {

@@ -63,7 +63,7 @@ Deno.test({
     await new Promise((resolve) => setTimeout(resolve, 300));
     const opening = openSourceFile(path);
     const status = await writer.status;
-    let timer: number | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), 2000));
     const source = await Promise.race([opening, late]);
     clearTimeout(timer);

@@ -85,3 +85,23 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "root: an owning FdFile seeks, reads again, and closes its descriptor once",
+  ignore: !linux,
+  fn: async () => {
+    await using tmp = await tempDir();
+    await Deno.writeTextFile(`${tmp.path}/r`, "abcdef");
+    const fd = libc!.openat(-100, `${tmp.path}/r`, O.O_RDONLY | O.O_CLOEXEC);
+    const file = new FdFile(fd, true);
+    const buf = new Uint8Array(4);
+    equal(file.readSync(buf), 4);
+    equal(await file.seek(1, Deno.SeekMode.Start), 1);
+    equal(await file.read(buf), 4);
+    equal(new TextDecoder().decode(buf), "bcde");
+    ok(Deno.readLinkSync(`/proc/self/fd/${fd}`).endsWith("/r"));
+    file.close();
+    file.close();
+    throws(() => Deno.readLinkSync(`/proc/self/fd/${fd}`), Deno.errors.NotFound);
+  },
+});
