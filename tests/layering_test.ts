@@ -29,9 +29,14 @@ function outside(
   return imports.filter((i) => !allowed(i.target)).map((i) => `${i.file} -> ${i.target}`);
 }
 
+Deno.test("lib/libc imports nothing of bftp's own", async () => {
+  deepEqual(outside(await importsOf("libc"), (t) => t.startsWith("libc/")), []);
+});
+
 Deno.test("lib/root imports neither protocol/ nor transfer/ nor any layer above", async () => {
   const allowed = (t: string) =>
     t.startsWith("root/") || t.startsWith("framing/") || t.startsWith("local_file/") ||
+    t.startsWith("libc/") ||
     ["errors.ts", "bytes.ts", "file_hash.ts", "checksum.ts"].includes(t);
   deepEqual(outside(await importsOf("root"), allowed), []);
 });

@@ -13,8 +13,8 @@
 
 import { fileReader, SYNC_READ_MAX } from "../framing/file_reader.ts";
 import type { ByteReader } from "../framing/types.ts";
-import { FdFile } from "../root/fd_file.ts";
-import { Libc, O, type StatX } from "../root/libc.ts";
+import { FdFile } from "../libc/fd_file.ts";
+import { Libc, O, type StatX } from "../libc/libc.ts";
 
 /** What a local file was when it was looked at. */
 export interface LocalFacts {

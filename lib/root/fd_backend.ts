@@ -14,8 +14,8 @@
  * @module
  */
 
-import { FdFile } from "./fd_file.ts";
-import { AT, Libc, O, RESOLVE } from "./libc.ts";
+import { FdFile } from "../libc/fd_file.ts";
+import { AT, Libc, O, RESOLVE } from "../libc/libc.ts";
 import {
   applyAttributes,
   type CreatedFile,

@@ -7,7 +7,8 @@
  * one module per job:
  * - confinement: confined.ts (a path's length, its walk beneath the root),
  *   beneath.ts (one name at a time, links followed only while inside),
- *   fd_backend.ts, tree_backend.ts and libc.ts (descriptor-relative calls);
+ *   fd_backend.ts and tree_backend.ts (descriptor-relative calls, through
+ *   `../libc/`);
  * - reads: reads.ts (a file opened for reading, its remembered hash),
  *   hash_cache.ts;
  * - atomic and resumable uploads: uploads.ts, temporaries.ts; several landed
@@ -43,7 +44,6 @@ export * from "./reads.ts";
 export * from "./temporaries.ts";
 export * from "./beneath.ts";
 export * from "./fd_backend.ts";
-export * from "./libc.ts";
 export * from "./tree_backend.ts";
 export * from "./uploads.ts";
 export * from "./group_commit.ts";

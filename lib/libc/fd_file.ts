@@ -11,7 +11,6 @@
  */
 
 import { errnoError } from "./errno.ts";
-import type { ReadFile, TempFile } from "./tree_backend.ts";
 
 const SYMBOLS = {
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
@@ -69,7 +68,7 @@ function load(): Lib {
  * }
  * ```
  */
-export class FdFile implements TempFile, ReadFile {
+export class FdFile {
   readonly #lib: Lib = load();
   readonly #fd: number;
   readonly #owns: boolean;

@@ -1,6 +1,6 @@
 import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
-import { FdFile } from "../../lib/root/fd_file.ts";
-import { Libc, O } from "../../lib/root/libc.ts";
+import { FdFile } from "../../lib/libc/fd_file.ts";
+import { Libc, O } from "../../lib/libc/libc.ts";
 import { tempDir } from "../e2e/helpers.ts";
 
 const libc = Libc.load();
