@@ -34,6 +34,24 @@ const ERRNO_NAMES: Record<number, string> = {
   122: "EDQUOT",
 };
 
+/** What the common numbers mean, worded as the system says it (`strerror`). */
+const MEANINGS: Record<string, string> = {
+  EPERM: "Operation not permitted",
+  ENOENT: "No such file or directory",
+  EIO: "Input/output error",
+  EACCES: "Permission denied",
+  EEXIST: "File exists",
+  ENOTDIR: "Not a directory",
+  EISDIR: "Is a directory",
+  EMFILE: "Too many open files",
+  EFBIG: "File too large",
+  ENOSPC: "No space left on device",
+  EROFS: "Read-only file system",
+  ENAMETOOLONG: "File name too long",
+  ELOOP: "Too many levels of symbolic links",
+  EDQUOT: "Disk quota exceeded",
+};
+
 const CLASSES: Record<string, new (message: string) => Error> = {
   ENOENT: Deno.errors.NotFound,
   EEXIST: Deno.errors.AlreadyExists,
@@ -51,7 +69,7 @@ const CLASSES: Record<string, new (message: string) => Error> = {
  *
  * @param call The call that failed (`"openat"`), for the message.
  * @param errno Its error number.
- * @returns The error: message `"<call>: <code>"`, property `code`.
+ * @returns The error: message `"<meaning> (<code>, <call>)"`, property `code`.
  *
  * @example
  * ```ts
@@ -59,13 +77,15 @@ const CLASSES: Record<string, new (message: string) => Error> = {
  * import { equal, ok } from "node:assert/strict";
  *
  * ok(errnoError("openat", 2) instanceof Deno.errors.NotFound);
- * equal((errnoError("write", 28) as Error & { code: string }).code, "ENOSPC");
+ * const full = errnoError("write", 28) as Error & { code: string };
+ * equal(full.code, "ENOSPC");
+ * equal(full.message, "No space left on device (ENOSPC, write)");
  * ```
  */
 export function errnoError(call: string, errno: number): Error {
   const code = ERRNO_NAMES[errno] ?? `errno ${errno}`;
   const Class = CLASSES[code];
-  const message = `${call}: ${code}`;
+  const message = `${MEANINGS[code] ?? "System error"} (${code}, ${call})`;
   const error = Class ? new Class(message) : new Error(message);
   Object.defineProperty(error, "code", { value: code, enumerable: true });
   return error;

@@ -14,6 +14,8 @@
 import { basename, dirname, join } from "node:path";
 import { localIoError, type LocalIoErrorOptions } from "../errors.ts";
 import type { ByteWriter } from "../framing/types.ts";
+import { FdFile } from "../libc/fd_file.ts";
+import { AT, Libc, O } from "../libc/libc.ts";
 import { openLocked, sameFile } from "./lock.ts";
 import { hiddenStem } from "./hidden_names.ts";
 
@@ -205,13 +207,38 @@ function modeOf(path: string): number | null {
   }
 }
 
-/** Creates a temporary beside `dest`, new and locked (see `lock.ts`). */
-function createTemporary(dest: string): { temp: string; file: Deno.FsFile } {
+/** What a download writes its temporary through: Deno's file, or its descriptor by libc. */
+interface TempOutput {
+  writeSync(p: Uint8Array): number;
+  close(): void;
+}
+
+/**
+ * Creates a temporary beside `dest`, new and locked (see `lock.ts`). On
+ * Linux (with FFI allowed) through libc on one descriptor: no Deno file to
+ * make, and one `statx` for the check after the lock instead of two stats
+ * with their `FileInfo`s (a landing thread makes one a file of a tree).
+ */
+function createTemporary(dest: string): { temp: string; file: TempOutput } {
   // Synchronous calls: each is a few microseconds on a local disk, where Deno's asynchronous
   // ones hop to its I/O pool and back, which dominates a tree of many small files.
   const stem = join(dirname(dest), `${hiddenStem(basename(dest))}${LOCAL_TEMP_INFIX}`);
-  const { name, opened } = openLocked({
-    name: () => `${stem}${crypto.randomUUID()}`,
+  const name = () => `${stem}${crypto.randomUUID()}`;
+  const libc = Libc.load();
+  if (libc !== null) {
+    const flags = O.O_WRONLY | O.O_CREAT | O.O_EXCL | O.O_NOFOLLOW | O.O_CLOEXEC;
+    const { name: temp, opened } = openLocked({
+      name,
+      create: (temp) => new FdFile(libc.openat(-100, temp, flags, 0o644), true),
+      file: (file) => file,
+      // A fresh random name is never made again: while it names anything, it names this file.
+      isStill: (_file, temp) => libc.statxIfAny(-100, temp, AT.SYMLINK_NOFOLLOW) !== null,
+      close: (file) => file.close(),
+    })!;
+    return { temp, file: opened };
+  }
+  const { name: temp, opened } = openLocked({
+    name,
     create: (temp) => Deno.openSync(temp, { write: true, createNew: true, mode: 0o644 }),
     file: (file) => file,
     isStill: (file, temp) => {
@@ -224,7 +251,7 @@ function createTemporary(dest: string): { temp: string; file: Deno.FsFile } {
     },
     close: (file) => file.close(),
   })!;
-  return { temp: name, file: opened };
+  return { temp, file: opened };
 }
 
 /**
@@ -254,14 +281,14 @@ export class AtomicFile implements ByteWriter {
   readonly path: string;
   /** The temporary file's path. */
   readonly tempPath: string;
-  #file: Deno.FsFile;
+  #file: TempOutput;
   #open = true;
   #keepMode: number | null;
   #notFound: string | undefined;
 
   private constructor(
     path: string,
-    created: { temp: string; file: Deno.FsFile },
+    created: { temp: string; file: TempOutput },
     keepMode: number | null,
     notFound: string | undefined,
   ) {

@@ -1,4 +1,5 @@
-import { deepEqual, ok } from "node:assert/strict";
+import { deepEqual, equal, ok, rejects } from "node:assert/strict";
+import { LocalIoError } from "../../lib/errors.ts";
 import { AtomicFile, removeStaleTemporaries } from "../../lib/local_file/mod.ts";
 import { tempDir } from "../helpers.ts";
 
@@ -37,4 +38,21 @@ Deno.test("local_file: a replaced file keeps its mode; a planted link is replace
   await viaLink.commit();
   deepEqual(await Deno.readTextFile(`${dir}/target`), "untouched");
   ok((await Deno.lstat(`${dir}/link`)).isFile);
+});
+
+Deno.test("local_file: AtomicFile into a missing folder says so in one line, and a full write lands whole", async () => {
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  await rejects(
+    () => AtomicFile.create(`${dir}/missing/a.txt`),
+    (e: Error) =>
+      e instanceof LocalIoError && /^Cannot write ".*\/missing\/a\.txt": /.test(e.message),
+  );
+  const out = await AtomicFile.create(`${dir}/a.txt`);
+  equal(await out.write(new Uint8Array(5000).fill(120)), 5000);
+  await out.commit();
+  equal((await Deno.readFile(`${dir}/a.txt`)).length, 5000);
+  deepEqual(await names(dir), ["a.txt"]);
+  // Its temporary is closed once it has landed: a write after the commit is refused.
+  await rejects(() => out.write(new Uint8Array(1)));
 });
