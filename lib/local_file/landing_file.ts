@@ -69,8 +69,9 @@ export class LandingFile implements ByteWriter {
   }
 
   /**
-   * Opens the output for `path`: held, with a lander; otherwise a temporary
-   * file beside `path`, created now.
+   * Opens the output for `path`: held, with a lander whose thread runs;
+   * otherwise a temporary file beside `path`, created now (and timed for a
+   * lander still deciding, see {@linkcode Lander.observeCreate}).
    *
    * @param path The file to create or replace at the end.
    * @param options Whether something is there, and the lander.
@@ -78,10 +79,13 @@ export class LandingFile implements ByteWriter {
    * @throws {LocalIoError} When the folder is missing or not writable (no lander).
    */
   static async open(path: string, options: LandingFileOptions = {}): Promise<LandingFile> {
-    const file = options.lander === undefined
-      ? await AtomicFile.create(path, { absent: options.absent })
-      : null;
-    return new LandingFile(path, options, file);
+    const lander = options.lander;
+    if (lander?.threaded) return new LandingFile(path, options, null);
+    // Written here; a lander still deciding learns what a create costs on this disk.
+    const started = performance.now();
+    const file = await AtomicFile.create(path, { absent: options.absent });
+    lander?.observeCreate(performance.now() - started);
+    return new LandingFile(path, { ...options, lander: undefined }, file);
   }
 
   /**

@@ -1,6 +1,6 @@
-import { deepEqual, ok, rejects } from "node:assert/strict";
+import { deepEqual, equal, ok, rejects } from "node:assert/strict";
 import { LocalIoError } from "../../lib/errors.ts";
-import { Lander } from "../../lib/local_file/mod.ts";
+import { Lander, LandingFile, PROBE_CREATES, SLOW_CREATE_MS } from "../../lib/local_file/mod.ts";
 import { tempDir } from "../helpers.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -88,4 +88,45 @@ Deno.test("local_file: a lander starts only for enough small files", () => {
   const lander = Lander.startFor([{ size: 1 }, { size: 2 }, { size: Lander.MAX_BODY }], 3);
   ok(lander instanceof Lander);
   lander[Symbol.dispose]();
+});
+
+Deno.test("local_file: a probing lander starts its thread only after slow creates", async () => {
+  await using tmp = await tempDir();
+  using quick = new Lander({ probe: true });
+  for (let i = 0; i < PROBE_CREATES; i++) quick.observeCreate(SLOW_CREATE_MS / 4);
+  equal(quick.threaded, false);
+  await rejects(() =>
+    quick.land({
+      path: `${tmp.path}/x`,
+      data: new Uint8Array(1),
+      absent: true,
+      mtime: null,
+      mode: null,
+    })
+  );
+  using slow = new Lander({ probe: true });
+  for (let i = 0; i < PROBE_CREATES - 1; i++) slow.observeCreate(SLOW_CREATE_MS * 4);
+  equal(slow.threaded, false, "not before the last sample");
+  slow.observeCreate(SLOW_CREATE_MS * 4);
+  equal(slow.threaded, true);
+  await slow.land({
+    path: `${tmp.path}/a`,
+    data: new TextEncoder().encode("hi"),
+    absent: true,
+    mtime: null,
+    mode: null,
+  });
+  equal(await Deno.readTextFile(`${tmp.path}/a`), "hi");
+});
+
+Deno.test("local_file: a LandingFile writes its temporary where it is while its lander probes", async () => {
+  await using tmp = await tempDir();
+  using lander = new Lander({ probe: true });
+  const out = await LandingFile.open(`${tmp.path}/b`, { absent: true, lander });
+  await out.write(new TextEncoder().encode("here"));
+  // Its temporary is there already, beside the final name.
+  equal((await Array.fromAsync(Deno.readDir(tmp.path))).length, 1);
+  await out.commit(null);
+  equal(await Deno.readTextFile(`${tmp.path}/b`), "here");
+  equal(lander.threaded, false);
 });
