@@ -23,6 +23,7 @@ import {
   machineLine,
   type Measured,
   median,
+  retireTreeDir,
   startBftpServer,
   timed,
   treeDir,
@@ -279,7 +280,7 @@ async function main() {
     ].join("\n"));
   } finally {
     await rsyncd.stop();
-    await Deno.remove(dir, { recursive: true });
+    await retireTreeDir(dir);
   }
 }
 

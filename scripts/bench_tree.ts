@@ -23,6 +23,7 @@ import {
   machineLine,
   type Measured,
   median,
+  retireTreeDir,
   startBftpServer,
   timed,
   treeDir,
@@ -299,7 +300,7 @@ async function main() {
   } finally {
     await rsyncd.stop();
     if (sshd.ok) await sshd.stop();
-    await Deno.remove(dir, { recursive: true });
+    await retireTreeDir(dir);
   }
 }
 
