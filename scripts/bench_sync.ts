@@ -193,7 +193,7 @@ async function series(
   } finally {
     await server?.stop();
     await Deno.remove(stdout);
-    // Set aside, not deleted, until the section ends: on ext4 files created soon after thousands
+    // Set aside, not deleted, until the whole run ends: on ext4 files created soon after thousands
     // were deleted cost several times more, which would load the next series' first sync.
     const spent = await Deno.makeTempDir({ dir, prefix: "spent-" });
     await Deno.rename(work, `${spent}/work`);

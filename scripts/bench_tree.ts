@@ -245,7 +245,7 @@ async function main() {
           row.failures.push(e instanceof Error ? e.message : String(e));
           console.error(`bench-tree: run ${run}: ${c.name} FAILED: ${row.failures.at(-1)}`);
         }
-        // Kept until the section ends (see the note printed below): nothing is deleted between
+        // Kept until the whole run ends (see the note printed below): nothing is deleted between
         // timed copies.
       }
     }
@@ -265,12 +265,10 @@ async function main() {
       "processes, start-up included (bftp: about 0.1 s of Deno start-up); a bftp server is started fresh",
       "for each run, outside the timing. Creating files on this VM is noisy (the disk is shared, and so are",
       "the 2 cores): the fastest-slowest column shows the spread, and `cp -a` shows the floor for writing",
-      "the files locally. Every copy is kept until the section ends: on ext4, a file created soon after",
+      "the files locally. Every copy is kept until the whole run ends: on ext4, a file created soon after",
       "thousands were deleted costs 150-250 us instead of 12-32 (the allocator passes over recently freed",
       "inodes), which made each row pay for the deletions of the row before it.",
-      `the files locally. The trees were in ${
-        dirname(dir)
-      } (file system: ${fsType}; BENCH_TREE_DIR=/dev/shm`,
+      `The trees were in ${dirname(dir)} (file system: ${fsType}; BENCH_TREE_DIR=/dev/shm`,
       "puts them in memory, which takes the disk out of the comparison). CPU: user+system seconds per",
       "file, median; the client's from /usr/bin/time (for tar | nc, the sending side only), the bftp",
       "server's from /proc while the copy ran.",

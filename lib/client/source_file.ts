@@ -111,15 +111,15 @@ function openByLibc(path: string): SourceFile | null {
     if (WORDED.some((c) => e instanceof c)) throw e;
     return null;
   }
+  const file = new FdFile(fd, true);
   try {
     const opened = libc.statx(fd, "", 0);
     // Replaced since it was looked at: not followed to what is there now (a FIFO's open waits).
     if (opened.type !== "file") throw new Error("it changed while it was opened");
     if (opened.size > SYNC_READ_MAX) {
-      libc.close(fd);
+      file.close();
       return null;
     }
-    const file = new FdFile(fd);
     return {
       facts: factsOfStat(opened),
       file: null,
@@ -129,13 +129,10 @@ function openByLibc(path: string): SourceFile | null {
         return now.size === opened.size && now.mtimeNs === opened.mtimeNs &&
           now.ctimeNs === opened.ctimeNs;
       },
-      close: () => {
-        file.close();
-        libc.close(fd);
-      },
+      close: () => file.close(),
     };
   } catch (e) {
-    libc.close(fd);
+    file.close();
     throw e;
   }
 }

@@ -90,3 +90,35 @@ export function errnoError(call: string, errno: number): Error {
   Object.defineProperty(error, "code", { value: code, enumerable: true });
   return error;
 }
+
+/** What reads the calling thread's `errno`: libc's `__errno_location`. */
+export interface ErrnoSource {
+  /** libc's `__errno_location()`. */
+  __errno_location(): Deno.PointerValue;
+}
+
+/**
+ * The calling thread's `errno`, read through `lib`'s `__errno_location`.
+ *
+ * @param lib A libc opened with `__errno_location` among its symbols.
+ * @returns The error number (0 when it cannot be read).
+ */
+export function lastErrno(lib: ErrnoSource): number {
+  const p = lib.__errno_location();
+  return p === null ? 0 : new Deno.UnsafePointerView(p).getInt32();
+}
+
+/**
+ * A libc call's result, or its `errno` thrown as {@linkcode errnoError}
+ * makes it when the result is negative.
+ *
+ * @param lib The libc the call went through (for its `errno`).
+ * @param call The call's name, for the message.
+ * @param result What it returned.
+ * @returns The result, as a number.
+ */
+export function checked(lib: ErrnoSource, call: string, result: number | bigint): number {
+  const n = Number(result);
+  if (n < 0) throw errnoError(call, lastErrno(lib));
+  return n;
+}

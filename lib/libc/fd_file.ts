@@ -1,16 +1,18 @@
 /**
- * An upload's temporary file written through its own descriptor, the one
- * `openat` created it with (Linux, through `Deno.dlopen`): `write`,
- * `fdatasync`, `futimens`, `flock`, `ftruncate` and `read` on that
- * descriptor. Deno cannot adopt a raw descriptor, so the file would
- * otherwise be opened a second time through `/proc/self/fd/N`, and each
- * flush would duplicate it for Deno's I/O pool: four more system calls an
- * upload, about a tenth of a small upload's server CPU here.
+ * A file used through a raw descriptor (Linux, through `Deno.dlopen`):
+ * `read`, `write`, `lseek`, `fdatasync`, `futimens`, `flock` and
+ * `ftruncate` on it. Deno cannot adopt a raw descriptor, so a file that
+ * `openat` made would otherwise be opened a second time through
+ * `/proc/self/fd/N` (and duplicated for each flush on Deno's I/O pool):
+ * four more system calls an upload, about a tenth of a small upload's
+ * server CPU here. The server's temporaries and small reads and the
+ * client's small uploads and downloads use it.
  *
  * @module
  */
 
-import { errnoError } from "./errno.ts";
+import { checked, errnoError } from "./errno.ts";
+import { openLibc } from "./libc.ts";
 
 const SYMBOLS = {
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
@@ -32,18 +34,20 @@ const LOCK_EX = 2;
 const LOCK_NB = 4;
 const EIO = 5;
 
-let loaded: Lib | null | undefined;
+let loaded: Lib | undefined;
 
+/** The bindings; only made by those who hold a descriptor, so libc is there. */
 function load(): Lib {
-  loaded ??= Deno.dlopen("libc.so.6", SYMBOLS).symbols;
+  loaded ??= openLibc(SYMBOLS) ?? undefined;
+  if (loaded === undefined) throw new Deno.errors.NotSupported("libc cannot be opened here");
   return loaded;
 }
 
 /**
- * A temporary file's descriptor as a {@linkcode TempFile}. The descriptor
- * stays its creator's: {@linkcode FdFile.close} ends the use of this view
- * (every later call fails), and the descriptor, with the file's lock, is
- * closed when the creator releases it.
+ * A raw descriptor as a file (it has what `root/tree_backend.ts`'s
+ * `TempFile` and `ReadFile` ask). {@linkcode FdFile.close} ends the use of
+ * this view (every later call fails); it closes the descriptor too when the
+ * view `owns` it, else the creator closes it (and with it the file's lock).
  *
  * @example
  * ```ts
@@ -89,10 +93,7 @@ export class FdFile {
   }
 
   #check(call: string, result: number | bigint): number {
-    const n = Number(result);
-    if (n >= 0) return n;
-    const p = this.#lib.__errno_location();
-    throw errnoError(call, p === null ? 0 : new Deno.UnsafePointerView(p).getInt32());
+    return checked(this.#lib, call, result);
   }
 
   writeSync(p: Uint8Array): number {

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { errnoError } from "./errno.ts";
+import { checked, errnoError, lastErrno } from "./errno.ts";
 
 /** Flags of `openat(2)` and friends, for the machine's architecture. */
 export interface OpenFlags {
@@ -144,6 +144,37 @@ function timestamp(view: DataView, at: number): bigint {
 const STATX_BASIC_STATS = 0x7ff;
 
 /**
+ * libc opened with `symbols`, or `null` where it cannot be (not Linux, no
+ * FFI permission, no libc by either name).
+ *
+ * @param symbols The functions to bind.
+ * @returns Their bindings, or `null`.
+ *
+ * @example
+ * ```ts
+ * import { openLibc } from "./libc.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const lib = openLibc({ getpid: { parameters: [], result: "i32" } });
+ * if (lib !== null) equal(lib.getpid(), Deno.pid);
+ * ```
+ */
+export function openLibc<S extends Deno.ForeignLibraryInterface>(
+  symbols: S,
+): Deno.DynamicLibrary<S>["symbols"] | null {
+  if (Deno.build.os !== "linux") return null;
+  if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return null;
+  for (const name of ["libc.so.6", "libc.so"]) {
+    try {
+      return Deno.dlopen(name, symbols).symbols;
+    } catch (e) {
+      if (!(e instanceof Error)) throw e;
+    }
+  }
+  return null;
+}
+
+/**
  * libc's descriptor-relative calls. One per process (or worker), opened on
  * first use; {@linkcode Libc.load} gives `null` where there is no Linux libc
  * to open (another OS, or no FFI permission).
@@ -182,29 +213,15 @@ export class Libc {
    * @returns The bindings, or `null`.
    */
   static load(): Libc | null {
-    if (Libc.#loaded !== undefined) return Libc.#loaded;
-    Libc.#loaded = null;
-    if (Deno.build.os !== "linux") return null;
-    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return null;
-    for (const name of ["libc.so.6", "libc.so"]) {
-      try {
-        Libc.#loaded = new Libc(Deno.dlopen(name, SYMBOLS).symbols);
-        break;
-      } catch (e) {
-        if (!(e instanceof Error)) throw e;
-      }
+    if (Libc.#loaded === undefined) {
+      const lib = openLibc(SYMBOLS);
+      Libc.#loaded = lib === null ? null : new Libc(lib);
     }
     return Libc.#loaded;
   }
 
-  #errno(): number {
-    const p = this.#lib.__errno_location();
-    return p === null ? 0 : new Deno.UnsafePointerView(p).getInt32();
-  }
-
   #check(call: string, result: number): number {
-    if (result < 0) throw errnoError(call, this.#errno());
-    return result;
+    return checked(this.#lib, call, result);
   }
 
   /**
@@ -336,7 +353,7 @@ export class Libc {
     const at = name === "" ? flags | AT.EMPTY_PATH : flags;
     const result = this.#lib.statx(dirfd, cString(name), at, STATX_BASIC_STATS, this.#statBuffer);
     if (result < 0) {
-      const errno = this.#errno();
+      const errno = lastErrno(this.#lib);
       if (errno === ENOENT) return null;
       throw errnoError("statx", errno);
     }

@@ -210,6 +210,7 @@ function modeOf(path: string): number | null {
 /** What a download writes its temporary through: Deno's file, or its descriptor by libc. */
 interface TempOutput {
   writeSync(p: Uint8Array): number;
+  tryLockSync(exclusive?: boolean): boolean;
   close(): void;
 }
 
@@ -223,35 +224,32 @@ function createTemporary(dest: string): { temp: string; file: TempOutput } {
   // Synchronous calls: each is a few microseconds on a local disk, where Deno's asynchronous
   // ones hop to its I/O pool and back, which dominates a tree of many small files.
   const stem = join(dirname(dest), `${hiddenStem(basename(dest))}${LOCAL_TEMP_INFIX}`);
-  const name = () => `${stem}${crypto.randomUUID()}`;
   const libc = Libc.load();
-  if (libc !== null) {
-    const flags = O.O_WRONLY | O.O_CREAT | O.O_EXCL | O.O_NOFOLLOW | O.O_CLOEXEC;
-    const { name: temp, opened } = openLocked({
-      name,
-      create: (temp) => new FdFile(libc.openat(-100, temp, flags, 0o644), true),
-      file: (file) => file,
-      // A fresh random name is never made again: while it names anything, it names this file.
-      isStill: (_file, temp) => libc.statxIfAny(-100, temp, AT.SYMLINK_NOFOLLOW) !== null,
-      close: (file) => file.close(),
-    })!;
-    return { temp, file: opened };
-  }
-  const { name: temp, opened } = openLocked({
-    name,
-    create: (temp) => Deno.openSync(temp, { write: true, createNew: true, mode: 0o644 }),
+  const flags = O.O_WRONLY | O.O_CREAT | O.O_EXCL | O.O_NOFOLLOW | O.O_CLOEXEC;
+  const { name, opened } = openLocked<TempOutput>({
+    name: () => `${stem}${crypto.randomUUID()}`,
+    create: libc === null
+      ? (temp) => Deno.openSync(temp, { write: true, createNew: true, mode: 0o644 })
+      : (temp) => new FdFile(libc.openat(-100, temp, flags, 0o644), true),
     file: (file) => file,
-    isStill: (file, temp) => {
-      try {
-        return sameFile(Deno.lstatSync(temp), file.statSync());
-      } catch (e) {
-        if (e instanceof Deno.errors.NotFound) return false;
-        throw e;
-      }
-    },
+    // With libc, one look: a fresh random name is never made again, so while it names anything
+    // it names this file.
+    isStill: libc === null
+      ? (file, temp) => isStillDeno(file as Deno.FsFile, temp)
+      : (_file, temp) => libc.statxIfAny(-100, temp, AT.SYMLINK_NOFOLLOW) !== null,
     close: (file) => file.close(),
   })!;
-  return { temp, file: opened };
+  return { temp: name, file: opened };
+}
+
+/** Whether `file` is still what `temp` names (same device and inode). */
+function isStillDeno(file: Deno.FsFile, temp: string): boolean {
+  try {
+    return sameFile(Deno.lstatSync(temp), file.statSync());
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
 }
 
 /**

@@ -63,7 +63,8 @@ export class LandingFile implements ByteWriter {
 
   private constructor(path: string, options: LandingFileOptions, file: AtomicFile | null) {
     this.path = path;
-    this.#lander = options.lander;
+    // The lander takes the body only when nothing was opened here.
+    this.#lander = file === null ? options.lander : undefined;
     this.#absent = options.absent ?? false;
     this.#file = file;
   }
@@ -85,7 +86,7 @@ export class LandingFile implements ByteWriter {
     const started = performance.now();
     const file = await AtomicFile.create(path, { absent: options.absent });
     lander?.observeCreate(performance.now() - started);
-    return new LandingFile(path, { ...options, lander: undefined }, file);
+    return new LandingFile(path, options, file);
   }
 
   /**

@@ -54,25 +54,7 @@ export interface FsStat {
   ctimeNs: bigint | null;
 }
 
-/** What an upload does with its open temporary file: Deno's `FsFile` has it all too. */
-export interface TempFile {
-  /** Writes at the file's position; returns how many bytes were written. */
-  writeSync(p: Uint8Array): number;
-  /** Reads at the file's position; `null` at its end. */
-  read(p: Uint8Array): Promise<number | null>;
-  /** Cuts the file to `len` bytes. */
-  truncateSync(len?: number): void;
-  /** Flushes the file's data to disk. */
-  syncData(): Promise<void>;
-  /** Sets the access and modification times. */
-  utimeSync(atime: Date, mtime: Date): void;
-  /** Takes the file's lock if nobody holds it; returns whether it did. */
-  tryLockSync(exclusive?: boolean): boolean;
-  /** Ends the use of the file. */
-  close(): void;
-}
-
-/** A file opened for reading: Deno's `FsFile` has all this too. */
+/** A file opened for reading: Deno's `FsFile` has all this too (and `libc/fd_file.ts`). */
 export interface ReadFile {
   /** Reads at the file's position; `null` at its end. */
   read(p: Uint8Array): Promise<number | null>;
@@ -82,8 +64,20 @@ export interface ReadFile {
   seek(offset: number, whence: Deno.SeekMode): Promise<number>;
   /** Takes the file's lock if nobody holds it; returns whether it did. */
   tryLockSync(exclusive?: boolean): boolean;
-  /** Closes it. */
+  /** Ends the use of the file. */
   close(): void;
+}
+
+/** What an upload does with its open temporary file, besides reading it (a resumed part). */
+export interface TempFile extends ReadFile {
+  /** Writes at the file's position; returns how many bytes were written. */
+  writeSync(p: Uint8Array): number;
+  /** Cuts the file to `len` bytes. */
+  truncateSync(len?: number): void;
+  /** Flushes the file's data to disk. */
+  syncData(): Promise<void>;
+  /** Sets the access and modification times. */
+  utimeSync(atime: Date, mtime: Date): void;
 }
 
 /** A file created beneath the root, open for reading and writing. */

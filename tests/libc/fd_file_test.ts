@@ -10,13 +10,17 @@ function create(path: string): number {
   return libc!.openat(-100, path, O.O_RDWR | O.O_CREAT | O.O_EXCL | O.O_CLOEXEC, 0o600);
 }
 
+/** A new file at `path`, through a descriptor of its own. */
+function createOwned(path: string): FdFile {
+  return new FdFile(create(path), true);
+}
+
 Deno.test({
-  name: "root: FdFile writes, reads back, cuts and flushes through its own descriptor",
+  name: "libc: FdFile writes, reads back, cuts and flushes through its own descriptor",
   ignore: !linux,
   fn: async () => {
     await using tmp = await tempDir();
-    const fd = create(`${tmp.path}/a`);
-    const file = new FdFile(fd);
+    const file = createOwned(`${tmp.path}/a`);
     try {
       equal(file.writeSync(new TextEncoder().encode("hello world")), 11);
       await file.syncData();
@@ -26,28 +30,24 @@ Deno.test({
       equal(await file.read(new Uint8Array(8)), null);
     } finally {
       file.close();
-      libc!.close(fd);
     }
-    const again = libc!.openat(-100, `${tmp.path}/a`, O.O_RDWR | O.O_CLOEXEC);
-    const reader = new FdFile(again);
+    const reader = new FdFile(libc!.openat(-100, `${tmp.path}/a`, O.O_RDWR | O.O_CLOEXEC), true);
     try {
       const buf = new Uint8Array(8);
       equal(await reader.read(buf), 5);
       deepEqual(new TextDecoder().decode(buf.subarray(0, 5)), "hello");
     } finally {
       reader.close();
-      libc!.close(again);
     }
   },
 });
 
 Deno.test({
-  name: "root: FdFile sets times to the millisecond, before 1970 too",
+  name: "libc: FdFile sets times to the millisecond, before 1970 too",
   ignore: !linux,
   fn: async () => {
     await using tmp = await tempDir();
-    const fd = create(`${tmp.path}/t`);
-    const file = new FdFile(fd);
+    const file = createOwned(`${tmp.path}/t`);
     try {
       for (const ms of [1_700_000_000_123, -1_500, 0]) {
         file.utimeSync(new Date(ms + 7), new Date(ms));
@@ -57,13 +57,12 @@ Deno.test({
       }
     } finally {
       file.close();
-      libc!.close(fd);
     }
   },
 });
 
 Deno.test({
-  name: "root: FdFile's lock excludes another opening's, and a closed FdFile refuses every call",
+  name: "libc: FdFile's lock excludes another opening's, and a closed FdFile refuses every call",
   ignore: !linux,
   fn: async () => {
     await using tmp = await tempDir();
@@ -87,7 +86,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "root: an owning FdFile seeks, reads again, and closes its descriptor once",
+  name: "libc: an owning FdFile seeks, reads again, and closes its descriptor once",
   ignore: !linux,
   fn: async () => {
     await using tmp = await tempDir();
