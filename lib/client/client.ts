@@ -22,10 +22,17 @@ import {
 } from "../protocol/replies.ts";
 import type { BodyResult } from "../transfer/body.ts";
 import { type ClientOptions, RequestChannel } from "./request_channel.ts";
-import { type GetOptions, type PutOptions, runGet, runPut } from "./transfers.ts";
+import {
+  type GetOptions,
+  type ManyGetHandler,
+  type PutOptions,
+  runGet,
+  runGetMany,
+  runPut,
+} from "./transfers.ts";
 
 export { type ClientOptions, DEFAULT_STALL_TIMEOUT } from "./request_channel.ts";
-export type { GetOptions, PutOptions, TransferOptions } from "./transfers.ts";
+export type { GetOptions, ManyGetHandler, PutOptions, TransferOptions } from "./transfers.ts";
 
 /**
  * A session with a BFTP server.
@@ -186,7 +193,7 @@ export class BftpClient {
 
   /**
    * Whether the server offers a feature its hello names in `features`
-   * (version 2): `"setstat"`, the SETSTAT request.
+   * (version 2): `"setstat"`, the SETSTAT request; `"mget"`, MGET.
    *
    * @param feature The feature's name.
    * @returns Whether the hello named it.
@@ -231,6 +238,18 @@ export class BftpClient {
    */
   get(path: string, sink: ByteWriter, options: GetOptions = {}): Promise<BodyResult> {
     return runGet(this.#channel, path, sink, options);
+  }
+
+  /**
+   * Downloads many whole files with one request (MGET; only when
+   * {@linkcode BftpClient.supports} says `"mget"`), each verified; one
+   * file's failure is its own (see `runGetMany`).
+   *
+   * @param paths The remote files, 1 to `MAX_MGET_PATHS`.
+   * @param handler Where each body goes, and what became of each file.
+   */
+  getMany(paths: readonly string[], handler: ManyGetHandler): Promise<void> {
+    return runGetMany(this.#channel, paths, handler);
   }
 
   /**

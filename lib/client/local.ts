@@ -201,15 +201,34 @@ async function downloadToRegularFile(
     if (reply !== undefined) await options.beforeCommit?.(reply);
     await out.commit(options.preserve && reply !== undefined ? reply : null);
     done = true;
-    // A partial file left by an earlier "get --resume" is stale now.
-    const { partial, state } = partialPaths(dest);
-    if (present === undefined || present.has(basename(partial)) || present.has(basename(state))) {
-      discardPartialSync(dest);
-    }
+    dropStalePartial(dest, present);
     options.onFile?.(remote, dest, result);
     return result;
   } finally {
     if (!done) await out.discard().catch(() => {});
+  }
+}
+
+/**
+ * Removes the partial file an earlier `get --resume` left beside `dest`,
+ * stale once `dest` has landed whole. `present`, the names in its folder
+ * from a listing just made, spares a look when none is there.
+ *
+ * @param dest The file that landed.
+ * @param present The names in its folder, when listed.
+ *
+ * @example
+ * ```ts
+ * import { dropStalePartial } from "./local.ts";
+ *
+ * // Nothing listed beside it: no look at the disk.
+ * dropStalePartial("/nowhere/a.txt", new Set());
+ * ```
+ */
+export function dropStalePartial(dest: string, present: ReadonlySet<string> | undefined): void {
+  const { partial, state } = partialPaths(dest);
+  if (present === undefined || present.has(basename(partial)) || present.has(basename(state))) {
+    discardPartialSync(dest);
   }
 }
 

@@ -19,7 +19,7 @@ import { ConnectionError, ProtocolError, RemoteError, TimeoutError } from "../er
 import type { BufferedReader } from "../framing/buffered_reader.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import { Channel } from "../protocol/channel.ts";
-import type { OkReply, Request } from "../protocol/messages.ts";
+import type { OkReply, Reply, Request } from "../protocol/messages.ts";
 import { type ChecksumName, CHECKSUMS } from "../protocol/limits.ts";
 import { connectTransport } from "../transport/connect.ts";
 import { closeQuietly } from "../transport/close.ts";
@@ -273,6 +273,44 @@ export class RequestChannel {
   }
 
   /**
+   * Sends a request answered by one reply for each of `count` items (MGET),
+   * each marked with its `index` in order, and runs `each` on every one,
+   * error replies included; a success reply's body, if any, is `each`'s to
+   * read from the stream. An error reply without an `index` ends the answer
+   * early: it is thrown, after the items answered before it. Pipelined like
+   * {@linkcode RequestChannel.request} (version 2 only); whatever fails in
+   * `each` leaves the stream out of step.
+   *
+   * @param req The request.
+   * @param count How many items it names.
+   * @param each Takes one item's reply (and reads its body).
+   * @throws {RemoteError} When the request as a whole is refused.
+   */
+  async requestMany(
+    req: Request,
+    count: number,
+    each: (index: number, reply: Reply, reader: BufferedReader) => Promise<void>,
+  ): Promise<void> {
+    refuseLongPaths(req);
+    if (this.version < 2) throw new ProtocolError(`A version 1 session has no ${req.op}`);
+    await this.#pipelined(req, undefined, async (id) => {
+      for (let index = 0; index < count; index++) {
+        const reply = await this.#replyTo(id);
+        if (reply.index === undefined && !reply.ok) {
+          throw new RemoteError(reply.code, reply.message);
+        }
+        if (reply.index !== index) {
+          const said = JSON.stringify(reply.index ?? null).slice(0, 24);
+          throw this.#break(
+            new ProtocolError(`Malformed reply: it answers item ${said}, not ${index}`),
+          );
+        }
+        await this.#inStep(() => each(index, reply, this.#channel.reader));
+      }
+    });
+  }
+
+  /**
    * One request and its answer. With a version 2 server it is pipelined:
    * it goes out once the requests made before it have gone out, and its
    * reply is read once theirs have been, so many may be in flight. With a
@@ -294,6 +332,22 @@ export class RequestChannel {
         return await answer(await this.#channel.expectOk());
       });
     }
+    return await this.#pipelined(req, body, async (id) => {
+      const reply = await this.#replyTo(id);
+      if (!reply.ok) throw new RemoteError(reply.code, reply.message);
+      return await answer(reply);
+    });
+  }
+
+  /**
+   * Sends `req` (and its body) once the requests made before it have gone
+   * out, then runs `read` with its id once their answers have been read.
+   */
+  async #pipelined<T>(
+    req: Request,
+    body: (() => Promise<void>) | undefined,
+    read: (id: number) => Promise<T>,
+  ): Promise<T> {
     const id = this.#nextId++;
     const sendTurn = this.#sendTurns.take();
     const recvTurn = this.#recvTurns.take();
@@ -306,19 +360,21 @@ export class RequestChannel {
       (await recvTurn)();
       throw e;
     });
-    return await this.#inTurn(recvTurn, id, async () => {
-      const reply = await this.#channel.receiveReply();
-      if (reply.id !== id) {
-        const said = JSON.stringify(reply.id ?? null).slice(0, 24);
-        throw this.#break(
-          new ProtocolError(
-            `Malformed reply: it answers request ${said}, not ${id} (replies out of order)`,
-          ),
-        );
-      }
-      if (!reply.ok) throw new RemoteError(reply.code, reply.message);
-      return await answer(reply);
-    });
+    return await this.#inTurn(recvTurn, id, () => read(id));
+  }
+
+  /** Reads the next reply, which must answer request `id`. */
+  async #replyTo(id: number): Promise<Reply> {
+    const reply = await this.#channel.receiveReply();
+    if (reply.id !== id) {
+      const said = JSON.stringify(reply.id ?? null).slice(0, 24);
+      throw this.#break(
+        new ProtocolError(
+          `Malformed reply: it answers request ${said}, not ${id} (replies out of order)`,
+        ),
+      );
+    }
+    return reply;
   }
 
   /** Runs `fn` of request `seq` when `turn` starts, under the guard, and ends the turn. */

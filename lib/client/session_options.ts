@@ -75,11 +75,17 @@ export function refuseLongPaths(req: Request): void {
   // Every request is checked: skip the encoding when its strings cannot reach the limit
   // (a character takes at most 6 bytes in JSON, as \uXXXX; the rest of a request is small).
   let chars = 0;
-  for (const v of Object.values(req)) if (typeof v === "string") chars += v.length;
+  for (const v of Object.values(req)) {
+    if (typeof v === "string") chars += v.length;
+    // An MGET's paths, each with its quotes and comma.
+    else if (Array.isArray(v)) { for (const p of v) chars += String(p).length + 3; }
+  }
   if (chars * 6 + 1024 <= MAX_REQUEST_BYTES) return;
   const bytes = encodeMessage(req).byteLength;
   if (bytes <= MAX_REQUEST_BYTES) return;
-  const path = Object.values(req).find((v): v is string => typeof v === "string" && v.length > 64);
+  const path = Object.values(req).flat().find((v): v is string =>
+    typeof v === "string" && v.length > 64
+  );
   throw new BftpError(
     "BAD_PATH",
     `Refused path "${(path ?? "").slice(0, 40)}...": the request would be ${bytes} bytes, ` +

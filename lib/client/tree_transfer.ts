@@ -8,13 +8,14 @@
  */
 
 import { dirname, join } from "node:path";
-import { LocalIoError, localIoError } from "../errors.ts";
+import { type BftpError, LocalIoError, localIoError } from "../errors.ts";
 import { sweepFolder } from "../local_file/mod.ts";
 import type { BftpClient } from "./client.ts";
 import { downloadTreeFile, uploadFile } from "./local.ts";
 import type { LocalTransferOptions } from "./local_options.ts";
 import { planDownload, type PlannedFile, planUpload, type TreePlan } from "./tree_plan.ts";
 import { TaskWindow } from "./window.ts";
+import { byMget, downloadMany } from "./many_files.ts";
 import { Lander } from "../local_file/lander.ts";
 
 /** How many files and bytes a tree transfer moved. */
@@ -128,7 +129,22 @@ export async function downloadPlan(
       const key = dirname(join(folder.local, "name"));
       present.set(key, await prepareFolder(folder.local, i === 0, made));
     }
+    // Small files by MGET, many to a request; the first to fail stops the tree, as below.
+    const small = plan.files.filter((f) => byMget(client, f.size, options));
+    const failures: BftpError[] = [];
+    await downloadMany(client, small, {
+      ...options,
+      lander,
+      present: (file) => present.get(dirname(file.local)),
+      onDone: (_file, result) => {
+        totals.files++;
+        totals.bytes += result.size;
+      },
+      onError: (_file, e) => void failures.push(e),
+    });
+    if (failures.length > 0) throw failures[0];
     for (const file of plan.files) {
+      if (small.length > 0 && byMget(client, file.size, options)) continue;
       const names = present.get(dirname(file.local));
       // Pipelined: up to a window of downloads in flight on the one session.
       await window.add(async () => {

@@ -32,6 +32,9 @@ export const MAX_REPLY_BYTES = 64 * 1024 * 1024;
 // The host's file-system rules (NAME_MAX, PATH_MAX), defined with the served folder.
 export { MAX_NAME_BYTES, MAX_PATH_BYTES } from "../root/entry.ts";
 
+/** The most paths one MGET request may name (feature `"mget"`). */
+export const MAX_MGET_PATHS = 1024;
+
 /** The largest chunk in a body of unknown size. */
 export const MAX_CHUNK_BYTES = 16 * 1024 * 1024;
 

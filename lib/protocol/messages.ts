@@ -7,7 +7,7 @@
  */
 
 import { isRemoteErrorCode, ProtocolError, type RemoteErrorCode } from "../errors.ts";
-import { MAX_REQUEST_DEPTH, MAX_TIME_MS } from "./limits.ts";
+import { MAX_MGET_PATHS, MAX_REQUEST_DEPTH, MAX_TIME_MS } from "./limits.ts";
 import { parseStrictJson, StrictJsonError } from "./strict_json.ts";
 
 // The served folder defines what an entry is (see lib/root/entry.ts); the wire carries it as is.
@@ -37,6 +37,17 @@ export interface GetRequest {
   offset?: number;
   /** Refuse with `CHANGED` unless the file is still this version. */
   expect?: FileVersion;
+}
+
+/**
+ * MGET (feature `"mget"`): many whole files in one request, answered as
+ * the GETs of `paths` in order would be, each reply with its `index`.
+ */
+export interface MgetRequest {
+  /** Always `"MGET"`. */
+  op: "MGET";
+  /** The files: 1 to `MAX_MGET_PATHS`. */
+  paths: string[];
 }
 
 /** A PUT request. */
@@ -89,6 +100,7 @@ export type Request =
   | { op: "LIST"; path: string }
   | { op: "STAT"; path: string }
   | GetRequest
+  | MgetRequest
   | PutRequest
   | { op: "DELETE"; path: string }
   | { op: "MKDIR"; path: string; parents: boolean }
@@ -118,6 +130,8 @@ export interface ErrorReply {
   message: string;
   /** The request's `id`, echoed (version 2); whatever the server sent, unchecked. */
   id?: unknown;
+  /** Which of an MGET's paths it answers; whatever the server sent, unchecked. */
+  index?: unknown;
 }
 
 /** Any reply. */
@@ -167,6 +181,20 @@ function str(obj: Record<string, unknown>, key: string): string {
   const v = obj[key];
   if (typeof v !== "string") {
     throw new ProtocolError(`Malformed request: "${key}" must be a string`);
+  }
+  return v;
+}
+
+/** An MGET's paths: an array of 1 to `MAX_MGET_PATHS` strings. */
+function pathList(obj: Record<string, unknown>, key: string): string[] {
+  const v = obj[key];
+  if (
+    !Array.isArray(v) || v.length === 0 || v.length > MAX_MGET_PATHS ||
+    !v.every((p) => typeof p === "string")
+  ) {
+    throw new ProtocolError(
+      `Malformed request: "${key}" must be an array of 1 to ${MAX_MGET_PATHS} strings`,
+    );
   }
   return v;
 }
@@ -289,6 +317,8 @@ export function requestFromObject(o: Record<string, unknown>): Request {
       if (o.expect !== undefined) req.expect = fileVersion(o.expect);
       return req;
     }
+    case "MGET":
+      return { op, paths: pathList(o, "paths") };
     case "CD":
     case "LIST":
     case "STAT":
@@ -392,6 +422,7 @@ export function decodeReply(bytes: Uint8Array): Reply {
       code,
       message: message.replace(/[\x00-\x1f\x7f-\x9f]/g, " ").slice(0, 1000),
       ...(o.id === undefined ? {} : { id: o.id }),
+      ...(o.index === undefined ? {} : { index: o.index }),
     };
   }
   throw new ProtocolError(`Malformed reply: "ok" must be true or false`);

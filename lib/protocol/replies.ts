@@ -80,6 +80,15 @@ export interface AuthReply {
   readOnly: boolean;
 }
 
+/** A GET reply's fields, as the server sends them. */
+export type GetReplyFields = Omit<GetReply, "offset" | "sha256" | "mode"> & {
+  offset?: number;
+  sha256?: string;
+  mode?: number;
+  /** Which of an MGET's paths it answers. */
+  index?: number;
+};
+
 /** The fields of any success reply a session sends after the hello. */
 export type ReplyFields =
   | CwdReply
@@ -87,11 +96,7 @@ export type ReplyFields =
   | StatReply
   | HashReply
   | PutDoneFields
-  | Omit<GetReply, "offset" | "sha256" | "mode"> & {
-    offset?: number;
-    sha256?: string;
-    mode?: number;
-  }
+  | GetReplyFields
   | PutReadyReply
   | AuthReply
   | Record<string, never>;

@@ -32,6 +32,10 @@ export function describeRequest(req: Request): string {
       return `RENAME ${quotePath(req.from)} ${quotePath(req.to)}`;
     case "GET":
       return `GET ${quotePath(req.path)}${req.offset ? ` from ${req.offset}` : ""}`;
+    case "MGET":
+      return `MGET ${req.paths.length} ${req.paths.length === 1 ? "path" : "paths"} from ${
+        quotePath(req.paths[0]!)
+      }`;
     case "PUT":
       return `PUT ${quotePath(req.path)}${req.resume ? " (resumable)" : ""}`;
     default:

@@ -11,8 +11,15 @@ import { BftpError, ConnectionError, ProtocolError, RemoteError } from "../error
 import { CorkedWriter } from "../framing/corked_writer.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import { BadRequestError, Channel, type HelloAccepted } from "../protocol/channel.ts";
-import type { GetRequest, OkReply, PutRequest, Reply, Request } from "../protocol/messages.ts";
-import type { ReplyFields } from "../protocol/replies.ts";
+import type {
+  GetRequest,
+  MgetRequest,
+  OkReply,
+  PutRequest,
+  Reply,
+  Request,
+} from "../protocol/messages.ts";
+import type { GetReplyFields, ReplyFields } from "../protocol/replies.ts";
 import { quotePath, resolveVirtual } from "../root/paths.ts";
 import type { ServedRoot } from "../root/served_root.ts";
 import { CommitGroup } from "./commit_group.ts";
@@ -30,7 +37,7 @@ import { RequestDeadline } from "./request_deadline.ts";
 import { describeRequest } from "./describe_request.ts";
 
 /** What a version 2 hello offers beyond the version itself (docs/PROTOCOL.md). */
-const FEATURES = ["setstat"];
+const FEATURES = ["setstat", "mget"];
 
 /** What {@linkcode runSession} needs of a connection. */
 export type SessionStream = ByteReader & ByteWriter;
@@ -314,6 +321,8 @@ class ServerSession {
         return this.#reply({});
       case "GET":
         return this.#get(req);
+      case "MGET":
+        return this.#mget(req);
       case "PUT":
         return this.#put(req);
       default:
@@ -353,17 +362,39 @@ class ServerSession {
     return await handleGet(this.#context(), this.#resolve(req.path), req);
   }
 
+  /**
+   * MGET: each path answered as its GET would be, its replies marked with
+   * its index. One path's refusal is its own error reply, and the others go
+   * on; anything else ends the answer as it would end a GET's.
+   */
+  async #mget(req: MgetRequest): Promise<number> {
+    let bytes = 0;
+    for (const [index, path] of req.paths.entries()) {
+      try {
+        const get: GetRequest = { op: "GET", path };
+        bytes += await handleGet(this.#context(index), this.#resolve(path), get);
+      } catch (e) {
+        if (!(e instanceof RemoteError)) throw e;
+        this.#log(`MGET ${quotePath(path)} ${e.code}`);
+        await this.#send({ ok: false, code: e.code, message: e.message, index });
+      }
+    }
+    return bytes;
+  }
+
   async #put(req: PutRequest): Promise<number> {
     return await handlePut(this.#context(), this.#writable(req.path), req);
   }
 
-  /** This session as the GET and PUT handlers see it. */
-  #context(): HandlerContext {
+  /** This session as the GET and PUT handlers see it; with an MGET path's `index`, in its replies. */
+  #context(index?: number): HandlerContext {
     return {
       root: this.#root,
       reader: this.#channel.reader,
       writer: this.#out,
-      reply: (fields) => this.#reply(fields),
+      // Only a GET's reply is sent with an index (MGET's answer is GET replies).
+      reply: (fields) =>
+        this.#reply(index === undefined ? fields : { ...fields as GetReplyFields, index }),
       log: (line) => this.#log(line),
       setInBody: (inBody) => {
         this.#inBody = inBody;

@@ -18,6 +18,7 @@ import type { LocalTransferOptions } from "../client/local_options.ts";
 import type { PlannedFile } from "../client/tree_plan.ts";
 import { prepareFolder } from "../client/tree_transfer.ts";
 import { TaskWindow } from "../client/window.ts";
+import { byMget, downloadMany } from "../client/many_files.ts";
 import { Lander } from "../local_file/lander.ts";
 import { BftpError, IntegrityError, localIoError } from "../errors.ts";
 import type { GetReply } from "../protocol/replies.ts";
@@ -233,6 +234,14 @@ export async function applySync(
   using lander = options.direction === "pull"
     ? Lander.startFor(sends.map((s) => s.file))
     : undefined;
+  // A pull's small files go by MGET, many to a request (`many_files.ts`); the rest one by one.
+  const many = options.direction === "pull"
+    ? sends.filter((s) => byMget(client, s.file.size, {}))
+    : [];
+  if (many.length > 0) {
+    const folderOf = (local: string) => present.get(resolve(cwd, dirname(local)));
+    await pullMany(client, many, options, totals, { lander, folderOf });
+  }
   const send = async ({ kind, file, modeOnly }: SyncSend) => {
     const shown: LocalTransferOptions = {
       preserve: true,
@@ -256,7 +265,9 @@ export async function applySync(
     totals.bytes += size;
     options.onChange?.({ kind, relative: file.relative, folder: false, size });
   };
-  await each(client, sends, options, send, (s, e) => {
+  const byMany = new Set(many);
+  const one = byMany.size === 0 ? sends : sends.filter((s) => !byMany.has(s));
+  await each(client, one, options, send, (s, e) => {
     totals.failed++;
     options.onError?.(s.file.relative, e);
   });
@@ -265,6 +276,42 @@ export async function applySync(
     options.onError?.(relative, e);
   });
   return totals;
+}
+
+/**
+ * Pulls small files by MGET (`downloadMany`), with their times and modes,
+ * counting each that lands and telling each that fails.
+ */
+async function pullMany(
+  client: BftpClient,
+  sends: readonly SyncSend[],
+  options: ApplyOptions,
+  totals: SyncTotals,
+  local: {
+    lander: Lander | undefined;
+    folderOf: (local: string) => ReadonlySet<string> | undefined;
+  },
+): Promise<void> {
+  const files = sends.map((s) => ({ ...s.file, kind: s.kind }));
+  await downloadMany(client, files, {
+    preserve: true,
+    window: options.window,
+    progress: options.progress,
+    onFile: options.onFile,
+    lander: local.lander,
+    present: (file) => local.folderOf(file.local),
+    beforeLanding: (file, reply) => stillTheSame(client, file.remote)(reply),
+    onDone: ({ kind, relative }, { size }) => {
+      totals.sent++;
+      totals[kind]++;
+      totals.bytes += size;
+      options.onChange?.({ kind, relative, folder: false, size });
+    },
+    onError: (file, e) => {
+      totals.failed++;
+      options.onError?.(file.relative, e);
+    },
+  });
 }
 
 /**

@@ -1,0 +1,240 @@
+/**
+ * The small files of a download (a tree, a pull) in batches: one MGET
+ * request names many files, and the server answers each as its GET (feature
+ * `"mget"`, `transfers.ts`). Per file the session then does no request of
+ * its own, no turn to wait for and no task in a window: a 5,000-file tree
+ * is about 80 requests. Each file lands as any download's does
+ * (`LandingFile`, on the landing thread when there is one): verified, then
+ * atomically under its name; one that fails is told and the others go on.
+ *
+ * @module
+ */
+
+import { basename } from "node:path";
+import { BftpError, LocalIoError, localIoError } from "../errors.ts";
+import type { ByteWriter } from "../framing/types.ts";
+import type { Lander } from "../local_file/lander.ts";
+import { LandingFile } from "../local_file/landing_file.ts";
+import { MAX_MGET_PATHS, MAX_REQUEST_BYTES } from "../protocol/limits.ts";
+import type { GetReply } from "../protocol/replies.ts";
+import type { BodyResult } from "../transfer/body.ts";
+import type { BftpClient, TransferOptions } from "./client.ts";
+import { dropStalePartial } from "./local.ts";
+import type { LocalTransferOptions } from "./local_options.ts";
+import { DEFAULT_WINDOW, TaskWindow } from "./window.ts";
+
+/** The most files one MGET of a download asks for. */
+export const MGET_BATCH = 64;
+
+/** The largest file (as listed) that a download fetches by MGET; larger ones go by GET. */
+export const MGET_FILE_MAX = 256 << 10;
+
+/** A file to download by MGET. */
+export interface ManyFile {
+  /** The remote path. */
+  remote: string;
+  /** The local file to create or replace; its folder exists. */
+  local: string;
+  /** The path below the tree's top, as progress labels it. */
+  relative: string;
+}
+
+/** Options for {@linkcode downloadMany}. */
+export interface DownloadManyOptions<T extends ManyFile>
+  extends Pick<LocalTransferOptions, "progress" | "onFile" | "preserve" | "window"> {
+  /** The thread small bodies land on, if any. */
+  lander?: Lander | undefined;
+  /** The names in a file's folder from a listing just made (see `downloadTreeFile`). */
+  present?: ((file: T) => ReadonlySet<string> | undefined) | undefined;
+  /**
+   * Called once a file's body has arrived and checked out, before it lands
+   * (`sync` asks the server whether a large one changed meanwhile); a throw
+   * fails the file.
+   */
+  beforeLanding?: ((file: T, reply: GetReply) => Promise<void>) | undefined;
+  /** Told each file that landed. */
+  onDone?: ((file: T, result: BodyResult) => void) | undefined;
+  /** Told each file that failed (the others go on). */
+  onError: (file: T, error: BftpError) => void;
+}
+
+/**
+ * Whether a download should fetch `file` by MGET: the server offers it, the
+ * file is small, and the download is not resumable.
+ *
+ * @param client The session.
+ * @param size The file's listed size.
+ * @param options The download's options.
+ * @returns Whether to fetch it by MGET.
+ *
+ * @example
+ * ```ts
+ * import { byMget } from "./many_files.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const client = { supports: (f: string) => f === "mget" } as never;
+ * equal(byMget(client, 4096, {}), true);
+ * equal(byMget(client, 4096, { resume: true }), false);
+ * ```
+ */
+export function byMget(client: BftpClient, size: number, options: LocalTransferOptions): boolean {
+  return size <= MGET_FILE_MAX && !options.resume && client.supports("mget");
+}
+
+/**
+ * Splits `files` into MGET batches: at most `most` files, and requests well
+ * within the protocol's size (a path takes at most 6 bytes a character in
+ * JSON). A path too long for any request is a batch of its own, which the
+ * client refuses as it would refuse its GET.
+ */
+function batches<T extends ManyFile>(files: readonly T[], most: number): T[][] {
+  const out: T[][] = [];
+  let batch: T[] = [];
+  let bytes = 0;
+  for (const file of files) {
+    const cost = file.remote.length * 6 + 3;
+    if (batch.length >= most || (batch.length > 0 && bytes + cost > MAX_REQUEST_BYTES - 1024)) {
+      out.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(file);
+    bytes += cost;
+  }
+  if (batch.length > 0) out.push(batch);
+  return out;
+}
+
+/** A body's sink that also reports progress. */
+function reporting(out: LandingFile, transfer: TransferOptions): ByteWriter {
+  return {
+    write: async (p) => {
+      const n = await out.write(p);
+      transfer.onProgress?.(n);
+      return n;
+    },
+  };
+}
+
+/**
+ * Downloads `files` in MGET batches, a few batches in flight: each file is
+ * verified, then lands atomically under its name (with the server's time
+ * and bits with `preserve`). Only for a server that offers `"mget"` (see
+ * {@linkcode byMget}).
+ *
+ * @param client A connected client.
+ * @param files The files; their folders exist.
+ * @param options Where each file's outcome is told, the lander, progress.
+ * @throws {BftpError} When the session breaks (the files not yet done are not told).
+ *
+ * @example
+ * ```ts
+ * import { downloadMany } from "./many_files.ts";
+ * import { BftpClient } from "./client.ts";
+ * import { ServedRoot } from "../root/served_root.ts";
+ * import { startServer } from "../server/server.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/served`);
+ * await Deno.writeTextFile(`${dir}/served/a.txt`, "hi");
+ * const server = startServer({ root: await ServedRoot.open(`${dir}/served`), port: 0 });
+ * const client = await BftpClient.connect({ hostname: "127.0.0.1", port: server.addr.port });
+ * const failed: string[] = [];
+ * await downloadMany(client, [
+ *   { remote: "/a.txt", local: `${dir}/a.txt`, relative: "a.txt" },
+ *   { remote: "/none", local: `${dir}/none`, relative: "none" },
+ * ], { onError: (file, e) => failed.push(`${file.relative}: ${e.code}`) });
+ * deepEqual(await Deno.readTextFile(`${dir}/a.txt`), "hi");
+ * deepEqual(failed, ["none: NOT_FOUND"]);
+ * await client.quit();
+ * await server.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function downloadMany<T extends ManyFile>(
+  client: BftpClient,
+  files: readonly T[],
+  options: DownloadManyOptions<T>,
+): Promise<void> {
+  const window = Math.max(1, options.window ?? DEFAULT_WINDOW);
+  // Two batches in flight: the server answers one while the client lands the other.
+  const running = new TaskWindow({ limit: 2 });
+  // Files handed to the landing thread, awaited once their batches are read.
+  const landing: Promise<void>[] = [];
+  try {
+    for (const batch of batches(files, Math.min(MGET_BATCH, MAX_MGET_PATHS, window))) {
+      await running.add(() => fetchBatch(client, batch, options, landing));
+    }
+  } finally {
+    await running.settle();
+    await Promise.all(landing);
+  }
+  await running.drain();
+}
+
+/** One MGET: each file's body into its landing file, then landed (or told as failed). */
+async function fetchBatch<T extends ManyFile>(
+  client: BftpClient,
+  batch: readonly T[],
+  options: DownloadManyOptions<T>,
+  landing: Promise<void>[],
+): Promise<void> {
+  const outs: (LandingFile | undefined)[] = [];
+  const replies: GetReply[] = [];
+  const fail = (file: T, e: unknown) => {
+    if (!(e instanceof BftpError)) throw e;
+    options.onError(file, e);
+  };
+  try {
+    await client.getMany(batch.map((f) => f.remote), {
+      open: async (i, reply) => {
+        const file = batch[i]!;
+        const transfer = options.progress?.(file.relative, reply.size) ?? {};
+        transfer.onStart?.(reply.size);
+        const present = options.present?.(file);
+        const out = await LandingFile.open(file.local, {
+          absent: present !== undefined && !present.has(basename(file.local)),
+          lander: options.lander,
+        });
+        outs[i] = out;
+        replies[i] = reply;
+        return reporting(out, transfer);
+      },
+      done: (i, outcome) => {
+        const file = batch[i]!;
+        const out = outs[i];
+        outs[i] = undefined;
+        if (!("size" in outcome) || out === undefined) {
+          fail(file, outcome instanceof BftpError ? outcome : new LocalIoError(String(outcome)));
+          return out?.discard() ?? Promise.resolve();
+        }
+        // Not awaited here: the next body is read while this one lands.
+        landing.push(land(file, out, replies[i]!, outcome, options).catch((e) => fail(file, e)));
+        return Promise.resolve();
+      },
+    });
+  } finally {
+    for (const out of outs) await out?.discard();
+  }
+}
+
+/** Lands one verified body under its name; a failure is the file's. */
+async function land<T extends ManyFile>(
+  file: T,
+  out: LandingFile,
+  reply: GetReply,
+  result: BodyResult,
+  options: DownloadManyOptions<T>,
+): Promise<void> {
+  try {
+    await options.beforeLanding?.(file, reply);
+    await out.commit(options.preserve ? reply : null);
+  } catch (e) {
+    await out.discard().catch(() => {});
+    throw e instanceof BftpError ? e : localIoError("write", file.local, e);
+  }
+  dropStalePartial(file.local, options.present?.(file));
+  options.onFile?.(file.remote, file.local, result);
+  options.onDone?.(file, result);
+}
