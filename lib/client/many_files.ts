@@ -21,7 +21,7 @@ import type { BodyResult } from "../transfer/body.ts";
 import type { BftpClient, TransferOptions } from "./client.ts";
 import { dropStalePartial } from "./local.ts";
 import type { LocalTransferOptions } from "./local_options.ts";
-import { DEFAULT_WINDOW, TaskWindow } from "./window.ts";
+import { TaskWindow } from "./window.ts";
 
 /** The most files one MGET of a download asks for. */
 export const MGET_BATCH = 64;
@@ -41,7 +41,7 @@ export interface ManyFile {
 
 /** Options for {@linkcode downloadMany}. */
 export interface DownloadManyOptions<T extends ManyFile>
-  extends Pick<LocalTransferOptions, "progress" | "onFile" | "preserve" | "window"> {
+  extends Pick<LocalTransferOptions, "progress" | "onFile" | "preserve"> {
   /** The thread small bodies land on, if any. */
   lander?: Lander | undefined;
   /** The names in a file's folder from a listing just made (see `downloadTreeFile`). */
@@ -157,13 +157,12 @@ export async function downloadMany<T extends ManyFile>(
   files: readonly T[],
   options: DownloadManyOptions<T>,
 ): Promise<void> {
-  const window = Math.max(1, options.window ?? DEFAULT_WINDOW);
   // Two batches in flight: the server answers one while the client lands the other.
   const running = new TaskWindow({ limit: 2 });
   // Files handed to the landing thread, awaited once their batches are read.
   const landing: Promise<void>[] = [];
   try {
-    for (const batch of batches(files, Math.min(MGET_BATCH, MAX_MGET_PATHS, window))) {
+    for (const batch of batches(files, Math.min(MGET_BATCH, MAX_MGET_PATHS))) {
       await running.add(() => fetchBatch(client, batch, options, landing));
     }
   } finally {

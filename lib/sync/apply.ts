@@ -295,7 +295,6 @@ async function pullMany(
   const files = sends.map((s) => ({ ...s.file, kind: s.kind }));
   await downloadMany(client, files, {
     preserve: true,
-    window: options.window,
     progress: options.progress,
     onFile: options.onFile,
     lander: local.lander,
