@@ -22,17 +22,12 @@ import {
 } from "../protocol/replies.ts";
 import type { BodyResult } from "../transfer/body.ts";
 import { type ClientOptions, RequestChannel } from "./request_channel.ts";
-import {
-  type GetOptions,
-  type ManyGetHandler,
-  type PutOptions,
-  runGet,
-  runGetMany,
-  runPut,
-} from "./transfers.ts";
+import { type GetOptions, type PutOptions, runGet, runPut } from "./transfers.ts";
+import { type ManyGetHandler, type ManyPutFile, runGetMany, runPutMany } from "./many_transfers.ts";
 
 export { type ClientOptions, DEFAULT_STALL_TIMEOUT } from "./request_channel.ts";
-export type { GetOptions, ManyGetHandler, PutOptions, TransferOptions } from "./transfers.ts";
+export type { GetOptions, PutOptions, TransferOptions } from "./transfers.ts";
+export type { ManyGetHandler, ManyPutFile } from "./many_transfers.ts";
 
 /**
  * A session with a BFTP server.
@@ -193,7 +188,7 @@ export class BftpClient {
 
   /**
    * Whether the server offers a feature its hello names in `features`
-   * (version 2): `"setstat"`, the SETSTAT request; `"mget"`, MGET.
+   * (version 2): `"setstat"`, the SETSTAT request; `"mget"`, MGET; `"mput"`, MPUT.
    *
    * @param feature The feature's name.
    * @returns Whether the hello named it.
@@ -250,6 +245,23 @@ export class BftpClient {
    */
   getMany(paths: readonly string[], handler: ManyGetHandler): Promise<void> {
     return runGetMany(this.#channel, paths, handler);
+  }
+
+  /**
+   * Uploads many whole files held in memory with one request (MPUT; only
+   * when {@linkcode BftpClient.supports} says `"mput"`); one file's refusal
+   * is its own (see `runPutMany`).
+   *
+   * @param files The files, 1 to `MAX_MGET_PATHS`.
+   * @param overwrite Replace existing files.
+   * @param done Told each file's outcome, in order.
+   */
+  putMany(
+    files: readonly ManyPutFile[],
+    overwrite: boolean,
+    done: (index: number, outcome: BodyResult | RemoteError) => void,
+  ): Promise<void> {
+    return runPutMany(this.#channel, files, overwrite, done);
   }
 
   /**

@@ -279,21 +279,24 @@ export class RequestChannel {
    * read from the stream. An error reply without an `index` ends the answer
    * early: it is thrown, after the items answered before it. Pipelined like
    * {@linkcode RequestChannel.request} (version 2 only); whatever fails in
-   * `each` leaves the stream out of step.
+   * `each`, or in sending `body`, leaves the stream out of step.
    *
    * @param req The request.
    * @param count How many items it names.
    * @param each Takes one item's reply (and reads its body).
+   * @param body Writes what follows the request (MPUT's bodies).
    * @throws {RemoteError} When the request as a whole is refused.
    */
   async requestMany(
     req: Request,
     count: number,
     each: (index: number, reply: Reply, reader: BufferedReader) => Promise<void>,
+    body?: (writer: ByteWriter) => Promise<void>,
   ): Promise<void> {
     refuseLongPaths(req);
     if (this.version < 2) throw new ProtocolError(`A version 1 session has no ${req.op}`);
-    await this.#pipelined(req, undefined, async (id) => {
+    const send = body && (() => body(this.#out));
+    await this.#pipelined(req, send, async (id) => {
       for (let index = 0; index < count; index++) {
         const reply = await this.#replyTo(id);
         if (reply.index === undefined && !reply.ok) {

@@ -9,8 +9,7 @@
  */
 
 import type { RunningHash } from "../checksum.ts";
-import { LocalIoError, ProtocolError, RemoteError } from "../errors.ts";
-import { writeAll } from "../framing/write_all.ts";
+import { LocalIoError, ProtocolError } from "../errors.ts";
 import { hashPrefix } from "../file_hash.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import type { FileVersion, OkReply, PutRequest, Request } from "../protocol/messages.ts";
@@ -147,100 +146,6 @@ export async function runGet(
       hashThreadFrom: ONE_TRANSFER_THREAD_FROM,
     });
   });
-}
-
-/** What {@linkcode runGetMany} asks of its caller for each file. */
-export interface ManyGetHandler {
-  /**
-   * Where a file's body goes, given its reply; a sink whose writes fail
-   * has the rest of the body read and dropped (the stream stays in step),
-   * and the file fails with the sink's error.
-   */
-  open(index: number, reply: GetReply): Promise<ByteWriter>;
-  /**
-   * Told each file's outcome, in order: its body verified and written, or
-   * why it failed (the server's refusal, or its sink's error).
-   */
-  done(index: number, outcome: BodyResult | RemoteError | LocalIoError): Promise<void>;
-}
-
-/**
- * Runs an MGET (feature `"mget"`): downloads the whole files `paths` with
- * one request, each verified as a GET's is. One file's refusal, or a sink
- * that fails, is that file's outcome and the others go on; a body that
- * cannot be read whole and verified breaks the session, as a GET's does.
- *
- * @example
- * ```ts
- * import { RequestChannel } from "./request_channel.ts";
- * import { runGetMany } from "./transfers.ts";
- * import { startServer } from "../server/server.ts";
- * import { ServedRoot } from "../root/served_root.ts";
- * import { deepEqual } from "node:assert/strict";
- *
- * const dir = await Deno.makeTempDir();
- * await Deno.writeTextFile(`${dir}/a.txt`, "hi");
- * const server = startServer({ root: await ServedRoot.open(dir), port: 0 });
- * const channel = await RequestChannel.open({ hostname: "127.0.0.1", port: server.addr.port });
- * try {
- *   const outcomes: unknown[] = [];
- *   await runGetMany(channel, ["/a.txt", "/none"], {
- *     open: () => Promise.resolve({ write: (p) => Promise.resolve(p.length) }),
- *     done: (i, outcome) => Promise.resolve(void (outcomes[i] = "size" in outcome ? outcome.size : outcome.code)),
- *   });
- *   deepEqual(outcomes, [2, "NOT_FOUND"]);
- * } finally {
- *   channel.close();
- *   await server.close();
- *   await Deno.remove(dir, { recursive: true });
- * }
- * ```
- *
- * @param channel The session (version 2, whose server offers `"mget"`).
- * @param paths The remote files, 1 to `MAX_MGET_PATHS`.
- * @param handler Where each body goes, and what became of each file.
- * @throws {RemoteError} When the server refuses the request as a whole.
- */
-export async function runGetMany(
-  channel: RequestChannel,
-  paths: readonly string[],
-  handler: ManyGetHandler,
-): Promise<void> {
-  await channel.requestMany(
-    { op: "MGET", paths: [...paths] },
-    paths.length,
-    async (i, reply, reader) => {
-      if (!reply.ok) return await handler.done(i, new RemoteError(reply.code, reply.message));
-      const got = checkGetReply(reply);
-      if (got.offset !== 0) {
-        throw new ProtocolError(
-          `Malformed reply: offset ${got.offset} was not asked for`,
-        );
-      }
-      const failed: { error?: LocalIoError } = {};
-      const drop = (e: unknown) => {
-        failed.error ??= e instanceof LocalIoError ? e : new LocalIoError(String(e));
-      };
-      const sink = await handler.open(i, got).catch((e) => {
-        drop(e);
-        return undefined;
-      });
-      // The sink's failure is the file's: the body is still read whole, in step.
-      const writer: ByteWriter = {
-        write: async (p) => {
-          if (failed.error === undefined) await writeAll(sink!, p).catch(drop);
-          return p.byteLength;
-        },
-      };
-      const result = await receiveBody(reader, writer, {
-        expectedSize: got.size,
-        maxSize: got.size,
-        label: paths[i],
-        checksum: channel.checksum,
-      });
-      await handler.done(i, failed.error ?? result);
-    },
-  );
 }
 
 /**

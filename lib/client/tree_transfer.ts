@@ -15,7 +15,8 @@ import { downloadTreeFile, uploadFile } from "./local.ts";
 import type { LocalTransferOptions } from "./local_options.ts";
 import { planDownload, type PlannedFile, planUpload, type TreePlan } from "./tree_plan.ts";
 import { TaskWindow } from "./window.ts";
-import { byMget, downloadMany } from "./many_files.ts";
+import { byMget, downloadMany } from "./many_downloads.ts";
+import { byMput, uploadMany } from "./many_uploads.ts";
 import { Lander } from "../local_file/lander.ts";
 
 /** How many files and bytes a tree transfer moved. */
@@ -245,7 +246,24 @@ export async function uploadPlan(
   const window = new TaskWindow({ limit: options.window });
   try {
     for (const folder of plan.folders) await window.add(() => client.mkdir(folder.remote, true));
+    // Small files by MPUT, many to a request, once their folders are made; the first to fail
+    // stops the tree, as below.
+    const small = plan.files.filter((f) => byMput(client, f.size, options));
+    if (small.length > 0) {
+      await window.drain();
+      const failures: BftpError[] = [];
+      await uploadMany(client, small, {
+        ...options,
+        onDone: (_file, result) => {
+          totals.files++;
+          totals.bytes += result.size;
+        },
+        onError: (_file, e) => void failures.push(e),
+      });
+      if (failures.length > 0) throw failures[0];
+    }
     for (const file of plan.files) {
+      if (small.length > 0 && byMput(client, file.size, options)) continue;
       // Pipelined: up to a window of uploads in flight on the one session.
       await window.add(async () => {
         const result = await uploadFile(

@@ -50,6 +50,26 @@ export interface MgetRequest {
   paths: string[];
 }
 
+/**
+ * MPUT (feature `"mput"`): many whole files uploaded with one request, their
+ * sized bodies right behind it in order, each answered as its eager PUT
+ * would be, with its `index`.
+ */
+export interface MputRequest {
+  /** Always `"MPUT"`. */
+  op: "MPUT";
+  /** The files to create or replace: 1 to `MAX_MGET_PATHS`. */
+  paths: string[];
+  /** Each body's size, in the order of `paths`. */
+  sizes: number[];
+  /** Replace existing files. */
+  overwrite: boolean;
+  /** Each file's modification time (ms since the epoch), or `null` to leave it be. */
+  mtimes?: (number | null)[];
+  /** Each file's permission bits (0 to 0o777), or `null` to leave them be. */
+  modes?: (number | null)[];
+}
+
 /** A PUT request. */
 export interface PutRequest {
   /** Always `"PUT"`. */
@@ -101,6 +121,7 @@ export type Request =
   | { op: "STAT"; path: string }
   | GetRequest
   | MgetRequest
+  | MputRequest
   | PutRequest
   | { op: "DELETE"; path: string }
   | { op: "MKDIR"; path: string; parents: boolean }
@@ -183,6 +204,43 @@ function str(obj: Record<string, unknown>, key: string): string {
     throw new ProtocolError(`Malformed request: "${key}" must be a string`);
   }
   return v;
+}
+
+/** An MPUT, checked: its arrays as long as `paths`, each element in range. */
+function mputRequest(o: Record<string, unknown>): MputRequest {
+  const paths = pathList(o, "paths");
+  const column = (key: string, ok: (v: unknown) => boolean, what: string) => {
+    const v = o[key];
+    if (!Array.isArray(v) || v.length !== paths.length || !v.every(ok)) {
+      throw new ProtocolError(
+        `Malformed request: "${key}" must be an array of ${paths.length} ${what}`,
+      );
+    }
+    return v;
+  };
+  const req: MputRequest = {
+    op: "MPUT",
+    paths,
+    sizes: column("sizes", (v) => isSize(v), "non-negative integers"),
+    overwrite: bool(o, "overwrite", true),
+  };
+  if (o.mtimes !== undefined) {
+    req.mtimes = column("mtimes", (v) => v === null || isTime(v), "times in ms or nulls");
+  }
+  if (o.modes !== undefined) {
+    req.modes = column("modes", (v) => v === null || isMode(v), "modes from 0 to 511 or nulls");
+  }
+  return req;
+}
+
+/** Whether `v` is a size: a non-negative integer that JSON holds exactly. */
+function isSize(v: unknown): v is number {
+  return typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+}
+
+/** Whether `v` is permission bits, 0 to 0o777. */
+function isMode(v: unknown): v is number {
+  return typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 0o777;
 }
 
 /** An MGET's paths: an array of 1 to `MAX_MGET_PATHS` strings. */
@@ -319,6 +377,8 @@ export function requestFromObject(o: Record<string, unknown>): Request {
     }
     case "MGET":
       return { op, paths: pathList(o, "paths") };
+    case "MPUT":
+      return mputRequest(o);
     case "CD":
     case "LIST":
     case "STAT":
@@ -387,7 +447,7 @@ function attributeFields(o: Record<string, unknown>): { mtime?: number; mode?: n
     out.mtime = o.mtime;
   }
   if (o.mode !== undefined) {
-    if (typeof o.mode !== "number" || !Number.isInteger(o.mode) || o.mode < 0 || o.mode > 0o777) {
+    if (!isMode(o.mode)) {
       throw new ProtocolError(`Malformed request: "mode" must be an integer from 0 to 511`);
     }
     out.mode = o.mode;

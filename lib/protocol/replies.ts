@@ -49,7 +49,7 @@ export interface HashReply {
  * {@linkcode HashReply}, or `xxh3-128`).
  */
 export type PutDoneFields =
-  & { size: number; offset?: number }
+  & { size: number; offset?: number; index?: number }
   & ({ sha256: string } | { "xxh3-128": string });
 
 /** GET's reply, before the body. */

@@ -26,17 +26,24 @@ export class BadRequestError extends ProtocolError {
   readonly id: number | undefined;
   /** Whether a body follows the frame (an `"eager": true` PUT): read past it before answering. */
   readonly bodyFollows: boolean;
+  /**
+   * Whether bodies the server cannot count follow the frame (an MPUT): the
+   * session ends after the answer, since they cannot be read as requests.
+   */
+  readonly fatal: boolean;
 
   /**
    * @param message What is wrong with the request.
    * @param id The request's id, if any.
    * @param bodyFollows Whether a body follows the frame.
+   * @param fatal Whether uncounted bodies follow it (an MPUT).
    */
-  constructor(message: string, id?: number, bodyFollows = false) {
+  constructor(message: string, id?: number, bodyFollows = false, fatal = false) {
     super(message);
     this.name = "BadRequestError";
     this.id = id;
     this.bodyFollows = bodyFollows;
+    this.fatal = fatal;
   }
 }
 
@@ -84,21 +91,24 @@ export function decodeRequestFrame(bytes: Uint8Array): RequestFrame {
     // says which request it is: the answer echoes its id, and reads past its body.
     const loose = looseObject(bytes);
     const id = isRequestId(loose?.id) ? loose.id : undefined;
-    throw new BadRequestError(e.message, id, loose?.op === "PUT" && loose.eager === true);
+    const eager = loose?.op === "PUT" && loose.eager === true;
+    throw new BadRequestError(e.message, id, eager, loose?.op === "MPUT");
   }
   const bodyFollows = o.op === "PUT" && o.eager === true;
+  const fatal = o.op === "MPUT";
   if (o.id !== undefined && !isRequestId(o.id)) {
     throw new BadRequestError(
       `Malformed request: "id" must be an integer from 0 to ${MAX_REQUEST_ID}`,
       undefined,
       bodyFollows,
+      fatal,
     );
   }
   const id = o.id;
   try {
     return { request: requestFromObject(o), id };
   } catch (e) {
-    if (e instanceof ProtocolError) throw new BadRequestError(e.message, id, bodyFollows);
+    if (e instanceof ProtocolError) throw new BadRequestError(e.message, id, bodyFollows, fatal);
     throw e;
   }
 }

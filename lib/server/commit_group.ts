@@ -116,7 +116,9 @@ export class CommitGroup {
       }
       const code = e instanceof RemoteError ? e.code : "SERVER";
       const message = e instanceof RemoteError ? e.message : "Internal server error";
-      await this.#io.send({ ok: false, code, message }, pending.id);
+      // An MPUT's file answers with its index, its error too.
+      const index = "index" in pending.reply ? { index: pending.reply.index } : {};
+      await this.#io.send({ ok: false, code, message, ...index } as Reply, pending.id);
       this.#io.log(`${pending.line.replace(/ ok( |$)/, ` ${code}$1`)} ${ms}ms`);
     }
   }

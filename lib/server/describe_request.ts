@@ -36,6 +36,10 @@ export function describeRequest(req: Request): string {
       return `MGET ${req.paths.length} ${req.paths.length === 1 ? "path" : "paths"} from ${
         quotePath(req.paths[0]!)
       }`;
+    case "MPUT":
+      return `MPUT ${req.paths.length} ${req.paths.length === 1 ? "path" : "paths"} from ${
+        quotePath(req.paths[0]!)
+      }`;
     case "PUT":
       return `PUT ${quotePath(req.path)}${req.resume ? " (resumable)" : ""}`;
     default:

@@ -14,6 +14,7 @@ import { BadRequestError, Channel, type HelloAccepted } from "../protocol/channe
 import type {
   GetRequest,
   MgetRequest,
+  MputRequest,
   OkReply,
   PutRequest,
   Reply,
@@ -37,7 +38,7 @@ import { RequestDeadline } from "./request_deadline.ts";
 import { describeRequest } from "./describe_request.ts";
 
 /** What a version 2 hello offers beyond the version itself (docs/PROTOCOL.md). */
-const FEATURES = ["setstat", "mget"];
+const FEATURES = ["setstat", "mget", "mput"];
 
 /** What {@linkcode runSession} needs of a connection. */
 export type SessionStream = ByteReader & ByteWriter;
@@ -183,7 +184,8 @@ class ServerSession {
       // An eager PUT's body follows even a request that is refused: read past it first.
       if (e.bodyFollows) await this.#discardPendingBody({ size: null });
       await this.#send({ ok: false, code: "BAD_REQUEST", message: e.message });
-      return true;
+      // A malformed MPUT's bodies cannot be counted, so cannot be read past: hang up.
+      return !e.fatal;
     }
     if (req === null) return false;
     if (!this.#authenticated && req.op !== "QUIT") return await this.#beforeAuth(req);
@@ -199,7 +201,8 @@ class ServerSession {
         code: "DENIED",
         message: "This server requires a token: send AUTH first",
       });
-      return true;
+      // An MPUT's bodies follow it: not read before a token, so the session ends.
+      return req.op !== "MPUT";
     }
     const access = this.#options.tokens!.check(req.token);
     if (access !== null) {
@@ -323,6 +326,8 @@ class ServerSession {
         return this.#get(req);
       case "MGET":
         return this.#mget(req);
+      case "MPUT":
+        return this.#mput(req);
       case "PUT":
         return this.#put(req);
       default:
@@ -382,17 +387,55 @@ class ServerSession {
     return bytes;
   }
 
+  /**
+   * MPUT: each file taken as its eager PUT would be, its body read (and
+   * dropped when refused) and its answer marked with its index. One file's
+   * refusal is its own; anything else ends the session, since the bodies
+   * still to come could not be read in step.
+   */
+  async #mput(req: MputRequest): Promise<number> {
+    let bytes = 0;
+    for (const [index, path] of req.paths.entries()) {
+      const size = req.sizes[index]!;
+      const put: PutRequest = { op: "PUT", path, size, overwrite: req.overwrite, eager: true };
+      const mtime = req.mtimes?.[index] ?? null;
+      const mode = req.modes?.[index] ?? null;
+      if (mtime !== null) put.mtime = mtime;
+      if (mode !== null) put.mode = mode;
+      this.#bodyPending = { size };
+      this.#deferred = false;
+      try {
+        const got = await handlePut(this.#context(index), this.#writable(path), put);
+        bytes += got;
+        // Answered and logged with the commit group when it joined it.
+        if (this.#deferred) this.#group.describeLast(`${describeRequest(put)} ok ${got}B`);
+      } catch (e) {
+        if (!(e instanceof RemoteError)) {
+          // Out of step, or the server's own failure: the session cannot read on.
+          this.#inBody = true;
+          throw e;
+        }
+        if (this.#bodyPending) await this.#discardPendingBody(this.#bodyPending);
+        this.#log(`${describeRequest(put)} ${e.code}`);
+        await this.#send({ ok: false, code: e.code, message: e.message, index });
+      }
+    }
+    this.#bodyPending = undefined;
+    this.#deferred = false;
+    return bytes;
+  }
+
   async #put(req: PutRequest): Promise<number> {
     return await handlePut(this.#context(), this.#writable(req.path), req);
   }
 
-  /** This session as the GET and PUT handlers see it; with an MGET path's `index`, in its replies. */
+  /** This session as the GET and PUT handlers see it; with an MGET or MPUT path's `index`, in its replies. */
   #context(index?: number): HandlerContext {
     return {
       root: this.#root,
       reader: this.#channel.reader,
       writer: this.#out,
-      // Only a GET's reply is sent with an index (MGET's answer is GET replies).
+      // Only a GET's or a PUT's final reply is sent with an index (MGET's, MPUT's answers).
       reply: (fields) =>
         this.#reply(index === undefined ? fields : { ...fields as GetReplyFields, index }),
       log: (line) => this.#log(line),
@@ -407,7 +450,7 @@ class ServerSession {
       commitLater: async (upload, attributes, reply) => {
         this.#deferred = await this.#group.offer(
           { upload, attributes },
-          reply,
+          index === undefined ? reply : { ...reply, index },
           this.#channel.replyTo,
         );
         return this.#deferred;

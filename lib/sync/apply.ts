@@ -18,10 +18,13 @@ import type { LocalTransferOptions } from "../client/local_options.ts";
 import type { PlannedFile } from "../client/tree_plan.ts";
 import { prepareFolder } from "../client/tree_transfer.ts";
 import { TaskWindow } from "../client/window.ts";
-import { byMget, downloadMany } from "../client/many_files.ts";
+import { byMget } from "../client/many_downloads.ts";
+import { byMput } from "../client/many_uploads.ts";
+import { pullMany, pushMany, stillTheSame } from "./apply_many.ts";
+
+export { STILL_CHECK_BYTES } from "./apply_many.ts";
 import { Lander } from "../local_file/lander.ts";
 import { BftpError, IntegrityError, localIoError } from "../errors.ts";
-import type { GetReply } from "../protocol/replies.ts";
 import type { SyncDelete, SyncPlan, SyncSend } from "./plan.ts";
 
 /** A change done: a line of the report. */
@@ -175,26 +178,6 @@ async function pushFile(
 }
 
 /**
- * The size from which a pulled file is checked (a STAT) before it lands:
- * the server reads a larger one in several pieces, and a writer between
- * two of them would make the bytes sent a mix of two versions.
- */
-export const STILL_CHECK_BYTES = 1 << 20;
-
-/** Refuses a pulled file that changed on the server while it was sent. */
-function stillTheSame(client: BftpClient, remote: string) {
-  return async (reply: GetReply) => {
-    if (reply.size < STILL_CHECK_BYTES) return;
-    const now = await client.stat(remote);
-    if (now.size !== reply.size || now.mtime !== reply.mtime) {
-      throw new IntegrityError(
-        `"${remote}" changed on the server while it was sent: sync again to fetch it whole`,
-      );
-    }
-  };
-}
-
-/**
  * Carries out a sync plan: removals, folders, files. The files go with
  * their times and modes kept (`preserve`), each verified and landed
  * atomically; a file that changed while it was sent is reported.
@@ -234,14 +217,18 @@ export async function applySync(
   using lander = options.direction === "pull"
     ? Lander.startFor(sends.map((s) => s.file))
     : undefined;
-  // A pull's small files go by MGET, many to a request (`many_files.ts`); the rest one by one.
-  const many = options.direction === "pull"
-    ? sends.filter((s) => byMget(client, s.file.size, {}))
-    : [];
-  if (many.length > 0) {
+  // Small files go many to a request (MGET, MPUT: `many_downloads.ts`, `many_uploads.ts`);
+  // the rest, and a push's files whose bits alone changed (SETSTAT), one by one.
+  const setstat = client.supports("setstat") && !client.readOnly;
+  const many = sends.filter((s) =>
+    options.direction === "pull"
+      ? byMget(client, s.file.size, {})
+      : byMput(client, s.file.size, {}) && !(s.modeOnly && setstat)
+  );
+  if (many.length > 0 && options.direction === "pull") {
     const folderOf = (local: string) => present.get(resolve(cwd, dirname(local)));
     await pullMany(client, many, options, totals, { lander, folderOf });
-  }
+  } else if (many.length > 0) await pushMany(client, many, options, totals);
   const send = async ({ kind, file, modeOnly }: SyncSend) => {
     const shown: LocalTransferOptions = {
       preserve: true,
@@ -276,41 +263,6 @@ export async function applySync(
     options.onError?.(relative, e);
   });
   return totals;
-}
-
-/**
- * Pulls small files by MGET (`downloadMany`), with their times and modes,
- * counting each that lands and telling each that fails.
- */
-async function pullMany(
-  client: BftpClient,
-  sends: readonly SyncSend[],
-  options: ApplyOptions,
-  totals: SyncTotals,
-  local: {
-    lander: Lander | undefined;
-    folderOf: (local: string) => ReadonlySet<string> | undefined;
-  },
-): Promise<void> {
-  const files = sends.map((s) => ({ ...s.file, kind: s.kind }));
-  await downloadMany(client, files, {
-    preserve: true,
-    progress: options.progress,
-    onFile: options.onFile,
-    lander: local.lander,
-    present: (file) => local.folderOf(file.local),
-    beforeLanding: (file, reply) => stillTheSame(client, file.remote)(reply),
-    onDone: ({ kind, relative }, { size }) => {
-      totals.sent++;
-      totals[kind]++;
-      totals.bytes += size;
-      options.onChange?.({ kind, relative, folder: false, size });
-    },
-    onError: (file, e) => {
-      totals.failed++;
-      options.onError?.(file.relative, e);
-    },
-  });
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The client's MGET (`many_files.ts`, `runGetMany`): many small files per
+ * The client's MGET (`many_downloads.ts`, `runGetMany`): many small files per
  * request, each landed atomically and verified; one file's failure, on the
  * server or on the local disk, is its own; a server whose answers are out
  * of step breaks the session, and nothing lands half-written.
@@ -7,7 +7,8 @@
 
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
 import { BftpClient } from "../../lib/client/client.ts";
-import { downloadMany, MGET_BATCH } from "../../lib/client/many_files.ts";
+import { downloadMany } from "../../lib/client/many_downloads.ts";
+import { MANY_BATCH } from "../../lib/client/many_transfers.ts";
 import { ProtocolError, RemoteError } from "../../lib/errors.ts";
 import { Lander } from "../../lib/local_file/lander.ts";
 import { frame, hexBytes, startScriptedBftpServer } from "../e2e/fake_bftp_server.ts";
@@ -159,7 +160,7 @@ Deno.test("client: an MGET refused as a whole (an error without an index) fails 
   }
 });
 
-Deno.test("client: MGET batches stay within the protocol's request size and MGET_BATCH", async () => {
+Deno.test("client: MGET batches stay within the protocol's request size and MANY_BATCH", async () => {
   const seen: number[] = [];
   await using fake = startScriptedBftpServer(async (req, send) => {
     if (req.op !== "MGET") return;
@@ -184,10 +185,10 @@ Deno.test("client: MGET batches stay within the protocol's request size and MGET
     let failures = 0;
     await downloadMany(client, files, { onError: () => failures++ });
     equal(failures, 240);
-    ok(seen.every((n) => n <= MGET_BATCH), `batches of ${seen}`);
+    ok(seen.every((n) => n <= MANY_BATCH), `batches of ${seen}`);
     equal(seen.reduce((a, b) => a + b, 0), 240);
     // Long names go a few to a request.
-    ok(seen.slice(-1)[0]! < MGET_BATCH);
+    ok(seen.slice(-1)[0]! < MANY_BATCH);
   } finally {
     await client.quit();
   }

@@ -15,19 +15,13 @@ import { BftpError, LocalIoError, localIoError } from "../errors.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import type { Lander } from "../local_file/lander.ts";
 import { LandingFile } from "../local_file/landing_file.ts";
-import { MAX_MGET_PATHS, MAX_REQUEST_BYTES } from "../protocol/limits.ts";
 import type { GetReply } from "../protocol/replies.ts";
 import type { BodyResult } from "../transfer/body.ts";
 import type { BftpClient, TransferOptions } from "./client.ts";
 import { dropStalePartial } from "./local.ts";
+import { batchesOf, MANY_FILE_MAX } from "./many_transfers.ts";
 import type { LocalTransferOptions } from "./local_options.ts";
 import { TaskWindow } from "./window.ts";
-
-/** The most files one MGET of a download asks for. */
-export const MGET_BATCH = 64;
-
-/** The largest file (as listed) that a download fetches by MGET; larger ones go by GET. */
-export const MGET_FILE_MAX = 256 << 10;
 
 /** A file to download by MGET. */
 export interface ManyFile {
@@ -69,7 +63,7 @@ export interface DownloadManyOptions<T extends ManyFile>
  *
  * @example
  * ```ts
- * import { byMget } from "./many_files.ts";
+ * import { byMget } from "./many_downloads.ts";
  * import { equal } from "node:assert/strict";
  *
  * const client = { supports: (f: string) => f === "mget" } as never;
@@ -78,31 +72,7 @@ export interface DownloadManyOptions<T extends ManyFile>
  * ```
  */
 export function byMget(client: BftpClient, size: number, options: LocalTransferOptions): boolean {
-  return size <= MGET_FILE_MAX && !options.resume && client.supports("mget");
-}
-
-/**
- * Splits `files` into MGET batches: at most `most` files, and requests well
- * within the protocol's size (a path takes at most 6 bytes a character in
- * JSON). A path too long for any request is a batch of its own, which the
- * client refuses as it would refuse its GET.
- */
-function batches<T extends ManyFile>(files: readonly T[], most: number): T[][] {
-  const out: T[][] = [];
-  let batch: T[] = [];
-  let bytes = 0;
-  for (const file of files) {
-    const cost = file.remote.length * 6 + 3;
-    if (batch.length >= most || (batch.length > 0 && bytes + cost > MAX_REQUEST_BYTES - 1024)) {
-      out.push(batch);
-      batch = [];
-      bytes = 0;
-    }
-    batch.push(file);
-    bytes += cost;
-  }
-  if (batch.length > 0) out.push(batch);
-  return out;
+  return size <= MANY_FILE_MAX && !options.resume && client.supports("mget");
 }
 
 /** A body's sink that also reports progress. */
@@ -129,7 +99,7 @@ function reporting(out: LandingFile, transfer: TransferOptions): ByteWriter {
  *
  * @example
  * ```ts
- * import { downloadMany } from "./many_files.ts";
+ * import { downloadMany } from "./many_downloads.ts";
  * import { BftpClient } from "./client.ts";
  * import { ServedRoot } from "../root/served_root.ts";
  * import { startServer } from "../server/server.ts";
@@ -162,7 +132,7 @@ export async function downloadMany<T extends ManyFile>(
   // Files handed to the landing thread, awaited once their batches are read.
   const landing: Promise<void>[] = [];
   try {
-    for (const batch of batches(files, Math.min(MGET_BATCH, MAX_MGET_PATHS))) {
+    for (const batch of batchesOf(files, (f) => f.remote)) {
       await running.add(() => fetchBatch(client, batch, options, landing));
     }
   } finally {

@@ -1,0 +1,187 @@
+/**
+ * The small files of an upload (a tree, a pushing sync) in batches: each
+ * batch is read whole into memory, then sent as one MPUT request with the
+ * bodies right behind it (feature `"mput"`, `many_transfers.ts`), and the
+ * server answers each file as its eager PUT: stored atomically once its
+ * checksum checks out, and with the server's group commit when it flushes
+ * to disk. One file that cannot be read, or that the server refuses, is
+ * told and the others go on.
+ *
+ * @module
+ */
+
+import { BftpError, IntegrityError, localIoError } from "../errors.ts";
+import type { BftpClient } from "./client.ts";
+import type { LocalTransferOptions } from "./local_options.ts";
+import { batchesOf, MANY_FILE_MAX, type ManyPutFile } from "./many_transfers.ts";
+import { openSourceFile } from "./source_file.ts";
+import { TaskWindow } from "./window.ts";
+import type { BodyResult } from "../transfer/body.ts";
+
+/** A file to upload by MPUT. */
+export interface ManyUpload {
+  /** The local file. */
+  local: string;
+  /** The remote path; its folder exists. */
+  remote: string;
+  /** The path below the tree's top, as progress labels it. */
+  relative: string;
+}
+
+/** Options for {@linkcode uploadMany}. */
+export interface UploadManyOptions<T extends ManyUpload>
+  extends Pick<LocalTransferOptions, "progress" | "onFile" | "preserve"> {
+  /** Told each file the server stored. */
+  onDone?: ((file: T, result: BodyResult) => void) | undefined;
+  /** Told each file that failed (the others go on). */
+  onError: (file: T, error: BftpError) => void;
+}
+
+/**
+ * Whether an upload should send `file` by MPUT: the server offers it, the
+ * file is small, and the upload is not resumable.
+ *
+ * @param client The session.
+ * @param size The file's listed size.
+ * @param options The upload's options.
+ * @returns Whether to send it by MPUT.
+ *
+ * @example
+ * ```ts
+ * import { byMput } from "./many_uploads.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const client = { supports: (f: string) => f === "mput" } as never;
+ * equal(byMput(client, 4096, {}), true);
+ * equal(byMput(client, 1 << 30, {}), false);
+ * ```
+ */
+export function byMput(client: BftpClient, size: number, options: LocalTransferOptions): boolean {
+  return size <= MANY_FILE_MAX && !options.resume && client.supports("mput");
+}
+
+/**
+ * Reads a small local file whole, with what `-p` keeps; a file that is not
+ * a regular file, or that changed while it was read, is refused.
+ */
+async function readWhole(
+  local: string,
+  remote: string,
+  preserve: boolean,
+): Promise<ManyPutFile> {
+  let opened;
+  try {
+    opened = await openSourceFile(local);
+  } catch (e) {
+    throw localIoError("read", local, e);
+  }
+  try {
+    const { facts } = opened;
+    if (facts.type !== "file") throw localIoError("read", local, new Error("not a regular file"));
+    const data = new Uint8Array(facts.size);
+    const reader = opened.reader();
+    let got = 0;
+    while (got < data.byteLength) {
+      const n = await reader.read(data.subarray(got)).catch((e) => {
+        throw localIoError("read", local, e);
+      });
+      if (n === null) break;
+      got += n;
+    }
+    if (got !== data.byteLength || !opened.unchanged()) {
+      throw new IntegrityError(
+        `"${local}" changed while it was read: it was not sent; send it again`,
+      );
+    }
+    return {
+      path: remote,
+      data,
+      mtime: preserve ? facts.mtime : null,
+      mode: preserve ? facts.mode : null,
+    };
+  } finally {
+    opened.close();
+  }
+}
+
+/**
+ * Uploads `files` in MPUT batches, two in flight: each batch is read into
+ * memory (at most `MANY_BATCH` files of at most `MANY_FILE_MAX` bytes),
+ * then sent. Only for a server that offers `"mput"` (see
+ * {@linkcode byMput}); the remote folders must exist.
+ *
+ * @param client A connected client.
+ * @param files The files.
+ * @param options Where each file's outcome is told, progress, `-p`.
+ * @throws {BftpError} When the session breaks (the files not yet done are not told).
+ *
+ * @example
+ * ```ts
+ * import { uploadMany } from "./many_uploads.ts";
+ * import { BftpClient } from "./client.ts";
+ * import { ServedRoot } from "../root/served_root.ts";
+ * import { startServer } from "../server/server.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/served`);
+ * await Deno.writeTextFile(`${dir}/a.txt`, "hi");
+ * const server = startServer({ root: await ServedRoot.open(`${dir}/served`), port: 0 });
+ * const client = await BftpClient.connect({ hostname: "127.0.0.1", port: server.addr.port });
+ * const failed: string[] = [];
+ * await uploadMany(client, [
+ *   { local: `${dir}/a.txt`, remote: "/a.txt", relative: "a.txt" },
+ *   { local: `${dir}/none`, remote: "/none", relative: "none" },
+ * ], { onError: (file, e) => failed.push(`${file.relative}: ${e.code}`) });
+ * deepEqual(await Deno.readTextFile(`${dir}/served/a.txt`), "hi");
+ * deepEqual(failed, ["none: LOCAL_IO"]);
+ * await client.quit();
+ * await server.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function uploadMany<T extends ManyUpload>(
+  client: BftpClient,
+  files: readonly T[],
+  options: UploadManyOptions<T>,
+): Promise<void> {
+  // Two batches in flight: the server stores one while the client reads and sends the next.
+  const running = new TaskWindow({ limit: 2 });
+  try {
+    for (const batch of batchesOf(files, (f) => f.remote)) {
+      const read: { file: T; put: ManyPutFile }[] = [];
+      for (const file of batch) {
+        try {
+          read.push({ file, put: await readWhole(file.local, file.remote, !!options.preserve) });
+        } catch (e) {
+          if (!(e instanceof BftpError)) throw e;
+          options.onError(file, e);
+        }
+      }
+      if (read.length > 0) await running.add(() => sendBatch(client, read, options));
+    }
+  } finally {
+    await running.settle();
+  }
+  await running.drain();
+}
+
+/** One MPUT of files read already; each outcome told. */
+async function sendBatch<T extends ManyUpload>(
+  client: BftpClient,
+  read: readonly { file: T; put: ManyPutFile }[],
+  options: UploadManyOptions<T>,
+): Promise<void> {
+  const transfers = read.map(({ file, put }) => {
+    const transfer = options.progress?.(file.relative, put.data.byteLength) ?? {};
+    transfer.onStart?.(put.data.byteLength);
+    return transfer;
+  });
+  await client.putMany(read.map((r) => r.put), true, (i, outcome) => {
+    const { file } = read[i]!;
+    if (!("size" in outcome)) return options.onError(file, outcome);
+    transfers[i]!.onProgress?.(outcome.size);
+    options.onFile?.(file.remote, file.local, outcome);
+    options.onDone?.(file, outcome);
+  });
+}

@@ -1,0 +1,132 @@
+/**
+ * The part of a sync that moves many small files at once: a pull's by MGET
+ * (`downloadMany`), a push's by MPUT (`uploadMany`), each with its time and
+ * mode kept, counted when it lands and told when it fails; and the check
+ * that a large pulled file did not change on the server while it was sent.
+ *
+ * @module
+ */
+
+import type { BftpClient } from "../client/client.ts";
+import { downloadMany } from "../client/many_downloads.ts";
+import { uploadMany } from "../client/many_uploads.ts";
+import type { Lander } from "../local_file/lander.ts";
+import { type BftpError, IntegrityError } from "../errors.ts";
+import type { GetReply } from "../protocol/replies.ts";
+import type { BodyResult } from "../transfer/body.ts";
+import type { ApplyOptions, SyncTotals } from "./apply.ts";
+import type { SyncSend } from "./plan.ts";
+
+/**
+ * The size from which a pulled file is checked (a STAT) before it lands:
+ * the server reads a larger one in several pieces, and a writer between
+ * two of them would make the bytes sent a mix of two versions.
+ */
+export const STILL_CHECK_BYTES = 1 << 20;
+
+/**
+ * Refuses a pulled file that changed on the server while it was sent.
+ *
+ * @param client The session.
+ * @param remote The file.
+ * @returns A check of the file's GET reply, for `beforeCommit`.
+ *
+ * @example
+ * ```ts
+ * import { stillTheSame } from "./apply_many.ts";
+ * import { doesNotReject } from "node:assert/strict";
+ *
+ * // A small file is never looked at again: no request is made (there is no session here).
+ * const reply = { size: 5, mtime: 0, offset: 0, sha256: undefined, mode: null };
+ * await doesNotReject(stillTheSame(null as never, "/a")(reply));
+ * ```
+ */
+export function stillTheSame(
+  client: BftpClient,
+  remote: string,
+): (reply: GetReply) => Promise<void> {
+  return async (reply: GetReply) => {
+    if (reply.size < STILL_CHECK_BYTES) return;
+    const now = await client.stat(remote);
+    if (now.size !== reply.size || now.mtime !== reply.mtime) {
+      throw new IntegrityError(
+        `"${remote}" changed on the server while it was sent: sync again to fetch it whole`,
+      );
+    }
+  };
+}
+
+/**
+ * Pushes small files by MPUT (`uploadMany`), with their times and modes,
+ * as {@linkcode pullMany} pulls them.
+ *
+ * @param client The session.
+ * @param sends The files.
+ * @param options Progress and the callbacks.
+ * @param totals Where each file that lands is counted.
+ */
+export async function pushMany(
+  client: BftpClient,
+  sends: readonly SyncSend[],
+  options: ApplyOptions,
+  totals: SyncTotals,
+): Promise<void> {
+  const files = sends.map((s) => ({ ...s.file, kind: s.kind }));
+  await uploadMany(client, files, {
+    preserve: true,
+    progress: options.progress,
+    onFile: options.onFile,
+    ...counting(options, totals),
+  });
+}
+
+/** Counts each file that landed, and tells each that failed. */
+function counting(options: ApplyOptions, totals: SyncTotals) {
+  return {
+    onDone: (
+      { kind, relative }: { kind: "new" | "changed"; relative: string },
+      { size }: BodyResult,
+    ) => {
+      totals.sent++;
+      totals[kind]++;
+      totals.bytes += size;
+      options.onChange?.({ kind, relative, folder: false, size });
+    },
+    onError: (file: { relative: string }, e: BftpError) => {
+      totals.failed++;
+      options.onError?.(file.relative, e);
+    },
+  };
+}
+
+/**
+ * Pulls small files by MGET (`downloadMany`), with their times and modes,
+ * counting each that lands and telling each that fails.
+ *
+ * @param client The session.
+ * @param sends The files.
+ * @param options Progress and the callbacks.
+ * @param totals Where each file that lands is counted.
+ * @param local The landing thread, and the names in a local folder from its listing.
+ */
+export async function pullMany(
+  client: BftpClient,
+  sends: readonly SyncSend[],
+  options: ApplyOptions,
+  totals: SyncTotals,
+  local: {
+    lander: Lander | undefined;
+    folderOf: (local: string) => ReadonlySet<string> | undefined;
+  },
+): Promise<void> {
+  const files = sends.map((s) => ({ ...s.file, kind: s.kind }));
+  await downloadMany(client, files, {
+    preserve: true,
+    progress: options.progress,
+    onFile: options.onFile,
+    lander: local.lander,
+    present: (file) => local.folderOf(file.local),
+    beforeLanding: (file, reply) => stillTheSame(client, file.remote)(reply),
+    ...counting(options, totals),
+  });
+}

@@ -1,0 +1,96 @@
+/**
+ * The client's MPUT (`many_uploads.ts`, `runPutMany`): many small files per
+ * request, each stored atomically and verified; a file that cannot be read,
+ * or that the server refuses, is its own failure; a server that confirms a
+ * hash other than the one sent breaks the session.
+ */
+
+import { deepEqual, equal, ok, rejects } from "node:assert/strict";
+import { BftpClient } from "../../lib/client/client.ts";
+import { uploadMany } from "../../lib/client/many_uploads.ts";
+import { ProtocolError } from "../../lib/errors.ts";
+import { frame, startScriptedBftpServer } from "../e2e/fake_bftp_server.ts";
+import { tempDir } from "../helpers.ts";
+import { startTestServer } from "../server/helpers.ts";
+
+/** `n` local files `f0000`... in `dir`, each holding its own number, and their uploads to `/t`. */
+async function localFiles(dir: string, n: number) {
+  const files = [];
+  for (let i = 0; i < n; i++) {
+    const name = `f${String(i).padStart(4, "0")}`;
+    await Deno.writeTextFile(`${dir}/${name}`, `file ${i}\n`);
+    files.push({ local: `${dir}/${name}`, remote: `/t/${name}`, relative: name });
+  }
+  return files;
+}
+
+Deno.test("client: MPUT uploads 1,000 files in batches, one unreadable in the middle, the others stored with their times", async () => {
+  await using srv = await startTestServer({ files: { "t/": "" } });
+  await using dir = await tempDir();
+  const files = await localFiles(dir.path, 1000);
+  await Deno.utime(`${dir.path}/f0001`, 1_000_000, 1_000_000);
+  // Gone after the listing: it fails alone.
+  await Deno.remove(`${dir.path}/f0500`);
+  const client = await BftpClient.connect({ hostname: "127.0.0.1", port: srv.port });
+  try {
+    ok(client.supports("mput"));
+    const failed: string[] = [];
+    let stored = 0;
+    await uploadMany(client, files, {
+      preserve: true,
+      onDone: () => stored++,
+      onError: (file, e) => failed.push(`${file.relative} ${e.code}`),
+    });
+    deepEqual(failed, ["f0500 LOCAL_IO"]);
+    equal(stored, 999);
+    equal([...Deno.readDirSync(`${srv.root}/t`)].length, 999);
+    equal(await Deno.readTextFile(`${srv.root}/t/f0999`), "file 999\n");
+    equal((await Deno.stat(`${srv.root}/t/f0001`)).mtime?.getTime(), 1_000_000_000);
+    ok(client.usable);
+  } finally {
+    await client.quit();
+  }
+});
+
+Deno.test("client: MPUT tells a file the server refuses, and stores the others", async () => {
+  await using srv = await startTestServer({ files: { "t/": "", "t/f0001/": "" } });
+  await using dir = await tempDir();
+  const files = await localFiles(dir.path, 3);
+  const client = await BftpClient.connect({ hostname: "127.0.0.1", port: srv.port });
+  try {
+    const failed: string[] = [];
+    await uploadMany(client, files, {
+      onError: (file, e) => failed.push(`${file.relative} ${e.code}`),
+    });
+    deepEqual(failed, ["f0001 IS_DIR"]);
+    equal(await Deno.readTextFile(`${srv.root}/t/f0000`), "file 0\n");
+    equal(await Deno.readTextFile(`${srv.root}/t/f0002`), "file 2\n");
+    equal(await client.pwd(), "/");
+  } finally {
+    await client.quit();
+  }
+});
+
+Deno.test("client: an MPUT answer that confirms another hash breaks the session", async () => {
+  await using fake = startScriptedBftpServer(
+    async (req, send, read) => {
+      if (req.op !== "MPUT") return;
+      // Reads the one body (16 + 7 + 64 bytes), then confirms a hash of zeros.
+      await read!.exactly(16 + 7 + 64);
+      await send(frame({ ok: true, size: 7, sha256: "0".repeat(64), index: 0, id: req.id }));
+    },
+    frame({ ok: true, version: 2, checksum: "sha256", features: ["mput"], server: "hostile 0" }),
+  );
+  await using dir = await tempDir();
+  const files = await localFiles(dir.path, 1);
+  const client = await BftpClient.connect({ hostname: "127.0.0.1", port: fake.port });
+  try {
+    await rejects(
+      uploadMany(client, files, { onError: () => {} }),
+      (e) => e instanceof ProtocolError && /confirmed hash/.test(e.message),
+    );
+    equal(client.usable, false);
+  } finally {
+    await client.quit().catch(() => {});
+  }
+});
