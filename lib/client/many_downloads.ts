@@ -15,6 +15,8 @@ import { BftpError, LocalIoError, localIoError } from "../errors.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import type { Lander } from "../local_file/lander.ts";
 import { LandingFile } from "../local_file/landing_file.ts";
+import { landWhole } from "../local_file/land_whole.ts";
+import type { ServerAttributes } from "../local_file/attributes.ts";
 import type { GetReply } from "../protocol/replies.ts";
 import type { BodyResult } from "../transfer/body.ts";
 import type { BftpClient, TransferOptions } from "./client.ts";
@@ -142,14 +144,37 @@ export async function downloadMany<T extends ManyFile>(
   await running.drain();
 }
 
-/** One MGET: each file's body into its landing file, then landed (or told as failed). */
+/** Where a file's body goes: held whole (a small one), or a landing file (one that grew). */
+type Output = { data: Uint8Array } | { out: LandingFile };
+
+/** A body's sink that holds it whole, and reports progress. */
+function holding(data: Uint8Array, transfer: TransferOptions): ByteWriter {
+  let at = 0;
+  return {
+    write: (p) => {
+      // receiveBody never goes past the size the reply announced.
+      data.set(p, at);
+      at += p.byteLength;
+      transfer.onProgress?.(p.byteLength);
+      return Promise.resolve(p.byteLength);
+    },
+  };
+}
+
+/** Whether nothing is at `file`'s local path, as its folder's listing says. */
+function absent<T extends ManyFile>(file: T, options: DownloadManyOptions<T>): boolean {
+  const present = options.present?.(file);
+  return present !== undefined && !present.has(basename(file.local));
+}
+
+/** One MGET: each file's body held (or into its landing file), then landed (or told as failed). */
 async function fetchBatch<T extends ManyFile>(
   client: BftpClient,
   batch: readonly T[],
   options: DownloadManyOptions<T>,
   landing: Promise<void>[],
 ): Promise<void> {
-  const outs: (LandingFile | undefined)[] = [];
+  const outputs: (Output | undefined)[] = [];
   const replies: GetReply[] = [];
   const fail = (file: T, e: unknown) => {
     if (!(e instanceof BftpError)) throw e;
@@ -161,49 +186,74 @@ async function fetchBatch<T extends ManyFile>(
         const file = batch[i]!;
         const transfer = options.progress?.(file.relative, reply.size) ?? {};
         transfer.onStart?.(reply.size);
-        const present = options.present?.(file);
+        replies[i] = reply;
+        if (reply.size <= MANY_FILE_MAX) {
+          const data = new Uint8Array(reply.size);
+          outputs[i] = { data };
+          return holding(data, transfer);
+        }
         const out = await LandingFile.open(file.local, {
-          absent: present !== undefined && !present.has(basename(file.local)),
+          absent: absent(file, options),
           lander: options.lander,
         });
-        outs[i] = out;
-        replies[i] = reply;
+        outputs[i] = { out };
         return reporting(out, transfer);
       },
       done: (i, outcome) => {
         const file = batch[i]!;
-        const out = outs[i];
-        outs[i] = undefined;
-        if (!("size" in outcome) || out === undefined) {
+        const output = outputs[i];
+        outputs[i] = undefined;
+        if (!("size" in outcome) || output === undefined) {
           fail(file, outcome instanceof BftpError ? outcome : new LocalIoError(String(outcome)));
-          return out?.discard() ?? Promise.resolve();
+          return output && "out" in output ? output.out.discard() : Promise.resolve();
         }
         // Not awaited here: the next body is read while this one lands.
-        landing.push(land(file, out, replies[i]!, outcome, options).catch((e) => fail(file, e)));
+        landing.push(land(file, output, replies[i]!, outcome, options).catch((e) => fail(file, e)));
         return Promise.resolve();
       },
     });
   } finally {
-    for (const out of outs) await out?.discard();
+    for (const output of outputs) if (output && "out" in output) await output.out.discard();
   }
 }
 
 /** Lands one verified body under its name; a failure is the file's. */
 async function land<T extends ManyFile>(
   file: T,
-  out: LandingFile,
+  output: Output,
   reply: GetReply,
   result: BodyResult,
   options: DownloadManyOptions<T>,
 ): Promise<void> {
   try {
     await options.beforeLanding?.(file, reply);
-    await out.commit(options.preserve ? reply : null);
+    if ("out" in output) await output.out.commit(options.preserve ? reply : null);
+    else await landHeld(file, output.data, options.preserve ? reply : null, options);
   } catch (e) {
-    await out.discard().catch(() => {});
+    if ("out" in output) await output.out.discard().catch(() => {});
     throw e instanceof BftpError ? e : localIoError("write", file.local, e);
   }
   dropStalePartial(file.local, options.present?.(file));
   options.onFile?.(file.remote, file.local, result);
   options.onDone?.(file, result);
+}
+
+/**
+ * Lands a small body held whole: on the landing thread once it runs, else
+ * here in one go (`landWhole`), its create timed for a lander still deciding.
+ */
+async function landHeld<T extends ManyFile>(
+  file: T,
+  data: Uint8Array,
+  attributes: ServerAttributes | null,
+  options: DownloadManyOptions<T>,
+): Promise<void> {
+  const { lander } = options;
+  const request = {
+    absent: absent(file, options),
+    mtime: attributes?.mtime ?? null,
+    mode: attributes?.mode ?? null,
+  };
+  if (lander?.threaded) return await lander.land({ path: file.local, data, ...request });
+  await landWhole(file.local, data, { ...request, onCreate: (ms) => lander?.observeCreate(ms) });
 }

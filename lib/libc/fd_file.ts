@@ -20,6 +20,7 @@ const SYMBOLS = {
   ftruncate: { parameters: ["i32", "i64"], result: "i32" },
   lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
   futimens: { parameters: ["i32", "buffer"], result: "i32" },
+  fchmod: { parameters: ["i32", "u32"], result: "i32" },
   flock: { parameters: ["i32", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
   // On a thread of Deno's pool: a flush to disk takes milliseconds.
@@ -128,6 +129,11 @@ export class FdFile {
   utimeSync(atime: Date, mtime: Date): void {
     const times = new BigInt64Array([...timespec(atime), ...timespec(mtime)]);
     this.#check("futimens", this.#lib.futimens(this.#open(), new Uint8Array(times.buffer)));
+  }
+
+  /** Sets the file's permission bits (`fchmod`). */
+  chmodSync(mode: number): void {
+    this.#check("fchmod", this.#lib.fchmod(this.#open(), mode));
   }
 
   tryLockSync(exclusive = false): boolean {

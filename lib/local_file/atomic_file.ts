@@ -196,8 +196,22 @@ export interface AtomicFileOptions {
   absent?: boolean | undefined;
 }
 
-/** The permission bits of an existing regular file at `path`, or `null`. */
-function modeOf(path: string): number | null {
+/**
+ * The permission bits of an existing regular file at `path`, or `null`:
+ * what a file that replaces it keeps.
+ *
+ * @param path The final path.
+ * @returns Its bits, or `null` when nothing (or no regular file) is there.
+ *
+ * @example
+ * ```ts
+ * import { modeOf } from "./atomic_file.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(modeOf("/no/such/file"), null);
+ * ```
+ */
+export function modeOf(path: string): number | null {
   try {
     const info = Deno.lstatSync(path);
     return info.isFile && info.mode !== null ? info.mode & 0o7777 : null;
@@ -205,6 +219,25 @@ function modeOf(path: string): number | null {
     if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return null;
     throw e;
   }
+}
+
+/**
+ * The start of the name of a temporary beside `dest`: the folder, the
+ * hidden stem and the infix, to which a random UUID is added.
+ *
+ * @param dest The final path.
+ * @returns The stem.
+ *
+ * @example
+ * ```ts
+ * import { temporaryStem } from "./atomic_file.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(temporaryStem("/d/a.txt"), "/d/.a.txt.bftp-tmp-");
+ * ```
+ */
+export function temporaryStem(dest: string): string {
+  return join(dirname(dest), `${hiddenStem(basename(dest))}${LOCAL_TEMP_INFIX}`);
 }
 
 /** What a download writes its temporary through: Deno's file, or its descriptor by libc. */
@@ -223,7 +256,7 @@ interface TempOutput {
 function createTemporary(dest: string): { temp: string; file: TempOutput } {
   // Synchronous calls: each is a few microseconds on a local disk, where Deno's asynchronous
   // ones hop to its I/O pool and back, which dominates a tree of many small files.
-  const stem = join(dirname(dest), `${hiddenStem(basename(dest))}${LOCAL_TEMP_INFIX}`);
+  const stem = temporaryStem(dest);
   const libc = Libc.load();
   const flags = O.O_WRONLY | O.O_CREAT | O.O_EXCL | O.O_NOFOLLOW | O.O_CLOEXEC;
   const { name, opened } = openLocked<TempOutput>({

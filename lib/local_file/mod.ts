@@ -13,6 +13,7 @@
  * - {@linkcode openLocked}: create, lock, and check the file is still there
  * - {@linkcode LandingFile}: a download's output; with a {@linkcode Lander},
  *   small bodies are held until verified and landed on a second thread
+ * - {@linkcode landWhole}: a small verified body landed in one go (a tree's small files)
  * - {@linkcode applyServerAttributes}: what `-p` keeps of a downloaded file
  *
  * It imports nothing above `errors.ts`, `checksum.ts` and `framing/`'s byte helpers: `cli/`,
@@ -28,3 +29,4 @@ export * from "./hidden_names.ts";
 export * from "./attributes.ts";
 export * from "./landing_file.ts";
 export * from "./lander.ts";
+export * from "./land_whole.ts";

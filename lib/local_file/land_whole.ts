@@ -1,0 +1,131 @@
+/**
+ * A small verified body landed in one go: a new temporary beside the final
+ * name (created exclusively and locked, see `lock.ts`), the bytes, the
+ * times and bits, then the rename over the final name. On Linux every step
+ * is one synchronous libc call on the temporary's own descriptor; without
+ * libc it is an {@linkcode AtomicFile}.
+ *
+ * A clean-up may remove a temporary between its creation and its lock (it
+ * removes only those it can lock). An {@linkcode AtomicFile} looks again
+ * once locked; here the body is whole in memory, so the rename's `ENOENT`
+ * tells it instead, and the landing starts over with a new name: one
+ * `statx` less a file, for the many small files of a tree.
+ *
+ * @module
+ */
+
+import { localIoError } from "../errors.ts";
+import { FdFile } from "../libc/fd_file.ts";
+import { Libc, O } from "../libc/libc.ts";
+import { applyServerAttributes, type ServerAttributes } from "./attributes.ts";
+import { AtomicFile, modeOf, temporaryStem } from "./atomic_file.ts";
+
+/** Options for {@linkcode landWhole}. */
+export interface LandWholeOptions extends ServerAttributes {
+  /**
+   * Nothing is at the path (a listing just said so): the look for a
+   * replaced file's permission bits is skipped.
+   *
+   * @default {false}
+   */
+  absent?: boolean | undefined;
+  /** Told how long creating the temporary took (ms), for a lander still deciding. */
+  onCreate?: ((ms: number) => void) | undefined;
+}
+
+/** How many fresh names a landing tries when its temporary keeps being removed. */
+const ATTEMPTS = 3;
+
+/**
+ * Lands `data` at `dest`, atomically: `dest` is either as it was or the
+ * whole new file. A replaced file's permission bits are kept unless `mode`
+ * is given; `mtime` is given to the new file.
+ *
+ * @param dest The final path; its folder exists.
+ * @param data The whole verified body.
+ * @param options The time and bits to give it, and whether anything is there.
+ * @throws {LocalIoError} When it cannot be written (nothing is left behind).
+ *
+ * @example
+ * ```ts
+ * import { landWhole } from "./land_whole.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await landWhole(`${dir}/a.txt`, new TextEncoder().encode("hi"), { mtime: 1_000_000_000_000, mode: 0o600 });
+ * const info = await Deno.stat(`${dir}/a.txt`);
+ * deepEqual([await Deno.readTextFile(`${dir}/a.txt`), info.mtime?.getTime(), info.mode! & 0o777], ["hi", 1_000_000_000_000, 0o600]);
+ * deepEqual([...Deno.readDirSync(dir)].length, 1);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function landWhole(
+  dest: string,
+  data: Uint8Array,
+  options: LandWholeOptions,
+): Promise<void> {
+  const libc = Libc.load();
+  if (libc === null) return await landByDeno(dest, data, options);
+  try {
+    const mode = options.mode ?? (options.absent ? null : modeOf(dest));
+    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+      if (landOnce(libc, dest, data, { ...options, mode })) return;
+    }
+    throw new Deno.errors.NotFound("The temporary file keeps disappearing");
+  } catch (e) {
+    throw localIoError("write", dest, e);
+  }
+}
+
+/** One attempt: `false` when the temporary was removed under it (start over). */
+function landOnce(libc: Libc, dest: string, data: Uint8Array, options: LandWholeOptions): boolean {
+  const temp = `${temporaryStem(dest)}${crypto.randomUUID()}`;
+  const flags = O.O_WRONLY | O.O_CREAT | O.O_EXCL | O.O_NOFOLLOW | O.O_CLOEXEC;
+  const started = performance.now();
+  const file = new FdFile(libc.openat(-100, temp, flags, 0o644), true);
+  options.onCreate?.(performance.now() - started);
+  try {
+    // A fresh random name: a lock held by another is a clean-up's, about to remove it.
+    if (!file.tryLockSync(true)) return forget(temp);
+    for (let done = 0; done < data.byteLength;) done += file.writeSync(data.subarray(done));
+    if (options.mode !== null && Deno.build.os !== "windows") file.chmodSync(options.mode);
+    if (options.mtime !== null) file.utimeSync(new Date(), new Date(options.mtime));
+    libc.renameat(-100, temp, -100, dest);
+    return true;
+  } catch (e) {
+    // Renamed away from under it: removed by a clean-up that found it before the lock.
+    if (e instanceof Deno.errors.NotFound) return forget(temp);
+    forget(temp);
+    throw e;
+  } finally {
+    file.close();
+  }
+}
+
+/** Removes a temporary that is not to land (if still there); returns `false`, for a retry. */
+function forget(temp: string): false {
+  try {
+    Deno.removeSync(temp);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  return false;
+}
+
+/** Without libc: an {@linkcode AtomicFile}. */
+async function landByDeno(
+  dest: string,
+  data: Uint8Array,
+  options: LandWholeOptions,
+): Promise<void> {
+  const out = await AtomicFile.create(dest, { absent: options.absent });
+  try {
+    for (let done = 0; done < data.byteLength;) done += await out.write(data.subarray(done));
+  } catch (e) {
+    await out.discard();
+    throw e;
+  }
+  await out.commit((temp) => {
+    if (options.mtime !== null || options.mode !== null) applyServerAttributes(temp, options);
+  });
+}

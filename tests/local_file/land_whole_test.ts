@@ -1,0 +1,51 @@
+import { deepEqual, equal, rejects } from "node:assert/strict";
+import { LocalIoError } from "../../lib/errors.ts";
+import { landWhole } from "../../lib/local_file/mod.ts";
+import { tempDir } from "../helpers.ts";
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+Deno.test("local_file: landWhole replaces a file whole, keeping its bits unless -p gives others", async () => {
+  await using tmp = await tempDir();
+  const path = `${tmp.path}/a.txt`;
+  await Deno.writeTextFile(path, "old and longer");
+  await Deno.chmod(path, 0o600);
+  await landWhole(path, bytes("new"), { mtime: null, mode: null });
+  equal(await Deno.readTextFile(path), "new");
+  equal((await Deno.stat(path)).mode! & 0o777, 0o600, "a private file stays private");
+  await landWhole(path, bytes("newer"), { mtime: 1_000_000_000_000, mode: 0o640 });
+  const info = await Deno.stat(path);
+  deepEqual([info.mode! & 0o777, info.mtime?.getTime()], [0o640, 1_000_000_000_000]);
+  deepEqual([...Deno.readDirSync(tmp.path)].map((e) => e.name), ["a.txt"]);
+});
+
+Deno.test("local_file: landWhole that cannot land leaves the target and no temporary", async () => {
+  await using tmp = await tempDir();
+  // A folder where the file should go: the rename is refused.
+  await Deno.mkdir(`${tmp.path}/a.txt/inside`, { recursive: true });
+  await rejects(
+    landWhole(`${tmp.path}/a.txt`, bytes("x"), { mtime: null, mode: null, absent: true }),
+    LocalIoError,
+  );
+  deepEqual([...Deno.readDirSync(tmp.path)].map((e) => e.name), ["a.txt"]);
+  // A missing folder: refused at the create, worded as the folder's absence.
+  await rejects(
+    landWhole(`${tmp.path}/none/b.txt`, bytes("x"), { mtime: null, mode: null }),
+    (e) => e instanceof LocalIoError && /none\/b\.txt/.test(e.message),
+  );
+});
+
+Deno.test("local_file: landWhole times each create for a lander still deciding", async () => {
+  await using tmp = await tempDir();
+  const times: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    await landWhole(`${tmp.path}/f${i}`, bytes(`${i}`), {
+      mtime: null,
+      mode: null,
+      absent: true,
+      onCreate: (ms) => times.push(ms),
+    });
+  }
+  equal(times.length, Deno.build.os === "linux" ? 3 : 0);
+  equal(await Deno.readTextFile(`${tmp.path}/f2`), "2");
+});
