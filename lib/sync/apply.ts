@@ -219,7 +219,7 @@ export async function applySync(
     : undefined;
   // Small files go many to a request (MGET, MPUT: `many_downloads.ts`, `many_uploads.ts`);
   // the rest, and a push's files whose bits alone changed (SETSTAT), one by one.
-  const setstat = client.supports("setstat") && !client.readOnly;
+  const setstat = sends.length > 0 && client.supports("setstat") && !client.readOnly;
   const many = sends.filter((s) =>
     options.direction === "pull"
       ? byMget(client, s.file.size, {})

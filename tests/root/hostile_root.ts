@@ -11,7 +11,8 @@
 
 import { equal } from "node:assert/strict";
 import type { BftpClient } from "../../lib/client/client.ts";
-import type { RemoteErrorCode } from "../../lib/errors.ts";
+import { type LocalIoError, RemoteError, type RemoteErrorCode } from "../../lib/errors.ts";
+import type { BodyResult } from "../../lib/transfer/body.ts";
 import { MemoryReader, MemoryWriter } from "../framing/helpers.ts";
 import { writeLayout } from "../server/helpers.ts";
 import { sha256 } from "../helpers.ts";
@@ -25,8 +26,10 @@ export const VERBS = [
   "LIST",
   "STAT",
   "GET",
+  "MGET",
   "HASH",
   "PUT",
+  "MPUT",
   "DELETE",
   "MKDIR",
   "MKDIR -p",
@@ -40,7 +43,7 @@ export const VERBS = [
 export type Verb = typeof VERBS[number];
 
 /** The verbs that follow a symlink at the end of the path (they read what it points to). */
-export const FOLLOWING: ReadonlySet<Verb> = new Set(["CD", "LIST", "STAT", "GET", "HASH"]);
+export const FOLLOWING: ReadonlySet<Verb> = new Set(["CD", "LIST", "STAT", "GET", "MGET", "HASH"]);
 
 /** Typed codes a confined failure may have; SERVER or BAD_REQUEST would be a bug. */
 export const TYPED: ReadonlySet<RemoteErrorCode> = new Set<RemoteErrorCode>([
@@ -178,6 +181,18 @@ export async function run(client: BftpClient, verb: Verb, path: string): Promise
       const result = await client.get(path, sink);
       return decoder.decode(sink.bytes) + JSON.stringify(result);
     }
+    case "MGET": {
+      // The path with a good one after it: the answer to the second shows the session in step.
+      const sinks = [new MemoryWriter(), new MemoryWriter()];
+      const outcomes: (BodyResult | RemoteError | LocalIoError)[] = [];
+      await client.getMany([path, "/inside.txt"], {
+        open: (i) => Promise.resolve(sinks[i]!),
+        done: (i, outcome) => Promise.resolve(void (outcomes[i] = outcome)),
+      });
+      if (outcomes[0] instanceof RemoteError) throw outcomes[0];
+      if (!(outcomes[1] && "size" in outcomes[1])) throw new Error("MGET's second file failed");
+      return decoder.decode(sinks[0]!.bytes) + JSON.stringify(outcomes[0]);
+    }
     case "HASH":
       return JSON.stringify(await client.hash(path));
     case "PUT": {
@@ -185,6 +200,15 @@ export async function run(client: BftpClient, verb: Verb, path: string): Promise
       return JSON.stringify(
         await client.put(path, new MemoryReader(body), { size: body.byteLength }),
       );
+    }
+    case "MPUT": {
+      const data = encoder.encode(PAYLOAD);
+      const outcomes: (BodyResult | RemoteError)[] = [];
+      await client.putMany([{ path, data, mtime: null, mode: null }], true, (i, outcome) => {
+        outcomes[i] = outcome;
+      });
+      if (outcomes[0] instanceof RemoteError) throw outcomes[0];
+      return JSON.stringify(outcomes[0]);
     }
     case "DELETE":
       await client.delete(path);

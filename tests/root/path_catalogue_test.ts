@@ -370,17 +370,17 @@ function expected(expect: Expect, verb: Verb): string | string[] | null {
     case "dir":
       return verb === "CD" || verb === "LIST" || verb === "STAT"
         ? "ok"
-        : verb === "GET" || verb === "HASH"
+        : verb === "GET" || verb === "MGET" || verb === "HASH"
         ? "IS_DIR"
         : null;
     case "file":
-      return verb === "STAT" || verb === "GET" || verb === "HASH"
+      return verb === "STAT" || verb === "GET" || verb === "MGET" || verb === "HASH"
         ? "ok"
         : verb === "CD" || verb === "LIST"
         ? "NOT_DIR"
         : null;
     case "fifo":
-      return verb === "GET" || verb === "HASH"
+      return verb === "GET" || verb === "MGET" || verb === "HASH"
         ? "NOT_REGULAR"
         : verb === "STAT"
         ? "ok"
@@ -407,7 +407,7 @@ async function withDeadline<T>(work: Promise<T>, what: string): Promise<T> {
   }
 }
 
-Deno.test("root: a catalogue of 390 hostile paths x 13 verbs: 0 escapes, 0 crashes, the session still usable", async () => {
+Deno.test("root: a catalogue of 390 hostile paths x 15 verbs: 0 escapes, 0 crashes, the session still usable", async () => {
   await using srv = await startTestServer();
   await buildOutside(srv.base);
   await buildRoot(srv.root, srv.base);
@@ -468,6 +468,11 @@ Deno.test("root: a catalogue of 390 hostile paths x 13 verbs: 0 escapes, 0 crash
         if (escaped) {
           escapes++;
           failures.push(`${where}: ESCAPED (${code}): ${seen.slice(0, 200)}`);
+        }
+        // A malformed MPUT ends its session (its bodies cannot be counted): a new one goes on.
+        if (verb === "MPUT" && code === "BAD_REQUEST") {
+          client.close();
+          client = await BftpClient.connect({ hostname: "127.0.0.1", port: srv.port });
         }
         // The session is still usable, and back at the root.
         try {
