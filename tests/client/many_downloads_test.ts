@@ -11,7 +11,13 @@ import { downloadMany } from "../../lib/client/many_downloads.ts";
 import { MANY_BATCH } from "../../lib/client/many_transfers.ts";
 import { ProtocolError, RemoteError } from "../../lib/errors.ts";
 import { Lander } from "../../lib/local_file/lander.ts";
-import { frame, hexBytes, startScriptedBftpServer } from "../e2e/fake_bftp_server.ts";
+import {
+  frame,
+  hexBytes,
+  readSizedBody,
+  startScriptedBftpServer,
+} from "../e2e/fake_bftp_server.ts";
+import { downloadTree, uploadTree } from "../../lib/client/tree_transfer.ts";
 import { concat } from "../framing/helpers.ts";
 import { hashIn, tempDir } from "../helpers.ts";
 import { startTestServer } from "../server/helpers.ts";
@@ -189,6 +195,61 @@ Deno.test("client: MGET batches stay within the protocol's request size and MANY
     equal(seen.reduce((a, b) => a + b, 0), 240);
     // Long names go a few to a request.
     ok(seen.slice(-1)[0]! < MANY_BATCH);
+  } finally {
+    await client.quit();
+  }
+});
+
+Deno.test("client: a tree with a version 2 server that offers neither MGET nor MPUT goes a GET and a PUT a file, as before", async () => {
+  const served: Record<string, string> = { "/t/a": "alpha", "/t/b": "beta" };
+  const stored: Record<string, string> = {};
+  const file = (name: string, size: number) => ({
+    name,
+    type: "file",
+    size,
+    mtime: 0,
+    mode: 0o644,
+  });
+  await using fake = startScriptedBftpServer(async (req, send, read) => {
+    const ok = (fields: Record<string, unknown>) =>
+      send(frame({ ok: true, ...fields, id: req.id }));
+    switch (req.op) {
+      case "STAT":
+        return await ok({ entry: { name: "t", type: "dir", size: 0, mtime: 0, mode: 0o755 } });
+      case "LIST":
+        return await ok({ entries: [file("a", 5), file("b", 4)] });
+      case "GET": {
+        const data = encoder.encode(served[req.path!]!);
+        await ok({ size: data.byteLength, mtime: 0 });
+        return await send(concat(
+          hexBytes(data.byteLength, 16),
+          data,
+          encoder.encode(await hashIn("sha256", data)),
+        ));
+      }
+      case "MKDIR":
+        return await ok({});
+      case "PUT": {
+        const body = await readSizedBody(read);
+        stored[req.path!] = new TextDecoder().decode(body!.content);
+        return await ok({ size: body!.content.byteLength, sha256: body!.trailer });
+      }
+      default:
+        await send(
+          frame({ ok: false, code: "BAD_REQUEST", message: "Unknown request", id: req.id }),
+        );
+    }
+  }, frame({ ok: true, version: 2, checksum: "sha256", server: "older 2" }));
+  await using dir = await tempDir();
+  const client = await BftpClient.connect({ hostname: "127.0.0.1", port: fake.port });
+  try {
+    ok(!client.supports("mget") && !client.supports("mput"));
+    deepEqual(await downloadTree(client, "/t", `${dir.path}/down`), { files: 2, bytes: 9 });
+    equal(await Deno.readTextFile(`${dir.path}/down/b`), "beta");
+    deepEqual(await uploadTree(client, `${dir.path}/down`, "/up"), { files: 2, bytes: 9 });
+    deepEqual(stored, { "/up/a": "alpha", "/up/b": "beta" });
+    const ops = new Set(fake.requests.map((r) => r.split(" ")[0]));
+    ok(ops.has("GET") && ops.has("PUT") && !ops.has("MGET") && !ops.has("MPUT"), [...ops].join());
   } finally {
     await client.quit();
   }
