@@ -147,20 +147,6 @@ export async function downloadMany<T extends ManyFile>(
 /** Where a file's body goes: held whole (a small one), or a landing file (one that grew). */
 type Output = { data: Uint8Array } | { out: LandingFile };
 
-/** A body's sink that holds it whole, and reports progress. */
-function holding(data: Uint8Array, transfer: TransferOptions): ByteWriter {
-  let at = 0;
-  return {
-    write: (p) => {
-      // receiveBody never goes past the size the reply announced.
-      data.set(p, at);
-      at += p.byteLength;
-      transfer.onProgress?.(p.byteLength);
-      return Promise.resolve(p.byteLength);
-    },
-  };
-}
-
 /** Whether nothing is at `file`'s local path, as its folder's listing says. */
 function absent<T extends ManyFile>(file: T, options: DownloadManyOptions<T>): boolean {
   const present = options.present?.(file);
@@ -181,17 +167,26 @@ async function fetchBatch<T extends ManyFile>(
     options.onError(file, e);
   };
   try {
+    const transfers: TransferOptions[] = [];
+    const start = (i: number, reply: GetReply) => {
+      const transfer = options.progress?.(batch[i]!.relative, reply.size) ?? {};
+      transfer.onStart?.(reply.size);
+      transfers[i] = transfer;
+      replies[i] = reply;
+      return transfer;
+    };
     await client.getMany(batch.map((f) => f.remote), {
+      // A small body is read whole into memory, then landed in one go.
+      hold: (i, reply) => {
+        if (reply.size > MANY_FILE_MAX) return null;
+        start(i, reply);
+        const data = new Uint8Array(reply.size);
+        outputs[i] = { data };
+        return data;
+      },
       open: async (i, reply) => {
         const file = batch[i]!;
-        const transfer = options.progress?.(file.relative, reply.size) ?? {};
-        transfer.onStart?.(reply.size);
-        replies[i] = reply;
-        if (reply.size <= MANY_FILE_MAX) {
-          const data = new Uint8Array(reply.size);
-          outputs[i] = { data };
-          return holding(data, transfer);
-        }
+        const transfer = start(i, reply);
         const out = await LandingFile.open(file.local, {
           absent: absent(file, options),
           lander: options.lander,
@@ -207,6 +202,7 @@ async function fetchBatch<T extends ManyFile>(
           fail(file, outcome instanceof BftpError ? outcome : new LocalIoError(String(outcome)));
           return output && "out" in output ? output.out.discard() : Promise.resolve();
         }
+        if ("data" in output) transfers[i]?.onProgress?.(outcome.size);
         // Not awaited here: the next body is read while this one lands.
         landing.push(land(file, output, replies[i]!, outcome, options).catch((e) => fail(file, e)));
         return Promise.resolve();

@@ -8,13 +8,20 @@
  * @module
  */
 
-import { createChecksum } from "../checksum.ts";
-import { LocalIoError, ProtocolError, RemoteError } from "../errors.ts";
+import { type ChecksumName, createChecksum } from "../checksum.ts";
+import { IntegrityError, LocalIoError, ProtocolError, RemoteError } from "../errors.ts";
+import type { BufferedReader } from "../framing/buffered_reader.ts";
+import { readFull } from "../framing/read_exact.ts";
 import { writeAll } from "../framing/write_all.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import type { MputRequest } from "../protocol/messages.ts";
 import { MAX_MGET_PATHS, MAX_REQUEST_BYTES } from "../protocol/limits.ts";
-import { encodeBodyHeader, encodeTrailer } from "../protocol/body_format.ts";
+import {
+  encodeBodyHeader,
+  encodeTrailer,
+  readBodyHeader,
+  readTrailer,
+} from "../protocol/body_format.ts";
 import { checkGetReply, checkPutDoneReply, type GetReply } from "../protocol/replies.ts";
 import { type BodyResult, receiveBody } from "../transfer/body.ts";
 import type { RequestChannel } from "./request_channel.ts";
@@ -76,6 +83,11 @@ export interface ManyGetHandler {
    */
   open(index: number, reply: GetReply): Promise<ByteWriter>;
   /**
+   * A buffer of the reply's size to read a small file's body into, whole
+   * (no sink, no copy), or `null` to have it go to {@linkcode open}'s sink.
+   */
+  hold?(index: number, reply: GetReply): Uint8Array | null;
+  /**
    * Told each file's outcome, in order: its body verified and written, or
    * why it failed (the server's refusal, or its sink's error).
    */
@@ -135,6 +147,10 @@ export async function runGetMany(
           `Malformed reply: offset ${got.offset} was not asked for`,
         );
       }
+      const held = handler.hold?.(i, got) ?? null;
+      if (held !== null) {
+        return await handler.done(i, await receiveHeld(reader, held, paths[i]!, channel.checksum));
+      }
       const failed: { error?: LocalIoError } = {};
       const drop = (e: unknown) => {
         failed.error ??= e instanceof LocalIoError ? e : new LocalIoError(String(e));
@@ -159,6 +175,42 @@ export async function runGetMany(
       await handler.done(i, failed.error ?? result);
     },
   );
+}
+
+/**
+ * Reads a sized body whole into `data` (its size the reply's) and checks
+ * its trailer: the short way for a small file, with one copy and one hash
+ * over the whole. A body not as the reply said breaks the stream, as a
+ * GET's does.
+ */
+async function receiveHeld(
+  reader: BufferedReader,
+  data: Uint8Array,
+  path: string,
+  checksum: ChecksumName,
+): Promise<BodyResult> {
+  const what = `"${path}"`;
+  const size = await readBodyHeader(reader);
+  if (size !== data.byteLength) {
+    throw new ProtocolError(
+      `Size mismatch for ${what}: announced ${data.byteLength} bytes, body has ${
+        size ?? "no size"
+      }`,
+    );
+  }
+  await readFull(reader, data, what);
+  const trailer = await readTrailer(reader, checksum);
+  const hash = await createChecksum(checksum);
+  hash.update(data);
+  const digest = hash.digest();
+  if (trailer !== digest) {
+    throw new IntegrityError(
+      `Checksum mismatch for ${what}: sender says ${
+        trailer.replace(/[^0-9a-f]/g, "?")
+      }, received bytes hash to ${digest}${checksum === "sha256" ? "" : ` (${checksum})`}`,
+    );
+  }
+  return { size, checksum, hash: digest };
 }
 
 /** A file for {@linkcode runPutMany}: where it goes, its whole content, and what `-p` keeps. */

@@ -9,7 +9,7 @@ import { deepEqual, equal, ok, rejects } from "node:assert/strict";
 import { BftpClient } from "../../lib/client/client.ts";
 import { downloadMany } from "../../lib/client/many_downloads.ts";
 import { MANY_BATCH } from "../../lib/client/many_transfers.ts";
-import { ProtocolError, RemoteError } from "../../lib/errors.ts";
+import { IntegrityError, ProtocolError, RemoteError } from "../../lib/errors.ts";
 import { Lander } from "../../lib/local_file/lander.ts";
 import {
   frame,
@@ -252,5 +252,30 @@ Deno.test("client: a tree with a version 2 server that offers neither MGET nor M
     ok(ops.has("GET") && ops.has("PUT") && !ops.has("MGET") && !ops.has("MPUT"), [...ops].join());
   } finally {
     await client.quit();
+  }
+});
+
+Deno.test("client: an MGET body whose checksum does not match lands nothing and breaks the session", async () => {
+  await using fake = startScriptedBftpServer(async (req, send) => {
+    if (req.op !== "MGET") return;
+    const data = encoder.encode("first");
+    await send(concat(
+      frame({ ok: true, size: data.byteLength, mtime: 0, index: 0, id: req.id }),
+      hexBytes(data.byteLength, 16),
+      data,
+      encoder.encode(await hashIn("sha256", "other")),
+    ));
+  }, HELLO);
+  await using dir = await tempDir();
+  const client = await BftpClient.connect({ hostname: "127.0.0.1", port: fake.port });
+  try {
+    await rejects(
+      downloadMany(client, wanted(2, dir.path), { onError: () => {} }),
+      (e) => e instanceof IntegrityError && /Checksum mismatch/.test(e.message),
+    );
+    equal(client.usable, false);
+    deepEqual([...Deno.readDirSync(dir.path)], []);
+  } finally {
+    await client.quit().catch(() => {});
   }
 });
