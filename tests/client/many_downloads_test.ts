@@ -100,6 +100,17 @@ Deno.test("client: MGET tells a file that cannot land locally, reads its body pa
   }
 });
 
+/** Connects to `port` and downloads two files into `into`, which must fail as `check` says. */
+async function failedDownload(
+  port: number,
+  into: string,
+  check: (e: unknown) => boolean,
+): Promise<BftpClient> {
+  const client = await BftpClient.connect({ hostname: "127.0.0.1", port });
+  await rejects(downloadMany(client, wanted(2, into), { onError: () => {} }), check);
+  return client;
+}
+
 /** A version 2 hello offering MGET, in SHA-256. */
 const HELLO = frame({
   ok: true,
@@ -152,12 +163,12 @@ Deno.test("client: an MGET refused as a whole (an error without an index) fails 
     await send(frame({ ok: false, code: "BAD_REQUEST", message: "No", id: req.id }));
   }, HELLO);
   await using dir = await tempDir();
-  const client = await BftpClient.connect({ hostname: "127.0.0.1", port: fake.port });
+  const client = await failedDownload(
+    fake.port,
+    dir.path,
+    (e) => e instanceof RemoteError && e.code === "BAD_REQUEST",
+  );
   try {
-    await rejects(
-      downloadMany(client, wanted(2, dir.path), { onError: () => {} }),
-      (e) => e instanceof RemoteError && e.code === "BAD_REQUEST",
-    );
     // The stream is in step: the session goes on.
     ok(client.usable);
     deepEqual([...Deno.readDirSync(dir.path)], []);
@@ -267,12 +278,12 @@ Deno.test("client: an MGET body whose checksum does not match lands nothing and 
     ));
   }, HELLO);
   await using dir = await tempDir();
-  const client = await BftpClient.connect({ hostname: "127.0.0.1", port: fake.port });
+  const client = await failedDownload(
+    fake.port,
+    dir.path,
+    (e) => e instanceof IntegrityError && /Checksum mismatch/.test(e.message),
+  );
   try {
-    await rejects(
-      downloadMany(client, wanted(2, dir.path), { onError: () => {} }),
-      (e) => e instanceof IntegrityError && /Checksum mismatch/.test(e.message),
-    );
     equal(client.usable, false);
     deepEqual([...Deno.readDirSync(dir.path)], []);
   } finally {
