@@ -23,20 +23,11 @@ import type { BftpClient, TransferOptions } from "./client.ts";
 import { dropStalePartial } from "./local.ts";
 import { batchesOf, MANY_FILE_MAX } from "./many_transfers.ts";
 import type { LocalTransferOptions } from "./local_options.ts";
+import type { PlannedEntry } from "./tree_plan.ts";
 import { TaskWindow } from "./window.ts";
 
-/** A file to download by MGET. */
-export interface ManyFile {
-  /** The remote path. */
-  remote: string;
-  /** The local file to create or replace; its folder exists. */
-  local: string;
-  /** The path below the tree's top, as progress labels it. */
-  relative: string;
-}
-
 /** Options for {@linkcode downloadMany}. */
-export interface DownloadManyOptions<T extends ManyFile>
+export interface DownloadManyOptions<T extends PlannedEntry>
   extends Pick<LocalTransferOptions, "progress" | "onFile" | "preserve"> {
   /** The thread small bodies land on, if any. */
   lander?: Lander | undefined;
@@ -124,7 +115,7 @@ function reporting(out: LandingFile, transfer: TransferOptions): ByteWriter {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function downloadMany<T extends ManyFile>(
+export async function downloadMany<T extends PlannedEntry>(
   client: BftpClient,
   files: readonly T[],
   options: DownloadManyOptions<T>,
@@ -148,13 +139,13 @@ export async function downloadMany<T extends ManyFile>(
 type Output = { data: Uint8Array } | { out: LandingFile };
 
 /** Whether nothing is at `file`'s local path, as its folder's listing says. */
-function absent<T extends ManyFile>(file: T, options: DownloadManyOptions<T>): boolean {
+function absent<T extends PlannedEntry>(file: T, options: DownloadManyOptions<T>): boolean {
   const present = options.present?.(file);
   return present !== undefined && !present.has(basename(file.local));
 }
 
 /** One MGET: each file's body held (or into its landing file), then landed (or told as failed). */
-async function fetchBatch<T extends ManyFile>(
+async function fetchBatch<T extends PlannedEntry>(
   client: BftpClient,
   batch: readonly T[],
   options: DownloadManyOptions<T>,
@@ -214,7 +205,7 @@ async function fetchBatch<T extends ManyFile>(
 }
 
 /** Lands one verified body under its name; a failure is the file's. */
-async function land<T extends ManyFile>(
+async function land<T extends PlannedEntry>(
   file: T,
   output: Output,
   reply: GetReply,
@@ -238,7 +229,7 @@ async function land<T extends ManyFile>(
  * Lands a small body held whole: on the landing thread once it runs, else
  * here in one go (`landWhole`), its create timed for a lander still deciding.
  */
-async function landHeld<T extends ManyFile>(
+async function landHeld<T extends PlannedEntry>(
   file: T,
   data: Uint8Array,
   attributes: ServerAttributes | null,

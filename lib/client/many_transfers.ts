@@ -9,7 +9,7 @@
  */
 
 import { type ChecksumName, createChecksum } from "../checksum.ts";
-import { IntegrityError, LocalIoError, ProtocolError, RemoteError } from "../errors.ts";
+import { LocalIoError, ProtocolError, RemoteError } from "../errors.ts";
 import type { BufferedReader } from "../framing/buffered_reader.ts";
 import { readFull } from "../framing/read_exact.ts";
 import { writeAll } from "../framing/write_all.ts";
@@ -24,6 +24,7 @@ import {
 } from "../protocol/body_format.ts";
 import { checkGetReply, checkPutDoneReply, type GetReply } from "../protocol/replies.ts";
 import { type BodyResult, receiveBody } from "../transfer/body.ts";
+import { checksumMismatch } from "../transfer/receive_body.ts";
 import type { RequestChannel } from "./request_channel.ts";
 
 /** The most files one MGET or MPUT of a tree names. */
@@ -203,13 +204,7 @@ async function receiveHeld(
   const hash = await createChecksum(checksum);
   hash.update(data);
   const digest = hash.digest();
-  if (trailer !== digest) {
-    throw new IntegrityError(
-      `Checksum mismatch for ${what}: sender says ${
-        trailer.replace(/[^0-9a-f]/g, "?")
-      }, received bytes hash to ${digest}${checksum === "sha256" ? "" : ` (${checksum})`}`,
-    );
-  }
+  if (trailer !== digest) throw checksumMismatch(what, trailer, digest, checksum);
   return { size, checksum, hash: digest };
 }
 

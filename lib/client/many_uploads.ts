@@ -10,26 +10,18 @@
  * @module
  */
 
-import { BftpError, IntegrityError, localIoError } from "../errors.ts";
+import { BftpError, IntegrityError, localIoError, UnexpectedEofError } from "../errors.ts";
+import { readFull } from "../framing/read_exact.ts";
 import type { BftpClient } from "./client.ts";
 import type { LocalTransferOptions } from "./local_options.ts";
+import type { PlannedEntry } from "./tree_plan.ts";
 import { batchesOf, MANY_FILE_MAX, type ManyPutFile } from "./many_transfers.ts";
 import { openSourceFile } from "./source_file.ts";
 import { TaskWindow } from "./window.ts";
 import type { BodyResult } from "../transfer/body.ts";
 
-/** A file to upload by MPUT. */
-export interface ManyUpload {
-  /** The local file. */
-  local: string;
-  /** The remote path; its folder exists. */
-  remote: string;
-  /** The path below the tree's top, as progress labels it. */
-  relative: string;
-}
-
 /** Options for {@linkcode uploadMany}. */
-export interface UploadManyOptions<T extends ManyUpload>
+export interface UploadManyOptions<T extends PlannedEntry>
   extends Pick<LocalTransferOptions, "progress" | "onFile" | "preserve"> {
   /** Told each file the server stored. */
   onDone?: ((file: T, result: BodyResult) => void) | undefined;
@@ -79,16 +71,12 @@ async function readWhole(
     const { facts } = opened;
     if (facts.type !== "file") throw localIoError("read", local, new Error("not a regular file"));
     const data = new Uint8Array(facts.size);
-    const reader = opened.reader();
-    let got = 0;
-    while (got < data.byteLength) {
-      const n = await reader.read(data.subarray(got)).catch((e) => {
-        throw localIoError("read", local, e);
-      });
-      if (n === null) break;
-      got += n;
-    }
-    if (got !== data.byteLength || !opened.unchanged()) {
+    // Shorter than it was when opened: it changed, as a different time or size says.
+    const whole = await readFull(opened.reader(), data).then(() => true, (e) => {
+      if (e instanceof UnexpectedEofError) return false;
+      throw localIoError("read", local, e);
+    });
+    if (!whole || !opened.unchanged()) {
       throw new IntegrityError(
         `"${local}" changed while it was read: it was not sent; send it again`,
       );
@@ -140,7 +128,7 @@ async function readWhole(
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function uploadMany<T extends ManyUpload>(
+export async function uploadMany<T extends PlannedEntry>(
   client: BftpClient,
   files: readonly T[],
   options: UploadManyOptions<T>,
@@ -167,7 +155,7 @@ export async function uploadMany<T extends ManyUpload>(
 }
 
 /** One MPUT of files read already; each outcome told. */
-async function sendBatch<T extends ManyUpload>(
+async function sendBatch<T extends PlannedEntry>(
   client: BftpClient,
   read: readonly { file: T; put: ManyPutFile }[],
   options: UploadManyOptions<T>,

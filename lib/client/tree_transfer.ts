@@ -18,6 +18,7 @@ import { TaskWindow } from "./window.ts";
 import { byMget, downloadMany } from "./many_downloads.ts";
 import { byMput, uploadMany } from "./many_uploads.ts";
 import { Lander } from "../local_file/lander.ts";
+import type { BodyResult } from "../transfer/body.ts";
 
 /** How many files and bytes a tree transfer moved. */
 export interface TreeTotals {
@@ -32,6 +33,24 @@ function fileOptions(options: LocalTransferOptions, file: PlannedFile): LocalTra
   const { progress } = options;
   if (progress === undefined) return options;
   return { ...options, progress: (_label, size, offset) => progress(file.relative, size, offset) };
+}
+
+/**
+ * Counts the files a batch of MGET or MPUT moved into `totals`, and keeps
+ * their failures: the first stops the tree, as a file's does in a window.
+ */
+function tally(totals: TreeTotals) {
+  const failures: BftpError[] = [];
+  return {
+    onDone: (_file: unknown, result: BodyResult) => {
+      totals.files++;
+      totals.bytes += result.size;
+    },
+    onError: (_file: unknown, e: BftpError) => void failures.push(e),
+    stopAtFailure: () => {
+      if (failures.length > 0) throw failures[0];
+    },
+  };
 }
 
 /** Tells the plan's skipped entries and the plan itself, before anything moves. */
@@ -131,21 +150,17 @@ export async function downloadPlan(
       present.set(key, await prepareFolder(folder.local, i === 0, made));
     }
     // Small files by MGET, many to a request; the first to fail stops the tree, as below.
-    const small = plan.files.filter((f) => byMget(client, f.size, options));
-    const failures: BftpError[] = [];
-    await downloadMany(client, small, {
+    const small = new Set(plan.files.filter((f) => byMget(client, f.size, options)));
+    const { stopAtFailure, ...counting } = tally(totals);
+    await downloadMany(client, [...small], {
       ...options,
+      ...counting,
       lander,
       present: (file) => present.get(dirname(file.local)),
-      onDone: (_file, result) => {
-        totals.files++;
-        totals.bytes += result.size;
-      },
-      onError: (_file, e) => void failures.push(e),
     });
-    if (failures.length > 0) throw failures[0];
+    stopAtFailure();
     for (const file of plan.files) {
-      if (small.length > 0 && byMget(client, file.size, options)) continue;
+      if (small.has(file)) continue;
       const names = present.get(dirname(file.local));
       // Pipelined: up to a window of downloads in flight on the one session.
       await window.add(async () => {
@@ -248,22 +263,15 @@ export async function uploadPlan(
     for (const folder of plan.folders) await window.add(() => client.mkdir(folder.remote, true));
     // Small files by MPUT, many to a request, once their folders are made; the first to fail
     // stops the tree, as below.
-    const small = plan.files.filter((f) => byMput(client, f.size, options));
-    if (small.length > 0) {
+    const small = new Set(plan.files.filter((f) => byMput(client, f.size, options)));
+    if (small.size > 0) {
       await window.drain();
-      const failures: BftpError[] = [];
-      await uploadMany(client, small, {
-        ...options,
-        onDone: (_file, result) => {
-          totals.files++;
-          totals.bytes += result.size;
-        },
-        onError: (_file, e) => void failures.push(e),
-      });
-      if (failures.length > 0) throw failures[0];
+      const { stopAtFailure, ...counting } = tally(totals);
+      await uploadMany(client, [...small], { ...options, ...counting });
+      stopAtFailure();
     }
     for (const file of plan.files) {
-      if (small.length > 0 && byMput(client, file.size, options)) continue;
+      if (small.has(file)) continue;
       // Pipelined: up to a window of uploads in flight on the one session.
       await window.add(async () => {
         const result = await uploadFile(

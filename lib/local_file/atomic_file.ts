@@ -242,6 +242,9 @@ export function temporaryStem(dest: string): string {
   return join(dirname(dest), `${hiddenStem(basename(dest))}${LOCAL_TEMP_INFIX}`);
 }
 
+/** `openat` flags of a new temporary: made here, never an existing file or a link followed. */
+export const TEMP_FLAGS: number = O.O_WRONLY | O.O_CREAT | O.O_EXCL | O.O_NOFOLLOW | O.O_CLOEXEC;
+
 /** What a download writes its temporary through: Deno's file, or its descriptor by libc. */
 interface TempOutput {
   writeSync(p: Uint8Array): number;
@@ -260,12 +263,11 @@ function createTemporary(dest: string): { temp: string; file: TempOutput } {
   // ones hop to its I/O pool and back, which dominates a tree of many small files.
   const stem = temporaryStem(dest);
   const libc = Libc.load();
-  const flags = O.O_WRONLY | O.O_CREAT | O.O_EXCL | O.O_NOFOLLOW | O.O_CLOEXEC;
   const { name, opened } = openLocked<TempOutput>({
     name: () => `${stem}${crypto.randomUUID()}`,
     create: libc === null
       ? (temp) => Deno.openSync(temp, { write: true, createNew: true, mode: 0o644 })
-      : (temp) => new FdFile(libc.openat(-100, temp, flags, 0o644), true),
+      : (temp) => new FdFile(libc.openat(-100, temp, TEMP_FLAGS, 0o644), true),
     file: (file) => file,
     // With libc, one look: a fresh random name is never made again, so while it names anything
     // it names this file.

@@ -16,9 +16,9 @@
 
 import { localIoError } from "../errors.ts";
 import { FdFile } from "../libc/fd_file.ts";
-import { Libc, O } from "../libc/libc.ts";
+import { Libc } from "../libc/libc.ts";
 import { applyServerAttributes, type ServerAttributes } from "./attributes.ts";
-import { AtomicFile, modeOf, temporaryStem } from "./atomic_file.ts";
+import { AtomicFile, modeOf, TEMP_FLAGS, temporaryStem } from "./atomic_file.ts";
 
 /** Options for {@linkcode landWhole}. */
 export interface LandWholeOptions extends ServerAttributes {
@@ -80,9 +80,8 @@ export async function landWhole(
 /** One attempt: `false` when the temporary was removed under it (start over). */
 function landOnce(libc: Libc, dest: string, data: Uint8Array, options: LandWholeOptions): boolean {
   const temp = `${temporaryStem(dest)}${crypto.randomUUID()}`;
-  const flags = O.O_WRONLY | O.O_CREAT | O.O_EXCL | O.O_NOFOLLOW | O.O_CLOEXEC;
   const started = performance.now();
-  const file = new FdFile(libc.openat(-100, temp, flags, 0o644), true);
+  const file = new FdFile(libc.openat(-100, temp, TEMP_FLAGS, 0o644), true);
   options.onCreate?.(performance.now() - started);
   try {
     // A fresh random name: a lock held by another is a clean-up's, about to remove it.

@@ -60,7 +60,7 @@ export function requestFromObject(o: Record<string, unknown>): Request {
       return { op, path: str(o, "path") };
     case "PUT": {
       const size = o.size ?? null;
-      if (size !== null && (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0)) {
+      if (size !== null && !isSize(size)) {
         throw new ProtocolError(`Malformed request: "size" must be a non-negative integer or null`);
       }
       const req: PutRequest = {
@@ -188,7 +188,7 @@ function pathList(obj: Record<string, unknown>, key: string): string[] {
 
 function size(obj: Record<string, unknown>, key: string): number {
   const v = obj[key];
-  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) {
+  if (!isSize(v)) {
     throw new ProtocolError(`Malformed request: "${key}" must be a non-negative integer`);
   }
   return v;

@@ -33,11 +33,8 @@ export function describeRequest(req: Request): string {
     case "GET":
       return `GET ${quotePath(req.path)}${req.offset ? ` from ${req.offset}` : ""}`;
     case "MGET":
-      return `MGET ${req.paths.length} ${req.paths.length === 1 ? "path" : "paths"} from ${
-        quotePath(req.paths[0]!)
-      }`;
     case "MPUT":
-      return `MPUT ${req.paths.length} ${req.paths.length === 1 ? "path" : "paths"} from ${
+      return `${req.op} ${req.paths.length} ${req.paths.length === 1 ? "path" : "paths"} from ${
         quotePath(req.paths[0]!)
       }`;
     case "PUT":

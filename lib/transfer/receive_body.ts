@@ -15,6 +15,36 @@ import { writeAll } from "../framing/write_all.ts";
 import { formatBytes } from "../bytes.ts";
 import { readBodyHeader, readChunkHeader, readTrailer } from "../protocol/body_format.ts";
 import { BODY_BUFFER_BYTES, bodyBufferSize, type BodyResult, checksumOf } from "./body_buffer.ts";
+/**
+ * The error for a body whose trailer is not the hash of its bytes.
+ *
+ * @param what The body, as messages name it (`"a.txt"`, quoted).
+ * @param trailer The trailer the sender wrote.
+ * @param digest The hash of the bytes received.
+ * @param checksum The algorithm of both.
+ * @returns The error, its message showing both hashes (the sender's made printable).
+ *
+ * @example
+ * ```ts
+ * import { checksumMismatch } from "./receive_body.ts";
+ * import { match } from "node:assert/strict";
+ *
+ * match(checksumMismatch('"a"', "00", "ff", "sha256").message, /sender says 00, received bytes hash to ff$/);
+ * ```
+ */
+export function checksumMismatch(
+  what: string,
+  trailer: string,
+  digest: string,
+  checksum: ChecksumName,
+): IntegrityError {
+  return new IntegrityError(
+    `Checksum mismatch for ${what}: sender says ${
+      trailer.replace(/[^0-9a-f]/g, "?")
+    }, received bytes hash to ${digest}${checksum === "sha256" ? "" : ` (${checksum})`}`,
+  );
+}
+
 /** Options for {@linkcode receiveBody}. */
 export interface ReceiveBodyOptions {
   /** The size the body must have (from the reply that preceded it), if known. */
@@ -203,13 +233,7 @@ export async function receiveBody(
         `Size mismatch for ${what}: expected ${expected} bytes, got ${total}`,
       );
     }
-    if (trailer !== digest) {
-      throw new IntegrityError(
-        `Checksum mismatch for ${what}: sender says ${
-          trailer.replace(/[^0-9a-f]/g, "?")
-        }, received bytes hash to ${digest}${checksum === "sha256" ? "" : ` (${checksum})`}`,
-      );
-    }
+    if (trailer !== digest) throw checksumMismatch(what, trailer, digest, checksum);
     return { size: total, checksum, hash: digest };
   } finally {
     hash.close();
