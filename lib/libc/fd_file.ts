@@ -25,6 +25,7 @@ const SYMBOLS = {
   close: { parameters: ["i32"], result: "i32" },
   // On a thread of Deno's pool: a flush to disk takes milliseconds.
   fdatasync: { parameters: ["i32"], result: "i32", nonblocking: true },
+  syncfs: { parameters: ["i32"], result: "i32", nonblocking: true },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
 
@@ -64,6 +65,7 @@ function load(): Lib {
  *   equal(file.tryLockSync(true), true);
  *   equal(file.writeSync(new TextEncoder().encode("hi")), 2);
  *   await file.syncData();
+ *   await file.syncVolume();
  *   file.utimeSync(new Date(), new Date(1_000_000_000_000));
  *   file.close();
  *   libc.close(fd);
@@ -124,6 +126,15 @@ export class FdFile {
     // never retried (a second fdatasync after a failed one may well succeed, having dropped
     // the data the first could not write).
     if (await this.#lib.fdatasync(this.#open()) < 0) throw errnoError("fdatasync", EIO);
+  }
+
+  /**
+   * Flushes everything written to the file's whole file system (`syncfs`):
+   * since Linux 5.8 it fails when any write-back there failed since this
+   * descriptor was opened. A failure is EIO, as for {@linkcode FdFile.syncData}.
+   */
+  async syncVolume(): Promise<void> {
+    if (await this.#lib.syncfs(this.#open()) < 0) throw errnoError("syncfs", EIO);
   }
 
   utimeSync(atime: Date, mtime: Date): void {

@@ -12,7 +12,8 @@
  * - reads: reads.ts (a file opened for reading, its remembered hash),
  *   hash_cache.ts;
  * - atomic and resumable uploads: uploads.ts, temporaries.ts; several landed
- *   together: group_commit.ts;
+ *   together: group_commit.ts, which flushes a file system whole where
+ *   volume_flush.ts says it may;
  * - namespace operations (list, remove, mkdir, rmdir, rename): namespace.ts;
  * - clean-up of leftover temporaries: cleanup.ts;
  * - virtual paths and their limits: paths.ts, entry.ts; file-system errors
@@ -47,3 +48,4 @@ export * from "./fd_backend.ts";
 export * from "./tree_backend.ts";
 export * from "./uploads.ts";
 export * from "./group_commit.ts";
+export * from "./volume_flush.ts";

@@ -6,7 +6,9 @@
  * On such a volume another bftp head, or anyone, changes files this server
  * never sees change, and the status it reads is only as fresh as its
  * client's attribute cache, and its clock may not be the writer's: the
- * server then remembers no file hashes (see docs/SCALING.md).
+ * server then remembers no file hashes (see docs/SCALING.md). The table's
+ * type of a device also tells group commit whether a volume can be flushed
+ * whole (`volume_flush.ts`).
  *
  * @module
  */
@@ -87,20 +89,82 @@ function unescapeField(field: string): string {
  * ```
  */
 export function mountTypeOf(mountinfo: string, path: string): string | null {
-  let best: { point: string; type: string } | null = null;
-  for (const line of mountinfo.split("\n")) {
-    const [left, right] = line.split(" - ");
-    const point = left?.split(" ")[4];
-    const type = right?.split(" ")[0];
-    if (point === undefined || type === undefined) continue;
-    const mounted = unescapeField(point);
-    const holds = mounted === "/" || path === mounted || path.startsWith(`${mounted}/`);
+  let best: MountLine | null = null;
+  for (const mount of mountLines(mountinfo)) {
+    const holds = mount.point === "/" || path === mount.point ||
+      path.startsWith(`${mount.point}/`);
     // Equal lengths: the later line is the later mount, on top.
-    if (holds && (best === null || mounted.length >= best.point.length)) {
-      best = { point: mounted, type };
-    }
+    if (holds && (best === null || mount.point.length >= best.point.length)) best = mount;
   }
   return best?.type ?? null;
+}
+
+/**
+ * The file-system type of the mount whose device is `dev`, from the text
+ * of a `/proc/self/mountinfo` (every mount of one device, a bind mount
+ * say, is one file system).
+ *
+ * @param mountinfo The mount table's text.
+ * @param dev The device as `statx` gives it: `major:minor`.
+ * @returns The type, or `null` when no mount has that device.
+ *
+ * @example
+ * ```ts
+ * import { mountTypeOfDevice } from "./shared_volume.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const table = "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n40 22 0:45 / /mnt/gv rw - fuse.glusterfs vm:/gv rw";
+ * equal(mountTypeOfDevice(table, "0:45"), "fuse.glusterfs");
+ * equal(mountTypeOfDevice(table, "8:2"), null);
+ * ```
+ */
+export function mountTypeOfDevice(mountinfo: string, dev: string): string | null {
+  let type: string | null = null;
+  for (const mount of mountLines(mountinfo)) if (mount.dev === dev) type = mount.type;
+  return type;
+}
+
+/** What a mount table line gives: the device, the mount point, the type. */
+interface MountLine {
+  dev: string;
+  point: string;
+  type: string;
+}
+
+function* mountLines(mountinfo: string): Generator<MountLine> {
+  for (const line of mountinfo.split("\n")) {
+    const [left, right] = line.split(" - ");
+    const fields = left?.split(" ");
+    const dev = fields?.[2];
+    const point = fields?.[4];
+    const type = right?.split(" ")[0];
+    if (dev === undefined || point === undefined || type === undefined) continue;
+    yield { dev, point: unescapeField(point), type };
+  }
+}
+
+/**
+ * This process's mount table (`/proc/self/mountinfo`), or `null` where it
+ * cannot be read (not Linux).
+ *
+ * @returns The table's text, or `null`.
+ *
+ * @example
+ * ```ts
+ * import { readMountTable } from "./shared_volume.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const table = readMountTable();
+ * equal(table === null || table.includes(" - "), true);
+ * ```
+ */
+export function readMountTable(): string | null {
+  try {
+    return Deno.readTextFileSync("/proc/self/mountinfo");
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied) return null;
+    throw e;
+  }
 }
 
 /**
@@ -121,13 +185,8 @@ export function mountTypeOf(mountinfo: string, path: string): string | null {
  * ```
  */
 export function sharedVolumeType(realPath: string): string | null {
-  let table: string;
-  try {
-    table = Deno.readTextFileSync("/proc/self/mountinfo");
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied) return null;
-    throw e;
-  }
+  const table = readMountTable();
+  if (table === null) return null;
   const type = mountTypeOf(table, realPath);
   return type !== null && isSharedType(type) ? type : null;
 }

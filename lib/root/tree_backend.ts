@@ -76,6 +76,12 @@ export interface TempFile extends ReadFile {
   truncateSync(len?: number): void;
   /** Flushes the file's data to disk. */
   syncData(): Promise<void>;
+  /**
+   * Flushes the whole file system the file is on (`syncfs`, Linux), failing
+   * when any write-back there failed since the file was opened; only where
+   * that call is reached (`libc/fd_file.ts`).
+   */
+  syncVolume?(): Promise<void>;
   /** Sets the access and modification times. */
   utimeSync(atime: Date, mtime: Date): void;
 }

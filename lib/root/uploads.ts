@@ -25,7 +25,7 @@ import {
   openResumeTemporary,
   resumeTemporaryName,
 } from "./temporaries.ts";
-import type { FileAttributes, TempFile, TreeBackend } from "./tree_backend.ts";
+import type { FileAttributes, FsStat, TempFile, TreeBackend } from "./tree_backend.ts";
 
 /** An upload in progress: bytes go to a temporary file beside the target. */
 export interface Upload {
@@ -253,6 +253,8 @@ function uploadOf(temp: LockedTemporary, target: UploadTarget): Upload & { relea
     release();
     return Promise.resolve();
   };
+  let folderInfo: FsStat | undefined;
+  const folderStat = () => folderInfo ??= fs.stat(at.dir);
   const steps: CommitSteps = {
     flush: async () => {
       if (target.fsync) await temp.file.syncData();
@@ -271,10 +273,15 @@ function uploadOf(temp: LockedTemporary, target: UploadTarget): Upload & { relea
     },
     folder: () => {
       if (!target.fsync) return null;
-      const { dev, ino } = fs.stat(at.dir);
+      const { dev, ino } = folderStat();
       // Without an inode (Windows) each upload's folder is its own.
       const key = ino === null ? `upload ${++unidentified}` : `${dev}:${ino}`;
       return { key, sync: () => fs.syncDir(at.dir) };
+    },
+    volume: () => {
+      const { dev } = folderStat();
+      if (!target.fsync || temp.file.syncVolume === undefined || dev === null) return null;
+      return { key: dev, sync: () => temp.file.syncVolume!() };
     },
     settle: release,
     fail: async (e) => {

@@ -1,7 +1,7 @@
 import { equal } from "node:assert/strict";
 import { SETTLE_FINE_MS } from "../../lib/root/hash_cache.ts";
 import { ServedRoot } from "../../lib/root/served_root.ts";
-import { isSharedType, mountTypeOf } from "../../lib/root/shared_volume.ts";
+import { isSharedType, mountTypeOf, mountTypeOfDevice } from "../../lib/root/shared_volume.ts";
 import { sha256, tempDir } from "../helpers.ts";
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -21,6 +21,14 @@ Deno.test("root: mountTypeOf() finds the mount holding a path: the deepest, the 
   equal(mountTypeOf(TABLE, "/srv/nfs/a"), "ext4", "mounted on top of the NFS export");
   equal(mountTypeOf(TABLE, "/home"), "ext4");
   equal(mountTypeOf("", "/home"), null);
+});
+
+Deno.test("root: mountTypeOfDevice() finds a device's file system, the same for each of its mounts", () => {
+  equal(mountTypeOfDevice(TABLE, "0:50"), "fuse.glusterfs");
+  equal(mountTypeOfDevice(TABLE, "8:1"), "ext4");
+  equal(mountTypeOfDevice(TABLE, "0:52"), "ext4");
+  equal(mountTypeOfDevice(TABLE, "0:5"), null, "a prefix of a device is not the device");
+  equal(mountTypeOfDevice("", "8:1"), null);
 });
 
 Deno.test("root: isSharedType() takes network, cluster and FUSE file systems, not local ones", () => {
