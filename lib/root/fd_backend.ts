@@ -21,6 +21,7 @@ import {
   type CreatedFile,
   type FileAttributes,
   type FsStat,
+  type ListedName,
   PathBackend,
   type ReadFile,
   type Ref,
@@ -141,8 +142,8 @@ export class FdBackend implements TreeBackend {
     }
     return Deno.openSync(proc(ref), { read: true });
   }
-  readDir(ref: Ref): string[] {
-    return Array.from(Deno.readDirSync(proc(ref)), (d) => d.name);
+  readDir(ref: Ref): ListedName[] {
+    return Array.from(Deno.readDirSync(proc(ref)));
   }
   createFile(dir: Ref, name: string, mode: number, exclusive: boolean): CreatedFile {
     const flags = O.O_RDWR | O.O_CREAT | O.O_NOFOLLOW | O.O_CLOEXEC | (exclusive ? O.O_EXCL : 0);

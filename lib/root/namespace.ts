@@ -54,7 +54,7 @@ export function listFolder(c: Confined, vpath: string): Entry[] {
     throw new RemoteError("NOT_DIR", `${quotePath(vpath)} is not a folder`);
   }
   const entries: Entry[] = [];
-  for (const name of about(vpath, () => c.fs.readDir(folder.ref))) {
+  for (const { name } of about(vpath, () => c.fs.readDir(folder.ref))) {
     if (name.startsWith(TEMP_PREFIX)) continue;
     // Removed while we listed it: left out.
     const stat = about(vpath, () => statOrNull(c.fs, folder.ref, name));

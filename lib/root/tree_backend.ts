@@ -94,6 +94,9 @@ export interface CreatedFile {
   ref: Ref;
 }
 
+/** A folder's entry as its listing gives it. */
+export type ListedName = Pick<Deno.DirEntry, "name" | "isDirectory">;
+
 /**
  * The calls, each relative to an open folder `dir` and one `name` in it
  * (never a path with `/`), that never follow a final symbolic link unless
@@ -134,8 +137,12 @@ export interface TreeBackend {
    * Deno's own file.
    */
   openFile(ref: Ref, small?: boolean): ReadFile;
-  /** The names in folder `ref`. */
-  readDir(ref: Ref): string[];
+  /**
+   * The entries of folder `ref`: each name, and whether it was a folder
+   * when listed (the listing's own type, so telling folders apart costs no
+   * stat; a link is not a folder).
+   */
+  readDir(ref: Ref): ListedName[];
   /** Creates (or with `exclusive` false, opens) `name` in `dir` for reading and writing; a link there is refused. */
   createFile(dir: Ref, name: string, mode: number, exclusive: boolean): CreatedFile;
   /** Sets the permission bits of `name` in `dir` (a file the server made). */
@@ -235,8 +242,8 @@ export class PathBackend implements TreeBackend {
   openFile(ref: Ref): ReadFile {
     return Deno.openSync(String(ref), { read: true });
   }
-  readDir(ref: Ref): string[] {
-    return Array.from(Deno.readDirSync(String(ref)), (d) => d.name);
+  readDir(ref: Ref): ListedName[] {
+    return Array.from(Deno.readDirSync(String(ref)));
   }
   createFile(dir: Ref, name: string, mode: number, exclusive: boolean): CreatedFile {
     const path = join(String(dir), name);
