@@ -10,6 +10,9 @@ import type { Upload } from "./uploads.ts";
 import type { FileAttributes } from "./tree_backend.ts";
 import { flushableVolumes, VOLUME_FLUSH_MIN } from "./volume_flush.ts";
 
+/** Which of some devices may be flushed whole ({@linkcode flushableVolumes}'s shape). */
+export type FlushableVolumes = (devices: Iterable<string>) => Set<string>;
+
 /**
  * The steps of an upload's commit. Several uploads committed together
  * (group commit) flush their data in parallel, rename one by one, then
@@ -57,6 +60,7 @@ export interface GroupedUpload {
  * in parallel.
  *
  * @param group The uploads, in order.
+ * @param flushable Which volumes may be flushed whole.
  * @returns For each upload, `undefined` when it landed, or its error (a
  *   `RemoteError`, or an unexpected one such as a flush's `EIO`).
  *
@@ -81,7 +85,10 @@ export interface GroupedUpload {
  * }
  * ```
  */
-export async function commitUploads(group: GroupedUpload[]): Promise<unknown[]> {
+export async function commitUploads(
+  group: GroupedUpload[],
+  flushable: FlushableVolumes = flushableVolumes,
+): Promise<unknown[]> {
   const errors: unknown[] = group.map(() => undefined);
   const each = (step: (g: GroupedUpload) => Promise<void> | void) =>
     group.map(async (g, i) => {
@@ -92,7 +99,7 @@ export async function commitUploads(group: GroupedUpload[]): Promise<unknown[]> 
         errors[i] = await failed(g, e);
       }
     });
-  const volumes = wholeVolumes(group);
+  const volumes = wholeVolumes(group, flushable);
   if (volumes !== null) await flushVolumes(group, volumes, errors);
   else await Promise.all(each((g) => g.upload.steps.flush()));
   // Renamed one at a time, in order: two uploads to one path land as they were sent.
@@ -137,7 +144,10 @@ function folderFlushes(): (g: GroupedUpload) => Promise<void> | undefined {
  * The group's uploads by volume, when the group is large enough and every
  * volume can be flushed whole; `null` to flush file by file.
  */
-function wholeVolumes(group: GroupedUpload[]): Map<string, number[]> | null {
+function wholeVolumes(
+  group: GroupedUpload[],
+  flushable: FlushableVolumes,
+): Map<string, number[]> | null {
   if (group.length < VOLUME_FLUSH_MIN) return null;
   const byVolume = new Map<string, number[]>();
   for (const [i, g] of group.entries()) {
@@ -147,8 +157,8 @@ function wholeVolumes(group: GroupedUpload[]): Map<string, number[]> | null {
     if (members === undefined) byVolume.set(volume.key, [i]);
     else members.push(i);
   }
-  const flushable = flushableVolumes(byVolume.keys());
-  return [...byVolume.keys()].every((key) => flushable.has(key)) ? byVolume : null;
+  const whole = flushable(byVolume.keys());
+  return [...byVolume.keys()].every((key) => whole.has(key)) ? byVolume : null;
 }
 
 /**

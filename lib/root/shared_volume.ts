@@ -144,23 +144,24 @@ function* mountLines(mountinfo: string): Generator<MountLine> {
 }
 
 /**
- * This process's mount table (`/proc/self/mountinfo`), or `null` where it
- * cannot be read (not Linux).
+ * The text of a file of `/proc` (the mount table, the memory counters), or
+ * `null` where it cannot be read (not Linux).
  *
- * @returns The table's text, or `null`.
+ * @param path Its path: `/proc/self/mountinfo`, `/proc/meminfo`...
+ * @returns The text, or `null`.
  *
  * @example
  * ```ts
- * import { readMountTable } from "./shared_volume.ts";
+ * import { readProcText } from "./shared_volume.ts";
  * import { equal } from "node:assert/strict";
  *
- * const table = readMountTable();
+ * const table = readProcText("/proc/self/mountinfo");
  * equal(table === null || table.includes(" - "), true);
  * ```
  */
-export function readMountTable(): string | null {
+export function readProcText(path: string): string | null {
   try {
-    return Deno.readTextFileSync("/proc/self/mountinfo");
+    return Deno.readTextFileSync(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied) return null;
     throw e;
@@ -185,7 +186,7 @@ export function readMountTable(): string | null {
  * ```
  */
 export function sharedVolumeType(realPath: string): string | null {
-  const table = readMountTable();
+  const table = readProcText("/proc/self/mountinfo");
   if (table === null) return null;
   const type = mountTypeOf(table, realPath);
   return type !== null && isSharedType(type) ? type : null;

@@ -1,6 +1,12 @@
 import { deepEqual, equal } from "node:assert/strict";
 import { Libc } from "../../lib/libc/libc.ts";
-import { flushableVolumes, syncfsReportsErrors } from "../../lib/root/volume_flush.ts";
+import {
+  flushableVolumes,
+  readVolumeFacts,
+  syncfsReportsErrors,
+  VOLUME_FLUSH_DIRTY_MAX,
+  waitingBytes,
+} from "../../lib/root/volume_flush.ts";
 import { tempDir } from "../helpers.ts";
 
 Deno.test("root/volume_flush: only Linux 5.8 and later report a failed write-back through syncfs", () => {
@@ -43,6 +49,33 @@ Deno.test("root/volume_flush: a local disk or tmpfs is flushed whole, /proc and 
     ?.split(" - ")[1]?.split(" ")[0];
   const devices = [deviceOf(tmp.path), deviceOf("/proc"), "999:999"];
   const expected = ["ext4", "xfs", "btrfs", "tmpfs"].includes(tmpType ?? "") ? [devices[0]] : [];
-  deepEqual([...flushableVolumes(devices)], expected, `the temporary folder is on ${tmpType}`);
-  equal(flushableVolumes([]).size, 0);
+  // This machine's kernel and mount table, with little data waiting to be written.
+  const facts = { ...readVolumeFacts(), meminfo: "Dirty: 100 kB\nWriteback: 0 kB\n" };
+  deepEqual(
+    [...flushableVolumes(devices, facts)],
+    expected,
+    `the temporary folder is on ${tmpType}`,
+  );
+  equal(flushableVolumes([], facts).size, 0);
+});
+
+Deno.test("root/volume_flush: with much data waiting to be written, or no counters, no volume is flushed whole", () => {
+  const mountinfo = "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n30 22 0:27 / /tmp rw - tmpfs tmpfs rw";
+  const facts = (dirtyKiB: number, writebackKiB: number) => ({
+    release: "6.1.0",
+    meminfo: `MemFree: 1 kB\nDirty: ${dirtyKiB} kB\nWriteback: ${writebackKiB} kB\n`,
+    mountinfo,
+  });
+  const limitKiB = VOLUME_FLUSH_DIRTY_MAX / 1024;
+  deepEqual([...flushableVolumes(["8:1", "0:27"], facts(limitKiB - 4, 4))], ["8:1", "0:27"]);
+  deepEqual(
+    [...flushableVolumes(["8:1"], facts(limitKiB, 4))],
+    [],
+    "over the limit, counting write-back",
+  );
+  deepEqual([...flushableVolumes(["8:1"], { ...facts(0, 0), meminfo: null })], []);
+  deepEqual([...flushableVolumes(["8:1"], { ...facts(0, 0), mountinfo: null })], []);
+  deepEqual([...flushableVolumes(["8:1"], { ...facts(0, 0), release: null })], []);
+  equal(waitingBytes(facts(3, 5).meminfo), 8 * 1024);
+  equal(waitingBytes("Dirty: 3 kB\n"), null);
 });
