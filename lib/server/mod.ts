@@ -4,7 +4,8 @@
  *
  * - server.ts, pool.ts: the listener and the worker pool;
  * - session.ts: one client's session, one method per request kind, in
- *   request order (pipelined requests too); session_options.ts;
+ *   request order (pipelined requests too); session_options.ts; its
+ *   access (a token shown, read-only or not): session_access.ts;
  * - get_handler.ts, put_handler.ts, namespace_handlers.ts: the requests;
  * - commit_group.ts: pipelined uploads committed together (group commit);
  * - auth.ts, penalties.ts, admission.ts, refusal.ts: who may come in.

@@ -28,13 +28,13 @@ import type { SessionOptions } from "./session_options.ts";
 
 export type { SessionOptions } from "./session_options.ts";
 import { isDisconnect } from "../transport/close.ts";
-import { DEFAULT_AUTH_DELAY_MS, MAX_AUTH_FAILURES } from "./limits.ts";
 import { VERSION } from "../version.ts";
 import { handleGet } from "./get_handler.ts";
 import type { HandlerContext } from "./handler_context.ts";
 import { discardBody, handlePut } from "./put_handler.ts";
 import { handleNamespace, type NamespaceContext } from "./namespace_handlers.ts";
 import { RequestDeadline } from "./request_deadline.ts";
+import { SessionAccess } from "./session_access.ts";
 import { describeRequest } from "./describe_request.ts";
 
 /** What a version 2 hello offers beyond the version itself (docs/PROTOCOL.md). */
@@ -85,10 +85,8 @@ class ServerSession {
   #cwd = "/";
   /** Set while a body is on the wire: an error then cannot be answered in band. */
   #inBody = false;
-  #authenticated: boolean;
-  /** Read-only for this session: the server's setting, or a read-only token. */
-  #readOnly: boolean;
-  #wrongTokens = 0;
+  /** Whether a good token was shown (when one is required), and whether the session may change files. */
+  readonly #access: SessionAccess;
   /** What the hello settled: the version (2: requests may be pipelined) and the checksum. */
   #hello: HelloAccepted = { version: 1, checksum: "sha256" };
   /**
@@ -115,8 +113,7 @@ class ServerSession {
       send: (reply, id) => this.#channel.send(reply, id),
       log: (line) => this.#log(line),
     });
-    this.#authenticated = options.tokens === undefined;
-    this.#readOnly = options.root.readOnly;
+    this.#access = new SessionAccess(options);
   }
 
   /** Serves the connection until the client quits or the stream breaks; never throws for anything the client does. */
@@ -169,7 +166,7 @@ class ServerSession {
       readOnly: this.#root.readOnly,
       ...(this.#options.tokens === undefined ? {} : { auth: "token" }),
     });
-    if (this.#authenticated) this.#options.onReady?.();
+    if (this.#access.authenticated) this.#options.onReady?.();
     return true;
   }
 
@@ -188,41 +185,13 @@ class ServerSession {
       return !e.fatal;
     }
     if (req === null) return false;
-    if (!this.#authenticated && req.op !== "QUIT") return await this.#beforeAuth(req);
-    return await this.#serve(req);
-  }
-
-  /** Answers a request before a good token: only AUTH is heard. */
-  async #beforeAuth(req: Request): Promise<boolean> {
-    if (req.op !== "AUTH") {
-      this.#log(`${describeRequest(req)} DENIED (no token yet)`);
-      await this.#send({
-        ok: false,
-        code: "DENIED",
-        message: "This server requires a token: send AUTH first",
+    if (!this.#access.authenticated && req.op !== "QUIT") {
+      return await this.#access.beforeAuth(req, {
+        send: (reply) => this.#send(reply),
+        log: (line) => this.#log(line),
       });
-      // An MPUT's bodies follow it: not read before a token, so the session ends.
-      return req.op !== "MPUT";
     }
-    const access = this.#options.tokens!.check(req.token);
-    if (access !== null) {
-      this.#authenticated = true;
-      this.#readOnly ||= access === "ro";
-      this.#log(`AUTH ok (${access === "ro" ? "read-only" : "read-write"})`);
-      this.#options.onReady?.();
-      await this.#reply({ readOnly: this.#readOnly });
-      return true;
-    }
-    this.#wrongTokens++;
-    this.#options.onWrongToken?.();
-    // Slows down guessing; the constant-time check already hides how close a guess was.
-    const delay = this.#options.authDelay ?? DEFAULT_AUTH_DELAY_MS;
-    await new Promise((resolve) => setTimeout(resolve, delay));
-    this.#log(`AUTH DENIED (wrong token, ${this.#wrongTokens} of ${MAX_AUTH_FAILURES})`);
-    await this.#send({ ok: false, code: "DENIED", message: "Wrong token" });
-    if (this.#wrongTokens < MAX_AUTH_FAILURES) return true;
-    this.#log(`closed after ${MAX_AUTH_FAILURES} wrong tokens`);
-    return false;
+    return await this.#serve(req);
   }
 
   /** Handles one request, answers its error if it fails, and logs it; false after QUIT. */
@@ -307,7 +276,7 @@ class ServerSession {
   /** A path of a request that changes something: refused when this session's token is read-only. */
   #writable(path: string): string {
     const vpath = this.#resolve(path);
-    if (this.#readOnly && !this.#root.readOnly) {
+    if (this.#access.readOnly && !this.#root.readOnly) {
       throw new RemoteError("DENIED", `Cannot change ${quotePath(vpath)}: the token is read-only`);
     }
     return vpath;
@@ -317,7 +286,7 @@ class ServerSession {
   #handle(req: Request): Promise<number | void> {
     switch (req.op) {
       case "AUTH":
-        return this.#auth();
+        return this.#reply(this.#access.authAgain());
       case "PWD":
         return this.#reply({ cwd: this.#cwd });
       case "QUIT":
@@ -346,21 +315,6 @@ class ServerSession {
         this.#cwd = cwd;
       },
     };
-  }
-
-  /**
-   * AUTH once authenticated. A session's access is set once, by its first good token: a
-   * second AUTH is refused (so a read-only session stays read-only). Without tokens it
-   * changes nothing.
-   */
-  async #auth(): Promise<void> {
-    if (this.#options.tokens !== undefined) {
-      throw new RemoteError(
-        "BAD_REQUEST",
-        "Already authenticated: the session keeps the access of its first token",
-      );
-    }
-    await this.#reply({ readOnly: this.#readOnly });
   }
 
   async #get(req: GetRequest): Promise<number> {
