@@ -14,19 +14,9 @@
  * @module
  */
 
-import {
-  BFTP,
-  cell,
-  freePort,
-  machineLine,
-  median,
-  peakRssKiB,
-  startBftpServer,
-  startServerProcess,
-  timed,
-  type Timing,
-  waitForPort,
-} from "./bench_lib.ts";
+import { peakRssKiB, timed, type Timing } from "./bench_measure.ts";
+import { cell, machineLine, median } from "./bench_report.ts";
+import { BFTP, freePort, startBftpServer, startServerProcess, waitForPort } from "./bench_setup.ts";
 import { hashLocalFile } from "../lib/check/files.ts";
 import { dirname } from "node:path";
 import { barChart } from "../lib/check/svg_chart.ts";

@@ -15,14 +15,9 @@
  * @module
  */
 
-import {
-  BFTP,
-  type BftpServerProcess,
-  childrenCpuSeconds,
-  cpuSecondsOf,
-  median,
-  startBftpServer,
-} from "./bench_lib.ts";
+import { childrenCpuSeconds, cpuSecondsOf } from "./bench_measure.ts";
+import { median } from "./bench_report.ts";
+import { BFTP, type BftpServerProcess, startBftpServer } from "./bench_setup.ts";
 
 const CLUSTER = new URL("./cluster", import.meta.url).pathname;
 const clients = Number(Deno.env.get("BENCH_CLUSTER_CLIENTS") ?? 8);

@@ -16,7 +16,9 @@
 import { BftpClient } from "../lib/client/client.ts";
 import { parseBftpUrl } from "../lib/client/url.ts";
 import { DEFAULT_WINDOW, TaskWindow } from "../lib/client/window.ts";
-import { cpuSecondsOf, machineLine, median, percentile, startBftpServer } from "./bench_lib.ts";
+import { cpuSecondsOf } from "./bench_measure.ts";
+import { machineLine, median, percentile } from "./bench_report.ts";
+import { startBftpServer } from "./bench_setup.ts";
 import { cpuUsage } from "node:process";
 
 const count = Number(Deno.env.get("BENCH_REQUESTS") ?? 5000);

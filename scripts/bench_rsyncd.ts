@@ -7,7 +7,7 @@
  * @module
  */
 
-import { freePort, waitForPort } from "./bench_lib.ts";
+import { freePort, waitForPort } from "./bench_setup.ts";
 
 /** A running daemon, as {@linkcode startRsyncd} returns it. */
 export interface RunningRsyncd {

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { freePort, waitForPort } from "./bench_lib.ts";
+import { freePort, waitForPort } from "./bench_setup.ts";
 
 /** A running sshd, and how to reach it. */
 export interface RunningSshd {

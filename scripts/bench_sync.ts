@@ -16,18 +16,9 @@
  * @module
  */
 
-import {
-  againstServer,
-  BFTP,
-  cell,
-  machineLine,
-  type Measured,
-  median,
-  retireTreeDir,
-  startBftpServer,
-  timed,
-  treeDir,
-} from "./bench_lib.ts";
+import { againstServer, type Measured, timed } from "./bench_measure.ts";
+import { cell, machineLine, median } from "./bench_report.ts";
+import { BFTP, retireTreeDir, startBftpServer, treeDir } from "./bench_setup.ts";
 import { startRsyncd } from "./bench_rsyncd.ts";
 import { makeTree } from "./bench_tree_files.ts";
 

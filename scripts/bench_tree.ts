@@ -15,20 +15,16 @@
  * @module
  */
 
+import { againstServer, type Measured, timed } from "./bench_measure.ts";
+import { cell, machineLine, median } from "./bench_report.ts";
 import {
-  againstServer,
   BFTP,
-  cell,
   freePort,
-  machineLine,
-  type Measured,
-  median,
   retireTreeDir,
   startBftpServer,
-  timed,
   treeDir,
   waitForPort,
-} from "./bench_lib.ts";
+} from "./bench_setup.ts";
 import { startRsyncd } from "./bench_rsyncd.ts";
 import { basename, dirname } from "node:path";
 import { makeTree, sameTree } from "./bench_tree_files.ts";

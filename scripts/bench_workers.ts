@@ -11,7 +11,8 @@
  * @module
  */
 
-import { childrenCpuSeconds, cpuSecondsOf, startServerProcess } from "./bench_lib.ts";
+import { childrenCpuSeconds, cpuSecondsOf } from "./bench_measure.ts";
+import { startServerProcess } from "./bench_setup.ts";
 
 const repo = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const bftp = Deno.env.get("BFTP_BIN") ?? `${repo}/scripts/bftp`;
