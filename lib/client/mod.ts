@@ -4,8 +4,9 @@
  * - client.ts: `BftpClient`, the session's API (one method per op);
  * - heads.ts: several servers of one volume, in order, and connecting to
  *   the first that is up;
- * - request_channel.ts: connect, hello and token, then requests: send
- *   them, read their replies (the one place that does); pipelined with a
+ * - request_channel.ts: requests on an open session (open_session.ts:
+ *   connect, hello and token): send them, read their replies (the one
+ *   place that does); pipelined with a
  *   version 2 server (turns.ts: send and read turns in request order; ids
  *   checked), one at a time with a version 1 one; session_options.ts: what
  *   a session is opened with and its stall watch;

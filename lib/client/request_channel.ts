@@ -20,19 +20,17 @@ import type { BufferedReader } from "../framing/buffered_reader.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import { Channel } from "../protocol/channel.ts";
 import type { OkReply, Reply, Request } from "../protocol/messages.ts";
-import { type ChecksumName, CHECKSUMS } from "../protocol/limits.ts";
-import { connectTransport } from "../transport/connect.ts";
+import type { ChecksumName } from "../protocol/limits.ts";
 import { closeQuietly } from "../transport/close.ts";
 import type { TransportConn } from "../transport/types.ts";
-import { WriteBehind } from "../framing/write_behind.ts";
+import type { WriteBehind } from "../framing/write_behind.ts";
 import { type Release, Turns } from "./turns.ts";
+import { openSession } from "./open_session.ts";
 import {
   type ClientOptions,
   connectionLoss,
-  DEFAULT_STALL_TIMEOUT,
-  handshakeLoss,
   refuseLongPaths,
-  StallWatch,
+  type StallWatch,
 } from "./session_options.ts";
 
 export { type ClientOptions, DEFAULT_STALL_TIMEOUT, refuseLongPaths } from "./session_options.ts";
@@ -127,65 +125,8 @@ export class RequestChannel {
    * was given, or the token is wrong.
    */
   static async open(options: ClientOptions): Promise<RequestChannel> {
-    const stall = options.stallTimeout ?? DEFAULT_STALL_TIMEOUT;
-    const connectTimeout = options.connectTimeout ?? 30;
-    // A TLS handshake that stalls is a stall too.
-    const timeout = stall > 0 ? Math.min(connectTimeout, stall) : connectTimeout;
-    const started = Date.now();
-    const conn = await connectTransport({
-      hostname: options.hostname,
-      port: options.port,
-      timeout,
-      tls: options.tls,
-    });
-    const watch = new StallWatch(conn, stall);
-    // The hello and the token are part of connecting: a server that accepts and then says
-    // nothing (a frozen head) is given up on within the same time (the stall watch does it
-    // when the stall timeout is the shorter).
-    let late = false;
-    const deadline = timeout > 0 && timeout !== stall
-      ? setTimeout(() => {
-        late = true;
-        closeQuietly(conn);
-      }, Math.max(timeout * 1000 - (Date.now() - started), 1))
-      : undefined;
-    try {
-      // Requests and small bodies are written from behind: many in flight, few system calls.
-      const out = new WriteBehind(watch.stream);
-      const channel = new Channel(
-        { read: (p) => watch.stream.read(p), write: (p) => out.write(p) },
-        options.onMessage,
-      );
-      const offer = options.checksums ?? CHECKSUMS;
-      const hello = await watch.during(() => channel.clientHandshake(offer));
-      let readOnly = hello.readOnly === true;
-      if (hello.auth === "token") {
-        if (options.token === undefined) {
-          throw new RemoteError(
-            "DENIED",
-            "The server requires an access token: give --token or set BFTP_TOKEN",
-          );
-        }
-        const reply = await watch.during(async () => {
-          await channel.send({ op: "AUTH", token: options.token! });
-          return await channel.expectOk();
-        });
-        readOnly = reply.readOnly === true;
-      }
-      return new RequestChannel(conn, channel, out, hello, readOnly, watch);
-    } catch (e) {
-      // Closed already when the watch gave up on a silent server.
-      watch.close();
-      closeQuietly(conn);
-      if (late && !(e instanceof TimeoutError)) {
-        throw new TimeoutError(
-          `The server sent no BFTP hello within ${timeout} s: giving up (see --timeout)`,
-        );
-      }
-      throw handshakeLoss(e);
-    } finally {
-      clearTimeout(deadline);
-    }
+    const s = await openSession(options);
+    return new RequestChannel(s.conn, s.channel, s.out, s.hello, s.readOnly, s.watch);
   }
 
   /** The local port of the connection (how the server's log names this client). */
