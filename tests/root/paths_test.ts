@@ -45,6 +45,17 @@ Deno.test("root: resolveVirtual() refuses climbing, control characters, backslas
   // 255 bytes is the longest name, counted in UTF-8.
   equal(resolveVirtual("/", "n".repeat(255)).length, 256);
   throws(() => resolveVirtual("/", "€".repeat(86)), badPath);
+  equal(
+    resolveVirtual("/", "€".repeat(85)),
+    `/${"€".repeat(85)}`,
+    "three bytes a unit, 255 in all",
+  );
+  // Four bytes in two UTF-16 units: 64 of them are 256 bytes, 63 and three letters 255.
+  throws(() => resolveVirtual("/", "😀".repeat(64)), badPath);
+  equal(resolveVirtual("/", `${"😀".repeat(63)}abc`), `/${"😀".repeat(63)}abc`);
+  // The whole path, counted the same way: 1,025 times "€/" is 4,100 bytes, 1,000 times 4,000.
+  throws(() => resolveVirtual("/", "€/".repeat(1025)), badPath);
+  equal(resolveVirtual("/", "€/".repeat(1000)).length, 2000);
 });
 
 Deno.test("root: quotePath() makes control characters visible and bounds the length", () => {
