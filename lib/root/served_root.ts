@@ -25,6 +25,7 @@
 import { LocalIoError, RemoteError } from "../errors.ts";
 import type { Entry } from "./entry.ts";
 import { cleanTemporaries } from "./cleanup.ts";
+import { UploadFolders } from "./upload_folders.ts";
 import { Confined } from "./confined.ts";
 import {
   entryOf,
@@ -271,9 +272,19 @@ export class ServedRoot {
   }
 
   /** Checks an upload's target (see {@linkcode checkUploadTarget}). */
-  #uploadTarget(vpath: string, overwrite: boolean): UploadTarget {
+  #uploadTarget(vpath: string, overwrite: boolean, folders?: UploadFolders): UploadTarget {
     this.#writable(vpath);
-    return checkUploadTarget(this.#confined, vpath, overwrite, this.#fsync);
+    return checkUploadTarget(this.#confined, vpath, overwrite, this.#fsync, folders);
+  }
+
+  /**
+   * The folders of one request's uploads (an MPUT's), each resolved once
+   * (see {@linkcode UploadFolders}); dispose of it when the request ends.
+   *
+   * @returns The folders, none yet.
+   */
+  uploadFolders(): UploadFolders {
+    return new UploadFolders(this.#confined.fs, this.#confined.beneath);
   }
 
   /**
@@ -281,10 +292,11 @@ export class ServedRoot {
    *
    * @param vpath A normalized virtual path of the target file.
    * @param overwrite Whether an existing file may be replaced.
+   * @param folders The folders of the request's uploads so far (an MPUT's), from {@linkcode ServedRoot.uploadFolders}.
    * @returns The upload.
    */
-  beginUpload(vpath: string, overwrite: boolean): Promise<Upload> {
-    return promised(() => startUpload(this.#uploadTarget(vpath, overwrite)));
+  beginUpload(vpath: string, overwrite: boolean, folders?: UploadFolders): Promise<Upload> {
+    return promised(() => startUpload(this.#uploadTarget(vpath, overwrite, folders)));
   }
 
   /**

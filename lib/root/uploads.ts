@@ -17,6 +17,7 @@ import type { Resolved } from "./beneath.ts";
 import { isExpired, removeExpiredResumes } from "./cleanup.ts";
 import { type Confined, splitPath } from "./confined.ts";
 import type { CommitSteps } from "./group_commit.ts";
+import type { UploadFolders } from "./upload_folders.ts";
 import { about, fsError, permissionBits, statOrNull } from "./fs_errors.ts";
 import { quotePath } from "./paths.ts";
 import {
@@ -100,6 +101,7 @@ export interface UploadTarget {
  * @param vpath A normalized virtual path of the target file.
  * @param overwrite Whether an existing file may be replaced.
  * @param fsync Flush the file and its folder around the rename.
+ * @param folders The folders of the request's uploads so far (an MPUT's), to resolve the target's folder from.
  * @returns The target; its `at` is the caller's to dispose of (an upload started on it does).
  */
 export function checkUploadTarget(
@@ -107,12 +109,14 @@ export function checkUploadTarget(
   vpath: string,
   overwrite: boolean,
   fsync: boolean,
+  folders?: UploadFolders,
 ): UploadTarget {
   if (vpath === "/") throw new RemoteError("IS_DIR", `${quotePath(vpath)} is a folder`);
   c.checkLength(vpath);
   let at: Resolved;
   try {
-    at = c.beneath.resolve(splitPath(vpath), false);
+    const parts = splitPath(vpath);
+    at = folders ? folders.resolve(parts) : c.beneath.resolve(parts, false);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
       throw new RemoteError("NOT_FOUND", `Folder of ${quotePath(vpath)} does not exist`);

@@ -12,6 +12,7 @@ import type { ByteWriter } from "../framing/types.ts";
 import type { ChecksumName, ProtocolVersion } from "../protocol/limits.ts";
 import type { PutDoneFields, ReplyFields } from "../protocol/replies.ts";
 import type { FileAttributes, ServedRoot, Upload } from "../root/served_root.ts";
+import type { UploadFolders } from "../root/upload_folders.ts";
 
 /** A session as seen by the handlers of GET and PUT. */
 export interface HandlerContext {
@@ -43,4 +44,6 @@ export interface HandlerContext {
   ): Promise<boolean>;
   /** The session's body checksum: every trailer is in it. */
   readonly checksum: ChecksumName;
+  /** The folders of the request's uploads so far, when it has many (MPUT). */
+  readonly folders?: UploadFolders | undefined;
 }

@@ -47,7 +47,7 @@ export async function handlePut(
   req: PutRequest,
 ): Promise<number> {
   if (req.resume) return await putResumable(context, vpath, req);
-  const upload = await context.root.beginUpload(vpath, req.overwrite);
+  const upload = await context.root.beginUpload(vpath, req.overwrite, context.folders);
   let committed = false;
   try {
     // An eager PUT's body is on its way already: no `ready` to wait for.

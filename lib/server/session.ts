@@ -23,6 +23,7 @@ import type {
 import type { GetReplyFields, ReplyFields } from "../protocol/replies.ts";
 import { quotePath, resolveVirtual } from "../root/paths.ts";
 import type { ServedRoot } from "../root/served_root.ts";
+import type { UploadFolders } from "../root/upload_folders.ts";
 import { CommitGroup } from "./commit_group.ts";
 import type { SessionOptions } from "./session_options.ts";
 
@@ -348,6 +349,7 @@ class ServerSession {
    * still to come could not be read in step.
    */
   async #mput(req: MputRequest): Promise<number> {
+    using folders = this.#root.uploadFolders();
     let bytes = 0;
     for (const [index, path] of req.paths.entries()) {
       const size = req.sizes[index]!;
@@ -359,7 +361,7 @@ class ServerSession {
       this.#bodyPending = { size };
       this.#deferred = false;
       try {
-        const got = await handlePut(this.#context(index), this.#writable(path), put);
+        const got = await handlePut(this.#context(index, folders), this.#writable(path), put);
         bytes += got;
         // Answered and logged with the commit group when it joined it.
         if (this.#deferred) this.#group.describeLast(`${describeRequest(put)} ok ${got}B`);
@@ -383,8 +385,11 @@ class ServerSession {
     return await handlePut(this.#context(), this.#writable(req.path), req);
   }
 
-  /** This session as the GET and PUT handlers see it; with an MGET or MPUT path's `index`, in its replies. */
-  #context(index?: number): HandlerContext {
+  /**
+   * This session as the GET and PUT handlers see it; with an MGET or MPUT
+   * path's `index`, in its replies, and an MPUT's upload folders.
+   */
+  #context(index?: number, folders?: UploadFolders): HandlerContext {
     return {
       root: this.#root,
       reader: this.#channel.reader,
@@ -410,6 +415,7 @@ class ServerSession {
         return this.#deferred;
       },
       checksum: this.#hello.checksum,
+      folders,
     };
   }
 }
