@@ -24,7 +24,7 @@ import {
 } from "../protocol/body_format.ts";
 import { checkGetReply, checkPutDoneReply, type GetReply } from "../protocol/replies.ts";
 import { type BodyResult, receiveBody } from "../transfer/body.ts";
-import { checksumMismatch } from "../transfer/receive_body.ts";
+import { receiveWhole } from "../transfer/receive_body.ts";
 import type { RequestChannel } from "./request_channel.ts";
 
 /** The most files one MGET or MPUT of a tree names. */
@@ -150,7 +150,7 @@ export async function runGetMany(
       }
       const held = handler.hold?.(i, got) ?? null;
       if (held !== null) {
-        return await handler.done(i, await receiveHeld(reader, held, paths[i]!, channel.checksum));
+        return await handler.done(i, await receiveWhole(reader, held, paths[i]!, channel.checksum));
       }
       const failed: { error?: LocalIoError } = {};
       const drop = (e: unknown) => {
@@ -176,36 +176,6 @@ export async function runGetMany(
       await handler.done(i, failed.error ?? result);
     },
   );
-}
-
-/**
- * Reads a sized body whole into `data` (its size the reply's) and checks
- * its trailer: the short way for a small file, with one copy and one hash
- * over the whole. A body not as the reply said breaks the stream, as a
- * GET's does.
- */
-async function receiveHeld(
-  reader: BufferedReader,
-  data: Uint8Array,
-  path: string,
-  checksum: ChecksumName,
-): Promise<BodyResult> {
-  const what = `"${path}"`;
-  const size = await readBodyHeader(reader);
-  if (size !== data.byteLength) {
-    throw new ProtocolError(
-      `Size mismatch for ${what}: announced ${data.byteLength} bytes, body has ${
-        size ?? "no size"
-      }`,
-    );
-  }
-  await readFull(reader, data, what);
-  const trailer = await readTrailer(reader, checksum);
-  const hash = await createChecksum(checksum);
-  hash.update(data);
-  const digest = hash.digest();
-  if (trailer !== digest) throw checksumMismatch(what, trailer, digest, checksum);
-  return { size, checksum, hash: digest };
 }
 
 /** A file for {@linkcode runPutMany}: where it goes, its whole content, and what `-p` keeps. */

@@ -13,7 +13,9 @@ import type { ChecksumName } from "../protocol/limits.ts";
 import type { PutRequest } from "../protocol/messages.ts";
 import { putDoneFields } from "../protocol/replies.ts";
 import { quotePath } from "../root/paths.ts";
-import { receiveBody } from "../transfer/body.ts";
+import { type BodyResult, receiveBody } from "../transfer/body.ts";
+import { receiveWhole, WHOLE_BODY_MAX } from "../transfer/receive_body.ts";
+import { writeAll } from "../framing/write_all.ts";
 import type { HandlerContext } from "./handler_context.ts";
 
 /**
@@ -53,12 +55,8 @@ export async function handlePut(
     // An eager PUT's body is on its way already: no `ready` to wait for.
     if (!req.eager) await context.reply({ ready: true });
     context.setInBody(true);
-    const got = await receiveBody(context.reader, upload.sink, {
-      expectedSize: req.size,
-      checksum: context.checksum,
-      label: vpath,
-    });
-    // receiveBody read the whole body even when the sink failed: back in step.
+    const got = await receiveUpload(context, upload.sink, vpath, req.size);
+    // The whole body was read even when the sink failed: back in step.
     context.setInBody(false);
     const attributes = { mtime: req.mtime, mode: req.mode };
     const reply = putDoneFields(got.size, got.checksum, got.hash);
@@ -75,6 +73,32 @@ export async function handlePut(
   } finally {
     if (!committed) await upload.abort();
   }
+}
+
+/**
+ * Receives a PUT's body into `sink`. A small sized one (an MPUT's file, say)
+ * is read whole, then written in one go: one copy and one hash; a larger
+ * or chunked one streams through. A sink that fails (disk full) fails the
+ * upload once the body has been read, either way.
+ */
+async function receiveUpload(
+  context: HandlerContext,
+  sink: ByteWriter,
+  vpath: string,
+  size: number | null,
+): Promise<BodyResult> {
+  if (size === null || size > WHOLE_BODY_MAX) {
+    return await receiveBody(context.reader, sink, {
+      expectedSize: size,
+      checksum: context.checksum,
+      label: vpath,
+    });
+  }
+  const data = new Uint8Array(size);
+  const got = await receiveWhole(context.reader, data, vpath, context.checksum);
+  context.setInBody(false);
+  await writeAll(sink, data);
+  return got;
 }
 
 /**

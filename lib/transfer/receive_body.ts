@@ -6,10 +6,11 @@
  * @module
  */
 
-import type { ChecksumName, RunningHash } from "../checksum.ts";
+import { type ChecksumName, createChecksum, type RunningHash } from "../checksum.ts";
 import { createStreamHash } from "./stream_hash.ts";
 import { IntegrityError, ProtocolError, UnexpectedEofError } from "../errors.ts";
 import type { BufferedReader } from "../framing/buffered_reader.ts";
+import { readFull } from "../framing/read_exact.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import { writeAll } from "../framing/write_all.ts";
 import { formatBytes } from "../bytes.ts";
@@ -238,4 +239,74 @@ export async function receiveBody(
   } finally {
     hash.close();
   }
+}
+
+/**
+ * The largest body a receiver may read whole into memory before it writes
+ * it ({@linkcode receiveWhole}): a small file of a tree.
+ */
+export const WHOLE_BODY_MAX = 256 * 1024;
+
+/**
+ * Reads a sized body whole into `data` (its size the one announced) and
+ * checks its trailer: the short way for a small file, one copy and one hash
+ * over the whole, where {@linkcode receiveBody} streams through a sink. A
+ * body whose size is not `data`'s breaks the stream (`ProtocolError`); one
+ * whose trailer does not match is read whole first, so the stream stays in
+ * step (`IntegrityError`).
+ *
+ * @param reader The connection, buffered, at the body's header.
+ * @param data Where the bytes go: as long as the announced size.
+ * @param label What is being received, for error messages.
+ * @param checksum The trailer's algorithm.
+ * @returns The size and the verified hash.
+ *
+ * @example
+ * ```ts
+ * import { receiveWhole } from "./receive_body.ts";
+ * import { BufferedReader } from "../framing/buffered_reader.ts";
+ * import { createChecksum } from "../checksum.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const body = new TextEncoder().encode("hi");
+ * const hash = await createChecksum("xxh3-128");
+ * hash.update(body);
+ * // A sized body: its size in 16 hex digits, its bytes, then their checksum in hex.
+ * const wire = new TextEncoder().encode(`0000000000000002hi${hash.digest()}`);
+ * let at = 0;
+ * const reader = new BufferedReader({
+ *   read: (p: Uint8Array) => {
+ *     const n = Math.min(p.length, wire.length - at);
+ *     p.set(wire.subarray(at, at + n));
+ *     at += n;
+ *     return Promise.resolve(n === 0 ? null : n);
+ *   },
+ * });
+ * const data = new Uint8Array(2);
+ * equal((await receiveWhole(reader, data, "a.txt", "xxh3-128")).size, 2);
+ * equal(new TextDecoder().decode(data), "hi");
+ * ```
+ */
+export async function receiveWhole(
+  reader: BufferedReader,
+  data: Uint8Array,
+  label: string,
+  checksum: ChecksumName,
+): Promise<BodyResult> {
+  const what = `"${label}"`;
+  const size = await readBodyHeader(reader);
+  if (size !== data.byteLength) {
+    throw new ProtocolError(
+      `Size mismatch for ${what}: announced ${data.byteLength} bytes, body has ${
+        size ?? "no size"
+      }`,
+    );
+  }
+  await readFull(reader, data, what);
+  const trailer = await readTrailer(reader, checksum);
+  const hash = await createChecksum(checksum);
+  hash.update(data);
+  const digest = hash.digest();
+  if (trailer !== digest) throw checksumMismatch(what, trailer, digest, checksum);
+  return { size, checksum, hash: digest };
 }

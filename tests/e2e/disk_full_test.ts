@@ -184,3 +184,41 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name:
+    `e2e: a tree of small files into a full 4 MiB disk: each file that does not fit fails with NO_SPACE, the others land whole${skipped}`,
+  ignore: skip !== null,
+  async fn() {
+    await using disk = await smallDisk();
+    await using local = await tempDir();
+    // 400 files of 16 KiB (6.25 MiB), 64 to an MPUT, each read whole by the server before it
+    // is written: the disk fills part-way.
+    const hashes = new Map<string, string>();
+    await Deno.mkdir(local.join("tree"));
+    for (let i = 0; i < 400; i++) {
+      const name = `f${String(i).padStart(3, "0")}.bin`;
+      hashes.set(name, await writeRandomFile(local.join("tree", name), 16 << 10));
+    }
+    await using server = await startServe(disk.path);
+    const result = await runBftp(["put", "-r", "-q", local.join("tree"), `${server.url}/tree`]);
+    assertFailure(result, 17, /No space left on the server/);
+    const landed = await listNames(`${disk.path}/tree`);
+    ok(landed.length > 0 && landed.length < 400, `${landed.length} files landed`);
+    for (const name of landed) {
+      equal(await sha256File(`${disk.path}/tree/${name}`), hashes.get(name), name);
+    }
+    deepEqual(await findTemporaries(disk.path), []);
+    await server.waitForLog(/ PUT "\/tree\/f\d+\.bin" NO_SPACE/, 1);
+    ok(!server.stderrText().includes("internal error"), server.stderrText());
+    // The server goes on: a file that fits still lands.
+    await Deno.remove(`${disk.path}/tree`, { recursive: true });
+    const again = await runBftp([
+      "put",
+      "-q",
+      local.join("tree", "f000.bin"),
+      `${server.url}/one.bin`,
+    ]);
+    equal(again.code, 0, again.stderr);
+  },
+});
