@@ -311,6 +311,24 @@ function uploadable(d: Deno.DirEntry, path: string): PlannedFacts | string {
     : "a symbolic link to a folder";
 }
 
+/** How long a local walk works before it lets the event loop run (ms). */
+const PAUSE_EVERY_MS = 4;
+
+/**
+ * A pause for the event loop once `everyMs` of work have passed since the
+ * last: the local walk is synchronous (one `readdir` and a `statx` a file),
+ * and a sync lists the other side at the same time, whose replies would
+ * otherwise wait for the whole walk before its next folders are asked for.
+ */
+function pauses(everyMs: number): () => Promise<void> {
+  let since = performance.now();
+  return async () => {
+    if (performance.now() - since < everyMs) return;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    since = performance.now();
+  };
+}
+
 /**
  * Plans an upload of the local folder `source` into the remote folder
  * `remote`: walks it with `readDir`, names sorted. Symbolic links to files
@@ -343,7 +361,9 @@ export async function planUpload(
   options: PlanUploadOptions = {},
 ): Promise<TreePlan> {
   const plan: TreePlan = { files: [], folders: [], totalBytes: 0, skipped: [] };
+  const pause = pauses(PAUSE_EVERY_MS);
   const visit = async (folder: PlannedEntry) => {
+    await pause();
     plan.folders.push({ ...folder, mtime: folderTime(folder.local) });
     const all = readFolder(folder.local);
     const child = (d: Deno.DirEntry) => ({

@@ -203,3 +203,24 @@ Deno.test("tree plan: a local symbolic link where a remote folder goes is refuse
   // Nothing written through the link, no file fetched, b/ and b/d/ made and removed again.
   deepEqual(await hostTree(tmp.path), ["dest/", "dest/empty", "elsewhere/"]);
 });
+
+Deno.test("tree plan: a long local walk lets the event loop run (a sync lists the other side meanwhile)", async () => {
+  await using tmp = await tempDir();
+  for (let d = 0; d < 100; d++) {
+    await Deno.mkdir(tmp.join("t", `d${d}`), { recursive: true });
+    for (let f = 0; f < 40; f++) {
+      await Deno.writeFile(tmp.join("t", `d${d}`, `f${f}`), new Uint8Array(1));
+    }
+  }
+  // A timer due at once: it fires during the walk when the walk pauses, only after it otherwise.
+  let firedAt = -1;
+  let listed = 0;
+  setTimeout(() => firedAt = listed, 0);
+  const started = performance.now();
+  const plan = await planUpload(tmp.join("t"), "/t", { onListed: (p) => listed = p.folders });
+  const ms = performance.now() - started;
+  equal(plan.files.length, 4000);
+  // 4,000 files take tens of milliseconds to walk here; on a machine fast enough to walk them in
+  // under 20 ms, no pause is due and there is nothing to check.
+  if (ms > 20) ok(firedAt >= 0 && firedAt < 101, `the timer fired after ${firedAt} folders`);
+});
