@@ -1,6 +1,7 @@
 /**
- * Hashing the start of a local file: the bytes before a resumed transfer's
- * offset. Both ends of a resume need it (the served root checks a kept
+ * Hashing a local file: its start (the bytes before a resumed transfer's
+ * offset), or its blocks and its whole (what a delta compares: BLOCKS on
+ * the server, the local copy on the client). Both ends need it (the served root checks a kept
  * partial upload, the client and the server feed the hash a resumed body
  * continues), so it lives here, beside `bytes.ts`, rather than in
  * `transfer/` (the body wire) or `root/` (the served folder): it reads a
@@ -62,4 +63,103 @@ export async function hashPrefix(
     bytes += n;
   }
   return { hash, bytes };
+}
+
+/** A file's blocks, hashed: what BLOCKS answers and what a delta compares. */
+export interface BlockHashes {
+  /** The bytes read (the file's size, unless it was shorter than said). */
+  bytes: number;
+  /** The block size. */
+  blockSize: number;
+  /** Each block's digest, raw bytes end to end (`count` times the digest's length). */
+  digests: Uint8Array;
+  /** How many blocks: the size divided by the block size, rounded up. */
+  count: number;
+  /** The whole file's checksum, lowercase hex. */
+  whole: string;
+}
+
+/**
+ * The length in bytes of a digest of `checksum`.
+ *
+ * @param checksum The algorithm.
+ * @returns 16 for XXH3-128, 32 for SHA-256.
+ *
+ * @example
+ * ```ts
+ * import { digestLength } from "./file_hash.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(digestLength("xxh3-128"), 16);
+ * ```
+ */
+export function digestLength(checksum: ChecksumName): number {
+  return checksum === "sha256" ? 32 : 16;
+}
+
+/**
+ * Hashes `size` bytes of `reader` (from where it stands) in blocks of
+ * `blockSize` (the last one shorter), and as a whole, in one pass.
+ *
+ * @param reader The file, at its start.
+ * @param size How many bytes to hash.
+ * @param blockSize The block size.
+ * @param checksum The algorithm.
+ * @returns The digests, the whole file's checksum and how many bytes there were.
+ *
+ * @example
+ * ```ts
+ * import { hashBlocks } from "./file_hash.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const data = new Uint8Array(10_000).fill(7);
+ * let at = 0;
+ * const reader = {
+ *   read: (p: Uint8Array) => {
+ *     const n = Math.min(p.length, data.length - at);
+ *     p.set(data.subarray(at, at + n));
+ *     at += n;
+ *     return Promise.resolve(n === 0 ? null : n);
+ *   },
+ * };
+ * const blocks = await hashBlocks(reader, 10_000, 4096, "xxh3-128");
+ * equal(blocks.count, 3);
+ * equal(blocks.digests.length, 48);
+ * // Two equal blocks, equal digests; the short last one differs.
+ * equal(blocks.digests.subarray(0, 16).join(), blocks.digests.subarray(16, 32).join());
+ * ```
+ */
+export async function hashBlocks(
+  reader: ByteReader,
+  size: number,
+  blockSize: number,
+  checksum: ChecksumName,
+): Promise<BlockHashes> {
+  const count = Math.ceil(size / blockSize);
+  const length = digestLength(checksum);
+  const digests = new Uint8Array(count * length);
+  const whole = await createChecksum(checksum);
+  const buf = new Uint8Array(Math.min(blockSize, 1 << 20, Math.max(size, 1)));
+  let bytes = 0;
+  for (let i = 0; i < count && bytes === i * blockSize; i++) {
+    const block = await createChecksum(checksum);
+    const end = Math.min((i + 1) * blockSize, size);
+    while (bytes < end) {
+      const n = await reader.read(buf.subarray(0, Math.min(buf.length, end - bytes)));
+      if (n === null) break;
+      const chunk = buf.subarray(0, n);
+      block.update(chunk);
+      whole.update(chunk);
+      bytes += n;
+    }
+    digests.set(hexBytes(block.digest()), i * length);
+  }
+  return { bytes, blockSize, digests, count, whole: whole.digest() };
+}
+
+/** Lowercase hex as bytes. */
+function hexBytes(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
 }

@@ -12,7 +12,7 @@
 import { RemoteError } from "../errors.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import type { ChecksumName } from "../protocol/limits.ts";
-import type { Entry, OkReply, Request } from "../protocol/messages.ts";
+import type { Entry, FileVersion, OkReply, Request } from "../protocol/messages.ts";
 import {
   checkCwdReply,
   checkHashReply,
@@ -24,6 +24,13 @@ import type { BodyResult } from "../transfer/body.ts";
 import { type ClientOptions, RequestChannel } from "./request_channel.ts";
 import { type GetOptions, type PutOptions, runGet, runPut } from "./transfers.ts";
 import { type ManyGetHandler, type ManyPutFile, runGetMany, runPutMany } from "./many_transfers.ts";
+import {
+  type DeltaPut,
+  type RemoteBlocks,
+  runBlocks,
+  runGetRange,
+  runPutDelta,
+} from "./block_transfers.ts";
 
 export { type ClientOptions, DEFAULT_STALL_TIMEOUT } from "./request_channel.ts";
 export type { GetOptions, PutOptions, TransferOptions } from "./transfers.ts";
@@ -262,6 +269,54 @@ export class BftpClient {
     done: (index: number, outcome: BodyResult | RemoteError) => void,
   ): Promise<void> {
     return runPutMany(this.#channel, files, overwrite, done);
+  }
+
+  /**
+   * A file's checksum and its blocks' digests (BLOCKS; only when
+   * {@linkcode BftpClient.supports} says `"blocks"`).
+   *
+   * @param path The remote file.
+   * @param blockSize The block size.
+   * @returns The file's size, time, checksum, and the digests.
+   */
+  blocks(path: string, blockSize: number): Promise<RemoteBlocks> {
+    return runBlocks(this.#channel, path, blockSize);
+  }
+
+  /**
+   * Downloads a range of a file's version into `sink` (a GET with `length`;
+   * only when {@linkcode BftpClient.supports} says `"blocks"`).
+   *
+   * @param path The remote file.
+   * @param range Where, how much, and of which version (else CHANGED).
+   * @param sink Where the bytes go.
+   * @returns Their size and checksum.
+   */
+  getRange(
+    path: string,
+    range: { offset: number; length: number; expect: FileVersion },
+    sink: ByteWriter,
+  ): Promise<BodyResult> {
+    return runGetRange(this.#channel, path, range, sink);
+  }
+
+  /**
+   * Uploads a file as a delta of the server's copy (a PUT with `base`; only
+   * when {@linkcode BftpClient.supports} says `"blocks"`).
+   *
+   * @param path The remote file.
+   * @param source The bytes of the blocks not reused, in order.
+   * @param literal How many.
+   * @param delta The base, blocks reused and the whole file's checksum.
+   * @returns The new file's size and checksum, as the server confirmed them.
+   */
+  putDelta(
+    path: string,
+    source: ByteReader,
+    literal: number,
+    delta: DeltaPut,
+  ): Promise<BodyResult> {
+    return runPutDelta(this.#channel, path, source, literal, delta);
   }
 
   /**

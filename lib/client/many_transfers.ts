@@ -8,20 +8,13 @@
  * @module
  */
 
-import { type ChecksumName, createChecksum } from "../checksum.ts";
+import { createChecksum } from "../checksum.ts";
 import { LocalIoError, ProtocolError, RemoteError } from "../errors.ts";
-import type { BufferedReader } from "../framing/buffered_reader.ts";
-import { readFull } from "../framing/read_exact.ts";
 import { writeAll } from "../framing/write_all.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import type { MputRequest } from "../protocol/messages.ts";
 import { MAX_MGET_PATHS, MAX_REQUEST_BYTES } from "../protocol/limits.ts";
-import {
-  encodeBodyHeader,
-  encodeTrailer,
-  readBodyHeader,
-  readTrailer,
-} from "../protocol/body_format.ts";
+import { encodeBodyHeader, encodeTrailer } from "../protocol/body_format.ts";
 import { checkGetReply, checkPutDoneReply, type GetReply } from "../protocol/replies.ts";
 import { type BodyResult, receiveBody } from "../transfer/body.ts";
 import { receiveWhole } from "../transfer/receive_body.ts";

@@ -35,6 +35,18 @@ export { MAX_NAME_BYTES, MAX_PATH_BYTES } from "../root/entry.ts";
 /** The most paths one MGET request may name (feature `"mget"`). */
 export const MAX_MGET_PATHS = 1024;
 
+/** The smallest block of a BLOCKS request and of a PUT with `base` (feature `"blocks"`). */
+export const MIN_BLOCK_SIZE = 4096;
+
+/** The largest block of a BLOCKS request and of a PUT with `base`. */
+export const MAX_BLOCK_SIZE = 16 * 1024 * 1024;
+
+/** The most blocks a file may be cut into for BLOCKS (a larger `blockSize` cuts fewer). */
+export const MAX_BLOCKS = 16384;
+
+/** The most numbers in a PUT's `reuse` (pairs of first block and count: 1,024 runs). */
+export const MAX_REUSE_NUMBERS = 2048;
+
 /** The largest chunk in a body of unknown size. */
 export const MAX_CHUNK_BYTES = 16 * 1024 * 1024;
 

@@ -38,8 +38,26 @@ export interface GetRequest {
   path: string;
   /** Send the bytes from this offset on (a resumed download); absent: 0. */
   offset?: number;
+  /**
+   * Send only this many bytes from `offset` (feature `"blocks"`): a range,
+   * whose trailer is the checksum of those bytes alone.
+   */
+  length?: number;
   /** Refuse with `CHANGED` unless the file is still this version. */
   expect?: FileVersion;
+}
+
+/**
+ * BLOCKS (feature `"blocks"`): a file's checksum, and the checksum of each
+ * of its blocks of `blockSize` bytes (the last one shorter), in a body.
+ */
+export interface BlocksRequest {
+  /** Always `"BLOCKS"`. */
+  op: "BLOCKS";
+  /** The file. */
+  path: string;
+  /** The block size: `MIN_BLOCK_SIZE` to `MAX_BLOCK_SIZE`. */
+  blockSize: number;
 }
 
 /**
@@ -101,6 +119,21 @@ export interface PutRequest {
    * body, and reads and discards the body of a PUT it refuses.
    */
   eager?: true;
+  /**
+   * A delta upload (feature `"blocks"`): the target's version the new file
+   * is made from. With it come `blockSize`, `reuse` and `whole`, and the
+   * body holds only the blocks not reused.
+   */
+  base?: FileVersion;
+  /** The block size of a delta upload. */
+  blockSize?: number;
+  /**
+   * The target's blocks kept at the same place, as pairs: first block,
+   * count (ascending, not overlapping).
+   */
+  reuse?: number[];
+  /** The whole new file's checksum in the session's checksum (hex): what the server must end with. */
+  whole?: string;
 }
 
 /** SETSTAT: a file's or folder's modification time and permission bits, either or both. */
@@ -123,6 +156,7 @@ export type Request =
   | { op: "LIST"; path: string }
   | { op: "STAT"; path: string }
   | GetRequest
+  | BlocksRequest
   | MgetRequest
   | MputRequest
   | PutRequest

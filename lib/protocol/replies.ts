@@ -66,6 +66,20 @@ export interface GetReply {
   mode: number | null;
 }
 
+/** BLOCKS's reply (feature `"blocks"`), before the body of the blocks' digests. */
+export interface BlocksReply {
+  /** The file's size. */
+  size: number;
+  /** Its modification time (ms since the epoch), or `null`. */
+  mtime: number | null;
+  /** The block size, as asked. */
+  blockSize: number;
+  /** How many blocks: the size divided by the block size, rounded up. */
+  count: number;
+  /** The whole file's checksum in the session's checksum, lowercase hex. */
+  hash: string;
+}
+
 /** PUT's first reply: send the body (from `offset`, for a resumed upload). */
 export interface PutReadyReply {
   /** Always `true`. */
@@ -83,6 +97,8 @@ export interface AuthReply {
 /** A GET reply's fields, as the server sends them. */
 export type GetReplyFields = Omit<GetReply, "offset" | "sha256" | "mode"> & {
   offset?: number;
+  /** A range's length (a GET with `length`). */
+  length?: number;
   sha256?: string;
   mode?: number;
   /** Which of an MGET's paths it answers. */
@@ -97,6 +113,7 @@ export type ReplyFields =
   | HashReply
   | PutDoneFields
   | GetReplyFields
+  | BlocksReply
   | PutReadyReply
   | AuthReply
   | Record<string, never>;
@@ -294,6 +311,50 @@ export function checkGetReply(reply: OkReply): GetReply {
     offset,
     sha256: isHash(reply.sha256) ? reply.sha256 : undefined,
     mode: typeof mode === "number" && isMode(mode) ? mode & 0o777 : null,
+  };
+}
+
+/**
+ * Checks BLOCKS's reply against the request: the block size asked, the
+ * count that the size and it make, a checksum of the session's length.
+ *
+ * @param reply The success reply.
+ * @param blockSize The block size asked.
+ * @param hexLength The session checksum's length in hex digits.
+ * @returns The reply's fields.
+ * @throws {ProtocolError} When a field is missing, mistyped or does not add up.
+ *
+ * @example
+ * ```ts
+ * import { checkBlocksReply } from "./replies.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const hash = "0".repeat(32);
+ * const reply = { ok: true, size: 10000, mtime: 5, blockSize: 4096, count: 3, hash } as const;
+ * equal(checkBlocksReply(reply, 4096, 32).count, 3);
+ * ```
+ */
+export function checkBlocksReply(
+  reply: OkReply,
+  blockSize: number,
+  hexLength: number,
+): BlocksReply {
+  const size = field(reply, "size", isSize);
+  const count = field(reply, "count", isSize);
+  const hash = field(reply, "hash", isString);
+  if (
+    reply.blockSize !== blockSize || count !== Math.ceil(size / blockSize) ||
+    !new RegExp(`^[0-9a-f]{${hexLength}}$`).test(hash)
+  ) {
+    throw new ProtocolError("Malformed reply: the blocks do not add up to the file");
+  }
+  const { mtime } = reply;
+  return {
+    size,
+    mtime: typeof mtime === "number" && Number.isSafeInteger(mtime) ? mtime : null,
+    blockSize,
+    count,
+    hash,
   };
 }
 

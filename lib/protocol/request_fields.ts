@@ -8,7 +8,13 @@
  */
 
 import { ProtocolError } from "../errors.ts";
-import { MAX_MGET_PATHS, MAX_TIME_MS } from "./limits.ts";
+import {
+  MAX_BLOCK_SIZE,
+  MAX_MGET_PATHS,
+  MAX_REUSE_NUMBERS,
+  MAX_TIME_MS,
+  MIN_BLOCK_SIZE,
+} from "./limits.ts";
 import type {
   FileVersion,
   GetRequest,
@@ -44,9 +50,12 @@ export function requestFromObject(o: Record<string, unknown>): Request {
     case "GET": {
       const req: GetRequest = { op, path: str(o, "path") };
       if (o.offset !== undefined) req.offset = size(o, "offset");
-      if (o.expect !== undefined) req.expect = fileVersion(o.expect);
+      if (o.length !== undefined) req.length = size(o, "length");
+      if (o.expect !== undefined) req.expect = fileVersion(o.expect, "expect");
       return req;
     }
+    case "BLOCKS":
+      return { op, path: str(o, "path"), blockSize: blockSize(o) };
     case "MGET":
       return { op, paths: pathList(o, "paths") };
     case "MPUT":
@@ -83,6 +92,7 @@ export function requestFromObject(o: Record<string, unknown>): Request {
         }
         req.eager = true;
       }
+      if (o.base !== undefined) Object.assign(req, deltaFields(o, req));
       return req;
     }
     case "SETSTAT": {
@@ -202,16 +212,48 @@ function sha256Field(obj: Record<string, unknown>, key: string): string {
   return v.toLowerCase();
 }
 
-function fileVersion(v: unknown): FileVersion {
+/** A delta PUT's fields (`base`, `blockSize`, `reuse`, `whole`), checked. */
+function deltaFields(o: Record<string, unknown>, req: PutRequest): Partial<PutRequest> {
+  if (req.resume || req.size === null) {
+    throw new ProtocolError(`Malformed request: a PUT with "base" needs a "size" and no "resume"`);
+  }
+  const reuse = o.reuse;
+  if (
+    !Array.isArray(reuse) || reuse.length % 2 !== 0 || reuse.length > MAX_REUSE_NUMBERS ||
+    !reuse.every(isSize)
+  ) {
+    throw new ProtocolError(
+      `Malformed request: "reuse" must be an array of at most ${MAX_REUSE_NUMBERS} non-negative integers, in pairs`,
+    );
+  }
+  const whole = o.whole;
+  if (typeof whole !== "string" || !/^(?:[0-9a-f]{32}|[0-9a-f]{64})$/.test(whole)) {
+    throw new ProtocolError(`Malformed request: "whole" must be 32 or 64 lowercase hex digits`);
+  }
+  return { base: fileVersion(o.base, "base"), blockSize: blockSize(o), reuse, whole };
+}
+
+/** A block size: an integer from `MIN_BLOCK_SIZE` to `MAX_BLOCK_SIZE`. */
+function blockSize(o: Record<string, unknown>): number {
+  const v = o.blockSize;
+  if (!isSize(v) || v < MIN_BLOCK_SIZE || v > MAX_BLOCK_SIZE) {
+    throw new ProtocolError(
+      `Malformed request: "blockSize" must be an integer from ${MIN_BLOCK_SIZE} to ${MAX_BLOCK_SIZE}`,
+    );
+  }
+  return v;
+}
+
+function fileVersion(v: unknown, key: string): FileVersion {
   if (typeof v !== "object" || v === null || Array.isArray(v)) {
-    throw new ProtocolError(`Malformed request: "expect" must be an object`);
+    throw new ProtocolError(`Malformed request: "${key}" must be an object`);
   }
   const o = v as Record<string, unknown>;
   // Required: a missing time is not "any time" (null says that, explicitly).
   const mtime = o.mtime;
   if (mtime !== null && !isTime(mtime)) {
     throw new ProtocolError(
-      `Malformed request: "expect.mtime" must be an integer time in ms or null`,
+      `Malformed request: "${key}.mtime" must be an integer time in ms or null`,
     );
   }
   const version: FileVersion = { size: size(o, "size"), mtime };

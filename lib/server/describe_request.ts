@@ -31,14 +31,18 @@ export function describeRequest(req: Request): string {
     case "RENAME":
       return `RENAME ${quotePath(req.from)} ${quotePath(req.to)}`;
     case "GET":
-      return `GET ${quotePath(req.path)}${req.offset ? ` from ${req.offset}` : ""}`;
+      return `GET ${quotePath(req.path)}${req.offset ? ` from ${req.offset}` : ""}${
+        req.length === undefined ? "" : ` (${req.length} bytes)`
+      }`;
     case "MGET":
     case "MPUT":
       return `${req.op} ${req.paths.length} ${req.paths.length === 1 ? "path" : "paths"} from ${
         quotePath(req.paths[0]!)
       }`;
     case "PUT":
-      return `PUT ${quotePath(req.path)}${req.resume ? " (resumable)" : ""}`;
+      return `PUT ${quotePath(req.path)}${
+        req.resume ? " (resumable)" : req.base ? " (delta)" : ""
+      }`;
     default:
       return `${req.op} ${quotePath(req.path)}`;
   }

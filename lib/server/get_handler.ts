@@ -70,6 +70,45 @@ async function seekToOffset(
 }
 
 /**
+ * A GET with `length` (feature `"blocks"`): that many bytes from `offset`,
+ * whose trailer is their checksum alone (a delta's block, not a resume).
+ */
+async function sendRange(
+  context: HandlerContext,
+  vpath: string,
+  req: GetRequest,
+  length: number,
+  opened: OpenedFile,
+): Promise<number> {
+  const { size, mtime, sha256 } = opened;
+  const offset = req.offset ?? 0;
+  if (req.expect && !sameVersion(req.expect, size, mtime, sha256)) {
+    throw new RemoteError(
+      "CHANGED",
+      `${quotePath(vpath)} has changed: it is not the version asked`,
+    );
+  }
+  if (offset + length > size) {
+    throw new RemoteError(
+      "BAD_REQUEST",
+      `Bytes ${offset} to ${offset + length} are beyond the end of ${
+        quotePath(vpath)
+      } (${size} bytes)`,
+    );
+  }
+  await opened.file.seek(offset, Deno.SeekMode.Start);
+  await context.reply({ size, mtime, offset, length });
+  context.setInBody(true);
+  const sent = await sendBody(context.writer, fileReader(opened.file, length), {
+    size: length,
+    checksum: context.checksum,
+    label: vpath,
+  });
+  context.setInBody(false);
+  return sent.size;
+}
+
+/**
  * Answers a GET of `vpath` (already resolved against the session's folder)
  * and sends its body.
  *
@@ -90,6 +129,7 @@ export async function handleGet(
 ): Promise<number> {
   const opened = await context.root.openRead(vpath);
   try {
+    if (req.length !== undefined) return await sendRange(context, vpath, req, req.length, opened);
     const { size, mtime, mode, sha256 } = opened;
     const offset = req.offset ?? 0;
     const { checksum } = context;

@@ -17,6 +17,7 @@ import { type BodyResult, receiveBody } from "../transfer/body.ts";
 import { receiveWhole, WHOLE_BODY_MAX } from "../transfer/receive_body.ts";
 import { writeAll } from "../framing/write_all.ts";
 import type { HandlerContext } from "./handler_context.ts";
+import { putDelta } from "./put_delta.ts";
 
 /**
  * An error of an upload's body, as the session answers it: an integrity
@@ -49,6 +50,9 @@ export async function handlePut(
   req: PutRequest,
 ): Promise<number> {
   if (req.resume) return await putResumable(context, vpath, req);
+  if (req.base) {
+    return await putDelta(context, vpath, req).catch((e) => Promise.reject(answerable(e)));
+  }
   const upload = await context.root.beginUpload(vpath, req.overwrite, context.folders);
   let committed = false;
   try {

@@ -31,6 +31,7 @@ export type { SessionOptions } from "./session_options.ts";
 import { isDisconnect } from "../transport/close.ts";
 import { VERSION } from "../version.ts";
 import { handleGet } from "./get_handler.ts";
+import { handleBlocks } from "./blocks_handler.ts";
 import type { HandlerContext } from "./handler_context.ts";
 import { discardBody, handlePut } from "./put_handler.ts";
 import { handleNamespace, type NamespaceContext } from "./namespace_handlers.ts";
@@ -39,7 +40,7 @@ import { SessionAccess } from "./session_access.ts";
 import { describeRequest } from "./describe_request.ts";
 
 /** What a version 2 hello offers beyond the version itself (docs/PROTOCOL.md). */
-const FEATURES = ["setstat", "mget", "mput"];
+const FEATURES = ["setstat", "mget", "mput", "blocks"];
 
 /** What {@linkcode runSession} needs of a connection. */
 export type SessionStream = ByteReader & ByteWriter;
@@ -294,6 +295,8 @@ class ServerSession {
         return this.#reply({});
       case "GET":
         return this.#get(req);
+      case "BLOCKS":
+        return handleBlocks(this.#context(), this.#resolve(req.path), req);
       case "MGET":
         return this.#mget(req);
       case "MPUT":

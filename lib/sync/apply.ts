@@ -15,7 +15,6 @@ import { applyServerAttributes } from "../local_file/attributes.ts";
 import type { BftpClient } from "../client/client.ts";
 import { downloadTreeFile, uploadFile } from "../client/local.ts";
 import type { LocalTransferOptions } from "../client/local_options.ts";
-import type { PlannedFile } from "../client/tree_plan.ts";
 import { prepareFolder } from "../client/tree_transfer.ts";
 import { TaskWindow } from "../client/window.ts";
 import { byMget } from "../client/many_downloads.ts";
@@ -24,7 +23,8 @@ import { pullMany, pushMany, stillTheSame } from "./apply_many.ts";
 
 export { STILL_CHECK_BYTES } from "./apply_many.ts";
 import { Lander } from "../local_file/lander.ts";
-import { BftpError, IntegrityError, localIoError } from "../errors.ts";
+import { BftpError, IntegrityError, localIoError, RemoteError } from "../errors.ts";
+import { byDelta, pullDelta, pushDelta } from "./delta.ts";
 import type { SyncDelete, SyncPlan, SyncSend } from "./plan.ts";
 
 /** A change done: a line of the report. */
@@ -146,15 +146,18 @@ function parentOf(relative: string): string {
  * a file written to meanwhile may have gone as a mix of old and new bytes,
  * so it is reported (the next sync sends it again, its time being newer).
  * A file whose permission bits alone differ (`modeOnly`) is given them with
- * SETSTAT instead, where the server offers it: no body, 0 bytes sent.
+ * SETSTAT instead, where the server offers it: no body, 0 bytes sent. A
+ * large changed file goes as a delta where the server offers it
+ * (`delta.ts`): only the blocks that differ. Returns the bytes sent.
  */
 async function pushFile(
   client: BftpClient,
-  file: PlannedFile,
+  send: SyncSend,
   options: LocalTransferOptions,
-  modeOnly: boolean,
+  setstat: boolean,
 ): Promise<number> {
-  if (modeOnly && typeof file.mode === "number" && !client.readOnly && client.supports("setstat")) {
+  const { file } = send;
+  if (send.modeOnly && typeof file.mode === "number" && setstat) {
     // Only the bits differ: they go without the body (as rsync changes them in place).
     await client.setStat(file.remote, { mode: file.mode });
     return 0;
@@ -164,7 +167,13 @@ async function pushFile(
       throw localIoError("read", file.local, e);
     });
   const before = await look();
-  const result = await uploadFile(client, file.local, file.remote, options);
+  const delta = send.kind === "changed" && byDelta(client, file.size)
+    ? await pushDelta(client, file.local, file.remote, {
+      mtime: file.mtime ?? undefined,
+      mode: file.mode ?? undefined,
+    }).catch(changedMeanwhile)
+    : null;
+  const result = delta ?? await uploadFile(client, file.local, file.remote, options);
   const after = await look();
   if (
     after.size !== result.size || before.size !== result.size ||
@@ -174,7 +183,47 @@ async function pushFile(
       `"${file.local}" changed while it was sent: sync again to send it whole`,
     );
   }
-  return result.size;
+  if (delta) options.onFile?.(file.local, file.remote, delta.result);
+  return delta?.sent ?? result.size;
+}
+
+/** A delta refused because the other side's copy changed since its blocks were read: sent whole instead. */
+function changedMeanwhile(e: unknown): null {
+  if (e instanceof RemoteError && e.code === "CHANGED") return null;
+  throw e;
+}
+
+/**
+ * Downloads one file over its local copy: a large changed one as a delta
+ * where the server offers it (`delta.ts`), else whole. Returns the file's
+ * size and the bytes fetched.
+ */
+async function pullFile(
+  client: BftpClient,
+  send: SyncSend,
+  options: LocalTransferOptions,
+  present: ReadonlySet<string> | undefined,
+  lander: Lander | undefined,
+): Promise<{ size: number; fetched: number }> {
+  const { file } = send;
+  if (send.kind === "changed" && byDelta(client, file.size)) {
+    const attributes = { mtime: file.mtime ?? null, mode: file.mode ?? null };
+    const delta = await pullDelta(client, file.remote, file.local, attributes)
+      .catch(changedMeanwhile);
+    if (delta) {
+      options.onFile?.(file.remote, file.local, delta.result);
+      return { size: delta.size, fetched: delta.fetched };
+    }
+  }
+  const got = await downloadTreeFile(
+    client,
+    file.remote,
+    file.local,
+    { ...options, beforeCommit: stillTheSame(client, file.remote) },
+    present,
+    lander,
+  );
+  return { size: got.size, fetched: got.size };
 }
 
 /**
@@ -229,7 +278,8 @@ export async function applySync(
     const folderOf = (local: string) => present.get(resolve(cwd, dirname(local)));
     await pullMany(client, many, options, totals, { lander, folderOf });
   } else if (many.length > 0) await pushMany(client, many, options, totals);
-  const send = async ({ kind, file, modeOnly }: SyncSend) => {
+  const send = async (item: SyncSend) => {
+    const { kind, file } = item;
     const shown: LocalTransferOptions = {
       preserve: true,
       onFile: options.onFile,
@@ -237,20 +287,19 @@ export async function applySync(
         progress: (_label, size, offset) => options.progress!(file.relative, size, offset),
       }),
     };
-    const size = options.direction === "push"
-      ? await pushFile(client, file, shown, modeOnly === true)
-      : (await downloadTreeFile(
+    const moved = options.direction === "push"
+      ? await pushFile(client, item, shown, setstat)
+      : (await pullFile(
         client,
-        file.remote,
-        file.local,
-        { ...shown, beforeCommit: stillTheSame(client, file.remote) },
+        item,
+        shown,
         present.get(resolve(cwd, dirname(file.local))),
         lander,
-      )).size;
+      )).fetched;
     totals.sent++;
     totals[kind]++;
-    totals.bytes += size;
-    options.onChange?.({ kind, relative: file.relative, folder: false, size });
+    totals.bytes += moved;
+    options.onChange?.({ kind, relative: file.relative, folder: false, size: file.size });
   };
   const byMany = new Set(many);
   const one = byMany.size === 0 ? sends : sends.filter((s) => !byMany.has(s));

@@ -450,3 +450,29 @@ Deno.test("e2e: a file whose bits alone changed gets them by SETSTAT on a push, 
   deepEqual([pulled.code, pulled.changed, pulled.bytes], [0, 1, 5]);
   equal((await Deno.stat(local.join("back", "a.txt"))).mode! & 0o777, 0o640);
 });
+
+for (const direction of ["push", "pull"] as const) {
+  Deno.test(`e2e: sync (${direction}) sends a changed large file as its changed blocks only`, async () => {
+    await using served = await tempDir();
+    await using local = await tempDir();
+    await using server = await startServe(served.path);
+    const [source, target] = direction === "push"
+      ? [local.join("t"), `${server.url}/t`]
+      : [`${server.url}/t`, local.join("t")];
+    const sourceDir = direction === "push" ? local.join("t") : served.join("t");
+    await Deno.mkdir(sourceDir);
+    await writeRandomFile(join(sourceDir, "big.bin"), 3 << 20);
+    equal((await syncJson(["-q", source, target])).code, 0);
+    // 100 KiB rewritten in the middle: two blocks of 64 KiB, 128 KiB sent.
+    using file = await Deno.open(join(sourceDir, "big.bin"), { write: true });
+    await file.seek(1 << 20, Deno.SeekMode.Start);
+    await file.write(new Uint8Array(100 << 10).fill(0x5a));
+    const report = await syncJson([source, target]);
+    equal(report.code, 0, report.stderr);
+    deepEqual(kinds(report), ["changed big.bin"]);
+    equal(report.bytes, 128 << 10);
+    deepEqual(await digest(local.join("t")), await digest(served.join("t")));
+    deepEqual(await findTemporaries(served.path), []);
+    equal((await syncJson([source, target])).sent, 0);
+  });
+}

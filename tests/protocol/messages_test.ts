@@ -37,6 +37,18 @@ const EVERY_REQUEST: Request[] = [
     expect: { size: 1, mtime: null, sha256: "ab".repeat(32) },
   },
   { op: "PUT", path: "r.bin", size: 10, overwrite: true, resume: true, sha256: "0f".repeat(32) },
+  { op: "BLOCKS", path: "big.iso", blockSize: 65536 },
+  { op: "GET", path: "big.iso", offset: 65536, length: 4096, expect: { size: 9e6, mtime: 17e11 } },
+  {
+    op: "PUT",
+    path: "big.iso",
+    size: 9e6,
+    overwrite: true,
+    base: { size: 8e6, mtime: null },
+    blockSize: 65536,
+    reuse: [0, 3, 7, 100],
+    whole: "ab".repeat(16),
+  },
 ];
 
 Deno.test("protocol: decodeRequest() round-trips every request", () => {
@@ -45,7 +57,7 @@ Deno.test("protocol: decodeRequest() round-trips every request", () => {
     deepEqual(decodeRequest(encodeMessage(req)), req);
     ops.add(req.op);
   }
-  equal(ops.size, 13);
+  equal(ops.size, 14);
 });
 
 Deno.test("protocol: decodeRequest() fills defaults and ignores unknown fields", () => {
@@ -107,6 +119,20 @@ Deno.test("protocol: decodeRequest() rejects wrong types and an unknown op", () 
     '{"op":"PUT","path":"a","size":1,"mode":-1}',
     '{"op":"PUT","path":"a","size":1,"mode":"0644"}',
     '{"op":"MKDIR","path":"a","parents":1}',
+    // Delta fields: a block size out of range, reuse not in pairs or too long, a bad whole.
+    '{"op":"BLOCKS","path":"a","blockSize":4095}',
+    '{"op":"BLOCKS","path":"a","blockSize":16777217}',
+    '{"op":"BLOCKS","path":"a"}',
+    '{"op":"GET","path":"a","length":-1}',
+    '{"op":"PUT","path":"a","size":9,"base":{"size":1,"mtime":null},"blockSize":4096,"reuse":[1],"whole":"' +
+    "0".repeat(32) + '"}',
+    '{"op":"PUT","path":"a","size":9,"base":{"size":1,"mtime":null},"blockSize":4096,"reuse":[' +
+    Array(2050).fill(1).join() + '],"whole":"' + "0".repeat(32) + '"}',
+    '{"op":"PUT","path":"a","size":9,"base":{"size":1,"mtime":null},"blockSize":4096,"reuse":[],"whole":"XYZ"}',
+    '{"op":"PUT","path":"a","size":null,"base":{"size":1,"mtime":null},"blockSize":4096,"reuse":[],"whole":"' +
+    "0".repeat(32) + '"}',
+    '{"op":"PUT","path":"a","size":9,"base":1,"blockSize":4096,"reuse":[],"whole":"' +
+    "0".repeat(32) + '"}',
     '{"op":"FORMAT","path":"/"}',
     // Found by the property test: an object op whose toString is not a function.
     '{"op":{"toString":false},"path":""}',

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { createChecksum } from "../../lib/checksum.ts";
 import { equal } from "node:assert/strict";
 import type { BftpClient } from "../../lib/client/client.ts";
 import { type LocalIoError, RemoteError, type RemoteErrorCode } from "../../lib/errors.ts";
@@ -28,6 +29,7 @@ export const VERBS = [
   "GET",
   "MGET",
   "HASH",
+  "BLOCKS",
   "PUT",
   "MPUT",
   "DELETE",
@@ -42,8 +44,11 @@ export const VERBS = [
 /** One of {@linkcode VERBS}. */
 export type Verb = typeof VERBS[number];
 
+/** The verbs that read a file's bytes (or their hash): refused for a folder or a FIFO. */
+export const READING: ReadonlySet<Verb> = new Set(["GET", "MGET", "HASH", "BLOCKS"]);
+
 /** The verbs that follow a symlink at the end of the path (they read what it points to). */
-export const FOLLOWING: ReadonlySet<Verb> = new Set(["CD", "LIST", "STAT", "GET", "MGET", "HASH"]);
+export const FOLLOWING: ReadonlySet<Verb> = new Set<Verb>(["CD", "LIST", "STAT", ...READING]);
 
 /** Typed codes a confined failure may have; SERVER or BAD_REQUEST would be a bug. */
 export const TYPED: ReadonlySet<RemoteErrorCode> = new Set<RemoteErrorCode>([
@@ -61,6 +66,12 @@ export const TYPED: ReadonlySet<RemoteErrorCode> = new Set<RemoteErrorCode>([
 export const SECRET = `TOP-SECRET-${crypto.randomUUID()}`;
 /** The secret file's SHA-256, which a HASH through an escape would show. */
 export const SECRET_HASH: string = sha256(SECRET);
+/** The secret file's XXH3-128, which a BLOCKS through an escape would show (the session's checksum). */
+export const SECRET_XXH3: string = await (async () => {
+  const hash = await createChecksum("xxh3-128");
+  hash.update(new TextEncoder().encode(SECRET));
+  return hash.digest();
+})();
 /** What the PUTs upload. */
 export const PAYLOAD = `PAYLOAD-${crypto.randomUUID()}`;
 
@@ -195,6 +206,10 @@ export async function run(client: BftpClient, verb: Verb, path: string): Promise
     }
     case "HASH":
       return JSON.stringify(await client.hash(path));
+    case "BLOCKS": {
+      const { digests, ...reply } = await client.blocks(path, 4096);
+      return JSON.stringify({ ...reply, digests: [...digests] });
+    }
     case "PUT": {
       const body = encoder.encode(PAYLOAD);
       return JSON.stringify(

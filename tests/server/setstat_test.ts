@@ -7,7 +7,7 @@ Deno.test("server: SETSTAT sets a file's and a folder's time and bits; the hello
   await using srv = await startTestServer({ files: { "a.txt": "a", "d/": "" } });
   using client = await srv.connect();
   ok(client.supports("setstat"));
-  deepEqual(client.hello.features, ["setstat", "mget", "mput"]);
+  deepEqual(client.hello.features, ["setstat", "mget", "mput", "blocks"]);
   await client.setStat("/a.txt", { mtime: T, mode: 0o600 });
   await client.setStat("/d", { mtime: T + 1000 });
   const a = await Deno.stat(`${srv.root}/a.txt`);

@@ -1,0 +1,325 @@
+/**
+ * A changed large file moved as a delta (feature `"blocks"`), as rsync
+ * sends only the blocks that changed: both sides hash the file in blocks
+ * at the same place (BLOCKS on the server, `hashBlocks` here), and only
+ * the blocks that differ move. A pull fetches them as ranges and makes the
+ * new file beside the old one from the old one's blocks and theirs; a push
+ * sends them in a PUT that tells the server which of its blocks to keep.
+ * Either way the new file lands atomically and only when it hashes to the
+ * source's checksum; a source that changed meanwhile is refused (CHANGED,
+ * INTEGRITY) and nothing lands. Blocks are compared where they stand, not
+ * searched for elsewhere (rsync's rolling checksum): bytes inserted or
+ * removed shift every block after them, and that file goes whole.
+ *
+ * @module
+ */
+
+import type { BftpClient } from "../client/client.ts";
+import type { RemoteBlocks } from "../client/block_transfers.ts";
+import { createChecksum } from "../checksum.ts";
+import { IntegrityError, localIoError } from "../errors.ts";
+import { type BlockHashes, digestLength, hashBlocks } from "../file_hash.ts";
+import { writeAll } from "../framing/write_all.ts";
+import type { ByteReader, ByteWriter } from "../framing/types.ts";
+import { MAX_BLOCK_SIZE, MAX_REUSE_NUMBERS } from "../protocol/limits.ts";
+import { applyServerAttributes } from "../local_file/attributes.ts";
+import { AtomicFile } from "../local_file/atomic_file.ts";
+import type { BodyResult } from "../transfer/body.ts";
+
+/** The smallest file worth a delta: below it, the round trips cost more than the bytes. */
+export const DELTA_MIN = 1 << 20;
+
+/** The part of a file that may differ for a delta to be worth it; past it, the file goes whole. */
+const DELTA_MAX_CHANGED = 0.5;
+
+/**
+ * The block size of a delta of a file of `size` bytes: 64 KiB, doubled
+ * until the file has at most 4,096 blocks.
+ *
+ * @param size The larger of the two copies' sizes.
+ * @returns The block size.
+ *
+ * @example
+ * ```ts
+ * import { deltaBlockSize } from "./delta.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual([16 << 20, 1 << 30].map(deltaBlockSize), [65536, 262144]);
+ * ```
+ */
+export function deltaBlockSize(size: number): number {
+  let block = 64 * 1024;
+  while (Math.ceil(size / block) > 4096 && block < MAX_BLOCK_SIZE) block *= 2;
+  return block;
+}
+
+/**
+ * Whether a changed file goes by delta: a server that offers it, and both
+ * copies at least {@linkcode DELTA_MIN} bytes.
+ *
+ * @param client The session.
+ * @param sizes The two copies' sizes.
+ * @returns Whether to try.
+ *
+ * @example
+ * ```ts
+ * import { byDelta } from "./delta.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(byDelta({ supports: () => true } as never, 1 << 20, 2 << 20), true);
+ * equal(byDelta({ supports: () => true } as never, 1 << 20, 1000), false);
+ * ```
+ */
+export function byDelta(client: BftpClient, ...sizes: number[]): boolean {
+  return client.supports("blocks") && sizes.every((size) => size >= DELTA_MIN);
+}
+
+/** Whether block `i` is the same on both sides: the same length and digest. */
+function sameBlock(
+  a: BlockHashes | RemoteBlocks,
+  aSize: number,
+  b: BlockHashes | RemoteBlocks,
+  bSize: number,
+  i: number,
+  length: number,
+): boolean {
+  const block = a.blockSize;
+  if (i >= a.count || i >= b.count) return false;
+  if (Math.min((i + 1) * block, aSize) !== Math.min((i + 1) * block, bSize)) return false;
+  const x = a.digests.subarray(i * length, (i + 1) * length);
+  const y = b.digests.subarray(i * length, (i + 1) * length);
+  return x.every((v, k) => v === y[k]);
+}
+
+/** Runs of blocks `[first, count]` of a file of `count` blocks for which `same` holds (or not). */
+function runsOf(count: number, same: (i: number) => boolean, wanted: boolean): [number, number][] {
+  const runs: [number, number][] = [];
+  for (let i = 0; i < count; i++) {
+    if (same(i) !== wanted) continue;
+    const last = runs.at(-1);
+    if (last && last[0] + last[1] === i) last[1]++;
+    else runs.push([i, 1]);
+  }
+  return runs;
+}
+
+/** Both copies' blocks, hashed at the same size, and which of them are the same. */
+interface BothSides {
+  theirs: RemoteBlocks;
+  mine: BlockHashes;
+  blockSize: number;
+  localSize: number;
+  /** Whether block `i` is the same in both: the same length and digest. */
+  same(i: number): boolean;
+}
+
+/**
+ * Hashes both copies in blocks: the server's (BLOCKS) and the local one;
+ * `null` when either is under {@linkcode DELTA_MIN}.
+ */
+async function bothSides(
+  client: BftpClient,
+  local: string,
+  remote: string,
+): Promise<BothSides | null> {
+  const localSize =
+    (await Deno.stat(local).catch((e) => Promise.reject(localIoError("read", local, e)))).size;
+  if (localSize < DELTA_MIN) return null;
+  const theirs = await client.blocks(remote, deltaBlockSize(localSize));
+  if (theirs.size < DELTA_MIN) return null;
+  const blockSize = theirs.blockSize;
+  const mine = await localBlocks(local, localSize, blockSize, client.checksum);
+  const length = digestLength(client.checksum);
+  return {
+    theirs,
+    mine,
+    blockSize,
+    localSize,
+    same: (i) => sameBlock(theirs, theirs.size, mine, localSize, i, length),
+  };
+}
+
+/** A file's blocks hashed locally. */
+async function localBlocks(
+  path: string,
+  size: number,
+  blockSize: number,
+  checksum: BftpClient["checksum"],
+) {
+  using file = await Deno.open(path).catch((e) => Promise.reject(localIoError("read", path, e)));
+  return await hashBlocks(file, size, blockSize, checksum);
+}
+
+/** Copies `length` bytes of `from` at `offset` into `out`. */
+async function copyRange(
+  from: Deno.FsFile,
+  offset: number,
+  length: number,
+  out: ByteWriter,
+  buf: Uint8Array,
+): Promise<void> {
+  await from.seek(offset, Deno.SeekMode.Start);
+  for (let left = length; left > 0;) {
+    const n = await from.read(buf.subarray(0, Math.min(left, buf.length)));
+    if (n === null) throw new IntegrityError("The local file shrank while it was read");
+    await writeAll(out, buf.subarray(0, n));
+    left -= n;
+  }
+}
+
+/** What a delta pull gives the new file (`sync`'s `preserve`). */
+export interface PulledAttributes {
+  /** The modification time, or `null` to leave it. */
+  mtime: number | null;
+  /** The permission bits, or `null` to keep the old file's. */
+  mode: number | null;
+}
+
+/**
+ * Pulls the remote file over its older local copy, fetching only the
+ * blocks that differ.
+ *
+ * @param client The session (its server offers `"blocks"`).
+ * @param remote The remote file.
+ * @param local The local copy, replaced atomically.
+ * @param attributes The time and bits to give the new file.
+ * @returns The bytes fetched, the file's size and checksum, or `null` when
+ *   too much differs or the local copy is small (the caller sends it whole).
+ * @throws {RemoteError} CHANGED when the remote file changed meanwhile (nothing lands).
+ *
+ * @example
+ * ```ts ignore
+ * const fetched = await pullDelta(client, "/big.bin", "./big.bin", { mtime, mode });
+ * ```
+ */
+export async function pullDelta(
+  client: BftpClient,
+  remote: string,
+  local: string,
+  attributes: PulledAttributes,
+): Promise<{ fetched: number; size: number; result: BodyResult } | null> {
+  const both = await bothSides(client, local, remote);
+  if (both === null) return null;
+  const { theirs, blockSize } = both;
+  const same = (i: number) => both.same(i);
+  const fetch = runsOf(theirs.count, same, false);
+  const fetched = fetch.reduce(
+    (n, [first, count]) =>
+      n + Math.min((first + count) * blockSize, theirs.size) - first * blockSize,
+    0,
+  );
+  if (fetched > theirs.size * DELTA_MAX_CHANGED) return null;
+  const out = await AtomicFile.create(local);
+  try {
+    const hash = await createChecksum(client.checksum);
+    const sink: ByteWriter = {
+      write: async (p) => {
+        hash.update(p);
+        return await out.write(p);
+      },
+    };
+    using old = await Deno.open(local);
+    const buf = new Uint8Array(Math.min(blockSize, 1 << 20));
+    const expect = { size: theirs.size, mtime: theirs.mtime };
+    const runs = [
+      ...runsOf(theirs.count, same, true).map((r) => [...r, 1] as const),
+      ...fetch.map((r) => [...r, 0] as const),
+    ]
+      .sort((a, b) => a[0] - b[0]);
+    for (const [first, count, kept] of runs) {
+      const offset = first * blockSize;
+      const end = Math.min((first + count) * blockSize, theirs.size);
+      if (kept) await copyRange(old, offset, end - offset, sink, buf);
+      else await client.getRange(remote, { offset, length: end - offset, expect }, sink);
+    }
+    const digest = hash.digest();
+    if (digest !== theirs.hash) {
+      throw new IntegrityError(
+        `The file made for "${local}" is not the remote one (checksum ${digest}, not ${theirs.hash})`,
+      );
+    }
+    await out.commit((temp) => applyServerAttributes(temp, attributes));
+    return {
+      fetched,
+      size: theirs.size,
+      result: { size: theirs.size, checksum: client.checksum, hash: digest },
+    };
+  } catch (e) {
+    await out.discard();
+    throw e;
+  }
+}
+
+/**
+ * Pushes the local file over its older remote copy, sending only the
+ * blocks that differ.
+ *
+ * @param client The session (its server offers `"blocks"`).
+ * @param local The local file.
+ * @param remote The remote copy, replaced atomically by the server.
+ * @param attributes The time and bits to give it (`put -p`).
+ * @returns The bytes sent, and the file's size and checksum as the server
+ *   confirmed them, or `null` when too much differs or the remote copy is
+ *   small (the caller sends it whole).
+ * @throws {RemoteError} CHANGED when the remote file changed meanwhile, INTEGRITY when the local one did.
+ *
+ * @example
+ * ```ts ignore
+ * const sent = await pushDelta(client, "./big.bin", "/big.bin", { mtime, mode });
+ * ```
+ */
+export async function pushDelta(
+  client: BftpClient,
+  local: string,
+  remote: string,
+  attributes: { mtime?: number | undefined; mode?: number | undefined },
+): Promise<{ sent: number; size: number; result: BodyResult } | null> {
+  const both = await bothSides(client, local, remote);
+  if (both === null) return null;
+  const { theirs, mine, blockSize, localSize } = both;
+  const count = Math.ceil(localSize / blockSize);
+  const same = (i: number) => both.same(i);
+  const reuse = runsOf(count, same, true);
+  const literalRuns = runsOf(count, same, false);
+  const sent = literalRuns.reduce(
+    (n, [first, runs]) => n + Math.min((first + runs) * blockSize, localSize) - first * blockSize,
+    0,
+  );
+  if (sent > localSize * DELTA_MAX_CHANGED || reuse.length * 2 > MAX_REUSE_NUMBERS) return null;
+  using file = await Deno.open(local);
+  const source = literalReader(file, literalRuns, blockSize, localSize);
+  const result = await client.putDelta(remote, source, sent, {
+    size: localSize,
+    base: { size: theirs.size, mtime: theirs.mtime },
+    blockSize,
+    reuse: reuse.flat(),
+    whole: mine.whole,
+    ...attributes,
+  });
+  return { sent, size: result.size, result };
+}
+
+/** The bytes of `runs` of blocks of `file`, one after the other. */
+function literalReader(
+  file: Deno.FsFile,
+  runs: [number, number][],
+  blockSize: number,
+  size: number,
+): ByteReader {
+  let run = 0;
+  let left = 0;
+  return {
+    read: async (p) => {
+      while (left === 0) {
+        if (run >= runs.length) return null;
+        const [first, count] = runs[run++]!;
+        await file.seek(first * blockSize, Deno.SeekMode.Start);
+        left = Math.min((first + count) * blockSize, size) - first * blockSize;
+      }
+      const n = await file.read(p.subarray(0, Math.min(p.length, left)));
+      if (n === null) throw new IntegrityError("The local file shrank while it was sent");
+      left -= n;
+      return n;
+    },
+  };
+}
