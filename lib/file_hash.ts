@@ -139,21 +139,28 @@ export async function hashBlocks(
   const length = digestLength(checksum);
   const digests = new Uint8Array(count * length);
   const whole = await createChecksum(checksum);
-  const buf = new Uint8Array(Math.min(blockSize, 1 << 20, Math.max(size, 1)));
+  // Read a MiB at a time whatever the block size: a read is a hop to Deno's I/O pool, and 64 KiB
+  // reads made BLOCKS of a 16 MiB file take 23-50 ms here.
+  const buf = new Uint8Array(Math.min(1 << 20, Math.max(size, 1)));
   let bytes = 0;
-  for (let i = 0; i < count && bytes === i * blockSize; i++) {
-    const block = await createChecksum(checksum);
-    const end = Math.min((i + 1) * blockSize, size);
-    while (bytes < end) {
-      const n = await reader.read(buf.subarray(0, Math.min(buf.length, end - bytes)));
-      if (n === null) break;
-      const chunk = buf.subarray(0, n);
-      block.update(chunk);
-      whole.update(chunk);
-      bytes += n;
+  let block = await createChecksum(checksum);
+  let done = 0;
+  while (bytes < size) {
+    const n = await reader.read(buf.subarray(0, Math.min(buf.length, size - bytes)));
+    if (n === null) break;
+    whole.update(buf.subarray(0, n));
+    for (let at = 0; at < n;) {
+      const take = Math.min(n - at, (done + 1) * blockSize - bytes);
+      block.update(buf.subarray(at, at + take));
+      at += take;
+      bytes += take;
+      if (bytes === Math.min((done + 1) * blockSize, size)) {
+        digests.set(hexBytes(block.digest()), done++ * length);
+        if (done < count) block = await createChecksum(checksum);
+      }
     }
-    digests.set(hexBytes(block.digest()), i * length);
   }
+  if (done < count) block.digest();
   return { bytes, blockSize, digests, count, whole: whole.digest() };
 }
 

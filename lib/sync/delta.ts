@@ -219,7 +219,7 @@ export async function pullDelta(
       },
     };
     using old = await Deno.open(local);
-    const buf = new Uint8Array(Math.min(blockSize, 1 << 20));
+    const buf = new Uint8Array(1 << 20);
     const expect = { size: theirs.size, mtime: theirs.mtime };
     const runs = [
       ...runsOf(theirs.count, same, true).map((r) => [...r, 1] as const),
