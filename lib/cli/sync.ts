@@ -23,6 +23,7 @@ const SYNC_FLAGS = {
   "dry-run": { type: "boolean", short: "n" },
   delete: { type: "boolean" },
   checksum: { type: "boolean", short: "c" },
+  "whole-file": { type: "boolean", short: "W" },
   exclude: { type: "string", multiple: true },
   include: { type: "string", multiple: true },
   "exclude-from": { type: "string", multiple: true },
@@ -36,6 +37,7 @@ const SYNC_FLAGS_HELP = `  -n, --dry-run       list what would change, and chang
                       never the folder itself); without it nothing is removed
   -c, --checksum      compare files of one size by content (SHA-256; the server's
                       hash cache keeps this cheap), not by modification time
+  -W, --whole-file    send a changed file whole, never only its changed blocks
   --exclude GLOB      leave out the paths GLOB matches: neither sent nor deleted
   --include GLOB      take the paths GLOB matches (the first matching rule decides)
   --exclude-from FILE read rules from FILE, one a line ("+ GLOB" includes)
@@ -101,6 +103,7 @@ async function rulesFrom(
     dryRun: values["dry-run"] ?? false,
     deleting: values.delete ?? false,
     checksum: values.checksum ?? false,
+    wholeFile: values["whole-file"] ?? false,
     quiet: values.quiet ?? false,
     json: values.json ?? false,
     filter: await filterFrom(parsed.order),

@@ -59,6 +59,12 @@ export interface SyncRules {
    */
   checksum?: boolean | undefined;
   /**
+   * Send a changed file whole, never only its changed blocks (`-W`).
+   *
+   * @default {false}
+   */
+  wholeFile?: boolean | undefined;
+  /**
    * No line per change, no summary (`-q`).
    *
    * @default {false}
@@ -196,6 +202,7 @@ async function carryOut(
   });
   const totals = await applySync(client, plan, {
     direction: ends.direction,
+    wholeFile: rules.wholeFile,
     progress: shown?.progress,
     onFile: shown?.onFile,
     onChange: (c) => {

@@ -60,6 +60,12 @@ export interface ApplyOptions extends Pick<LocalTransferOptions, "progress" | "o
   /** `push`: the source is local and the target remote; `pull`: the other way. */
   direction: "push" | "pull";
   /**
+   * Send a changed file whole, never only its changed blocks (`-W`).
+   *
+   * @default {false}
+   */
+  wholeFile?: boolean | undefined;
+  /**
    * How many requests are in flight at once.
    *
    * @default {32}
@@ -155,6 +161,7 @@ async function pushFile(
   send: SyncSend,
   options: LocalTransferOptions,
   setstat: boolean,
+  deltas: boolean,
 ): Promise<number> {
   const { file } = send;
   if (send.modeOnly && typeof file.mode === "number" && setstat) {
@@ -167,7 +174,7 @@ async function pushFile(
       throw localIoError("read", file.local, e);
     });
   const before = await look();
-  const delta = send.kind === "changed" && byDelta(client, file.size)
+  const delta = send.kind === "changed" && deltas && byDelta(client, file.size)
     ? await pushDelta(client, file.local, file.remote, {
       mtime: file.mtime ?? undefined,
       mode: file.mode ?? undefined,
@@ -204,9 +211,10 @@ async function pullFile(
   options: LocalTransferOptions,
   present: ReadonlySet<string> | undefined,
   lander: Lander | undefined,
+  deltas: boolean,
 ): Promise<{ size: number; fetched: number }> {
   const { file } = send;
-  if (send.kind === "changed" && byDelta(client, file.size)) {
+  if (send.kind === "changed" && deltas && byDelta(client, file.size)) {
     const attributes = { mtime: file.mtime ?? null, mode: file.mode ?? null };
     const delta = await pullDelta(client, file.remote, file.local, attributes)
       .catch(changedMeanwhile);
@@ -288,13 +296,14 @@ export async function applySync(
       }),
     };
     const moved = options.direction === "push"
-      ? await pushFile(client, item, shown, setstat)
+      ? await pushFile(client, item, shown, setstat, options.wholeFile !== true)
       : (await pullFile(
         client,
         item,
         shown,
         present.get(resolve(cwd, dirname(file.local))),
         lander,
+        options.wholeFile !== true,
       )).fetched;
     totals.sent++;
     totals[kind]++;

@@ -474,5 +474,11 @@ for (const direction of ["push", "pull"] as const) {
     deepEqual(await digest(local.join("t")), await digest(served.join("t")));
     deepEqual(await findTemporaries(served.path), []);
     equal((await syncJson([source, target])).sent, 0);
+    // -W: the whole file, however little changed.
+    using again = await Deno.open(join(sourceDir, "big.bin"), { write: true });
+    await again.write(new Uint8Array(10).fill(1));
+    const whole = await syncJson(["-W", source, target]);
+    deepEqual([whole.code, whole.bytes], [0, 3 << 20]);
+    deepEqual(await digest(local.join("t")), await digest(served.join("t")));
   });
 }
