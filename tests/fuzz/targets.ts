@@ -270,6 +270,7 @@ const OPS = [
   "HASH",
   "SETSTAT",
   "QUIT",
+  "BLOCKS",
 ];
 const PATH_OPS = new Set(["CD", "LIST", "STAT", "GET", "DELETE", "RMDIR", "HASH"]);
 
@@ -294,6 +295,11 @@ export const requestArb: fc.Arbitrary<Request> = fc.oneof(
     overwrite: fc.boolean(),
   }),
   fc.record({ op: fc.constant("MKDIR" as const), path: pathArb, parents: fc.boolean() }),
+  fc.record({
+    op: fc.constant("BLOCKS" as const),
+    path: pathArb,
+    blockSize: fc.integer({ min: 4096, max: 16 * 1024 * 1024 }),
+  }),
   fc.record({ op: fc.constant("RENAME" as const), from: pathArb, to: pathArb }),
   fc.record(
     {
@@ -405,6 +411,12 @@ function referenceRequest(bytes: Uint8Array): Request | null {
   if (PATH_OPS.has(op)) return isStr("path") ? { op, path: o.path } as Request : null;
   if (op === "RENAME") {
     return isStr("from") && isStr("to") ? { op, from: o.from, to: o.to } as Request : null;
+  }
+  if (op === "BLOCKS") {
+    // A block size: an integer from 4 KiB to 16 MiB (MIN_BLOCK_SIZE, MAX_BLOCK_SIZE).
+    const b = o.blockSize;
+    const ok = typeof b === "number" && Number.isInteger(b) && b >= 4096 && b <= 16777216;
+    return isStr("path") && ok ? { op, path: o.path, blockSize: b } as Request : null;
   }
   // PUT and SETSTAT: an optional time (ms, at most 8.64e15 either way) and permission bits.
   const mtime = o.mtime, mode = o.mode;

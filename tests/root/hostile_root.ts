@@ -31,6 +31,7 @@ export const VERBS = [
   "HASH",
   "BLOCKS",
   "PUT",
+  "PUT delta",
   "MPUT",
   "DELETE",
   "MKDIR",
@@ -48,7 +49,13 @@ export type Verb = typeof VERBS[number];
 export const READING: ReadonlySet<Verb> = new Set(["GET", "MGET", "HASH", "BLOCKS"]);
 
 /** The verbs that follow a symlink at the end of the path (they read what it points to). */
-export const FOLLOWING: ReadonlySet<Verb> = new Set<Verb>(["CD", "LIST", "STAT", ...READING]);
+export const FOLLOWING: ReadonlySet<Verb> = new Set<Verb>([
+  "CD",
+  "LIST",
+  "STAT",
+  "PUT delta",
+  ...READING,
+]);
 
 /** Typed codes a confined failure may have; SERVER or BAD_REQUEST would be a bug. */
 export const TYPED: ReadonlySet<RemoteErrorCode> = new Set<RemoteErrorCode>([
@@ -214,6 +221,24 @@ export async function run(client: BftpClient, verb: Verb, path: string): Promise
       const body = encoder.encode(PAYLOAD);
       return JSON.stringify(
         await client.put(path, new MemoryReader(body), { size: body.byteLength }),
+      );
+    }
+    case "PUT delta": {
+      // A delta PUT of the target's version as STAT gives it, keeping no block: the target is
+      // read (its link followed, inside the root) before the new file is made beside it.
+      const { size } = await client.stat(path);
+      const body = encoder.encode(PAYLOAD);
+      const hash = await createChecksum("xxh3-128");
+      hash.update(body);
+      const delta = {
+        size: body.byteLength,
+        base: { size, mtime: null },
+        blockSize: 4096,
+        reuse: [],
+        whole: hash.digest(),
+      };
+      return JSON.stringify(
+        await client.putDelta(path, new MemoryReader(body), body.byteLength, delta),
       );
     }
     case "MPUT": {
