@@ -25,6 +25,12 @@ export const CHECKSUMS = ["xxh3-128", "sha256"] as const;
 /** A body checksum's name, as the hello line and its reply write it. */
 export type ChecksumName = typeof CHECKSUMS[number];
 
+/** Each checksum's digest length in bytes (twice that in hex digits: a trailer's length). */
+export const DIGEST_BYTES: Readonly<Record<ChecksumName, number>> = {
+  "xxh3-128": 16,
+  sha256: 32,
+};
+
 /** A hash being fed: a body's, or a file's from its start. */
 export interface RunningHash {
   /** The algorithm. */

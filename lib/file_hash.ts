@@ -10,7 +10,7 @@
  * @module
  */
 
-import { type ChecksumName, createChecksum, type RunningHash } from "./checksum.ts";
+import { type ChecksumName, createChecksum, DIGEST_BYTES, type RunningHash } from "./checksum.ts";
 import type { ByteReader } from "./framing/types.ts";
 
 /** The largest buffer the prefix is read through (the body buffer's size). */
@@ -80,21 +80,30 @@ export interface BlockHashes {
 }
 
 /**
- * The length in bytes of a digest of `checksum`.
+ * The bytes of a run of `count` blocks from block `first`, in a file of
+ * `size` bytes cut in blocks of `blockSize` (the last one shorter).
  *
- * @param checksum The algorithm.
- * @returns 16 for XXH3-128, 32 for SHA-256.
+ * @param first The run's first block.
+ * @param count How many blocks.
+ * @param blockSize The block size.
+ * @param size The file's size.
+ * @returns Its start and end, `[start, end)`.
  *
  * @example
  * ```ts
- * import { digestLength } from "./file_hash.ts";
- * import { equal } from "node:assert/strict";
+ * import { blockSpan } from "./file_hash.ts";
+ * import { deepEqual } from "node:assert/strict";
  *
- * equal(digestLength("xxh3-128"), 16);
+ * deepEqual(blockSpan(1, 2, 4096, 10_000), [4096, 10_000]);
  * ```
  */
-export function digestLength(checksum: ChecksumName): number {
-  return checksum === "sha256" ? 32 : 16;
+export function blockSpan(
+  first: number,
+  count: number,
+  blockSize: number,
+  size: number,
+): [number, number] {
+  return [first * blockSize, Math.min((first + count) * blockSize, size)];
 }
 
 /**
@@ -136,7 +145,7 @@ export async function hashBlocks(
   checksum: ChecksumName,
 ): Promise<BlockHashes> {
   const count = Math.ceil(size / blockSize);
-  const length = digestLength(checksum);
+  const length = DIGEST_BYTES[checksum];
   const digests = new Uint8Array(count * length);
   const whole = await createChecksum(checksum);
   // Read a MiB at a time whatever the block size: a read is a hop to Deno's I/O pool, and 64 KiB

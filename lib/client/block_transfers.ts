@@ -8,7 +8,7 @@
  */
 
 import { ProtocolError } from "../errors.ts";
-import { digestLength } from "../file_hash.ts";
+import { DIGEST_BYTES } from "../checksum.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import type { FileVersion, PutRequest } from "../protocol/messages.ts";
 import {
@@ -18,6 +18,7 @@ import {
   checkPutDoneReply,
 } from "../protocol/replies.ts";
 import { type BodyResult, receiveBody, sendBody } from "../transfer/body.ts";
+import { receiveWhole } from "../transfer/receive_body.ts";
 import type { RequestChannel } from "./request_channel.ts";
 
 /** A file's blocks as the server hashed them. */
@@ -45,25 +46,11 @@ export async function runBlocks(
   path: string,
   blockSize: number,
 ): Promise<RemoteBlocks> {
-  const length = digestLength(channel.checksum);
+  const { checksum } = channel;
   return await channel.withBody({ op: "BLOCKS", path, blockSize }, async (reply, stream) => {
-    const got = checkBlocksReply(reply, blockSize, length * 2);
-    const digests = new Uint8Array(got.count * length);
-    let at = 0;
-    const sink: ByteWriter = {
-      write: (p) => {
-        digests.set(p, at);
-        at += p.length;
-        return Promise.resolve(p.length);
-      },
-    };
-    await receiveBody(stream.reader, sink, {
-      expectedSize: digests.length,
-      maxSize: digests.length,
-      stopOnSinkError: true,
-      label: path,
-      checksum: channel.checksum,
-    });
+    const got = checkBlocksReply(reply, blockSize, checksum);
+    const digests = new Uint8Array(got.count * DIGEST_BYTES[checksum]);
+    await receiveWhole(stream.reader, digests, path, checksum);
     return { ...got, digests };
   });
 }

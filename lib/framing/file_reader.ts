@@ -5,12 +5,14 @@
  * while a synchronous read of a few KiB from the page cache takes a few
  * microseconds. {@linkcode fileReader} reads small files synchronously and
  * large ones asynchronously, where a long read must not hold up the event
- * loop (and the other sessions on it).
+ * loop (and the other sessions on it). {@linkcode copyRange} copies a part
+ * of a file into a writer (a delta's kept blocks).
  *
  * @module
  */
 
-import type { ByteReader } from "./types.ts";
+import type { ByteReader, ByteWriter } from "./types.ts";
+import { writeAll } from "./write_all.ts";
 
 /** Files up to this size are read synchronously. */
 export const SYNC_READ_MAX = 256 * 1024;
@@ -54,4 +56,51 @@ export function fileReader(file: ReadableFile, size: number | null): ByteReader 
       }
     },
   };
+}
+
+/** What {@linkcode copyRange} needs of an open file (a `Deno.FsFile`). */
+export interface SeekableFile extends ByteReader {
+  /** Moves the file's position, as `Deno.FsFile.seek`. */
+  seek(offset: number, whence: Deno.SeekMode): Promise<number>;
+}
+
+/**
+ * Copies `length` bytes of `file` from `offset` into `out`, through `buf`.
+ *
+ * @param file The open file.
+ * @param range Where and how much.
+ * @param out Where the bytes go.
+ * @param buf The buffer they go through (its size, the most read at once).
+ * @returns How many were copied: fewer than `length` when the file ended first.
+ *
+ * @example
+ * ```ts
+ * import { copyRange } from "./file_reader.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const path = await Deno.makeTempFile();
+ * await Deno.writeTextFile(path, "hello");
+ * using file = await Deno.open(path);
+ * let text = "";
+ * const out = { write: (p: Uint8Array) => Promise.resolve((text += new TextDecoder().decode(p), p.length)) };
+ * equal(await copyRange(file, { offset: 1, length: 3 }, out, new Uint8Array(2)), 3);
+ * equal(text, "ell");
+ * await Deno.remove(path);
+ * ```
+ */
+export async function copyRange(
+  file: SeekableFile,
+  range: { offset: number; length: number },
+  out: ByteWriter,
+  buf: Uint8Array,
+): Promise<number> {
+  await file.seek(range.offset, Deno.SeekMode.Start);
+  let copied = 0;
+  while (copied < range.length) {
+    const n = await file.read(buf.subarray(0, Math.min(range.length - copied, buf.length)));
+    if (n === null) break;
+    await writeAll(out, buf.subarray(0, n));
+    copied += n;
+  }
+  return copied;
 }

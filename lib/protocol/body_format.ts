@@ -38,6 +38,7 @@ import {
 } from "../framing/size_header.ts";
 import { readFull } from "../framing/read_exact.ts";
 import type { ByteReader } from "../framing/types.ts";
+import { DIGEST_BYTES } from "../checksum.ts";
 import { type ChecksumName, MAX_CHUNK_BYTES } from "./limits.ts";
 
 /** The size header that announces a chunked body. */
@@ -49,10 +50,10 @@ export const CHUNK_HEADER_LENGTH = SIZE_HEADER_LENGTH;
 /** Length of a SHA-256 trailer: 64 hex digits. */
 export const HASH_TRAILER_LENGTH = 64;
 
-/** Length of each checksum's trailer, in hex digits. */
+/** Length of each checksum's trailer, in hex digits: its digest's bytes, in hex. */
 export const TRAILER_LENGTHS: Readonly<Record<ChecksumName, number>> = {
-  "xxh3-128": 32,
-  sha256: HASH_TRAILER_LENGTH,
+  "xxh3-128": 2 * DIGEST_BYTES["xxh3-128"],
+  sha256: 2 * DIGEST_BYTES.sha256,
 };
 
 const encoder = new TextEncoder();

@@ -316,11 +316,11 @@ export function checkGetReply(reply: OkReply): GetReply {
 
 /**
  * Checks BLOCKS's reply against the request: the block size asked, the
- * count that the size and it make, a checksum of the session's length.
+ * count that the size and it make, a checksum of the session's.
  *
  * @param reply The success reply.
  * @param blockSize The block size asked.
- * @param hexLength The session checksum's length in hex digits.
+ * @param checksum The session's checksum.
  * @returns The reply's fields.
  * @throws {ProtocolError} When a field is missing, mistyped or does not add up.
  *
@@ -331,20 +331,20 @@ export function checkGetReply(reply: OkReply): GetReply {
  *
  * const hash = "0".repeat(32);
  * const reply = { ok: true, size: 10000, mtime: 5, blockSize: 4096, count: 3, hash } as const;
- * equal(checkBlocksReply(reply, 4096, 32).count, 3);
+ * equal(checkBlocksReply(reply, 4096, "xxh3-128").count, 3);
  * ```
  */
 export function checkBlocksReply(
   reply: OkReply,
   blockSize: number,
-  hexLength: number,
+  checksum: ChecksumName,
 ): BlocksReply {
   const size = field(reply, "size", isSize);
   const count = field(reply, "count", isSize);
   const hash = field(reply, "hash", isString);
   if (
     reply.blockSize !== blockSize || count !== Math.ceil(size / blockSize) ||
-    !new RegExp(`^[0-9a-f]{${hexLength}}$`).test(hash)
+    hash.length !== TRAILER_LENGTHS[checksum] || !/^[0-9a-f]+$/.test(hash)
   ) {
     throw new ProtocolError("Malformed reply: the blocks do not add up to the file");
   }

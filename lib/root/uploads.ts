@@ -283,9 +283,9 @@ function uploadOf(temp: LockedTemporary, target: UploadTarget): Upload & { relea
       return { key, sync: () => fs.syncDir(at.dir) };
     },
     volume: () => {
+      if (!target.fsync || temp.file.syncVolume === undefined) return null;
       const { dev } = folderStat();
-      if (!target.fsync || temp.file.syncVolume === undefined || dev === null) return null;
-      return { key: dev, sync: () => temp.file.syncVolume!() };
+      return dev === null ? null : { key: dev, sync: () => temp.file.syncVolume!() };
     },
     settle: release,
     fail: async (e) => {

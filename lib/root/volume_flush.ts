@@ -97,18 +97,19 @@ export function flushableVolumes(
   const flushable = new Set<string>();
   if (facts.release === null || !syncfsReportsErrors(facts.release)) return flushable;
   const waiting = waitingBytes(facts.meminfo ?? "");
-  if (waiting === null || waiting > VOLUME_FLUSH_DIRTY_MAX || facts.mountinfo === null) {
-    return flushable;
-  }
+  if (waiting === null || waiting > VOLUME_FLUSH_DIRTY_MAX) return flushable;
+  const table = facts.mountinfo;
+  if (table === null) return flushable;
   for (const dev of devices) {
-    const type = mountTypeOfDevice(facts.mountinfo, dev);
+    const type = mountTypeOfDevice(table, dev);
     if (type !== null && FLUSHABLE_TYPES.has(type)) flushable.add(dev);
   }
   return flushable;
 }
 
 /**
- * The kernel's release, memory counters and mount table, as they are now.
+ * The kernel's release, memory counters and mount table, each read as it
+ * is when first looked at.
  *
  * @returns The facts ({@linkcode VolumeFacts}; `null` fields off Linux).
  *
@@ -123,10 +124,16 @@ export function flushableVolumes(
  */
 export function readVolumeFacts(): VolumeFacts {
   if (Deno.build.os !== "linux") return { release: null, meminfo: null, mountinfo: null };
+  // Read when asked: a group that may not flush its volume whole (too much waiting to be
+  // written) never reads the mount table.
   return {
     release: Deno.osRelease(),
-    meminfo: readProcText("/proc/meminfo"),
-    mountinfo: readProcText("/proc/self/mountinfo"),
+    get meminfo() {
+      return readProcText("/proc/meminfo");
+    },
+    get mountinfo() {
+      return readProcText("/proc/self/mountinfo");
+    },
   };
 }
 

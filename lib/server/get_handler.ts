@@ -8,25 +8,14 @@
 
 import type { RunningHash } from "../checksum.ts";
 import { IntegrityError, RemoteError } from "../errors.ts";
-import type { FileVersion, GetRequest } from "../protocol/messages.ts";
+import type { GetRequest } from "../protocol/messages.ts";
 import { quotePath } from "../root/paths.ts";
 import type { OpenedFile } from "../root/served_root.ts";
 import { hashPrefix } from "../file_hash.ts";
 import { sendBody } from "../transfer/body.ts";
 import { fileReader } from "../framing/file_reader.ts";
 import type { HandlerContext } from "./handler_context.ts";
-
-/** Whether a file is still the version a resumed GET expects. */
-function sameVersion(
-  expect: FileVersion,
-  size: number,
-  mtime: number | null,
-  sha256: string | undefined,
-): boolean {
-  return expect.size === size &&
-    (expect.mtime === null || mtime === null || expect.mtime === mtime) &&
-    (expect.sha256 === undefined || sha256 === undefined || expect.sha256 === sha256);
-}
+import { checkVersion } from "./file_version.ts";
 
 /**
  * Refuses a resumed GET whose file is not the expected version or is
@@ -42,14 +31,9 @@ async function seekToOffset(
   known: string | undefined,
   checksum: HandlerContext["checksum"],
 ): Promise<RunningHash | undefined> {
-  const { size, mtime, sha256 } = opened;
+  const { size } = opened;
   const offset = req.offset ?? 0;
-  if (req.expect && !sameVersion(req.expect, size, mtime, sha256)) {
-    throw new RemoteError(
-      "CHANGED",
-      `${quotePath(vpath)} has changed: it is not the version being resumed`,
-    );
-  }
+  checkVersion(req.expect, opened, vpath, "the version being resumed");
   if (offset > size) {
     throw new RemoteError(
       "BAD_REQUEST",
@@ -80,14 +64,9 @@ async function sendRange(
   length: number,
   opened: OpenedFile,
 ): Promise<number> {
-  const { size, mtime, sha256 } = opened;
+  const { size, mtime } = opened;
   const offset = req.offset ?? 0;
-  if (req.expect && !sameVersion(req.expect, size, mtime, sha256)) {
-    throw new RemoteError(
-      "CHANGED",
-      `${quotePath(vpath)} has changed: it is not the version asked`,
-    );
-  }
+  checkVersion(req.expect, opened, vpath, "the version asked");
   if (offset + length > size) {
     throw new RemoteError(
       "BAD_REQUEST",

@@ -7,6 +7,8 @@
  *   request order (pipelined requests too); session_options.ts; its
  *   access (a token shown, read-only or not): session_access.ts;
  * - get_handler.ts, put_handler.ts, namespace_handlers.ts: the requests;
+ *   blocks_handler.ts, put_delta.ts: a delta's BLOCKS and PUT; file_version.ts:
+ *   whether a file is still the version a request names;
  * - commit_group.ts: pipelined uploads committed together (group commit);
  * - auth.ts, penalties.ts, admission.ts, refusal.ts: who may come in.
  *

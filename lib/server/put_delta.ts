@@ -4,20 +4,24 @@
  * the body's bytes elsewhere, written beside the target and renamed over
  * it once the whole new file hashes to the checksum the client announced
  * (`whole`). A target that is no longer the `base` version is refused
- * (CHANGED) before anything is written.
+ * (CHANGED) before anything is written. The upload's life (its temporary,
+ * `ready`, the commit) is PUT's own (`put_handler.ts`): this module gives
+ * it the base and the way the body is received.
  *
  * @module
  */
 
 import { createChecksum, type RunningHash } from "../checksum.ts";
 import { RemoteError } from "../errors.ts";
+import { blockSpan } from "../file_hash.ts";
+import { copyRange } from "../framing/file_reader.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import { writeAll } from "../framing/write_all.ts";
 import type { PutRequest } from "../protocol/messages.ts";
-import { putDoneFields } from "../protocol/replies.ts";
 import { quotePath } from "../root/paths.ts";
 import type { OpenedFile } from "../root/served_root.ts";
-import { receiveBody } from "../transfer/body.ts";
+import { type BodyResult, receiveBody } from "../transfer/body.ts";
+import { checkVersion } from "./file_version.ts";
 import type { HandlerContext } from "./handler_context.ts";
 
 /** A byte range `[start, end)` of the new file taken from the base. */
@@ -49,95 +53,86 @@ export function reusedRanges(req: PutRequest, baseSize: number, vpath: string): 
   let next = 0;
   for (let i = 0; i < reuse.length; i += 2) {
     const first = reuse[i]!, count = reuse[i + 1]!;
-    const end = Math.min((first + count) * block, size);
-    if (count === 0 || first < next || first + count > blocks || end > baseSize) {
+    const span = blockSpan(first, count, block, size);
+    if (count === 0 || first < next || first + count > blocks || span[1] > baseSize) {
       throw new RemoteError(
         "BAD_REQUEST",
         `Blocks ${first} to ${first + count - 1} cannot be reused for ${quotePath(vpath)}`,
       );
     }
-    ranges.push([first * block, end]);
+    ranges.push(span);
     next = first + count;
   }
   return ranges;
 }
 
+/** A delta PUT's base, checked, and how its body makes the new file. */
+export interface DeltaUpload extends Disposable {
+  /**
+   * Receives the body into `sink` with the base's kept ranges in their
+   * places; returns the body's bytes and the new file as stored.
+   * @throws {RemoteError} INTEGRITY when the new file does not hash to `whole`.
+   */
+  receive(sink: ByteWriter): Promise<{ bytes: number; stored: BodyResult }>;
+}
+
 /**
- * Answers a delta PUT to `vpath` (already resolved and checked writable).
+ * Opens a delta PUT's base (the target, resolved as a GET's file is) and
+ * checks it and the request's `reuse` before anything is written.
  *
  * @param context The session.
  * @param vpath The target.
  * @param req The request, with `base`, `blockSize`, `reuse` and `whole`.
- * @returns The bytes the body brought.
+ * @returns The delta; dispose of it once the upload ended (it closes the base).
+ * @throws {RemoteError} CHANGED when the target is not the base version, BAD_REQUEST for a bad run.
  *
  * @example
  * ```ts ignore
- * const got = await putDelta(context, "/a.bin", req);
+ * using delta = await openDelta(context, "/a.bin", req);
  * ```
  */
-export async function putDelta(
+export async function openDelta(
   context: HandlerContext,
   vpath: string,
   req: PutRequest,
-): Promise<number> {
+): Promise<DeltaUpload> {
   const base = await context.root.openRead(vpath);
   try {
-    const { size: baseSize, mtime } = base;
-    const expect = req.base!;
-    if (expect.size !== baseSize || (expect.mtime !== null && expect.mtime !== mtime)) {
-      throw new RemoteError(
-        "CHANGED",
-        `${quotePath(vpath)} has changed: it is not the base version`,
-      );
-    }
-    const ranges = reusedRanges(req, baseSize, vpath);
+    checkVersion(req.base, base, vpath, "the base version");
+    const ranges = reusedRanges(req, base.size, vpath);
     const literal = req.size! - ranges.reduce((n, [start, end]) => n + end - start, 0);
-    const upload = await context.root.beginUpload(vpath, req.overwrite, context.folders);
-    let committed = false;
-    try {
-      if (!req.eager) await context.reply({ ready: true });
-      const hash = await createChecksum(context.checksum);
-      const out = new Assembler(upload.sink, base, ranges, hash);
-      context.setInBody(true);
-      const got = await receiveBody(context.reader, out, {
-        expectedSize: literal,
-        checksum: context.checksum,
-        label: vpath,
-      });
-      context.setInBody(false);
-      await out.finish();
-      committed = await commit(context, upload, req, hash.digest(), vpath);
-      return got.size;
-    } finally {
-      if (!committed) await upload.abort();
-    }
-  } finally {
+    return {
+      receive: async (sink) => {
+        const hash = await createChecksum(context.checksum);
+        const out = new Assembler(sink, base, ranges, hash);
+        const got = await receiveBody(context.reader, out, {
+          expectedSize: literal,
+          checksum: context.checksum,
+          label: vpath,
+        });
+        // The body is read: a failure from here on leaves the stream in step.
+        context.setInBody(false);
+        await out.finish();
+        const digest = hash.digest();
+        if (digest !== req.whole) {
+          throw new RemoteError(
+            "INTEGRITY",
+            `The file made for ${
+              quotePath(vpath)
+            } is not the one announced (checksum ${digest}, not ${req.whole})`,
+          );
+        }
+        return {
+          bytes: got.size,
+          stored: { size: req.size!, checksum: context.checksum, hash: digest },
+        };
+      },
+      [Symbol.dispose]: () => base.close(),
+    };
+  } catch (e) {
     base.close();
+    throw e;
   }
-}
-
-/** Lands the assembled file if it hashes to `whole`; true once the session or the commit has it. */
-async function commit(
-  context: HandlerContext,
-  upload: Awaited<ReturnType<HandlerContext["root"]["beginUpload"]>>,
-  req: PutRequest,
-  digest: string,
-  vpath: string,
-): Promise<boolean> {
-  if (digest !== req.whole) {
-    throw new RemoteError(
-      "INTEGRITY",
-      `The file made for ${
-        quotePath(vpath)
-      } is not the one announced (checksum ${digest}, not ${req.whole})`,
-    );
-  }
-  const attributes = { mtime: req.mtime, mode: req.mode };
-  const reply = putDoneFields(req.size!, context.checksum, digest);
-  if (req.eager && await context.commitLater(upload, attributes, reply)) return true;
-  await upload.commit(attributes);
-  await context.reply(reply);
-  return true;
 }
 
 /**
@@ -153,6 +148,13 @@ class Assembler implements ByteWriter {
   #pos = 0;
   #next = 0;
   #buf: Uint8Array | null = null;
+  /** The base's bytes go through here, as the body's do. */
+  #copied: ByteWriter = {
+    write: async (p) => {
+      await this.#emit(p);
+      return p.length;
+    },
+  };
 
   constructor(out: ByteWriter, base: OpenedFile, ranges: Range[], hash: RunningHash) {
     this.#out = out;
@@ -182,15 +184,10 @@ class Assembler implements ByteWriter {
   async #copyDue(): Promise<void> {
     while (this.#ranges[this.#next]?.[0] === this.#pos) {
       const [start, end] = this.#ranges[this.#next++]!;
-      await this.#base.file.seek(start, Deno.SeekMode.Start);
       this.#buf ??= new Uint8Array(1 << 20);
-      for (let left = end - start; left > 0;) {
-        const n = await this.#base.file.read(
-          this.#buf.subarray(0, Math.min(left, this.#buf.length)),
-        );
-        if (n === null) throw new RemoteError("CHANGED", "The base file shrank while it was read");
-        await this.#emit(this.#buf.subarray(0, n));
-        left -= n;
+      const range = { offset: start, length: end - start };
+      if (await copyRange(this.#base.file, range, this.#copied, this.#buf) < range.length) {
+        throw new RemoteError("CHANGED", "The base file shrank while it was read");
       }
     }
   }

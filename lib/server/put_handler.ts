@@ -17,7 +17,7 @@ import { type BodyResult, receiveBody } from "../transfer/body.ts";
 import { receiveWhole, WHOLE_BODY_MAX } from "../transfer/receive_body.ts";
 import { writeAll } from "../framing/write_all.ts";
 import type { HandlerContext } from "./handler_context.ts";
-import { putDelta } from "./put_delta.ts";
+import { openDelta } from "./put_delta.ts";
 
 /**
  * An error of an upload's body, as the session answers it: an integrity
@@ -51,27 +51,46 @@ export async function handlePut(
 ): Promise<number> {
   if (req.resume) return await putResumable(context, vpath, req);
   if (req.base) {
-    return await putDelta(context, vpath, req).catch((e) => Promise.reject(answerable(e)));
+    using delta = await openDelta(context, vpath, req);
+    return await storeUpload(context, vpath, req, (sink) => delta.receive(sink));
   }
+  return await storeUpload(context, vpath, req, async (sink) => {
+    const got = await receiveUpload(context, sink, vpath, req.size);
+    return { bytes: got.size, stored: got };
+  });
+}
+
+/**
+ * An upload's life: its temporary made beside the target, `ready` (unless
+ * eager), its body received by `receive` into the temporary, then the
+ * file committed (with its group, or at once) and answered; if anything
+ * fails, the temporary is removed and the target stays as it was.
+ */
+async function storeUpload(
+  context: HandlerContext,
+  vpath: string,
+  req: PutRequest,
+  receive: (sink: ByteWriter) => Promise<{ bytes: number; stored: BodyResult }>,
+): Promise<number> {
   const upload = await context.root.beginUpload(vpath, req.overwrite, context.folders);
   let committed = false;
   try {
     // An eager PUT's body is on its way already: no `ready` to wait for.
     if (!req.eager) await context.reply({ ready: true });
     context.setInBody(true);
-    const got = await receiveUpload(context, upload.sink, vpath, req.size);
+    const { bytes, stored } = await receive(upload.sink);
     // The whole body was read even when the sink failed: back in step.
     context.setInBody(false);
     const attributes = { mtime: req.mtime, mode: req.mode };
-    const reply = putDoneFields(got.size, got.checksum, got.hash);
+    const reply = putDoneFields(stored.size, stored.checksum, stored.hash);
     if (req.eager && await context.commitLater(upload, attributes, reply)) {
       committed = true; // the session's now: it commits and answers it with its group
-      return got.size;
+      return bytes;
     }
     await upload.commit(attributes);
     committed = true;
     await context.reply(reply);
-    return got.size;
+    return bytes;
   } catch (e) {
     throw answerable(e);
   } finally {

@@ -19,7 +19,7 @@ import { prepareFolder } from "../client/tree_transfer.ts";
 import { TaskWindow } from "../client/window.ts";
 import { byMget } from "../client/many_downloads.ts";
 import { byMput } from "../client/many_uploads.ts";
-import { pullMany, pushMany, stillTheSame } from "./apply_many.ts";
+import { counting, pullMany, pushMany, stillTheSame } from "./apply_many.ts";
 
 export { STILL_CHECK_BYTES } from "./apply_many.ts";
 import { Lander } from "../local_file/lander.ts";
@@ -180,7 +180,7 @@ async function pushFile(
       mode: file.mode ?? undefined,
     }).catch(changedMeanwhile)
     : null;
-  const result = delta ?? await uploadFile(client, file.local, file.remote, options);
+  const result = delta?.result ?? await uploadFile(client, file.local, file.remote, options);
   const after = await look();
   if (
     after.size !== result.size || before.size !== result.size ||
@@ -202,8 +202,8 @@ function changedMeanwhile(e: unknown): null {
 
 /**
  * Downloads one file over its local copy: a large changed one as a delta
- * where the server offers it (`delta.ts`), else whole. Returns the file's
- * size and the bytes fetched.
+ * where the server offers it (`delta.ts`), else whole. Returns the bytes
+ * fetched.
  */
 async function pullFile(
   client: BftpClient,
@@ -212,7 +212,7 @@ async function pullFile(
   present: ReadonlySet<string> | undefined,
   lander: Lander | undefined,
   deltas: boolean,
-): Promise<{ size: number; fetched: number }> {
+): Promise<number> {
   const { file } = send;
   if (send.kind === "changed" && deltas && byDelta(client, file.size)) {
     const attributes = { mtime: file.mtime ?? null, mode: file.mode ?? null };
@@ -220,7 +220,7 @@ async function pullFile(
       .catch(changedMeanwhile);
     if (delta) {
       options.onFile?.(file.remote, file.local, delta.result);
-      return { size: delta.size, fetched: delta.fetched };
+      return delta.fetched;
     }
   }
   const got = await downloadTreeFile(
@@ -231,7 +231,7 @@ async function pullFile(
     present,
     lander,
   );
-  return { size: got.size, fetched: got.size };
+  return got.size;
 }
 
 /**
@@ -262,11 +262,11 @@ export async function applySync(
 ): Promise<SyncTotals> {
   const totals: SyncTotals = { sent: 0, new: 0, changed: 0, deleted: 0, bytes: 0, failed: 0 };
   if (plan.deletes.length > 0) await removeAll(client, plan.deletes, options, totals);
+  const tally = counting(options, totals);
   const broken = new Set<string>();
   const present = await makeFolders(client, plan, options, (relative, e) => {
     broken.add(relative);
-    totals.failed++;
-    options.onError?.(relative, e);
+    tally.onError({ relative }, e);
   });
   const sends = plan.sends.filter((s) => !under(s.file.relative, broken));
   const cwd = Deno.cwd();
@@ -297,29 +297,20 @@ export async function applySync(
     };
     const moved = options.direction === "push"
       ? await pushFile(client, item, shown, setstat, options.wholeFile !== true)
-      : (await pullFile(
+      : await pullFile(
         client,
         item,
         shown,
         present.get(resolve(cwd, dirname(file.local))),
         lander,
         options.wholeFile !== true,
-      )).fetched;
-    totals.sent++;
-    totals[kind]++;
-    totals.bytes += moved;
-    options.onChange?.({ kind, relative: file.relative, folder: false, size: file.size });
+      );
+    tally.onDone({ kind, relative: file.relative }, file, moved);
   };
   const byMany = new Set(many);
   const one = byMany.size === 0 ? sends : sends.filter((s) => !byMany.has(s));
-  await each(client, one, options, send, (s, e) => {
-    totals.failed++;
-    options.onError?.(s.file.relative, e);
-  });
-  await keepFolderTimes(client, plan, options, (relative, e) => {
-    totals.failed++;
-    options.onError?.(relative, e);
-  });
+  await each(client, one, options, send, (s, e) => tally.onError(s.file, e));
+  await keepFolderTimes(client, plan, options, (relative, e) => tally.onError({ relative }, e));
   return totals;
 }
 

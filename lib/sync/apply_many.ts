@@ -80,16 +80,38 @@ export async function pushMany(
   });
 }
 
-/** Counts each file that landed, and tells each that failed. */
-function counting(options: ApplyOptions, totals: SyncTotals) {
+/**
+ * Counts each file that landed (the bytes that moved for it: its size, or
+ * a delta's blocks), and tells each that failed.
+ *
+ * @param options Told of each change and failure.
+ * @param totals Where they are counted.
+ * @returns The two callbacks.
+ *
+ * @example
+ * ```ts
+ * import { counting } from "./apply_many.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const totals = { sent: 0, new: 0, changed: 0, deleted: 0, bytes: 0, failed: 0 };
+ * const tally = counting({ direction: "pull" }, totals);
+ * tally.onDone({ kind: "changed", relative: "big.bin" }, { size: 16 << 20 }, 1 << 20);
+ * deepEqual([totals.sent, totals.changed, totals.bytes], [1, 1, 1 << 20]);
+ * ```
+ */
+export function counting(options: ApplyOptions, totals: SyncTotals): {
+  onDone(
+    file: { kind: "new" | "changed"; relative: string },
+    result: Pick<BodyResult, "size">,
+    moved?: number,
+  ): void;
+  onError(file: { relative: string }, e: BftpError): void;
+} {
   return {
-    onDone: (
-      { kind, relative }: { kind: "new" | "changed"; relative: string },
-      { size }: BodyResult,
-    ) => {
+    onDone: ({ kind, relative }, { size }, moved = size) => {
       totals.sent++;
       totals[kind]++;
-      totals.bytes += size;
+      totals.bytes += moved;
       options.onChange?.({ kind, relative, folder: false, size });
     },
     onError: (file: { relative: string }, e: BftpError) => {

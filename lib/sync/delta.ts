@@ -16,10 +16,10 @@
 
 import type { BftpClient } from "../client/client.ts";
 import type { RemoteBlocks } from "../client/block_transfers.ts";
-import { createChecksum } from "../checksum.ts";
+import { createChecksum, DIGEST_BYTES } from "../checksum.ts";
 import { IntegrityError, localIoError } from "../errors.ts";
-import { type BlockHashes, digestLength, hashBlocks } from "../file_hash.ts";
-import { writeAll } from "../framing/write_all.ts";
+import { type BlockHashes, blockSpan, hashBlocks } from "../file_hash.ts";
+import { copyRange } from "../framing/file_reader.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import { MAX_BLOCK_SIZE, MAX_REUSE_NUMBERS } from "../protocol/limits.ts";
 import { applyServerAttributes } from "../local_file/attributes.ts";
@@ -91,23 +91,37 @@ function sameBlock(
   return x.every((v, k) => v === y[k]);
 }
 
-/** Runs of blocks `[first, count]` of a file of `count` blocks for which `same` holds (or not). */
-function runsOf(count: number, same: (i: number) => boolean, wanted: boolean): [number, number][] {
-  const runs: [number, number][] = [];
+/** A run of blocks that are all the same on both sides, or all differ. */
+interface Run {
+  first: number;
+  count: number;
+  same: boolean;
+}
+
+/** The `count` blocks of a file as runs, in order, each the same on both sides or not. */
+function runsOf(count: number, same: (i: number) => boolean): Run[] {
+  const runs: Run[] = [];
   for (let i = 0; i < count; i++) {
-    if (same(i) !== wanted) continue;
+    const kept = same(i);
     const last = runs.at(-1);
-    if (last && last[0] + last[1] === i) last[1]++;
-    else runs.push([i, 1]);
+    if (last?.same === kept) last.count++;
+    else runs.push({ first: i, count: 1, same: kept });
   }
   return runs;
+}
+
+/** The bytes that `runs` cover in a file of `size` bytes. */
+function bytesOf(runs: Run[], blockSize: number, size: number): number {
+  return runs.reduce((n, r) => {
+    const [start, end] = blockSpan(r.first, r.count, blockSize, size);
+    return n + end - start;
+  }, 0);
 }
 
 /** Both copies' blocks, hashed at the same size, and which of them are the same. */
 interface BothSides {
   theirs: RemoteBlocks;
   mine: BlockHashes;
-  blockSize: number;
   localSize: number;
   /** Whether block `i` is the same in both: the same length and digest. */
   same(i: number): boolean;
@@ -127,13 +141,11 @@ async function bothSides(
   if (localSize < DELTA_MIN) return null;
   const theirs = await client.blocks(remote, deltaBlockSize(localSize));
   if (theirs.size < DELTA_MIN) return null;
-  const blockSize = theirs.blockSize;
-  const mine = await localBlocks(local, localSize, blockSize, client.checksum);
-  const length = digestLength(client.checksum);
+  const mine = await localBlocks(local, localSize, theirs.blockSize, client.checksum);
+  const length = DIGEST_BYTES[client.checksum];
   return {
     theirs,
     mine,
-    blockSize,
     localSize,
     same: (i) => sameBlock(theirs, theirs.size, mine, localSize, i, length),
   };
@@ -148,23 +160,6 @@ async function localBlocks(
 ) {
   using file = await Deno.open(path).catch((e) => Promise.reject(localIoError("read", path, e)));
   return await hashBlocks(file, size, blockSize, checksum);
-}
-
-/** Copies `length` bytes of `from` at `offset` into `out`. */
-async function copyRange(
-  from: Deno.FsFile,
-  offset: number,
-  length: number,
-  out: ByteWriter,
-  buf: Uint8Array,
-): Promise<void> {
-  await from.seek(offset, Deno.SeekMode.Start);
-  for (let left = length; left > 0;) {
-    const n = await from.read(buf.subarray(0, Math.min(left, buf.length)));
-    if (n === null) throw new IntegrityError("The local file shrank while it was read");
-    await writeAll(out, buf.subarray(0, n));
-    left -= n;
-  }
 }
 
 /** What a delta pull gives the new file (`sync`'s `preserve`). */
@@ -197,17 +192,13 @@ export async function pullDelta(
   remote: string,
   local: string,
   attributes: PulledAttributes,
-): Promise<{ fetched: number; size: number; result: BodyResult } | null> {
+): Promise<{ fetched: number; result: BodyResult } | null> {
   const both = await bothSides(client, local, remote);
   if (both === null) return null;
-  const { theirs, blockSize } = both;
-  const same = (i: number) => both.same(i);
-  const fetch = runsOf(theirs.count, same, false);
-  const fetched = fetch.reduce(
-    (n, [first, count]) =>
-      n + Math.min((first + count) * blockSize, theirs.size) - first * blockSize,
-    0,
-  );
+  const { theirs } = both;
+  const { blockSize } = theirs;
+  const runs = runsOf(theirs.count, both.same);
+  const fetched = bytesOf(runs.filter((r) => !r.same), blockSize, theirs.size);
   if (fetched > theirs.size * DELTA_MAX_CHANGED) return null;
   const out = await AtomicFile.create(local);
   try {
@@ -221,16 +212,13 @@ export async function pullDelta(
     using old = await Deno.open(local);
     const buf = new Uint8Array(1 << 20);
     const expect = { size: theirs.size, mtime: theirs.mtime };
-    const runs = [
-      ...runsOf(theirs.count, same, true).map((r) => [...r, 1] as const),
-      ...fetch.map((r) => [...r, 0] as const),
-    ]
-      .sort((a, b) => a[0] - b[0]);
-    for (const [first, count, kept] of runs) {
-      const offset = first * blockSize;
-      const end = Math.min((first + count) * blockSize, theirs.size);
-      if (kept) await copyRange(old, offset, end - offset, sink, buf);
-      else await client.getRange(remote, { offset, length: end - offset, expect }, sink);
+    for (const run of runs) {
+      const [offset, end] = blockSpan(run.first, run.count, blockSize, theirs.size);
+      const range = { offset, length: end - offset };
+      if (!run.same) await client.getRange(remote, { ...range, expect }, sink);
+      else if (await copyRange(old, range, sink, buf) < range.length) {
+        throw new IntegrityError("The local file shrank while it was read");
+      }
     }
     const digest = hash.digest();
     if (digest !== theirs.hash) {
@@ -239,11 +227,7 @@ export async function pullDelta(
       );
     }
     await out.commit((temp) => applyServerAttributes(temp, attributes));
-    return {
-      fetched,
-      size: theirs.size,
-      result: { size: theirs.size, checksum: client.checksum, hash: digest },
-    };
+    return { fetched, result: { size: theirs.size, checksum: client.checksum, hash: digest } };
   } catch (e) {
     await out.discard();
     throw e;
@@ -273,36 +257,33 @@ export async function pushDelta(
   local: string,
   remote: string,
   attributes: { mtime?: number | undefined; mode?: number | undefined },
-): Promise<{ sent: number; size: number; result: BodyResult } | null> {
+): Promise<{ sent: number; result: BodyResult } | null> {
   const both = await bothSides(client, local, remote);
   if (both === null) return null;
-  const { theirs, mine, blockSize, localSize } = both;
-  const count = Math.ceil(localSize / blockSize);
-  const same = (i: number) => both.same(i);
-  const reuse = runsOf(count, same, true);
-  const literalRuns = runsOf(count, same, false);
-  const sent = literalRuns.reduce(
-    (n, [first, runs]) => n + Math.min((first + runs) * blockSize, localSize) - first * blockSize,
-    0,
-  );
-  if (sent > localSize * DELTA_MAX_CHANGED || reuse.length * 2 > MAX_REUSE_NUMBERS) return null;
+  const { theirs, mine, localSize } = both;
+  const { blockSize } = theirs;
+  const runs = runsOf(mine.count, both.same);
+  const reuse = runs.filter((r) => r.same).flatMap((r) => [r.first, r.count]);
+  const literalRuns = runs.filter((r) => !r.same);
+  const sent = bytesOf(literalRuns, blockSize, localSize);
+  if (sent > localSize * DELTA_MAX_CHANGED || reuse.length > MAX_REUSE_NUMBERS) return null;
   using file = await Deno.open(local);
   const source = literalReader(file, literalRuns, blockSize, localSize);
   const result = await client.putDelta(remote, source, sent, {
     size: localSize,
     base: { size: theirs.size, mtime: theirs.mtime },
     blockSize,
-    reuse: reuse.flat(),
+    reuse,
     whole: mine.whole,
     ...attributes,
   });
-  return { sent, size: result.size, result };
+  return { sent, result };
 }
 
 /** The bytes of `runs` of blocks of `file`, one after the other. */
 function literalReader(
   file: Deno.FsFile,
-  runs: [number, number][],
+  runs: Run[],
   blockSize: number,
   size: number,
 ): ByteReader {
@@ -312,9 +293,10 @@ function literalReader(
     read: async (p) => {
       while (left === 0) {
         if (run >= runs.length) return null;
-        const [first, count] = runs[run++]!;
-        await file.seek(first * blockSize, Deno.SeekMode.Start);
-        left = Math.min((first + count) * blockSize, size) - first * blockSize;
+        const { first, count } = runs[run++]!;
+        const [start, end] = blockSpan(first, count, blockSize, size);
+        await file.seek(start, Deno.SeekMode.Start);
+        left = end - start;
       }
       const n = await file.read(p.subarray(0, Math.min(p.length, left)));
       if (n === null) throw new IntegrityError("The local file shrank while it was sent");

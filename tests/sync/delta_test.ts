@@ -32,7 +32,7 @@ Deno.test("sync/delta: a pull fetches only the changed blocks and lands the remo
   const mtime = 1_700_000_000_000;
   const got = await pullDelta(client, "/f.bin", tmp.join("f.bin"), { mtime, mode: 0o600 });
   equal(got?.fetched, 2 * BLOCK);
-  equal(got?.size, SIZE);
+  equal(got?.result.size, SIZE);
   deepEqual(await Deno.readFile(tmp.join("f.bin")), next);
   const info = await Deno.stat(tmp.join("f.bin"));
   deepEqual([info.mtime?.getTime(), info.mode! & 0o777], [mtime, 0o600]);
