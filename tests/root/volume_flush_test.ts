@@ -79,3 +79,22 @@ Deno.test("root/volume_flush: with much data waiting to be written, or no counte
   equal(waitingBytes(facts(3, 5).meminfo), 8 * 1024);
   equal(waitingBytes("Dirty: 3 kB\n"), null);
 });
+
+Deno.test("root/volume_flush: a device's type is looked up again in a mount table that changed", () => {
+  const facts = (type: string) => ({
+    release: "6.1.0",
+    meminfo: "Dirty: 0 kB\nWriteback: 0 kB\n",
+    mountinfo: `22 1 8:1 / / rw - ext4 /dev/sda1 rw\n40 22 0:45 / /mnt/x rw - ${type} x rw`,
+  });
+  deepEqual([...flushableVolumes(["0:45"], facts("tmpfs"))], ["0:45"]);
+  deepEqual([...flushableVolumes(["0:45"], facts("fuse.glusterfs"))], [], "a FUSE mount took 0:45");
+  deepEqual([...flushableVolumes(["0:45", "8:1"], facts("tmpfs"))], ["0:45", "8:1"]);
+});
+
+Deno.test("root/volume_flush: the facts read are this machine's kernel and mount table", () => {
+  if (Deno.build.os !== "linux") return;
+  const [first, second] = [readVolumeFacts(), readVolumeFacts()];
+  equal(first.release, Deno.osRelease());
+  equal(second.mountinfo, first.mountinfo);
+  equal(first.mountinfo?.includes(" - "), true);
+});
