@@ -40,6 +40,8 @@ const FILE_BYTES = 4096;
 interface Row {
   name: string;
   direction: "pull" | "push" | "local";
+  /** The row its ratio is against, when not rsync's plain row of its direction. */
+  baseline?: string | undefined;
   seconds: number[];
   clientRssKiB: number[];
   serverRssKiB: number[];
@@ -69,6 +71,8 @@ async function tarNc(src: string, dest: string) {
 interface Case {
   name: string;
   direction: Row["direction"];
+  /** The row its ratio is against, when not rsync's plain row of its direction. */
+  baseline?: string;
   /** Runs the copy into `dest` (which does not exist yet); returns the measures. */
   run(dest: string): Promise<Measured>;
   /** Where the copy is checked: `dest` itself, or a folder the server wrote. */
@@ -107,6 +111,8 @@ function cases(src: string, out: string, rsyncUrl: string, sshd: RunningSshd | n
     {
       name: "bftp put -r (server fsyncs before rename)",
       direction: "push",
+      // Each against the rsync that makes its files as durable: rsync's --fsync.
+      baseline: RSYNC_FSYNC,
       run: bftpPush([]),
       copyOf: (d) => `${d}/tree`,
     },
@@ -127,6 +133,19 @@ function cases(src: string, out: string, rsyncUrl: string, sshd: RunningSshd | n
       // The daemon's module "out" is `out`; `dest` is a fresh folder inside it.
       run: (dest) =>
         timed(["rsync", "-a", `${src}/`, `${rsyncUrl}/out/${dest.slice(out.length + 1)}/`]),
+    },
+    {
+      name: RSYNC_FSYNC,
+      direction: "push",
+      // The daemon fsyncs each file it writes (5,000 fsync calls, strace says; not its folders).
+      run: (dest) =>
+        timed([
+          "rsync",
+          "-a",
+          "--fsync",
+          `${src}/`,
+          `${rsyncUrl}/out/${dest.slice(out.length + 1)}/`,
+        ]),
     },
     { name: "tar c | nc, nc -l | tar x", direction: "pull", run: (dest) => tarNc(src, dest) },
     {
@@ -162,10 +181,15 @@ function cases(src: string, out: string, rsyncUrl: string, sshd: RunningSshd | n
   return list;
 }
 
+/** rsync pushing to a daemon that fsyncs each file, the baseline of bftp's fsyncing push. */
+const RSYNC_FSYNC = "rsync -a --fsync to an rsync daemon";
+
 function table(rows: Row[]): string[] {
-  const base = (direction: Row["direction"]) =>
+  const base = (row: Row) =>
     rows.find((r) =>
-      r.name.startsWith("rsync") && r.direction === (direction === "push" ? "push" : "pull")
+      row.baseline === undefined
+        ? r.name.startsWith("rsync") && r.direction === row.direction && r.name !== RSYNC_FSYNC
+        : r.name === row.baseline
     );
   const lines = rows.map((r) => {
     if (r.seconds.length === 0) {
@@ -174,7 +198,7 @@ function table(rows: Row[]): string[] {
       } | ${r.direction} | - | - | - | - | - | - | - | - | ${r.failures.length} of ${runs} |`;
     }
     const secs = median(r.seconds);
-    const rsync = base(r.direction);
+    const rsync = base(r);
     const ratio = rsync && rsync.seconds.length > 0 && r.direction !== "local"
       ? (median(rsync.seconds) / secs).toFixed(2)
       : "-";
@@ -212,6 +236,7 @@ async function main() {
     const rows: Row[] = list.map((c) => ({
       name: c.name,
       direction: c.direction,
+      baseline: c.baseline,
       seconds: [],
       clientRssKiB: [],
       serverRssKiB: [],
@@ -257,7 +282,8 @@ async function main() {
       "Pull: the client downloads the tree from a server; push: it uploads the tree to a server. Every copy",
       "lands in a fresh folder and is compared byte for byte with the source afterwards (outside the",
       "timing); a copy that differs counts as a failed run, not as a number. Ratio: the rsync daemon's time",
-      "in the same direction over this row's time (above 1.00 = faster than rsync). Times are whole client",
+      "in the same direction over this row's time (above 1.00 = faster than rsync); for the push whose",
+      "server fsyncs, the time of rsync's daemon fsyncing each file (`--fsync`). Times are whole client",
       "processes, start-up included (bftp: about 0.1 s of Deno start-up); a bftp server is started fresh",
       "for each run, outside the timing. Creating files on this VM is noisy (the disk is shared, and so are",
       "the 2 cores): the fastest-slowest column shows the spread, and `cp -a` shows the floor for writing",
@@ -282,7 +308,7 @@ async function main() {
       "bftp serve . -q & bftp get -r -q URL/src dest",
       "bftp serve dest [--no-fsync] -q & bftp put -r -q src URL/tree",
       "rsync --daemon --config=rsyncd.conf --port=PORT --address=127.0.0.1  # modules src (read only), out",
-      "rsync -a rsync://127.0.0.1:PORT/src/ dest/ ; rsync -a src/ rsync://127.0.0.1:PORT/out/dest/",
+      "rsync -a rsync://127.0.0.1:PORT/src/ dest/ ; rsync -a [--fsync] src/ rsync://127.0.0.1:PORT/out/dest/",
       "nc -l 127.0.0.1 PORT | tar x -C dest & tar c -C src . | nc -N 127.0.0.1 PORT",
       "cp -a src dest",
       "/usr/sbin/sshd -f sshd_config -D  # ListenAddress 127.0.0.1, StrictModes no, keys from ssh-keygen",
