@@ -24,7 +24,7 @@ import type { GetReplyFields, ReplyFields } from "../protocol/replies.ts";
 import { quotePath, resolveVirtual } from "../root/paths.ts";
 import type { ServedRoot } from "../root/served_root.ts";
 import type { UploadFolders } from "../root/upload_folders.ts";
-import { CommitGroup } from "./commit_group.ts";
+import { CommitGroup, settlesAtOnce } from "./commit_group.ts";
 import type { SessionOptions } from "./session_options.ts";
 
 export type { SessionOptions } from "./session_options.ts";
@@ -144,11 +144,23 @@ class ServerSession {
     this.#options.log(`${this.#options.remote} ${line}`);
   }
 
-  /** Reads from the stream, after committing the group and sending what is held. */
+  /**
+   * Reads from the stream; before a read that waits, commits the group and
+   * sends what is held (a group grows while its uploads' bytes keep coming).
+   */
   async #read(p: Uint8Array): Promise<number | null> {
-    await this.#group.commit();
-    await this.#out.flush();
-    const n = await this.#stream.read(p);
+    let reading: Promise<number | null>;
+    if (this.#group.waiting) {
+      reading = this.#stream.read(p);
+      if (!await settlesAtOnce(reading)) {
+        await this.#group.commit();
+        await this.#out.flush();
+      }
+    } else {
+      await this.#out.flush();
+      reading = this.#stream.read(p);
+    }
+    const n = await reading;
     this.#deadline.sawBytes(n);
     return n;
   }

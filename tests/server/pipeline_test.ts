@@ -160,3 +160,49 @@ Deno.test("server: uploads pipelined past a full commit group land in the order 
   equal(await Deno.readTextFile(`${tmp.path}/same.txt`), "last");
   root.close();
 });
+
+Deno.test("server: a commit group grows over reads the stream answers at once, and lands before a read that waits", async () => {
+  await using tmp = await tempDir();
+  const root = await ServedRoot.open(tmp.path); // flushes: pipelined uploads are committed in groups
+  const put = (i: number) =>
+    concat(
+      frame({ op: "PUT", path: `f${i}.txt`, size: 4096, overwrite: true, eager: true, id: i }),
+      body(String(i % 10).repeat(4096)),
+    );
+  // 100 uploads arrive 4 KiB a read, at once; then the stream waits 30 ms; then 10 more and QUIT.
+  const before = concat(
+    encodeDelimited("BFTP/2 sha256"),
+    ...Array.from({ length: 100 }, (_, i) => put(i)),
+  );
+  const after = concat(
+    ...Array.from({ length: 10 }, (_, i) => put(100 + i)),
+    frame({ op: "QUIT", id: 999 }),
+  );
+  const first = new MemoryReader(before, Array(Math.ceil(before.byteLength / 4096)).fill(4096));
+  const second = new MemoryReader(after);
+  let waited = 0;
+  const log: string[] = [];
+  const out = new MemoryWriter();
+  await runSession({
+    read: async (p) => {
+      const n = await first.read(p);
+      if (n !== null) return n;
+      if (waited++ === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        // Everything read so far landed while the stream waited.
+        equal(
+          (await Array.fromAsync(Deno.readDir(tmp.path))).filter((e) => e.name.startsWith("f"))
+            .length,
+          100,
+        );
+      }
+      return await second.read(p);
+    },
+    write: (p) => out.write(p),
+  }, { root, remote: "peer", log: (line) => log.push(line) });
+  const groups = log.map((l) => / \(group of (\d+)\)$/.exec(l)?.[1]).filter((g) => g !== undefined);
+  equal(groups.length, 110, log.join("\n"));
+  deepEqual(new Set(groups), new Set(["64", "36", "10"]), "64 and 36 before the wait, 10 after");
+  equal(await Deno.readTextFile(`${tmp.path}/f109.txt`), "9".repeat(4096));
+  root.close();
+});
