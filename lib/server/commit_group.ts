@@ -8,6 +8,14 @@
  * upload is answered only once it has landed and been flushed, exactly as
  * alone, and answers keep the order of the requests.
  *
+ * A full group lands in the background while the next one fills: the
+ * session reads on and writes the next temporaries while the group's
+ * flushes wait for the disk (two `syncfs` of about 1 ms for 64 files on
+ * ext4 here, which stalled the session's reads for 0.3 s of a 5,000-file
+ * upload). A group is full at 64 uploads or 8 MiB. One group lands at a
+ * time, in order; anything else the session answers, or a request that
+ * must see the uploads, waits for it ({@linkcode CommitGroup.commit}).
+ *
  * @module
  */
 
@@ -15,7 +23,7 @@ import { RemoteError } from "../errors.ts";
 import type { OkReply, Reply } from "../protocol/messages.ts";
 import type { ReplyFields } from "../protocol/replies.ts";
 import type { GroupedUpload, ServedRoot } from "../root/served_root.ts";
-import { MAX_GROUP } from "./limits.ts";
+import { MAX_GROUP, MAX_GROUP_BYTES } from "./limits.ts";
 
 /** How a {@linkcode CommitGroup} answers and logs. */
 export interface CommitGroupIo {
@@ -23,6 +31,8 @@ export interface CommitGroupIo {
   send(reply: Reply, id: number | undefined): Promise<void>;
   /** Writes one line to the server's log. */
   log(line: string): void;
+  /** Sends what is held: a group landed in the background flushes its answers. */
+  flush(): Promise<void>;
 }
 
 /** An upload waiting in the group, with what its answer and log line need. */
@@ -48,6 +58,7 @@ interface Pending extends GroupedUpload {
  * const group = new CommitGroup(root, {
  *   send: (reply, id) => (sent.push({ ...reply, id }), Promise.resolve()),
  *   log: () => {},
+ *   flush: () => Promise.resolve(),
  * });
  * const upload = await root.beginUpload("/a.txt", true);
  * await upload.sink.write(new TextEncoder().encode("hi"));
@@ -63,6 +74,12 @@ export class CommitGroup {
   readonly #root: ServedRoot;
   readonly #io: CommitGroupIo;
   #pending: Pending[] = [];
+  /** The bytes of the uploads in `#pending`. */
+  #bytes = 0;
+  /** The group landing in the background (at most one), settled once it is answered. */
+  #landing: Promise<void> | null = null;
+  /** A background landing's failure (the stream broke while answering), thrown at the next step. */
+  #failure: unknown = undefined;
 
   /**
    * @param root The served folder.
@@ -89,15 +106,18 @@ export class CommitGroup {
     id: number | undefined,
   ): Promise<boolean> {
     if (!this.#root.durable) return false;
-    // A full group lands first, so that uploads land in the order they were sent.
-    if (this.#pending.length >= MAX_GROUP) await this.commit();
+    // A full group starts landing; uploads land in the order they were sent, group after group.
+    if (this.#pending.length >= MAX_GROUP || this.#bytes >= MAX_GROUP_BYTES) {
+      await this.#startLanding();
+    }
+    this.#bytes += "size" in reply && typeof reply.size === "number" ? reply.size : 0;
     this.#pending.push({ ...upload, id, reply, line: "", started: performance.now() });
     return true;
   }
 
-  /** Whether uploads wait in the group. */
-  get waiting(): boolean {
-    return this.#pending.length > 0;
+  /** Whether no upload waits in the group and none is landing. */
+  get idle(): boolean {
+    return this.#pending.length === 0 && this.#landing === null;
   }
 
   /** Sets the log line of the upload taken last (its request, outcome and size). */
@@ -106,10 +126,39 @@ export class CommitGroup {
     if (last) last.line = line;
   }
 
-  /** Commits the uploads of the group, then answers and logs each, in order. */
+  /**
+   * Lands every upload taken (the group landing and the one filling), each
+   * answered and logged in order: afterwards the tree shows them all.
+   *
+   * @throws When a background landing could not answer (the stream broke).
+   */
   async commit(): Promise<void> {
+    await this.#startLanding();
+    await this.#landed();
+  }
+
+  /** Starts landing the uploads taken, once the group landing before them has. */
+  async #startLanding(): Promise<void> {
+    await this.#landed();
     if (this.#pending.length === 0) return;
     const group = this.#pending.splice(0);
+    this.#bytes = 0;
+    this.#landing = this.#land(group).catch((e) => {
+      this.#failure = e;
+    });
+  }
+
+  /** Waits for the group landing, if any; throws its failure. */
+  async #landed(): Promise<void> {
+    if (this.#landing !== null) {
+      await this.#landing;
+      this.#landing = null;
+    }
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  /** Commits `group`, then answers and logs each of its uploads, in order, and sends the answers. */
+  async #land(group: Pending[]): Promise<void> {
     const errors = await this.#root.commitUploads(group);
     for (const [i, pending] of group.entries()) {
       const e = errors[i];
@@ -126,11 +175,18 @@ export class CommitGroup {
       await this.#io.send({ ok: false, code, message, ...index } as Reply, pending.id);
       this.#io.log(`${pending.line.replace(/ ok( |$)/, ` ${code}$1`)} ${ms}ms`);
     }
+    await this.#io.flush();
   }
 
-  /** Drops the uploads of the group (the stream broke: nobody to answer); the targets stay as they were. */
+  /**
+   * Drops the uploads of the group filling (the stream broke: nobody to
+   * answer; their targets stay as they were), after the one landing lands.
+   */
   async abort(): Promise<void> {
+    this.#bytes = 0;
     for (const { upload } of this.#pending.splice(0)) await upload.abort();
+    await this.#landing;
+    this.#landing = null;
   }
 }
 

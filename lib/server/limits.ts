@@ -34,3 +34,11 @@ export const MAX_REFUSING = 1024;
 
 /** The most pipelined uploads a session commits together (group commit, `commit_group.ts`). */
 export const MAX_GROUP = 64;
+
+/**
+ * The bytes of uploads past which a group lands, however few they are: a
+ * group waits for the pipeline to pause, and large files would otherwise
+ * wait to be answered until the whole stream had been read (a flush a
+ * file costs little beside 8 MiB of data).
+ */
+export const MAX_GROUP_BYTES = 8 * 1024 * 1024;

@@ -114,6 +114,7 @@ class ServerSession {
     this.#group = new CommitGroup(options.root, {
       send: (reply, id) => this.#channel.send(reply, id),
       log: (line) => this.#log(line),
+      flush: () => this.#out.flush(),
     });
     this.#access = new SessionAccess(options);
   }
@@ -150,7 +151,7 @@ class ServerSession {
    */
   async #read(p: Uint8Array): Promise<number | null> {
     let reading: Promise<number | null>;
-    if (this.#group.waiting) {
+    if (!this.#group.idle) {
       reading = this.#stream.read(p);
       if (!await settlesAtOnce(reading)) {
         await this.#group.commit();
@@ -215,8 +216,10 @@ class ServerSession {
     this.#bodyPending = req.op === "PUT" && req.eager ? { size: req.size } : undefined;
     this.#deferred = false;
     // A request sees what the ones before it did: the group lands first, unless this is an
-    // eager PUT that may join it (one that must not replace a file checks what is there now).
-    if (!this.#bodyPending || req.op !== "PUT" || !req.overwrite) await this.#group.commit();
+    // eager PUT or an MPUT that may join it (one that must not replace a file checks what is
+    // there now).
+    const joins = (req.op === "PUT" && req.eager) || req.op === "MPUT";
+    if (!joins || !req.overwrite) await this.#group.commit();
     let outcome = "ok";
     let bytes = -1;
     try {

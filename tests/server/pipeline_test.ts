@@ -206,3 +206,74 @@ Deno.test("server: a commit group grows over reads the stream answers at once, a
   equal(await Deno.readTextFile(`${tmp.path}/f109.txt`), "9".repeat(4096));
   root.close();
 });
+
+Deno.test("server: a full commit group lands while the session reads the uploads after it", async () => {
+  await using tmp = await tempDir();
+  const root = await ServedRoot.open(tmp.path); // flushes: pipelined uploads are committed in groups
+  const put = (i: number) =>
+    concat(
+      frame({ op: "PUT", path: `f${i}.txt`, size: 4096, overwrite: true, eager: true, id: i }),
+      body(String(i % 10).repeat(4096)),
+    );
+  // 74 uploads, 4 KiB a read: the group is full at the 65th; the 9 after it are read while it lands.
+  const wire = concat(
+    encodeDelimited("BFTP/2 sha256"),
+    ...Array.from({ length: 74 }, (_, i) => put(i)),
+    frame({ op: "QUIT", id: 999 }),
+  );
+  const input = new MemoryReader(wire, Array(Math.ceil(wire.byteLength / 4096)).fill(4096));
+  const out = new MemoryWriter();
+  const log: string[] = [];
+  // How much of the stream had been read when each line was logged (an upload's when it landed).
+  const readWhenLogged: number[] = [];
+  await runSession({
+    read: (p) => input.read(p),
+    write: (p) => out.write(p),
+  }, {
+    root,
+    remote: "peer",
+    log: (line) => (log.push(line), readWhenLogged.push(input.delivered)),
+  });
+  const firstLanded = log.findIndex((l) => l.endsWith("(group of 64)"));
+  equal(readWhenLogged[firstLanded], wire.byteLength, log.join("\n"));
+  deepEqual(
+    new Set(log.map((l) => / \(group of (\d+)\)$/.exec(l)?.[1]).filter((g) => g !== undefined)),
+    new Set(["64", "10"]),
+  );
+  equal(
+    (await Array.fromAsync(Deno.readDir(tmp.path))).filter((e) => e.name.startsWith("f")).length,
+    74,
+  );
+  root.close();
+});
+
+Deno.test("server: a commit group of large uploads lands once it holds 8 MiB", async () => {
+  await using tmp = await tempDir();
+  const root = await ServedRoot.open(tmp.path); // flushes: pipelined uploads are committed in groups
+  const size = 3 << 20;
+  const put = (i: number) =>
+    concat(
+      frame({ op: "PUT", path: `f${i}.bin`, size, overwrite: true, eager: true, id: i }),
+      body(String(i).repeat(size)),
+    );
+  // Five uploads of 3 MiB arriving at once: three (9 MiB) land when the fourth arrives.
+  const wire = concat(
+    encodeDelimited("BFTP/2 sha256"),
+    ...Array.from({ length: 5 }, (_, i) => put(i)),
+    frame({ op: "QUIT", id: 999 }),
+  );
+  const log: string[] = [];
+  const input = new MemoryReader(wire);
+  await runSession({ read: (p) => input.read(p), write: (p) => new MemoryWriter().write(p) }, {
+    root,
+    remote: "peer",
+    log: (line) => log.push(line),
+  });
+  deepEqual(
+    log.map((l) => / \(group of (\d+)\)$/.exec(l)?.[1]).filter((g) => g !== undefined),
+    ["3", "3", "3", "2", "2"],
+    log.join("\n"),
+  );
+  equal((await Deno.stat(`${tmp.path}/f4.bin`)).size, size);
+  root.close();
+});
