@@ -271,8 +271,11 @@ const OPS = [
   "SETSTAT",
   "QUIT",
   "BLOCKS",
+  "AUTH",
+  "MGET",
+  "MPUT",
 ];
-const PATH_OPS = new Set(["CD", "LIST", "STAT", "GET", "DELETE", "RMDIR", "HASH"]);
+const PATH_OPS = new Set(["CD", "LIST", "STAT", "DELETE", "RMDIR", "HASH"]);
 
 // Well-formed strings only: a lone surrogate makes a request invalid (BAD_REQUEST).
 const pathArb = fc.oneof(
@@ -281,6 +284,16 @@ const pathArb = fc.oneof(
   fc.constantFrom("", "/", "..", "../x", "a\0b", "\x1b]0;x\x07", "C:\\x"),
 );
 
+const hexArb = (length: number) =>
+  fc.string({ unit: fc.constantFrom(..."0123456789abcdef"), minLength: length, maxLength: length });
+
+/** A file's version, as GET's `expect` and a delta PUT's `base` name it. */
+const versionArb = fc.record({
+  size: fc.maxSafeNat(),
+  mtime: fc.option(fc.integer({ min: -8.64e15, max: 8.64e15 }), { nil: null }),
+  sha256: hexArb(64),
+}, { requiredKeys: ["size", "mtime"] });
+
 /** Every valid request. */
 export const requestArb: fc.Arbitrary<Request> = fc.oneof(
   fc.constantFrom<Request>({ op: "PWD" }, { op: "QUIT" }),
@@ -288,12 +301,52 @@ export const requestArb: fc.Arbitrary<Request> = fc.oneof(
     op: fc.constantFrom("CD", "LIST", "STAT", "GET", "DELETE", "RMDIR", "HASH"),
     path: pathArb,
   }) as fc.Arbitrary<Request>,
+  fc.record({ op: fc.constant("AUTH" as const), token: fc.string({ maxLength: 40 }) }),
+  fc.record({
+    op: fc.constant("GET" as const),
+    path: pathArb,
+    offset: fc.maxSafeNat(),
+    length: fc.maxSafeNat(),
+    expect: versionArb,
+  }, { requiredKeys: ["op", "path"] }) as fc.Arbitrary<Request>,
   fc.record({
     op: fc.constant("PUT" as const),
     path: pathArb,
     size: fc.option(fc.maxSafeNat(), { nil: null }),
     overwrite: fc.boolean(),
   }),
+  fc.record({
+    op: fc.constant("PUT" as const),
+    path: pathArb,
+    size: fc.maxSafeNat(),
+    overwrite: fc.boolean(),
+    resume: fc.constant(true),
+    sha256: hexArb(64),
+  }),
+  fc.record({
+    op: fc.constant("PUT" as const),
+    path: pathArb,
+    size: fc.maxSafeNat(),
+    overwrite: fc.boolean(),
+    eager: fc.constant(true),
+    base: versionArb,
+    blockSize: fc.integer({ min: 4096, max: 16 * 1024 * 1024 }),
+    reuse: fc.array(fc.maxSafeNat(), { maxLength: 6 }).map((a) => a.length % 2 ? a.slice(1) : a),
+    whole: fc.oneof(hexArb(32), hexArb(64)),
+  }, {
+    requiredKeys: ["op", "path", "size", "overwrite", "base", "blockSize", "reuse", "whole"],
+  }) as fc.Arbitrary<Request>,
+  fc.record({
+    op: fc.constant("MGET" as const),
+    paths: fc.array(pathArb, { minLength: 1, maxLength: 4 }),
+  }),
+  fc.array(fc.tuple(pathArb, fc.maxSafeNat()), { minLength: 1, maxLength: 4 }).map((files) => ({
+    op: "MPUT" as const,
+    paths: files.map(([p]) => p),
+    sizes: files.map(([, n]) => n),
+    overwrite: files.length % 2 === 0,
+    mtimes: files.map(([, n], i) => i % 2 ? null : n % 1e12),
+  })) as fc.Arbitrary<Request>,
   fc.record({ op: fc.constant("MKDIR" as const), path: pathArb, parents: fc.boolean() }),
   fc.record({
     op: fc.constant("BLOCKS" as const),
@@ -317,6 +370,23 @@ const KEYS = [
   "path",
   "size",
   "overwrite",
+  "offset",
+  "length",
+  "expect",
+  "resume",
+  "sha256",
+  "eager",
+  "base",
+  "blockSize",
+  "reuse",
+  "whole",
+  "mtime",
+  "mode",
+  "paths",
+  "sizes",
+  "mtimes",
+  "modes",
+  "token",
   "parents",
   "from",
   "to",
@@ -409,6 +479,10 @@ function referenceRequest(bytes: Uint8Array): Request | null {
     o[k] === undefined ? d : typeof o[k] === "boolean" ? o[k] : null;
   if (op === "PWD" || op === "QUIT") return { op } as Request;
   if (PATH_OPS.has(op)) return isStr("path") ? { op, path: o.path } as Request : null;
+  if (op === "AUTH") return isStr("token") ? { op, token: o.token } as Request : null;
+  if (op === "GET") return referenceGet(o);
+  if (op === "MGET") return isPaths(o.paths) ? { op, paths: o.paths } as Request : null;
+  if (op === "MPUT") return referenceMput(o);
   if (op === "RENAME") {
     return isStr("from") && isStr("to") ? { op, from: o.from, to: o.to } as Request : null;
   }
@@ -441,11 +515,100 @@ function referenceRequest(bytes: Uint8Array): Request | null {
   // PUT
   const size = o.size ?? null;
   const overwrite = boolOr("overwrite", true);
+  const resume = boolOr("resume", false), eager = boolOr("eager", false);
   if (!isStr("path") || overwrite === null || !timeOk || !modeOk) return null;
-  if (size !== null && !(typeof size === "number" && Number.isSafeInteger(size) && size >= 0)) {
-    return null;
+  if (size !== null && !isSize(size)) return null;
+  // A resumable PUT: a size, a SHA-256, not eager. A sha256 is 64 hex digits (any case).
+  if (resume === null || eager === null || (resume && (size === null || eager))) return null;
+  const sha256 = o.sha256 === undefined ? (resume ? null : undefined) : o.sha256;
+  if (sha256 !== undefined && !isHex(sha256, 64, true)) return null;
+  const put: Record<string, unknown> = { op: "PUT", path: o.path, size, overwrite };
+  if (resume) put.resume = true;
+  if (sha256 !== undefined) put.sha256 = (sha256 as string).toLowerCase();
+  Object.assign(put, attributes);
+  if (eager) put.eager = true;
+  if (o.base === undefined) return put as unknown as Request;
+  // A delta (see the BLOCKS section): a size, no resume; a base version; a block size; `reuse`
+  // pairs (at most MAX_REUSE_NUMBERS numbers); `whole`, 32 or 64 lowercase hex digits.
+  const base = referenceVersion(o.base);
+  const b = o.blockSize, reuse = o.reuse, whole = o.whole;
+  const blockOk = isSize(b) && b >= 4096 && b <= 16777216;
+  const reuseOk = Array.isArray(reuse) && reuse.length % 2 === 0 && reuse.length <= 2048 &&
+    reuse.every(isSize);
+  const wholeOk = isHex(whole, 32, false) || isHex(whole, 64, false);
+  if (size === null || resume || base === null || !blockOk || !reuseOk || !wholeOk) return null;
+  return { ...put, base, blockSize: b, reuse, whole } as unknown as Request;
+}
+
+/** A size: a non-negative integer JSON holds exactly. */
+function isSize(v: unknown): v is number {
+  return typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+}
+
+/** `length` hex digits (lowercase only unless `anyCase`). */
+function isHex(v: unknown, length: number, anyCase: boolean): v is string {
+  return typeof v === "string" && v.length === length &&
+    (anyCase ? /^[0-9a-fA-F]+$/ : /^[0-9a-f]+$/).test(v);
+}
+
+/** 1 to MAX_MGET_PATHS strings. */
+function isPaths(v: unknown): v is string[] {
+  return Array.isArray(v) && v.length >= 1 && v.length <= 1024 &&
+    v.every((p) => typeof p === "string");
+}
+
+/** A file version (`expect`, `base`): size and mtime (or null) required, sha256 optional. */
+function referenceVersion(v: unknown): Record<string, unknown> | null {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return null;
+  const o = v as Record<string, unknown>;
+  const mtimeOk = o.mtime === null ||
+    (typeof o.mtime === "number" && Number.isInteger(o.mtime) && Math.abs(o.mtime) <= 8.64e15);
+  if (!isSize(o.size) || !mtimeOk) return null;
+  if (o.sha256 === undefined) return { size: o.size, mtime: o.mtime };
+  return isHex(o.sha256, 64, true)
+    ? { size: o.size, mtime: o.mtime, sha256: o.sha256.toLowerCase() }
+    : null;
+}
+
+/** GET: a path; `offset` and `length` sizes, `expect` a version, each optional. */
+function referenceGet(o: Record<string, unknown>): Request | null {
+  if (typeof o.path !== "string") return null;
+  const get: Record<string, unknown> = { op: "GET", path: o.path };
+  for (const key of ["offset", "length"]) {
+    if (o[key] === undefined) continue;
+    if (!isSize(o[key])) return null;
+    get[key] = o[key];
   }
-  return { op: "PUT", path: o.path as string, size, overwrite, ...attributes } as Request;
+  if (o.expect !== undefined) {
+    const expect = referenceVersion(o.expect);
+    if (expect === null) return null;
+    get.expect = expect;
+  }
+  return get as unknown as Request;
+}
+
+/** MPUT: paths, sizes as many, overwrite; mtimes and modes as many, each null or valid. */
+function referenceMput(o: Record<string, unknown>): Request | null {
+  if (!isPaths(o.paths)) return null;
+  const n = o.paths.length;
+  const column = (v: unknown, ok: (x: unknown) => boolean) =>
+    Array.isArray(v) && v.length === n && v.every(ok);
+  const time = (x: unknown) =>
+    x === null || (typeof x === "number" && Number.isInteger(x) && Math.abs(x) <= 8.64e15);
+  const mode = (x: unknown) =>
+    x === null || (typeof x === "number" && Number.isInteger(x) && x >= 0 && x <= 0o777);
+  const overwrite = o.overwrite === undefined ? true : o.overwrite;
+  if (!column(o.sizes, isSize) || typeof overwrite !== "boolean") return null;
+  const mput: Record<string, unknown> = { op: "MPUT", paths: o.paths, sizes: o.sizes, overwrite };
+  if (o.mtimes !== undefined) {
+    if (!column(o.mtimes, time)) return null;
+    mput.mtimes = o.mtimes;
+  }
+  if (o.modes !== undefined) {
+    if (!column(o.modes, mode)) return null;
+    mput.modes = o.modes;
+  }
+  return mput as unknown as Request;
 }
 
 /** `decodeRequest()`: a request or a ProtocolError, as the reference decodes it. */
