@@ -144,3 +144,58 @@ export async function handleGet(
     opened.close();
   }
 }
+
+/** What {@linkcode handleMget} asks of its session for each path. */
+export interface MgetSession {
+  /** The handler context of the path at `index` (its replies marked with it). */
+  context(index: number): HandlerContext;
+  /** A path of the request, resolved against the current folder. */
+  resolve(path: string): string;
+  /** Logs and answers one path's refusal. */
+  refused(index: number, path: string, e: RemoteError): Promise<void>;
+}
+
+/**
+ * MGET: each path answered as its GET would be, its replies marked with
+ * its index. One path's refusal is its own error reply, and the others go
+ * on; anything else ends the answer as it would end a GET's.
+ *
+ * @param paths The request's paths.
+ * @param session The session's context, resolution and refusals.
+ * @returns The body bytes sent.
+ *
+ * @example
+ * ```ts
+ * import { handleMget } from "./get_handler.ts";
+ * import { ServedRoot } from "../root/served_root.ts";
+ * import { RemoteError } from "../errors.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const root = await ServedRoot.open(dir);
+ * const refused: string[] = [];
+ * const bytes = await handleMget(["/none"], {
+ *   context: () => ({}) as never, // nothing is sent: the one path is refused
+ *   resolve: (path) => {
+ *     throw new RemoteError("NOT_FOUND", `No ${path}`);
+ *   },
+ *   refused: (index, path, e) => (refused.push(`${index} ${path} ${e.code}`), Promise.resolve()),
+ * });
+ * deepEqual([bytes, refused], [0, ["0 /none NOT_FOUND"]]);
+ * root.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function handleMget(paths: readonly string[], session: MgetSession): Promise<number> {
+  let bytes = 0;
+  for (const [index, path] of paths.entries()) {
+    try {
+      const get: GetRequest = { op: "GET", path };
+      bytes += await handleGet(session.context(index), session.resolve(path), get);
+    } catch (e) {
+      if (!(e instanceof RemoteError)) throw e;
+      await session.refused(index, path, e);
+    }
+  }
+  return bytes;
+}

@@ -11,15 +11,7 @@ import { BftpError, ConnectionError, ProtocolError, RemoteError } from "../error
 import { CorkedWriter } from "../framing/corked_writer.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import { BadRequestError, Channel, type HelloAccepted } from "../protocol/channel.ts";
-import type {
-  GetRequest,
-  MgetRequest,
-  MputRequest,
-  OkReply,
-  PutRequest,
-  Reply,
-  Request,
-} from "../protocol/messages.ts";
+import type { MputRequest, OkReply, PutRequest, Reply, Request } from "../protocol/messages.ts";
 import type { GetReplyFields, ReplyFields } from "../protocol/replies.ts";
 import { quotePath, resolveVirtual } from "../root/paths.ts";
 import type { ServedRoot } from "../root/served_root.ts";
@@ -30,7 +22,7 @@ import type { SessionOptions } from "./session_options.ts";
 export type { SessionOptions } from "./session_options.ts";
 import { isDisconnect } from "../transport/close.ts";
 import { VERSION } from "../version.ts";
-import { handleGet } from "./get_handler.ts";
+import { handleGet, handleMget } from "./get_handler.ts";
 import { handleBlocks } from "./blocks_handler.ts";
 import type { HandlerContext } from "./handler_context.ts";
 import { discardBody, handlePut } from "./put_handler.ts";
@@ -309,15 +301,22 @@ class ServerSession {
       case "QUIT":
         return this.#reply({});
       case "GET":
-        return this.#get(req);
+        return handleGet(this.#context(), this.#resolve(req.path), req);
       case "BLOCKS":
         return handleBlocks(this.#context(), this.#resolve(req.path), req);
       case "MGET":
-        return this.#mget(req);
+        return handleMget(req.paths, {
+          context: (index) => this.#context(index),
+          resolve: (path) => this.#resolve(path),
+          refused: async (index, path, e) => {
+            this.#log(`MGET ${quotePath(path)} ${e.code}`);
+            await this.#send({ ok: false, code: e.code, message: e.message, index });
+          },
+        });
       case "MPUT":
         return this.#mput(req);
       case "PUT":
-        return this.#put(req);
+        return handlePut(this.#context(), this.#writable(req.path), req);
       default:
         return handleNamespace(this.#namespace(), req);
     }
@@ -334,30 +333,6 @@ class ServerSession {
         this.#cwd = cwd;
       },
     };
-  }
-
-  async #get(req: GetRequest): Promise<number> {
-    return await handleGet(this.#context(), this.#resolve(req.path), req);
-  }
-
-  /**
-   * MGET: each path answered as its GET would be, its replies marked with
-   * its index. One path's refusal is its own error reply, and the others go
-   * on; anything else ends the answer as it would end a GET's.
-   */
-  async #mget(req: MgetRequest): Promise<number> {
-    let bytes = 0;
-    for (const [index, path] of req.paths.entries()) {
-      try {
-        const get: GetRequest = { op: "GET", path };
-        bytes += await handleGet(this.#context(index), this.#resolve(path), get);
-      } catch (e) {
-        if (!(e instanceof RemoteError)) throw e;
-        this.#log(`MGET ${quotePath(path)} ${e.code}`);
-        await this.#send({ ok: false, code: e.code, message: e.message, index });
-      }
-    }
-    return bytes;
   }
 
   /**
@@ -397,10 +372,6 @@ class ServerSession {
     this.#bodyPending = undefined;
     this.#deferred = false;
     return bytes;
-  }
-
-  async #put(req: PutRequest): Promise<number> {
-    return await handlePut(this.#context(), this.#writable(req.path), req);
   }
 
   /**
