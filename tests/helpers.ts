@@ -141,3 +141,49 @@ export function textWriter(): { text: string; write(p: Uint8Array): Promise<numb
   };
   return out;
 }
+
+const latin1 = new TextDecoder("latin1");
+
+/** A relay of one TCP connection, for {@linkcode recordingRelay}. */
+export interface RecordingRelay extends AsyncDisposable {
+  /** Where the client connects. */
+  port: number;
+  /** What the client sent, bodies included, as single-byte text. */
+  sentText(): string;
+}
+
+/** A TCP relay to `port` on 127.0.0.1, for one client, keeping what the client sends. */
+export function recordingRelay(port: number): RecordingRelay {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const sent: Uint8Array[] = [];
+  const copy = async (from: Deno.Conn, to: Deno.Conn, keep: boolean) => {
+    const buf = new Uint8Array(65536);
+    try {
+      for (let n; (n = await from.read(buf)) !== null;) {
+        if (keep) sent.push(buf.slice(0, n));
+        for (let done = 0; done < n;) done += await to.write(buf.subarray(done, n));
+      }
+    } catch {
+      // Either side closed: the relay ends.
+    }
+    try {
+      to.closeWrite();
+    } catch {
+      // Already closed.
+    }
+  };
+  const relaying = (async () => {
+    using inbound = await listener.accept();
+    using outbound = await Deno.connect({ hostname: "127.0.0.1", port });
+    await Promise.all([copy(inbound, outbound, true), copy(outbound, inbound, false)]);
+  })();
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    /** What the client sent, bodies included, as single-byte text. */
+    sentText: () => sent.map((c) => latin1.decode(c)).join(""),
+    async [Symbol.asyncDispose]() {
+      listener.close();
+      await relaying;
+    },
+  };
+}

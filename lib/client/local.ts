@@ -298,6 +298,7 @@ export async function uploadFile(
         resume,
         ...attributes,
         sourceIntact: intact?.check,
+        ...options.eager ? { eager: true } : {},
       });
     } catch (e) {
       if (intact?.changed && e instanceof RemoteError && e.code === "INTEGRITY") {

@@ -65,4 +65,11 @@ export interface LocalTransferOptions {
    * @default {32}
    */
   window?: number | undefined;
+  /**
+   * Upload a large file's body right behind its request, as a small one's
+   * (`PutOptions.eager`): a tree's or a sync's, many in flight.
+   *
+   * @default {false}
+   */
+  eager?: boolean | undefined;
 }

@@ -76,6 +76,17 @@ export interface PutOptions extends TransferOptions {
    * nothing lands (see `sendBody`).
    */
   sourceIntact?: (() => boolean) | undefined;
+  /**
+   * Send the body right behind the request whatever its size, no `ready`
+   * awaited (a version 2 server, a known size, not resumed): the uploads of
+   * a tree or a sync then follow each other on the session, each one's
+   * flush on the server overlapping the next one's transfer, where a PUT
+   * that waits for `ready` holds the session until its final reply. A
+   * refusal costs the body's bytes.
+   *
+   * @default {size <= EAGER_PUT_MAX}
+   */
+  eager?: boolean | undefined;
 }
 
 /**
@@ -200,7 +211,8 @@ export async function runPut(
     ...(options.mtime === undefined ? {} : { mtime: options.mtime }),
     ...(options.mode === undefined ? {} : { mode: options.mode }),
   };
-  if (channel.version >= 2 && !resume && options.size !== null && options.size <= EAGER_PUT_MAX) {
+  const eager = options.size !== null && (options.eager ?? options.size <= EAGER_PUT_MAX);
+  if (channel.version >= 2 && !resume && eager) {
     // Pipelined: the body follows the request at once, and one reply comes after it.
     let sent: BodyResult | undefined;
     const reply = await channel.requestWithBody({ ...req, eager: true }, async (writer) => {

@@ -274,12 +274,11 @@ export async function uploadPlan(
       if (small.has(file)) continue;
       // Pipelined: up to a window of uploads in flight on the one session.
       await window.add(async () => {
-        const result = await uploadFile(
-          client,
-          file.local,
-          file.remote,
-          fileOptions(options, file),
-        );
+        // Eager whatever its size: each upload's flush on the server overlaps the next one's body.
+        const result = await uploadFile(client, file.local, file.remote, {
+          ...fileOptions(options, file),
+          eager: true,
+        });
         totals.files++;
         totals.bytes += result.size;
       });

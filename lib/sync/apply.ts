@@ -290,6 +290,9 @@ export async function applySync(
     const { kind, file } = item;
     const shown: LocalTransferOptions = {
       preserve: true,
+      // A large file's body goes right behind its request: its flush on the server overlaps the
+      // next one's transfer.
+      eager: true,
       onFile: options.onFile,
       ...(options.progress === undefined ? {} : {
         progress: (_label, size, offset) => options.progress!(file.relative, size, offset),

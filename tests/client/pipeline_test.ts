@@ -7,6 +7,7 @@
 
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
 import { BftpClient } from "../../lib/client/client.ts";
+import { EAGER_PUT_MAX } from "../../lib/client/transfers.ts";
 import { downloadTree } from "../../lib/client/tree_transfer.ts";
 import { ProtocolError, RemoteError } from "../../lib/errors.ts";
 import { MemoryReader, MemoryWriter } from "../framing/helpers.ts";
@@ -17,7 +18,7 @@ import {
   type ScriptedRequest,
   startScriptedBftpServer,
 } from "../e2e/fake_bftp_server.ts";
-import { hashIn, sha256, tempDir } from "../helpers.ts";
+import { hashIn, recordingRelay, sha256, tempDir } from "../helpers.ts";
 
 const encoder = new TextEncoder();
 const V2_HELLO = frame({ ok: true, version: 2, checksum: "sha256", server: "hostile 2" });
@@ -70,6 +71,33 @@ Deno.test("client: 1,000 eager PUTs in flight, one refused in the middle: the ot
   }
   equal((await hostTree(srv.root)).length, 1000);
   equal(await client.pwd(), "/");
+});
+
+Deno.test("client: eager uploads larger than EAGER_PUT_MAX, three in flight, the middle one refused: the others land whole", async () => {
+  await using srv = await startTestServer({ files: { "b1.bin": "already here" } });
+  // Through a relay that keeps what the client sends: each request shows whether it is eager.
+  await using relay = recordingRelay(srv.port);
+  using client = await BftpClient.connect({ hostname: "127.0.0.1", port: relay.port });
+  const size = EAGER_PUT_MAX + 1024;
+  const bodies = [0, 1, 2].map((i) => new Uint8Array(size).fill(i + 1));
+  const results = await Promise.allSettled(
+    bodies.map((bytes, i) =>
+      client.put(`/b${i}.bin`, new MemoryReader(bytes, [65536]), {
+        size,
+        overwrite: false,
+        eager: true,
+      })
+    ),
+  );
+  deepEqual(results.map((r) => r.status), ["fulfilled", "rejected", "fulfilled"]);
+  const reason = (results[1] as PromiseRejectedResult).reason;
+  ok(reason instanceof RemoteError && reason.code === "EXISTS");
+  equal(await Deno.readTextFile(`${srv.root}/b1.bin`), "already here");
+  for (const i of [0, 2]) deepEqual(await Deno.readFile(`${srv.root}/b${i}.bin`), bodies[i]);
+  equal(await client.pwd(), "/");
+  const puts = relay.sentText().match(/\{"op":"PUT"[^}]*\}/g) ?? [];
+  equal(puts.length, 3, relay.sentText().slice(0, 300));
+  ok(puts.every((p) => p.includes('"eager":true')), puts.join("\n"));
 });
 
 /** A scripted version 2 server whose GETs of `/a` and `/b` are answered as `answer` says. */

@@ -10,6 +10,7 @@ import {
   findTemporaries,
   readText,
   readTree,
+  recordingRelay,
   runBftp,
   sha256,
   spawnBftp,
@@ -482,3 +483,31 @@ for (const direction of ["push", "pull"] as const) {
     deepEqual(await digest(local.join("t")), await digest(served.join("t")));
   });
 }
+
+Deno.test("e2e: a sync push and a put -r send each large file's body right behind its request (eager)", async () => {
+  await using served = await tempDir();
+  await using local = await tempDir();
+  await using server = await startServe(served.path);
+  const port = Number(new URL(server.url).port);
+  await Deno.mkdir(local.join("src"));
+  const sums = new Map<string, string>();
+  for (const name of ["big1.bin", "big2.bin"]) {
+    sums.set(name, await writeRandomFile(local.join("src", name), 9 << 20));
+  }
+  for (const args of [["sync", "-q"], ["put", "-r", "-q"]]) {
+    const dst = args[0] === "sync" ? "dst-sync" : "dst-put";
+    await using relay = recordingRelay(port);
+    const result = await runBftp([
+      ...args,
+      local.join("src"),
+      `bftp://127.0.0.1:${relay.port}/${dst}`,
+    ]);
+    equal(result.code, 0, result.stderr);
+    const puts = relay.sentText().match(/\{"op":"PUT"[^}]*\}/g) ?? [];
+    equal(puts.length, 2, args.join(" "));
+    ok(puts.every((p) => p.includes('"eager":true')), puts.join("\n"));
+    for (const [name, sum] of sums) {
+      equal(sha256(await Deno.readFile(join(served.path, dst, name))), sum, `${dst}/${name}`);
+    }
+  }
+});
