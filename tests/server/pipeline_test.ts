@@ -30,6 +30,32 @@ function frame(req: Record<string, unknown>): Uint8Array {
   return encodeSized(encodeMessage(req as never));
 }
 
+/** An eager PUT of `text` to `path` (overwriting), request `id`, its body behind it. */
+function eagerPut(path: string, id: number, text: string): Uint8Array {
+  return concat(
+    frame({ op: "PUT", path, size: text.length, overwrite: true, eager: true, id }),
+    body(text),
+  );
+}
+
+/** Eager PUTs of 4 KiB to `f{from}.txt` ... `f{from + count - 1}.txt`, ids as numbers. */
+function smallUploads(from: number, count: number): Uint8Array[] {
+  return Array.from(
+    { length: count },
+    (_, k) => eagerPut(`f${from + k}.txt`, from + k, String((from + k) % 10).repeat(4096)),
+  );
+}
+
+/** A stream of `bytes` that hands them out 4 KiB a read. */
+function in4KiBReads(bytes: Uint8Array): MemoryReader {
+  return new MemoryReader(bytes, Array(Math.ceil(bytes.byteLength / 4096)).fill(4096));
+}
+
+/** The sizes of the commit groups a session's log names, one per upload, in order. */
+function groupSizes(log: string[]): string[] {
+  return log.flatMap((l) => / \(group of (\d+)\)$/.exec(l)?.[1] ?? []);
+}
+
 Deno.test("server: version 2 requests sent at once are answered in order, each with its id", async () => {
   await using srv = await startTestServer({ files: { "a.txt": "alpha", "d/": "" } });
   using raw = await srv.raw("BFTP/2 sha256");
@@ -164,21 +190,9 @@ Deno.test("server: uploads pipelined past a full commit group land in the order 
 Deno.test("server: a commit group grows over reads the stream answers at once, and lands before a read that waits", async () => {
   await using tmp = await tempDir();
   const root = await ServedRoot.open(tmp.path); // flushes: pipelined uploads are committed in groups
-  const put = (i: number) =>
-    concat(
-      frame({ op: "PUT", path: `f${i}.txt`, size: 4096, overwrite: true, eager: true, id: i }),
-      body(String(i % 10).repeat(4096)),
-    );
   // 100 uploads arrive 4 KiB a read, at once; then the stream waits 30 ms; then 10 more and QUIT.
-  const before = concat(
-    encodeDelimited("BFTP/2 sha256"),
-    ...Array.from({ length: 100 }, (_, i) => put(i)),
-  );
-  const after = concat(
-    ...Array.from({ length: 10 }, (_, i) => put(100 + i)),
-    frame({ op: "QUIT", id: 999 }),
-  );
-  const first = new MemoryReader(before, Array(Math.ceil(before.byteLength / 4096)).fill(4096));
+  const first = in4KiBReads(concat(encodeDelimited("BFTP/2 sha256"), ...smallUploads(0, 100)));
+  const after = concat(...smallUploads(100, 10), frame({ op: "QUIT", id: 999 }));
   const second = new MemoryReader(after);
   let waited = 0;
   const log: string[] = [];
@@ -200,7 +214,7 @@ Deno.test("server: a commit group grows over reads the stream answers at once, a
     },
     write: (p) => out.write(p),
   }, { root, remote: "peer", log: (line) => log.push(line) });
-  const groups = log.map((l) => / \(group of (\d+)\)$/.exec(l)?.[1]).filter((g) => g !== undefined);
+  const groups = groupSizes(log);
   equal(groups.length, 110, log.join("\n"));
   deepEqual(new Set(groups), new Set(["64", "36", "10"]), "64 and 36 before the wait, 10 after");
   equal(await Deno.readTextFile(`${tmp.path}/f109.txt`), "9".repeat(4096));
@@ -210,18 +224,13 @@ Deno.test("server: a commit group grows over reads the stream answers at once, a
 Deno.test("server: a full commit group lands while the session reads the uploads after it", async () => {
   await using tmp = await tempDir();
   const root = await ServedRoot.open(tmp.path); // flushes: pipelined uploads are committed in groups
-  const put = (i: number) =>
-    concat(
-      frame({ op: "PUT", path: `f${i}.txt`, size: 4096, overwrite: true, eager: true, id: i }),
-      body(String(i % 10).repeat(4096)),
-    );
   // 74 uploads, 4 KiB a read: the group is full at the 65th; the 9 after it are read while it lands.
   const wire = concat(
     encodeDelimited("BFTP/2 sha256"),
-    ...Array.from({ length: 74 }, (_, i) => put(i)),
+    ...smallUploads(0, 74),
     frame({ op: "QUIT", id: 999 }),
   );
-  const input = new MemoryReader(wire, Array(Math.ceil(wire.byteLength / 4096)).fill(4096));
+  const input = in4KiBReads(wire);
   const out = new MemoryWriter();
   const log: string[] = [];
   // How much of the stream had been read when each line was logged (an upload's when it landed).
@@ -237,7 +246,7 @@ Deno.test("server: a full commit group lands while the session reads the uploads
   const firstLanded = log.findIndex((l) => l.endsWith("(group of 64)"));
   equal(readWhenLogged[firstLanded], wire.byteLength, log.join("\n"));
   deepEqual(
-    new Set(log.map((l) => / \(group of (\d+)\)$/.exec(l)?.[1]).filter((g) => g !== undefined)),
+    new Set(groupSizes(log)),
     new Set(["64", "10"]),
   );
   equal(
@@ -251,11 +260,7 @@ Deno.test("server: a commit group of large uploads lands once it holds 8 MiB", a
   await using tmp = await tempDir();
   const root = await ServedRoot.open(tmp.path); // flushes: pipelined uploads are committed in groups
   const size = 3 << 20;
-  const put = (i: number) =>
-    concat(
-      frame({ op: "PUT", path: `f${i}.bin`, size, overwrite: true, eager: true, id: i }),
-      body(String(i).repeat(size)),
-    );
+  const put = (i: number) => eagerPut(`f${i}.bin`, i, String(i).repeat(size));
   // Five uploads of 3 MiB arriving at once: three (9 MiB) land when the fourth arrives.
   const wire = concat(
     encodeDelimited("BFTP/2 sha256"),
@@ -270,7 +275,7 @@ Deno.test("server: a commit group of large uploads lands once it holds 8 MiB", a
     log: (line) => log.push(line),
   });
   deepEqual(
-    log.map((l) => / \(group of (\d+)\)$/.exec(l)?.[1]).filter((g) => g !== undefined),
+    groupSizes(log),
     ["3", "3", "3", "2", "2"],
     log.join("\n"),
   );
