@@ -22,7 +22,7 @@ import {
   LOCAL_TEMP_NAME,
   removeStaleTemporaries,
 } from "../local_file/mod.ts";
-import { discardPartialSync, downloadResumable, partialPaths, resumableSource } from "./resume.ts";
+import { discardPartialSync, downloadResumable, partialName, resumableSource } from "./resume.ts";
 import type { LocalTransferOptions } from "./local_options.ts";
 import { openSourceFile, type SourceFile } from "./source_file.ts";
 
@@ -226,10 +226,12 @@ async function downloadToRegularFile(
  * ```
  */
 export function dropStalePartial(dest: string, present: ReadonlySet<string> | undefined): void {
-  const { partial, state } = partialPaths(dest);
-  if (present === undefined || present.has(basename(partial)) || present.has(basename(state))) {
-    discardPartialSync(dest);
+  if (present !== undefined) {
+    // Names, not paths: one look at `dest`'s name a file of a tree (path functions cost a few us).
+    const partial = partialName(basename(dest));
+    if (!present.has(partial) && !present.has(`${partial}.json`)) return;
   }
+  discardPartialSync(dest);
 }
 
 /**

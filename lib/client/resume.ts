@@ -50,8 +50,27 @@ export interface PartialState {
  * ```
  */
 export function partialPaths(dest: string): { partial: string; state: string } {
-  const partial = join(dirname(dest), `${hiddenStem(basename(dest))}${PARTIAL_SUFFIX}`);
+  const partial = join(dirname(dest), partialName(basename(dest)));
   return { partial, state: `${partial}.json` };
+}
+
+/**
+ * The name of the partial file of a download named `name` (its state
+ * file's is this and `.json`), for a look in a folder's listing.
+ *
+ * @param name The destination's name.
+ * @returns The partial file's name.
+ *
+ * @example
+ * ```ts
+ * import { partialName } from "./resume.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(partialName("a.iso"), ".a.iso.bftp-partial");
+ * ```
+ */
+export function partialName(name: string): string {
+  return `${hiddenStem(name)}${PARTIAL_SUFFIX}`;
 }
 
 async function readState(path: string): Promise<PartialState | null> {

@@ -1,6 +1,12 @@
 import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
 import { BftpClient } from "../../lib/client/client.ts";
-import { downloadFile, safeLocalName, uploadFile } from "../../lib/client/local.ts";
+import {
+  downloadFile,
+  dropStalePartial,
+  safeLocalName,
+  uploadFile,
+} from "../../lib/client/local.ts";
+import { partialPaths } from "../../lib/client/resume.ts";
 import { downloadTree, uploadTree } from "../../lib/client/tree_transfer.ts";
 import { IntegrityError, ProtocolError, UnexpectedEofError } from "../../lib/errors.ts";
 import { encodeSizeHeader } from "../../lib/framing/size_header.ts";
@@ -161,4 +167,24 @@ Deno.test("client: downloadFile() of a missing file creates nothing and keeps th
   equal(await Deno.readTextFile(`${dir}/out`), "alpha");
   await rejects(uploadFile(client, `${dir}/nope`, "/x"), /Cannot read/);
   await rejects(uploadFile(client, dir, "/x"), /is a folder/);
+});
+
+Deno.test("client/local: a landed file's stale partial download goes when its folder's listing names it, or when no listing is given", async () => {
+  await using tmp = await tempDir();
+  const dest = `${tmp.path}/a.iso`;
+  const { partial, state } = partialPaths(dest);
+  const leave = async () => {
+    await Deno.writeTextFile(partial, "part");
+    await Deno.writeTextFile(state, "{}");
+  };
+  const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
+  await leave();
+  // A listing that does not name them: not looked for (they stay).
+  dropStalePartial(dest, new Set(["a.iso"]));
+  deepEqual([await exists(partial), await exists(state)], [true, true]);
+  dropStalePartial(dest, new Set(["a.iso", ".a.iso.bftp-partial.json"]));
+  deepEqual([await exists(partial), await exists(state)], [false, false]);
+  await leave();
+  dropStalePartial(dest, undefined);
+  deepEqual([await exists(partial), await exists(state)], [false, false]);
 });
