@@ -106,6 +106,9 @@ function cases(src: string, out: string, rsyncUrl: string, sshd: RunningSshd | n
       await server.stop();
     }
   };
+  // The daemon's module "out" is `out`; `dest` is a fresh folder inside it.
+  const rsyncPush = (extra: string[]) => (dest: string) =>
+    timed(["rsync", "-a", ...extra, `${src}/`, `${rsyncUrl}/out/${dest.slice(out.length + 1)}/`]);
   const list: Case[] = [
     { name: "bftp get -r", direction: "pull", run: bftpPull },
     {
@@ -127,26 +130,9 @@ function cases(src: string, out: string, rsyncUrl: string, sshd: RunningSshd | n
       direction: "pull",
       run: (dest) => timed(["rsync", "-a", `${rsyncUrl}/src/`, `${dest}/`]),
     },
-    {
-      name: "rsync -a to an rsync daemon",
-      direction: "push",
-      // The daemon's module "out" is `out`; `dest` is a fresh folder inside it.
-      run: (dest) =>
-        timed(["rsync", "-a", `${src}/`, `${rsyncUrl}/out/${dest.slice(out.length + 1)}/`]),
-    },
-    {
-      name: RSYNC_FSYNC,
-      direction: "push",
-      // The daemon fsyncs each file it writes (5,000 fsync calls, strace says; not its folders).
-      run: (dest) =>
-        timed([
-          "rsync",
-          "-a",
-          "--fsync",
-          `${src}/`,
-          `${rsyncUrl}/out/${dest.slice(out.length + 1)}/`,
-        ]),
-    },
+    { name: "rsync -a to an rsync daemon", direction: "push", run: rsyncPush([]) },
+    // The daemon fsyncs each file it writes (5,000 fsync calls, strace says; not its folders).
+    { name: RSYNC_FSYNC, direction: "push", run: rsyncPush(["--fsync"]) },
     { name: "tar c | nc, nc -l | tar x", direction: "pull", run: (dest) => tarNc(src, dest) },
     {
       name: "cp -a (local, no network)",

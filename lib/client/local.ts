@@ -300,7 +300,7 @@ export async function uploadFile(
         resume,
         ...attributes,
         sourceIntact: intact?.check,
-        ...options.eager ? { eager: true } : {},
+        eager: options.eager,
       });
     } catch (e) {
       if (intact?.changed && e instanceof RemoteError && e.code === "INTEGRITY") {

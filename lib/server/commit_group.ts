@@ -21,7 +21,7 @@
 
 import { RemoteError } from "../errors.ts";
 import type { OkReply, Reply } from "../protocol/messages.ts";
-import type { ReplyFields } from "../protocol/replies.ts";
+import type { PutDoneFields } from "../protocol/replies.ts";
 import type { GroupedUpload, ServedRoot } from "../root/served_root.ts";
 import { MAX_GROUP, MAX_GROUP_BYTES } from "./limits.ts";
 
@@ -37,7 +37,7 @@ export interface CommitGroupIo {
 
 /** An upload waiting in the group, with what its answer and log line need. */
 interface Pending extends GroupedUpload {
-  reply: ReplyFields;
+  reply: PutDoneFields;
   id: number | undefined;
   line: string;
   started: number;
@@ -102,7 +102,7 @@ export class CommitGroup {
    */
   async offer(
     upload: GroupedUpload,
-    reply: ReplyFields,
+    reply: PutDoneFields,
     id: number | undefined,
   ): Promise<boolean> {
     if (!this.#root.durable) return false;
@@ -110,7 +110,7 @@ export class CommitGroup {
     if (this.#pending.length >= MAX_GROUP || this.#bytes >= MAX_GROUP_BYTES) {
       await this.#startLanding();
     }
-    this.#bytes += "size" in reply && typeof reply.size === "number" ? reply.size : 0;
+    this.#bytes += reply.size;
     this.#pending.push({ ...upload, id, reply, line: "", started: performance.now() });
     return true;
   }

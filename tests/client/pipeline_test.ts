@@ -18,7 +18,8 @@ import {
   type ScriptedRequest,
   startScriptedBftpServer,
 } from "../e2e/fake_bftp_server.ts";
-import { hashIn, recordingRelay, sha256, tempDir } from "../helpers.ts";
+import { hashIn, sha256, tempDir } from "../helpers.ts";
+import { cuttingProxy, putRequestsIn } from "../e2e/faulty_heads.ts";
 
 const encoder = new TextEncoder();
 const V2_HELLO = frame({ ok: true, version: 2, checksum: "sha256", server: "hostile 2" });
@@ -75,9 +76,17 @@ Deno.test("client: 1,000 eager PUTs in flight, one refused in the middle: the ot
 
 Deno.test("client: eager uploads larger than EAGER_PUT_MAX, three in flight, the middle one refused: the others land whole", async () => {
   await using srv = await startTestServer({ files: { "b1.bin": "already here" } });
-  // Through a relay that keeps what the client sends: each request shows whether it is eager.
-  await using relay = recordingRelay(srv.port);
-  using client = await BftpClient.connect({ hostname: "127.0.0.1", port: relay.port });
+  // Through a proxy that keeps what the client sends: each request shows whether it is eager.
+  const sent: Uint8Array[] = [];
+  await using proxy = cuttingProxy(`127.0.0.1:${srv.port}`, {
+    direction: "up",
+    limit: Infinity,
+    keepUp: sent,
+  });
+  using client = await BftpClient.connect({
+    hostname: "127.0.0.1",
+    port: Number(proxy.head.split(":")[1]),
+  });
   const size = EAGER_PUT_MAX + 1024;
   const bodies = [0, 1, 2].map((i) => new Uint8Array(size).fill(i + 1));
   const results = await Promise.allSettled(
@@ -95,8 +104,8 @@ Deno.test("client: eager uploads larger than EAGER_PUT_MAX, three in flight, the
   equal(await Deno.readTextFile(`${srv.root}/b1.bin`), "already here");
   for (const i of [0, 2]) deepEqual(await Deno.readFile(`${srv.root}/b${i}.bin`), bodies[i]);
   equal(await client.pwd(), "/");
-  const puts = relay.sentText().match(/\{"op":"PUT"[^}]*\}/g) ?? [];
-  equal(puts.length, 3, relay.sentText().slice(0, 300));
+  const puts = putRequestsIn(sent);
+  equal(puts.length, 3, puts.join("\n"));
   ok(puts.every((p) => p.includes('"eager":true')), puts.join("\n"));
 });
 

@@ -68,6 +68,8 @@ export interface ProxyFault {
    * @default {false}
    */
   stall?: boolean;
+  /** Keeps a copy of every byte sent to the server, each connection's (a limit of Infinity: no fault). */
+  keepUp?: Uint8Array[];
 }
 
 /**
@@ -99,7 +101,7 @@ export function cuttingProxy(
         if (hold > 0) await new Promise((r) => setTimeout(r, hold));
         server.close();
       })();
-    const pump = async (from: Deno.Conn, to: Deno.Conn, cutAt: number) => {
+    const pump = async (from: Deno.Conn, to: Deno.Conn, cutAt: number, keep?: Uint8Array[]) => {
       const buf = new Uint8Array(64 * 1024);
       let moved = 0;
       try {
@@ -107,6 +109,7 @@ export function cuttingProxy(
           const n = await from.read(buf);
           if (n === null) break;
           const take = Math.min(n, cutAt - moved);
+          keep?.push(buf.slice(0, take));
           let done = 0;
           while (done < take) done += await to.write(buf.subarray(done, take));
           moved += take;
@@ -123,7 +126,7 @@ export function cuttingProxy(
     };
     const down = first && fault.direction === "down" ? fault.limit : Infinity;
     const up = first && fault.direction === "up" ? fault.limit : Infinity;
-    await Promise.all([pump(server, client, down), pump(client, server, up)]);
+    await Promise.all([pump(server, client, down), pump(client, server, up, fault.keepUp)]);
   };
   const accepting = (async () => {
     let first = true;
@@ -140,4 +143,14 @@ export function cuttingProxy(
       await Promise.all(pumps);
     },
   });
+}
+
+const latin1 = new TextDecoder("latin1");
+
+/**
+ * The PUT requests (their JSON) in the bytes a client sent, bodies and all,
+ * as a proxy's `keepUp` kept them.
+ */
+export function putRequestsIn(sent: readonly Uint8Array[]): string[] {
+  return sent.map((c) => latin1.decode(c)).join("").match(/\{"op":"PUT"[^}]*\}/g) ?? [];
 }

@@ -16,15 +16,7 @@ import { readSized, writeSized } from "../../lib/framing/size_header.ts";
 import { writeAll } from "../../lib/framing/write_all.ts";
 import { decodeReply, encodeMessage } from "../../lib/protocol/messages.ts";
 
-export {
-  recordingRelay,
-  sha256,
-  sha256File,
-  sha256Stream,
-  type TempDir,
-  tempDir,
-  waitFor,
-} from "../helpers.ts";
+export { sha256, sha256File, sha256Stream, type TempDir, tempDir, waitFor } from "../helpers.ts";
 
 /** The program the end-to-end tests run: `$BFTP_BIN`, or this checkout's `scripts/bftp`. */
 export const BFTP_BIN: string = Deno.env.get("BFTP_BIN") ??

@@ -10,7 +10,6 @@ import {
   findTemporaries,
   readText,
   readTree,
-  recordingRelay,
   runBftp,
   sha256,
   spawnBftp,
@@ -19,6 +18,7 @@ import {
   writeRandomFile,
 } from "./helpers.ts";
 import { frame, startScriptedBftpServer } from "./fake_bftp_server.ts";
+import { cuttingProxy, putRequestsIn } from "./faulty_heads.ts";
 import type { SyncReport } from "../../lib/sync/report.ts";
 
 /** Files (path -> content) written under `root`, each with a time in the past. */
@@ -488,7 +488,6 @@ Deno.test("e2e: a sync push and a put -r send each large file's body right behin
   await using served = await tempDir();
   await using local = await tempDir();
   await using server = await startServe(served.path);
-  const port = Number(new URL(server.url).port);
   await Deno.mkdir(local.join("src"));
   const sums = new Map<string, string>();
   for (const name of ["big1.bin", "big2.bin"]) {
@@ -496,14 +495,16 @@ Deno.test("e2e: a sync push and a put -r send each large file's body right behin
   }
   for (const args of [["sync", "-q"], ["put", "-r", "-q"]]) {
     const dst = args[0] === "sync" ? "dst-sync" : "dst-put";
-    await using relay = recordingRelay(port);
-    const result = await runBftp([
-      ...args,
-      local.join("src"),
-      `bftp://127.0.0.1:${relay.port}/${dst}`,
-    ]);
+    // Through a proxy that keeps what the client sends: each request shows whether it is eager.
+    const sent: Uint8Array[] = [];
+    await using proxy = cuttingProxy(new URL(server.url).host, {
+      direction: "up",
+      limit: Infinity,
+      keepUp: sent,
+    });
+    const result = await runBftp([...args, local.join("src"), `bftp://${proxy.head}/${dst}`]);
     equal(result.code, 0, result.stderr);
-    const puts = relay.sentText().match(/\{"op":"PUT"[^}]*\}/g) ?? [];
+    const puts = putRequestsIn(sent);
     equal(puts.length, 2, args.join(" "));
     ok(puts.every((p) => p.includes('"eager":true')), puts.join("\n"));
     for (const [name, sum] of sums) {

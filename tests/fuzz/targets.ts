@@ -494,10 +494,8 @@ function referenceRequest(bytes: Uint8Array): Request | null {
   }
   // PUT and SETSTAT: an optional time (ms, at most 8.64e15 either way) and permission bits.
   const mtime = o.mtime, mode = o.mode;
-  const timeOk = mtime === undefined ||
-    (typeof mtime === "number" && Number.isInteger(mtime) && Math.abs(mtime) <= 8.64e15);
-  const modeOk = mode === undefined ||
-    (typeof mode === "number" && Number.isInteger(mode) && mode >= 0 && mode <= 0o777);
+  const timeOk = mtime === undefined || isTime(mtime);
+  const modeOk = mode === undefined || isMode(mode);
   const attributes = {
     ...(mtime === undefined ? {} : { mtime }),
     ...(mode === undefined ? {} : { mode }),
@@ -545,6 +543,16 @@ function isSize(v: unknown): v is number {
   return typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 }
 
+/** A time in ms: an integer at most 8.64e15 (MAX_TIME_MS) either way. */
+function isTime(v: unknown): v is number {
+  return typeof v === "number" && Number.isInteger(v) && Math.abs(v) <= 8.64e15;
+}
+
+/** Permission bits: an integer from 0 to 0o777. */
+function isMode(v: unknown): v is number {
+  return typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 0o777;
+}
+
 /** `length` hex digits (lowercase only unless `anyCase`). */
 function isHex(v: unknown, length: number, anyCase: boolean): v is string {
   return typeof v === "string" && v.length === length &&
@@ -561,9 +569,7 @@ function isPaths(v: unknown): v is string[] {
 function referenceVersion(v: unknown): Record<string, unknown> | null {
   if (typeof v !== "object" || v === null || Array.isArray(v)) return null;
   const o = v as Record<string, unknown>;
-  const mtimeOk = o.mtime === null ||
-    (typeof o.mtime === "number" && Number.isInteger(o.mtime) && Math.abs(o.mtime) <= 8.64e15);
-  if (!isSize(o.size) || !mtimeOk) return null;
+  if (!isSize(o.size) || !(o.mtime === null || isTime(o.mtime))) return null;
   if (o.sha256 === undefined) return { size: o.size, mtime: o.mtime };
   return isHex(o.sha256, 64, true)
     ? { size: o.size, mtime: o.mtime, sha256: o.sha256.toLowerCase() }
@@ -593,10 +599,8 @@ function referenceMput(o: Record<string, unknown>): Request | null {
   const n = o.paths.length;
   const column = (v: unknown, ok: (x: unknown) => boolean) =>
     Array.isArray(v) && v.length === n && v.every(ok);
-  const time = (x: unknown) =>
-    x === null || (typeof x === "number" && Number.isInteger(x) && Math.abs(x) <= 8.64e15);
-  const mode = (x: unknown) =>
-    x === null || (typeof x === "number" && Number.isInteger(x) && x >= 0 && x <= 0o777);
+  const time = (x: unknown) => x === null || isTime(x);
+  const mode = (x: unknown) => x === null || isMode(x);
   const overwrite = o.overwrite === undefined ? true : o.overwrite;
   if (!column(o.sizes, isSize) || typeof overwrite !== "boolean") return null;
   const mput: Record<string, unknown> = { op: "MPUT", paths: o.paths, sizes: o.sizes, overwrite };
