@@ -31,6 +31,7 @@ const ERRNO_NAMES: Record<number, string> = {
   38: "ENOSYS",
   39: "ENOTEMPTY",
   40: "ELOOP",
+  95: "EOPNOTSUPP",
   122: "EDQUOT",
 };
 

@@ -27,6 +27,8 @@ export interface OpenFlags {
   readonly O_NOFOLLOW: number;
   readonly O_CLOEXEC: number;
   readonly O_PATH: number;
+  /** An unnamed file in the given folder, named later by {@linkcode Libc.linkFd} (Linux 3.11). */
+  readonly O_TMPFILE: number;
 }
 
 const GENERIC = {
@@ -41,15 +43,17 @@ const GENERIC = {
 };
 
 /** `openat` flags: x86_64 and the "generic" layout differ only in two. */
+// O_TMPFILE is __O_TMPFILE (0o20000000) with O_DIRECTORY.
 export const O: OpenFlags = Deno.build.arch === "aarch64"
-  ? { ...GENERIC, O_DIRECTORY: 0o40000, O_NOFOLLOW: 0o100000 }
-  : { ...GENERIC, O_DIRECTORY: 0o200000, O_NOFOLLOW: 0o400000 };
+  ? { ...GENERIC, O_DIRECTORY: 0o40000, O_NOFOLLOW: 0o100000, O_TMPFILE: 0o20040000 }
+  : { ...GENERIC, O_DIRECTORY: 0o200000, O_NOFOLLOW: 0o400000, O_TMPFILE: 0o20200000 };
 
 /** `AT_*` flags (the same on every Linux architecture). */
 export const AT = {
   SYMLINK_NOFOLLOW: 0x100,
   REMOVEDIR: 0x200,
   EMPTY_PATH: 0x1000,
+  SYMLINK_FOLLOW: 0x400,
 } as const;
 
 const S_IFMT = 0o170000;
@@ -81,6 +85,7 @@ const SYMBOLS = {
   // Variadic in C; its third argument an int here (F_DUPFD_CLOEXEC's lowest descriptor).
   fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
   renameat: { parameters: ["i32", "buffer", "i32", "buffer"], result: "i32" },
+  linkat: { parameters: ["i32", "buffer", "i32", "buffer", "i32"], result: "i32" },
   unlinkat: { parameters: ["i32", "buffer", "i32"], result: "i32" },
   mkdirat: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   fchmodat: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
@@ -204,6 +209,8 @@ export function openLibc<S extends Deno.ForeignLibraryInterface>(
  */
 export class Libc {
   static #loaded: Libc | null | undefined;
+  /** Whether `linkat`'s `AT_EMPTY_PATH` is allowed here (it needs `CAP_DAC_READ_SEARCH`), once seen. */
+  static #emptyPathLinks: boolean | undefined;
   #lib: Lib;
   #statBuffer = new Uint8Array(256);
   #linkBuffer = new Uint8Array(4096);
@@ -290,6 +297,33 @@ export class Libc {
    */
   renameat(fromDir: number, from: string, toDir: number, to: string): void {
     this.#check("renameat", this.#lib.renameat(fromDir, cString(from, 0), toDir, cString(to, 1)));
+  }
+
+  /**
+   * Gives the unnamed file open at `fd` (an `O_TMPFILE`) the name `path`:
+   * `linkat` of the descriptor itself where allowed, else of
+   * `/proc/self/fd/N`. An existing `path` is never replaced.
+   *
+   * @param fd The unnamed file's descriptor.
+   * @param path Its new name.
+   * @throws {Deno.errors.AlreadyExists} When something is at `path` already.
+   */
+  linkFd(fd: number, path: string): void {
+    if (Libc.#emptyPathLinks !== false) {
+      const result = this.#lib.linkat(fd, cString("", 0), -100, cString(path, 1), AT.EMPTY_PATH);
+      // Without the capability the kernel answers ENOENT, as for a missing folder.
+      if (result === 0 || lastErrno(this.#lib) !== ENOENT) {
+        Libc.#emptyPathLinks = true;
+        this.#check("linkat", result);
+        return;
+      }
+    }
+    const proc = `/proc/self/fd/${fd}`;
+    this.#check(
+      "linkat",
+      this.#lib.linkat(-100, cString(proc, 0), -100, cString(path, 1), AT.SYMLINK_FOLLOW),
+    );
+    Libc.#emptyPathLinks ??= false;
   }
 
   /**

@@ -11,12 +11,18 @@
  * tells it instead, and the landing starts over with a new name: one
  * `statx` less a file, for the many small files of a tree.
  *
+ * Where nothing is at the final name (a listing just said so), the body
+ * goes into an unnamed file (`O_TMPFILE`) that is then linked under the
+ * final name: no temporary name, no lock, no rename, and nothing left
+ * behind by a crash. A filesystem without unnamed files, or a name taken
+ * meanwhile, falls back to the temporary.
+ *
  * @module
  */
 
 import { localIoError } from "../errors.ts";
 import { FdFile } from "../libc/fd_file.ts";
-import { Libc } from "../libc/libc.ts";
+import { Libc, O } from "../libc/libc.ts";
 import { applyServerAttributes, type ServerAttributes } from "./attributes.ts";
 import { AtomicFile, modeOf, TEMP_FLAGS, temporaryStem } from "./atomic_file.ts";
 
@@ -68,6 +74,7 @@ export async function landWhole(
   if (libc === null) return await landByDeno(dest, data, options);
   try {
     const mode = options.mode ?? (options.absent ? null : modeOf(dest));
+    if (options.absent && landUnnamed(libc, dest, data, { ...options, mode })) return;
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
       if (landOnce(libc, dest, data, { ...options, mode })) return;
     }
@@ -95,6 +102,53 @@ function landOnce(libc: Libc, dest: string, data: Uint8Array, options: LandWhole
     // Renamed away from under it: removed by a clean-up that found it before the lock.
     if (e instanceof Deno.errors.NotFound) return forget(temp);
     forget(temp);
+    throw e;
+  } finally {
+    file.close();
+  }
+}
+
+/** Whether this process's filesystems have refused an unnamed file (`EOPNOTSUPP`, `EISDIR`). */
+let unnamedRefused = false;
+
+/** `openat` flags of an unnamed file in a folder. */
+const UNNAMED_FLAGS = O.O_WRONLY | O.O_TMPFILE | O.O_CLOEXEC;
+
+/**
+ * Lands `data` as an unnamed file linked under `dest`; `false` when that
+ * cannot be done here (no unnamed files, or `dest` taken since it was
+ * listed): the caller lands it by a temporary instead.
+ */
+function landUnnamed(
+  libc: Libc,
+  dest: string,
+  data: Uint8Array,
+  options: LandWholeOptions,
+): boolean {
+  if (unnamedRefused) return false;
+  const slash = dest.lastIndexOf("/");
+  const folder = slash < 0 ? "." : slash === 0 ? "/" : dest.slice(0, slash);
+  const started = performance.now();
+  let fd: number;
+  try {
+    fd = libc.openat(-100, folder, UNNAMED_FLAGS, 0o644);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code !== "EOPNOTSUPP" && code !== "EISDIR" && code !== "EINVAL") throw e;
+    unnamedRefused = true;
+    return false;
+  }
+  options.onCreate?.(performance.now() - started);
+  // Closed unlinked (any failure below): the kernel frees it, nothing is left anywhere.
+  const file = new FdFile(fd, true);
+  try {
+    for (let done = 0; done < data.byteLength;) done += file.writeSync(data.subarray(done));
+    if (options.mode !== null) file.chmodSync(options.mode);
+    if (options.mtime !== null) file.utimeSync(new Date(), new Date(options.mtime));
+    libc.linkFd(fd, dest);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.AlreadyExists) return false;
     throw e;
   } finally {
     file.close();

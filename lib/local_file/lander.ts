@@ -188,7 +188,10 @@ export class Lander implements Disposable {
     const id = this.#next++;
     const waiting = Promise.withResolvers<void>();
     this.#pending.set(id, waiting);
-    this.#queue.push({ id, ...request });
+    // Transferred to the thread: a piece of a larger buffer (a slab's) is copied out first.
+    const { data } = request;
+    const own = data.byteLength === data.buffer.byteLength ? data : data.slice();
+    this.#queue.push({ id, ...request, data: own });
     // What this turn of the event loop lands goes in one message (an immediate, not a timer:
     // setTimeout(0) waits about a millisecond here).
     if (this.#queue.length >= BATCH) this.#flush();

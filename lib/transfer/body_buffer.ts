@@ -69,3 +69,49 @@ export function checksumOf(
 ): ChecksumName {
   return options.hash?.checksum ?? options.checksum ?? "sha256";
 }
+
+/**
+ * Carves many small bodies out of a few large buffers: one allocation (and
+ * one piece of external memory for the collector to track) for hundreds of
+ * 4 KiB files instead of one each. A piece keeps its whole slab alive, so a
+ * slab serves one batch of files that land together; a piece handed to
+ * another thread is copied first (transferring it would take the slab).
+ *
+ * @example
+ * ```ts
+ * import { BodySlab } from "./body_buffer.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const slab = new BodySlab(16);
+ * const [a, b, c] = [slab.take(10), slab.take(6), slab.take(4)];
+ * deepEqual([a.byteLength, b.byteLength, c.byteLength], [10, 6, 4]);
+ * deepEqual(a.buffer === b.buffer, true);
+ * deepEqual(b.buffer === c.buffer, false);
+ * ```
+ */
+export class BodySlab {
+  #size: number;
+  #slab: Uint8Array<ArrayBuffer> = new Uint8Array(0);
+  #used = 0;
+
+  /** @param size Each slab's size (1 MiB unless given); a larger body gets a buffer of its own. */
+  constructor(size: number = BODY_BUFFER_BYTES) {
+    this.#size = size;
+  }
+
+  /**
+   * A zeroed buffer of `bytes` bytes, for one body.
+   *
+   * @param bytes The body's size.
+   * @returns A view of `bytes` bytes no other piece shares.
+   */
+  take(bytes: number): Uint8Array<ArrayBuffer> {
+    if (bytes > this.#size) return new Uint8Array(bytes);
+    if (this.#used + bytes > this.#slab.byteLength) {
+      this.#slab = new Uint8Array(this.#size);
+      this.#used = 0;
+    }
+    this.#used += bytes;
+    return this.#slab.subarray(this.#used - bytes, this.#used);
+  }
+}

@@ -104,3 +104,24 @@ Deno.test({
     throws(() => Deno.readLinkSync(`/proc/self/fd/${fd}`), Deno.errors.NotFound);
   },
 });
+
+Deno.test({
+  name: "libc: linkFd names an unnamed file, never over an existing name",
+  ignore: !linux,
+  fn: async () => {
+    await using tmp = await tempDir();
+    await Deno.writeTextFile(`${tmp.path}/taken`, "old");
+    const fd = libc!.openat(-100, tmp.path, O.O_WRONLY | O.O_TMPFILE | O.O_CLOEXEC, 0o600);
+    const file = new FdFile(fd, true);
+    try {
+      file.writeSync(new TextEncoder().encode("unnamed"));
+      deepEqual([...Deno.readDirSync(tmp.path)].map((e) => e.name), ["taken"]);
+      throws(() => libc!.linkFd(fd, `${tmp.path}/taken`), Deno.errors.AlreadyExists);
+      libc!.linkFd(fd, `${tmp.path}/named`);
+    } finally {
+      file.close();
+    }
+    equal(await Deno.readTextFile(`${tmp.path}/named`), "unnamed");
+    equal(await Deno.readTextFile(`${tmp.path}/taken`), "old");
+  },
+});

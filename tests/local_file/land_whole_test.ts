@@ -49,3 +49,18 @@ Deno.test("local_file: landWhole times each create for a lander still deciding",
   equal(times.length, Deno.build.os === "linux" ? 3 : 0);
   equal(await Deno.readTextFile(`${tmp.path}/f2`), "2");
 });
+
+Deno.test("local_file: landWhole of a listed-absent file lands it whole, or replaces one made meanwhile", async () => {
+  await using tmp = await tempDir();
+  const path = `${tmp.path}/a.txt`;
+  await landWhole(path, bytes("fresh"), { mtime: 1_000_000_000_000, mode: 0o640, absent: true });
+  const info = await Deno.stat(path);
+  deepEqual(
+    [await Deno.readTextFile(path), info.mode! & 0o777, info.mtime?.getTime(), info.nlink],
+    ["fresh", 0o640, 1_000_000_000_000, 1],
+  );
+  // Listed absent, but made since: replaced whole all the same (by a temporary).
+  await landWhole(path, bytes("second"), { mtime: null, mode: null, absent: true });
+  equal(await Deno.readTextFile(path), "second");
+  deepEqual([...Deno.readDirSync(tmp.path)].map((e) => e.name), ["a.txt"]);
+});

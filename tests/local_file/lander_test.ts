@@ -1,6 +1,7 @@
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
 import { LocalIoError } from "../../lib/errors.ts";
 import { Lander, LandingFile, PROBE_CREATES, SLOW_CREATE_MS } from "../../lib/local_file/mod.ts";
+import { BodySlab } from "../../lib/transfer/body_buffer.ts";
 import { tempDir } from "../helpers.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -26,6 +27,32 @@ Deno.test("local_file: a lander lands many bodies, in batches, with -p's time an
     const info = await Deno.stat(`${tmp.path}/f${i}`);
     deepEqual(info.mtime?.getTime(), mtime);
     deepEqual(info.mode! & 0o777, 0o640);
+  }
+});
+
+Deno.test("local_file: a lander lands pieces of one slab, leaving the slab usable here", async () => {
+  await using tmp = await tempDir();
+  using lander = new Lander();
+  const slab = new BodySlab(64);
+  const pieces = ["one", "two", "three"].map((text) => {
+    const piece = slab.take(text.length);
+    piece.set(bytes(text));
+    return { text, piece };
+  });
+  await Promise.all(
+    pieces.map(({ text, piece }) =>
+      lander.land({
+        path: `${tmp.path}/${text}`,
+        data: piece,
+        absent: true,
+        mtime: null,
+        mode: null,
+      })
+    ),
+  );
+  for (const { text, piece } of pieces) {
+    equal(await Deno.readTextFile(`${tmp.path}/${text}`), text);
+    equal(new TextDecoder().decode(piece), text, "the slab was copied from, not taken");
   }
 });
 
