@@ -92,7 +92,16 @@ export async function createChecksum(checksum: ChecksumName): Promise<RunningHas
       digest: () => hash.digest("hex"),
     };
   }
-  return new Xxh3Hash(idle.pop() ?? await (await import("hash-wasm")).createXXHash128());
+  return new Xxh3Hash(idle.pop() ?? await (await loadHashWasm()).createXXHash128());
+}
+
+/**
+ * hash-wasm's ES module build: about 20 ms less of each command's start-up
+ * than its CommonJS main (33 against 55 ms for a script that hashes 10
+ * bytes, an empty one 19 ms), which needs Deno's Node module loader.
+ */
+async function loadHashWasm(): Promise<typeof import("hash-wasm")> {
+  return await import("hash-wasm/esm");
 }
 
 /**
