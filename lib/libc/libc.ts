@@ -300,17 +300,18 @@ export class Libc {
   }
 
   /**
-   * Gives the unnamed file open at `fd` (an `O_TMPFILE`) the name `path`:
-   * `linkat` of the descriptor itself where allowed, else of
-   * `/proc/self/fd/N`. An existing `path` is never replaced.
+   * Gives the unnamed file open at `fd` (an `O_TMPFILE`) the name `name` in
+   * `dirfd`: `linkat` of the descriptor itself where allowed, else of
+   * `/proc/self/fd/N`. An existing name is never replaced.
    *
    * @param fd The unnamed file's descriptor.
-   * @param path Its new name.
-   * @throws {Deno.errors.AlreadyExists} When something is at `path` already.
+   * @param dirfd The folder, or -100 (`AT_FDCWD`).
+   * @param name Its new name (a path, with -100).
+   * @throws {Deno.errors.AlreadyExists} When something has that name already.
    */
-  linkFd(fd: number, path: string): void {
+  linkFd(fd: number, dirfd: number, name: string): void {
     if (Libc.#emptyPathLinks !== false) {
-      const result = this.#lib.linkat(fd, cString("", 0), -100, cString(path, 1), AT.EMPTY_PATH);
+      const result = this.#lib.linkat(fd, cString("", 0), dirfd, cString(name, 1), AT.EMPTY_PATH);
       // Without the capability the kernel answers ENOENT, as for a missing folder.
       if (result === 0 || lastErrno(this.#lib) !== ENOENT) {
         Libc.#emptyPathLinks = true;
@@ -318,11 +319,8 @@ export class Libc {
         return;
       }
     }
-    const proc = `/proc/self/fd/${fd}`;
-    this.#check(
-      "linkat",
-      this.#lib.linkat(-100, cString(proc, 0), -100, cString(path, 1), AT.SYMLINK_FOLLOW),
-    );
+    const proc = cString(`/proc/self/fd/${fd}`, 0);
+    this.#check("linkat", this.#lib.linkat(-100, proc, dirfd, cString(name, 1), AT.SYMLINK_FOLLOW));
     Libc.#emptyPathLinks ??= false;
   }
 

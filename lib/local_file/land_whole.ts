@@ -145,7 +145,7 @@ function landUnnamed(
     for (let done = 0; done < data.byteLength;) done += file.writeSync(data.subarray(done));
     if (options.mode !== null) file.chmodSync(options.mode);
     if (options.mtime !== null) file.utimeSync(new Date(), new Date(options.mtime));
-    libc.linkFd(fd, dest);
+    libc.linkFd(fd, -100, dest);
     return true;
   } catch (e) {
     if (e instanceof Deno.errors.AlreadyExists) return false;

@@ -154,6 +154,28 @@ export class FdBackend implements TreeBackend {
     const raw = this.#libc.openat(fd(dir), name, flags, mode);
     return { file: new FdFile(raw), ref: raw };
   }
+  /** Whether a filesystem refused an unnamed file: then the server no longer asks for them. */
+  #unnamed = true;
+
+  createUnnamed(dir: Ref, mode: number): CreatedFile | null {
+    if (!this.#unnamed) return null;
+    let raw: number;
+    try {
+      raw = this.#libc.openat(fd(dir), ".", O.O_RDWR | O.O_TMPFILE | O.O_CLOEXEC, mode);
+    } catch (e) {
+      if (!(e instanceof Error)) throw e;
+      // No O_TMPFILE where the folder is (FUSE, NFS: EOPNOTSUPP; Linux before 3.11: EISDIR):
+      // never asked again. Any other refusal (a removed folder gives EPERM) is left to the
+      // named temporary, whose error says what is wrong.
+      const code = (e as { code?: string }).code ?? "";
+      if (["EOPNOTSUPP", "EISDIR", "EINVAL"].includes(code)) this.#unnamed = false;
+      return null;
+    }
+    return { file: new FdFile(raw), ref: raw };
+  }
+  linkAt(ref: Ref, dir: Ref, name: string): void {
+    this.#libc.linkFd(fd(ref), fd(dir), name);
+  }
   chmodAt(dir: Ref, name: string, mode: number): void {
     this.#libc.fchmodat(fd(dir), name, mode);
   }

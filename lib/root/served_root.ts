@@ -293,10 +293,16 @@ export class ServedRoot {
    * @param vpath A normalized virtual path of the target file.
    * @param overwrite Whether an existing file may be replaced.
    * @param folders The folders of the request's uploads so far (an MPUT's), from {@linkcode ServedRoot.uploadFolders}.
+   * @param whole The body follows the request at once (an eager PUT): a new file's may go to an unnamed file.
    * @returns The upload.
    */
-  beginUpload(vpath: string, overwrite: boolean, folders?: UploadFolders): Promise<Upload> {
-    return promised(() => startUpload(this.#uploadTarget(vpath, overwrite, folders)));
+  beginUpload(
+    vpath: string,
+    overwrite: boolean,
+    folders?: UploadFolders,
+    whole = false,
+  ): Promise<Upload> {
+    return promised(() => startUpload(this.#uploadTarget(vpath, overwrite, folders), whole));
   }
 
   /**

@@ -48,6 +48,23 @@ export function resumeTemporaryName(key: string): string {
 }
 
 /**
+ * A new name for an upload's temporary file: `.bftp-tmp-<random UUID>.part`.
+ *
+ * @returns The name, never made before.
+ *
+ * @example
+ * ```ts
+ * import { UPLOAD_TEMP_NAME, uploadTemporaryName } from "./temporaries.ts";
+ * import { ok } from "node:assert/strict";
+ *
+ * ok(UPLOAD_TEMP_NAME.test(uploadTemporaryName()));
+ * ```
+ */
+export function uploadTemporaryName(): string {
+  return `${TEMP_PREFIX}${crypto.randomUUID()}.part`;
+}
+
+/**
  * Whether `created` is still the file named `name` in `dir` (a clean-up may
  * have removed it). A `fresh` name (random, created new) is never made again
  * by anyone, so while it names anything it names that file: one `stat`
@@ -130,7 +147,7 @@ export function createUploadTemporary(fs: TreeBackend, dir: Ref, mode: number): 
   const { name, opened } = openLockedAt(
     fs,
     dir,
-    () => `${TEMP_PREFIX}${crypto.randomUUID()}.part`,
+    uploadTemporaryName,
     (name) => fs.createFile(dir, name, mode, true),
     "fresh",
   )!;

@@ -84,6 +84,8 @@ export interface TempFile extends ReadFile {
   syncVolume?(): Promise<void>;
   /** Sets the access and modification times. */
   utimeSync(atime: Date, mtime: Date): void;
+  /** Sets the permission bits (where the file is a descriptor: an unnamed one has no name to set them by). */
+  chmodSync?(mode: number): void;
 }
 
 /** A file created beneath the root, open for reading and writing. */
@@ -147,6 +149,15 @@ export interface TreeBackend {
   readDir(ref: Ref): ListedName[];
   /** Creates (or with `exclusive` false, opens) `name` in `dir` for reading and writing; a link there is refused. */
   createFile(dir: Ref, name: string, mode: number, exclusive: boolean): CreatedFile;
+  /**
+   * Where the filesystem has unnamed files (Linux's `O_TMPFILE`): creates
+   * one in `dir`, for reading and writing, named later by
+   * {@linkcode TreeBackend.linkAt}; closing it unnamed frees it. `null`
+   * where `dir`'s filesystem has none.
+   */
+  createUnnamed?(dir: Ref, mode: number): CreatedFile | null;
+  /** Names the unnamed file `ref` `name` in `dir`; never replaces anything ({@linkcode Deno.errors.AlreadyExists}). */
+  linkAt?(ref: Ref, dir: Ref, name: string): void;
   /** Sets the permission bits of `name` in `dir` (a file the server made). */
   chmodAt(dir: Ref, name: string, mode: number): void;
   /**

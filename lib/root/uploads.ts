@@ -4,6 +4,14 @@
  * a commit renames it over the target within that same folder, so an
  * upload lands whole or not at all, and never outside the root.
  *
+ * Where the body comes whole with its request (an eager PUT: a tree's files),
+ * nothing is at the target when the upload begins and the folder's
+ * filesystem has unnamed files (Linux's `O_TMPFILE`), the bytes go to an
+ * unnamed file in that folder instead, which the commit links under the
+ * target's name: no name to lock, check or rename, and nothing for a crash
+ * to leave behind. A target made meanwhile is replaced through a temporary
+ * name, with leave to overwrite, or refused.
+ *
  * @module
  */
 
@@ -22,11 +30,11 @@ import { about, fsError, permissionBits, statOrNull } from "./fs_errors.ts";
 import { quotePath } from "./paths.ts";
 import {
   createUploadTemporary,
-  type LockedTemporary,
   openResumeTemporary,
   resumeTemporaryName,
+  uploadTemporaryName,
 } from "./temporaries.ts";
-import type { FileAttributes, FsStat, TempFile, TreeBackend } from "./tree_backend.ts";
+import type { CreatedFile, FileAttributes, FsStat, TempFile, TreeBackend } from "./tree_backend.ts";
 
 /** An upload in progress: bytes go to a temporary file beside the target. */
 export interface Upload {
@@ -69,9 +77,16 @@ export interface UploadTarget {
   vpath: string;
   /** The permission bits of the regular file it replaces, or `null` for none. */
   replaced: number | null;
+  /** Whether nothing was at the target when it was checked. */
+  absent: boolean;
+  /** Whether an existing file may be replaced. */
+  overwrite: boolean;
   /** Flush the file and its folder before and after the rename. */
   fsync: boolean;
 }
+
+/** An upload's file: a temporary beside the target, or an unnamed one (`name` `null`). */
+type UploadFile = CreatedFile & { name: string | null };
 
 /**
  * Checks an upload's target: resolves its folder beneath the root, and
@@ -131,7 +146,8 @@ export function checkUploadTarget(
     if (existing && !overwrite) {
       throw new RemoteError("EXISTS", `${quotePath(vpath)} already exists`);
     }
-    return { fs: c.fs, at, vpath, replaced: permissionBits(existing), fsync };
+    const replaced = permissionBits(existing);
+    return { fs: c.fs, at, vpath, replaced, absent: existing === null, overwrite, fsync };
   } catch (e) {
     at[Symbol.dispose]();
     throw e;
@@ -151,15 +167,22 @@ function temporaryMode(replaced: number | null): number {
 }
 
 /**
- * Starts an upload to `target`: creates a temporary file beside it.
+ * Starts an upload to `target`: creates a temporary file beside it, or
+ * for a `whole` body to a new file, an unnamed one where there can be.
  *
  * @param target Where it goes (its `at` is disposed of when the upload ends).
+ * @param whole The body follows at once (an eager PUT); a slow streamed
+ * one keeps a named temporary, which the clean-up of a crashed server's
+ * leftovers can see.
  * @returns The upload.
  */
-export function startUpload(target: UploadTarget): Upload {
-  let temp: LockedTemporary;
+export function startUpload(target: UploadTarget, whole = false): Upload {
+  const { fs, at } = target;
+  let temp: UploadFile;
   try {
-    temp = createUploadTemporary(target.fs, target.at.dir, temporaryMode(target.replaced));
+    const mode = temporaryMode(target.replaced);
+    const unnamed = whole && target.absent ? fs.createUnnamed?.(at.dir, mode) : null;
+    temp = unnamed ? { ...unnamed, name: null } : createUploadTemporary(fs, at.dir, mode);
   } catch (e) {
     target.at[Symbol.dispose]();
     throw fsError(e, target.vpath);
@@ -227,7 +250,7 @@ export async function startResumableUpload(
  * `temporaries.ts`) until it is renamed into place or removed; `release`
  * closes it and the folder, and keeps the file (a cut resumable upload).
  */
-function uploadOf(temp: LockedTemporary, target: UploadTarget): Upload & { release(): void } {
+function uploadOf(temp: UploadFile, target: UploadTarget): Upload & { release(): void } {
   const { fs, at, vpath } = target;
   let fileOpen = true;
   let released = false;
@@ -250,7 +273,7 @@ function uploadOf(temp: LockedTemporary, target: UploadTarget): Upload & { relea
   const discard = () => {
     if (Deno.build.os === "windows") closeFile();
     try {
-      fs.unlinkAt(at.dir, temp.name, false);
+      if (temp.name !== null) fs.unlinkAt(at.dir, temp.name, false);
     } catch (e) {
       if (!(e instanceof Error)) throw e;
     }
@@ -268,10 +291,11 @@ function uploadOf(temp: LockedTemporary, target: UploadTarget): Upload & { relea
       // (the bits found when the upload began: its temporary was made no more open than
       // them). Bits the client asked for (put -p) win.
       const mode = attributes.mode ?? target.replaced;
-      if (mode !== null) fs.chmodAt(at.dir, temp.name, mode);
       if (attributes.mtime !== undefined) {
         temp.file.utimeSync(new Date(), new Date(attributes.mtime));
       }
+      if (temp.name === null) return placeUnnamed(temp, target, mode);
+      if (mode !== null) fs.chmodAt(at.dir, temp.name, mode);
       if (Deno.build.os === "windows") closeFile();
       fs.renameAt(at.dir, temp.name, at.dir, at.name);
     },
@@ -304,6 +328,31 @@ function uploadOf(temp: LockedTemporary, target: UploadTarget): Upload & { relea
     }
   };
   return { sink: syncSink(temp.file, vpath), commit, abort: discard, release, steps };
+}
+
+/**
+ * Links an unnamed upload under the target's name. A target made since the
+ * upload began is replaced only with leave to overwrite: the file is then
+ * given a temporary name (locked first, so no clean-up takes it for a
+ * leftover) and renamed over it.
+ */
+function placeUnnamed(temp: CreatedFile, target: UploadTarget, mode: number | null): void {
+  const { fs, at } = target;
+  if (mode !== null) temp.file.chmodSync!(mode);
+  try {
+    return fs.linkAt!(temp.ref, at.dir, at.name);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.AlreadyExists) || !target.overwrite) throw e;
+  }
+  temp.file.tryLockSync(true);
+  const name = uploadTemporaryName();
+  fs.linkAt!(temp.ref, at.dir, name);
+  try {
+    fs.renameAt(at.dir, name, at.dir, at.name);
+  } catch (e) {
+    fs.unlinkAt(at.dir, name, false);
+    throw e;
+  }
 }
 
 /** Folders flushed with no inode to tell them apart, counted to give each a key of its own. */

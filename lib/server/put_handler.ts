@@ -72,7 +72,7 @@ async function storeUpload(
   req: PutRequest,
   receive: (sink: ByteWriter) => Promise<{ bytes: number; stored: BodyResult }>,
 ): Promise<number> {
-  const upload = await context.root.beginUpload(vpath, req.overwrite, context.folders);
+  const upload = await context.root.beginUpload(vpath, req.overwrite, context.folders, req.eager);
   let committed = false;
   try {
     // An eager PUT's body is on its way already: no `ready` to wait for.

@@ -116,8 +116,8 @@ Deno.test({
     try {
       file.writeSync(new TextEncoder().encode("unnamed"));
       deepEqual([...Deno.readDirSync(tmp.path)].map((e) => e.name), ["taken"]);
-      throws(() => libc!.linkFd(fd, `${tmp.path}/taken`), Deno.errors.AlreadyExists);
-      libc!.linkFd(fd, `${tmp.path}/named`);
+      throws(() => libc!.linkFd(fd, -100, `${tmp.path}/taken`), Deno.errors.AlreadyExists);
+      libc!.linkFd(fd, -100, `${tmp.path}/named`);
     } finally {
       file.close();
     }

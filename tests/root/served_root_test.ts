@@ -1,6 +1,7 @@
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
 import { basename } from "node:path";
-import { LocalIoError } from "../../lib/errors.ts";
+import { LocalIoError, RemoteError } from "../../lib/errors.ts";
+import { Libc } from "../../lib/libc/libc.ts";
 import { writeAll } from "../../lib/framing/write_all.ts";
 import { SETTLE_FINE_MS } from "../../lib/root/hash_cache.ts";
 import { ServedRoot } from "../../lib/root/served_root.ts";
@@ -99,6 +100,47 @@ Deno.test("root: a resumable upload in progress survives a clean-up that finds i
   await new Promise((resolve) => setTimeout(resolve, 5));
   equal(await served.cleanTemporaries(), 1);
   deepEqual(await hostTree(root), []);
+});
+
+Deno.test("root: a whole new file's upload is unnamed until it lands with its time and bits", async () => {
+  await using tmp = await tempDir();
+  const root = tmp.path;
+  const served = await ServedRoot.open(root, { fsync: true });
+  for (const [path, end] of [["/new.txt", "commit"], ["/gone.txt", "abort"]] as const) {
+    const upload = await served.beginUpload(path, false, undefined, true);
+    await writeAll(upload.sink, new TextEncoder().encode("new"));
+    // Where the system has unnamed files, nothing is seen before it lands.
+    equal(
+      (await hostTree(root)).filter((p) => p.startsWith(".bftp-tmp-")).length,
+      Libc.load() ? 0 : 1,
+    );
+    if (end === "commit") await upload.commit({ mtime: 1_000_000_000_000, mode: 0o640 });
+    else await upload.abort();
+  }
+  const info = await Deno.stat(`${root}/new.txt`);
+  deepEqual(
+    [await Deno.readTextFile(`${root}/new.txt`), info.mode! & 0o777, info.mtime?.getTime()],
+    ["new", 0o640, 1_000_000_000_000],
+  );
+  deepEqual(await hostTree(root), ["new.txt"]);
+  served.close();
+});
+
+Deno.test("root: a whole upload to a name made meanwhile replaces it only with leave to overwrite", async () => {
+  await using tmp = await tempDir();
+  const root = tmp.path;
+  const served = await ServedRoot.open(root, { fsync: false });
+  for (const overwrite of [false, true]) {
+    const late = await served.beginUpload(`/late-${overwrite}.txt`, overwrite, undefined, true);
+    await writeAll(late.sink, new TextEncoder().encode("mine"));
+    await Deno.writeTextFile(`${root}/late-${overwrite}.txt`, "theirs");
+    if (overwrite) await late.commit();
+    else await rejects(late.commit(), (e) => e instanceof RemoteError && e.code === "EXISTS");
+  }
+  equal(await Deno.readTextFile(`${root}/late-false.txt`), "theirs");
+  equal(await Deno.readTextFile(`${root}/late-true.txt`), "mine");
+  deepEqual(await hostTree(root), ["late-false.txt", "late-true.txt"]);
+  served.close();
 });
 
 Deno.test("root: an aborted upload leaves the target as it was and no temporary", async () => {

@@ -19,7 +19,15 @@ Deno.test("root/upload_folders: files of one folder share it, each resolution it
     if (c.fs.atomic) notEqual(a.dir, b.dir, "a duplicate, released on its own");
     // The request ends first: the resolutions still work, and are released later.
     folders[Symbol.dispose]();
-    const upload = startUpload({ fs: c.fs, at: b, vpath: "/d/b", replaced: null, fsync: false });
+    const upload = startUpload({
+      fs: c.fs,
+      at: b,
+      vpath: "/d/b",
+      replaced: null,
+      absent: true,
+      overwrite: false,
+      fsync: false,
+    });
     await upload.sink.write(new TextEncoder().encode("b"));
     await upload.commit();
     equal(await Deno.readTextFile(tmp.join("d", "b")), "b");
