@@ -84,15 +84,72 @@ function factsOfInfo(info: Deno.FileInfo): LocalFacts {
  * ```
  */
 export function localFacts(path: string): LocalFacts {
+  return localFactsIn(null, path, path);
+}
+
+/**
+ * {@linkcode localFacts} of `name` in the folder open at `folder` (a
+ * descriptor): the kernel looks up one name, not the whole path again
+ * (statx by a five-name path about 2.5-3.5 us here, by a descriptor about
+ * 1); `path` is the same file's path, where there is no libc.
+ *
+ * @param folder The folder's descriptor, or `null` to go by `path`.
+ * @param name The entry's name in it.
+ * @param path The entry's path.
+ * @returns What it is, followed through links.
+ *
+ * @example
+ * ```ts
+ * import { localFactsIn } from "./source_file.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/a.txt`, "hi");
+ * equal(localFactsIn(null, "a.txt", `${dir}/a.txt`).size, 2);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export function localFactsIn(folder: number | null, name: string, path: string): LocalFacts {
   const libc = Libc.load();
   if (libc !== null) {
     try {
-      return factsOfStat(libc.statx(-100, path, 0));
+      return factsOfStat(folder === null ? libc.statx(-100, path, 0) : libc.statx(folder, name, 0));
     } catch (e) {
       if (WORDED.some((c) => e instanceof c)) throw e;
     }
   }
   return factsOfInfo(Deno.statSync(path));
+}
+
+/**
+ * A local folder open for looking up its names ({@linkcode localFactsIn}),
+ * or `null` where there is no libc or it cannot be opened (the names are
+ * then looked up by path, with the errors that gives). Close it with
+ * `Libc.close`.
+ *
+ * @param path The folder.
+ * @returns Its descriptor (`O_PATH`), or `null`.
+ *
+ * @example
+ * ```ts
+ * import { openLocalFolder } from "./source_file.ts";
+ * import { Libc } from "../libc/libc.ts";
+ * import { ok } from "node:assert/strict";
+ *
+ * const fd = openLocalFolder(Deno.cwd());
+ * ok(fd === null || fd >= 0);
+ * if (fd !== null) Libc.load()!.close(fd);
+ * ```
+ */
+export function openLocalFolder(path: string): number | null {
+  const libc = Libc.load();
+  if (libc === null) return null;
+  try {
+    return libc.openat(-100, path, O.O_PATH | O.O_DIRECTORY | O.O_CLOEXEC);
+  } catch (e) {
+    if (!(e instanceof Error)) throw e;
+    return null;
+  }
 }
 
 /** A small regular file on one libc descriptor, or `null` (not one, or no libc). */

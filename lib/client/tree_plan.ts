@@ -15,7 +15,8 @@ import { localIoError, ProtocolError } from "../errors.ts";
 import type { Entry } from "../protocol/messages.ts";
 import type { BftpClient } from "./client.ts";
 import { safeLocalName } from "./local.ts";
-import { type LocalFacts, localFacts } from "./source_file.ts";
+import { Libc } from "../libc/libc.ts";
+import { type LocalFacts, localFactsIn, openLocalFolder } from "./source_file.ts";
 import { checkTreeDepth, visibleShort } from "./tree_depth.ts";
 import { joinRemote } from "./url.ts";
 import { TaskWindow } from "./window.ts";
@@ -294,11 +295,11 @@ function folderTime(path: string): number | null {
 type PlannedFacts = Pick<PlannedFile, "size" | "mtime" | "mode">;
 
 /** The size (and time and mode) of a file a plan takes, or why it is left out. */
-function uploadable(d: Deno.DirEntry, path: string): PlannedFacts | string {
+function uploadable(d: Deno.DirEntry, path: string, folder: number | null): PlannedFacts | string {
   let facts: LocalFacts | null;
   try {
     // Synchronous: an asynchronous stat hops to Deno's I/O pool, per file of the tree.
-    facts = localFacts(path);
+    facts = localFactsIn(folder, d.name, path);
   } catch (e) {
     if (!d.isSymlink) throw localIoError("read", path, e);
     facts = null;
@@ -377,8 +378,15 @@ export async function planUpload(
       plan.skipped.push({ path: at.local, why: EXCLUDED, relative: at.relative });
       return false;
     });
-    // The files' sizes first; the folders are walked after, in order.
-    const kinds = entries.map(({ d, at }) => d.isDirectory ? null : uploadable(d, at.local));
+    // The files' sizes first, each looked up in the folder's descriptor; the folders are
+    // walked after, in order.
+    const fd = openLocalFolder(folder.local);
+    let kinds: (PlannedFacts | string | null)[];
+    try {
+      kinds = entries.map(({ d, at }) => d.isDirectory ? null : uploadable(d, at.local, fd));
+    } finally {
+      if (fd !== null) Libc.load()!.close(fd);
+    }
     for (const [i, { at }] of entries.entries()) {
       const kind = kinds[i] ?? null;
       if (kind === null) {

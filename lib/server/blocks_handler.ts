@@ -58,7 +58,7 @@ export async function handleBlocks(
     if (blocks.bytes !== size || !opened.unchanged()) {
       throw new RemoteError("CHANGED", `${quotePath(vpath)} changed while it was read`);
     }
-    await context.reply({ size, mtime, blockSize: req.blockSize, count, hash: blocks.whole });
+    await context.reply({ size, mtime, blockSize: req.blockSize, count, hash: blocks.whole! });
     context.setInBody(true);
     const sent = await sendBody(context.writer, bytesReader(blocks.digests), {
       size: blocks.digests.length,

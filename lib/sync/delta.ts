@@ -128,20 +128,30 @@ interface BothSides {
 }
 
 /**
- * Hashes both copies in blocks: the server's (BLOCKS) and the local one;
+ * Hashes both copies in blocks: the server's (BLOCKS) and the local one,
+ * with `whole` (a push, which announces it) the local file as a whole too;
  * `null` when either is under {@linkcode DELTA_MIN}.
  */
 async function bothSides(
   client: BftpClient,
   local: string,
   remote: string,
+  whole: boolean,
 ): Promise<BothSides | null> {
   const localSize =
     (await Deno.stat(local).catch((e) => Promise.reject(localIoError("read", local, e)))).size;
   if (localSize < DELTA_MIN) return null;
-  const theirs = await client.blocks(remote, deltaBlockSize(localSize));
+  // The local copy is hashed while the server hashes its own: at the size asked for, which
+  // the server gives unless its copy is far larger (then hashed again at the server's).
+  const asked = deltaBlockSize(localSize);
+  const [theirs, ours] = await Promise.all([
+    client.blocks(remote, asked),
+    localBlocks(local, localSize, asked, client.checksum, whole),
+  ]);
   if (theirs.size < DELTA_MIN) return null;
-  const mine = await localBlocks(local, localSize, theirs.blockSize, client.checksum);
+  const mine = theirs.blockSize === asked
+    ? ours
+    : await localBlocks(local, localSize, theirs.blockSize, client.checksum, whole);
   const length = DIGEST_BYTES[client.checksum];
   return {
     theirs,
@@ -151,15 +161,16 @@ async function bothSides(
   };
 }
 
-/** A file's blocks hashed locally. */
+/** A file's blocks hashed locally, and with `whole` (a push's) the whole file. */
 async function localBlocks(
   path: string,
   size: number,
   blockSize: number,
   checksum: BftpClient["checksum"],
+  whole: boolean,
 ) {
   using file = await Deno.open(path).catch((e) => Promise.reject(localIoError("read", path, e)));
-  return await hashBlocks(file, size, blockSize, checksum);
+  return await hashBlocks(file, size, blockSize, checksum, whole);
 }
 
 /** What a delta pull gives the new file (`sync`'s `preserve`). */
@@ -193,7 +204,7 @@ export async function pullDelta(
   local: string,
   attributes: PulledAttributes,
 ): Promise<{ fetched: number; result: BodyResult } | null> {
-  const both = await bothSides(client, local, remote);
+  const both = await bothSides(client, local, remote, false);
   if (both === null) return null;
   const { theirs } = both;
   const { blockSize } = theirs;
@@ -258,7 +269,7 @@ export async function pushDelta(
   remote: string,
   attributes: { mtime?: number | undefined; mode?: number | undefined },
 ): Promise<{ sent: number; result: BodyResult } | null> {
-  const both = await bothSides(client, local, remote);
+  const both = await bothSides(client, local, remote, true);
   if (both === null) return null;
   const { theirs, mine, localSize } = both;
   const { blockSize } = theirs;
@@ -274,7 +285,7 @@ export async function pushDelta(
     base: { size: theirs.size, mtime: theirs.mtime },
     blockSize,
     reuse,
-    whole: mine.whole,
+    whole: mine.whole!,
     ...attributes,
   });
   return { sent, result };

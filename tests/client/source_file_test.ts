@@ -1,5 +1,11 @@
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
-import { localFacts, openSourceFile } from "../../lib/client/source_file.ts";
+import {
+  localFacts,
+  localFactsIn,
+  openLocalFolder,
+  openSourceFile,
+} from "../../lib/client/source_file.ts";
+import { Libc } from "../../lib/libc/libc.ts";
 import { concatBytes } from "../../lib/framing/concat.ts";
 import { SYNC_READ_MAX } from "../../lib/framing/file_reader.ts";
 import { tempDir } from "../e2e/helpers.ts";
@@ -90,4 +96,15 @@ Deno.test("client: localFacts() follows links and throws Deno's errors", async (
   equal(localFacts(`${tmp.path}/link`).size, 3);
   equal(localFacts(tmp.path).type, "dir");
   throws(() => localFacts(`${tmp.path}/missing`), Deno.errors.NotFound);
+  // The same through the folder's descriptor (where there is libc), name by name.
+  const fd = openLocalFolder(tmp.path);
+  equal(fd !== null, Libc.load() !== null);
+  try {
+    equal(localFactsIn(fd, "link", `${tmp.path}/link`).size, 3);
+    equal(localFactsIn(fd, "f", `${tmp.path}/f`).type, "file");
+    throws(() => localFactsIn(fd, "missing", `${tmp.path}/missing`), Deno.errors.NotFound);
+  } finally {
+    if (fd !== null) Libc.load()!.close(fd);
+  }
+  equal(openLocalFolder(`${tmp.path}/missing`), null);
 });
