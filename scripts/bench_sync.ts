@@ -31,7 +31,10 @@ const BIG = 16 * 1024 * 1024;
 const STEPS = ["first sync", "nothing changed", "12 changed, 5 deleted, 5 added"] as const;
 type Step = typeof STEPS[number];
 type Direction = "push" | "pull";
-type Tool = "bftp sync --delete" | "rsync -a --delete";
+type Tool = "bftp sync --delete" | "rsync -a --delete" | "rsync -a --delete --fsync";
+
+/** The rsync that makes a push's files as durable as bftp's server does (fsync before rename). */
+const RSYNC_FSYNC: Tool = "rsync -a --delete --fsync";
 
 /** One step's measures, with what the tool said it moved. */
 interface Sample extends Measured {
@@ -131,7 +134,13 @@ function syncCommand(
       ? [...sync, `${serverUrl}/work`, dest]
       : [...sync, work, `${serverUrl}/dest`];
   }
-  const rsync = ["rsync", "-a", "--delete", "--stats"];
+  const rsync = [
+    "rsync",
+    "-a",
+    "--delete",
+    "--stats",
+    ...(tool === RSYNC_FSYNC ? ["--fsync"] : []),
+  ];
   return direction === "pull"
     ? [...rsync, `${rsyncUrl}/src/`, `${dest}/`]
     : [...rsync, `${work}/`, `${rsyncUrl}/out/dest/`];
@@ -203,22 +212,26 @@ function table(cells: Map<string, Cell>): string[] {
     for (const step of STEPS) {
       const b = cells.get(key("bftp sync --delete", direction, step))!;
       const r = cells.get(key("rsync -a --delete", direction, step))!;
+      const f = cells.get(key(RSYNC_FSYNC, direction, step));
       const sent = b.samples.length > 0 ? String(median(b.samples.map((s) => s.sent ?? 0))) : "-";
       const cpu = (c: Cell, f: (s: Sample) => number | undefined) =>
         c.samples.length > 0 ? fmt(median(c.samples.map((s) => f(s) ?? 0))) : "-";
-      const failed = b.failures.length + r.failures.length;
+      const failed = b.failures.length + r.failures.length + (f?.failures.length ?? 0);
+      const durable = f ? `${fmt(secs(f))} | ${fmt(secs(f) / secs(b))}` : "- | -";
       lines.push(
         `| ${direction} | ${cell(step)} | ${fmt(secs(b))} | ${fmt(secs(r))} | ${
           fmt(secs(r) / secs(b))
-        } | ${sent} | ${mib(b)} | ${mib(r)} | ${cpu(b, (s) => s.cpuSeconds)} | ${
+        } | ${durable} | ${sent} | ${mib(b)} | ${mib(r)} | ${cpu(b, (s) => s.cpuSeconds)} | ${
           cpu(b, (s) => s.serverCpu)
-        } | ${cpu(r, (s) => s.cpuSeconds)} | ${failed === 0 ? "0" : `${failed} of ${2 * runs}`} |`,
+        } | ${cpu(r, (s) => s.cpuSeconds)} | ${
+          failed === 0 ? "0" : `${failed} of ${(f ? 3 : 2) * runs}`
+        } |`,
       );
     }
   }
   return [
-    "| direction | step | bftp s | rsync s | ratio | bftp files sent | bftp MiB (file bodies) | rsync MiB (wire) | bftp client CPU s | bftp server CPU s | rsync client CPU s | failed runs |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| direction | step | bftp s | rsync s | ratio | rsync --fsync s | ratio to --fsync | bftp files sent | bftp MiB (file bodies) | rsync MiB (wire) | bftp client CPU s | bftp server CPU s | rsync client CPU s | failed runs |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...lines,
   ];
 }
@@ -228,9 +241,12 @@ async function main() {
   await Deno.mkdir(`${dir}/out`);
   const rsyncd = await startRsyncd(dir, `${dir}/work`, `${dir}/out`);
   const cells = new Map<string, Cell>();
-  const tools: Tool[] = ["bftp sync --delete", "rsync -a --delete"];
+  const tools: Tool[] = ["bftp sync --delete", "rsync -a --delete", RSYNC_FSYNC];
+  // rsync --fsync only pushes: a pull's files land on this side, unflushed by either tool.
+  const directionsOf = (tool: Tool): Direction[] =>
+    tool === RSYNC_FSYNC ? ["push"] : ["push", "pull"];
   for (const tool of tools) {
-    for (const direction of ["push", "pull"] as const) {
+    for (const direction of directionsOf(tool)) {
       for (const step of STEPS) {
         cells.set(key(tool, direction, step), { samples: [], failures: [] });
       }
@@ -244,7 +260,9 @@ async function main() {
     await makeBigFiles(`${dir}/base/big`, bigFiles);
     for (let r = 1; r <= runs; r++) {
       for (const direction of ["push", "pull"] as const) {
-        for (const tool of tools) await series(dir, tool, direction, rsyncd.url, cells);
+        for (const tool of tools.filter((t) => directionsOf(t).includes(direction))) {
+          await series(dir, tool, direction, rsyncd.url, cells);
+        }
       }
     }
     const failures = [...cells].flatMap(([k, c]) => c.failures.map((f) => `- ${cell(k)}: ${f}`));
@@ -260,10 +278,12 @@ async function main() {
       "and 5 added. Push: the local tree is the source and the server's folder the target; pull: the other",
       "way. After every sync the target is compared with the source (`diff -r`, outside the timing). bftp:",
       "`bftp sync --delete --json` against a `bftp serve` (fsync before rename) that stays up through the",
-      "three steps; rsync: `rsync -a --delete --stats` against an rsync daemon. Ratio: rsync's time over",
-      "bftp's (above 1.00 = bftp faster). Both send only the changed blocks of a large file (bftp: blocks",
-      "compared in place, BLOCKS; rsync: its rolling delta), which the MiB columns show (bftp: file bodies",
-      "and changed blocks; rsync: the wire). Times are whole client processes, start-up included.",
+      "three steps; rsync: `rsync -a --delete --stats` against an rsync daemon, and for the push, whose",
+      "files bftp's server flushes before it renames them, `--fsync` too, the rsync as durable. Ratios:",
+      "rsync's time over bftp's (above 1.00 = bftp faster). Both send only the changed blocks of a large",
+      "file (bftp: blocks compared in place, BLOCKS; rsync: its rolling delta), which the MiB columns show",
+      "(bftp: file bodies and changed blocks; rsync: the wire). Times are whole client processes, start-up",
+      "included.",
       "",
       ...table(cells),
       ...(failures.length > 0 ? ["", "Failed runs:", ...failures] : []),
