@@ -11,6 +11,7 @@
  */
 
 import { normalize } from "node:path";
+import { setImmediate } from "node:timers";
 import { localIoError, ProtocolError } from "../errors.ts";
 import type { Entry } from "../protocol/messages.ts";
 import type { BftpClient } from "./client.ts";
@@ -320,12 +321,14 @@ const PAUSE_EVERY_MS = 4;
  * last: the local walk is synchronous (one `readdir` and a `statx` a file),
  * and a sync lists the other side at the same time, whose replies would
  * otherwise wait for the whole walk before its next folders are asked for.
+ * An immediate, not a timer: `setTimeout(0)` waits about a millisecond
+ * here, which left a 5,000-file walk idle a third of its time.
  */
 function pauses(everyMs: number): () => Promise<void> {
   let since = performance.now();
   return async () => {
     if (performance.now() - since < everyMs) return;
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await new Promise((resolve) => setImmediate(resolve));
     since = performance.now();
   };
 }
