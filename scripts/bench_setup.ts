@@ -181,6 +181,23 @@ export async function treeDir(name: string): Promise<string> {
 }
 
 /**
+ * Writes out everything the machine holds unwritten (`sync`), untimed,
+ * before a timed row: otherwise the next row pays for the last one's
+ * write-back (the tree just made, or a copy), and a server that flushes its
+ * whole file system (`syncfs`) pays for every other writer's data too.
+ *
+ * @example
+ * ```ts
+ * import { settleDisk } from "./bench_setup.ts";
+ *
+ * await settleDisk();
+ * ```
+ */
+export async function settleDisk(): Promise<void> {
+  await new Deno.Command("sync", { stdout: "null", stderr: "null" }).output();
+}
+
+/**
  * Removes a section's tree folder, or, when `BENCH_TRASH` names a folder
  * (scripts/bench makes one), moves it there for scripts/bench to remove
  * when the whole run ends: on ext4, files created soon after thousands were

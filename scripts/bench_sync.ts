@@ -18,7 +18,7 @@
 
 import { againstServer, type Measured, timed } from "./bench_measure.ts";
 import { cell, machineLine, median } from "./bench_report.ts";
-import { BFTP, retireTreeDir, startBftpServer, treeDir } from "./bench_setup.ts";
+import { BFTP, retireTreeDir, settleDisk, startBftpServer, treeDir } from "./bench_setup.ts";
 import { startRsyncd } from "./bench_rsyncd.ts";
 import { makeTree } from "./bench_tree_files.ts";
 
@@ -175,6 +175,7 @@ async function series(
     for (const step of STEPS) {
       const cell = cells.get(key(tool, direction, step))!;
       if (step === STEPS[2]) await mutate(work);
+      await settleDisk();
       try {
         const t = server
           ? await againstServer(server, cmd, { stdout })

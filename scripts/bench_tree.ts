@@ -21,6 +21,7 @@ import {
   BFTP,
   freePort,
   retireTreeDir,
+  settleDisk,
   startBftpServer,
   treeDir,
   waitForPort,
@@ -236,6 +237,7 @@ async function main() {
         // A fresh destination each time, inside the rsync daemon's writable module.
         const dest = `${out}/r${run}-${i}`;
         try {
+          await settleDisk();
           const t = await c.run(dest);
           await sameTree(src, c.copyOf?.(dest) ?? dest);
           row.seconds.push(t.seconds);
