@@ -14,8 +14,8 @@
  * Where nothing is at the final name (a listing just said so), the body
  * goes into an unnamed file (`O_TMPFILE`) that is then linked under the
  * final name: no temporary name, no lock, no rename, and nothing left
- * behind by a crash. A filesystem without unnamed files, or a name taken
- * meanwhile, falls back to the temporary.
+ * behind by a crash. A filesystem without unnamed files, a name taken
+ * meanwhile, or a link refused as missing, falls back to the temporary.
  *
  * @module
  */
@@ -148,7 +148,9 @@ function landUnnamed(
     libc.linkFd(fd, -100, dest);
     return true;
   } catch (e) {
-    if (e instanceof Deno.errors.AlreadyExists) return false;
+    // Taken meanwhile; or ENOENT, which is also what linking through /proc/self/fd says where
+    // /proc is missing (without root's capability): the temporary's way tells which.
+    if (e instanceof Deno.errors.AlreadyExists || e instanceof Deno.errors.NotFound) return false;
     throw e;
   } finally {
     file.close();

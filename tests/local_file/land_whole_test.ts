@@ -28,11 +28,14 @@ Deno.test("local_file: landWhole that cannot land leaves the target and no tempo
     LocalIoError,
   );
   deepEqual([...Deno.readDirSync(tmp.path)].map((e) => e.name), ["a.txt"]);
-  // A missing folder: refused at the create, worded as the folder's absence.
-  await rejects(
-    landWhole(`${tmp.path}/none/b.txt`, bytes("x"), { mtime: null, mode: null }),
-    (e) => e instanceof LocalIoError && /none\/b\.txt/.test(e.message),
-  );
+  // A missing folder: refused at the create, worded as the folder's absence (listed absent or
+  // not: an unnamed file's folder is missing too).
+  for (const absent of [false, true]) {
+    await rejects(
+      landWhole(`${tmp.path}/none/b.txt`, bytes("x"), { mtime: null, mode: null, absent }),
+      (e) => e instanceof LocalIoError && /none\/b\.txt/.test(e.message),
+    );
+  }
 });
 
 Deno.test("local_file: landWhole times each create for a lander still deciding", async () => {
