@@ -49,6 +49,29 @@ export const O: OpenFlags = Deno.build.arch === "aarch64"
   : { ...GENERIC, O_DIRECTORY: 0o200000, O_NOFOLLOW: 0o400000, O_TMPFILE: 0o20200000 };
 
 /** `AT_*` flags (the same on every Linux architecture). */
+/**
+ * Whether an `O_TMPFILE` open failed because there are no unnamed files
+ * where it was asked (FUSE, NFS: `EOPNOTSUPP`; Linux before 3.11:
+ * `EISDIR`), not for the folder's sake (missing, not allowed).
+ *
+ * @param e What the open threw.
+ * @returns Whether to stop asking for unnamed files there.
+ *
+ * @example
+ * ```ts
+ * import { noUnnamedFiles } from "./libc.ts";
+ * import { errnoError } from "./errno.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(noUnnamedFiles(errnoError("openat", 95)), true);
+ * equal(noUnnamedFiles(errnoError("openat", 2)), false);
+ * ```
+ */
+export function noUnnamedFiles(e: unknown): boolean {
+  const code = (e as { code?: string } | null)?.code ?? "";
+  return code === "EOPNOTSUPP" || code === "EISDIR" || code === "EINVAL";
+}
+
 export const AT = {
   SYMLINK_NOFOLLOW: 0x100,
   REMOVEDIR: 0x200,

@@ -22,7 +22,7 @@
 
 import { localIoError } from "../errors.ts";
 import { FdFile } from "../libc/fd_file.ts";
-import { Libc, O } from "../libc/libc.ts";
+import { Libc, noUnnamedFiles, O } from "../libc/libc.ts";
 import { applyServerAttributes, type ServerAttributes } from "./attributes.ts";
 import { AtomicFile, modeOf, TEMP_FLAGS, temporaryStem } from "./atomic_file.ts";
 
@@ -133,9 +133,10 @@ function landUnnamed(
   try {
     fd = libc.openat(-100, folder, UNNAMED_FLAGS, 0o644);
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code !== "EOPNOTSUPP" && code !== "EISDIR" && code !== "EINVAL") throw e;
-    unnamedRefused = true;
+    if (!(e instanceof Error)) throw e;
+    // No unnamed files there: not asked again. Any other refusal (a missing folder) is left to
+    // the temporary, whose error says what is wrong.
+    if (noUnnamedFiles(e)) unnamedRefused = true;
     return false;
   }
   options.onCreate?.(performance.now() - started);

@@ -15,7 +15,7 @@
  */
 
 import { FdFile } from "../libc/fd_file.ts";
-import { AT, Libc, O, RESOLVE } from "../libc/libc.ts";
+import { AT, Libc, noUnnamedFiles, O, RESOLVE } from "../libc/libc.ts";
 import {
   applyAttributes,
   type CreatedFile,
@@ -164,11 +164,9 @@ export class FdBackend implements TreeBackend {
       raw = this.#libc.openat(fd(dir), ".", O.O_RDWR | O.O_TMPFILE | O.O_CLOEXEC, mode);
     } catch (e) {
       if (!(e instanceof Error)) throw e;
-      // No O_TMPFILE where the folder is (FUSE, NFS: EOPNOTSUPP; Linux before 3.11: EISDIR):
-      // never asked again. Any other refusal (a removed folder gives EPERM) is left to the
-      // named temporary, whose error says what is wrong.
-      const code = (e as { code?: string }).code ?? "";
-      if (["EOPNOTSUPP", "EISDIR", "EINVAL"].includes(code)) this.#unnamed = false;
+      // No unnamed files where the folder is: never asked again. Any other refusal (a removed
+      // folder gives EPERM) is left to the named temporary, whose error says what is wrong.
+      if (noUnnamedFiles(e)) this.#unnamed = false;
       return null;
     }
     return { file: new FdFile(raw), ref: raw };
