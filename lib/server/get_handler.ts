@@ -125,6 +125,7 @@ export async function handleGet(
     context.setInBody(true);
     const sent = await sendBody(context.writer, fileReader(opened.file, size - offset), {
       size: size - offset,
+      buffer: context.bodyBuffer?.(size - offset),
       checksum,
       known,
       hash,

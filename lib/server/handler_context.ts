@@ -22,6 +22,13 @@ export interface HandlerContext {
   readonly reader: BufferedReader;
   /** Writes the answer's body (GET). */
   readonly writer: ByteWriter;
+  /**
+   * The session's buffer for a small answer's body of `size` bytes, lent
+   * to one body at a time (the writer copies what it is given), or
+   * `undefined` for a larger one: a GET of a small file reads through it,
+   * not through a new buffer.
+   */
+  readonly bodyBuffer?: ((size: number) => Uint8Array | undefined) | undefined;
   /** Sends a success reply with these fields. */
   reply(fields: ReplyFields): Promise<void>;
   /** Receives one line for the log, prefixed with the client's address. */

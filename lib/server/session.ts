@@ -34,6 +34,13 @@ import { describeRequest } from "./describe_request.ts";
 /** What a version 2 hello offers beyond the version itself (docs/PROTOCOL.md). */
 const FEATURES = ["setstat", "mget", "mput", "blocks"];
 
+/**
+ * The largest body a session lends its buffer to (`HandlerContext.bodyBuffer`):
+ * the buffer grows to the largest small body answered, as the corked
+ * writer grows to what it holds, so a session of 1 KiB GETs keeps 1 KiB.
+ */
+const BODY_BUFFER_LENT = 64 * 1024;
+
 /** What {@linkcode runSession} needs of a connection. */
 export type SessionStream = ByteReader & ByteWriter;
 
@@ -74,6 +81,8 @@ class ServerSession {
   readonly #stream: SessionStream;
   /** The pieces of an answer go out in one write; whatever is held is sent before every read. */
   readonly #out: CorkedWriter;
+  /** Lent to small answers' bodies, one at a time (`HandlerContext.bodyBuffer`). */
+  #bodyBuffer = new Uint8Array(0);
   readonly #channel: Channel;
   readonly #deadline: RequestDeadline;
   #cwd = "/";
@@ -374,6 +383,13 @@ class ServerSession {
     return bytes;
   }
 
+  /** The session's body buffer, grown to `size` bytes; `undefined` over {@linkcode BODY_BUFFER_LENT}. */
+  #lend(size: number): Uint8Array | undefined {
+    if (size > BODY_BUFFER_LENT) return undefined;
+    if (this.#bodyBuffer.byteLength < size) this.#bodyBuffer = new Uint8Array(size);
+    return this.#bodyBuffer;
+  }
+
   /**
    * This session as the GET and PUT handlers see it; with an MGET or MPUT
    * path's `index`, in its replies, and an MPUT's upload folders.
@@ -383,6 +399,7 @@ class ServerSession {
       root: this.#root,
       reader: this.#channel.reader,
       writer: this.#out,
+      bodyBuffer: (size) => this.#lend(size),
       // Only a GET's or a PUT's final reply is sent with an index (MGET's, MPUT's answers).
       reply: (fields) =>
         this.#reply(index === undefined ? fields : { ...fields as GetReplyFields, index }),

@@ -55,6 +55,13 @@ export interface SendBodyOptions {
    * @default {1048576}
    */
   bufferSize?: number;
+  /**
+   * A buffer the caller lends to read through, kept by it between bodies
+   * (one body at a time; the writer must be done with each piece when its
+   * write settles): used when it is at least as large as the body's own
+   * would be, so that a small file costs no new buffer.
+   */
+  buffer?: Uint8Array | undefined;
   /** Called with each chunk's length after it is sent. */
   onProgress?: ((bytes: number) => void) | undefined;
   /** What is being sent, for error messages. */
@@ -136,7 +143,11 @@ async function sendHashed(
   options: SendBodyOptions,
   hash: StreamHash | null,
 ): Promise<BodyResult> {
-  const buf = new Uint8Array(bodyBufferSize(options.size, options.bufferSize));
+  const want = bodyBufferSize(options.size, options.bufferSize);
+  const lent = options.buffer;
+  const buf = lent !== undefined && lent.byteLength >= want
+    ? lent.subarray(0, want)
+    : new Uint8Array(want);
   let sent = 0;
   if (options.size !== null) {
     const size = options.size;

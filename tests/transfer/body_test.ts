@@ -83,6 +83,25 @@ Deno.test("transfer: the body wire format is the documented one", async () => {
   );
 });
 
+Deno.test("transfer: a lent buffer carries bodies that fit it, one after another; a larger body gets its own", async () => {
+  const lent = new Uint8Array(8);
+  for (const text of ["hello", "bye", "a longer body"]) {
+    const data = encoder.encode(text);
+    const writer = new MemoryWriter();
+    const result = await sendBody(writer, new MemoryReader(data), {
+      size: data.byteLength,
+      buffer: lent,
+    });
+    equal(result.hash, sha256(data));
+    deepEqual(
+      new TextDecoder().decode(writer.bytes),
+      `${data.byteLength.toString(16).padStart(16, "0")}${text}${sha256(data)}`,
+    );
+  }
+  // The last body that fitted went through it; the longer one did not.
+  equal(new TextDecoder().decode(lent.subarray(0, 3)), "bye");
+});
+
 Deno.test("transfer: a flipped byte anywhere in the body is an IntegrityError", async () => {
   const rng = seededRandom(0xf11b);
   const data = randomBytes(rng, 3000);
