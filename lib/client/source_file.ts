@@ -14,7 +14,8 @@
 import { fileReader, SYNC_READ_MAX } from "../framing/file_reader.ts";
 import type { ByteReader } from "../framing/types.ts";
 import { FdFile } from "../libc/fd_file.ts";
-import { Libc, O, type StatX } from "../libc/libc.ts";
+import { O } from "../libc/flags.ts";
+import { Libc, type StatX } from "../libc/libc.ts";
 
 /** What a local file was when it was looked at. */
 export interface LocalFacts {

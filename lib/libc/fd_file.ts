@@ -54,7 +54,8 @@ function load(): Lib {
  * @example
  * ```ts
  * import { FdFile } from "./fd_file.ts";
- * import { Libc, O } from "./libc.ts";
+ * import { Libc } from "./libc.ts";
+ * import { O } from "./flags.ts";
  * import { equal } from "node:assert/strict";
  *
  * const libc = Libc.load();

@@ -14,70 +14,7 @@
  */
 
 import { checked, errnoError, lastErrno } from "./errno.ts";
-
-/** Flags of `openat(2)` and friends, for the machine's architecture. */
-export interface OpenFlags {
-  readonly O_RDONLY: number;
-  readonly O_WRONLY: number;
-  readonly O_RDWR: number;
-  readonly O_CREAT: number;
-  readonly O_EXCL: number;
-  readonly O_NONBLOCK: number;
-  readonly O_DIRECTORY: number;
-  readonly O_NOFOLLOW: number;
-  readonly O_CLOEXEC: number;
-  readonly O_PATH: number;
-  /** An unnamed file in the given folder, named later by {@linkcode Libc.linkFd} (Linux 3.11). */
-  readonly O_TMPFILE: number;
-}
-
-const GENERIC = {
-  O_RDONLY: 0,
-  O_WRONLY: 0o1,
-  O_RDWR: 0o2,
-  O_CREAT: 0o100,
-  O_EXCL: 0o200,
-  O_NONBLOCK: 0o4000,
-  O_CLOEXEC: 0o2000000,
-  O_PATH: 0o10000000,
-};
-
-/** `openat` flags: x86_64 and the "generic" layout differ only in two. */
-// O_TMPFILE is __O_TMPFILE (0o20000000) with O_DIRECTORY.
-export const O: OpenFlags = Deno.build.arch === "aarch64"
-  ? { ...GENERIC, O_DIRECTORY: 0o40000, O_NOFOLLOW: 0o100000, O_TMPFILE: 0o20040000 }
-  : { ...GENERIC, O_DIRECTORY: 0o200000, O_NOFOLLOW: 0o400000, O_TMPFILE: 0o20200000 };
-
-/** `AT_*` flags (the same on every Linux architecture). */
-/**
- * Whether an `O_TMPFILE` open failed because there are no unnamed files
- * where it was asked (FUSE, NFS: `EOPNOTSUPP`; Linux before 3.11:
- * `EISDIR`), not for the folder's sake (missing, not allowed).
- *
- * @param e What the open threw.
- * @returns Whether to stop asking for unnamed files there.
- *
- * @example
- * ```ts
- * import { noUnnamedFiles } from "./libc.ts";
- * import { errnoError } from "./errno.ts";
- * import { equal } from "node:assert/strict";
- *
- * equal(noUnnamedFiles(errnoError("openat", 95)), true);
- * equal(noUnnamedFiles(errnoError("openat", 2)), false);
- * ```
- */
-export function noUnnamedFiles(e: unknown): boolean {
-  const code = (e as { code?: string } | null)?.code ?? "";
-  return code === "EOPNOTSUPP" || code === "EISDIR" || code === "EINVAL";
-}
-
-export const AT = {
-  SYMLINK_NOFOLLOW: 0x100,
-  REMOVEDIR: 0x200,
-  EMPTY_PATH: 0x1000,
-  SYMLINK_FOLLOW: 0x400,
-} as const;
+import { AT } from "./flags.ts";
 
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
@@ -123,14 +60,6 @@ const F_DUPFD_CLOEXEC = 1030;
 
 /** `openat2`'s number: one table for every architecture since Linux 5.6. */
 const SYS_OPENAT2 = 437n;
-
-/** `RESOLVE_*` flags of `openat2(2)`. */
-export const RESOLVE = {
-  /** No magic links (`/proc/self/fd/N`, `/proc/PID/root`) on the way. */
-  NO_MAGICLINKS: 0x02,
-  /** Refuse (`EXDEV`) anything that leads out of the folder: `..` above it, absolute links. */
-  BENEATH: 0x08,
-} as const;
 
 type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 
@@ -214,7 +143,8 @@ export function openLibc<S extends Deno.ForeignLibraryInterface>(
  *
  * @example
  * ```ts
- * import { AT, Libc, O } from "./libc.ts";
+ * import { Libc } from "./libc.ts";
+ * import { AT, O } from "./flags.ts";
  * import { deepEqual } from "node:assert/strict";
  *
  * const libc = Libc.load();
@@ -280,7 +210,7 @@ export class Libc {
    * @param dirfd A folder's descriptor.
    * @param path A relative path (several names).
    * @param flags `O_*` flags ({@linkcode O}); nothing that creates.
-   * @param resolve `RESOLVE_*` flags ({@linkcode RESOLVE}).
+   * @param resolve `RESOLVE_*` flags (`RESOLVE` in `flags.ts`).
    * @returns The new descriptor.
    */
   openat2(dirfd: number, path: string, flags: number, resolve: number): number {

@@ -15,7 +15,8 @@ import { basename, dirname, join } from "node:path";
 import { localIoError, type LocalIoErrorOptions } from "../errors.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import { FdFile } from "../libc/fd_file.ts";
-import { AT, Libc, O } from "../libc/libc.ts";
+import { AT, O } from "../libc/flags.ts";
+import { Libc } from "../libc/libc.ts";
 import { openLocked, sameFile } from "./lock.ts";
 import { hiddenStem } from "./hidden_names.ts";
 

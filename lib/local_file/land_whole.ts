@@ -22,7 +22,8 @@
 
 import { localIoError } from "../errors.ts";
 import { FdFile } from "../libc/fd_file.ts";
-import { Libc, noUnnamedFiles, O } from "../libc/libc.ts";
+import { noUnnamedFiles, O } from "../libc/flags.ts";
+import { Libc } from "../libc/libc.ts";
 import { applyServerAttributes, type ServerAttributes } from "./attributes.ts";
 import { AtomicFile, modeOf, TEMP_FLAGS, temporaryStem } from "./atomic_file.ts";
 

@@ -15,7 +15,8 @@
  */
 
 import { FdFile } from "../libc/fd_file.ts";
-import { AT, Libc, noUnnamedFiles, O, RESOLVE } from "../libc/libc.ts";
+import { AT, noUnnamedFiles, O, RESOLVE } from "../libc/flags.ts";
+import { Libc } from "../libc/libc.ts";
 import {
   applyAttributes,
   type CreatedFile,

@@ -1,6 +1,7 @@
 import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
 import { FdFile } from "../../lib/libc/fd_file.ts";
-import { Libc, O } from "../../lib/libc/libc.ts";
+import { O } from "../../lib/libc/flags.ts";
+import { Libc } from "../../lib/libc/libc.ts";
 import { tempDir } from "../e2e/helpers.ts";
 
 const libc = Libc.load();
