@@ -122,35 +122,43 @@ export function localFactsIn(folder: number | null, name: string, path: string):
   return factsOfInfo(Deno.statSync(path));
 }
 
+/** A local folder open for looking up its names ({@linkcode openLocalFolder}). */
+export interface LocalFolder extends Disposable {
+  /** Its descriptor (`O_PATH`), or `null`: no libc, or it could not be opened. */
+  readonly fd: number | null;
+}
+
 /**
- * A local folder open for looking up its names ({@linkcode localFactsIn}),
- * or `null` where there is no libc or it cannot be opened (the names are
- * then looked up by path, with the errors that gives). Close it with
- * `Libc.close`.
+ * Opens a local folder for looking up its names ({@linkcode localFactsIn});
+ * where there is no libc or it cannot be opened, its `fd` is `null` and
+ * the names are looked up by path, with the errors that gives.
  *
  * @param path The folder.
- * @returns Its descriptor (`O_PATH`), or `null`.
+ * @returns The folder; dispose of it.
  *
  * @example
  * ```ts
  * import { openLocalFolder } from "./source_file.ts";
- * import { Libc } from "../libc/libc.ts";
  * import { ok } from "node:assert/strict";
  *
- * const fd = openLocalFolder(Deno.cwd());
- * ok(fd === null || fd >= 0);
- * if (fd !== null) Libc.load()!.close(fd);
+ * using folder = openLocalFolder(Deno.cwd());
+ * ok(folder.fd === null || folder.fd >= 0);
  * ```
  */
-export function openLocalFolder(path: string): number | null {
+export function openLocalFolder(path: string): LocalFolder {
   const libc = Libc.load();
-  if (libc === null) return null;
+  let fd: number | null = null;
   try {
-    return libc.openat(-100, path, O.O_PATH | O.O_DIRECTORY | O.O_CLOEXEC);
+    fd = libc?.openat(-100, path, O.O_PATH | O.O_DIRECTORY | O.O_CLOEXEC) ?? null;
   } catch (e) {
     if (!(e instanceof Error)) throw e;
-    return null;
   }
+  return {
+    fd,
+    [Symbol.dispose]: () => {
+      if (fd !== null) libc!.close(fd);
+    },
+  };
 }
 
 /** A small regular file on one libc descriptor, or `null` (not one, or no libc). */

@@ -16,7 +16,6 @@ import { localIoError, ProtocolError } from "../errors.ts";
 import type { Entry } from "../protocol/messages.ts";
 import type { BftpClient } from "./client.ts";
 import { safeLocalName } from "./local.ts";
-import { Libc } from "../libc/libc.ts";
 import { type LocalFacts, localFactsIn, openLocalFolder } from "./source_file.ts";
 import { checkTreeDepth, visibleShort } from "./tree_depth.ts";
 import { joinRemote } from "./url.ts";
@@ -313,6 +312,15 @@ function uploadable(d: Deno.DirEntry, path: string, folder: number | null): Plan
     : "a symbolic link to a folder";
 }
 
+/** The size (time, mode) of each file of `entries`, looked up in their folder's descriptor. */
+function lookUp(
+  local: string,
+  entries: { d: Deno.DirEntry; at: { local: string } }[],
+): (PlannedFacts | string | null)[] {
+  using folder = openLocalFolder(local);
+  return entries.map(({ d, at }) => d.isDirectory ? null : uploadable(d, at.local, folder.fd));
+}
+
 /** How long a local walk works before it lets the event loop run (ms). */
 const PAUSE_EVERY_MS = 4;
 
@@ -383,13 +391,7 @@ export async function planUpload(
     });
     // The files' sizes first, each looked up in the folder's descriptor; the folders are
     // walked after, in order.
-    const fd = openLocalFolder(folder.local);
-    let kinds: (PlannedFacts | string | null)[];
-    try {
-      kinds = entries.map(({ d, at }) => d.isDirectory ? null : uploadable(d, at.local, fd));
-    } finally {
-      if (fd !== null) Libc.load()!.close(fd);
-    }
+    const kinds = lookUp(folder.local, entries);
     for (const [i, { at }] of entries.entries()) {
       const kind = kinds[i] ?? null;
       if (kind === null) {

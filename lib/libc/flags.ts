@@ -18,7 +18,7 @@ export interface OpenFlags {
   readonly O_NOFOLLOW: number;
   readonly O_CLOEXEC: number;
   readonly O_PATH: number;
-  /** An unnamed file in the given folder, named later by {@linkcode Libc.linkFd} (Linux 3.11). */
+  /** An unnamed file in the given folder, named later by `Libc.linkFd` (Linux 3.11). */
   readonly O_TMPFILE: number;
 }
 
@@ -33,13 +33,15 @@ const GENERIC = {
   O_PATH: 0o10000000,
 };
 
-/** `openat` flags: x86_64 and the "generic" layout differ only in two. */
-// O_TMPFILE is __O_TMPFILE (0o20000000) with O_DIRECTORY.
+/**
+ * `openat` flags: x86_64 and the "generic" layout differ only in
+ * `O_DIRECTORY` and `O_NOFOLLOW` (and so `O_TMPFILE`, which is
+ * `__O_TMPFILE`, 0o20000000, with `O_DIRECTORY`).
+ */
 export const O: OpenFlags = Deno.build.arch === "aarch64"
   ? { ...GENERIC, O_DIRECTORY: 0o40000, O_NOFOLLOW: 0o100000, O_TMPFILE: 0o20040000 }
   : { ...GENERIC, O_DIRECTORY: 0o200000, O_NOFOLLOW: 0o400000, O_TMPFILE: 0o20200000 };
 
-/** `AT_*` flags (the same on every Linux architecture). */
 /**
  * Whether an `O_TMPFILE` open failed because there are no unnamed files
  * where it was asked (FUSE, NFS: `EOPNOTSUPP`; Linux before 3.11:
@@ -63,6 +65,7 @@ export function noUnnamedFiles(e: unknown): boolean {
   return code === "EOPNOTSUPP" || code === "EISDIR" || code === "EINVAL";
 }
 
+/** `AT_*` flags (the same on every Linux architecture). */
 export const AT = {
   SYMLINK_NOFOLLOW: 0x100,
   REMOVEDIR: 0x200,

@@ -2,9 +2,9 @@
  * libc through `Deno.dlopen` (Linux): the descriptor-relative calls that
  * confine a path beneath the served root (libc.ts) and their flag numbers
  * (flags.ts), the calls on an open file's own descriptor (fd_file.ts), and
- * libc's error numbers as errors (errno.ts). The server's root and the client's reads of small files use
- * them; elsewhere (another OS, no FFI permission) their callers fall back
- * to Deno's own calls.
+ * libc's error numbers as errors (errno.ts). The server's root and the
+ * client's reads of small files use them; elsewhere (another OS, no FFI
+ * permission) their callers fall back to Deno's own calls.
  *
  * @module
  */

@@ -20,6 +20,7 @@
  * @module
  */
 
+import { dirname } from "node:path";
 import { localIoError } from "../errors.ts";
 import { FdFile } from "../libc/fd_file.ts";
 import { noUnnamedFiles, O } from "../libc/flags.ts";
@@ -94,9 +95,7 @@ function landOnce(libc: Libc, dest: string, data: Uint8Array, options: LandWhole
   try {
     // A fresh random name: a lock held by another is a clean-up's, about to remove it.
     if (!file.tryLockSync(true)) return forget(temp);
-    for (let done = 0; done < data.byteLength;) done += file.writeSync(data.subarray(done));
-    if (options.mode !== null && Deno.build.os !== "windows") file.chmodSync(options.mode);
-    if (options.mtime !== null) file.utimeSync(new Date(), new Date(options.mtime));
+    writeStamped(file, data, options);
     libc.renameat(-100, temp, -100, dest);
     return true;
   } catch (e) {
@@ -127,12 +126,10 @@ function landUnnamed(
   options: LandWholeOptions,
 ): boolean {
   if (unnamedRefused) return false;
-  const slash = dest.lastIndexOf("/");
-  const folder = slash < 0 ? "." : slash === 0 ? "/" : dest.slice(0, slash);
   const started = performance.now();
   let fd: number;
   try {
-    fd = libc.openat(-100, folder, UNNAMED_FLAGS, 0o644);
+    fd = libc.openat(-100, dirname(dest), UNNAMED_FLAGS, 0o644);
   } catch (e) {
     if (!(e instanceof Error)) throw e;
     // No unnamed files there: not asked again. Any other refusal (a missing folder) is left to
@@ -144,9 +141,7 @@ function landUnnamed(
   // Closed unlinked (any failure below): the kernel frees it, nothing is left anywhere.
   const file = new FdFile(fd, true);
   try {
-    for (let done = 0; done < data.byteLength;) done += file.writeSync(data.subarray(done));
-    if (options.mode !== null) file.chmodSync(options.mode);
-    if (options.mtime !== null) file.utimeSync(new Date(), new Date(options.mtime));
+    writeStamped(file, data, options);
     libc.linkFd(fd, -100, dest);
     return true;
   } catch (e) {
@@ -157,6 +152,13 @@ function landUnnamed(
   } finally {
     file.close();
   }
+}
+
+/** Writes all of `data` to a new file, then gives it `options`' bits and time. */
+function writeStamped(file: FdFile, data: Uint8Array, options: LandWholeOptions): void {
+  for (let done = 0; done < data.byteLength;) done += file.writeSync(data.subarray(done));
+  if (options.mode !== null) file.chmodSync(options.mode);
+  if (options.mtime !== null) file.utimeSync(new Date(), new Date(options.mtime));
 }
 
 /** Removes a temporary that is not to land (if still there); returns `false`, for a retry. */

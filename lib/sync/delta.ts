@@ -141,17 +141,14 @@ async function bothSides(
   const localSize =
     (await Deno.stat(local).catch((e) => Promise.reject(localIoError("read", local, e)))).size;
   if (localSize < DELTA_MIN) return null;
-  // The local copy is hashed while the server hashes its own: at the size asked for, which
-  // the server gives unless its copy is far larger (then hashed again at the server's).
-  const asked = deltaBlockSize(localSize);
-  const [theirs, ours] = await Promise.all([
-    client.blocks(remote, asked),
-    localBlocks(local, localSize, asked, client.checksum, whole),
+  // The local copy is hashed while the server hashes its own, at the size asked for (a reply
+  // at another size is refused: `checkBlocksReply`).
+  const blockSize = deltaBlockSize(localSize);
+  const [theirs, mine] = await Promise.all([
+    client.blocks(remote, blockSize),
+    localBlocks(local, localSize, blockSize, client.checksum, whole),
   ]);
   if (theirs.size < DELTA_MIN) return null;
-  const mine = theirs.blockSize === asked
-    ? ours
-    : await localBlocks(local, localSize, theirs.blockSize, client.checksum, whole);
   const length = DIGEST_BYTES[client.checksum];
   return {
     theirs,

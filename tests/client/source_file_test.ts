@@ -97,14 +97,14 @@ Deno.test("client: localFacts() follows links and throws Deno's errors", async (
   equal(localFacts(tmp.path).type, "dir");
   throws(() => localFacts(`${tmp.path}/missing`), Deno.errors.NotFound);
   // The same through the folder's descriptor (where there is libc), name by name.
-  const fd = openLocalFolder(tmp.path);
-  equal(fd !== null, Libc.load() !== null);
-  try {
+  {
+    using folder = openLocalFolder(tmp.path);
+    const { fd } = folder;
+    equal(fd !== null, Libc.load() !== null);
     equal(localFactsIn(fd, "link", `${tmp.path}/link`).size, 3);
     equal(localFactsIn(fd, "f", `${tmp.path}/f`).type, "file");
     throws(() => localFactsIn(fd, "missing", `${tmp.path}/missing`), Deno.errors.NotFound);
-  } finally {
-    if (fd !== null) Libc.load()!.close(fd);
   }
-  equal(openLocalFolder(`${tmp.path}/missing`), null);
+  using missing = openLocalFolder(`${tmp.path}/missing`);
+  equal(missing.fd, null);
 });
