@@ -84,6 +84,31 @@ class Xxh3Hash implements RunningHash {
  * ```
  */
 export async function createChecksum(checksum: ChecksumName): Promise<RunningHash> {
+  return createChecksumNow(checksum) ??
+    new Xxh3Hash(await (await loadHashWasm()).createXXHash128());
+}
+
+/**
+ * A running hash of `checksum` at once, when one is ready: SHA-256 always,
+ * XXH3-128 when a spent one waits to be reused (its WebAssembly is made
+ * asynchronously, by {@linkcode createChecksum}); else `null`.
+ *
+ * @param checksum The algorithm.
+ * @returns The hash, or `null`.
+ *
+ * @example
+ * ```ts
+ * import { createChecksum, createChecksumNow } from "./checksum.ts";
+ * import { equal, notEqual } from "node:assert/strict";
+ *
+ * (await createChecksum("xxh3-128")).digest(); // spent: kept for reuse
+ * const hash = createChecksumNow("xxh3-128");
+ * notEqual(hash, null);
+ * hash!.update(new TextEncoder().encode("hello"));
+ * equal(hash!.digest(), "b5e9c1ad071b3e7fc779cfaa5e523818");
+ * ```
+ */
+export function createChecksumNow(checksum: ChecksumName): RunningHash | null {
   if (checksum === "sha256") {
     const hash = nodeCrypto().createHash("sha256");
     return {
@@ -92,7 +117,8 @@ export async function createChecksum(checksum: ChecksumName): Promise<RunningHas
       digest: () => hash.digest("hex"),
     };
   }
-  return new Xxh3Hash(idle.pop() ?? await (await loadHashWasm()).createXXHash128());
+  const hasher = idle.pop();
+  return hasher === undefined ? null : new Xxh3Hash(hasher);
 }
 
 /**

@@ -15,7 +15,7 @@ import { BftpError, LocalIoError, localIoError } from "../errors.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import type { Lander } from "../local_file/lander.ts";
 import { LandingFile } from "../local_file/landing_file.ts";
-import { landWhole } from "../local_file/land_whole.ts";
+import { landWhole, landWholeNow, type LandWholeOptions } from "../local_file/land_whole.ts";
 import type { ServerAttributes } from "../local_file/attributes.ts";
 import type { GetReply } from "../protocol/replies.ts";
 import type { BodyResult } from "../transfer/body.ts";
@@ -195,12 +195,13 @@ async function fetchBatch<T extends PlannedEntry>(
         outputs[i] = undefined;
         if (!("size" in outcome) || output === undefined) {
           fail(file, outcome instanceof BftpError ? outcome : new LocalIoError(String(outcome)));
-          return output && "out" in output ? output.out.discard() : Promise.resolve();
+          return output && "out" in output ? output.out.discard() : undefined;
         }
         if ("data" in output) transfers[i]?.onProgress?.(outcome.size);
-        // Not awaited here: the next body is read while this one lands.
-        landing.push(land(file, output, replies[i]!, outcome, options).catch((e) => fail(file, e)));
-        return Promise.resolve();
+        // Not awaited here: the next body is read while this one lands (a small one, at once).
+        const landed = land(file, output, replies[i]!, outcome, options);
+        if (landed !== undefined) landing.push(landed.catch((e) => fail(file, e)));
+        return undefined;
       },
     });
   } finally {
@@ -208,8 +209,33 @@ async function fetchBatch<T extends PlannedEntry>(
   }
 }
 
-/** Lands one verified body under its name; a failure is the file's. */
-async function land<T extends PlannedEntry>(
+/**
+ * Lands one verified body under its name: a small one held whole at once,
+ * where nothing is to be asked first and no landing thread runs (nothing
+ * is returned), else by the promise returned. A failure is the file's.
+ */
+function land<T extends PlannedEntry>(
+  file: T,
+  output: Output,
+  reply: GetReply,
+  result: BodyResult,
+  options: DownloadManyOptions<T>,
+): Promise<void> | undefined {
+  if ("data" in output && options.beforeLanding === undefined && !options.lander?.threaded) {
+    const attributes = options.preserve ? reply : null;
+    let now: boolean;
+    try {
+      now = landWholeNow(file.local, output.data, heldLanding(file, attributes, options));
+    } catch (e) {
+      return Promise.reject(landingError(file, e));
+    }
+    if (now) return landed(file, result, options);
+  }
+  return landLater(file, output, reply, result, options);
+}
+
+/** {@linkcode land}'s way with promises. */
+async function landLater<T extends PlannedEntry>(
   file: T,
   output: Output,
   reply: GetReply,
@@ -222,29 +248,53 @@ async function land<T extends PlannedEntry>(
     else await landHeld(file, output.data, options.preserve ? reply : null, options);
   } catch (e) {
     if ("out" in output) await output.out.discard().catch(() => {});
-    throw e instanceof BftpError ? e : localIoError("write", file.local, e);
+    throw landingError(file, e);
   }
+  landed(file, result, options);
+}
+
+/** A landing's failure, as the file's. */
+function landingError(file: PlannedEntry, e: unknown): BftpError {
+  return e instanceof BftpError ? e : localIoError("write", file.local, e);
+}
+
+/** What follows a file's landing: a stale resume part goes, and the file is told. */
+function landed<T extends PlannedEntry>(
+  file: T,
+  result: BodyResult,
+  options: DownloadManyOptions<T>,
+): undefined {
   dropStalePartial(file.local, options.present?.(file));
   options.onFile?.(file.remote, file.local, result);
   options.onDone?.(file, result);
+  return undefined;
 }
 
-/**
- * Lands a small body held whole: on the landing thread once it runs, else
- * here in one go (`landWhole`), its create timed for a lander still deciding.
- */
+/** How a small body held whole lands: whether its name is free, its time and bits. */
+function heldLanding<T extends PlannedEntry>(
+  file: T,
+  attributes: ServerAttributes | null,
+  options: DownloadManyOptions<T>,
+): LandWholeOptions & { absent: boolean } {
+  return {
+    absent: absent(file, options),
+    mtime: attributes?.mtime ?? null,
+    mode: attributes?.mode ?? null,
+    // Timed for a lander still deciding whether to start its thread.
+    onCreate: (ms) => options.lander?.observeCreate(ms),
+  };
+}
+
+/** Lands a small body held whole: on the landing thread once it runs, else here in one go. */
 async function landHeld<T extends PlannedEntry>(
   file: T,
   data: Uint8Array,
   attributes: ServerAttributes | null,
   options: DownloadManyOptions<T>,
 ): Promise<void> {
-  const { lander } = options;
-  const request = {
-    absent: absent(file, options),
-    mtime: attributes?.mtime ?? null,
-    mode: attributes?.mode ?? null,
-  };
-  if (lander?.threaded) return await lander.land({ path: file.local, data, ...request });
-  await landWhole(file.local, data, { ...request, onCreate: (ms) => lander?.observeCreate(ms) });
+  const { onCreate, ...request } = heldLanding(file, attributes, options);
+  if (options.lander?.threaded) {
+    return await options.lander.land({ path: file.local, data, ...request });
+  }
+  await landWhole(file.local, data, { ...request, onCreate });
 }

@@ -12,12 +12,13 @@ import { createChecksum } from "../checksum.ts";
 import { LocalIoError, ProtocolError, RemoteError } from "../errors.ts";
 import { writeAll } from "../framing/write_all.ts";
 import type { ByteWriter } from "../framing/types.ts";
-import type { MputRequest } from "../protocol/messages.ts";
+import type { MputRequest, Reply } from "../protocol/messages.ts";
 import { MAX_MGET_PATHS, MAX_REQUEST_BYTES } from "../protocol/limits.ts";
 import { encodeBodyHeader, encodeTrailer } from "../protocol/body_format.ts";
 import { checkGetReply, checkPutDoneReply, type GetReply } from "../protocol/replies.ts";
 import { type BodyResult, receiveBody } from "../transfer/body.ts";
-import { receiveWhole } from "../transfer/receive_body.ts";
+import { receiveWhole, receiveWholeBuffered } from "../transfer/receive_body.ts";
+import type { BufferedReader } from "../framing/buffered_reader.ts";
 import type { RequestChannel } from "./request_channel.ts";
 
 /** The most files one MGET or MPUT of a tree names. */
@@ -83,9 +84,10 @@ export interface ManyGetHandler {
   hold?(index: number, reply: GetReply): Uint8Array | null;
   /**
    * Told each file's outcome, in order: its body verified and written, or
-   * why it failed (the server's refusal, or its sink's error).
+   * why it failed (the server's refusal, or its sink's error). What it has
+   * to finish before the next file, it returns as a promise.
    */
-  done(index: number, outcome: BodyResult | RemoteError | LocalIoError): Promise<void>;
+  done(index: number, outcome: BodyResult | RemoteError | LocalIoError): Promise<void> | void;
 }
 
 /**
@@ -130,45 +132,59 @@ export async function runGetMany(
   paths: readonly string[],
   handler: ManyGetHandler,
 ): Promise<void> {
-  await channel.requestMany(
-    { op: "MGET", paths: [...paths] },
-    paths.length,
-    async (i, reply, reader) => {
-      if (!reply.ok) return await handler.done(i, new RemoteError(reply.code, reply.message));
-      const got = checkGetReply(reply);
-      if (got.offset !== 0) {
-        throw new ProtocolError(
-          `Malformed reply: offset ${got.offset} was not asked for`,
-        );
-      }
-      const held = handler.hold?.(i, got) ?? null;
-      if (held !== null) {
-        return await handler.done(i, await receiveWhole(reader, held, paths[i]!, channel.checksum));
-      }
-      const failed: { error?: LocalIoError } = {};
-      const drop = (e: unknown) => {
-        failed.error ??= e instanceof LocalIoError ? e : new LocalIoError(String(e));
-      };
-      const sink = await handler.open(i, got).catch((e) => {
-        drop(e);
-        return undefined;
-      });
-      // The sink's failure is the file's: the body is still read whole, in step.
-      const writer: ByteWriter = {
-        write: async (p) => {
-          if (failed.error === undefined) await writeAll(sink!, p).catch(drop);
-          return p.byteLength;
-        },
-      };
-      const result = await receiveBody(reader, writer, {
-        expectedSize: got.size,
-        maxSize: got.size,
-        label: paths[i],
-        checksum: channel.checksum,
-      });
-      await handler.done(i, failed.error ?? result);
+  // A small body buffered whole is taken at once: no promise between it and the next file.
+  const each = (i: number, reply: Reply, reader: BufferedReader): Promise<void> | void => {
+    if (!reply.ok) return handler.done(i, new RemoteError(reply.code, reply.message));
+    const got = checkGetReply(reply);
+    if (got.offset !== 0) {
+      throw new ProtocolError(`Malformed reply: offset ${got.offset} was not asked for`);
+    }
+    const held = handler.hold?.(i, got) ?? null;
+    const done = (outcome: BodyResult | LocalIoError) => handler.done(i, outcome);
+    if (held === null) {
+      const open = (reply: GetReply) => handler.open(i, reply);
+      return streamGot(channel, paths[i]!, got, reader, open).then(done);
+    }
+    const now = receiveWholeBuffered(reader, held, paths[i]!, channel.checksum);
+    if (now !== null) return done(now);
+    return receiveWhole(reader, held, paths[i]!, channel.checksum).then(done);
+  };
+  await channel.requestMany({ op: "MGET", paths: [...paths] }, paths.length, each);
+}
+
+/**
+ * Reads one MGET file's body through the sink `open` gives; a sink that
+ * fails (or cannot be opened) is the file's outcome, its body still read
+ * whole, in step.
+ */
+async function streamGot(
+  channel: RequestChannel,
+  path: string,
+  got: GetReply,
+  reader: BufferedReader,
+  open: (reply: GetReply) => Promise<ByteWriter>,
+): Promise<BodyResult | LocalIoError> {
+  const failed: { error?: LocalIoError } = {};
+  const drop = (e: unknown) => {
+    failed.error ??= e instanceof LocalIoError ? e : new LocalIoError(String(e));
+  };
+  const sink = await open(got).catch((e) => {
+    drop(e);
+    return undefined;
+  });
+  const writer: ByteWriter = {
+    write: async (p) => {
+      if (failed.error === undefined) await writeAll(sink!, p).catch(drop);
+      return p.byteLength;
     },
-  );
+  };
+  const result = await receiveBody(reader, writer, {
+    expectedSize: got.size,
+    maxSize: got.size,
+    label: path,
+    checksum: channel.checksum,
+  });
+  return failed.error ?? result;
 }
 
 /** A file for {@linkcode runPutMany}: where it goes, its whole content, and what `-p` keeps. */
@@ -251,11 +267,11 @@ export async function runPutMany(
     }
   };
   await channel.requestMany(req, files.length, (i, reply) => {
-    if (!reply.ok) return Promise.resolve(done(i, new RemoteError(reply.code, reply.message)));
+    if (!reply.ok) return done(i, new RemoteError(reply.code, reply.message));
     const { size, hash } = checkPutDoneReply(reply, checksum);
     if (hash !== hashes[i] || size !== files[i]!.data.byteLength) {
       throw new ProtocolError(`Server confirmed hash ${hash}, but ${hashes[i]} was sent`);
     }
-    return Promise.resolve(done(i, { size, checksum, hash }));
+    done(i, { size, checksum, hash });
   }, send);
 }

@@ -217,7 +217,9 @@ export class RequestChannel {
    * Sends a request answered by one reply for each of `count` items (MGET),
    * each marked with its `index` in order, and runs `each` on every one,
    * error replies included; a success reply's body, if any, is `each`'s to
-   * read from the stream. An error reply without an `index` ends the answer
+   * read from the stream: at once when it is buffered (`each` then returns
+   * nothing, and the next item's reply, buffered too, is taken without a
+   * promise between them), else by the promise `each` returns. An error reply without an `index` ends the answer
    * early: it is thrown, after the items answered before it. Pipelined like
    * {@linkcode RequestChannel.request} (version 2 only); whatever fails in
    * `each`, or in sending `body`, leaves the stream out of step.
@@ -231,7 +233,7 @@ export class RequestChannel {
   async requestMany(
     req: Request,
     count: number,
-    each: (index: number, reply: Reply, reader: BufferedReader) => Promise<void>,
+    each: (index: number, reply: Reply, reader: BufferedReader) => Promise<void> | void,
     body?: (writer: ByteWriter) => Promise<void>,
   ): Promise<void> {
     refuseLongPaths(req);
@@ -239,7 +241,8 @@ export class RequestChannel {
     const send = body && (() => body(this.#out));
     await this.#pipelined(req, send, async (id) => {
       for (let index = 0; index < count; index++) {
-        const reply = await this.#replyTo(id);
+        const buffered = this.#channel.receiveReplyBuffered();
+        const reply = buffered === null ? await this.#replyTo(id) : this.#answering(buffered, id);
         if (reply.index === undefined && !reply.ok) {
           throw new RemoteError(reply.code, reply.message);
         }
@@ -249,7 +252,13 @@ export class RequestChannel {
             new ProtocolError(`Malformed reply: it answers item ${said}, not ${index}`),
           );
         }
-        await this.#inStep(() => each(index, reply, this.#channel.reader));
+        let step: Promise<void> | void;
+        try {
+          step = each(index, reply, this.#channel.reader);
+        } catch (e) {
+          throw this.#break(e);
+        }
+        if (step !== undefined) await this.#inStep(() => step);
       }
     });
   }
@@ -309,7 +318,11 @@ export class RequestChannel {
 
   /** Reads the next reply, which must answer request `id`. */
   async #replyTo(id: number): Promise<Reply> {
-    const reply = await this.#channel.receiveReply();
+    return this.#answering(await this.#channel.receiveReply(), id);
+  }
+
+  /** `reply`, which must answer request `id`. */
+  #answering(reply: Reply, id: number): Reply {
     if (reply.id !== id) {
       const said = JSON.stringify(reply.id ?? null).slice(0, 24);
       throw this.#break(

@@ -68,6 +68,49 @@ export class BufferedReader implements ByteReader {
   }
 
   /**
+   * The next `n` bytes, when all of them are buffered already (no read from
+   * the source): a view of the buffer, good until the next read or
+   * {@linkcode BufferedReader.consume}; else `null`. Nothing is consumed.
+   * A message that has arrived whole is then taken without a promise a
+   * step (a tree's small files: a tenth of a pull's client CPU).
+   *
+   * @param n How many bytes.
+   * @returns Their view, or `null`.
+   *
+   * @example
+   * ```ts
+   * import { BufferedReader } from "./buffered_reader.ts";
+   * import { deepEqual } from "node:assert/strict";
+   *
+   * const source = { read: (p: Uint8Array) => (p.set([1, 2, 3]), Promise.resolve(3)) };
+   * const reader = new BufferedReader(source);
+   * deepEqual(reader.peekBuffered(1), null);
+   * deepEqual(await reader.read(new Uint8Array(1)), 1);
+   * deepEqual(reader.peekBuffered(2), new Uint8Array([2, 3]));
+   * reader.consume(2);
+   * deepEqual(reader.buffered, 0);
+   * ```
+   */
+  peekBuffered(n: number): Uint8Array | null {
+    if (this.#end - this.#start < n) return null;
+    return this.#buf.subarray(this.#start, this.#start + n);
+  }
+
+  /**
+   * Drops the next `n` buffered bytes (read already through
+   * {@linkcode BufferedReader.peekBuffered}).
+   *
+   * @param n How many; at most {@linkcode BufferedReader.buffered}.
+   * @throws {RangeError} When fewer are buffered.
+   */
+  consume(n: number): void {
+    if (n > this.#end - this.#start) {
+      throw new RangeError(`Only ${this.buffered} bytes are buffered`);
+    }
+    this.#start += n;
+  }
+
+  /**
    * Reads up to `p.byteLength` bytes: buffered bytes first; when none are
    * buffered and `p` is at least as large as the buffer, directly from the
    * source.

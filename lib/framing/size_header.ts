@@ -11,10 +11,14 @@
 
 import { ProtocolError } from "../errors.ts";
 import { readExact, readFull } from "./read_exact.ts";
+import type { BufferedReader } from "./buffered_reader.ts";
 import type { ByteReader, ByteWriter } from "./types.ts";
 import { writeAll } from "./write_all.ts";
 
 const encoder = new TextEncoder();
+
+/** The largest size a reader accepts unless told otherwise. */
+const DEFAULT_MAX_BYTES = 1048576;
 
 /** Length of the narrow header: 8 hex digits. */
 export const SIZE_HEADER_LENGTH = 8;
@@ -181,7 +185,7 @@ export async function readSizeHeader(
   if (first === null) return null;
   if (first < header.byteLength) await readFull(reader, header.subarray(first), "size header");
   const size = decodeSizeHeader(header);
-  const max = options.maxBytes ?? 1048576;
+  const max = options.maxBytes ?? DEFAULT_MAX_BYTES;
   if (size > max) {
     throw new ProtocolError(`Message of ${size} bytes is over the limit of ${max} bytes`);
   }
@@ -224,4 +228,46 @@ export async function readSized(
   const size = await readSizeHeader(reader, options);
   if (size === null) return null;
   return await readExact(reader, size, "size-header message");
+}
+
+/**
+ * {@linkcode readSized} at once, when the whole message (header and
+ * payload, within `maxBytes`) is buffered already: its payload, a view of
+ * the reader's buffer good until the next read; else `null` and nothing
+ * read ({@linkcode readSized} is then the way, and tells what is wrong
+ * with a size over the limit).
+ *
+ * @param reader The stream, buffered.
+ * @param options The header's width and the largest size accepted.
+ * @returns The payload, or `null`.
+ * @throws {ProtocolError} When the header is not hex digits.
+ *
+ * @example
+ * ```ts
+ * import { encodeSized, readSizedBuffered } from "./size_header.ts";
+ * import { BufferedReader } from "./buffered_reader.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * // A byte of something else, then a message.
+ * const wire = new Uint8Array([0x78, ...encodeSized(new TextEncoder().encode("hello"))]);
+ * const reader = new BufferedReader({ read: (p: Uint8Array) => (p.set(wire), Promise.resolve(wire.length)) });
+ * deepEqual(readSizedBuffered(reader), null); // nothing buffered yet
+ * await reader.read(new Uint8Array(1)); // "x", and the message buffered behind it
+ * deepEqual(new TextDecoder().decode(readSizedBuffered(reader)!), "hello");
+ * deepEqual(reader.buffered, 0);
+ * ```
+ */
+export function readSizedBuffered(
+  reader: BufferedReader,
+  options: ReadSizedOptions = {},
+): Uint8Array | null {
+  const width = options.wide ? WIDE_SIZE_HEADER_LENGTH : SIZE_HEADER_LENGTH;
+  const header = reader.peekBuffered(width);
+  if (header === null) return null;
+  const size = decodeSizeHeader(header);
+  if (size > (options.maxBytes ?? DEFAULT_MAX_BYTES)) return null;
+  const message = reader.peekBuffered(width + size);
+  if (message === null) return null;
+  reader.consume(width + size);
+  return message.subarray(width);
 }

@@ -72,13 +72,39 @@ export async function landWhole(
   data: Uint8Array,
   options: LandWholeOptions,
 ): Promise<void> {
+  if (!landWholeNow(dest, data, options)) await landByDeno(dest, data, options);
+}
+
+/**
+ * {@linkcode landWhole} at once, by libc's synchronous calls; `false`
+ * where libc cannot be reached (nothing done: {@linkcode landWhole} is then
+ * the way).
+ *
+ * @param dest The final path; its folder exists.
+ * @param data The whole verified body.
+ * @param options The time and bits to give it, and whether anything is there.
+ * @returns Whether it landed.
+ * @throws {LocalIoError} When it cannot be written (nothing is left behind).
+ *
+ * @example
+ * ```ts
+ * import { landWholeNow } from "./land_whole.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const landed = landWholeNow(`${dir}/a.txt`, new TextEncoder().encode("hi"), { absent: true, mtime: null, mode: null });
+ * if (landed) equal(await Deno.readTextFile(`${dir}/a.txt`), "hi");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export function landWholeNow(dest: string, data: Uint8Array, options: LandWholeOptions): boolean {
   const libc = Libc.load();
-  if (libc === null) return await landByDeno(dest, data, options);
+  if (libc === null) return false;
   try {
     const mode = options.mode ?? (options.absent ? null : modeOf(dest));
-    if (options.absent && landUnnamed(libc, dest, data, { ...options, mode })) return;
+    if (options.absent && landUnnamed(libc, dest, data, { ...options, mode })) return true;
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-      if (landOnce(libc, dest, data, { ...options, mode })) return;
+      if (landOnce(libc, dest, data, { ...options, mode })) return true;
     }
     throw new Deno.errors.NotFound("The temporary file keeps disappearing");
   } catch (e) {

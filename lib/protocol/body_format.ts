@@ -28,7 +28,6 @@
  * @module
  */
 
-import { readFixed } from "../framing/fixed.ts";
 import {
   decodeSizeHeader,
   encodeSizeHeader,
@@ -200,6 +199,28 @@ export async function readTrailer(
   reader: ByteReader,
   checksum: ChecksumName = "sha256",
 ): Promise<string> {
-  const bytes = await readFixed(reader, TRAILER_LENGTHS[checksum], { padByte: 0 });
-  return decoder.decode(bytes).toLowerCase();
+  return decodeTrailer(
+    await readFull(reader, new Uint8Array(TRAILER_LENGTHS[checksum]), "trailer"),
+  );
+}
+
+/**
+ * Decodes a trailer's bytes (as {@linkcode readTrailer} reads them): the
+ * hash the sender gave, lowercased, without the zero bytes that pad it.
+ *
+ * @param bytes The trailer, {@linkcode TRAILER_LENGTHS} long.
+ * @returns The hash, lowercased (not checked to be hex).
+ *
+ * @example
+ * ```ts
+ * import { decodeTrailer } from "./body_format.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(decodeTrailer(new TextEncoder().encode("AB\0\0")), "ab");
+ * ```
+ */
+export function decodeTrailer(bytes: Uint8Array): string {
+  let end = bytes.byteLength;
+  while (end > 0 && bytes[end - 1] === 0) end--;
+  return decoder.decode(bytes.subarray(0, end)).toLowerCase();
 }

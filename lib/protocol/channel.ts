@@ -8,7 +8,7 @@
 import { ConnectionError, ProtocolError, RemoteError } from "../errors.ts";
 import { BufferedReader } from "../framing/buffered_reader.ts";
 import { encodeDelimited, readDelimited } from "../framing/delimited.ts";
-import { readSized, writeSized } from "../framing/size_header.ts";
+import { readSized, readSizedBuffered, writeSized } from "../framing/size_header.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import { writeAll } from "../framing/write_all.ts";
 import {
@@ -142,7 +142,21 @@ export class Channel {
   async receiveReply(): Promise<Reply> {
     const bytes = await readSized(this.reader, { maxBytes: MAX_REPLY_BYTES });
     if (bytes === null) throw new ConnectionError("Connection closed by the server");
-    const reply = decodeReply(bytes);
+    return this.#received(decodeReply(bytes));
+  }
+
+  /**
+   * Receives the next reply at once, when it is buffered whole already;
+   * else `null`, and {@linkcode Channel.receiveReply} is the way.
+   *
+   * @returns The reply, or `null`.
+   */
+  receiveReplyBuffered(): Reply | null {
+    const bytes = readSizedBuffered(this.reader, { maxBytes: MAX_REPLY_BYTES });
+    return bytes === null ? null : this.#received(decodeReply(bytes));
+  }
+
+  #received(reply: Reply): Reply {
     this.#onMessage?.("receive", reply);
     return reply;
   }

@@ -6,7 +6,12 @@
  * @module
  */
 
-import { type ChecksumName, createChecksum, type RunningHash } from "../checksum.ts";
+import {
+  type ChecksumName,
+  createChecksum,
+  createChecksumNow,
+  type RunningHash,
+} from "../checksum.ts";
 import { createStreamHash } from "./stream_hash.ts";
 import { IntegrityError, ProtocolError, UnexpectedEofError } from "../errors.ts";
 import type { BufferedReader } from "../framing/buffered_reader.ts";
@@ -14,7 +19,15 @@ import { readFull } from "../framing/read_exact.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import { writeAll } from "../framing/write_all.ts";
 import { formatBytes } from "../bytes.ts";
-import { readBodyHeader, readChunkHeader, readTrailer } from "../protocol/body_format.ts";
+import {
+  BODY_HEADER_LENGTH,
+  decodeBodyHeader,
+  decodeTrailer,
+  readBodyHeader,
+  readChunkHeader,
+  readTrailer,
+  TRAILER_LENGTHS,
+} from "../protocol/body_format.ts";
 import { BODY_BUFFER_BYTES, bodyBufferSize, type BodyResult, checksumOf } from "./body_buffer.ts";
 /**
  * The error for a body whose trailer is not the hash of its bytes.
@@ -304,9 +317,67 @@ export async function receiveWhole(
   }
   await readFull(reader, data, what);
   const trailer = await readTrailer(reader, checksum);
-  const hash = await createChecksum(checksum);
+  return verifyWhole(data, trailer, await createChecksum(checksum), label);
+}
+
+/**
+ * {@linkcode receiveWhole} at once, when the whole body (header, bytes and
+ * trailer) is buffered already and a hash is ready; else `null`, nothing
+ * read, and {@linkcode receiveWhole} is the way (it also tells what is
+ * wrong with a header that is not `data`'s size).
+ *
+ * @param reader The connection, buffered, at the body's header.
+ * @param data Where the bytes go: as long as the announced size.
+ * @param label What is being received, for error messages.
+ * @param checksum The trailer's algorithm.
+ * @returns The size and the verified hash, or `null`.
+ * @throws {IntegrityError} When the trailer is not the bytes' hash (the body read whole).
+ *
+ * @example
+ * ```ts
+ * import { receiveWholeBuffered } from "./receive_body.ts";
+ * import { BufferedReader } from "../framing/buffered_reader.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * // A byte of something else, then "hi" with its 16-digit size header and SHA-256 trailer.
+ * const wire = new TextEncoder().encode(
+ *   "x0000000000000002hi8f434346648f6b96df89dda901c5176b10a6d83961dd3c1ac88b59b2dc327aa4",
+ * );
+ * const reader = new BufferedReader({ read: (p: Uint8Array) => (p.set(wire), Promise.resolve(wire.length)) });
+ * const data = new Uint8Array(2);
+ * equal(receiveWholeBuffered(reader, data, "a.txt", "sha256"), null); // nothing buffered yet
+ * await reader.read(new Uint8Array(1)); // "x", and the rest buffered behind it
+ * equal(receiveWholeBuffered(reader, data, "a.txt", "sha256")?.size, 2);
+ * equal(new TextDecoder().decode(data), "hi");
+ * ```
+ */
+export function receiveWholeBuffered(
+  reader: BufferedReader,
+  data: Uint8Array,
+  label: string,
+  checksum: ChecksumName,
+): BodyResult | null {
+  const size = data.byteLength;
+  const trailerAt = BODY_HEADER_LENGTH + size;
+  const wire = reader.peekBuffered(trailerAt + TRAILER_LENGTHS[checksum]);
+  if (wire === null || decodeBodyHeader(wire.subarray(0, BODY_HEADER_LENGTH)) !== size) return null;
+  const hash = createChecksumNow(checksum);
+  if (hash === null) return null;
+  data.set(wire.subarray(BODY_HEADER_LENGTH, trailerAt));
+  const trailer = decodeTrailer(wire.subarray(trailerAt));
+  reader.consume(wire.byteLength);
+  return verifyWhole(data, trailer, hash, label);
+}
+
+/** The size and hash of a body held whole, once its hash is `trailer`. */
+function verifyWhole(
+  data: Uint8Array,
+  trailer: string,
+  hash: RunningHash,
+  label: string,
+): BodyResult {
   hash.update(data);
   const digest = hash.digest();
-  if (trailer !== digest) throw checksumMismatch(what, trailer, digest, checksum);
-  return { size, checksum, hash: digest };
+  if (trailer !== digest) throw checksumMismatch(`"${label}"`, trailer, digest, hash.checksum);
+  return { size: data.byteLength, checksum: hash.checksum, hash: digest };
 }

@@ -1,4 +1,4 @@
-import { deepEqual, equal, ok, rejects } from "node:assert/strict";
+import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
 import { BufferedReader } from "../../lib/framing/buffered_reader.ts";
 import { encodeDelimited, readDelimited } from "../../lib/framing/delimited.ts";
 import { encodeSized, readSized } from "../../lib/framing/size_header.ts";
@@ -119,4 +119,21 @@ Deno.test("framing: BufferedReader starts with a small buffer and grows it for a
   equal(sizes[0], 4096);
   equal(Math.max(...sizes), 65536);
   ok(sizes.indexOf(65536) <= 5, String(sizes.slice(0, 8)));
+});
+
+Deno.test("framing: BufferedReader.peekBuffered() shows only what is buffered, and consume() takes it", async () => {
+  const data = encoder.encode("abcdefgh");
+  const source = new MemoryReader(data, [5, 3]);
+  const reader = new BufferedReader(source);
+  // Nothing is read from the source for a peek.
+  equal(reader.peekBuffered(1), null);
+  equal(source.reads, 0);
+  deepEqual(await reader.read(new Uint8Array(1)), 1);
+  deepEqual(reader.peekBuffered(4), encoder.encode("bcde"));
+  equal(reader.peekBuffered(5), null);
+  reader.consume(3);
+  equal(reader.buffered, 1);
+  throws(() => reader.consume(2), RangeError);
+  deepEqual(await readExact(reader, 4), encoder.encode("efgh"));
+  equal(source.reads, 2);
 });

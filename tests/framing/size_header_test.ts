@@ -6,6 +6,7 @@ import {
   encodeSizeHeader,
   MAX_NARROW_SIZE,
   readSized,
+  readSizedBuffered,
   readSizeHeader,
   writeSized,
 } from "../../lib/framing/size_header.ts";
@@ -169,4 +170,29 @@ Deno.test("framing: writeSized() survives partial writes", async () => {
   await writeSized(writer, msg, { wide: true });
   deepEqual(writer.bytes, encodeSized(msg, { wide: true }));
   deepEqual(await readSized(new MemoryReader(writer.bytes), { wide: true }), msg);
+});
+
+Deno.test("framing: readSizedBuffered() takes a message only when it is buffered whole and within the limit", async () => {
+  const first = encodeSized(encoder.encode("first"));
+  const big = encodeSized(new Uint8Array(100));
+  const wire = concat(encoder.encode("x"), first, big, encodeSized(encoder.encode("last")));
+  // Everything arrives with the first byte, but for the last message's final byte.
+  const reader = new BufferedReader(new MemoryReader(wire, [wire.byteLength - 1, 1]));
+  equal(readSizedBuffered(reader), null);
+  await reader.read(new Uint8Array(1));
+  deepEqual(readSizedBuffered(reader), encoder.encode("first"));
+  // Over the limit: left for readSized, which says so.
+  const before = reader.buffered;
+  equal(readSizedBuffered(reader, { maxBytes: 99 }), null);
+  equal(reader.buffered, before);
+  await rejects(readSized(reader, { maxBytes: 99 }), ProtocolError);
+  // Lost its step after the refusal: a fresh reader for the cut message.
+  const cut = new BufferedReader(new MemoryReader(concat(encoder.encode("x"), first), [5, 100]));
+  await cut.read(new Uint8Array(1));
+  equal(readSizedBuffered(cut), null);
+  deepEqual(await readSized(cut), encoder.encode("first"));
+  // A header that is not hex digits is refused at once.
+  const garbage = new BufferedReader(new MemoryReader(encoder.encode("xzzzzzzzzhello")));
+  await garbage.read(new Uint8Array(1));
+  throws(() => readSizedBuffered(garbage), ProtocolError);
 });
