@@ -121,7 +121,9 @@ export class Channel {
    */
   async receiveRequest(): Promise<Request | null> {
     this.#replyTo = undefined;
-    const bytes = await readSized(this.reader, { maxBytes: MAX_REQUEST_BYTES });
+    const limit = { maxBytes: MAX_REQUEST_BYTES };
+    // Taken at once when buffered whole (pipelined requests): no read, no promise a step.
+    const bytes = readSizedBuffered(this.reader, limit) ?? await readSized(this.reader, limit);
     if (bytes === null) return null;
     try {
       const { request, id } = decodeRequestFrame(bytes);
@@ -140,7 +142,8 @@ export class Channel {
    * @throws {ConnectionError} When the server closed the connection.
    */
   async receiveReply(): Promise<Reply> {
-    const bytes = await readSized(this.reader, { maxBytes: MAX_REPLY_BYTES });
+    const limit = { maxBytes: MAX_REPLY_BYTES };
+    const bytes = readSizedBuffered(this.reader, limit) ?? await readSized(this.reader, limit);
     if (bytes === null) throw new ConnectionError("Connection closed by the server");
     return this.#received(decodeReply(bytes));
   }

@@ -266,7 +266,8 @@ export const WHOLE_BODY_MAX = 256 * 1024;
  * over the whole, where {@linkcode receiveBody} streams through a sink. A
  * body whose size is not `data`'s breaks the stream (`ProtocolError`); one
  * whose trailer does not match is read whole first, so the stream stays in
- * step (`IntegrityError`).
+ * step (`IntegrityError`). A body buffered whole already is taken at once
+ * ({@linkcode receiveWholeBuffered}).
  *
  * @param reader The connection, buffered, at the body's header.
  * @param data Where the bytes go: as long as the announced size.
@@ -306,6 +307,8 @@ export async function receiveWhole(
   label: string,
   checksum: ChecksumName,
 ): Promise<BodyResult> {
+  const buffered = receiveWholeBuffered(reader, data, label, checksum);
+  if (buffered !== null) return buffered;
   const what = `"${label}"`;
   const size = await readBodyHeader(reader);
   if (size !== data.byteLength) {
