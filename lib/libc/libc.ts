@@ -42,8 +42,6 @@ export interface StatX {
 const SYMBOLS = {
   openat: { parameters: ["i32", "buffer", "i32", "u32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
-  // Variadic in C; its third argument an int here (F_DUPFD_CLOEXEC's lowest descriptor).
-  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
   renameat: { parameters: ["i32", "buffer", "i32", "buffer"], result: "i32" },
   linkat: { parameters: ["i32", "buffer", "i32", "buffer", "i32"], result: "i32" },
   unlinkat: { parameters: ["i32", "buffer", "i32"], result: "i32" },
@@ -54,9 +52,6 @@ const SYMBOLS = {
   __errno_location: { parameters: [], result: "pointer" },
   syscall: { parameters: ["i64", "i32", "buffer", "buffer", "usize"], result: "i64" },
 } as const;
-
-/** `fcntl`'s command for a duplicate closed on exec (the same on every Linux architecture). */
-const F_DUPFD_CLOEXEC = 1030;
 
 /** `openat2`'s number: one table for every architecture since Linux 5.6. */
 const SYS_OPENAT2 = 437n;
@@ -154,7 +149,6 @@ export function openLibc<S extends Deno.ForeignLibraryInterface>(
  *   libc.mkdirat(fd, "sub", 0o755);
  *   deepEqual(libc.statx(fd, "sub", AT.SYMLINK_NOFOLLOW).type, "dir");
  *   libc.unlinkat(fd, "sub", AT.REMOVEDIR);
- *   libc.close(libc.duplicate(fd));
  *   libc.close(fd);
  *   await Deno.remove(dir);
  * }
@@ -227,17 +221,6 @@ export class Libc {
    */
   close(fd: number): void {
     this.#lib.close(fd);
-  }
-
-  /**
-   * A second descriptor for what `fd` refers to, closed on exec
-   * (`fcntl(fd, F_DUPFD_CLOEXEC, 0)`): an `O_PATH` folder's too.
-   *
-   * @param fd The descriptor.
-   * @returns The new descriptor.
-   */
-  duplicate(fd: number): number {
-    return this.#check("fcntl", this.#lib.fcntl(fd, F_DUPFD_CLOEXEC, 0));
   }
 
   /**

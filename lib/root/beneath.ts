@@ -57,6 +57,8 @@ export class Resolved implements Disposable {
   readonly name: string;
   /** The object itself and what it is, when it was opened; `null` otherwise. */
   readonly target: { ref: Ref; stat: FsStat } | null;
+  /** Told once when this is disposed of (a folder shared by an MPUT's files, `upload_folders.ts`). */
+  #onDispose: (() => void) | undefined;
 
   /** @internal */
   constructor(
@@ -65,12 +67,14 @@ export class Resolved implements Disposable {
     stack: Ref[],
     name: string,
     target: { ref: Ref; stat: FsStat } | null,
+    onDispose?: () => void,
   ) {
     this.#fs = fs;
     this.#owned = owned;
     this.stack = stack;
     this.name = name;
     this.target = target;
+    this.#onDispose = onDispose;
   }
 
   /** The folder holding the last name. */
@@ -95,6 +99,9 @@ export class Resolved implements Disposable {
   /** Gives up the references this resolution opened. */
   [Symbol.dispose](): void {
     for (const ref of this.#owned.splice(0)) this.#fs.release(ref);
+    const told = this.#onDispose;
+    this.#onDispose = undefined;
+    told?.();
   }
 }
 

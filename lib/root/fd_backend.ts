@@ -135,9 +135,6 @@ export class FdBackend implements TreeBackend {
   release(ref: Ref): void {
     if (ref !== this.root) this.#libc.close(fd(ref));
   }
-  duplicate(ref: Ref): Ref {
-    return this.#libc.duplicate(fd(ref));
-  }
   openFile(ref: Ref, small = false): ReadFile {
     // A small file through libc on a descriptor of its own: no Deno file to make, read and
     // close (about a tenth of a small GET's server CPU here).

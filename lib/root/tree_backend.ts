@@ -133,8 +133,6 @@ export interface TreeBackend {
   readlink(ref: Ref): string;
   /** Closes a reference (never the root). */
   release(ref: Ref): void;
-  /** A second reference to what `ref` refers to, released on its own. */
-  duplicate(ref: Ref): Ref;
   /**
    * Opens the regular file `ref` for reading. A `small` one (read through
    * synchronously, see `framing/file_reader.ts`) may be opened without
@@ -252,9 +250,6 @@ export class PathBackend implements TreeBackend {
     return Deno.readLinkSync(String(ref));
   }
   release(_ref: Ref): void {}
-  duplicate(ref: Ref): Ref {
-    return ref;
-  }
   openFile(ref: Ref): ReadFile {
     return Deno.openSync(String(ref), { read: true });
   }

@@ -5,7 +5,17 @@ import { MAX_UPLOAD_FOLDERS, UploadFolders } from "../../lib/root/upload_folders
 import { checkUploadTarget, startUpload } from "../../lib/root/uploads.ts";
 import { tempDir } from "../helpers.ts";
 
-Deno.test("root/upload_folders: files of one folder share it, each resolution its own descriptor", async () => {
+/** What the descriptor `fd` names, or `null` when it is closed. */
+function namedBy(fd: number): string | null {
+  try {
+    return Deno.readLinkSync(`/proc/self/fd/${fd}`);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+}
+
+Deno.test("root/upload_folders: files of one folder share its descriptor, closed once the request and its last upload are over", async () => {
   await using tmp = await tempDir();
   await Deno.mkdir(tmp.join("d"));
   const c = new Confined(tmp.path);
@@ -16,7 +26,7 @@ Deno.test("root/upload_folders: files of one folder share it, each resolution it
     const top = folders.resolve(["t"]);
     equal(c.fs.stat(a.dir).ino, c.fs.stat(b.dir).ino);
     equal(c.fs.stat(top.dir).ino, BigInt(Deno.statSync(tmp.path).ino!));
-    if (c.fs.atomic) notEqual(a.dir, b.dir, "a duplicate, released on its own");
+    if (c.fs.atomic) equal(a.dir, b.dir, "one descriptor, not a duplicate a file");
     // The request ends first: the resolutions still work, and are released later.
     folders[Symbol.dispose]();
     const upload = startUpload({
@@ -31,8 +41,13 @@ Deno.test("root/upload_folders: files of one folder share it, each resolution it
     await upload.sink.write(new TextEncoder().encode("b"));
     await upload.commit();
     equal(await Deno.readTextFile(tmp.join("d", "b")), "b");
+    // b's upload is over; a still holds the folder.
+    equal(c.fs.stat(a.dir).ino, BigInt(Deno.statSync(tmp.join("d")).ino!));
     a[Symbol.dispose]();
+    // The last is over: the number no longer names the folder (another thread may have it now).
+    if (c.fs.atomic) notEqual(namedBy(a.dir as number), tmp.join("d"));
     top[Symbol.dispose]();
+    equal(c.fs.stat(top.dir).ino, BigInt(Deno.statSync(tmp.path).ino!), "the root stays open");
   } finally {
     c.fs.close();
   }
