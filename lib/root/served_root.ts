@@ -46,6 +46,7 @@ import { hashOpened, type OpenedFile, openForReading } from "./reads.ts";
 import { commitUploads, type GroupedUpload } from "./group_commit.ts";
 import {
   checkUploadTarget,
+  type CheckUploadTargetOptions,
   type ResumableUpload,
   startResumableUpload,
   startUpload,
@@ -272,9 +273,13 @@ export class ServedRoot {
   }
 
   /** Checks an upload's target (see {@linkcode checkUploadTarget}). */
-  #uploadTarget(vpath: string, overwrite: boolean, folders?: UploadFolders): UploadTarget {
+  #uploadTarget(
+    vpath: string,
+    overwrite: boolean,
+    options: CheckUploadTargetOptions = {},
+  ): UploadTarget {
     this.#writable(vpath);
-    return checkUploadTarget(this.#confined, vpath, overwrite, this.#fsync, folders);
+    return checkUploadTarget(this.#confined, vpath, overwrite, this.#fsync, options);
   }
 
   /**
@@ -302,7 +307,9 @@ export class ServedRoot {
     folders?: UploadFolders,
     whole = false,
   ): Promise<Upload> {
-    return promised(() => startUpload(this.#uploadTarget(vpath, overwrite, folders), whole));
+    return promised(() =>
+      startUpload(this.#uploadTarget(vpath, overwrite, { folders, lookLater: whole }), whole)
+    );
   }
 
   /**

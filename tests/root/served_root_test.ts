@@ -143,6 +143,41 @@ Deno.test("root: a whole upload to a name made meanwhile replaces it only with l
   served.close();
 });
 
+Deno.test("root: a whole upload onto a name already there is refused or replaces it keeping its bits, as a checked one", async () => {
+  await using tmp = await tempDir();
+  const root = tmp.path;
+  await Deno.writeTextFile(`${root}/private.txt`, "old", { mode: 0o600 });
+  await Deno.chmod(`${root}/private.txt`, 0o600);
+  await Deno.writeTextFile(`${root}/kept.txt`, "old");
+  await Deno.mkdir(`${root}/folder`);
+  const served = await ServedRoot.open(root, { fsync: false });
+  const upload = async (path: string, overwrite: boolean, mode?: number) => {
+    const up = await served.beginUpload(path, overwrite, undefined, true);
+    await writeAll(up.sink, new TextEncoder().encode("new"));
+    await up.commit(mode === undefined ? {} : { mode });
+  };
+  // Replaced: its bits stay, unless the upload gives its own.
+  await upload("/private.txt", true);
+  const bits = async (name: string) => (await Deno.stat(`${root}/${name}`)).mode! & 0o777;
+  deepEqual([await Deno.readTextFile(`${root}/private.txt`), await bits("private.txt")], [
+    "new",
+    0o600,
+  ]);
+  await upload("/kept.txt", true, 0o640);
+  equal(await bits("kept.txt"), 0o640);
+  // Not to be replaced, or a folder: refused, as before any byte, and nothing left.
+  await rejects(upload("/kept.txt", false), (e) => e instanceof RemoteError && e.code === "EXISTS");
+  for (const overwrite of [false, true]) {
+    await rejects(
+      upload("/folder", overwrite),
+      (e) => e instanceof RemoteError && e.code === "IS_DIR",
+    );
+  }
+  equal(await Deno.readTextFile(`${root}/kept.txt`), "new");
+  deepEqual(await hostTree(root), ["folder/", "kept.txt", "private.txt"]);
+  served.close();
+});
+
 Deno.test("root: an aborted upload leaves the target as it was and no temporary", async () => {
   await using tmp = await tempDir();
   const root = tmp.path;

@@ -63,7 +63,10 @@ Deno.test("root/upload_folders: a folder link that leads out is refused, every t
     using folders = new UploadFolders(c.fs, c.beneath);
     throws(() => folders.resolve(["out", "x"]), OutsideRoot);
     throws(() => folders.resolve(["out", "y"]), OutsideRoot);
-    throws(() => checkUploadTarget(c, "/out/z", true, false, folders), /outside the served root/);
+    throws(
+      () => checkUploadTarget(c, "/out/z", true, false, { folders }),
+      /outside the served root/,
+    );
   } finally {
     c.fs.close();
   }
@@ -75,9 +78,9 @@ Deno.test("root/upload_folders: a folder removed after its first file refuses th
   const c = new Confined(tmp.path);
   try {
     using folders = new UploadFolders(c.fs, c.beneath);
-    checkUploadTarget(c, "/d/a", true, false, folders).at[Symbol.dispose]();
+    checkUploadTarget(c, "/d/a", true, false, { folders }).at[Symbol.dispose]();
     await Deno.remove(tmp.join("d"));
-    const target = checkUploadTarget(c, "/d/b", true, false, folders);
+    const target = checkUploadTarget(c, "/d/b", true, false, { folders });
     throws(() => startUpload(target), /not found|No such file/i);
     equal([...Deno.readDirSync(tmp.path)].length, 0);
   } finally {
