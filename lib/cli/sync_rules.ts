@@ -124,7 +124,8 @@ async function makePlan(
       throw new UsageError(`"${local}" is not a folder`);
     }
     const there = await remoteFolder(client, remote);
-    source = planUpload(local, remote, { onListed, filter }).then(withoutTemps);
+    source = planUpload(local, remote, { onListed, filter, besideListing: there !== null })
+      .then(withoutTemps);
     target = there
       ? planDownload(client, remote, local, { filter }).then((p) => topTime(p, there))
       : Promise.resolve(EMPTY);
@@ -138,7 +139,7 @@ async function makePlan(
     source = planDownload(client, remote, local, { onListed, filter }).then((p) => topTime(p, top));
     target = kind === null
       ? Promise.resolve(EMPTY)
-      : planUpload(local, remote, { filter }).then(withoutTemps);
+      : planUpload(local, remote, { filter, besideListing: true }).then(withoutTemps);
   }
   // Both passes run at once; the second is awaited even when the first fails.
   const [mine, theirs] = await Promise.allSettled([source, target]);

@@ -100,10 +100,17 @@ export interface PlanUploadOptions {
    * left out is not read. All take part when absent.
    */
   filter?: ((relative: string, isFolder: boolean) => boolean) | undefined;
+  /**
+   * A listing of the other side runs at the same time (a sync): the local
+   * walk lets the network in as it goes (see `pauses`).
+   *
+   * @default {false}
+   */
+  besideListing?: boolean | undefined;
 }
 
 /** Options for {@linkcode planDownload}. */
-export interface PlanDownloadOptions extends PlanUploadOptions {
+export interface PlanDownloadOptions extends Omit<PlanUploadOptions, "besideListing"> {
   /**
    * How many LIST requests are in flight at once.
    *
@@ -324,19 +331,28 @@ function lookUp(
 /** How long a local walk works before it lets the event loop run (ms). */
 const PAUSE_EVERY_MS = 4;
 
+/** How long a walk beside a listing works before it lets the network in (ms). */
+const NETWORK_PAUSE_EVERY_MS = 10;
+
 /**
- * A pause for the event loop once `everyMs` of work have passed since the
- * last: the local walk is synchronous (one `readdir` and a `statx` a file),
- * and a sync lists the other side at the same time, whose replies would
- * otherwise wait for the whole walk before its next folders are asked for.
- * An immediate, not a timer: `setTimeout(0)` waits about a millisecond
- * here, which left a 5,000-file walk idle a third of its time.
+ * A pause for the event loop once some work has passed since the last: the
+ * local walk is synchronous (one `readdir` and a `statx` a file). An
+ * immediate lets what is queued run (about 3 us) but not the network in:
+ * Deno's loop looks at its sockets only when it waits, and a timer makes
+ * it (`setTimeout(0)`, about a millisecond here). So beside another
+ * listing (a sync lists the other side at the same time) the walk pauses
+ * for a timer every 10 ms, and that listing's replies come in and its
+ * next folders go out meanwhile: a sync pull after changes on tmpfs, 8
+ * interleaved runs, 227 -> 210 ms median (with immediates the server's
+ * first answer waited for the whole 32 ms walk); alone, an immediate every
+ * 4 ms.
  */
-function pauses(everyMs: number): () => Promise<void> {
+function pauses(network: boolean): () => Promise<void> {
+  const everyMs = network ? NETWORK_PAUSE_EVERY_MS : PAUSE_EVERY_MS;
   let since = performance.now();
   return async () => {
     if (performance.now() - since < everyMs) return;
-    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => network ? setTimeout(resolve, 0) : setImmediate(resolve));
     since = performance.now();
   };
 }
@@ -373,7 +389,7 @@ export async function planUpload(
   options: PlanUploadOptions = {},
 ): Promise<TreePlan> {
   const plan: TreePlan = { files: [], folders: [], totalBytes: 0, skipped: [] };
-  const pause = pauses(PAUSE_EVERY_MS);
+  const pause = pauses(options.besideListing ?? false);
   const visit = async (folder: PlannedEntry) => {
     await pause();
     plan.folders.push({ ...folder, mtime: folderTime(folder.local) });

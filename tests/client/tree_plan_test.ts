@@ -224,3 +224,20 @@ Deno.test("tree plan: a long local walk lets the event loop run (a sync lists th
   // under 20 ms, no pause is due and there is nothing to check.
   if (ms > 20) ok(firedAt >= 0 && firedAt < 61, `the timer fired after ${firedAt} folders`);
 });
+
+Deno.test("tree plan: a local walk beside a listing lets the listing's replies in as it goes", async () => {
+  await using srv = await startTestServer({ files: { "t/a.txt": "a" } });
+  await using tmp = await tempDir();
+  // A walk of some tens of milliseconds: 5,000 files in 50 folders.
+  const layout: Record<string, string> = {};
+  for (let d = 0; d < 50; d++) for (let f = 0; f < 100; f++) layout[`src/d${d}/f${f}`] = "";
+  await writeLayout(tmp.path, layout);
+  using client = await srv.connect();
+  const order: string[] = [];
+  const listing = client.list("/t").then(() => void order.push("listing"));
+  const plan = await planUpload(tmp.join("src"), "/up", { besideListing: true });
+  order.push("walk");
+  await listing;
+  equal(plan.files.length, 5000);
+  deepEqual(order, ["listing", "walk"]);
+});
