@@ -9,7 +9,8 @@
 
 import type { BftpClient } from "../client/client.ts";
 import { isLocalTemporaryName } from "../local_file/mod.ts";
-import { planDownload, planUpload, type TreePlan } from "../client/tree_plan.ts";
+import { planUpload } from "../client/local_plan.ts";
+import { planDownload, type TreePlan } from "../client/tree_plan.ts";
 import { BftpError, RemoteError, UsageError } from "../errors.ts";
 import type { Entry } from "../protocol/messages.ts";
 import { applySync, type DoneChange, type SyncTotals } from "../sync/apply.ts";

@@ -34,5 +34,6 @@ export * from "./request_channel.ts";
 export * from "./transfers.ts";
 export * from "./local.ts";
 export * from "./tree_plan.ts";
+export * from "./local_plan.ts";
 export * from "./tree_transfer.ts";
 export * from "./window.ts";

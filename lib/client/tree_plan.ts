@@ -1,7 +1,7 @@
 /**
  * The listing pass of a tree transfer (`get -r`, `put -r`): before any file
- * moves, the whole tree is walked (LIST on the server, pipelined; `readDir`
- * on the local disk) into a {@linkcode TreePlan}: the files with their
+ * moves, the whole tree is walked (LIST on the server, pipelined, here;
+ * `readDir` on the local disk, `local_plan.ts`) into a {@linkcode TreePlan}: the files with their
  * sizes, the folders, the total and what is left out. Every name from the
  * server is checked here, so a hostile listing anywhere in the tree is
  * refused before anything is created. A progress line can then show the
@@ -11,12 +11,10 @@
  */
 
 import { normalize } from "node:path";
-import { setImmediate } from "node:timers";
-import { localIoError, ProtocolError } from "../errors.ts";
+import { ProtocolError } from "../errors.ts";
 import type { Entry } from "../protocol/messages.ts";
 import type { BftpClient } from "./client.ts";
 import { safeLocalName } from "./local.ts";
-import { type LocalFacts, localFactsIn, openLocalFolder } from "./source_file.ts";
 import { checkTreeDepth, visibleShort } from "./tree_depth.ts";
 import { joinRemote } from "./url.ts";
 import { TaskWindow } from "./window.ts";
@@ -272,159 +270,6 @@ export async function planDownload(
  * single names, checked, and `node:path`'s join, which normalizes again,
  * cost a tree of 5,000 files about 10 ms).
  */
-function localChild(folder: string, name: string): string {
+export function localChild(folder: string, name: string): string {
   return folder.endsWith("/") ? folder + name : `${folder}/${name}`;
-}
-
-/** A local folder's entries, sorted by name. */
-function readFolder(path: string): Deno.DirEntry[] {
-  try {
-    // Synchronous: one call for the folder, where the asynchronous iterator hops to Deno's I/O
-    // pool and back for each entry (5,000 files in 50 folders: 5.6-7 ms against 14-31 ms).
-    const entries = [...Deno.readDirSync(path)];
-    return entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-  } catch (e) {
-    throw localIoError("read folder", path, e);
-  }
-}
-
-/** A local folder's modification time (ms), or `null` when it cannot be read. */
-function folderTime(path: string): number | null {
-  try {
-    return Deno.statSync(path).mtime?.getTime() ?? null;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied) return null;
-    throw e;
-  }
-}
-
-/** What a plan keeps of a local file. */
-type PlannedFacts = Pick<PlannedFile, "size" | "mtime" | "mode">;
-
-/** The size (and time and mode) of a file a plan takes, or why it is left out. */
-function uploadable(d: Deno.DirEntry, path: string, folder: number | null): PlannedFacts | string {
-  let facts: LocalFacts | null;
-  try {
-    // Synchronous: an asynchronous stat hops to Deno's I/O pool, per file of the tree.
-    facts = localFactsIn(folder, d.name, path);
-  } catch (e) {
-    if (!d.isSymlink) throw localIoError("read", path, e);
-    facts = null;
-  }
-  if (facts?.type === "file") return { size: facts.size, mtime: facts.mtime, mode: facts.mode };
-  return !d.isSymlink
-    ? "not a regular file"
-    : facts === null
-    ? "a symbolic link to nothing"
-    : "a symbolic link to a folder";
-}
-
-/** The size (time, mode) of each file of `entries`, looked up in their folder's descriptor. */
-function lookUp(
-  local: string,
-  entries: { d: Deno.DirEntry; at: { local: string } }[],
-): (PlannedFacts | string | null)[] {
-  using folder = openLocalFolder(local);
-  return entries.map(({ d, at }) => d.isDirectory ? null : uploadable(d, at.local, folder.fd));
-}
-
-/** How long a local walk works before it lets the event loop run (ms). */
-const PAUSE_EVERY_MS = 4;
-
-/** How long a walk beside a listing works before it lets the network in (ms). */
-const NETWORK_PAUSE_EVERY_MS = 10;
-
-/**
- * A pause for the event loop once some work has passed since the last: the
- * local walk is synchronous (one `readdir` and a `statx` a file). An
- * immediate lets what is queued run (about 3 us) but not the network in:
- * Deno's loop looks at its sockets only when it waits, and a timer makes
- * it (`setTimeout(0)`, about a millisecond here). So beside another
- * listing (a sync lists the other side at the same time) the walk pauses
- * for a timer every 10 ms, and that listing's replies come in and its
- * next folders go out meanwhile: a sync pull after changes on tmpfs, 8
- * interleaved runs, 227 -> 210 ms median (with immediates the server's
- * first answer waited for the whole 32 ms walk); alone, an immediate every
- * 4 ms.
- */
-function pauses(network: boolean): () => Promise<void> {
-  const everyMs = network ? NETWORK_PAUSE_EVERY_MS : PAUSE_EVERY_MS;
-  let since = performance.now();
-  return async () => {
-    if (performance.now() - since < everyMs) return;
-    await new Promise((resolve) => network ? setTimeout(resolve, 0) : setImmediate(resolve));
-    since = performance.now();
-  };
-}
-
-/**
- * Plans an upload of the local folder `source` into the remote folder
- * `remote`: walks it with `readDir`, names sorted. Symbolic links to files
- * are followed; links to folders are not entered (no loops) and are left
- * out, as are FIFOs, devices, sockets and links to nothing.
- *
- * @param source The local folder.
- * @param remote The remote folder it becomes.
- * @param options Told how far the pass has got.
- * @returns The plan.
- * @throws {LocalIoError} When a folder cannot be read.
- *
- * @example
- * ```ts
- * import { planUpload } from "./tree_plan.ts";
- * import { deepEqual } from "node:assert/strict";
- *
- * const dir = await Deno.makeTempDir();
- * await Deno.mkdir(`${dir}/sub`);
- * await Deno.writeTextFile(`${dir}/sub/b.txt`, "there");
- * const plan = await planUpload(dir, "/up");
- * deepEqual(plan.files.map((f) => [f.remote, f.size]), [["/up/sub/b.txt", 5]]);
- * deepEqual(plan.folders.map((f) => f.remote), ["/up", "/up/sub"]);
- * await Deno.remove(dir, { recursive: true });
- * ```
- */
-export async function planUpload(
-  source: string,
-  remote: string,
-  options: PlanUploadOptions = {},
-): Promise<TreePlan> {
-  const plan: TreePlan = { files: [], folders: [], totalBytes: 0, skipped: [] };
-  const pause = pauses(options.besideListing ?? false);
-  const visit = async (folder: PlannedEntry) => {
-    await pause();
-    plan.folders.push({ ...folder, mtime: folderTime(folder.local) });
-    const all = readFolder(folder.local);
-    const child = (d: Deno.DirEntry) => ({
-      remote: joinRemote(folder.remote, d.name),
-      local: localChild(folder.local, d.name),
-      relative: folder.relative === "" ? d.name : `${folder.relative}/${d.name}`,
-    });
-    // What the filter leaves out is neither looked at nor walked.
-    const entries = all.map((d) => ({ d, at: child(d) })).filter(({ d, at }) => {
-      if (options.filter?.(at.relative, d.isDirectory) ?? true) return true;
-      plan.skipped.push({ path: at.local, why: EXCLUDED, relative: at.relative });
-      return false;
-    });
-    // The files' sizes first, each looked up in the folder's descriptor; the folders are
-    // walked after, in order.
-    const kinds = lookUp(folder.local, entries);
-    for (const [i, { at }] of entries.entries()) {
-      const kind = kinds[i] ?? null;
-      if (kind === null) {
-        await visit(at);
-      } else if (typeof kind !== "string") {
-        plan.files.push({ ...at, ...kind });
-        plan.totalBytes += kind.size;
-      } else {
-        plan.skipped.push({ path: at.local, why: kind, relative: at.relative });
-      }
-    }
-    options.onListed?.({
-      folders: plan.folders.length,
-      files: plan.files.length,
-      bytes: plan.totalBytes,
-    });
-  };
-  await visit({ remote, local: normalize(source), relative: "" });
-  return plan;
 }

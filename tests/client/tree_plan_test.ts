@@ -5,7 +5,8 @@
 
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
 import { BftpClient } from "../../lib/client/client.ts";
-import { planDownload, planUpload } from "../../lib/client/tree_plan.ts";
+import { planUpload } from "../../lib/client/local_plan.ts";
+import { planDownload } from "../../lib/client/tree_plan.ts";
 import { downloadTree, uploadPlan } from "../../lib/client/tree_transfer.ts";
 import { MAX_TREE_DEPTH } from "../../lib/client/tree_depth.ts";
 import { ProtocolError } from "../../lib/errors.ts";

@@ -4,7 +4,8 @@
 // content check finds a change that keeps size and time.
 import { deepEqual, equal, ok } from "node:assert/strict";
 import type { BftpClient } from "../../lib/client/client.ts";
-import { planDownload, planUpload } from "../../lib/client/tree_plan.ts";
+import { planUpload } from "../../lib/client/local_plan.ts";
+import { planDownload } from "../../lib/client/tree_plan.ts";
 import type { BftpError } from "../../lib/errors.ts";
 import { type ApplyOptions, applySync } from "../../lib/sync/apply.ts";
 import { settleByContent } from "../../lib/sync/content.ts";

@@ -5,9 +5,9 @@ import {
   EXCLUDED,
   planDownload,
   type PlannedFile,
-  planUpload,
   type TreePlan,
 } from "../../lib/client/tree_plan.ts";
+import { planUpload } from "../../lib/client/local_plan.ts";
 import { startTestServer } from "../server/helpers.ts";
 import { compareTrees, quickDiffers } from "../../lib/sync/plan.ts";
 import { PathFilter } from "../../lib/sync/filter.ts";
