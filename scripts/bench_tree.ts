@@ -78,52 +78,107 @@ interface Case {
   run(dest: string): Promise<Measured>;
   /** Where the copy is checked: `dest` itself, or a folder the server wrote. */
   copyOf?(dest: string): string;
+  /** Makes ready before the row's first run, untimed (starts and warms its server). */
+  prepare?(): Promise<void>;
+  /** Ends the row once all its runs are over (stops its server). */
+  close?(): Promise<void>;
+}
+
+/**
+ * A bftp server kept up through a row's runs, as the rsync daemon is through
+ * the whole section, and warmed by one untimed copy before the first (its
+ * code optimized, as a daemon's soon is); the rows "server fresh each run"
+ * start one for each copy instead, to show what that costs.
+ */
+function keptServer(root: string, extra: string[], warmUp: (url: string) => string[]) {
+  let server: Awaited<ReturnType<typeof startBftpServer>> | null = null;
+  const up = async () => server ??= await startBftpServer(root, extra);
+  return {
+    up,
+    prepare: async () => {
+      const ready = await up();
+      const t = await timed(warmUp(ready.url));
+      console.error(`bench-tree: warmed a server (${t.seconds.toFixed(2)} s, untimed)`);
+    },
+    close: async () => {
+      await server?.stop();
+      server = null;
+    },
+  };
 }
 
 function cases(src: string, out: string, rsyncUrl: string, sshd: RunningSshd | null): Case[] {
-  // The server's root is the folder above `src` (whose copies land in `out`, beside it).
-  const bftpPull = async (dest: string) => {
+  // Pull: the server's root is the folder above `src` (whose copies land in `out`, beside it).
+  const pull = (
+    url: string,
+    dest: string,
+  ) => [bftp, "get", "-r", "-q", `${url}/${basename(src)}`, dest];
+  const freshPull = async (dest: string) => {
     const server = await startBftpServer(dirname(src));
     try {
-      return await againstServer(server, [
-        bftp,
-        "get",
-        "-r",
-        "-q",
-        `${server.url}/${basename(src)}`,
-        dest,
-      ]);
+      return await againstServer(server, pull(server.url, dest));
     } finally {
       await server.stop();
     }
   };
-  // The server's root is a fresh folder per run; the tree lands in its "tree".
-  const bftpPush = (extra: string[]) => async (dest: string) => {
+  const keptPull = keptServer(dirname(src), [], (url) => pull(url, `${out}/warm-pull`));
+  // Push: the tree lands in "tree" of a fresh folder; a kept server's root is `out`, with the
+  // runs' folders in it, a fresh one's the run's folder itself.
+  const push = (
+    url: string,
+    folder: string,
+  ) => [bftp, "put", "-r", "-q", src, `${url}/${folder}tree`];
+  const freshPush = async (dest: string) => {
     await Deno.mkdir(dest);
-    const server = await startBftpServer(dest, extra);
+    const server = await startBftpServer(dest, ["--no-fsync"]);
     try {
-      return await againstServer(server, [bftp, "put", "-r", "-q", src, `${server.url}/tree`]);
+      return await againstServer(server, push(server.url, ""));
     } finally {
       await server.stop();
     }
   };
+  const keptPush = (extra: string[]) => {
+    const kept = keptServer(out, extra, (url) => push(url, `warm${extra.join("")}/`));
+    return {
+      ...kept,
+      run: async (dest: string) => {
+        await Deno.mkdir(dest);
+        const server = await kept.up();
+        return await againstServer(server, push(server.url, `${basename(dest)}/`));
+      },
+    };
+  };
+  const fsyncing = keptPush([]), notFsyncing = keptPush(["--no-fsync"]);
   // The daemon's module "out" is `out`; `dest` is a fresh folder inside it.
   const rsyncPush = (extra: string[]) => (dest: string) =>
     timed(["rsync", "-a", ...extra, `${src}/`, `${rsyncUrl}/out/${dest.slice(out.length + 1)}/`]);
   const list: Case[] = [
-    { name: "bftp get -r", direction: "pull", run: bftpPull },
+    {
+      name: "bftp get -r",
+      direction: "pull",
+      run: (dest) => keptPull.up().then((s) => againstServer(s, pull(s.url, dest))),
+      prepare: keptPull.prepare,
+      close: keptPull.close,
+    },
     {
       name: "bftp put -r (server fsyncs before rename)",
       direction: "push",
       // Each against the rsync that makes its files as durable: rsync's --fsync.
       baseline: RSYNC_FSYNC,
-      run: bftpPush([]),
+      ...fsyncing,
       copyOf: (d) => `${d}/tree`,
     },
     {
       name: "bftp put -r (serve --no-fsync)",
       direction: "push",
-      run: bftpPush(["--no-fsync"]),
+      ...notFsyncing,
+      copyOf: (d) => `${d}/tree`,
+    },
+    { name: "bftp get -r, server fresh each run", direction: "pull", run: freshPull },
+    {
+      name: "bftp put -r (serve --no-fsync), server fresh each run",
+      direction: "push",
+      run: freshPush,
       copyOf: (d) => `${d}/tree`,
     },
     {
@@ -166,6 +221,42 @@ function cases(src: string, out: string, rsyncUrl: string, sshd: RunningSshd | n
     );
   }
   return list;
+}
+
+/**
+ * Times each case `runs` times, round by round, into its row: each copy into
+ * a fresh folder in `out`, checked against `src`; a case is made ready
+ * (untimed) before its first run.
+ */
+async function timeRows(list: Case[], rows: Row[], src: string, out: string): Promise<void> {
+  for (let run = 1; run <= runs; run++) {
+    for (const [i, c] of list.entries()) {
+      const row = rows[i]!;
+      // A fresh destination each time, inside the rsync daemon's writable module.
+      const dest = `${out}/r${run}-${i}`;
+      try {
+        if (run === 1) await c.prepare?.();
+        await settleDisk();
+        const t = await c.run(dest);
+        await sameTree(src, c.copyOf?.(dest) ?? dest);
+        row.seconds.push(t.seconds);
+        row.clientRssKiB.push(t.rssKiB);
+        row.clientCpu.push(t.cpuSeconds);
+        if (t.serverRssKiB) row.serverRssKiB.push(t.serverRssKiB);
+        if (t.serverCpu !== undefined) row.serverCpu.push(t.serverCpu);
+        console.error(
+          `bench-tree: run ${run}: ${c.name}: ${t.seconds.toFixed(2)} s, ${
+            (files / t.seconds).toFixed(0)
+          } files/s`,
+        );
+      } catch (e) {
+        row.failures.push(e instanceof Error ? e.message : String(e));
+        console.error(`bench-tree: run ${run}: ${c.name} FAILED: ${row.failures.at(-1)}`);
+      }
+      // Kept until the whole run ends (see the note printed below): nothing is deleted between
+      // timed copies.
+    }
+  }
 }
 
 /** rsync pushing to a daemon that fsyncs each file, the baseline of bftp's fsyncing push. */
@@ -231,32 +322,10 @@ async function main() {
       serverCpu: [],
       failures: [],
     }));
-    for (let run = 1; run <= runs; run++) {
-      for (const [i, c] of list.entries()) {
-        const row = rows[i]!;
-        // A fresh destination each time, inside the rsync daemon's writable module.
-        const dest = `${out}/r${run}-${i}`;
-        try {
-          await settleDisk();
-          const t = await c.run(dest);
-          await sameTree(src, c.copyOf?.(dest) ?? dest);
-          row.seconds.push(t.seconds);
-          row.clientRssKiB.push(t.rssKiB);
-          row.clientCpu.push(t.cpuSeconds);
-          if (t.serverRssKiB) row.serverRssKiB.push(t.serverRssKiB);
-          if (t.serverCpu !== undefined) row.serverCpu.push(t.serverCpu);
-          console.error(
-            `bench-tree: run ${run}: ${c.name}: ${t.seconds.toFixed(2)} s, ${
-              (files / t.seconds).toFixed(0)
-            } files/s`,
-          );
-        } catch (e) {
-          row.failures.push(e instanceof Error ? e.message : String(e));
-          console.error(`bench-tree: run ${run}: ${c.name} FAILED: ${row.failures.at(-1)}`);
-        }
-        // Kept until the whole run ends (see the note printed below): nothing is deleted between
-        // timed copies.
-      }
+    try {
+      await timeRows(list, rows, src, out);
+    } finally {
+      for (const c of list) await c.close?.();
     }
     const failures = rows.flatMap((r) => r.failures.map((f) => `- ${r.name}: ${f.slice(0, 300)}`));
     console.log([
@@ -272,8 +341,11 @@ async function main() {
       "timing); a copy that differs counts as a failed run, not as a number. Ratio: the rsync daemon's time",
       "in the same direction over this row's time (above 1.00 = faster than rsync); for the push whose",
       "server fsyncs, the time of rsync's daemon fsyncing each file (`--fsync`). Times are whole client",
-      "processes, start-up included (bftp: about 0.1 s of Deno start-up); a bftp server is started fresh",
-      "for each run, outside the timing. Creating files on this VM is noisy (the disk is shared, and so are",
+      "processes, start-up included (bftp: about 0.05 s of Deno start-up). A bftp server is started once",
+      "for its row, as the rsync daemon is once for the section, and warmed by one untimed copy first (its",
+      'code optimized, as a daemon\'s soon is); the rows "server fresh each run" start one for each copy',
+      "instead (outside the timing), so each copy pays for the server's code warming up. Creating files on",
+      "this VM is noisy (the disk is shared, and so are",
       "the 2 cores): the fastest-slowest column shows the spread, and `cp -a` shows the floor for writing",
       "the files locally. Every copy is kept until the whole run ends: on ext4, a file created soon after",
       "thousands were deleted costs 150-250 us instead of 12-32 (the allocator passes over recently freed",
