@@ -147,10 +147,28 @@ function syncCommand(
 }
 
 /**
+ * Warms a bftp server as a daemon's code soon is (the rsync daemon has
+ * nothing to warm): one untimed sync of the base tree's small files, the
+ * large ones left out, into a new `warm-DIRECTION-…` (pull: beside the
+ * trees; push: in the server's root), kept until the run ends.
+ */
+async function warmUp(url: string, direction: Direction, dir: string): Promise<void> {
+  const sync = [BFTP, "sync", "-q", "--exclude", "big/"];
+  const folder = `warm-${direction}-${crypto.randomUUID().slice(0, 8)}`;
+  const cmd = direction === "pull"
+    ? [...sync, `${url}/base`, `${dir}/${folder}`]
+    : [...sync, `${dir}/base`, `${url}/${folder}`];
+  const t = await timed(cmd);
+  console.error(`bench-sync: warmed the server (${t.seconds.toFixed(2)} s, untimed)`);
+}
+
+/**
  * One tool, one direction, the three steps: a fresh copy of the base tree
  * as the source and an empty target; for bftp a server started for it
  * (pull: serving the folder above the source; push: the folder above the
- * target) that stays up through the steps, as a real one would.
+ * target) that stays up through the steps, as a real one would, and is
+ * warmed first by an untimed sync of the small files into a folder of its
+ * own (see {@linkcode warmUp}).
  */
 async function series(
   dir: string,
@@ -172,6 +190,7 @@ async function series(
       serverUrl: server?.url ?? "",
       rsyncUrl,
     });
+    if (server) await warmUp(server.url, direction, dir);
     for (const step of STEPS) {
       const cell = cells.get(key(tool, direction, step))!;
       if (step === STEPS[2]) await mutate(work);
@@ -279,7 +298,8 @@ async function main() {
       "and 5 added. Push: the local tree is the source and the server's folder the target; pull: the other",
       "way. After every sync the target is compared with the source (`diff -r`, outside the timing). bftp:",
       "`bftp sync --delete --json` against a `bftp serve` (fsync before rename) that stays up through the",
-      "three steps; rsync: `rsync -a --delete --stats` against an rsync daemon, and for the push, whose",
+      "three steps, warmed first (as a daemon's code soon is) by an untimed sync of the small files into",
+      "a folder of its own; rsync: `rsync -a --delete --stats` against an rsync daemon, and for the push, whose",
       "files bftp's server flushes before it renames them, `--fsync` too, the rsync as durable. Ratios:",
       "rsync's time over bftp's (above 1.00 = bftp faster). Both send only the changed blocks of a large",
       "file (bftp: blocks compared in place, BLOCKS; rsync: its rolling delta), which the MiB columns show",
