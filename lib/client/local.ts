@@ -227,6 +227,8 @@ async function downloadToRegularFile(
  */
 export function dropStalePartial(dest: string, present: ReadonlySet<string> | undefined): void {
   if (present !== undefined) {
+    // A folder this download made, or an empty one: nothing to look for.
+    if (present.size === 0) return;
     // Names, not paths: one look at `dest`'s name a file of a tree (path functions cost a few us).
     const partial = partialName(basename(dest));
     if (!present.has(partial) && !present.has(`${partial}.json`)) return;

@@ -145,7 +145,8 @@ type Output = { data: Uint8Array } | { out: LandingFile };
 /** Whether nothing is at `file`'s local path, as its folder's listing says. */
 function absent<T extends PlannedEntry>(file: T, options: DownloadManyOptions<T>): boolean {
   const present = options.present?.(file);
-  return present !== undefined && !present.has(basename(file.local));
+  // An empty folder (one this download made): no name to take apart.
+  return present !== undefined && (present.size === 0 || !present.has(basename(file.local)));
 }
 
 /** One MGET: each file's body held (or into its landing file), then landed (or told as failed). */

@@ -92,7 +92,9 @@ export function encodeBodyHeader(size: number | null): Uint8Array {
  * ```
  */
 export function decodeBodyHeader(header: Uint8Array): number | null {
-  return decoder.decode(header) === CHUNKED_MARKER ? null : decodeSizeHeader(header);
+  // Decoded to text only when it may be the marker (a small file's header starts with "0").
+  const chunked = header[0] === 0x66 && decoder.decode(header) === CHUNKED_MARKER;
+  return chunked ? null : decodeSizeHeader(header);
 }
 
 /**
