@@ -220,7 +220,7 @@ class ServerSession {
     // eager PUT or an MPUT that may join it (one that must not replace a file checks what is
     // there now).
     const joins = (req.op === "PUT" && req.eager) || req.op === "MPUT";
-    if (!joins || !req.overwrite) await this.#group.commit();
+    if ((!joins || !req.overwrite) && !this.#group.idle) await this.#group.commit();
     let outcome = "ok";
     let bytes = -1;
     try {
@@ -282,7 +282,8 @@ class ServerSession {
 
   /** Sends an answer; answers keep the order of the requests, so the group's go first. */
   async #send(reply: Reply): Promise<void> {
-    await this.#group.commit();
+    // Idle (every answer of a session that downloads): no promise to wait through.
+    if (!this.#group.idle) await this.#group.commit();
     await this.#channel.send(reply);
   }
 
