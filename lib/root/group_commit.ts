@@ -68,7 +68,8 @@ export interface GroupedUpload {
  * ```ts
  * import { Confined } from "./confined.ts";
  * import { commitUploads } from "./group_commit.ts";
- * import { checkUploadTarget, startUpload } from "./uploads.ts";
+ * import { checkUploadTarget } from "./upload_target.ts";
+ * import { startUpload } from "./uploads.ts";
  * import { deepEqual } from "node:assert/strict";
  *
  * const dir = await Deno.realPath(await Deno.makeTempDir());

@@ -11,7 +11,8 @@
  *   `../libc/`);
  * - reads: reads.ts (a file opened for reading, its remembered hash),
  *   hash_cache.ts;
- * - atomic and resumable uploads: uploads.ts, temporaries.ts, an MPUT's
+ * - atomic and resumable uploads: uploads.ts, their targets: upload_target.ts,
+ *   temporaries.ts, an MPUT's
  *   folders resolved once: upload_folders.ts; several landed
  *   together: group_commit.ts, which flushes a file system whole where
  *   volume_flush.ts says it may;
@@ -48,6 +49,7 @@ export * from "./beneath.ts";
 export * from "./fd_backend.ts";
 export * from "./tree_backend.ts";
 export * from "./uploads.ts";
+export * from "./upload_target.ts";
 export * from "./upload_folders.ts";
 export * from "./group_commit.ts";
 export * from "./volume_flush.ts";

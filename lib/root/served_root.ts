@@ -44,15 +44,12 @@ import type { ChecksumName } from "../checksum.ts";
 import { baseName, quotePath, RESUME_EXPIRY_HOURS } from "./paths.ts";
 import { hashOpened, type OpenedFile, openForReading } from "./reads.ts";
 import { commitUploads, type GroupedUpload } from "./group_commit.ts";
+import { type ResumableUpload, startResumableUpload, startUpload, type Upload } from "./uploads.ts";
 import {
   checkUploadTarget,
   type CheckUploadTargetOptions,
-  type ResumableUpload,
-  startResumableUpload,
-  startUpload,
-  type Upload,
   type UploadTarget,
-} from "./uploads.ts";
+} from "./upload_target.ts";
 
 export type { ResumableUpload, Upload } from "./uploads.ts";
 export type { FileAttributes } from "./tree_backend.ts";

@@ -2,7 +2,8 @@ import { deepEqual, equal } from "node:assert/strict";
 import { errnoError } from "../../lib/libc/errno.ts";
 import { Confined } from "../../lib/root/confined.ts";
 import { commitUploads, type GroupedUpload } from "../../lib/root/group_commit.ts";
-import { checkUploadTarget, startUpload } from "../../lib/root/uploads.ts";
+import { checkUploadTarget } from "../../lib/root/upload_target.ts";
+import { startUpload } from "../../lib/root/uploads.ts";
 import { VOLUME_FLUSH_MIN } from "../../lib/root/volume_flush.ts";
 import { tempDir } from "../helpers.ts";
 

@@ -2,7 +2,8 @@ import { equal, notEqual, throws } from "node:assert/strict";
 import { OutsideRoot } from "../../lib/root/beneath.ts";
 import { Confined } from "../../lib/root/confined.ts";
 import { MAX_UPLOAD_FOLDERS, UploadFolders } from "../../lib/root/upload_folders.ts";
-import { checkUploadTarget, startUpload } from "../../lib/root/uploads.ts";
+import { checkUploadTarget } from "../../lib/root/upload_target.ts";
+import { startUpload } from "../../lib/root/uploads.ts";
 import { tempDir } from "../helpers.ts";
 
 /** What the descriptor `fd` names, or `null` when it is closed. */
