@@ -150,3 +150,37 @@ Deno.test("server: MPUT on a server that flushes answers each file with its grou
     await server.close();
   }
 });
+
+Deno.test("server: MPUT with a flushing server finds taken names as its group lands: refused, or replaced keeping their bits", async () => {
+  await using dir = await tempDir();
+  await Deno.writeTextFile(`${dir.path}/taken`, "theirs");
+  await Deno.chmod(`${dir.path}/taken`, 0o600);
+  await Deno.mkdir(`${dir.path}/folder`);
+  const server = startServer({ root: await ServedRoot.open(dir.path, { fsync: true }), port: 0 });
+  try {
+    using raw = await RawSession.open(server.addr.port, "BFTP/2 sha256");
+    for (const overwrite of [false, true]) {
+      const names = ["new-" + overwrite, "taken", "folder"];
+      await raw.write(concat(
+        frame({ op: "MPUT", paths: names, sizes: [4, 4, 4], overwrite, id: 1 }),
+        body("mine"),
+        body("mine"),
+        body("mine"),
+      ));
+      const got = await replies(raw, 3);
+      const codes = got.map((r) => r.ok ? "ok" : r.code);
+      deepEqual(codes, ["ok", overwrite ? "ok" : "EXISTS", "IS_DIR"], `overwrite ${overwrite}`);
+    }
+    equal(await Deno.readTextFile(`${dir.path}/taken`), "mine");
+    equal((await Deno.stat(`${dir.path}/taken`)).mode! & 0o777, 0o600);
+    ok((await Deno.stat(`${dir.path}/folder`)).isDirectory);
+    deepEqual([...Deno.readDirSync(dir.path)].map((e) => e.name).sort(), [
+      "folder",
+      "new-false",
+      "new-true",
+      "taken",
+    ]);
+  } finally {
+    await server.close();
+  }
+});
