@@ -27,14 +27,17 @@ export type ManyUpload = PlannedEntry & { size?: number | undefined };
 export const MPUT_HELD_BYTES = 16 << 20;
 
 /**
- * How many MPUT batches an upload keeps in flight: four when that many and
+ * How many MPUT batches an upload keeps in flight: three when that many and
  * the one being read hold at most {@linkcode MPUT_HELD_BYTES} (files of up
- * to 51 KiB; a file of unknown size counts as the largest a batch takes),
- * else two. A 5,000-file push to a `--no-fsync` server, interleaved runs
- * against two: 443 -> 357 and 410 -> 375 ms on ext4 (6 runs each), 345 ->
- * 324 and 324 -> 307 ms on tmpfs (12, 8); to a server that fsyncs, 733
- * against 758 ms (6), within noise. (Four MGET batches measured no
- * different from two: a download holds nothing of a batch but what lands.)
+ * to 64 KiB; a file of unknown size counts as the largest a batch takes),
+ * else two. A 5,000-file push to a `--no-fsync` server on ext4, 8
+ * interleaved runs: 360 ms with two batches, 338 with three, 347 with four
+ * (earlier runs of two against four: 443 -> 357, 410 -> 375); the client's
+ * peak RSS (tmpfs, 2 runs each) 85-94 MB with two, 89-95 with three,
+ * 99-102 with four. To an fsyncing server, four against two measured
+ * within noise (758 against 733 ms). Four MGET batches measured no
+ * different from two (331 against 328 ms, 16 runs): a download holds
+ * nothing of a batch but what lands.
  *
  * @param files The files, with their listed sizes.
  * @returns The batches in flight.
@@ -44,14 +47,14 @@ export const MPUT_HELD_BYTES = 16 << 20;
  * import { mputBatches } from "./many_uploads.ts";
  * import { equal } from "node:assert/strict";
  *
- * equal(mputBatches([{ size: 4096 }]), 4);
+ * equal(mputBatches([{ size: 4096 }]), 3);
  * equal(mputBatches([{ size: 4096 }, { size: 256 << 10 }]), 2);
  * ```
  */
 export function mputBatches(files: readonly { size?: number | undefined }[]): number {
   let largest = 0;
   for (const file of files) largest = Math.max(largest, file.size ?? MANY_FILE_MAX);
-  return largest * MANY_BATCH * 5 <= MPUT_HELD_BYTES ? 4 : 2;
+  return largest * MANY_BATCH * 4 <= MPUT_HELD_BYTES ? 3 : 2;
 }
 
 /** Options for {@linkcode uploadMany}. */
@@ -127,7 +130,7 @@ async function readWhole(
 }
 
 /**
- * Uploads `files` in MPUT batches, two or four in flight
+ * Uploads `files` in MPUT batches, two or three in flight
  * ({@linkcode mputBatches}): each batch is read into memory (at most
  * `MANY_BATCH` files of at most `MANY_FILE_MAX` bytes), then sent. Only for a server that offers `"mput"` (see
  * {@linkcode byMput}); the remote folders must exist.
