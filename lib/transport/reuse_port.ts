@@ -24,6 +24,9 @@ export interface ReservedPort extends Disposable {
   release(): void;
 }
 
+/** How many free ports a reservation of port 0 tries. */
+const FREE_PORT_ATTEMPTS = 5;
+
 /**
  * Reserves a port for a SO_REUSEPORT pool.
  *
@@ -56,10 +59,21 @@ export function reservePort(hostname: string, port: number): ReservedPort {
       throw listenError(formatHostPort(hostname, port), e);
     }
   };
-  const plain = listenOn(port, false);
-  const free = plain.addr.port;
-  plain.close();
-  const held = listenOn(free, true);
+  let held: Deno.Listener<Deno.TcpConn, Deno.NetAddr> | undefined;
+  // Port 0: the free port found may be taken by another program between the two listens (seen
+  // once in scripts/test, whose files run in parallel): another is found, a few times at most.
+  for (let attempt = 1; held === undefined; attempt++) {
+    const plain = listenOn(port, false);
+    const free = plain.addr.port;
+    plain.close();
+    try {
+      held = listenOn(free, true);
+    } catch (e) {
+      if (port !== 0 || attempt >= FREE_PORT_ATTEMPTS || !(e instanceof Deno.errors.AddrInUse)) {
+        throw e;
+      }
+    }
+  }
   let released = false;
   const release = () => {
     if (released) return;
