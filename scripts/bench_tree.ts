@@ -94,7 +94,11 @@ function keptServer(root: string, extra: string[], warmUp: (url: string) => stri
   let server: Awaited<ReturnType<typeof startBftpServer>> | null = null;
   const up = async () => server ??= await startBftpServer(root, extra);
   return {
-    up,
+    /** Times the command `cmd` gives for the server's URL. */
+    against: async (cmd: (url: string) => string[]) => {
+      const ready = await up();
+      return await againstServer(ready, cmd(ready.url));
+    },
     prepare: async () => {
       const ready = await up();
       const t = await timed(warmUp(ready.url));
@@ -107,20 +111,23 @@ function keptServer(root: string, extra: string[], warmUp: (url: string) => stri
   };
 }
 
+/** Times the command `cmd` gives against a server started for it (untimed), then stopped. */
+async function againstFresh(root: string, extra: string[], cmd: (url: string) => string[]) {
+  const server = await startBftpServer(root, extra);
+  try {
+    return await againstServer(server, cmd(server.url));
+  } finally {
+    await server.stop();
+  }
+}
+
 function cases(src: string, out: string, rsyncUrl: string, sshd: RunningSshd | null): Case[] {
   // Pull: the server's root is the folder above `src` (whose copies land in `out`, beside it).
   const pull = (
     url: string,
     dest: string,
   ) => [bftp, "get", "-r", "-q", `${url}/${basename(src)}`, dest];
-  const freshPull = async (dest: string) => {
-    const server = await startBftpServer(dirname(src));
-    try {
-      return await againstServer(server, pull(server.url, dest));
-    } finally {
-      await server.stop();
-    }
-  };
+  const freshPull = (dest: string) => againstFresh(dirname(src), [], (url) => pull(url, dest));
   const keptPull = keptServer(dirname(src), [], (url) => pull(url, `${out}/warm-pull`));
   // Push: the tree lands in "tree" of a fresh folder; a kept server's root is `out`, with the
   // runs' folders in it, a fresh one's the run's folder itself.
@@ -130,12 +137,7 @@ function cases(src: string, out: string, rsyncUrl: string, sshd: RunningSshd | n
   ) => [bftp, "put", "-r", "-q", src, `${url}/${folder}tree`];
   const freshPush = async (dest: string) => {
     await Deno.mkdir(dest);
-    const server = await startBftpServer(dest, ["--no-fsync"]);
-    try {
-      return await againstServer(server, push(server.url, ""));
-    } finally {
-      await server.stop();
-    }
+    return await againstFresh(dest, ["--no-fsync"], (url) => push(url, ""));
   };
   const keptPush = (extra: string[]) => {
     const kept = keptServer(out, extra, (url) => push(url, `warm${extra.join("")}/`));
@@ -143,8 +145,7 @@ function cases(src: string, out: string, rsyncUrl: string, sshd: RunningSshd | n
       ...kept,
       run: async (dest: string) => {
         await Deno.mkdir(dest);
-        const server = await kept.up();
-        return await againstServer(server, push(server.url, `${basename(dest)}/`));
+        return await kept.against((url) => push(url, `${basename(dest)}/`));
       },
     };
   };
@@ -156,7 +157,7 @@ function cases(src: string, out: string, rsyncUrl: string, sshd: RunningSshd | n
     {
       name: "bftp get -r",
       direction: "pull",
-      run: (dest) => keptPull.up().then((s) => againstServer(s, pull(s.url, dest))),
+      run: (dest) => keptPull.against((url) => pull(url, dest)),
       prepare: keptPull.prepare,
       close: keptPull.close,
     },

@@ -214,7 +214,7 @@ function uploadOf(temp: UploadFile, target: UploadTarget): Upload & { release():
       if (attributes.mtime !== undefined) {
         temp.file.utimeSync(new Date(), new Date(attributes.mtime));
       }
-      if (temp.name === null) return placeUnnamed(temp, target, attributes);
+      if (temp.name === null) return placeUnnamed(temp, target, mode);
       if (mode !== null) fs.chmodAt(at.dir, temp.name, mode);
       if (Deno.build.os === "windows") closeFile();
       fs.renameAt(at.dir, temp.name, at.dir, at.name);
@@ -256,13 +256,8 @@ function uploadOf(temp: UploadFile, target: UploadTarget): Upload & { release():
  * given a temporary name (locked first, so no clean-up takes it for a
  * leftover) and renamed over it.
  */
-function placeUnnamed(
-  temp: CreatedFile,
-  target: UploadTarget,
-  attributes: FileAttributes,
-): void {
+function placeUnnamed(temp: CreatedFile, target: UploadTarget, mode: number | null): void {
   const { fs, at } = target;
-  const mode = attributes.mode ?? null;
   if (mode !== null) temp.file.chmodSync!(mode);
   try {
     return fs.linkAt!(temp.ref, at.dir, at.name);
