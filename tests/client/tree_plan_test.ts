@@ -227,18 +227,33 @@ Deno.test("tree plan: a long local walk lets the event loop run (a sync lists th
 });
 
 Deno.test("tree plan: a local walk beside a listing lets the listing's replies in as it goes", async () => {
-  await using srv = await startTestServer({ files: { "t/a.txt": "a" } });
   await using tmp = await tempDir();
-  // A walk of some tens of milliseconds: 5,000 files in 50 folders.
+  // The listing's answer is sent before the walk starts: only the client's read of it is left,
+  // which the loop does only when the walk pauses for it.
+  let answered!: () => void;
+  const sent = new Promise<void>((resolve) => answered = resolve);
+  await using server = startScriptedBftpServer(async (req, send) => {
+    if (req.op !== "LIST") return;
+    await send(frame({ ok: true, entries: [] }));
+    answered();
+  });
+  // A walk of at least 100 ms whatever the machine: 500 files, each held 0.2 ms by the filter.
   const layout: Record<string, string> = {};
-  for (let d = 0; d < 50; d++) for (let f = 0; f < 100; f++) layout[`src/d${d}/f${f}`] = "";
+  for (let d = 0; d < 5; d++) for (let f = 0; f < 100; f++) layout[`src/d${d}/f${f}`] = "";
   await writeLayout(tmp.path, layout);
-  using client = await srv.connect();
+  const slowly = () => {
+    const until = performance.now() + 0.2;
+    while (performance.now() < until) { /* a walk's work */ }
+    return true;
+  };
+  using client = await BftpClient.connect({ hostname: "127.0.0.1", port: server.port });
   const order: string[] = [];
   const listing = client.list("/t").then(() => void order.push("listing"));
-  const plan = await planUpload(tmp.join("src"), "/up", { besideListing: true });
-  order.push("walk");
+  await sent;
+  order.push("walk starts");
+  const plan = await planUpload(tmp.join("src"), "/up", { besideListing: true, filter: slowly });
+  order.push("walk ends");
   await listing;
-  equal(plan.files.length, 5000);
-  deepEqual(order, ["listing", "walk"]);
+  equal(plan.files.length, 500);
+  deepEqual(order, ["walk starts", "listing", "walk ends"]);
 });
