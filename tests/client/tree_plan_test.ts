@@ -207,23 +207,20 @@ Deno.test("tree plan: a local symbolic link where a remote folder goes is refuse
 
 Deno.test("tree plan: a long local walk lets the event loop run (a sync lists the other side meanwhile)", async () => {
   await using tmp = await tempDir();
-  for (let d = 0; d < 60; d++) {
-    await Deno.mkdir(tmp.join("t", `d${d}`), { recursive: true });
-    for (let f = 0; f < 40; f++) {
-      await Deno.writeFile(tmp.join("t", `d${d}`, `f${f}`), new Uint8Array(1));
-    }
-  }
+  const layout: Record<string, string> = {};
+  for (let d = 0; d < 60; d++) for (let f = 0; f < 10; f++) layout[`t/d${d}/f${f}`] = "";
+  await writeLayout(tmp.path, layout);
   // A timer due at once: it fires during the walk when the walk pauses, only after it otherwise.
   let firedAt = -1;
   let listed = 0;
   setTimeout(() => firedAt = listed, 0);
-  const started = performance.now();
-  const plan = await planUpload(tmp.join("t"), "/t", { onListed: (p) => listed = p.folders });
-  const ms = performance.now() - started;
-  equal(plan.files.length, 2400);
-  // 2,400 files take tens of milliseconds to walk here; on a machine fast enough to walk them in
-  // under 20 ms, no pause is due and there is nothing to check.
-  if (ms > 20) ok(firedAt >= 0 && firedAt < 61, `the timer fired after ${firedAt} folders`);
+  // A walk of at least 120 ms whatever the machine: 600 files, each held 0.2 ms by the filter.
+  const plan = await planUpload(tmp.join("t"), "/t", {
+    onListed: (p) => listed = p.folders,
+    filter: holdFor(0.2),
+  });
+  equal(plan.files.length, 600);
+  ok(firedAt >= 0 && firedAt < 61, `the timer fired after ${firedAt} folders`);
 });
 
 Deno.test("tree plan: a local walk beside a listing lets the listing's replies in as it goes", async () => {
@@ -241,19 +238,26 @@ Deno.test("tree plan: a local walk beside a listing lets the listing's replies i
   const layout: Record<string, string> = {};
   for (let d = 0; d < 5; d++) for (let f = 0; f < 100; f++) layout[`src/d${d}/f${f}`] = "";
   await writeLayout(tmp.path, layout);
-  const slowly = () => {
-    const until = performance.now() + 0.2;
-    while (performance.now() < until) { /* a walk's work */ }
-    return true;
-  };
   using client = await BftpClient.connect({ hostname: "127.0.0.1", port: server.port });
   const order: string[] = [];
   const listing = client.list("/t").then(() => void order.push("listing"));
   await sent;
   order.push("walk starts");
-  const plan = await planUpload(tmp.join("src"), "/up", { besideListing: true, filter: slowly });
+  const plan = await planUpload(tmp.join("src"), "/up", {
+    besideListing: true,
+    filter: holdFor(0.2),
+  });
   order.push("walk ends");
   await listing;
   equal(plan.files.length, 500);
   deepEqual(order, ["walk starts", "listing", "walk ends"]);
 });
+
+/** A filter that keeps every entry and holds the walk `ms` on each: a walk of known length. */
+function holdFor(ms: number): () => boolean {
+  return () => {
+    const until = performance.now() + ms;
+    while (performance.now() < until) { /* a slow walk's work */ }
+    return true;
+  };
+}
