@@ -101,6 +101,40 @@ function timestamp(view: DataView, at: number): bigint {
 const STATX_BASIC_STATS = 0x7ff;
 
 /**
+ * A shared library opened with `symbols` under the first of `names` that
+ * opens, or `null` where none can be (not Linux, no FFI permission, no such
+ * library).
+ *
+ * @param names The library's file names, in order of preference.
+ * @param symbols The functions to bind.
+ * @returns Their bindings, or `null`.
+ *
+ * @example
+ * ```ts
+ * import { openNative } from "./libc.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const lib = openNative(["libc.so.6"], { getpid: { parameters: [], result: "i32" } });
+ * if (lib !== null) equal(lib.getpid(), Deno.pid);
+ * ```
+ */
+export function openNative<S extends Deno.ForeignLibraryInterface>(
+  names: readonly string[],
+  symbols: S,
+): Deno.DynamicLibrary<S>["symbols"] | null {
+  if (Deno.build.os !== "linux") return null;
+  if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return null;
+  for (const name of names) {
+    try {
+      return Deno.dlopen(name, symbols).symbols;
+    } catch (e) {
+      if (!(e instanceof Error)) throw e;
+    }
+  }
+  return null;
+}
+
+/**
  * libc opened with `symbols`, or `null` where it cannot be (not Linux, no
  * FFI permission, no libc by either name).
  *
@@ -119,16 +153,7 @@ const STATX_BASIC_STATS = 0x7ff;
 export function openLibc<S extends Deno.ForeignLibraryInterface>(
   symbols: S,
 ): Deno.DynamicLibrary<S>["symbols"] | null {
-  if (Deno.build.os !== "linux") return null;
-  if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return null;
-  for (const name of ["libc.so.6", "libc.so"]) {
-    try {
-      return Deno.dlopen(name, symbols).symbols;
-    } catch (e) {
-      if (!(e instanceof Error)) throw e;
-    }
-  }
-  return null;
+  return openNative(["libc.so.6", "libc.so"], symbols);
 }
 
 /**

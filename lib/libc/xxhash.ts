@@ -1,0 +1,114 @@
+/**
+ * XXH3-128 from the system's libxxhash (`libxxhash.so.0`: Debian's
+ * libxxhash0, which apt and rsync need, so it is on every Debian machine),
+ * through `Deno.dlopen`. Native code hashes about 19 GB/s on one core here
+ * where hash-wasm's WebAssembly manages 5.8 (1 GiB in 1 MiB updates: 55
+ * against 180 ms); a 4 KiB body with a reused state costs about 1.3 us
+ * against 2.4. Where the library cannot be opened (another OS, no FFI
+ * permission, no libxxhash) {@linkcode NativeXxh3.create} gives `null` and
+ * the caller hashes with WebAssembly instead.
+ *
+ * @module
+ */
+
+import { openNative } from "./libc.ts";
+
+const SYMBOLS = {
+  XXH3_128bits_reset: { parameters: ["buffer"], result: "i32" },
+  XXH3_128bits_update: { parameters: ["buffer", "buffer", "usize"], result: "i32" },
+  XXH3_128bits_digest: { parameters: ["buffer"], result: { struct: ["u64", "u64"] } },
+} as const;
+
+type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+
+/**
+ * An `XXH3_state_t` is 576 bytes aligned to 64 (xxHash 0.8); room for twice
+ * that is kept, and the state starts at the first multiple of 64 in it.
+ */
+const STATE_ROOM = 1024;
+const STATE_ALIGN = 64;
+
+/** The most idle states kept for reuse: making one (an array and its pointer) costs about 2 us. */
+const POOL_MAX = 32;
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+let loaded: Lib | null | undefined;
+const idle: Uint8Array<ArrayBuffer>[] = [];
+
+/** A new state's bytes, aligned. Its memory is outside V8's heap (over 64 bytes), so it never moves. */
+function newState(): Uint8Array<ArrayBuffer> {
+  const room = new Uint8Array(STATE_ROOM + STATE_ALIGN);
+  const at = Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(room)) % BigInt(STATE_ALIGN));
+  return room.subarray((STATE_ALIGN - at) % STATE_ALIGN, STATE_ALIGN - at + STATE_ROOM);
+}
+
+/**
+ * A running XXH3-128 in native code. Its state goes back to a pool when
+ * digested; one dropped undigested is left to the garbage collector.
+ *
+ * @example
+ * ```ts
+ * import { NativeXxh3 } from "./xxhash.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const hash = NativeXxh3.create();
+ * if (hash !== null) {
+ *   hash.update(new TextEncoder().encode("hello"));
+ *   equal(hash.digest(), "b5e9c1ad071b3e7fc779cfaa5e523818");
+ * }
+ * ```
+ */
+export class NativeXxh3 {
+  /** The algorithm, as a session names it. */
+  readonly checksum = "xxh3-128" as const;
+  #lib: Lib;
+  #state: Uint8Array<ArrayBuffer> | null;
+
+  private constructor(lib: Lib) {
+    this.#lib = lib;
+    this.#state = idle.pop() ?? newState();
+    lib.XXH3_128bits_reset(this.#state);
+  }
+
+  /**
+   * A new hash, or `null` where libxxhash cannot be opened.
+   *
+   * @returns The hash, empty.
+   */
+  static create(): NativeXxh3 | null {
+    if (loaded === undefined) loaded = openNative(["libxxhash.so.0", "libxxhash.so"], SYMBOLS);
+    return loaded === null ? null : new NativeXxh3(loaded);
+  }
+
+  /**
+   * Feeds bytes; `chunk` may be reused at once.
+   *
+   * @param chunk The next bytes.
+   */
+  update(chunk: Uint8Array): void {
+    this.#lib.XXH3_128bits_update(
+      this.#state!,
+      chunk as Uint8Array<ArrayBuffer>,
+      BigInt(chunk.length),
+    );
+  }
+
+  /**
+   * Finishes: 32 lowercase hex digits, the high 64 bits first (as
+   * `xxhsum -H2` prints them). Call once.
+   *
+   * @returns The digest.
+   */
+  digest(): string {
+    const state = this.#state!;
+    this.#state = null;
+    // XXH128_hash_t { low64, high64 }, in the machine's (little-endian) order.
+    const value = this.#lib.XXH3_128bits_digest(state) as Uint8Array;
+    if (idle.length < POOL_MAX) idle.push(state);
+    let hex = "";
+    for (let i = 15; i >= 8; i--) hex += HEX[value[i]!];
+    for (let i = 7; i >= 0; i--) hex += HEX[value[i]!];
+    return hex;
+  }
+}
