@@ -133,6 +133,10 @@ async function main() {
     await Deno.remove(copy);
   }
 
+  // Uploads into memory too, where /dev/shm is: a disk's write speed here varies several-fold.
+  const memory = await Deno.makeTempDir({ dir: "/dev/shm", prefix: "bftp-bench-" }).catch(() =>
+    null
+  );
   const results = new Map<string, Sample[]>();
   const add = (name: string, s: Sample) => {
     results.set(name, [...(results.get(name) ?? []), s]);
@@ -229,21 +233,7 @@ async function main() {
       await server.stop();
     }
     // nc as an upload: the receiver writes the file to disk.
-    {
-      const port = freePort();
-      const target = `${root}/nc-upload.bin`;
-      const receiver = spawnMeasured(`exec TIME nc -l 127.0.0.1 ${port} > '${target}'`);
-      await waitForPort(port);
-      const started = performance.now();
-      const sent = await timed(["nc", "-N", "127.0.0.1", String(port)], { stdin: src });
-      await receiver.status;
-      add("nc upload (receiver writes to disk)", {
-        ...sent,
-        seconds: (performance.now() - started) / 1000,
-        serverRssKiB: await receiver.rss(),
-      });
-      await Deno.remove(target);
-    }
+    add("nc upload (receiver writes to disk)", await ncUpload(src, `${root}/nc-upload.bin`));
     // Pipelines: the sender listens and reads stdin from cat, the timed receiver writes to /dev/null.
     for (const tool of ["nc", ...pipeSums.map((sum) => sum.label)]) {
       const sum = pipeSums.find((x) => x.label === tool);
@@ -281,10 +271,14 @@ async function main() {
       }
       await Deno.remove(`${root}/upload.bin`);
     }
+    if (memory !== null) await memoryUploads(memory, src, putSums, add);
   }
 
   const ncGet = median(results.get("nc (receiver to /dev/null)")!.map((s) => s.seconds));
   const ncPut = median(results.get("nc upload (receiver writes to disk)")!.map((s) => s.seconds));
+  const ncPutMemory = median(
+    (results.get(NC_TO_MEMORY) ?? []).map((s) => s.seconds),
+  );
   const ncPipe = median(
     results.get("pipe: cat | nc -l, nc to /dev/null")!.map((s) => s.seconds),
   );
@@ -292,6 +286,8 @@ async function main() {
     const secs = median(samples.map((s) => s.seconds));
     const base = name.startsWith("pipe:")
       ? ncPipe
+      : name.includes("tmpfs")
+      ? ncPutMemory
       : name.includes("put") || name.includes("upload")
       ? ncPut
       : ncGet;
@@ -327,8 +323,10 @@ async function main() {
     "",
     `Machine: ${machine}.`,
     "Times are whole processes, start-up included. Ratio: the nc time over this row's time,",
-    "against nc to /dev/null for downloads, nc writing to disk for uploads, and cat | nc for the",
-    "pipelines (1.00 = as fast as nc). Other side: the bftp server, or the nc/bftp process at",
+    "against nc to /dev/null for downloads, nc writing to disk for uploads (to tmpfs for the",
+    "uploads into memory), and cat | nc for the pipelines (1.00 = as fast as nc). A disk's writes",
+    "here vary several-fold from run to run (the VM hands freed memory back to its host), so the",
+    "uploads are also timed into /dev/shm. Other side: the bftp server, or the nc/bftp process at",
     "the other end (the sender of a download or a pipe, the receiver of an upload).",
     sha256Note,
     "",
@@ -351,6 +349,7 @@ async function main() {
     "bftp serve root --port 0 -q & bftp get -q URL/file.bin - > /dev/null",
     "nc -l 127.0.0.1 PORT > root/nc-upload.bin & nc -N 127.0.0.1 PORT < source.bin",
     "bftp serve root --port 0 -q [--no-fsync] & bftp put -q source.bin URL/upload.bin",
+    "  (and into /dev/shm: nc -l ... > /dev/shm/DIR/nc-upload.bin, bftp serve /dev/shm/DIR --no-fsync)",
     "cat source.bin | nc -N -l 127.0.0.1 PORT & nc 127.0.0.1 PORT > /dev/null",
     "cat source.bin | bftp send - --listen PORT -q & bftp recv 127.0.0.1:PORT -q > /dev/null",
     "```",
@@ -363,6 +362,54 @@ async function main() {
     console.error(`bench: wrote ${svgPath}`);
   }
   if (!Deno.env.get("BENCH_DIR")) await Deno.remove(dir, { recursive: true });
+  if (memory !== null) await Deno.remove(memory, { recursive: true });
+}
+
+const NC_TO_MEMORY = "nc upload (receiver writes to tmpfs)";
+
+/**
+ * nc as an upload: a listening nc writes what it receives to `target`; the
+ * time runs from the sender's start to the receiver's end.
+ */
+async function ncUpload(src: string, target: string): Promise<Sample> {
+  const port = freePort();
+  const receiver = spawnMeasured(`exec TIME nc -l 127.0.0.1 ${port} > '${target}'`);
+  await waitForPort(port);
+  const started = performance.now();
+  const sent = await timed(["nc", "-N", "127.0.0.1", String(port)], { stdin: src });
+  await receiver.status;
+  const sample = {
+    ...sent,
+    seconds: (performance.now() - started) / 1000,
+    serverRssKiB: await receiver.rss(),
+  };
+  await Deno.remove(target);
+  return sample;
+}
+
+/**
+ * Uploads into memory: nc's receiver, then a `--no-fsync` bftp server, write
+ * under `memory` (tmpfs), so the ratio is the tools' and not the disk's.
+ */
+async function memoryUploads(
+  memory: string,
+  src: string,
+  sums: { label: string; args: string[] }[],
+  add: (name: string, sample: Sample) => void,
+): Promise<void> {
+  add(NC_TO_MEMORY, await ncUpload(src, `${memory}/nc-upload.bin`));
+  for (const sum of sums) {
+    const server = await startBftpServer(memory, ["--no-fsync"]);
+    add(`bftp put${sum.label} (--no-fsync, server root on tmpfs)`, {
+      ...await timed([bftp, "put", "-q", ...sum.args, src, `${server.url}/upload.bin`]),
+      serverRssKiB: peakRssKiB(server.pid),
+    });
+    await server.stop();
+    if ((await sha256File(`${memory}/upload.bin`)) !== await sha256File(src)) {
+      throw new Error("bftp put: the file uploaded into memory differs from the source");
+    }
+    await Deno.remove(`${memory}/upload.bin`);
+  }
 }
 
 if (import.meta.main) await main();
