@@ -31,10 +31,18 @@ const BIG = 16 * 1024 * 1024;
 const STEPS = ["first sync", "nothing changed", "12 changed, 5 deleted, 5 added"] as const;
 type Step = typeof STEPS[number];
 type Direction = "push" | "pull";
-type Tool = "bftp sync --delete" | "rsync -a --delete" | "rsync -a --delete --fsync";
+type Tool =
+  | "bftp sync --delete"
+  | "bftp sync --delete, serve --no-fsync"
+  | "rsync -a --delete"
+  | "rsync -a --delete --fsync";
 
 /** The rsync that makes a push's files as durable as bftp's server does (fsync before rename). */
 const RSYNC_FSYNC: Tool = "rsync -a --delete --fsync";
+/** bftp pushing to a server that does not flush, like the plain rsync daemon. */
+const BFTP_NO_FSYNC: Tool = "bftp sync --delete, serve --no-fsync";
+/** The tools that only push: what they change is how the server's side lands. */
+const PUSH_ONLY: readonly Tool[] = [RSYNC_FSYNC, BFTP_NO_FSYNC];
 
 /** One step's measures, with what the tool said it moved. */
 interface Sample extends Measured {
@@ -180,7 +188,10 @@ async function series(
   const base = `${dir}/base`, work = `${dir}/work`, out = `${dir}/out`, dest = `${dir}/out/dest`;
   await run("cp", "-a", base, work);
   const server = tool.startsWith("bftp")
-    ? await startBftpServer(direction === "pull" ? dir : out)
+    ? await startBftpServer(
+      direction === "pull" ? dir : out,
+      tool === BFTP_NO_FSYNC ? ["--no-fsync"] : [],
+    )
     : undefined;
   const stdout = await Deno.makeTempFile();
   try {
@@ -223,32 +234,13 @@ async function series(
 
 /** The table: a row per direction and step, bftp and rsync side by side. */
 function table(cells: Map<string, Cell>): string[] {
-  const secs = (c: Cell) => c.samples.length > 0 ? median(c.samples.map((s) => s.seconds)) : NaN;
-  const fmt = (x: number, digits = 2) => Number.isNaN(x) ? "-" : x.toFixed(digits);
-  const mib = (c: Cell) =>
-    c.samples.length > 0 ? fmt(median(c.samples.map((s) => s.bytes)) / 1048576, 1) : "-";
   const lines: string[] = [];
   for (const direction of ["push", "pull"] as const) {
     for (const step of STEPS) {
-      const b = cells.get(key("bftp sync --delete", direction, step))!;
-      const r = cells.get(key("rsync -a --delete", direction, step))!;
-      const f = cells.get(key(RSYNC_FSYNC, direction, step));
-      const sent = b.samples.length > 0 ? String(median(b.samples.map((s) => s.sent ?? 0))) : "-";
-      const cpu = (c: Cell, f: (s: Sample) => number | undefined) =>
-        c.samples.length > 0 ? fmt(median(c.samples.map((s) => f(s) ?? 0))) : "-";
-      const failed = b.failures.length + r.failures.length + (f?.failures.length ?? 0);
-      const durable = f ? `${fmt(secs(f))} | ${fmt(secs(f) / secs(b))}` : "- | -";
-      lines.push(
-        `| ${direction} | ${cell(step)} | ${fmt(secs(b))} | ${fmt(secs(r))} | ${
-          fmt(secs(r) / secs(b))
-        } | ${durable} | ${sent} | ${mib(b)} | ${mib(r)} | ${cpu(b, (s) => s.cpuSeconds)} | ${
-          cpu(b, (s) => s.serverCpu)
-        } | ${cpu(r, (s) => s.cpuSeconds)} | ${
-          failed === 0 ? "0" : `${failed} of ${(f ? 3 : 2) * runs}`
-        } |`,
-      );
+      lines.push(row(cells, direction, step, "bftp sync --delete"));
     }
   }
+  for (const step of STEPS) lines.push(row(cells, "push", step, BFTP_NO_FSYNC));
   return [
     "| direction | step | bftp s | rsync s | ratio | rsync --fsync s | ratio to --fsync | bftp files sent | bftp MiB (file bodies) | rsync MiB (wire) | bftp client CPU s | bftp server CPU s | rsync client CPU s | failed runs |",
     "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
@@ -256,15 +248,43 @@ function table(cells: Map<string, Cell>): string[] {
   ];
 }
 
+/**
+ * One row: `bftp`'s step beside plain rsync's, and beside rsync --fsync's
+ * for a push to a server that flushes.
+ */
+function row(cells: Map<string, Cell>, direction: Direction, step: Step, bftp: Tool): string {
+  const secs = (c: Cell) => c.samples.length > 0 ? median(c.samples.map((s) => s.seconds)) : NaN;
+  const fmt = (x: number, digits = 2) => Number.isNaN(x) ? "-" : x.toFixed(digits);
+  const mib = (c: Cell) =>
+    c.samples.length > 0 ? fmt(median(c.samples.map((s) => s.bytes)) / 1048576, 1) : "-";
+  const b = cells.get(key(bftp, direction, step))!;
+  const r = cells.get(key("rsync -a --delete", direction, step))!;
+  const f = bftp === BFTP_NO_FSYNC ? undefined : cells.get(key(RSYNC_FSYNC, direction, step));
+  const sent = b.samples.length > 0 ? String(median(b.samples.map((s) => s.sent ?? 0))) : "-";
+  const cpu = (c: Cell, f: (s: Sample) => number | undefined) =>
+    c.samples.length > 0 ? fmt(median(c.samples.map((s) => f(s) ?? 0))) : "-";
+  const failed = b.failures.length + r.failures.length + (f?.failures.length ?? 0);
+  const durable = f ? `${fmt(secs(f))} | ${fmt(secs(f) / secs(b))}` : "- | -";
+  const label = bftp === BFTP_NO_FSYNC ? `${direction}, serve --no-fsync` : direction;
+  return `| ${label} | ${cell(step)} | ${fmt(secs(b))} | ${fmt(secs(r))} | ${
+    fmt(secs(r) / secs(b))
+  } | ${durable} | ${sent} | ${mib(b)} | ${mib(r)} | ${cpu(b, (s) => s.cpuSeconds)} | ${
+    cpu(b, (s) => s.serverCpu)
+  } | ${cpu(r, (s) => s.cpuSeconds)} | ${
+    failed === 0 ? "0" : `${failed} of ${(f ? 3 : 2) * runs}`
+  } |`;
+}
+
 async function main() {
   const dir = await treeDir("sync");
   await Deno.mkdir(`${dir}/out`);
   const rsyncd = await startRsyncd(dir, `${dir}/work`, `${dir}/out`);
   const cells = new Map<string, Cell>();
-  const tools: Tool[] = ["bftp sync --delete", "rsync -a --delete", RSYNC_FSYNC];
-  // rsync --fsync only pushes: a pull's files land on this side, unflushed by either tool.
+  const tools: Tool[] = ["bftp sync --delete", "rsync -a --delete", RSYNC_FSYNC, BFTP_NO_FSYNC];
+  // rsync --fsync and a --no-fsync server only push: a pull's files land on this side, unflushed
+  // by either tool.
   const directionsOf = (tool: Tool): Direction[] =>
-    tool === RSYNC_FSYNC ? ["push"] : ["push", "pull"];
+    PUSH_ONLY.includes(tool) ? ["push"] : ["push", "pull"];
   for (const tool of tools) {
     for (const direction of directionsOf(tool)) {
       for (const step of STEPS) {
@@ -300,7 +320,8 @@ async function main() {
       "`bftp sync --delete --json` against a `bftp serve` (fsync before rename) that stays up through the",
       "three steps, warmed first (as a daemon's code soon is) by an untimed sync of the small files into",
       "a folder of its own; rsync: `rsync -a --delete --stats` against an rsync daemon, and for the push, whose",
-      "files bftp's server flushes before it renames them, `--fsync` too, the rsync as durable. Ratios:",
+      "files bftp's server flushes before it renames them, `--fsync` too, the rsync as durable; the rows",
+      "`push, serve --no-fsync` push to a bftp server that does not flush, like the plain rsync. Ratios:",
       "rsync's time over bftp's (above 1.00 = bftp faster). Both send only the changed blocks of a large",
       "file (bftp: blocks compared in place, BLOCKS; rsync: its rolling delta), which the MiB columns show",
       "(bftp: file bodies and changed blocks; rsync: the wire). Times are whole client processes, start-up",
