@@ -232,8 +232,6 @@ async function main() {
       }
       await server.stop();
     }
-    // nc as an upload: the receiver writes the file to disk.
-    add("nc upload (receiver writes to disk)", await ncUpload(src, `${root}/nc-upload.bin`));
     // Pipelines: the sender listens and reads stdin from cat, the timed receiver writes to /dev/null.
     for (const tool of ["nc", ...pipeSums.map((sum) => sum.label)]) {
       const sum = pipeSums.find((x) => x.label === tool);
@@ -257,6 +255,12 @@ async function main() {
         { ...got, serverRssKiB: await sender.rss() },
       );
     }
+    // The uploads, one after the other, after one untimed write of the same size: the first
+    // 1 GiB written to disk after the pipe rows took about three times as long, whichever tool
+    // wrote it (the first bftp put row at 0.29-0.62 of nc in four runs, with either order of rows).
+    await untimedWrite(`${root}/scratch.bin`, bytes);
+    // nc as an upload: the receiver writes the file to disk.
+    add("nc upload (receiver writes to disk)", await ncUpload(src, `${root}/nc-upload.bin`));
     // bftp PUT: the server writes to disk, checks the hash, renames (with and without fsync).
     for (const [fsync, sum] of putCases) {
       const server = await startBftpServer(root, fsync ? [] : ["--no-fsync"]);
@@ -326,7 +330,9 @@ async function main() {
     "against nc to /dev/null for downloads, nc writing to disk for uploads (to tmpfs for the",
     "uploads into memory), and cat | nc for the pipelines (1.00 = as fast as nc). A disk's writes",
     "here vary several-fold from run to run (the VM hands freed memory back to its host), so the",
-    "uploads are also timed into /dev/shm. Other side: the bftp server, or the nc/bftp process at",
+    "uploads are also timed into /dev/shm; the disk uploads come one after the other, after one",
+    "untimed write of the same size (the first such write after the pipe rows took about three",
+    "times as long, whichever tool made it). Other side: the bftp server, or the nc/bftp process at",
     "the other end (the sender of a download or a pipe, the receiver of an upload).",
     sha256Note,
     "",
@@ -366,6 +372,16 @@ async function main() {
 }
 
 const NC_TO_MEMORY = "nc upload (receiver writes to tmpfs)";
+
+/** Writes `size` bytes of zeros to `path` in 1 MiB writes, then removes it: untimed. */
+async function untimedWrite(path: string, size: number): Promise<void> {
+  using file = await Deno.open(path, { write: true, create: true, truncate: true });
+  const chunk = new Uint8Array(1 << 20);
+  for (let written = 0; written < size; written += chunk.length) {
+    await file.write(chunk.subarray(0, Math.min(chunk.length, size - written)));
+  }
+  await Deno.remove(path);
+}
 
 /**
  * nc as an upload: a listening nc writes what it receives to `target`; the
