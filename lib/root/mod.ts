@@ -50,6 +50,7 @@ export * from "./fd_backend.ts";
 export * from "./tree_backend.ts";
 export * from "./uploads.ts";
 export * from "./upload_target.ts";
+export * from "./upload_sink.ts";
 export * from "./upload_folders.ts";
 export * from "./group_commit.ts";
 export * from "./volume_flush.ts";

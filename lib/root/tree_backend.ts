@@ -82,6 +82,11 @@ export interface TempFile extends ReadFile {
    * that call is reached (`libc/fd_file.ts`).
    */
   syncVolume?(): Promise<void>;
+  /**
+   * Starts writing the file's data to disk without waiting (Linux's
+   * `sync_file_range`), where that call is reached (`libc/fd_file.ts`).
+   */
+  startWriteBack?(): void;
   /** Sets the access and modification times. */
   utimeSync(atime: Date, mtime: Date): void;
   /** Sets the permission bits (where the file is a descriptor: an unnamed one has no name to set them by). */

@@ -26,13 +26,14 @@ import type { CommitSteps } from "./group_commit.ts";
 import { about, fsError } from "./fs_errors.ts";
 import { lookAtTarget, type UploadTarget } from "./upload_target.ts";
 import { quotePath } from "./paths.ts";
+import { uploadSink } from "./upload_sink.ts";
 import {
   createUploadTemporary,
   openResumeTemporary,
   resumeTemporaryName,
   uploadTemporaryName,
 } from "./temporaries.ts";
-import type { CreatedFile, FileAttributes, FsStat, TempFile } from "./tree_backend.ts";
+import type { CreatedFile, FileAttributes, FsStat } from "./tree_backend.ts";
 
 /** An upload in progress: bytes go to a temporary file beside the target. */
 export interface Upload {
@@ -247,7 +248,8 @@ function uploadOf(temp: UploadFile, target: UploadTarget): Upload & { release():
       throw await steps.fail(e);
     }
   };
-  return { sink: syncSink(temp.file, vpath), commit, abort: discard, release, steps };
+  const sink = uploadSink(temp.file, vpath, { writeBack: target.fsync });
+  return { sink, commit, abort: discard, release, steps };
 }
 
 /**
@@ -285,16 +287,3 @@ function placeUnnamed(temp: CreatedFile, target: UploadTarget, mode: number | nu
 
 /** Folders flushed with no inode to tell them apart, counted to give each a key of its own. */
 let unidentified = 0;
-
-/** Synchronous writes: the fast path measured here (async FsFile.write costs ~100 us a call). */
-function syncSink(file: TempFile, vpath: string): ByteWriter {
-  return {
-    write: (p) => {
-      try {
-        return Promise.resolve(file.writeSync(p));
-      } catch (e) {
-        return Promise.reject(fsError(e, vpath));
-      }
-    },
-  };
-}
