@@ -254,6 +254,51 @@ Deno.test("transfer: sendBody() refuses a sized source that ends early", async (
   );
 });
 
+Deno.test("transfer: a sized body longer than its buffer is read one buffer ahead of its writes", async () => {
+  const data = randomBytes(seededRandom(0x5e), 10_000);
+  const events: string[] = [];
+  let at = 0;
+  const source = {
+    read: async (p: Uint8Array) => {
+      const n = Math.min(p.byteLength, data.byteLength - at);
+      events.push(`read ${at}`);
+      p.set(data.subarray(at, at + n));
+      at += n;
+      await Promise.resolve();
+      return n === 0 ? null : n;
+    },
+  };
+  const out = new MemoryWriter();
+  const writer = {
+    write: async (p: Uint8Array) => {
+      events.push("write starts");
+      // A slow connection: the next read must not wait for this write.
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      const n = await out.write(p);
+      events.push("write ends");
+      return n;
+    },
+  };
+  const sent = await sendBody(writer, source, { size: data.byteLength, bufferSize: 4096 });
+  equal(sent.hash, sha256(data));
+  // The size header, then 4096 + 4096 + 1808 bytes: the read of each next buffer is asked for
+  // before this buffer's write starts (read in turn, "read 4096" would follow the first "write ends").
+  deepEqual(events.slice(0, 8), [
+    "write starts",
+    "write ends",
+    "read 0",
+    "read 4096",
+    "write starts",
+    "write ends",
+    "read 8192",
+    "write starts",
+  ]);
+  deepEqual(
+    out.bytes.subarray(out.bytes.byteLength - 10_000 - 64, out.bytes.byteLength - 64),
+    data,
+  );
+});
+
 Deno.test("transfer: sendBody() sends a known hash without hashing, and the receiver checks it", async () => {
   const data = encoder.encode("known");
   const writer = new MemoryWriter();
