@@ -6,7 +6,12 @@
  * @module
  */
 
-import type { ByteReader, ByteWriter } from "../framing/types.ts";
+import {
+  type ByteReader,
+  type ByteWriter,
+  isViewReader,
+  type ViewReader,
+} from "../framing/types.ts";
 import { writeAll } from "../framing/write_all.ts";
 import { BftpError } from "../errors.ts";
 
@@ -130,14 +135,19 @@ export function endUnlessInterrupted(
   signal: AbortSignal,
   settleMs = 50,
 ): ByteReader {
-  return {
-    async read(p: Uint8Array): Promise<number | null> {
-      const n = await source.read(p);
-      if (n !== null) return n;
-      // A signal delivered with the end is handled in a later turn of the event loop.
-      await new Promise((resolve) => setTimeout(resolve, settleMs));
-      if (signal.aborted) throw new BftpError("INTERRUPTED", "Interrupted");
-      return null;
-    },
+  const ended = async <T>(got: T | null): Promise<T | null> => {
+    if (got !== null) return got;
+    // A signal delivered with the end is handled in a later turn of the event loop.
+    await new Promise((resolve) => setTimeout(resolve, settleMs));
+    if (signal.aborted) throw new BftpError("INTERRUPTED", "Interrupted");
+    return null;
   };
+  const guarded: ByteReader = { read: async (p) => await ended(await source.read(p)) };
+  if (!isViewReader(source)) return guarded;
+  // A source that lends its buffers still does, through the guard.
+  const views: ViewReader = {
+    ...guarded,
+    readView: async () => await ended(await source.readView()),
+  };
+  return views;
 }

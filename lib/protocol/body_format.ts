@@ -40,6 +40,9 @@ import type { ByteReader } from "../framing/types.ts";
 import { DIGEST_BYTES } from "../checksum.ts";
 import { type ChecksumName, MAX_CHUNK_BYTES } from "./limits.ts";
 
+// The largest chunk, for senders that make chunks of their own size.
+export { MAX_CHUNK_BYTES };
+
 /** The size header that announces a chunked body. */
 export const CHUNKED_MARKER = "ffffffffffffffff";
 /** Length of a body's size header (or of the chunked marker): 16 hex digits. */

@@ -17,13 +17,19 @@
 import type { ChecksumName, RunningHash } from "../checksum.ts";
 import { createStreamHash, type StreamHash } from "./stream_hash.ts";
 import { LocalIoError } from "../errors.ts";
-import type { ByteReader, ByteWriter } from "../framing/types.ts";
+import {
+  type ByteReader,
+  type ByteWriter,
+  isViewReader,
+  type ViewReader,
+} from "../framing/types.ts";
 import { writeAll } from "../framing/write_all.ts";
 import {
   CHUNK_HEADER_LENGTH,
   encodeBodyHeader,
   encodeChunkHeader,
   encodeTrailer,
+  MAX_CHUNK_BYTES,
 } from "../protocol/body_format.ts";
 
 export { BODY_BUFFER_BYTES, bodyBufferSize, type BodyResult, checksumOf } from "./body_buffer.ts";
@@ -152,6 +158,9 @@ async function sendHashed(
   if (options.size !== null) {
     await writeAll(writer, encodeBodyHeader(options.size));
     sent = await sendSized(writer, source, buf, options, hash);
+  } else if (isViewReader(source)) {
+    await writeAll(writer, encodeBodyHeader(null));
+    sent = await sendViews(writer, source, options, hash);
   } else {
     await writeAll(writer, encodeBodyHeader(null));
     // The chunk's header goes in front of its bytes, in the same buffer: one write per chunk.
@@ -225,6 +234,35 @@ async function sendSized(
     // A read still under way when the write failed: its outcome no longer matters.
     reading?.catch(() => {});
   }
+  return sent;
+}
+
+/**
+ * A chunked body from a source that lends its buffers: each view is a
+ * chunk, sent after its header without being copied (two writes a chunk;
+ * the connections have Nagle's delay off). Ends with the zero chunk.
+ */
+async function sendViews(
+  writer: ByteWriter,
+  source: ViewReader,
+  options: SendBodyOptions,
+  hash: StreamHash | null,
+): Promise<number> {
+  let sent = 0;
+  while (true) {
+    const view = await source.readView();
+    if (view === null) break;
+    for (let at = 0; at < view.byteLength; at += MAX_CHUNK_BYTES) {
+      const chunk = view.subarray(at, at + MAX_CHUNK_BYTES);
+      const hashing = hash?.update(chunk);
+      await writeAll(writer, encodeChunkHeader(chunk.byteLength));
+      await writeAll(writer, chunk);
+      if (hashing) await hashing;
+      sent += chunk.byteLength;
+      options.onProgress?.(chunk.byteLength);
+    }
+  }
+  await writeAll(writer, encodeChunkHeader(0));
   return sent;
 }
 

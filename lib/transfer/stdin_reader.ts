@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { ByteReader } from "../framing/types.ts";
+import type { ViewReader } from "../framing/types.ts";
 import { LocalIoError } from "../errors.ts";
 
 /** Options for {@linkcode ThreadedStdinReader}. */
@@ -50,12 +50,14 @@ type Outbound =
  * deepEqual(await reader.read(new Uint8Array(4)), null);
  * ```
  */
-export class ThreadedStdinReader implements ByteReader {
+export class ThreadedStdinReader implements ViewReader {
   #options: Required<ThreadedStdinReaderOptions>;
   #worker: Worker | null = null;
   /** Slices that arrived, oldest first, with the read position in the first. */
   #ready: Uint8Array<ArrayBuffer>[] = [];
   #offset = 0;
+  /** The slice `readView` lent last, given back to the thread on the next call. */
+  #lent: Uint8Array<ArrayBuffer> | null = null;
   #eof = false;
   #error: string | null = null;
   #closed = false;
@@ -104,15 +106,7 @@ export class ThreadedStdinReader implements ByteReader {
    * @throws {LocalIoError} When reading stdin failed.
    */
   async read(p: Uint8Array): Promise<number | null> {
-    if (this.#closed) return null;
-    this.#worker ??= this.#start();
-    while (this.#ready.length === 0) {
-      if (this.#error !== null) {
-        throw new LocalIoError(`Cannot read stdin: ${this.#error}`);
-      }
-      if (this.#eof || this.#closed) return null;
-      await new Promise<void>((resolve) => this.#wake = resolve);
-    }
+    if (!await this.#arrived()) return null;
     let n = 0;
     while (n < p.byteLength && this.#ready.length > 0) {
       const slice = this.#ready[0]!;
@@ -123,11 +117,52 @@ export class ThreadedStdinReader implements ByteReader {
       if (this.#offset === slice.byteLength) {
         this.#ready.shift();
         this.#offset = 0;
-        // The whole slice buffer goes back to the thread for its next read.
-        this.#worker.postMessage({ buffer: slice.buffer }, [slice.buffer]);
+        this.#giveBack(slice);
       }
     }
     return n;
+  }
+
+  /**
+   * Lends the rest of the oldest slice that arrived, without copying it;
+   * the view stays valid until the next `read`, `readView` or `close`.
+   *
+   * @returns The view, or `null` at the end of stdin (or once closed).
+   * @throws {LocalIoError} When reading stdin failed.
+   */
+  async readView(): Promise<Uint8Array | null> {
+    if (!await this.#arrived()) return null;
+    const slice = this.#ready.shift()!;
+    const view = slice.subarray(this.#offset);
+    this.#offset = 0;
+    this.#lent = slice;
+    return view;
+  }
+
+  /**
+   * Gives back the slice lent last, starts the thread, and waits until a
+   * slice has arrived: `false` at the end (or once closed).
+   */
+  async #arrived(): Promise<boolean> {
+    if (this.#lent !== null) {
+      this.#giveBack(this.#lent);
+      this.#lent = null;
+    }
+    if (this.#closed) return false;
+    this.#worker ??= this.#start();
+    while (this.#ready.length === 0) {
+      if (this.#error !== null) {
+        throw new LocalIoError(`Cannot read stdin: ${this.#error}`);
+      }
+      if (this.#eof || this.#closed) return false;
+      await new Promise<void>((resolve) => this.#wake = resolve);
+    }
+    return true;
+  }
+
+  /** The whole slice buffer goes back to the thread for its next read. */
+  #giveBack(slice: Uint8Array<ArrayBuffer>): void {
+    this.#worker?.postMessage({ buffer: slice.buffer }, [slice.buffer]);
   }
 
   /** Stops the thread; later reads return `null`. */
@@ -137,6 +172,7 @@ export class ThreadedStdinReader implements ByteReader {
     this.#worker?.terminate();
     this.#worker = null;
     this.#ready = [];
+    this.#lent = null;
     this.#notify();
   }
 }

@@ -1,6 +1,6 @@
 /**
- * The stdin thread: reads standard input with blocking reads into pooled
- * 1 MiB slices and sends each slice, in order, to the thread that started
+ * The stdin thread: widens stdin's pipe to 1 MiB where it is one, then
+ * reads standard input with blocking reads into pooled 1 MiB slices and sends each slice, in order, to the thread that started
  * it, which sends it back for reuse. A slice goes as soon as it is full or a
  * read found the pipe drained (a slow producer gets its bytes passed on at
  * once); `{ eof: true }` follows the last one, `{ error }` a failed read.
@@ -12,15 +12,20 @@
 
 /// <reference lib="deno.worker" />
 
+import { widenPipe } from "../libc/fd_file.ts";
+
 /** What the thread is told: a slice handed back, or the slice size and pool size to start with. */
 type Inbound = { buffer: ArrayBuffer } | { start: { slice: number; slices: number } };
 
 const free: ArrayBuffer[] = [];
 let wake: (() => void) | null = null;
-/** A read shorter than this found the pipe drained (Linux pipes hold 64 KiB). */
+/** A read shorter than this found the pipe drained (Linux pipes hold 64 KiB unless widened). */
 const DRAINED = 64 * 1024;
+/** The pipe's size asked for: the writer and this reader then take turns every 1 MiB, not 64 KiB. */
+const PIPE_BYTES = 1 << 20;
 
 async function pump(): Promise<void> {
+  widenPipe(0, PIPE_BYTES);
   while (true) {
     while (free.length === 0) await new Promise<void>((resolve) => wake = resolve);
     const slice = new Uint8Array(free.pop()!);

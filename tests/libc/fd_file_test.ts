@@ -134,3 +134,25 @@ Deno.test({
     equal(await Deno.readTextFile(`${tmp.path}/taken`), "old");
   },
 });
+
+Deno.test("libc: widenPipe widens a pipe on stdin to 1 MiB; a descriptor that is no pipe is left alone", async () => {
+  const script = `import { widenPipe } from ${
+    JSON.stringify(new URL("../../lib/libc/fd_file.ts", import.meta.url).href)
+  };
+    console.log(JSON.stringify(widenPipe(0, 1 << 20)));`;
+  const run = async (stdin: "piped" | "null") => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["eval", script],
+      stdin,
+      stdout: "piped",
+    }).spawn();
+    if (stdin === "piped") await child.stdin.close();
+    const out = await child.output();
+    equal(out.code, 0);
+    return JSON.parse(new TextDecoder().decode(out.stdout));
+  };
+  // Linux only: elsewhere (or without libc) nothing is widened.
+  const linux = Deno.build.os === "linux";
+  equal(await run("piped"), linux ? 1 << 20 : null);
+  equal(await run("null"), null);
+});

@@ -299,6 +299,35 @@ Deno.test("transfer: a sized body longer than its buffer is read one buffer ahea
   );
 });
 
+Deno.test("transfer: a source that lends its buffers is sent view by view, as chunks, uncopied", async () => {
+  const views = [encoder.encode("abc"), randomBytes(seededRandom(0x71), 100_000)];
+  const lent: Uint8Array[] = [];
+  const source = {
+    read: () => Promise.reject(new Error("read() is not used when readView() is there")),
+    readView: () => {
+      const view = views.shift() ?? null;
+      if (view !== null) lent.push(view);
+      return Promise.resolve(view);
+    },
+  };
+  const written: Uint8Array[] = [];
+  const writer = { write: (p: Uint8Array) => (written.push(p), Promise.resolve(p.byteLength)) };
+  const sent = await sendBody(writer, source, { size: null, checksum: "xxh3-128" });
+  const whole = concat(encoder.encode("abc"), lent[1]!);
+  equal(sent.size, 100_003);
+  equal(sent.hash, await hashIn("xxh3-128", whole));
+  // The lent bytes themselves went to the connection (their own memory, not a copy).
+  for (const view of lent) {
+    ok(written.some((w) => w.buffer === view.buffer && w.byteLength === view.byteLength));
+  }
+  const got = await receiveBody(
+    new BufferedReader(new MemoryReader(concat(...written))),
+    new MemoryWriter(),
+    { checksum: "xxh3-128" },
+  );
+  deepEqual(got, sent);
+});
+
 Deno.test("transfer: sendBody() sends a known hash without hashing, and the receiver checks it", async () => {
   const data = encoder.encode("known");
   const writer = new MemoryWriter();

@@ -5,17 +5,17 @@ import { fileURLToPath } from "node:url";
 const FIXTURE = fileURLToPath(new URL("./stdin_copy.ts", import.meta.url));
 
 /** Starts the fixture that copies its stdin to its stdout through a ThreadedStdinReader. */
-function spawnCopy(readSize: number, sliceSize: number): Deno.ChildProcess {
+function spawnCopy(readSize: number, sliceSize: number, mode = "read"): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "--allow-read", FIXTURE, String(readSize), String(sliceSize)],
+    args: ["run", "--quiet", "--allow-read", FIXTURE, String(readSize), String(sliceSize), mode],
     stdin: "piped",
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
 }
 
-async function copyThrough(input: Uint8Array, readSize: number, sliceSize: number) {
-  const child = spawnCopy(readSize, sliceSize);
+async function copyThrough(input: Uint8Array, readSize: number, sliceSize: number, mode?: string) {
+  const child = spawnCopy(readSize, sliceSize, mode);
   const writing = (async () => {
     const writer = child.stdin.getWriter();
     // In uneven pieces, so slices fill from several pipe reads.
@@ -34,6 +34,15 @@ Deno.test("transfer: ThreadedStdinReader passes every byte of a pipe on, in orde
     const out = await copyThrough(input, readSize!, sliceSize!);
     equal(out.code, 0);
     deepEqual(out.stdout, input, `read ${readSize}, slice ${sliceSize}`);
+  }
+});
+
+Deno.test("transfer: ThreadedStdinReader lends its slices (readView) between reads, every byte in order", async () => {
+  const input = new Uint8Array(randomBytes(3_000_000));
+  for (const [readSize, sliceSize] of [[1000, 65536], [65536, 1 << 20]]) {
+    const out = await copyThrough(input, readSize!, sliceSize!, "views");
+    equal(out.code, 0);
+    deepEqual(out.stdout, input, `read ${readSize}, slice ${sliceSize}, views`);
   }
 });
 
