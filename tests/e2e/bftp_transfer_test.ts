@@ -3,6 +3,7 @@
 import { deepEqual, equal } from "node:assert/strict";
 import {
   assertFailure,
+  BFTP_BIN,
   findTemporaries,
   listNames,
   randomBytes,
@@ -51,6 +52,28 @@ Deno.test("e2e: bftp get writes to a file, into a folder, to the cwd, and to std
 
   deepEqual(await findTemporaries(local.path), []);
   deepEqual(await listNames(local.path), ["copy.bin", "cwd", "into", "old.bin"]);
+});
+
+Deno.test("e2e: bftp get URL - widens a pipe on stdout to 1 MiB once a body comes, and a message does not", async () => {
+  await using root = await tempDir();
+  const content = randomBytes(300_000);
+  await Deno.writeFile(root.join("data.bin"), content);
+  await using server = await startServe(root.path);
+  // The reading end reads everything, then asks its pipe's size (F_GETPIPE_SZ, 1032).
+  const reader = "import fcntl, sys; n = len(sys.stdin.buffer.read()); " +
+    "print(n, fcntl.fcntl(0, 1032))";
+  const through = async (args: string) => {
+    const out = await new Deno.Command("bash", {
+      args: ["-c", `'${BFTP_BIN}' ${args} | python3 -c '${reader}'`],
+      stdout: "piped",
+    }).output();
+    equal(out.code, 0);
+    return new TextDecoder().decode(out.stdout).trim();
+  };
+  const linux = Deno.build.os === "linux";
+  equal(await through(`get -q ${server.url}/data.bin -`), `300000 ${linux ? 1 << 20 : 65536}`);
+  // A listing is a message: the pipe keeps its 64 KiB.
+  equal((await through(`ls ${server.url}/`)).split(" ")[1], "65536");
 });
 
 Deno.test("e2e: bftp get of an empty file makes an empty file", async () => {
