@@ -231,9 +231,7 @@ function cases(src: string, out: string, rsyncUrl: string, sshd: RunningSshd | n
  */
 async function timeRows(list: Case[], rows: Row[], src: string, out: string): Promise<void> {
   for (let run = 1; run <= runs; run++) {
-    // Every other round the other way round: no tool always follows the same one onto the disk.
-    const round = run % 2 === 1 ? [...list.entries()] : [...list.entries()].reverse();
-    for (const [i, c] of round) {
+    for (const [i, c] of list.entries()) {
       const row = rows[i]!;
       // A fresh destination each time, inside the rsync daemon's writable module.
       const dest = `${out}/r${run}-${i}`;
@@ -350,7 +348,7 @@ async function main() {
       "instead (outside the timing), so each copy pays for the server's code warming up. Creating files on",
       "this VM is noisy (the disk is shared, and so are",
       "the 2 cores): the fastest-slowest column shows the spread, and `cp -a` shows the floor for writing",
-      "the files locally. Every other round runs the rows in the opposite order. Every copy is kept until the whole run ends: on ext4, a file created soon after",
+      "the files locally. Every copy is kept until the whole run ends: on ext4, a file created soon after",
       "thousands were deleted costs 150-250 us instead of 12-32 (the allocator passes over recently freed",
       "inodes), which made each row pay for the deletions of the row before it.",
       `The trees were in ${dirname(dir)} (file system: ${fsType}; BENCH_TREE_DIR=/dev/shm`,
