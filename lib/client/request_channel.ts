@@ -219,8 +219,9 @@ export class RequestChannel {
    * error replies included; a success reply's body, if any, is `each`'s to
    * read from the stream: at once when it is buffered (`each` then returns
    * nothing, and the next item's reply, buffered too, is taken without a
-   * promise between them), else by the promise `each` returns. An error reply without an `index` ends the answer
-   * early: it is thrown, after the items answered before it. Pipelined like
+   * promise between them), else by the promise `each` returns. An error
+   * reply without an `index` ends the answer early: it is thrown, after the
+   * items answered before it. Pipelined like
    * {@linkcode RequestChannel.request} (version 2 only); whatever fails in
    * `each`, or in sending `body`, leaves the stream out of step.
    *

@@ -1,8 +1,9 @@
 /**
  * The listing pass of a tree transfer (`get -r`, `put -r`): before any file
  * moves, the whole tree is walked (LIST on the server, pipelined, here;
- * `readDir` on the local disk, `local_plan.ts`) into a {@linkcode TreePlan}: the files with their
- * sizes, the folders, the total and what is left out. Every name from the
+ * `readDir` on the local disk, `local_plan.ts`) into a
+ * {@linkcode TreePlan}: the files with their sizes, the folders, the total
+ * and what is left out. Every name from the
  * server is checked here, so a hostile listing anywhere in the tree is
  * refused before anything is created. A progress line can then show the
  * whole tree's figures, and `sync` can compare two plans.

@@ -42,11 +42,16 @@ const F_SETPIPE_SZ = 1031;
 
 let loaded: Lib | undefined;
 
+/** The bindings, opened on first use; `undefined` where libc cannot be opened. */
+function loadIfAny(): Lib | undefined {
+  return loaded ??= openLibc(SYMBOLS) ?? undefined;
+}
+
 /** The bindings; only made by those who hold a descriptor, so libc is there. */
 function load(): Lib {
-  loaded ??= openLibc(SYMBOLS) ?? undefined;
-  if (loaded === undefined) throw new Deno.errors.NotSupported("libc cannot be opened here");
-  return loaded;
+  const lib = loadIfAny();
+  if (lib === undefined) throw new Deno.errors.NotSupported("libc cannot be opened here");
+  return lib;
 }
 
 /**
@@ -72,9 +77,7 @@ function load(): Lib {
  * ```
  */
 export function widenPipe(fd: number, bytes: number): number | null {
-  loaded ??= openLibc(SYMBOLS) ?? undefined;
-  if (loaded === undefined) return null;
-  const size = loaded.fcntl(fd, F_SETPIPE_SZ, bytes);
+  const size = loadIfAny()?.fcntl(fd, F_SETPIPE_SZ, bytes) ?? -1;
   return size < 0 ? null : size;
 }
 

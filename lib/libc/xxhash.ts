@@ -40,7 +40,8 @@ const idle: Uint8Array<ArrayBuffer>[] = [];
 function newState(): Uint8Array<ArrayBuffer> {
   const room = new Uint8Array(STATE_ROOM + STATE_ALIGN);
   const at = Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(room)) % BigInt(STATE_ALIGN));
-  return room.subarray((STATE_ALIGN - at) % STATE_ALIGN, STATE_ALIGN - at + STATE_ROOM);
+  const start = (STATE_ALIGN - at) % STATE_ALIGN;
+  return room.subarray(start, start + STATE_ROOM);
 }
 
 /**

@@ -118,6 +118,27 @@ export interface CheckUploadTargetOptions {
 /**
  * What is at an upload's target, as far as the upload goes: refused when a
  * folder, or a file not to be replaced.
+ *
+ * @param target The target, resolved.
+ * @returns The bits of the file it replaces (`null`: none) and whether nothing is there.
+ * @throws {RemoteError} IS_DIR for a folder, EXISTS for a file without leave to replace it.
+ *
+ * @example
+ * ```ts
+ * import { Confined } from "./confined.ts";
+ * import { checkUploadTarget, lookAtTarget } from "./upload_target.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dir = await Deno.realPath(await Deno.makeTempDir());
+ * await Deno.writeTextFile(`${dir}/a.txt`, "old", { mode: 0o600 });
+ * const target = checkUploadTarget(new Confined(dir), "/a.txt", true, false, { lookLater: true });
+ * try {
+ *   deepEqual(lookAtTarget(target), { replaced: 0o600, absent: false });
+ * } finally {
+ *   target.at[Symbol.dispose]();
+ *   await Deno.remove(dir, { recursive: true });
+ * }
+ * ```
  */
 export function lookAtTarget(target: UploadTarget): Pick<UploadTarget, "replaced" | "absent"> {
   const { fs, at, vpath } = target;

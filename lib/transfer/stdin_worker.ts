@@ -1,7 +1,8 @@
 /**
  * The stdin thread: widens stdin's pipe to 1 MiB where it is one, then
- * reads standard input with blocking reads into pooled 1 MiB slices and sends each slice, in order, to the thread that started
- * it, which sends it back for reuse. A slice goes as soon as it is full or a
+ * reads standard input with blocking reads into pooled 1 MiB slices and
+ * sends each slice, in order, to the thread that started it, which sends
+ * it back for reuse. A slice goes as soon as it is full or a
  * read found the pipe drained (a slow producer gets its bytes passed on at
  * once); `{ eof: true }` follows the last one, `{ error }` a failed read.
  * Loaded by URL from `stdin_reader.ts`; a compiled binary must include it

@@ -5,8 +5,8 @@
  * on this machine SHA-256 alone runs at about 1.7 GB/s on one core, as fast
  * as loopback itself. XXH3-128 runs at about 19 GB/s natively (6 through
  * WebAssembly), faster than copying the bytes to a thread would leave room
- * for: it is always hashed in line,
- * as are small bodies and resumed ones whose hash is already fed.
+ * for: it is always hashed in line, as are small bodies and resumed ones
+ * whose hash is already fed.
  *
  * @module
  */
