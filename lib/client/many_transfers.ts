@@ -8,7 +8,8 @@
  * @module
  */
 
-import { createChecksum } from "../checksum.ts";
+import { createChecksum, createChecksumNow } from "../checksum.ts";
+import { CorkedWriter } from "../framing/corked_writer.ts";
 import { LocalIoError, ProtocolError, RemoteError } from "../errors.ts";
 import { writeAll } from "../framing/write_all.ts";
 import type { ByteWriter } from "../framing/types.ts";
@@ -26,6 +27,9 @@ export const MANY_BATCH = 64;
 
 /** The largest file a tree moves by MGET or MPUT (as listed); larger ones go one to a request. */
 export const MANY_FILE_MAX = 256 << 10;
+
+/** The blocks an MPUT's bodies go out in (one file's frame larger than a block goes as it is). */
+const CORKED_BYTES = 256 << 10;
 
 /**
  * Splits `items` into batches for MGET or MPUT: at most `most`, and
@@ -256,15 +260,19 @@ export async function runPutMany(
   const { checksum } = channel;
   const hashes: string[] = [];
   const send = async (writer: ByteWriter) => {
+    // The frames gathered into blocks that go out whole: written one piece at a time, each
+    // piece was copied twice (taken, then joined) and its write awaited.
+    const corked = new CorkedWriter(writer, { capacity: CORKED_BYTES });
     for (const { data } of files) {
-      const hash = await createChecksum(checksum);
+      const hash = createChecksumNow(checksum) ?? await createChecksum(checksum);
       hash.update(data);
       const digest = hash.digest();
       hashes.push(digest);
-      await writeAll(writer, encodeBodyHeader(data.byteLength));
-      await writeAll(writer, data);
-      await writeAll(writer, encodeTrailer(digest));
+      await corked.write(encodeBodyHeader(data.byteLength));
+      await corked.write(data);
+      await corked.write(encodeTrailer(digest));
     }
+    await corked.flush();
   };
   await channel.requestMany(req, files.length, (i, reply) => {
     if (!reply.ok) return done(i, new RemoteError(reply.code, reply.message));

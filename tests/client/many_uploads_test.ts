@@ -8,6 +8,7 @@
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
 import { BftpClient } from "../../lib/client/client.ts";
 import { uploadMany } from "../../lib/client/many_uploads.ts";
+import { MANY_FILE_MAX } from "../../lib/client/many_transfers.ts";
 import { ProtocolError } from "../../lib/errors.ts";
 import { frame, startScriptedBftpServer } from "../e2e/fake_bftp_server.ts";
 import { tempDir } from "../helpers.ts";
@@ -46,6 +47,41 @@ Deno.test("client: MPUT uploads 1,000 files in batches, one unreadable in the mi
     equal([...Deno.readDirSync(`${srv.root}/t`)].length, 999);
     equal(await Deno.readTextFile(`${srv.root}/t/f0999`), "file 999\n");
     equal((await Deno.stat(`${srv.root}/t/f0001`)).mtime?.getTime(), 1_000_000_000);
+    ok(client.usable);
+  } finally {
+    await client.quit();
+  }
+});
+
+Deno.test("client: MPUT sends files of every size up to the largest it takes, across its write blocks, intact", async () => {
+  await using srv = await startTestServer({ files: { "t/": "" } });
+  await using dir = await tempDir();
+  // Sizes that fill the 256 KiB blocks unevenly, an empty file, and files as large as a batch
+  // takes, whose frame is larger than a block and goes out on its own.
+  const sizes = [
+    0,
+    1,
+    MANY_FILE_MAX,
+    100_000,
+    100_000,
+    70_000,
+    MANY_FILE_MAX - 1,
+    5,
+    MANY_FILE_MAX,
+  ];
+  const files = sizes.map((size, i) => {
+    const data = new Uint8Array(size).map((_, j) => (i * 31 + j * 7) & 0xff);
+    Deno.writeFileSync(`${dir.path}/f${i}`, data);
+    return { local: `${dir.path}/f${i}`, remote: `/t/f${i}`, relative: `f${i}`, data };
+  });
+  const client = await BftpClient.connect({ hostname: "127.0.0.1", port: srv.port });
+  try {
+    const failed: string[] = [];
+    await uploadMany(client, files, {
+      onError: (file, e) => failed.push(`${file.relative} ${e.code}`),
+    });
+    deepEqual(failed, []);
+    for (const f of files) deepEqual(await Deno.readFile(`${srv.root}${f.remote}`), f.data);
     ok(client.usable);
   } finally {
     await client.quit();
