@@ -6,7 +6,9 @@
  * @module
  */
 
-import type { RunningHash } from "../checksum.ts";
+import { createChecksum, createChecksumNow, type RunningHash } from "../checksum.ts";
+import { writeAll } from "../framing/write_all.ts";
+import { encodeBodyHeader, encodeTrailer } from "../protocol/body_format.ts";
 import { IntegrityError, RemoteError } from "../errors.ts";
 import type { GetRequest } from "../protocol/messages.ts";
 import { quotePath } from "../root/paths.ts";
@@ -109,6 +111,8 @@ export async function handleGet(
   const opened = await context.root.openRead(vpath);
   try {
     if (req.length !== undefined) return await sendRange(context, vpath, req, req.length, opened);
+    const whole = req.offset ? undefined : context.bodyBuffer?.(opened.size);
+    if (whole !== undefined) return await sendWhole(context, vpath, req, opened, whole);
     const { size, mtime, mode, sha256 } = opened;
     const offset = req.offset ?? 0;
     const { checksum } = context;
@@ -144,6 +148,57 @@ export async function handleGet(
   } finally {
     opened.close();
   }
+}
+
+/**
+ * A whole small file (one the session lends its body buffer to): read
+ * before its reply, so a file that shrank since it was opened is refused
+ * in band (`CHANGED`) and the session goes on; then hashed, and its reply,
+ * body and trailer written together. A small GET or MGET path went through
+ * the streaming path's promise for each step (the hash, each read and
+ * write); this one has three writes into the corked writer.
+ */
+async function sendWhole(
+  context: HandlerContext,
+  vpath: string,
+  req: GetRequest,
+  opened: OpenedFile,
+  buffer: Uint8Array,
+): Promise<number> {
+  const { size, mtime, mode, sha256 } = opened;
+  checkVersion(req.expect, opened, vpath, "the version being resumed");
+  const data = buffer.subarray(0, size);
+  for (let got = 0; got < size;) {
+    const n = opened.file.readSync(data.subarray(got));
+    if (!n) throw new RemoteError("CHANGED", `${quotePath(vpath)} has changed: it shrank`);
+    got += n;
+  }
+  const { checksum } = context;
+  // A remembered SHA-256 vouches for these bytes when the file did not change since it was
+  // opened; XXH3-128 of a small body costs less than the look that would tell, or remembering it.
+  const cached = checksum === "sha256";
+  const known = cached ? opened.known(checksum) : undefined;
+  const digest = known !== undefined && opened.unchanged() ? known : await digestOf(data, checksum);
+  await context.reply({
+    size,
+    mtime,
+    ...(mode === null ? {} : { mode }),
+    ...(sha256 === undefined ? {} : { sha256 }),
+  });
+  context.setInBody(true);
+  await writeAll(context.writer, encodeBodyHeader(size));
+  await writeAll(context.writer, data);
+  await writeAll(context.writer, encodeTrailer(digest));
+  context.setInBody(false);
+  if (cached && digest !== known) opened.remember(digest, checksum);
+  return size;
+}
+
+/** The hash of `data` in `checksum`. */
+async function digestOf(data: Uint8Array, checksum: HandlerContext["checksum"]): Promise<string> {
+  const hash = createChecksumNow(checksum) ?? await createChecksum(checksum);
+  hash.update(data);
+  return hash.digest();
 }
 
 /** What {@linkcode handleMget} asks of its session for each path. */
