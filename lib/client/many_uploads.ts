@@ -18,6 +18,7 @@ import type { PlannedEntry } from "./tree_plan.ts";
 import { batchesOf, MANY_BATCH, MANY_FILE_MAX, type ManyPutFile } from "./many_transfers.ts";
 import { openSourceFile } from "./source_file.ts";
 import { TaskWindow } from "./window.ts";
+import { BodySlab } from "../transfer/body_buffer.ts";
 import type { BodyResult } from "../transfer/body.ts";
 
 /** A file of {@linkcode uploadMany}: a plan's entry, with its listed size when known. */
@@ -97,6 +98,7 @@ async function readWhole(
   local: string,
   remote: string,
   preserve: boolean,
+  slab: BodySlab,
 ): Promise<ManyPutFile> {
   let opened;
   try {
@@ -107,12 +109,14 @@ async function readWhole(
   try {
     const { facts } = opened;
     if (facts.type !== "file") throw localIoError("read", local, new Error("not a regular file"));
-    const data = new Uint8Array(facts.size);
+    const data = slab.take(facts.size);
     // Shorter than it was when opened: it changed, as a different time or size says.
-    const whole = await readFull(opened.reader(), data).then(() => true, (e) => {
-      if (e instanceof UnexpectedEofError) return false;
-      throw localIoError("read", local, e);
-    });
+    const whole = opened.fill
+      ? fillSource(opened.fill, data, local)
+      : await readFull(opened.reader(), data).then(() => true, (e) => {
+        if (e instanceof UnexpectedEofError) return false;
+        throw localIoError("read", local, e);
+      });
     if (!whole || !opened.unchanged()) {
       throw new IntegrityError(
         `"${local}" changed while it was read: it was not sent; send it again`,
@@ -126,6 +130,15 @@ async function readWhole(
     };
   } finally {
     opened.close();
+  }
+}
+
+/** Fills `data` by `fill`; whether the file had all of it. */
+function fillSource(fill: (p: Uint8Array) => number, data: Uint8Array, local: string): boolean {
+  try {
+    return fill(data) === data.byteLength;
+  } catch (e) {
+    throw localIoError("read", local, e);
   }
 }
 
@@ -172,12 +185,17 @@ export async function uploadMany<T extends ManyUpload>(
 ): Promise<void> {
   // Batches in flight while the client reads and sends the next: the server stores them.
   const running = new TaskWindow({ limit: mputBatches(files) });
+  // The files' bytes are read into shared slabs, not a buffer each (as a download's bodies).
+  const slab = new BodySlab();
   try {
     for (const batch of batchesOf(files, (f) => f.remote)) {
       const read: { file: T; put: ManyPutFile }[] = [];
       for (const file of batch) {
         try {
-          read.push({ file, put: await readWhole(file.local, file.remote, !!options.preserve) });
+          read.push({
+            file,
+            put: await readWhole(file.local, file.remote, !!options.preserve, slab),
+          });
         } catch (e) {
           if (!(e instanceof BftpError)) throw e;
           options.onError(file, e);

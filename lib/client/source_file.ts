@@ -12,6 +12,7 @@
  */
 
 import { fileReader, SYNC_READ_MAX } from "../framing/file_reader.ts";
+import { fillNow } from "../framing/read_exact.ts";
 import type { ByteReader } from "../framing/types.ts";
 import { FdFile } from "../libc/fd_file.ts";
 import { O } from "../libc/flags.ts";
@@ -37,6 +38,11 @@ export interface SourceFile {
   file: Deno.FsFile | null;
   /** A reader from its start: synchronous reads for small files. */
   reader(): ByteReader;
+  /**
+   * For a small file opened through libc: fills a buffer from its start at
+   * once, as far as the file goes (see `fillNow`), and tells how many bytes.
+   */
+  fill?: ((p: Uint8Array) => number) | undefined;
   /** Whether it still has the size, modification time and change time it was opened with. */
   unchanged(): boolean;
   /** Closes it. */
@@ -190,6 +196,7 @@ function openByLibc(path: string): SourceFile | null {
       facts: factsOfStat(opened),
       file: null,
       reader: () => file,
+      fill: (p) => fillNow(file, p),
       unchanged: () => {
         const now = libc.statx(fd, "", 0);
         return now.size === opened.size && now.mtimeNs === opened.mtimeNs &&

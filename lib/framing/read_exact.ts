@@ -51,6 +51,33 @@ export async function readFull(
 }
 
 /**
+ * Fills `p` from a file read synchronously, as far as the file goes.
+ *
+ * @param file Where the bytes come from (a `Deno.FsFile`, an `FdFile`).
+ * @param p The buffer to fill.
+ * @returns How many bytes were read: `p.byteLength` unless the file ended first.
+ *
+ * @example
+ * ```ts
+ * import { fillNow } from "./read_exact.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * using file = Deno.openSync(import.meta.filename!);
+ * equal(fillNow(file, new Uint8Array(3)), 3);
+ * equal(fillNow(file, new Uint8Array(1 << 20)) < 1 << 20, true);
+ * ```
+ */
+export function fillNow(file: { readSync(p: Uint8Array): number | null }, p: Uint8Array): number {
+  let got = 0;
+  while (got < p.byteLength) {
+    const n = file.readSync(got === 0 ? p : p.subarray(got));
+    if (!n) break;
+    got += n;
+  }
+  return got;
+}
+
+/**
  * Reads exactly `n` bytes into a new buffer.
  *
  * @param reader Where the bytes come from.

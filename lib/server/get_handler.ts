@@ -7,6 +7,7 @@
  */
 
 import { createChecksum, createChecksumNow, type RunningHash } from "../checksum.ts";
+import { fillNow } from "../framing/read_exact.ts";
 import { writeAll } from "../framing/write_all.ts";
 import { encodeBodyHeader, encodeTrailer } from "../protocol/body_format.ts";
 import { IntegrityError, RemoteError } from "../errors.ts";
@@ -168,10 +169,8 @@ async function sendWhole(
   const { size, mtime, mode, sha256 } = opened;
   checkVersion(req.expect, opened, vpath, "the version being resumed");
   const data = buffer.subarray(0, size);
-  for (let got = 0; got < size;) {
-    const n = opened.file.readSync(data.subarray(got));
-    if (!n) throw new RemoteError("CHANGED", `${quotePath(vpath)} has changed: it shrank`);
-    got += n;
+  if (fillNow(opened.file, data) < size) {
+    throw new RemoteError("CHANGED", `${quotePath(vpath)} has changed: it shrank`);
   }
   const { checksum } = context;
   // A remembered SHA-256 vouches for these bytes when the file did not change since it was

@@ -39,6 +39,29 @@ Deno.test("client: openSourceFile() reads a small file and sees it change", asyn
   }
 });
 
+Deno.test("client: a small file opened through libc fills a buffer at once, short when it shrank since", async () => {
+  await using tmp = await tempDir();
+  const path = `${tmp.path}/a.txt`;
+  await Deno.writeTextFile(path, "hello there");
+  const source = await openSourceFile(path);
+  try {
+    if (Libc.load() === null) return equal(source.fill, undefined);
+    const data = new Uint8Array(source.facts.size);
+    equal(source.fill!(data), 11);
+    equal(new TextDecoder().decode(data), "hello there");
+  } finally {
+    source.close();
+  }
+  const shrinking = await openSourceFile(path);
+  try {
+    await Deno.truncate(path, 4);
+    equal(shrinking.fill!(new Uint8Array(shrinking.facts.size)), 4);
+    equal(shrinking.unchanged(), false);
+  } finally {
+    shrinking.close();
+  }
+});
+
 Deno.test("client: openSourceFile() gives Deno's own file when asked, and for a large file", async () => {
   await using tmp = await tempDir();
   const small = `${tmp.path}/small`;

@@ -1,5 +1,5 @@
 import { deepEqual, equal, rejects } from "node:assert/strict";
-import { readExact, readFull } from "../../lib/framing/read_exact.ts";
+import { fillNow, readExact, readFull } from "../../lib/framing/read_exact.ts";
 import { UnexpectedEofError } from "../../lib/errors.ts";
 import {
   CHUNKINGS,
@@ -43,4 +43,25 @@ Deno.test("framing: readExact() of zero bytes reads nothing", async () => {
   const reader = new MemoryReader(new Uint8Array([1]));
   equal((await readExact(reader, 0)).byteLength, 0);
   equal(reader.delivered, 0);
+});
+
+Deno.test("framing: fillNow() gathers short synchronous reads, and stops where the file ends", () => {
+  const bytes = new TextEncoder().encode("abcdefg");
+  let at = 0;
+  // Two bytes a read at most, then the end.
+  const file = {
+    readSync: (p: Uint8Array) => {
+      const n = Math.min(2, p.byteLength, bytes.byteLength - at);
+      if (n === 0) return null;
+      p.set(bytes.subarray(at, at + n));
+      at += n;
+      return n;
+    },
+  };
+  const first = new Uint8Array(5);
+  equal(fillNow(file, first), 5);
+  equal(new TextDecoder().decode(first), "abcde");
+  const rest = new Uint8Array(5);
+  equal(fillNow(file, rest), 2);
+  equal(new TextDecoder().decode(rest.subarray(0, 2)), "fg");
 });
