@@ -189,7 +189,8 @@ async function sendWhole(
   await writeAll(context.writer, data);
   await writeAll(context.writer, encodeTrailer(digest));
   context.setInBody(false);
-  if (cached && digest !== known) opened.remember(digest, checksum);
+  // Not when a remembered one was there: the file changed since, and the key is of before.
+  if (cached && known === undefined) opened.remember(digest, checksum);
   return size;
 }
 
