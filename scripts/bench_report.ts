@@ -27,6 +27,40 @@ export function median(xs: number[]): number {
 }
 
 /**
+ * The median over the rounds of a run of `base`'s time over `row`'s, each
+ * round's two side by side: this disk and this VM drift within a run (a
+ * round can take twice as long as the one before, for every tool), and a
+ * ratio of the two medians can set one tool's fast round against the
+ * other's slow one. Rounds where either failed are left out.
+ *
+ * @param base The baseline's seconds, by round (`undefined`: failed).
+ * @param row The row's seconds, by round.
+ * @returns The median ratio, or `NaN` when no round has both.
+ *
+ * @example
+ * ```ts
+ * import { pairedRatio } from "./bench_report.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * // Round 1 was slow for the row, round 3 for both: the medians' ratio would say 0.5.
+ * equal(pairedRatio([1, 1, 2], [2, 1, 2]), 1);
+ * equal(pairedRatio([1, 1], [undefined, 2]), 0.5);
+ * equal(pairedRatio([1], [undefined]), NaN);
+ * ```
+ */
+export function pairedRatio(
+  base: readonly (number | undefined)[],
+  row: readonly (number | undefined)[],
+): number {
+  const ratios: number[] = [];
+  for (const [i, b] of base.entries()) {
+    const r = row[i];
+    if (b !== undefined && r !== undefined) ratios.push(b / r);
+  }
+  return ratios.length > 0 ? median(ratios) : NaN;
+}
+
+/**
  * The value below which `p` percent of `xs` lie (nearest rank).
  *
  * @param xs The values (at least one).

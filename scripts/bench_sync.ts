@@ -17,7 +17,7 @@
  */
 
 import { againstServer, type Measured, timed } from "./bench_measure.ts";
-import { cell, machineLine, median } from "./bench_report.ts";
+import { cell, machineLine, median, pairedRatio } from "./bench_report.ts";
 import { BFTP, retireTreeDir, settleDisk, startBftpServer, treeDir } from "./bench_setup.ts";
 import { startRsyncd } from "./bench_rsyncd.ts";
 import { makeTree } from "./bench_tree_files.ts";
@@ -50,6 +50,8 @@ interface Sample extends Measured {
   sent?: number;
   /** Bytes: bftp's file bodies, rsync's bytes over the wire (--stats). */
   bytes: number;
+  /** The round it was measured in, from 1. */
+  round: number;
 }
 
 /** The measured runs of one tool, one direction, one step. */
@@ -184,6 +186,7 @@ async function series(
   direction: Direction,
   rsyncUrl: string,
   cells: Map<string, Cell>,
+  round: number,
 ): Promise<void> {
   const base = `${dir}/base`, work = `${dir}/work`, out = `${dir}/out`, dest = `${dir}/out/dest`;
   await run("cp", "-a", base, work);
@@ -212,7 +215,7 @@ async function series(
           : await timed(cmd, { stdout });
         await sameTrees(work, dest);
         const m = await moved(tool, direction, stdout);
-        cell.samples.push({ ...t, ...m });
+        cell.samples.push({ ...t, ...m, round });
         console.error(
           `bench-sync: ${tool}, ${direction}, ${step}: ${t.seconds.toFixed(2)} s, ${m.bytes} bytes`,
         );
@@ -264,10 +267,14 @@ function row(cells: Map<string, Cell>, direction: Direction, step: Step, bftp: T
   const cpu = (c: Cell, f: (s: Sample) => number | undefined) =>
     c.samples.length > 0 ? fmt(median(c.samples.map((s) => f(s) ?? 0))) : "-";
   const failed = b.failures.length + r.failures.length + (f?.failures.length ?? 0);
-  const durable = f ? `${fmt(secs(f))} | ${fmt(secs(f) / secs(b))}` : "- | -";
+  // Each round's bftp against the same round's rsync (see pairedRatio).
+  const byRound = (c: Cell) =>
+    Array.from({ length: runs }, (_, i) => c.samples.find((s) => s.round === i + 1)?.seconds);
+  const ratio = (base: Cell) => fmt(pairedRatio(byRound(base), byRound(b)));
+  const durable = f ? `${fmt(secs(f))} | ${ratio(f)}` : "- | -";
   const label = bftp === BFTP_NO_FSYNC ? `${direction}, serve --no-fsync` : direction;
   return `| ${label} | ${cell(step)} | ${fmt(secs(b))} | ${fmt(secs(r))} | ${
-    fmt(secs(r) / secs(b))
+    ratio(r)
   } | ${durable} | ${sent} | ${mib(b)} | ${mib(r)} | ${cpu(b, (s) => s.cpuSeconds)} | ${
     cpu(b, (s) => s.serverCpu)
   } | ${cpu(r, (s) => s.cpuSeconds)} | ${
@@ -280,7 +287,9 @@ async function main() {
   await Deno.mkdir(`${dir}/out`);
   const rsyncd = await startRsyncd(dir, `${dir}/work`, `${dir}/out`);
   const cells = new Map<string, Cell>();
-  const tools: Tool[] = ["bftp sync --delete", "rsync -a --delete", RSYNC_FSYNC, BFTP_NO_FSYNC];
+  // Each bftp series beside the rsync it is compared with: a push to a --no-fsync server and
+  // rsync's, then the fsyncing ones.
+  const tools: Tool[] = [BFTP_NO_FSYNC, "rsync -a --delete", "bftp sync --delete", RSYNC_FSYNC];
   // rsync --fsync and a --no-fsync server only push: a pull's files land on this side, unflushed
   // by either tool.
   const directionsOf = (tool: Tool): Direction[] =>
@@ -301,7 +310,7 @@ async function main() {
     for (let r = 1; r <= runs; r++) {
       for (const direction of ["push", "pull"] as const) {
         for (const tool of tools.filter((t) => directionsOf(t).includes(direction))) {
-          await series(dir, tool, direction, rsyncd.url, cells);
+          await series(dir, tool, direction, rsyncd.url, cells, r);
         }
       }
     }
@@ -325,7 +334,9 @@ async function main() {
       "rsync's time over bftp's (above 1.00 = bftp faster). Both send only the changed blocks of a large",
       "file (bftp: blocks compared in place, BLOCKS; rsync: its rolling delta), which the MiB columns show",
       "(bftp: file bodies and changed blocks; rsync: the wire). Times are whole client processes, start-up",
-      "included.",
+      "included; a time is the median of the runs, and a ratio the median over the rounds of the two",
+      "tools' times in the same round (this VM's disk can slow every tool twofold from one round to the",
+      "next, and a ratio of the medians would set one tool's fast round against the other's slow one).",
       "",
       ...table(cells),
       ...(failures.length > 0 ? ["", "Failed runs:", ...failures] : []),

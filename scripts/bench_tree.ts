@@ -16,7 +16,7 @@
  */
 
 import { againstServer, type Measured, timed } from "./bench_measure.ts";
-import { cell, machineLine, median } from "./bench_report.ts";
+import { cell, machineLine, median, pairedRatio } from "./bench_report.ts";
 import {
   BFTP,
   freePort,
@@ -44,6 +44,8 @@ interface Row {
   /** The row its ratio is against, when not rsync's plain row of its direction. */
   baseline?: string | undefined;
   seconds: number[];
+  /** The same by round (`undefined`: that round's copy failed), for ratios within a round. */
+  byRound: (number | undefined)[];
   clientRssKiB: number[];
   serverRssKiB: number[];
   clientCpu: number[];
@@ -241,6 +243,7 @@ async function timeRows(list: Case[], rows: Row[], src: string, out: string): Pr
         const t = await c.run(dest);
         await sameTree(src, c.copyOf?.(dest) ?? dest);
         row.seconds.push(t.seconds);
+        row.byRound[run - 1] = t.seconds;
         row.clientRssKiB.push(t.rssKiB);
         row.clientCpu.push(t.cpuSeconds);
         if (t.serverRssKiB) row.serverRssKiB.push(t.serverRssKiB);
@@ -278,9 +281,8 @@ function table(rows: Row[]): string[] {
     }
     const secs = median(r.seconds);
     const rsync = base(r);
-    const ratio = rsync && rsync.seconds.length > 0 && r.direction !== "local"
-      ? (median(rsync.seconds) / secs).toFixed(2)
-      : "-";
+    const paired = rsync && r.direction !== "local" ? pairedRatio(rsync.byRound, r.byRound) : NaN;
+    const ratio = Number.isNaN(paired) ? "-" : paired.toFixed(2);
     const us = (cpu: number[]) => cpu.length > 0 ? (median(cpu) / files * 1e6).toFixed(0) : "-";
     const mb = (kib: number[]) =>
       kib.length > 0 && Math.max(...kib) > 0 ? (Math.max(...kib) / 1024).toFixed(0) : "-";
@@ -317,6 +319,7 @@ async function main() {
       direction: c.direction,
       baseline: c.baseline,
       seconds: [],
+      byRound: [],
       clientRssKiB: [],
       serverRssKiB: [],
       clientCpu: [],
@@ -340,8 +343,10 @@ async function main() {
       "Pull: the client downloads the tree from a server; push: it uploads the tree to a server. Every copy",
       "lands in a fresh folder and is compared byte for byte with the source afterwards (outside the",
       "timing); a copy that differs counts as a failed run, not as a number. Ratio: the rsync daemon's time",
-      "in the same direction over this row's time (above 1.00 = faster than rsync); for the push whose",
-      "server fsyncs, the time of rsync's daemon fsyncing each file (`--fsync`). Times are whole client",
+      "in the same direction over this row's time, in the same round, the median over the rounds (above",
+      "1.00 = faster than rsync; every row takes its turn once a round, so a round's two copies are",
+      "minutes apart at most, where this VM's disk can slow every tool twofold between rounds); for the",
+      "push whose server fsyncs, against rsync's daemon fsyncing each file (`--fsync`). Times are whole client",
       "processes, start-up included (bftp: about 0.05 s of Deno start-up). A bftp server is started once",
       "for its row, as the rsync daemon is once for the section, and warmed by one untimed copy first (its",
       'code optimized, as a daemon\'s soon is); the rows "server fresh each run" start one for each copy',
