@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Sourced by scripts/test: installs the real peers the tests talk to (nc, socat,
-# openssl, curl, rsync, python3, tmux) from Debian's packages when they are
+# openssl, curl, rsync, python3, tmux, strace) from Debian's packages when they are
 # missing, quietly, with sudo when not root. BFTP_NO_PEER_INSTALL=1 skips it;
 # a test whose peer is still missing then fails with one line naming it.
 bftp_install_peers() {
   [ "${BFTP_NO_PEER_INSTALL:-}" = 1 ] && return 0
   local need=() cmd pkg
   for pair in nc:netcat-openbsd socat:socat openssl:openssl curl:curl rsync:rsync \
-    python3:python3 tmux:tmux; do
+    python3:python3 tmux:tmux strace:strace; do
     cmd=${pair%%:*}
     pkg=${pair#*:}
     command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")

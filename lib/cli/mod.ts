@@ -14,6 +14,7 @@
  */
 
 import type { Command } from "./command.ts";
+import { importLater } from "../import_later.ts";
 
 export type { Command } from "./command.ts";
 export type { CliIo } from "./io.ts";
@@ -37,92 +38,128 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: "serve",
     summary: "serve a folder over BFTP (bftps:// with --tls-cert)",
-    load: async () => (await import("./serve.ts")).serveCommand,
+    load: async () =>
+      (await importLater<typeof import("./serve.ts")>("./serve.ts", import.meta.url))
+        .serveCommand,
   },
   {
     name: "get",
     summary: "download files or a folder (-r); DEST - is stdout",
-    load: async () => (await import("./get.ts")).getCommand,
+    load: async () =>
+      (await importLater<typeof import("./get.ts")>("./get.ts", import.meta.url))
+        .getCommand,
   },
   {
     name: "put",
     summary: "upload files, stdin (-) or a folder (-r)",
-    load: async () => (await import("./put.ts")).putCommand,
+    load: async () =>
+      (await importLater<typeof import("./put.ts")>("./put.ts", import.meta.url))
+        .putCommand,
   },
   {
     name: "sync",
     summary: "make a folder match another, either way, sending only what changed",
-    load: async () => (await import("./sync.ts")).syncCommand,
+    load: async () =>
+      (await importLater<typeof import("./sync.ts")>("./sync.ts", import.meta.url))
+        .syncCommand,
   },
   {
     name: "ls",
     summary: "list a remote folder (-l long, --json)",
-    load: async () => (await import("./ls.ts")).lsCommand,
+    load: async () =>
+      (await importLater<typeof import("./ls.ts")>("./ls.ts", import.meta.url))
+        .lsCommand,
   },
   {
     name: "stat",
     summary: "describe a remote file or folder (--json)",
-    load: async () => (await import("./stat.ts")).statCommand,
+    load: async () =>
+      (await importLater<typeof import("./stat.ts")>("./stat.ts", import.meta.url))
+        .statCommand,
   },
   {
     name: "hash",
     summary: "print a remote file's SHA-256 (sha256sum format)",
-    load: async () => (await import("./hash.ts")).hashCommand,
+    load: async () =>
+      (await importLater<typeof import("./hash.ts")>("./hash.ts", import.meta.url))
+        .hashCommand,
   },
   {
     name: "rm",
     summary: "remove remote files (-r: folders with everything in them)",
-    load: async () => (await import("./rm.ts")).rmCommand,
+    load: async () =>
+      (await importLater<typeof import("./rm.ts")>("./rm.ts", import.meta.url))
+        .rmCommand,
   },
   {
     name: "mkdir",
     summary: "make a remote folder (-p with parents)",
-    load: async () => (await import("./mkdir.ts")).mkdirCommand,
+    load: async () =>
+      (await importLater<typeof import("./mkdir.ts")>("./mkdir.ts", import.meta.url))
+        .mkdirCommand,
   },
   {
     name: "rmdir",
     summary: "remove empty remote folders",
-    load: async () => (await import("./rmdir.ts")).rmdirCommand,
+    load: async () =>
+      (await importLater<typeof import("./rmdir.ts")>("./rmdir.ts", import.meta.url))
+        .rmdirCommand,
   },
   {
     name: "mv",
     summary: "rename or move a remote file or folder",
-    load: async () => (await import("./mv.ts")).mvCommand,
+    load: async () =>
+      (await importLater<typeof import("./mv.ts")>("./mv.ts", import.meta.url))
+        .mvCommand,
   },
   {
     name: "shell",
     summary: "one session, many commands (interactive, or a script on stdin)",
-    load: async () => (await import("./shell.ts")).shellCommand,
+    load: async () =>
+      (await importLater<typeof import("./shell.ts")>("./shell.ts", import.meta.url))
+        .shellCommand,
   },
   {
     name: "send",
     summary: "send a file or stdin over a one-shot TCP pipe (to recv)",
-    load: async () => (await import("./send.ts")).sendCommand,
+    load: async () =>
+      (await importLater<typeof import("./send.ts")>("./send.ts", import.meta.url))
+        .sendCommand,
   },
   {
     name: "recv",
     summary: "receive from send over a one-shot TCP pipe, to a file or stdout",
-    load: async () => (await import("./recv.ts")).recvCommand,
+    load: async () =>
+      (await importLater<typeof import("./recv.ts")>("./recv.ts", import.meta.url))
+        .recvCommand,
   },
   {
     name: "http-get",
     summary: "download an http:// or https:// URL (like a simple curl -o)",
-    load: async () => (await import("./http_get.ts")).httpGetCommand,
+    load: async () =>
+      (await importLater<typeof import("./http_get.ts")>("./http_get.ts", import.meta.url))
+        .httpGetCommand,
   },
   {
     name: "echo-server",
     summary: "run a TCP echo server served by N worker threads",
-    load: async () => (await import("./echo_server.ts")).echoServerCommand,
+    load: async () =>
+      (await importLater<typeof import("./echo_server.ts")>("./echo_server.ts", import.meta.url))
+        .echoServerCommand,
   },
   {
     name: "echo",
     summary: "send messages to an echo server, or load-test it",
-    load: async () => (await import("./echo.ts")).echoCommand,
+    load: async () =>
+      (await importLater<typeof import("./echo.ts")>("./echo.ts", import.meta.url))
+        .echoCommand,
   },
   {
     name: "check",
     summary: "quality check: many round trips, identical copies, speed, CPU, memory",
-    load: async () => (await import("./check.ts")).checkCommand,
+    load: async () =>
+      (await importLater<typeof import("./check.ts")>("./check.ts", import.meta.url))
+        .checkCommand,
   },
 ];
 

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { importLater } from "../import_later.ts";
 import { UsageError } from "../errors.ts";
 import { parseFingerprint } from "./fingerprint.ts";
 import type { ClientTlsOptions } from "./types.ts";
@@ -86,7 +87,11 @@ export async function clientTlsFromFlags(
     // Loaded only then: tls_files.ts brings node:crypto, about 35 ms of start-up.
     caCerts: flags.cacert === undefined
       ? undefined
-      : await (await import("./tls_files.ts")).loadCaCerts(flags.cacert),
+      : await (await importLater<typeof import("./tls_files.ts")>(
+        "./tls_files.ts",
+        import.meta.url,
+      ))
+        .loadCaCerts(flags.cacert),
     fingerprint: flags.fingerprint === undefined ? undefined : parseFingerprint(flags.fingerprint),
   };
 }

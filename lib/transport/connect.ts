@@ -16,6 +16,7 @@
  * @module
  */
 
+import { importLater } from "../import_later.ts";
 import { systemReason, TimeoutError } from "../errors.ts";
 import { formatHostPort } from "./address.ts";
 import { closeQuietly } from "./close.ts";
@@ -137,7 +138,10 @@ export async function connectTransport(options: ConnectOptions): Promise<Transpo
   }
   const { fingerprint, caCerts } = options.tls;
   if (fingerprint !== undefined || caCerts !== undefined) {
-    const { connectNodeTls } = await import("./node_tls_connect.ts");
+    const { connectNodeTls } = await importLater<typeof import("./node_tls_connect.ts")>(
+      "./node_tls_connect.ts",
+      import.meta.url,
+    );
     return await connectNodeTls(
       options,
       fingerprint !== undefined ? { fingerprint } : { ca: caCerts! },
