@@ -199,10 +199,11 @@ async function fetchBatch<T extends PlannedEntry>(
           return output && "out" in output ? output.out.discard() : undefined;
         }
         if ("data" in output) transfers[i]?.onProgress?.(outcome.size);
-        // Not awaited here: the next body is read while this one lands (a small one, at once).
+        // Not awaited here: the next body is read while this one lands (a small one, at once),
+        // unless too many are on their way to the landing thread.
         const landed = land(file, output, replies[i]!, outcome, options);
         if (landed !== undefined) landing.push(landed.catch((e) => fail(file, e)));
-        return undefined;
+        return options.lander?.room();
       },
     });
   } finally {

@@ -19,6 +19,17 @@ import { LocalIoError } from "../errors.ts";
 /** How many bodies go to the thread in one message at most. */
 const BATCH = 16;
 
+/**
+ * The most bytes of bodies on their way to the thread (sent, not yet
+ * landed) before {@linkcode Lander.room} asks the session to wait: when
+ * creating files is slow, bodies arrive faster than they land. A 5,000-file
+ * `get -r` with the thread's links slowed to 400 us each (strace's
+ * `inject`) peaked at 145 MB with no bound, 135 with 8 MiB, 111-113 with 2
+ * MiB (105 MB when the thread keeps up); a bench copy that took 3.2 s on a
+ * slow disk peaked at 140 MB.
+ */
+export const LANDER_PENDING_BYTES = 2 << 20;
+
 /** The fewest small files of a download that start a thread ({@linkcode Lander.startFor}). */
 const LANDER_FROM = 200;
 
@@ -94,7 +105,12 @@ export class Lander implements Disposable {
   /** Creates timed on the session's thread before deciding (`startFor`'s lander), or `null` once decided. */
   #probe: number[] | null = null;
   #next = 0;
-  #pending = new Map<number, PromiseWithResolvers<void>>();
+  #pending = new Map<number, { waiting: PromiseWithResolvers<void>; bytes: number }>();
+  /** The bytes of the bodies in `#pending`. */
+  #pendingBytes = 0;
+  #bound: number;
+  /** Resolved once `#pendingBytes` falls to half the bound ({@linkcode Lander.room}). */
+  #room: PromiseWithResolvers<void> | undefined;
   #queue: LandMessage[] = [];
   #flushing = false;
 
@@ -126,9 +142,36 @@ export class Lander implements Disposable {
    * {@linkcode Lander.threaded} is false and bodies are written where they
    * arrive.
    */
-  constructor(options: { probe?: boolean } = {}) {
+  constructor(options: { probe?: boolean; pendingBytes?: number } = {}) {
+    this.#bound = options.pendingBytes ?? LANDER_PENDING_BYTES;
     if (options.probe) this.#probe = [];
     else this.#start();
+  }
+
+  /**
+   * When the bodies on their way to the thread have passed the bound
+   * ({@linkcode LANDER_PENDING_BYTES}), a promise that resolves once half of
+   * them have landed (or failed); otherwise `undefined`: go on at once.
+   *
+   * @returns The wait, if any.
+   */
+  room(): Promise<void> | undefined {
+    if (this.#pendingBytes <= this.#bound) return undefined;
+    this.#room ??= Promise.withResolvers<void>();
+    return this.#room.promise;
+  }
+
+  /** Forgets request `id` (landed, failed or refused); `room`'s wait ends below half the bound. */
+  #settle(id: number): PromiseWithResolvers<void> | undefined {
+    const entry = this.#pending.get(id);
+    if (entry === undefined) return undefined;
+    this.#pending.delete(id);
+    this.#pendingBytes -= entry.bytes;
+    if (this.#room !== undefined && this.#pendingBytes <= this.#bound / 2) {
+      this.#room.resolve();
+      this.#room = undefined;
+    }
+    return entry.waiting;
   }
 
   /** Whether bodies go to the thread now (else the caller writes them itself and reports its creates). */
@@ -163,8 +206,7 @@ export class Lander implements Disposable {
     });
     this.#worker.onmessage = (e: MessageEvent<LandAnswer[]>) => {
       for (const answer of e.data) {
-        const waiting = this.#pending.get(answer.id);
-        this.#pending.delete(answer.id);
+        const waiting = this.#settle(answer.id);
         if (answer.error === undefined) waiting?.resolve();
         else waiting?.reject(new LocalIoError(answer.error));
       }
@@ -187,9 +229,10 @@ export class Lander implements Disposable {
     }
     const id = this.#next++;
     const waiting = Promise.withResolvers<void>();
-    this.#pending.set(id, waiting);
-    // Transferred to the thread: a piece of a larger buffer (a slab's) is copied out first.
     const { data } = request;
+    this.#pending.set(id, { waiting, bytes: data.byteLength });
+    this.#pendingBytes += data.byteLength;
+    // Transferred to the thread: a piece of a larger buffer (a slab's) is copied out first.
     const own = data.byteLength === data.buffer.byteLength ? data : data.slice();
     this.#queue.push({ id, ...request, data: own });
     // What this turn of the event loop lands goes in one message (an immediate, not a timer:
@@ -218,7 +261,6 @@ export class Lander implements Disposable {
   }
 
   #fail(message: string): void {
-    for (const waiting of this.#pending.values()) waiting.reject(new LocalIoError(message));
-    this.#pending.clear();
+    for (const id of [...this.#pending.keys()]) this.#settle(id)?.reject(new LocalIoError(message));
   }
 }

@@ -30,6 +30,54 @@ Deno.test("local_file: a lander lands many bodies, in batches, with -p's time an
   }
 });
 
+Deno.test("local_file: a lander asks the session to wait while too many bytes are on their way to its thread", async () => {
+  await using tmp = await tempDir();
+  using lander = new Lander({ pendingBytes: 10 });
+  equal(lander.room(), undefined);
+  const landed = [
+    lander.land({
+      path: `${tmp.path}/a`,
+      data: bytes("8 bytes!"),
+      absent: true,
+      mtime: null,
+      mode: null,
+    }),
+  ];
+  equal(lander.room(), undefined, "8 of 10 bytes on their way");
+  landed.push(
+    lander.land({
+      path: `${tmp.path}/b`,
+      data: bytes("8 more!!"),
+      absent: true,
+      mtime: null,
+      mode: null,
+    }),
+  );
+  const wait = lander.room();
+  ok(wait instanceof Promise, "16 of 10 bytes on their way");
+  equal(lander.room(), wait, "one wait for all who ask");
+  await wait;
+  await Promise.all(landed);
+  equal(lander.room(), undefined);
+  equal(await Deno.readTextFile(`${tmp.path}/b`), "8 more!!");
+});
+
+Deno.test("local_file: a stopped lander ends the session's wait for room", async () => {
+  const lander = new Lander({ pendingBytes: 1 });
+  const landed = lander.land({
+    path: "/nonexistent-folder/x",
+    data: bytes("ab"),
+    absent: true,
+    mtime: null,
+    mode: null,
+  });
+  const wait = lander.room();
+  ok(wait instanceof Promise);
+  lander[Symbol.dispose]();
+  await wait;
+  await rejects(landed, LocalIoError);
+});
+
 Deno.test("local_file: a lander lands pieces of one slab, leaving the slab usable here", async () => {
   await using tmp = await tempDir();
   using lander = new Lander();
