@@ -33,7 +33,7 @@ function stdoutWriter() {
     write: (p: Uint8Array) => {
       if (!widened && p.byteLength >= BODY_WRITE) {
         widened = true;
-        widenPipe(1, 1 << 20);
+        widenPipe(1);
       }
       return out.write(p);
     },

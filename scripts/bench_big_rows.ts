@@ -8,7 +8,13 @@
  */
 
 import { peakRssKiB, timed, type Timing } from "./bench_measure.ts";
-import { freePort, startBftpServer, startServerProcess, waitForPort } from "./bench_setup.ts";
+import {
+  freePort,
+  startBftpServer,
+  startServerProcess,
+  stopChild,
+  waitForPort,
+} from "./bench_setup.ts";
 import { hashLocalFile } from "../lib/check/files.ts";
 
 const repo = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -93,10 +99,7 @@ async function startHttpServer(root: string) {
   return {
     port,
     pid: child.pid,
-    stop: async () => {
-      child.kill("SIGTERM");
-      await child.status;
-    },
+    stop: stopChild(child),
   };
 }
 

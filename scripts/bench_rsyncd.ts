@@ -7,7 +7,7 @@
  * @module
  */
 
-import { freePort, waitForPort } from "./bench_setup.ts";
+import { freePort, stopChild, waitForPort } from "./bench_setup.ts";
 
 /** A running daemon, as {@linkcode startRsyncd} returns it. */
 export interface RunningRsyncd {
@@ -72,9 +72,6 @@ export async function startRsyncd(dir: string, src: string, out: string): Promis
   return {
     url: `rsync://127.0.0.1:${port}`,
     pid: child.pid,
-    stop: async () => {
-      child.kill("SIGTERM");
-      await child.status;
-    },
+    stop: stopChild(child),
   };
 }

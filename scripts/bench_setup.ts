@@ -52,10 +52,7 @@ export async function startServerProcess(
         return {
           line,
           pid: child.pid,
-          stop: async () => {
-            child.kill("SIGTERM");
-            await child.status;
-          },
+          stop: stopChild(child),
         };
       }
       const { value, done } = await reader.read();
@@ -69,6 +66,29 @@ export async function startServerProcess(
     reader.releaseLock();
     await child.stdout.cancel();
   }
+}
+
+/**
+ * How a started peer is stopped: SIGTERM, then its exit awaited.
+ *
+ * @param child The process.
+ * @returns Its `stop`.
+ *
+ * @example
+ * ```ts
+ * import { stopChild } from "./bench_setup.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const child = new Deno.Command("sleep", { args: ["5"] }).spawn();
+ * await stopChild(child)();
+ * equal((await child.status).signal, "SIGTERM");
+ * ```
+ */
+export function stopChild(child: Deno.ChildProcess): () => Promise<void> {
+  return async () => {
+    child.kill("SIGTERM");
+    await child.status;
+  };
 }
 
 /**

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { freePort, waitForPort } from "./bench_setup.ts";
+import { freePort, stopChild, waitForPort } from "./bench_setup.ts";
 
 /** A running sshd, and how to reach it. */
 export interface RunningSshd {
@@ -134,9 +134,6 @@ export async function startSshd(dir: string): Promise<Sshd> {
       Deno.writeTextFileSync(batch, command + "\n");
       return ["sftp", "-q", "-b", batch, ...options, "127.0.0.1"];
     },
-    stop: async () => {
-      child.kill("SIGTERM");
-      await child.status;
-    },
+    stop: stopChild(child),
   };
 }

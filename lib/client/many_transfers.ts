@@ -8,7 +8,7 @@
  * @module
  */
 
-import { createChecksum, createChecksumNow } from "../checksum.ts";
+import { digestOf } from "../checksum.ts";
 import { CorkedWriter } from "../framing/corked_writer.ts";
 import { LocalIoError, ProtocolError, RemoteError } from "../errors.ts";
 import { writeAll } from "../framing/write_all.ts";
@@ -264,9 +264,7 @@ export async function runPutMany(
     // piece was copied twice (taken, then joined) and its write awaited.
     const corked = new CorkedWriter(writer, { capacity: CORKED_BYTES });
     for (const { data } of files) {
-      const hash = createChecksumNow(checksum) ?? await createChecksum(checksum);
-      hash.update(data);
-      const digest = hash.digest();
+      const digest = await digestOf(checksum, data);
       hashes.push(digest);
       await corked.write(encodeBodyHeader(data.byteLength));
       await corked.write(data);

@@ -54,6 +54,9 @@ function load(): Lib {
   return lib;
 }
 
+/** The size bftp asks for its pipes: the two ends then take turns every 1 MiB, not 64 KiB. */
+export const PIPE_BYTES = 1 << 20;
+
 /**
  * Widens the pipe on descriptor `fd` to hold `bytes` (Linux's
  * `F_SETPIPE_SZ`; an unprivileged process may go up to
@@ -64,7 +67,7 @@ function load(): Lib {
  * reached.
  *
  * @param fd The descriptor (0 for stdin).
- * @param bytes The size wanted.
+ * @param bytes The size wanted ({@linkcode PIPE_BYTES} unless given).
  * @returns The pipe's size now, or `null` when it was left alone.
  *
  * @example
@@ -76,7 +79,7 @@ function load(): Lib {
  * equal(widenPipe(987_654, 1 << 20), null);
  * ```
  */
-export function widenPipe(fd: number, bytes: number): number | null {
+export function widenPipe(fd: number, bytes: number = PIPE_BYTES): number | null {
   const size = loadIfAny()?.fcntl(fd, F_SETPIPE_SZ, bytes) ?? -1;
   return size < 0 ? null : size;
 }

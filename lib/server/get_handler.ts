@@ -6,12 +6,13 @@
  * @module
  */
 
-import { createChecksum, createChecksumNow, type RunningHash } from "../checksum.ts";
+import { digestOf, type RunningHash } from "../checksum.ts";
 import { fillNow } from "../framing/read_exact.ts";
 import { writeAll } from "../framing/write_all.ts";
 import { encodeBodyHeader, encodeTrailer } from "../protocol/body_format.ts";
 import { IntegrityError, RemoteError } from "../errors.ts";
 import type { GetRequest } from "../protocol/messages.ts";
+import type { GetReplyFields } from "../protocol/replies.ts";
 import { quotePath } from "../root/paths.ts";
 import type { OpenedFile } from "../root/served_root.ts";
 import { hashPrefix } from "../file_hash.ts";
@@ -114,19 +115,13 @@ export async function handleGet(
     if (req.length !== undefined) return await sendRange(context, vpath, req, req.length, opened);
     const whole = req.offset ? undefined : context.bodyBuffer?.(opened.size);
     if (whole !== undefined) return await sendWhole(context, vpath, req, opened, whole);
-    const { size, mtime, mode, sha256 } = opened;
+    const { size } = opened;
     const offset = req.offset ?? 0;
     const { checksum } = context;
     // The trailer's hash, when remembered: the file is then sent without hashing it.
     const known = opened.known(checksum);
     const hash = await seekToOffset(opened, vpath, req, known, checksum);
-    await context.reply({
-      size,
-      mtime,
-      ...(mode === null ? {} : { mode }),
-      ...(offset > 0 ? { offset } : {}),
-      ...(sha256 === undefined ? {} : { sha256 }),
-    });
+    await context.reply(replyFields(opened, offset));
     context.setInBody(true);
     const sent = await sendBody(context.writer, fileReader(opened.file, size - offset), {
       size: size - offset,
@@ -151,6 +146,18 @@ export async function handleGet(
   }
 }
 
+/** A GET's success reply for `opened`, sent from `offset`. */
+function replyFields(opened: OpenedFile, offset: number): GetReplyFields {
+  const { size, mtime, mode, sha256 } = opened;
+  return {
+    size,
+    mtime,
+    ...(mode === null ? {} : { mode }),
+    ...(offset > 0 ? { offset } : {}),
+    ...(sha256 === undefined ? {} : { sha256 }),
+  };
+}
+
 /**
  * A whole small file (one the session lends its body buffer to): read
  * before its reply, so a file that shrank since it was opened is refused
@@ -166,7 +173,7 @@ async function sendWhole(
   opened: OpenedFile,
   buffer: Uint8Array,
 ): Promise<number> {
-  const { size, mtime, mode, sha256 } = opened;
+  const { size } = opened;
   checkVersion(req.expect, opened, vpath, "the version being resumed");
   const data = buffer.subarray(0, size);
   if (fillNow(opened.file, data) < size) {
@@ -177,13 +184,8 @@ async function sendWhole(
   // opened; XXH3-128 of a small body costs less than the look that would tell, or remembering it.
   const cached = checksum === "sha256";
   const known = cached ? opened.known(checksum) : undefined;
-  const digest = known !== undefined && opened.unchanged() ? known : await digestOf(data, checksum);
-  await context.reply({
-    size,
-    mtime,
-    ...(mode === null ? {} : { mode }),
-    ...(sha256 === undefined ? {} : { sha256 }),
-  });
+  const digest = known !== undefined && opened.unchanged() ? known : await digestOf(checksum, data);
+  await context.reply(replyFields(opened, 0));
   context.setInBody(true);
   await writeAll(context.writer, encodeBodyHeader(size));
   await writeAll(context.writer, data);
@@ -192,13 +194,6 @@ async function sendWhole(
   // Not when a remembered one was there: the file changed since, and the key is of before.
   if (cached && known === undefined) opened.remember(digest, checksum);
   return size;
-}
-
-/** The hash of `data` in `checksum`. */
-async function digestOf(data: Uint8Array, checksum: HandlerContext["checksum"]): Promise<string> {
-  const hash = createChecksumNow(checksum) ?? await createChecksum(checksum);
-  hash.update(data);
-  return hash.digest();
 }
 
 /** What {@linkcode handleMget} asks of its session for each path. */

@@ -22,11 +22,9 @@ const free: ArrayBuffer[] = [];
 let wake: (() => void) | null = null;
 /** A read shorter than this found the pipe drained (Linux pipes hold 64 KiB unless widened). */
 const DRAINED = 64 * 1024;
-/** The pipe's size asked for: the writer and this reader then take turns every 1 MiB, not 64 KiB. */
-const PIPE_BYTES = 1 << 20;
 
 async function pump(): Promise<void> {
-  widenPipe(0, PIPE_BYTES);
+  widenPipe(0);
   while (true) {
     while (free.length === 0) await new Promise<void>((resolve) => wake = resolve);
     const slice = new Uint8Array(free.pop()!);
