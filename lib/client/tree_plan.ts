@@ -274,3 +274,25 @@ export async function planDownload(
 export function localChild(folder: string, name: string): string {
   return folder.endsWith("/") ? folder + name : `${folder}/${name}`;
 }
+
+/**
+ * The folder part of a path made by {@linkcode localChild}, up to and with
+ * its last `/`: the key a download finds a file's folder by. A slice, where
+ * `node:path`'s `dirname` (twice a file) cost a 5,000-file pull about 6 ms
+ * of a profile.
+ *
+ * @param local A path made by {@linkcode localChild}.
+ * @returns What comes before its name.
+ *
+ * @example
+ * ```ts
+ * import { localChild, localFolderKey } from "./tree_plan.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(localFolderKey(localChild("/tmp/dl", "a.txt")), "/tmp/dl/");
+ * equal(localFolderKey(localChild("/", "a.txt")), "/");
+ * ```
+ */
+export function localFolderKey(local: string): string {
+  return local.slice(0, local.lastIndexOf("/") + 1);
+}

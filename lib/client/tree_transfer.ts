@@ -7,14 +7,19 @@
  * @module
  */
 
-import { dirname, join } from "node:path";
 import { type BftpError, LocalIoError, localIoError } from "../errors.ts";
 import { sweepFolder } from "../local_file/mod.ts";
 import type { BftpClient } from "./client.ts";
 import { downloadTreeFile, uploadFile } from "./local.ts";
 import type { LocalTransferOptions } from "./local_options.ts";
 import { planUpload } from "./local_plan.ts";
-import { planDownload, type PlannedFile, type TreePlan } from "./tree_plan.ts";
+import {
+  localChild,
+  localFolderKey,
+  planDownload,
+  type PlannedFile,
+  type TreePlan,
+} from "./tree_plan.ts";
 import { TaskWindow } from "./window.ts";
 import { byMget, downloadMany } from "./many_downloads.ts";
 import { byMput, uploadMany } from "./many_uploads.ts";
@@ -149,10 +154,10 @@ export async function downloadPlan(
   // Small files land on a second thread, beside this one's protocol work (`lander.ts`).
   using lander = options.resume ? undefined : Lander.startFor(plan.files);
   try {
-    // Keyed as a file's `dirname` names its folder: a plan's file paths are `join(folder,
+    // Keyed as each file's folder is found: a plan's file paths are `localChild(folder,
     // name)`, so no path is resolved per file.
     for (const [i, folder] of plan.folders.entries()) {
-      const key = dirname(join(folder.local, "name"));
+      const key = localFolderKey(localChild(folder.local, "name"));
       present.set(key, await prepareFolder(folder.local, i === 0, made));
     }
     // Small files by MGET, many to a request; the first to fail stops the tree, as below.
@@ -162,12 +167,12 @@ export async function downloadPlan(
       ...options,
       ...counting,
       lander,
-      present: (file) => present.get(dirname(file.local)),
+      present: (file) => present.get(localFolderKey(file.local)),
     });
     stopAtFailure();
     for (const file of plan.files) {
       if (small.has(file)) continue;
-      const names = present.get(dirname(file.local));
+      const names = present.get(localFolderKey(file.local));
       // Pipelined: up to a window of downloads in flight on the one session.
       await window.add(async () => {
         const result = await downloadTreeFile(

@@ -8,7 +8,7 @@
 import { ConnectionError, ProtocolError, RemoteError } from "../errors.ts";
 import { BufferedReader } from "../framing/buffered_reader.ts";
 import { encodeDelimited, readDelimited } from "../framing/delimited.ts";
-import { readSized, readSizedBuffered, writeSized } from "../framing/size_header.ts";
+import { readSized, readSizedBuffered } from "../framing/size_header.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import { writeAll } from "../framing/write_all.ts";
 import {
@@ -20,7 +20,13 @@ import {
   MAX_REQUEST_BYTES,
   type ProtocolVersion,
 } from "./limits.ts";
-import { decodeReply, encodeMessage, type OkReply, type Reply, type Request } from "./messages.ts";
+import {
+  decodeReply,
+  encodeMessageFrame,
+  type OkReply,
+  type Reply,
+  type Request,
+} from "./messages.ts";
 import { BadRequestError, decodeRequestFrame } from "./request_frame.ts";
 
 export { BadRequestError } from "./request_frame.ts";
@@ -104,7 +110,7 @@ export class Channel {
     // A reply echoes the id of the request it answers (version 2).
     const sent = "ok" in message && replyTo !== undefined ? { ...message, id: replyTo } : message;
     this.#onMessage?.("send", sent);
-    await writeSized(this.writer, encodeMessage(sent));
+    await writeAll(this.writer, encodeMessageFrame(sent));
   }
 
   /** The id of the request being answered (server side; `undefined` when it had none). */

@@ -9,6 +9,7 @@
 import { isRemoteErrorCode, ProtocolError, type RemoteErrorCode } from "../errors.ts";
 import { MAX_REQUEST_DEPTH } from "./limits.ts";
 import { requestFromObject } from "./request_fields.ts";
+import { encodeSizedText } from "../framing/size_header.ts";
 
 export { requestFromObject } from "./request_fields.ts";
 import { parseStrictJson, StrictJsonError } from "./strict_json.ts";
@@ -215,6 +216,24 @@ const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
  */
 export function encodeMessage(message: Request | Reply): Uint8Array {
   return encoder.encode(JSON.stringify(message));
+}
+
+/**
+ * Encodes a message as one frame: its size header, then its UTF-8 JSON.
+ *
+ * @param message A request or a reply.
+ * @returns The frame's bytes.
+ *
+ * @example
+ * ```ts
+ * import { encodeMessageFrame } from "./messages.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(new TextDecoder().decode(encodeMessageFrame({ op: "PWD" })), '0000000c{"op":"PWD"}');
+ * ```
+ */
+export function encodeMessageFrame(message: Request | Reply): Uint8Array {
+  return encodeSizedText(JSON.stringify(message));
 }
 
 /** Parses a payload; a request strictly (see strict_json.ts), a reply as JSON.parse does. */

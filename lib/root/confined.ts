@@ -99,6 +99,8 @@ export class Confined {
    * @throws {RemoteError} BAD_PATH when it is too long.
    */
   checkLength(vpath: string): void {
+    // UTF-8 takes at most three bytes for each UTF-16 unit: most paths need no encoding.
+    if ((this.hostPath.length + vpath.length) * 3 < HOST_PATH_MAX) return;
     if (encoder.encode(this.hostPath).length + encoder.encode(vpath).length >= HOST_PATH_MAX) {
       throw new RemoteError(
         "BAD_PATH",

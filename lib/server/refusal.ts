@@ -7,9 +7,8 @@
  * @module
  */
 
-import { encodeSized } from "../framing/size_header.ts";
 import { writeAll } from "../framing/write_all.ts";
-import { encodeMessage } from "../protocol/messages.ts";
+import { encodeMessageFrame } from "../protocol/messages.ts";
 import { closeQuietly } from "../transport/close.ts";
 import type { TransportConn } from "../transport/types.ts";
 
@@ -29,7 +28,7 @@ export interface RefuserOptions {
 }
 
 function errorFrame(code: "BUSY" | "DENIED", message: string): Uint8Array {
-  return encodeSized(encodeMessage({ ok: false, code, message }));
+  return encodeMessageFrame({ ok: false, code, message });
 }
 
 /**

@@ -3,6 +3,7 @@ import { BufferedReader } from "../../lib/framing/buffered_reader.ts";
 import {
   decodeSizeHeader,
   encodeSized,
+  encodeSizedText,
   encodeSizeHeader,
   MAX_NARROW_SIZE,
   readSized,
@@ -161,6 +162,26 @@ Deno.test("framing: encodeSizeHeader() pads to the width and refuses what does n
   throws(() => encodeSizeHeader(-1), RangeError);
   throws(() => encodeSizeHeader(1.5), RangeError);
   throws(() => encodeSizeHeader(Number.MAX_SAFE_INTEGER + 1, { wide: true }), RangeError);
+});
+
+Deno.test("framing: encodeSizeHeader() writes every digit of a wide size as toString(16) does", () => {
+  for (const size of [1, 0xf, 0x10, 0xdead_beef, 2 ** 40 + 7, Number.MAX_SAFE_INTEGER]) {
+    deepEqual(
+      new TextDecoder().decode(encodeSizeHeader(size, { wide: true })),
+      size.toString(16).padStart(16, "0"),
+    );
+  }
+});
+
+Deno.test("framing: encodeSizedText() announces the UTF-8 length, not the string's, and reads back", async () => {
+  for (const text of ["", "{}", "Grüße", "名前", "\u{1f600} x", "a".repeat(70_000)]) {
+    const frame = encodeSizedText(text);
+    const bytes = new TextEncoder().encode(text);
+    equal(decodeSizeHeader(frame.subarray(0, 8)), bytes.byteLength);
+    deepEqual(frame, encodeSized(bytes));
+    deepEqual(await readSized(new MemoryReader(frame.slice())), bytes);
+  }
+  deepEqual(new TextDecoder().decode(encodeSizedText("é", { wide: true })), "0000000000000002é");
 });
 
 Deno.test("framing: writeSized() survives partial writes", async () => {

@@ -331,3 +331,35 @@ Deno.test("root: the hash cache answers for a settled file, and never a stale ha
   // ...and no answer after a rewrite was the old hash.
   deepEqual(stale.filter((s) => s.stale).length, 0);
 });
+
+Deno.test("root: a path whose host path would reach PATH_MAX is refused as BAD_PATH, counted in UTF-8 bytes", async () => {
+  await using tmp = await tempDir();
+  const root = await ServedRoot.open(tmp.path);
+  try {
+    const host = new TextEncoder().encode(await Deno.realPath(tmp.path)).byteLength;
+    // Names of 80 units, three UTF-8 bytes each ("€"): 240 bytes a name (under NAME_MAX).
+    const wide = (bytes: number) => {
+      const names: string[] = [];
+      for (let left = bytes; left > 0; left -= 241) {
+        names.push("€".repeat(Math.min(80, Math.ceil((left - 1) / 3))));
+      }
+      return "/" + names.join("/");
+    };
+    const over = wide(4096 - host);
+    ok(over.length * 3 >= 4096 - host, "long enough in bytes, not in UTF-16 units");
+    await rejects(() => root.stat(over), (e) => e instanceof RemoteError && e.code === "BAD_PATH");
+    // Short ones go on to the file system (nothing there), however wide their characters.
+    const under = "/" + "€".repeat(80) + "/" + "€".repeat(80);
+    await rejects(
+      () => root.stat(under),
+      (e) => e instanceof RemoteError && e.code === "NOT_FOUND",
+    );
+    // A long ASCII path over the limit too.
+    await rejects(
+      () => root.stat("/" + Array.from({ length: 30 }, () => "a".repeat(200)).join("/")),
+      (e) => e instanceof RemoteError && e.code === "BAD_PATH",
+    );
+  } finally {
+    root.close();
+  }
+});
