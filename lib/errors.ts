@@ -346,3 +346,29 @@ export function localIoError(
 export function systemReason(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).replace(/ \(os error \d+\).*$/s, "");
 }
+
+/**
+ * Whether `e` says a disk (or a quota) is full: the server's `NO_SPACE`, or
+ * a local write's `ENOSPC` or `EDQUOT`. Every file after it would fail the
+ * same way, so a sync stops there rather than try them all.
+ *
+ * @param e What was thrown.
+ * @returns `true` for a full disk on either side.
+ *
+ * @example
+ * ```ts
+ * import { isDiskFull, localIoError, RemoteError } from "./errors.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const full = Object.assign(new Error("No space left on device"), { code: "ENOSPC" });
+ * equal(isDiskFull(localIoError("write", "a.txt", full)), true);
+ * equal(isDiskFull(new RemoteError("NO_SPACE", "No space left on the server")), true);
+ * equal(isDiskFull(new RemoteError("DENIED", "Read-only")), false);
+ * ```
+ */
+export function isDiskFull(e: unknown): boolean {
+  if (e instanceof RemoteError) return e.code === "NO_SPACE";
+  if (!(e instanceof LocalIoError) || !(e.cause instanceof Error)) return false;
+  const code = (e.cause as Error & { code?: unknown }).code;
+  return code === "ENOSPC" || code === "EDQUOT";
+}

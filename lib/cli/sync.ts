@@ -58,6 +58,8 @@ and is created if missing. Each file is verified and lands atomically: a cut
 sync leaves every file old or new, and running it again finishes the job.
 Links, FIFOs and devices are skipped with a message. A file that fails is
 reported and the others go on; the exit code is then that of the last failure.
+A full disk on either side stops the sync (told once, the files not yet tried
+counted), with its exit code: 3 here, 17 on the server.
 
 Each change is a line on stdout ("+ new", "* changed", "- deleted", a folder
 with a trailing "/"), then a summary line; see docs/SYNC.md.

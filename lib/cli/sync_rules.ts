@@ -11,7 +11,7 @@ import type { BftpClient } from "../client/client.ts";
 import { isLocalTemporaryName } from "../local_file/mod.ts";
 import { planUpload } from "../client/local_plan.ts";
 import { planDownload, type TreePlan } from "../client/tree_plan.ts";
-import { BftpError, RemoteError, UsageError } from "../errors.ts";
+import { BftpError, isDiskFull, RemoteError, UsageError } from "../errors.ts";
 import type { Entry } from "../protocol/messages.ts";
 import { applySync, type DoneChange, type SyncTotals } from "../sync/apply.ts";
 import { settleByContent } from "../sync/content.ts";
@@ -174,6 +174,16 @@ interface Outcome {
   totals: SyncTotals;
   changes: DoneChange[];
   failures: { relative: string; error: BftpError }[];
+  /** The full disk that stopped it, if one did. */
+  full?: BftpError | undefined;
+}
+
+/** Why a sync stopped early, once its full disk has been told. */
+function stoppedLine(more: number, notTried: number): string {
+  const files = (n: number, what = "") => `${n} ${what}file${n === 1 ? "" : "s"}`;
+  const same = more > 0 ? `${files(more, "more ")} failed the same way, ` : "";
+  return `Stopped: no space left (${same}${files(notTried)} not tried); ` +
+    "run the sync again once there is room";
 }
 
 /** Carries a plan out (or, dry, only tells it), telling each change and failure as it comes. */
@@ -195,6 +205,8 @@ async function carryOut(
   }
   const changes: DoneChange[] = [];
   const failures: Outcome["failures"] = [];
+  // A full disk is told once; the files in flight that fail the same way after it, counted.
+  const full = { first: undefined as BftpError | undefined, more: 0 };
   const shown = tell.tree?.options();
   shown?.onPlan?.({
     files: plan.sends.map((s) => s.file),
@@ -213,10 +225,14 @@ async function carryOut(
     },
     onError: (relative, error) => {
       failures.push({ relative, error });
+      if (!isDiskFull(error)) return tell.fail(error.message);
+      if (full.first !== undefined) return void full.more++;
+      full.first = error;
       tell.fail(error.message);
     },
   });
-  return { totals, changes, failures };
+  if (full.first !== undefined) tell.fail(stoppedLine(full.more, totals.notTried));
+  return { totals, changes, failures, full: full.first };
 }
 
 /**
@@ -282,7 +298,7 @@ export async function syncTrees(
       tree?.clear();
       notice(path, why);
     }
-    const { totals, changes, failures } = await carryOut(client, plan, ends, rules, {
+    const { totals, changes, failures, full } = await carryOut(client, plan, ends, rules, {
       tree,
       change: (c) => {
         if (lines) print(io.stdout, changeLine(c, visible));
@@ -298,7 +314,7 @@ export async function syncTrees(
       print(io.stdout, summaryLine(plan.checked, totals, seconds, dry));
     }
     await printing;
-    return failures.at(-1)?.error;
+    return full ?? failures.at(-1)?.error;
   } finally {
     tree?.stop();
     await printing.catch(() => {});

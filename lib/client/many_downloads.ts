@@ -44,6 +44,8 @@ export interface DownloadManyOptions<T extends PlannedEntry>
   onDone?: ((file: T, result: BodyResult) => void) | undefined;
   /** Told each file that failed (the others go on). */
   onError: (file: T, error: BftpError) => void;
+  /** Asked before each batch: `true` starts no more (a sync stops at a full disk). */
+  stopped?: (() => boolean) | undefined;
 }
 
 /**
@@ -130,6 +132,7 @@ export async function downloadMany<T extends PlannedEntry>(
   const slab = new BodySlab();
   try {
     for (const batch of batchesOf(files, (f) => f.remote)) {
+      if (options.stopped?.()) break;
       await running.add(() => fetchBatch(client, batch, { ...options, slab }, landing));
     }
   } finally {

@@ -65,6 +65,8 @@ export interface UploadManyOptions<T extends ManyUpload>
   onDone?: ((file: T, result: BodyResult) => void) | undefined;
   /** Told each file that failed (the others go on). */
   onError: (file: T, error: BftpError) => void;
+  /** Asked before each batch: `true` starts no more (a sync stops at a full disk). */
+  stopped?: (() => boolean) | undefined;
 }
 
 /**
@@ -189,6 +191,7 @@ export async function uploadMany<T extends ManyUpload>(
   const slab = new BodySlab();
   try {
     for (const batch of batchesOf(files, (f) => f.remote)) {
+      if (options.stopped?.()) break;
       const read: { file: T; put: ManyPutFile }[] = [];
       for (const file of batch) {
         try {

@@ -19,7 +19,7 @@ import { prepareFolder } from "../client/tree_transfer.ts";
 import { TaskWindow } from "../client/window.ts";
 import { byMget } from "../client/many_downloads.ts";
 import { byMput } from "../client/many_uploads.ts";
-import { counting, pullMany, pushMany, stillTheSame } from "./apply_many.ts";
+import { counting, pullMany, pushMany, stillTheSame, SyncRun } from "./apply_many.ts";
 
 export { STILL_CHECK_BYTES } from "./apply_many.ts";
 import { Lander } from "../local_file/lander.ts";
@@ -53,6 +53,8 @@ export interface SyncTotals {
   bytes: number;
   /** Entries that failed (each reported through `onError`). */
   failed: number;
+  /** Files not tried because a disk filled up: the sync stopped there ({@linkcode isDiskFull}). */
+  notTried: number;
 }
 
 /** Options for {@linkcode applySync}. */
@@ -77,17 +79,21 @@ export interface ApplyOptions extends Pick<LocalTransferOptions, "progress" | "o
   onError?: ((relative: string, error: BftpError) => void) | undefined;
 }
 
-/** Runs `tasks` through a window; an entry's own failure is told and the others go on. */
+/**
+ * Runs `tasks` through a window; an entry's own failure is told and the
+ * others go on, until `stopped` says a disk is full.
+ */
 async function each<T>(
   client: BftpClient,
   items: readonly T[],
-  options: ApplyOptions,
+  options: ApplyOptions & { stopped?: () => boolean },
   run: (item: T) => Promise<void>,
   fail: (item: T, error: BftpError) => void,
 ): Promise<void> {
   const window = new TaskWindow({ limit: options.window });
   try {
     for (const item of items) {
+      if (options.stopped?.()) break;
       await window.add(async () => {
         try {
           await run(item);
@@ -237,7 +243,9 @@ async function pullFile(
 /**
  * Carries out a sync plan: removals, folders, files. The files go with
  * their times and modes kept (`preserve`), each verified and landed
- * atomically; a file that changed while it was sent is reported.
+ * atomically; a file that changed while it was sent is reported. A full
+ * disk on either side stops it: files not yet tried are left as they are
+ * and counted (`notTried`).
  *
  * @param client The session with the server.
  * @param plan The plan (from `compareTrees`, its `unsure` settled).
@@ -252,7 +260,7 @@ async function pullFile(
  *
  * const plan = { checked: 0, folders: [], missingFolders: new Set<string>(), sends: [], deletes: [], skipped: [], unsure: [], staleTimes: new Set<string>() };
  * const totals = await applySync(null as never, plan, { direction: "push" });
- * deepEqual(totals, { sent: 0, new: 0, changed: 0, deleted: 0, bytes: 0, failed: 0 });
+ * deepEqual(totals, { sent: 0, new: 0, changed: 0, deleted: 0, bytes: 0, failed: 0, notTried: 0 });
  * ```
  */
 export async function applySync(
@@ -260,9 +268,19 @@ export async function applySync(
   plan: SyncPlan,
   options: ApplyOptions,
 ): Promise<SyncTotals> {
-  const totals: SyncTotals = { sent: 0, new: 0, changed: 0, deleted: 0, bytes: 0, failed: 0 };
+  const totals: SyncTotals = {
+    sent: 0,
+    new: 0,
+    changed: 0,
+    deleted: 0,
+    bytes: 0,
+    failed: 0,
+    notTried: 0,
+  };
   if (plan.deletes.length > 0) await removeAll(client, plan.deletes, options, totals);
-  const tally = counting(options, totals);
+  // A full disk stops it: every later file would fail the same way.
+  const run = new SyncRun();
+  const tally = counting(options, totals, run);
   const broken = new Set<string>();
   const present = await makeFolders(client, plan, options, (relative, e) => {
     broken.add(relative);
@@ -284,8 +302,8 @@ export async function applySync(
   );
   if (many.length > 0 && options.direction === "pull") {
     const folderOf = (local: string) => present.get(resolve(cwd, dirname(local)));
-    await pullMany(client, many, options, totals, { lander, folderOf });
-  } else if (many.length > 0) await pushMany(client, many, options, totals);
+    await pullMany(client, many, options, totals, { lander, folderOf, run });
+  } else if (many.length > 0) await pushMany(client, many, options, totals, run);
   const send = async (item: SyncSend) => {
     const { kind, file } = item;
     const shown: LocalTransferOptions = {
@@ -312,7 +330,9 @@ export async function applySync(
   };
   const byMany = new Set(many);
   const one = byMany.size === 0 ? sends : sends.filter((s) => !byMany.has(s));
-  await each(client, one, options, send, (s, e) => tally.onError(s.file, e));
+  const stopped = () => run.stopped;
+  await each(client, one, { ...options, stopped }, send, (s, e) => tally.onError(s.file, e));
+  if (run.stopped) totals.notTried = run.untried(sends.map((s) => s.file.relative));
   await keepFolderTimes(client, plan, options, (relative, e) => tally.onError({ relative }, e));
   return totals;
 }

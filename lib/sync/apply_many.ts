@@ -11,7 +11,7 @@ import type { BftpClient } from "../client/client.ts";
 import { downloadMany } from "../client/many_downloads.ts";
 import { uploadMany } from "../client/many_uploads.ts";
 import type { Lander } from "../local_file/lander.ts";
-import { type BftpError, IntegrityError } from "../errors.ts";
+import { type BftpError, IntegrityError, isDiskFull } from "../errors.ts";
 import type { GetReply } from "../protocol/replies.ts";
 import type { BodyResult } from "../transfer/body.ts";
 import type { ApplyOptions, SyncTotals } from "./apply.ts";
@@ -64,42 +64,96 @@ export function stillTheSame(
  * @param sends The files.
  * @param options Progress and the callbacks.
  * @param totals Where each file that lands is counted.
+ * @param run What the sync has tried: no batch starts once a disk is full.
  */
 export async function pushMany(
   client: BftpClient,
   sends: readonly SyncSend[],
   options: ApplyOptions,
   totals: SyncTotals,
+  run: SyncRun,
 ): Promise<void> {
   const files = sends.map((s) => ({ ...s.file, kind: s.kind }));
   await uploadMany(client, files, {
     preserve: true,
     progress: options.progress,
     onFile: options.onFile,
-    ...counting(options, totals),
+    stopped: () => run.stopped,
+    ...counting(options, totals, run),
   });
 }
 
 /**
+ * What a sync has tried so far, shared by its parts: the entries done with
+ * (landed or failed), and the first full disk, after which nothing more is
+ * tried: every later file would fail the same way (rsync stops there too).
+ *
+ * @example
+ * ```ts
+ * import { SyncRun } from "./apply_many.ts";
+ * import { RemoteError } from "../errors.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const run = new SyncRun();
+ * run.finished("a.txt");
+ * run.finished("b.txt", new RemoteError("NO_SPACE", "No space left on the server"));
+ * deepEqual([run.stopped, run.untried(["a.txt", "b.txt", "c.txt"])], [true, 1]);
+ * ```
+ */
+export class SyncRun {
+  readonly #done = new Set<string>();
+  #full: BftpError | undefined;
+
+  /** Whether a disk filled up: no further file is tried. */
+  get stopped(): boolean {
+    return this.#full !== undefined;
+  }
+
+  /**
+   * Notes an entry done with.
+   *
+   * @param relative Its path below the tops.
+   * @param error Why it failed, if it did.
+   */
+  finished(relative: string, error?: BftpError): void {
+    this.#done.add(relative);
+    if (error !== undefined && isDiskFull(error)) this.#full ??= error;
+  }
+
+  /**
+   * How many of `relatives` were never tried.
+   *
+   * @param relatives Paths below the tops.
+   * @returns The count.
+   */
+  untried(relatives: Iterable<string>): number {
+    let n = 0;
+    for (const relative of relatives) if (!this.#done.has(relative)) n++;
+    return n;
+  }
+}
+
+/**
  * Counts each file that landed (the bytes that moved for it: its size, or
- * a delta's blocks), and tells each that failed.
+ * a delta's blocks), and tells each that failed; both noted in `run`.
  *
  * @param options Told of each change and failure.
  * @param totals Where they are counted.
+ * @param run What the sync has tried.
  * @returns The two callbacks.
  *
  * @example
  * ```ts
- * import { counting } from "./apply_many.ts";
+ * import { counting, SyncRun } from "./apply_many.ts";
  * import { deepEqual } from "node:assert/strict";
  *
- * const totals = { sent: 0, new: 0, changed: 0, deleted: 0, bytes: 0, failed: 0 };
- * const tally = counting({ direction: "pull" }, totals);
+ * const totals = { sent: 0, new: 0, changed: 0, deleted: 0, bytes: 0, failed: 0, notTried: 0 };
+ * const tally = counting({ direction: "pull" }, totals, new SyncRun());
  * tally.onDone({ kind: "changed", relative: "big.bin" }, { size: 16 << 20 }, 1 << 20);
  * deepEqual([totals.sent, totals.changed, totals.bytes], [1, 1, 1 << 20]);
  * ```
  */
-export function counting(options: ApplyOptions, totals: SyncTotals): {
+export function counting(options: ApplyOptions, totals: SyncTotals, run: SyncRun): {
   onDone(
     file: { kind: "new" | "changed"; relative: string },
     result: Pick<BodyResult, "size">,
@@ -109,12 +163,14 @@ export function counting(options: ApplyOptions, totals: SyncTotals): {
 } {
   return {
     onDone: ({ kind, relative }, { size }, moved = size) => {
+      run.finished(relative);
       totals.sent++;
       totals[kind]++;
       totals.bytes += moved;
       options.onChange?.({ kind, relative, folder: false, size });
     },
     onError: (file: { relative: string }, e: BftpError) => {
+      run.finished(file.relative, e);
       totals.failed++;
       options.onError?.(file.relative, e);
     },
@@ -129,7 +185,8 @@ export function counting(options: ApplyOptions, totals: SyncTotals): {
  * @param sends The files.
  * @param options Progress and the callbacks.
  * @param totals Where each file that lands is counted.
- * @param local The landing thread, and the names in a local folder from its listing.
+ * @param local The landing thread, the names in a local folder from its listing, and what
+ *   the sync has tried (no batch starts once a disk is full).
  */
 export async function pullMany(
   client: BftpClient,
@@ -139,6 +196,7 @@ export async function pullMany(
   local: {
     lander: Lander | undefined;
     folderOf: (local: string) => ReadonlySet<string> | undefined;
+    run: SyncRun;
   },
 ): Promise<void> {
   const files = sends.map((s) => ({ ...s.file, kind: s.kind }));
@@ -149,6 +207,7 @@ export async function pullMany(
     lander: local.lander,
     present: (file) => local.folderOf(file.local),
     beforeLanding: (file, reply) => stillTheSame(client, file.remote)(reply),
-    ...counting(options, totals),
+    stopped: () => local.run.stopped,
+    ...counting(options, totals, local.run),
   });
 }

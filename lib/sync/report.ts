@@ -93,12 +93,14 @@ export function plannedTotals(plan: SyncPlan): SyncTotals {
     deleted: plan.deletes.length,
     bytes: plan.sends.reduce((n, s) => n + s.file.size, 0),
     failed: 0,
+    notTried: 0,
   };
 }
 
 /**
  * The summary line: files checked, sent (new, changed), deleted, failed,
- * bytes, time and rate; a dry run says what would be done.
+ * not tried (after a full disk), bytes, time and rate; a dry run says what
+ * would be done.
  *
  * @param checked How many source files were compared.
  * @param totals What was done (or would be).
@@ -111,7 +113,7 @@ export function plannedTotals(plan: SyncPlan): SyncTotals {
  * import { summaryLine } from "./report.ts";
  * import { deepEqual } from "node:assert/strict";
  *
- * const totals = { sent: 2, new: 1, changed: 1, deleted: 1, bytes: 2048, failed: 0 };
+ * const totals = { sent: 2, new: 1, changed: 1, deleted: 1, bytes: 2048, failed: 0, notTried: 0 };
  * deepEqual(
  *   summaryLine(10, totals, 2, false),
  *   "Checked 10 files: sent 2 (1 new, 1 changed), deleted 1; 2.0 KiB in 2.0 s (1.0 KiB/s)",
@@ -135,7 +137,8 @@ export function summaryLine(
       formatBytes(totals.bytes)
     }`;
   }
-  const failed = totals.failed > 0 ? `, failed ${totals.failed}` : "";
+  const failed = (totals.failed > 0 ? `, failed ${totals.failed}` : "") +
+    (totals.notTried > 0 ? `, not tried ${totals.notTried}` : "");
   const time = seconds < 60 ? `${seconds.toFixed(1)} s` : `${Math.round(seconds)} s`;
   const rate = `${formatBytes(Math.round(totals.bytes / Math.max(seconds, 1e-3)))}/s`;
   return `Checked ${files}: sent ${sent}, deleted ${totals.deleted}${failed}; ${
@@ -169,6 +172,8 @@ export interface SyncReport {
   deleted: number;
   /** Entries that failed. */
   failed: number;
+  /** Files not tried: the sync stopped at a full disk. */
+  notTried: number;
   /** Bytes sent (or to send). */
   bytes: number;
   /** Seconds taken. */
@@ -198,7 +203,7 @@ export interface SyncReport {
  * import { deepEqual } from "node:assert/strict";
  *
  * const plan = { checked: 0, folders: [], missingFolders: new Set<string>(), sends: [], deletes: [], skipped: [], unsure: [], staleTimes: new Set<string>() };
- * const totals = { sent: 0, new: 0, changed: 0, deleted: 0, bytes: 0, failed: 0 };
+ * const totals = { sent: 0, new: 0, changed: 0, deleted: 0, bytes: 0, failed: 0, notTried: 0 };
  * deepEqual(syncReport(plan, totals, [], [], 0.5, false).seconds, 0.5);
  * ```
  */

@@ -16,7 +16,9 @@ import {
   findTemporaries,
   listNames,
   randomBytes,
+  readTree,
   runBftp,
+  type RunBftpResult,
   sha256File,
   startServe,
   tempDir,
@@ -28,6 +30,16 @@ const TMPFS_SIZE = "4m";
 async function mount(dir: string, size = TMPFS_SIZE): Promise<void> {
   const out = await new Deno.Command("mount", {
     args: ["-t", "tmpfs", "-o", `size=${size},mode=0755`, "tmpfs", dir],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr).trim());
+}
+
+/** Gives a mounted tmpfs a new size (room made, its files kept). */
+async function remount(dir: string, size: string): Promise<void> {
+  const out = await new Deno.Command("mount", {
+    args: ["-o", `remount,size=${size}`, dir],
     stdout: "null",
     stderr: "piped",
   }).output();
@@ -220,5 +232,87 @@ Deno.test({
       `${server.url}/one.bin`,
     ]);
     equal(again.code, 0, again.stderr);
+  },
+});
+
+/** A tree of `count` random 16 KiB files in three folders: 15.6 MiB for 1,000, past the disk. */
+async function smallFilesTree(dir: string, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const folder = `${dir}/d${i % 3}`;
+    await Deno.mkdir(folder, { recursive: true });
+    await writeRandomFile(`${folder}/f${String(i).padStart(3, "0")}.bin`, 16 << 10);
+  }
+}
+
+/** Each file of `copy` is the source's, byte for byte; returns how many there are. */
+async function landedWhole(source: string, copy: string): Promise<number> {
+  const want = await readTree(source);
+  let files = 0;
+  for (const [path, content] of await readTree(copy)) {
+    if (content === "dir") continue;
+    deepEqual(content, want.get(path), path);
+    files++;
+  }
+  return files;
+}
+
+/** Checks a sync stopped by a full disk: its two lines on stderr and its JSON counts. */
+function assertStopped(result: RunBftpResult, code: number, files: number): number {
+  const context = `exit ${result.code}, stderr: ${JSON.stringify(result.stderr.slice(0, 600))}`;
+  equal(result.code, code, context);
+  const lines = result.stderr.trimEnd().split("\n");
+  // The full disk told once (not once a file), then why the sync stopped.
+  equal(lines.length, 2, context);
+  ok(/no space left/i.test(lines[0]!), context);
+  ok(
+    /^bftp: Stopped: no space left \(.*\d+ files? not tried\); run the sync again/.test(lines[1]!),
+  );
+  const report = JSON.parse(result.stdout);
+  ok(report.failed >= 1 && report.notTried > 0, result.stdout.slice(0, 300));
+  equal(report.sent + report.failed + report.notTried, files);
+  equal(report.errors.length, report.failed);
+  return report.sent;
+}
+
+Deno.test({
+  name:
+    `e2e: a sync pull into a full 4 MiB disk stops there, tells it once, leaves no part, and a second run finishes${skipped}`,
+  ignore: skip !== null,
+  async fn() {
+    await using disk = await smallDisk();
+    await using root = await tempDir();
+    await smallFilesTree(root.join("tree"), 1000);
+    await using server = await startServe(root.path);
+    const dest = `${disk.path}/copy`;
+    const first = await runBftp(["sync", "--json", `${server.url}/tree`, dest]);
+    const sent = assertStopped(first, 3, 1000);
+    equal(await landedWhole(root.join("tree"), dest), sent);
+    deepEqual(await findTemporaries(disk.path), []);
+    // Room made: the same sync sends the rest, and the trees are the same.
+    await remount(disk.path, "32m");
+    const second = await runBftp(["sync", "-q", `${server.url}/tree`, dest]);
+    equal(second.code, 0, second.stderr);
+    deepEqual(await readTree(dest), await readTree(root.join("tree")));
+  },
+});
+
+Deno.test({
+  name:
+    `e2e: a sync push to a server on a full 4 MiB disk stops at NO_SPACE (exit 17), and a second run finishes${skipped}`,
+  ignore: skip !== null,
+  async fn() {
+    await using disk = await smallDisk();
+    await using local = await tempDir();
+    await smallFilesTree(local.join("tree"), 1000);
+    await using server = await startServe(disk.path);
+    const first = await runBftp(["sync", "--json", local.join("tree"), `${server.url}/tree`]);
+    const sent = assertStopped(first, 17, 1000);
+    equal(await landedWhole(local.join("tree"), `${disk.path}/tree`), sent);
+    deepEqual(await findTemporaries(disk.path), []);
+    await remount(disk.path, "32m");
+    const second = await runBftp(["sync", "-q", local.join("tree"), `${server.url}/tree`]);
+    equal(second.code, 0, second.stderr);
+    deepEqual(await readTree(`${disk.path}/tree`), await readTree(local.join("tree")));
+    ok(!server.stderrText().includes("internal error"), server.stderrText());
   },
 });

@@ -140,7 +140,15 @@ Deno.test("the dry run's lines and totals come from the plan", () => {
   const plan = compareTrees(source, target, { targetSide: "remote", deleting: true });
   const lines = plannedChanges(plan).map((c) => changeLine(c, (s) => s));
   deepEqual(lines, ["- c", "+ a", "* b"]);
-  deepEqual(plannedTotals(plan), { sent: 2, new: 1, changed: 1, deleted: 1, bytes: 7, failed: 0 });
+  deepEqual(plannedTotals(plan), {
+    sent: 2,
+    new: 1,
+    changed: 1,
+    deleted: 1,
+    bytes: 7,
+    failed: 0,
+    notTried: 0,
+  });
 });
 
 Deno.test("a filtered listing does not look inside an excluded folder, on either side", async () => {
