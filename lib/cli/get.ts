@@ -25,8 +25,9 @@ const HELP = `Usage: bftp get URL [DEST | -o DEST] [options]
 
 Downloads the file at URL. DEST is a file or an existing folder (default: the
 remote name in the current folder); "-" writes to stdout. The file arrives in a
-temporary file and is renamed to DEST only after its SHA-256 checks out; a
-failed check or a cut connection leaves no DEST and exits non-zero.
+temporary file and is renamed to DEST only after its checksum (XXH3-128, or
+SHA-256: --checksum) checks out; a failed check or a cut connection leaves no
+DEST and exits non-zero.
 
 With several URLs (as with cp and scp) each lands in DIR, an existing folder
 (default: the current one), or all go to stdout in turn with "-". A URL whose
@@ -42,7 +43,7 @@ Options:
                     ".DEST.bftp-partial" (and ".DEST.bftp-partial.json") beside DEST, and
                     the next "get --resume" fetches only the rest, of the same version
                     of the file (exit 9 and a fresh start if it changed meanwhile),
-                    then checks the whole file's SHA-256
+                    then checks the whole file's checksum
   -p, --preserve    give each file the server's modification time and permission
                     bits, as scp -p does
   -q, --quiet       no progress line, no tree summary

@@ -24,8 +24,9 @@ const HELP = `Usage: bftp put SRC URL [options]
 Uploads the local file SRC to URL; "-" reads stdin. A URL ending in "/", or
 naming a folder that exists on the server, puts into that folder under SRC's
 name: "put -r site URL/www" makes www/site when www exists (as cp -r, scp -r
-and get -r do; a trailing "/" on SRC changes nothing), and www itself when not. The server writes a temporary file and renames it over the target only
-after the SHA-256 checks out.
+and get -r do; a trailing "/" on SRC changes nothing), and www itself when not.
+The server writes a temporary file and renames it over the target only after
+the body's checksum (XXH3-128, or SHA-256: --checksum) checks out.
 
 With several SRC (as with cp and scp) the URL must be a folder on the server;
 each SRC goes into it under its own name, over one session. A SRC that fails is

@@ -1,6 +1,6 @@
 /**
  * `bftp recv`: receives what one `bftp send` streams over a one-shot TCP
- * pipe, into a file (kept only when its SHA-256 checks out) or stdout.
+ * pipe, into a file (kept only when its checksum checks out) or stdout.
  *
  * @module
  */
@@ -20,9 +20,9 @@ const HELP = `Usage: bftp recv [FILE|-] --listen PORT [--host H] [options]
 Receives one stream from "bftp send" into FILE (default "-": stdout). One end
 listens, the other connects, either way round. FILE is written as a
 temporary file beside it and renamed into place only when the checksum the
-sender chose (XXH3-128 or SHA-256) checks out: on any failure there is no FILE (an existing one is left as it
-was). To stdout the bytes stream as they come; a failure is then told by
-the exit code.
+sender chose (XXH3-128 or SHA-256) checks out: on any failure there is no
+FILE (an existing one is left as it was). To stdout the bytes stream as they
+come; a failure is then told by the exit code.
 
 Exit codes: 0 received and verified, 4 the stream was cut or the connection
 failed, 5 the peer is not a bftp sender (or uses a checksum not taken), 6

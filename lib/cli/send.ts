@@ -1,6 +1,6 @@
 /**
  * `bftp send`: streams one file, or stdin, to a `bftp recv` at the other
- * end of a one-shot TCP pipe, with a SHA-256 the receiver checks.
+ * end of a one-shot TCP pipe, with a checksum the receiver checks.
  *
  * @module
  */
