@@ -1,13 +1,14 @@
 /**
  * The local side of `get` and `put`, shared by the one-shot commands and
  * `bftp shell`: what a local path is, where a download lands (cp's rules:
- * into a folder that exists, under the remote name), and the name an upload
- * takes.
+ * into a folder that exists, under the remote name), the name an upload
+ * takes, and the local wildcards of the shell's `put`.
  *
  * @module
  */
 
-import { basename, join, posix } from "node:path";
+import { basename, join, posix, sep } from "node:path";
+import { globToRegExp, hasWildcard } from "../client/glob.ts";
 import { safeLocalName } from "../client/local.ts";
 import { LocalIoError, localIoError } from "../errors.ts";
 
@@ -118,4 +119,45 @@ export async function downloadDestination(
  */
 export function uploadName(src: string): string {
   return basename(src.replace(/[\/\\]+$/, "")) || "root";
+}
+
+/**
+ * The local paths a wildcard path stands for, as sftp's `put *.log` takes
+ * them (in `bftp shell`, where no shell expands them first): the names in
+ * its folder that its last part matches (`*`, `?`, `[abc]`; `*` and `?`
+ * pass over a leading dot), in name order. The path itself when its last
+ * part has no wildcard, a file of that very name exists, or nothing
+ * matches (the upload then says it is not found).
+ *
+ * @param path The local path, its last part perhaps a pattern.
+ * @returns The paths, at least one.
+ * @throws {LocalIoError} When the folder cannot be read.
+ *
+ * @example
+ * ```ts
+ * import { expandLocalGlob } from "./local_paths.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * for (const name of ["b.log", "a.log", "c.txt", ".d.log"]) await Deno.writeTextFile(`${dir}/${name}`, "");
+ * deepEqual(await expandLocalGlob(`${dir}/*.log`), [`${dir}/a.log`, `${dir}/b.log`]);
+ * deepEqual(await expandLocalGlob(`${dir}/*.png`), [`${dir}/*.png`]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function expandLocalGlob(path: string): Promise<string[]> {
+  const cut = Math.max(path.lastIndexOf("/"), sep === "\\" ? path.lastIndexOf("\\") : -1);
+  if (!hasWildcard(path.slice(cut + 1)) || (await localKind(path, "read")) !== null) return [path];
+  const folder = cut < 0 ? "." : path.slice(0, cut + 1);
+  const re = globToRegExp(path.slice(cut + 1));
+  let names: string[];
+  try {
+    names = (await Array.fromAsync(Deno.readDir(folder))).map((e) => e.name).filter((n) =>
+      re.test(n)
+    );
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [path];
+    throw localIoError("read", folder, e);
+  }
+  return names.length === 0 ? [path] : names.sort().map((name) => path.slice(0, cut + 1) + name);
 }

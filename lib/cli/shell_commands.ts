@@ -20,6 +20,7 @@ import { DEFAULT_WINDOW } from "../client/window.ts";
 import { eachPath, exactly, expandAll, type ShellCommand } from "./shell_command.ts";
 import { checkGetDestination, checkSeveralInto, type GetRules, getToLocal } from "./get_rules.ts";
 import { putFromLocal, type PutRules, putSourceKind } from "./put_rules.ts";
+import { expandLocalGlob } from "./local_paths.ts";
 import { lcd, lls, lpwd } from "./shell_local.ts";
 import { shellSync } from "./sync.ts";
 
@@ -111,15 +112,16 @@ const put: ShellCommand = {
   name: "put",
   aliases: [],
   usage: "put [-r] [-p] LOCAL [REMOTE]",
-  summary: "upload a file (or a folder with -r); into REMOTE if it is a folder; -p keeps times",
+  summary:
+    "upload a file (or a folder with -r; wildcards as sftp's); into REMOTE if a folder; -p keeps times",
   async run(ctx, args) {
     const { values, positionals } = parseFlags(args, {
       recursive: { type: "boolean", short: "r" },
       preserve: { type: "boolean", short: "p" },
     });
     exactly(positionals, 1, 2, "LOCAL");
-    const [local, remote] = positionals as [string, string | undefined];
-    if (local === "-") {
+    const [pattern, remote] = positionals as [string, string | undefined];
+    if (pattern === "-") {
       throw new UsageError(
         'Cannot upload stdin from the shell: stdin carries the commands (use "bftp put - URL")',
       );
@@ -132,8 +134,28 @@ const put: ShellCommand = {
       treeProgress: ctx.treeProgress,
       onSkip: skipNotice(ctx.io),
     };
-    const kind = await putSourceKind(local, rules);
-    await putFromLocal(ctx.client, local, kind, remote, rules);
+    // Wildcards in LOCAL's last part, as sftp takes them: no shell has expanded them here.
+    const locals = await expandLocalGlob(pattern);
+    if (locals.length === 1) {
+      const local = locals[0]!;
+      return void await putFromLocal(
+        ctx.client,
+        local,
+        await putSourceKind(local, rules),
+        remote,
+        rules,
+      );
+    }
+    if (remote !== undefined && !remote.endsWith("/") && !(await ctx.client.isFolder(remote))) {
+      throw new UsageError(
+        `"${visible(remote)}" is not a folder on the server: "${pattern}" names several files`,
+      );
+    }
+    // Pipelined into REMOTE (default: the current folder) unless a progress line per file is shown.
+    const shown = rules.progress !== undefined || rules.treeProgress !== undefined;
+    return await eachPath(ctx, locals, async (local) => {
+      await putFromLocal(ctx.client, local, await putSourceKind(local, rules), remote ?? "", rules);
+    }, { window: shown ? 1 : DEFAULT_WINDOW });
   },
 };
 

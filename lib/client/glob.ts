@@ -14,6 +14,25 @@ import { safeLocalName } from "./local.ts";
 const WILD = /[*?[]/;
 
 /**
+ * Whether one path part holds a wildcard (`*`, `?` or `[`).
+ *
+ * @param name The part.
+ * @returns `true` when it does.
+ *
+ * @example
+ * ```ts
+ * import { hasWildcard } from "./glob.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(hasWildcard("*.log"), true);
+ * equal(hasWildcard("a.log"), false);
+ * ```
+ */
+export function hasWildcard(name: string): boolean {
+  return WILD.test(name);
+}
+
+/**
  * Turns a shell-style pattern into a regular expression over one name:
  * `*` any run of characters, `?` one, `[abc]`, `[a-z]` and `[!abc]` (or
  * `[^abc]`) one of a set; `*` and `?` never match a leading dot, as in a
@@ -90,7 +109,7 @@ export async function expandRemoteGlob(
 ): Promise<string[]> {
   const cut = path.lastIndexOf("/");
   const pattern = path.slice(cut + 1);
-  if (!WILD.test(pattern)) return [path];
+  if (!hasWildcard(pattern)) return [path];
   try {
     await client.stat(path);
     return [path];

@@ -287,6 +287,44 @@ Deno.test("e2e: bftp shell get and rm take wildcards, relative to the current fo
   equal(await Deno.readTextFile(local.join("one.txt")), "keep.txt");
 });
 
+Deno.test("e2e: bftp shell put takes local wildcards, as sftp does, relative to the local folder", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  await Deno.mkdir(root.join("in"));
+  await Deno.mkdir(local.join("sub"));
+  for (const name of ["a.log", "b.log", "keep.txt", ".hidden.log", "sub/c.log"]) {
+    await Deno.writeTextFile(local.join(name), name);
+  }
+  await using server = await startServe(root.path);
+  // Into a remote folder, into the current one, a name that is itself a pattern, and no match.
+  await Deno.writeTextFile(local.join("[x].txt"), "literal");
+  const run = await runBftp(["shell", server.url], {
+    stdin: [
+      `lcd ${local.path}`,
+      "put *.log in",
+      "cd in",
+      "put sub/*.log",
+      "put [x].txt",
+      "put *.png",
+      "",
+    ].join("\n"),
+  });
+  // The local file not found: exit 3, the others sent.
+  equal(run.code, 3, run.stderr);
+  ok(/"\*\.png": not found/.test(run.stderr), run.stderr);
+  deepEqual(await listNames(root.join("in")), ["[x].txt", "a.log", "b.log", "c.log"]);
+  equal(await Deno.readTextFile(root.join("in", "b.log")), "b.log");
+  equal(await Deno.readTextFile(root.join("in", "[x].txt")), "literal");
+  // Several files into a remote file: refused before anything is sent.
+  await Deno.writeTextFile(root.join("file.txt"), "old");
+  const into = await runBftp(["shell", server.url], {
+    stdin: `lcd ${local.path}\nput *.log file.txt\n`,
+  });
+  equal(into.code, 2, into.stderr);
+  ok(/"file\.txt" is not a folder on the server: "\*\.log" names several files/.test(into.stderr));
+  equal(await Deno.readTextFile(root.join("file.txt")), "old");
+});
+
 Deno.test("e2e: bftp shell lcd, lpwd, lls and !COMMAND work on this machine", async () => {
   await using root = await tempDir();
   await using local = await tempDir();
