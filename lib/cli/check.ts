@@ -242,7 +242,7 @@ function checkTargetFlags(values: CheckFlags, url: string | undefined): void {
     throw new UsageError("--in-process and --no-fsync are for the embedded server (no URL)");
   }
   if (url === undefined) {
-    const given = (["cacert", "fingerprint", "token"] as const).find((n) =>
+    const given = (["cacert", "fingerprint", "token", "limit-rate"] as const).find((n) =>
       values[n] !== undefined
     );
     if (given) throw new UsageError(`--${given} is for a server given by URL`);

@@ -14,6 +14,7 @@ import type { OkReply } from "../protocol/messages.ts";
 import { CHECKSUMS } from "../protocol/limits.ts";
 import { closeQuietly } from "../transport/close.ts";
 import { connectTransport } from "../transport/connect.ts";
+import { limitRate } from "../transport/rate_limit.ts";
 import type { TransportConn } from "../transport/types.ts";
 import {
   type ClientOptions,
@@ -71,12 +72,14 @@ export async function openSession(options: ClientOptions): Promise<OpenedSession
   // A TLS handshake that stalls is a stall too.
   const timeout = stall > 0 ? Math.min(connectTimeout, stall) : connectTimeout;
   const started = Date.now();
-  const conn = await connectTransport({
+  const connected = await connectTransport({
     hostname: options.hostname,
     port: options.port,
     timeout,
     tls: options.tls,
   });
+  const { limitRate: rate } = options;
+  const conn = rate === undefined ? connected : limitRate(connected, rate);
   const watch = new StallWatch(conn, stall);
   // The hello and the token are part of connecting: a server that accepts and then says
   // nothing (a frozen head) is given up on within the same time (the stall watch does it

@@ -49,6 +49,13 @@ export interface ClientOptions {
   checksums?: readonly ChecksumName[] | undefined;
   /** Called with each message sent and received (`bftp -v`); bodies are not messages. */
   onMessage?: MessageObserver | undefined;
+  /**
+   * The most bytes a second the session moves each way (`--limit-rate`;
+   * see `transport/rate_limit.ts`).
+   *
+   * @default {undefined (no limit)}
+   */
+  limitRate?: number | undefined;
 }
 
 /** Seconds a request may stall before the client gives up. */

@@ -33,3 +33,4 @@ export * from "./close.ts";
 export * from "./watchdog.ts";
 export * from "./reuse_port.ts";
 export * from "./worker_pool.ts";
+export * from "./rate_limit.ts";

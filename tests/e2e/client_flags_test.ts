@@ -120,3 +120,58 @@ Deno.test("e2e: --checksum offers one body checksum; a server held to sha256 ref
   const serveBad = await runBftp(["serve", root.path, "--checksum", "xxh3-128"]);
   assertFailure(serveBad, 2, /Invalid value "xxh3-128" for --checksum: one of "sha256"/);
 });
+
+Deno.test("e2e: --limit-rate holds get, put and sync to the rate (curl's --limit-rate, rsync's --bwlimit)", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  const content = randomBytes(2 << 20);
+  Deno.writeFileSync(root.join("a.bin"), content);
+  Deno.mkdirSync(local.join("tree"));
+  Deno.writeFileSync(local.join("tree", "b.bin"), content);
+  await using server = await startServe(root.path);
+  // 2 MiB at 4 MiB/s: at least half a second less the tenth allowed at once; no machine beats
+  // that floor (a slower one only takes longer).
+  const timed = async (args: string[]) => {
+    const started = performance.now();
+    const result = await runBftp(args);
+    equal(result.code, 0, result.stderr);
+    return (performance.now() - started) / 1000;
+  };
+  const floor = 0.5 - 0.1;
+  const got = await timed([
+    "get",
+    "-q",
+    "--limit-rate",
+    "4M",
+    `${server.url}/a.bin`,
+    local.join("a.bin"),
+  ]);
+  ok(got >= floor, `get: ${got} s`);
+  deepEqual(Deno.readFileSync(local.join("a.bin")), content);
+  const put = await timed([
+    "put",
+    "-q",
+    "--limit-rate=4MiB",
+    local.join("a.bin"),
+    `${server.url}/c.bin`,
+  ]);
+  ok(put >= floor, `put: ${put} s`);
+  deepEqual(Deno.readFileSync(root.join("c.bin")), content);
+  const sync = await timed([
+    "sync",
+    "-q",
+    "--limit-rate",
+    "4M",
+    local.join("tree"),
+    `${server.url}/tree`,
+  ]);
+  ok(sync >= floor, `sync: ${sync} s`);
+  deepEqual(Deno.readFileSync(root.join("tree", "b.bin")), content);
+  for (const bad of ["0", "abc", "-1K"]) {
+    assertFailure(
+      await runBftp(["get", `--limit-rate=${bad}`, `${server.url}/a.bin`, local.join("x.bin")]),
+      2,
+      /Invalid value ".*" for --limit-rate: expected bytes a second/,
+    );
+  }
+});
