@@ -2,12 +2,14 @@
  * The flags several commands share, declared once: `-q`, `--timeout`, the
  * client's TLS trust (`--tls`, `--cacert`, `--fingerprint`), a server's
  * certificate (`--tls-cert`, `--tls-key`), its address (`--host`,
- * `--port`) and the body checksum (`--checksum`). A command spreads the groups it takes into its own flags, and
- * `parseFlags` types them like the rest.
+ * `--port`), the body checksum (`--checksum`) and a rate (`--limit-rate`).
+ * A command spreads the groups it takes into its own flags, and `parseFlags`
+ * types them like the rest.
  *
  * @module
  */
 
+import { parseSize } from "../bytes.ts";
 import { UsageError } from "../errors.ts";
 import { type ChecksumName, CHECKSUMS } from "../protocol/limits.ts";
 import type { FlagValues } from "./args.ts";
@@ -37,6 +39,48 @@ export const SERVER_TLS_FLAGS = Object.freeze(
 export const LISTEN_FLAGS = Object.freeze(
   { host: { type: "string" }, port: { type: "string" } } as const,
 );
+
+/** `--limit-rate RATE`: the most bytes a second a connection moves each way. */
+export const RATE_FLAG = Object.freeze({ "limit-rate": { type: "string" } } as const);
+
+/** The help lines of {@linkcode RATE_FLAG}, indented as the option lists are. */
+export const RATE_HELP = `  --limit-rate RATE   move at most RATE bytes a second each way, as curl's
+                      --limit-rate and rsync's --bwlimit (500K, 2M, 1.5MB: K, M,
+                      G are 1024s, KB, MB, GB 1000s)`;
+
+/**
+ * Reads `--limit-rate`: a size a second, above 0.
+ *
+ * @param value The flag's value, if given.
+ * @returns Bytes a second, or `undefined` for no limit.
+ * @throws {UsageError} When it is not a size, or is 0.
+ *
+ * @example
+ * ```ts
+ * import { rateFlag } from "./common_flags.ts";
+ * import { equal, throws } from "node:assert/strict";
+ *
+ * equal(rateFlag("500K"), 512_000);
+ * equal(rateFlag(undefined), undefined);
+ * throws(() => rateFlag("0"), /--limit-rate/);
+ * ```
+ */
+export function rateFlag(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  let rate: number;
+  try {
+    rate = parseSize(value);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    rate = 0;
+  }
+  if (rate <= 0) {
+    throw new UsageError(
+      `Invalid value "${value}" for --limit-rate: expected bytes a second, such as 500K or 2M`,
+    );
+  }
+  return rate;
+}
 
 /** `--checksum NAME`: the one body checksum a client offers, or a server accepts. */
 export const CHECKSUM_FLAG = Object.freeze({ checksum: { type: "string" } } as const);

@@ -15,6 +15,7 @@ import { Progress } from "./progress.ts";
 import { checkClientTlsFlags, clientTlsFromFlags } from "../transport/client_tls_flags.ts";
 import { loadServerTls } from "../transport/tls_files.ts";
 import type { TransportConn } from "../transport/types.ts";
+import { limitRate } from "../transport/rate_limit.ts";
 import { hostFlag, numberFlag, parseFlags, portFlag } from "./args.ts";
 import type { ChecksumName } from "../checksum.ts";
 import {
@@ -22,29 +23,41 @@ import {
   checksumFlag,
   CLIENT_TLS_FLAGS,
   QUIET_FLAG,
+  RATE_FLAG,
+  RATE_HELP,
+  rateFlag,
   SERVER_TLS_FLAGS,
   serverTlsFlags,
   TIMEOUT_FLAG,
 } from "./common_flags.ts";
 import { type CliIo, writeLine } from "./io.ts";
 
-/** Which way round the connection is made, and TLS: the listening end is the TLS server. */
+/**
+ * Which way round the connection is made, and TLS: the listening end is the
+ * TLS server; either end may hold the connection to a rate.
+ */
 export type PipeEnd =
-  | {
-    listen: true;
-    hostname: string;
-    port: number;
-    timeout: number;
-    /** TLS: the certificate and key files. */
-    tls?: { cert: string; key: string } | undefined;
+  & {
+    /** `--limit-rate`: the most bytes a second each way, or `undefined` for no limit. */
+    limitRate?: number | undefined;
   }
-  | {
-    listen: false;
-    address: HostPort;
-    timeout: number;
-    /** TLS: how to trust the listening end (a CA file, a pinned fingerprint, or neither). */
-    tls?: { cacert?: string | undefined; fingerprint?: string | undefined } | undefined;
-  };
+  & (
+    | {
+      listen: true;
+      hostname: string;
+      port: number;
+      timeout: number;
+      /** TLS: the certificate and key files. */
+      tls?: { cert: string; key: string } | undefined;
+    }
+    | {
+      listen: false;
+      address: HostPort;
+      timeout: number;
+      /** TLS: how to trust the listening end (a CA file, a pinned fingerprint, or neither). */
+      tls?: { cacert?: string | undefined; fingerprint?: string | undefined } | undefined;
+    }
+  );
 
 /** The help lines of the TLS flags, for `send` and `recv`. */
 export const PIPE_TLS_HELP = `TLS (the listening end is the server, the connecting end the client):
@@ -70,6 +83,7 @@ export const PIPE_OPTIONS_HELP = `Options:
   --checksum NAME     the body checksum: xxh3-128 (the default: as fast as the
                       wire) or sha256 (what bftp before pipe version 2 takes).
                       send uses it; recv takes only it (by default either)
+${RATE_HELP}
   -q, --quiet         no progress line
 
 ${PIPE_TLS_HELP}`;
@@ -122,9 +136,11 @@ export function parsePipeArgs(args: string[]): PipeArgs {
     ...TIMEOUT_FLAG,
     ...QUIET_FLAG,
     ...CHECKSUM_FLAG,
+    ...RATE_FLAG,
     ...SERVER_TLS_FLAGS,
     ...CLIENT_TLS_FLAGS,
   });
+  const limitRate = rateFlag(values["limit-rate"]);
   const quiet = values.quiet ?? false;
   const checksums = checksumFlag(values.checksum);
   const { cacert, fingerprint } = values;
@@ -149,6 +165,7 @@ export function parsePipeArgs(args: string[]): PipeArgs {
         port: portFlag(values.listen, "listen", 0),
         timeout: numberFlag(values.timeout, "timeout", 0),
         tls: serverTls,
+        limitRate,
       },
       quiet,
       checksums,
@@ -176,6 +193,7 @@ export function parsePipeArgs(args: string[]): PipeArgs {
       address: parseHostPort(addressText),
       timeout: numberFlag(values.timeout, "timeout", DEFAULT_CONNECT_TIMEOUT),
       tls: clientTls ? { cacert, fingerprint } : undefined,
+      limitRate,
     },
     quiet,
     checksums,
@@ -187,11 +205,17 @@ export function parsePipeArgs(args: string[]): PipeArgs {
  * `listening on tcp://HOST:PORT` (`tls://` with TLS, after the
  * certificate's fingerprint) on stderr (stdout may carry the data).
  *
- * @param end Which way round.
+ * @param end Which way round, and the rate.
  * @param io The console: stderr, and the abort signal.
- * @returns The connection (TLS done, when asked).
+ * @returns The connection (TLS done, when asked), held to the rate when one is given.
  */
 export async function openPipeEnd(end: PipeEnd, io: CliIo): Promise<TransportConn> {
+  const conn = await openConnection(end, io);
+  return end.limitRate === undefined ? conn : limitRate(conn, end.limitRate);
+}
+
+/** {@linkcode openPipeEnd}'s connection, before any rate. */
+async function openConnection(end: PipeEnd, io: CliIo): Promise<TransportConn> {
   if (end.listen) {
     const tls = end.tls === undefined ? undefined : await loadServerTls(end.tls.cert, end.tls.key);
     return await acceptOne({

@@ -12,12 +12,19 @@ import type { ClientOptions, TransferOptions } from "../client/client.ts";
 import { connectHeads, headList, HEADS_ENV } from "../client/heads.ts";
 import { type BftpUrl, parseBftpUrl, parseHostList } from "../client/url.ts";
 import { UsageError } from "../errors.ts";
-import { parseSize } from "../bytes.ts";
 import { formatHostPort, type HostPort } from "../transport/address.ts";
 import { Progress } from "./progress.ts";
 import { clientTlsFromFlags } from "../transport/client_tls_flags.ts";
 import { type FlagValues, numberFlag } from "./args.ts";
-import { CHECKSUM_FLAG, checksumFlag, TIMEOUT_FLAG, TLS_TRUST_FLAGS } from "./common_flags.ts";
+import {
+  CHECKSUM_FLAG,
+  checksumFlag,
+  RATE_FLAG,
+  RATE_HELP,
+  rateFlag,
+  TIMEOUT_FLAG,
+  TLS_TRUST_FLAGS,
+} from "./common_flags.ts";
 import { visible } from "./format.ts";
 import { type CliIo, errorLine, writeLine } from "./io.ts";
 import { verboseObserver } from "./verbose.ts";
@@ -31,7 +38,7 @@ export const CONNECTION_FLAGS = Object.freeze(
     verbose: { type: "boolean", short: "v" },
     ...CHECKSUM_FLAG,
     head: { type: "string", multiple: true },
-    "limit-rate": { type: "string" },
+    ...RATE_FLAG,
   } as const,
 );
 
@@ -56,9 +63,7 @@ export const CONNECTION_HELP = `Connection options:
                       ones before it are down (repeatable; the URL may list them
                       too: bftp://h1:9000,h2:9001/PATH; BFTP_HEADS=h1:9000,h2:9001
                       adds its heads to a URL naming one of them)
-  --limit-rate RATE   move at most RATE bytes a second each way, as curl's
-                      --limit-rate and rsync's --bwlimit (500K, 2M, 1.5MB: K, M,
-                      G are 1024s, KB, MB, GB 1000s)
+${RATE_HELP}
   A bftps:// URL without --cacert or --fingerprint trusts the usual root CAs.`;
 
 /**
@@ -102,40 +107,6 @@ export async function connectionOptions(
     checksums: checksumFlag(values.checksum),
     limitRate: rateFlag(values["limit-rate"]),
   };
-}
-
-/**
- * Reads `--limit-rate`: a size a second, above 0.
- *
- * @param value The flag's value, if given.
- * @returns Bytes a second, or `undefined` for no limit.
- * @throws {UsageError} When it is not a size, or is 0.
- *
- * @example
- * ```ts
- * import { rateFlag } from "./session.ts";
- * import { equal, throws } from "node:assert/strict";
- *
- * equal(rateFlag("500K"), 512_000);
- * equal(rateFlag(undefined), undefined);
- * throws(() => rateFlag("0"), /--limit-rate/);
- * ```
- */
-export function rateFlag(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  let rate: number;
-  try {
-    rate = parseSize(value);
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    rate = 0;
-  }
-  if (rate <= 0) {
-    throw new UsageError(
-      `Invalid value "${value}" for --limit-rate: expected bytes a second, such as 500K or 2M`,
-    );
-  }
-  return rate;
 }
 
 /**
