@@ -13,18 +13,17 @@
 import { dirname, resolve } from "node:path";
 import { applyServerAttributes } from "../local_file/attributes.ts";
 import type { BftpClient } from "../client/client.ts";
-import { downloadTreeFile, uploadFile } from "../client/local.ts";
 import type { LocalTransferOptions } from "../client/local_options.ts";
 import { prepareFolder } from "../client/tree_transfer.ts";
 import { TaskWindow } from "../client/window.ts";
 import { byMget } from "../client/many_downloads.ts";
 import { byMput } from "../client/many_uploads.ts";
-import { counting, pullMany, pushMany, stillTheSame, SyncRun } from "./apply_many.ts";
+import { counting, pullMany, pushMany, SyncRun } from "./apply_many.ts";
 
 export { STILL_CHECK_BYTES } from "./apply_many.ts";
 import { Lander } from "../local_file/lander.ts";
-import { BftpError, IntegrityError, localIoError, RemoteError } from "../errors.ts";
-import { byDelta, pullDelta, pushDelta } from "./delta.ts";
+import { BftpError, localIoError } from "../errors.ts";
+import { pullFile, pushFile } from "./apply_one.ts";
 import type { SyncDelete, SyncPlan, SyncSend } from "./plan.ts";
 
 /** A change done: a line of the report. */
@@ -151,93 +150,6 @@ function under(relative: string, folders: ReadonlySet<string>): boolean {
 function parentOf(relative: string): string {
   const slash = relative.lastIndexOf("/");
   return slash < 0 ? "" : relative.slice(0, slash);
-}
-
-/**
- * Uploads one file, and checks that it did not change while it was read:
- * a file written to meanwhile may have gone as a mix of old and new bytes,
- * so it is reported (the next sync sends it again, its time being newer).
- * A file whose permission bits alone differ (`modeOnly`) is given them with
- * SETSTAT instead, where the server offers it: no body, 0 bytes sent. A
- * large changed file goes as a delta where the server offers it
- * (`delta.ts`): only the blocks that differ. Returns the bytes sent.
- */
-async function pushFile(
-  client: BftpClient,
-  send: SyncSend,
-  options: LocalTransferOptions,
-  setstat: boolean,
-  deltas: boolean,
-): Promise<number> {
-  const { file } = send;
-  if (send.modeOnly && typeof file.mode === "number" && setstat) {
-    // Only the bits differ: they go without the body (as rsync changes them in place).
-    await client.setStat(file.remote, { mode: file.mode });
-    return 0;
-  }
-  const look = () =>
-    Deno.stat(file.local).catch((e) => {
-      throw localIoError("read", file.local, e);
-    });
-  const before = await look();
-  const delta = send.kind === "changed" && deltas && byDelta(client, file.size)
-    ? await pushDelta(client, file.local, file.remote, {
-      mtime: file.mtime ?? undefined,
-      mode: file.mode ?? undefined,
-    }).catch(changedMeanwhile)
-    : null;
-  const result = delta?.result ?? await uploadFile(client, file.local, file.remote, options);
-  const after = await look();
-  if (
-    after.size !== result.size || before.size !== result.size ||
-    after.mtime?.getTime() !== before.mtime?.getTime()
-  ) {
-    throw new IntegrityError(
-      `"${file.local}" changed while it was sent: sync again to send it whole`,
-    );
-  }
-  if (delta) options.onFile?.(file.local, file.remote, delta.result);
-  return delta?.sent ?? result.size;
-}
-
-/** A delta refused because the other side's copy changed since its blocks were read: sent whole instead. */
-function changedMeanwhile(e: unknown): null {
-  if (e instanceof RemoteError && e.code === "CHANGED") return null;
-  throw e;
-}
-
-/**
- * Downloads one file over its local copy: a large changed one as a delta
- * where the server offers it (`delta.ts`), else whole. Returns the bytes
- * fetched.
- */
-async function pullFile(
-  client: BftpClient,
-  send: SyncSend,
-  options: LocalTransferOptions,
-  present: ReadonlySet<string> | undefined,
-  lander: Lander | undefined,
-  deltas: boolean,
-): Promise<number> {
-  const { file } = send;
-  if (send.kind === "changed" && deltas && byDelta(client, file.size)) {
-    const attributes = { mtime: file.mtime ?? null, mode: file.mode ?? null };
-    const delta = await pullDelta(client, file.remote, file.local, attributes)
-      .catch(changedMeanwhile);
-    if (delta) {
-      options.onFile?.(file.remote, file.local, delta.result);
-      return delta.fetched;
-    }
-  }
-  const got = await downloadTreeFile(
-    client,
-    file.remote,
-    file.local,
-    { ...options, beforeCommit: stillTheSame(client, file.remote) },
-    present,
-    lander,
-  );
-  return got.size;
 }
 
 /**
