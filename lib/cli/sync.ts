@@ -23,6 +23,8 @@ const SYNC_FLAGS = {
   "dry-run": { type: "boolean", short: "n" },
   delete: { type: "boolean" },
   checksum: { type: "boolean", short: "c" },
+  update: { type: "boolean", short: "u" },
+  "ignore-existing": { type: "boolean" },
   "whole-file": { type: "boolean", short: "W" },
   exclude: { type: "string", multiple: true },
   include: { type: "string", multiple: true },
@@ -37,6 +39,9 @@ const SYNC_FLAGS_HELP = `  -n, --dry-run       list what would change, and chang
                       never the folder itself); without it nothing is removed
   -c, --checksum      compare files of one size by content (SHA-256; the server's
                       hash cache keeps this cheap), not by modification time
+  -u, --update        leave alone a file DST has with a later modification time
+                      (as rsync -u)
+  --ignore-existing   leave alone every file DST has: send only new ones
   -W, --whole-file    send a changed file whole, never only its changed blocks
   --exclude GLOB      leave out the paths GLOB matches: neither sent nor deleted
   --include GLOB      take the paths GLOB matches (the first matching rule decides)
@@ -105,6 +110,8 @@ async function rulesFrom(
     dryRun: values["dry-run"] ?? false,
     deleting: values.delete ?? false,
     checksum: values.checksum ?? false,
+    update: values.update ?? false,
+    ignoreExisting: values["ignore-existing"] ?? false,
     wholeFile: values["whole-file"] ?? false,
     quiet: values.quiet ?? false,
     json: values.json ?? false,

@@ -60,6 +60,18 @@ export interface SyncRules {
    */
   checksum?: boolean | undefined;
   /**
+   * Leave alone a file newer on the target (`-u`).
+   *
+   * @default {false}
+   */
+  update?: boolean | undefined;
+  /**
+   * Leave alone every file the target has (`--ignore-existing`).
+   *
+   * @default {false}
+   */
+  ignoreExisting?: boolean | undefined;
+  /**
    * Send a changed file whole, never only its changed blocks (`-W`).
    *
    * @default {false}
@@ -150,6 +162,8 @@ async function makePlan(
     targetSide: ends.direction === "push" ? "remote" : "local",
     deleting: rules.deleting,
     checksum: rules.checksum,
+    update: rules.update,
+    ignoreExisting: rules.ignoreExisting,
     filter: rules.filter,
   });
   if (rules.checksum) {

@@ -98,8 +98,29 @@ export interface CompareOptions {
    * @default {false}
    */
   checksum?: boolean | undefined;
+  /**
+   * Leave alone a file whose target copy is newer (`-u`, as rsync's
+   * `--update`): modified later than the source's.
+   *
+   * @default {false}
+   */
+  update?: boolean | undefined;
+  /**
+   * Leave alone every file the target has already, sending only new ones
+   * (`--ignore-existing`, as rsync's).
+   *
+   * @default {false}
+   */
+  ignoreExisting?: boolean | undefined;
   /** The paths that take part; all when absent. */
   filter?: SyncFilter | undefined;
+}
+
+/** Whether the target's copy is to be left alone, whatever differs (`-u`, `--ignore-existing`). */
+function keptAsItIs(file: PlannedFile, other: PlannedFile, options: CompareOptions): boolean {
+  if (options.ignoreExisting === true) return true;
+  return options.update === true && typeof file.mtime === "number" &&
+    typeof other.mtime === "number" && other.mtime > file.mtime;
 }
 
 /**
@@ -243,6 +264,8 @@ export function compareTrees(
     const other = theirs.get(file.relative);
     if (other === undefined) {
       plan.sends.push({ kind: "new", file });
+    } else if (keptAsItIs(file, other, options)) {
+      continue;
     } else if (options.checksum === true && file.size === other.size) {
       plan.unsure.push({ source: file, target: other });
     } else if (options.checksum === true || quickDiffers(file, other)) {

@@ -107,6 +107,56 @@ Deno.test("with --checksum, files of one size wait for the content check; other 
   deepEqual(plan.unsure.map((p) => p.source.relative), ["same-size"]);
 });
 
+Deno.test("-u leaves a file newer on the target alone; --ignore-existing leaves every file it has", () => {
+  const source = tree([
+    file("new"),
+    file("older", 2, 1000),
+    file("newer", 2, 5000),
+    file("same", 1, 3000),
+  ]);
+  const target = tree([
+    file("older", 1, 500),
+    file("newer", 1, 3000),
+    file("same", 9, 3000),
+    file("gone"),
+  ]);
+  deepEqual(sends(compareTrees(source, target, { targetSide: "remote" })), [
+    "new new",
+    "changed older",
+    "changed newer",
+    "changed same",
+  ]);
+  // -u: a target copy modified earlier goes (a); one modified later is kept (b); one of the same
+  // time but another size goes (c), as with rsync -u.
+  const updating = compareTrees(
+    tree([file("a", 1, 9000), file("b", 2, 1000), file("c", 2, 1000)]),
+    tree([
+      file("a", 2, 5000),
+      file("b", 1, 2000),
+      file("c", 1, 1000),
+    ]),
+    { targetSide: "remote", update: true },
+  );
+  deepEqual(sends(updating), ["changed a", "changed c"]);
+  // --checksum with -u: a newer target copy is not even compared.
+  deepEqual(
+    compareTrees(tree([file("b", 1, 1000)]), tree([file("b", 1, 2000)]), {
+      targetSide: "local",
+      update: true,
+      checksum: true,
+    }).unsure,
+    [],
+  );
+  const existing = compareTrees(source, target, {
+    targetSide: "remote",
+    ignoreExisting: true,
+    deleting: true,
+  });
+  deepEqual(sends(existing), ["new new"]);
+  // What the source lacks still goes with --delete.
+  deepEqual(deletes(existing), ["/t/gone"]);
+});
+
 Deno.test("an excluded path is neither sent nor deleted; a folder holding one stays", () => {
   const filter = PathFilter.from([
     { kind: "exclude", pattern: "*.tmp" },
