@@ -208,6 +208,32 @@ export function parsePipeArgs(args: string[]): PipeArgs {
  * @param end Which way round, and the rate.
  * @param io The console: stderr, and the abort signal.
  * @returns The connection (TLS done, when asked), held to the rate when one is given.
+ *
+ * @example
+ * ```ts
+ * import { openPipeEnd } from "./pipe_end.ts";
+ * import type { CliIo } from "./io.ts";
+ * import { readExact } from "../framing/read_exact.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * // The listening end prints "listening on tcp://127.0.0.1:PORT": the other end takes PORT.
+ * const { promise: port, resolve } = Promise.withResolvers<number>();
+ * const stderr = {
+ *   write: (p: Uint8Array) => {
+ *     resolve(Number(new TextDecoder().decode(p).trim().split(":").pop()));
+ *     return Promise.resolve(p.byteLength);
+ *   },
+ * };
+ * const io = { stderr, signal: new AbortController().signal } as CliIo;
+ * const listening = openPipeEnd({ listen: true, hostname: "127.0.0.1", port: 0, timeout: 0 }, io);
+ * const address = { hostname: "127.0.0.1", port: await port };
+ * const sender = await openPipeEnd({ listen: false, address, timeout: 5 }, io);
+ * const receiver = await listening;
+ * await sender.write(new TextEncoder().encode("hi"));
+ * equal(new TextDecoder().decode(await readExact(receiver, 2)), "hi");
+ * sender.close();
+ * receiver.close();
+ * ```
  */
 export async function openPipeEnd(end: PipeEnd, io: CliIo): Promise<TransportConn> {
   const conn = await openConnection(end, io);

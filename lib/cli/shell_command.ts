@@ -61,6 +61,32 @@ export interface ShellCommand {
  * pipelined (`DEFAULT_WINDOW` at once, unless `window` says otherwise), as
  * the one-shot commands do: one path fails as usual; of several, each that
  * fails is reported and the others go on; `finish` takes the results in order.
+ *
+ * @param ctx The shell's session and console (its stderr and interrupt signal).
+ * @param paths The paths, in order.
+ * @param run Works on one path.
+ * @param options The window, and what to do with each result in order.
+ * @returns 0, or the exit code of the last path that failed.
+ *
+ * @example
+ * ```ts
+ * import { eachPath, type ShellContext } from "./shell_command.ts";
+ * import { RemoteError } from "../errors.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * let err = "";
+ * const stderr = {
+ *   write: (p: Uint8Array) => (err += new TextDecoder().decode(p), Promise.resolve(p.byteLength)),
+ * };
+ * const ctx = { io: { stderr }, signal: new AbortController().signal } as ShellContext;
+ * const sizes: Record<string, number> = { "/a.txt": 2, "/b.txt": 5 };
+ * const seen: string[] = [];
+ * const code = await eachPath(ctx, ["/a.txt", "/gone", "/b.txt"], async (path) => {
+ *   if (!(path in sizes)) throw new RemoteError("NOT_FOUND", `"${path}" not found`);
+ *   return sizes[path]!;
+ * }, { finish: (n, path) => Promise.resolve(void seen.push(`${path} ${n}`)) });
+ * deepEqual([code, seen, err], [10, ["/a.txt 2", "/b.txt 5"], 'bftp: "/gone" not found\n']);
+ * ```
  */
 export function eachPath<R>(
   ctx: ShellContext,
@@ -72,13 +98,61 @@ export function eachPath<R>(
   return eachSource(paths, io, run, { window: DEFAULT_WINDOW, ...options });
 }
 
-/** Every match of each pattern, in order (wildcards in the last part). */
+/**
+ * Every match of each pattern, in order (wildcards in the last part), on
+ * the shell's session; a pattern that matches nothing stays as it is, so
+ * that using it reports "not found".
+ *
+ * @param ctx The shell's session.
+ * @param patterns The paths as typed, absolute or relative to the current folder.
+ * @returns The paths they stand for.
+ *
+ * @example
+ * ```ts
+ * import { expandAll, type ShellContext } from "./shell_command.ts";
+ * import { BftpClient } from "../client/client.ts";
+ * import { ServedRoot } from "../root/served_root.ts";
+ * import { startServer } from "../server/server.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * for (const name of ["a.log", "b.log", "c.txt"]) await Deno.writeTextFile(`${dir}/${name}`, "x");
+ * const server = startServer({ root: await ServedRoot.open(dir), port: 0 });
+ * const client = await BftpClient.connect({ hostname: "127.0.0.1", port: server.addr.port });
+ * const ctx = { client } as ShellContext;
+ * const paths = await expandAll(ctx, ["*.log", "/c.txt", "/*.gz"]);
+ * deepEqual(paths, ["a.log", "b.log", "/c.txt", "/*.gz"]);
+ * await client.quit();
+ * await server.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export async function expandAll(ctx: ShellContext, patterns: readonly string[]): Promise<string[]> {
   const out: string[] = [];
   for (const pattern of patterns) out.push(...await expandRemoteGlob(ctx.client, pattern));
   return out;
 }
 
+/**
+ * Checks a command's argument count.
+ *
+ * @param args The words after the command name.
+ * @param min The fewest it takes.
+ * @param max The most it takes.
+ * @param what What is missing when there are too few, for the message (`REMOTE`).
+ * @throws {UsageError} When there are fewer than `min` or more than `max`.
+ *
+ * @example
+ * ```ts
+ * import { exactly } from "./shell_command.ts";
+ * import { UsageError } from "../errors.ts";
+ * import { throws } from "node:assert/strict";
+ *
+ * exactly(["a.txt"], 1, 2, "REMOTE");
+ * throws(() => exactly([], 1, 2, "REMOTE"), UsageError, "Missing REMOTE");
+ * throws(() => exactly(["a", "b", "c"], 1, 2, "REMOTE"), /Too many arguments: "c"/);
+ * ```
+ */
 export function exactly(args: string[], min: number, max: number, what: string): void {
   if (args.length < min) throw new UsageError(`Missing ${what}`);
   if (args.length > max) throw new UsageError(`Too many arguments: "${args[max]}"`);

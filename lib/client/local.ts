@@ -97,6 +97,30 @@ async function downloadInPlace(
  * @param dest The local file to create or replace.
  * @param options Progress and per-file callbacks.
  * @returns Size and verified hash.
+ * @throws {UsageError} When asked to resume into a FIFO, device or socket.
+ *
+ * @example
+ * ```ts
+ * import { downloadFile } from "./local.ts";
+ * import { BftpClient } from "./client.ts";
+ * import { ServedRoot } from "../root/served_root.ts";
+ * import { startServer } from "../server/server.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/served`);
+ * await Deno.writeTextFile(`${dir}/served/a.txt`, "hi");
+ * const server = startServer({ root: await ServedRoot.open(`${dir}/served`), port: 0 });
+ * const client = await BftpClient.connect({ hostname: "127.0.0.1", port: server.addr.port });
+ * await Deno.writeTextFile(`${dir}/a.txt`, "old");
+ * deepEqual((await downloadFile(client, "/a.txt", `${dir}/a.txt`)).size, 2);
+ * deepEqual(await Deno.readTextFile(`${dir}/a.txt`), "hi");
+ * // Nothing else is left beside it.
+ * deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["a.txt", "served"]);
+ * await client.quit();
+ * await server.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function downloadFile(
   client: BftpClient,
@@ -261,6 +285,32 @@ function unchangedSince(opened: SourceFile): { check: () => boolean; changed: bo
  * @param remote The remote path.
  * @param options Progress and per-file callbacks.
  * @returns Size and hash, as the server confirmed them.
+ * @throws {LocalIoError} When the source cannot be read (or is a folder).
+ * @throws {IntegrityError} When the source changed while it was sent.
+ * @throws {UsageError} When asked to resume from what is not a regular file.
+ *
+ * @example
+ * ```ts
+ * import { uploadFile } from "./local.ts";
+ * import { BftpClient } from "./client.ts";
+ * import { ServedRoot } from "../root/served_root.ts";
+ * import { startServer } from "../server/server.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/served`);
+ * const server = startServer({ root: await ServedRoot.open(`${dir}/served`), port: 0 });
+ * const client = await BftpClient.connect({ hostname: "127.0.0.1", port: server.addr.port });
+ * await Deno.writeTextFile(`${dir}/a.txt`, "hello");
+ * await Deno.utime(`${dir}/a.txt`, new Date(), new Date(1_000_000_000_000));
+ * const result = await uploadFile(client, `${dir}/a.txt`, "/b.txt", { preserve: true });
+ * deepEqual(result.size, 5);
+ * deepEqual(await Deno.readTextFile(`${dir}/served/b.txt`), "hello");
+ * deepEqual((await Deno.stat(`${dir}/served/b.txt`)).mtime?.getTime(), 1_000_000_000_000);
+ * await client.quit();
+ * await server.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function uploadFile(
   client: BftpClient,

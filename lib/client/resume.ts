@@ -194,6 +194,34 @@ async function touchedButSame(
  * @returns The whole file's size and verified hash.
  * @throws {BftpError} CHANGED (exit 9) when the remote file is no longer the
  * version the partial file came from.
+ *
+ * @example
+ * ```ts
+ * import { downloadResumable, partialPaths } from "./resume.ts";
+ * import { BftpClient } from "./client.ts";
+ * import { ServedRoot } from "../root/served_root.ts";
+ * import { startServer } from "../server/server.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/served`);
+ * await Deno.writeTextFile(`${dir}/served/a.txt`, "hello world");
+ * const server = startServer({ root: await ServedRoot.open(`${dir}/served`), port: 0 });
+ * const client = await BftpClient.connect({ hostname: "127.0.0.1", port: server.addr.port });
+ * // A cut download left the first 5 bytes, and the version they came from.
+ * const { size, mtime } = await client.stat("/a.txt");
+ * const { partial, state } = partialPaths(`${dir}/a.txt`);
+ * await Deno.writeTextFile(partial, "hello");
+ * await Deno.writeTextFile(state, JSON.stringify({ path: "/a.txt", version: { size, mtime } }));
+ * let from: number | undefined;
+ * const progress = (_label: string, _size: number | null, offset?: number) => (from = offset, {});
+ * const result = await downloadResumable(client, "/a.txt", `${dir}/a.txt`, { progress });
+ * deepEqual([result.size, from], [11, 5]);
+ * deepEqual(await Deno.readTextFile(`${dir}/a.txt`), "hello world");
+ * await client.quit();
+ * await server.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function downloadResumable(
   client: BftpClient,

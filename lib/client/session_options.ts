@@ -144,7 +144,28 @@ export class StallWatch {
   }
 }
 
-/** A reset, a broken pipe or a cut stream during the hello or AUTH: a {@link ConnectionError} (exit 4). */
+/**
+ * A reset, a broken pipe or a cut stream during the hello or AUTH: a
+ * {@link ConnectionError} (exit 4).
+ *
+ * @param e What was thrown while the session opened.
+ * @returns A {@link ConnectionError} with `e` as its cause; anything else as it is.
+ *
+ * @example
+ * ```ts
+ * import { handshakeLoss } from "./session_options.ts";
+ * import { ConnectionError } from "../errors.ts";
+ * import { equal, ok } from "node:assert/strict";
+ *
+ * const reset = new Deno.errors.ConnectionReset("Connection reset by peer (os error 104)");
+ * const lost = handshakeLoss(reset);
+ * ok(lost instanceof ConnectionError);
+ * equal(lost.cause, reset);
+ * ok(lost.message.endsWith("during the BFTP hello: Connection reset by peer"));
+ * const other = new TypeError("not a loss");
+ * equal(handshakeLoss(other), other);
+ * ```
+ */
 export function handshakeLoss(e: unknown): unknown {
   if (
     e instanceof Deno.errors.ConnectionReset || e instanceof Deno.errors.BrokenPipe ||
@@ -158,7 +179,26 @@ export function handshakeLoss(e: unknown): unknown {
   return e;
 }
 
-/** A closed or cut connection as a {@link ConnectionError}; anything else as it is. */
+/**
+ * A closed or cut connection as a {@link ConnectionError}; anything else as it is.
+ *
+ * @param e What a request's read or write threw.
+ * @returns A {@link ConnectionError} with `e` as its cause, or `e`.
+ *
+ * @example
+ * ```ts
+ * import { connectionLoss } from "./session_options.ts";
+ * import { ConnectionError } from "../errors.ts";
+ * import { equal, ok } from "node:assert/strict";
+ *
+ * const closed = connectionLoss(new Deno.errors.BadResource("Bad resource ID"));
+ * ok(closed instanceof ConnectionError);
+ * equal(closed.message, "Connection closed");
+ * equal((connectionLoss(new Deno.errors.BrokenPipe()) as Error).message, "Connection lost");
+ * const other = new RangeError("not a loss");
+ * equal(connectionLoss(other), other);
+ * ```
+ */
 export function connectionLoss(e: unknown): unknown {
   if (e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) {
     return new ConnectionError("Connection closed", { cause: e });

@@ -270,6 +270,19 @@ export async function planDownload(
  * A local path below a normalized folder path (a plain join: the names are
  * single names, checked, and `node:path`'s join, which normalizes again,
  * cost a tree of 5,000 files about 10 ms).
+ *
+ * @param folder A normalized folder path.
+ * @param name A single name in it, already checked ({@linkcode safeLocalName}).
+ * @returns The path of `name` in `folder`.
+ *
+ * @example
+ * ```ts
+ * import { localChild } from "./tree_plan.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(localChild("dl/sub", "a.txt"), "dl/sub/a.txt");
+ * equal(localChild("/", "a.txt"), "/a.txt");
+ * ```
  */
 export function localChild(folder: string, name: string): string {
   return folder.endsWith("/") ? folder + name : `${folder}/${name}`;

@@ -21,15 +21,21 @@ import type { ByteReader } from "./types.ts";
  * @example
  * ```ts
  * import { readFull } from "./read_exact.ts";
- * import { deepEqual } from "node:assert/strict";
+ * import { UnexpectedEofError } from "../errors.ts";
+ * import { deepEqual, rejects } from "node:assert/strict";
  *
- * const file = await Deno.open(import.meta.filename!);
- * try {
- *   const head = await readFull(file, new Uint8Array(3));
- *   deepEqual(new TextDecoder().decode(head), "/**");
- * } finally {
- *   file.close();
- * }
+ * // Two short reads, then the end of the stream.
+ * const chunks = [new Uint8Array([1, 2]), new Uint8Array([3])];
+ * const reader = {
+ *   read: (p: Uint8Array) => {
+ *     const chunk = chunks.shift();
+ *     if (chunk === undefined) return Promise.resolve(null);
+ *     p.set(chunk);
+ *     return Promise.resolve(chunk.byteLength);
+ *   },
+ * };
+ * deepEqual(await readFull(reader, new Uint8Array(3)), new Uint8Array([1, 2, 3]));
+ * await rejects(readFull(reader, new Uint8Array(1), "header"), UnexpectedEofError);
  * ```
  */
 export async function readFull(

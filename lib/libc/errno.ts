@@ -103,6 +103,22 @@ export interface ErrnoSource {
  *
  * @param lib A libc opened with `__errno_location` among its symbols.
  * @returns The error number (0 when it cannot be read).
+ *
+ * @example
+ * ```ts
+ * import { lastErrno } from "./errno.ts";
+ * import { openLibc } from "./libc.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const lib = openLibc({
+ *   __errno_location: { parameters: [], result: "pointer" },
+ *   close: { parameters: ["i32"], result: "i32" },
+ * });
+ * if (lib !== null) {
+ *   equal(lib.close(-1), -1);
+ *   equal(lastErrno(lib), 9); // EBADF: no such descriptor
+ * }
+ * ```
  */
 export function lastErrno(lib: ErrnoSource): number {
   const p = lib.__errno_location();
@@ -117,6 +133,25 @@ export function lastErrno(lib: ErrnoSource): number {
  * @param call The call's name, for the message.
  * @param result What it returned.
  * @returns The result, as a number.
+ * @throws {Error} The call's `errno` as {@linkcode errnoError} makes it,
+ * when `result` is negative.
+ *
+ * @example
+ * ```ts
+ * import { checked } from "./errno.ts";
+ * import { openLibc } from "./libc.ts";
+ * import { equal, throws } from "node:assert/strict";
+ *
+ * const lib = openLibc({
+ *   __errno_location: { parameters: [], result: "pointer" },
+ *   close: { parameters: ["i32"], result: "i32" },
+ *   getpid: { parameters: [], result: "i32" },
+ * });
+ * if (lib !== null) {
+ *   equal(checked(lib, "getpid", lib.getpid()), Deno.pid);
+ *   throws(() => checked(lib, "close", lib.close(-1)), { code: "EBADF" });
+ * }
+ * ```
  */
 export function checked(lib: ErrnoSource, call: string, result: number | bigint): number {
   const n = Number(result);

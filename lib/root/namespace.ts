@@ -46,6 +46,24 @@ export function entryOf(name: string, stat: FsStat): Entry {
  * @param c The tree.
  * @param vpath A normalized virtual path to a folder.
  * @returns The entries.
+ * @throws {RemoteError} NOT_DIR when `vpath` is not a folder.
+ *
+ * @example
+ * ```ts
+ * import { Confined } from "./confined.ts";
+ * import { listFolder } from "./namespace.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dir = await Deno.realPath(await Deno.makeTempDir());
+ * await Deno.mkdir(`${dir}/sub`);
+ * await Deno.writeTextFile(`${dir}/b.txt`, "hi");
+ * await Deno.writeTextFile(`${dir}/.bftp-tmp-upload`, "half");
+ * const c = new Confined(dir);
+ * const entries = listFolder(c, "/").map((e) => [e.name, e.type, e.size]);
+ * deepEqual(entries, [["b.txt", "file", 2], ["sub", "dir", 0]]);
+ * c.fs.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export function listFolder(c: Confined, vpath: string): Entry[] {
   using found = c.resolve(vpath, true);
@@ -84,6 +102,24 @@ function linkTarget(c: Confined, stat: FsStat, name: string, folder: Resolved): 
  *
  * @param c The tree.
  * @param vpath A normalized virtual path.
+ * @throws {RemoteError} IS_DIR for a folder, NOT_FOUND when nothing is there.
+ *
+ * @example
+ * ```ts
+ * import { Confined } from "./confined.ts";
+ * import { removeFile } from "./namespace.ts";
+ * import { equal, throws } from "node:assert/strict";
+ *
+ * const dir = await Deno.realPath(await Deno.makeTempDir());
+ * await Deno.writeTextFile(`${dir}/a.txt`, "hi");
+ * await Deno.mkdir(`${dir}/sub`);
+ * const c = new Confined(dir);
+ * removeFile(c, "/a.txt");
+ * equal([...Deno.readDirSync(dir)].map((e) => e.name).join(), "sub");
+ * throws(() => removeFile(c, "/sub"), /is a folder: use rmdir/);
+ * c.fs.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export function removeFile(c: Confined, vpath: string): void {
   const isDir = () => new RemoteError("IS_DIR", `${quotePath(vpath)} is a folder: use rmdir`);
@@ -104,6 +140,25 @@ export function removeFile(c: Confined, vpath: string): void {
  * @param c The tree.
  * @param vpath A normalized virtual path.
  * @param parents As `mkdir -p`.
+ * @throws {RemoteError} EXISTS when something is there already (with
+ * `parents`, only when it is not a folder); NOT_FOUND for a missing parent
+ * without `parents`.
+ *
+ * @example
+ * ```ts
+ * import { Confined } from "./confined.ts";
+ * import { makeFolder } from "./namespace.ts";
+ * import { equal, throws } from "node:assert/strict";
+ *
+ * const dir = await Deno.realPath(await Deno.makeTempDir());
+ * const c = new Confined(dir);
+ * makeFolder(c, "/a/b", true);
+ * equal((await Deno.stat(`${dir}/a/b`)).isDirectory, true);
+ * makeFolder(c, "/a", true); // Already there: accepted, as `mkdir -p` does.
+ * throws(() => makeFolder(c, "/a", false), /already exists/);
+ * c.fs.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export function makeFolder(c: Confined, vpath: string, parents: boolean): void {
   if (vpath === "/") {
@@ -154,6 +209,26 @@ function makeParents(c: Confined, parts: string[], vpath: string): void {
  *
  * @param c The tree.
  * @param vpath A normalized virtual path.
+ * @throws {RemoteError} DENIED for the root, NOT_DIR for what is not a
+ * folder, NOT_EMPTY for a folder that is not empty.
+ *
+ * @example
+ * ```ts
+ * import { Confined } from "./confined.ts";
+ * import { removeFolder } from "./namespace.ts";
+ * import { equal, throws } from "node:assert/strict";
+ *
+ * const dir = await Deno.realPath(await Deno.makeTempDir());
+ * await Deno.mkdir(`${dir}/empty`);
+ * await Deno.writeTextFile(`${dir}/a.txt`, "hi");
+ * const c = new Confined(dir);
+ * removeFolder(c, "/empty");
+ * equal([...Deno.readDirSync(dir)].map((e) => e.name).join(), "a.txt");
+ * throws(() => removeFolder(c, "/a.txt"), /is not a folder/);
+ * throws(() => removeFolder(c, "/"), /Cannot remove the served root/);
+ * c.fs.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export function removeFolder(c: Confined, vpath: string): void {
   if (vpath === "/") throw new RemoteError("DENIED", "Cannot remove the served root");
@@ -176,6 +251,26 @@ export function removeFolder(c: Confined, vpath: string): void {
  * @param c The tree.
  * @param from A normalized virtual path.
  * @param to A normalized virtual path.
+ * @throws {RemoteError} DENIED for the root, BAD_PATH for a move into
+ * itself, EXISTS for a folder at `to` (or a file there when `from` is a
+ * folder), NOT_FOUND when `from` is not there.
+ *
+ * @example
+ * ```ts
+ * import { Confined } from "./confined.ts";
+ * import { move } from "./namespace.ts";
+ * import { equal, throws } from "node:assert/strict";
+ *
+ * const dir = await Deno.realPath(await Deno.makeTempDir());
+ * await Deno.mkdir(`${dir}/sub`);
+ * await Deno.writeTextFile(`${dir}/a.txt`, "hi");
+ * const c = new Confined(dir);
+ * move(c, "/a.txt", "/sub/b.txt");
+ * equal(await Deno.readTextFile(`${dir}/sub/b.txt`), "hi");
+ * throws(() => move(c, "/sub", "/sub/deeper"), /into itself/);
+ * c.fs.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export function move(c: Confined, from: string, to: string): void {
   if (from === "/" || to === "/") throw new RemoteError("DENIED", "Cannot move the served root");
@@ -204,6 +299,24 @@ export function move(c: Confined, from: string, to: string): void {
  * @param c The tree.
  * @param vpath A normalized virtual path.
  * @param attributes The time (ms) and bits to set; either or both.
+ * @throws {RemoteError} DENIED for the root, NOT_REGULAR for a link or
+ * anything else that is neither a file nor a folder.
+ *
+ * @example
+ * ```ts
+ * import { Confined } from "./confined.ts";
+ * import { setAttributes } from "./namespace.ts";
+ * import { equal, throws } from "node:assert/strict";
+ *
+ * const dir = await Deno.realPath(await Deno.makeTempDir());
+ * await Deno.writeTextFile(`${dir}/a.txt`, "hi");
+ * const c = new Confined(dir);
+ * setAttributes(c, "/a.txt", { mtime: 1_000_000_000_000 });
+ * equal((await Deno.stat(`${dir}/a.txt`)).mtime?.getTime(), 1_000_000_000_000);
+ * throws(() => setAttributes(c, "/", { mtime: 0 }), /served root is left as it is/);
+ * c.fs.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export function setAttributes(c: Confined, vpath: string, attributes: FileAttributes): void {
   if (vpath === "/") {

@@ -28,6 +28,19 @@ export interface FileAttributes {
  *
  * @param path The file or folder.
  * @param attributes The time and bits; either or both.
+ *
+ * @example
+ * ```ts
+ * import { applyAttributes } from "./tree_backend.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const path = await Deno.makeTempFile();
+ * applyAttributes(path, { mtime: 1_000_000_000_000, mode: 0o600 });
+ * const info = await Deno.stat(path);
+ * equal(info.mtime?.getTime(), 1_000_000_000_000);
+ * if (Deno.build.os !== "windows") equal(info.mode! & 0o777, 0o600);
+ * await Deno.remove(path);
+ * ```
  */
 export function applyAttributes(path: string, attributes: FileAttributes): void {
   if (attributes.mode !== undefined && Deno.build.os !== "windows") {

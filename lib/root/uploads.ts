@@ -90,6 +90,28 @@ function temporaryMode(replaced: number | null): number {
  * one keeps a named temporary, which the clean-up of a crashed server's
  * leftovers can see.
  * @returns The upload.
+ * @throws {RemoteError} When its file cannot be created (the target's
+ * `at` is disposed of then).
+ *
+ * @example
+ * ```ts
+ * import { Confined } from "./confined.ts";
+ * import { checkUploadTarget } from "./upload_target.ts";
+ * import { startUpload } from "./uploads.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const dir = await Deno.realPath(await Deno.makeTempDir());
+ * await Deno.writeTextFile(`${dir}/a.txt`, "old");
+ * const c = new Confined(dir);
+ * const upload = startUpload(checkUploadTarget(c, "/a.txt", true, false));
+ * await upload.sink.write(new TextEncoder().encode("new"));
+ * equal(await Deno.readTextFile(`${dir}/a.txt`), "old"); // Nothing lands before the commit.
+ * await upload.commit({ mtime: 1_000_000_000_000 });
+ * equal(await Deno.readTextFile(`${dir}/a.txt`), "new");
+ * equal((await Deno.stat(`${dir}/a.txt`)).mtime?.getTime(), 1_000_000_000_000);
+ * c.fs.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export function startUpload(target: UploadTarget, whole = false): Upload {
   const { fs, at } = target;
@@ -124,6 +146,31 @@ export function startUpload(target: UploadTarget, whole = false): Upload {
  * @param checksum The session's checksum, which the returned `hash` is in.
  * @returns The upload, with the offset to continue from.
  * @throws {RemoteError} BUSY when another session is uploading the same content now.
+ *
+ * @example
+ * ```ts
+ * import { Confined } from "./confined.ts";
+ * import { checkUploadTarget } from "./upload_target.ts";
+ * import { startResumableUpload } from "./uploads.ts";
+ * import { createHash } from "node:crypto";
+ * import { equal } from "node:assert/strict";
+ *
+ * const dir = await Deno.realPath(await Deno.makeTempDir());
+ * const c = new Confined(dir);
+ * const sha256 = createHash("sha256").update("hello").digest("hex");
+ * const start = () =>
+ *   startResumableUpload(checkUploadTarget(c, "/a.txt", false, false), 5, sha256, 60_000);
+ * const cut = await start();
+ * await cut.sink.write(new TextEncoder().encode("hel"));
+ * await cut.keep(); // The connection broke: the part stays.
+ * const again = await start();
+ * equal(again.offset, 3);
+ * await again.sink.write(new TextEncoder().encode("lo"));
+ * await again.commit();
+ * equal(await Deno.readTextFile(`${dir}/a.txt`), "hello");
+ * c.fs.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function startResumableUpload(
   target: UploadTarget,

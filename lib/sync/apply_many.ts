@@ -65,6 +65,31 @@ export function stillTheSame(
  * @param options Progress and the callbacks.
  * @param totals Where each file that lands is counted.
  * @param run What the sync has tried: no batch starts once a disk is full.
+ *
+ * @example
+ * ```ts
+ * import { pushMany, SyncRun } from "./apply_many.ts";
+ * import { BftpClient } from "../client/client.ts";
+ * import { ServedRoot } from "../root/served_root.ts";
+ * import { startServer } from "../server/server.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/served`);
+ * const server = startServer({ root: await ServedRoot.open(`${dir}/served`), port: 0 });
+ * const client = await BftpClient.connect({ hostname: "127.0.0.1", port: server.addr.port });
+ * await Deno.writeTextFile(`${dir}/a.txt`, "hi");
+ * await Deno.utime(`${dir}/a.txt`, new Date(), new Date(1_000_000_000_000));
+ * const file = { local: `${dir}/a.txt`, remote: "/a.txt", relative: "a.txt", size: 2 };
+ * const totals = { sent: 0, new: 0, changed: 0, deleted: 0, bytes: 0, failed: 0, notTried: 0 };
+ * await pushMany(client, [{ kind: "new", file }], { direction: "push" }, totals, new SyncRun());
+ * deepEqual([totals.sent, totals.new, totals.bytes], [1, 1, 2]);
+ * const landed = await Deno.stat(`${dir}/served/a.txt`);
+ * deepEqual([landed.size, landed.mtime?.getTime()], [2, 1_000_000_000_000]);
+ * await client.quit();
+ * await server.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function pushMany(
   client: BftpClient,
@@ -187,6 +212,32 @@ export function counting(options: ApplyOptions, totals: SyncTotals, run: SyncRun
  * @param totals Where each file that lands is counted.
  * @param local The landing thread, the names in a local folder from its listing, and what
  *   the sync has tried (no batch starts once a disk is full).
+ *
+ * @example
+ * ```ts
+ * import { pullMany, SyncRun } from "./apply_many.ts";
+ * import { BftpClient } from "../client/client.ts";
+ * import { ServedRoot } from "../root/served_root.ts";
+ * import { startServer } from "../server/server.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.mkdir(`${dir}/served`);
+ * await Deno.writeTextFile(`${dir}/served/a.txt`, "hi");
+ * await Deno.utime(`${dir}/served/a.txt`, new Date(), new Date(1_000_000_000_000));
+ * const server = startServer({ root: await ServedRoot.open(`${dir}/served`), port: 0 });
+ * const client = await BftpClient.connect({ hostname: "127.0.0.1", port: server.addr.port });
+ * const file = { local: `${dir}/a.txt`, remote: "/a.txt", relative: "a.txt", size: 2 };
+ * const totals = { sent: 0, new: 0, changed: 0, deleted: 0, bytes: 0, failed: 0, notTried: 0 };
+ * const local = { lander: undefined, folderOf: () => undefined, run: new SyncRun() };
+ * await pullMany(client, [{ kind: "new", file }], { direction: "pull" }, totals, local);
+ * deepEqual([totals.sent, totals.new, totals.bytes], [1, 1, 2]);
+ * deepEqual(await Deno.readTextFile(`${dir}/a.txt`), "hi");
+ * deepEqual((await Deno.stat(`${dir}/a.txt`)).mtime?.getTime(), 1_000_000_000_000);
+ * await client.quit();
+ * await server.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function pullMany(
   client: BftpClient,
