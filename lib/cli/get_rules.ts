@@ -35,7 +35,7 @@ export interface GetRules extends Pick<LocalTransferOptions, "progress" | "onSki
   resume?: boolean | undefined;
   /**
    * A cut file download without `resume` says, in its error, how to keep
-   * what arrives next time (`bftp get --resume`; the shell has no such flag).
+   * what arrives next time (`bftp get --resume`; not the shell's, whose flag is `get -a`).
    *
    * @default {false}
    */

@@ -21,7 +21,8 @@ import { eachPath, exactly, expandAll, type ShellCommand } from "./shell_command
 import { checkGetDestination, checkSeveralInto, type GetRules, getToLocal } from "./get_rules.ts";
 import { putFromLocal, type PutRules, putSourceKind } from "./put_rules.ts";
 import { expandLocalGlob } from "./local_paths.ts";
-import { lcd, lls, lpwd } from "./shell_local.ts";
+import { lcd, lls, lmkdir, lpwd } from "./shell_local.ts";
+import { chmod } from "./shell_chmod.ts";
 import { shellSync } from "./sync.ts";
 
 const ls: ShellCommand = {
@@ -78,12 +79,14 @@ const pwd: ShellCommand = {
 const get: ShellCommand = {
   name: "get",
   aliases: [],
-  usage: "get [-r] [-p] REMOTE [LOCAL|-]",
-  summary: "download a file (or a folder with -r); LOCAL - is stdout; -p keeps times and modes",
+  usage: "get [-r] [-p] [-a] REMOTE [LOCAL|-]",
+  summary:
+    "download a file (or a folder with -r); LOCAL - is stdout; -p keeps times and modes; -a resumes",
   async run(ctx, args) {
     const { values, positionals } = parseFlags(args, {
       recursive: { type: "boolean", short: "r" },
       preserve: { type: "boolean", short: "p" },
+      resume: { type: "boolean", short: "a" },
     });
     exactly(positionals, 1, 2, "REMOTE");
     const [pattern, local] = positionals as [string, string | undefined];
@@ -91,6 +94,7 @@ const get: ShellCommand = {
       recursive: values.recursive ?? false,
       recursiveFlag: "get -r",
       preserve: values.preserve ?? false,
+      resume: values.resume ?? false,
       progress: ctx.progress,
       treeProgress: ctx.treeProgress,
       onSkip: skipNotice(ctx.io),
@@ -111,13 +115,14 @@ const get: ShellCommand = {
 const put: ShellCommand = {
   name: "put",
   aliases: [],
-  usage: "put [-r] [-p] LOCAL [REMOTE]",
+  usage: "put [-r] [-p] [-a] LOCAL [REMOTE]",
   summary:
-    "upload a file (or a folder with -r; wildcards as sftp's); into REMOTE if a folder; -p keeps times",
+    "upload a file (or a folder with -r); into REMOTE if a folder; -p keeps times; -a resumable",
   async run(ctx, args) {
     const { values, positionals } = parseFlags(args, {
       recursive: { type: "boolean", short: "r" },
       preserve: { type: "boolean", short: "p" },
+      resume: { type: "boolean", short: "a" },
     });
     exactly(positionals, 1, 2, "LOCAL");
     const [pattern, remote] = positionals as [string, string | undefined];
@@ -130,6 +135,7 @@ const put: ShellCommand = {
       recursive: values.recursive ?? false,
       recursiveFlag: "put -r",
       preserve: values.preserve ?? false,
+      resume: values.resume ?? false,
       progress: ctx.progress,
       treeProgress: ctx.treeProgress,
       onSkip: skipNotice(ctx.io),
@@ -157,6 +163,24 @@ const put: ShellCommand = {
       await putFromLocal(ctx.client, local, await putSourceKind(local, rules), remote ?? "", rules);
     }, { window: shown ? 1 : DEFAULT_WINDOW });
   },
+};
+
+/** `reget`, as sftp has it: `get -a`, a cut download continued. */
+const reget: ShellCommand = {
+  name: "reget",
+  aliases: [],
+  usage: "reget REMOTE [LOCAL]",
+  summary: "get -a: continue a cut download from what arrived",
+  run: (ctx, args) => get.run(ctx, ["--resume", ...args]),
+};
+
+/** `reput`, as sftp has it: `put -a`, a cut upload continued. */
+const reput: ShellCommand = {
+  name: "reput",
+  aliases: [],
+  usage: "reput LOCAL [REMOTE]",
+  summary: "put -a: continue a cut upload from what the server kept",
+  run: (ctx, args) => put.run(ctx, ["--resume", ...args]),
 };
 
 const rm: ShellCommand = {
@@ -296,16 +320,20 @@ export const SHELL_COMMANDS: readonly ShellCommand[] = [
   pwd,
   get,
   put,
+  reget,
+  reput,
   shellSync,
   rm,
   mkdir,
   rmdir,
   mv,
+  chmod,
   stat,
   hash,
   lcd,
   lpwd,
   lls,
+  lmkdir,
   help,
   quit,
 ];

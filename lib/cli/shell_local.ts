@@ -1,7 +1,8 @@
 /**
  * The local side of `bftp shell`, as sftp has it: `lcd` and `lpwd` change
  * and show the local folder that local paths are relative to, `lls` lists
- * it, and `!COMMAND` runs a command with `sh -c`.
+ * it, `lmkdir` makes a folder there, and `!COMMAND` runs a command with
+ * `sh -c`.
  *
  * @module
  */
@@ -141,3 +142,24 @@ export async function runLocalCommand(io: CliIo, command: string): Promise<void>
     throw new LocalIoError(`The command ended with exit code ${status.code}`);
   }
 }
+
+/** `lmkdir [-p] PATH...`: makes local folders, as sftp's `lmkdir`. */
+export const lmkdir: ShellCommand = {
+  name: "lmkdir",
+  aliases: [],
+  usage: "lmkdir [-p] PATH...",
+  summary: "make local folders; -p makes parents and accepts existing ones",
+  async run(_ctx, args) {
+    const { values, positionals } = parseFlags(args, {
+      parents: { type: "boolean", short: "p" },
+    });
+    if (positionals.length === 0) throw new UsageError("Missing PATH");
+    for (const path of positionals) {
+      try {
+        await Deno.mkdir(path, { recursive: values.parents ?? false });
+      } catch (e) {
+        throw localIoError("create folder", path, e);
+      }
+    }
+  },
+};

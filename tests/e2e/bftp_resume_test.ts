@@ -241,3 +241,30 @@ Deno.test("e2e: a resumable upload survives a server restart", async () => {
   equal(await sha256File(dir.join("root", "r.bin")), sha256(data));
   await server.waitForLog(/PUT "\/r.bin" resuming at 1000000 of 3000000 bytes/);
 });
+
+Deno.test("e2e: the shell's reget and reput (get -a, put -a) continue cut transfers, as sftp's do", async () => {
+  await using dir = await tempDir();
+  await Deno.mkdir(dir.join("root"));
+  const data = randomBytes(4_000_000);
+  await Deno.writeFile(dir.join("root", "big.bin"), data);
+  await Deno.utime(dir.join("root", "big.bin"), MTIME, MTIME);
+  await Deno.writeFile(dir.join("src.bin"), data);
+  {
+    await using fake = cuttingServer(data, 1_500_000);
+    const cut = await runBftp(["shell", fake.url], { stdin: `lcd ${dir.path}\nget -a big.bin\n` });
+    equal(cut.code, 4, cut.stderr);
+  }
+  equal((await Deno.stat(dir.join(".big.bin.bftp-partial"))).size, 1_500_000);
+  await using server = await startServe(dir.join("root"));
+  await cutResumableUpload(server.url, "/up.bin", data, 2_500_000);
+  await server.waitForLog(/PUT "\/up.bin" \(resumable\) CONNECTION/);
+  const shell = await runBftp(["shell", server.url], {
+    stdin: `lcd ${dir.path}\nreget big.bin\nreput src.bin up.bin\n`,
+  });
+  equal(shell.code, 0, shell.stderr);
+  equal(await sha256File(dir.join("big.bin")), sha256(data));
+  equal(await sha256File(dir.join("root", "up.bin")), sha256(data));
+  // Only the rest went, each way (the shell's paths are relative to its folder).
+  await server.waitForLog(/GET "big.bin" from 1500000 ok 2500000B/);
+  await server.waitForLog(/PUT "\/up.bin" resuming at 2500000 of 4000000 bytes/);
+});

@@ -172,7 +172,7 @@ Deno.test("e2e: bftp shell starts in the URL's folder, stops at quit, and helps"
   const [first, second, ...rest] = result.stdout.split("\n");
   equal(first, "/a/b");
   equal(second, "/a");
-  ok(rest[0]!.startsWith("Usage: get [-r] [-p] REMOTE [LOCAL|-]"), rest[0]);
+  ok(rest[0]!.startsWith("Usage: get [-r] [-p] [-a] REMOTE [LOCAL|-]"), rest[0]);
   // Nothing after quit ran: only one "/a" line was printed by pwd.
   equal(result.stdout.split("\n").filter((l) => l.startsWith("/")).length, 2);
 
