@@ -18,7 +18,7 @@ import {
   checkPutDoneReply,
 } from "../protocol/replies.ts";
 import { type BodyResult, receiveBody, sendBody } from "../transfer/body.ts";
-import { receiveWhole } from "../transfer/receive_body.ts";
+import { receiveWhole } from "../transfer/receive_whole.ts";
 import type { RequestChannel } from "./request_channel.ts";
 
 /** A file's blocks as the server hashed them. */

@@ -18,7 +18,7 @@ import { MAX_MGET_PATHS, MAX_REQUEST_BYTES } from "../protocol/limits.ts";
 import { encodeBodyHeader, encodeTrailer } from "../protocol/body_format.ts";
 import { checkGetReply, checkPutDoneReply, type GetReply } from "../protocol/replies.ts";
 import { type BodyResult, receiveBody } from "../transfer/body.ts";
-import { receiveWhole, receiveWholeBuffered } from "../transfer/receive_body.ts";
+import { receiveWhole, receiveWholeBuffered } from "../transfer/receive_whole.ts";
 import type { BufferedReader } from "../framing/buffered_reader.ts";
 import type { RequestChannel } from "./request_channel.ts";
 

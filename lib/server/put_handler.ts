@@ -14,7 +14,7 @@ import type { PutRequest } from "../protocol/messages.ts";
 import { putDoneFields } from "../protocol/replies.ts";
 import { quotePath } from "../root/paths.ts";
 import { type BodyResult, receiveBody } from "../transfer/body.ts";
-import { receiveWhole, WHOLE_BODY_MAX } from "../transfer/receive_body.ts";
+import { receiveWhole, WHOLE_BODY_MAX } from "../transfer/receive_whole.ts";
 import { writeAll } from "../framing/write_all.ts";
 import type { HandlerContext } from "./handler_context.ts";
 import { openDelta } from "./put_delta.ts";

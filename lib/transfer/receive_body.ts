@@ -6,29 +6,16 @@
  * @module
  */
 
-import {
-  type ChecksumName,
-  createChecksum,
-  createChecksumNow,
-  type RunningHash,
-} from "../checksum.ts";
-import { createStreamHash } from "./stream_hash.ts";
+import type { ChecksumName, RunningHash } from "../checksum.ts";
+import { createStreamHash, type StreamHash } from "./stream_hash.ts";
 import { IntegrityError, ProtocolError, UnexpectedEofError } from "../errors.ts";
 import type { BufferedReader } from "../framing/buffered_reader.ts";
-import { readFull } from "../framing/read_exact.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import { writeAll } from "../framing/write_all.ts";
 import { formatBytes } from "../bytes.ts";
-import {
-  BODY_HEADER_LENGTH,
-  decodeBodyHeader,
-  decodeTrailer,
-  readBodyHeader,
-  readChunkHeader,
-  readTrailer,
-  TRAILER_LENGTHS,
-} from "../protocol/body_format.ts";
+import { readBodyHeader, readChunkHeader, readTrailer } from "../protocol/body_format.ts";
 import { BODY_BUFFER_BYTES, bodyBufferSize, type BodyResult, checksumOf } from "./body_buffer.ts";
+
 /**
  * The error for a body whose trailer is not the hash of its bytes.
  *
@@ -154,6 +141,46 @@ export async function receiveBody(
   const what = options.label ? `"${options.label}"` : "the data";
   const expected = options.expectedSize ?? null;
   // `null`: chunked, the size known only at the end.
+  const size = await readCheckedHeader(reader, what, maxSize, expected);
+  // Made once the header tells the size: a large sized body is hashed on a thread.
+  const checksum = checksumOf(options);
+  const hash = await createStreamHash({
+    size,
+    checksum,
+    hash: options.hash,
+    threadFrom: options.hashThreadFrom,
+  });
+  try {
+    const pump = new BodyPump(reader, sink, hash, { size, what, options });
+    if (size !== null) await pump.stream(size);
+    else await pump.chunks(maxSize, expected);
+    const trailer = await readTrailer(reader, checksum).catch((e) => {
+      if (!(e instanceof UnexpectedEofError)) throw e;
+      throw new UnexpectedEofError(
+        `Connection closed after all ${formatBytes(pump.total)} of ${what}, before its checksum`,
+      );
+    });
+    const digest = await hash.digest();
+    pump.throwSinkError();
+    if (expected !== null && pump.total !== expected) {
+      throw new IntegrityError(
+        `Size mismatch for ${what}: expected ${expected} bytes, got ${pump.total}`,
+      );
+    }
+    if (trailer !== digest) throw checksumMismatch(what, trailer, digest, checksum);
+    return { size: pump.total, checksum, hash: digest };
+  } finally {
+    hash.close();
+  }
+}
+
+/** A body's header, refused when over `maxSize` or not the `expected` size; `null`: chunked. */
+async function readCheckedHeader(
+  reader: BufferedReader,
+  what: string,
+  maxSize: number,
+  expected: number | null,
+): Promise<number | null> {
   const size = await readBodyHeader(reader).catch((e) => {
     if (!(e instanceof UnexpectedEofError)) throw e;
     throw new UnexpectedEofError(`Connection closed before the size of ${what} arrived`);
@@ -166,221 +193,105 @@ export async function receiveBody(
       `Size mismatch for ${what}: announced ${expected} bytes, body has ${size}`,
     );
   }
-  // Made once the header tells the size: a large sized body is hashed on a thread.
-  const checksum = checksumOf(options);
-  const hash = await createStreamHash({
-    size,
-    checksum,
-    hash: options.hash,
-    threadFrom: options.hashThreadFrom,
-  });
-  try {
-    // Sized to the body; a chunked body's grows with its chunks, up to the limit.
-    const limit = options.bufferSize ?? BODY_BUFFER_BYTES;
-    let buf = new Uint8Array(size === null ? 1 : bodyBufferSize(size, limit));
-    let sinkError: unknown = null;
-    let total = 0;
-    const failSink = (e: unknown) => {
-      if (options.stopOnSinkError) throw e;
-      sinkError = e;
-    };
+  return size;
+}
 
-    const streamBytes = async (count: number) => {
-      let left = count;
-      while (left > 0) {
-        const n = await reader.read(buf.subarray(0, Math.min(buf.byteLength, left)));
-        if (n === null) {
-          // In the user's words: how much of how much arrived.
-          const of = size === null ? "" : ` of ${formatBytes(size)}`;
-          throw new UnexpectedEofError(
-            `Connection closed after ${formatBytes(total)}${of} of ${what}`,
-          );
-        }
-        const chunk = buf.subarray(0, n);
-        const hashing = hash.update(chunk);
-        if (sinkError === null) {
-          try {
-            await writeAll(sink, chunk);
-          } catch (e) {
-            failSink(e);
-          }
-        }
-        if (hashing) await hashing;
-        left -= n;
-        total += n;
-        options.onProgress?.(n);
-      }
-    };
+/**
+ * Moves a body's bytes from the connection to the sink through one buffer,
+ * hashing them on the way. A sink that fails is remembered (or, with
+ * `stopOnSinkError`, thrown at once): the body is still read to its end,
+ * so the stream stays in step.
+ */
+class BodyPump {
+  /** The bytes moved so far. */
+  total = 0;
+  readonly #reader: BufferedReader;
+  readonly #sink: ByteWriter;
+  readonly #hash: StreamHash;
+  readonly #size: number | null;
+  readonly #what: string;
+  readonly #options: ReceiveBodyOptions;
+  /** Sized to the body; a chunked body's grows with its chunks, up to the limit. */
+  readonly #limit: number;
+  #buf: Uint8Array;
+  #sinkError: unknown = null;
 
-    if (size !== null) await streamBytes(size);
-    else {
-      while (true) {
-        const n = await readChunkHeader(reader);
-        if (n === null) throw new UnexpectedEofError(`Connection closed inside ${what}`);
-        if (n === 0) break;
-        if (n > buf.byteLength && buf.byteLength < limit) {
-          buf = new Uint8Array(bodyBufferSize(n, limit));
-        }
-        if (total + n > maxSize) {
-          throw new ProtocolError(`Body of ${what} is over the limit of ${maxSize} bytes`);
-        }
-        if (expected !== null && total + n > expected && sinkError === null) {
-          failSink(
-            new IntegrityError(
-              `Size mismatch for ${what}: expected ${expected} bytes, got more`,
-            ),
-          );
-        }
-        await streamBytes(n);
-      }
-    }
-    const trailer = await readTrailer(reader, checksum).catch((e) => {
-      if (!(e instanceof UnexpectedEofError)) throw e;
-      throw new UnexpectedEofError(
-        `Connection closed after all ${formatBytes(total)} of ${what}, before its checksum`,
-      );
-    });
-    const digest = await hash.digest();
-    if (sinkError !== null) throw sinkError;
-    if (expected !== null && total !== expected) {
-      throw new IntegrityError(
-        `Size mismatch for ${what}: expected ${expected} bytes, got ${total}`,
-      );
-    }
-    if (trailer !== digest) throw checksumMismatch(what, trailer, digest, checksum);
-    return { size: total, checksum, hash: digest };
-  } finally {
-    hash.close();
+  constructor(
+    reader: BufferedReader,
+    sink: ByteWriter,
+    hash: StreamHash,
+    body: { size: number | null; what: string; options: ReceiveBodyOptions },
+  ) {
+    this.#reader = reader;
+    this.#sink = sink;
+    this.#hash = hash;
+    this.#size = body.size;
+    this.#what = body.what;
+    this.#options = body.options;
+    this.#limit = body.options.bufferSize ?? BODY_BUFFER_BYTES;
+    this.#buf = new Uint8Array(body.size === null ? 1 : bodyBufferSize(body.size, this.#limit));
   }
-}
 
-/**
- * The largest body a receiver may read whole into memory before it writes
- * it ({@linkcode receiveWhole}): a small file of a tree.
- */
-export const WHOLE_BODY_MAX = 256 * 1024;
-
-/**
- * Reads a sized body whole into `data` (its size the one announced) and
- * checks its trailer: the short way for a small file, one copy and one hash
- * over the whole, where {@linkcode receiveBody} streams through a sink. A
- * body whose size is not `data`'s breaks the stream (`ProtocolError`); one
- * whose trailer does not match is read whole first, so the stream stays in
- * step (`IntegrityError`). A body buffered whole already is taken at once
- * ({@linkcode receiveWholeBuffered}).
- *
- * @param reader The connection, buffered, at the body's header.
- * @param data Where the bytes go: as long as the announced size.
- * @param label What is being received, for error messages.
- * @param checksum The trailer's algorithm.
- * @returns The size and the verified hash.
- *
- * @example
- * ```ts
- * import { receiveWhole } from "./receive_body.ts";
- * import { BufferedReader } from "../framing/buffered_reader.ts";
- * import { createChecksum } from "../checksum.ts";
- * import { equal } from "node:assert/strict";
- *
- * const body = new TextEncoder().encode("hi");
- * const hash = await createChecksum("xxh3-128");
- * hash.update(body);
- * // A sized body: its size in 16 hex digits, its bytes, then their checksum in hex.
- * const wire = new TextEncoder().encode(`0000000000000002hi${hash.digest()}`);
- * let at = 0;
- * const reader = new BufferedReader({
- *   read: (p: Uint8Array) => {
- *     const n = Math.min(p.length, wire.length - at);
- *     p.set(wire.subarray(at, at + n));
- *     at += n;
- *     return Promise.resolve(n === 0 ? null : n);
- *   },
- * });
- * const data = new Uint8Array(2);
- * equal((await receiveWhole(reader, data, "a.txt", "xxh3-128")).size, 2);
- * equal(new TextDecoder().decode(data), "hi");
- * ```
- */
-export async function receiveWhole(
-  reader: BufferedReader,
-  data: Uint8Array,
-  label: string,
-  checksum: ChecksumName,
-): Promise<BodyResult> {
-  const buffered = receiveWholeBuffered(reader, data, label, checksum);
-  if (buffered !== null) return buffered;
-  const what = `"${label}"`;
-  const size = await readBodyHeader(reader);
-  if (size !== data.byteLength) {
-    throw new ProtocolError(
-      `Size mismatch for ${what}: announced ${data.byteLength} bytes, body has ${
-        size ?? "no size"
-      }`,
-    );
+  /** Moves the next `count` bytes. */
+  async stream(count: number): Promise<void> {
+    let left = count;
+    while (left > 0) {
+      const n = await this.#reader.read(
+        this.#buf.subarray(0, Math.min(this.#buf.byteLength, left)),
+      );
+      if (n === null) {
+        // In the user's words: how much of how much arrived.
+        const of = this.#size === null ? "" : ` of ${formatBytes(this.#size)}`;
+        throw new UnexpectedEofError(
+          `Connection closed after ${formatBytes(this.total)}${of} of ${this.#what}`,
+        );
+      }
+      const chunk = this.#buf.subarray(0, n);
+      const hashing = this.#hash.update(chunk);
+      if (this.#sinkError === null) {
+        try {
+          await writeAll(this.#sink, chunk);
+        } catch (e) {
+          this.#failSink(e);
+        }
+      }
+      if (hashing) await hashing;
+      left -= n;
+      this.total += n;
+      this.#options.onProgress?.(n);
+    }
   }
-  await readFull(reader, data, what);
-  const trailer = await readTrailer(reader, checksum);
-  return verifyWhole(data, trailer, await createChecksum(checksum), label);
-}
 
-/**
- * {@linkcode receiveWhole} at once, when the whole body (header, bytes and
- * trailer) is buffered already and a hash is ready; else `null`, nothing
- * read, and {@linkcode receiveWhole} is the way (it also tells what is
- * wrong with a header that is not `data`'s size).
- *
- * @param reader The connection, buffered, at the body's header.
- * @param data Where the bytes go: as long as the announced size.
- * @param label What is being received, for error messages.
- * @param checksum The trailer's algorithm.
- * @returns The size and the verified hash, or `null`.
- * @throws {IntegrityError} When the trailer is not the bytes' hash (the body read whole).
- *
- * @example
- * ```ts
- * import { receiveWholeBuffered } from "./receive_body.ts";
- * import { BufferedReader } from "../framing/buffered_reader.ts";
- * import { equal } from "node:assert/strict";
- *
- * // A byte of something else, then "hi" with its 16-digit size header and SHA-256 trailer.
- * const wire = new TextEncoder().encode(
- *   "x0000000000000002hi8f434346648f6b96df89dda901c5176b10a6d83961dd3c1ac88b59b2dc327aa4",
- * );
- * const reader = new BufferedReader({ read: (p: Uint8Array) => (p.set(wire), Promise.resolve(wire.length)) });
- * const data = new Uint8Array(2);
- * equal(receiveWholeBuffered(reader, data, "a.txt", "sha256"), null); // nothing buffered yet
- * await reader.read(new Uint8Array(1)); // "x", and the rest buffered behind it
- * equal(receiveWholeBuffered(reader, data, "a.txt", "sha256")?.size, 2);
- * equal(new TextDecoder().decode(data), "hi");
- * ```
- */
-export function receiveWholeBuffered(
-  reader: BufferedReader,
-  data: Uint8Array,
-  label: string,
-  checksum: ChecksumName,
-): BodyResult | null {
-  const size = data.byteLength;
-  const trailerAt = BODY_HEADER_LENGTH + size;
-  const wire = reader.peekBuffered(trailerAt + TRAILER_LENGTHS[checksum]);
-  if (wire === null || decodeBodyHeader(wire.subarray(0, BODY_HEADER_LENGTH)) !== size) return null;
-  const hash = createChecksumNow(checksum);
-  if (hash === null) return null;
-  data.set(wire.subarray(BODY_HEADER_LENGTH, trailerAt));
-  const trailer = decodeTrailer(wire.subarray(trailerAt));
-  reader.consume(wire.byteLength);
-  return verifyWhole(data, trailer, hash, label);
-}
+  /** Moves a chunked body's chunks, up to its end marker. */
+  async chunks(maxSize: number, expected: number | null): Promise<void> {
+    while (true) {
+      const n = await readChunkHeader(this.#reader);
+      if (n === null) throw new UnexpectedEofError(`Connection closed inside ${this.#what}`);
+      if (n === 0) return;
+      if (n > this.#buf.byteLength && this.#buf.byteLength < this.#limit) {
+        this.#buf = new Uint8Array(bodyBufferSize(n, this.#limit));
+      }
+      if (this.total + n > maxSize) {
+        throw new ProtocolError(`Body of ${this.#what} is over the limit of ${maxSize} bytes`);
+      }
+      if (expected !== null && this.total + n > expected && this.#sinkError === null) {
+        this.#failSink(
+          new IntegrityError(
+            `Size mismatch for ${this.#what}: expected ${expected} bytes, got more`,
+          ),
+        );
+      }
+      await this.stream(n);
+    }
+  }
 
-/** The size and hash of a body held whole, once its hash is `trailer`. */
-function verifyWhole(
-  data: Uint8Array,
-  trailer: string,
-  hash: RunningHash,
-  label: string,
-): BodyResult {
-  hash.update(data);
-  const digest = hash.digest();
-  if (trailer !== digest) throw checksumMismatch(`"${label}"`, trailer, digest, hash.checksum);
-  return { size: data.byteLength, checksum: hash.checksum, hash: digest };
+  /** Throws what the sink failed with, if it did. */
+  throwSinkError(): void {
+    if (this.#sinkError !== null) throw this.#sinkError;
+  }
+
+  #failSink(e: unknown): void {
+    if (this.#options.stopOnSinkError) throw e;
+    this.#sinkError = e;
+  }
 }

@@ -7,7 +7,7 @@ import { BufferedReader } from "../../lib/framing/buffered_reader.ts";
 import { readDelimited } from "../../lib/framing/delimited.ts";
 import { createChecksum } from "../../lib/checksum.ts";
 import { sendBody } from "../../lib/transfer/body.ts";
-import { receiveWhole, receiveWholeBuffered } from "../../lib/transfer/receive_body.ts";
+import { receiveWhole, receiveWholeBuffered } from "../../lib/transfer/receive_whole.ts";
 import { IntegrityError, ProtocolError } from "../../lib/errors.ts";
 import {
   concat,
