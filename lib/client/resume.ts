@@ -249,50 +249,9 @@ export async function downloadResumable(
     if (!(await file.tryLock(true))) {
       throw new LocalIoError(`Cannot write "${dest}": another download into it is running`);
     }
-    let offset = 0;
-    const have = (await file.stat()).size;
-    if (state !== null && state.path === remote && have <= state.version.size) offset = have;
-    const prefix = await hashPrefix(file, offset, client.checksum);
-    offset = prefix.bytes;
-    await file.truncate(offset);
-    await file.seek(offset, Deno.SeekMode.Start);
-    let transfer: TransferOptions = {};
-    let attributes: { mtime: number | null; mode: number | null } | undefined;
-    let body: BodyResult;
-    const expect = offset > 0 && state !== null
-      ? await touchedButSame(client, remote, state.version)
-      : undefined;
+    let fetched: Fetched;
     try {
-      body = await client.get(remote, {
-        write: (p) => {
-          try {
-            return Promise.resolve(file.writeSync(p));
-          } catch (e) {
-            return Promise.reject(localIoError("write", dest, e));
-          }
-        },
-      }, {
-        resume: expect === undefined ? undefined : { offset, expect, hash: prefix.hash },
-        onReply: async (reply) => {
-          if (reply.offset === 0 && offset > 0) {
-            // The server sends the whole file: start over.
-            await file.truncate(0);
-            await file.seek(0, Deno.SeekMode.Start);
-          }
-          attributes = { mtime: reply.mtime, mode: reply.mode };
-          const version: FileVersion = { size: reply.size, mtime: reply.mtime };
-          const sha256 = reply.sha256 ?? (reply.offset > 0 ? state?.version.sha256 : undefined);
-          if (sha256 !== undefined) version.sha256 = sha256;
-          try {
-            await Deno.writeTextFile(statePath, JSON.stringify({ path: remote, version }) + "\n");
-          } catch (e) {
-            throw localIoError("write", statePath, e);
-          }
-          transfer = options.progress?.(basename(dest), reply.size, reply.offset) ?? {};
-        },
-        onStart: (size) => transfer.onStart?.(size),
-        onProgress: (n) => transfer.onProgress?.(n),
-      });
+      fetched = await fetchRest(client, remote, file, { dest, statePath, state, options });
     } catch (e) {
       if (e instanceof RemoteError && e.code === "CHANGED") {
         keep = false;
@@ -309,19 +268,89 @@ export async function downloadResumable(
     const size = (await file.stat()).size;
     close();
     try {
+      const { attributes } = fetched;
       if (options.preserve && attributes !== undefined) applyServerAttributes(partial, attributes);
       await Deno.rename(partial, dest);
     } catch (e) {
       throw localIoError("write", dest, e);
     }
     keep = false;
-    const result = { size, checksum: body.checksum, hash: body.hash };
+    const result = { size, checksum: fetched.body.checksum, hash: fetched.body.hash };
     options.onFile?.(remote, dest, result);
     return result;
   } finally {
     close();
     if (!keep) await discardPartial(dest).catch(() => {});
   }
+}
+
+/** What {@linkcode fetchRest} brought: the body's result, and the file's time and bits. */
+interface Fetched {
+  body: BodyResult;
+  attributes: { mtime: number | null; mode: number | null } | undefined;
+}
+
+/**
+ * Fetches what the partial file lacks into it: from the end of what it
+ * holds that still hashes as it did (the state names the same path and a
+ * version at least that large), or the whole file when the server sends it
+ * whole. Each reply's version is written to the state before any byte.
+ */
+async function fetchRest(
+  client: BftpClient,
+  remote: string,
+  file: Deno.FsFile,
+  at: {
+    dest: string;
+    statePath: string;
+    state: PartialState | null;
+    options: LocalTransferOptions;
+  },
+): Promise<Fetched> {
+  const { dest, statePath, state, options } = at;
+  let offset = 0;
+  const have = (await file.stat()).size;
+  if (state !== null && state.path === remote && have <= state.version.size) offset = have;
+  const prefix = await hashPrefix(file, offset, client.checksum);
+  offset = prefix.bytes;
+  await file.truncate(offset);
+  await file.seek(offset, Deno.SeekMode.Start);
+  let transfer: TransferOptions = {};
+  let attributes: Fetched["attributes"];
+  const expect = offset > 0 && state !== null
+    ? await touchedButSame(client, remote, state.version)
+    : undefined;
+  const body = await client.get(remote, {
+    write: (p) => {
+      try {
+        return Promise.resolve(file.writeSync(p));
+      } catch (e) {
+        return Promise.reject(localIoError("write", dest, e));
+      }
+    },
+  }, {
+    resume: expect === undefined ? undefined : { offset, expect, hash: prefix.hash },
+    onReply: async (reply) => {
+      if (reply.offset === 0 && offset > 0) {
+        // The server sends the whole file: start over.
+        await file.truncate(0);
+        await file.seek(0, Deno.SeekMode.Start);
+      }
+      attributes = { mtime: reply.mtime, mode: reply.mode };
+      const version: FileVersion = { size: reply.size, mtime: reply.mtime };
+      const sha256 = reply.sha256 ?? (reply.offset > 0 ? state?.version.sha256 : undefined);
+      if (sha256 !== undefined) version.sha256 = sha256;
+      try {
+        await Deno.writeTextFile(statePath, JSON.stringify({ path: remote, version }) + "\n");
+      } catch (e) {
+        throw localIoError("write", statePath, e);
+      }
+      transfer = options.progress?.(basename(dest), reply.size, reply.offset) ?? {};
+    },
+    onStart: (size) => transfer.onStart?.(size),
+    onProgress: (n) => transfer.onProgress?.(n),
+  });
+  return { body, attributes };
 }
 
 /**
