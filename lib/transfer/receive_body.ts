@@ -142,6 +142,49 @@ export async function receiveBody(
   const expected = options.expectedSize ?? null;
   // `null`: chunked, the size known only at the end.
   const size = await readCheckedHeader(reader, what, maxSize, expected);
+  return await receiveBodyAfterHeader(reader, sink, size, options);
+}
+
+/**
+ * {@linkcode receiveBody} once the body's header has been read: its bytes
+ * (`size` of them, or chunks when `null`) and its trailer, checked as
+ * `receiveBody` checks them. `receive_whole.ts` reads the header itself.
+ *
+ * @param reader The connection, buffered, just past the body's header.
+ * @param sink Where the bytes go.
+ * @param size What the header said: the size, or `null` for a chunked body.
+ * @param options Expected size and limits.
+ * @returns The size of the body and its verified hash.
+ * @throws {IntegrityError} When the hash does not match, or the size is not the expected one.
+ * @throws {UnexpectedEofError} When the stream ends inside the body.
+ * @throws {ProtocolError} When the framing is malformed or over the limit.
+ *
+ * @example
+ * ```ts
+ * import { receiveBodyAfterHeader } from "./receive_body.ts";
+ * import { BufferedReader } from "../framing/buffered_reader.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * // A chunk of 2 bytes, the end marker, then the SHA-256 of "hi".
+ * const wire = new TextEncoder().encode(
+ *   "00000002hi00000000" + "8f434346648f6b96df89dda901c5176b10a6d83961dd3c1ac88b59b2dc327aa4",
+ * );
+ * const reader = new BufferedReader({ read: (p: Uint8Array) => (p.set(wire), Promise.resolve(wire.length)) });
+ * const got: number[] = [];
+ * const sink = { write: (p: Uint8Array) => (got.push(...p), Promise.resolve(p.byteLength)) };
+ * const result = await receiveBodyAfterHeader(reader, sink, null, { checksum: "sha256" });
+ * deepEqual([result.size, got], [2, [104, 105]]);
+ * ```
+ */
+export async function receiveBodyAfterHeader(
+  reader: BufferedReader,
+  sink: ByteWriter,
+  size: number | null,
+  options: ReceiveBodyOptions = {},
+): Promise<BodyResult> {
+  const maxSize = options.maxSize ?? Number.MAX_SAFE_INTEGER;
+  const what = options.label ? `"${options.label}"` : "the data";
+  const expected = options.expectedSize ?? null;
   // Made once the header tells the size: a large sized body is hashed on a thread.
   const checksum = checksumOf(options);
   const hash = await createStreamHash({

@@ -25,7 +25,8 @@ import {
   TRAILER_LENGTHS,
 } from "../protocol/body_format.ts";
 import type { BodyResult } from "./body_buffer.ts";
-import { checksumMismatch } from "./receive_body.ts";
+import { checksumMismatch, receiveBodyAfterHeader } from "./receive_body.ts";
+import type { ByteWriter } from "../framing/types.ts";
 
 /**
  * The largest body a receiver may read whole into memory before it writes
@@ -36,11 +37,12 @@ export const WHOLE_BODY_MAX = 256 * 1024;
 /**
  * Reads a sized body whole into `data` (its size the one announced) and
  * checks its trailer: the short way for a small file, one copy and one hash
- * over the whole, where `receiveBody` (receive_body.ts) streams through a sink. A
- * body whose size is not `data`'s breaks the stream (`ProtocolError`); one
- * whose trailer does not match is read whole first, so the stream stays in
- * step (`IntegrityError`). A body buffered whole already is taken at once
- * ({@linkcode receiveWholeBuffered}).
+ * over the whole, where `receiveBody` (receive_body.ts) streams through a
+ * sink. A sized body whose size is not `data`'s breaks the stream
+ * (`ProtocolError`); a chunked one is taken too, its chunks into `data`, and
+ * one of another total is read to its end and refused (`IntegrityError`), as
+ * is one whose trailer does not match: the stream stays in step. A body
+ * buffered whole already is taken at once ({@linkcode receiveWholeBuffered}).
  *
  * @param reader The connection, buffered, at the body's header.
  * @param data Where the bytes go: as long as the announced size.
@@ -84,6 +86,7 @@ export async function receiveWhole(
   if (buffered !== null) return buffered;
   const what = `"${label}"`;
   const size = await readBodyHeader(reader);
+  if (size === null) return await receiveChunkedWhole(reader, data, label, checksum);
   if (size !== data.byteLength) {
     throw new ProtocolError(
       `Size mismatch for ${what}: announced ${data.byteLength} bytes, body has ${
@@ -156,4 +159,31 @@ function verifyWhole(
   const digest = hash.digest();
   if (trailer !== digest) throw checksumMismatch(`"${label}"`, trailer, digest, hash.checksum);
   return { size: data.byteLength, checksum: hash.checksum, hash: digest };
+}
+
+/**
+ * A chunked body where a sized one of `data`'s length was announced (the
+ * protocol takes either): its chunks into `data`, its total checked once
+ * it has been read to its end.
+ */
+async function receiveChunkedWhole(
+  reader: BufferedReader,
+  data: Uint8Array,
+  label: string,
+  checksum: ChecksumName,
+): Promise<BodyResult> {
+  let at = 0;
+  // The chunks' total is checked before each chunk is written (receiveBody's expectedSize).
+  const into: ByteWriter = {
+    write: (p) => {
+      data.set(p, at);
+      at += p.byteLength;
+      return Promise.resolve(p.byteLength);
+    },
+  };
+  return await receiveBodyAfterHeader(reader, into, null, {
+    expectedSize: data.byteLength,
+    label,
+    checksum,
+  });
 }
