@@ -82,6 +82,43 @@ export function rateFlag(value: string | undefined): number | undefined {
   return rate;
 }
 
+/** `--retry N`: how often a transfer that failed for a passing reason is tried again. */
+export const RETRY_FLAG = Object.freeze({ retry: { type: "string" } } as const);
+
+/** The help lines of {@linkcode RETRY_FLAG}, indented as the option lists are. */
+export const RETRY_HELP =
+  `  --retry N         try again up to N times after a passing failure (the connection
+                    lost or refused, a stall, a busy server), waiting 1 s, then 2,
+                    4... up to a minute, as curl's --retry; with --resume a cut file
+                    goes on from where it stopped, else it starts over`;
+
+/**
+ * Reads {@linkcode RETRY_FLAG}.
+ *
+ * @param value The flag's value, if given.
+ * @returns The retries, 0 when absent.
+ * @throws {UsageError} When it is not a whole number.
+ *
+ * @example
+ * ```ts
+ * import { retryFlag } from "./common_flags.ts";
+ * import { equal, throws } from "node:assert/strict";
+ *
+ * equal(retryFlag("3"), 3);
+ * equal(retryFlag(undefined), 0);
+ * throws(() => retryFlag("x"), /--retry/);
+ * ```
+ */
+export function retryFlag(value: string | undefined): number {
+  if (value === undefined) return 0;
+  if (!/^\d+$/.test(value) || Number(value) > 1000) {
+    throw new UsageError(
+      `Invalid value "${value}" for --retry: expected a whole number up to 1000`,
+    );
+  }
+  return Number(value);
+}
+
 /** `--checksum NAME`: the one body checksum a client offers, or a server accepts. */
 export const CHECKSUM_FLAG = Object.freeze({ checksum: { type: "string" } } as const);
 

@@ -12,7 +12,7 @@ import { expandRemoteGlob } from "../client/glob.ts";
 import type { BftpUrl } from "../client/url.ts";
 import { type BftpError, LocalIoError, localIoError, UsageError } from "../errors.ts";
 import { parseFlags } from "./args.ts";
-import { QUIET_FLAG } from "./common_flags.ts";
+import { QUIET_FLAG, RETRY_FLAG, RETRY_HELP, retryFlag } from "./common_flags.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
 import { checkGetDestination, checkSeveralInto, type GetRules, getToLocal } from "./get_rules.ts";
@@ -48,6 +48,7 @@ Options:
                     bits, as scp -p does
   -q, --quiet       no progress line, no tree summary
   -o, --output DEST the same as giving DEST (curl's habit): a file, a folder or "-"
+${RETRY_HELP}
 
 ${CONNECTION_HELP}
 
@@ -124,6 +125,7 @@ export const getCommand: Command = {
       resume: { type: "boolean" },
       preserve: { type: "boolean", short: "p" },
       ...QUIET_FLAG,
+      ...RETRY_FLAG,
       output: { type: "string", short: "o" },
     });
     if (positionals.length === 0) throw new UsageError("Missing URL");
@@ -147,7 +149,13 @@ export const getCommand: Command = {
       written: new Set<string>(),
     };
     checkGetDestination(destArg, rules);
-    const sessions = new SessionPool(io, values);
+    const retries = retryFlag(values.retry);
+    if (retries > 0 && destArg === "-") {
+      throw new UsageError(
+        "Cannot retry a download to stdout: what was written cannot be taken back",
+      );
+    }
+    const sessions = new SessionPool(io, values, { retries });
     try {
       // Remote wildcards ('URL/logs/*.gz'), as scp takes them: each URL parsed once.
       const sources: { url: BftpUrl; text: string }[] = [];

@@ -10,7 +10,7 @@ import { DEFAULT_WINDOW } from "../client/window.ts";
 import type { BftpUrl } from "../client/url.ts";
 import { UsageError } from "../errors.ts";
 import { parseFlags } from "./args.ts";
-import { QUIET_FLAG } from "./common_flags.ts";
+import { QUIET_FLAG, RETRY_FLAG, RETRY_HELP, retryFlag } from "./common_flags.ts";
 import type { Command } from "./command.ts";
 import { type CliIo, endUnlessInterrupted } from "./io.ts";
 import { putFromLocal, type PutRules, putSourceKind } from "./put_rules.ts";
@@ -41,6 +41,7 @@ Options:
   -p, --preserve    ask the server to give each file the local modification time
                     and permission bits, as scp -p does
   -q, --quiet       no progress line, no tree summary
+${RETRY_HELP}
 
 ${CONNECTION_HELP}
 
@@ -61,6 +62,7 @@ export const putCommand: Command = {
       resume: { type: "boolean" },
       preserve: { type: "boolean", short: "p" },
       ...QUIET_FLAG,
+      ...RETRY_FLAG,
     });
     if (positionals.length < 2) throw new UsageError("Missing SRC or URL");
     const srcs = positionals.slice(0, -1);
@@ -77,7 +79,11 @@ export const putCommand: Command = {
       if (srcs.length > 1) throw new UsageError('Stdin ("-") can only be the one SRC');
       if (rules.resume) throw new UsageError("Cannot resume an upload from stdin");
     }
-    const sessions = new SessionPool(io, values);
+    const retries = retryFlag(values.retry);
+    if (retries > 0 && srcs.includes("-")) {
+      throw new UsageError("Cannot retry an upload from stdin: what was read cannot be read again");
+    }
+    const sessions = new SessionPool(io, values, { retries });
     // The URL is parsed at its first use (after the local checks), and then kept.
     let parsed: BftpUrl | undefined;
     const open = async () => {

@@ -16,6 +16,47 @@ import { type CliIo, errorLine, writeLine } from "./io.ts";
 import { endProgressLines } from "./progress.ts";
 import { type ConnectionFlagValues, openSession, type Session } from "./session.ts";
 
+/** Options for {@linkcode SessionPool}: `--retry`. */
+export interface SessionPoolOptions {
+  /**
+   * Attempts after the first, when a transfer fails with a transient error
+   * (`--retry N`, as curl's): the connection lost or refused, a stall, a
+   * busy server.
+   *
+   * @default {0}
+   */
+  retries?: number;
+  /**
+   * The wait before the first retry, in milliseconds; doubled before each
+   * next one, up to a minute.
+   *
+   * @default {1000}
+   */
+  retryDelayMs?: number;
+}
+
+/** What is left of a source's `--retry`: the retries, and the next wait (ms). */
+interface RetryBudget {
+  retries: number;
+  delay: number;
+}
+
+/** The longest wait between two attempts. */
+const MAX_RETRY_DELAY_MS = 60_000;
+
+/** Waits `ms`, or less when `signal` aborts (Ctrl-C), without keeping the process up. */
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done);
+  });
+}
+
 /**
  * Open sessions by server: the first URL naming a server connects, later
  * ones reuse that session. Close it once, at the end. A session that broke
@@ -37,14 +78,19 @@ export class SessionPool {
   #io: CliIo;
   #values: ConnectionFlagValues;
   #sessions = new Map<string, Promise<Session>>();
+  #retries: number;
+  #retryDelayMs: number;
 
   /**
    * @param io The console (abort signal, `BFTP_TOKEN`, `BFTP_HEADS`).
    * @param values The command's parsed flags (the connection flags among them).
+   * @param options How often a transient failure is tried again.
    */
-  constructor(io: CliIo, values: ConnectionFlagValues = {}) {
+  constructor(io: CliIo, values: ConnectionFlagValues = {}, options: SessionPoolOptions = {}) {
     this.#io = io;
     this.#values = values;
+    this.#retries = options.retries ?? 0;
+    this.#retryDelayMs = options.retryDelayMs ?? 1000;
   }
 
   /**
@@ -52,9 +98,25 @@ export class SessionPool {
    * (and again after a failure broke it, on the next head).
    *
    * @param target A `bftp://` or `bftps://` URL, as text or already parsed.
+   * @param tries The retries left (`--retry`) for a connection refused or lost while opening;
+   *   by default the pool's own, whole.
    * @returns The client, the parsed URL and the session.
    */
   async open(
+    target: string | BftpUrl,
+    tries: RetryBudget = { retries: this.#retries, delay: this.#retryDelayMs },
+  ): Promise<{ client: BftpClient; url: BftpUrl; session: Session }> {
+    for (;;) {
+      try {
+        return await this.#openOnce(target);
+      } catch (e) {
+        await this.#retryOrThrow(e, tries);
+      }
+    }
+  }
+
+  /** {@linkcode SessionPool.open}, one attempt. */
+  async #openOnce(
     target: string | BftpUrl,
   ): Promise<{ client: BftpClient; url: BftpUrl; session: Session }> {
     const url = typeof target === "string" ? parseBftpUrl(target) : target;
@@ -66,7 +128,7 @@ export class SessionPool {
       broken = await pending.catch(() => null);
       if (broken?.client.usable) return { client: broken.client, url, session: broken };
       // Another source has opened a new one meanwhile: that one.
-      if (this.#sessions.get(key) !== pending) return await this.open(url);
+      if (this.#sessions.get(key) !== pending) return await this.#openOnce(url);
     }
     // In the map before any wait, so that the other sources take this one.
     const start = broken === null ? 0 : broken.index + 1;
@@ -83,7 +145,10 @@ export class SessionPool {
    * the session opened (the connection lost, or a stall) is continued on
    * the URL's next head, each head at most once, and an upload the head
    * before still holds (BUSY, for a moment after the cut) is asked for again.
-   * Otherwise, and with one head, the error ends it as usual.
+   * Then, with `retries` (`--retry`), a transient failure (the connection
+   * lost or refused, a stall, a busy server) is tried again after a wait
+   * that doubles each time, as curl's `--retry` does: continued, with
+   * `resume`, else from the start. Otherwise the error ends it as usual.
    *
    * @param target A `bftp://` or `bftps://` URL, as text or already parsed.
    * @param fn The work: `again` is true when it continues a cut attempt.
@@ -95,39 +160,72 @@ export class SessionPool {
     fn: (client: BftpClient, url: BftpUrl, again: boolean) => Promise<R>,
     resume = false,
   ): Promise<R> {
-    let switches = 0;
-    let waits = 0;
+    const tries = { switches: 0, waits: 0, retries: this.#retries, delay: this.#retryDelayMs };
     let again = false;
     for (;;) {
-      const { client, url, session } = await this.open(target);
+      // One budget for the source: a refused reconnection counts as much as a cut transfer.
+      const { client, url, session } = await this.open(target, tries);
       target = url;
       try {
         return await fn(client, url, again);
       } catch (e) {
-        if (!resume || this.#io.signal.aborted) throw e;
-        if (again && e instanceof RemoteError && e.code === "BUSY" && waits++ < BUSY_WAITS) {
-          await new Promise((r) => setTimeout(r, BUSY_WAIT_MS));
-          continue;
+        if (this.#io.signal.aborted) throw e;
+        if (!resume || !(await this.#continueOnHead(e, client, session, tries, again))) {
+          await this.#retryOrThrow(e, tries);
         }
-        const cut = (e instanceof ConnectionError || e instanceof TimeoutError) && !client.usable;
-        if (!cut || switches >= session.heads.length - 1) throw e;
-        switches++;
         again = true;
-        // The cut transfer's progress line stays as it was; the next one starts below.
-        const progressLine = endProgressLines();
-        if (progressLine !== "") await writeLine(this.#io.stderr, progressLine);
-        if (this.#values.verbose) {
-          const where = formatHostPort(
-            session.heads[session.index]!.hostname,
-            session.heads[session.index]!.port,
-          );
-          await writeLine(
-            this.#io.stderr,
-            `* Cut on head "${where}": ${visible(e.message)}; resuming on the next head`,
-          );
-        }
       }
     }
+  }
+
+  /**
+   * Whether a cut resumable transfer goes on at once: on the next head, or
+   * on the same one after a pause while it still holds the upload (BUSY).
+   */
+  async #continueOnHead(
+    e: unknown,
+    client: BftpClient,
+    session: Session,
+    tries: { switches: number; waits: number },
+    again: boolean,
+  ): Promise<boolean> {
+    if (again && e instanceof RemoteError && e.code === "BUSY" && tries.waits++ < BUSY_WAITS) {
+      await new Promise((r) => setTimeout(r, BUSY_WAIT_MS));
+      return true;
+    }
+    const cut = (e instanceof ConnectionError || e instanceof TimeoutError) && !client.usable;
+    if (!cut || tries.switches >= session.heads.length - 1) return false;
+    tries.switches++;
+    // The cut transfer's progress line stays as it was; the next one starts below.
+    const progressLine = endProgressLines();
+    if (progressLine !== "") await writeLine(this.#io.stderr, progressLine);
+    if (this.#values.verbose) {
+      const head = session.heads[session.index]!;
+      await writeLine(
+        this.#io.stderr,
+        `* Cut on head "${formatHostPort(head.hostname, head.port)}": ${
+          visible(e.message)
+        }; resuming on the next head`,
+      );
+    }
+    return true;
+  }
+
+  /** Rethrows `e` unless it is transient and a retry is left; else says so and waits. */
+  async #retryOrThrow(e: unknown, tries: RetryBudget): Promise<void> {
+    const transient = e instanceof ConnectionError || e instanceof TimeoutError ||
+      (e instanceof RemoteError && e.code === "BUSY");
+    if (!transient || tries.retries <= 0 || this.#io.signal.aborted) throw e;
+    tries.retries--;
+    const progressLine = endProgressLines();
+    if (progressLine !== "") await writeLine(this.#io.stderr, progressLine);
+    const left = `${tries.retries} ${tries.retries === 1 ? "retry" : "retries"} left`;
+    await writeLine(
+      this.#io.stderr,
+      errorLine(`${e.message}; trying again in ${tries.delay / 1000} s (${left})`),
+    );
+    await abortableSleep(tries.delay, this.#io.signal);
+    tries.delay = Math.min(tries.delay * 2, MAX_RETRY_DELAY_MS);
   }
 
   /** Quits every session that opened. */

@@ -1,0 +1,91 @@
+// End-to-end: `--retry N` (curl's): a transfer cut by the network (a proxy that cuts its first
+// connection after so many bytes) is tried again after a wait, continued with --resume, from the
+// start without; a refused connection is tried again too; what cannot be tried again is refused.
+import { deepEqual, equal, ok } from "node:assert/strict";
+import { assertFailure, closedPort, randomBytes, runBftp, startServe, tempDir } from "./helpers.ts";
+import { cuttingProxy } from "./faulty_heads.ts";
+
+const MiB = 1 << 20;
+
+Deno.test("e2e: get --retry tries a cut download again, from the start or, with --resume, from where it stopped", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  const data = randomBytes(3 * MiB);
+  await Deno.writeFile(root.join("big.bin"), data);
+  await using server = await startServe(root.path);
+  const head = server.url.replace("bftp://", "");
+  for (const resume of [false, true]) {
+    await using proxy = cuttingProxy(head, { direction: "down", limit: MiB });
+    const out = local.join(`big-${resume}.bin`);
+    const args = ["get", "-q", "--retry", "2", ...(resume ? ["--resume"] : [])];
+    const got = await runBftp([...args, `bftp://${proxy.head}/big.bin`, out]);
+    equal(got.code, 0, got.stderr);
+    deepEqual(await Deno.readFile(out), data);
+    equal(proxy.cuts, 1);
+    // One line: what went wrong, and the wait.
+    ok(/^bftp: .*; trying again in 1 s \(1 retry left\)\n$/.test(got.stderr), got.stderr);
+  }
+  // With --resume only the rest came the second time.
+  await server.waitForLog(/GET "\/big\.bin" from [1-9]\d* ok/);
+  // Without --retry the cut is the end (exit 4), as before.
+  await using proxy = cuttingProxy(head, { direction: "down", limit: MiB });
+  const cut = await runBftp(["get", "-q", `bftp://${proxy.head}/big.bin`, local.join("x.bin")]);
+  equal(cut.code, 4, cut.stderr);
+});
+
+Deno.test("e2e: put --retry sends a cut upload again; a refused connection is tried again, then given up", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  const data = randomBytes(3 * MiB);
+  await Deno.writeFile(local.join("up.bin"), data);
+  await using server = await startServe(root.path);
+  await using proxy = cuttingProxy(server.url.replace("bftp://", ""), {
+    direction: "up",
+    limit: MiB,
+  });
+  const put = await runBftp([
+    "put",
+    "-q",
+    "--retry=1",
+    local.join("up.bin"),
+    `bftp://${proxy.head}/up.bin`,
+  ]);
+  equal(put.code, 0, put.stderr);
+  deepEqual(await Deno.readFile(root.join("up.bin")), data);
+  equal(proxy.cuts, 1);
+  // Nothing listens: one retry after a second, then the refusal as usual (exit 4).
+  const port = closedPort();
+  const refused = await runBftp([
+    "get",
+    "-q",
+    "--retry",
+    "1",
+    `bftp://127.0.0.1:${port}/a`,
+    local.join("a"),
+  ]);
+  equal(refused.code, 4, refused.stderr);
+  const lines = refused.stderr.trimEnd().split("\n");
+  equal(lines.length, 2, refused.stderr);
+  ok(/trying again in 1 s \(0 retries left\)$/.test(lines[0]!), lines[0]);
+  ok(/refused/.test(lines[1]!), lines[1]);
+});
+
+Deno.test("e2e: --retry is refused where a second try cannot undo the first: stdout, stdin, not a number", async () => {
+  await using root = await tempDir();
+  await using server = await startServe(root.path);
+  assertFailure(
+    await runBftp(["get", "--retry", "2", `${server.url}/a`, "-"]),
+    2,
+    /Cannot retry a download to stdout/,
+  );
+  assertFailure(
+    await runBftp(["put", "--retry", "2", "-", `${server.url}/a`]),
+    2,
+    /Cannot retry an upload from stdin/,
+  );
+  assertFailure(
+    await runBftp(["get", "--retry", "x", `${server.url}/a`]),
+    2,
+    /Invalid value "x" for --retry/,
+  );
+});
