@@ -13,7 +13,7 @@ import type { Entry } from "../protocol/messages.ts";
 import { parseFlags } from "./args.ts";
 import { formatListing } from "./format.ts";
 import { type CliIo, writeLine } from "./io.ts";
-import type { ShellCommand } from "./shell_command.ts";
+import { exactly, type ShellCommand } from "./shell_command.ts";
 
 /**
  * Lists a local folder as entries (links are not followed); a file lists as itself.
@@ -153,7 +153,7 @@ export const lmkdir: ShellCommand = {
     const { values, positionals } = parseFlags(args, {
       parents: { type: "boolean", short: "p" },
     });
-    if (positionals.length === 0) throw new UsageError("Missing PATH");
+    exactly(positionals, 1, Infinity, "PATH");
     for (const path of positionals) {
       try {
         await Deno.mkdir(path, { recursive: values.parents ?? false });
