@@ -23,6 +23,7 @@
  */
 
 export * from "./atomic_file.ts";
+export * from "./local_temporaries.ts";
 export * from "./lock.ts";
 export * from "./output.ts";
 export * from "./hidden_names.ts";
