@@ -10,7 +10,7 @@ import { BftpError, UsageError } from "../errors.ts";
 import { type FilterRule, PathFilter, readExcludeFrom } from "../sync/filter.ts";
 import { type ParsedFlags, parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
-import { QUIET_FLAG } from "./common_flags.ts";
+import { QUIET_FLAG, RETRY_FLAG, retryFlag } from "./common_flags.ts";
 import type { CliIo } from "./io.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP } from "./session.ts";
 import type { ShellCommand } from "./shell_command.ts";
@@ -73,6 +73,9 @@ Options:
 ${SYNC_FLAGS_HELP}
   --body-checksum NAME check file bodies with only this checksum: xxh3-128 (the
                       default) or sha256 (--checksum of the other commands)
+  --retry N           run the sync again, up to N times, after a passing failure
+                      (the connection lost or refused, a stall, a busy server),
+                      waiting 1 s, then 2, 4...; only what is still missing goes
 
 ${CONNECTION_HELP.replace(/\n {2}--checksum NAME[^\n]*\n[^\n]*\n/, "\n")}
 
@@ -128,6 +131,7 @@ export const syncCommand: Command = {
     const parsed = parseFlags(args, {
       ...CONNECTION_WITHOUT_CHECKSUM,
       ...SYNC_FLAGS,
+      ...RETRY_FLAG,
       "body-checksum": { type: "string" },
     });
     const { values, positionals } = parsed;
@@ -145,13 +149,16 @@ export const syncCommand: Command = {
     const sessions = new SessionPool(
       io,
       body === undefined ? connection : { ...connection, checksum: body },
+      { retries: retryFlag(values.retry) },
     );
     try {
-      const { client, url } = await sessions.open(isUrl(src) ? src : dst);
-      const ends: SyncEnds = isUrl(src)
-        ? { direction: "pull", local: dst, remote: url.path }
-        : { direction: "push", local: src, remote: url.path };
-      return (await syncTrees(client, ends, rules, io))?.exitCode ?? 0;
+      // A sync cut by the network and tried again (--retry) sends only what is still missing.
+      return await sessions.run(isUrl(src) ? src : dst, async (client, url) => {
+        const ends: SyncEnds = isUrl(src)
+          ? { direction: "pull", local: dst, remote: url.path }
+          : { direction: "push", local: src, remote: url.path };
+        return (await syncTrees(client, ends, rules, io))?.exitCode ?? 0;
+      });
     } finally {
       await sessions.close();
     }

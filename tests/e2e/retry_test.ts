@@ -89,3 +89,39 @@ Deno.test("e2e: --retry is refused where a second try cannot undo the first: std
     /Invalid value "x" for --retry/,
   );
 });
+
+Deno.test("e2e: sync --retry runs a sync cut by the network again, sending only what is still missing", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  await Deno.mkdir(root.join("site"));
+  // Files of 512 KiB: each lands once it has come whole (one of 1 MiB or more would wait for a
+  // last look at the server, queued behind the others' bodies).
+  for (let i = 0; i < 8; i++) {
+    await Deno.writeFile(root.join("site", `f${i}.bin`), randomBytes(MiB / 2));
+  }
+  await using server = await startServe(root.path);
+  const head = server.url.replace("bftp://", "");
+  // A pull cut after 1.5 MiB came down: the files that arrived whole have landed, the rest not.
+  await using proxy = cuttingProxy(head, { direction: "down", limit: 1.5 * MiB });
+  const synced = await runBftp([
+    "sync",
+    "--json",
+    "--retry",
+    "1",
+    `bftp://${proxy.head}/site`,
+    local.join("site"),
+  ]);
+  equal(synced.code, 0, synced.stderr);
+  equal(proxy.cuts, 1);
+  ok(/trying again in 1 s \(0 retries left\)/.test(synced.stderr), synced.stderr);
+  // The second run's report: only what the first did not land.
+  const report = JSON.parse(synced.stdout);
+  ok(report.sent > 0 && report.sent < 8, synced.stdout.slice(0, 200));
+  for (let i = 0; i < 8; i++) {
+    const name = `f${i}.bin`;
+    deepEqual(
+      await Deno.readFile(local.join("site", name)),
+      await Deno.readFile(root.join("site", name)),
+    );
+  }
+});
