@@ -26,6 +26,14 @@ import { BftpError, localIoError } from "../errors.ts";
 import { pullFile, pushFile } from "./apply_one.ts";
 import type { SyncDelete, SyncPlan, SyncSend } from "./plan.ts";
 
+/**
+ * How many files sent one by one a pull keeps in flight: each large one
+ * lands only once its STAT after the body has come back, and that STAT is
+ * answered after every GET sent before it. With 32 in flight a cut sync
+ * kept none of them; with 2, all but the two in flight.
+ */
+export const LARGE_PULL_WINDOW = 2;
+
 /** A change done: a line of the report. */
 export interface DoneChange {
   /** `new`, `changed` or `deleted`. */
@@ -243,7 +251,18 @@ export async function applySync(
   const byMany = new Set(many);
   const one = byMany.size === 0 ? sends : sends.filter((s) => !byMany.has(s));
   const stopped = () => run.stopped;
-  await each(client, one, { ...options, stopped }, send, (s, e) => tally.onError(s.file, e));
+  // A pull's large file lands after one more STAT (stillTheSame), which waits behind every GET
+  // sent before it: a narrow window lets each land while the next comes, so a cut keeps them.
+  const window = options.direction === "pull"
+    ? Math.min(LARGE_PULL_WINDOW, options.window ?? 32)
+    : options.window;
+  await each(
+    client,
+    one,
+    { ...options, window, stopped },
+    send,
+    (s, e) => tally.onError(s.file, e),
+  );
   if (run.stopped) totals.notTried = run.untried(sends.map((s) => s.file.relative));
   await keepFolderTimes(client, plan, options, (relative, e) => tally.onError({ relative }, e));
   return totals;
