@@ -14,11 +14,11 @@ import { parseHeaderField } from "../http/request.ts";
 import type { HeaderField } from "../http/response.ts";
 import { type HttpTarget, parseHttpUrl } from "../http/url.ts";
 import { clientTlsFromFlags } from "../transport/client_tls_flags.ts";
-import { endProgressLines, Progress } from "./progress.ts";
+import { endProgressLinesOn, Progress } from "./progress.ts";
 import { intFlag, numberFlag, parseFlags } from "./args.ts";
 import { QUIET_FLAG, TIMEOUT_FLAG, TLS_TRUST_FLAGS } from "./common_flags.ts";
 import type { Command } from "./command.ts";
-import { type CliIo, writeLine } from "./io.ts";
+import type { CliIo } from "./io.ts";
 
 const FLAGS = {
   output: { type: "string", short: "o" },
@@ -109,8 +109,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
     progress?.done();
     await out?.commit();
   } catch (e) {
-    const progressLine = endProgressLines();
-    if (progressLine !== "") await writeLine(io.stderr, progressLine);
+    await endProgressLinesOn(io.stderr);
     await out?.discard();
     throw e;
   }

@@ -8,6 +8,7 @@
  */
 
 import type { ByteWriter } from "../framing/types.ts";
+import { writeAll } from "../framing/write_all.ts";
 import { formatBytes } from "../bytes.ts";
 import { visible } from "./format.ts";
 import { RateMeter } from "./rate_meter.ts";
@@ -152,6 +153,27 @@ export function endProgressLines(): string {
   }
   active.clear();
   return last;
+}
+
+/**
+ * {@linkcode endProgressLines}, the open line written out to `out` when
+ * there was one: what each message on stderr does first.
+ *
+ * @param out Where the line goes (stderr).
+ *
+ * @example
+ * ```ts
+ * import { endProgressLinesOn } from "./progress.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const written: Uint8Array[] = [];
+ * await endProgressLinesOn({ write: (p: Uint8Array) => (written.push(p), Promise.resolve(p.byteLength)) });
+ * deepEqual(written, []); // no line open: nothing written
+ * ```
+ */
+export async function endProgressLinesOn(out: ByteWriter): Promise<void> {
+  const line = endProgressLines();
+  if (line !== "") await writeAll(out, new TextEncoder().encode(line + "\n"));
 }
 
 /**

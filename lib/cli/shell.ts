@@ -16,7 +16,7 @@ import { parseFlags } from "./args.ts";
 import { QUIET_FLAG } from "./common_flags.ts";
 import type { Command } from "./command.ts";
 import { type CliIo, errorLine, writeLine } from "./io.ts";
-import { endProgressLines } from "./progress.ts";
+import { endProgressLines, endProgressLinesOn } from "./progress.ts";
 import { treeProgressFor } from "./tree_progress.ts";
 import {
   CONNECTION_FLAGS,
@@ -156,8 +156,7 @@ interface ShellState {
 async function report(ctx: ShellContext, e: unknown): Promise<boolean> {
   if (!(e instanceof BftpError)) throw e;
   // A failed transfer's progress line stops and ends before the message.
-  const progressLine = endProgressLines();
-  if (progressLine !== "") await writeLine(ctx.io.stderr, progressLine);
+  await endProgressLinesOn(ctx.io.stderr);
   await writeLine(ctx.io.stderr, errorLine(e.message));
   if (ctx.io.signal.aborted) throw new ConnectionError("Interrupted: the session is closed");
   if (e instanceof RemoteError || e instanceof UsageError) return false;

@@ -13,7 +13,7 @@ import { BftpError, ConnectionError, RemoteError, TimeoutError } from "../errors
 import { formatHostPort } from "../transport/address.ts";
 import { visible } from "./format.ts";
 import { type CliIo, errorLine, writeLine } from "./io.ts";
-import { endProgressLines } from "./progress.ts";
+import { endProgressLinesOn } from "./progress.ts";
 import { type ConnectionFlagValues, openSession, type Session } from "./session.ts";
 
 /** Options for {@linkcode SessionPool}: `--retry`. */
@@ -197,8 +197,7 @@ export class SessionPool {
     if (!cut || tries.switches >= session.heads.length - 1) return false;
     tries.switches++;
     // The cut transfer's progress line stays as it was; the next one starts below.
-    const progressLine = endProgressLines();
-    if (progressLine !== "") await writeLine(this.#io.stderr, progressLine);
+    await endProgressLinesOn(this.#io.stderr);
     if (this.#values.verbose) {
       const head = session.heads[session.index]!;
       await writeLine(
@@ -217,8 +216,7 @@ export class SessionPool {
       (e instanceof RemoteError && e.code === "BUSY");
     if (!transient || tries.retries <= 0 || this.#io.signal.aborted) throw e;
     tries.retries--;
-    const progressLine = endProgressLines();
-    if (progressLine !== "") await writeLine(this.#io.stderr, progressLine);
+    await endProgressLinesOn(this.#io.stderr);
     const left = `${tries.retries} ${tries.retries === 1 ? "retry" : "retries"} left`;
     await writeLine(
       this.#io.stderr,
@@ -305,8 +303,7 @@ export async function eachSource<T, R = void>(
   const report = async (e: unknown) => {
     if (!(e instanceof BftpError) || io.signal.aborted) throw e;
     // A failed transfer's progress line ends before the message.
-    const progressLine = endProgressLines();
-    if (progressLine !== "") await writeLine(io.stderr, progressLine);
+    await endProgressLinesOn(io.stderr);
     await writeLine(io.stderr, errorLine(e.message));
     code = e.exitCode;
   };

@@ -219,8 +219,6 @@ async function carryOut(
   }
   const changes: DoneChange[] = [];
   const failures: Outcome["failures"] = [];
-  // A full disk is told once; the files in flight that fail the same way after it, counted.
-  const full = { first: undefined as BftpError | undefined, more: 0 };
   const shown = tell.tree?.options();
   shown?.onPlan?.({
     files: plan.sends.map((s) => s.file),
@@ -238,15 +236,15 @@ async function carryOut(
       tell.change(c);
     },
     onError: (relative, error) => {
+      // A full disk is told once; the files in flight that fail the same way after it, counted.
+      const again = isDiskFull(error) && failures.some((f) => isDiskFull(f.error));
       failures.push({ relative, error });
-      if (!isDiskFull(error)) return tell.fail(error.message);
-      if (full.first !== undefined) return void full.more++;
-      full.first = error;
-      tell.fail(error.message);
+      if (!again) tell.fail(error.message);
     },
   });
-  if (full.first !== undefined) tell.fail(stoppedLine(full.more, totals.notTried));
-  return { totals, changes, failures, full: full.first };
+  const full = failures.filter((f) => isDiskFull(f.error));
+  if (full.length > 0) tell.fail(stoppedLine(full.length - 1, totals.notTried));
+  return { totals, changes, failures, full: full[0]?.error };
 }
 
 /**

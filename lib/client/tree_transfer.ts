@@ -157,7 +157,7 @@ export async function downloadPlan(
     // Keyed as each file's folder is found: a plan's file paths are `localChild(folder,
     // name)`, so no path is resolved per file.
     for (const [i, folder] of plan.folders.entries()) {
-      const key = localFolderKey(localChild(folder.local, "name"));
+      const key = localChild(folder.local, "");
       present.set(key, await prepareFolder(folder.local, i === 0, made));
     }
     // Small files by MGET, many to a request; the first to fail stops the tree, as below.

@@ -10,11 +10,11 @@
  * @module
  */
 
-import { dirname, resolve } from "node:path";
 import { applyServerAttributes } from "../local_file/attributes.ts";
 import type { BftpClient } from "../client/client.ts";
 import type { LocalTransferOptions } from "../client/local_options.ts";
 import { prepareFolder } from "../client/tree_transfer.ts";
+import { localChild, localFolderKey } from "../client/tree_plan.ts";
 import { TaskWindow } from "../client/window.ts";
 import { byMget } from "../client/many_downloads.ts";
 import { byMput } from "../client/many_uploads.ts";
@@ -207,7 +207,6 @@ export async function applySync(
     tally.onError({ relative }, e);
   });
   const sends = plan.sends.filter((s) => !under(s.file.relative, broken));
-  const cwd = Deno.cwd();
   // Small files of a pull land on a second thread (`lander.ts`).
   using lander = options.direction === "pull"
     ? Lander.startFor(sends.map((s) => s.file))
@@ -221,7 +220,7 @@ export async function applySync(
       : byMput(client, s.file.size, {}) && !(s.modeOnly && setstat)
   );
   if (many.length > 0 && options.direction === "pull") {
-    const folderOf = (local: string) => present.get(resolve(cwd, dirname(local)));
+    const folderOf = (local: string) => present.get(localFolderKey(local));
     await pullMany(client, many, options, totals, { lander, folderOf, run });
   } else if (many.length > 0) await pushMany(client, many, options, totals, run);
   const send = async (item: SyncSend) => {
@@ -242,7 +241,7 @@ export async function applySync(
         client,
         item,
         shown,
-        present.get(resolve(cwd, dirname(file.local))),
+        present.get(localFolderKey(file.local)),
         lander,
         options.wholeFile !== true,
       );
@@ -336,11 +335,11 @@ async function makeFolders(
     });
     return present;
   }
-  const cwd = Deno.cwd();
-  const filled = new Set(plan.sends.map((s) => resolve(cwd, dirname(s.file.local))));
+  // Keyed as each file's folder is found: a pull's local paths are `localChild(folder, name)`.
+  const filled = new Set(plan.sends.map((s) => localFolderKey(s.file.local)));
   const broken = new Set<string>();
   for (const [i, folder] of plan.folders.entries()) {
-    const path = resolve(cwd, folder.local);
+    const path = localChild(folder.local, "");
     if (!plan.missingFolders.has(folder.relative) && !filled.has(path)) continue;
     if (under(folder.relative, broken)) continue;
     try {
