@@ -3,7 +3,8 @@
  * temporary files and the hash cache. The only module that turns a
  * client's path into a host path.
  *
- * `ServedRoot` (served_root.ts) is the one class callers use; behind it,
+ * `ServedRoot` (served_root.ts, its options in served_root_options.ts) is
+ * the one class callers use; behind it,
  * one module per job:
  * - confinement: confined.ts (a path's length, its walk beneath the root),
  *   beneath.ts (one name at a time, links followed only while inside),
@@ -41,6 +42,7 @@ export * from "./entry.ts";
 export * from "./paths.ts";
 export * from "./hash_cache.ts";
 export * from "./served_root.ts";
+export * from "./served_root_options.ts";
 export * from "./shared_volume.ts";
 export * from "./confined.ts";
 export * from "./reads.ts";

@@ -39,6 +39,7 @@ import {
 import type { FileAttributes } from "./tree_backend.ts";
 import { promised } from "./fs_errors.ts";
 import { HashCache } from "./hash_cache.ts";
+import type { ServedRootOptions } from "./served_root_options.ts";
 import { sharedVolumeType } from "./shared_volume.ts";
 import type { ChecksumName } from "../checksum.ts";
 import { baseName, quotePath, RESUME_EXPIRY_HOURS } from "./paths.ts";
@@ -55,44 +56,6 @@ export type { ResumableUpload, Upload } from "./uploads.ts";
 export type { FileAttributes } from "./tree_backend.ts";
 export type { GroupedUpload } from "./group_commit.ts";
 export type { OpenedFile } from "./reads.ts";
-
-/** Options for {@linkcode ServedRoot.open}. */
-export interface ServedRootOptions {
-  /**
-   * Refuse every request that would change something.
-   *
-   * @default {false}
-   */
-  readOnly?: boolean;
-  /**
-   * Flush uploads to disk (fdatasync) before they are renamed into place.
-   *
-   * @default {true}
-   */
-  fsync?: boolean;
-  /**
-   * Hours an interrupted resumable upload is kept after its last byte.
-   *
-   * @default {24}
-   */
-  resumeExpiryHours?: number;
-  /**
-   * The cache of known file hashes; workers of one pool pass one that
-   * shares what it learns with the others.
-   *
-   * @default {new HashCache()}
-   */
-  hashCache?: HashCache;
-  /**
-   * Whether the folder is on a volume other machines write to (another bftp
-   * head on GlusterFS, NFS...): no file hash is remembered then, each is
-   * computed from the bytes (`hashCache` is not used). `true` where the
-   * mount table cannot tell (docs/SCALING.md).
-   *
-   * @default {sharedVolumeType(root) !== null}
-   */
-  shared?: boolean | undefined;
-}
 
 /**
  * A folder served to clients.

@@ -5,7 +5,8 @@
  * - server.ts, pool.ts: the listener and the worker pool;
  * - session.ts: one client's session, one method per request kind, in
  *   request order (pipelined requests too); session_options.ts; its
- *   access (a token shown, read-only or not): session_access.ts;
+ *   connection (framing, held replies, deadline, group): session_wire.ts;
+ *   its access (a token shown, read-only or not): session_access.ts;
  * - get_handler.ts, put_handler.ts, namespace_handlers.ts: the requests;
  *   blocks_handler.ts, put_delta.ts: a delta's BLOCKS and PUT; file_version.ts:
  *   whether a file is still the version a request names;

@@ -8,15 +8,13 @@
  */
 
 import { BftpError, ConnectionError, ProtocolError, RemoteError } from "../errors.ts";
-import { CorkedWriter } from "../framing/corked_writer.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
-import { BadRequestError, Channel, type HelloAccepted } from "../protocol/channel.ts";
-import type { MputRequest, OkReply, PutRequest, Reply, Request } from "../protocol/messages.ts";
+import { BadRequestError, type HelloAccepted } from "../protocol/channel.ts";
+import type { MputRequest, OkReply, PutRequest, Request } from "../protocol/messages.ts";
 import type { GetReplyFields, ReplyFields } from "../protocol/replies.ts";
 import { quotePath, resolveVirtual } from "../root/paths.ts";
 import type { ServedRoot } from "../root/served_root.ts";
 import type { UploadFolders } from "../root/upload_folders.ts";
-import { CommitGroup, settlesAtOnce } from "./commit_group.ts";
 import type { SessionOptions } from "./session_options.ts";
 
 export type { SessionOptions } from "./session_options.ts";
@@ -27,19 +25,12 @@ import { handleBlocks } from "./blocks_handler.ts";
 import type { HandlerContext } from "./handler_context.ts";
 import { discardBody, handlePut } from "./put_handler.ts";
 import { handleNamespace, type NamespaceContext } from "./namespace_handlers.ts";
-import { RequestDeadline } from "./request_deadline.ts";
 import { SessionAccess } from "./session_access.ts";
 import { describeRequest } from "./describe_request.ts";
+import { SessionWire } from "./session_wire.ts";
 
 /** What a version 2 hello offers beyond the version itself (docs/PROTOCOL.md). */
 const FEATURES = ["setstat", "mget", "mput", "blocks"];
-
-/**
- * The largest body a session lends its buffer to (`HandlerContext.bodyBuffer`):
- * the buffer grows to the largest small body answered, as the corked
- * writer grows to what it holds, so a session of 1 KiB GETs keeps 1 KiB.
- */
-const BODY_BUFFER_LENT = 64 * 1024;
 
 /** What {@linkcode runSession} needs of a connection. */
 export type SessionStream = ByteReader & ByteWriter;
@@ -78,13 +69,8 @@ type RequestOf<O extends Request["op"]> = Extract<Request, { op: O }>;
 class ServerSession {
   readonly #options: SessionOptions;
   readonly #root: ServedRoot;
-  readonly #stream: SessionStream;
-  /** The pieces of an answer go out in one write; whatever is held is sent before every read. */
-  readonly #out: CorkedWriter;
-  /** Lent to small answers' bodies, one at a time (`HandlerContext.bodyBuffer`). */
-  #bodyBuffer = new Uint8Array(0);
-  readonly #channel: Channel;
-  readonly #deadline: RequestDeadline;
+  /** The channel, the corked writer, the body buffer, the deadline and the commit group. */
+  readonly #wire: SessionWire;
   #cwd = "/";
   /** Set while a body is on the wire: an error then cannot be answered in band. */
   #inBody = false;
@@ -97,26 +83,13 @@ class ServerSession {
    * (a refusal) waits until the body has been read past, to stay in step.
    */
   #bodyPending: { size: number | null } | undefined;
-  /** Uploads whose bodies arrived whole, to be committed and answered together (group commit). */
-  readonly #group: CommitGroup;
   /** Set when the request being served joined the group: it is answered and logged later. */
   #deferred = false;
 
   constructor(stream: SessionStream, options: SessionOptions) {
     this.#options = options;
     this.#root = options.root;
-    this.#stream = stream;
-    this.#deadline = new RequestDeadline(options.requestTimeout ?? 0, (why) => options.drop?.(why));
-    this.#out = new CorkedWriter(stream);
-    this.#channel = new Channel({
-      read: (p: Uint8Array) => this.#read(p),
-      write: (p: Uint8Array) => this.#out.write(p),
-    });
-    this.#group = new CommitGroup(options.root, {
-      send: (reply, id) => this.#channel.send(reply, id),
-      log: (line) => this.#log(line),
-      flush: () => this.#out.flush(),
-    });
+    this.#wire = new SessionWire(stream, options, (line) => this.#log(line));
     this.#access = new SessionAccess(options);
   }
 
@@ -133,12 +106,7 @@ class ServerSession {
       }
       this.#log(`session ended by an internal error: ${e instanceof Error ? e.message : e}`);
     } finally {
-      // Uploads waiting for their group's commit when the stream broke: nobody to answer.
-      await this.#group.abort();
-      // The last answer (QUIT's, the third wrong token's) may still be held.
-      await this.#out.flush().catch((e) => {
-        if (!isDisconnect(e) && !(e instanceof ConnectionError)) throw e;
-      });
+      await this.#wire.end();
     }
   }
 
@@ -146,35 +114,14 @@ class ServerSession {
     this.#options.log(`${this.#options.remote} ${line}`);
   }
 
-  /**
-   * Reads from the stream; before a read that waits, commits the group and
-   * sends what is held (a group grows while its uploads' bytes keep coming).
-   */
-  async #read(p: Uint8Array): Promise<number | null> {
-    let reading: Promise<number | null>;
-    if (!this.#group.idle) {
-      reading = this.#stream.read(p);
-      if (!await settlesAtOnce(reading)) {
-        await this.#group.commit();
-        await this.#out.flush();
-      }
-    } else {
-      await this.#out.flush();
-      reading = this.#stream.read(p);
-    }
-    const n = await reading;
-    this.#deadline.sawBytes(n);
-    return n;
-  }
-
   /** Reads the hello and answers it; false when the client left first. */
   async #handshake(): Promise<boolean> {
-    const hello = await this.#deadline.during(() =>
-      this.#channel.serverReadHello(this.#options.checksums)
+    const hello = await this.#wire.deadline.during(() =>
+      this.#wire.channel.serverReadHello(this.#options.checksums)
     );
     if (!hello) return false;
     this.#hello = hello;
-    await this.#channel.send({
+    await this.#wire.channel.send({
       ok: true,
       version: hello.version,
       ...(hello.version >= 2 ? { checksum: hello.checksum, features: FEATURES } : {}),
@@ -190,20 +137,20 @@ class ServerSession {
   async #next(): Promise<boolean> {
     let req: Request | null;
     try {
-      req = await this.#deadline.during(() => this.#channel.receiveRequest());
+      req = await this.#wire.deadline.during(() => this.#wire.channel.receiveRequest());
     } catch (e) {
       if (!(e instanceof BadRequestError)) throw e;
       this.#log(`BAD_REQUEST ${e.message}`);
       // An eager PUT's body follows even a request that is refused: read past it first.
       if (e.bodyFollows) await this.#discardPendingBody({ size: null });
-      await this.#send({ ok: false, code: "BAD_REQUEST", message: e.message });
+      await this.#wire.send({ ok: false, code: "BAD_REQUEST", message: e.message });
       // A malformed MPUT's bodies cannot be counted, so cannot be read past: hang up.
       return !e.fatal;
     }
     if (req === null) return false;
     if (!this.#access.authenticated && req.op !== "QUIT") {
       return await this.#access.beforeAuth(req, {
-        send: (reply) => this.#send(reply),
+        send: (reply) => this.#wire.send(reply),
         log: (line) => this.#log(line),
       });
     }
@@ -220,7 +167,7 @@ class ServerSession {
     // eager PUT or an MPUT that may join it (one that must not replace a file checks what is
     // there now).
     const joins = (req.op === "PUT" && req.eager) || req.op === "MPUT";
-    if ((!joins || !req.overwrite) && !this.#group.idle) await this.#group.commit();
+    if ((!joins || !req.overwrite) && !this.#wire.group.idle) await this.#wire.group.commit();
     let outcome = "ok";
     let bytes = -1;
     try {
@@ -235,7 +182,7 @@ class ServerSession {
       const ms = (performance.now() - started).toFixed(1);
       const line = `${describeRequest(req)} ${outcome}${bytes >= 0 ? ` ${bytes}B` : ""}`;
       // A request that joined the commit group is logged when the group lands.
-      if (this.#deferred) this.#group.describeLast(line);
+      if (this.#deferred) this.#wire.group.describeLast(line);
       else this.#log(`${line} ${ms}ms`);
     }
   }
@@ -252,7 +199,7 @@ class ServerSession {
       !(e instanceof BftpError || isDisconnect(e) || this.#inBody);
     if (answerable && this.#bodyPending) await this.#discardPendingBody(this.#bodyPending);
     if (e instanceof RemoteError) {
-      await this.#send({ ok: false, code: e.code, message: e.message });
+      await this.#wire.send({ ok: false, code: e.code, message: e.message });
     } else if (e instanceof BftpError || isDisconnect(e)) {
       // The stream is out of step (a body cut short, a malformed body), or the client went
       // away in the middle of a request: there is no one, or no way, to answer.
@@ -264,7 +211,7 @@ class ServerSession {
       throw e;
     } else {
       this.#log(`internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-      await this.#send({ ok: false, code: "SERVER", message: "Internal server error" });
+      await this.#wire.send({ ok: false, code: "SERVER", message: "Internal server error" });
     }
   }
 
@@ -272,19 +219,12 @@ class ServerSession {
   async #discardPendingBody(pending: { size: number | null }): Promise<void> {
     this.#bodyPending = undefined;
     this.#inBody = true;
-    await discardBody(this.#channel.reader, pending.size, this.#hello.checksum);
+    await discardBody(this.#wire.channel.reader, pending.size, this.#hello.checksum);
     this.#inBody = false;
   }
 
   async #reply(fields: ReplyFields): Promise<void> {
-    await this.#send({ ...fields, ok: true } as OkReply);
-  }
-
-  /** Sends an answer; answers keep the order of the requests, so the group's go first. */
-  async #send(reply: Reply): Promise<void> {
-    // Idle (every answer of a session that downloads): no promise to wait through.
-    if (!this.#group.idle) await this.#group.commit();
-    await this.#channel.send(reply);
+    await this.#wire.send({ ...fields, ok: true } as OkReply);
   }
 
   /** A path of a request, resolved against the current folder. */
@@ -320,7 +260,7 @@ class ServerSession {
           resolve: (path) => this.#resolve(path),
           refused: async (index, path, e) => {
             this.#log(`MGET ${quotePath(path)} ${e.code}`);
-            await this.#send({ ok: false, code: e.code, message: e.message, index });
+            await this.#wire.send({ ok: false, code: e.code, message: e.message, index });
           },
         });
       case "MPUT":
@@ -367,7 +307,7 @@ class ServerSession {
         const got = await handlePut(this.#context(index, folders), this.#writable(path), put);
         bytes += got;
         // Answered and logged with the commit group when it joined it.
-        if (this.#deferred) this.#group.describeLast(`${describeRequest(put)} ok ${got}B`);
+        if (this.#deferred) this.#wire.group.describeLast(`${describeRequest(put)} ok ${got}B`);
       } catch (e) {
         if (!(e instanceof RemoteError)) {
           // Out of step, or the server's own failure: the session cannot read on.
@@ -376,19 +316,12 @@ class ServerSession {
         }
         if (this.#bodyPending) await this.#discardPendingBody(this.#bodyPending);
         this.#log(`${describeRequest(put)} ${e.code}`);
-        await this.#send({ ok: false, code: e.code, message: e.message, index });
+        await this.#wire.send({ ok: false, code: e.code, message: e.message, index });
       }
     }
     this.#bodyPending = undefined;
     this.#deferred = false;
     return bytes;
-  }
-
-  /** The session's body buffer, grown to `size` bytes; `undefined` over {@linkcode BODY_BUFFER_LENT}. */
-  #lend(size: number): Uint8Array | undefined {
-    if (size > BODY_BUFFER_LENT) return undefined;
-    if (this.#bodyBuffer.byteLength < size) this.#bodyBuffer = new Uint8Array(size);
-    return this.#bodyBuffer;
   }
 
   /**
@@ -398,9 +331,9 @@ class ServerSession {
   #context(index?: number, folders?: UploadFolders): HandlerContext {
     return {
       root: this.#root,
-      reader: this.#channel.reader,
-      writer: this.#out,
-      bodyBuffer: (size) => this.#lend(size),
+      reader: this.#wire.channel.reader,
+      writer: this.#wire.out,
+      bodyBuffer: (size) => this.#wire.lend(size),
       // Only a GET's or a PUT's final reply is sent with an index (MGET's, MPUT's answers).
       reply: (fields) =>
         this.#reply(index === undefined ? fields : { ...fields as GetReplyFields, index }),
@@ -411,13 +344,13 @@ class ServerSession {
         if (inBody) this.#bodyPending = undefined;
       },
       version: this.#hello.version,
-      // Committed when the pipeline pauses (before the next read that waits: #read), or
+      // Committed when the pipeline pauses (before the next read that waits: SessionWire), or
       // before the next answer or a request whose effects must see it.
       commitLater: async (upload, attributes, reply) => {
-        this.#deferred = await this.#group.offer(
+        this.#deferred = await this.#wire.group.offer(
           { upload, attributes },
           index === undefined ? reply : { ...reply, index },
-          this.#channel.replyTo,
+          this.#wire.channel.replyTo,
         );
         return this.#deferred;
       },
