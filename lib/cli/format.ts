@@ -7,6 +7,7 @@
 
 import type { Entry } from "../protocol/messages.ts";
 import { formatBytes } from "../bytes.ts";
+import { escapeCharacter, replaceUnsafe } from "../terminal_text.ts";
 
 function modeString(entry: Entry): string {
   const t = entry.type === "dir"
@@ -24,17 +25,10 @@ function modeString(entry: Entry): string {
 }
 
 /**
- * Characters a terminal may act on instead of showing: C0 and C1 controls
- * (ESC starts escape sequences; U+009B is an 8-bit CSI), DEL, and the
- * bidirectional overrides that make a name read differently from its bytes.
- */
-const UNSAFE_FOR_TERMINAL = /[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-
-/**
  * Makes a name from the server safe to show on a terminal: every control
- * character (and bidirectional override) is written as a visible escape,
- * `\xHH` or `\u{HHHH}`, and a backslash as `\\`, so two different names
- * never look the same.
+ * character, bidirectional mark and invisible character (`terminal_text.ts`)
+ * is written as a visible escape, `\xHH` or `\u{HHHH}`, and a backslash as
+ * `\\`, so two different names never look the same.
  *
  * @param text A name or path.
  * @returns The text, with nothing a terminal would interpret.
@@ -46,19 +40,18 @@ const UNSAFE_FOR_TERMINAL = /[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-
  *
  * deepEqual(visible("\x1b]0;evil\x07.txt"), "\\x1b]0;evil\\x07.txt");
  * deepEqual(visible("plain.txt"), "plain.txt");
+ * deepEqual(visible("wide\u200bzero"), "wide\\u{200b}zero");
  * ```
  */
 export function visible(text: string): string {
-  return text.replace(/\\/g, "\\\\").replace(UNSAFE_FOR_TERMINAL, (c) => {
-    const code = c.charCodeAt(0);
-    return code < 0x100 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u{${code.toString(16)}}`;
-  });
+  return replaceUnsafe(text.replace(/\\/g, "\\\\"), escapeCharacter);
 }
 
 /**
  * JSON for a terminal: `JSON.stringify` escapes C0 controls but leaves DEL,
- * C1 controls and bidirectional overrides as they are; this escapes them
- * too, as `\uHHHH`, which JSON reads back as the same string.
+ * C1 controls, bidirectional marks and invisible characters as they are;
+ * this escapes them too, as `\uHHHH`, which JSON reads back as the same
+ * string.
  *
  * @param value What to encode.
  * @returns One line of JSON.
@@ -74,8 +67,8 @@ export function visible(text: string): string {
  * ```
  */
 export function terminalJson(value: unknown): string {
-  return JSON.stringify(value).replace(
-    UNSAFE_FOR_TERMINAL,
+  return replaceUnsafe(
+    JSON.stringify(value),
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
 }

@@ -14,6 +14,7 @@ import {
 } from "../framing/types.ts";
 import { writeAll } from "../framing/write_all.ts";
 import { BftpError } from "../errors.ts";
+import { replaceUnsafe } from "../terminal_text.ts";
 
 /** The console and environment a command runs with. */
 export interface CliIo {
@@ -103,7 +104,7 @@ export async function writeText(out: ByteWriter, text: string): Promise<void> {
  * ```
  */
 export function errorLine(message: string): string {
-  return `bftp: ${message.replace(/\s*\n\s*/g, " ").trim().replace(/[\x00-\x1f\x7f-\x9f]/g, "?")}`;
+  return `bftp: ${replaceUnsafe(message.replace(/\s*\n\s*/g, " ").trim(), () => "?")}`;
 }
 
 /**

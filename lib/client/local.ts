@@ -25,6 +25,7 @@ import {
 import { discardPartialSync, downloadResumable, partialName, resumableSource } from "./resume.ts";
 import type { LocalTransferOptions } from "./local_options.ts";
 import { openSourceFile, type SourceFile } from "./source_file.ts";
+import { visibleShort } from "./tree_depth.ts";
 
 export type { LocalTransferOptions } from "./local_options.ts";
 
@@ -51,11 +52,7 @@ export function safeLocalName(name: string): string {
     name === "" || name === "." || name === ".." || /[\/\\\x00-\x1f\x7f-\x9f]/.test(name) ||
     /^[A-Za-z]:/.test(name) || LOCAL_TEMP_NAME.test(name)
   ) {
-    throw new ProtocolError(
-      `Refused a name from the server: "${
-        name.replace(/[\x00-\x1f\x7f-\x9f]/g, "?").slice(0, 100)
-      }"`,
-    );
+    throw new ProtocolError(`Refused a name from the server: "${visibleShort(name)}"`);
   }
   return name;
 }

@@ -7,6 +7,7 @@
  */
 
 import { ProtocolError } from "../errors.ts";
+import { replaceUnsafe } from "../terminal_text.ts";
 
 /** How deep `get -r` and `rm -r` go before they refuse the tree. */
 export const MAX_TREE_DEPTH = 128;
@@ -55,6 +56,6 @@ export function checkTreeDepth(depth: number, path: string): void {
  * ```
  */
 export function visibleShort(text: string): string {
-  const clean = text.replace(/[\x00-\x1f\x7f-\x9f]/g, "?");
+  const clean = replaceUnsafe(text, () => "?");
   return clean.length > 60 ? `...${clean.slice(-57)}` : clean;
 }

@@ -7,6 +7,7 @@
  */
 
 import { isRemoteErrorCode, ProtocolError, type RemoteErrorCode } from "../errors.ts";
+import { replaceUnsafe } from "../terminal_text.ts";
 import { MAX_REQUEST_DEPTH } from "./limits.ts";
 import { requestFromObject } from "./request_fields.ts";
 import { encodeSizedText } from "../framing/size_header.ts";
@@ -321,7 +322,7 @@ export function decodeReply(bytes: Uint8Array): Reply {
     return {
       ok: false,
       code,
-      message: message.replace(/[\x00-\x1f\x7f-\x9f]/g, " ").slice(0, 1000),
+      message: replaceUnsafe(message, () => " ").slice(0, 1000),
       ...(o.id === undefined ? {} : { id: o.id }),
       ...(o.index === undefined ? {} : { index: o.index }),
     };

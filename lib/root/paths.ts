@@ -8,6 +8,7 @@
  */
 
 import { RemoteError } from "../errors.ts";
+import { escapeCharacter, replaceUnsafe } from "../terminal_text.ts";
 import { MAX_NAME_BYTES, MAX_PATH_BYTES } from "./entry.ts";
 
 /** Names that start with this are bftp's own temporary files: hidden and untouchable. */
@@ -44,17 +45,7 @@ const encoder = new TextEncoder();
  */
 export function quotePath(path: string): string {
   const shown = path.length > 200 ? path.slice(0, 200) + "..." : path;
-  return `"${
-    shown.replace(
-      /[\x00-\x1f\x7f-\x9f"\\]/g,
-      (c) =>
-        c === '"'
-          ? '\\"'
-          : c === "\\"
-          ? "\\\\"
-          : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
-    )
-  }"`;
+  return `"${replaceUnsafe(shown.replace(/["\\]/g, (c) => `\\${c}`), escapeCharacter)}"`;
 }
 
 function refuse(path: string, why: string): RemoteError {

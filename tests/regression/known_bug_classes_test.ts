@@ -197,6 +197,45 @@ Deno.test("regression (croc CVE-2023-43620 and scp CVE-2019-6109, escape codes i
   for (const line of srv.log) ok(!TERMINAL_CONTROL.test(line), JSON.stringify(line));
 });
 
+/** Bidirectional marks and overrides, and the characters that show nothing. */
+const BIDI_OR_INVISIBLE = /[\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
+
+Deno.test("regression (Trojan Source, CVE-2021-42574: bidirectional and invisible characters): no server name or message reaches the terminal raw", async () => {
+  const names = ["ok\u202etxt.exe", "wide\u200bzero", "bom\ufeffname", "iso\u2066late"];
+  const tree = treeServer({
+    "/d": names.map((name) => ({ name, type: "file" })),
+    ...Object.fromEntries(names.map((name) => [`/d/${name}`, CONTENT])),
+  });
+  await using server = startScriptedBftpServer(async (req, send) => {
+    if (req.path !== "/gone") return await tree(req, send);
+    await send(frame({ ok: false, code: "NOT_FOUND", message: "gone: \u202eexe.txt\u200b!" }));
+  });
+  await using local = await tempDir();
+  const runs = [
+    await runBftp(["ls", `${server.url}/d`]),
+    await runBftp(["ls", "-l", `${server.url}/d`]),
+    await runBftp(["ls", "--json", `${server.url}/d`]),
+    await runBftp(["get", "-r", "-v", `${server.url}/d`, local.join("dest")]),
+    await runBftp(["stat", `${server.url}/gone`]),
+  ];
+  for (const r of runs) {
+    ok(!BIDI_OR_INVISIBLE.test(r.stdout), JSON.stringify(r.stdout));
+    ok(!BIDI_OR_INVISIBLE.test(r.stderr), JSON.stringify(r.stderr));
+  }
+  // Shown escaped, each name told apart from its look-alike without the character.
+  ok(runs[0]!.stdout.includes("ok\\u{202e}txt.exe"), runs[0]!.stdout);
+  ok(runs[0]!.stdout.includes("wide\\u{200b}zero"), runs[0]!.stdout);
+  deepEqual(
+    names.map((n) => JSON.parse(runs[2]!.stdout).some((e: { name: string }) => e.name === n)),
+    [true, true, true, true],
+  );
+  // Such names are files like any other: they land under their own names.
+  equal(runs[3]!.code, 0, runs[3]!.stderr);
+  deepEqual([...(await readTree(local.join("dest"))).keys()].sort(), [...names].sort());
+  // The server's error message, each such character made a space as it arrives.
+  assertFailure(runs[4]!, 10, /gone: {2}exe\.txt !/);
+});
+
 Deno.test("regression (symlink escapes: Samba CVE-2010-0926, rsync CVE-2024-12087 and CVE-2024-12088): links never lead outside the served folder or DEST", async () => {
   const secret = `SECRET-${crypto.randomUUID()}`;
   // The server: links from the served folder to outside, used by every kind of request.
