@@ -73,32 +73,40 @@ or bftps:// for a TLS server) it works in a scratch folder under DIR on that
 server and removes it afterwards.
 
 Files:
-  --sizes LIST          generated files of random content (default 1KiB,1MiB,64MiB;
-                        "none" for none); units B, KiB, MiB, GiB (or K, M, G), KB, MB, GB
+  --sizes LIST          generated files of random content (default
+                        1KiB,1MiB,64MiB; "none" for none);
+                        units B, KiB, MiB, GiB (or K, M, G), KB, MB, GB
   --file PATH           also check this file (repeatable)
   --iterations N        round trips per file (default 20)
-  --warmup N            first iterations left out of speed and memory figures (default 2)
-  --discard             hash GET bodies and drop them (default: write them to a local file)
+  --warmup N            first iterations left out of speed and memory figures
+                        (default 2)
+  --discard             hash GET bodies and drop them (default: write them
+                        to a local file)
 
 Thresholds (crossing one fails the check):
-  --max-cv X            coefficient of variation of MB/s after warm-up, as 0.5 or 50%,
-                        for files of 1 MiB or more (default ${DEFAULT_THRESHOLDS.maxCv * 100}%)
-  --max-leak SIZE       client memory growth per iteration after warm-up (default ${
+  --max-cv X            coefficient of variation of MB/s after warm-up,
+                        as 0.5 or 50%, for files of 1 MiB or more (default ${
+  DEFAULT_THRESHOLDS.maxCv * 100
+}%)
+  --max-leak SIZE       client memory growth per iteration after warm-up
+                        (default ${
   formatBytes(DEFAULT_THRESHOLDS.maxLeakPerIteration).replace(".0 ", "")
 })
   --max-server-leak SIZE
                         server memory growth per iteration (default ${
   formatBytes(DEFAULT_THRESHOLDS.maxServerLeakPerIteration).replace(".0 ", "")
 })
-  --min-mbps N          lowest median MB/s for files of 1 MiB or more; 0 = none (default ${DEFAULT_THRESHOLDS.minMbps})
-  --max-cpu X           highest CPU share of wall time, client or server, as 1.5 or 150%
-                        (default: none)
+  --min-mbps N          lowest median MB/s for files of 1 MiB or more; 0 = none
+                        (default ${DEFAULT_THRESHOLDS.minMbps})
+  --max-cpu X           highest CPU share of wall time, client or server, as
+                        1.5 or 150% (default: none)
   A check with too few samples after warm-up (${DEFAULT_THRESHOLDS.minSamplesForLeak} for memory, ${DEFAULT_THRESHOLDS.minSamplesForCv} for the CV) is
   reported "not measured", with the reason, and the verdict line says so.
 
 Server and output:
-  --in-process          run the embedded server in this process (faster to start; its
-                        CPU and memory then cannot be told from the client's)
+  --in-process          run the embedded server in this process (faster to
+                        start; its CPU and memory then cannot be told from
+                        the client's)
   --no-fsync            the embedded server does not flush uploads to disk
   --json FILE           write every iteration's numbers and the verdicts as JSON
   --html FILE           write a self-contained HTML report with charts

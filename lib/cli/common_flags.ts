@@ -86,11 +86,11 @@ export function rateFlag(value: string | undefined): number | undefined {
 export const RETRY_FLAG = Object.freeze({ retry: { type: "string" } } as const);
 
 /** The help lines of {@linkcode RETRY_FLAG}, indented as the option lists are. */
-export const RETRY_HELP =
-  `  --retry N         try again up to N times after a passing failure (the connection
-                    lost or refused, a stall, a busy server), waiting 1 s, then 2,
-                    4... up to a minute, as curl's --retry; with --resume a cut file
-                    goes on from where it stopped, else it starts over`;
+export const RETRY_HELP = `  --retry N         try again up to N times after a passing failure (the
+                    connection lost or refused, a stall, a busy server),
+                    waiting 1 s, then 2, 4... up to a minute, as curl's
+                    --retry; with --resume a cut file goes on from where it
+                    stopped, else it starts over`;
 
 /**
  * Reads {@linkcode RETRY_FLAG}.

@@ -27,7 +27,8 @@ const MAX_LINE = 16 * 1024 * 1024;
 const MAX_LOAD_BUFFERS = 1024 * 1024 * 1024;
 
 const HELP = `Usage: bftp echo HOST:PORT [MESSAGE...] [TLS options]
-       bftp echo HOST:PORT --connections C --count N [--size BYTES] [--json] [TLS options]
+       bftp echo HOST:PORT --connections C --count N [--size BYTES] [--json]
+                 [TLS options]
 
 Talks to an echo server (bftp echo-server, or any other). Sends each MESSAGE
 followed by a newline, or each line of stdin when no MESSAGE is given, and
@@ -47,8 +48,9 @@ Options:
 TLS (to "bftp echo-server --tls-cert"; never falls back to plain TCP):
   --tls              speak TLS, trusting the usual root CAs
   --cacert F         speak TLS, trusting certificates signed by F (PEM)
-  --fingerprint HEX  speak TLS, trusting exactly the certificate with this SHA-256
-                     fingerprint, as the server prints it (colons optional)
+  --fingerprint HEX  speak TLS, trusting exactly the certificate with this
+                     SHA-256 fingerprint, as the server prints it
+                     (colons optional)
 
 Examples:
   bftp echo 127.0.0.1:2525 hello world

@@ -19,8 +19,8 @@ import { type CliIo, writeLine } from "./io.ts";
 
 const MAX_WORKERS = 256;
 
-const HELP = `Usage: bftp echo-server [--host H] [--port P] [--workers N] [--max-connections M]
-                        [--tls-cert F --tls-key F]
+const HELP = `Usage: bftp echo-server [--host H] [--port P] [--workers N]
+                        [--max-connections M] [--tls-cert F --tls-key F]
 
 Echoes every byte back on each connection, exactly as received, for as long
 as the client keeps it open. Connections are served by N Web Workers (threads)
@@ -35,8 +35,9 @@ Options:
   --workers N            worker threads (default: the number of CPUs, ${navigator.hardwareConcurrency} here)
   --max-connections M    connections open at once, over all workers; more wait
                          to be accepted (default: the open-file limit less 64)
-  --tls-cert F           speak TLS with this certificate (PEM): prints "fingerprint
-                         sha256 AB:CD:..." on stderr and "listening on tls://..."
+  --tls-cert F           speak TLS with this certificate (PEM): prints
+                         "fingerprint sha256 AB:CD:..." on stderr and
+                         "listening on tls://..."
   --tls-key F            the certificate's private key (PEM)
 
 Signals: SIGUSR1 prints how many connections and bytes each worker served

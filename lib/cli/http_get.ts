@@ -45,9 +45,11 @@ Options:
   -i, --include         write the response headers before the body
   -L, --location        follow redirects (301, 302, 303, 307, 308)
   --max-redirs N        follow at most N redirects (default 10)
-  --timeout S           fail after S seconds without progress (default 30, 0: never)
+  --timeout S           fail after S seconds without progress (default 30,
+                        0: never)
   --cacert FILE         also trust the CA certificate(s) in FILE (PEM) for https
-  -H, --header 'N: v'   send an extra header (repeatable; 'N:' removes a default one)
+  -H, --header 'N: v'   send an extra header (repeatable; 'N:' removes a
+                        default one)
   -q, --quiet           no progress line (shown only when stderr is a terminal)
 
 Examples:
@@ -57,8 +59,8 @@ Examples:
   bftp http-get -i 'http://[::1]:8080/'
 
 Exit codes: 0 a 2xx answer (or 3xx without -L), 22 a 4xx or 5xx answer,
-4 refused or DNS failure, 8 TLS failure, 5 malformed response or too many redirects,
-6 body cut short, 7 timeout, 3 local file error, 2 usage.`;
+4 refused or DNS failure, 8 TLS failure, 5 malformed response or too many
+redirects, 6 body cut short, 7 timeout, 3 local file error, 2 usage.`;
 
 /** The `http-get` subcommand. */
 export const httpGetCommand: Command = {

@@ -25,7 +25,8 @@ Options:
   -h, --human-readable
                sizes in KiB, MiB, GiB with -l (in a group: "ls -lh";
                "-h" on its own is this help)
-  --json       a JSON array of {name, type, size, mtime, mode, mtimeIso, modeOctal}:
+  --json       a JSON array of
+               {name, type, size, mtime, mode, mtimeIso, modeOctal}:
                mtime in milliseconds since the epoch, mode a number; mtimeIso
                the same time in ISO-8601 UTC, modeOctal the mode as "0644"
 

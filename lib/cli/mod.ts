@@ -15,6 +15,7 @@
 
 import type { Command } from "./command.ts";
 import { importLater } from "../import_later.ts";
+import { helpRows } from "./text_width.ts";
 
 export type { Command } from "./command.ts";
 export type { CliIo } from "./io.ts";
@@ -185,7 +186,8 @@ export async function findCommand(name: string): Promise<Command | undefined> {
 /**
  * The text of `bftp --help`.
  *
- * @returns Usage, every subcommand with its summary, and where to read more.
+ * @returns Usage, every subcommand with its summary (a long one wrapped under
+ *   its column, within 80 columns), and where to read more.
  *
  * @example
  * ```ts
@@ -196,8 +198,7 @@ export async function findCommand(name: string): Promise<Command | undefined> {
  * ```
  */
 export function mainHelp(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length), 8);
-  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  const lines = helpRows(COMMANDS.map((c) => [c.name, c.summary]), 8);
   return [
     "bftp - move files over TCP with BFTP, pipes, HTTP and benchmarks",
     "",
@@ -208,8 +209,9 @@ export function mainHelp(): string {
     "Commands:",
     ...lines,
     "",
-    "URLs look like bftp://HOST[:PORT]/PATH (default port 2121); bftp://H1:P1,H2:P2/PATH",
-    "lists several servers of one volume, tried in turn (see --head in a command's help).",
+    "URLs look like bftp://HOST[:PORT]/PATH (default port 2121);",
+    "bftp://H1:P1,H2:P2/PATH lists several servers of one volume, tried in turn",
+    "(see --head in a command's help).",
     "Exit codes: 0 ok, 2 usage, 3 local file, 4 connection, 5 protocol, 6 integrity,",
     "7 timeout, 8 TLS, 9 changed since a resume began, 10 not found, 11 exists,",
     "12 refused path, 13 wrong type, 14 not empty, 15 denied, 16 busy, 17 no space,",

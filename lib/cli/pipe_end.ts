@@ -61,19 +61,21 @@ export type PipeEnd =
 
 /** The help lines of the TLS flags, for `send` and `recv`. */
 export const PIPE_TLS_HELP = `TLS (the listening end is the server, the connecting end the client):
-  --tls-cert F        listening: speak TLS with this certificate (PEM); prints
-                      "fingerprint sha256 AB:CD:..." on stderr for the peer to pin
+  --tls-cert F        listening: speak TLS with this certificate (PEM);
+                      prints "fingerprint sha256 AB:CD:..." on stderr for the
+                      peer to pin
   --tls-key F         listening: the certificate's private key (PEM)
   --tls               connecting: speak TLS, trusting the usual root CAs
   --cacert F          connecting: speak TLS, trusting certificates signed by F
-  --fingerprint HEX   connecting: speak TLS, trusting exactly the certificate with
-                      this SHA-256 fingerprint (colons optional)
+  --fingerprint HEX   connecting: speak TLS, trusting exactly the certificate
+                      with this SHA-256 fingerprint (colons optional)
   A TLS end never falls back to plain TCP.`;
 
 /** The options `send` and `recv` share, for their help texts. */
 export const PIPE_OPTIONS_HELP = `Options:
   -l, --listen PORT   listen on PORT (0 picks a free one) for exactly one
-                      connection; prints "listening on tcp://HOST:PORT" on stderr
+                      connection; prints "listening on tcp://HOST:PORT"
+                      on stderr
   --host H            the address to listen on (default 127.0.0.1; 0.0.0.0 or
                       :: to accept other machines)
   --timeout S         connecting: keep retrying a refused connection for S

@@ -25,14 +25,15 @@ FILE (an existing one is left as it was). To stdout the bytes stream as they
 come; a failure is then told by the exit code.
 
 Exit codes: 0 received and verified, 4 the stream was cut or the connection
-failed, 5 the peer is not a bftp sender (or uses a checksum not taken), 6
-the checksum (or the size) does not match, 3 FILE cannot be written, 7 timed out.
+failed, 5 the peer is not a bftp sender (or uses a checksum not taken),
+6 the checksum (or the size) does not match, 3 FILE cannot be written,
+7 timed out.
 
 ${PIPE_OPTIONS_HELP}
 
 Examples:
-  bftp recv 192.0.2.7:9000 | tar x           # from: tar c dir | bftp send --listen 9000
-  bftp recv --listen 9000 backup.img         # from: bftp send backup.img HOST:9000
+  bftp recv 192.0.2.7:9000 | tar x  # from: tar c dir | bftp send --listen 9000
+  bftp recv --listen 9000 backup.img  # from: bftp send backup.img HOST:9000
 
 The wire format is in docs/PIPE.md.`;
 

@@ -20,14 +20,14 @@ Sends FILE (default "-": stdin) to one "bftp recv". One end listens, the
 other connects, either way round. A regular file goes with its size, a
 stream (stdin, a FIFO) in chunks; either way a checksum follows (XXH3-128;
 SHA-256 with --checksum sha256, which a bftp from before pipe version 2 also
-takes), and the receiver fails (exit 6) when it does not match or (exit 4)
-when the stream is cut. Nothing comes back: send exits 0 once everything is sent.
+takes), and the receiver fails (exit 6) when it does not match or (exit 4) when
+the stream is cut. Nothing comes back: send exits 0 once everything is sent.
 
 ${PIPE_OPTIONS_HELP}
 
 Examples:
-  tar c dir | bftp send --listen 9000        # then: bftp recv HOST:9000 | tar x
-  bftp send backup.img 192.0.2.7:9000        # to: bftp recv --listen 9000 backup.img
+  tar c dir | bftp send --listen 9000  # then: bftp recv HOST:9000 | tar x
+  bftp send backup.img 192.0.2.7:9000  # to: bftp recv --listen 9000 backup.img
 
 The wire format is in docs/PIPE.md.`;
 

@@ -57,32 +57,43 @@ Serves the folder ROOT (default: the current folder) over BFTP. Prints
 one log line per request on stderr. Stops cleanly on Ctrl-C (SIGINT) or SIGTERM.
 
 Options:
-  --host H                address to listen on (default 127.0.0.1; 0.0.0.0 or :: for all)
+  --host H                address to listen on (default 127.0.0.1; 0.0.0.0 or
+                          :: for all)
   --port P                port (default 2121; 0 picks a free one)
   --read-only             refuse PUT, DELETE, MKDIR, RMDIR and RENAME
-  --tls-cert FILE         serve BFTP over TLS (bftps://) with this certificate chain (PEM);
-                          prints "fingerprint sha256 AB:CD:..." on stderr for clients to pin
+  --tls-cert FILE         serve BFTP over TLS (bftps://) with this certificate
+                          chain (PEM); prints "fingerprint sha256 AB:CD:..." on
+                          stderr for clients to pin
   --tls-key FILE          the certificate's private key (PEM)
-  --token T               require this access token (read-write); BFTP_TOKEN does the same
-                          and keeps the token out of the process list; an empty one is refused
-  --token-file F          require one of the tokens in F: lines "rw TOKEN" or "ro TOKEN"
-                          (read-only); "#" starts a comment; a file without a token is refused
-  --max-connections N     sessions at once; more get a BUSY answer (default ${DEFAULT_MAX_CONNECTIONS})
-  --max-per-client N      sessions at once from one address, 0 no limit (default ${DEFAULT_MAX_PER_CLIENT})
-  --handshake-timeout S   drop a connection that has not finished TLS, hello and token
-                          within S seconds, 0 never (default ${DEFAULT_HANDSHAKE_TIMEOUT})
-  --idle-timeout S        drop a client silent for S seconds, 0 never (default ${DEFAULT_IDLE_TIMEOUT})
-  --workers N             serve with N Web Workers sharing the port, one per core (default 1)
-  --no-fsync              do not flush uploads to disk before renaming them into place
-  --shared                ROOT is on a volume other machines write to (other bftp heads):
-                          remember no file hashes; found alone for NFS, CephFS, SMB and FUSE
-                          (GlusterFS) mounts (docs/SCALING.md)
-  --checksum sha256       check file bodies with SHA-256 only (the default also takes
-                          the faster xxh3-128); a client offering only xxh3-128 is refused
+  --token T               require this access token (read-write); BFTP_TOKEN
+                          does the same and keeps the token out of the process
+                          list; an empty one is refused
+  --token-file F          require one of the tokens in F: lines "rw TOKEN" or
+                          "ro TOKEN" (read-only); "#" starts a comment; a file
+                          without a token is refused
+  --max-connections N     sessions at once; more get a BUSY answer
+                          (default ${DEFAULT_MAX_CONNECTIONS})
+  --max-per-client N      sessions at once from one address, 0 no limit
+                          (default ${DEFAULT_MAX_PER_CLIENT})
+  --handshake-timeout S   drop a connection that has not finished TLS, hello and
+                          token within S seconds, 0 never (default ${DEFAULT_HANDSHAKE_TIMEOUT})
+  --idle-timeout S        drop a client silent for S seconds, 0 never
+                          (default ${DEFAULT_IDLE_TIMEOUT})
+  --workers N             serve with N Web Workers sharing the port, one per
+                          core (default 1)
+  --no-fsync              do not flush uploads to disk before renaming them
+                          into place
+  --shared                ROOT is on a volume other machines write to (other
+                          bftp heads): remember no file hashes; found alone for
+                          NFS, CephFS, SMB and FUSE (GlusterFS) mounts
+                          (docs/SCALING.md)
+  --checksum sha256       check file bodies with SHA-256 only (the default also
+                          takes the faster xxh3-128); a client offering only
+                          xxh3-128 is refused
   -q, --quiet             no per-request log lines
 
-Interrupted "bftp put --resume" uploads are kept for ${RESUME_EXPIRY_HOURS} hours after their last byte.
-See docs/SECURITY.md for every limit and its default.
+Interrupted "bftp put --resume" uploads are kept for ${RESUME_EXPIRY_HOURS} hours after their
+last byte. See docs/SECURITY.md for every limit and its default.
 
 Examples:
   bftp serve ./public --port 2121

@@ -21,7 +21,8 @@ URL. Exits 10 when it does not exist, so scripts can test for a file.
 
 Options:
   --json   one JSON object {name, type, size, mtime, mode, mtimeIso, modeOctal}
-           (mtime: milliseconds since the epoch; mtimeIso: ISO-8601 UTC; modeOctal: "0644")
+           (mtime: milliseconds since the epoch; mtimeIso: ISO-8601 UTC;
+           modeOctal: "0644")
 
 ${CONNECTION_HELP}
 

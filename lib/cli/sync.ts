@@ -35,16 +35,19 @@ const SYNC_FLAGS = {
 
 /** The help lines of {@linkcode SYNC_FLAGS}. */
 const SYNC_FLAGS_HELP = `  -n, --dry-run       list what would change, and change nothing
-  --delete            remove what DST has and SRC lacks (only inside DST's folder,
-                      never the folder itself); without it nothing is removed
-  -c, --checksum      compare files of one size by content (SHA-256; the server's
-                      hash cache keeps this cheap), not by modification time
+  --delete            remove what DST has and SRC lacks (only inside DST's
+                      folder, never the folder itself); without it nothing is
+                      removed
+  -c, --checksum      compare files of one size by content (SHA-256; the
+                      server's hash cache keeps this cheap), not by
+                      modification time
   -u, --update        leave alone a file DST has with a later modification time
                       (as rsync -u)
   --ignore-existing   leave alone every file DST has: send only new ones
   -W, --whole-file    send a changed file whole, never only its changed blocks
   --exclude GLOB      leave out the paths GLOB matches: neither sent nor deleted
-  --include GLOB      take the paths GLOB matches (the first matching rule decides)
+  --include GLOB      take the paths GLOB matches (the first matching rule
+                      decides)
   --exclude-from FILE read rules from FILE, one a line ("+ GLOB" includes)
   --json              print the result (or with -n the plan) as JSON on stdout
   -q, --quiet         no line per change, no summary, no progress line`;

@@ -1,6 +1,7 @@
 /**
- * How wide text is on a terminal, and fitting a name into a given width by
- * cutting it in the middle, as scp does with long names.
+ * How wide text is on a terminal, fitting a name into a given width by
+ * cutting it in the middle, as scp does with long names, and wrapping
+ * words into lines of a given width.
  *
  * @module
  */
@@ -93,4 +94,68 @@ export function fitWidth(text: string, width: number): string {
     used += w;
   }
   return `${head}…${tail}`;
+}
+
+/**
+ * Wraps `text` into lines of at most `width` columns, breaking at single
+ * spaces between words (a run of spaces, as in `"HASH  PATH"`, is kept
+ * whole); a word wider than `width` gets a line of its own, uncut.
+ *
+ * @param text One paragraph, without control characters.
+ * @param width Columns a line may take.
+ * @returns The lines (one empty line for empty text).
+ *
+ * @example
+ * ```ts
+ * import { wrapWords } from "./text_width.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(wrapWords("make REMOTE match LOCAL", 12), ["make REMOTE", "match LOCAL"]);
+ * deepEqual(wrapWords("a-very-long-word b", 5), ["a-very-long-word", "b"]);
+ * deepEqual(wrapWords('print "HASH  PATH"', 8), ["print", '"HASH  PATH"']);
+ * ```
+ */
+export function wrapWords(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/(?<=\S) (?=\S)/)) {
+    if (line !== "" && displayWidth(line) + 1 + displayWidth(word) > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === "" ? word : `${line} ${word}`;
+    }
+  }
+  lines.push(line);
+  return lines;
+}
+
+/** The columns every help text fits in: a standard terminal's width. */
+export const HELP_COLUMNS = 80;
+
+/**
+ * A help text's two-column rows (`  NAME  what it does`): the names padded
+ * to one column, each description wrapped under its own column so that no
+ * line passes {@linkcode HELP_COLUMNS}.
+ *
+ * @param rows Each row's name (or usage) and description.
+ * @param minWidth The narrowest the name column may be.
+ * @returns The lines, a long description taking several.
+ *
+ * @example
+ * ```ts
+ * import { helpRows } from "./text_width.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(helpRows([["ls", "list"], ["get", "download"]]), ["  ls   list", "  get  download"]);
+ * deepEqual(helpRows([["x", "word ".repeat(20).trim()]]).length, 2);
+ * ```
+ */
+export function helpRows(rows: ReadonlyArray<readonly [string, string]>, minWidth = 0): string[] {
+  const width = Math.max(minWidth, ...rows.map(([name]) => displayWidth(name)));
+  const indent = " ".repeat(width + 4);
+  return rows.flatMap(([name, text]) => {
+    const [first, ...more] = wrapWords(text, HELP_COLUMNS - indent.length);
+    return [`  ${name.padEnd(width)}  ${first}`, ...more.map((line) => indent + line)];
+  });
 }
