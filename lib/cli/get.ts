@@ -16,7 +16,13 @@ import { QUIET_FLAG, RETRY_FLAG, RETRY_HELP, retryFlag } from "./common_flags.ts
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
 import { checkGetDestination, checkSeveralInto, type GetRules, getToLocal } from "./get_rules.ts";
-import { CONNECTION_FLAGS, CONNECTION_HELP, progressFor, skipNotice } from "./session.ts";
+import {
+  CONNECTION_FLAGS,
+  CONNECTION_HELP,
+  failureNotice,
+  progressFor,
+  skipNotice,
+} from "./session.ts";
 import { eachSource, SessionPool } from "./sources.ts";
 import { treeProgressFor } from "./tree_progress.ts";
 
@@ -34,20 +40,24 @@ With several URLs (as with cp and scp) each lands in DIR, an existing folder
 last part has wildcards (*, ?, [abc]; quote it from the shell) stands for the
 names that match in its folder, as scp host:'logs/*.gz' does. URLs on the
 same server share one session. A URL that fails is reported and the others go
-on; the exit code is then that of the last failure.
+on; the exit code is then that of the last failure. So does a file of a tree
+(-r) that fails, as with rsync and scp -r; the tree then ends with one line
+that counts the failures.
 
 Options:
-  -r, --recursive   download a whole folder tree: listed first, then on a terminal one
-                    progress line for the tree and a summary at the end
+  -r, --recursive   download a whole folder tree: listed first, then on a
+                    terminal one progress line for the tree and a summary at
+                    the end
   --resume          continue a cut download: what has arrived is kept in
-                    ".DEST.bftp-partial" (and ".DEST.bftp-partial.json") beside DEST, and
-                    the next "get --resume" fetches only the rest, of the same version
-                    of the file (exit 9 and a fresh start if it changed meanwhile),
-                    then checks the whole file's checksum
+                    ".DEST.bftp-partial" (and ".DEST.bftp-partial.json") beside
+                    DEST, and the next "get --resume" fetches only the rest, of
+                    the same version of the file (exit 9 and a fresh start if it
+                    changed meanwhile), then checks the whole file's checksum
   -p, --preserve    give each file the server's modification time and permission
                     bits, as scp -p does
   -q, --quiet       no progress line, no tree summary
-  -o, --output DEST the same as giving DEST (curl's habit): a file, a folder or "-"
+  -o, --output DEST the same as giving DEST (curl's habit): a file, a
+                    folder or "-"
 ${RETRY_HELP}
 
 ${CONNECTION_HELP}
@@ -146,6 +156,7 @@ export const getCommand: Command = {
       progress: progressFor(io, values.quiet ?? false),
       treeProgress: treeProgressFor(io, values.quiet ?? false),
       onSkip: skipNotice(io),
+      onFailure: failureNotice(io),
       written: new Set<string>(),
     };
     checkGetDestination(destArg, rules);

@@ -15,7 +15,7 @@ import { downloadDestination, localKind } from "./local_paths.ts";
 import { type TreeProgressStart, withTreeProgress } from "./tree_progress.ts";
 
 /** How a `get` downloads each source. */
-export interface GetRules extends Pick<LocalTransferOptions, "progress" | "onSkip"> {
+export interface GetRules extends Pick<LocalTransferOptions, "progress" | "onSkip" | "onFailure"> {
   /**
    * Download folder trees (`-r`); without it a folder is refused.
    *
@@ -170,7 +170,7 @@ export async function getToLocal(
     await withTreeProgress(
       rules.treeProgress,
       "Downloaded",
-      { progress, onSkip: rules.onSkip },
+      { progress, onSkip: rules.onSkip, onFailure: rules.onFailure },
       (shown) => downloadTree(client, remote, into, { ...shown, resume, preserve }),
     );
     return;

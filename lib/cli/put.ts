@@ -14,7 +14,13 @@ import { QUIET_FLAG, RETRY_FLAG, RETRY_HELP, retryFlag } from "./common_flags.ts
 import type { Command } from "./command.ts";
 import { type CliIo, endUnlessInterrupted } from "./io.ts";
 import { putFromLocal, type PutRules, putSourceKind } from "./put_rules.ts";
-import { CONNECTION_FLAGS, CONNECTION_HELP, progressFor, skipNotice } from "./session.ts";
+import {
+  CONNECTION_FLAGS,
+  CONNECTION_HELP,
+  failureNotice,
+  progressFor,
+  skipNotice,
+} from "./session.ts";
 import { eachSource, SessionPool } from "./sources.ts";
 import { treeProgressFor } from "./tree_progress.ts";
 
@@ -31,13 +37,16 @@ the body's checksum (XXH3-128, or SHA-256: --checksum) checks out.
 With several SRC (as with cp and scp) the URL must be a folder on the server;
 each SRC goes into it under its own name, over one session. A SRC that fails is
 reported and the others go on; the exit code is then that of the last failure.
+So does a file of a tree (-r) that fails, as with rsync and scp -r; the tree
+then ends with one line that counts the failures.
 
 Options:
-  -r, --recursive   upload a whole folder tree: listed first, then on a terminal one
-                    progress line for the tree and a summary at the end
-  --resume          make the upload resumable: if it is cut, the server keeps what
-                    arrived (hidden, for 24 hours), and the same command continues from
-                    there; SRC is hashed first, and a changed SRC starts over
+  -r, --recursive   upload a whole folder tree: listed first, then on a terminal
+                    one progress line for the tree and a summary at the end
+  --resume          make the upload resumable: if it is cut, the server keeps
+                    what arrived (hidden, for 24 hours), and the same command
+                    continues from there; SRC is hashed first, and a changed
+                    SRC starts over
   -p, --preserve    ask the server to give each file the local modification time
                     and permission bits, as scp -p does
   -q, --quiet       no progress line, no tree summary
@@ -74,6 +83,7 @@ export const putCommand: Command = {
       progress: progressFor(io, values.quiet ?? false),
       treeProgress: treeProgressFor(io, values.quiet ?? false),
       onSkip: skipNotice(io),
+      onFailure: failureNotice(io),
     };
     if (srcs.includes("-")) {
       if (srcs.length > 1) throw new UsageError('Stdin ("-") can only be the one SRC');

@@ -16,7 +16,7 @@ import { localSourceKind, uploadName } from "./local_paths.ts";
 import { type TreeProgressStart, withTreeProgress } from "./tree_progress.ts";
 
 /** How a `put` uploads each source. */
-export interface PutRules extends Pick<LocalTransferOptions, "progress" | "onSkip"> {
+export interface PutRules extends Pick<LocalTransferOptions, "progress" | "onSkip" | "onFailure"> {
   /**
    * Upload folder trees (`-r`); without it a folder is refused.
    *
@@ -130,7 +130,7 @@ export async function putFromLocal(
     await withTreeProgress(
       rules.treeProgress,
       "Uploaded",
-      { progress, onSkip: rules.onSkip },
+      { progress, onSkip: rules.onSkip, onFailure: rules.onFailure },
       (shown) => uploadTree(client, src, target, { ...shown, resume, preserve }),
     );
   } else {

@@ -11,7 +11,7 @@ import { type BftpClient, DEFAULT_STALL_TIMEOUT } from "../client/client.ts";
 import type { ClientOptions, TransferOptions } from "../client/client.ts";
 import { connectHeads, headList, HEADS_ENV } from "../client/heads.ts";
 import { type BftpUrl, parseBftpUrl, parseHostList } from "../client/url.ts";
-import { UsageError } from "../errors.ts";
+import { type BftpError, UsageError } from "../errors.ts";
 import { formatHostPort, type HostPort } from "../transport/address.ts";
 import { Progress } from "./progress.ts";
 import { clientTlsFromFlags } from "../transport/client_tls_flags.ts";
@@ -47,8 +47,8 @@ export type ConnectionFlagValues = Partial<FlagValues<typeof CONNECTION_FLAGS>>;
 
 /** The help lines for {@linkcode CONNECTION_FLAGS}. */
 export const CONNECTION_HELP = `Connection options:
-  --cacert FILE       bftps://: trust a server certificate signed by FILE (PEM: a CA,
-                      or the server's own self-signed certificate)
+  --cacert FILE       bftps://: trust a server certificate signed by FILE
+                      (PEM: a CA, or the server's own self-signed certificate)
   --fingerprint HEX   bftps://: trust exactly the certificate with this SHA-256
                       fingerprint, as "bftp serve" prints it (colons optional)
   --token T           the access token, if the server requires one; better: set
@@ -61,8 +61,9 @@ export const CONNECTION_HELP = `Connection options:
                       default, fast) or sha256 (see docs/SECURITY.md)
   --head HOST[:PORT]  another server of the same volume, tried in turn when the
                       ones before it are down (repeatable; the URL may list them
-                      too: bftp://h1:9000,h2:9001/PATH; BFTP_HEADS=h1:9000,h2:9001
-                      adds its heads to a URL naming one of them)
+                      too: bftp://h1:9000,h2:9001/PATH;
+                      BFTP_HEADS=h1:9000,h2:9001 adds its heads to a URL naming
+                      one of them)
 ${RATE_HELP}
   A bftps:// URL without --cacert or --fingerprint trusts the usual root CAs.`;
 
@@ -319,4 +320,30 @@ export function progressFor(
  */
 export function skipNotice(io: Pick<CliIo, "stderr">): (path: string, why: string) => void {
   return (path, why) => void writeLine(io.stderr, errorLine(`Skipping "${path}": ${why}`));
+}
+
+/**
+ * Reports a file of a tree transfer (`-r`) that failed, as one `bftp: …`
+ * line on stderr, while the others go on (as rsync and `scp -r` report
+ * each); the tree then fails as a whole (`withTreeProgress`).
+ *
+ * @param io The console.
+ * @returns The `onFailure` callback for the tree transfer.
+ *
+ * @example
+ * ```ts
+ * import { failureNotice } from "./session.ts";
+ * import { RemoteError } from "../errors.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * let err = "";
+ * const io = { stderr: { write: (p: Uint8Array) => (err += new TextDecoder().decode(p), Promise.resolve(p.byteLength)) } };
+ * failureNotice(io)("a/b.txt", new RemoteError("DENIED", 'Cannot write "/t/a/b.txt": denied'));
+ * deepEqual(err, 'bftp: Cannot write "/t/a/b.txt": denied\n');
+ * ```
+ */
+export function failureNotice(
+  io: Pick<CliIo, "stderr">,
+): (path: string, error: BftpError) => void {
+  return (_path, error) => void writeLine(io.stderr, errorLine(error.message));
 }

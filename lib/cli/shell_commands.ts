@@ -13,7 +13,7 @@ import type { Entry } from "../protocol/messages.ts";
 import { expandRemoteGlob } from "../client/glob.ts";
 import { removePath } from "../client/remove_tree.ts";
 import { parseFlags } from "./args.ts";
-import { skipNotice } from "./session.ts";
+import { failureNotice, skipNotice } from "./session.ts";
 import { formatListing, formatStat, visible } from "./format.ts";
 import { writeLine } from "./io.ts";
 import { DEFAULT_WINDOW } from "../client/window.ts";
@@ -22,6 +22,7 @@ import { checkGetDestination, checkSeveralInto, type GetRules, getToLocal } from
 import { putFromLocal, type PutRules, putSourceKind } from "./put_rules.ts";
 import { expandLocalGlob } from "./local_paths.ts";
 import { lcd, lls, lmkdir, lpwd } from "./shell_local.ts";
+import { helpRows } from "./text_width.ts";
 import { chmod } from "./shell_chmod.ts";
 import { shellSync } from "./sync.ts";
 
@@ -98,6 +99,7 @@ const get: ShellCommand = {
       progress: ctx.progress,
       treeProgress: ctx.treeProgress,
       onSkip: skipNotice(ctx.io),
+      onFailure: failureNotice(ctx.io),
       written: new Set<string>(),
     };
     checkGetDestination(local, rules);
@@ -139,6 +141,7 @@ const put: ShellCommand = {
       progress: ctx.progress,
       treeProgress: ctx.treeProgress,
       onSkip: skipNotice(ctx.io),
+      onFailure: failureNotice(ctx.io),
     };
     // Wildcards in LOCAL's last part, as sftp takes them: no shell has expanded them here.
     const locals = await expandLocalGlob(pattern);
@@ -341,7 +344,8 @@ export const SHELL_COMMANDS: readonly ShellCommand[] = [
 /**
  * The list `help` prints (and `bftp shell --help` too): one line per command.
  *
- * @returns `  USAGE  SUMMARY` lines, without a trailing newline.
+ * @returns `  USAGE  SUMMARY` lines (a long summary wrapped under its column,
+ *   `helpRows`), without a trailing newline.
  *
  * @example
  * ```ts
@@ -356,8 +360,7 @@ export function shellCommandList(): string {
     ...SHELL_COMMANDS.map((c) => [c.usage, c.summary] as const),
     ["!COMMAND", "run COMMAND on this machine with sh -c"] as const,
   ];
-  const width = Math.max(...rows.map(([usage]) => usage.length));
-  return rows.map(([usage, summary]) => `  ${usage.padEnd(width)}  ${summary}`).join("\n");
+  return helpRows(rows).join("\n");
 }
 
 /**

@@ -3,7 +3,8 @@
  * bytes done of the plan's totals, the rate, the ETA, and the path (below
  * the tree's top) of the file most recently started; then one summary line
  * in its place. Shown only on a terminal and not with `-q`, as the
- * per-file lines are.
+ * per-file lines are. A file that fails is told on a line of its own, and
+ * the tree then ends with one line that counts them.
  *
  * @module
  */
@@ -14,6 +15,7 @@ import type { ListingCounts, TreePlan } from "../client/tree_plan.ts";
 import type { TreeTotals } from "../client/tree_transfer.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import { formatBytes } from "../bytes.ts";
+import { BftpError } from "../errors.ts";
 import type { CliIo } from "./io.ts";
 import { formatDuration, Progress, type ProgressOptions } from "./progress.ts";
 
@@ -40,7 +42,7 @@ export interface TreeProgressOptions {
 /** The callbacks a tree transfer takes from a {@linkcode TreeProgress}. */
 export type TreeCallbacks = Pick<
   LocalTransferOptions,
-  "onListed" | "onPlan" | "progress" | "onFile" | "onSkip"
+  "onListed" | "onPlan" | "progress" | "onFile" | "onSkip" | "onFailure"
 >;
 
 /** Makes a {@linkcode TreeProgress} for one tree, with its summary's verb. */
@@ -115,15 +117,26 @@ export class TreeProgress {
    *
    * @param onSkip Tells of an entry left out, on a line of its own (the
    *   listing's line is cleared first, and drawn again after).
-   * @returns `onListed`, `onPlan`, `progress`, `onFile` and `onSkip` for
-   *   `downloadTree` or `uploadTree`.
+   * @param onFailure Tells of a file that failed, on a line of its own (the
+   *   tree's line is cleared first, and drawn again after).
+   * @returns `onListed`, `onPlan`, `progress`, `onFile`, `onSkip` and
+   *   `onFailure` for `downloadTree` or `uploadTree`.
    */
-  options(onSkip?: LocalTransferOptions["onSkip"]): TreeCallbacks {
+  options(
+    onSkip?: LocalTransferOptions["onSkip"],
+    onFailure?: LocalTransferOptions["onFailure"],
+  ): TreeCallbacks {
     return {
       onSkip: (path, why) => {
         this.#listing?.clear();
         onSkip?.(path, why);
       },
+      ...(onFailure === undefined ? {} : {
+        onFailure: (path, error) => {
+          this.clear();
+          onFailure(path, error);
+        },
+      }),
       onListed: (counts) => this.#listed(counts),
       onPlan: (plan) => this.#plan(plan),
       progress: (label, size, offset) => this.#file(label, size, offset ?? 0),
@@ -245,31 +258,61 @@ export function treeProgressFor(io: CliIo, quiet: boolean): TreeProgressStart | 
 /**
  * Runs one tree transfer with its progress line when there is one, and
  * its summary at the end; without one, with the per-file `progress` given.
+ * With `onFailure`, a file that fails is told there and the others go on;
+ * the tree then ends with an error that counts them, whose exit code is
+ * the last one's (as with several sources).
  *
  * @param start The maker of tree lines, if any.
  * @param verb The summary's verb.
- * @param given The per-file progress (used without a tree line) and the
- *   notice of each entry left out.
+ * @param given The per-file progress (used without a tree line), the
+ *   notice of each entry left out, and of each file that failed.
  * @param run The transfer, given the callbacks to pass on.
  * @returns What the transfer moved.
+ * @throws {BftpError} When a file failed (each told through `onFailure`).
  *
  * @example
  * ```ts
  * import { withTreeProgress } from "./tree_progress.ts";
- * import { deepEqual } from "node:assert/strict";
+ * import { RemoteError } from "../errors.ts";
+ * import { deepEqual, rejects } from "node:assert/strict";
  *
  * const totals = await withTreeProgress(undefined, "Uploaded", {}, () => Promise.resolve({ files: 0, bytes: 0 }));
  * deepEqual(totals, { files: 0, bytes: 0 });
+ * const told: string[] = [];
+ * await rejects(
+ *   withTreeProgress(undefined, "Uploaded", { onFailure: (path) => told.push(path) }, (o) => {
+ *     o.onFailure?.("a/b.txt", new RemoteError("DENIED", "No"));
+ *     return Promise.resolve({ files: 1, bytes: 5 });
+ *   }),
+ *   /^BftpError: Not everything was uploaded: 1 failure \(see above\)$/,
+ * );
+ * deepEqual(told, ["a/b.txt"]);
  * ```
  */
 export async function withTreeProgress(
   start: TreeProgressStart | undefined,
   verb: string,
-  given: Pick<LocalTransferOptions, "progress" | "onSkip">,
+  given: Pick<LocalTransferOptions, "progress" | "onSkip" | "onFailure">,
   run: (options: TreeCallbacks) => Promise<TreeTotals>,
 ): Promise<TreeTotals> {
   const tree = start?.(verb);
-  const totals = await run(tree?.options(given.onSkip) ?? given);
+  let failed = 0;
+  let last: BftpError | undefined;
+  const onFailure = given.onFailure &&
+    ((path: string, error: BftpError) => {
+      failed++;
+      last = error;
+      given.onFailure!(path, error);
+    });
+  const shown = tree?.options(given.onSkip, onFailure) ?? { ...given, onFailure };
+  const totals = await run(shown);
   tree?.finish(totals);
+  if (last !== undefined) {
+    const failures = plural(failed, "failure");
+    throw new BftpError(
+      last.code,
+      `Not everything was ${verb.toLowerCase()}: ${failures} (see above)`,
+    );
+  }
   return totals;
 }

@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { BftpError } from "../errors.ts";
 import type { BodyResult } from "../transfer/body.ts";
 import type { TransferOptions } from "./client.ts";
 import type { GetReply } from "../protocol/replies.ts";
@@ -50,6 +51,16 @@ export interface LocalTransferOptions {
    * file or folder), with why, as rsync says "skipping non-regular file".
    */
   onSkip?: ((path: string, why: string) => void) | undefined;
+  /**
+   * Told about each file of a tree (`downloadTree`, `uploadTree`) that
+   * fails on its own: refused by the server, a checksum that does not
+   * match, a local file that cannot be written. With it the tree goes on
+   * past such a file, as rsync and `scp -r` do, and the file is not
+   * counted in the totals; a broken session, an interrupt or a full disk
+   * still stop the tree, thrown. Without it the tree's first failure is
+   * thrown once the small files in flight are done.
+   */
+  onFailure?: ((path: string, error: BftpError) => void) | undefined;
   /**
    * Keep the source's modification time and permission bits (`-p`, as with
    * scp): a download takes the server's, an upload asks the server to set

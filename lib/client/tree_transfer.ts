@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type BftpError, LocalIoError, localIoError } from "../errors.ts";
+import { BftpError, isDiskFull, LocalIoError, localIoError } from "../errors.ts";
 import { sweepFolder } from "../local_file/mod.ts";
 import type { BftpClient } from "./client.ts";
 import { downloadTreeFile, uploadFile } from "./local.ts";
@@ -17,6 +17,7 @@ import {
   localChild,
   localFolderKey,
   planDownload,
+  type PlannedEntry,
   type PlannedFile,
   type TreePlan,
 } from "./tree_plan.ts";
@@ -45,18 +46,51 @@ function fileOptions(options: LocalTransferOptions, file: PlannedFile): LocalTra
  * Counts the files a batch of MGET or MPUT moved into `totals`, and keeps
  * their failures: the first stops the tree, as a file's does in a window.
  */
-function tally(totals: TreeTotals) {
+function tally(totals: TreeTotals, client: BftpClient, options: LocalTransferOptions) {
   const failures: BftpError[] = [];
   return {
     onDone: (_file: unknown, result: BodyResult) => {
       totals.files++;
       totals.bytes += result.size;
     },
-    onError: (_file: unknown, e: BftpError) => void failures.push(e),
+    onError: (file: { relative: string }, e: BftpError) => {
+      if (ownFailure(client, e, options)) options.onFailure!(file.relative, e);
+      else failures.push(e);
+    },
+    /** With `onFailure`, no batch starts after a failure that stops the tree (a full disk). */
+    stopped: options.onFailure === undefined ? undefined : () => failures.length > 0,
     stopAtFailure: () => {
       if (failures.length > 0) throw failures[0];
     },
   };
+}
+
+/**
+ * Whether `e` is one file's own failure, told through `onFailure` while
+ * the tree goes on: not when there is no `onFailure`, nor for what stops
+ * every later file too (a broken session, an interrupt, a full disk).
+ */
+function ownFailure(client: BftpClient, e: unknown, options: LocalTransferOptions): boolean {
+  return options.onFailure !== undefined && e instanceof BftpError && client.usable &&
+    !isDiskFull(e);
+}
+
+/**
+ * Runs one file (or folder) of a tree; its own failure is told through `onFailure`
+ * (see {@linkcode ownFailure}), anything else thrown.
+ */
+async function eachFile(
+  client: BftpClient,
+  file: PlannedEntry,
+  options: LocalTransferOptions,
+  run: () => Promise<void>,
+): Promise<void> {
+  try {
+    await run();
+  } catch (e) {
+    if (!ownFailure(client, e, options)) throw e;
+    options.onFailure!(file.relative, e as BftpError);
+  }
 }
 
 /** Tells the plan's skipped entries and the plan itself, before anything moves. */
@@ -162,10 +196,11 @@ export async function downloadPlan(
     }
     // Small files by MGET, many to a request; the first to fail stops the tree, as below.
     const small = new Set(plan.files.filter((f) => byMget(client, f.size, options)));
-    const { stopAtFailure, ...counting } = tally(totals);
+    const { stopAtFailure, stopped, ...counting } = tally(totals, client, options);
     await downloadMany(client, [...small], {
       ...options,
       ...counting,
+      ...(stopped === undefined ? {} : { stopped }),
       lander,
       present: (file) => present.get(localFolderKey(file.local)),
     });
@@ -174,18 +209,20 @@ export async function downloadPlan(
       if (small.has(file)) continue;
       const names = present.get(localFolderKey(file.local));
       // Pipelined: up to a window of downloads in flight on the one session.
-      await window.add(async () => {
-        const result = await downloadTreeFile(
-          client,
-          file.remote,
-          file.local,
-          fileOptions(options, file),
-          names,
-          lander,
-        );
-        totals.files++;
-        totals.bytes += result.size;
-      });
+      await window.add(() =>
+        eachFile(client, file, options, async () => {
+          const result = await downloadTreeFile(
+            client,
+            file.remote,
+            file.local,
+            fileOptions(options, file),
+            names,
+            lander,
+          );
+          totals.files++;
+          totals.bytes += result.size;
+        })
+      );
     }
     await window.drain();
   } catch (e) {
@@ -271,28 +308,52 @@ export async function uploadPlan(
   const totals = { files: 0, bytes: 0 };
   const window = new TaskWindow({ limit: options.window });
   try {
-    for (const folder of plan.folders) await window.add(() => client.mkdir(folder.remote, true));
-    // Small files by MPUT, many to a request, once their folders are made; the first to fail
-    // stops the tree, as below.
-    const small = new Set(plan.files.filter((f) => byMput(client, f.size, options)));
+    // A folder the server refuses is told (with `onFailure`), and its files are not tried;
+    // the top's refusal stops the tree.
+    const broken: string[] = [];
+    for (const [i, folder] of plan.folders.entries()) {
+      const make = () => client.mkdir(folder.remote, true);
+      await window.add(
+        i === 0 ? make : () =>
+          eachFile(client, folder, options, async () => {
+            try {
+              await make();
+            } catch (e) {
+              if (ownFailure(client, e, options)) broken.push(`${folder.remote}/`);
+              throw e;
+            }
+          }),
+      );
+    }
+    if (options.onFailure !== undefined) await window.drain();
+    const files = plan.files.filter((f) => !broken.some((b) => f.remote.startsWith(b)));
+    // Small files by MPUT, many to a request, once their folders are made; without
+    // `onFailure`, the first to fail stops the tree, as below.
+    const small = new Set(files.filter((f) => byMput(client, f.size, options)));
     if (small.size > 0) {
       await window.drain();
-      const { stopAtFailure, ...counting } = tally(totals);
-      await uploadMany(client, [...small], { ...options, ...counting });
+      const { stopAtFailure, stopped, ...counting } = tally(totals, client, options);
+      await uploadMany(client, [...small], {
+        ...options,
+        ...counting,
+        ...(stopped === undefined ? {} : { stopped }),
+      });
       stopAtFailure();
     }
-    for (const file of plan.files) {
+    for (const file of files) {
       if (small.has(file)) continue;
       // Pipelined: up to a window of uploads in flight on the one session.
-      await window.add(async () => {
-        // Eager whatever its size: each upload's flush on the server overlaps the next one's body.
-        const result = await uploadFile(client, file.local, file.remote, {
-          ...fileOptions(options, file),
-          eager: true,
-        });
-        totals.files++;
-        totals.bytes += result.size;
-      });
+      await window.add(() =>
+        eachFile(client, file, options, async () => {
+          // Eager whatever its size: each upload's flush on the server overlaps the next one's.
+          const result = await uploadFile(client, file.local, file.remote, {
+            ...fileOptions(options, file),
+            eager: true,
+          });
+          totals.files++;
+          totals.bytes += result.size;
+        })
+      );
     }
   } finally {
     await window.settle();

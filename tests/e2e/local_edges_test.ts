@@ -220,6 +220,52 @@ Deno.test("e2e: put -r and get -r name each entry they leave out, and still succ
   equal(await Deno.readTextFile(local.join("copy", "real.txt")), "real");
 });
 
+Deno.test("e2e: put -r and get -r report every file that fails, copy the others, and fail as a whole", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  const tree = local.join("tree");
+  await Deno.mkdir(`${tree}/good`, { recursive: true });
+  await Deno.mkdir(`${tree}/bad\tdir`);
+  const big = new Uint8Array(2 << 20).fill(7); // over 256 KiB: a GET or PUT of its own
+  await Deno.writeTextFile(`${tree}/a\nb`, "1");
+  await Deno.writeTextFile(`${tree}/good/y.txt`, "2");
+  await Deno.writeTextFile(`${tree}/bad\tdir/x.txt`, "3");
+  await Deno.writeFile(`${tree}/big\x01one`, big);
+  await Deno.writeFile(`${tree}/big-ok`, big);
+  await Deno.writeTextFile(`${tree}/z.txt`, "4");
+  await using server = await startServe(root.path);
+  // The server refuses names with control characters: two files, a folder (its file untried).
+  const put = await runBftp(["put", "-r", tree, `${server.url}/up`]);
+  equal(put.code, 12, put.stderr);
+  const putLines = put.stderr.trim().split("\n");
+  deepEqual(putLines.slice(0, -1).sort(), [
+    'bftp: Refused path "/up/a\\x0ab": control characters are not allowed',
+    'bftp: Refused path "/up/bad\\x09dir": control characters are not allowed',
+    'bftp: Refused path "/up/big\\x01one": control characters are not allowed',
+  ]);
+  equal(putLines.at(-1), "bftp: Not everything was uploaded: 3 failures (see above)");
+  deepEqual([...Deno.readDirSync(root.join("up"))].map((e) => e.name).sort(), [
+    "big-ok",
+    "good",
+    "z.txt",
+  ]);
+  deepEqual(await Deno.readFile(root.join("up", "big-ok")), big);
+  // Locally, a folder stands where a small file and a large one go: each is told, the rest land
+  // (into copy/up, copy being there).
+  const copy = local.join("copy", "up");
+  await Deno.mkdir(`${copy}/z.txt/keep`, { recursive: true });
+  await Deno.mkdir(`${copy}/big-ok/keep`, { recursive: true });
+  const get = await runBftp(["get", "-r", `${server.url}/up`, local.join("copy")]);
+  equal(get.code, 3, get.stderr);
+  deepEqual(get.stderr.trim().split("\n").sort(), [
+    `bftp: Cannot write "${copy}/big-ok": is a folder`,
+    `bftp: Cannot write "${copy}/z.txt": is a folder`,
+    "bftp: Not everything was downloaded: 2 failures (see above)",
+  ]);
+  equal(await Deno.readTextFile(`${copy}/good/y.txt`), "2");
+  deepEqual([...Deno.readDirSync(`${copy}/z.txt`)].map((e) => e.name), ["keep"]);
+});
+
 Deno.test("e2e: mv refuses an empty NEWPATH and moves into a folder as mv does", async () => {
   await using root = await tempDir();
   await Deno.writeTextFile(root.join("a.txt"), "a");
