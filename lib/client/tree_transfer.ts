@@ -22,6 +22,7 @@ import {
   type TreePlan,
 } from "./tree_plan.ts";
 import { TaskWindow } from "./window.ts";
+import { setFolderTimes } from "./folder_times.ts";
 import { byMget, downloadMany } from "./many_downloads.ts";
 import { byMput, uploadMany } from "./many_uploads.ts";
 import { Lander } from "../local_file/lander.ts";
@@ -91,6 +92,26 @@ async function eachFile(
     if (!ownFailure(client, e, options)) throw e;
     options.onFailure!(file.relative, e as BftpError);
   }
+}
+
+/**
+ * `-p`: the copy's folders take the source's times once the files are in
+ * (`setFolderTimes`); a folder that fails is told through `onFailure`, or
+ * stops the tree without it.
+ */
+async function keepFolderTimes(
+  client: BftpClient,
+  plan: TreePlan,
+  side: "local" | "remote",
+  options: LocalTransferOptions,
+): Promise<void> {
+  await setFolderTimes(client, plan.folders, side, {
+    fail: (folder, e) => {
+      if (!ownFailure(client, e, options)) throw e;
+      options.onFailure!(folder.relative, e);
+    },
+    window: options.window,
+  });
 }
 
 /** Tells the plan's skipped entries and the plan itself, before anything moves. */
@@ -225,6 +246,7 @@ export async function downloadPlan(
       );
     }
     await window.drain();
+    if (options.preserve) await keepFolderTimes(client, plan, "local", options);
   } catch (e) {
     await window.settle();
     // Only empty folders go: a non-recursive remove leaves any that hold a file.
@@ -276,6 +298,9 @@ export async function downloadTree(
 ): Promise<TreeTotals> {
   const { window, onListed } = options;
   const plan = await planDownload(client, remote, dest, { window, onListed });
+  // A listing names its folders' times but not its own: `-p` asks for the top's.
+  const top = plan.folders[0];
+  if (options.preserve && top !== undefined) top.mtime ??= (await client.stat(remote)).mtime;
   return await downloadPlan(client, plan, options);
 }
 
@@ -359,6 +384,7 @@ export async function uploadPlan(
     await window.settle();
   }
   await window.drain();
+  if (options.preserve) await keepFolderTimes(client, plan, "remote", options);
   return totals;
 }
 

@@ -10,12 +10,12 @@
  * @module
  */
 
-import { applyServerAttributes } from "../local_file/attributes.ts";
 import type { BftpClient } from "../client/client.ts";
 import type { LocalTransferOptions } from "../client/local_options.ts";
 import { prepareFolder } from "../client/tree_transfer.ts";
 import { localChild, localFolderKey } from "../client/tree_plan.ts";
 import { TaskWindow } from "../client/window.ts";
+import { setFolderTimes } from "../client/folder_times.ts";
 import { byMget } from "../client/many_downloads.ts";
 import { byMput } from "../client/many_uploads.ts";
 import { counting, pullMany, pushMany, SyncRun } from "./apply_many.ts";
@@ -287,32 +287,11 @@ async function keepFolderTimes(
     ...plan.deletes.map((d) => parentOf(d.relative)),
     ...[...plan.missingFolders].flatMap((m) => [m, parentOf(m)]),
   ]);
-  const due = plan.folders.filter((f) => typeof f.mtime === "number" && touched.has(f.relative));
-  if (due.length === 0) return;
-  if (options.direction === "pull") {
-    for (const f of due) {
-      try {
-        applyServerAttributes(f.local, { mtime: f.mtime!, mode: null });
-      } catch (e) {
-        // A folder that failed to be made was reported then.
-        if (!(e instanceof Deno.errors.NotFound)) {
-          fail(f.relative, localIoError("set the time of", f.local, e));
-        }
-      }
-    }
-    return;
-  }
-  if (client.readOnly || !client.supports("setstat")) return;
-  const remote = due.filter((f) => f.remote !== "/");
-  await each(
-    client,
-    remote,
-    options,
-    (f) => client.setStat(f.remote, { mtime: f.mtime! }),
-    (f, e) => {
-      fail(f.relative, e);
-    },
-  );
+  const due = plan.folders.filter((f) => touched.has(f.relative));
+  await setFolderTimes(client, due, options.direction === "pull" ? "local" : "remote", {
+    fail: (f, e) => fail(f.relative, e),
+    window: options.window,
+  });
 }
 
 /**

@@ -1,0 +1,95 @@
+/**
+ * A copied tree's folders given their source's modification times once
+ * their files are in, as `scp -rp` and `rsync -a` do: on this machine
+ * (`get -r -p`, a sync pull) directly, on the server by SETSTAT (`put -r
+ * -p`, a sync push). Any order will do: a folder's time changes only when
+ * its own entries do, not when a subfolder's time is set.
+ *
+ * @module
+ */
+
+import { BftpError, localIoError } from "../errors.ts";
+import { applyServerAttributes } from "../local_file/attributes.ts";
+import type { BftpClient } from "./client.ts";
+import type { PlannedEntry } from "./tree_plan.ts";
+import { TaskWindow } from "./window.ts";
+
+/** Options for {@linkcode setFolderTimes}. */
+export interface FolderTimesOptions {
+  /**
+   * Told about a folder whose time could not be set, while the others go
+   * on; a broken session is thrown instead.
+   */
+  fail: (folder: PlannedEntry, error: BftpError) => void;
+  /**
+   * Remote folders' SETSTATs in flight at once.
+   *
+   * @default {32}
+   */
+  window?: number | undefined;
+}
+
+/**
+ * Gives each folder with a known time (`mtime`) that time: the local copy
+ * (`side` "local": a folder missing meanwhile is left alone, as one that
+ * failed to be made was told then) or the server's (`side` "remote": by
+ * SETSTAT, not for the served root itself, nor from a read-only session or
+ * a server without SETSTAT, which keep their own times).
+ *
+ * @param client The session (for the remote side).
+ * @param folders The folders, as a tree plan gives them.
+ * @param side Which copy's folders get the times.
+ * @param options Where each folder's failure is told, and the window.
+ *
+ * @example
+ * ```ts
+ * import { setFolderTimes } from "./folder_times.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const folders = [{ remote: "/t", local: dir, relative: "", mtime: 1_000_000_000_000 }];
+ * await setFolderTimes(null as never, folders, "local", { fail: () => {} });
+ * deepEqual((await Deno.stat(dir)).mtime?.getTime(), 1_000_000_000_000);
+ * await Deno.remove(dir);
+ * ```
+ */
+export async function setFolderTimes(
+  client: BftpClient,
+  folders: readonly PlannedEntry[],
+  side: "local" | "remote",
+  options: FolderTimesOptions,
+): Promise<void> {
+  const due = folders.filter((f) => typeof f.mtime === "number");
+  if (due.length === 0) return;
+  if (side === "local") {
+    for (const f of due) {
+      try {
+        applyServerAttributes(f.local, { mtime: f.mtime!, mode: null });
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) {
+          options.fail(f, localIoError("set the time of", f.local, e));
+        }
+      }
+    }
+    return;
+  }
+  if (client.readOnly || !client.supports("setstat")) return;
+  const window = new TaskWindow({ limit: options.window });
+  try {
+    for (const f of due) {
+      if (f.remote === "/") continue;
+      await window.add(async () => {
+        try {
+          await client.setStat(f.remote, { mtime: f.mtime! });
+        } catch (e) {
+          // A broken session (or Ctrl-C, which closes it) ends it; anything else is one folder's.
+          if (!(e instanceof BftpError) || !client.usable) throw e;
+          options.fail(f, e);
+        }
+      });
+    }
+  } finally {
+    await window.settle();
+  }
+  await window.drain();
+}
