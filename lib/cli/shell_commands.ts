@@ -14,7 +14,7 @@ import { expandRemoteGlob } from "../client/glob.ts";
 import { removePath } from "../client/remove_tree.ts";
 import { parseFlags } from "./args.ts";
 import { failureNotice, skipNotice } from "./session.ts";
-import { formatListing, formatStat, visible } from "./format.ts";
+import { formatListing, formatStat, jsonEntry, terminalJson, visible } from "./format.ts";
 import { writeLine } from "./io.ts";
 import { DEFAULT_WINDOW } from "../client/window.ts";
 import { eachPath, exactly, expandAll, type ShellCommand } from "./shell_command.ts";
@@ -45,8 +45,9 @@ const ls: ShellCommand = {
       if (!(e instanceof RemoteError && e.code === "NOT_DIR")) throw e;
       entries = [await ctx.client.stat(path)];
     }
+    // As `bftp ls --json` gives it: the same fields, nothing a terminal would act on.
     const text = values.json
-      ? JSON.stringify(entries)
+      ? terminalJson(entries.map(jsonEntry))
       : formatListing(entries, values.long ?? false);
     if (text !== "") await writeLine(ctx.io.stdout, text);
   },
@@ -265,7 +266,7 @@ const stat: ShellCommand = {
     const entry = await ctx.client.stat(path);
     await writeLine(
       ctx.io.stdout,
-      values.json ? JSON.stringify(entry) : formatStat(path, entry),
+      values.json ? terminalJson(jsonEntry(entry)) : formatStat(path, entry),
     );
   },
 };

@@ -51,3 +51,22 @@ Deno.test("e2e: bftp shell lmkdir makes local folders, -p with parents", async (
   ok(/Missing PATH/.test(errors[1]!), errors[1]);
   equal(result.code, 2, result.stderr);
 });
+
+Deno.test("e2e: bftp shell ls --json and stat --json print what bftp ls --json and stat --json print", async () => {
+  await using root = await tempDir();
+  await Deno.writeTextFile(root.join("a.txt"), "hi");
+  await Deno.writeTextFile(root.join("wide\u200bzero"), "x");
+  await using server = await startServe(root.path);
+  const shell = await runBftp(["shell", server.url], {
+    stdin: "ls --json /\nstat --json /a.txt\n",
+  });
+  equal(shell.code, 0, shell.stderr);
+  const [list, stat] = shell.stdout.trimEnd().split("\n");
+  equal(list, (await runBftp(["ls", "--json", `${server.url}/`])).stdout.trimEnd());
+  equal(stat, (await runBftp(["stat", "--json", `${server.url}/a.txt`])).stdout.trimEnd());
+  const entry = JSON.parse(stat!);
+  deepEqual([entry.size, entry.modeOctal, typeof entry.mtimeIso], [2, "0644", "string"]);
+  // A name's invisible character stays escaped on the terminal, and exact in the JSON.
+  ok(list!.includes("wide\\u200bzero"), list);
+  ok(JSON.parse(list!).some((e: { name: string }) => e.name === "wide\u200bzero"), list);
+});
