@@ -46,10 +46,13 @@ export interface CheckTarget {
 
 /**
  * The client options a check connects with, besides host and port: TLS
- * trust (present exactly for a `bftps://` target), the access token and the
- * stall timeout.
+ * trust (present exactly for a `bftps://` target), the access token, the
+ * stall timeout, the checksums offered, `-v`'s observer and a rate limit.
  */
-export type TargetConnection = Pick<ClientOptions, "tls" | "token" | "stallTimeout">;
+export type TargetConnection = Pick<
+  ClientOptions,
+  "tls" | "token" | "stallTimeout" | "checksums" | "onMessage" | "limitRate"
+>;
 
 /** Options for {@linkcode spawnEmbeddedServer} and {@linkcode startInProcessServer}. */
 export interface EmbeddedServerOptions {
@@ -73,10 +76,15 @@ export interface EmbeddedServerOptions {
    * @default {300}
    */
   stallTimeout?: number;
+  /** The client's checksums, `-v`'s observer and rate limit, as with a server given by URL. */
+  client?: Pick<TargetConnection, "checksums" | "onMessage" | "limitRate">;
 }
 
 function embeddedConnection(options: EmbeddedServerOptions): TargetConnection {
-  return options.stallTimeout === undefined ? {} : { stallTimeout: options.stallTimeout };
+  return {
+    ...options.client,
+    ...(options.stallTimeout === undefined ? {} : { stallTimeout: options.stallTimeout }),
+  };
 }
 
 /**

@@ -32,8 +32,9 @@ import { DEFAULT_STALL_TIMEOUT } from "../client/client.ts";
 import { parseBftpUrl } from "../client/url.ts";
 import { formatBytes } from "../bytes.ts";
 import { type FlagValues, intFlag, numberFlag, parseFlags } from "./args.ts";
-import { QUIET_FLAG } from "./common_flags.ts";
-import { CONNECTION_FLAGS, CONNECTION_HELP, connectionOptions } from "./session.ts";
+import { checksumFlag, QUIET_FLAG, rateFlag } from "./common_flags.ts";
+import { CONNECTION_FLAGS, connectionHelp, connectionOptions } from "./session.ts";
+import { verboseObserver } from "./verbose.ts";
 import type { Command } from "./command.ts";
 import { type CliIo, writeText } from "./io.ts";
 
@@ -112,8 +113,8 @@ Server and output:
   --html FILE           write a self-contained HTML report with charts
   -q, --quiet           no progress line
 
-${CONNECTION_HELP}
-  With no URL only --timeout applies.
+${connectionHelp({ heads: false })}
+  With no URL, --cacert, --fingerprint and --token do not apply.
 
 Exit codes: 0 passed; 6 a copy differed or a transfer failed; 19 a threshold was
 crossed; 130 interrupted; others as for every bftp command.
@@ -250,7 +251,7 @@ function checkTargetFlags(values: CheckFlags, url: string | undefined): void {
     throw new UsageError("--in-process and --no-fsync are for the embedded server (no URL)");
   }
   if (url === undefined) {
-    const given = (["cacert", "fingerprint", "token", "limit-rate"] as const).find((n) =>
+    const given = (["cacert", "fingerprint", "token"] as const).find((n) =>
       values[n] !== undefined
     );
     if (given) throw new UsageError(`--${given} is for a server given by URL`);
@@ -295,7 +296,13 @@ export const checkCommand: Command = {
       const files: CheckFile[] = [];
       for (const path of paths) files.push(await userFile(path));
       for (const size of sizes) files.push(await generateFile(workDir, size));
-      const embedded = { fsync: !values["no-fsync"], stallTimeout };
+      // -v, --checksum and --limit-rate shape the client whichever server it measures.
+      const client = {
+        checksums: checksumFlag(values.checksum),
+        onMessage: values.verbose ? verboseObserver(io.stderr) : undefined,
+        limitRate: rateFlag(values["limit-rate"]),
+      };
+      const embedded = { fsync: !values["no-fsync"], stallTimeout, client };
       target = url !== undefined
         ? remoteTarget(url, connection)
         : values["in-process"]

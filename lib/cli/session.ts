@@ -45,8 +45,36 @@ export const CONNECTION_FLAGS = Object.freeze(
 /** The values of {@linkcode CONNECTION_FLAGS}, as a command's parsed flags hold them. */
 export type ConnectionFlagValues = Partial<FlagValues<typeof CONNECTION_FLAGS>>;
 
+/** `--head`'s lines of the connection options' help. */
+const HEAD_HELP = `  --head HOST[:PORT]  another server of the same volume, tried in turn when the
+                      ones before it are down (repeatable; the URL may list them
+                      too: bftp://h1:9000,h2:9001/PATH;
+                      BFTP_HEADS=h1:9000,h2:9001 adds its heads to a URL naming
+                      one of them)
+`;
+
 /** The help lines for {@linkcode CONNECTION_FLAGS}. */
-export const CONNECTION_HELP = `Connection options:
+export const CONNECTION_HELP: string = connectionHelp();
+
+/**
+ * The connection options' help, as {@linkcode CONNECTION_HELP} gives it,
+ * with or without `--head` (a command that talks to exactly one server
+ * leaves it out).
+ *
+ * @param options Whether `--head` is listed.
+ * @returns The help text's section.
+ *
+ * @example
+ * ```ts
+ * import { connectionHelp } from "./session.ts";
+ * import { ok } from "node:assert/strict";
+ *
+ * ok(connectionHelp().includes("--head"));
+ * ok(!connectionHelp({ heads: false }).includes("--head"));
+ * ```
+ */
+export function connectionHelp(options: { heads?: boolean } = {}): string {
+  return `Connection options:
   --cacert FILE       bftps://: trust a server certificate signed by FILE
                       (PEM: a CA, or the server's own self-signed certificate)
   --fingerprint HEX   bftps://: trust exactly the certificate with this SHA-256
@@ -59,13 +87,9 @@ export const CONNECTION_HELP = `Connection options:
                       on stderr (the token shown as ***)
   --checksum NAME     check file bodies with only this checksum: xxh3-128 (the
                       default, fast) or sha256 (see docs/SECURITY.md)
-  --head HOST[:PORT]  another server of the same volume, tried in turn when the
-                      ones before it are down (repeatable; the URL may list them
-                      too: bftp://h1:9000,h2:9001/PATH;
-                      BFTP_HEADS=h1:9000,h2:9001 adds its heads to a URL naming
-                      one of them)
-${RATE_HELP}
+${options.heads === false ? "" : HEAD_HELP}${RATE_HELP}
   A bftps:// URL without --cacert or --fingerprint trusts the usual root CAs.`;
+}
 
 /**
  * Reads the connection flags (and `BFTP_TOKEN`) into client options.

@@ -218,3 +218,23 @@ Deno.test("e2e check: a TLS server with a token is checked over bftps://, truste
     /--token is for a server given by URL/,
   );
 });
+
+Deno.test("e2e check: -v and --checksum shape the client against the embedded server too; --head is neither listed nor taken", async () => {
+  await using dir = await tempDir();
+  await Deno.writeTextFile(dir.join("a.txt"), "hello");
+  const args = ["check", "--sizes", "none", "--file", dir.join("a.txt"), "--iterations", "1"];
+  const result = await runBftp([...args, "--warmup", "0", "-v", "--checksum", "sha256"]);
+  equal(result.code, 0, result.stderr);
+  // The hello offers only SHA-256, and the server's answer says it is the session's.
+  ok(result.stderr.includes('> "BFTP/2 sha256"'), result.stderr);
+  ok(/< \{"ok":true,"version":2,"checksum":"sha256"/.test(result.stderr), result.stderr);
+  ok(/> \{"op":"GET","path":"\/bftp-check-[^"]*\/a\.txt"/.test(result.stderr), result.stderr);
+  // check measures one server: its help does not offer --head, which it refuses.
+  const help = await runBftp(["check", "--help"]);
+  ok(!help.stdout.includes("--head"), help.stdout);
+  assertFailure(
+    await runBftp([...args, "--head", "127.0.0.1:1"]),
+    2,
+    /check measures one server/,
+  );
+});
