@@ -10,7 +10,7 @@
 import { RemoteError } from "../errors.ts";
 import { Beneath, type Resolved } from "./beneath.ts";
 import { openBackend } from "./fd_backend.ts";
-import { about } from "./fs_errors.ts";
+import { about, folderNotFound } from "./fs_errors.ts";
 import { quotePath } from "./paths.ts";
 import type { TreeBackend } from "./tree_backend.ts";
 
@@ -79,7 +79,8 @@ export class Confined {
    * Resolves `vpath` beneath the root: with `follow`, opens what it names
    * (following links that stay inside); otherwise finds the folder that
    * holds its last name. File-system errors become remote errors naming
-   * `vpath`.
+   * `vpath`, but a folder missing on the way to a last name names the
+   * folder: a PUT or RENAME into it is not told its own path "not found".
    *
    * @param vpath A normalized virtual path.
    * @param follow Open the last name too.
@@ -87,7 +88,12 @@ export class Confined {
    */
   resolve(vpath: string, follow: boolean): Resolved {
     this.checkLength(vpath);
-    return about(vpath, () => this.beneath.resolve(splitPath(vpath), follow));
+    try {
+      return about(vpath, () => this.beneath.resolve(splitPath(vpath), follow));
+    } catch (e) {
+      if (follow || !(e instanceof RemoteError) || e.code !== "NOT_FOUND") throw e;
+      throw folderNotFound(vpath);
+    }
   }
 
   /**

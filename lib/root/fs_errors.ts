@@ -89,6 +89,28 @@ export function about<T>(vpath: string, fn: () => T): T {
 }
 
 /**
+ * The NOT_FOUND of a path whose folder is missing (a PUT, RENAME, MKDIR or
+ * DELETE under a folder that is not there): it names the folder, not the
+ * path, which nobody expected to find.
+ *
+ * @param vpath A normalized virtual path (not the root).
+ * @returns The error.
+ *
+ * @example
+ * ```ts
+ * import { folderNotFound } from "./fs_errors.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(folderNotFound("/a/b/c.txt").message, 'Folder "/a/b" not found');
+ * equal(folderNotFound("/c.txt").message, 'Folder "/" not found');
+ * ```
+ */
+export function folderNotFound(vpath: string): RemoteError {
+  const folder = vpath.slice(0, vpath.lastIndexOf("/")) || "/";
+  return new RemoteError("NOT_FOUND", `Folder ${quotePath(folder)} not found`);
+}
+
+/**
  * Runs `fn` now; its result or error as a promise.
  *
  * @example

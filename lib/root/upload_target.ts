@@ -10,7 +10,7 @@
 import { RemoteError } from "../errors.ts";
 import type { Resolved } from "./beneath.ts";
 import { type Confined, splitPath } from "./confined.ts";
-import { about, fsError, permissionBits, statOrNull } from "./fs_errors.ts";
+import { about, folderNotFound, fsError, permissionBits, statOrNull } from "./fs_errors.ts";
 import { quotePath } from "./paths.ts";
 import type { TreeBackend } from "./tree_backend.ts";
 import type { UploadFolders } from "./upload_folders.ts";
@@ -86,7 +86,7 @@ export function checkUploadTarget(
     at = folders ? folders.resolve(parts) : c.beneath.resolve(parts, false);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
-      throw new RemoteError("NOT_FOUND", `Folder of ${quotePath(vpath)} does not exist`);
+      throw folderNotFound(vpath);
     }
     throw fsError(e, vpath);
   }

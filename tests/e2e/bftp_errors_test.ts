@@ -28,6 +28,25 @@ Deno.test("e2e: bftp exits 10 for a remote path that does not exist", async () =
   deepEqual(await listNames(local.path), []);
 });
 
+Deno.test("e2e: a path whose folder is missing names the folder, not itself (exit 10)", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  await Deno.writeTextFile(root.join("a.txt"), "a");
+  await Deno.writeTextFile(local.join("b.txt"), "b");
+  await using server = await startServe(root.path);
+  const gone = /^bftp: Folder "\/nodir\/sub" not found$/;
+  // mv into a folder that is not there: the file being moved is there.
+  assertFailure(await runBftp(["mv", `${server.url}/a.txt`, "/nodir/sub/"]), 10, gone);
+  assertFailure(
+    await runBftp(["put", local.join("b.txt"), `${server.url}/nodir/sub/b.txt`]),
+    10,
+    gone,
+  );
+  assertFailure(await runBftp(["mkdir", `${server.url}/nodir/sub/c`]), 10, gone);
+  assertFailure(await runBftp(["rm", `${server.url}/nodir/sub/b.txt`]), 10, gone);
+  deepEqual(await listNames(root.path), ["a.txt"]);
+});
+
 Deno.test("e2e: bftp exits 11 when mkdir finds the folder already there", async () => {
   await using root = await tempDir();
   await Deno.mkdir(root.join("there"));
