@@ -8,7 +8,7 @@
 import { ServedRoot } from "../root/served_root.ts";
 import { RESUME_EXPIRY_HOURS } from "../root/paths.ts";
 import { startServer } from "../server/server.ts";
-import { formatHostPort } from "../transport/address.ts";
+import { formatHostPort, reachableAddresses } from "../transport/address.ts";
 import { loadServerTls } from "../transport/tls_files.ts";
 import { TokenSet } from "../server/auth.ts";
 import {
@@ -50,6 +50,16 @@ const FLAGS = {
 
 type ServeFlags = FlagValues<typeof FLAGS>;
 
+/** This machine's interfaces, or none where the `sys` permission is not granted. */
+function networkInterfaces(): Deno.NetworkInterfaceInfo[] {
+  try {
+    return Deno.networkInterfaces();
+  } catch (e) {
+    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) return [];
+    throw e;
+  }
+}
+
 const HELP = `Usage: bftp serve [ROOT] [options]
 
 Serves the folder ROOT (default: the current folder) over BFTP. Prints
@@ -58,7 +68,8 @@ one log line per request on stderr. Stops cleanly on Ctrl-C (SIGINT) or SIGTERM.
 
 Options:
   --host H                address to listen on (default 127.0.0.1; 0.0.0.0 or
-                          :: for all)
+                          :: for all, and then the log names the URLs other
+                          machines can use: "reachable as bftp://10.0.0.7:2121")
   --port P                port (default 2121; 0 picks a free one)
   --read-only             refuse PUT, DELETE, MKDIR, RMDIR and RENAME
   --tls-cert FILE         serve BFTP over TLS (bftps://) with this certificate
@@ -223,12 +234,15 @@ export const serveCommand: Command = {
       // Like an SSH host key: clients pin it with --fingerprint.
       await writeLine(io.stderr, `fingerprint sha256 ${tls.fingerprint}`);
     }
+    const scheme = tls === undefined ? "bftp" : "bftps";
     await writeLine(
       io.stdout,
-      `listening on ${tls === undefined ? "bftp" : "bftps"}://${
-        formatHostPort(server.addr.hostname, server.addr.port)
-      }`,
+      `listening on ${scheme}://${formatHostPort(server.addr.hostname, server.addr.port)}`,
     );
+    // Listening on every address: the URLs another machine would use, as 0.0.0.0 is none.
+    const reachable = reachableAddresses(server.addr.hostname, networkInterfaces())
+      .map((a) => `${scheme}://${formatHostPort(a, server.addr.port)}`);
+    if (!quiet && reachable.length > 0) log(`reachable as ${reachable.join(", ")}`);
     if (!quiet) {
       log(
         `serving ${root.hostPath}${root.readOnly ? " (read-only)" : ""}` +

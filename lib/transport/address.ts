@@ -89,3 +89,42 @@ export function clientHost(addr: Deno.Addr): string {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(host);
   return mapped ? mapped[1]! : host;
 }
+
+/**
+ * The addresses other machines can reach a listener bound to every
+ * address (`0.0.0.0`: each interface's IPv4 address; `::`: its IPv6 ones
+ * too), leaving out loopback and link-local ones, which another machine
+ * cannot use as they are; `[]` for a listener bound to one address.
+ *
+ * @param hostname The address listened on.
+ * @param interfaces This machine's interfaces (`Deno.networkInterfaces()`).
+ * @returns The addresses, each once, in the interfaces' order.
+ *
+ * @example
+ * ```ts
+ * import { reachableAddresses } from "./address.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const interfaces = [
+ *   { family: "IPv4", address: "127.0.0.1" },
+ *   { family: "IPv4", address: "192.0.2.2" },
+ *   { family: "IPv6", address: "fe80::1" },
+ *   { family: "IPv6", address: "fd00::2" },
+ * ] as const;
+ * deepEqual(reachableAddresses("0.0.0.0", interfaces), ["192.0.2.2"]);
+ * deepEqual(reachableAddresses("::", interfaces), ["192.0.2.2", "fd00::2"]);
+ * deepEqual(reachableAddresses("127.0.0.1", interfaces), []);
+ * ```
+ */
+export function reachableAddresses(
+  hostname: string,
+  interfaces: ReadonlyArray<Pick<Deno.NetworkInterfaceInfo, "family" | "address">>,
+): string[] {
+  if (hostname !== "0.0.0.0" && hostname !== "::") return [];
+  const usable = interfaces.filter(({ family, address }) =>
+    family === "IPv4"
+      ? !address.startsWith("127.")
+      : hostname === "::" && address !== "::1" && !/^fe[89ab]/i.test(address)
+  );
+  return [...new Set(usable.map((i) => i.address))];
+}
