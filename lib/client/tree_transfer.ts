@@ -44,8 +44,10 @@ function fileOptions(options: LocalTransferOptions, file: PlannedFile): LocalTra
 }
 
 /**
- * Counts the files a batch of MGET or MPUT moved into `totals`, and keeps
- * their failures: the first stops the tree, as a file's does in a window.
+ * Counts the files a batch of MGET or MPUT moved into `totals`, tells each
+ * file's own failure through `onFailure` (see {@linkcode ownFailure}), and
+ * keeps the others: the first of those stops the tree, as a file's does in
+ * a window.
  */
 function tally(totals: TreeTotals, client: BftpClient, options: LocalTransferOptions) {
   const failures: BftpError[] = [];
@@ -215,7 +217,8 @@ export async function downloadPlan(
       const key = localChild(folder.local, "");
       present.set(key, await prepareFolder(folder.local, i === 0, made));
     }
-    // Small files by MGET, many to a request; the first to fail stops the tree, as below.
+    // Small files by MGET, many to a request; without `onFailure`, the first to fail stops the
+    // tree, as below.
     const small = new Set(plan.files.filter((f) => byMget(client, f.size, options)));
     const { stopAtFailure, stopped, ...counting } = tally(totals, client, options);
     await downloadMany(client, [...small], {
