@@ -28,7 +28,9 @@ Options:
   --json       a JSON array of
                {name, type, size, mtime, mode, mtimeIso, modeOctal}:
                mtime in milliseconds since the epoch, mode a number; mtimeIso
-               the same time in ISO-8601 UTC, modeOctal the mode as "0644"
+               the same time in ISO-8601 UTC, modeOctal the mode as "0644";
+               and "link": true for a link the server shows as what it
+               points to
 
 ${CONNECTION_HELP}
 

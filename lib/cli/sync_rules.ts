@@ -139,8 +139,10 @@ async function makePlan(
     const there = await remoteFolder(client, remote);
     source = planUpload(local, remote, { onListed, filter, besideListing: there !== null })
       .then(withoutTemps);
+    // The target's links are links: replaced or removed, never gone through as folders.
     target = there
-      ? planDownload(client, remote, local, { filter }).then((p) => topTime(p, there))
+      ? planDownload(client, remote, local, { filter, followLinks: false })
+        .then((p) => topTime(p, there))
       : Promise.resolve(EMPTY);
   } else {
     const top = await remoteFolder(client, remote);

@@ -122,6 +122,14 @@ export interface PlanDownloadOptions extends Omit<PlanUploadOptions, "besideList
    * @default {MAX_TREE_ENTRIES}
    */
   maxEntries?: number | undefined;
+  /**
+   * Take a link the server follows (LIST's `link: true`) as what it points
+   * to; with `false`, as a link: left out, not entered (a mirror onto the
+   * server removes or replaces it rather than going through it).
+   *
+   * @default {true}
+   */
+  followLinks?: boolean | undefined;
 }
 
 /**
@@ -220,6 +228,8 @@ export async function planDownload(
   };
   const { filter } = options;
   const below = (relative: string, name: string) => relative === "" ? name : `${relative}/${name}`;
+  const kind = (entry: Entry) =>
+    options.followLinks === false && entry.link === true ? "link" : entry.type;
   let level = [{ path: remote, relative: "" }];
   for (let depth = 0; level.length > 0; depth++) {
     for (const folder of level) checkTreeDepth(depth, folder.path);
@@ -232,7 +242,7 @@ export async function planDownload(
       for (const entry of entries) {
         const child = { path: joinRemote(path, entry.name), relative: below(relative, entry.name) };
         // A folder left out is not listed.
-        if (entry.type === "dir" && (filter?.(child.relative, true) ?? true)) next.push(child);
+        if (kind(entry) === "dir" && (filter?.(child.relative, true) ?? true)) next.push(child);
       }
     }
     level = next;
@@ -246,17 +256,18 @@ export async function planDownload(
         local: localChild(folder.local, entry.name),
         relative: below(folder.relative, entry.name),
       };
-      if (!(filter?.(child.relative, entry.type === "dir") ?? true)) {
+      const type = kind(entry);
+      if (!(filter?.(child.relative, type === "dir") ?? true)) {
         plan.skipped.push({ path: child.remote, why: EXCLUDED, relative: child.relative });
-      } else if (entry.type === "dir") {
+      } else if (type === "dir") {
         visit({ ...child, mtime: entry.mtime });
-      } else if (entry.type === "file") {
+      } else if (type === "file") {
         plan.files.push({ ...child, size: entry.size, mtime: entry.mtime, mode: entry.mode });
         plan.totalBytes += entry.size;
       } else {
         plan.skipped.push({
           path: child.remote,
-          why: "not a regular file or folder",
+          why: type === "link" ? "a symbolic link" : "not a regular file or folder",
           relative: child.relative,
         });
       }

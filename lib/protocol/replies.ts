@@ -139,7 +139,7 @@ function isEntry(v: unknown): v is Entry {
   if (typeof v !== "object" || v === null) return false;
   const e = v as Record<string, unknown>;
   return typeof e.name === "string" && ENTRY_TYPES.has(e.type) && isSize(e.size) &&
-    isTime(e.mtime) && isMode(e.mode);
+    isTime(e.mtime) && isMode(e.mode) && (e.link === undefined || e.link === true);
 }
 
 /**

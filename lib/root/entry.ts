@@ -25,6 +25,11 @@ export interface Entry {
   mtime: number | null;
   /** Permission bits, or `null` if unknown. */
   mode: number | null;
+  /**
+   * `true` for a symbolic link that LIST reports as what it points to
+   * (inside the root); absent otherwise.
+   */
+  link?: true;
 }
 
 /** The longest path, in UTF-8 bytes, a server accepts (the host's `PATH_MAX`). */

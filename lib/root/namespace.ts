@@ -40,8 +40,8 @@ export function entryOf(name: string, stat: FsStat): Entry {
 
 /**
  * Lists a folder, sorted by name. bftp's temporary files are left out; a
- * symlink is shown as its target when that is inside the root, and as
- * `link` otherwise.
+ * symlink is shown as its target when that is inside the root (marked
+ * `link: true`), and as `link` otherwise.
  *
  * @param c The tree.
  * @param vpath A normalized virtual path to a folder.
@@ -76,7 +76,10 @@ export function listFolder(c: Confined, vpath: string): Entry[] {
     if (name.startsWith(TEMP_PREFIX)) continue;
     // Removed while we listed it: left out.
     const stat = about(vpath, () => statOrNull(c.fs, folder.ref, name));
-    if (stat !== null) entries.push(entryOf(name, linkTarget(c, stat, name, found)));
+    if (stat === null) continue;
+    const target = linkTarget(c, stat, name, found);
+    // A link followed says so: a mirror must not remove or write through it as a folder.
+    entries.push(target === stat ? entryOf(name, stat) : { ...entryOf(name, target), link: true });
   }
   return entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 }

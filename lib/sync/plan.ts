@@ -161,42 +161,71 @@ function depth(relative: string): number {
   return relative === "" ? 0 : relative.split("/").length;
 }
 
-/** The target's entries that are not the source's, for `--delete`. */
+/** A path's kind in a plan: a file, a folder, or an entry it leaves out (a link, a FIFO...). */
+type Kind = "file" | "dir" | "other";
+
+/** Each path's {@linkcode Kind} in a plan (what a filter excluded not among them). */
+function kinds(plan: TreePlan): Map<string, Kind> {
+  const out = new Map<string, Kind>();
+  for (const f of plan.files) out.set(f.relative, "file");
+  for (const f of plan.folders) out.set(f.relative, "dir");
+  for (const s of plan.skipped) {
+    if (s.why !== EXCLUDED && s.relative !== undefined) out.set(s.relative, "other");
+  }
+  return out;
+}
+
+/**
+ * The target's entries to remove: with `--delete`, what the source lacks;
+ * and always what stands where the source has another kind of entry (a
+ * file or a link where a folder goes, a link where a file goes), which
+ * must go for the source's to land, as rsync replaces them. A folder where
+ * the source has a file goes only with `--delete`, with all in it. A name
+ * the source leaves out (a link of its own) keeps the target's entry, and
+ * all below it. Files and links come first, then folders, deepest first.
+ */
 function findDeletes(
   source: TreePlan,
   target: TreePlan,
   side: "local" | "remote",
   taking: (relative: string, folder: boolean) => boolean,
+  deleting: boolean,
 ): SyncDelete[] {
-  // What the source has by any kind: a name it skips (a link) keeps the target's.
-  const there = new Set<string>([
-    ...source.files.map((f) => f.relative),
-    ...source.folders.map((f) => f.relative),
-    ...source.skipped.flatMap((s) => s.relative === undefined ? [] : [s.relative]),
-  ]);
+  const mine = kinds(source);
+  const leftOut = [...mine].filter(([, kind]) => kind === "other").map(([relative]) => relative);
+  const shielded = (relative: string) =>
+    mine.get(relative) === "other" || leftOut.some((l) => relative.startsWith(`${l}/`));
+  const goes = (relative: string, kind: Kind): boolean => {
+    const theirs = mine.get(relative);
+    if (theirs === undefined) return deleting;
+    if (theirs === kind) return false;
+    return kind === "dir" ? deleting : true;
+  };
   const files: SyncDelete[] = [];
   const kept: string[] = [];
-  const consider = (relative: string, path: string, size: number) => {
-    if (there.has(relative)) return;
-    if (taking(relative, false)) files.push({ relative, path, folder: false, size });
+  const consider = (relative: string, path: string, size: number, kind: Kind) => {
+    if (shielded(relative)) kept.push(relative);
+    else if (!goes(relative, kind)) return;
+    else if (taking(relative, false)) files.push({ relative, path, folder: false, size });
     else kept.push(relative);
   };
-  for (const f of target.files) consider(f.relative, f[side], f.size);
+  for (const f of target.files) consider(f.relative, f[side], f.size, "file");
   for (const s of target.skipped) {
     // What the listing left out by the filter is kept, folders with all in them.
     if (s.why === EXCLUDED && s.relative !== undefined) kept.push(s.relative);
-    else if (s.relative !== undefined) consider(s.relative, s.path, 0);
+    else if (s.relative !== undefined) consider(s.relative, s.path, 0, "other");
   }
   const folders: SyncDelete[] = [];
   for (const f of target.folders) {
-    if (f.relative === "" || there.has(f.relative)) continue;
+    if (f.relative === "" || shielded(f.relative) || !goes(f.relative, "dir")) continue;
     if (!taking(f.relative, true)) {
       kept.push(f.relative);
       continue;
     }
     folders.push({ relative: f.relative, path: f[side], folder: true, size: 0 });
   }
-  // A folder that holds something kept (left out by the filter) stays, and so do its parents.
+  // A folder that holds something kept (left out by the filter, or by the source) stays, and so
+  // do its parents.
   const holdsKept = (folder: string) => kept.some((k) => k.startsWith(`${folder}/`));
   const removable = folders.filter((f) => !holdsKept(f.relative));
   removable.sort((a, b) => depth(b.relative) - depth(a.relative));
@@ -276,8 +305,6 @@ export function compareTrees(
       });
     }
   }
-  if (options.deleting === true) {
-    plan.deletes = findDeletes(source, target, options.targetSide, taking);
-  }
+  plan.deletes = findDeletes(source, target, options.targetSide, taking, options.deleting === true);
   return plan;
 }

@@ -363,3 +363,23 @@ Deno.test("root: a path whose host path would reach PATH_MAX is refused as BAD_P
     root.close();
   }
 });
+
+Deno.test("root: LIST marks a link it shows as what it points to (link: true), and shows a link outside as a link", async () => {
+  await using tmp = await tempDir();
+  const root = `${tmp.path}/root`;
+  await Deno.mkdir(`${root}/real`, { recursive: true });
+  await Deno.writeTextFile(`${root}/a.txt`, "a");
+  await Deno.symlink("real", `${root}/inside`);
+  await Deno.symlink("a.txt", `${root}/file-link`);
+  await Deno.symlink(tmp.path, `${root}/outside`);
+  const served = await ServedRoot.open(root);
+  const entries = (await served.list("/")).map((e) => [e.name, e.type, e.link ?? false]);
+  deepEqual(entries, [
+    ["a.txt", "file", false],
+    ["file-link", "file", true],
+    ["inside", "dir", true],
+    ["outside", "link", false],
+    ["real", "dir", false],
+  ]);
+  served.close();
+});

@@ -1,0 +1,82 @@
+// End-to-end: `bftp sync` where a path changes kind (a file where a folder goes, a link where
+// either goes) and where links stand in the target, against a real `bftp serve`, as rsync -a
+// --delete does it: a link in the target is replaced or removed as a link, never gone through;
+// a name the source leaves out (a link of its own) keeps the target's entry and all below it.
+// (Found by an audit against rsync: a push with --delete emptied the folder a target link led to.)
+import { deepEqual, equal } from "node:assert/strict";
+import { readTree, runBftp, startServe, tempDir } from "./helpers.ts";
+
+Deno.test("e2e: sync --delete (push) replaces a link in the target with a folder, and leaves what it led to alone", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  const src = local.join("src");
+  const files: [string, string][] = [["keep/k", "k"], ["keep/extra", "x"], ["dl/f", "f"]];
+  for (const [path, text] of files) {
+    await Deno.mkdir(`${src}/${path.split("/")[0]}`, { recursive: true });
+    await Deno.writeTextFile(`${src}/${path}`, text);
+  }
+  // The target: keep/ as the source has it, and dl a link to keep/ (inside the served root).
+  await Deno.mkdir(root.join("site", "keep"), { recursive: true });
+  await Deno.writeTextFile(root.join("site", "keep", "k"), "k");
+  await Deno.writeTextFile(root.join("site", "keep", "extra"), "x");
+  await Deno.symlink("keep", root.join("site", "dl"));
+  await using server = await startServe(root.path);
+  for (let run = 1; run <= 2; run++) {
+    const result = await runBftp(["sync", "--delete", src, `${server.url}/site`]);
+    equal(result.code, 0, result.stderr);
+    if (run === 1) deepEqual(result.stdout.split("\n").slice(0, 2), ["- dl", "+ dl/f"]);
+    else equal(result.stdout.split("\n")[0]!.startsWith("Checked 3 files: sent 0"), true);
+    // keep/ whole, and dl a real folder: nothing removed or written through the link.
+    deepEqual(await readTree(root.join("site")), await readTree(src));
+    equal((await Deno.lstat(root.join("site", "dl"))).isDirectory, true);
+  }
+});
+
+for (const direction of ["push", "pull"] as const) {
+  Deno.test(`e2e: sync turns a file into a folder and, with --delete, a folder into a file (${direction})`, async () => {
+    await using root = await tempDir();
+    await using local = await tempDir();
+    const [source, target] = direction === "push"
+      ? [local.join("site"), root.join("site")]
+      : [root.join("site"), local.join("site")];
+    await using server = await startServe(root.path);
+    const ends = direction === "push"
+      ? [source, `${server.url}/site`]
+      : [`${server.url}/site`, target];
+    // The source: a/ a folder, d a file; the target: a a file, d/ a folder with files.
+    await Deno.mkdir(`${source}/a`, { recursive: true });
+    await Deno.writeTextFile(`${source}/a/inner`, "inner");
+    await Deno.writeTextFile(`${source}/d`, "now a file");
+    await Deno.mkdir(`${target}/d/sub`, { recursive: true });
+    await Deno.writeTextFile(`${target}/a`, "was a file");
+    await Deno.writeTextFile(`${target}/d/o`, "o");
+    await Deno.writeTextFile(`${target}/d/sub/o`, "o");
+    // Without --delete the folder d stays, its file is refused, and a/ still comes.
+    const kept = await runBftp(["sync", "-q", ...ends]);
+    equal(kept.code, direction === "push" ? 13 : 3, kept.stderr);
+    equal(await Deno.readTextFile(`${target}/a/inner`), "inner");
+    equal(await Deno.readTextFile(`${target}/d/o`), "o");
+    // With --delete d/ goes, with all in it, and d comes; a second run has nothing to do.
+    const replaced = await runBftp(["sync", "--delete", ...ends]);
+    equal(replaced.code, 0, replaced.stderr);
+    deepEqual(await readTree(target), await readTree(source));
+    const again = await runBftp(["sync", "--json", "--delete", ...ends]);
+    deepEqual(JSON.parse(again.stdout).changes, []);
+  });
+}
+
+Deno.test("e2e: sync --delete (push) keeps what the target has under a name the source leaves out (a link of its own)", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  const src = local.join("src");
+  await Deno.mkdir(`${src}/real`, { recursive: true });
+  await Deno.writeTextFile(`${src}/real/r`, "r");
+  await Deno.symlink("real", `${src}/m`);
+  await Deno.mkdir(root.join("site", "m"), { recursive: true });
+  await Deno.writeTextFile(root.join("site", "m", "o"), "theirs");
+  await using server = await startServe(root.path);
+  const result = await runBftp(["sync", "--delete", src, `${server.url}/site`]);
+  equal(result.code, 0, result.stderr);
+  equal(await Deno.readTextFile(root.join("site", "m", "o")), "theirs");
+  equal(await Deno.readTextFile(root.join("site", "real", "r")), "r");
+});
