@@ -10,6 +10,14 @@ import { ProtocolError, RemoteError, UsageError } from "../errors.ts";
 import type { BftpClient } from "./client.ts";
 import { checkTreeDepth, visibleShort } from "./tree_depth.ts";
 import { joinRemote } from "./url.ts";
+import type { Entry } from "../protocol/messages.ts";
+
+/**
+ * Whether a removal goes into an entry: a folder, not a link the server
+ * shows as the folder it leads to (`link: true`), which is removed itself,
+ * as `rm -r` removes a link and never what it points to.
+ */
+const isFolder = (entry: Entry) => entry.type === "dir" && entry.link !== true;
 
 /** What {@linkcode removeTree} removed. */
 export interface RemovedTree {
@@ -66,13 +74,13 @@ export async function removeTree(client: BftpClient, path: string): Promise<Remo
       }
     }
     for (const entry of entries) {
-      if (entry.type === "dir") await walk(joinRemote(dir, entry.name), depth + 1);
+      if (isFolder(entry)) await walk(joinRemote(dir, entry.name), depth + 1);
     }
     // The folder's files in one pipelined batch (a window in flight), then the folder itself.
     const window = new TaskWindow();
     try {
       for (const entry of entries) {
-        if (entry.type === "dir") continue;
+        if (isFolder(entry)) continue;
         await window.add(async () => {
           await client.delete(joinRemote(dir, entry.name));
           removed.files++;
@@ -85,7 +93,7 @@ export async function removeTree(client: BftpClient, path: string): Promise<Remo
     await client.rmdir(dir);
     removed.folders++;
   };
-  if (top.type === "dir") {
+  if (isFolder(top)) {
     await walk(path, 0);
   } else {
     await client.delete(path);

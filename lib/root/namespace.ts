@@ -13,7 +13,7 @@ import type { Entry } from "./entry.ts";
 import { OutsideRoot, type Resolved } from "./beneath.ts";
 import { type Confined, splitPath } from "./confined.ts";
 import { about, fsError, statOrNull } from "./fs_errors.ts";
-import { quotePath, TEMP_PREFIX } from "./paths.ts";
+import { baseName, quotePath, TEMP_PREFIX } from "./paths.ts";
 import type { FileAttributes, FsStat, Ref } from "./tree_backend.ts";
 
 /**
@@ -36,6 +36,42 @@ export function entryOf(name: string, stat: FsStat): Entry {
     mtime: stat.mtimeNs === null ? null : Number(stat.mtimeNs / 1_000_000n),
     mode: stat.mode,
   };
+}
+
+/**
+ * STAT's entry for `vpath`: what it names, a link inside the root followed
+ * and then marked `link: true`, as LIST marks it (a recursive removal
+ * removes such a link, not what it leads to).
+ *
+ * @param c The tree.
+ * @param vpath A normalized virtual path.
+ * @returns The entry (`/` named `/`).
+ *
+ * @example
+ * ```ts
+ * import { Confined } from "./confined.ts";
+ * import { statEntry } from "./namespace.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dir = await Deno.realPath(await Deno.makeTempDir());
+ * await Deno.mkdir(`${dir}/real`);
+ * await Deno.symlink("real", `${dir}/via`);
+ * const c = new Confined(dir);
+ * deepEqual([statEntry(c, "/real").type, statEntry(c, "/real").link], ["dir", undefined]);
+ * deepEqual([statEntry(c, "/via").type, statEntry(c, "/via").link], ["dir", true]);
+ * c.fs.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export function statEntry(c: Confined, vpath: string): Entry {
+  const entry = ((): Entry => {
+    using found = c.resolve(vpath, true);
+    return entryOf(vpath === "/" ? "/" : baseName(vpath), found.target!.stat);
+  })();
+  if (vpath === "/") return entry;
+  using at = c.resolve(vpath, false);
+  const own = about(vpath, () => statOrNull(c.fs, at.dir, at.name));
+  return own?.type === "link" ? { ...entry, link: true } : entry;
 }
 
 /**

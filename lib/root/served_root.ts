@@ -28,13 +28,13 @@ import { cleanTemporaries } from "./cleanup.ts";
 import { UploadFolders } from "./upload_folders.ts";
 import { Confined } from "./confined.ts";
 import {
-  entryOf,
   listFolder,
   makeFolder,
   move,
   removeFile,
   removeFolder,
   setAttributes,
+  statEntry,
 } from "./namespace.ts";
 import type { FileAttributes } from "./tree_backend.ts";
 import { promised } from "./fs_errors.ts";
@@ -42,7 +42,7 @@ import { HashCache } from "./hash_cache.ts";
 import type { ServedRootOptions } from "./served_root_options.ts";
 import { sharedVolumeType } from "./shared_volume.ts";
 import type { ChecksumName } from "../checksum.ts";
-import { baseName, quotePath, RESUME_EXPIRY_HOURS } from "./paths.ts";
+import { quotePath, RESUME_EXPIRY_HOURS } from "./paths.ts";
 import { hashOpened, type OpenedFile, openForReading } from "./reads.ts";
 import { commitUploads, type GroupedUpload } from "./group_commit.ts";
 import { type ResumableUpload, startResumableUpload, startUpload, type Upload } from "./uploads.ts";
@@ -188,10 +188,7 @@ export class ServedRoot {
    * @returns The entry.
    */
   stat(vpath: string): Promise<Entry> {
-    return promised(() => {
-      using found = this.#confined.resolve(vpath, true);
-      return entryOf(vpath === "/" ? "/" : baseName(vpath), found.target!.stat);
-    });
+    return promised(() => statEntry(this.#confined, vpath));
   }
 
   /**

@@ -232,6 +232,27 @@ Deno.test("e2e: rm -r removes folders with everything in them, never follows a l
   equal(shell.stdout, "stays.txt\n", shell.stderr);
 });
 
+Deno.test("e2e: rm -r removes a link inside the root as a link, never what it leads to", async () => {
+  // Found by a security audit: the server shows such a link as the folder it leads to, and rm -r
+  // went in and emptied that folder.
+  await using root = await tempDir();
+  await Deno.mkdir(root.join("important"));
+  await Deno.writeTextFile(root.join("important", "data.txt"), "keep");
+  await Deno.mkdir(root.join("trash"));
+  await Deno.writeTextFile(root.join("trash", "t.txt"), "t");
+  await Deno.symlink("../important", root.join("trash", "ln"));
+  await Deno.symlink("important", root.join("lk"));
+  await using server = await startServe(root.path);
+  // STAT says which entries are such links (LIST too).
+  const linkOf = async (path: string) =>
+    JSON.parse((await runBftp(["stat", "--json", `${server.url}/${path}`])).stdout).link;
+  deepEqual([await linkOf("lk"), await linkOf("important")], [true, undefined]);
+  ok0(await runBftp(["rm", "-r", `${server.url}/trash`]));
+  ok0(await runBftp(["rm", "-r", `${server.url}/lk`]));
+  deepEqual(await listNames(root.path), ["important"]);
+  equal(await Deno.readTextFile(root.join("important", "data.txt")), "keep");
+});
+
 Deno.test("e2e: get takes remote wildcards as scp does, and a file of that very name first", async () => {
   await using root = await tempDir();
   await using local = await tempDir();
