@@ -10,9 +10,38 @@
 
 import { BftpError, localIoError } from "../errors.ts";
 import { applyServerAttributes } from "../local_file/attributes.ts";
+import { Libc } from "../libc/libc.ts";
+import { FdFile } from "../libc/fd_file.ts";
+import { O } from "../libc/flags.ts";
 import type { BftpClient } from "./client.ts";
 import type { PlannedEntry } from "./tree_plan.ts";
 import { TaskWindow } from "./window.ts";
+
+/**
+ * Gives the local folder at `path` the time `mtime`, never through a link:
+ * a link found where the folder was (planted, or one the transfer refused
+ * to write through) is left alone, and so is whatever it leads to.
+ */
+function setLocalFolderTime(path: string, mtime: number): void {
+  const libc = Libc.load();
+  if (libc === null) {
+    if (Deno.lstatSync(path).isDirectory) applyServerAttributes(path, { mtime, mode: null });
+    return;
+  }
+  let fd: number;
+  try {
+    fd = libc.openat(-100, path, O.O_RDONLY | O.O_DIRECTORY | O.O_NOFOLLOW | O.O_CLOEXEC);
+  } catch (e) {
+    if (e instanceof Deno.errors.FilesystemLoop || e instanceof Deno.errors.NotADirectory) return;
+    throw e;
+  }
+  const folder = new FdFile(fd, true);
+  try {
+    folder.utimeSync(new Date(), new Date(mtime));
+  } finally {
+    folder.close();
+  }
+}
 
 /** Options for {@linkcode setFolderTimes}. */
 export interface FolderTimesOptions {
@@ -47,10 +76,18 @@ export interface FolderTimesOptions {
  * import { deepEqual } from "node:assert/strict";
  *
  * const dir = await Deno.makeTempDir();
- * const folders = [{ remote: "/t", local: dir, relative: "", mtime: 1_000_000_000_000 }];
+ * await Deno.mkdir(`${dir}/elsewhere`);
+ * await Deno.utime(`${dir}/elsewhere`, 2_000_000_000, 2_000_000_000);
+ * await Deno.symlink(`${dir}/elsewhere`, `${dir}/link`);
+ * const folders = [
+ *   { remote: "/t", local: dir, relative: "", mtime: 1_000_000_000_000 },
+ *   { remote: "/t/link", local: `${dir}/link`, relative: "link", mtime: 1_000_000_000_000 },
+ * ];
  * await setFolderTimes(null as never, folders, "local", { fail: () => {} });
  * deepEqual((await Deno.stat(dir)).mtime?.getTime(), 1_000_000_000_000);
- * await Deno.remove(dir);
+ * // Never through a link: what it leads to keeps its time.
+ * deepEqual((await Deno.stat(`${dir}/elsewhere`)).mtime?.getTime(), 2_000_000_000_000);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function setFolderTimes(
@@ -64,7 +101,7 @@ export async function setFolderTimes(
   if (side === "local") {
     for (const f of due) {
       try {
-        applyServerAttributes(f.local, { mtime: f.mtime!, mode: null });
+        setLocalFolderTime(f.local, f.mtime!);
       } catch (e) {
         if (!(e instanceof Deno.errors.NotFound)) {
           options.fail(f, localIoError("set the time of", f.local, e));

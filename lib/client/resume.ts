@@ -13,6 +13,8 @@
 
 import { applyServerAttributes } from "../local_file/attributes.ts";
 import { hiddenStem } from "../local_file/hidden_names.ts";
+import { openOwnFile, writeOwnText } from "../local_file/own_file.ts";
+import { sameFile } from "../local_file/lock.ts";
 import { basename, dirname, join } from "node:path";
 import { BftpError, IntegrityError, LocalIoError, localIoError, RemoteError } from "../errors.ts";
 import type { FileVersion } from "../protocol/messages.ts";
@@ -233,7 +235,8 @@ export async function downloadResumable(
   const state = await readState(statePath);
   let file: Deno.FsFile;
   try {
-    file = await Deno.open(partial, { read: true, write: true, create: true, mode: 0o644 });
+    // Never through a link planted under the partial's name (a folder others write to).
+    file = await openOwnFile(partial);
   } catch (e) {
     throw localIoError("write", partial, e);
   }
@@ -265,17 +268,21 @@ export async function downloadResumable(
       if (e instanceof IntegrityError) keep = false;
       throw e;
     }
-    const size = (await file.stat()).size;
+    const own = await file.stat();
     close();
     try {
       const { attributes } = fetched;
+      // Still the file written: a link swapped in meanwhile would become DEST.
+      if (!sameFile(own, await Deno.lstat(partial))) {
+        throw new LocalIoError(`Cannot write "${dest}": its partial file was replaced meanwhile`);
+      }
       if (options.preserve && attributes !== undefined) applyServerAttributes(partial, attributes);
       await Deno.rename(partial, dest);
     } catch (e) {
       throw localIoError("write", dest, e);
     }
     keep = false;
-    const result = { size, checksum: fetched.body.checksum, hash: fetched.body.hash };
+    const result = { size: own.size, checksum: fetched.body.checksum, hash: fetched.body.hash };
     options.onFile?.(remote, dest, result);
     return result;
   } finally {
@@ -341,7 +348,7 @@ async function fetchRest(
       const sha256 = reply.sha256 ?? (reply.offset > 0 ? state?.version.sha256 : undefined);
       if (sha256 !== undefined) version.sha256 = sha256;
       try {
-        await Deno.writeTextFile(statePath, JSON.stringify({ path: remote, version }) + "\n");
+        await writeOwnText(statePath, JSON.stringify({ path: remote, version }) + "\n");
       } catch (e) {
         throw localIoError("write", statePath, e);
       }

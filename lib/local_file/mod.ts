@@ -15,6 +15,8 @@
  *   small bodies are held until verified and landed on a second thread
  * - {@linkcode landWhole}: a small verified body landed in one go (a tree's small files)
  * - {@linkcode applyServerAttributes}: what `-p` keeps of a downloaded file
+ * - {@linkcode openOwnFile}, {@linkcode writeOwnText}: a resumable download's
+ *   partial and state, never opened or written through a planted link
  *
  * It imports nothing above `errors.ts`, `checksum.ts` and `framing/`'s byte helpers: `cli/`,
  * `client/`, `http/` and `root/` may all use it.
@@ -28,6 +30,7 @@ export * from "./lock.ts";
 export * from "./output.ts";
 export * from "./hidden_names.ts";
 export * from "./attributes.ts";
+export * from "./own_file.ts";
 export * from "./landing_file.ts";
 export * from "./lander.ts";
 export * from "./land_whole.ts";

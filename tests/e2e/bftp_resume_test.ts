@@ -182,6 +182,35 @@ Deno.test("e2e: get without --resume leaves nothing behind when cut; --resume is
   );
 });
 
+Deno.test("e2e: get --resume never writes through a link planted as its partial or state file", async () => {
+  // Found by a security audit: in a folder others can write to, a link at
+  // .NAME.bftp-partial (or its .json) sent the download into the file it pointed to, and DEST
+  // became that link.
+  await using root = await tempDir();
+  await using local = await tempDir();
+  const data = randomBytes(200_000);
+  await Deno.writeFile(root.join("big.bin"), data);
+  await using server = await startServe(root.path);
+  for (const planted of [".big.bin.bftp-partial", ".big.bin.bftp-partial.json"]) {
+    const folder = local.join(planted.endsWith(".json") ? "state" : "part");
+    await Deno.mkdir(folder);
+    const victim = local.join(`victim-${planted}`);
+    await Deno.writeTextFile(victim, "VICTIM");
+    await Deno.symlink(victim, `${folder}/${planted}`);
+    const result = await runBftp([
+      "get",
+      "--resume",
+      "-q",
+      `${server.url}/big.bin`,
+      `${folder}/big.bin`,
+    ]);
+    equal(result.code, 0, result.stderr);
+    equal(await Deno.readTextFile(victim), "VICTIM", planted);
+    equal((await Deno.lstat(`${folder}/big.bin`)).isFile, true, planted);
+    deepEqual(await Deno.readFile(`${folder}/big.bin`), data);
+  }
+});
+
 Deno.test("e2e: put --resume continues an upload that was cut, from what the server kept", async () => {
   await using dir = await tempDir();
   await Deno.mkdir(dir.join("root"));

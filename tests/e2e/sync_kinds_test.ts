@@ -80,3 +80,27 @@ Deno.test("e2e: sync --delete (push) keeps what the target has under a name the 
   equal(await Deno.readTextFile(root.join("site", "m", "o")), "theirs");
   equal(await Deno.readTextFile(root.join("site", "real", "r")), "r");
 });
+
+Deno.test("e2e: sync (pull) replaces a link in the local target, and sets no time through it", async () => {
+  // Found by a security audit: the folders' times, set at the end, went through a link the
+  // download itself had refused to write into.
+  await using root = await tempDir();
+  await using local = await tempDir();
+  await Deno.mkdir(root.join("site", "s"), { recursive: true });
+  await Deno.writeTextFile(root.join("site", "s", "t"), "t");
+  await Deno.utime(root.join("site", "s"), 1_700_000_000, 1_700_000_000);
+  const victim = local.join("victim");
+  await Deno.mkdir(victim);
+  await Deno.utime(victim, 1_500_000_000, 1_500_000_000);
+  await Deno.mkdir(local.join("dst"));
+  await Deno.symlink(victim, local.join("dst", "s"));
+  await using server = await startServe(root.path);
+  const result = await runBftp(["sync", "-q", `${server.url}/site`, local.join("dst")]);
+  // The link is replaced by the folder the server has there, as rsync does; what it led to is
+  // left as it was, its time included.
+  equal(result.code, 0, result.stderr);
+  equal(await Deno.readTextFile(local.join("dst", "s", "t")), "t");
+  equal((await Deno.lstat(local.join("dst", "s"))).mtime?.getTime(), 1_700_000_000_000);
+  equal((await Deno.stat(victim)).mtime?.getTime(), 1_500_000_000_000);
+  deepEqual([...Deno.readDirSync(victim)], []);
+});
