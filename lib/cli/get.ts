@@ -54,7 +54,7 @@ Options:
                     the same version of the file (exit 9 and a fresh start if it
                     changed meanwhile), then checks the whole file's checksum
   -p, --preserve    give each file the server's modification time and permission
-                    bits, and a tree's folders their times, as scp -p does
+                    bits, and a tree's folders theirs, as scp -p does
   -q, --quiet       no progress line, no tree summary
   -o, --output DEST the same as giving DEST (curl's habit): a file, a
                     folder or "-"

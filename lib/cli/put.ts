@@ -48,8 +48,8 @@ Options:
                     continues from there; SRC is hashed first, and a changed
                     SRC starts over
   -p, --preserve    ask the server to give each file the local modification time
-                    and permission bits, and a tree's folders their times, as
-                    scp -p does
+                    and permission bits, and a tree's folders theirs, as scp -p
+                    does
   -q, --quiet       no progress line, no tree summary
 ${RETRY_HELP}
 

@@ -115,7 +115,7 @@ function topTime(plan: TreePlan, top: Entry): TreePlan {
   const [first, ...rest] = plan.folders;
   return first === undefined
     ? plan
-    : { ...plan, folders: [{ ...first, mtime: top.mtime }, ...rest] };
+    : { ...plan, folders: [{ ...first, mtime: top.mtime, mode: top.mode }, ...rest] };
 }
 
 /** Lists both trees at once (the remote one pipelined) and compares them. */

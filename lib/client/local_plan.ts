@@ -32,12 +32,18 @@ function readFolder(path: string): Deno.DirEntry[] {
   }
 }
 
-/** A local folder's modification time (ms), or `null` when it cannot be read. */
-function folderTime(path: string): number | null {
+/** A local folder's modification time (ms) and permission bits, `null` each when unknown. */
+function folderFacts(path: string): { mtime: number | null; mode: number | null } {
   try {
-    return Deno.statSync(path).mtime?.getTime() ?? null;
+    const info = Deno.statSync(path);
+    return {
+      mtime: info.mtime?.getTime() ?? null,
+      mode: info.mode === null ? null : info.mode & 0o7777,
+    };
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied) return null;
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied) {
+      return { mtime: null, mode: null };
+    }
     throw e;
   }
 }
@@ -136,7 +142,7 @@ export async function planUpload(
   const pause = pauses(options.besideListing ?? false);
   const visit = async (folder: PlannedEntry) => {
     await pause();
-    plan.folders.push({ ...folder, mtime: folderTime(folder.local) });
+    plan.folders.push({ ...folder, ...folderFacts(folder.local) });
     const all = readFolder(folder.local);
     const child = (d: Deno.DirEntry) => ({
       remote: joinRemote(folder.remote, d.name),

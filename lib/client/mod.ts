@@ -14,8 +14,8 @@
  * - transfers.ts: GET and PUT, their bodies over that channel;
  * - local.ts, resume.ts, remove_tree.ts, glob.ts: local files;
  * - tree_plan.ts, tree_transfer.ts: folder trees, a listing pass (the
- *   plan) and then the transfer; folder_times.ts: a copy's folders given
- *   their source's times (`-p`, sync).
+ *   plan) and then the transfer; folder_attributes.ts: a copy's folders
+ *   given their source's times and bits (`-p`, sync).
  *
  * @example
  * ```ts
@@ -37,5 +37,5 @@ export * from "./local.ts";
 export * from "./tree_plan.ts";
 export * from "./local_plan.ts";
 export * from "./tree_transfer.ts";
-export * from "./folder_times.ts";
+export * from "./folder_attributes.ts";
 export * from "./window.ts";

@@ -37,14 +37,17 @@ export interface PlannedEntry {
    * folder's files are in.
    */
   mtime?: number | null | undefined;
+  /**
+   * Its permission bits when listed, if known: what `sync` compares for a
+   * file, and gives the target's folder with its time.
+   */
+  mode?: number | null | undefined;
 }
 
 /** A file of a plan. */
 export interface PlannedFile extends PlannedEntry {
   /** Its size when listed, in bytes. */
   size: number;
-  /** Its permission bits when listed, if known. */
-  mode?: number | null | undefined;
 }
 
 /** An entry the transfer leaves out, and why (`bftp: Skipping …`). */
@@ -260,7 +263,7 @@ export async function planDownload(
       if (!(filter?.(child.relative, type === "dir") ?? true)) {
         plan.skipped.push({ path: child.remote, why: EXCLUDED, relative: child.relative });
       } else if (type === "dir") {
-        visit({ ...child, mtime: entry.mtime });
+        visit({ ...child, mtime: entry.mtime, mode: entry.mode });
       } else if (type === "file") {
         plan.files.push({ ...child, size: entry.size, mtime: entry.mtime, mode: entry.mode });
         plan.totalBytes += entry.size;

@@ -22,7 +22,7 @@ import {
   type TreePlan,
 } from "./tree_plan.ts";
 import { TaskWindow } from "./window.ts";
-import { setFolderTimes } from "./folder_times.ts";
+import { setFolderAttributes } from "./folder_attributes.ts";
 import { byMget, downloadMany } from "./many_downloads.ts";
 import { byMput, uploadMany } from "./many_uploads.ts";
 import { Lander } from "../local_file/lander.ts";
@@ -98,7 +98,7 @@ async function eachFile(
 
 /**
  * `-p`: the copy's folders take the source's times once the files are in
- * (`setFolderTimes`); a folder that fails is told through `onFailure`, or
+ * (`setFolderAttributes`); a folder that fails is told through `onFailure`, or
  * stops the tree without it.
  */
 async function keepFolderTimes(
@@ -107,7 +107,7 @@ async function keepFolderTimes(
   side: "local" | "remote",
   options: LocalTransferOptions,
 ): Promise<void> {
-  await setFolderTimes(client, plan.folders, side, {
+  await setFolderAttributes(client, plan.folders, side, {
     fail: (folder, e) => {
       if (!ownFailure(client, e, options)) throw e;
       options.onFailure!(folder.relative, e);
@@ -301,9 +301,13 @@ export async function downloadTree(
 ): Promise<TreeTotals> {
   const { window, onListed } = options;
   const plan = await planDownload(client, remote, dest, { window, onListed });
-  // A listing names its folders' times but not its own: `-p` asks for the top's.
+  // A listing names its folders' times and bits but not its own: `-p` asks for the top's.
   const top = plan.folders[0];
-  if (options.preserve && top !== undefined) top.mtime ??= (await client.stat(remote)).mtime;
+  if (options.preserve && top !== undefined) {
+    const { mtime, mode } = await client.stat(remote);
+    top.mtime ??= mtime;
+    top.mode ??= mode;
+  }
   return await downloadPlan(client, plan, options);
 }
 

@@ -15,7 +15,7 @@ import type { LocalTransferOptions } from "../client/local_options.ts";
 import { prepareFolder } from "../client/tree_transfer.ts";
 import { localChild, localFolderKey } from "../client/tree_plan.ts";
 import { TaskWindow } from "../client/window.ts";
-import { setFolderTimes } from "../client/folder_times.ts";
+import { setFolderAttributes } from "../client/folder_attributes.ts";
 import { byMget } from "../client/many_downloads.ts";
 import { byMput } from "../client/many_uploads.ts";
 import { counting, pullMany, pushMany, SyncRun } from "./apply_many.ts";
@@ -288,7 +288,7 @@ async function keepFolderTimes(
     ...[...plan.missingFolders].flatMap((m) => [m, parentOf(m)]),
   ]);
   const due = plan.folders.filter((f) => touched.has(f.relative));
-  await setFolderTimes(client, due, options.direction === "pull" ? "local" : "remote", {
+  await setFolderAttributes(client, due, options.direction === "pull" ? "local" : "remote", {
     fail: (f, e) => fail(f.relative, e),
     window: options.window,
   });

@@ -75,9 +75,10 @@ export interface SyncPlan {
   /** With a content check, the files of one size on both sides, still to compare. */
   unsure: FilePair[];
   /**
-   * The relative paths of the source's folders whose time the target's
-   * folder lacks (a missing folder, or another modification time): after
-   * the files, the target's folders are given the source's times.
+   * The relative paths of the source's folders whose time or permission
+   * bits the target's folder lacks (a missing folder, or another
+   * modification time or mode): after the files, the target's folders are
+   * given the source's.
    */
   staleTimes: Set<string>;
 }
@@ -154,6 +155,17 @@ export function quickDiffers(a: PlannedFile, b: PlannedFile): boolean {
 function modeOnly(a: PlannedFile, b: PlannedFile): boolean {
   return typeof a.mode === "number" && typeof a.mtime === "number" &&
     typeof b.mtime === "number" && !quickDiffers(a, { ...b, mode: a.mode });
+}
+
+/**
+ * Whether the target's folder (if any) lacks the source folder's time or
+ * permission bits, each where the source knows it.
+ */
+function folderDiffers(source: PlannedEntry, target: PlannedEntry | undefined): boolean {
+  const timeOff = typeof source.mtime === "number" && target?.mtime !== source.mtime;
+  const bitsOff = typeof source.mode === "number" &&
+    (typeof target?.mode !== "number" || (target.mode & 0o777) !== (source.mode & 0o777));
+  return timeOff || bitsOff;
 }
 
 /** How deep a relative path is: `""` 0, `a` 1, `a/b` 2. */
@@ -266,7 +278,7 @@ export function compareTrees(
   const taking = (relative: string, folder: boolean) =>
     relative === "" || filter === undefined || filter.includes(relative, folder);
   const theirs = new Map(target.files.map((f) => [f.relative, f]));
-  const targetFolders = new Map(target.folders.map((f) => [f.relative, f.mtime]));
+  const targetFolders = new Map(target.folders.map((f) => [f.relative, f]));
   const folders = source.folders.filter((f) => taking(f.relative, true));
   const plan: SyncPlan = {
     checked: 0,
@@ -281,9 +293,7 @@ export function compareTrees(
     ),
     unsure: [],
     staleTimes: new Set(
-      folders.filter((f) =>
-        typeof f.mtime === "number" && targetFolders.get(f.relative) !== f.mtime
-      )
+      folders.filter((f) => folderDiffers(f, targetFolders.get(f.relative)))
         .map((f) => f.relative),
     ),
   };

@@ -307,16 +307,17 @@ Deno.test("e2e: -p keeps modification times and permission bits both ways, as sc
   deepEqual(await info(local.join("down.txt")), [when.getTime(), 0o600]);
   await Deno.mkdir(root.join("tree", "sub"));
   await Deno.writeTextFile(root.join("tree", "sub", "in.txt"), "in");
+  await Deno.chmod(root.join("tree", "sub"), 0o750);
   await Deno.utime(root.join("tree", "sub"), when, when);
   await Deno.utime(root.join("tree"), when, when);
   ok0(await runBftp(["get", "-p", "-r", `${server.url}/tree`, local.join("copy")]));
   deepEqual(await info(local.join("copy", "down.txt")), [when.getTime(), 0o600]);
-  // A tree's folders keep their times too, the top's included, as with scp -rp.
+  // A tree's folders keep their times and bits too, the top's included, as with scp -rp.
   const mtime = async (path: string) => (await Deno.stat(path)).mtime?.getTime();
-  deepEqual(await mtime(local.join("copy", "sub")), when.getTime());
+  deepEqual(await info(local.join("copy", "sub")), [when.getTime(), 0o750]);
   deepEqual(await mtime(local.join("copy")), when.getTime());
   ok0(await runBftp(["put", "-p", "-r", local.join("copy"), `${server.url}/back`]));
-  deepEqual(await mtime(root.join("back", "sub")), when.getTime());
+  deepEqual(await info(root.join("back", "sub")), [when.getTime(), 0o750]);
   deepEqual(await mtime(root.join("back")), when.getTime());
   deepEqual(await info(root.join("back", "down.txt")), [when.getTime(), 0o600]);
   // Without -p a tree's folders are new.

@@ -104,3 +104,31 @@ Deno.test("e2e: sync (pull) replaces a link in the local target, and sets no tim
   equal((await Deno.stat(victim)).mtime?.getTime(), 1_500_000_000_000);
   deepEqual([...Deno.readDirSync(victim)], []);
 });
+
+for (const direction of ["push", "pull"] as const) {
+  Deno.test(`e2e: sync gives the target's folders the source's permission bits, as rsync -a does (${direction})`, async () => {
+    // Found by the audit against rsync: a folder the source had at 700 became 755 on the target.
+    await using root = await tempDir();
+    await using local = await tempDir();
+    const [source, target] = direction === "push"
+      ? [local.join("site"), root.join("site")]
+      : [root.join("site"), local.join("site")];
+    await using server = await startServe(root.path);
+    const ends = direction === "push"
+      ? [source, `${server.url}/site`]
+      : [`${server.url}/site`, target];
+    await Deno.mkdir(`${source}/private`, { recursive: true });
+    await Deno.writeTextFile(`${source}/private/p`, "p");
+    await Deno.mkdir(`${target}/shared`, { recursive: true });
+    await Deno.mkdir(`${source}/shared`, { recursive: true });
+    await Deno.chmod(`${source}/private`, 0o700);
+    await Deno.chmod(`${source}/shared`, 0o755);
+    await Deno.chmod(`${target}/shared`, 0o750);
+    const bits = async (path: string) => (await Deno.stat(path)).mode! & 0o777;
+    const result = await runBftp(["sync", "-q", ...ends]);
+    equal(result.code, 0, result.stderr);
+    deepEqual([await bits(`${target}/private`), await bits(`${target}/shared`)], [0o700, 0o755]);
+    const again = await runBftp(["sync", "--json", ...ends]);
+    deepEqual(JSON.parse(again.stdout).changes, []);
+  });
+}

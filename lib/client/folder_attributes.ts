@@ -1,9 +1,11 @@
 /**
- * A copied tree's folders given their source's modification times once
- * their files are in, as `scp -rp` and `rsync -a` do: on this machine
- * (`get -r -p`, a sync pull) directly, on the server by SETSTAT (`put -r
- * -p`, a sync push). Any order will do: a folder's time changes only when
- * its own entries do, not when a subfolder's time is set.
+ * A copied tree's folders given their source's modification times and
+ * permission bits once their files are in, as `scp -rp` and `rsync -a` do:
+ * on this machine (`get -r -p`, a sync pull) directly, on the server by
+ * SETSTAT (`put -r -p`, a sync push). Any order will do: a folder's time
+ * changes only when its own entries do, not when a subfolder's is set; and
+ * its bits come last, so a folder the source has read-only was written
+ * into first. Set-user-ID, set-group-ID and sticky bits are not given.
  *
  * @module
  */
@@ -18,14 +20,15 @@ import type { PlannedEntry } from "./tree_plan.ts";
 import { TaskWindow } from "./window.ts";
 
 /**
- * Gives the local folder at `path` the time `mtime`, never through a link:
- * a link found where the folder was (planted, or one the transfer refused
- * to write through) is left alone, and so is whatever it leads to.
+ * Gives the local folder at `path` its time and bits (each if known), never
+ * through a link: a link found where the folder was (planted, or one the
+ * transfer refused to write through) is left alone, and so is whatever it
+ * leads to.
  */
-function setLocalFolderTime(path: string, mtime: number): void {
+function setLocalFolder(path: string, mtime: number | null, mode: number | null): void {
   const libc = Libc.load();
   if (libc === null) {
-    if (Deno.lstatSync(path).isDirectory) applyServerAttributes(path, { mtime, mode: null });
+    if (Deno.lstatSync(path).isDirectory) applyServerAttributes(path, { mtime, mode });
     return;
   }
   let fd: number;
@@ -37,14 +40,15 @@ function setLocalFolderTime(path: string, mtime: number): void {
   }
   const folder = new FdFile(fd, true);
   try {
-    folder.utimeSync(new Date(), new Date(mtime));
+    if (mtime !== null) folder.utimeSync(new Date(), new Date(mtime));
+    if (mode !== null) folder.chmodSync(mode & 0o777);
   } finally {
     folder.close();
   }
 }
 
-/** Options for {@linkcode setFolderTimes}. */
-export interface FolderTimesOptions {
+/** Options for {@linkcode setFolderAttributes}. */
+export interface FolderAttributesOptions {
   /**
    * Told about a folder whose time could not be set, while the others go
    * on; a broken session is thrown instead.
@@ -59,7 +63,8 @@ export interface FolderTimesOptions {
 }
 
 /**
- * Gives each folder with a known time (`mtime`) that time: the local copy
+ * Gives each folder with a known time (`mtime`) that time, and its known
+ * permission bits (`mode`): the local copy
  * (`side` "local": a folder missing meanwhile is left alone, as one that
  * failed to be made was told then) or the server's (`side` "remote": by
  * SETSTAT, not for the served root itself, nor from a read-only session or
@@ -72,7 +77,7 @@ export interface FolderTimesOptions {
  *
  * @example
  * ```ts
- * import { setFolderTimes } from "./folder_times.ts";
+ * import { setFolderAttributes } from "./folder_attributes.ts";
  * import { deepEqual } from "node:assert/strict";
  *
  * const dir = await Deno.makeTempDir();
@@ -80,31 +85,35 @@ export interface FolderTimesOptions {
  * await Deno.utime(`${dir}/elsewhere`, 2_000_000_000, 2_000_000_000);
  * await Deno.symlink(`${dir}/elsewhere`, `${dir}/link`);
  * const folders = [
- *   { remote: "/t", local: dir, relative: "", mtime: 1_000_000_000_000 },
+ *   { remote: "/t", local: dir, relative: "", mtime: 1_000_000_000_000, mode: 0o750 },
  *   { remote: "/t/link", local: `${dir}/link`, relative: "link", mtime: 1_000_000_000_000 },
  * ];
- * await setFolderTimes(null as never, folders, "local", { fail: () => {} });
+ * await setFolderAttributes(null as never, folders, "local", { fail: () => {} });
  * deepEqual((await Deno.stat(dir)).mtime?.getTime(), 1_000_000_000_000);
+ * deepEqual((await Deno.stat(dir)).mode! & 0o777, 0o750);
  * // Never through a link: what it leads to keeps its time.
  * deepEqual((await Deno.stat(`${dir}/elsewhere`)).mtime?.getTime(), 2_000_000_000_000);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function setFolderTimes(
+export async function setFolderAttributes(
   client: BftpClient,
   folders: readonly PlannedEntry[],
   side: "local" | "remote",
-  options: FolderTimesOptions,
+  options: FolderAttributesOptions,
 ): Promise<void> {
-  const due = folders.filter((f) => typeof f.mtime === "number");
+  const known = (v: number | null | undefined): v is number => typeof v === "number";
+  // The deepest first: a folder's bits that take away its search permission come after its own
+  // folders' (which need it to be reached).
+  const due = folders.filter((f) => known(f.mtime) || known(f.mode)).reverse();
   if (due.length === 0) return;
   if (side === "local") {
     for (const f of due) {
       try {
-        setLocalFolderTime(f.local, f.mtime!);
+        setLocalFolder(f.local, f.mtime ?? null, f.mode ?? null);
       } catch (e) {
         if (!(e instanceof Deno.errors.NotFound)) {
-          options.fail(f, localIoError("set the time of", f.local, e));
+          options.fail(f, localIoError("set the time and bits of", f.local, e));
         }
       }
     }
@@ -117,7 +126,10 @@ export async function setFolderTimes(
       if (f.remote === "/") continue;
       await window.add(async () => {
         try {
-          await client.setStat(f.remote, { mtime: f.mtime! });
+          await client.setStat(f.remote, {
+            ...(known(f.mtime) ? { mtime: f.mtime } : {}),
+            ...(known(f.mode) ? { mode: f.mode & 0o777 } : {}),
+          });
         } catch (e) {
           // A broken session (or Ctrl-C, which closes it) ends it; anything else is one folder's.
           if (!(e instanceof BftpError) || !client.usable) throw e;
