@@ -11,41 +11,10 @@
  */
 
 import { BftpError, localIoError } from "../errors.ts";
-import { applyServerAttributes } from "../local_file/attributes.ts";
-import { Libc } from "../libc/libc.ts";
-import { FdFile } from "../libc/fd_file.ts";
-import { O } from "../libc/flags.ts";
+import { applyAttributesHere } from "../local_file/attributes.ts";
 import type { BftpClient } from "./client.ts";
 import type { PlannedEntry } from "./tree_plan.ts";
 import { TaskWindow } from "./window.ts";
-
-/**
- * Gives the local folder at `path` its time and bits (each if known), never
- * through a link: a link found where the folder was (planted, or one the
- * transfer refused to write through) is left alone, and so is whatever it
- * leads to.
- */
-function setLocalFolder(path: string, mtime: number | null, mode: number | null): void {
-  const libc = Libc.load();
-  if (libc === null) {
-    if (Deno.lstatSync(path).isDirectory) applyServerAttributes(path, { mtime, mode });
-    return;
-  }
-  let fd: number;
-  try {
-    fd = libc.openat(-100, path, O.O_RDONLY | O.O_DIRECTORY | O.O_NOFOLLOW | O.O_CLOEXEC);
-  } catch (e) {
-    if (e instanceof Deno.errors.FilesystemLoop || e instanceof Deno.errors.NotADirectory) return;
-    throw e;
-  }
-  const folder = new FdFile(fd, true);
-  try {
-    if (mtime !== null) folder.utimeSync(new Date(), new Date(mtime));
-    if (mode !== null) folder.chmodSync(mode & 0o777);
-  } finally {
-    folder.close();
-  }
-}
 
 /** Options for {@linkcode setFolderAttributes}. */
 export interface FolderAttributesOptions {
@@ -110,7 +79,9 @@ export async function setFolderAttributes(
   if (side === "local") {
     for (const f of due) {
       try {
-        setLocalFolder(f.local, f.mtime ?? null, f.mode ?? null);
+        // Never through a link where the folder was (planted, or one the transfer would not
+        // write through): it is left alone, and so is what it leads to.
+        applyAttributesHere(f.local, { mtime: f.mtime ?? null, mode: f.mode ?? null }, "folder");
       } catch (e) {
         if (!(e instanceof Deno.errors.NotFound)) {
           options.fail(f, localIoError("set the time and bits of", f.local, e));

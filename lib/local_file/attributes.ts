@@ -1,9 +1,14 @@
 /**
  * What `-p` keeps of a file, as scp does: its modification time and its
- * permission bits, applied to a downloaded file from what the server said.
+ * permission bits, applied to a downloaded file from what the server said,
+ * or to a file or folder in place, never through a link.
  *
  * @module
  */
+
+import { Libc } from "../libc/libc.ts";
+import { FdFile } from "../libc/fd_file.ts";
+import { O } from "../libc/flags.ts";
 
 /** What the server said of a file's time and bits (a GET reply, a listing entry). */
 export interface ServerAttributes {
@@ -34,4 +39,66 @@ export interface ServerAttributes {
 export function applyServerAttributes(path: string, reply: ServerAttributes): void {
   if (reply.mode !== null && Deno.build.os !== "windows") Deno.chmodSync(path, reply.mode);
   if (reply.mtime !== null) Deno.utimeSync(path, new Date(), new Date(reply.mtime));
+}
+
+/**
+ * Gives the file or folder at `path` a time and bits (each if known), on
+ * the entry itself, never through a link: it is opened without following
+ * one (`O_NOFOLLOW`), and left alone when it is a link or not of `kind`.
+ * Set-user-ID, set-group-ID and sticky bits are not given.
+ *
+ * @param path The file or folder.
+ * @param attributes Its new time and bits.
+ * @param kind What it must be.
+ * @returns `false` when it was left alone (a link, or another kind).
+ *
+ * @example
+ * ```ts
+ * import { applyAttributesHere } from "./attributes.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/a`, "a");
+ * await Deno.symlink(`${dir}/a`, `${dir}/link`);
+ * const attributes = { mtime: 1_000_000_000_000, mode: 0o600 };
+ * deepEqual(applyAttributesHere(`${dir}/link`, attributes, "file"), false);
+ * deepEqual(applyAttributesHere(`${dir}/a`, attributes, "file"), true);
+ * deepEqual((await Deno.stat(`${dir}/a`)).mode! & 0o777, 0o600);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export function applyAttributesHere(
+  path: string,
+  attributes: ServerAttributes,
+  kind: "file" | "folder",
+): boolean {
+  const mode = attributes.mode === null ? null : attributes.mode & 0o777;
+  const libc = Libc.load();
+  if (libc === null) {
+    const info = Deno.lstatSync(path);
+    if (kind === "folder" ? !info.isDirectory : !info.isFile) return false;
+    applyServerAttributes(path, { mtime: attributes.mtime, mode });
+    return true;
+  }
+  // Non-blocking: a FIFO put in a file's place does not hold the open.
+  const flags = O.O_RDONLY | O.O_NOFOLLOW | O.O_CLOEXEC |
+    (kind === "folder" ? O.O_DIRECTORY : O.O_NONBLOCK);
+  let fd: number;
+  try {
+    fd = libc.openat(-100, path, flags);
+  } catch (e) {
+    if (e instanceof Deno.errors.FilesystemLoop || e instanceof Deno.errors.NotADirectory) {
+      return false;
+    }
+    throw e;
+  }
+  const entry = new FdFile(fd, true);
+  try {
+    if (kind === "file" && libc.statx(fd, "", 0).type !== "file") return false;
+    if (attributes.mtime !== null) entry.utimeSync(new Date(), new Date(attributes.mtime));
+    if (mode !== null) entry.chmodSync(mode);
+    return true;
+  } finally {
+    entry.close();
+  }
 }

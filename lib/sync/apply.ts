@@ -212,12 +212,12 @@ export async function applySync(
     ? Lander.startFor(sends.map((s) => s.file))
     : undefined;
   // Small files go many to a request (MGET, MPUT: `many_downloads.ts`, `many_uploads.ts`);
-  // the rest, and a push's files whose bits alone changed (SETSTAT), one by one.
+  // the rest, and the files whose time or bits alone are to change (no body), one by one.
   const setstat = sends.length > 0 && client.supports("setstat") && !client.readOnly;
   const many = sends.filter((s) =>
     options.direction === "pull"
-      ? byMget(client, s.file.size, {})
-      : byMput(client, s.file.size, {}) && !(s.modeOnly && setstat)
+      ? byMget(client, s.file.size, {}) && !s.attributesOnly
+      : byMput(client, s.file.size, {}) && !(s.attributesOnly && setstat)
   );
   if (many.length > 0 && options.direction === "pull") {
     const folderOf = (local: string) => present.get(localFolderKey(local));

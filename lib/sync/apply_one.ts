@@ -10,6 +10,7 @@ import type { BftpClient } from "../client/client.ts";
 import { downloadTreeFile, uploadFile } from "../client/local.ts";
 import type { LocalTransferOptions } from "../client/local_options.ts";
 import type { Lander } from "../local_file/lander.ts";
+import { applyAttributesHere } from "../local_file/attributes.ts";
 import { IntegrityError, localIoError, RemoteError } from "../errors.ts";
 import { stillTheSame } from "./apply_many.ts";
 import { byDelta, pullDelta, pushDelta } from "./delta.ts";
@@ -19,9 +20,9 @@ import type { SyncSend } from "./plan.ts";
  * Uploads one file of a sync, and checks that it did not change while it
  * was read: a file written to meanwhile may have gone as a mix of old and
  * new bytes, so it is reported (the next sync sends it again, its time
- * being newer). A file whose permission bits alone differ (`modeOnly`) is
- * given them with SETSTAT instead, where the server offers it: no body, 0
- * bytes sent. A large changed file goes as a delta where the server offers
+ * being newer). A file whose time or bits alone differ (`attributesOnly`)
+ * is given them with SETSTAT instead, where the server offers it: no body,
+ * 0 bytes sent. A large changed file goes as a delta where the server offers
  * it (`delta.ts`): only the blocks that differ.
  *
  * @param client The session.
@@ -61,9 +62,12 @@ export async function pushFile(
   deltas: boolean,
 ): Promise<number> {
   const { file } = send;
-  if (send.modeOnly && typeof file.mode === "number" && setstat) {
-    // Only the bits differ: they go without the body (as rsync changes them in place).
-    await client.setStat(file.remote, { mode: file.mode });
+  if (send.attributesOnly && setstat) {
+    // Only the time or bits differ: they go without the body (as rsync changes them in place).
+    await client.setStat(file.remote, {
+      ...(typeof file.mtime === "number" ? { mtime: file.mtime } : {}),
+      ...(typeof file.mode === "number" ? { mode: file.mode & 0o777 } : {}),
+    });
     return 0;
   }
   const look = () =>
@@ -143,8 +147,11 @@ export async function pullFile(
   deltas: boolean,
 ): Promise<number> {
   const { file } = send;
+  // Only the time or bits differ: given to the local file itself; a link in its place is
+  // replaced by the download below instead.
+  const attributes = { mtime: file.mtime ?? null, mode: file.mode ?? null };
+  if (send.attributesOnly && applyAttributesHere(file.local, attributes, "file")) return 0;
   if (send.kind === "changed" && deltas && byDelta(client, file.size)) {
-    const attributes = { mtime: file.mtime ?? null, mode: file.mode ?? null };
     const delta = await pullDelta(client, file.remote, file.local, attributes)
       .catch(changedMeanwhile);
     if (delta) {

@@ -13,7 +13,7 @@ import type { PlannedFile } from "../client/tree_plan.ts";
 import { TaskWindow } from "../client/window.ts";
 import { BftpError, localIoError } from "../errors.ts";
 import { hashPrefix } from "../file_hash.ts";
-import type { SyncPlan } from "./plan.ts";
+import { quickDiffers, type SyncPlan } from "./plan.ts";
 
 /**
  * A local file's SHA-256, as the server's HASH gives it.
@@ -57,7 +57,9 @@ export interface SettleOptions {
 
 /**
  * Compares the plan's `unsure` files by content: those that differ join
- * the files to send (as `changed`), the others stay. A file whose hash
+ * the files to send (as `changed`); those of the same content whose time
+ * or bits differ join them as `attributesOnly` (no body goes); the others
+ * stay. A file whose hash
  * cannot be had (gone meanwhile, unreadable) is sent, and its transfer
  * then says what is wrong.
  *
@@ -109,5 +111,9 @@ export async function settleByContent(
   await window.drain();
   for (const [i, pair] of unsure.entries()) {
     if (differs.has(i)) plan.sends.push({ kind: "changed", file: pair.source });
+    // The same bytes with another time or bits: those alone, as rsync -c fixes them.
+    else if (quickDiffers(pair.source, pair.target)) {
+      plan.sends.push({ kind: "changed", file: pair.source, attributesOnly: true });
+    }
   }
 }

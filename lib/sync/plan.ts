@@ -31,11 +31,13 @@ export interface SyncSend {
   /** The source's file (its `local` and `remote` paths both set). */
   file: PlannedFile;
   /**
-   * The target's file differs in its permission bits only (same size and
-   * time): a push gives it the bits with SETSTAT, where the server offers
-   * it, instead of sending the file again.
+   * The target's file has the source's bytes and differs in its time or
+   * permission bits only (its bits alone by the quick check; with `-c`,
+   * either, its content found the same): they are given without the body,
+   * on a push by SETSTAT where the server offers it, on a pull to the
+   * local file itself (never through a link).
    */
-  modeOnly?: boolean;
+  attributesOnly?: boolean;
 }
 
 /** Something on the target to remove (`--delete`). */
@@ -311,7 +313,7 @@ export function compareTrees(
       plan.sends.push({
         kind: "changed",
         file,
-        ...(modeOnly(file, other) ? { modeOnly: true } : {}),
+        ...(modeOnly(file, other) ? { attributesOnly: true } : {}),
       });
     }
   }

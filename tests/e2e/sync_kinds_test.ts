@@ -132,3 +132,33 @@ for (const direction of ["push", "pull"] as const) {
     deepEqual(JSON.parse(again.stdout).changes, []);
   });
 }
+
+for (const direction of ["push", "pull"] as const) {
+  Deno.test(`e2e: sync -c gives a file of the same content the source's time and bits, without its body (${direction})`, async () => {
+    // Found by the audit against rsync: -c left them as they were, and the next sync without -c
+    // sent the file again.
+    await using root = await tempDir();
+    await using local = await tempDir();
+    const [source, target] = direction === "push"
+      ? [local.join("site"), root.join("site")]
+      : [root.join("site"), local.join("site")];
+    await using server = await startServe(root.path);
+    const ends = direction === "push"
+      ? [source, `${server.url}/site`]
+      : [`${server.url}/site`, target];
+    for (const dir of [source, target]) {
+      await Deno.mkdir(dir);
+      await Deno.writeTextFile(`${dir}/same.txt`, "same bytes");
+    }
+    await Deno.chmod(`${source}/same.txt`, 0o600);
+    await Deno.utime(`${source}/same.txt`, 1_600_000_000, 1_600_000_000);
+    await Deno.chmod(`${target}/same.txt`, 0o644);
+    const result = await runBftp(["sync", "-c", "--json", ...ends]);
+    equal(result.code, 0, result.stderr);
+    equal(JSON.parse(result.stdout).bytes, 0);
+    const info = await Deno.stat(`${target}/same.txt`);
+    deepEqual([info.mtime?.getTime(), info.mode! & 0o777], [1_600_000_000_000, 0o600]);
+    const again = await runBftp(["sync", "--json", ...ends]);
+    deepEqual(JSON.parse(again.stdout).changes, []);
+  });
+}

@@ -257,7 +257,7 @@ Deno.test("a file that differs in its bits alone is marked so; one that differs 
   ]);
   const target = tree([file("mode"), file("both"), file("time")]);
   const plan = compareTrees(source, target, { targetSide: "remote" });
-  deepEqual(plan.sends.map((s) => [s.file.relative, s.modeOnly === true]), [
+  deepEqual(plan.sends.map((s) => [s.file.relative, s.attributesOnly === true]), [
     ["mode", true],
     ["both", false],
     ["time", false],
