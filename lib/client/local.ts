@@ -25,9 +25,17 @@ import {
 import { discardPartialSync, downloadResumable, partialName, resumableSource } from "./resume.ts";
 import type { LocalTransferOptions } from "./local_options.ts";
 import { openSourceFile, type SourceFile } from "./source_file.ts";
+import { MAX_NAME_BYTES } from "../protocol/limits.ts";
 import { visibleShort } from "./tree_depth.ts";
 
 export type { LocalTransferOptions } from "./local_options.ts";
+
+const encoder = new TextEncoder();
+
+/** Whether `name` takes more bytes than a name may here (UTF-8; three bytes at most a unit). */
+function longerThanAName(name: string): boolean {
+  return name.length * 3 > MAX_NAME_BYTES && encoder.encode(name).length > MAX_NAME_BYTES;
+}
 
 /**
  * Checks a single name the server sent (from a LIST) before it becomes a
@@ -35,8 +43,9 @@ export type { LocalTransferOptions } from "./local_options.ts";
  *
  * @param name The name.
  * @returns The name, unchanged.
- * @throws {ProtocolError} When it is empty, `.` or `..`, or holds a slash,
- * a backslash, a drive letter or a control character.
+ * @throws {ProtocolError} When it is empty, `.` or `..`, holds a slash, a
+ * backslash, a drive letter or a control character, or is longer than a
+ * name may be (255 bytes): refused before anything is created.
  *
  * @example
  * ```ts
@@ -50,7 +59,7 @@ export type { LocalTransferOptions } from "./local_options.ts";
 export function safeLocalName(name: string): string {
   if (
     name === "" || name === "." || name === ".." || /[\/\\\x00-\x1f\x7f-\x9f]/.test(name) ||
-    /^[A-Za-z]:/.test(name) || LOCAL_TEMP_NAME.test(name)
+    /^[A-Za-z]:/.test(name) || LOCAL_TEMP_NAME.test(name) || longerThanAName(name)
   ) {
     throw new ProtocolError(`Refused a name from the server: "${visibleShort(name)}"`);
   }

@@ -212,7 +212,18 @@ export async function planDownload(
   let count = 0;
   const listed: ListingCounts = { folders: 0, files: 0, bytes: 0 };
   const check = (folder: string, entries: Entry[]) => {
-    for (const entry of entries) safeLocalName(entry.name);
+    const names = new Set<string>();
+    for (const entry of entries) {
+      // A folder holds a name once: a listing naming one twice is not a folder's.
+      if (names.has(safeLocalName(entry.name))) {
+        throw new ProtocolError(
+          `Refused a listing that names "${visibleShort(entry.name)}" twice: "${
+            visibleShort(folder)
+          }"`,
+        );
+      }
+      names.add(entry.name);
+    }
     count += entries.length;
     if (count > maxEntries) {
       throw new ProtocolError(
