@@ -161,7 +161,10 @@ class ServerSession {
   async #serve(req: Request): Promise<boolean> {
     const started = performance.now();
     this.#inBody = false;
-    this.#bodyPending = req.op === "PUT" && req.eager ? { size: req.size } : undefined;
+    // A delta's body holds only the blocks not kept, whatever `size` (the new file's) says.
+    this.#bodyPending = req.op === "PUT" && req.eager
+      ? { size: req.base === undefined ? req.size : null }
+      : undefined;
     this.#deferred = false;
     // A request sees what the ones before it did: the group lands first, unless this is an
     // eager PUT or an MPUT that may join it (one that must not replace a file checks what is

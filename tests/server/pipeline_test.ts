@@ -108,19 +108,35 @@ Deno.test("server: a refused eager PUT has its body read past, and the next requ
     // A malformed id: refused without one, body read past.
     frame({ op: "PUT", path: "z.txt", size: 1, eager: true, id: -1 }),
     body("z"),
-    frame({ op: "PWD", id: 5 }),
+    // A delta of another version (found by a security audit): its body, the blocks not kept,
+    // is shorter than `size`, and was taken for a broken body (the session was closed).
+    frame({
+      op: "PUT",
+      path: "keep.txt",
+      size: 300,
+      overwrite: true,
+      base: { size: 99, mtime: null },
+      blockSize: 4096,
+      reuse: [],
+      whole: "0".repeat(32),
+      eager: true,
+      id: 5,
+    }),
+    body("x".repeat(200)),
+    frame({ op: "PWD", id: 6 }),
   ));
   const replies = [];
-  for (let i = 0; i < 5; i++) replies.push(await raw.receive());
+  for (let i = 0; i < 6; i++) replies.push(await raw.receive());
   deepEqual(replies.map((r) => r.ok ? "ok" : r.code), [
     "EXISTS",
     "BAD_REQUEST",
     "BAD_REQUEST",
     "BAD_REQUEST",
+    "CHANGED",
     "ok",
   ]);
-  deepEqual(replies.map((r) => r.id), [1, 2, 3, undefined, 5]);
-  equal(replies[4]!.ok && replies[4]!.cwd, "/");
+  deepEqual(replies.map((r) => r.id), [1, 2, 3, undefined, 5, 6]);
+  equal(replies[5]!.ok && replies[5]!.cwd, "/");
   equal(await Deno.readTextFile(`${srv.root}/keep.txt`), "old");
   deepEqual(await hostTree(srv.root), ["keep.txt"]);
 });
