@@ -307,13 +307,15 @@ export function removeFolder(c: Confined, vpath: string): void {
  * move(c, "/a.txt", "/sub/b.txt");
  * equal(await Deno.readTextFile(`${dir}/sub/b.txt`), "hi");
  * throws(() => move(c, "/sub", "/sub/deeper"), /into itself/);
+ * throws(() => move(c, "/sub/b.txt", "/sub/b.txt"), /onto itself/);
  * c.fs.close();
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function move(c: Confined, from: string, to: string): void {
   if (from === "/" || to === "/") throw new RemoteError("DENIED", "Cannot move the served root");
-  if (to === from || to.startsWith(from + "/")) {
+  if (to === from) throw new RemoteError("BAD_PATH", `Cannot move ${quotePath(from)} onto itself`);
+  if (to.startsWith(from + "/")) {
     throw new RemoteError("BAD_PATH", `Cannot move ${quotePath(from)} into itself`);
   }
   using src = c.resolve(from, false);
