@@ -6,6 +6,23 @@
 import { deepEqual, equal } from "node:assert/strict";
 import { readTree, runBftp, startServe, tempDir } from "./helpers.ts";
 
+/**
+ * The source and target folders of a sync `direction` (`site` on the server's root and in
+ * `local`), and the two ends to give `bftp sync`.
+ */
+function sides(
+  direction: "push" | "pull",
+  root: { join(...parts: string[]): string },
+  local: { join(...parts: string[]): string },
+  url: string,
+): { source: string; target: string; ends: string[] } {
+  const [source, target] = direction === "push"
+    ? [local.join("site"), root.join("site")]
+    : [root.join("site"), local.join("site")];
+  const ends = direction === "push" ? [source, `${url}/site`] : [`${url}/site`, target];
+  return { source, target, ends };
+}
+
 Deno.test("e2e: sync --delete (push) replaces a link in the target with a folder, and leaves what it led to alone", async () => {
   await using root = await tempDir();
   await using local = await tempDir();
@@ -36,13 +53,8 @@ for (const direction of ["push", "pull"] as const) {
   Deno.test(`e2e: sync turns a file into a folder and, with --delete, a folder into a file (${direction})`, async () => {
     await using root = await tempDir();
     await using local = await tempDir();
-    const [source, target] = direction === "push"
-      ? [local.join("site"), root.join("site")]
-      : [root.join("site"), local.join("site")];
     await using server = await startServe(root.path);
-    const ends = direction === "push"
-      ? [source, `${server.url}/site`]
-      : [`${server.url}/site`, target];
+    const { source, target, ends } = sides(direction, root, local, server.url);
     // The source: a/ a folder, d a file; the target: a a file, d/ a folder with files.
     await Deno.mkdir(`${source}/a`, { recursive: true });
     await Deno.writeTextFile(`${source}/a/inner`, "inner");
@@ -110,13 +122,8 @@ for (const direction of ["push", "pull"] as const) {
     // Found by the audit against rsync: a folder the source had at 700 became 755 on the target.
     await using root = await tempDir();
     await using local = await tempDir();
-    const [source, target] = direction === "push"
-      ? [local.join("site"), root.join("site")]
-      : [root.join("site"), local.join("site")];
     await using server = await startServe(root.path);
-    const ends = direction === "push"
-      ? [source, `${server.url}/site`]
-      : [`${server.url}/site`, target];
+    const { source, target, ends } = sides(direction, root, local, server.url);
     await Deno.mkdir(`${source}/private`, { recursive: true });
     await Deno.writeTextFile(`${source}/private/p`, "p");
     await Deno.mkdir(`${target}/shared`, { recursive: true });
@@ -139,13 +146,8 @@ for (const direction of ["push", "pull"] as const) {
     // sent the file again.
     await using root = await tempDir();
     await using local = await tempDir();
-    const [source, target] = direction === "push"
-      ? [local.join("site"), root.join("site")]
-      : [root.join("site"), local.join("site")];
     await using server = await startServe(root.path);
-    const ends = direction === "push"
-      ? [source, `${server.url}/site`]
-      : [`${server.url}/site`, target];
+    const { source, target, ends } = sides(direction, root, local, server.url);
     for (const dir of [source, target]) {
       await Deno.mkdir(dir);
       await Deno.writeTextFile(`${dir}/same.txt`, "same bytes");
