@@ -307,9 +307,16 @@ async function makeFolders(
   fail: (relative: string, e: BftpError) => void,
 ): Promise<Map<string, ReadonlySet<string>>> {
   const present = new Map<string, ReadonlySet<string>>();
+  // A folder made is a change of its own (`+ NAME/`), as rsync -v tells it; DST itself is not.
+  const made = (relative: string) => {
+    if (relative !== "") options.onChange?.({ kind: "new", relative, folder: true, size: 0 });
+  };
   if (options.direction === "push") {
     const missing = plan.folders.filter((f) => plan.missingFolders.has(f.relative));
-    await each(client, missing, options, (f) => client.mkdir(f.remote, true), (f, e) => {
+    await each(client, missing, options, async (f) => {
+      await client.mkdir(f.remote, true);
+      made(f.relative);
+    }, (f, e) => {
       fail(f.relative, e);
     });
     return present;
@@ -323,6 +330,7 @@ async function makeFolders(
     if (under(folder.relative, broken)) continue;
     try {
       present.set(path, await prepareFolder(folder.local, i === 0, []));
+      if (plan.missingFolders.has(folder.relative)) made(folder.relative);
     } catch (e) {
       if (!(e instanceof BftpError)) throw e;
       broken.add(folder.relative);

@@ -37,7 +37,7 @@ export function changeLine(change: DoneChange, escape: (text: string) => string)
 
 /**
  * The changes a plan holds, as a dry run lists them: removals, then the
- * files to send.
+ * folders to make (not DST itself), then the files to send.
  *
  * @param plan The plan.
  * @returns The changes, in the order they would be done.
@@ -60,6 +60,8 @@ export function plannedChanges(plan: SyncPlan): DoneChange[] {
       folder: d.folder,
       size: d.size,
     })),
+    ...plan.folders.filter((f) => f.relative !== "" && plan.missingFolders.has(f.relative))
+      .map((f) => ({ kind: "new" as const, relative: f.relative, folder: true, size: 0 })),
     ...plan.sends.map((s) => ({
       kind: s.kind,
       relative: s.file.relative,

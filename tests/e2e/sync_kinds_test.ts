@@ -41,7 +41,7 @@ Deno.test("e2e: sync --delete (push) replaces a link in the target with a folder
   for (let run = 1; run <= 2; run++) {
     const result = await runBftp(["sync", "--delete", src, `${server.url}/site`]);
     equal(result.code, 0, result.stderr);
-    if (run === 1) deepEqual(result.stdout.split("\n").slice(0, 2), ["- dl", "+ dl/f"]);
+    if (run === 1) deepEqual(result.stdout.split("\n").slice(0, 3), ["- dl", "+ dl/", "+ dl/f"]);
     else equal(result.stdout.split("\n")[0]!.startsWith("Checked 3 files: sent 0"), true);
     // keep/ whole, and dl a real folder: nothing removed or written through the link.
     deepEqual(await readTree(root.join("site")), await readTree(src));
