@@ -182,8 +182,12 @@ export interface SyncReport {
   seconds: number;
   /** Each change: `kind`, `path`, `folder`, `size`. */
   changes: { kind: DoneChange["kind"]; path: string; folder: boolean; size: number }[];
-  /** The source's entries left out, and why. */
-  skipped: { path: string; why: string }[];
+  /**
+   * The source's entries left out, and why: `path` on the source's side
+   * (local or on the server), `relative` below the synced folder, as a
+   * change's `path` is.
+   */
+  skipped: { path: string; relative?: string; why: string }[];
   /** Each failure. */
   errors: JsonFailure[];
 }
@@ -228,7 +232,11 @@ export function syncReport(
       folder: c.folder,
       size: c.size,
     })),
-    skipped: plan.skipped.map(({ path, why }) => ({ path, why })),
+    skipped: plan.skipped.map(({ path, why, relative }) => ({
+      path,
+      ...(relative === undefined ? {} : { relative }),
+      why,
+    })),
     errors: failures.map(({ relative, error }) => ({
       path: relative,
       code: error.code,

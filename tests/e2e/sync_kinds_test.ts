@@ -87,8 +87,12 @@ Deno.test("e2e: sync --delete (push) keeps what the target has under a name the 
   await Deno.mkdir(root.join("site", "m"), { recursive: true });
   await Deno.writeTextFile(root.join("site", "m", "o"), "theirs");
   await using server = await startServe(root.path);
-  const result = await runBftp(["sync", "--delete", src, `${server.url}/site`]);
+  const result = await runBftp(["sync", "--json", "--delete", src, `${server.url}/site`]);
   equal(result.code, 0, result.stderr);
+  // The JSON names what it left out on the source's side and below the synced folder.
+  deepEqual(JSON.parse(result.stdout).skipped, [
+    { path: `${src}/m`, relative: "m", why: "a symbolic link to a folder" },
+  ]);
   equal(await Deno.readTextFile(root.join("site", "m", "o")), "theirs");
   equal(await Deno.readTextFile(root.join("site", "real", "r")), "r");
 });
