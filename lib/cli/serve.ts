@@ -60,6 +60,13 @@ function networkInterfaces(): Deno.NetworkInterfaceInfo[] {
   }
 }
 
+/**
+ * The most workers `--workers` takes: each is a JavaScript heap of about
+ * 16 MB (50 took 800 MB here), and more threads than a large machine's
+ * cores only share them.
+ */
+const MAX_WORKERS = 256;
+
 const HELP = `Usage: bftp serve [ROOT] [options]
 
 Serves the folder ROOT (default: the current folder) over BFTP. Prints
@@ -91,7 +98,7 @@ Options:
   --idle-timeout S        drop a client silent for S seconds, 0 never
                           (default ${DEFAULT_IDLE_TIMEOUT})
   --workers N             serve with N Web Workers sharing the port, one per
-                          core (default 1)
+                          core (default 1, at most ${MAX_WORKERS})
   --no-fsync              do not flush uploads to disk before renaming them
                           into place
   --shared                ROOT is on a volume other machines write to (other
@@ -150,7 +157,11 @@ async function readTokens(values: ServeFlags, io: CliIo): Promise<TokenSet | und
 /** The listener's address and limits, and the number of workers, from the flags. */
 function listenerSettings(values: ServeFlags) {
   const workers = intFlag(values.workers, "workers", 1);
-  if (workers < 1) throw new UsageError(`Invalid value "${workers}" for --workers: at least 1`);
+  if (workers < 1 || workers > MAX_WORKERS) {
+    throw new UsageError(
+      `Invalid value "${workers}" for --workers: from 1 to ${MAX_WORKERS} (each takes about 16 MB)`,
+    );
+  }
   const maxConnections = intFlag(
     values["max-connections"],
     "max-connections",
@@ -251,7 +262,9 @@ export const serveCommand: Command = {
             ? ""
             : ` on a shared volume (${root.sharedVolume}), no file hashes remembered`) +
           (tls === undefined ? "" : " over TLS") +
-          (tokens === undefined ? "" : `, ${tokens.size} access token(s) required`),
+          (tokens === undefined
+            ? ""
+            : `, an access token required (${tokens.size} accepted, read at start)`),
       );
     }
     await new Promise<void>((resolve) => {

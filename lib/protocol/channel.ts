@@ -218,7 +218,7 @@ export class Channel {
       const hint = tls
         ? "it speaks TLS: use a bftps:// URL"
         : first.length === 0
-        ? "it may be full, or not a BFTP server"
+        ? "it may be full, speak TLS (a bftps:// URL), or not be a BFTP server"
         : "it is not a BFTP server";
       if (e instanceof ConnectionError) {
         throw new ConnectionError(

@@ -55,6 +55,13 @@ export async function loadServerTls(certPath: string, keyPath: string): Promise<
   if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key)) {
     throw new TlsError(`No PEM private key in "${keyPath}"`);
   }
+  // A key that needs a passphrase would fail below with libcrypto's "interrupted or cancelled".
+  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(key)) {
+    throw new TlsError(
+      `The TLS key "${keyPath}" is encrypted (it needs a passphrase): give an unencrypted one ` +
+        `(openssl pkey -in KEY -out PLAIN.pem)`,
+    );
+  }
   let matches: boolean;
   try {
     const spki = { type: "spki", format: "der" } as const;

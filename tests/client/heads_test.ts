@@ -125,7 +125,7 @@ Deno.test("heads: every head down is one line naming each head and why, with the
           e.message,
           `Cannot connect to any of the 2 heads: "127.0.0.1:${a}": connection refused; ` +
             `"127.0.0.1:${hangUp.addr.port}": the server closed the connection without ` +
-            `answering the BFTP hello (it may be full, or not a BFTP server)`,
+            `answering the BFTP hello (it may be full, speak TLS (a bftps:// URL), or not be a BFTP server)`,
         );
         return true;
       },

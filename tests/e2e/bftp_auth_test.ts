@@ -26,7 +26,10 @@ Deno.test("e2e: a token from BFTP_TOKEN opens the server; none or a wrong one ex
   await using dir = await tempDir();
   await Deno.writeTextFile(dir.join("a.txt"), "members only");
   await using server = await startServe(dir.path, [], { env: { BFTP_TOKEN: TOKEN } });
-  await waitFor(() => /1 access token\(s\) required/.test(server.stderrText()), "the serving line");
+  await waitFor(
+    () => /an access token required \(1 accepted, read at start\)/.test(server.stderrText()),
+    "the serving line",
+  );
   // The token is not on the server's command line (what `ps` shows).
   const cmdline = await Deno.readTextFile(`/proc/${server.process.pid}/cmdline`);
   ok(!cmdline.includes(TOKEN), "the token is in the process list");

@@ -44,7 +44,10 @@ Deno.test("e2e: serve refuses BFTP_TOKEN set but empty with exit 2", async () =>
   await using server = await startServe(dir.path, ["--token", "flag-token-0123456789"], {
     env: { BFTP_TOKEN: "" },
   });
-  await waitFor(() => /1 access token\(s\) required/.test(server.stderrText()), "the serving line");
+  await waitFor(
+    () => /an access token required \(1 accepted, read at start\)/.test(server.stderrText()),
+    "the serving line",
+  );
   assertFailure(await runBftp(["ls", `${server.url}/`]), 15);
   const ls = await runBftp(["ls", `${server.url}/`, "--token", "flag-token-0123456789"]);
   equal(ls.code, 0, ls.stderr);
@@ -76,7 +79,10 @@ Deno.test("e2e: serve refuses an empty --token-file name and a token file withou
   // Blank lines around real tokens are fine.
   await Deno.writeTextFile(dir.join("tokens"), "\n\nrw file-token-0123456789\n\n");
   await using server = await startServe(dir.path, ["--token-file", dir.join("tokens")]);
-  await waitFor(() => /1 access token\(s\) required/.test(server.stderrText()), "the serving line");
+  await waitFor(
+    () => /an access token required \(1 accepted, read at start\)/.test(server.stderrText()),
+    "the serving line",
+  );
 });
 
 Deno.test("e2e: listening on a host name that does not resolve is exit 4, for every listening command", async () => {
@@ -115,6 +121,12 @@ Deno.test("e2e: an empty --host and serve --max-connections 0 are usage errors (
     await runBftp(["serve", dir.path, "--port", "0", "--max-connections", "0"]),
     2,
     /--max-connections: at least 1/,
+  );
+  // Each worker is a heap of its own: a thousand would take gigabytes.
+  assertFailure(
+    await runBftp(["serve", dir.path, "--port", "0", "--workers", "1000"]),
+    2,
+    /--workers: from 1 to 256/,
   );
 });
 

@@ -109,7 +109,7 @@ Deno.test("e2e: no downgrade: bftps:// to a plain server fails, and bftp:// to a
   equal(plain.logLines(/ GET /).length, 0);
   await using secure = await tlsServe(dir.join("root"), cert);
   const r = await runBftp(["get", `${secure.url.replace("bftps://", "bftp://")}/a.txt`, "-"]);
-  assertFailure(r, 4, /may be full, or not a BFTP server/);
+  assertFailure(r, 4, /may be full, speak TLS \(a bftps:\/\/ URL\), or not be a BFTP server/);
   const flags = await runBftp(["get", `${plain.url}/a.txt`, "-", "--cacert", cert.certPath]);
   assertFailure(flags, 2, /bftps:\/\//);
 });
@@ -178,6 +178,25 @@ Deno.test("e2e: bftp serve refuses a missing or unusable certificate", async () 
     other.keyPath,
   ]);
   assertFailure(mismatch, 8, /Cannot use the TLS certificate and key/);
+  // A key that needs a passphrase says so (libcrypto said "interrupted or cancelled").
+  const encrypted = dir.join("encrypted.key");
+  const made = await new Deno.Command("openssl", {
+    args: ["pkey", "-in", cert.keyPath, "-aes256", "-passout", "pass:secret", "-out", encrypted],
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  equal(made.code, 0, "openssl pkey -aes256");
+  const locked = await runBftp([
+    "serve",
+    dir.path,
+    "--port",
+    "0",
+    "--tls-cert",
+    cert.certPath,
+    "--tls-key",
+    encrypted,
+  ]);
+  assertFailure(locked, 8, /is encrypted \(it needs a passphrase\)/);
 });
 
 Deno.test("e2e: bftp shell over bftps:// with a pinned fingerprint and a token", async () => {

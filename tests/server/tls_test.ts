@@ -43,7 +43,9 @@ Deno.test("server: a plain client and a TLS server fail clearly, each way round"
   });
   await rejects(
     tlsServer.connect(),
-    (e) => e instanceof ConnectionError && /may be full, or not a BFTP server/.test(e.message),
+    (e) =>
+      e instanceof ConnectionError &&
+      /may be full, speak TLS \(a bftps:\/\/ URL\), or not be a BFTP server/.test(e.message),
   );
   await tlsServer.waitForConnections(0);
   ok(tlsServer.log.some((l) => /TLS handshake failed/.test(l)), tlsServer.log.join("\n"));
