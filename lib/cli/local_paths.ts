@@ -127,9 +127,13 @@ export function uploadName(src: string): string {
  * its folder that its last part matches (`*`, `?`, `[abc]`; `*` and `?`
  * pass over a leading dot), in name order. The path itself when its last
  * part has no wildcard, a file of that very name exists, or nothing
- * matches (the upload then says it is not found).
+ * matches (the upload then says it is not found). A match that is neither
+ * a file nor a folder (a FIFO, a socket, a device; a link to none of them)
+ * is left out and told to `onSkip`, as sftp skips a non-regular file: a
+ * FIFO would wait for a writer for ever.
  *
  * @param path The local path, its last part perhaps a pattern.
+ * @param onSkip Told of each match left out, with why.
  * @returns The paths, at least one.
  * @throws {LocalIoError} When the folder cannot be read.
  *
@@ -145,7 +149,10 @@ export function uploadName(src: string): string {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function expandLocalGlob(path: string): Promise<string[]> {
+export async function expandLocalGlob(
+  path: string,
+  onSkip?: (path: string, why: string) => void,
+): Promise<string[]> {
   const cut = Math.max(path.lastIndexOf("/"), sep === "\\" ? path.lastIndexOf("\\") : -1);
   if (!hasWildcard(path.slice(cut + 1)) || (await localKind(path, "read")) !== null) return [path];
   const folder = cut < 0 ? "." : path.slice(0, cut + 1);
@@ -159,5 +166,17 @@ export async function expandLocalGlob(path: string): Promise<string[]> {
     if (e instanceof Deno.errors.NotFound) return [path];
     throw localIoError("read", folder, e);
   }
-  return names.length === 0 ? [path] : names.sort().map((name) => path.slice(0, cut + 1) + name);
+  if (names.length === 0) return [path];
+  const paths = names.sort().map((name) => path.slice(0, cut + 1) + name);
+  return paths.filter((p) => {
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.statSync(p);
+    } catch {
+      return true; // gone, or a link to nothing: its upload says so
+    }
+    if (info.isFile || info.isDirectory) return true;
+    onSkip?.(p, "not a regular file or folder");
+    return false;
+  });
 }

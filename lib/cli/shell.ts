@@ -204,13 +204,30 @@ async function runTyped(state: ShellState, line: string): Promise<void> {
   throw new BftpError("INTERRUPTED", "Interrupted (the session goes on)");
 }
 
+/**
+ * How long Tab waits for a server's listing before it gives up and rings
+ * (keys, Ctrl-C among them, are not read while it waits).
+ */
+export const COMPLETION_WAIT_MS = 2000;
+
 /** Where Tab completion looks: the commands, and folders on the server and here. */
 function completionSources(ctx: ShellContext): CompletionSources {
   const toNames = (entries: Entry[]) =>
     entries.map((e) => ({ name: e.name, dir: e.type === "dir" }));
   return {
     commands: SHELL_COMMANDS.map((c) => c.name),
-    remote: async (dir) => toNames(await ctx.client.list(dir === "" ? "." : dir)),
+    // A server that does not answer must not freeze the prompt (the listing is left behind).
+    remote: async (dir) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("no listing in time")), COMPLETION_WAIT_MS);
+      });
+      try {
+        return toNames(await Promise.race([ctx.client.list(dir === "" ? "." : dir), late]));
+      } finally {
+        clearTimeout(timer);
+      }
+    },
     local: async (dir) => toNames(await listLocal(dir === "" ? "." : dir)),
   };
 }

@@ -145,7 +145,8 @@ const put: ShellCommand = {
       onFailure: failureNotice(ctx.io),
     };
     // Wildcards in LOCAL's last part, as sftp takes them: no shell has expanded them here.
-    const locals = await expandLocalGlob(pattern);
+    const locals = await expandLocalGlob(pattern, rules.onSkip);
+    if (locals.length === 0) return;
     if (locals.length === 1) {
       const local = locals[0]!;
       return void await putFromLocal(

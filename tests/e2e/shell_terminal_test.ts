@@ -202,3 +202,27 @@ Deno.test("e2e: bftp shell on a terminal runs every line of a paste, in order", 
   await term.press("C-d");
   equal(await term.exitCode(), 0, await term.screen());
 });
+
+Deno.test("e2e: bftp shell on a terminal: Tab gives up on a server that does not answer, and the keys work again", async () => {
+  // Found by an audit: the prompt froze (Ctrl-C, Enter, Ctrl-D did nothing) until --timeout.
+  await using local = await tempDir();
+  await using server = startScriptedBftpServer(async (req, send) => {
+    if (req.op === "LIST") return "stall";
+    if (req.op === "CD" || req.op === "PWD") await send(frame({ ok: true, cwd: "/" }));
+    return undefined;
+  });
+  await using term = await startTerminal(["shell", "--timeout", "60", server.url], {
+    cwd: local.path,
+  });
+  await term.waitForScreen(/^bftp:\/>$/m);
+  await term.type("get ");
+  await term.press("Tab");
+  // After COMPLETION_WAIT_MS (2 s) the prompt reads keys again: Ctrl-C drops the line.
+  await new Promise((resolve) => setTimeout(resolve, 2500));
+  await term.press("C-c");
+  await term.waitForScreen(/get \^C\nbftp:\/>$/);
+  await term.type("lpwd");
+  await term.press("Enter");
+  await term.waitForScreen(new RegExp(`^${local.path}$`, "m"));
+  await term.press("C-c", "C-d");
+});

@@ -323,6 +323,20 @@ Deno.test("e2e: bftp shell put takes local wildcards, as sftp does, relative to 
   equal(into.code, 2, into.stderr);
   ok(/"file\.txt" is not a folder on the server: "\*\.log" names several files/.test(into.stderr));
   equal(await Deno.readTextFile(root.join("file.txt")), "old");
+  // A FIFO among the matches is left out with a line, as sftp skips a non-regular file (it would
+  // wait for a writer for ever; found by an audit).
+  const fifo = await new Deno.Command("mkfifo", { args: [local.join("pipe.log")] }).output();
+  equal(fifo.code, 0, "mkfifo");
+  await Deno.mkdir(root.join("in2"));
+  const skipping = await runBftp(["shell", server.url], {
+    stdin: `lcd ${local.path}\nput *.log in2\n`,
+  });
+  equal(skipping.code, 0, skipping.stderr);
+  ok(
+    skipping.stderr.includes('Skipping "pipe.log": not a regular file or folder'),
+    skipping.stderr,
+  );
+  deepEqual(await listNames(root.join("in2")), ["a.log", "b.log"]);
 });
 
 Deno.test("e2e: bftp shell lcd, lpwd, lls and !COMMAND work on this machine", async () => {
