@@ -35,6 +35,9 @@ const ls: ShellCommand = {
     const { values, positionals } = parseFlags(args, {
       long: { type: "boolean", short: "l" },
       json: { type: "boolean" },
+      // sftp's -a (names starting with a dot: always shown here) and -1 (one a line: always so).
+      all: { type: "boolean", short: "a" },
+      one: { type: "boolean", short: "1" },
     });
     exactly(positionals, 0, 1, "PATH");
     const path = positionals[0] ?? ".";
@@ -55,7 +58,7 @@ const ls: ShellCommand = {
 
 const cd: ShellCommand = {
   name: "cd",
-  aliases: [],
+  aliases: ["chdir"],
   usage: "cd [PATH]",
   summary: "change the current folder on the server (default: /)",
   async run(ctx, args) {
@@ -80,7 +83,8 @@ const pwd: ShellCommand = {
 
 const get: ShellCommand = {
   name: "get",
-  aliases: [],
+  // sftp's mget is get with wildcards, which get takes.
+  aliases: ["mget"],
   usage: "get [-r] [-p] [-a] REMOTE [LOCAL|-]",
   summary:
     "download a file (or a folder with -r); LOCAL - is stdout; -p keeps times and modes; -a resumes",
@@ -117,7 +121,7 @@ const get: ShellCommand = {
 
 const put: ShellCommand = {
   name: "put",
-  aliases: [],
+  aliases: ["mput"],
   usage: "put [-r] [-p] [-a] LOCAL [REMOTE]",
   summary:
     "upload a file (or a folder with -r); into REMOTE if a folder; -p keeps times; -a resumable",

@@ -65,7 +65,7 @@ function toEntry(name: string, info: Deno.FileInfo): Entry {
 /** `lcd [PATH]`: changes the local folder (default: the home folder). */
 export const lcd: ShellCommand = {
   name: "lcd",
-  aliases: [],
+  aliases: ["lchdir"],
   usage: "lcd [PATH]",
   summary: "change the local folder (default: your home folder)",
   run(ctx, args) {
@@ -101,7 +101,12 @@ export const lls: ShellCommand = {
   usage: "lls [-l] [PATH]",
   summary: "list a local folder (default: the current one); -l long form",
   async run(ctx, args) {
-    const { values, positionals } = parseFlags(args, { long: { type: "boolean", short: "l" } });
+    const { values, positionals } = parseFlags(args, {
+      long: { type: "boolean", short: "l" },
+      // As ls: -a and -1, what it does anyway.
+      all: { type: "boolean", short: "a" },
+      one: { type: "boolean", short: "1" },
+    });
     atMost(positionals, 1);
     const text = formatListing(await listLocal(positionals[0] ?? "."), values.long ?? false);
     if (text !== "") await writeLine(ctx.io.stdout, text);

@@ -70,3 +70,31 @@ Deno.test("e2e: bftp shell ls --json and stat --json print what bftp ls --json a
   ok(list!.includes("wide\\u200bzero"), list);
   ok(JSON.parse(list!).some((e: { name: string }) => e.name === "wide\u200bzero"), list);
 });
+
+Deno.test("e2e: bftp shell takes sftp's names and flags: mget, mput, chdir, lchdir, ls -la, ls -1, lls -la", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  await Deno.mkdir(root.join("d"));
+  await Deno.writeTextFile(root.join("d", "a.txt"), "a");
+  await Deno.writeTextFile(local.join("up.txt"), "up");
+  await using server = await startServe(root.path);
+  const run = await runBftp(["shell", server.url], {
+    stdin: [
+      "chdir d",
+      "ls -la",
+      "ls -1",
+      `lchdir ${local.path}`,
+      "lls -la",
+      "mget *.txt",
+      "mput up.txt",
+      "",
+    ].join("\n"),
+  });
+  equal(run.code, 0, run.stderr);
+  const lines = run.stdout.trimEnd().split("\n");
+  ok(/^-rw-r--r-- +1 +.* a\.txt$/.test(lines[0]!), lines[0]);
+  equal(lines[1], "a.txt");
+  ok(lines.slice(2).some((l) => / up\.txt$/.test(l)), run.stdout);
+  equal(await Deno.readTextFile(local.join("a.txt")), "a");
+  equal(await Deno.readTextFile(root.join("d", "up.txt")), "up");
+});
