@@ -151,7 +151,7 @@ interface ShellState {
 /**
  * Prints a failed command's error line.
  *
- * @returns Whether the connection is lost (the shell must stop).
+ * @returns Whether the connection is lost.
  */
 async function report(ctx: ShellContext, e: unknown): Promise<boolean> {
   if (!(e instanceof BftpError)) throw e;
@@ -160,8 +160,40 @@ async function report(ctx: ShellContext, e: unknown): Promise<boolean> {
   await writeLine(ctx.io.stderr, errorLine(e.message));
   if (ctx.io.signal.aborted) throw new ConnectionError("Interrupted: the session is closed");
   if (e instanceof RemoteError || e instanceof UsageError) return false;
-  if (await stillConnected(ctx.client)) return false;
+  return !(await stillConnected(ctx.client));
+}
+
+/** Says the connection is lost and the shell stops (a script's later lines would not do what they say). */
+async function stopping(ctx: ShellContext): Promise<number> {
   await writeLine(ctx.io.stderr, "bftp: The connection to the server is lost: stopping");
+  return EXIT_CODES.CONNECTION;
+}
+
+/** Replaces the session with a new one to the same server, in the same folder. */
+async function renew(state: ShellState): Promise<void> {
+  const { ctx } = state;
+  await state.session.close();
+  state.session = await state.open();
+  ctx.client = state.session.client;
+  ctx.cwd = await ctx.client.cd(ctx.cwd);
+}
+
+/**
+ * On a terminal, a lost connection (the server's idle timeout, a restart)
+ * is opened again, once, and the prompt goes on; `false` when that fails.
+ */
+async function reconnect(state: ShellState): Promise<boolean> {
+  try {
+    await renew(state);
+  } catch (e) {
+    if (!(e instanceof BftpError)) throw e;
+    await writeLine(state.ctx.io.stderr, errorLine(e.message));
+    return false;
+  }
+  await writeLine(
+    state.ctx.io.stderr,
+    "bftp: The connection was lost: connected again; run the command again",
+  );
   return true;
 }
 
@@ -197,10 +229,7 @@ async function runTyped(state: ShellState, line: string): Promise<void> {
   // The progress line (and the terminal's ^C) end here.
   const progressLine = endProgressLines();
   if (ctx.io.stderrIsTerminal) await writeLine(ctx.io.stderr, progressLine);
-  await state.session.close();
-  state.session = await state.open();
-  ctx.client = state.session.client;
-  ctx.cwd = await ctx.client.cd(ctx.cwd);
+  await renew(state);
   throw new BftpError("INTERRUPTED", "Interrupted (the session goes on)");
 }
 
@@ -283,7 +312,7 @@ async function interactive(state: ShellState): Promise<number> {
     try {
       await runTyped(state, line);
     } catch (e) {
-      if (await report(ctx, e)) return EXIT_CODES.CONNECTION;
+      if (await report(ctx, e) && !(await reconnect(state))) return await stopping(ctx);
     }
   }
   return 0;
@@ -308,7 +337,7 @@ async function scripted(ctx: ShellContext): Promise<number> {
         const code = await runLine(ctx, line);
         if (code) exitCode = code;
       } catch (e) {
-        if (await report(ctx, e)) return EXIT_CODES.CONNECTION;
+        if (await report(ctx, e)) return await stopping(ctx);
         exitCode = (e as BftpError).exitCode;
       }
     }

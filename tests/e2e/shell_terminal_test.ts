@@ -226,3 +226,24 @@ Deno.test("e2e: bftp shell on a terminal: Tab gives up on a server that does not
   await term.waitForScreen(new RegExp(`^${local.path}$`, "m"));
   await term.press("C-c", "C-d");
 });
+
+Deno.test("e2e: bftp shell on a terminal connects again after the server dropped an idle session", async () => {
+  // Found by an audit: the next command ended the shell with exit 4 after --idle-timeout.
+  await using root = await tempDir();
+  await Deno.mkdir(root.join("docs"));
+  await using server = await startServe(root.path, ["--idle-timeout", "1"]);
+  await using term = await startTerminal(["shell", `${server.url}/docs`]);
+  await term.waitForScreen(/^bftp:\/docs>$/m);
+  await new Promise((resolve) => setTimeout(resolve, 1800));
+  await term.type("pwd");
+  await term.press("Enter");
+  await term.waitForScreen(
+    /The connection was lost: connected again; run the command again\nbftp:\/docs>$/,
+  );
+  await term.type("pwd");
+  await term.press("Enter");
+  await term.waitForScreen(/^\/docs\nbftp:\/docs>$/m);
+  await term.type("quit");
+  await term.press("Enter");
+  equal(await term.exitCode(), 0, await term.screen());
+});
