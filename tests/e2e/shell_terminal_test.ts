@@ -218,7 +218,7 @@ Deno.test("e2e: bftp shell on a terminal: Tab gives up on a server that does not
   await term.type("get ");
   await term.press("Tab");
   // After COMPLETION_WAIT_MS (2 s) the prompt reads keys again: Ctrl-C drops the line.
-  await new Promise((resolve) => setTimeout(resolve, 2500));
+  await new Promise((resolve) => setTimeout(resolve, 3500));
   await term.press("C-c");
   await term.waitForScreen(/get \^C\nbftp:\/>$/);
   await term.type("lpwd");
@@ -234,7 +234,8 @@ Deno.test("e2e: bftp shell on a terminal connects again after the server dropped
   await using server = await startServe(root.path, ["--idle-timeout", "1"]);
   await using term = await startTerminal(["shell", `${server.url}/docs`]);
   await term.waitForScreen(/^bftp:\/docs>$/m);
-  await new Promise((resolve) => setTimeout(resolve, 1800));
+  // Well past the server's second, a loaded machine included.
+  await new Promise((resolve) => setTimeout(resolve, 3000));
   await term.type("pwd");
   await term.press("Enter");
   await term.waitForScreen(
