@@ -14,7 +14,8 @@
  * - transfers.ts: GET and PUT, their bodies over that channel;
  * - local.ts, resume.ts, remove_tree.ts, glob.ts: local files;
  * - tree_plan.ts, tree_transfer.ts: folder trees, a listing pass (the
- *   plan) and then the transfer; folder_attributes.ts: a copy's folders
+ *   plan) and then the transfer; download_folder.ts: a download's local
+ *   folders made or checked; folder_attributes.ts: a copy's folders
  *   given their source's times and bits (`-p`, sync).
  *
  * @example
@@ -37,5 +38,6 @@ export * from "./local.ts";
 export * from "./tree_plan.ts";
 export * from "./local_plan.ts";
 export * from "./tree_transfer.ts";
+export * from "./download_folder.ts";
 export * from "./folder_attributes.ts";
 export * from "./window.ts";

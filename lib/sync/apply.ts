@@ -12,7 +12,7 @@
 
 import type { BftpClient } from "../client/client.ts";
 import type { LocalTransferOptions } from "../client/local_options.ts";
-import { prepareFolder } from "../client/tree_transfer.ts";
+import { prepareFolder } from "../client/download_folder.ts";
 import { localChild, localFolderKey } from "../client/tree_plan.ts";
 import { TaskWindow } from "../client/window.ts";
 import { setFolderAttributes } from "../client/folder_attributes.ts";
