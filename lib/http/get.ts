@@ -52,9 +52,11 @@ export interface HttpGetOptions {
    */
   maxRedirects?: number;
   /**
-   * Extra request header fields (see {@linkcode encodeRequest}). A `Host`
-   * given here is sent only to the URL's own host and port, not after a
-   * redirect elsewhere.
+   * Extra request header fields (see {@linkcode encodeRequest}). A `Host`,
+   * and credentials (`Authorization`, `Cookie`, `Proxy-Authorization`),
+   * given here are sent only to the URL's own scheme, host and port, not
+   * after a redirect elsewhere, as curl drops them: another server is not
+   * to be given them, nor plain HTTP after HTTPS.
    *
    * @default {[]}
    */
@@ -164,7 +166,7 @@ export async function httpGet(
   while (true) {
     const headers = sameOrigin(target, first)
       ? options.headers
-      : options.headers?.filter(([name]) => name.toLowerCase() !== "host");
+      : options.headers?.filter(([name]) => !ORIGIN_ONLY.has(name.toLowerCase()));
     using conn = await HttpConnection.open(target, {
       timeout: options.timeout ?? 30000,
       caCerts: options.caCerts ?? [],
@@ -207,6 +209,14 @@ function nextTarget(base: HttpTarget, location: string): HttpTarget {
     throw e;
   }
 }
+
+/** The fields given only to the first URL's origin (lower case). */
+const ORIGIN_ONLY: ReadonlySet<string> = new Set([
+  "host",
+  "authorization",
+  "cookie",
+  "proxy-authorization",
+]);
 
 function sameOrigin(a: HttpTarget, b: HttpTarget): boolean {
   return a.scheme === b.scheme && a.authority === b.authority;

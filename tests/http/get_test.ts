@@ -113,7 +113,7 @@ Deno.test("http: httpGet() sends the request line and headers the issue asks for
   deepEqual(server.errors, []);
 });
 
-Deno.test("http: httpGet() follows an absolute redirect to another server", async () => {
+Deno.test("http: httpGet() follows an absolute redirect to another server, without the credentials given for the first", async () => {
   await using target = new ScriptedServer(async (_req, ctx) => {
     await ctx.send("HTTP/1.0 200 OK\r\n\r\nmoved here");
   });
@@ -123,15 +123,29 @@ Deno.test("http: httpGet() follows an absolute redirect to another server", asyn
   const sink = memorySink();
   const result = await httpGet(origin.url("/old"), sink, {
     followRedirects: true,
-    headers: [["Host", "custom.example"], ["X-Token", "t"]],
+    headers: [
+      ["Host", "custom.example"],
+      ["X-Token", "t"],
+      ["Authorization", "Bearer SECRET"],
+      ["Cookie", "s=1"],
+      ["proxy-authorization", "Basic x"],
+    ],
   });
   deepEqual(sink.text(), "moved here");
   deepEqual(result.target.href, target.url("/new?y=2"));
   deepEqual(origin.requests[0]!.headers.slice(0, 1), ["Host: custom.example"]);
-  // The custom Host stays with its own origin; other headers follow the redirect.
+  ok(origin.requests[0]!.headers.includes("Authorization: Bearer SECRET"));
+  // The custom Host and the credentials stay with their own origin, as curl keeps them (found by
+  // an audit: another server was given the token); other headers follow the redirect.
   deepEqual(target.requests[0]!.line, "GET /new?y=2 HTTP/1.0");
   ok(target.requests[0]!.headers.includes(`Host: 127.0.0.1:${target.port}`));
   ok(target.requests[0]!.headers.includes("X-Token: t"));
+  deepEqual(
+    target.requests[0]!.headers.filter((h) =>
+      /^(authorization|cookie|proxy-authorization):/i.test(h)
+    ),
+    [],
+  );
 });
 
 Deno.test("http: httpGet() stops a redirect loop beyond maxRedirects", async () => {
