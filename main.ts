@@ -6,7 +6,7 @@
  * @module
  */
 
-import { BftpError, exitCodeOf, UsageError } from "./lib/errors.ts";
+import { BftpError, exitCodeOf, LocalIoError, UsageError } from "./lib/errors.ts";
 import { findCommand, mainHelp } from "./lib/cli/mod.ts";
 import { type CliIo, errorLine } from "./lib/cli/io.ts";
 import { endProgressLines } from "./lib/cli/progress.ts";
@@ -16,6 +16,29 @@ import { widenPipe } from "./lib/libc/fd_file.ts";
 
 function syncWriter(file: typeof Deno.stdout) {
   return { write: (p: Uint8Array) => Promise.resolve(file.writeSync(p)) };
+}
+
+/**
+ * Stdout that cannot be written (a full disk, an I/O error) is the output's error, exit 3: it
+ * was an internal error (exit 1). A closed pipe is told by its own line below.
+ */
+function outputError(e: unknown): unknown {
+  if (!(e instanceof Error) || e instanceof BftpError || e instanceof Deno.errors.BrokenPipe) {
+    return e;
+  }
+  return new LocalIoError(`Cannot write to the output: ${e.message}`);
+}
+
+/** Writes a whole line of text to stdout (help, the version). */
+function printLine(text: string): void {
+  const bytes = new TextEncoder().encode(`${text}\n`);
+  try {
+    for (let done = 0; done < bytes.byteLength;) {
+      done += Deno.stdout.writeSync(bytes.subarray(done));
+    }
+  } catch (e) {
+    throw outputError(e);
+  }
 }
 
 /** Below this, a write to stdout is a message, not a body. */
@@ -35,7 +58,11 @@ function stdoutWriter() {
         widened = true;
         widenPipe(1);
       }
-      return out.write(p);
+      try {
+        return out.write(p);
+      } catch (e) {
+        return Promise.reject(outputError(e));
+      }
     },
   };
 }
@@ -79,11 +106,11 @@ async function main(args: string[]): Promise<number> {
   if (name === "--help" || name === "-h" || name === "help") {
     const topic = name === "help" ? rest[0] : undefined;
     const cmd = topic === undefined ? undefined : await findCommand(topic);
-    console.log(cmd ? cmd.help : mainHelp());
+    printLine(cmd ? cmd.help : mainHelp());
     return 0;
   }
   if (name === "--version" || name === "-V" || name === "version") {
-    console.log(`bftp ${VERSION} (deno ${Deno.version.deno})`);
+    printLine(`bftp ${VERSION} (deno ${Deno.version.deno})`);
     return 0;
   }
   const command = await findCommand(name);
@@ -93,7 +120,7 @@ async function main(args: string[]): Promise<number> {
   const dashDash = rest.indexOf("--");
   const flags = dashDash < 0 ? rest : rest.slice(0, dashDash);
   if (flags.includes("--help") || flags.includes("-h")) {
-    console.log(command.help);
+    printLine(command.help);
     return 0;
   }
   const controller = new AbortController();

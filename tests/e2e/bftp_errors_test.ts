@@ -5,6 +5,7 @@ import { deepEqual, equal, ok } from "node:assert/strict";
 import { startFakeBftpServer } from "./fake_bftp_server.ts";
 import {
   assertFailure,
+  BFTP_BIN,
   closedPort,
   listNames,
   randomBytes,
@@ -186,4 +187,22 @@ Deno.test("e2e: a download cut off mid-body exits 4 and leaves no DEST", async (
   assertFailure(await runBftp(["get", `${fake.url}/cut.bin`, local.join("old.bin")]), 4);
   equal(await Deno.readTextFile(local.join("old.bin")), "old");
   deepEqual(await listNames(local.path), ["old.bin"]);
+});
+
+Deno.test("e2e: a full disk on stdout is the output's error (exit 3), not an internal one", async () => {
+  // Found by an audit: 'bftp recv ... > /dev/full' (and http-get, and --version) said
+  // "Internal error: No space left on device", exit 1.
+  await using dir = await tempDir();
+  await Deno.writeTextFile(dir.join("a.txt"), "hello");
+  await using server = await startServe(dir.path);
+  for (const args of [["--version"], ["get", "-q", `${server.url}/a.txt`, "-"]]) {
+    const quoted = [BFTP_BIN, ...args].map((a) => `'${a}'`).join(" ");
+    const run = await new Deno.Command("sh", {
+      args: ["-c", `${quoted} > /dev/full`],
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(run.stderr);
+    equal(run.code, 3, stderr);
+    equal(stderr, "bftp: Cannot write to the output: No space left on device (os error 28)\n");
+  }
 });
