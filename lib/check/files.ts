@@ -8,7 +8,7 @@
 
 import { createHash, randomFillSync } from "node:crypto";
 import { basename, join } from "node:path";
-import { LocalIoError, localIoError } from "../errors.ts";
+import { BftpError, LocalIoError, localIoError } from "../errors.ts";
 import { sizeName } from "./sizes.ts";
 import type { CheckFile } from "./types.ts";
 
@@ -63,11 +63,15 @@ export async function hashLocalFile(path: string): Promise<{ size: number; sha25
 
 /**
  * Writes a file of `size` random bytes into `dir`, named after its size
- * (`64MiB.bin`), hashing it as it is written.
+ * (`64MiB.bin`), hashing it as it is written. Every 16 MiB it lets the
+ * event loop run, so that Ctrl-C is heard, and stops when `signal` is
+ * aborted (the check then removes its folder).
  *
  * @param dir The folder.
  * @param size The size in bytes.
+ * @param signal Stops the writing (Ctrl-C, SIGTERM).
  * @returns The file, ready to check.
+ * @throws {BftpError} INTERRUPTED when `signal` is aborted.
  *
  * @example
  * ```ts
@@ -83,7 +87,11 @@ export async function hashLocalFile(path: string): Promise<{ size: number; sha25
  * }
  * ```
  */
-export async function generateFile(dir: string, size: number): Promise<CheckFile> {
+export async function generateFile(
+  dir: string,
+  size: number,
+  signal?: AbortSignal,
+): Promise<CheckFile> {
   const name = `${sizeName(size)}.bin`;
   const path = join(dir, name);
   let file: Deno.FsFile;
@@ -95,12 +103,15 @@ export async function generateFile(dir: string, size: number): Promise<CheckFile
   const hash = createHash("sha256");
   try {
     const buf = new Uint8Array(Math.min(size, PIECE));
-    for (let left = size; left > 0;) {
+    for (let left = size, n = 1; left > 0; n++) {
       const piece = buf.subarray(0, Math.min(buf.byteLength, left));
       randomFillSync(piece);
       hash.update(piece);
       for (let done = 0; done < piece.byteLength;) done += file.writeSync(piece.subarray(done));
       left -= piece.byteLength;
+      // A large file takes seconds: the signal's listeners run only between tasks.
+      if (n % 16 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+      if (signal?.aborted) throw new BftpError("INTERRUPTED", "Interrupted");
     }
   } catch (e) {
     throw localIoError("write", path, e);

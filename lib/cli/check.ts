@@ -295,7 +295,7 @@ export const checkCommand: Command = {
     try {
       const files: CheckFile[] = [];
       for (const path of paths) files.push(await userFile(path));
-      for (const size of sizes) files.push(await generateFile(workDir, size));
+      for (const size of sizes) files.push(await generateFile(workDir, size, io.signal));
       // -v, --checksum and --limit-rate shape the client whichever server it measures.
       const client = {
         checksums: checksumFlag(values.checksum),

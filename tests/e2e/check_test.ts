@@ -1,6 +1,15 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { selfSigned } from "../transport/certs.ts";
-import { assertFailure, listNames, runBftp, startServe, tempDir } from "./helpers.ts";
+import {
+  assertFailure,
+  BFTP_BIN,
+  listNames,
+  readText,
+  runBftp,
+  startServe,
+  tempDir,
+  waitFor,
+} from "./helpers.ts";
 
 const REPORT_FIELDS = [
   "failures",
@@ -237,4 +246,33 @@ Deno.test("e2e check: -v and --checksum shape the client against the embedded se
     2,
     /check measures one server/,
   );
+});
+
+Deno.test("e2e check: Ctrl-C while it writes its files stops it and leaves no folder behind", async () => {
+  // Found by an audit: the writing never let Ctrl-C be heard, and the scratch folder stayed.
+  await using tmp = await tempDir();
+  const child = new Deno.Command(BFTP_BIN, {
+    args: ["check", "--sizes", "4GiB", "--iterations", "1", "-q"],
+    env: { TMPDIR: tmp.path },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = readText(child.stderr);
+  const stdout = readText(child.stdout);
+  // Once the file is being written (a few MiB in), well before its 4 GiB.
+  await waitFor(async () => {
+    for (const folder of await listNames(tmp.path)) {
+      const files = await listNames(tmp.join(folder)).catch(() => []);
+      for (const f of files) {
+        if ((await Deno.stat(tmp.join(folder, f))).size > 32 << 20) return true;
+      }
+    }
+    return false;
+  }, "the check to write its file");
+  child.kill("SIGINT");
+  equal((await child.status).code, 130);
+  equal(await stderr, "bftp: Interrupted\n");
+  equal(await stdout, "");
+  deepEqual(await listNames(tmp.path), []);
 });
