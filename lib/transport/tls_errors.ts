@@ -39,6 +39,9 @@ export function handshakeError(where: string, e: unknown): TlsError {
 function certificateProblem(e: unknown): string {
   const reason = systemReason(e);
   const code = String((e as { code?: unknown }).code ?? "");
+  // The certificate's dates first: an expired one from a trusted authority also fails to verify.
+  if (/Expired|CERT_HAS_EXPIRED/.test(reason + code)) return "it has expired";
+  if (/NotValidYet|CERT_NOT_YET_VALID/.test(reason + code)) return "it is not valid yet";
   if (
     /UnknownIssuer|BadSignature|UNABLE_TO_(GET_ISSUER|VERIFY)|CERT_SIGNATURE/.test(reason + code)
   ) {
@@ -46,8 +49,6 @@ function certificateProblem(e: unknown): string {
   }
   if (/CaUsedAsEndEntity|SELF_SIGNED/.test(reason + code)) return "it is self-signed";
   if (/NotValidForName|ALTNAME/.test(reason + code)) return "it is not valid for this host name";
-  if (/Expired|CERT_HAS_EXPIRED/.test(reason + code)) return "it has expired";
-  if (/NotValidYet|CERT_NOT_YET_VALID/.test(reason + code)) return "it is not valid yet";
   return reason;
 }
 

@@ -216,3 +216,74 @@ Deno.test("e2e: bftp shell over bftps:// with a pinned fingerprint and a token",
   equal(r.code, 0, r.stderr);
   equal(r.stdout, "/\na.txt\n");
 });
+
+Deno.test("e2e: a certificate signed by the trusted authority but expired is told as expired (exit 8)", async () => {
+  // Found by an audit: it was told as "not signed by a trusted authority".
+  await using dir = await tempDir();
+  const openssl = async (...args: string[]) => {
+    const run = await new Deno.Command("openssl", {
+      args,
+      cwd: dir.path,
+      stderr: "null",
+      stdout: "null",
+    })
+      .output();
+    equal(run.code, 0, `openssl ${args.join(" ")}`);
+  };
+  await openssl(
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.pem",
+    "-days",
+    "30",
+    "-subj",
+    "/CN=Test CA",
+  );
+  await openssl(
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "srv.key",
+    "-out",
+    "srv.csr",
+    "-subj",
+    "/CN=127.0.0.1",
+  );
+  await Deno.writeTextFile(dir.join("ext"), "subjectAltName=IP:127.0.0.1\n");
+  // Its validity ended a day ago.
+  await openssl(
+    "x509",
+    "-req",
+    "-in",
+    "srv.csr",
+    "-CA",
+    "ca.pem",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-out",
+    "srv.pem",
+    "-days",
+    "-1",
+    "-extfile",
+    "ext",
+  );
+  await Deno.mkdir(dir.join("root"));
+  await Deno.writeTextFile(dir.join("root", "a.txt"), "hi");
+  await using server = await startServe(dir.join("root"), [
+    "--tls-cert",
+    dir.join("srv.pem"),
+    "--tls-key",
+    dir.join("srv.key"),
+  ]);
+  const r = await runBftp(["get", `${server.url}/a.txt`, "-", "--cacert", dir.join("ca.pem")]);
+  assertFailure(r, 8, /it has expired/);
+});
