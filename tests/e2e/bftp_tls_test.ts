@@ -142,42 +142,22 @@ Deno.test("e2e: bftp serve refuses a missing or unusable certificate", async () 
   await using dir = await tempDir();
   const cert = await selfSigned(dir.path);
   await Deno.writeTextFile(dir.join("junk.pem"), "not a certificate\n");
-  const missing = await runBftp([
-    "serve",
-    dir.path,
-    "--port",
-    "0",
-    "--tls-cert",
-    dir.join("nope.pem"),
-    "--tls-key",
-    cert.keyPath,
-  ]);
-  assertFailure(missing, 3, /Cannot read the TLS certificate/);
-  const junk = await runBftp([
-    "serve",
-    dir.path,
-    "--port",
-    "0",
-    "--tls-cert",
-    dir.join("junk.pem"),
-    "--tls-key",
-    cert.keyPath,
-  ]);
-  assertFailure(junk, 8, /No PEM certificate/);
+  const serve = (certPath: string, keyPath: string) =>
+    runBftp(["serve", dir.path, "--port", "0", "--tls-cert", certPath, "--tls-key", keyPath]);
+  assertFailure(
+    await serve(dir.join("nope.pem"), cert.keyPath),
+    3,
+    /Cannot read the TLS certificate/,
+  );
+  assertFailure(await serve(dir.join("junk.pem"), cert.keyPath), 8, /No PEM certificate/);
   const half = await runBftp(["serve", dir.path, "--port", "0", "--tls-cert", cert.certPath]);
   assertFailure(half, 2, /--tls-cert and --tls-key go together/);
   const other = await selfSigned(dir.path, "other");
-  const mismatch = await runBftp([
-    "serve",
-    dir.path,
-    "--port",
-    "0",
-    "--tls-cert",
-    cert.certPath,
-    "--tls-key",
-    other.keyPath,
-  ]);
-  assertFailure(mismatch, 8, /Cannot use the TLS certificate and key/);
+  assertFailure(
+    await serve(cert.certPath, other.keyPath),
+    8,
+    /Cannot use the TLS certificate and key/,
+  );
   // A key that needs a passphrase says so (libcrypto said "interrupted or cancelled").
   const encrypted = dir.join("encrypted.key");
   const made = await new Deno.Command("openssl", {
@@ -186,17 +166,11 @@ Deno.test("e2e: bftp serve refuses a missing or unusable certificate", async () 
     stderr: "null",
   }).output();
   equal(made.code, 0, "openssl pkey -aes256");
-  const locked = await runBftp([
-    "serve",
-    dir.path,
-    "--port",
-    "0",
-    "--tls-cert",
-    cert.certPath,
-    "--tls-key",
-    encrypted,
-  ]);
-  assertFailure(locked, 8, /is encrypted \(it needs a passphrase\)/);
+  assertFailure(
+    await serve(cert.certPath, encrypted),
+    8,
+    /is encrypted \(it needs a passphrase\)/,
+  );
 });
 
 Deno.test("e2e: bftp shell over bftps:// with a pinned fingerprint and a token", async () => {
