@@ -7,7 +7,7 @@
  * @module
  */
 
-import { BftpError, isDiskFull, LocalIoError, localIoError } from "../errors.ts";
+import { BftpError, isDiskFull } from "../errors.ts";
 import type { BftpClient } from "./client.ts";
 import { downloadTreeFile, uploadFile } from "./local.ts";
 import type { LocalTransferOptions } from "./local_options.ts";
