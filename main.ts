@@ -81,6 +81,7 @@ function makeIo(
     stderr: syncWriter(Deno.stderr),
     stdinIsTerminal,
     stderrIsTerminal: Deno.stderr.isTerminal(),
+    stdoutIsTerminal: Deno.stdout.isTerminal(),
     stderrColumns: () => {
       try {
         return Deno.consoleSize().columns;

@@ -7,6 +7,7 @@
 
 import { basename } from "node:path";
 import { UsageError } from "../errors.ts";
+import { escapeCharacter, replaceUnsafe } from "../terminal_text.ts";
 import { writeAll } from "../framing/write_all.ts";
 import { httpGet } from "../http/get.ts";
 import { OutputFile } from "../http/output_file.ts";
@@ -62,6 +63,19 @@ Exit codes: 0 a 2xx answer (or 3xx without -L), 22 a 4xx or 5xx answer,
 4 refused or DNS failure, 8 TLS failure, 5 malformed response or too many
 redirects, 6 body cut short, 7 timeout, 3 local file error, 2 usage.`;
 
+/**
+ * The response's header block as `-i` writes it: as received into a file
+ * or a pipe; on a terminal, every character a terminal would act on or
+ * hide escaped (C1 controls, bidirectional marks; the line breaks kept),
+ * as every string a peer sends is shown there.
+ */
+function shownHead(raw: Uint8Array, terminal: boolean | undefined): Uint8Array {
+  if (terminal !== true) return raw;
+  const text = new TextDecoder().decode(raw);
+  const lines = text.split("\r\n").map((line) => replaceUnsafe(line, escapeCharacter));
+  return new TextEncoder().encode(lines.join("\r\n"));
+}
+
 /** The `http-get` subcommand. */
 export const httpGetCommand: Command = {
   name: "http-get",
@@ -96,7 +110,9 @@ async function run(args: string[], io: CliIo): Promise<number> {
       caCerts,
       signal: io.signal,
       onResponse: async ({ head, framing, final, target: from }) => {
-        if (include) await writeAll(sink, head.raw);
+        if (include) {
+          await writeAll(sink, shownHead(head.raw, out === undefined && io.stdoutIsTerminal));
+        }
         if (final && showProgress) {
           progress = new Progress({
             label: outPath === undefined || outPath === "-" ? labelOf(from) : basename(outPath),

@@ -28,6 +28,12 @@ export interface CliIo {
   stdinIsTerminal: boolean;
   /** Whether stderr is a terminal (progress is shown only then). */
   stderrIsTerminal: boolean;
+  /**
+   * Whether stdout is a terminal (a peer's text written there is escaped).
+   *
+   * @default {false}
+   */
+  stdoutIsTerminal?: boolean | undefined;
   /** The terminal's width in columns, asked at each progress redraw (80 when absent). */
   stderrColumns?: (() => number) | undefined;
   /** Reads an environment variable. */

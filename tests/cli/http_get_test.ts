@@ -76,3 +76,21 @@ Deno.test("cli: http-get interrupted by its signal leaves no FILE", async () => 
   );
   deepEqual(await Array.fromAsync(Deno.readDir(dir)), []);
 });
+
+Deno.test("cli: http-get -i escapes what a terminal would act on in the headers, only on a terminal", async () => {
+  // Found by an audit: C1 controls and bidi characters of a server's headers reached the terminal.
+  await using server = new ScriptedServer(async (_req, ctx) => {
+    await ctx.send(
+      new TextEncoder().encode("HTTP/1.0 200 OK\r\nX-Note: a\u202eb\u009bc\r\n\r\nbody\u202e"),
+    );
+  });
+  const terminal = fakeIo(false);
+  terminal.io.stdoutIsTerminal = true;
+  deepEqual(await httpGetCommand.run(["-i", "-q", server.url("/")], terminal.io), 0);
+  ok(terminal.out.stdout.includes("X-Note: a\\u{202e}b\\x9bc\r\n\r\n"), terminal.out.stdout);
+  // The body is the payload: as received, as curl writes it.
+  ok(terminal.out.stdout.endsWith("body\u202e"), terminal.out.stdout);
+  const piped = fakeIo(false);
+  deepEqual(await httpGetCommand.run(["-i", "-q", server.url("/")], piped.io), 0);
+  ok(piped.out.stdout.includes("X-Note: a\u202eb\u009bc\r\n"), piped.out.stdout);
+});
