@@ -13,6 +13,7 @@ import { endProgressLines } from "./lib/cli/progress.ts";
 import { ThreadedStdinReader } from "./lib/transfer/stdin_reader.ts";
 import { VERSION } from "./lib/version.ts";
 import { widenPipe } from "./lib/libc/fd_file.ts";
+import { writeAll } from "./lib/framing/write_all.ts";
 
 function syncWriter(file: typeof Deno.stdout) {
   return { write: (p: Uint8Array) => Promise.resolve(file.writeSync(p)) };
@@ -30,15 +31,10 @@ function outputError(e: unknown): unknown {
 }
 
 /** Writes a whole line of text to stdout (help, the version). */
-function printLine(text: string): void {
-  const bytes = new TextEncoder().encode(`${text}\n`);
-  try {
-    for (let done = 0; done < bytes.byteLength;) {
-      done += Deno.stdout.writeSync(bytes.subarray(done));
-    }
-  } catch (e) {
+async function printLine(text: string): Promise<void> {
+  await writeAll(syncWriter(Deno.stdout), new TextEncoder().encode(`${text}\n`)).catch((e) => {
     throw outputError(e);
-  }
+  });
 }
 
 /** Below this, a write to stdout is a message, not a body. */
@@ -107,11 +103,11 @@ async function main(args: string[]): Promise<number> {
   if (name === "--help" || name === "-h" || name === "help") {
     const topic = name === "help" ? rest[0] : undefined;
     const cmd = topic === undefined ? undefined : await findCommand(topic);
-    printLine(cmd ? cmd.help : mainHelp());
+    await printLine(cmd ? cmd.help : mainHelp());
     return 0;
   }
   if (name === "--version" || name === "-V" || name === "version") {
-    printLine(`bftp ${VERSION} (deno ${Deno.version.deno})`);
+    await printLine(`bftp ${VERSION} (deno ${Deno.version.deno})`);
     return 0;
   }
   const command = await findCommand(name);
@@ -121,7 +117,7 @@ async function main(args: string[]): Promise<number> {
   const dashDash = rest.indexOf("--");
   const flags = dashDash < 0 ? rest : rest.slice(0, dashDash);
   if (flags.includes("--help") || flags.includes("-h")) {
-    printLine(command.help);
+    await printLine(command.help);
     return 0;
   }
   const controller = new AbortController();

@@ -7,8 +7,6 @@
 
 import { parseSize } from "../bytes.ts";
 
-export { parseSize };
-
 /**
  * Parses a comma-separated list of sizes; `none` (or an empty text) is the
  * empty list.

@@ -17,7 +17,6 @@ import {
   DEFAULT_THRESHOLDS,
   formatTextReport,
   generateFile,
-  parseSize,
   parseSizeList,
   remoteTarget,
   renderHtmlReport,
@@ -30,11 +29,10 @@ import {
 } from "../check/mod.ts";
 import { DEFAULT_STALL_TIMEOUT } from "../client/client.ts";
 import { parseBftpUrl } from "../client/url.ts";
-import { formatBytes } from "../bytes.ts";
+import { formatBytes, parseSize } from "../bytes.ts";
 import { type FlagValues, intFlag, numberFlag, parseFlags } from "./args.ts";
-import { checksumFlag, QUIET_FLAG, rateFlag } from "./common_flags.ts";
-import { CONNECTION_FLAGS, connectionHelp, connectionOptions } from "./session.ts";
-import { verboseObserver } from "./verbose.ts";
+import { QUIET_FLAG } from "./common_flags.ts";
+import { clientShaping, CONNECTION_FLAGS, connectionHelp, connectionOptions } from "./session.ts";
 import type { Command } from "./command.ts";
 import { type CliIo, writeText } from "./io.ts";
 
@@ -297,11 +295,7 @@ export const checkCommand: Command = {
       for (const path of paths) files.push(await userFile(path));
       for (const size of sizes) files.push(await generateFile(workDir, size, io.signal));
       // -v, --checksum and --limit-rate shape the client whichever server it measures.
-      const client = {
-        checksums: checksumFlag(values.checksum),
-        onMessage: values.verbose ? verboseObserver(io.stderr) : undefined,
-        limitRate: rateFlag(values["limit-rate"]),
-      };
+      const client = clientShaping(values, io);
       const embedded = { fsync: !values["no-fsync"], stallTimeout, client };
       target = url !== undefined
         ? remoteTarget(url, connection)

@@ -157,26 +157,32 @@ export async function expandLocalGlob(
   if (!hasWildcard(path.slice(cut + 1)) || (await localKind(path, "read")) !== null) return [path];
   const folder = cut < 0 ? "." : path.slice(0, cut + 1);
   const re = globToRegExp(path.slice(cut + 1));
-  let names: string[];
+  let entries: Deno.DirEntry[];
   try {
-    names = (await Array.fromAsync(Deno.readDir(folder))).map((e) => e.name).filter((n) =>
-      re.test(n)
-    );
+    entries = (await Array.fromAsync(Deno.readDir(folder))).filter((e) => re.test(e.name));
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return [path];
     throw localIoError("read", folder, e);
   }
-  if (names.length === 0) return [path];
-  const paths = names.sort().map((name) => path.slice(0, cut + 1) + name);
-  return paths.filter((p) => {
-    let info: Deno.FileInfo;
-    try {
-      info = Deno.statSync(p);
-    } catch {
-      return true; // gone, or a link to nothing: its upload says so
-    }
-    if (info.isFile || info.isDirectory) return true;
-    onSkip?.(p, "not a regular file or folder");
-    return false;
-  });
+  if (entries.length === 0) return [path];
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const kept: string[] = [];
+  for (const entry of entries) {
+    const p = path.slice(0, cut + 1) + entry.name;
+    if (isFileOrFolder(entry, p)) kept.push(p);
+    else onSkip?.(p, "not a regular file or folder");
+  }
+  return kept;
+}
+
+/** A listed entry to send: a file or a folder, or a link to one (its kind read only then). */
+function isFileOrFolder(entry: Deno.DirEntry, path: string): boolean {
+  if (entry.isFile || entry.isDirectory) return true;
+  if (!entry.isSymlink) return false;
+  try {
+    const info = Deno.statSync(path);
+    return info.isFile || info.isDirectory;
+  } catch {
+    return true; // a link to nothing: its upload says so
+  }
 }

@@ -128,6 +128,35 @@ export async function connectionOptions(
     tls: url.secure ? await clientTlsFromFlags({ cacert, fingerprint, tls: true }) : undefined,
     token: token === "" ? undefined : token,
     stallTimeout: numberFlag(values.timeout, "timeout", DEFAULT_STALL_TIMEOUT),
+    ...clientShaping(values, io),
+  };
+}
+
+/**
+ * What `-v`, `--checksum` and `--limit-rate` make of a client, whichever
+ * server it talks to (`bftp check`'s embedded one too).
+ *
+ * @param values The parsed flags.
+ * @param io Where `-v` writes.
+ * @returns The client options they set.
+ *
+ * @example
+ * ```ts
+ * import { clientShaping } from "./session.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const io = { stderr: { write: (p: Uint8Array) => Promise.resolve(p.byteLength) } };
+ * const shaped = clientShaping({ checksum: "sha256", "limit-rate": "1M" }, io);
+ * equal(shaped.limitRate, 1024 * 1024);
+ * equal(shaped.onMessage, undefined);
+ * equal(shaped.checksums?.[0], "sha256");
+ * ```
+ */
+export function clientShaping(
+  values: Pick<ConnectionFlagValues, "verbose" | "checksum" | "limit-rate">,
+  io: Pick<CliIo, "stderr">,
+): Pick<ClientOptions, "onMessage" | "checksums" | "limitRate"> {
+  return {
     onMessage: values.verbose ? verboseObserver(io.stderr) : undefined,
     checksums: checksumFlag(values.checksum),
     limitRate: rateFlag(values["limit-rate"]),

@@ -157,3 +157,13 @@ export function exactly(args: string[], min: number, max: number, what: string):
   if (args.length < min) throw new UsageError(`Missing ${what}`);
   if (args.length > max) throw new UsageError(`Too many arguments: "${args[max]}"`);
 }
+
+/**
+ * The flags of `ls` and `lls`: `-l`, the long form, and sftp's `-a` (names
+ * starting with a dot: always shown here) and `-1` (one a line: always so).
+ */
+export const LISTING_FLAGS = {
+  long: { type: "boolean", short: "l" },
+  all: { type: "boolean", short: "a" },
+  one: { type: "boolean", short: "1" },
+} as const;

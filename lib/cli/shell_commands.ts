@@ -17,7 +17,7 @@ import { failureNotice, skipNotice } from "./session.ts";
 import { formatListing, formatStat, jsonEntry, terminalJson, visible } from "./format.ts";
 import { writeLine } from "./io.ts";
 import { DEFAULT_WINDOW } from "../client/window.ts";
-import { eachPath, exactly, expandAll, type ShellCommand } from "./shell_command.ts";
+import { eachPath, exactly, expandAll, LISTING_FLAGS, type ShellCommand } from "./shell_command.ts";
 import { checkGetDestination, checkSeveralInto, type GetRules, getToLocal } from "./get_rules.ts";
 import { putFromLocal, type PutRules, putSourceKind } from "./put_rules.ts";
 import { expandLocalGlob } from "./local_paths.ts";
@@ -33,11 +33,8 @@ const ls: ShellCommand = {
   summary: "list a folder (default: the current one); -l long form",
   async run(ctx, args) {
     const { values, positionals } = parseFlags(args, {
-      long: { type: "boolean", short: "l" },
+      ...LISTING_FLAGS,
       json: { type: "boolean" },
-      // sftp's -a (names starting with a dot: always shown here) and -1 (one a line: always so).
-      all: { type: "boolean", short: "a" },
-      one: { type: "boolean", short: "1" },
     });
     exactly(positionals, 0, 1, "PATH");
     const path = positionals[0] ?? ".";

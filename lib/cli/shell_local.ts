@@ -13,7 +13,7 @@ import type { Entry } from "../protocol/messages.ts";
 import { parseFlags } from "./args.ts";
 import { formatListing } from "./format.ts";
 import { type CliIo, writeLine } from "./io.ts";
-import { exactly, type ShellCommand } from "./shell_command.ts";
+import { exactly, LISTING_FLAGS, type ShellCommand } from "./shell_command.ts";
 
 /**
  * Lists a local folder as entries (links are not followed); a file lists as itself.
@@ -48,10 +48,6 @@ export async function listLocal(path: string): Promise<Entry[]> {
   return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-function atMost(positionals: string[], max: number): void {
-  if (positionals.length > max) throw new UsageError(`Too many arguments: "${positionals[max]}"`);
-}
-
 function toEntry(name: string, info: Deno.FileInfo): Entry {
   return {
     name,
@@ -70,7 +66,7 @@ export const lcd: ShellCommand = {
   summary: "change the local folder (default: your home folder)",
   run(ctx, args) {
     const { positionals } = parseFlags(args, {});
-    atMost(positionals, 1);
+    exactly(positionals, 0, 1, "PATH");
     const path = positionals[0] ?? ctx.io.env("HOME") ?? "/";
     try {
       Deno.chdir(path);
@@ -89,7 +85,7 @@ export const lpwd: ShellCommand = {
   summary: "print the local folder",
   async run(ctx, args) {
     const { positionals } = parseFlags(args, {});
-    atMost(positionals, 0);
+    exactly(positionals, 0, 0, "PATH");
     await writeLine(ctx.io.stdout, Deno.cwd());
   },
 };
@@ -102,12 +98,9 @@ export const lls: ShellCommand = {
   summary: "list a local folder (default: the current one); -l long form",
   async run(ctx, args) {
     const { values, positionals } = parseFlags(args, {
-      long: { type: "boolean", short: "l" },
-      // As ls: -a and -1, what it does anyway.
-      all: { type: "boolean", short: "a" },
-      one: { type: "boolean", short: "1" },
+      ...LISTING_FLAGS,
     });
-    atMost(positionals, 1);
+    exactly(positionals, 0, 1, "PATH");
     const text = formatListing(await listLocal(positionals[0] ?? "."), values.long ?? false);
     if (text !== "") await writeLine(ctx.io.stdout, text);
   },

@@ -190,7 +190,7 @@ export class SessionPool {
     again: boolean,
   ): Promise<boolean> {
     if (again && e instanceof RemoteError && e.code === "BUSY" && tries.waits++ < BUSY_WAITS) {
-      await new Promise((r) => setTimeout(r, BUSY_WAIT_MS));
+      await abortableSleep(BUSY_WAIT_MS, this.#io.signal);
       return true;
     }
     const cut = (e instanceof ConnectionError || e instanceof TimeoutError) && !client.usable;

@@ -16,6 +16,31 @@ import type { BftpClient } from "./client.ts";
 import type { PlannedEntry } from "./tree_plan.ts";
 import { TaskWindow } from "./window.ts";
 
+/**
+ * The SETSTAT fields that give an entry its source's known time and
+ * permission bits (set-user-ID, set-group-ID and sticky left out).
+ *
+ * @param entry The source's entry, its `mtime` and `mode` when known.
+ * @returns The fields to send: only those known.
+ *
+ * @example
+ * ```ts
+ * import { setStatFields } from "./folder_attributes.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(setStatFields({ mtime: 1000, mode: 0o4755 }), { mtime: 1000, mode: 0o755 });
+ * deepEqual(setStatFields({ mtime: null }), {});
+ * ```
+ */
+export function setStatFields(
+  entry: { mtime?: number | null | undefined; mode?: number | null | undefined },
+): { mtime?: number; mode?: number } {
+  return {
+    ...(typeof entry.mtime === "number" ? { mtime: entry.mtime } : {}),
+    ...(typeof entry.mode === "number" ? { mode: entry.mode & 0o777 } : {}),
+  };
+}
+
 /** Options for {@linkcode setFolderAttributes}. */
 export interface FolderAttributesOptions {
   /**
@@ -97,10 +122,7 @@ export async function setFolderAttributes(
       if (f.remote === "/") continue;
       await window.add(async () => {
         try {
-          await client.setStat(f.remote, {
-            ...(known(f.mtime) ? { mtime: f.mtime } : {}),
-            ...(known(f.mode) ? { mode: f.mode & 0o777 } : {}),
-          });
+          await client.setStat(f.remote, setStatFields(f));
         } catch (e) {
           // A broken session (or Ctrl-C, which closes it) ends it; anything else is one folder's.
           if (!(e instanceof BftpError) || !client.usable) throw e;

@@ -97,11 +97,11 @@ async function eachFile(
 }
 
 /**
- * `-p`: the copy's folders take the source's times once the files are in
+ * `-p`: the copy's folders take the source's times and bits once the files are in
  * (`setFolderAttributes`); a folder that fails is told through `onFailure`, or
  * stops the tree without it.
  */
-async function keepFolderTimes(
+async function keepFolderAttributes(
   client: BftpClient,
   plan: TreePlan,
   side: "local" | "remote",
@@ -197,7 +197,7 @@ export async function downloadPlan(
       );
     }
     await window.drain();
-    if (options.preserve) await keepFolderTimes(client, plan, "local", options);
+    if (options.preserve) await keepFolderAttributes(client, plan, "local", options);
   } catch (e) {
     await window.settle();
     // Only empty folders go: a non-recursive remove leaves any that hold a file.
@@ -339,7 +339,7 @@ export async function uploadPlan(
     await window.settle();
   }
   await window.drain();
-  if (options.preserve) await keepFolderTimes(client, plan, "remote", options);
+  if (options.preserve) await keepFolderAttributes(client, plan, "remote", options);
   return totals;
 }
 

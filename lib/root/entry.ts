@@ -26,7 +26,7 @@ export interface Entry {
   /** Permission bits, or `null` if unknown. */
   mode: number | null;
   /**
-   * `true` for a symbolic link that LIST reports as what it points to
+   * `true` for a symbolic link that LIST and STAT report as what it points to
    * (inside the root); absent otherwise.
    */
   link?: true;

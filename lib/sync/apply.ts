@@ -263,19 +263,24 @@ export async function applySync(
     (s, e) => tally.onError(s.file, e),
   );
   if (run.stopped) totals.notTried = run.untried(sends.map((s) => s.file.relative));
-  await keepFolderTimes(client, plan, options, (relative, e) => tally.onError({ relative }, e));
+  await keepFolderAttributes(
+    client,
+    plan,
+    options,
+    (relative, e) => tally.onError({ relative }, e),
+  );
   return totals;
 }
 
 /**
- * Gives the target's folders the source's modification times, as `rsync
- * -a` does, once the files are in: those whose time differed, and those
- * this sync changed (a file landed or removed in them, a folder made or
- * removed in them). Remote folders take SETSTAT, from a server that offers
- * it (an older one, or a read-only session, keeps its own times); the
- * served root's own time is left alone.
+ * Gives the target's folders the source's modification times and
+ * permission bits, as `rsync -a` does, once the files are in: those whose
+ * time or bits differed, and those this sync changed (a file landed or
+ * removed in them, a folder made or removed in them). Remote folders take
+ * SETSTAT, from a server that offers it (an older one, or a read-only
+ * session, keeps its own); the served root's own are left alone.
  */
-async function keepFolderTimes(
+async function keepFolderAttributes(
   client: BftpClient,
   plan: SyncPlan,
   options: ApplyOptions,

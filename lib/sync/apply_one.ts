@@ -7,6 +7,7 @@
  */
 
 import type { BftpClient } from "../client/client.ts";
+import { setStatFields } from "../client/folder_attributes.ts";
 import { downloadTreeFile, uploadFile } from "../client/local.ts";
 import type { LocalTransferOptions } from "../client/local_options.ts";
 import type { Lander } from "../local_file/lander.ts";
@@ -64,10 +65,7 @@ export async function pushFile(
   const { file } = send;
   if (send.attributesOnly && setstat) {
     // Only the time or bits differ: they go without the body (as rsync changes them in place).
-    await client.setStat(file.remote, {
-      ...(typeof file.mtime === "number" ? { mtime: file.mtime } : {}),
-      ...(typeof file.mode === "number" ? { mode: file.mode & 0o777 } : {}),
-    });
+    await client.setStat(file.remote, setStatFields(file));
     return 0;
   }
   const look = () =>

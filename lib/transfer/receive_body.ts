@@ -137,11 +137,8 @@ export async function receiveBody(
   sink: ByteWriter,
   options: ReceiveBodyOptions = {},
 ): Promise<BodyResult> {
-  const maxSize = options.maxSize ?? Number.MAX_SAFE_INTEGER;
-  const what = options.label ? `"${options.label}"` : "the data";
-  const expected = options.expectedSize ?? null;
   // `null`: chunked, the size known only at the end.
-  const size = await readCheckedHeader(reader, what, maxSize, expected);
+  const size = await readCheckedHeader(reader, bodyTerms(options));
   return await receiveBodyAfterHeader(reader, sink, size, options);
 }
 
@@ -182,9 +179,7 @@ export async function receiveBodyAfterHeader(
   size: number | null,
   options: ReceiveBodyOptions = {},
 ): Promise<BodyResult> {
-  const maxSize = options.maxSize ?? Number.MAX_SAFE_INTEGER;
-  const what = options.label ? `"${options.label}"` : "the data";
-  const expected = options.expectedSize ?? null;
+  const { maxSize, what, expected } = bodyTerms(options);
   // Made once the header tells the size: a large sized body is hashed on a thread.
   const checksum = checksumOf(options);
   const hash = await createStreamHash({
@@ -217,12 +212,25 @@ export async function receiveBodyAfterHeader(
   }
 }
 
+/** What a body is held to: its limit, its name in messages, the size it must have. */
+interface BodyTerms {
+  maxSize: number;
+  what: string;
+  expected: number | null;
+}
+
+function bodyTerms(options: ReceiveBodyOptions): BodyTerms {
+  return {
+    maxSize: options.maxSize ?? Number.MAX_SAFE_INTEGER,
+    what: options.label ? `"${options.label}"` : "the data",
+    expected: options.expectedSize ?? null,
+  };
+}
+
 /** A body's header, refused when over `maxSize` or not the `expected` size; `null`: chunked. */
 async function readCheckedHeader(
   reader: BufferedReader,
-  what: string,
-  maxSize: number,
-  expected: number | null,
+  { what, maxSize, expected }: BodyTerms,
 ): Promise<number | null> {
   const size = await readBodyHeader(reader).catch((e) => {
     if (!(e instanceof UnexpectedEofError)) throw e;

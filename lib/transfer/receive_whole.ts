@@ -89,9 +89,7 @@ export async function receiveWhole(
   if (size === null) return await receiveChunkedWhole(reader, data, label, checksum);
   if (size !== data.byteLength) {
     throw new ProtocolError(
-      `Size mismatch for ${what}: announced ${data.byteLength} bytes, body has ${
-        size ?? "no size"
-      }`,
+      `Size mismatch for ${what}: announced ${data.byteLength} bytes, body has ${size}`,
     );
   }
   await readFull(reader, data, what);

@@ -1,6 +1,7 @@
 import { deepEqual, equal, throws } from "node:assert/strict";
 import { UsageError } from "../../lib/errors.ts";
-import { parseSize, parseSizeList, sizeName } from "../../lib/check/sizes.ts";
+import { parseSize } from "../../lib/bytes.ts";
+import { parseSizeList, sizeName } from "../../lib/check/sizes.ts";
 
 Deno.test("check/sizes: parseSize() reads binary and decimal units, any case", () => {
   deepEqual(
