@@ -3,6 +3,10 @@
 # Uses one on PATH when it is 2.x; otherwise installs the pinned `deno`
 # package from the npm registry into .deno/ (git-ignored) on first use.
 DENO_VERSION=2.9.6
+# Deno otherwise looks up dl.deno.land for a newer version from a background thread on every run
+# (strace: a DNS query for "dl.deno.land" in the middle of a `bftp get -r`): bftp's own runs and
+# tests make no call to the outside, and the version is pinned here.
+export DENO_NO_UPDATE_CHECK=1
 # The checkout: the folder above this file's. Shell built-ins only, unless this file is reached
 # through a symbolic link: every $(...) forks, and scripts/bftp sources this on every call (the
 # forks cost about 30 ms a call there, about half of Deno's own start-up).

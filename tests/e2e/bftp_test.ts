@@ -3,7 +3,7 @@
 import { equal, ok } from "node:assert/strict";
 import { COMMANDS } from "../../lib/cli/mod.ts";
 import { VERSION } from "../../lib/version.ts";
-import { assertFailure, BFTP_BIN, runBftp, tempDir } from "./helpers.ts";
+import { assertFailure, BFTP_BIN, runBftp, startServe, tempDir } from "./helpers.ts";
 
 const BFTP_COMMANDS = ["serve", "get", "put", "ls", "stat", "hash", "rm", "mkdir", "rmdir", "mv"];
 
@@ -75,4 +75,18 @@ Deno.test("e2e: bftp runs through a symbolic link to it (one in ~/bin, say)", as
   const out = await new Deno.Command(`${dir}/bftp`, { args: ["--version"] }).output();
   equal(out.code, 0, new TextDecoder().decode(out.stderr));
   ok(new TextDecoder().decode(out.stdout).startsWith(`bftp ${VERSION}`));
+});
+
+Deno.test({
+  name: "e2e: scripts/bftp runs Deno without its update check (no call to dl.deno.land)",
+  // The script's own environment; a compiled binary (BFTP_BIN) has no update check to turn off.
+  ignore: Deno.build.os !== "linux" || Deno.env.has("BFTP_BIN"),
+  fn: async () => {
+    await using dir = await tempDir();
+    await using server = await startServe(dir.path);
+    // scripts/bftp ends in `exec`: the server's process is Deno itself.
+    const environ = await Deno.readTextFile(`/proc/${server.process.pid}/environ`);
+    ok(environ.split("\0").includes("DENO_NO_UPDATE_CHECK=1"), "DENO_NO_UPDATE_CHECK=1 is set");
+    ok((await Deno.readLink(`/proc/${server.process.pid}/exe`)).endsWith("deno"));
+  },
 });
