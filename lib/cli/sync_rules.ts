@@ -308,9 +308,15 @@ export async function syncTrees(
       throw new RemoteError("DENIED", "The session is read-only: nothing can be synced into it");
     }
     const notice = skipNotice(io);
-    for (const { path, why } of plan.skipped) {
+    // An entry that cannot be fetched (its name) is a failure, told before the others.
+    const unfetched: Outcome["failures"] = [];
+    for (const { path, why, relative, error } of plan.skipped) {
       tree?.clear();
-      notice(path, why);
+      if (error === undefined) notice(path, why);
+      else {
+        unfetched.push({ relative: relative ?? path, error });
+        print(io.stderr, errorLine(error.message));
+      }
     }
     const { totals, changes, failures, full } = await carryOut(client, plan, ends, rules, {
       tree,
@@ -320,6 +326,8 @@ export async function syncTrees(
       fail: (message) => print(io.stderr, errorLine(message)),
     });
     tree?.stop();
+    failures.unshift(...unfetched);
+    totals.failed += unfetched.length;
     const seconds = (performance.now() - start) / 1000;
     const dry = rules.dryRun === true;
     if (rules.json === true) {

@@ -8,7 +8,7 @@
 
 import type { BftpClient } from "./client.ts";
 import { RemoteError } from "../errors.ts";
-import { safeLocalName } from "./local.ts";
+import { checkListedName } from "./local.ts";
 
 /** Whether a name holds a wildcard. */
 const WILD = /[*?[]/;
@@ -121,8 +121,10 @@ export async function expandRemoteGlob(
   const re = globToRegExp(pattern);
   const names = (await client.list(folder)).map((entry) => entry.name).filter((n) => re.test(n))
     .sort();
-  // A matched name becomes a local file name: a hostile one ("sub/../x", "/etc/x") is refused.
-  for (const name of names) safeLocalName(name);
+  // A matched name becomes a local file name: one no folder can hold ("sub/../x", "/etc/x")
+  // is refused. One a path cannot carry (a control character) is left to its own request, which
+  // fails alone.
+  for (const name of names) checkListedName(name);
   const stem = path.slice(0, cut + 1);
   return names.length === 0 ? [path] : names.map((name) => stem + name);
 }

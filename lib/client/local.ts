@@ -38,14 +38,89 @@ function longerThanAName(name: string): boolean {
 }
 
 /**
+ * Whether `name` cannot be a name in a folder at all: empty, `.`, `..`, or
+ * holding a slash or NUL, or longer than a name may be (255 bytes). A
+ * listing that names one is not a folder's: a tree's listing pass refuses
+ * it whole.
+ *
+ * @param name A name the server listed.
+ * @returns Whether no folder can hold it.
+ *
+ * @example
+ * ```ts
+ * import { impossibleName } from "./local.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual([impossibleName("../x"), impossibleName("Icon\r")], [true, false]);
+ * ```
+ */
+export function impossibleName(name: string): boolean {
+  return name === "" || name === "." || name === ".." || /[\/\x00]/.test(name) ||
+    longerThanAName(name);
+}
+
+/**
+ * Refuses a name from a listing that no folder can hold
+ * ({@linkcode impossibleName}): such a listing is not a folder's.
+ *
+ * @param name A name the server listed.
+ * @throws {ProtocolError} When it is an {@linkcode impossibleName}.
+ *
+ * @example
+ * ```ts
+ * import { checkListedName } from "./local.ts";
+ * import { throws } from "node:assert/strict";
+ *
+ * checkListedName("Icon\r");
+ * throws(() => checkListedName("../x"), /Refused a name from the server: "..\/x"/);
+ * ```
+ */
+export function checkListedName(name: string): void {
+  if (impossibleName(name)) {
+    throw new ProtocolError(`Refused a name from the server: "${visibleShort(name)}"`);
+  }
+}
+
+/**
+ * Why a name a folder may well hold (macOS puts `Icon\r` in a folder with
+ * a custom icon) cannot be fetched as a file of its own here, or `null`
+ * when it can: a request's path carries no control character, backslash
+ * or drive letter (the server refuses such a path), and this client
+ * creates no name with a C1 control or in the form of its own temporary
+ * files. A tree's listing pass leaves such an entry out, told as a failure.
+ *
+ * @param name A name the server listed (not an {@linkcode impossibleName}).
+ * @returns Why not, or `null`.
+ *
+ * @example
+ * ```ts
+ * import { unfetchableName } from "./local.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(unfetchableName("a.txt"), null);
+ * deepEqual(unfetchableName("Icon\r"), "a name with a control character cannot be asked for");
+ * ```
+ */
+export function unfetchableName(name: string): string | null {
+  // One test for the common name, which passes every one below.
+  if (!/[\x00-\x1f\x7f-\x9f\\]|^[A-Za-z]:|^\./.test(name)) return null;
+  if (/[\x00-\x1f\x7f]/.test(name)) return "a name with a control character cannot be asked for";
+  if (name.includes("\\")) return "a name with a backslash cannot be asked for";
+  if (/^[A-Za-z]:/.test(name)) return "a name that starts with a drive letter cannot be asked for";
+  if (/[\x80-\x9f]/.test(name)) return "a name with a C1 control character is not made here";
+  if (LOCAL_TEMP_NAME.test(name)) return "the name is one of bftp's own temporary files";
+  return null;
+}
+
+/**
  * Checks a single name the server sent (from a LIST) before it becomes a
  * local file name.
  *
  * @param name The name.
  * @returns The name, unchanged.
- * @throws {ProtocolError} When it is empty, `.` or `..`, holds a slash, a
- * backslash, a drive letter or a control character, or is longer than a
- * name may be (255 bytes): refused before anything is created.
+ * @throws {ProtocolError} When it is an {@linkcode impossibleName}, or one
+ * that cannot be fetched ({@linkcode unfetchableName}): refused before
+ * anything is created.
  *
  * @example
  * ```ts
@@ -57,10 +132,8 @@ function longerThanAName(name: string): boolean {
  * ```
  */
 export function safeLocalName(name: string): string {
-  if (
-    name === "" || name === "." || name === ".." || /[\/\\\x00-\x1f\x7f-\x9f]/.test(name) ||
-    /^[A-Za-z]:/.test(name) || LOCAL_TEMP_NAME.test(name) || longerThanAName(name)
-  ) {
+  checkListedName(name);
+  if (unfetchableName(name) !== null) {
     throw new ProtocolError(`Refused a name from the server: "${visibleShort(name)}"`);
   }
   return name;

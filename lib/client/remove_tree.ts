@@ -6,9 +6,10 @@
  */
 
 import { TaskWindow } from "./window.ts";
-import { ProtocolError, RemoteError, UsageError } from "../errors.ts";
+import { RemoteError, UsageError } from "../errors.ts";
 import type { BftpClient } from "./client.ts";
-import { checkTreeDepth, visibleShort } from "./tree_depth.ts";
+import { checkTreeDepth } from "./tree_depth.ts";
+import { checkListedName } from "./local.ts";
 import { joinRemote } from "./url.ts";
 import type { Entry } from "../protocol/messages.ts";
 
@@ -68,11 +69,7 @@ export async function removeTree(client: BftpClient, path: string): Promise<Remo
     checkTreeDepth(depth, dir);
     const entries = await client.list(dir);
     // A name that is not one path component would lead the removal elsewhere.
-    for (const { name } of entries) {
-      if (name === "" || name === "." || name === ".." || name.includes("/")) {
-        throw new ProtocolError(`Refused a name from the server: "${visibleShort(name)}"`);
-      }
-    }
+    for (const { name } of entries) checkListedName(name);
     for (const entry of entries) {
       if (isFolder(entry)) await walk(joinRemote(dir, entry.name), depth + 1);
     }

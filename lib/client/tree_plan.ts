@@ -12,10 +12,11 @@
  */
 
 import { normalize } from "node:path";
-import { ProtocolError } from "../errors.ts";
+import { BftpError, ProtocolError } from "../errors.ts";
 import type { Entry } from "../protocol/messages.ts";
 import type { BftpClient } from "./client.ts";
-import { safeLocalName } from "./local.ts";
+import { checkListedName, unfetchableName } from "./local.ts";
+import { quotePath } from "../root/paths.ts";
 import { checkTreeDepth, visibleShort } from "./tree_depth.ts";
 import { joinRemote } from "./url.ts";
 import { TaskWindow } from "./window.ts";
@@ -58,6 +59,12 @@ export interface SkippedEntry {
   why: string;
   /** The path below the tree's top, names joined by `/` (as {@linkcode PlannedEntry}'s). */
   relative?: string | undefined;
+  /**
+   * Set when the entry was not left out by choice but cannot be fetched
+   * (its name: {@linkcode unfetchableName}): a failure of the tree, told
+   * as the others are.
+   */
+  error?: BftpError | undefined;
 }
 
 /** What a tree transfer will move, from its listing pass. */
@@ -166,16 +173,17 @@ async function listAll(
 /**
  * Plans a download of the remote folder `remote` into the local `dest`:
  * lists the tree level by level (each level's folders pipelined), checks
- * every name with {@linkcode safeLocalName} and the depth with
- * `checkTreeDepth`, and leaves out what is not a file or a folder (links,
- * devices). Reads and writes nothing locally.
+ * every name ({@linkcode checkListedName}: the listing is refused) and the
+ * depth with `checkTreeDepth`, and leaves out what is not a file or a
+ * folder (links, devices) and, as failures, what cannot be fetched by its
+ * name ({@linkcode unfetchableName}). Reads and writes nothing locally.
  *
  * @param client A connected client.
  * @param remote The remote folder.
  * @param dest The local folder it becomes.
  * @param options The window of LIST requests.
  * @returns The plan.
- * @throws {ProtocolError} On a name that is not one safe local name, a
+ * @throws {ProtocolError} On a name no folder can hold, a
  *   tree deeper than `MAX_TREE_DEPTH` or with more than `maxEntries`
  *   entries: before anything is created.
  *
@@ -214,8 +222,10 @@ export async function planDownload(
   const check = (folder: string, entries: Entry[]) => {
     const names = new Set<string>();
     for (const entry of entries) {
-      // A folder holds a name once: a listing naming one twice is not a folder's.
-      if (names.has(safeLocalName(entry.name))) {
+      // A folder holds a name once: a listing naming one twice, or a name no folder can hold,
+      // is not a folder's.
+      checkListedName(entry.name);
+      if (names.has(entry.name)) {
         throw new ProtocolError(
           `Refused a listing that names "${visibleShort(entry.name)}" twice: "${
             visibleShort(folder)
@@ -255,8 +265,11 @@ export async function planDownload(
       listings.set(path, entries);
       for (const entry of entries) {
         const child = { path: joinRemote(path, entry.name), relative: below(relative, entry.name) };
-        // A folder left out is not listed.
-        if (kind(entry) === "dir" && (filter?.(child.relative, true) ?? true)) next.push(child);
+        // A folder left out is not listed, nor one whose path a LIST cannot carry.
+        if (
+          kind(entry) === "dir" && unfetchableName(entry.name) === null &&
+          (filter?.(child.relative, true) ?? true)
+        ) next.push(child);
       }
     }
     level = next;
@@ -271,8 +284,15 @@ export async function planDownload(
         relative: below(folder.relative, entry.name),
       };
       const type = kind(entry);
+      const cannot = unfetchableName(entry.name);
       if (!(filter?.(child.relative, type === "dir") ?? true)) {
         plan.skipped.push({ path: child.remote, why: EXCLUDED, relative: child.relative });
+      } else if (cannot !== null && (type === "dir" || type === "file")) {
+        const error = new BftpError(
+          "BAD_PATH",
+          `Cannot fetch ${quotePath(child.remote)}: ${cannot}`,
+        );
+        plan.skipped.push({ path: child.remote, why: cannot, relative: child.relative, error });
       } else if (type === "dir") {
         visit({ ...child, mtime: entry.mtime, mode: entry.mode });
       } else if (type === "file") {

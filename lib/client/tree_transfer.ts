@@ -116,9 +116,17 @@ async function keepFolderAttributes(
   });
 }
 
-/** Tells the plan's skipped entries and the plan itself, before anything moves. */
+/**
+ * Tells the plan's skipped entries and the plan itself, before anything
+ * moves: an entry that cannot be fetched is a failure (`onFailure`; without
+ * it, it stops the tree here).
+ */
 function announce(plan: TreePlan, options: LocalTransferOptions): void {
-  for (const { path, why } of plan.skipped) options.onSkip?.(path, why);
+  for (const { path, why, relative, error } of plan.skipped) {
+    if (error === undefined) options.onSkip?.(path, why);
+    else if (options.onFailure === undefined) throw error;
+    else options.onFailure(relative ?? path, error);
+  }
   options.onPlan?.(plan);
 }
 

@@ -262,23 +262,37 @@ export function scriptFor(scenario: HostileScenario): Script {
   };
 }
 
-/** Names a hostile server puts in a LIST, each of which must stop a recursive download. */
+/**
+ * Names no folder can hold (path-like, NUL, empty): a LIST naming one is
+ * not a folder's, and must stop a recursive download before it creates
+ * anything.
+ */
 export const HOSTILE_NAMES: string[] = [
   "../x",
   "../../../../tmp/bftp-pwned",
   "/etc/passwd",
   "a/b",
-  "a\\b",
-  "..\\x",
   "..",
   ".",
   "",
+  "a\0b",
+];
+
+/**
+ * Names a folder may hold on the server's side but a request cannot carry
+ * (control characters, backslashes, drive letters) or this client does not
+ * make (C1 controls, its temporary names): a recursive download leaves each
+ * out as a failure, creates none of them, and fetches the rest.
+ */
+export const UNFETCHABLE_NAMES: string[] = [
+  "a\\b",
+  "..\\x",
   "C:x",
   "C:\\Windows",
   "\x1b]0;evil\x07",
   "\x1b[2Jclear",
   "a\nb",
-  "a\0b",
+  "Icon\r",
   "a\u009bb",
   `.f.bftp-tmp-${crypto.randomUUID()}`,
 ];

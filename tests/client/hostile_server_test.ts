@@ -1,15 +1,16 @@
 // The client against a hostile server (a real socket, a server scripted byte by
 // byte in tests/client/hostile_scenarios.ts): more bytes than announced, fewer,
 // a wrong hash, a negative or enormous size, a malformed trailer, oversize or
-// broken replies, and listings with path-like and escape-code names. The client
-// must refuse each with its typed error and leave nothing under DEST (an
-// existing DEST keeps its old bytes).
+// broken replies, and listings with path-like names. The client must refuse
+// each with its typed error and leave nothing under DEST (an existing DEST
+// keeps its old bytes); a name a request cannot carry (an escape code) is one
+// failure, and the rest of the tree arrives.
 
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
 import { BftpClient } from "../../lib/client/client.ts";
 import { downloadFile } from "../../lib/client/local.ts";
 import { downloadTree } from "../../lib/client/tree_transfer.ts";
-import { ProtocolError } from "../../lib/errors.ts";
+import { type BftpError, ProtocolError } from "../../lib/errors.ts";
 import { frame, startScriptedBftpServer } from "../e2e/fake_bftp_server.ts";
 import { listNames, tempDir } from "../e2e/helpers.ts";
 import {
@@ -18,6 +19,7 @@ import {
   HOSTILE_NAMES,
   listScript,
   scriptFor,
+  UNFETCHABLE_NAMES,
 } from "./hostile_scenarios.ts";
 
 function connect(url: string): Promise<BftpClient> {
@@ -63,7 +65,7 @@ Deno.test("client: a fair answer from the scripted server is accepted (the scena
   deepEqual(await Deno.readFile(local.join("file.bin")), CONTENT);
 });
 
-Deno.test(`client: ${HOSTILE_NAMES.length} path-like and escape-code names in a LIST stop a recursive download before it creates anything`, async () => {
+Deno.test(`client: ${HOSTILE_NAMES.length} path-like names in a LIST stop a recursive download before it creates anything`, async () => {
   await using local = await tempDir();
   for (const name of HOSTILE_NAMES) {
     await using server = startScriptedBftpServer(listScript([name]));
@@ -77,6 +79,39 @@ Deno.test(`client: ${HOSTILE_NAMES.length} path-like and escape-code names in a 
     // Not even the fair file listed before it, nor DEST itself.
     deepEqual(await listNames(local.path), [], JSON.stringify(name));
     ok(!server.requests.some((r) => r.startsWith("GET")), server.requests.join(", "));
+  }
+});
+
+Deno.test(`client: ${UNFETCHABLE_NAMES.length} names a request cannot carry (escape codes, backslashes) are each a failure of a recursive download, and the rest arrives`, async () => {
+  await using local = await tempDir();
+  for (const [i, name] of UNFETCHABLE_NAMES.entries()) {
+    for (const type of ["file", "dir"]) {
+      await using server = startScriptedBftpServer(listScript([name], type));
+      using client = await connect(server.url);
+      const dest = local.join(`dest${i}${type}`);
+      const failed: [string, BftpError][] = [];
+      const totals = await downloadTree(client, "/d", dest, {
+        onFailure: (path, e) => failed.push([path, e]),
+      });
+      const what = `${type} ${JSON.stringify(name)}`;
+      deepEqual(totals.files, 1, what);
+      deepEqual(failed.map(([path, e]) => [path, e.code]), [[name, "BAD_PATH"]], what);
+      ok(/^Cannot fetch "\/d\/.*": /.test(failed[0]![1].message), failed[0]![1].message);
+      ok(
+        !/[\x00-\x1f\x7f-\x9f]/.test(failed[0]![1].message),
+        JSON.stringify(failed[0]![1].message),
+      );
+      deepEqual(await listNames(dest), ["a-fair-file"], what);
+      deepEqual(await Deno.readFile(`${dest}/a-fair-file`), CONTENT);
+      // Never asked for: neither fetched nor listed.
+      ok(!server.requests.some((r) => r.includes(name)), `${what}: ${server.requests.join(", ")}`);
+    }
+    // Without `onFailure`, the first stops the tree before anything is created.
+    await using server = startScriptedBftpServer(listScript([name]));
+    using client = await connect(server.url);
+    const dest = local.join(`stopped${i}`);
+    await rejects(downloadTree(client, "/d", dest), (e: BftpError) => e.code === "BAD_PATH");
+    await rejects(Deno.stat(dest), Deno.errors.NotFound);
   }
 });
 

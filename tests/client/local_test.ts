@@ -3,7 +3,9 @@ import { BftpClient } from "../../lib/client/client.ts";
 import {
   downloadFile,
   dropStalePartial,
+  impossibleName,
   safeLocalName,
+  unfetchableName,
   uploadFile,
 } from "../../lib/client/local.ts";
 import { partialPaths } from "../../lib/client/resume.ts";
@@ -100,11 +102,34 @@ Deno.test("client: downloadFile() leaves no DEST when the body is cut short", as
   deepEqual(await hostTree(dir), []);
 });
 
+Deno.test("client: a listed name is impossible (no folder holds it), unfetchable (no request carries it), or fine", () => {
+  const impossible = ["", ".", "..", "../evil", "a/b", "/etc/passwd", "a\0b", "x".repeat(256)];
+  const unfetchable = [
+    "a\\b",
+    "..\\evil",
+    "C:x",
+    "c:",
+    "a\nb",
+    "Icon\r",
+    "\x1b[31m",
+    "\x7f",
+    "a\u009bb",
+    `.f.bftp-tmp-${crypto.randomUUID()}`,
+  ];
+  const fine = ["a.txt", "...", ".hidden", "%2e%2e", "ünï côdé", " x ", "ab:c", "x".repeat(255)];
+  for (const name of impossible) ok(impossibleName(name), JSON.stringify(name));
+  for (const name of [...unfetchable, ...fine]) ok(!impossibleName(name), JSON.stringify(name));
+  for (const name of unfetchable) {
+    ok(/^a name |^the name is /.test(unfetchableName(name) ?? ""), JSON.stringify(name));
+  }
+  for (const name of fine) equal(unfetchableName(name), null, JSON.stringify(name));
+});
+
 Deno.test("client: downloadTree() refuses a hostile name from the server and writes nothing outside", async () => {
   await using tmp = await tempDir();
   const dir = tmp.path;
   const dest = `${dir}/dest`;
-  for (const name of ["../evil", "..", "/abs", "a\\..\\b", "C:evil"]) {
+  for (const name of ["../evil", "..", "/abs", "a/../b", "a\0b"]) {
     let gets = 0;
     await fakeServer(async (req, send) => {
       if (req.op === "LIST") {

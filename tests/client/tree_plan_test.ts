@@ -129,9 +129,7 @@ Deno.test("tree plan: a hostile name deep in the tree is refused before anything
       "../evil",
       "..",
       "a/b",
-      "C:evil",
-      "x\x1b[2J",
-      `.f.bftp-tmp-${crypto.randomUUID()}`,
+      "a\0b",
       // Longer than a name may be (256 bytes), found by an audit to fail only once DEST was made.
       "x".repeat(256),
       "\u00e9".repeat(128),
@@ -153,6 +151,19 @@ Deno.test("tree plan: a hostile name deep in the tree is refused before anything
     // Not DEST, not a/ (whose listing was fair), no GET of a fair file.
     deepEqual(await hostTree(tmp.path), [], JSON.stringify(name));
     ok(!server.requests.some((r) => r.startsWith("GET")), server.requests.join(", "));
+  }
+});
+
+Deno.test("tree plan: a name deep in the tree that no request can carry is left out as a failure, not listed nor fetched", async () => {
+  await using tmp = await tempDir();
+  for (const name of ["C:evil", "x\x1b[2J", `.f.bftp-tmp-${crypto.randomUUID()}`]) {
+    await using server = startScriptedBftpServer(nestedScript(name));
+    using client = await BftpClient.connect({ hostname: "127.0.0.1", port: server.port });
+    const plan = await planDownload(client, "/t", `${tmp.path}/dest`);
+    const failed = plan.skipped.filter((s) => s.error !== undefined);
+    deepEqual(failed.map((s) => [s.relative, s.error!.code]), [[`b/${name}`, "BAD_PATH"]]);
+    ok(!plan.files.some((f) => f.relative.endsWith(name)), JSON.stringify(name));
+    ok(!server.requests.some((r) => r.includes(name)), server.requests.join(", "));
   }
 });
 

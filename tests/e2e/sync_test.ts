@@ -159,6 +159,35 @@ Deno.test("e2e: a dry run lists the changes and changes nothing, either way", as
   deepEqual(await Array.fromAsync(Deno.readDir(served.path)).then((e) => e.length), 1);
 });
 
+Deno.test("e2e: a pull skips a name no request can carry as a failure (exit 12), syncs the rest, and --delete keeps the local one", async () => {
+  await using served = await tempDir();
+  await using local = await tempDir();
+  // macOS puts "Icon\r" in a folder with a custom icon; a folder can have such a name too.
+  await writeFiles(served.join("src"), { "a.txt": "a", "Dir\r/in.txt": "x" });
+  await writeFiles(served.join("src2"), { "a.txt": "a", "Icon\r": "icon" });
+  await writeFiles(local.join("dst"), { "Icon\r": "mine", "old.txt": "old" });
+  await using server = await startServe(served.path);
+  const report = await syncJson(["--delete", `${server.url}/src2`, local.join("dst")]);
+  equal(report.code, 12, report.stderr);
+  deepEqual(report.errors.map((e) => [e.path, e.code]), [["Icon\r", "BAD_PATH"]]);
+  equal(report.failed, 1);
+  ok(
+    /^bftp: Cannot fetch "\/src2\/Icon\\x0d": a name with a control character/.test(report.stderr),
+  );
+  deepEqual(kinds(report), ["deleted old.txt", "new a.txt"]);
+  // The local file of that name is the source's, left out: kept, not deleted.
+  deepEqual((await digest(local.join("dst"), false)).map((l) => l.split(" ")[0]), [
+    "Icon\r",
+    "a.txt",
+  ]);
+  equal(await Deno.readTextFile(local.join("dst", "Icon\r")), "mine");
+  // A folder of that name is neither listed nor fetched; the summary line counts the failure.
+  const plain = await runBftp(["sync", `${server.url}/src`, local.join("new")]);
+  equal(plain.code, 12, plain.stderr);
+  ok(/failed 1;/.test(plain.stdout), plain.stdout);
+  deepEqual([...(await readTree(local.join("new"))).keys()], ["a.txt"]);
+});
+
 Deno.test("e2e: --delete refuses a hostile listing of the target before removing anything", async () => {
   await using local = await tempDir();
   await writeFiles(local.join("src"), { "a.txt": "a" });
