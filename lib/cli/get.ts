@@ -48,7 +48,7 @@ Options:
   -r, --recursive   download a whole folder tree: listed first, then on a
                     terminal one progress line for the tree and a summary at
                     the end
-  --resume          continue a cut download: what has arrived is kept in
+  -a, --resume      continue a cut download: what has arrived is kept in
                     ".DEST.bftp-partial" (and ".DEST.bftp-partial.json") beside
                     DEST, and the next "get --resume" fetches only the rest, of
                     the same version of the file (exit 9 and a fresh start if it
@@ -132,7 +132,8 @@ export const getCommand: Command = {
     const { values, positionals } = parseFlags(args, {
       ...CONNECTION_FLAGS,
       recursive: { type: "boolean", short: "r" },
-      resume: { type: "boolean" },
+      // -a as sftp's (and this shell's) get -a and put -a.
+      resume: { type: "boolean", short: "a" },
       preserve: { type: "boolean", short: "p" },
       ...QUIET_FLAG,
       ...RETRY_FLAG,

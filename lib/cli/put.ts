@@ -43,7 +43,7 @@ then ends with one line that counts the failures.
 Options:
   -r, --recursive   upload a whole folder tree: listed first, then on a terminal
                     one progress line for the tree and a summary at the end
-  --resume          make the upload resumable: if it is cut, the server keeps
+  -a, --resume      make the upload resumable: if it is cut, the server keeps
                     what arrived (hidden, for 24 hours), and the same command
                     continues from there; SRC is hashed first, and a changed
                     SRC starts over
@@ -69,7 +69,8 @@ export const putCommand: Command = {
     const { values, positionals } = parseFlags(args, {
       ...CONNECTION_FLAGS,
       recursive: { type: "boolean", short: "r" },
-      resume: { type: "boolean" },
+      // -a as sftp's (and this shell's) get -a and put -a.
+      resume: { type: "boolean", short: "a" },
       preserve: { type: "boolean", short: "p" },
       ...QUIET_FLAG,
       ...RETRY_FLAG,

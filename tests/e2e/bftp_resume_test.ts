@@ -79,7 +79,8 @@ Deno.test("e2e: get --resume continues a cut download and checks the whole file"
   ]);
   equal((await Deno.stat(dir.join(".big.bin.bftp-partial"))).size, CUT);
   await using server = await startServe(dir.join("root"));
-  const resumed = await runBftp(["get", "--resume", `${server.url}/big.bin`, dir.join("big.bin")]);
+  // -a, as sftp's get -a, is --resume.
+  const resumed = await runBftp(["get", "-a", `${server.url}/big.bin`, dir.join("big.bin")]);
   equal(resumed.code, 0, resumed.stderr);
   equal(await sha256File(dir.join("big.bin")), sha256(data));
   deepEqual(await listNames(dir.path), ["big.bin", "root"]);
@@ -223,10 +224,11 @@ Deno.test("e2e: put --resume continues an upload that was cut, from what the ser
   const ls = await runBftp(["ls", `${server.url}/`]);
   equal(ls.stdout, "");
   equal((await findTemporaries(dir.join("root"))).length, 1);
-  const resumed = await runBftp(["put", "--resume", dir.join("src.bin"), `${server.url}/up.bin`]);
+  const resumed = await runBftp(["put", "-a", dir.join("src.bin"), `${server.url}/up.bin`]);
   equal(resumed.code, 0, resumed.stderr);
   equal(await sha256File(dir.join("root", "up.bin")), sha256(data));
   deepEqual(await findTemporaries(dir.join("root")), []);
+  // -a, as sftp's put -a, is --resume.
   await server.waitForLog(/PUT "\/up.bin" resuming at 3000000 of 5000000 bytes/);
   await server.waitForLog(/PUT "\/up.bin" \(resumable\) ok 2000000B/);
 });
