@@ -268,6 +268,7 @@ export async function applySync(
     plan,
     options,
     (relative, e) => tally.onError({ relative }, e),
+    broken,
   );
   return totals;
 }
@@ -278,13 +279,15 @@ export async function applySync(
  * time or bits differed, and those this sync changed (a file landed or
  * removed in them, a folder made or removed in them). Remote folders take
  * SETSTAT, from a server that offers it (an older one, or a read-only
- * session, keeps its own); the served root's own are left alone.
+ * session, keeps its own); the served root's own are left alone, and so
+ * are the folders that could not be made (`broken`: told once already).
  */
 async function keepFolderAttributes(
   client: BftpClient,
   plan: SyncPlan,
   options: ApplyOptions,
   fail: (relative: string, e: BftpError) => void,
+  broken: ReadonlySet<string>,
 ): Promise<void> {
   const touched = new Set([
     ...plan.staleTimes,
@@ -292,7 +295,7 @@ async function keepFolderAttributes(
     ...plan.deletes.map((d) => parentOf(d.relative)),
     ...[...plan.missingFolders].flatMap((m) => [m, parentOf(m)]),
   ]);
-  const due = plan.folders.filter((f) => touched.has(f.relative));
+  const due = plan.folders.filter((f) => touched.has(f.relative) && !under(f.relative, broken));
   await setFolderAttributes(client, due, options.direction === "pull" ? "local" : "remote", {
     fail: (f, e) => fail(f.relative, e),
     window: options.window,

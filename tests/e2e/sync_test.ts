@@ -188,6 +188,21 @@ Deno.test("e2e: a pull skips a name no request can carry as a failure (exit 12),
   deepEqual([...(await readTree(local.join("new"))).keys()], ["a.txt"]);
 });
 
+Deno.test("e2e: a push whose folder the server refuses (a control character in its name) tells that folder once, and sends the rest", async () => {
+  await using served = await tempDir();
+  await using local = await tempDir();
+  await writeFiles(local.join("src"), { "ok.txt": "ok", "Dir\r/a.txt": "a", "Dir\r/b.txt": "b" });
+  await using server = await startServe(served.path);
+  const result = await runBftp(["sync", local.join("src"), `${server.url}/dst`]);
+  equal(result.code, 12, result.stderr);
+  // Once, not again when the folders' times are set at the end.
+  deepEqual(result.stderr.trimEnd().split("\n"), [
+    'bftp: Refused path "/dst/Dir\\x0d": control characters are not allowed',
+  ]);
+  ok(/failed 1;/.test(result.stdout), result.stdout);
+  deepEqual([...(await readTree(served.join("dst"))).keys()], ["ok.txt"]);
+});
+
 Deno.test("e2e: --delete refuses a hostile listing of the target before removing anything", async () => {
   await using local = await tempDir();
   await writeFiles(local.join("src"), { "a.txt": "a" });
