@@ -133,9 +133,11 @@ export interface PlanDownloadOptions extends Omit<PlanUploadOptions, "besideList
    */
   maxEntries?: number | undefined;
   /**
-   * Take a link the server follows (LIST's `link: true`) as what it points
-   * to; with `false`, as a link: left out, not entered (a mirror onto the
-   * server removes or replaces it rather than going through it).
+   * Take a link the server follows (LIST's `link: true`) to a file as that
+   * file; with `false`, as a link: left out (a mirror onto the server
+   * removes or replaces it rather than going through it). A link to a
+   * folder is never entered: it is left out as `put -r` leaves out a local
+   * one, so a loop of links cannot lead the listing on.
    *
    * @default {true}
    */
@@ -253,7 +255,9 @@ export async function planDownload(
   const { filter } = options;
   const below = (relative: string, name: string) => relative === "" ? name : `${relative}/${name}`;
   const kind = (entry: Entry) =>
-    options.followLinks === false && entry.link === true ? "link" : entry.type;
+    entry.link === true && (options.followLinks === false || entry.type === "dir")
+      ? "link"
+      : entry.type;
   let level = [{ path: remote, relative: "" }];
   for (let depth = 0; level.length > 0; depth++) {
     for (const folder of level) checkTreeDepth(depth, folder.path);
@@ -301,7 +305,11 @@ export async function planDownload(
       } else {
         plan.skipped.push({
           path: child.remote,
-          why: type === "link" ? "a symbolic link" : "not a regular file or folder",
+          why: type !== "link"
+            ? "not a regular file or folder"
+            : entry.type === "dir"
+            ? "a symbolic link to a folder"
+            : "a symbolic link",
           relative: child.relative,
         });
       }

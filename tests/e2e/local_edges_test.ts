@@ -9,6 +9,7 @@ import {
   closedPort,
   findTemporaries,
   readText,
+  readTree,
   runBftp,
   spawnBftp,
   startServe,
@@ -218,6 +219,39 @@ Deno.test("e2e: put -r and get -r name each entry they leave out, and still succ
   equal(get.code, 0, get.stderr);
   equal(get.stderr, 'bftp: Skipping "/tree/server-fifo": not a regular file or folder\n');
   equal(await Deno.readTextFile(local.join("copy", "real.txt")), "real");
+});
+
+Deno.test("e2e: get -r and a pulling sync leave out the server's links to folders (a loop of them too), and fetch a link to a file as the file", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  await Deno.mkdir(root.join("lp", "loop"), { recursive: true });
+  await Deno.mkdir(root.join("lp", "real"));
+  await Deno.writeTextFile(root.join("lp", "keep"), "ok");
+  await Deno.writeTextFile(root.join("lp", "real", "x"), "x");
+  await Deno.symlink("../loop", root.join("lp", "loop", "self"));
+  await Deno.symlink("real", root.join("lp", "alias"));
+  await Deno.symlink("keep", root.join("lp", "flink"));
+  await using server = await startServe(root.path);
+  const skipped = [
+    'bftp: Skipping "/lp/alias": a symbolic link to a folder',
+    'bftp: Skipping "/lp/loop/self": a symbolic link to a folder',
+  ];
+  const get = await runBftp(["get", "-r", `${server.url}/lp`, local.join("g")]);
+  equal(get.code, 0, get.stderr);
+  deepEqual(get.stderr.trim().split("\n").sort(), skipped);
+  const sync = await runBftp(["sync", "-q", `${server.url}/lp`, local.join("s")]);
+  equal(sync.code, 0, sync.stderr);
+  deepEqual(sync.stderr.trim().split("\n").sort(), skipped);
+  for (const copy of ["g", "s"]) {
+    deepEqual([...(await readTree(local.join(copy))).keys()], [
+      "flink",
+      "keep",
+      "loop",
+      "real",
+      "real/x",
+    ], copy);
+    equal((await Deno.lstat(local.join(copy, "flink"))).isFile, true);
+  }
 });
 
 Deno.test("e2e: put -r and get -r report every file that fails, copy the others, and fail as a whole", async () => {
