@@ -83,8 +83,9 @@ export class SessionAccess {
         code: "DENIED",
         message: "This server requires a token: send AUTH first",
       });
-      // An MPUT's bodies follow it: not read before a token, so the session ends.
-      return req.op !== "MPUT";
+      // An MPUT's bodies, or an eager PUT's, follow it: nothing is read before a token (an
+      // unknown peer could send without end), so the session ends rather than go out of step.
+      return req.op !== "MPUT" && !(req.op === "PUT" && req.eager === true);
     }
     const access = this.#options.tokens!.check(req.token);
     if (access !== null) {

@@ -76,6 +76,20 @@ Deno.test("server: without a token a client gets nothing beyond the handshake", 
   equal(await Deno.readTextFile(`${srv.root}/secret.txt`), "classified");
 });
 
+Deno.test("server: an eager PUT before a token is refused and the connection closed, its body never read as requests", async () => {
+  await using srv = await startTestServer({ server: { tokens: tokens(), authDelay: 10 } });
+  using raw = await srv.raw("BFTP/2");
+  await raw.send({ op: "PUT", path: "x", size: 5, overwrite: true, eager: true, id: 2 });
+  // The body and trailer, then a request that a server out of step would answer.
+  await raw.write(new TextEncoder().encode("0000000000000005hello" + "0".repeat(32)));
+  await raw.send({ op: "PWD", id: 3 });
+  const reply = await raw.receive();
+  equal(reply.ok, false);
+  if (!reply.ok) deepEqual([reply.code, reply.id], ["DENIED", 2]);
+  await rejects(raw.receive(), /closed the connection/);
+  await rejects(Deno.stat(`${srv.root}/x`), Deno.errors.NotFound);
+});
+
 Deno.test("server: a wrong token is answered after the delay, and 3 of them close the connection", async () => {
   const DELAY = 300;
   await using srv = await startTestServer({ server: { tokens: tokens(), authDelay: DELAY } });

@@ -46,14 +46,17 @@ Deno.test("server/session_access: the third wrong token ends the session; each i
   }
 });
 
-Deno.test("server/session_access: before a token, other requests are refused and an MPUT ends the session", async () => {
+Deno.test("server/session_access: before a token, other requests are refused and an MPUT or an eager PUT ends the session", async () => {
   await using tmp = await tempDir();
   const { access, io, sent, root } = await accessWith(tmp.path, "rw good");
   try {
     equal(await access.beforeAuth({ op: "LIST", path: "/" }, io), true);
     const mput: Request = { op: "MPUT", paths: ["/a"], sizes: [1], overwrite: true };
     equal(await access.beforeAuth(mput, io), false);
-    deepEqual(sent.map((r) => !r.ok && r.code), ["DENIED", "DENIED"]);
+    const put: Request = { op: "PUT", path: "/a", size: 1, overwrite: true };
+    equal(await access.beforeAuth(put, io), true);
+    equal(await access.beforeAuth({ ...put, eager: true }, io), false);
+    deepEqual(sent.map((r) => !r.ok && r.code), ["DENIED", "DENIED", "DENIED", "DENIED"]);
     equal(await access.beforeAuth({ op: "AUTH", token: "good" }, io), true);
     deepEqual([access.authenticated, access.readOnly], [true, false]);
     throws(() => access.authAgain(), (e) => e instanceof RemoteError && e.code === "BAD_REQUEST");
