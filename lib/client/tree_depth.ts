@@ -9,8 +9,15 @@
 import { ProtocolError } from "../errors.ts";
 import { replaceUnsafe } from "../terminal_text.ts";
 
-/** How deep `get -r` and `rm -r` go before they refuse the tree. */
-export const MAX_TREE_DEPTH = 128;
+/**
+ * How deep `get -r`, `rm -r` and a sync's listing of the server go before
+ * they refuse the tree: far deeper than trees are (a folder 1,024 levels
+ * down has a path of 2 KiB at the least), so that any tree `put -r` can
+ * upload comes back (it was 128, and a tree of 130 levels went up and then
+ * could not be fetched, synced again or removed), while an endless one
+ * stops within the 4,096 bytes a path may take.
+ */
+export const MAX_TREE_DEPTH = 1024;
 
 /**
  * Refuses a walk that has gone past {@linkcode MAX_TREE_DEPTH}, with a
@@ -27,7 +34,7 @@ export const MAX_TREE_DEPTH = 128;
  * import { throws } from "node:assert/strict";
  *
  * checkTreeDepth(MAX_TREE_DEPTH, "/d");
- * throws(() => checkTreeDepth(MAX_TREE_DEPTH + 1, "/d".repeat(500)), /deeper than 128 levels/);
+ * throws(() => checkTreeDepth(MAX_TREE_DEPTH + 1, "/d".repeat(500)), /deeper than 1024 levels/);
  * ```
  */
 export function checkTreeDepth(depth: number, path: string): void {

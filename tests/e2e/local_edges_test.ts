@@ -254,6 +254,32 @@ Deno.test("e2e: get -r and a pulling sync leave out the server's links to folder
   }
 });
 
+Deno.test("e2e: a tree 130 levels deep goes up, comes back, syncs again and is removed", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  const deep = local.join("deep", ..."d".repeat(130).split(""));
+  await Deno.mkdir(deep, { recursive: true });
+  await Deno.writeTextFile(`${deep}/leaf`, "leaf");
+  await using server = await startServe(root.path);
+  for (
+    const args of [
+      ["put", "-r", "-q", local.join("deep"), `${server.url}/deep`],
+      ["get", "-r", "-q", `${server.url}/deep`, local.join("back")],
+      ["sync", "-q", local.join("deep"), `${server.url}/synced`],
+      ["sync", "-q", local.join("deep"), `${server.url}/synced`],
+      ["rm", "-r", `${server.url}/deep`],
+    ]
+  ) {
+    const result = await runBftp(args);
+    equal(result.code, 0, `${args[0]}: ${result.stderr}`);
+  }
+  equal(
+    await Deno.readTextFile(`${local.join("back", ..."d".repeat(130).split(""))}/leaf`),
+    "leaf",
+  );
+  deepEqual([...Deno.readDirSync(root.path)].map((e) => e.name), ["synced"]);
+});
+
 Deno.test("e2e: put -r and get -r report every file that fails, copy the others, and fail as a whole", async () => {
   await using root = await tempDir();
   await using local = await tempDir();
