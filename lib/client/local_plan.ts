@@ -8,7 +8,7 @@
 
 import { setImmediate } from "node:timers";
 import { normalize } from "node:path";
-import { localIoError } from "../errors.ts";
+import { BftpError, localIoError } from "../errors.ts";
 import { type LocalFacts, localFactsIn, openLocalFolder } from "./source_file.ts";
 import {
   EXCLUDED,
@@ -117,7 +117,8 @@ function pauses(network: boolean): () => Promise<void> {
  * @param remote The remote folder it becomes.
  * @param options Told how far the pass has got.
  * @returns The plan.
- * @throws {LocalIoError} When a folder cannot be read.
+ * @throws {LocalIoError} When `source` itself cannot be read (a folder below
+ *   it that cannot be read is left out with its error, in `skipped`).
  *
  * @example
  * ```ts
@@ -142,8 +143,22 @@ export async function planUpload(
   const pause = pauses(options.besideListing ?? false);
   const visit = async (folder: PlannedEntry) => {
     await pause();
+    let all: Deno.DirEntry[];
+    try {
+      all = readFolder(folder.local);
+    } catch (e) {
+      // A folder below the top that cannot be read (denied, a path too long) is that folder's
+      // failure, as rsync and scp -r tell it; the others go on.
+      if (folder.relative === "" || !(e instanceof BftpError)) throw e;
+      plan.skipped.push({
+        path: folder.local,
+        why: e.message,
+        relative: folder.relative,
+        error: e,
+      });
+      return;
+    }
     plan.folders.push({ ...folder, ...folderFacts(folder.local) });
-    const all = readFolder(folder.local);
     const child = (d: Deno.DirEntry) => ({
       remote: joinRemote(folder.remote, d.name),
       local: localChild(folder.local, d.name),

@@ -12,7 +12,7 @@
  */
 
 import { normalize } from "node:path";
-import { BftpError, ProtocolError } from "../errors.ts";
+import { BftpError, ProtocolError, RemoteError } from "../errors.ts";
 import type { Entry } from "../protocol/messages.ts";
 import type { BftpClient } from "./client.ts";
 import { checkListedName, unfetchableName } from "./local.ts";
@@ -153,13 +153,23 @@ async function listAll(
   folders: readonly string[],
   limit: number | undefined,
   check: (folder: string, entries: Entry[]) => void,
-): Promise<Entry[][]> {
-  const answers: Entry[][] = new Array(folders.length);
+  top: boolean,
+): Promise<(Entry[] | RemoteError)[]> {
+  const answers: (Entry[] | RemoteError)[] = new Array(folders.length);
   const window = new TaskWindow({ limit });
   try {
     for (const [i, folder] of folders.entries()) {
       await window.add(async () => {
-        const entries = await client.list(folder);
+        let entries: Entry[];
+        try {
+          entries = await client.list(folder);
+        } catch (e) {
+          // A folder below the top that the server will not list (denied, gone meanwhile) is
+          // that folder's failure; the session goes on, and so does the tree.
+          if (top || !(e instanceof RemoteError)) throw e;
+          answers[i] = e;
+          return;
+        }
         check(folder, entries);
         answers[i] = entries;
       });
@@ -218,6 +228,8 @@ export async function planDownload(
   options: PlanDownloadOptions = {},
 ): Promise<TreePlan> {
   const listings = new Map<string, Entry[]>();
+  // The folders below the top that the server refused to list, with why.
+  const unlisted = new Map<string, RemoteError>();
   const maxEntries = options.maxEntries ?? MAX_TREE_ENTRIES;
   let count = 0;
   const listed: ListingCounts = { folders: 0, files: 0, bytes: 0 };
@@ -262,10 +274,14 @@ export async function planDownload(
   for (let depth = 0; level.length > 0; depth++) {
     for (const folder of level) checkTreeDepth(depth, folder.path);
     const paths = level.map((f) => f.path);
-    const answers = await listAll(client, paths, options.window, check);
+    const answers = await listAll(client, paths, options.window, check, depth === 0);
     const next: typeof level = [];
     for (const [i, entries] of answers.entries()) {
       const { path, relative } = level[i]!;
+      if (entries instanceof RemoteError) {
+        unlisted.set(path, entries);
+        continue;
+      }
       listings.set(path, entries);
       for (const entry of entries) {
         const child = { path: joinRemote(path, entry.name), relative: below(relative, entry.name) };
@@ -297,6 +313,14 @@ export async function planDownload(
           `Cannot fetch ${quotePath(child.remote)}: ${cannot}`,
         );
         plan.skipped.push({ path: child.remote, why: cannot, relative: child.relative, error });
+      } else if (type === "dir" && unlisted.has(child.remote)) {
+        const error = unlisted.get(child.remote)!;
+        plan.skipped.push({
+          path: child.remote,
+          why: error.message,
+          relative: child.relative,
+          error,
+        });
       } else if (type === "dir") {
         visit({ ...child, mtime: entry.mtime, mode: entry.mode });
       } else if (type === "file") {

@@ -167,6 +167,57 @@ Deno.test("tree plan: a name deep in the tree that no request can carry is left 
   }
 });
 
+Deno.test("tree plan: a folder the server will not list is that folder's failure, and the rest of the tree is planned", async () => {
+  const entry = (name: string, type: string) => ({ name, type, size: 1, mtime: 0, mode: 0o755 });
+  await using server = startScriptedBftpServer(async (req, send) => {
+    if (req.op === "LIST" && req.path === "/t") {
+      await send(frame({ ok: true, entries: [entry("closed", "dir"), entry("open", "dir")] }));
+    } else if (req.op === "LIST" && req.path === "/t/closed") {
+      await send(frame({ ok: false, code: "DENIED", message: '"/t/closed": permission denied' }));
+    } else if (req.op === "LIST") {
+      await send(frame({ ok: true, entries: [entry("fair.txt", "file")] }));
+    } else if (req.op !== "QUIT") {
+      await send(frame({ ok: false, code: "DENIED", message: "no" }));
+    }
+  });
+  using client = await BftpClient.connect({ hostname: "127.0.0.1", port: server.port });
+  const plan = await planDownload(client, "/t", "dest");
+  deepEqual(plan.files.map((f) => f.relative), ["open/fair.txt"]);
+  deepEqual(plan.folders.map((f) => f.relative), ["", "open"]);
+  deepEqual(
+    plan.skipped.map((s) => [s.relative, s.error?.code, s.error?.message]),
+    [["closed", "DENIED", '"/t/closed": permission denied']],
+  );
+  // The top itself refused stops the plan, as before.
+  await rejects(planDownload(client, "/t/closed", "dest"), /permission denied/);
+});
+
+Deno.test("tree plan: a local folder that cannot be read (a path too long) is that folder's failure, the rest planned", async () => {
+  await using tmp = await tempDir();
+  // 17 names of 250 bytes: the deepest folder's path passes 4,096 bytes, so it cannot be read.
+  const made = await new Deno.Command("python3", {
+    args: [
+      "-c",
+      "import os,sys; os.chdir(sys.argv[1]); open('ok','w').write('ok')\n" +
+      "for i in range(17):\n  n='%02d'%i+'L'*248; os.mkdir(n); os.chdir(n)\nopen('leaf','w')",
+      tmp.path,
+    ],
+  }).output();
+  ok(made.success, new TextDecoder().decode(made.stderr));
+  const plan = await planUpload(tmp.path, "/up");
+  deepEqual(plan.files.map((f) => f.relative), ["ok"]);
+  const failed = plan.skipped.filter((s) => s.error !== undefined);
+  equal(failed.length, 1);
+  equal(failed[0]!.error!.code, "LOCAL_IO");
+  ok(/^Cannot read folder ".*": file name too long$/.test(failed[0]!.error!.message));
+  // The folders above it are planned, it is not.
+  equal(plan.folders.length, 17);
+  ok(!plan.folders.some((f) => f.relative === failed[0]!.relative));
+  // rm descends folder by folder: the whole path is too long for one call.
+  const top = `${tmp.path}/00${"L".repeat(248)}`;
+  ok((await new Deno.Command("rm", { args: ["-rf", "--", top] }).output()).success);
+});
+
 Deno.test("tree plan: a tree deeper than the limit is refused before anything is created", async () => {
   await using tmp = await tempDir();
   // Every folder holds one more folder, for ever.

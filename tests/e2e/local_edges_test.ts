@@ -3,6 +3,7 @@
 // a silent server before its hello, oversize paths, and what -r leaves out.
 
 import { deepEqual, equal, ok } from "node:assert/strict";
+import { frame, startScriptedBftpServer } from "./fake_bftp_server.ts";
 import {
   assertFailure,
   BFTP_BIN,
@@ -278,6 +279,44 @@ Deno.test("e2e: a tree 130 levels deep goes up, comes back, syncs again and is r
     "leaf",
   );
   deepEqual([...Deno.readDirSync(root.path)].map((e) => e.name), ["synced"]);
+});
+
+Deno.test("e2e: a folder the server will not list fails alone: get -r fetches the rest, sync --delete keeps the local copy of it", async () => {
+  await using local = await tempDir();
+  const body = new TextEncoder().encode("fair");
+  const dir = { type: "dir", size: 0, mtime: 0, mode: 0o755 };
+  await using server = startScriptedBftpServer(async (req, send) => {
+    if (req.op === "STAT") await send(frame({ ok: true, entry: { name: "t", ...dir } }));
+    else if (req.op === "LIST" && req.path === "/t") {
+      const entries = [{ name: "closed", ...dir }, {
+        name: "fair.txt",
+        ...dir,
+        type: "file",
+        size: 4,
+      }];
+      await send(frame({ ok: true, entries }));
+    } else if (req.op === "LIST") {
+      await send(frame({ ok: false, code: "DENIED", message: '"/t/closed": permission denied' }));
+    } else if (req.op === "GET") {
+      const hash = await crypto.subtle.digest("SHA-256", body);
+      const hex = Array.from(new Uint8Array(hash), (b) => b.toString(16).padStart(2, "0")).join("");
+      await send(frame({ ok: true, size: 4, mtime: 0 }));
+      await send(new TextEncoder().encode(`0000000000000004fair${hex}`));
+    } else if (req.op !== "QUIT") await send(frame({ ok: false, code: "DENIED", message: "no" }));
+  });
+  const get = await runBftp(["get", "-r", "-q", `${server.url}/t`, local.join("g")]);
+  equal(get.code, 15, get.stderr);
+  deepEqual(get.stderr.trimEnd().split("\n"), [
+    'bftp: "/t/closed": permission denied',
+    "bftp: Not everything was downloaded: 1 failure (see above)",
+  ]);
+  deepEqual(await Deno.readTextFile(local.join("g", "fair.txt")), "fair");
+  await Deno.mkdir(local.join("s", "closed"), { recursive: true });
+  await Deno.writeTextFile(local.join("s", "closed", "mine.txt"), "mine");
+  const sync = await runBftp(["sync", "-q", "--delete", `${server.url}/t`, local.join("s")]);
+  equal(sync.code, 15, sync.stderr);
+  equal(await Deno.readTextFile(local.join("s", "closed", "mine.txt")), "mine");
+  equal(await Deno.readTextFile(local.join("s", "fair.txt")), "fair");
 });
 
 Deno.test("e2e: put -r and get -r report every file that fails, copy the others, and fail as a whole", async () => {
