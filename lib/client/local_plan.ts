@@ -20,6 +20,17 @@ import {
 } from "./tree_plan.ts";
 import { joinRemote } from "./url.ts";
 
+/**
+ * The words for a name that is not valid UTF-8 on the disk: Deno reads it
+ * with U+FFFD in place of each bad byte, so no call finds it by that name
+ * ("not found"), and no BFTP path could carry it either.
+ */
+function notUtf8(path: string): { notFound?: string } {
+  return path.includes("\uFFFD")
+    ? { notFound: "its name is not valid UTF-8, which no BFTP path can carry" }
+    : {};
+}
+
 /** A local folder's entries, sorted by name. */
 function readFolder(path: string): Deno.DirEntry[] {
   try {
@@ -28,7 +39,7 @@ function readFolder(path: string): Deno.DirEntry[] {
     const entries = [...Deno.readDirSync(path)];
     return entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   } catch (e) {
-    throw localIoError("read folder", path, e);
+    throw localIoError("read folder", path, e, notUtf8(path));
   }
 }
 
@@ -58,7 +69,7 @@ function uploadable(d: Deno.DirEntry, path: string, folder: number | null): Plan
     // Synchronous: an asynchronous stat hops to Deno's I/O pool, per file of the tree.
     facts = localFactsIn(folder, d.name, path);
   } catch (e) {
-    if (!d.isSymlink) throw localIoError("read", path, e);
+    if (!d.isSymlink) throw localIoError("read", path, e, notUtf8(d.name));
     facts = null;
   }
   if (facts?.type === "file") return { size: facts.size, mtime: facts.mtime, mode: facts.mode };
@@ -69,13 +80,25 @@ function uploadable(d: Deno.DirEntry, path: string, folder: number | null): Plan
     : "a symbolic link to a folder";
 }
 
-/** The size (time, mode) of each file of `entries`, looked up in their folder's descriptor. */
+/**
+ * The size (time, mode) of each file of `entries`, looked up in their
+ * folder's descriptor; a file that cannot be looked at (gone, denied, a
+ * name that is not UTF-8) is its own failure, the others go on.
+ */
 function lookUp(
   local: string,
   entries: { d: Deno.DirEntry; at: { local: string } }[],
-): (PlannedFacts | string | null)[] {
+): (PlannedFacts | string | BftpError | null)[] {
   using folder = openLocalFolder(local);
-  return entries.map(({ d, at }) => d.isDirectory ? null : uploadable(d, at.local, folder.fd));
+  return entries.map(({ d, at }) => {
+    if (d.isDirectory) return null;
+    try {
+      return uploadable(d, at.local, folder.fd);
+    } catch (e) {
+      if (e instanceof BftpError) return e;
+      throw e;
+    }
+  });
 }
 
 /** How long a local walk works before it lets the event loop run (ms). */
@@ -177,6 +200,13 @@ export async function planUpload(
       const kind = kinds[i] ?? null;
       if (kind === null) {
         await visit(at);
+      } else if (kind instanceof BftpError) {
+        plan.skipped.push({
+          path: at.local,
+          why: kind.message,
+          relative: at.relative,
+          error: kind,
+        });
       } else if (typeof kind !== "string") {
         plan.files.push({ ...at, ...kind });
         plan.totalBytes += kind.size;

@@ -307,12 +307,14 @@ export async function planDownload(
       const cannot = unfetchableName(entry.name);
       if (!(filter?.(child.relative, type === "dir") ?? true)) {
         plan.skipped.push({ path: child.remote, why: EXCLUDED, relative: child.relative });
-      } else if (cannot !== null && (type === "dir" || type === "file")) {
-        const error = new BftpError(
-          "BAD_PATH",
-          `Cannot fetch ${quotePath(child.remote)}: ${cannot}`,
-        );
-        plan.skipped.push({ path: child.remote, why: cannot, relative: child.relative, error });
+      } else if (
+        (cannot !== null && (type === "dir" || type === "file")) ||
+        (type === "other" && entry.name.includes("\uFFFD"))
+      ) {
+        // U+FFFD in an "other": the server's name for one that is not UTF-8 on its disk.
+        const why = cannot ?? "its name on the server is not valid UTF-8: no request can name it";
+        const error = new BftpError("BAD_PATH", `Cannot fetch ${quotePath(child.remote)}: ${why}`);
+        plan.skipped.push({ path: child.remote, why, relative: child.relative, error });
       } else if (type === "dir" && unlisted.has(child.remote)) {
         const error = unlisted.get(child.remote)!;
         plan.skipped.push({

@@ -110,9 +110,17 @@ export function listFolder(c: Confined, vpath: string): Entry[] {
   const entries: Entry[] = [];
   for (const { name } of about(vpath, () => c.fs.readDir(folder.ref))) {
     if (name.startsWith(TEMP_PREFIX)) continue;
-    // Removed while we listed it: left out.
     const stat = about(vpath, () => statOrNull(c.fs, folder.ref, name));
-    if (stat === null) continue;
+    if (stat === null) {
+      // A name that is not UTF-8 on the disk comes with U+FFFD in place of its bad bytes, and
+      // no call finds it by that name: listed as "other", so that a client sees it is there
+      // and cannot be asked for (a copy of the folder is then incomplete, and says so).
+      if (name.includes("\uFFFD")) {
+        entries.push({ name, type: "other", size: 0, mtime: null, mode: null });
+      }
+      // Otherwise removed while we listed it: left out.
+      continue;
+    }
     const target = linkTarget(c, stat, name, found);
     // A link followed says so: a mirror must not remove or write through it as a folder.
     entries.push(target === stat ? entryOf(name, stat) : { ...entryOf(name, target), link: true });

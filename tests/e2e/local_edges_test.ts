@@ -319,6 +319,52 @@ Deno.test("e2e: a folder the server will not list fails alone: get -r fetches th
   equal(await Deno.readTextFile(local.join("s", "fair.txt")), "fair");
 });
 
+Deno.test("e2e: names that are not UTF-8 on the disk are each a failure both ways, never dropped in silence", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  // Latin-1 names (0xe9, "é"), which no Deno path string can spell: made by the shell.
+  const latin1 = (dir: string) =>
+    new Deno.Command("bash", {
+      args: [
+        "-c",
+        `cd "$1" && echo ok > ok && echo x > caf$'\\xe9' && mkdir dir$'\\xe9'`,
+        "_",
+        dir,
+      ],
+    }).output();
+  await Deno.mkdir(local.join("lat"));
+  await Deno.mkdir(root.join("served"));
+  ok((await latin1(local.join("lat"))).success);
+  ok((await latin1(root.join("served"))).success);
+  await using server = await startServe(root.path);
+  const put = await runBftp(["put", "-r", "-q", local.join("lat"), `${server.url}/up`]);
+  equal(put.code, 3, put.stderr);
+  deepEqual(put.stderr.trimEnd().split("\n"), [
+    `bftp: Cannot read "${
+      local.join("lat")
+    }/caf\uFFFD": its name is not valid UTF-8, which no BFTP path can carry`,
+    `bftp: Cannot read folder "${
+      local.join("lat")
+    }/dir\uFFFD": its name is not valid UTF-8, which no BFTP path can carry`,
+    "bftp: Not everything was uploaded: 2 failures (see above)",
+  ]);
+  deepEqual([...Deno.readDirSync(root.join("up"))].map((e) => e.name), ["ok"]);
+  // The server lists them (type "other"), and a download tells each one rather than drop it.
+  const ls = await runBftp(["ls", "--json", `${server.url}/served`]);
+  deepEqual(
+    JSON.parse(ls.stdout).map((e: { name: string; type: string }) => [e.name, e.type]),
+    [["caf\uFFFD", "other"], ["dir\uFFFD", "other"], ["ok", "file"]],
+  );
+  const get = await runBftp(["get", "-r", "-q", `${server.url}/served`, local.join("back")]);
+  equal(get.code, 12, get.stderr);
+  deepEqual(get.stderr.trimEnd().split("\n"), [
+    'bftp: Cannot fetch "/served/caf\uFFFD": its name on the server is not valid UTF-8: no request can name it',
+    'bftp: Cannot fetch "/served/dir\uFFFD": its name on the server is not valid UTF-8: no request can name it',
+    "bftp: Not everything was downloaded: 2 failures (see above)",
+  ]);
+  deepEqual([...Deno.readDirSync(local.join("back"))].map((e) => e.name), ["ok"]);
+});
+
 Deno.test("e2e: put -r and get -r report every file that fails, copy the others, and fail as a whole", async () => {
   await using root = await tempDir();
   await using local = await tempDir();
