@@ -198,9 +198,12 @@ export class IntegrityError extends BftpError {
 
 /** An operation took longer than allowed. */
 export class TimeoutError extends BftpError {
-  /** @param message What timed out. */
-  constructor(message: string) {
-    super("TIMEOUT", message);
+  /**
+   * @param message What timed out.
+   * @param options The error the timeout caused, as `cause`.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super("TIMEOUT", message, options);
     this.name = "TimeoutError";
   }
 }

@@ -387,8 +387,12 @@ export class RequestChannel {
       return await this.#watch.during(fn);
     } catch (e) {
       const mapped = connectionLoss(e);
-      // A cause recorded before it was worded (a reset inside a body) is kept as worded.
-      if (this.#brokenBy === e) this.#brokenBy = mapped;
+      // A cause recorded before it was worded (a reset inside a body, or the read a stall
+      // cancelled, which the watch words as a timeout) is kept as worded: the requests still in
+      // flight fail with it too, never with the bare cause (an internal error, exit 1).
+      if (this.#brokenBy === e || (e instanceof Error && this.#brokenBy === e.cause)) {
+        this.#brokenBy = mapped;
+      }
       const fatal = mapped instanceof TimeoutError || mapped instanceof ProtocolError ||
         mapped instanceof ConnectionError;
       if (fatal) this.#break(mapped);

@@ -130,6 +130,7 @@ export class StallWatch {
       if (this.#dog.expired) {
         throw new TimeoutError(
           `The server sent nothing for ${this.#timeout} s: giving up (see --timeout)`,
+          { cause: e },
         );
       }
       throw e;

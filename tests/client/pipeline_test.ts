@@ -9,8 +9,8 @@ import { deepEqual, equal, ok, rejects } from "node:assert/strict";
 import { BftpClient } from "../../lib/client/client.ts";
 import { EAGER_PUT_MAX } from "../../lib/client/transfers.ts";
 import { downloadTree } from "../../lib/client/tree_transfer.ts";
-import { ProtocolError, RemoteError } from "../../lib/errors.ts";
-import { MemoryReader, MemoryWriter } from "../framing/helpers.ts";
+import { ProtocolError, RemoteError, TimeoutError } from "../../lib/errors.ts";
+import { concat, MemoryReader, MemoryWriter } from "../framing/helpers.ts";
 import { hostTree, startTestServer } from "../server/helpers.ts";
 import {
   frame,
@@ -107,6 +107,27 @@ Deno.test("client: eager uploads larger than EAGER_PUT_MAX, three in flight, the
   const puts = putRequestsIn(sent);
   equal(puts.length, 3, puts.join("\n"));
   ok(puts.every((p) => p.includes('"eager":true')), puts.join("\n"));
+});
+
+Deno.test("client: a stall in one body fails every GET in flight with the timeout, none with the cancelled read", async () => {
+  await using fake = startScriptedBftpServer((req, send) => {
+    if (req.op !== "GET") return;
+    // The first GET's reply and 10 of its 1,000 bytes, then nothing: the second waits behind.
+    return send(concat(frame({ ok: true, size: 1000, mtime: 0, id: req.id }), hexBytes(1000, 16)))
+      .then(() => send(new Uint8Array(10))).then(() => "stall" as const);
+  }, V2_HELLO);
+  using client = await BftpClient.connect({
+    hostname: "127.0.0.1",
+    port: fake.port,
+    stallTimeout: 1,
+  });
+  const results = await Promise.allSettled(
+    ["/a", "/b", "/c"].map((path) => client.get(path, new MemoryWriter())),
+  );
+  for (const r of results) {
+    ok(r.status === "rejected");
+    ok(r.reason instanceof TimeoutError, String(r.reason));
+  }
 });
 
 /** A scripted version 2 server whose GETs of `/a` and `/b` are answered as `answer` says. */
