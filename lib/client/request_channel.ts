@@ -390,7 +390,8 @@ export class RequestChannel {
       // A cause recorded before it was worded (a reset inside a body, or the read a stall
       // cancelled, which the watch words as a timeout) is kept as worded: the requests still in
       // flight fail with it too, never with the bare cause (an internal error, exit 1).
-      if (this.#brokenBy === e || (e instanceof Error && this.#brokenBy === e.cause)) {
+      const cause = e instanceof Error ? e.cause : undefined;
+      if (this.#brokenBy === e || (cause !== undefined && this.#brokenBy === cause)) {
         this.#brokenBy = mapped;
       }
       const fatal = mapped instanceof TimeoutError || mapped instanceof ProtocolError ||
