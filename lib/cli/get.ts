@@ -159,6 +159,7 @@ export const getCommand: Command = {
       onSkip: skipNotice(io),
       onFailure: failureNotice(io),
       written: new Set<string>(),
+      landings: new Map<string, string>(),
     };
     checkGetDestination(destArg, rules);
     const retries = retryFlag(values.retry);

@@ -58,6 +58,12 @@ export interface GetRules extends Pick<LocalTransferOptions, "progress" | "onSki
    * Without it, nothing is checked.
    */
   written?: Set<string> | undefined;
+  /**
+   * Where each tree of this command lands, once its first attempt chose:
+   * a retry lands there too, since the folder that attempt made is not an
+   * existing folder to nest into. Without it, each attempt chooses afresh.
+   */
+  landings?: Map<string, string> | undefined;
 }
 
 /**
@@ -166,7 +172,8 @@ export async function getToLocal(
     if (rules.recursive !== true) {
       throw new UsageError(`"${remote}" is a folder: use ${rules.recursiveFlag ?? "-r"}`);
     }
-    const into = await downloadDestination(remote, dest, true);
+    const into = rules.landings?.get(remote) ?? await downloadDestination(remote, dest, true);
+    rules.landings?.set(remote, into);
     await withTreeProgress(
       rules.treeProgress,
       "Downloaded",

@@ -86,6 +86,7 @@ export const putCommand: Command = {
       treeProgress: treeProgressFor(io, values.quiet ?? false),
       onSkip: skipNotice(io),
       onFailure: failureNotice(io),
+      landings: new Map<string, string>(),
     };
     if (srcs.includes("-")) {
       if (srcs.length > 1) throw new UsageError('Stdin ("-") can only be the one SRC');

@@ -46,6 +46,12 @@ export interface PutRules extends Pick<LocalTransferOptions, "progress" | "onSki
    * @default {"-r"}
    */
   recursiveFlag?: string | undefined;
+  /**
+   * Where each local tree lands on the server, once its first attempt
+   * chose (as `GetRules.landings`): a retry does not nest into the folder
+   * that attempt made.
+   */
+  landings?: Map<string, string> | undefined;
 }
 
 /**
@@ -121,10 +127,13 @@ export async function putFromLocal(
 ): Promise<void> {
   const name = uploadName(src);
   let target = remote ?? name;
-  if (remote !== undefined && (remote.endsWith("/") || (await client.isFolder(remote)))) {
+  const landed = kind === "dir" ? rules.landings?.get(src) : undefined;
+  if (landed !== undefined) target = landed;
+  else if (remote !== undefined && (remote.endsWith("/") || (await client.isFolder(remote)))) {
     // An empty remote (the shell's `put f ""`) is the current folder, not the root.
     target = remote === "" ? name : joinRemote(remote, name);
   }
+  if (kind === "dir") rules.landings?.set(src, target);
   const { progress, resume, preserve } = rules;
   if (kind === "dir") {
     await withTreeProgress(

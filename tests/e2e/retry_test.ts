@@ -70,6 +70,56 @@ Deno.test("e2e: put --retry sends a cut upload again; a refused connection is tr
   ok(/refused/.test(lines[1]!), lines[1]);
 });
 
+Deno.test("e2e: get -r and put -r --retry into a new folder finish the copy there, not nested inside it", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  const files: Record<string, Uint8Array> = {};
+  for (let i = 0; i < 4; i++) files[`f${i}.bin`] = randomBytes(MiB);
+  await Deno.mkdir(root.join("tree"));
+  await Deno.mkdir(local.join("tree"));
+  for (const [name, data] of Object.entries(files)) {
+    await Deno.writeFile(root.join("tree", name), data);
+    await Deno.writeFile(local.join("tree", name), data);
+  }
+  await using server = await startServe(root.path);
+  const head = server.url.replace("bftp://", "");
+  {
+    // The first connection is cut after 2 MiB down: some files have landed in "new" already.
+    await using proxy = cuttingProxy(head, { direction: "down", limit: 2 * MiB });
+    const got = await runBftp([
+      "get",
+      "-r",
+      "-q",
+      "--retry",
+      "2",
+      `bftp://${proxy.head}/tree`,
+      local.join("new"),
+    ]);
+    equal(got.code, 0, got.stderr);
+    equal(proxy.cuts, 1);
+  }
+  {
+    await using proxy = cuttingProxy(head, { direction: "up", limit: 2 * MiB });
+    const put = await runBftp([
+      "put",
+      "-r",
+      "-q",
+      "--retry",
+      "2",
+      local.join("tree"),
+      `bftp://${proxy.head}/up`,
+    ]);
+    equal(put.code, 0, put.stderr);
+    equal(proxy.cuts, 1);
+  }
+  for (const copy of [local.join("new"), root.join("up")]) {
+    deepEqual([...Deno.readDirSync(copy)].map((e) => e.name).sort(), Object.keys(files), copy);
+    for (const [name, data] of Object.entries(files)) {
+      deepEqual(await Deno.readFile(`${copy}/${name}`), data);
+    }
+  }
+});
+
 Deno.test("e2e: --retry is refused where a second try cannot undo the first: stdout, stdin, not a number", async () => {
   await using root = await tempDir();
   await using server = await startServe(root.path);
