@@ -155,9 +155,11 @@ async function sendHashed(
     ? lent.subarray(0, want)
     : new Uint8Array(want);
   let sent = 0;
+  // Bytes of zeros that stood in for a source that shrank while it was sent (`sendSized`).
+  let padded = 0;
   if (options.size !== null) {
     await writeAll(writer, encodeBodyHeader(options.size));
-    sent = await sendSized(writer, source, buf, options, hash);
+    ({ sent, padded } = await sendSized(writer, source, buf, options, hash));
   } else if (isViewReader(source)) {
     await writeAll(writer, encodeBodyHeader(null));
     sent = await sendViews(writer, source, options, hash);
@@ -180,21 +182,33 @@ async function sendHashed(
   }
   if (options.known !== undefined) await options.beforeTrailer?.();
   const digest = options.known ?? await hash!.digest();
-  if (options.sourceIntact?.() === false) {
+  // Asked even when it shrank: the caller learns from it that the source changed.
+  if (options.sourceIntact?.() === false || padded > 0) {
     // Every digit changed: no bytes hash to it, so the receiver refuses them all.
     await writeAll(writer, encodeTrailer(digest.replace(/./g, (c) => c === "0" ? "1" : "0")));
   } else {
     await writeAll(writer, encodeTrailer(digest));
   }
-  return { size: sent, checksum: checksumOf(options), hash: digest };
+  return { size: sent - padded, checksum: checksumOf(options), hash: digest };
 }
+
+/**
+ * The most zeros a sized body is made up with when its source shrank while
+ * it was sent; past it the stream is given up instead (a file of gigabytes
+ * cut to nothing is not worth sending again as zeros).
+ */
+const PAD_MAX = 64 << 20;
 
 /**
  * A sized body's bytes. A body longer than `buf` is read one buffer ahead:
  * the next read (on Deno's I/O pool, for a large file) runs while this
  * buffer is hashed and written, into a second buffer of the same size. A
  * cold 1 GiB GET's server loop here: 515-593 ms reading in turn, 432-490
- * reading ahead.
+ * reading ahead. A source that ends early (a file cut shorter while it is
+ * sent), when the caller can tell a refusal (`sourceIntact`), is made up
+ * to the size with zeros, at most {@linkcode PAD_MAX}, and the body then
+ * refused by its trailer: the session stays in step and goes on (a tree's
+ * other files too), where it had to be broken off.
  */
 async function sendSized(
   writer: ByteWriter,
@@ -202,7 +216,7 @@ async function sendSized(
   buf: Uint8Array,
   options: SendBodyOptions,
   hash: StreamHash | null,
-): Promise<number> {
+): Promise<{ sent: number; padded: number }> {
   const size = options.size!;
   // A body that fits in `buf` is read in turn (a short read's rest waits for its write).
   const ahead = size > buf.byteLength;
@@ -215,6 +229,11 @@ async function sendSized(
   try {
     while (sent < size) {
       const n = await reading;
+      if (n === null && options.sourceIntact !== undefined && size - sent <= PAD_MAX) {
+        const padded = size - sent;
+        await sendZeros(writer, buf, padded, hash);
+        return { sent: size, padded };
+      }
       if (n === null) {
         throw new LocalIoError(
           `Cannot send ${options.label ? `"${options.label}"` : "the body"}: ` +
@@ -234,7 +253,24 @@ async function sendSized(
     // A read still under way when the write failed: its outcome no longer matters.
     reading?.catch(() => {});
   }
-  return sent;
+  return { sent, padded: 0 };
+}
+
+/** Sends `count` zero bytes (hashed, as the body's), through `buf`. */
+async function sendZeros(
+  writer: ByteWriter,
+  buf: Uint8Array,
+  count: number,
+  hash: StreamHash | null,
+): Promise<void> {
+  buf.fill(0);
+  for (let left = count; left > 0;) {
+    const chunk = buf.subarray(0, Math.min(buf.byteLength, left));
+    const hashing = hash?.update(chunk);
+    await writeAll(writer, chunk);
+    if (hashing) await hashing;
+    left -= chunk.byteLength;
+  }
 }
 
 /**

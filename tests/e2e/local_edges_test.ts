@@ -9,6 +9,7 @@ import {
   BFTP_BIN,
   closedPort,
   findTemporaries,
+  randomBytes,
   readText,
   readTree,
   runBftp,
@@ -363,6 +364,44 @@ Deno.test("e2e: names that are not UTF-8 on the disk are each a failure both way
     "bftp: Not everything was downloaded: 2 failures (see above)",
   ]);
   deepEqual([...Deno.readDirSync(local.join("back"))].map((e) => e.name), ["ok"]);
+});
+
+Deno.test("e2e: a file cut shorter while put -r sends it is that file's failure (exit 6), and the tree goes on", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  await Deno.mkdir(local.join("tree"));
+  const b = randomBytes(3 << 20);
+  await Deno.writeFile(local.join("tree", "a.bin"), randomBytes(16 << 20));
+  await Deno.writeFile(local.join("tree", "b.bin"), b);
+  await using server = await startServe(root.path);
+  // 19 MiB at 8 MiB/s: a.bin, first, is cut to 1 MiB half a second in (some 4 MiB sent, and
+  // as much again read ahead into the socket's buffers).
+  const put = spawnBftp([
+    "put",
+    "-r",
+    "-q",
+    "--limit-rate",
+    "8M",
+    local.join("tree"),
+    `${server.url}/t`,
+  ]);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await Deno.truncate(local.join("tree", "a.bin"), 1 << 20);
+  const [status, stdout, stderr] = await Promise.all([
+    put.status,
+    readText(put.stdout),
+    readText(put.stderr),
+  ]);
+  equal(status.code, 6, stderr);
+  equal(stdout, "");
+  deepEqual(stderr.trimEnd().split("\n"), [
+    `bftp: "${
+      local.join("tree", "a.bin")
+    }" changed while it was sent: the server kept nothing; send it again`,
+    "bftp: Not everything was uploaded: 1 failure (see above)",
+  ]);
+  deepEqual([...Deno.readDirSync(root.join("t"))].map((e) => e.name), ["b.bin"]);
+  deepEqual(await Deno.readFile(root.join("t", "b.bin")), b);
 });
 
 Deno.test("e2e: put -r and get -r report every file that fails, copy the others, and fail as a whole", async () => {
