@@ -121,7 +121,7 @@ async function main(args: string[]): Promise<number> {
     return 0;
   }
   const controller = new AbortController();
-  // The first Ctrl-C (or SIGTERM) asks the command to stop and clean up. Some waits cannot be
+  // The first Ctrl-C (or SIGTERM, SIGHUP) asks the command to stop and clean up. Some waits cannot be
   // cut from here (opening a FIFO nobody opens from the other end): a second signal, or the
   // command still running after a grace period, ends the process.
   const stopNow = () => {
@@ -135,7 +135,11 @@ async function main(args: string[]): Promise<number> {
     controller.abort();
     Deno.unrefTimer(setTimeout(stopNow, INTERRUPT_GRACE_MS));
   };
-  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  // SIGHUP too (the terminal closed, an ssh session dropped): a download killed by it left its
+  // named temporary file behind.
+  const signals: Deno.Signal[] = Deno.build.os === "windows"
+    ? ["SIGINT"]
+    : ["SIGINT", "SIGTERM", "SIGHUP"];
   // A command may take Ctrl-C for itself (the shell, during a transfer); SIGTERM always stops.
   let trap: (() => boolean) | null = null;
   const interrupt = () => {

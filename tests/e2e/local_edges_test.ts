@@ -176,6 +176,33 @@ Deno.test("e2e: Ctrl-C during an upload exits 130, says so, and leaves nothing",
   deepEqual([...Deno.readDirSync(root.path)], []);
 });
 
+Deno.test("e2e: SIGHUP (a closed terminal) stops a download as Ctrl-C does: exit 130, no temporary left", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  await Deno.writeFile(root.join("big.bin"), randomBytes(8 << 20));
+  await using server = await startServe(root.path);
+  const child = spawnBftp([
+    "get",
+    "-q",
+    "--limit-rate",
+    "2M",
+    `${server.url}/big.bin`,
+    local.join("h"),
+  ]);
+  const stderr = readText(child.stderr);
+  const stdout = readText(child.stdout);
+  await waitFor(
+    async () => (await Array.fromAsync(Deno.readDir(local.path))).length > 0,
+    "the download to be in flight",
+  );
+  child.kill("SIGHUP");
+  const status = await child.status;
+  equal(status.code, 130);
+  equal(await stderr, "bftp: Interrupted\n");
+  equal(await stdout, "");
+  deepEqual([...Deno.readDirSync(local.path)], []);
+});
+
 Deno.test("e2e: Ctrl-C that comes with the end of stdin (tar | bftp put -) does not close the body: nothing lands", async () => {
   await using root = await tempDir();
   await using server = await startServe(root.path);
