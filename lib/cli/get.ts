@@ -9,7 +9,7 @@ import { DEFAULT_WINDOW } from "../client/window.ts";
 import { posix } from "node:path";
 import type { BftpClient, TransferOptions } from "../client/client.ts";
 import { expandRemoteGlob } from "../client/glob.ts";
-import type { BftpUrl } from "../client/url.ts";
+import { type BftpUrl, isBftpUrl } from "../client/url.ts";
 import { type BftpError, LocalIoError, localIoError, UsageError } from "../errors.ts";
 import { parseFlags } from "./args.ts";
 import { QUIET_FLAG, RETRY_FLAG, RETRY_HELP, retryFlag } from "./common_flags.ts";
@@ -122,7 +122,6 @@ async function getToStdout(
 }
 
 /** A positional that is a URL rather than a local DEST. */
-const isUrl = (s: string) => /^bftps?:\/\//i.test(s);
 
 /** The `get` subcommand. */
 export const getCommand: Command = {
@@ -141,7 +140,7 @@ export const getCommand: Command = {
     });
     if (positionals.length === 0) throw new UsageError("Missing URL");
     const last = positionals.at(-1)!;
-    const [urls, given] = positionals.length > 1 && !isUrl(last)
+    const [urls, given] = positionals.length > 1 && !isBftpUrl(last)
       ? [positionals.slice(0, -1), last]
       : [positionals, undefined];
     const output = values.output;

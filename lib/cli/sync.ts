@@ -14,6 +14,7 @@ import { QUIET_FLAG, RETRY_FLAG, retryFlag } from "./common_flags.ts";
 import type { CliIo } from "./io.ts";
 import { CONNECTION_FLAGS, CONNECTION_HELP } from "./session.ts";
 import type { ShellCommand } from "./shell_command.ts";
+import { isBftpUrl } from "../client/url.ts";
 import { SessionPool } from "./sources.ts";
 import { type SyncEnds, type SyncRules, syncTrees } from "./sync_rules.ts";
 import { treeProgressFor } from "./tree_progress.ts";
@@ -89,7 +90,6 @@ Examples:
   bftp sync --exclude '*.tmp' --exclude .git/ ./src bftp://127.0.0.1:2121/src`;
 
 /** A positional that is a URL rather than a local path. */
-const isUrl = (s: string) => /^bftps?:\/\//i.test(s);
 
 /**
  * The filter from the rules given, in command-line order (an
@@ -144,7 +144,7 @@ export const syncCommand: Command = {
       );
     }
     const [src, dst] = positionals as [string, string];
-    if (isUrl(src) === isUrl(dst)) {
+    if (isBftpUrl(src) === isBftpUrl(dst)) {
       throw new UsageError("One of SRC and DST must be a bftp:// URL, the other a local folder");
     }
     const rules = await rulesFrom(parsed, treeProgressFor(io, values.quiet ?? false));
@@ -156,8 +156,8 @@ export const syncCommand: Command = {
     );
     try {
       // A sync cut by the network and tried again (--retry) sends only what is still missing.
-      return await sessions.run(isUrl(src) ? src : dst, async (client, url) => {
-        const ends: SyncEnds = isUrl(src)
+      return await sessions.run(isBftpUrl(src) ? src : dst, async (client, url) => {
+        const ends: SyncEnds = isBftpUrl(src)
           ? { direction: "pull", local: dst, remote: url.path }
           : { direction: "push", local: src, remote: url.path };
         return (await syncTrees(client, ends, rules, io))?.exitCode ?? 0;

@@ -117,7 +117,8 @@ export function sameHead(a: HostPort, b: HostPort): boolean {
  * ```
  */
 export function parseBftpUrl(text: string): BftpUrl {
-  const m = /^bftp(s?):\/\/([^\/]*)(\/.*)?$/s.exec(text);
+  // The scheme in any case, as RFC 3986 reads one (`BFTP://`).
+  const m = /^bftp(s?):\/\/([^\/]*)(\/.*)?$/si.exec(text);
   let heads: HostPort[] | undefined;
   try {
     if (m) heads = parseHostList(m[2]!);
@@ -135,8 +136,27 @@ export function parseBftpUrl(text: string): BftpUrl {
     port: heads[0]!.port,
     heads,
     path: m[3] ?? "/",
-    secure: m[1] === "s",
+    secure: m[1] !== "",
   };
+}
+
+/**
+ * Whether `text` is a BFTP URL (`bftp://` or `bftps://`, in any case)
+ * rather than a local path.
+ *
+ * @param text A command-line argument.
+ * @returns Whether it names a server.
+ *
+ * @example
+ * ```ts
+ * import { isBftpUrl } from "./url.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual([isBftpUrl("BFTPS://h/a"), isBftpUrl("./bftp:/a")], [true, false]);
+ * ```
+ */
+export function isBftpUrl(text: string): boolean {
+  return /^bftps?:\/\//i.test(text);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { deepEqual, equal, throws } from "node:assert/strict";
-import { DEFAULT_PORT, parseBftpUrl } from "../../lib/client/url.ts";
+import { DEFAULT_PORT, isBftpUrl, parseBftpUrl } from "../../lib/client/url.ts";
 import { formatHostPort } from "../../lib/transport/address.ts";
 import { UsageError } from "../../lib/errors.ts";
 
@@ -36,6 +36,17 @@ Deno.test("client: parseBftpUrl() reads host, port and path", () => {
   deepEqual(parseBftpUrl("bftp://[fe80::1%eth0]:1/").hostname, "fe80::1%eth0");
   equal(parseBftpUrl("bftp://h:65535/").port, 65535);
   equal(parseBftpUrl("bftp://h/folder/").path, "/folder/");
+});
+
+Deno.test("client: the scheme is read in any case (RFC 3986), the rest as written", () => {
+  deepEqual(parseBftpUrl("BFTP://h/A"), parseBftpUrl("bftp://h/A"));
+  equal(parseBftpUrl("BfTpS://h/a").secure, true);
+  equal(parseBftpUrl("BFTP://h/a").secure, false);
+  deepEqual([isBftpUrl("BFTPS://h/a"), isBftpUrl("bftp:/h"), isBftpUrl("./bftp://x")], [
+    true,
+    false,
+    false,
+  ]);
 });
 
 Deno.test("client: parseBftpUrl() takes the path literally", () => {
