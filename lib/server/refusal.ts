@@ -72,10 +72,7 @@ export class Refuser {
 
   #frame(why: RefusalReason): Uint8Array {
     if (typeof why !== "number") return this.#busyFrames[why];
-    return errorFrame(
-      "DENIED",
-      `Too many wrong tokens from this address: try again in ${Math.ceil(why / 1000)} s`,
-    );
+    return errorFrame("DENIED", refusedAddressMessage(why));
   }
 
   #describe(why: RefusalReason): string {
@@ -116,4 +113,23 @@ export class Refuser {
       closeQuietly(conn);
     }
   }
+}
+
+/**
+ * What an address refused for its wrong tokens is told, at a new
+ * connection or at an AUTH on one it opened before.
+ *
+ * @param ms How long the refusal still lasts.
+ * @returns The message.
+ *
+ * @example
+ * ```ts
+ * import { refusedAddressMessage } from "./refusal.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(refusedAddressMessage(29_001), "Too many wrong tokens from this address: try again in 30 s");
+ * ```
+ */
+export function refusedAddressMessage(ms: number): string {
+  return `Too many wrong tokens from this address: try again in ${Math.ceil(ms / 1000)} s`;
 }

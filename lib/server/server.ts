@@ -316,6 +316,7 @@ class Server implements BftpServer {
         tokens: options.tokens,
         checksums: options.checksums,
         onWrongToken: () => this.#penalties.strike(host),
+        refusedFor: () => this.#penalties.refusedFor(host),
         ...(options.authDelay === undefined ? {} : { authDelay: options.authDelay }),
         onReady: () => {
           ready = true;

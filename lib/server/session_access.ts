@@ -13,6 +13,7 @@ import type { Reply, Request } from "../protocol/messages.ts";
 import { describeRequest } from "./describe_request.ts";
 import { DEFAULT_AUTH_DELAY_MS, MAX_AUTH_FAILURES } from "./limits.ts";
 import type { SessionOptions } from "./session_options.ts";
+import { refusedAddressMessage } from "./refusal.ts";
 
 /** How the access answers: a reply to send, a line to log. */
 export interface AccessIo {
@@ -86,6 +87,14 @@ export class SessionAccess {
       // An MPUT's bodies, or an eager PUT's, follow it: nothing is read before a token (an
       // unknown peer could send without end), so the session ends rather than go out of step.
       return req.op !== "MPUT" && !(req.op === "PUT" && req.eager === true);
+    }
+    // An address refused meanwhile (its wrong tokens on other connections) guesses no more on the
+    // connections it opened before: each would give it 3 more tries.
+    const refused = this.#options.refusedFor?.() ?? 0;
+    if (refused > 0) {
+      io.log(`AUTH DENIED (the address is refused for wrong tokens; token not checked)`);
+      await io.send({ ok: false, code: "DENIED", message: refusedAddressMessage(refused) });
+      return false;
     }
     const access = this.#options.tokens!.check(req.token);
     if (access !== null) {

@@ -49,6 +49,12 @@ export interface SessionOptions {
   /** Told of each wrong token (the server counts them by address). */
   onWrongToken?: () => void;
   /**
+   * How long (ms) the client's address is still refused for wrong tokens
+   * (0: it is not): an AUTH on a connection opened before the refusal is
+   * then refused too, without its token being looked at.
+   */
+  refusedFor?: () => number;
+  /**
    * The body checksums this server accepts (`--checksum`): a client that
    * offers none of them is refused at its hello.
    *

@@ -66,3 +66,41 @@ Deno.test("server: an address that sends too many wrong tokens is refused, anoth
     await server.close();
   }
 });
+
+Deno.test("server: a connection opened before its address was refused gets no more guesses, the right token included", async () => {
+  await using tmp = await tempDir();
+  const tokens = new TokenSet();
+  tokens.add("right", "rw");
+  const server = startServer({
+    root: await ServedRoot.open(tmp.path),
+    hostname: "127.0.0.1",
+    port: 0,
+    tokens,
+    authDelay: 0,
+    penalties: new SourcePenalties({ strikes: 3, firstMs: 60_000 }),
+  });
+  try {
+    const port = server.addr.port;
+    // Opened and greeted first, then three wrong tokens on another connection refuse the address.
+    const early = await Deno.connect({ hostname: "127.0.0.1", port });
+    const reader = new BufferedReader(early);
+    try {
+      await writeAll(early, encoder.encode("BFTP/1\n"));
+      ok(decodeReply((await readSized(reader, { maxBytes: 65536 }))!).ok);
+      await tryTokens("127.0.0.1", port, ["a", "b", "c"]);
+      await writeAll(early, encodeSized(encodeMessage({ op: "AUTH", token: "right" })));
+      const reply = decodeReply((await readSized(reader, { maxBytes: 65536 }))!) as {
+        ok: boolean;
+        message?: string;
+      };
+      equal(reply.ok, false);
+      match(reply.message!, /^Too many wrong tokens from this address: try again in 60 s$/);
+      // And the session is over.
+      equal(await readSized(reader, { maxBytes: 65536 }), null);
+    } finally {
+      early.close();
+    }
+  } finally {
+    await server.close();
+  }
+});
