@@ -57,6 +57,12 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** One server's key in a {@linkcode SessionPool}: TLS or not, and its heads. */
+function sessionKey(url: BftpUrl): string {
+  const heads = url.heads.map((h) => `${h.hostname.toLowerCase()}:${h.port}`).join(",");
+  return `${url.secure}|${heads}`;
+}
+
 /**
  * Open sessions by server: the first URL naming a server connects, later
  * ones reuse that session. Close it once, at the end. A session that broke
@@ -78,6 +84,14 @@ export class SessionPool {
   #io: CliIo;
   #values: ConnectionFlagValues;
   #sessions = new Map<string, Promise<Session>>();
+  /**
+   * The servers whose session could not be opened, with why (after the
+   * retries `--retry` allows): the other sources of that server fail with
+   * the same error, without connecting again (three more AUTHs of a wrong
+   * token, each a strike against the address, or the same certificate
+   * refused three times).
+   */
+  #failed = new Map<string, unknown>();
   #retries: number;
   #retryDelayMs: number;
 
@@ -106,11 +120,19 @@ export class SessionPool {
     target: string | BftpUrl,
     tries: RetryBudget = { retries: this.#retries, delay: this.#retryDelayMs },
   ): Promise<{ client: BftpClient; url: BftpUrl; session: Session }> {
+    const url = typeof target === "string" ? parseBftpUrl(target) : target;
+    const key = sessionKey(url);
+    if (this.#failed.has(key)) throw this.#failed.get(key);
     for (;;) {
       try {
-        return await this.#openOnce(target);
+        return await this.#openOnce(url);
       } catch (e) {
-        await this.#retryOrThrow(e, tries);
+        try {
+          await this.#retryOrThrow(e, tries);
+        } catch (final) {
+          this.#failed.set(key, final);
+          throw final;
+        }
       }
     }
   }
@@ -120,12 +142,15 @@ export class SessionPool {
     target: string | BftpUrl,
   ): Promise<{ client: BftpClient; url: BftpUrl; session: Session }> {
     const url = typeof target === "string" ? parseBftpUrl(target) : target;
-    const heads = url.heads.map((h) => `${h.hostname.toLowerCase()}:${h.port}`).join(",");
-    const key = `${url.secure}|${heads}`;
+    const key = sessionKey(url);
     const pending = this.#sessions.get(key);
     let broken: Session | null = null;
     if (pending !== undefined) {
-      broken = await pending.catch(() => null);
+      let failure: unknown = null;
+      broken = await pending.catch((e) => (failure = e, null));
+      // Another source's open of this server failed: this one fails with it, not connecting
+      // again (its retries, if any, take it out of the map first).
+      if (failure !== null) throw failure;
       if (broken?.client.usable) return { client: broken.client, url, session: broken };
       // Another source has opened a new one meanwhile: that one.
       if (this.#sessions.get(key) !== pending) return await this.#openOnce(url);
@@ -136,7 +161,14 @@ export class SessionPool {
     this.#sessions.set(key, opening);
     opening.catch(() => {}); // Handled below, after the close: not an unhandled rejection meanwhile.
     await broken?.close().catch(() => {});
-    const session = await opening;
+    let session: Session;
+    try {
+      session = await opening;
+    } catch (e) {
+      // Out of the map, so that a retry (`--retry`, a transient failure) connects again.
+      if (this.#sessions.get(key) === opening) this.#sessions.delete(key);
+      throw e;
+    }
     return { client: session.client, url, session };
   }
 
@@ -300,12 +332,16 @@ export async function eachSource<T, R = void>(
     return 0;
   }
   let code = 0;
+  // An error several sources share (their server's session could not be opened) is told once.
+  const told = new Set<unknown>();
   const report = async (e: unknown) => {
     if (!(e instanceof BftpError) || io.signal.aborted) throw e;
+    code = e.exitCode;
+    if (told.has(e)) return;
+    told.add(e);
     // A failed transfer's progress line ends before the message.
     await endProgressLinesOn(io.stderr);
     await writeLine(io.stderr, errorLine(e.message));
-    code = e.exitCode;
   };
   const window = Math.max(1, options.window ?? 1);
   const inFlight: Promise<{ result: R } | { failed: unknown }>[] = [];

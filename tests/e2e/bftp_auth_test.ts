@@ -53,6 +53,21 @@ Deno.test("e2e: a token from BFTP_TOKEN opens the server; none or a wrong one ex
   ok(!log.includes(TOKEN) && !log.includes("not-the-token"), "a token is in the server log");
 });
 
+Deno.test("e2e: hash, rm, mkdir of several URLs with a wrong token try it once and say so once", async () => {
+  await using dir = await tempDir();
+  await Deno.writeTextFile(dir.join("a.txt"), "a");
+  await using server = await startServe(dir.path, [], { env: { BFTP_TOKEN: TOKEN } });
+  const urls = ["a.txt", "b", "c", "d"].map((p) => `${server.url}/${p}`);
+  const env = { BFTP_TOKEN: "not-the-token" };
+  for (const args of [["hash", ...urls], ["rm", ...urls], ["mkdir", ...urls]]) {
+    assertFailure(await runBftp(args, { env }), 15, /^bftp: Wrong token$/);
+  }
+  await server.stop();
+  // One AUTH a command: two more would have been strikes against the address.
+  equal(server.stderrText().match(/AUTH DENIED/g)?.length, 3);
+  equal(await Deno.readTextFile(dir.join("a.txt")), "a");
+});
+
 Deno.test("e2e: three wrong tokens on one connection close it", async () => {
   await using dir = await tempDir();
   await using server = await startServe(dir.path, ["--token", TOKEN]);
