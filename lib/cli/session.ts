@@ -123,6 +123,10 @@ export async function connectionOptions(
   if ((cacert !== undefined || fingerprint !== undefined) && !url.secure) {
     throw new UsageError("--cacert and --fingerprint are for bftps:// URLs");
   }
+  if (values.token === "") {
+    // Else it would hide BFTP_TOKEN, and the server's refusal would say to set it.
+    throw new UsageError("--token needs a token (without it, BFTP_TOKEN is used)");
+  }
   const token = values.token ?? io.env("BFTP_TOKEN");
   return {
     tls: url.secure ? await clientTlsFromFlags({ cacert, fingerprint, tls: true }) : undefined,

@@ -181,6 +181,10 @@ export class BftpClient {
    * @param parents Make parents too, and accept an existing folder.
    */
   async mkdir(path: string, parents = false): Promise<void> {
+    // A read-only session is refused every MKDIR, one of a folder that is there too; with
+    // parents that one is no error (as GNU `mkdir -p` on a read-only file system), so it is
+    // looked at first.
+    if (parents && this.readOnly && (await this.isFolder(path))) return;
     await this.#request({ op: "MKDIR", path, parents });
   }
 

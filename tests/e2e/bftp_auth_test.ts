@@ -115,6 +115,16 @@ Deno.test("e2e: a token file gives read-write and read-only tokens", async () =>
   );
   assertFailure(await runBftp(["rm", `${server.url}/doc.txt`], ro), 15, /read-only/);
   assertFailure(await runBftp(["mkdir", `${server.url}/new`], ro), 15, /read-only/);
+  assertFailure(await runBftp(["mkdir", "-p", `${server.url}/new`], ro), 15, /read-only/);
+  // A folder that is there is no error for mkdir -p, as on a read-only file system.
+  await Deno.mkdir(dir.join("root", "there"));
+  equal((await runBftp(["mkdir", "-p", `${server.url}/there`], ro)).code, 0);
+  // An empty --token is refused rather than hiding BFTP_TOKEN.
+  assertFailure(
+    await runBftp(["ls", `${server.url}/`, "--token", ""], ro),
+    2,
+    /--token needs a token \(without it, BFTP_TOKEN is used\)/,
+  );
   equal(await Deno.readTextFile(dir.join("root", "doc.txt")), "v1");
   const rw = await runBftp(["put", dir.join("up.txt"), `${server.url}/doc.txt`], {
     env: { BFTP_TOKEN: TOKEN },
