@@ -35,20 +35,29 @@ export function handshakeError(where: string, e: unknown): TlsError {
   );
 }
 
-/** Puts the TLS libraries' certificate errors in words. */
+/** The words for a host name the certificate does not hold. */
+const WRONG_NAME = "it is not valid for this host name";
+
+/**
+ * Puts the TLS libraries' certificate errors in words: their codes, and
+ * rustls's own sentences ("certificate expired: verification time ...",
+ * "certificate not valid for name ...") in any case.
+ */
 function certificateProblem(e: unknown): string {
   const reason = systemReason(e);
-  const code = String((e as { code?: unknown }).code ?? "");
+  const text = reason + String((e as { code?: unknown }).code ?? "");
   // The certificate's dates first: an expired one from a trusted authority also fails to verify.
-  if (/Expired|CERT_HAS_EXPIRED/.test(reason + code)) return "it has expired";
-  if (/NotValidYet|CERT_NOT_YET_VALID/.test(reason + code)) return "it is not valid yet";
+  if (/expired|CERT_HAS_EXPIRED/i.test(text)) return "it has expired";
+  if (/NotValidYet|not valid yet|CERT_NOT_YET_VALID/i.test(text)) return "it is not valid yet";
+  if (/NotValidForName|not valid for name|ALTNAME/i.test(text)) return WRONG_NAME;
   if (
-    /UnknownIssuer|BadSignature|UNABLE_TO_(GET_ISSUER|VERIFY)|CERT_SIGNATURE/.test(reason + code)
+    /UnknownIssuer|unknown issuer|BadSignature|UNABLE_TO_(GET_ISSUER|VERIFY)|CERT_SIGNATURE/i.test(
+      text,
+    )
   ) {
     return "it is not signed by a trusted authority";
   }
-  if (/CaUsedAsEndEntity|SELF_SIGNED/.test(reason + code)) return "it is self-signed";
-  if (/NotValidForName|ALTNAME/.test(reason + code)) return "it is not valid for this host name";
+  if (/CaUsedAsEndEntity|SELF_SIGNED/i.test(text)) return "it is self-signed";
   return reason;
 }
 
@@ -71,8 +80,13 @@ function certificateProblem(e: unknown): string {
  * ```
  */
 export function untrusted(where: string, e: unknown, hint: string = UNTRUSTED_HINT): TlsError {
-  return new TlsError(
-    `Cannot verify the certificate of "${where}": ${certificateProblem(e)}; ${hint}`,
-    { cause: e },
-  );
+  const problem = certificateProblem(e);
+  // A trusted certificate for another name: more trust would not help; the name would.
+  const what = problem === WRONG_NAME
+    ? "reach the server by a name the certificate holds, or pin the certificate with " +
+      "--fingerprint HEX (bftp serve prints it when it starts)"
+    : hint;
+  return new TlsError(`Cannot verify the certificate of "${where}": ${problem}; ${what}`, {
+    cause: e,
+  });
 }
