@@ -187,12 +187,30 @@ export class UnexpectedEofError extends ConnectionError {
   }
 }
 
+/** Options for an {@linkcode IntegrityError}. */
+export interface IntegrityErrorOptions {
+  /**
+   * The body was read to its end, trailer included, before the mismatch
+   * was found: the stream is still in step, and the session goes on.
+   *
+   * @default {false}
+   */
+  bodyRead?: boolean;
+}
+
 /** What arrived is not what was sent: a hash mismatch or a wrong length. */
 export class IntegrityError extends BftpError {
-  /** @param message What did not match. */
-  constructor(message: string) {
+  /** Whether the body was read whole (its trailer too): the session is still in step. */
+  readonly bodyRead: boolean;
+
+  /**
+   * @param message What did not match.
+   * @param options Whether the body was read whole.
+   */
+  constructor(message: string, options: IntegrityErrorOptions = {}) {
     super("INTEGRITY", message);
     this.name = "IntegrityError";
+    this.bodyRead = options.bodyRead ?? false;
   }
 }
 

@@ -15,7 +15,13 @@
  * @module
  */
 
-import { ConnectionError, ProtocolError, RemoteError, TimeoutError } from "../errors.ts";
+import {
+  ConnectionError,
+  IntegrityError,
+  ProtocolError,
+  RemoteError,
+  TimeoutError,
+} from "../errors.ts";
 import type { BufferedReader } from "../framing/buffered_reader.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import { Channel } from "../protocol/channel.ts";
@@ -206,7 +212,10 @@ export class RequestChannel {
       try {
         return await body(reply, stream);
       } catch (e) {
-        if (!bodyOver) this.#break(e);
+        // A body read whole whose checksum did not match (or that its sender withdrew) leaves
+        // the stream in step: that transfer fails, the session goes on.
+        const inStep = e instanceof IntegrityError && e.bodyRead;
+        if (!bodyOver && !inStep) this.#break(e);
         throw e;
       }
     };

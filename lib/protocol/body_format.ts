@@ -165,6 +165,51 @@ export function readChunkHeader(reader: ByteReader): Promise<number | null> {
 }
 
 /**
+ * The trailer of a body its sender withdraws: its source changed while it
+ * was sent (a file written to in place, or cut shorter), so the bytes may
+ * mix two versions. Every digit of the hash becomes `1` where it was `0`
+ * and `0` otherwise: no bytes hash to it, so the receiver refuses them,
+ * and since no real hash is made of those two digits alone, it can tell
+ * the withdrawal ({@linkcode isWithdrawnTrailer}) from damage on the way.
+ *
+ * @param digest The hash of the bytes sent.
+ * @returns The trailer to send instead.
+ *
+ * @example
+ * ```ts
+ * import { isWithdrawnTrailer, withdrawnTrailer } from "./body_format.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const t = withdrawnTrailer("b5e9c1ad071b3e7fc779cfaa5e523818");
+ * equal(t, "00000000100000000000000000000000");
+ * equal(isWithdrawnTrailer(t), true);
+ * ```
+ */
+export function withdrawnTrailer(digest: string): string {
+  return digest.replace(/./g, (c) => c === "0" ? "1" : "0");
+}
+
+/**
+ * Whether a trailer is a withdrawal ({@linkcode withdrawnTrailer}): a whole
+ * hash's length of `0` and `1` digits only.
+ *
+ * @param trailer The trailer received.
+ * @returns Whether the sender withdrew the body.
+ *
+ * @example
+ * ```ts
+ * import { isWithdrawnTrailer } from "./body_format.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(isWithdrawnTrailer("b5e9c1ad071b3e7fc779cfaa5e523818"), false);
+ * equal(isWithdrawnTrailer("00"), false);
+ * ```
+ */
+export function isWithdrawnTrailer(trailer: string): boolean {
+  return Object.values(TRAILER_LENGTHS).includes(trailer.length) && /^[01]+$/.test(trailer);
+}
+
+/**
  * Encodes the trailer: the body's hash as lowercase hex.
  *
  * @param hash The hash, as many hex digits as its checksum's trailer has.

@@ -38,6 +38,14 @@ export interface OpenedFile {
    */
   unchanged(): boolean;
   /**
+   * Whether the file's bytes are known to have changed since it was opened
+   * (cut shorter, or written in place: the same size, another modification
+   * time): the bytes read may then mix two versions. A file that grew is
+   * taken for one appended to (a log), and a writer that puts the time back
+   * to the nanosecond is not seen.
+   */
+  changed(): boolean;
+  /**
    * Whether the remembered `hash` still vouches for the file's bytes:
    * unchanged, or, when only its status moved (it was renamed, or unlinked
    * by an upload replacing it), its whole content read again from the open
@@ -101,6 +109,14 @@ export function openForReading(c: Confined, hashes: HashCache, vpath: string): O
       if (settled(stat, openedAt)) hashes.set(key, hash, checksum);
     },
     unchanged: () => key !== null && contentKey(c.fs.stat(kept)) === key,
+    // Size and modification time, not the change time: an upload that renames a new file over
+    // this one changes the old file's change time (a link fewer), not its bytes. A file that
+    // grew is taken for one appended to (a log being written), whose first `size` bytes, the
+    // ones sent, stay as they were; one rewritten and grown at once cannot be told from it.
+    changed: () => {
+      const now = c.fs.stat(kept);
+      return now.size < stat.size || (now.size === stat.size && now.mtimeNs !== stat.mtimeNs);
+    },
     stillMatches: (hash, checksum) => stillMatches(c, file, kept, key, hash, checksum),
     close: () => {
       file.close();
@@ -144,7 +160,7 @@ async function stillMatches(
  * try {
  *   await Deno.writeTextFile(`${dir}/a.txt`, "");
  *   const opened = openForReading(new Confined(dir), new HashCache(), "/a.txt");
- *   const { sha256 } = await hashOpened(opened);
+ *   const { sha256 } = await hashOpened(opened, "/a.txt");
  *   opened.close();
  *   equal(sha256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
  * } finally {
@@ -153,12 +169,21 @@ async function stillMatches(
  * ```
  *
  * @param opened The open file.
+ * @param vpath Its virtual path, for the message when it changed meanwhile.
  * @returns Size and hash.
+ * @throws {RemoteError} CHANGED when the file was written to while it was read.
  */
-export async function hashOpened(opened: OpenedFile): Promise<{ size: number; sha256: string }> {
+export async function hashOpened(
+  opened: OpenedFile,
+  vpath: string,
+): Promise<{ size: number; sha256: string }> {
   if (opened.sha256 !== undefined) return { size: opened.size, sha256: opened.sha256 };
   const { hash, bytes } = await hashPrefix(opened.file, opened.size);
   const sha256 = hash.digest();
-  if (bytes === opened.size && opened.unchanged()) opened.remember(sha256, "sha256");
+  // Written to meanwhile (in place, as cp and dd do): the bytes hashed may be of two versions.
+  if (bytes !== opened.size || opened.changed()) {
+    throw new RemoteError("CHANGED", `${quotePath(vpath)} changed while it was hashed`);
+  }
+  if (opened.unchanged()) opened.remember(sha256, "sha256");
   return { size: bytes, sha256 };
 }

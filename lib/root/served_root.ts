@@ -223,7 +223,7 @@ export class ServedRoot {
   async hash(vpath: string): Promise<{ size: number; sha256: string }> {
     const opened = await this.openRead(vpath);
     try {
-      return await hashOpened(opened);
+      return await hashOpened(opened, vpath);
     } finally {
       opened.close();
     }

@@ -10,7 +10,7 @@ import { digestOf, type RunningHash } from "../checksum.ts";
 import { fillNow } from "../framing/read_exact.ts";
 import { writeAll } from "../framing/write_all.ts";
 import { encodeBodyHeader, encodeTrailer } from "../protocol/body_format.ts";
-import { IntegrityError, RemoteError } from "../errors.ts";
+import { RemoteError } from "../errors.ts";
 import type { GetRequest } from "../protocol/messages.ts";
 import type { GetReplyFields } from "../protocol/replies.ts";
 import { quotePath } from "../root/paths.ts";
@@ -123,6 +123,11 @@ export async function handleGet(
     const hash = await seekToOffset(opened, vpath, req, known, checksum);
     await context.reply(replyFields(opened, offset));
     context.setInBody(true);
+    // A file written to while it is sent (in place, as cp and dd write; or cut shorter) is sent
+    // with a trailer that cannot match: the client refuses the bytes, which may mix two
+    // versions, and the session goes on (its other files too). A remembered hash vouches only
+    // for the version it was made of; a hash made while reading, for whatever was read.
+    let stillMatches = true;
     const sent = await sendBody(context.writer, fileReader(opened.file, size - offset), {
       size: size - offset,
       buffer: context.bodyBuffer?.(size - offset),
@@ -130,13 +135,10 @@ export async function handleGet(
       known,
       hash,
       label: vpath,
-      // A remembered hash vouches only for the version it was made of: a file rewritten
-      // in place while it was read would get a trailer that does not match its bytes.
       beforeTrailer: known === undefined ? undefined : async () => {
-        if (!(await opened.stillMatches(known, checksum))) {
-          throw new IntegrityError(`${quotePath(vpath)} changed while it was sent`);
-        }
+        stillMatches = await opened.stillMatches(known, checksum);
       },
+      sourceIntact: () => stillMatches && (known !== undefined || !opened.changed()),
     });
     context.setInBody(false);
     if (known === undefined) opened.remember(sent.hash, checksum);
@@ -178,6 +180,10 @@ async function sendWhole(
   const data = buffer.subarray(0, size);
   if (fillNow(opened.file, data) < size) {
     throw new RemoteError("CHANGED", `${quotePath(vpath)} has changed: it shrank`);
+  }
+  // Written to while it was read (in place): the bytes may be of two versions.
+  if (opened.changed()) {
+    throw new RemoteError("CHANGED", `${quotePath(vpath)} changed while it was read`);
   }
   const { checksum } = context;
   // A remembered SHA-256 vouches for these bytes when the file did not change since it was

@@ -30,6 +30,7 @@ import {
   encodeChunkHeader,
   encodeTrailer,
   MAX_CHUNK_BYTES,
+  withdrawnTrailer,
 } from "../protocol/body_format.ts";
 
 export { BODY_BUFFER_BYTES, bodyBufferSize, type BodyResult, checksumOf } from "./body_buffer.ts";
@@ -185,7 +186,7 @@ async function sendHashed(
   // Asked even when it shrank: the caller learns from it that the source changed.
   if (options.sourceIntact?.() === false || padded > 0) {
     // Every digit changed: no bytes hash to it, so the receiver refuses them all.
-    await writeAll(writer, encodeTrailer(digest.replace(/./g, (c) => c === "0" ? "1" : "0")));
+    await writeAll(writer, encodeTrailer(withdrawnTrailer(digest)));
   } else {
     await writeAll(writer, encodeTrailer(digest));
   }

@@ -13,7 +13,12 @@ import type { BufferedReader } from "../framing/buffered_reader.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import { writeAll } from "../framing/write_all.ts";
 import { formatBytes } from "../bytes.ts";
-import { readBodyHeader, readChunkHeader, readTrailer } from "../protocol/body_format.ts";
+import {
+  isWithdrawnTrailer,
+  readBodyHeader,
+  readChunkHeader,
+  readTrailer,
+} from "../protocol/body_format.ts";
 import { BODY_BUFFER_BYTES, bodyBufferSize, type BodyResult, checksumOf } from "./body_buffer.ts";
 
 /**
@@ -39,10 +44,18 @@ export function checksumMismatch(
   digest: string,
   checksum: ChecksumName,
 ): IntegrityError {
+  // Found once the trailer was read: the stream is in step.
+  if (isWithdrawnTrailer(trailer)) {
+    return new IntegrityError(
+      `${what} changed while it was sent (the sender says so): nothing was kept`,
+      { bodyRead: true },
+    );
+  }
   return new IntegrityError(
     `Checksum mismatch for ${what}: sender says ${
       trailer.replace(/[^0-9a-f]/g, "?")
     }, received bytes hash to ${digest}${checksum === "sha256" ? "" : ` (${checksum})`}`,
+    { bodyRead: true },
   );
 }
 

@@ -302,7 +302,7 @@ export function startFakeBftpServer(content: Uint8Array, fault: FakeFault): Fake
       const entry = { name, type: "file", size: content.byteLength, mtime: 0, mode: 0o644 };
       await send(frame({ ok: true, entry }));
     } else if (req.op === "GET") {
-      return await sendSizedBody(send, content, "0".repeat(64), fault === "cut");
+      return await sendSizedBody(send, content, "ab".repeat(32), fault === "cut");
     } else {
       await send(frame({ ok: false, code: "DENIED", message: "Fake server" }));
     }

@@ -4,6 +4,7 @@
 
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { frame, startScriptedBftpServer } from "./fake_bftp_server.ts";
+import { writeAll } from "../../lib/framing/write_all.ts";
 import {
   assertFailure,
   BFTP_BIN,
@@ -429,6 +430,44 @@ Deno.test("e2e: a file cut shorter while put -r sends it is that file's failure 
   ]);
   deepEqual([...Deno.readDirSync(root.join("t"))].map((e) => e.name), ["b.bin"]);
   deepEqual(await Deno.readFile(root.join("t", "b.bin")), b);
+});
+
+Deno.test("e2e: a server file written to in place while get -r fetches it fails alone (exit 6), never lands mixed", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  await Deno.mkdir(root.join("t"));
+  await Deno.writeFile(root.join("t", "a.bin"), randomBytes(32 << 20));
+  const z = randomBytes(1 << 20);
+  await Deno.writeFile(root.join("t", "z.bin"), z);
+  await using server = await startServe(root.path);
+  const get = spawnBftp([
+    "get",
+    "-r",
+    "-q",
+    "--limit-rate",
+    "16M",
+    `${server.url}/t`,
+    local.join("t"),
+  ]);
+  // Half a second in, new bytes in the middle of a.bin, as `dd conv=notrunc` writes them.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  {
+    using file = await Deno.open(root.join("t", "a.bin"), { write: true });
+    await file.seek(24 << 20, Deno.SeekMode.Start);
+    await writeAll(file, randomBytes(1 << 20));
+  }
+  const [status, stderr] = await Promise.all([
+    get.status,
+    readText(get.stderr),
+    readText(get.stdout),
+  ]);
+  equal(status.code, 6, stderr);
+  deepEqual(stderr.trimEnd().split("\n"), [
+    'bftp: "/t/a.bin" changed while it was sent (the sender says so): nothing was kept',
+    "bftp: Not everything was downloaded: 1 failure (see above)",
+  ]);
+  deepEqual([...Deno.readDirSync(local.join("t"))].map((e) => e.name), ["z.bin"]);
+  deepEqual(await Deno.readFile(local.join("t", "z.bin")), z);
 });
 
 Deno.test("e2e: put -r and get -r report every file that fails, copy the others, and fail as a whole", async () => {

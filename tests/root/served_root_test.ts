@@ -4,6 +4,7 @@ import { LocalIoError, RemoteError } from "../../lib/errors.ts";
 import { Libc } from "../../lib/libc/libc.ts";
 import { writeAll } from "../../lib/framing/write_all.ts";
 import { SETTLE_FINE_MS } from "../../lib/root/hash_cache.ts";
+import { hashOpened } from "../../lib/root/reads.ts";
 import { ServedRoot } from "../../lib/root/served_root.ts";
 import { sha256, tempDir } from "../helpers.ts";
 import { hostTree, writeLayout } from "../server/helpers.ts";
@@ -382,4 +383,52 @@ Deno.test("root: LIST marks a link it shows as what it points to (link: true), a
     ["real", "dir", false],
   ]);
   served.close();
+});
+
+Deno.test("root: a file written to in place while it is hashed is CHANGED, not given a hash of two versions", async () => {
+  await using tmp = await tempDir();
+  await Deno.writeFile(`${tmp.path}/f.bin`, new Uint8Array(1 << 20).fill(1));
+  const root = await ServedRoot.open(tmp.path);
+  const opened = await root.openRead("/f.bin");
+  try {
+    // As `dd conv=notrunc` writes: the same file, new bytes in its middle.
+    using file = await Deno.open(`${tmp.path}/f.bin`, { write: true });
+    await file.seek(1000, Deno.SeekMode.Start);
+    await writeAll(file, new Uint8Array(10).fill(2));
+    await rejects(
+      hashOpened(opened, "/f.bin"),
+      (e) =>
+        e instanceof RemoteError && e.code === "CHANGED" &&
+        /changed while it was hashed/.test(e.message),
+    );
+  } finally {
+    opened.close();
+  }
+  try {
+    // Left alone, it is hashed.
+    equal((await root.hash("/f.bin")).size, 1 << 20);
+  } finally {
+    root.close();
+  }
+});
+
+Deno.test("root: a file appended to while it is hashed (a log) is hashed as it was when opened", async () => {
+  await using tmp = await tempDir();
+  const first = new Uint8Array(1 << 20).fill(1);
+  await Deno.writeFile(`${tmp.path}/log`, first);
+  const root = await ServedRoot.open(tmp.path);
+  try {
+    const opened = await root.openRead("/log");
+    try {
+      await Deno.writeFile(`${tmp.path}/log`, new Uint8Array(100).fill(2), { append: true });
+      deepEqual(await hashOpened(opened, "/log"), {
+        size: first.byteLength,
+        sha256: sha256(first),
+      });
+    } finally {
+      opened.close();
+    }
+  } finally {
+    root.close();
+  }
 });

@@ -3,7 +3,8 @@
  * lends its body buffer to): read before its reply, so a file that shrank
  * after it was opened is refused in band and nothing is written; the
  * trailer is the hash of the bytes sent, a remembered SHA-256 only while
- * the file is unchanged since it was opened.
+ * the file is unchanged since it was opened; one changed meanwhile is
+ * refused in band too.
  */
 
 import { deepEqual, equal, rejects } from "node:assert/strict";
@@ -41,6 +42,7 @@ function openedFile(bytes: Uint8Array, readable: number, still: boolean, remembe
     },
     known: (checksum: ChecksumName) => checksum === "sha256" && remembers ? REMEMBERED : undefined,
     unchanged: () => still,
+    changed: () => !still,
     remember: (hash: string) => void remembered.push(hash),
     close: () => {},
   };
@@ -99,11 +101,17 @@ for (const checksum of ["xxh3-128", "sha256"] as const) {
   });
 }
 
-Deno.test("server: a small file changed since it was opened is sent with its own hash, and nothing is remembered under its old key", async () => {
+Deno.test("server: a small file changed since it was opened is refused as CHANGED before anything is written (its bytes may mix two versions)", async () => {
   const { opened, remembered } = openedFile(bytes, bytes.byteLength, false);
-  const { ctx, written } = context(opened, "sha256");
-  await handleGet(ctx, "/a.txt", { op: "GET", path: "a.txt" });
-  equal(bodyOf(written()).trailer, sha256(bytes));
+  const { ctx, replies, written } = context(opened, "sha256");
+  await rejects(
+    handleGet(ctx, "/a.txt", { op: "GET", path: "a.txt" }),
+    (e) =>
+      e instanceof RemoteError && e.code === "CHANGED" &&
+      /changed while it was read/.test(e.message),
+  );
+  deepEqual(replies, []);
+  equal(written().byteLength, 0);
   deepEqual(remembered, []);
 });
 
