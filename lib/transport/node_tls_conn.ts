@@ -23,7 +23,13 @@ function lost(e: unknown): Error {
   const code = (e as { code?: unknown } | null)?.code;
   const message = e instanceof Error ? e.message : String(e);
   if (code === "ECONNRESET") return new Deno.errors.ConnectionReset(message);
-  if (code === "EPIPE") return new Deno.errors.BrokenPipe(message);
+  // A socket the peer's end already closed (node's wording: "Cannot call write after a stream
+  // was destroyed"), as when a receiver refuses this end's certificate and hangs up.
+  if (code === "EPIPE" || code === "ERR_STREAM_DESTROYED") {
+    return new Deno.errors.BrokenPipe(
+      code === "EPIPE" ? message : "the peer closed the connection",
+    );
+  }
   return new ConnectionError(`Connection lost: ${message}`, { cause: e });
 }
 

@@ -163,6 +163,39 @@ Deno.test("e2e: a TLS pipe end never talks plain TCP, and a wrong pin is refused
   } finally {
     tlsRecv.kill();
   }
+  // The other way round: a listening TLS sender whose receiver refuses its pin says the peer
+  // closed the connection (exit 4), not node's "Cannot call write after a stream was destroyed".
+  await writeRandomFile(dir.join("big.bin"), 3_000_000);
+  const tlsSend = await listening(
+    [
+      "send",
+      dir.join("big.bin"),
+      "--listen",
+      "0",
+      "-q",
+      "--tls-cert",
+      cert.certPath,
+      "--tls-key",
+      cert.keyPath,
+    ],
+    dir.path,
+  );
+  try {
+    const refusing = await runBftp([
+      "recv",
+      tlsSend.address,
+      "out3.bin",
+      "--fingerprint",
+      other.fingerprint,
+    ]);
+    assertFailure(refusing, 8, /fingerprint/);
+    const done = await tlsSend.finish();
+    equal(done.code, 4, done.stderr);
+    ok(/^bftp: Connection lost: the peer closed it$/m.test(done.stderr), done.stderr);
+    ok(!/stream was destroyed/.test(done.stderr), done.stderr);
+  } finally {
+    tlsSend.kill();
+  }
   const names = [...Deno.readDirSync(dir.path)].map((e) => e.name);
   ok(!names.includes("out.bin") && !names.includes("out2.bin"), names.join(","));
   assertFailure(
