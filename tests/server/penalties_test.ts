@@ -38,18 +38,23 @@ async function tryTokens(hostname: string, port: number, tokens: string[]): Prom
   }
 }
 
-Deno.test("server: an address that sends too many wrong tokens is refused, another is not", async () => {
-  await using tmp = await tempDir();
+/** A server whose one token is "right", refusing an address for 60 s after 3 wrong ones. */
+async function penalisingServer(root: string, hostname: string) {
   const tokens = new TokenSet();
   tokens.add("right", "rw");
-  const server = startServer({
-    root: await ServedRoot.open(tmp.path),
-    hostname: "::",
+  return startServer({
+    root: await ServedRoot.open(root),
+    hostname,
     port: 0,
     tokens,
     authDelay: 0,
     penalties: new SourcePenalties({ strikes: 3, firstMs: 60_000 }),
   });
+}
+
+Deno.test("server: an address that sends too many wrong tokens is refused, another is not", async () => {
+  await using tmp = await tempDir();
+  const server = await penalisingServer(tmp.path, "::");
   try {
     const port = server.addr.port;
     const first = await tryTokens("127.0.0.1", port, ["a", "b", "c"]);
@@ -69,16 +74,7 @@ Deno.test("server: an address that sends too many wrong tokens is refused, anoth
 
 Deno.test("server: a connection opened before its address was refused gets no more guesses, the right token included", async () => {
   await using tmp = await tempDir();
-  const tokens = new TokenSet();
-  tokens.add("right", "rw");
-  const server = startServer({
-    root: await ServedRoot.open(tmp.path),
-    hostname: "127.0.0.1",
-    port: 0,
-    tokens,
-    authDelay: 0,
-    penalties: new SourcePenalties({ strikes: 3, firstMs: 60_000 }),
-  });
+  const server = await penalisingServer(tmp.path, "127.0.0.1");
   try {
     const port = server.addr.port;
     // Opened and greeted first, then three wrong tokens on another connection refuse the address.
