@@ -303,10 +303,11 @@ export async function syncTrees(
   try {
     const plan = await makePlan(client, ends, rules, tree);
     const changing = plan.sends.length + plan.deletes.length + plan.missingFolders.size > 0;
-    if (ends.direction === "push" && client.readOnly && changing && rules.dryRun !== true) {
-      // One refusal rather than one per file.
-      throw new RemoteError("DENIED", "The session is read-only: nothing can be synced into it");
-    }
+    // One refusal rather than one per file; a dry run shows its plan first, then says so.
+    const refused = ends.direction === "push" && client.readOnly && changing
+      ? new RemoteError("DENIED", "The session is read-only: nothing can be synced into it")
+      : undefined;
+    if (refused !== undefined && rules.dryRun !== true) throw refused;
     const notice = skipNotice(io);
     // An entry that cannot be fetched (its name) is a failure, told before the others.
     const unfetched: Outcome["failures"] = [];
@@ -335,8 +336,9 @@ export async function syncTrees(
     } else if (lines) {
       print(io.stdout, summaryLine(plan.checked, totals, seconds, dry));
     }
+    if (refused !== undefined) print(io.stderr, errorLine(refused.message));
     await printing;
-    return full ?? failures.at(-1)?.error;
+    return full ?? failures.at(-1)?.error ?? refused;
   } finally {
     tree?.stop();
     await printing.catch(() => {});

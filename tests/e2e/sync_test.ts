@@ -375,6 +375,11 @@ Deno.test("e2e: a push to a read-only server is refused once (exit 15); one with
     15,
     /read-only/,
   );
+  // A dry run shows what it would send, then says the real run would be refused.
+  const dry = await runBftp(["sync", "-n", local.join("src"), `${server.url}/dst`]);
+  equal(dry.code, 15, dry.stderr);
+  ok(/^\+ b\.txt$/m.test(dry.stdout), dry.stdout);
+  equal(dry.stderr, "bftp: The session is read-only: nothing can be synced into it\n");
   await Deno.remove(local.join("src", "b.txt"));
   const nothing = await runBftp(["sync", local.join("src"), `${server.url}/dst`]);
   equal(nothing.code, 0, nothing.stderr);
