@@ -382,7 +382,10 @@ export function skipNotice(io: Pick<CliIo, "stderr">): (path: string, why: strin
 /**
  * Reports a file of a tree transfer (`-r`) that failed, as one `bftp: …`
  * line on stderr, while the others go on (as rsync and `scp -r` report
- * each); the tree then fails as a whole (`withTreeProgress`).
+ * each); the tree then fails as a whole (`withTreeProgress`, which counts
+ * them all). A message told already is not told again: one that names a
+ * folder (`Folder "/t/d" not found`, removed meanwhile) would else come
+ * once for each file in it.
  *
  * @param io The console.
  * @returns The `onFailure` callback for the tree transfer.
@@ -395,12 +398,43 @@ export function skipNotice(io: Pick<CliIo, "stderr">): (path: string, why: strin
  *
  * let err = "";
  * const io = { stderr: { write: (p: Uint8Array) => (err += new TextDecoder().decode(p), Promise.resolve(p.byteLength)) } };
- * failureNotice(io)("a/b.txt", new RemoteError("DENIED", 'Cannot write "/t/a/b.txt": denied'));
- * deepEqual(err, 'bftp: Cannot write "/t/a/b.txt": denied\n');
+ * const notice = failureNotice(io);
+ * notice("a/b.txt", new RemoteError("DENIED", 'Cannot write "/t/a/b.txt": denied'));
+ * notice("d/x", new RemoteError("NOT_FOUND", 'Folder "/t/d" not found'));
+ * notice("d/y", new RemoteError("NOT_FOUND", 'Folder "/t/d" not found'));
+ * deepEqual(err, 'bftp: Cannot write "/t/a/b.txt": denied\nbftp: Folder "/t/d" not found\n');
  * ```
  */
 export function failureNotice(
   io: Pick<CliIo, "stderr">,
 ): (path: string, error: BftpError) => void {
-  return (_path, error) => void writeLine(io.stderr, errorLine(error.message));
+  const tell = onceEach((message) => void writeLine(io.stderr, errorLine(message)));
+  return (_path, error) => tell(error.message);
+}
+
+/**
+ * `tell`, for each message only the first time it comes: failures of a
+ * tree are told so (see {@linkcode failureNotice}).
+ *
+ * @param tell What tells a message.
+ * @returns The same, once for each message.
+ *
+ * @example
+ * ```ts
+ * import { onceEach } from "./session.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const told: string[] = [];
+ * const tell = onceEach((m) => told.push(m));
+ * for (const m of ["a", "b", "a"]) tell(m);
+ * deepEqual(told, ["a", "b"]);
+ * ```
+ */
+export function onceEach(tell: (message: string) => void): (message: string) => void {
+  const told = new Set<string>();
+  return (message) => {
+    if (told.has(message)) return;
+    told.add(message);
+    tell(message);
+  };
 }

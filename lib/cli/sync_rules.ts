@@ -26,7 +26,7 @@ import {
 import { terminalJson, visible } from "./format.ts";
 import { type CliIo, errorLine, writeLine } from "./io.ts";
 import { localKind, localSourceKind } from "./local_paths.ts";
-import { skipNotice } from "./session.ts";
+import { onceEach, skipNotice } from "./session.ts";
 import type { TreeProgress, TreeProgressStart } from "./tree_progress.ts";
 
 /** The two ends of a sync. */
@@ -324,7 +324,9 @@ export async function syncTrees(
       change: (c) => {
         if (lines) print(io.stdout, changeLine(c, visible));
       },
-      fail: (message) => print(io.stderr, errorLine(message)),
+      // A message told already (one naming a folder removed meanwhile) is not told again for
+      // each file in it; the summary counts them all.
+      fail: onceEach((message) => print(io.stderr, errorLine(message))),
     });
     tree?.stop();
     failures.unshift(...unfetched);
