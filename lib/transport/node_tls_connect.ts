@@ -51,6 +51,36 @@ function isCertificateCode(code: unknown): boolean {
   return typeof code === "string" && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(code);
 }
 
+/**
+ * Why a certificate that failed to verify with no more said (node:tls on
+ * Deno answers `UNABLE_TO_VERIFY_LEAF_SIGNATURE` for an expired one from a
+ * trusted authority too) is out of its dates, looked at over a second
+ * connection that verifies nothing and sends nothing: `CERT_HAS_EXPIRED`,
+ * `CERT_NOT_YET_VALID`, or `null` (in its dates, or not learnt in 2 s).
+ */
+async function datesProblem(options: ConnectOptions): Promise<string | null> {
+  const socket = tls.connect({
+    ...peerName(options.hostname),
+    port: options.port,
+    rejectUnauthorized: false,
+  });
+  const timer = setTimeout(() => socket.destroy(), 2000);
+  try {
+    await handshaken(socket);
+    const cert = socket.getPeerCertificate();
+    const now = Date.now();
+    if (cert?.valid_to && now > Date.parse(cert.valid_to)) return "CERT_HAS_EXPIRED";
+    if (cert?.valid_from && now < Date.parse(cert.valid_from)) return "CERT_NOT_YET_VALID";
+    return null;
+  } catch {
+    // Only for a better message: the first failure is told either way.
+    return null;
+  } finally {
+    clearTimeout(timer);
+    socket.destroy();
+  }
+}
+
 /** Options for {@linkcode startClientTls}. */
 export interface StartClientTlsOptions {
   /** The server's name or address, checked against its certificate. */
@@ -174,7 +204,8 @@ export async function connectNodeTls(
       throw new ConnectionError(`Cannot connect to "${where}": unknown host`, { cause: e });
     }
     if (isCertificateCode(code)) {
-      throw untrusted(where, e);
+      const dates = code === "UNABLE_TO_VERIFY_LEAF_SIGNATURE" ? await datesProblem(options) : null;
+      throw untrusted(where, dates === null ? e : Object.assign(new Error(dates), { code: dates }));
     }
     throw handshakeError(where, e);
   } finally {

@@ -37,6 +37,10 @@ export function handshakeError(where: string, e: unknown): TlsError {
 
 /** The words for a host name the certificate does not hold. */
 const WRONG_NAME = "it is not valid for this host name";
+/** The words for a certificate past its end. */
+const EXPIRED = "it has expired";
+/** The words for a certificate before its start. */
+const NOT_YET_VALID = "it is not valid yet";
 
 /**
  * Puts the TLS libraries' certificate errors in words: their codes, and
@@ -47,8 +51,8 @@ function certificateProblem(e: unknown): string {
   const reason = systemReason(e);
   const text = reason + String((e as { code?: unknown }).code ?? "");
   // The certificate's dates first: an expired one from a trusted authority also fails to verify.
-  if (/expired|CERT_HAS_EXPIRED/i.test(text)) return "it has expired";
-  if (/NotValidYet|not valid yet|CERT_NOT_YET_VALID/i.test(text)) return "it is not valid yet";
+  if (/expired|CERT_HAS_EXPIRED/i.test(text)) return EXPIRED;
+  if (/NotValidYet|not valid yet|CERT_NOT_YET_VALID/i.test(text)) return NOT_YET_VALID;
   if (/NotValidForName|not valid for name|ALTNAME/i.test(text)) return WRONG_NAME;
   if (
     /UnknownIssuer|unknown issuer|BadSignature|UNABLE_TO_(GET_ISSUER|VERIFY)|CERT_SIGNATURE/i.test(
@@ -81,10 +85,12 @@ function certificateProblem(e: unknown): string {
  */
 export function untrusted(where: string, e: unknown, hint: string = UNTRUSTED_HINT): TlsError {
   const problem = certificateProblem(e);
-  // A trusted certificate for another name: more trust would not help; the name would.
+  // A certificate for another name, or out of its dates: more trust would not help.
   const what = problem === WRONG_NAME
     ? "reach the server by a name the certificate holds, or pin the certificate with " +
       "--fingerprint HEX (bftp serve prints it when it starts)"
+    : problem === EXPIRED || problem === NOT_YET_VALID
+    ? "the server needs a certificate valid today, or pin this one with --fingerprint HEX"
     : hint;
   return new TlsError(`Cannot verify the certificate of "${where}": ${problem}; ${what}`, {
     cause: e,

@@ -261,3 +261,84 @@ Deno.test("e2e: a certificate signed by the trusted authority but expired is tol
   const r = await runBftp(["get", `${server.url}/a.txt`, "-", "--cacert", dir.join("ca.pem")]);
   assertFailure(r, 8, /it has expired/);
 });
+
+Deno.test("e2e: a certificate whose whole validity is past, from the trusted authority, is told as expired (exit 8)", async () => {
+  // Found by an audit: node:tls on Deno says only UNABLE_TO_VERIFY_LEAF_SIGNATURE for it, and it
+  // was told as "not signed by a trusted authority". Valid in January 2020 only (openssl ca).
+  await using dir = await tempDir();
+  const openssl = async (...args: string[]) => {
+    const run = await new Deno.Command("openssl", {
+      args,
+      cwd: dir.path,
+      stdout: "null",
+      stderr: "piped",
+    })
+      .output();
+    equal(run.code, 0, `openssl ${args.join(" ")}: ${new TextDecoder().decode(run.stderr)}`);
+  };
+  await openssl(
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.pem",
+    "-days",
+    "30",
+    "-subj",
+    "/CN=Test CA",
+  );
+  await openssl(
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "srv.key",
+    "-out",
+    "srv.csr",
+    "-subj",
+    "/CN=localhost",
+  );
+  await Deno.mkdir(dir.join("db"));
+  await Deno.writeTextFile(dir.join("db", "index.txt"), "");
+  await Deno.writeTextFile(dir.join("db", "serial"), "1000\n");
+  await Deno.writeTextFile(
+    dir.join("ca.cnf"),
+    "[ca]\ndefault_ca=c\n[c]\ndir=./db\ndatabase=$dir/index.txt\nnew_certs_dir=$dir\n" +
+      "serial=$dir/serial\ndefault_md=sha256\npolicy=p\n[p]\ncommonName=supplied\n" +
+      "[ext]\nsubjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+  );
+  await openssl(
+    "ca",
+    "-batch",
+    "-config",
+    "ca.cnf",
+    "-cert",
+    "ca.pem",
+    "-keyfile",
+    "ca.key",
+    "-in",
+    "srv.csr",
+    "-out",
+    "srv.pem",
+    "-extensions",
+    "ext",
+    "-startdate",
+    "20200101000000Z",
+    "-enddate",
+    "20200201000000Z",
+  );
+  await Deno.mkdir(dir.join("root"));
+  await using server = await startServe(dir.join("root"), [
+    "--tls-cert",
+    dir.join("srv.pem"),
+    "--tls-key",
+    dir.join("srv.key"),
+  ]);
+  const r = await runBftp(["ls", `${server.url}/`, "--cacert", dir.join("ca.pem")]);
+  assertFailure(r, 8, /: it has expired; the server needs a certificate valid today/);
+});

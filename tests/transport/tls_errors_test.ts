@@ -15,7 +15,7 @@ Deno.test("transport/tls_errors: rustls's sentences are put in words, not shown 
           "but certificate is not valid after 1580515200 (216137144 seconds ago)",
       ),
     ).message,
-    /^Cannot verify the certificate of "h:1": it has expired; give --cacert FILE/,
+    /^Cannot verify the certificate of "h:1": it has expired; the server needs a certificate valid today, or pin this one with --fingerprint HEX$/,
   );
   match(
     untrusted("h:1", fail("invalid peer certificate: UnknownIssuer")).message,
