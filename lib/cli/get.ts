@@ -121,8 +121,6 @@ async function getToStdout(
   }
 }
 
-/** A positional that is a URL rather than a local DEST. */
-
 /** The `get` subcommand. */
 export const getCommand: Command = {
   name: "get",

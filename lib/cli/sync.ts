@@ -89,8 +89,6 @@ Examples:
   bftp sync -n --delete ./site bftp://127.0.0.1:2121/site
   bftp sync --exclude '*.tmp' --exclude .git/ ./src bftp://127.0.0.1:2121/src`;
 
-/** A positional that is a URL rather than a local path. */
-
 /**
  * The filter from the rules given, in command-line order (an
  * `--exclude-from` file's rules take its place).

@@ -309,6 +309,9 @@ export async function syncTrees(
       : undefined;
     if (refused !== undefined && rules.dryRun !== true) throw refused;
     const notice = skipNotice(io);
+    // A message told already (one naming a folder removed meanwhile) is not told again for each
+    // file in it; the summary counts them all.
+    const fail = onceEach((message) => print(io.stderr, errorLine(message)));
     // An entry that cannot be fetched (its name) is a failure, told before the others.
     const unfetched: Outcome["failures"] = [];
     for (const { path, why, relative, error } of plan.skipped) {
@@ -316,7 +319,7 @@ export async function syncTrees(
       if (error === undefined) notice(path, why);
       else {
         unfetched.push({ relative: relative ?? path, error });
-        print(io.stderr, errorLine(error.message));
+        fail(error.message);
       }
     }
     const { totals, changes, failures, full } = await carryOut(client, plan, ends, rules, {
@@ -324,9 +327,7 @@ export async function syncTrees(
       change: (c) => {
         if (lines) print(io.stdout, changeLine(c, visible));
       },
-      // A message told already (one naming a folder removed meanwhile) is not told again for
-      // each file in it; the summary counts them all.
-      fail: onceEach((message) => print(io.stderr, errorLine(message))),
+      fail,
     });
     tree?.stop();
     failures.unshift(...unfetched);

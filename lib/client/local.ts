@@ -76,9 +76,12 @@ export function impossibleName(name: string): boolean {
  * ```
  */
 export function checkListedName(name: string): void {
-  if (impossibleName(name)) {
-    throw new ProtocolError(`Refused a name from the server: "${visibleShort(name)}"`);
-  }
+  if (impossibleName(name)) throw refusedName(name);
+}
+
+/** The refusal of a name from the server. */
+function refusedName(name: string): ProtocolError {
+  return new ProtocolError(`Refused a name from the server: "${visibleShort(name)}"`);
 }
 
 /**
@@ -132,10 +135,7 @@ export function unfetchableName(name: string): string | null {
  * ```
  */
 export function safeLocalName(name: string): string {
-  checkListedName(name);
-  if (unfetchableName(name) !== null) {
-    throw new ProtocolError(`Refused a name from the server: "${visibleShort(name)}"`);
-  }
+  if (impossibleName(name) || unfetchableName(name) !== null) throw refusedName(name);
   return name;
 }
 

@@ -164,21 +164,18 @@ export async function planUpload(
 ): Promise<TreePlan> {
   const plan: TreePlan = { files: [], folders: [], totalBytes: 0, skipped: [] };
   const pause = pauses(options.besideListing ?? false);
+  // An entry that cannot be looked at is its own failure, as rsync and scp -r tell it.
+  const failed = (at: { local: string; relative: string }, error: BftpError) =>
+    plan.skipped.push({ path: at.local, why: error.message, relative: at.relative, error });
   const visit = async (folder: PlannedEntry) => {
     await pause();
     let all: Deno.DirEntry[];
     try {
       all = readFolder(folder.local);
     } catch (e) {
-      // A folder below the top that cannot be read (denied, a path too long) is that folder's
-      // failure, as rsync and scp -r tell it; the others go on.
+      // Below the top (denied, a path too long), the others go on.
       if (folder.relative === "" || !(e instanceof BftpError)) throw e;
-      plan.skipped.push({
-        path: folder.local,
-        why: e.message,
-        relative: folder.relative,
-        error: e,
-      });
+      failed(folder, e);
       return;
     }
     plan.folders.push({ ...folder, ...folderFacts(folder.local) });
@@ -201,12 +198,7 @@ export async function planUpload(
       if (kind === null) {
         await visit(at);
       } else if (kind instanceof BftpError) {
-        plan.skipped.push({
-          path: at.local,
-          why: kind.message,
-          relative: at.relative,
-          error: kind,
-        });
+        failed(at, kind);
       } else if (typeof kind !== "string") {
         plan.files.push({ ...at, ...kind });
         plan.totalBytes += kind.size;

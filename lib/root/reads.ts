@@ -181,9 +181,10 @@ export async function hashOpened(
   const { hash, bytes } = await hashPrefix(opened.file, opened.size);
   const sha256 = hash.digest();
   // Written to meanwhile (in place, as cp and dd do): the bytes hashed may be of two versions.
-  if (bytes !== opened.size || opened.changed()) {
+  // Unchanged (one look, the usual case) says not changed too.
+  if (bytes === opened.size && opened.unchanged()) opened.remember(sha256, "sha256");
+  else if (bytes !== opened.size || opened.changed()) {
     throw new RemoteError("CHANGED", `${quotePath(vpath)} changed while it was hashed`);
   }
-  if (opened.unchanged()) opened.remember(sha256, "sha256");
   return { size: bytes, sha256 };
 }

@@ -181,16 +181,17 @@ async function sendWhole(
   if (fillNow(opened.file, data) < size) {
     throw new RemoteError("CHANGED", `${quotePath(vpath)} has changed: it shrank`);
   }
-  // Written to while it was read (in place): the bytes may be of two versions.
-  if (opened.changed()) {
-    throw new RemoteError("CHANGED", `${quotePath(vpath)} changed while it was read`);
-  }
   const { checksum } = context;
   // A remembered SHA-256 vouches for these bytes when the file did not change since it was
-  // opened; XXH3-128 of a small body costs less than the look that would tell, or remembering it.
+  // opened (one look); else they are hashed, unless written to while they were read (in place):
+  // then they may be of two versions. XXH3-128 of a small body is not remembered.
   const cached = checksum === "sha256";
   const known = cached ? opened.known(checksum) : undefined;
-  const digest = known !== undefined && opened.unchanged() ? known : await digestOf(checksum, data);
+  let digest: string;
+  if (known !== undefined && opened.unchanged()) digest = known;
+  else if (opened.changed()) {
+    throw new RemoteError("CHANGED", `${quotePath(vpath)} changed while it was read`);
+  } else digest = await digestOf(checksum, data);
   await context.reply(replyFields(opened, 0));
   context.setInBody(true);
   await writeAll(context.writer, encodeBodyHeader(size));

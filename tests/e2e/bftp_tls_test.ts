@@ -191,25 +191,26 @@ Deno.test("e2e: bftp shell over bftps:// with a pinned fingerprint and a token",
   equal(r.stdout, "/\na.txt\n");
 });
 
-Deno.test("e2e: a certificate signed by the trusted authority but expired is told as expired (exit 8)", async () => {
-  // Found by an audit: it was told as "not signed by a trusted authority".
-  await using dir = await tempDir();
+/**
+ * A CA (ca.pem, ca.key) and a server key with its request for `cn` (srv.key, srv.csr) in `dir`,
+ * made with openssl; returns openssl run in `dir`, which fails the test with its stderr.
+ */
+async function caAndRequest(dir: string, cn: string) {
   const openssl = async (...args: string[]) => {
     const run = await new Deno.Command("openssl", {
       args,
-      cwd: dir.path,
-      stderr: "null",
+      cwd: dir,
       stdout: "null",
+      stderr: "piped",
     })
       .output();
-    equal(run.code, 0, `openssl ${args.join(" ")}`);
+    equal(run.code, 0, `openssl ${args.join(" ")}: ${new TextDecoder().decode(run.stderr)}`);
   };
+  const key = ["-newkey", "rsa:2048", "-nodes"];
   await openssl(
     "req",
     "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
+    ...key,
     "-keyout",
     "ca.key",
     "-out",
@@ -219,18 +220,27 @@ Deno.test("e2e: a certificate signed by the trusted authority but expired is tol
     "-subj",
     "/CN=Test CA",
   );
-  await openssl(
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "srv.key",
-    "-out",
-    "srv.csr",
-    "-subj",
-    "/CN=127.0.0.1",
-  );
+  await openssl("req", ...key, "-keyout", "srv.key", "-out", "srv.csr", "-subj", `/CN=${cn}`);
+  return openssl;
+}
+
+/** Serves `dir`/root (a.txt in it) over TLS with `dir`/srv.pem and srv.key, and runs `args(url)`. */
+async function againstCaServer(dir: string, args: (url: string) => string[]) {
+  await Deno.mkdir(`${dir}/root`);
+  await Deno.writeTextFile(`${dir}/root/a.txt`, "hi");
+  await using server = await startServe(`${dir}/root`, [
+    "--tls-cert",
+    `${dir}/srv.pem`,
+    "--tls-key",
+    `${dir}/srv.key`,
+  ]);
+  return await runBftp(args(server.url));
+}
+
+Deno.test("e2e: a certificate signed by the trusted authority but expired is told as expired (exit 8)", async () => {
+  // Found by an audit: it was told as "not signed by a trusted authority".
+  await using dir = await tempDir();
+  const openssl = await caAndRequest(dir.path, "127.0.0.1");
   await Deno.writeTextFile(dir.join("ext"), "subjectAltName=IP:127.0.0.1\n");
   // Its validity ended a day ago.
   await openssl(
@@ -250,15 +260,10 @@ Deno.test("e2e: a certificate signed by the trusted authority but expired is tol
     "-extfile",
     "ext",
   );
-  await Deno.mkdir(dir.join("root"));
-  await Deno.writeTextFile(dir.join("root", "a.txt"), "hi");
-  await using server = await startServe(dir.join("root"), [
-    "--tls-cert",
-    dir.join("srv.pem"),
-    "--tls-key",
-    dir.join("srv.key"),
-  ]);
-  const r = await runBftp(["get", `${server.url}/a.txt`, "-", "--cacert", dir.join("ca.pem")]);
+  const r = await againstCaServer(
+    dir.path,
+    (url) => ["get", `${url}/a.txt`, "-", "--cacert", dir.join("ca.pem")],
+  );
   assertFailure(r, 8, /it has expired/);
 });
 
@@ -266,43 +271,7 @@ Deno.test("e2e: a certificate whose whole validity is past, from the trusted aut
   // Found by an audit: node:tls on Deno says only UNABLE_TO_VERIFY_LEAF_SIGNATURE for it, and it
   // was told as "not signed by a trusted authority". Valid in January 2020 only (openssl ca).
   await using dir = await tempDir();
-  const openssl = async (...args: string[]) => {
-    const run = await new Deno.Command("openssl", {
-      args,
-      cwd: dir.path,
-      stdout: "null",
-      stderr: "piped",
-    })
-      .output();
-    equal(run.code, 0, `openssl ${args.join(" ")}: ${new TextDecoder().decode(run.stderr)}`);
-  };
-  await openssl(
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-    "-days",
-    "30",
-    "-subj",
-    "/CN=Test CA",
-  );
-  await openssl(
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "srv.key",
-    "-out",
-    "srv.csr",
-    "-subj",
-    "/CN=localhost",
-  );
+  const openssl = await caAndRequest(dir.path, "localhost");
   await Deno.mkdir(dir.join("db"));
   await Deno.writeTextFile(dir.join("db", "index.txt"), "");
   await Deno.writeTextFile(dir.join("db", "serial"), "1000\n");
@@ -332,13 +301,9 @@ Deno.test("e2e: a certificate whose whole validity is past, from the trusted aut
     "-enddate",
     "20200201000000Z",
   );
-  await Deno.mkdir(dir.join("root"));
-  await using server = await startServe(dir.join("root"), [
-    "--tls-cert",
-    dir.join("srv.pem"),
-    "--tls-key",
-    dir.join("srv.key"),
-  ]);
-  const r = await runBftp(["ls", `${server.url}/`, "--cacert", dir.join("ca.pem")]);
+  const r = await againstCaServer(
+    dir.path,
+    (url) => ["ls", `${url}/`, "--cacert", dir.join("ca.pem")],
+  );
   assertFailure(r, 8, /: it has expired; the server needs a certificate valid today/);
 });

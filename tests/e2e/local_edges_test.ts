@@ -29,6 +29,16 @@ async function mkfifo(path: string): Promise<void> {
   equal(made.code, 0, "mkfifo");
 }
 
+/** Runs bftp with `args`, and half a second in, `change` (a file changed under the transfer). */
+async function runChangingMidway(args: string[], change: () => Promise<void>) {
+  const child = spawnBftp(args);
+  const output = Promise.all([child.status, readText(child.stdout), readText(child.stderr)]);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await change();
+  const [status, stdout, stderr] = await output;
+  return { code: status.code, stdout, stderr };
+}
+
 Deno.test("e2e: get writes into a FIFO (also through a link, as /dev/stdout is) and replaces a link to a file", async () => {
   await using root = await tempDir();
   await using local = await tempDir();
@@ -404,23 +414,11 @@ Deno.test("e2e: a file cut shorter while put -r sends it is that file's failure 
   await using server = await startServe(root.path);
   // 19 MiB at 8 MiB/s: a.bin, first, is cut to 1 MiB half a second in (some 4 MiB sent, and
   // as much again read ahead into the socket's buffers).
-  const put = spawnBftp([
-    "put",
-    "-r",
-    "-q",
-    "--limit-rate",
-    "8M",
-    local.join("tree"),
-    `${server.url}/t`,
-  ]);
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  await Deno.truncate(local.join("tree", "a.bin"), 1 << 20);
-  const [status, stdout, stderr] = await Promise.all([
-    put.status,
-    readText(put.stdout),
-    readText(put.stderr),
-  ]);
-  equal(status.code, 6, stderr);
+  const { code, stdout, stderr } = await runChangingMidway(
+    ["put", "-r", "-q", "--limit-rate", "8M", local.join("tree"), `${server.url}/t`],
+    () => Deno.truncate(local.join("tree", "a.bin"), 1 << 20),
+  );
+  equal(code, 6, stderr);
   equal(stdout, "");
   deepEqual(stderr.trimEnd().split("\n"), [
     `bftp: "${
@@ -440,28 +438,16 @@ Deno.test("e2e: a server file written to in place while get -r fetches it fails 
   const z = randomBytes(1 << 20);
   await Deno.writeFile(root.join("t", "z.bin"), z);
   await using server = await startServe(root.path);
-  const get = spawnBftp([
-    "get",
-    "-r",
-    "-q",
-    "--limit-rate",
-    "16M",
-    `${server.url}/t`,
-    local.join("t"),
-  ]);
   // Half a second in, new bytes in the middle of a.bin, as `dd conv=notrunc` writes them.
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  {
-    using file = await Deno.open(root.join("t", "a.bin"), { write: true });
-    await file.seek(24 << 20, Deno.SeekMode.Start);
-    await writeAll(file, randomBytes(1 << 20));
-  }
-  const [status, stderr] = await Promise.all([
-    get.status,
-    readText(get.stderr),
-    readText(get.stdout),
-  ]);
-  equal(status.code, 6, stderr);
+  const { code, stderr } = await runChangingMidway(
+    ["get", "-r", "-q", "--limit-rate", "16M", `${server.url}/t`, local.join("t")],
+    async () => {
+      using file = await Deno.open(root.join("t", "a.bin"), { write: true });
+      await file.seek(24 << 20, Deno.SeekMode.Start);
+      await writeAll(file, randomBytes(1 << 20));
+    },
+  );
+  equal(code, 6, stderr);
   deepEqual(stderr.trimEnd().split("\n"), [
     'bftp: "/t/a.bin" changed while it was sent (the sender says so): nothing was kept',
     "bftp: Not everything was downloaded: 1 failure (see above)",

@@ -8,7 +8,7 @@
  */
 
 import { equal, ok } from "node:assert/strict";
-import { selfSigned } from "../transport/certs.ts";
+import { selfSigned, type TestCert } from "../transport/certs.ts";
 import {
   assertFailure,
   BFTP_BIN,
@@ -18,6 +18,11 @@ import {
   waitFor,
   writeRandomFile,
 } from "./helpers.ts";
+
+/** The flags that make a listening end serve TLS with `cert`. */
+function tlsFlags(cert: TestCert): string[] {
+  return ["--tls-cert", cert.certPath, "--tls-key", cert.keyPath];
+}
 
 /** Starts the listening end and waits for its address and fingerprint. */
 async function listening(args: string[], cwd: string) {
@@ -66,10 +71,7 @@ Deno.test("e2e: recv --listen over TLS, send pinning its fingerprint or trusting
         "--listen",
         "0",
         `out${i}.bin`,
-        "--tls-cert",
-        cert.certPath,
-        "--tls-key",
-        cert.keyPath,
+        ...tlsFlags(cert),
       ],
       dir.path,
     );
@@ -95,7 +97,7 @@ Deno.test("e2e: send --listen over TLS, recv connecting with a pin, to stdout", 
   const cert = await selfSigned(dir.path);
   const hash = await writeRandomFile(dir.join("data.bin"), 1_000_000);
   const send = await listening(
-    ["send", "data.bin", "--listen", "0", "--tls-cert", cert.certPath, "--tls-key", cert.keyPath],
+    ["send", "data.bin", "--listen", "0", ...tlsFlags(cert)],
     dir.path,
   );
   try {
@@ -141,10 +143,7 @@ Deno.test("e2e: a TLS pipe end never talks plain TCP, and a wrong pin is refused
       "--timeout",
       "5",
       "out2.bin",
-      "--tls-cert",
-      cert.certPath,
-      "--tls-key",
-      cert.keyPath,
+      ...tlsFlags(cert),
     ],
     dir.path,
   );
@@ -175,10 +174,7 @@ Deno.test("e2e: a TLS pipe end never talks plain TCP, and a wrong pin is refused
       "--listen",
       "0",
       "-q",
-      "--tls-cert",
-      cert.certPath,
-      "--tls-key",
-      cert.keyPath,
+      ...tlsFlags(cert),
     ],
     dir.path,
   );
@@ -210,7 +206,7 @@ Deno.test("e2e: a TLS pipe end never talks plain TCP, and a wrong pin is refused
     /connecting end/,
   );
   assertFailure(
-    await runBftp(["recv", "127.0.0.1:9", "--tls-cert", cert.certPath, "--tls-key", cert.keyPath]),
+    await runBftp(["recv", "127.0.0.1:9", ...tlsFlags(cert)]),
     2,
     /listening end/,
   );
