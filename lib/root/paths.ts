@@ -113,6 +113,30 @@ export function resolveVirtual(cwd: string, path: string): string {
 }
 
 /**
+ * Whether a client's path, as sent, names a folder by its form: it ends in
+ * `/`, `/.` or `/..`, or is `.` or `..` (as `rm file/` fails on Linux with
+ * "Not a directory"). {@linkcode resolveVirtual} drops that form; a request
+ * that needs a file refuses such a path, and STAT answers it only for a folder.
+ *
+ * @param path The path as the client sent it.
+ * @returns Whether it ends as a folder's path does.
+ *
+ * @example
+ * ```ts
+ * import { namesFolder } from "./paths.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(["a/", "a/.", "a/..", "/", ".", "a", "a/b", ""].map(namesFolder), [
+ *   true, true, true, true, true, false, false, false,
+ * ]);
+ * ```
+ */
+export function namesFolder(path: string): boolean {
+  const last = path.slice(path.lastIndexOf("/") + 1);
+  return path !== "" && (last === "" || last === "." || last === "..");
+}
+
+/**
  * The last name of a virtual path (`""` for the root).
  *
  * @param vpath A normalized virtual path.

@@ -207,8 +207,8 @@ async function sendWhole(
 export interface MgetSession {
   /** The handler context of the path at `index` (its replies marked with it). */
   context(index: number): HandlerContext;
-  /** A path of the request, resolved against the current folder. */
-  resolve(path: string): string;
+  /** A path of the request, resolved against the current folder (refused: a RemoteError). */
+  resolve(path: string): string | Promise<string>;
   /** Logs and answers one path's refusal. */
   refused(index: number, path: string, e: RemoteError): Promise<void>;
 }
@@ -249,7 +249,7 @@ export async function handleMget(paths: readonly string[], session: MgetSession)
   for (const [index, path] of paths.entries()) {
     try {
       const get: GetRequest = { op: "GET", path };
-      bytes += await handleGet(session.context(index), session.resolve(path), get);
+      bytes += await handleGet(session.context(index), await session.resolve(path), get);
     } catch (e) {
       if (!(e instanceof RemoteError)) throw e;
       await session.refused(index, path, e);

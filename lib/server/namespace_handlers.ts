@@ -11,6 +11,7 @@ import type { Request } from "../protocol/messages.ts";
 import type { ReplyFields } from "../protocol/replies.ts";
 import { quotePath } from "../root/paths.ts";
 import type { ServedRoot } from "../root/served_root.ts";
+import { fileOnly, statInForm } from "./folder_form.ts";
 
 /** A request on the namespace. */
 export type NamespaceRequest = Extract<
@@ -74,14 +75,18 @@ export async function handleNamespace(ctx: NamespaceContext, req: NamespaceReque
       ctx.setCwd(target);
       return await ctx.reply({ cwd: target });
     }
-    case "STAT":
-      return await ctx.reply({ entry: await root.stat(ctx.resolve(req.path)) });
+    case "STAT": {
+      const vpath = ctx.resolve(req.path);
+      return await ctx.reply({ entry: statInForm(req.path, vpath, await root.stat(vpath)) });
+    }
     case "LIST":
       return await ctx.reply({ entries: await root.list(ctx.resolve(req.path)) });
     case "HASH":
-      return await ctx.reply(await root.hash(ctx.resolve(req.path)));
+      return await ctx.reply(
+        await root.hash(await fileOnly(root, req.path, ctx.resolve(req.path))),
+      );
     case "DELETE":
-      await root.remove(ctx.writable(req.path));
+      await root.remove(await fileOnly(root, req.path, ctx.writable(req.path)));
       break;
     case "MKDIR":
       await root.mkdir(ctx.writable(req.path), req.parents);

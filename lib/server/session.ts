@@ -13,6 +13,7 @@ import { BadRequestError, type HelloAccepted } from "../protocol/channel.ts";
 import type { MputRequest, OkReply, PutRequest, Request } from "../protocol/messages.ts";
 import type { GetReplyFields, ReplyFields } from "../protocol/replies.ts";
 import { quotePath, resolveVirtual } from "../root/paths.ts";
+import { fileOnly } from "./folder_form.ts";
 import type { ServedRoot } from "../root/served_root.ts";
 import type { UploadFolders } from "../root/upload_folders.ts";
 import type { SessionOptions } from "./session_options.ts";
@@ -244,6 +245,16 @@ class ServerSession {
     return vpath;
   }
 
+  /** A path of a request that takes a file: refused in a folder's form (`a/`). */
+  #file(path: string): Promise<string> {
+    return fileOnly(this.#root, path, this.#resolve(path));
+  }
+
+  /** The same, for a request that changes the file (PUT, MPUT). */
+  #writableFile(path: string): Promise<string> {
+    return fileOnly(this.#root, path, this.#writable(path));
+  }
+
   /** Handles one request; returns the body bytes moved, if any. */
   #handle(req: Request): Promise<number | void> {
     switch (req.op) {
@@ -254,13 +265,13 @@ class ServerSession {
       case "QUIT":
         return this.#reply({});
       case "GET":
-        return handleGet(this.#context(), this.#resolve(req.path), req);
+        return this.#file(req.path).then((vpath) => handleGet(this.#context(), vpath, req));
       case "BLOCKS":
-        return handleBlocks(this.#context(), this.#resolve(req.path), req);
+        return this.#file(req.path).then((vpath) => handleBlocks(this.#context(), vpath, req));
       case "MGET":
         return handleMget(req.paths, {
           context: (index) => this.#context(index),
-          resolve: (path) => this.#resolve(path),
+          resolve: (path) => this.#file(path),
           refused: async (index, path, e) => {
             this.#log(`MGET ${quotePath(path)} ${e.code}`);
             await this.#wire.send({ ok: false, code: e.code, message: e.message, index });
@@ -269,7 +280,7 @@ class ServerSession {
       case "MPUT":
         return this.#mput(req);
       case "PUT":
-        return handlePut(this.#context(), this.#writable(req.path), req);
+        return this.#writableFile(req.path).then((vpath) => handlePut(this.#context(), vpath, req));
       default:
         return handleNamespace(this.#namespace(), req);
     }
@@ -307,7 +318,8 @@ class ServerSession {
       this.#bodyPending = { size };
       this.#deferred = false;
       try {
-        const got = await handlePut(this.#context(index, folders), this.#writable(path), put);
+        const vpath = await this.#writableFile(path);
+        const got = await handlePut(this.#context(index, folders), vpath, put);
         bytes += got;
         // Answered and logged with the commit group when it joined it.
         if (this.#deferred) this.#wire.group.describeLast(`${describeRequest(put)} ok ${got}B`);

@@ -120,6 +120,22 @@ Deno.test("e2e: bftp rm removes files but not folders", async () => {
   deepEqual(await listNames(root.path), ["d"]);
 });
 
+Deno.test("e2e: a file named with a trailing / is not a folder: rm, rm -r, get, hash and stat refuse it, and it stays", async () => {
+  await using root = await tempDir();
+  await Deno.writeTextFile(root.join("f"), "kept");
+  await using server = await startServe(root.path);
+  for (const args of [["rm"], ["rm", "-r"], ["get"], ["hash"], ["stat"]]) {
+    const extra = args[0] === "get" ? [root.join("out")] : [];
+    assertFailure(
+      await runBftp([...args, `${server.url}/f/`, ...extra]),
+      13,
+      /^bftp: "\/f\/" is not a folder$/m,
+    );
+  }
+  deepEqual(await listNames(root.path), ["f"]);
+  equal(await Deno.readTextFile(root.join("f")), "kept");
+});
+
 Deno.test("e2e: bftp mkdir (-p) and rmdir make and remove folders", async () => {
   await using root = await tempDir();
   await using server = await startServe(root.path);

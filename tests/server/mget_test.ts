@@ -35,13 +35,13 @@ Deno.test("server: MGET answers each path in order, with its index and the id; a
   ok(raw.hello?.ok && (raw.hello.features as string[]).includes("mget"));
   await raw.send({
     op: "MGET",
-    paths: ["a.txt", "missing", "d/b.txt", "d/e", "../../etc/passwd", "empty"],
+    paths: ["a.txt", "missing", "d/b.txt", "d/e", "../../etc/passwd", "empty", "a.txt/"],
     id: 7,
   });
   const answers = [];
-  for (let i = 0; i < 6; i++) answers.push(await answer(raw));
-  deepEqual(answers.map((a) => a.reply.index), [0, 1, 2, 3, 4, 5]);
-  deepEqual(answers.map((a) => a.reply.id), [7, 7, 7, 7, 7, 7]);
+  for (let i = 0; i < 7; i++) answers.push(await answer(raw));
+  deepEqual(answers.map((a) => a.reply.index), [0, 1, 2, 3, 4, 5, 6]);
+  deepEqual(answers.map((a) => a.reply.id), [7, 7, 7, 7, 7, 7, 7]);
   deepEqual(answers.map((a) => a.reply.ok ? a.text : a.reply.code), [
     "alpha",
     "NOT_FOUND",
@@ -49,6 +49,8 @@ Deno.test("server: MGET answers each path in order, with its index and the id; a
     "IS_DIR",
     "BAD_PATH",
     "",
+    // A file named in a folder's form, as `cat a.txt/` is refused.
+    "NOT_DIR",
   ]);
   // The reply fields are a GET's.
   equal(answers[0]!.reply.ok && answers[0]!.reply.size, 5);

@@ -48,15 +48,16 @@ Deno.test("server: MPUT stores each file in order, answers each with its index, 
   await using srv = await startTestServer({ files: { "d/": "", "old.txt": "old" } });
   using raw = await srv.raw("BFTP/2 sha256");
   ok(raw.hello?.ok && (raw.hello.features as string[]).includes("mput"));
-  const texts = ["alpha", "beta", "gamma", "delta", "epsilon"];
+  const texts = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta"];
   await raw.write(concat(
     frame({
       op: "MPUT",
-      paths: ["a.txt", "d/b.txt", "no/c.txt", "old.txt", "e.txt"],
+      // "old.txt/": a file in a folder's form, refused; its body is read past.
+      paths: ["a.txt", "d/b.txt", "no/c.txt", "old.txt", "e.txt", "old.txt/", "f.txt"],
       sizes: texts.map((t) => t.length),
       overwrite: false,
-      mtimes: [1_000_000_000_000, null, null, null, null],
-      modes: [0o600, null, null, null, null],
+      mtimes: [1_000_000_000_000, null, null, null, null, null, null],
+      modes: [0o600, null, null, null, null, null, null],
       id: 5,
     }),
     body(texts[0]!),
@@ -65,11 +66,22 @@ Deno.test("server: MPUT stores each file in order, answers each with its index, 
     body(texts[3]!),
     // A corrupt one: its trailer is another's.
     body(texts[4]!, sha256("other")),
+    body(texts[5]!),
+    body(texts[6]!),
   ));
-  const got = await replies(raw, 5);
-  deepEqual(got.map((r) => r.index), [0, 1, 2, 3, 4]);
-  deepEqual(got.map((r) => r.id), [5, 5, 5, 5, 5]);
-  deepEqual(got.map((r) => r.ok ? "ok" : r.code), ["ok", "ok", "NOT_FOUND", "EXISTS", "INTEGRITY"]);
+  const got = await replies(raw, 7);
+  deepEqual(got.map((r) => r.index), [0, 1, 2, 3, 4, 5, 6]);
+  deepEqual(got.map((r) => r.id), [5, 5, 5, 5, 5, 5, 5]);
+  deepEqual(got.map((r) => r.ok ? "ok" : r.code), [
+    "ok",
+    "ok",
+    "NOT_FOUND",
+    "EXISTS",
+    "INTEGRITY",
+    "NOT_DIR",
+    "ok",
+  ]);
+  equal(await Deno.readTextFile(`${srv.root}/f.txt`), "eta");
   equal(got[0]!.ok && got[0]!.sha256, sha256("alpha"));
   equal(await Deno.readTextFile(`${srv.root}/a.txt`), "alpha");
   equal(await Deno.readTextFile(`${srv.root}/d/b.txt`), "beta");
@@ -78,7 +90,12 @@ Deno.test("server: MPUT stores each file in order, answers each with its index, 
   equal(info.mtime?.getTime(), 1_000_000_000_000);
   equal(info.mode! & 0o777, 0o600);
   // Nothing of the refused and corrupt ones, no temporary; the session goes on.
-  deepEqual([...Deno.readDirSync(srv.root)].map((e) => e.name).sort(), ["a.txt", "d", "old.txt"]);
+  deepEqual([...Deno.readDirSync(srv.root)].map((e) => e.name).sort(), [
+    "a.txt",
+    "d",
+    "f.txt",
+    "old.txt",
+  ]);
   const pwd = await raw.request({ op: "PWD" });
   equal(pwd.ok && pwd.cwd, "/");
 });

@@ -1,7 +1,7 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { encodeSized, encodeSizeHeader } from "../../lib/framing/size_header.ts";
 import { encodeDelimited } from "../../lib/framing/delimited.ts";
-import { encodeMessage } from "../../lib/protocol/messages.ts";
+import { encodeMessage, type Request } from "../../lib/protocol/messages.ts";
 import { ServedRoot } from "../../lib/root/served_root.ts";
 import { runSession } from "../../lib/server/session.ts";
 import {
@@ -301,6 +301,46 @@ Deno.test("server: DELETE removes files only", async () => {
   await expectRemoteError(client, () => client.delete("/"), "IS_DIR", srv.root, "/docs");
   await expectRemoteError(client, () => client.delete("../../x"), "BAD_PATH", srv.root, "/docs");
   deepEqual(await hostTree(srv.root), ["docs/", "docs/sub/", "empty/", "full/", "full/x"]);
+});
+
+Deno.test("server: a path in a folder's form (a/, a/.) is refused where a file is taken, and by STAT where no folder is; nothing is done", async () => {
+  await using srv = await startTestServer({ files: LAYOUT });
+  using raw = await srv.raw();
+  const before = await hostTree(srv.root);
+  const codes: Record<string, string> = {};
+  const requests: Request[] = [
+    { op: "GET", path: "a.txt/" },
+    { op: "GET", path: "/docs/b.txt/." },
+    { op: "GET", path: "docs/" },
+    { op: "HASH", path: "a.txt/" },
+    { op: "BLOCKS", path: "a.txt/", blockSize: 4096 },
+    { op: "DELETE", path: "a.txt/" },
+    { op: "DELETE", path: "docs/b.txt/" },
+    { op: "DELETE", path: "missing/" },
+    { op: "PUT", path: "a.txt/", size: 1, overwrite: true },
+    { op: "STAT", path: "a.txt/" },
+  ];
+  for (const req of requests) {
+    const reply = await raw.request(req);
+    codes[`${req.op} ${"path" in req ? req.path : ""}`] = reply.ok ? "ok" : reply.code;
+  }
+  deepEqual(codes, {
+    "GET a.txt/": "NOT_DIR",
+    "GET /docs/b.txt/.": "NOT_DIR",
+    "GET docs/": "IS_DIR",
+    "HASH a.txt/": "NOT_DIR",
+    "BLOCKS a.txt/": "NOT_DIR",
+    "DELETE a.txt/": "NOT_DIR",
+    "DELETE docs/b.txt/": "NOT_DIR",
+    "DELETE missing/": "NOT_FOUND",
+    "PUT a.txt/": "NOT_DIR",
+    "STAT a.txt/": "NOT_DIR",
+  });
+  // A folder in a folder's form is what it always was.
+  const stat = await raw.request({ op: "STAT", path: "docs/." });
+  equal(stat.ok && (stat.entry as { type: string }).type, "dir");
+  deepEqual(await hostTree(srv.root), before);
+  equal(await Deno.readTextFile(`${srv.root}/a.txt`), "alpha");
 });
 
 Deno.test("server: MKDIR makes folders, with parents on request", async () => {
