@@ -14,6 +14,7 @@ import type { OkReply } from "../protocol/messages.ts";
 import { CHECKSUMS } from "../protocol/limits.ts";
 import { closeQuietly } from "../transport/close.ts";
 import { connectTransport } from "../transport/connect.ts";
+import { formatHostPort } from "../transport/address.ts";
 import { limitRate } from "../transport/rate_limit.ts";
 import type { TransportConn } from "../transport/types.ts";
 import {
@@ -102,15 +103,20 @@ export async function openSession(options: ClientOptions): Promise<OpenedSession
     const hello = await watch.during(() => channel.clientHandshake(offer));
     let readOnly = hello.readOnly === true;
     if (hello.auth === "token") {
+      // Named: of a volume's several servers, or a command's several URLs, the one that refused.
+      const server = `"${formatHostPort(options.hostname, options.port)}"`;
       if (options.token === undefined) {
         throw new RemoteError(
           "DENIED",
-          "The server requires an access token: give --token or set BFTP_TOKEN",
+          `The server ${server} requires an access token: give --token or set BFTP_TOKEN`,
         );
       }
       const reply = await watch.during(async () => {
         await channel.send({ op: "AUTH", token: options.token! });
         return await channel.expectOk();
+      }).catch((e) => {
+        if (!(e instanceof RemoteError && e.code === "DENIED")) throw e;
+        throw new RemoteError("DENIED", `The server ${server} refused the token: ${e.message}`);
       });
       readOnly = reply.readOnly === true;
     }
