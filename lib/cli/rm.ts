@@ -23,7 +23,8 @@ failure's.
 
 Options:
   -r, --recursive   remove folders and everything in them (links are removed,
-                    never followed); the served root itself is refused
+                    never followed); the served root itself, and a path that
+                    ends in "." or "..", are refused
 
 ${CONNECTION_HELP}
 

@@ -94,6 +94,8 @@ async function nextLine(reader: BufferedReader): Promise<string | null> {
       }
       bytes = rest.subarray(0, n);
     } else if (e instanceof ProtocolError) {
+      // That line alone is refused: the script goes on at the next one.
+      await skipLine(reader);
       throw new UsageError(`A command line is longer than ${MAX_LINE_BYTES} bytes`);
     } else {
       throw e;
@@ -101,6 +103,21 @@ async function nextLine(reader: BufferedReader): Promise<string | null> {
   }
   if (bytes === null) return null;
   return new TextDecoder().decode(bytes).replace(/\r$/, "");
+}
+
+/** Reads past the rest of a line too long to take: to its newline, or to the end of input. */
+async function skipLine(reader: BufferedReader): Promise<void> {
+  const newline = new Uint8Array([10]);
+  while (true) {
+    try {
+      await reader.readUntil(newline, MAX_LINE_BYTES);
+      return;
+    } catch (e) {
+      if (!(e instanceof ProtocolError || e instanceof UnexpectedEofError)) throw e;
+      reader.consume(reader.buffered);
+      if (e instanceof UnexpectedEofError) return;
+    }
+  }
 }
 
 /** Whether the session still answers (a broken one refuses at once). */
@@ -330,7 +347,16 @@ async function scripted(ctx: ShellContext): Promise<number> {
   let exitCode = 0;
   try {
     while (!ctx.quit) {
-      const line = await Promise.race([nextLine(reader), interruption]);
+      let line: string | null;
+      try {
+        line = await Promise.race([nextLine(reader), interruption]);
+      } catch (e) {
+        // A line too long: refused alone, as any bad line is.
+        if (!(e instanceof UsageError)) throw e;
+        await report(ctx, e);
+        exitCode = e.exitCode;
+        continue;
+      }
       if (io.signal.aborted) throw new ConnectionError("Interrupted: the session is closed");
       if (line === null) break;
       try {

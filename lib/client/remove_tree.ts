@@ -36,7 +36,7 @@ export interface RemovedTree {
  * @param client A connected client.
  * @param path The remote file or folder.
  * @returns How many files and folders were removed.
- * @throws {UsageError} For the served root.
+ * @throws {UsageError} For the served root, and for "", "." or ".." (or a path ending in them).
  * @throws {RemoteError} From the server (NOT_FOUND, DENIED...): what was
  *   removed before stays removed.
  *
@@ -61,6 +61,12 @@ export interface RemovedTree {
  * ```
  */
 export async function removeTree(client: BftpClient, path: string): Promise<RemovedTree> {
+  // As rm refuses "." and "..": the folder a session stands in (or its parent) is named by its
+  // own path, never by a word that means "here".
+  const last = path.slice(path.lastIndexOf("/") + 1);
+  if (path === "" || last === "." || last === "..") {
+    throw new UsageError(`Refusing to remove "${path}": name the folder itself, not "." or ".."`);
+  }
   const top = await client.stat(path);
   // The server names the root "/" whatever way the path leads there ("/", "a/..").
   if (top.name === "/") throw new UsageError("Refusing to remove the served root");

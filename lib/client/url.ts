@@ -162,7 +162,8 @@ export function isBftpUrl(text: string): boolean {
 /**
  * Joins a remote folder and a name in it, with one slash between them.
  *
- * @param dir The remote folder (`/` for the root).
+ * @param dir The remote folder (`/` for the root; `""`, as the server
+ * takes it, for the session's current folder).
  * @param name A name in it.
  * @returns The remote path.
  *
@@ -173,8 +174,11 @@ export function isBftpUrl(text: string): boolean {
  *
  * deepEqual(joinRemote("/", "a.txt"), "/a.txt");
  * deepEqual(joinRemote("/docs", "a.txt"), "/docs/a.txt");
+ * deepEqual(joinRemote("", "a.txt"), "a.txt");
  * ```
  */
 export function joinRemote(dir: string, name: string): string {
+  // Not "/a.txt": that is the root's, whatever folder the session is in.
+  if (dir === "") return name;
   return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
 }

@@ -417,3 +417,53 @@ Deno.test("e2e: bftp shell pipelines commands of several paths, in order, and a 
   const ops = server.logLines(/ (STAT|GET) "f\d+\.bin"/).map((l) => / (STAT|GET) /.exec(l)![1]);
   ok(ops.indexOf("GET") >= 2, ops.join(" "));
 });
+
+Deno.test('e2e: bftp shell takes an empty path for the current folder: get -r and sync act there, rm -r refuses it, and "." and ".."', async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  // The same names in the root and in the current folder: what is done must be the folder's.
+  for (const dir of ["", "w/"]) {
+    await Deno.mkdir(root.join(`${dir}keep`), { recursive: true });
+    await Deno.writeTextFile(root.join(`${dir}keep/data`), `${dir}data`);
+    await Deno.writeTextFile(root.join(`${dir}a.txt`), `${dir}a`);
+  }
+  await Deno.mkdir(local.join("s"));
+  await Deno.writeTextFile(local.join("s/pushed.txt"), "p");
+  await using server = await startServe(root.path);
+  const before = await listNames(root.path);
+  const run = await runBftp(["shell", server.url], {
+    stdin: `cd w\nrm -r ""\nrm -r .\nrm -r keep/..\nget -r "" ${local.join("out")}\nsync ${
+      local.join("s")
+    } ""\n`,
+  });
+  equal(run.code, 2, run.stderr);
+  const refusals = run.stderr.trimEnd().split("\n");
+  deepEqual(
+    refusals.map((line) =>
+      /^bftp: Refusing to remove "([^"]*)": name the folder itself/.exec(line)?.[1]
+    ),
+    ["", ".", "keep/.."],
+    run.stderr,
+  );
+  deepEqual(await listNames(root.path), before);
+  equal(await Deno.readTextFile(local.join("out/a.txt")), "w/a");
+  equal(await Deno.readTextFile(local.join("out/keep/data")), "w/data");
+  // The push landed in the current folder, not in the root.
+  equal(await Deno.readTextFile(root.join("w/pushed.txt")), "p");
+  deepEqual(await listNames(root.path), ["a.txt", "keep", "w"]);
+});
+
+Deno.test("e2e: bftp shell refuses a line over 64 KiB alone and goes on", async () => {
+  await using root = await tempDir();
+  await using server = await startServe(root.path);
+  const long = `# ${"a".repeat(70_000)}`;
+  const run = await runBftp(["shell", server.url], {
+    stdin: `mkdir before\n${long}\nmkdir ${"b".repeat(140_000)}\nmkdir after\n`,
+  });
+  equal(run.code, 2, run.stderr);
+  deepEqual(run.stderr.trimEnd().split("\n"), [
+    "bftp: A command line is longer than 65536 bytes",
+    "bftp: A command line is longer than 65536 bytes",
+  ]);
+  deepEqual(await listNames(root.path), ["after", "before"]);
+});
