@@ -132,11 +132,13 @@ async function makePlan(
   const filter = given === undefined ? undefined : (r: string, f: boolean) => given.includes(r, f);
   let source: Promise<TreePlan>;
   let target: Promise<TreePlan>;
+  let topIsLink = false;
   if (ends.direction === "push") {
     if ((await localSourceKind(local)) !== "dir") {
       throw new UsageError(`"${local}" is not a folder`);
     }
     const there = await remoteFolder(client, remote);
+    topIsLink = there?.link === true;
     source = planUpload(local, remote, { onListed, filter, besideListing: there !== null })
       .then(withoutTemps);
     // The target's links are links: replaced or removed, never gone through as folders.
@@ -154,7 +156,9 @@ async function makePlan(
     source = planDownload(client, remote, local, { onListed, filter }).then((p) => topTime(p, top));
     target = kind === null
       ? Promise.resolve(EMPTY)
-      : planUpload(local, remote, { filter, besideListing: true }).then(withoutTemps);
+      // The target's links are links here too: a mirror replaces one, never writes through it.
+      : planUpload(local, remote, { filter, besideListing: true, followLinks: false })
+        .then(withoutTemps);
   }
   // Both passes run at once; the second is awaited even when the first fails.
   const [mine, theirs] = await Promise.allSettled([source, target]);
@@ -168,6 +172,7 @@ async function makePlan(
     ignoreExisting: rules.ignoreExisting,
     filter: rules.filter,
   });
+  if (topIsLink) plan.keepTop = true;
   if (rules.checksum) {
     await settleByContent(client, plan, {
       sourceSide: ends.direction === "push" ? "local" : "remote",

@@ -105,8 +105,10 @@ export async function setFolderAttributes(
     for (const f of due) {
       try {
         // Never through a link where the folder was (planted, or one the transfer would not
-        // write through): it is left alone, and so is what it leads to.
-        applyAttributesHere(f.local, { mtime: f.mtime ?? null, mode: f.mode ?? null }, "folder");
+        // write through): it is left alone, and so is what it leads to. The top is the user's
+        // own DEST, which may be a link to a folder: that folder is given them (as rsync -a does).
+        const path = f.relative === "" ? Deno.realPathSync(f.local) : f.local;
+        applyAttributesHere(path, { mtime: f.mtime ?? null, mode: f.mode ?? null }, "folder");
       } catch (e) {
         if (!(e instanceof Deno.errors.NotFound)) {
           options.fail(f, localIoError("set the time and bits of", f.local, e));

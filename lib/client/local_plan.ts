@@ -88,10 +88,12 @@ function uploadable(d: Deno.DirEntry, path: string, folder: number | null): Plan
 function lookUp(
   local: string,
   entries: { d: Deno.DirEntry; at: { local: string } }[],
+  followLinks: boolean,
 ): (PlannedFacts | string | BftpError | null)[] {
   using folder = openLocalFolder(local);
   return entries.map(({ d, at }) => {
     if (d.isDirectory) return null;
+    if (d.isSymlink && !followLinks) return "a symbolic link";
     try {
       return uploadable(d, at.local, folder.fd);
     } catch (e) {
@@ -133,8 +135,9 @@ function pauses(network: boolean): () => Promise<void> {
 /**
  * Plans an upload of the local folder `source` into the remote folder
  * `remote`: walks it with `readDir`, names sorted. Symbolic links to files
- * are followed; links to folders are not entered (no loops) and are left
- * out, as are FIFOs, devices, sockets and links to nothing.
+ * are followed (unless `options.followLinks` is `false`); links to folders
+ * are not entered (no loops) and are left out, as are FIFOs, devices,
+ * sockets and links to nothing.
  *
  * @param source The local folder.
  * @param remote The remote folder it becomes.
@@ -192,7 +195,7 @@ export async function planUpload(
     });
     // The files' sizes first, each looked up in the folder's descriptor; the folders are
     // walked after, in order.
-    const kinds = lookUp(folder.local, entries);
+    const kinds = lookUp(folder.local, entries, options.followLinks ?? true);
     for (const [i, { at }] of entries.entries()) {
       const kind = kinds[i] ?? null;
       if (kind === null) {

@@ -116,6 +116,16 @@ export interface PlanUploadOptions {
    * @default {false}
    */
   besideListing?: boolean | undefined;
+  /**
+   * Take a link to a file (on the server, LIST's `link: true`) as that
+   * file; with `false`, as a link: left out (a mirror onto that side
+   * removes or replaces it rather than going through it). A link to a
+   * folder is never entered: it is left out, so a loop of links cannot
+   * lead the listing on.
+   *
+   * @default {true}
+   */
+  followLinks?: boolean | undefined;
 }
 
 /** Options for {@linkcode planDownload}. */
@@ -132,16 +142,6 @@ export interface PlanDownloadOptions extends Omit<PlanUploadOptions, "besideList
    * @default {MAX_TREE_ENTRIES}
    */
   maxEntries?: number | undefined;
-  /**
-   * Take a link the server follows (LIST's `link: true`) to a file as that
-   * file; with `false`, as a link: left out (a mirror onto the server
-   * removes or replaces it rather than going through it). A link to a
-   * folder is never entered: it is left out as `put -r` leaves out a local
-   * one, so a loop of links cannot lead the listing on.
-   *
-   * @default {true}
-   */
-  followLinks?: boolean | undefined;
 }
 
 /**

@@ -280,7 +280,8 @@ export async function applySync(
  * removed in them, a folder made or removed in them). Remote folders take
  * SETSTAT, from a server that offers it (an older one, or a read-only
  * session, keeps its own); the served root's own are left alone, and so
- * are the folders that could not be made (`broken`: told once already).
+ * are a top that is a link on the server (`keepTop`) and the folders that
+ * could not be made (`broken`: told once already).
  */
 async function keepFolderAttributes(
   client: BftpClient,
@@ -295,7 +296,9 @@ async function keepFolderAttributes(
     ...plan.deletes.map((d) => parentOf(d.relative)),
     ...[...plan.missingFolders].flatMap((m) => [m, parentOf(m)]),
   ]);
-  const due = plan.folders.filter((f) => touched.has(f.relative) && !under(f.relative, broken));
+  const due = plan.folders.filter((f) =>
+    touched.has(f.relative) && !under(f.relative, broken) && !(plan.keepTop && f.relative === "")
+  );
   await setFolderAttributes(client, due, options.direction === "pull" ? "local" : "remote", {
     fail: (f, e) => fail(f.relative, e),
     window: options.window,

@@ -83,6 +83,12 @@ export interface SyncPlan {
    * given the source's.
    */
   staleTimes: Set<string>;
+  /**
+   * The target's top folder keeps its own time and bits: a link to a
+   * folder on the server, which SETSTAT does not go through (its files are
+   * synced through it, as through a local DST that is a link).
+   */
+  keepTop?: boolean | undefined;
 }
 
 /** Options for {@linkcode compareTrees}. */

@@ -168,3 +168,55 @@ for (const direction of ["push", "pull"] as const) {
     deepEqual(JSON.parse(again.stdout).changes, []);
   });
 }
+
+for (const check of [[], ["-c"]]) {
+  Deno.test(`e2e: sync ${check.join("")} (pull) replaces a local link to a file that matches the source's, and leaves what it led to alone`, async () => {
+    // Found by an audit: the pull compared the file the link led to, found it the same, and
+    // kept the link (rsync -a replaces it).
+    await using root = await tempDir();
+    await using local = await tempDir();
+    await Deno.mkdir(root.join("m"));
+    await Deno.writeTextFile(root.join("m", "f"), "same");
+    await Deno.mkdir(local.join("outside"));
+    await Deno.mkdir(local.join("dst"));
+    await Deno.copyFile(root.join("m", "f"), local.join("outside", "f"));
+    const { mtime } = await Deno.stat(root.join("m", "f"));
+    await Deno.utime(local.join("outside", "f"), mtime!, mtime!);
+    await Deno.symlink(local.join("outside", "f"), local.join("dst", "f"));
+    await using server = await startServe(root.path);
+    const result = await runBftp(["sync", ...check, `${server.url}/m`, local.join("dst")]);
+    equal(result.code, 0, result.stderr);
+    deepEqual(result.stdout.split("\n").slice(0, 2), ["- f", "+ f"]);
+    equal((await Deno.lstat(local.join("dst", "f"))).isFile, true);
+    equal(await Deno.readTextFile(local.join("dst", "f")), "same");
+    equal(await Deno.readTextFile(local.join("outside", "f")), "same");
+  });
+}
+
+Deno.test("e2e: sync into a DST that is a link to a folder, either side: the folder it leads to is the target, exit 0, and again", async () => {
+  // Found by an audit: locally the folder never got the source's bits (a 700 folder stayed
+  // 755); on the server the top's SETSTAT met the link, and every run exited 12.
+  await using root = await tempDir();
+  await using local = await tempDir();
+  await Deno.mkdir(root.join("priv"));
+  await Deno.writeTextFile(root.join("priv", "p"), "p");
+  await Deno.chmod(root.join("priv"), 0o700);
+  await Deno.utime(root.join("priv"), 1_600_000_000, 1_600_000_000);
+  await Deno.mkdir(local.join("ldst"));
+  await Deno.symlink("ldst", local.join("dlink"));
+  await Deno.mkdir(root.join("real"));
+  await Deno.symlink("real", root.join("alias"));
+  await using server = await startServe(root.path);
+  const pull = await runBftp(["sync", "-q", `${server.url}/priv`, local.join("dlink")]);
+  equal(pull.code, 0, pull.stderr);
+  const info = await Deno.stat(local.join("ldst"));
+  deepEqual([info.mode! & 0o777, info.mtime?.getTime()], [0o700, 1_600_000_000_000]);
+  equal(await Deno.readTextFile(local.join("ldst", "p")), "p");
+  for (const round of [1, 2]) {
+    const push = await runBftp(["sync", "-q", local.join("ldst"), `${server.url}/alias`]);
+    equal(push.code, 0, `round ${round}: ${push.stderr}`);
+    equal(push.stderr, "");
+  }
+  equal(await Deno.readTextFile(root.join("real", "p")), "p");
+  equal((await Deno.lstat(root.join("alias"))).isSymlink, true);
+});
