@@ -152,6 +152,7 @@ export class HttpConnection implements ByteReader, ByteWriter, Disposable {
               caCerts: [...options.caCerts],
               where: target.authority,
               hint: "give --cacert FILE with the certificate that signed it",
+              pin: false,
             });
           } else {
             const tls = await Deno.startTls(tcp, { hostname: target.hostname });
@@ -191,6 +192,10 @@ export class HttpConnection implements ByteReader, ByteWriter, Disposable {
         throw new ConnectionError(`The connection to "${this.#target.authority}" was reset`, {
           cause: e,
         });
+      }
+      // Deno's TLS on a record it cannot decrypt (or an alert) mid-answer, as node:tls's is told.
+      if (e instanceof Deno.errors.InvalidData) {
+        throw new ConnectionError(`Connection lost: ${e.message}`, { cause: e });
       }
       throw e;
     } finally {

@@ -114,7 +114,10 @@ export async function readResponseHead(
     const match = hasControl(statusText) ? null : STATUS_LINE.exec(statusText);
     if (!match) throw new ProtocolError(`Malformed HTTP status line ${quote(statusText)}`);
     const status = Number(match[2]);
-    if (status < 100) throw new ProtocolError(`Invalid HTTP status ${quote(statusText)}`);
+    // Three digits, 100 to 599 (RFC 9110, section 15): "999" is no HTTP error, but a bad answer.
+    if (status < 100 || status > 599) {
+      throw new ProtocolError(`Invalid HTTP status ${quote(statusText)}`);
+    }
     const headers: [string, string][] = [];
     while (true) {
       const bytes = await readLine(false);

@@ -95,6 +95,13 @@ export interface StartClientTlsOptions {
    * @default {"give --cacert FILE, or pin the certificate with --fingerprint HEX …"}
    */
   hint?: string;
+  /**
+   * Whether the command takes `--fingerprint`, to offer pinning where more
+   * trust would not help (a certificate of another name or out of its dates).
+   *
+   * @default {true}
+   */
+  pin?: boolean;
 }
 
 /**
@@ -138,7 +145,7 @@ export async function startClientTls(
     closeQuietly(tcp);
     const code = (e as { code?: unknown }).code;
     if (isCertificateCode(code)) {
-      throw untrusted(options.where, e, options.hint);
+      throw untrusted(options.where, e, options.hint, options.pin);
     }
     throw new TlsError(`TLS handshake with "${options.where}" failed: ${systemReason(e)}`, {
       cause: e,

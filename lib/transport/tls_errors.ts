@@ -72,6 +72,8 @@ function certificateProblem(e: unknown): string {
  * @param where The server, as `host:port`.
  * @param e What the TLS stack threw.
  * @param hint What to tell the user.
+ * @param pin Whether the command takes `--fingerprint` (http-get does not):
+ * offered for a certificate of another name or out of its dates.
  * @returns The error.
  *
  * @example
@@ -83,14 +85,22 @@ function certificateProblem(e: unknown): string {
  * match(e.message, /it is self-signed; give --cacert FILE/);
  * ```
  */
-export function untrusted(where: string, e: unknown, hint: string = UNTRUSTED_HINT): TlsError {
+export function untrusted(
+  where: string,
+  e: unknown,
+  hint: string = UNTRUSTED_HINT,
+  pin = true,
+): TlsError {
   const problem = certificateProblem(e);
   // A certificate for another name, or out of its dates: more trust would not help.
   const what = problem === WRONG_NAME
-    ? "reach the server by a name the certificate holds, or pin the certificate with " +
-      "--fingerprint HEX (bftp serve prints it when it starts)"
+    ? "reach the server by a name the certificate holds" +
+      (pin
+        ? ", or pin the certificate with --fingerprint HEX (bftp serve prints it when it starts)"
+        : "")
     : problem === EXPIRED || problem === NOT_YET_VALID
-    ? "the server needs a certificate valid today, or pin this one with --fingerprint HEX"
+    ? "the server needs a certificate valid today" +
+      (pin ? ", or pin this one with --fingerprint HEX" : "")
     : hint;
   return new TlsError(`Cannot verify the certificate of "${where}": ${problem}; ${what}`, {
     cause: e,

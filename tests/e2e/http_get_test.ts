@@ -4,6 +4,7 @@ import { makeSelfSigned, startOpensslServer, startPythonServer } from "../http/r
 import { runBftp, type RunBftpResult } from "./helpers.ts";
 import { requirePeers } from "../peers.ts";
 import { sha256File, tempDir } from "../helpers.ts";
+import { caSigned } from "../transport/certs.ts";
 
 async function names(dir: string): Promise<string[]> {
   return (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort();
@@ -248,7 +249,72 @@ Deno.test("e2e: http-get trusts a self-signed HTTPS server only with --cacert", 
     8,
     new RegExp(`Cannot verify the certificate of "127\\.0\\.0\\.1:${server.port}"`),
   );
+  // This machine's host name leads to 127.0.0.1 too, and the certificate does not hold it: the
+  // advice is one http-get can follow (it has no --fingerprint to pin with).
+  const host = Deno.hostname();
+  const otherName = await runBftp([
+    "http-get",
+    "--cacert",
+    cert.certFile,
+    `https://${host}:${server.port}/page.txt`,
+  ]);
+  failed(
+    otherName,
+    8,
+    /it is not valid for this host name; reach the server by a name the certificate holds$/,
+  );
   deepEqual(await names(`${dir}/out`), ["p"]);
+});
+
+/** A TLS server (Python's ssl) that answers a 50-byte body with 5 bytes, then a record no key decrypts. */
+const GARBLED_TLS_SERVER = String.raw`
+import socket, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+with socket.create_server(("127.0.0.1", 0)) as s:
+    print(s.getsockname()[1], flush=True)
+    conn, _ = s.accept()
+    tls = ctx.wrap_socket(conn, server_side=True)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += tls.recv(4096)
+    tls.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 50\r\n\r\nhello")
+    raw = socket.socket(fileno=tls.detach())
+    raw.sendall(b"\x17\x03\x03\x00\x10garbagegarbage!!")
+    raw.close()
+`;
+
+Deno.test("e2e: http-get over Deno's own TLS tells a record it cannot decrypt mid-body as a lost connection (exit 4), and leaves no FILE", async () => {
+  // Found by an audit: "Internal error: cannot decrypt peer's message", exit 1.
+  requirePeers("python3", "openssl");
+  await using tmp = await tempDir();
+  const { ca, leaf } = await caSigned(tmp.path);
+  const server = new Deno.Command("python3", {
+    args: ["-c", GARBLED_TLS_SERVER, leaf.certPath, leaf.keyPath],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  try {
+    const reader = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const port = Number((await reader.read()).value?.trim());
+    reader.releaseLock();
+    // Without --cacert, Deno's TLS is used: DENO_CERT makes it trust the test's authority.
+    const out = tmp.join("g.out");
+    const got = await runBftp(["http-get", `https://127.0.0.1:${port}/`, "-o", out], {
+      env: { DENO_CERT: ca.certPath },
+    });
+    failed(got, 4, /^bftp: Connection lost: /);
+    // Neither the file nor its temporary.
+    deepEqual((await names(tmp.path)).filter((n) => n.includes("g.out")), []);
+  } finally {
+    await server.stdout.cancel().catch(() => {});
+    try {
+      server.kill();
+    } catch (e) {
+      if (!(e instanceof TypeError)) throw e;
+    }
+    await server.status;
+  }
 });
 
 Deno.test("e2e: http-get trusts openssl's default self-signed certificate (marked as a CA) with --cacert, as curl does", async () => {

@@ -122,6 +122,10 @@ Deno.test("http: readResponseHead() rejects malformed and missing responses", as
       /Malformed HTTP status line "<html>no status line<\/html>"/,
     ],
     [["HTTP/1.0 20 OK\r\n\r\n"], /Malformed HTTP status line/],
+    // Three digits, but no HTTP status (100 to 599): a bad answer, not an HTTP error.
+    [["HTTP/1.0 999 Weird\r\n\r\nbody"], /Invalid HTTP status "HTTP\/1.0 999 Weird"/],
+    [["HTTP/1.0 600 X\r\n\r\n"], /Invalid HTTP status/],
+    [["HTTP/1.0 099 X\r\n\r\n"], /Invalid HTTP status/],
     [["HTTP/1.0 200 OK\r\nContent-Length: 5\r\n"], /closed inside the response header/],
     [["HTTP/1.0 200 OK\r\nContent-Le"], /closed inside the response header/],
     [["HTTP/1.0 200 OK\r\nNo colon here\r\n\r\n"], /Malformed HTTP header line "No colon here"/],
