@@ -337,6 +337,11 @@ export async function syncTrees(
     tree?.stop();
     failures.unshift(...unfetched);
     totals.failed += unfetched.length;
+    // A dry run into a read-only session: its plan, then the refusal, in the report too.
+    if (refused !== undefined) {
+      failures.push({ relative: "", error: refused });
+      totals.failed++;
+    }
     const seconds = (performance.now() - start) / 1000;
     const dry = rules.dryRun === true;
     if (rules.json === true) {

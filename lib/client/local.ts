@@ -27,6 +27,7 @@ import type { LocalTransferOptions } from "./local_options.ts";
 import { openSourceFile, type SourceFile } from "./source_file.ts";
 import { MAX_NAME_BYTES } from "../protocol/limits.ts";
 import { visibleShort } from "./tree_depth.ts";
+import { TEMP_PREFIX } from "../root/paths.ts";
 
 export type { LocalTransferOptions } from "./local_options.ts";
 
@@ -107,12 +108,47 @@ function refusedName(name: string): ProtocolError {
 export function unfetchableName(name: string): string | null {
   // One test for the common name, which passes every one below.
   if (!/[\x00-\x1f\x7f-\x9f\\]|^[A-Za-z]:|^\./.test(name)) return null;
-  if (/[\x00-\x1f\x7f]/.test(name)) return "a name with a control character cannot be asked for";
-  if (name.includes("\\")) return "a name with a backslash cannot be asked for";
-  if (/^[A-Za-z]:/.test(name)) return "a name that starts with a drive letter cannot be asked for";
+  const refused = refusedInRequests(name, "asked for");
+  if (refused !== null) return refused;
   if (/[\x80-\x9f]/.test(name)) return "a name with a C1 control character is not made here";
   if (LOCAL_TEMP_NAME.test(name)) return "the name is one of bftp's own temporary files";
   return null;
+}
+
+/** Why no request's path can carry `name` (the server refuses it), or `null`. */
+function refusedInRequests(name: string, verb: string): string | null {
+  if (/[\x00-\x1f\x7f]/.test(name)) return `a name with a control character cannot be ${verb}`;
+  if (name.includes("\\")) return `a name with a backslash cannot be ${verb}`;
+  if (/^[A-Za-z]:/.test(name)) return `a name that starts with a drive letter cannot be ${verb}`;
+  return null;
+}
+
+/**
+ * Why a local file or folder cannot be sent under its own name, or `null`
+ * when it can: the server refuses a path with a control character, a
+ * backslash, a drive letter or its temporary files' prefix. An upload's
+ * listing pass (`put -r`, a sync's push, its dry run) leaves such an entry
+ * out, told as a failure, rather than have the server refuse it.
+ *
+ * @param name A local name.
+ * @returns Why not, or `null`.
+ *
+ * @example
+ * ```ts
+ * import { unsendableName } from "./local.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(unsendableName("a.txt"), null);
+ * deepEqual(unsendableName("del\x7f"), "a name with a control character cannot be sent");
+ * deepEqual(unsendableName(".bftp-tmp-x"), "the server keeps names that start with \".bftp-tmp-\"");
+ * ```
+ */
+export function unsendableName(name: string): string | null {
+  if (!/[\x00-\x1f\x7f\\]|^[A-Za-z]:|^\./.test(name)) return null;
+  if (name.startsWith(TEMP_PREFIX)) {
+    return `the server keeps names that start with "${TEMP_PREFIX}"`;
+  }
+  return refusedInRequests(name, "sent");
 }
 
 /**

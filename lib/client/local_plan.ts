@@ -19,6 +19,8 @@ import {
   type TreePlan,
 } from "./tree_plan.ts";
 import { joinRemote } from "./url.ts";
+import { unsendableName } from "./local.ts";
+import { quotePath } from "../root/paths.ts";
 
 /**
  * The words for a name that is not valid UTF-8 on the disk: Deno reads it
@@ -187,10 +189,16 @@ export async function planUpload(
       local: localChild(folder.local, d.name),
       relative: folder.relative === "" ? d.name : `${folder.relative}/${d.name}`,
     });
-    // What the filter leaves out is neither looked at nor walked.
+    // What the filter leaves out is neither looked at nor walked; nor is what no request can
+    // name on the server (told as a failure, where the server would refuse each).
     const entries = all.map((d) => ({ d, at: child(d) })).filter(({ d, at }) => {
-      if (options.filter?.(at.relative, d.isDirectory) ?? true) return true;
-      plan.skipped.push({ path: at.local, why: EXCLUDED, relative: at.relative });
+      if (!(options.filter?.(at.relative, d.isDirectory) ?? true)) {
+        plan.skipped.push({ path: at.local, why: EXCLUDED, relative: at.relative });
+        return false;
+      }
+      const why = unsendableName(d.name);
+      if (why === null) return true;
+      failed(at, new BftpError("BAD_PATH", `Cannot send ${quotePath(at.local)}: ${why}`));
       return false;
     });
     // The files' sizes first, each looked up in the folder's descriptor; the folders are

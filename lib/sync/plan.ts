@@ -17,6 +17,8 @@ import {
   type SkippedEntry,
   type TreePlan,
 } from "../client/tree_plan.ts";
+import { type BftpError, LocalIoError, RemoteError } from "../errors.ts";
+import { quotePath } from "../root/paths.ts";
 
 /** Which paths take part, as `PathFilter` (`filter.ts`) decides. */
 export interface SyncFilter {
@@ -324,5 +326,21 @@ export function compareTrees(
     }
   }
   plan.deletes = findDeletes(source, target, options.targetSide, taking, options.deleting === true);
+  // A folder where a file goes, and not removed (no --delete): that file's failure, told by a dry
+  // run as by the sync itself, which sends nothing there.
+  const removed = new Set(plan.deletes.map((d) => d.relative));
+  plan.sends = plan.sends.filter(({ file }) => {
+    if (!targetFolders.has(file.relative) || removed.has(file.relative)) return true;
+    const error = folderInTheWay(file, options.targetSide);
+    plan.skipped.push({ path: file.remote, why: error.message, relative: file.relative, error });
+    return false;
+  });
   return plan;
+}
+
+/** The failure of a file whose path is a folder on the target, as writing there fails. */
+function folderInTheWay(file: PlannedFile, side: "local" | "remote"): BftpError {
+  return side === "remote"
+    ? new RemoteError("IS_DIR", `${quotePath(file.remote)} is a folder`)
+    : new LocalIoError(`Cannot write "${file.local}": is a folder`);
 }

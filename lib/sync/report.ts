@@ -134,13 +134,14 @@ export function summaryLine(
 ): string {
   const files = `${checked} file${checked === 1 ? "" : "s"}`;
   const sent = `${totals.sent} (${totals.new} new, ${totals.changed} changed)`;
+  const failed = (totals.failed > 0 ? `, failed ${totals.failed}` : "") +
+    (totals.notTried > 0 ? `, not tried ${totals.notTried}` : "");
   if (dryRun) {
-    return `Dry run, checked ${files}: would send ${sent}, delete ${totals.deleted}; ${
+    // What would fail is known before anything is tried (names, a folder in the way, read-only).
+    return `Dry run, checked ${files}: would send ${sent}, delete ${totals.deleted}${failed}; ${
       formatBytes(totals.bytes)
     }`;
   }
-  const failed = (totals.failed > 0 ? `, failed ${totals.failed}` : "") +
-    (totals.notTried > 0 ? `, not tried ${totals.notTried}` : "");
   const time = seconds < 60 ? `${seconds.toFixed(1)} s` : `${Math.round(seconds)} s`;
   const rate = `${formatBytes(Math.round(totals.bytes / Math.max(seconds, 1e-3)))}/s`;
   return `Checked ${files}: sent ${sent}, deleted ${totals.deleted}${failed}; ${

@@ -221,9 +221,17 @@ Deno.test("e2e: rm -r removes folders with everything in them, never follows a l
   ok0(await runBftp(["rm", "-r", `${server.url}/tree`, `${server.url}/file.txt`]));
   deepEqual(await listNames(root.path), ["stays.txt"]);
   equal(await Deno.readTextFile(outside.join("keep.txt")), "keep", "the link was not followed");
-  for (const url of [`${server.url}/`, `${server.url}/stays.txt/..`]) {
-    assertFailure(await runBftp(["rm", "-r", url]), 2, /Refusing to remove the served root/);
-  }
+  assertFailure(
+    await runBftp(["rm", "-r", `${server.url}/`]),
+    2,
+    /Refusing to remove the served root/,
+  );
+  // A path that ends in ".." (here the root again) is refused as rm refuses it, before any look.
+  assertFailure(
+    await runBftp(["rm", "-r", `${server.url}/stays.txt/..`]),
+    2,
+    /Refusing to remove "\/stays\.txt\/\.\.": name the folder itself, not "\." or "\.\."/,
+  );
   assertFailure(await runBftp(["rm", "-r", `${server.url}/missing`]), 10);
   deepEqual(await listNames(root.path), ["stays.txt"]);
   const shell = await runBftp(["shell", server.url], {

@@ -195,9 +195,12 @@ Deno.test("e2e: a push whose folder the server refuses (a control character in i
   await using server = await startServe(served.path);
   const result = await runBftp(["sync", local.join("src"), `${server.url}/dst`]);
   equal(result.code, 12, result.stderr);
-  // Once, not again when the folders' times are set at the end.
+  // Once, not again when the folders' times are set at the end; found by the listing pass, so
+  // nothing is asked of the server for it.
   deepEqual(result.stderr.trimEnd().split("\n"), [
-    'bftp: Refused path "/dst/Dir\\x0d": control characters are not allowed',
+    `bftp: Cannot send "${
+      local.join("src")
+    }/Dir\\x0d": a name with a control character cannot be sent`,
   ]);
   ok(/failed 1;/.test(result.stdout), result.stdout);
   deepEqual([...(await readTree(served.join("dst"))).keys()], ["ok.txt"]);
@@ -380,6 +383,11 @@ Deno.test("e2e: a push to a read-only server is refused once (exit 15); one with
   equal(dry.code, 15, dry.stderr);
   ok(/^\+ b\.txt$/m.test(dry.stdout), dry.stdout);
   equal(dry.stderr, "bftp: The session is read-only: nothing can be synced into it\n");
+  // The JSON report says so too (it said nothing failed).
+  const dryJson = await runBftp(["sync", "-n", "--json", local.join("src"), `${server.url}/dst`]);
+  equal(dryJson.code, 15, dryJson.stderr);
+  const report = JSON.parse(dryJson.stdout) as SyncReport;
+  deepEqual([report.failed, report.errors.map((e) => e.code)], [1, ["DENIED"]]);
   await Deno.remove(local.join("src", "b.txt"));
   const nothing = await runBftp(["sync", local.join("src"), `${server.url}/dst`]);
   equal(nothing.code, 0, nothing.stderr);
@@ -564,3 +572,39 @@ Deno.test("e2e: a sync push and a put -r send each large file's body right behin
     }
   }
 });
+
+for (const direction of ["push", "pull"] as const) {
+  Deno.test(`e2e: a dry run foresees what the sync fails on: a folder where a file goes, and names no request can carry (${direction})`, async () => {
+    // Found by an audit: -n listed them as sends and exited 0; the sync then failed on them.
+    await using served = await tempDir();
+    await using local = await tempDir();
+    const [source, target] = direction === "push"
+      ? [local.join("src"), join(served.path, "dst")]
+      : [join(served.path, "src"), local.join("dst")];
+    await writeFiles(source, { "x": "file", "ok.txt": "ok" });
+    await writeFiles(target, { "x/in": "a folder where the file goes" });
+    if (direction === "push") await Deno.writeTextFile(join(source, "del\x7f"), "odd");
+    await using server = await startServe(served.path);
+    const ends = direction === "push"
+      ? [source, `${server.url}/dst`]
+      : [`${server.url}/src`, target];
+    const code = direction === "push" ? 13 : 3;
+    const runs = [];
+    for (const args of [["-n", "--json"], ["--json"]]) {
+      const run = await runBftp(["sync", ...args, ...ends]);
+      const report = JSON.parse(run.stdout) as SyncReport;
+      runs.push({
+        code: run.code,
+        errors: report.errors.map((e) => `${e.path} ${e.code}`).sort(),
+        sends: report.changes.map((c) => `${c.kind} ${c.path}`),
+      });
+    }
+    const errors = direction === "push" ? ["del\x7f BAD_PATH", "x IS_DIR"] : ["x LOCAL_IO"];
+    // The dry run and the sync agree, and the folder in the way is left as it was.
+    deepEqual(runs, [
+      { code, errors, sends: ["new ok.txt"] },
+      { code, errors, sends: ["new ok.txt"] },
+    ]);
+    equal(await Deno.readTextFile(join(target, "x", "in")), "a folder where the file goes");
+  });
+}
