@@ -1,6 +1,11 @@
 import { deepEqual, ok } from "node:assert/strict";
 import { ScriptedServer } from "../http/scripted_server.ts";
-import { makeSelfSigned, startOpensslServer, startPythonServer } from "../http/real_servers.ts";
+import {
+  ChildServer,
+  makeSelfSigned,
+  startOpensslServer,
+  startPythonServer,
+} from "../http/real_servers.ts";
 import { runBftp, type RunBftpResult } from "./helpers.ts";
 import { requirePeers } from "../peers.ts";
 import { sha256File, tempDir } from "../helpers.ts";
@@ -289,32 +294,20 @@ Deno.test("e2e: http-get over Deno's own TLS tells a record it cannot decrypt mi
   requirePeers("python3", "openssl");
   await using tmp = await tempDir();
   const { ca, leaf } = await caSigned(tmp.path);
-  const server = new Deno.Command("python3", {
-    args: ["-c", GARBLED_TLS_SERVER, leaf.certPath, leaf.keyPath],
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  try {
-    const reader = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    const port = Number((await reader.read()).value?.trim());
-    reader.releaseLock();
-    // Without --cacert, Deno's TLS is used: DENO_CERT makes it trust the test's authority.
-    const out = tmp.join("g.out");
-    const got = await runBftp(["http-get", `https://127.0.0.1:${port}/`, "-o", out], {
-      env: { DENO_CERT: ca.certPath },
-    });
-    failed(got, 4, /^bftp: Connection lost: /);
-    // Neither the file nor its temporary.
-    deepEqual((await names(tmp.path)).filter((n) => n.includes("g.out")), []);
-  } finally {
-    await server.stdout.cancel().catch(() => {});
-    try {
-      server.kill();
-    } catch (e) {
-      if (!(e instanceof TypeError)) throw e;
-    }
-    await server.status;
-  }
+  await using server = await ChildServer.start(
+    "python3",
+    ["-c", GARBLED_TLS_SERVER, leaf.certPath, leaf.keyPath],
+    tmp.path,
+    /^(\d+)$/m,
+  );
+  // Without --cacert, Deno's TLS is used: DENO_CERT makes it trust the test's authority.
+  const out = tmp.join("g.out");
+  const got = await runBftp(["http-get", server.url("https", "/"), "-o", out], {
+    env: { DENO_CERT: ca.certPath },
+  });
+  failed(got, 4, /^bftp: Connection lost: /);
+  // Neither the file nor its temporary.
+  deepEqual((await names(tmp.path)).filter((n) => n.includes("g.out")), []);
 });
 
 Deno.test("e2e: http-get trusts openssl's default self-signed certificate (marked as a CA) with --cacert, as curl does", async () => {
