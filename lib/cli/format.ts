@@ -21,7 +21,20 @@ function modeString(entry: Entry): string {
   const bits = "rwxrwxrwx";
   let s = "";
   for (let i = 0; i < 9; i++) s += entry.mode & (1 << (8 - i)) ? bits[i] : "-";
-  return t + s;
+  return t + withSpecialBits(s, entry.mode);
+}
+
+/** Set-user-ID, set-group-ID and sticky in the execute places, as ls -l shows them. */
+function withSpecialBits(rwx: string, mode: number): string {
+  if ((mode & 0o7000) === 0) return rwx;
+  const chars = [...rwx];
+  const mark = (bit: number, at: number, set: string) => {
+    if (mode & bit) chars[at] = chars[at] === "x" ? set : set.toUpperCase();
+  };
+  mark(0o4000, 2, "s");
+  mark(0o2000, 5, "s");
+  mark(0o1000, 8, "t");
+  return chars.join("");
 }
 
 /**

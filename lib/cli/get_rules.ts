@@ -13,6 +13,7 @@ import { downloadTree } from "../client/tree_transfer.ts";
 import { UnexpectedEofError, UsageError } from "../errors.ts";
 import { downloadDestination, localKind } from "./local_paths.ts";
 import { type TreeProgressStart, withTreeProgress } from "./tree_progress.ts";
+import { claimTarget } from "./sources.ts";
 
 /** How a `get` downloads each source. */
 export interface GetRules extends Pick<LocalTransferOptions, "progress" | "onSkip" | "onFailure"> {
@@ -183,12 +184,7 @@ export async function getToLocal(
     return;
   }
   const file = await downloadDestination(remote, dest, false);
-  if (rules.written !== undefined) {
-    if (rules.written.has(file)) {
-      throw new UsageError(`Will not overwrite "${file}", just written, with "${label}"`);
-    }
-    rules.written.add(file);
-  }
+  if (rules.written !== undefined) claimTarget(rules.written, file, label);
   await downloadFile(client, remote, file, { progress, resume, preserve }).catch((e) => {
     throw rules.resumeHint === true && resume !== true ? withResumeHint(e) : e;
   });

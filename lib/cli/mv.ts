@@ -5,7 +5,7 @@
  */
 
 import { UsageError } from "../errors.ts";
-import { parseBftpUrl, sameHead } from "../client/url.ts";
+import { isBftpUrl, parseBftpUrl, sameHead } from "../client/url.ts";
 import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
@@ -35,7 +35,7 @@ Examples:
     try {
       const from = session.url.path;
       let to = positionals[1]!;
-      if (/^bftps?:\/\//.test(to)) {
+      if (isBftpUrl(to)) {
         const target = parseBftpUrl(to);
         // A head of the same volume is the same server.
         const onHeads = target.heads.some((t) => session.heads.some((h) => sameHead(h, t)));

@@ -21,7 +21,7 @@ import {
   progressFor,
   skipNotice,
 } from "./session.ts";
-import { eachSource, SessionPool } from "./sources.ts";
+import { claimTarget, eachSource, SessionPool } from "./sources.ts";
 import { treeProgressFor } from "./tree_progress.ts";
 
 const HELP = `Usage: bftp put SRC URL [options]
@@ -123,8 +123,13 @@ export const putCommand: Command = {
       const shown = rules.progress !== undefined || rules.treeProgress !== undefined;
       const names = new Set(srcs.map((s) => basename(s)));
       const window = shown || srcs.includes("-") || names.size < srcs.length ? 1 : DEFAULT_WINDOW;
+      const written = new Set<string>();
       return await eachSource(srcs, io, async (src) => {
         const kind = src === "-" ? null : await putSourceKind(src, rules);
+        // Once per source, not again when a cut upload goes on: the second of one name is refused.
+        if (kind === "file" && sharedFolder !== null) {
+          claimTarget(written, `${sharedFolder}${basename(src)}`, src);
+        }
         // A cut resumable upload of a file continues on the next head, if any.
         return await sessions.run(parsed ?? urlText, async (client, url) => {
           parsed = url;
@@ -135,6 +140,8 @@ export const putCommand: Command = {
             const transfer = rules.progress?.("stdin", null) ?? {};
             const stdin = endUnlessInterrupted(io.stdin, io.signal);
             await client.put(url.path, stdin, { size: null, ...transfer });
+            // Its line ends with its last figures (a size nothing knew beforehand).
+            transfer.onEnd?.();
             return;
           }
           await putFromLocal(client, src, kind, sharedFolder ?? url.path, rules);

@@ -352,6 +352,7 @@ export function progressFor(
       onStart: (s) => {
         if (s === 0) progress.done();
       },
+      onEnd: () => progress.done(),
     };
   };
 }

@@ -9,7 +9,7 @@
 
 import type { BftpClient } from "../client/client.ts";
 import { type BftpUrl, parseBftpUrl } from "../client/url.ts";
-import { BftpError, ConnectionError, RemoteError, TimeoutError } from "../errors.ts";
+import { BftpError, ConnectionError, RemoteError, TimeoutError, UsageError } from "../errors.ts";
 import { formatHostPort } from "../transport/address.ts";
 import { visible } from "./format.ts";
 import { type CliIo, errorLine, writeLine } from "./io.ts";
@@ -413,4 +413,31 @@ export async function forEachUrl<R = void>(
   } finally {
     await sessions.close();
   }
+}
+
+/**
+ * Notes that this command writes `target`; a second source for the same
+ * target is refused rather than replace the first, as cp refuses ("will
+ * not overwrite just-created").
+ *
+ * @param written The targets written so far by this command.
+ * @param target Where this source goes.
+ * @param source The source, as given (for the message).
+ * @throws {UsageError} When `target` was written already.
+ *
+ * @example
+ * ```ts
+ * import { claimTarget } from "./sources.ts";
+ * import { throws } from "node:assert/strict";
+ *
+ * const written = new Set<string>();
+ * claimTarget(written, "/up/x", "a/x");
+ * throws(() => claimTarget(written, "/up/x", "b/x"), /Will not overwrite "\/up\/x", just written/);
+ * ```
+ */
+export function claimTarget(written: Set<string>, target: string, source: string): void {
+  if (written.has(target)) {
+    throw new UsageError(`Will not overwrite "${target}", just written, with "${source}"`);
+  }
+  written.add(target);
 }

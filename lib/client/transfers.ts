@@ -30,6 +30,11 @@ export interface TransferOptions {
   onProgress?: ((bytes: number) => void) | undefined;
   /** Called once the size is known (GET), before the body moves. */
   onStart?: ((size: number | null) => void) | undefined;
+  /**
+   * Called by the caller once the transfer is over, for a body whose size
+   * was not known (stdin): nothing else tells its progress it is done.
+   */
+  onEnd?: (() => void) | undefined;
 }
 
 /** Options for `BftpClient.get`. */

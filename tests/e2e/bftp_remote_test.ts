@@ -174,6 +174,11 @@ Deno.test("e2e: bftp mv renames with a relative, absolute or URL NEWPATH", async
   // A bftp:// URL on the same server.
   ok0(await runBftp(["mv", `${server.url}/archive/c.txt`, `${server.url}/dir/d.txt`]));
   equal(await Deno.readTextFile(root.join("dir", "d.txt")), "A");
+  // The scheme in any case, as every command takes it.
+  const upper = server.url.replace(/^bftp:/, "BFTP:");
+  ok0(await runBftp(["mv", `${server.url}/dir/d.txt`, `${upper}/dir/e.txt`]));
+  ok0(await runBftp(["mv", `${upper}/dir/e.txt`, `${server.url}/dir/d.txt`]));
+  equal(await Deno.readTextFile(root.join("dir", "d.txt")), "A");
   // A folder moves with its contents.
   ok0(await runBftp(["mv", `${server.url}/dir`, "/archive/dir2"]));
   equal(await Deno.readTextFile(root.join("archive", "dir2", "d.txt")), "A");

@@ -1,6 +1,6 @@
 // End-to-end: `ls` flags (-l, -h, --json) and folders too large for a spread.
 
-import { equal, ok } from "node:assert/strict";
+import { deepEqual, equal, ok } from "node:assert/strict";
 import { assertFailure, runBftp, startServe, tempDir } from "./helpers.ts";
 
 Deno.test("e2e: ls -l lists a folder of 150,000 entries", async () => {
@@ -57,4 +57,32 @@ Deno.test("e2e: ls --json and stat --json give times in ISO-8601 and modes in oc
     equal(entry.mode, 0o640);
     equal(entry.modeOctal, "0640");
   }
+});
+
+Deno.test("e2e: ls -l and stat show set-user-ID, set-group-ID and sticky bits as ls -l does", async () => {
+  // Found by an audit: the octal said 06755, the letters beside it -rwxr-xr-x.
+  await using root = await tempDir();
+  for (const [name, mode] of [["suid", 0o6755], ["nox", 0o4644]] as const) {
+    Deno.writeTextFileSync(root.join(name), name);
+    Deno.chmodSync(root.join(name), mode);
+  }
+  for (const [name, mode] of [["tmp", 0o1777], ["shut", 0o1770]] as const) {
+    Deno.mkdirSync(root.join(name));
+    Deno.chmodSync(root.join(name), mode);
+  }
+  await using server = await startServe(root.path);
+  const ls = await runBftp(["ls", "-l", `${server.url}/`]);
+  equal(ls.code, 0, ls.stderr);
+  const modes = Object.fromEntries(
+    ls.stdout.trimEnd().split("\n").map((line) => [line.split(/\s+/).at(-1), line.split(" ")[0]]),
+  );
+  deepEqual(modes, {
+    "nox": "-rwSr--r--",
+    "shut/": "drwxrwx--T",
+    "suid": "-rwsr-sr-x",
+    "tmp/": "drwxrwxrwt",
+  });
+  const stat = await runBftp(["stat", `${server.url}/suid`]);
+  equal(stat.code, 0, stat.stderr);
+  ok(stat.stdout.includes("mode: 06755 (-rwsr-sr-x)"), stat.stdout);
 });

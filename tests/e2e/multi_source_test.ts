@@ -204,6 +204,21 @@ Deno.test("e2e: several sources: a missing remote folder and a name written twic
   ]);
   assertFailure(twice, 2, /Will not overwrite ".*a\.txt", just written/);
   equal(await Deno.readTextFile(local.join("in", "a.txt")), "top");
+
+  // The same both ways: two local files of one name into one folder on the server (found by an
+  // audit: the second replaced the first, exit 0).
+  await Deno.mkdir(local.join("s1"));
+  await Deno.mkdir(local.join("s2"));
+  await Deno.writeTextFile(local.join("s1", "x"), "one");
+  await Deno.writeTextFile(local.join("s2", "x"), "two");
+  const upTwice = await runBftp([
+    "put",
+    local.join("s1", "x"),
+    local.join("s2", "x"),
+    `${server.url}/sub/`,
+  ]);
+  assertFailure(upTwice, 2, /^bftp: Will not overwrite "\/sub\/x", just written, with ".*s2\/x"$/);
+  equal(await Deno.readTextFile(root.join("sub", "x")), "one");
 });
 
 Deno.test("e2e: rm -r removes folders with everything in them, never follows a link, and refuses the root", async () => {

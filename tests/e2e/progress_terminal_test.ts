@@ -1,6 +1,7 @@
 import { deepEqual, ok } from "node:assert/strict";
 import { stallMidBody, startScriptedBftpServer } from "./fake_bftp_server.ts";
-import { startServe, tempDir, writeRandomFile } from "./helpers.ts";
+import { BFTP_BIN, startServe, tempDir, writeRandomFile } from "./helpers.ts";
+import { requirePeers } from "../peers.ts";
 import { runInTerminal } from "./terminal.ts";
 
 const LONG = "a-rather-long-file-name-that-does-not-fit-in-fifty-columns-at-all.bin";
@@ -53,4 +54,24 @@ Deno.test("e2e terminal: Ctrl-C ends the progress line before 'Interrupted'", as
   deepEqual(shown.length, 2, shown.join("\n"));
   ok(shown[0]!.includes("0 B / 1000 B"), shown[0]);
   deepEqual(shown[1], "bftp: Interrupted");
+});
+
+Deno.test("e2e terminal: put - of a size nothing knew ends its progress line before the shell goes on", async () => {
+  // Found by an audit: the line was left open, and the shell's next output ran onto it.
+  requirePeers("script");
+  await using root = await tempDir();
+  await using server = await startServe(root.path);
+  const put =
+    `stty cols 100; head -c 3000000 /dev/zero | '${BFTP_BIN}' put - ${server.url}/st.bin; echo AFTER`;
+  const out = await new Deno.Command("script", {
+    args: ["-qec", put, "/dev/null"],
+    env: { NO_COLOR: "1", COLUMNS: "100" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  deepEqual(out.code, 0, text);
+  ok(text.includes("stdin"), text);
+  ok(/\nAFTER/.test(text) && !/[^\n]AFTER/.test(text), JSON.stringify(text));
+  deepEqual((await Deno.stat(root.join("st.bin"))).size, 3_000_000);
 });
