@@ -207,6 +207,42 @@ export function numberFlag(value: string | undefined, name: string, fallback: nu
 }
 
 /**
+ * The longest time a timer can wait: `setTimeout` takes at most 2^31 - 1
+ * ms (about 24.8 days) and fires at once for more.
+ */
+export const MAX_TIMER_SECONDS = 2_147_483;
+
+/**
+ * Reads a number of seconds a timer waits (`--timeout`): a non-negative
+ * number up to {@linkcode MAX_TIMER_SECONDS}. A longer one fired at once
+ * (a 35-day `--timeout` gave up before it began).
+ *
+ * @param value The flag's value, if given.
+ * @param name The flag's long name, for the message.
+ * @param fallback The value when the flag is absent.
+ * @returns The seconds.
+ * @throws {UsageError} When the value is not a number of seconds a timer can wait.
+ *
+ * @example
+ * ```ts
+ * import { secondsFlag } from "./args.ts";
+ * import { deepEqual, throws } from "node:assert/strict";
+ *
+ * deepEqual(secondsFlag("2.5", "timeout", 0), 2.5);
+ * throws(() => secondsFlag("3000000", "timeout", 0), /at most 2147483 seconds/);
+ * ```
+ */
+export function secondsFlag(value: string | undefined, name: string, fallback: number): number {
+  const n = numberFlag(value, name, fallback);
+  if (n > MAX_TIMER_SECONDS) {
+    throw new UsageError(
+      `Invalid value "${value}" for --${name}: at most ${MAX_TIMER_SECONDS} seconds (about 24 days)`,
+    );
+  }
+  return n;
+}
+
+/**
  * Reads a port flag (0 to 65535).
  *
  * @param value The flag's value, if given.

@@ -30,7 +30,7 @@ import {
 import { DEFAULT_STALL_TIMEOUT } from "../client/client.ts";
 import { parseBftpUrl } from "../client/url.ts";
 import { formatBytes, parseSize } from "../bytes.ts";
-import { type FlagValues, intFlag, numberFlag, parseFlags } from "./args.ts";
+import { type FlagValues, intFlag, numberFlag, parseFlags, secondsFlag } from "./args.ts";
 import { QUIET_FLAG } from "./common_flags.ts";
 import { clientShaping, CONNECTION_FLAGS, connectionHelp, connectionOptions } from "./session.ts";
 import type { Command } from "./command.ts";
@@ -280,7 +280,7 @@ export const checkCommand: Command = {
     const connection = url === undefined
       ? undefined
       : await connectionOptions(parseBftpUrl(url), values, io);
-    const stallTimeout = numberFlag(values.timeout, "timeout", DEFAULT_STALL_TIMEOUT);
+    const stallTimeout = secondsFlag(values.timeout, "timeout", DEFAULT_STALL_TIMEOUT);
     const { json: jsonPath, html: htmlPath } = values;
     // A report that cannot be written is found out now, not after the whole run.
     for (const path of [jsonPath, htmlPath]) if (path !== undefined) await checkReportPath(path);

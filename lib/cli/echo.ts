@@ -14,7 +14,7 @@ import { connectionBudget } from "../echo/file_limit.ts";
 import { type HostPort, parseHostPort } from "../transport/address.ts";
 import { runEchoLoad } from "../echo/load.ts";
 import { formatLoadResult } from "../echo/report.ts";
-import { intFlag, numberFlag, parseFlags } from "./args.ts";
+import { intFlag, parseFlags, secondsFlag } from "./args.ts";
 import { CLIENT_TLS_FLAGS, TIMEOUT_FLAG } from "./common_flags.ts";
 import { clientTlsFromFlags } from "../transport/client_tls_flags.ts";
 import type { ClientTlsOptions } from "../transport/types.ts";
@@ -73,7 +73,7 @@ export const echoCommand: Command = {
     const [target, ...messages] = positionals;
     if (target === undefined) throw new UsageError("Missing HOST:PORT");
     const addr = parseHostPort(target);
-    const timeout = numberFlag(values.timeout, "timeout", 10) * 1000;
+    const timeout = secondsFlag(values.timeout, "timeout", 10) * 1000;
     if (timeout <= 0) throw new UsageError(`Invalid value "0" for --timeout: expected above 0`);
     const tls = await clientTlsFromFlags(values);
     const load = values.connections !== undefined || values.count !== undefined;

@@ -16,7 +16,7 @@ import type { HeaderField } from "../http/response.ts";
 import { type HttpTarget, parseHttpUrl } from "../http/url.ts";
 import { clientTlsFromFlags } from "../transport/client_tls_flags.ts";
 import { endProgressLinesOn, Progress } from "./progress.ts";
-import { intFlag, numberFlag, parseFlags } from "./args.ts";
+import { intFlag, parseFlags, secondsFlag } from "./args.ts";
 import { QUIET_FLAG, TIMEOUT_FLAG, TLS_TRUST_FLAGS } from "./common_flags.ts";
 import type { Command } from "./command.ts";
 import type { CliIo } from "./io.ts";
@@ -90,7 +90,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const target = usage(() => parseHttpUrl(positionals[0]!));
   const headers: HeaderField[] = values.header.map((h) => usage(() => parseHeaderField(h)));
   const maxRedirects = intFlag(values["max-redirs"], "max-redirs", 10);
-  const timeout = numberFlag(values.timeout, "timeout", 30) * 1000;
+  const timeout = secondsFlag(values.timeout, "timeout", 30) * 1000;
   const caCerts = (await clientTlsFromFlags({ cacert: values.cacert }))?.caCerts ?? [];
   const include = values.include ?? false;
   const outPath = values.output;

@@ -16,7 +16,7 @@ import { checkClientTlsFlags, clientTlsFromFlags } from "../transport/client_tls
 import { loadServerTls } from "../transport/tls_files.ts";
 import type { TransportConn } from "../transport/types.ts";
 import { limitRate } from "../transport/rate_limit.ts";
-import { hostFlag, numberFlag, parseFlags, portFlag } from "./args.ts";
+import { hostFlag, parseFlags, portFlag, secondsFlag } from "./args.ts";
 import type { ChecksumName } from "../checksum.ts";
 import {
   CHECKSUM_FLAG,
@@ -165,7 +165,7 @@ export function parsePipeArgs(args: string[]): PipeArgs {
         listen: true,
         hostname: hostFlag(values.host, "127.0.0.1"),
         port: portFlag(values.listen, "listen", 0),
-        timeout: numberFlag(values.timeout, "timeout", 0),
+        timeout: secondsFlag(values.timeout, "timeout", 0),
         tls: serverTls,
         limitRate,
       },
@@ -193,7 +193,7 @@ export function parsePipeArgs(args: string[]): PipeArgs {
     end: {
       listen: false,
       address: parseHostPort(addressText),
-      timeout: numberFlag(values.timeout, "timeout", DEFAULT_CONNECT_TIMEOUT),
+      timeout: secondsFlag(values.timeout, "timeout", DEFAULT_CONNECT_TIMEOUT),
       tls: clientTls ? { cacert, fingerprint } : undefined,
       limitRate,
     },

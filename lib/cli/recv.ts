@@ -7,7 +7,7 @@
 
 import { basename } from "node:path";
 import { isSpecialDestination, type LocalOutput, openOutput } from "../local_file/mod.ts";
-import { ConnectionError, localIoError } from "../errors.ts";
+import { ConnectionError, LocalIoError, localIoError } from "../errors.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import { receivePipe } from "../pipe/pipe.ts";
 import type { Command } from "./command.ts";
@@ -41,6 +41,11 @@ const NO_FOLDER = { notFound: "its folder does not exist" };
 
 /** Opens FILE: in place (a FIFO, a device), or the temporary file beside it. */
 async function openFile(dest: string): Promise<LocalOutput> {
+  // Names the temporary beside them cannot tell: only the landing would fail, after the stream.
+  if (dest === "") throw new LocalIoError('Cannot write "": an empty name');
+  if (dest.endsWith("/")) {
+    throw new LocalIoError(`Cannot write "${dest}": a file's name cannot end in "/"`);
+  }
   if (!(await isSpecialDestination(dest))) {
     try {
       if ((await Deno.stat(dest)).isDirectory) throw new Deno.errors.IsADirectory();

@@ -17,7 +17,7 @@ import {
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_PER_CLIENT,
 } from "../server/limits.ts";
-import { type FlagValues, hostFlag, intFlag, numberFlag, parseFlags, portFlag } from "./args.ts";
+import { type FlagValues, hostFlag, intFlag, parseFlags, portFlag, secondsFlag } from "./args.ts";
 import {
   CHECKSUM_FLAG,
   checksumFlag,
@@ -175,12 +175,12 @@ function listenerSettings(values: ServeFlags) {
     workers,
     maxConnections,
     maxPerClient: intFlag(values["max-per-client"], "max-per-client", DEFAULT_MAX_PER_CLIENT),
-    handshakeTimeout: numberFlag(
+    handshakeTimeout: secondsFlag(
       values["handshake-timeout"],
       "handshake-timeout",
       DEFAULT_HANDSHAKE_TIMEOUT,
     ),
-    idleTimeout: numberFlag(values["idle-timeout"], "idle-timeout", DEFAULT_IDLE_TIMEOUT),
+    idleTimeout: secondsFlag(values["idle-timeout"], "idle-timeout", DEFAULT_IDLE_TIMEOUT),
     hostname: hostFlag(values.host, "127.0.0.1"),
     port: portFlag(values.port, "port", 2121),
   };

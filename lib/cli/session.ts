@@ -15,7 +15,7 @@ import { type BftpError, UsageError } from "../errors.ts";
 import { formatHostPort, type HostPort } from "../transport/address.ts";
 import { Progress } from "./progress.ts";
 import { clientTlsFromFlags } from "../transport/client_tls_flags.ts";
-import { type FlagValues, numberFlag } from "./args.ts";
+import { type FlagValues, secondsFlag } from "./args.ts";
 import {
   CHECKSUM_FLAG,
   checksumFlag,
@@ -131,7 +131,7 @@ export async function connectionOptions(
   return {
     tls: url.secure ? await clientTlsFromFlags({ cacert, fingerprint, tls: true }) : undefined,
     token: token === "" ? undefined : token,
-    stallTimeout: numberFlag(values.timeout, "timeout", DEFAULT_STALL_TIMEOUT),
+    stallTimeout: secondsFlag(values.timeout, "timeout", DEFAULT_STALL_TIMEOUT),
     ...clientShaping(values, io),
   };
 }

@@ -51,6 +51,9 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
+/** The most a single TLS try of `--timeout 0` waits for its connection and handshake. */
+const ONE_TLS_TRY_SECONDS = 10;
+
 /**
  * Connects over TCP (and TLS, when asked), retrying while the connection
  * is refused. A TLS connection never falls back to plain TCP.
@@ -84,8 +87,10 @@ export async function connectWithRetry(options: ConnectWithRetryOptions): Promis
       return await connectTransport({
         hostname: options.hostname,
         port: options.port,
-        // 0 is "no limit": a try never gets less than 10 ms.
-        timeout: timeout === 0 ? 0 : Math.max(left, 0.01),
+        // 0 is one try with no limit of its own, but a TLS handshake never waits for ever on a
+        // peer that accepts and says nothing (the listening end gives one 10 s too); otherwise
+        // a try never gets less than 10 ms.
+        timeout: timeout === 0 ? (options.tls ? ONE_TLS_TRY_SECONDS : 0) : Math.max(left, 0.01),
         tls: options.tls,
       });
     } catch (e) {

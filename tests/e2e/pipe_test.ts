@@ -409,6 +409,12 @@ Deno.test("e2e: bftp send and recv refuse bad command lines and unusable files",
     [["send", dir.join("missing"), "--listen", "0"], 3, /not found/],
     [["recv", dir.path, "--listen", "0"], 3, /is a folder/],
     [["recv", dir.join("no", "such", "dir.bin"), "--listen", "0"], 3, /Cannot write/],
+    // Found by an audit: these were found unusable only after the whole stream had come.
+    [["recv", dir.join("new") + "/", "--listen", "0"], 3, /a file's name cannot end in "\/"/],
+    [["recv", "", "--listen", "0"], 3, /Cannot write "": an empty name/],
+    // A timer cannot wait longer: a 35-day --timeout gave up at once.
+    [["recv", "--listen", "0", "--timeout", "3000000"], 2, /at most 2147483 seconds/],
+    [["send", "x", "127.0.0.1:1", "--timeout", "3000000"], 2, /at most 2147483 seconds/],
   ];
   for (const [args, code, message] of cases) {
     const result = await runBftp(args);
