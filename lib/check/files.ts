@@ -63,7 +63,8 @@ export async function hashLocalFile(path: string): Promise<{ size: number; sha25
 
 /**
  * Writes a file of `size` random bytes into `dir`, named after its size
- * (`64MiB.bin`), hashing it as it is written. Every 16 MiB it lets the
+ * (`64MiB.bin`; `64MiB-2.bin` for a second one of that size: each file
+ * keeps its own bytes), hashing it as it is written. Every 16 MiB it lets the
  * event loop run, so that Ctrl-C is heard, and stops when `signal` is
  * aborted (the check then removes its folder).
  *
@@ -92,13 +93,18 @@ export async function generateFile(
   size: number,
   signal?: AbortSignal,
 ): Promise<CheckFile> {
-  const name = `${sizeName(size)}.bin`;
-  const path = join(dir, name);
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(path, { write: true, create: true, truncate: true });
-  } catch (e) {
-    throw localIoError("write", path, e);
+  let name = `${sizeName(size)}.bin`;
+  let path = join(dir, name);
+  let file: Deno.FsFile | undefined;
+  // Never over one made before (`--sizes 1KiB,1024B`): its hash would no longer be its bytes'.
+  for (let i = 2; file === undefined; i++) {
+    try {
+      file = await Deno.open(path, { write: true, createNew: true });
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw localIoError("write", path, e);
+      name = `${sizeName(size)}-${i}.bin`;
+      path = join(dir, name);
+    }
   }
   const hash = createHash("sha256");
   try {

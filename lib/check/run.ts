@@ -280,7 +280,8 @@ class CheckRun implements TransferContext {
 
   #report(startedAt: string): CheckReport {
     const { files } = this.#options;
-    const warmup = this.#options.warmup ?? 2;
+    // As the figures clamp it (at least one iteration counts), so the reports say what was done.
+    const warmup = Math.max(0, Math.min(this.#options.warmup ?? 2, this.#iterations - 1));
     const thresholds: Thresholds = { ...DEFAULT_THRESHOLDS, ...this.#options.thresholds };
     return buildReport({
       tool: `bftp ${VERSION}`,

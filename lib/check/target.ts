@@ -158,8 +158,14 @@ export async function spawnEmbeddedServer(
   ]);
   let child: Deno.ChildProcess;
   try {
+    // The user's BFTP_TOKEN is for their own servers: this one, theirs for a run, takes none
+    // (it asked for one and the check, which sends none without a URL, was refused).
+    const env = Deno.env.toObject();
+    delete env.BFTP_TOKEN;
     child = new Deno.Command(line.program, {
       args: line.args,
+      env,
+      clearEnv: true,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",

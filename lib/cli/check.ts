@@ -98,7 +98,7 @@ Thresholds (crossing one fails the check):
   --min-mbps N          lowest median MB/s for files of 1 MiB or more; 0 = none
                         (default ${DEFAULT_THRESHOLDS.minMbps})
   --max-cpu X           highest CPU share of wall time, client or server, as
-                        1.5 or 150% (default: none)
+                        1.5 or 150%; 0 = none (default: none)
   A check with too few samples after warm-up (${DEFAULT_THRESHOLDS.minSamplesForLeak} for memory, ${DEFAULT_THRESHOLDS.minSamplesForCv} for the CV) is
   reported "not measured", with the reason, and the verdict line says so.
 

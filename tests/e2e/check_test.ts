@@ -165,6 +165,33 @@ Deno.test("e2e check: bad flags are usage errors (exit 2)", async () => {
   assertFailure(await runBftp(["check", "--max-cv", "wide"]), 2, /--max-cv/);
 });
 
+Deno.test("e2e check: two sizes of one name, the user's BFTP_TOKEN and a warm-up longer than the run (found by an audit)", async () => {
+  // Each failed before: the second 1 KiB file overwrote the first's bytes (exit 6, "arrived
+  // different"); the embedded server took BFTP_TOKEN and refused the check (exit 15); the report
+  // said 5 iterations were left out of figures that came from the last one.
+  await using dir = await tempDir();
+  const run = await runBftp(
+    [
+      "check",
+      "-q",
+      "--sizes",
+      "1KiB,1024B",
+      "--iterations",
+      "2",
+      "--warmup",
+      "5",
+      "--json",
+      dir.join("r.json"),
+    ],
+    { env: { BFTP_TOKEN: "for-another-server" } },
+  );
+  equal(run.code, 0, run.stderr);
+  const report = JSON.parse(await Deno.readTextFile(dir.join("r.json")));
+  deepEqual(report.files.map((f: { name: string }) => f.name), ["1KiB.bin", "1KiB-2.bin"]);
+  equal(report.settings.warmup, 1);
+  ok(report.summaries.every((s: { warmup: number }) => s.warmup === 1), run.stdout);
+});
+
 Deno.test("e2e check: a report path that cannot be written fails before the run (exit 3)", async () => {
   await using dir = await tempDir();
   for (const flag of ["--json", "--html"]) {
