@@ -55,9 +55,24 @@ export function fsError(e: unknown, vpath: string): RemoteError {
   return codeError(e, p);
 }
 
-/** The errors known only by their `code`: space, emptiness, invalid moves, long names. */
+/**
+ * The errors known only by their `code`: space, emptiness, invalid moves,
+ * long names, a read-only disk, another file system, descriptors.
+ */
 function codeError(e: unknown, p: string): RemoteError {
   const code = (e as { code?: unknown } | null)?.code;
+  // An operator's ordinary set-ups (a read-only mount served, a mount inside the root), not the
+  // server's failure: they were "Internal server error", exit 18.
+  if (code === "EROFS") return new RemoteError("DENIED", `${p}: the server's disk is read-only`);
+  if (code === "EXDEV") {
+    return new RemoteError("DENIED", `${p}: cannot be moved to another file system on the server`);
+  }
+  if (code === "EBUSY" || code === "ETXTBSY") {
+    return new RemoteError("DENIED", `${p} is in use on the server`);
+  }
+  if (code === "EMFILE" || code === "ENFILE") {
+    return new RemoteError("BUSY", "The server has no file descriptor left: try again later");
+  }
   if (code === "ENOSPC" || code === "EDQUOT") {
     return new RemoteError("NO_SPACE", `No space left on the server for ${p}`);
   }

@@ -30,6 +30,15 @@ import { trimMemory } from "./trim_memory.ts";
 /** Milliseconds without a session before the server gives free memory back. */
 const TRIM_AFTER_IDLE_MS = 2000;
 
+/** Milliseconds between tries to accept while no file descriptor is left. */
+const DESCRIPTOR_WAIT_MS = 100;
+
+/** Whether `accept` failed for want of a file descriptor (EMFILE, ENFILE). */
+function outOfDescriptors(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === "EMFILE" || code === "ENFILE";
+}
+
 /** Options for {@linkcode startServer}. */
 export interface ServerOptions {
   /** The served folder. */
@@ -243,15 +252,28 @@ class Server implements BftpServer {
   }
 
   async #acceptLoop(): Promise<void> {
-    try {
-      for await (const conn of this.#listener) {
-        if (this.#closing) closeQuietly(conn);
-        else this.#admit(conn);
+    let starved = false;
+    while (!this.#closing) {
+      let conn: TransportConn;
+      try {
+        conn = await this.#listener.accept();
+      } catch (e) {
+        if (e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) return;
+        // Out of descriptors (the process's limit, or the system's): the connection waits in
+        // the kernel's queue until a session ends and frees one. The server does not stop
+        // (about 680 idle connections under a limit of 1024 ended it, exit 1).
+        if (!outOfDescriptors(e)) throw e;
+        if (!starved) {
+          this.#log(`accept: no file descriptor left (${this.#sessions.size} sessions); waiting`);
+        }
+        starved = true;
+        await new Promise((resolve) => setTimeout(resolve, DESCRIPTOR_WAIT_MS));
+        continue;
       }
-    } catch (e) {
-      if (!(e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted)) {
-        throw e;
-      }
+      if (starved) this.#log("accept: accepting again");
+      starved = false;
+      if (this.#closing) closeQuietly(conn);
+      else this.#admit(conn);
     }
   }
 

@@ -8,7 +8,8 @@
 import { equal, ok } from "node:assert/strict";
 import { encodeDelimited } from "../../lib/framing/delimited.ts";
 import { writeAll } from "../../lib/framing/write_all.ts";
-import { assertFailure, runBftp, startServe, tempDir } from "./helpers.ts";
+import { assertFailure, runBftp, startServe, tempDir, waitFor } from "./helpers.ts";
+import { requirePeers } from "../peers.ts";
 
 const portOf = (url: string) => Number(/:(\d+)$/.exec(url)![1]);
 
@@ -66,4 +67,32 @@ Deno.test("e2e: limit flags are checked", async () => {
     2,
     /--handshake-timeout/,
   );
+});
+
+Deno.test("e2e: a server out of file descriptors keeps serving: it waits, then accepts again", async () => {
+  // Found by an audit: about 680 idle connections under a limit of 1024 descriptors ended the
+  // server ("Too many open files", exit 1), no token needed.
+  requirePeers("prlimit");
+  await using root = await tempDir();
+  await Deno.writeTextFile(root.join("a.txt"), "a");
+  await using server = await startServe(root.path, ["--max-per-client", "0"]);
+  const limited = await new Deno.Command("prlimit", {
+    args: ["--pid", String(server.process.pid), "--nofile=64:64"],
+  }).output();
+  equal(limited.code, 0, new TextDecoder().decode(limited.stderr));
+  const conns: Deno.Conn[] = [];
+  try {
+    // More than 64 descriptors' worth: the kernel queues what the server cannot accept.
+    for (let i = 0; i < 80; i++) {
+      conns.push(await Deno.connect({ hostname: "127.0.0.1", port: portOf(server.url) }));
+    }
+    await waitFor(() => /no file descriptor left/.test(server.stderrText()), "the server's note");
+  } finally {
+    for (const conn of conns) conn.close();
+  }
+  // Those sessions end, their descriptors come back, and the server serves again.
+  const get = await runBftp(["get", `${server.url}/a.txt`, "-"]);
+  equal(get.code, 0, `${get.stderr}\n${server.stderrText()}`);
+  equal(get.stdout, "a");
+  await waitFor(() => /accepting again/.test(server.stderrText()), "accepting again");
 });
