@@ -27,8 +27,9 @@ function notAFolder(vpath: string): RemoteError {
  * @param root The served folder (looked at only for a folder's form).
  * @param path The path as the client sent it.
  * @param vpath The same, resolved.
- * @returns `vpath`.
- * @throws {RemoteError} For a path in a folder's form.
+ * @returns `vpath` (at once, without a promise, for the usual path: an
+ * MGET takes it for each of its files).
+ * @throws {RemoteError} For a path in a folder's form (the promise rejects).
  *
  * @example
  * ```ts
@@ -39,15 +40,23 @@ function notAFolder(vpath: string): RemoteError {
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/a.txt`, "hi");
  * const root = await ServedRoot.open(dir);
- * deepEqual(await fileOnly(root, "a.txt", "/a.txt"), "/a.txt");
- * await rejects(fileOnly(root, "a.txt/", "/a.txt"), /"\/a.txt\/" is not a folder/);
- * await rejects(fileOnly(root, "/", "/"), /"\/" is a folder/);
+ * deepEqual(fileOnly(root, "a.txt", "/a.txt"), "/a.txt");
+ * await rejects(async () => await fileOnly(root, "a.txt/", "/a.txt"), /"\/a.txt\/" is not a folder/);
+ * await rejects(async () => await fileOnly(root, "/", "/"), /"\/" is a folder/);
  * root.close();
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function fileOnly(root: ServedRoot, path: string, vpath: string): Promise<string> {
-  if (!namesFolder(path)) return vpath;
+export function fileOnly(
+  root: ServedRoot,
+  path: string,
+  vpath: string,
+): string | Promise<string> {
+  return namesFolder(path) ? refusedAsFile(root, vpath) : vpath;
+}
+
+/** The refusal of a path in a folder's form, by what is there. */
+async function refusedAsFile(root: ServedRoot, vpath: string): Promise<never> {
   const entry = await root.stat(vpath);
   if (entry.type !== "dir") throw notAFolder(vpath);
   throw new RemoteError("IS_DIR", `${quotePath(vpath === "/" ? "/" : `${vpath}/`)} is a folder`);

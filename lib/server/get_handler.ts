@@ -249,7 +249,9 @@ export async function handleMget(paths: readonly string[], session: MgetSession)
   for (const [index, path] of paths.entries()) {
     try {
       const get: GetRequest = { op: "GET", path };
-      bytes += await handleGet(session.context(index), await session.resolve(path), get);
+      const resolved = session.resolve(path);
+      const vpath = typeof resolved === "string" ? resolved : await resolved;
+      bytes += await handleGet(session.context(index), vpath, get);
     } catch (e) {
       if (!(e instanceof RemoteError)) throw e;
       await session.refused(index, path, e);

@@ -247,12 +247,12 @@ class ServerSession {
 
   /** A path of a request that takes a file: refused in a folder's form (`a/`). */
   #file(path: string): Promise<string> {
-    return fileOnly(this.#root, path, this.#resolve(path));
+    return Promise.resolve(fileOnly(this.#root, path, this.#resolve(path)));
   }
 
   /** The same, for a request that changes the file (PUT, MPUT). */
   #writableFile(path: string): Promise<string> {
-    return fileOnly(this.#root, path, this.#writable(path));
+    return Promise.resolve(fileOnly(this.#root, path, this.#writable(path)));
   }
 
   /** Handles one request; returns the body bytes moved, if any. */
@@ -271,7 +271,7 @@ class ServerSession {
       case "MGET":
         return handleMget(req.paths, {
           context: (index) => this.#context(index),
-          resolve: (path) => this.#file(path),
+          resolve: (path) => fileOnly(this.#root, path, this.#resolve(path)),
           refused: async (index, path, e) => {
             this.#log(`MGET ${quotePath(path)} ${e.code}`);
             await this.#wire.send({ ok: false, code: e.code, message: e.message, index });
