@@ -99,8 +99,11 @@ export async function completeWord(
   }
   const candidates = entries
     .filter((e) => e.name.startsWith(prefix) && (e.dir || !FOLDERS_ONLY.has(command)))
-    // A name a terminal would act on is not typed into the line.
-    .filter((e) => visible(e.name) === e.name.replace(/\\/g, "\\\\"))
+    // A name a terminal would act on is not typed into the line, nor one no request can carry
+    // (a backslash: the server refuses the path).
+    .filter((e) =>
+      visible(e.name) === e.name.replace(/\\/g, "\\\\") && (local || !e.name.includes("\\"))
+    )
     .map((e) => dir + e.name + (e.dir ? "/" : ""))
     .sort();
   return { typed, candidates };
@@ -135,7 +138,8 @@ export function commonPrefix(words: readonly string[]): string {
   for (const w of words) {
     while (!w.startsWith(prefix)) prefix = prefix.slice(0, -1);
   }
-  return prefix;
+  // Whole characters only: never the first half of a surrogate pair (an emoji).
+  return prefix.isWellFormed() ? prefix : prefix.slice(0, -1);
 }
 
 /**

@@ -329,6 +329,8 @@ async function interactive(state: ShellState): Promise<number> {
     try {
       await runTyped(state, line);
     } catch (e) {
+      // A cancelled command's Ctrl-C cancels the pasted lines behind it too (as in bash).
+      if (e instanceof BftpError && e.code === "INTERRUPTED") keys.discard();
       if (await report(ctx, e) && !(await reconnect(state))) return await stopping(ctx);
     }
   }

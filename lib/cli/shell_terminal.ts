@@ -47,6 +47,14 @@ export class TerminalKeys {
   readonly decoder: KeyDecoder = new KeyDecoder();
   /** Keys decoded and not used yet, oldest first. */
   readonly queue: Key[] = [];
+
+  /**
+   * Drops the keys not used yet, as a terminal flushes its input at
+   * Ctrl-C: the lines of a paste behind a cancelled command are not run.
+   */
+  discard(): void {
+    this.queue.length = 0;
+  }
 }
 
 /**
@@ -134,6 +142,7 @@ async function act(
       return null;
     case "interrupt":
       await view.leave("^C");
+      options.keys.discard();
       editor.reset();
       await view.draw(editor);
       break;

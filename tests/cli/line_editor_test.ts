@@ -88,11 +88,12 @@ Deno.test("completeWord: commands first, then remote or local names; escaped wor
         { name: "my file.txt", dir: false },
         { name: "sub", dir: true },
         { name: "evil\x1b[2J", dir: false },
+        { name: "back\\slash", dir: true },
       ]);
     },
     local: (dir: string) => {
       asked.push(`local ${dir}`);
-      return Promise.resolve([{ name: "here.txt", dir: false }]);
+      return Promise.resolve([{ name: "here.txt", dir: false }, { name: "w\\in", dir: false }]);
     },
   };
   deepEqual((await completeWord("l", sources)).candidates, ["lcd", "lls", "ls"]);
@@ -100,15 +101,28 @@ Deno.test("completeWord: commands first, then remote or local names; escaped wor
     typed: "sub/m",
     candidates: ["sub/my file.txt"],
   });
-  // A name a terminal would act on is never offered.
+  // A name a terminal would act on is never offered, nor a remote one no request can carry
+  // (a backslash); a local one can be sent as it is.
   deepEqual((await completeWord("ls ", sources)).candidates, ["my file.txt", "sub/"]);
+  deepEqual((await completeWord("put w", sources)).candidates, ["w\\in"]);
   deepEqual((await completeWord("put h", sources)).candidates, ["here.txt"]);
   deepEqual((await completeWord("put here.txt s", sources)).candidates, ["sub/"]);
   deepEqual((await completeWord("lls h", sources)).candidates, ["here.txt"]);
   // cd and rmdir take folders only.
   deepEqual((await completeWord("cd ", sources)).candidates, ["sub/"]);
-  deepEqual(asked, ["remote sub/", "remote ", "local ", "remote ", "local ", "remote "]);
+  deepEqual(asked, [
+    "remote sub/",
+    "remote ",
+    "local ",
+    "local ",
+    "remote ",
+    "local ",
+    "remote ",
+  ]);
   equal((await completeWord("get my\\ f", sources)).typed, "my\\ f");
   equal(commonPrefix(["abc", "abd", "ab"]), "ab");
+  // Found by an audit: half an emoji went into the line, and the server refused the request.
+  equal(commonPrefix(["\u{1F600}a.txt", "\u{1F601}b.txt"]), "");
+  equal(commonPrefix(["x\u{1F600}a", "x\u{1F600}b"]), "x\u{1F600}");
   deepEqual(splitCommandLine(`get ${escapeWord(`it's "a" \\ #1`)}`), ["get", `it's "a" \\ #1`]);
 });

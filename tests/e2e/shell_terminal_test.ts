@@ -248,3 +248,32 @@ Deno.test("e2e: bftp shell on a terminal connects again after the server dropped
   await term.press("Enter");
   equal(await term.exitCode(), 0, await term.screen());
 });
+
+Deno.test("e2e: bftp shell on a terminal: Ctrl-C during a pasted command drops the pasted lines behind it", async () => {
+  // Found by an audit: a paste of "get big" and "mkdir x" ran the mkdir after the get was
+  // cancelled (bash drops them: the terminal flushes its input at Ctrl-C).
+  await using local = await tempDir();
+  await using server = startScriptedBftpServer(async (req, send) => {
+    if (req.op === "STAT") {
+      const entry = { name: "a.bin", type: "file", size: 1000, mtime: 0, mode: 0o644 };
+      await send(frame({ ok: true, entry }));
+    } else if (req.op === "CD" || req.op === "PWD") {
+      await send(frame({ ok: true, cwd: "/" }));
+    } else if (req.op === "GET") {
+      return stallMidBody(req, send);
+    } else if (req.op !== "QUIT") {
+      await send(frame({ ok: true }));
+    }
+  });
+  await using term = await startTerminal(["shell", server.url], { cwd: local.path });
+  await term.waitForScreen(/^bftp:\/>$/m);
+  await term.type("get a.bin\nmkdir after\n");
+  await term.waitForScreen(/a\.bin .*0 B \/ 1000 B/);
+  await term.press("C-c");
+  await term.waitForScreen(/bftp: Interrupted \(the session goes on\)\nbftp:\/>$/);
+  // The prompt waits with an empty line; nothing behind the cancelled command was sent.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  equal(server.requests.filter((r) => r.startsWith("MKDIR")).length, 0, server.requests.join());
+  await term.type("quit\n");
+  equal(await term.exitCode(), 0, await term.screen());
+});
