@@ -11,6 +11,7 @@ import { writeText } from "./io.ts";
 import { type EditResult, type Key, KeyDecoder, type LineEditor } from "./line_editor.ts";
 import { commonPrefix, completeWord, type CompletionSources, escapeWord } from "./completion.ts";
 import { visible } from "./format.ts";
+import { displayWidth } from "./text_width.ts";
 
 /** The terminal a line is read from. */
 export interface LineTerminal {
@@ -177,14 +178,15 @@ class LineView {
   constructor(term: LineTerminal, prompt: string) {
     this.term = term;
     this.#prompt = prompt;
-    this.#promptLength = Array.from(prompt).length;
+    this.#promptLength = displayWidth(prompt);
   }
 
   /** Draws the prompt and the line, and puts the cursor where it is in the line. */
   async draw(editor: LineEditor): Promise<void> {
     const width = Math.max(1, this.term.columns?.() ?? 80);
-    const end = this.#promptLength + Array.from(editor.text).length;
-    const at = this.#promptLength + Array.from(editor.beforeCursor).length;
+    // In columns, as the terminal draws them: a CJK character or an emoji takes two.
+    const end = this.#promptLength + displayWidth(editor.text);
+    const at = this.#promptLength + displayWidth(editor.beforeCursor);
     let out = `${up(this.#row)}\r${this.#prompt}${editor.text}\x1b[J`;
     // A line that fills its last row leaves the cursor there, waiting to wrap: go to the next row.
     if (end > 0 && end % width === 0) out += "\r\n";

@@ -1,7 +1,7 @@
 // End-to-end: `bftp shell` on a real terminal (tmux): line editing, history,
 // Tab completion, Ctrl-C, the exit code, and a hostile server's strings.
 
-import { equal, ok } from "node:assert/strict";
+import { deepEqual, equal, ok } from "node:assert/strict";
 import { listNames, startServe, tempDir } from "./helpers.ts";
 import { frame, stallMidBody, startScriptedBftpServer } from "./fake_bftp_server.ts";
 import { startTerminal } from "./terminal.ts";
@@ -277,3 +277,36 @@ Deno.test("e2e: bftp shell on a terminal: Ctrl-C during a pasted command drops t
   await term.type("quit\n");
   equal(await term.exitCode(), 0, await term.screen());
 });
+
+Deno.test("e2e: bftp shell on a terminal puts the cursor by columns: a CJK character or an emoji takes two", async () => {
+  // Found by an audit: the cursor was drawn one column short for each wide character.
+  await using root = await tempDir();
+  await using server = await startServe(root.path);
+  await using term = await startTerminal(["shell", server.url], { width: 60 });
+  await term.waitForScreen(/^bftp:\/>$/m);
+  await term.type("stat 日本😀");
+  await term.waitForScreen(/^bftp:\/> stat 日本😀$/m);
+  // "bftp:/> " is 8 columns, "stat " 5, then three wide characters of 2.
+  const row = (await term.cursor()).row;
+  await waitForCursor(term, { column: 19, row });
+  await term.press("Left");
+  await waitForCursor(term, { column: 17, row });
+  await term.press("C-a");
+  await waitForCursor(term, { column: 8, row });
+  await term.press("C-e", "C-u");
+  await term.press("C-d");
+  equal(await term.exitCode(), 0, await term.screen());
+});
+
+/** Waits (briefly) until the cursor is at `want`: the shell redraws after each key. */
+async function waitForCursor(
+  term: { cursor(): Promise<{ column: number; row: number }> },
+  want: { column: number; row: number },
+): Promise<void> {
+  let at = await term.cursor();
+  for (let i = 0; i < 50 && (at.column !== want.column || at.row !== want.row); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    at = await term.cursor();
+  }
+  deepEqual(at, want);
+}

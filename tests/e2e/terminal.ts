@@ -45,6 +45,8 @@ export interface Terminal extends AsyncDisposable {
   press(...keys: string[]): Promise<void>;
   /** The screen's text, one line per row, trailing blanks dropped. */
   screen(): Promise<string>;
+  /** Where the cursor is: its column and row, from 0. */
+  cursor(): Promise<{ column: number; row: number }>;
   /**
    * Waits until the screen matches.
    *
@@ -127,6 +129,12 @@ export async function startTerminal(
     type: async (text) => void await tmux(socket, ["send-keys", "-t", "0", "-l", "--", text]),
     press: async (...keys) => void await tmux(socket, ["send-keys", "-t", "0", ...keys]),
     screen,
+    async cursor() {
+      const [column, row] =
+        (await tmux(socket, ["display-message", "-p", "-t", "0", "#{cursor_x} #{cursor_y}"]))
+          .trim().split(" ").map(Number);
+      return { column: column!, row: row! };
+    },
     async waitForScreen(pattern, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       while (true) {
