@@ -29,8 +29,10 @@ export interface CompletionSources {
 
 /** The completions of the word at the cursor. */
 export interface Completion {
-  /** The word at the cursor, as typed (escapes and all). */
+  /** The word at the cursor, as typed (escapes, quotes and all). */
   typed: string;
+  /** The same word as the command will take it (unescaped, unquoted). */
+  word: string;
   /** The whole words it may become, unescaped; folders end in `/`. */
   candidates: string[];
 }
@@ -61,8 +63,9 @@ const FOLDERS_ONLY = new Set(["cd", "lcd", "mkdir", "rmdir"]);
  *   remote: () => Promise.resolve([{ name: "docs", dir: true }, { name: "a.txt", dir: false }]),
  *   local: () => Promise.resolve([]),
  * };
- * deepEqual(await completeWord("p", sources), { typed: "p", candidates: ["put", "pwd"] });
- * deepEqual(await completeWord("get d", sources), { typed: "d", candidates: ["docs/"] });
+ * deepEqual(await completeWord("p", sources), { typed: "p", word: "p", candidates: ["put", "pwd"] });
+ * deepEqual((await completeWord("get d", sources)).candidates, ["docs/"]);
+ * deepEqual((await completeWord('get "do', sources)).candidates, ["docs/"]);
  * // sync's LOCAL is a local path, its REMOTE a remote one.
  * deepEqual((await completeWord("sync d", sources)).candidates, []);
  * deepEqual((await completeWord("sync site d", sources)).candidates, ["docs/"]);
@@ -72,18 +75,19 @@ export async function completeWord(
   before: string,
   sources: CompletionSources,
 ): Promise<Completion> {
-  const start = wordStart(before);
+  const { start, quote } = wordStart(before);
   const typed = before.slice(start);
   let earlier: string[];
   let word: string;
   try {
     earlier = splitCommandLine(before.slice(0, start));
-    word = typed === "" ? "" : splitCommandLine(typed)[0] ?? "";
+    // A quote still open at the cursor (`get "my fi`) is closed to read the word.
+    word = typed === "" ? "" : splitCommandLine(typed + (quote ?? ""))[0] ?? "";
   } catch {
-    return { typed, candidates: [] };
+    return { typed, word: typed, candidates: [] };
   }
   if (earlier.length === 0) {
-    return { typed, candidates: sources.commands.filter((c) => c.startsWith(word)) };
+    return { typed, word, candidates: sources.commands.filter((c) => c.startsWith(word)) };
   }
   const positionals = earlier.slice(1).filter((w) => !w.startsWith("-"));
   const command = earlier[0]!;
@@ -95,7 +99,7 @@ export async function completeWord(
   try {
     entries = await (local ? sources.local(dir) : sources.remote(dir));
   } catch {
-    return { typed, candidates: [] };
+    return { typed, word, candidates: [] };
   }
   const candidates = entries
     .filter((e) => e.name.startsWith(prefix) && (e.dir || !FOLDERS_ONLY.has(command)))
@@ -106,17 +110,31 @@ export async function completeWord(
     )
     .map((e) => dir + e.name + (e.dir ? "/" : ""))
     .sort();
-  return { typed, candidates };
+  return { typed, word, candidates };
 }
 
-/** Where the word at the end of `before` starts: after the last unescaped blank. */
-function wordStart(before: string): number {
+/**
+ * Where the word at the end of `before` starts (after the last blank that
+ * is neither escaped nor quoted), and the quote still open at its end.
+ */
+function wordStart(before: string): { start: number; quote: string | null } {
   let start = 0;
+  let quote: string | null = null;
   for (let i = 0; i < before.length; i++) {
-    if (before[i] === "\\") i++;
-    else if (before[i] === " " || before[i] === "\t") start = i + 1;
+    const c = before[i];
+    if (quote === "'") {
+      if (c === "'") quote = null;
+    } else if (c === "\\") {
+      i++;
+    } else if (quote === '"') {
+      if (c === '"') quote = null;
+    } else if (c === "'" || c === '"') {
+      quote = c;
+    } else if (c === " " || c === "\t") {
+      start = i + 1;
+    }
   }
-  return start;
+  return { start, quote };
 }
 
 /**

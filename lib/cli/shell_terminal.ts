@@ -221,7 +221,10 @@ class LineView {
  */
 async function complete(view: LineView, options: ReadLineOptions, list: boolean) {
   const { editor } = options;
-  const { typed, candidates } = await completeWord(editor.beforeCursor, options.completion);
+  const { typed, word, candidates } = await completeWord(
+    editor.beforeCursor,
+    options.completion,
+  );
   if (candidates.length === 0) {
     await writeText(view.term.stderr, "\x07");
     return;
@@ -231,8 +234,8 @@ async function complete(view: LineView, options: ReadLineOptions, list: boolean)
   const replacement = escapeWord(common) + (whole ? " " : "");
   if (replacement.length > typed.length && replacement.startsWith(typed)) {
     editor.insert(replacement.slice(typed.length));
-  } else if (replacement !== typed && common.length > 0 && whole) {
-    // The typed word was quoted differently: retype it escaped.
+  } else if (replacement !== typed && common.length > 0 && (whole || common.length > word.length)) {
+    // The typed word was quoted differently (`"my fi`): retype it escaped, as far as it goes.
     for (let i = 0; i < Array.from(typed).length; i++) editor.apply("backspace");
     editor.insert(replacement);
   } else if (list) {

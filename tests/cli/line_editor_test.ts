@@ -99,6 +99,7 @@ Deno.test("completeWord: commands first, then remote or local names; escaped wor
   deepEqual((await completeWord("l", sources)).candidates, ["lcd", "lls", "ls"]);
   deepEqual(await completeWord("ls sub/m", sources), {
     typed: "sub/m",
+    word: "sub/m",
     candidates: ["sub/my file.txt"],
   });
   // A name a terminal would act on is never offered, nor a remote one no request can carry
@@ -120,6 +121,11 @@ Deno.test("completeWord: commands first, then remote or local names; escaped wor
     "remote ",
   ]);
   equal((await completeWord("get my\\ f", sources)).typed, "my\\ f");
+  // Inside quotes too, open or closed (found by an audit: Tab did nothing there).
+  for (const line of ['get "my f', "get 'my f", 'get my" "f', 'get "my"\\ f']) {
+    const { word, candidates } = await completeWord(line, sources);
+    deepEqual([word, candidates], ["my f", ["my file.txt"]], line);
+  }
   equal(commonPrefix(["abc", "abd", "ab"]), "ab");
   // Found by an audit: half an emoji went into the line, and the server refused the request.
   equal(commonPrefix(["\u{1F600}a.txt", "\u{1F601}b.txt"]), "");

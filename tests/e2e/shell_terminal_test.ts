@@ -310,3 +310,19 @@ async function waitForCursor(
   }
   deepEqual(at, want);
 }
+
+Deno.test("e2e: bftp shell on a terminal: Tab completes a word inside quotes", async () => {
+  // Found by an audit: Tab did nothing after an open quote (`stat "my f`).
+  await using root = await tempDir();
+  await Deno.writeTextFile(root.join("my file.txt"), "four");
+  await using server = await startServe(root.path);
+  await using term = await startTerminal(["shell", server.url]);
+  await term.waitForScreen(/^bftp:\/>$/m);
+  await term.type('stat "my f');
+  await term.press("Tab");
+  await term.waitForScreen(/^bftp:\/> stat my\\ file\.txt$/m);
+  await term.press("Enter");
+  await term.waitForScreen(/^size: 4$/m);
+  await term.press("C-d");
+  equal(await term.exitCode(), 0, await term.screen());
+});
