@@ -54,7 +54,7 @@ TLS (to "bftp echo-server --tls-cert"; never falls back to plain TCP):
 
 Examples:
   bftp echo 127.0.0.1:2525 hello world
-  printf 'one\\ntwo\\n' | bftp echo [::1]:2525
+  printf 'one\\ntwo\\n' | bftp echo 127.0.0.1:2525
   bftp echo 127.0.0.1:2525 --connections 50 --count 2000 --json`;
 
 /** The `echo` subcommand. */

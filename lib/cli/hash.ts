@@ -26,7 +26,8 @@ others go on; the exit code is then the last failure's.
 
 ${CONNECTION_HELP}
 
-Example:
+Example (the file fetched, then checked here against the server's hash):
+  bftp get bftp://127.0.0.1:2121/backup.tar
   bftp hash bftp://127.0.0.1:2121/backup.tar > backup.sha256
   sha256sum -c backup.sha256`,
   async run(args: string[], io: CliIo): Promise<number> {

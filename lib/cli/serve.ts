@@ -71,7 +71,8 @@ const HELP = `Usage: bftp serve [ROOT] [options]
 
 Serves the folder ROOT (default: the current folder) over BFTP. Prints
 "listening on bftp://HOST:PORT" (bftps:// with TLS) on stdout once ready, then
-one log line per request on stderr. Stops cleanly on Ctrl-C (SIGINT) or SIGTERM.
+one log line per request on stderr. Stops cleanly on Ctrl-C (SIGINT), SIGTERM
+or SIGHUP.
 
 Options:
   --host H                address to listen on (default 127.0.0.1; 0.0.0.0 or
