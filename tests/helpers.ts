@@ -141,3 +141,31 @@ export function textWriter(): { text: string; write(p: Uint8Array): Promise<numb
   };
   return out;
 }
+
+/** A listener that accepts connections and never says a word: a frozen server or peer. */
+export interface SilentListener extends AsyncDisposable {
+  /** Its port on 127.0.0.1. */
+  port: number;
+}
+
+/**
+ * Listens on 127.0.0.1 (port 0), accepts every connection and holds it
+ * open without reading or writing, until disposed of (then all are closed).
+ *
+ * @returns The listener.
+ */
+export function silentListener(): SilentListener {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) held.push(conn);
+  })();
+  return {
+    port: listener.addr.port,
+    async [Symbol.asyncDispose]() {
+      listener.close();
+      await accepting.catch(() => {});
+      for (const conn of held) conn.close();
+    },
+  };
+}

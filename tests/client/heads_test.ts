@@ -12,6 +12,7 @@ import {
 } from "../../lib/errors.ts";
 import { ServedRoot } from "../../lib/root/served_root.ts";
 import { startServer } from "../../lib/server/server.ts";
+import { silentListener } from "../helpers.ts";
 
 const names = (heads: { hostname: string; port: number }[]) =>
   heads.map((h) => `${h.hostname}:${h.port}`);
@@ -144,15 +145,11 @@ Deno.test("heads: every head down is one line naming each head and why, with the
 Deno.test("heads: a head that accepts and never answers the hello is given up within the connect timeout, whatever the stall timeout", async () => {
   const dir = await Deno.makeTempDir();
   const server = startServer({ root: await ServedRoot.open(dir), port: 0 });
-  const silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const held: Deno.Conn[] = [];
-  const accepting = (async () => {
-    for await (const conn of silent) held.push(conn);
-  })();
+  await using silent = silentListener();
   try {
     const started = performance.now();
     const { client, index } = await connectHeads([
-      { hostname: "127.0.0.1", port: silent.addr.port },
+      { hostname: "127.0.0.1", port: silent.port },
       { hostname: "127.0.0.1", port: server.addr.port },
     ], {
       connectTimeout: 1,
@@ -167,9 +164,6 @@ Deno.test("heads: a head that accepts and never answers the hello is given up wi
     const took = performance.now() - started;
     ok(took >= 900 && took < 5000, `${took} ms`);
   } finally {
-    silent.close();
-    await accepting;
-    for (const conn of held) conn.close();
     await server.close();
     await Deno.remove(dir);
   }

@@ -19,6 +19,7 @@ import {
   tempDir,
   waitFor,
 } from "./helpers.ts";
+import { silentListener } from "../helpers.ts";
 
 function ok0(result: { code: number; stderr: string }): void {
   equal(result.code, 0, result.stderr);
@@ -145,24 +146,14 @@ Deno.test("e2e: a path over the protocol's limit is refused before it is sent (e
 });
 
 Deno.test("e2e: --timeout also covers a server that accepts and never says hello (exit 7)", async () => {
-  using silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const held: Deno.Conn[] = [];
-  const accepting = (async () => {
-    for await (const conn of silent) held.push(conn);
-  })();
-  try {
-    const started = performance.now();
-    assertFailure(
-      await runBftp(["ls", "--timeout", "1", `bftp://127.0.0.1:${silent.addr.port}/`]),
-      7,
-      /sent nothing for 1 s/,
-    );
-    ok(performance.now() - started < 20_000);
-  } finally {
-    silent.close();
-    await accepting.catch(() => {});
-    for (const c of held) c.close();
-  }
+  await using silent = silentListener();
+  const started = performance.now();
+  assertFailure(
+    await runBftp(["ls", "--timeout", "1", `bftp://127.0.0.1:${silent.port}/`]),
+    7,
+    /sent nothing for 1 s/,
+  );
+  ok(performance.now() - started < 20_000);
 });
 
 Deno.test("e2e: Ctrl-C during an upload exits 130, says so, and leaves nothing", async () => {

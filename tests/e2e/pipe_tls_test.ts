@@ -18,6 +18,7 @@ import {
   waitFor,
   writeRandomFile,
 } from "./helpers.ts";
+import { silentListener } from "../helpers.ts";
 
 /** The flags that make a listening end serve TLS with `cert`. */
 function tlsFlags(cert: TestCert): string[] {
@@ -216,27 +217,17 @@ Deno.test("e2e: a TLS connecting end with --timeout 0 gives up on a peer that ac
   // Found by an audit: --timeout 0 left the handshake without any limit, and recv hung for ever.
   await using dir = await tempDir();
   const cert = await selfSigned(dir.path);
-  using silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const held: Deno.Conn[] = [];
-  const accepting = (async () => {
-    for await (const conn of silent) held.push(conn);
-  })();
-  try {
-    const started = performance.now();
-    const result = await runBftp([
-      "recv",
-      `127.0.0.1:${silent.addr.port}`,
-      "--cacert",
-      cert.certPath,
-      "--timeout",
-      "0",
-    ]);
-    const seconds = (performance.now() - started) / 1000;
-    equal(result.code, 7, result.stderr);
-    ok(seconds < 30, `gave up after ${seconds} s`);
-  } finally {
-    silent.close();
-    await accepting.catch(() => {});
-    for (const conn of held) conn.close();
-  }
+  await using silent = silentListener();
+  const started = performance.now();
+  const result = await runBftp([
+    "recv",
+    `127.0.0.1:${silent.port}`,
+    "--cacert",
+    cert.certPath,
+    "--timeout",
+    "0",
+  ]);
+  const seconds = (performance.now() - started) / 1000;
+  equal(result.code, 7, result.stderr);
+  ok(seconds < 30, `gave up after ${seconds} s`);
 });
