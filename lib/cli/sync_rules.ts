@@ -157,7 +157,12 @@ async function makePlan(
     target = kind === null
       ? Promise.resolve(EMPTY)
       // The target's links are links here too: a mirror replaces one, never writes through it.
-      : planUpload(local, remote, { filter, besideListing: true, followLinks: false })
+      : planUpload(local, remote, {
+        filter,
+        besideListing: true,
+        followLinks: false,
+        sending: false,
+      })
         .then(withoutTemps);
   }
   // Both passes run at once; the second is awaited even when the first fails.

@@ -196,7 +196,7 @@ export async function planUpload(
         plan.skipped.push({ path: at.local, why: EXCLUDED, relative: at.relative });
         return false;
       }
-      const why = unsendableName(d.name);
+      const why = options.sending === false ? null : unsendableName(d.name);
       if (why === null) return true;
       failed(at, new BftpError("BAD_PATH", `Cannot send ${quotePath(at.local)}: ${why}`));
       return false;

@@ -126,10 +126,19 @@ export interface PlanUploadOptions {
    * @default {true}
    */
   followLinks?: boolean | undefined;
+  /**
+   * The tree is to be sent: a name no request can carry (a control
+   * character, a backslash: `unsendableName`) is that entry's failure and
+   * is not walked. `false` for a tree that is only compared (a pull's
+   * local target, whose entries are never sent).
+   *
+   * @default {true}
+   */
+  sending?: boolean | undefined;
 }
 
 /** Options for {@linkcode planDownload}. */
-export interface PlanDownloadOptions extends Omit<PlanUploadOptions, "besideListing"> {
+export interface PlanDownloadOptions extends Omit<PlanUploadOptions, "besideListing" | "sending"> {
   /**
    * How many LIST requests are in flight at once.
    *

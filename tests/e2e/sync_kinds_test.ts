@@ -220,3 +220,19 @@ Deno.test("e2e: sync into a DST that is a link to a folder, either side: the fol
   equal(await Deno.readTextFile(root.join("real", "p")), "p");
   equal((await Deno.lstat(root.join("alias"))).isSymlink, true);
 });
+
+Deno.test("e2e: sync --delete (pull) removes a local entry whose name no request could carry, when the source lacks it", async () => {
+  // The local target's names are compared, never sent: they are not refused as a push's are.
+  await using root = await tempDir();
+  await using local = await tempDir();
+  await Deno.mkdir(root.join("src"));
+  await Deno.writeTextFile(root.join("src", "a.txt"), "a");
+  await Deno.mkdir(local.join("dst", "odd\x01dir"), { recursive: true });
+  await Deno.writeTextFile(local.join("dst", "odd\x01dir", "f"), "f");
+  await Deno.writeTextFile(local.join("dst", "odd\x02file"), "x");
+  await using server = await startServe(root.path);
+  const result = await runBftp(["sync", "-q", "--delete", `${server.url}/src`, local.join("dst")]);
+  equal(result.code, 0, result.stderr);
+  equal(result.stderr, "");
+  deepEqual([...(await readTree(local.join("dst"))).keys()], ["a.txt"]);
+});
