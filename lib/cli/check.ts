@@ -10,7 +10,9 @@
 import { dirname } from "node:path";
 import { BftpError, IntegrityError, LocalIoError, localIoError, UsageError } from "../errors.ts";
 import {
+  CHECK_NAMES,
   type CheckFile,
+  type CheckName,
   type CheckProgress,
   type CheckReport,
   type CheckTarget,
@@ -215,7 +217,8 @@ function failureOf(report: CheckReport): BftpError {
   }
   const crossed = report.summaries.flatMap((s) =>
     Object.entries(s.verdicts).filter(([, v]) => v.status === "fail").map(([name, v]) =>
-      `"${s.file}" ${s.direction.toUpperCase()} ${name}: ${v.detail}`
+      // The check's name as the reports give it ("CPU", "client memory"), not its key.
+      `"${s.file}" ${s.direction.toUpperCase()} ${CHECK_NAMES[name as CheckName]}: ${v.detail}`
     )
   );
   return new BftpError(

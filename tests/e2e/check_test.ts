@@ -192,6 +192,27 @@ Deno.test("e2e check: two sizes of one name, the user's BFTP_TOKEN and a warm-up
   ok(report.summaries.every((s: { warmup: number }) => s.warmup === 1), run.stdout);
 });
 
+Deno.test("e2e check: a crossed threshold exits 19, named on stderr as the report names it", async () => {
+  // Found by an audit: stderr said "PUT cpu:" (the verdict's key) where the report says "CPU".
+  const run = await runBftp([
+    "check",
+    "-q",
+    "--sizes",
+    "64KiB",
+    "--iterations",
+    "2",
+    "--max-cpu",
+    "0.001",
+  ]);
+  // The report goes to stdout as on any run; the verdict's line to stderr.
+  equal(run.code, 19, run.stderr);
+  ok(/Thresholds crossed:\n {2}"64KiB\.bin" PUT CPU: /.test(run.stdout), run.stdout);
+  ok(
+    /^bftp: Check failed: "64KiB\.bin" (PUT|GET) CPU: client [\d.]+%/.test(run.stderr),
+    run.stderr,
+  );
+});
+
 Deno.test("e2e check: a report path that cannot be written fails before the run (exit 3)", async () => {
   await using dir = await tempDir();
   for (const flag of ["--json", "--html"]) {
