@@ -162,6 +162,32 @@ const up = (rows: number) => (rows > 0 ? `\x1b[${rows}A` : "");
 const down = (rows: number) => (rows > 0 ? `\x1b[${rows}B` : "");
 
 /**
+ * Where a character written after `text` starts (row and column from the
+ * start of `text`'s first row), as a terminal `width` columns wide lays
+ * it out: a character two columns wide (CJK, an emoji) that would not fit
+ * at a row's end goes whole to the next row. `next` is that character's
+ * width (1 when nothing follows).
+ */
+function placeAfter(text: string, width: number, next = 1): { row: number; column: number } {
+  let row = 0;
+  let column = 0;
+  const place = (w: number) => {
+    if (column + w > width) {
+      row++;
+      column = 0;
+    }
+  };
+  for (const c of text) {
+    const w = displayWidth(c);
+    if (w === 0) continue;
+    place(w);
+    column += w;
+  }
+  place(next);
+  return { row, column };
+}
+
+/**
  * The prompt and the line on the screen, over as many rows as they need
  * when they are wider than the terminal; redrawn in place.
  */
@@ -184,16 +210,19 @@ class LineView {
   /** Draws the prompt and the line, and puts the cursor where it is in the line. */
   async draw(editor: LineEditor): Promise<void> {
     const width = Math.max(1, this.term.columns?.() ?? 80);
-    // In columns, as the terminal draws them: a CJK character or an emoji takes two.
-    const end = this.#promptLength + displayWidth(editor.text);
-    const at = this.#promptLength + displayWidth(editor.beforeCursor);
+    // In columns, as the terminal draws them: a CJK character or an emoji takes two, and goes
+    // whole to the next row when it does not fit at a row's end.
+    const end = placeAfter(this.#prompt + editor.text, width);
+    const after = editor.text.slice(editor.beforeCursor.length);
+    const under = after === "" ? 1 : displayWidth(String.fromCodePoint(after.codePointAt(0)!));
+    const at = placeAfter(this.#prompt + editor.beforeCursor, width, Math.max(under, 1));
     let out = `${up(this.#row)}\r${this.#prompt}${editor.text}\x1b[J`;
     // A line that fills its last row leaves the cursor there, waiting to wrap: go to the next row.
-    if (end > 0 && end % width === 0) out += "\r\n";
-    this.#lastRow = Math.floor(end / width);
-    this.#endColumn = end % width;
-    this.#row = Math.floor(at / width);
-    const column = at % width;
+    if (end.column === 0 && end.row > 0) out += "\r\n";
+    this.#lastRow = end.row;
+    this.#endColumn = end.column;
+    this.#row = at.row;
+    const column = at.column;
     out += `${up(this.#lastRow - this.#row)}\r${column > 0 ? `\x1b[${column}C` : ""}`;
     await writeText(this.term.stderr, out);
   }

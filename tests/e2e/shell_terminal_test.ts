@@ -326,3 +326,22 @@ Deno.test("e2e: bftp shell on a terminal: Tab completes a word inside quotes", a
   await term.press("C-d");
   equal(await term.exitCode(), 0, await term.screen());
 });
+
+Deno.test("e2e: bftp shell on a narrow terminal: a wide character that does not fit at a row's end goes to the next row, and the cursor with it", async () => {
+  await using root = await tempDir();
+  await using server = await startServe(root.path);
+  await using term = await startTerminal(["shell", server.url], { width: 20 });
+  await term.waitForScreen(/^bftp:\/>$/m);
+  // "bftp:/> " 8 columns, "stat " 5, "日本語" 6: 19. The emoji needs 2: it starts the next row.
+  await term.type("stat 日本語😀");
+  await term.waitForScreen(/^bftp:\/> stat 日本語\n😀$/m);
+  const top = (await term.cursor()).row - 1;
+  await waitForCursor(term, { column: 2, row: top + 1 });
+  await term.press("Left");
+  await waitForCursor(term, { column: 0, row: top + 1 });
+  await term.press("Left");
+  await waitForCursor(term, { column: 17, row: top });
+  await term.press("C-e", "C-u");
+  await term.press("C-d");
+  equal(await term.exitCode(), 0, await term.screen());
+});
