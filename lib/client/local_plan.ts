@@ -12,6 +12,7 @@ import { BftpError, localIoError } from "../errors.ts";
 import { type LocalFacts, localFactsIn, openLocalFolder } from "./source_file.ts";
 import {
   EXCLUDED,
+  failedEntry,
   localChild,
   type PlannedEntry,
   type PlannedFile,
@@ -171,7 +172,7 @@ export async function planUpload(
   const pause = pauses(options.besideListing ?? false);
   // An entry that cannot be looked at is its own failure, as rsync and scp -r tell it.
   const failed = (at: { local: string; relative: string }, error: BftpError) =>
-    plan.skipped.push({ path: at.local, why: error.message, relative: at.relative, error });
+    plan.skipped.push(failedEntry(at.local, at.relative, error));
   const visit = async (folder: PlannedEntry) => {
     await pause();
     let all: Deno.DirEntry[];

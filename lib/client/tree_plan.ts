@@ -67,6 +67,29 @@ export interface SkippedEntry {
   error?: BftpError | undefined;
 }
 
+/**
+ * The entry of a path that fails rather than is left out by choice: told
+ * as a failure of the tree (`error`), its message as the reason.
+ *
+ * @param path The path, on the side the tree is read from.
+ * @param relative The path below the tree's top.
+ * @param error Why it fails.
+ * @returns The entry, for a plan's `skipped`.
+ *
+ * @example
+ * ```ts
+ * import { failedEntry } from "./tree_plan.ts";
+ * import { BftpError } from "../errors.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const error = new BftpError("BAD_PATH", "no");
+ * deepEqual(failedEntry("/t/a", "a", error), { path: "/t/a", why: "no", relative: "a", error });
+ * ```
+ */
+export function failedEntry(path: string, relative: string, error: BftpError): SkippedEntry {
+  return { path, why: error.message, relative, error };
+}
+
 /** What a tree transfer will move, from its listing pass. */
 export interface TreePlan {
   /** The files, in transfer order (folder by folder, names sorted, depth first). */
@@ -325,13 +348,7 @@ export async function planDownload(
         const error = new BftpError("BAD_PATH", `Cannot fetch ${quotePath(child.remote)}: ${why}`);
         plan.skipped.push({ path: child.remote, why, relative: child.relative, error });
       } else if (type === "dir" && unlisted.has(child.remote)) {
-        const error = unlisted.get(child.remote)!;
-        plan.skipped.push({
-          path: child.remote,
-          why: error.message,
-          relative: child.relative,
-          error,
-        });
+        plan.skipped.push(failedEntry(child.remote, child.relative, unlisted.get(child.remote)!));
       } else if (type === "dir") {
         visit({ ...child, mtime: entry.mtime, mode: entry.mode });
       } else if (type === "file") {

@@ -70,7 +70,7 @@ function codeError(e: unknown, p: string): RemoteError {
   if (code === "EBUSY" || code === "ETXTBSY") {
     return new RemoteError("DENIED", `${p} is in use on the server`);
   }
-  if (code === "EMFILE" || code === "ENFILE") {
+  if (outOfDescriptors(e)) {
     return new RemoteError("BUSY", "The server has no file descriptor left: try again later");
   }
   if (code === "ENOSPC" || code === "EDQUOT") {
@@ -177,4 +177,25 @@ export function statOrNull(fs: TreeBackend, dir: Ref, name: string): FsStat | nu
 export function permissionBits(stat: FsStat | null): number | null {
   if (Deno.build.os === "windows" || stat?.type !== "file" || stat.mode === null) return null;
   return stat.mode & 0o777;
+}
+
+/**
+ * Whether a system call failed for want of a file descriptor: the
+ * process's limit (EMFILE) or the system's (ENFILE).
+ *
+ * @param e What the call threw.
+ * @returns Whether it is one of those.
+ *
+ * @example
+ * ```ts
+ * import { outOfDescriptors } from "./fs_errors.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(outOfDescriptors(Object.assign(new Error("x"), { code: "EMFILE" })), true);
+ * deepEqual(outOfDescriptors(new Deno.errors.NotFound("x")), false);
+ * ```
+ */
+export function outOfDescriptors(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === "EMFILE" || code === "ENFILE";
 }

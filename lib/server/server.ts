@@ -8,6 +8,7 @@
 
 import type { ChecksumName } from "../protocol/limits.ts";
 import type { ServedRoot } from "../root/served_root.ts";
+import { outOfDescriptors } from "../root/fs_errors.ts";
 import { clientHost, formatHostPort } from "../transport/address.ts";
 import { closeQuietly } from "../transport/close.ts";
 import { listenTransport } from "../transport/listen.ts";
@@ -32,12 +33,6 @@ const TRIM_AFTER_IDLE_MS = 2000;
 
 /** Milliseconds between tries to accept while no file descriptor is left. */
 const DESCRIPTOR_WAIT_MS = 100;
-
-/** Whether `accept` failed for want of a file descriptor (EMFILE, ENFILE). */
-function outOfDescriptors(e: unknown): boolean {
-  const code = (e as { code?: unknown } | null)?.code;
-  return code === "EMFILE" || code === "ENFILE";
-}
 
 /** Options for {@linkcode startServer}. */
 export interface ServerOptions {

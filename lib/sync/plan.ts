@@ -12,6 +12,7 @@
 
 import {
   EXCLUDED,
+  failedEntry,
   type PlannedEntry,
   type PlannedFile,
   type SkippedEntry,
@@ -332,7 +333,7 @@ export function compareTrees(
   plan.sends = plan.sends.filter(({ file }) => {
     if (!targetFolders.has(file.relative) || removed.has(file.relative)) return true;
     const error = folderInTheWay(file, options.targetSide);
-    plan.skipped.push({ path: file.remote, why: error.message, relative: file.relative, error });
+    plan.skipped.push(failedEntry(file.remote, file.relative, error));
     return false;
   });
   return plan;

@@ -280,22 +280,12 @@ Deno.test("e2e: bftp shell on a terminal: Ctrl-C during a pasted command drops t
 
 Deno.test("e2e: bftp shell on a terminal puts the cursor by columns: a CJK character or an emoji takes two", async () => {
   // Found by an audit: the cursor was drawn one column short for each wide character.
-  await using root = await tempDir();
-  await using server = await startServe(root.path);
-  await using term = await startTerminal(["shell", server.url], { width: 60 });
-  await term.waitForScreen(/^bftp:\/>$/m);
-  await term.type("stat 日本😀");
-  await term.waitForScreen(/^bftp:\/> stat 日本😀$/m);
   // "bftp:/> " is 8 columns, "stat " 5, then three wide characters of 2.
-  const row = (await term.cursor()).row;
-  await waitForCursor(term, { column: 19, row });
-  await term.press("Left");
-  await waitForCursor(term, { column: 17, row });
-  await term.press("C-a");
-  await waitForCursor(term, { column: 8, row });
-  await term.press("C-e", "C-u");
-  await term.press("C-d");
-  equal(await term.exitCode(), 0, await term.screen());
+  await cursorAfterKeys(60, "stat 日本😀", /^bftp:\/> stat 日本😀$/m, [
+    { column: 19, row: 0 },
+    { keys: ["Left"], column: 17, row: 0 },
+    { keys: ["C-a"], column: 8, row: 0 },
+  ]);
 });
 
 /** Waits (briefly) until the cursor is at `want`: the shell redraws after each key. */
@@ -328,20 +318,37 @@ Deno.test("e2e: bftp shell on a terminal: Tab completes a word inside quotes", a
 });
 
 Deno.test("e2e: bftp shell on a narrow terminal: a wide character that does not fit at a row's end goes to the next row, and the cursor with it", async () => {
+  // "bftp:/> " 8 columns, "stat " 5, "日本語" 6: 19. The emoji needs 2: it starts the next row.
+  await cursorAfterKeys(20, "stat 日本語😀", /^bftp:\/> stat 日本語\n😀$/m, [
+    { column: 2, row: 1 },
+    { keys: ["Left"], column: 0, row: 1 },
+    { keys: ["Left"], column: 17, row: 0 },
+  ]);
+});
+
+/**
+ * Types `text` into a shell on a terminal `width` columns wide, waits for
+ * `shown`, then presses each step's keys and checks where the cursor is
+ * (its row counted from the prompt's); ends the shell with Ctrl-D.
+ */
+async function cursorAfterKeys(
+  width: number,
+  text: string,
+  shown: RegExp,
+  steps: { keys?: string[]; column: number; row: number }[],
+): Promise<void> {
   await using root = await tempDir();
   await using server = await startServe(root.path);
-  await using term = await startTerminal(["shell", server.url], { width: 20 });
+  await using term = await startTerminal(["shell", server.url], { width });
   await term.waitForScreen(/^bftp:\/>$/m);
-  // "bftp:/> " 8 columns, "stat " 5, "日本語" 6: 19. The emoji needs 2: it starts the next row.
-  await term.type("stat 日本語😀");
-  await term.waitForScreen(/^bftp:\/> stat 日本語\n😀$/m);
-  const top = (await term.cursor()).row - 1;
-  await waitForCursor(term, { column: 2, row: top + 1 });
-  await term.press("Left");
-  await waitForCursor(term, { column: 0, row: top + 1 });
-  await term.press("Left");
-  await waitForCursor(term, { column: 17, row: top });
+  await term.type(text);
+  const screen = await term.waitForScreen(shown);
+  const prompt = screen.split("\n").findLastIndex((line) => line.startsWith("bftp:/> "));
+  for (const { keys, column, row } of steps) {
+    if (keys) await term.press(...keys);
+    await waitForCursor(term, { column, row: prompt + row });
+  }
   await term.press("C-e", "C-u");
   await term.press("C-d");
   equal(await term.exitCode(), 0, await term.screen());
-});
+}
