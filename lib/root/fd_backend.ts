@@ -175,14 +175,21 @@ export class FdBackend implements TreeBackend {
   chmodAt(dir: Ref, name: string, mode: number): void {
     this.#libc.fchmodat(fd(dir), name, mode);
   }
-  setAttributesAt(dir: Ref, name: string, attributes: FileAttributes): FsStat["type"] {
+  setAttributesAt(
+    dir: Ref,
+    name: string,
+    attributes: FileAttributes,
+    folderOnly = false,
+  ): FsStat["type"] {
     // The entry itself, never what a link there points to (O_PATH | O_NOFOLLOW); then changed
     // through its descriptor's /proc name, which reaches that same inode whatever the name
     // means by now.
     const ref = this.openNoFollow(dir, name);
     try {
       const type = this.stat(ref).type;
-      if (type === "file" || type === "dir") applyAttributes(proc(ref), attributes);
+      if (type === "dir" || (type === "file" && !folderOnly)) {
+        applyAttributes(proc(ref), attributes);
+      }
       return type;
     } finally {
       this.release(ref);

@@ -298,9 +298,13 @@ export function removeFolder(c: Confined, vpath: string): void {
  * @param c The tree.
  * @param from A normalized virtual path.
  * @param to A normalized virtual path.
+ * @param folderForm Which of the paths the client sent in a folder's form
+ * (`a/`): such a path names a folder, and a file moved from or to it is
+ * refused, as `rename(2)` refuses it.
  * @throws {RemoteError} DENIED for the root, BAD_PATH for a move into
  * itself, EXISTS for a folder at `to` (or a file there when `from` is a
- * folder), NOT_FOUND when `from` is not there.
+ * folder), NOT_FOUND when `from` is not there, NOT_DIR for a file and a
+ * path in a folder's form.
  *
  * @example
  * ```ts
@@ -316,11 +320,17 @@ export function removeFolder(c: Confined, vpath: string): void {
  * equal(await Deno.readTextFile(`${dir}/sub/b.txt`), "hi");
  * throws(() => move(c, "/sub", "/sub/deeper"), /into itself/);
  * throws(() => move(c, "/sub/b.txt", "/sub/b.txt"), /onto itself/);
+ * throws(() => move(c, "/sub/b.txt", "/c.txt", { from: true }), /"\/sub\/b.txt\/" is not a folder/);
  * c.fs.close();
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export function move(c: Confined, from: string, to: string): void {
+export function move(
+  c: Confined,
+  from: string,
+  to: string,
+  folderForm: { from?: boolean; to?: boolean } = {},
+): void {
   if (from === "/" || to === "/") throw new RemoteError("DENIED", "Cannot move the served root");
   if (to === from) throw new RemoteError("BAD_PATH", `Cannot move ${quotePath(from)} onto itself`);
   if (to.startsWith(from + "/")) {
@@ -329,6 +339,13 @@ export function move(c: Confined, from: string, to: string): void {
   using src = c.resolve(from, false);
   using dst = c.resolve(to, false);
   const moved = about(from, () => c.fs.statAt(src.dir, src.name));
+  if (moved.type !== "dir" && (folderForm.from || folderForm.to)) {
+    const formed = folderForm.from ? from : to;
+    throw new RemoteError(
+      "NOT_DIR",
+      `Cannot move ${quotePath(from)}: ${quotePath(`${formed}/`)} is not a folder`,
+    );
+  }
   about(to, () => {
     const target = statOrNull(c.fs, dst.dir, dst.name);
     if (target?.type === "dir") throw new RemoteError("EXISTS", `${quotePath(to)} already exists`);
@@ -348,8 +365,11 @@ export function move(c: Confined, from: string, to: string): void {
  * @param c The tree.
  * @param vpath A normalized virtual path.
  * @param attributes The time (ms) and bits to set; either or both.
+ * @param folderForm The client sent the path in a folder's form (`a/`):
+ * only a folder is changed.
  * @throws {RemoteError} DENIED for the root, NOT_REGULAR for a link or
- * anything else that is neither a file nor a folder.
+ * anything else that is neither a file nor a folder, NOT_DIR for a file
+ * named in a folder's form.
  *
  * @example
  * ```ts
@@ -363,11 +383,17 @@ export function move(c: Confined, from: string, to: string): void {
  * setAttributes(c, "/a.txt", { mtime: 1_000_000_000_000 });
  * equal((await Deno.stat(`${dir}/a.txt`)).mtime?.getTime(), 1_000_000_000_000);
  * throws(() => setAttributes(c, "/", { mtime: 0 }), /served root is left as it is/);
+ * throws(() => setAttributes(c, "/a.txt", { mode: 0 }, true), /"\/a.txt\/" is not a folder/);
  * c.fs.close();
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export function setAttributes(c: Confined, vpath: string, attributes: FileAttributes): void {
+export function setAttributes(
+  c: Confined,
+  vpath: string,
+  attributes: FileAttributes,
+  folderForm = false,
+): void {
   if (vpath === "/") {
     throw new RemoteError(
       "DENIED",
@@ -375,7 +401,10 @@ export function setAttributes(c: Confined, vpath: string, attributes: FileAttrib
     );
   }
   using at = c.resolve(vpath, false);
-  const type = about(vpath, () => c.fs.setAttributesAt(at.dir, at.name, attributes));
+  const type = about(vpath, () => c.fs.setAttributesAt(at.dir, at.name, attributes, folderForm));
+  if (type === "file" && folderForm) {
+    throw new RemoteError("NOT_DIR", `${quotePath(`${vpath}/`)} is not a folder`);
+  }
   if (type !== "file" && type !== "dir") {
     throw new RemoteError("NOT_REGULAR", `Refused ${quotePath(vpath)}: not a file or a folder`);
   }

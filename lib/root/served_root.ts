@@ -340,11 +340,12 @@ export class ServedRoot {
    *
    * @param vpath A normalized virtual path.
    * @param attributes The time (ms) and bits; either or both.
+   * @param folderForm The path was sent in a folder's form (`a/`): only a folder is changed.
    */
-  setAttributes(vpath: string, attributes: FileAttributes): Promise<void> {
+  setAttributes(vpath: string, attributes: FileAttributes, folderForm = false): Promise<void> {
     return promised(() => {
       this.#writable(vpath);
-      setAttributes(this.#confined, vpath, attributes);
+      setAttributes(this.#confined, vpath, attributes, folderForm);
     });
   }
 
@@ -355,11 +356,16 @@ export class ServedRoot {
    *
    * @param from A normalized virtual path.
    * @param to A normalized virtual path.
+   * @param folderForm Which paths were sent in a folder's form (`a/`): a file is not moved from or to one.
    */
-  rename(from: string, to: string): Promise<void> {
+  rename(
+    from: string,
+    to: string,
+    folderForm: { from?: boolean; to?: boolean } = {},
+  ): Promise<void> {
     return promised(() => {
       this.#writable(from);
-      move(this.#confined, from, to);
+      move(this.#confined, from, to, folderForm);
     });
   }
 

@@ -178,10 +178,15 @@ export interface TreeBackend {
   chmodAt(dir: Ref, name: string, mode: number): void;
   /**
    * Sets the modification time and permission bits of `name` in `dir` when
-   * it is a regular file or a folder (a link there is not followed, and
-   * nothing is changed); returns what it found.
+   * it is a regular file or a folder, or with `folderOnly` a folder (a link
+   * there is not followed, and nothing is changed); returns what it found.
    */
-  setAttributesAt(dir: Ref, name: string, attributes: FileAttributes): FsStat["type"];
+  setAttributesAt(
+    dir: Ref,
+    name: string,
+    attributes: FileAttributes,
+    folderOnly?: boolean,
+  ): FsStat["type"];
   /** Renames `from` in `fromDir` to `to` in `toDir`, replacing a file there. */
   renameAt(fromDir: Ref, from: string, toDir: Ref, to: string): void;
   /** Removes `name` in `dir`: a file or link, or with `folder` an empty folder. */
@@ -291,12 +296,17 @@ export class PathBackend implements TreeBackend {
   chmodAt(dir: Ref, name: string, mode: number): void {
     if (Deno.build.os !== "windows") Deno.chmodSync(join(String(dir), name), mode);
   }
-  setAttributesAt(dir: Ref, name: string, attributes: FileAttributes): FsStat["type"] {
+  setAttributesAt(
+    dir: Ref,
+    name: string,
+    attributes: FileAttributes,
+    folderOnly = false,
+  ): FsStat["type"] {
     // Checked, then changed by name: a file swapped for a link between the two is followed
     // (the limit of this backend, see the class).
     const path = join(String(dir), name);
     const type = statOf(Deno.lstatSync(path)).type;
-    if (type === "file" || type === "dir") applyAttributes(path, attributes);
+    if (type === "dir" || (type === "file" && !folderOnly)) applyAttributes(path, attributes);
     return type;
   }
   renameAt(fromDir: Ref, from: string, toDir: Ref, to: string): void {

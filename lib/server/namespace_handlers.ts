@@ -9,7 +9,7 @@
 import { RemoteError } from "../errors.ts";
 import type { Request } from "../protocol/messages.ts";
 import type { ReplyFields } from "../protocol/replies.ts";
-import { quotePath } from "../root/paths.ts";
+import { namesFolder, quotePath } from "../root/paths.ts";
 import type { ServedRoot } from "../root/served_root.ts";
 import { fileOnly, statInForm } from "./folder_form.ts";
 
@@ -95,10 +95,17 @@ export async function handleNamespace(ctx: NamespaceContext, req: NamespaceReque
       await root.rmdir(ctx.writable(req.path));
       break;
     case "RENAME":
-      await root.rename(ctx.writable(req.from), ctx.writable(req.to));
+      await root.rename(ctx.writable(req.from), ctx.writable(req.to), {
+        from: namesFolder(req.from),
+        to: namesFolder(req.to),
+      });
       break;
     case "SETSTAT":
-      await root.setAttributes(ctx.writable(req.path), { mtime: req.mtime, mode: req.mode });
+      await root.setAttributes(
+        ctx.writable(req.path),
+        { mtime: req.mtime, mode: req.mode },
+        namesFolder(req.path),
+      );
       break;
   }
   await ctx.reply({});

@@ -307,6 +307,7 @@ Deno.test("server: a path in a folder's form (a/, a/.) is refused where a file i
   await using srv = await startTestServer({ files: LAYOUT });
   using raw = await srv.raw();
   const before = await hostTree(srv.root);
+  const { mtime, mode } = await Deno.stat(`${srv.root}/a.txt`);
   const codes: Record<string, string> = {};
   const requests: Request[] = [
     { op: "GET", path: "a.txt/" },
@@ -319,10 +320,14 @@ Deno.test("server: a path in a folder's form (a/, a/.) is refused where a file i
     { op: "DELETE", path: "missing/" },
     { op: "PUT", path: "a.txt/", size: 1, overwrite: true },
     { op: "STAT", path: "a.txt/" },
+    { op: "RENAME", from: "a.txt/", to: "moved.txt" },
+    { op: "RENAME", from: "a.txt", to: "moved/" },
+    { op: "SETSTAT", path: "a.txt/", mtime: 0, mode: 0o600 },
   ];
   for (const req of requests) {
     const reply = await raw.request(req);
-    codes[`${req.op} ${"path" in req ? req.path : ""}`] = reply.ok ? "ok" : reply.code;
+    const path = "path" in req ? req.path : "from" in req ? `${req.from} ${req.to}` : "";
+    codes[`${req.op} ${path}`] = reply.ok ? "ok" : reply.code;
   }
   deepEqual(codes, {
     "GET a.txt/": "NOT_DIR",
@@ -335,12 +340,21 @@ Deno.test("server: a path in a folder's form (a/, a/.) is refused where a file i
     "DELETE missing/": "NOT_FOUND",
     "PUT a.txt/": "NOT_DIR",
     "STAT a.txt/": "NOT_DIR",
+    "RENAME a.txt/ moved.txt": "NOT_DIR",
+    "RENAME a.txt moved/": "NOT_DIR",
+    "SETSTAT a.txt/": "NOT_DIR",
   });
   // A folder in a folder's form is what it always was.
   const stat = await raw.request({ op: "STAT", path: "docs/." });
   equal(stat.ok && (stat.entry as { type: string }).type, "dir");
   deepEqual(await hostTree(srv.root), before);
   equal(await Deno.readTextFile(`${srv.root}/a.txt`), "alpha");
+  const after = await Deno.stat(`${srv.root}/a.txt`);
+  deepEqual([after.mtime, after.mode], [mtime, mode]);
+  deepEqual(await raw.request({ op: "SETSTAT", path: "empty/", mtime: 0 }), { ok: true });
+  equal((await Deno.stat(`${srv.root}/empty`)).mtime?.getTime(), 0);
+  deepEqual(await raw.request({ op: "RENAME", from: "empty/", to: "emptied/" }), { ok: true });
+  equal((await Deno.stat(`${srv.root}/emptied`)).isDirectory, true);
 });
 
 Deno.test("server: MKDIR makes folders, with parents on request", async () => {
