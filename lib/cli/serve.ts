@@ -79,7 +79,8 @@ Options:
                           :: for all, and then the log names the URLs other
                           machines can use: "reachable as bftp://10.0.0.7:2121")
   --port P                port (default 2121; 0 picks a free one)
-  --read-only             refuse PUT, DELETE, MKDIR, RMDIR and RENAME
+  --read-only             refuse every change: PUT, MPUT, DELETE, MKDIR, RMDIR,
+                          RENAME and SETSTAT
   --tls-cert FILE         serve BFTP over TLS (bftps://) with this certificate
                           chain (PEM); prints "fingerprint sha256 AB:CD:..." on
                           stderr for clients to pin

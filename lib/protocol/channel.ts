@@ -258,20 +258,23 @@ export class Channel {
     checksums: readonly ChecksumName[] = CHECKSUMS,
   ): Promise<HelloAccepted | false | null> {
     let line: Uint8Array | null;
+    let tooLong = false;
     try {
       line = await readDelimited(this.reader, { maxBytes: MAX_HELLO_BYTES });
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
       // Over MAX_HELLO_BYTES without a line feed: what arrived is still buffered, so the
-      // answer can quote its start as it quotes a whole line.
+      // answer can quote its start as it quotes a whole line. Never a hello, even where those
+      // first bytes would make one.
+      tooLong = true;
       line = new Uint8Array(Math.min(this.reader.buffered, MAX_HELLO_BYTES));
       line = line.subarray(0, (await this.reader.read(line)) ?? 0);
     }
     if (line === null) return null;
     const text = new TextDecoder().decode(line).replace(/\r$/, "");
     const quoted = text.slice(0, 32).replace(/[^\x20-\x7e]/g, "?");
-    if (text === "BFTP/1") return { version: 1, checksum: "sha256" };
-    const v2 = HELLO_V2.exec(text);
+    if (text === "BFTP/1" && !tooLong) return { version: 1, checksum: "sha256" };
+    const v2 = tooLong ? null : HELLO_V2.exec(text);
     if (v2 === null) {
       await this.#refuseHello(
         `Unsupported protocol "${quoted}": this server speaks "${HELLO_LINE}" and "BFTP/1"`,

@@ -106,6 +106,8 @@ export function requestFromObject(o: Record<string, unknown>): Request {
       return { op, path: str(o, "path"), parents: bool(o, "parents", false) };
     case "RENAME":
       return { op, from: str(o, "from"), to: str(o, "to") };
+    case undefined:
+      throw new ProtocolError(`Malformed request: "op" is missing`);
     default:
       throw new ProtocolError(
         // Not String(op): an object op such as {"toString": false} would make it throw.

@@ -227,6 +227,12 @@ Deno.test("protocol: a hello over 64 bytes without a line feed is quoted like a 
     const [hello, quoted] of [
       ["GET /" + "x".repeat(100), "GET /" + "x".repeat(27)],
       ["\x1b[2J".repeat(30), "?[2J".repeat(8)],
+      // A hello whose first 64 bytes would be one, and then a line feed: 65 bytes are too many.
+      [
+        "BFTP/2 aaaaaaaaaa,bbbbbbbbbb,cccccccccc,dddddddddd,eeeeee,sha256x\n",
+        "BFTP/2 aaaaaaaaaa,bbbbbbbbbb,ccc",
+      ],
+      ["BFTP/1" + " ".repeat(60) + "\n", "BFTP/1" + " ".repeat(26)],
     ]
   ) {
     using pair = await socketPair();

@@ -149,6 +149,10 @@ Deno.test("protocol: decodeRequest() rejects wrong types and an unknown op", () 
     () => decodeRequest(json('{"op":"X\\u001b[31m"}')),
     (e) => e instanceof ProtocolError && e.message === 'Unknown request "X?[31m"',
   );
+  throws(
+    () => decodeRequest(json('{"id":15}')),
+    (e) => e instanceof ProtocolError && e.message === 'Malformed request: "op" is missing',
+  );
 });
 
 Deno.test("protocol: decodeReply() keeps success fields and types error replies", () => {

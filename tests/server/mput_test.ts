@@ -100,6 +100,34 @@ Deno.test("server: MPUT stores each file in order, answers each with its index, 
   equal(pwd.ok && pwd.cwd, "/");
 });
 
+/** A chunked body of `text` in one chunk, with its SHA-256 trailer. */
+function chunked(text: string): Uint8Array {
+  const chunk = text.length.toString(16).padStart(8, "0") + text;
+  return encoder.encode("f".repeat(16) + chunk + "00000000" + sha256(text));
+}
+
+Deno.test("server: MPUT takes a chunked body as PUT does; one whose total is not its size is that file's INTEGRITY, and the others go on", async () => {
+  await using srv = await startTestServer({ files: {} });
+  using raw = await srv.raw("BFTP/2 sha256");
+  await raw.write(concat(
+    frame({ op: "MPUT", paths: ["a.txt", "b.txt", "c.txt"], sizes: [5, 9, 5], id: 3 }),
+    chunked("alpha"),
+    // Announced as 9 bytes, 4 in the chunks.
+    chunked("beta"),
+    body("gamma"),
+  ));
+  const got = await replies(raw, 3);
+  deepEqual(got.map((r) => [r.index, r.ok ? "ok" : r.code]), [[0, "ok"], [1, "INTEGRITY"], [
+    2,
+    "ok",
+  ]]);
+  equal(await Deno.readTextFile(`${srv.root}/a.txt`), "alpha");
+  equal(await Deno.readTextFile(`${srv.root}/c.txt`), "gamma");
+  deepEqual([...Deno.readDirSync(srv.root)].map((e) => e.name).sort(), ["a.txt", "c.txt"]);
+  const pwd = await raw.request({ op: "PWD" });
+  equal(pwd.ok && pwd.cwd, "/");
+});
+
 Deno.test("server: a malformed MPUT gets one error frame without an index, and the connection closes", async () => {
   const malformed = [
     { paths: ["a.txt"], sizes: [1, 2] },
