@@ -22,7 +22,13 @@ import {
   LOCAL_TEMP_NAME,
   removeStaleTemporaries,
 } from "../local_file/mod.ts";
-import { discardPartialSync, downloadResumable, partialName, resumableSource } from "./resume.ts";
+import {
+  discardPartialSync,
+  downloadResumable,
+  PARTIAL_SUFFIX,
+  partialName,
+  resumableSource,
+} from "./resume.ts";
 import type { LocalTransferOptions } from "./local_options.ts";
 import { openSourceFile, type SourceFile } from "./source_file.ts";
 import { MAX_NAME_BYTES } from "../protocol/limits.ts";
@@ -89,9 +95,10 @@ function refusedName(name: string): ProtocolError {
  * Why a name a folder may well hold (macOS puts `Icon\r` in a folder with
  * a custom icon) cannot be fetched as a file of its own here, or `null`
  * when it can: a request's path carries no control character, backslash
- * or drive letter (the server refuses such a path), and this client
- * creates no name with a C1 control or in the form of its own temporary
- * files. A tree's listing pass leaves such an entry out, told as a failure.
+ * or drive letter or the server's temporary prefix (the server refuses
+ * such a path), and this client creates no name with a C1 control or in
+ * the form of its own temporary or partial download files. A tree's
+ * listing pass leaves such an entry out, told as a failure.
  *
  * @param name A name the server listed (not an {@linkcode impossibleName}).
  * @returns Why not, or `null`.
@@ -103,6 +110,7 @@ function refusedName(name: string): ProtocolError {
  *
  * deepEqual(unfetchableName("a.txt"), null);
  * deepEqual(unfetchableName("Icon\r"), "a name with a control character cannot be asked for");
+ * deepEqual(unfetchableName(".a.txt.bftp-partial"), "the name is one of bftp's own partial download files");
  * ```
  */
 export function unfetchableName(name: string): string | null {
@@ -112,6 +120,9 @@ export function unfetchableName(name: string): string | null {
   if (refused !== null) return refused;
   if (/[\x80-\x9f]/.test(name)) return "a name with a C1 control character is not made here";
   if (LOCAL_TEMP_NAME.test(name)) return "the name is one of bftp's own temporary files";
+  if (name.endsWith(PARTIAL_SUFFIX) || name.endsWith(`${PARTIAL_SUFFIX}.json`)) {
+    return "the name is one of bftp's own partial download files";
+  }
   return null;
 }
 
@@ -120,6 +131,9 @@ function refusedInRequests(name: string, verb: string): string | null {
   if (/[\x00-\x1f\x7f]/.test(name)) return `a name with a control character cannot be ${verb}`;
   if (name.includes("\\")) return `a name with a backslash cannot be ${verb}`;
   if (/^[A-Za-z]:/.test(name)) return `a name that starts with a drive letter cannot be ${verb}`;
+  if (name.startsWith(TEMP_PREFIX)) {
+    return `the server keeps names that start with "${TEMP_PREFIX}"`;
+  }
   return null;
 }
 
@@ -145,9 +159,6 @@ function refusedInRequests(name: string, verb: string): string | null {
  */
 export function unsendableName(name: string): string | null {
   if (!/[\x00-\x1f\x7f\\]|^[A-Za-z]:|^\./.test(name)) return null;
-  if (name.startsWith(TEMP_PREFIX)) {
-    return `the server keeps names that start with "${TEMP_PREFIX}"`;
-  }
   return refusedInRequests(name, "sent");
 }
 

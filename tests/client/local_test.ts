@@ -115,12 +115,29 @@ Deno.test("client: a listed name is impossible (no folder holds it), unfetchable
     "\x7f",
     "a\u009bb",
     `.f.bftp-tmp-${crypto.randomUUID()}`,
+    // A resumable download's partial file and state, and the server's temporary prefix.
+    ".ok.txt.bftp-partial",
+    ".ok.txt.bftp-partial.json",
+    ".bftp-tmp-x.part",
   ];
-  const fine = ["a.txt", "...", ".hidden", "%2e%2e", "ünï côdé", " x ", "ab:c", "x".repeat(255)];
+  const fine = [
+    "a.txt",
+    "...",
+    ".hidden",
+    "%2e%2e",
+    "ünï côdé",
+    " x ",
+    "ab:c",
+    "x".repeat(255),
+    "x.bftp-partial",
+  ];
   for (const name of impossible) ok(impossibleName(name), JSON.stringify(name));
   for (const name of [...unfetchable, ...fine]) ok(!impossibleName(name), JSON.stringify(name));
   for (const name of unfetchable) {
-    ok(/^a name |^the name is /.test(unfetchableName(name) ?? ""), JSON.stringify(name));
+    ok(
+      /^a name |^the name is |^the server keeps /.test(unfetchableName(name) ?? ""),
+      JSON.stringify(name),
+    );
   }
   for (const name of fine) equal(unfetchableName(name), null, JSON.stringify(name));
 });
