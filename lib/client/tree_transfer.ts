@@ -26,6 +26,7 @@ import { setFolderAttributes } from "./folder_attributes.ts";
 import { byMget, downloadMany } from "./many_downloads.ts";
 import { byMput, uploadMany } from "./many_uploads.ts";
 import { Lander } from "../local_file/lander.ts";
+import { openNativeEarly } from "../libc/open_early.ts";
 import type { BodyResult } from "../transfer/body.ts";
 
 /** How many files and bytes a tree transfer moved. */
@@ -256,7 +257,15 @@ export async function downloadTree(
   options: LocalTransferOptions = {},
 ): Promise<TreeTotals> {
   const { window, onListed } = options;
-  const plan = await planDownload(client, remote, dest, { window, onListed });
+  const plan = await planDownload(client, remote, dest, {
+    window,
+    onListed: (counts) => {
+      onListed?.(counts);
+      // The second folder is in: the LISTs of a level below the top are in flight, and this
+      // thread would wait for the server to list them; the landing's libraries open meanwhile.
+      if (counts.folders === 2) openNativeEarly();
+    },
+  });
   // A listing names its folders' times and bits but not its own: `-p` asks for the top's.
   const top = plan.folders[0];
   if (options.preserve && top !== undefined) {

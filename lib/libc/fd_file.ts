@@ -47,6 +47,22 @@ function loadIfAny(): Lib | undefined {
   return loaded ??= openLibc(SYMBOLS) ?? undefined;
 }
 
+/**
+ * Opens the bindings now rather than at the first file (about 1-2 ms
+ * here); nothing where libc cannot be opened.
+ *
+ * @example
+ * ```ts
+ * import { openFdFileCalls } from "./fd_file.ts";
+ *
+ * openFdFileCalls();
+ * openFdFileCalls(); // opened once
+ * ```
+ */
+export function openFdFileCalls(): void {
+  loadIfAny();
+}
+
 /** The bindings; only made by those who hold a descriptor, so libc is there. */
 function load(): Lib {
   const lib = loadIfAny();

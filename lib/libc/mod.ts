@@ -14,4 +14,5 @@ export * from "./errno.ts";
 export * from "./fd_file.ts";
 export * from "./flags.ts";
 export * from "./libc.ts";
+export * from "./open_early.ts";
 export * from "./xxhash.ts";
