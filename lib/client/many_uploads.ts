@@ -104,7 +104,8 @@ async function readWhole(
 ): Promise<ManyPutFile> {
   let opened;
   try {
-    opened = await openSourceFile(local);
+    // A file of the tree's walk: listed as a regular file just now.
+    opened = await openSourceFile(local, false, true);
   } catch (e) {
     throw localIoError("read", local, e);
   }

@@ -167,16 +167,22 @@ export function openLocalFolder(path: string): LocalFolder {
   };
 }
 
-/** A small regular file on one libc descriptor, or `null` (not one, or no libc). */
-function openByLibc(path: string): SourceFile | null {
+/**
+ * A small regular file on one libc descriptor, or `null` (not one, or no
+ * libc). `listed`: a listing has just seen a regular file there (a tree's
+ * walk), so it is opened without a look first.
+ */
+function openByLibc(path: string, listed: boolean): SourceFile | null {
   const libc = Libc.load();
   if (libc === null) return null;
   let fd: number;
   try {
-    // Looked at first: opening a FIFO, even without waiting, and closing it again would cut
-    // off a writer that came meanwhile.
-    const seen = libc.statx(-100, path, 0);
-    if (seen.type !== "file" || seen.size > SYNC_READ_MAX) return null;
+    // Looked at first, unless just listed: opening a FIFO, even without waiting, and closing it
+    // again would cut off a writer that came meanwhile. A tree's file is opened at once (one
+    // statx a file less, about 3 us of a small upload's): what is there is checked on the
+    // descriptor below, and only a FIFO put in a listed file's place since is opened.
+    const seen = listed ? null : libc.statx(-100, path, 0);
+    if (seen !== null && (seen.type !== "file" || seen.size > SYNC_READ_MAX)) return null;
     // O_NONBLOCK: a FIFO put in the file's place since opens at once, to be refused below.
     fd = libc.openat(-100, path, O.O_RDONLY | O.O_NONBLOCK | O.O_CLOEXEC);
   } catch (e) {
@@ -240,6 +246,8 @@ async function openByDeno(path: string): Promise<SourceFile> {
  *
  * @param path The file.
  * @param seekable Whether the caller needs Deno's own file (a resumed upload seeks in it).
+ * @param listed Whether a listing has just seen a regular file there (a
+ * tree's walk): it is opened without a look first.
  * @returns The open file; the caller closes it.
  * @throws {Deno.errors.NotFound} (and Deno's other error classes) As `Deno.open` does.
  *
@@ -261,6 +269,10 @@ async function openByDeno(path: string): Promise<SourceFile> {
  * await Deno.remove(path);
  * ```
  */
-export async function openSourceFile(path: string, seekable = false): Promise<SourceFile> {
-  return (seekable ? null : openByLibc(path)) ?? await openByDeno(path);
+export async function openSourceFile(
+  path: string,
+  seekable = false,
+  listed = false,
+): Promise<SourceFile> {
+  return (seekable ? null : openByLibc(path, listed)) ?? await openByDeno(path);
 }

@@ -1,4 +1,4 @@
-import { deepEqual, equal, ok, throws } from "node:assert/strict";
+import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
 import {
   localFacts,
   localFactsIn,
@@ -109,6 +109,31 @@ Deno.test({
       source.close();
     }
     ok(status.success, `the writer ended with ${status.code}`);
+  },
+});
+
+Deno.test({
+  name:
+    "client: a file a tree listed is opened without a look first; a FIFO found there since is refused, not waited on",
+  ignore: Deno.build.os === "windows" || Libc.load() === null,
+  fn: async () => {
+    await using tmp = await tempDir();
+    const path = `${tmp.path}/a.txt`;
+    await Deno.writeTextFile(path, "listed");
+    const source = await openSourceFile(path, false, true);
+    try {
+      deepEqual([source.facts.type, source.facts.size], ["file", 6]);
+      const data = new Uint8Array(6);
+      equal(source.fill!(data), 6);
+      equal(new TextDecoder().decode(data), "listed");
+      ok(source.unchanged());
+    } finally {
+      source.close();
+    }
+    // Replaced by a FIFO after the listing: no writer ever comes, and the open does not wait.
+    await Deno.remove(path);
+    equal((await new Deno.Command("mkfifo", { args: [path] }).output()).code, 0);
+    await rejects(openSourceFile(path, false, true), /changed while it was opened/);
   },
 });
 
