@@ -40,3 +40,34 @@ export function requirePeers(...names: string[]): void {
       "(scripts/test installs it with apt-get unless BFTP_NO_PEER_INSTALL=1)",
   );
 }
+
+/**
+ * Opens `count` connections to `port` on 127.0.0.1 with python3 and resets
+ * each at once (`SO_LINGER` 0, then close), as a hostile or crashing peer
+ * may. Synchronously: a listener of this process accepts nothing meanwhile,
+ * so every one dies in its listen queue, before it is accepted (where
+ * `accept()` then answers `ENOTCONN`).
+ *
+ * @param port The listening port.
+ * @param count How many connections.
+ * @example
+ * ```ts ignore
+ * resetConnections(2121, 20);
+ * ```
+ */
+export function resetConnections(port: number, count: number): void {
+  requirePeers("python3");
+  const script = [
+    "import socket, struct, sys",
+    "for _ in range(int(sys.argv[2])):",
+    "    s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))",
+    "    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))",
+    "    s.close()",
+  ].join("\n");
+  const out = new Deno.Command("python3", {
+    args: ["-c", script, String(port), String(count)],
+    stdout: "null",
+    stderr: "piped",
+  }).outputSync();
+  if (!out.success) throw new Error(`python3 failed: ${new TextDecoder().decode(out.stderr)}`);
+}

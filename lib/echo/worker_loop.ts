@@ -11,6 +11,7 @@
 
 import { createSecureContext, type SecureContext } from "node:tls";
 import { TlsError } from "../errors.ts";
+import { goneBeforeAccept } from "../transport/close.ts";
 import { serverTls } from "../transport/listen.ts";
 import type { TransportConn } from "../transport/types.ts";
 import { EchoCounters } from "./counters.ts";
@@ -135,8 +136,8 @@ export class EchoWorker {
         conn = await listener.accept();
       } catch (e) {
         if (this.#stopping && e instanceof Deno.errors.BadResource) return;
-        if (e instanceof Deno.errors.ConnectionAborted) continue;
-        if (e instanceof Deno.errors.ConnectionReset) continue;
+        // One connection reset in the queue (any peer can do it at will): the next is accepted.
+        if (goneBeforeAccept(e)) continue;
         throw e;
       }
       if (this.#stopping) {

@@ -7,6 +7,7 @@
 
 import { ConnectionError, TimeoutError, TlsError } from "../errors.ts";
 import { formatHostPort } from "../transport/address.ts";
+import { goneBeforeAccept } from "../transport/close.ts";
 import { listenError, serverTls } from "../transport/listen.ts";
 import type { ServerTlsOptions, TransportConn } from "../transport/types.ts";
 
@@ -97,7 +98,7 @@ export async function acceptOne(options: AcceptOneOptions): Promise<TransportCon
         close();
       }, timeout * 1000);
     }
-    const conn = await listener.accept();
+    const conn = await acceptNext(listener);
     conn.setNoDelay(true);
     if (options.tls === undefined) return conn;
     close();
@@ -144,5 +145,16 @@ async function handshake(
   } finally {
     clearTimeout(timer);
     signal?.removeEventListener("abort", stop);
+  }
+}
+
+/** The next connection that is still there: one its peer reset in the queue is passed over. */
+async function acceptNext(listener: Deno.TcpListener): Promise<Deno.TcpConn> {
+  for (;;) {
+    try {
+      return await listener.accept();
+    } catch (e) {
+      if (!goneBeforeAccept(e)) throw e;
+    }
   }
 }

@@ -10,7 +10,7 @@ import type { ChecksumName } from "../protocol/limits.ts";
 import type { ServedRoot } from "../root/served_root.ts";
 import { outOfDescriptors } from "../root/fs_errors.ts";
 import { clientHost, formatHostPort } from "../transport/address.ts";
-import { closeQuietly } from "../transport/close.ts";
+import { closeQuietly, goneBeforeAccept } from "../transport/close.ts";
 import { listenTransport } from "../transport/listen.ts";
 import type { ServerTlsOptions, TransportConn, TransportListener } from "../transport/types.ts";
 import { Watchdog } from "../transport/watchdog.ts";
@@ -254,6 +254,8 @@ class Server implements BftpServer {
         conn = await this.#listener.accept();
       } catch (e) {
         if (e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) return;
+        // One connection reset in the queue (any peer can do it at will): the next is accepted.
+        if (goneBeforeAccept(e)) continue;
         // Out of descriptors (the process's limit, or the system's): the connection waits in
         // the kernel's queue until a session ends and frees one. The server does not stop
         // (about 680 idle connections under a limit of 1024 ended it, exit 1).

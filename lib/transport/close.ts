@@ -31,6 +31,30 @@ export function closeQuietly(resource: { close(): void } | null | undefined): vo
 }
 
 /**
+ * Whether a listener's `accept()` failed for one connection that its peer
+ * reset while it waited in the kernel's queue (Linux then answers
+ * `ENOTCONN`, `ECONNABORTED` or `ECONNRESET`): that connection is gone, and
+ * the listener goes on accepting the next. Any peer can cause it at will
+ * (a connect closed at once with `SO_LINGER` 0).
+ *
+ * @param e What `accept()` threw.
+ * @returns `true` for a connection gone before it was accepted.
+ *
+ * @example
+ * ```ts
+ * import { goneBeforeAccept } from "./close.ts";
+ * import { ok } from "node:assert/strict";
+ *
+ * ok(goneBeforeAccept(new Deno.errors.NotConnected("os error 107")));
+ * ok(!goneBeforeAccept(new Deno.errors.BadResource("listener closed")));
+ * ```
+ */
+export function goneBeforeAccept(e: unknown): boolean {
+  return e instanceof Deno.errors.NotConnected || e instanceof Deno.errors.ConnectionAborted ||
+    e instanceof Deno.errors.ConnectionReset;
+}
+
+/**
  * Whether an error only says that the peer went away (a reset, a closed
  * pipe, a connection closed under a read), rather than that something is
  * wrong on this side.

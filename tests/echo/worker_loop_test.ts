@@ -2,6 +2,7 @@ import { deepEqual, equal } from "node:assert/strict";
 import { EchoCounters } from "../../lib/echo/counters.ts";
 import { EchoWorker } from "../../lib/echo/worker_loop.ts";
 import type { StartCommand, WorkerReport } from "../../lib/echo/worker_messages.ts";
+import { resetConnections } from "../peers.ts";
 
 function startCommand(port: number, counters: EchoCounters): StartCommand {
   return {
@@ -50,4 +51,25 @@ Deno.test("echo: EchoWorker.stop() closes its open connections and counts them c
   } finally {
     for (const conn of conns) conn.close();
   }
+});
+
+Deno.test("echo: EchoWorker passes over connections reset before it accepts them, and goes on echoing", async () => {
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = probe.addr.port;
+  probe.close();
+  const reports: WorkerReport[] = [];
+  const worker = new EchoWorker((r) => reports.push(r));
+  worker.handle(startCommand(port, new EchoCounters()));
+  resetConnections(port, 5);
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await conn.write(new Uint8Array([42]));
+    const byte = new Uint8Array(1);
+    equal(await conn.read(byte), 1);
+    equal(byte[0], 42);
+  } finally {
+    conn.close();
+    await worker.stop();
+  }
+  deepEqual(reports.map((r) => r.type), ["listening", "stopped"]);
 });

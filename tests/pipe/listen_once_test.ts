@@ -1,6 +1,7 @@
 import { equal, ok, rejects } from "node:assert/strict";
 import { ConnectionError, TimeoutError } from "../../lib/errors.ts";
 import { acceptOne } from "../../lib/pipe/listen_once.ts";
+import { resetConnections } from "../peers.ts";
 
 Deno.test("pipe: acceptOne() takes exactly one connection, then the port is closed", async () => {
   let port = 0;
@@ -38,4 +39,21 @@ Deno.test("pipe: acceptOne() stops waiting when its signal aborts", async () => 
 Deno.test("pipe: acceptOne() reports a port in use as a ConnectionError", async () => {
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   await rejects(acceptOne({ port: listener.addr.port }), /in use/);
+});
+
+Deno.test("pipe: acceptOne() passes over connections reset before it accepts them, and takes the next", async () => {
+  let port = 0;
+  const accepted = acceptOne({ port: 0, onListening: (addr) => void (port = addr.port) });
+  resetConnections(port, 3);
+  const client = await Deno.connect({ hostname: "127.0.0.1", port });
+  const conn = await accepted;
+  try {
+    await client.write(new Uint8Array([7]));
+    const byte = new Uint8Array(1);
+    equal(await conn.read(byte), 1);
+    equal(byte[0], 7);
+  } finally {
+    conn.close();
+    client.close();
+  }
 });

@@ -4,6 +4,7 @@ import { RemoteError } from "../../lib/errors.ts";
 import { MemoryReader, MemoryWriter, randomBytes, seededRandom } from "../framing/helpers.ts";
 import { hostTree, startTestServer } from "./helpers.ts";
 import { sha256 } from "../helpers.ts";
+import { resetConnections } from "../peers.ts";
 
 Deno.test("server: concurrent sessions each move their own files", async () => {
   await using srv = await startTestServer({ files: { "shared/": "" } });
@@ -80,4 +81,12 @@ Deno.test("server: close() ends open sessions and stops listening", async () => 
   } finally {
     await srv[Symbol.asyncDispose]();
   }
+});
+
+Deno.test("server: connections reset before they are accepted are passed over, and the server keeps serving", async () => {
+  await using srv = await startTestServer({ files: { "a.txt": "alpha" } });
+  // They die in the listen queue, where accept() answers ENOTCONN: that stopped the server.
+  resetConnections(srv.port, 5);
+  using client = await srv.connect();
+  equal((await client.stat("a.txt")).size, 5);
 });
