@@ -42,6 +42,7 @@ export interface ReadResponseHeadOptions {
 export const MAX_HEADER_BYTES = 65536;
 
 const CRLF = new Uint8Array([13, 10]);
+const LF = new Uint8Array([10]);
 const latin1 = new TextDecoder("latin1");
 const STATUS_LINE = /^HTTP\/(\d\.\d) (\d{3})(?: (.*))?$/;
 const FIELD_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*(.*?)[ \t]*$/;
@@ -49,7 +50,9 @@ const CONTINUATION = /^[ \t]+(.*?)[ \t]*$/;
 
 /**
  * Reads a response head: the status line, then header fields up to the
- * empty line. Interim `1xx` heads (other than `101`) are read and skipped.
+ * empty line; a line ends with CRLF, or a bare LF as RFC 9112 (section 2.2)
+ * lets a recipient take it. Interim `1xx` heads (other than `101`) are read
+ * and skipped.
  * Folded continuation lines are joined to the field above with one space.
  *
  * @param reader The buffered connection, positioned at the start of the response.
@@ -87,7 +90,7 @@ export async function readResponseHead(
   const readLine = async (first: boolean): Promise<Uint8Array> => {
     let line: Uint8Array | null;
     try {
-      line = await reader.readUntil(CRLF, Math.max(limit - used - CRLF.byteLength, 0));
+      line = await reader.readUntil(LF, Math.max(limit - used - LF.byteLength, 0));
     } catch (e) {
       if (e instanceof UnexpectedEofError) {
         throw new ProtocolError(`The connection closed inside the response header`, { cause: e });
@@ -102,9 +105,9 @@ export async function readResponseHead(
           : "The connection closed inside the response header",
       );
     }
-    used += line.byteLength + CRLF.byteLength;
+    used += line.byteLength + LF.byteLength;
     if (used > limit) throw headerTooLong(limit);
-    return line;
+    return line.at(-1) === 13 ? line.subarray(0, -1) : line;
   };
   while (true) {
     const lines: Uint8Array[] = [];

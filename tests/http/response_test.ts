@@ -114,6 +114,17 @@ Deno.test("http: readResponseHead() takes a head of exactly the limit and not on
   });
 });
 
+Deno.test("http: readResponseHead() takes lines that end in a bare LF, as RFC 9112 lets a client", async () => {
+  await overWire(["HTTP/1.0 200 OK\nContent-Length: 2\r\nX-B: b\n", "\nok"], async (reader) => {
+    const parsed = await readResponseHead(reader);
+    deepEqual([parsed.status, parsed.reason], [200, "OK"]);
+    deepEqual(parsed.headers, [["Content-Length", "2"], ["X-B", "b"]]);
+    deepEqual(text(parsed.raw), "HTTP/1.0 200 OK\r\nContent-Length: 2\r\nX-B: b\r\n\r\n");
+    const rest = new Uint8Array(8);
+    deepEqual(text(rest.subarray(0, (await reader.read(rest))!)), "ok");
+  });
+});
+
 Deno.test("http: readResponseHead() rejects malformed and missing responses", async () => {
   const cases: [string[], RegExp][] = [
     [[], /closed the connection without sending a response/],
@@ -133,7 +144,9 @@ Deno.test("http: readResponseHead() rejects malformed and missing responses", as
     [["HTTP/1.0 200 OK\r\nX-Nul: a\x00b\r\n\r\n"], /Malformed HTTP header line/],
     [["HTTP/1.0 200 OK\r\nBad Name: x\r\n\r\n"], /Malformed HTTP header line/],
     [["HTTP/1.1 101 Switching Protocols\r\n\r\n"], /Unexpected 101/],
-    [["HTTP/1.0 200 OK\nContent-Length: 0\n\n"], /closed inside the response header/],
+    // A CR alone is no line end, and no character of a field either.
+    [["HTTP/1.0 200 OK\rContent-Length: 0\r\r"], /closed inside the response header/],
+    [["HTTP/1.0 200 OK\r\nX-A: a\rb\r\n\r\n"], /Malformed HTTP header line/],
   ];
   for (const [pieces, expected] of cases) {
     await overWire(pieces, async (reader) => {
