@@ -30,6 +30,9 @@ import { type ChecksumName, CHECKSUMS } from "../checksum.ts";
  */
 export const PIPE_PREAMBLE = "BFTP-PIPE/1";
 
+/** The first lines a receiver takes, as its messages name them. */
+const EXPECTED_PREAMBLES = `"BFTP-PIPE/2 CHECKSUM" or "${PIPE_PREAMBLE}"`;
+
 /** The checksum a sender uses unless told otherwise: as fast as the wire (see checksum.ts). */
 export const DEFAULT_PIPE_CHECKSUM: ChecksumName = "xxh3-128";
 
@@ -275,8 +278,8 @@ export async function receivePipe(
         timer = setTimeout(() =>
           reject(
             new TimeoutError(
-              `The peer sent nothing for ${waitSeconds} s: it is not a bftp sender ` +
-                `(expected "${PIPE_PREAMBLE}")`,
+              `The peer sent no whole first line in ${waitSeconds} s: it is not a bftp ` +
+                `sender (expected ${EXPECTED_PREAMBLES})`,
             ),
           ), waitSeconds * 1000);
       }),
@@ -284,7 +287,7 @@ export async function receivePipe(
   } catch (e) {
     if (e instanceof UnexpectedEofError || e instanceof ProtocolError) {
       throw new ProtocolError(
-        `Not a bftp pipe stream: the peer did not start with "${PIPE_PREAMBLE}"`,
+        `Not a bftp pipe stream: the peer did not start with ${EXPECTED_PREAMBLES}`,
         { cause: e },
       );
     }
