@@ -32,7 +32,8 @@ const HELP = `Usage: bftp echo HOST:PORT [MESSAGE...] [TLS options]
 
 Talks to an echo server (bftp echo-server, or any other). Sends each MESSAGE
 followed by a newline, or each line of stdin when no MESSAGE is given, and
-prints each reply as received: as many bytes as were sent.
+prints each reply as received: as many bytes as were sent. A line of stdin
+over 16 MiB is refused (exit 5).
 
 Load mode (given --connections or --count) opens C connections at once and
 makes N round trips of BYTES random bytes on each, checks every reply byte

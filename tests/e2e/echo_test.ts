@@ -1,6 +1,7 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { BFTP_BIN, runBftp } from "./helpers.ts";
 import { requirePeers } from "../peers.ts";
+import { silentListener } from "../helpers.ts";
 
 const decoder = new TextDecoder();
 
@@ -236,4 +237,13 @@ Deno.test("e2e: bftp echo and echo-server exit with usage and connection error c
     equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
     ok(pattern.test(r.stderr), r.stderr);
   }
+});
+
+Deno.test("e2e: bftp echo refuses a line of stdin over 16 MiB (exit 5), as its help says", async () => {
+  await using silent = silentListener();
+  const line = new Uint8Array(16 * 1024 * 1024 + 2).fill(0x61);
+  line[line.length - 1] = 0x0a;
+  const r = await runBftp(["echo", `127.0.0.1:${silent.port}`], { stdin: line });
+  equal(r.code, 5, r.stderr);
+  equal(r.stderr, "bftp: Message longer than the limit of 16777216 bytes\n");
 });
