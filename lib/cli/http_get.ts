@@ -26,6 +26,7 @@ const FLAGS = {
   include: { type: "boolean", short: "i" },
   location: { type: "boolean", short: "L" },
   "max-redirs": { type: "string" },
+  "max-time": { type: "string", short: "m" },
   ...TIMEOUT_FLAG,
   cacert: TLS_TRUST_FLAGS.cacert,
   header: { type: "string", short: "H", multiple: true },
@@ -35,7 +36,7 @@ const FLAGS = {
 const HELP = `bftp http-get - download a URL over HTTP or HTTPS (HTTP/1.0 GET)
 
 Usage: bftp http-get URL [-o FILE] [-i] [-L] [--max-redirs N] [--timeout S]
-                     [--cacert FILE] [-H 'Name: value']... [-q]
+                     [-m S] [--cacert FILE] [-H 'Name: value']... [-q]
 
 Writes the body to stdout, or to FILE. FILE appears only when the whole
 body has arrived (it is written beside FILE under a hidden temporary name,
@@ -48,6 +49,8 @@ Options:
   --max-redirs N        follow at most N redirects (default 10)
   --timeout S           fail after S seconds without progress (default 30,
                         0: never)
+  -m, --max-time S      fail when the whole download takes over S seconds,
+                        however steadily the server sends (default 0: never)
   --cacert FILE         also trust the CA certificate(s) in FILE (PEM) for https
   -H, --header 'N: v'   send an extra header (repeatable; 'N:' removes a
                         default one)
@@ -91,6 +94,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const headers: HeaderField[] = values.header.map((h) => usage(() => parseHeaderField(h)));
   const maxRedirects = intFlag(values["max-redirs"], "max-redirs", 10);
   const timeout = secondsFlag(values.timeout, "timeout", 30) * 1000;
+  const maxTime = secondsFlag(values["max-time"], "max-time", 0) * 1000;
   const caCerts = (await clientTlsFromFlags({ cacert: values.cacert }))?.caCerts ?? [];
   const include = values.include ?? false;
   const outPath = values.output;
@@ -107,6 +111,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
       maxRedirects,
       headers,
       timeout,
+      maxTime,
       caCerts,
       signal: io.signal,
       onResponse: async ({ head, framing, final, target: from }) => {

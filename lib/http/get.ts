@@ -7,7 +7,7 @@
  * @module
  */
 
-import { ProtocolError } from "../errors.ts";
+import { ProtocolError, TimeoutError } from "../errors.ts";
 import { BufferedReader } from "../framing/buffered_reader.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import { writeAll } from "../framing/write_all.ts";
@@ -68,6 +68,14 @@ export interface HttpGetOptions {
    * @default {30000}
    */
   timeout?: number;
+  /**
+   * Milliseconds the whole download may take, redirects and body included,
+   * however steadily the server sends (curl's `--max-time`): past it, a
+   * `TimeoutError`. `0` sets no limit.
+   *
+   * @default {0}
+   */
+  maxTime?: number;
   /**
    * Extra trusted root certificates (PEM) for `https`.
    *
@@ -131,7 +139,8 @@ const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
  * @returns The final response and the body size.
  * @throws {HttpStatusError} On a `4xx` or `5xx` status (nothing is written).
  * @throws {ConnectionError} When the connection fails (refused, DNS, TLS, reset).
- * @throws {TimeoutError} When the server makes no progress for the timeout.
+ * @throws {TimeoutError} When the server makes no progress for the timeout,
+ * or the whole download takes longer than `maxTime`.
  * @throws {ProtocolError} On a malformed response, an oversize header or
  * too many redirects.
  * @throws {IntegrityError} When the body is cut short.
@@ -160,6 +169,32 @@ export async function httpGet(
   options: HttpGetOptions = {},
 ): Promise<HttpGetResult> {
   const first = typeof url === "string" ? parseHttpUrl(url) : url;
+  const maxTime = options.maxTime ?? 0;
+  if (maxTime <= 0) return await getFollowing(first, sink, options);
+  // The deadline closes the connection as an interrupt does, and is then told as what it is.
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), maxTime);
+  const signal = options.signal
+    ? AbortSignal.any([options.signal, deadline.signal])
+    : deadline.signal;
+  try {
+    return await getFollowing(first, sink, { ...options, signal });
+  } catch (e) {
+    if (!deadline.signal.aborted || options.signal?.aborted) throw e;
+    throw new TimeoutError(`The download took more than ${maxTime / 1000} s: gave up`, {
+      cause: e,
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** {@linkcode httpGet} without the whole download's deadline. */
+async function getFollowing(
+  first: HttpTarget,
+  sink: ByteWriter,
+  options: HttpGetOptions,
+): Promise<HttpGetResult> {
   const maxRedirects = options.maxRedirects ?? 10;
   let target = first;
   let redirects = 0;

@@ -213,6 +213,32 @@ Deno.test("e2e: http-get exits 7 when the server never answers", async () => {
   deepEqual(await names(dir), []);
 });
 
+Deno.test("e2e: http-get -m stops a server that sends its header a byte at a time (exit 7), which --timeout never stops", async () => {
+  await using server = new ScriptedServer(async (_req, ctx) => {
+    await ctx.send("HTTP/1.0 200 OK\r\n");
+    for (let i = 0; i < 400; i++) {
+      if (!await ctx.send("X").then(() => true, () => false)) return;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  });
+  await using tmp = await tempDir();
+  const started = performance.now();
+  const result = await runBftp([
+    "http-get",
+    "--timeout",
+    "1",
+    "-m",
+    "1.5",
+    server.url("/"),
+    "-o",
+    `${tmp.path}/x`,
+  ]);
+  const ms = performance.now() - started;
+  failed(result, 7, /The download took more than 1\.5 s: gave up/);
+  ok(ms >= 1500 && ms < 9000, `${ms} ms`);
+  deepEqual(await names(tmp.path), []);
+});
+
 Deno.test("e2e: http-get exits 4 on a refused connection and an unknown host", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = listener.addr.port;

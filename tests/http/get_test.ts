@@ -212,6 +212,24 @@ Deno.test("http: httpGet() times out on a server that never answers", async () =
   deepEqual(server.requests.length, 1);
 });
 
+Deno.test("http: httpGet() gives up at maxTime on a server that sends a byte at a time, which the timeout never stops", async () => {
+  await using server = new ScriptedServer(async (_req, ctx) => {
+    await ctx.send("HTTP/1.0 200 OK\r\n");
+    // 4 s at most; the client hangs up long before (a send then fails, and the script ends).
+    for (let i = 0; i < 200; i++) {
+      if (!await ctx.send("X").then(() => true, () => false)) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  });
+  const started = performance.now();
+  await rejects(
+    httpGet(server.url("/"), memorySink(), { timeout: 300, maxTime: 400 }),
+    (e: unknown) => e instanceof TimeoutError && /took more than 0.4 s/.test(e.message),
+  );
+  const took = performance.now() - started;
+  ok(took >= 350 && took < 3000, `${took} ms`);
+});
+
 Deno.test("http: httpGet() refuses a header section over the limit", async () => {
   await using server = new ScriptedServer(async (_req, ctx) => {
     await ctx.send("HTTP/1.0 200 OK\r\n");
