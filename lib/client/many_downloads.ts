@@ -199,13 +199,17 @@ async function fetchBatch<T extends PlannedEntry>(
         outputs[i] = undefined;
         if (!("size" in outcome) || output === undefined) {
           fail(file, outcome instanceof BftpError ? outcome : new LocalIoError(String(outcome)));
+          if (output && "data" in output) options.slab.give(output.data);
           return output && "out" in output ? output.out.discard() : undefined;
         }
         if ("data" in output) transfers[i]?.onProgress?.(outcome.size);
         // Not awaited here: the next body is read while this one lands (a small one, at once),
         // unless too many are on their way to the landing thread.
         const landed = land(file, output, replies[i]!, outcome, options);
-        if (landed !== undefined) landing.push(landed.catch((e) => fail(file, e)));
+        // Landed (or failed), a held body's bytes are read no more: its piece goes back.
+        const giveBack = () => "data" in output && options.slab.give(output.data);
+        if (landed === undefined) giveBack();
+        else landing.push(landed.catch((e) => fail(file, e)).finally(giveBack));
         return options.lander?.room();
       },
     });

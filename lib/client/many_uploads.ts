@@ -16,7 +16,7 @@ import type { BftpClient } from "./client.ts";
 import type { LocalTransferOptions } from "./local_options.ts";
 import type { PlannedEntry } from "./tree_plan.ts";
 import { batchesOf, MANY_BATCH, MANY_FILE_MAX, type ManyPutFile } from "./many_transfers.ts";
-import { openSourceFile } from "./source_file.ts";
+import { openSourceFile, type SourceFile } from "./source_file.ts";
 import { TaskWindow } from "./window.ts";
 import { BodySlab } from "../transfer/body_buffer.ts";
 import type { BodyResult } from "../transfer/body.ts";
@@ -114,13 +114,15 @@ async function readWhole(
     if (facts.type !== "file") throw localIoError("read", local, new Error("not a regular file"));
     const data = slab.take(facts.size);
     // Shorter than it was when opened: it changed, as a different time or size says.
-    const whole = opened.fill
-      ? fillSource(opened.fill, data, local)
-      : await readFull(opened.reader(), data).then(() => true, (e) => {
-        if (e instanceof UnexpectedEofError) return false;
-        throw localIoError("read", local, e);
-      });
+    let whole: boolean;
+    try {
+      whole = await readInto(opened, data, local);
+    } catch (e) {
+      slab.give(data);
+      throw e;
+    }
     if (!whole || !opened.unchanged()) {
+      slab.give(data);
       throw new IntegrityError(
         `"${local}" changed while it was read: it was not sent; send it again`,
       );
@@ -134,6 +136,15 @@ async function readWhole(
   } finally {
     opened.close();
   }
+}
+
+/** Reads all of `data` from the opened file; whether the file had all of it. */
+function readInto(opened: SourceFile, data: Uint8Array, local: string): Promise<boolean> | boolean {
+  if (opened.fill) return fillSource(opened.fill, data, local);
+  return readFull(opened.reader(), data).then(() => true, (e) => {
+    if (e instanceof UnexpectedEofError) return false;
+    throw localIoError("read", local, e);
+  });
 }
 
 /** Fills `data` by `fill`; whether the file had all of it. */
@@ -205,7 +216,9 @@ export async function uploadMany<T extends ManyUpload>(
           options.onError(file, e);
         }
       }
-      if (read.length > 0) await running.add(() => sendBatch(client, read, options));
+      // Sent, the batch's bytes are copied out (and each file answered): its pieces go back.
+      const giveBack = () => read.forEach(({ put }) => slab.give(put.data));
+      if (read.length > 0) await running.add(() => sendBatch(client, read, options).then(giveBack));
     }
   } finally {
     await running.settle();

@@ -70,6 +70,9 @@ export function checksumOf(
   return options.hash?.checksum ?? options.checksum ?? "sha256";
 }
 
+/** The most slabs a {@linkcode BodySlab} keeps for use again. */
+const FREE_SLABS = 4;
+
 /**
  * Carves many small bodies out of a few large buffers: one allocation (and
  * one piece of external memory for the collector to track) for hundreds of
@@ -87,12 +90,21 @@ export function checksumOf(
  * deepEqual([a.byteLength, b.byteLength, c.byteLength], [10, 6, 4]);
  * deepEqual(a.buffer === b.buffer, true);
  * deepEqual(b.buffer === c.buffer, false);
+ * // Every piece of the first slab back: it is used again.
+ * slab.give(a);
+ * slab.give(b);
+ * const d = slab.take(16);
+ * deepEqual(d.buffer === a.buffer, true);
  * ```
  */
 export class BodySlab {
   #size: number;
   #slab: Uint8Array<ArrayBuffer> = new Uint8Array(0);
   #used = 0;
+  /** How many pieces of each slab are out, not given back. */
+  #out = new Map<ArrayBuffer, number>();
+  /** Slabs whose every piece came back, taken again before a new one is made. */
+  #free: Uint8Array<ArrayBuffer>[] = [];
 
   /** @param size Each slab's size (1 MiB unless given); a larger body gets a buffer of its own. */
   constructor(size: number = BODY_BUFFER_BYTES) {
@@ -100,7 +112,8 @@ export class BodySlab {
   }
 
   /**
-   * A zeroed buffer of `bytes` bytes, for one body.
+   * A buffer of `bytes` bytes, for one body: zeroed when new, as left
+   * when its slab is used again ({@linkcode BodySlab.give}).
    *
    * @param bytes The body's size.
    * @returns A view of `bytes` bytes no other piece shares.
@@ -108,10 +121,37 @@ export class BodySlab {
   take(bytes: number): Uint8Array<ArrayBuffer> {
     if (bytes > this.#size) return new Uint8Array(bytes);
     if (this.#used + bytes > this.#slab.byteLength) {
-      this.#slab = new Uint8Array(this.#size);
+      this.#slab = this.#free.pop() ?? new Uint8Array(this.#size);
       this.#used = 0;
     }
     this.#used += bytes;
+    const { buffer } = this.#slab;
+    this.#out.set(buffer, (this.#out.get(buffer) ?? 0) + 1);
     return this.#slab.subarray(this.#used - bytes, this.#used);
+  }
+
+  /**
+   * Gives back a piece from {@linkcode BodySlab.take} that nothing will
+   * read or write again: once every piece of a slab is back, the slab is
+   * used again (its bytes as they were left, not zeroed), where a new one
+   * would cost the kernel a fresh page per small file and the collector an
+   * allocation. Give a piece back once only; one never given back is left
+   * to the collector with its slab.
+   *
+   * @param piece The piece.
+   */
+  give(piece: Uint8Array): void {
+    const { buffer } = piece;
+    const out = this.#out.get(buffer as ArrayBuffer);
+    if (out === undefined) return;
+    if (out > 1) {
+      this.#out.set(buffer as ArrayBuffer, out - 1);
+      return;
+    }
+    this.#out.delete(buffer as ArrayBuffer);
+    // Transferred to another thread whole (detached): nothing to use again.
+    if (buffer.byteLength === 0) return;
+    if (buffer === this.#slab.buffer) this.#used = 0;
+    else if (this.#free.length < FREE_SLABS) this.#free.push(new Uint8Array(buffer as ArrayBuffer));
   }
 }

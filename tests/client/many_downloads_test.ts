@@ -290,3 +290,31 @@ Deno.test("client: an MGET body whose checksum does not match lands nothing and 
     await client.quit().catch(() => {});
   }
 });
+
+for (const threaded of [false, true]) {
+  Deno.test(`client: MGET lands 700 files of random sizes and bytes intact while their slabs are used again${threaded ? " (landing thread)" : ""}`, async () => {
+    // About 22 MiB in 1 MiB slabs: each slab serves several batches, as its bodies land.
+    const contents = Array.from({ length: 700 }, (_, i) => {
+      const data = crypto.getRandomValues(new Uint8Array(Math.floor(Math.random() * 65536)));
+      return { name: `f${String(i).padStart(4, "0")}`, data };
+    });
+    await using srv = await startTestServer({ files: { "t/": "" } });
+    for (const { name, data } of contents) Deno.writeFileSync(`${srv.root}/t/${name}`, data);
+    await using dir = await tempDir();
+    const client = await BftpClient.connect({ hostname: "127.0.0.1", port: srv.port });
+    try {
+      const failed: string[] = [];
+      using lander = threaded ? new Lander() : undefined;
+      await downloadMany(client, wanted(700, dir.path), {
+        lander,
+        onError: (file, e) => failed.push(`${file.relative} ${e.code}`),
+      });
+      deepEqual(failed, []);
+      for (const { name, data } of contents) {
+        deepEqual(Deno.readFileSync(`${dir.path}/${name}`), data, name);
+      }
+    } finally {
+      await client.quit();
+    }
+  });
+}

@@ -130,3 +130,27 @@ Deno.test("client: an MPUT answer that confirms another hash breaks the session"
     await client.quit().catch(() => {});
   }
 });
+
+Deno.test("client: MPUT stores 700 files of random sizes and bytes intact while their slabs are used again", async () => {
+  await using srv = await startTestServer({ files: { "t/": "" } });
+  await using dir = await tempDir();
+  // About 22 MiB read into 1 MiB slabs, each used again once its batches are sent.
+  const files = Array.from({ length: 700 }, (_, i) => {
+    const data = crypto.getRandomValues(new Uint8Array(Math.floor(Math.random() * 65536)));
+    Deno.writeFileSync(`${dir.path}/f${i}`, data);
+    return { local: `${dir.path}/f${i}`, remote: `/t/f${i}`, relative: `f${i}`, data };
+  });
+  const client = await BftpClient.connect({ hostname: "127.0.0.1", port: srv.port });
+  try {
+    const failed: string[] = [];
+    await uploadMany(client, files, {
+      onError: (file, e) => failed.push(`${file.relative} ${e.code}`),
+    });
+    deepEqual(failed, []);
+    for (const f of files) {
+      deepEqual(Deno.readFileSync(`${srv.root}${f.remote}`), f.data, f.relative);
+    }
+  } finally {
+    await client.quit();
+  }
+});
