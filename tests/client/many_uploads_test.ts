@@ -53,9 +53,31 @@ Deno.test("client: MPUT uploads 1,000 files in batches, one unreadable in the mi
   }
 });
 
-Deno.test("client: MPUT sends files of every size up to the largest it takes, across its write blocks, intact", async () => {
+/** Uploads files holding `contents` by MPUT into /t, and checks that each arrived as it was. */
+async function uploadsIntact(contents: Uint8Array[]): Promise<void> {
   await using srv = await startTestServer({ files: { "t/": "" } });
   await using dir = await tempDir();
+  const files = contents.map((data, i) => {
+    Deno.writeFileSync(`${dir.path}/f${i}`, data);
+    return { local: `${dir.path}/f${i}`, remote: `/t/f${i}`, relative: `f${i}`, data };
+  });
+  const client = await BftpClient.connect({ hostname: "127.0.0.1", port: srv.port });
+  try {
+    const failed: string[] = [];
+    await uploadMany(client, files, {
+      onError: (file, e) => failed.push(`${file.relative} ${e.code}`),
+    });
+    deepEqual(failed, []);
+    for (const f of files) {
+      deepEqual(Deno.readFileSync(`${srv.root}${f.remote}`), f.data, f.relative);
+    }
+    ok(client.usable);
+  } finally {
+    await client.quit();
+  }
+}
+
+Deno.test("client: MPUT sends files of every size up to the largest it takes, across its write blocks, intact", async () => {
   // Sizes that fill the 256 KiB blocks unevenly, an empty file, and files as large as a batch
   // takes, whose frame is larger than a block and goes out on its own.
   const sizes = [
@@ -69,23 +91,9 @@ Deno.test("client: MPUT sends files of every size up to the largest it takes, ac
     5,
     MANY_FILE_MAX,
   ];
-  const files = sizes.map((size, i) => {
-    const data = new Uint8Array(size).map((_, j) => (i * 31 + j * 7) & 0xff);
-    Deno.writeFileSync(`${dir.path}/f${i}`, data);
-    return { local: `${dir.path}/f${i}`, remote: `/t/f${i}`, relative: `f${i}`, data };
-  });
-  const client = await BftpClient.connect({ hostname: "127.0.0.1", port: srv.port });
-  try {
-    const failed: string[] = [];
-    await uploadMany(client, files, {
-      onError: (file, e) => failed.push(`${file.relative} ${e.code}`),
-    });
-    deepEqual(failed, []);
-    for (const f of files) deepEqual(await Deno.readFile(`${srv.root}${f.remote}`), f.data);
-    ok(client.usable);
-  } finally {
-    await client.quit();
-  }
+  await uploadsIntact(
+    sizes.map((size, i) => new Uint8Array(size).map((_, j) => (i * 31 + j * 7) & 0xff)),
+  );
 });
 
 Deno.test("client: MPUT tells a file the server refuses, and stores the others", async () => {
@@ -132,25 +140,8 @@ Deno.test("client: an MPUT answer that confirms another hash breaks the session"
 });
 
 Deno.test("client: MPUT stores 700 files of random sizes and bytes intact while their slabs are used again", async () => {
-  await using srv = await startTestServer({ files: { "t/": "" } });
-  await using dir = await tempDir();
   // About 22 MiB read into 1 MiB slabs, each used again once its batches are sent.
-  const files = Array.from({ length: 700 }, (_, i) => {
-    const data = crypto.getRandomValues(new Uint8Array(Math.floor(Math.random() * 65536)));
-    Deno.writeFileSync(`${dir.path}/f${i}`, data);
-    return { local: `${dir.path}/f${i}`, remote: `/t/f${i}`, relative: `f${i}`, data };
-  });
-  const client = await BftpClient.connect({ hostname: "127.0.0.1", port: srv.port });
-  try {
-    const failed: string[] = [];
-    await uploadMany(client, files, {
-      onError: (file, e) => failed.push(`${file.relative} ${e.code}`),
-    });
-    deepEqual(failed, []);
-    for (const f of files) {
-      deepEqual(Deno.readFileSync(`${srv.root}${f.remote}`), f.data, f.relative);
-    }
-  } finally {
-    await client.quit();
-  }
+  await uploadsIntact(Array.from({ length: 700 }, () => {
+    return crypto.getRandomValues(new Uint8Array(Math.floor(Math.random() * 65536)));
+  }));
 });
