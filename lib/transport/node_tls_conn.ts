@@ -85,6 +85,9 @@ export class NodeTlsConn implements TransportConn {
         socket.once("secure", () => resolve());
         socket.once("error", (e: unknown) => reject(e));
         socket.once("close", () => reject(new ConnectionError("Connection closed")));
+        // The peer's end closed before the handshake was done (a probe such as `nc -z`): no
+        // handshake can follow, and over a wrapped stream no "close" comes until this end closes.
+        socket.once("end", () => reject(new ConnectionError("Connection closed")));
       })
       : Promise.resolve();
     // Nobody may be waiting on the handshake: its failure is reported by read() too.

@@ -7,7 +7,7 @@ import { parseFingerprint } from "../../lib/transport/fingerprint.ts";
 import { MemoryReader, MemoryWriter, randomBytes, seededRandom } from "../framing/helpers.ts";
 import { selfSigned } from "../transport/certs.ts";
 import { startTestServer } from "./helpers.ts";
-import { hashIn, sha256, tempDir } from "../helpers.ts";
+import { hashIn, sha256, tempDir, waitFor } from "../helpers.ts";
 
 Deno.test("server: a TLS server moves files both ways for pinned and CA-trusting clients", async () => {
   await using certTmp = await tempDir();
@@ -69,6 +69,27 @@ Deno.test("server: a TLS client that stalls its handshake is dropped by the hand
   equal(await conn.read(new Uint8Array(16)), null);
   ok(performance.now() - started < 3000);
   await srv.waitForConnections(0);
+});
+
+Deno.test("server: a TLS connection closed before its handshake frees its place at once, not at the handshake timeout", async () => {
+  await using certTmp = await tempDir();
+  const cert = await selfSigned(certTmp.path);
+  await using srv = await startTestServer({
+    server: {
+      tls: { cert: cert.certPem, key: cert.keyPem },
+      handshakeTimeout: 30,
+      maxPerClient: 1,
+    },
+  });
+  // A probe (nc -z): connects, and closes without a byte.
+  const probe = await Deno.connect({ hostname: "127.0.0.1", port: srv.port });
+  probe.close();
+  // Long enough for the server to take the probe and see it closed; far from the 30 s timeout.
+  await waitFor(() => srv.log.some((l) => /TLS handshake failed/.test(l)), "the probe's end");
+  using client = await srv.connect({ tls: { fingerprint: parseFingerprint(cert.fingerprint) } });
+  equal(await client.pwd(), "/");
+  ok(srv.log.some((l) => /TLS handshake failed: Connection closed/.test(l)), srv.log.join("\n"));
+  ok(!srv.log.some((l) => /no complete handshake/.test(l)), srv.log.join("\n"));
 });
 
 Deno.test("server: a pool of 2 TLS workers with tokens serves pinned clients on one port", async () => {
