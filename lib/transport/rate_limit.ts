@@ -59,9 +59,13 @@ export class RatePacer {
   readonly piece: number;
   readonly #perMs: number;
   readonly #now: () => number;
-  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #sleep: ((ms: number) => Promise<void>) | undefined;
   /** When every byte counted so far is paid for. */
   #due = -Infinity;
+  /** The pending wait's timer and its end, to cut it short ({@linkcode RatePacer.stop}). */
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #wake: (() => void) | undefined;
+  #stopped = false;
 
   /**
    * @param bytesPerSecond The rate, above 0.
@@ -72,8 +76,7 @@ export class RatePacer {
     this.#perMs = bytesPerSecond / 1000;
     this.piece = Math.max(MIN_PIECE, Math.floor(bytesPerSecond / 8));
     this.#now = options.now ?? (() => performance.now());
-    this.#sleep = options.sleep ??
-      ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#sleep = options.sleep;
   }
 
   /**
@@ -86,7 +89,24 @@ export class RatePacer {
     // After a pause the budget does not pile up: a tenth of a second's worth at most.
     this.#due = Math.max(this.#due, now - BURST_MS) + n / this.#perMs;
     const wait = this.#due - now;
-    if (wait > 0) await this.#sleep(wait);
+    if (wait <= 0 || this.#stopped) return;
+    const woken = new Promise<void>((resolve) => this.#wake = resolve);
+    if (this.#sleep === undefined) this.#timer = setTimeout(() => this.#wake?.(), wait);
+    await (this.#sleep === undefined ? woken : Promise.race([this.#sleep(wait), woken]));
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#wake = undefined;
+  }
+
+  /**
+   * Ends the pending wait at once, and every later one: the connection is
+   * closing (a wait of a slow rate's piece can be minutes long: 1 KiB at
+   * 10 B/s is 100 s).
+   */
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#wake?.();
   }
 }
 
@@ -138,7 +158,15 @@ export function limitRate(
       return n;
     },
     closeWrite: () => conn.closeWrite(),
-    close: () => conn.close(),
-    [Symbol.dispose]: () => conn[Symbol.dispose](),
+    close: () => {
+      reads.stop();
+      writes.stop();
+      conn.close();
+    },
+    [Symbol.dispose]: () => {
+      reads.stop();
+      writes.stop();
+      conn[Symbol.dispose]();
+    },
   };
 }

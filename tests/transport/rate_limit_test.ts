@@ -83,3 +83,22 @@ Deno.test("transport: a limited connection moves each way at its rate, in pieces
     await echo;
   }
 });
+
+Deno.test("transport: closing a limited connection cuts short the wait of a slow rate at once", async () => {
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepting = listener.accept();
+  // 10 bytes a second: the least piece, 1 KiB, is paid for by a wait of about 100 s.
+  const conn = limitRate(await connectTcp({ hostname: "127.0.0.1", port: listener.addr.port }), 10);
+  using peer = await accepting;
+  const started = performance.now();
+  const writing = conn.write(new Uint8Array(4096));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  conn.close();
+  equal(await writing, 1024);
+  ok(performance.now() - started < 2000, `${performance.now() - started} ms`);
+  // What the write moved arrived; then the end.
+  const got = new Uint8Array(4096);
+  let total = 0;
+  for (let n; (n = await peer.read(got)) !== null;) total += n;
+  equal(total, 1024);
+});
