@@ -12,6 +12,7 @@
 
 import { type ChecksumName, createChecksum, DIGEST_BYTES, type RunningHash } from "./checksum.ts";
 import type { ByteReader } from "./framing/types.ts";
+import { ConnectionError } from "./errors.ts";
 
 /** The largest buffer the prefix is read through (the body buffer's size). */
 const PREFIX_BUFFER_BYTES = 1 << 20;
@@ -24,6 +25,8 @@ const PREFIX_BUFFER_BYTES = 1 << 20;
  * @param source A file at its start.
  * @param count How many bytes to hash.
  * @param checksum The algorithm.
+ * @param stopped Asked before each read: `true` stops the hashing (its
+ * caller was interrupted), with a `ConnectionError`.
  * @returns The hash (not yet digested) and how many bytes it got, fewer
  * than `count` when the source ended first.
  *
@@ -52,11 +55,13 @@ export async function hashPrefix(
   source: ByteReader,
   count: number,
   checksum: ChecksumName = "sha256",
+  stopped?: () => boolean,
 ): Promise<{ hash: RunningHash; bytes: number }> {
   const hash = await createChecksum(checksum);
   const buf = new Uint8Array(Math.max(1, Math.min(count, PREFIX_BUFFER_BYTES)));
   let bytes = 0;
   while (bytes < count) {
+    if (stopped?.()) throw new ConnectionError("Stopped while hashing: the session was closed");
     const n = await source.read(buf.subarray(0, Math.min(buf.byteLength, count - bytes)));
     if (n === null) break;
     hash.update(buf.subarray(0, n));

@@ -466,7 +466,7 @@ export async function uploadFile(
     }
     const file = opened.file;
     const resume = options.resume && size !== null && file !== null
-      ? await resumableSource(file, size, source)
+      ? await resumableSource(file, size, source, () => !client.usable)
       : undefined;
     const transfer = options.progress?.(basename(source), size) ?? {};
     const intact = size === null ? undefined : unchangedSince(opened);

@@ -367,6 +367,8 @@ async function fetchRest(
  * @param file The open source file, at its start.
  * @param size Its size.
  * @param path Its path, for error messages.
+ * @param stopped Asked between reads: `true` stops the hashing (the
+ * session was closed: an interrupt), which a large file makes long.
  * @returns The `resume` option of {@linkcode BftpClient.put}.
  *
  * @example
@@ -386,8 +388,9 @@ export async function resumableSource(
   file: Deno.FsFile,
   size: number,
   path: string,
+  stopped?: () => boolean,
 ): Promise<NonNullable<PutOptions["resume"]>> {
-  const { hash, bytes } = await hashPrefix(file, size);
+  const { hash, bytes } = await hashPrefix(file, size, "sha256", stopped);
   if (bytes !== size) {
     throw new LocalIoError(`Cannot read "${path}": it changed while being read`);
   }

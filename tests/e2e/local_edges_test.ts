@@ -178,6 +178,31 @@ Deno.test("e2e: Ctrl-C during an upload exits 130, says so, and leaves nothing",
   deepEqual([...Deno.readDirSync(root.path)], []);
 });
 
+Deno.test("e2e: Ctrl-C while put --resume hashes a large file stops it at once, not after the grace", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  // 16 GiB, sparse: hashing it whole takes about ten seconds at SHA-256's 1.5-1.7 GB/s.
+  const big = local.join("sparse.bin");
+  using file = await Deno.open(big, { create: true, write: true });
+  await file.truncate(16 * 1024 ** 3);
+  await using server = await startServe(root.path);
+  const child = spawnBftp(["put", "-q", "--resume", big, `${server.url}/sparse.bin`]);
+  const stderr = readText(child.stderr);
+  const stdout = readText(child.stdout);
+  // By then it is hashing: start-up and the connection take well under a second here.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const started = performance.now();
+  child.kill("SIGINT");
+  const status = await child.status;
+  const ms = performance.now() - started;
+  equal(status.code, 130);
+  equal(await stderr, "bftp: Interrupted\n");
+  equal(await stdout, "");
+  // The grace a command that does not stop gets is 5 s.
+  ok(ms < 3000, `${ms} ms`);
+  deepEqual([...Deno.readDirSync(root.path)], []);
+});
+
 Deno.test("e2e: SIGHUP (a closed terminal) stops a download as Ctrl-C does: exit 130, no temporary left", async () => {
   await using root = await tempDir();
   await using local = await tempDir();
