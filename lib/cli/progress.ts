@@ -211,12 +211,24 @@ export class Progress {
   /** @param options Label, total and destination. */
   constructor(options: ProgressOptions) {
     this.#options = options;
-    this.#bytes = options.offset ?? 0;
+    this.#bytes = 0;
     this.#total = options.total;
     this.#name = visible(options.label);
     this.#meter.record(this.#start, this.#bytes);
-    if (this.#bytes > 0) this.#write(`resuming at ${formatBytes(this.#bytes)}\n`);
+    if ((options.offset ?? 0) > 0) this.resumeAt(options.offset!);
     active.add(this);
+  }
+
+  /**
+   * The transfer goes on from `bytes` (a resumed one, once its offset is
+   * known): the line counts from there, and says `resuming at N` first.
+   *
+   * @param bytes The bytes there already.
+   */
+  resumeAt(bytes: number): void {
+    this.#bytes = bytes;
+    this.#meter.record(performance.now(), bytes);
+    this.#write(`resuming at ${formatBytes(bytes)}\n`);
   }
 
   /**

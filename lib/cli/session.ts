@@ -350,6 +350,11 @@ export function progressFor(
         if (size !== null && moved >= size) progress.done();
       },
       onStart: (s) => {
+        // Fewer bytes to move than were left: a resumed upload, whose offset the server chose.
+        if (size !== null && s !== null && size - s > moved) {
+          moved = size - s;
+          progress.resumeAt(moved);
+        }
         if (s === 0) progress.done();
       },
       onEnd: () => progress.done(),

@@ -233,6 +233,23 @@ Deno.test("e2e: put --resume continues an upload that was cut, from what the ser
   await server.waitForLog(/PUT "\/up.bin" \(resumable\) ok 2000000B/);
 });
 
+Deno.test("e2e terminal: a resumed upload says where it resumes and its line reaches the whole file", async () => {
+  await using dir = await tempDir();
+  await Deno.mkdir(dir.join("root"));
+  const data = randomBytes(5_000_000);
+  await Deno.writeFile(dir.join("src.bin"), data);
+  await using server = await startServe(dir.join("root"));
+  await cutResumableUpload(server.url, "/up.bin", data, 3_000_000);
+  await server.waitForLog(/PUT "\/up.bin" \(resumable\) CONNECTION/);
+  const r = await runInTerminal(["put", "--resume", dir.join("src.bin"), `${server.url}/up.bin`]);
+  equal(r.code, 0, r.lines.join("\n"));
+  const shown = r.lines.filter((l) => l !== "");
+  deepEqual(shown.length, 2, shown.join("\n"));
+  deepEqual(shown[0], "resuming at 2.9 MiB");
+  ok(shown[1]!.startsWith("src.bin  4.8 MiB / 4.8 MiB (100%)"), shown[1]);
+  equal(await sha256File(dir.join("root", "up.bin")), sha256(data));
+});
+
 Deno.test("e2e: put --resume of a changed source starts over instead of continuing", async () => {
   await using dir = await tempDir();
   await Deno.mkdir(dir.join("root"));
