@@ -9,6 +9,7 @@
 
 import type { BftpClient } from "../client/client.ts";
 import { downloadFile, type LocalTransferOptions } from "../client/local.ts";
+import { holdsPartsOf } from "../client/resumed_tree.ts";
 import { downloadTree } from "../client/tree_transfer.ts";
 import { UnexpectedEofError, UsageError } from "../errors.ts";
 import { downloadDestination, localKind } from "./local_paths.ts";
@@ -173,7 +174,7 @@ export async function getToLocal(
     if (rules.recursive !== true) {
       throw new UsageError(`"${remote}" is a folder: use ${rules.recursiveFlag ?? "-r"}`);
     }
-    const into = rules.landings?.get(remote) ?? await downloadDestination(remote, dest, true);
+    const into = rules.landings?.get(remote) ?? await treeDestination(remote, dest, resume);
     rules.landings?.set(remote, into);
     await withTreeProgress(
       rules.treeProgress,
@@ -188,6 +189,23 @@ export async function getToLocal(
   await downloadFile(client, remote, file, { progress, resume, preserve }).catch((e) => {
     throw rules.resumeHint === true && resume !== true ? withResumeHint(e) : e;
   });
+}
+
+/**
+ * Where a tree lands, by {@linkcode downloadDestination}'s rules (into an
+ * existing DEST, as DEST/NAME); but with `--resume`, a DEST that holds cut
+ * downloads of this very tree, and no DEST/NAME, is where an earlier run of
+ * the same command landed: it goes on there.
+ */
+async function treeDestination(
+  remote: string,
+  dest: string | undefined,
+  resume: boolean | undefined,
+): Promise<string> {
+  const into = await downloadDestination(remote, dest, true);
+  if (resume !== true || dest === undefined || into === dest) return into;
+  if ((await localKind(into, "write")) !== null) return into;
+  return await holdsPartsOf(dest, remote) ? dest : into;
 }
 
 /** A download cut without `--resume` says how to keep what arrives next time. */

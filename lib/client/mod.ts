@@ -12,7 +12,7 @@
  *   a session is opened with and its stall watch;
  * - window.ts: a window of tasks in flight (many files on one session);
  * - transfers.ts: GET and PUT, their bodies over that channel;
- * - local.ts, resume.ts, remove_tree.ts, glob.ts: local files;
+ * - local.ts, resume.ts, resumed_tree.ts, remove_tree.ts, glob.ts: local files;
  * - tree_plan.ts, tree_transfer.ts: folder trees, a listing pass (the
  *   plan) and then the transfer; download_folder.ts: a download's local
  *   folders made or checked; folder_attributes.ts: a copy's folders

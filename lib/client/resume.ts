@@ -75,7 +75,23 @@ export function partialName(name: string): string {
   return `${hiddenStem(name)}${PARTIAL_SUFFIX}`;
 }
 
-async function readState(path: string): Promise<PartialState | null> {
+/**
+ * A resumable download's state file, read: the remote file its partial
+ * file is part of; `null` when there is none or it is not one.
+ *
+ * @param path The state file (`.NAME.bftp-partial.json`).
+ * @returns The state, or `null`.
+ * @throws {LocalIoError} When it is there and cannot be read.
+ *
+ * @example
+ * ```ts
+ * import { readPartialState } from "./resume.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(await readPartialState("/nonexistent/.a.bftp-partial.json"), null);
+ * ```
+ */
+export async function readPartialState(path: string): Promise<PartialState | null> {
   let text: string;
   try {
     text = await Deno.readTextFile(path);
@@ -232,7 +248,7 @@ export async function downloadResumable(
   options: LocalTransferOptions = {},
 ): Promise<BodyResult> {
   const { partial, state: statePath } = partialPaths(dest);
-  const state = await readState(statePath);
+  const state = await readPartialState(statePath);
   let file: Deno.FsFile;
   try {
     // Never through a link planted under the partial's name (a folder others write to).

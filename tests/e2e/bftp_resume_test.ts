@@ -17,8 +17,10 @@ import {
   randomBytes,
   runBftp,
   sha256File,
+  spawnBftp,
   startServe,
   tempDir,
+  waitFor,
 } from "./helpers.ts";
 import { sha256 } from "../helpers.ts";
 
@@ -315,4 +317,32 @@ Deno.test("e2e: the shell's reget and reput (get -a, put -a) continue cut transf
   // Only the rest went, each way (the shell's paths are relative to its folder).
   await server.waitForLog(/GET "big.bin" from 1500000 ok 2500000B/);
   await server.waitForLog(/PUT "\/up.bin" resuming at 2500000 of 4000000 bytes/);
+});
+
+Deno.test("e2e: get -r --resume run again into the DEST its cut run made goes on there, not into DEST/NAME", async () => {
+  await using dir = await tempDir();
+  await Deno.mkdir(dir.join("root", "st"), { recursive: true });
+  const files = [1, 2, 3].map((i) => randomBytes(1_500_000 + i));
+  for (const [i, data] of files.entries()) {
+    await Deno.writeFile(dir.join("root", "st", `f${i}`), data);
+  }
+  await using server = await startServe(dir.join("root"));
+  const dest = dir.join("rr");
+  const args = ["get", "-r", "--resume", "-q", `${server.url}/st`, dest];
+  // Slow enough to be cut in the middle of a file: its partial file and state are kept.
+  const cut = spawnBftp([...args, "--limit-rate", "1M"]);
+  await waitFor(async () => {
+    const names = await listNames(dest).catch(() => []);
+    return names.some((n) => n.endsWith(".bftp-partial.json"));
+  }, "a partial download in DEST");
+  cut.kill("SIGINT");
+  equal((await cut.output()).code, 130);
+  const again = await runBftp(args);
+  equal(again.code, 0, again.stderr);
+  for (const [i, data] of files.entries()) {
+    equal(await sha256File(dir.join("rr", `f${i}`)), sha256(data));
+  }
+  // Nothing nested, no partial left; the cut file went on from what had arrived.
+  deepEqual(await listNames(dest), ["f0", "f1", "f2"]);
+  ok(server.logLines(/GET "\/st\/f\d" from [1-9]\d* ok/).length >= 1, server.logLines().join("\n"));
 });
