@@ -27,10 +27,12 @@ import { treeProgressFor } from "./tree_progress.ts";
 const HELP = `Usage: bftp put SRC URL [options]
        bftp put SRC... URL [options]
 
-Uploads the local file SRC to URL; "-" reads stdin. A URL ending in "/", or
-naming a folder that exists on the server, puts into that folder under SRC's
-name: "put -r site URL/www" makes www/site when www exists (as cp -r, scp -r
-and get -r do; a trailing "/" on SRC changes nothing), and www itself when not.
+Uploads the local file SRC to URL; "-" reads stdin (which neither --resume
+nor --retry can take: what was read cannot be read again). A URL ending in
+"/", or naming a folder that exists on the server, puts into that folder
+under SRC's name: "put -r site URL/www" makes www/site when www exists (as
+cp -r, scp -r and get -r do; a trailing "/" on SRC changes nothing), and www
+itself when not.
 The server writes a temporary file and renames it over the target only after
 the body's checksum (XXH3-128, or SHA-256: --checksum) checks out.
 

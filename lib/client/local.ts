@@ -486,6 +486,12 @@ export async function uploadFile(
           `"${source}" changed while it was sent: the server kept nothing; send it again`,
         );
       }
+      if (resume && e instanceof RemoteError && e.code === "INTEGRITY") {
+        throw new IntegrityError(
+          `${e.message}: the server dropped the part it had kept; "put --resume" again sends ` +
+            `the file whole`,
+        );
+      }
       throw e;
     }
     options.onFile?.(remote, source, result);

@@ -252,6 +252,23 @@ Deno.test("e2e terminal: a resumed upload says where it resumes and its line rea
   equal(await sha256File(dir.join("root", "up.bin")), sha256(data));
 });
 
+Deno.test("e2e: put --resume onto a kept part that is not the file's fails its check (exit 6), says the part is gone, and the next run sends it whole", async () => {
+  await using dir = await tempDir();
+  await Deno.mkdir(dir.join("root"));
+  const data = randomBytes(3_000_000);
+  await Deno.writeFile(dir.join("src.bin"), data);
+  await using server = await startServe(dir.join("root"));
+  // The part the server keeps has other bytes than the file it is announced as.
+  await cutResumableUpload(server.url, "/up.bin", data, 1_000_000, data.map((b) => b ^ 0xff));
+  await server.waitForLog(/PUT "\/up.bin" \(resumable\) CONNECTION/);
+  const failed = await runBftp(["put", "--resume", dir.join("src.bin"), `${server.url}/up.bin`]);
+  assertFailure(failed, 6, /the server dropped the part it had kept; "put --resume" again sends/);
+  deepEqual(await findTemporaries(dir.join("root")), []);
+  const again = await runBftp(["put", "--resume", dir.join("src.bin"), `${server.url}/up.bin`]);
+  equal(again.code, 0, again.stderr);
+  equal(await sha256File(dir.join("root", "up.bin")), sha256(data));
+});
+
 Deno.test("e2e: put --resume of a changed source starts over instead of continuing", async () => {
   await using dir = await tempDir();
   await Deno.mkdir(dir.join("root"));
