@@ -17,6 +17,8 @@
  * - {@linkcode applyServerAttributes}: what `-p` keeps of a downloaded file
  * - {@linkcode openOwnFile}, {@linkcode writeOwnText}: a resumable download's
  *   partial and state, never opened or written through a planted link
+ * - {@linkcode removeBeneath}: an entry removed below a folder, no link on the
+ *   way followed (`sync --delete`'s pull)
  *
  * It imports nothing above `errors.ts`, `checksum.ts` and `framing/`'s byte helpers: `cli/`,
  * `client/`, `http/` and `root/` may all use it.
@@ -34,3 +36,4 @@ export * from "./own_file.ts";
 export * from "./landing_file.ts";
 export * from "./lander.ts";
 export * from "./land_whole.ts";
+export * from "./remove_beneath.ts";

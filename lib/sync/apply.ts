@@ -22,6 +22,7 @@ import { counting, pullMany, pushMany, SyncRun } from "./apply_many.ts";
 
 export { STILL_CHECK_BYTES } from "./apply_many.ts";
 import { Lander } from "../local_file/lander.ts";
+import { removeBeneath } from "../local_file/remove_beneath.ts";
 import { BftpError, localIoError } from "../errors.ts";
 import { pullFile, pushFile } from "./apply_one.ts";
 import type { SyncDelete, SyncPlan, SyncSend } from "./plan.ts";
@@ -80,6 +81,13 @@ export interface ApplyOptions extends Pick<LocalTransferOptions, "progress" | "o
    * @default {32}
    */
   window?: number | undefined;
+  /**
+   * A pull's local target, whose entries are removed below it without
+   * following a link on the way (`removeBeneath`); without it, by path.
+   *
+   * @default {undefined}
+   */
+  localTop?: string | undefined;
   /** Told of each change once it is done. */
   onChange?: ((change: DoneChange) => void) | undefined;
   /** Told of each entry that failed (the others go on). */
@@ -132,10 +140,14 @@ async function removeAll(
     if (options.direction === "push") {
       await (d.folder ? client.rmdir(d.path) : client.delete(d.path));
     } else {
-      // A link is removed itself, never followed; a folder only once empty.
-      await Deno.remove(d.path).catch((e) => {
+      // A link is removed itself, never followed; a folder only once empty. Below the top, no
+      // link on the way is followed either: a folder swapped for one meanwhile is refused.
+      try {
+        if (options.localTop === undefined) await Deno.remove(d.path);
+        else removeBeneath(options.localTop, d.relative, d.folder);
+      } catch (e) {
         throw localIoError("remove", d.path, e);
-      });
+      }
     }
     totals.deleted++;
     options.onChange?.({ kind: "deleted", relative: d.relative, folder: d.folder, size: d.size });

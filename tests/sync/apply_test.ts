@@ -163,3 +163,33 @@ Deno.test("a remote file written to while it is pulled is reported, and nothing 
     await client.quit();
   }
 });
+
+Deno.test("a pull's --delete removes nothing through a local folder swapped for a link after the plan", async () => {
+  await using server = await startTestServer();
+  await using dir = await tempDir();
+  await writeLayout(server.root, { "src/keep.txt": "k" });
+  const top = `${dir.path}/dst`;
+  // The target holds x/, which the source lacks: --delete removes x/f, then x.
+  await writeLayout(top, { "x/f": "old" });
+  await writeLayout(`${dir.path}/outside`, { "f": "not yours" });
+  const client = await server.connect();
+  try {
+    const source = await planDownload(client, "/src", top);
+    const target = await planUpload(top, "/src", { followLinks: false, sending: false });
+    const plan = compareTrees(source, target, { targetSide: "local", deleting: true });
+    deepEqual(plan.deletes.map((d) => d.relative), ["x/f", "x"]);
+    // Swapped between the listing and the removals, as another local user could.
+    await Deno.rename(`${top}/x`, `${top}/x.moved`);
+    await Deno.symlink(`${dir.path}/outside`, `${top}/x`);
+    const run = collecting({ direction: "pull", localTop: top });
+    await applySync(client, plan, run.options);
+    equal(await Deno.readTextFile(`${dir.path}/outside/f`), "not yours");
+    deepEqual(run.errors.map((e) => [e.relative, e.error.code]), [["x/f", "LOCAL_IO"], [
+      "x",
+      "LOCAL_IO",
+    ]]);
+    equal(await Deno.readTextFile(`${top}/keep.txt`), "k");
+  } finally {
+    await client.quit();
+  }
+});
