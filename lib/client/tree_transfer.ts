@@ -21,7 +21,7 @@ import {
   type TreePlan,
 } from "./tree_plan.ts";
 import { TaskWindow } from "./window.ts";
-import { prepareFolder } from "./download_folder.ts";
+import { prepareFolders } from "./download_folder.ts";
 import { setFolderAttributes } from "./folder_attributes.ts";
 import { byMget, downloadMany } from "./many_downloads.ts";
 import { byMput, uploadMany } from "./many_uploads.ts";
@@ -169,14 +169,17 @@ export async function downloadPlan(
   using lander = options.resume ? undefined : Lander.startFor(plan.files);
   try {
     // Keyed as each file's folder is found: a plan's file paths are `localChild(folder,
-    // name)`, so no path is resolved per file.
-    for (const [i, folder] of plan.folders.entries()) {
-      const key = localChild(folder.local, "");
-      present.set(key, await prepareFolder(folder.local, i === 0, made));
-    }
+    // name)`, so no path is resolved per file. A folder that cannot be made below the top is
+    // its own failure: it and what it holds are left out, and the rest goes on.
+    await prepareFolders(plan.folders, made, present, (folder, e) => {
+      if (!ownFailure(client, e, options)) return false;
+      options.onFailure!(folder.relative, e as BftpError);
+      return true;
+    });
+    const files = plan.files.filter((f) => present.has(localFolderKey(f.local)));
     // Small files by MGET, many to a request; without `onFailure`, the first to fail stops the
     // tree, as below.
-    const small = new Set(plan.files.filter((f) => byMget(client, f.size, options)));
+    const small = new Set(files.filter((f) => byMget(client, f.size, options)));
     const { stopAtFailure, stopped, ...counting } = tally(totals, client, options);
     await downloadMany(client, [...small], {
       ...options,
@@ -186,7 +189,7 @@ export async function downloadPlan(
       present: (file) => present.get(localFolderKey(file.local)),
     });
     stopAtFailure();
-    for (const file of plan.files) {
+    for (const file of files) {
       if (small.has(file)) continue;
       const names = present.get(localFolderKey(file.local));
       // Pipelined: up to a window of downloads in flight on the one session.

@@ -20,6 +20,7 @@ import {
   waitFor,
 } from "./helpers.ts";
 import { silentListener } from "../helpers.ts";
+import { writeLayout } from "../server/helpers.ts";
 
 function ok0(result: { code: number; stderr: string }): void {
   equal(result.code, 0, result.stderr);
@@ -372,6 +373,35 @@ Deno.test("e2e: a folder the server will not list fails alone: get -r fetches th
   equal(sync.code, 15, sync.stderr);
   equal(await Deno.readTextFile(local.join("s", "closed", "mine.txt")), "mine");
   equal(await Deno.readTextFile(local.join("s", "fair.txt")), "fair");
+});
+
+Deno.test("e2e: a local folder get -r cannot make (a file or a link in its place) fails alone, with what it holds; the rest arrives", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  await writeLayout(root.path, {
+    "pt/d/sub/x": "x",
+    "pt/d/df": "df",
+    "pt/e/ef": "ef",
+    "pt/f": "f",
+    "pt/g": "g",
+  });
+  await using server = await startServe(root.path);
+  await Deno.mkdir(local.join("pt"));
+  await Deno.writeTextFile(local.join("pt", "d"), "a file where a folder goes");
+  await Deno.mkdir(local.join("elsewhere"));
+  await Deno.symlink(local.join("elsewhere"), local.join("pt", "e"));
+  const r = await runBftp(["get", "-r", "-q", `${server.url}/pt`, local.path]);
+  equal(r.code, 3, r.stderr);
+  deepEqual(r.stderr.trimEnd().split("\n"), [
+    `bftp: Cannot create folder "${local.join("pt", "d")}": file exists`,
+    `bftp: Cannot write into "${local.join("pt", "e")}": it is a symbolic link`,
+    "bftp: Not everything was downloaded: 2 failures (see above)",
+  ]);
+  deepEqual(await Deno.readTextFile(local.join("pt", "f")), "f");
+  deepEqual(await Deno.readTextFile(local.join("pt", "g")), "g");
+  // Nothing went through the link, and the file in the way is as it was.
+  deepEqual([...Deno.readDirSync(local.join("elsewhere"))], []);
+  deepEqual(await Deno.readTextFile(local.join("pt", "d")), "a file where a folder goes");
 });
 
 Deno.test("e2e: names that are not UTF-8 on the disk are each a failure both ways, never dropped in silence", async () => {
