@@ -51,8 +51,9 @@ Options:
   -a, --resume      continue a cut download: what has arrived is kept in
                     ".DEST.bftp-partial" (and ".DEST.bftp-partial.json") beside
                     DEST, and the next "get --resume" fetches only the rest, of
-                    the same version of the file (exit 9 and a fresh start if it
-                    changed meanwhile), then checks the whole file's checksum;
+                    the same version of the file (if it changed meanwhile: exit
+                    9, and the next run starts afresh), then checks the whole
+                    file's checksum;
                     with -r, a DEST holding such files of the tree is where
                     the cut run landed, and the tree goes on there
   -p, --preserve    give each file the server's modification time and permission

@@ -27,7 +27,7 @@ come; a failure is then told by the exit code.
 Exit codes: 0 received and verified, 4 the stream was cut or the connection
 failed, 5 the peer is not a bftp sender (or uses a checksum not taken),
 6 the checksum (or the size) does not match, 3 FILE cannot be written,
-7 timed out.
+7 timed out, 2 a bad command line, 130 interrupted (no FILE left behind).
 
 ${PIPE_OPTIONS_HELP}
 

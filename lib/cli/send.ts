@@ -23,6 +23,10 @@ SHA-256 with --checksum sha256, which a bftp from before pipe version 2 also
 takes), and the receiver fails (exit 6) when it does not match or (exit 4) when
 the stream is cut. Nothing comes back: send exits 0 once everything is sent.
 
+Exit codes: 0 everything sent, 4 the connection failed or broke (the receiver
+went away), 3 FILE cannot be read, 7 timed out, 2 a bad command line,
+130 interrupted.
+
 ${PIPE_OPTIONS_HELP}
 
 Examples:

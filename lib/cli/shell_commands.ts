@@ -121,7 +121,7 @@ const put: ShellCommand = {
   aliases: ["mput"],
   usage: "put [-r] [-p] [-a] LOCAL [REMOTE]",
   summary:
-    "upload a file (or a folder with -r); into REMOTE if a folder; -p keeps times; -a resumable",
+    "upload a file (or a folder with -r); into REMOTE if a folder; -p keeps times and modes; -a resumes",
   async run(ctx, args) {
     const { values, positionals } = parseFlags(args, {
       recursive: { type: "boolean", short: "r" },
