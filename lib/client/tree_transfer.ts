@@ -13,7 +13,6 @@ import { downloadTreeFile, uploadFile } from "./local.ts";
 import type { LocalTransferOptions } from "./local_options.ts";
 import { planUpload } from "./local_plan.ts";
 import {
-  localChild,
   localFolderKey,
   planDownload,
   type PlannedEntry,
