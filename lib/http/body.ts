@@ -38,6 +38,7 @@ export interface CopyBodyOptions {
 }
 
 const CRLF = new Uint8Array([13, 10]);
+const LF = new Uint8Array([10]);
 const latin1 = new TextDecoder("latin1");
 const MAX_CHUNK_LINE = 4096;
 
@@ -161,10 +162,14 @@ async function copyChunked(
   let total = 0;
   const cutShort = () =>
     new IntegrityError(`The chunked response body was cut short after ${total} bytes`);
+  // A line ends with CRLF, or a bare LF (as the head's lines, RFC 9112 2.2): at most `max`
+  // bytes before it, a CR aside.
   const line = async (max: number): Promise<Uint8Array> => {
     try {
-      const bytes = await reader.readUntil(CRLF, max);
+      const bytes = await reader.readUntil(LF, max + 1);
       if (bytes === null) throw cutShort();
+      if (bytes.at(-1) === 13) return bytes.subarray(0, -1);
+      if (bytes.byteLength > max) throw new ProtocolError("A line is too long");
       return bytes;
     } catch (e) {
       if (e instanceof UnexpectedEofError) throw cutShort();
@@ -192,7 +197,7 @@ async function copyChunked(
       total += n;
     }
     try {
-      await line(0);
+      if ((await line(0)).byteLength !== 0) throw new ProtocolError("Not an empty line");
     } catch (e) {
       if (e instanceof ProtocolError) throw new ProtocolError("A chunk is not followed by CRLF");
       throw e;

@@ -93,6 +93,12 @@ Deno.test("http: copyBody() decodes chunks split anywhere, with extensions and t
   }
 });
 
+Deno.test("http: copyBody() takes chunk lines that end in a bare LF, as the head's", async () => {
+  await overWire(["5\nhello\n1;x=y\r\n,\n6\n world\n0\nX-T: 1\n\n"], async (reader) => {
+    deepEqual((await collect(reader, { kind: "chunked" })).text, "hello, world");
+  });
+});
+
 Deno.test("http: copyBody() leaves what follows the last chunk unread", async () => {
   await overWire(["3\r\nabc\r\n0\r\n\r\nNEXT"], async (reader) => {
     deepEqual((await collect(reader, { kind: "chunked" })).text, "abc");
@@ -127,6 +133,9 @@ Deno.test("http: copyBody() rejects broken chunk framing", async () => {
     ["-1\r\n", /Malformed chunk size line/],
     ["\r\n", /Malformed chunk size line ""/],
     ["3\r\nabcX\r\n0\r\n\r\n", /not followed by CRLF/],
+    ["3\nabcX\n0\n\n", /not followed by CRLF/],
+    // A CR alone ends no line: the size line runs on to the LF.
+    ["3\rabc\n0\n\n", /Malformed chunk size line "3\\rabc"/],
     [`${"1".repeat(5000)}\r\n`, /chunk size line is too long/],
     [`FFFFFFFFFFFFFF\r\n`, /Malformed chunk size line/],
   ];
