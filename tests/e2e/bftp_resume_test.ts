@@ -16,9 +16,11 @@ import {
   listNames,
   randomBytes,
   runBftp,
+  type ServeHandle,
   sha256File,
   spawnBftp,
   startServe,
+  type TempDir,
   tempDir,
   waitFor,
 } from "./helpers.ts";
@@ -214,14 +216,31 @@ Deno.test("e2e: get --resume never writes through a link planted as its partial 
   }
 });
 
+/**
+ * A served folder `root` in `dir` holding a resumable upload to /up.bin of
+ * `src.bin` (`size` random bytes) cut after `part` bytes, of `sent(data)`
+ * when given (a kept part that is not the file's), else of the file's own.
+ */
+async function cutUpload(
+  dir: TempDir,
+  size: number,
+  part: number,
+  sent: (data: Uint8Array) => Uint8Array = (data) => data,
+): Promise<{ data: Uint8Array; server: ServeHandle }> {
+  await Deno.mkdir(dir.join("root"));
+  const data = randomBytes(size);
+  await Deno.writeFile(dir.join("src.bin"), data);
+  const server = await startServe(dir.join("root"));
+  await cutResumableUpload(server.url, "/up.bin", data, part, sent(data));
+  await server.waitForLog(/PUT "\/up.bin" \(resumable\) CONNECTION/);
+  return { data, server };
+}
+
 Deno.test("e2e: put --resume continues an upload that was cut, from what the server kept", async () => {
   await using dir = await tempDir();
-  await Deno.mkdir(dir.join("root"));
-  const data = randomBytes(5_000_000);
-  await Deno.writeFile(dir.join("src.bin"), data);
-  await using server = await startServe(dir.join("root"));
-  await cutResumableUpload(server.url, "/up.bin", data, 3_000_000);
-  await server.waitForLog(/PUT "\/up.bin" \(resumable\) CONNECTION/);
+  const cut = await cutUpload(dir, 5_000_000, 3_000_000);
+  const data = cut.data;
+  await using server = cut.server;
   // Hidden from LIST, kept on disk.
   const ls = await runBftp(["ls", `${server.url}/`]);
   equal(ls.stdout, "");
@@ -237,12 +256,9 @@ Deno.test("e2e: put --resume continues an upload that was cut, from what the ser
 
 Deno.test("e2e terminal: a resumed upload says where it resumes and its line reaches the whole file", async () => {
   await using dir = await tempDir();
-  await Deno.mkdir(dir.join("root"));
-  const data = randomBytes(5_000_000);
-  await Deno.writeFile(dir.join("src.bin"), data);
-  await using server = await startServe(dir.join("root"));
-  await cutResumableUpload(server.url, "/up.bin", data, 3_000_000);
-  await server.waitForLog(/PUT "\/up.bin" \(resumable\) CONNECTION/);
+  const cut = await cutUpload(dir, 5_000_000, 3_000_000);
+  const data = cut.data;
+  await using server = cut.server;
   const r = await runInTerminal(["put", "--resume", dir.join("src.bin"), `${server.url}/up.bin`]);
   equal(r.code, 0, r.lines.join("\n"));
   const shown = r.lines.filter((l) => l !== "");
@@ -254,13 +270,10 @@ Deno.test("e2e terminal: a resumed upload says where it resumes and its line rea
 
 Deno.test("e2e: put --resume onto a kept part that is not the file's fails its check (exit 6), says the part is gone, and the next run sends it whole", async () => {
   await using dir = await tempDir();
-  await Deno.mkdir(dir.join("root"));
-  const data = randomBytes(3_000_000);
-  await Deno.writeFile(dir.join("src.bin"), data);
-  await using server = await startServe(dir.join("root"));
   // The part the server keeps has other bytes than the file it is announced as.
-  await cutResumableUpload(server.url, "/up.bin", data, 1_000_000, data.map((b) => b ^ 0xff));
-  await server.waitForLog(/PUT "\/up.bin" \(resumable\) CONNECTION/);
+  const cut = await cutUpload(dir, 3_000_000, 1_000_000, (data) => data.map((b) => b ^ 0xff));
+  const data = cut.data;
+  await using server = cut.server;
   const failed = await runBftp(["put", "--resume", dir.join("src.bin"), `${server.url}/up.bin`]);
   assertFailure(failed, 6, /the server dropped the part it had kept; "put --resume" again sends/);
   deepEqual(await findTemporaries(dir.join("root")), []);
