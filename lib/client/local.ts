@@ -25,6 +25,7 @@ import {
 import {
   discardPartialSync,
   downloadResumable,
+  PARTIAL_STATE_SUFFIX,
   PARTIAL_SUFFIX,
   partialName,
   resumableSource,
@@ -120,7 +121,7 @@ export function unfetchableName(name: string): string | null {
   if (refused !== null) return refused;
   if (/[\x80-\x9f]/.test(name)) return "a name with a C1 control character is not made here";
   if (LOCAL_TEMP_NAME.test(name)) return "the name is one of bftp's own temporary files";
-  if (name.endsWith(PARTIAL_SUFFIX) || name.endsWith(`${PARTIAL_SUFFIX}.json`)) {
+  if (name.endsWith(PARTIAL_SUFFIX) || name.endsWith(PARTIAL_STATE_SUFFIX)) {
     return "the name is one of bftp's own partial download files";
   }
   return null;

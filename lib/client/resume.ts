@@ -26,6 +26,9 @@ import type { LocalTransferOptions } from "./local_options.ts";
 /** The suffix of a resumable download's partial file: `.NAME.bftp-partial`. */
 export const PARTIAL_SUFFIX = ".bftp-partial";
 
+/** The suffix of its state file, the partial file's name and `.json`: `.NAME.bftp-partial.json`. */
+export const PARTIAL_STATE_SUFFIX = `${PARTIAL_SUFFIX}.json`;
+
 /** What `.NAME.bftp-partial.json` holds: the remote file the partial file is part of. */
 export interface PartialState {
   /** The remote path. */

@@ -9,7 +9,7 @@
  */
 
 import { join } from "node:path";
-import { PARTIAL_SUFFIX, readPartialState } from "./resume.ts";
+import { PARTIAL_STATE_SUFFIX, readPartialState } from "./resume.ts";
 
 /**
  * Whether `folder` holds the state of a cut download of a file right in
@@ -34,7 +34,6 @@ import { PARTIAL_SUFFIX, readPartialState } from "./resume.ts";
  */
 export async function holdsPartsOf(folder: string, remote: string): Promise<boolean> {
   const prefix = remote.endsWith("/") ? remote : `${remote}/`;
-  const stateEnd = `${PARTIAL_SUFFIX}.json`;
   let entries: Deno.DirEntry[];
   try {
     entries = await Array.fromAsync(Deno.readDir(folder));
@@ -43,7 +42,9 @@ export async function holdsPartsOf(folder: string, remote: string): Promise<bool
     throw e;
   }
   for (const entry of entries) {
-    if (!entry.isFile || !entry.name.startsWith(".") || !entry.name.endsWith(stateEnd)) continue;
+    if (
+      !entry.isFile || !entry.name.startsWith(".") || !entry.name.endsWith(PARTIAL_STATE_SUFFIX)
+    ) continue;
     const state = await readPartialState(join(folder, entry.name));
     const name = state?.path.startsWith(prefix) ? state.path.slice(prefix.length) : "";
     if (name !== "" && !name.includes("/")) return true;

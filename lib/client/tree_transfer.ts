@@ -175,7 +175,10 @@ export async function downloadPlan(
       options.onFailure!(folder.relative, e as BftpError);
       return true;
     });
-    const files = plan.files.filter((f) => present.has(localFolderKey(f.local)));
+    // Each folder has its key unless one was left out: only then are the files looked through.
+    const files = present.size === plan.folders.length
+      ? plan.files
+      : plan.files.filter((f) => present.has(localFolderKey(f.local)));
     // Small files by MGET, many to a request; without `onFailure`, the first to fail stops the
     // tree, as below.
     const small = new Set(files.filter((f) => byMget(client, f.size, options)));

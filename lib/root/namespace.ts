@@ -13,7 +13,7 @@ import type { Entry } from "./entry.ts";
 import { OutsideRoot, type Resolved } from "./beneath.ts";
 import { type Confined, splitPath } from "./confined.ts";
 import { about, fsError, statOrNull } from "./fs_errors.ts";
-import { baseName, quotePath, TEMP_PREFIX } from "./paths.ts";
+import { baseName, notAFolder, quotePath, TEMP_PREFIX } from "./paths.ts";
 import type { FileAttributes, FsStat, Ref } from "./tree_backend.ts";
 
 /**
@@ -340,11 +340,8 @@ export function move(
   using dst = c.resolve(to, false);
   const moved = about(from, () => c.fs.statAt(src.dir, src.name));
   if (moved.type !== "dir" && (folderForm.from || folderForm.to)) {
-    const formed = folderForm.from ? from : to;
-    throw new RemoteError(
-      "NOT_DIR",
-      `Cannot move ${quotePath(from)}: ${quotePath(`${formed}/`)} is not a folder`,
-    );
+    const formed = notAFolder(folderForm.from ? from : to);
+    throw new RemoteError("NOT_DIR", `Cannot move ${quotePath(from)}: ${formed.message}`);
   }
   about(to, () => {
     const target = statOrNull(c.fs, dst.dir, dst.name);
@@ -403,7 +400,7 @@ export function setAttributes(
   using at = c.resolve(vpath, false);
   const type = about(vpath, () => c.fs.setAttributesAt(at.dir, at.name, attributes, folderForm));
   if (type === "file" && folderForm) {
-    throw new RemoteError("NOT_DIR", `${quotePath(`${vpath}/`)} is not a folder`);
+    throw notAFolder(vpath);
   }
   if (type !== "file" && type !== "dir") {
     throw new RemoteError("NOT_REGULAR", `Refused ${quotePath(vpath)}: not a file or a folder`);

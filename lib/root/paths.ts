@@ -137,6 +137,25 @@ export function namesFolder(path: string): boolean {
 }
 
 /**
+ * The refusal of a path in a folder's form ({@linkcode namesFolder}) where
+ * no folder is: `NOT_DIR`, the path shown as the client gave it, with `/`.
+ *
+ * @param vpath The path, resolved.
+ * @returns The error.
+ *
+ * @example
+ * ```ts
+ * import { notAFolder } from "./paths.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(notAFolder("/a.txt").message, '"/a.txt/" is not a folder');
+ * ```
+ */
+export function notAFolder(vpath: string): RemoteError {
+  return new RemoteError("NOT_DIR", `${quotePath(`${vpath}/`)} is not a folder`);
+}
+
+/**
  * The last name of a virtual path (`""` for the root).
  *
  * @param vpath A normalized virtual path.

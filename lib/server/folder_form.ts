@@ -11,13 +11,8 @@
 
 import { RemoteError } from "../errors.ts";
 import type { Entry } from "../protocol/messages.ts";
-import { namesFolder, quotePath } from "../root/paths.ts";
+import { namesFolder, notAFolder, quotePath } from "../root/paths.ts";
 import type { ServedRoot } from "../root/served_root.ts";
-
-/** The refusal of a path that ends as a folder's does but names no folder. */
-function notAFolder(vpath: string): RemoteError {
-  return new RemoteError("NOT_DIR", `${quotePath(`${vpath}/`)} is not a folder`);
-}
 
 /**
  * The resolved path of a request that takes a file; a path sent in a

@@ -101,8 +101,8 @@ export class BodySlab {
   #size: number;
   #slab: Uint8Array<ArrayBuffer> = new Uint8Array(0);
   #used = 0;
-  /** How many pieces of each slab are out, not given back. */
-  #out = new Map<ArrayBuffer, number>();
+  /** How many pieces of each slab are out, not given back (weakly: a slab left out goes). */
+  #out = new WeakMap<ArrayBuffer, number>();
   /** Slabs whose every piece came back, taken again before a new one is made. */
   #free: Uint8Array<ArrayBuffer>[] = [];
 

@@ -91,8 +91,9 @@ export class RatePacer {
     const wait = this.#due - now;
     if (wait <= 0 || this.#stopped) return;
     const woken = new Promise<void>((resolve) => this.#wake = resolve);
-    if (this.#sleep === undefined) this.#timer = setTimeout(() => this.#wake?.(), wait);
-    await (this.#sleep === undefined ? woken : Promise.race([this.#sleep(wait), woken]));
+    const slept = this.#sleep?.(wait) ??
+      new Promise<void>((resolve) => this.#timer = setTimeout(resolve, wait));
+    await Promise.race([slept, woken]);
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#wake = undefined;
@@ -140,6 +141,10 @@ export function limitRate(
 ): TransportConn {
   const reads = new RatePacer(bytesPerSecond, options);
   const writes = new RatePacer(bytesPerSecond, options);
+  const stop = () => {
+    reads.stop();
+    writes.stop();
+  };
   return {
     get localAddr() {
       return conn.localAddr;
@@ -159,13 +164,11 @@ export function limitRate(
     },
     closeWrite: () => conn.closeWrite(),
     close: () => {
-      reads.stop();
-      writes.stop();
+      stop();
       conn.close();
     },
     [Symbol.dispose]: () => {
-      reads.stop();
-      writes.stop();
+      stop();
       conn[Symbol.dispose]();
     },
   };

@@ -1,5 +1,5 @@
 import { deepEqual, ok } from "node:assert/strict";
-import { ScriptedServer } from "../http/scripted_server.ts";
+import { drippingHeader, ScriptedServer } from "../http/scripted_server.ts";
 import {
   ChildServer,
   makeSelfSigned,
@@ -214,13 +214,7 @@ Deno.test("e2e: http-get exits 7 when the server never answers", async () => {
 });
 
 Deno.test("e2e: http-get -m stops a server that sends its header a byte at a time (exit 7), which --timeout never stops", async () => {
-  await using server = new ScriptedServer(async (_req, ctx) => {
-    await ctx.send("HTTP/1.0 200 OK\r\n");
-    for (let i = 0; i < 400; i++) {
-      if (!await ctx.send("X").then(() => true, () => false)) return;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  });
+  await using server = new ScriptedServer(drippingHeader(400, 25));
   await using tmp = await tempDir();
   const started = performance.now();
   const result = await runBftp([

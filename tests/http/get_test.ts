@@ -2,7 +2,7 @@ import { deepEqual, ok, rejects } from "node:assert/strict";
 import { ConnectionError, IntegrityError, ProtocolError, TimeoutError } from "../../lib/errors.ts";
 import { httpGet, type HttpResponseInfo } from "../../lib/http/get.ts";
 import { HttpStatusError } from "../../lib/http/status_error.ts";
-import { ScriptedServer } from "./scripted_server.ts";
+import { drippingHeader, ScriptedServer } from "./scripted_server.ts";
 import { startPythonServer } from "./real_servers.ts";
 import { tempDir } from "../helpers.ts";
 
@@ -213,14 +213,8 @@ Deno.test("http: httpGet() times out on a server that never answers", async () =
 });
 
 Deno.test("http: httpGet() gives up at maxTime on a server that sends a byte at a time, which the timeout never stops", async () => {
-  await using server = new ScriptedServer(async (_req, ctx) => {
-    await ctx.send("HTTP/1.0 200 OK\r\n");
-    // 4 s at most; the client hangs up long before (a send then fails, and the script ends).
-    for (let i = 0; i < 200; i++) {
-      if (!await ctx.send("X").then(() => true, () => false)) return;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  });
+  // 4 s at most; the client hangs up long before (a send then fails, and the script ends).
+  await using server = new ScriptedServer(drippingHeader(200, 20));
   const started = performance.now();
   await rejects(
     httpGet(server.url("/"), memorySink(), { timeout: 300, maxTime: 400 }),

@@ -125,3 +125,22 @@ export class ScriptedServer implements AsyncDisposable {
     return this.close();
   }
 }
+
+/**
+ * A script that sends a status line, then its header a byte at a time,
+ * one every `everyMs` (a slow-loris server), `count` bytes at most; it ends
+ * when the client hangs up (a send fails).
+ *
+ * @param count The most bytes to drip.
+ * @param everyMs The pause between two.
+ * @returns The script.
+ */
+export function drippingHeader(count: number, everyMs: number): Script {
+  return async (_req, ctx) => {
+    await ctx.send("HTTP/1.0 200 OK\r\n");
+    for (let i = 0; i < count; i++) {
+      if (!await ctx.send("X").then(() => true, () => false)) return;
+      await new Promise((resolve) => setTimeout(resolve, everyMs));
+    }
+  };
+}
