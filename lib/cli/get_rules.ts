@@ -180,7 +180,14 @@ export async function getToLocal(
       rules.treeProgress,
       "Downloaded",
       { progress, onSkip: rules.onSkip, onFailure: rules.onFailure },
-      (shown) => downloadTree(client, remote, into, { ...shown, resume, preserve }),
+      // DEST/NAME: the name is the server's, and a link planted there is not followed.
+      (shown) =>
+        downloadTree(client, remote, into, {
+          ...shown,
+          resume,
+          preserve,
+          nestedTop: into !== dest,
+        }),
     );
     return;
   }

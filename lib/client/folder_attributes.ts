@@ -12,6 +12,7 @@
 
 import { BftpError, localIoError } from "../errors.ts";
 import { applyAttributesHere } from "../local_file/attributes.ts";
+import type { EntryAt, LocalTree } from "../local_file/local_tree.ts";
 import type { BftpClient } from "./client.ts";
 import type { PlannedEntry } from "./tree_plan.ts";
 import { TaskWindow } from "./window.ts";
@@ -41,6 +42,12 @@ export function setStatFields(
   };
 }
 
+/** Where a local folder of a tree is: through the tree's descriptors, if held, else by path. */
+function localEntry(f: PlannedEntry, tree: LocalTree | undefined): string | EntryAt {
+  if (f.relative !== "") return tree?.at(f.local) ?? f.local;
+  return tree === undefined ? Deno.realPathSync(f.local) : { dir: tree.folder(f.local), name: "." };
+}
+
 /** Options for {@linkcode setFolderAttributes}. */
 export interface FolderAttributesOptions {
   /**
@@ -54,6 +61,13 @@ export interface FolderAttributesOptions {
    * @default {32}
    */
   window?: number | undefined;
+  /**
+   * The local tree the folders are in (the local side): each is reached
+   * from its top without following a link.
+   *
+   * @default {undefined} (by path)
+   */
+  tree?: LocalTree | undefined;
 }
 
 /**
@@ -107,8 +121,11 @@ export async function setFolderAttributes(
         // Never through a link where the folder was (planted, or one the transfer would not
         // write through): it is left alone, and so is what it leads to. The top is the user's
         // own DEST, which may be a link to a folder: that folder is given them (as rsync -a does).
-        const path = f.relative === "" ? Deno.realPathSync(f.local) : f.local;
-        applyAttributesHere(path, { mtime: f.mtime ?? null, mode: f.mode ?? null }, "folder");
+        applyAttributesHere(
+          localEntry(f, options.tree),
+          { mtime: f.mtime ?? null, mode: f.mode ?? null },
+          "folder",
+        );
       } catch (e) {
         if (!(e instanceof Deno.errors.NotFound)) {
           options.fail(f, localIoError("set the time and bits of", f.local, e));

@@ -20,6 +20,7 @@ import {
   type Lander,
   LandingFile,
   LOCAL_TEMP_NAME,
+  type LocalTree,
   removeStaleTemporaries,
 } from "../local_file/mod.ts";
 import {
@@ -325,7 +326,7 @@ async function downloadToRegularFile(
   if (options.resume) return await downloadResumable(client, remote, dest, options);
   if (present === undefined) {
     try {
-      await removeStaleTemporaries(dirname(dest), basename(dest));
+      removeStaleTemporaries(dirname(dest), basename(dest));
     } catch (e) {
       throw localIoError("write", dest, e);
     }
@@ -334,6 +335,7 @@ async function downloadToRegularFile(
   const out = await LandingFile.open(dest, {
     absent: present !== undefined && !present.has(name),
     lander,
+    tree: options.tree,
   });
   let done = false;
   try {
@@ -352,7 +354,7 @@ async function downloadToRegularFile(
     if (reply !== undefined) await options.beforeCommit?.(reply);
     await out.commit(options.preserve && reply !== undefined ? reply : null);
     done = true;
-    dropStalePartial(dest, present);
+    dropStalePartial(dest, present, options.tree);
     options.onFile?.(remote, dest, result);
     return result;
   } finally {
@@ -367,6 +369,7 @@ async function downloadToRegularFile(
  *
  * @param dest The file that landed.
  * @param present The names in its folder, when listed.
+ * @param tree The download's tree `dest` is in, if held.
  *
  * @example
  * ```ts
@@ -376,7 +379,11 @@ async function downloadToRegularFile(
  * dropStalePartial("/nowhere/a.txt", new Set());
  * ```
  */
-export function dropStalePartial(dest: string, present: ReadonlySet<string> | undefined): void {
+export function dropStalePartial(
+  dest: string,
+  present: ReadonlySet<string> | undefined,
+  tree?: LocalTree,
+): void {
   if (present !== undefined) {
     // A folder this download made, or an empty one: nothing to look for.
     if (present.size === 0) return;
@@ -384,7 +391,7 @@ export function dropStalePartial(dest: string, present: ReadonlySet<string> | un
     const partial = partialName(basename(dest));
     if (!present.has(partial) && !present.has(`${partial}.json`)) return;
   }
-  discardPartialSync(dest);
+  discardPartialSync(dest, tree);
 }
 
 /**

@@ -12,6 +12,7 @@ import type { BodyResult } from "../transfer/body.ts";
 import type { TransferOptions } from "./client.ts";
 import type { GetReply } from "../protocol/replies.ts";
 import type { ListingCounts, TreePlan } from "./tree_plan.ts";
+import type { LocalTree } from "../local_file/local_tree.ts";
 
 /** Options for `downloadFile` (`local.ts`) and the other local transfers. */
 export interface LocalTransferOptions {
@@ -83,4 +84,20 @@ export interface LocalTransferOptions {
    * @default {false}
    */
   eager?: boolean | undefined;
+  /**
+   * The local tree a download's files land in (its top held, `LocalTree`):
+   * each file is made relative to its folder, reached without following a
+   * link. Set by a tree's download for its files.
+   *
+   * @default {undefined} (by path)
+   */
+  tree?: LocalTree | undefined;
+  /**
+   * A tree's download lands in a folder it names itself inside the
+   * folder the user gave (`get -r URL/t DEST`: DEST/t): a link at that
+   * name is refused, where one at DEST itself is followed.
+   *
+   * @default {false}
+   */
+  nestedTop?: boolean | undefined;
 }

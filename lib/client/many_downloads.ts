@@ -29,7 +29,7 @@ import { TaskWindow } from "./window.ts";
 
 /** Options for {@linkcode downloadMany}. */
 export interface DownloadManyOptions<T extends PlannedEntry>
-  extends Pick<LocalTransferOptions, "progress" | "onFile" | "preserve"> {
+  extends Pick<LocalTransferOptions, "progress" | "onFile" | "preserve" | "tree"> {
   /** The thread small bodies land on, if any. */
   lander?: Lander | undefined;
   /** The names in a file's folder from a listing just made (see `downloadTreeFile`). */
@@ -189,6 +189,7 @@ async function fetchBatch<T extends PlannedEntry>(
         const out = await LandingFile.open(file.local, {
           absent: absent(file, options),
           lander: options.lander,
+          tree: options.tree,
         });
         outputs[i] = { out };
         return reporting(out, transfer);
@@ -273,7 +274,7 @@ function landed<T extends PlannedEntry>(
   result: BodyResult,
   options: DownloadManyOptions<T>,
 ): undefined {
-  dropStalePartial(file.local, options.present?.(file));
+  dropStalePartial(file.local, options.present?.(file), options.tree);
   options.onFile?.(file.remote, file.local, result);
   options.onDone?.(file, result);
   return undefined;
@@ -291,6 +292,7 @@ function heldLanding<T extends PlannedEntry>(
     mode: attributes?.mode ?? null,
     // Timed for a lander still deciding whether to start its thread.
     onCreate: (ms) => options.lander?.observeCreate(ms),
+    tree: options.tree,
   };
 }
 
@@ -301,9 +303,10 @@ async function landHeld<T extends PlannedEntry>(
   attributes: ServerAttributes | null,
   options: DownloadManyOptions<T>,
 ): Promise<void> {
-  const { onCreate, ...request } = heldLanding(file, attributes, options);
+  const { onCreate, tree, ...request } = heldLanding(file, attributes, options);
+  // The lander's thread holds the tree it was made with.
   if (options.lander?.threaded) {
     return await options.lander.land({ path: file.local, data, ...request });
   }
-  await landWhole(file.local, data, { ...request, onCreate });
+  await landWhole(file.local, data, { ...request, onCreate, tree });
 }

@@ -14,6 +14,7 @@
 import { applyServerAttributes } from "../local_file/attributes.ts";
 import { hiddenStem } from "../local_file/hidden_names.ts";
 import { openOwnFile, writeOwnText } from "../local_file/own_file.ts";
+import type { LocalTree } from "../local_file/local_tree.ts";
 import { sameFile } from "../local_file/lock.ts";
 import { basename, dirname, join } from "node:path";
 import { BftpError, IntegrityError, LocalIoError, localIoError, RemoteError } from "../errors.ts";
@@ -83,6 +84,7 @@ export function partialName(name: string): string {
  * file is part of; `null` when there is none or it is not one.
  *
  * @param path The state file (`.NAME.bftp-partial.json`).
+ * @param shown What errors call it (its path as the user knows it, where `path` goes through a folder's descriptor).
  * @returns The state, or `null`.
  * @throws {LocalIoError} When it is there and cannot be read.
  *
@@ -94,13 +96,13 @@ export function partialName(name: string): string {
  * equal(await readPartialState("/nonexistent/.a.bftp-partial.json"), null);
  * ```
  */
-export async function readPartialState(path: string): Promise<PartialState | null> {
+export async function readPartialState(path: string, shown = path): Promise<PartialState | null> {
   let text: string;
   try {
     text = await Deno.readTextFile(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return null;
-    throw localIoError("read", path, e);
+    throw localIoError("read", shown, e);
   }
   try {
     const o = JSON.parse(text) as Record<string, unknown>;
@@ -155,6 +157,7 @@ export async function discardPartial(dest: string): Promise<void> {
  * which checks it.
  *
  * @param dest The destination file.
+ * @param tree The download's tree `dest` is in, if held: removed relative to its folder.
  *
  * @example
  * ```ts
@@ -168,11 +171,12 @@ export async function discardPartial(dest: string): Promise<void> {
  * await Deno.remove(dir);
  * ```
  */
-export function discardPartialSync(dest: string): void {
+export function discardPartialSync(dest: string, tree?: LocalTree): void {
   const { partial, state } = partialPaths(dest);
   for (const p of [partial, state]) {
     try {
-      Deno.removeSync(p);
+      if (tree === undefined) Deno.removeSync(p);
+      else tree.removeFile(p);
     } catch {
       // Not there (the usual case), or not removable: either way nothing to do now.
     }
@@ -250,14 +254,28 @@ export async function downloadResumable(
   dest: string,
   options: LocalTransferOptions = {},
 ): Promise<BodyResult> {
-  const { partial, state: statePath } = partialPaths(dest);
-  const state = await readPartialState(statePath);
+  // In a tree, DEST's folder is held by a descriptor of its own and named through it: a folder
+  // swapped for a link meanwhile leads none of its files elsewhere.
+  using held = options.tree?.throughFolder(dest);
+  return await resumeAt(client, remote, { dest, at: held?.path ?? dest }, options);
+}
+
+/** {@linkcode downloadResumable}, its files named from `at` (DEST, or a path through its folder's descriptor). */
+async function resumeAt(
+  client: BftpClient,
+  remote: string,
+  where: { dest: string; at: string },
+  options: LocalTransferOptions,
+): Promise<BodyResult> {
+  const { dest, at } = where;
+  const { partial, state: statePath } = partialPaths(at);
+  const state = await readPartialState(statePath, partialPaths(dest).state);
   let file: Deno.FsFile;
   try {
     // Never through a link planted under the partial's name (a folder others write to).
     file = await openOwnFile(partial);
   } catch (e) {
-    throw localIoError("write", partial, e);
+    throw localIoError("write", partialPaths(dest).partial, e);
   }
   let keep = true;
   let closed = false;
@@ -296,7 +314,7 @@ export async function downloadResumable(
         throw new LocalIoError(`Cannot write "${dest}": its partial file was replaced meanwhile`);
       }
       if (options.preserve && attributes !== undefined) applyServerAttributes(partial, attributes);
-      await Deno.rename(partial, dest);
+      await Deno.rename(partial, at);
     } catch (e) {
       throw localIoError("write", dest, e);
     }
@@ -306,7 +324,7 @@ export async function downloadResumable(
     return result;
   } finally {
     close();
-    if (!keep) await discardPartial(dest).catch(() => {});
+    if (!keep) await discardPartial(at).catch(() => {});
   }
 }
 
@@ -369,7 +387,7 @@ async function fetchRest(
       try {
         await writeOwnText(statePath, JSON.stringify({ path: remote, version }) + "\n");
       } catch (e) {
-        throw localIoError("write", statePath, e);
+        throw localIoError("write", partialPaths(dest).state, e);
       }
       transfer = options.progress?.(basename(dest), reply.size, reply.offset) ?? {};
     },

@@ -20,7 +20,7 @@ import {
   type TreePlan,
 } from "./tree_plan.ts";
 import { TaskWindow } from "./window.ts";
-import { prepareFolders } from "./download_folder.ts";
+import { openTop, prepareFolders } from "./download_folder.ts";
 import { setFolderAttributes } from "./folder_attributes.ts";
 import { byMget, downloadMany } from "./many_downloads.ts";
 import { byMput, uploadMany } from "./many_uploads.ts";
@@ -113,6 +113,7 @@ async function keepFolderAttributes(
       options.onFailure!(folder.relative, e);
     },
     window: options.window,
+    tree: options.tree,
   });
 }
 
@@ -164,17 +165,21 @@ export async function downloadPlan(
   const made: string[] = [];
   const present = new Map<string, ReadonlySet<string>>();
   const window = new TaskWindow({ limit: options.window });
+  // The top is held open: every folder and file below it is reached from it, never through a
+  // link put in a folder's place meanwhile (`LocalTree`).
+  using tree = openTop(plan.folders[0]!.local, made, options.nestedTop);
   // Small files land on a second thread, beside this one's protocol work (`lander.ts`).
-  using lander = options.resume ? undefined : Lander.startFor(plan.files);
+  using lander = options.resume ? undefined : Lander.startFor(plan.files, tree);
+  const treeOptions = { ...options, tree };
   try {
     // Keyed as each file's folder is found: a plan's file paths are `localChild(folder,
     // name)`, so no path is resolved per file. A folder that cannot be made below the top is
     // its own failure: it and what it holds are left out, and the rest goes on.
-    await prepareFolders(plan.folders, made, present, (folder, e) => {
+    prepareFolders(plan.folders, made, present, (folder, e) => {
       if (!ownFailure(client, e, options)) return false;
       options.onFailure!(folder.relative, e as BftpError);
       return true;
-    });
+    }, tree);
     // Each folder has its key unless one was left out: only then are the files looked through.
     const files = present.size === plan.folders.length
       ? plan.files
@@ -184,7 +189,7 @@ export async function downloadPlan(
     const small = new Set(files.filter((f) => byMget(client, f.size, options)));
     const { stopAtFailure, stopped, ...counting } = tally(totals, client, options);
     await downloadMany(client, [...small], {
-      ...options,
+      ...treeOptions,
       ...counting,
       ...(stopped === undefined ? {} : { stopped }),
       lander,
@@ -201,7 +206,7 @@ export async function downloadPlan(
             client,
             file.remote,
             file.local,
-            fileOptions(options, file),
+            fileOptions(treeOptions, file),
             names,
             lander,
           );
@@ -211,7 +216,7 @@ export async function downloadPlan(
       );
     }
     await window.drain();
-    if (options.preserve) await keepFolderAttributes(client, plan, "local", options);
+    if (options.preserve) await keepFolderAttributes(client, plan, "local", treeOptions);
   } catch (e) {
     await window.settle();
     // Only empty folders go: a non-recursive remove leaves any that hold a file.

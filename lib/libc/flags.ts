@@ -77,6 +77,8 @@ export const AT = {
 export const RESOLVE = {
   /** No magic links (`/proc/self/fd/N`, `/proc/PID/root`) on the way. */
   NO_MAGICLINKS: 0x02,
+  /** No symbolic link anywhere on the way (`ELOOP`). */
+  NO_SYMLINKS: 0x04,
   /** Refuse (`EXDEV`) anything that leads out of the folder: `..` above it, absolute links. */
   BENEATH: 0x08,
 } as const;

@@ -20,6 +20,8 @@ import { Libc } from "../libc/libc.ts";
 import { openLocked, sameFile } from "./lock.ts";
 import { hiddenStem } from "./hidden_names.ts";
 import { LOCAL_TEMP_INFIX } from "./local_temporaries.ts";
+import { applyServerAttributes, type ServerAttributes, stampFile } from "./attributes.ts";
+import { byPath, type EntryAt, type LocalTree } from "./local_tree.ts";
 
 /**
  * Where a file the user named should go. A FIFO, a device or a socket
@@ -70,6 +72,13 @@ export interface AtomicFileOptions {
    * @default {false}
    */
   absent?: boolean | undefined;
+  /**
+   * The tree the file is in: its folder is reached from the tree's top
+   * without following a link, and held while the file is written.
+   *
+   * @default {undefined} (by path)
+   */
+  tree?: LocalTree | undefined;
 }
 
 /**
@@ -98,10 +107,38 @@ export function modeOf(path: string): number | null {
 }
 
 /**
+ * {@linkcode modeOf} by libc: the bits of the regular file `at` names, or
+ * `null` (nothing there, a link, another kind, a part of the way no folder).
+ *
+ * @param libc libc.
+ * @param at The final entry.
+ * @returns Its bits, or `null`.
+ *
+ * @example
+ * ```ts
+ * import { modeAt } from "./atomic_file.ts";
+ * import { Libc } from "../libc/libc.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const libc = Libc.load();
+ * if (libc !== null) equal(modeAt(libc, { dir: -100, name: "/no/such/file" }), null);
+ * ```
+ */
+export function modeAt(libc: Libc, at: EntryAt): number | null {
+  try {
+    const found = libc.statxIfAny(at.dir, at.name, AT.SYMLINK_NOFOLLOW);
+    return found?.type === "file" ? found.mode : null;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotADirectory) return null;
+    throw e;
+  }
+}
+
+/**
  * The start of the name of a temporary beside `dest`: the folder, the
  * hidden stem and the infix, to which a random UUID is added.
  *
- * @param dest The final path.
+ * @param dest The final path (or a bare name: a bare name's stem).
  * @returns The stem.
  *
  * @example
@@ -110,6 +147,7 @@ export function modeOf(path: string): number | null {
  * import { equal } from "node:assert/strict";
  *
  * equal(temporaryStem("/d/a.txt"), "/d/.a.txt.bftp-tmp-");
+ * equal(temporaryStem("a.txt"), ".a.txt.bftp-tmp-");
  * ```
  */
 export function temporaryStem(dest: string): string {
@@ -128,26 +166,31 @@ interface TempOutput {
 
 /**
  * Creates a temporary beside `dest`, new and locked (see `lock.ts`). On
- * Linux (with FFI allowed) through libc on one descriptor: no Deno file to
- * make, and one `statx` for the check after the lock instead of two stats
- * with their `FileInfo`s (a landing thread makes one a file of a tree).
+ * Linux (with FFI allowed) through libc on one descriptor, in the folder
+ * `at` names: no Deno file to make, and one `statx` for the check after
+ * the lock instead of two stats with their `FileInfo`s (a landing thread
+ * makes one a file of a tree). Returns the temporary's name in that folder
+ * (its path, by path).
  */
-function createTemporary(dest: string): { temp: string; file: TempOutput } {
+function createTemporary(
+  dest: string,
+  libc: Libc | null,
+  at: EntryAt,
+): { temp: string; file: TempOutput } {
   // Synchronous calls: each is a few microseconds on a local disk, where Deno's asynchronous
   // ones hop to its I/O pool and back, which dominates a tree of many small files.
-  const stem = temporaryStem(dest);
-  const libc = Libc.load();
+  const stem = temporaryStem(libc === null ? dest : at.name);
   const { name, opened } = openLocked<TempOutput>({
     name: () => `${stem}${crypto.randomUUID()}`,
     create: libc === null
       ? (temp) => Deno.openSync(temp, { write: true, createNew: true, mode: 0o644 })
-      : (temp) => new FdFile(libc.openat(-100, temp, TEMP_FLAGS, 0o644), true),
+      : (temp) => new FdFile(libc.openat(at.dir, temp, TEMP_FLAGS, 0o644), true),
     file: (file) => file,
     // With libc, one look: a fresh random name is never made again, so while it names anything
     // it names this file.
     isStill: libc === null
       ? (file, temp) => isStillDeno(file as Deno.FsFile, temp)
-      : (_file, temp) => libc.statxIfAny(-100, temp, AT.SYMLINK_NOFOLLOW) !== null,
+      : (_file, temp) => libc.statxIfAny(at.dir, temp, AT.SYMLINK_NOFOLLOW) !== null,
     close: (file) => file.close(),
   })!;
   return { temp: name, file: opened };
@@ -194,15 +237,27 @@ export class AtomicFile implements ByteWriter {
   #open = true;
   #keepMode: number | null;
   #notFound: string | undefined;
+  /** libc, when the file is written through it (else Deno, by path). */
+  #libc: Libc | null;
+  /** The final entry (with libc: its folder's own descriptor, from a tree, or by path). */
+  #at: EntryAt;
+  /** The temporary's name in `#at.dir` (its path, by path). */
+  #temp: string;
+  /** Landed or removed: the temporary's name is no longer this file's. */
+  #released = false;
 
   private constructor(
     path: string,
+    where: { libc: Libc | null; at: EntryAt },
     created: { temp: string; file: TempOutput },
     keepMode: number | null,
     notFound: string | undefined,
   ) {
     this.path = path;
-    this.tempPath = created.temp;
+    this.#libc = where.libc;
+    this.#at = where.at;
+    this.#temp = created.temp;
+    this.tempPath = where.at.dir === -100 ? created.temp : join(dirname(path), created.temp);
     this.#file = created.file;
     this.#keepMode = keepMode;
     this.#notFound = notFound;
@@ -212,17 +267,23 @@ export class AtomicFile implements ByteWriter {
    * Creates the temporary file beside `path`, locked.
    *
    * @param path The file to create or replace at the end.
-   * @param options How errors are worded.
+   * @param options How errors are worded, and the tree it is in.
    * @returns The open output.
    * @throws {LocalIoError} When the folder is missing or not writable.
    */
   static create(path: string, options: AtomicFileOptions = {}): Promise<AtomicFile> {
+    const libc = Libc.load();
+    let at = byPath(path);
     try {
-      const keepMode = options.absent ? null : modeOf(path);
+      // The folder held by a descriptor of this file's own: it is written across awaits.
+      if (libc !== null && options.tree !== undefined) at = options.tree.ownFolder(path);
+      const keepMode = options.absent ? null : libc === null ? modeOf(path) : modeAt(libc, at);
+      const created = createTemporary(path, libc, at);
       return Promise.resolve(
-        new AtomicFile(path, createTemporary(path), keepMode, options.notFound),
+        new AtomicFile(path, { libc, at }, created, keepMode, options.notFound),
       );
     } catch (e) {
+      if (at.dir !== -100) libc!.close(at.dir);
       return Promise.reject(localIoError("write", path, e, wording(options.notFound)));
     }
   }
@@ -244,36 +305,58 @@ export class AtomicFile implements ByteWriter {
 
   /**
    * Renames the temporary file over the final path, with the replaced
-   * file's permission bits, then closes it. On failure the temporary file
-   * is removed.
+   * file's permission bits (or `attributes`' time and bits), then closes
+   * it. On failure the temporary file is removed.
    *
-   * @param beforeRename Called with the temporary's path just before the
-   * rename (to set attributes on it).
+   * @param attributes What `-p` gives the file (the server's time and bits), if anything.
    * @throws {LocalIoError} When the rename fails.
    */
-  async commit(beforeRename?: (tempPath: string) => void): Promise<void> {
+  async commit(attributes: ServerAttributes | null = null): Promise<void> {
     try {
       // Renamed while still open (and locked), so no clean-up can take it for a dead one's;
       // Windows cannot rename an open file.
       if (Deno.build.os === "windows") this.#close();
-      // A replaced file keeps its permissions: a private file stays private.
-      else if (this.#keepMode !== null) Deno.chmodSync(this.tempPath, this.#keepMode);
-      beforeRename?.(this.tempPath);
-      Deno.renameSync(this.tempPath, this.path);
+      if (this.#libc !== null) this.#landByLibc(this.#libc, attributes);
+      else this.#landByPath(attributes);
     } catch (e) {
       await this.discard();
       throw this.#error(e);
     }
     this.#close();
+    this.#release();
   }
 
-  /** Closes and removes the temporary file; the final path is left as it was. */
+  /** Gives the temporary its bits and time on its descriptor, then renames it in its folder. */
+  #landByLibc(libc: Libc, attributes: ServerAttributes | null): void {
+    const file = this.#file as FdFile;
+    // A replaced file keeps its permissions: a private file stays private.
+    if (this.#keepMode !== null) file.chmodSync(this.#keepMode);
+    if (attributes !== null) stampFile(file, attributes);
+    libc.renameat(this.#at.dir, this.#temp, this.#at.dir, this.#at.name);
+  }
+
+  #landByPath(attributes: ServerAttributes | null): void {
+    if (this.#keepMode !== null && Deno.build.os !== "windows") {
+      Deno.chmodSync(this.tempPath, this.#keepMode);
+    }
+    if (attributes !== null) applyServerAttributes(this.tempPath, attributes);
+    Deno.renameSync(this.tempPath, this.path);
+  }
+
+  /**
+   * Closes and removes the temporary file; the final path is left as it
+   * was. After a commit, nothing is left to do.
+   */
   async discard(): Promise<void> {
     this.#close();
+    if (this.#released) return;
     try {
-      await Deno.remove(this.tempPath);
+      if (this.#libc !== null) this.#libc.unlinkat(this.#at.dir, this.#temp, 0);
+      else await Deno.remove(this.tempPath);
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
+    } finally {
+      this.#release();
     }
   }
 
@@ -281,6 +364,13 @@ export class AtomicFile implements ByteWriter {
     if (!this.#open) return;
     this.#open = false;
     this.#file.close();
+  }
+
+  /** Done with the temporary's folder: its own descriptor (from a tree) is closed. */
+  #release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    if (this.#at.dir !== -100) this.#libc!.close(this.#at.dir);
   }
 
   #error(e: unknown): unknown {

@@ -9,6 +9,7 @@
 import { Libc } from "../libc/libc.ts";
 import { FdFile } from "../libc/fd_file.ts";
 import { O } from "../libc/flags.ts";
+import { byPath, type EntryAt } from "./local_tree.ts";
 
 /** What the server said of a file's time and bits (a GET reply, a listing entry). */
 export interface ServerAttributes {
@@ -41,13 +42,43 @@ export function applyServerAttributes(path: string, reply: ServerAttributes): vo
   if (reply.mtime !== null) Deno.utimeSync(path, new Date(), new Date(reply.mtime));
 }
 
+/** What {@linkcode stampFile} changes on an open file. */
+export interface StampableFile {
+  /** Sets its permission bits. */
+  chmodSync(mode: number): void;
+  /** Sets its access and modification times. */
+  utimeSync(atime: Date, mtime: Date): void;
+}
+
 /**
- * Gives the file or folder at `path` a time and bits (each if known), on
+ * Gives an open file (or folder) a time and bits, each if known, on its
+ * descriptor: no name is looked up again.
+ *
+ * @param file The open entry.
+ * @param attributes Its new time and bits.
+ *
+ * @example
+ * ```ts
+ * import { stampFile } from "./attributes.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * const calls: unknown[] = [];
+ * stampFile({ chmodSync: (m) => calls.push(m), utimeSync: (_a, m) => calls.push(m.getTime()) }, { mtime: 1000, mode: 0o600 });
+ * deepEqual(calls, [0o600, 1000]);
+ * ```
+ */
+export function stampFile(file: StampableFile, attributes: ServerAttributes): void {
+  if (attributes.mode !== null) file.chmodSync(attributes.mode);
+  if (attributes.mtime !== null) file.utimeSync(new Date(), new Date(attributes.mtime));
+}
+
+/**
+ * Gives the file or folder `entry` a time and bits (each if known), on
  * the entry itself, never through a link: it is opened without following
  * one (`O_NOFOLLOW`), and left alone when it is a link or not of `kind`.
  * Set-user-ID, set-group-ID and sticky bits are not given.
  *
- * @param path The file or folder.
+ * @param entry The file or folder: its path, or (with libc) its folder's descriptor and name.
  * @param attributes Its new time and bits.
  * @param kind What it must be.
  * @returns `false` when it was left alone (a link, or another kind).
@@ -68,13 +99,15 @@ export function applyServerAttributes(path: string, reply: ServerAttributes): vo
  * ```
  */
 export function applyAttributesHere(
-  path: string,
+  entry: string | EntryAt,
   attributes: ServerAttributes,
   kind: "file" | "folder",
 ): boolean {
   const mode = attributes.mode === null ? null : attributes.mode & 0o777;
   const libc = Libc.load();
+  const at = typeof entry === "string" ? byPath(entry) : entry;
   if (libc === null) {
+    const path = at.name;
     const info = Deno.lstatSync(path);
     if (kind === "folder" ? !info.isDirectory : !info.isFile) return false;
     applyServerAttributes(path, { mtime: attributes.mtime, mode });
@@ -85,20 +118,19 @@ export function applyAttributesHere(
     (kind === "folder" ? O.O_DIRECTORY : O.O_NONBLOCK);
   let fd: number;
   try {
-    fd = libc.openat(-100, path, flags);
+    fd = libc.openat(at.dir, at.name, flags);
   } catch (e) {
     if (e instanceof Deno.errors.FilesystemLoop || e instanceof Deno.errors.NotADirectory) {
       return false;
     }
     throw e;
   }
-  const entry = new FdFile(fd, true);
+  const opened = new FdFile(fd, true);
   try {
     if (kind === "file" && libc.statx(fd, "", 0).type !== "file") return false;
-    if (attributes.mtime !== null) entry.utimeSync(new Date(), new Date(attributes.mtime));
-    if (mode !== null) entry.chmodSync(mode);
+    stampFile(opened, { mtime: attributes.mtime, mode });
     return true;
   } finally {
-    entry.close();
+    opened.close();
   }
 }

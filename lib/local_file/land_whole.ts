@@ -25,8 +25,9 @@ import { localIoError } from "../errors.ts";
 import { FdFile } from "../libc/fd_file.ts";
 import { noUnnamedFiles, O } from "../libc/flags.ts";
 import { Libc } from "../libc/libc.ts";
-import { applyServerAttributes, type ServerAttributes } from "./attributes.ts";
-import { AtomicFile, modeOf, TEMP_FLAGS, temporaryStem } from "./atomic_file.ts";
+import { type ServerAttributes, stampFile } from "./attributes.ts";
+import { AtomicFile, modeAt, TEMP_FLAGS, temporaryStem } from "./atomic_file.ts";
+import { byPath, type EntryAt, type LocalTree } from "./local_tree.ts";
 
 /** Options for {@linkcode landWhole}. */
 export interface LandWholeOptions extends ServerAttributes {
@@ -39,6 +40,13 @@ export interface LandWholeOptions extends ServerAttributes {
   absent?: boolean | undefined;
   /** Told how long creating the temporary took (ms), for a lander still deciding. */
   onCreate?: ((ms: number) => void) | undefined;
+  /**
+   * The tree `dest` is in: its folder is reached from the tree's top
+   * without following a link, and the file is made relative to it.
+   *
+   * @default {undefined} (by path)
+   */
+  tree?: LocalTree | undefined;
 }
 
 /** How many fresh names a landing tries when its temporary keeps being removed. */
@@ -101,10 +109,11 @@ export function landWholeNow(dest: string, data: Uint8Array, options: LandWholeO
   const libc = Libc.load();
   if (libc === null) return false;
   try {
-    const mode = options.mode ?? (options.absent ? null : modeOf(dest));
-    if (options.absent && landUnnamed(libc, dest, data, { ...options, mode })) return true;
+    const at = options.tree?.at(dest) ?? byPath(dest);
+    const mode = options.mode ?? (options.absent ? null : modeAt(libc, at));
+    if (options.absent && landUnnamed(libc, at, data, { ...options, mode })) return true;
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-      if (landOnce(libc, dest, data, { ...options, mode })) return true;
+      if (landOnce(libc, at, data, { ...options, mode })) return true;
     }
     throw new Deno.errors.NotFound("The temporary file keeps disappearing");
   } catch (e) {
@@ -113,21 +122,21 @@ export function landWholeNow(dest: string, data: Uint8Array, options: LandWholeO
 }
 
 /** One attempt: `false` when the temporary was removed under it (start over). */
-function landOnce(libc: Libc, dest: string, data: Uint8Array, options: LandWholeOptions): boolean {
-  const temp = `${temporaryStem(dest)}${crypto.randomUUID()}`;
+function landOnce(libc: Libc, at: EntryAt, data: Uint8Array, options: LandWholeOptions): boolean {
+  const temp = `${temporaryStem(at.name)}${crypto.randomUUID()}`;
   const started = performance.now();
-  const file = new FdFile(libc.openat(-100, temp, TEMP_FLAGS, 0o644), true);
+  const file = new FdFile(libc.openat(at.dir, temp, TEMP_FLAGS, 0o644), true);
   options.onCreate?.(performance.now() - started);
   try {
     // A fresh random name: a lock held by another is a clean-up's, about to remove it.
-    if (!file.tryLockSync(true)) return forget(temp);
+    if (!file.tryLockSync(true)) return forget(libc, at.dir, temp);
     writeStamped(file, data, options);
-    libc.renameat(-100, temp, -100, dest);
+    libc.renameat(at.dir, temp, at.dir, at.name);
     return true;
   } catch (e) {
     // Renamed away from under it: removed by a clean-up that found it before the lock.
-    if (e instanceof Deno.errors.NotFound) return forget(temp);
-    forget(temp);
+    if (e instanceof Deno.errors.NotFound) return forget(libc, at.dir, temp);
+    forget(libc, at.dir, temp);
     throw e;
   } finally {
     file.close();
@@ -147,7 +156,7 @@ const UNNAMED_FLAGS = O.O_WRONLY | O.O_TMPFILE | O.O_CLOEXEC;
  */
 function landUnnamed(
   libc: Libc,
-  dest: string,
+  at: EntryAt,
   data: Uint8Array,
   options: LandWholeOptions,
 ): boolean {
@@ -155,7 +164,7 @@ function landUnnamed(
   const started = performance.now();
   let fd: number;
   try {
-    fd = libc.openat(-100, dirname(dest), UNNAMED_FLAGS, 0o644);
+    fd = libc.openat(at.dir, dirname(at.name), UNNAMED_FLAGS, 0o644);
   } catch (e) {
     if (!(e instanceof Error)) throw e;
     // No unnamed files there: not asked again. Any other refusal (a missing folder) is left to
@@ -168,7 +177,7 @@ function landUnnamed(
   const file = new FdFile(fd, true);
   try {
     writeStamped(file, data, options);
-    libc.linkFd(fd, -100, dest);
+    libc.linkFd(fd, at.dir, at.name);
     return true;
   } catch (e) {
     // Taken meanwhile; or ENOENT, which is also what linking through /proc/self/fd says where
@@ -183,14 +192,13 @@ function landUnnamed(
 /** Writes all of `data` to a new file, then gives it `options`' bits and time. */
 function writeStamped(file: FdFile, data: Uint8Array, options: LandWholeOptions): void {
   for (let done = 0; done < data.byteLength;) done += file.writeSync(data.subarray(done));
-  if (options.mode !== null) file.chmodSync(options.mode);
-  if (options.mtime !== null) file.utimeSync(new Date(), new Date(options.mtime));
+  stampFile(file, options);
 }
 
 /** Removes a temporary that is not to land (if still there); returns `false`, for a retry. */
-function forget(temp: string): false {
+function forget(libc: Libc, dir: number, temp: string): false {
   try {
-    Deno.removeSync(temp);
+    libc.unlinkat(dir, temp, 0);
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
@@ -210,7 +218,5 @@ async function landByDeno(
     await out.discard();
     throw e;
   }
-  await out.commit((temp) => {
-    if (options.mtime !== null || options.mode !== null) applyServerAttributes(temp, options);
-  });
+  await out.commit(options);
 }

@@ -15,6 +15,7 @@
 
 import { setImmediate } from "node:timers";
 import { LocalIoError } from "../errors.ts";
+import type { LocalTree, SharedTree } from "./local_tree.ts";
 
 /** How many bodies go to the thread in one message at most. */
 const BATCH = 16;
@@ -72,6 +73,8 @@ export interface LandRequest {
 export interface LandMessage extends LandRequest {
   /** Which request. */
   id: number;
+  /** The tree `path` is in (held by the session's thread), if any. */
+  tree?: SharedTree | undefined;
 }
 
 /** The thread's answer. */
@@ -113,6 +116,7 @@ export class Lander implements Disposable {
   #room: PromiseWithResolvers<void> | undefined;
   #queue: LandMessage[] = [];
   #flushing = false;
+  #tree: SharedTree | undefined;
 
   /**
    * A lander for a download of `files`, when enough of them are small for
@@ -124,13 +128,17 @@ export class Lander implements Disposable {
    * @param from The fewest small files that may start a thread.
    * @returns The lander (`BFTP_LANDER=thread`: its thread started), or `undefined` (also with `BFTP_LANDER=here`).
    */
-  static startFor(files: readonly { size: number }[], from = LANDER_FROM): Lander | undefined {
+  static startFor(
+    files: readonly { size: number }[],
+    tree?: LocalTree,
+    from = LANDER_FROM,
+  ): Lander | undefined {
     const choice = landerChoice();
     if (choice === "here") return undefined;
     let small = 0;
     for (const f of files) {
       if (f.size <= Lander.MAX_BODY && ++small >= from) {
-        return new Lander({ probe: choice !== "thread" });
+        return new Lander({ probe: choice !== "thread", tree });
       }
     }
     return undefined;
@@ -140,10 +148,14 @@ export class Lander implements Disposable {
    * @param options With `probe`, the thread starts only once creating files
    * here has proved slow ({@linkcode Lander.observeCreate}); until then
    * {@linkcode Lander.threaded} is false and bodies are written where they
-   * arrive.
+   * arrive. With `tree`, every path is below its top, reached as the tree
+   * reaches it (the tree stays open until the lander is disposed).
    */
-  constructor(options: { probe?: boolean; pendingBytes?: number } = {}) {
+  constructor(
+    options: { probe?: boolean; pendingBytes?: number; tree?: LocalTree | undefined } = {},
+  ) {
     this.#bound = options.pendingBytes ?? LANDER_PENDING_BYTES;
+    this.#tree = options.tree?.share();
     if (options.probe) this.#probe = [];
     else this.#start();
   }
@@ -234,7 +246,7 @@ export class Lander implements Disposable {
     this.#pendingBytes += data.byteLength;
     // Transferred to the thread: a piece of a larger buffer (a slab's) is copied out first.
     const own = data.byteLength === data.buffer.byteLength ? data : data.slice();
-    this.#queue.push({ id, ...request, data: own });
+    this.#queue.push({ id, ...request, data: own, tree: this.#tree });
     // What this turn of the event loop lands goes in one message (an immediate, not a timer:
     // setTimeout(0) waits about a millisecond here).
     if (this.#queue.length >= BATCH) this.#flush();

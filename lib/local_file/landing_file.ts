@@ -11,9 +11,10 @@
 
 import { concatBytes } from "../framing/concat.ts";
 import type { ByteWriter } from "../framing/types.ts";
-import { applyServerAttributes, type ServerAttributes } from "./attributes.ts";
+import type { ServerAttributes } from "./attributes.ts";
 import { AtomicFile } from "./atomic_file.ts";
 import { Lander } from "./lander.ts";
+import type { LocalTree } from "./local_tree.ts";
 
 /** Options for {@linkcode LandingFile.open}. */
 export interface LandingFileOptions {
@@ -31,6 +32,13 @@ export interface LandingFileOptions {
    * @default {undefined}
    */
   lander?: Lander | undefined;
+  /**
+   * The tree the file is in: its folder is reached from the tree's top
+   * without following a link (the lander's own tree, for a body it lands).
+   *
+   * @default {undefined} (by path)
+   */
+  tree?: LocalTree | undefined;
 }
 
 /**
@@ -60,9 +68,11 @@ export class LandingFile implements ByteWriter {
   #chunks: Uint8Array[] = [];
   #size = 0;
   #file: AtomicFile | null;
+  #tree: LocalTree | undefined;
 
   private constructor(path: string, options: LandingFileOptions, file: AtomicFile | null) {
     this.path = path;
+    this.#tree = options.tree;
     // The lander takes the body only when nothing was opened here.
     this.#lander = file === null ? options.lander : undefined;
     this.#absent = options.absent ?? false;
@@ -84,7 +94,7 @@ export class LandingFile implements ByteWriter {
     if (lander?.threaded) return new LandingFile(path, options, null);
     // Written here; a lander still deciding learns what a create costs on this disk.
     const started = performance.now();
-    const file = await AtomicFile.create(path, { absent: options.absent });
+    const file = await AtomicFile.create(path, { absent: options.absent, tree: options.tree });
     lander?.observeCreate(performance.now() - started);
     return new LandingFile(path, options, file);
   }
@@ -98,7 +108,7 @@ export class LandingFile implements ByteWriter {
    */
   async write(p: Uint8Array): Promise<number> {
     if (this.#file === null && this.#size + p.byteLength > Lander.MAX_BODY) {
-      this.#file = await AtomicFile.create(this.path, { absent: this.#absent });
+      this.#file = await AtomicFile.create(this.path, { absent: this.#absent, tree: this.#tree });
       for (const chunk of this.#chunks) await this.#file.write(chunk);
       this.#chunks = [];
     }
@@ -116,9 +126,7 @@ export class LandingFile implements ByteWriter {
    */
   async commit(attributes: ServerAttributes | null): Promise<void> {
     if (this.#file !== null) {
-      await this.#file.commit((temp) => {
-        if (attributes !== null) applyServerAttributes(temp, attributes);
-      });
+      await this.#file.commit(attributes);
       return;
     }
     const data = this.#chunks.length === 1 ? this.#chunks[0]! : concatBytes(this.#chunks);

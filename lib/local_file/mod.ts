@@ -19,6 +19,8 @@
  *   partial and state, never opened or written through a planted link
  * - {@linkcode removeBeneath}: an entry removed below a folder, no link on the
  *   way followed (`sync --delete`'s pull)
+ * - {@linkcode LocalTree}: a download's DEST held by its top; every folder below
+ *   reached without following a link, every file made relative to its folder
  *
  * It imports nothing above `errors.ts`, `checksum.ts` and `framing/`'s byte helpers: `cli/`,
  * `client/`, `http/` and `root/` may all use it.
@@ -37,3 +39,4 @@ export * from "./landing_file.ts";
 export * from "./lander.ts";
 export * from "./land_whole.ts";
 export * from "./remove_beneath.ts";
+export * from "./local_tree.ts";

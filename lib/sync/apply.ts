@@ -12,7 +12,7 @@
 
 import type { BftpClient } from "../client/client.ts";
 import type { LocalTransferOptions } from "../client/local_options.ts";
-import { prepareFolder } from "../client/download_folder.ts";
+import { openTop, prepareFolder } from "../client/download_folder.ts";
 import { localChild, localFolderKey } from "../client/tree_plan.ts";
 import { TaskWindow } from "../client/window.ts";
 import { setFolderAttributes } from "../client/folder_attributes.ts";
@@ -22,6 +22,7 @@ import { counting, pullMany, pushMany, SyncRun } from "./apply_many.ts";
 
 export { STILL_CHECK_BYTES } from "./apply_many.ts";
 import { Lander } from "../local_file/lander.ts";
+import type { LocalTree } from "../local_file/local_tree.ts";
 import { removeBeneath } from "../local_file/remove_beneath.ts";
 import { BftpError, localIoError } from "../errors.ts";
 import { pullFile, pushFile } from "./apply_one.ts";
@@ -214,14 +215,18 @@ export async function applySync(
   const run = new SyncRun();
   const tally = counting(options, totals, run);
   const broken = new Set<string>();
+  // A pull's local top is held open: every folder and file below it is reached from it, never
+  // through a link put in a folder's place meanwhile (`LocalTree`).
+  const top = options.direction === "pull" ? plan.folders[0]?.local : undefined;
+  using tree = top === undefined ? undefined : openTop(top, []);
   const present = await makeFolders(client, plan, options, (relative, e) => {
     broken.add(relative);
     tally.onError({ relative }, e);
-  });
+  }, tree);
   const sends = plan.sends.filter((s) => !under(s.file.relative, broken));
   // Small files of a pull land on a second thread (`lander.ts`).
   using lander = options.direction === "pull"
-    ? Lander.startFor(sends.map((s) => s.file))
+    ? Lander.startFor(sends.map((s) => s.file), tree)
     : undefined;
   // Small files go many to a request (MGET, MPUT: `many_downloads.ts`, `many_uploads.ts`);
   // the rest, and the files whose time or bits alone are to change (no body), one by one.
@@ -233,7 +238,7 @@ export async function applySync(
   );
   if (many.length > 0 && options.direction === "pull") {
     const folderOf = (local: string) => present.get(localFolderKey(local));
-    await pullMany(client, many, options, totals, { lander, folderOf, run });
+    await pullMany(client, many, options, totals, { lander, folderOf, run, tree });
   } else if (many.length > 0) await pushMany(client, many, options, totals, run);
   const send = async (item: SyncSend) => {
     const { kind, file } = item;
@@ -243,6 +248,7 @@ export async function applySync(
       // next one's transfer.
       eager: true,
       onFile: options.onFile,
+      tree,
       ...(options.progress === undefined ? {} : {
         progress: (_label, size, offset) => options.progress!(file.relative, size, offset),
       }),
@@ -280,7 +286,7 @@ export async function applySync(
     plan,
     options,
     (relative, e) => tally.onError({ relative }, e),
-    broken,
+    { broken, tree },
   );
   return totals;
 }
@@ -300,8 +306,9 @@ async function keepFolderAttributes(
   plan: SyncPlan,
   options: ApplyOptions,
   fail: (relative: string, e: BftpError) => void,
-  broken: ReadonlySet<string>,
+  local: { broken: ReadonlySet<string>; tree: LocalTree | undefined },
 ): Promise<void> {
+  const { broken, tree } = local;
   const touched = new Set([
     ...plan.staleTimes,
     ...plan.sends.map((s) => parentOf(s.file.relative)),
@@ -314,6 +321,7 @@ async function keepFolderAttributes(
   await setFolderAttributes(client, due, options.direction === "pull" ? "local" : "remote", {
     fail: (f, e) => fail(f.relative, e),
     window: options.window,
+    tree,
   });
 }
 
@@ -328,6 +336,7 @@ async function makeFolders(
   plan: SyncPlan,
   options: ApplyOptions,
   fail: (relative: string, e: BftpError) => void,
+  tree: LocalTree | undefined,
 ): Promise<Map<string, ReadonlySet<string>>> {
   const present = new Map<string, ReadonlySet<string>>();
   // A folder made is a change of its own (`+ NAME/`), as rsync -v tells it; DST itself is not.
@@ -352,7 +361,7 @@ async function makeFolders(
     if (!plan.missingFolders.has(folder.relative) && !filled.has(path)) continue;
     if (under(folder.relative, broken)) continue;
     try {
-      present.set(path, await prepareFolder(folder.local, i === 0, []));
+      present.set(path, prepareFolder(folder.local, i === 0, [], tree));
       if (plan.missingFolders.has(folder.relative)) made(folder.relative);
     } catch (e) {
       if (!(e instanceof BftpError)) throw e;

@@ -11,6 +11,7 @@ import type { BftpClient } from "../client/client.ts";
 import { downloadMany } from "../client/many_downloads.ts";
 import { uploadMany } from "../client/many_uploads.ts";
 import type { Lander } from "../local_file/lander.ts";
+import type { LocalTree } from "../local_file/local_tree.ts";
 import { type BftpError, IntegrityError, isDiskFull } from "../errors.ts";
 import type { GetReply } from "../protocol/replies.ts";
 import type { BodyResult } from "../transfer/body.ts";
@@ -248,6 +249,7 @@ export async function pullMany(
     lander: Lander | undefined;
     folderOf: (local: string) => ReadonlySet<string> | undefined;
     run: SyncRun;
+    tree?: LocalTree | undefined;
   },
 ): Promise<void> {
   const files = sends.map((s) => ({ ...s.file, kind: s.kind }));
@@ -256,6 +258,7 @@ export async function pullMany(
     progress: options.progress,
     onFile: options.onFile,
     lander: local.lander,
+    tree: local.tree,
     present: (file) => local.folderOf(file.local),
     beforeLanding: (file, reply) => stillTheSame(client, file.remote)(reply),
     stopped: () => local.run.stopped,

@@ -107,7 +107,7 @@ function changedMeanwhile(e: unknown): null {
  *
  * @param client The session.
  * @param send The file, and why it comes.
- * @param options Progress, `preserve` and the file callback.
+ * @param options Progress, `preserve`, the file callback and the local tree.
  * @param present The names in its local folder from a listing just made, if any.
  * @param lander The landing thread of the sync's small files, if any.
  * @param deltas A changed large file may come as a delta (not `-W`).
@@ -148,9 +148,10 @@ export async function pullFile(
   // Only the time or bits differ: given to the local file itself; a link in its place is
   // replaced by the download below instead.
   const attributes = { mtime: file.mtime ?? null, mode: file.mode ?? null };
-  if (send.attributesOnly && applyAttributesHere(file.local, attributes, "file")) return 0;
+  const entry = options.tree?.at(file.local) ?? file.local;
+  if (send.attributesOnly && applyAttributesHere(entry, attributes, "file")) return 0;
   if (send.kind === "changed" && deltas && byDelta(client, file.size)) {
-    const delta = await pullDelta(client, file.remote, file.local, attributes)
+    const delta = await pullDelta(client, file.remote, file.local, attributes, options.tree)
       .catch(changedMeanwhile);
     if (delta) {
       options.onFile?.(file.remote, file.local, delta.result);

@@ -22,8 +22,8 @@ import { type BlockHashes, blockSpan, hashBlocks } from "../file_hash.ts";
 import { copyRange } from "../framing/file_reader.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
 import { MAX_BLOCK_SIZE, MAX_REUSE_NUMBERS } from "../protocol/limits.ts";
-import { applyServerAttributes } from "../local_file/attributes.ts";
 import { AtomicFile } from "../local_file/atomic_file.ts";
+import type { LocalTree } from "../local_file/local_tree.ts";
 import type { BodyResult } from "../transfer/body.ts";
 
 /** The smallest file worth a delta: below it, the round trips cost more than the bytes. */
@@ -186,6 +186,7 @@ export interface PulledAttributes {
  * @param remote The remote file.
  * @param local The local copy, replaced atomically.
  * @param attributes The time and bits to give the new file.
+ * @param tree The sync's local tree `local` is in, if held: the new file is made relative to its folder.
  * @returns The bytes fetched, the file's size and checksum, or `null` when
  *   too much differs or the local copy is small (the caller sends it whole).
  * @throws {RemoteError} CHANGED when the remote file changed meanwhile (nothing lands).
@@ -200,6 +201,7 @@ export async function pullDelta(
   remote: string,
   local: string,
   attributes: PulledAttributes,
+  tree?: LocalTree,
 ): Promise<{ fetched: number; result: BodyResult } | null> {
   const both = await bothSides(client, local, remote, false);
   if (both === null) return null;
@@ -208,7 +210,7 @@ export async function pullDelta(
   const runs = runsOf(theirs.count, both.same);
   const fetched = bytesOf(runs.filter((r) => !r.same), blockSize, theirs.size);
   if (fetched > theirs.size * DELTA_MAX_CHANGED) return null;
-  const out = await AtomicFile.create(local);
+  const out = await AtomicFile.create(local, { tree });
   try {
     const hash = await createChecksum(client.checksum);
     const sink: ByteWriter = {
@@ -234,7 +236,7 @@ export async function pullDelta(
         `The file made for "${local}" is not the remote one (checksum ${digest}, not ${theirs.hash})`,
       );
     }
-    await out.commit((temp) => applyServerAttributes(temp, attributes));
+    await out.commit(attributes);
     return { fetched, result: { size: theirs.size, checksum: client.checksum, hash: digest } };
   } catch (e) {
     await out.discard();

@@ -15,7 +15,7 @@ Deno.test("local_file: a clean-up removes unowned temporaries, old http names to
   await Deno.writeTextFile(`${dir}/.a.txt.bftp-notours`, "kept");
   const held = await AtomicFile.create(`${dir}/a.txt`);
   try {
-    deepEqual(await removeStaleTemporaries(dir, "a.txt"), 2);
+    deepEqual(removeStaleTemporaries(dir, "a.txt"), 2);
     deepEqual(await names(dir), [".a.txt.bftp-notours", held.tempPath.slice(dir.length + 1)]);
   } finally {
     await held.discard();

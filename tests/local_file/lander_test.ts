@@ -155,12 +155,16 @@ Deno.test("local_file: a replaced file keeps its mode through a lander; a stoppe
 });
 
 Deno.test("local_file: a lander starts only for enough small files", () => {
-  deepEqual(Lander.startFor([{ size: 1 }, { size: 2 }], 3), undefined);
+  deepEqual(Lander.startFor([{ size: 1 }, { size: 2 }], undefined, 3), undefined);
   deepEqual(
-    Lander.startFor([{ size: 1 }, { size: Lander.MAX_BODY + 1 }, { size: 2 }], 3),
+    Lander.startFor([{ size: 1 }, { size: Lander.MAX_BODY + 1 }, { size: 2 }], undefined, 3),
     undefined,
   );
-  const lander = Lander.startFor([{ size: 1 }, { size: 2 }, { size: Lander.MAX_BODY }], 3);
+  const lander = Lander.startFor(
+    [{ size: 1 }, { size: 2 }, { size: Lander.MAX_BODY }],
+    undefined,
+    3,
+  );
   ok(lander instanceof Lander);
   lander[Symbol.dispose]();
 });

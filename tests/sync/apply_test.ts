@@ -193,3 +193,51 @@ Deno.test("a pull's --delete removes nothing through a local folder swapped for 
     await client.quit();
   }
 });
+
+for (const lander of ["here", "thread"]) {
+  Deno.test(`a pull lands no file through a local folder swapped for a link while it runs (landing ${lander})`, async () => {
+    await using server = await startTestServer();
+    await using dir = await tempDir();
+    const files: Record<string, string | Uint8Array> = {};
+    for (let i = 0; i < 210; i++) files[`src/a/f${String(i).padStart(3, "0")}`] = `a${i}`;
+    for (let i = 0; i < 5; i++) files[`src/b/f${i}`] = `b${i}`;
+    // Large enough to come by itself (not by MGET), and changed: as a delta over the old one.
+    files["src/b/large"] = new Uint8Array(600_000).fill(7);
+    await writeLayout(server.root, files);
+    const top = `${dir.path}/dst`;
+    await writeLayout(top, { "b/large": new Uint8Array(600_000).fill(8) });
+    await Deno.utime(`${top}/b/large`, 1_000_000_000, 1_000_000_000);
+    await Deno.mkdir(`${dir.path}/outside`);
+    const client = await server.connect();
+    Deno.env.set("BFTP_LANDER", lander);
+    try {
+      const source = await planDownload(client, "/src", top);
+      const target = await planUpload(top, "/src", { followLinks: false, sending: false });
+      const plan = compareTrees(source, target, { targetSide: "local", deleting: false });
+      let swapped = false;
+      const run = collecting({
+        direction: "pull",
+        localTop: top,
+        onFile: () => {
+          if (swapped) return;
+          swapped = true;
+          Deno.renameSync(`${top}/b`, `${top}/b.moved`);
+          Deno.symlinkSync(`${dir.path}/outside`, `${top}/b`);
+        },
+      });
+      await applySync(client, plan, run.options);
+      ok(swapped);
+      deepEqual(await Array.fromAsync(Deno.readDir(`${dir.path}/outside`)), []);
+      // Each of b's files is in the folder that was held, or told: never lost unseen.
+      const landed = (await Array.fromAsync(Deno.readDir(`${top}/b.moved`), (e) => `b/${e.name}`))
+        .filter((n) => n !== "b/large" || Deno.readFileSync(`${top}/b.moved/large`)[0] === 7);
+      const told = run.errors.map((e) => e.relative);
+      deepEqual([...landed, ...told].sort(), ["b/f0", "b/f1", "b/f2", "b/f3", "b/f4", "b/large"]);
+      ok(run.errors.every((e) => e.error.code === "LOCAL_IO"));
+      equal((await Array.fromAsync(Deno.readDir(`${top}/a`))).length, 210);
+    } finally {
+      Deno.env.delete("BFTP_LANDER");
+      await client.quit();
+    }
+  });
+}

@@ -1,0 +1,62 @@
+// A tree download (lib/client/tree_transfer.ts) against a local user who
+// swaps a folder of DEST for a link while it runs: every file lands in the
+// folder the download holds, or fails; none where the link leads.
+
+import { deepEqual, equal, ok } from "node:assert/strict";
+import { downloadTree } from "../../lib/client/tree_transfer.ts";
+import { MANY_FILE_MAX } from "../../lib/client/many_transfers.ts";
+import type { BftpError } from "../../lib/errors.ts";
+import { hostTree, startTestServer } from "../server/helpers.ts";
+import { tempDir } from "../helpers.ts";
+
+/** `a/` first, then `b/` with small files and one too large for MGET; enough for a landing thread. */
+function layout(): Record<string, string | Uint8Array> {
+  const files: Record<string, string | Uint8Array> = {};
+  for (let i = 0; i < 210; i++) files[`t/a/f${String(i).padStart(3, "0")}`] = `a${i}`;
+  for (let i = 0; i < 5; i++) files[`t/b/f${i}`] = `b${i}`;
+  files["t/b/large"] = new Uint8Array(MANY_FILE_MAX + 1).fill(7);
+  return files;
+}
+
+for (const way of ["here", "thread", "resume"]) {
+  Deno.test(`tree transfer: a DEST folder swapped for a link mid-download leads no file outside (${way})`, async () => {
+    await using srv = await startTestServer({ files: layout() });
+    await using tmp = await tempDir();
+    const dest = `${tmp.path}/dest`;
+    await Deno.mkdir(`${tmp.path}/outside`);
+    using client = await srv.connect();
+    const failed: string[] = [];
+    let swapped = false;
+    // Small files land here or on the landing thread; resumable ones through their partial files.
+    Deno.env.set("BFTP_LANDER", way === "thread" ? "thread" : "here");
+    try {
+      await downloadTree(client, "/t", dest, {
+        resume: way === "resume",
+        // Once the first file is in (every folder made and read by then), b/ is swapped.
+        onFile: () => {
+          if (swapped) return;
+          swapped = true;
+          Deno.renameSync(`${dest}/b`, `${dest}/b.moved`);
+          Deno.symlinkSync(`${tmp.path}/outside`, `${dest}/b`);
+        },
+        onFailure: (path: string, e: BftpError) => failed.push(`${path} ${e.code}`),
+      });
+    } finally {
+      Deno.env.delete("BFTP_LANDER");
+    }
+    ok(swapped);
+    deepEqual(await hostTree(`${tmp.path}/outside`), []);
+    // Each of b's files is in the folder that was held, or told as failed: never lost unseen.
+    const landed = (await hostTree(`${dest}/b.moved`)).map((n) => `b/${n}`);
+    deepEqual([...landed, ...failed.map((f) => f.split(" ")[0]!)].sort(), [
+      "b/f0",
+      "b/f1",
+      "b/f2",
+      "b/f3",
+      "b/f4",
+      "b/large",
+    ]);
+    ok(failed.every((f) => f.endsWith(" LOCAL_IO")), failed.join());
+    equal((await hostTree(`${dest}/a`)).length, 210);
+  });
+}
