@@ -52,11 +52,21 @@ export function openTop(path: string, made: string[], nested = false): LocalTree
       if (e instanceof Deno.errors.NotFound) {
         Deno.mkdirSync(path, { recursive: true });
         made.push(path);
-      } else if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+      } else if (!(e instanceof Deno.errors.AlreadyExists) || !isFolder(path)) throw e;
     }
     return LocalTree.open(path);
   } catch (e) {
     throw localIoError("create folder", path, e);
+  }
+}
+
+/** Whether `path` is a folder, or a link to one (the user's DEST may be). */
+function isFolder(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return false;
+    throw e;
   }
 }
 

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { BftpError, localIoError } from "../errors.ts";
+import { BftpError, LocalIoError, localIoError } from "../errors.ts";
 import { applyAttributesHere } from "../local_file/attributes.ts";
 import type { EntryAt, LocalTree } from "../local_file/local_tree.ts";
 import type { BftpClient } from "./client.ts";
@@ -127,7 +127,9 @@ export async function setFolderAttributes(
           "folder",
         );
       } catch (e) {
-        if (!(e instanceof Deno.errors.NotFound)) {
+        // Gone meanwhile (by its name, or on the tree's way to it): left alone.
+        const cause = e instanceof LocalIoError ? e.cause : e;
+        if (!(cause instanceof Deno.errors.NotFound)) {
           options.fail(f, localIoError("set the time and bits of", f.local, e));
         }
       }

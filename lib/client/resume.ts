@@ -256,8 +256,17 @@ export async function downloadResumable(
 ): Promise<BodyResult> {
   // In a tree, DEST's folder is held by a descriptor of its own and named through it: a folder
   // swapped for a link meanwhile leads none of its files elsewhere.
-  using held = options.tree?.throughFolder(dest);
+  using held = heldFolder(options.tree, dest);
   return await resumeAt(client, remote, { dest, at: held?.path ?? dest }, options);
+}
+
+/** DEST through its folder's descriptor, from a tree; a folder not reached is DEST's failure. */
+function heldFolder(tree: LocalTree | undefined, dest: string) {
+  try {
+    return tree?.throughFolder(dest);
+  } catch (e) {
+    throw localIoError("write", dest, e);
+  }
 }
 
 /** {@linkcode downloadResumable}, its files named from `at` (DEST, or a path through its folder's descriptor). */

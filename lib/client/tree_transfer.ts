@@ -219,8 +219,16 @@ export async function downloadPlan(
     if (options.preserve) await keepFolderAttributes(client, plan, "local", treeOptions);
   } catch (e) {
     await window.settle();
-    // Only empty folders go: a non-recursive remove leaves any that hold a file.
-    for (const dir of made.reverse()) await Deno.remove(dir).catch(() => {});
+    // Only empty folders go: a non-recursive remove leaves any that hold a file. Below the top,
+    // each relative to its parent's descriptor: a parent swapped for a link leads nowhere else.
+    for (const dir of made.reverse()) {
+      try {
+        if (tree === undefined || dir === tree.top) Deno.removeSync(dir);
+        else tree.removeFolder(dir);
+      } catch {
+        // Not empty, gone, or not reached: left as it is.
+      }
+    }
     throw e;
   }
   return totals;

@@ -17,8 +17,8 @@
  * @module
  */
 
-import { LocalIoError } from "../errors.ts";
-import { O, RESOLVE } from "../libc/flags.ts";
+import { LocalIoError, localIoError } from "../errors.ts";
+import { AT, O, RESOLVE } from "../libc/flags.ts";
 import { Libc } from "../libc/libc.ts";
 
 /** Where an entry is: its folder's descriptor (-100: the working folder) and its name there (or path). */
@@ -60,28 +60,6 @@ function procFds(): boolean {
     }
   }
   return procSeen;
-}
-
-/**
- * `open()`, its refusal of a link (`ELOOP`, or `ENOTDIR` with `O_DIRECTORY`)
- * told as the folder's: `Cannot write into "PATH": it is a symbolic link or
- * not a folder`.
- */
-function notALink(path: string, open: () => number, onTheWay = ""): number {
-  try {
-    return open();
-  } catch (e) {
-    if (e instanceof Deno.errors.FilesystemLoop || e instanceof Deno.errors.NotADirectory) {
-      const it = onTheWay === "" ? "it" : `it,${onTheWay},`;
-      throw new LocalIoError(
-        `Cannot write into "${path}": ${it} is a symbolic link or not a folder`,
-        {
-          cause: e,
-        },
-      );
-    }
-    throw e;
-  }
 }
 
 /**
@@ -188,7 +166,22 @@ export class LocalTree implements Disposable {
         if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
         made = false;
       }
-      const fd = notALink(top, () => libc.openat(parentFd, name, FOLDER_FLAGS | O.O_NOFOLLOW));
+      let fd: number;
+      try {
+        fd = libc.openat(parentFd, name, FOLDER_FLAGS | O.O_NOFOLLOW);
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotADirectory || e instanceof Deno.errors.FilesystemLoop)) {
+          throw e;
+        }
+        // Told as what is there: a link, or a file in a folder's place.
+        const link = libc.statxIfAny(parentFd, name, AT.SYMLINK_NOFOLLOW)?.type === "link";
+        throw new LocalIoError(
+          link
+            ? `Cannot write into "${top}": it is a symbolic link`
+            : `Cannot create folder "${top}": file exists`,
+          { cause: e },
+        );
+      }
       return { tree: new LocalTree(libc, top, fd), made };
     } finally {
       libc.close(parentFd);
@@ -279,6 +272,19 @@ export class LocalTree implements Disposable {
   }
 
   /**
+   * Removes the empty folder at `path`, below the top, relative to its
+   * parent (no longer held).
+   *
+   * @param path The folder's path.
+   * @throws {Deno.errors.NotFound} (and Deno's other error classes) As `Deno.removeSync` does.
+   */
+  removeFolder(path: string): void {
+    this.forget(path);
+    const at = this.at(path.endsWith("/") ? path.slice(0, -1) : path);
+    this.#libc.unlinkat(at.dir, at.name, AT.REMOVEDIR);
+  }
+
+  /**
    * Makes the folder `path` (below the top) if missing.
    *
    * @param path The folder's path.
@@ -356,13 +362,24 @@ export class LocalTree implements Disposable {
     return folder.slice(this.#prefix.length, -1);
   }
 
-  /** Opens the folder `relative` below the top, never through a link. */
+  /**
+   * Opens the folder `relative` below the top, never through a link. Any
+   * failure is a {@linkcode LocalIoError} that names the folder: one gone
+   * meanwhile, a link or a file in its place, or on its way.
+   */
   #open(relative: string, folder: string): number {
-    return notALink(
-      folder.slice(0, -1),
-      () => this.#openat2 ? this.#openBeneath(relative) : this.#walk(relative),
-      " or a folder on its way",
-    );
+    try {
+      return this.#openat2 ? this.#openBeneath(relative) : this.#walk(relative);
+    } catch (e) {
+      const path = folder.slice(0, -1);
+      if (e instanceof Deno.errors.FilesystemLoop || e instanceof Deno.errors.NotADirectory) {
+        throw new LocalIoError(
+          `Cannot write into "${path}": it, or a folder on its way, is a symbolic link or not a folder`,
+          { cause: e },
+        );
+      }
+      throw localIoError("write into", path, e);
+    }
   }
 
   #openBeneath(relative: string): number {

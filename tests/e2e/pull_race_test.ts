@@ -3,10 +3,11 @@
 // `get -r --resume` and `sync` pull a tree into DEST again and again. Nothing outside may be
 // created, changed or removed: each file lands in the folder the download holds, or fails.
 
-import { equal, ok } from "node:assert/strict";
+import { deepEqual, equal, ok } from "node:assert/strict";
 import { snapshot } from "../root/hostile_root.ts";
 import { requirePeers } from "../peers.ts";
-import { writeLayout } from "../server/helpers.ts";
+import { hostTree, writeLayout } from "../server/helpers.ts";
+import { frame, startScriptedBftpServer } from "./fake_bftp_server.ts";
 import { runBftp, startServe, tempDir } from "./helpers.ts";
 
 /** Seconds the folder is raced. */
@@ -99,12 +100,48 @@ Deno.test("e2e: get -r refuses a link planted where it names its folder in DEST,
   equal(planted.code, 3, planted.stderr);
   equal(
     planted.stderr.trim(),
-    `bftp: Cannot write into "${local.join("dest", "t")}": it is a symbolic link or not a folder`,
+    `bftp: Cannot write into "${local.join("dest", "t")}": it is a symbolic link`,
   );
+  // A file there is not a folder, as before.
+  await Deno.remove(local.join("dest", "t"));
+  await Deno.writeTextFile(local.join("dest", "t"), "");
+  const file = await runBftp(["get", "-r", "-q", `${server.url}/t`, local.join("dest")]);
+  equal(file.code, 3, file.stderr);
+  equal(file.stderr.trim(), `bftp: Cannot create folder "${local.join("dest", "t")}": file exists`);
   equal((await Array.fromAsync(Deno.readDir(outside))).length, 0);
   // DEST is the user's own: a link there leads the tree where it points.
   await Deno.symlink(outside, local.join("named"));
   const named = await runBftp(["get", "-r", "-q", `${server.url}/t`, local.join("named")]);
   equal(named.code, 0, named.stderr);
   equal(await Deno.readTextFile(`${outside}/t/sub/b.txt`), "b");
+});
+
+Deno.test("e2e: a failed get -r removes the folders it made through their parents' descriptors: a parent swapped for a link leads the removal nowhere", async () => {
+  await using local = await tempDir();
+  const dest = local.join("dest");
+  const victim = local.join("victim");
+  await writeLayout(victim, { "b/": "", "c/": "" });
+  const dir = { type: "dir", size: 0, mtime: 0, mode: 0o755 };
+  const listings: Record<string, unknown[]> = {
+    "/t": [{ name: "a", ...dir }, { name: "z.txt", ...dir, type: "file", size: 1 }],
+    "/t/a": [{ name: "b", ...dir }, { name: "c", ...dir }],
+  };
+  await using server = startScriptedBftpServer(async (req, send) => {
+    if (req.op === "STAT") await send(frame({ ok: true, entry: { name: "t", ...dir } }));
+    else if (req.op === "LIST") {
+      await send(frame({ ok: true, entries: listings[String(req.path)] ?? [] }));
+    } else if (req.op === "GET") {
+      // Every folder is made by now: another local user swaps a/ for a link to their folder,
+      // and the connection is lost, so the download removes the folders it made.
+      await Deno.rename(`${dest}/a`, `${dest}/a.moved`);
+      await Deno.symlink(victim, `${dest}/a`);
+      return "close";
+    } else if (req.op !== "QUIT") await send(frame({ ok: false, code: "DENIED", message: "no" }));
+    return undefined;
+  });
+  const r = await runBftp(["get", "-r", "-q", `${server.url}/t`, dest]);
+  equal(r.code, 4, r.stderr);
+  deepEqual(await hostTree(victim), ["b/", "c/"]);
+  // Its own empty folders went, where they are now; the link and what holds it stay.
+  deepEqual(await hostTree(dest), ["a", "a.moved/"]);
 });

@@ -60,6 +60,20 @@ Deno.test("local_file: a tree refuses a folder that is a link, or has one on its
   equal(named.at(`${t.tmp.path}/named/deeper/a`).name, "a");
 });
 
+Deno.test("local_file: a folder gone before the tree reaches it is a local I/O error that names it", async () => {
+  await using t = await heldTree();
+  await Deno.remove(`${t.top}/sub`, { recursive: true });
+  throws(
+    () => t.tree.at(`${t.top}/sub/a.txt`),
+    (e) => e instanceof LocalIoError && e.message === `Cannot write into "${t.top}/sub": not found`,
+  );
+  // And one emptied folder it made goes relative to its parent.
+  t.tree.makeFolder(`${t.top}/made`);
+  t.tree.folder(`${t.top}/made`);
+  t.tree.removeFolder(`${t.top}/made`);
+  deepEqual(await hostTree(t.top), []);
+});
+
 Deno.test("local_file: a small file lands in the folder the tree holds, not where a link put there since leads", async () => {
   await using t = await heldTree();
   const tree = t.tree;
