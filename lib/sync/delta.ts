@@ -137,16 +137,17 @@ async function bothSides(
   local: string,
   remote: string,
   whole: boolean,
+  shown = local,
 ): Promise<BothSides | null> {
   const localSize =
-    (await Deno.stat(local).catch((e) => Promise.reject(localIoError("read", local, e)))).size;
+    (await Deno.stat(local).catch((e) => Promise.reject(localIoError("read", shown, e)))).size;
   if (localSize < DELTA_MIN) return null;
   // The local copy is hashed while the server hashes its own, at the size asked for (a reply
   // at another size is refused: `checkBlocksReply`).
   const blockSize = deltaBlockSize(localSize);
   const [theirs, mine] = await Promise.all([
     client.blocks(remote, blockSize),
-    localBlocks(local, localSize, blockSize, client.checksum, whole),
+    localBlocks({ path: local, shown }, localSize, blockSize, client.checksum, whole),
   ]);
   if (theirs.size < DELTA_MIN) return null;
   const length = DIGEST_BYTES[client.checksum];
@@ -160,13 +161,15 @@ async function bothSides(
 
 /** A file's blocks hashed locally, and with `whole` (a push's) the whole file. */
 async function localBlocks(
-  path: string,
+  local: { path: string; shown: string },
   size: number,
   blockSize: number,
   checksum: BftpClient["checksum"],
   whole: boolean,
 ) {
-  using file = await Deno.open(path).catch((e) => Promise.reject(localIoError("read", path, e)));
+  using file = await Deno.open(local.path).catch((e) =>
+    Promise.reject(localIoError("read", local.shown, e))
+  );
   return await hashBlocks(file, size, blockSize, checksum, whole);
 }
 
@@ -203,7 +206,10 @@ export async function pullDelta(
   attributes: PulledAttributes,
   tree?: LocalTree,
 ): Promise<{ fetched: number; result: BodyResult } | null> {
-  const both = await bothSides(client, local, remote, false);
+  // In a tree, the old copy is read through its folder's own descriptor, as the new one is made.
+  using held = tree?.throughFolder(local);
+  const source = held?.path ?? local;
+  const both = await bothSides(client, source, remote, false, local);
   if (both === null) return null;
   const { theirs } = both;
   const { blockSize } = theirs;
@@ -219,7 +225,7 @@ export async function pullDelta(
         return await out.write(p);
       },
     };
-    using old = await Deno.open(local);
+    using old = await Deno.open(source);
     const buf = new Uint8Array(1 << 20);
     const expect = { size: theirs.size, mtime: theirs.mtime };
     for (const run of runs) {

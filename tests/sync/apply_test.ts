@@ -201,11 +201,12 @@ for (const lander of ["here", "thread"]) {
     const files: Record<string, string | Uint8Array> = {};
     for (let i = 0; i < 210; i++) files[`src/a/f${String(i).padStart(3, "0")}`] = `a${i}`;
     for (let i = 0; i < 5; i++) files[`src/b/f${i}`] = `b${i}`;
-    // Large enough to come by itself (not by MGET), and changed: as a delta over the old one.
-    files["src/b/large"] = new Uint8Array(600_000).fill(7);
+    // Large enough to come by itself (not by MGET), and changed: as a delta over the old one,
+    // which is read where the new one lands.
+    files["src/b/large"] = new Uint8Array(2 << 20).fill(7);
     await writeLayout(server.root, files);
     const top = `${dir.path}/dst`;
-    await writeLayout(top, { "b/large": new Uint8Array(600_000).fill(8) });
+    await writeLayout(top, { "b/large": new Uint8Array(2 << 20).fill(7).fill(8, 0, 100_000) });
     await Deno.utime(`${top}/b/large`, 1_000_000_000, 1_000_000_000);
     await Deno.mkdir(`${dir.path}/outside`);
     const client = await server.connect();
@@ -234,6 +235,7 @@ for (const lander of ["here", "thread"]) {
       const told = run.errors.map((e) => e.relative);
       deepEqual([...landed, ...told].sort(), ["b/f0", "b/f1", "b/f2", "b/f3", "b/f4", "b/large"]);
       ok(run.errors.every((e) => e.error.code === "LOCAL_IO"));
+      ok(landed.includes("b/large"), JSON.stringify(run.errors));
       equal((await Array.fromAsync(Deno.readDir(`${top}/a`))).length, 210);
     } finally {
       Deno.env.delete("BFTP_LANDER");
