@@ -1,19 +1,29 @@
 /**
  * Where an earlier `get -r --resume` of a remote tree landed: a local
- * folder whose partial downloads (`.NAME.bftp-partial.json`, beside each
- * file cut short) name files of that very tree. A second run of the same
+ * folder holding, at any depth, the partial download of a file of that
+ * very tree (`.NAME.bftp-partial.json` beside the file cut short, naming
+ * the remote file at the same place in the tree). A second run of the same
  * command then continues in that folder, rather than taking it for an
  * existing folder to put a new copy in (as cp and scp -r would).
  *
  * @module
  */
 
-import { join } from "node:path";
-import { PARTIAL_STATE_SUFFIX, readPartialState } from "./resume.ts";
+import { basename, dirname, join } from "node:path";
+import { PARTIAL_STATE_SUFFIX, partialName, readPartialState } from "./resume.ts";
 
 /**
- * Whether `folder` holds the state of a cut download of a file right in
- * the remote folder `remote` (not deeper: a file's state lies beside it).
+ * The most entries {@linkcode holdsPartsOf} reads looking for a cut run: a
+ * DEST of a million files is not read through for every `get -r --resume`.
+ */
+export const RESUME_LOOK_ENTRIES = 50_000;
+
+/**
+ * Whether `folder` holds the state of a cut download of a file of the
+ * remote folder `remote`, at the same place below it (a file's state lies
+ * beside it): `a/.b.bftp-partial.json` naming `REMOTE/a/b`. Folders are
+ * read breadth first, links not followed, up to
+ * {@linkcode RESUME_LOOK_ENTRIES} entries.
  *
  * @param folder The local folder.
  * @param remote The remote folder, absolute.
@@ -25,29 +35,46 @@ import { PARTIAL_STATE_SUFFIX, readPartialState } from "./resume.ts";
  * import { equal } from "node:assert/strict";
  *
  * const dir = await Deno.makeTempDir();
- * const state = { path: "/photos/a.jpg", version: { size: 10, mtime: null } };
- * await Deno.writeTextFile(`${dir}/.a.jpg.bftp-partial.json`, JSON.stringify(state));
+ * await Deno.mkdir(`${dir}/2024`);
+ * const state = { path: "/photos/2024/a.jpg", version: { size: 10, mtime: null } };
+ * await Deno.writeTextFile(`${dir}/2024/.a.jpg.bftp-partial.json`, JSON.stringify(state));
  * equal(await holdsPartsOf(dir, "/photos"), true);
  * equal(await holdsPartsOf(dir, "/music"), false);
+ * equal(await holdsPartsOf(`${dir}/2024`, "/photos"), false);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function holdsPartsOf(folder: string, remote: string): Promise<boolean> {
-  const prefix = remote.endsWith("/") ? remote : `${remote}/`;
-  let entries: Deno.DirEntry[];
-  try {
-    entries = await Array.fromAsync(Deno.readDir(folder));
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return false;
-    throw e;
-  }
-  for (const entry of entries) {
-    if (
-      !entry.isFile || !entry.name.startsWith(".") || !entry.name.endsWith(PARTIAL_STATE_SUFFIX)
-    ) continue;
-    const state = await readPartialState(join(folder, entry.name));
-    const name = state?.path.startsWith(prefix) ? state.path.slice(prefix.length) : "";
-    if (name !== "" && !name.includes("/")) return true;
+  const top = remote.endsWith("/") ? remote.slice(0, -1) : remote;
+  const queue = [""];
+  for (let read = 0; queue.length > 0 && read < RESUME_LOOK_ENTRIES;) {
+    const relative = queue.shift()!;
+    const entries = readFolder(join(folder, relative));
+    read += entries.length;
+    for (const entry of entries) {
+      const below = relative === "" ? entry.name : `${relative}/${entry.name}`;
+      if (entry.isDirectory) queue.push(below);
+      if (!entry.isFile || !entry.name.endsWith(PARTIAL_STATE_SUFFIX)) continue;
+      const state = await readPartialState(join(folder, below));
+      const path = state?.path ?? "";
+      const here = relative === "" ? top : `${top}/${relative}`;
+      if (dirname(path) === (here || "/") && `${partialName(basename(path))}.json` === entry.name) {
+        return true;
+      }
+    }
   }
   return false;
+}
+
+/** The entries of `dir` (links not followed), or none when it cannot be read. */
+function readFolder(dir: string): Deno.DirEntry[] {
+  try {
+    return [...Deno.readDirSync(dir)];
+  } catch (e) {
+    if (
+      e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory ||
+      e instanceof Deno.errors.PermissionDenied
+    ) return [];
+    throw e;
+  }
 }

@@ -376,3 +376,30 @@ Deno.test("e2e: get -r --resume run again into the DEST its cut run made goes on
   deepEqual(await listNames(dest), ["f0", "f1", "f2"]);
   ok(server.logLines(/GET "\/st\/f\d" from [1-9]\d* ok/).length >= 1, server.logLines().join("\n"));
 });
+
+Deno.test("e2e: get -r --resume run again goes on in DEST when the cut file was in a folder of the tree", async () => {
+  await using dir = await tempDir();
+  await Deno.mkdir(dir.join("root", "st", "sub"), { recursive: true });
+  const big = randomBytes(3_000_000);
+  await Deno.writeTextFile(dir.join("root", "st", "small.txt"), "small");
+  await Deno.writeFile(dir.join("root", "st", "sub", "big"), big);
+  await using server = await startServe(dir.join("root"));
+  const dest = dir.join("rr");
+  const args = ["get", "-r", "--resume", "-q", `${server.url}/st`, dest];
+  const cut = spawnBftp([...args, "--limit-rate", "1M"]);
+  await waitFor(async () => {
+    const names = await listNames(dir.join("rr", "sub")).catch(() => []);
+    return names.some((n) => n.endsWith(".bftp-partial.json"));
+  }, "a partial download in DEST/sub");
+  cut.kill("SIGINT");
+  equal((await cut.output()).code, 130);
+  const again = await runBftp(args);
+  equal(again.code, 0, again.stderr);
+  equal(await sha256File(dir.join("rr", "sub", "big")), sha256(big));
+  deepEqual(await listNames(dest), ["small.txt", "sub"]);
+  deepEqual(await listNames(dir.join("rr", "sub")), ["big"]);
+  ok(
+    server.logLines(/GET "\/st\/sub\/big" from [1-9]\d* ok/).length === 1,
+    server.logLines().join("\n"),
+  );
+});
