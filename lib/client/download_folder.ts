@@ -81,6 +81,8 @@ function isFolder(path: string): boolean {
  * @param top Whether it is the tree's top (which may be a link).
  * @param made Where a folder this call creates is noted.
  * @param tree The download's tree, if held.
+ * @param mode The server's bits for the folder, if known: a new one gets them (and its owner's
+ *   own), less the umask, as scp and rsync make it; else as `mkdir` does.
  * @returns The names in the folder.
  * @throws {LocalIoError} For a link, or when it cannot be made or read.
  *
@@ -101,6 +103,7 @@ export function prepareFolder(
   top: boolean,
   made: string[],
   tree?: LocalTree,
+  mode?: number | null,
 ): Set<string> {
   if (tree !== undefined && top) {
     return made.includes(path) ? new Set() : sweepFolder(path, tree.folder(path));
@@ -123,8 +126,10 @@ export function prepareFolder(
   }
   let madeNow: boolean;
   try {
-    if (tree === undefined) Deno.mkdirSync(path, { recursive: true });
-    madeNow = tree === undefined ? there === null : tree.makeFolder(path);
+    // The owner's own bits too: the download writes into it.
+    const bits = mode === undefined || mode === null ? 0o777 : (mode & 0o777) | 0o700;
+    if (tree === undefined) Deno.mkdirSync(path, { recursive: true, mode: bits });
+    madeNow = tree === undefined ? there === null : tree.makeFolder(path, bits);
   } catch (e) {
     throw localIoError("create folder", path, e);
   }
@@ -178,7 +183,7 @@ export function prepareFolders(
     const key = localChild(folder.local, "");
     if (left.some((f) => key.startsWith(f))) continue;
     try {
-      present.set(key, prepareFolder(folder.local, i === 0, made, tree));
+      present.set(key, prepareFolder(folder.local, i === 0, made, tree, folder.mode));
     } catch (e) {
       if (i === 0 || !failed(folder, e)) throw e;
       left.push(key);

@@ -352,7 +352,7 @@ async function downloadToRegularFile(
       onProgress: (n) => transfer.onProgress?.(n),
     });
     if (reply !== undefined) await options.beforeCommit?.(reply);
-    await out.commit(options.preserve && reply !== undefined ? reply : null);
+    await out.commit(options.preserve && reply !== undefined ? reply : null, reply?.mode);
     done = true;
     dropStalePartial(dest, present, options.tree);
     options.onFile?.(remote, dest, result);

@@ -232,10 +232,9 @@ function land<T extends PlannedEntry>(
   options: DownloadManyOptions<T>,
 ): Promise<void> | undefined {
   if ("data" in output && options.beforeLanding === undefined && !options.lander?.threaded) {
-    const attributes = options.preserve ? reply : null;
     let now: boolean;
     try {
-      now = landWholeNow(file.local, output.data, heldLanding(file, attributes, options));
+      now = landWholeNow(file.local, output.data, heldLanding(file, reply, options));
     } catch (e) {
       return Promise.reject(landingError(file, e));
     }
@@ -254,8 +253,8 @@ async function landLater<T extends PlannedEntry>(
 ): Promise<void> {
   try {
     await options.beforeLanding?.(file, reply);
-    if ("out" in output) await output.out.commit(options.preserve ? reply : null);
-    else await landHeld(file, output.data, options.preserve ? reply : null, options);
+    if ("out" in output) await output.out.commit(options.preserve ? reply : null, reply.mode);
+    else await landHeld(file, output.data, reply, options);
   } catch (e) {
     if ("out" in output) await output.out.discard().catch(() => {});
     throw landingError(file, e);
@@ -280,16 +279,20 @@ function landed<T extends PlannedEntry>(
   return undefined;
 }
 
-/** How a small body held whole lands: whether its name is free, its time and bits. */
+/**
+ * How a small body held whole lands: whether its name is free, its time
+ * and bits (`-p`), and the server's bits for a new file.
+ */
 function heldLanding<T extends PlannedEntry>(
   file: T,
-  attributes: ServerAttributes | null,
+  reply: ServerAttributes,
   options: DownloadManyOptions<T>,
 ): LandWholeOptions & { absent: boolean } {
   return {
     absent: absent(file, options),
-    mtime: attributes?.mtime ?? null,
-    mode: attributes?.mode ?? null,
+    mtime: options.preserve ? reply.mtime : null,
+    mode: options.preserve ? reply.mode : null,
+    newMode: reply.mode,
     // Timed for a lander still deciding whether to start its thread.
     onCreate: (ms) => options.lander?.observeCreate(ms),
     tree: options.tree,
@@ -300,10 +303,10 @@ function heldLanding<T extends PlannedEntry>(
 async function landHeld<T extends PlannedEntry>(
   file: T,
   data: Uint8Array,
-  attributes: ServerAttributes | null,
+  reply: ServerAttributes,
   options: DownloadManyOptions<T>,
 ): Promise<void> {
-  const { onCreate, tree, ...request } = heldLanding(file, attributes, options);
+  const { onCreate, tree, ...request } = heldLanding(file, reply, options);
   // The lander's thread holds the tree it was made with.
   if (options.lander?.threaded) {
     return await options.lander.land({ path: file.local, data, ...request });

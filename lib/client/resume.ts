@@ -11,7 +11,8 @@
  * @module
  */
 
-import { applyServerAttributes } from "../local_file/attributes.ts";
+import { applyServerAttributes, newFileMode } from "../local_file/attributes.ts";
+import { modeOf } from "../local_file/atomic_file.ts";
 import { hiddenStem } from "../local_file/hidden_names.ts";
 import { openOwnFile, writeOwnText } from "../local_file/own_file.ts";
 import type { LocalTree } from "../local_file/local_tree.ts";
@@ -323,6 +324,8 @@ async function resumeAt(
         throw new LocalIoError(`Cannot write "${dest}": its partial file was replaced meanwhile`);
       }
       if (options.preserve && attributes !== undefined) applyServerAttributes(partial, attributes);
+      // A replaced file keeps its bits; a new one gets the server's, less the umask.
+      else Deno.chmodSync(partial, modeOf(at) ?? newFileMode(attributes?.mode));
       await Deno.rename(partial, at);
     } catch (e) {
       throw localIoError("write", dest, e);

@@ -20,7 +20,12 @@ import { Libc } from "../libc/libc.ts";
 import { openLocked, sameFile } from "./lock.ts";
 import { hiddenStem } from "./hidden_names.ts";
 import { LOCAL_TEMP_INFIX } from "./local_temporaries.ts";
-import { applyServerAttributes, type ServerAttributes, stampFile } from "./attributes.ts";
+import {
+  applyServerAttributes,
+  newFileMode,
+  type ServerAttributes,
+  stampFile,
+} from "./attributes.ts";
 import { byPath, type EntryAt, type LocalTree } from "./local_tree.ts";
 
 /**
@@ -309,9 +314,21 @@ export class AtomicFile implements ByteWriter {
    * it. On failure the temporary file is removed.
    *
    * @param attributes What `-p` gives the file (the server's time and bits), if anything.
+   * @param newMode The server's bits, for a file that replaces none (less the umask,
+   *   `newFileMode`); `undefined`: it keeps the bits it was made with (0644 less the umask).
    * @throws {LocalIoError} When the rename fails.
    */
-  async commit(attributes: ServerAttributes | null = null): Promise<void> {
+  async commit(
+    attributes: ServerAttributes | null = null,
+    newMode?: number | null,
+  ): Promise<void> {
+    // A replaced file keeps its permissions: a private file stays private; a new one gets the
+    // server's (less the umask), unless `-p` gives them exactly.
+    if (
+      this.#keepMode === null && (attributes?.mode ?? null) === null && (newMode ?? null) !== null
+    ) {
+      this.#keepMode = newFileMode(newMode);
+    }
     try {
       // Renamed while still open (and locked), so no clean-up can take it for a dead one's;
       // Windows cannot rename an open file.

@@ -42,6 +42,39 @@ export function applyServerAttributes(path: string, reply: ServerAttributes): vo
   if (reply.mtime !== null) Deno.utimeSync(path, new Date(), new Date(reply.mtime));
 }
 
+/** The process's umask, once read (`null`: not yet). */
+let umask: number | null = null;
+
+/**
+ * The permission bits a downloaded file gets when it replaces no file and
+ * `-p` is not given: the server's (`0o644` when it does not say), less the
+ * umask, as scp, sftp and rsync give them: a private file stays private.
+ *
+ * @param serverMode The bits the server reported, if any.
+ * @returns The bits to give the new file.
+ *
+ * @example
+ * ```ts
+ * import { newFileMode } from "./attributes.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(newFileMode(0o600), 0o600);
+ * equal(newFileMode(0o4755) & 0o7000, 0);
+ * ```
+ */
+export function newFileMode(serverMode: number | null | undefined): number {
+  if (umask === null) {
+    try {
+      umask = Deno.umask();
+    } catch (e) {
+      // Without --allow-sys: the usual one.
+      if (!(e instanceof Deno.errors.NotCapable)) throw e;
+      umask = 0o022;
+    }
+  }
+  return (serverMode ?? 0o644) & 0o777 & ~umask;
+}
+
 /** What {@linkcode stampFile} changes on an open file. */
 export interface StampableFile {
   /** Sets its permission bits. */

@@ -38,6 +38,14 @@ export interface LandWholeOptions extends ServerAttributes {
    * @default {false}
    */
   absent?: boolean | undefined;
+  /**
+   * The server's permission bits, for a file that replaces none (less the
+   * umask, see `newFileMode`); a replaced file keeps its own, and `mode`
+   * (`-p`) wins over both.
+   *
+   * @default {undefined} (`0o644`)
+   */
+  newMode?: number | null | undefined;
   /** Told how long creating the temporary took (ms), for a lander still deciding. */
   onCreate?: ((ms: number) => void) | undefined;
   /**
@@ -125,7 +133,7 @@ export function landWholeNow(dest: string, data: Uint8Array, options: LandWholeO
 function landOnce(libc: Libc, at: EntryAt, data: Uint8Array, options: LandWholeOptions): boolean {
   const temp = `${temporaryStem(at.name)}${crypto.randomUUID()}`;
   const started = performance.now();
-  const file = new FdFile(libc.openat(at.dir, temp, TEMP_FLAGS, 0o644), true);
+  const file = new FdFile(libc.openat(at.dir, temp, TEMP_FLAGS, createMode(options)), true);
   options.onCreate?.(performance.now() - started);
   try {
     // A fresh random name: a lock held by another is a clean-up's, about to remove it.
@@ -164,7 +172,7 @@ function landUnnamed(
   const started = performance.now();
   let fd: number;
   try {
-    fd = libc.openat(at.dir, dirname(at.name), UNNAMED_FLAGS, 0o644);
+    fd = libc.openat(at.dir, dirname(at.name), UNNAMED_FLAGS, createMode(options));
   } catch (e) {
     if (!(e instanceof Error)) throw e;
     // No unnamed files there: not asked again. Any other refusal (a missing folder) is left to
@@ -187,6 +195,11 @@ function landUnnamed(
   } finally {
     file.close();
   }
+}
+
+/** The bits a new file is created with (the kernel takes the umask off): the server's, or 0644. */
+function createMode(options: LandWholeOptions): number {
+  return (options.newMode ?? 0o644) & 0o777;
 }
 
 /** Writes all of `data` to a new file, then gives it `options`' bits and time. */
@@ -218,5 +231,5 @@ async function landByDeno(
     await out.discard();
     throw e;
   }
-  await out.commit(options);
+  await out.commit(options, options.newMode);
 }

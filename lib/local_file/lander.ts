@@ -67,6 +67,8 @@ export interface LandRequest {
   mtime: number | null;
   /** The permission bits to give it, or `null` (a replaced file's stay). */
   mode: number | null;
+  /** The server's bits, for a file that replaces none (less the umask). */
+  newMode?: number | null | undefined;
 }
 
 /** A request as the thread receives it. */

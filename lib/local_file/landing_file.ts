@@ -122,11 +122,12 @@ export class LandingFile implements ByteWriter {
    * Lands the verified body under its final name.
    *
    * @param attributes What `-p` gives it, or `null`.
+   * @param newMode The server's bits, for a file that replaces none (see `AtomicFile.commit`).
    * @throws {LocalIoError} When it cannot be written.
    */
-  async commit(attributes: ServerAttributes | null): Promise<void> {
+  async commit(attributes: ServerAttributes | null, newMode?: number | null): Promise<void> {
     if (this.#file !== null) {
-      await this.#file.commit(attributes);
+      await this.#file.commit(attributes, newMode);
       return;
     }
     const data = this.#chunks.length === 1 ? this.#chunks[0]! : concatBytes(this.#chunks);
@@ -137,6 +138,7 @@ export class LandingFile implements ByteWriter {
       absent: this.#absent,
       mtime: attributes?.mtime ?? null,
       mode: attributes?.mode ?? null,
+      newMode,
     });
   }
 

@@ -361,7 +361,7 @@ async function makeFolders(
     if (!plan.missingFolders.has(folder.relative) && !filled.has(path)) continue;
     if (under(folder.relative, broken)) continue;
     try {
-      present.set(path, prepareFolder(folder.local, i === 0, [], tree));
+      present.set(path, prepareFolder(folder.local, i === 0, [], tree, folder.mode));
       if (plan.missingFolders.has(folder.relative)) made(folder.relative);
     } catch (e) {
       if (!(e instanceof BftpError)) throw e;

@@ -30,6 +30,29 @@ Deno.test("local_file: a lander lands many bodies, in batches, with -p's time an
   }
 });
 
+Deno.test("local_file: a lander gives a new file the server's bits without -p, and a replaced one keeps its own", async () => {
+  await using tmp = await tempDir();
+  using lander = new Lander();
+  await Deno.writeTextFile(`${tmp.path}/old`, "mine");
+  await Deno.chmod(`${tmp.path}/old`, 0o640);
+  const land = (name: string, absent: boolean) =>
+    lander.land({
+      path: `${tmp.path}/${name}`,
+      data: bytes(name),
+      absent,
+      mtime: null,
+      mode: null,
+      newMode: 0o600,
+    });
+  await Promise.all([land("new", true), land("unlisted", false), land("old", false)]);
+  const modes = await Promise.all(
+    ["new", "unlisted", "old"].map(async (n) =>
+      (await Deno.stat(`${tmp.path}/${n}`)).mode! & 0o777
+    ),
+  );
+  deepEqual(modes, [0o600, 0o600, 0o640]);
+});
+
 Deno.test("local_file: a lander asks the session to wait while too many bytes are on their way to its thread", async () => {
   await using tmp = await tempDir();
   using lander = new Lander({ pendingBytes: 10 });

@@ -1,0 +1,52 @@
+// The permission bits of what a download makes, without -p: a new file or folder gets the
+// server's bits less the umask (as scp, sftp and rsync give them: a private file stays private),
+// a replaced file keeps its own.
+
+import { deepEqual } from "node:assert/strict";
+import { writeLayout } from "../server/helpers.ts";
+import { randomBytes, runBftp, startServe, tempDir } from "./helpers.ts";
+
+const modeOf = async (path: string) => (await Deno.stat(path)).mode! & 0o777;
+
+Deno.test("e2e: a download without -p gives a new file or folder the server's bits less the umask, a replaced file keeps its own", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  await writeLayout(root.path, { "t/small": "s", "t/priv/p": "p", "t/open": "o" });
+  await Deno.writeFile(root.join("t", "big"), randomBytes(3_000_000));
+  for (const name of ["t/small", "t/big", "t/priv/p"]) await Deno.chmod(root.join(name), 0o600);
+  await Deno.chmod(root.join("t", "open"), 0o664);
+  await Deno.chmod(root.join("t", "priv"), 0o700);
+  await using server = await startServe(root.path);
+  const get = async (...args: string[]) => {
+    const r = await runBftp(["get", "-q", ...args]);
+    deepEqual(r.code, 0, r.stderr);
+  };
+  await get(`${server.url}/t/small`, local.join("small"));
+  await get(`${server.url}/t/big`, local.join("big"));
+  await get("--resume", `${server.url}/t/big`, local.join("resumed"));
+  await get("-r", `${server.url}/t`, local.join("tree"));
+  await get("-r", "--resume", `${server.url}/t`, local.join("resumed-tree"));
+  await Deno.writeTextFile(local.join("kept"), "mine");
+  await Deno.chmod(local.join("kept"), 0o640);
+  await get(`${server.url}/t/small`, local.join("kept"));
+  const umask = Deno.umask();
+  const modes = await Promise.all(
+    ["small", "big", "resumed", "tree/small", "tree/big", "tree/priv", "tree/priv/p", "tree/open"]
+      .concat(["resumed-tree/big", "resumed-tree/priv/p", "kept"])
+      .map((p) => modeOf(local.join(p))),
+  );
+  // small, big, resumed; the tree's small, big, priv/ and priv/p, open; the resumed tree's; kept.
+  deepEqual(modes, [
+    0o600,
+    0o600,
+    0o600,
+    0o600,
+    0o600,
+    0o700,
+    0o600,
+    0o664 & ~umask,
+    0o600,
+    0o600,
+    0o640,
+  ]);
+});
