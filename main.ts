@@ -80,7 +80,8 @@ function makeIo(
     stdoutIsTerminal: Deno.stdout.isTerminal(),
     stderrColumns: () => {
       try {
-        return Deno.consoleSize().columns;
+        // 0 where the terminal does not say (a pty of `script` with its output piped).
+        return Deno.consoleSize().columns || 80;
       } catch {
         return 80;
       }

@@ -203,6 +203,8 @@ export class Progress {
   #timer: ReturnType<typeof setInterval> | undefined;
   #encoder = new TextEncoder();
   #name: string;
+  /** The bytes there before this transfer moved any (a resumed one's). */
+  #from = 0;
   /** Whether a line has been drawn and not yet ended. */
   drawn = false;
   /** The line last drawn. */
@@ -227,7 +229,9 @@ export class Progress {
    */
   resumeAt(bytes: number): void {
     this.#bytes = bytes;
-    this.#meter.record(performance.now(), bytes);
+    this.#from = bytes;
+    // Those bytes were there already: the rate counts from here.
+    this.#meter.restart(performance.now(), bytes);
     this.#write(`resuming at ${formatBytes(bytes)}\n`);
   }
 
@@ -310,8 +314,7 @@ export class Progress {
   #figures(now: number, final: boolean): ProgressFigures {
     const elapsed = Math.max((now - this.#start) / 1000, 1e-3);
     const total = this.#total;
-    const offset = this.#options.offset ?? 0;
-    const rate = final ? (this.#bytes - offset) / elapsed : this.#meter.rate(now);
+    const rate = final ? (this.#bytes - this.#from) / elapsed : this.#meter.rate(now);
     let amount = formatBytes(this.#bytes);
     if (total !== null) {
       const pct = total === 0 ? 100 : Math.min(100, Math.floor((this.#bytes / total) * 100));

@@ -77,6 +77,19 @@ export class RateMeter {
   }
 
   /**
+   * Starts over from the running total `bytes` at `t`: what was recorded
+   * before is forgotten (a resumed transfer's bytes already there did not
+   * move now).
+   *
+   * @param t Now.
+   * @param bytes Bytes there so far.
+   */
+  restart(t: number, bytes: number): void {
+    this.#samples = [{ t, bytes }];
+    this.#lastMove = t;
+  }
+
+  /**
    * Bytes per second over the window ending at `t`.
    *
    * @param t Now, on the clock given to {@linkcode RateMeter.record}.

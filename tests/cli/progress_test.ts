@@ -80,6 +80,22 @@ Deno.test("Progress of a resumed download says where it resumes and counts the w
   ok(out.text.includes("3.0 KiB / 4.0 KiB (75%)"), out.text);
 });
 
+Deno.test("Progress resumed once its offset is known counts the rate from there, not the bytes already there", () => {
+  const out = capture();
+  const p = new Progress({ label: "big.iso", total: 2 ** 31, out, intervalMs: 0 });
+  // As a resumed download learns its offset from the server's reply.
+  p.resumeAt(1 << 30);
+  p.add(1);
+  p.done();
+  ok(out.text.startsWith("resuming at 1.0 GiB\n"), out.text);
+  ok(!/[MGT]iB\/s/.test(out.text), `a byte in a moment is no GiB/s: ${out.text}`);
+  const meter = new RateMeter();
+  meter.record(0, 0);
+  meter.restart(1000, 1 << 30);
+  meter.record(2000, (1 << 30) + 1000);
+  deepEqual(meter.rate(2000), 1000);
+});
+
 Deno.test("endProgressLines gives the open line back once and stops its redraws", async () => {
   const out = capture();
   const p = new Progress({ label: "cut.bin", total: 100, out, intervalMs: 0 });
