@@ -8,6 +8,7 @@
  */
 
 import { ConnectionError, TimeoutError, TlsError } from "../errors.ts";
+import { untrusted } from "../transport/tls_errors.ts";
 import { startClientTls } from "../transport/node_tls_connect.ts";
 import type { TransportConn } from "../transport/types.ts";
 import type { ByteReader, ByteWriter } from "../framing/types.ts";
@@ -271,11 +272,12 @@ function stopped(
 function tlsError(target: HttpTarget, e: unknown): unknown {
   if (e instanceof TlsError) return e;
   if (e instanceof Deno.errors.InvalidData && /certificate/i.test(e.message)) {
-    return new TlsError(
-      `Cannot verify the certificate of "${target.authority}": ${
-        e.message.replace(/^invalid peer certificate: /, "")
-      }; give --cacert FILE with the certificate that signed it`,
-      { cause: e },
+    // In words, as a BFTP connection's ("it is self-signed"), without --fingerprint.
+    return untrusted(
+      target.authority,
+      e,
+      "give --cacert FILE with the certificate that signed it",
+      false,
     );
   }
   if (
