@@ -111,7 +111,8 @@ export const putCommand: Command = {
       let sharedFolder: string | null = null;
       if (srcs.length > 1) {
         const { client, url } = await open();
-        sharedFolder = url.path === "/" || (await client.isFolder(url.path))
+        // A missing folder is NOT_FOUND (exit 10), as for one SRC; a file there, a usage error.
+        sharedFolder = url.path === "/" || (await client.stat(url.path)).type === "dir"
           ? url.path.replace(/\/?$/, "/")
           : null;
         if (sharedFolder === null) {
