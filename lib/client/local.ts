@@ -454,7 +454,7 @@ export async function uploadFile(
 ): Promise<BodyResult> {
   let opened: SourceFile;
   let size: number | null;
-  const attributes: { mtime?: number; mode?: number } = {};
+  const attributes: { mtime?: number; mode?: number; newMode?: number } = {};
   try {
     opened = await openSourceFile(source, options.resume);
   } catch (e) {
@@ -468,6 +468,9 @@ export async function uploadFile(
     if (options.preserve) {
       if (facts.mtime !== null) attributes.mtime = facts.mtime;
       if (facts.mode !== null) attributes.mode = facts.mode;
+    } else if (facts.mode !== null && facts.type === "file") {
+      // A new file on the server gets the source's bits (less its umask), as scp gives them.
+      attributes.newMode = facts.mode;
     }
     if (size === null && options.resume) {
       throw new UsageError(`Cannot resume an upload from "${source}": it is not a regular file`);

@@ -201,6 +201,8 @@ export interface ManyPutFile {
   mtime: number | null;
   /** The permission bits to give it, or `null`. */
   mode: number | null;
+  /** The source's bits, for when the server creates it (PUT's `newMode`), if known. */
+  newMode?: number | null | undefined;
 }
 
 /**
@@ -257,6 +259,9 @@ export async function runPutMany(
   };
   if (files.some((f) => f.mtime !== null)) req.mtimes = files.map((f) => f.mtime);
   if (files.some((f) => f.mode !== null)) req.modes = files.map((f) => f.mode);
+  if (files.some((f) => (f.newMode ?? null) !== null)) {
+    req.newModes = files.map((f) => f.newMode ?? null);
+  }
   const { checksum } = channel;
   const hashes: string[] = [];
   const send = async (writer: ByteWriter) => {

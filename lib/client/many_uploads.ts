@@ -132,6 +132,8 @@ async function readWhole(
       data,
       mtime: preserve ? facts.mtime : null,
       mode: preserve ? facts.mode : null,
+      // A new file on the server gets the source's bits (less its umask), as scp gives them.
+      newMode: facts.mode,
     };
   } finally {
     opened.close();

@@ -76,6 +76,11 @@ export interface PutOptions extends TransferOptions {
   /** Ask the server to give the file these permission bits: `put -p`. */
   mode?: number | undefined;
   /**
+   * The source's bits, for a file the server creates (less its umask; a
+   * file it replaces keeps its own, and `mode` wins), as scp gives them.
+   */
+  newMode?: number | undefined;
+  /**
    * Asked once the source is read, before the trailer: `false` when it
    * changed meanwhile; the server then refuses the body (INTEGRITY) and
    * nothing lands (see `sendBody`).
@@ -215,6 +220,7 @@ export async function runPut(
     ...(resume ? { resume: true, sha256: resume.sha256 } as const : {}),
     ...(options.mtime === undefined ? {} : { mtime: options.mtime }),
     ...(options.mode === undefined ? {} : { mode: options.mode }),
+    ...(options.newMode === undefined ? {} : { newMode: options.newMode }),
   };
   const eager = options.size !== null && (options.eager ?? options.size <= EAGER_PUT_MAX);
   if (channel.version >= 2 && !resume && eager) {

@@ -91,6 +91,8 @@ export interface MputRequest {
   mtimes?: (number | null)[];
   /** Each file's permission bits (0 to 0o777), or `null` to leave them be. */
   modes?: (number | null)[];
+  /** Each file's bits for when it is created, as PUT's `newMode`, or `null`. */
+  newModes?: (number | null)[];
 }
 
 /** A PUT request. */
@@ -115,6 +117,12 @@ export interface PutRequest {
   mtime?: number;
   /** Give the stored file these permission bits (0 to 0o777): `put -p`. */
   mode?: number;
+  /**
+   * The source's permission bits (0 to 0o777), for a file this PUT creates:
+   * given less the server's umask; a replaced file keeps its own, and
+   * `mode` wins.
+   */
+  newMode?: number;
   /**
    * The body follows the request at once, without waiting for a `ready`
    * reply (version 2, pipelining); the server then answers once, after the

@@ -86,6 +86,12 @@ export function requestFromObject(o: Record<string, unknown>): Request {
       }
       if (o.sha256 !== undefined || req.resume) req.sha256 = sha256Field(o, "sha256");
       Object.assign(req, attributeFields(o));
+      if (o.newMode !== undefined) {
+        if (!isMode(o.newMode)) {
+          throw new ProtocolError(`Malformed request: "newMode" must be an integer from 0 to 511`);
+        }
+        req.newMode = o.newMode;
+      }
       if (bool(o, "eager", false)) {
         if (req.resume) {
           throw new ProtocolError(`Malformed request: a resumable PUT cannot be "eager"`);
@@ -170,6 +176,13 @@ function mputRequest(o: Record<string, unknown>): MputRequest {
   }
   if (o.modes !== undefined) {
     req.modes = column("modes", (v) => v === null || isMode(v), "modes from 0 to 511 or nulls");
+  }
+  if (o.newModes !== undefined) {
+    req.newModes = column(
+      "newModes",
+      (v) => v === null || isMode(v),
+      "modes from 0 to 511 or nulls",
+    );
   }
   return req;
 }

@@ -20,6 +20,11 @@ export interface FileAttributes {
   mtime?: number | undefined;
   /** The permission bits, 0 to 0o777. */
   mode?: number | undefined;
+  /**
+   * The client's bits for a file the upload creates (not one it replaces),
+   * less the server's umask; `mode` wins.
+   */
+  newMode?: number | undefined;
 }
 
 /**

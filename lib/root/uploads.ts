@@ -34,6 +34,7 @@ import {
   uploadTemporaryName,
 } from "./temporaries.ts";
 import type { CreatedFile, FileAttributes, FsStat } from "./tree_backend.ts";
+import { newFileMode } from "../local_file/attributes.ts";
 
 /** An upload in progress: bytes go to a temporary file beside the target. */
 export interface Upload {
@@ -259,11 +260,13 @@ function uploadOf(temp: UploadFile, target: UploadTarget): Upload & { release():
       // (the bits found when the upload began: its temporary was made no more open than
       // them). Bits the client asked for (put -p) win.
       const mode = attributes.mode ?? target.replaced;
+      // A new file: the bits its source has (as scp gives them), less this server's umask.
+      const created = attributes.newMode === undefined ? null : newFileMode(attributes.newMode);
       if (attributes.mtime !== undefined) {
         temp.file.utimeSync(new Date(), new Date(attributes.mtime));
       }
-      if (temp.name === null) return placeUnnamed(temp, target, mode);
-      if (mode !== null) fs.chmodAt(at.dir, temp.name, mode);
+      if (temp.name === null) return placeUnnamed(temp, target, mode, created);
+      if ((mode ?? created) !== null) fs.chmodAt(at.dir, temp.name, (mode ?? created)!);
       if (Deno.build.os === "windows") closeFile();
       fs.renameAt(at.dir, temp.name, at.dir, at.name);
     },
@@ -305,9 +308,14 @@ function uploadOf(temp: UploadFile, target: UploadTarget): Upload & { release():
  * given a temporary name (locked first, so no clean-up takes it for a
  * leftover) and renamed over it.
  */
-function placeUnnamed(temp: CreatedFile, target: UploadTarget, mode: number | null): void {
+function placeUnnamed(
+  temp: CreatedFile,
+  target: UploadTarget,
+  mode: number | null,
+  created: number | null,
+): void {
   const { fs, at } = target;
-  if (mode !== null) temp.file.chmodSync!(mode);
+  if ((mode ?? created) !== null) temp.file.chmodSync!((mode ?? created)!);
   try {
     return fs.linkAt!(temp.ref, at.dir, at.name);
   } catch (e) {

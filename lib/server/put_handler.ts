@@ -81,7 +81,7 @@ async function storeUpload(
     const { bytes, stored } = await receive(upload.sink);
     // The whole body was read even when the sink failed: back in step.
     context.setInBody(false);
-    const attributes = { mtime: req.mtime, mode: req.mode };
+    const attributes = { mtime: req.mtime, mode: req.mode, newMode: req.newMode };
     const reply = putDoneFields(stored.size, stored.checksum, stored.hash);
     if (req.eager && await context.commitLater(upload, attributes, reply)) {
       committed = true; // the session's now: it commits and answers it with its group
@@ -218,7 +218,7 @@ async function putResumable(
           `the bytes hash to ${got.hash}`,
       );
     }
-    await upload.commit({ mtime: req.mtime, mode: req.mode });
+    await upload.commit({ mtime: req.mtime, mode: req.mode, newMode: req.newMode });
     outcome = "committed";
     await context.reply(putDoneFields(size, checksum, got.hash, upload.offset));
     return got.size;

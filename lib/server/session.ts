@@ -313,8 +313,10 @@ class ServerSession {
       const put: PutRequest = { op: "PUT", path, size, overwrite: req.overwrite, eager: true };
       const mtime = req.mtimes?.[index] ?? null;
       const mode = req.modes?.[index] ?? null;
+      const newMode = req.newModes?.[index] ?? null;
       if (mtime !== null) put.mtime = mtime;
       if (mode !== null) put.mode = mode;
+      if (newMode !== null) put.newMode = newMode;
       this.#bodyPending = { size };
       this.#deferred = false;
       try {

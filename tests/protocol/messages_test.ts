@@ -21,6 +21,8 @@ const EVERY_REQUEST: Request[] = [
   { op: "PUT", path: "up.bin", size: 0, overwrite: false },
   { op: "PUT", path: "/big.bin", size: Number.MAX_SAFE_INTEGER, overwrite: true },
   { op: "PUT", path: "stream", size: null, overwrite: true },
+  { op: "PUT", path: "private", size: 3, overwrite: true, newMode: 0o600 },
+  { op: "MPUT", paths: ["a", "b"], sizes: [1, 2], overwrite: true, newModes: [0o600, null] },
   { op: "DELETE", path: "x" },
   { op: "MKDIR", path: "a/b/c", parents: true },
   { op: "MKDIR", path: "d", parents: false },
@@ -57,7 +59,7 @@ Deno.test("protocol: decodeRequest() round-trips every request", () => {
     deepEqual(decodeRequest(encodeMessage(req)), req);
     ops.add(req.op);
   }
-  equal(ops.size, 14);
+  equal(ops.size, 15);
 });
 
 Deno.test("protocol: decodeRequest() fills defaults and ignores unknown fields", () => {
@@ -74,6 +76,23 @@ Deno.test("protocol: decodeRequest() fills defaults and ignores unknown fields",
   });
   deepEqual(decodeRequest(json('{"op":"GET","path":"a","extra":[1,2]}')), { op: "GET", path: "a" });
   deepEqual(decodeRequest(json('{"op":"PWD","path":"ignored"}')), { op: "PWD" });
+});
+
+Deno.test("protocol: decodeRequest() refuses a newMode out of 0 to 511, or newModes of another length", () => {
+  for (
+    const text of [
+      '{"op":"PUT","path":"a","newMode":512}',
+      '{"op":"PUT","path":"a","newMode":"0600"}',
+      '{"op":"MPUT","paths":["a"],"sizes":[1],"newModes":[1,2]}',
+      '{"op":"MPUT","paths":["a"],"sizes":[1],"newModes":[-1]}',
+    ]
+  ) {
+    throws(
+      () => decodeRequest(json(text)),
+      (e) => e instanceof ProtocolError && /Malformed request: "newModes?" must be/.test(e.message),
+      text,
+    );
+  }
 });
 
 Deno.test("protocol: decodeRequest() rejects malformed JSON and non-objects", () => {

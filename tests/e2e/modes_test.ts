@@ -1,6 +1,6 @@
-// The permission bits of what a download makes, without -p: a new file or folder gets the
-// server's bits less the umask (as scp, sftp and rsync give them: a private file stays private),
-// a replaced file keeps its own.
+// The permission bits of what a transfer makes, without -p: a new file (or a downloaded folder)
+// gets its source's bits less the umask of the side that makes it (as scp, sftp and rsync give
+// them: a private file stays private), a replaced file keeps its own.
 
 import { deepEqual } from "node:assert/strict";
 import { writeLayout } from "../server/helpers.ts";
@@ -49,4 +49,32 @@ Deno.test("e2e: a download without -p gives a new file or folder the server's bi
     0o600,
     0o640,
   ]);
+});
+
+Deno.test("e2e: an upload without -p gives a new file its source's bits less the server's umask, a replaced file keeps its own", async () => {
+  await using root = await tempDir();
+  await using local = await tempDir();
+  await writeLayout(local.path, { "t/small": "s", "t/sub/p": "p", "one": "1" });
+  await Deno.writeFile(local.join("t", "big"), randomBytes(3_000_000));
+  for (const name of ["t/small", "t/big", "one"]) await Deno.chmod(local.join(name), 0o600);
+  await Deno.chmod(local.join("t", "sub", "p"), 0o640);
+  await writeLayout(root.path, { kept: "theirs" });
+  await Deno.chmod(root.join("kept"), 0o604);
+  await using server = await startServe(root.path);
+  const put = async (...args: string[]) => {
+    const r = await runBftp(["put", "-q", ...args]);
+    deepEqual(r.code, 0, r.stderr);
+  };
+  await put(local.join("one"), `${server.url}/one`);
+  await put(local.join("t", "big"), `${server.url}/big`);
+  await put("--resume", local.join("t", "big"), `${server.url}/resumed`);
+  // Small files by MPUT, the large one by PUT.
+  await put("-r", local.join("t"), `${server.url}/tree`);
+  await put(local.join("one"), `${server.url}/kept`);
+  const modes = await Promise.all(
+    ["one", "big", "resumed", "tree/small", "tree/big", "tree/sub/p", "kept"]
+      .map((p) => modeOf(root.join(p))),
+  );
+  const umask = Deno.umask();
+  deepEqual(modes, [0o600, 0o600, 0o600, 0o600, 0o600, 0o640 & ~umask, 0o604]);
 });
