@@ -79,3 +79,26 @@ export function escapeCharacter(c: string): string {
   const code = c.charCodeAt(0);
   return code < 0x100 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u{${code.toString(16)}}`;
 }
+
+/**
+ * Quotes untrusted text for a one-line message: in double quotes (a quote
+ * and a backslash in it escaped), cut after `max` characters, every
+ * character {@linkcode hasUnsafe} finds written as a visible escape.
+ *
+ * @param text What a peer sent (a path, a header line, a reason phrase).
+ * @param max The most characters shown; more are cut, and `...` added.
+ * @returns The quoted text.
+ *
+ * @example
+ * ```ts
+ * import { quoteUnsafe } from "./terminal_text.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(quoteUnsafe('a"\x1b[2J', 60), '"a\\"\\x1b[2J"');
+ * deepEqual(quoteUnsafe("abcdef", 3), '"abc..."');
+ * ```
+ */
+export function quoteUnsafe(text: string, max: number): string {
+  const shown = text.length > max ? `${text.slice(0, max)}...` : text;
+  return `"${replaceUnsafe(shown.replace(/["\\]/g, (c) => `\\${c}`), escapeCharacter)}"`;
+}

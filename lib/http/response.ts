@@ -9,6 +9,7 @@
 
 import { ProtocolError, UnexpectedEofError } from "../errors.ts";
 import type { BufferedReader } from "../framing/buffered_reader.ts";
+import { quoteUnsafe } from "../terminal_text.ts";
 
 /** One header field: its name as sent, and its value without surrounding blanks. */
 export type HeaderField = readonly [name: string, value: string];
@@ -223,6 +224,5 @@ function hasControl(text: string): boolean {
 
 /** Quotes untrusted text for a one-line message: at most 60 characters, escapes visible. */
 function quote(text: string): string {
-  const short = text.length > 60 ? `${text.slice(0, 60)}...` : text;
-  return JSON.stringify(short);
+  return quoteUnsafe(text, 60);
 }

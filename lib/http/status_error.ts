@@ -6,6 +6,7 @@
  */
 
 import { BftpError } from "../errors.ts";
+import { quoteUnsafe } from "../terminal_text.ts";
 
 /**
  * A server answered with an error status.
@@ -30,7 +31,7 @@ export class HttpStatusError extends BftpError {
    * @param url The URL that answered.
    */
   constructor(status: number, reason: string, url: string) {
-    const why = reason === "" ? "" : ` ${JSON.stringify(reason)}`;
+    const why = reason === "" ? "" : ` ${quoteUnsafe(reason, 200)}`;
     super("HTTP_STATUS", `Server returned HTTP ${status}${why} for "${url}"`);
     this.name = "HttpStatusError";
     this.status = status;

@@ -8,7 +8,7 @@
  */
 
 import { RemoteError } from "../errors.ts";
-import { escapeCharacter, replaceUnsafe } from "../terminal_text.ts";
+import { quoteUnsafe } from "../terminal_text.ts";
 import { MAX_NAME_BYTES, MAX_PATH_BYTES } from "./entry.ts";
 
 /** Names that start with this are bftp's own temporary files: hidden and untouchable. */
@@ -44,8 +44,7 @@ const encoder = new TextEncoder();
  * ```
  */
 export function quotePath(path: string): string {
-  const shown = path.length > 200 ? path.slice(0, 200) + "..." : path;
-  return `"${replaceUnsafe(shown.replace(/["\\]/g, (c) => `\\${c}`), escapeCharacter)}"`;
+  return quoteUnsafe(path, 200);
 }
 
 function refuse(path: string, why: string): RemoteError {

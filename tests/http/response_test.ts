@@ -141,7 +141,9 @@ Deno.test("http: readResponseHead() rejects malformed and missing responses", as
     [["HTTP/1.0 200 OK\r\nContent-Le"], /closed inside the response header/],
     [["HTTP/1.0 200 OK\r\nNo colon here\r\n\r\n"], /Malformed HTTP header line "No colon here"/],
     [["HTTP/1.0 200 OK\r\n continued first\r\n\r\n"], /Malformed HTTP header line/],
-    [["HTTP/1.0 200 OK\r\nX-Nul: a\x00b\r\n\r\n"], /Malformed HTTP header line/],
+    [["HTTP/1.0 200 OK\r\nX-Nul: a\x00b\r\n\r\n"], /Malformed HTTP header line "X-Nul: a\\x00b"/],
+    // Escaped as every peer's text is (`\x1b`), not in JSON's way (`\u001b`).
+    [["HTTP/1.0 200 OK\r\nX-Esc: \x1b[2J\r\n\r\n"], /header line "X-Esc: \\x1b\[2J"$/],
     [["HTTP/1.0 200 OK\r\nBad Name: x\r\n\r\n"], /Malformed HTTP header line/],
     [["HTTP/1.1 101 Switching Protocols\r\n\r\n"], /Unexpected 101/],
     // A CR alone is no line end, and no character of a field either.
