@@ -288,6 +288,7 @@ async function resumeAt(
     throw localIoError("write", partialPaths(dest).partial, e);
   }
   let keep = true;
+  let locked = false;
   let closed = false;
   const close = () => {
     if (!closed) {
@@ -299,6 +300,7 @@ async function resumeAt(
     if (!(await file.tryLock(true))) {
       throw new LocalIoError(`Cannot write "${dest}": another download into it is running`);
     }
+    locked = true;
     let fetched: Fetched;
     try {
       fetched = await fetchRest(client, remote, file, { dest, statePath, state, options });
@@ -336,7 +338,21 @@ async function resumeAt(
     return result;
   } finally {
     close();
+    // Refused before the server answered (DENIED, a lost session): no state names the partial
+    // file, so nothing in it could be resumed; it goes (a running download's is left alone).
+    if (keep && locked && !stateThere(statePath)) keep = false;
     if (!keep) await discardPartial(at).catch(() => {});
+  }
+}
+
+/** Whether a partial download's state file is there. */
+function stateThere(statePath: string): boolean {
+  try {
+    Deno.lstatSync(statePath);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
   }
 }
 

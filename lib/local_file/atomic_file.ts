@@ -70,14 +70,6 @@ export interface AtomicFileOptions {
    */
   notFound?: string | undefined;
   /**
-   * The caller has just seen that nothing is at `path` (a folder listing
-   * made for a tree of many files): the look for a replaced file's
-   * permission bits is skipped, a failed `lstat` that costs an exception.
-   *
-   * @default {false}
-   */
-  absent?: boolean | undefined;
-  /**
    * The tree the file is in: its folder is reached from the tree's top
    * without following a link, and held while the file is written.
    *
@@ -104,7 +96,8 @@ export interface AtomicFileOptions {
 export function modeOf(path: string): number | null {
   try {
     const info = Deno.lstatSync(path);
-    return info.isFile && info.mode !== null ? info.mode & 0o7777 : null;
+    // Set-user-ID, set-group-ID and sticky are not kept: the content is another's now.
+    return info.isFile && info.mode !== null ? info.mode & 0o777 : null;
   } catch (e) {
     if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return null;
     throw e;
@@ -132,7 +125,7 @@ export function modeOf(path: string): number | null {
 export function modeAt(libc: Libc, at: EntryAt): number | null {
   try {
     const found = libc.statxIfAny(at.dir, at.name, AT.SYMLINK_NOFOLLOW);
-    return found?.type === "file" ? found.mode : null;
+    return found?.type === "file" ? found.mode & 0o777 : null;
   } catch (e) {
     if (e instanceof Deno.errors.NotADirectory) return null;
     throw e;
@@ -158,6 +151,13 @@ export function modeAt(libc: Libc, at: EntryAt): number | null {
 export function temporaryStem(dest: string): string {
   return join(dirname(dest), `${hiddenStem(basename(dest))}${LOCAL_TEMP_INFIX}`);
 }
+
+/**
+ * The bits a temporary is created with: the owner's alone, so that a private
+ * file is never readable by others on its way; its own are set before the
+ * rename.
+ */
+export const TEMP_MODE = 0o600;
 
 /** `openat` flags of a new temporary: made here, never an existing file or a link followed. */
 export const TEMP_FLAGS: number = O.O_WRONLY | O.O_CREAT | O.O_EXCL | O.O_NOFOLLOW | O.O_CLOEXEC;
@@ -188,8 +188,8 @@ function createTemporary(
   const { name, opened } = openLocked<TempOutput>({
     name: () => `${stem}${crypto.randomUUID()}`,
     create: libc === null
-      ? (temp) => Deno.openSync(temp, { write: true, createNew: true, mode: 0o644 })
-      : (temp) => new FdFile(libc.openat(at.dir, temp, TEMP_FLAGS, 0o644), true),
+      ? (temp) => Deno.openSync(temp, { write: true, createNew: true, mode: TEMP_MODE })
+      : (temp) => new FdFile(libc.openat(at.dir, temp, TEMP_FLAGS, TEMP_MODE), true),
     file: (file) => file,
     // With libc, one look: a fresh random name is never made again, so while it names anything
     // it names this file.
@@ -240,7 +240,6 @@ export class AtomicFile implements ByteWriter {
   readonly tempPath: string;
   #file: TempOutput;
   #open = true;
-  #keepMode: number | null;
   #notFound: string | undefined;
   /** libc, when the file is written through it (else Deno, by path). */
   #libc: Libc | null;
@@ -255,7 +254,6 @@ export class AtomicFile implements ByteWriter {
     path: string,
     where: { libc: Libc | null; at: EntryAt },
     created: { temp: string; file: TempOutput },
-    keepMode: number | null,
     notFound: string | undefined,
   ) {
     this.path = path;
@@ -264,7 +262,6 @@ export class AtomicFile implements ByteWriter {
     this.#temp = created.temp;
     this.tempPath = where.at.dir === -100 ? created.temp : join(dirname(path), created.temp);
     this.#file = created.file;
-    this.#keepMode = keepMode;
     this.#notFound = notFound;
   }
 
@@ -282,11 +279,8 @@ export class AtomicFile implements ByteWriter {
     try {
       // The folder held by a descriptor of this file's own: it is written across awaits.
       if (libc !== null && options.tree !== undefined) at = options.tree.ownFolder(path);
-      const keepMode = options.absent ? null : libc === null ? modeOf(path) : modeAt(libc, at);
       const created = createTemporary(path, libc, at);
-      return Promise.resolve(
-        new AtomicFile(path, { libc, at }, created, keepMode, options.notFound),
-      );
+      return Promise.resolve(new AtomicFile(path, { libc, at }, created, options.notFound));
     } catch (e) {
       if (at.dir !== -100) libc!.close(at.dir);
       return Promise.reject(localIoError("write", path, e, wording(options.notFound)));
@@ -309,32 +303,32 @@ export class AtomicFile implements ByteWriter {
   }
 
   /**
-   * Renames the temporary file over the final path, with the replaced
-   * file's permission bits (or `attributes`' time and bits), then closes
-   * it. On failure the temporary file is removed.
+   * Renames the temporary file over the final path, then closes it: with
+   * the bits of the file it replaces (looked at now: a file put there while
+   * this one was written keeps its own), or for a new file `newMode` (else
+   * 0644) less the umask; `attributes` (`-p`) win. On failure the temporary
+   * file is removed.
    *
    * @param attributes What `-p` gives the file (the server's time and bits), if anything.
-   * @param newMode The server's bits, for a file that replaces none (less the umask,
-   *   `newFileMode`); `undefined`: it keeps the bits it was made with (0644 less the umask).
+   * @param newMode The server's bits, for a file that replaces none (see `newFileMode`).
    * @throws {LocalIoError} When the rename fails.
    */
   async commit(
     attributes: ServerAttributes | null = null,
     newMode?: number | null,
   ): Promise<void> {
-    // A replaced file keeps its permissions: a private file stays private; a new one gets the
-    // server's (less the umask), unless `-p` gives them exactly.
-    if (
-      this.#keepMode === null && (attributes?.mode ?? null) === null && (newMode ?? null) !== null
-    ) {
-      this.#keepMode = newFileMode(newMode);
-    }
     try {
       // Renamed while still open (and locked), so no clean-up can take it for a dead one's;
       // Windows cannot rename an open file.
       if (Deno.build.os === "windows") this.#close();
-      if (this.#libc !== null) this.#landByLibc(this.#libc, attributes);
-      else this.#landByPath(attributes);
+      // A replaced file keeps its permissions: a private file stays private.
+      const replaced = this.#libc === null ? modeOf(this.path) : modeAt(this.#libc, this.#at);
+      const landed = {
+        mtime: attributes?.mtime ?? null,
+        mode: attributes?.mode ?? replaced ?? newFileMode(newMode),
+      };
+      if (this.#libc !== null) this.#landByLibc(this.#libc, landed);
+      else this.#landByPath(landed);
     } catch (e) {
       await this.discard();
       throw this.#error(e);
@@ -344,19 +338,13 @@ export class AtomicFile implements ByteWriter {
   }
 
   /** Gives the temporary its bits and time on its descriptor, then renames it in its folder. */
-  #landByLibc(libc: Libc, attributes: ServerAttributes | null): void {
-    const file = this.#file as FdFile;
-    // A replaced file keeps its permissions: a private file stays private.
-    if (this.#keepMode !== null) file.chmodSync(this.#keepMode);
-    if (attributes !== null) stampFile(file, attributes);
+  #landByLibc(libc: Libc, attributes: ServerAttributes): void {
+    stampFile(this.#file as FdFile, attributes);
     libc.renameat(this.#at.dir, this.#temp, this.#at.dir, this.#at.name);
   }
 
-  #landByPath(attributes: ServerAttributes | null): void {
-    if (this.#keepMode !== null && Deno.build.os !== "windows") {
-      Deno.chmodSync(this.tempPath, this.#keepMode);
-    }
-    if (attributes !== null) applyServerAttributes(this.tempPath, attributes);
+  #landByPath(attributes: ServerAttributes): void {
+    applyServerAttributes(this.tempPath, attributes);
     Deno.renameSync(this.tempPath, this.path);
   }
 

@@ -25,8 +25,8 @@ import { localIoError } from "../errors.ts";
 import { FdFile } from "../libc/fd_file.ts";
 import { noUnnamedFiles, O } from "../libc/flags.ts";
 import { Libc } from "../libc/libc.ts";
-import { type ServerAttributes, stampFile } from "./attributes.ts";
-import { AtomicFile, modeAt, TEMP_FLAGS, temporaryStem } from "./atomic_file.ts";
+import { newFileMode, type ServerAttributes, stampFile } from "./attributes.ts";
+import { AtomicFile, modeAt, TEMP_FLAGS, TEMP_MODE, temporaryStem } from "./atomic_file.ts";
 import { byPath, type EntryAt, type LocalTree } from "./local_tree.ts";
 
 /** Options for {@linkcode landWhole}. */
@@ -118,8 +118,11 @@ export function landWholeNow(dest: string, data: Uint8Array, options: LandWholeO
   if (libc === null) return false;
   try {
     const at = options.tree?.at(dest) ?? byPath(dest);
-    const mode = options.mode ?? (options.absent ? null : modeAt(libc, at));
-    if (options.absent && landUnnamed(libc, at, data, { ...options, mode })) return true;
+    // Nothing there (a listing just said so): an unnamed file, made with its bits.
+    if (options.absent && landUnnamed(libc, at, data, options)) return true;
+    // A replaced file keeps its bits (looked at now: one may have been put there since the
+    // listing); a new one gets the server's, less the umask; `-p`'s win.
+    const mode = options.mode ?? modeAt(libc, at) ?? newFileMode(options.newMode);
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
       if (landOnce(libc, at, data, { ...options, mode })) return true;
     }
@@ -133,7 +136,8 @@ export function landWholeNow(dest: string, data: Uint8Array, options: LandWholeO
 function landOnce(libc: Libc, at: EntryAt, data: Uint8Array, options: LandWholeOptions): boolean {
   const temp = `${temporaryStem(at.name)}${crypto.randomUUID()}`;
   const started = performance.now();
-  const file = new FdFile(libc.openat(at.dir, temp, TEMP_FLAGS, createMode(options)), true);
+  // The owner's bits alone until its own are given (a private file is never readable by others).
+  const file = new FdFile(libc.openat(at.dir, temp, TEMP_FLAGS, TEMP_MODE), true);
   options.onCreate?.(performance.now() - started);
   try {
     // A fresh random name: a lock held by another is a clean-up's, about to remove it.
@@ -224,7 +228,7 @@ async function landByDeno(
   data: Uint8Array,
   options: LandWholeOptions,
 ): Promise<void> {
-  const out = await AtomicFile.create(dest, { absent: options.absent });
+  const out = await AtomicFile.create(dest, { tree: options.tree });
   try {
     for (let done = 0; done < data.byteLength;) done += await out.write(data.subarray(done));
   } catch (e) {

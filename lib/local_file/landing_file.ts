@@ -94,7 +94,7 @@ export class LandingFile implements ByteWriter {
     if (lander?.threaded) return new LandingFile(path, options, null);
     // Written here; a lander still deciding learns what a create costs on this disk.
     const started = performance.now();
-    const file = await AtomicFile.create(path, { absent: options.absent, tree: options.tree });
+    const file = await AtomicFile.create(path, { tree: options.tree });
     lander?.observeCreate(performance.now() - started);
     return new LandingFile(path, options, file);
   }
@@ -108,7 +108,7 @@ export class LandingFile implements ByteWriter {
    */
   async write(p: Uint8Array): Promise<number> {
     if (this.#file === null && this.#size + p.byteLength > Lander.MAX_BODY) {
-      this.#file = await AtomicFile.create(this.path, { absent: this.#absent, tree: this.#tree });
+      this.#file = await AtomicFile.create(this.path, { tree: this.#tree });
       for (const chunk of this.#chunks) await this.#file.write(chunk);
       this.#chunks = [];
     }

@@ -41,7 +41,7 @@ const ATTEMPTS = 3;
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function openOwnFile(path: string, mode = 0o644): Promise<Deno.FsFile> {
+export async function openOwnFile(path: string, mode = 0o600): Promise<Deno.FsFile> {
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     try {
       return await Deno.open(path, { read: true, write: true, createNew: true, mode });
@@ -91,7 +91,7 @@ export async function openOwnFile(path: string, mode = 0o644): Promise<Deno.FsFi
 export async function writeOwnText(path: string, text: string): Promise<void> {
   const temporary = `${path}.${crypto.randomUUID()}`;
   try {
-    await Deno.writeTextFile(temporary, text, { createNew: true, mode: 0o644 });
+    await Deno.writeTextFile(temporary, text, { createNew: true, mode: 0o600 });
     await Deno.rename(temporary, path);
   } catch (e) {
     await Deno.remove(temporary).catch(() => {});

@@ -23,7 +23,7 @@ import type { ByteWriter } from "../framing/types.ts";
 import { hashPrefix } from "../file_hash.ts";
 import { isExpired, removeExpiredResumes } from "./cleanup.ts";
 import type { CommitSteps } from "./group_commit.ts";
-import { about, fsError } from "./fs_errors.ts";
+import { about, fsError, permissionBits, statOrNull } from "./fs_errors.ts";
 import { lookAtTarget, type UploadTarget } from "./upload_target.ts";
 import { quotePath } from "./paths.ts";
 import { uploadSink } from "./upload_sink.ts";
@@ -70,16 +70,15 @@ export interface ResumableUpload extends Upload {
 /** An upload's file: a temporary beside the target, or an unnamed one (`name` `null`). */
 type UploadFile = CreatedFile & { name: string | null };
 
-/** The permission bits a new upload's file is created with. */
-const NEW_FILE_MODE = 0o644;
-
 /**
  * The permission bits an upload's temporary file is created with: the
- * default for a new file; for one that replaces a file, no more for group
- * and others than that file gives them (its exact bits are set at commit).
+ * owner's alone for a new file (a private file is never readable by others
+ * on its way, nor while a cut resumable upload waits); for one that
+ * replaces a file, no more for group and others than that file gives them.
+ * Its exact bits are set at commit.
  */
 function temporaryMode(replaced: number | null): number {
-  return replaced === null ? NEW_FILE_MODE : replaced | 0o600;
+  return replaced === null ? 0o600 : replaced | 0o600;
 }
 
 /**
@@ -259,14 +258,19 @@ function uploadOf(temp: UploadFile, target: UploadTarget): Upload & { release():
       // A file that replaces another keeps its permission bits: a private file stays private
       // (the bits found when the upload began: its temporary was made no more open than
       // them). Bits the client asked for (put -p) win.
-      const mode = attributes.mode ?? target.replaced;
-      // A new file: the bits its source has (as scp gives them), less this server's umask.
-      const created = attributes.newMode === undefined ? null : newFileMode(attributes.newMode);
+      // A replaced file keeps its bits (looked at again: one may have appeared since the upload
+      // began); bits the client asked for (put -p) win; a new file gets its source's (newMode,
+      // as scp gives them), else 0644, less this server's umask.
+      const created = newFileMode(attributes.newMode);
       if (attributes.mtime !== undefined) {
         temp.file.utimeSync(new Date(), new Date(attributes.mtime));
       }
-      if (temp.name === null) return placeUnnamed(temp, target, mode, created);
-      if ((mode ?? created) !== null) fs.chmodAt(at.dir, temp.name, (mode ?? created)!);
+      if (temp.name === null) {
+        return placeUnnamed(temp, target, attributes.mode ?? target.replaced, created);
+      }
+      const mode = attributes.mode ?? target.replaced ??
+        permissionBits(statOrNull(fs, at.dir, at.name));
+      if (Deno.build.os !== "windows") fs.chmodAt(at.dir, temp.name, mode ?? created);
       if (Deno.build.os === "windows") closeFile();
       fs.renameAt(at.dir, temp.name, at.dir, at.name);
     },
@@ -312,10 +316,10 @@ function placeUnnamed(
   temp: CreatedFile,
   target: UploadTarget,
   mode: number | null,
-  created: number | null,
+  created: number,
 ): void {
   const { fs, at } = target;
-  if ((mode ?? created) !== null) temp.file.chmodSync!((mode ?? created)!);
+  temp.file.chmodSync!(mode ?? created);
   try {
     return fs.linkAt!(temp.ref, at.dir, at.name);
   } catch (e) {
@@ -324,10 +328,13 @@ function placeUnnamed(
     // look at it waited until now (else it was made since the upload began).
     if (!target.unseen && !target.overwrite) throw e;
   }
-  if (target.unseen) {
-    // A file replaced keeps its permission bits, unless the client asked for others.
-    const { replaced } = lookAtTarget(target);
-    if (mode === null && replaced !== null) temp.file.chmodSync!(replaced);
+  // A file replaced keeps its permission bits (one looked at only now, or made since the upload
+  // began), unless the client asked for others.
+  if (mode === null) {
+    const { replaced } = target.unseen
+      ? lookAtTarget(target)
+      : { replaced: permissionBits(statOrNull(fs, at.dir, at.name)) };
+    if (replaced !== null) temp.file.chmodSync!(replaced);
   }
   temp.file.tryLockSync(true);
   const name = uploadTemporaryName();

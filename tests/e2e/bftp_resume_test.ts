@@ -404,3 +404,20 @@ Deno.test("e2e: get -r --resume run again goes on in DEST when the cut file was 
     server.logLines().join("\n"),
   );
 });
+
+Deno.test("e2e: get --resume refused by the server leaves no partial file", async () => {
+  await using dir = await tempDir();
+  // The file is there, and the server will not send it (a file it cannot read).
+  await using server = startScriptedBftpServer(async (req, send) => {
+    if (req.op === "STAT") {
+      await send(
+        frame({ ok: true, entry: { name: "f", type: "file", size: 4, mtime: 0, mode: 0o600 } }),
+      );
+    } else if (req.op !== "QUIT") {
+      await send(frame({ ok: false, code: "DENIED", message: '"/f": permission denied' }));
+    }
+  });
+  const refused = await runBftp(["get", "--resume", `${server.url}/f`, dir.join("out")]);
+  equal(refused.code, 15, refused.stderr);
+  deepEqual(await listNames(dir.path), []);
+});

@@ -56,3 +56,28 @@ Deno.test("local_file: AtomicFile into a missing folder says so in one line, and
   // Its temporary is closed once it has landed: a write after the commit is refused.
   await rejects(() => out.write(new Uint8Array(1)));
 });
+
+Deno.test("local_file: a temporary is the owner's alone while written; a file put there meanwhile keeps its bits; set-user-ID is not kept", async () => {
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  const umask = Deno.umask();
+  const bits = async (name: string) => (await Deno.lstat(`${dir}/${name}`)).mode! & 0o7777;
+  const body = new TextEncoder().encode("body");
+  const fresh = await AtomicFile.create(`${dir}/fresh`);
+  equal(await bits(fresh.tempPath.slice(dir.length + 1)), 0o600, "no one else reads it on its way");
+  await fresh.write(body);
+  await fresh.commit(null, 0o640);
+  equal(await bits("fresh"), 0o640 & ~umask);
+  const raced = await AtomicFile.create(`${dir}/raced`);
+  await raced.write(body);
+  await Deno.writeTextFile(`${dir}/raced`, "someone's", { mode: 0o600 });
+  await Deno.chmod(`${dir}/raced`, 0o600);
+  await raced.commit(null, 0o777);
+  equal(await bits("raced"), 0o600);
+  await Deno.writeTextFile(`${dir}/suid`, "old");
+  await Deno.chmod(`${dir}/suid`, 0o4755);
+  const over = await AtomicFile.create(`${dir}/suid`);
+  await over.write(body);
+  await over.commit();
+  equal(await bits("suid"), 0o755, "new content is not made set-user-ID");
+});

@@ -67,3 +67,31 @@ Deno.test("local_file: landWhole of a listed-absent file lands it whole, or repl
   equal(await Deno.readTextFile(path), "second");
   deepEqual([...Deno.readDirSync(tmp.path)].map((e) => e.name), ["a.txt"]);
 });
+
+Deno.test("local_file: landWhole keeps the bits of a file put there since the listing, gives a new one the server's, and drops set-user-ID", async () => {
+  await using tmp = await tempDir();
+  const dir = tmp.path;
+  const umask = Deno.umask();
+  const bits = async (name: string) => (await Deno.lstat(`${dir}/${name}`)).mode! & 0o7777;
+  await landWhole(`${dir}/new`, bytes("n"), {
+    absent: true,
+    mtime: null,
+    mode: null,
+    newMode: 0o750,
+  });
+  equal(await bits("new"), 0o750 & ~umask);
+  await Deno.writeTextFile(`${dir}/raced`, "someone's");
+  await Deno.chmod(`${dir}/raced`, 0o600);
+  await landWhole(`${dir}/raced`, bytes("r"), {
+    absent: true,
+    mtime: null,
+    mode: null,
+    newMode: 0o777,
+  });
+  equal(await bits("raced"), 0o600);
+  await Deno.writeTextFile(`${dir}/suid`, "old");
+  await Deno.chmod(`${dir}/suid`, 0o4755);
+  await landWhole(`${dir}/suid`, bytes("s"), { mtime: null, mode: null, newMode: 0o644 });
+  equal(await bits("suid"), 0o755);
+  deepEqual([...Deno.readDirSync(dir)].length, 3, "no temporary left");
+});

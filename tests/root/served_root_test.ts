@@ -276,6 +276,39 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "root: a new upload's temporary is its owner's alone; a new file gets newMode less the umask; one put there meanwhile keeps its bits",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    {
+      await using tmp = await tempDir();
+      const root = tmp.path;
+      const umask = Deno.umask();
+      const body = new TextEncoder().encode("new");
+      const served = await ServedRoot.open(root, { fsync: false });
+      const upload = await served.beginUpload("/new.txt", true);
+      await writeAll(upload.sink, body);
+      const temp = (await hostTree(root)).find((p) => p.startsWith(".bftp-tmp-"))!;
+      equal(await modeOf(`${root}/${temp}`), 0o600, "no one else reads it on its way");
+      await upload.commit({ newMode: 0o640 });
+      equal(await modeOf(`${root}/new.txt`), 0o640 & ~umask);
+      const raced = await served.beginUpload("/raced.txt", true);
+      await writeAll(raced.sink, body);
+      await Deno.writeTextFile(`${root}/raced.txt`, "someone's");
+      await Deno.chmod(`${root}/raced.txt`, 0o600);
+      await raced.commit({ newMode: 0o777 });
+      equal(await modeOf(`${root}/raced.txt`), 0o600);
+      // A cut resumable upload's kept part is its owner's alone too, for the day it is kept.
+      const cut = await served.beginResumableUpload("/r.bin", 4, "b".repeat(64), true);
+      await writeAll(cut.sink, new Uint8Array(2));
+      await cut.keep();
+      const part = (await hostTree(root)).find((p) => p.startsWith(".bftp-tmp-resume-"))!;
+      equal(await modeOf(`${root}/${part}`), 0o600);
+    }
+  },
+});
+
+Deno.test({
   name: "root: a resumable upload that replaces a file keeps its permission bits",
   ignore: Deno.build.os === "windows",
   fn: async () => {
