@@ -63,16 +63,33 @@ let umask: number | null = null;
  * ```
  */
 export function newFileMode(serverMode: number | null | undefined): number {
-  if (umask === null) {
-    try {
-      umask = Deno.umask();
-    } catch (e) {
-      // Without --allow-sys: the usual one.
-      if (!(e instanceof Deno.errors.NotCapable)) throw e;
-      umask = 0o022;
-    }
-  }
+  umask ??= readUmask();
   return (serverMode ?? 0o644) & 0o777 & ~umask;
+}
+
+/**
+ * The process's umask: from `/proc/self/status` on Linux, which only reads
+ * it; `Deno.umask()` sets it to 0 and back to read it, a moment in which a
+ * file another thread (a landing thread, a server's worker) creates would
+ * get bits the umask takes off.
+ */
+function readUmask(): number {
+  try {
+    const found = /^Umask:\s*([0-7]+)$/m.exec(Deno.readTextFileSync("/proc/self/status"));
+    if (found !== null) return parseInt(found[1]!, 8);
+  } catch (e) {
+    if (
+      !(e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotCapable ||
+        e instanceof Deno.errors.PermissionDenied)
+    ) throw e;
+  }
+  try {
+    return Deno.umask();
+  } catch (e) {
+    // Without --allow-sys: the usual one.
+    if (!(e instanceof Deno.errors.NotCapable)) throw e;
+    return 0o022;
+  }
 }
 
 /** What {@linkcode stampFile} changes on an open file. */
