@@ -240,7 +240,6 @@ async function carryOut(
   });
   const totals = await applySync(client, plan, {
     direction: ends.direction,
-    localTop: ends.direction === "pull" ? ends.local : undefined,
     wholeFile: rules.wholeFile,
     progress: shown?.progress,
     onFile: shown?.onFile,

@@ -105,9 +105,25 @@ export function prepareFolder(
   tree?: LocalTree,
   mode?: number | null,
 ): Set<string> {
-  if (tree !== undefined && top) {
-    return made.includes(path) ? new Set() : sweepFolder(path, tree.folder(path));
+  // The owner's own bits too: the download writes into it.
+  const bits = mode === undefined || mode === null ? 0o777 : (mode & 0o777) | 0o700;
+  if (tree === undefined) return prepareByPath(path, top, made, bits);
+  if (top) return made.includes(path) ? new Set() : sweepFolder(path, tree.folder(path));
+  let folder: { made: boolean; fd: number };
+  try {
+    // Made and opened relative to its parent: a link or a file in its place is refused (and
+    // told), also one put there since it was listed.
+    folder = tree.makeFolder(path, bits);
+  } catch (e) {
+    throw localIoError("create folder", path, e);
   }
+  if (!folder.made) return sweepFolder(path, folder.fd);
+  made.push(path);
+  return new Set();
+}
+
+/** {@linkcode prepareFolder} without a tree (no libc): by path, a link looked for first. */
+function prepareByPath(path: string, top: boolean, made: string[], bits: number): Set<string> {
   // Synchronous, as nothing else is under way yet: a tree's 51 folders took 6.5-7.3 ms to look
   // at and make through Deno's I/O pool (a hop there and back each call), 0.9-1.1 ms so.
   let there: Deno.FileInfo | null;
@@ -117,28 +133,17 @@ export function prepareFolder(
     if (!(e instanceof Deno.errors.NotFound)) throw localIoError("create folder", path, e);
     there = null;
   }
-  // Told here in their own words; refused below in any case, by the descriptors.
   if (!top && there?.isSymlink) {
     throw new LocalIoError(`Cannot write into "${path}": it is a symbolic link`);
   }
-  if (!top && there !== null && !there.isDirectory) {
-    throw new LocalIoError(`Cannot create folder "${path}": file exists`);
-  }
-  let madeNow: boolean;
   try {
-    // The owner's own bits too: the download writes into it.
-    const bits = mode === undefined || mode === null ? 0o777 : (mode & 0o777) | 0o700;
-    if (tree === undefined) Deno.mkdirSync(path, { recursive: true, mode: bits });
-    madeNow = tree === undefined ? there === null : tree.makeFolder(path, bits);
+    Deno.mkdirSync(path, { recursive: true, mode: bits });
   } catch (e) {
     throw localIoError("create folder", path, e);
   }
-  const fd = tree?.folder(path);
-  if (madeNow) {
-    made.push(path);
-    return new Set();
-  }
-  return sweepFolder(path, fd);
+  if (there !== null) return sweepFolder(path);
+  made.push(path);
+  return new Set();
 }
 
 /**

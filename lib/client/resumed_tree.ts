@@ -10,6 +10,7 @@
  */
 
 import { basename, dirname, join } from "node:path";
+import { folderEntries } from "../local_file/local_tree.ts";
 import { PARTIAL_STATE_SUFFIX, partialName, readPartialState } from "./resume.ts";
 
 /**
@@ -49,7 +50,7 @@ export async function holdsPartsOf(folder: string, remote: string): Promise<bool
   const queue = [""];
   for (let read = 0; queue.length > 0 && read < RESUME_LOOK_ENTRIES;) {
     const relative = queue.shift()!;
-    const entries = readFolder(join(folder, relative));
+    const entries = folderEntries(join(folder, relative));
     read += entries.length;
     for (const entry of entries) {
       const below = relative === "" ? entry.name : `${relative}/${entry.name}`;
@@ -64,17 +65,4 @@ export async function holdsPartsOf(folder: string, remote: string): Promise<bool
     }
   }
   return false;
-}
-
-/** The entries of `dir` (links not followed), or none when it cannot be read. */
-function readFolder(dir: string): Deno.DirEntry[] {
-  try {
-    return [...Deno.readDirSync(dir)];
-  } catch (e) {
-    if (
-      e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory ||
-      e instanceof Deno.errors.PermissionDenied
-    ) return [];
-    throw e;
-  }
 }

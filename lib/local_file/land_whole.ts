@@ -176,7 +176,8 @@ function landUnnamed(
   const started = performance.now();
   let fd: number;
   try {
-    fd = libc.openat(at.dir, dirname(at.name), UNNAMED_FLAGS, createMode(options));
+    // Made with its own bits at once: no name shows it before it is whole.
+    fd = libc.openat(at.dir, dirname(at.name), UNNAMED_FLAGS, newFileMode(options.newMode));
   } catch (e) {
     if (!(e instanceof Error)) throw e;
     // No unnamed files there: not asked again. Any other refusal (a missing folder) is left to
@@ -199,11 +200,6 @@ function landUnnamed(
   } finally {
     file.close();
   }
-}
-
-/** The bits a new file is created with (the kernel takes the umask off): the server's, or 0644. */
-function createMode(options: LandWholeOptions): number {
-  return (options.newMode ?? 0o644) & 0o777;
 }
 
 /** Writes all of `data` to a new file, then gives it `options`' bits and time. */

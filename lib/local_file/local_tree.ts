@@ -63,6 +63,73 @@ function procFds(): boolean {
 }
 
 /**
+ * Makes the folder `at` names if missing and opens it, never through a
+ * link: a link or a file in its place is told as such (`Cannot write into
+ * "PATH": it is a symbolic link`, `Cannot create folder "PATH": file
+ * exists`).
+ */
+function makeAndOpen(
+  libc: Libc,
+  at: EntryAt,
+  path: string,
+  mode: number,
+): { made: boolean; fd: number } {
+  let made = true;
+  try {
+    libc.mkdirat(at.dir, at.name, mode);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+    made = false;
+  }
+  try {
+    return { made, fd: libc.openat(at.dir, at.name, FOLDER_FLAGS | O.O_NOFOLLOW) };
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotADirectory || e instanceof Deno.errors.FilesystemLoop)) {
+      throw e;
+    }
+    const link = libc.statxIfAny(at.dir, at.name, AT.SYMLINK_NOFOLLOW)?.type === "link";
+    throw new LocalIoError(
+      link
+        ? `Cannot write into "${path}": it is a symbolic link`
+        : `Cannot create folder "${path}": file exists`,
+      { cause: e },
+    );
+  }
+}
+
+/**
+ * The entries of the folder `dir`, read through `fd` where given (a held
+ * folder's descriptor, by `/proc/self/fd`; by name where there is no
+ * `/proc`); none when it cannot be read (gone, not a folder, not allowed).
+ * Synchronous: one call for the folder, where Deno's asynchronous iterator
+ * hops to its I/O pool and back for each entry (5,000 files in 50 folders:
+ * 5.6-7 ms against 14-31 ms).
+ *
+ * @param dir The folder's path.
+ * @param fd Its descriptor, where held.
+ * @returns Its entries, in the order the file system gives them.
+ *
+ * @example
+ * ```ts
+ * import { folderEntries } from "./local_tree.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(folderEntries("/no/such/folder"), []);
+ * ```
+ */
+export function folderEntries(dir: string, fd?: number): Deno.DirEntry[] {
+  try {
+    return [...Deno.readDirSync(fd !== undefined && procFds() ? `/proc/self/fd/${fd}` : dir)];
+  } catch (e) {
+    if (
+      e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory ||
+      e instanceof Deno.errors.PermissionDenied
+    ) return [];
+    throw e;
+  }
+}
+
+/**
  * Where `path` is when no tree holds it: by path from the working folder.
  *
  * @param path The entry's path.
@@ -159,29 +226,7 @@ export class LocalTree implements Disposable {
     const name = top.slice(slash + 1);
     const parentFd = libc.openat(-100, parent, FOLDER_FLAGS);
     try {
-      let made = true;
-      try {
-        libc.mkdirat(parentFd, name, 0o777);
-      } catch (e) {
-        if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
-        made = false;
-      }
-      let fd: number;
-      try {
-        fd = libc.openat(parentFd, name, FOLDER_FLAGS | O.O_NOFOLLOW);
-      } catch (e) {
-        if (!(e instanceof Deno.errors.NotADirectory || e instanceof Deno.errors.FilesystemLoop)) {
-          throw e;
-        }
-        // Told as what is there: a link, or a file in a folder's place.
-        const link = libc.statxIfAny(parentFd, name, AT.SYMLINK_NOFOLLOW)?.type === "link";
-        throw new LocalIoError(
-          link
-            ? `Cannot write into "${top}": it is a symbolic link`
-            : `Cannot create folder "${top}": file exists`,
-          { cause: e },
-        );
-      }
+      const { fd, made } = makeAndOpen(libc, { dir: parentFd, name }, top, 0o777);
       return { tree: new LocalTree(libc, top, fd), made };
     } finally {
       libc.close(parentFd);
@@ -289,18 +334,18 @@ export class LocalTree implements Disposable {
    *
    * @param path The folder's path.
    * @param mode Its permission bits, before the umask.
-   * @returns Whether it was made (`false`: something was there).
-   * @throws {LocalIoError} When a folder on its way is a link.
+   * @returns Whether it was made (`false`: one was there), and its descriptor (held by the tree).
+   * @throws {LocalIoError} When it, or a folder on its way, is a link (or no folder).
    */
-  makeFolder(path: string, mode = 0o777): boolean {
-    const at = this.at(path.endsWith("/") ? path.slice(0, -1) : path);
-    try {
-      this.#libc.mkdirat(at.dir, at.name, mode);
-      return true;
-    } catch (e) {
-      if (e instanceof Deno.errors.AlreadyExists) return false;
-      throw e;
-    }
+  makeFolder(path: string, mode = 0o777): { made: boolean; fd: number } {
+    const folder = path.endsWith("/") ? path : `${path}/`;
+    const at = this.at(folder.slice(0, -1));
+    const opened = makeAndOpen(this.#libc, at, folder.slice(0, -1), mode);
+    const relative = this.#relative(folder);
+    // Held from now on (one held already, now closed, was another folder of that name).
+    if (this.#held.has(relative)) this.#close(relative);
+    this.#hold(folder, relative, opened.fd);
+    return opened;
   }
 
   /**
@@ -333,13 +378,15 @@ export class LocalTree implements Disposable {
     if (folder === this.#prefix) return this.#topFd;
     const relative = this.#relative(folder);
     let fd = this.#held.get(relative);
-    if (fd !== undefined) {
-      // The most recently used goes last.
-      this.#held.delete(relative);
-    } else {
-      fd = this.#open(relative, folder);
-      if (this.#held.size >= MAX_HELD_FOLDERS) this.#close(this.#held.keys().next().value!);
-    }
+    // The most recently used goes last.
+    if (fd !== undefined) this.#held.delete(relative);
+    else fd = this.#open(relative, folder);
+    return this.#hold(folder, relative, fd);
+  }
+
+  /** Holds `fd` as the folder `relative` (its path `folder`), the least recently used let go. */
+  #hold(folder: string, relative: string, fd: number): number {
+    if (this.#held.size >= MAX_HELD_FOLDERS) this.#close(this.#held.keys().next().value!);
     this.#held.set(relative, fd);
     this.#last = folder;
     this.#lastFd = fd;

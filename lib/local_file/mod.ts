@@ -17,8 +17,6 @@
  * - {@linkcode applyServerAttributes}: what `-p` keeps of a downloaded file
  * - {@linkcode openOwnFile}, {@linkcode writeOwnText}: a resumable download's
  *   partial and state, never opened or written through a planted link
- * - {@linkcode removeBeneath}: an entry removed below a folder, no link on the
- *   way followed (`sync --delete`'s pull)
  * - {@linkcode LocalTree}: a download's DEST held by its top; every folder below
  *   reached without following a link, every file made relative to its folder
  *
@@ -38,5 +36,4 @@ export * from "./own_file.ts";
 export * from "./landing_file.ts";
 export * from "./lander.ts";
 export * from "./land_whole.ts";
-export * from "./remove_beneath.ts";
 export * from "./local_tree.ts";

@@ -23,7 +23,6 @@ import { counting, pullMany, pushMany, SyncRun } from "./apply_many.ts";
 export { STILL_CHECK_BYTES } from "./apply_many.ts";
 import { Lander } from "../local_file/lander.ts";
 import type { LocalTree } from "../local_file/local_tree.ts";
-import { removeBeneath } from "../local_file/remove_beneath.ts";
 import { BftpError, localIoError } from "../errors.ts";
 import { pullFile, pushFile } from "./apply_one.ts";
 import type { SyncDelete, SyncPlan, SyncSend } from "./plan.ts";
@@ -82,13 +81,6 @@ export interface ApplyOptions extends Pick<LocalTransferOptions, "progress" | "o
    * @default {32}
    */
   window?: number | undefined;
-  /**
-   * A pull's local target, whose entries are removed below it without
-   * following a link on the way (`removeBeneath`); without it, by path.
-   *
-   * @default {undefined}
-   */
-  localTop?: string | undefined;
   /** Told of each change once it is done. */
   onChange?: ((change: DoneChange) => void) | undefined;
   /** Told of each entry that failed (the others go on). */
@@ -126,12 +118,18 @@ async function each<T>(
   await window.drain();
 }
 
-/** Removes a path on the target: files first (pipelined), then folders, deepest first. */
+/**
+ * Removes a path on the target: files first (pipelined), then folders,
+ * deepest first. A pull's, relative to the folders its local `tree` holds:
+ * no link on the way is followed, a folder swapped for one meanwhile is
+ * refused (without a tree, no libc: by path).
+ */
 async function removeAll(
   client: BftpClient,
   deletes: readonly SyncDelete[],
   options: ApplyOptions,
   totals: SyncTotals,
+  tree: LocalTree | undefined,
 ): Promise<void> {
   const fail = (d: SyncDelete, e: BftpError) => {
     totals.failed++;
@@ -141,11 +139,11 @@ async function removeAll(
     if (options.direction === "push") {
       await (d.folder ? client.rmdir(d.path) : client.delete(d.path));
     } else {
-      // A link is removed itself, never followed; a folder only once empty. Below the top, no
-      // link on the way is followed either: a folder swapped for one meanwhile is refused.
+      // A link is removed itself, never followed; a folder only once empty.
       try {
-        if (options.localTop === undefined) await Deno.remove(d.path);
-        else removeBeneath(options.localTop, d.relative, d.folder);
+        if (tree === undefined) await Deno.remove(d.path);
+        else if (d.folder) tree.removeFolder(localChild(tree.top, d.relative));
+        else tree.removeFile(localChild(tree.top, d.relative));
       } catch (e) {
         throw localIoError("remove", d.path, e);
       }
@@ -210,15 +208,15 @@ export async function applySync(
     failed: 0,
     notTried: 0,
   };
-  if (plan.deletes.length > 0) await removeAll(client, plan.deletes, options, totals);
-  // A full disk stops it: every later file would fail the same way.
-  const run = new SyncRun();
-  const tally = counting(options, totals, run);
-  const broken = new Set<string>();
   // A pull's local top is held open: every folder and file below it is reached from it, never
   // through a link put in a folder's place meanwhile (`LocalTree`).
   const top = options.direction === "pull" ? plan.folders[0]?.local : undefined;
   using tree = top === undefined ? undefined : openTop(top, []);
+  if (plan.deletes.length > 0) await removeAll(client, plan.deletes, options, totals, tree);
+  // A full disk stops it: every later file would fail the same way.
+  const run = new SyncRun();
+  const tally = counting(options, totals, run);
+  const broken = new Set<string>();
   const present = await makeFolders(client, plan, options, (relative, e) => {
     broken.add(relative);
     tally.onError({ relative }, e);

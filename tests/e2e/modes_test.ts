@@ -8,19 +8,31 @@ import { randomBytes, runBftp, startServe, tempDir } from "./helpers.ts";
 
 const modeOf = async (path: string) => (await Deno.stat(path)).mode! & 0o777;
 
+/** Runs `bftp VERB -q ARGS...`, which must succeed. */
+async function quietly(verb: string, ...args: string[]): Promise<void> {
+  const r = await runBftp([verb, "-q", ...args]);
+  deepEqual(r.code, 0, r.stderr);
+}
+
+/** Gives each path below `dir` its bits. */
+async function chmodAll(dir: string, modes: Record<string, number>): Promise<void> {
+  for (const [path, mode] of Object.entries(modes)) await Deno.chmod(`${dir}/${path}`, mode);
+}
+
 Deno.test("e2e: a download without -p gives a new file or folder the server's bits less the umask, a replaced file keeps its own", async () => {
   await using root = await tempDir();
   await using local = await tempDir();
   await writeLayout(root.path, { "t/small": "s", "t/priv/p": "p", "t/open": "o" });
   await Deno.writeFile(root.join("t", "big"), randomBytes(3_000_000));
-  for (const name of ["t/small", "t/big", "t/priv/p"]) await Deno.chmod(root.join(name), 0o600);
-  await Deno.chmod(root.join("t", "open"), 0o664);
-  await Deno.chmod(root.join("t", "priv"), 0o700);
+  await chmodAll(root.path, {
+    "t/small": 0o600,
+    "t/big": 0o600,
+    "t/priv/p": 0o600,
+    "t/open": 0o664,
+    "t/priv": 0o700,
+  });
   await using server = await startServe(root.path);
-  const get = async (...args: string[]) => {
-    const r = await runBftp(["get", "-q", ...args]);
-    deepEqual(r.code, 0, r.stderr);
-  };
+  const get = (...args: string[]) => quietly("get", ...args);
   await get(`${server.url}/t/small`, local.join("small"));
   await get(`${server.url}/t/big`, local.join("big"));
   await get("--resume", `${server.url}/t/big`, local.join("resumed"));
@@ -56,15 +68,12 @@ Deno.test("e2e: an upload without -p gives a new file its source's bits less the
   await using local = await tempDir();
   await writeLayout(local.path, { "t/small": "s", "t/sub/p": "p", "one": "1" });
   await Deno.writeFile(local.join("t", "big"), randomBytes(3_000_000));
-  for (const name of ["t/small", "t/big", "one"]) await Deno.chmod(local.join(name), 0o600);
-  await Deno.chmod(local.join("t", "sub", "p"), 0o640);
+  await chmodAll(local.path, { "t/small": 0o600, "t/big": 0o600, "one": 0o600, "t/sub/p": 0o640 });
   await writeLayout(root.path, { kept: "theirs" });
-  await Deno.chmod(root.join("kept"), 0o604);
+  await chmodAll(root.path, { kept: 0o604 });
   await using server = await startServe(root.path);
-  const put = async (...args: string[]) => {
-    const r = await runBftp(["put", "-q", ...args]);
-    deepEqual(r.code, 0, r.stderr);
-  };
+  const put = (...args: string[]) => quietly("put", ...args);
+
   await put(local.join("one"), `${server.url}/one`);
   await put(local.join("t", "big"), `${server.url}/big`);
   await put("--resume", local.join("t", "big"), `${server.url}/resumed`);

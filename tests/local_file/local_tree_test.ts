@@ -139,7 +139,7 @@ Deno.test("local_file: a held folder is swept and given its attributes through i
 
 Deno.test("local_file: a tree holds a bounded number of folders, and opens an evicted one again", async () => {
   await using t = await heldTree();
-  for (let i = 0; i <= MAX_HELD_FOLDERS; i++) t.tree.makeFolder(`${t.top}/f${i}`);
+  for (let i = 0; i <= MAX_HELD_FOLDERS; i++) Deno.mkdirSync(`${t.top}/f${i}`);
   const open = () => [...Deno.readDirSync("/proc/self/fd")].length;
   const before = open();
   for (let i = 0; i <= MAX_HELD_FOLDERS; i++) t.tree.folder(`${t.top}/f${i}`);
@@ -155,4 +155,32 @@ Deno.test("local_file: a tree holds a bounded number of folders, and opens an ev
   equal(await Deno.readTextFile(`${t.top}/f0/a`), "x");
   t.tree[Symbol.dispose]();
   equal(open(), before - 1, "every folder and the top closed");
+});
+
+Deno.test("local_file: a tree removes an entry below it following no link on the way, a link itself, a folder once empty", async () => {
+  await using tmp = await tempDir();
+  const top = `${tmp.path}/top`;
+  await Deno.mkdir(`${top}/a/b`, { recursive: true });
+  await Deno.mkdir(`${tmp.path}/outside/b`, { recursive: true });
+  await Deno.writeTextFile(`${tmp.path}/outside/f`, "keep");
+  await Deno.writeTextFile(`${tmp.path}/outside/b/g`, "keep");
+  await Deno.symlink(`${tmp.path}/outside`, `${top}/a/link`);
+  await Deno.symlink(`${tmp.path}/outside`, `${top}/link`);
+  using tree = LocalTree.open(top)!;
+  // A link on the way, at the top's level or deeper: refused, nothing removed where it leads.
+  throws(() => tree.removeFile(`${top}/link/f`), LocalIoError);
+  throws(() => tree.removeFile(`${top}/a/link/f`), LocalIoError);
+  throws(() => tree.removeFolder(`${top}/link/b`), LocalIoError);
+  equal(await Deno.readTextFile(`${tmp.path}/outside/f`), "keep");
+  equal(await Deno.readTextFile(`${tmp.path}/outside/b/g`), "keep");
+  // A link as the entry is removed itself.
+  tree.removeFile(`${top}/a/link`);
+  ok((await Deno.stat(`${tmp.path}/outside/f`)).isFile);
+  throws(() => Deno.lstatSync(`${top}/a/link`), Deno.errors.NotFound);
+  // A folder only once empty; then it goes.
+  throws(() => tree.removeFolder(`${top}/a`));
+  tree.removeFolder(`${top}/a/b`);
+  tree.removeFolder(`${top}/a`);
+  throws(() => Deno.statSync(`${top}/a`), Deno.errors.NotFound);
+  throws(() => tree.removeFile(`${top}/missing`), Deno.errors.NotFound);
 });

@@ -181,7 +181,7 @@ Deno.test("a pull's --delete removes nothing through a local folder swapped for 
     // Swapped between the listing and the removals, as another local user could.
     await Deno.rename(`${top}/x`, `${top}/x.moved`);
     await Deno.symlink(`${dir.path}/outside`, `${top}/x`);
-    const run = collecting({ direction: "pull", localTop: top });
+    const run = collecting({ direction: "pull" });
     await applySync(client, plan, run.options);
     equal(await Deno.readTextFile(`${dir.path}/outside/f`), "not yours");
     deepEqual(run.errors.map((e) => [e.relative, e.error.code]), [["x/f", "LOCAL_IO"], [
@@ -218,7 +218,6 @@ for (const lander of ["here", "thread"]) {
       let swapped = false;
       const run = collecting({
         direction: "pull",
-        localTop: top,
         onFile: () => {
           if (swapped) return;
           swapped = true;
