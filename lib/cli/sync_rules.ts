@@ -352,7 +352,7 @@ export async function syncTrees(
     if (rules.json === true) {
       print(io.stdout, terminalJson(syncReport(plan, totals, changes, failures, seconds, dry)));
     } else if (lines) {
-      print(io.stdout, summaryLine(plan.checked, totals, seconds, dry));
+      print(io.stdout, summaryLine(plan.checked, totals, seconds, dry, ends.direction));
     }
     if (refused !== undefined) print(io.stderr, errorLine(refused.message));
     await printing;

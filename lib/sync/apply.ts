@@ -212,10 +212,11 @@ export async function applySync(
   // through a link put in a folder's place meanwhile (`LocalTree`).
   const top = options.direction === "pull" ? plan.folders[0]?.local : undefined;
   using tree = top === undefined ? undefined : openTop(top, []);
-  if (plan.deletes.length > 0) await removeAll(client, plan.deletes, options, totals, tree);
   // A full disk stops it: every later file would fail the same way.
   const run = new SyncRun();
   const tally = counting(options, totals, run);
+  await unlockFolders(client, plan, options, (relative, e) => tally.onError({ relative }, e), tree);
+  if (plan.deletes.length > 0) await removeAll(client, plan.deletes, options, totals, tree);
   const broken = new Set<string>();
   const present = await makeFolders(client, plan, options, (relative, e) => {
     broken.add(relative);
@@ -290,6 +291,46 @@ export async function applySync(
 }
 
 /**
+ * The folders of the target (relative paths) that a sync makes or removes
+ * an entry in: where a file lands or is removed, and where a folder is
+ * made (and the new folders themselves).
+ */
+function changedFolders(plan: SyncPlan): string[] {
+  return [
+    ...plan.sends.map((s) => parentOf(s.file.relative)),
+    ...plan.deletes.map((d) => parentOf(d.relative)),
+    ...[...plan.missingFolders].flatMap((m) => [m, parentOf(m)]),
+  ];
+}
+
+/**
+ * Gives the target's folders that this sync changes an entry in, and whose
+ * bits leave their owner no write or search permission (a read-only folder
+ * kept from the source by the last sync), those two first, as rsync does:
+ * else, as any user but root, the next sync could neither land nor remove
+ * a file there. Their bits come back with the other folders' at the end
+ * ({@linkcode keepFolderAttributes}); one removed by `--delete` needs none.
+ * A top kept as it is (a link on the server) is left alone.
+ */
+async function unlockFolders(
+  client: BftpClient,
+  plan: SyncPlan,
+  options: ApplyOptions,
+  fail: (relative: string, e: BftpError) => void,
+  tree: LocalTree | undefined,
+): Promise<void> {
+  const changed = new Set(changedFolders(plan));
+  const due = (plan.lockedFolders ?? [])
+    .filter((f) => changed.has(f.relative) && !(plan.keepTop && f.relative === ""))
+    .map((f) => ({ ...f, mtime: null, mode: f.mode! | 0o300 }));
+  await setFolderAttributes(client, due, options.direction === "pull" ? "local" : "remote", {
+    fail: (f, e) => fail(f.relative, e),
+    window: options.window,
+    tree,
+  });
+}
+
+/**
  * Gives the target's folders the source's modification times and
  * permission bits, as `rsync -a` does, once the files are in: those whose
  * time or bits differed, and those this sync changed (a file landed or
@@ -307,12 +348,7 @@ async function keepFolderAttributes(
   local: { broken: ReadonlySet<string>; tree: LocalTree | undefined },
 ): Promise<void> {
   const { broken, tree } = local;
-  const touched = new Set([
-    ...plan.staleTimes,
-    ...plan.sends.map((s) => parentOf(s.file.relative)),
-    ...plan.deletes.map((d) => parentOf(d.relative)),
-    ...[...plan.missingFolders].flatMap((m) => [m, parentOf(m)]),
-  ]);
+  const touched = new Set([...plan.staleTimes, ...changedFolders(plan)]);
   const due = plan.folders.filter((f) =>
     touched.has(f.relative) && !under(f.relative, broken) && !(plan.keepTop && f.relative === "")
   );

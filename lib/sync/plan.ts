@@ -92,6 +92,15 @@ export interface SyncPlan {
    * synced through it, as through a local DST that is a link).
    */
   keepTop?: boolean | undefined;
+  /**
+   * The target's folders whose bits give their owner no write or search
+   * permission (a read-only folder a sync kept from its source): one this
+   * sync changes something in is given them first, as rsync does, and gets
+   * its bits back with the others at the end.
+   *
+   * @default {[]}
+   */
+  lockedFolders?: PlannedEntry[] | undefined;
 }
 
 /** Options for {@linkcode compareTrees}. */
@@ -178,6 +187,9 @@ function folderDiffers(source: PlannedEntry, target: PlannedEntry | undefined): 
     (typeof target?.mode !== "number" || (target.mode & 0o777) !== (source.mode & 0o777));
   return timeOff || bitsOff;
 }
+
+/** The owner's write and search bits: what a folder needs to have an entry made or removed. */
+const OWNER_WRITE_SEARCH = 0o300;
 
 /** How deep a relative path is: `""` 0, `a` 1, `a/b` 2. */
 function depth(relative: string): number {
@@ -306,6 +318,9 @@ export function compareTrees(
     staleTimes: new Set(
       folders.filter((f) => folderDiffers(f, targetFolders.get(f.relative)))
         .map((f) => f.relative),
+    ),
+    lockedFolders: target.folders.filter((f) =>
+      typeof f.mode === "number" && (f.mode & OWNER_WRITE_SEARCH) !== OWNER_WRITE_SEARCH
     ),
   };
   for (const file of source.files) {

@@ -100,14 +100,15 @@ export function plannedTotals(plan: SyncPlan): SyncTotals {
 }
 
 /**
- * The summary line: files checked, sent (new, changed), deleted, failed,
- * not tried (after a full disk), bytes, time and rate; a dry run says what
- * would be done.
+ * The summary line: files checked, sent (a pull: received) (new,
+ * changed), deleted, failed, not tried (after a full disk), bytes, time
+ * and rate; a dry run says what would be done.
  *
  * @param checked How many source files were compared.
  * @param totals What was done (or would be).
  * @param seconds How long it took.
  * @param dryRun Whether nothing was changed.
+ * @param direction `push` (the files are sent) or `pull` (received).
  * @returns The line.
  *
  * @example
@@ -124,6 +125,10 @@ export function plannedTotals(plan: SyncPlan): SyncTotals {
  *   summaryLine(10, totals, 2, true),
  *   "Dry run, checked 10 files: would send 2 (1 new, 1 changed), delete 1; 2.0 KiB",
  * );
+ * deepEqual(
+ *   summaryLine(10, totals, 2, false, "pull"),
+ *   "Checked 10 files: received 2 (1 new, 1 changed), deleted 1; 2.0 KiB in 2.0 s (1.0 KiB/s)",
+ * );
  * ```
  */
 export function summaryLine(
@@ -131,6 +136,7 @@ export function summaryLine(
   totals: SyncTotals,
   seconds: number,
   dryRun: boolean,
+  direction: "push" | "pull" = "push",
 ): string {
   const files = `${checked} file${checked === 1 ? "" : "s"}`;
   const sent = `${totals.sent} (${totals.new} new, ${totals.changed} changed)`;
@@ -138,15 +144,15 @@ export function summaryLine(
     (totals.notTried > 0 ? `, not tried ${totals.notTried}` : "");
   if (dryRun) {
     // What would fail is known before anything is tried (names, a folder in the way, read-only).
-    return `Dry run, checked ${files}: would send ${sent}, delete ${totals.deleted}${failed}; ${
-      formatBytes(totals.bytes)
-    }`;
+    return `Dry run, checked ${files}: would ${
+      direction === "push" ? "send" : "receive"
+    } ${sent}, delete ${totals.deleted}${failed}; ${formatBytes(totals.bytes)}`;
   }
   const time = seconds < 60 ? `${seconds.toFixed(1)} s` : `${Math.round(seconds)} s`;
   const rate = `${formatBytes(Math.round(totals.bytes / Math.max(seconds, 1e-3)))}/s`;
-  return `Checked ${files}: sent ${sent}, deleted ${totals.deleted}${failed}; ${
-    formatBytes(totals.bytes)
-  } in ${time} (${rate})`;
+  return `Checked ${files}: ${
+    direction === "push" ? "sent" : "received"
+  } ${sent}, deleted ${totals.deleted}${failed}; ${formatBytes(totals.bytes)} in ${time} (${rate})`;
 }
 
 /** One failure, as the JSON report gives it. */

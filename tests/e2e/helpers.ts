@@ -30,7 +30,53 @@ export interface RunBftpOptions {
   cwd?: string;
   /** Extra environment variables. */
   env?: Record<string, string>;
+  /** Run as this user ({@linkcode unprivileged}); the tests' own when absent. */
+  user?: TestUser | undefined;
 }
+
+/** A user the tests run bftp as: its ids, and the environment it needs. */
+export interface TestUser {
+  /** Its user id. */
+  uid: number;
+  /** Its group id. */
+  gid: number;
+  /** HOME and Deno's cache in a folder it owns. */
+  env: Record<string, string>;
+}
+
+/** `uid`, `gid` and the environment of a child run as `user` (with `env` beside). */
+function asUser(user: TestUser | undefined, env?: Record<string, string>) {
+  if (user === undefined) return env === undefined ? {} : { env };
+  return { uid: user.uid, gid: user.gid, env: { ...user.env, ...env } };
+}
+
+/**
+ * A user whose permission bits bind it, to run bftp as: when the tests run
+ * as root, whom no bits stop, `nobody` (65534), given `dir` and all below
+ * it, with its HOME and Deno's cache in `dir/.home`; otherwise the tests'
+ * own user (`undefined`).
+ *
+ * @param dir A folder the user is to own.
+ * @returns The user, or `undefined` for the tests' own.
+ */
+export async function unprivileged(dir: string): Promise<TestUser | undefined> {
+  if (Deno.uid() !== 0) return undefined;
+  const home = join(dir, ".home");
+  await Deno.mkdir(home, { recursive: true });
+  const own = async (path: string): Promise<void> => {
+    await Deno.chown(path, NOBODY, NOBODY);
+    for await (const e of Deno.readDir(path)) {
+      const child = join(path, e.name);
+      if (e.isDirectory) await own(child);
+      else await Deno.chown(child, NOBODY, NOBODY);
+    }
+  };
+  await own(dir);
+  return { uid: NOBODY, gid: NOBODY, env: { HOME: home, DENO_DIR: join(home, "deno") } };
+}
+
+/** The ids of `nobody` on Debian. */
+const NOBODY = 65534;
 
 /** What a bftp run produced. */
 export interface RunBftpResult {
@@ -61,7 +107,7 @@ export async function runBftp(
     stdout: "piped",
     stderr: "piped",
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-    ...(options.env === undefined ? {} : { env: options.env }),
+    ...asUser(options.user, options.env),
   }).spawn();
   // Stdin is fed while the output is read, so that a child that writes much
   // before reading all its input cannot deadlock with us.
@@ -169,7 +215,7 @@ export interface ServeHandle extends AsyncDisposable {
  *
  * @param root The folder to serve.
  * @param extraArgs More flags (`--read-only`...).
- * @param options Environment variables for the server (`BFTP_TOKEN`...).
+ * @param options Environment variables for the server (`BFTP_TOKEN`...), and the user it runs as.
  * @returns The running server; `await using` stops it.
  */
 /**
@@ -183,14 +229,14 @@ export const SERVE_EXTRA_ARGS: string[] = (Deno.env.get("BFTP_TEST_SERVE_ARGS") 
 export async function startServe(
   root: string,
   extraArgs: string[] = [],
-  options: { env?: Record<string, string> } = {},
+  options: { env?: Record<string, string>; user?: TestUser | undefined } = {},
 ): Promise<ServeHandle> {
   const process = new Deno.Command(BFTP_BIN, {
     args: ["serve", root, "--port", "0", ...SERVE_EXTRA_ARGS, ...extraArgs],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-    ...(options.env === undefined ? {} : { env: options.env }),
+    ...asUser(options.user, options.env),
   }).spawn();
   let stderr = "";
   const stderrDone = (async () => {

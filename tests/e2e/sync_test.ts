@@ -15,6 +15,7 @@ import {
   spawnBftp,
   startServe,
   tempDir,
+  unprivileged,
   writeRandomFile,
 } from "./helpers.ts";
 import { frame, startScriptedBftpServer } from "./fake_bftp_server.ts";
@@ -125,6 +126,13 @@ Deno.test("e2e: sync prints a line per change and a summary; -q prints nothing",
   equal(result.stderr, "");
   const quiet = await runBftp(["sync", "-q", local.join("src"), `${server.url}/dst`]);
   deepEqual([quiet.code, quiet.stdout, quiet.stderr], [0, "", ""]);
+  // A pull's summary says the files were received.
+  const pull = await runBftp(["sync", `${server.url}/dst`, local.join("back")]);
+  equal(pull.code, 0, pull.stderr);
+  ok(
+    /^Checked 2 files: received 2 \(2 new, 0 changed\), deleted 0; /m.test(pull.stdout),
+    pull.stdout,
+  );
 });
 
 Deno.test("e2e: a dry run lists the changes and changes nothing, either way", async () => {
@@ -149,7 +157,9 @@ Deno.test("e2e: a dry run lists the changes and changes nothing, either way", as
     equal(result.code, 0, result.stderr);
     const out = result.stdout.trimEnd().split("\n");
     deepEqual(out.slice(0, -1).sort(), [...lines].sort());
-    ok(/^Dry run, checked 2 files: would send \d/.test(out.at(-1)!), result.stdout);
+    // A pull receives what a push sends.
+    const verb = src.startsWith("bftp://") ? "receive" : "send";
+    ok(new RegExp(`^Dry run, checked 2 files: would ${verb} \\d`).test(out.at(-1)!), result.stdout);
     deepEqual(await digest(tree), before);
   }
   // A dry run does not create a missing target either.
@@ -608,3 +618,43 @@ for (const direction of ["push", "pull"] as const) {
     equal(await Deno.readTextFile(join(target, "x", "in")), "a folder where the file goes");
   });
 }
+
+Deno.test("e2e: a sync writes into and removes from folders the last one kept read-only (0500), both ways, as a user root is not, and leaves them so", async () => {
+  await using dir = await tempDir();
+  const [src, served, pulled] = ["src", "served", "pulled"].map((p) => dir.join(p));
+  await writeFiles(src!, { "ro/a.txt": "one", "ro/deep/d.txt": "d", "gone/g.txt": "g" });
+  await Deno.mkdir(served!);
+  const readOnly = ["ro/deep", "ro", "gone"];
+  const chmodAll = async (top: string, folders: string[], mode: number) => {
+    for (const f of folders) await Deno.chmod(join(top, f), mode);
+  };
+  await chmodAll(src!, readOnly, 0o500);
+  const user = await unprivileged(dir.path);
+  await using server = await startServe(served!, [], { user });
+  const sync = async (...args: string[]) => {
+    const r = await runBftp(["sync", "-q", "--delete", ...args], { user });
+    deepEqual([r.code, r.stderr], [0, ""], args.join(" "));
+  };
+  try {
+    await sync(src!, `${server.url}/dst`);
+    await sync(`${server.url}/dst`, pulled!);
+    await chmodAll(src!, readOnly.slice(0, 2).reverse(), 0o700);
+    await writeFiles(src!, { "ro/a.txt": "changed", "ro/b.txt": "new", "ro/deep/d.txt": "dd" });
+    await chmodAll(src!, readOnly.slice(0, 2), 0o500);
+    await Deno.chmod(join(src!, "gone"), 0o700);
+    await Deno.remove(join(src!, "gone"), { recursive: true });
+    await sync(src!, `${server.url}/dst`);
+    await sync(`${server.url}/dst`, pulled!);
+    for (const copy of [join(served!, "dst"), pulled!]) {
+      deepEqual(await readTree(copy), await readTree(src!), copy);
+      for (const f of ["ro", "ro/deep"]) {
+        equal((await Deno.stat(join(copy, f))).mode! & 0o777, 0o500, `${copy}/${f}`);
+      }
+    }
+  } finally {
+    // Writable again, for the removal of the folder (as the user who made them, if not root).
+    for (const top of [src!, join(served!, "dst"), pulled!]) {
+      await chmodAll(top, readOnly, 0o700).catch(() => {});
+    }
+  }
+});

@@ -249,6 +249,28 @@ Deno.test("folders whose time the target lacks are stale: another time, a missin
   deepEqual([...plan.missingFolders], ["missing"]);
 });
 
+Deno.test("the target's folders that give their owner no write or search are named, with their bits, whatever the source has", () => {
+  const moded = (relative: string, mode: number | null) => ({ ...folder(relative), mode });
+  const target: TreePlan = {
+    ...tree([]),
+    folders: [
+      moded("", 0o755),
+      moded("ro", 0o500),
+      moded("ro/x", 0o600),
+      moded("open", 0o700),
+      moded("unknown", null),
+      moded("theirs", 0o555),
+    ],
+  };
+  const source: TreePlan = { ...tree([]), folders: [moded("", 0o755), moded("ro", 0o500)] };
+  const plan = compareTrees(source, target, { targetSide: "remote", deleting: true });
+  deepEqual(plan.lockedFolders?.map((f) => [f.relative, f.mode]), [
+    ["ro", 0o500],
+    ["ro/x", 0o600],
+    ["theirs", 0o555],
+  ]);
+});
+
 Deno.test("a file that differs in its bits alone is marked so; one that differs otherwise is not", () => {
   const source = tree([
     file("mode", 1, 1000, 0o600),
