@@ -179,13 +179,20 @@ export class BftpClient {
    *
    * @param path The folder.
    * @param parents Make parents too, and accept an existing folder.
+   * @param newMode The bits of the folder if it is made (less the server's
+   * umask); the server's default (`0o777` less its umask) when absent.
    */
-  async mkdir(path: string, parents = false): Promise<void> {
+  async mkdir(path: string, parents = false, newMode?: number): Promise<void> {
     // A read-only session is refused every MKDIR, one of a folder that is there too; with
     // parents that one is no error (as GNU `mkdir -p` on a read-only file system), so it is
     // looked at first.
     if (parents && this.readOnly && (await this.isFolder(path))) return;
-    await this.#request({ op: "MKDIR", path, parents });
+    await this.#request({
+      op: "MKDIR",
+      path,
+      parents,
+      ...(newMode === undefined ? {} : { newMode }),
+    });
   }
 
   /**

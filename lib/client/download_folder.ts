@@ -8,6 +8,7 @@
  * @module
  */
 
+import { newFolderBits } from "../local_file/attributes.ts";
 import { LocalIoError, localIoError } from "../errors.ts";
 import { LocalTree, sweepFolder } from "../local_file/mod.ts";
 import { localChild, type PlannedEntry } from "./tree_plan.ts";
@@ -106,7 +107,7 @@ export function prepareFolder(
   mode?: number | null,
 ): Set<string> {
   // The owner's own bits too: the download writes into it.
-  const bits = mode === undefined || mode === null ? 0o777 : (mode & 0o777) | 0o700;
+  const bits = newFolderBits(mode);
   if (tree === undefined) return prepareByPath(path, top, made, bits);
   if (top) return made.includes(path) ? new Set() : sweepFolder(path, tree.folder(path));
   let folder: { made: boolean; fd: number };

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { newFolderBits } from "../local_file/attributes.ts";
 import { BftpError, isDiskFull } from "../errors.ts";
 import type { BftpClient } from "./client.ts";
 import { downloadTreeFile, uploadFile } from "./local.ts";
@@ -327,7 +328,8 @@ export async function uploadPlan(
     // the top's refusal stops the tree.
     const broken: string[] = [];
     for (const [i, folder] of plan.folders.entries()) {
-      const make = () => client.mkdir(folder.remote, true);
+      // Its source's bits (and its owner's), as a download makes its folders.
+      const make = () => client.mkdir(folder.remote, true, newFolderBits(folder.mode));
       await window.add(
         i === 0 ? make : () =>
           eachFile(client, folder, options, async () => {

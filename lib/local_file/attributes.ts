@@ -68,6 +68,29 @@ export function newFileMode(serverMode: number | null | undefined): number {
 }
 
 /**
+ * The bits a copy's new folder is made with, before the umask of the side
+ * that makes it: its source's, with its owner's read, write and search
+ * added, as the files go in next (as scp makes them); `0o777` when the
+ * source's are not known.
+ *
+ * @param sourceMode The source folder's bits, if known.
+ * @returns The bits to make the folder with.
+ *
+ * @example
+ * ```ts
+ * import { newFolderBits } from "./attributes.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(newFolderBits(0o750), 0o750);
+ * equal(newFolderBits(0o500), 0o700);
+ * equal(newFolderBits(null), 0o777);
+ * ```
+ */
+export function newFolderBits(sourceMode: number | null | undefined): number {
+  return sourceMode === undefined || sourceMode === null ? 0o777 : (sourceMode & 0o777) | 0o700;
+}
+
+/**
  * The process's umask: from `/proc/self/status` on Linux, which only reads
  * it; `Deno.umask()` sets it to 0 and back to read it, a moment in which a
  * file another thread (a landing thread, a server's worker) creates would

@@ -171,7 +171,7 @@ export type Request =
   | MputRequest
   | PutRequest
   | { op: "DELETE"; path: string }
-  | { op: "MKDIR"; path: string; parents: boolean }
+  | { op: "MKDIR"; path: string; parents: boolean; newMode?: number }
   | { op: "RMDIR"; path: string }
   | { op: "RENAME"; from: string; to: string }
   | SetStatRequest

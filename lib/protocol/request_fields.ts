@@ -85,13 +85,7 @@ export function requestFromObject(o: Record<string, unknown>): Request {
         req.resume = true;
       }
       if (o.sha256 !== undefined || req.resume) req.sha256 = sha256Field(o, "sha256");
-      Object.assign(req, attributeFields(o));
-      if (o.newMode !== undefined) {
-        if (!isMode(o.newMode)) {
-          throw new ProtocolError(`Malformed request: "newMode" must be an integer from 0 to 511`);
-        }
-        req.newMode = o.newMode;
-      }
+      Object.assign(req, attributeFields(o), newModeField(o));
       if (bool(o, "eager", false)) {
         if (req.resume) {
           throw new ProtocolError(`Malformed request: a resumable PUT cannot be "eager"`);
@@ -109,7 +103,7 @@ export function requestFromObject(o: Record<string, unknown>): Request {
       return req;
     }
     case "MKDIR":
-      return { op, path: str(o, "path"), parents: bool(o, "parents", false) };
+      return { op, path: str(o, "path"), parents: bool(o, "parents", false), ...newModeField(o) };
     case "RENAME":
       return { op, from: str(o, "from"), to: str(o, "to") };
     case undefined:
@@ -123,6 +117,15 @@ export function requestFromObject(o: Record<string, unknown>): Request {
         }"`,
       );
   }
+}
+
+/** The `newMode` field of a PUT or a MKDIR, checked; left out when absent. */
+function newModeField(o: Record<string, unknown>): { newMode?: number } {
+  if (o.newMode === undefined) return {};
+  if (!isMode(o.newMode)) {
+    throw new ProtocolError(`Malformed request: "newMode" must be an integer from 0 to 511`);
+  }
+  return { newMode: o.newMode };
 }
 
 /** The `mtime` and `mode` fields of a PUT or a SETSTAT, checked; absent ones left out. */

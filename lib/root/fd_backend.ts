@@ -201,8 +201,8 @@ export class FdBackend implements TreeBackend {
   unlinkAt(dir: Ref, name: string, folder: boolean): void {
     this.#libc.unlinkat(fd(dir), name, folder ? AT.REMOVEDIR : 0);
   }
-  mkdirAt(dir: Ref, name: string): void {
-    this.#libc.mkdirat(fd(dir), name, 0o777);
+  mkdirAt(dir: Ref, name: string, mode = 0o777): void {
+    this.#libc.mkdirat(fd(dir), name, mode);
   }
   async syncDir(ref: Ref): Promise<void> {
     using folder = await Deno.open(proc(ref), { read: true });

@@ -187,6 +187,9 @@ export function removeFile(c: Confined, vpath: string): void {
  * @param c The tree.
  * @param vpath A normalized virtual path.
  * @param parents As `mkdir -p`.
+ * @param mode The bits of the folder `vpath` if it is made, less the
+ * umask (its parents made with `parents` get `0o777` less the umask, as
+ * `mkdir -p -m` gives them).
  * @throws {RemoteError} EXISTS when something is there already (with
  * `parents`, only when it is not a folder); NOT_FOUND for a missing parent
  * without `parents`.
@@ -207,20 +210,25 @@ export function removeFile(c: Confined, vpath: string): void {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export function makeFolder(c: Confined, vpath: string, parents: boolean): void {
+export function makeFolder(
+  c: Confined,
+  vpath: string,
+  parents: boolean,
+  mode = 0o777,
+): void {
   if (vpath === "/") {
     if (parents) return;
     throw new RemoteError("EXISTS", `${quotePath(vpath)} already exists`);
   }
   if (!parents) {
     using at = c.resolve(vpath, false);
-    return about(vpath, () => c.fs.mkdirAt(at.dir, at.name));
+    return about(vpath, () => c.fs.mkdirAt(at.dir, at.name, mode));
   }
-  about(vpath, () => makeParents(c, splitPath(vpath), vpath));
+  about(vpath, () => makeParents(c, splitPath(vpath), vpath, mode));
 }
 
 /** `mkdir -p`: one walk down, each missing folder made from the one above it. */
-function makeParents(c: Confined, parts: string[], vpath: string): void {
+function makeParents(c: Confined, parts: string[], vpath: string, mode: number): void {
   const held: Resolved[] = [];
   try {
     let stack: readonly Ref[] = [c.fs.root];
@@ -232,7 +240,7 @@ function makeParents(c: Confined, parts: string[], vpath: string): void {
       } catch (e) {
         if (!(e instanceof Deno.errors.NotFound)) throw e;
         try {
-          c.fs.mkdirAt(stack[stack.length - 1]!, name);
+          c.fs.mkdirAt(stack[stack.length - 1]!, name, i === parts.length - 1 ? mode : 0o777);
         } catch (e) {
           if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
         }

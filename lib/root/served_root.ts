@@ -313,12 +313,13 @@ export class ServedRoot {
    *
    * @param vpath A normalized virtual path.
    * @param parents Make missing parents too, and accept an existing folder.
+   * @param mode The new folder's bits, less the umask.
    */
-  mkdir(vpath: string, parents: boolean): Promise<void> {
+  mkdir(vpath: string, parents: boolean, mode = 0o777): Promise<void> {
     return promised(() => {
       this.#writable(vpath);
       this.#confined.checkLength(vpath);
-      makeFolder(this.#confined, vpath, parents);
+      makeFolder(this.#confined, vpath, parents, mode);
     });
   }
 

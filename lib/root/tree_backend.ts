@@ -196,8 +196,8 @@ export interface TreeBackend {
   renameAt(fromDir: Ref, from: string, toDir: Ref, to: string): void;
   /** Removes `name` in `dir`: a file or link, or with `folder` an empty folder. */
   unlinkAt(dir: Ref, name: string, folder: boolean): void;
-  /** Makes the folder `name` in `dir`. */
-  mkdirAt(dir: Ref, name: string): void;
+  /** Makes the folder `name` in `dir`, with `mode` (default `0o777`) less the umask. */
+  mkdirAt(dir: Ref, name: string, mode?: number): void;
   /** Flushes folder `ref`'s entries (a rename) to disk. */
   syncDir(ref: Ref): Promise<void>;
 }
@@ -324,8 +324,8 @@ export class PathBackend implements TreeBackend {
     if (!folder && info.isDirectory) throw new Deno.errors.IsADirectory(name);
     Deno.removeSync(path);
   }
-  mkdirAt(dir: Ref, name: string): void {
-    Deno.mkdirSync(join(String(dir), name));
+  mkdirAt(dir: Ref, name: string, mode = 0o777): void {
+    Deno.mkdirSync(join(String(dir), name), { mode });
   }
   async syncDir(ref: Ref): Promise<void> {
     if (Deno.build.os === "windows") return;

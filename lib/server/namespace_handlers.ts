@@ -89,7 +89,7 @@ export async function handleNamespace(ctx: NamespaceContext, req: NamespaceReque
       await root.remove(await fileOnly(root, req.path, ctx.writable(req.path)));
       break;
     case "MKDIR":
-      await root.mkdir(ctx.writable(req.path), req.parents);
+      await root.mkdir(ctx.writable(req.path), req.parents, req.newMode);
       break;
     case "RMDIR":
       await root.rmdir(ctx.writable(req.path));

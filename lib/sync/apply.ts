@@ -10,6 +10,7 @@
  * @module
  */
 
+import { newFolderBits } from "../local_file/attributes.ts";
 import type { BftpClient } from "../client/client.ts";
 import type { LocalTransferOptions } from "../client/local_options.ts";
 import { openTop, prepareFolder } from "../client/download_folder.ts";
@@ -380,7 +381,7 @@ async function makeFolders(
   if (options.direction === "push") {
     const missing = plan.folders.filter((f) => plan.missingFolders.has(f.relative));
     await each(client, missing, options, async (f) => {
-      await client.mkdir(f.remote, true);
+      await client.mkdir(f.remote, true, newFolderBits(f.mode));
       made(f.relative);
     }, (f, e) => {
       fail(f.relative, e);

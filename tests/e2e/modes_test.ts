@@ -63,12 +63,19 @@ Deno.test("e2e: a download without -p gives a new file or folder the server's bi
   ]);
 });
 
-Deno.test("e2e: an upload without -p gives a new file its source's bits less the server's umask, a replaced file keeps its own", async () => {
+Deno.test("e2e: an upload without -p gives a new file or folder its source's bits less the server's umask, a replaced file keeps its own", async () => {
   await using root = await tempDir();
   await using local = await tempDir();
-  await writeLayout(local.path, { "t/small": "s", "t/sub/p": "p", "one": "1" });
+  await writeLayout(local.path, {
+    "t/small": "s",
+    "t/sub/p": "p",
+    "t/priv/q": "q",
+    "t/ro/r": "r",
+    "one": "1",
+  });
   await Deno.writeFile(local.join("t", "big"), randomBytes(3_000_000));
   await chmodAll(local.path, { "t/small": 0o600, "t/big": 0o600, "one": 0o600, "t/sub/p": 0o640 });
+  await chmodAll(local.path, { "t/sub": 0o750, "t/priv": 0o700, "t/ro": 0o500 });
   await writeLayout(root.path, { kept: "theirs" });
   await chmodAll(root.path, { kept: 0o604 });
   await using server = await startServe(root.path);
@@ -86,4 +93,10 @@ Deno.test("e2e: an upload without -p gives a new file its source's bits less the
   );
   const umask = Deno.umask();
   deepEqual(modes, [0o600, 0o600, 0o600, 0o600, 0o600, 0o640 & ~umask, 0o604]);
+  // A new folder gets its source's bits too, with its owner's (the files go in next).
+  const folders = await Promise.all(
+    ["tree/sub", "tree/priv", "tree/ro"].map((p) => modeOf(root.join(p))),
+  );
+  deepEqual(folders, [0o750 & ~umask, 0o700, 0o700]);
+  await Deno.chmod(local.join("t", "ro"), 0o700);
 });

@@ -26,6 +26,7 @@ const EVERY_REQUEST: Request[] = [
   { op: "DELETE", path: "x" },
   { op: "MKDIR", path: "a/b/c", parents: true },
   { op: "MKDIR", path: "d", parents: false },
+  { op: "MKDIR", path: "private", parents: true, newMode: 0o700 },
   { op: "RMDIR", path: "d" },
   { op: "RENAME", from: "a", to: 'b/"quoted"' },
   { op: "HASH", path: "h" },
@@ -83,6 +84,7 @@ Deno.test("protocol: decodeRequest() refuses a newMode out of 0 to 511, or newMo
     const text of [
       '{"op":"PUT","path":"a","newMode":512}',
       '{"op":"PUT","path":"a","newMode":"0600"}',
+      '{"op":"MKDIR","path":"a","newMode":1.5}',
       '{"op":"MPUT","paths":["a"],"sizes":[1],"newModes":[1,2]}',
       '{"op":"MPUT","paths":["a"],"sizes":[1],"newModes":[-1]}',
     ]

@@ -309,6 +309,29 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "root: mkdir gives the folder it makes its bits less the umask (with parents, the last one; the others the default); one there already keeps its own",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    await using tmp = await tempDir();
+    const root = tmp.path;
+    const umask = Deno.umask();
+    const served = await ServedRoot.open(root, { fsync: false });
+    await served.mkdir("/one", false, 0o750);
+    await served.mkdir("/a/b/c", true, 0o700);
+    await Deno.mkdir(`${root}/there`, { mode: 0o755 });
+    await served.mkdir("/there", true, 0o700);
+    await served.mkdir("/plain", false);
+    deepEqual(
+      await Promise.all(
+        ["one", "a", "a/b", "a/b/c", "there", "plain"].map((p) => modeOf(`${root}/${p}`)),
+      ),
+      [0o750, 0o777, 0o777, 0o700, 0o755, 0o777].map((m) => m & ~umask),
+    );
+  },
+});
+
+Deno.test({
   name: "root: a resumable upload that replaces a file keeps its permission bits",
   ignore: Deno.build.os === "windows",
   fn: async () => {
