@@ -27,6 +27,18 @@ import type { LocalTransferOptions } from "./local_options.ts";
 import type { PlannedEntry } from "./tree_plan.ts";
 import { TaskWindow } from "./window.ts";
 
+/**
+ * How many MGET batches a download keeps in flight. The server answers
+ * them in order while the client lands what came, so more in flight costs
+ * the client nothing (it holds nothing of a batch but what lands) and the
+ * server no more than its socket's buffers; but with two, each batch's
+ * request reached the server only once the client had landed the batch
+ * before the last, and the server, quicker per file, waited between them.
+ * A 5,000-file pull on tmpfs, 20 interleaved runs: 240 ms with 2, 217 with
+ * 8, 221 with 16 and 222 with 32 (rsync's daemon 207 in the same runs).
+ */
+export const MGET_BATCHES = 8;
+
 /** Options for {@linkcode downloadMany}. */
 export interface DownloadManyOptions<T extends PlannedEntry>
   extends Pick<LocalTransferOptions, "progress" | "onFile" | "preserve" | "tree"> {
@@ -123,8 +135,7 @@ export async function downloadMany<T extends PlannedEntry>(
   files: readonly T[],
   options: DownloadManyOptions<T>,
 ): Promise<void> {
-  // Two batches in flight: the server answers one while the client lands the other.
-  const running = new TaskWindow({ limit: 2 });
+  const running = new TaskWindow({ limit: MGET_BATCHES });
   // Files handed to the landing thread, awaited once their batches are read.
   const landing: Promise<void>[] = [];
   // Small bodies are read into shared slabs, not a buffer each: in a profile of a 5,000-file

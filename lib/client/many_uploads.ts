@@ -36,9 +36,9 @@ export const MPUT_HELD_BYTES = 16 << 20;
  * (earlier runs of two against four: 443 -> 357, 410 -> 375); the client's
  * peak RSS (tmpfs, 2 runs each) 85-94 MB with two, 89-95 with three,
  * 99-102 with four. To an fsyncing server, four against two measured
- * within noise (758 against 733 ms). Four MGET batches measured no
- * different from two (331 against 328 ms, 16 runs): a download holds
- * nothing of a batch but what lands.
+ * within noise (758 against 733 ms); eight against three, 15 runs to a
+ * `--no-fsync` server on tmpfs: 245 against 246 ms (downloads keep more in
+ * flight: `MGET_BATCHES` in many_downloads.ts).
  *
  * @param files The files, with their listed sizes.
  * @returns The batches in flight.
