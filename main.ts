@@ -164,10 +164,16 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) {
+/**
+ * Runs bftp with `args`, prints its error (if any) and exits with its code:
+ * the program itself, from here or from a bundle of it (`scripts/bundle.ts`).
+ *
+ * @param args The command line after `bftp`.
+ */
+export async function runMain(args: string[]): Promise<never> {
   let code: number;
   try {
-    code = await main(Deno.args);
+    code = await main(args);
   } catch (e) {
     code = exitCodeOf(e);
     // An error starts a line of its own, not the end of a progress line.
@@ -186,3 +192,5 @@ if (import.meta.main) {
   }
   Deno.exit(code);
 }
+
+if (import.meta.main) await runMain(Deno.args);

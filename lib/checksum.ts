@@ -16,6 +16,7 @@
 
 import type { IHasher } from "hash-wasm";
 import { NativeXxh3 } from "./libc/xxhash.ts";
+import { nodeBuiltin } from "./node_builtin.ts";
 
 /**
  * The body checksums this implementation speaks, in its order of preference:
@@ -184,5 +185,5 @@ export function sha256Hex(data: string | Uint8Array): string {
 
 /** `node:crypto`, loaded on first use (synchronously) rather than at start-up. */
 function nodeCrypto(): typeof import("node:crypto") {
-  return process.getBuiltinModule("node:crypto") as typeof import("node:crypto");
+  return nodeBuiltin<typeof import("node:crypto")>("node:crypto");
 }

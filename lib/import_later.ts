@@ -29,5 +29,18 @@
  * ```
  */
 export function importLater<T>(relative: string, base: string): Promise<T> {
-  return import(new URL(relative, base).href);
+  const url = new URL(relative, base).href;
+  const bundled = (globalThis as BundledGlobal)[BUNDLED]?.[url];
+  return bundled === undefined ? import(url) : bundled() as Promise<T>;
 }
+
+/**
+ * Where a bundle of this program (`scripts/bundle.ts`) keeps the modules it
+ * holds that {@linkcode importLater} would import: each module's `file:`
+ * URL, as `importLater` resolves it, to a function that imports the
+ * bundled copy. Set by the bundle's first lines; absent otherwise.
+ */
+export const BUNDLED: unique symbol = Symbol.for("bftp.bundled");
+
+/** `globalThis` with a bundle's modules. */
+type BundledGlobal = { [BUNDLED]?: Record<string, () => Promise<unknown>> };

@@ -6,8 +6,9 @@
  * @module
  */
 
-import { Duplex } from "node:stream";
+import type { Duplex } from "node:stream";
 import { writeAll } from "../framing/write_all.ts";
+import { nodeBuiltin } from "../node_builtin.ts";
 import { closeQuietly } from "./close.ts";
 
 /** The most bytes read from the socket in one go. */
@@ -44,7 +45,8 @@ export function duplexOf(conn: Deno.Conn): Duplex {
     closed = true;
     closeQuietly(conn);
   };
-  return new Duplex({
+  const stream = nodeBuiltin<typeof import("node:stream")>("node:stream");
+  return new stream.Duplex({
     read() {
       if (reading || closed) return;
       reading = true;

@@ -9,9 +9,9 @@
  * @module
  */
 
-import { isIP } from "node:net";
-import * as tls from "node:tls";
+import type * as tls from "node:tls";
 import { ConnectionError, systemReason, TimeoutError, TlsError } from "../errors.ts";
+import { nodeBuiltin } from "../node_builtin.ts";
 import { formatHostPort } from "./address.ts";
 import { closeQuietly } from "./close.ts";
 import { duplexOf } from "./conn_duplex.ts";
@@ -23,7 +23,13 @@ import type { TransportConn } from "./types.ts";
 
 /** What `node:tls` checks the certificate against: the host, and its SNI name unless it is an address. */
 function peerName(hostname: string): { host: string; servername?: string } {
+  const { isIP } = nodeBuiltin<typeof import("node:net")>("node:net");
   return isIP(hostname) ? { host: hostname } : { host: hostname, servername: hostname };
+}
+
+/** `node:tls`, loaded when a TLS connection is first made. */
+function nodeTls(): typeof tls {
+  return nodeBuiltin<typeof tls>("node:tls");
 }
 
 /**
@@ -59,7 +65,7 @@ function isCertificateCode(code: unknown): boolean {
  * `CERT_NOT_YET_VALID`, or `null` (in its dates, or not learnt in 2 s).
  */
 async function datesProblem(options: ConnectOptions): Promise<string | null> {
-  const socket = tls.connect({
+  const socket = nodeTls().connect({
     ...peerName(options.hostname),
     port: options.port,
     rejectUnauthorized: false,
@@ -134,7 +140,7 @@ export async function startClientTls(
   tcp: Deno.TcpConn,
   options: StartClientTlsOptions,
 ): Promise<TransportConn> {
-  const socket = tls.connect({
+  const socket = nodeTls().connect({
     socket: duplexOf(tcp) as never,
     ...peerName(options.hostname),
     ca: options.caCerts,
@@ -182,7 +188,7 @@ export async function connectNodeTls(
 ): Promise<TransportConn> {
   const where = formatHostPort(options.hostname, options.port);
   const timeout = options.timeout ?? 30;
-  const socket = tls.connect({
+  const socket = nodeTls().connect({
     ...peerName(options.hostname),
     port: options.port,
     ...("ca" in trust ? { ca: trust.ca } : { rejectUnauthorized: false }),

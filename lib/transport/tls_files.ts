@@ -6,8 +6,8 @@
  * @module
  */
 
-import { createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
 import { localIoError, TlsError } from "../errors.ts";
+import { nodeBuiltin } from "../node_builtin.ts";
 import { certificateFingerprint } from "./fingerprint.ts";
 import type { ServerTlsOptions } from "./types.ts";
 
@@ -65,6 +65,9 @@ export async function loadServerTls(certPath: string, keyPath: string): Promise<
   let matches: boolean;
   try {
     const spki = { type: "spki", format: "der" } as const;
+    const { createPrivateKey, createPublicKey, X509Certificate } = nodeBuiltin<
+      typeof import("node:crypto")
+    >("node:crypto");
     const ofCert = new X509Certificate(cert).publicKey.export(spki);
     const ofKey = createPublicKey(createPrivateKey(key)).export(spki);
     matches = Buffer.compare(ofCert, ofKey) === 0;
