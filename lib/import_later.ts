@@ -6,7 +6,10 @@
  * (every command's code for `bftp --version`: 206 modules, 44 ms against 32
  * with 16). `deno compile` cannot see these imports either, so
  * `scripts/compile` embeds each `importLater("./x.ts", …)` target it finds
- * in `lib/` with `--include`: call it with a literal relative path.
+ * in `lib/` with `--include`: call it with a literal relative path. A
+ * bundle of a command (`scripts/bundle.ts`, which `scripts/bftp` runs)
+ * holds these modules and says so in {@linkcode BUNDLED}: they are taken
+ * from it, not from the sources.
  *
  * @module
  */

@@ -93,7 +93,10 @@ export interface ProgressFigures {
 /**
  * Lays the figures out in `columns - 3` columns (the last one is left
  * free so the terminal never wraps, and two more for the `^C` a terminal
- * echoes on Ctrl-C): the name is cut first, then the time, then the rate.
+ * echoes on Ctrl-C): the name is cut first, then the time, then the rate;
+ * with no room for the name, the figures alone, and in the narrowest the
+ * amount without its total, then its percentage alone (never a number
+ * cut in two).
  *
  * @param f The figures.
  * @param columns The terminal's width.
@@ -107,23 +110,40 @@ export interface ProgressFigures {
  * const f = { name: "a-rather-long-name.bin", amount: "1.0 MiB", rate: "1.0 MiB/s", time: "ETA 0:01" };
  * deepEqual(fitLine(f, 80), "a-rather-long-name.bin  1.0 MiB  1.0 MiB/s  ETA 0:01");
  * deepEqual(fitLine(f, 42), "a-r…e.bin  1.0 MiB  1.0 MiB/s  ETA 0:01");
+ * const big = { ...f, amount: "12.0 MiB / 700.0 MiB (1%)" };
+ * deepEqual(fitLine(big, 20), "12.0 MiB (1%)");
+ * deepEqual(fitLine(big, 12), "1%");
  * ```
  */
 export function fitLine(f: ProgressFigures, columns: number): string {
   const room = Math.max(columns - 3, 1);
   const parts = [f.amount, f.rate, f.time].filter((p) => p !== "");
-  // No name yet (a tree before its first file): the figures alone.
-  if (f.name === "") return fitWidth(parts.join("  "), room);
-  while (parts.length > 0) {
-    const figures = parts.join("  ");
-    const nameRoom = room - displayWidth(figures) - 2;
-    if (nameRoom >= Math.min(8, displayWidth(f.name))) {
-      return `${fitWidth(f.name, nameRoom)}  ${figures}`;
+  if (f.name !== "") {
+    for (let n = parts.length; n > 0; n--) {
+      const figures = parts.slice(0, n).join("  ");
+      const nameRoom = room - displayWidth(figures) - 2;
+      if (nameRoom >= Math.min(8, displayWidth(f.name))) {
+        return `${fitWidth(f.name, nameRoom)}  ${figures}`;
+      }
     }
-    if (parts.length === 1) return fitWidth(figures, room);
-    parts.pop();
   }
-  return fitWidth(f.name, room);
+  // No room for the name (or none yet): as many figures as fit, the amount shortened last.
+  const alone = parts.map((_, i) => parts.slice(0, parts.length - i).join("  "))
+    .concat(shorterAmounts(f.amount));
+  if (alone.length === 0) return fitWidth(f.name, room);
+  return fitWidth(alone.find((a) => displayWidth(a) <= room) ?? alone.at(-1)!, room);
+}
+
+/**
+ * `amount` (`[N/M files  ]1.0 MiB / 2.0 MiB (50%)`) in fewer columns,
+ * longest first: without its total, then with its percentage alone; none
+ * for an amount without a total.
+ */
+function shorterAmounts(amount: string): string[] {
+  const m = /^(.*?)(\S+ \S+) \/ \S+ \S+ \((\d+%)\)$/.exec(amount);
+  if (m === null) return [];
+  const [, count, done, percent] = m as unknown as [string, string, string, string];
+  return [...new Set([`${count}${done} (${percent})`, `${count}${percent}`, percent])];
 }
 
 /** Progress lines on the screen now, ended by {@linkcode endProgressLines}. */

@@ -34,6 +34,24 @@ Deno.test("fitLine fits any name into narrow terminals, keeping the figures", ()
   ok(at50.endsWith("1%  3.1 MiB/s"), at50);
 });
 
+Deno.test("fitLine in the narrowest terminals shortens the amount, never cuts a number in two", () => {
+  const f = {
+    name: "photos/2026/a-long-name.jpg",
+    amount: "3/5000 files  12.0 KiB / 19.5 MiB (0%)",
+    rate: "4.1 MiB/s",
+    time: "ETA 0:05",
+  };
+  for (let columns = 8; columns <= 60; columns++) {
+    const line = fitLine(f, columns);
+    ok(displayWidth(line) <= columns - 3, `${columns}: ${line}`);
+    ok(!/[\d.]…|…[\d.]/.test(line), `${columns}: a number cut: ${line}`);
+  }
+  deepEqual(fitLine(f, 20), "3/5000 files  0%");
+  deepEqual(fitLine(f, 41), "3/5000 files  12.0 KiB / 19.5 MiB (0%)");
+  deepEqual(fitLine(f, 40), "3/5000 files  12.0 KiB (0%)");
+  deepEqual(fitLine(f, 10), "0%");
+});
+
 Deno.test("RateMeter shows the recent rate, not the average since the start", () => {
   const meter = new RateMeter({ windowMs: 5000 });
   meter.record(0, 0);

@@ -23,7 +23,7 @@ Deno.test("e2e: get --retry tries a cut download again, from the start or, with 
     deepEqual(await Deno.readFile(out), data);
     equal(proxy.cuts, 1);
     // One line: what went wrong, and the wait.
-    ok(/^bftp: .*; trying again in 1 s \(1 retry left\)\n$/.test(got.stderr), got.stderr);
+    ok(/^bftp: .*; trying again in 1 s \(retry 1 of 2\)\n$/.test(got.stderr), got.stderr);
   }
   // With --resume only the rest came the second time.
   await server.waitForLog(/GET "\/big\.bin" from [1-9]\d* ok/);
@@ -66,7 +66,7 @@ Deno.test("e2e: put --retry sends a cut upload again; a refused connection is tr
   equal(refused.code, 4, refused.stderr);
   const lines = refused.stderr.trimEnd().split("\n");
   equal(lines.length, 2, refused.stderr);
-  ok(/trying again in 1 s \(0 retries left\)$/.test(lines[0]!), lines[0]);
+  ok(/trying again in 1 s \(retry 1 of 1\)$/.test(lines[0]!), lines[0]);
   ok(/refused/.test(lines[1]!), lines[1]);
 });
 
@@ -162,7 +162,7 @@ Deno.test("e2e: sync --retry runs a sync cut by the network again, sending only 
   ]);
   equal(synced.code, 0, synced.stderr);
   equal(proxy.cuts, 1);
-  ok(/trying again in 1 s \(0 retries left\)/.test(synced.stderr), synced.stderr);
+  ok(/trying again in 1 s \(retry 1 of 1\)/.test(synced.stderr), synced.stderr);
   // The second run's report: only what the first did not land.
   const report = JSON.parse(synced.stdout);
   ok(report.sent > 0 && report.sent < 8, synced.stdout.slice(0, 200));
