@@ -128,7 +128,7 @@ function time(ms: number | null): string {
  * Names are shown through {@linkcode visible}.
  *
  * @param entries The entries.
- * @param long `ls -l` form: mode, size, time, name.
+ * @param long `ls -l` form: mode, size (`-` for a folder), time, name.
  * @returns The lines (no trailing newline).
  *
  * @example
@@ -138,7 +138,7 @@ function time(ms: number | null): string {
  *
  * const entry = { name: "docs", type: "dir" as const, size: 0, mtime: 0, mode: 0o755 };
  * deepEqual(formatListing([entry], false), "docs/");
- * deepEqual(formatListing([entry], true), "drwxr-xr-x  0  1970-01-01 00:00  docs/");
+ * deepEqual(formatListing([entry], true), "drwxr-xr-x  -  1970-01-01 00:00  docs/");
  * const big = { name: "a.bin", type: "file" as const, size: 1536, mtime: 0, mode: 0o644 };
  * deepEqual(formatListing([big], true, true), "-rw-r--r--  1.5 KiB  1970-01-01 00:00  a.bin");
  * ```
@@ -146,7 +146,8 @@ function time(ms: number | null): string {
 export function formatListing(entries: Entry[], long: boolean, human = false): string {
   const name = (e: Entry) => e.type === "dir" ? `${visible(e.name)}/` : visible(e.name);
   if (!long) return entries.map(name).join("\n");
-  const size = (e: Entry) => human ? formatBytes(e.size) : String(e.size);
+  // A folder's (or link's) size is none of the listing's: "-", not a "0" that reads as empty.
+  const size = (e: Entry) => e.type !== "file" ? "-" : human ? formatBytes(e.size) : String(e.size);
   // A loop, not Math.max(...): a spread over 150,000 entries exceeds the argument limit.
   let width = 0;
   for (const e of entries) width = Math.max(width, size(e).length);

@@ -21,7 +21,8 @@ Lists the folder at URL, one name per line (folders end in "/"). A URL that
 names a file lists just that file.
 
 Options:
-  -l, --long   mode, size, modification time (UTC) and name
+  -l, --long   mode, size ("-" for a folder), modification time (UTC)
+               and name
   -h, --human-readable
                sizes in KiB, MiB, GiB with -l (in a group: "ls -lh";
                "-h" on its own is this help)

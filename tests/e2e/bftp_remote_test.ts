@@ -40,6 +40,8 @@ Deno.test("e2e: bftp ls lists a folder plain, long and as JSON", async () => {
   deepEqual(fields[1]!.filter((_, i) => i !== 2), ["-rw-r--r--", "6", "b.txt"]);
   ok(fields.every((f) => f.length === 4 && when.test(f[2]!)), long.stdout);
   ok(/^d[rwx-]{9}$/.test(fields[2]![0]!), lines[2]);
+  // A folder's size is none: "-", not a 0 that reads as empty.
+  equal(fields[2]![1], "-", lines[2]);
   equal(fields[3]![3], "empty/");
   equal(new Set(lines.map((l) => l.lastIndexOf("  "))).size, 1, "names line up");
 
