@@ -170,13 +170,15 @@ export function formatListing(entries: Entry[], long: boolean, human = false): s
  *
  * const text = formatStat("/a.txt", { name: "a.txt", type: "file", size: 3, mtime: 0, mode: 0o644 });
  * ok(text.includes("size: 3"));
+ * ok(formatStat("/d", { name: "d", type: "dir", size: 0, mtime: 0, mode: 0o755 }).includes("size: -"));
  * ```
  */
 export function formatStat(path: string, entry: Entry): string {
   return [
     `path: ${visible(path)}`,
     `type: ${entry.type}`,
-    `size: ${entry.size}`,
+    // A folder's size is none (as ls -l shows it).
+    `size: ${entry.type === "file" ? entry.size : "-"}`,
     `mtime: ${entry.mtime === null ? "-" : new Date(entry.mtime).toISOString()}`,
     `mode: ${entry.mode === null ? "-" : "0" + entry.mode.toString(8).padStart(3, "0")} (${
       modeString(entry)

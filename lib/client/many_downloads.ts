@@ -30,8 +30,9 @@ import { TaskWindow } from "./window.ts";
 /**
  * How many MGET batches a download keeps in flight. The server answers
  * them in order while the client lands what came, so more in flight costs
- * the client nothing (it holds nothing of a batch but what lands) and the
- * server no more than its socket's buffers; but with two, each batch's
+ * the client little (it holds nothing of a batch but what lands: a 20,000
+ * file pull peaked at 92-99 MB against 82-88 with two) and the server no
+ * more than its socket's buffers; but with two, each batch's
  * request reached the server only once the client had landed the batch
  * before the last, and the server, quicker per file, waited between them.
  * A 5,000-file pull on tmpfs, 20 interleaved runs: 240 ms with 2, 217 with
@@ -209,6 +210,12 @@ async function fetchBatch<T extends PlannedEntry>(
         const file = batch[i]!;
         const output = outputs[i];
         outputs[i] = undefined;
+        // Stopped meanwhile (a sync at a full disk): what was still on its way lands no more,
+        // and is not tried (with 8 batches in flight, hundreds more files failed one by one).
+        if (options.stopped?.() && output !== undefined) {
+          if ("data" in output) options.slab.give(output.data);
+          return "out" in output ? output.out.discard() : undefined;
+        }
         if (!("size" in outcome) || output === undefined) {
           fail(file, outcome instanceof BftpError ? outcome : new LocalIoError(String(outcome)));
           if (output && "data" in output) options.slab.give(output.data);

@@ -16,7 +16,6 @@ import type { LocalTransferOptions } from "../client/local_options.ts";
 import { openTop, prepareFolder } from "../client/download_folder.ts";
 import { localChild, localFolderKey } from "../client/tree_plan.ts";
 import { TaskWindow } from "../client/window.ts";
-import { setFolderAttributes } from "../client/folder_attributes.ts";
 import { byMget } from "../client/many_downloads.ts";
 import { byMput } from "../client/many_uploads.ts";
 import { counting, pullMany, pushMany, SyncRun } from "./apply_many.ts";
@@ -26,6 +25,7 @@ import { Lander } from "../local_file/lander.ts";
 import type { LocalTree } from "../local_file/local_tree.ts";
 import { BftpError, localIoError } from "../errors.ts";
 import { pullFile, pushFile } from "./apply_one.ts";
+import { keepFolderAttributes, relockFolders, under, unlockFolders } from "./folder_bits.ts";
 import type { SyncDelete, SyncPlan, SyncSend } from "./plan.ts";
 
 /**
@@ -158,20 +158,6 @@ async function removeAll(
   await each(client, folders, { ...options, window: 1 }, remove, fail);
 }
 
-/** Whether `relative` lies in one of `folders` (or is one). */
-function under(relative: string, folders: ReadonlySet<string>): boolean {
-  for (let at = relative; at !== ""; at = parentOf(at)) {
-    if (folders.has(at)) return true;
-  }
-  return folders.has("");
-}
-
-/** The folder a relative path is in (`""` for the top). */
-function parentOf(relative: string): string {
-  const slash = relative.lastIndexOf("/");
-  return slash < 0 ? "" : relative.slice(0, slash);
-}
-
 /**
  * Carries out a sync plan: removals, folders, files. The files go with
  * their times and modes kept (`preserve`), each verified and landed
@@ -216,7 +202,13 @@ export async function applySync(
   // A full disk stops it: every later file would fail the same way.
   const run = new SyncRun();
   const tally = counting(options, totals, run);
-  await unlockFolders(client, plan, options, (relative, e) => tally.onError({ relative }, e), tree);
+  const unlocked = await unlockFolders(
+    client,
+    plan,
+    options,
+    (relative, e) => tally.onError({ relative }, e),
+    tree,
+  );
   if (plan.deletes.length > 0) await removeAll(client, plan.deletes, options, totals, tree);
   const broken = new Set<string>();
   const present = await makeFolders(client, plan, options, (relative, e) => {
@@ -281,83 +273,10 @@ export async function applySync(
     (s, e) => tally.onError(s.file, e),
   );
   if (run.stopped) totals.notTried = run.untried(sends.map((s) => s.file.relative));
-  await keepFolderAttributes(
-    client,
-    plan,
-    options,
-    (relative, e) => tally.onError({ relative }, e),
-    { broken, tree },
-  );
+  const fail = (relative: string, e: BftpError) => tally.onError({ relative }, e);
+  await keepFolderAttributes(client, plan, options, fail, { broken, tree });
+  await relockFolders(client, plan, unlocked, options, { fail, tree });
   return totals;
-}
-
-/**
- * The folders of the target (relative paths) that a sync makes or removes
- * an entry in: where a file lands or is removed, and where a folder is
- * made (and the new folders themselves).
- */
-function changedFolders(plan: SyncPlan): string[] {
-  return [
-    ...plan.sends.map((s) => parentOf(s.file.relative)),
-    ...plan.deletes.map((d) => parentOf(d.relative)),
-    ...[...plan.missingFolders].flatMap((m) => [m, parentOf(m)]),
-  ];
-}
-
-/**
- * Gives the target's folders that this sync changes an entry in, and whose
- * bits leave their owner no write or search permission (a read-only folder
- * kept from the source by the last sync), those two first, as rsync does:
- * else, as any user but root, the next sync could neither land nor remove
- * a file there. Their bits come back with the other folders' at the end
- * ({@linkcode keepFolderAttributes}); one removed by `--delete` needs none.
- * A top kept as it is (a link on the server) is left alone.
- */
-async function unlockFolders(
-  client: BftpClient,
-  plan: SyncPlan,
-  options: ApplyOptions,
-  fail: (relative: string, e: BftpError) => void,
-  tree: LocalTree | undefined,
-): Promise<void> {
-  const changed = new Set(changedFolders(plan));
-  const due = (plan.lockedFolders ?? [])
-    .filter((f) => changed.has(f.relative) && !(plan.keepTop && f.relative === ""))
-    .map((f) => ({ ...f, mtime: null, mode: f.mode! | 0o300 }));
-  await setFolderAttributes(client, due, options.direction === "pull" ? "local" : "remote", {
-    fail: (f, e) => fail(f.relative, e),
-    window: options.window,
-    tree,
-  });
-}
-
-/**
- * Gives the target's folders the source's modification times and
- * permission bits, as `rsync -a` does, once the files are in: those whose
- * time or bits differed, and those this sync changed (a file landed or
- * removed in them, a folder made or removed in them). Remote folders take
- * SETSTAT, from a server that offers it (an older one, or a read-only
- * session, keeps its own); the served root's own are left alone, and so
- * are a top that is a link on the server (`keepTop`) and the folders that
- * could not be made (`broken`: told once already).
- */
-async function keepFolderAttributes(
-  client: BftpClient,
-  plan: SyncPlan,
-  options: ApplyOptions,
-  fail: (relative: string, e: BftpError) => void,
-  local: { broken: ReadonlySet<string>; tree: LocalTree | undefined },
-): Promise<void> {
-  const { broken, tree } = local;
-  const touched = new Set([...plan.staleTimes, ...changedFolders(plan)]);
-  const due = plan.folders.filter((f) =>
-    touched.has(f.relative) && !under(f.relative, broken) && !(plan.keepTop && f.relative === "")
-  );
-  await setFolderAttributes(client, due, options.direction === "pull" ? "local" : "remote", {
-    fail: (f, e) => fail(f.relative, e),
-    window: options.window,
-    tree,
-  });
 }
 
 /**

@@ -87,6 +87,8 @@ Deno.test("e2e: bftp stat describes a file and a folder, with --json", async () 
   const dir = JSON.parse((await runBftp(["stat", "--json", `${server.url}/d`])).stdout);
   equal(dir.type, "dir");
   equal(dir.name, "d");
+  // A folder's size is none, as ls -l shows it.
+  ok((await runBftp(["stat", `${server.url}/d`])).stdout.includes("size: -\n"));
 });
 
 Deno.test("e2e: bftp hash prints sha256sum lines for each URL", async () => {

@@ -256,8 +256,16 @@ async function landedWhole(source: string, copy: string): Promise<number> {
   return files;
 }
 
-/** Checks a sync stopped by a full disk: its two lines on stderr and its JSON counts. */
-function assertStopped(result: RunBftpResult, code: number, files: number): number {
+/**
+ * Checks a sync stopped by a full disk: its two lines on stderr and its JSON counts, at most
+ * `maxFailed` of them failed.
+ */
+function assertStopped(
+  result: RunBftpResult,
+  code: number,
+  files: number,
+  maxFailed = files,
+): number {
   const context = `exit ${result.code}, stderr: ${JSON.stringify(result.stderr.slice(0, 600))}`;
   equal(result.code, code, context);
   const lines = result.stderr.trimEnd().split("\n");
@@ -271,6 +279,7 @@ function assertStopped(result: RunBftpResult, code: number, files: number): numb
   ok(report.failed >= 1 && report.notTried > 0, result.stdout.slice(0, 300));
   equal(report.sent + report.failed + report.notTried, files);
   equal(report.errors.length, report.failed);
+  ok(report.failed <= maxFailed, `failed ${report.failed}`);
   return report.sent;
 }
 
@@ -285,7 +294,8 @@ Deno.test({
     await using server = await startServe(root.path);
     const dest = `${disk.path}/copy`;
     const first = await runBftp(["sync", "--json", `${server.url}/tree`, dest]);
-    const sent = assertStopped(first, 3, 1000);
+    // The files still on their way when the disk filled are not tried, not failed one by one.
+    const sent = assertStopped(first, 3, 1000, 8);
     equal(await landedWhole(root.join("tree"), dest), sent);
     deepEqual(await findTemporaries(disk.path), []);
     // Room made: the same sync sends the rest, and the trees are the same.

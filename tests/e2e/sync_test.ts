@@ -658,3 +658,35 @@ Deno.test("e2e: a sync writes into and removes from folders the last one kept re
     }
   }
 });
+
+Deno.test("e2e: a read-only folder the source lacks that --delete cannot remove (it holds an excluded file) keeps its bits, both ways", async () => {
+  await using dir = await tempDir();
+  const [src, served, pulled] = ["src", "served", "pulled"].map((p) => dir.join(p));
+  await writeFiles(src!, { "a/keep.txt": "k" });
+  const gone = { "gone/x.txt": "x", "gone/keep.tmp": "t" };
+  await writeFiles(join(served!, "dst"), { "a/keep.txt": "k", ...gone });
+  await writeFiles(pulled!, { "a/keep.txt": "k", ...gone });
+  for (const top of [join(served!, "dst"), pulled!]) await Deno.chmod(join(top, "gone"), 0o500);
+  const user = await unprivileged(dir.path);
+  await using server = await startServe(served!, [], { user });
+  try {
+    for (const [from, to] of [[src!, `${server.url}/dst`], [`${server.url}/dst`, pulled!]]) {
+      const r = await runBftp(["sync", "-q", "--delete", "--exclude", "*.tmp", from!, to!], {
+        user,
+      });
+      deepEqual([r.code, r.stderr], [0, ""], `${from} -> ${to}`);
+    }
+    for (const top of [join(served!, "dst"), pulled!]) {
+      deepEqual(
+        [...Deno.readDirSync(join(top, "gone"))].map((e) => e.name),
+        ["keep.tmp"],
+        top,
+      );
+      equal((await Deno.stat(join(top, "gone"))).mode! & 0o777, 0o500, top);
+    }
+  } finally {
+    for (const top of [join(served!, "dst"), pulled!]) {
+      await Deno.chmod(join(top, "gone"), 0o700).catch(() => {});
+    }
+  }
+});
