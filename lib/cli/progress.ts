@@ -48,10 +48,11 @@ export interface ProgressOptions {
   count?: (() => string) | undefined;
   /**
    * A line of text instead of the figures, asked at each redraw (a tree's
-   * listing pass, before there are bytes to count). Not escaped: no peer's
-   * string may be in it.
+   * listing pass, before there are bytes to count); or its forms from the
+   * longest to the shortest, of which the longest that fits is drawn. Not
+   * escaped: no peer's string may be in it.
    */
-  text?: (() => string) | undefined;
+  text?: (() => string | readonly string[]) | undefined;
 }
 
 /**
@@ -323,9 +324,11 @@ export class Progress {
     this.#lastDraw = now;
     const columns = this.#options.columns?.() ?? 80;
     const text = this.#options.text?.();
-    const line = text === undefined
+    const room = Math.max(columns - 3, 1);
+    const forms = typeof text === "string" ? [text] : text;
+    const line = forms === undefined || forms.length === 0
       ? fitLine(this.#figures(now, final), columns)
-      : fitWidth(text, Math.max(columns - 3, 1));
+      : fitWidth(forms.find((form) => displayWidth(form) <= room) ?? forms.at(-1)!, room);
     this.drawn = !final;
     this.lastLine = line;
     this.#write(`\r\x1b[K${line}${final ? "\n" : ""}`);

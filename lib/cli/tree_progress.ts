@@ -150,11 +150,17 @@ export class TreeProgress {
   #listed(counts: ListingCounts): void {
     this.#counts = counts;
     this.#listing ??= this.#newLine(null, {
+      // In a narrow terminal the words go first, then the folders, then the bytes: never a
+      // number cut in two.
       text: () => {
         const { folders, files, bytes } = this.#counts;
-        return `Listing: ${plural(folders, "folder")}, ${plural(files, "file")}, ${
-          formatBytes(bytes)
-        }`;
+        const counts = [plural(folders, "folder"), plural(files, "file"), formatBytes(bytes)];
+        return [
+          `Listing: ${counts.join(", ")}`,
+          counts.join(", "),
+          counts.slice(1).join(", "),
+          counts[1]!,
+        ];
       },
     });
     this.#listing.add(0);

@@ -90,3 +90,25 @@ Deno.test("fitLine without a name shows the figures alone", () => {
   const f = { name: "", amount: "0/3 files  0 B / 1.0 KiB (0%)", rate: "0 B/s", time: "" };
   deepEqual(fitLine(f, 80), "0/3 files  0 B / 1.0 KiB (0%)  0 B/s");
 });
+
+Deno.test("tree progress: the listing line in a narrow terminal drops its words first, never cuts a number", () => {
+  for (
+    const [columns, expected] of [
+      [80, "Listing: 1 folder, 20001 files, 100.9 KiB"],
+      [40, "1 folder, 20001 files, 100.9 KiB"],
+      [30, "20001 files, 100.9 KiB"],
+      [16, "20001 files"],
+    ] as const
+  ) {
+    const out = capture();
+    const tree = new TreeProgress({
+      verb: "Downloaded",
+      out,
+      intervalMs: 0,
+      columns: () => columns,
+    });
+    tree.options().onListed!({ folders: 1, files: 20001, bytes: 103_321 });
+    deepEqual(draws(out.text).at(-1), expected, `${columns} columns`);
+    tree.finish({ files: 0, bytes: 0 });
+  }
+});
