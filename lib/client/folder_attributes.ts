@@ -5,13 +5,15 @@
  * SETSTAT (`put -r -p`, a sync push). Any order will do: a folder's time
  * changes only when its own entries do, not when a subfolder's is set; and
  * its bits come last, so a folder the source has read-only was written
- * into first. Set-user-ID, set-group-ID and sticky bits are not given.
+ * into first. Set-user-ID and set-group-ID bits are not given; a sticky
+ * bit is on this machine, while on the server, where SETSTAT cannot carry
+ * it, a sticky folder goes without its group's and others' write.
  *
  * @module
  */
 
 import { BftpError, LocalIoError, localIoError } from "../errors.ts";
-import { applyAttributesHere } from "../local_file/attributes.ts";
+import { applyAttributesHere, unstickyBits } from "../local_file/attributes.ts";
 import type { EntryAt, LocalTree } from "../local_file/local_tree.ts";
 import type { BftpClient } from "./client.ts";
 import type { PlannedEntry } from "./tree_plan.ts";
@@ -143,7 +145,9 @@ export async function setFolderAttributes(
       if (f.remote === "/") continue;
       await window.add(async () => {
         try {
-          await client.setStat(f.remote, setStatFields(f));
+          // SETSTAT carries no sticky bit: a sticky folder goes without others' write.
+          const mode = typeof f.mode === "number" ? unstickyBits(f.mode) : f.mode;
+          await client.setStat(f.remote, setStatFields({ ...f, mode }));
         } catch (e) {
           // A broken session (or Ctrl-C, which closes it) ends it; anything else is one folder's.
           if (!(e instanceof BftpError) || !client.usable) throw e;

@@ -87,7 +87,29 @@ export function newFileMode(serverMode: number | null | undefined): number {
  * ```
  */
 export function newFolderBits(sourceMode: number | null | undefined): number {
-  return sourceMode === undefined || sourceMode === null ? 0o777 : (sourceMode & 0o777) | 0o700;
+  return sourceMode === undefined || sourceMode === null ? 0o777 : unstickyBits(sourceMode) | 0o700;
+}
+
+/**
+ * A folder's bits where its sticky bit cannot go (a new folder's, SETSTAT
+ * and MKDIR's `mode`, which stop at `0o777`): a sticky folder's are given
+ * without the group's and others' write, which without the sticky bit
+ * would let them remove each other's files (a `1777` folder: `0755`).
+ *
+ * @param mode The source folder's bits.
+ * @returns The read, write and search bits to give.
+ *
+ * @example
+ * ```ts
+ * import { unstickyBits } from "./attributes.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * equal(unstickyBits(0o1777), 0o755);
+ * equal(unstickyBits(0o2775), 0o775);
+ * ```
+ */
+export function unstickyBits(mode: number): number {
+  return (mode & 0o1000) === 0 ? mode & 0o777 : mode & 0o755;
 }
 
 /**
@@ -149,7 +171,8 @@ export function stampFile(file: StampableFile, attributes: ServerAttributes): vo
  * Gives the file or folder `entry` a time and bits (each if known), on
  * the entry itself, never through a link: it is opened without following
  * one (`O_NOFOLLOW`), and left alone when it is a link or not of `kind`.
- * Set-user-ID, set-group-ID and sticky bits are not given.
+ * Set-user-ID and set-group-ID bits are not given; a folder's sticky bit
+ * is (without it, a `1777` folder would let anyone remove another's files).
  *
  * @param entry The file or folder: its path, or (with libc) its folder's descriptor and name.
  * @param attributes Its new time and bits.
@@ -176,7 +199,9 @@ export function applyAttributesHere(
   attributes: ServerAttributes,
   kind: "file" | "folder",
 ): boolean {
-  const mode = attributes.mode === null ? null : attributes.mode & 0o777;
+  const mode = attributes.mode === null
+    ? null
+    : attributes.mode & (kind === "folder" ? 0o1777 : 0o777);
   const libc = Libc.load();
   const at = typeof entry === "string" ? byPath(entry) : entry;
   if (libc === null) {

@@ -20,6 +20,7 @@ import {
 } from "../client/tree_plan.ts";
 import { type BftpError, LocalIoError, RemoteError } from "../errors.ts";
 import { quotePath } from "../root/paths.ts";
+import { unstickyBits } from "../local_file/attributes.ts";
 
 /** Which paths take part, as `PathFilter` (`filter.ts`) decides. */
 export interface SyncFilter {
@@ -181,10 +182,16 @@ function modeOnly(a: PlannedFile, b: PlannedFile): boolean {
  * Whether the target's folder (if any) lacks the source folder's time or
  * permission bits, each where the source knows it.
  */
-function folderDiffers(source: PlannedEntry, target: PlannedEntry | undefined): boolean {
+function folderDiffers(
+  source: PlannedEntry,
+  target: PlannedEntry | undefined,
+  side: "local" | "remote",
+): boolean {
   const timeOff = typeof source.mtime === "number" && target?.mtime !== source.mtime;
+  // The bits the target is given (a folder here keeps a sticky bit; one on the server cannot).
+  const bits = (mode: number) => side === "local" ? mode & 0o1777 : unstickyBits(mode);
   const bitsOff = typeof source.mode === "number" &&
-    (typeof target?.mode !== "number" || (target.mode & 0o777) !== (source.mode & 0o777));
+    (typeof target?.mode !== "number" || (target.mode & 0o1777) !== bits(source.mode));
   return timeOff || bitsOff;
 }
 
@@ -316,7 +323,7 @@ export function compareTrees(
     ),
     unsure: [],
     staleTimes: new Set(
-      folders.filter((f) => folderDiffers(f, targetFolders.get(f.relative)))
+      folders.filter((f) => folderDiffers(f, targetFolders.get(f.relative), options.targetSide))
         .map((f) => f.relative),
     ),
     lockedFolders: target.folders.filter((f) =>

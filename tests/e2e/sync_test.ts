@@ -690,3 +690,30 @@ Deno.test("e2e: a read-only folder the source lacks that --delete cannot remove 
     }
   }
 });
+
+Deno.test("e2e: a sticky (1777) folder keeps its sticky bit on a pull; a push, which SETSTAT cannot give it, leaves out others' write; a second sync changes nothing either way", async () => {
+  await using dir = await tempDir();
+  const [src, served, pulled] = ["src", "served", "pulled"].map((p) => dir.join(p));
+  await writeFiles(src!, { "shared/a.txt": "a" });
+  await Deno.chmod(join(src!, "shared"), 0o1777);
+  await writeFiles(join(served!, "there"), { "shared/b.txt": "b" });
+  await Deno.chmod(join(served!, "there", "shared"), 0o1777);
+  await using server = await startServe(served!);
+  const sync = async (from: string, to: string) => {
+    const r = await runBftp(["sync", "--json", from, to]);
+    equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as SyncReport;
+  };
+  const modeOf = async (path: string) => (await Deno.stat(path)).mode! & 0o7777;
+  await sync(src!, `${server.url}/dst`);
+  equal(await modeOf(join(served!, "dst", "shared")), 0o755);
+  await sync(`${server.url}/there`, pulled!);
+  equal(await modeOf(join(pulled!, "shared")), 0o1777);
+  const setstats = () => server.logLines(/SETSTAT/).length;
+  const before = setstats();
+  for (const [from, to] of [[src!, `${server.url}/dst`], [`${server.url}/there`, pulled!]]) {
+    const again = await sync(from!, to!);
+    deepEqual([again.sent, again.deleted, again.changes], [0, 0, []], `${from} -> ${to}`);
+  }
+  equal(setstats(), before, "no folder's bits given again");
+});
