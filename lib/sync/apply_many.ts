@@ -161,7 +161,9 @@ export class SyncRun {
 
 /**
  * Counts each file that landed (the bytes that moved for it: its size, or
- * a delta's blocks), and tells each that failed; both noted in `run`.
+ * a delta's blocks), and tells each that failed; both noted in `run`. A
+ * full disk's refusal after the first is no failure: the file counts as
+ * not tried.
  *
  * @param options Told of each change and failure.
  * @param totals Where they are counted.
@@ -196,6 +198,9 @@ export function counting(options: ApplyOptions, totals: SyncTotals, run: SyncRun
       options.onChange?.({ kind, relative, folder: false, size });
     },
     onError: (file: { relative: string }, e: BftpError) => {
+      // Once a disk is full, the files already on their way that it refuses too (a push's
+      // batches in flight, answered NO_SPACE one by one) are not tried, as those not sent.
+      if (run.stopped && isDiskFull(e)) return;
       run.finished(file.relative, e);
       totals.failed++;
       options.onError?.(file.relative, e);

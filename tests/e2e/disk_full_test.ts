@@ -316,7 +316,8 @@ Deno.test({
     await smallFilesTree(local.join("tree"), 1000);
     await using server = await startServe(disk.path);
     const first = await runBftp(["sync", "--json", local.join("tree"), `${server.url}/tree`]);
-    const sent = assertStopped(first, 17, 1000);
+    // The files of the batches in flight that the full disk refused too are not tried.
+    const sent = assertStopped(first, 17, 1000, 8);
     equal(await landedWhole(local.join("tree"), `${disk.path}/tree`), sent);
     deepEqual(await findTemporaries(disk.path), []);
     await remount(disk.path, "32m");
