@@ -117,7 +117,9 @@ async function receiveUpload(
       label: vpath,
     });
   }
-  const data = new Uint8Array(size);
+  // The session's lent buffer where the body fits (the sink writes it out at once, before the
+  // next body is read): no allocation a file of an MPUT.
+  const data = context.bodyBuffer?.(size)?.subarray(0, size) ?? new Uint8Array(size);
   const got = await receiveWhole(context.reader, data, vpath, context.checksum);
   context.setInBody(false);
   await writeAll(sink, data);
