@@ -123,6 +123,11 @@ function time(ms: number | null): string {
   return new Date(ms).toISOString().slice(0, 16).replace("T", " ");
 }
 
+/** An entry's size as `ls -l` and `stat` show it: a folder's (or link's) is "-", not a "0" that reads as empty. */
+function shownSize(e: Entry, human = false): string {
+  return e.type !== "file" ? "-" : human ? formatBytes(e.size) : String(e.size);
+}
+
 /**
  * Formats a listing: one name per line (folders end in `/`), or long lines.
  * Names are shown through {@linkcode visible}.
@@ -146,8 +151,7 @@ function time(ms: number | null): string {
 export function formatListing(entries: Entry[], long: boolean, human = false): string {
   const name = (e: Entry) => e.type === "dir" ? `${visible(e.name)}/` : visible(e.name);
   if (!long) return entries.map(name).join("\n");
-  // A folder's (or link's) size is none of the listing's: "-", not a "0" that reads as empty.
-  const size = (e: Entry) => e.type !== "file" ? "-" : human ? formatBytes(e.size) : String(e.size);
+  const size = (e: Entry) => shownSize(e, human);
   // A loop, not Math.max(...): a spread over 150,000 entries exceeds the argument limit.
   let width = 0;
   for (const e of entries) width = Math.max(width, size(e).length);
@@ -177,8 +181,7 @@ export function formatStat(path: string, entry: Entry): string {
   return [
     `path: ${visible(path)}`,
     `type: ${entry.type}`,
-    // A folder's size is none (as ls -l shows it).
-    `size: ${entry.type === "file" ? entry.size : "-"}`,
+    `size: ${shownSize(entry)}`,
     `mtime: ${entry.mtime === null ? "-" : new Date(entry.mtime).toISOString()}`,
     `mode: ${entry.mode === null ? "-" : "0" + entry.mode.toString(8).padStart(3, "0")} (${
       modeString(entry)

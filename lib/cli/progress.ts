@@ -131,8 +131,12 @@ export function fitLine(f: ProgressFigures, columns: number): string {
   // No room for the name (or none yet): as many figures as fit, the amount shortened last.
   const alone = parts.map((_, i) => parts.slice(0, parts.length - i).join("  "))
     .concat(shorterAmounts(f.amount));
-  if (alone.length === 0) return fitWidth(f.name, room);
-  return fitWidth(alone.find((a) => displayWidth(a) <= room) ?? alone.at(-1)!, room);
+  return alone.length === 0 ? fitWidth(f.name, room) : longestThatFits(alone, room);
+}
+
+/** The first of `forms` (longest first) that fits in `room` columns, else the last one cut. */
+function longestThatFits(forms: readonly string[], room: number): string {
+  return fitWidth(forms.find((form) => displayWidth(form) <= room) ?? forms.at(-1)!, room);
 }
 
 /**
@@ -328,7 +332,7 @@ export class Progress {
     const forms = typeof text === "string" ? [text] : text;
     const line = forms === undefined || forms.length === 0
       ? fitLine(this.#figures(now, final), columns)
-      : fitWidth(forms.find((form) => displayWidth(form) <= room) ?? forms.at(-1)!, room);
+      : longestThatFits(forms, room);
     this.drawn = !final;
     this.lastLine = line;
     this.#write(`\r\x1b[K${line}${final ? "\n" : ""}`);

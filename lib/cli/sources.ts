@@ -35,10 +35,9 @@ export interface SessionPoolOptions {
   retryDelayMs?: number;
 }
 
-/** What is left of a source's `--retry`: the retries of `total`, and the next wait (ms). */
+/** What is left of a source's `--retry`: the retries, and the next wait (ms). */
 interface RetryBudget {
   retries: number;
-  total: number;
   delay: number;
 }
 
@@ -119,11 +118,7 @@ export class SessionPool {
    */
   async open(
     target: string | BftpUrl,
-    tries: RetryBudget = {
-      retries: this.#retries,
-      total: this.#retries,
-      delay: this.#retryDelayMs,
-    },
+    tries: RetryBudget = { retries: this.#retries, delay: this.#retryDelayMs },
   ): Promise<{ client: BftpClient; url: BftpUrl; session: Session }> {
     const url = typeof target === "string" ? parseBftpUrl(target) : target;
     const key = sessionKey(url);
@@ -197,13 +192,7 @@ export class SessionPool {
     fn: (client: BftpClient, url: BftpUrl, again: boolean) => Promise<R>,
     resume = false,
   ): Promise<R> {
-    const tries = {
-      switches: 0,
-      waits: 0,
-      retries: this.#retries,
-      total: this.#retries,
-      delay: this.#retryDelayMs,
-    };
+    const tries = { switches: 0, waits: 0, retries: this.#retries, delay: this.#retryDelayMs };
     let again = false;
     for (;;) {
       // One budget for the source: a refused reconnection counts as much as a cut transfer.
@@ -261,7 +250,7 @@ export class SessionPool {
     tries.retries--;
     await endProgressLinesOn(this.#io.stderr);
     // Which retry this is, of how many: "0 retries left" read as if none was coming.
-    const which = `retry ${tries.total - tries.retries} of ${tries.total}`;
+    const which = `retry ${this.#retries - tries.retries} of ${this.#retries}`;
     await writeLine(
       this.#io.stderr,
       errorLine(`${e.message}; trying again in ${tries.delay / 1000} s (${which})`),

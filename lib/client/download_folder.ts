@@ -79,7 +79,7 @@ function isFolder(path: string): boolean {
  * parent's descriptor (the top: made by {@linkcode openTop}).
  *
  * @param path The local folder.
- * @param top Whether it is the tree's top (which may be a link).
+ * @param top Whether it is the tree's top (made and opened by {@linkcode openTop}: only swept).
  * @param made Where a folder this call creates is noted.
  * @param tree The download's tree, if held.
  * @param mode The server's bits for the folder, if known: a new one gets them (and its owner's
@@ -108,8 +108,9 @@ export function prepareFolder(
 ): Set<string> {
   // The owner's own bits too: the download writes into it.
   const bits = newFolderBits(mode);
-  if (tree === undefined) return prepareByPath(path, top, made, bits);
-  if (top) return made.includes(path) ? new Set() : sweepFolder(path, tree.folder(path));
+  // The top is made and opened already (`openTop`): only swept, unless it is new.
+  if (top) return made.includes(path) ? new Set() : sweepFolder(path, tree?.folder(path));
+  if (tree === undefined) return prepareByPath(path, made, bits);
   let folder: { made: boolean; fd: number };
   try {
     // Made and opened relative to its parent: a link or a file in its place is refused (and
@@ -124,7 +125,7 @@ export function prepareFolder(
 }
 
 /** {@linkcode prepareFolder} without a tree (no libc): by path, a link looked for first. */
-function prepareByPath(path: string, top: boolean, made: string[], bits: number): Set<string> {
+function prepareByPath(path: string, made: string[], bits: number): Set<string> {
   // Synchronous, as nothing else is under way yet: a tree's 51 folders took 6.5-7.3 ms to look
   // at and make through Deno's I/O pool (a hop there and back each call), 0.9-1.1 ms so.
   let there: Deno.FileInfo | null;
@@ -134,7 +135,7 @@ function prepareByPath(path: string, top: boolean, made: string[], bits: number)
     if (!(e instanceof Deno.errors.NotFound)) throw localIoError("create folder", path, e);
     there = null;
   }
-  if (!top && there?.isSymlink) {
+  if (there?.isSymlink) {
     throw new LocalIoError(`Cannot write into "${path}": it is a symbolic link`);
   }
   try {

@@ -279,13 +279,15 @@ async function resumeAt(
 ): Promise<BodyResult> {
   const { dest, at } = where;
   const { partial, state: statePath } = partialPaths(at);
-  const state = await readPartialState(statePath, partialPaths(dest).state);
+  // The names errors tell: DEST's, not the path through a descriptor.
+  const shown = partialPaths(dest);
+  const state = await readPartialState(statePath, shown.state);
   let file: Deno.FsFile;
   try {
     // Never through a link planted under the partial's name (a folder others write to).
     file = await openOwnFile(partial);
   } catch (e) {
-    throw localIoError("write", partialPaths(dest).partial, e);
+    throw localIoError("write", shown.partial, e);
   }
   let keep = true;
   let locked = false;
@@ -303,7 +305,13 @@ async function resumeAt(
     locked = true;
     let fetched: Fetched;
     try {
-      fetched = await fetchRest(client, remote, file, { dest, statePath, state, options });
+      fetched = await fetchRest(client, remote, file, {
+        dest,
+        statePath,
+        shownState: shown.state,
+        state,
+        options,
+      });
     } catch (e) {
       if (e instanceof RemoteError && e.code === "CHANGED") {
         keep = false;
@@ -375,11 +383,13 @@ async function fetchRest(
   at: {
     dest: string;
     statePath: string;
+    /** The state file's name as errors tell it. */
+    shownState: string;
     state: PartialState | null;
     options: LocalTransferOptions;
   },
 ): Promise<Fetched> {
-  const { dest, statePath, state, options } = at;
+  const { dest, statePath, shownState, state, options } = at;
   let offset = 0;
   const have = (await file.stat()).size;
   if (state !== null && state.path === remote && have <= state.version.size) offset = have;
@@ -415,7 +425,7 @@ async function fetchRest(
       try {
         await writeOwnText(statePath, JSON.stringify({ path: remote, version }) + "\n");
       } catch (e) {
-        throw localIoError("write", partialPaths(dest).state, e);
+        throw localIoError("write", shownState, e);
       }
       transfer = options.progress?.(basename(dest), reply.size, reply.offset) ?? {};
     },

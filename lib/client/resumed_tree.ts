@@ -47,19 +47,21 @@ export const RESUME_LOOK_ENTRIES = 50_000;
  */
 export async function holdsPartsOf(folder: string, remote: string): Promise<boolean> {
   const top = remote.endsWith("/") ? remote.slice(0, -1) : remote;
+  // Breadth first, by an index into the queue (not shift(): up to 50,000 entries).
   const queue = [""];
-  for (let read = 0; queue.length > 0 && read < RESUME_LOOK_ENTRIES;) {
-    const relative = queue.shift()!;
+  for (let next = 0, read = 0; next < queue.length && read < RESUME_LOOK_ENTRIES; next++) {
+    const relative = queue[next]!;
     const entries = folderEntries(join(folder, relative));
     read += entries.length;
+    // The remote folder a state file found here must name.
+    const here = (relative === "" ? top : `${top}/${relative}`) || "/";
     for (const entry of entries) {
       const below = relative === "" ? entry.name : `${relative}/${entry.name}`;
       if (entry.isDirectory) queue.push(below);
       if (!entry.isFile || !entry.name.endsWith(PARTIAL_STATE_SUFFIX)) continue;
       const state = await readPartialState(join(folder, below));
       const path = state?.path ?? "";
-      const here = relative === "" ? top : `${top}/${relative}`;
-      if (dirname(path) === (here || "/") && `${partialName(basename(path))}.json` === entry.name) {
+      if (dirname(path) === here && `${partialName(basename(path))}.json` === entry.name) {
         return true;
       }
     }

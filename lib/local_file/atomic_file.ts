@@ -170,21 +170,18 @@ interface TempOutput {
 }
 
 /**
- * Creates a temporary beside `dest`, new and locked (see `lock.ts`). On
+ * Creates a temporary beside the file `at` names, new and locked (see `lock.ts`). On
  * Linux (with FFI allowed) through libc on one descriptor, in the folder
  * `at` names: no Deno file to make, and one `statx` for the check after
  * the lock instead of two stats with their `FileInfo`s (a landing thread
  * makes one a file of a tree). Returns the temporary's name in that folder
  * (its path, by path).
  */
-function createTemporary(
-  dest: string,
-  libc: Libc | null,
-  at: EntryAt,
-): { temp: string; file: TempOutput } {
+function createTemporary(libc: Libc | null, at: EntryAt): { temp: string; file: TempOutput } {
   // Synchronous calls: each is a few microseconds on a local disk, where Deno's asynchronous
   // ones hop to its I/O pool and back, which dominates a tree of many small files.
-  const stem = temporaryStem(libc === null ? dest : at.name);
+  // Without libc, `at` is `dest` by path (its name is `dest`).
+  const stem = temporaryStem(at.name);
   const { name, opened } = openLocked<TempOutput>({
     name: () => `${stem}${crypto.randomUUID()}`,
     create: libc === null
@@ -279,7 +276,7 @@ export class AtomicFile implements ByteWriter {
     try {
       // The folder held by a descriptor of this file's own: it is written across awaits.
       if (libc !== null && options.tree !== undefined) at = options.tree.ownFolder(path);
-      const created = createTemporary(path, libc, at);
+      const created = createTemporary(libc, at);
       return Promise.resolve(new AtomicFile(path, { libc, at }, created, options.notFound));
     } catch (e) {
       if (at.dir !== -100) libc!.close(at.dir);

@@ -119,6 +119,8 @@ export function unstickyBits(mode: number): number {
  * get bits the umask takes off.
  */
 function readUmask(): number {
+  // Windows has none (and no Deno.umask).
+  if (Deno.build.os === "windows") return 0;
   try {
     const found = /^Umask:\s*([0-7]+)$/m.exec(Deno.readTextFileSync("/proc/self/status"));
     if (found !== null) return parseInt(found[1]!, 8);

@@ -224,7 +224,8 @@ async function landByDeno(
   data: Uint8Array,
   options: LandWholeOptions,
 ): Promise<void> {
-  const out = await AtomicFile.create(dest, { tree: options.tree });
+  // No tree: without libc there is none.
+  const out = await AtomicFile.create(dest);
   try {
     for (let done = 0; done < data.byteLength;) done += await out.write(data.subarray(done));
   } catch (e) {

@@ -255,23 +255,25 @@ function uploadOf(temp: UploadFile, target: UploadTarget): Upload & { release():
       if (target.fsync) await temp.file.syncData();
     },
     place: (attributes) => {
-      // A file that replaces another keeps its permission bits: a private file stays private
-      // (the bits found when the upload began: its temporary was made no more open than
-      // them). Bits the client asked for (put -p) win.
       // A replaced file keeps its bits (looked at again: one may have appeared since the upload
       // began); bits the client asked for (put -p) win; a new file gets its source's (newMode,
       // as scp gives them), else 0644, less this server's umask.
-      const created = newFileMode(attributes.newMode);
       if (attributes.mtime !== undefined) {
         temp.file.utimeSync(new Date(), new Date(attributes.mtime));
       }
       if (temp.name === null) {
-        return placeUnnamed(temp, target, attributes.mode ?? target.replaced, created);
+        return placeUnnamed(temp, target, attributes.mode ?? target.replaced, attributes.newMode);
       }
-      const mode = attributes.mode ?? target.replaced ??
-        permissionBits(statOrNull(fs, at.dir, at.name));
-      if (Deno.build.os !== "windows") fs.chmodAt(at.dir, temp.name, mode ?? created);
+      // Windows keeps no such bits, and renames no open file.
       if (Deno.build.os === "windows") closeFile();
+      else {
+        fs.chmodAt(
+          at.dir,
+          temp.name,
+          attributes.mode ?? target.replaced ?? permissionBits(statOrNull(fs, at.dir, at.name)) ??
+            newFileMode(attributes.newMode),
+        );
+      }
       fs.renameAt(at.dir, temp.name, at.dir, at.name);
     },
     folder: () => {
@@ -316,10 +318,10 @@ function placeUnnamed(
   temp: CreatedFile,
   target: UploadTarget,
   mode: number | null,
-  created: number,
+  newMode: number | undefined,
 ): void {
   const { fs, at } = target;
-  temp.file.chmodSync!(mode ?? created);
+  temp.file.chmodSync!(mode ?? newFileMode(newMode));
   try {
     return fs.linkAt!(temp.ref, at.dir, at.name);
   } catch (e) {

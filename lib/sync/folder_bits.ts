@@ -130,13 +130,9 @@ export async function unlockFolders(
 ): Promise<PlannedEntry[]> {
   const changed = new Set(changedFolders(plan));
   const due = (plan.lockedFolders ?? [])
-    .filter((f) => changed.has(f.relative) && !(plan.keepTop && f.relative === ""));
-  await setFolderAttributes(
-    client,
-    due.map((f) => ({ ...f, mtime: null, mode: f.mode! | 0o300 })),
-    options.direction === "pull" ? "local" : "remote",
-    { fail: (f, e) => fail(f.relative, e), window: options.window, tree },
-  );
+    .filter((f) => changed.has(f.relative) && !keptTop(plan, f));
+  const opened = due.map((f) => ({ ...f, mtime: null, mode: f.mode! | 0o300 }));
+  await giveFolders(client, opened, options, fail, tree);
   return due;
 }
 
@@ -169,14 +165,10 @@ export async function relockFolders(
 ): Promise<void> {
   const source = new Set(plan.folders.map((f) => f.relative));
   const due = unlocked.filter((f) => !source.has(f.relative)).map((f) => ({ ...f, mtime: null }));
-  await setFolderAttributes(client, due, options.direction === "pull" ? "local" : "remote", {
-    fail: (f, e) => {
-      // Removed by this sync, as most are.
-      if (!(e instanceof RemoteError && e.code === "NOT_FOUND")) local.fail(f.relative, e);
-    },
-    window: options.window,
-    tree: local.tree,
-  });
+  await giveFolders(client, due, options, (relative, e) => {
+    // Removed by this sync, as most are.
+    if (!(e instanceof RemoteError && e.code === "NOT_FOUND")) local.fail(relative, e);
+  }, local.tree);
 }
 
 /**
@@ -213,9 +205,25 @@ export async function keepFolderAttributes(
   const { broken, tree } = local;
   const touched = new Set([...plan.staleTimes, ...changedFolders(plan)]);
   const due = plan.folders.filter((f) =>
-    touched.has(f.relative) && !under(f.relative, broken) && !(plan.keepTop && f.relative === "")
+    touched.has(f.relative) && !under(f.relative, broken) && !keptTop(plan, f)
   );
-  await setFolderAttributes(client, due, options.direction === "pull" ? "local" : "remote", {
+  await giveFolders(client, due, options, fail, tree);
+}
+
+/** Whether `folder` is a top the target keeps as it is (a link to a folder on the server). */
+function keptTop(plan: SyncPlan, folder: PlannedEntry): boolean {
+  return plan.keepTop === true && folder.relative === "";
+}
+
+/** Gives `folders` their times and bits on the sync's target side; each failure told to `fail`. */
+async function giveFolders(
+  client: BftpClient,
+  folders: readonly PlannedEntry[],
+  options: ApplyOptions,
+  fail: (relative: string, e: BftpError) => void,
+  tree: LocalTree | undefined,
+): Promise<void> {
+  await setFolderAttributes(client, folders, options.direction === "pull" ? "local" : "remote", {
     fail: (f, e) => fail(f.relative, e),
     window: options.window,
     tree,
