@@ -144,6 +144,8 @@ export function createChecksumNow(checksum: ChecksumName): RunningHash | null {
  * ```
  */
 export function digestOf(checksum: ChecksumName, data: Uint8Array): string | Promise<string> {
+  const whole = checksum === "xxh3-128" ? NativeXxh3.digestWhole(data) : null;
+  if (whole !== null) return whole;
   const now = createChecksumNow(checksum);
   if (now !== null) return digestNow(now, data);
   return createChecksum(checksum).then((hash) => digestNow(hash, data));

@@ -16,7 +16,7 @@ import type { BftpClient } from "./client.ts";
 import type { LocalTransferOptions } from "./local_options.ts";
 import type { PlannedEntry } from "./tree_plan.ts";
 import { batchesOf, MANY_BATCH, MANY_FILE_MAX, type ManyPutFile } from "./many_transfers.ts";
-import { openSourceFile, type SourceFile } from "./source_file.ts";
+import { openSourceFile, openSourceFileNow, type SourceFile } from "./source_file.ts";
 import { TaskWindow } from "./window.ts";
 import { BodySlab } from "../transfer/body_buffer.ts";
 import type { BodyResult } from "../transfer/body.ts";
@@ -94,35 +94,53 @@ export function byMput(client: BftpClient, size: number, options: LocalTransferO
 
 /**
  * Reads a small local file whole, with what `-p` keeps; a file that is not
- * a regular file, or that changed while it was read, is refused.
+ * a regular file, or that changed while it was read, is refused. At once
+ * (no promise) where libc opens it ({@linkcode openSourceFileNow}).
  */
-async function readWhole(
+function readWhole(
   local: string,
   remote: string,
   preserve: boolean,
   slab: BodySlab,
-): Promise<ManyPutFile> {
+): ManyPutFile | Promise<ManyPutFile> {
   let opened;
   try {
     // A file of the tree's walk: listed as a regular file just now.
-    opened = await openSourceFile(local, false, true);
+    opened = openSourceFileNow(local, true);
   } catch (e) {
     throw localIoError("read", local, e);
   }
+  if (opened === null) {
+    return openSourceFile(local, false, true).then(
+      (o) => readOpened(o, local, remote, preserve, slab),
+      (e) => {
+        throw localIoError("read", local, e);
+      },
+    );
+  }
+  return readOpened(opened, local, remote, preserve, slab);
+}
+
+/** Reads the opened file whole (and closes it); at once where it has `fill`. */
+function readOpened(
+  opened: SourceFile,
+  local: string,
+  remote: string,
+  preserve: boolean,
+  slab: BodySlab,
+): ManyPutFile | Promise<ManyPutFile> {
+  const { facts } = opened;
+  let data: Uint8Array;
   try {
-    const { facts } = opened;
     if (facts.type !== "file") throw localIoError("read", local, new Error("not a regular file"));
-    const data = slab.take(facts.size);
+    data = slab.take(facts.size);
+  } catch (e) {
+    opened.close();
+    throw e;
+  }
+  const done = (whole: boolean): ManyPutFile => {
     // Shorter than it was when opened: it changed, as a different time or size says.
-    let whole: boolean;
-    try {
-      whole = await readInto(opened, data, local);
-    } catch (e) {
-      slab.give(data);
-      throw e;
-    }
     if (!whole || !opened.unchanged()) {
-      slab.give(data);
       throw new IntegrityError(
         `"${local}" changed while it was read: it was not sent; send it again`,
       );
@@ -135,6 +153,23 @@ async function readWhole(
       // A new file on the server gets the source's bits (less its umask), as scp gives them.
       newMode: facts.mode,
     };
+  };
+  const failed = (e: unknown): never => {
+    slab.give(data);
+    throw e;
+  };
+  let whole: boolean | Promise<boolean>;
+  try {
+    whole = readInto(opened, data, local);
+  } catch (e) {
+    opened.close();
+    return failed(e);
+  }
+  if (typeof whole !== "boolean") return whole.then(done).catch(failed).finally(opened.close);
+  try {
+    return done(whole);
+  } catch (e) {
+    return failed(e);
   } finally {
     opened.close();
   }
@@ -209,10 +244,8 @@ export async function uploadMany<T extends ManyUpload>(
       const read: { file: T; put: ManyPutFile }[] = [];
       for (const file of batch) {
         try {
-          read.push({
-            file,
-            put: await readWhole(file.local, file.remote, !!options.preserve, slab),
-          });
+          const put = readWhole(file.local, file.remote, !!options.preserve, slab);
+          read.push({ file, put: put instanceof Promise ? await put : put });
         } catch (e) {
           if (!(e instanceof BftpError)) throw e;
           options.onError(file, e);

@@ -16,7 +16,7 @@ import { fillNow } from "../framing/read_exact.ts";
 import type { ByteReader } from "../framing/types.ts";
 import { FdFile } from "../libc/fd_file.ts";
 import { O } from "../libc/flags.ts";
-import { Libc, type StatX } from "../libc/libc.ts";
+import { Libc, type StatNumbers, type StatX } from "../libc/libc.ts";
 
 /** What a local file was when it was looked at. */
 export interface LocalFacts {
@@ -52,13 +52,10 @@ export interface SourceFile {
 /** Errors the libc path gives as Deno would; any other is left to Deno's call to word. */
 const WORDED = [Deno.errors.NotFound, Deno.errors.PermissionDenied, Deno.errors.NotADirectory];
 
-function ms(ns: bigint): number {
-  const rest = ((ns % 1_000_000n) + 1_000_000n) % 1_000_000n;
-  return Number((ns - rest) / 1_000_000n);
-}
-
-function factsOfStat(s: StatX): LocalFacts {
-  return { type: s.type, size: s.size, mtime: ms(s.mtimeNs), mode: s.mode & 0o777 };
+function factsOfStat(s: StatNumbers): LocalFacts {
+  // Floored to the millisecond (the nanoseconds are never negative), as Deno's `mtime` is.
+  const mtime = s.mtimeSec * 1000 + Math.floor(s.mtimeNsec / 1_000_000);
+  return { type: s.type, size: s.size, mtime, mode: s.mode & 0o777 };
 }
 
 function factsOfInfo(info: Deno.FileInfo): LocalFacts {
@@ -120,7 +117,9 @@ export function localFactsIn(folder: number | null, name: string, path: string):
   const libc = Libc.load();
   if (libc !== null) {
     try {
-      return factsOfStat(folder === null ? libc.statx(-100, path, 0) : libc.statx(folder, name, 0));
+      return factsOfStat(
+        folder === null ? libc.statxNumbers(-100, path, 0) : libc.statxNumbers(folder, name, 0),
+      );
     } catch (e) {
       if (WORDED.some((c) => e instanceof c)) throw e;
     }
@@ -181,7 +180,7 @@ function openByLibc(path: string, listed: boolean): SourceFile | null {
     // again would cut off a writer that came meanwhile. A tree's file is opened at once (one
     // statx a file less, about 3 us of a small upload's): what is there is checked on the
     // descriptor below, and only a FIFO put in a listed file's place since is opened.
-    const seen = listed ? null : libc.statx(-100, path, 0);
+    const seen = listed ? null : libc.statxNumbers(-100, path, 0);
     if (seen !== null && (seen.type !== "file" || seen.size > SYNC_READ_MAX)) return null;
     // O_NONBLOCK: a FIFO put in the file's place since opens at once, to be refused below.
     fd = libc.openat(-100, path, O.O_RDONLY | O.O_NONBLOCK | O.O_CLOEXEC);
@@ -191,7 +190,7 @@ function openByLibc(path: string, listed: boolean): SourceFile | null {
   }
   const file = new FdFile(fd, true);
   try {
-    const opened = libc.statx(fd, "", 0);
+    const opened = libc.statxNumbers(fd, "", 0);
     // Replaced since it was looked at: not followed to what is there now (a FIFO's open waits).
     if (opened.type !== "file") throw new Error("it changed while it was opened");
     if (opened.size > SYNC_READ_MAX) {
@@ -203,17 +202,50 @@ function openByLibc(path: string, listed: boolean): SourceFile | null {
       file: null,
       reader: () => file,
       fill: (p) => fillNow(file, p),
-      unchanged: () => {
-        const now = libc.statx(fd, "", 0);
-        return now.size === opened.size && now.mtimeNs === opened.mtimeNs &&
-          now.ctimeNs === opened.ctimeNs;
-      },
+      unchanged: () => sameStamp(opened, libc.statxNumbers(fd, "", 0)),
       close: () => file.close(),
     };
   } catch (e) {
     file.close();
     throw e;
   }
+}
+
+/** Whether `a` and `b` have the same size, modification time and change time. */
+function sameStamp(a: StatNumbers, b: StatNumbers): boolean {
+  return a.size === b.size && a.mtimeSec === b.mtimeSec && a.mtimeNsec === b.mtimeNsec &&
+    a.ctimeSec === b.ctimeSec && a.ctimeNsec === b.ctimeNsec;
+}
+
+/**
+ * {@linkcode openSourceFile} without a promise: a small regular file opened
+ * through libc, or `null` where that path does not take it (another OS, a
+ * FIFO, a large file): then open it with {@linkcode openSourceFile}. A
+ * tree's upload reads thousands of files, each a few microseconds of
+ * calls, where waiting on a promise for each added to them.
+ *
+ * @param path The file.
+ * @param listed Whether a listing has just seen a regular file there.
+ * @returns The open file (the caller closes it), or `null`.
+ * @throws {Deno.errors.NotFound} (and Deno's other error classes) As `Deno.open` does.
+ *
+ * @example
+ * ```ts
+ * import { openSourceFileNow } from "./source_file.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const path = await Deno.makeTempFile();
+ * await Deno.writeTextFile(path, "hi");
+ * const source = openSourceFileNow(path, true);
+ * if (source !== null) {
+ *   equal(source.facts.size, 2);
+ *   source.close();
+ * }
+ * await Deno.remove(path);
+ * ```
+ */
+export function openSourceFileNow(path: string, listed = false): SourceFile | null {
+  return openByLibc(path, listed);
 }
 
 /** Any file, through `Deno.FsFile`. */

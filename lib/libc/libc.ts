@@ -39,6 +39,24 @@ export interface StatX {
   ctimeNs: bigint;
 }
 
+/** {@linkcode StatX} in plain numbers ({@linkcode Libc.statxNumbers}), times as seconds and ns. */
+export interface StatNumbers {
+  /** `file`, `dir`, `link` or `other` (FIFO, device, socket). */
+  type: StatX["type"];
+  /** Size in bytes. */
+  size: number;
+  /** Permission and special bits (`mode & 0o7777`). */
+  mode: number;
+  /** Modification time: seconds since the epoch. */
+  mtimeSec: number;
+  /** Modification time: nanoseconds into that second. */
+  mtimeNsec: number;
+  /** Change time: seconds since the epoch. */
+  ctimeSec: number;
+  /** Change time: nanoseconds into that second. */
+  ctimeNsec: number;
+}
+
 const SYMBOLS = {
   openat: { parameters: ["i32", "buffer", "i32", "u32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
@@ -96,6 +114,11 @@ function typeOf(mode: number): StatX["type"] {
 /** Reads a `struct statx_timestamp` (i64 seconds, u32 ns) as ns. */
 function timestamp(view: DataView, at: number): bigint {
   return view.getBigInt64(at, true) * 1_000_000_000n + BigInt(view.getUint32(at + 8, true));
+}
+
+/** Reads a `struct statx_timestamp`'s seconds (i64) as a number (exact within 2^53). */
+function seconds(view: DataView, at: number): number {
+  return view.getUint32(at, true) + view.getInt32(at + 4, true) * 2 ** 32;
 }
 
 const STATX_BASIC_STATS = 0x7ff;
@@ -185,6 +208,7 @@ export class Libc {
   static #emptyPathLinks: boolean | undefined;
   #lib: Lib;
   #statBuffer = new Uint8Array(256);
+  #statView = new DataView(this.#statBuffer.buffer);
   #linkBuffer = new Uint8Array(4096);
 
   private constructor(lib: Lib) {
@@ -360,14 +384,8 @@ export class Libc {
    * @returns What it is, or `null`.
    */
   statxIfAny(dirfd: number, name: string, flags: number): StatX | null {
-    const at = name === "" ? flags | AT.EMPTY_PATH : flags;
-    const result = this.#lib.statx(dirfd, cString(name), at, STATX_BASIC_STATS, this.#statBuffer);
-    if (result < 0) {
-      const errno = lastErrno(this.#lib);
-      if (errno === ENOENT) return null;
-      throw errnoError("statx", errno);
-    }
-    const view = new DataView(this.#statBuffer.buffer);
+    const view = this.#statxView(dirfd, name, flags);
+    if (view === null) return null;
     const mode = view.getUint16(28, true);
     return {
       type: typeOf(mode),
@@ -378,5 +396,43 @@ export class Libc {
       ctimeNs: timestamp(view, 96),
       mtimeNs: timestamp(view, 112),
     };
+  }
+
+  /**
+   * {@linkcode Libc.statx} in plain numbers: no `bigint`, no string, one
+   * object. For loops over many files (a tree's walk and reads, three a
+   * file): with it and a read that waits on no promise, the reads of a
+   * 5,000-file push (4 KiB files, tmpfs) took 47-62 ms instead of 104-114.
+   *
+   * @param dirfd The folder (or the file itself, with `name` "").
+   * @param name The entry, or "".
+   * @param flags `AT.SYMLINK_NOFOLLOW` to describe a link itself.
+   * @returns What it is.
+   */
+  statxNumbers(dirfd: number, name: string, flags: number): StatNumbers {
+    const view = this.#statxView(dirfd, name, flags);
+    if (view === null) throw errnoError("statx", ENOENT);
+    const mode = view.getUint16(28, true);
+    return {
+      type: typeOf(mode),
+      size: view.getUint32(40, true) + view.getUint32(44, true) * 2 ** 32,
+      mode: mode & 0o7777,
+      mtimeSec: seconds(view, 112),
+      mtimeNsec: view.getUint32(120, true),
+      ctimeSec: seconds(view, 96),
+      ctimeNsec: view.getUint32(104, true),
+    };
+  }
+
+  /** `statx` into the reused buffer, or `null` for a name that does not exist. */
+  #statxView(dirfd: number, name: string, flags: number): DataView | null {
+    const at = name === "" ? flags | AT.EMPTY_PATH : flags;
+    const result = this.#lib.statx(dirfd, cString(name), at, STATX_BASIC_STATS, this.#statBuffer);
+    if (result < 0) {
+      const errno = lastErrno(this.#lib);
+      if (errno === ENOENT) return null;
+      throw errnoError("statx", errno);
+    }
+    return this.#statView;
   }
 }

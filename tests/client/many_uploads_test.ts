@@ -145,3 +145,39 @@ Deno.test("client: MPUT stores 700 files of random sizes and bytes intact while 
     return crypto.getRandomValues(new Uint8Array(Math.floor(Math.random() * 65536)));
   }));
 });
+
+Deno.test({
+  name:
+    "client: MPUT refuses a listed file replaced by a FIFO or a folder, sends one that grew whole",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    await using srv = await startTestServer({ files: { "t/": "" } });
+    await using dir = await tempDir();
+    const files = await localFiles(dir.path, 4);
+    // After the listing: f0001 becomes a FIFO (with no writer: reading it must not wait),
+    // f0002 a folder, and f0003 grows.
+    await Deno.remove(files[1]!.local);
+    const mkfifo = new Deno.Command("mkfifo", { args: [files[1]!.local] });
+    equal((await mkfifo.output()).code, 0);
+    await Deno.remove(files[2]!.local);
+    await Deno.mkdir(files[2]!.local);
+    await Deno.writeTextFile(files[3]!.local, "grown\n", { append: true });
+    const client = await BftpClient.connect({ hostname: "127.0.0.1", port: srv.port });
+    try {
+      const failed: string[] = [];
+      await uploadMany(client, files, {
+        onError: (file, e) => failed.push(`${file.relative} ${e.code}`),
+      });
+      deepEqual(failed, ["f0001 LOCAL_IO", "f0002 LOCAL_IO"]);
+      equal(await Deno.readTextFile(`${srv.root}/t/f0000`), "file 0\n");
+      equal(await Deno.readTextFile(`${srv.root}/t/f0003`), "file 3\ngrown\n");
+      deepEqual([...Deno.readDirSync(`${srv.root}/t`)].map((e) => e.name).sort(), [
+        "f0000",
+        "f0003",
+      ]);
+      ok(client.usable);
+    } finally {
+      await client.quit();
+    }
+  },
+});

@@ -37,6 +37,24 @@ Deno.test({
 });
 
 Deno.test({
+  name: "xxhash: a body hashed whole in one call agrees with hash-wasm, 0 to 1,100 bytes and 3 MiB",
+  ignore: !native,
+  fn: async () => {
+    const data = bytes(3 * 1024 * 1024 + 17);
+    for (let n = 0; n <= 1100; n++) {
+      equal(
+        NativeXxh3.digestWhole(data.subarray(0, n)),
+        await wasmHex(data.subarray(0, n)),
+        `${n}`,
+      );
+    }
+    equal(NativeXxh3.digestWhole(data), await wasmHex(data));
+    // A piece of a larger buffer is hashed as itself, not from its buffer's start.
+    equal(NativeXxh3.digestWhole(data.subarray(5, 4101)), await wasmHex(data.slice(5, 4101)));
+  },
+});
+
+Deno.test({
   name: "xxhash: a body fed in pieces cut anywhere hashes as it does whole (3 MiB)",
   ignore: !native,
   fn: async () => {
