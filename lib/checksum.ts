@@ -144,14 +144,36 @@ export function createChecksumNow(checksum: ChecksumName): RunningHash | null {
  * ```
  */
 export function digestOf(checksum: ChecksumName, data: Uint8Array): string | Promise<string> {
+  return digestNow(checksum, data) ??
+    createChecksum(checksum).then((hash) => digestWith(hash, data));
+}
+
+/**
+ * The digest of `data` whole in `checksum`, at once, or `null` where no
+ * hash is at hand without waiting (WebAssembly not loaded yet: use
+ * {@linkcode digestOf}). XXH3-128 by libxxhash takes one call.
+ *
+ * @param checksum The algorithm.
+ * @param data The bytes.
+ * @returns The digest, lowercase hex, or `null`.
+ *
+ * @example
+ * ```ts
+ * import { digestNow } from "./checksum.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const digest = digestNow("sha256", new TextEncoder().encode("hi"));
+ * equal(digest, "8f434346648f6b96df89dda901c5176b10a6d83961dd3c1ac88b59b2dc327aa4");
+ * ```
+ */
+export function digestNow(checksum: ChecksumName, data: Uint8Array): string | null {
   const whole = checksum === "xxh3-128" ? NativeXxh3.digestWhole(data) : null;
   if (whole !== null) return whole;
   const now = createChecksumNow(checksum);
-  if (now !== null) return digestNow(now, data);
-  return createChecksum(checksum).then((hash) => digestNow(hash, data));
+  return now === null ? null : digestWith(now, data);
 }
 
-function digestNow(hash: RunningHash, data: Uint8Array): string {
+function digestWith(hash: RunningHash, data: Uint8Array): string {
   hash.update(data);
   return hash.digest();
 }

@@ -7,12 +7,7 @@
  * @module
  */
 
-import {
-  type ChecksumName,
-  createChecksum,
-  createChecksumNow,
-  type RunningHash,
-} from "../checksum.ts";
+import { type ChecksumName, digestNow, digestOf } from "../checksum.ts";
 import { ProtocolError } from "../errors.ts";
 import type { BufferedReader } from "../framing/buffered_reader.ts";
 import { readFull } from "../framing/read_exact.ts";
@@ -94,7 +89,7 @@ export async function receiveWhole(
   }
   await readFull(reader, data, what);
   const trailer = await readTrailer(reader, checksum);
-  return verifyWhole(data, trailer, await createChecksum(checksum), label);
+  return verified(data, trailer, await digestOf(checksum, data), checksum, label);
 }
 
 /**
@@ -138,25 +133,25 @@ export function receiveWholeBuffered(
   const trailerAt = BODY_HEADER_LENGTH + size;
   const wire = reader.peekBuffered(trailerAt + TRAILER_LENGTHS[checksum]);
   if (wire === null || decodeBodyHeader(wire.subarray(0, BODY_HEADER_LENGTH)) !== size) return null;
-  const hash = createChecksumNow(checksum);
-  if (hash === null) return null;
-  data.set(wire.subarray(BODY_HEADER_LENGTH, trailerAt));
+  const body = wire.subarray(BODY_HEADER_LENGTH, trailerAt);
+  const digest = digestNow(checksum, body);
+  if (digest === null) return null;
+  data.set(body);
   const trailer = decodeTrailer(wire.subarray(trailerAt));
   reader.consume(wire.byteLength);
-  return verifyWhole(data, trailer, hash, label);
+  return verified(data, trailer, digest, checksum, label);
 }
 
-/** The size and hash of a body held whole, once its hash is `trailer`. */
-function verifyWhole(
+/** The size and hash of a body held whole, once its `digest` is `trailer`. */
+function verified(
   data: Uint8Array,
   trailer: string,
-  hash: RunningHash,
+  digest: string,
+  checksum: ChecksumName,
   label: string,
 ): BodyResult {
-  hash.update(data);
-  const digest = hash.digest();
-  if (trailer !== digest) throw checksumMismatch(`"${label}"`, trailer, digest, hash.checksum);
-  return { size: data.byteLength, checksum: hash.checksum, hash: digest };
+  if (trailer !== digest) throw checksumMismatch(`"${label}"`, trailer, digest, checksum);
+  return { size: data.byteLength, checksum, hash: digest };
 }
 
 /**
