@@ -10,7 +10,8 @@
 import type { BftpClient } from "../client/client.ts";
 import { isLocalTemporaryName } from "../local_file/mod.ts";
 import { planUpload } from "../client/local_plan.ts";
-import { planDownload, type TreePlan } from "../client/tree_plan.ts";
+import { planDownload } from "../client/remote_plan.ts";
+import type { TreePlan } from "../client/tree_plan.ts";
 import { BftpError, isDiskFull, RemoteError, UsageError } from "../errors.ts";
 import type { Entry } from "../protocol/messages.ts";
 import { applySync, type DoneChange, type SyncTotals } from "../sync/apply.ts";
@@ -143,7 +144,7 @@ async function makePlan(
       .then(withoutTemps);
     // The target's links are links: replaced or removed, never gone through as folders.
     target = there
-      ? planDownload(client, remote, local, { filter, followLinks: false })
+      ? planDownload(client, remote, local, { filter, followLinks: false, listLocked: true })
         .then((p) => topTime(p, there))
       : Promise.resolve(EMPTY);
   } else {
@@ -162,6 +163,7 @@ async function makePlan(
         besideListing: true,
         followLinks: false,
         sending: false,
+        listLocked: true,
       })
         .then(withoutTemps);
   }

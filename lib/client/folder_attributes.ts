@@ -70,6 +70,15 @@ export interface FolderAttributesOptions {
    * @default {undefined} (by path)
    */
   tree?: LocalTree | undefined;
+  /**
+   * Give them in the order given, each parent before its folders: for bits
+   * that only add to the owner's (a sync opening locked folders), where a
+   * folder is reached through its parent's search permission. Otherwise
+   * the deepest first, as bits that take search away must come.
+   *
+   * @default {false}
+   */
+  parentsFirst?: boolean | undefined;
 }
 
 /**
@@ -115,7 +124,8 @@ export async function setFolderAttributes(
   const known = (v: number | null | undefined): v is number => typeof v === "number";
   // The deepest first: a folder's bits that take away its search permission come after its own
   // folders' (which need it to be reached).
-  const due = folders.filter((f) => known(f.mtime) || known(f.mode)).reverse();
+  const due = folders.filter((f) => known(f.mtime) || known(f.mode));
+  if (!options.parentsFirst) due.reverse();
   if (due.length === 0) return;
   if (side === "local") {
     for (const f of due) {

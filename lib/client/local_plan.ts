@@ -173,18 +173,26 @@ export async function planUpload(
   // An entry that cannot be looked at is its own failure, as rsync and scp -r tell it.
   const failed = (at: { local: string; relative: string }, error: BftpError) =>
     plan.skipped.push(failedEntry(at.local, at.relative, error));
+  // The locked folders given u+rx to be listed, with their own bits (options.listLocked).
+  const unlocked: { path: string; mode: number }[] = [];
   const visit = async (folder: PlannedEntry) => {
     await pause();
     let all: Deno.DirEntry[];
+    let facts: ReturnType<typeof folderFacts> | null = null;
     try {
       all = readFolder(folder.local);
     } catch (e) {
       // Below the top (denied, a path too long), the others go on.
       if (folder.relative === "" || !(e instanceof BftpError)) throw e;
-      failed(folder, e);
-      return;
+      facts = options.listLocked ? folderFacts(folder.local) : null;
+      const opened = facts === null ? null : readLocked(folder.local, facts.mode, unlocked);
+      if (opened === null) {
+        failed(folder, e);
+        return;
+      }
+      all = opened;
     }
-    plan.folders.push({ ...folder, ...folderFacts(folder.local) });
+    plan.folders.push({ ...folder, ...(facts ?? folderFacts(folder.local)) });
     const child = (d: Deno.DirEntry) => ({
       remote: joinRemote(folder.remote, d.name),
       local: localChild(folder.local, d.name),
@@ -224,6 +232,47 @@ export async function planUpload(
       bytes: plan.totalBytes,
     });
   };
-  await visit({ remote, local: normalize(source), relative: "" });
+  try {
+    await visit({ remote, local: normalize(source), relative: "" });
+  } finally {
+    // The deepest first: a folder's own bits may shut the way to those below it.
+    for (const { path, mode } of unlocked.reverse()) chmodIfThere(path, mode);
+  }
   return plan;
+}
+
+/**
+ * The entries of the folder at `path`, whose bits `mode` deny its owner
+ * reading or searching it, read after giving it `u+rx` (kept until the
+ * walk ends, in `unlocked`); `null` when its bits are not why, or cannot
+ * be changed (another's folder).
+ */
+function readLocked(
+  path: string,
+  mode: number | null,
+  unlocked: { path: string; mode: number }[],
+): Deno.DirEntry[] | null {
+  if (mode === null || (mode & 0o500) === 0o500) return null;
+  try {
+    Deno.chmodSync(path, mode | 0o500);
+  } catch (e) {
+    if (e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+  unlocked.push({ path, mode });
+  try {
+    return readFolder(path);
+  } catch (e) {
+    if (e instanceof BftpError) return null;
+    throw e;
+  }
+}
+
+/** Gives the folder at `path` the bits `mode`, unless it is gone. */
+function chmodIfThere(path: string, mode: number): void {
+  try {
+    Deno.chmodSync(path, mode);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
 }

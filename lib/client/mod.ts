@@ -13,8 +13,9 @@
  * - window.ts: a window of tasks in flight (many files on one session);
  * - transfers.ts: GET and PUT, their bodies over that channel;
  * - local.ts, resume.ts, resumed_tree.ts, remove_tree.ts, glob.ts: local files;
- * - tree_plan.ts, tree_transfer.ts: folder trees, a listing pass (the
- *   plan) and then the transfer; download_folder.ts: a download's local
+ * - tree_plan.ts, remote_plan.ts, local_plan.ts, tree_transfer.ts:
+ *   folder trees, a listing pass of either side (the plan) and then the
+ *   transfer; download_folder.ts: a download's local
  *   folders made or checked; folder_attributes.ts: a copy's folders
  *   given their source's times and bits (`-p`, sync).
  *
@@ -36,6 +37,7 @@ export * from "./request_channel.ts";
 export * from "./transfers.ts";
 export * from "./local.ts";
 export * from "./tree_plan.ts";
+export * from "./remote_plan.ts";
 export * from "./local_plan.ts";
 export * from "./tree_transfer.ts";
 export * from "./download_folder.ts";

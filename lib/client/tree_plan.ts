@@ -1,25 +1,15 @@
 /**
- * The listing pass of a tree transfer (`get -r`, `put -r`): before any file
- * moves, the whole tree is walked (LIST on the server, pipelined, here;
- * `readDir` on the local disk, `local_plan.ts`) into a
+ * The plan of a tree transfer (`get -r`, `put -r`, a sync): before any file
+ * moves, the whole tree is walked (LIST on the server, pipelined:
+ * `remote_plan.ts`; `readDir` on the local disk: `local_plan.ts`) into a
  * {@linkcode TreePlan}: the files with their sizes, the folders, the total
- * and what is left out. Every name from the
- * server is checked here, so a hostile listing anywhere in the tree is
- * refused before anything is created. A progress line can then show the
- * whole tree's figures, and `sync` can compare two plans.
+ * and what is left out. A progress line can then show the whole tree's
+ * figures, and `sync` can compare two plans.
  *
  * @module
  */
 
-import { normalize } from "node:path";
-import { BftpError, ProtocolError, RemoteError } from "../errors.ts";
-import type { Entry } from "../protocol/messages.ts";
-import type { BftpClient } from "./client.ts";
-import { checkListedName, unfetchableName } from "./local.ts";
-import { quotePath } from "../root/paths.ts";
-import { checkTreeDepth, visibleShort } from "./tree_depth.ts";
-import { joinRemote } from "./url.ts";
-import { TaskWindow } from "./window.ts";
+import type { BftpError } from "../errors.ts";
 
 /** A file or folder of a plan, on both sides. */
 export interface PlannedEntry {
@@ -158,9 +148,20 @@ export interface PlanUploadOptions {
    * @default {true}
    */
   sending?: boolean | undefined;
+  /**
+   * A folder below the top whose bits deny its owner reading or searching
+   * it (`0000`, `0100`, `0200`) gets `u+rx` to be listed, and its own bits
+   * back once the whole tree is listed (a sync's target: the sync then
+   * gives it write and search as it needs, and the source's bits at the
+   * end, as rsync does). Without it, or where its bits cannot be changed,
+   * such a folder is its own failure.
+   *
+   * @default {false}
+   */
+  listLocked?: boolean | undefined;
 }
 
-/** Options for {@linkcode planDownload}. */
+/** Options for `planDownload` (`remote_plan.ts`). */
 export interface PlanDownloadOptions extends Omit<PlanUploadOptions, "besideListing" | "sending"> {
   /**
    * How many LIST requests are in flight at once.
@@ -174,201 +175,6 @@ export interface PlanDownloadOptions extends Omit<PlanUploadOptions, "besideList
    * @default {MAX_TREE_ENTRIES}
    */
   maxEntries?: number | undefined;
-}
-
-/**
- * Lists `folders` with up to a window of LIST requests in flight; answers
- * in order. `check` sees each answer as it arrives, and may refuse it.
- */
-async function listAll(
-  client: BftpClient,
-  folders: readonly string[],
-  limit: number | undefined,
-  check: (folder: string, entries: Entry[]) => void,
-  top: boolean,
-): Promise<(Entry[] | RemoteError)[]> {
-  const answers: (Entry[] | RemoteError)[] = new Array(folders.length);
-  const window = new TaskWindow({ limit });
-  try {
-    for (const [i, folder] of folders.entries()) {
-      await window.add(async () => {
-        let entries: Entry[];
-        try {
-          entries = await client.list(folder);
-        } catch (e) {
-          // A folder below the top that the server will not list (denied, gone meanwhile) is
-          // that folder's failure; the session goes on, and so does the tree.
-          if (top || !(e instanceof RemoteError)) throw e;
-          answers[i] = e;
-          return;
-        }
-        check(folder, entries);
-        answers[i] = entries;
-      });
-    }
-    await window.drain();
-  } catch (e) {
-    await window.settle();
-    throw e;
-  }
-  return answers;
-}
-
-/**
- * Plans a download of the remote folder `remote` into the local `dest`:
- * lists the tree level by level (each level's folders pipelined), checks
- * every name ({@linkcode checkListedName}: the listing is refused) and the
- * depth with `checkTreeDepth`, and leaves out what is not a file or a
- * folder (links, devices) and, as failures, what cannot be fetched by its
- * name ({@linkcode unfetchableName}). Reads and writes nothing locally.
- *
- * @param client A connected client.
- * @param remote The remote folder.
- * @param dest The local folder it becomes.
- * @param options The window of LIST requests.
- * @returns The plan.
- * @throws {ProtocolError} On a name no folder can hold, a
- *   tree deeper than `MAX_TREE_DEPTH` or with more than `maxEntries`
- *   entries: before anything is created.
- *
- * @example
- * ```ts
- * import { planDownload } from "./tree_plan.ts";
- * import { BftpClient } from "./client.ts";
- * import { ServedRoot } from "../root/served_root.ts";
- * import { startServer } from "../server/server.ts";
- * import { deepEqual } from "node:assert/strict";
- *
- * const dir = await Deno.makeTempDir();
- * await Deno.mkdir(`${dir}/t/sub`, { recursive: true });
- * await Deno.writeTextFile(`${dir}/t/a.txt`, "hi");
- * await Deno.writeTextFile(`${dir}/t/sub/b.txt`, "there");
- * const server = startServer({ root: await ServedRoot.open(dir), port: 0 });
- * const client = await BftpClient.connect({ hostname: "127.0.0.1", port: server.addr.port });
- * const plan = await planDownload(client, "/t", "out");
- * deepEqual(plan.files.map((f) => f.relative), ["a.txt", "sub/b.txt"]);
- * deepEqual(plan.totalBytes, 7);
- * await client.quit();
- * await server.close();
- * await Deno.remove(dir, { recursive: true });
- * ```
- */
-export async function planDownload(
-  client: BftpClient,
-  remote: string,
-  dest: string,
-  options: PlanDownloadOptions = {},
-): Promise<TreePlan> {
-  const listings = new Map<string, Entry[]>();
-  // The folders below the top that the server refused to list, with why.
-  const unlisted = new Map<string, RemoteError>();
-  const maxEntries = options.maxEntries ?? MAX_TREE_ENTRIES;
-  let count = 0;
-  const listed: ListingCounts = { folders: 0, files: 0, bytes: 0 };
-  const check = (folder: string, entries: Entry[]) => {
-    const names = new Set<string>();
-    for (const entry of entries) {
-      // A folder holds a name once: a listing naming one twice, or a name no folder can hold,
-      // is not a folder's.
-      checkListedName(entry.name);
-      if (names.has(entry.name)) {
-        throw new ProtocolError(
-          `Refused a listing that names "${visibleShort(entry.name)}" twice: "${
-            visibleShort(folder)
-          }"`,
-        );
-      }
-      names.add(entry.name);
-    }
-    count += entries.length;
-    if (count > maxEntries) {
-      throw new ProtocolError(
-        `Refused a folder tree of more than ${maxEntries} entries from the server: "${
-          visibleShort(folder)
-        }"`,
-      );
-    }
-    listed.folders++;
-    for (const entry of entries) {
-      if (entry.type !== "file") continue;
-      listed.files++;
-      listed.bytes += entry.size;
-    }
-    options.onListed?.({ ...listed });
-  };
-  const { filter } = options;
-  const below = (relative: string, name: string) => relative === "" ? name : `${relative}/${name}`;
-  const kind = (entry: Entry) =>
-    entry.link === true && (options.followLinks === false || entry.type === "dir")
-      ? "link"
-      : entry.type;
-  let level = [{ path: remote, relative: "" }];
-  for (let depth = 0; level.length > 0; depth++) {
-    for (const folder of level) checkTreeDepth(depth, folder.path);
-    const paths = level.map((f) => f.path);
-    const answers = await listAll(client, paths, options.window, check, depth === 0);
-    const next: typeof level = [];
-    for (const [i, entries] of answers.entries()) {
-      const { path, relative } = level[i]!;
-      if (entries instanceof RemoteError) {
-        unlisted.set(path, entries);
-        continue;
-      }
-      listings.set(path, entries);
-      for (const entry of entries) {
-        const child = { path: joinRemote(path, entry.name), relative: below(relative, entry.name) };
-        // A folder left out is not listed, nor one whose path a LIST cannot carry.
-        if (
-          kind(entry) === "dir" && unfetchableName(entry.name) === null &&
-          (filter?.(child.relative, true) ?? true)
-        ) next.push(child);
-      }
-    }
-    level = next;
-  }
-  const plan: TreePlan = { files: [], folders: [], totalBytes: 0, skipped: [] };
-  const visit = (folder: PlannedEntry) => {
-    plan.folders.push(folder);
-    for (const entry of listings.get(folder.remote) ?? []) {
-      const child = {
-        remote: joinRemote(folder.remote, entry.name),
-        local: localChild(folder.local, entry.name),
-        relative: below(folder.relative, entry.name),
-      };
-      const type = kind(entry);
-      const cannot = unfetchableName(entry.name);
-      if (!(filter?.(child.relative, type === "dir") ?? true)) {
-        plan.skipped.push({ path: child.remote, why: EXCLUDED, relative: child.relative });
-      } else if (
-        (cannot !== null && (type === "dir" || type === "file")) ||
-        (type === "other" && entry.name.includes("\uFFFD"))
-      ) {
-        // U+FFFD in an "other": the server's name for one that is not UTF-8 on its disk.
-        const why = cannot ?? "its name on the server is not valid UTF-8: no request can name it";
-        const error = new BftpError("BAD_PATH", `Cannot fetch ${quotePath(child.remote)}: ${why}`);
-        plan.skipped.push({ path: child.remote, why, relative: child.relative, error });
-      } else if (type === "dir" && unlisted.has(child.remote)) {
-        plan.skipped.push(failedEntry(child.remote, child.relative, unlisted.get(child.remote)!));
-      } else if (type === "dir") {
-        visit({ ...child, mtime: entry.mtime, mode: entry.mode });
-      } else if (type === "file") {
-        plan.files.push({ ...child, size: entry.size, mtime: entry.mtime, mode: entry.mode });
-        plan.totalBytes += entry.size;
-      } else {
-        plan.skipped.push({
-          path: child.remote,
-          why: type !== "link"
-            ? "not a regular file or folder"
-            : entry.type === "dir"
-            ? "a symbolic link to a folder"
-            : "a symbolic link",
-          relative: child.relative,
-        });
-      }
-    }
-  };
-  visit({ remote, local: normalize(dest), relative: "" });
-  return plan;
 }
 
 /**

@@ -13,13 +13,8 @@ import type { BftpClient } from "./client.ts";
 import { downloadTreeFile, uploadFile } from "./local.ts";
 import type { LocalTransferOptions } from "./local_options.ts";
 import { planUpload } from "./local_plan.ts";
-import {
-  localFolderKey,
-  planDownload,
-  type PlannedEntry,
-  type PlannedFile,
-  type TreePlan,
-} from "./tree_plan.ts";
+import { planDownload } from "./remote_plan.ts";
+import { localFolderKey, type PlannedEntry, type PlannedFile, type TreePlan } from "./tree_plan.ts";
 import { TaskWindow } from "./window.ts";
 import { openTop, prepareFolders } from "./download_folder.ts";
 import { setFolderAttributes } from "./folder_attributes.ts";

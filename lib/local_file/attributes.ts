@@ -223,6 +223,10 @@ export function applyAttributesHere(
     if (e instanceof Deno.errors.FilesystemLoop || e instanceof Deno.errors.NotADirectory) {
       return false;
     }
+    // A folder its owner may not read (0000, 0100, 0200: a sync's target) is stamped by path.
+    if (kind === "folder" && e instanceof Deno.errors.PermissionDenied) {
+      return stampUnreadableFolder(libc, at, { mtime: attributes.mtime, mode });
+    }
     throw e;
   }
   const opened = new FdFile(fd, true);
@@ -232,5 +236,32 @@ export function applyAttributesHere(
     return true;
   } finally {
     opened.close();
+  }
+}
+
+/**
+ * Gives a folder that may not be opened for reading its time and bits: it
+ * is opened as a path only (`O_PATH`, never through a link), and changed
+ * through its descriptor's name in `/proc/self/fd`, which leads to that
+ * folder and no other whatever is renamed meanwhile. `false` where it is
+ * not a folder (a link).
+ */
+function stampUnreadableFolder(libc: Libc, at: EntryAt, attributes: ServerAttributes): boolean {
+  let fd: number;
+  try {
+    fd = libc.openat(at.dir, at.name, O.O_PATH | O.O_NOFOLLOW | O.O_DIRECTORY | O.O_CLOEXEC);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotADirectory) return false;
+    throw e;
+  }
+  try {
+    const path = `/proc/self/fd/${fd}`;
+    stampFile({
+      chmodSync: (mode) => Deno.chmodSync(path, mode),
+      utimeSync: (atime, mtime) => Deno.utimeSync(path, atime, mtime),
+    }, attributes);
+    return true;
+  } finally {
+    libc.close(fd);
   }
 }

@@ -1,9 +1,10 @@
 /**
  * The bits of a sync's target folders: those it changes an entry in that
- * give their owner no write or search (a read-only folder kept from the
- * source) are given those first and their bits back at the end, as rsync
- * does; and once the files are in, the folders get the source's times and
- * bits (`rsync -a`).
+ * deny their owner reading, writing or searching them (a read-only folder
+ * kept from the source) are given `u+rwx` first and their bits back at the
+ * end, as rsync gives write; and once the files are in, the folders get
+ * the source's times and bits (`rsync -a`). (A folder its owner may not
+ * list is listed by the sync's listing pass, `listLocked`.)
  *
  * @module
  */
@@ -85,11 +86,12 @@ export function changedFolders(plan: SyncPlan): string[] {
 }
 
 /**
- * Gives the target's folders that this sync changes an entry in, and whose
- * bits leave their owner no write or search permission (a read-only folder
- * kept from the source by the last sync), those two first, as rsync does:
- * else, as any user but root, the next sync could neither land nor remove
- * a file there. Their bits come back with the other folders' at the end
+ * Gives the target's folders that this sync changes an entry in (or
+ * reaches such a folder through), and whose bits deny their owner
+ * reading, writing or searching them (a read-only folder kept from the
+ * source by the last sync), `u+rwx` first, as rsync gives write: else, as any user but root, the next sync could neither
+ * land nor remove a file there (nor a flushing server open the folder to
+ * flush it). Their bits come back with the other folders' at the end
  * ({@linkcode keepFolderAttributes}); one removed by `--delete` needs none.
  * A top kept as it is (a link on the server) is left alone.
  *
@@ -128,11 +130,17 @@ export async function unlockFolders(
   fail: (relative: string, e: BftpError) => void,
   tree: LocalTree | undefined,
 ): Promise<PlannedEntry[]> {
-  const changed = new Set(changedFolders(plan));
+  // The folders changed in, and those on the way to them (a 0200 folder has no search bit).
+  const reached = new Set<string>();
+  for (const folder of changedFolders(plan)) {
+    for (let at = folder; at !== "" && !reached.has(at); at = parentOf(at)) reached.add(at);
+    reached.add("");
+  }
   const due = (plan.lockedFolders ?? [])
-    .filter((f) => changed.has(f.relative) && !keptTop(plan, f));
-  const opened = due.map((f) => ({ ...f, mtime: null, mode: f.mode! | 0o300 }));
-  await giveFolders(client, opened, options, fail, tree);
+    .filter((f) => reached.has(f.relative) && !keptTop(plan, f));
+  const opened = due.map((f) => ({ ...f, mtime: null, mode: f.mode! | 0o700 }));
+  // Each parent first: a folder below a locked one is reached through the bits it is given.
+  await giveFolders(client, opened, options, fail, tree, true);
   return due;
 }
 
@@ -222,10 +230,12 @@ async function giveFolders(
   options: ApplyOptions,
   fail: (relative: string, e: BftpError) => void,
   tree: LocalTree | undefined,
+  parentsFirst = false,
 ): Promise<void> {
   await setFolderAttributes(client, folders, options.direction === "pull" ? "local" : "remote", {
     fail: (f, e) => fail(f.relative, e),
     window: options.window,
     tree,
+    parentsFirst,
   });
 }

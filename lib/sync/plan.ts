@@ -94,10 +94,10 @@ export interface SyncPlan {
    */
   keepTop?: boolean | undefined;
   /**
-   * The target's folders whose bits give their owner no write or search
-   * permission (a read-only folder a sync kept from its source): one this
-   * sync changes something in is given them first, as rsync does, and gets
-   * its bits back with the others at the end.
+   * The target's folders whose bits deny their owner reading, writing or
+   * searching them (a read-only folder a sync kept from its source): one
+   * this sync changes something in is given `u+rwx` first, as rsync gives
+   * write, and gets its bits back with the others at the end.
    *
    * @default {[]}
    */
@@ -195,8 +195,13 @@ function folderDiffers(
   return timeOff || bitsOff;
 }
 
-/** The owner's write and search bits: what a folder needs to have an entry made or removed. */
-const OWNER_WRITE_SEARCH = 0o300;
+/**
+ * The owner's read, write and search bits: write and search are what a
+ * folder needs to have an entry made or removed, and read what a server
+ * that flushes needs to open it for its `fsync` (a 0300 folder took the
+ * file but answered "permission denied").
+ */
+const OWNER_ALL = 0o700;
 
 /** How deep a relative path is: `""` 0, `a` 1, `a/b` 2. */
 function depth(relative: string): number {
@@ -327,7 +332,7 @@ export function compareTrees(
         .map((f) => f.relative),
     ),
     lockedFolders: target.folders.filter((f) =>
-      typeof f.mode === "number" && (f.mode & OWNER_WRITE_SEARCH) !== OWNER_WRITE_SEARCH
+      typeof f.mode === "number" && (f.mode & OWNER_ALL) !== OWNER_ALL
     ),
   };
   for (const file of source.files) {

@@ -1,4 +1,5 @@
-// The listing pass of a tree transfer (lib/client/tree_plan.ts): what a plan
+// The listing pass of a tree transfer (lib/client/tree_plan.ts, remote_plan.ts and
+// local_plan.ts): what a plan
 // holds (files with sizes, folders parents first, totals, what is left out),
 // and that a hostile listing anywhere in the tree, or one too deep, is
 // refused before anything is created or fetched.
@@ -6,7 +7,7 @@
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
 import { BftpClient } from "../../lib/client/client.ts";
 import { planUpload } from "../../lib/client/local_plan.ts";
-import { planDownload } from "../../lib/client/tree_plan.ts";
+import { planDownload } from "../../lib/client/remote_plan.ts";
 import { downloadTree, uploadPlan } from "../../lib/client/tree_transfer.ts";
 import { MAX_TREE_DEPTH } from "../../lib/client/tree_depth.ts";
 import { ProtocolError } from "../../lib/errors.ts";

@@ -659,6 +659,55 @@ Deno.test("e2e: a sync writes into and removes from folders the last one kept re
   }
 });
 
+Deno.test("e2e: a sync lists, writes into and removes from target folders their owner may not list (0000, 0100, 0200), both ways, as a user root is not; a dry run leaves their bits", async () => {
+  await using dir = await tempDir();
+  const [src, served, pulled] = ["src", "served", "pulled"].map((p) => dir.join(p));
+  await writeFiles(src!, { "a/one.txt": "new one", "b/c/two.txt": "new two", "d/three.txt": "3" });
+  // The targets: stale files, one the source lacks, in folders locked in three ways.
+  const stale = {
+    "a/one.txt": "old",
+    "b/c/two.txt": "old",
+    "b/c/gone.txt": "x",
+    "d/three.txt": "3",
+  };
+  const targets = [join(served!, "dst"), pulled!];
+  const locked: [string, number][] = [["b/c", 0o000], ["a", 0o100], ["b", 0o200], ["d", 0o000]];
+  for (const top of targets) {
+    await writeFiles(top, stale);
+    for (const [f, mode] of locked) await Deno.chmod(join(top, f), mode);
+  }
+  const user = await unprivileged(dir.path);
+  await using server = await startServe(served!, [], { user });
+  const bits = async (top: string) => {
+    const out = [];
+    for (const [f] of locked) out.push((await Deno.stat(join(top, f))).mode! & 0o777);
+    return out;
+  };
+  try {
+    for (
+      const [from, to, top] of [[src!, `${server.url}/dst`, targets[0]!], [
+        `${server.url}/dst`,
+        pulled!,
+        pulled!,
+      ]]
+    ) {
+      const dry = await runBftp(["sync", "-n", "--delete", from!, to!], { user });
+      deepEqual([dry.code, dry.stderr], [0, ""], `dry run ${to}`);
+      ok(dry.stdout.includes("- b/c/gone.txt"), dry.stdout);
+      deepEqual(await bits(top!), locked.map(([, mode]) => mode), `bits after the dry run ${to}`);
+      const r = await runBftp(["sync", "-q", "--delete", from!, to!], { user });
+      deepEqual([r.code, r.stderr], [0, ""], `${from} -> ${to}: ${r.code} ${r.stderr}`);
+      deepEqual(await readTree(top!), await readTree(src!), top);
+      // The source's bits now, as rsync -a gives them.
+      deepEqual(await bits(top!), await bits(src!), top);
+    }
+  } finally {
+    for (const top of targets) {
+      for (const [f] of locked) await Deno.chmod(join(top, f), 0o700).catch(() => {});
+    }
+  }
+});
+
 Deno.test("e2e: a read-only folder the source lacks that --delete cannot remove (it holds an excluded file) keeps its bits, both ways", async () => {
   await using dir = await tempDir();
   const [src, served, pulled] = ["src", "served", "pulled"].map((p) => dir.join(p));
@@ -674,7 +723,7 @@ Deno.test("e2e: a read-only folder the source lacks that --delete cannot remove 
       const r = await runBftp(["sync", "-q", "--delete", "--exclude", "*.tmp", from!, to!], {
         user,
       });
-      deepEqual([r.code, r.stderr], [0, ""], `${from} -> ${to}`);
+      deepEqual([r.code, r.stderr], [0, ""], `${from} -> ${to}: ${r.code} ${r.stderr}`);
     }
     for (const top of [join(served!, "dst"), pulled!]) {
       deepEqual(

@@ -5,7 +5,7 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import type { BftpClient } from "../../lib/client/client.ts";
 import { planUpload } from "../../lib/client/local_plan.ts";
-import { planDownload } from "../../lib/client/tree_plan.ts";
+import { planDownload } from "../../lib/client/remote_plan.ts";
 import type { BftpError } from "../../lib/errors.ts";
 import { type ApplyOptions, applySync } from "../../lib/sync/apply.ts";
 import { settleByContent } from "../../lib/sync/content.ts";

@@ -1,12 +1,8 @@
 // The comparison of two tree plans (lib/sync/plan.ts): what is sent, what is
 // removed, what a filter keeps out of both, and the report's lines.
 import { deepEqual, ok } from "node:assert/strict";
-import {
-  EXCLUDED,
-  planDownload,
-  type PlannedFile,
-  type TreePlan,
-} from "../../lib/client/tree_plan.ts";
+import { EXCLUDED, type PlannedFile, type TreePlan } from "../../lib/client/tree_plan.ts";
+import { planDownload } from "../../lib/client/remote_plan.ts";
 import { planUpload } from "../../lib/client/local_plan.ts";
 import { startTestServer } from "../server/helpers.ts";
 import { compareTrees, quickDiffers } from "../../lib/sync/plan.ts";
