@@ -119,6 +119,16 @@ function topTime(plan: TreePlan, top: Entry): TreePlan {
     : { ...plan, folders: [{ ...first, mtime: top.mtime, mode: top.mode }, ...rest] };
 }
 
+/**
+ * How a sync lists its target: a folder that cannot be listed stays a
+ * folder (its failure told); one its owner may not list is opened for the
+ * listing, except by a dry run, which changes nothing (it tells such a
+ * folder's failure instead).
+ */
+function targetListing(rules: SyncRules): { keepUnlisted: true; listLocked: boolean } {
+  return { keepUnlisted: true, listLocked: rules.dryRun !== true };
+}
+
 /** Lists both trees at once (the remote one pipelined) and compares them. */
 async function makePlan(
   client: BftpClient,
@@ -144,7 +154,12 @@ async function makePlan(
       .then(withoutTemps);
     // The target's links are links: replaced or removed, never gone through as folders.
     target = there
-      ? planDownload(client, remote, local, { filter, followLinks: false, listLocked: true })
+      ? planDownload(client, remote, local, {
+        filter,
+        followLinks: false,
+        ...targetListing(rules),
+        topMode: there.mode,
+      })
         .then((p) => topTime(p, there))
       : Promise.resolve(EMPTY);
   } else {
@@ -163,7 +178,7 @@ async function makePlan(
         besideListing: true,
         followLinks: false,
         sending: false,
-        listLocked: true,
+        ...targetListing(rules),
       })
         .then(withoutTemps);
   }

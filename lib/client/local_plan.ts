@@ -18,6 +18,7 @@ import {
   type PlannedFile,
   type PlanUploadOptions,
   type TreePlan,
+  unlistedEntry,
 } from "./tree_plan.ts";
 import { joinRemote } from "./url.ts";
 import { unsendableName } from "./local.ts";
@@ -58,6 +59,17 @@ function folderFacts(path: string): { mtime: number | null; mode: number | null 
     if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied) {
       return { mtime: null, mode: null };
     }
+    throw e;
+  }
+}
+
+/** {@linkcode folderFacts} of a folder that could not be read: `null`s where it cannot be looked at either. */
+function unlistedFacts(path: string): { mtime: number | null; mode: number | null } {
+  try {
+    return folderFacts(path);
+  } catch (e) {
+    // A path too long, say: its failure is the listing's, told already.
+    if (e instanceof Error) return { mtime: null, mode: null };
     throw e;
   }
 }
@@ -182,12 +194,17 @@ export async function planUpload(
     try {
       all = readFolder(folder.local);
     } catch (e) {
-      // Below the top (denied, a path too long), the others go on.
-      if (folder.relative === "" || !(e instanceof BftpError)) throw e;
-      facts = options.listLocked ? folderFacts(folder.local) : null;
+      if (!(e instanceof BftpError)) throw e;
+      facts = options.listLocked ? unlistedFacts(folder.local) : null;
       const opened = facts === null ? null : readLocked(folder.local, facts.mode, unlocked);
       if (opened === null) {
-        failed(folder, e);
+        // Below the top (denied, a path too long), the others go on.
+        if (folder.relative === "") throw e;
+        const own = facts ?? unlistedFacts(folder.local);
+        if (options.keepUnlisted) plan.folders.push({ ...folder, ...own });
+        plan.skipped.push(
+          unlistedEntry(folder.local, folder.relative, e, own.mode, !options.listLocked),
+        );
         return;
       }
       all = opened;

@@ -18,13 +18,13 @@ import { quotePath } from "../root/paths.ts";
 import { checkTreeDepth, visibleShort } from "./tree_depth.ts";
 import {
   EXCLUDED,
-  failedEntry,
   type ListingCounts,
   localChild,
   MAX_TREE_ENTRIES,
   type PlanDownloadOptions,
   type PlannedEntry,
   type TreePlan,
+  unlistedEntry,
 } from "./tree_plan.ts";
 import { joinRemote } from "./url.ts";
 import { TaskWindow } from "./window.ts";
@@ -118,8 +118,9 @@ async function unlockLevel(
   unlocked: { path: string; mode: number }[],
 ): Promise<void> {
   if (client.readOnly || !client.supports("setstat")) return;
-  for (const { path, relative, mode } of level) {
-    if (relative === "" || typeof mode !== "number" || (mode & 0o500) === 0o500) continue;
+  for (const { path, mode } of level) {
+    // The served root's own bits are the server's to keep.
+    if (path === "/" || typeof mode !== "number" || (mode & 0o500) === 0o500) continue;
     try {
       await client.setStat(path, { mode: mode | 0o500 });
       unlocked.push({ path, mode });
@@ -138,8 +139,8 @@ async function giveBackBits(
     try {
       await client.setStat(path, { mode });
     } catch (e) {
-      // Gone meanwhile; a broken session is the listing's own failure.
-      if (!(e instanceof BftpError)) throw e;
+      // Gone meanwhile, or refused: the others go on. A broken session (Ctrl-C) is thrown.
+      if (!(e instanceof RemoteError)) throw e;
     }
   }
 }
@@ -237,7 +238,7 @@ export async function planDownload(
     (filter?.(relative, true) ?? true);
   const unlocked: { path: string; mode: number }[] = [];
   try {
-    let level: ListedFolder[] = [{ path: remote, relative: "", mode: null }];
+    let level: ListedFolder[] = [{ path: remote, relative: "", mode: options.topMode }];
     for (let depth = 0; level.length > 0; depth++) {
       for (const folder of level) checkTreeDepth(depth, folder.path);
       if (options.listLocked) await unlockLevel(client, level, unlocked);
@@ -275,7 +276,13 @@ export async function planDownload(
         const error = new BftpError("BAD_PATH", `Cannot fetch ${quotePath(child.remote)}: ${why}`);
         plan.skipped.push({ path: child.remote, why, relative: child.relative, error });
       } else if (type === "dir" && unlisted.has(child.remote)) {
-        plan.skipped.push(failedEntry(child.remote, child.relative, unlisted.get(child.remote)!));
+        const error = unlisted.get(child.remote)!;
+        if (options.keepUnlisted) {
+          plan.folders.push({ ...child, mtime: entry.mtime, mode: entry.mode });
+        }
+        plan.skipped.push(
+          unlistedEntry(child.remote, child.relative, error, entry.mode, !options.listLocked),
+        );
       } else if (type === "dir") {
         visit({ ...child, mtime: entry.mtime, mode: entry.mode });
       } else if (type === "file") {

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { BftpError } from "../errors.ts";
+import { BftpError } from "../errors.ts";
 
 /** A file or folder of a plan, on both sides. */
 export interface PlannedEntry {
@@ -55,6 +55,11 @@ export interface SkippedEntry {
    * as the others are.
    */
   error?: BftpError | undefined;
+  /**
+   * A folder that could not be listed and is kept among the plan's folders
+   * too (`keepUnlisted`): its contents are unknown.
+   */
+  unlisted?: boolean | undefined;
 }
 
 /**
@@ -78,6 +83,46 @@ export interface SkippedEntry {
  */
 export function failedEntry(path: string, relative: string, error: BftpError): SkippedEntry {
   return { path, why: error.message, relative, error };
+}
+
+/**
+ * The failure of a folder that could not be listed (`unlisted`): when its
+ * bits are why (they deny its owner reading or searching it) and they were
+ * left as they are (a dry run's listing), the message says a sync opens it.
+ *
+ * @param path The folder's path, on the side the tree is read from.
+ * @param relative The path below the tree's top.
+ * @param error Why it could not be listed.
+ * @param mode Its permission bits, when known.
+ * @param locked Whether a folder locked by its bits was left so (not `listLocked`).
+ * @returns The entry, for a plan's `skipped`.
+ *
+ * @example
+ * ```ts
+ * import { unlistedEntry } from "./tree_plan.ts";
+ * import { BftpError } from "../errors.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const error = new BftpError("DENIED", "\"/t/a\": permission denied");
+ * equal(unlistedEntry("/t/a", "a", error, 0o100, true).why, `"/t/a": permission denied (its bits deny its owner; a sync, not a dry run, opens it to list it)`);
+ * equal(unlistedEntry("/t/a", "a", error, 0o700, true).why, `"/t/a": permission denied`);
+ * ```
+ */
+export function unlistedEntry(
+  path: string,
+  relative: string,
+  error: BftpError,
+  mode: number | null | undefined,
+  locked: boolean,
+): SkippedEntry {
+  const byBits = locked && typeof mode === "number" && (mode & 0o500) !== 0o500;
+  const told = byBits
+    ? new BftpError(
+      error.code,
+      `${error.message} (its bits deny its owner; a sync, not a dry run, opens it to list it)`,
+    )
+    : error;
+  return { ...failedEntry(path, relative, told), unlisted: true };
 }
 
 /** What a tree transfer will move, from its listing pass. */
@@ -159,6 +204,21 @@ export interface PlanUploadOptions {
    * @default {false}
    */
   listLocked?: boolean | undefined;
+  /**
+   * A folder below the top that cannot be listed (another's, or locked
+   * where `listLocked` cannot open it) stays among the plan's `folders`,
+   * besides its failure in `skipped` (marked `unlisted`): a sync's target,
+   * where it is still a folder, not a file in the way nor one to remove.
+   * Without it, only its failure is kept.
+   *
+   * @default {false}
+   */
+  keepUnlisted?: boolean | undefined;
+  /**
+   * The top folder's permission bits, when known (a remote top's, from its
+   * STAT): with `listLocked`, a top its owner may not list is opened too.
+   */
+  topMode?: number | null | undefined;
 }
 
 /** Options for `planDownload` (`remote_plan.ts`). */

@@ -274,7 +274,7 @@ export async function applySync(
   );
   if (run.stopped) totals.notTried = run.untried(sends.map((s) => s.file.relative));
   const fail = (relative: string, e: BftpError) => tally.onError({ relative }, e);
-  await keepFolderAttributes(client, plan, options, fail, { broken, tree });
+  await keepFolderAttributes(client, plan, options, fail, { broken, tree, unlocked });
   await relockFolders(client, plan, unlocked, options, { fail, tree });
   return totals;
 }

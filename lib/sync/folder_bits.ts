@@ -172,7 +172,10 @@ export async function relockFolders(
   local: { fail: (relative: string, e: BftpError) => void; tree: LocalTree | undefined },
 ): Promise<void> {
   const source = new Set(plan.folders.map((f) => f.relative));
-  const due = unlocked.filter((f) => !source.has(f.relative)).map((f) => ({ ...f, mtime: null }));
+  // Not one the source has (it gets the source's bits), nor one a file of the source replaced.
+  const replaced = new Set(plan.sends.map((s) => s.file.relative));
+  const due = unlocked.filter((f) => !source.has(f.relative) && !replaced.has(f.relative))
+    .map((f) => ({ ...f, mtime: null }));
   await giveFolders(client, due, options, (relative, e) => {
     // Removed by this sync, as most are.
     if (!(e instanceof RemoteError && e.code === "NOT_FOUND")) local.fail(relative, e);
@@ -182,8 +185,9 @@ export async function relockFolders(
 /**
  * Gives the target's folders the source's modification times and
  * permission bits, as `rsync -a` does, once the files are in: those whose
- * time or bits differed, and those this sync changed (a file landed or
- * removed in them, a folder made or removed in them). Remote folders take
+ * time or bits differed, those this sync changed (a file landed or
+ * removed in them, a folder made or removed in them), and those it opened
+ * on its way (`unlocked`). Remote folders take
  * SETSTAT, from a server that offers it (an older one, or a read-only
  * session, keeps its own); the served root's own are left alone, and so
  * are a top that is a link on the server (`keepTop`) and the folders that
@@ -208,10 +212,16 @@ export async function keepFolderAttributes(
   plan: SyncPlan,
   options: ApplyOptions,
   fail: (relative: string, e: BftpError) => void,
-  local: { broken: ReadonlySet<string>; tree: LocalTree | undefined },
+  local: {
+    broken: ReadonlySet<string>;
+    tree: LocalTree | undefined;
+    unlocked?: readonly PlannedEntry[] | undefined;
+  },
 ): Promise<void> {
   const { broken, tree } = local;
-  const touched = new Set([...plan.staleTimes, ...changedFolders(plan)]);
+  // And those opened on the way to a change ({@linkcode unlockFolders}): their bits go back too.
+  const opened = (local.unlocked ?? []).map((f) => f.relative);
+  const touched = new Set([...plan.staleTimes, ...changedFolders(plan), ...opened]);
   const due = plan.folders.filter((f) =>
     touched.has(f.relative) && !under(f.relative, broken) && !keptTop(plan, f)
   );

@@ -257,14 +257,19 @@ function findDeletes(
     else kept.push(relative);
   };
   for (const f of target.files) consider(f.relative, f[side], f.size, "file");
+  const unlisted = new Set<string>();
   for (const s of target.skipped) {
-    // What the listing left out by the filter is kept, folders with all in them.
-    if (s.why === EXCLUDED && s.relative !== undefined) kept.push(s.relative);
-    else if (s.relative !== undefined) consider(s.relative, s.path, 0, "other");
+    // What the listing left out by the filter is kept, folders with all in them; and so is a
+    // folder it could not list (its failure is told), whose contents are unknown.
+    if (s.relative === undefined) continue;
+    if (s.unlisted) unlisted.add(s.relative);
+    if (s.why === EXCLUDED || s.unlisted) kept.push(s.relative);
+    else consider(s.relative, s.path, 0, "other");
   }
   const folders: SyncDelete[] = [];
   for (const f of target.folders) {
-    if (f.relative === "" || shielded(f.relative) || !goes(f.relative, "dir")) continue;
+    if (f.relative === "" || unlisted.has(f.relative)) continue;
+    if (shielded(f.relative) || !goes(f.relative, "dir")) continue;
     if (!taking(f.relative, true)) {
       kept.push(f.relative);
       continue;
@@ -323,9 +328,13 @@ export function compareTrees(
     ),
     sends: [],
     deletes: [],
-    skipped: source.skipped.filter((s) =>
-      s.why !== EXCLUDED && (s.relative === undefined || taking(s.relative, false))
-    ),
+    skipped: [
+      ...source.skipped.filter((s) =>
+        s.why !== EXCLUDED && (s.relative === undefined || taking(s.relative, false))
+      ),
+      // A target folder that could not be listed: what is in it is not known, nor compared.
+      ...target.skipped.filter((s) => s.unlisted),
+    ],
     unsure: [],
     staleTimes: new Set(
       folders.filter((f) => folderDiffers(f, targetFolders.get(f.relative), options.targetSide))

@@ -691,9 +691,12 @@ Deno.test("e2e: a sync lists, writes into and removes from target folders their 
         pulled!,
       ]]
     ) {
+      // A dry run changes nothing, so it cannot look inside: it says so, for each such folder.
       const dry = await runBftp(["sync", "-n", "--delete", from!, to!], { user });
-      deepEqual([dry.code, dry.stderr], [0, ""], `dry run ${to}`);
-      ok(dry.stdout.includes("- b/c/gone.txt"), dry.stdout);
+      ok(dry.code !== 0, `dry run ${to}: ${dry.code}`);
+      const told = dry.stderr.trim().split("\n");
+      deepEqual(told.length, 3, dry.stderr);
+      ok(told.every((l) => l.endsWith("a sync, not a dry run, opens it to list it)")), dry.stderr);
       deepEqual(await bits(top!), locked.map(([, mode]) => mode), `bits after the dry run ${to}`);
       const r = await runBftp(["sync", "-q", "--delete", from!, to!], { user });
       deepEqual([r.code, r.stderr], [0, ""], `${from} -> ${to}: ${r.code} ${r.stderr}`);
@@ -706,6 +709,92 @@ Deno.test("e2e: a sync lists, writes into and removes from target folders their 
       for (const [f] of locked) await Deno.chmod(join(top, f), 0o700).catch(() => {});
     }
   }
+});
+
+Deno.test("e2e: folders a sync opens on its way to a change, a locked target top, and a locked folder the source replaced by a file end with the source's bits, both ways", async () => {
+  await using dir = await tempDir();
+  const [src, served, pulled] = ["src", "served", "pulled"].map((p) => dir.join(p));
+  await writeFiles(src!, { "a/b/c/f.txt": "one", "x/y.txt": "y" });
+  await Deno.mkdir(served!);
+  const user = await unprivileged(dir.path);
+  await using server = await startServe(served!, [], { user });
+  const targets = [join(served!, "dst"), pulled!];
+  const sync = async (...args: string[]) => {
+    for (const [from, to] of [[src!, `${server.url}/dst`], [`${server.url}/dst`, pulled!]]) {
+      const r = await runBftp(["sync", "-q", "--delete", ...args, from!, to!], { user });
+      deepEqual([r.code, r.stderr], [0, ""], `${from} -> ${to}: ${r.stderr}`);
+    }
+  };
+  const modes = async (top: string, paths: string[]) => {
+    const out = [];
+    for (const p of paths) out.push((await Deno.stat(join(top, p))).mode! & 0o777);
+    return out;
+  };
+  try {
+    await Deno.chmod(join(src!, "a", "b"), 0o500);
+    await Deno.chmod(join(src!, "a"), 0o500);
+    await sync();
+    // A change two folders below the read-only ones: both are opened on the way, and closed.
+    await Deno.writeTextFile(join(src!, "a", "b", "c", "f.txt"), "two");
+    await sync();
+    for (const top of targets) {
+      deepEqual(await modes(top, ["a", "a/b", "a/b/c"]), [0o500, 0o500, 0o755], top);
+      deepEqual(await readTree(top), await readTree(src!), top);
+    }
+    // The targets' top locked (0100), and x locked (0000), which the source now has as a file.
+    for (const top of targets) {
+      await Deno.chmod(join(top, "x"), 0o000);
+      await Deno.chmod(top, 0o100);
+    }
+    await Deno.remove(join(src!, "x"), { recursive: true });
+    await Deno.writeTextFile(join(src!, "x"), "now a file");
+    await Deno.chmod(join(src!, "x"), 0o640);
+    if (user !== undefined) await Deno.chown(join(src!, "x"), user.uid, user.gid);
+    await sync();
+    for (const top of targets) {
+      deepEqual(await modes(top, ["", "x"]), [0o755, 0o640], top);
+      deepEqual(await readTree(top), await readTree(src!), top);
+    }
+  } finally {
+    for (const top of [src!, ...targets]) {
+      await Deno.chmod(top, 0o755).catch(() => {});
+      for (const f of ["a", "a/b", "x"]) await Deno.chmod(join(top, f), 0o755).catch(() => {});
+    }
+  }
+});
+
+Deno.test({
+  name:
+    "e2e: a target folder another user owns, which the sync's user cannot list, is one failure, neither removed nor a file in the way; the rest is synced, both ways",
+  ignore: Deno.uid() !== 0,
+  fn: async () => {
+    await using dir = await tempDir();
+    const [src, served, pulled] = ["src", "served", "pulled"].map((p) => dir.join(p));
+    await writeFiles(src!, { "ok.txt": "ok" });
+    const targets = [join(served!, "dst"), pulled!];
+    for (const top of targets) await writeFiles(top, { "r/theirs.txt": "theirs" });
+    const user = await unprivileged(dir.path);
+    // Root's, and closed to others: the sync's user (nobody) can neither list nor open it.
+    for (const top of targets) {
+      await Deno.chown(join(top, "r"), 0, 0);
+      await Deno.chmod(join(top, "r"), 0o700);
+    }
+    await using server = await startServe(served!, [], { user });
+    for (
+      const [from, to, top] of [
+        [src!, `${server.url}/dst`, targets[0]!],
+        [`${server.url}/dst`, pulled!, pulled!],
+      ]
+    ) {
+      const r = await runBftp(["sync", "--delete", from!, to!], { user });
+      ok(r.code !== 0, `${to}: ${r.code}`);
+      // Its listing's failure (on a pull, the source's r too), nothing else.
+      const lines = r.stderr.trim().split("\n");
+      ok(lines.every((l) => /\/r"?: permission denied$/.test(l)), r.stderr);
+      equal(await Deno.readTextFile(join(top!, "ok.txt")), "ok");
+      equal(await Deno.readTextFile(join(top!, "r", "theirs.txt")), "theirs");
+    }
+  },
 });
 
 Deno.test("e2e: a read-only folder the source lacks that --delete cannot remove (it holds an excluded file) keeps its bits, both ways", async () => {
