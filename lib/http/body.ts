@@ -10,6 +10,7 @@ import { IntegrityError, ProtocolError, UnexpectedEofError } from "../errors.ts"
 import type { BufferedReader } from "../framing/buffered_reader.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import { writeAll } from "../framing/write_all.ts";
+import { readHttpLine } from "./line.ts";
 import { headerValues, type ResponseHead } from "./response.ts";
 
 /** How a response body ends. */
@@ -38,7 +39,6 @@ export interface CopyBodyOptions {
 }
 
 const CRLF = new Uint8Array([13, 10]);
-const LF = new Uint8Array([10]);
 const latin1 = new TextDecoder("latin1");
 const MAX_CHUNK_LINE = 4096;
 
@@ -162,15 +162,11 @@ async function copyChunked(
   let total = 0;
   const cutShort = () =>
     new IntegrityError(`The chunked response body was cut short after ${total} bytes`);
-  // A line ends with CRLF, or a bare LF (as the head's lines, RFC 9112 2.2): at most `max`
-  // bytes before it, a CR aside.
   const line = async (max: number): Promise<Uint8Array> => {
     try {
-      const bytes = await reader.readUntil(LF, max + 1);
-      if (bytes === null) throw cutShort();
-      if (bytes.at(-1) === 13) return bytes.subarray(0, -1);
-      if (bytes.byteLength > max) throw new ProtocolError("A line is too long");
-      return bytes;
+      const read = await readHttpLine(reader, max);
+      if (read === null) throw cutShort();
+      return read.line;
     } catch (e) {
       if (e instanceof UnexpectedEofError) throw cutShort();
       throw e;

@@ -6,6 +6,7 @@
  * - {@linkcode parseHttpUrl}, {@linkcode resolveLocation}: targets
  * - {@linkcode encodeRequest}, {@linkcode parseHeaderField}: the request
  * - {@linkcode readResponseHead}, {@linkcode headerValue}: the status line and headers
+ * - {@linkcode readHttpLine}: one line of a head or a chunked body (CRLF, or a bare LF)
  * - {@linkcode bodyFraming}, {@linkcode copyBody}: length, chunked and until-close bodies
  * - {@linkcode HttpConnection}: the socket, with TLS, timeout and cancellation
  * - {@linkcode HttpStatusError}: a `4xx`/`5xx` answer (exit code 22)
@@ -25,6 +26,7 @@
 export * from "./url.ts";
 export * from "./request.ts";
 export * from "./response.ts";
+export * from "./line.ts";
 export * from "./body.ts";
 export * from "./connection.ts";
 export * from "./status_error.ts";

@@ -9,6 +9,7 @@
 
 import { ProtocolError, UnexpectedEofError } from "../errors.ts";
 import type { BufferedReader } from "../framing/buffered_reader.ts";
+import { type HttpLine, readHttpLine } from "./line.ts";
 import { quoteUnsafe } from "../terminal_text.ts";
 
 /** One header field: its name as sent, and its value without surrounding blanks. */
@@ -43,7 +44,8 @@ export interface ReadResponseHeadOptions {
 export const MAX_HEADER_BYTES = 65536;
 
 const CRLF = new Uint8Array([13, 10]);
-const LF = new Uint8Array([10]);
+/** A line's LF, the least end a line has. */
+const LF_LENGTH = 1;
 const latin1 = new TextDecoder("latin1");
 const STATUS_LINE = /^HTTP\/(\d\.\d) (\d{3})(?: (.*))?$/;
 const FIELD_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*(.*?)[ \t]*$/;
@@ -89,9 +91,9 @@ export async function readResponseHead(
   const limit = options.maxBytes ?? MAX_HEADER_BYTES;
   let used = 0;
   const readLine = async (first: boolean): Promise<Uint8Array> => {
-    let line: Uint8Array | null;
+    let read: HttpLine | null;
     try {
-      line = await reader.readUntil(LF, Math.max(limit - used - LF.byteLength, 0));
+      read = await readHttpLine(reader, Math.max(limit - used - LF_LENGTH, 0));
     } catch (e) {
       if (e instanceof UnexpectedEofError) {
         throw new ProtocolError(`The connection closed inside the response header`, { cause: e });
@@ -99,16 +101,16 @@ export async function readResponseHead(
       if (e instanceof ProtocolError) throw headerTooLong(limit, e);
       throw e;
     }
-    if (line === null) {
+    if (read === null) {
       throw new ProtocolError(
         first
           ? "The server closed the connection without sending a response"
           : "The connection closed inside the response header",
       );
     }
-    used += line.byteLength + LF.byteLength;
+    used += read.length;
     if (used > limit) throw headerTooLong(limit);
-    return line.at(-1) === 13 ? line.subarray(0, -1) : line;
+    return read.line;
   };
   while (true) {
     const lines: Uint8Array[] = [];
