@@ -47,6 +47,14 @@ export interface LocalTransferOptions {
    */
   resume?: boolean | undefined;
   /**
+   * An upload's source is read only as the plain file it was listed as: a
+   * symbolic link put in its place since is refused, not followed (a
+   * tree's file its walk did not reach through a link).
+   *
+   * @default {false}
+   */
+  noLink?: boolean | undefined;
+  /**
    * Told about each entry of a tree that is left out (a FIFO, a device, a
    * link to a folder or to nothing; on the server, whatever is not a plain
    * file or folder), with why, as rsync says "skipping non-regular file".

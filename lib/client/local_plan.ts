@@ -75,7 +75,7 @@ function unlistedFacts(path: string): { mtime: number | null; mode: number | nul
 }
 
 /** What a plan keeps of a local file. */
-type PlannedFacts = Pick<PlannedFile, "size" | "mtime" | "mode">;
+type PlannedFacts = Pick<PlannedFile, "size" | "mtime" | "mode" | "link">;
 
 /** The size (and time and mode) of a file a plan takes, or why it is left out. */
 function uploadable(d: Deno.DirEntry, path: string, folder: number | null): PlannedFacts | string {
@@ -87,7 +87,10 @@ function uploadable(d: Deno.DirEntry, path: string, folder: number | null): Plan
     if (!d.isSymlink) throw localIoError("read", path, e, notUtf8(d.name));
     facts = null;
   }
-  if (facts?.type === "file") return { size: facts.size, mtime: facts.mtime, mode: facts.mode };
+  if (facts?.type === "file") {
+    const planned = { size: facts.size, mtime: facts.mtime, mode: facts.mode };
+    return d.isSymlink ? { ...planned, link: true } : planned;
+  }
   return !d.isSymlink
     ? "not a regular file"
     : facts === null

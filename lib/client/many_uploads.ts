@@ -21,8 +21,11 @@ import { TaskWindow } from "./window.ts";
 import { BodySlab } from "../transfer/body_buffer.ts";
 import type { BodyResult } from "../transfer/body.ts";
 
-/** A file of {@linkcode uploadMany}: a plan's entry, with its listed size when known. */
-export type ManyUpload = PlannedEntry & { size?: number | undefined };
+/**
+ * A file of {@linkcode uploadMany}: a plan's entry, with its listed size
+ * when known, and whether the walk reached it through a link (`PlannedFile`'s `link`).
+ */
+export type ManyUpload = PlannedEntry & { size?: number | undefined; link?: boolean | undefined };
 
 /** The most bytes of small files an upload holds read, in the batches in flight and the next. */
 export const MPUT_HELD_BYTES = 16 << 20;
@@ -98,20 +101,22 @@ export function byMput(client: BftpClient, size: number, options: LocalTransferO
  * (no promise) where libc opens it ({@linkcode openSourceFileNow}).
  */
 function readWhole(
-  local: string,
-  remote: string,
+  file: ManyUpload,
   preserve: boolean,
   slab: BodySlab,
 ): ManyPutFile | Promise<ManyPutFile> {
+  const { local, remote } = file;
+  // A file of the tree's walk: listed as a regular file just now (not through a link, unless
+  // the walk followed one: a link put in its place since is refused).
+  const noLink = file.link !== true;
   let opened;
   try {
-    // A file of the tree's walk: listed as a regular file just now.
-    opened = openSourceFileNow(local, true);
+    opened = openSourceFileNow(local, true, noLink);
   } catch (e) {
     throw localIoError("read", local, e);
   }
   if (opened === null) {
-    return openSourceFile(local, false, true).then(
+    return openSourceFile(local, false, true, noLink).then(
       (o) => readOpened(o, local, remote, preserve, slab),
       (e) => {
         throw localIoError("read", local, e);
@@ -244,7 +249,7 @@ export async function uploadMany<T extends ManyUpload>(
       const read: { file: T; put: ManyPutFile }[] = [];
       for (const file of batch) {
         try {
-          const put = readWhole(file.local, file.remote, !!options.preserve, slab);
+          const put = readWhole(file, !!options.preserve, slab);
           read.push({ file, put: put instanceof Promise ? await put : put });
         } catch (e) {
           if (!(e instanceof BftpError)) throw e;

@@ -171,7 +171,7 @@ export function openLocalFolder(path: string): LocalFolder {
  * libc). `listed`: a listing has just seen a regular file there (a tree's
  * walk), so it is opened without a look first.
  */
-function openByLibc(path: string, listed: boolean): SourceFile | null {
+function openByLibc(path: string, listed: boolean, noLink = false): SourceFile | null {
   const libc = Libc.load();
   if (libc === null) return null;
   let fd: number;
@@ -183,9 +183,11 @@ function openByLibc(path: string, listed: boolean): SourceFile | null {
     const seen = listed ? null : libc.statxNumbers(-100, path, 0);
     if (seen !== null && (seen.type !== "file" || seen.size > SYNC_READ_MAX)) return null;
     // O_NONBLOCK: a FIFO put in the file's place since opens at once, to be refused below.
-    fd = libc.openat(-100, path, O.O_RDONLY | O.O_NONBLOCK | O.O_CLOEXEC);
+    const flags = O.O_RDONLY | O.O_NONBLOCK | O.O_CLOEXEC | (noLink ? O.O_NOFOLLOW : 0);
+    fd = libc.openat(-100, path, flags);
   } catch (e) {
     if (WORDED.some((c) => e instanceof c)) throw e;
+    if (noLink && e instanceof Deno.errors.FilesystemLoop) throw nowALink();
     return null;
   }
   const file = new FdFile(fd, true);
@@ -211,6 +213,17 @@ function openByLibc(path: string, listed: boolean): SourceFile | null {
   }
 }
 
+/** Throws {@linkcode nowALink} unless `path` is, without following a link, the file `opened` describes. */
+function sameAsThere(path: string, opened: Deno.FileInfo): void {
+  const there = Deno.lstatSync(path);
+  if (there.isSymlink || there.ino !== opened.ino || there.dev !== opened.dev) throw nowALink();
+}
+
+/** A file listed as a plain file that is a symbolic link now: not followed. */
+function nowALink(): Error {
+  return new Error("it changed while it was opened: it is a symbolic link now");
+}
+
 /** Whether `a` and `b` have the same size, modification time and change time. */
 function sameStamp(a: StatNumbers, b: StatNumbers): boolean {
   return a.size === b.size && a.mtimeSec === b.mtimeSec && a.mtimeNsec === b.mtimeNsec &&
@@ -226,6 +239,8 @@ function sameStamp(a: StatNumbers, b: StatNumbers): boolean {
  *
  * @param path The file.
  * @param listed Whether a listing has just seen a regular file there.
+ * @param noLink Whether a link there is refused (a file listed as a plain
+ * file, not through a link), rather than followed.
  * @returns The open file (the caller closes it), or `null`.
  * @throws {Deno.errors.NotFound} (and Deno's other error classes) As `Deno.open` does.
  *
@@ -244,12 +259,15 @@ function sameStamp(a: StatNumbers, b: StatNumbers): boolean {
  * await Deno.remove(path);
  * ```
  */
-export function openSourceFileNow(path: string, listed = false): SourceFile | null {
-  return openByLibc(path, listed);
+export function openSourceFileNow(path: string, listed = false, noLink = false): SourceFile | null {
+  return openByLibc(path, listed, noLink);
 }
 
 /** Any file, through `Deno.FsFile`. */
-async function openByDeno(path: string): Promise<SourceFile> {
+async function openByDeno(path: string, noLink = false): Promise<SourceFile> {
+  // Deno's open follows a link: a file that must not be one is looked at first, and what was
+  // opened must be what is there, no link (the same file, by device and inode) after.
+  if (noLink && Deno.lstatSync(path).isSymlink) throw nowALink();
   // A regular file synchronously (the asynchronous calls hop to Deno's I/O pool, about 50 us
   // each here); anything else (a FIFO, whose open waits for its writer) asynchronously.
   const file = Deno.statSync(path).isFile
@@ -257,6 +275,7 @@ async function openByDeno(path: string): Promise<SourceFile> {
     : await Deno.open(path, { read: true });
   try {
     const info = file.statSync();
+    if (noLink) sameAsThere(path, info);
     const facts = factsOfInfo(info);
     const stamp = (i: Deno.FileInfo) => `${i.size} ${i.mtime?.getTime()} ${i.ctime?.getTime()}`;
     const before = stamp(info);
@@ -280,6 +299,8 @@ async function openByDeno(path: string): Promise<SourceFile> {
  * @param seekable Whether the caller needs Deno's own file (a resumed upload seeks in it).
  * @param listed Whether a listing has just seen a regular file there (a
  * tree's walk): it is opened without a look first.
+ * @param noLink Whether a link there is refused rather than followed (a
+ * tree's file listed as a plain file: a link put in its place since).
  * @returns The open file; the caller closes it.
  * @throws {Deno.errors.NotFound} (and Deno's other error classes) As `Deno.open` does.
  *
@@ -305,6 +326,7 @@ export async function openSourceFile(
   path: string,
   seekable = false,
   listed = false,
+  noLink = false,
 ): Promise<SourceFile> {
-  return (seekable ? null : openByLibc(path, listed)) ?? await openByDeno(path);
+  return (seekable ? null : openByLibc(path, listed, noLink)) ?? await openByDeno(path, noLink);
 }

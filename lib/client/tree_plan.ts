@@ -39,6 +39,12 @@ export interface PlannedEntry {
 export interface PlannedFile extends PlannedEntry {
   /** Its size when listed, in bytes. */
   size: number;
+  /**
+   * A local file the walk reached through a symbolic link it followed: it
+   * is read through a link. One listed as a plain file is read only as
+   * one, so a link put in its place since is refused, not followed.
+   */
+  link?: boolean | undefined;
 }
 
 /** An entry the transfer leaves out, and why (`bftp: Skipping …`). */

@@ -35,8 +35,10 @@ export interface TreeTotals {
 /** A file's options: its progress labelled with its path below the tree's top. */
 function fileOptions(options: LocalTransferOptions, file: PlannedFile): LocalTransferOptions {
   const { progress } = options;
-  if (progress === undefined) return options;
-  return { ...options, progress: (_label, size, offset) => progress(file.relative, size, offset) };
+  // An upload's file listed as a plain file is read as one (a link put there since is refused).
+  const own = { ...options, noLink: file.link !== true };
+  if (progress === undefined) return own;
+  return { ...own, progress: (_label, size, offset) => progress(file.relative, size, offset) };
 }
 
 /**

@@ -3,7 +3,9 @@
 // folder the download holds, or fails; none where the link leads.
 
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { downloadTree } from "../../lib/client/tree_transfer.ts";
+import { BftpClient } from "../../lib/client/client.ts";
+import { planUpload } from "../../lib/client/local_plan.ts";
+import { downloadTree, uploadPlan } from "../../lib/client/tree_transfer.ts";
 import { MANY_FILE_MAX } from "../../lib/client/many_transfers.ts";
 import type { BftpError } from "../../lib/errors.ts";
 import { hostTree, startTestServer } from "../server/helpers.ts";
@@ -60,3 +62,45 @@ for (const way of ["here", "thread", "resume"]) {
     equal((await hostTree(`${dest}/a`)).length, 210);
   });
 }
+
+Deno.test({
+  name:
+    "client: put -r reads a file listed as a plain file only as one: a link put in its place since is refused, small (MPUT) or large; one listed through a link is followed",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    await using srv = await startTestServer({ files: { "up/": "" } });
+    await using tmp = await tempDir();
+    const src = `${tmp.path}/src`;
+    await Deno.mkdir(src);
+    await Deno.writeTextFile(`${tmp.path}/secret`, "not to be sent");
+    const large = "x".repeat(300 << 10);
+    await Deno.writeTextFile(`${src}/small.txt`, "small");
+    await Deno.writeTextFile(`${src}/large.bin`, large);
+    await Deno.writeTextFile(`${tmp.path}/linked-to`, "through a link");
+    await Deno.symlink(`${tmp.path}/linked-to`, `${src}/via-link.txt`);
+    const plan = await planUpload(src, "/up/t");
+    deepEqual(plan.files.map((f) => [f.relative, f.link === true]), [
+      ["large.bin", false],
+      ["small.txt", false],
+      ["via-link.txt", true],
+    ]);
+    // After the walk: both plain files become links to a file the user did not list.
+    for (const name of ["small.txt", "large.bin"]) {
+      await Deno.remove(`${src}/${name}`);
+      await Deno.symlink(`${tmp.path}/secret`, `${src}/${name}`);
+    }
+    const client = await BftpClient.connect({ hostname: "127.0.0.1", port: srv.port });
+    const failed: string[] = [];
+    try {
+      await uploadPlan(client, plan, {
+        onFailure: (path: string, e: BftpError) => failed.push(`${path} ${e.code} ${e.message}`),
+      });
+    } finally {
+      await client.quit();
+    }
+    deepEqual(failed.length, 2, failed.join("\n"));
+    ok(failed.every((f) => f.includes("LOCAL_IO") && f.endsWith("it is a symbolic link now")));
+    deepEqual([...Deno.readDirSync(`${srv.root}/up/t`)].map((e) => e.name), ["via-link.txt"]);
+    equal(await Deno.readTextFile(`${srv.root}/up/t/via-link.txt`), "through a link");
+  },
+});
