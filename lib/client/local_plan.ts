@@ -11,9 +11,11 @@ import { normalize } from "node:path";
 import { BftpError, localIoError } from "../errors.ts";
 import { type LocalFacts, localFactsIn, openLocalFolder } from "./source_file.ts";
 import {
+  dryTargetListing,
   EXCLUDED,
   failedEntry,
   localChild,
+  lockedByBits,
   type PlannedEntry,
   type PlannedFile,
   type PlanUploadOptions,
@@ -201,13 +203,12 @@ export async function planUpload(
       facts = options.listLocked ? unlistedFacts(folder.local) : null;
       const opened = facts === null ? null : readLocked(folder.local, facts.mode, unlocked);
       if (opened === null) {
-        // Below the top (denied, a path too long), the others go on.
-        if (folder.relative === "") throw e;
         const own = facts ?? unlistedFacts(folder.local);
+        const dry = dryTargetListing(options);
+        // Below the top (denied, a path too long), the others go on; and a dry run's locked top.
+        if (folder.relative === "" && !(dry && lockedByBits(own.mode))) throw e;
         if (options.keepUnlisted) plan.folders.push({ ...folder, ...own });
-        plan.skipped.push(
-          unlistedEntry(folder.local, folder.relative, e, own.mode, !options.listLocked),
-        );
+        plan.skipped.push(unlistedEntry(folder.local, folder.relative, e, own.mode, dry));
         return;
       }
       all = opened;
@@ -272,7 +273,7 @@ function readLocked(
   mode: number | null,
   unlocked: { path: string; mode: number }[],
 ): Deno.DirEntry[] | null {
-  if (mode === null || (mode & 0o500) === 0o500) return null;
+  if (!lockedByBits(mode)) return null;
   try {
     Deno.chmodSync(path, mode | 0o500);
   } catch (e) {

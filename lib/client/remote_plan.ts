@@ -17,9 +17,11 @@ import { checkListedName, unfetchableName } from "./local.ts";
 import { quotePath } from "../root/paths.ts";
 import { checkTreeDepth, visibleShort } from "./tree_depth.ts";
 import {
+  dryTargetListing,
   EXCLUDED,
   type ListingCounts,
   localChild,
+  lockedByBits,
   MAX_TREE_ENTRIES,
   type PlanDownloadOptions,
   type PlannedEntry,
@@ -120,7 +122,7 @@ async function unlockLevel(
   if (client.readOnly || !client.supports("setstat")) return;
   for (const { path, mode } of level) {
     // The served root's own bits are the server's to keep.
-    if (path === "/" || typeof mode !== "number" || (mode & 0o500) === 0o500) continue;
+    if (path === "/" || !lockedByBits(mode)) continue;
     try {
       await client.setStat(path, { mode: mode | 0o500 });
       unlocked.push({ path, mode });
@@ -237,6 +239,9 @@ export async function planDownload(
     kind(entry) === "dir" && unfetchableName(entry.name) === null &&
     (filter?.(relative, true) ?? true);
   const unlocked: { path: string; mode: number }[] = [];
+  const dry = dryTargetListing(options);
+  // A dry run's locked top is told as a folder it cannot look into, not a failure of the whole.
+  const topMayFail = dry && lockedByBits(options.topMode);
   try {
     let level: ListedFolder[] = [{ path: remote, relative: "", mode: options.topMode }];
     for (let depth = 0; level.length > 0; depth++) {
@@ -247,7 +252,7 @@ export async function planDownload(
         level.map((f) => f.path),
         options.window,
         check,
-        depth === 0,
+        depth === 0 && !topMayFail,
       );
       level = nextLevel(level, answers, listings, unlisted, entered);
     }
@@ -281,7 +286,7 @@ export async function planDownload(
           plan.folders.push({ ...child, mtime: entry.mtime, mode: entry.mode });
         }
         plan.skipped.push(
-          unlistedEntry(child.remote, child.relative, error, entry.mode, !options.listLocked),
+          unlistedEntry(child.remote, child.relative, error, entry.mode, dry),
         );
       } else if (type === "dir") {
         visit({ ...child, mtime: entry.mtime, mode: entry.mode });
@@ -302,5 +307,7 @@ export async function planDownload(
     }
   };
   visit({ remote, local: normalize(dest), relative: "" });
+  const top = unlisted.get(remote);
+  if (top !== undefined) plan.skipped.push(unlistedEntry(remote, "", top, options.topMode, dry));
   return plan;
 }

@@ -92,15 +92,58 @@ export function failedEntry(path: string, relative: string, error: BftpError): S
 }
 
 /**
- * The failure of a folder that could not be listed (`unlisted`): when its
- * bits are why (they deny its owner reading or searching it) and they were
- * left as they are (a dry run's listing), the message says a sync opens it.
+ * Whether a folder's bits deny its owner reading or searching it (`0000`,
+ * `0100`, `0200`...): what `listLocked` opens.
+ *
+ * @param mode Its permission bits, when known.
+ * @returns Whether they do.
+ *
+ * @example
+ * ```ts
+ * import { lockedByBits } from "./tree_plan.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual([0o100, 0o200, 0o500, null].map(lockedByBits), [true, true, false, false]);
+ * ```
+ */
+export function lockedByBits(mode: number | null | undefined): mode is number {
+  return typeof mode === "number" && (mode & 0o500) !== 0o500;
+}
+
+/**
+ * Whether a listing is a sync's target listed by a dry run: a folder that
+ * cannot be listed is kept (`keepUnlisted`), and one locked by its bits is
+ * not opened (no `listLocked`), as a real sync's listing would open it.
+ *
+ * @param options The listing's options.
+ * @returns Whether it is.
+ *
+ * @example
+ * ```ts
+ * import { dryTargetListing } from "./tree_plan.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(dryTargetListing({ keepUnlisted: true }), true);
+ * deepEqual(dryTargetListing({ keepUnlisted: true, listLocked: true }), false);
+ * deepEqual(dryTargetListing({}), false);
+ * ```
+ */
+export function dryTargetListing(
+  options: Pick<PlanUploadOptions, "keepUnlisted" | "listLocked">,
+): boolean {
+  return options.keepUnlisted === true && options.listLocked !== true;
+}
+
+/**
+ * The failure of a folder that could not be listed (`unlisted`): in a
+ * sync's dry run ({@linkcode dryTargetListing}), where its bits are why
+ * ({@linkcode lockedByBits}), the message says the sync itself opens it.
  *
  * @param path The folder's path, on the side the tree is read from.
  * @param relative The path below the tree's top.
  * @param error Why it could not be listed.
  * @param mode Its permission bits, when known.
- * @param locked Whether a folder locked by its bits was left so (not `listLocked`).
+ * @param dryTarget Whether this is a sync's target listed by a dry run.
  * @returns The entry, for a plan's `skipped`.
  *
  * @example
@@ -111,6 +154,7 @@ export function failedEntry(path: string, relative: string, error: BftpError): S
  *
  * const error = new BftpError("DENIED", "\"/t/a\": permission denied");
  * equal(unlistedEntry("/t/a", "a", error, 0o100, true).why, `"/t/a": permission denied (its bits deny its owner; a sync, not a dry run, opens it to list it)`);
+ * equal(unlistedEntry("/t/a", "a", error, 0o100, false).why, `"/t/a": permission denied`);
  * equal(unlistedEntry("/t/a", "a", error, 0o700, true).why, `"/t/a": permission denied`);
  * ```
  */
@@ -119,10 +163,9 @@ export function unlistedEntry(
   relative: string,
   error: BftpError,
   mode: number | null | undefined,
-  locked: boolean,
+  dryTarget: boolean,
 ): SkippedEntry {
-  const byBits = locked && typeof mode === "number" && (mode & 0o500) !== 0o500;
-  const told = byBits
+  const told = dryTarget && lockedByBits(mode)
     ? new BftpError(
       error.code,
       `${error.message} (its bits deny its owner; a sync, not a dry run, opens it to list it)`,

@@ -136,8 +136,9 @@ export async function unlockFolders(
     for (let at = folder; at !== "" && !reached.has(at); at = parentOf(at)) reached.add(at);
     reached.add("");
   }
+  const unlisted = unlistedFolders(plan);
   const due = (plan.lockedFolders ?? [])
-    .filter((f) => reached.has(f.relative) && !keptTop(plan, f));
+    .filter((f) => reached.has(f.relative) && !keptTop(plan, f) && !unlisted.has(f.relative));
   const opened = due.map((f) => ({ ...f, mtime: null, mode: f.mode! | 0o700 }));
   // Each parent first: a folder below a locked one is reached through the bits it is given.
   await giveFolders(client, opened, options, fail, tree, true);
@@ -172,9 +173,10 @@ export async function relockFolders(
   local: { fail: (relative: string, e: BftpError) => void; tree: LocalTree | undefined },
 ): Promise<void> {
   const source = new Set(plan.folders.map((f) => f.relative));
-  // Not one the source has (it gets the source's bits), nor one a file of the source replaced.
+  // Not one the source has (it gets the source's bits), nor one a file of the source replaced,
+  // nor one inside such a folder (removed with it).
   const replaced = new Set(plan.sends.map((s) => s.file.relative));
-  const due = unlocked.filter((f) => !source.has(f.relative) && !replaced.has(f.relative))
+  const due = unlocked.filter((f) => !source.has(f.relative) && !under(f.relative, replaced))
     .map((f) => ({ ...f, mtime: null }));
   await giveFolders(client, due, options, (relative, e) => {
     // Removed by this sync, as most are.
@@ -222,10 +224,19 @@ export async function keepFolderAttributes(
   // And those opened on the way to a change ({@linkcode unlockFolders}): their bits go back too.
   const opened = (local.unlocked ?? []).map((f) => f.relative);
   const touched = new Set([...plan.staleTimes, ...changedFolders(plan), ...opened]);
+  const unlisted = unlistedFolders(plan);
   const due = plan.folders.filter((f) =>
-    touched.has(f.relative) && !under(f.relative, broken) && !keptTop(plan, f)
+    touched.has(f.relative) && !under(f.relative, broken) && !keptTop(plan, f) &&
+    !unlisted.has(f.relative)
   );
   await giveFolders(client, due, options, fail, tree);
+}
+
+/** The folders either listing could not list: their failure is told already, once. */
+function unlistedFolders(plan: SyncPlan): Set<string> {
+  const out = new Set<string>();
+  for (const s of plan.skipped) if (s.unlisted && s.relative !== undefined) out.add(s.relative);
+  return out;
 }
 
 /** Whether `folder` is a top the target keeps as it is (a link to a folder on the server). */

@@ -714,7 +714,7 @@ Deno.test("e2e: a sync lists, writes into and removes from target folders their 
 Deno.test("e2e: folders a sync opens on its way to a change, a locked target top, and a locked folder the source replaced by a file end with the source's bits, both ways", async () => {
   await using dir = await tempDir();
   const [src, served, pulled] = ["src", "served", "pulled"].map((p) => dir.join(p));
-  await writeFiles(src!, { "a/b/c/f.txt": "one", "x/y.txt": "y" });
+  await writeFiles(src!, { "a/b/c/f.txt": "one", "x/in/deeper/y.txt": "y" });
   await Deno.mkdir(served!);
   const user = await unprivileged(dir.path);
   await using server = await startServe(served!, [], { user });
@@ -741,8 +741,11 @@ Deno.test("e2e: folders a sync opens on its way to a change, a locked target top
       deepEqual(await modes(top, ["a", "a/b", "a/b/c"]), [0o500, 0o500, 0o755], top);
       deepEqual(await readTree(top), await readTree(src!), top);
     }
-    // The targets' top locked (0100), and x locked (0000), which the source now has as a file.
+    // The targets' top locked (0100), and x locked with locked folders in it, which the source
+    // now has as a file.
     for (const top of targets) {
+      await Deno.chmod(join(top, "x", "in", "deeper"), 0o000);
+      await Deno.chmod(join(top, "x", "in"), 0o100);
       await Deno.chmod(join(top, "x"), 0o000);
       await Deno.chmod(top, 0o100);
     }
@@ -758,8 +761,47 @@ Deno.test("e2e: folders a sync opens on its way to a change, a locked target top
   } finally {
     for (const top of [src!, ...targets]) {
       await Deno.chmod(top, 0o755).catch(() => {});
-      for (const f of ["a", "a/b", "x"]) await Deno.chmod(join(top, f), 0o755).catch(() => {});
+      for (const f of ["a", "a/b", "x", "x/in", "x/in/deeper"]) {
+        await Deno.chmod(join(top, f), 0o755).catch(() => {});
+      }
     }
+  }
+});
+
+Deno.test("e2e: a dry run into a locked target top plans and tells it; a locked source folder is a plain failure, not one a sync would open", async () => {
+  await using dir = await tempDir();
+  const [src, served, pulled] = ["src", "served", "pulled"].map((p) => dir.join(p));
+  await writeFiles(src!, { "a.txt": "a", "k/in.txt": "k" });
+  const targets = [join(served!, "dst"), pulled!];
+  for (const top of targets) await writeFiles(top, { "old.txt": "old" });
+  const user = await unprivileged(dir.path);
+  await using server = await startServe(served!, [], { user });
+  try {
+    // A push into the server's locked dst, and a pull from an open dst into the locked pulled.
+    await Deno.chmod(targets[0]!, 0o100);
+    const push = await runBftp(["sync", "-n", "--delete", src!, `${server.url}/dst`], { user });
+    await Deno.chmod(targets[0]!, 0o755);
+    await Deno.chmod(pulled!, 0o100);
+    const pull = await runBftp(["sync", "-n", "--delete", `${server.url}/dst`, pulled!], { user });
+    for (const [dry, top] of [[push, targets[0]!], [pull, pulled!]] as const) {
+      ok(dry.code !== 0, `${top}: ${dry.code}`);
+      equal(dry.stderr.trim().split("\n").length, 1, dry.stderr);
+      ok(dry.stderr.includes("a sync, not a dry run, opens it to list it)"), dry.stderr);
+      ok(/^\+ /m.test(dry.stdout), dry.stdout);
+    }
+    equal((await Deno.stat(pulled!)).mode! & 0o777, 0o100);
+    await Deno.chmod(pulled!, 0o755);
+    // A locked folder of the source: nothing opens it, and nothing says a sync would.
+    await Deno.chmod(join(src!, "k"), 0o100);
+    const runs = [["put", "-r", src!, `${server.url}/put`], ["sync", src!, `${server.url}/dst`]];
+    for (const args of runs) {
+      const r = await runBftp(args, { user });
+      ok(r.code !== 0, `${args[0]}: ${r.code}`);
+      ok(/k": permission denied$/m.test(r.stderr) && !r.stderr.includes("dry run"), r.stderr);
+    }
+  } finally {
+    for (const top of targets) await Deno.chmod(top, 0o755).catch(() => {});
+    await Deno.chmod(join(src!, "k"), 0o755).catch(() => {});
   }
 });
 
@@ -770,7 +812,9 @@ Deno.test({
   fn: async () => {
     await using dir = await tempDir();
     const [src, served, pulled] = ["src", "served", "pulled"].map((p) => dir.join(p));
-    await writeFiles(src!, { "ok.txt": "ok" });
+    const mine = { "ok.txt": "ok", "r/mine.txt": "mine" };
+    await writeFiles(src!, mine);
+    await writeFiles(join(served!, "src"), mine);
     const targets = [join(served!, "dst"), pulled!];
     for (const top of targets) await writeFiles(top, { "r/theirs.txt": "theirs" });
     const user = await unprivileged(dir.path);
@@ -783,14 +827,15 @@ Deno.test({
     for (
       const [from, to, top] of [
         [src!, `${server.url}/dst`, targets[0]!],
-        [`${server.url}/dst`, pulled!, pulled!],
+        [`${server.url}/src`, pulled!, pulled!],
       ]
     ) {
-      const r = await runBftp(["sync", "--delete", from!, to!], { user });
+      const r = await runBftp(["sync", "--json", "--delete", from!, to!], { user });
       ok(r.code !== 0, `${to}: ${r.code}`);
-      // Its listing's failure (on a pull, the source's r too), nothing else.
-      const lines = r.stderr.trim().split("\n");
-      ok(lines.every((l) => /\/r"?: permission denied$/.test(l)), r.stderr);
+      // Its listing's failure and the file that cannot go into it, each once; no try at its bits.
+      const errors = (JSON.parse(r.stdout) as SyncReport).errors.map((e) => e.path).sort();
+      deepEqual(errors, ["r", "r/mine.txt"], r.stdout);
+      ok(!r.stderr.includes("is a folder"), r.stderr);
       equal(await Deno.readTextFile(join(top!, "ok.txt")), "ok");
       equal(await Deno.readTextFile(join(top!, "r", "theirs.txt")), "theirs");
     }
