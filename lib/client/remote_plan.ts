@@ -192,13 +192,66 @@ export async function planDownload(
   dest: string,
   options: PlanDownloadOptions = {},
 ): Promise<TreePlan> {
-  const listings = new Map<string, Entry[]>();
-  // The folders below the top that the server refused to list, with why.
-  const unlisted = new Map<string, RemoteError>();
+  const kind = (entry: Entry) =>
+    entry.link === true && (options.followLinks === false || entry.type === "dir")
+      ? "link"
+      : entry.type;
+  const { filter } = options;
+  // A folder left out is not listed, nor one whose path a LIST cannot carry.
+  const entered = (entry: Entry, relative: string) =>
+    kind(entry) === "dir" && unfetchableName(entry.name) === null &&
+    (filter?.(relative, true) ?? true);
+  const listed = await listTree(client, remote, options, entered);
+  return planOf(listed, { remote, local: normalize(dest), relative: "" }, options, kind);
+}
+
+/** The listings of a tree's folders, and those the server refused to list, with why. */
+interface TreeListings {
+  listings: Map<string, Entry[]>;
+  unlisted: Map<string, RemoteError>;
+}
+
+/**
+ * Lists the tree at `remote` level by level, each level's LISTs pipelined,
+ * into the folders `entered`; with `listLocked`, locked folders are opened
+ * for it and given their bits back at the end.
+ */
+async function listTree(
+  client: BftpClient,
+  remote: string,
+  options: PlanDownloadOptions,
+  entered: (entry: Entry, relative: string) => boolean,
+): Promise<TreeListings> {
+  const listed: TreeListings = { listings: new Map(), unlisted: new Map() };
+  const check = listingCheck(options);
+  const unlocked: { path: string; mode: number }[] = [];
+  // A dry run's locked top is told as a folder it cannot look into, not a failure of the whole.
+  const topMayFail = dryTargetListing(options) && lockedByBits(options.topMode);
+  try {
+    let level: ListedFolder[] = [{ path: remote, relative: "", mode: options.topMode }];
+    for (let depth = 0; level.length > 0; depth++) {
+      for (const folder of level) checkTreeDepth(depth, folder.path);
+      if (options.listLocked) await unlockLevel(client, level, unlocked);
+      const paths = level.map((f) => f.path);
+      const top = depth === 0 && !topMayFail;
+      const answers = await listAll(client, paths, options.window, check, top);
+      level = nextLevel(level, answers, listed.listings, listed.unlisted, entered);
+    }
+  } finally {
+    await giveBackBits(client, unlocked);
+  }
+  return listed;
+}
+
+/**
+ * Checks each listing as it comes (a name at most once, a name a folder
+ * can hold, at most `maxEntries` in the tree) and tells the counts so far.
+ */
+function listingCheck(options: PlanDownloadOptions): (folder: string, entries: Entry[]) => void {
   const maxEntries = options.maxEntries ?? MAX_TREE_ENTRIES;
   let count = 0;
   const listed: ListingCounts = { folders: 0, files: 0, bytes: 0 };
-  const check = (folder: string, entries: Entry[]) => {
+  return (folder, entries) => {
     const names = new Set<string>();
     for (const entry of entries) {
       // A folder holds a name once: a listing naming one twice, or a name no folder can hold,
@@ -229,36 +282,17 @@ export async function planDownload(
     }
     options.onListed?.({ ...listed });
   };
+}
+
+/** The plan of a listed tree whose top is `top`: its files, folders, and what is left out. */
+function planOf(
+  { listings, unlisted }: TreeListings,
+  top: PlannedEntry,
+  options: PlanDownloadOptions,
+  kind: (entry: Entry) => Entry["type"] | "link",
+): TreePlan {
   const { filter } = options;
-  const kind = (entry: Entry) =>
-    entry.link === true && (options.followLinks === false || entry.type === "dir")
-      ? "link"
-      : entry.type;
-  // A folder left out is not listed, nor one whose path a LIST cannot carry.
-  const entered = (entry: Entry, relative: string) =>
-    kind(entry) === "dir" && unfetchableName(entry.name) === null &&
-    (filter?.(relative, true) ?? true);
-  const unlocked: { path: string; mode: number }[] = [];
   const dry = dryTargetListing(options);
-  // A dry run's locked top is told as a folder it cannot look into, not a failure of the whole.
-  const topMayFail = dry && lockedByBits(options.topMode);
-  try {
-    let level: ListedFolder[] = [{ path: remote, relative: "", mode: options.topMode }];
-    for (let depth = 0; level.length > 0; depth++) {
-      for (const folder of level) checkTreeDepth(depth, folder.path);
-      if (options.listLocked) await unlockLevel(client, level, unlocked);
-      const answers = await listAll(
-        client,
-        level.map((f) => f.path),
-        options.window,
-        check,
-        depth === 0 && !topMayFail,
-      );
-      level = nextLevel(level, answers, listings, unlisted, entered);
-    }
-  } finally {
-    await giveBackBits(client, unlocked);
-  }
   const plan: TreePlan = { files: [], folders: [], totalBytes: 0, skipped: [] };
   const visit = (folder: PlannedEntry) => {
     plan.folders.push(folder);
@@ -281,13 +315,11 @@ export async function planDownload(
         const error = new BftpError("BAD_PATH", `Cannot fetch ${quotePath(child.remote)}: ${why}`);
         plan.skipped.push({ path: child.remote, why, relative: child.relative, error });
       } else if (type === "dir" && unlisted.has(child.remote)) {
-        const error = unlisted.get(child.remote)!;
         if (options.keepUnlisted) {
           plan.folders.push({ ...child, mtime: entry.mtime, mode: entry.mode });
         }
-        plan.skipped.push(
-          unlistedEntry(child.remote, child.relative, error, entry.mode, dry),
-        );
+        const error = unlisted.get(child.remote)!;
+        plan.skipped.push(unlistedEntry(child.remote, child.relative, error, entry.mode, dry));
       } else if (type === "dir") {
         visit({ ...child, mtime: entry.mtime, mode: entry.mode });
       } else if (type === "file") {
@@ -296,18 +328,25 @@ export async function planDownload(
       } else {
         plan.skipped.push({
           path: child.remote,
-          why: type !== "link"
-            ? "not a regular file or folder"
-            : entry.type === "dir"
-            ? "a symbolic link to a folder"
-            : "a symbolic link",
+          why: leftOut(type, entry),
           relative: child.relative,
         });
       }
     }
   };
-  visit({ remote, local: normalize(dest), relative: "" });
-  const top = unlisted.get(remote);
-  if (top !== undefined) plan.skipped.push(unlistedEntry(remote, "", top, options.topMode, dry));
+  visit(top);
+  const topError = unlisted.get(top.remote);
+  if (topError !== undefined) {
+    plan.skipped.push(unlistedEntry(top.remote, "", topError, options.topMode, dry));
+  }
   return plan;
+}
+
+/** Why an entry that is neither a file nor a folder to enter is left out. */
+function leftOut(type: Entry["type"] | "link", entry: Entry): string {
+  return type !== "link"
+    ? "not a regular file or folder"
+    : entry.type === "dir"
+    ? "a symbolic link to a folder"
+    : "a symbolic link";
 }
