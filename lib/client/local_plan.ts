@@ -97,7 +97,9 @@ function uploadable(d: Deno.DirEntry, path: string, folder: number | null): Plan
     ? "not a regular file"
     : facts === null
     ? "a symbolic link to nothing"
-    : "a symbolic link to a folder";
+    : facts.type === "dir"
+    ? "a symbolic link to a folder"
+    : "a symbolic link to something not a regular file";
 }
 
 /**

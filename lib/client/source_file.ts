@@ -213,10 +213,53 @@ function openByLibc(path: string, listed: boolean, noLink = false): SourceFile |
   }
 }
 
-/** Throws {@linkcode nowALink} unless `path` is, without following a link, the file `opened` describes. */
-function sameAsThere(path: string, opened: Deno.FileInfo): void {
-  const there = Deno.lstatSync(path);
-  if (there.isSymlink || there.ino !== opened.ino || there.dev !== opened.dev) throw nowALink();
+/**
+ * Opens the local file `path` with Deno, as the regular file a listing saw
+ * there: through libc it is opened first without waiting (`O_NONBLOCK`: a
+ * FIFO put in its place since does not hold it) and, with `noLink`,
+ * without following a link (`O_NOFOLLOW`); what was opened must be a
+ * regular file, and Deno opens that same file again through its
+ * descriptor's name in `/proc/self/fd`, not by the path a second time.
+ * Without libc (another OS), by its path.
+ *
+ * @param path The file.
+ * @param noLink Whether a link there is refused rather than followed.
+ * @returns The file, open for reading; the caller closes it.
+ * @throws {Error} When it is not a regular file now, or (with `noLink`) a link.
+ *
+ * @example
+ * ```ts
+ * import { openListedFile } from "./source_file.ts";
+ * import { equal, throws } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/a.txt`, "hi");
+ * await Deno.symlink(`${dir}/a.txt`, `${dir}/link`);
+ * using file = openListedFile(`${dir}/a.txt`, true);
+ * equal(file.statSync().size, 2);
+ * if (Deno.build.os === "linux") throws(() => openListedFile(`${dir}/link`, true), /symbolic link now/);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export function openListedFile(path: string, noLink: boolean): Deno.FsFile {
+  const libc = Libc.load();
+  if (libc === null) return Deno.openSync(path, { read: true });
+  let fd: number;
+  try {
+    const flags = O.O_RDONLY | O.O_NONBLOCK | O.O_CLOEXEC | (noLink ? O.O_NOFOLLOW : 0);
+    fd = libc.openat(-100, path, flags);
+  } catch (e) {
+    if (noLink && e instanceof Deno.errors.FilesystemLoop) throw nowALink();
+    throw e;
+  }
+  try {
+    if (libc.statxNumbers(fd, "", 0).type !== "file") {
+      throw new Error("it changed while it was opened: it is not a regular file now");
+    }
+    return Deno.openSync(`/proc/self/fd/${fd}`, { read: true });
+  } finally {
+    libc.close(fd);
+  }
 }
 
 /** A file listed as a plain file that is a symbolic link now: not followed. */
@@ -264,18 +307,18 @@ export function openSourceFileNow(path: string, listed = false, noLink = false):
 }
 
 /** Any file, through `Deno.FsFile`. */
-async function openByDeno(path: string, noLink = false): Promise<SourceFile> {
-  // Deno's open follows a link: a file that must not be one is looked at first, and what was
-  // opened must be what is there, no link (the same file, by device and inode) after.
-  if (noLink && Deno.lstatSync(path).isSymlink) throw nowALink();
-  // A regular file synchronously (the asynchronous calls hop to Deno's I/O pool, about 50 us
-  // each here); anything else (a FIFO, whose open waits for its writer) asynchronously.
-  const file = Deno.statSync(path).isFile
+async function openByDeno(path: string, noLink = false, listed = false): Promise<SourceFile> {
+  // A tree's file is opened as the plain file it was listed as: never waiting on a FIFO put in
+  // its place since, nor (noLink) through a link. Else a regular file synchronously (the
+  // asynchronous calls hop to Deno's I/O pool, about 50 us each here), and anything else (a FIFO,
+  // whose open waits for its writer: `<(cmd)`) asynchronously.
+  const file = listed || noLink
+    ? openListedFile(path, noLink)
+    : Deno.statSync(path).isFile
     ? Deno.openSync(path, { read: true })
     : await Deno.open(path, { read: true });
   try {
     const info = file.statSync();
-    if (noLink) sameAsThere(path, info);
     const facts = factsOfInfo(info);
     const stamp = (i: Deno.FileInfo) => `${i.size} ${i.mtime?.getTime()} ${i.ctime?.getTime()}`;
     const before = stamp(info);
@@ -328,5 +371,6 @@ export async function openSourceFile(
   listed = false,
   noLink = false,
 ): Promise<SourceFile> {
-  return (seekable ? null : openByLibc(path, listed, noLink)) ?? await openByDeno(path, noLink);
+  return (seekable ? null : openByLibc(path, listed, noLink)) ??
+    await openByDeno(path, noLink, listed);
 }

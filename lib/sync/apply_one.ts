@@ -68,6 +68,8 @@ export async function pushFile(
     await client.setStat(file.remote, setStatFields(file));
     return 0;
   }
+  // The plain file the walk listed: a link put in its place since is refused, not followed.
+  const noLink = file.link !== true;
   const look = () =>
     Deno.stat(file.local).catch((e) => {
       throw localIoError("read", file.local, e);
@@ -77,9 +79,10 @@ export async function pushFile(
     ? await pushDelta(client, file.local, file.remote, {
       mtime: file.mtime ?? undefined,
       mode: file.mode ?? undefined,
-    }).catch(changedMeanwhile)
+    }, noLink).catch(changedMeanwhile)
     : null;
-  const result = delta?.result ?? await uploadFile(client, file.local, file.remote, options);
+  const result = delta?.result ??
+    await uploadFile(client, file.local, file.remote, { ...options, noLink });
   const after = await look();
   if (
     after.size !== result.size || before.size !== result.size ||

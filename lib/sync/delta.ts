@@ -25,6 +25,7 @@ import { MAX_BLOCK_SIZE, MAX_REUSE_NUMBERS } from "../protocol/limits.ts";
 import { AtomicFile } from "../local_file/atomic_file.ts";
 import type { LocalTree } from "../local_file/local_tree.ts";
 import type { BodyResult } from "../transfer/body.ts";
+import { openListedFile } from "../client/source_file.ts";
 
 /** The smallest file worth a delta: below it, the round trips cost more than the bytes. */
 export const DELTA_MIN = 1 << 20;
@@ -138,6 +139,7 @@ async function bothSides(
   remote: string,
   whole: boolean,
   shown = local,
+  open: (path: string) => Deno.FsFile | Promise<Deno.FsFile> = (path) => Deno.open(path),
 ): Promise<BothSides | null> {
   const localSize =
     (await Deno.stat(local).catch((e) => Promise.reject(localIoError("read", shown, e)))).size;
@@ -147,7 +149,7 @@ async function bothSides(
   const blockSize = deltaBlockSize(localSize);
   const [theirs, mine] = await Promise.all([
     client.blocks(remote, blockSize),
-    localBlocks({ path: local, shown }, localSize, blockSize, client.checksum, whole),
+    localBlocks({ path: local, shown, open }, localSize, blockSize, client.checksum, whole),
   ]);
   if (theirs.size < DELTA_MIN) return null;
   const length = DIGEST_BYTES[client.checksum];
@@ -161,13 +163,17 @@ async function bothSides(
 
 /** A file's blocks hashed locally, and with `whole` (a push's) the whole file. */
 async function localBlocks(
-  local: { path: string; shown: string },
+  local: {
+    path: string;
+    shown: string;
+    open: (path: string) => Deno.FsFile | Promise<Deno.FsFile>;
+  },
   size: number,
   blockSize: number,
   checksum: BftpClient["checksum"],
   whole: boolean,
 ) {
-  using file = await Deno.open(local.path).catch((e) =>
+  using file = await Promise.resolve().then(() => local.open(local.path)).catch((e) =>
     Promise.reject(localIoError("read", local.shown, e))
   );
   return await hashBlocks(file, size, blockSize, checksum, whole);
@@ -258,6 +264,8 @@ export async function pullDelta(
  * @param local The local file.
  * @param remote The remote copy, replaced atomically by the server.
  * @param attributes The time and bits to give it (`put -p`).
+ * @param noLink Whether a link put in the file's place since its listing is refused (a file the
+ *   walk listed as a plain file), rather than followed.
  * @returns The bytes sent, and the file's size and checksum as the server
  *   confirmed them, or `null` when too much differs or the remote copy is
  *   small (the caller sends it whole).
@@ -273,8 +281,11 @@ export async function pushDelta(
   local: string,
   remote: string,
   attributes: { mtime?: number | undefined; mode?: number | undefined },
+  noLink = false,
 ): Promise<{ sent: number; result: BodyResult } | null> {
-  const both = await bothSides(client, local, remote, true);
+  // The plain file the walk listed: never through a link put there since (noLink), nor a FIFO.
+  const open = (path: string) => openListedFile(path, noLink);
+  const both = await bothSides(client, local, remote, true, local, open);
   if (both === null) return null;
   const { theirs, mine, localSize } = both;
   const { blockSize } = theirs;
@@ -283,7 +294,13 @@ export async function pushDelta(
   const literalRuns = runs.filter((r) => !r.same);
   const sent = bytesOf(literalRuns, blockSize, localSize);
   if (sent > localSize * DELTA_MAX_CHANGED || reuse.length > MAX_REUSE_NUMBERS) return null;
-  using file = await Deno.open(local);
+  let opened: Deno.FsFile;
+  try {
+    opened = open(local);
+  } catch (e) {
+    throw localIoError("read", local, e);
+  }
+  using file = opened;
   const source = literalReader(file, literalRuns, blockSize, localSize);
   const result = await client.putDelta(remote, source, sent, {
     size: localSize,

@@ -70,6 +70,7 @@ Deno.test("tree plan: an upload plan follows links to files, leaves out the rest
   await Deno.symlink(`${src}/nothing`, `${src}/to-nothing`);
   const fifo = await new Deno.Command("mkfifo", { args: [`${src}/fifo`] }).output();
   ok(fifo.success);
+  await Deno.symlink(`${src}/fifo`, `${src}/to-fifo`);
   const plan = await planUpload(src, "/up");
   deepEqual(plan.files.map((f) => [f.relative, f.remote, f.size]), [
     ["a.txt", "/up/a.txt", 5],
@@ -82,6 +83,11 @@ Deno.test("tree plan: an upload plan follows links to files, leaves out the rest
   equal(plan.totalBytes, 1012);
   deepEqual(plan.skipped, [
     { path: `${src}/fifo`, why: "not a regular file", relative: "fifo" },
+    {
+      path: `${src}/to-fifo`,
+      why: "a symbolic link to something not a regular file",
+      relative: "to-fifo",
+    },
     { path: `${src}/to-folder`, why: "a symbolic link to a folder", relative: "to-folder" },
     { path: `${src}/to-nothing`, why: "a symbolic link to nothing", relative: "to-nothing" },
   ]);
@@ -94,7 +100,13 @@ Deno.test("tree plan: an upload plan follows links to files, leaves out the rest
     onFile: (remote) => told.push(remote),
   });
   deepEqual(totals, { files: 5, bytes: 1012 });
-  deepEqual(told.slice(0, 4), ["skip fifo", "skip to-folder", "skip to-nothing", "plan 5"]);
+  deepEqual(told.slice(0, 5), [
+    "skip fifo",
+    "skip to-fifo",
+    "skip to-folder",
+    "skip to-nothing",
+    "plan 5",
+  ]);
   deepEqual(await hostTree(`${srv.root}/up`), [
     "a.txt",
     "b/",
