@@ -456,7 +456,7 @@ export async function uploadFile(
   let size: number | null;
   const attributes: { mtime?: number; mode?: number; newMode?: number } = {};
   try {
-    opened = await openSourceFile(source, options.resume, false, options.noLink);
+    opened = await openSourceFile(source, options.resume, options.listed, options.noLink);
   } catch (e) {
     throw localIoError("read", source, e);
   }

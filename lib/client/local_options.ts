@@ -47,9 +47,16 @@ export interface LocalTransferOptions {
    */
   resume?: boolean | undefined;
   /**
-   * An upload's source is read only as the plain file it was listed as: a
-   * symbolic link put in its place since is refused, not followed (a
-   * tree's file its walk did not reach through a link).
+   * An upload's source is a file a tree's walk listed as a regular file:
+   * it is opened without waiting, and refused if it is not a regular file
+   * now (a FIFO put in its place since never holds the upload).
+   *
+   * @default {false}
+   */
+  listed?: boolean | undefined;
+  /**
+   * With `listed`: the walk did not reach it through a link, so a symbolic
+   * link put in its place since is refused, not followed.
    *
    * @default {false}
    */

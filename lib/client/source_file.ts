@@ -194,7 +194,7 @@ function openByLibc(path: string, listed: boolean, noLink = false): SourceFile |
   try {
     const opened = libc.statxNumbers(fd, "", 0);
     // Replaced since it was looked at: not followed to what is there now (a FIFO's open waits).
-    if (opened.type !== "file") throw new Error("it changed while it was opened");
+    if (opened.type !== "file") throw notAFileNow();
     if (opened.size > SYNC_READ_MAX) {
       file.close();
       return null;
@@ -243,7 +243,7 @@ function openByLibc(path: string, listed: boolean, noLink = false): SourceFile |
  */
 export function openListedFile(path: string, noLink: boolean): Deno.FsFile {
   const libc = Libc.load();
-  if (libc === null) return Deno.openSync(path, { read: true });
+  if (libc === null) return openListedByPath(path, noLink);
   let fd: number;
   try {
     const flags = O.O_RDONLY | O.O_NONBLOCK | O.O_CLOEXEC | (noLink ? O.O_NOFOLLOW : 0);
@@ -253,13 +253,41 @@ export function openListedFile(path: string, noLink: boolean): Deno.FsFile {
     throw e;
   }
   try {
-    if (libc.statxNumbers(fd, "", 0).type !== "file") {
-      throw new Error("it changed while it was opened: it is not a regular file now");
-    }
+    if (libc.statxNumbers(fd, "", 0).type !== "file") throw notAFileNow();
     return Deno.openSync(`/proc/self/fd/${fd}`, { read: true });
   } finally {
     libc.close(fd);
   }
+}
+
+/**
+ * {@linkcode openListedFile} without libc (another OS, no FFI): looked at
+ * by path before it is opened (not a link with `noLink`, a regular file)
+ * and after (the same file, by device and inode). A FIFO raced in between
+ * the two can still hold the open: there is no `O_NONBLOCK` here.
+ */
+function openListedByPath(path: string, noLink: boolean): Deno.FsFile {
+  const seen = noLink ? Deno.lstatSync(path) : Deno.statSync(path);
+  if (seen.isSymlink) throw nowALink();
+  if (!seen.isFile) throw notAFileNow();
+  const file = Deno.openSync(path, { read: true });
+  try {
+    const opened = file.statSync();
+    if (opened.ino !== seen.ino || opened.dev !== seen.dev) {
+      throw noLink && Deno.lstatSync(path).isSymlink
+        ? nowALink()
+        : new Error("it changed while it was opened");
+    }
+    return file;
+  } catch (e) {
+    file.close();
+    throw e;
+  }
+}
+
+/** A file listed as a plain file that is something else now (a FIFO, a folder): not read. */
+function notAFileNow(): Error {
+  return new Error("it changed while it was opened: it is not a regular file now");
 }
 
 /** A file listed as a plain file that is a symbolic link now: not followed. */

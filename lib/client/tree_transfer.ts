@@ -36,7 +36,7 @@ export interface TreeTotals {
 function fileOptions(options: LocalTransferOptions, file: PlannedFile): LocalTransferOptions {
   const { progress } = options;
   // An upload's file listed as a plain file is read as one (a link put there since is refused).
-  const own = { ...options, noLink: file.link !== true };
+  const own = { ...options, listed: true, noLink: file.link !== true };
   if (progress === undefined) return own;
   return { ...own, progress: (_label, size, offset) => progress(file.relative, size, offset) };
 }

@@ -82,7 +82,7 @@ export async function pushFile(
     }, noLink).catch(changedMeanwhile)
     : null;
   const result = delta?.result ??
-    await uploadFile(client, file.local, file.remote, { ...options, noLink });
+    await uploadFile(client, file.local, file.remote, { ...options, listed: true, noLink });
   const after = await look();
   if (
     after.size !== result.size || before.size !== result.size ||

@@ -61,5 +61,12 @@ Deno.test({
       link: true,
     };
     equal(await pushFile(client, { kind: "new", file: linked }, {}, true, true), SIZE);
+    // ... but never into a FIFO put there since.
+    await Deno.remove(via);
+    equal((await new Deno.Command("mkfifo", { args: [via] }).output()).code, 0);
+    await rejects(
+      pushFile(client, { kind: "new", file: { ...linked, remote: "/t/via2.bin" } }, {}, true, true),
+      (e) => e instanceof LocalIoError && /not a regular file now$/.test(e.message),
+    );
   },
 });
