@@ -72,7 +72,9 @@ const HELP = `Usage: bftp serve [ROOT] [options]
 Serves the folder ROOT (default: the current folder) over BFTP. Prints
 "listening on bftp://HOST:PORT" (bftps:// with TLS) on stdout once ready, then
 one log line per request on stderr. Stops cleanly on Ctrl-C (SIGINT), SIGTERM
-or SIGHUP.
+or SIGHUP. ROOT is held open from the start: if it is removed (or another
+folder takes its name), clients are told "the served folder was removed" until
+the server is restarted.
 
 Options:
   --host H                address to listen on (default 127.0.0.1; 0.0.0.0 or

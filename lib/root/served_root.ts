@@ -132,6 +132,26 @@ export class ServedRoot {
     return this.#shared;
   }
 
+  /**
+   * Whether the served folder is gone from its path since it was opened
+   * (removed, or replaced by another folder): the server still holds the
+   * old one, where nothing is found and nothing can be stored.
+   *
+   * @returns Whether it is gone.
+   */
+  removed(): boolean {
+    const { fs, hostPath } = this.#confined;
+    let now: Deno.FileInfo;
+    try {
+      now = Deno.statSync(hostPath);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return true;
+      throw e;
+    }
+    const held = fs.stat(fs.root).ino;
+    return held !== null && now.ino !== null && BigInt(now.ino) !== held;
+  }
+
   /** Whether changes are refused. */
   get readOnly(): boolean {
     return this.#readOnly;

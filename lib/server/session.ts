@@ -191,6 +191,18 @@ class ServerSession {
     }
   }
 
+  /**
+   * A refusal as the client is told it: a NOT_FOUND while the served folder
+   * is gone from its path says so (else a PUT into it was "not found").
+   */
+  #told(e: RemoteError): RemoteError {
+    if (e.code !== "NOT_FOUND" || !this.#root.removed()) return e;
+    return new RemoteError(
+      "NOT_FOUND",
+      `${e.message}: the served folder was removed from under the server (restart it to serve what is there now)`,
+    );
+  }
+
   /** The code a failed request is logged with. */
   #outcomeOf(e: unknown): string {
     if (e instanceof RemoteError || e instanceof BftpError) return e.code;
@@ -203,7 +215,8 @@ class ServerSession {
       !(e instanceof BftpError || isDisconnect(e) || this.#inBody);
     if (answerable && this.#bodyPending) await this.#discardPendingBody(this.#bodyPending);
     if (e instanceof RemoteError) {
-      await this.#wire.send({ ok: false, code: e.code, message: e.message });
+      const { code, message } = this.#told(e);
+      await this.#wire.send({ ok: false, code, message });
     } else if (e instanceof BftpError || isDisconnect(e)) {
       // The stream is out of step (a body cut short, a malformed body), or the client went
       // away in the middle of a request: there is no one, or no way, to answer.
@@ -274,7 +287,8 @@ class ServerSession {
           resolve: (path) => fileOnly(this.#root, path, this.#resolve(path)),
           refused: async (index, path, e) => {
             this.#log(`MGET ${quotePath(path)} ${e.code}`);
-            await this.#wire.send({ ok: false, code: e.code, message: e.message, index });
+            const { code, message } = this.#told(e);
+            await this.#wire.send({ ok: false, code, message, index });
           },
         });
       case "MPUT":
@@ -333,7 +347,8 @@ class ServerSession {
         }
         if (this.#bodyPending) await this.#discardPendingBody(this.#bodyPending);
         this.#log(`${describeRequest(put)} ${e.code}`);
-        await this.#wire.send({ ok: false, code: e.code, message: e.message, index });
+        const { code, message } = this.#told(e);
+        await this.#wire.send({ ok: false, code, message, index });
       }
     }
     this.#bodyPending = undefined;

@@ -1,4 +1,5 @@
-import { deepEqual, equal, ok } from "node:assert/strict";
+import { deepEqual, equal, ok, rejects } from "node:assert/strict";
+import { RemoteError } from "../../lib/errors.ts";
 import { encodeSized, encodeSizeHeader } from "../../lib/framing/size_header.ts";
 import { encodeDelimited } from "../../lib/framing/delimited.ts";
 import { encodeMessage, type Request } from "../../lib/protocol/messages.ts";
@@ -566,4 +567,36 @@ Deno.test("server: requests JSON.parse would take but a strict reader refuses ar
       (await Array.fromAsync(Deno.readDir(srv.root), (e) => e.name)).sort(),
     ["a.txt", "b.txt"],
   );
+});
+
+Deno.test("session: a NOT_FOUND while the served folder is gone from its path says so, for a GET, a PUT and an MPUT's file, and after a new folder takes its place", async () => {
+  await using srv = await startTestServer({ files: { "a.txt": "a" } });
+  using client = await srv.connect();
+  // Not gone: a missing file is only that.
+  await rejects(
+    client.stat("/none"),
+    (e) => e instanceof RemoteError && !/removed/.test(e.message),
+  );
+  equal(srv.served.removed(), false);
+  await Deno.remove(srv.root, { recursive: true });
+  equal(srv.served.removed(), true);
+  const gone = (e: unknown) =>
+    e instanceof RemoteError && e.code === "NOT_FOUND" &&
+    e.message.endsWith(
+      "the served folder was removed from under the server (restart it to serve what is there now)",
+    );
+  await rejects(client.get("/a.txt", new MemoryWriter()), gone);
+  const data = new TextEncoder().encode("b");
+  await rejects(client.put("/b.txt", new MemoryReader(data), { size: data.byteLength }), gone);
+  // Another folder where it was: the server still holds the old one.
+  await Deno.mkdir(srv.root);
+  equal(srv.served.removed(), true);
+  const outcomes: unknown[] = [];
+  await client.putMany(
+    [{ path: "/c.txt", data: new Uint8Array(1), mtime: null, mode: null }],
+    true,
+    (_i, o) => outcomes.push(o),
+  );
+  ok(gone(outcomes[0]), String(outcomes[0]));
+  ok(client.usable);
 });
