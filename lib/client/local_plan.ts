@@ -9,6 +9,7 @@
 import { setImmediate } from "node:timers";
 import { normalize } from "node:path";
 import { BftpError, localIoError } from "../errors.ts";
+import { applyAttributesHere } from "../local_file/attributes.ts";
 import { type LocalFacts, localFactsIn, openLocalFolder } from "./source_file.ts";
 import {
   dryTargetListing,
@@ -202,15 +203,14 @@ export async function planUpload(
       all = readFolder(folder.local);
     } catch (e) {
       if (!(e instanceof BftpError)) throw e;
-      facts = options.listLocked ? unlistedFacts(folder.local) : null;
-      const opened = facts === null ? null : readLocked(folder.local, facts.mode, unlocked);
+      facts = unlistedFacts(folder.local);
+      const opened = options.listLocked ? readLocked(folder.local, facts.mode, unlocked) : null;
       if (opened === null) {
-        const own = facts ?? unlistedFacts(folder.local);
         const dry = dryTargetListing(options);
         // Below the top (denied, a path too long), the others go on; and a dry run's locked top.
-        if (folder.relative === "" && !(dry && lockedByBits(own.mode))) throw e;
-        if (options.keepUnlisted) plan.folders.push({ ...folder, ...own });
-        plan.skipped.push(unlistedEntry(folder.local, folder.relative, e, own.mode, dry));
+        if (folder.relative === "" && !(dry && lockedByBits(facts.mode))) throw e;
+        if (options.keepUnlisted) plan.folders.push({ ...folder, ...facts });
+        plan.skipped.push(unlistedEntry(folder.local, folder.relative, e, facts.mode, dry));
         return;
       }
       all = opened;
@@ -259,29 +259,23 @@ export async function planUpload(
     await visit({ remote, local: normalize(source), relative: "" });
   } finally {
     // The deepest first: a folder's own bits may shut the way to those below it.
-    for (const { path, mode } of unlocked.reverse()) chmodIfThere(path, mode);
+    for (const { path, mode } of unlocked.reverse()) giveBits(path, mode);
   }
   return plan;
 }
 
 /**
  * The entries of the folder at `path`, whose bits `mode` deny its owner
- * reading or searching it, read after giving it `u+rx` (kept until the
+ * reading or searching them, read after giving it `u+rx` (kept until the
  * walk ends, in `unlocked`); `null` when its bits are not why, or cannot
- * be changed (another's folder).
+ * be changed (another's folder, or a link there now).
  */
 function readLocked(
   path: string,
   mode: number | null,
   unlocked: { path: string; mode: number }[],
 ): Deno.DirEntry[] | null {
-  if (!lockedByBits(mode)) return null;
-  try {
-    Deno.chmodSync(path, mode | 0o500);
-  } catch (e) {
-    if (e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotFound) return null;
-    throw e;
-  }
+  if (!lockedByBits(mode) || !giveBits(path, mode | 0o500)) return null;
   unlocked.push({ path, mode });
   try {
     return readFolder(path);
@@ -291,11 +285,18 @@ function readLocked(
   }
 }
 
-/** Gives the folder at `path` the bits `mode`, unless it is gone. */
-function chmodIfThere(path: string, mode: number): void {
+/**
+ * Gives the folder at `path` the bits `mode`, never through a link
+ * (`applyAttributesHere`); whether it did: not if it is gone, another's,
+ * or no folder now.
+ */
+function giveBits(path: string, mode: number): boolean {
   try {
-    Deno.chmodSync(path, mode);
+    return applyAttributesHere(path, { mtime: null, mode }, "folder");
   } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied) {
+      return false;
+    }
+    throw e;
   }
 }

@@ -116,7 +116,9 @@ function readWhole(
     throw localIoError("read", local, e);
   }
   if (opened === null) {
-    return openSourceFile(local, false, true, noLink).then(
+    // Not libc's to open (another OS, a file grown past its reads): Deno's own file, not a
+    // second try through libc.
+    return openSourceFile(local, true, true, noLink).then(
       (o) => readOpened(o, local, remote, preserve, slab),
       (e) => {
         throw localIoError("read", local, e);

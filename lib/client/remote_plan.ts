@@ -30,6 +30,7 @@ import {
 } from "./tree_plan.ts";
 import { joinRemote } from "./url.ts";
 import { TaskWindow } from "./window.ts";
+import { setFolderAttributes } from "./folder_attributes.ts";
 
 /**
  * Lists `folders` with up to a window of LIST requests in flight; answers
@@ -109,42 +110,31 @@ function nextLevel(
 
 /**
  * Gives the folders of `level` whose bits deny their owner reading or
- * searching them `u+rx` by SETSTAT, so that they can be listed
- * (`listLocked`); each given them goes to `unlocked` with its own bits.
- * One that cannot be given them (another's, SETSTAT refused) is left as
- * it is: its listing fails as before.
+ * searching them `u+rx` (SETSTAT, pipelined: `setFolderAttributes`), so
+ * that they can be listed (`listLocked`); each given them goes to
+ * `unlocked` with its own bits. One that cannot be given them (another's,
+ * SETSTAT refused) is left as it is: its listing fails as before. The
+ * served root and a read-only session's folders keep theirs.
  */
 async function unlockLevel(
   client: BftpClient,
   level: readonly ListedFolder[],
-  unlocked: { path: string; mode: number }[],
+  unlocked: PlannedEntry[],
 ): Promise<void> {
   if (client.readOnly || !client.supports("setstat")) return;
-  for (const { path, mode } of level) {
-    // The served root's own bits are the server's to keep.
-    if (path === "/" || !lockedByBits(mode)) continue;
-    try {
-      await client.setStat(path, { mode: mode | 0o500 });
-      unlocked.push({ path, mode });
-    } catch (e) {
-      if (!(e instanceof RemoteError)) throw e;
+  const locked: PlannedEntry[] = [];
+  for (const f of level) {
+    if (f.path !== "/" && lockedByBits(f.mode)) {
+      locked.push({ remote: f.path, local: "", relative: f.relative, mode: f.mode });
     }
   }
-}
-
-/** Gives the folders {@linkcode unlockLevel} opened their own bits back, the deepest first. */
-async function giveBackBits(
-  client: BftpClient,
-  unlocked: readonly { path: string; mode: number }[],
-): Promise<void> {
-  for (const { path, mode } of [...unlocked].reverse()) {
-    try {
-      await client.setStat(path, { mode });
-    } catch (e) {
-      // Gone meanwhile, or refused: the others go on. A broken session (Ctrl-C) is thrown.
-      if (!(e instanceof RemoteError)) throw e;
-    }
-  }
+  const refused = new Set<string>();
+  const opened = locked.map((f) => ({ ...f, mode: f.mode! | 0o500 }));
+  await setFolderAttributes(client, opened, "remote", {
+    fail: (f) => refused.add(f.remote),
+    parentsFirst: true,
+  });
+  unlocked.push(...locked.filter((f) => !refused.has(f.remote)));
 }
 
 /**
@@ -224,7 +214,7 @@ async function listTree(
 ): Promise<TreeListings> {
   const listed: TreeListings = { listings: new Map(), unlisted: new Map() };
   const check = listingCheck(options);
-  const unlocked: { path: string; mode: number }[] = [];
+  const unlocked: PlannedEntry[] = [];
   // A dry run's locked top is told as a folder it cannot look into, not a failure of the whole.
   const topMayFail = dryTargetListing(options) && lockedByBits(options.topMode);
   try {
@@ -238,7 +228,8 @@ async function listTree(
       level = nextLevel(level, answers, listed.listings, listed.unlisted, entered);
     }
   } finally {
-    await giveBackBits(client, unlocked);
+    // Their own bits back, the deepest first; one gone meanwhile, or refused, is left.
+    await setFolderAttributes(client, unlocked, "remote", { fail: () => {} });
   }
   return listed;
 }

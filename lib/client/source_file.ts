@@ -182,12 +182,9 @@ function openByLibc(path: string, listed: boolean, noLink = false): SourceFile |
     // descriptor below, and only a FIFO put in a listed file's place since is opened.
     const seen = listed ? null : libc.statxNumbers(-100, path, 0);
     if (seen !== null && (seen.type !== "file" || seen.size > SYNC_READ_MAX)) return null;
-    // O_NONBLOCK: a FIFO put in the file's place since opens at once, to be refused below.
-    const flags = O.O_RDONLY | O.O_NONBLOCK | O.O_CLOEXEC | (noLink ? O.O_NOFOLLOW : 0);
-    fd = libc.openat(-100, path, flags);
+    fd = openNoWait(libc, path, noLink);
   } catch (e) {
-    if (WORDED.some((c) => e instanceof c)) throw e;
-    if (noLink && e instanceof Deno.errors.FilesystemLoop) throw nowALink();
+    if (WORDED.some((c) => e instanceof c) || e instanceof ChangedSinceListed) throw e;
     return null;
   }
   const file = new FdFile(fd, true);
@@ -244,14 +241,7 @@ function openByLibc(path: string, listed: boolean, noLink = false): SourceFile |
 export function openListedFile(path: string, noLink: boolean): Deno.FsFile {
   const libc = Libc.load();
   if (libc === null) return openListedByPath(path, noLink);
-  let fd: number;
-  try {
-    const flags = O.O_RDONLY | O.O_NONBLOCK | O.O_CLOEXEC | (noLink ? O.O_NOFOLLOW : 0);
-    fd = libc.openat(-100, path, flags);
-  } catch (e) {
-    if (noLink && e instanceof Deno.errors.FilesystemLoop) throw nowALink();
-    throw e;
-  }
+  const fd = openNoWait(libc, path, noLink);
   try {
     if (libc.statxNumbers(fd, "", 0).type !== "file") throw notAFileNow();
     return Deno.openSync(`/proc/self/fd/${fd}`, { read: true });
@@ -276,7 +266,7 @@ function openListedByPath(path: string, noLink: boolean): Deno.FsFile {
     if (opened.ino !== seen.ino || opened.dev !== seen.dev) {
       throw noLink && Deno.lstatSync(path).isSymlink
         ? nowALink()
-        : new Error("it changed while it was opened");
+        : new ChangedSinceListed("it changed while it was opened");
     }
     return file;
   } catch (e) {
@@ -285,14 +275,35 @@ function openListedByPath(path: string, noLink: boolean): Deno.FsFile {
   }
 }
 
+/**
+ * Opens `path` for reading without waiting (`O_NONBLOCK`: a FIFO put in a
+ * listed file's place since opens at once, to be refused by its type) and,
+ * with `noLink`, without following a link (refused: {@linkcode nowALink}).
+ */
+function openNoWait(libc: Libc, path: string, noLink: boolean): number {
+  try {
+    return libc.openat(
+      -100,
+      path,
+      O.O_RDONLY | O.O_NONBLOCK | O.O_CLOEXEC | (noLink ? O.O_NOFOLLOW : 0),
+    );
+  } catch (e) {
+    if (noLink && e instanceof Deno.errors.FilesystemLoop) throw nowALink();
+    throw e;
+  }
+}
+
+/** A listed file that is no longer what its listing saw: refused, never read. */
+class ChangedSinceListed extends Error {}
+
 /** A file listed as a plain file that is something else now (a FIFO, a folder): not read. */
 function notAFileNow(): Error {
-  return new Error("it changed while it was opened: it is not a regular file now");
+  return new ChangedSinceListed("it changed while it was opened: it is not a regular file now");
 }
 
 /** A file listed as a plain file that is a symbolic link now: not followed. */
 function nowALink(): Error {
-  return new Error("it changed while it was opened: it is a symbolic link now");
+  return new ChangedSinceListed("it changed while it was opened: it is a symbolic link now");
 }
 
 /** Whether `a` and `b` have the same size, modification time and change time. */

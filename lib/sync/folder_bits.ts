@@ -89,9 +89,9 @@ export function changedFolders(plan: SyncPlan): string[] {
  * Gives the target's folders that this sync changes an entry in (or
  * reaches such a folder through), and whose bits deny their owner
  * reading, writing or searching them (a read-only folder kept from the
- * source by the last sync), `u+rwx` first, as rsync gives write: else, as any user but root, the next sync could neither
- * land nor remove a file there (nor a flushing server open the folder to
- * flush it). Their bits come back with the other folders' at the end
+ * source by the last sync), `u+rwx` first, as rsync gives write: else,
+ * as any user but root, the next sync could neither land nor remove a
+ * file there (nor a flushing server open the folder to flush it). Their bits come back with the other folders' at the end
  * ({@linkcode keepFolderAttributes}); one removed by `--delete` needs none.
  * A top kept as it is (a link on the server) is left alone.
  *
@@ -133,8 +133,10 @@ export async function unlockFolders(
   // The folders changed in, and those on the way to them (a 0200 folder has no search bit).
   const reached = new Set<string>();
   for (const folder of changedFolders(plan)) {
-    for (let at = folder; at !== "" && !reached.has(at); at = parentOf(at)) reached.add(at);
-    reached.add("");
+    for (let at = folder; !reached.has(at); at = parentOf(at)) {
+      reached.add(at);
+      if (at === "") break;
+    }
   }
   const unlisted = unlistedFolders(plan);
   const due = (plan.lockedFolders ?? [])
@@ -189,11 +191,11 @@ export async function relockFolders(
  * permission bits, as `rsync -a` does, once the files are in: those whose
  * time or bits differed, those this sync changed (a file landed or
  * removed in them, a folder made or removed in them), and those it opened
- * on its way (`unlocked`). Remote folders take
- * SETSTAT, from a server that offers it (an older one, or a read-only
- * session, keeps its own); the served root's own are left alone, and so
- * are a top that is a link on the server (`keepTop`) and the folders that
- * could not be made (`broken`: told once already).
+ * on its way (`unlocked`). Remote folders take SETSTAT, from a server that
+ * offers it (an older one, or a read-only session, keeps its own); the
+ * served root's own are left alone, and so are a top that is a link on the
+ * server (`keepTop`), the folders that could not be made (`broken`: told
+ * once already) and those that could not be listed (told too).
  *
  * @param client The session (a push's folders are the server's).
  * @param plan The sync's plan.
