@@ -227,13 +227,36 @@ function cases(src: string, out: string, rsyncUrl: string, sshd: RunningSshd | n
 }
 
 /**
- * Times each case `runs` times, round by round, into its row: each copy into
- * a fresh folder in `out`, checked against `src`; a case is made ready
- * (untimed) before its first run.
+ * The order of the cases in round `run` (from 1): each round starts a
+ * further part of the way down the list, so that no row always runs first
+ * or last (on ext4 a row's files cost more or less with the disk's state
+ * at its turn: in a run that always took the rows in one order, `get -r`'s
+ * client spent 72 us of CPU a file where by hand, alternating with rsync,
+ * it was on a par with rsync's).
+ *
+ * @example
+ * ```ts
+ * import { roundOrder } from "./bench_tree.ts";
+ * import { deepEqual } from "node:assert/strict";
+ *
+ * deepEqual(roundOrder(4, 1, 2), [0, 1, 2, 3]);
+ * deepEqual(roundOrder(4, 2, 2), [2, 3, 0, 1]);
+ * ```
+ */
+export function roundOrder(count: number, run: number, rounds: number): number[] {
+  const shift = ((run - 1) * Math.ceil(count / rounds)) % count;
+  return Array.from({ length: count }, (_, i) => (i + shift) % count);
+}
+
+/**
+ * Times each case `runs` times, round by round ({@linkcode roundOrder}),
+ * into its row: each copy into a fresh folder in `out`, checked against
+ * `src`; a case is made ready (untimed) before its first run.
  */
 async function timeRows(list: Case[], rows: Row[], src: string, out: string): Promise<void> {
   for (let run = 1; run <= runs; run++) {
-    for (const [i, c] of list.entries()) {
+    for (const i of roundOrder(list.length, run, runs)) {
+      const c = list[i]!;
       const row = rows[i]!;
       // A fresh destination each time, inside the rsync daemon's writable module.
       const dest = `${out}/r${run}-${i}`;
@@ -345,7 +368,8 @@ async function main() {
       "timing); a copy that differs counts as a failed run, not as a number. Ratio: the rsync daemon's time",
       "in the same direction over this row's time, in the same round, the median over the rounds (above",
       "1.00 = faster than rsync; every row takes its turn once a round, so a round's two copies are",
-      "minutes apart at most, where this VM's disk can slow every tool twofold between rounds); for the",
+      "minutes apart at most, where this VM's disk can slow every tool twofold between rounds; each round",
+      "starts further down the list, so that no row always runs first); for the",
       "push whose server fsyncs, against rsync's daemon fsyncing each file (`--fsync`). Times are whole client",
       "processes, start-up included (bftp: about 0.05 s of Deno start-up). A bftp server is started once",
       "for its row, as the rsync daemon is once for the section, and warmed by one untimed copy first (its",

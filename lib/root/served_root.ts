@@ -276,6 +276,7 @@ export class ServedRoot {
    * @param overwrite Whether an existing file may be replaced.
    * @param folders The folders of the request's uploads so far (an MPUT's), from {@linkcode ServedRoot.uploadFolders}.
    * @param whole The body follows the request at once (an eager PUT): a new file's may go to an unnamed file.
+   * @param newMode A new file's source bits when the commit asks for no `mode` (see `startUpload`).
    * @returns The upload.
    */
   beginUpload(
@@ -283,9 +284,14 @@ export class ServedRoot {
     overwrite: boolean,
     folders?: UploadFolders,
     whole = false,
+    newMode?: number | null,
   ): Promise<Upload> {
     return promised(() =>
-      startUpload(this.#uploadTarget(vpath, overwrite, { folders, lookLater: whole }), whole)
+      startUpload(
+        this.#uploadTarget(vpath, overwrite, { folders, lookLater: whole }),
+        whole,
+        newMode,
+      )
     );
   }
 

@@ -67,8 +67,12 @@ export interface ResumableUpload extends Upload {
   keep(): Promise<void>;
 }
 
-/** An upload's file: a temporary beside the target, or an unnamed one (`name` `null`). */
-type UploadFile = CreatedFile & { name: string | null };
+/**
+ * An upload's file: a temporary beside the target, or an unnamed one
+ * (`name` `null`), with the bits it was made with when they are the ones
+ * it lands with (`bits`: no chmod then).
+ */
+type UploadFile = CreatedFile & { name: string | null; bits?: number };
 
 /**
  * The permission bits an upload's temporary file is created with: the
@@ -89,6 +93,11 @@ function temporaryMode(replaced: number | null): number {
  * @param whole The body follows at once (an eager PUT); a slow streamed
  * one keeps a named temporary, which the clean-up of a crashed server's
  * leftovers can see.
+ * @param newMode The source's bits for a new file (`FileAttributes`'
+ * `newMode`), when the commit will ask for no other (no `mode`): an
+ * unnamed file, which nobody can open by a name on its way, is made with
+ * the bits it lands with, one chmod a file less (an MPUT's 5,000 files
+ * spent 27 ms of 750 in chmod on tmpfs).
  * @returns The upload.
  * @throws {RemoteError} When its file cannot be created (the target's
  * `at` is disposed of then).
@@ -113,15 +122,22 @@ function temporaryMode(replaced: number | null): number {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export function startUpload(target: UploadTarget, whole = false): Upload {
+export function startUpload(
+  target: UploadTarget,
+  whole = false,
+  newMode?: number | null,
+): Upload {
   const { fs, at } = target;
   let temp: UploadFile;
   try {
+    // Less the umask already, so made with exactly these (the umask takes nothing more).
+    const bits = newMode === undefined ? undefined : newFileMode(newMode);
     const unnamed = whole && target.absent
-      ? fs.createUnnamed?.(at.dir, temporaryMode(target.replaced))
+      ? fs.createUnnamed?.(at.dir, bits ?? temporaryMode(target.replaced))
       : null;
-    if (unnamed) temp = { ...unnamed, name: null };
-    else {
+    if (unnamed) {
+      temp = bits === undefined ? { ...unnamed, name: null } : { ...unnamed, name: null, bits };
+    } else {
       // No unnamed file after all: the target is looked at now, before its temporary is made.
       if (target.unseen) target = { ...target, ...lookAtTarget(target), unseen: false };
       temp = createUploadTemporary(fs, at.dir, temporaryMode(target.replaced));
@@ -315,13 +331,14 @@ function uploadOf(temp: UploadFile, target: UploadTarget): Upload & { release():
  * leftover) and renamed over it.
  */
 function placeUnnamed(
-  temp: CreatedFile,
+  temp: UploadFile,
   target: UploadTarget,
   mode: number | null,
   newMode: number | undefined,
 ): void {
   const { fs, at } = target;
-  temp.file.chmodSync!(mode ?? newFileMode(newMode));
+  const bits = mode ?? newFileMode(newMode);
+  if (bits !== temp.bits) temp.file.chmodSync!(bits);
   try {
     return fs.linkAt!(temp.ref, at.dir, at.name);
   } catch (e) {

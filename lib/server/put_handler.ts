@@ -72,7 +72,15 @@ async function storeUpload(
   req: PutRequest,
   receive: (sink: ByteWriter) => Promise<{ bytes: number; stored: BodyResult }>,
 ): Promise<number> {
-  const upload = await context.root.beginUpload(vpath, req.overwrite, context.folders, req.eager);
+  // Without -p's bits, a new file lands with its source's (newMode; 0644 when not sent).
+  const newMode = req.mode === undefined ? req.newMode ?? null : undefined;
+  const upload = await context.root.beginUpload(
+    vpath,
+    req.overwrite,
+    context.folders,
+    req.eager,
+    newMode,
+  );
   let committed = false;
   try {
     // An eager PUT's body is on its way already: no `ready` to wait for.

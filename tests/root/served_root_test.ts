@@ -310,6 +310,40 @@ Deno.test({
 
 Deno.test({
   name:
+    "root: a whole new file made with its bits at once lands with them less the umask; one put there meanwhile keeps its own; -p's bits still win",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    await using tmp = await tempDir();
+    const root = tmp.path;
+    const umask = Deno.umask();
+    const body = new TextEncoder().encode("new");
+    const served = await ServedRoot.open(root, { fsync: false });
+    const upload = await served.beginUpload("/new.txt", false, undefined, true, 0o664);
+    await writeAll(upload.sink, body);
+    await upload.commit({ newMode: 0o664 });
+    equal(await modeOf(`${root}/new.txt`), 0o664 & ~umask);
+    // No bits sent: 0644 less the umask, as a commit without newMode gives.
+    const plain = await served.beginUpload("/plain.txt", false, undefined, true, null);
+    await writeAll(plain.sink, body);
+    await plain.commit({});
+    equal(await modeOf(`${root}/plain.txt`), 0o644 & ~umask);
+    const raced = await served.beginUpload("/raced.txt", true, undefined, true, 0o777);
+    await writeAll(raced.sink, body);
+    await Deno.writeTextFile(`${root}/raced.txt`, "someone's");
+    await Deno.chmod(`${root}/raced.txt`, 0o600);
+    await raced.commit({ newMode: 0o777 });
+    equal(await modeOf(`${root}/raced.txt`), 0o600);
+    const exact = await served.beginUpload("/exact.txt", false, undefined, true, 0o644);
+    await writeAll(exact.sink, body);
+    await exact.commit({ mode: 0o751, newMode: 0o644 });
+    equal(await modeOf(`${root}/exact.txt`), 0o751);
+    deepEqual((await hostTree(root)).sort(), ["exact.txt", "new.txt", "plain.txt", "raced.txt"]);
+    served.close();
+  },
+});
+
+Deno.test({
+  name:
     "root: mkdir gives the folder it makes its bits less the umask (with parents, the last one; the others the default); one there already keeps its own",
   ignore: Deno.build.os === "windows",
   fn: async () => {
