@@ -7,7 +7,7 @@
  */
 
 import { createHash, randomFillSync } from "node:crypto";
-import { basename, join } from "node:path";
+import { basename, join } from "../local_path.ts";
 import { BftpError, LocalIoError, localIoError } from "../errors.ts";
 import { sizeName } from "./sizes.ts";
 import type { CheckFile } from "./types.ts";

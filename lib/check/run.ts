@@ -12,7 +12,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../local_path.ts";
 import { BftpClient } from "../client/client.ts";
 import { joinRemote } from "../client/url.ts";
 import { BftpError } from "../errors.ts";

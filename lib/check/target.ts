@@ -7,7 +7,7 @@
  * @module
  */
 
-import { basename } from "node:path";
+import { basename } from "../local_path.ts";
 import { fileURLToPath } from "node:url";
 import { ConnectionError, UsageError } from "../errors.ts";
 import type { ClientOptions } from "../client/client.ts";

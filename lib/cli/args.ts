@@ -1,6 +1,7 @@
 /**
- * Flag parsing for the subcommands, on `node:util` parseArgs, with every
- * parse failure turned into a {@linkcode UsageError} (exit code 2). A
+ * Flag parsing for the subcommands, by `node:util` parseArgs' rules
+ * (`flag_tokens.ts`), every parse failure a {@linkcode UsageError} (exit
+ * code 2). A
  * command declares its flags once, `as const` or inline; the values come
  * back typed from that declaration, so `values.recursive` is a
  * `boolean | undefined` and a misspelt flag name does not compile.
@@ -8,11 +9,10 @@
  * @module
  */
 
-import { parseArgs as nodeParseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "../errors.ts";
+import { type FlagSpec, readFlags } from "./flag_tokens.ts";
 
-/** One flag's definition, as `node:util` parseArgs takes it. */
-export type FlagSpec = NonNullable<ParseArgsConfig["options"]>[string];
+export type { FlagSpec };
 
 /** A command's flags by long name. */
 export type Flags = Readonly<Record<string, FlagSpec>>;
@@ -56,7 +56,7 @@ export interface ParsedFlags<F extends Flags = Flags> {
  * @param args The arguments after the subcommand name.
  * @param flags The flags the command accepts.
  * @returns Values, typed from `flags`, and positionals.
- * @throws {UsageError} On anything parseArgs rejects.
+ * @throws {UsageError} On anything the rules refuse (`flag_tokens.ts`).
  *
  * @example
  * ```ts
@@ -79,19 +79,7 @@ export function parseFlags<const F extends Flags>(args: string[], flags: F): Par
   const ownH = Object.values(flags).some((f) => f.short === "h");
   const help: FlagSpec = ownH ? { type: "boolean" } : { type: "boolean", short: "h" };
   const options: Record<string, FlagSpec> = { help, ...flags };
-  let parsed;
-  try {
-    parsed = nodeParseArgs({
-      args,
-      options,
-      allowPositionals: true,
-      strict: true,
-      tokens: true,
-    });
-  } catch (e) {
-    if (e instanceof TypeError) throw usageError(e, args);
-    throw e;
-  }
+  const parsed = readFlags(args, options);
   if (parsed.values.help === true && !args.includes("-h") && !args.includes("--help")) {
     const group = args.find((a) => /^-[^-]/.test(a) && a.includes("h")) ?? "-h";
     throw new UsageError(`Unknown option "-h" in "${group}" (-h alone is help)`);
@@ -100,29 +88,7 @@ export function parseFlags<const F extends Flags>(args: string[], flags: F): Par
   for (const [name, spec] of Object.entries(flags)) {
     if (spec.multiple === true) values[name] ??= [];
   }
-  const order = parsed.tokens.flatMap((t) =>
-    t.kind === "option" ? [{ name: t.name, value: t.value }] : []
-  );
-  return { values: values as FlagValues<F>, positionals: parsed.positionals, order };
-}
-
-/** parseArgs' TypeError in bftp's words. */
-function usageError(e: TypeError, args: string[]): UsageError {
-  // "--timeout -1": node:util takes -1 for a flag and says so at length.
-  const ambiguous = /^Option '(--?[\w-]+)[^']*' argument is ambiguous/.exec(e.message);
-  if (ambiguous) {
-    const flag = ambiguous[1]!;
-    const value = args[args.indexOf(flag) + 1] ?? "";
-    return new UsageError(
-      `Invalid value "${value}" for ${flag}` +
-        (/^-\d/.test(value) ? ": it cannot be negative" : ` (write ${flag}=${value})`),
-    );
-  }
-  // node:util quotes values with single quotes; bftp's messages use double quotes.
-  return new UsageError(
-    e.message.replace(/\. To specify a positional.*$/s, "").replace(/\.$/, "")
-      .replace(/'([^']*)'/g, '"$1"'),
-  );
+  return { values: values as FlagValues<F>, positionals: parsed.positionals, order: parsed.order };
 }
 
 /**

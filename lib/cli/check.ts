@@ -7,7 +7,7 @@
  * @module
  */
 
-import { dirname } from "node:path";
+import { dirname } from "../local_path.ts";
 import { BftpError, IntegrityError, LocalIoError, localIoError, UsageError } from "../errors.ts";
 import {
   CHECK_NAMES,

@@ -6,7 +6,7 @@
  */
 
 import { DEFAULT_WINDOW } from "../client/window.ts";
-import { posix } from "node:path";
+import { posix } from "../local_path.ts";
 import type { BftpClient, TransferOptions } from "../client/client.ts";
 import { expandRemoteGlob } from "../client/glob.ts";
 import { type BftpUrl, isBftpUrl } from "../client/url.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { basename } from "node:path";
+import { basename } from "../local_path.ts";
 import { UsageError } from "../errors.ts";
 import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";

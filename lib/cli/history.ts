@@ -6,7 +6,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../local_path.ts";
 
 /** How many lines the file keeps. */
 export const HISTORY_LINES = 1000;

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { basename } from "node:path";
+import { basename } from "../local_path.ts";
 import { UsageError } from "../errors.ts";
 import { escapeCharacter, replaceUnsafe } from "../terminal_text.ts";
 import { writeAll } from "../framing/write_all.ts";

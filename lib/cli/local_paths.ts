@@ -7,7 +7,7 @@
  * @module
  */
 
-import { basename, join, posix, sep } from "node:path";
+import { basename, join, posix, sep } from "../local_path.ts";
 import { globToRegExp, hasWildcard } from "../client/glob.ts";
 import { safeLocalName } from "../client/local.ts";
 import { LocalIoError, localIoError } from "../errors.ts";

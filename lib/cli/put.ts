@@ -5,7 +5,7 @@
  * @module
  */
 
-import { basename } from "node:path";
+import { basename } from "../local_path.ts";
 import { DEFAULT_WINDOW } from "../client/window.ts";
 import type { BftpUrl } from "../client/url.ts";
 import { UsageError } from "../errors.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { basename } from "node:path";
+import { basename } from "../local_path.ts";
 import { isSpecialDestination, type LocalOutput, openOutput } from "../local_file/mod.ts";
 import { ConnectionError, LocalIoError, localIoError } from "../errors.ts";
 import type { ByteWriter } from "../framing/types.ts";

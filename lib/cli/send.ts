@@ -5,7 +5,7 @@
  * @module
  */
 
-import { basename } from "node:path";
+import { basename } from "../local_path.ts";
 import { ConnectionError, localIoError } from "../errors.ts";
 import type { ByteReader } from "../framing/types.ts";
 import { sendPipe } from "../pipe/pipe.ts";

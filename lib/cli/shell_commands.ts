@@ -7,7 +7,7 @@
  * @module
  */
 
-import { posix } from "node:path";
+import { posix } from "../local_path.ts";
 import { RemoteError, UsageError } from "../errors.ts";
 import type { Entry } from "../protocol/messages.ts";
 import { expandRemoteGlob } from "../client/glob.ts";

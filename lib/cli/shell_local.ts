@@ -7,7 +7,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../local_path.ts";
 import { LocalIoError, localIoError, UsageError } from "../errors.ts";
 import type { Entry } from "../protocol/messages.ts";
 import { parseFlags } from "./args.ts";

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { basename, dirname } from "node:path";
+import { basename, dirname } from "../local_path.ts";
 import { IntegrityError, localIoError, ProtocolError, RemoteError, UsageError } from "../errors.ts";
 import type { BodyResult } from "../transfer/body.ts";
 import type { BftpClient, TransferOptions } from "./client.ts";

@@ -6,8 +6,8 @@
  * @module
  */
 
-import { setImmediate } from "node:timers";
-import { normalize } from "node:path";
+import { nextTurn } from "../event_turn.ts";
+import { normalize } from "../local_path.ts";
 import { BftpError, localIoError } from "../errors.ts";
 import { applyAttributesHere } from "../local_file/attributes.ts";
 import { type LocalFacts, localFactsIn, openLocalFolder } from "./source_file.ts";
@@ -134,15 +134,17 @@ const NETWORK_PAUSE_EVERY_MS = 10;
 
 /**
  * A pause for the event loop once some work has passed since the last: the
- * local walk is synchronous (one `readdir` and a `statx` a file). An
- * immediate lets what is queued run (about 3 us) but not the network in:
- * Deno's loop looks at its sockets only when it waits, and a timer makes
+ * local walk is synchronous (one `readdir` and a `statx` a file). A turn
+ * of the event loop (`event_turn.ts`, a message to itself: about 28 us)
+ * lets what is queued run but not the network in (tried: a socket's
+ * reply waited the whole of a 20 ms walk that took a turn every
+ * millisecond): Deno's loop looks at its sockets only when it waits, and a timer makes
  * it (`setTimeout(0)`, about a millisecond here). So beside another
  * listing (a sync lists the other side at the same time) the walk pauses
  * for a timer every 10 ms, and that listing's replies come in and its
  * next folders go out meanwhile: a sync pull after changes on tmpfs, 8
  * interleaved runs, 227 -> 210 ms median (with immediates the server's
- * first answer waited for the whole 32 ms walk); alone, an immediate every
+ * first answer waited for the whole 32 ms walk); alone, a turn every
  * 4 ms.
  */
 function pauses(network: boolean): () => Promise<void> {
@@ -150,7 +152,7 @@ function pauses(network: boolean): () => Promise<void> {
   let since = performance.now();
   return async () => {
     if (performance.now() - since < everyMs) return;
-    await new Promise((resolve) => network ? setTimeout(resolve, 0) : setImmediate(resolve));
+    await (network ? new Promise((resolve) => setTimeout(resolve, 0)) : nextTurn());
     since = performance.now();
   };
 }

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { basename } from "node:path";
+import { basename } from "../local_path.ts";
 import { BftpError, LocalIoError, localIoError } from "../errors.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import type { Lander } from "../local_file/lander.ts";

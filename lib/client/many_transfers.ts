@@ -268,12 +268,16 @@ export async function runPutMany(
     // The frames gathered into blocks that go out whole: written one piece at a time, each
     // piece was copied twice (taken, then joined) and its write awaited.
     const corked = new CorkedWriter(writer, { capacity: CORKED_BYTES });
+    // At once where it can be: a small file's hash and pieces wait on no promise.
+    const put = (p: Uint8Array) => corked.take(p) ? null : corked.write(p);
     for (const { data } of files) {
-      const digest = await digestOf(checksum, data);
+      const now = digestOf(checksum, data);
+      const digest = typeof now === "string" ? now : await now;
       hashes.push(digest);
-      await corked.write(encodeBodyHeader(data.byteLength));
-      await corked.write(data);
-      await corked.write(encodeTrailer(digest));
+      let wrote = put(encodeBodyHeader(data.byteLength));
+      if (wrote !== null) await wrote;
+      if ((wrote = put(data)) !== null) await wrote;
+      if ((wrote = put(encodeTrailer(digest))) !== null) await wrote;
     }
     await corked.flush();
   };

@@ -172,7 +172,9 @@ function readOpened(
     opened.close();
     return failed(e);
   }
-  if (typeof whole !== "boolean") return whole.then(done).catch(failed).finally(opened.close);
+  if (typeof whole !== "boolean") {
+    return whole.then(done).catch(failed).finally(() => opened.close());
+  }
   try {
     return done(whole);
   } catch (e) {
@@ -184,17 +186,17 @@ function readOpened(
 
 /** Reads all of `data` from the opened file; whether the file had all of it. */
 function readInto(opened: SourceFile, data: Uint8Array, local: string): Promise<boolean> | boolean {
-  if (opened.fill) return fillSource(opened.fill, data, local);
+  if (opened.fill) return fillSource(opened, data, local);
   return readFull(opened.reader(), data).then(() => true, (e) => {
     if (e instanceof UnexpectedEofError) return false;
     throw localIoError("read", local, e);
   });
 }
 
-/** Fills `data` by `fill`; whether the file had all of it. */
-function fillSource(fill: (p: Uint8Array) => number, data: Uint8Array, local: string): boolean {
+/** Fills `data` by the file's `fill`; whether the file had all of it. */
+function fillSource(opened: SourceFile, data: Uint8Array, local: string): boolean {
   try {
-    return fill(data) === data.byteLength;
+    return opened.fill!(data) === data.byteLength;
   } catch (e) {
     throw localIoError("read", local, e);
   }

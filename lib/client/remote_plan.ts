@@ -9,7 +9,7 @@
  * @module
  */
 
-import { normalize } from "node:path";
+import { normalize } from "../local_path.ts";
 import { BftpError, ProtocolError, RemoteError } from "../errors.ts";
 import type { Entry } from "../protocol/messages.ts";
 import type { BftpClient } from "./client.ts";

@@ -17,7 +17,7 @@ import { hiddenStem } from "../local_file/hidden_names.ts";
 import { openOwnFile, writeOwnText } from "../local_file/own_file.ts";
 import type { LocalTree } from "../local_file/local_tree.ts";
 import { sameFile } from "../local_file/lock.ts";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join } from "../local_path.ts";
 import { BftpError, IntegrityError, LocalIoError, localIoError, RemoteError } from "../errors.ts";
 import type { FileVersion } from "../protocol/messages.ts";
 import { hashPrefix } from "../file_hash.ts";

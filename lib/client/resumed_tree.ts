@@ -9,7 +9,7 @@
  * @module
  */
 
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join } from "../local_path.ts";
 import { folderEntries } from "../local_file/local_tree.ts";
 import { PARTIAL_STATE_SUFFIX, partialName, readPartialState } from "./resume.ts";
 

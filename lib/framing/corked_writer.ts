@@ -70,13 +70,34 @@ export class CorkedWriter implements ByteWriter {
    * @returns `p.byteLength`.
    */
   async write(p: Uint8Array): Promise<number> {
-    if (this.#fill + p.byteLength > this.#capacity) {
-      await this.flush();
-      if (p.byteLength > this.#capacity) {
-        await writeAll(this.#out, p);
-        return p.byteLength;
-      }
-    }
+    if (this.take(p)) return p.byteLength;
+    await this.flush();
+    if (!this.take(p)) await writeAll(this.#out, p);
+    return p.byteLength;
+  }
+
+  /**
+   * Takes all of `p` into the buffer when it fits there, at once (no
+   * promise: a 5,000-file push made 15,000 calls of `write`, each a promise
+   * and a turn of the microtask queue); else takes nothing and answers
+   * `false`, for {@linkcode CorkedWriter.write}.
+   *
+   * @param p The bytes; the caller may reuse them at once.
+   * @returns Whether they were taken.
+   *
+   * @example
+   * ```ts
+   * import { CorkedWriter } from "./corked_writer.ts";
+   * import { equal } from "node:assert/strict";
+   *
+   * const corked = new CorkedWriter({ write: (p) => Promise.resolve(p.byteLength) }, { capacity: 4 });
+   * equal(corked.take(new Uint8Array(3)), true);
+   * equal(corked.take(new Uint8Array(2)), false);
+   * equal(corked.buffered, 3);
+   * ```
+   */
+  take(p: Uint8Array): boolean {
+    if (this.#fill + p.byteLength > this.#capacity) return false;
     if (this.#fill + p.byteLength > this.#buf.byteLength) {
       const size = Math.max(this.#buf.byteLength * 2, this.#fill + p.byteLength, 4096);
       const grown = new Uint8Array(Math.min(size, this.#capacity));
@@ -85,7 +106,7 @@ export class CorkedWriter implements ByteWriter {
     }
     this.#buf.set(p, this.#fill);
     this.#fill += p.byteLength;
-    return p.byteLength;
+    return true;
   }
 
   /** Writes whatever is held. */

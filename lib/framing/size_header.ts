@@ -108,7 +108,9 @@ function putSizeHeader(into: Uint8Array, size: number, width: number): void {
  */
 export function decodeSizeHeader(header: Uint8Array): number {
   let size = 0;
-  for (const b of header) {
+  // By index: an iterator is an object a header, and every frame has one.
+  for (let i = 0; i < header.byteLength; i++) {
+    const b = header[i]!;
     let digit: number;
     if (b >= 0x30 && b <= 0x39) digit = b - 0x30;
     else if (b >= 0x61 && b <= 0x66) digit = b - 0x57;

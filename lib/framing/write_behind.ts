@@ -10,7 +10,7 @@
  * @module
  */
 
-import { setImmediate } from "node:timers";
+import { nextTurn } from "../event_turn.ts";
 import type { ByteWriter } from "./types.ts";
 import { writeAll } from "./write_all.ts";
 import { concatBytes } from "./concat.ts";
@@ -24,14 +24,6 @@ export interface WriteBehindOptions {
    */
   highWater?: number;
 }
-
-/**
- * Resolves once the current turn of the event loop has run all its work:
- * every microtask, so every reply already read has been taken. An immediate,
- * not a timer: about 3 us here, where `setTimeout(0)` waited about a
- * millisecond.
- */
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Pieces this large go straight out, after what is held, rather than be copied. */
 const DIRECT_BYTES = 64 * 1024;

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join } from "../local_path.ts";
 import { localIoError, type LocalIoErrorOptions } from "../errors.ts";
 import type { ByteWriter } from "../framing/types.ts";
 import { FdFile } from "../libc/fd_file.ts";

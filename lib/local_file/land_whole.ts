@@ -20,7 +20,7 @@
  * @module
  */
 
-import { dirname } from "node:path";
+import { dirname } from "../local_path.ts";
 import { localIoError } from "../errors.ts";
 import { FdFile } from "../libc/fd_file.ts";
 import { noUnnamedFiles, O } from "../libc/flags.ts";

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { setImmediate } from "node:timers";
+import { afterTurn } from "../event_turn.ts";
 import { LocalIoError } from "../errors.ts";
 import type { LocalTree, SharedTree } from "./local_tree.ts";
 
@@ -249,12 +249,12 @@ export class Lander implements Disposable {
     // Transferred to the thread: a piece of a larger buffer (a slab's) is copied out first.
     const own = data.byteLength === data.buffer.byteLength ? data : data.slice();
     this.#queue.push({ id, ...request, data: own, tree: this.#tree });
-    // What this turn of the event loop lands goes in one message (an immediate, not a timer:
+    // What this turn of the event loop lands goes in one message (the next turn, not a timer:
     // setTimeout(0) waits about a millisecond here).
     if (this.#queue.length >= BATCH) this.#flush();
     else if (!this.#flushing) {
       this.#flushing = true;
-      setImmediate(() => this.#flush());
+      afterTurn(() => this.#flush());
     }
     return waiting.promise;
   }

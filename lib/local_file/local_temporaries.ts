@@ -7,7 +7,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../local_path.ts";
 import { FdFile } from "../libc/fd_file.ts";
 import { O } from "../libc/flags.ts";
 import { Libc } from "../libc/libc.ts";

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../local_path.ts";
 
 /** A file or folder beneath the root: a descriptor (Linux) or a host path. */
 export type Ref = number | string;

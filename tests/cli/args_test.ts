@@ -12,7 +12,8 @@ Deno.test("cli: parseFlags() words a negative number given to a flag in one shor
   throws(
     () => parseFlags(["-H", "-x: y"], { header: { type: "string", short: "H" } }),
     (e: unknown) =>
-      e instanceof UsageError && e.message === 'Invalid value "-x: y" for -H (write -H=-x: y)',
+      e instanceof UsageError &&
+      e.message === 'Invalid value "-x: y" for -H (write --header=-x: y)',
   );
   throws(
     () => parseFlags(["--nope"], {}),
