@@ -326,9 +326,10 @@ function table(rows: Row[]): string[] {
 
 async function main() {
   const dir = await treeDir("tree");
+  // df names the mounted type (ext4), where `stat -f` says "ext2/ext3" for all three.
   const fsType = new TextDecoder().decode(
-    (await new Deno.Command("stat", { args: ["-f", "-c", "%T", dir] }).output()).stdout,
-  ).trim();
+    (await new Deno.Command("df", { args: ["--output=fstype", dir] }).output()).stdout,
+  ).trim().split("\n").at(-1) ?? "unknown";
   const src = `${dir}/src`, out = `${dir}/out`;
   await Deno.mkdir(out);
   const rsyncd = await startRsyncd(dir, src, out);
