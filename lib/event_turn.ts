@@ -1,15 +1,20 @@
 /**
  * The next turn of the event loop, without a timer: {@linkcode afterTurn}
  * runs a function once the work queued now (every promise settled so far,
- * and what it starts) has run, as Node's `setImmediate` does, but without
- * `node:timers`, whose import makes Deno set up its Node layer (about 9 ms
- * of each command's start-up here; `local_path.ts`). A message to a
- * channel of its own, closed once it arrives, so nothing keeps the process
- * up: about 28 us a turn here (`setImmediate` 4.5; `setTimeout(0)` waits a
- * millisecond or two), and a tree's transfer takes 30 to 160 of them.
+ * and what it starts) has run. Node's `setImmediate`: about 4.5 us a turn
+ * here, where `setTimeout(0)` waits a millisecond or two and a message to
+ * a channel of its own took 28 us (5,000 STATs one at a time, two
+ * interleaved runs of the bench's part: 6,898 and 6,794 a second with an
+ * immediate before each request's write, 6,089 and 6,268 with a message).
+ * Its import costs no start-up of its own: Deno's `setTimeout`
+ * sets up the same Node timers at its first use (an empty script 14-16 ms;
+ * one that calls `setTimeout` 20-22, with `node:timers` imported too the
+ * same), which every session does.
  *
  * @module
  */
+
+import { setImmediate } from "node:timers";
 
 /**
  * Runs `run` in a later turn of the event loop, after what is queued now.
@@ -33,13 +38,7 @@
  * ```
  */
 export function afterTurn(run: () => void): void {
-  const { port1, port2 } = new MessageChannel();
-  port1.onmessage = () => {
-    port1.close();
-    run();
-  };
-  port2.postMessage(null);
-  port2.close();
+  setImmediate(run);
 }
 
 /**
@@ -55,5 +54,5 @@ export function afterTurn(run: () => void): void {
  * ```
  */
 export function nextTurn(): Promise<void> {
-  return new Promise((resolve) => afterTurn(resolve));
+  return new Promise((resolve) => setImmediate(resolve));
 }

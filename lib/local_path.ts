@@ -3,9 +3,10 @@
  * {@linkcode basename}, {@linkcode normalize} and {@linkcode sep}, by
  * POSIX rules, as `node:path` has them; on Windows, `node:path`'s own,
  * loaded at their first use. Not `node:path` itself everywhere: importing
- * any `node:` module makes Deno set up its Node layer first, about 9 ms of
- * every command's start-up here (`put --help` 27 ms against 17 for an empty
- * script, 20 runs each), more than the command's own modules cost.
+ * `node:path` or `node:util` makes Deno set up part of its Node layer at
+ * start-up (`put --help` 27 ms with them, 20 without, against 13-17 for an
+ * empty script, 20 runs each; an empty `put -r`, whose first `setTimeout`
+ * sets up Node's timers anyway, 44.2 -> 41.0 ms, 16 interleaved runs).
  * {@linkcode posix} has the POSIX rules on every system (a server's paths).
  *
  * @module

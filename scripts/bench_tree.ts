@@ -372,7 +372,7 @@ async function main() {
       "minutes apart at most, where this VM's disk can slow every tool twofold between rounds; each round",
       "starts further down the list, so that no row always runs first); for the",
       "push whose server fsyncs, against rsync's daemon fsyncing each file (`--fsync`). Times are whole client",
-      "processes, start-up included (bftp: about 0.05 s of Deno start-up). A bftp server is started once",
+      "processes, start-up included (bftp: an empty `put -r` takes about 0.04 s, Deno and a session). A bftp server is started once",
       "for its row, as the rsync daemon is once for the section, and warmed by one untimed copy first (its",
       'code optimized, as a daemon\'s soon is); the rows "server fresh each run" start one for each copy',
       "instead (outside the timing), so each copy pays for the server's code warming up. Creating files on",

@@ -1,9 +1,9 @@
 /**
  * A command line read into flags and positional arguments, strictly, by
  * the rules of `node:util`'s `parseArgs` (`strict`, `allowPositionals`)
- * but without it: importing any `node:` module makes Deno set up its Node
- * layer first, about 9 ms of every command's start-up here
- * (`local_path.ts`). `args.ts` builds bftp's flags on it.
+ * but without it: importing `node:util` makes Deno set up part of its Node
+ * layer at every command's start-up (`local_path.ts` has the figures).
+ * `args.ts` builds bftp's flags on it.
  *
  * The rules: `--name` and `--name=value`; a string flag takes the next
  * argument as its value (one that starts with `-` is refused as ambiguous:
