@@ -147,11 +147,10 @@ const NETWORK_PAUSE_EVERY_MS = 10;
  * first answer waited for the whole 32 ms walk); alone, a turn every
  * 4 ms.
  */
-function pauses(network: boolean, signal?: AbortSignal): () => Promise<void> {
+function pauses(network: boolean): () => Promise<void> {
   const everyMs = network ? NETWORK_PAUSE_EVERY_MS : PAUSE_EVERY_MS;
   let since = performance.now();
   return async () => {
-    signal?.throwIfAborted();
     if (performance.now() - since < everyMs) return;
     await (network ? new Promise((resolve) => setTimeout(resolve, 0)) : nextTurn());
     since = performance.now();
@@ -191,8 +190,8 @@ export async function planUpload(
   remote: string,
   options: PlanUploadOptions = {},
 ): Promise<TreePlan> {
-  const plan: TreePlan = options.plan ?? { files: [], folders: [], totalBytes: 0, skipped: [] };
-  const pause = pauses(options.besideListing ?? false, options.signal);
+  const plan: TreePlan = { files: [], folders: [], totalBytes: 0, skipped: [] };
+  const pause = pauses(options.besideListing ?? false);
   // An entry that cannot be looked at is its own failure, as rsync and scp -r tell it.
   const failed = (at: { local: string; relative: string }, error: BftpError) =>
     plan.skipped.push(failedEntry(at.local, at.relative, error));

@@ -61,80 +61,6 @@ export function mputBatches(files: readonly { size?: number | undefined }[]): nu
   return largest * MANY_BATCH * 4 <= MPUT_HELD_BYTES ? 3 : 2;
 }
 
-/**
- * The largest file an {@linkcode UploadFeed} takes: with three batches in
- * flight and one being read, at most {@linkcode MPUT_HELD_BYTES} held.
- */
-export const FEED_FILE_MAX: number = MPUT_HELD_BYTES / (MANY_BATCH * 4);
-
-/**
- * Files for {@linkcode uploadMany} as a walk finds them (`listed_upload.ts`):
- * each is added as it comes, and taken in a batch once a batch is full or
- * the feed has ended; at most {@linkcode FEED_FILE_MAX} bytes a file, three
- * batches in flight.
- *
- * @example
- * ```ts
- * import { UploadFeed } from "./many_uploads.ts";
- * import { deepEqual } from "node:assert/strict";
- *
- * const feed = new UploadFeed();
- * for (let i = 0; i < 70; i++) feed.add({ local: `/t/${i}`, remote: `/u/${i}`, relative: `${i}` });
- * feed.end();
- * const sizes: number[] = [];
- * for await (const batch of feed) sizes.push(batch.length);
- * deepEqual(sizes, [64, 6]);
- * ```
- */
-export class UploadFeed<T extends ManyUpload = ManyUpload> implements AsyncIterable<T[]> {
-  #pending: T[] = [];
-  #ready: T[][] = [];
-  #ended = false;
-  #wake: (() => void) | null = null;
-
-  /** Adds a file (of at most {@linkcode FEED_FILE_MAX} bytes). */
-  add(file: T): void {
-    this.#pending.push(file);
-    if (this.#pending.length < MANY_BATCH) return;
-    const batches = batchesOf(this.#pending, (f) => f.remote);
-    this.#pending = batches.at(-1)!.length < MANY_BATCH ? batches.pop()! : [];
-    this.#ready.push(...batches);
-    this.#notify();
-  }
-
-  /** No more files: what is pending goes as the last batch. */
-  end(): void {
-    if (this.#ended) return;
-    this.#ready.push(...batchesOf(this.#pending, (f) => f.remote));
-    this.#pending = [];
-    this.#ended = true;
-    this.#notify();
-  }
-
-  /** Ends the feed, dropping what it holds: no batch not taken yet goes. */
-  abandon(): void {
-    this.#pending = [];
-    this.#ready = [];
-    this.#ended = true;
-    this.#notify();
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<T[]> {
-    for (;;) {
-      const next = this.#ready.shift();
-      if (next !== undefined) yield next;
-      else if (this.#ended) return;
-      else await new Promise<void>((resolve) => this.#wake = resolve);
-    }
-  }
-
-  #notify(): void {
-    const wake = this.#wake;
-    this.#wake = null;
-    wake?.();
-  }
-}
-
 /** Options for {@linkcode uploadMany}. */
 export interface UploadManyOptions<T extends ManyUpload>
   extends Pick<LocalTransferOptions, "progress" | "onFile" | "preserve"> {
@@ -278,8 +204,7 @@ function fillSource(opened: SourceFile, data: Uint8Array, local: string): boolea
 
 /**
  * Uploads `files` in MPUT batches, two or three in flight
- * ({@linkcode mputBatches}; three from an {@linkcode UploadFeed}, as its
- * files come): each batch is read into memory (at most
+ * ({@linkcode mputBatches}): each batch is read into memory (at most
  * `MANY_BATCH` files of at most `MANY_FILE_MAX` bytes), then sent. Only for a server that offers `"mput"` (see
  * {@linkcode byMput}); the remote folders must exist.
  *
@@ -315,16 +240,15 @@ function fillSource(opened: SourceFile, data: Uint8Array, local: string): boolea
  */
 export async function uploadMany<T extends ManyUpload>(
   client: BftpClient,
-  files: readonly T[] | UploadFeed<T>,
+  files: readonly T[],
   options: UploadManyOptions<T>,
 ): Promise<void> {
-  const fed = files instanceof UploadFeed;
   // Batches in flight while the client reads and sends the next: the server stores them.
-  const running = new TaskWindow({ limit: fed ? 3 : mputBatches(files) });
+  const running = new TaskWindow({ limit: mputBatches(files) });
   // The files' bytes are read into shared slabs, not a buffer each (as a download's bodies).
   const slab = new BodySlab();
   try {
-    for await (const batch of fed ? files : batchesOf(files, (f) => f.remote)) {
+    for (const batch of batchesOf(files, (f) => f.remote)) {
       if (options.stopped?.()) break;
       const read: { file: T; put: ManyPutFile }[] = [];
       for (const file of batch) {

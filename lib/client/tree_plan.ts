@@ -211,14 +211,6 @@ export interface PlanUploadOptions {
   /** Told how far the listing pass has got, after each folder. */
   onListed?: ((counts: ListingCounts) => void) | undefined;
   /**
-   * The plan to fill, for a caller that takes its entries as they come
-   * (`listed_upload.ts`: each folder's entries are in it when `onListed`
-   * is told); a new one when absent.
-   */
-  plan?: TreePlan | undefined;
-  /** Ends the walk at its next pause (with the signal's reason). */
-  signal?: AbortSignal | undefined;
-  /**
    * Which entries take part, by their path below the top (`sync --exclude`):
    * one left out goes to `skipped` as {@linkcode EXCLUDED}, and a folder
    * left out is not read. All take part when absent.

@@ -8,30 +8,112 @@
  */
 
 import { newFolderBits } from "../local_file/attributes.ts";
-import { BftpError } from "../errors.ts";
+import { BftpError, isDiskFull } from "../errors.ts";
 import type { BftpClient } from "./client.ts";
-import { downloadTreeFile } from "./local.ts";
+import { downloadTreeFile, uploadFile } from "./local.ts";
 import type { LocalTransferOptions } from "./local_options.ts";
 import { planUpload } from "./local_plan.ts";
-import { uploadWhileListing, whileListing } from "./listed_upload.ts";
 import { planDownload } from "./remote_plan.ts";
-import { localFolderKey, type TreePlan } from "./tree_plan.ts";
+import { localFolderKey, type PlannedEntry, type PlannedFile, type TreePlan } from "./tree_plan.ts";
 import { TaskWindow } from "./window.ts";
 import { openTop, prepareFolders } from "./download_folder.ts";
+import { setFolderAttributes } from "./folder_attributes.ts";
 import { byMget, downloadMany } from "./many_downloads.ts";
+import { byMput, uploadMany } from "./many_uploads.ts";
 import { Lander } from "../local_file/lander.ts";
 import { openNativeEarly } from "../libc/open_early.ts";
-import {
-  eachFile,
-  fileOptions,
-  keepFolderAttributes,
-  ownFailure,
-  sendFiles,
-  tally,
-  type TreeTotals,
-} from "./tree_outcomes.ts";
+import type { BodyResult } from "../transfer/body.ts";
 
-export type { TreeTotals };
+/** How many files and bytes a tree transfer moved. */
+export interface TreeTotals {
+  /** Files. */
+  files: number;
+  /** Bytes. */
+  bytes: number;
+}
+
+/** A file's options: its progress labelled with its path below the tree's top. */
+function fileOptions(options: LocalTransferOptions, file: PlannedFile): LocalTransferOptions {
+  const { progress } = options;
+  // An upload's file listed as a plain file is read as one (a link put there since is refused).
+  const own = { ...options, listed: true, noLink: file.link !== true };
+  if (progress === undefined) return own;
+  return { ...own, progress: (_label, size, offset) => progress(file.relative, size, offset) };
+}
+
+/**
+ * Counts the files a batch of MGET or MPUT moved into `totals`, tells each
+ * file's own failure through `onFailure` (see {@linkcode ownFailure}), and
+ * keeps the others: the first of those stops the tree, as a file's does in
+ * a window.
+ */
+function tally(totals: TreeTotals, client: BftpClient, options: LocalTransferOptions) {
+  const failures: BftpError[] = [];
+  return {
+    onDone: (_file: unknown, result: BodyResult) => {
+      totals.files++;
+      totals.bytes += result.size;
+    },
+    onError: (file: { relative: string }, e: BftpError) => {
+      if (ownFailure(client, e, options)) options.onFailure!(file.relative, e);
+      else failures.push(e);
+    },
+    /** With `onFailure`, no batch starts after a failure that stops the tree (a full disk). */
+    stopped: options.onFailure === undefined ? undefined : () => failures.length > 0,
+    stopAtFailure: () => {
+      if (failures.length > 0) throw failures[0];
+    },
+  };
+}
+
+/**
+ * Whether `e` is one file's own failure, told through `onFailure` while
+ * the tree goes on: not when there is no `onFailure`, nor for what stops
+ * every later file too (a broken session, an interrupt, a full disk).
+ */
+function ownFailure(client: BftpClient, e: unknown, options: LocalTransferOptions): boolean {
+  return options.onFailure !== undefined && e instanceof BftpError && client.usable &&
+    !isDiskFull(e);
+}
+
+/**
+ * Runs one file (or folder) of a tree; its own failure is told through `onFailure`
+ * (see {@linkcode ownFailure}), anything else thrown.
+ */
+async function eachFile(
+  client: BftpClient,
+  file: PlannedEntry,
+  options: LocalTransferOptions,
+  run: () => Promise<void>,
+): Promise<void> {
+  try {
+    await run();
+  } catch (e) {
+    if (!ownFailure(client, e, options)) throw e;
+    options.onFailure!(file.relative, e as BftpError);
+  }
+}
+
+/**
+ * `-p`: the copy's folders take the source's times and bits once the files are in
+ * (`setFolderAttributes`); a folder that fails is told through `onFailure`, or
+ * stops the tree without it.
+ */
+async function keepFolderAttributes(
+  client: BftpClient,
+  plan: TreePlan,
+  side: "local" | "remote",
+  options: LocalTransferOptions,
+): Promise<void> {
+  await setFolderAttributes(client, plan.folders, side, {
+    fail: (folder, e) => {
+      if (!ownFailure(client, e, options)) throw e;
+      options.onFailure!(folder.relative, e);
+    },
+    window: options.window,
+    tree: options.tree,
+  });
+}
 
 /**
  * Tells the plan's skipped entries and the plan itself, before anything
@@ -259,7 +341,34 @@ export async function uploadPlan(
     }
     if (options.onFailure !== undefined) await window.drain();
     const files = plan.files.filter((f) => !broken.some((b) => f.remote.startsWith(b)));
-    await sendFiles(client, files, window, totals, options);
+    // Small files by MPUT, many to a request, once their folders are made; without
+    // `onFailure`, the first to fail stops the tree, as below.
+    const small = new Set(files.filter((f) => byMput(client, f.size, options)));
+    if (small.size > 0) {
+      await window.drain();
+      const { stopAtFailure, stopped, ...counting } = tally(totals, client, options);
+      await uploadMany(client, [...small], {
+        ...options,
+        ...counting,
+        ...(stopped === undefined ? {} : { stopped }),
+      });
+      stopAtFailure();
+    }
+    for (const file of files) {
+      if (small.has(file)) continue;
+      // Pipelined: up to a window of uploads in flight on the one session.
+      await window.add(() =>
+        eachFile(client, file, options, async () => {
+          // Eager whatever its size: each upload's flush on the server overlaps the next one's.
+          const result = await uploadFile(client, file.local, file.remote, {
+            ...fileOptions(options, file),
+            eager: true,
+          });
+          totals.files++;
+          totals.bytes += result.size;
+        })
+      );
+    }
   } finally {
     await window.settle();
   }
@@ -272,8 +381,7 @@ export async function uploadPlan(
  * Uploads a local folder tree into the remote folder `remote` (created if
  * missing): plans it ({@linkcode planUpload}: symlinks to files are
  * followed; symlinked folders are not entered, no loops), then carries the
- * plan out ({@linkcode uploadPlan}); with no progress to show first, sends
- * it while it is walked (`listed_upload.ts`).
+ * plan out ({@linkcode uploadPlan}).
  *
  * @param client A connected client.
  * @param source The local folder.
@@ -308,10 +416,6 @@ export async function uploadTree(
   remote: string,
   options: LocalTransferOptions = {},
 ): Promise<TreeTotals> {
-  // With nothing to show first, the tree is sent while it is walked.
-  if (whileListing(client, options)) {
-    return await uploadWhileListing(client, source, remote, options);
-  }
   const plan = await planUpload(source, remote, { onListed: options.onListed });
   return await uploadPlan(client, plan, options);
 }
