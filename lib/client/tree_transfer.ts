@@ -320,10 +320,10 @@ export async function uploadPlan(
   announce(plan, options);
   const totals = { files: 0, bytes: 0 };
   const window = new TaskWindow({ limit: options.window });
+  // A folder the server refuses is told (with `onFailure`), and neither its files nor -p's
+  // attributes are tried on it (a file in its place kept its own); the top's refusal stops the tree.
+  const broken: string[] = [];
   try {
-    // A folder the server refuses is told (with `onFailure`), and its files are not tried;
-    // the top's refusal stops the tree.
-    const broken: string[] = [];
     for (const [i, folder] of plan.folders.entries()) {
       // Its source's bits (and its owner's), as a download makes its folders.
       const make = () => client.mkdir(folder.remote, true, newFolderBits(folder.mode));
@@ -338,6 +338,9 @@ export async function uploadPlan(
             }
           }),
       );
+      // The top alone first: its refusal stops the tree with no other folder tried (each of
+      // them was told as failed first).
+      if (i === 0) await window.drain();
     }
     if (options.onFailure !== undefined) await window.drain();
     const files = plan.files.filter((f) => !broken.some((b) => f.remote.startsWith(b)));
@@ -373,7 +376,10 @@ export async function uploadPlan(
     await window.settle();
   }
   await window.drain();
-  if (options.preserve) await keepFolderAttributes(client, plan, "remote", options);
+  if (options.preserve) {
+    const made = plan.folders.filter((f) => !broken.some((b) => `${f.remote}/`.startsWith(b)));
+    await keepFolderAttributes(client, { ...plan, folders: made }, "remote", options);
+  }
   return totals;
 }
 

@@ -2,7 +2,7 @@
 // swaps a folder of DEST for a link while it runs: every file lands in the
 // folder the download holds, or fails; none where the link leads.
 
-import { deepEqual, equal, ok } from "node:assert/strict";
+import { deepEqual, equal, ok, rejects } from "node:assert/strict";
 import { BftpClient } from "../../lib/client/client.ts";
 import { planUpload } from "../../lib/client/local_plan.ts";
 import { downloadTree, uploadPlan } from "../../lib/client/tree_transfer.ts";
@@ -103,4 +103,56 @@ Deno.test({
     deepEqual([...Deno.readDirSync(`${srv.root}/up/t`)].map((e) => e.name), ["via-link.txt"]);
     equal(await Deno.readTextFile(`${srv.root}/up/t/via-link.txt`), "through a link");
   },
+});
+
+Deno.test({
+  name:
+    "tree transfer: put -r -p leaves a refused folder's place alone (a file there keeps its bits and time) and tells each refusal once",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    await using srv = await startTestServer({ files: { "up/x": "a file where folder x goes" } });
+    await using tmp = await tempDir();
+    const src = `${tmp.path}/src`;
+    await Deno.mkdir(`${src}/x/y`, { recursive: true });
+    await Deno.mkdir(`${src}/a`);
+    await Deno.writeTextFile(`${src}/x/y/c`, "c");
+    await Deno.writeTextFile(`${src}/a/f`, "f");
+    await Deno.chmod(`${src}/x`, 0o750);
+    await Deno.utime(`${src}/x`, 1_000_000_000, 1_000_000_000);
+    await Deno.chmod(`${srv.root}/up/x`, 0o644);
+    const before = await Deno.stat(`${srv.root}/up/x`);
+    const client = await BftpClient.connect({ hostname: "127.0.0.1", port: srv.port });
+    const failed: string[] = [];
+    try {
+      await uploadPlan(client, await planUpload(src, "/up"), {
+        preserve: true,
+        onFailure: (path: string) => failed.push(path),
+      });
+    } finally {
+      await client.quit();
+    }
+    deepEqual(failed, ["x", "x/y"]);
+    const after = await Deno.stat(`${srv.root}/up/x`);
+    deepEqual([after.mode! & 0o777, after.mtime?.getTime()], [0o644, before.mtime?.getTime()]);
+    equal(await Deno.readTextFile(`${srv.root}/up/a/f`), "f");
+  },
+});
+
+Deno.test("tree transfer: a top the server refuses stops put -r with no other folder tried", async () => {
+  await using srv = await startTestServer({ files: { up: "a file where the top goes" } });
+  await using tmp = await tempDir();
+  for (const name of ["a", "b", "c"]) await Deno.mkdir(`${tmp.path}/${name}`);
+  const client = await BftpClient.connect({ hostname: "127.0.0.1", port: srv.port });
+  const failed: string[] = [];
+  try {
+    await rejects(
+      uploadPlan(client, await planUpload(tmp.path, "/up"), {
+        onFailure: (path: string) => failed.push(path),
+      }),
+      (e: BftpError) => e.code === "EXISTS",
+    );
+  } finally {
+    await client.quit();
+  }
+  deepEqual(failed, []);
 });
