@@ -72,7 +72,7 @@ export interface ResumableUpload extends Upload {
  * (`name` `null`), with the bits it was made with when they are the ones
  * it lands with (`bits`: no chmod then).
  */
-type UploadFile = CreatedFile & { name: string | null; bits?: number };
+type UploadFile = CreatedFile & { name: string | null; bits?: number | undefined };
 
 /**
  * The permission bits an upload's temporary file is created with: the
@@ -135,9 +135,8 @@ export function startUpload(
     const unnamed = whole && target.absent
       ? fs.createUnnamed?.(at.dir, bits ?? temporaryMode(target.replaced))
       : null;
-    if (unnamed) {
-      temp = bits === undefined ? { ...unnamed, name: null } : { ...unnamed, name: null, bits };
-    } else {
+    if (unnamed) temp = { ...unnamed, name: null, bits };
+    else {
       // No unnamed file after all: the target is looked at now, before its temporary is made.
       if (target.unseen) target = { ...target, ...lookAtTarget(target), unseen: false };
       temp = createUploadTemporary(fs, at.dir, temporaryMode(target.replaced));

@@ -121,16 +121,12 @@ Deno.test({
     await Deno.utime(`${src}/x`, 1_000_000_000, 1_000_000_000);
     await Deno.chmod(`${srv.root}/up/x`, 0o644);
     const before = await Deno.stat(`${srv.root}/up/x`);
-    const client = await BftpClient.connect({ hostname: "127.0.0.1", port: srv.port });
+    using client = await srv.connect();
     const failed: string[] = [];
-    try {
-      await uploadPlan(client, await planUpload(src, "/up"), {
-        preserve: true,
-        onFailure: (path: string) => failed.push(path),
-      });
-    } finally {
-      await client.quit();
-    }
+    await uploadPlan(client, await planUpload(src, "/up"), {
+      preserve: true,
+      onFailure: (path: string) => failed.push(path),
+    });
     deepEqual(failed, ["x", "x/y"]);
     const after = await Deno.stat(`${srv.root}/up/x`);
     deepEqual([after.mode! & 0o777, after.mtime?.getTime()], [0o644, before.mtime?.getTime()]);
@@ -142,17 +138,13 @@ Deno.test("tree transfer: a top the server refuses stops put -r with no other fo
   await using srv = await startTestServer({ files: { up: "a file where the top goes" } });
   await using tmp = await tempDir();
   for (const name of ["a", "b", "c"]) await Deno.mkdir(`${tmp.path}/${name}`);
-  const client = await BftpClient.connect({ hostname: "127.0.0.1", port: srv.port });
+  using client = await srv.connect();
   const failed: string[] = [];
-  try {
-    await rejects(
-      uploadPlan(client, await planUpload(tmp.path, "/up"), {
-        onFailure: (path: string) => failed.push(path),
-      }),
-      (e: BftpError) => e.code === "EXISTS",
-    );
-  } finally {
-    await client.quit();
-  }
+  await rejects(
+    uploadPlan(client, await planUpload(tmp.path, "/up"), {
+      onFailure: (path: string) => failed.push(path),
+    }),
+    (e: BftpError) => e.code === "EXISTS",
+  );
   deepEqual(failed, []);
 });

@@ -6,6 +6,7 @@ import { writeAll } from "../../lib/framing/write_all.ts";
 import { SETTLE_FINE_MS } from "../../lib/root/hash_cache.ts";
 import { hashOpened } from "../../lib/root/reads.ts";
 import { ServedRoot } from "../../lib/root/served_root.ts";
+import type { FileAttributes } from "../../lib/root/tree_backend.ts";
 import { sha256, tempDir } from "../helpers.ts";
 import { hostTree, writeLayout } from "../server/helpers.ts";
 
@@ -316,27 +317,24 @@ Deno.test({
     await using tmp = await tempDir();
     const root = tmp.path;
     const umask = Deno.umask();
-    const body = new TextEncoder().encode("new");
     const served = await ServedRoot.open(root, { fsync: false });
-    const upload = await served.beginUpload("/new.txt", false, undefined, true, 0o664);
-    await writeAll(upload.sink, body);
-    await upload.commit({ newMode: 0o664 });
-    equal(await modeOf(`${root}/new.txt`), 0o664 & ~umask);
+    // A whole body to `name`, begun with `begun` (a new file's bits when no mode is asked for).
+    const land = async (name: string, begun: number | null, attributes: FileAttributes) => {
+      const upload = await served.beginUpload(`/${name}`, true, undefined, true, begun);
+      await writeAll(upload.sink, new TextEncoder().encode("new"));
+      // One put there meanwhile: made before the commit, so the link finds its name taken.
+      if (name === "raced.txt") {
+        await Deno.writeTextFile(`${root}/raced.txt`, "someone's");
+        await Deno.chmod(`${root}/raced.txt`, 0o600);
+      }
+      await upload.commit(attributes);
+      return await modeOf(`${root}/${name}`);
+    };
+    equal(await land("new.txt", 0o664, { newMode: 0o664 }), 0o664 & ~umask);
     // No bits sent: 0644 less the umask, as a commit without newMode gives.
-    const plain = await served.beginUpload("/plain.txt", false, undefined, true, null);
-    await writeAll(plain.sink, body);
-    await plain.commit({});
-    equal(await modeOf(`${root}/plain.txt`), 0o644 & ~umask);
-    const raced = await served.beginUpload("/raced.txt", true, undefined, true, 0o777);
-    await writeAll(raced.sink, body);
-    await Deno.writeTextFile(`${root}/raced.txt`, "someone's");
-    await Deno.chmod(`${root}/raced.txt`, 0o600);
-    await raced.commit({ newMode: 0o777 });
-    equal(await modeOf(`${root}/raced.txt`), 0o600);
-    const exact = await served.beginUpload("/exact.txt", false, undefined, true, 0o644);
-    await writeAll(exact.sink, body);
-    await exact.commit({ mode: 0o751, newMode: 0o644 });
-    equal(await modeOf(`${root}/exact.txt`), 0o751);
+    equal(await land("plain.txt", null, {}), 0o644 & ~umask);
+    equal(await land("raced.txt", 0o777, { newMode: 0o777 }), 0o600);
+    equal(await land("exact.txt", 0o644, { mode: 0o751, newMode: 0o644 }), 0o751);
     deepEqual((await hostTree(root)).sort(), ["exact.txt", "new.txt", "plain.txt", "raced.txt"]);
     served.close();
   },
