@@ -32,6 +32,14 @@ export const MANY_FILE_MAX = 256 << 10;
 const CORKED_BYTES = 256 << 10;
 
 /**
+ * Blocks of {@linkcode CORKED_BYTES} that MPUTs sent whole gave back, for
+ * the next: a push of 5,000 small files sends about 80 batches, and a
+ * block each (grown from 4 KiB) was 40 MB allocated, a tenth of its
+ * garbage.
+ */
+const spareBlocks: Uint8Array<ArrayBuffer>[] = [];
+
+/**
  * Splits `items` into batches for MGET or MPUT: at most `most`, and
  * requests well within the protocol's size (a path takes at most 6 bytes
  * a character in JSON). A path too long for any request is a batch of its
@@ -267,7 +275,8 @@ export async function runPutMany(
   const send = async (writer: ByteWriter) => {
     // The frames gathered into blocks that go out whole: written one piece at a time, each
     // piece was copied twice (taken, then joined) and its write awaited.
-    const corked = new CorkedWriter(writer, { capacity: CORKED_BYTES });
+    const block = spareBlocks.pop() ?? new Uint8Array(CORKED_BYTES);
+    const corked = new CorkedWriter(writer, { buffer: block });
     // At once where it can be: a small file's hash and pieces wait on no promise.
     const put = (p: Uint8Array) => corked.take(p) ? null : corked.write(p);
     for (const { data } of files) {
@@ -280,6 +289,8 @@ export async function runPutMany(
       if ((wrote = put(encodeTrailer(digest))) !== null) await wrote;
     }
     await corked.flush();
+    // Sent whole: nothing holds the block now (a failed write's is left to the collector).
+    if (spareBlocks.length < 2) spareBlocks.push(block);
   };
   await channel.requestMany(req, files.length, (i, reply) => {
     if (!reply.ok) return done(i, new RemoteError(reply.code, reply.message));

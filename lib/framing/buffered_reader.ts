@@ -12,10 +12,13 @@ import type { ByteReader } from "./types.ts";
 /** Options for {@linkcode BufferedReader}. */
 export interface BufferedReaderOptions {
   /**
-   * The initial size of the read buffer, in bytes. It grows only as far as a
-   * caller's `maxBytes` allows.
+   * The read buffer's full size, in bytes: it starts at 4 KiB and doubles
+   * while reads fill it. 256 KiB: a server reading a push of 5,000 small
+   * files (20 MB) read it in 443 reads of 64 KiB, each followed by a write
+   * of the answers held, and in 93 of 256 KiB (its CPU 180 -> 160 ms, the
+   * client's 215 -> 195, 12 interleaved runs).
    *
-   * @default {65536}
+   * @default {262144}
    */
   bufferSize?: number;
 }
@@ -57,7 +60,7 @@ export class BufferedReader implements ByteReader {
    */
   constructor(source: ByteReader, options: BufferedReaderOptions = {}) {
     this.#source = source;
-    this.#size = options.bufferSize ?? 65536;
+    this.#size = options.bufferSize ?? 262144;
     // An idle connection holds 4 KiB, not the full size (many idle sessions on a server).
     this.#buf = new Uint8Array(Math.min(this.#size, INITIAL_BYTES));
   }

@@ -18,6 +18,15 @@ export interface CorkedWriterOptions {
    * @default {65536}
    */
   capacity?: number;
+  /**
+   * A buffer to gather in, lent by the caller (its length is the capacity):
+   * a writer made for each of many batches then allocates nothing, where
+   * growing its own from 4 KiB allocated and copied twice a batch's size.
+   * The caller may reuse it once a flush has settled.
+   *
+   * @default {undefined}
+   */
+  buffer?: Uint8Array<ArrayBuffer> | undefined;
 }
 
 /**
@@ -54,7 +63,8 @@ export class CorkedWriter implements ByteWriter {
    */
   constructor(out: ByteWriter, options: CorkedWriterOptions = {}) {
     this.#out = out;
-    this.#capacity = options.capacity ?? 65536;
+    this.#capacity = options.buffer?.byteLength ?? options.capacity ?? 65536;
+    if (options.buffer) this.#buf = options.buffer;
   }
 
   /** Bytes held, not yet written. */

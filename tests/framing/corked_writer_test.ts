@@ -66,3 +66,24 @@ Deno.test("framing: CorkedWriter holds no more memory than its writes needed", a
   equal(sizes.length, 2);
   ok(sizes[1]! >= 40_000 && sizes[1]! <= 65536, String(sizes[1]));
 });
+
+Deno.test("framing: CorkedWriter gathers in a lent buffer, whose length is its capacity", async () => {
+  const buffers: ArrayBufferLike[] = [];
+  const { writes, out } = recorder();
+  const lent = new Uint8Array(8);
+  const corked = new CorkedWriter({
+    write: (p: Uint8Array) => (buffers.push(p.buffer), out.write(p)),
+  }, { buffer: lent, capacity: 1024 });
+  ok(corked.take(new Uint8Array([1, 2, 3, 4, 5])));
+  // Past the lent buffer's 8 bytes (not the capacity asked for): not taken.
+  equal(corked.take(new Uint8Array(4)), false);
+  await corked.write(new Uint8Array([6, 7, 8]));
+  await corked.flush();
+  deepEqual(writes, [[1, 2, 3, 4, 5, 6, 7, 8]]);
+  // Gathered in the lent buffer itself: nothing was allocated for them.
+  deepEqual(buffers, [lent.buffer]);
+  await corked.write(new Uint8Array([9]));
+  await corked.flush();
+  deepEqual(writes[1], [9]);
+  equal(lent[0], 9);
+});
