@@ -249,3 +249,85 @@ export async function retireTreeDir(dir: string): Promise<void> {
   }
   await Deno.remove(dir, { recursive: true });
 }
+
+/** What {@linkcode waitForQuickCreates} saw. */
+export interface CreateProbe {
+  /** Microseconds a file took to create in each probe, in order. */
+  usPerFile: number[];
+  /** Seconds waited between the probes. */
+  waitedSeconds: number;
+}
+
+/** Options for {@linkcode waitForQuickCreates}. */
+export interface CreateProbeOptions {
+  /**
+   * Empty files a probe creates (in a folder of its own, kept).
+   *
+   * @default {1000}
+   */
+  files?: number;
+  /**
+   * Microseconds a file at most for creating to count as quick.
+   *
+   * @default {60}
+   */
+  quickUs?: number;
+  /**
+   * The longest wait in all, in seconds.
+   *
+   * @default {300}
+   */
+  maxWaitSeconds?: number;
+  /**
+   * The wait between two probes, in seconds.
+   *
+   * @default {15}
+   */
+  stepSeconds?: number;
+}
+
+/**
+ * Times creating empty files in a new folder of `dir` and, while that is
+ * slow, waits and times it again, up to a bound. ext4 without a journal
+ * (this VM's root) passes over the inodes freed in the last 60 s (300 s
+ * while their table block is not written back), reading the table block
+ * of each: after a mass deletion (a test run's clean-up, say) a file costs
+ * 150-250 us to create instead of 12-32, and copies of a tree timed then
+ * measure the deletion more than the tool. The probes' files are kept.
+ *
+ * @param dir Where the copies will be made.
+ * @param options The probe's size, what counts as quick, the waits.
+ * @returns Each probe's microseconds a file and the time waited.
+ *
+ * @example
+ * ```ts
+ * import { waitForQuickCreates } from "./bench_setup.ts";
+ * import { equal } from "node:assert/strict";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const probe = await waitForQuickCreates(dir, { files: 10, quickUs: 1e6 });
+ * equal(probe.usPerFile.length, 1);
+ * equal(probe.waitedSeconds, 0);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function waitForQuickCreates(
+  dir: string,
+  options: CreateProbeOptions = {},
+): Promise<CreateProbe> {
+  const { files = 1000, quickUs = 60, maxWaitSeconds = 300, stepSeconds = 15 } = options;
+  const usPerFile: number[] = [];
+  let waitedSeconds = 0;
+  while (true) {
+    const folder = Deno.makeTempDirSync({ dir, prefix: "create-probe-" });
+    const start = performance.now();
+    for (let i = 0; i < files; i++) {
+      Deno.openSync(`${folder}/${i}`, { createNew: true, write: true }).close();
+    }
+    usPerFile.push((performance.now() - start) * 1000 / files);
+    if (usPerFile.at(-1)! <= quickUs || waitedSeconds + stepSeconds > maxWaitSeconds) break;
+    await new Promise((resolve) => setTimeout(resolve, stepSeconds * 1000));
+    waitedSeconds += stepSeconds;
+  }
+  return { usPerFile, waitedSeconds };
+}

@@ -9,8 +9,10 @@
  * markdown section (files/s, ratio to rsync). Run by `scripts/bench`.
  *
  * Environment: BENCH_FILES (default 5000), BENCH_FOLDERS (default 50),
- * BENCH_RUNS (default 3), BENCH_TREE_DIR (where the trees go; default the
- * system's temporary folder).
+ * BENCH_TREE_RUNS (rounds; default BENCH_RUNS, else 5: the tree's copies
+ * are the noisiest rows, and a round's ratio hangs on the disk's moment),
+ * BENCH_TREE_DIR (where the trees go; default the system's temporary
+ * folder).
  *
  * @module
  */
@@ -25,6 +27,7 @@ import {
   startBftpServer,
   treeDir,
   waitForPort,
+  waitForQuickCreates,
 } from "./bench_setup.ts";
 import { startRsyncd } from "./bench_rsyncd.ts";
 import { basename, dirname } from "node:path";
@@ -34,7 +37,7 @@ import { type RunningSshd, startSshd } from "./bench_sshd.ts";
 const bftp = BFTP;
 const files = Number(Deno.env.get("BENCH_FILES") ?? 5000);
 const folders = Math.min(files, Number(Deno.env.get("BENCH_FOLDERS") ?? 50));
-const runs = Number(Deno.env.get("BENCH_RUNS") ?? 3);
+const runs = Number(Deno.env.get("BENCH_TREE_RUNS") ?? Deno.env.get("BENCH_RUNS") ?? 5);
 const FILE_BYTES = 4096;
 
 /** One tool's measured runs, in one direction. */
@@ -337,6 +340,13 @@ async function main() {
   try {
     console.error(`bench-tree: writing ${files} files of 4 KiB in ${folders} folders`);
     await makeTree(src, files, folders, FILE_BYTES);
+    const probe = await waitForQuickCreates(out);
+    console.error(
+      `bench-tree: creating a file took ${
+        probe.usPerFile.map((us) => us.toFixed(0)).join(", ")
+      } us` +
+        ` (waited ${probe.waitedSeconds} s)`,
+    );
     const list = cases(src, out, rsyncd.url, sshd.ok ? sshd : null);
     const rows: Row[] = list.map((c) => ({
       name: c.name,
@@ -380,7 +390,12 @@ async function main() {
       "the spread, and `cp -a` shows the floor for writing",
       "the files locally. Every copy is kept until the whole run ends: on ext4, a file created soon after",
       "thousands were deleted costs 150-250 us instead of 12-32 (the allocator passes over recently freed",
-      "inodes), which made each row pay for the deletions of the row before it.",
+      "inodes), which made each row pay for the deletions of the row before it. Before the first round,",
+      `creating an empty file in the copies' folder took ${
+        probe.usPerFile.map((us) => `${us.toFixed(0)} us`).join(", then ")
+      } (1,000 files a probe; the section waits,`,
+      `up to 300 s, while it takes over 60 us: ${probe.waitedSeconds} s this run): this VM's ext4 has no journal, and`,
+      "then passes over the inodes freed in the last 60-300 s, as after a test run's clean-up.",
       `The trees were in ${dirname(dir)} (file system: ${fsType}; BENCH_TREE_DIR=/dev/shm`,
       "puts them in memory, which takes the disk out of the comparison). CPU: user+system seconds per",
       "file, median; the client's from /usr/bin/time (for tar | nc, the sending side only), the bftp",
