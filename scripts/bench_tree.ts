@@ -394,8 +394,8 @@ async function main() {
       `creating an empty file in the copies' folder took ${
         probe.usPerFile.map((us) => `${us.toFixed(0)} us`).join(", then ")
       } (1,000 files a probe; the section waits,`,
-      `up to 300 s, while it takes over 60 us: ${probe.waitedSeconds} s this run): this VM's ext4 has no journal, and`,
-      "then passes over the inodes freed in the last 60-300 s, as after a test run's clean-up.",
+      `up to 360 s, while it takes over 60 us: ${probe.waitedSeconds} s this run): this VM's ext4 has no journal, and`,
+      "then passes over the inodes freed in the last 60-360 s, as after a test run's clean-up.",
       `The trees were in ${dirname(dir)} (file system: ${fsType}; BENCH_TREE_DIR=/dev/shm`,
       "puts them in memory, which takes the disk out of the comparison). CPU: user+system seconds per",
       "file, median; the client's from /usr/bin/time (for tar | nc, the sending side only), the bftp",
