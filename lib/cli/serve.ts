@@ -220,7 +220,8 @@ export const serveCommand: Command = {
       tls: tls === undefined ? undefined : { cert: tls.cert, key: tls.key },
       tokens,
       checksums: checksumFlag(values.checksum, ["sha256"]),
-      log: quiet ? () => {} : log,
+      // None with -q: the sessions then make no log lines at all.
+      ...(quiet ? {} : { log }),
     };
     let server: { addr: Deno.NetAddr; close(): Promise<void> };
     try {

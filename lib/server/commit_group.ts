@@ -29,8 +29,8 @@ import { MAX_GROUP, MAX_GROUP_BYTES } from "./limits.ts";
 export interface CommitGroupIo {
   /** Sends a reply that echoes `id`. */
   send(reply: Reply, id: number | undefined): Promise<void>;
-  /** Writes one line to the server's log. */
-  log(line: string): void;
+  /** Writes one line to the server's log; none for a quiet session (no line is made). */
+  log?: ((line: string) => void) | undefined;
   /** Sends what is held: a group landed in the background flushes its answers. */
   flush(): Promise<void>;
 }
@@ -162,10 +162,11 @@ export class CommitGroup {
     const errors = await this.#root.commitUploads(group);
     for (const [i, pending] of group.entries()) {
       const e = errors[i];
-      const ms = (performance.now() - pending.started).toFixed(1);
+      const { log } = this.#io;
+      const ms = () => (performance.now() - pending.started).toFixed(1);
       if (e === undefined) {
         await this.#io.send({ ...pending.reply, ok: true } as OkReply, pending.id);
-        this.#io.log(`${pending.line} ${ms}ms (group of ${group.length})`);
+        log?.(`${pending.line} ${ms()}ms (group of ${group.length})`);
         continue;
       }
       const code = e instanceof RemoteError ? e.code : "SERVER";
@@ -173,7 +174,7 @@ export class CommitGroup {
       // An MPUT's file answers with its index, its error too.
       const index = "index" in pending.reply ? { index: pending.reply.index } : {};
       await this.#io.send({ ok: false, code, message, ...index } as Reply, pending.id);
-      this.#io.log(`${pending.line.replace(/ ok( |$)/, ` ${code}$1`)} ${ms}ms`);
+      log?.(`${pending.line.replace(/ ok( |$)/, ` ${code}$1`)} ${ms()}ms`);
     }
     await this.#io.flush();
   }

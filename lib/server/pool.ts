@@ -278,6 +278,7 @@ class ServingPool implements ServerPool {
       tls: options.tls,
       tokens: options.tokens?.toDigests(),
       checksums: [...(options.checksums ?? CHECKSUMS)],
+      quiet: options.log === undefined,
       counters: this.#counters,
     };
   }

@@ -52,7 +52,7 @@ self.onmessage = async (e: MessageEvent<StartMessage | ControlMessage | HashMess
         authDelay: msg.authDelay,
         checksums: msg.checksums,
         admission: sharedAdmission(msg.counters, msg.workers, msg.index, limits),
-        log: (line) => post({ type: "log", line }),
+        ...(msg.quiet ? {} : { log: (line: string) => post({ type: "log", line }) }),
       });
       post({ type: "ready" });
     } catch (err) {

@@ -327,6 +327,7 @@ class Server implements BftpServer {
         root: options.root,
         remote,
         log,
+        quiet: options.log === undefined,
         requestTimeout: options.requestTimeout ?? 30,
         drop: (why) => {
           log(`${remote} dropped: ${why}`);

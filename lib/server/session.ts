@@ -183,12 +183,16 @@ class ServerSession {
       await this.#answer(e);
       return true;
     } finally {
-      const ms = (performance.now() - started).toFixed(1);
-      const line = `${describeRequest(req)} ${outcome}${bytes >= 0 ? ` ${bytes}B` : ""}`;
-      // A request that joined the commit group is logged when the group lands.
-      if (this.#deferred) this.#wire.group.describeLast(line);
-      else this.#log(`${line} ${ms}ms`);
+      if (!this.#options.quiet) this.#logServed(req, outcome, bytes, started);
     }
+  }
+
+  /** Logs a request served; one that joined the commit group, when the group lands. */
+  #logServed(req: Request, outcome: string, bytes: number, started: number): void {
+    const ms = (performance.now() - started).toFixed(1);
+    const line = `${describeRequest(req)} ${outcome}${bytes >= 0 ? ` ${bytes}B` : ""}`;
+    if (this.#deferred) this.#wire.group.describeLast(line);
+    else this.#log(`${line} ${ms}ms`);
   }
 
   /**
@@ -338,7 +342,9 @@ class ServerSession {
         const got = await handlePut(this.#context(index, folders), vpath, put);
         bytes += got;
         // Answered and logged with the commit group when it joined it.
-        if (this.#deferred) this.#wire.group.describeLast(`${describeRequest(put)} ok ${got}B`);
+        if (this.#deferred && !this.#options.quiet) {
+          this.#wire.group.describeLast(`${describeRequest(put)} ok ${got}B`);
+        }
       } catch (e) {
         if (!(e instanceof RemoteError)) {
           // Out of step, or the server's own failure: the session cannot read on.

@@ -19,6 +19,14 @@ export interface SessionOptions {
   /** Receives one line per request. */
   log: (line: string) => void;
   /**
+   * Whether the log takes no lines (`log` does nothing): a request's line
+   * is then not made at all (a 5,000-file push made one a file, its path
+   * quoted, for nothing).
+   *
+   * @default {false}
+   */
+  quiet?: boolean;
+  /**
    * Seconds a client has to send the whole of its hello line, or of a
    * request frame, counted from the first byte of it that the session reads.
    * A client that drips a request slower than that (a "slowloris") is

@@ -85,7 +85,7 @@ export class SessionWire {
     });
     this.group = new CommitGroup(options.root, {
       send: (reply, id) => this.channel.send(reply, id),
-      log,
+      log: options.quiet ? undefined : log,
       flush: () => this.out.flush(),
     });
   }

@@ -46,6 +46,8 @@ export interface StartMessage {
   tokens: { digest: Uint8Array; access: Access }[] | undefined;
   /** The body checksums accepted. */
   checksums: ChecksumName[];
+  /** Whether the pool logs nothing (`serve -q`): the worker's sessions make no lines. */
+  quiet: boolean;
   /** The shared connection counters (see `admission.ts`). */
   counters: SharedArrayBuffer;
 }

@@ -177,7 +177,7 @@ Deno.test("server: uploads pipelined past a full commit group land in the order 
       body(text),
     );
   // First 70 KB of PWDs: the session's read buffer, which doubles while the stream fills it,
-  // grows from 4 to 64 KiB. Then 65 uploads, all in one fill: the group is full (64) when the
+  // grows from 4 KiB past 64. Then 65 uploads, all in one fill: the group is full (64) when the
   // 65th, to the first one's path, arrives.
   const frames = [encodeDelimited("BFTP/2 sha256")];
   for (let n = 0, id = 1000; n < 70_000; id++) {
@@ -297,4 +297,29 @@ Deno.test("server: a commit group of large uploads lands once it holds 8 MiB", a
   );
   equal((await Deno.stat(`${tmp.path}/f4.bin`)).size, size);
   root.close();
+});
+
+Deno.test("server: a quiet session (serve -q) makes no log lines, and stores and answers as one that logs", async () => {
+  for (const quiet of [true, false]) {
+    await using tmp = await tempDir();
+    const root = await ServedRoot.open(tmp.path);
+    const input = new MemoryReader(
+      concat(encodeDelimited("BFTP/2 sha256"), ...smallUploads(0, 3), frame({ op: "QUIT", id: 9 })),
+    );
+    const out = new MemoryWriter();
+    const log: string[] = [];
+    await runSession({ read: (p) => input.read(p), write: (p) => out.write(p) }, {
+      root,
+      remote: "peer",
+      log: (line) => log.push(line),
+      quiet,
+    });
+    // Logging or not, every upload landed and was answered.
+    equal(await Deno.readTextFile(`${tmp.path}/f2.txt`), "2".repeat(4096));
+    const answered = new TextDecoder().decode(out.bytes).match(/"ok":true/g)?.length;
+    equal(answered, 5, "the hello, three uploads and QUIT");
+    if (quiet) deepEqual(log, []);
+    else equal(log.filter((l) => l.startsWith("peer PUT")).length, 3, log.join("\n"));
+    root.close();
+  }
 });
