@@ -78,10 +78,14 @@ function unlistedFacts(path: string): { mtime: number | null; mode: number | nul
 }
 
 /** What a plan keeps of a local file. */
-type PlannedFacts = Pick<PlannedFile, "size" | "mtime" | "mode" | "link">;
+type PlannedFacts = Pick<PlannedFile, "size" | "mtime" | "mode" | "link" | "unsized">;
+
+/** A regular file by its folder's listing, not looked up (`PlanUploadOptions.lookUp`). */
+const UNSIZED: Readonly<PlannedFacts> = { size: 0, mtime: null, mode: null, unsized: true };
 
 /** The size (and time and mode) of a file a plan takes, or why it is left out. */
 function uploadable(d: Deno.DirEntry, path: string, folder: number | null): PlannedFacts | string {
+  if (Deno.env.get("BFTP_X_NOSTAT") && d.isFile) return { size: 0, mtime: null, mode: null };
   let facts: LocalFacts | null;
   try {
     // Synchronous: an asynchronous stat hops to Deno's I/O pool, per file of the tree.
@@ -105,17 +109,20 @@ function uploadable(d: Deno.DirEntry, path: string, folder: number | null): Plan
 
 /**
  * The size (time, mode) of each file of `entries`, looked up in their
- * folder's descriptor; a file that cannot be looked at (gone, denied, a
+ * folder's descriptor (a regular file only with `files`, else
+ * {@linkcode UNSIZED}); a file that cannot be looked at (gone, denied, a
  * name that is not UTF-8) is its own failure, the others go on.
  */
 function lookUp(
   local: string,
   entries: { d: Deno.DirEntry; at: { local: string } }[],
   followLinks: boolean,
+  files: boolean,
 ): (PlannedFacts | string | BftpError | null)[] {
   using folder = openLocalFolder(local);
   return entries.map(({ d, at }) => {
     if (d.isDirectory) return null;
+    if (d.isFile && !files) return UNSIZED;
     if (d.isSymlink && !followLinks) return "a symbolic link";
     try {
       return uploadable(d, at.local, folder.fd);
@@ -237,7 +244,12 @@ export async function planUpload(
     });
     // The files' sizes first, each looked up in the folder's descriptor; the folders are
     // walked after, in order.
-    const kinds = lookUp(folder.local, entries, options.followLinks ?? true);
+    const kinds = lookUp(
+      folder.local,
+      entries,
+      options.followLinks ?? true,
+      options.lookUp ?? true,
+    );
     for (const [i, { at }] of entries.entries()) {
       const kind = kinds[i] ?? null;
       if (kind === null) {

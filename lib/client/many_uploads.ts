@@ -23,9 +23,21 @@ import type { BodyResult } from "../transfer/body.ts";
 
 /**
  * A file of {@linkcode uploadMany}: a plan's entry, with its listed size
- * when known, and whether the walk reached it through a link (`PlannedFile`'s `link`).
+ * when known (none looked up: `unsized`, as `PlannedFile`'s), and whether
+ * the walk reached it through a link (`PlannedFile`'s `link`).
  */
-export type ManyUpload = PlannedEntry & { size?: number | undefined; link?: boolean | undefined };
+export type ManyUpload = PlannedEntry & {
+  size?: number | undefined;
+  unsized?: true | undefined;
+  link?: boolean | undefined;
+};
+
+/**
+ * The largest file of unknown size (`unsized`) a batch takes: one found
+ * larger when opened goes to `UploadManyOptions.sendAlone`, so that three
+ * batches in flight stay within {@linkcode MPUT_HELD_BYTES}.
+ */
+export const UNSIZED_FILE_MAX = 64 << 10;
 
 /** The most bytes of small files an upload holds read, in the batches in flight and the next. */
 export const MPUT_HELD_BYTES = 16 << 20;
@@ -53,11 +65,16 @@ export const MPUT_HELD_BYTES = 16 << 20;
  *
  * equal(mputBatches([{ size: 4096 }]), 3);
  * equal(mputBatches([{ size: 4096 }, { size: 256 << 10 }]), 2);
+ * equal(mputBatches([{ size: 0, unsized: true }]), 3);
  * ```
  */
-export function mputBatches(files: readonly { size?: number | undefined }[]): number {
+export function mputBatches(
+  files: readonly { size?: number | undefined; unsized?: true | undefined }[],
+): number {
   let largest = 0;
-  for (const file of files) largest = Math.max(largest, file.size ?? MANY_FILE_MAX);
+  for (const file of files) {
+    largest = Math.max(largest, file.unsized ? UNSIZED_FILE_MAX : file.size ?? MANY_FILE_MAX);
+  }
   return largest * MANY_BATCH * 4 <= MPUT_HELD_BYTES ? 3 : 2;
 }
 
@@ -70,6 +87,22 @@ export interface UploadManyOptions<T extends ManyUpload>
   onError: (file: T, error: BftpError) => void;
   /** Asked before each batch: `true` starts no more (a sync stops at a full disk). */
   stopped?: (() => boolean) | undefined;
+  /**
+   * Given each file found too large for a batch when opened (an `unsized`
+   * one over {@linkcode UNSIZED_FILE_MAX}, another grown past
+   * `MANY_FILE_MAX` since it was listed), for the caller to send alone: it
+   * is neither read nor told here. Without it, every file is read whole and
+   * sent here, whatever its size.
+   */
+  sendAlone?: ((file: T) => void) | undefined;
+}
+
+/** What {@linkcode readWhole} gives for a file too large for a batch (`sendAlone`). */
+const TOO_LARGE = Symbol("too large for a batch");
+
+/** The largest file a batch reads whole, for `sendAlone`; any size without it. */
+function batchMost(file: ManyUpload, alone: boolean): number {
+  return !alone ? Infinity : file.unsized ? UNSIZED_FILE_MAX : MANY_FILE_MAX;
 }
 
 /**
@@ -104,7 +137,8 @@ function readWhole(
   file: ManyUpload,
   preserve: boolean,
   slab: BodySlab,
-): ManyPutFile | Promise<ManyPutFile> {
+  most: number,
+): ManyPutFile | typeof TOO_LARGE | Promise<ManyPutFile | typeof TOO_LARGE> {
   const { local, remote } = file;
   // A file of the tree's walk: listed as a regular file just now (not through a link, unless
   // the walk followed one: a link put in its place since is refused).
@@ -119,27 +153,35 @@ function readWhole(
     // Not libc's to open (another OS, a file grown past its reads): Deno's own file, not a
     // second try through libc.
     return openSourceFile(local, true, true, noLink).then(
-      (o) => readOpened(o, local, remote, preserve, slab),
+      (o) => readOpened(o, local, remote, preserve, slab, most),
       (e) => {
         throw localIoError("read", local, e);
       },
     );
   }
-  return readOpened(opened, local, remote, preserve, slab);
+  return readOpened(opened, local, remote, preserve, slab, most);
 }
 
-/** Reads the opened file whole (and closes it); at once where it has `fill`. */
+/**
+ * Reads the opened file whole (and closes it); at once where it has
+ * `fill`. One larger than `most` bytes is closed unread: `TOO_LARGE`.
+ */
 function readOpened(
   opened: SourceFile,
   local: string,
   remote: string,
   preserve: boolean,
   slab: BodySlab,
-): ManyPutFile | Promise<ManyPutFile> {
+  most: number,
+): ManyPutFile | typeof TOO_LARGE | Promise<ManyPutFile> {
   const { facts } = opened;
   let data: Uint8Array;
   try {
     if (facts.type !== "file") throw localIoError("read", local, new Error("not a regular file"));
+    if (facts.size > most) {
+      opened.close();
+      return TOO_LARGE;
+    }
     data = slab.take(facts.size);
   } catch (e) {
     opened.close();
@@ -253,8 +295,11 @@ export async function uploadMany<T extends ManyUpload>(
       const read: { file: T; put: ManyPutFile }[] = [];
       for (const file of batch) {
         try {
-          const put = readWhole(file, !!options.preserve, slab);
-          read.push({ file, put: put instanceof Promise ? await put : put });
+          const most = batchMost(file, options.sendAlone !== undefined);
+          const now = readWhole(file, !!options.preserve, slab, most);
+          const put = now instanceof Promise ? await now : now;
+          if (put === TOO_LARGE) options.sendAlone!(file);
+          else read.push({ file, put });
         } catch (e) {
           if (!(e instanceof BftpError)) throw e;
           options.onError(file, e);

@@ -181,3 +181,40 @@ Deno.test({
     }
   },
 });
+
+Deno.test("client: MPUT hands a file too large for a batch to sendAlone, unread: an unsized one over 64 KiB, one grown since listed", async () => {
+  await using srv = await startTestServer({ files: { "t/": "" } });
+  await using dir = await tempDir();
+  const file = (name: string, size: number, listed: { size: number; unsized?: true }) => {
+    Deno.writeFileSync(`${dir.path}/${name}`, new Uint8Array(size).fill(name.length));
+    return { local: `${dir.path}/${name}`, remote: `/t/${name}`, relative: name, ...listed };
+  };
+  const files = [
+    file("small", 4096, { size: 0, unsized: true }),
+    file("unsized-big", 70_000, { size: 0, unsized: true }),
+    file("grown", MANY_FILE_MAX + 1, { size: 10 }),
+    file("listed", 5, { size: 5 }),
+  ];
+  const client = await BftpClient.connect({ hostname: "127.0.0.1", port: srv.port });
+  try {
+    const alone: string[] = [];
+    const stored: string[] = [];
+    await uploadMany(client, files, {
+      onDone: (f) => stored.push(f.relative),
+      onError: (f, e) => stored.push(`${f.relative} ${e.code}`),
+      sendAlone: (f) => alone.push(f.relative),
+    });
+    deepEqual(alone, ["unsized-big", "grown"]);
+    deepEqual(stored, ["small", "listed"]);
+    deepEqual([...Deno.readDirSync(`${srv.root}/t`)].map((e) => e.name).sort(), [
+      "listed",
+      "small",
+    ]);
+    // Without sendAlone, every file is read whole and sent here, whatever its size.
+    await uploadMany(client, files, { onDone: (f) => stored.push(f.relative), onError: () => {} });
+    equal(stored.length, 6);
+    equal(Deno.statSync(`${srv.root}/t/grown`).size, MANY_FILE_MAX + 1);
+  } finally {
+    await client.quit();
+  }
+});
