@@ -85,7 +85,6 @@ const UNSIZED: Readonly<PlannedFacts> = { size: 0, mtime: null, mode: null, unsi
 
 /** The size (and time and mode) of a file a plan takes, or why it is left out. */
 function uploadable(d: Deno.DirEntry, path: string, folder: number | null): PlannedFacts | string {
-  if (Deno.env.get("BFTP_X_NOSTAT") && d.isFile) return { size: 0, mtime: null, mode: null };
   let facts: LocalFacts | null;
   try {
     // Synchronous: an asynchronous stat hops to Deno's I/O pool, per file of the tree.
@@ -122,7 +121,8 @@ function lookUp(
   using folder = openLocalFolder(local);
   return entries.map(({ d, at }) => {
     if (d.isDirectory) return null;
-    if (d.isFile && !files) return UNSIZED;
+    // A name that is not UTF-8 is looked up still, for the failure that says so.
+    if (d.isFile && !files && !d.name.includes("\uFFFD")) return UNSIZED;
     if (d.isSymlink && !followLinks) return "a symbolic link";
     try {
       return uploadable(d, at.local, folder.fd);

@@ -426,7 +426,8 @@ export async function uploadTree(
 ): Promise<TreeTotals> {
   // Sizes are only needed before reading to show them: else each file is described as it is
   // read, and the walk, which nothing overlaps, does one system call a file less.
-  const shown = options.onListed !== undefined || options.progress !== undefined;
+  const shown = options.onListed !== undefined || options.onPlan !== undefined ||
+    options.progress !== undefined;
   const plan = await planUpload(source, remote, { onListed: options.onListed, lookUp: shown });
   return await uploadPlan(client, plan, options);
 }

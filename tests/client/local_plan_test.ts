@@ -71,6 +71,12 @@ Deno.test("local plan: uploadTree walks without lookups only when nothing is sho
   // With a progress listing: sizes are known before the first byte (and the same files land).
   await uploadTree(client, `${tmp.path}/src`, "/shown", { onListed: (c) => listed.push(c.bytes) });
   equal(listed.at(-1), 70_005);
+  // And with a whole tree's progress line started from the plan alone.
+  const planned: number[] = [];
+  await uploadTree(client, `${tmp.path}/src`, "/planned", {
+    onPlan: (plan) => planned.push(plan.totalBytes),
+  });
+  deepEqual(planned, [70_005]);
   deepEqual(await uploadTree(client, `${tmp.path}/src`, "/quiet"), { files: 2, bytes: 70_005 });
   deepEqual(await hostTree(`${srv.root}/quiet`), await hostTree(`${srv.root}/shown`));
   deepEqual(Deno.readFileSync(`${srv.root}/quiet/b/c.bin`), bytes(70_000, 3));
