@@ -277,16 +277,14 @@ export async function runPutMany(
     // piece was copied twice (taken, then joined) and its write awaited.
     const block = spareBlocks.pop() ?? new Uint8Array(CORKED_BYTES);
     const corked = new CorkedWriter(writer, { buffer: block });
-    // At once where it can be: a small file's hash and pieces wait on no promise.
-    const put = (p: Uint8Array) => corked.take(p) ? null : corked.write(p);
     for (const { data } of files) {
       const now = digestOf(checksum, data);
       const digest = typeof now === "string" ? now : await now;
       hashes.push(digest);
-      let wrote = put(encodeBodyHeader(data.byteLength));
-      if (wrote !== null) await wrote;
-      if ((wrote = put(data)) !== null) await wrote;
-      if ((wrote = put(encodeTrailer(digest))) !== null) await wrote;
+      // Taken at once where they fit: a small file's pieces wait on no promise.
+      for (const piece of [encodeBodyHeader(data.byteLength), data, encodeTrailer(digest)]) {
+        if (!corked.take(piece)) await corked.write(piece);
+      }
     }
     await corked.flush();
     // Sent whole: nothing holds the block now (a failed write's is left to the collector).

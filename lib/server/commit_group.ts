@@ -160,9 +160,10 @@ export class CommitGroup {
   /** Commits `group`, then answers and logs each of its uploads, in order, and sends the answers. */
   async #land(group: Pending[]): Promise<void> {
     const errors = await this.#root.commitUploads(group);
+    // A quiet session's: none, and no line is made (an optional call skips its argument).
+    const { log } = this.#io;
     for (const [i, pending] of group.entries()) {
       const e = errors[i];
-      const { log } = this.#io;
       const ms = () => (performance.now() - pending.started).toFixed(1);
       if (e === undefined) {
         await this.#io.send({ ...pending.reply, ok: true } as OkReply, pending.id);
